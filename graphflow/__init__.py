@@ -1,0 +1,93 @@
+"""graphflow: a compiled static-graph deep learning framework with the TF1 graph API.
+
+    import graphflow as tf   # TF1 graph-mode scripts run unchanged
+"""
+from __future__ import annotations
+
+import sys as _sys
+
+from graphflow import errors
+from graphflow.compiler.autodiff import gradients, hessians
+from graphflow.dtypes import (DType, as_dtype, bool_ as bool, float16, float32, float64,  # noqa: A004
+                              int8, int16, int32, int64, uint8)
+from graphflow.ir import (Graph, Operation, Tensor, convert_to_tensor, get_default_graph,
+                          reset_default_graph)
+from graphflow.ops.linalg_ops import matmul
+from graphflow.ops.math_ops import (abs, add, add_n, cast, clip_by_value, cos, div, divide,  # noqa: A004
+                                    equal, exp, floor_div, floordiv, floormod, greater,
+                                    greater_equal, identity, less, less_equal, log, log1p,
+                                    logical_and, logical_not, logical_or, maximum, minimum, mod,
+                                    multiply, negative, not_equal, pow, realdiv, reciprocal, rsqrt,
+                                    scalar_mul, sigmoid, sign, sin, sqrt, square, stop_gradient,
+                                    subtract, tanh, to_float, truediv, where)
+from graphflow.ops.reduce_ops import (argmax, argmin, broadcast_to, reduce_all, reduce_any,
+                                      reduce_logsumexp, reduce_max, reduce_mean, reduce_min,
+                                      reduce_prod, reduce_sum)
+from graphflow.ops.shape_ops import expand_dims, rank, reshape, shape, size, squeeze, transpose
+from graphflow.ops.state_ops import (constant, fill, group, linspace, no_op, ones, ones_like,
+                                     placeholder, placeholder_with_default, random_normal,
+                                     random_uniform, range, set_random_seed, truncated_normal,  # noqa: A004
+                                     zeros, zeros_like)
+from graphflow.runtime.session import InteractiveSession, Session, get_default_session
+from graphflow.shapes import TensorShape
+from graphflow.variables import (AUTO_REUSE, GraphKeys, Variable, add_to_collection,
+                                 add_to_collections, constant_initializer, get_collection,
+                                 get_collection_ref, get_variable, get_variable_scope,
+                                 global_variables, global_variables_initializer,
+                                 glorot_normal_initializer, glorot_uniform_initializer,
+                                 initialize_all_variables, local_variables,
+                                 local_variables_initializer, ones_initializer,
+                                 random_normal_initializer, random_uniform_initializer,
+                                 trainable_variables, truncated_normal_initializer,
+                                 variable_scope, variables_initializer,
+                                 variance_scaling_initializer, zeros_initializer)
+from graphflow import compiler as _compiler  # noqa: F401
+from graphflow.compiler import fused as _fused  # noqa: F401  (registers FUSED)
+from graphflow.ops import array_ops as _array_ops
+from graphflow.ops.array_ops import *  # noqa: F401,F403
+from graphflow import train  # noqa: E402
+from graphflow import test  # noqa: E402
+from graphflow.custom_gradient import custom_gradient  # noqa: E402
+
+__version__ = "0.1.0"
+
+newaxis = None
+Dimension = int
+
+
+def name_scope(name: str | None, default_name: str | None = None, values: object = None):  # type: ignore[no-untyped-def]
+    """Prefix the names of ops created inside (TF1 ``tf.name_scope``)."""
+    return get_default_graph().name_scope(name if name is not None else default_name)
+
+
+def control_dependencies(control_inputs):  # type: ignore[no-untyped-def]
+    """Ops created inside run after ``control_inputs``."""
+    return get_default_graph().control_dependencies(control_inputs)
+
+
+def device(name):  # type: ignore[no-untyped-def]
+    """Accepted for TF1 compatibility; placement follows the Session's device."""
+    return get_default_graph().device(name)
+
+
+def disable_eager_execution() -> None:
+    """graphflow is always in graph mode; accepted as a no-op."""
+
+
+def disable_v2_behavior() -> None:
+    """graphflow is always TF1-style; accepted as a no-op."""
+
+
+def executing_eagerly() -> bool:
+    return False
+
+
+# graphflow.compat.v1 is graphflow itself
+class _Compat:
+    v1 = _sys.modules[__name__]
+
+
+compat = _Compat()
+_sys.modules[__name__ + ".compat"] = compat  # type: ignore[assignment]
+_sys.modules[__name__ + ".compat.v1"] = _sys.modules[__name__]
+del _array_ops

@@ -1,0 +1,1 @@
+"""The compiler: autodiff, passes, scheduling and one code generator per target."""

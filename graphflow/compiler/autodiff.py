@@ -1,0 +1,131 @@
+"""Reverse-mode differentiation over the graph. Gradients are ordinary graph nodes, so they
+can be differentiated again. The driver alone sums contributions and undoes broadcasting;
+gradient rules (``vjp`` in each registry row) never do."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from graphflow.ir import Operation, Tensor, convert_to_tensor
+from graphflow.registry import get
+
+
+def _as_list(x: Any) -> list[Any]:
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _differentiable(t: Tensor) -> bool:
+    return t.dtype.is_floating
+
+
+def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
+              stop_gradients: Any = None, **_: Any) -> list[Tensor | None]:
+    """Symbolic d(sum of ys)/d(xs): a list aligned with ``xs``; None where ``ys`` do not depend
+    on an ``x``. Non-scalar ys are weighted by ``grad_ys`` (ones by default).
+
+    >>> import graphflow as gf
+    >>> x = gf.constant(3.0)
+    >>> (g,) = gf.gradients(x * x, [x])
+    """
+    from graphflow.ops.math_ops import add_n
+    from graphflow.ops.reduce_ops import sum_to
+    from graphflow.ops.state_ops import ones_like
+
+    ys = [convert_to_tensor(y) for y in _as_list(ys)]
+    xs = [convert_to_tensor(x) for x in _as_list(xs)]
+    graph = ys[0].graph
+    stops = {id(t) for t in _as_list(stop_gradients)} if stop_gradients is not None else set()
+    gys = _as_list(grad_ys) if grad_ys is not None else [None] * len(ys)
+    if len(gys) != len(ys):
+        raise ValueError(f"grad_ys has {len(gys)} entries, ys has {len(ys)}")
+
+    # Nodes between xs and ys: reachable backward from ys and forward from xs.
+    x_ids = {id(x) for x in xs}
+    backward: set[int] = set()
+    stack = [y.node for y in ys]
+    order: dict[int, Operation] = {}
+    while stack:
+        n = stack.pop()
+        if id(n) in backward:
+            continue
+        backward.add(id(n))
+        order[id(n)] = n
+        for t in n.inputs:
+            if id(t) not in stops and id(t) not in x_ids:
+                stack.append(t.node)
+    forward_tensors = set(x_ids)
+    on_path: list[Operation] = []
+    for n in sorted(order.values(), key=lambda n: n.uid):
+        if any(id(t) in forward_tensors and id(t) not in stops for t in n.inputs):
+            on_path.append(n)
+            forward_tensors.update(id(o) for o in n.outputs)
+
+    grads: dict[int, list[Tensor]] = {}
+    with graph.name_scope(name):
+        for y, gy in zip(ys, gys):
+            if gy is None:
+                gy = ones_like(y)
+            else:
+                gy = convert_to_tensor(gy, dtype=y.dtype)
+            grads.setdefault(id(y), []).append(gy)
+
+        def total(t: Tensor) -> Tensor | None:
+            parts = grads.get(id(t))
+            if not parts:
+                return None
+            if len(parts) > 1:
+                s = add_n(parts)
+                grads[id(t)] = [s]
+                return s
+            return parts[0]
+
+        for n in reversed(on_path):
+            out_grads = [total(o) for o in n.outputs]
+            if all(g is None for g in out_grads):
+                continue
+            row = get(n.op)
+            if row.no_gradient:
+                continue
+            custom = getattr(n.attrs, "grad_fn", None)
+            if row.vjp is None and custom is None:
+                raise LookupError(f"No gradient defined for operation {n.describe()}; "
+                                  f"wrap it in gf.stop_gradient or give it a @gf.custom_gradient")
+            filled = [g if g is not None else ones_like(o) * 0 for g, o in zip(out_grads, n.outputs)]
+            in_grads = row.vjp(n, filled[0] if len(filled) == 1 else filled)
+            if len(in_grads) != len(n.inputs):
+                raise AssertionError(f"gradient rule of {n.op.name} returned {len(in_grads)} "
+                                     f"gradients for {len(n.inputs)} inputs")
+            for t, g in zip(n.inputs, in_grads):
+                if g is None or id(t) in stops or not _differentiable(t):
+                    continue
+                if id(t) not in forward_tensors:
+                    continue
+                g = convert_to_tensor(g)
+                if g.dtype != t.dtype:
+                    raise AssertionError(f"gradient rule of {n.op.name} gave {g.dtype.name} for a "
+                                         f"{t.dtype.name} input")
+                grads.setdefault(id(t), []).append(sum_to(g, t))
+
+        return [total(x) for x in xs]
+
+
+def hessians(ys: Any, xs: Any, name: str = "hessians") -> list[Tensor | None]:
+    """Second derivatives of scalar ``ys`` for each (scalar or vector) x, by differentiating twice."""
+    from graphflow.ops.array_ops import stack, unstack
+    from graphflow.ops.shape_ops import reshape
+    out: list[Tensor | None] = []
+    for x in _as_list(xs):
+        (g,) = gradients(ys, [x], name=name)
+        if g is None:
+            out.append(None)
+            continue
+        flat = reshape(g, [-1])
+        rows = [gradients(gi, [x], name=name)[0] for gi in unstack(flat)]
+        out.append(stack(rows))
+    return out
+
+
+def _validate(seq: Sequence[Any]) -> None:
+    for t in seq:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected a Tensor, got {t!r}")

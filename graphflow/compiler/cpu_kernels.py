@@ -1,0 +1,43 @@
+"""Shared numba kernels the generated CPU code calls (compiled once, cached on disk)."""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from graphflow import rng
+
+_jit = numba.njit(cache=True, error_model="numpy", nogil=True)
+
+normal = rng.normal
+uniform01 = rng.uniform01
+truncated_normal = rng.truncated_normal_scalar
+
+
+@_jit
+def random_fill(out, state, dist):  # type: ignore[no-untyped-def]
+    """Fill a flat array for one run of a random op; advances the op's counter."""
+    key = state[0]
+    counter = state[1]
+    for i in range(out.size):
+        u = np.uint64(i)
+        if dist == 0:
+            out[i] = normal(key, counter, u)
+        elif dist == 1:
+            out[i] = truncated_normal(key, counter, u)
+        else:
+            out[i] = uniform01(key, counter, u)
+    state[1] = counter + np.uint64(1)
+
+
+@_jit
+def matmul_loops(a, b, out):  # type: ignore[no-untyped-def]
+    """out = a @ b for 2-D arrays of dtypes BLAS does not cover (integers)."""
+    m, k = a.shape
+    n = b.shape[1]
+    for i in range(m):
+        for j in range(n):
+            out[i, j] = 0
+        for p in range(k):
+            aip = a[i, p]
+            for j in range(n):
+                out[i, j] += aip * b[p, j]

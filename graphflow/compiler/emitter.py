@@ -1,0 +1,106 @@
+"""Source emission shared by targets: names, indentation, dims, checks, loop nests."""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from graphflow.dtypes import DType
+from graphflow.ir import Operation, Tensor
+from graphflow.ops._build import lit
+
+
+class Emitter:
+    """Accumulates the body of one generated entry function.
+
+    Op kernels call ``define`` for each output, and use ``dims``/``loops``/``check`` to write
+    rank-specialised code whose sizes are read at run time (so a new batch size never recompiles).
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.indent = 1
+        self.exprs: dict[int, str] = {}
+        self.fresh_values: set[int] = set()
+        self.imports: dict[str, str] = {}
+        self.errors: list[tuple[Operation, str]] = []
+        self._n = 0
+
+    # -- text
+    def line(self, text: str) -> None:
+        self.lines.append("    " * self.indent + text)
+
+    @contextlib.contextmanager
+    def block(self, header: str) -> Iterator[None]:
+        self.line(header)
+        self.indent += 1
+        try:
+            yield
+        finally:
+            self.indent -= 1
+
+    def fresh(self, prefix: str = "v") -> str:
+        self._n += 1
+        return f"{prefix}{self._n}"
+
+    def use(self, module: str) -> str:
+        """Import ``module`` in the generated source; returns its alias."""
+        if module not in self.imports:
+            self.imports[module] = f"_m{len(self.imports)}"
+        return self.imports[module]
+
+    # -- values
+    def define(self, t: Tensor, expr: str, fresh: bool = True) -> str:
+        """Bind tensor ``t`` to ``expr`` (a name or, for scalars, an expression)."""
+        self.exprs[id(t)] = expr
+        if fresh:
+            self.fresh_values.add(id(t))
+        return expr
+
+    def value(self, t: Tensor) -> str:
+        return self.exprs[id(t)]
+
+    def dims(self, t: Tensor, expr: str | None = None) -> list[str]:
+        """Each dim of ``t``: a literal when static, else read from the array at run time."""
+        e = expr or self.value(t)
+        rank = t.shape.rank
+        assert rank is not None, f"rank of {t.name} unknown at lowering"
+        return [str(d) if d is not None else f"{e}.shape[{j}]" for j, d in enumerate(t.shape.dims)]
+
+    def np_dtype(self, d: DType) -> str:
+        return "np.bool_" if d.is_bool else f"np.{d.name}"
+
+    def lit(self, value: Any, d: DType) -> str:
+        return lit(value, d)
+
+    def shape_tuple(self, dims: Sequence[str]) -> str:
+        if not dims:
+            return "()"
+        return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+
+    def empty(self, dims: Sequence[str], d: DType, prefix: str = "o") -> str:
+        name = self.fresh(prefix)
+        self.line(f"{name} = np.empty({self.shape_tuple(dims)}, dtype={self.np_dtype(d)})")
+        return name
+
+    @contextlib.contextmanager
+    def loops(self, dims: Sequence[str], prefix: str = "i") -> Iterator[list[str]]:
+        """A loop nest over ``dims``; yields the index names (outermost first)."""
+        names = [self.fresh(prefix) for _ in dims]
+        saved = self.indent
+        for n, d in zip(names, dims):
+            self.line(f"for {n} in range({d}):")
+            self.indent += 1
+        try:
+            yield names
+        finally:
+            self.indent = saved
+
+    def check(self, condition: str, node: Operation, message: str) -> None:
+        """Raise (mapped to InvalidArgumentError naming ``node``) when ``condition`` is false."""
+        self.errors.append((node, message))
+        with self.block(f"if not ({condition}):"):
+            self.line(f"raise ValueError('graphflow-error-{len(self.errors) - 1}')")
+
+    def index(self, name: str, idx: Sequence[str]) -> str:
+        return f"{name}[{', '.join(idx)}]" if idx else name

@@ -1,0 +1,224 @@
+"""Compiler passes: each a named pure function from Program to Program."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphflow.compiler.fused import FusedAttrs, Instr, ReduceSpec
+from graphflow.compiler.program import Program, rebuild
+from graphflow.ir import Operation, Tensor
+from graphflow.registry import Kind, Op, get
+
+_FOLD_LIMIT = 1 << 16  # elements: larger results stay computed at run time
+_NEVER_FOLD = {Op.PLACEHOLDER, Op.VARIABLE, Op.CONST, Op.ASSIGN, Op.NO_OP, Op.RANDOM}
+
+
+class _Rewriter:
+    """Rebuilds a program node by node, following replacements of tensors."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.tmap: dict[int, Tensor] = {}
+        self.nmap: dict[int, Operation] = {}
+        self.nodes: list[Operation] = []
+
+    def t(self, x: Tensor) -> Tensor:
+        return self.tmap.get(id(x), x)
+
+    def inputs(self, n: Operation) -> list[Tensor]:
+        return [self.t(x) for x in n.inputs]
+
+    def controls(self, n: Operation) -> list[Operation]:
+        return [self.nmap.get(id(c), c) for c in n.control_inputs]
+
+    def keep(self, n: Operation) -> Operation:
+        ins, ctl = self.inputs(n), self.controls(n)
+        if all(a is b for a, b in zip(ins, n.inputs)) and len(ctl) == len(n.control_inputs):
+            m = n
+        else:
+            m = Operation(n.op, tuple(ins), n.attrs, n.dtypes, n.shapes, tuple(ctl), n.name, n.site,
+                          n.graph, n.uid)
+        self.add(n, m)
+        return m
+
+    def add(self, old: Operation, new: Operation) -> None:
+        self.nmap[id(old)] = new
+        self.nodes.append(new)
+        for a, b in zip(old.outputs, new.outputs):
+            if a is not b:
+                self.tmap[id(a)] = b
+
+    def alias(self, old: Operation, tensor: Tensor) -> None:
+        self.tmap[id(old.outputs[0])] = tensor
+
+    def done(self) -> Program:
+        p = self.program
+        outs = tuple(self.t(x) for x in p.outputs)
+        targets = tuple(self.nmap.get(id(n), n) for n in p.targets)
+        return Program(tuple(self.nodes), outs, targets, p.feeds, p.notes)
+
+
+def _const(n: Operation, value: np.ndarray) -> Operation:
+    from graphflow.ops.state_ops import ConstAttrs
+    value = np.array(value, order="C")
+    value.setflags(write=False)
+    return Operation(Op.CONST, (), ConstAttrs(value), n.dtypes, n.shapes, (), n.name, n.site, n.graph, n.uid)
+
+
+def fold_constants(program: Program) -> Program:
+    """Evaluate nodes whose inputs are all constants (and shapes that are fully known)."""
+    from graphflow.runtime.reference import evaluate
+    rw = _Rewriter(program)
+    for n in program.nodes:
+        ins = rw.inputs(n)
+        row = get(n.op)
+        small = all(s.is_fully_defined() and s.num_elements() <= _FOLD_LIMIT for s in n.shapes)
+        if n.op is Op.SHAPE and ins[0].shape.is_fully_defined():
+            rw.add(n, _const(n, np.array(ins[0].shape.as_list(), dtype=n.dtypes[0].np)))
+        elif (n.op not in _NEVER_FOLD and not row.stateful and len(n.outputs) == 1 and small
+              and not n.control_inputs and all(x.node.op is Op.CONST for x in ins)):
+            rw.add(n, _const(n, evaluate(n, [x.node.attrs.value for x in ins])[0]))
+        else:
+            rw.keep(n)
+    return rw.done()
+
+
+def eliminate_common_subexpressions(program: Program) -> Program:
+    """Merge nodes with the same op, attrs and inputs (stateful ops are never merged)."""
+    rw = _Rewriter(program)
+    seen: dict[Any, Operation] = {}
+    for n in program.nodes:
+        ins = rw.inputs(n)
+        if get(n.op).stateful or n.op in (Op.PLACEHOLDER, Op.NO_OP) or n.control_inputs:
+            rw.keep(n)
+            continue
+        try:
+            key = (n.op, tuple(id(x) for x in ins), n.attrs)
+            hash(key)
+        except TypeError:
+            rw.keep(n)
+            continue
+        prev = seen.get(key)
+        if prev is None:
+            seen[key] = rw.keep(n)
+        else:
+            rw.nmap[id(n)] = prev
+            for a, b in zip(n.outputs, prev.outputs):
+                rw.tmap[id(a)] = b
+    return rw.done()
+
+
+def _is_control_input(program: Program) -> set[int]:
+    return {id(c) for n in program.nodes for c in n.control_inputs} | {id(t) for t in program.targets}
+
+
+def remove_identities(program: Program) -> Program:
+    """Drop identity-like nodes and broadcasts/reductions between statically equal shapes.
+
+    Identities of variables stay: they are reads with copy semantics.
+    """
+    ctl = _is_control_input(program)
+    rw = _Rewriter(program)
+    for n in program.nodes:
+        ins = rw.inputs(n)
+        removable = not n.control_inputs and id(n) not in ctl
+        if removable and n.op in (Op.IDENTITY, Op.STOP_GRADIENT, Op.PLACEHOLDER_WITH_DEFAULT) \
+                and ins[0].node.op is not Op.VARIABLE:
+            rw.alias(n, ins[0])
+        elif removable and n.op in (Op.SUM_TO, Op.BROADCAST_TO) and ins[0].shape.is_fully_defined() \
+                and ins[0].shape == n.shapes[0]:
+            rw.alias(n, ins[0])
+        elif removable and n.op is Op.RESHAPE and ins[0].shape.is_fully_defined() \
+                and ins[0].shape == n.shapes[0] and ins[0].node.op is not Op.VARIABLE:
+            rw.alias(n, ins[0])
+        else:
+            rw.keep(n)
+    return rw.done()
+
+
+def fuse_elementwise(program: Program) -> Program:
+    """Group elementwise chains (and an elementwise producer of a reduction) into FUSED nodes.
+
+    A producer joins its consumer's group when that is its only use and nothing orders on it.
+    Every elementwise or reduction node ends up in exactly one FUSED node.
+    """
+    uses: dict[int, int] = {}
+    for n in program.nodes:
+        for x in n.inputs:
+            uses[id(x)] = uses.get(id(x), 0) + 1
+    for x in program.outputs:
+        uses[id(x)] = uses.get(id(x), 0) + 2
+    ctl = _is_control_input(program)
+    kind = {id(n): get(n.op).kind for n in program.nodes}
+
+    def absorbable(t: Tensor) -> bool:
+        n = t.node
+        return (kind.get(id(n)) is Kind.ELEMENTWISE and uses.get(id(t), 0) == 1 and id(n) not in ctl
+                and not n.control_inputs and len(n.outputs) == 1)
+
+    absorbed: dict[int, Operation] = {}  # member id -> root
+    groups: dict[int, list[Operation]] = {}
+    for n in reversed(program.nodes):
+        if id(n) in absorbed or kind[id(n)] not in (Kind.ELEMENTWISE, Kind.REDUCE):
+            continue
+        members = [n]
+        absorbed[id(n)] = n
+        stack = list(n.inputs)
+        while stack:
+            t = stack.pop()
+            if absorbable(t) and id(t.node) not in absorbed:
+                absorbed[id(t.node)] = n
+                members.append(t.node)
+                stack.extend(t.node.inputs)
+        groups[id(n)] = members
+
+    rw = _Rewriter(program)
+    for n in program.nodes:
+        root = absorbed.get(id(n))
+        if root is None:
+            rw.keep(n)
+        elif root is n:
+            rw.add(n, _fuse(n, sorted(groups[id(n)], key=lambda m: m.uid), rw))
+    return rw.done()
+
+
+def _fuse(root: Operation, members: list[Operation], rw: _Rewriter) -> Operation:
+    from graphflow.ops.reduce_ops import norm_axes
+    body_nodes = [m for m in members if m is not root or get(root.op).kind is Kind.ELEMENTWISE]
+    index = {id(m): i for i, m in enumerate(body_nodes)}
+    leaves: list[Tensor] = []
+    leaf_pos: dict[int, int] = {}
+
+    def arg(t: Tensor) -> tuple[str, int]:
+        if id(t.node) in index:
+            return ("t", index[id(t.node)])
+        t = rw.t(t)
+        if id(t) not in leaf_pos:
+            leaf_pos[id(t)] = len(leaves)
+            leaves.append(t)
+        return ("in", leaf_pos[id(t)])
+
+    body = tuple(Instr(m.op, m.attrs, tuple(arg(x) for x in m.inputs), m.dtypes[0],
+                       tuple(x.dtype for x in m.inputs)) for m in body_nodes)
+    if get(root.op).kind is Kind.REDUCE:
+        x = root.inputs[0]
+        result = arg(x)
+        rank = x.shape.rank
+        assert rank is not None, f"reduction input rank unknown after specialisation in {root.describe()}"
+        red = ReduceSpec(root.op, norm_axes(root.attrs.axes, rank), root.attrs.keepdims)
+        loop_shape = x.shape
+    else:
+        result = ("t", index[id(root)])
+        red = None
+        loop_shape = root.shapes[0]
+    controls = []
+    for m in members:
+        controls.extend(rw.nmap.get(id(c), c) for c in m.control_inputs)
+    attrs = FusedAttrs(body, result, loop_shape, red, tuple(m.name for m in members))
+    return Operation(Op.FUSED, tuple(leaves), attrs, root.dtypes, root.shapes, tuple(controls), root.name,
+                     root.site, root.graph, root.uid)
+
+
+__all__ = ["fold_constants", "eliminate_common_subexpressions", "remove_identities", "fuse_elementwise",
+           "rebuild"]

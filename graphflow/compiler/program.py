@@ -1,0 +1,106 @@
+"""The compiler's unit of work: the part of a graph one ``sess.run`` signature needs, with fed
+tensors replaced by fresh placeholders and shapes re-inferred for the fed ranks."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from graphflow.ir import Operation, Tensor
+from graphflow.registry import Op, get
+from graphflow.shapes import TensorShape, as_shape
+
+
+@dataclass(frozen=True)
+class Program:
+    """Nodes in topological order; ``outputs`` are the fetched tensors, ``targets`` run-only ops,
+    ``feeds`` the placeholders whose values arrive per run (in argument order)."""
+
+    nodes: tuple[Operation, ...]
+    outputs: tuple[Tensor, ...]
+    targets: tuple[Operation, ...]
+    feeds: tuple[Operation, ...]
+    notes: dict = field(default_factory=dict, compare=False)
+
+    def consumers(self) -> dict[int, list[tuple[Operation, int]]]:
+        """id(tensor) -> [(node, input index)] (fetches are not included)."""
+        out: dict[int, list[tuple[Operation, int]]] = {}
+        for n in self.nodes:
+            for i, t in enumerate(n.inputs):
+                out.setdefault(id(t), []).append((n, i))
+        return out
+
+    def replace(self, nodes: Sequence[Operation], mapping: dict[int, Tensor] | None = None,
+                node_map: dict[int, Operation] | None = None) -> Program:
+        mapping = mapping or {}
+        node_map = node_map or {}
+        outs = tuple(mapping.get(id(t), t) for t in self.outputs)
+        targets = tuple(node_map.get(id(n), n) for n in self.targets)
+        return Program(tuple(nodes), outs, targets, self.feeds, self.notes)
+
+
+def rebuild(node: Operation, inputs: Sequence[Tensor], controls: Sequence[Operation],
+            op: Op | None = None, attrs: object = ..., shapes: Sequence[TensorShape] | None = None) -> Operation:
+    """A copy of ``node`` over new inputs, with dtypes and shapes re-inferred."""
+    op = op or node.op
+    attrs = node.attrs if attrs is ... else attrs
+    row = get(op)
+    dtypes = tuple(row.dtype_rule([t.dtype for t in inputs], attrs)) if inputs or op is not node.op \
+        else node.dtypes
+    if shapes is None:
+        try:
+            shapes = [as_shape(s) for s in row.shape_rule([t.shape for t in inputs], attrs)]
+        except ValueError as e:
+            from graphflow.errors import InvalidArgumentError
+            raise InvalidArgumentError(node, node, f"{e}\n  in {node.describe()}") from None
+    return Operation(op, tuple(inputs), attrs, dtypes, tuple(shapes), tuple(controls), node.name,
+                     node.site, node.graph, node.uid)
+
+
+def build(fetch_tensors: Sequence[Tensor], targets: Sequence[Operation],
+          feeds: Sequence[tuple[Tensor, int]]) -> Program:
+    """Prune the graph to what the fetches need and specialise it for the fed ranks.
+
+    ``feeds`` pairs each fed tensor with the rank of the fed value.
+    """
+    from graphflow.ops.state_ops import SourceAttrs
+    fed = {id(t): (t, r) for t, r in feeds}
+    needed: dict[int, Operation] = {}
+    stack: list[Operation] = [t.node for t in fetch_tensors if id(t) not in fed] + list(targets)
+    while stack:
+        n = stack.pop()
+        if id(n) in needed:
+            continue
+        needed[id(n)] = n
+        for t in n.inputs:
+            if id(t) not in fed:
+                stack.append(t.node)
+        stack.extend(n.control_inputs)
+    order = sorted(needed.values(), key=lambda n: n.uid)
+
+    new: dict[int, Tensor] = {}
+    new_nodes: dict[int, Operation] = {}
+    feed_nodes = []
+    for t, rank in feeds:
+        static = t.shape
+        shape = static if static.rank is not None else TensorShape([None] * rank)
+        attrs = SourceAttrs(t.dtype, shape, t.node.uid * 1000 + t.index)
+        ph = Operation(Op.PLACEHOLDER, (), attrs, (t.dtype,), (shape,), (), t.name.rsplit(":", 1)[0]
+                       if t.index == 0 else t.name, t.node.site, t.graph, -1)
+        feed_nodes.append(ph)
+        new[id(t)] = ph.outputs[0]
+    nodes: list[Operation] = list(feed_nodes)
+    for n in order:
+        inputs = [new[id(t)] if id(t) in new else new_nodes[id(t.node)].outputs[t.index] for t in n.inputs]
+        controls = [new_nodes[id(c)] for c in n.control_inputs if id(c) in new_nodes]
+        if n.op in (Op.VARIABLE, Op.CONST, Op.PLACEHOLDER):
+            m = Operation(n.op, (), n.attrs, n.dtypes, n.shapes, tuple(controls), n.name, n.site, n.graph,
+                          n.uid)
+        else:
+            m = rebuild(n, inputs, controls)
+        new_nodes[id(n)] = m
+        nodes.append(m)
+        for t, o in zip(n.outputs, m.outputs):
+            if id(t) not in new:
+                new[id(t)] = o
+    outputs = tuple(new[id(t)] for t in fetch_tensors)
+    return Program(tuple(nodes), outputs, tuple(new_nodes[id(n)] for n in targets), tuple(feed_nodes))

@@ -1,0 +1,113 @@
+"""Execution order for one program, and the variable-read rule every executor shares.
+
+Assignments run as late as their dependencies allow. A read of a variable that is not ordered
+against an assignment of it (by data or control edges) sees the value from before the run: if
+such a reader still ends up after the assignment, it reads a snapshot taken just before it.
+"""
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+from graphflow.compiler.program import Program
+from graphflow.ir import Operation
+from graphflow.registry import Op
+
+
+@dataclass(frozen=True)
+class Schedule:
+    order: tuple[Operation, ...]
+    # snapshot id -> (variable node, position in order before which it is taken)
+    snapshots: dict[int, tuple[Operation, int]]
+    # (id(consumer node), input index) -> snapshot id
+    reads: dict[tuple[int, int], int]
+    # variables read before any assignment in this run sets them (they must be initialized)
+    needs_init: tuple[Operation, ...]
+    # variables this run writes
+    writes: tuple[Operation, ...]
+
+
+def is_read(node: Operation, index: int) -> bool:
+    """Input ``index`` of ``node`` reads a variable's value (an assignment's target does not)."""
+    return not (node.op is Op.ASSIGN and index == 0)
+
+
+def schedule(program: Program) -> Schedule:
+    nodes = program.nodes
+    index = {id(n): i for i, n in enumerate(nodes)}
+    preds: list[set[int]] = [set() for _ in nodes]
+    for i, n in enumerate(nodes):
+        for t in n.inputs:
+            if id(t.node) in index:
+                preds[i].add(index[id(t.node)])
+        for c in n.control_inputs:
+            if id(c) in index:
+                preds[i].add(index[id(c)])
+    succs: list[list[int]] = [[] for _ in nodes]
+    for i, ps in enumerate(preds):
+        for p in ps:
+            succs[p].append(i)
+    remaining = [len(ps) for ps in preds]
+    ready: list[tuple[int, int]] = []
+    for i, r in enumerate(remaining):
+        if r == 0:
+            heapq.heappush(ready, (_priority(nodes[i]), i))
+    order: list[int] = []
+    while ready:
+        _, i = heapq.heappop(ready)
+        order.append(i)
+        for s in succs[i]:
+            remaining[s] -= 1
+            if remaining[s] == 0:
+                heapq.heappush(ready, (_priority(nodes[s]), s))
+    if len(order) != len(nodes):
+        raise ValueError("the graph has a cycle")
+
+    # ancestors as bitsets, for "is this read ordered after that assignment?"
+    anc = [0] * len(nodes)
+    for i in order:
+        a = 0
+        for p in preds[i]:
+            a |= anc[p] | (1 << p)
+        anc[i] = a
+    pos = {i: k for k, i in enumerate(order)}
+    assigns_of: dict[int, list[int]] = {}
+    for i, n in enumerate(nodes):
+        if n.op is Op.ASSIGN:
+            assigns_of.setdefault(id(n.inputs[0].node), []).append(i)
+    snapshots: dict[int, tuple[Operation, int]] = {}
+    snap_at: dict[tuple[int, int], int] = {}
+    reads: dict[tuple[int, int], int] = {}
+    for i, n in enumerate(nodes):
+        for j, t in enumerate(n.inputs):
+            if t.node.op is not Op.VARIABLE or not is_read(n, j):
+                continue
+            writers = assigns_of.get(id(t.node), [])
+            unordered = [w for w in writers if w != i and pos[w] < pos[i] and not (anc[i] >> w) & 1]
+            if not unordered:
+                continue
+            first = min(pos[w] for w in unordered)
+            key = (id(t.node), first)
+            if key not in snap_at:
+                snap_at[key] = len(snapshots)
+                snapshots[len(snapshots)] = (t.node, first)
+            reads[(id(n), j)] = snap_at[key]
+
+    needs_init: dict[int, Operation] = {}
+    readers: list[tuple[int, Operation]] = [(i, n) for i, n in enumerate(nodes) if n.op is Op.VARIABLE
+                                            and any(t is n.outputs[0] for t in program.outputs)]
+    for i, n in enumerate(nodes):
+        for j, t in enumerate(n.inputs):
+            if t.node.op is Op.VARIABLE and (is_read(n, j) or n.attrs.mode != "set"):
+                readers.append((i, t.node))
+    for i, var in readers:
+        setters = [w for w in assigns_of.get(id(var), []) if nodes[w].attrs.mode == "set"]
+        if not any((anc[i] >> w) & 1 for w in setters):
+            needs_init[id(var)] = var
+    writes = {id(nodes[w].inputs[0].node): nodes[w].inputs[0].node for ws in assigns_of.values() for w in ws}
+    return Schedule(tuple(nodes[i] for i in order), snapshots, reads, tuple(needs_init.values()),
+                    tuple(writes.values()))
+
+
+def _priority(n: Operation) -> tuple[int, int]:
+    return (1 if n.op is Op.ASSIGN else 0, n.uid)

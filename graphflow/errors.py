@@ -1,0 +1,34 @@
+"""Run-time errors, named as in TF1 (``gf.errors.InvalidArgumentError``...)."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class OpError(Exception):
+    """Base of run-time errors; ``node_def``/``op`` name the node, ``message`` says what went wrong."""
+
+    def __init__(self, node_def: Any = None, op: Any = None, message: str = "") -> None:
+        super().__init__(message)
+        self.node_def = node_def
+        self.op = op
+        self.message = message
+
+
+class InvalidArgumentError(OpError, ValueError):
+    """A fed value or a run-time shape does not fit what the graph expects."""
+
+
+class FailedPreconditionError(OpError):
+    """The graph read state that is not ready (an uninitialized variable)."""
+
+
+class OutOfRangeError(OpError, IndexError):
+    """An index fell outside the valid range."""
+
+
+class UnimplementedError(OpError, NotImplementedError):
+    """The operation is not available on this target."""
+
+
+class InternalError(OpError):
+    """A failure inside graphflow itself; please report it."""

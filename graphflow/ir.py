@@ -1,0 +1,409 @@
+"""The IR: one immutable node type (``Operation``), its output ``Tensor`` and the ``Graph``.
+
+A node holds (op, inputs, attrs, dtypes, shapes, control inputs). Names and the user's source
+site are stored on the node too but take no part in its structure. Nodes never point back to
+their consumers; a Graph only appends.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from graphflow import dtypes as _dt
+from graphflow.dtypes import DType
+from graphflow.registry import Op, get
+from graphflow.shapes import TensorShape, as_shape
+
+_PKG_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def user_site() -> str:
+    """``file:line`` of the innermost caller outside graphflow (the user's line)."""
+    f = sys._getframe(1)
+    while f is not None:
+        fn = f.f_code.co_filename
+        if not fn.startswith(_PKG_DIR) and "contextlib" not in fn:
+            return f"{fn}:{f.f_lineno}"
+        f = f.f_back  # type: ignore[assignment]
+    return "<unknown>"
+
+
+class Operation:
+    """A node of the graph (TF1's ``tf.Operation``). Immutable once built."""
+
+    __slots__ = ("op", "inputs", "attrs", "dtypes", "shapes", "control_inputs", "name", "site",
+                 "graph", "uid", "outputs", "__weakref__")
+
+    def __init__(self, op: Op, inputs: tuple[Tensor, ...], attrs: Any, dtypes: tuple[DType, ...],
+                 shapes: tuple[TensorShape, ...], control_inputs: tuple[Operation, ...], name: str,
+                 site: str, graph: Graph | None, uid: int, output_type: type | None = None) -> None:
+        set_ = object.__setattr__
+        set_(self, "op", op)
+        set_(self, "inputs", inputs)
+        set_(self, "attrs", attrs)
+        set_(self, "dtypes", dtypes)
+        set_(self, "shapes", shapes)
+        set_(self, "control_inputs", control_inputs)
+        set_(self, "name", name)
+        set_(self, "site", site)
+        set_(self, "graph", graph)
+        set_(self, "uid", uid)
+        cls = output_type or Tensor
+        set_(self, "outputs", tuple(cls(self, i) for i in range(len(dtypes))))
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError("graph nodes are immutable")
+
+    @property
+    def type(self) -> str:
+        return self.op.value
+
+    @property
+    def node_def(self) -> Operation:
+        return self
+
+    def get_attr(self, name: str) -> Any:
+        return getattr(self.attrs, name)
+
+    def describe(self) -> str:
+        """How errors name the node: ``'name' (Type) created at file:line``."""
+        return f"'{self.name}' ({self.op.value}) created at {self.site}"
+
+    def run(self, feed_dict: dict | None = None, session: Any = None) -> None:
+        from graphflow.runtime.session import default_session_for
+        default_session_for(self.graph, session).run(self, feed_dict=feed_dict)
+
+    def __repr__(self) -> str:
+        return f"<gf.Operation '{self.name}' type={self.op.value}>"
+
+
+class Tensor:
+    """The ``index``-th output of an Operation, with NumPy-style operators."""
+
+    __slots__ = ("node", "index", "__weakref__")
+    __array_priority__ = 100  # numpy defers to our reflected operators
+
+    def __init__(self, node: Operation, index: int) -> None:
+        self.node = node
+        self.index = index
+
+    op = property(lambda self: self.node)
+    dtype = property(lambda self: self.node.dtypes[self.index])
+    shape = property(lambda self: self.node.shapes[self.index])
+    graph = property(lambda self: self.node.graph)
+    value_index = property(lambda self: self.index)
+
+    @property
+    def name(self) -> str:
+        return f"{self.node.name}:{self.index}"
+
+    def get_shape(self) -> TensorShape:
+        return self.shape
+
+    def set_shape(self, shape: Any) -> None:
+        merged = self.shape.merge_with(as_shape(shape))
+        shapes = list(self.node.shapes)
+        shapes[self.index] = merged
+        object.__setattr__(self.node, "shapes", tuple(shapes))
+
+    def consumers(self) -> list[Operation]:
+        return [n for n in self.graph.get_operations() if any(t is self for t in n.inputs)]
+
+    def eval(self, feed_dict: dict | None = None, session: Any = None) -> Any:
+        from graphflow.runtime.session import default_session_for
+        return default_session_for(self.graph, session).run(self, feed_dict=feed_dict)
+
+    def __repr__(self) -> str:
+        return f"<gf.Tensor '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:  # Python identity, as in TF1
+        return self is other
+
+    def __bool__(self) -> bool:
+        raise TypeError("a graphflow Tensor has no truth value while the graph is built; "
+                        "use gf.cond / gf.where, or fetch it with sess.run")
+
+    def __len__(self) -> int:
+        d = self.shape[0] if self.shape.rank else None
+        if d is None:
+            raise TypeError(f"len() of {self.name} is unknown: its first dim is not static")
+        return d
+
+    def __iter__(self) -> Iterator[Tensor]:
+        from graphflow.ops import array_ops
+        return iter(array_ops.unstack(self))
+
+    # operators: defined in graphflow.ops.math_ops, attached there
+    def __getitem__(self, key: Any) -> Tensor:
+        from graphflow.ops import array_ops
+        return array_ops.getitem(self, key)
+
+
+# ---------------------------------------------------------------------------------------------
+# graphs
+
+
+class Graph:
+    """A TF1 graph: an append-only list of operations with unique names and collections."""
+
+    def __init__(self) -> None:
+        self._nodes: list[Operation] = []
+        self._names: dict[str, Operation] = {}
+        self._used_names: set[str] = set()
+        self._scope: str = ""
+        self._control: list[list[Operation]] = []
+        self._collections: dict[str, list[Any]] = {}
+        self._finalized = False
+        self.seed: int | None = None
+        self._op_seed_counter = 0
+        self._lock = threading.Lock()
+        self._var_scope_store: dict[str, Any] = {}
+        self._var_scope: list[Any] = []
+        self._device: list[str] = []
+        self.version = 0
+
+    # -- building
+    def add_node(self, op: Op, inputs: Sequence[Tensor] = (), attrs: Any = None, name: str | None = None,
+                 output_type: type | None = None, control_inputs: Sequence[Operation] = (),
+                 site: str | None = None) -> Operation:
+        if self._finalized:
+            raise RuntimeError("Graph is finalized and cannot be modified "
+                               f"(adding {op.value} at {site or user_site()})")
+        site = site or user_site()
+        for t in inputs:
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{op.value} input must be a Tensor, got {type(t).__name__} at {site}")
+            if t.graph is not self:
+                raise ValueError(f"Tensor {t.name} must be from the same graph as the {op.value} "
+                                 f"being built at {site}")
+        row = get(op)
+        in_shapes = [t.shape for t in inputs]
+        in_dtypes = [t.dtype for t in inputs]
+        full_name = self.unique_name(name or op.value)
+        try:
+            out_dtypes = tuple(row.dtype_rule(in_dtypes, attrs))
+            out_shapes = tuple(as_shape(s) for s in row.shape_rule(in_shapes, attrs))
+        except (ValueError, TypeError) as e:
+            operands = ", ".join(f"'{t.name}' with shape {t.shape} ({t.dtype.name})" for t in inputs)
+            raise type(e)(f"{e}\n  in '{full_name}' ({op.value}) of operands [{operands}]\n"
+                          f"  created at {site}") from None
+        controls = list(control_inputs)
+        for frame in self._control:
+            for c in frame:
+                if c not in controls and not any(t.node is c for t in inputs):
+                    controls.append(c)
+        node = Operation(op, tuple(inputs), attrs, out_dtypes, out_shapes, tuple(controls),
+                         full_name, site, self, len(self._nodes), output_type)
+        with self._lock:
+            self._nodes.append(node)
+            self._names[full_name] = node
+            self.version += 1
+        return node
+
+    def unique_name(self, name: str, mark_as_used: bool = True) -> str:
+        base = f"{self._scope}/{name}" if self._scope else name
+        candidate, i = base, 0
+        while candidate in self._used_names:
+            i += 1
+            candidate = f"{base}_{i}"
+        if mark_as_used:
+            self._used_names.add(candidate)
+        return candidate
+
+    # -- queries
+    def get_operations(self) -> list[Operation]:
+        return list(self._nodes)
+
+    def get_operation_by_name(self, name: str) -> Operation:
+        try:
+            return self._names[name]
+        except KeyError:
+            raise KeyError(f"The name '{name}' refers to an Operation not in the graph") from None
+
+    def get_tensor_by_name(self, name: str) -> Tensor:
+        if ":" not in name:
+            raise ValueError(f"The name '{name}' looks like an Operation name; tensor names look "
+                             f"like '{name}:0'")
+        op_name, _, idx = name.rpartition(":")
+        node = self.get_operation_by_name(op_name)
+        i = int(idx)
+        if i >= len(node.outputs):
+            raise KeyError(f"The name '{name}' refers to output {i} of {op_name}, which has "
+                           f"{len(node.outputs)} outputs")
+        return node.outputs[i]
+
+    def as_graph_element(self, obj: Any) -> Tensor | Operation:
+        if isinstance(obj, str):
+            return self.get_tensor_by_name(obj) if ":" in obj else self.get_operation_by_name(obj)
+        return obj
+
+    # -- state
+    def finalize(self) -> None:
+        self._finalized = True
+
+    @property
+    def finalized(self) -> bool:
+        return self._finalized
+
+    def _unsafe_unfinalize(self) -> None:
+        self._finalized = False
+
+    def next_op_seed(self) -> int:
+        self._op_seed_counter += 1
+        return self._op_seed_counter
+
+    @contextlib.contextmanager
+    def as_default(self) -> Iterator[Graph]:
+        _default_stack.append(self)
+        try:
+            yield self
+        finally:
+            _default_stack.pop()
+
+    @contextlib.contextmanager
+    def name_scope(self, name: str | None) -> Iterator[str]:
+        old = self._scope
+        if name is None or name == "":
+            self._scope = ""
+        elif name.endswith("/"):
+            self._scope = name[:-1]
+        else:
+            self._scope = self.unique_name(name)
+        try:
+            yield self._scope + "/" if self._scope else ""
+        finally:
+            self._scope = old
+
+    def get_name_scope(self) -> str:
+        return self._scope
+
+    @contextlib.contextmanager
+    def control_dependencies(self, control_inputs: Sequence[Any] | None) -> Iterator[None]:
+        if control_inputs is None:
+            saved, self._control = self._control, []
+            try:
+                yield
+            finally:
+                self._control = saved
+            return
+        ops = []
+        for c in control_inputs:
+            c = self.as_graph_element(c)
+            ops.append(c.node if isinstance(c, Tensor) else c)
+        self._control.append(ops)
+        try:
+            yield
+        finally:
+            self._control.pop()
+
+    @contextlib.contextmanager
+    def device(self, name: str | None) -> Iterator[None]:
+        self._device.append(name or "")
+        try:
+            yield
+        finally:
+            self._device.pop()
+
+    # -- collections
+    def add_to_collection(self, key: str, value: Any) -> None:
+        self._collections.setdefault(key, []).append(value)
+
+    def add_to_collections(self, keys: Sequence[str], value: Any) -> None:
+        for k in keys:
+            self.add_to_collection(k, value)
+
+    def get_collection(self, key: str, scope: str | None = None) -> list[Any]:
+        items = list(self._collections.get(key, []))
+        if scope is None:
+            return items
+        import re
+        return [v for v in items if re.match(scope, getattr(v, "name", ""))]
+
+    def get_collection_ref(self, key: str) -> list[Any]:
+        return self._collections.setdefault(key, [])
+
+    def get_all_collection_keys(self) -> list[str]:
+        return list(self._collections)
+
+    def clear_collection(self, key: str) -> None:
+        self._collections.pop(key, None)
+
+    def __repr__(self) -> str:
+        return f"<gf.Graph with {len(self._nodes)} ops>"
+
+
+_default_stack: list[Graph] = []
+_global_default: list[Graph] = [Graph()]
+
+
+def get_default_graph() -> Graph:
+    return _default_stack[-1] if _default_stack else _global_default[0]
+
+
+def reset_default_graph() -> None:
+    if _default_stack:
+        raise AssertionError("reset_default_graph() is not allowed inside a graph.as_default() block")
+    _global_default[0] = Graph()
+    from graphflow.runtime import session as _s
+    _s.clear_default_session()
+
+
+# ---------------------------------------------------------------------------------------------
+# conversion of user values
+
+
+def _infer_dtype(value: Any) -> DType:
+    if isinstance(value, (bool, np.bool_)):
+        return _dt.bool_
+    if isinstance(value, (int, np.integer)) and not isinstance(value, np.integer):
+        return _dt.int32
+    if isinstance(value, float):
+        return _dt.float32
+    arr = np.asarray(value)
+    if arr.dtype == np.float64 and not isinstance(value, np.ndarray):
+        return _dt.float32  # Python floats and lists of them: TF1 makes float32
+    if arr.dtype == np.int64 and not isinstance(value, (np.ndarray, np.integer)):
+        return _dt.int32
+    if arr.dtype.kind in "USO":
+        raise TypeError(f"cannot convert {value!r} to a graphflow tensor (dtype {arr.dtype})")
+    return _dt.as_dtype(arr.dtype)
+
+
+def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None,
+                      dtype_hint: Any = None) -> Tensor:
+    """Tensors pass through (their dtype is checked); other values become constants.
+
+    >>> convert_to_tensor(1.5).dtype
+    gf.float32
+    """
+    if isinstance(value, Tensor):
+        if dtype is not None and _dt.as_dtype(dtype) != value.dtype:
+            raise TypeError(f"Tensor {value.name} has dtype {value.dtype.name}, "
+                            f"expected {_dt.as_dtype(dtype).name}")
+        return value
+    conv = getattr(value, "_as_graph_tensor", None)
+    if conv is not None:
+        return convert_to_tensor(conv(), dtype=dtype)
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
+        from graphflow.ops import array_ops
+        return array_ops.stack([convert_to_tensor(v, dtype=dtype) for v in value])
+    from graphflow.ops import state_ops
+    if dtype is None:
+        target = _infer_dtype(value)
+        if dtype_hint is not None and not isinstance(value, np.ndarray):
+            hint = _dt.as_dtype(dtype_hint)
+            arr = np.asarray(value)
+            if arr.dtype.kind in "biuf" and (hint.is_floating or np.array_equal(arr.astype(hint.np), arr)):
+                target = hint
+    else:
+        target = _dt.as_dtype(dtype)
+    return state_ops.constant(value, dtype=target, name=name)

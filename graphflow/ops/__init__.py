@@ -1,0 +1,1 @@
+"""Op definitions: each module registers its primitives' rows and defines the public functions."""

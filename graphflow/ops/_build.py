@@ -1,0 +1,137 @@
+"""Helpers every op module uses: node construction, registry rows for elementwise ops, literals."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from graphflow import dtypes as _dt
+from graphflow.dtypes import DType
+from graphflow.ir import Graph, Tensor, convert_to_tensor, get_default_graph, user_site
+from graphflow.registry import Kind, Op, OpDef, register
+from graphflow.shapes import TensorShape, broadcast_shapes
+
+
+@dataclass(frozen=True)
+class NoAttrs:
+    pass
+
+
+NO_ATTRS = NoAttrs()
+
+
+def graph_of(inputs: Sequence[Any]) -> Graph:
+    for t in inputs:
+        if isinstance(t, Tensor):
+            return t.graph
+    return get_default_graph()
+
+
+def make(op: Op, inputs: Sequence[Tensor], attrs: Any = NO_ATTRS, name: str | None = None,
+         **kw: Any) -> Tensor:
+    """Add one node and return its first output."""
+    return make_node(op, inputs, attrs, name, **kw).outputs[0]
+
+
+def make_node(op: Op, inputs: Sequence[Tensor], attrs: Any = NO_ATTRS, name: str | None = None,
+              **kw: Any) -> Any:
+    g = graph_of(inputs)
+    return g.add_node(op, list(inputs), attrs, name=name, site=kw.pop("site", None) or user_site(), **kw)
+
+
+def lit(value: Any, dtype: DType) -> str:
+    """A typed scalar literal in generated code (numba keeps the dtype of ``np.float32(...)``)."""
+    if dtype.is_bool:
+        return "True" if value else "False"
+    if dtype.is_floating:
+        v = float(value)
+        if np.isnan(v):
+            return f"np.{dtype.name}(np.nan)"
+        if np.isinf(v):
+            return f"np.{dtype.name}({'-' if v < 0 else ''}np.inf)"
+        return f"np.{dtype.name}({v!r})"
+    return f"np.{dtype.name}({int(value)})"
+
+
+# ---- rules shared by elementwise ops ---------------------------------------------------------
+
+
+def same_shape(shapes: Sequence[TensorShape], attrs: Any) -> list[TensorShape]:
+    return [shapes[0]]
+
+
+def broadcast_rule(shapes: Sequence[TensorShape], attrs: Any) -> list[TensorShape]:
+    out = broadcast_shapes(shapes)
+    if out is None:
+        raise ValueError("Incompatible shapes for broadcasting: "
+                         + " and ".join(str(s) for s in shapes))
+    return [out]
+
+
+def same_dtype(dtypes: Sequence[DType], attrs: Any) -> list[DType]:
+    first = dtypes[0]
+    for i, d in enumerate(dtypes[1:], 1):
+        if d != first:
+            raise TypeError(f"operand {i} has dtype {d.name}, expected {first.name} "
+                            "(the dtype of operand 0); use gf.cast to convert")
+    return [first]
+
+
+def bool_result(dtypes: Sequence[DType], attrs: Any) -> list[DType]:
+    same_dtype(dtypes, attrs)
+    return [_dt.bool_]
+
+
+def require(kinds: str) -> Callable[[Sequence[DType], Any], list[DType]]:
+    """Dtype rule: operands share a dtype whose kind is in ``kinds`` ('f' float, 'i' int, 'b' bool)."""
+    def rule(dtypes: Sequence[DType], attrs: Any) -> list[DType]:
+        out = same_dtype(dtypes, attrs)[0]
+        kind = "f" if out.is_floating else "b" if out.is_bool else "i"
+        if kind not in kinds:
+            names = {"f": "floating", "i": "integer", "b": "bool"}
+            raise TypeError(f"expected a {' or '.join(names[k] for k in kinds)} dtype, got {out.name}")
+        return [out]
+    return rule
+
+
+def elementwise(op: Op, reference: Callable[..., Any], scalar: Callable[..., str],
+                vjp: Callable[..., Any] | None = None, dtype_rule: Callable[..., Any] = same_dtype,
+                no_gradient: bool = False) -> OpDef:
+    nin = reference.__code__.co_argcount - 1
+    return register(OpDef(op=op, kind=Kind.ELEMENTWISE,
+                          shape_rule=same_shape if nin == 1 else broadcast_rule,
+                          dtype_rule=dtype_rule, reference=reference, vjp=vjp,
+                          no_gradient=no_gradient, scalar=scalar))
+
+
+def as_tensors(*values: Any, dtype: Any = None) -> list[Tensor]:
+    """Convert operands of one op: Python/numpy values take the dtype of the first Tensor."""
+    target = dtype
+    if target is None:
+        for v in values:
+            if isinstance(v, Tensor) or hasattr(v, "_as_graph_tensor"):
+                target = convert_to_tensor(v).dtype
+                break
+    out = []
+    for v in values:
+        if isinstance(v, Tensor) or target is None:
+            out.append(convert_to_tensor(v))
+        else:
+            out.append(convert_to_tensor(_fit(v, _dt.as_dtype(target)), dtype=target))
+    return out
+
+
+def _fit(value: Any, dtype: DType) -> Any:
+    if hasattr(value, "_as_graph_tensor"):
+        return value
+    arr = np.asarray(value)
+    if arr.dtype.kind in "USO":
+        raise TypeError(f"cannot convert {value!r} to {dtype.name}")
+    if not dtype.is_floating and arr.dtype.kind == "f" and not np.all(np.mod(arr, 1) == 0):
+        raise TypeError(f"cannot convert {value!r} to a tensor of dtype {dtype.name} without losing "
+                        "the fractional part")
+    if dtype.is_bool and arr.dtype.kind != "b":
+        raise TypeError(f"cannot convert {value!r} to a tensor of dtype bool")
+    return arr.astype(dtype.np)

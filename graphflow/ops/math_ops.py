@@ -1,0 +1,320 @@
+"""Elementwise math: registry rows (reference, gradient, scalar template) and public functions."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphflow import dtypes as _dt
+from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.ops._build import (as_tensors, bool_result, elementwise, lit, make, require,
+                                  same_dtype)
+from graphflow.registry import Op
+
+F = require("f")
+NUM = require("fi")
+BOOL = require("b")
+
+
+def _np_dtype_fn(dtype: _dt.DType) -> str:
+    return f"np.{dtype.name}"
+
+
+# ---- gradient rules (broadcast reduction is the autodiff driver's job) -----------------------
+
+def _vjp_add(n: Any, g: Tensor) -> list:
+    return [g, g]
+
+
+def _vjp_sub(n: Any, g: Tensor) -> list:
+    return [g, negative(g)]
+
+
+def _vjp_mul(n: Any, g: Tensor) -> list:
+    a, b = n.inputs
+    return [g * b, a * g]
+
+
+def _vjp_div(n: Any, g: Tensor) -> list:
+    a, b = n.inputs
+    return [g / b, negative(g) * a / (b * b)]
+
+
+def _vjp_pow(n: Any, g: Tensor) -> list:
+    a, b = n.inputs
+    zero = zeros_like_scalar(a)
+    ga = g * b * pow(a, b - 1)
+    safe_log = where(greater(a, zero), log(where(greater(a, zero), a, zero + 1)), zero)
+    gb = g * n.outputs[0] * safe_log
+    return [ga, gb]
+
+
+def _vjp_max(n: Any, g: Tensor) -> list:
+    a, b = n.inputs
+    zero = zeros_like_scalar(g)
+    pick_a = greater_equal(a, b)
+    return [where(pick_a, g, zero), where(pick_a, zero, g)]
+
+
+def _vjp_min(n: Any, g: Tensor) -> list:
+    a, b = n.inputs
+    zero = zeros_like_scalar(g)
+    pick_a = less_equal(a, b)
+    return [where(pick_a, g, zero), where(pick_a, zero, g)]
+
+
+def _vjp_mod(n: Any, g: Tensor) -> list:
+    a, b = n.inputs
+    return [g, negative(g) * floordiv(a, b)]
+
+
+def _vjp_select(n: Any, g: Tensor) -> list:
+    c, _, _ = n.inputs
+    zero = zeros_like_scalar(g)
+    return [None, where(c, g, zero), where(c, zero, g)]
+
+
+def _vjp_cast(n: Any, g: Tensor) -> list:
+    src = n.inputs[0].dtype
+    return [cast(g, src) if src.is_floating else None]
+
+
+def zeros_like_scalar(t: Tensor) -> Tensor:
+    from graphflow.ops.state_ops import constant
+    return constant(0, dtype=t.dtype)
+
+
+def _one(t: Tensor) -> Tensor:
+    from graphflow.ops.state_ops import constant
+    return constant(1, dtype=t.dtype)
+
+
+# ---- rows: (op, numpy reference, scalar template, gradient) -----------------------------------
+# Templates receive (attrs, input dtypes, output dtype, *argument expressions) and return a
+# scalar expression that numba types to the output dtype (literals carry their dtype).
+
+elementwise(Op.IDENTITY, lambda at, a: a.copy(), lambda at, i, o, a: a,
+            lambda n, g: [g], dtype_rule=lambda d, at: [d[0]])
+elementwise(Op.STOP_GRADIENT, lambda at, a: a.copy(), lambda at, i, o, a: a,
+            lambda n, g: [None], dtype_rule=lambda d, at: [d[0]])
+elementwise(Op.CAST, lambda at, a: a.astype(at.np),
+            lambda at, i, o, a: f"({a} != 0)" if o.is_bool else f"{_np_dtype_fn(o)}({a})",
+            _vjp_cast, dtype_rule=lambda d, at: [at])
+elementwise(Op.NEG, lambda at, a: np.negative(a), lambda at, i, o, a: f"(-{a})",
+            lambda n, g: [negative(g)], dtype_rule=NUM)
+elementwise(Op.ABS, lambda at, a: np.abs(a), lambda at, i, o, a: f"abs({a})",
+            lambda n, g: [g * sign(n.inputs[0])], dtype_rule=NUM)
+elementwise(Op.SIGN, lambda at, a: np.sign(a),
+            lambda at, i, o, a: f"({lit(1, o)} if {a} > 0 else ({lit(-1, o)} if {a} < 0 else {a} - {a}))",
+            lambda n, g: [zeros_like_scalar(g) * g], dtype_rule=NUM)
+elementwise(Op.EXP, lambda at, a: np.exp(a), lambda at, i, o, a: f"np.exp({a})",
+            lambda n, g: [g * n.outputs[0]], dtype_rule=F)
+elementwise(Op.LOG, lambda at, a: np.log(a), lambda at, i, o, a: f"np.log({a})",
+            lambda n, g: [g / n.inputs[0]], dtype_rule=F)
+elementwise(Op.LOG1P, lambda at, a: np.log1p(a), lambda at, i, o, a: f"np.log1p({a})",
+            lambda n, g: [g / (_one(g) + n.inputs[0])], dtype_rule=F)
+elementwise(Op.SQRT, lambda at, a: np.sqrt(a), lambda at, i, o, a: f"np.sqrt({a})",
+            lambda n, g: [g * (0.5 / n.outputs[0])], dtype_rule=F)
+elementwise(Op.RSQRT, lambda at, a: 1 / np.sqrt(a), lambda at, i, o, a: f"({lit(1, o)} / np.sqrt({a}))",
+            lambda n, g: [g * (-0.5) * n.outputs[0] * n.outputs[0] * n.outputs[0]], dtype_rule=F)
+elementwise(Op.SQUARE, lambda at, a: np.square(a), lambda at, i, o, a: f"({a} * {a})",
+            lambda n, g: [g * (2 * n.inputs[0])], dtype_rule=NUM)
+elementwise(Op.RECIPROCAL, lambda at, a: np.reciprocal(a), lambda at, i, o, a: f"({lit(1, o)} / {a})",
+            lambda n, g: [negative(g) * n.outputs[0] * n.outputs[0]], dtype_rule=F)
+elementwise(Op.SIN, lambda at, a: np.sin(a), lambda at, i, o, a: f"np.sin({a})",
+            lambda n, g: [g * cos(n.inputs[0])], dtype_rule=F)
+elementwise(Op.COS, lambda at, a: np.cos(a), lambda at, i, o, a: f"np.cos({a})",
+            lambda n, g: [negative(g) * sin(n.inputs[0])], dtype_rule=F)
+elementwise(Op.TANH, lambda at, a: np.tanh(a), lambda at, i, o, a: f"np.tanh({a})",
+            lambda n, g: [g * (1 - n.outputs[0] * n.outputs[0])], dtype_rule=F)
+elementwise(Op.SIGMOID, lambda at, a: 1 / (1 + np.exp(-a)),
+            lambda at, i, o, a: f"({lit(1, o)} / ({lit(1, o)} + np.exp(-{a})))",
+            lambda n, g: [g * n.outputs[0] * (1 - n.outputs[0])], dtype_rule=F)
+elementwise(Op.LOGICAL_NOT, lambda at, a: np.logical_not(a), lambda at, i, o, a: f"(not {a})",
+            dtype_rule=BOOL, no_gradient=True)
+
+elementwise(Op.ADD, lambda at, a, b: np.add(a, b), lambda at, i, o, a, b: f"({a} + {b})",
+            _vjp_add, dtype_rule=NUM)
+elementwise(Op.SUB, lambda at, a, b: np.subtract(a, b), lambda at, i, o, a, b: f"({a} - {b})",
+            _vjp_sub, dtype_rule=NUM)
+elementwise(Op.MUL, lambda at, a, b: np.multiply(a, b), lambda at, i, o, a, b: f"({a} * {b})",
+            _vjp_mul, dtype_rule=NUM)
+elementwise(Op.DIV, lambda at, a, b: np.divide(a, b), lambda at, i, o, a, b: f"({a} / {b})",
+            _vjp_div, dtype_rule=F)
+elementwise(Op.FLOORDIV, lambda at, a, b: np.floor_divide(a, b),
+            lambda at, i, o, a, b: f"np.floor({a} / {b})" if o.is_floating else f"({a} // {b})",
+            dtype_rule=NUM, no_gradient=True)
+elementwise(Op.MOD, lambda at, a, b: np.mod(a, b), lambda at, i, o, a, b: f"({a} % {b})",
+            _vjp_mod, dtype_rule=NUM)
+elementwise(Op.POW, lambda at, a, b: np.power(a, b), lambda at, i, o, a, b: f"({a} ** {b})",
+            _vjp_pow, dtype_rule=NUM)
+elementwise(Op.MAXIMUM, lambda at, a, b: np.maximum(a, b),
+            lambda at, i, o, a, b: f"({a} if ({a} >= {b} or {a} != {a}) else {b})", _vjp_max, dtype_rule=NUM)
+elementwise(Op.MINIMUM, lambda at, a, b: np.minimum(a, b),
+            lambda at, i, o, a, b: f"({a} if ({a} <= {b} or {a} != {a}) else {b})", _vjp_min, dtype_rule=NUM)
+for _op, _fn, _sym in [(Op.EQUAL, np.equal, "=="), (Op.NOT_EQUAL, np.not_equal, "!="),
+                       (Op.LESS, np.less, "<"), (Op.LESS_EQUAL, np.less_equal, "<="),
+                       (Op.GREATER, np.greater, ">"), (Op.GREATER_EQUAL, np.greater_equal, ">=")]:
+    elementwise(_op, (lambda f: lambda at, a, b: f(a, b))(_fn),
+                (lambda s: lambda at, i, o, a, b: f"({a} {s} {b})")(_sym),
+                dtype_rule=bool_result, no_gradient=True)
+elementwise(Op.LOGICAL_AND, lambda at, a, b: np.logical_and(a, b),
+            lambda at, i, o, a, b: f"({a} and {b})", dtype_rule=BOOL, no_gradient=True)
+elementwise(Op.LOGICAL_OR, lambda at, a, b: np.logical_or(a, b),
+            lambda at, i, o, a, b: f"({a} or {b})", dtype_rule=BOOL, no_gradient=True)
+
+
+def _select_dtype(dtypes: Any, attrs: Any) -> list:
+    if not dtypes[0].is_bool:
+        raise TypeError(f"the condition of where/select must be bool, got {dtypes[0].name}")
+    return same_dtype(dtypes[1:], attrs)
+
+
+elementwise(Op.SELECT, lambda at, c, a, b: np.where(c, a, b),
+            lambda at, i, o, c, a, b: f"({a} if {c} else {b})", _vjp_select, dtype_rule=_select_dtype)
+
+
+# ---- public functions ------------------------------------------------------------------------
+
+def _unary(op: Op) -> Any:
+    def fn(x: Any, name: str | None = None) -> Tensor:
+        return make(op, [convert_to_tensor(x)], name=name)
+    fn.__name__ = op.name.lower()
+    fn.__doc__ = f"Elementwise {op.value}. ``gf.{op.name.lower()}(gf.constant([1.0]))``"
+    return fn
+
+
+def _binary(op: Op) -> Any:
+    def fn(x: Any, y: Any, name: str | None = None) -> Tensor:
+        a, b = as_tensors(x, y)
+        return make(op, [a, b], name=name)
+    fn.__name__ = op.name.lower()
+    fn.__doc__ = f"Elementwise {op.value} with NumPy broadcasting."
+    return fn
+
+
+identity = _unary(Op.IDENTITY)
+stop_gradient = _unary(Op.STOP_GRADIENT)
+negative = neg = _unary(Op.NEG)
+abs = _unary(Op.ABS)  # noqa: A001 - the TF1 name
+sign = _unary(Op.SIGN)
+exp = _unary(Op.EXP)
+log = _unary(Op.LOG)
+log1p = _unary(Op.LOG1P)
+sqrt = _unary(Op.SQRT)
+rsqrt = _unary(Op.RSQRT)
+square = _unary(Op.SQUARE)
+reciprocal = _unary(Op.RECIPROCAL)
+sin = _unary(Op.SIN)
+cos = _unary(Op.COS)
+tanh = _unary(Op.TANH)
+sigmoid = _unary(Op.SIGMOID)
+logical_not = _unary(Op.LOGICAL_NOT)
+
+add = _binary(Op.ADD)
+subtract = _binary(Op.SUB)
+multiply = _binary(Op.MUL)
+floordiv = floor_div = _binary(Op.FLOORDIV)
+mod = floormod = _binary(Op.MOD)
+maximum = _binary(Op.MAXIMUM)
+minimum = _binary(Op.MINIMUM)
+equal = _binary(Op.EQUAL)
+not_equal = _binary(Op.NOT_EQUAL)
+less = _binary(Op.LESS)
+less_equal = _binary(Op.LESS_EQUAL)
+greater = _binary(Op.GREATER)
+greater_equal = _binary(Op.GREATER_EQUAL)
+logical_and = _binary(Op.LOGICAL_AND)
+logical_or = _binary(Op.LOGICAL_OR)
+
+
+def pow(x: Any, y: Any, name: str | None = None) -> Tensor:  # noqa: A001 - the TF1 name
+    """``x ** y`` elementwise. ``gf.pow(gf.constant([2.0]), 3.0)``"""
+    a, b = as_tensors(x, y)
+    return make(Op.POW, [a, b], name=name)
+
+
+def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """True division; integer operands are cast to float64 first (float32 for int8/int16), as TF1."""
+    a, b = as_tensors(x, y)
+    if not a.dtype.is_floating:
+        target = _dt.float32 if a.dtype.name in ("int8", "int16", "uint8", "bool") else _dt.float64
+        a, b = cast(a, target), cast(b, target)
+    return make(Op.DIV, [a, b], name=name)
+
+
+truediv = divide
+div = divide
+realdiv = divide
+
+
+def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
+    """Convert to ``dtype`` (floats truncate toward zero into integers; nonzero is True)."""
+    t = convert_to_tensor(x)
+    target = _dt.as_dtype(dtype)
+    if t.dtype == target:
+        return t
+    return make(Op.CAST, [t], target, name=name)
+
+
+def to_float(x: Any, name: str | None = None) -> Tensor:
+    return cast(x, _dt.float32, name=name)
+
+
+def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:
+    """Pick from ``x`` where ``condition`` holds, else from ``y`` (broadcasting, as where_v2)."""
+    if x is None and y is None:
+        raise ValueError("gf.where(condition) without x and y (indices of true elements) has a "
+                         "data-dependent shape; use gf.boolean_mask instead")
+    c = convert_to_tensor(condition)
+    a, b = as_tensors(x, y)
+    return make(Op.SELECT, [c, a, b], name=name)
+
+
+def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any, name: str | None = None) -> Tensor:
+    """``min(max(t, lo), hi)``; the gradient passes where t is inside the bounds."""
+    t = convert_to_tensor(t)
+    return minimum(maximum(t, clip_value_min), clip_value_max, name=name)
+
+
+def add_n(inputs: Any, name: str | None = None) -> Tensor:
+    """Sum of a list of same-shaped tensors."""
+    inputs = list(inputs)
+    if not inputs:
+        raise ValueError("add_n needs at least one input")
+    total = convert_to_tensor(inputs[0])
+    for t in inputs[1:]:
+        total = add(total, t)
+    return identity(total, name=name) if name else total
+
+
+def scalar_mul(scalar: Any, x: Any, name: str | None = None) -> Tensor:
+    return multiply(scalar, x, name=name)
+
+
+# ---- operators on Tensor ---------------------------------------------------------------------
+
+def _rev(fn: Any) -> Any:
+    return lambda self, other: fn(*as_tensors(other, self))
+
+
+def _matmul_op(a: Any, b: Any) -> Tensor:
+    from graphflow.ops.linalg_ops import matmul
+    return matmul(a, b)
+
+
+_OPERATORS = {
+    "__add__": add, "__radd__": _rev(add), "__sub__": subtract, "__rsub__": _rev(subtract),
+    "__mul__": multiply, "__rmul__": _rev(multiply), "__truediv__": divide,
+    "__rtruediv__": _rev(divide), "__floordiv__": floordiv, "__rfloordiv__": _rev(floordiv),
+    "__mod__": mod, "__rmod__": _rev(mod), "__pow__": pow, "__rpow__": _rev(pow),
+    "__lt__": less, "__le__": less_equal, "__gt__": greater, "__ge__": greater_equal,
+    "__and__": logical_and, "__rand__": _rev(logical_and), "__or__": logical_or,
+    "__ror__": _rev(logical_or), "__matmul__": _matmul_op, "__rmatmul__": _rev(_matmul_op),
+}
+for _name, _fn in _OPERATORS.items():
+    setattr(Tensor, _name, (lambda f: lambda self, other: f(self, other))(_fn))
+Tensor.__neg__ = lambda self: negative(self)  # type: ignore[attr-defined]
+Tensor.__abs__ = lambda self: abs(self)  # type: ignore[attr-defined]
+Tensor.__invert__ = lambda self: logical_not(self)  # type: ignore[attr-defined]
+Tensor.__pos__ = lambda self: self  # type: ignore[attr-defined]

@@ -1,0 +1,338 @@
+"""Reductions, argmax/argmin, and the two broadcasting primitives autodiff relies on."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from graphflow import dtypes as _dt
+from graphflow.dtypes import DType
+from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.ops._build import broadcast_rule, make, require
+from graphflow.registry import Kind, Op, OpDef, register
+from graphflow.shapes import TensorShape
+
+
+@dataclass(frozen=True)
+class ReduceAttrs:
+    axes: tuple[int, ...] | None  # None: every axis
+    keepdims: bool
+
+
+@dataclass(frozen=True)
+class ArgAttrs:
+    axis: int
+    output_type: DType
+
+
+def norm_axes(axes: tuple[int, ...] | None, rank: int) -> tuple[int, ...]:
+    """Sorted non-negative axes; raises on out-of-range or repeated axes."""
+    if axes is None:
+        return tuple(range(rank))
+    out = []
+    for a in axes:
+        if not -rank <= a < max(rank, 1):
+            raise ValueError(f"axis {a} is out of range for a tensor of rank {rank}")
+        out.append(a % rank if rank else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"repeated axes in {list(axes)}")
+    return tuple(sorted(out))
+
+
+def _reduce_shape(shapes: Sequence[TensorShape], at: ReduceAttrs) -> list[TensorShape]:
+    s = shapes[0]
+    if s.rank is None:
+        return [TensorShape(None)]
+    axes = norm_axes(at.axes, s.rank)
+    dims = [(1 if i in axes else d) for i, d in enumerate(s.dims)] if at.keepdims else \
+        [d for i, d in enumerate(s.dims) if i not in axes]  # type: ignore[arg-type]
+    return [TensorShape(dims)]
+
+
+def _ref(fn: Any) -> Any:
+    def reference(at: ReduceAttrs, x: np.ndarray) -> np.ndarray:
+        axes = norm_axes(at.axes, x.ndim)
+        return np.asarray(fn(x, axis=axes, keepdims=at.keepdims))
+    return reference
+
+
+def _mean_ref(at: ReduceAttrs, x: np.ndarray) -> np.ndarray:
+    axes = norm_axes(at.axes, x.ndim)
+    if x.dtype.kind in "iu":
+        n = max(1, int(np.prod([x.shape[a] for a in axes], dtype=np.int64)))
+        return np.asarray(np.sum(x, axis=axes, keepdims=at.keepdims) // n).astype(x.dtype)
+    return np.asarray(np.mean(x, axis=axes, keepdims=at.keepdims)).astype(x.dtype)
+
+
+def _sum_ref(at: ReduceAttrs, x: np.ndarray) -> np.ndarray:
+    axes = norm_axes(at.axes, x.ndim)
+    return np.asarray(np.sum(x, axis=axes, keepdims=at.keepdims)).astype(x.dtype)
+
+
+def _prod_ref(at: ReduceAttrs, x: np.ndarray) -> np.ndarray:
+    axes = norm_axes(at.axes, x.ndim)
+    return np.asarray(np.prod(x, axis=axes, keepdims=at.keepdims)).astype(x.dtype)
+
+
+# ---- gradient rules ------------------------------------------------------------------------------
+
+def _keep(n: Any, g: Tensor) -> Tensor:
+    """``g`` reshaped to the keepdims form of the reduction ``n``."""
+    at: ReduceAttrs = n.attrs
+    if at.keepdims:
+        return g
+    from graphflow.ops.shape_ops import reshape_spec
+    rank = n.inputs[0].shape.rank
+    if rank is None:
+        raise ValueError(f"cannot differentiate {n.describe()}: its input rank is unknown")
+    axes = norm_axes(at.axes, rank)
+    spec: list[Any] = []
+    j = 0
+    for i in range(rank):
+        if i in axes:
+            spec.append(1)
+        else:
+            spec.append(("d", j))
+            j += 1
+    return reshape_spec(g, tuple(spec))
+
+
+def _vjp_sum(n: Any, g: Tensor) -> list:
+    return [broadcast_like(_keep(n, g), n.inputs[0])]
+
+
+def _vjp_mean(n: Any, g: Tensor) -> list:
+    from graphflow.ops.shape_ops import size
+    from graphflow.ops.math_ops import cast
+    x = n.inputs[0]
+    count = cast(size(x) // size(n.outputs[0]), x.dtype)
+    return [broadcast_like(_keep(n, g) / count, x)]
+
+
+def _vjp_extreme(n: Any, g: Tensor) -> list:
+    from graphflow.ops.math_ops import cast, equal
+    x = n.inputs[0]
+    y = _keep(n, n.outputs[0])
+    hits = cast(equal(x, y), x.dtype)
+    count = reduce_sum(hits, axis=n.attrs.axes, keepdims=True)
+    return [hits / count * _keep(n, g)]
+
+
+def _vjp_prod(n: Any, g: Tensor) -> list:
+    x = n.inputs[0]
+    return [broadcast_like(_keep(n, g) * _keep(n, n.outputs[0]), x) / x]
+
+
+NUM = require("fi")
+for _op, _fn, _vjp in [(Op.REDUCE_SUM, _sum_ref, _vjp_sum), (Op.REDUCE_MEAN, _mean_ref, _vjp_mean),
+                       (Op.REDUCE_MAX, _ref(np.max), _vjp_extreme),
+                       (Op.REDUCE_MIN, _ref(np.min), _vjp_extreme), (Op.REDUCE_PROD, _prod_ref, _vjp_prod)]:
+    register(OpDef(_op, Kind.REDUCE, _reduce_shape, NUM, _fn, vjp=_vjp))
+for _op, _fn in [(Op.REDUCE_ANY, np.any), (Op.REDUCE_ALL, np.all)]:
+    register(OpDef(_op, Kind.REDUCE, _reduce_shape, require("b"), _ref(_fn), no_gradient=True))
+
+
+def _arg_shape(shapes: Sequence[TensorShape], at: ArgAttrs) -> list[TensorShape]:
+    s = shapes[0]
+    if s.rank is None:
+        return [TensorShape(None)]
+    if s.rank == 0:
+        raise ValueError("argmax/argmin need a tensor of rank >= 1")
+    (axis,) = norm_axes((at.axis,), s.rank)
+    return [TensorShape([d for i, d in enumerate(s.dims) if i != axis])]  # type: ignore[arg-type]
+
+
+def _arg_ref(fn: Any) -> Any:
+    def reference(at: ArgAttrs, x: np.ndarray) -> np.ndarray:
+        (axis,) = norm_axes((at.axis,), x.ndim)
+        if x.shape[axis] == 0:
+            raise ValueError("argmax/argmin over an empty axis")
+        return np.asarray(fn(x, axis=axis)).astype(at.output_type.np)
+    return reference
+
+
+for _op, _fn in [(Op.ARGMAX, np.argmax), (Op.ARGMIN, np.argmin)]:
+    register(OpDef(_op, Kind.OTHER, _arg_shape, lambda d, at: (NUM(d, at), [at.output_type])[1],
+                   _arg_ref(_fn), no_gradient=True))
+
+
+# ---- broadcasting primitives (autodiff emits these) ---------------------------------------------
+
+def _sum_to_ref(at: Any, g: np.ndarray, like: np.ndarray) -> np.ndarray:
+    extra = g.ndim - like.ndim
+    out = g.sum(axis=tuple(range(extra))) if extra > 0 else g
+    axes = tuple(i for i, d in enumerate(like.shape) if d == 1 and out.shape[i] != 1)
+    if axes:
+        out = out.sum(axis=axes, keepdims=True)
+    return np.asarray(out).astype(g.dtype).reshape(like.shape)
+
+
+def _sum_to_shape(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+    return [shapes[1]]
+
+
+register(OpDef(Op.SUM_TO, Kind.OTHER, _sum_to_shape, lambda d, at: [d[0]], _sum_to_ref,
+               vjp=lambda n, g: [broadcast_like(g, n.inputs[0]), None]))
+register(OpDef(Op.BROADCAST_TO, Kind.ELEMENTWISE, broadcast_rule, lambda d, at: [d[0]],
+               lambda at, x, like: np.broadcast_to(x, np.broadcast_shapes(x.shape, like.shape)).copy(),
+               vjp=lambda n, g: [sum_to(g, n.inputs[0]), None],
+               scalar=lambda at, i, o, x, like: x))
+
+
+def broadcast_like(x: Tensor, like: Tensor) -> Tensor:
+    """``x`` broadcast to the shape of ``like`` (both must broadcast together)."""
+    if x.shape.is_fully_defined() and x.shape == like.shape:
+        return x
+    return make(Op.BROADCAST_TO, [x, like], name="BroadcastTo")
+
+
+def sum_to(g: Tensor, like: Tensor) -> Tensor:
+    """Sum ``g`` over the axes along which ``like`` was broadcast to reach ``g``'s shape."""
+    if g.shape.is_fully_defined() and g.shape == like.shape:
+        return g
+    return make(Op.SUM_TO, [g, like], name="SumTo")
+
+
+def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:  # noqa: A002
+    from graphflow.ops.state_ops import zeros
+    x = convert_to_tensor(input)
+    return make(Op.BROADCAST_TO, [x, zeros(shape, dtype=x.dtype)], name=name or "BroadcastTo")
+
+
+# ---- public functions ------------------------------------------------------------------------------
+
+def _axes(axis: Any) -> tuple[int, ...] | None:
+    if axis is None:
+        return None
+    if isinstance(axis, Tensor):
+        from graphflow.compiler.fold import static_value
+        v = static_value(axis)
+        if v is None:
+            raise TypeError(f"reduction axes must be known when the graph is built; {axis.name} is not constant")
+        axis = v.tolist()
+    if isinstance(axis, (int, np.integer)):
+        return (int(axis),)
+    return tuple(int(a) for a in axis)
+
+
+def _reducer(op: Op, tf_name: str) -> Any:
+    def fn(input_tensor: Any, axis: Any = None, keepdims: bool | None = None, name: str | None = None,
+           reduction_indices: Any = None, keep_dims: bool | None = None) -> Tensor:
+        if axis is None:
+            axis = reduction_indices
+        kd = bool(keepdims if keepdims is not None else keep_dims)
+        x = convert_to_tensor(input_tensor)
+        return make(op, [x], ReduceAttrs(_axes(axis), kd), name=name or tf_name)
+    fn.__name__ = "reduce_" + tf_name.lower()
+    fn.__doc__ = f"Reduce by {tf_name.lower()} over ``axis`` (all axes when None)."
+    return fn
+
+
+reduce_sum = _reducer(Op.REDUCE_SUM, "Sum")
+reduce_mean = _reducer(Op.REDUCE_MEAN, "Mean")
+reduce_max = _reducer(Op.REDUCE_MAX, "Max")
+reduce_min = _reducer(Op.REDUCE_MIN, "Min")
+reduce_prod = _reducer(Op.REDUCE_PROD, "Prod")
+reduce_any = _reducer(Op.REDUCE_ANY, "Any")
+reduce_all = _reducer(Op.REDUCE_ALL, "All")
+
+
+def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+                     name: str | None = None) -> Tensor:
+    """``log(sum(exp(x)))`` computed stably by shifting with the (gradient-stopped) max."""
+    from graphflow.ops.math_ops import exp, log, stop_gradient
+    x = convert_to_tensor(input_tensor)
+    m = stop_gradient(reduce_max(x, axis=axis, keepdims=True))
+    from graphflow.ops.math_ops import where, equal
+    from graphflow.ops.state_ops import constant
+    finite = equal(m - m, constant(0, dtype=x.dtype))  # guards -inf/inf maxima
+    m = where(finite, m, constant(0, dtype=x.dtype))
+    s = log(reduce_sum(exp(x - m), axis=axis, keepdims=True)) + m
+    if not keepdims:
+        from graphflow.ops.shape_ops import squeeze
+        rank = x.shape.rank
+        axes = norm_axes(_axes(axis), rank) if rank is not None else None
+        s = squeeze(s, axis=list(axes) if axes is not None else None)
+    from graphflow.ops.state_ops import add_name
+    return add_name(s, name)
+
+
+def _arg(op: Op, tf_name: str) -> Any:
+    def fn(input: Any, axis: Any = None, name: str | None = None, dimension: Any = None,  # noqa: A002
+           output_type: Any = _dt.int64) -> Tensor:
+        if axis is None:
+            axis = dimension if dimension is not None else 0
+        x = convert_to_tensor(input)
+        (ax,) = _axes(axis) or (0,)
+        return make(op, [x], ArgAttrs(ax, _dt.as_dtype(output_type)), name=name or tf_name)
+    fn.__name__ = tf_name.lower()
+    fn.__doc__ = f"Index of the {tf_name[3:].lower()} along ``axis`` (int64 by default, as TF1)."
+    return fn
+
+
+argmax = _arg(Op.ARGMAX, "ArgMax")
+argmin = _arg(Op.ARGMIN, "ArgMin")
+
+
+# ---- CPU kernels ---------------------------------------------------------------------------------
+from graphflow.registry import kernel as _kernel  # noqa: E402
+
+
+@_kernel(Op.SUM_TO, "cpu")
+def _sum_to_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    g_t, like_t = n.inputs
+    out_t = n.outputs[0]
+    gd = em.dims(g_t, ins[0])
+    rg, rl = len(gd), like_t.shape.rank
+    if rl == 0:
+        acc = em.fresh("s")
+        em.line(f"{acc} = {em.lit(0, out_t.dtype)}")
+        with em.loops(gd) as idx:
+            em.line(f"{acc} += {em.index(ins[0], idx)}")
+        em.define(out_t, acc)
+        return
+    ld = em.dims(like_t, ins[1])
+    out = em.fresh("o")
+    same = " and ".join(f"{a} == {b}" for a, b in zip(gd[rg - rl:], ld)) if rg == rl else "False"
+    with em.block(f"if {same}:"):
+        em.line(f"{out} = {ins[0]}")
+    with em.block("else:"):
+        em.line(f"{out} = np.zeros({em.shape_tuple(ld)}, dtype={em.np_dtype(out_t.dtype)})")
+        with em.loops(gd) as idx:
+            oidx = []
+            for k in range(rl):
+                j = rg - rl + k
+                oidx.append(f"({idx[j]} if {ld[k]} != 1 else 0)")
+            em.line(f"{out}[{', '.join(oidx)}] += {em.index(ins[0], idx)}")
+    em.define(out_t, out, fresh=id(g_t) in em.fresh_values)
+
+
+def _arg_cpu(better: str) -> Any:
+    def emit(em: Any, n: Any, ins: list[str]) -> None:
+        x_t, out_t = n.inputs[0], n.outputs[0]
+        dims = em.dims(x_t, ins[0])
+        (axis,) = norm_axes((n.attrs.axis,), len(dims))
+        kept = [d for j, d in enumerate(dims) if j != axis]
+        em.check(f"{dims[axis]} > 0", n, "argmax/argmin over an empty axis")
+        out = em.empty(kept or ["1"], out_t.dtype)
+        with em.loops(kept) as kidx:
+            best, bi = em.fresh("b"), em.fresh("bi")
+            full = list(kidx[:axis]) + ["0"] + list(kidx[axis:])
+            em.line(f"{best} = {em.index(ins[0], full)}")
+            em.line(f"{bi} = 0")
+            with em.loops([dims[axis]]) as (r,):
+                full = list(kidx[:axis]) + [r] + list(kidx[axis:])
+                v = em.fresh("v")
+                em.line(f"{v} = {em.index(ins[0], full)}")
+                with em.block(f"if {v} {better} {best} or ({v} != {v} and {best} == {best}):"):
+                    em.line(f"{best} = {v}")
+                    em.line(f"{bi} = {r}")
+            em.line(f"{em.index(out, kidx or ['0'])} = {bi}")
+        em.define(out_t, out if kept else f"{out}[0]")
+    return emit
+
+
+_kernel(Op.ARGMAX, "cpu")(_arg_cpu(">"))
+_kernel(Op.ARGMIN, "cpu")(_arg_cpu("<"))

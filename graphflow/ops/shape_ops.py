@@ -1,0 +1,283 @@
+"""Shape queries and pure re-layouts: shape, size, reshape, transpose, expand_dims, squeeze."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
+
+from graphflow import dtypes as _dt
+from graphflow.dtypes import DType
+from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.ops._build import make
+from graphflow.registry import Kind, Op, OpDef, register
+from graphflow.shapes import TensorShape
+
+# A reshape target: each entry is a literal dim, -1 (inferred), or (k, j): dim j of input k.
+SpecItem = Union[int, tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class ReshapeAttrs:
+    spec: tuple[SpecItem, ...]
+
+
+@dataclass(frozen=True)
+class TransposeAttrs:
+    perm: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ShapeAttrs:
+    out_type: DType
+
+
+def resolve_spec(spec: Sequence[SpecItem], shapes: Sequence[Sequence[Any]], size: Any) -> list[Any]:
+    """Concrete (or None) dims of a reshape spec given its inputs' dims and x's element count."""
+    dims: list[Any] = []
+    for item in spec:
+        if isinstance(item, tuple):
+            k, j = item
+            dims.append(shapes[k][j])
+        else:
+            dims.append(item)
+    if -1 in dims:
+        known = [d for d in dims if d != -1]
+        if size is None or None in known:
+            return [None if d == -1 else d for d in dims]
+        rest = int(np.prod(known, dtype=np.int64))
+        if rest == 0 or size % rest:
+            raise ValueError(f"cannot reshape a tensor of {size} elements to {_fmt(dims)}")
+        dims = [size // rest if d == -1 else d for d in dims]
+    elif size is not None and None not in dims and int(np.prod(dims, dtype=np.int64)) != size:
+        raise ValueError(f"cannot reshape a tensor of {size} elements to shape {_fmt(dims)}")
+    return dims
+
+
+def _fmt(dims: Sequence[Any]) -> str:
+    return "[" + ", ".join("?" if d is None else str(d) for d in dims) + "]"
+
+
+def _reshape_shape(shapes: Sequence[TensorShape], at: ReshapeAttrs) -> list[TensorShape]:
+    for item in at.spec:
+        if isinstance(item, tuple) and shapes[item[0]].rank is None:
+            return [TensorShape([None] * len(at.spec))]
+    dims = [s.dims for s in shapes]
+    return [TensorShape(resolve_spec(at.spec, dims, shapes[0].num_elements()))]  # type: ignore[arg-type]
+
+
+def _reshape_ref(at: ReshapeAttrs, x: np.ndarray, *refs: np.ndarray) -> np.ndarray:
+    dims = resolve_spec(at.spec, [x.shape] + [r.shape for r in refs], x.size)
+    return x.reshape(dims).copy()
+
+
+register(OpDef(Op.RESHAPE, Kind.OTHER, _reshape_shape, lambda d, at: [d[0]], _reshape_ref,
+               vjp=lambda n, g: [reshape_like(g, n.inputs[0])] + [None] * (len(n.inputs) - 1)))
+
+
+def _transpose_shape(shapes: Sequence[TensorShape], at: TransposeAttrs) -> list[TensorShape]:
+    s = shapes[0]
+    if s.rank is None:
+        return [TensorShape([None] * len(at.perm))]
+    if sorted(at.perm) != list(range(s.rank)):
+        raise ValueError(f"transpose perm {list(at.perm)} is not a permutation of the {s.rank} dims of {s}")
+    return [TensorShape([s.dims[p] for p in at.perm])]  # type: ignore[index]
+
+
+register(OpDef(Op.TRANSPOSE, Kind.OTHER, _transpose_shape, lambda d, at: [d[0]],
+               lambda at, x: np.ascontiguousarray(np.transpose(x, at.perm)),
+               vjp=lambda n, g: [transpose(g, list(np.argsort(n.attrs.perm)))]))
+
+
+def _shape_shape(shapes: Sequence[TensorShape], at: ShapeAttrs) -> list[TensorShape]:
+    return [TensorShape([shapes[0].rank])]
+
+
+register(OpDef(Op.SHAPE, Kind.OTHER, _shape_shape, lambda d, at: [at.out_type],
+               lambda at, x: np.array(x.shape, dtype=at.out_type.np), no_gradient=True))
+
+
+# ---- public functions -------------------------------------------------------------------------
+
+def reshape_spec(x: Tensor, spec: tuple[SpecItem, ...], refs: Sequence[Tensor] = (),
+                 name: str | None = None) -> Tensor:
+    return make(Op.RESHAPE, [x, *refs], ReshapeAttrs(tuple(spec)), name=name or "Reshape")
+
+
+def reshape_like(g: Tensor, like: Tensor) -> Tensor:
+    """``g`` reshaped to the run-time shape of ``like``."""
+    if like.shape.is_fully_defined():
+        if g.shape == like.shape:
+            return g
+        return reshape_spec(g, tuple(like.shape.as_list()))
+    rank = like.shape.rank
+    if rank is None:
+        raise ValueError(f"cannot reshape to the shape of {like.name}: its rank is unknown")
+    return reshape_spec(g, tuple((1, j) for j in range(rank)), [like])
+
+
+def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
+    """Reshape to ``shape`` (a list with at most one -1, or ``gf.shape(other)``).
+
+    >>> import graphflow as gf
+    >>> gf.reshape(gf.zeros((2, 3)), [-1]).shape.as_list()
+    [6]
+    """
+    x = convert_to_tensor(tensor)
+    if isinstance(shape, Tensor):
+        from graphflow.compiler.fold import static_value
+        v = static_value(shape)
+        if v is not None:
+            shape = v.tolist()
+        elif shape.node.op is Op.SHAPE:
+            src = shape.node.inputs[0]
+            if src.shape.rank is None:
+                raise ValueError(f"reshape to gf.shape({src.name}) needs its rank to be known")
+            return reshape_spec(x, tuple((1, j) for j in range(src.shape.rank)), [src], name=name)
+        else:
+            raise TypeError(f"reshape needs a shape known when the graph is built or gf.shape(t); "
+                            f"{shape.name} is computed at run time")
+    dims = [int(getattr(d, "value", d)) if d is not None else -1 for d in
+            (shape if isinstance(shape, (list, tuple)) else [shape])]
+    if sum(1 for d in dims if d == -1) > 1:
+        raise ValueError(f"reshape shape {dims} has more than one -1")
+    if any(d < -1 for d in dims):
+        raise ValueError(f"reshape shape {dims} has a negative dim")
+    return reshape_spec(x, tuple(dims), name=name)
+
+
+def transpose(a: Any, perm: Any = None, name: str | None = None, conjugate: bool = False) -> Tensor:
+    """Permute dims (reverse them when ``perm`` is None)."""
+    x = convert_to_tensor(a)
+    if perm is None:
+        if x.shape.rank is None:
+            raise ValueError("transpose without perm needs a known rank")
+        perm = list(range(x.shape.rank))[::-1]
+    perm = tuple(int(p) for p in perm)
+    if perm == tuple(range(len(perm))) and x.shape.rank == len(perm):
+        return x
+    return make(Op.TRANSPOSE, [x], TransposeAttrs(perm), name=name or "transpose")
+
+
+def shape(input: Any, name: str | None = None, out_type: Any = _dt.int32) -> Tensor:  # noqa: A002
+    """The run-time shape of ``input`` as a 1-D int32 tensor."""
+    x = convert_to_tensor(input)
+    return make(Op.SHAPE, [x], ShapeAttrs(_dt.as_dtype(out_type)), name=name or "Shape")
+
+
+def size(input: Any, name: str | None = None, out_type: Any = _dt.int32) -> Tensor:  # noqa: A002
+    """Number of elements of ``input`` (an int32 scalar)."""
+    from graphflow.ops.reduce_ops import reduce_prod
+    return reduce_prod(shape(input, out_type=out_type), name=name or "Size")
+
+
+def rank(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
+    from graphflow.ops.state_ops import constant
+    x = convert_to_tensor(input)
+    if x.shape.rank is None:
+        raise ValueError(f"the rank of {x.name} is not known when the graph is built")
+    return constant(x.shape.rank, dtype=_dt.int32, name=name or "Rank")
+
+
+def _spec_of(x: Tensor) -> list[SpecItem]:
+    if x.shape.rank is None:
+        raise ValueError(f"{x.name} needs a known rank here")
+    return [d if d is not None else (0, j) for j, d in enumerate(x.shape.dims)]  # type: ignore[misc, union-attr]
+
+
+def expand_dims(input: Any, axis: int, name: str | None = None) -> Tensor:  # noqa: A002
+    """Insert a dim of size 1 at ``axis`` (negative counts from the end of the result)."""
+    x = convert_to_tensor(input)
+    spec = _spec_of(x)
+    rank_out = len(spec) + 1
+    if not -rank_out <= axis < rank_out:
+        raise ValueError(f"expand_dims axis {axis} is out of range for a result of rank {rank_out}")
+    spec.insert(axis % rank_out, 1)
+    return reshape_spec(x, tuple(spec), name=name or "ExpandDims")
+
+
+def squeeze(input: Any, axis: Any = None, name: str | None = None, squeeze_dims: Any = None) -> Tensor:  # noqa: A002
+    """Remove dims of size 1 (only those in ``axis`` when given)."""
+    x = convert_to_tensor(input)
+    if axis is None:
+        axis = squeeze_dims
+    spec = _spec_of(x)
+    rank_in = len(spec)
+    if axis is None:
+        drop = {i for i, d in enumerate(x.shape.dims) if d == 1}  # type: ignore[union-attr]
+    else:
+        axes = [axis] if isinstance(axis, int) else list(axis)
+        drop = set()
+        for a in axes:
+            if not -rank_in <= a < rank_in:
+                raise ValueError(f"squeeze axis {a} is out of range for {x.name} of shape {x.shape}")
+            d = x.shape.dims[a % rank_in]  # type: ignore[index]
+            if d is not None and d != 1:
+                raise ValueError(f"cannot squeeze axis {a} of {x.name}: its size is {d}, not 1")
+            drop.add(a % rank_in)
+    return reshape_spec(x, tuple(s for i, s in enumerate(spec) if i not in drop), name=name or "Squeeze")
+
+
+# ---- CPU kernels ---------------------------------------------------------------------------------
+from graphflow.registry import kernel as _kernel  # noqa: E402
+
+
+@_kernel(Op.RESHAPE, "cpu")
+def _reshape_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    x = n.inputs[0]
+    t = n.outputs[0]
+    src_dims = [em.dims(inp, ins[k]) for k, inp in enumerate(n.inputs)]
+    size = " * ".join(src_dims[0]) or "1"
+    dims: list[str] = []
+    for item in n.attrs.spec:
+        if isinstance(item, tuple):
+            dims.append(src_dims[item[0]][item[1]])
+        else:
+            dims.append(str(item))
+    if "-1" in dims:
+        known = " * ".join(d for d in dims if d != "-1") or "1"
+        inferred = em.fresh("d")
+        em.line(f"{inferred} = ({size}) // max(1, {known})")
+        dims = [inferred if d == "-1" else d for d in dims]
+    em.check(f"{' * '.join(dims) or '1'} == {size}", n, "cannot reshape: the number of elements differs")
+    if x.shape.rank == 0:
+        arr = em.fresh("o")
+        em.line(f"{arr} = np.full({em.shape_tuple(dims)}, {ins[0]})")
+        em.define(t, arr)
+        return
+    src = ins[0]
+    # variable buffers are copied so later assignments cannot show through the view
+    fresh = x.node.op is not Op.VARIABLE and id(x) in em.fresh_values
+    if x.node.op is Op.VARIABLE:
+        src = f"{src}.copy()"
+    if not dims:
+        em.define(t, f"{src}.reshape(-1)[0]")
+        return
+    out = em.fresh("o")
+    em.line(f"{out} = {src}.reshape({em.shape_tuple(dims)})")
+    em.define(t, out, fresh=fresh or x.node.op is Op.VARIABLE)
+
+
+@_kernel(Op.TRANSPOSE, "cpu")
+def _transpose_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    x, t = n.inputs[0], n.outputs[0]
+    perm = n.attrs.perm
+    in_dims = em.dims(x, ins[0])
+    out_dims = [in_dims[p] for p in perm]
+    out = em.empty(out_dims, t.dtype)
+    with em.loops(out_dims) as idx:
+        src = [""] * len(perm)
+        for j, p in enumerate(perm):
+            src[p] = idx[j]
+        em.line(f"{out}[{', '.join(idx)}] = {ins[0]}[{', '.join(src)}]")
+    em.define(t, out)
+
+
+@_kernel(Op.SHAPE, "cpu")
+def _shape_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    dims = em.dims(n.inputs[0], ins[0])
+    out = em.empty([str(len(dims))], n.dtypes[0])
+    for j, d in enumerate(dims):
+        em.line(f"{out}[{j}] = {d}")
+    em.define(n.outputs[0], out)

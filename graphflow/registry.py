@@ -1,0 +1,163 @@
+"""The op enum and the registry: one row per primitive holding its whole story.
+
+A row gives the shape rule, the dtype rule, the numpy reference (the test oracle), the gradient
+rule (a function building graph nodes) and the per-target kernels. Elementwise ops give a scalar
+template that every target's fused loops share; other ops give one emitter per target.
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from graphflow.dtypes import DType
+    from graphflow.shapes import TensorShape
+
+
+class Op(enum.Enum):
+    # sources and state
+    PLACEHOLDER = "Placeholder"
+    PLACEHOLDER_WITH_DEFAULT = "PlaceholderWithDefault"
+    CONST = "Const"
+    VARIABLE = "VariableV2"
+    ASSIGN = "Assign"
+    NO_OP = "NoOp"
+    RANDOM = "Random"
+    FILL = "Fill"
+    RANGE = "Range"
+    # elementwise unary
+    IDENTITY = "Identity"
+    STOP_GRADIENT = "StopGradient"
+    CAST = "Cast"
+    NEG = "Neg"
+    ABS = "Abs"
+    SIGN = "Sign"
+    EXP = "Exp"
+    LOG = "Log"
+    LOG1P = "Log1p"
+    SQRT = "Sqrt"
+    RSQRT = "Rsqrt"
+    SQUARE = "Square"
+    RECIPROCAL = "Reciprocal"
+    SIN = "Sin"
+    COS = "Cos"
+    TANH = "Tanh"
+    SIGMOID = "Sigmoid"
+    LOGICAL_NOT = "LogicalNot"
+    # elementwise binary
+    ADD = "Add"
+    SUB = "Sub"
+    MUL = "Mul"
+    DIV = "RealDiv"
+    FLOORDIV = "FloorDiv"
+    MOD = "FloorMod"
+    POW = "Pow"
+    MAXIMUM = "Maximum"
+    MINIMUM = "Minimum"
+    EQUAL = "Equal"
+    NOT_EQUAL = "NotEqual"
+    LESS = "Less"
+    LESS_EQUAL = "LessEqual"
+    GREATER = "Greater"
+    GREATER_EQUAL = "GreaterEqual"
+    LOGICAL_AND = "LogicalAnd"
+    LOGICAL_OR = "LogicalOr"
+    # elementwise ternary
+    SELECT = "Select"
+    # broadcasting
+    BROADCAST_TO = "BroadcastTo"
+    SUM_TO = "SumTo"
+    # reductions
+    REDUCE_SUM = "Sum"
+    REDUCE_MEAN = "Mean"
+    REDUCE_MAX = "Max"
+    REDUCE_MIN = "Min"
+    REDUCE_PROD = "Prod"
+    REDUCE_ANY = "Any"
+    REDUCE_ALL = "All"
+    ARGMAX = "ArgMax"
+    ARGMIN = "ArgMin"
+    # linear algebra
+    MATMUL = "MatMul"
+    # shape and data movement
+    RESHAPE = "Reshape"
+    TRANSPOSE = "Transpose"
+    CONCAT = "ConcatV2"
+    SLICE = "StridedSlice"
+    SLICE_GRAD = "StridedSliceGrad"
+    PAD = "Pad"
+    TILE = "Tile"
+    GATHER = "GatherV2"
+    GATHER_ND = "GatherNd"
+    SCATTER_ADD = "UnsortedSegmentSum"
+    SCATTER_ND_ADD = "ScatterNd"
+    ONE_HOT = "OneHot"
+    SHAPE = "Shape"
+    BOOLEAN_MASK = "BooleanMask"
+    # user-defined gradients
+    CUSTOM_GRADIENT = "CustomGradient"
+    # compiler-made
+    FUSED = "Fused"
+
+
+class Kind(enum.Enum):
+    ELEMENTWISE = "elementwise"  # scalar template; fusable
+    REDUCE = "reduce"  # reduction over axes; may absorb an elementwise producer
+    OTHER = "other"  # its own emitter per target
+    SOURCE = "source"  # no inputs computed in the kernel (feeds, variables, constants)
+
+
+ShapeRule = Callable[[Sequence["TensorShape"], Any], Sequence["TensorShape"]]
+DTypeRule = Callable[[Sequence["DType"], Any], Sequence["DType"]]
+
+
+@dataclass(frozen=True)
+class OpDef:
+    """Everything about one primitive. ``vjp`` is None for ops with no gradient rule;
+    ``no_gradient`` marks ops whose gradient is defined to be zero (comparisons, argmax...)."""
+
+    op: Op
+    kind: Kind
+    shape_rule: ShapeRule
+    dtype_rule: DTypeRule
+    reference: Callable[..., Any]
+    vjp: Callable[..., Any] | None = None
+    no_gradient: bool = False
+    scalar: Callable[..., str] | None = None  # elementwise: (attrs, in_dtypes, out_dtype, *args) -> expr
+    kernels: dict[str, Callable[..., Any]] = field(default_factory=dict)  # target -> emitter
+    stateful: bool = False  # never folded or merged (random, assign)
+    num_outputs: int = 1
+
+
+_ROWS: dict[Op, OpDef] = {}
+
+
+def register(row: OpDef) -> OpDef:
+    if row.op in _ROWS:
+        raise ValueError(f"op {row.op.name} registered twice")
+    _ROWS[row.op] = row
+    return row
+
+
+def get(op: Op) -> OpDef:
+    try:
+        return _ROWS[op]
+    except KeyError:
+        raise LookupError(f"op {op.name} has no registry row") from None
+
+
+def rows() -> dict[Op, OpDef]:
+    return dict(_ROWS)
+
+
+def register_kernel(op: Op, target: str, emitter: Callable[..., Any]) -> Callable[..., Any]:
+    """Attach a target's emitter to an op's row (kept beside the op's other rules)."""
+    get(op).kernels[target] = emitter
+    return emitter
+
+
+def kernel(op: Op, target: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator form of :func:`register_kernel`."""
+    return lambda fn: register_kernel(op, target, fn)

@@ -1,0 +1,1 @@
+"""Running programs: the Session, variable store, executable caches and the numpy reference."""

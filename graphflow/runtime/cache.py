@@ -1,0 +1,45 @@
+"""Where generated modules live: a content-addressed directory, so a second process that builds
+the same program finds the module (and numba's cached machine code beside it)."""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+from types import ModuleType
+
+_loaded: dict[str, ModuleType] = {}
+
+
+def cache_dir() -> str:
+    """``GRAPHFLOW_CACHE_DIR`` when set, else a per-user cache directory."""
+    d = os.environ.get("GRAPHFLOW_CACHE_DIR")
+    if not d:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        d = os.path.join(base, "graphflow")
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def load_module(source: str) -> ModuleType:
+    """Write ``source`` under its content hash (atomically, once) and import it."""
+    digest = hashlib.sha256(source.encode()).hexdigest()[:24]
+    name = f"gf_{digest}"
+    mod = _loaded.get(name)
+    if mod is not None:
+        return mod
+    directory = cache_dir()
+    path = os.path.join(directory, name + ".py")
+    if not os.path.exists(path):
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            f.write(source)
+        os.replace(tmp, path)
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    _loaded[name] = mod
+    return mod

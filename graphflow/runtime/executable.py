@@ -1,0 +1,70 @@
+"""One compiled ``sess.run`` signature: the generated entry function and how to call it."""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from graphflow.compiler import cpu
+from graphflow.compiler.pipeline import run_passes
+from graphflow.compiler.program import Program
+from graphflow.compiler.schedule import schedule
+from graphflow.errors import InvalidArgumentError
+from graphflow.runtime.cache import load_module
+from graphflow.runtime.state import State
+
+_ERR = re.compile(r"graphflow-error-(\d+)")
+
+
+class Executable:
+    """Built once per signature; ``__call__`` is the hot path of ``sess.run``."""
+
+    def __init__(self, program: Program, state: State, dump: Any = None) -> None:
+        self.source_program = program
+        passes_seen: list[tuple[str, Program]] = []
+        optimized = run_passes(program, on_pass=(lambda n, p: passes_seen.append((n, p))) if dump else None)
+        self.program = optimized
+        self.schedule = schedule(optimized)
+        self.generated = cpu.lower(optimized, self.schedule)
+        self.module = load_module(self.generated.source)
+        self.entry = self.module.entry
+        self.state = state
+        self.needs_init = self.schedule.needs_init
+        self.writes = [v.attrs.uid for v in self.schedule.writes]
+        self.fixed: list[Any] = []
+        self.feed_slots: list[int] = []
+        for kind, obj in self.generated.args:
+            if kind == "feed":
+                self.feed_slots.append(len(self.fixed))
+                self.fixed.append(None)
+            elif kind == "var":
+                self.fixed.append(state.buffer(obj))
+            elif kind == "rng":
+                self.fixed.append(state.rng_state(obj))
+            else:
+                self.fixed.append(np.array(obj))
+        self.out_scalar = [(t.shape.rank == 0, t.dtype.as_numpy_dtype) for t in optimized.outputs]
+        self.passes_seen = passes_seen
+
+    def __call__(self, feeds: Sequence[Any]) -> list[Any]:
+        state = self.state
+        for var in self.needs_init:
+            if var.attrs.uid not in state.initialized:
+                state.check_initialized(var)
+        args = self.fixed
+        if self.feed_slots:
+            args = list(args)
+            for slot, v in zip(self.feed_slots, feeds):
+                args[slot] = v
+        try:
+            outs = self.entry(*args)
+        except ValueError as e:
+            m = _ERR.search(str(e))
+            if not m:
+                raise
+            node, message = self.generated.errors[int(m.group(1))]
+            raise InvalidArgumentError(node, node, f"{message}\n  in {node.describe()}") from None
+        state.initialized.update(self.writes)
+        return [typ(o) if scalar else o for o, (scalar, typ) in zip(outs, self.out_scalar)]

@@ -1,0 +1,93 @@
+"""The numpy reference executor: runs any program op by op with each row's numpy reference.
+
+It is the test oracle: compiled results are compared against it. It follows the same schedule
+(and so the same variable-read rule) as the compiled targets.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from graphflow.compiler.program import Program
+from graphflow.compiler.schedule import is_read, schedule
+from graphflow.errors import InvalidArgumentError
+from graphflow.ir import Operation
+from graphflow.registry import Op, get
+from graphflow.runtime.state import State
+
+
+def evaluate(node: Operation, args: Sequence[Any]) -> tuple[np.ndarray, ...]:
+    """Outputs of one stateless node from its input values, via its numpy reference."""
+    row = get(node.op)
+    with np.errstate(all="ignore"):
+        try:
+            result = row.reference(node.attrs, *args)
+        except (ValueError, IndexError) as e:
+            raise InvalidArgumentError(node, node, f"{e}\n  in {node.describe()}") from None
+    outs = result if isinstance(result, (tuple, list)) else (result,)
+    return tuple(np.asarray(o).astype(d.np, copy=False) for o, d in zip(outs, node.dtypes))
+
+
+def execute(program: Program, feeds: Sequence[np.ndarray], state: State) -> list[np.ndarray]:
+    """Run ``program``; ``feeds`` align with ``program.feeds``. Returns the outputs' values."""
+    sched = schedule(program)
+    for var in sched.needs_init:
+        state.check_initialized(var)
+    values: dict[int, np.ndarray] = {}
+    for ph, v in zip(program.feeds, feeds):
+        values[id(ph.outputs[0])] = np.asarray(v)
+    snaps: dict[int, np.ndarray] = {}
+    pending = sorted(sched.snapshots.items(), key=lambda kv: kv[1][1])
+    current: dict[int, np.ndarray] = {}  # staged variable values (committed at the end)
+
+    def read(var: Operation) -> np.ndarray:
+        uid = var.attrs.uid
+        if uid in current:
+            return current[uid]
+        return state.value(var).copy()
+
+    for k, n in enumerate(sched.order):
+        for sid, (var, at) in pending:
+            if at == k:
+                snaps[sid] = read(var).copy()
+        if n.op is Op.PLACEHOLDER:
+            if id(n.outputs[0]) not in values:
+                raise InvalidArgumentError(n, n, f"You must feed a value for placeholder {n.describe()}")
+            continue
+        args: list[Any] = []
+        for j, t in enumerate(n.inputs):
+            if t.node.op is Op.VARIABLE and is_read(n, j):
+                sid = sched.reads.get((id(n), j))
+                args.append(snaps[sid] if sid is not None else read(t.node))
+            elif t.node.op is Op.VARIABLE:
+                args.append(None)
+            else:
+                args.append(values[id(t)])
+        if n.op is Op.VARIABLE:
+            out: tuple[np.ndarray, ...] = (read(n),)
+        elif n.op is Op.ASSIGN:
+            var = n.inputs[0].node
+            new = np.asarray(args[1], dtype=var.attrs.dtype.np)
+            if n.attrs.mode != "set":
+                old = read(var)
+                new = old + new if n.attrs.mode == "add" else old - new
+            shape = tuple(var.attrs.shape.as_list())
+            if new.shape != shape:
+                raise InvalidArgumentError(n, n, f"assign of a value of shape {list(new.shape)} to "
+                                           f"variable {var.name} of shape {list(shape)} in {n.describe()}")
+            current[var.attrs.uid] = new.copy()
+            out = (new.copy(),)
+        elif n.op is Op.RANDOM:
+            st = state.rng_state(n)
+            out = evaluate(n, [st, *args])
+            st[1] += np.uint64(1)
+        else:
+            out = evaluate(n, args)
+        for t, v in zip(n.outputs, out):
+            values[id(t)] = v
+    for uid, v in current.items():
+        var = next(w for w in sched.writes if w.attrs.uid == uid)
+        state.write(var, v)
+    return [values[id(t)].copy() for t in program.outputs]

@@ -1,0 +1,289 @@
+"""``gf.Session``: feeds in, fetches out, one compiled native call per run."""
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from graphflow.compiler.program import build
+from graphflow.errors import InvalidArgumentError, UnimplementedError
+from graphflow.ir import Graph, Operation, Tensor, get_default_graph
+from graphflow.registry import Op
+from graphflow.runtime.executable import Executable
+from graphflow.runtime.state import State
+
+_default_sessions: list[Session] = []
+
+
+def clear_default_session() -> None:
+    _default_sessions.clear()
+
+
+def get_default_session() -> Session | None:
+    return _default_sessions[-1] if _default_sessions else None
+
+
+def default_session_for(graph: Graph | None, session: Session | None) -> Session:
+    sess = session or get_default_session()
+    if sess is None:
+        raise ValueError("Cannot evaluate tensor using `eval()`/`run()`: No default session is "
+                         "registered. Use `with sess.as_default()` or pass session=sess")
+    if graph is not None and sess.graph is not graph:
+        raise ValueError("Cannot use the given session to evaluate tensor: the tensor's graph is "
+                         "different from the session's graph")
+    return sess
+
+
+class _Fetch:
+    """Flattened fetches (leaves) and how to rebuild the user's structure from their values."""
+
+    __slots__ = ("leaves", "rebuild")
+
+    def __init__(self, graph: Graph, fetches: Any) -> None:
+        leaves: list[Tensor | Operation] = []
+        self.rebuild = self._walk(graph, fetches, leaves)
+        self.leaves = leaves
+
+    def _walk(self, graph: Graph, f: Any, leaves: list[Any]) -> Callable[[list[Any]], Any]:
+        if isinstance(f, (Tensor, Operation, str)) or hasattr(f, "_as_graph_tensor"):
+            el = graph.as_graph_element(f) if isinstance(f, str) else f
+            if hasattr(el, "_as_graph_tensor"):
+                el = el._as_graph_tensor()
+            if not isinstance(el, (Tensor, Operation)):
+                raise TypeError(f"Fetch argument {f!r} has invalid type {type(f).__name__}")
+            if el.graph is not graph:
+                raise ValueError(f"Fetch argument {el.name} is not an element of this session's graph")
+            i = len(leaves)
+            leaves.append(el)
+            return (lambda vals: None) if isinstance(el, Operation) else (lambda vals: vals[i])
+        if isinstance(f, Mapping):
+            parts = [(k, self._walk(graph, v, leaves)) for k, v in f.items()]
+            cls = type(f)
+            return lambda vals: cls((k, p(vals)) for k, p in parts) if cls is not dict else \
+                {k: p(vals) for k, p in parts}
+        if isinstance(f, tuple) and hasattr(f, "_fields"):
+            parts_t = [self._walk(graph, v, leaves) for v in f]
+            cls_t = type(f)
+            return lambda vals: cls_t(*[p(vals) for p in parts_t])
+        if isinstance(f, (list, tuple)):
+            parts_l = [self._walk(graph, v, leaves) for v in f]
+            as_tuple = isinstance(f, tuple)
+            return lambda vals: (tuple if as_tuple else list)(p(vals) for p in parts_l)
+        if f is None:
+            raise TypeError("Fetch argument None has invalid type <class 'NoneType'>")
+        raise TypeError(f"Fetch argument {f!r} has invalid type {type(f).__name__}; fetch Tensors, "
+                        "Operations, names or nested lists/tuples/dicts of them")
+
+
+def convert_feed(t: Tensor, value: Any) -> Any:
+    """The fed value converted to ``t``'s dtype and checked against its static shape."""
+    target = t.dtype.np
+    try:
+        arr = np.asarray(value)
+    except Exception as e:  # ragged lists and the like
+        raise InvalidArgumentError(t.node, t.node, f"Cannot feed {value!r} for Tensor '{t.name}': {e}") from None
+    if arr.dtype != target:
+        kind = arr.dtype.kind
+        bad = kind in "USOVMm" or (kind == "c") or (target.kind == "b" and kind != "b")
+        if not bad and target.kind in "iu" and kind == "f" and arr.size and \
+                not np.all(np.isfinite(arr) & (np.mod(arr, 1) == 0)):
+            bad = True
+        if bad:
+            raise InvalidArgumentError(
+                t.node, t.node, f"Cannot feed a value of dtype {arr.dtype} for Tensor '{t.name}', which "
+                f"has dtype {t.dtype.name}: expected values convertible to {t.dtype.name}, given "
+                f"{_describe(value, arr)}\n  placeholder {t.node.describe()}")
+        arr = arr.astype(target)
+    static = t.shape
+    if static.dims is not None:
+        ok = arr.ndim == len(static.dims) and all(d is None or d == s for d, s in zip(static.dims, arr.shape))
+        if not ok:
+            raise InvalidArgumentError(
+                t.node, t.node, f"Cannot feed value of shape {tuple(arr.shape)} for Tensor '{t.name}', "
+                f"which has shape {static}: expected shape {static}, given {tuple(arr.shape)}\n"
+                f"  placeholder {t.node.describe()}")
+    if arr.ndim == 0:
+        return arr[()]
+    return arr if arr.flags.c_contiguous else np.ascontiguousarray(arr)
+
+
+def _describe(value: Any, arr: np.ndarray) -> str:
+    text = repr(value)
+    return (text[:60] + "...") if len(text) > 60 else text
+
+
+class Session:
+    """Runs a graph. ``device`` is "cpu" (the CUDA target is not part of this release).
+
+    >>> import graphflow as gf
+    >>> with gf.Graph().as_default():
+    ...     x = gf.placeholder(gf.float32, ())
+    ...     with gf.Session() as sess:
+    ...         float(sess.run(x + 1.0, {x: 2.0}))
+    3.0
+    """
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None,
+                 device: str = "cpu", dump_dir: str | None = None) -> None:
+        if device not in ("cpu", "CPU", "/cpu:0"):
+            raise UnimplementedError(None, None, f"device {device!r} is not available in this build of "
+                                     "graphflow: only 'cpu' is")
+        self.graph = graph or get_default_graph()
+        self.state = State()
+        self._cache: dict[Any, tuple[_Fetch, list[Tensor], Executable]] = {}
+        self._closed = False
+        self._context: list[Any] = []
+        self.dump_dir = dump_dir or os.environ.get("GRAPHFLOW_DUMP_DIR") or None
+
+    # -- lifecycle
+    def close(self) -> None:
+        self._closed = True
+        self._cache.clear()
+        if self in _default_sessions:
+            _default_sessions.remove(self)
+
+    def __enter__(self) -> Session:
+        ctx = self.as_default()
+        ctx.__enter__()
+        self._context.append(ctx)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._context:
+            self._context.pop().__exit__(*exc)
+        self.close()
+
+    @contextlib.contextmanager
+    def as_default(self) -> Iterator[Session]:
+        _default_sessions.append(self)
+        try:
+            with self.graph.as_default():
+                yield self
+        finally:
+            if self in _default_sessions:
+                _default_sessions.remove(self)
+
+    # -- running
+    def run(self, fetches: Any, feed_dict: Mapping[Any, Any] | None = None, options: Any = None,
+            run_metadata: Any = None) -> Any:
+        """Evaluate ``fetches`` (any nesting of tensors/ops/names) with ``feed_dict``."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        graph = self.graph
+        feed_items = list(feed_dict.items()) if feed_dict else []
+        fed: list[Tensor] = []
+        values: list[Any] = []
+        for key, value in feed_items:
+            t = self._feed_key(key)
+            fed.append(t)
+            values.append(convert_feed(t, value))
+        sig_feeds = tuple((t, v.ndim if isinstance(v, np.ndarray) else 0) for t, v in zip(fed, values))
+        key = (_fetch_key(fetches), sig_feeds)
+        entry = self._cache.get(key) if key[0] is not None else None
+        if entry is None:
+            fetch = _Fetch(graph, fetches)
+            entry = self._compile(fetch, sig_feeds)
+            if key[0] is not None:
+                self._cache[key] = entry
+        fetch, tensors, exe = entry
+        outs = exe(values)
+        return fetch.rebuild(_spread(fetch.leaves, tensors, outs))
+
+    def _feed_key(self, key: Any) -> Tensor:
+        if isinstance(key, str):
+            try:
+                key = self.graph.get_tensor_by_name(key if ":" in key else key + ":0")
+            except KeyError as e:
+                raise InvalidArgumentError(None, None, f"feed_dict key {key!r}: {e}") from None
+        if hasattr(key, "_as_graph_tensor") and not isinstance(key, Tensor):
+            key = key._as_graph_tensor()
+        if not isinstance(key, Tensor):
+            raise TypeError(f"feed_dict key {key!r} is not a Tensor or a tensor name")
+        if key.graph is not self.graph:
+            raise InvalidArgumentError(key.node, key.node, f"feed_dict key {key.name} (created at "
+                                       f"{key.node.site}) is from another graph than this session's: "
+                                       "expected a tensor of the session's graph")
+        return key
+
+    def _compile(self, fetch: _Fetch, sig_feeds: tuple[tuple[Tensor, int], ...]) -> Any:
+        tensors = [x for x in fetch.leaves if isinstance(x, Tensor)]
+        uniq: list[Tensor] = []
+        for t in tensors:
+            if all(t is not u for u in uniq):
+                uniq.append(t)
+        targets = [x for x in fetch.leaves if isinstance(x, Operation)]
+        program = build(uniq, targets, list(sig_feeds))
+        for n in program.nodes:
+            if n.op is Op.PLACEHOLDER and n.uid >= 0:
+                raise InvalidArgumentError(
+                    n, n, f"You must feed a value for placeholder tensor '{n.name}' with dtype "
+                    f"{n.dtypes[0].name} and shape {n.shapes[0]}: expected a feed_dict entry, given none\n"
+                    f"  placeholder {n.describe()}")
+        exe = Executable(program, self.state, dump=self.dump_dir)
+        if self.dump_dir:
+            from graphflow.runtime.dump import dump_executable
+            dump_executable(exe, self.dump_dir)
+        return fetch, uniq, exe
+
+    def make_callable(self, fetches: Any, feed_list: Sequence[Any] | None = None, accept_options: bool = False) -> Any:
+        """A function taking the values of ``feed_list`` positionally and returning the fetches."""
+        fetch = _Fetch(self.graph, fetches)
+        fed = [self._feed_key(k) for k in (feed_list or [])]
+        ranks = [t.shape.rank for t in fed]
+        cache: dict[tuple[int, ...], Any] = {}
+
+        def call(*args: Any) -> Any:
+            if len(args) != len(fed):
+                raise TypeError(f"callable takes {len(fed)} feed values, got {len(args)}")
+            vals = [convert_feed(t, v) for t, v in zip(fed, args)]
+            rk = tuple(v.ndim if isinstance(v, np.ndarray) else 0 for v in vals) if None in ranks \
+                else ()
+            entry = cache.get(rk)
+            if entry is None:
+                sig = tuple((t, v.ndim if isinstance(v, np.ndarray) else 0) for t, v in zip(fed, vals))
+                entry = cache[rk] = self._compile(fetch, sig)
+            _, tensors, exe = entry
+            return fetch.rebuild(_spread(fetch.leaves, tensors, exe(vals)))
+        return call
+
+    def load_variable(self, var: Any, value: Any) -> None:
+        t = var.node
+        arr = convert_feed(var, value)
+        self.state.write(t, np.asarray(arr))
+
+    def list_devices(self) -> list[str]:
+        return ["/job:localhost/replica:0/task:0/device:CPU:0"]
+
+
+def _spread(leaves: list[Any], tensors: list[Tensor], outs: list[Any]) -> list[Any]:
+    if len(tensors) == len(leaves) and all(a is b for a, b in zip(leaves, tensors)):
+        return outs
+    pos = {id(t): i for i, t in enumerate(tensors)}
+    return [outs[pos[id(x)]] if isinstance(x, Tensor) else None for x in leaves]
+
+
+def _fetch_key(fetches: Any) -> Any:
+    """A hashable key for the fetch structure, or None when it cannot be made cheaply."""
+    if isinstance(fetches, (Tensor, Operation, str)):
+        return fetches
+    if isinstance(fetches, list):
+        try:
+            return ("l",) + tuple(_fetch_key(f) for f in fetches)
+        except TypeError:
+            return None
+    if isinstance(fetches, tuple):
+        return (type(fetches), tuple(_fetch_key(f) for f in fetches))
+    if isinstance(fetches, dict):
+        return ("d", tuple((k, _fetch_key(v)) for k, v in fetches.items()))
+    return None
+
+
+class InteractiveSession(Session):
+    """A session that installs itself as the default on construction (for shells and notebooks)."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None, **kw: Any) -> None:
+        super().__init__(target, graph, config, **kw)
+        _default_sessions.append(self)

@@ -1,0 +1,49 @@
+"""What a session keeps between runs: variable buffers and random-op counters."""
+from __future__ import annotations
+
+import numpy as np
+
+from graphflow.errors import FailedPreconditionError
+from graphflow.ir import Operation
+
+
+class State:
+    """Variable buffers keyed by the variable's uid; rank-0 variables are kept as shape (1,)
+    so compiled code can update them in place. ``rng`` holds (key, counter) per random op."""
+
+    def __init__(self) -> None:
+        self.buffers: dict[int, np.ndarray] = {}
+        self.initialized: set[int] = set()
+        self.rng: dict[int, np.ndarray] = {}
+
+    def buffer(self, var: Operation) -> np.ndarray:
+        uid = var.attrs.uid
+        buf = self.buffers.get(uid)
+        if buf is None:
+            shape = var.attrs.shape.as_list() or [1]
+            buf = np.zeros(shape, dtype=var.attrs.dtype.np)
+            self.buffers[uid] = buf
+        return buf
+
+    def value(self, var: Operation) -> np.ndarray:
+        """The variable's value with its declared shape (a view of the buffer)."""
+        self.check_initialized(var)
+        return self.buffer(var).reshape(var.attrs.shape.as_list())
+
+    def check_initialized(self, var: Operation) -> None:
+        if var.attrs.uid not in self.initialized:
+            raise FailedPreconditionError(
+                var, var, f"Attempting to use uninitialized value {var.name}: variable {var.describe()} "
+                "has not been initialized; run gf.global_variables_initializer() (or its initializer) first")
+
+    def write(self, var: Operation, value: np.ndarray) -> None:
+        buf = self.buffer(var)
+        buf[...] = np.asarray(value, dtype=buf.dtype).reshape(buf.shape)
+        self.initialized.add(var.attrs.uid)
+
+    def rng_state(self, node: Operation) -> np.ndarray:
+        st = self.rng.get(node.attrs.uid)
+        if st is None:
+            st = np.array([node.attrs.key, 0], dtype=np.uint64)
+            self.rng[node.attrs.uid] = st
+        return st

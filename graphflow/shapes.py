@@ -1,0 +1,156 @@
+"""Static shapes with unknown (None) dims and unknown rank, and NumPy broadcasting on them."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, Union
+
+Dim = Union[int, None]
+
+
+class TensorShape:
+    """A static shape: ``dims`` is a tuple of int-or-None, or None when the rank is unknown.
+
+    >>> TensorShape([None, 3]).as_list()
+    [None, 3]
+    """
+
+    __slots__ = ("dims",)
+
+    def __init__(self, dims: Any) -> None:
+        if isinstance(dims, TensorShape):
+            dims = dims.dims
+        if dims is None:
+            self.dims: tuple[Dim, ...] | None = None
+            return
+        if isinstance(dims, int):
+            dims = (dims,)
+        out = []
+        for d in dims:
+            d = getattr(d, "value", d)  # TF1 Dimension objects
+            if d is not None:
+                d = int(d)
+                if d < 0:
+                    raise ValueError(f"shape dims must be >= 0 or None, got {list(dims)}")
+            out.append(d)
+        self.dims = tuple(out)
+
+    @property
+    def rank(self) -> int | None:
+        return None if self.dims is None else len(self.dims)
+
+    ndims = rank
+
+    def as_list(self) -> list[Dim]:
+        if self.dims is None:
+            raise ValueError("as_list() is not defined on an unknown TensorShape")
+        return list(self.dims)
+
+    def is_fully_defined(self) -> bool:
+        return self.dims is not None and all(d is not None for d in self.dims)
+
+    def num_elements(self) -> int | None:
+        if not self.is_fully_defined():
+            return None
+        n = 1
+        for d in self.dims:  # type: ignore[union-attr]
+            n *= d  # type: ignore[operator]
+        return n
+
+    def is_compatible_with(self, other: Any) -> bool:
+        other = as_shape(other)
+        if self.dims is None or other.dims is None:
+            return True
+        if len(self.dims) != len(other.dims):
+            return False
+        return all(a is None or b is None or a == b for a, b in zip(self.dims, other.dims))
+
+    def merge_with(self, other: Any) -> TensorShape:
+        other = as_shape(other)
+        if self.dims is None:
+            return other
+        if other.dims is None:
+            return self
+        if not self.is_compatible_with(other):
+            raise ValueError(f"shapes {self} and {other} are not compatible")
+        return TensorShape([a if a is not None else b for a, b in zip(self.dims, other.dims)])
+
+    def assert_is_compatible_with(self, other: Any) -> None:
+        if not self.is_compatible_with(other):
+            raise ValueError(f"shapes {self} and {as_shape(other)} are not compatible")
+
+    def with_rank(self, rank: int) -> TensorShape:
+        if self.dims is None:
+            return TensorShape([None] * rank)
+        if len(self.dims) != rank:
+            raise ValueError(f"shape {self} must have rank {rank}")
+        return self
+
+    def __len__(self) -> int:
+        if self.dims is None:
+            raise ValueError("cannot take the length of a shape with unknown rank")
+        return len(self.dims)
+
+    def __iter__(self) -> Iterator[Dim]:
+        if self.dims is None:
+            raise ValueError("cannot iterate over a shape with unknown rank")
+        return iter(self.dims)
+
+    def __getitem__(self, key: Any) -> Any:
+        if self.dims is None:
+            return None if isinstance(key, int) else TensorShape(None)
+        if isinstance(key, slice):
+            return TensorShape(self.dims[key])
+        return self.dims[key]
+
+    def __eq__(self, other: object) -> bool:
+        try:
+            other = as_shape(other)
+        except (TypeError, ValueError):
+            return NotImplemented
+        return self.dims == other.dims
+
+    def __hash__(self) -> int:
+        return hash(self.dims)
+
+    def __repr__(self) -> str:
+        if self.dims is None:
+            return "<unknown>"
+        return "(" + ", ".join("?" if d is None else str(d) for d in self.dims) + ("," if len(self.dims) == 1 else "") + ")"
+
+    __str__ = __repr__
+
+
+def as_shape(value: Any) -> TensorShape:
+    return value if isinstance(value, TensorShape) else TensorShape(value)
+
+
+def unknown(rank: int | None = None) -> TensorShape:
+    return TensorShape(None if rank is None else [None] * rank)
+
+
+def broadcast_dims(a: Dim, b: Dim) -> Dim | str:
+    """Broadcast two dims; returns "error" when they can never match."""
+    if a == 1:
+        return b
+    if b == 1:
+        return a
+    if a is None or b is None:
+        return a if b is None else b
+    return a if a == b else "error"
+
+
+def broadcast_shapes(shapes: Iterable[TensorShape]) -> TensorShape | None:
+    """NumPy broadcasting on static shapes; None when the shapes cannot broadcast."""
+    shapes = list(shapes)
+    if any(s.dims is None for s in shapes):
+        return TensorShape(None)
+    rank = max((len(s.dims) for s in shapes), default=0)  # type: ignore[arg-type]
+    out: list[Dim] = [1] * rank
+    for s in shapes:
+        dims = (1,) * (rank - len(s.dims)) + s.dims  # type: ignore[operator]
+        for i, d in enumerate(dims):
+            r = broadcast_dims(out[i], d)
+            if r == "error":
+                return None
+            out[i] = r  # type: ignore[assignment]
+    return TensorShape(out)
