@@ -94,7 +94,7 @@ def _keep(n: Any, g: Tensor) -> Tensor:
         if i in axes:
             spec.append(1)
         else:
-            spec.append(("d", j))
+            spec.append((0, j))
             j += 1
     return reshape_spec(g, tuple(spec))
 

@@ -91,3 +91,16 @@ def execute(program: Program, feeds: Sequence[np.ndarray], state: State) -> list
         var = next(w for w in sched.writes if w.attrs.uid == uid)
         state.write(var, v)
     return [values[id(t)].copy() for t in program.outputs]
+
+
+class ReferenceExecutable:
+    """Runs a program with the numpy reference (``gf.Session(device="reference")``)."""
+
+    def __init__(self, program: Program, state: State) -> None:
+        self.program = program
+        self.state = state
+        self.scalar = [t.shape.rank == 0 for t in program.outputs]
+
+    def __call__(self, feeds: Sequence[Any]) -> list[Any]:
+        outs = execute(self.program, feeds, self.state)
+        return [o[()] if s else o for o, s in zip(outs, self.scalar)]

@@ -128,9 +128,12 @@ class Session:
 
     def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None,
                  device: str = "cpu", dump_dir: str | None = None) -> None:
-        if device not in ("cpu", "CPU", "/cpu:0"):
+        if device in ("CPU", "/cpu:0"):
+            device = "cpu"
+        if device not in ("cpu", "reference"):
             raise UnimplementedError(None, None, f"device {device!r} is not available in this build of "
-                                     "graphflow: only 'cpu' is")
+                                     "graphflow: expected 'cpu' (or 'reference', the numpy oracle)")
+        self.device = device
         self.graph = graph or get_default_graph()
         self.state = State()
         self._cache: dict[Any, tuple[_Fetch, list[Tensor], Executable]] = {}
@@ -222,6 +225,9 @@ class Session:
                     n, n, f"You must feed a value for placeholder tensor '{n.name}' with dtype "
                     f"{n.dtypes[0].name} and shape {n.shapes[0]}: expected a feed_dict entry, given none\n"
                     f"  placeholder {n.describe()}")
+        if self.device == "reference":
+            from graphflow.runtime.reference import ReferenceExecutable
+            return fetch, uniq, ReferenceExecutable(program, self.state)
         exe = Executable(program, self.state, dump=self.dump_dir)
         if self.dump_dir:
             from graphflow.runtime.dump import dump_executable
