@@ -34,7 +34,7 @@ class _Rewriter:
 
     def keep(self, n: Operation) -> Operation:
         ins, ctl = self.inputs(n), self.controls(n)
-        if all(a is b for a, b in zip(ins, n.inputs)) and len(ctl) == len(n.control_inputs):
+        if all(a is b for a, b in zip(ins, n.inputs)) and all(a is b for a, b in zip(ctl, n.control_inputs)):
             m = n
         else:
             m = Operation(n.op, tuple(ins), n.attrs, n.dtypes, n.shapes, tuple(ctl), n.name, n.site,

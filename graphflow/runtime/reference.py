@@ -66,7 +66,9 @@ def execute(program: Program, feeds: Sequence[np.ndarray], state: State) -> list
             else:
                 args.append(values[id(t)])
         if n.op is Op.VARIABLE:
-            out: tuple[np.ndarray, ...] = (read(n),)
+            # a set-assign may target an uninitialized variable; only real reads need a value
+            ready = n.attrs.uid in current or n.attrs.uid in state.initialized
+            out: tuple[np.ndarray, ...] = (read(n) if ready else np.empty(0),)
         elif n.op is Op.ASSIGN:
             var = n.inputs[0].node
             new = np.asarray(args[1], dtype=var.attrs.dtype.np)
