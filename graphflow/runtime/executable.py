@@ -47,6 +47,7 @@ class Executable:
                 self.fixed.append(np.array(obj))
         self.out_scalar = [(t.shape.rank == 0, t.dtype.as_numpy_dtype) for t in optimized.outputs]
         self.passes_seen = passes_seen
+        self.dump_folder: str | None = None
 
     def __call__(self, feeds: Sequence[Any]) -> list[Any]:
         state = self.state
@@ -67,4 +68,8 @@ class Executable:
             node, message = self.generated.errors[int(m.group(1))]
             raise InvalidArgumentError(node, node, f"{message}\n  in {node.describe()}") from None
         state.initialized.update(self.writes)
+        if self.dump_folder is not None:
+            from graphflow.runtime.dump import dump_native
+            dump_native(self, self.dump_folder)
+            self.dump_folder = None
         return [typ(o) if scalar else o for o, (scalar, typ) in zip(outs, self.out_scalar)]

@@ -231,7 +231,7 @@ class Session:
         exe = Executable(program, self.state, dump=self.dump_dir)
         if self.dump_dir:
             from graphflow.runtime.dump import dump_executable
-            dump_executable(exe, self.dump_dir)
+            exe.dump_folder = dump_executable(exe, self.dump_dir)
         return fetch, uniq, exe
 
     def make_callable(self, fetches: Any, feed_list: Sequence[Any] | None = None, accept_options: bool = False) -> Any:

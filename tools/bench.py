@@ -1,0 +1,280 @@
+"""graphflow benchmarks: ratios measured side by side in one process.
+
+    python tools/bench.py            # everything
+    python tools/bench.py --quick    # fewer repeats
+
+Reports: the tutorial training step (N=64, 1000-100-10, float32, SGD) against the GEMM floor
+(its five matmuls alone, called from njit through the same BLAS the kernels use), numpy by hand,
+and PyTorch / JAX / TensorFlow when importable; the cold first-run time (empty caches, new
+process), the warm first-run time (new process, disk cache); and the per-call time of sess.run
+on a graph adding two fed scalars.
+
+BLAS threads: NumPy and SciPy each bundle an OpenBLAS; compiled graphflow code calls SciPy's.
+Every pool is pinned to the same thread count (--threads, default: all cores) with threadpoolctl
+when it is installed, and through OPENBLAS_NUM_THREADS for subprocesses.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+N, D_IN, H, D_OUT = 64, 1000, 100, 10
+LR = 1e-6
+
+
+def pin_threads(n: int) -> str:
+    try:
+        import scipy.linalg  # noqa: F401  (loads SciPy's OpenBLAS so it is pinned too)
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return "threadpoolctl not installed: BLAS pools unpinned"
+    threadpool_limits(n)
+    return f"all BLAS pools pinned to {n} threads"
+
+
+def timeit(fn: Callable[[], object], repeats: int, number: int) -> float:
+    """Median seconds per call over ``repeats`` batches of ``number`` calls (after warm-up)."""
+    for _ in range(max(3, number // 10)):
+        fn()
+    samples = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - t) / number)
+    return statistics.median(samples)
+
+
+def data() -> tuple[np.ndarray, ...]:
+    rng = np.random.RandomState(0)
+    return (rng.randn(N, D_IN).astype(np.float32), rng.randn(N, D_OUT).astype(np.float32),
+            rng.randn(D_IN, H).astype(np.float32), rng.randn(H, D_OUT).astype(np.float32))
+
+
+def build_graphflow_step() -> Callable[[], object]:
+    import graphflow as tf
+    x_v, y_v, w1_v, w2_v = data()
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, shape=(None, D_IN))
+        y = tf.placeholder(tf.float32, shape=(None, D_OUT))
+        w1 = tf.Variable(w1_v)
+        w2 = tf.Variable(w2_v)
+        h = tf.matmul(x, w1)
+        y_pred = tf.matmul(tf.maximum(h, tf.zeros(1)), w2)
+        loss = tf.reduce_sum((y - y_pred) ** 2.0)
+        g1, g2 = tf.gradients(loss, [w1, w2])
+        step = [loss, w1.assign(w1 - LR * g1), w2.assign(w2 - LR * g2)]
+        sess = tf.Session()
+        sess.run(tf.global_variables_initializer())
+    feed = {x: x_v, y: y_v}
+    return lambda: sess.run(step, feed)
+
+
+def gemm_floor() -> Callable[[], object]:
+    import numba
+    x, y, w1, w2 = data()
+    h = x @ w1
+    gy = np.ones((N, D_OUT), np.float32)
+
+    @numba.njit(cache=False)
+    def five(x, w1, w2, h, gy):  # type: ignore[no-untyped-def]
+        a = np.dot(x, w1)
+        b = np.dot(h, w2)
+        c = np.dot(h.T, gy)
+        d = np.dot(gy, w2.T)
+        e = np.dot(x.T, h)
+        return a, b, c, d, e
+
+    return lambda: five(x, w1, w2, h, gy)
+
+
+def numpy_manual() -> Callable[[], object]:
+    x, y, w1, w2 = data()
+    state = [w1.copy(), w2.copy()]
+
+    def step() -> float:
+        w1, w2 = state
+        h = x @ w1
+        hr = np.maximum(h, 0)
+        yp = hr @ w2
+        d = yp - y
+        loss = float(np.sum(d * d))
+        gy = 2 * d
+        gw2 = hr.T @ gy
+        gh = (gy @ w2.T) * (h > 0)
+        gw1 = x.T @ gh
+        w1 -= LR * gw1
+        w2 -= LR * gw2
+        return loss
+    return step
+
+
+def torch_step() -> Callable[[], object] | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    x, y, w1, w2 = (torch.from_numpy(a) for a in data())
+    w1.requires_grad_(True)
+    w2.requires_grad_(True)
+
+    def step() -> float:
+        loss = (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum()
+        loss.backward()
+        with torch.no_grad():
+            w1 -= LR * w1.grad
+            w2 -= LR * w2.grad
+            w1.grad.zero_()
+            w2.grad.zero_()
+        return loss.item()
+    return step
+
+
+def jax_step() -> Callable[[], object] | None:
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    x, y, w1, w2 = (jnp.asarray(a) for a in data())
+
+    @jax.jit
+    def update(w1, w2):  # type: ignore[no-untyped-def]
+        def loss_fn(w1, w2):  # type: ignore[no-untyped-def]
+            return jnp.sum((jnp.maximum(x @ w1, 0) @ w2 - y) ** 2)
+        loss, (g1, g2) = jax.value_and_grad(loss_fn, argnums=(0, 1))(w1, w2)
+        return loss, w1 - LR * g1, w2 - LR * g2
+    state = [w1, w2]
+
+    def step() -> object:
+        loss, state[0], state[1] = update(state[0], state[1])
+        return loss.block_until_ready()
+    return step
+
+
+def tf1_step() -> Callable[[], object] | None:
+    try:
+        import tensorflow.compat.v1 as tf
+    except ImportError:
+        return None
+    tf.disable_eager_execution()
+    x_v, y_v, w1_v, w2_v = data()
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, shape=(None, D_IN))
+        y = tf.placeholder(tf.float32, shape=(None, D_OUT))
+        w1 = tf.Variable(w1_v)
+        w2 = tf.Variable(w2_v)
+        loss = tf.reduce_sum((y - tf.matmul(tf.maximum(tf.matmul(x, w1), 0.0), w2)) ** 2.0)
+        g1, g2 = tf.gradients(loss, [w1, w2])
+        step = [loss, w1.assign(w1 - LR * g1), w2.assign(w2 - LR * g2)]
+        sess = tf.Session()
+        sess.run(tf.global_variables_initializer())
+    feed = {x: x_v, y: y_v}
+    return lambda: sess.run(step, feed)
+
+
+FIRST_RUN = textwrap.dedent("""
+    import time, numpy as np
+    t0 = time.perf_counter()
+    import graphflow as tf
+    t1 = time.perf_counter()
+    import sys; sys.path.insert(0, {tools!r})
+    from bench import build_graphflow_step
+    t2 = time.perf_counter()
+    step = build_graphflow_step()
+    step()
+    t3 = time.perf_counter()
+    print({{"import": t1 - t0, "first_run": t3 - t2}})
+""")
+
+
+def first_run(cache: str, numba_cache: str, threads: int) -> dict:
+    env = dict(os.environ, GRAPHFLOW_CACHE_DIR=cache, NUMBA_CACHE_DIR=numba_cache,
+               OPENBLAS_NUM_THREADS=str(threads))
+    code = FIRST_RUN.format(tools=os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    return eval(out.stdout.strip().splitlines()[-1])  # a dict literal printed by the child
+
+
+def scalar_add_call() -> tuple[float, Callable[[], object]]:
+    import graphflow as tf
+    g = tf.Graph()
+    with g.as_default():
+        a = tf.placeholder(tf.float32, shape=())
+        b = tf.placeholder(tf.float32, shape=())
+        c = a + b
+        sess = tf.Session()
+    feed = {a: 1.0, b: 2.0}
+    return 0.0, lambda: sess.run(c, feed)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    repeats, number = (5, 50) if args.quick else (9, 200)
+    print(pin_threads(args.threads))
+    results: dict[str, float] = {}
+
+    print("\n== tutorial training step (N=64, 1000-100-10, float32), median ms/step ==")
+    contenders = {"GEMM floor (5 matmuls, njit)": gemm_floor(), "graphflow": build_graphflow_step(),
+                  "numpy by hand": numpy_manual()}
+    for name, make in (("PyTorch eager", torch_step), ("JAX jit", jax_step), ("TensorFlow 1 Session", tf1_step)):
+        fn = make()
+        if fn is None:
+            print(f"  {name}: not installed, skipped")
+        else:
+            contenders[name] = fn
+    # interleave the measurements so drift hits every contender alike
+    samples: dict[str, list[float]] = {k: [] for k in contenders}
+    for _ in range(3):
+        for name, fn in contenders.items():
+            samples[name].append(timeit(fn, repeats, number))
+    floor = min(samples["GEMM floor (5 matmuls, njit)"])
+    for name, s in samples.items():
+        t = min(s)
+        results[f"step_ms/{name}"] = t * 1e3
+        print(f"  {name:32s} {t * 1e3:8.3f} ms   {t / floor:5.2f}x floor")
+    gf_t = min(samples["graphflow"])
+    for name in samples:
+        if name not in ("graphflow", "GEMM floor (5 matmuls, njit)"):
+            print(f"  graphflow / {name}: {gf_t / min(samples[name]):.2f}x")
+
+    print("\n== compile: first sess.run of the training graph in a new process ==")
+    with tempfile.TemporaryDirectory() as tmp:
+        cache, ncache = os.path.join(tmp, "gf"), os.path.join(tmp, "numba")
+        cold = first_run(cache, ncache, args.threads)
+        warm = first_run(cache, ncache, args.threads)
+    results["cold_first_run_s"] = cold["first_run"]
+    results["warm_first_run_s"] = warm["first_run"]
+    results["import_s"] = warm["import"]
+    print(f"  cold (empty caches): {cold['first_run']:.2f} s   (target <= 5 s)")
+    print(f"  warm (disk cache):   {warm['first_run']:.3f} s   (target <= 0.5 s)")
+    print(f"  import graphflow:    {warm['import']:.3f} s")
+
+    print("\n== per-call overhead: sess.run on a graph adding two fed scalars ==")
+    _, add = scalar_add_call()
+    t = timeit(add, repeats, 2000 if not args.quick else 500)
+    results["scalar_add_us"] = t * 1e6
+    print(f"  graphflow: {t * 1e6:.1f} us/call   (target <= 20 us)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
