@@ -30,6 +30,8 @@ class Generated:
     args: list[tuple[str, Any]]
     errors: list[tuple[Operation, str]]
     fresh_outputs: list[bool] = field(default_factory=list)
+    # a run-time check may fire after a variable was written: the caller must restore the buffers
+    checks_after_write: bool = False
 
 
 class CpuEmitter(Emitter):
@@ -74,7 +76,9 @@ def lower(program: Program, sched: Schedule) -> Generated:
         em.define(ph.outputs[0], em.param("feed", i), fresh=False)
     deferred = _assign_fusions(program, sched)
     pending = sorted(sched.snapshots.items(), key=lambda kv: kv[1][1])
+    wrote = late = False
     for k, n in enumerate(sched.order):
+        checks = len(em.errors)
         for sid, (var, at) in pending:
             if at == k:
                 name = em.fresh("snap")
@@ -84,6 +88,8 @@ def lower(program: Program, sched: Schedule) -> Generated:
         if id(n) in deferred.values():
             continue  # emitted by the assignment that consumes it
         emit_node(em, n, deferred)
+        late = late or (wrote and len(em.errors) > checks)
+        wrote = wrote or n.op is Op.ASSIGN
     outs = []
     fresh = []
     for t in program.outputs:
@@ -101,7 +107,7 @@ def lower(program: Program, sched: Schedule) -> Generated:
     head += [f"import {m} as {a}" for m, a in em.imports.items()]
     src = "\n".join(head) + "\n\n\n" + JIT_DECORATOR + "\n" + \
         f"def entry({', '.join(em.params)}):\n" + ("\n".join(em.lines) or "    pass") + "\n"
-    return Generated(src, em.args, em.errors, fresh)
+    return Generated(src, em.args, em.errors, fresh, late)
 
 
 def _assign_fusions(program: Program, sched: Schedule) -> dict[int, int]:

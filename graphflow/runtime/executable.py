@@ -45,6 +45,9 @@ class Executable:
                 self.fixed.append(state.rng_state(obj))
             else:
                 self.fixed.append(np.array(obj))
+        written = set(self.writes)
+        self.written_buffers = [state.buffer(v) for kind, v in self.generated.args
+                                if kind == "var" and v.attrs.uid in written]
         self.out_scalar = [(t.shape.rank == 0, t.dtype.as_numpy_dtype) for t in optimized.outputs]
         self.passes_seen = passes_seen
         self.dump_folder: str | None = None
@@ -59,9 +62,12 @@ class Executable:
             args = list(args)
             for slot, v in zip(self.feed_slots, feeds):
                 args[slot] = v
+        saved = [(b, b.copy()) for b in self.written_buffers] if self.generated.checks_after_write else []
         try:
             outs = self.entry(*args)
         except ValueError as e:
+            for buf, old in saved:  # errors never leave variables half-updated
+                buf[...] = old
             m = _ERR.search(str(e))
             if not m:
                 raise
