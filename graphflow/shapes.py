@@ -115,7 +115,8 @@ class TensorShape:
     def __repr__(self) -> str:
         if self.dims is None:
             return "<unknown>"
-        return "(" + ", ".join("?" if d is None else str(d) for d in self.dims) + ("," if len(self.dims) == 1 else "") + ")"
+        body = ", ".join("?" if d is None else str(d) for d in self.dims)
+        return f"({body},)" if len(self.dims) == 1 else f"({body})"
 
     __str__ = __repr__
 

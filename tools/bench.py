@@ -133,8 +133,8 @@ def torch_step() -> Callable[[], object] | None:
         loss = (x.mm(w1).clamp(min=0).mm(w2) - y).pow(2).sum()
         loss.backward()
         with torch.no_grad():
-            w1 -= LR * w1.grad
-            w2 -= LR * w2.grad
+            w1.sub_(LR * w1.grad)
+            w2.sub_(LR * w2.grad)
             w1.grad.zero_()
             w2.grad.zero_()
         return loss.item()

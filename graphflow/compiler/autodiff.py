@@ -124,8 +124,3 @@ def hessians(ys: Any, xs: Any, name: str = "hessians") -> list[Tensor | None]:
         out.append(stack(rows))
     return out
 
-
-def _validate(seq: Sequence[Any]) -> None:
-    for t in seq:
-        if not isinstance(t, Tensor):
-            raise TypeError(f"expected a Tensor, got {t!r}")

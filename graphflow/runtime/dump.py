@@ -21,10 +21,8 @@ def dump_executable(exe: Any, directory: str) -> str:
 
 def dump_native(exe: Any, folder: str) -> None:
     """LLVM IR and assembly of every compiled signature of the entry function."""
-    for sig, ir in exe.entry.inspect_llvm().items():
-        _write(os.path.join(folder, "entry.ll"), ir)
-    for sig, asm in exe.entry.inspect_asm().items():
-        _write(os.path.join(folder, "entry.s"), asm)
+    _write(os.path.join(folder, "entry.ll"), "\n".join(exe.entry.inspect_llvm().values()))
+    _write(os.path.join(folder, "entry.s"), "\n".join(exe.entry.inspect_asm().values()))
 
 
 def _write(path: str, text: str) -> None:
