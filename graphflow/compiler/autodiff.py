@@ -3,7 +3,6 @@ can be differentiated again. The driver alone sums contributions and undoes broa
 gradient rules (``vjp`` in each registry row) never do."""
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from graphflow.ir import Operation, Tensor, convert_to_tensor

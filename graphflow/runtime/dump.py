@@ -20,9 +20,17 @@ def dump_executable(exe: Any, directory: str) -> str:
 
 
 def dump_native(exe: Any, folder: str) -> None:
-    """LLVM IR and assembly of every compiled signature of the entry function."""
-    _write(os.path.join(folder, "entry.ll"), "\n".join(exe.entry.inspect_llvm().values()))
-    _write(os.path.join(folder, "entry.s"), "\n".join(exe.entry.inspect_asm().values()))
+    """LLVM IR and assembly of every compiled signature of the entry function. Code loaded from
+    the disk cache carries no IR, so it is compiled once more, uncached, for the dump."""
+    entry = exe.entry
+    if entry.stats.cache_hits:
+        import numba
+        fresh = numba.njit(error_model="numpy", nogil=True)(entry.py_func)
+        for sig in entry.signatures:
+            fresh.compile(sig)
+        entry = fresh
+    _write(os.path.join(folder, "entry.ll"), "\n".join(entry.inspect_llvm().values()))
+    _write(os.path.join(folder, "entry.s"), "\n".join(entry.inspect_asm().values()))
 
 
 def _write(path: str, text: str) -> None:
