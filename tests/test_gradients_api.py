@@ -1,0 +1,166 @@
+"""API.md section 4: gf.gradients (grad_ys, stop_gradients, unconnected xs, list and non-scalar
+ys, second derivatives), missing gradient rules, gf.custom_gradient and gf.test's checkers."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import graphflow as gf
+from graphflow import registry
+from graphflow.registry import Op
+from tests.tolerances import GRAD, value_tol
+
+F32 = value_tol(np.float32)
+F64 = value_tol(np.float64)
+
+
+def _line_of(marker: str) -> int:
+    with open(__file__) as f:
+        for i, line in enumerate(f, 1):
+            if marker in line and "_line_of" not in line:
+                return i
+    raise AssertionError(marker)
+
+
+def _run(fetches: object, feeds: dict | None = None, device: str = "reference") -> object:
+    with gf.Session(device=device) as sess:
+        return sess.run(fetches, feeds)
+
+
+def test_gradients_basic_grad_ys_and_unconnected() -> None:
+    x_np = np.array([1.0, -2.0, 3.0])
+    x = gf.placeholder(gf.float64, [3], name="x")
+    w = gf.placeholder(gf.float64, [3], name="w")
+    unrelated = gf.placeholder(gf.float64, [3], name="unrelated")
+    y = x * x * w  # non-scalar ys: grad_ys defaults to ones
+    gx, gw, gu = gf.gradients(y, [x, w, unrelated])
+    assert gu is None
+    dy = gf.placeholder(gf.float64, [3], name="dy")
+    (gx_dy,) = gf.gradients(y, [x], grad_ys=dy)
+    (gx_const,) = gf.gradients(y, x, grad_ys=np.array([1.0, 0.0, 2.0]))
+    w_np, dy_np = np.array([0.5, 1.0, -1.0]), np.array([3.0, -1.0, 0.5])
+    feeds = {x: x_np, w: w_np, dy: dy_np}
+    for device in ("reference", "cpu"):
+        a, b, c, d = _run([gx, gw, gx_dy, gx_const], feeds, device)
+        np.testing.assert_allclose(a, 2 * x_np * w_np, **F64)
+        np.testing.assert_allclose(b, x_np * x_np, **F64)
+        np.testing.assert_allclose(c, 2 * x_np * w_np * dy_np, **F64)
+        np.testing.assert_allclose(d, 2 * x_np * w_np * [1.0, 0.0, 2.0], **F64)
+    with pytest.raises(ValueError, match="grad_ys"):
+        gf.gradients([y, y], [x], grad_ys=[dy])
+
+
+def test_gradients_list_ys_are_summed_and_broadcast_undone() -> None:
+    x = gf.placeholder(gf.float64, [2, 3], name="x")
+    b = gf.placeholder(gf.float64, [3], name="b")
+    y1 = gf.reduce_sum(x * b)
+    y2 = gf.reduce_sum(gf.exp(b))
+    gx, gb = gf.gradients([y1, y2], [x, b])
+    assert gx.shape.as_list() == [2, 3] and gb.shape.as_list() == [3]
+    x_np = np.arange(6.0).reshape(2, 3)
+    b_np = np.array([0.1, 0.2, 0.3])
+    vx, vb = _run([gx, gb], {x: x_np, b: b_np})
+    np.testing.assert_allclose(vx, np.broadcast_to(b_np, (2, 3)), **F64)
+    np.testing.assert_allclose(vb, x_np.sum(0) + np.exp(b_np), **F64)
+
+
+def test_stop_gradients_and_stop_gradient_op() -> None:
+    x = gf.placeholder(gf.float64, [], name="x")
+    a = x * 2.0
+    b = a * x  # 2 x^2
+    (g_all,) = gf.gradients(b, [x])
+    (g_stop,) = gf.gradients(b, [x], stop_gradients=[a])  # a treated as a constant: d/dx = a
+    (g_op,) = gf.gradients(gf.stop_gradient(a) * x, [x])
+    assert gf.gradients(gf.stop_gradient(x) * 3.0, [x]) == [None]
+    vals = _run([g_all, g_stop, g_op], {x: 3.0})
+    np.testing.assert_allclose(vals, [12.0, 6.0, 6.0], **F64)
+
+
+def test_gradients_of_gradients() -> None:
+    x = gf.placeholder(gf.float64, [2], name="x")
+    y = gf.reduce_sum(x ** 3 + gf.sin(x))
+    (g,) = gf.gradients(y, [x])
+    (h,) = gf.gradients(g, [x])  # diagonal of the Hessian (summed over g's entries)
+    (t,) = gf.gradients(gf.reduce_sum(h), [x])
+    (hess,) = gf.hessians(y, [x])
+    x_np = np.array([0.5, -1.5])
+    vg, vh, vt, vhess = _run([g, h, t, hess], {x: x_np}, device="cpu")
+    np.testing.assert_allclose(vg, 3 * x_np ** 2 + np.cos(x_np), **F64)
+    np.testing.assert_allclose(vh, 6 * x_np - np.sin(x_np), **F64)
+    np.testing.assert_allclose(vt, 6 - np.cos(x_np), **F64)
+    np.testing.assert_allclose(vhess, np.diag(6 * x_np - np.sin(x_np)), **F64)
+
+
+def test_no_gradient_ops_give_none_and_integer_inputs_are_skipped() -> None:
+    x = gf.placeholder(gf.float32, [3], name="x")
+    assert gf.gradients(gf.cast(gf.argmax(x, 0), gf.float32), [x]) == [None]
+    assert gf.gradients(gf.cast(x > 0.0, gf.float32), [x]) == [None]
+
+
+def test_op_without_gradient_rule_raises_lookup_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a test-only copy of SIN's row without its gradient rule
+    monkeypatch.setitem(registry._ROWS, Op.SIN, dataclasses.replace(registry.get(Op.SIN), vjp=None))
+    x = gf.placeholder(gf.float32, [2], name="x")
+    y = gf.sin(x, name="no_grad_here")  # MARK_NO_GRAD
+    loss = gf.reduce_sum(y * 2.0)
+    with pytest.raises(LookupError) as e:
+        gf.gradients(loss, [x])
+    msg = str(e.value)
+    assert "Sin" in msg and "no_grad_here" in msg, msg
+    assert f"test_gradients_api.py:{_line_of('MARK_NO_GRAD')}" in msg, msg
+    # the op off the path between ys and xs does not matter; stop_gradient avoids it
+    assert gf.gradients(gf.reduce_sum(gf.stop_gradient(y) + x), [x])[0] is not None
+
+
+def test_custom_gradient() -> None:
+    @gf.custom_gradient
+    def clipped_identity(v: gf.Tensor) -> tuple[gf.Tensor, object]:
+        def grad(dy: gf.Tensor) -> gf.Tensor:
+            return gf.clip_by_value(dy, -1.0, 1.0)
+        return gf.identity(v), grad
+
+    @gf.custom_gradient
+    def scaled_product(a: gf.Tensor, b: gf.Tensor) -> tuple[gf.Tensor, object]:
+        def grad(dy: gf.Tensor) -> tuple[gf.Tensor, gf.Tensor]:
+            return dy * b * 10.0, dy * a * 100.0
+        return a * b, grad
+
+    x = gf.placeholder(gf.float64, [3], name="x")
+    z = gf.placeholder(gf.float64, [3], name="z")
+    y = clipped_identity(x)
+    (gx,) = gf.gradients(gf.reduce_sum(y * 5.0), [x])
+    ga, gb = gf.gradients(gf.reduce_sum(scaled_product(x, z)), [x, z])
+    x_np, z_np = np.array([1.0, 2.0, 3.0]), np.array([-1.0, 0.5, 2.0])
+    for device in ("reference", "cpu"):
+        vy, vgx, vga, vgb = _run([y, gx, ga, gb], {x: x_np, z: z_np}, device)
+        np.testing.assert_allclose(vy, x_np, **F64)
+        np.testing.assert_allclose(vgx, np.ones(3), **F64)  # 5 clipped to 1
+        np.testing.assert_allclose(vga, 10 * z_np, **F64)
+        np.testing.assert_allclose(vgb, 100 * x_np, **F64)
+
+
+def test_compute_gradient_and_error() -> None:
+    x = gf.placeholder(gf.float64, [2, 3], name="x")
+    y = gf.reduce_sum(gf.tanh(x) * x, axis=1)
+    x0 = np.array([[0.1, -0.4, 0.7], [1.0, 0.3, -0.2]])
+    with gf.Session(device="reference"):
+        theoretical, numerical = gf.test.compute_gradient(x, [2, 3], y, [2], x_init_value=x0, delta=1e-6)
+        err = gf.test.compute_gradient_error(x, [2, 3], y, [2], x_init_value=x0, delta=1e-6)
+    assert theoretical.shape == numerical.shape == (6, 2)
+    d = (np.tanh(x0) + x0 * (1 - np.tanh(x0) ** 2)).reshape(-1)
+    expected = np.zeros((6, 2))
+    expected[:3, 0] = d[:3]
+    expected[3:, 1] = d[3:]
+    np.testing.assert_allclose(theoretical, expected, **F64)
+    np.testing.assert_allclose(numerical, expected, **GRAD)
+    assert err < 1e-6
+    # a wrong gradient is caught
+    @gf.custom_gradient
+    def bad(v: gf.Tensor) -> tuple[gf.Tensor, object]:
+        return v * v, lambda dy: dy * v  # should be 2 v dy
+
+    p = gf.placeholder(gf.float64, [3], name="p")
+    with gf.Session(device="reference"):
+        assert gf.test.compute_gradient_error(p, [3], bad(p), [3], x_init_value=np.array([1.0, 2.0, 3.0])) > 0.5
