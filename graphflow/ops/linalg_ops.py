@@ -9,6 +9,8 @@ import numpy as np
 
 from graphflow.ir import Tensor
 from graphflow.ops._build import as_tensors, make, require
+from graphflow.ops.math_ops import identity
+from graphflow.ops.shape_ops import SpecItem, reshape_spec, transpose
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape, broadcast_dims, broadcast_shapes
 
@@ -70,6 +72,177 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
     x, y = as_tensors(a, b)
     return make(Op.MATMUL, [x, y], MatMulAttrs(bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)),
                 name=name or "MatMul")
+
+
+
+# ---- tensordot and einsum: composites of transpose, reshape, matmul and reduce_sum -----------------
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _merged_dim(x: Tensor, axes: Sequence[int]) -> SpecItem | None:
+    """Reshape-spec entry for the product of dims ``axes`` of ``x`` (None: not expressible)."""
+    dims = [x.shape.dims[a] for a in axes]  # type: ignore[index]
+    if None not in dims:
+        return int(np.prod(dims, dtype=np.int64))
+    if len(axes) == 1:
+        return (0, axes[0])
+    return None
+
+
+def _merge(x: Tensor, groups: Sequence[Sequence[int]]) -> Tensor | None:
+    """``x`` reshaped to one dim per group of consecutive axes (one group may become -1)."""
+    spec: list[SpecItem] = []
+    for g in groups:
+        item = _merged_dim(x, g)
+        if item is None:
+            if -1 in spec:
+                return None
+            item = -1
+        spec.append(item)
+    return reshape_spec(x, tuple(spec))
+
+
+def _sum_out(x: Tensor, labels: str, keep: str) -> tuple[Tensor, str]:
+    from graphflow.ops.reduce_ops import reduce_sum
+    axes = [i for i, c in enumerate(labels) if c not in keep]
+    if not axes:
+        return x, labels
+    return reduce_sum(x, axis=axes), "".join(c for c in labels if c in keep)
+
+
+def _contract(a: Tensor, la: str, b: Tensor, lb: str, keep: str) -> tuple[Tensor, str]:
+    """Contract two labelled operands, keeping the labels in ``keep``: batch labels become matmul
+    batch dims, each side's free labels and the summed labels are merged into one dim each."""
+    a, la = _sum_out(a, la, keep + lb)
+    b, lb = _sum_out(b, lb, keep + la)
+    batch = [c for c in la if c in lb and c in keep]
+    summed = [c for c in la if c in lb and c not in keep]
+    a_free = [c for c in la if c not in lb]
+    b_free = [c for c in lb if c not in la]
+    for c in batch + summed:
+        da, db = a.shape.dims[la.index(c)], b.shape.dims[lb.index(c)]  # type: ignore[index]
+        if da is not None and db is not None and da != db and (c in summed or 1 not in (da, db)):
+            raise ValueError(f"einsum/tensordot: label {c!r} has size {da} in {a.name} (shape {a.shape}) "
+                             f"but {db} in {b.name} (shape {b.shape})")
+    a_t = transpose(a, [la.index(c) for c in batch + a_free + summed])
+    b_t = transpose(b, [lb.index(c) for c in batch + summed + b_free])
+    nb, nf, ns = len(batch), len(a_free), len(summed)
+    lead = [[i] for i in range(nb)]
+    a_m = _merge(a_t, lead + [list(range(nb, nb + nf)), list(range(nb + nf, nb + nf + ns))])
+    b_m = _merge(b_t, lead + [list(range(nb, nb + ns)), list(range(nb + ns, nb + ns + len(b_free)))])
+    labels = "".join(batch + a_free + b_free)
+    if a_m is None or b_m is None:
+        # not expressible as one reshape per side: broadcast multiply over batch+a_free+b_free+summed
+        from graphflow.ops.reduce_ops import reduce_sum
+        nbf = len(b_free)
+        a_x = reshape_spec(transpose(a, [la.index(c) for c in batch + a_free + summed]),
+                           tuple([(0, j) for j in range(nb + nf)] + [1] * nbf +
+                                 [(0, j) for j in range(nb + nf, nb + nf + ns)]))
+        b_x = reshape_spec(transpose(b, [lb.index(c) for c in batch + b_free + summed]),
+                           tuple([(0, j) for j in range(nb)] + [1] * nf +
+                                 [(0, j) for j in range(nb, nb + nbf + ns)]))
+        prod = a_x * b_x
+        return (reduce_sum(prod, axis=list(range(nb + nf + nbf, nb + nf + nbf + ns))) if ns else prod), labels
+    out = matmul(a_m, b_m)
+    # split the merged dims again: batch dims from the product (they may have broadcast)
+    spec = ([(0, j) for j in range(nb)] + [(1, nb + i) for i in range(nf)] +
+            [(2, nb + ns + i) for i in range(len(b_free))])
+    return reshape_spec(out, tuple(spec), [a_t, b_t]), labels
+
+
+def _parse_einsum(equation: str, operands: Sequence[Tensor]) -> tuple[list[str], str]:
+    eq = equation.replace(" ", "")
+    lhs, arrow, out = eq.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(operands):
+        raise ValueError(f"einsum equation {equation!r} names {len(terms)} operands, got {len(operands)}")
+    spare = [c for c in _LETTERS if c not in eq]
+    widths = []
+    for term, t in zip(terms, operands, strict=True):
+        if t.shape.rank is None:
+            raise ValueError(f"einsum needs operands of known rank; {t.name} has unknown rank")
+        widths.append(t.shape.rank - (len(term) - 3) if "..." in term else 0)
+    ell = "".join(spare[:max(widths, default=0)])
+    labels = []
+    for term, t, w in zip(terms, operands, widths, strict=True):
+        term = term.replace("...", ell[len(ell) - w:])
+        if not term.isalpha() and term:
+            raise ValueError(f"einsum equation {equation!r}: labels must be letters, got {term!r}")
+        if len(term) != t.shape.rank:
+            raise ValueError(f"einsum equation {equation!r}: term {term!r} has {len(term)} labels but "
+                             f"{t.name} has rank {t.shape.rank}")
+        if len(set(term)) != len(term):
+            raise ValueError(f"einsum equation {equation!r}: repeated label in {term!r} (diagonals) "
+                             "is not supported")
+        labels.append(term)
+    if arrow:
+        out = out.replace("...", ell)
+    else:
+        counts = "".join(labels)
+        out = ell + "".join(sorted(c for c in set(counts) if counts.count(c) == 1 and c not in ell))
+    if len(set(out)) != len(out) or any(c not in "".join(labels) for c in out):
+        raise ValueError(f"einsum equation {equation!r}: output labels {out!r} must be distinct "
+                         "labels of the inputs")
+    return labels, out
+
+
+def _einsum_labelled(operands: Sequence[Tensor], labels: Sequence[str], out: str) -> Tensor:
+    cur, cl = operands[0], labels[0]
+    for i in range(1, len(operands)):
+        cur, cl = _contract(cur, cl, operands[i], labels[i], out + "".join(labels[i + 1:]))
+    cur, cl = _sum_out(cur, cl, out)
+    return transpose(cur, [cl.index(c) for c in out])
+
+
+def einsum(equation: str, *inputs: Any, name: str | None = None) -> Tensor:
+    """Einstein summation (``np.einsum`` semantics; ``...`` allowed, diagonals not), contracted
+    pairwise from the left with matmul.
+
+    >>> import graphflow as gf
+    >>> gf.einsum("bij,bjk->bik", gf.ones((2, 3, 4)), gf.ones((2, 4, 5))).shape.as_list()
+    [2, 3, 5]
+    """
+    if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
+        inputs = tuple(inputs[0])
+    operands = as_tensors(*inputs)
+    labels, out = _parse_einsum(equation, operands)
+    result = _einsum_labelled(operands, labels, out)
+    return identity(result, name=name) if name else result
+
+
+def tensordot(a: Any, b: Any, axes: Any, name: str | None = None) -> Tensor:
+    """Sum over ``axes`` (an int N: last N of ``a`` with first N of ``b``; or a pair of axis lists).
+
+    >>> import graphflow as gf
+    >>> gf.tensordot(gf.ones((2, 3, 4)), gf.ones((3, 4, 5)), 2).shape.as_list()
+    [2, 5]
+    """
+    x, y = as_tensors(a, b)
+    ra, rb = x.shape.rank, y.shape.rank
+    if ra is None or rb is None:
+        raise ValueError("tensordot needs operands of known rank")
+    if isinstance(axes, (int, np.integer)):
+        if not 0 <= axes <= min(ra, rb):
+            raise ValueError(f"tensordot axes={axes} is out of range for ranks {ra} and {rb}")
+        ax_a, ax_b = list(range(ra - int(axes), ra)), list(range(int(axes)))
+    else:
+        ax_a, ax_b = ([int(v)] if isinstance(v, (int, np.integer)) else [int(i) for i in v] for v in axes)
+        if len(ax_a) != len(ax_b):
+            raise ValueError(f"tensordot axes {axes} pair {len(ax_a)} axes of a with {len(ax_b)} of b")
+        ax_a = [i % ra if -ra <= i < ra else _bad_axis(i, ra) for i in ax_a]
+        ax_b = [i % rb if -rb <= i < rb else _bad_axis(i, rb) for i in ax_b]
+    la = _LETTERS[:ra]
+    rest = iter(_LETTERS[ra:])
+    lb = "".join(la[ax_a[ax_b.index(j)]] if j in ax_b else next(rest) for j in range(rb))
+    out = "".join(c for i, c in enumerate(la) if i not in ax_a) + "".join(
+        c for j, c in enumerate(lb) if j not in ax_b)
+    result = _einsum_labelled([x, y], [la, lb], out)
+    return identity(result, name=name) if name else result
+
+
+def _bad_axis(axis: int, rank: int) -> int:
+    raise ValueError(f"tensordot axis {axis} is out of range for an operand of rank {rank}")
 
 
 # ---- CPU kernel ------------------------------------------------------------------------------------
