@@ -171,3 +171,44 @@ def test_grad_boolean_mask():
         y.set_shape([2, 4])  # the masked count is data-dependent; the check needs a static shape
         return y
     check_gradient(fn, [G])
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_grad_concat_dynamic_axis(device):
+    # sizes along the concat axis known only at run time: the gradient slices use run-time offsets
+    a = gf.placeholder(gf.float64, (None, 3))
+    b = gf.placeholder(gf.float64, (None, 3))
+    w = gf.constant(np.arange(15.0).reshape(5, 3))
+    ga, gb = gf.gradients(gf.reduce_sum(gf.concat([a, b], 0) * w), [a, b])
+    got = run([ga, gb], {a: np.ones((2, 3)), b: np.ones((3, 3))}, device)
+    np.testing.assert_array_equal(got[0], w.node.attrs.value[:2])
+    np.testing.assert_array_equal(got[1], w.node.attrs.value[2:])
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_int_bool_and_variables(device):
+    v = gf.Variable(np.arange(6, dtype=np.int32).reshape(2, 3))
+    m = gf.constant([True, False])
+    x = gf.constant([[True, False], [False, True]])
+    outs = run([v[:, ::-1], gf.concat([v, v], 0), gf.boolean_mask(v, m), gf.tile(x, [1, 2]),
+                gf.pad(x, [[0, 1], [0, 0]]), gf.gather(v, [1, 0]), [t for t in v.value()]], device=device)
+    ref = np.arange(6).reshape(2, 3)
+    xb = np.array([[True, False], [False, True]])
+    for g, w in zip(outs[:6], [ref[:, ::-1], np.concatenate([ref, ref]), ref[[True, False]],
+                                np.tile(xb, (1, 2)), np.pad(xb, [(0, 1), (0, 0)]), ref[[1, 0]]]):
+        np.testing.assert_array_equal(g, w)
+    np.testing.assert_array_equal(outs[6], list(ref))
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_run_time_errors_name_the_node(device):
+    p = gf.placeholder(gf.float32, (3, 2))
+    i = gf.placeholder(gf.int32, (None, 2))
+    m = gf.placeholder(gf.bool, (None,))
+    nd = gf.gather_nd(p, i, name="my_gather_nd")
+    bm = gf.boolean_mask(p, m, name="my_mask")
+    with gf.Session(device=device) as sess:
+        with pytest.raises(gf.errors.InvalidArgumentError, match="my_gather_nd"):
+            sess.run(nd, {p: np.zeros((3, 2)), i: [[0, 2]]})
+        with pytest.raises(gf.errors.InvalidArgumentError, match="my_mask"):
+            sess.run(bm, {p: np.zeros((3, 2)), m: [True, False]})
