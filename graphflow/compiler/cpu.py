@@ -308,7 +308,8 @@ def emit_fused(em: CpuEmitter, n: Operation, target: tuple[str, str] | None = No
         if red.op is Op.REDUCE_MEAN:
             if dt.is_floating:
                 return f"{em.np_dtype(dt)}({acc} / ({count}))"
-            return f"{em.np_dtype(dt)}({acc} // max(1, {count}))"
+            # truncation toward zero, as TF1's C++ integer division
+            return f"{em.np_dtype(dt)}((abs({acc}) // max(1, {count})) * (1 if {acc} >= 0 else -1))"
         return f"{em.np_dtype(dt)}({acc})" if acc_dt != dt else acc
 
     suffix = sorted(axes) == list(range(rank - len(axes), rank))

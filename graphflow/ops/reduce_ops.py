@@ -62,7 +62,9 @@ def _mean_ref(at: ReduceAttrs, x: np.ndarray) -> np.ndarray:
     axes = norm_axes(at.axes, x.ndim)
     if x.dtype.kind in "iu":
         n = max(1, int(np.prod([x.shape[a] for a in axes], dtype=np.int64)))
-        return np.asarray(np.sum(x, axis=axes, keepdims=at.keepdims) // n).astype(x.dtype)
+        s = np.sum(x, axis=axes, keepdims=at.keepdims)
+        # TF1 divides in C++ integer arithmetic: truncation toward zero, not floor
+        return np.asarray(np.sign(s) * (np.abs(s) // n)).astype(x.dtype)
     return np.asarray(np.mean(x, axis=axes, keepdims=at.keepdims)).astype(x.dtype)
 
 
@@ -121,8 +123,18 @@ def _vjp_extreme(n: Any, g: Tensor) -> list:
 
 
 def _vjp_prod(n: Any, g: Tensor) -> list:
-    x = n.inputs[0]
-    return [broadcast_like(_keep(n, g) * _keep(n, n.outputs[0]), x) / x]
+    # the product of the other elements, built so that zeros in x give exact values (prod / x is 0/0)
+    from graphflow.ops.math_ops import cast, equal, where
+    from graphflow.ops.state_ops import constant
+    x, axes = n.inputs[0], n.attrs.axes
+    zero, one = constant(0, dtype=x.dtype), constant(1, dtype=x.dtype)
+    is_zero = equal(x, zero)
+    safe = where(is_zero, one, x)
+    nonzero_prod = reduce_prod(safe, axis=axes, keepdims=True)
+    zeros = reduce_sum(cast(is_zero, x.dtype), axis=axes, keepdims=True)
+    others = where(is_zero, where(equal(zeros, one), nonzero_prod, zero),
+                   where(equal(zeros, zero), nonzero_prod / safe, zero))
+    return [broadcast_like(_keep(n, g), x) * others]
 
 
 NUM = require("fi")
