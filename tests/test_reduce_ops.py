@@ -140,6 +140,16 @@ def test_logsumexp_gradient_large_inputs() -> None:
     check_gradient(lambda t: gf.reduce_logsumexp(t, axis=1), [x])
 
 
+@pytest.mark.parametrize("device", TARGETS)
+def test_reduction_axes_given_as_tensors(device: str) -> None:
+    x = sample("real", (2, 3, 4), "float32", seed=6)
+    check_op(lambda t: [gf.reduce_sum(t, axis=gf.constant([0, -1])), gf.reduce_max(t, gf.rank(t) - 1),
+                        gf.reduce_mean(t, reduction_indices=[1], keep_dims=True)],
+             lambda a: [a.sum(axis=(0, 2)), a.max(axis=2), a.mean(axis=1, keepdims=True)], [x], device)
+    with pytest.raises(TypeError, match="constant"):
+        gf.reduce_sum(x, axis=gf.placeholder(gf.int32, ()))
+
+
 def test_reduction_axis_out_of_range_raises() -> None:
     with pytest.raises(ValueError, match="out of range"):
         gf.reduce_sum(gf.zeros((2, 3)), axis=2)

@@ -1,0 +1,38 @@
+"""Build-time constant values: what ops such as reshape and reductions need to know about a tensor
+argument (a shape or axis list) before anything runs."""
+from __future__ import annotations
+
+import numpy as np
+
+from graphflow.ir import Tensor
+from graphflow.registry import Op, get
+
+_SOURCES = {Op.PLACEHOLDER, Op.VARIABLE, Op.RANDOM}
+_LIMIT = 4096  # elements: shape/axis arithmetic only, never bulk data
+
+
+def static_value(t: Tensor) -> np.ndarray | None:
+    """The value of ``t`` if it follows from constants and static shapes alone, else None.
+
+    >>> import graphflow as gf
+    >>> static_value(gf.shape(gf.zeros((2, 3))) * 2).tolist()
+    [4, 6]
+    """
+    n = t.node
+    if n.op is Op.CONST:
+        return np.asarray(n.attrs.value)
+    if n.op is Op.SHAPE:
+        s = n.inputs[0].shape
+        return np.array(s.as_list(), dtype=n.dtypes[0].np) if s.is_fully_defined() else None
+    row = get(n.op)
+    if (n.op in _SOURCES or row.stateful or n.control_inputs or len(n.outputs) != 1
+            or not all(s.is_fully_defined() and (s.num_elements() or 0) <= _LIMIT for s in n.shapes)):
+        return None
+    args = []
+    for x in n.inputs:
+        v = static_value(x)
+        if v is None:
+            return None
+        args.append(v)
+    from graphflow.runtime.reference import evaluate
+    return evaluate(n, args)[0]

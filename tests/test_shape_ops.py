@@ -1,0 +1,221 @@
+"""Shape ops (reshape, transpose, expand_dims, squeeze, shape, size) and cast, identity,
+stop_gradient: compiled and reference against numpy, static shapes, and float64 gradient checks."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import graphflow as gf
+from tests.harness import TARGETS, check_gradient, check_op, run
+from tests.test_math_ops import sample
+
+ALL_DTYPES = ("float32", "float64", "int32", "int64", "bool")
+
+
+# ---- reshape -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("device", TARGETS)
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_reshape(dtype: str, device: str) -> None:
+    x = sample("bool" if dtype == "bool" else "real", (2, 3, 4), dtype)
+    shapes = [[6, 4], [-1], [4, -1], [2, 3, 2, 2], [24, 1], (3, 8)]
+    check_op(lambda t: [gf.reshape(t, s) for s in shapes], lambda a: [a.reshape(s) for s in shapes], [x], device)
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_reshape_unknown_dims(device: str) -> None:
+    x = sample("real", (3, 2, 4), "float32")
+    y = sample("real", (6, 4), "float32", seed=1)
+    check_op(lambda t, u: [gf.reshape(t, [-1, 4]), gf.reshape(t, [-1]), gf.reshape(u, gf.shape(t)),
+                           gf.reshape(t, [-1, 2, 2])],
+             lambda a, b: [a.reshape(-1, 4), a.reshape(-1), b.reshape(a.shape), a.reshape(-1, 2, 2)],
+             [x, y], device, feed_shapes=[(None, 2, None), (None, 4)])
+
+
+def test_reshape_static_shapes() -> None:
+    x = gf.placeholder(gf.float32, (None, 3, 4))
+    assert gf.reshape(x, [-1, 12]).shape.as_list() == [None, 12]
+    assert gf.reshape(gf.zeros((2, 3, 4)), [4, -1]).shape.as_list() == [4, 6]
+    assert gf.reshape(gf.zeros((1, 1)), []).shape.as_list() == []
+    assert gf.reshape(x, gf.constant([-1, 6])).shape.as_list() == [None, 6]
+    assert gf.reshape(x, gf.shape(gf.zeros((4, 3))) * [1, 1]).shape.as_list() == [4, 3]
+    with pytest.raises(TypeError, match="run time"):
+        gf.reshape(x, gf.placeholder(gf.int32, (2,)))
+    with pytest.raises(ValueError, match="more than one -1"):
+        gf.reshape(x, [-1, -1])
+    with pytest.raises(ValueError, match="6 elements"):
+        gf.reshape(gf.zeros((2, 3)), [4, -1])
+    with pytest.raises(ValueError):
+        gf.reshape(gf.zeros((2, 3)), [5])
+
+
+def test_reshape_runtime_mismatch_raises() -> None:
+    x = gf.placeholder(gf.float32, (None, 3))
+    with pytest.raises(gf.errors.InvalidArgumentError):
+        run(gf.reshape(x, [4, 2]), {x: np.zeros((3, 3), np.float32)})
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_reshape_scalar_roundtrip(device: str) -> None:
+    s = np.array(2.5, dtype=np.float64)
+    check_op(lambda t: [gf.reshape(t, [1, 1]), gf.reshape(gf.reshape(t, [1]), [])],
+             lambda a: [a.reshape(1, 1), a.reshape(())], [s], device)
+
+
+# ---- transpose, expand_dims, squeeze ------------------------------------------------------------------
+
+@pytest.mark.parametrize("device", TARGETS)
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_transpose(dtype: str, device: str) -> None:
+    x = sample("bool" if dtype == "bool" else "real", (2, 3, 4), dtype)
+    perms = [None, [0, 2, 1], [2, 0, 1], [1, 0, 2], [0, 1, 2]]
+    check_op(lambda t: [gf.transpose(t, p) for p in perms], lambda a: [np.transpose(a, p) for p in perms],
+             [x], device)
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_transpose_unknown_dims(device: str) -> None:
+    x = sample("real", (3, 2, 4), "float32")
+    check_op(lambda t: [gf.transpose(t), gf.transpose(t, [1, 2, 0])],
+             lambda a: [a.T, np.transpose(a, [1, 2, 0])], [x], device, feed_shapes=[(None, 2, None)])
+    assert gf.transpose(gf.placeholder(gf.float32, (None, 2, 5)), [2, 0, 1]).shape.as_list() == [5, None, 2]
+    with pytest.raises(ValueError, match="permutation"):
+        gf.transpose(gf.zeros((2, 3)), [0, 0])
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_expand_dims_and_squeeze(device: str) -> None:
+    x = sample("real", (2, 1, 3), "float32")
+    check_op(lambda t: [gf.expand_dims(t, 0), gf.expand_dims(t, -1), gf.expand_dims(t, 2), gf.expand_dims(t, -4),
+                        gf.squeeze(t), gf.squeeze(t, 1), gf.squeeze(t, [-2]), gf.squeeze(gf.expand_dims(t, 0))],
+             lambda a: [a[None], a[..., None], np.expand_dims(a, 2), np.expand_dims(a, -4),
+                        np.squeeze(a), np.squeeze(a, 1), np.squeeze(a, -2), np.squeeze(a)],
+             [x], device)
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_expand_dims_and_squeeze_unknown_dims(device: str) -> None:
+    x = sample("real", (4, 1, 3), "int32")
+    check_op(lambda t: [gf.expand_dims(t, 1), gf.squeeze(t, axis=1), gf.squeeze(t, squeeze_dims=[1])],
+             lambda a: [a[:, None], a[:, 0], a[:, 0]], [x], device, feed_shapes=[(None, 1, None)])
+
+
+def test_expand_dims_and_squeeze_errors() -> None:
+    x = gf.zeros((2, 3))
+    with pytest.raises(ValueError, match="out of range"):
+        gf.expand_dims(x, 3)
+    with pytest.raises(ValueError, match="not 1"):
+        gf.squeeze(x, 0)
+    with pytest.raises(ValueError, match="out of range"):
+        gf.squeeze(x, 2)
+
+
+def test_squeeze_unknown_dim_fed_wrong_raises() -> None:
+    x = gf.placeholder(gf.float32, (None, 3))
+    with pytest.raises(gf.errors.InvalidArgumentError):
+        run(gf.squeeze(x, 0), {x: np.zeros((2, 3), np.float32)})
+
+
+RELAYOUTS = [  # differentiable pure re-layouts: (name, fn, input shape)
+    pytest.param(lambda t: gf.reshape(t, [3, -1]), (2, 3, 2), id="reshape"),
+    pytest.param(lambda t: gf.transpose(t, [2, 0, 1]), (2, 3, 2), id="transpose"),
+    pytest.param(lambda t: gf.transpose(t), (2, 3), id="transpose_default"),
+    pytest.param(lambda t: gf.expand_dims(t, -2), (2, 3), id="expand_dims"),
+    pytest.param(lambda t: gf.squeeze(t, [0, 2]), (1, 3, 1, 2), id="squeeze"),
+    pytest.param(lambda t: gf.identity(t) * t, (2, 3), id="identity"),
+]
+
+
+@pytest.mark.parametrize("fn,shape", RELAYOUTS)
+def test_relayout_gradient(fn: Any, shape: tuple) -> None:
+    check_gradient(fn, [sample("real", shape, "float64", seed=2)])
+
+
+def test_reshape_gradient_with_unknown_dims() -> None:
+    x = gf.placeholder(gf.float64, (None, 3))
+    w = np.arange(6.0).reshape(3, 2)
+    (g,) = gf.gradients(gf.reduce_sum(gf.reshape(x, [-1, 2]) * w), [x])
+    np.testing.assert_allclose(run(g, {x: np.ones((2, 3))}), w.reshape(2, 3))
+
+
+# ---- shape and size ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_shape_and_size(device: str) -> None:
+    x = sample("real", (3, 2, 4), "float32")
+    check_op(lambda t: [gf.shape(t), gf.size(t), gf.shape(t, out_type=gf.int64), gf.size(t, out_type=gf.int64),
+                        gf.shape(gf.reduce_sum(t)), gf.size(gf.reduce_sum(t))],
+             lambda a: [np.array(a.shape, np.int32), np.int32(a.size), np.array(a.shape, np.int64),
+                        np.int64(a.size), np.zeros(0, np.int32), np.int32(1)],
+             [x], device, feed_shapes=[(None, 2, None)])
+
+
+def test_shape_and_size_static_info() -> None:
+    x = gf.placeholder(gf.float32, (None, 3))
+    assert gf.shape(x).dtype == gf.int32 and gf.shape(x).shape.as_list() == [2]
+    assert gf.size(x).dtype == gf.int32 and gf.size(x).shape.as_list() == []
+
+
+# ---- cast, identity, stop_gradient ---------------------------------------------------------------------
+
+CASTS = [("float32", "int32"), ("float64", "int64"), ("float32", "float64"), ("float64", "float32"),
+         ("int32", "float32"), ("int64", "int32"), ("int32", "bool"), ("float32", "bool"), ("bool", "float32"),
+         ("bool", "int32"), ("int32", "int64")]
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_cast(device: str) -> None:
+    """Floats truncate toward zero into ints; nonzero is True; True is 1."""
+    xs = [sample("bool" if src == "bool" else "real", (2, 3), src, seed=k) * (1 if src == "bool" else 3)
+          for k, (src, _) in enumerate(CASTS)]
+    xs = [x.astype(src) for x, (src, _) in zip(xs, CASTS, strict=True)]
+    check_op(lambda *ts: [gf.cast(t, dst) for t, (_, dst) in zip(ts, CASTS, strict=True)],
+             lambda *arrs: [a.astype(dst) for a, (_, dst) in zip(arrs, CASTS, strict=True)], xs, device)
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_cast_names_and_exact_truncation(device: str) -> None:
+    x = np.array([-2.7, -0.5, 0.0, 0.5, 2.7, 1e-30], dtype=np.float32)
+    check_op(lambda t: [gf.cast(t, "int32"), gf.cast(t, np.int64), gf.cast(t, "float"), gf.cast(t, gf.bool),
+                        gf.to_float(gf.cast(t, gf.int32))],
+             lambda a: [np.array([-2, 0, 0, 0, 2, 0], np.int32), np.array([-2, 0, 0, 0, 2, 0], np.int64), a,
+                        a != 0, np.array([-2, 0, 0, 0, 2, 0], np.float32)], [x], device)
+    t = gf.constant([1.0])
+    assert gf.cast(t, gf.float32) is t
+
+
+def test_cast_gradient() -> None:
+    """float64 -> float32 -> float64 would break central differences, so check the rule exactly: the
+    gradient is cast back to the source dtype, and integer sources get none."""
+    x = gf.placeholder(gf.float32, (3,))
+    w = np.array([1.5, -2.0, 0.25])
+    (g,) = gf.gradients(gf.reduce_sum(gf.cast(x, gf.float64) * w), [x])
+    got = run(g, {x: np.ones(3, np.float32)})
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, w.astype(np.float32))
+    check_gradient(lambda t: gf.cast(t, gf.float64) * t, [sample("real", (2, 3), "float64")])
+    i = gf.placeholder(gf.int32, (3,))
+    assert gf.gradients(gf.reduce_sum(gf.cast(i, gf.float64)), [i]) == [None]
+
+
+@pytest.mark.parametrize("device", TARGETS)
+@pytest.mark.parametrize("dtype", ALL_DTYPES)
+def test_identity_and_stop_gradient_values(dtype: str, device: str) -> None:
+    x = sample("bool" if dtype == "bool" else "real", (2, 3), dtype)
+    check_op(lambda t: [gf.identity(t), gf.stop_gradient(t)], lambda a: [a, a], [x], device)
+
+
+def test_stop_gradient_blocks_gradient() -> None:
+    x = gf.placeholder(gf.float64, (2,))
+    y = gf.reduce_sum(x * gf.stop_gradient(x))
+    (g,) = gf.gradients(y, [x])
+    np.testing.assert_allclose(run(g, {x: np.array([2.0, -3.0])}), [2.0, -3.0])
+    assert gf.gradients(gf.reduce_sum(gf.stop_gradient(x)), [x]) == [None]
+
+
+def test_identity_name() -> None:
+    with gf.name_scope("scope"):
+        t = gf.identity(gf.constant([1.0]), name="out")
+    assert t.name == "scope/out:0"
