@@ -206,6 +206,28 @@ def test_pow_gradient_at_zero_base() -> None:
     np.testing.assert_allclose(vy, [0.0, 8.0 * np.log(2.0), 0.0])
 
 
+@pytest.mark.parametrize("device", TARGETS)
+@pytest.mark.parametrize("dtype", ("int8", "int16", "uint8"))
+def test_small_int_dtypes(dtype: str, device: str) -> None:
+    """Narrow integer dtypes keep their dtype through arithmetic, comparison and reductions."""
+    a, b = sample("pos", (2, 3), dtype, seed=70), sample("pos", (2, 3), dtype, seed=71)
+    check_op(lambda x, y: [x + y, x * y, gf.maximum(x, y), gf.minimum(x, y), x < y, gf.equal(x, y),
+                           gf.floordiv(x, y), gf.mod(x, y), gf.square(x), gf.reduce_sum(x, 1), gf.argmax(x, 1)],
+             lambda x, y: [x + y, x * y, np.maximum(x, y), np.minimum(x, y), x < y, x == y, x // y, x % y,
+                           np.square(x), x.sum(1).astype(dtype), np.argmax(x, 1)], [a, b], device)
+
+
+@pytest.mark.parametrize("dtype,want", [("int8", "float32"), ("int16", "float32"), ("uint8", "float32"),
+                                        ("int32", "float64"), ("int64", "float64")])
+def test_divide_of_ints_result_dtype(dtype: str, want: str) -> None:
+    """TF1 truediv: narrow ints divide in float32, int32/int64 in float64."""
+    x = gf.placeholder(gf.as_dtype(dtype), (3,))
+    q = gf.divide(x, x + 1)
+    assert q.dtype == gf.as_dtype(want)
+    v = np.array([1, 2, 3], dtype=dtype)
+    np.testing.assert_allclose(run(q, {x: v}), v / (v + 1), rtol=1e-6)
+
+
 # ---- where, clip_by_value, add_n ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("device", TARGETS)
