@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -13,11 +14,11 @@ class DType:
 
     name: str
 
-    @property
+    @cached_property
     def as_numpy_dtype(self) -> type:
         return np.dtype(self.name).type
 
-    @property
+    @cached_property
     def np(self) -> np.dtype:
         return np.dtype(self.name)
 

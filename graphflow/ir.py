@@ -122,11 +122,7 @@ class Tensor:
     def __repr__(self) -> str:
         return f"<gf.Tensor '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
 
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:  # Python identity, as in TF1
-        return self is other
+    # ``==`` and hashing are Python identity (object's own), as in TF1
 
     def __bool__(self) -> bool:
         raise TypeError("a graphflow Tensor has no truth value while the graph is built; "

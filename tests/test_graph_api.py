@@ -216,14 +216,18 @@ def test_constant_dtype_and_shape() -> None:
     assert c.shape.as_list() == [2, 2] and c.dtype == gf.float32
     c2 = gf.constant([1, 2, 3, 4], shape=[2, 2])  # same size: reshaped
     c3 = gf.constant([[1.0, 2.0]], dtype="float64")
+    c4 = gf.constant([1, 2], shape=[2, 2])  # fewer values: the last one repeats (TF1)
     assert c3.dtype == gf.float64 and c3.shape.as_list() == [1, 2]
     with gf.Session(device="reference") as sess:
-        v, v2 = sess.run([c, c2])
+        v, v2, v4 = sess.run([c, c2, c4])
     np.testing.assert_array_equal(v, np.full((2, 2), 3.0, np.float32))
     np.testing.assert_array_equal(v2, [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(v4, [[1, 2], [2, 2]])
     assert v2.dtype == np.int32
     with pytest.raises((ValueError, TypeError)):
         gf.constant([1.0, 2.0, 3.0], shape=[2])
+    with pytest.raises(ValueError):
+        gf.constant([1, 2], shape=[2, 2], verify_shape=True)
 
 
 # ---- variables -------------------------------------------------------------------------------------------

@@ -192,6 +192,11 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None 
             arr = np.broadcast_to(arr.reshape(()), shape).copy()
         elif arr.size == int(np.prod(shape, dtype=np.int64)):
             arr = arr.reshape(shape)
+        elif 0 < arr.size < int(np.prod(shape, dtype=np.int64)) and not verify_shape:
+            # TF1 fills the rest with the last value given
+            flat = np.full(int(np.prod(shape, dtype=np.int64)), arr.reshape(-1)[-1], dtype=arr.dtype)
+            flat[:arr.size] = arr.reshape(-1)
+            arr = flat.reshape(shape)
         else:
             raise ValueError(f"a constant of {arr.size} elements cannot have shape {list(shape)}")
     arr.setflags(write=False)

@@ -81,6 +81,8 @@ class _Fetch:
 def convert_feed(t: Tensor, value: Any) -> Any:
     """The fed value converted to ``t``'s dtype and checked against its static shape."""
     target = t.dtype.np
+    if type(value) is float and target.kind == "f" and t.shape.dims == ():
+        return target.type(value)  # the common scalar feed, without building an array
     try:
         arr = np.asarray(value)
     except Exception as e:  # ragged lists and the like
