@@ -212,3 +212,33 @@ def test_run_time_errors_name_the_node(device):
             sess.run(nd, {p: np.zeros((3, 2)), i: [[0, 2]]})
         with pytest.raises(gf.errors.InvalidArgumentError, match="my_mask"):
             sess.run(bm, {p: np.zeros((3, 2)), m: [True, False]})
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_getitem_tensor_indices(device):
+    c = gf.placeholder(gf.float64, (3, 4, 2))
+    i = gf.placeholder(gf.int32, ())
+    j = gf.placeholder(gf.int64, ())
+    y = c[i, j:, 1]
+    (g,) = gf.gradients(gf.reduce_sum(y * 2.0), [c])
+    cv = C.astype(np.float64)
+    with gf.Session(device=device) as sess:
+        for iv, jv in [(1, 2), (-1, -3), (0, 5)]:
+            got, gv = sess.run([y, g], {c: cv, i: iv, j: jv})
+            np.testing.assert_array_equal(got, cv[iv, jv:, 1])
+            want = np.zeros_like(cv)
+            want[iv, jv:, 1] = 2.0
+            np.testing.assert_array_equal(gv, want)
+        with pytest.raises(gf.errors.InvalidArgumentError, match="strided_slice"):
+            sess.run(y, {c: cv, i: 3, j: 0})
+
+
+def test_defaults_follow_tf1():
+    assert gf.one_hot([1], 3, on_value=5).dtype == gf.int32
+    assert gf.one_hot([1], 3).dtype == gf.float32
+    assert gf.one_hot([1], 3, on_value=1.0, off_value=0.0, dtype=gf.float64).dtype == gf.float64
+    assert gf.gather(gf.zeros((4, 2)), [1], axis=None).shape.as_list() == [1, 2]
+    with pytest.raises(TypeError):
+        gf.gather(gf.zeros((4, 2)), [1.0])
+    with pytest.raises(TypeError):
+        gf.boolean_mask(gf.zeros((4, 2)), gf.constant([1, 0, 1, 0]))

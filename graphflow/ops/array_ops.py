@@ -23,9 +23,19 @@ from graphflow.shapes import TensorShape
 __all__ = ["boolean_mask", "concat", "gather", "gather_nd", "one_hot", "pad", "split", "stack",
            "strided_slice", "tile", "unstack"]
 
-# A slice bound: a literal (negative counts from the end), None (the natural end), or a sum of
-# dims of the node's reference inputs, ((r, j), ...) meaning sum of dim j of reference r.
-Bound = Union[int, None, tuple[tuple[int, int], ...]]
+
+
+@dataclass(frozen=True)
+class ValueOf:
+    """A slice bound read at run time from the integer scalar reference input ``ref``."""
+
+    ref: int
+
+
+# A slice bound: a literal (negative counts from the end), None (the natural end), a sum of
+# dims of the node's reference inputs, ((r, j), ...) meaning sum of dim j of reference r, or the
+# run-time value of a scalar reference input.
+Bound = Union[int, None, tuple[tuple[int, int], ...], ValueOf]
 
 
 @dataclass(frozen=True)
@@ -150,8 +160,10 @@ register(OpDef(Op.CONCAT, Kind.OTHER, _concat_shape, same_dtype,
 
 # ---- SLICE and SLICE_GRAD -----------------------------------------------------------------------
 
-def _resolve(b: Bound, ref_dims: Sequence[Sequence[Any]]) -> Any:
-    """A bound as an int (or None when it depends on an unknown dim, or is the natural end)."""
+def _resolve(b: Bound, ref_dims: Sequence[Sequence[Any]], refs: Sequence[np.ndarray] | None = None) -> Any:
+    """A bound as an int, None (the natural end) or "?" (known only at run time)."""
+    if isinstance(b, ValueOf):
+        return "?" if refs is None else int(refs[b.ref])
     if isinstance(b, tuple):
         total = 0
         for r, j in b:
@@ -168,7 +180,7 @@ def _slice_dims(at: SliceAttrs, dims: Sequence[Any], ref_dims: Sequence[Sequence
     for j, d in enumerate(dims):
         b, e = _resolve(at.begin[j], ref_dims), _resolve(at.end[j], ref_dims)
         if j in at.shrink:
-            if d is not None and not -d <= b < d:
+            if d is not None and b != "?" and not -d <= b < d:
                 raise ValueError(f"index {b} is out of bounds for dim {j} of size {d}")
             continue
         if d is None or b == "?" or e == "?":
@@ -191,7 +203,7 @@ def _np_key(at: SliceAttrs, shape: Sequence[int], refs: Sequence[np.ndarray]) ->
     key: list[Any] = []
     ref_dims = [r.shape for r in refs]
     for j, d in enumerate(shape):
-        b, e = _resolve(at.begin[j], ref_dims), _resolve(at.end[j], ref_dims)
+        b, e = _resolve(at.begin[j], ref_dims, refs), _resolve(at.end[j], ref_dims, refs)
         if j in at.shrink:
             if not -d <= b < d:
                 raise ValueError(f"index {b} is out of bounds for dim {j} of size {d}")
@@ -572,7 +584,7 @@ def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", name: str = "Pad",
 
 
 def gather(params: Any, indices: Any, validate_indices: Any = None, name: str = "GatherV2",
-           axis: Any = 0, batch_dims: int = 0) -> Tensor:
+           axis: Any = None, batch_dims: int = 0) -> Tensor:
     """Pick slices of ``params`` along ``axis`` at ``indices``; out-of-range indices raise at run time.
 
     >>> import graphflow as gf
@@ -584,7 +596,7 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, name: str = 
     p = convert_to_tensor(params)
     i = convert_to_tensor(indices)
     rank = _known_rank(p.shape, "gather")
-    ax = _norm_axis(_static_int(axis, "gather axis"), rank, "gather")
+    ax = _norm_axis(0 if axis is None else _static_int(axis, "gather axis"), rank, "gather")
     return make(Op.GATHER, [p, i], AxisAttrs(ax), name=name)
 
 
@@ -611,8 +623,9 @@ def one_hot(indices: Any, depth: Any, on_value: Any = None, off_value: Any = Non
     """
     i = convert_to_tensor(indices)
     rank = _known_rank(i.shape, "one_hot")
+    given = [v for v in (on_value, off_value) if v is not None]
     d = _dt.as_dtype(dtype) if dtype is not None else (
-        on_value.dtype if isinstance(on_value, Tensor) else _dt.float32)
+        convert_to_tensor(given[0]).dtype if given else _dt.float32)
     on = 1 if on_value is None else (on_value.node.attrs.value.item() if isinstance(on_value, Tensor)
                                      else on_value)
     off = 0 if off_value is None else (off_value.node.attrs.value.item() if isinstance(off_value, Tensor)
@@ -674,6 +687,17 @@ def getitem(tensor: Tensor, key: Any) -> Tensor:
     end: list[Bound] = []
     strides: list[int] = []
     shrink: list[int] = []
+    refs: list[Tensor] = []
+
+    def bound(v: Any, what: str) -> Bound:
+        if isinstance(v, Tensor) and v.node.op is not Op.CONST:
+            if v.shape.rank != 0:
+                raise TypeError(f"a tensor {what} must be a scalar, got {v.name} of shape {v.shape}")
+            _int_dtype(v.dtype, what)
+            refs.append(v)
+            return ValueOf(len(refs) - 1)
+        return _static_int(v, what)
+
     newaxis: list[int] = []  # positions in the result (before shrinking is accounted)
     out_pos = 0
     for k in keys:
@@ -685,19 +709,19 @@ def getitem(tensor: Tensor, key: Any) -> Tensor:
             step = 1 if k.step is None else _static_int(k.step, "slice step")
             if step == 0:
                 raise ValueError("slice step cannot be zero")
-            begin.append(None if k.start is None else _static_int(k.start, "slice start"))
-            end.append(None if k.stop is None else _static_int(k.stop, "slice stop"))
+            begin.append(None if k.start is None else bound(k.start, "slice start"))
+            end.append(None if k.stop is None else bound(k.stop, "slice stop"))
             strides.append(step)
             out_pos += 1
             continue
         if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer, Tensor)):
             raise TypeError(f"graphflow indexing supports ints, slices, None and '...', got {k!r}")
         shrink.append(len(begin))
-        begin.append(_static_int(k, "index"))
+        begin.append(bound(k, "index"))
         end.append(None)
         strides.append(1)
     if shrink or any(not (b is None and e is None and s == 1) for b, e, s in zip(begin, end, strides)):
-        y = _slice(x, begin, end, strides, shrink)
+        y = _slice(x, begin, end, strides, shrink, refs)
     else:
         y = x
     if not newaxis:
@@ -766,6 +790,10 @@ def _slice_plan(em: Any, n: Any, x_dims: list[str], refs: Sequence[tuple[Tensor,
     plan = []
 
     def bound(b: Bound) -> str | None:
+        if isinstance(b, ValueOf):
+            v = em.fresh("b")
+            em.line(f"{v} = int({refs[b.ref][1]})")
+            return v
         if isinstance(b, tuple):
             return "(" + (" + ".join(ref_dims[r][j] for r, j in b) or "0") + ")"
         return None if b is None else str(b)
