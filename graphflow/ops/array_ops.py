@@ -1,15 +1,15 @@
 """Data movement ops: concat, stack, unstack, split, tile, pad, gather, gather_nd, one_hot,
-boolean_mask and indexing.
+boolean_mask; indexing (``getitem``) lives in slice_ops and is re-exported here.
 
-Primitives: CONCAT, SLICE (strided slice, with its gradient SLICE_GRAD), PAD, TILE, GATHER
-(gradient SCATTER_ADD), GATHER_ND (gradient SCATTER_ND_ADD), ONE_HOT and BOOLEAN_MASK (whose
-``scatter`` form is its own gradient). stack, unstack and split are built from these.
+Primitives: CONCAT, PAD, TILE, GATHER (gradient SCATTER_ADD), GATHER_ND (gradient
+SCATTER_ND_ADD), ONE_HOT and BOOLEAN_MASK (whose ``scatter`` form is its own gradient); SLICE and
+SLICE_GRAD are in slice_ops. stack, unstack and split are built from these.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -17,6 +17,20 @@ from graphflow import dtypes as _dt
 from graphflow.dtypes import DType
 from graphflow.ir import Tensor, convert_to_tensor
 from graphflow.ops._build import make, same_dtype
+from graphflow.ops.slice_ops import (  # noqa: F401
+    Bound,
+    at_index,
+    bind_result,
+    getitem,
+    int_dtype,
+    known_rank,
+    norm_axis,
+    result_buffer,
+    slice_node,
+    static_int,
+    static_ints,
+    strided_slice,
+)
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape
 
@@ -26,31 +40,8 @@ __all__ = ["boolean_mask", "concat", "gather", "gather_nd", "one_hot", "pad", "s
 
 
 @dataclass(frozen=True)
-class ValueOf:
-    """A slice bound read at run time from the integer scalar reference input ``ref``."""
-
-    ref: int
-
-
-# A slice bound: a literal (negative counts from the end), None (the natural end), a sum of
-# dims of the node's reference inputs, ((r, j), ...) meaning sum of dim j of reference r, or the
-# run-time value of a scalar reference input.
-Bound = Union[int, None, tuple[tuple[int, int], ...], ValueOf]
-
-
-@dataclass(frozen=True)
 class AxisAttrs:
     axis: int  # non-negative
-
-
-@dataclass(frozen=True)
-class SliceAttrs:
-    """One entry per input dim; ``shrink`` dims (integer indices) are dropped from the result."""
-
-    begin: tuple[Bound, ...]
-    end: tuple[Bound, ...]
-    strides: tuple[int, ...]
-    shrink: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -78,43 +69,10 @@ class MaskAttrs:
     scatter: bool  # False: select masked rows; True: gradient form, write rows back into zeros
 
 
-def _norm_axis(axis: int, rank: int, what: str) -> int:
-    if not -rank <= axis < rank:
-        raise ValueError(f"{what} axis {axis} is out of range for rank {rank}")
-    return axis % rank
-
-
-def _known_rank(s: TensorShape, what: str) -> int:
-    if s.rank is None:
-        raise ValueError(f"{what} needs an input of known rank")
-    return s.rank
-
-
-def _int_dtype(d: DType, what: str) -> None:
-    if d.is_floating or d.is_bool:
-        raise TypeError(f"{what} must be int32 or int64, got {d.name}")
-
-
-def _static_int(v: Any, what: str) -> int:
-    if isinstance(v, Tensor):
-        if v.node.op is Op.CONST:
-            return int(v.node.attrs.value)
-        raise TypeError(f"{what} must be known when the graph is built; {v.name} is computed at run time")
-    return int(getattr(v, "value", v))
-
-
-def _static_ints(v: Any, what: str) -> list[int]:
-    if isinstance(v, Tensor):
-        if v.node.op is Op.CONST:
-            return [int(a) for a in np.asarray(v.node.attrs.value).reshape(-1)]
-        raise TypeError(f"{what} must be known when the graph is built; {v.name} is computed at run time")
-    return [int(a) for a in np.asarray(v).reshape(-1)]
-
-
 # ---- CONCAT ------------------------------------------------------------------------------------
 
 def _concat_shape(shapes: Sequence[TensorShape], at: AxisAttrs) -> list[TensorShape]:
-    ranks = {_known_rank(s, "concat") for s in shapes}
+    ranks = {known_rank(s, "concat") for s in shapes}
     if len(ranks) != 1:
         raise ValueError(f"concat inputs must have the same rank, got shapes {[str(s) for s in shapes]}")
     (rank,) = ranks
@@ -150,7 +108,7 @@ def _vjp_concat(n: Any, g: Tensor) -> list:
             begin[axis] = tuple((r, axis) for r in range(k))
             end[axis] = tuple((r, axis) for r in range(k + 1))
             refs = xs
-        out.append(_slice(g, begin, end, [1] * len(begin), (), refs))
+        out.append(slice_node(g, begin, end, [1] * len(begin), (), refs))
     return out
 
 
@@ -158,90 +116,10 @@ register(OpDef(Op.CONCAT, Kind.OTHER, _concat_shape, same_dtype,
                lambda at, *xs: np.concatenate(xs, axis=at.axis), vjp=_vjp_concat))
 
 
-# ---- SLICE and SLICE_GRAD -----------------------------------------------------------------------
-
-def _resolve(b: Bound, ref_dims: Sequence[Sequence[Any]], refs: Sequence[np.ndarray] | None = None) -> Any:
-    """A bound as an int, None (the natural end) or "?" (known only at run time)."""
-    if isinstance(b, ValueOf):
-        return "?" if refs is None else int(refs[b.ref])
-    if isinstance(b, tuple):
-        total = 0
-        for r, j in b:
-            d = ref_dims[r][j]
-            if d is None:
-                return "?"
-            total += d
-        return total
-    return b
-
-
-def _slice_dims(at: SliceAttrs, dims: Sequence[Any], ref_dims: Sequence[Sequence[Any]]) -> list[Any]:
-    out: list[Any] = []
-    for j, d in enumerate(dims):
-        b, e = _resolve(at.begin[j], ref_dims), _resolve(at.end[j], ref_dims)
-        if j in at.shrink:
-            if d is not None and b != "?" and not -d <= b < d:
-                raise ValueError(f"index {b} is out of bounds for dim {j} of size {d}")
-            continue
-        if d is None or b == "?" or e == "?":
-            out.append(None)
-        else:
-            out.append(len(range(*slice(b, e, at.strides[j]).indices(d))))
-    return out
-
-
-def _slice_shape(shapes: Sequence[TensorShape], at: SliceAttrs) -> list[TensorShape]:
-    x = shapes[0]
-    rank = _known_rank(x, "strided slice")
-    if rank != len(at.strides):
-        raise ValueError(f"slice of {len(at.strides)} dims applied to a tensor of rank {rank}")
-    refs = [s.dims if s.dims is not None else () for s in shapes[1:]]
-    return [TensorShape(_slice_dims(at, x.dims, refs))]  # type: ignore[arg-type]
-
-
-def _np_key(at: SliceAttrs, shape: Sequence[int], refs: Sequence[np.ndarray]) -> tuple:
-    key: list[Any] = []
-    ref_dims = [r.shape for r in refs]
-    for j, d in enumerate(shape):
-        b, e = _resolve(at.begin[j], ref_dims, refs), _resolve(at.end[j], ref_dims, refs)
-        if j in at.shrink:
-            if not -d <= b < d:
-                raise ValueError(f"index {b} is out of bounds for dim {j} of size {d}")
-            key.append(b)
-        else:
-            key.append(slice(b, e, at.strides[j]))
-    return tuple(key)
-
-
-def _slice_ref(at: SliceAttrs, x: np.ndarray, *refs: np.ndarray) -> np.ndarray:
-    return np.array(x[_np_key(at, x.shape, refs)])
-
-
-def _slice_grad_ref(at: SliceAttrs, g: np.ndarray, like: np.ndarray, *refs: np.ndarray) -> np.ndarray:
-    out = np.zeros(like.shape, dtype=g.dtype)
-    out[_np_key(at, like.shape, refs)] = g
-    return out
-
-
-register(OpDef(Op.SLICE, Kind.OTHER, _slice_shape, lambda d, at: [d[0]], _slice_ref,
-               vjp=lambda n, g: [make(Op.SLICE_GRAD, [g, *n.inputs], n.attrs, name="StridedSliceGrad")]
-               + [None] * (len(n.inputs) - 1)))
-register(OpDef(Op.SLICE_GRAD, Kind.OTHER,
-               lambda shapes, at: [shapes[1]], lambda d, at: [d[0]], _slice_grad_ref,
-               vjp=lambda n, g: [make(Op.SLICE, [g, *n.inputs[2:]], n.attrs, name="StridedSlice")]
-               + [None] * (len(n.inputs) - 1)))
-
-
-def _slice(x: Tensor, begin: Sequence[Bound], end: Sequence[Bound], strides: Sequence[int],
-           shrink: Sequence[int], refs: Sequence[Tensor] = (), name: str | None = None) -> Tensor:
-    at = SliceAttrs(tuple(begin), tuple(end), tuple(strides), tuple(shrink))
-    return make(Op.SLICE, [x, *refs], at, name=name or "strided_slice")
-
-
 # ---- PAD ---------------------------------------------------------------------------------------
 
 def _pad_shape(shapes: Sequence[TensorShape], at: PadAttrs) -> list[TensorShape]:
-    rank = _known_rank(shapes[0], "pad")
+    rank = known_rank(shapes[0], "pad")
     if len(at.paddings) != rank:
         raise ValueError(f"pad needs {rank} (before, after) pairs for a tensor of rank {rank}, "
                          f"got {len(at.paddings)}")
@@ -251,7 +129,7 @@ def _pad_shape(shapes: Sequence[TensorShape], at: PadAttrs) -> list[TensorShape]
 
 def _vjp_pad(n: Any, g: Tensor) -> list:
     pads = n.attrs.paddings
-    return [_slice(g, [b for b, _ in pads], [-a if a else None for _, a in pads], [1] * len(pads), ())]
+    return [slice_node(g, [b for b, _ in pads], [-a if a else None for _, a in pads], [1] * len(pads), ())]
 
 
 register(OpDef(Op.PAD, Kind.OTHER, _pad_shape, lambda d, at: [d[0]],
@@ -261,7 +139,7 @@ register(OpDef(Op.PAD, Kind.OTHER, _pad_shape, lambda d, at: [d[0]],
 # ---- TILE --------------------------------------------------------------------------------------
 
 def _tile_shape(shapes: Sequence[TensorShape], at: TileAttrs) -> list[TensorShape]:
-    rank = _known_rank(shapes[0], "tile")
+    rank = known_rank(shapes[0], "tile")
     if len(at.multiples) != rank:
         raise ValueError(f"tile multiples {list(at.multiples)} must have one entry per dim of a "
                          f"rank-{rank} tensor")
@@ -289,15 +167,15 @@ register(OpDef(Op.TILE, Kind.OTHER, _tile_shape, lambda d, at: [d[0]],
 
 def _gather_shape(shapes: Sequence[TensorShape], at: AxisAttrs) -> list[TensorShape]:
     p, i = shapes
-    rank = _known_rank(p, "gather")
-    _known_rank(i, "gather")
+    rank = known_rank(p, "gather")
+    known_rank(i, "gather")
     if not at.axis < rank:
         raise ValueError(f"gather axis {at.axis} is out of range for params of rank {rank}")
-    return [TensorShape(p.dims[:at.axis] + i.dims + p.dims[at.axis + 1:])]  # type: ignore[operator]
+    return [TensorShape(p.dims[:at.axis] + i.dims + p.dims[at.axis + 1:])]  # type: ignore[index, operator]
 
 
 def _gather_dtype(dtypes: Sequence[DType], at: Any) -> list[DType]:
-    _int_dtype(dtypes[1], "gather indices")
+    int_dtype(dtypes[1], "gather indices")
     return [dtypes[0]]
 
 
@@ -315,7 +193,7 @@ def _gather_ref(at: AxisAttrs, params: np.ndarray, idx: np.ndarray) -> np.ndarra
 def _scatter_add_ref(at: AxisAttrs, g: np.ndarray, idx: np.ndarray, like: np.ndarray) -> np.ndarray:
     _check_range(idx, like.shape[at.axis], "scatter index")
     out = np.zeros(like.shape, dtype=g.dtype)
-    np.add.at(out, (slice(None),) * at.axis + (idx,), g)
+    np.add.at(out, (slice(None),) * at.axis + (idx,), g)  # type: ignore[arg-type]
     return out
 
 
@@ -331,8 +209,8 @@ register(OpDef(Op.SCATTER_ADD, Kind.OTHER, lambda shapes, at: [shapes[2]], lambd
 
 def _gather_nd_shape(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
     p, i = shapes
-    prank = _known_rank(p, "gather_nd")
-    irank = _known_rank(i, "gather_nd")
+    prank = known_rank(p, "gather_nd")
+    irank = known_rank(i, "gather_nd")
     k = i.dims[-1] if irank else None  # type: ignore[index]
     if k is None or not 1 <= k <= prank:
         raise ValueError(f"gather_nd indices need a static last dim in [1, {prank}], got shape {i}")
@@ -372,7 +250,7 @@ def _one_hot_shape(shapes: Sequence[TensorShape], at: OneHotAttrs) -> list[Tenso
 
 
 def _one_hot_dtype(dtypes: Sequence[DType], at: OneHotAttrs) -> list[DType]:
-    _int_dtype(dtypes[0], "one_hot indices")
+    int_dtype(dtypes[0], "one_hot indices")
     return [at.dtype]
 
 
@@ -391,8 +269,8 @@ def _mask_shape(shapes: Sequence[TensorShape], at: MaskAttrs) -> list[TensorShap
     if at.scatter:
         return [shapes[2]]
     x, m = shapes
-    rank = _known_rank(x, "boolean_mask")
-    k = _known_rank(m, "boolean_mask mask")
+    rank = known_rank(x, "boolean_mask")
+    k = known_rank(m, "boolean_mask mask")
     if k == 0 or k > rank:
         raise ValueError(f"boolean_mask needs a mask of rank 1..{rank}, got shape {m}")
     if not TensorShape(x.dims[:k]).is_compatible_with(m):  # type: ignore[index]
@@ -443,10 +321,10 @@ def concat(values: Any, axis: Any, name: str = "concat") -> Tensor:
         raise ValueError("concat needs at least one tensor")
     xs = [xs[0]] + [convert_to_tensor(v, dtype=xs[0].dtype) if not isinstance(v, Tensor) else v
                     for v in values[1:]]
-    rank = _known_rank(xs[0].shape, "concat")
+    rank = known_rank(xs[0].shape, "concat")
     if rank == 0:
         raise ValueError("concat needs tensors of rank >= 1; use gf.stack for scalars")
-    ax = _norm_axis(_static_int(axis, "concat axis"), rank, "concat")
+    ax = norm_axis(static_int(axis, "concat axis"), rank, "concat")
     if len(xs) == 1:
         from graphflow.ops.math_ops import identity
         return identity(xs[0], name=name)
@@ -464,11 +342,11 @@ def stack(values: Any, axis: int = 0, name: str = "stack") -> Tensor:
     xs = [convert_to_tensor(v) for v in values]
     if not xs:
         raise ValueError("stack needs at least one tensor")
-    rank = _known_rank(xs[0].shape, "stack")
+    rank = known_rank(xs[0].shape, "stack")
     for x in xs[1:]:
         if not x.shape.is_compatible_with(xs[0].shape):
             raise ValueError(f"stack inputs must have the same shape, got {xs[0].shape} and {x.shape}")
-    ax = _norm_axis(_static_int(axis, "stack axis"), rank + 1, "stack")
+    ax = norm_axis(static_int(axis, "stack axis"), rank + 1, "stack")
     return concat([expand_dims(x, ax) for x in xs], ax, name=name)
 
 
@@ -480,10 +358,10 @@ def unstack(value: Any, num: int | None = None, axis: int = 0, name: str = "unst
     3
     """
     x = convert_to_tensor(value)
-    rank = _known_rank(x.shape, "unstack")
+    rank = known_rank(x.shape, "unstack")
     if rank == 0:
         raise ValueError("unstack needs a tensor of rank >= 1")
-    ax = _norm_axis(axis, rank, "unstack")
+    ax = norm_axis(axis, rank, "unstack")
     size = x.shape.dims[ax]  # type: ignore[index]
     if num is None:
         if size is None:
@@ -496,7 +374,7 @@ def unstack(value: Any, num: int | None = None, axis: int = 0, name: str = "unst
     for i in range(num):
         begin = list(full)
         begin[ax] = i
-        outs.append(_slice(x, begin, full, [1] * rank, (ax,), name=name))
+        outs.append(slice_node(x, begin, full, [1] * rank, (ax,), name=name))
     return outs
 
 
@@ -509,12 +387,12 @@ def split(value: Any, num_or_size_splits: Any, axis: Any = 0, num: int | None = 
     [[2, 2], [3, 2]]
     """
     x = convert_to_tensor(value)
-    rank = _known_rank(x.shape, "split")
-    ax = _norm_axis(_static_int(axis, "split axis"), rank, "split")
+    rank = known_rank(x.shape, "split")
+    ax = norm_axis(static_int(axis, "split axis"), rank, "split")
     size = x.shape.dims[ax]  # type: ignore[index]
     if isinstance(num_or_size_splits, (int, np.integer)) or (
             isinstance(num_or_size_splits, Tensor) and num_or_size_splits.shape.rank == 0):
-        parts = _static_int(num_or_size_splits, "split count")
+        parts = static_int(num_or_size_splits, "split count")
         if parts <= 0:
             raise ValueError(f"split count must be positive, got {parts}")
         if size is None:
@@ -523,7 +401,7 @@ def split(value: Any, num_or_size_splits: Any, axis: Any = 0, num: int | None = 
             raise ValueError(f"dim {ax} of size {size} cannot be split into {parts} equal parts")
         sizes = [size // parts] * parts
     else:
-        sizes = _static_ints(num_or_size_splits, "split sizes")
+        sizes = static_ints(num_or_size_splits, "split sizes")
         if sizes.count(-1) > 1:
             raise ValueError(f"split sizes {sizes} have more than one -1")
         if -1 in sizes:
@@ -539,7 +417,7 @@ def split(value: Any, num_or_size_splits: Any, axis: Any = 0, num: int | None = 
         end: list[Bound] = [None] * rank
         begin[ax], end[ax] = offset, offset + s
         offset += s
-        outs.append(_slice(x, begin, end, [1] * rank, (), name=name))
+        outs.append(slice_node(x, begin, end, [1] * rank, (), name=name))
     return outs
 
 
@@ -551,7 +429,7 @@ def tile(input: Any, multiples: Any, name: str = "Tile") -> Tensor:  # noqa: A00
     [4, 3]
     """
     x = convert_to_tensor(input)
-    mult = _static_ints(multiples, "tile multiples")
+    mult = static_ints(multiples, "tile multiples")
     if any(m < 0 for m in mult):
         raise ValueError(f"tile multiples {mult} must be non-negative")
     return make(Op.TILE, [x], TileAttrs(tuple(mult)), name=name)
@@ -568,7 +446,7 @@ def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", name: str = "Pad",
     x = convert_to_tensor(tensor)
     if mode.upper() != "CONSTANT":
         raise NotImplementedError(f"pad mode {mode!r} is not supported; graphflow pads in CONSTANT mode")
-    flat = _static_ints(paddings, "pad paddings")
+    flat = static_ints(paddings, "pad paddings")
     if len(flat) % 2:
         raise ValueError(f"paddings must be (before, after) pairs, got {paddings!r}")
     pairs = tuple((flat[i], flat[i + 1]) for i in range(0, len(flat), 2))
@@ -595,8 +473,8 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, name: str = 
         raise NotImplementedError("gather with batch_dims is not supported")
     p = convert_to_tensor(params)
     i = convert_to_tensor(indices)
-    rank = _known_rank(p.shape, "gather")
-    ax = _norm_axis(0 if axis is None else _static_int(axis, "gather axis"), rank, "gather")
+    rank = known_rank(p.shape, "gather")
+    ax = norm_axis(0 if axis is None else static_int(axis, "gather axis"), rank, "gather")
     return make(Op.GATHER, [p, i], AxisAttrs(ax), name=name)
 
 
@@ -622,7 +500,7 @@ def one_hot(indices: Any, depth: Any, on_value: Any = None, off_value: Any = Non
     [2, 3]
     """
     i = convert_to_tensor(indices)
-    rank = _known_rank(i.shape, "one_hot")
+    rank = known_rank(i.shape, "one_hot")
     given = [v for v in (on_value, off_value) if v is not None]
     d = _dt.as_dtype(dtype) if dtype is not None else (
         convert_to_tensor(given[0]).dtype if given else _dt.float32)
@@ -630,12 +508,12 @@ def one_hot(indices: Any, depth: Any, on_value: Any = None, off_value: Any = Non
                                      else on_value)
     off = 0 if off_value is None else (off_value.node.attrs.value.item() if isinstance(off_value, Tensor)
                                        else off_value)
-    ax = -1 if axis is None else _static_int(axis, "one_hot axis")
+    ax = -1 if axis is None else static_int(axis, "one_hot axis")
     if ax == -1:
         ax = rank
     if not 0 <= ax <= rank:
         raise ValueError(f"one_hot axis {axis} is out of range for indices of rank {rank}")
-    dep = _static_int(depth, "one_hot depth")
+    dep = static_int(depth, "one_hot depth")
     if dep < 0:
         raise ValueError(f"one_hot depth must be non-negative, got {dep}")
     conv = (lambda v: np.asarray(v).astype(d.np).item())
@@ -656,106 +534,8 @@ def boolean_mask(tensor: Any, mask: Any, name: str = "boolean_mask", axis: Any =
     return make(Op.BOOLEAN_MASK, [x, m], MaskAttrs(False), name=name)
 
 
-def strided_slice(input_: Any, begin: Sequence[int], end: Sequence[int], strides: Sequence[int] | None = None,
-                  name: str = "strided_slice") -> Tensor:
-    """``input_[begin[0]:end[0]:strides[0], ...]`` (masks are not supported; use indexing)."""
-    x = convert_to_tensor(input_)
-    b, e = _static_ints(begin, "begin"), _static_ints(end, "end")
-    s = _static_ints(strides, "strides") if strides is not None else [1] * len(b)
-    rank = _known_rank(x.shape, "strided_slice")
-    pad_n = rank - len(b)
-    return _slice(x, b + [None] * pad_n, e + [None] * pad_n, s + [1] * pad_n, (), name=name)
-
-
-def getitem(tensor: Tensor, key: Any) -> Tensor:
-    """``tensor[key]`` with ints, slices (any step), None/newaxis and one Ellipsis, as NumPy."""
-    from graphflow.ops.shape_ops import reshape_spec
-    x = tensor
-    keys = list(key) if isinstance(key, tuple) else [key]
-    rank = _known_rank(x.shape, "indexing")
-    if sum(1 for k in keys if k is Ellipsis) > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
-    used = sum(1 for k in keys if k is not None and k is not Ellipsis)
-    if used > rank:
-        raise IndexError(f"too many indices for {x.name} of rank {rank}: {key!r}")
-    if Ellipsis in [k for k in keys if not isinstance(k, Tensor)]:
-        at_ = next(j for j, k in enumerate(keys) if k is Ellipsis)
-        keys[at_:at_ + 1] = [slice(None)] * (rank - used)
-    else:
-        keys += [slice(None)] * (rank - used)
-    begin: list[Bound] = []
-    end: list[Bound] = []
-    strides: list[int] = []
-    shrink: list[int] = []
-    refs: list[Tensor] = []
-
-    def bound(v: Any, what: str) -> Bound:
-        if isinstance(v, Tensor) and v.node.op is not Op.CONST:
-            if v.shape.rank != 0:
-                raise TypeError(f"a tensor {what} must be a scalar, got {v.name} of shape {v.shape}")
-            _int_dtype(v.dtype, what)
-            refs.append(v)
-            return ValueOf(len(refs) - 1)
-        return _static_int(v, what)
-
-    newaxis: list[int] = []  # positions in the result (before shrinking is accounted)
-    out_pos = 0
-    for k in keys:
-        if k is None:
-            newaxis.append(out_pos)
-            out_pos += 1
-            continue
-        if isinstance(k, slice):
-            step = 1 if k.step is None else _static_int(k.step, "slice step")
-            if step == 0:
-                raise ValueError("slice step cannot be zero")
-            begin.append(None if k.start is None else bound(k.start, "slice start"))
-            end.append(None if k.stop is None else bound(k.stop, "slice stop"))
-            strides.append(step)
-            out_pos += 1
-            continue
-        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer, Tensor)):
-            raise TypeError(f"graphflow indexing supports ints, slices, None and '...', got {k!r}")
-        shrink.append(len(begin))
-        begin.append(bound(k, "index"))
-        end.append(None)
-        strides.append(1)
-    if shrink or any(not (b is None and e is None and s == 1) for b, e, s in zip(begin, end, strides)):
-        y = _slice(x, begin, end, strides, shrink, refs)
-    else:
-        y = x
-    if not newaxis:
-        return y
-    spec: list[Any] = [d if d is not None else (0, j) for j, d in enumerate(y.shape.dims)]  # type: ignore[arg-type]
-    for p in newaxis:
-        spec.insert(p, 1)
-    return reshape_spec(y, tuple(spec), name="strided_slice")
-
-
 # ---- CPU kernels ---------------------------------------------------------------------------------
 from graphflow.registry import kernel as _kernel  # noqa: E402
-
-
-def _result(em: Any, dims: list[str], d: DType, zeros: bool = False) -> tuple[str, list[str] | None]:
-    """An output buffer; rank 0 results live in a 1-element array (index ['0'])."""
-    if not dims:
-        name = em.fresh("o")
-        em.line(f"{name} = np.zeros((1,), dtype={em.np_dtype(d)})")
-        return name, ["0"]
-    if zeros:
-        name = em.fresh("o")
-        em.line(f"{name} = np.zeros({em.shape_tuple(dims)}, dtype={em.np_dtype(d)})")
-        return name, None
-    return em.empty(dims, d), None
-
-
-def _bind(em: Any, t: Tensor, name: str, rank0: list[str] | None) -> None:
-    em.define(t, f"{name}[0]" if rank0 else name)
-
-
-def _at(name: str, idx: Sequence[str], rank0: list[str] | None) -> str:
-    idx = list(idx) or (rank0 or [])
-    return f"{name}[{', '.join(idx)}]" if idx else name
 
 
 @_kernel(Op.CONCAT, "cpu")
@@ -779,88 +559,6 @@ def _concat_cpu(em: Any, n: Any, ins: list[str]) -> None:
             dst[axis] = f"{off} + {idx[axis]}"
             em.line(f"{out}[{', '.join(dst)}] = {e}[{', '.join(idx)}]")
         em.line(f"{off} += {d[axis]}")
-    em.define(n.outputs[0], out)
-
-
-def _slice_plan(em: Any, n: Any, x_dims: list[str], refs: Sequence[tuple[Tensor, str]]) -> list[tuple[str, str, int]]:
-    """Per input dim (start, length, stride) expressions, Python slice semantics; for shrink dims
-    the length is '' (the dim is dropped)."""
-    at: SliceAttrs = n.attrs
-    ref_dims = [em.dims(t, e) for t, e in refs]
-    plan = []
-
-    def bound(b: Bound) -> str | None:
-        if isinstance(b, ValueOf):
-            v = em.fresh("b")
-            em.line(f"{v} = int({refs[b.ref][1]})")
-            return v
-        if isinstance(b, tuple):
-            return "(" + (" + ".join(ref_dims[r][j] for r, j in b) or "0") + ")"
-        return None if b is None else str(b)
-
-    for j, d in enumerate(x_dims):
-        s = at.strides[j]
-        b, e = bound(at.begin[j]), bound(at.end[j])
-        start = em.fresh("st")
-        if j in at.shrink:
-            em.line(f"{start} = {b} + {d} if {b} < 0 else {b}")
-            em.check(f"0 <= {start} < {d}", n, f"index out of range in dim {j}")
-            plan.append((start, "", 1))
-            continue
-        stop, length = em.fresh("sp"), em.fresh("ln")
-        lo, hi = ("0", d) if s > 0 else ("-1", f"{d} - 1")
-        for name, v, default in ((start, b, lo if s > 0 else hi), (stop, e, hi if s > 0 else lo)):
-            if v is None:
-                em.line(f"{name} = {default}")
-            else:
-                em.line(f"{name} = {v} + {d} if {v} < 0 else {v}")
-                em.line(f"{name} = min(max({name}, {lo}), {hi})")
-        if s > 0:
-            em.line(f"{length} = max(0, ({stop} - {start} + {s - 1}) // {s})")
-        else:
-            em.line(f"{length} = max(0, ({start} - {stop} + {-s - 1}) // {-s})")
-        plan.append((start, length, s))
-    return plan
-
-
-def _slice_loops(em: Any, plan: list[tuple[str, str, int]]) -> Any:
-    """Loop over the slice's result; yields (result index, source index)."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def cm() -> Any:
-        kept = [p for p in plan if p[1]]
-        with em.loops([p[1] for p in kept]) as idx:
-            src = []
-            it = iter(idx)
-            for start, length, s in plan:
-                if not length:
-                    src.append(start)
-                else:
-                    i = next(it)
-                    src.append(f"{start} + {i} * {s}" if s != 1 else f"{start} + {i}")
-            yield idx, src
-    return cm()
-
-
-@_kernel(Op.SLICE, "cpu")
-def _slice_cpu(em: Any, n: Any, ins: list[str]) -> None:
-    x = n.inputs[0]
-    plan = _slice_plan(em, n, em.dims(x, ins[0]), list(zip(n.inputs[1:], ins[1:])))
-    out, r0 = _result(em, [p[1] for p in plan if p[1]], n.dtypes[0])
-    with _slice_loops(em, plan) as (idx, src):
-        em.line(f"{_at(out, idx, r0)} = {ins[0]}[{', '.join(src)}]")
-    _bind(em, n.outputs[0], out, r0)
-
-
-@_kernel(Op.SLICE_GRAD, "cpu")
-def _slice_grad_cpu(em: Any, n: Any, ins: list[str]) -> None:
-    like = n.inputs[1]
-    x_dims = em.dims(like, ins[1])
-    plan = _slice_plan(em, n, x_dims, list(zip(n.inputs[2:], ins[2:])))
-    out, _ = _result(em, x_dims, n.dtypes[0], zeros=True)
-    with _slice_loops(em, plan) as (idx, src):
-        em.line(f"{out}[{', '.join(src)}] = {em.index(ins[0], idx)}")
     em.define(n.outputs[0], out)
 
 
@@ -916,18 +614,18 @@ def _gather_like(em: Any, n: Any, src: str, src_dims: list[str], idx_t: Tensor, 
     _check_indices(em, n, idx_t, idx_e, src_dims[axis], "gather index")
     loop = src_dims[:axis] + i_dims + src_dims[axis + 1:]
     if scatter_from is None:
-        out, r0 = _result(em, loop, out_t.dtype)
+        out, r0 = result_buffer(em, loop, out_t.dtype)
     else:
-        out, r0 = _result(em, src_dims, out_t.dtype, zeros=True)
+        out, r0 = result_buffer(em, src_dims, out_t.dtype, zeros=True)
     with em.loops(loop) as idx:
         q = len(i_dims)
         k = em.index(idx_e, idx[axis:axis + q])
         inner = list(idx[:axis]) + [k] + list(idx[axis + q:])
         if scatter_from is None:
-            em.line(f"{_at(out, idx, r0)} = {em.index(src, inner)}")
+            em.line(f"{at_index(out, idx, r0)} = {em.index(src, inner)}")
         else:
             em.line(f"{out}[{', '.join(inner)}] += {em.index(scatter_from, idx)}")
-    _bind(em, out_t, out, r0)
+    bind_result(em, out_t, out, r0)
 
 
 @_kernel(Op.GATHER, "cpu")
@@ -948,17 +646,17 @@ def _gather_nd_like(em: Any, n: Any, p_dims: list[str], idx_t: Tensor, idx_e: st
         _check_indices(em, n, idx_t, idx_e, p_dims[c], f"gather_nd index (component {c})", c)
     loop = i_dims[:-1] + p_dims[k:]
     if scatter:
-        out, r0 = _result(em, p_dims, out_t.dtype, zeros=True)
+        out, r0 = result_buffer(em, p_dims, out_t.dtype, zeros=True)
     else:
-        out, r0 = _result(em, loop, out_t.dtype)
+        out, r0 = result_buffer(em, loop, out_t.dtype)
     with em.loops(loop) as idx:
         outer = list(idx[:len(i_dims) - 1])
         pidx = [em.index(idx_e, outer + [str(c)]) for c in range(k)] + list(idx[len(i_dims) - 1:])
         if scatter:
             em.line(f"{out}[{', '.join(pidx)}] += {em.index(src, idx)}")
         else:
-            em.line(f"{_at(out, idx, r0)} = {src}[{', '.join(pidx)}]")
-    _bind(em, out_t, out, r0)
+            em.line(f"{at_index(out, idx, r0)} = {src}[{', '.join(pidx)}]")
+    bind_result(em, out_t, out, r0)
 
 
 @_kernel(Op.GATHER_ND, "cpu")
@@ -994,7 +692,7 @@ def _boolean_mask_cpu(em: Any, n: Any, ins: list[str]) -> None:
     pos = em.fresh("pos")
     if n.attrs.scatter:  # the gradient: rows of g go back to the masked positions of zeros
         full = em.dims(n.inputs[2], ins[2])
-        out, _ = _result(em, full, t.dtype, zeros=True)
+        out, _ = result_buffer(em, full, t.dtype, zeros=True)
         src_e, dst_rows = ins[0], True
     else:
         full = em.dims(n.inputs[0], ins[0])

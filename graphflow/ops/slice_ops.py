@@ -1,0 +1,335 @@
+"""Strided slicing and indexing: the SLICE primitive (with its gradient SLICE_GRAD), ``t[key]``
+and ``strided_slice``, plus the small helpers the data-movement ops share."""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
+
+from graphflow.dtypes import DType
+from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.ops._build import make
+from graphflow.registry import Kind, Op, OpDef, register
+from graphflow.shapes import TensorShape
+
+__all__ = ["strided_slice"]
+
+
+@dataclass(frozen=True)
+class ValueOf:
+    """A slice bound read at run time from the integer scalar reference input ``ref``."""
+
+    ref: int
+
+
+# A slice bound: a literal (negative counts from the end), None (the natural end), a sum of
+# dims of the node's reference inputs, ((r, j), ...) meaning sum of dim j of reference r, or the
+# run-time value of a scalar reference input.
+Bound = Union[int, None, tuple[tuple[int, int], ...], ValueOf]
+
+
+@dataclass(frozen=True)
+class SliceAttrs:
+    """One entry per input dim; ``shrink`` dims (integer indices) are dropped from the result."""
+
+    begin: tuple[Bound, ...]
+    end: tuple[Bound, ...]
+    strides: tuple[int, ...]
+    shrink: tuple[int, ...]
+
+
+def norm_axis(axis: int, rank: int, what: str) -> int:
+    if not -rank <= axis < rank:
+        raise ValueError(f"{what} axis {axis} is out of range for rank {rank}")
+    return axis % rank
+
+
+def known_rank(s: TensorShape, what: str) -> int:
+    if s.rank is None:
+        raise ValueError(f"{what} needs an input of known rank")
+    return s.rank
+
+
+def int_dtype(d: DType, what: str) -> None:
+    if d.is_floating or d.is_bool:
+        raise TypeError(f"{what} must be int32 or int64, got {d.name}")
+
+
+def static_int(v: Any, what: str) -> int:
+    if isinstance(v, Tensor):
+        if v.node.op is Op.CONST:
+            return int(v.node.attrs.value)
+        raise TypeError(f"{what} must be known when the graph is built; {v.name} is computed at run time")
+    return int(getattr(v, "value", v))
+
+
+def static_ints(v: Any, what: str) -> list[int]:
+    if isinstance(v, Tensor):
+        if v.node.op is Op.CONST:
+            return [int(a) for a in np.asarray(v.node.attrs.value).reshape(-1)]
+        raise TypeError(f"{what} must be known when the graph is built; {v.name} is computed at run time")
+    return [int(a) for a in np.asarray(v).reshape(-1)]
+
+
+# ---- SLICE and SLICE_GRAD -----------------------------------------------------------------------
+
+def _resolve(b: Bound, ref_dims: Sequence[Sequence[Any]], refs: Sequence[np.ndarray] | None = None) -> Any:
+    """A bound as an int, None (the natural end) or "?" (known only at run time)."""
+    if isinstance(b, ValueOf):
+        return "?" if refs is None else int(refs[b.ref])
+    if isinstance(b, tuple):
+        total = 0
+        for r, j in b:
+            d = ref_dims[r][j]
+            if d is None:
+                return "?"
+            total += d
+        return total
+    return b
+
+
+def _slice_dims(at: SliceAttrs, dims: Sequence[Any], ref_dims: Sequence[Sequence[Any]]) -> list[Any]:
+    out: list[Any] = []
+    for j, d in enumerate(dims):
+        b, e = _resolve(at.begin[j], ref_dims), _resolve(at.end[j], ref_dims)
+        if j in at.shrink:
+            if d is not None and b != "?" and not -d <= b < d:
+                raise ValueError(f"index {b} is out of bounds for dim {j} of size {d}")
+            continue
+        if d is None or b == "?" or e == "?":
+            out.append(None)
+        else:
+            out.append(len(range(*slice(b, e, at.strides[j]).indices(d))))
+    return out
+
+
+def _slice_shape(shapes: Sequence[TensorShape], at: SliceAttrs) -> list[TensorShape]:
+    x = shapes[0]
+    rank = known_rank(x, "strided slice")
+    if rank != len(at.strides):
+        raise ValueError(f"slice of {len(at.strides)} dims applied to a tensor of rank {rank}")
+    refs = [s.dims if s.dims is not None else () for s in shapes[1:]]
+    return [TensorShape(_slice_dims(at, x.dims, refs))]  # type: ignore[arg-type]
+
+
+def _np_key(at: SliceAttrs, shape: Sequence[int], refs: Sequence[np.ndarray]) -> tuple:
+    key: list[Any] = []
+    ref_dims = [r.shape for r in refs]
+    for j, d in enumerate(shape):
+        b, e = _resolve(at.begin[j], ref_dims, refs), _resolve(at.end[j], ref_dims, refs)
+        if j in at.shrink:
+            if not -d <= b < d:
+                raise ValueError(f"index {b} is out of bounds for dim {j} of size {d}")
+            key.append(b)
+        else:
+            key.append(slice(b, e, at.strides[j]))
+    return tuple(key)
+
+
+def _slice_ref(at: SliceAttrs, x: np.ndarray, *refs: np.ndarray) -> np.ndarray:
+    return np.array(x[_np_key(at, x.shape, refs)])
+
+
+def _slice_grad_ref(at: SliceAttrs, g: np.ndarray, like: np.ndarray, *refs: np.ndarray) -> np.ndarray:
+    out = np.zeros(like.shape, dtype=g.dtype)
+    out[_np_key(at, like.shape, refs)] = g
+    return out
+
+
+register(OpDef(Op.SLICE, Kind.OTHER, _slice_shape, lambda d, at: [d[0]], _slice_ref,
+               vjp=lambda n, g: [make(Op.SLICE_GRAD, [g, *n.inputs], n.attrs, name="StridedSliceGrad")]
+               + [None] * (len(n.inputs) - 1)))
+register(OpDef(Op.SLICE_GRAD, Kind.OTHER,
+               lambda shapes, at: [shapes[1]], lambda d, at: [d[0]], _slice_grad_ref,
+               vjp=lambda n, g: [make(Op.SLICE, [g, *n.inputs[2:]], n.attrs, name="StridedSlice")]
+               + [None] * (len(n.inputs) - 1)))
+
+
+def slice_node(x: Tensor, begin: Sequence[Bound], end: Sequence[Bound], strides: Sequence[int],
+           shrink: Sequence[int], refs: Sequence[Tensor] = (), name: str | None = None) -> Tensor:
+    at = SliceAttrs(tuple(begin), tuple(end), tuple(strides), tuple(shrink))
+    return make(Op.SLICE, [x, *refs], at, name=name or "strided_slice")
+
+
+# ---- public functions --------------------------------------------------------------------------
+
+def strided_slice(input_: Any, begin: Sequence[int], end: Sequence[int], strides: Sequence[int] | None = None,
+                  name: str = "strided_slice") -> Tensor:
+    """``input_[begin[0]:end[0]:strides[0], ...]`` (masks are not supported; use indexing)."""
+    x = convert_to_tensor(input_)
+    b, e = static_ints(begin, "begin"), static_ints(end, "end")
+    s = static_ints(strides, "strides") if strides is not None else [1] * len(b)
+    rank = known_rank(x.shape, "strided_slice")
+    pad_n = rank - len(b)
+    return slice_node(x, b + [None] * pad_n, e + [None] * pad_n, s + [1] * pad_n, (), name=name)
+
+
+def getitem(tensor: Tensor, key: Any) -> Tensor:
+    """``tensor[key]`` with ints, slices (any step), None/newaxis and one Ellipsis, as NumPy."""
+    from graphflow.ops.shape_ops import reshape_spec
+    x = tensor
+    keys = list(key) if isinstance(key, tuple) else [key]
+    rank = known_rank(x.shape, "indexing")
+    if sum(1 for k in keys if k is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    used = sum(1 for k in keys if k is not None and k is not Ellipsis)
+    if used > rank:
+        raise IndexError(f"too many indices for {x.name} of rank {rank}: {key!r}")
+    if Ellipsis in [k for k in keys if not isinstance(k, Tensor)]:
+        at_ = next(j for j, k in enumerate(keys) if k is Ellipsis)
+        keys[at_:at_ + 1] = [slice(None)] * (rank - used)
+    else:
+        keys += [slice(None)] * (rank - used)
+    begin: list[Bound] = []
+    end: list[Bound] = []
+    strides: list[int] = []
+    shrink: list[int] = []
+    refs: list[Tensor] = []
+
+    def bound(v: Any, what: str) -> Bound:
+        if isinstance(v, Tensor) and v.node.op is not Op.CONST:
+            if v.shape.rank != 0:
+                raise TypeError(f"a tensor {what} must be a scalar, got {v.name} of shape {v.shape}")
+            int_dtype(v.dtype, what)
+            refs.append(v)
+            return ValueOf(len(refs) - 1)
+        return static_int(v, what)
+
+    newaxis: list[int] = []  # positions in the result (before shrinking is accounted)
+    out_pos = 0
+    for k in keys:
+        if k is None:
+            newaxis.append(out_pos)
+            out_pos += 1
+            continue
+        if isinstance(k, slice):
+            step = 1 if k.step is None else static_int(k.step, "slice step")
+            if step == 0:
+                raise ValueError("slice step cannot be zero")
+            begin.append(None if k.start is None else bound(k.start, "slice start"))
+            end.append(None if k.stop is None else bound(k.stop, "slice stop"))
+            strides.append(step)
+            out_pos += 1
+            continue
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer, Tensor)):
+            raise TypeError(f"graphflow indexing supports ints, slices, None and '...', got {k!r}")
+        shrink.append(len(begin))
+        begin.append(bound(k, "index"))
+        end.append(None)
+        strides.append(1)
+    if shrink or any(not (b is None and e is None and s == 1) for b, e, s in zip(begin, end, strides)):
+        y = slice_node(x, begin, end, strides, shrink, refs)
+    else:
+        y = x
+    if not newaxis:
+        return y
+    spec: list[Any] = [d if d is not None else (0, j) for j, d in enumerate(y.shape.dims)]  # type: ignore[arg-type]
+    for p in newaxis:
+        spec.insert(p, 1)
+    return reshape_spec(y, tuple(spec), name="strided_slice")
+
+
+# ---- CPU kernels ---------------------------------------------------------------------------------
+from graphflow.registry import kernel as _kernel  # noqa: E402
+
+
+def result_buffer(em: Any, dims: list[str], d: DType, zeros: bool = False) -> tuple[str, list[str] | None]:
+    """An output buffer; rank 0 results live in a 1-element array (index ['0'])."""
+    if not dims:
+        name = em.fresh("o")
+        em.line(f"{name} = np.zeros((1,), dtype={em.np_dtype(d)})")
+        return name, ["0"]
+    if zeros:
+        name = em.fresh("o")
+        em.line(f"{name} = np.zeros({em.shape_tuple(dims)}, dtype={em.np_dtype(d)})")
+        return name, None
+    return em.empty(dims, d), None
+
+
+def bind_result(em: Any, t: Tensor, name: str, rank0: list[str] | None) -> None:
+    em.define(t, f"{name}[0]" if rank0 else name)
+
+
+def at_index(name: str, idx: Sequence[str], rank0: list[str] | None) -> str:
+    idx = list(idx) or (rank0 or [])
+    return f"{name}[{', '.join(idx)}]" if idx else name
+
+
+def _slice_plan(em: Any, n: Any, x_dims: list[str], refs: Sequence[tuple[Tensor, str]]) -> list[tuple[str, str, int]]:
+    """Per input dim (start, length, stride) expressions, Python slice semantics; for shrink dims
+    the length is '' (the dim is dropped)."""
+    at: SliceAttrs = n.attrs
+    ref_dims = [em.dims(t, e) for t, e in refs]
+    plan = []
+
+    def bound(b: Bound) -> str | None:
+        if isinstance(b, ValueOf):
+            v = em.fresh("b")
+            em.line(f"{v} = int({refs[b.ref][1]})")
+            return v
+        if isinstance(b, tuple):
+            return "(" + (" + ".join(ref_dims[r][j] for r, j in b) or "0") + ")"
+        return None if b is None else str(b)
+
+    for j, d in enumerate(x_dims):
+        s = at.strides[j]
+        b, e = bound(at.begin[j]), bound(at.end[j])
+        start = em.fresh("st")
+        if j in at.shrink:
+            em.line(f"{start} = {b} + {d} if {b} < 0 else {b}")
+            em.check(f"0 <= {start} < {d}", n, f"index out of range in dim {j}")
+            plan.append((start, "", 1))
+            continue
+        stop, length = em.fresh("sp"), em.fresh("ln")
+        lo, hi = ("0", d) if s > 0 else ("-1", f"{d} - 1")
+        for name, v, default in ((start, b, lo if s > 0 else hi), (stop, e, hi if s > 0 else lo)):
+            if v is None:
+                em.line(f"{name} = {default}")
+            else:
+                em.line(f"{name} = {v} + {d} if {v} < 0 else {v}")
+                em.line(f"{name} = min(max({name}, {lo}), {hi})")
+        if s > 0:
+            em.line(f"{length} = max(0, ({stop} - {start} + {s - 1}) // {s})")
+        else:
+            em.line(f"{length} = max(0, ({start} - {stop} + {-s - 1}) // {-s})")
+        plan.append((start, length, s))
+    return plan
+
+
+@contextlib.contextmanager
+def _slice_loops(em: Any, plan: list[tuple[str, str, int]]) -> Iterator[tuple[list[str], list[str]]]:
+    """Loop over the slice's result; yields (result index, source index)."""
+    with em.loops([p[1] for p in plan if p[1]]) as idx:
+        src = []
+        it = iter(idx)
+        for start, length, s in plan:
+            if not length:
+                src.append(start)
+            else:
+                i = next(it)
+                src.append(f"{start} + {i} * {s}" if s != 1 else f"{start} + {i}")
+        yield idx, src
+
+
+@_kernel(Op.SLICE, "cpu")
+def _slice_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    x = n.inputs[0]
+    plan = _slice_plan(em, n, em.dims(x, ins[0]), list(zip(n.inputs[1:], ins[1:])))
+    out, r0 = result_buffer(em, [p[1] for p in plan if p[1]], n.dtypes[0])
+    with _slice_loops(em, plan) as (idx, src):
+        em.line(f"{at_index(out, idx, r0)} = {ins[0]}[{', '.join(src)}]")
+    bind_result(em, n.outputs[0], out, r0)
+
+
+@_kernel(Op.SLICE_GRAD, "cpu")
+def _slice_grad_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    like = n.inputs[1]
+    x_dims = em.dims(like, ins[1])
+    plan = _slice_plan(em, n, x_dims, list(zip(n.inputs[2:], ins[2:])))
+    out, _ = result_buffer(em, x_dims, n.dtypes[0], zeros=True)
+    with _slice_loops(em, plan) as (idx, src):
+        em.line(f"{out}[{', '.join(src)}] = {em.index(ins[0], idx)}")
+    em.define(n.outputs[0], out)
