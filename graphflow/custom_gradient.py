@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-
 from graphflow.ir import Tensor, convert_to_tensor
 from graphflow.ops._build import make
 from graphflow.registry import Kind, Op, OpDef, kernel, register

@@ -7,8 +7,6 @@ run both on numpy uint64 arrays and as scalars inside numba kernels.
 """
 from __future__ import annotations
 
-
-
 import numpy as np
 from numba.extending import register_jitable
 

@@ -7,8 +7,7 @@ import numpy as np
 
 from graphflow import dtypes as _dt
 from graphflow.ir import Tensor, convert_to_tensor
-from graphflow.ops._build import (as_tensors, bool_result, elementwise, lit, make, require,
-                                  same_dtype)
+from graphflow.ops._build import as_tensors, bool_result, elementwise, lit, make, require, same_dtype
 from graphflow.registry import Op
 
 F = require("f")

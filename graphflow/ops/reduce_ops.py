@@ -106,8 +106,8 @@ def _vjp_sum(n: Any, g: Tensor) -> list:
 
 
 def _vjp_mean(n: Any, g: Tensor) -> list:
-    from graphflow.ops.shape_ops import size
     from graphflow.ops.math_ops import cast
+    from graphflow.ops.shape_ops import size
     x = n.inputs[0]
     count = cast(size(x) // size(n.outputs[0]), x.dtype)
     return [broadcast_like(_keep(n, g) / count, x)]
@@ -257,7 +257,7 @@ def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False
     from graphflow.ops.math_ops import exp, log, stop_gradient
     x = convert_to_tensor(input_tensor)
     m = stop_gradient(reduce_max(x, axis=axis, keepdims=True))
-    from graphflow.ops.math_ops import where, equal
+    from graphflow.ops.math_ops import equal, where
     from graphflow.ops.state_ops import constant
     finite = equal(m - m, constant(0, dtype=x.dtype))  # guards -inf/inf maxima
     m = where(finite, m, constant(0, dtype=x.dtype))
