@@ -9,7 +9,7 @@ import numpy as np
 
 from graphflow.ir import Tensor
 from graphflow.ops._build import as_tensors, make, require
-from graphflow.ops.math_ops import identity
+from graphflow.ops.math_ops import identity, multiply
 from graphflow.ops.shape_ops import SpecItem, reshape_spec, transpose
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape, broadcast_dims, broadcast_shapes
@@ -142,7 +142,7 @@ def _contract(a: Tensor, la: str, b: Tensor, lb: str, keep: str) -> tuple[Tensor
         b_x = reshape_spec(transpose(b, [lb.index(c) for c in batch + b_free + summed]),
                            tuple([(0, j) for j in range(nb)] + [1] * nf +
                                  [(0, j) for j in range(nb, nb + nbf + ns)]))
-        prod = a_x * b_x
+        prod = multiply(a_x, b_x)
         return (reduce_sum(prod, axis=list(range(nb + nf + nbf, nb + nf + nbf + ns))) if ns else prod), labels
     out = matmul(a_m, b_m)
     # split the merged dims again: batch dims from the product (they may have broadcast)
