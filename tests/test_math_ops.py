@@ -362,6 +362,8 @@ def test_matmul_runtime_inner_dim_mismatch_raises() -> None:
 def test_matmul_static_mismatch_raises() -> None:
     with pytest.raises(ValueError, match="3 and 4"):
         gf.matmul(gf.zeros((2, 3)), gf.zeros((4, 5)))
+    with pytest.raises(ValueError, match="rank >= 2"):
+        gf.matmul(gf.zeros((3,)), gf.zeros((3, 2)))
 
 
 # ---- tensordot and einsum --------------------------------------------------------------------------------
@@ -412,6 +414,7 @@ EINSUM_CASES = [  # (equation, operand shapes)
     pytest.param("bhqd,bhkd->bhqk", [(2, 2, 3, 4), (2, 2, 2, 4)], id="attention"),
     pytest.param("ijk,jl->lk", [(2, 3, 2), (3, 2)], id="sum_out_and_permute"),
     pytest.param("ab,cd->ca", [(2, 3), (4, 2)], id="independent_sums"),
+    pytest.param("...ij,...jk->...ik", [(2, 1, 2, 3), (3, 3, 4)], id="ellipsis_broadcast"),
     pytest.param("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)], id="three_operands"),
     pytest.param("bi,bi,b->b", [(3, 2), (3, 2), (3,)], id="three_batch"),
 ]

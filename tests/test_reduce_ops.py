@@ -98,6 +98,19 @@ def test_reduction_gradient(rec: Record, axis: Any, keepdims: bool) -> None:
     check_gradient(lambda t: rec.fn(t, axis=axis, keepdims=keepdims), [x])
 
 
+@pytest.mark.parametrize("device", TARGETS)
+def test_reductions_of_fused_broadcast_expressions(device: str) -> None:
+    """Reductions fused with the elementwise ops feeding them, over broadcast operands whose sizes are
+    only known at run time (including size-1 dims that broadcast)."""
+    a = sample("real", (3, 1), "float64", seed=7)
+    b = sample("real", (4,), "float64", seed=8)
+    check_op(lambda x, y: [gf.reduce_sum(x * y + 1.0, axis=0), gf.reduce_max(gf.exp(x - y), axis=-1, keepdims=True),
+                           gf.reduce_mean(x * y), gf.reduce_min(x + y, axis=[0, 1]), gf.reduce_prod(x - y, axis=0)],
+             lambda x, y: [np.sum(x * y + 1, axis=0), np.max(np.exp(x - y), axis=-1, keepdims=True),
+                           np.mean(x * y), np.min(x + y), np.prod(x - y, axis=0)],
+             [a, b], device, feed_shapes=[(None, None), (None,)])
+
+
 def test_reduce_max_gradient_splits_ties() -> None:
     """Tied maxima share the gradient equally (TF1's rule)."""
     x = gf.placeholder(gf.float64, (2, 3))
