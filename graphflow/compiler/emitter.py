@@ -7,7 +7,7 @@ from typing import Any
 
 from graphflow.dtypes import DType
 from graphflow.ir import Operation, Tensor
-from graphflow.ops._build import lit
+from graphflow.ops._build import compute_type, lit
 
 
 class Emitter:
@@ -68,7 +68,7 @@ class Emitter:
         return [str(d) if d is not None else f"{e}.shape[{j}]" for j, d in enumerate(t.shape.dims)]
 
     def np_dtype(self, d: DType) -> str:
-        return "np.bool_" if d.is_bool else f"np.{d.name}"
+        return compute_type(d)
 
     def lit(self, value: Any, d: DType) -> str:
         return lit(value, d)

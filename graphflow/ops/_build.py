@@ -41,18 +41,27 @@ def make_node(op: Op, inputs: Sequence[Tensor], attrs: Any = NO_ATTRS, name: str
     return g.add_node(op, list(inputs), attrs, name=name, site=kw.pop("site", None) or user_site(), **kw)
 
 
+def compute_type(dtype: DType) -> str:
+    """The numpy type generated CPU code computes a dtype in: float16 is carried as float32
+    (numba has no float16 arithmetic on the CPU) and rounded to float16 at fetches."""
+    if dtype.is_bool:
+        return "np.bool_"
+    return "np.float32" if dtype.name == "float16" else f"np.{dtype.name}"
+
+
 def lit(value: Any, dtype: DType) -> str:
     """A typed scalar literal in generated code (numba keeps the dtype of ``np.float32(...)``)."""
     if dtype.is_bool:
         return "True" if value else "False"
+    ty = compute_type(dtype)
     if dtype.is_floating:
         v = float(value)
         if np.isnan(v):
-            return f"np.{dtype.name}(np.nan)"
+            return f"{ty}(np.nan)"
         if np.isinf(v):
-            return f"np.{dtype.name}({'-' if v < 0 else ''}np.inf)"
-        return f"np.{dtype.name}({v!r})"
-    return f"np.{dtype.name}({int(value)})"
+            return f"{ty}({'-' if v < 0 else ''}np.inf)"
+        return f"{ty}({v!r})"
+    return f"{ty}({int(value)})"
 
 
 # ---- rules shared by elementwise ops ---------------------------------------------------------

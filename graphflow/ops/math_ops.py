@@ -7,16 +7,12 @@ import numpy as np
 
 from graphflow import dtypes as _dt
 from graphflow.ir import Tensor, convert_to_tensor
-from graphflow.ops._build import as_tensors, bool_result, elementwise, lit, make, require, same_dtype
+from graphflow.ops._build import as_tensors, bool_result, compute_type, elementwise, lit, make, require, same_dtype
 from graphflow.registry import Op
 
 F = require("f")
 NUM = require("fi")
 BOOL = require("b")
-
-
-def _np_dtype_fn(dtype: _dt.DType) -> str:
-    return f"np.{dtype.name}"
 
 
 # ---- gradient rules (broadcast reduction is the autodiff driver's job) -----------------------
@@ -97,7 +93,7 @@ elementwise(Op.IDENTITY, lambda at, a: a.copy(), lambda at, i, o, a: a,
 elementwise(Op.STOP_GRADIENT, lambda at, a: a.copy(), lambda at, i, o, a: a,
             lambda n, g: [None], dtype_rule=lambda d, at: [d[0]])
 elementwise(Op.CAST, lambda at, a: a.astype(at.np),
-            lambda at, i, o, a: f"({a} != 0)" if o.is_bool else f"{_np_dtype_fn(o)}({a})",
+            lambda at, i, o, a: f"({a} != 0)" if o.is_bool else f"{compute_type(o)}({a})",
             _vjp_cast, dtype_rule=lambda d, at: [at])
 elementwise(Op.NEG, lambda at, a: np.negative(a), lambda at, i, o, a: f"(-{a})",
             lambda n, g: [negative(g)], dtype_rule=NUM)

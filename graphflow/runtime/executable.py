@@ -13,7 +13,7 @@ from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import schedule
 from graphflow.errors import InvalidArgumentError
 from graphflow.runtime.cache import load_module
-from graphflow.runtime.state import State
+from graphflow.runtime.state import State, storage_dtype
 
 _ERR = re.compile(r"graphflow-error-(\d+)")
 
@@ -44,11 +44,15 @@ class Executable:
             elif kind == "rng":
                 self.fixed.append(state.rng_state(obj))
             else:
-                self.fixed.append(np.array(obj))
+                self.fixed.append(np.array(obj, dtype=storage_dtype(obj.dtype)))
         written = set(self.writes)
         self.written_buffers = [state.buffer(v) for kind, v in self.generated.args
                                 if kind == "var" and v.attrs.uid in written]
         self.out_scalar = [(t.shape.rank == 0, t.dtype.as_numpy_dtype) for t in optimized.outputs]
+        # float16 is carried as float32 in compiled code (see storage_dtype)
+        self.half_feeds = [i for i, ph in enumerate(optimized.feeds) if ph.dtypes[0].name == "float16"]
+        self.half_outputs = [i for i, t in enumerate(optimized.outputs)
+                             if t.dtype.name == "float16" and t.shape.rank != 0]
         self.passes_seen = passes_seen
         self.dump_folder: str | None = None
 
@@ -62,6 +66,8 @@ class Executable:
             args = list(args)
             for slot, v in zip(self.feed_slots, feeds):
                 args[slot] = v
+            for i in self.half_feeds:
+                args[self.feed_slots[i]] = np.asarray(feeds[i], dtype=np.float32)
         saved = [(b, b.copy()) for b in self.written_buffers] if self.generated.checks_after_write else []
         try:
             outs = self.entry(*args)
@@ -78,4 +84,7 @@ class Executable:
             from graphflow.runtime.dump import dump_native
             dump_native(self, self.dump_folder)
             self.dump_folder = None
-        return [typ(o) if scalar else o for o, (scalar, typ) in zip(outs, self.out_scalar)]
+        result = [typ(o) if scalar else o for o, (scalar, typ) in zip(outs, self.out_scalar)]
+        for i in self.half_outputs:
+            result[i] = result[i].astype(np.float16)
+        return result

@@ -21,14 +21,15 @@ class State:
         buf = self.buffers.get(uid)
         if buf is None:
             shape = var.attrs.shape.as_list() or [1]
-            buf = np.zeros(shape, dtype=var.attrs.dtype.np)
+            buf = np.zeros(shape, dtype=storage_dtype(var.attrs.dtype.np))
             self.buffers[uid] = buf
         return buf
 
     def value(self, var: Operation) -> np.ndarray:
         """The variable's value with its declared shape (a view of the buffer)."""
         self.check_initialized(var)
-        return self.buffer(var).reshape(var.attrs.shape.as_list())
+        buf = self.buffer(var).reshape(var.attrs.shape.as_list())
+        return buf if buf.dtype == var.attrs.dtype.np else buf.astype(var.attrs.dtype.np)
 
     def check_initialized(self, var: Operation) -> None:
         if var.attrs.uid not in self.initialized:
@@ -47,3 +48,8 @@ class State:
             st = np.array([node.attrs.key, 0], dtype=np.uint64)
             self.rng[node.attrs.uid] = st
         return st
+
+
+def storage_dtype(dtype: np.dtype) -> np.dtype:
+    """How compiled CPU code holds values of ``dtype``: float16 as float32."""
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
