@@ -87,3 +87,12 @@ def check_gradient(fn: Callable[..., Any], inputs: Sequence[np.ndarray], wrt: Se
                 rhs = float(np.sum(u * np.asarray(jtv[k])))
                 np.testing.assert_allclose(lhs, rhs, **ADJOINT, err_msg=f"adjoint test wrt input {i}")
         assert base_y.shape == y_shape
+
+
+def line_of(path: str, marker: str) -> int:
+    """Line number in ``path`` of the line containing ``marker`` (for source-line assertions)."""
+    with open(path) as f:
+        for i, line in enumerate(f, 1):
+            if marker in line and "line_of" not in line:
+                return i
+    raise AssertionError(marker)

@@ -10,6 +10,7 @@ import pytest
 import graphflow as gf
 from graphflow import registry
 from graphflow.registry import Op
+from tests.harness import line_of
 from tests.tolerances import GRAD, value_tol
 
 F32 = value_tol(np.float32)
@@ -17,11 +18,7 @@ F64 = value_tol(np.float64)
 
 
 def _line_of(marker: str) -> int:
-    with open(__file__) as f:
-        for i, line in enumerate(f, 1):
-            if marker in line and "_line_of" not in line:
-                return i
-    raise AssertionError(marker)
+    return line_of(__file__, marker)
 
 
 def _run(fetches: object, feeds: dict | None = None, device: str = "reference") -> object:

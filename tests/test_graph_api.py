@@ -6,18 +6,14 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from tests.harness import line_of
 from tests.tolerances import value_tol
 
 F32 = value_tol(np.float32)
 
 
 def _line_of(marker: str) -> int:
-    """Line number in this file of the line containing ``marker`` (for user-site assertions)."""
-    with open(__file__) as f:
-        for i, line in enumerate(f, 1):
-            if marker in line and "_line_of" not in line:
-                return i
-    raise AssertionError(marker)
+    return line_of(__file__, marker)
 
 
 # ---- graphs -------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from tests.harness import line_of
 from tests.tolerances import value_tol
 
 F32 = value_tol(np.float32)
@@ -19,11 +20,7 @@ Pair = collections.namedtuple("Pair", ["lo", "hi"])
 
 
 def _line_of(marker: str) -> int:
-    with open(__file__) as f:
-        for i, line in enumerate(f, 1):
-            if marker in line and "_line_of" not in line:
-                return i
-    raise AssertionError(marker)
+    return line_of(__file__, marker)
 
 
 def _site(marker: str) -> str:
