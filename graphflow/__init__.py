@@ -47,6 +47,7 @@ from graphflow.compiler import fused as _fused  # noqa: F401  (registers FUSED)
 from graphflow.ops import array_ops as _array_ops
 from graphflow.ops.array_ops import *  # noqa: F401,F403
 from graphflow import train  # noqa: E402
+from graphflow import losses, nn  # noqa: E402
 from graphflow import test  # noqa: E402
 from graphflow.custom_gradient import custom_gradient  # noqa: E402
 

@@ -96,6 +96,16 @@ class Op(enum.Enum):
     ONE_HOT = "OneHot"
     SHAPE = "Shape"
     BOOLEAN_MASK = "BooleanMask"
+    # neural-network primitives
+    CONV2D = "Conv2D"
+    CONV2D_BACKPROP_INPUT = "Conv2DBackpropInput"
+    CONV2D_BACKPROP_FILTER = "Conv2DBackpropFilter"
+    MAX_POOL = "MaxPool"
+    MAX_POOL_GRAD = "MaxPoolGrad"
+    AVG_POOL = "AvgPool"
+    AVG_POOL_GRAD = "AvgPoolGrad"
+    # run-time checks (identity on the value; raise when the check fails)
+    CHECK = "Check"
     # user-defined gradients
     CUSTOM_GRADIENT = "CustomGradient"
     # compiler-made

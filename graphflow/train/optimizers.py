@@ -1,4 +1,4 @@
-"""``gf.train``: optimizers (gradient descent here; the others build on the same base)."""
+"""Optimizers (TF1 update rules and defaults)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,6 +8,8 @@ from graphflow.compiler.autodiff import gradients
 from graphflow.ir import Operation, Tensor, convert_to_tensor, get_default_graph
 from graphflow.ops.state_ops import group
 from graphflow.variables import GraphKeys, Variable, trainable_variables
+
+__all__ = ["Optimizer", "GradientDescentOptimizer"]
 
 
 class Optimizer:

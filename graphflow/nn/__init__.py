@@ -1,0 +1,7 @@
+"""``gf.nn``: activations, convolution and pooling, losses on logits, normalisation, dropout,
+embeddings (TF1 functions)."""
+from __future__ import annotations
+
+from graphflow.nn.functional import *  # noqa: F401,F403
+from graphflow.ops.conv_ops import *  # noqa: F401,F403
+from graphflow.ops.math_ops import sigmoid, tanh  # noqa: F401

@@ -1,0 +1,5 @@
+"""``gf.train``: optimizers, learning-rate schedules, the global step and checkpoints."""
+from __future__ import annotations
+
+from graphflow.train.optimizers import *  # noqa: F401,F403
+from graphflow.train.saver import *  # noqa: F401,F403

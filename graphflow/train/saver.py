@@ -1,0 +1,4 @@
+"""Checkpoints: ``gf.train.Saver`` and ``latest_checkpoint``."""
+from __future__ import annotations
+
+__all__: list[str] = []
