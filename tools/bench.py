@@ -6,8 +6,8 @@
 Reports: the tutorial training step (N=64, 1000-100-10, float32, SGD) against the GEMM floor
 (its five matmuls alone, called from njit through the same BLAS the kernels use), numpy by hand,
 and PyTorch / JAX / TensorFlow when importable; the cold first-run time (empty caches, new
-process), the warm first-run time (new process, disk cache); and the per-call time of sess.run
-on a graph adding two fed scalars.
+process), the warm first-run time (new process, disk cache); the per-call time of sess.run
+on a graph adding two fed scalars; and the TF1 MNIST-tutorial CNN training step against PyTorch.
 
 BLAS threads: NumPy and SciPy each bundle an OpenBLAS; compiled graphflow code calls SciPy's.
 Every pool is pinned to the same thread count (--threads, default: all cores) with threadpoolctl
@@ -185,6 +185,97 @@ def tf1_step() -> Callable[[], object] | None:
     return lambda: sess.run(step, feed)
 
 
+# ---- the TF1 MNIST-tutorial CNN (batch 64): conv 5x5x32 SAME, pool 2, conv 5x5x64 SAME, pool 2,
+# dense 3136x1024, dense 1024x10, softmax cross-entropy, Adam
+
+CNN_BATCH = 64
+
+
+def cnn_data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.RandomState(0)
+    return rng.rand(CNN_BATCH, 28, 28, 1).astype(np.float32), rng.randint(0, 10, CNN_BATCH).astype(np.int64)
+
+
+def cnn_weights() -> list[np.ndarray]:
+    rng = np.random.RandomState(1)
+    shapes = [(5, 5, 1, 32), (32,), (5, 5, 32, 64), (64,), (3136, 1024), (1024,), (1024, 10), (10,)]
+    return [(rng.standard_normal(s) * 0.05).astype(np.float32) for s in shapes]
+
+
+def graphflow_cnn_step() -> Callable[[], object]:
+    import graphflow as tf
+    images, labels = cnn_data()
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 28, 28, 1])
+        y = tf.placeholder(tf.int64, [None])
+        w1, b1, w2, b2, w3, b3, w4, b4 = (tf.Variable(w) for w in cnn_weights())
+        pool = dict(ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME")
+        h = tf.nn.max_pool(tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, w1, [1, 1, 1, 1], "SAME"), b1)), **pool)
+        h = tf.nn.max_pool(tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(h, w2, [1, 1, 1, 1], "SAME"), b2)), **pool)
+        h = tf.nn.relu(tf.matmul(tf.reshape(h, [-1, 3136]), w3) + b3)
+        logits = tf.matmul(h, w4) + b4
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        train = tf.train.AdamOptimizer(1e-4).minimize(loss)
+        sess = tf.Session()
+        sess.run(tf.global_variables_initializer())
+    feed = {x: images, y: labels}
+    return lambda: sess.run([train, loss], feed)
+
+
+def torch_cnn_step() -> Callable[[], object] | None:
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        return None
+    images, labels = cnn_data()
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
+    y = torch.from_numpy(labels)
+    ws = cnn_weights()
+    params = [torch.from_numpy(ws[0]).permute(3, 2, 0, 1).contiguous(), torch.from_numpy(ws[1]),
+              torch.from_numpy(ws[2]).permute(3, 2, 0, 1).contiguous(), torch.from_numpy(ws[3]),
+              torch.from_numpy(ws[4]).t().contiguous(), torch.from_numpy(ws[5]),
+              torch.from_numpy(ws[6]).t().contiguous(), torch.from_numpy(ws[7])]
+    for p in params:
+        p.requires_grad_(True)
+    opt = torch.optim.Adam(params, lr=1e-4)
+
+    def step() -> float:
+        c1w, c1b, c2w, c2b, f1w, f1b, f2w, f2b = params
+        h = F.max_pool2d(F.relu(F.conv2d(x, c1w, c1b, padding=2)), 2)
+        h = F.max_pool2d(F.relu(F.conv2d(h, c2w, c2b, padding=2)), 2)
+        h = F.relu(F.linear(h.flatten(1), f1w, f1b))
+        loss = F.cross_entropy(F.linear(h, f2w, f2b), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return step
+
+
+def cnn_section(threads: int, repeats: int, results: dict[str, float]) -> None:
+    print("\n== MNIST-tutorial CNN training step (batch 64, Adam), median ms/step ==")
+    contenders = {"graphflow": graphflow_cnn_step()}
+    t = torch_cnn_step()
+    if t is None:
+        print("  PyTorch: not installed, skipped")
+    else:
+        import torch
+        torch.set_num_threads(threads)
+        contenders["PyTorch eager"] = t
+    samples: dict[str, list[float]] = {k: [] for k in contenders}
+    for _ in range(3):
+        for name, fn in contenders.items():
+            samples[name].append(timeit(fn, repeats, 5))
+    for name, s in samples.items():
+        results[f"cnn_step_ms/{name}"] = min(s) * 1e3
+        print(f"  {name:32s} {min(s) * 1e3:8.2f} ms")
+    if "PyTorch eager" in samples:
+        print(f"  graphflow / PyTorch eager: {min(samples['graphflow']) / min(samples['PyTorch eager']):.2f}x"
+              "   (target <= 1.5x)")
+
+
 FIRST_RUN = textwrap.dedent("""
     import time, numpy as np
     t0 = time.perf_counter()
@@ -253,6 +344,8 @@ def main() -> None:
     for name in samples:
         if name not in ("graphflow", "GEMM floor (5 matmuls, njit)"):
             print(f"  graphflow / {name}: {gf_t / min(samples[name]):.2f}x")
+
+    cnn_section(args.threads, repeats, results)
 
     print("\n== compile: first sess.run of the training graph in a new process ==")
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,0 +1,66 @@
+"""Every example runs and reaches its stated outcome."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load(name: str):  # type: ignore[no-untyped-def]
+    path = os.path.join(ROOT, "examples", name + ".py")
+    spec = importlib.util.spec_from_file_location(f"example_{name}", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_regression_fits_the_parabola() -> None:
+    r = load("regression").main(verbose=False)
+    assert r["final_loss"] < 0.01 < r["initial_loss"]  # noise variance is 0.0025
+
+
+def test_classification_accuracy() -> None:
+    assert load("classification").main(verbose=False)["accuracy"] > 0.95
+
+
+def test_optimizers_all_reduce_the_loss(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    png = tmp_path / "curves.png"
+    curves = load("optimizers").main(steps=300, plot=str(png), verbose=False)["curves"]
+    assert set(curves) == {"SGD", "Momentum", "RMSProp", "Adam"}
+    for name, c in curves.items():
+        assert np.mean(c[-20:]) < 0.5 * np.mean(c[:10]), name
+    # the adaptive and momentum methods beat plain SGD at this learning rate
+    for name in ("Momentum", "RMSProp", "Adam"):
+        assert np.mean(curves[name][-20:]) < np.mean(curves["SGD"][-20:]), name
+    pytest.importorskip("matplotlib", reason="the plot is only written when matplotlib is installed")
+    assert png.exists() and png.stat().st_size > 1000
+
+
+def test_dropout_reduces_overfitting() -> None:
+    r = load("dropout").main(verbose=False)
+    assert r["train_loss_plain"] < r["test_loss_plain"]  # the plain net over-fits
+    assert r["test_loss_dropout"] < r["test_loss_plain"]
+
+
+def test_polynomial_fits_sine() -> None:
+    r = load("polynomial_sin").main(verbose=False)
+    a, b, c, d = r["coefficients"]
+    assert r["loss"] < 20
+    assert abs(b - 0.85) < 0.05 and abs(d + 0.09) < 0.02 and abs(a) < 0.1 and abs(c) < 0.05
+
+
+def test_bag_of_words_classifier() -> None:
+    r = load("bow_classifier").main(verbose=False)
+    assert r["predictions"] == r["expected"]
+
+
+def test_digits_cnn_reaches_97_percent() -> None:
+    pytest.importorskip("sklearn", reason="the digits data set ships with scikit-learn (extra 'examples')")
+    assert load("digits_cnn").main(verbose=False)["accuracy"] >= 0.97
