@@ -59,7 +59,7 @@ def main(epochs: int = 100, seed: int = 1, verbose: bool = True) -> dict:
             sess.run(tf.global_variables_initializer())
             test_x = np.stack([bow(s, vocab) for s, _ in TEST])
             before = sess.run(log_probs, {x: test_x})
-            for epoch in range(epochs):
+            for _ in range(epochs):
                 for sentence, lab in TRAIN:  # one example at a time, as the tutorial does
                     sess.run(train, {x: bow(sentence, vocab)[None], label: [LABELS[lab]]})
             after = sess.run(log_probs, {x: test_x})
