@@ -1,4 +1,716 @@
-"""Convolution and pooling primitives (im2col + BLAS on the CPU) and their public functions."""
+"""Convolution and pooling primitives (im2col + BLAS on the CPU) and their public functions.
+
+Primitives work on NHWC tensors with HWIO filters; NCHW (and the 1-D forms) are transposes and
+reshapes around them. CONV2D_BACKPROP_INPUT / _FILTER and AVG_POOL_GRAD take the run-time shape
+of the tensor they produce as an int32 input (as TF1); its statically known dims ride in the
+attrs for shape inference. MAX_POOL_GRAD recomputes each window's winner from the pooled input;
+its ``gather`` form (read a gradient at the winners) is its own adjoint, so second derivatives of
+max pooling need no further primitive.
+"""
 from __future__ import annotations
 
-__all__: list[str] = []
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Union
+
+import numpy as np
+
+from graphflow import dtypes as _dt
+from graphflow.dtypes import DType
+from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.ops._build import make, require
+from graphflow.ops.shape_ops import shape, squeeze, transpose
+from graphflow.registry import Kind, Op, OpDef, register
+from graphflow.shapes import TensorShape
+
+__all__ = ["conv1d", "conv2d", "conv2d_backprop_filter", "conv2d_backprop_input", "conv2d_transpose",
+           "max_pool", "max_pool2d", "max_pool1d", "avg_pool", "avg_pool2d", "avg_pool1d"]
+
+Padding = Union[str, tuple[tuple[int, int], tuple[int, int]]]  # "SAME", "VALID" or ((t, b), (l, r))
+Sizes = Union[tuple[Union[int, None], ...], None]
+
+
+@dataclass(frozen=True)
+class ConvAttrs:
+    strides: tuple[int, int]
+    dilations: tuple[int, int]
+    padding: Padding
+    sizes: Sizes = None  # backprop ops: static dims of the result (None where known at run time)
+
+
+@dataclass(frozen=True)
+class PoolAttrs:
+    ksize: tuple[int, int]
+    strides: tuple[int, int]
+    padding: Padding
+    sizes: Sizes = None  # AVG_POOL_GRAD: static dims of the result
+    gather: bool = False  # MAX_POOL_GRAD: read the gradient at the winners instead of scattering
+
+
+# ---- geometry (TF1's output-size and padding rules) ---------------------------------------------
+
+def _pads(padding: Padding) -> tuple[bool, tuple[int, int], tuple[int, int]]:
+    if padding == "SAME":
+        return True, (0, 0), (0, 0)
+    if padding == "VALID":
+        return False, (0, 0), (0, 0)
+    return False, padding[0], padding[1]  # type: ignore[return-value]
+
+
+def _geometry(size: int | None, k: int | None, stride: int, dilation: int, padding: Padding,
+              axis: int) -> tuple[int | None, int]:
+    """(output size or None if unknown, padding before) along spatial ``axis`` (0 rows, 1 columns)."""
+    same, *pairs = _pads(padding)
+    before, after = pairs[axis]
+    if size is None or k is None:
+        return (None if not same or size is None else -(-size // stride)), before
+    eff = (k - 1) * dilation + 1
+    if same:
+        out = -(-size // stride)
+        return out, max((out - 1) * stride + eff - size, 0) // 2
+    span = size + before + after - eff
+    if span < 0:
+        what = "height" if axis == 0 else "width"
+        raise ValueError(f"the {'dilated ' if dilation > 1 else ''}window {what} {eff} is larger than the "
+                         f"padded input {what} {size + before + after}")
+    return span // stride + 1, before
+
+
+def _rank4(s: TensorShape, what: str) -> list[int | None]:
+    if s.rank is None:
+        return [None] * 4
+    if s.rank != 4:
+        raise ValueError(f"{what} must be of rank 4, got shape {s}")
+    return s.as_list()
+
+
+def _conv_out(x: Sequence[int | None], f: Sequence[int | None], at: ConvAttrs) -> list[int | None]:
+    oh, _ = _geometry(x[1], f[0], at.strides[0], at.dilations[0], at.padding, 0)
+    ow, _ = _geometry(x[2], f[1], at.strides[1], at.dilations[1], at.padding, 1)
+    return [x[0], oh, ow, f[3]]
+
+
+def _pool_out(x: Sequence[int | None], at: PoolAttrs) -> list[int | None]:
+    oh, _ = _geometry(x[1], at.ksize[0], at.strides[0], 1, at.padding, 0)
+    ow, _ = _geometry(x[2], at.ksize[1], at.strides[1], 1, at.padding, 1)
+    return [x[0], oh, ow, x[3]]
+
+
+def _merge_dim(a: int | None, b: int | None, what: str) -> int | None:
+    if a is not None and b is not None and a != b:
+        raise ValueError(f"{what}: {a} and {b} differ")
+    return a if a is not None else b
+
+
+# ---- shape and dtype rules ------------------------------------------------------------------------
+
+def _conv_shape(shapes: Sequence[TensorShape], at: ConvAttrs) -> list[TensorShape]:
+    x, f = _rank4(shapes[0], "conv2d input"), _rank4(shapes[1], "conv2d filter")
+    _merge_dim(x[3], f[2], f"conv2d input depth and filter in_channels (input {shapes[0]}, filter "
+               f"{shapes[1]})")
+    return [TensorShape(_conv_out(x, f, at))]
+
+
+def _backprop_input_shape(shapes: Sequence[TensorShape], at: ConvAttrs) -> list[TensorShape]:
+    f, dy = _rank4(shapes[1], "filter"), _rank4(shapes[2], "out_backprop")
+    x = list(at.sizes or (None,) * 4)
+    x[0] = _merge_dim(x[0], dy[0], "batch of input_sizes and out_backprop")
+    x[3] = _merge_dim(x[3], f[2], "depth of input_sizes and filter in_channels")
+    _check_out(_conv_out(x, f, at), dy, "out_backprop")
+    return [TensorShape(x)]
+
+
+def _backprop_filter_shape(shapes: Sequence[TensorShape], at: ConvAttrs) -> list[TensorShape]:
+    x, dy = _rank4(shapes[0], "input"), _rank4(shapes[2], "out_backprop")
+    f = list(at.sizes or (None,) * 4)
+    f[2] = _merge_dim(f[2], x[3], "filter in_channels and input depth")
+    f[3] = _merge_dim(f[3], dy[3], "filter out_channels and out_backprop depth")
+    _check_out(_conv_out(x, f, at), dy, "out_backprop")
+    return [TensorShape(f)]
+
+
+def _check_out(want: Sequence[int | None], got: Sequence[int | None], what: str) -> None:
+    for a, b in zip(want, got):
+        if a is not None and b is not None and a != b:
+            raise ValueError(f"{what} has shape {list(got)}, but the convolution's output shape is {list(want)}")
+
+
+def _pool_shape(shapes: Sequence[TensorShape], at: PoolAttrs) -> list[TensorShape]:
+    return [TensorShape(_pool_out(_rank4(shapes[0], "pooling input"), at))]
+
+
+def _max_pool_grad_shape(shapes: Sequence[TensorShape], at: PoolAttrs) -> list[TensorShape]:
+    x, g = _rank4(shapes[0], "orig_input"), _rank4(shapes[1], "grad")
+    out = _pool_out(x, at)
+    _check_out(g if at.gather else out, x if at.gather else g, "grad")
+    return [TensorShape(out if at.gather else x)]
+
+
+def _avg_pool_grad_shape(shapes: Sequence[TensorShape], at: PoolAttrs) -> list[TensorShape]:
+    dy = _rank4(shapes[1], "grad")
+    x = list(at.sizes or (None,) * 4)
+    x[0] = _merge_dim(x[0], dy[0], "batch of orig_input_shape and grad")
+    x[3] = _merge_dim(x[3], dy[3], "depth of orig_input_shape and grad")
+    _check_out(_pool_out(x, at), dy, "grad")
+    return [TensorShape(x)]
+
+
+def _float_pair(dtypes: Sequence[DType], at: Any) -> list[DType]:
+    """Backprop ops: an integer sizes operand plus two float operands of one dtype."""
+    sizes_at = 0 if dtypes[0].is_integer else 1
+    if not dtypes[sizes_at].is_integer:
+        raise TypeError(f"the sizes operand must be int32 or int64, got {dtypes[sizes_at].name}")
+    return require("f")([d for i, d in enumerate(dtypes) if i != sizes_at], at)
+
+
+# ---- numpy references (explicit padding + sliding windows) ---------------------------------------
+
+def _ref_geometry(h: int, w: int, kh: int, kw: int, at: Any, dil: tuple[int, int]) -> tuple[int, int, int, int]:
+    oh, pt = _geometry(h, kh, at.strides[0], dil[0], at.padding, 0)
+    ow, pl = _geometry(w, kw, at.strides[1], dil[1], at.padding, 1)
+    return oh, ow, pt, pl  # type: ignore[return-value]
+
+
+def _padded(x: np.ndarray, oh: int, ow: int, kh: int, kw: int, pt: int, pl: int, at: Any,
+            dil: tuple[int, int], value: float = 0.0) -> np.ndarray:
+    """``x`` padded so that every window of every output lies inside it."""
+    need_h = (oh - 1) * at.strides[0] + (kh - 1) * dil[0] + 1
+    need_w = (ow - 1) * at.strides[1] + (kw - 1) * dil[1] + 1
+    pb = max(need_h - pt - x.shape[1], 0)
+    pr = max(need_w - pl - x.shape[2], 0)
+    return np.pad(x, [(0, 0), (pt, pb), (pl, pr), (0, 0)], constant_values=value)
+
+
+def _window(p: int, q: int, oh: int, ow: int, at: Any, dil: tuple[int, int]) -> tuple[slice, slice, slice, slice]:
+    """Index of kernel tap (p, q) for all outputs at once."""
+    sh, sw = at.strides
+    y0, x0 = p * dil[0], q * dil[1]
+    return (slice(None), slice(y0, y0 + (oh - 1) * sh + 1, sh), slice(x0, x0 + (ow - 1) * sw + 1, sw),
+            slice(None))
+
+
+def _conv_ref(at: ConvAttrs, x: np.ndarray, f: np.ndarray) -> np.ndarray:
+    kh, kw, _, o = f.shape
+    oh, ow, pt, pl = _ref_geometry(x.shape[1], x.shape[2], kh, kw, at, at.dilations)
+    xp = _padded(x, oh, ow, kh, kw, pt, pl, at, at.dilations)
+    out = np.zeros((x.shape[0], oh, ow, o), dtype=np.result_type(x, f))
+    for p in range(kh):
+        for q in range(kw):
+            out += xp[_window(p, q, oh, ow, at, at.dilations)] @ f[p, q]
+    return out
+
+
+def _backprop_input_ref(at: ConvAttrs, sizes: np.ndarray, f: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    n, h, w, c = (int(v) for v in sizes)
+    kh, kw = f.shape[:2]
+    oh, ow, pt, pl = _ref_geometry(h, w, kh, kw, at, at.dilations)
+    dxp = _padded(np.zeros((n, h, w, c), dy.dtype), oh, ow, kh, kw, pt, pl, at, at.dilations)
+    for p in range(kh):
+        for q in range(kw):
+            dxp[_window(p, q, oh, ow, at, at.dilations)] += dy @ f[p, q].T
+    return dxp[:, pt:pt + h, pl:pl + w]
+
+
+def _backprop_filter_ref(at: ConvAttrs, x: np.ndarray, sizes: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    kh, kw, c, o = (int(v) for v in sizes)
+    oh, ow, pt, pl = _ref_geometry(x.shape[1], x.shape[2], kh, kw, at, at.dilations)
+    xp = _padded(x, oh, ow, kh, kw, pt, pl, at, at.dilations)
+    out = np.zeros((kh, kw, c, o), dtype=dy.dtype)
+    for p in range(kh):
+        for q in range(kw):
+            out[p, q] = np.tensordot(xp[_window(p, q, oh, ow, at, at.dilations)], dy, axes=([0, 1, 2], [0, 1, 2]))
+    return out
+
+
+def _taps(x: np.ndarray, at: PoolAttrs, value: float) -> tuple[np.ndarray, list[Any], int, int, int, int]:
+    """Every window tap of ``x`` stacked on a new leading axis (row-major over the window)."""
+    kh, kw = at.ksize
+    oh, ow, pt, pl = _ref_geometry(x.shape[1], x.shape[2], kh, kw, at, (1, 1))
+    xp = _padded(x, oh, ow, kh, kw, pt, pl, at, (1, 1), value)
+    idx = [_window(p, q, oh, ow, at, (1, 1)) for p in range(kh) for q in range(kw)]
+    return np.stack([xp[i] for i in idx]), idx, oh, ow, pt, pl
+
+
+def _max_pool_ref(at: PoolAttrs, x: np.ndarray) -> np.ndarray:
+    return _taps(x, at, -np.inf)[0].max(axis=0).astype(x.dtype)
+
+
+def _max_pool_grad_ref(at: PoolAttrs, x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    taps, idx, oh, ow, pt, pl = _taps(x, at, -np.inf)
+    winner = taps.argmax(axis=0)  # first maximum, as TF1
+    h, w = x.shape[1], x.shape[2]
+    if at.gather:
+        gp = _padded(g, oh, ow, *at.ksize, pt, pl, at, (1, 1))
+        return sum(np.where(winner == k, gp[i], 0) for k, i in enumerate(idx)).astype(g.dtype)
+    dxp = _padded(np.zeros(x.shape, g.dtype), oh, ow, *at.ksize, pt, pl, at, (1, 1))
+    for k, i in enumerate(idx):
+        dxp[i] += np.where(winner == k, g, 0)
+    return dxp[:, pt:pt + h, pl:pl + w]
+
+
+def _avg_pool_ref(at: PoolAttrs, x: np.ndarray) -> np.ndarray:
+    taps = _taps(x, at, 0.0)[0]
+    count = _taps(np.ones(x.shape[:3] + (1,)), at, 0.0)[0].sum(axis=0)
+    return (taps.sum(axis=0) / count).astype(x.dtype)
+
+
+def _avg_pool_grad_ref(at: PoolAttrs, sizes: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    n, h, w, c = (int(v) for v in sizes)
+    _, idx, oh, ow, pt, pl = _taps(np.zeros((n, h, w, 1)), at, 0.0)
+    count = _taps(np.ones((n, h, w, 1)), at, 0.0)[0].sum(axis=0)
+    dxp = _padded(np.zeros((n, h, w, c), dy.dtype), oh, ow, *at.ksize, pt, pl, at, (1, 1))
+    for i in idx:
+        dxp[i] += dy / count
+    return dxp[:, pt:pt + h, pl:pl + w]
+
+
+# ---- gradient rules ----------------------------------------------------------------------------
+
+def _sizes(t: Tensor) -> Tensor:
+    return shape(t)
+
+
+def _vjp_conv(n: Any, g: Tensor) -> list:
+    x, f = n.inputs
+    return [_backprop_input(_sizes(x), f, g, n.attrs), _backprop_filter(x, _sizes(f), g, n.attrs)]
+
+
+def _vjp_backprop_input(n: Any, g: Tensor) -> list:
+    sizes, f, dy = n.inputs
+    at = replace(n.attrs, sizes=None)
+    return [None, _backprop_filter(g, _sizes(f), dy, at), make(Op.CONV2D, [g, f], at, name="Conv2D")]
+
+
+def _vjp_backprop_filter(n: Any, g: Tensor) -> list:
+    x, sizes, dy = n.inputs
+    at = replace(n.attrs, sizes=None)
+    return [_backprop_input(_sizes(x), g, dy, at), None, make(Op.CONV2D, [x, g], at, name="Conv2D")]
+
+
+def _vjp_max_pool(n: Any, g: Tensor) -> list:
+    return [make(Op.MAX_POOL_GRAD, [n.inputs[0], g], n.attrs, name="MaxPoolGrad")]
+
+
+def _vjp_max_pool_grad(n: Any, g: Tensor) -> list:
+    # piecewise linear in the gradient with the routing fixed by x: zero with respect to x (TF1)
+    at = replace(n.attrs, gather=not n.attrs.gather)
+    return [None, make(Op.MAX_POOL_GRAD, [n.inputs[0], g], at, name="MaxPoolGrad")]
+
+
+def _vjp_avg_pool(n: Any, g: Tensor) -> list:
+    x = n.inputs[0]
+    return [_avg_pool_grad(_sizes(x), g, n.attrs)]
+
+
+def _vjp_avg_pool_grad(n: Any, g: Tensor) -> list:
+    return [None, make(Op.AVG_POOL, [g], replace(n.attrs, sizes=None), name="AvgPool")]
+
+
+register(OpDef(Op.CONV2D, Kind.OTHER, _conv_shape, require("f"), _conv_ref, vjp=_vjp_conv))
+register(OpDef(Op.CONV2D_BACKPROP_INPUT, Kind.OTHER, _backprop_input_shape, _float_pair,
+               _backprop_input_ref, vjp=_vjp_backprop_input))
+register(OpDef(Op.CONV2D_BACKPROP_FILTER, Kind.OTHER, _backprop_filter_shape, _float_pair,
+               _backprop_filter_ref, vjp=_vjp_backprop_filter))
+register(OpDef(Op.MAX_POOL, Kind.OTHER, _pool_shape, require("f"), _max_pool_ref, vjp=_vjp_max_pool))
+register(OpDef(Op.MAX_POOL_GRAD, Kind.OTHER, _max_pool_grad_shape, require("f"), _max_pool_grad_ref,
+               vjp=_vjp_max_pool_grad))
+register(OpDef(Op.AVG_POOL, Kind.OTHER, _pool_shape, require("f"), _avg_pool_ref, vjp=_vjp_avg_pool))
+register(OpDef(Op.AVG_POOL_GRAD, Kind.OTHER, _avg_pool_grad_shape, _float_pair, _avg_pool_grad_ref,
+               vjp=_vjp_avg_pool_grad))
+
+
+def _static_sizes(t: Tensor) -> Sizes:
+    from graphflow.compiler.fold import static_value
+    v = static_value(t)
+    if v is not None:
+        if v.shape != (4,):
+            raise ValueError(f"a shape operand must hold 4 sizes, got {v.tolist()}")
+        return tuple(int(d) for d in v)
+    if t.node.op is Op.SHAPE and t.node.inputs[0].shape.rank == 4:
+        return tuple(t.node.inputs[0].shape.as_list())
+    return None
+
+
+def _backprop_input(sizes: Tensor, f: Tensor, dy: Tensor, at: ConvAttrs, name: str | None = None) -> Tensor:
+    return make(Op.CONV2D_BACKPROP_INPUT, [sizes, f, dy], replace(at, sizes=_static_sizes(sizes)),
+                name=name or "Conv2DBackpropInput")
+
+
+def _backprop_filter(x: Tensor, sizes: Tensor, dy: Tensor, at: ConvAttrs, name: str | None = None) -> Tensor:
+    return make(Op.CONV2D_BACKPROP_FILTER, [x, sizes, dy], replace(at, sizes=_static_sizes(sizes)),
+                name=name or "Conv2DBackpropFilter")
+
+
+def _avg_pool_grad(sizes: Tensor, dy: Tensor, at: PoolAttrs) -> Tensor:
+    return make(Op.AVG_POOL_GRAD, [sizes, dy], replace(at, sizes=_static_sizes(sizes)), name="AvgPoolGrad")
+
+
+# ---- argument parsing (TF1 conventions) ----------------------------------------------------------
+
+def _check_format(data_format: str | None, allowed: tuple[str, str]) -> str:
+    fmt = data_format or allowed[0]
+    if fmt not in allowed:
+        raise ValueError(f"data_format must be {allowed[0]!r} or {allowed[1]!r}, got {data_format!r}")
+    return fmt
+
+
+def _pair(value: Any, what: str, channels_first: bool) -> tuple[int, int]:
+    """An int, 2 ints, or 4 ints laid out as the data format (batch and depth entries must be 1)."""
+    v = np.atleast_1d(np.asarray(value)).tolist()
+    if len(v) == 1:
+        v = v * 2
+    elif len(v) == 4:
+        outer = (v[0], v[1]) if channels_first else (v[0], v[3])
+        if outer != (1, 1):
+            raise ValueError(f"{what} in the batch and depth dimensions must be 1, got {v}")
+        v = v[2:] if channels_first else v[1:3]
+    if len(v) != 2 or not all(isinstance(d, int) and d >= 1 for d in v):
+        raise ValueError(f"{what} must be a positive int or a list of 1, 2 or 4 positive ints, got {value!r}")
+    return int(v[0]), int(v[1])
+
+
+def _padding(padding: Any, channels_first: bool) -> Padding:
+    if isinstance(padding, str):
+        p = padding.upper()
+        if p not in ("SAME", "VALID"):
+            raise ValueError(f"padding must be 'SAME', 'VALID' or explicit pairs, got {padding!r}")
+        return p
+    pairs = np.asarray(padding).tolist()
+    if len(pairs) == 4:
+        outer = [pairs[0], pairs[1]] if channels_first else [pairs[0], pairs[3]]
+        if outer != [[0, 0], [0, 0]]:
+            raise ValueError(f"explicit padding of the batch and depth dimensions must be 0, got {pairs}")
+        pairs = pairs[2:] if channels_first else pairs[1:3]
+    if (len(pairs) != 2 or any(len(p) != 2 for p in pairs)
+            or not all(isinstance(v, int) and v >= 0 for p in pairs for v in p)):
+        raise ValueError(f"explicit padding must be [[0, 0], [top, bottom], [left, right], [0, 0]] of "
+                         f"non-negative ints, got {padding!r}")
+    return ((pairs[0][0], pairs[0][1]), (pairs[1][0], pairs[1][1]))
+
+
+def _to_nhwc(x: Tensor, channels_first: bool) -> Tensor:
+    return transpose(x, [0, 2, 3, 1]) if channels_first else x
+
+
+def _from_nhwc(x: Tensor, channels_first: bool) -> Tensor:
+    return transpose(x, [0, 3, 1, 2]) if channels_first else x
+
+
+def _named(y: Tensor, name: str | None) -> Tensor:
+    if name and y.node.name.rsplit("/", 1)[-1] != name:
+        from graphflow.ops.math_ops import identity
+        return identity(y, name=name)
+    return y
+
+
+# ---- public functions -----------------------------------------------------------------------------
+
+def conv2d(input: Any, filters: Any = None, strides: Any = None, padding: Any = None,  # noqa: A002
+           data_format: str = "NHWC", dilations: Any = 1, name: str | None = None,
+           filter: Any = None, use_cudnn_on_gpu: bool = True) -> Tensor:  # noqa: A002
+    """2-D convolution (cross-correlation) of ``input`` with HWIO ``filters``.
+
+    >>> import graphflow as gf
+    >>> x = gf.zeros((1, 28, 28, 1))
+    >>> gf.nn.conv2d(x, gf.zeros((5, 5, 1, 32)), strides=1, padding="SAME").shape.as_list()
+    [1, 28, 28, 32]
+    """
+    fmt = _check_format(data_format, ("NHWC", "NCHW"))
+    cf = fmt == "NCHW"
+    x = convert_to_tensor(input)
+    f = convert_to_tensor(filters if filters is not None else filter, dtype=x.dtype)
+    if strides is None or padding is None:
+        raise TypeError("conv2d needs strides and padding")
+    at = ConvAttrs(_pair(strides, "strides", cf), _pair(dilations, "dilations", cf), _padding(padding, cf))
+    y = make(Op.CONV2D, [_to_nhwc(x, cf), f], at, name=None if cf else (name or "Conv2D"))
+    return _named(_from_nhwc(y, cf), name) if cf else y
+
+
+def conv2d_backprop_input(input_sizes: Any, filter: Any, out_backprop: Any, strides: Any,  # noqa: A002
+                          padding: Any, data_format: str = "NHWC", dilations: Any = 1,
+                          name: str | None = None) -> Tensor:
+    """Gradient of conv2d with respect to its input, of shape ``input_sizes`` (TF1's op)."""
+    fmt = _check_format(data_format, ("NHWC", "NCHW"))
+    cf = fmt == "NCHW"
+    dy = convert_to_tensor(out_backprop)
+    f = convert_to_tensor(filter, dtype=dy.dtype)
+    sizes = convert_to_tensor(input_sizes, dtype=_dt.int32) if not isinstance(input_sizes, Tensor) \
+        else input_sizes
+    if cf:
+        from graphflow.ops.array_ops import gather
+        sizes = gather(sizes, [0, 2, 3, 1])
+    at = ConvAttrs(_pair(strides, "strides", cf), _pair(dilations, "dilations", cf), _padding(padding, cf))
+    y = _backprop_input(sizes, f, _to_nhwc(dy, cf), at, name=None if cf else name)
+    return _named(_from_nhwc(y, cf), name) if cf else y
+
+
+def conv2d_backprop_filter(input: Any, filter_sizes: Any, out_backprop: Any, strides: Any,  # noqa: A002
+                           padding: Any, data_format: str = "NHWC", dilations: Any = 1,
+                           name: str | None = None) -> Tensor:
+    """Gradient of conv2d with respect to its HWIO filter of shape ``filter_sizes`` (TF1's op)."""
+    fmt = _check_format(data_format, ("NHWC", "NCHW"))
+    cf = fmt == "NCHW"
+    x = convert_to_tensor(input)
+    dy = convert_to_tensor(out_backprop, dtype=x.dtype)
+    sizes = convert_to_tensor(filter_sizes, dtype=_dt.int32) if not isinstance(filter_sizes, Tensor) \
+        else filter_sizes
+    at = ConvAttrs(_pair(strides, "strides", cf), _pair(dilations, "dilations", cf), _padding(padding, cf))
+    return _backprop_filter(_to_nhwc(x, cf), sizes, _to_nhwc(dy, cf), at, name=name)
+
+
+def conv2d_transpose(value: Any, filters: Any = None, output_shape: Any = None, strides: Any = None,
+                     padding: str = "SAME", data_format: str = "NHWC", dilations: Any = None,
+                     name: str | None = None, filter: Any = None) -> Tensor:  # noqa: A002
+    """Transposed convolution (the gradient of conv2d); ``filters`` are HWOI, as TF1.
+
+    >>> import graphflow as gf
+    >>> y = gf.nn.conv2d_transpose(gf.zeros((1, 7, 7, 8)), gf.zeros((3, 3, 4, 8)), [1, 14, 14, 4], 2)
+    >>> y.shape.as_list()
+    [1, 14, 14, 4]
+    """
+    f = filters if filters is not None else filter
+    if output_shape is None or strides is None:
+        raise TypeError("conv2d_transpose needs output_shape and strides")
+    return conv2d_backprop_input(output_shape, f, value, strides, padding, data_format,
+                                 1 if dilations is None else dilations, name=name or "conv2d_transpose")
+
+
+def conv1d(value: Any = None, filters: Any = None, stride: Any = None, padding: Any = None,
+           use_cudnn_on_gpu: Any = None, data_format: str | None = "NWC", name: str | None = None,
+           input: Any = None, dilations: Any = 1, filter: Any = None) -> Tensor:  # noqa: A002
+    """1-D convolution of (batch, width, in_channels) ``value`` with (width, in, out) ``filters``,
+    computed as conv2d over a height of 1.
+
+    >>> import graphflow as gf
+    >>> gf.nn.conv1d(gf.zeros((2, 10, 3)), gf.zeros((3, 3, 4)), 1, "VALID").shape.as_list()
+    [2, 8, 4]
+    """
+    fmt = _check_format(data_format, ("NWC", "NCW"))
+    x = convert_to_tensor(value if value is not None else input)
+    f = convert_to_tensor(filters if filters is not None else filter, dtype=x.dtype)
+    if fmt == "NCW":
+        x = transpose(x, [0, 2, 1])
+    s = _pair1(stride, "stride", fmt == "NCW")
+    d = _pair1(dilations, "dilations", fmt == "NCW")
+    pad = padding if isinstance(padding, str) else _explicit1(padding, fmt == "NCW")
+    x4 = _insert_unit(x, 1)
+    f4 = _insert_unit(f, 0)
+    y = squeeze(conv2d(x4, f4, [1, s], pad, dilations=[1, d]), [1])
+    if fmt == "NCW":
+        y = transpose(y, [0, 2, 1])
+    return _named(y, name)
+
+
+def _pair1(value: Any, what: str, channels_first: bool) -> int:
+    v = np.atleast_1d(np.asarray(value)).tolist()
+    if len(v) == 3:
+        v = [v[2] if channels_first else v[1]]
+    if len(v) != 1 or not isinstance(v[0], int) or v[0] < 1:
+        raise ValueError(f"{what} must be a positive int or a list of 1 or 3 ints, got {value!r}")
+    return int(v[0])
+
+
+def _explicit1(padding: Any, channels_first: bool) -> list[list[int]]:
+    pairs = np.asarray(padding).tolist()
+    if len(pairs) == 3:
+        pairs = [pairs[2] if channels_first else pairs[1]]
+    return [[0, 0]] + pairs
+
+
+def _insert_unit(t: Tensor, axis: int) -> Tensor:
+    if t.shape.rank != 3:
+        raise ValueError(f"conv1d operands must be of rank 3, got {t.name} of shape {t.shape}")
+    spec: list[Any] = [(0, j) for j in range(3)]
+    spec.insert(axis, 1)
+    from graphflow.ops.shape_ops import reshape_spec
+    return reshape_spec(t, tuple(spec))
+
+
+def _pool(op: Op, value: Any, ksize: Any, strides: Any, padding: Any, data_format: str | None,
+          name: str | None, default_name: str) -> Tensor:
+    fmt = _check_format(data_format, ("NHWC", "NCHW"))
+    cf = fmt == "NCHW"
+    x = convert_to_tensor(value)
+    pad = _padding(padding, cf)
+    at = PoolAttrs(_pair(ksize, "ksize", cf), _pair(strides, "strides", cf), pad)
+    y = make(op, [_to_nhwc(x, cf)], at, name=None if cf else (name or default_name))
+    return _named(_from_nhwc(y, cf), name) if cf else y
+
+
+def max_pool(value: Any, ksize: Any, strides: Any, padding: Any, data_format: str = "NHWC",
+             name: str | None = None, input: Any = None) -> Tensor:  # noqa: A002
+    """Max pooling over (ksize) windows of an NHWC (or NCHW) tensor.
+
+    >>> import graphflow as gf
+    >>> gf.nn.max_pool(gf.zeros((1, 28, 28, 32)), 2, 2, "SAME").shape.as_list()
+    [1, 14, 14, 32]
+    """
+    return _pool(Op.MAX_POOL, value if value is not None else input, ksize, strides, padding,
+                 data_format, name, "MaxPool")
+
+
+def avg_pool(value: Any, ksize: Any, strides: Any, padding: Any, data_format: str = "NHWC",
+             name: str | None = None, input: Any = None) -> Tensor:  # noqa: A002
+    """Average pooling; with SAME padding each window averages only its non-padding cells (TF1).
+
+    >>> import graphflow as gf
+    >>> gf.nn.avg_pool(gf.zeros((1, 5, 5, 3)), 2, 2, "VALID").shape.as_list()
+    [1, 2, 2, 3]
+    """
+    return _pool(Op.AVG_POOL, value if value is not None else input, ksize, strides, padding,
+                 data_format, name, "AvgPool")
+
+
+max_pool2d = max_pool
+avg_pool2d = avg_pool
+
+
+def _pool1d(fn: Any, x: Any, ksize: Any, strides: Any, padding: Any, data_format: str | None,
+            name: str | None) -> Tensor:
+    fmt = _check_format(data_format, ("NWC", "NCW"))
+    t = convert_to_tensor(x)
+    if fmt == "NCW":
+        t = transpose(t, [0, 2, 1])
+    k = _pair1(ksize, "ksize", fmt == "NCW")
+    s = _pair1(strides, "strides", fmt == "NCW")
+    pad = padding if isinstance(padding, str) else _explicit1(padding, fmt == "NCW")
+    y = squeeze(fn(_insert_unit(t, 1), [1, k], [1, s], pad), [1])
+    if fmt == "NCW":
+        y = transpose(y, [0, 2, 1])
+    return _named(y, name)
+
+
+def max_pool1d(input: Any, ksize: Any, strides: Any, padding: Any, data_format: str = "NWC",  # noqa: A002
+               name: str | None = None) -> Tensor:
+    """Max pooling over the width of an NWC (or NCW) tensor."""
+    return _pool1d(max_pool, input, ksize, strides, padding, data_format, name)
+
+
+def avg_pool1d(input: Any, ksize: Any, strides: Any, padding: Any, data_format: str = "NWC",  # noqa: A002
+               name: str | None = None) -> Tensor:
+    """Average pooling over the width of an NWC (or NCW) tensor."""
+    return _pool1d(avg_pool, input, ksize, strides, padding, data_format, name)
+
+
+# ---- CPU kernels -----------------------------------------------------------------------------------
+from graphflow.registry import kernel as _kernel  # noqa: E402
+
+_MODULE = "graphflow.compiler.conv_kernels"
+
+
+def _emit_geometry(em: Any, n: Any, size: str, k: str, stride: int, dilation: int, padding: Padding,
+                   axis: int, want: str | None = None) -> tuple[str, str]:
+    """Generated-code (output size, padding before) along one axis, with a check that the window
+    fits (and, for backprop ops, that the incoming gradient has the output size ``want``)."""
+    K = em.use(_MODULE)
+    same, *pairs = _pads(padding)
+    out, before = em.fresh("osz"), em.fresh("pad")
+    em.line(f"{out}, {before} = {K}.geometry({size}, {k}, {stride}, {dilation}, {same}, "
+            f"{pairs[axis][0]}, {pairs[axis][1]})")
+    what = "height" if axis == 0 else "width"
+    em.check(f"{out} >= 0", n, f"the window {what} is larger than the padded input {what}")
+    if want is not None:
+        em.check(f"{out} == {want}", n, f"the gradient's {what} does not match the forward output {what}")
+    return out, before
+
+
+def _sizes_vars(em: Any, sizes: str) -> list[str]:
+    names = [em.fresh("s") for _ in range(4)]
+    em.line(f"{', '.join(names)} = {sizes}[0], {sizes}[1], {sizes}[2], {sizes}[3]")
+    return [f"np.int64({s})" for s in names]
+
+
+@_kernel(Op.CONV2D, "cpu")
+def _conv2d_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    at: ConvAttrs = n.attrs
+    xd, fd = em.dims(n.inputs[0], ins[0]), em.dims(n.inputs[1], ins[1])
+    if xd[3] != fd[2]:
+        em.check(f"{xd[3]} == {fd[2]}", n, "input depth differs from the filter's in_channels")
+    oh, pt = _emit_geometry(em, n, xd[1], fd[0], at.strides[0], at.dilations[0], at.padding, 0)
+    ow, pl = _emit_geometry(em, n, xd[2], fd[1], at.strides[1], at.dilations[1], at.padding, 1)
+    out = em.fresh("o")
+    em.line(f"{out} = {em.use(_MODULE)}.conv2d({ins[0]}, {ins[1]}, {at.strides[0]}, {at.strides[1]}, "
+            f"{at.dilations[0]}, {at.dilations[1]}, {pt}, {pl}, {oh}, {ow})")
+    em.define(n.outputs[0], out)
+
+
+@_kernel(Op.CONV2D_BACKPROP_INPUT, "cpu")
+def _backprop_input_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    at: ConvAttrs = n.attrs
+    nb, h, w, c = _sizes_vars(em, ins[0])
+    fd, dyd = em.dims(n.inputs[1], ins[1]), em.dims(n.inputs[2], ins[2])
+    em.check(f"{c} == {fd[2]} and {nb} == {dyd[0]} and {fd[3]} == {dyd[3]}", n,
+             "input_sizes, filter and out_backprop shapes do not agree")
+    _, pt = _emit_geometry(em, n, h, fd[0], at.strides[0], at.dilations[0], at.padding, 0, dyd[1])
+    _, pl = _emit_geometry(em, n, w, fd[1], at.strides[1], at.dilations[1], at.padding, 1, dyd[2])
+    out = em.fresh("o")
+    em.line(f"{out} = {em.use(_MODULE)}.conv2d_backprop_input({ins[2]}, {ins[1]}, {nb}, {h}, {w}, "
+            f"{at.strides[0]}, {at.strides[1]}, {at.dilations[0]}, {at.dilations[1]}, {pt}, {pl})")
+    em.define(n.outputs[0], out)
+
+
+@_kernel(Op.CONV2D_BACKPROP_FILTER, "cpu")
+def _backprop_filter_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    at: ConvAttrs = n.attrs
+    kh, kw, c, o = _sizes_vars(em, ins[1])
+    xd, dyd = em.dims(n.inputs[0], ins[0]), em.dims(n.inputs[2], ins[2])
+    em.check(f"{c} == {xd[3]} and {xd[0]} == {dyd[0]} and {o} == {dyd[3]}", n,
+             "input, filter_sizes and out_backprop shapes do not agree")
+    _, pt = _emit_geometry(em, n, xd[1], kh, at.strides[0], at.dilations[0], at.padding, 0, dyd[1])
+    _, pl = _emit_geometry(em, n, xd[2], kw, at.strides[1], at.dilations[1], at.padding, 1, dyd[2])
+    out = em.fresh("o")
+    em.line(f"{out} = {em.use(_MODULE)}.conv2d_backprop_filter({ins[0]}, {ins[2]}, {kh}, {kw}, "
+            f"{at.strides[0]}, {at.strides[1]}, {at.dilations[0]}, {at.dilations[1]}, {pt}, {pl})")
+    em.define(n.outputs[0], out)
+
+
+def _pool_args(at: PoolAttrs, pt: str, pl: str) -> str:
+    return f"{at.ksize[0]}, {at.ksize[1]}, {at.strides[0]}, {at.strides[1]}, {pt}, {pl}"
+
+
+def _pool_cpu(fn: str) -> Any:
+    def emit(em: Any, n: Any, ins: list[str]) -> None:
+        at: PoolAttrs = n.attrs
+        xd = em.dims(n.inputs[0], ins[0])
+        oh, pt = _emit_geometry(em, n, xd[1], str(at.ksize[0]), at.strides[0], 1, at.padding, 0)
+        ow, pl = _emit_geometry(em, n, xd[2], str(at.ksize[1]), at.strides[1], 1, at.padding, 1)
+        out = em.fresh("o")
+        em.line(f"{out} = {em.use(_MODULE)}.{fn}({ins[0]}, {_pool_args(at, pt, pl)}, {oh}, {ow})")
+        em.define(n.outputs[0], out)
+    return emit
+
+
+_kernel(Op.MAX_POOL, "cpu")(_pool_cpu("max_pool"))
+_kernel(Op.AVG_POOL, "cpu")(_pool_cpu("avg_pool"))
+
+
+@_kernel(Op.MAX_POOL_GRAD, "cpu")
+def _max_pool_grad_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    at: PoolAttrs = n.attrs
+    xd, gd = em.dims(n.inputs[0], ins[0]), em.dims(n.inputs[1], ins[1])
+    pooled = at.gather
+    oh, pt = _emit_geometry(em, n, xd[1], str(at.ksize[0]), at.strides[0], 1, at.padding, 0,
+                            None if pooled else gd[1])
+    ow, pl = _emit_geometry(em, n, xd[2], str(at.ksize[1]), at.strides[1], 1, at.padding, 1,
+                            None if pooled else gd[2])
+    same = " and ".join(f"{a} == {b}" for a, b in zip(xd, gd) if a != b) if pooled else \
+        f"{xd[0]} == {gd[0]} and {xd[3]} == {gd[3]}"
+    if same:
+        em.check(same, n, "grad's shape does not match the pooling")
+    out = em.fresh("o")
+    em.line(f"{out} = {em.use(_MODULE)}.max_pool_route({ins[0]}, {ins[1]}, {pooled}, "
+            f"{_pool_args(at, pt, pl)}, {oh}, {ow})")
+    em.define(n.outputs[0], out)
+
+
+@_kernel(Op.AVG_POOL_GRAD, "cpu")
+def _avg_pool_grad_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    at: PoolAttrs = n.attrs
+    nb, h, w, c = _sizes_vars(em, ins[0])
+    dyd = em.dims(n.inputs[1], ins[1])
+    em.check(f"{nb} == {dyd[0]} and {c} == {dyd[3]}", n, "orig_input_shape and grad do not agree")
+    _, pt = _emit_geometry(em, n, h, str(at.ksize[0]), at.strides[0], 1, at.padding, 0, dyd[1])
+    _, pl = _emit_geometry(em, n, w, str(at.ksize[1]), at.strides[1], 1, at.padding, 1, dyd[2])
+    out = em.fresh("o")
+    em.line(f"{out} = {em.use(_MODULE)}.avg_pool_grad({ins[1]}, {nb}, {h}, {w}, {_pool_args(at, pt, pl)})")
+    em.define(n.outputs[0], out)
