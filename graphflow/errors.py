@@ -32,3 +32,11 @@ class UnimplementedError(OpError, NotImplementedError):
 
 class InternalError(OpError):
     """A failure inside graphflow itself; please report it."""
+
+
+class NotFoundError(OpError):
+    """Something requested (a file, a checkpoint entry) does not exist."""
+
+
+class DataLossError(OpError):
+    """Stored data is unreadable or corrupted."""
