@@ -53,7 +53,8 @@ def create_global_step(graph: Graph | None = None) -> Variable:
 def get_or_create_global_step(graph: Graph | None = None) -> Variable:
     """The graph's global step, created on first use (``step = gf.train.get_or_create_global_step()``)."""
     g = graph or get_default_graph()
-    return get_global_step(g) or create_global_step(g)
+    step = get_global_step(g)
+    return step if step is not None else create_global_step(g)
 
 
 def global_step(sess: Any, global_step_tensor: Any) -> int:
