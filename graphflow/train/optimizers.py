@@ -27,7 +27,7 @@ class Optimizer:
     """Base class: ``minimize`` = ``compute_gradients`` + ``apply_gradients`` (TF1 semantics).
 
     A subclass names its slots in ``_create_slots`` and builds one variable's update in
-    ``_apply_dense`` from ``self._hyper(name, dtype)`` tensors and ``self.get_slot(var, name)``.
+    ``_apply_dense`` from ``self._hyper(name, dtype)`` tensors and ``self._slot_of(var, name)``.
     """
 
     GATE_NONE, GATE_OP, GATE_GRAPH = 0, 1, 2
@@ -131,6 +131,9 @@ class Optimizer:
         """The slot ``name`` (e.g. ``"m"`` for Adam) created for ``var``, or None."""
         return self._slots.get(name, {}).get(var)
 
+    def _slot_of(self, var: Variable, name: str) -> Variable:
+        return self._slots[name][var]
+
     def get_slot_names(self) -> list[str]:
         return sorted(self._slots)
 
@@ -215,7 +218,7 @@ class MomentumOptimizer(Optimizer):
 
     def _apply_dense(self, grad: Tensor, var: Variable) -> Tensor:
         lr, mu = self._hyper("learning_rate", var.dtype), self._hyper("momentum", var.dtype)
-        accum = self.get_slot(var, "momentum")
+        accum = self._slot_of(var, "momentum")
         accum_t = accum.assign(accum * mu + grad)
         if self._nesterov:
             return var.assign_sub(grad * lr + accum_t * mu * lr)
@@ -245,11 +248,11 @@ class RMSPropOptimizer(Optimizer):
     def _apply_dense(self, grad: Tensor, var: Variable) -> Tensor:
         h = self._hyper
         lr, rho, mu, eps = (h(k, var.dtype) for k in ("learning_rate", "decay", "momentum", "epsilon"))
-        ms, mom = self.get_slot(var, "rms"), self.get_slot(var, "momentum")
+        ms, mom = self._slot_of(var, "rms"), self._slot_of(var, "momentum")
         ms_t = ms.assign(ms + (grad * grad - ms) * (1 - rho))
         denom = ms_t + eps
         if self._centered:
-            mg = self.get_slot(var, "mg")
+            mg = self._slot_of(var, "mg")
             mg_t = mg.assign(mg + (grad - mg) * (1 - rho))
             denom = ms_t - mg_t * mg_t + eps
         mom_t = mom.assign(mom * mu + grad * lr / sqrt(denom))
@@ -286,7 +289,7 @@ class AdamOptimizer(Optimizer):
         h = self._hyper
         lr, b1, b2, eps = (h(k, var.dtype) for k in ("learning_rate", "beta1", "beta2", "epsilon"))
         p1, p2 = (cast(p, var.dtype) for p in self._powers(var.graph))
-        m, v = self.get_slot(var, "m"), self.get_slot(var, "v")
+        m, v = self._slot_of(var, "m"), self._slot_of(var, "v")
         alpha = lr * sqrt(1 - p2) / (1 - p1)
         m_t = m.assign(m + (grad - m) * (1 - b1))
         v_t = v.assign(v + (grad * grad - v) * (1 - b2))
@@ -318,6 +321,6 @@ class AdagradOptimizer(Optimizer):
             self._slot(v, "accumulator", self._initial)
 
     def _apply_dense(self, grad: Tensor, var: Variable) -> Tensor:
-        acc = self.get_slot(var, "accumulator")
+        acc = self._slot_of(var, "accumulator")
         acc_t = acc.assign_add(grad * grad)
         return var.assign_sub(self._hyper("learning_rate", var.dtype) * grad / sqrt(acc_t))

@@ -83,7 +83,7 @@ def _write_chunk(out: BinaryIO, chunk: memoryview) -> None:
 
 def _write_npy(out: BinaryIO, arr: np.ndarray) -> None:
     np.lib.format.write_array_header_1_0(out, np.lib.format.header_data_from_array_1_0(arr))
-    data = memoryview(arr.reshape(-1).view(np.uint8))
+    data = memoryview(arr.reshape(-1).view(np.uint8))  # type: ignore[arg-type]
     for start in range(0, data.nbytes, _CHUNK_BYTES):
         _write_chunk(out, data[start:start + _CHUNK_BYTES])
 
@@ -91,14 +91,15 @@ def _write_npy(out: BinaryIO, arr: np.ndarray) -> None:
 def write_checkpoint(path: str, tensors: Sequence[tuple[str, np.ndarray]]) -> None:
     """Write ``tensors`` (name, array) as the checkpoint file ``path``, atomically."""
     arrays = [(name, np.asarray(a, order="C")) for name, a in tensors]
-    manifest = {"format": FORMAT, "version": VERSION, "tensors": [
+    entries: list[dict[str, Any]] = [
         {"name": name, "file": f"tensors/{i}.npy", "dtype": a.dtype.name, "shape": list(a.shape)}
-        for i, (name, a) in enumerate(arrays)]}
+        for i, (name, a) in enumerate(arrays)]
+    manifest = {"format": FORMAT, "version": VERSION, "tensors": entries}
 
     def write(f: BinaryIO) -> None:
         with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
             zf.writestr(MANIFEST, json.dumps(manifest, indent=1))
-            for entry, (_, a) in zip(manifest["tensors"], arrays):
+            for entry, (_, a) in zip(entries, arrays):
                 with zf.open(entry["file"], "w", force_zip64=a.nbytes > _ZIP64_FROM) as out:
                     _write_npy(out, a)  # type: ignore[arg-type]
 
@@ -116,7 +117,7 @@ class CheckpointReader:
     >>> v = gf.Variable([1.0, 2.0], name="v")
     >>> with gf.Session() as sess:
     ...     sess.run(v.initializer)
-    ...     path = gf.train.Saver().save(sess, os.path.join(tempfile.mkdtemp(), "model"))
+    ...     path = gf.train.Saver([v]).save(sess, os.path.join(tempfile.mkdtemp(), "model"))
     >>> gf.train.NewCheckpointReader(path).get_tensor("v")
     array([1., 2.], dtype=float32)
     """
@@ -237,7 +238,11 @@ def update_checkpoint_state(save_dir: str, model_checkpoint_path: str,
     lines = [f"model_checkpoint_path: {json.dumps(_relative(save_dir, model_checkpoint_path))}"]
     lines += [f"all_model_checkpoint_paths: {json.dumps(_relative(save_dir, p))}" for p in paths]
     text = ("\n".join(lines) + "\n").encode("utf-8")
-    _atomic_write(os.path.join(save_dir, latest_filename or STATE_FILENAME), lambda f: f.write(text))
+
+    def write(f: BinaryIO) -> None:
+        f.write(text)
+
+    _atomic_write(os.path.join(save_dir, latest_filename or STATE_FILENAME), write)
 
 
 _STATE_LINE = re.compile(r'^\s*(\w+)\s*:\s*"(.*)"\s*$')
@@ -310,7 +315,7 @@ class Saver:
 
     >>> import graphflow as gf, tempfile, os
     >>> w = gf.Variable([1.0, 2.0], name="w")
-    >>> saver = gf.train.Saver(max_to_keep=2)
+    >>> saver = gf.train.Saver([w], max_to_keep=2)
     >>> with gf.Session() as sess:
     ...     sess.run(w.initializer)
     ...     path = saver.save(sess, os.path.join(tempfile.mkdtemp(), "model"), global_step=7)
