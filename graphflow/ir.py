@@ -358,6 +358,8 @@ def reset_default_graph() -> None:
 
 
 def _infer_dtype(value: Any) -> DType:
+    if isinstance(value, np.generic):  # numpy scalars keep their dtype (np.float64 is a float)
+        return _dt.as_dtype(value.dtype)
     if isinstance(value, (bool, np.bool_)):
         return _dt.bool_
     if isinstance(value, (int, np.integer)) and not isinstance(value, np.integer):

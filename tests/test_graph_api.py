@@ -411,3 +411,9 @@ def test_group_control_dependencies_no_op_and_read_before_write() -> None:
         assert sess.run(v) == pytest.approx(4.0)
         s, f, _ = sess.run([stale, fresh, inc_v])
         assert s == pytest.approx(4.0) and f == pytest.approx(5.0)
+
+
+def test_numpy_scalars_keep_their_dtype() -> None:
+    assert gf.Variable(np.float64(2.5)).dtype == gf.float64
+    assert gf.constant(np.int64(3)).dtype == gf.int64
+    assert gf.constant(2.5).dtype == gf.float32 and gf.constant(3).dtype == gf.int32
