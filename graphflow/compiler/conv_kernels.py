@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import prange
 
 _jit = numba.njit(cache=True, error_model="numpy", nogil=True)
-_pjit = numba.njit(cache=True, error_model="numpy", nogil=True, parallel=True)
 
 
 @_jit
@@ -34,62 +32,107 @@ def geometry(size, k, stride, dilation, same, pad_before, pad_after):  # type: i
     return span // stride + 1, pad_before
 
 
-@_pjit
-def im2col(x, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow):  # type: ignore[no-untyped-def]
-    """Column matrix (n*oh*ow, kh*kw*c): row (b, i, j) holds the receptive field of output
-    (b, i, j) in (kernel row, kernel column, channel) order; padding reads as zero."""
-    n, h, w, c = x.shape
-    cols = np.empty((n * oh * ow, kh * kw * c), dtype=x.dtype)
-    for b in prange(n):
+# Column matrices are built a few images at a time into one reused buffer of about this many
+# elements: a whole-batch matrix (40 MB for the MNIST CNN's second layer) costs more in page faults
+# and cache misses than the matrix product that reads it.
+CHUNK_ELEMS = 1 << 22
+
+
+@_jit
+def _images_per_chunk(n, rows_per_image, k):  # type: ignore[no-untyped-def]
+    """Images per chunk, evened out so the last chunk is not a sliver."""
+    chunks = max(1, (n * rows_per_image * k + CHUNK_ELEMS - 1) // CHUNK_ELEMS)
+    chunks = min(chunks, max(n, 1))
+    return max(1, (n + chunks - 1) // chunks)
+
+
+@_jit
+def _im2col(xf, h, w, c, b0, b1, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, colsf):  # type: ignore[no-untyped-def]
+    """Rows of the column matrix for images b0..b1-1 into flat ``colsf``: row (b, i, j) holds the
+    receptive field of output (b, i, j) in (kernel row, kernel column, channel) order; padding
+    reads as zero. With no column dilation a kernel row is one contiguous run of the image."""
+    k = kh * kw * c
+    run = kw * c
+    r = 0
+    for b in range(b0, b1):
         for i in range(oh):
             for j in range(ow):
-                row = cols[(b * oh + i) * ow + j]
                 for p in range(kh):
                     y = i * sh - pt + p * dh
-                    for q in range(kw):
-                        xx = j * sw - pl + q * dw
-                        base = (p * kw + q) * c
-                        if 0 <= y < h and 0 <= xx < w:
-                            src = x[b, y, xx]
-                            for ch in range(c):
-                                row[base + ch] = src[ch]
-                        else:
-                            for ch in range(c):
-                                row[base + ch] = 0
-    return cols
+                    dst = r * k + p * run
+                    if y < 0 or y >= h:
+                        for t in range(run):
+                            colsf[dst + t] = 0
+                        continue
+                    row = ((b * h) + y) * w
+                    x0 = j * sw - pl
+                    if dw == 1:
+                        q0 = min(max(0, -x0), kw)
+                        q1 = max(min(kw, w - x0), q0)
+                        for t in range(q0 * c):
+                            colsf[dst + t] = 0
+                        src = (row + x0 + q0) * c
+                        for t in range((q1 - q0) * c):
+                            colsf[dst + q0 * c + t] = xf[src + t]
+                        for t in range(q1 * c, run):
+                            colsf[dst + t] = 0
+                    else:
+                        for q in range(kw):
+                            xx = x0 + q * dw
+                            d = dst + q * c
+                            if 0 <= xx < w:
+                                src = (row + xx) * c
+                                for t in range(c):
+                                    colsf[d + t] = xf[src + t]
+                            else:
+                                for t in range(c):
+                                    colsf[d + t] = 0
+                r += 1
 
 
-@_pjit
-def col2im(cols, n, h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow):  # type: ignore[no-untyped-def]
-    """The adjoint of :func:`im2col`: scatter-add each column row back onto an (n, h, w, c) image
-    (parallel over images, so no two threads touch the same cell)."""
-    out = np.zeros((n, h, w, c), dtype=cols.dtype)
-    for b in prange(n):
+@_jit
+def _col2im(colsf, h, w, c, b0, b1, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, outf):  # type: ignore[no-untyped-def]
+    """The adjoint of :func:`_im2col`: add each row back onto the flat (n, h, w, c) ``outf``."""
+    k = kh * kw * c
+    r = 0
+    for b in range(b0, b1):
         for i in range(oh):
             for j in range(ow):
-                row = cols[(b * oh + i) * ow + j]
                 for p in range(kh):
                     y = i * sh - pt + p * dh
                     if y < 0 or y >= h:
                         continue
+                    row = ((b * h) + y) * w
+                    src = r * k + p * kw * c
+                    x0 = j * sw - pl
                     for q in range(kw):
-                        xx = j * sw - pl + q * dw
-                        if xx < 0 or xx >= w:
-                            continue
-                        dst = out[b, y, xx]
-                        base = (p * kw + q) * c
-                        for ch in range(c):
-                            dst[ch] += row[base + ch]
-    return out
+                        xx = x0 + q * dw
+                        if 0 <= xx < w:
+                            d = (row + xx) * c
+                            s = src + q * c
+                            for t in range(c):
+                                outf[d + t] += colsf[s + t]
+                r += 1
 
 
 @_jit
 def conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow):  # type: ignore[no-untyped-def]
-    """NHWC input, HWIO filter -> (n, oh, ow, o)."""
-    kh, kw, c, o = f.shape
-    n = x.shape[0]
-    cols = im2col(x, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
-    return np.dot(cols, f.reshape(kh * kw * c, o)).reshape(n, oh, ow, o)
+    """NHWC input, HWIO filter -> (n, oh, ow, o): im2col a chunk of images, one GEMM per chunk."""
+    n, h, w, c = x.shape
+    kh, kw, _, o = f.shape
+    k = kh * kw * c
+    per = oh * ow
+    f2 = f.reshape(k, o)
+    out = np.empty((n * per, o), dtype=x.dtype)
+    bc = _images_per_chunk(n, per, k)
+    cols = np.empty((min(bc, n) * per, k), dtype=x.dtype)
+    xf = x.reshape(-1)
+    colsf = cols.reshape(-1)
+    for b0 in range(0, n, bc):
+        b1 = min(n, b0 + bc)
+        _im2col(xf, h, w, c, b0, b1, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, colsf)
+        np.dot(cols[:(b1 - b0) * per], f2, out[b0 * per:b1 * per])
+    return out.reshape(n, oh, ow, o)
 
 
 @_jit
@@ -97,28 +140,55 @@ def conv2d_backprop_input(dy, f, n, h, w, sh, sw, dh, dw, pt, pl):  # type: igno
     """Gradient of :func:`conv2d` with respect to its (n, h, w, c) input: dy @ F^T, then col2im."""
     kh, kw, c, o = f.shape
     oh, ow = dy.shape[1], dy.shape[2]
-    dcols = np.dot(dy.reshape(n * oh * ow, o), f.reshape(kh * kw * c, o).T)
-    return col2im(dcols, n, h, w, c, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
+    k = kh * kw * c
+    per = oh * ow
+    ft = np.ascontiguousarray(f.reshape(k, o).T)
+    dy2 = dy.reshape(n * per, o)
+    out = np.zeros((n, h, w, c), dtype=dy.dtype)
+    bc = _images_per_chunk(n, per, k)
+    cols = np.empty((min(bc, n) * per, k), dtype=dy.dtype)
+    outf = out.reshape(-1)
+    colsf = cols.reshape(-1)
+    for b0 in range(0, n, bc):
+        b1 = min(n, b0 + bc)
+        rows = (b1 - b0) * per
+        np.dot(dy2[b0 * per:b1 * per], ft, cols[:rows])
+        _col2im(colsf, h, w, c, b0, b1, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, outf)
+    return out
 
 
 @_jit
 def conv2d_backprop_filter(x, dy, kh, kw, sh, sw, dh, dw, pt, pl):  # type: ignore[no-untyped-def]
-    """Gradient of :func:`conv2d` with respect to its (kh, kw, c, o) filter: cols^T @ dy."""
-    n, oh, ow, o = dy.shape
-    c = x.shape[3]
-    cols = im2col(x, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow)
-    return np.dot(cols.T, dy.reshape(n * oh * ow, o)).reshape(kh, kw, c, o)
+    """Gradient of :func:`conv2d` with respect to its (kh, kw, c, o) filter: sum of dy^T @ cols
+    over chunks (computed transposed: the long dim is the inner one of both operands)."""
+    n, h, w, c = x.shape
+    oh, ow, o = dy.shape[1], dy.shape[2], dy.shape[3]
+    k = kh * kw * c
+    per = oh * ow
+    dy2 = dy.reshape(n * per, o)
+    acc = np.zeros((o, k), dtype=dy.dtype)
+    part = np.empty((o, k), dtype=dy.dtype)
+    bc = _images_per_chunk(n, per, k)
+    cols = np.empty((min(bc, n) * per, k), dtype=x.dtype)
+    xf = x.reshape(-1)
+    colsf = cols.reshape(-1)
+    for b0 in range(0, n, bc):
+        b1 = min(n, b0 + bc)
+        _im2col(xf, h, w, c, b0, b1, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, colsf)
+        np.dot(dy2[b0 * per:b1 * per].T, cols[:(b1 - b0) * per], part)
+        acc += part
+    return np.ascontiguousarray(acc.T).reshape(kh, kw, c, o)
 
 
 # ---- pooling -----------------------------------------------------------------------------------
 
 
-@_pjit
+@_jit
 def max_pool(x, kh, kw, sh, sw, pt, pl, oh, ow):  # type: ignore[no-untyped-def]
     """Window maxima; padding never wins (a NaN in a window propagates)."""
     n, h, w, c = x.shape
     out = np.empty((n, oh, ow, c), dtype=x.dtype)
-    for b in prange(n):
+    for b in range(n):
         for i in range(oh):
             for j in range(ow):
                 dst = out[b, i, j]
@@ -140,7 +210,7 @@ def max_pool(x, kh, kw, sh, sw, pt, pl, oh, ow):  # type: ignore[no-untyped-def]
     return out
 
 
-@_pjit
+@_jit
 def max_pool_route(x, g, gather, kh, kw, sh, sw, pt, pl, oh, ow):  # type: ignore[no-untyped-def]
     """The max-pool gradient and its adjoint. Each window's winner is its first maximum in
     row-major scan order (TF1). ``gather`` False: scatter-add ``g`` (pooled shape) onto the
@@ -150,7 +220,7 @@ def max_pool_route(x, g, gather, kh, kw, sh, sw, pt, pl, oh, ow):  # type: ignor
         out = np.empty((n, oh, ow, c), dtype=g.dtype)
     else:
         out = np.zeros((n, h, w, c), dtype=g.dtype)
-    for b in prange(n):
+    for b in range(n):
         best = np.empty(c, dtype=x.dtype)
         at = np.empty(c, dtype=np.int64)
         for i in range(oh):
@@ -191,11 +261,11 @@ def _window_count(i, j, kh, kw, sh, sw, pt, pl, h, w):  # type: ignore[no-untype
     return max(rows, 0) * max(cols, 0)
 
 
-@_pjit
+@_jit
 def avg_pool(x, kh, kw, sh, sw, pt, pl, oh, ow):  # type: ignore[no-untyped-def]
     n, h, w, c = x.shape
     out = np.zeros((n, oh, ow, c), dtype=x.dtype)
-    for b in prange(n):
+    for b in range(n):
         for i in range(oh):
             for j in range(ow):
                 dst = out[b, i, j]
@@ -217,12 +287,12 @@ def avg_pool(x, kh, kw, sh, sw, pt, pl, oh, ow):  # type: ignore[no-untyped-def]
     return out
 
 
-@_pjit
+@_jit
 def avg_pool_grad(dy, n, h, w, kh, kw, sh, sw, pt, pl):  # type: ignore[no-untyped-def]
     """Spread each pooled gradient evenly over its window's non-padding cells."""
     oh, ow, c = dy.shape[1], dy.shape[2], dy.shape[3]
     out = np.zeros((n, h, w, c), dtype=dy.dtype)
-    for b in prange(n):
+    for b in range(n):
         for i in range(oh):
             for j in range(ow):
                 src = dy[b, i, j]
