@@ -61,32 +61,25 @@ def _im2col(xf, h, w, c, b0, b1, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, colsf):
                     y = i * sh - pt + p * dh
                     dst = r * k + p * run
                     if y < 0 or y >= h:
-                        for t in range(run):
-                            colsf[dst + t] = 0
+                        colsf[dst:dst + run] = 0
                         continue
                     row = ((b * h) + y) * w
                     x0 = j * sw - pl
                     if dw == 1:
                         q0 = min(max(0, -x0), kw)
                         q1 = max(min(kw, w - x0), q0)
-                        for t in range(q0 * c):
-                            colsf[dst + t] = 0
+                        colsf[dst:dst + q0 * c] = 0
                         src = (row + x0 + q0) * c
-                        for t in range((q1 - q0) * c):
-                            colsf[dst + q0 * c + t] = xf[src + t]
-                        for t in range(q1 * c, run):
-                            colsf[dst + t] = 0
+                        colsf[dst + q0 * c:dst + q1 * c] = xf[src:src + (q1 - q0) * c]
+                        colsf[dst + q1 * c:dst + run] = 0
                     else:
                         for q in range(kw):
                             xx = x0 + q * dw
                             d = dst + q * c
                             if 0 <= xx < w:
-                                src = (row + xx) * c
-                                for t in range(c):
-                                    colsf[d + t] = xf[src + t]
+                                colsf[d:d + c] = xf[(row + xx) * c:(row + xx + 1) * c]
                             else:
-                                for t in range(c):
-                                    colsf[d + t] = 0
+                                colsf[d:d + c] = 0
                 r += 1
 
 
@@ -105,13 +98,17 @@ def _col2im(colsf, h, w, c, b0, b1, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, outf
                     row = ((b * h) + y) * w
                     src = r * k + p * kw * c
                     x0 = j * sw - pl
-                    for q in range(kw):
-                        xx = x0 + q * dw
-                        if 0 <= xx < w:
-                            d = (row + xx) * c
-                            s = src + q * c
-                            for t in range(c):
-                                outf[d + t] += colsf[s + t]
+                    if dw == 1:
+                        q0 = min(max(0, -x0), kw)
+                        q1 = max(min(kw, w - x0), q0)
+                        d = outf[(row + x0 + q0) * c:(row + x0 + q1) * c]
+                        d += colsf[src + q0 * c:src + q1 * c]
+                    else:
+                        for q in range(kw):
+                            xx = x0 + q * dw
+                            if 0 <= xx < w:
+                                d = outf[(row + xx) * c:(row + xx + 1) * c]
+                                d += colsf[src + q * c:src + (q + 1) * c]
                 r += 1
 
 
