@@ -2,9 +2,11 @@
 the same program finds the module (and numba's cached machine code beside it)."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
+import re
 import sys
 import tempfile
 from types import ModuleType
@@ -22,9 +24,21 @@ def cache_dir() -> str:
     return d
 
 
+@functools.cache
+def _library_digest(module: str) -> str:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.origin:
+        return module
+    with open(spec.origin, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
 def load_module(source: str) -> ModuleType:
     """Write ``source`` under its content hash (atomically, once) and import it."""
-    digest = hashlib.sha256(source.encode()).hexdigest()[:24]
+    # numba's cache of the entry inlines the kernel libraries it imports but is keyed on the
+    # entry's own file: their contents go into the name, so a changed library is never stale
+    libs = "".join(_library_digest(m) for m in re.findall(r"^import (graphflow\.[\w.]+) as", source, re.M))
+    digest = hashlib.sha256((source + libs).encode()).hexdigest()[:24]
     name = f"gf_{digest}"
     mod = _loaded.get(name)
     if mod is not None:
