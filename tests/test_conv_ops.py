@@ -120,7 +120,7 @@ def test_conv2d_forward(device):
     """All stride/padding/dilation cases in one graph, batch and spatial dims fed at run time."""
     def fn(x, w):
         outs = [gf.nn.conv2d(x, w, list(s), _pad_arg(p), dilations=list(d)) for s, p, d in CONV_CASES]
-        outs.append(gf.nn.conv2d(x, w, [1, 2, 1, 1], "SAME", dilations=[1, 1, 1, 1]))
+        outs.append(gf.nn.conv2d(x, w, [1, 2, 1, 1], "SAME", dilations=None))
         return outs
 
     def want(x, w):
@@ -172,7 +172,7 @@ def test_conv1d(device):
     f = rs.standard_normal((3, 3, 2)).astype(np.float32)
 
     def fn(x, f):
-        return [gf.nn.conv1d(x, f, 1, "SAME"), gf.nn.conv1d(x, f, 2, "VALID", dilations=2),
+        return [gf.nn.conv1d(x, f, 1, "SAME", dilations=None), gf.nn.conv1d(x, f, 2, "VALID", dilations=2),
                 gf.nn.conv1d(gf.transpose(x, [0, 2, 1]), f, 2, "SAME", data_format="NCW"),
                 gf.nn.conv1d(x, f, [1, 1, 1], [[0, 0], [2, 1], [0, 0]])]
 

@@ -241,7 +241,7 @@ def _max_pool_grad_ref(at: PoolAttrs, x: np.ndarray, g: np.ndarray) -> np.ndarra
     h, w = x.shape[1], x.shape[2]
     if at.gather:
         gp = _padded(g, oh, ow, *at.ksize, pt, pl, at, (1, 1))
-        return sum(np.where(winner == k, gp[i], 0) for k, i in enumerate(idx)).astype(g.dtype)
+        return np.sum([np.where(winner == k, gp[i], 0) for k, i in enumerate(idx)], axis=0).astype(g.dtype)
     dxp = _padded(np.zeros(x.shape, g.dtype), oh, ow, *at.ksize, pt, pl, at, (1, 1))
     for k, i in enumerate(idx):
         dxp[i] += np.where(winner == k, g, 0)
@@ -355,8 +355,9 @@ def _check_format(data_format: str | None, allowed: tuple[str, str]) -> str:
 
 
 def _pair(value: Any, what: str, channels_first: bool) -> tuple[int, int]:
-    """An int, 2 ints, or 4 ints laid out as the data format (batch and depth entries must be 1)."""
-    v = np.atleast_1d(np.asarray(value)).tolist()
+    """An int, 2 ints, or 4 ints laid out as the data format (batch and depth entries must be 1);
+    None means 1 (TF1 wrappers pass ``dilations=None``)."""
+    v = np.atleast_1d(np.asarray(1 if value is None else value)).tolist()
     if len(v) == 1:
         v = v * 2
     elif len(v) == 4:
@@ -502,7 +503,7 @@ def conv1d(value: Any = None, filters: Any = None, stride: Any = None, padding: 
 
 
 def _pair1(value: Any, what: str, channels_first: bool) -> int:
-    v = np.atleast_1d(np.asarray(value)).tolist()
+    v = np.atleast_1d(np.asarray(1 if value is None else value)).tolist()
     if len(v) == 3:
         v = [v[2] if channels_first else v[1]]
     if len(v) != 1 or not isinstance(v[0], int) or v[0] < 1:
