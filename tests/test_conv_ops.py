@@ -306,6 +306,8 @@ def test_shape_errors():
         gf.nn.conv2d(gf.zeros((7, 6, 3)), gf.zeros((3, 3, 3, 8)), 1, "SAME")
     with pytest.raises(ValueError, match="data_format"):
         gf.nn.avg_pool(x, 2, 2, "SAME", data_format="NHCW")
+    with pytest.raises(TypeError, match="floating"):
+        gf.nn.conv2d(gf.zeros((1, 4, 4, 3), gf.int32), gf.zeros((3, 3, 3, 8), gf.int32), 1, "SAME")
     with pytest.raises(ValueError, match="out_backprop"):
         gf.nn.conv2d_transpose(gf.zeros((2, 3, 3, 8)), gf.zeros((3, 3, 3, 8)), [2, 7, 6, 3], 2, "SAME")
 

@@ -1,9 +1,11 @@
 """Numba kernels for convolution and pooling, called by the generated CPU code (conv_ops emitters).
 
 Layout is NHWC throughout (NCHW is transposed around these by the public functions). Convolutions
-are im2col + one BLAS matrix product (``np.dot`` lowers to SciPy's BLAS); the gathers and
-scatters that build and undo the column matrix run in parallel over images. Every function is
-specialised only on dtype (all arrays are rank 4), so each compiles once and is cached on disk.
+are im2col + BLAS matrix products (``np.dot`` lowers to SciPy's BLAS, which brings the threads),
+a chunk of images at a time. The loops here are serial: numba's ``parallel=True`` halved the
+pooling loops on an idle 2-core machine but made them 20x slower whenever another process held a
+core (its OpenMP workers spin), while the loops are a small part of a convolution's time. Every
+function is specialised only on dtype (arrays are rank 4), so each compiles once, cached on disk.
 
 Geometry arguments: ``sh, sw`` strides, ``dh, dw`` dilations, ``pt, pl`` the padding before the
 first row/column (padding after is implied by the output size ``oh, ow``).
