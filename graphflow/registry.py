@@ -46,6 +46,7 @@ class Op(enum.Enum):
     TANH = "Tanh"
     SIGMOID = "Sigmoid"
     LOGICAL_NOT = "LogicalNot"
+    RELU = "Relu"
     # elementwise binary
     ADD = "Add"
     SUB = "Sub"

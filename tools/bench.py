@@ -38,8 +38,12 @@ def pin_threads(n: int) -> str:
         from threadpoolctl import threadpool_limits
     except ImportError:
         return "threadpoolctl not installed: BLAS pools unpinned"
+    from threadpoolctl import threadpool_info
     threadpool_limits(n)
-    return f"all BLAS pools pinned to {n} threads"
+    kernels = sorted({str(d.get("architecture")) for d in threadpool_info() if d.get("internal_api") == "openblas"})
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    return (f"all BLAS pools pinned to {n} threads; OpenBLAS kernels: {', '.join(kernels)}"
+            + (f" (forced by OPENBLAS_CORETYPE={forced})" if forced else ""))
 
 
 def timeit(fn: Callable[[], object], repeats: int, number: int) -> float:

@@ -14,7 +14,7 @@ from typing import Any
 
 from graphflow import dtypes as _dt
 from graphflow.ir import Tensor, convert_to_tensor, get_default_graph
-from graphflow.ops._build import as_tensors
+from graphflow.ops._build import as_tensors, make
 from graphflow.ops.array_ops import concat, gather
 from graphflow.ops.check_ops import check_in_range
 from graphflow.ops.linalg_ops import matmul
@@ -48,6 +48,7 @@ from graphflow.ops.reduce_ops import reduce_any, reduce_max, reduce_mean, reduce
 from graphflow.ops.shape_ops import expand_dims, reshape, shape, squeeze
 from graphflow.ops.state_ops import constant, random_uniform
 from graphflow.ops.state_ops import range as _range
+from graphflow.registry import Op
 
 __all__ = [
     "relu", "relu6", "elu", "selu", "leaky_relu", "softplus", "softsign", "softmax", "log_softmax",
@@ -102,7 +103,7 @@ def relu(features: Any, name: str | None = None) -> Tensor:
     [2]
     """
     x = convert_to_tensor(features)
-    return maximum(_c(0, x), x, name=name or "Relu")  # ties pick the constant: zero gradient at 0
+    return make(Op.RELU, [x], name=name or "Relu")
 
 
 def relu6(features: Any, name: str | None = None) -> Tensor:

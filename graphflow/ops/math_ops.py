@@ -125,6 +125,12 @@ elementwise(Op.TANH, lambda at, a: np.tanh(a), lambda at, i, o, a: f"np.tanh({a}
 elementwise(Op.SIGMOID, lambda at, a: 1 / (1 + np.exp(-a)),
             lambda at, i, o, a: f"({lit(1, o)} / ({lit(1, o)} + np.exp(-{a})))",
             lambda n, g: [g * n.outputs[0] * (1 - n.outputs[0])], dtype_rule=F)
+# The gradient reads the output, not the input: the pre-activation (often a bias add) then has
+# one use and fuses into the relu's loop.
+elementwise(Op.RELU, lambda at, a: np.maximum(a, np.zeros((), a.dtype)),
+            lambda at, i, o, a: f"({a} if ({a} > {lit(0, o)} or {a} != {a}) else {lit(0, o)})",
+            lambda n, g: [where(greater(n.outputs[0], zeros_like_scalar(g)), g, zeros_like_scalar(g))],
+            dtype_rule=NUM)
 elementwise(Op.LOGICAL_NOT, lambda at, a: np.logical_not(a), lambda at, i, o, a: f"(not {a})",
             dtype_rule=BOOL, no_gradient=True)
 

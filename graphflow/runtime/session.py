@@ -13,6 +13,7 @@ from graphflow.errors import InvalidArgumentError, UnimplementedError
 from graphflow.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.registry import Op
 from graphflow.runtime.executable import Executable
+from graphflow.runtime.memory import keep_freed_memory
 from graphflow.runtime.state import State
 
 _default_sessions: list[Session] = []
@@ -137,6 +138,7 @@ class Session:
                                      "graphflow: expected 'cpu' (or 'reference', the numpy oracle)")
         self.device = device
         self.graph = graph or get_default_graph()
+        keep_freed_memory()
         self.state = State()
         self._cache: dict[Any, tuple[_Fetch, list[Tensor], Executable]] = {}
         self._closed = False
