@@ -6,7 +6,7 @@ BLAS through ``np.dot``; other ops use the ``cpu`` emitter in their registry row
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from graphflow.compiler.emitter import Emitter
@@ -30,7 +30,6 @@ class Generated:
     source: str
     args: list[tuple[str, Any]]
     errors: list[tuple[Operation, str]]
-    fresh_outputs: list[bool] = field(default_factory=list)
     # a run-time check may fire after a variable was written: the caller must restore the buffers
     checks_after_write: bool = False
 
@@ -95,23 +94,20 @@ def lower(program: Program, sched: Schedule) -> Generated:
         late = late or (wrote and len(em.errors) > checks)
         wrote = wrote or n.op is Op.ASSIGN
     outs = []
-    fresh = []
     for t in program.outputs:
         if t.node.op is Op.VARIABLE:
             src = em.var_value(t.node)
             outs.append(src if t.shape.rank == 0 else f"{src}.copy()")
-            fresh.append(True)
         else:
             e = em.value(t)
             is_fresh = id(t) in em.fresh_values or t.shape.rank == 0
             outs.append(e if is_fresh else f"{e}.copy()")
-            fresh.append(True)
     em.line("return (" + "".join(o + ", " for o in outs) + ")")
     head = ["import numpy as np", "import numba"]
     head += [f"import {m} as {a}" for m, a in em.imports.items()]
     src = "\n".join(head) + "\n\n\n" + "".join(f + "\n\n" for f in em.functions) + JIT_DECORATOR + "\n" + \
         f"def entry({', '.join(em.params)}):\n" + ("\n".join(em.lines) or "    pass") + "\n"
-    return Generated(src, em.args, em.errors, fresh, late)
+    return Generated(src, em.args, em.errors, late)
 
 
 def _assign_fusions(program: Program, sched: Schedule) -> dict[int, int]:
@@ -153,9 +149,7 @@ def emit_node(em: CpuEmitter, n: Operation, deferred: dict[int, int]) -> None:
         else:
             em.define(n.outputs[0], em.param("const", value), fresh=False)
         return
-    if op is Op.VARIABLE:
-        if any(t is n.outputs[0] for t in em.program.outputs):
-            pass  # fetched variables are copied at return
+    if op is Op.VARIABLE:  # fetched variables are copied at return
         em.define(n.outputs[0], em.var_value(n), fresh=False)
         return
     if op is Op.NO_OP:
