@@ -11,7 +11,9 @@ on a graph adding two fed scalars; and the TF1 MNIST-tutorial CNN training step 
 
 BLAS threads: NumPy and SciPy each bundle an OpenBLAS; compiled graphflow code calls SciPy's.
 Every pool is pinned to the same thread count (--threads, default: all cores) with threadpoolctl
-when it is installed, and through OPENBLAS_NUM_THREADS for subprocesses.
+when it is installed, and through OPENBLAS_NUM_THREADS for subprocesses. The first line printed
+names the OpenBLAS kernels in use: where OPENBLAS_CORETYPE forces older kernels (some machines set
+it), matmul and convolution run slower than the CPU allows; compare runs only with the same kernels.
 """
 from __future__ import annotations
 
