@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -24,9 +22,8 @@ BATCH = 64
 
 
 def pin_threads(n: int) -> None:
-    import scipy.linalg  # noqa: F401  (loads SciPy's OpenBLAS, the one compiled code calls)
-    from threadpoolctl import threadpool_limits
-    threadpool_limits(n)
+    from bench import pin_threads as pin_blas
+    print(pin_blas(n))
     try:
         import numba
         numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
@@ -35,15 +32,8 @@ def pin_threads(n: int) -> None:
 
 
 def timeit(fn: Callable[[], object], repeats: int, number: int = 5) -> float:
-    for _ in range(3):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        for _ in range(number):
-            fn()
-        samples.append((time.perf_counter() - t) / number)
-    return statistics.median(samples)
+    from bench import timeit as bench_timeit
+    return bench_timeit(fn, repeats, number)
 
 
 def best_of_interleaved(a: Callable[[], object], b: Callable[[], object], repeats: int,
