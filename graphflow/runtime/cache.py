@@ -9,7 +9,13 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Sequence
 from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from graphflow.compiler.kernels import Kernel
 
 _loaded: dict[str, ModuleType] = {}
 
@@ -33,13 +39,13 @@ def _library_digest(module: str) -> str:
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def load_module(source: str) -> ModuleType:
+def load_module(source: str, prefix: str = "gf") -> ModuleType:
     """Write ``source`` under its content hash (atomically, once) and import it."""
     # numba's cache of the entry inlines the kernel libraries it imports but is keyed on the
     # entry's own file: their contents go into the name, so a changed library is never stale
     libs = "".join(_library_digest(m) for m in re.findall(r"^import (graphflow\.[\w.]+) as", source, re.M))
     digest = hashlib.sha256((source + libs).encode()).hexdigest()[:24]
-    name = f"gf_{digest}"
+    name = f"{prefix}_{digest}"
     mod = _loaded.get(name)
     if mod is not None:
         return mod
@@ -57,3 +63,22 @@ def load_module(source: str) -> ModuleType:
     spec.loader.exec_module(mod)
     _loaded[name] = mod
     return mod
+
+
+
+def load_kernels(kernels: Sequence[Kernel]) -> list[Any]:
+    """The jitted ``kernel`` of each call site's shared module (one module per content hash)."""
+    return [load_module(k.source, prefix="gfk").kernel for k in kernels]
+
+
+def glue_entry(source: str, kernels: Sequence[Any]) -> Any:
+    """The Python glue's ``entry``, with ``k0, k1, ...`` bound to the distinct kernels in order of
+    first use, as the glue names them."""
+    scope: dict[str, Any] = {"np": np}
+    distinct: list[Any] = []
+    for k in kernels:
+        if all(k is not d for d in distinct):
+            scope[f"k{len(distinct)}"] = k
+            distinct.append(k)
+    exec(compile(source, "<graphflow glue>", "exec"), scope)
+    return scope["entry"]

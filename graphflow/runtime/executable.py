@@ -12,7 +12,7 @@ from graphflow.compiler.pipeline import run_passes
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import schedule
 from graphflow.errors import InvalidArgumentError
-from graphflow.runtime.cache import load_module
+from graphflow.runtime.cache import glue_entry, load_kernels, load_module
 from graphflow.runtime.state import State, storage_dtype
 
 _ERR = re.compile(r"graphflow-error-(\d+)")
@@ -27,9 +27,14 @@ class Executable:
         optimized = run_passes(program, on_pass=(lambda n, p: passes_seen.append((n, p))) if dump else None)
         self.program = optimized
         self.schedule = schedule(optimized)
-        self.generated = cpu.lower(optimized, self.schedule)
-        self.module = load_module(self.generated.source)
-        self.entry = self.module.entry
+        self.generated = gen = cpu.lower(optimized, self.schedule)
+        self.site = [0]
+        if gen.glue:
+            self.kernels = load_kernels(gen.kernels)
+            self.entry = glue_entry(gen.source, self.kernels)
+        else:
+            self.kernels = []
+            self.entry = load_module(gen.source).entry
         self.state = state
         self.needs_init = self.schedule.needs_init
         self.writes = [v.attrs.uid for v in self.schedule.writes]
@@ -44,7 +49,8 @@ class Executable:
             elif kind == "rng":
                 self.fixed.append(state.rng_state(obj))
             else:
-                self.fixed.append(np.array(obj, dtype=storage_dtype(obj.dtype)))
+                arr = np.array(obj, dtype=storage_dtype(obj.dtype))
+                self.fixed.append(arr[()] if arr.ndim == 0 else arr)
         written = set(self.writes)
         self.written_buffers = [state.buffer(v) for kind, v in self.generated.args
                                 if kind == "var" and v.attrs.uid in written]
@@ -70,14 +76,17 @@ class Executable:
                 args[self.feed_slots[i]] = np.asarray(feeds[i], dtype=np.float32)
         saved = [(b, b.copy()) for b in self.written_buffers] if self.generated.checks_after_write else []
         try:
-            outs = self.entry(*args)
+            outs = self.entry(self.site, *args) if self.generated.glue else self.entry(*args)
         except ValueError as e:
             for buf, old in saved:  # errors never leave variables half-updated
                 buf[...] = old
             m = _ERR.search(str(e))
             if not m:
                 raise
-            node, message = self.generated.errors[int(m.group(1))]
+            k = int(m.group(1))
+            if self.generated.glue:  # kernels number their own checks; the site says whose
+                k += self.generated.site_errors[self.site[0]]
+            node, message = self.generated.errors[k]
             raise InvalidArgumentError(node, node, f"{message}\n  in {node.describe()}") from None
         state.initialized.update(self.writes)
         if self.dump_folder is not None:

@@ -1,0 +1,259 @@
+"""Loop nests for FUSED nodes: an elementwise body per element, optionally accumulated into a
+reduction. Written against the shared ``Emitter``, so every kind of glue (an inline entry or a
+kernel of its own) gets the same loops."""
+from __future__ import annotations
+
+from typing import Any
+
+from graphflow.compiler.emitter import Emitter
+from graphflow.compiler.fused import FusedAttrs
+from graphflow.dtypes import DType
+from graphflow.ir import Operation, Tensor
+from graphflow.registry import Op, get
+
+_INIT = {Op.REDUCE_SUM: 0, Op.REDUCE_MEAN: 0, Op.REDUCE_PROD: 1, Op.REDUCE_ANY: False, Op.REDUCE_ALL: True}
+
+
+def _acc_dtype(op: Op, d: DType) -> DType:
+    from graphflow import dtypes
+    if op in (Op.REDUCE_SUM, Op.REDUCE_MEAN, Op.REDUCE_PROD) and d.name in ("float16", "float32"):
+        return dtypes.float64
+    return d
+
+
+def _init(op: Op, d: DType) -> Any:
+    if op is Op.REDUCE_MAX:
+        return float("-inf") if d.is_floating else d.min
+    if op is Op.REDUCE_MIN:
+        return float("inf") if d.is_floating else d.max
+    return _INIT[op]
+
+
+def _combine(op: Op, acc: str, v: str) -> str:
+    if op in (Op.REDUCE_SUM, Op.REDUCE_MEAN):
+        return f"{acc} + {v}"
+    if op is Op.REDUCE_PROD:
+        return f"{acc} * {v}"
+    if op is Op.REDUCE_MAX:
+        return f"{v} if ({v} > {acc} or {v} != {v}) else {acc}"
+    if op is Op.REDUCE_MIN:
+        return f"{v} if ({v} < {acc} or {v} != {v}) else {acc}"
+    if op is Op.REDUCE_ANY:
+        return f"{acc} or {v}"
+    return f"{acc} and {v}"
+
+
+def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, str] | None) -> None:
+    """One loop nest computing the fused body per element; reductions accumulate in it."""
+    at: FusedAttrs = n.attrs
+    rank = at.loop_shape.rank
+    assert rank is not None
+    loop_dims = _loop_dims(em, n, leaves, rank)
+    red = at.reduce
+    dt = n.dtypes[0]
+
+    def element(idx: list[str], exact: bool) -> str:
+        temps: list[str] = []
+        loaded: dict[int, str] = {}
+
+        def arg(a: tuple[str, int]) -> str:
+            if a[0] == "t":
+                return temps[a[1]]
+            k = a[1]
+            if k not in loaded:
+                t = n.inputs[k]
+                v = em.fresh("x")
+                em.line(f"{v} = {_leaf_index(leaves[k], t, at.loop_shape, idx, exact, em._mults)}")
+                loaded[k] = v
+            return loaded[k]
+
+        for ins in at.body:
+            row = get(ins.op)
+            assert row.scalar is not None, f"{ins.op.name} has no scalar template"
+            args = [arg(a) for a in ins.args]
+            v = em.fresh("e")
+            em.line(f"{v} = {row.scalar(ins.attrs, ins.in_dtypes, ins.dtype, *args)}")
+            temps.append(v)
+        return arg(at.result)
+
+    ambiguous = _ambiguous(n, at, rank)
+    variants = [True] if not ambiguous else [True, False]
+
+    if red is None:
+        if rank == 0:
+            v = element([], True)
+            if target is None:
+                em.define(n.outputs[0], v)
+            else:
+                buf, mode = target
+                em.line(f"{buf}[0] = " + apply_mode(f"{buf}[0]", v, mode))
+            return
+        if target is None:
+            out = em.empty(loop_dims, dt)
+        else:
+            out = target[0]
+
+        def body(exact: bool) -> None:
+            with em.loops(loop_dims) as idx:
+                v = element(idx, exact)
+                dst = em.index(out, idx)
+                em.line(f"{dst} = " + (apply_mode(dst, v, target[1]) if target else v))
+        _variants(em, variants, ambiguous, loop_dims, body)
+        if target is None:
+            em.define(n.outputs[0], out)
+        return
+
+    # reductions
+    axes = set(red.axes)
+    kept = [j for j in range(rank) if j not in axes]
+    acc_dt = _acc_dtype(red.op, dt)
+    init = em.lit(_init(red.op, dt), acc_dt)
+    count = " * ".join(loop_dims[j] for j in sorted(axes)) or "1"
+    out_dims = [("1" if j in axes else loop_dims[j]) for j in range(rank)] if red.keepdims else \
+        [loop_dims[j] for j in kept]
+
+    def finish(acc: str) -> str:
+        if red.op is Op.REDUCE_MEAN:
+            if dt.is_floating:
+                return f"{em.np_dtype(dt)}({acc} / ({count}))"
+            # truncation toward zero, as TF1's C++ integer division
+            return f"{em.np_dtype(dt)}((abs({acc}) // max(1, {count})) * (1 if {acc} >= 0 else -1))"
+        return f"{em.np_dtype(dt)}({acc})" if acc_dt != dt else acc
+
+    suffix = sorted(axes) == list(range(rank - len(axes), rank))
+    if not kept or suffix:
+        out = None if not out_dims else em.empty(out_dims, dt)
+        scalar_out = em.fresh("r") if out is None else None
+
+        def body(exact: bool) -> None:
+            with em.loops([loop_dims[j] for j in kept]) as kidx:
+                acc = em.fresh("acc")
+                em.line(f"{acc} = {init}")
+                with em.loops([loop_dims[j] for j in sorted(axes)]) as ridx:
+                    idx = [""] * rank
+                    for j, name in zip(kept, kidx):
+                        idx[j] = name
+                    for j, name in zip(sorted(axes), ridx):
+                        idx[j] = name
+                    v = element(idx, exact)
+                    em.line(f"{acc} = {_combine(red.op, acc, v)}")
+                if out is None:
+                    em.line(f"{scalar_out} = {finish(acc)}")
+                else:
+                    oidx = _expand(kept, kidx, rank) if red.keepdims else kidx
+                    em.line(f"{em.index(out, oidx)} = {finish(acc)}")
+        if scalar_out is not None:
+            em.line(f"{scalar_out} = {init}")
+        _variants(em, variants, ambiguous, loop_dims, body)
+        em.define(n.outputs[0], out if out is not None else scalar_out)
+        return
+
+    # general: accumulate into an array indexed by the kept dims
+    acc_arr = em.fresh("acc")
+    em.line(f"{acc_arr} = np.full({em.shape_tuple(out_dims)}, {init}, dtype={em.np_dtype(acc_dt)})")
+
+    def body_general(exact: bool) -> None:
+        with em.loops(loop_dims) as idx:
+            v = element(idx, exact)
+            oidx = [("0" if j in axes else idx[j]) for j in range(rank)] if red.keepdims else [idx[j] for j in kept]
+            dst = em.index(acc_arr, oidx)
+            em.line(f"{dst} = {_combine(red.op, dst, v)}")
+    _variants(em, variants, ambiguous, loop_dims, body_general)
+    out = em.empty(out_dims, dt)
+    flat_o, flat_a = em.fresh("fo"), em.fresh("fa")
+    em.line(f"{flat_o} = {out}.reshape(-1)")
+    em.line(f"{flat_a} = {acc_arr}.reshape(-1)")
+    with em.loops([f"{flat_o}.size"]) as (i,):
+        em.line(f"{flat_o}[{i}] = {finish(f'{flat_a}[{i}]')}")
+    em.define(n.outputs[0], out)
+
+
+def _expand(kept: list[int], kidx: list[str], rank: int) -> list[str]:
+    full = ["0"] * rank
+    for j, name in zip(kept, kidx):
+        full[j] = name
+    return full
+
+
+def apply_mode(dst: str, v: str, mode: str) -> str:
+    return v if mode == "set" else f"{dst} + {v}" if mode == "add" else f"{dst} - {v}"
+
+
+def _variants(em: Emitter, variants: list[bool], ambiguous: list[tuple[int, int, int]],
+              loop_dims: list[str], body: Any) -> None:
+    """Emit ``body`` once when every leaf's shape is statically settled; else a fast path for
+    leaves that match the loop shape at run time and a general broadcasting path."""
+    if len(variants) == 1:
+        body(True)
+        return
+    em_cond = " and ".join(f"{em_leaf}.shape[{k}] == {loop_dims[j]}" for em_leaf, k, j in
+                           ((em._leaf_names[li], k, j) for li, k, j in ambiguous))
+    with em.block(f"if {em_cond}:"):
+        body(True)
+    with em.block("else:"):
+        for li, k, _ in ambiguous:
+            m = em.fresh("m")
+            em.line(f"{m} = 0 if {em._leaf_names[li]}.shape[{k}] == 1 else 1")
+            em._mults[(em._leaf_names[li], k)] = m
+        body(False)
+
+
+def _ambiguous(n: Operation, at: FusedAttrs, rank: int) -> list[tuple[int, int, int]]:
+    """(leaf, leaf dim, loop dim) triples whose broadcast is only known at run time."""
+    out = []
+    for li, t in enumerate(n.inputs):
+        r = t.shape.rank or 0
+        for k in range(r):
+            j = rank - r + k
+            if t.shape.dims[k] is None and at.loop_shape.dims[j] != 1:  # type: ignore[index]
+                out.append((li, k, j))
+    return out
+
+
+def _loop_dims(em: Emitter, n: Operation, leaves: list[str], rank: int) -> list[str]:
+    at: FusedAttrs = n.attrs
+    em._leaf_names = leaves  # type: ignore[attr-defined]
+    em._mults = {}  # type: ignore[attr-defined]
+    dims = []
+    for j in range(rank):
+        s = at.loop_shape.dims[j]  # type: ignore[index]
+        if s is not None:
+            dims.append(str(s))
+            continue
+        cands = []
+        for li, t in enumerate(n.inputs):
+            r = t.shape.rank or 0
+            k = j - (rank - r)
+            if k >= 0 and t.shape.dims[k] is None:  # type: ignore[index]
+                cands.append(f"{leaves[li]}.shape[{k}]")
+        assert cands, f"no leaf defines loop dim {j} of {n.describe()}"
+        d = em.fresh("d")
+        em.line(f"{d} = {cands[0]}")
+        for c in cands[1:]:
+            em.line(f"{d} = {c} if {d} == 1 else {d}")
+        if len(cands) > 1:
+            em.check(" and ".join(f"({c} == {d} or {c} == 1)" for c in cands), n,
+                     f"incompatible shapes for broadcasting in dim {j}")
+        dims.append(d)
+    return dims
+
+
+def _leaf_index(name: str, t: Tensor, loop_shape: Any, idx: list[str], exact: bool,
+                mults: dict[tuple[str, int], str]) -> str:
+    r = t.shape.rank or 0
+    if r == 0:
+        return name
+    rank = len(idx)
+    parts = []
+    for k in range(r):
+        j = rank - r + k
+        d = t.shape.dims[k]
+        if d == 1 and loop_shape.dims[j] != 1:
+            parts.append("0")
+        elif d is not None or exact:
+            parts.append(idx[j])
+        else:
+            # a multiplier hoisted out of the loops: a branch here gets unswitched by LLVM into
+            # 2^k loop copies (a CNN gradient took 23 s to compile)
+            parts.append(f"{idx[j]} * {mults[(name, k)]}")
+    return f"{name}[{', '.join(parts)}]"
