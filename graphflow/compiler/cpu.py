@@ -50,6 +50,8 @@ class Generated:
     glue: bool = False
     kernels: list[Kernel] = field(default_factory=list)
     site_errors: list[int] = field(default_factory=list)
+    # per kernel call: the argument types the glue passes, (numpy dtype name, ndim or -1 for scalars)
+    arg_types: list[tuple[tuple[str, int], ...]] = field(default_factory=list)
 
 
 class CpuEmitter(Emitter):
@@ -108,6 +110,7 @@ class GlueEmitter(CpuEmitter):
         self.kernels: list[Kernel] = []
         self.kernel_names: dict[str, str] = {}
         self.site_errors: list[int] = []
+        self.arg_types: list[tuple[tuple[str, int], ...]] = []
 
     def const(self, n: Operation) -> None:  # every constant is bound once, not rebuilt per run
         self.define(n.outputs[0], self.param("const", n.attrs.value), fresh=False)
@@ -121,6 +124,10 @@ class GlueEmitter(CpuEmitter):
         if name is None:
             name = self.kernel_names[k.source] = f"k{len(self.kernel_names)}"
         self.kernels.append(k)
+        types = [_arg_type(owner.inputs[j].dtype, owner.inputs[j].shape.rank or 0, False) for j in inputs]
+        types += [_arg_type(o.dtypes[0], o.shapes[0].rank or 0, True) if kind == "dst" else ("uint64", 1)
+                  for kind, o in k.extras]
+        self.arg_types.append(tuple(types) + (("int64", -1),) * len(k.consts))
         args = [self.input(owner, j) for j in inputs]
         args += [self.var_buffer(o) if kind == "dst" else self.param(kind, o) for kind, o in k.extras]
         args += [str(c) for c in k.consts]
@@ -136,6 +143,15 @@ class GlueEmitter(CpuEmitter):
         t = n.outputs[0]
         self.line(f"{out} = {self.np_dtype(t.dtype)}({call})" if t.shape.rank == 0 else f"{out} = {call}")
         self.define(t, out, fresh=k.fresh)
+
+
+def _arg_type(dtype: Any, rank: int, buffer: bool) -> tuple[str, int]:
+    """How a value reaches a kernel: arrays by dtype and rank (a variable's buffer has rank >= 1),
+    rank-0 values as numpy scalars; float16 is carried as float32."""
+    name = "float32" if dtype.name == "float16" else dtype.name
+    if buffer:
+        return name, max(rank, 1)
+    return name, rank if rank else -1
 
 
 def compute_nodes(program: Program) -> int:
@@ -179,7 +195,7 @@ def lower(program: Program, sched: Schedule, glue: bool | None = None) -> Genera
     em.line("return (" + "".join(o + ", " for o in outs) + ")")
     if isinstance(em, GlueEmitter):
         src = "def entry(" + ", ".join(["site"] + em.params) + "):\n" + "\n".join(em.lines) + "\n"
-        return Generated(src, em.args, em.errors, late, True, em.kernels, em.site_errors)
+        return Generated(src, em.args, em.errors, late, True, em.kernels, em.site_errors, em.arg_types)
     head = ["import numpy as np", "import numba"]
     head += [f"import {m} as {a}" for m, a in em.imports.items()]
     src = "\n".join(head) + "\n\n\n" + JIT_DECORATOR + "\n" + \

@@ -12,6 +12,7 @@ from graphflow.compiler.pipeline import run_passes
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import schedule
 from graphflow.errors import InvalidArgumentError
+from graphflow.runtime import compile_pool
 from graphflow.runtime.cache import glue_entry, load_kernels, load_module
 from graphflow.runtime.state import State, storage_dtype
 
@@ -29,9 +30,11 @@ class Executable:
         self.schedule = schedule(optimized)
         self.generated = gen = cpu.lower(optimized, self.schedule)
         self.site = [0]
+        self.helper = None
         if gen.glue:
             self.kernels = load_kernels(gen.kernels)
             self.entry = glue_entry(gen.source, self.kernels)
+            self.helper = compile_pool.start(list(zip(self.kernels, gen.arg_types)))
         else:
             self.kernels = []
             self.entry = load_module(gen.source).entry
@@ -88,6 +91,10 @@ class Executable:
                 k += self.generated.site_errors[self.site[0]]
             node, message = self.generated.errors[k]
             raise InvalidArgumentError(node, node, f"{message}\n  in {node.describe()}") from None
+        finally:
+            if self.helper is not None:  # the first run has compiled or loaded every kernel
+                compile_pool.stop(self.helper)
+                self.helper = None
         state.initialized.update(self.writes)
         if self.dump_folder is not None:
             from graphflow.runtime.dump import dump_native
