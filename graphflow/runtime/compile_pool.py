@@ -57,9 +57,9 @@ def stop(proc: subprocess.Popen | None) -> None:
 
 
 def _numba_type(dtype: str, ndim: int) -> Any:
+    import numpy as np
     from numba import types
     from numba.np.numpy_support import from_dtype
-    import numpy as np
     scalar = from_dtype(np.dtype(dtype))
     return scalar if ndim < 0 else types.Array(scalar, ndim, "C")
 

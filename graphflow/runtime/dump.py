@@ -1,5 +1,6 @@
-"""Dumps of what the compiler made (``GRAPHFLOW_DUMP_DIR`` or ``Session(dump_dir=...)``):
-the program after each pass, the generated source, and numba's LLVM IR and assembly."""
+"""Dumps of what the compiler made (``GRAPHFLOW_DUMP_DIR`` or ``Session(dump_dir=...)``): the
+program after each pass, the generated source (the entry, or the glue and each shared kernel),
+numba's LLVM IR and assembly, and where the compile time went (``timings.txt``)."""
 from __future__ import annotations
 
 import os
@@ -9,28 +10,76 @@ from graphflow.compiler.pipeline import format_program
 
 
 def dump_executable(exe: Any, directory: str) -> str:
-    """Write one folder per executable, named by the generated module; returns its path."""
-    name = exe.module.__name__
+    """Write one folder per executable, named by its generated source; returns its path."""
+    import hashlib
+    name = "gf_" + hashlib.sha256(exe.generated.source.encode()).hexdigest()[:24]
     folder = os.path.join(directory, name)
     os.makedirs(folder, exist_ok=True)
     for k, (pass_name, program) in enumerate(exe.passes_seen):
         _write(os.path.join(folder, f"{k:02d}_{pass_name}.txt"), format_program(program))
-    _write(os.path.join(folder, "kernel.py"), exe.generated.source)
+    _write(os.path.join(folder, "glue.py" if exe.generated.glue else "kernel.py"), exe.generated.source)
+    for i, k in enumerate(_distinct(exe)):  # the shared kernels the glue calls as k0, k1, ...
+        with open(k.py_func.__code__.co_filename) as f:
+            _write(os.path.join(folder, f"k{i}.py"), f.read())
     return folder
 
 
-def dump_native(exe: Any, folder: str) -> None:
-    """LLVM IR and assembly of every compiled signature of the entry function. Code loaded from
-    the disk cache carries no IR, so it is compiled once more, uncached, for the dump."""
-    entry = exe.entry
-    if entry.stats.cache_hits:
-        import numba
-        fresh = numba.njit(error_model="numpy", nogil=True)(entry.py_func)
-        for sig in entry.signatures:
-            fresh.compile(sig)
-        entry = fresh
-    _write(os.path.join(folder, "entry.ll"), "\n".join(entry.inspect_llvm().values()))
-    _write(os.path.join(folder, "entry.s"), "\n".join(entry.inspect_asm().values()))
+class record_compiles:
+    """Collects numba's compile events (one per compiled function and signature) with durations."""
+
+    def __init__(self) -> None:
+        from numba.core import event
+        self.listener = event.RecordingListener()
+        self._install = event.install_listener("numba:compile", self.listener)
+
+    def __enter__(self) -> record_compiles:
+        self._install.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._install.__exit__(*exc)
+
+    def durations(self) -> list[tuple[float, str]]:
+        starts: dict[int, float] = {}
+        out = []
+        for ts, ev in self.listener.buffer:
+            disp = ev.data["dispatcher"]
+            key = id(disp) ^ hash(str(ev.data["args"]))
+            if ev.is_start:
+                starts[key] = ts
+            else:
+                out.append((ts - starts.pop(key, ts), f"{disp.py_func.__module__}.{disp.py_func.__name__}"))
+        return sorted(out, reverse=True)
+
+
+def dump_native(exe: Any, folder: str, recorder: record_compiles | None = None) -> None:
+    """LLVM IR and assembly of every compiled signature of the entry (or of each kernel), and the
+    compile timings. Code loaded from the disk cache carries no IR, so it is compiled once more,
+    uncached, for the dump."""
+    lines = [f"{stage:<28} {seconds * 1e3:9.1f} ms" for stage, seconds in exe.timings.items()]
+    if recorder is not None:
+        lines.append("\nfirst run, compiled by numba (nested compiles are included in their caller's time):")
+        lines += [f"{seconds * 1e3:9.1f} ms  {name}" for seconds, name in recorder.durations()]
+    _write(os.path.join(folder, "timings.txt"), "\n".join(lines) + "\n")
+    units = _distinct(exe) if exe.generated.glue else [exe.entry]
+    for i, disp in enumerate(units):
+        stem = f"k{i}" if exe.generated.glue else "entry"
+        if disp.stats.cache_hits:
+            import numba
+            fresh = numba.njit(error_model="numpy", nogil=True)(disp.py_func)
+            for sig in disp.signatures:
+                fresh.compile(sig)
+            disp = fresh
+        _write(os.path.join(folder, f"{stem}.ll"), "\n".join(disp.inspect_llvm().values()))
+        _write(os.path.join(folder, f"{stem}.s"), "\n".join(disp.inspect_asm().values()))
+
+
+def _distinct(exe: Any) -> list[Any]:
+    out: list[Any] = []
+    for k in exe.kernels:
+        if all(k is not d for d in out):
+            out.append(k)
+    return out
 
 
 def _write(path: str, text: str) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,10 +26,25 @@ class Executable:
     def __init__(self, program: Program, state: State, dump: Any = None) -> None:
         self.source_program = program
         passes_seen: list[tuple[str, Program]] = []
-        optimized = run_passes(program, on_pass=(lambda n, p: passes_seen.append((n, p))) if dump else None)
+        # seconds per compiler stage (dumps write them beside the per-kernel compile times)
+        self.timings: dict[str, float] = {}
+        clock = [time.perf_counter()]
+
+        def lap(stage: str) -> None:
+            now = time.perf_counter()
+            self.timings[stage] = now - clock[0]
+            clock[0] = now
+
+        def on_pass(name: str, p: Program) -> None:
+            lap(f"pass {name}")
+            if dump:
+                passes_seen.append((name, p))
+        optimized = run_passes(program, on_pass=on_pass)
         self.program = optimized
         self.schedule = schedule(optimized)
+        lap("schedule")
         self.generated = gen = cpu.lower(optimized, self.schedule)
+        lap("lower")
         self.site = [0]
         self.helper = None
         if gen.glue:
@@ -38,6 +54,7 @@ class Executable:
         else:
             self.kernels = []
             self.entry = load_module(gen.source).entry
+        lap("load modules")
         self.state = state
         self.needs_init = self.schedule.needs_init
         self.writes = [v.attrs.uid for v in self.schedule.writes]
@@ -78,6 +95,11 @@ class Executable:
             for i in self.half_feeds:
                 args[self.feed_slots[i]] = np.asarray(feeds[i], dtype=np.float32)
         saved = [(b, b.copy()) for b in self.written_buffers] if self.generated.checks_after_write else []
+        recorder = None
+        if self.dump_folder is not None:  # the first run of a dumped executable: time each compile
+            from graphflow.runtime.dump import record_compiles
+            recorder = record_compiles()
+            recorder.__enter__()
         try:
             outs = self.entry(self.site, *args) if self.generated.glue else self.entry(*args)
         except ValueError as e:
@@ -95,10 +117,12 @@ class Executable:
             if self.helper is not None:  # the first run has compiled or loaded every kernel
                 compile_pool.stop(self.helper)
                 self.helper = None
+            if recorder is not None:
+                recorder.__exit__(None, None, None)
         state.initialized.update(self.writes)
         if self.dump_folder is not None:
             from graphflow.runtime.dump import dump_native
-            dump_native(self, self.dump_folder)
+            dump_native(self, self.dump_folder, recorder)
             self.dump_folder = None
         result = [typ(o) if scalar else o for o, (scalar, typ) in zip(outs, self.out_scalar)]
         for i in self.half_outputs:

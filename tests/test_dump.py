@@ -1,0 +1,60 @@
+"""GRAPHFLOW_DUMP_DIR / Session(dump_dir=...): the program per pass, the generated source, LLVM IR,
+assembly and compile timings, for both kinds of glue."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import graphflow as gf
+
+
+@pytest.mark.parametrize("glue", [False, True], ids=["entry", "glue"])
+def test_dump_writes_passes_source_native_code_and_timings(tmp_path: object, monkeypatch: pytest.MonkeyPatch,
+                                                            glue: bool) -> None:
+    monkeypatch.setenv("GRAPHFLOW_GLUE", "1" if glue else "0")
+    x = gf.placeholder(gf.float32, (None, 3))
+    y = gf.reduce_sum(gf.tanh(x) * 2.0 + 1.0, axis=1)
+    with gf.Session(dump_dir=str(tmp_path)) as sess:
+        out = sess.run(y, {x: np.ones((2, 3), np.float32)})
+    np.testing.assert_allclose(out, 3 * (2 * np.tanh(1.0) + 1), rtol=1e-6)
+    (folder,) = os.listdir(str(tmp_path))
+    files = set(os.listdir(os.path.join(str(tmp_path), folder)))
+    for k, name in enumerate(["build", "fold_constants", "remove_identities", "eliminate_common_subexpressions",
+                              "fuse_elementwise"]):
+        assert f"{k:02d}_{name}.txt" in files
+    stem = "k0" if glue else "entry"
+    assert {f"{stem}.ll", f"{stem}.s", "timings.txt", "glue.py" if glue else "kernel.py"} <= files
+    with open(os.path.join(str(tmp_path), folder, f"{stem}.ll")) as f:
+        assert "define" in f.read()
+    with open(os.path.join(str(tmp_path), folder, "timings.txt")) as f:
+        timings = f.read()
+    assert all(stage in timings for stage in ("pass fuse_elementwise", "schedule", "lower", "load modules"))
+
+
+def test_kernels_are_shared_across_graphs_and_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same loop over other static sizes, in another graph, is the same kernel."""
+    monkeypatch.setenv("GRAPHFLOW_GLUE", "1")
+    kernels = []
+    for rows, cols in ((4, 8), (16, 3)):
+        with gf.Graph().as_default():
+            a = gf.placeholder(gf.float32, (rows, cols))
+            y = gf.sigmoid(a) * a
+            with gf.Session() as sess:
+                v = np.linspace(-2, 2, rows * cols, dtype=np.float32).reshape(rows, cols)
+                np.testing.assert_allclose(sess.run(y, {a: v}), v / (1 + np.exp(-v)), rtol=1e-5, atol=1e-6)
+                ((_, _, exe),) = sess._cache.values()
+                assert exe.generated.glue
+                kernels.append(exe.kernels)
+    assert len(kernels[0]) == len(kernels[1]) == 1
+    assert kernels[0][0] is kernels[1][0]
+
+
+def test_literals_other_than_zero_and_one_are_lifted() -> None:
+    from graphflow.compiler.kernels import lift_literals
+    body, consts = lift_literals("    o = np.empty((64, 3), dtype=np.float32)\n    d = p0.shape[2] + 1 - 0\n"
+                                 "    raise ValueError('graphflow-error-5')")
+    assert consts == [64, 3]
+    assert "np.empty((c0, c1)" in body and "p0.shape[2] + 1 - 0" in body and "graphflow-error-5" in body
+
