@@ -72,7 +72,10 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
             assert row.scalar is not None, f"{ins.op.name} has no scalar template"
             args = [arg(a) for a in ins.args]
             v = em.fresh("e")
-            em.line(f"{v} = {row.scalar(ins.attrs, ins.in_dtypes, ins.dtype, *args)}")
+            expr = row.scalar(ins.attrs, ins.in_dtypes, ins.dtype, *args)
+            if "gfmath." in expr:
+                em.imports.setdefault("graphflow.compiler.cpu_math", "gfmath")
+            em.line(f"{v} = {expr}")
             temps.append(v)
         return arg(at.result)
 

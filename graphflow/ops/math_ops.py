@@ -102,7 +102,13 @@ elementwise(Op.ABS, lambda at, a: np.abs(a), lambda at, i, o, a: f"abs({a})",
 elementwise(Op.SIGN, lambda at, a: np.sign(a),
             lambda at, i, o, a: f"({lit(1, o)} if {a} > 0 else ({lit(-1, o)} if {a} < 0 else {a} - {a}))",
             lambda n, g: [zeros_like_scalar(g) * g], dtype_rule=NUM)
-elementwise(Op.EXP, lambda at, a: np.exp(a), lambda at, i, o, a: f"np.exp({a})",
+def _fast(fn: str, o: Any, a: str) -> str:
+    """float32 (and float16, carried as float32) use the vectorisable versions in
+    compiler/cpu_math.py; float64 keeps libm's."""
+    return f"gfmath.{fn}({a})" if o.name in ("float32", "float16") else ""
+
+
+elementwise(Op.EXP, lambda at, a: np.exp(a), lambda at, i, o, a: _fast("exp", o, a) or f"np.exp({a})",
             lambda n, g: [g * n.outputs[0]], dtype_rule=F)
 elementwise(Op.LOG, lambda at, a: np.log(a), lambda at, i, o, a: f"np.log({a})",
             lambda n, g: [g / n.inputs[0]], dtype_rule=F)
@@ -120,10 +126,10 @@ elementwise(Op.SIN, lambda at, a: np.sin(a), lambda at, i, o, a: f"np.sin({a})",
             lambda n, g: [g * cos(n.inputs[0])], dtype_rule=F)
 elementwise(Op.COS, lambda at, a: np.cos(a), lambda at, i, o, a: f"np.cos({a})",
             lambda n, g: [negative(g) * sin(n.inputs[0])], dtype_rule=F)
-elementwise(Op.TANH, lambda at, a: np.tanh(a), lambda at, i, o, a: f"np.tanh({a})",
+elementwise(Op.TANH, lambda at, a: np.tanh(a), lambda at, i, o, a: _fast("tanh", o, a) or f"np.tanh({a})",
             lambda n, g: [g * (1 - n.outputs[0] * n.outputs[0])], dtype_rule=F)
 elementwise(Op.SIGMOID, lambda at, a: 1 / (1 + np.exp(-a)),
-            lambda at, i, o, a: f"({lit(1, o)} / ({lit(1, o)} + np.exp(-{a})))",
+            lambda at, i, o, a: _fast("sigmoid", o, a) or f"({lit(1, o)} / ({lit(1, o)} + np.exp(-{a})))",
             lambda n, g: [g * n.outputs[0] * (1 - n.outputs[0])], dtype_rule=F)
 # The gradient reads the output, not the input: the pre-activation (often a bias add) then has
 # one use and fuses into the relu's loop.
