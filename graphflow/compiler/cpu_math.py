@@ -26,7 +26,7 @@ from numba.extending import intrinsic
 _LOG2E = np.float32(1.4426950408889634)
 _LN2_HI = np.float32(0.693145751953125)  # the high bits of ln 2: n * _LN2_HI is exact for |n| < 256
 _LN2_LO = np.float32(1.4286068203094172e-06)
-_jit = numba.njit(inline="always", error_model="numpy", nogil=True, cache=True)
+_jit = numba.njit(error_model="numpy", nogil=True, cache=True)
 
 
 @intrinsic
