@@ -21,7 +21,7 @@ def test_dump_writes_passes_source_native_code_and_timings(tmp_path: object, mon
     np.testing.assert_allclose(out, 3 * (2 * np.tanh(1.0) + 1), rtol=1e-6)
     (folder,) = os.listdir(str(tmp_path))
     files = set(os.listdir(os.path.join(str(tmp_path), folder)))
-    for k, name in enumerate(["build", "fold_constants", "remove_identities", "eliminate_common_subexpressions",
+    for k, name in enumerate(["build", "fold_constants", "simplify_algebra", "eliminate_dead_code", "remove_identities", "eliminate_common_subexpressions",
                               "fuse_elementwise"]):
         assert f"{k:02d}_{name}.txt" in files
     stem = "k0" if glue else "entry"
@@ -51,10 +51,10 @@ def test_kernels_are_shared_across_graphs_and_sizes(monkeypatch: pytest.MonkeyPa
     assert kernels[0][0] is kernels[1][0]
 
 
-def test_literals_other_than_zero_and_one_are_lifted() -> None:
+def test_integer_literals_are_lifted_except_shape_indices() -> None:
     from graphflow.compiler.kernels import lift_literals
-    body, consts = lift_literals("    o = np.empty((64, 3), dtype=np.float32)\n    d = p0.shape[2] + 1 - 0\n"
+    body, consts = lift_literals("    o = np.empty((64, 3), dtype=np.float32)\n    d = p0.shape[2] + 1 - 0.5\n"
                                  "    raise ValueError('graphflow-error-5')")
-    assert consts == [64, 3]
-    assert "np.empty((c0, c1)" in body and "p0.shape[2] + 1 - 0" in body and "graphflow-error-5" in body
+    assert consts == [64, 3, 1]
+    assert "np.empty((c0, c1)" in body and "p0.shape[2] + c2 - 0.5" in body and "graphflow-error-5" in body
 

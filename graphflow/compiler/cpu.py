@@ -17,6 +17,7 @@ through ``np.dot``; other ops use the ``cpu`` emitter in their registry row.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,9 +128,16 @@ class GlueEmitter(CpuEmitter):
         types = [_arg_type(owner.inputs[j].dtype, owner.inputs[j].shape.rank or 0, False) for j in inputs]
         types += [_arg_type(o.dtypes[0], o.shapes[0].rank or 0, True) if kind == "dst" else ("uint64", 1)
                   for kind, o in k.extras]
+        types += [_arg_type(d, len(dims), True) for dims, d in k.outs]
         self.arg_types.append(tuple(types) + (("int64", -1),) * len(k.consts))
         args = [self.input(owner, j) for j in inputs]
+        ins = list(args)
         args += [self.var_buffer(o) if kind == "dst" else self.param(kind, o) for kind, o in k.extras]
+        for dims, d in k.outs:  # buffers the kernel fills, allocated here
+            buf = self.fresh("r")
+            shape = [str(x) if isinstance(x, int) else f"{ins[x[1]]}.shape[{x[2]}]" for x in dims]
+            self.line(f"{buf} = np.empty({self.shape_tuple(shape)}, dtype={self.np_dtype(d)})")
+            args.append(buf)
         args += [str(c) for c in k.consts]
         if k.errors:
             self.line(f"site[0] = {len(self.site_errors)}")
@@ -194,13 +202,36 @@ def lower(program: Program, sched: Schedule, glue: bool | None = None) -> Genera
             outs.append(e if is_fresh else f"{e}.copy()")
     em.line("return (" + "".join(o + ", " for o in outs) + ")")
     if isinstance(em, GlueEmitter):
-        src = "def entry(" + ", ".join(["site"] + em.params) + "):\n" + "\n".join(em.lines) + "\n"
+        src = "def entry(" + ", ".join(["site"] + em.params) + "):\n" + "\n".join(free_at_last_use(em.lines)) + "\n"
         return Generated(src, em.args, em.errors, late, True, em.kernels, em.site_errors, em.arg_types)
     head = ["import numpy as np", "import numba"]
     head += [f"import {m} as {a}" for m, a in em.imports.items()]
     src = "\n".join(head) + "\n\n\n" + JIT_DECORATOR + "\n" + \
         f"def entry({', '.join(em.params)}):\n" + ("\n".join(em.lines) or "    pass") + "\n"
     return Generated(src, em.args, em.errors, late)
+
+
+_GLUE_VALUE = re.compile(r"\b([or]\d+|snap\d+)\b")
+
+
+def free_at_last_use(lines: list[str]) -> list[str]:
+    """Glue lines with ``del`` after the last use of each intermediate array, so the allocator
+    reuses dead values' memory within the run (a step's peak then follows the live values)."""
+    last: dict[str, int] = {}
+    for i, text in enumerate(lines[:-1]):  # the return line keeps what it fetches
+        for name in _GLUE_VALUE.findall(text):
+            last[name] = i
+    fetched = set(_GLUE_VALUE.findall(lines[-1])) if lines else set()
+    frees: dict[int, list[str]] = {}
+    for name, i in last.items():
+        if name not in fetched:
+            frees.setdefault(i, []).append(name)
+    out = []
+    for i, text in enumerate(lines):
+        out.append(text)
+        if i in frees:
+            out.append("    del " + ", ".join(sorted(frees[i])))
+    return out
 
 
 def _assign_fusions(program: Program, sched: Schedule) -> dict[int, int]:

@@ -12,7 +12,9 @@ for every executable, graph and process that needs it.
 from __future__ import annotations
 
 import io
+import re
 import tokenize
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +35,9 @@ class Kernel:
 
     source: str
     extras: tuple[tuple[str, Any], ...]
+    # buffers the caller allocates and passes after the extras: (dims, dtype) per buffer, each
+    # dim a literal or ("in", j, k) for dim k of input j
+    outs: tuple[tuple[tuple[Any, ...], Any], ...]
     consts: tuple[int, ...]
     errors: tuple[tuple[Operation, str], ...]
     returns: bool  # False for kernels that only write (assignments)
@@ -40,11 +45,24 @@ class Kernel:
 
 
 class KernelEmitter(Emitter):
-    """An emitter whose node inputs are parameters and whose state arrives as arguments."""
+    """An emitter whose node inputs are parameters and whose state arrives as arguments.
+
+    Arrays whose dims the caller can compute (literals and input dims) are allocated by the
+    caller and passed in: a kernel without ``np.empty`` compiles about a third faster (numba
+    links and optimises the allocator's code into every function that calls it)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.extras: list[tuple[str, str, Any]] = []  # (parameter, kind, object)
+        self.outs: list[tuple[str, tuple[Any, ...], Any]] = []  # (parameter, dims, dtype)
+
+    def empty(self, dims: Sequence[str], d: Any, prefix: str = "o") -> str:
+        spec = [_caller_dim(x) for x in dims]
+        if not dims or any(x is None for x in spec):
+            return super().empty(dims, d, prefix)
+        name = f"r{len(self.outs)}"
+        self.outs.append((name, tuple(spec), d))
+        return name
 
     def param(self, kind: str, obj: Any) -> str:
         for name, k, o in self.extras:
@@ -69,23 +87,34 @@ def finish(em: KernelEmitter, n: Operation, inputs: int, result: str | None) -> 
         body += f"\n    return {result}"
     body, consts = lift_literals(body)
     params = [f"p{j}" for j in range(inputs)] + [name for name, _, _ in em.extras] + \
-        [f"c{k}" for k in range(len(consts))]
+        [name for name, _, _ in em.outs] + [f"c{k}" for k in range(len(consts))]
     head = ["import numpy as np", "import numba"] + [f"import {m} as {a}" for m, a in em.imports.items()]
     source = "\n".join(head) + "\n\n\n" + JIT_DECORATOR + f"\ndef kernel({', '.join(params)}):\n" + body + "\n"
     fresh = result is not None and any(em.exprs.get(id(t)) == result and id(t) in em.fresh_values
                                        for t in n.outputs)
-    return Kernel(source, tuple((k, o) for _, k, o in em.extras), tuple(consts), tuple(em.errors),
-                  result is not None, fresh)
+    return Kernel(source, tuple((k, o) for _, k, o in em.extras), tuple((dims, d) for _, dims, d in em.outs),
+                  tuple(consts), tuple(em.errors), result is not None, fresh)
+
+
+_INPUT_DIM = re.compile(r"p(\d+)\.shape\[(\d+)\]")
+
+
+def _caller_dim(expr: str) -> Any:
+    """A dim the caller can compute: an int, ("in", j, k) for ``p<j>.shape[k]``, else None."""
+    if expr.isdigit():
+        return int(expr)
+    m = _INPUT_DIM.fullmatch(expr)
+    return ("in", int(m.group(1)), int(m.group(2))) if m else None
 
 
 def lift_literals(body: str) -> tuple[str, list[int]]:
-    """Replace integer literals other than 0 and 1 by parameters ``c0, c1, ...``.
-
-    0 and 1 stay: they carry the broadcast pattern (an index 0, a dim compared with 1). Tuple
-    indices of ``.shape[k]`` stay too: they follow from the rank, which is part of the identity.
+    """Replace integer literals by parameters ``c0, c1, ...``, except the tuple indices of
+    ``.shape[k]``, which follow from the rank (part of the identity) and must stay literal for
+    numba. The broadcast pattern stays in the text as its structure (``p0[c0, i2]`` for a
+    broadcast leading dim, ``p0[i1, i2]`` for a full one).
 
     >>> lift_literals("    x = a.shape[2] * 64 + 1")
-    ('    x = a.shape[2] * c0 + 1', [64])
+    ('    x = a.shape[2] * c0 + c1', [64, 1])
     """
     lines = body.split("\n")
     spots: list[tuple[int, int, int, int]] = []
@@ -94,7 +123,7 @@ def lift_literals(body: str) -> tuple[str, list[int]]:
         if tok.type != tokenize.NUMBER or not tok.string.isdigit():
             continue
         value = int(tok.string)
-        if value < 2 or (k >= 2 and toks[k - 1].string == "[" and toks[k - 2].string == "shape"):
+        if k >= 2 and toks[k - 1].string == "[" and toks[k - 2].string == "shape":
             continue
         spots.append((tok.start[0] - 1, tok.start[1], tok.end[1], value))
     consts: list[int] = []

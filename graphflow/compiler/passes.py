@@ -11,10 +11,11 @@ from graphflow.ir import Operation, Tensor
 from graphflow.registry import Kind, Op, get
 
 _FOLD_LIMIT = 1 << 16  # elements: larger results stay computed at run time
+MAX_FUSED = 8  # ops in one fused loop
 _NEVER_FOLD = {Op.PLACEHOLDER, Op.VARIABLE, Op.CONST, Op.ASSIGN, Op.NO_OP, Op.RANDOM}
 
 
-class _Rewriter:
+class Rewriter:
     """Rebuilds a program node by node, following replacements of tensors."""
 
     def __init__(self, program: Program) -> None:
@@ -69,7 +70,7 @@ def _const(n: Operation, value: np.ndarray) -> Operation:
 def fold_constants(program: Program) -> Program:
     """Evaluate nodes whose inputs are all constants (and shapes that are fully known)."""
     from graphflow.runtime.reference import evaluate
-    rw = _Rewriter(program)
+    rw = Rewriter(program)
     for n in program.nodes:
         ins = rw.inputs(n)
         row = get(n.op)
@@ -86,7 +87,7 @@ def fold_constants(program: Program) -> Program:
 
 def eliminate_common_subexpressions(program: Program) -> Program:
     """Merge nodes with the same op, attrs and inputs (stateful ops are never merged)."""
-    rw = _Rewriter(program)
+    rw = Rewriter(program)
     seen: dict[Any, Operation] = {}
     for n in program.nodes:
         ins = rw.inputs(n)
@@ -109,7 +110,7 @@ def eliminate_common_subexpressions(program: Program) -> Program:
     return rw.done()
 
 
-def _is_control_input(program: Program) -> set[int]:
+def ordering_targets(program: Program) -> set[int]:
     return {id(c) for n in program.nodes for c in n.control_inputs} | {id(t) for t in program.targets}
 
 
@@ -118,8 +119,8 @@ def remove_identities(program: Program) -> Program:
 
     Identities of variables stay: they are reads with copy semantics.
     """
-    ctl = _is_control_input(program)
-    rw = _Rewriter(program)
+    ctl = ordering_targets(program)
+    rw = Rewriter(program)
     for n in program.nodes:
         ins = rw.inputs(n)
         removable = not n.control_inputs and id(n) not in ctl
@@ -137,11 +138,30 @@ def remove_identities(program: Program) -> Program:
     return rw.done()
 
 
+def eliminate_dead_code(program: Program) -> Program:
+    """Drop nodes nothing needs: not fetched, not run as targets, not ordered on, not stateful
+    (assignments and random draws stay, so every executor advances the same state), and with no
+    consumer left after earlier rewrites."""
+    live: set[int] = {id(t.node) for t in program.outputs} | {id(n) for n in program.targets}
+    for n in reversed(program.nodes):
+        if id(n) in live or get(n.op).stateful or n.op in (Op.PLACEHOLDER, Op.ASSIGN):
+            live.add(id(n))
+            live.update(id(t.node) for t in n.inputs)
+            live.update(id(c) for c in n.control_inputs)
+    kept = [n for n in program.nodes if id(n) in live]
+    if len(kept) == len(program.nodes):
+        return program
+    return Program(tuple(kept), program.outputs, program.targets, program.feeds, program.notes)
+
+
 def fuse_elementwise(program: Program) -> Program:
     """Group elementwise chains (and an elementwise producer of a reduction) into FUSED nodes.
 
-    A producer joins its consumer's group when that is its only use and nothing orders on it.
-    Every elementwise or reduction node ends up in exactly one FUSED node.
+    A producer joins its consumer's group when that is its only use and nothing orders on it, and
+    while the group has fewer than MAX_FUSED members: a long chain (the sum of T gradient
+    contributions of an unrolled RNN) becomes a few loops of bounded size that are the same
+    kernel for every T, instead of one loop per length. Every elementwise or reduction node ends
+    up in exactly one FUSED node.
     """
     uses: dict[int, int] = {}
     for n in program.nodes:
@@ -149,7 +169,7 @@ def fuse_elementwise(program: Program) -> Program:
             uses[id(x)] = uses.get(id(x), 0) + 1
     for x in program.outputs:
         uses[id(x)] = uses.get(id(x), 0) + 2
-    ctl = _is_control_input(program)
+    ctl = ordering_targets(program)
     kind = {id(n): get(n.op).kind for n in program.nodes}
 
     def absorbable(t: Tensor) -> bool:
@@ -167,13 +187,13 @@ def fuse_elementwise(program: Program) -> Program:
         stack = list(n.inputs)
         while stack:
             t = stack.pop()
-            if absorbable(t) and id(t.node) not in absorbed:
+            if absorbable(t) and id(t.node) not in absorbed and len(members) < MAX_FUSED:
                 absorbed[id(t.node)] = n
                 members.append(t.node)
                 stack.extend(t.node.inputs)
         groups[id(n)] = members
 
-    rw = _Rewriter(program)
+    rw = Rewriter(program)
     for n in program.nodes:
         root = absorbed.get(id(n))
         if root is None:
@@ -183,7 +203,7 @@ def fuse_elementwise(program: Program) -> Program:
     return rw.done()
 
 
-def _fuse(root: Operation, members: list[Operation], rw: _Rewriter) -> Operation:
+def _fuse(root: Operation, members: list[Operation], rw: Rewriter) -> Operation:
     from graphflow.ops.reduce_ops import norm_axes
     body_nodes = [m for m in members if m is not root or get(root.op).kind is Kind.ELEMENTWISE]
     index = {id(m): i for i, m in enumerate(body_nodes)}
@@ -220,5 +240,5 @@ def _fuse(root: Operation, members: list[Operation], rw: _Rewriter) -> Operation
                      root.site, root.graph, root.uid)
 
 
-__all__ = ["fold_constants", "eliminate_common_subexpressions", "remove_identities", "fuse_elementwise",
+__all__ = ["eliminate_dead_code", "fold_constants", "eliminate_common_subexpressions", "remove_identities", "fuse_elementwise",
            "rebuild"]

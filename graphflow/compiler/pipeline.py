@@ -5,7 +5,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from graphflow.compiler import passes
+from graphflow.compiler import passes, simplify
 from graphflow.compiler.program import Program
 from graphflow.compiler.verify import verify
 
@@ -13,6 +13,8 @@ Pass = Callable[[Program], Program]
 
 PASSES: list[Pass] = [
     passes.fold_constants,
+    simplify.simplify_algebra,
+    passes.eliminate_dead_code,
     passes.remove_identities,
     passes.eliminate_common_subexpressions,
     passes.fuse_elementwise,

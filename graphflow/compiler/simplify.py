@@ -1,0 +1,142 @@
+"""Algebraic simplification: rewrites that leave values unchanged and remove work.
+
+- ``x * 1``, ``1 * x``, ``x / 1``, ``x + 0``, ``0 + x``, ``x - 0`` become ``x`` when the result
+  has ``x``'s shape and dtype (the constant does not broadcast ``x`` up);
+- a transpose of a transpose becomes one transpose (or nothing, when the perms cancel);
+- a reshape of a reshape to a fixed shape becomes one reshape;
+- a sum of slice gradients that tile one axis of a tensor (the gradient of ``split``, of
+  ``unstack`` or of per-step slices) becomes one concat of the pieces' gradients, instead of one
+  zero-filled buffer per piece added together.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from graphflow.compiler.passes import ordering_targets, Rewriter
+from graphflow.compiler.program import Program, rebuild
+from graphflow.ir import Operation, Tensor
+from graphflow.registry import Op
+
+
+def simplify_algebra(program: Program) -> Program:
+    """The rewrites of this module, in one walk over the program."""
+    uses: dict[int, int] = {}
+    for n in program.nodes:
+        for x in n.inputs:
+            uses[id(x)] = uses.get(id(x), 0) + 1
+    for x in program.outputs:
+        uses[id(x)] = uses.get(id(x), 0) + 2
+    ctl = ordering_targets(program)
+    tiles = _slice_grad_tilings(program, uses, ctl)
+    absorbed = {id(m) for _, members in tiles.values() for m in members}
+    rw = Rewriter(program)
+    for n in program.nodes:
+        if id(n) in absorbed:
+            continue
+        if id(n) in tiles:
+            axis, _ = tiles[id(n)]
+            from graphflow.ops.array_ops import AxisAttrs
+            pieces = [rw.t(g) for g in _ordered_pieces(n, uses, ctl)]
+            rw.add(n, rebuild(n, pieces, rw.controls(n), op=Op.CONCAT, attrs=AxisAttrs(axis)))
+            continue
+        free = not n.control_inputs and id(n) not in ctl
+        ins = rw.inputs(n)
+        same = _neutral_operand(n, ins) if free else None
+        if same is not None:
+            rw.alias(n, same)
+        elif free and n.op is Op.TRANSPOSE and ins[0].node.op is Op.TRANSPOSE and uses.get(id(n.inputs[0])) == 1:
+            inner = ins[0].node
+            perm = tuple(inner.attrs.perm[p] for p in n.attrs.perm)
+            if perm == tuple(range(len(perm))):
+                rw.alias(n, inner.inputs[0])
+            else:
+                from graphflow.ops.shape_ops import TransposeAttrs
+                rw.add(n, rebuild(n, [inner.inputs[0]], rw.controls(n), attrs=TransposeAttrs(perm)))
+        elif (free and n.op is Op.RESHAPE and ins[0].node.op is Op.RESHAPE and len(ins) == 1
+              and len(ins[0].node.inputs) == 1 and all(isinstance(d, int) for d in n.attrs.spec)
+              and ins[0].node.inputs[0].node.op is not Op.VARIABLE):
+            rw.add(n, rebuild(n, [ins[0].node.inputs[0]], rw.controls(n)))
+        else:
+            rw.keep(n)
+    return rw.done()
+
+
+def _neutral_operand(n: Operation, ins: list[Tensor]) -> Tensor | None:
+    """``x`` when ``n`` is x*1, 1*x, x/1, x+0, 0+x or x-0 and keeps x's shape and dtype."""
+    neutral = {Op.MUL: (1, 1), Op.DIV: (None, 1), Op.ADD: (0, 0), Op.SUB: (None, 0)}.get(n.op)
+    if neutral is None:
+        return None
+    for k, value in enumerate(neutral):
+        other = ins[1 - k]
+        c = ins[k].node
+        if (value is not None and c.op is Op.CONST and np.all(np.asarray(c.attrs.value) == value)
+                and other.dtype == n.dtypes[0] and other.shape.is_fully_defined() and other.shape == n.shapes[0]
+                and other.node.op is not Op.VARIABLE):
+            return other
+    return None
+
+
+def _ordered_pieces(root: Operation, uses: dict[int, int], ctl: set[int]) -> list[Tensor]:
+    """The incoming gradients of the slice gradients under ``root``, in slice order."""
+    grads = sorted(_add_leaves(root, uses, ctl)[0], key=lambda n: _span(n)[1])  # type: ignore[index]
+    return [g.inputs[0] for g in grads]
+
+
+def _add_leaves(root: Operation, uses: dict[int, int], ctl: set[int]) -> tuple[list[Operation], list[Operation]]:
+    """(leaf nodes, ADD nodes) of the tree of single-use ADDs under ``root``."""
+    leaves, adds, stack = [], [root], list(root.inputs)
+    while stack:
+        t = stack.pop()
+        m = t.node
+        if m.op is Op.ADD and uses.get(id(t)) == 1 and id(m) not in ctl and not m.control_inputs:
+            adds.append(m)
+            stack.extend(m.inputs)
+        else:
+            leaves.append(m)
+    return leaves, adds
+
+
+def _span(n: Operation) -> tuple[int, int, int] | None:
+    """(axis, begin, end) when SLICE_GRAD ``n`` scatters a unit-stride range of one axis."""
+    if n.op is not Op.SLICE_GRAD or len(n.inputs) != 2 or n.attrs.shrink:
+        return None
+    at = n.attrs
+    axes = [j for j, (b, e) in enumerate(zip(at.begin, at.end)) if not (b in (None, 0) and e is None)]
+    if len(axes) != 1 or any(s != 1 for s in at.strides):
+        return None
+    (axis,) = axes
+    b, e = at.begin[axis], at.end[axis]
+    b = 0 if b is None else b
+    size = n.inputs[1].shape.dims[axis] if n.inputs[1].shape.dims is not None else None
+    e = size if e is None else e
+    if not isinstance(b, int) or not isinstance(e, int) or b < 0 or e < b or size is None or e > size:
+        return None
+    return axis, b, e
+
+
+def _slice_grad_tilings(program: Program, uses: dict[int, int],
+                        ctl: set[int]) -> dict[int, tuple[int, list[Operation]]]:
+    """id(root ADD) -> (axis, absorbed nodes) for each ADD tree summing slice gradients of one
+    tensor whose ranges tile an axis exactly."""
+    out: dict[int, tuple[int, list[Operation]]] = {}
+    inner: set[int] = set()
+    for n in reversed(program.nodes):
+        if n.op is not Op.ADD or id(n) in inner:
+            continue
+        leaves, adds = _add_leaves(n, uses, ctl)
+        spans = [_span(m) for m in leaves]
+        if len(leaves) < 2 or any(s is None for s in spans) or any(uses.get(id(m.outputs[0])) != 1 for m in leaves):
+            continue
+        like = leaves[0].inputs[1]
+        if any(m.inputs[1] is not like for m in leaves) or len({s[0] for s in spans}) != 1:  # type: ignore[index]
+            continue
+        axis = spans[0][0]  # type: ignore[index]
+        ranges = sorted((s[1], s[2]) for s in spans)  # type: ignore[index]
+        if ranges[0][0] != 0 or ranges[-1][1] != like.shape.dims[axis] or \
+                any(a[1] != b[0] for a, b in zip(ranges, ranges[1:])):
+            continue
+        if n.shapes[0] != like.shape or n.dtypes[0] != like.dtype:
+            continue
+        inner.update(id(a) for a in adds)
+        out[id(n)] = (axis, [m for m in adds if m is not n] + leaves)
+    return out

@@ -1,0 +1,71 @@
+"""Algebraic simplification (compiler/simplify.py): each rewrite fires where it should, leaves
+the values unchanged (compiled against the numpy reference), and stays away where it must."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import graphflow as gf
+from graphflow.compiler.pipeline import run_passes
+from graphflow.compiler.program import build
+from graphflow.registry import Op
+from tests.tolerances import value_tol
+
+
+def _ops(fetches: list, feeds: list) -> list[Op]:
+    program = build(fetches, [], [(t, t.shape.rank) for t in feeds])
+    return [n.op for n in run_passes(program, check=True).nodes]
+
+
+def _same_as_reference(fetches: list, feed: dict) -> None:
+    with gf.Session() as cpu, gf.Session(device="reference") as ref:
+        for got, want in zip(cpu.run(fetches, feed), ref.run(fetches, feed)):
+            np.testing.assert_allclose(got, want, **value_tol(np.float64))
+
+
+def test_split_gradient_becomes_one_concat() -> None:
+    x = gf.placeholder(gf.float64, (3, 8))
+    a, b, c, d = gf.split(x, 4, axis=1)
+    y = gf.reduce_sum(gf.sin(a) * 2.0 + gf.cos(b) + gf.exp(c) - d * d)
+    (g,) = gf.gradients(y, [x])
+    ops = _ops([g], [x])
+    assert Op.SLICE_GRAD not in ops and ops.count(Op.CONCAT) == 1
+    v = np.random.RandomState(0).randn(3, 8)
+    _same_as_reference([g, y], {x: v})
+    a_, b_, c_, d_ = np.split(v, 4, axis=1)
+    np.testing.assert_allclose(gf.Session().run(g, {x: v}),
+                               np.concatenate([2 * np.cos(a_), -np.sin(b_), np.exp(c_), -2 * d_], 1), rtol=1e-12)
+
+
+def test_partial_or_overlapping_slice_gradients_are_kept() -> None:
+    x = gf.placeholder(gf.float64, (4, 6))
+    y = gf.reduce_sum(x[:, 0:4] * x[:, 2:6])  # overlapping ranges: no tiling
+    (g,) = gf.gradients(y, [x])
+    assert Op.SLICE_GRAD in _ops([g], [x])
+    _same_as_reference([g], {x: np.random.RandomState(1).randn(4, 6)})
+
+
+def test_neutral_constants_are_dropped_unless_they_broadcast() -> None:
+    x = gf.placeholder(gf.float64, (2, 3))
+    kept = x * gf.ones((4, 2, 3), gf.float64)  # the ones broadcast x up: not neutral
+    y = (x * 1.0 + 0.0) / 1.0 - 0.0
+    assert [op for op in _ops([y], [x]) if op is not Op.CONST] == [Op.PLACEHOLDER]
+    assert Op.FUSED in _ops([kept], [x])
+    _same_as_reference([y, kept], {x: np.arange(6.0).reshape(2, 3)})
+
+
+@pytest.mark.parametrize("perms, expect", [((1, 0), []), ((2, 0, 1), [Op.TRANSPOSE])])
+def test_transpose_of_transpose(perms: tuple, expect: list) -> None:
+    rank = len(perms)
+    x = gf.placeholder(gf.float64, (2, 3, 4)[:rank])
+    inner = gf.transpose(x, perms)
+    y = gf.transpose(inner, perms if rank == 2 else (1, 0, 2))
+    assert [op for op in _ops([y], [x]) if op is not Op.PLACEHOLDER] == expect
+    _same_as_reference([y], {x: np.random.RandomState(2).randn(*(2, 3, 4)[:rank])})
+
+
+def test_reshape_of_reshape() -> None:
+    x = gf.placeholder(gf.float64, (2, 6))
+    y = gf.reshape(gf.reshape(x, (3, 4)), (4, 3))
+    assert _ops([y], [x]).count(Op.RESHAPE) == 1
+    _same_as_reference([y], {x: np.arange(12.0).reshape(2, 6)})
