@@ -21,8 +21,9 @@ def test_dump_writes_passes_source_native_code_and_timings(tmp_path: object, mon
     np.testing.assert_allclose(out, 3 * (2 * np.tanh(1.0) + 1), rtol=1e-6)
     (folder,) = os.listdir(str(tmp_path))
     files = set(os.listdir(os.path.join(str(tmp_path), folder)))
-    for k, name in enumerate(["build", "fold_constants", "simplify_algebra", "eliminate_dead_code", "remove_identities", "eliminate_common_subexpressions",
-                              "fuse_elementwise"]):
+    names = ["build", "fold_constants", "simplify_algebra", "eliminate_dead_code", "remove_identities",
+             "eliminate_common_subexpressions", "fuse_elementwise"]
+    for k, name in enumerate(names):
         assert f"{k:02d}_{name}.txt" in files
     stem = "k0" if glue else "entry"
     assert {f"{stem}.ll", f"{stem}.s", "timings.txt", "glue.py" if glue else "kernel.py"} <= files

@@ -240,5 +240,5 @@ def _fuse(root: Operation, members: list[Operation], rw: Rewriter) -> Operation:
                      root.site, root.graph, root.uid)
 
 
-__all__ = ["eliminate_dead_code", "fold_constants", "eliminate_common_subexpressions", "remove_identities", "fuse_elementwise",
-           "rebuild"]
+__all__ = ["eliminate_dead_code", "fold_constants", "eliminate_common_subexpressions", "remove_identities",
+           "fuse_elementwise", "rebuild"]

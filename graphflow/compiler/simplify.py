@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graphflow.compiler.passes import ordering_targets, Rewriter
+from graphflow.compiler.passes import Rewriter, ordering_targets
 from graphflow.compiler.program import Program, rebuild
 from graphflow.ir import Operation, Tensor
 from graphflow.registry import Op
