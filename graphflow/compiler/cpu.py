@@ -125,14 +125,21 @@ class GlueEmitter(CpuEmitter):
         if name is None:
             name = self.kernel_names[k.source] = f"k{len(self.kernel_names)}"
         self.kernels.append(k)
-        types = [_arg_type(owner.inputs[j].dtype, owner.inputs[j].shape.rank or 0, False) for j in inputs]
-        types += [_arg_type(o.dtypes[0], o.shapes[0].rank or 0, True) if kind == "dst" else ("uint64", 1)
+        def rank(r: int | None) -> int:
+            return min(r or 0, 1) if k.flat else (r or 0)
+
+        types = [_arg_type(owner.inputs[j].dtype, rank(owner.inputs[j].shape.rank), False) for j in inputs]
+        types += [_arg_type(o.dtypes[0], rank(o.shapes[0].rank), True) if kind == "dst" else ("uint64", 1)
                   for kind, o in k.extras]
         types += [_arg_type(d, len(dims), True) for dims, d in k.outs]
         self.arg_types.append(tuple(types) + (("int64", -1),) * len(k.consts))
         args = [self.input(owner, j) for j in inputs]
         ins = list(args)
-        args += [self.var_buffer(o) if kind == "dst" else self.param(kind, o) for kind, o in k.extras]
+        if k.flat:
+            args = [f"{a}.reshape(-1)" if owner.inputs[j].shape.rank else a for a, j in zip(args, inputs)]
+        for kind, o in k.extras:
+            buf = self.var_buffer(o) if kind == "dst" else self.param(kind, o)
+            args.append(f"{buf}.reshape(-1)" if k.flat and kind == "dst" and o.shapes[0].rank else buf)
         for dims, d in k.outs:  # buffers the kernel fills, allocated here
             buf = self.fresh("r")
             shape = [str(x) if isinstance(x, int) else f"{ins[x[1]]}.shape[{x[2]}]" for x in dims]
@@ -149,7 +156,11 @@ class GlueEmitter(CpuEmitter):
             return
         out = self.fresh("o")
         t = n.outputs[0]
-        self.line(f"{out} = {self.np_dtype(t.dtype)}({call})" if t.shape.rank == 0 else f"{out} = {call}")
+        if t.shape.rank == 0:
+            call = f"{self.np_dtype(t.dtype)}({call})"
+        elif k.flat:
+            call = f"{call}.reshape({self.shape_tuple([str(d) for d in t.shape.as_list()])})"
+        self.line(f"{out} = {call}")
         self.define(t, out, fresh=k.fresh)
 
 

@@ -52,7 +52,7 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
     red = at.reduce
     dt = n.dtypes[0]
 
-    def element(idx: list[str], exact: bool) -> str:
+    def element(idx: list[str], exact: bool, flat: bool = False) -> str:
         temps: list[str] = []
         loaded: dict[int, str] = {}
 
@@ -63,7 +63,10 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
             if k not in loaded:
                 t = n.inputs[k]
                 v = em.fresh("x")
-                em.line(f"{v} = {_leaf_index(leaves[k], t, at.loop_shape, idx, exact, em._mults)}")
+                if flat:
+                    em.line(f"{v} = {leaves[k]}[{idx[0]}]" if t.shape.rank else f"{v} = {leaves[k]}")
+                else:
+                    em.line(f"{v} = {_leaf_index(leaves[k], t, at.loop_shape, idx, exact, em._mults)}")
                 loaded[k] = v
             return loaded[k]
 
@@ -90,6 +93,18 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
             else:
                 buf, mode = target
                 em.line(f"{buf}[0] = " + apply_mode(f"{buf}[0]", v, mode))
+            return
+        if getattr(em, "can_flatten", False) and not ambiguous and _same_shaped(n, at):
+            # every array has the loop's shape: one flat loop, the same kernel for every rank
+            # (the caller passes the arrays flattened and reshapes the result)
+            em.flattened = True  # type: ignore[attr-defined]
+            out = target[0] if target else em.empty([str(at.loop_shape.num_elements())], dt)
+            with em.loops([f"{out}.shape[0]"]) as idx:
+                v = element(idx, True, flat=True)
+                dst = f"{out}[{idx[0]}]"
+                em.line(f"{dst} = " + (apply_mode(dst, v, target[1]) if target else v))
+            if target is None:
+                em.define(n.outputs[0], out)
             return
         if target is None:
             out = em.empty(loop_dims, dt)
@@ -199,6 +214,12 @@ def _variants(em: Emitter, variants: list[bool], ambiguous: list[tuple[int, int,
             em.line(f"{m} = 0 if {em._leaf_names[li]}.shape[{k}] == 1 else 1")
             em._mults[(em._leaf_names[li], k)] = m
         body(False)
+
+
+def _same_shaped(n: Operation, at: FusedAttrs) -> bool:
+    """A statically known loop shape that every non-scalar input has exactly (no broadcasting)."""
+    return at.loop_shape.is_fully_defined() and all(t.shape.rank == 0 or t.shape == at.loop_shape
+                                                    for t in n.inputs)
 
 
 def _ambiguous(n: Operation, at: FusedAttrs, rank: int) -> list[tuple[int, int, int]]:

@@ -21,7 +21,7 @@ from typing import Any
 from graphflow.compiler.emitter import Emitter
 from graphflow.ir import Operation
 
-JIT_DECORATOR = "@numba.njit(cache=True, error_model='numpy', nogil=True)"
+JIT_DECORATOR = "@numba.njit(cache=True, error_model='numpy', nogil=True, no_cfunc_wrapper=True)"
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,9 @@ class Kernel:
     errors: tuple[tuple[Operation, str], ...]
     returns: bool  # False for kernels that only write (assignments)
     fresh: bool  # the result is a new array (not a view of an input)
+    # a flat elementwise loop: the caller passes every array flattened (rank 1) and gives the
+    # result its shape, so one kernel serves every rank
+    flat: bool = False
 
 
 class KernelEmitter(Emitter):
@@ -55,6 +58,8 @@ class KernelEmitter(Emitter):
         super().__init__()
         self.extras: list[tuple[str, str, Any]] = []  # (parameter, kind, object)
         self.outs: list[tuple[str, tuple[Any, ...], Any]] = []  # (parameter, dims, dtype)
+        self.can_flatten = True  # fused loops over same-shaped arrays may become flat loops
+        self.flattened = False
 
     def empty(self, dims: Sequence[str], d: Any, prefix: str = "o") -> str:
         spec = [_caller_dim(x) for x in dims]
@@ -93,7 +98,7 @@ def finish(em: KernelEmitter, n: Operation, inputs: int, result: str | None) -> 
     fresh = result is not None and any(em.exprs.get(id(t)) == result and id(t) in em.fresh_values
                                        for t in n.outputs)
     return Kernel(source, tuple((k, o) for _, k, o in em.extras), tuple((dims, d) for _, dims, d in em.outs),
-                  tuple(consts), tuple(em.errors), result is not None, fresh)
+                  tuple(consts), tuple(em.errors), result is not None, fresh, em.flattened)
 
 
 _INPUT_DIM = re.compile(r"p(\d+)\.shape\[(\d+)\]")

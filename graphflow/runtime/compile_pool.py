@@ -4,8 +4,9 @@ Numba compiles serially within a process (one global compiler lock), and a kerne
 0.1 s to compile whatever its size, so a new graph with many uncached kernels is bound by that
 count. When there are at least ``MIN_KERNELS`` of them and a spare core, one helper process
 compiles them, last-used first, for the argument types the glue will pass, while this process
-runs the glue and compiles from the first call on; a kernel the helper finished first is loaded
-from the cache instead of being compiled. Numba writes cache files under unique temporary names
+runs the glue and compiles from the first call on: a kernel the helper finished first is loaded
+from the cache instead of being compiled, and the helper skips those this process has cached,
+so the two meet in the middle whichever is faster. Numba writes cache files under unique temporary names
 and renames them into place, so the two processes never see half-written entries; the worst
 case of a race is one kernel compiled twice. ``GRAPHFLOW_COMPILE_WORKERS=0`` turns this off.
 """
@@ -40,7 +41,6 @@ def start(jobs: Sequence[tuple[Any, tuple[ArgType, ...]]]) -> subprocess.Popen |
                          "args": [list(t) for t in types]})
     if workers < 1 or len(todo) < MIN_KERNELS:
         return None
-    todo = todo[len(todo) // 3:]  # this process reaches the first ones before a helper has started
     proc = subprocess.Popen([sys.executable, "-m", "graphflow.runtime.compile_pool"], stdin=subprocess.PIPE,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
     assert proc.stdin is not None
