@@ -542,9 +542,11 @@ from graphflow.registry import kernel as _kernel  # noqa: E402
 def _concat_cpu(em: Any, n: Any, ins: list[str]) -> None:
     axis = n.attrs.axis
     all_dims = [em.dims(t, e) for t, e in zip(n.inputs, ins)]
-    total = " + ".join(d[axis] for d in all_dims)
+    sizes = [d[axis] for d in all_dims]
+    static = all(x.isdigit() for x in sizes)  # offsets known when the graph was built
+    total = str(sum(int(x) for x in sizes)) if static else "(" + " + ".join(sizes) + ")"
     out_dims = list(all_dims[0])
-    out_dims[axis] = f"({total})"
+    out_dims[axis] = total
     for k, d in enumerate(all_dims[1:], 1):
         cond = " and ".join(f"{a} == {b}" for j, (a, b) in enumerate(zip(d, all_dims[0]))
                             if j != axis and a != b)
@@ -552,13 +554,19 @@ def _concat_cpu(em: Any, n: Any, ins: list[str]) -> None:
             em.check(cond, n, f"concat input {k} differs from input 0 outside the concat axis")
     out = em.empty(out_dims, n.dtypes[0])
     off = em.fresh("off")
-    em.line(f"{off} = 0")
+    if not static:
+        em.line(f"{off} = 0")
+    at = 0
     for e, d in zip(ins, all_dims):
+        start = str(at) if static else off
         with em.loops(d) as idx:
             dst = list(idx)
-            dst[axis] = f"{off} + {idx[axis]}"
+            dst[axis] = f"{start} + {idx[axis]}"
             em.line(f"{out}[{', '.join(dst)}] = {e}[{', '.join(idx)}]")
-        em.line(f"{off} += {d[axis]}")
+        if static:
+            at += int(d[axis])
+        else:
+            em.line(f"{off} += {d[axis]}")
     em.define(n.outputs[0], out)
 
 

@@ -276,6 +276,10 @@ def _slice_plan(em: Any, n: Any, x_dims: list[str], refs: Sequence[tuple[Tensor,
 
     for j, d in enumerate(x_dims):
         s = at.strides[j]
+        static = _static_span(d, at.begin[j], at.end[j], s, j in at.shrink)
+        if static is not None:  # known when the graph was built: no arithmetic at run time
+            plan.append(static)
+            continue
         b, e = bound(at.begin[j]), bound(at.end[j])
         start = em.fresh("st")
         if j in at.shrink:
@@ -297,6 +301,18 @@ def _slice_plan(em: Any, n: Any, x_dims: list[str], refs: Sequence[tuple[Tensor,
             em.line(f"{length} = max(0, ({start} - {stop} + {-s - 1}) // {-s})")
         plan.append((start, length, s))
     return plan
+
+
+def _static_span(d: str, b: Bound, e: Bound, stride: int, shrink: bool) -> tuple[str, str, int] | None:
+    """(start, length, stride) of one dim as literals, when its size and bounds are static."""
+    if not d.isdigit() or not all(v is None or isinstance(v, int) for v in (b, e)):
+        return None
+    size = int(d)
+    if shrink:
+        assert isinstance(b, int)  # the shape rule checked it is in range
+        return str(b + size if b < 0 else b), "", 1
+    r = range(*slice(b, e, stride).indices(size))
+    return str(r.start), str(len(r)), stride
 
 
 @contextlib.contextmanager
