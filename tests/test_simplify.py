@@ -69,3 +69,17 @@ def test_reshape_of_reshape() -> None:
     y = gf.reshape(gf.reshape(x, (3, 4)), (4, 3))
     assert _ops([y], [x]).count(Op.RESHAPE) == 1
     _same_as_reference([y], {x: np.arange(12.0).reshape(2, 6)})
+
+
+@pytest.mark.parametrize("power", [2.0, 1.0, 0.5, -1.0])
+def test_constant_powers_become_cheaper_ops(power: float) -> None:
+    x = gf.placeholder(gf.float64, (None, 3))
+    y = gf.pow(x, power)
+    (g,) = gf.gradients(gf.reduce_sum(y * y), [x])
+    program = build([y], [], [(x, 2)])
+    ops = [n for n in run_passes(program, check=True).nodes]
+    assert all(n.op is not Op.POW for n in ops if n.op is not Op.FUSED)
+    assert all(i.op is not Op.POW for n in ops if n.op is Op.FUSED for i in n.attrs.body)
+    v = np.random.RandomState(3).rand(4, 3) + 0.5
+    _same_as_reference([y, g], {x: v})
+    np.testing.assert_allclose(gf.Session().run(y, {x: v}), v ** power, rtol=1e-15)

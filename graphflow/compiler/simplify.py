@@ -2,6 +2,9 @@
 
 - ``x * 1``, ``1 * x``, ``x / 1``, ``x + 0``, ``0 + x``, ``x - 0`` become ``x`` when the result
   has ``x``'s shape and dtype (the constant does not broadcast ``x`` up);
+- ``x ** c`` for a constant c of 1, 2, 0.5 or -1 becomes ``x``, ``x * x``, ``sqrt(x)`` or
+  ``1 / x`` (``pow`` is a scalar libm call per element; a squared error's forward and backward
+  loops were 1.5 ms each on a 256x784 batch);
 - a transpose of a transpose becomes one transpose (or nothing, when the perms cancel);
 - a reshape of a reshape to a fixed shape becomes one reshape;
 - a sum of slice gradients that tile one axis of a tensor (the gradient of ``split``, of
@@ -42,8 +45,17 @@ def simplify_algebra(program: Program) -> Program:
         free = not n.control_inputs and id(n) not in ctl
         ins = rw.inputs(n)
         same = _neutral_operand(n, ins) if free else None
+        power = _constant_power(n, ins) if free else None
         if same is not None:
             rw.alias(n, same)
+        elif power is not None:
+            if power == 1.0:
+                rw.alias(n, ins[0])
+            else:
+                from graphflow.ops._build import NO_ATTRS
+                op, args = {2.0: (Op.MUL, [ins[0], ins[0]]), 0.5: (Op.SQRT, [ins[0]]),
+                            -1.0: (Op.RECIPROCAL, [ins[0]])}[power]
+                rw.add(n, rebuild(n, args, rw.controls(n), op=op, attrs=NO_ATTRS))
         elif free and n.op is Op.TRANSPOSE and ins[0].node.op is Op.TRANSPOSE and uses.get(id(n.inputs[0])) == 1:
             inner = ins[0].node
             perm = tuple(inner.attrs.perm[p] for p in n.attrs.perm)
@@ -74,6 +86,17 @@ def _neutral_operand(n: Operation, ins: list[Tensor]) -> Tensor | None:
                 and other.node.op is not Op.VARIABLE):
             return other
     return None
+
+
+def _constant_power(n: Operation, ins: list[Tensor]) -> float | None:
+    """c when ``n`` is x ** c for a scalar constant c in (1, 2, 0.5, -1) (a scalar exponent
+    leaves x's shape as it is)."""
+    if n.op is not Op.POW or ins[1].node.op is not Op.CONST or ins[1].shape.rank != 0:
+        return None
+    x = ins[0]
+    c = float(np.asarray(ins[1].node.attrs.value))
+    ok = c in (1.0, 2.0) or (c in (0.5, -1.0) and x.dtype.is_floating)
+    return c if ok else None
 
 
 def _ordered_pieces(root: Operation, uses: dict[int, int], ctl: set[int]) -> list[Tensor]:
