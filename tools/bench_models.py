@@ -103,6 +103,45 @@ def jax_autoencoder() -> Callable[[], object] | None:
     return step
 
 
+def _ae_gemm_shapes() -> list[tuple[tuple[int, int], tuple[int, int], bool, bool]]:
+    """(a shape, b shape, transpose a, transpose b) of the autoencoder step's 11 GEMMs."""
+    out = []
+    for a, b in zip(AE, AE[1:]):
+        out.append(((AE_BATCH, a), (a, b), False, False))  # forward
+        out.append(((AE_BATCH, a), (AE_BATCH, b), True, False))  # weight gradient
+    for a, b in zip(AE[1:], AE[2:]):
+        out.append(((AE_BATCH, b), (a, b), False, True))  # input gradient (not of the first layer)
+    return out
+
+
+def gemm_floors() -> dict[str, Callable[[], object] | None]:
+    """The autoencoder step's GEMMs alone: through SciPy's OpenBLAS from njit (what graphflow's
+    kernels call) and through PyTorch's own BLAS."""
+    import numba
+    rng = np.random.RandomState(0)
+    pairs = [(rng.rand(*sa).astype(np.float32), rng.rand(*sb).astype(np.float32), ta, tb)
+             for sa, sb, ta, tb in _ae_gemm_shapes()]
+
+    @numba.njit(cache=False)
+    def gemm(a, b, ta, tb):  # type: ignore[no-untyped-def]
+        if ta:
+            return np.dot(a.T, b)
+        if tb:
+            return np.dot(a, b.T)
+        return np.dot(a, b)
+
+    floors: dict[str, Callable[[], object] | None] = {
+        "OpenBLAS GEMMs (graphflow's)": lambda: [gemm(a, b, ta, tb) for a, b, ta, tb in pairs]}
+    try:
+        import torch
+    except ImportError:
+        floors["PyTorch GEMMs"] = None
+        return floors
+    tp = [(torch.from_numpy(a), torch.from_numpy(b), ta, tb) for a, b, ta, tb in pairs]
+    floors["PyTorch GEMMs"] = lambda: [(a.t() if ta else a) @ (b.t() if tb else b) for a, b, ta, tb in tp]
+    return floors
+
+
 def compare(title: str, contenders: dict[str, Callable[[], object] | None], number: int, repeats: int,
             reference: str, target: str = "") -> dict[str, float]:
     print(f"\n== {title}, median ms/step ==")
@@ -144,8 +183,8 @@ def mlp_batches(repeats: int) -> None:
     try:
         for n in (32, 256, 1024, 4096):
             bench.N = n
-            fns = {"floor": bench.gemm_floor(), "graphflow": bench.build_graphflow_step(), "PyTorch": bench.torch_step(),
-                   "JAX": bench.jax_step()}
+            fns = {"floor": bench.gemm_floor(), "graphflow": bench.build_graphflow_step(),
+                   "PyTorch": bench.torch_step(), "JAX": bench.jax_step()}
             row = {k: min(bench.timeit(f, repeats, 20) for _ in range(2)) for k, f in fns.items() if f is not None}
             cells = "   ".join(f"{k} {v * 1e3:7.3f} ({v / row['floor']:.2f}x)" for k, v in row.items() if k != "floor")
             print(f"  N={n:<5} floor {row['floor'] * 1e3:7.3f}   {cells}")
@@ -169,8 +208,8 @@ def callable_overhead(repeats: int) -> float:
 def main() -> None:
     print(bench.pin_threads(os.cpu_count() or 1))
     compare("TensorFlow-Examples autoencoder step (784-256-128-256-784, batch 256, RMSProp)",
-            {"graphflow": graphflow_autoencoder(), "PyTorch eager": torch_autoencoder(), "JAX jit": jax_autoencoder()},
-            10, 5, "PyTorch eager", "(target <= 1.0x)")
+            {"graphflow": graphflow_autoencoder(), "PyTorch eager": torch_autoencoder(), "JAX jit": jax_autoencoder(),
+             **gemm_floors()}, 10, 5, "PyTorch eager", "(target <= 1.0x)")
     lstm_section(5)
     mlp_batches(3)
     callable_overhead(5)
