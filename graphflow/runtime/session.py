@@ -221,6 +221,8 @@ class Session:
         for t in tensors:
             if all(t is not u for u in uniq):
                 uniq.append(t)
+        if len(uniq) == len(fetch.leaves):
+            uniq = fetch.leaves  # every leaf a distinct tensor: results need no spreading (_spread)
         targets = [x for x in fetch.leaves if isinstance(x, Operation)]
         program = build(uniq, targets, list(sig_feeds))
         for n in program.nodes:
@@ -244,11 +246,14 @@ class Session:
         fed = [self._feed_key(k) for k in (feed_list or [])]
         ranks = [t.shape.rank for t in fed]
         cache: dict[tuple[int, ...], Any] = {}
+        # the common scalar float feed converts without building an array (as convert_feed does)
+        fast = [(t, t.dtype.np.type if t.dtype.np.kind == "f" and t.shape.dims == () else None) for t in fed]
 
         def call(*args: Any) -> Any:
             if len(args) != len(fed):
                 raise TypeError(f"callable takes {len(fed)} feed values, got {len(args)}")
-            vals = [convert_feed(t, v) for t, v in zip(fed, args)]
+            vals = [to(v) if to is not None and type(v) is float else convert_feed(t, v)
+                    for (t, to), v in zip(fast, args)]
             rk = tuple(v.ndim if isinstance(v, np.ndarray) else 0 for v in vals) if None in ranks \
                 else ()
             entry = cache.get(rk)
@@ -269,7 +274,7 @@ class Session:
 
 
 def _spread(leaves: list[Any], tensors: list[Tensor], outs: list[Any]) -> list[Any]:
-    if len(tensors) == len(leaves) and all(a is b for a, b in zip(leaves, tensors)):
+    if tensors is leaves:
         return outs
     pos = {id(t): i for i, t in enumerate(tensors)}
     return [outs[pos[id(x)]] if isinstance(x, Tensor) else None for x in leaves]
