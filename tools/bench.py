@@ -409,6 +409,9 @@ def main() -> None:
     t = timeit(add, repeats, 2000 if not args.quick else 500)
     results["scalar_add_us"] = t * 1e6
     print(f"  graphflow: {t * 1e6:.1f} us/call   (target <= 5 us)")
+    print("\n== peak memory of a training step ==")
+    import bench_memory
+    bench_memory.main()
     summary(results)
     if args.json:
         with open(args.json, "w") as f:
