@@ -105,6 +105,8 @@ class Op(enum.Enum):
     MAX_POOL_GRAD = "MaxPoolGrad"
     AVG_POOL = "AvgPool"
     AVG_POOL_GRAD = "AvgPoolGrad"
+    SOFTMAX_XENT = "SoftmaxCrossEntropyWithLogits"
+    SOFTMAX_XENT_GRAD = "SoftmaxCrossEntropyGrad"
     # run-time checks (identity on the value; raise when the check fails)
     CHECK = "Check"
     # user-defined gradients

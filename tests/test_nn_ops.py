@@ -169,6 +169,26 @@ def test_cross_entropy_gradients():
         [p, lg, z])
 
 
+def test_softmax_cross_entropy_is_two_primitives_with_second_derivatives():
+    from graphflow.compiler.pipeline import run_passes
+    from graphflow.compiler.program import build
+    from graphflow.registry import Op
+    lg = gf.placeholder(gf.float64, (None, 5))
+    p = gf.placeholder(gf.float64, (None, 5))
+    loss = gf.reduce_mean(gf.nn.softmax_cross_entropy_with_logits_v2(labels=p, logits=lg))
+    (g,) = gf.gradients(loss, [lg])
+    ops = [n.op for n in run_passes(build([loss, g], [], [(lg, 2), (p, 2)])).nodes]
+    assert Op.SOFTMAX_XENT in ops and Op.SOFTMAX_XENT_GRAD in ops and Op.REDUCE_MAX not in ops
+    # the gradient's own gradient (a Hessian-vector product) in all three of its inputs
+    w = rs.standard_normal((3, 5))
+    check_gradient(lambda p, lg, gy: gf.gradients(gf.nn.softmax_cross_entropy_with_logits_v2(labels=p, logits=lg),
+                                                  [lg], grad_ys=gy)[0] * w,
+                   [rs.dirichlet(np.ones(5), size=3), rs.standard_normal((3, 5)) * 2, rs.standard_normal(3)])
+    # rank 1 logits: one row, a scalar loss
+    check_gradient(lambda p, lg: gf.nn.softmax_cross_entropy_with_logits_v2(labels=p, logits=lg),
+                   [rs.dirichlet(np.ones(4)), rs.standard_normal(4)])
+
+
 @pytest.mark.parametrize("device", TARGETS)
 def test_sparse_cross_entropy_out_of_range_label_raises(device):
     lg = gf.placeholder(gf.float32, (None, None))  # class count known only at run time

@@ -48,6 +48,7 @@ from graphflow.ops.reduce_ops import reduce_any, reduce_max, reduce_mean, reduce
 from graphflow.ops.shape_ops import expand_dims, reshape, shape, squeeze
 from graphflow.ops.state_ops import constant, random_uniform
 from graphflow.ops.state_ops import range as _range
+from graphflow.ops.xent_ops import softmax_xent
 from graphflow.registry import Op
 
 __all__ = [
@@ -291,6 +292,11 @@ def softmax_cross_entropy_with_logits_v2(labels: Any = None, logits: Any = None,
     _floats(lg, "softmax_cross_entropy_with_logits")
     _same_shape(lb, lg, "softmax_cross_entropy_with_logits labels and logits")
     ax = _axis(axis, dim)
+    rank = lg.shape.rank
+    if ax in (-1, None) or (rank is not None and ax == rank - 1):  # the usual case: one primitive
+        with _scope(name, "softmax_cross_entropy_with_logits") as final:
+            pass  # the name the composite below would give its result
+        return softmax_xent(lb, lg, name=final)
     with _scope(name, "softmax_cross_entropy_with_logits") as final:
         s, lse = _shifted(lg, ax)
         per_class = lb * (lse - s)
@@ -335,9 +341,7 @@ def sparse_softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = N
             depth = cast(shape(lg)[-1], lb.dtype)
         lb = check_in_range(lb, 0, depth, "label", name="check_labels")
         hot = cast(equal(expand_dims(lb, -1), _range(depth, dtype=lb.dtype)), lg.dtype)
-        s, lse = _shifted(lg, -1)
-        per_class = hot * (lse - s)
-    return reduce_sum(per_class, axis=-1, name=final)
+    return softmax_xent(hot, lg, name=final)
 
 
 def sigmoid_cross_entropy_with_logits(labels: Any = None, logits: Any = None,

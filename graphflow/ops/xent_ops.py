@@ -1,0 +1,126 @@
+"""Softmax cross-entropy as primitives: the loss per row and its gradient in the logits, each one
+pass over a row (TF1's SoftmaxCrossEntropyWithLogits computes both in one kernel too).
+
+Built from primitives the loss is a dozen kernels (max, shift, exp, sum, log, products and their
+gradients, each a separate loop because its values have several uses); as two rows it is two,
+which matters for compile time (each distinct kernel costs about 0.1 s) and for step time.
+Second derivatives go through the composite softmax (``_vjp_grad``).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from graphflow.dtypes import DType
+from graphflow.ir import Tensor
+from graphflow.ops._build import make, require
+from graphflow.registry import Kind, Op, OpDef, register
+from graphflow.registry import kernel as _kernel
+from graphflow.shapes import TensorShape
+
+_MODULE = "graphflow.compiler.xent_kernels"
+FLOATS = require("f")
+
+
+def _rows_shape(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+    labels, logits = shapes
+    if not labels.is_compatible_with(logits):
+        raise ValueError(f"labels shape {labels} must equal logits shape {logits}")
+    if logits.rank is None:
+        return [TensorShape(None)]
+    if logits.rank == 0:
+        raise ValueError("softmax cross-entropy needs logits of rank >= 1")
+    return [TensorShape(logits.dims[:-1])]  # type: ignore[index]
+
+
+def _grad_shape(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+    return [shapes[2]]
+
+
+def _shifted(lg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    s = lg.astype(np.float64) - lg.max(axis=-1, keepdims=True)
+    return s, np.log(np.exp(s).sum(axis=-1, keepdims=True))
+
+
+def _xent_ref(at: Any, lb: np.ndarray, lg: np.ndarray) -> np.ndarray:
+    s, lse = _shifted(lg)
+    return np.asarray((lb * (lse - s)).sum(axis=-1)).astype(lg.dtype)
+
+
+def _xent_grad_ref(at: Any, g: np.ndarray, lb: np.ndarray, lg: np.ndarray) -> np.ndarray:
+    s, lse = _shifted(lg)
+    p = np.exp(s - lse)
+    return (np.asarray(g)[..., None] * (p * lb.sum(axis=-1, keepdims=True) - lb)).astype(lg.dtype)
+
+
+def _vjp(n: Any, g: Tensor) -> list:
+    from graphflow.nn.functional import log_softmax
+    from graphflow.ops.shape_ops import expand_dims
+    labels, logits = n.inputs
+    return [expand_dims(g, -1) * -log_softmax(logits), make(Op.SOFTMAX_XENT_GRAD, [g, labels, logits])]
+
+
+def _vjp_grad(n: Any, v: Tensor) -> list:
+    # y = g (p S - labels) with p = softmax(logits), S = sum(labels): then
+    # dg = sum(v (p S - labels)), dlabels = g (sum(v p) - v), dlogits = g S p (v - sum(v p))
+    from graphflow.nn.functional import softmax
+    from graphflow.ops.reduce_ops import reduce_sum
+    from graphflow.ops.shape_ops import expand_dims
+    g, labels, logits = n.inputs
+    p = softmax(logits)
+    total = reduce_sum(labels, axis=-1, keepdims=True)
+    ge = expand_dims(g, -1)
+    vp = reduce_sum(v * p, axis=-1, keepdims=True)
+    return [reduce_sum(v * (p * total - labels), axis=-1), ge * (vp - v), ge * total * p * (v - vp)]
+
+
+def _same(dtypes: Sequence[DType], at: Any) -> list[DType]:
+    return FLOATS(dtypes, at)
+
+
+register(OpDef(Op.SOFTMAX_XENT, Kind.OTHER, _rows_shape, _same, _xent_ref, vjp=_vjp))
+register(OpDef(Op.SOFTMAX_XENT_GRAD, Kind.OTHER, _grad_shape, _same, _xent_grad_ref, vjp=_vjp_grad))
+
+
+def softmax_xent(labels: Tensor, logits: Tensor, name: str | None = None) -> Tensor:
+    """Per-row ``-sum(labels * log_softmax(logits))`` over the last axis."""
+    return make(Op.SOFTMAX_XENT, [labels, logits], name=name or "SoftmaxCrossEntropyWithLogits")
+
+
+# ---- CPU kernels: rows of the last axis, through the library in compiler/xent_kernels.py ------------
+
+def _rows(em: Any, t: Tensor, expr: str) -> tuple[list[str], str, str]:
+    dims = em.dims(t, expr)
+    return dims, " * ".join(dims[:-1]) or "1", dims[-1]
+
+
+def _same_dims(em: Any, n: Any, a: list[str], b: list[str], what: str) -> None:
+    cond = " and ".join(f"{x} == {y}" for x, y in zip(a, b) if x != y)
+    if cond:
+        em.check(cond, n, what)
+
+
+@_kernel(Op.SOFTMAX_XENT, "cpu")
+def _xent_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    lb, lg = ins
+    dims, rows, c = _rows(em, n.inputs[1], lg)
+    _same_dims(em, n, em.dims(n.inputs[0], lb), dims, "labels and logits shapes differ")
+    out = em.empty(dims[:-1] or ["1"], n.dtypes[0])
+    em.line(f"{em.use(_MODULE)}.softmax_xent({lb}.reshape(({rows}, {c})), {lg}.reshape(({rows}, {c})), "
+            f"{out}.reshape(-1))")
+    em.define(n.outputs[0], out if len(dims) > 1 else f"{out}[0]")
+
+
+@_kernel(Op.SOFTMAX_XENT_GRAD, "cpu")
+def _xent_grad_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    g, lb, lg = ins
+    dims, rows, c = _rows(em, n.inputs[2], lg)
+    _same_dims(em, n, em.dims(n.inputs[1], lb), dims, "labels and logits shapes differ")
+    _same_dims(em, n, em.dims(n.inputs[0], g), dims[:-1], "the gradient's shape differs from the loss's")
+    out = em.empty(dims, n.dtypes[0])
+    rows_g = f"{g}.reshape(-1)" if len(dims) > 1 else f"np.full(1, {g})"
+    em.line(f"{em.use(_MODULE)}.softmax_xent_grad({rows_g}, {lb}.reshape(({rows}, {c})), "
+            f"{lg}.reshape(({rows}, {c})), {out}.reshape(({rows}, {c})))")
+    em.define(n.outputs[0], out)
