@@ -63,18 +63,22 @@ def schedule(program: Program) -> Schedule:
     if len(order) != len(nodes):
         raise ValueError("the graph has a cycle")
 
-    # ancestors as bitsets, for "is this read ordered after that assignment?"
-    anc = [0] * len(nodes)
-    for i in order:
-        a = 0
-        for p in preds[i]:
-            a |= anc[p] | (1 << p)
-        anc[i] = a
+    # "is this read ordered after that assignment?": the descendants of each assignment, one
+    # walk per assignment (linear in the graph for a fixed number of variables)
     pos = {i: k for k, i in enumerate(order)}
     assigns_of: dict[int, list[int]] = {}
+    after: dict[int, set[int]] = {}
     for i, n in enumerate(nodes):
         if n.op is Op.ASSIGN:
             assigns_of.setdefault(id(n.inputs[0].node), []).append(i)
+            seen: set[int] = set()
+            stack = list(succs[i])
+            while stack:
+                j = stack.pop()
+                if j not in seen:
+                    seen.add(j)
+                    stack.extend(succs[j])
+            after[i] = seen
     snapshots: dict[int, tuple[Operation, int]] = {}
     snap_at: dict[tuple[int, int], int] = {}
     reads: dict[tuple[int, int], int] = {}
@@ -83,7 +87,7 @@ def schedule(program: Program) -> Schedule:
             if t.node.op is not Op.VARIABLE or not is_read(n, j):
                 continue
             writers = assigns_of.get(id(t.node), [])
-            unordered = [w for w in writers if w != i and pos[w] < pos[i] and not (anc[i] >> w) & 1]
+            unordered = [w for w in writers if w != i and pos[w] < pos[i] and i not in after[w]]
             if not unordered:
                 continue
             first = min(pos[w] for w in unordered)
@@ -102,7 +106,7 @@ def schedule(program: Program) -> Schedule:
                 readers.append((i, t.node))
     for i, var in readers:
         setters = [w for w in assigns_of.get(id(var), []) if nodes[w].attrs.mode == "set"]
-        if not any((anc[i] >> w) & 1 for w in setters):
+        if not any(i in after[w] for w in setters):
             needs_init[id(var)] = var
     writes = {id(nodes[w].inputs[0].node): nodes[w].inputs[0].node for ws in assigns_of.values() for w in ws}
     return Schedule(tuple(nodes[i] for i in order), snapshots, reads, tuple(needs_init.values()),
