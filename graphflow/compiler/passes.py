@@ -110,6 +110,18 @@ def eliminate_common_subexpressions(program: Program) -> Program:
     return rw.done()
 
 
+def use_counts(program: Program) -> dict[int, int]:
+    """id(tensor) -> its uses as an input; a fetched tensor counts two more (it is never private
+    to one consumer)."""
+    uses: dict[int, int] = {}
+    for n in program.nodes:
+        for x in n.inputs:
+            uses[id(x)] = uses.get(id(x), 0) + 1
+    for x in program.outputs:
+        uses[id(x)] = uses.get(id(x), 0) + 2
+    return uses
+
+
 def ordering_targets(program: Program) -> set[int]:
     return {id(c) for n in program.nodes for c in n.control_inputs} | {id(t) for t in program.targets}
 
@@ -163,12 +175,7 @@ def fuse_elementwise(program: Program) -> Program:
     kernel for every T, instead of one loop per length. Every elementwise or reduction node ends
     up in exactly one FUSED node.
     """
-    uses: dict[int, int] = {}
-    for n in program.nodes:
-        for x in n.inputs:
-            uses[id(x)] = uses.get(id(x), 0) + 1
-    for x in program.outputs:
-        uses[id(x)] = uses.get(id(x), 0) + 2
+    uses = use_counts(program)
     ctl = ordering_targets(program)
     kind = {id(n): get(n.op).kind for n in program.nodes}
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graphflow.compiler.passes import Rewriter, ordering_targets
+from graphflow.compiler.passes import Rewriter, ordering_targets, use_counts
 from graphflow.compiler.program import Program, rebuild
 from graphflow.ir import Operation, Tensor
 from graphflow.registry import Op
@@ -23,12 +23,7 @@ from graphflow.registry import Op
 
 def simplify_algebra(program: Program) -> Program:
     """The rewrites of this module, in one walk over the program."""
-    uses: dict[int, int] = {}
-    for n in program.nodes:
-        for x in n.inputs:
-            uses[id(x)] = uses.get(id(x), 0) + 1
-    for x in program.outputs:
-        uses[id(x)] = uses.get(id(x), 0) + 2
+    uses = use_counts(program)
     ctl = ordering_targets(program)
     tiles = _slice_grad_tilings(program, uses, ctl)
     absorbed = {id(m) for _, members in tiles.values() for m in members}
