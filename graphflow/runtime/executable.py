@@ -46,11 +46,11 @@ class Executable:
         self.generated = gen = cpu.lower(optimized, self.schedule)
         lap("lower")
         self.site = [0]
-        self.helper = None
+        self.helping = False  # a helper process compiles this executable's kernels too
         if gen.glue:
             self.kernels = load_kernels(gen.kernels)
             self.entry = glue_entry(gen.source, self.kernels)
-            self.helper = compile_pool.start(list(zip(self.kernels, gen.arg_types)))
+            self.helping = compile_pool.start(list(zip(self.kernels, gen.arg_types)))
         else:
             self.kernels = []
             self.entry = load_module(gen.source).entry
@@ -114,9 +114,9 @@ class Executable:
             node, message = self.generated.errors[k]
             raise InvalidArgumentError(node, node, f"{message}\n  in {node.describe()}") from None
         finally:
-            if self.helper is not None:  # the first run has compiled or loaded every kernel
-                compile_pool.stop(self.helper)
-                self.helper = None
+            if self.helping:  # the first run has compiled or loaded every kernel
+                compile_pool.finish()
+                self.helping = False
             if recorder is not None:
                 recorder.__exit__(None, None, None)
         state.initialized.update(self.writes)

@@ -12,6 +12,7 @@ from graphflow.compiler.program import build
 from graphflow.errors import InvalidArgumentError, UnimplementedError
 from graphflow.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.registry import Op
+from graphflow.runtime import compile_pool
 from graphflow.runtime.executable import Executable
 from graphflow.runtime.memory import keep_freed_memory
 from graphflow.runtime.state import State
@@ -139,6 +140,7 @@ class Session:
         self.device = device
         self.graph = graph or get_default_graph()
         keep_freed_memory()
+        compile_pool.warm_up()
         self.state = State()
         self._cache: dict[Any, tuple[_Fetch, list[Tensor], Executable]] = {}
         self._closed = False

@@ -1,0 +1,74 @@
+"""The compile helper (runtime/compile_pool.py) compiles kernels for the argument types the glue
+will pass: those guesses must be exactly the types numba sees at the first run, or the helper's
+work is wasted."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import graphflow as gf
+from graphflow.runtime.compile_pool import _numba_type
+
+
+def test_predicted_argument_types_are_the_ones_the_glue_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRAPHFLOW_GLUE", "1")
+    x = gf.placeholder(gf.float32, (None, 6, 4))
+    labels = gf.placeholder(gf.int64, (None,))
+    w = gf.Variable(np.random.RandomState(0).randn(8, 3).astype(np.float32))
+    b = gf.Variable(np.zeros(3, np.float32))
+    step = gf.Variable(0, dtype=gf.int32)
+    h = gf.concat([x[:, 1, :], x[:, 2, :]], 1)
+    logits = gf.matmul(gf.tanh(h), w) + b
+    a, c = gf.split(logits, [1, 2], axis=1)
+    loss = gf.reduce_mean(gf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)) + \
+        gf.reduce_sum(a) * 0.0 + gf.reduce_sum(c * c) * 1e-3
+    train = gf.train.AdamOptimizer(0.01).minimize(loss, global_step=step)
+    with gf.Session() as sess:
+        sess.run(gf.global_variables_initializer())
+        feed = {x: np.random.RandomState(1).randn(5, 6, 4), labels: [0, 1, 2, 1, 0]}
+        sess.run([train, loss], feed)
+        exe = next(e for _, _, e in sess._cache.values() if e.generated.glue and len(e.kernels) > 8)
+    for kernel, types in zip(exe.kernels, exe.generated.arg_types):
+        predicted = tuple(_numba_type(d, n) for d, n in types)
+        assert predicted in [tuple(sig) for sig in kernel.signatures], (kernel.py_func.__module__, predicted,
+                                                                          kernel.signatures)
+
+
+def test_helper_fills_the_cache_for_a_new_graph(tmp_path: object) -> None:
+    """A graph with many uncached kernels, in a fresh cache: the helper compiles every one of them
+    for the predicted types, and the first run then loads them all instead of compiling."""
+    script = textwrap.dedent("""
+        import numpy as np, graphflow as gf
+        from graphflow.compiler.program import build
+        from graphflow.runtime import compile_pool
+        from graphflow.runtime.executable import Executable
+        x = gf.placeholder(gf.float32, (8, 16))
+        ops = [gf.sin, gf.cos, gf.tanh, gf.sigmoid, gf.exp, gf.square, gf.abs, gf.negative]
+        h, outs = x, []
+        for k in range(12):  # twelve different elementwise chains, each ended by a reduction
+            h = ops[k % 8](ops[(k * 3 + 1) % 8](h)) * ops[(k + 5) % 8](h)
+            outs.append(gf.reduce_sum(h, axis=k % 2))
+        y = gf.add_n([gf.reduce_sum(o) for o in outs])
+        sess = gf.Session()
+        exe = Executable(build([y], [], [(x, 2)]), sess.state)
+        assert exe.helping
+        compile_pool._helper[0].stdout.readline()  # the helper reports its batch done
+        units = list({id(k): k for k in exe.kernels}.values())
+        assert not any(compile_pool.uncached(u) for u in units)
+        value = float(exe([np.ones((8, 16), np.float32)])[0])
+        want = float(gf.Session(device="reference").run(y, {x: np.ones((8, 16), np.float32)}))
+        print(sum(sum(u.stats.cache_hits.values()) for u in units), sum(sum(u.stats.cache_misses.values())
+              for u in units), len(units), value, want)
+    """)
+    env = dict(os.environ, GRAPHFLOW_CACHE_DIR=str(tmp_path), NUMBA_CACHE_DIR=str(tmp_path), GRAPHFLOW_GLUE="1",
+               GRAPHFLOW_COMPILE_WORKERS="1")
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    hits, misses, units, value, want = out.stdout.split()
+    assert int(units) >= 12 and int(hits) == int(units) and int(misses) == 0
+    assert float(value) == pytest.approx(float(want), rel=1e-5)
