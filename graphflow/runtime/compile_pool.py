@@ -10,8 +10,8 @@ so the two meet in the middle whichever is faster.
 
 The helper is started when the first Session is created (``warm_up``), so that by the time a
 training graph is compiled it has imported numba, initialised LLVM and compiled the float32 math
-library (``compiler/cpu_math.py``) into the cache; until jobs come it waits on its input and uses
-no CPU. After an executable's first run a helper still busy with its jobs is replaced by a fresh
+and cross-entropy libraries (``compiler/cpu_math.py``, ``compiler/xent_kernels.py``) into the
+cache; until jobs come it waits on its input and uses no CPU. After an executable's first run a helper still busy with its jobs is replaced by a fresh
 idle one (the remaining jobs are no longer needed). Numba writes cache files under unique
 temporary names and renames them into place, so processes never see half-written entries; the
 worst case of a race is one kernel compiled twice. ``GRAPHFLOW_COMPILE_WORKERS=0`` turns it off.
@@ -129,9 +129,12 @@ def _compile(jobs: list[dict]) -> None:
 def _main() -> None:
     from numba import types
 
-    from graphflow.compiler import cpu_math
+    from graphflow.compiler import cpu_math, xent_kernels
     for fn in (cpu_math.exp, cpu_math.tanh, cpu_math.sigmoid):  # nearly every float32 graph needs them
         fn.compile((types.float32,))
+    rows, flat = types.Array(types.float32, 2, "C"), types.Array(types.float32, 1, "C")
+    xent_kernels.softmax_xent.compile((rows, rows, flat))  # and every float32 classifier these
+    xent_kernels.softmax_xent_grad.compile((flat, rows, rows, rows))
     for line in sys.stdin:  # one batch of jobs per line, until the parent closes the pipe
         _compile(json.loads(line))
         sys.stdout.write("done\n")
