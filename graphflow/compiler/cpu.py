@@ -121,31 +121,9 @@ class GlueEmitter(CpuEmitter):
         emit_body(sub, n, [f"p{j}" for j in range(len(inputs))], deferred)
         result = None if n.op is Op.ASSIGN else sub.value(n.outputs[0])
         k = finish(sub, n, len(inputs), result)
-        name = self.kernel_names.get(k.source)
-        if name is None:
-            name = self.kernel_names[k.source] = f"k{len(self.kernel_names)}"
+        name = self.kernel_names.setdefault(k.source, f"k{len(self.kernel_names)}")
         self.kernels.append(k)
-        def rank(r: int | None) -> int:
-            return min(r or 0, 1) if k.flat else (r or 0)
-
-        types = [_arg_type(owner.inputs[j].dtype, rank(owner.inputs[j].shape.rank), False) for j in inputs]
-        types += [_arg_type(o.dtypes[0], rank(o.shapes[0].rank), True) if kind == "dst" else ("uint64", 1)
-                  for kind, o in k.extras]
-        types += [_arg_type(d, len(dims), True) for dims, d in k.outs]
-        self.arg_types.append(tuple(types) + (("int64", -1),) * len(k.consts))
-        args = [self.input(owner, j) for j in inputs]
-        ins = list(args)
-        if k.flat:
-            args = [f"{a}.reshape(-1)" if owner.inputs[j].shape.rank else a for a, j in zip(args, inputs)]
-        for kind, o in k.extras:
-            buf = self.var_buffer(o) if kind == "dst" else self.param(kind, o)
-            args.append(f"{buf}.reshape(-1)" if k.flat and kind == "dst" and o.shapes[0].rank else buf)
-        for dims, d in k.outs:  # buffers the kernel fills, allocated here
-            buf = self.fresh("r")
-            shape = [str(x) if isinstance(x, int) else f"{ins[x[1]]}.shape[{x[2]}]" for x in dims]
-            self.line(f"{buf} = np.empty({self.shape_tuple(shape)}, dtype={self.np_dtype(d)})")
-            args.append(buf)
-        args += [str(c) for c in k.consts]
+        args = self._arguments(k, owner, inputs)
         if k.errors:
             self.line(f"site[0] = {len(self.site_errors)}")
             self.site_errors.append(len(self.errors))
@@ -162,6 +140,32 @@ class GlueEmitter(CpuEmitter):
             call = f"{call}.reshape({self.shape_tuple([str(d) for d in t.shape.as_list()])})"
         self.line(f"{out} = {call}")
         self.define(t, out, fresh=k.fresh)
+
+    def _arguments(self, k: Kernel, owner: Operation, inputs: list[int]) -> list[str]:
+        """The call's argument expressions (allocating the buffers the kernel fills), recording
+        their types for the compile helper: inputs, extras, buffers, lifted literals."""
+        flat = k.flat  # arrays go in flattened
+
+        def rank(t: Any) -> int:
+            r = t.shape.rank or 0
+            return min(r, 1) if flat else r
+
+        ins = [self.input(owner, j) for j in inputs]
+        args = [f"{a}.reshape(-1)" if flat and owner.inputs[j].shape.rank else a for a, j in zip(ins, inputs)]
+        types = [_arg_type(owner.inputs[j].dtype, rank(owner.inputs[j]), False) for j in inputs]
+        for kind, o in k.extras:
+            buf = self.var_buffer(o) if kind == "dst" else self.param(kind, o)
+            args.append(f"{buf}.reshape(-1)" if flat and kind == "dst" and o.shapes[0].rank else buf)
+            types.append(_arg_type(o.dtypes[0], rank(o.outputs[0]), True) if kind == "dst" else ("uint64", 1))
+        for dims, d in k.outs:
+            buf = self.fresh("r")
+            shape = [str(x) if isinstance(x, int) else f"{ins[x[1]]}.shape[{x[2]}]" for x in dims]
+            self.line(f"{buf} = np.empty({self.shape_tuple(shape)}, dtype={self.np_dtype(d)})")
+            args.append(buf)
+            types.append(_arg_type(d, len(dims), True))
+        args += [str(c) for c in k.consts]
+        self.arg_types.append(tuple(types) + (("int64", -1),) * len(k.consts))
+        return args
 
 
 def _arg_type(dtype: Any, rank: int, buffer: bool) -> tuple[str, int]:

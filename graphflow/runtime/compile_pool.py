@@ -11,10 +11,10 @@ so the two meet in the middle whichever is faster.
 The helper is started when the first Session is created (``warm_up``), so that by the time a
 training graph is compiled it has imported numba, initialised LLVM and compiled the float32 math
 and cross-entropy libraries (``compiler/cpu_math.py``, ``compiler/xent_kernels.py``) into the
-cache; until jobs come it waits on its input and uses no CPU. After an executable's first run a helper still busy with its jobs is replaced by a fresh
-idle one (the remaining jobs are no longer needed). Numba writes cache files under unique
-temporary names and renames them into place, so processes never see half-written entries; the
-worst case of a race is one kernel compiled twice. ``GRAPHFLOW_COMPILE_WORKERS=0`` turns it off.
+cache; until jobs come it waits on its input and uses no CPU. After an executable's first run a
+helper still busy with its jobs is replaced by a fresh idle one (the remaining jobs are no longer
+needed). Numba writes cache files under unique temporary names and renames them into place, so
+processes never see half-written entries; the worst case of a race is one kernel compiled twice. ``GRAPHFLOW_COMPILE_WORKERS=0`` turns it off.
 """
 from __future__ import annotations
 
