@@ -14,7 +14,8 @@ and cross-entropy libraries (``compiler/cpu_math.py``, ``compiler/xent_kernels.p
 cache; until jobs come it waits on its input and uses no CPU. After an executable's first run a
 helper still busy with its jobs is replaced by a fresh idle one (the remaining jobs are no longer
 needed). Numba writes cache files under unique temporary names and renames them into place, so
-processes never see half-written entries; the worst case of a race is one kernel compiled twice. ``GRAPHFLOW_COMPILE_WORKERS=0`` turns it off.
+processes never see half-written entries; the worst case of a race is one kernel compiled twice.
+``GRAPHFLOW_COMPILE_WORKERS=0`` turns it off.
 """
 from __future__ import annotations
 
