@@ -57,7 +57,7 @@ def test_helper_fills_the_cache_for_a_new_graph(tmp_path: object) -> None:
         sess = gf.Session()
         exe = Executable(build([y], [], [(x, 2)]), sess.state)
         assert exe.helping
-        compile_pool._helper[0].stdout.readline()  # the helper reports its batch done
+        compile_pool.wait()  # the helper reports its batches done
         units = list({id(k): k for k in exe.kernels}.values())
         assert not any(compile_pool.uncached(u) for u in units)
         value = float(exe([np.ones((8, 16), np.float32)])[0])

@@ -11,7 +11,8 @@ so the two meet in the middle whichever is faster.
 The helper is started when the first Session is created (``warm_up``), so that by the time a
 training graph is compiled it has imported numba, initialised LLVM and compiled the float32 math
 and cross-entropy libraries (``compiler/cpu_math.py``, ``compiler/xent_kernels.py``) into the
-cache; until jobs come it waits on its input and uses no CPU. After an executable's first run a
+cache, and the convolution and pooling library functions when the Session's graph has those ops
+(``conv_ops.LIBRARY_CALLS``); until jobs come it waits on its input and uses no CPU. After an executable's first run a
 helper still busy with its jobs is replaced by a fresh idle one (the remaining jobs are no longer
 needed). Numba writes cache files under unique temporary names and renames them into place, so
 processes never see half-written entries; the worst case of a race is one kernel compiled twice.
@@ -46,16 +47,58 @@ def uncached(dispatcher: Any) -> bool:
     return path is not None and not os.path.exists(path)
 
 
-def warm_up() -> None:
-    """Start the idle helper, once per process (a new Session calls this)."""
+def warm_up(graph: Any = None) -> None:
+    """Start the idle helper, once per process (a new Session calls this); with the Session's
+    ``graph``, also have it compile the library functions the graph's ops will call."""
     if not enabled():
         return
-    if _helper and _helper[0].poll() is None:
-        return
-    _helper[:] = [subprocess.Popen([sys.executable, "-m", "graphflow.runtime.compile_pool"],
-                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=subprocess.DEVNULL, env=dict(os.environ))]
-    _pending[0] = 0
+    if not (_helper and _helper[0].poll() is None):
+        _helper[:] = [subprocess.Popen([sys.executable, "-m", "graphflow.runtime.compile_pool"],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       stderr=subprocess.DEVNULL, env=dict(os.environ))]
+        _pending[0] = 0
+        _send(_library_jobs(graph))
+    elif graph is not None:
+        extra = [j for j in _library_jobs(graph) if j["library"] == "graphflow.compiler.conv_kernels"]
+        if extra:
+            _send(extra)
+
+
+# Library functions nearly every float32 graph calls (the vectorised math, the cross-entropy rows)
+_COMMON = [("graphflow.compiler.cpu_math", fn, [["float32", -1]]) for fn in ("exp", "tanh", "sigmoid")] + [
+    ("graphflow.compiler.xent_kernels", "softmax_xent", [["float32", 2], ["float32", 2], ["float32", 1]]),
+    ("graphflow.compiler.xent_kernels", "softmax_xent_grad",
+     [["float32", 1], ["float32", 2], ["float32", 2], ["float32", 2]])]
+
+
+def _library_jobs(graph: Any) -> list[dict]:
+    """Jobs for the library functions the ops of ``graph`` call (conv_ops.LIBRARY_CALLS), then the
+    common ones."""
+    from graphflow.ops.conv_ops import _MODULE, LIBRARY_CALLS
+    kinds = {"i": ["int64", -1], "b0": ["bool", -1, False], "b1": ["bool", -1, True]}
+    wanted: dict[tuple[str, str], list[list[Any]]] = {}
+    for n in graph.get_operations() if graph is not None else ():
+        for fn, spec in LIBRARY_CALLS.get(n.op, ()):
+            d = "float32" if n.dtypes[0].name == "float16" else n.dtypes[0].name
+            args = [[d, 4] if a == "T" else kinds[a] for a in spec]
+            wanted[(fn, json.dumps(args))] = args
+    jobs = [{"library": _MODULE, "function": fn, "args": args} for (fn, _), args in wanted.items()]
+    # gradients first: this process compiles the forward ones itself at the first run's start
+    jobs.sort(key=lambda j: 0 if any(w in j["function"] for w in ("backprop", "grad", "route")) else 1)
+    return jobs + [{"library": m, "function": fn, "args": args} for m, fn, args in _COMMON]
+
+
+def _send(todo: list[dict]) -> bool:
+    proc = _helper[0]
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write((json.dumps(todo) + "\n").encode())
+        proc.stdin.flush()
+    except OSError:  # the helper died: compile alone this time
+        _helper.clear()
+        return False
+    _pending[0] += 1
+    return True
 
 
 def start(jobs: Sequence[tuple[Any, tuple[ArgType, ...]]]) -> bool:
@@ -69,16 +112,15 @@ def start(jobs: Sequence[tuple[Any, tuple[ArgType, ...]]]) -> bool:
     if not enabled() or len(todo) < MIN_KERNELS:
         return False
     warm_up()
-    proc = _helper[0]
-    try:
-        assert proc.stdin is not None
-        proc.stdin.write((json.dumps(todo[::-1]) + "\n").encode())
-        proc.stdin.flush()
-    except OSError:  # the helper died: compile alone this time
-        _helper.clear()
-        return False
-    _pending[0] += 1
-    return True
+    return _send(todo[::-1])
+
+
+def wait() -> None:
+    """Block until the helper has done every batch handed to it (tests and benchmarks use this)."""
+    if _helper:
+        assert _helper[0].stdout is not None
+        while _pending[0] and _helper[0].stdout.readline():
+            _pending[0] -= 1
 
 
 def finish() -> None:
@@ -99,17 +141,27 @@ def finish() -> None:
     warm_up()
 
 
-def _numba_type(dtype: str, ndim: int) -> Any:
+def _numba_type(dtype: str, ndim: int, literal: Any = None) -> Any:
     import numpy as np
     from numba import types
     from numba.np.numpy_support import from_dtype
+    if literal is not None:  # a constant in the kernel's code (numba keeps literal bools)
+        return types.literal(literal)
     scalar = from_dtype(np.dtype(dtype))
     return scalar if ndim < 0 else types.Array(scalar, ndim, "C")
 
 
 def _compile(jobs: list[dict]) -> None:
+    import importlib
     import importlib.util
     for job in jobs:
+        if "library" in job:  # a library function (numba loads it from the cache if it is there)
+            fn = getattr(importlib.import_module(job["library"]), job["function"])
+            try:
+                fn.compile(tuple(_numba_type(*a) for a in job["args"]))
+            except Exception:  # a wrong guess of the types only costs the helper's time
+                pass
+            continue
         mod = sys.modules.get(job["module"])
         if mod is None:
             spec = importlib.util.spec_from_file_location(job["module"], job["path"])
@@ -128,14 +180,7 @@ def _compile(jobs: list[dict]) -> None:
 
 
 def _main() -> None:
-    from numba import types
-
-    from graphflow.compiler import cpu_math, xent_kernels
-    for fn in (cpu_math.exp, cpu_math.tanh, cpu_math.sigmoid):  # nearly every float32 graph needs them
-        fn.compile((types.float32,))
-    rows, flat = types.Array(types.float32, 2, "C"), types.Array(types.float32, 1, "C")
-    xent_kernels.softmax_xent.compile((rows, rows, flat))  # and every float32 classifier these
-    xent_kernels.softmax_xent_grad.compile((flat, rows, rows, rows))
+    import numba  # noqa: F401  (imported while the parent is still building its graph)
     for line in sys.stdin:  # one batch of jobs per line, until the parent closes the pipe
         _compile(json.loads(line))
         sys.stdout.write("done\n")

@@ -139,8 +139,9 @@ class Session:
                                      "graphflow: expected 'cpu' (or 'reference', the numpy oracle)")
         self.device = device
         self.graph = graph or get_default_graph()
+        if device == "cpu":
+            compile_pool.warm_up(self.graph)
         keep_freed_memory()
-        compile_pool.warm_up()
         self.state = State()
         self._cache: dict[Any, tuple[_Fetch, list[Tensor], Executable]] = {}
         self._closed = False
