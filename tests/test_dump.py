@@ -32,30 +32,3 @@ def test_dump_writes_passes_source_native_code_and_timings(tmp_path: object, mon
     with open(os.path.join(str(tmp_path), folder, "timings.txt")) as f:
         timings = f.read()
     assert all(stage in timings for stage in ("pass fuse_elementwise", "schedule", "lower", "load modules"))
-
-
-def test_kernels_are_shared_across_graphs_and_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same loop over other static sizes, in another graph, is the same kernel."""
-    monkeypatch.setenv("GRAPHFLOW_GLUE", "1")
-    kernels = []
-    for rows, cols in ((4, 8), (16, 3)):
-        with gf.Graph().as_default():
-            a = gf.placeholder(gf.float32, (rows, cols))
-            y = gf.sigmoid(a) * a
-            with gf.Session() as sess:
-                v = np.linspace(-2, 2, rows * cols, dtype=np.float32).reshape(rows, cols)
-                np.testing.assert_allclose(sess.run(y, {a: v}), v / (1 + np.exp(-v)), rtol=1e-5, atol=1e-6)
-                ((_, _, exe),) = sess._cache.values()
-                assert exe.generated.glue
-                kernels.append(exe.kernels)
-    assert len(kernels[0]) == len(kernels[1]) == 1
-    assert kernels[0][0] is kernels[1][0]
-
-
-def test_integer_literals_are_lifted_except_shape_indices() -> None:
-    from graphflow.compiler.kernels import lift_literals
-    body, consts = lift_literals("    o = np.empty((64, 3), dtype=np.float32)\n    d = p0.shape[2] + 1 - 0.5\n"
-                                 "    raise ValueError('graphflow-error-5')")
-    assert consts == [64, 3, 1]
-    assert "np.empty((c0, c1)" in body and "p0.shape[2] + c2 - 0.5" in body and "graphflow-error-5" in body
-

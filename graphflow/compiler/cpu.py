@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graphflow.compiler.emitter import Emitter
-from graphflow.compiler.fused_loops import apply_mode, fused_body
+from graphflow.compiler.fused_loops import apply_mode, fused_body, fused_group_body, same_shaped
 from graphflow.compiler.kernels import JIT_DECORATOR, Kernel, KernelEmitter, finish
+from graphflow.compiler.passes import use_counts
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import Schedule
 from graphflow.ir import Operation
@@ -119,11 +120,39 @@ class GlueEmitter(CpuEmitter):
     def compute(self, n: Operation, owner: Operation, inputs: list[int], deferred: dict[int, int]) -> None:
         sub = KernelEmitter()
         emit_body(sub, n, [f"p{j}" for j in range(len(inputs))], deferred)
+        self._call(sub, n, [(owner, j) for j in inputs])
+
+    def compute_group(self, parts: list[Operation]) -> None:
+        """Fused assignments ``parts`` (the last one's value reads the others' new values) as
+        one kernel: a leaf shared by several parts is passed once."""
+        sub = KernelEmitter()
+        sources: list[tuple[Operation, int]] = []
+        param: dict[str, str] = {}
+        plan = []
+        for k, a in enumerate(parts):
+            f = a.inputs[1].node
+            subst = {j: parts.index(t.node) for j, t in enumerate(f.inputs) if t.node in parts[:k]}
+            names = []
+            for j in range(len(f.inputs)):
+                if j in subst:
+                    names.append("")
+                    continue
+                e = self.input(f, j)
+                if e not in param:
+                    param[e] = f"p{len(sources)}"
+                    sources.append((f, j))
+                names.append(param[e])
+            plan.append((f, names, (sub.var_buffer(a.inputs[0].node), a.attrs.mode), subst))
+        fused_group_body(sub, plan)
+        self._call(sub, parts[-1], sources)
+
+    def _call(self, sub: KernelEmitter, n: Operation, sources: list[tuple[Operation, int]]) -> None:
+        """Finish the kernel ``sub`` emitted for ``n`` and call it on ``sources`` (input j of owner)."""
         result = None if n.op is Op.ASSIGN else sub.value(n.outputs[0])
-        k = finish(sub, n, len(inputs), result)
+        k = finish(sub, n, len(sources), result)
         name = self.kernel_names.setdefault(k.source, f"k{len(self.kernel_names)}")
         self.kernels.append(k)
-        args = self._arguments(k, owner, inputs)
+        args = self._arguments(k, sources)
         if k.errors:
             self.line(f"site[0] = {len(self.site_errors)}")
             self.site_errors.append(len(self.errors))
@@ -141,7 +170,7 @@ class GlueEmitter(CpuEmitter):
         self.line(f"{out} = {call}")
         self.define(t, out, fresh=k.fresh)
 
-    def _arguments(self, k: Kernel, owner: Operation, inputs: list[int]) -> list[str]:
+    def _arguments(self, k: Kernel, sources: list[tuple[Operation, int]]) -> list[str]:
         """The call's argument expressions (allocating the buffers the kernel fills), recording
         their types for the compile helper: inputs, extras, buffers, lifted literals."""
         flat = k.flat  # arrays go in flattened
@@ -150,9 +179,10 @@ class GlueEmitter(CpuEmitter):
             r = t.shape.rank or 0
             return min(r, 1) if flat else r
 
-        ins = [self.input(owner, j) for j in inputs]
-        args = [f"{a}.reshape(-1)" if flat and owner.inputs[j].shape.rank else a for a, j in zip(ins, inputs)]
-        types = [_arg_type(owner.inputs[j].dtype, rank(owner.inputs[j]), False) for j in inputs]
+        tensors = [owner.inputs[j] for owner, j in sources]
+        ins = [self.input(owner, j) for owner, j in sources]
+        args = [f"{a}.reshape(-1)" if flat and t.shape.rank else a for a, t in zip(ins, tensors)]
+        types = [_arg_type(t.dtype, rank(t), False) for t in tensors]
         for kind, o in k.extras:
             buf = self.var_buffer(o) if kind == "dst" else self.param(kind, o)
             args.append(f"{buf}.reshape(-1)" if flat and kind == "dst" and o.shapes[0].rank else buf)
@@ -191,6 +221,8 @@ def lower(program: Program, sched: Schedule, glue: bool | None = None) -> Genera
     for i, ph in enumerate(program.feeds):
         em.define(ph.outputs[0], em.param("feed", i), fresh=False)
     deferred = _assign_fusions(program, sched)
+    groups = _assign_groups(program, sched, deferred) if glue else {}
+    joined = {id(a) for parts in groups.values() for a in parts[:-1]}
     pending = sorted(sched.snapshots.items(), key=lambda kv: kv[1][1])
     wrote = late = False
     for k, n in enumerate(sched.order):
@@ -201,9 +233,14 @@ def lower(program: Program, sched: Schedule, glue: bool | None = None) -> Genera
                 src = em.var_value(var)
                 em.line(f"{name} = {src}" if var.shapes[0].rank == 0 else f"{name} = {src}.copy()")
                 em.snap_names[sid] = name
-        if id(n) in deferred.values():
+        if id(n) in deferred.values() or id(n) in joined:
             continue  # emitted by the assignment that consumes it
-        emit_node(em, n, deferred)
+        if id(n) in groups:
+            em.compute_group(groups[id(n)])  # type: ignore[attr-defined]
+            for a in groups[id(n)]:
+                em.define(a.outputs[0], em.var_value(a.inputs[0].node), fresh=False)
+        else:
+            emit_node(em, n, deferred)
         late = late or (wrote and len(em.errors) > checks)
         wrote = wrote or n.op is Op.ASSIGN
     outs = []
@@ -272,6 +309,43 @@ def _assign_fusions(program: Program, sched: Schedule) -> dict[int, int]:
         if any(t.node.op is Op.VARIABLE and t.node is not var.node and id(t.node) in assigned for t in f.inputs):
             continue
         out[id(n)] = id(f)
+    return out
+
+
+def _assign_groups(program: Program, sched: Schedule, deferred: dict[int, int]) -> dict[int, list[Operation]]:
+    """Fused assignments to join into the one whose value reads their new values (Adam's m and v
+    into the variable's update): id(last assignment) -> the group in schedule order.
+
+    An assignment joins when its new value has that one use and nothing else orders on it, all
+    loops are flat and of one shape, its variable has no other assignment, and nothing scheduled
+    between it and the last one assigns what its loop reads: moved to the last one's place, it
+    computes the same values, and nothing in between depended on it."""
+    uses = use_counts(program)
+    ordered = {id(c) for n in program.nodes for c in n.control_inputs} | {id(n) for n in program.targets}
+    pos = {id(n): k for k, n in enumerate(sched.order)}
+    assigns: dict[int, list[Operation]] = {}
+    for n in program.nodes:
+        if n.op is Op.ASSIGN:
+            assigns.setdefault(id(n.inputs[0].node), []).append(n)
+    out: dict[int, list[Operation]] = {}
+    for b in sched.order:
+        if id(b) not in deferred or not same_shaped(b.inputs[1].node):
+            continue
+        fb = b.inputs[1].node
+        parts = []
+        for t in fb.inputs:
+            a = t.node
+            if (a.op is not Op.ASSIGN or id(a) not in deferred or uses.get(id(t)) != 1 or id(a) in ordered
+                    or len(assigns[id(a.inputs[0].node)]) != 1 or not same_shaped(a.inputs[1].node)
+                    or a.inputs[1].node.attrs.loop_shape != fb.attrs.loop_shape or a in parts):
+                continue
+            between = sched.order[pos[id(a)] + 1:pos[id(b)]]
+            read = {id(x.node) for x in a.inputs[1].node.inputs if x.node.op is Op.VARIABLE}
+            if any(m.op is Op.ASSIGN and id(m.inputs[0].node) in read for m in between):
+                continue
+            parts.append(a)
+        if parts:
+            out[id(b)] = sorted(parts, key=lambda a: pos[id(a)]) + [b]
     return out
 
 

@@ -53,34 +53,7 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
     dt = n.dtypes[0]
 
     def element(idx: list[str], exact: bool, flat: bool = False) -> str:
-        temps: list[str] = []
-        loaded: dict[int, str] = {}
-
-        def arg(a: tuple[str, int]) -> str:
-            if a[0] == "t":
-                return temps[a[1]]
-            k = a[1]
-            if k not in loaded:
-                t = n.inputs[k]
-                v = em.fresh("x")
-                if flat:
-                    em.line(f"{v} = {leaves[k]}[{idx[0]}]" if t.shape.rank else f"{v} = {leaves[k]}")
-                else:
-                    em.line(f"{v} = {_leaf_index(leaves[k], t, at.loop_shape, idx, exact, em._mults)}")
-                loaded[k] = v
-            return loaded[k]
-
-        for ins in at.body:
-            row = get(ins.op)
-            assert row.scalar is not None, f"{ins.op.name} has no scalar template"
-            args = [arg(a) for a in ins.args]
-            v = em.fresh("e")
-            expr = row.scalar(ins.attrs, ins.in_dtypes, ins.dtype, *args)
-            if "gfmath." in expr:
-                em.imports.setdefault("graphflow.compiler.cpu_math", "gfmath")
-            em.line(f"{v} = {expr}")
-            temps.append(v)
-        return arg(at.result)
+        return element_value(em, n, leaves, idx, exact, flat)
 
     ambiguous = _ambiguous(n, at, rank)
     variants = [True] if not ambiguous else [True, False]
@@ -94,7 +67,7 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
                 buf, mode = target
                 em.line(f"{buf}[0] = " + apply_mode(f"{buf}[0]", v, mode))
             return
-        if getattr(em, "can_flatten", False) and not ambiguous and _same_shaped(n, at):
+        if getattr(em, "can_flatten", False) and not ambiguous and same_shaped(n):
             # every array has the loop's shape: one flat loop, the same kernel for every rank
             # (the caller passes the arrays flattened and reshapes the result)
             em.flattened = True  # type: ignore[attr-defined]
@@ -216,10 +189,63 @@ def _variants(em: Emitter, variants: list[bool], ambiguous: list[tuple[int, int,
         body(False)
 
 
-def _same_shaped(n: Operation, at: FusedAttrs) -> bool:
+def element_value(em: Emitter, n: Operation, leaves: list[str], idx: list[str], exact: bool, flat: bool,
+                  preset: dict[int, str] | None = None) -> str:
+    """Emit the body of FUSED ``n`` for the element at ``idx``; returns the name of its value.
+    Leaves load lazily, where first used (``preset`` gives some leaves' values already computed);
+    ``flat`` loops index every non-scalar leaf by the one flat index."""
+    at: FusedAttrs = n.attrs
+    temps: list[str] = []
+    loaded: dict[int, str] = dict(preset or {})
+
+    def arg(a: tuple[str, int]) -> str:
+        if a[0] == "t":
+            return temps[a[1]]
+        k = a[1]
+        if k not in loaded:
+            t = n.inputs[k]
+            v = em.fresh("x")
+            if flat:
+                em.line(f"{v} = {leaves[k]}[{idx[0]}]" if t.shape.rank else f"{v} = {leaves[k]}")
+            else:
+                em.line(f"{v} = {_leaf_index(leaves[k], t, at.loop_shape, idx, exact, em._mults)}")
+            loaded[k] = v
+        return loaded[k]
+
+    for ins in at.body:
+        row = get(ins.op)
+        assert row.scalar is not None, f"{ins.op.name} has no scalar template"
+        args = [arg(a) for a in ins.args]
+        v = em.fresh("e")
+        expr = row.scalar(ins.attrs, ins.in_dtypes, ins.dtype, *args)
+        if "gfmath." in expr:
+            em.imports.setdefault("graphflow.compiler.cpu_math", "gfmath")
+        em.line(f"{v} = {expr}")
+        temps.append(v)
+    return arg(at.result)
+
+
+def fused_group_body(em: Emitter, parts: list[tuple[Operation, list[str], tuple[str, str], dict[int, int]]]) -> None:
+    """Same-shaped fused assignments (an optimizer's updates of one variable and its slots) as
+    one flat loop: each part's new value is stored into its buffer and handed to the later parts
+    that read it (``subst``: leaf index -> earlier part), so each array is read once per step."""
+    em.flattened = True  # type: ignore[attr-defined]
+    with em.loops([f"{parts[-1][2][0]}.shape[0]"]) as idx:
+        news: list[str] = []
+        for n, leaves, (buf, mode), subst in parts:
+            v = element_value(em, n, leaves, idx, True, True, {k: news[j] for k, j in subst.items()})
+            dst = f"{buf}[{idx[0]}]"
+            new = em.fresh("n")
+            em.line(f"{new} = {apply_mode(dst, v, mode)}")
+            em.line(f"{dst} = {new}")
+            news.append(new)
+
+
+def same_shaped(n: Operation) -> bool:
     """A statically known loop shape that every non-scalar input has exactly (no broadcasting)."""
-    return at.loop_shape.is_fully_defined() and all(t.shape.rank == 0 or t.shape == at.loop_shape
-                                                    for t in n.inputs)
+    at: FusedAttrs = n.attrs
+    return at.reduce is None and at.loop_shape.is_fully_defined() and all(
+        t.shape.rank == 0 or t.shape == at.loop_shape for t in n.inputs)
 
 
 def _ambiguous(n: Operation, at: FusedAttrs, rank: int) -> list[tuple[int, int, int]]:

@@ -73,7 +73,7 @@ class KernelEmitter(Emitter):
         for name, k, o in self.extras:
             if k == kind and o is obj:
                 return name
-        name = "dst" if kind == "dst" else f"q{len(self.extras)}"
+        name = f"dst{sum(k == 'dst' for _, k, _ in self.extras)}" if kind == "dst" else f"q{len(self.extras)}"
         self.extras.append((name, kind, obj))
         return name
 
