@@ -127,7 +127,9 @@ class GlueEmitter(CpuEmitter):
         one kernel: a leaf shared by several parts is passed once."""
         sub = KernelEmitter()
         sources: list[tuple[Operation, int]] = []
-        param: dict[str, str] = {}
+        # a part's variable read where the loop writes it: read from its buffer (no second
+        # pointer to the same array, which keeps LLVM from vectorising the loop)
+        param = {self.var_buffer(a.inputs[0].node): sub.var_buffer(a.inputs[0].node) for a in parts}
         plan = []
         for k, a in enumerate(parts):
             f = a.inputs[1].node
@@ -344,8 +346,7 @@ def _assign_groups(program: Program, sched: Schedule, deferred: dict[int, int]) 
             if any(m.op is Op.ASSIGN and id(m.inputs[0].node) in read for m in between):
                 continue
             parts.append(a)
-        if parts:
-            out[id(b)] = sorted(parts, key=lambda a: pos[id(a)]) + [b]
+        out[id(b)] = sorted(parts, key=lambda a: pos[id(a)]) + [b]  # alone, it still reads its buffer once
     return out
 
 
