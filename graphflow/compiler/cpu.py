@@ -132,6 +132,10 @@ class GlueEmitter(CpuEmitter):
         param = {self.var_buffer(a.inputs[0].node): sub.var_buffer(a.inputs[0].node) for a in parts}
         plan = []
         for k, a in enumerate(parts):
+            if a.inputs[1].node in parts[:k]:  # its value is an earlier part's new value, as it is
+                plan.append((None, [], (sub.var_buffer(a.inputs[0].node), a.attrs.mode),
+                             {0: parts.index(a.inputs[1].node)}))
+                continue
             f = a.inputs[1].node
             subst = {j: parts.index(t.node) for j, t in enumerate(f.inputs) if t.node in parts[:k]}
             names = []
@@ -315,8 +319,9 @@ def _assign_fusions(program: Program, sched: Schedule) -> dict[int, int]:
 
 
 def _assign_groups(program: Program, sched: Schedule, deferred: dict[int, int]) -> dict[int, list[Operation]]:
-    """Fused assignments to join into the one whose value reads their new values (Adam's m and v
-    into the variable's update): id(last assignment) -> the group in schedule order.
+    """Flat fused assignments, each with the assignments whose new values it reads (Adam's m and
+    v join the variable's update; RMSProp's ``var -= mom`` joins the mom update it copies):
+    id(last assignment) -> the group in schedule order, each emitted as one loop.
 
     An assignment joins when its new value has that one use and nothing else orders on it, all
     loops are flat and of one shape, its variable has no other assignment, and nothing scheduled
@@ -325,28 +330,44 @@ def _assign_groups(program: Program, sched: Schedule, deferred: dict[int, int]) 
     uses = use_counts(program)
     ordered = {id(c) for n in program.nodes for c in n.control_inputs} | {id(n) for n in program.targets}
     pos = {id(n): k for k, n in enumerate(sched.order)}
-    assigns: dict[int, list[Operation]] = {}
+    assigns: dict[int, int] = {}
     for n in program.nodes:
         if n.op is Op.ASSIGN:
-            assigns.setdefault(id(n.inputs[0].node), []).append(n)
+            assigns[id(n.inputs[0].node)] = assigns.get(id(n.inputs[0].node), 0) + 1
+
+    def reads(a: Operation) -> set[int]:
+        value = a.inputs[1].node
+        return {id(x.node) for x in value.inputs if x.node.op is Op.VARIABLE} if id(a) in deferred else set()
+
+    def movable(group: list[Operation], b: Operation) -> bool:
+        for a in group:
+            read = reads(a)
+            if any(m.op is Op.ASSIGN and id(m.inputs[0].node) in read for m in sched.order[pos[id(a)] + 1:pos[id(b)]]):
+                return False
+        return True
+
     out: dict[int, list[Operation]] = {}
     for b in sched.order:
-        if id(b) not in deferred or not same_shaped(b.inputs[1].node):
+        if b.op is not Op.ASSIGN or not b.inputs[0].shape.is_fully_defined():
             continue
-        fb = b.inputs[1].node
-        parts = []
-        for t in fb.inputs:
+        value = b.inputs[1]
+        fused = id(b) in deferred and same_shaped(value.node)
+        if not fused and value.node.op is not Op.ASSIGN:
+            continue
+        shape = b.inputs[0].shape
+        parts: list[Operation] = []
+        for t in (value.node.inputs if fused else [value]):
             a = t.node
-            if (a.op is not Op.ASSIGN or id(a) not in deferred or uses.get(id(t)) != 1 or id(a) in ordered
-                    or len(assigns[id(a.inputs[0].node)]) != 1 or not same_shaped(a.inputs[1].node)
-                    or a.inputs[1].node.attrs.loop_shape != fb.attrs.loop_shape or a in parts):
+            if (a.op is not Op.ASSIGN or uses.get(id(t)) != 1 or id(a) in ordered or a in parts
+                    or assigns[id(a.inputs[0].node)] != 1 or a.inputs[0].shape != shape
+                    or not (id(a) in out or (id(a) in deferred and same_shaped(a.inputs[1].node)))):
                 continue
-            between = sched.order[pos[id(a)] + 1:pos[id(b)]]
-            read = {id(x.node) for x in a.inputs[1].node.inputs if x.node.op is Op.VARIABLE}
-            if any(m.op is Op.ASSIGN and id(m.inputs[0].node) in read for m in between):
-                continue
-            parts.append(a)
-        out[id(b)] = sorted(parts, key=lambda a: pos[id(a)]) + [b]  # alone, it still reads its buffer once
+            group = out.get(id(a), [a])
+            if movable(group, b):
+                out.pop(id(a), None)
+                parts.extend(group)
+        if fused or parts:
+            out[id(b)] = sorted(parts, key=lambda a: pos[id(a)]) + [b]  # alone, it still reads its buffer once
     return out
 
 

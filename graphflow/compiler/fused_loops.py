@@ -225,15 +225,20 @@ def element_value(em: Emitter, n: Operation, leaves: list[str], idx: list[str], 
     return arg(at.result)
 
 
-def fused_group_body(em: Emitter, parts: list[tuple[Operation, list[str], tuple[str, str], dict[int, int]]]) -> None:
+def fused_group_body(em: Emitter,
+                     parts: list[tuple[Operation | None, list[str], tuple[str, str], dict[int, int]]]) -> None:
     """Same-shaped fused assignments (an optimizer's updates of one variable and its slots) as
     one flat loop: each part's new value is stored into its buffer and handed to the later parts
-    that read it (``subst``: leaf index -> earlier part), so each array is read once per step."""
+    that read it (``subst``: leaf index -> earlier part; a part with no FUSED node assigns the
+    value of the part ``subst[0]``), so each array is read once per step."""
     em.flattened = True  # type: ignore[attr-defined]
     with em.loops([f"{parts[-1][2][0]}.shape[0]"]) as idx:
         news: list[str] = []
         for n, leaves, (buf, mode), subst in parts:
-            v = element_value(em, n, leaves, idx, True, True, {k: news[j] for k, j in subst.items()})
+            if n is None:  # the value is an earlier part's new value
+                v = news[subst[0]]
+            else:
+                v = element_value(em, n, leaves, idx, True, True, {k: news[j] for k, j in subst.items()})
             dst = f"{buf}[{idx[0]}]"
             new = em.fresh("n")
             em.line(f"{new} = {apply_mode(dst, v, mode)}")
