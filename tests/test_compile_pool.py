@@ -72,3 +72,30 @@ def test_helper_fills_the_cache_for_a_new_graph(tmp_path: object) -> None:
     hits, misses, units, value, want = out.stdout.split()
     assert int(units) >= 12 and int(hits) == int(units) and int(misses) == 0
     assert float(value) == pytest.approx(float(want), rel=1e-5)
+
+
+def test_helper_ends_with_its_parent(tmp_path: object) -> None:
+    """A helper left working when its process exits would compete with whatever runs next."""
+    import time
+    script = textwrap.dedent("""
+        import graphflow as gf
+        from graphflow.runtime import compile_pool
+        gf.Session()
+        print(compile_pool._helper[0].pid)
+    """)
+    env = dict(os.environ, GRAPHFLOW_CACHE_DIR=str(tmp_path), NUMBA_CACHE_DIR=str(tmp_path),
+               GRAPHFLOW_COMPILE_WORKERS="1")
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    pid = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                if "zombie" in f.read():
+                    break
+        except FileNotFoundError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"compile helper {pid} still runs after its parent exited")

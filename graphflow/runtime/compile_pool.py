@@ -53,7 +53,7 @@ def warm_up(graph: Any = None) -> None:
     if not enabled():
         return
     if not (_helper and _helper[0].poll() is None):
-        _helper[:] = [subprocess.Popen([sys.executable, "-m", "graphflow.runtime.compile_pool"],
+        _helper[:] = [subprocess.Popen([sys.executable, "-m", "graphflow.runtime.compile_pool", str(os.getpid())],
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                        stderr=subprocess.DEVNULL, env=dict(os.environ))]
         _pending[0] = 0
@@ -151,10 +151,12 @@ def _numba_type(dtype: str, ndim: int, literal: Any = None) -> Any:
     return scalar if ndim < 0 else types.Array(scalar, ndim, "C")
 
 
-def _compile(jobs: list[dict]) -> None:
+def _compile(jobs: list[dict], parent: int | None = None) -> None:
     import importlib
     import importlib.util
     for job in jobs:
+        if parent is not None and os.getppid() != parent:  # the parent is gone: so is the need
+            return
         if "library" in job:  # a library function (numba loads it from the cache if it is there)
             fn = getattr(importlib.import_module(job["library"]), job["function"])
             try:
@@ -179,10 +181,27 @@ def _compile(jobs: list[dict]) -> None:
             continue
 
 
+def _end_with_parent() -> None:
+    """A helper outlives no parent: its work would only compete with whatever runs next."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+        try:
+            ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
 def _main() -> None:
+    _end_with_parent()
+    parent = int(sys.argv[1])
+    if os.getppid() != parent:  # it ended while this process was starting
+        return
     import numba  # noqa: F401  (imported while the parent is still building its graph)
     for line in sys.stdin:  # one batch of jobs per line, until the parent closes the pipe
-        _compile(json.loads(line))
+        if os.getppid() != parent:
+            return
+        _compile(json.loads(line), parent)
         sys.stdout.write("done\n")
         sys.stdout.flush()
 
