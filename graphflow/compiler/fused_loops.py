@@ -67,17 +67,16 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
                 buf, mode = target
                 em.line(f"{buf}[0] = " + apply_mode(f"{buf}[0]", v, mode))
             return
-        if getattr(em, "can_flatten", False) and not ambiguous and same_shaped(n):
+        if getattr(em, "can_flatten", False) and target is None and not ambiguous and same_shaped(n):
             # every array has the loop's shape: one flat loop, the same kernel for every rank
-            # (the caller passes the arrays flattened and reshapes the result)
+            # (the caller passes the arrays flattened and reshapes the result; flat assignments
+            # are fused_group_body's)
             em.flattened = True  # type: ignore[attr-defined]
-            out = target[0] if target else em.empty([str(at.loop_shape.num_elements())], dt)
+            out = em.empty([str(at.loop_shape.num_elements())], dt)
             with em.loops([f"{out}.shape[0]"]) as idx:
                 v = element(idx, True, flat=True)
-                dst = f"{out}[{idx[0]}]"
-                em.line(f"{dst} = " + (apply_mode(dst, v, target[1]) if target else v))
-            if target is None:
-                em.define(n.outputs[0], out)
+                em.line(f"{out}[{idx[0]}] = {v}")
+            em.define(n.outputs[0], out)
             return
         if target is None:
             out = em.empty(loop_dims, dt)
