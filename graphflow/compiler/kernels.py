@@ -40,7 +40,6 @@ class Kernel:
     outs: tuple[tuple[tuple[Any, ...], Any], ...]
     consts: tuple[int, ...]
     errors: tuple[tuple[Operation, str], ...]
-    returns: bool  # False for kernels that only write (assignments)
     fresh: bool  # the result is a new array (not a view of an input)
     # a flat elementwise loop: the caller passes every array flattened (rank 1) and gives the
     # result its shape, so one kernel serves every rank
@@ -98,7 +97,7 @@ def finish(em: KernelEmitter, n: Operation, inputs: int, result: str | None) -> 
     fresh = result is not None and any(em.exprs.get(id(t)) == result and id(t) in em.fresh_values
                                        for t in n.outputs)
     return Kernel(source, tuple((k, o) for _, k, o in em.extras), tuple((dims, d) for _, dims, d in em.outs),
-                  tuple(consts), tuple(em.errors), result is not None, fresh, em.flattened)
+                  tuple(consts), tuple(em.errors), fresh, em.flattened)
 
 
 _INPUT_DIM = re.compile(r"p(\d+)\.shape\[(\d+)\]")
