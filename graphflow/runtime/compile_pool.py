@@ -130,8 +130,11 @@ def finish() -> None:
         return
     proc = _helper[0]
     assert proc.stdout is not None
-    while _pending[0] and select.select([proc.stdout], [], [], 0)[0] and proc.stdout.readline():
-        _pending[0] -= 1  # a batch it has finished
+    try:
+        while _pending[0] and select.select([proc.stdout], [], [], 0)[0] and proc.stdout.readline():
+            _pending[0] -= 1  # a batch it has finished
+    except (OSError, ValueError):  # no select on pipes here (Windows): take it as busy
+        pass
     if _pending[0] == 0 and proc.poll() is None:
         return  # idle: keep it
     _helper.clear()
