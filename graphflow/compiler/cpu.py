@@ -228,7 +228,7 @@ def lower(program: Program, sched: Schedule, glue: bool | None = None) -> Genera
         em.define(ph.outputs[0], em.param("feed", i), fresh=False)
     deferred = _assign_fusions(program, sched)
     groups = _assign_groups(program, sched, deferred) if glue else {}
-    joined = {id(a) for parts in groups.values() for a in parts[:-1]}
+    skipped = set(deferred.values()) | {id(a) for parts in groups.values() for a in parts[:-1]}
     pending = sorted(sched.snapshots.items(), key=lambda kv: kv[1][1])
     wrote = late = False
     for k, n in enumerate(sched.order):
@@ -239,7 +239,7 @@ def lower(program: Program, sched: Schedule, glue: bool | None = None) -> Genera
                 src = em.var_value(var)
                 em.line(f"{name} = {src}" if var.shapes[0].rank == 0 else f"{name} = {src}.copy()")
                 em.snap_names[sid] = name
-        if id(n) in deferred.values() or id(n) in joined:
+        if id(n) in skipped:
             continue  # emitted by the assignment that consumes it
         if id(n) in groups:
             em.compute_group(groups[id(n)])  # type: ignore[attr-defined]

@@ -71,14 +71,15 @@ def load_kernels(kernels: Sequence[Kernel]) -> list[Any]:
     return [load_module(k.source, prefix="gfk").kernel for k in kernels]
 
 
+def distinct(kernels: Sequence[Any]) -> list[Any]:
+    """The distinct kernels of a glue program's call sites, in order of first use (the glue
+    names them ``k0, k1, ...`` in this order)."""
+    return list({id(k): k for k in kernels}.values())
+
+
 def glue_entry(source: str, kernels: Sequence[Any]) -> Any:
-    """The Python glue's ``entry``, with ``k0, k1, ...`` bound to the distinct kernels in order of
-    first use, as the glue names them."""
+    """The Python glue's ``entry``, with ``k0, k1, ...`` bound to the distinct kernels."""
     scope: dict[str, Any] = {"np": np}
-    distinct: list[Any] = []
-    for k in kernels:
-        if all(k is not d for d in distinct):
-            scope[f"k{len(distinct)}"] = k
-            distinct.append(k)
+    scope.update((f"k{i}", k) for i, k in enumerate(distinct(kernels)))
     exec(compile(source, "<graphflow glue>", "exec"), scope)
     return scope["entry"]

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from graphflow.compiler.pipeline import format_program
+from graphflow.runtime.cache import distinct
 
 
 def dump_executable(exe: Any, directory: str) -> str:
@@ -18,7 +19,7 @@ def dump_executable(exe: Any, directory: str) -> str:
     for k, (pass_name, program) in enumerate(exe.passes_seen):
         _write(os.path.join(folder, f"{k:02d}_{pass_name}.txt"), format_program(program))
     _write(os.path.join(folder, "glue.py" if exe.generated.glue else "kernel.py"), exe.generated.source)
-    for i, k in enumerate(_distinct(exe)):  # the shared kernels the glue calls as k0, k1, ...
+    for i, k in enumerate(distinct(exe.kernels)):  # the shared kernels the glue calls as k0, k1, ...
         with open(k.py_func.__code__.co_filename) as f:
             _write(os.path.join(folder, f"k{i}.py"), f.read())
     return folder
@@ -61,7 +62,7 @@ def dump_native(exe: Any, folder: str, recorder: record_compiles | None = None) 
         lines.append("\nfirst run, compiled by numba (nested compiles are included in their caller's time):")
         lines += [f"{seconds * 1e3:9.1f} ms  {name}" for seconds, name in recorder.durations()]
     _write(os.path.join(folder, "timings.txt"), "\n".join(lines) + "\n")
-    units = _distinct(exe) if exe.generated.glue else [exe.entry]
+    units = distinct(exe.kernels) if exe.generated.glue else [exe.entry]
     for i, disp in enumerate(units):
         stem = f"k{i}" if exe.generated.glue else "entry"
         if disp.stats.cache_hits:
@@ -72,14 +73,6 @@ def dump_native(exe: Any, folder: str, recorder: record_compiles | None = None) 
             disp = fresh
         _write(os.path.join(folder, f"{stem}.ll"), "\n".join(disp.inspect_llvm().values()))
         _write(os.path.join(folder, f"{stem}.s"), "\n".join(disp.inspect_asm().values()))
-
-
-def _distinct(exe: Any) -> list[Any]:
-    out: list[Any] = []
-    for k in exe.kernels:
-        if all(k is not d for d in out):
-            out.append(k)
-    return out
 
 
 def _write(path: str, text: str) -> None:
