@@ -33,10 +33,16 @@ def test_predicted_argument_types_are_the_ones_the_glue_passes(monkeypatch: pyte
         feed = {x: np.random.RandomState(1).randn(5, 6, 4), labels: [0, 1, 2, 1, 0]}
         sess.run([train, loss], feed)
         exe = next(e for _, _, e in sess._cache.values() if e.generated.glue and len(e.kernels) > 8)
-    for kernel, types in zip(exe.kernels, exe.generated.arg_types):
+    checked = 0
+    for kernel, types, k in zip(exe.kernels, exe.generated.arg_types, exe.generated.kernels):
+        if k.interpreted or k.shortcut is not None:  # never compiled (or only when a shortcut fails)
+            assert k.interpreted == (not hasattr(kernel, "signatures"))
+            continue
+        checked += 1
         predicted = tuple(_numba_type(d, n) for d, n in types)
         assert predicted in [tuple(sig) for sig in kernel.signatures], (kernel.py_func.__module__, predicted,
                                                                           kernel.signatures)
+    assert checked >= 5  # the compiled ones (loop-free kernels run as Python)
 
 
 def test_helper_fills_the_cache_for_a_new_graph(tmp_path: object) -> None:
@@ -58,7 +64,7 @@ def test_helper_fills_the_cache_for_a_new_graph(tmp_path: object) -> None:
         exe = Executable(build([y], [], [(x, 2)]), sess.state)
         assert exe.helping
         compile_pool.wait()  # the helper reports its batches done
-        units = list({id(k): k for k in exe.kernels}.values())
+        units = [k for k in {id(k): k for k in exe.kernels}.values() if hasattr(k, "signatures")]
         assert not any(compile_pool.uncached(u) for u in units)
         value = float(exe([np.ones((8, 16), np.float32)])[0])
         want = float(gf.Session(device="reference").run(y, {x: np.ones((8, 16), np.float32)}))

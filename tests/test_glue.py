@@ -78,3 +78,64 @@ def test_an_optimizers_updates_of_a_variable_are_one_kernel(make) -> None:  # ty
                     assert len(writes) == 2  # w with its slots, b with its slots: one loop each
     np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=2e-5)
     np.testing.assert_allclose(runs[0][1], runs[1][1], rtol=2e-5, atol=1e-6)
+
+
+def test_loop_free_kernels_run_as_python_and_loops_compile() -> None:
+    from graphflow.compiler.kernels import interpretable
+    assert interpretable("    o1 = p0.reshape((c0, c1))\n    return o1", set())
+    assert interpretable("    if not (p0.shape[0] == c0):\n        raise ValueError('graphflow-error-0')\n"
+                         "    o5 = _m0.conv2d(p0, p1, c1, pad2)\n    return o5", {"_m0"})
+    assert not interpretable("    for i1 in range(c0):\n        r0[i1] = p0[i1]", set())
+    assert not interpretable("    np.dot(p0, p1, r0)\n    return r0", set())  # GEMMs stay on SciPy's BLAS
+    assert not interpretable("    o1 = np.sort(p0)\n    return o1", set())  # not known to behave alike
+    assert not interpretable("    o1 = _m1.f(p0)\n    return o1", {"_m0"})
+
+
+def test_interpreted_kernels_agree_and_stay_quiet_about_division_by_zero() -> None:
+    """A reshape, a convolution wrapper and an optimizer's scalar arithmetic run as Python in the
+    glue; results match the reference and numpy's floating-point warnings stay off, as in
+    compiled code."""
+    import warnings
+    x = gf.placeholder(gf.float32, (None, 6, 6, 2))
+    d = gf.placeholder(gf.float32, ())
+    f = gf.Variable(np.random.RandomState(0).randn(3, 3, 2, 4).astype(np.float32) * 0.3)
+    y = gf.reshape(gf.nn.relu(gf.nn.conv2d(x, f, 1, "SAME")), (-1, 144))
+    loss = gf.reduce_mean(gf.square(y)) + gf.reduce_sum(gf.square(f)) / d
+    train = gf.train.AdamOptimizer(0.01).minimize(gf.reduce_mean(gf.square(y)))
+    xv = np.random.RandomState(1).randn(3, 6, 6, 2).astype(np.float32)
+    ref = gf.Session(device="reference")
+    ref.run(gf.global_variables_initializer())
+    ref.run(train, {x: xv})
+    with gf.Session() as sess:
+        sess.run(gf.global_variables_initializer())
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = sess.run(loss, {x: xv, d: 0.0})
+            sess.run(train, {x: xv})
+        assert np.isinf(got)
+        kinds = [k for _, _, e in sess._cache.values() for k in e.generated.kernels]
+        assert any(k.interpreted for k in kinds) and any(not k.interpreted for k in kinds)
+        np.testing.assert_allclose(sess.run(f), ref.run(f), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(sess.run(loss, {x: xv, d: 2.0}), ref.run(loss, {x: xv, d: 2.0}), rtol=1e-5)
+
+
+def test_a_broadcast_gradient_takes_its_shortcut_or_sums() -> None:
+    """The gradient of a broadcast with a run-time batch dim is the incoming gradient itself when
+    shapes agree (the glue's shortcut: its kernel is not compiled for that run) and a sum when they
+    do not."""
+    from graphflow.compiler.program import build
+    from graphflow.runtime.executable import Executable
+    a = gf.placeholder(gf.float32, (None, 3))
+    b = gf.placeholder(gf.float32, (None, 3))
+    ga, gb = gf.gradients(gf.reduce_sum((a + b) * gf.constant([1.0, 2.0, 3.0])), [a, b])
+    exe = Executable(build([ga, gb], [], [(a, 2), (b, 2)]), gf.Session().state)
+    cut = [d for k, d in zip(exe.generated.kernels, exe.kernels) if k.shortcut is not None]
+    assert cut
+    before = [len(d.signatures) for d in cut]
+    same = exe([np.ones((4, 3), np.float32), np.ones((4, 3), np.float32)])
+    assert [len(d.signatures) for d in cut] == before
+    np.testing.assert_array_equal(same[0], np.tile([1, 2, 3], (4, 1)))
+    np.testing.assert_array_equal(same[1], np.tile([1, 2, 3], (4, 1)))
+    summed = exe([np.ones((1, 3), np.float32), np.ones((4, 3), np.float32)])
+    np.testing.assert_array_equal(summed[0], [[4, 8, 12]])
+    np.testing.assert_array_equal(summed[1], np.tile([1, 2, 3], (4, 1)))

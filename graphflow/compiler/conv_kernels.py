@@ -175,15 +175,16 @@ def conv2d_backprop_input(dy, f, n, h, w, sh, sw, dh, dw, pt, pl):  # type: igno
 
 @_jit
 def conv2d_backprop_filter(x, dy, kh, kw, sh, sw, dh, dw, pt, pl):  # type: ignore[no-untyped-def]
-    """Gradient of :func:`conv2d` with respect to its (kh, kw, c, o) filter: sum of dy^T @ cols
-    over chunks (computed transposed: the long dim is the inner one of both operands)."""
+    """Gradient of :func:`conv2d` with respect to its (kh, kw, c, o) filter: the sum over chunks
+    of cols^T @ dy, a (k, o) matrix that is the filter's layout (BLAS reads the column matrix
+    transposed: 1.5x faster here than dy^T @ cols, which also needs a transposed copy)."""
     n, h, w, c = x.shape
     oh, ow, o = dy.shape[1], dy.shape[2], dy.shape[3]
     k = kh * kw * c
     per = oh * ow
     dy2 = dy.reshape(n * per, o)
-    acc = np.zeros((o, k), dtype=dy.dtype)
-    part = np.empty((o, k), dtype=dy.dtype)
+    acc = np.zeros((k, o), dtype=dy.dtype)
+    part = np.empty((k, o), dtype=dy.dtype)
     bc = _images_per_chunk(n, per, k)
     cols = np.empty((min(bc, n) * per, k), dtype=x.dtype)
     xf = x.reshape(-1)
@@ -191,9 +192,9 @@ def conv2d_backprop_filter(x, dy, kh, kw, sh, sw, dh, dw, pt, pl):  # type: igno
     for b0 in range(0, n, bc):
         b1 = min(n, b0 + bc)
         _im2col(xf, h, w, c, b0, b1, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, colsf)
-        np.dot(dy2[b0 * per:b1 * per].T, cols[:(b1 - b0) * per], part)
+        np.dot(cols[:(b1 - b0) * per].T, dy2[b0 * per:b1 * per], part)
         acc += part
-    return np.ascontiguousarray(acc.T).reshape(kh, kw, c, o)
+    return acc.reshape(kh, kw, c, o)
 
 
 # ---- pooling (flat NHWC indexing, channel loops innermost) ------------------------------------

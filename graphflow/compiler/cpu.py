@@ -173,6 +173,11 @@ class GlueEmitter(CpuEmitter):
             call = f"{self.np_dtype(t.dtype)}({call})"
         elif k.flat:
             call = f"{call}.reshape({self.shape_tuple([str(d) for d in t.shape.as_list()])})"
+        elif k.shortcut is not None:
+            cond, j = k.shortcut
+            ins = [self.input(owner, i) for owner, i in sources]
+            cond = re.sub(r"\bp(\d+)\b", lambda m: ins[int(m.group(1))], cond)
+            call = f"{ins[j]} if {cond} else {call}"
         self.line(f"{out} = {call}")
         self.define(t, out, fresh=k.fresh)
 

@@ -44,6 +44,12 @@ class Kernel:
     # a flat elementwise loop: the caller passes every array flattened (rank 1) and gives the
     # result its shape, so one kernel serves every rank
     flat: bool = False
+    # loop-free (views, shape checks, scalar arithmetic, one library call): the glue runs its
+    # Python source as it is instead of compiling it (see ``interpretable``)
+    interpreted: bool = False
+    # a condition over the inputs (``p<j>`` names) under which the result is input ``j`` itself:
+    # the glue tests it first and calls the kernel, which numba then compiles, only when it fails
+    shortcut: tuple[str, int] | None = None
 
 
 class KernelEmitter(Emitter):
@@ -59,6 +65,7 @@ class KernelEmitter(Emitter):
         self.outs: list[tuple[str, tuple[Any, ...], Any]] = []  # (parameter, dims, dtype)
         self.can_flatten = True  # fused loops over same-shaped arrays may become flat loops
         self.flattened = False
+        self.shortcut: tuple[str, int] | None = None  # see Kernel.shortcut
 
     def empty(self, dims: Sequence[str], d: Any, prefix: str = "o") -> str:
         spec = [_caller_dim(x) for x in dims]
@@ -94,10 +101,37 @@ def finish(em: KernelEmitter, n: Operation, inputs: int, result: str | None) -> 
         [name for name, _, _ in em.outs] + [f"c{k}" for k in range(len(consts))]
     head = ["import numpy as np", "import numba"] + [f"import {m} as {a}" for m, a in em.imports.items()]
     source = "\n".join(head) + "\n\n\n" + JIT_DECORATOR + f"\ndef kernel({', '.join(params)}):\n" + body + "\n"
+    interpreted = interpretable(body, set(em.imports.values()))
     fresh = result is not None and any(em.exprs.get(id(t)) == result and id(t) in em.fresh_values
                                        for t in n.outputs)
     return Kernel(source, tuple((k, o) for _, k, o in em.extras), tuple((dims, d) for _, dims, d in em.outs),
-                  tuple(consts), tuple(em.errors), fresh, em.flattened)
+                  tuple(consts), tuple(em.errors), fresh, em.flattened, interpreted,
+                  em.shortcut if not em.outs else None)
+
+
+# What a kernel may call and still run as plain Python: numpy's scalar types and constructors,
+# views, and the library modules it imports (their functions are jitted and cached on their own)
+_PYTHON_SAFE = frozenset({"if", "not", "and", "or", "ValueError", "max", "min", "int", "float", "abs",
+                          "np.int8", "np.int16", "np.int32", "np.int64", "np.uint8", "np.float32",
+                          "np.float64", "np.bool_", "np.full", "np.zeros", "np.empty", "np.sqrt",
+                          "np.floor", "np.ceil", "np.ascontiguousarray"})
+_CALLED = re.compile(r"([A-Za-z_][\w.]*)\s*\(")
+
+
+def interpretable(body: str, libraries: set[str]) -> bool:
+    """True when the kernel ``body`` has no loop and calls only what runs the same in numpy:
+    shape checks, reshapes, scalar arithmetic, allocation and calls into library kernels. Numba
+    would spend about 0.1 s compiling each such kernel (the conv and pooling wrappers, reshapes,
+    an optimizer's scalar learning-rate arithmetic) for a few microseconds of work per call, so
+    the glue calls its Python function instead. ``np.dot`` stays compiled: every GEMM then runs
+    on SciPy's BLAS, under one thread policy."""
+    if re.search(r"\b(for|while)\b", body):
+        return False
+    for name in _CALLED.findall(body):
+        if name in _PYTHON_SAFE or name.endswith(".reshape") or name.split(".")[0] in libraries:
+            continue
+        return False
+    return True
 
 
 _INPUT_DIM = re.compile(r"p(\d+)\.shape\[(\d+)\]")

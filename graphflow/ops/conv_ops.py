@@ -599,14 +599,15 @@ from graphflow.registry import kernel as _kernel  # noqa: E402
 _MODULE = "graphflow.compiler.conv_kernels"
 
 # The library functions the kernels of each op call, with the argument types they pass ("T" is
-# the op's dtype as a 4-D C array, "i" an int64, "b0"/"b1" the literal False/True): the compile
-# helper compiles them as soon as a Session for a graph with these ops starts.
+# the op's dtype as a 4-D C array, "i" an int64, "b" a bool), as the interpreted glue kernels
+# (compiler/kernels.py ``interpretable``) call them: the compile helper compiles them as soon as a
+# Session for a graph with these ops starts.
 _I8 = ["i"] * 8
 LIBRARY_CALLS: dict[Op, list[tuple[str, list[str]]]] = {
     Op.CONV2D: [("conv2d_backprop_input", ["T", "T"] + _I8 + ["i"]), ("conv2d_backprop_filter", ["T", "T"] + _I8),
-                ("geometry", ["i", "i", "i", "i", "b1", "i", "i"]), ("geometry", ["i", "i", "i", "i", "b0", "i", "i"]),
+                ("geometry", ["i", "i", "i", "i", "b", "i", "i"]),
                 ("conv2d", ["T", "T"] + _I8)],
-    Op.MAX_POOL: [("max_pool_route", ["T", "T", "b0"] + _I8), ("max_pool", ["T"] + _I8)],
+    Op.MAX_POOL: [("max_pool_route", ["T", "T", "b"] + _I8), ("max_pool", ["T"] + _I8)],
     Op.AVG_POOL: [("avg_pool_grad", ["T"] + _I8 + ["i"]), ("avg_pool", ["T"] + _I8)],
 }
 

@@ -308,6 +308,8 @@ def _sum_to_cpu(em: Any, n: Any, ins: list[str]) -> None:
     ld = em.dims(like_t, ins[1])
     out = em.fresh("o")
     same = " and ".join(f"{a} == {b}" for a, b in zip(gd[rg - rl:], ld)) if rg == rl else "False"
+    if rg == rl and hasattr(em, "shortcut"):  # a glue kernel: the glue tests the common case
+        em.shortcut = (same, 0)
     with em.block(f"if {same}:"):
         em.line(f"{out} = {ins[0]}")
     with em.block("else:"):

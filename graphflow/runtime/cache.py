@@ -67,8 +67,13 @@ def load_module(source: str, prefix: str = "gf") -> ModuleType:
 
 
 def load_kernels(kernels: Sequence[Kernel]) -> list[Any]:
-    """The jitted ``kernel`` of each call site's shared module (one module per content hash)."""
-    return [load_module(k.source, prefix="gfk").kernel for k in kernels]
+    """The jitted ``kernel`` of each call site's shared module (one module per content hash), or
+    for an interpreted kernel its plain Python function."""
+    out = []
+    for k in kernels:
+        fn = load_module(k.source, prefix="gfk").kernel
+        out.append(fn.py_func if k.interpreted else fn)
+    return out
 
 
 def distinct(kernels: Sequence[Any]) -> list[Any]:

@@ -75,7 +75,7 @@ def _library_jobs(graph: Any) -> list[dict]:
     """Jobs for the library functions the ops of ``graph`` call (conv_ops.LIBRARY_CALLS), then the
     common ones."""
     from graphflow.ops.conv_ops import _MODULE, LIBRARY_CALLS
-    kinds = {"i": ["int64", -1], "b0": ["bool", -1, False], "b1": ["bool", -1, True]}
+    kinds = {"i": ["int64", -1], "b": ["bool", -1]}
     wanted: dict[tuple[str, str], list[list[Any]]] = {}
     for n in graph.get_operations() if graph is not None else ():
         for fn, spec in LIBRARY_CALLS.get(n.op, ()):
@@ -144,12 +144,10 @@ def finish() -> None:
     warm_up()
 
 
-def _numba_type(dtype: str, ndim: int, literal: Any = None) -> Any:
+def _numba_type(dtype: str, ndim: int) -> Any:
     import numpy as np
     from numba import types
     from numba.np.numpy_support import from_dtype
-    if literal is not None:  # a constant in the kernel's code (numba keeps literal bools)
-        return types.literal(literal)
     scalar = from_dtype(np.dtype(dtype))
     return scalar if ndim < 0 else types.Array(scalar, ndim, "C")
 

@@ -1,6 +1,7 @@
 """Dumps of what the compiler made (``GRAPHFLOW_DUMP_DIR`` or ``Session(dump_dir=...)``): the
 program after each pass, the generated source (the entry, or the glue and each shared kernel),
-numba's LLVM IR and assembly, and where the compile time went (``timings.txt``)."""
+numba's LLVM IR and assembly (of every kernel but the interpreted ones, which stay Python), and
+where the compile time went (``timings.txt``)."""
 from __future__ import annotations
 
 import os
@@ -20,7 +21,7 @@ def dump_executable(exe: Any, directory: str) -> str:
         _write(os.path.join(folder, f"{k:02d}_{pass_name}.txt"), format_program(program))
     _write(os.path.join(folder, "glue.py" if exe.generated.glue else "kernel.py"), exe.generated.source)
     for i, k in enumerate(distinct(exe.kernels)):  # the shared kernels the glue calls as k0, k1, ...
-        with open(k.py_func.__code__.co_filename) as f:
+        with open(getattr(k, "py_func", k).__code__.co_filename) as f:
             _write(os.path.join(folder, f"k{i}.py"), f.read())
     return folder
 
@@ -65,6 +66,8 @@ def dump_native(exe: Any, folder: str, recorder: record_compiles | None = None) 
     units = distinct(exe.kernels) if exe.generated.glue else [exe.entry]
     for i, disp in enumerate(units):
         stem = f"k{i}" if exe.generated.glue else "entry"
+        if not hasattr(disp, "inspect_llvm"):  # an interpreted kernel: Python, no machine code
+            continue
         if disp.stats.cache_hits:
             import numba
             fresh = numba.njit(error_model="numpy", nogil=True)(disp.py_func)

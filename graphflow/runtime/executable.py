@@ -46,11 +46,17 @@ class Executable:
         self.generated = gen = cpu.lower(optimized, self.schedule)
         lap("lower")
         self.site = [0]
+        self.quiet = False
         self.helping = False  # a helper process compiles this executable's kernels too
         if gen.glue:
             self.kernels = load_kernels(gen.kernels)
             self.entry = glue_entry(gen.source, self.kernels)
-            self.helping = compile_pool.start(list(zip(self.kernels, gen.arg_types)))
+            # a kernel behind a shortcut is compiled when the shortcut first fails, if ever
+            self.helping = compile_pool.start([(disp, types) for disp, types, k in
+                                               zip(self.kernels, gen.arg_types, gen.kernels) if k.shortcut is None])
+            # interpreted kernels do their scalar arithmetic in numpy: it must stay as quiet as
+            # compiled code (error_model="numpy") about division by zero and overflow
+            self.quiet = any(k.interpreted for k in gen.kernels)
         else:
             self.kernels = []
             self.entry = load_module(gen.source).entry
@@ -101,7 +107,11 @@ class Executable:
             recorder = record_compiles()
             recorder.__enter__()
         try:
-            outs = self.entry(self.site, *args) if self.generated.glue else self.entry(*args)
+            if self.quiet:
+                with np.errstate(all="ignore"):
+                    outs = self.entry(self.site, *args)
+            else:
+                outs = self.entry(self.site, *args) if self.generated.glue else self.entry(*args)
         except ValueError as e:
             for buf, old in saved:  # errors never leave variables half-updated
                 buf[...] = old
