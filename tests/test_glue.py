@@ -53,6 +53,24 @@ def test_elementwise_loops_are_one_kernel_for_every_rank() -> None:
         assert len({id(k) for k in exe.kernels}) == 1 and len(exe.kernels) == 2
 
 
+def test_a_run_time_batch_dim_keeps_one_flat_kernel_for_every_rank() -> None:
+    """relu of a [None, 4, 5] and of a [None, 3] tensor: the one non-scalar input sets the loop's
+    shape, so both are the same flat loop (no broadcasting variant compiled)."""
+    a = gf.placeholder(gf.float32, (None, 4, 5))
+    b = gf.placeholder(gf.float32, (None, 3))
+    ya, yb = gf.nn.relu(a) * 2.0, gf.nn.relu(b) * 2.0
+    va = np.random.RandomState(0).randn(2, 4, 5).astype(np.float32)
+    vb = np.random.RandomState(1).randn(7, 3).astype(np.float32)
+    with gf.Session() as sess:
+        got_a, got_b = sess.run([ya, yb], {a: va, b: vb})
+        np.testing.assert_array_equal(got_a, np.maximum(va, 0) * 2)
+        np.testing.assert_array_equal(got_b, np.maximum(vb, 0) * 2)
+        assert got_a.shape == (2, 4, 5) and got_b.shape == (7, 3)
+        ((_, _, exe),) = sess._cache.values()
+        assert len(exe.kernels) == 2 and exe.kernels[0] is exe.kernels[1]
+        assert exe.generated.kernels[0].flat and "if p" not in exe.generated.kernels[0].source  # no shape test
+
+
 @pytest.mark.parametrize("make", [lambda: gf.train.AdamOptimizer(0.05),
                                   lambda: gf.train.RMSPropOptimizer(0.01, momentum=0.9),
                                   lambda: gf.train.MomentumOptimizer(0.1, 0.9)], ids=["adam", "rmsprop", "momentum"])

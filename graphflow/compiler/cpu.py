@@ -171,8 +171,11 @@ class GlueEmitter(CpuEmitter):
         t = n.outputs[0]
         if t.shape.rank == 0:
             call = f"{self.np_dtype(t.dtype)}({call})"
-        elif k.flat:
+        elif k.flat and t.shape.is_fully_defined():
             call = f"{call}.reshape({self.shape_tuple([str(d) for d in t.shape.as_list()])})"
+        elif k.flat:  # shaped like its one non-scalar input (fused_loops.flat_source)
+            like = next(self.input(o, i) for o, i in sources if o.inputs[i].shape.rank == t.shape.rank)
+            call = f"{call}.reshape({like}.shape)"
         elif k.shortcut is not None:
             cond, j = k.shortcut
             ins = [self.input(owner, i) for owner, i in sources]
@@ -200,7 +203,9 @@ class GlueEmitter(CpuEmitter):
             types.append(_arg_type(o.dtypes[0], rank(o.outputs[0]), True) if kind == "dst" else ("uint64", 1))
         for dims, d in k.outs:
             buf = self.fresh("r")
-            shape = [str(x) if isinstance(x, int) else f"{ins[x[1]]}.shape[{x[2]}]" for x in dims]
+            # a flat kernel's inputs arrive flattened: their dim 0 is the caller's size
+            shape = [str(x) if isinstance(x, int) else f"{ins[x[1]]}.size" if flat else
+                     f"{ins[x[1]]}.shape[{x[2]}]" for x in dims]
             self.line(f"{buf} = np.empty({self.shape_tuple(shape)}, dtype={self.np_dtype(d)})")
             args.append(buf)
             types.append(_arg_type(d, len(dims), True))

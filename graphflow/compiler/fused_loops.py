@@ -48,7 +48,8 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
     at: FusedAttrs = n.attrs
     rank = at.loop_shape.rank
     assert rank is not None
-    loop_dims = _loop_dims(em, n, leaves, rank)
+    em._leaf_names = leaves  # type: ignore[attr-defined]
+    em._mults = {}  # type: ignore[attr-defined]
     red = at.reduce
     dt = n.dtypes[0]
 
@@ -67,17 +68,21 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
                 buf, mode = target
                 em.line(f"{buf}[0] = " + apply_mode(f"{buf}[0]", v, mode))
             return
-        if getattr(em, "can_flatten", False) and target is None and not ambiguous and same_shaped(n):
+        sole = flat_source(n)
+        if getattr(em, "can_flatten", False) and target is None and not ambiguous and \
+                (same_shaped(n) or sole is not None):
             # every array has the loop's shape: one flat loop, the same kernel for every rank
             # (the caller passes the arrays flattened and reshapes the result; flat assignments
             # are fused_group_body's)
             em.flattened = True  # type: ignore[attr-defined]
-            out = em.empty([str(at.loop_shape.num_elements())], dt)
+            size = str(at.loop_shape.num_elements()) if sole is None else f"{leaves[sole]}.shape[0]"
+            out = em.empty([size], dt)
             with em.loops([f"{out}.shape[0]"]) as idx:
                 v = element(idx, True, flat=True)
                 em.line(f"{out}[{idx[0]}] = {v}")
             em.define(n.outputs[0], out)
             return
+        loop_dims = _loop_dims(em, n, leaves, rank)
         if target is None:
             out = em.empty(loop_dims, dt)
         else:
@@ -94,6 +99,7 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
         return
 
     # reductions
+    loop_dims = _loop_dims(em, n, leaves, rank)
     axes = set(red.axes)
     kept = [j for j in range(rank) if j not in axes]
     acc_dt = _acc_dtype(red.op, dt)
@@ -245,6 +251,18 @@ def fused_group_body(em: Emitter,
             news.append(new)
 
 
+def flat_source(n: Operation) -> int | None:
+    """For an elementwise loop whose shape is known only at run time: the one non-scalar input,
+    when it has exactly the loop's shape (the loop can then be flat, sized by that input)."""
+    at: FusedAttrs = n.attrs
+    if at.reduce is not None or at.loop_shape.rank is None or at.loop_shape.is_fully_defined():
+        return None
+    arrays = [j for j, t in enumerate(n.inputs) if t.shape.rank]
+    if len(arrays) == 1 and n.inputs[arrays[0]].shape.as_list() == at.loop_shape.as_list():
+        return arrays[0]
+    return None
+
+
 def same_shaped(n: Operation) -> bool:
     """A statically known loop shape that every non-scalar input has exactly (no broadcasting)."""
     at: FusedAttrs = n.attrs
@@ -253,15 +271,21 @@ def same_shaped(n: Operation) -> bool:
 
 
 def _ambiguous(n: Operation, at: FusedAttrs, rank: int) -> list[tuple[int, int, int]]:
-    """(leaf, leaf dim, loop dim) triples whose broadcast is only known at run time."""
+    """(leaf, leaf dim, loop dim) triples whose broadcast is only known at run time: a leaf's
+    unknown dim against a known loop dim, or against other leaves' unknown dims. A leaf whose
+    unknown dim is the only one in its loop dim defines that dim, so it always matches."""
     out = []
-    for li, t in enumerate(n.inputs):
-        r = t.shape.rank or 0
-        for k in range(r):
-            j = rank - r + k
-            if t.shape.dims[k] is None and at.loop_shape.dims[j] != 1:  # type: ignore[index]
-                out.append((li, k, j))
-    return out
+    for j in range(rank):
+        unknown = []
+        for li, t in enumerate(n.inputs):
+            r = t.shape.rank or 0
+            k = j - (rank - r)
+            if k >= 0 and t.shape.dims[k] is None:  # type: ignore[index]
+                unknown.append((li, k, j))
+        static = at.loop_shape.dims[j]  # type: ignore[index]
+        if (static is not None and static != 1) or (static is None and len(unknown) > 1):
+            out.extend(unknown)
+    return sorted(out)
 
 
 def _loop_dims(em: Emitter, n: Operation, leaves: list[str], rank: int) -> list[str]:
@@ -304,7 +328,7 @@ def _leaf_index(name: str, t: Tensor, loop_shape: Any, idx: list[str], exact: bo
         d = t.shape.dims[k]
         if d == 1 and loop_shape.dims[j] != 1:
             parts.append("0")
-        elif d is not None or exact:
+        elif d is not None or exact or (name, k) not in mults:  # settled, or the dim's only definer
             parts.append(idx[j])
         else:
             # a multiplier hoisted out of the loops: a branch here gets unswitched by LLVM into
