@@ -157,3 +157,28 @@ def test_a_broadcast_gradient_takes_its_shortcut_or_sums() -> None:
     summed = exe([np.ones((1, 3), np.float32), np.ones((4, 3), np.float32)])
     np.testing.assert_array_equal(summed[0], [[4, 8, 12]])
     np.testing.assert_array_equal(summed[1], np.tile([1, 2, 3], (4, 1)))
+
+
+def test_inputs_of_one_run_time_shape_take_the_flat_loop_and_broadcasts_still_work() -> None:
+    """a * b + a with both [None, 3]: the glue compares the shapes and runs the flat kernel; a
+    broadcast ([1, 3] against [4, 3]) runs the general kernel, compiled only then; incompatible
+    shapes are still the node's error."""
+    from graphflow.compiler.program import build
+    from graphflow.errors import InvalidArgumentError
+    from graphflow.runtime.executable import Executable
+    a = gf.placeholder(gf.float32, (None, 3))
+    b = gf.placeholder(gf.float32, (None, 3))
+    y = a * b + a
+    exe = Executable(build([y], [], [(a, 2), (b, 2)]), gf.Session().state)
+    flat = [k for k in exe.generated.kernels if k.flat]
+    general = [d for k, d in zip(exe.generated.kernels, exe.kernels) if k.lazy]
+    assert len(flat) == 1 and len(general) == 1
+    before = len(general[0].signatures)
+    va = np.arange(12, dtype=np.float32).reshape(4, 3)
+    vb = np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3)
+    np.testing.assert_array_equal(exe([va, vb])[0], va * vb + va)
+    assert len(general[0].signatures) == before
+    np.testing.assert_array_equal(exe([va[:1], vb])[0], va[:1] * vb + va[:1])
+    np.testing.assert_array_equal(exe([va, vb[2:3]])[0], va * vb[2:3] + va)
+    with pytest.raises(InvalidArgumentError, match="broadcast"):
+        exe([va[:2], vb])

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graphflow.compiler.emitter import Emitter
-from graphflow.compiler.fused_loops import apply_mode, fused_body, fused_group_body, same_shaped
+from graphflow.compiler.fused_loops import apply_mode, fused_body, fused_group_body, same_shape_at_run_time, same_shaped
 from graphflow.compiler.kernels import JIT_DECORATOR, Kernel, KernelEmitter, finish
 from graphflow.compiler.passes import use_counts
 from graphflow.compiler.program import Program
@@ -118,9 +118,42 @@ class GlueEmitter(CpuEmitter):
         self.define(n.outputs[0], self.param("const", n.attrs.value), fresh=False)
 
     def compute(self, n: Operation, owner: Operation, inputs: list[int], deferred: dict[int, int]) -> None:
+        sources = [(owner, j) for j in inputs]
+        params = [f"p{j}" for j in range(len(inputs))]
+        arrays = same_shape_at_run_time(n) if n.op is Op.FUSED and owner is n else None
+        if arrays is not None:
+            self._call_guarded(n, sources, params, arrays, deferred)
+            return
         sub = KernelEmitter()
-        emit_body(sub, n, [f"p{j}" for j in range(len(inputs))], deferred)
-        self._call(sub, n, [(owner, j) for j in inputs])
+        emit_body(sub, n, params, deferred)
+        self._call(sub, n, sources)
+
+    def _call_guarded(self, n: Operation, sources: list[tuple[Operation, int]], params: list[str],
+                      arrays: list[int], deferred: dict[int, int]) -> None:
+        """An elementwise loop whose inputs have one shape unless a run-time dim broadcasts: the
+        glue compares their shapes and calls the flat kernel (shared by every rank), or else the
+        broadcasting one, which is compiled only if that ever happens."""
+        flat, general = KernelEmitter(), KernelEmitter()
+        flat.assume_same_shape = True
+        general.can_flatten = False
+        emit_body(flat, n, params, deferred)
+        emit_body(general, n, params, deferred)
+        kf = finish(flat, n, len(sources), flat.value(n.outputs[0]))
+        kg = replace(finish(general, n, len(sources), general.value(n.outputs[0])), lazy=True)
+        names = [self.kernel_names.setdefault(k.source, f"k{len(self.kernel_names)}") for k in (kf, kg)]
+        self.kernels += [kf, kg]
+        args_f, args_g = self._arguments(kf, sources), self._arguments(kg, sources)
+        if kg.errors:
+            self.line(f"site[0] = {len(self.site_errors)}")
+            self.site_errors.append(len(self.errors))
+            self.errors.extend(kg.errors)
+        ins = [self.input(owner, j) for owner, j in sources]
+        first = ins[arrays[0]]
+        same = " and ".join(f"{ins[j]}.shape == {first}.shape" for j in arrays[1:])
+        out = self.fresh("o")
+        self.line(f"{out} = {names[0]}({', '.join(args_f)}).reshape({first}.shape) if {same} else "
+                  f"{names[1]}({', '.join(args_g)})")
+        self.define(n.outputs[0], out, fresh=kf.fresh and kg.fresh)
 
     def compute_group(self, parts: list[Operation]) -> None:
         """Fused assignments ``parts`` (the last one's value reads the others' new values) as

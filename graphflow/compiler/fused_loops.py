@@ -69,8 +69,11 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
                 em.line(f"{buf}[0] = " + apply_mode(f"{buf}[0]", v, mode))
             return
         sole = flat_source(n)
-        if getattr(em, "can_flatten", False) and target is None and not ambiguous and \
-                (same_shaped(n) or sole is not None):
+        trusted = getattr(em, "assume_same_shape", False)
+        if trusted:
+            sole = next(j for j, t in enumerate(n.inputs) if t.shape.rank)
+        if getattr(em, "can_flatten", False) and target is None and (trusted or not ambiguous and
+                                                                      (same_shaped(n) or sole is not None)):
             # every array has the loop's shape: one flat loop, the same kernel for every rank
             # (the caller passes the arrays flattened and reshapes the result; flat assignments
             # are fused_group_body's)
@@ -261,6 +264,19 @@ def flat_source(n: Operation) -> int | None:
     if len(arrays) == 1 and n.inputs[arrays[0]].shape.as_list() == at.loop_shape.as_list():
         return arrays[0]
     return None
+
+
+def same_shape_at_run_time(n: Operation) -> list[int] | None:
+    """An elementwise loop over several inputs that all have the loop's rank and its known dims,
+    but whose unknown dims might broadcast: their indices (a flat loop applies when their run-time
+    shapes agree, as they do in nearly every gradient), else None."""
+    at: FusedAttrs = n.attrs
+    if at.reduce is not None or at.loop_shape.rank is None or at.loop_shape.is_fully_defined():
+        return None
+    arrays = [j for j, t in enumerate(n.inputs) if t.shape.rank]
+    if len(arrays) < 2 or any(n.inputs[j].shape.as_list() != at.loop_shape.as_list() for j in arrays):
+        return None
+    return arrays
 
 
 def same_shaped(n: Operation) -> bool:

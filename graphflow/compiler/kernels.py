@@ -50,6 +50,9 @@ class Kernel:
     # a condition over the inputs (``p<j>`` names) under which the result is input ``j`` itself:
     # the glue tests it first and calls the kernel, which numba then compiles, only when it fails
     shortcut: tuple[str, int] | None = None
+    # called only where the glue's fast path does not apply (a shortcut, or the broadcasting
+    # fallback of a flat loop): compiled when first called, never ahead by the compile helper
+    lazy: bool = False
 
 
 class KernelEmitter(Emitter):
@@ -66,6 +69,9 @@ class KernelEmitter(Emitter):
         self.can_flatten = True  # fused loops over same-shaped arrays may become flat loops
         self.flattened = False
         self.shortcut: tuple[str, int] | None = None  # see Kernel.shortcut
+        # emit elementwise loops flat, trusting the caller to have checked that the arrays have
+        # one shape (cpu.GlueEmitter guards the call)
+        self.assume_same_shape = False
 
     def empty(self, dims: Sequence[str], d: Any, prefix: str = "o") -> str:
         spec = [_caller_dim(x) for x in dims]
@@ -104,9 +110,10 @@ def finish(em: KernelEmitter, n: Operation, inputs: int, result: str | None) -> 
     interpreted = interpretable(body, set(em.imports.values()))
     fresh = result is not None and any(em.exprs.get(id(t)) == result and id(t) in em.fresh_values
                                        for t in n.outputs)
+    shortcut = em.shortcut if not em.outs else None
     return Kernel(source, tuple((k, o) for _, k, o in em.extras), tuple((dims, d) for _, dims, d in em.outs),
-                  tuple(consts), tuple(em.errors), fresh, em.flattened, interpreted,
-                  em.shortcut if not em.outs else None)
+                  tuple(consts), tuple(em.errors), fresh, em.flattened, interpreted, shortcut,
+                  lazy=shortcut is not None)
 
 
 # What a kernel may call and still run as plain Python: numpy's scalar types and constructors,

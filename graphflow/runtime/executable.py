@@ -51,9 +51,9 @@ class Executable:
         if gen.glue:
             self.kernels = load_kernels(gen.kernels)
             self.entry = glue_entry(gen.source, self.kernels)
-            # a kernel behind a shortcut is compiled when the shortcut first fails, if ever
+            # a lazy kernel (behind a shortcut or a shape test) is compiled when first called, if ever
             self.helping = compile_pool.start([(disp, types) for disp, types, k in
-                                               zip(self.kernels, gen.arg_types, gen.kernels) if k.shortcut is None])
+                                               zip(self.kernels, gen.arg_types, gen.kernels) if not k.lazy])
             # interpreted kernels do their scalar arithmetic in numpy: it must stay as quiet as
             # compiled code (error_model="numpy") about division by zero and overflow
             self.quiet = any(k.interpreted for k in gen.kernels)
