@@ -182,3 +182,27 @@ def test_inputs_of_one_run_time_shape_take_the_flat_loop_and_broadcasts_still_wo
     np.testing.assert_array_equal(exe([va, vb[2:3]])[0], va * vb[2:3] + va)
     with pytest.raises(InvalidArgumentError, match="broadcast"):
         exe([va[:2], vb])
+
+
+def test_full_reductions_are_flat_for_every_rank() -> None:
+    """reduce_sum over every dim of a [None, 4, 5] and a [None, 3] tensor is one flat kernel, and
+    the mean of a product of two run-time-shaped tensors is a flat loop behind a shape test; the
+    sums run in the nested loops' order, so results are the same."""
+    a = gf.placeholder(gf.float32, (None, 4, 5))
+    b = gf.placeholder(gf.float32, (None, 3))
+    c = gf.placeholder(gf.float32, (None, 3))
+    sa, sb, m = gf.reduce_sum(a * 2.0), gf.reduce_sum(b * 2.0), gf.reduce_mean(b * c)
+    va = np.random.RandomState(0).randn(2, 4, 5).astype(np.float32)
+    vb = np.random.RandomState(1).randn(7, 3).astype(np.float32)
+    vc = np.random.RandomState(2).randn(7, 3).astype(np.float32)
+    with gf.Session() as sess:
+        got = sess.run([sa, sb, m], {a: va, b: vb, c: vc})
+        ((_, _, exe),) = sess._cache.values()
+    np.testing.assert_allclose(got[0], (va.astype(np.float64) * 2).sum(), rtol=1e-6)
+    np.testing.assert_allclose(got[1], (vb.astype(np.float64) * 2).sum(), rtol=1e-6)
+    np.testing.assert_allclose(got[2], (vb.astype(np.float64) * vc).mean(), rtol=1e-6)
+    assert exe.kernels[0] is exe.kernels[1] and exe.generated.kernels[0].flat
+    assert [k.flat for k in exe.generated.kernels[2:]] == [True, False]  # the guarded pair
+    with gf.Session() as sess:  # a broadcast takes the general kernel
+        np.testing.assert_allclose(sess.run(m, {b: vb, c: vc[:1]}), (vb.astype(np.float64) * vc[:1]).mean(),
+                                   rtol=1e-6)

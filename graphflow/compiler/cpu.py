@@ -151,9 +151,13 @@ class GlueEmitter(CpuEmitter):
         first = ins[arrays[0]]
         same = " and ".join(f"{ins[j]}.shape == {first}.shape" for j in arrays[1:])
         out = self.fresh("o")
-        self.line(f"{out} = {names[0]}({', '.join(args_f)}).reshape({first}.shape) if {same} else "
-                  f"{names[1]}({', '.join(args_g)})")
-        self.define(n.outputs[0], out, fresh=kf.fresh and kg.fresh)
+        t = n.outputs[0]
+        call_f, call_g = f"{names[0]}({', '.join(args_f)})", f"{names[1]}({', '.join(args_g)})"
+        if t.shape.rank == 0:  # a full reduction
+            self.line(f"{out} = {self.np_dtype(t.dtype)}({call_f} if {same} else {call_g})")
+        else:
+            self.line(f"{out} = {call_f}.reshape({first}.shape) if {same} else {call_g}")
+        self.define(t, out, fresh=kf.fresh and kg.fresh)
 
     def compute_group(self, parts: list[Operation]) -> None:
         """Fused assignments ``parts`` (the last one's value reads the others' new values) as
@@ -206,7 +210,7 @@ class GlueEmitter(CpuEmitter):
             call = f"{self.np_dtype(t.dtype)}({call})"
         elif k.flat and t.shape.is_fully_defined():
             call = f"{call}.reshape({self.shape_tuple([str(d) for d in t.shape.as_list()])})"
-        elif k.flat:  # shaped like its one non-scalar input (fused_loops.flat_source)
+        elif k.flat:  # shaped like its one non-scalar input (fused_loops._flat_size)
             like = next(self.input(o, i) for o, i in sources if o.inputs[i].shape.rank == t.shape.rank)
             call = f"{call}.reshape({like}.shape)"
         elif k.shortcut is not None:
@@ -471,6 +475,8 @@ def _assign_body(em: Any, n: Operation, value: str) -> None:
     cond = " and ".join(f"{a} == {b}" for a, b in zip(vd, static) if a != str(b)) or "True"
     if cond != "True":
         em.check(cond, n, f"assigned value shape does not match variable shape {static}")
+    elif getattr(em, "can_flatten", False):  # a kernel: the caller passes both flattened, so
+        em.flattened = True  # one kernel copies into variables of every rank
     flat_b, flat_v = em.fresh("fb"), em.fresh("fv")
     em.line(f"{flat_b} = {buf}.reshape(-1)")
     em.line(f"{flat_v} = {value}.reshape(-1)")

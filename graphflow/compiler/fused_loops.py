@@ -68,17 +68,12 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
                 buf, mode = target
                 em.line(f"{buf}[0] = " + apply_mode(f"{buf}[0]", v, mode))
             return
-        sole = flat_source(n)
-        trusted = getattr(em, "assume_same_shape", False)
-        if trusted:
-            sole = next(j for j, t in enumerate(n.inputs) if t.shape.rank)
-        if getattr(em, "can_flatten", False) and target is None and (trusted or not ambiguous and
-                                                                      (same_shaped(n) or sole is not None)):
+        size = _flat_size(em, n, leaves, ambiguous)
+        if size is not None and target is None:
             # every array has the loop's shape: one flat loop, the same kernel for every rank
             # (the caller passes the arrays flattened and reshapes the result; flat assignments
             # are fused_group_body's)
             em.flattened = True  # type: ignore[attr-defined]
-            size = str(at.loop_shape.num_elements()) if sole is None else f"{leaves[sole]}.shape[0]"
             out = em.empty([size], dt)
             with em.loops([f"{out}.shape[0]"]) as idx:
                 v = element(idx, True, flat=True)
@@ -102,22 +97,40 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
         return
 
     # reductions
+    acc_dt = _acc_dtype(red.op, dt)
+    init = em.lit(_init(red.op, dt), acc_dt)
+    size = _flat_size(em, n, leaves, ambiguous)
+    if size is not None:  # a full reduction over same-shaped arrays: one flat loop for every rank
+        em.flattened = True  # type: ignore[attr-defined]
+        count = size
+        acc = em.fresh("acc")
+        em.line(f"{acc} = {init}")
+        with em.loops([size]) as idx:
+            em.line(f"{acc} = {_combine(red.op, acc, element(idx, True, flat=True))}")
+        r = em.fresh("r")
+        em.line(f"{r} = {_finish(em, red.op, dt, acc_dt, acc, count)}")
+        em.define(n.outputs[0], r)
+        return
     loop_dims = _loop_dims(em, n, leaves, rank)
     axes = set(red.axes)
     kept = [j for j in range(rank) if j not in axes]
-    acc_dt = _acc_dtype(red.op, dt)
-    init = em.lit(_init(red.op, dt), acc_dt)
     count = " * ".join(loop_dims[j] for j in sorted(axes)) or "1"
     out_dims = [("1" if j in axes else loop_dims[j]) for j in range(rank)] if red.keepdims else \
         [loop_dims[j] for j in kept]
+    return _reduce_nest(em, n, leaves, rank, loop_dims, kept, axes, count, out_dims, init, acc_dt,
+                        variants, ambiguous, element)
+
+
+def _reduce_nest(em: Emitter, n: Operation, leaves: list[str], rank: int, loop_dims: list[str], kept: list[int],
+                 axes: set[int], count: str, out_dims: list[str], init: str, acc_dt: Any, variants: list[bool],
+                 ambiguous: list[tuple[int, int, int]], element: Any) -> None:
+    """A reduction's loop nest: the kept dims outside, the reduced ones inside (or an
+    accumulator array indexed by the kept dims)."""
+    red = n.attrs.reduce
+    dt = n.dtypes[0]
 
     def finish(acc: str) -> str:
-        if red.op is Op.REDUCE_MEAN:
-            if dt.is_floating:
-                return f"{em.np_dtype(dt)}({acc} / ({count}))"
-            # truncation toward zero, as TF1's C++ integer division
-            return f"{em.np_dtype(dt)}((abs({acc}) // max(1, {count})) * (1 if {acc} >= 0 else -1))"
-        return f"{em.np_dtype(dt)}({acc})" if acc_dt != dt else acc
+        return _finish(em, red.op, dt, acc_dt, acc, count)
 
     suffix = sorted(axes) == list(range(rank - len(axes), rank))
     if not kept or suffix:
@@ -165,6 +178,39 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
     with em.loops([f"{flat_o}.size"]) as (i,):
         em.line(f"{flat_o}[{i}] = {finish(f'{flat_a}[{i}]')}")
     em.define(n.outputs[0], out)
+
+
+def _finish(em: Emitter, op: Op, dt: Any, acc_dt: Any, acc: str, count: str) -> str:
+    """A reduction's value from its accumulator (``count`` elements reduced)."""
+    if op is Op.REDUCE_MEAN:
+        if dt.is_floating:
+            return f"{em.np_dtype(dt)}({acc} / ({count}))"
+        # truncation toward zero, as TF1's C++ integer division
+        return f"{em.np_dtype(dt)}((abs({acc}) // max(1, {count})) * (1 if {acc} >= 0 else -1))"
+    return f"{em.np_dtype(dt)}({acc})" if acc_dt != dt else acc
+
+
+def _flat_size(em: Emitter, n: Operation, leaves: list[str], ambiguous: list[tuple[int, int, int]]) -> str | None:
+    """In a kernel, the element count of a loop that can run flat over flattened arrays (every
+    non-scalar input has the loop's shape; a reduction must be over every dim), else None."""
+    at: FusedAttrs = n.attrs
+    rank = at.loop_shape.rank or 0
+    red = at.reduce
+    if not getattr(em, "can_flatten", False) or not rank or \
+            (red is not None and (red.keepdims or set(red.axes) != set(range(rank)))):
+        return None
+    arrays = [j for j, t in enumerate(n.inputs) if t.shape.rank]
+    if not arrays:
+        return None
+    if getattr(em, "assume_same_shape", False):  # the caller compared the shapes
+        return f"{leaves[arrays[0]]}.shape[0]"
+    if ambiguous:
+        return None
+    if at.loop_shape.is_fully_defined() and all(n.inputs[j].shape == at.loop_shape for j in arrays):
+        return str(at.loop_shape.num_elements())
+    if len(arrays) == 1 and n.inputs[arrays[0]].shape.as_list() == at.loop_shape.as_list():
+        return f"{leaves[arrays[0]]}.shape[0]"
+    return None
 
 
 def _expand(kept: list[int], kidx: list[str], rank: int) -> list[str]:
@@ -254,27 +300,21 @@ def fused_group_body(em: Emitter,
             news.append(new)
 
 
-def flat_source(n: Operation) -> int | None:
-    """For an elementwise loop whose shape is known only at run time: the one non-scalar input,
-    when it has exactly the loop's shape (the loop can then be flat, sized by that input)."""
-    at: FusedAttrs = n.attrs
-    if at.reduce is not None or at.loop_shape.rank is None or at.loop_shape.is_fully_defined():
-        return None
-    arrays = [j for j, t in enumerate(n.inputs) if t.shape.rank]
-    if len(arrays) == 1 and n.inputs[arrays[0]].shape.as_list() == at.loop_shape.as_list():
-        return arrays[0]
-    return None
-
-
 def same_shape_at_run_time(n: Operation) -> list[int] | None:
-    """An elementwise loop over several inputs that all have the loop's rank and its known dims,
-    but whose unknown dims might broadcast: their indices (a flat loop applies when their run-time
-    shapes agree, as they do in nearly every gradient), else None."""
+    """An elementwise loop (or full reduction) over several inputs of the loop's rank whose dims
+    are the loop's or unknown, so they might broadcast: their indices (a flat loop applies when
+    their run-time shapes agree, as they do in nearly every gradient), else None."""
     at: FusedAttrs = n.attrs
-    if at.reduce is not None or at.loop_shape.rank is None or at.loop_shape.is_fully_defined():
+    rank = at.loop_shape.rank
+    red = at.reduce
+    if not rank or at.loop_shape.is_fully_defined() or \
+            (red is not None and (red.keepdims or set(red.axes) != set(range(rank)))):
         return None
     arrays = [j for j, t in enumerate(n.inputs) if t.shape.rank]
-    if len(arrays) < 2 or any(n.inputs[j].shape.as_list() != at.loop_shape.as_list() for j in arrays):
+    loop = at.loop_shape.as_list()
+    if len(arrays) < 2 or any(n.inputs[j].shape.rank != rank or
+                              any(d is not None and d != e for d, e in zip(n.inputs[j].shape.as_list(), loop))
+                              for j in arrays):
         return None
     return arrays
 
