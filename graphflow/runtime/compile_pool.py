@@ -8,13 +8,15 @@ runs the glue and compiles from the first call on: a kernel the helper finished 
 from the cache instead of being compiled, and the helper skips those this process has cached,
 so the two meet in the middle whichever is faster.
 
-The helper is started when the first Session is created (``warm_up``), so that by the time a
-training graph is compiled it has imported numba, initialised LLVM and compiled the float32 math
-and cross-entropy libraries (``compiler/cpu_math.py``, ``compiler/xent_kernels.py``) into the
-cache, and the convolution and pooling library functions when the Session's graph has those ops
-(``conv_ops.LIBRARY_CALLS``); until jobs come it waits on its input and uses no CPU. After an executable's first run a
-helper still busy with its jobs is replaced by a fresh idle one (the remaining jobs are no longer
-needed). Numba writes cache files under unique temporary names and renames them into place, so
+The helper is started when a Session is created (``warm_up``) and some library function its
+graph will call is not cached yet, so that by the time a training graph is compiled it has
+imported numba, initialised LLVM and compiled the float32 math and cross-entropy libraries
+(``compiler/cpu_math.py``, ``compiler/xent_kernels.py``), and the convolution and pooling library
+functions when the graph has those ops (``conv_ops.LIBRARY_CALLS``), into the cache; until jobs
+come it waits on its input and uses no CPU. Where everything is cached it is not started (its
+start-up would take a core from the first steps) until a graph has uncached kernels. After an
+executable's first run a helper still busy with its jobs is stopped (the remaining jobs are no
+longer needed). Numba writes cache files under unique temporary names and renames them into place, so
 processes never see half-written entries; the worst case of a race is one kernel compiled twice.
 ``GRAPHFLOW_COMPILE_WORKERS=0`` turns it off.
 """
@@ -48,20 +50,31 @@ def uncached(dispatcher: Any) -> bool:
 
 
 def warm_up(graph: Any = None) -> None:
-    """Start the idle helper, once per process (a new Session calls this); with the Session's
-    ``graph``, also have it compile the library functions the graph's ops will call."""
+    """Start the idle helper, once per process (a new Session calls this), and have it compile
+    the library functions the ops of the Session's ``graph`` will call. Where all of those are
+    cached already it starts only when a graph has uncached kernels (``start``): an idle helper
+    importing numba would otherwise take a core from the first training steps."""
     if not enabled():
         return
+    jobs = [j for j in _library_jobs(graph) if _library_uncached(j)]
     if not (_helper and _helper[0].poll() is None):
-        _helper[:] = [subprocess.Popen([sys.executable, "-m", "graphflow.runtime.compile_pool", str(os.getpid())],
-                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                       stderr=subprocess.DEVNULL, env=dict(os.environ))]
-        _pending[0] = 0
-        _send(_library_jobs(graph))
-    elif graph is not None:
-        extra = [j for j in _library_jobs(graph) if j["library"] == "graphflow.compiler.conv_kernels"]
-        if extra:
-            _send(extra)
+        if jobs or graph is None:
+            _spawn()
+            _send(jobs)
+    elif jobs and graph is not None:
+        _send(jobs)
+
+
+def _spawn() -> None:
+    _helper[:] = [subprocess.Popen([sys.executable, "-m", "graphflow.runtime.compile_pool", str(os.getpid())],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, env=dict(os.environ))]
+    _pending[0] = 0
+
+
+def _library_uncached(job: dict) -> bool:
+    import importlib
+    return uncached(getattr(importlib.import_module(job["library"]), job["function"]))
 
 
 # Library functions nearly every float32 graph calls (the vectorised math, the cross-entropy rows)
@@ -124,8 +137,8 @@ def wait() -> None:
 
 
 def finish() -> None:
-    """This process has compiled or loaded what it needs: a helper still at work is replaced by a
-    fresh idle one, so it neither competes for the core nor compiles what is no longer needed."""
+    """This process has compiled or loaded what it needs: a helper still at work is stopped, so it
+    neither competes for the core nor compiles what is no longer needed."""
     if not _helper:
         return
     proc = _helper[0]
@@ -141,7 +154,8 @@ def finish() -> None:
     if proc.poll() is None:
         proc.kill()
         proc.wait()
-    warm_up()
+    # no fresh one now: importing numba would take a core from the steps that follow; the next
+    # graph with uncached kernels starts one
 
 
 def _numba_type(dtype: str, ndim: int) -> Any:
