@@ -63,6 +63,35 @@ def test_gradients_list_ys_are_summed_and_broadcast_undone() -> None:
     np.testing.assert_allclose(vb, x_np.sum(0) + np.exp(b_np), **F64)
 
 
+def test_a_run_time_batch_dim_needs_no_sum_where_nothing_can_broadcast_it() -> None:
+    """x [None, 3] + b [3]: x alone sets the batch dim, so its gradient is the incoming one (no
+    SumTo node, which would keep the bias add out of the activation's loop); x + z with z also
+    [None, 3] may broadcast either, so their gradients keep their SumTo, and sum when it happens."""
+    x = gf.placeholder(gf.float64, [None, 3])
+    z = gf.placeholder(gf.float64, [None, 3])
+    b = gf.placeholder(gf.float64, [3])
+    (gx,) = gf.gradients(gf.reduce_sum(gf.sigmoid(x + b)), [x])
+    assert gx.op.type != "SumTo" and gx.op.inputs[0].op.type != "SumTo"
+
+    def sums(t: gf.Tensor) -> int:
+        seen, todo, n = set(), [t.op], 0
+        while todo:
+            op = todo.pop()
+            if id(op) not in seen:
+                seen.add(id(op))
+                n += op.type == "SumTo"
+                todo += [i.op for i in op.inputs]
+        return n
+    gx2, gz = gf.gradients(gf.reduce_sum((x + z) * b), [x, z])
+    assert sums(gx) == 0 and sums(gx2) == 1 and sums(gz) == 1
+    xv, zv, bv = np.ones((1, 3)), np.arange(6.0).reshape(2, 3), np.array([1.0, 2.0, 3.0])
+    vx, vz = _run([gx2, gz], {x: xv, z: zv, b: bv})
+    np.testing.assert_allclose(vx, [[2.0, 4.0, 6.0]], **F64)
+    np.testing.assert_allclose(vz, np.broadcast_to(bv, (2, 3)), **F64)
+    s = 1 / (1 + np.exp(-(zv + bv)))
+    np.testing.assert_allclose(_run(gx, {x: zv, b: bv}), s * (1 - s), **F64)
+
+
 def test_stop_gradients_and_stop_gradient_op() -> None:
     x = gf.placeholder(gf.float64, [], name="x")
     a = x * 2.0

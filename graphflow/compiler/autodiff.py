@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphflow.ir import Operation, Tensor, convert_to_tensor
-from graphflow.registry import get
+from graphflow.registry import Kind, get
 
 
 def _as_list(x: Any) -> list[Any]:
@@ -103,9 +103,39 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
                 if g.dtype != t.dtype:
                     raise AssertionError(f"gradient rule of {n.op.name} gave {g.dtype.name} for a "
                                          f"{t.dtype.name} input")
-                grads.setdefault(id(t), []).append(sum_to(g, t))
+                grads.setdefault(id(t), []).append(g if _shaped_like(n, t, g) else sum_to(g, t))
 
         return [total(x) for x in xs]
+
+
+def _shaped_like(n: Operation, t: Tensor, g: Tensor) -> bool:
+    """True when ``g``, the gradient through elementwise ``n`` of its input ``t``, certainly has
+    ``t``'s shape at run time, so no SumTo is needed: ``n``'s output has ``t``'s rank and static
+    dims, and no other input can broadcast ``t`` along a dim ``t`` leaves unknown (each lacks
+    that dim or has it as a static 1). A bias add's or an activation's input gradient then stays
+    one fusable loop when the batch dim is only known at run time. A reduction's gradient rules
+    all broadcast to (or compute elementwise with) its input, so theirs has its shape too."""
+    out = n.outputs[0].shape
+    r = t.shape.rank
+    kind = get(n.op).kind
+    if kind is Kind.REDUCE:
+        return r is not None and g.shape.rank == r
+    if kind is not Kind.ELEMENTWISE or r is None or out.rank != r or g.shape.rank != r:
+        return False
+    for j in range(r):
+        d = t.shape.dims[j]
+        if d is not None:
+            if d != out.dims[j]:
+                return False
+            continue
+        for u in n.inputs:
+            if u is t:
+                continue
+            ru = u.shape.rank
+            k = j - (r - ru) if ru is not None else 0
+            if ru is None or (k >= 0 and u.shape.dims[k] != 1):
+                return False
+    return True
 
 
 def hessians(ys: Any, xs: Any, name: str = "hessians") -> list[Tensor | None]:
