@@ -5,9 +5,10 @@
 
 Reports: the tutorial training step (N=64, 1000-100-10, float32, SGD) against the GEMM floor
 (its five matmuls alone, called from njit through the same BLAS the kernels use), numpy by hand,
-and PyTorch / JAX / TensorFlow when importable; the cold first-run time (empty caches, new
+and PyTorch / JAX / TensorFlow 1 (graph mode) / PyTensor when importable; the cold first-run time (empty caches, new
 process), the warm first-run time (new process, disk cache); the per-call time of sess.run
-on a graph adding two fed scalars; the TF1 MNIST-tutorial CNN training step against PyTorch;
+on a graph adding two fed scalars; the TF1 MNIST-tutorial CNN training step against PyTorch and
+TF1 (the TF1 peers run the very builder functions graphflow runs, given tensorflow.compat.v1);
 from tools/bench_models.py the TensorFlow-Examples autoencoder step (with both frameworks' GEMM
 floors), the unrolled LSTM step against JAX, the MLP over batch sizes and the make_callable
 overhead; then one summary table of the ratios with their targets. Compile times (cold and warm
@@ -31,6 +32,7 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -174,11 +176,9 @@ def jax_step() -> Callable[[], object] | None:
 
 
 def tf1_step() -> Callable[[], object] | None:
-    try:
-        import tensorflow.compat.v1 as tf
-    except ImportError:
+    tf = tf1_module()
+    if tf is None:
         return None
-    tf.disable_eager_execution()
     x_v, y_v, w1_v, w2_v = data()
     g = tf.Graph()
     with g.as_default():
@@ -189,10 +189,28 @@ def tf1_step() -> Callable[[], object] | None:
         loss = tf.reduce_sum((y - tf.matmul(tf.maximum(tf.matmul(x, w1), 0.0), w2)) ** 2.0)
         g1, g2 = tf.gradients(loss, [w1, w2])
         step = [loss, w1.assign(w1 - LR * g1), w2.assign(w2 - LR * g2)]
-        sess = tf.Session()
-        sess.run(tf.global_variables_initializer())
+        init = tf.global_variables_initializer()
+    sess = tf1_session(tf)(g)
+    sess.run(init)
     feed = {x: x_v, y: y_v}
     return lambda: sess.run(step, feed)
+
+
+def pytensor_step() -> Callable[[], object] | None:
+    """The same step compiled by PyTensor (its C backend)."""
+    try:
+        import pytensor
+        import pytensor.tensor as pt
+    except ImportError:
+        return None
+    x_v, y_v, w1_v, w2_v = data()
+    x, y = pt.matrix("x", dtype="float32"), pt.matrix("y", dtype="float32")
+    w1, w2 = pytensor.shared(w1_v), pytensor.shared(w2_v)
+    loss = pt.sum((pt.dot(pt.maximum(pt.dot(x, w1), np.float32(0)), w2) - y) ** 2)
+    g1, g2 = pytensor.grad(loss, [w1, w2])
+    lr = np.float32(LR)
+    fn = pytensor.function([x, y], loss, updates=[(w1, w1 - lr * g1), (w2, w2 - lr * g2)])
+    return lambda: fn(x_v, y_v)
 
 
 # ---- the TF1 MNIST-tutorial CNN (batch 64): conv 5x5x32 SAME, pool 2, conv 5x5x64 SAME, pool 2,
@@ -212,8 +230,9 @@ def cnn_weights() -> list[np.ndarray]:
     return [(rng.standard_normal(s) * 0.05).astype(np.float32) for s in shapes]
 
 
-def graphflow_cnn_step() -> Callable[[], object]:
-    import graphflow as tf
+def cnn_step(tf: Any, session: Callable[[Any], Any]) -> Callable[[], object]:
+    """The CNN training step written once in the TF1 API, for graphflow or TF1 itself (``tf`` the
+    module, ``session(graph)`` a Session over the graph)."""
     images, labels = cnn_data()
     g = tf.Graph()
     with g.as_default():
@@ -227,10 +246,38 @@ def graphflow_cnn_step() -> Callable[[], object]:
         logits = tf.matmul(h, w4) + b4
         loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
         train = tf.train.AdamOptimizer(1e-4).minimize(loss)
-        sess = tf.Session()
-        sess.run(tf.global_variables_initializer())
+        init = tf.global_variables_initializer()
+    sess = session(g)
+    sess.run(init)
     feed = {x: images, y: labels}
     return lambda: sess.run([train, loss], feed)
+
+
+def graphflow_cnn_step() -> Callable[[], object]:
+    import graphflow as tf
+    return cnn_step(tf, lambda g: tf.Session(graph=g))
+
+
+def tf1_module() -> Any:
+    """TensorFlow's TF1 API in graph mode, or None where TensorFlow is not installed."""
+    try:
+        import tensorflow.compat.v1 as tf
+    except ImportError:
+        return None
+    tf.disable_eager_execution()
+    return tf
+
+
+def tf1_session(tf: Any, threads: int | None = None) -> Callable[[Any], Any]:
+    """Sessions with TF's op pool pinned like every other contender's BLAS pool."""
+    n = threads or os.cpu_count() or 1
+    config = tf.ConfigProto(intra_op_parallelism_threads=n, inter_op_parallelism_threads=1)
+    return lambda g: tf.Session(graph=g, config=config)
+
+
+def tf1_cnn_step(threads: int | None = None) -> Callable[[], object] | None:
+    tf = tf1_module()
+    return None if tf is None else cnn_step(tf, tf1_session(tf, threads))
 
 
 def torch_cnn_step() -> Callable[[], object] | None:
@@ -274,6 +321,11 @@ def cnn_section(threads: int, repeats: int, results: dict[str, float]) -> None:
         import torch
         torch.set_num_threads(threads)
         contenders["PyTorch eager"] = t
+    t = tf1_cnn_step(threads)
+    if t is None:
+        print("  TensorFlow 1 Session: not installed, skipped")
+    else:
+        contenders["TensorFlow 1 Session"] = t
     samples: dict[str, list[float]] = {k: [] for k in contenders}
     for _ in range(3):
         for name, fn in contenders.items():
@@ -281,9 +333,10 @@ def cnn_section(threads: int, repeats: int, results: dict[str, float]) -> None:
     for name, s in samples.items():
         results[f"cnn_step_ms/{name}"] = min(s) * 1e3
         print(f"  {name:32s} {min(s) * 1e3:8.2f} ms")
-    if "PyTorch eager" in samples:
-        print(f"  graphflow / PyTorch eager: {min(samples['graphflow']) / min(samples['PyTorch eager']):.2f}x"
-              "   (target <= 1.0x)")
+    for name in samples:
+        if name != "graphflow":
+            print(f"  graphflow / {name}: {min(samples['graphflow']) / min(samples[name]):.2f}x"
+                  + ("   (target <= 1.0x)" if name == "PyTorch eager" else ""))
 
 
 FIRST_RUN = textwrap.dedent("""
@@ -357,7 +410,8 @@ def main() -> None:
     print("\n== tutorial training step (N=64, 1000-100-10, float32), median ms/step ==")
     contenders = {"GEMM floor (5 matmuls, njit)": gemm_floor(), "graphflow": build_graphflow_step(),
                   "numpy by hand": numpy_manual()}
-    for name, make in (("PyTorch eager", torch_step), ("JAX jit", jax_step), ("TensorFlow 1 Session", tf1_step)):
+    for name, make in (("PyTorch eager", torch_step), ("JAX jit", jax_step), ("TensorFlow 1 Session", tf1_step),
+                       ("PyTensor", pytensor_step)):
         fn = make()
         if fn is None:
             print(f"  {name}: not installed, skipped")
@@ -384,7 +438,8 @@ def main() -> None:
     ae = bench_models.compare(
         "TensorFlow-Examples autoencoder step (784-256-128-256-784, batch 256, RMSProp)",
         {"graphflow": bench_models.graphflow_autoencoder(), "PyTorch eager": bench_models.torch_autoencoder(),
-         "JAX jit": bench_models.jax_autoencoder(), **bench_models.gemm_floors()}, 10, repeats,
+         "JAX jit": bench_models.jax_autoencoder(), "TensorFlow 1 Session": bench_models.tf1_autoencoder(),
+         "PyTensor": bench_models.pytensor_autoencoder(), **bench_models.gemm_floors()}, 10, repeats,
         "PyTorch eager", "(target <= 1.0x)")
     results.update({f"autoencoder_ms/{k}": v * 1e3 for k, v in ae.items()})
     results.update({k: v * 1e3 for k, v in bench_models.lstm_section(repeats).items()})

@@ -1,5 +1,7 @@
 """Model-step benchmarks beside the peers, one process: the TensorFlow-Examples autoencoder, the
-unrolled LSTM, the tutorial MLP over batch sizes, and the ``make_callable`` overhead.
+unrolled LSTM, the tutorial MLP over batch sizes, and the ``make_callable`` overhead. Peers: PyTorch
+eager, JAX jit, TensorFlow 1 graph mode (running the same TF1-API builders as graphflow) and
+PyTensor, each where importable.
 
     python tools/bench_models.py
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -32,20 +35,57 @@ def _ae_data() -> tuple[np.ndarray, list[np.ndarray]]:
     return x, ws
 
 
-def graphflow_autoencoder() -> Callable[[], object]:
-    import graphflow as gf
+def autoencoder_step(tf: Any, session: Callable[[Any], Any]) -> Callable[[], object]:
+    """The autoencoder step in the TF1 API, for graphflow or TF1 itself."""
     x_v, ws = _ae_data()
-    g = gf.Graph()
+    g = tf.Graph()
     with g.as_default():
-        x = gf.placeholder(gf.float32, (None, AE[0]))
+        x = tf.placeholder(tf.float32, (None, AE[0]))
         h = x
         for w in ws:
-            h = gf.sigmoid(gf.matmul(h, gf.Variable(w)) + gf.Variable(np.zeros(w.shape[1], np.float32)))
-        loss = gf.reduce_mean(gf.pow(x - h, 2.0))
-        train = gf.train.RMSPropOptimizer(AE_LR).minimize(loss)
-        sess = gf.Session()
-        sess.run(gf.global_variables_initializer())
+            h = tf.sigmoid(tf.matmul(h, tf.Variable(w)) + tf.Variable(np.zeros(w.shape[1], np.float32)))
+        loss = tf.reduce_mean(tf.pow(x - h, 2.0))
+        train = tf.train.RMSPropOptimizer(AE_LR).minimize(loss)
+        init = tf.global_variables_initializer()
+    sess = session(g)
+    sess.run(init)
     return lambda: sess.run([train, loss], {x: x_v})[1]
+
+
+def graphflow_autoencoder() -> Callable[[], object]:
+    import graphflow as gf
+    return autoencoder_step(gf, lambda g: gf.Session(graph=g))
+
+
+def tf1_autoencoder() -> Callable[[], object] | None:
+    tf = bench.tf1_module()
+    return None if tf is None else autoencoder_step(tf, bench.tf1_session(tf))
+
+
+def pytensor_autoencoder() -> Callable[[], object] | None:
+    """The same step compiled by PyTensor (its C backend), RMSProp as TF1's."""
+    try:
+        import pytensor
+        import pytensor.tensor as pt
+    except ImportError:
+        return None
+    x_v, ws = _ae_data()
+    x = pt.matrix("x", dtype="float32")
+    params = []
+    for w in ws:
+        params += [pytensor.shared(w), pytensor.shared(np.zeros(w.shape[1], np.float32))]
+    h = x
+    for k in range(0, len(params), 2):
+        h = pt.sigmoid(pt.dot(h, params[k]) + params[k + 1])
+    loss = pt.mean((x - h) ** 2)
+    grads = pytensor.grad(loss, params)
+    updates = []
+    for p, g in zip(params, grads):
+        ms = pytensor.shared(np.ones(p.get_value().shape, np.float32))
+        new_ms = np.float32(0.9) * ms + np.float32(0.1) * g * g
+        updates += [(ms, new_ms), (p, p - np.float32(AE_LR) * g / pt.sqrt(new_ms + np.float32(1e-10)))]
+    fn = pytensor.function([x], loss, updates=updates)
+    return lambda: fn(x_v)
 
 
 def torch_autoencoder() -> Callable[[], object] | None:
@@ -170,9 +210,11 @@ def lstm_section(repeats: int) -> dict[str, float]:
         if jx is not None:
             import jax
             jax_fn = (lambda f: lambda: jax.block_until_ready(f()))(jx[1])
+        tf1 = bench.tf1_module()
+        tf1_fn = None if tf1 is None else lstm.tf_api_step(tf1, steps, bench.tf1_session(tf1))[1]
         best = compare(f"unrolled LSTM T={steps} training step (B=64, 28->128, Adam)",
-                       {"graphflow": lstm.graphflow_step(steps)[1], "JAX jit": jax_fn}, 5, repeats,
-                       "JAX jit", "(target <= 1.0x)")
+                       {"graphflow": lstm.graphflow_step(steps)[1], "JAX jit": jax_fn, "TensorFlow 1 Session": tf1_fn},
+                       5, repeats, "JAX jit", "(target <= 1.0x)")
         out.update({f"lstm{steps}/{k}": v for k, v in best.items()})
     return out
 
@@ -209,7 +251,8 @@ def main() -> None:
     print(bench.pin_threads(os.cpu_count() or 1))
     compare("TensorFlow-Examples autoencoder step (784-256-128-256-784, batch 256, RMSProp)",
             {"graphflow": graphflow_autoencoder(), "PyTorch eager": torch_autoencoder(), "JAX jit": jax_autoencoder(),
-             **gemm_floors()}, 10, 5, "PyTorch eager", "(target <= 1.0x)")
+             "TensorFlow 1 Session": tf1_autoencoder(), "PyTensor": pytensor_autoencoder(), **gemm_floors()},
+            10, 5, "PyTorch eager", "(target <= 1.0x)")
     lstm_section(5)
     mlp_batches(3)
     callable_overhead(5)

@@ -1,4 +1,5 @@
-"""The unrolled-LSTM training graph of the compile-time benchmark, for graphflow and JAX.
+"""The unrolled-LSTM training graph of the compile-time benchmark, for graphflow (and TF1, which runs
+the same TF1-API builder) and JAX.
 
 x [B, T, 28] and one-hot labels [B, 10]; W [28 + 128, 512], b [512], Wo [128, 10], bo [10]; per
 step z = concat([x[:, t, :], h], 1) @ W + b, i, j, f, o = split(z, 4, axis=1),
@@ -24,30 +25,36 @@ def data(steps: int, seed: int = 0) -> tuple[np.ndarray, ...]:
     return x, y, w, np.zeros(4 * H, np.float32), wo, np.zeros(C, np.float32)
 
 
-def graphflow_step(steps: int) -> tuple[Any, Callable[[], float]]:
-    """(session, step function); the caller times the first ``step()``."""
-    import graphflow as gf
+def tf_api_step(tf: Any, steps: int, session: Callable[[Any], Any]) -> tuple[Any, Callable[[], float]]:
+    """(session, step function) for the graph written in the TF1 API: ``tf`` is graphflow or
+    tensorflow.compat.v1, ``session(graph)`` makes the Session; the caller times the first ``step()``."""
     x_v, y_v, w_v, b_v, wo_v, bo_v = data(steps)
-    g = gf.Graph()
+    g = tf.Graph()
     with g.as_default():
-        x = gf.placeholder(gf.float32, (None, steps, D))
-        y = gf.placeholder(gf.float32, (None, C))
-        w, b = gf.Variable(w_v), gf.Variable(b_v)
-        wo, bo = gf.Variable(wo_v), gf.Variable(bo_v)
-        h = c = gf.zeros((B, H))
+        x = tf.placeholder(tf.float32, (None, steps, D))
+        y = tf.placeholder(tf.float32, (None, C))
+        w, b = tf.Variable(w_v), tf.Variable(b_v)
+        wo, bo = tf.Variable(wo_v), tf.Variable(bo_v)
+        h = c = tf.zeros((B, H))
         for t in range(steps):
-            z = gf.matmul(gf.concat([x[:, t, :], h], 1), w) + b
-            i, j, f, o = gf.split(z, 4, axis=1)
-            c = c * gf.sigmoid(f + 1.0) + gf.sigmoid(i) * gf.tanh(j)
-            h = gf.tanh(c) * gf.sigmoid(o)
-        logits = gf.matmul(h, wo) + bo
-        loss = gf.reduce_mean(gf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=logits))
-        train = gf.train.AdamOptimizer(1e-3).minimize(loss)
-        init = gf.global_variables_initializer()
-    sess = gf.Session(graph=g)
+            z = tf.matmul(tf.concat([x[:, t, :], h], 1), w) + b
+            i, j, f, o = tf.split(z, 4, axis=1)
+            c = c * tf.sigmoid(f + 1.0) + tf.sigmoid(i) * tf.tanh(j)
+            h = tf.tanh(c) * tf.sigmoid(o)
+        logits = tf.matmul(h, wo) + bo
+        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=logits))
+        train = tf.train.AdamOptimizer(1e-3).minimize(loss)
+        init = tf.global_variables_initializer()
+    sess = session(g)
     sess.run(init)
     feed = {x: x_v, y: y_v}
     return sess, lambda: sess.run([loss, train], feed)[0]
+
+
+def graphflow_step(steps: int) -> tuple[Any, Callable[[], float]]:
+    """(session, step function); the caller times the first ``step()``."""
+    import graphflow as gf
+    return tf_api_step(gf, steps, lambda g: gf.Session(graph=g))
 
 
 def jax_step(steps: int) -> tuple[Callable[[], Any], Callable[[], float]] | None:
