@@ -7,7 +7,8 @@ ranks and broadcast pattern. Integer literals (static sizes, slice bounds, strid
 into trailing parameters (``c0``, ``c1``, ...): x[:, 3, :] and x[:, 4, :], or the same gate loop
 over 128 and 512 columns, are one kernel. The canonical text is the kernel's identity: its module
 is written once under that hash in the cache directory and compiled once (numba's ``cache=True``),
-for every executable, graph and process that needs it.
+for every executable, graph and process that needs it. Loop-free kernels are not compiled at all:
+the glue runs their Python function (``interpretable``).
 """
 from __future__ import annotations
 
