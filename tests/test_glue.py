@@ -206,3 +206,50 @@ def test_full_reductions_are_flat_for_every_rank() -> None:
     with gf.Session() as sess:  # a broadcast takes the general kernel
         np.testing.assert_allclose(sess.run(m, {b: vb, c: vc[:1]}), (vb.astype(np.float64) * vc[:1]).mean(),
                                    rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_an_sgd_update_of_a_matmul_gradient_is_one_gemm_into_the_variable(dtype) -> None:  # type: ignore[no-untyped-def]
+    """w.assign(w - lr * g) and GradientDescentOptimizer's w -= lr * g, with g a weight gradient
+    x^T @ dy: the glue calls BLAS with alpha -lr and beta 1 on the variable's buffer (no product
+    buffer, no update loop); values match the numpy reference step after step."""
+    rng = np.random.RandomState(0)
+    xv, yv = rng.randn(6, 5).astype(dtype), rng.randn(6, 3).astype(dtype)
+    w0, v0 = rng.randn(5, 4).astype(dtype), rng.randn(4, 3).astype(dtype)
+    x = gf.placeholder(dtype, (None, 5))
+    y = gf.placeholder(dtype, (None, 3))
+    w, v = gf.Variable(w0), gf.Variable(v0)
+    h = gf.nn.relu(gf.matmul(x, w))
+    loss = gf.reduce_sum(gf.square(gf.matmul(h, v) - y))
+    gw, gv = gf.gradients(loss, [w, v])
+    manual = [w.assign(w - 0.01 * gw), v.assign(v - gv * 0.01)]
+    sgd = gf.train.GradientDescentOptimizer(0.01).minimize(loss)
+    for train in (manual, sgd):
+        ww, vv = w0.astype(np.float64), v0.astype(np.float64)
+        with gf.Session() as sess:
+            sess.run(gf.global_variables_initializer())
+            for _ in range(3):
+                sess.run(train, {x: xv, y: yv})
+                hh = np.maximum(xv @ ww, 0)
+                d = 2 * (hh @ vv - yv)
+                gvv, gww = hh.T @ d, xv.T @ ((d @ vv.T) * (hh > 0))
+                ww, vv = ww - 0.01 * gww, vv - 0.01 * gvv
+            np.testing.assert_allclose(sess.run(w), ww, rtol=1e-4, atol=1e-5)
+            np.testing.assert_allclose(sess.run(v), vv, rtol=1e-4, atol=1e-5)
+            exe = max((e for _, _, e in sess._cache.values()), key=lambda e: len(e.generated.kernels))
+            assert sum("import graphflow.compiler.blas" in k.source for k in exe.generated.kernels) == 2
+
+
+def test_a_matmul_that_reads_the_variable_it_updates_is_not_a_gemm_update() -> None:
+    """w - lr * (w^T @ w)-shaped updates read the variable the GEMM would write: they stay a
+    product and a loop (BLAS must not see its output among its inputs)."""
+    w0 = np.random.RandomState(1).randn(3, 3)
+    w = gf.Variable(w0)
+    step = w.assign(w - 0.1 * gf.matmul(w, w, transpose_a=True))
+    with gf.Session() as sess:
+        sess.run(gf.global_variables_initializer())
+        sess.run(step)
+        np.testing.assert_allclose(sess.run(w), w0 - 0.1 * w0.T @ w0, rtol=1e-12)
+        from graphflow.registry import Op
+        (exe,) = [e for _, _, e in sess._cache.values() if any(n.op is Op.MATMUL for n in e.program.nodes)]
+        assert not any("import graphflow.compiler.blas" in k.source for k in exe.generated.kernels)

@@ -189,6 +189,18 @@ class GlueEmitter(CpuEmitter):
         fused_group_body(sub, plan)
         self._call(sub, parts[-1], sources)
 
+    def gemm_update(self, n: Operation, mm: Operation, scale: tuple[Operation, int] | None) -> None:
+        """Assignment ``n`` of ``var - s * (a @ b)``: one GEMM into the variable's buffer, alpha
+        -s and beta 1 (compiler/blas.py), instead of a product buffer and a loop over it."""
+        sub = KernelEmitter()
+        B = sub.use("graphflow.compiler.blas")
+        dst = sub.var_buffer(n.inputs[0].node)
+        at = mm.attrs
+        alpha = "-np.float64(p2)" if scale is not None else "-1.0"
+        sub.line(f"{B}.gemm(np.ascontiguousarray(p0), {at.transpose_a}, np.ascontiguousarray(p1), "
+                 f"{at.transpose_b}, {dst}, {alpha}, 1.0)")
+        self._call(sub, n, [(mm, 0), (mm, 1)] + ([scale] if scale is not None else []))
+
     def _call(self, sub: KernelEmitter, n: Operation, sources: list[tuple[Operation, int]]) -> None:
         """Finish the kernel ``sub`` emitted for ``n`` and call it on ``sources`` (input j of owner)."""
         result = None if n.op is Op.ASSIGN else sub.value(n.outputs[0])
@@ -275,7 +287,9 @@ def lower(program: Program, sched: Schedule, glue: bool | None = None) -> Genera
         em.define(ph.outputs[0], em.param("feed", i), fresh=False)
     deferred = _assign_fusions(program, sched)
     groups = _assign_groups(program, sched, deferred) if glue else {}
-    skipped = set(deferred.values()) | {id(a) for parts in groups.values() for a in parts[:-1]}
+    updates = _gemm_updates(program, deferred) if glue else {}
+    skipped = set(deferred.values()) | {id(a) for parts in groups.values() for a in parts[:-1]} | \
+        {id(u[0]) for u in updates.values()}
     pending = sorted(sched.snapshots.items(), key=lambda kv: kv[1][1])
     wrote = late = False
     for k, n in enumerate(sched.order):
@@ -288,7 +302,10 @@ def lower(program: Program, sched: Schedule, glue: bool | None = None) -> Genera
                 em.snap_names[sid] = name
         if id(n) in skipped:
             continue  # emitted by the assignment that consumes it
-        if id(n) in groups:
+        if id(n) in updates:
+            em.gemm_update(n, *updates[id(n)])  # type: ignore[attr-defined]
+            em.define(n.outputs[0], em.var_value(n.inputs[0].node), fresh=False)
+        elif id(n) in groups:
             em.compute_group(groups[id(n)])  # type: ignore[attr-defined]
             for a in groups[id(n)]:
                 em.define(a.outputs[0], em.var_value(a.inputs[0].node), fresh=False)
@@ -362,6 +379,57 @@ def _assign_fusions(program: Program, sched: Schedule) -> dict[int, int]:
         if any(t.node.op is Op.VARIABLE and t.node is not var.node and id(t.node) in assigned for t in f.inputs):
             continue
         out[id(n)] = id(f)
+    return out
+
+
+GemmUpdate = tuple[Operation, "tuple[Operation, int] | None"]  # (matmul, (fused node, index of s) or None)
+
+
+def _gemm_updates(program: Program, deferred: dict[int, int]) -> dict[int, GemmUpdate]:
+    """Fused assignments that are a GEMM's alpha/beta: ``var = var - s * (a @ b)``,
+    ``var = var - a @ b`` or ``var -= s * (a @ b)`` (plain SGD), where the matmul is 2-D float,
+    used only there, and reads no variable (the GEMM then runs at the assignment's place, after
+    any assignment in between). Returns id(assign) -> (matmul, (fused node, input index of s)
+    or None)."""
+    uses = use_counts(program)
+    fetched = {id(t) for t in program.outputs}
+    controls = {id(c) for n in program.nodes for c in n.control_inputs}
+    by_id = {id(n): n for n in program.nodes}
+    out: dict[int, GemmUpdate] = {}
+    for n in program.nodes:
+        if n.op is not Op.ASSIGN or id(n) not in deferred:
+            continue
+        f = by_id[deferred[id(n)]]
+        var = n.inputs[0].node
+        body, res, mode = f.attrs.body, f.attrs.result, n.attrs.mode
+
+        def leaf(a: tuple[str, int]) -> Any:
+            return f.inputs[a[1]] if a[0] == "in" else None
+
+        product = None
+        if mode == "set" and res == ("t", len(body) - 1) and body[-1].op is Op.SUB and \
+                leaf(body[-1].args[0]) is not None and leaf(body[-1].args[0]).node is var:
+            if len(body) == 1:
+                product = (body[0].args[1], None)
+            elif len(body) == 2 and body[0].op is Op.MUL and body[-1].args[1] == ("t", 0):
+                product = tuple(body[0].args)  # type: ignore[assignment]
+        elif mode == "sub" and len(body) == 1 and body[0].op is Op.MUL and res == ("t", 0):
+            product = tuple(body[0].args)  # type: ignore[assignment]
+        if product is None:
+            continue
+        for m_arg, s_arg in (product, product[::-1]):
+            t = leaf(m_arg)
+            s = leaf(s_arg) if s_arg is not None else None
+            if t is None or (s_arg is not None and (s is None or s.shape.rank != 0)):
+                continue
+            mm = t.node
+            if mm.op is not Op.MATMUL or uses.get(id(t), 0) != 1 or id(t) in fetched or id(mm) in controls or \
+                    t.dtype.name not in ("float32", "float64") or t.shape.rank != 2 or t.shape != var.shapes[0] or \
+                    any(x.node.op is Op.VARIABLE or x.shape.rank != 2 or x.dtype != t.dtype for x in mm.inputs) or \
+                    (s is not None and s.dtype != t.dtype):
+                continue
+            out[id(n)] = (mm, (f, f.inputs.index(s)) if s is not None else None)
+            break
     return out
 
 

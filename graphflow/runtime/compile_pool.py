@@ -95,10 +95,34 @@ def _library_jobs(graph: Any) -> list[dict]:
             d = "float32" if n.dtypes[0].name == "float16" else n.dtypes[0].name
             args = [[d, 4] if a == "T" else kinds[a] for a in spec]
             wanted[(fn, json.dumps(args))] = args
-    jobs = [{"library": _MODULE, "function": fn, "args": args} for (fn, _), args in wanted.items()]
+    for d in _gemm_update_dtypes(graph):  # SGD updates of matmul gradients (cpu._gemm_updates)
+        m = [d, 2]
+        wanted[("gemm", d)] = [m, ["bool", -1], m, ["bool", -1], m, ["float64", -1], ["float64", -1]]
+    jobs = [{"library": "graphflow.compiler.blas" if fn == "gemm" else _MODULE, "function": fn, "args": args}
+            for (fn, _), args in wanted.items()]
     # gradients first: this process compiles the forward ones itself at the first run's start
     jobs.sort(key=lambda j: 0 if any(w in j["function"] for w in ("backprop", "grad", "route")) else 1)
     return jobs + [{"library": m, "function": fn, "args": args} for m, fn, args in _COMMON]
+
+
+def _gemm_update_dtypes(graph: Any) -> set[str]:
+    """Dtypes of the graph's assignments ``var - s * (a @ b)`` / ``var -= s * (a @ b)``."""
+    from graphflow.registry import Op
+
+    def product(t: Any) -> Any:
+        n = t.node
+        if n.op is Op.MUL:
+            return next((x for x in n.inputs if x.node.op is Op.MATMUL), None)
+        return t if n.op is Op.MATMUL else None
+    out = set()
+    for n in graph.get_operations() if graph is not None else ():
+        if n.op is not Op.ASSIGN or n.dtypes[0].name not in ("float32", "float64"):
+            continue
+        v = n.inputs[1]
+        if (n.attrs.mode == "sub" and product(v) is not None) or \
+                (n.attrs.mode == "set" and v.node.op is Op.SUB and product(v.node.inputs[1]) is not None):
+            out.add(n.dtypes[0].name)
+    return out
 
 
 def _send(todo: list[dict]) -> bool:

@@ -1,0 +1,70 @@
+"""GEMM with BLAS's alpha and beta: ``c = alpha op(a) op(b) + beta c`` in place, on SciPy's BLAS.
+
+``np.dot`` (what matmul kernels call) cannot accumulate into its output, so an SGD update
+``w - lr * (x^T @ g)`` would write the product to a buffer and read it back in a second loop.
+:func:`gemm` lets the glue fold that update into the product (``cpu._gemm_updates``): alpha
+``-lr``, beta 1, the variable's buffer as ``c``.
+
+It calls SciPy's ``cython_blas`` ``sgemm``/``dgemm``, the routines numba's ``np.dot`` uses too, so
+every GEMM runs on one BLAS under one thread policy. They are reached through named symbols
+registered with LLVM at import (as numba's own helpers are), not ctypes pointers, so code calling
+them can be cached on disk. Arrays are row-major 2-D and C-contiguous (callers pass
+``np.ascontiguousarray``); BLAS is column-major, so ``C = op(A) op(B)`` is computed as
+``C^T = op(B)^T op(A)^T`` on the same memory.
+"""
+from __future__ import annotations
+
+import ctypes
+
+import llvmlite.binding as llvm
+import numba
+import numpy as np
+import scipy.linalg.cython_blas as _cython_blas
+from numba import types
+
+
+def _address(name: str) -> int:
+    """The address of SciPy's ``cython_blas`` routine ``name`` (Fortran interface: every argument
+    by pointer)."""
+    capsule = _cython_blas.__pyx_capi__[name]  # type: ignore[attr-defined]
+    get_name = ctypes.pythonapi.PyCapsule_GetName
+    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+    get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+    get_pointer.restype, get_pointer.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+    return int(get_pointer(capsule, get_name(capsule)))
+
+
+_SIG = types.void(*([types.uintp] * 13))  # pointers passed as integers: the same registers
+for _name in ("sgemm", "dgemm"):
+    llvm.add_symbol(f"graphflow_{_name}", _address(_name))
+_sgemm = types.ExternalFunction("graphflow_sgemm", _SIG)
+_dgemm = types.ExternalFunction("graphflow_dgemm", _SIG)
+
+
+@numba.njit(cache=True, error_model="numpy", nogil=True)
+def gemm(a, ta, b, tb, c, alpha, beta):  # type: ignore[no-untyped-def]
+    """``c = alpha * op(a) @ op(b) + beta * c`` in place (``op`` transposes where ``ta``/``tb``),
+    for C-contiguous 2-D float32 or float64 arrays of one dtype."""
+    m, n = c.shape
+    k = a.shape[0] if ta else a.shape[1]
+    if (a.shape[1] if ta else a.shape[0]) != m or (b.shape[0] if tb else b.shape[1]) != n or \
+            (b.shape[1] if tb else b.shape[0]) != k:
+        raise ValueError("gemm: operand shapes do not agree")
+    if m == 0 or n == 0:
+        return
+    ints = np.empty(8, dtype=np.int32)
+    ints[0] = 84 if tb else 78  # "T" or "N": the column-major first operand is B^T
+    ints[1] = 84 if ta else 78
+    ints[2], ints[3], ints[4] = n, m, k  # k == 0 is BLAS's C = beta C
+    ints[5], ints[6], ints[7] = max(b.shape[1], 1), max(a.shape[1], 1), n
+    scale = np.empty(2, dtype=c.dtype)
+    scale[0], scale[1] = alpha, beta
+    p = ints.ctypes.data
+    s = scale.ctypes.data
+    w = c.itemsize
+    if w == 4:
+        _sgemm(p, p + 4, p + 8, p + 12, p + 16, s, b.ctypes.data, p + 20, a.ctypes.data, p + 24, s + w,
+               c.ctypes.data, p + 28)
+    else:
+        _dgemm(p, p + 4, p + 8, p + 12, p + 16, s, b.ctypes.data, p + 20, a.ctypes.data, p + 24, s + w,
+               c.ctypes.data, p + 28)
