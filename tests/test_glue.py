@@ -253,3 +253,29 @@ def test_a_matmul_that_reads_the_variable_it_updates_is_not_a_gemm_update() -> N
         from graphflow.registry import Op
         (exe,) = [e for _, _, e in sess._cache.values() if any(n.op is Op.MATMUL for n in e.program.nodes)]
         assert not any("import graphflow.compiler.blas" in k.source for k in exe.generated.kernels)
+
+
+def test_slices_and_concat_are_numpy_copies_in_the_glue() -> None:
+    """x[:, t, :], concat and the slices' gradients: loop-free kernels run as Python, no compile,
+    with values (negative strides and dropped dims included) and gradients as numpy's."""
+    x = gf.placeholder(gf.float32, (None, 5, 4))
+    h = gf.placeholder(gf.float32, (None, 3))
+    parts = [gf.concat([x[:, t, :], h], 1) for t in (0, 3)] + [x[:, ::-2, 1:], x[:, -1, ::-1]]
+    loss = gf.add_n([gf.reduce_sum(p * p) for p in parts])
+    (gx,) = gf.gradients(loss, [x])
+    xv = np.random.RandomState(0).randn(2, 5, 4).astype(np.float32)
+    hv = np.random.RandomState(1).randn(2, 3).astype(np.float32)
+    with gf.Session() as sess:
+        got = sess.run(parts + [gx], {x: xv, h: hv})
+        kinds = [k for _, _, e in sess._cache.values() for k in e.generated.kernels]
+    want = [np.concatenate([xv[:, 0], hv], 1), np.concatenate([xv[:, 3], hv], 1), xv[:, ::-2, 1:], xv[:, -1, ::-1]]
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    gw = np.zeros_like(xv)
+    gw[:, 0] += 2 * xv[:, 0]
+    gw[:, 3] += 2 * xv[:, 3]
+    gw[:, ::-2, 1:] += 2 * xv[:, ::-2, 1:]
+    gw[:, -1, ::-1] += 2 * xv[:, -1, ::-1]
+    np.testing.assert_allclose(got[-1], gw, rtol=1e-6)
+    copies = [k for k in kinds if "] = p" in k.source and "for " not in k.source]
+    assert copies and all(k.interpreted for k in copies)

@@ -73,6 +73,9 @@ class KernelEmitter(Emitter):
         # emit elementwise loops flat, trusting the caller to have checked that the arrays have
         # one shape (cpu.GlueEmitter guards the call)
         self.assume_same_shape = False
+        # copies (slices, concat) as numpy slice assignments: no loop, so the kernel can run as
+        # Python (``interpretable``) and costs no compile; numpy copies at memcpy speed
+        self.numpy_copies = True
 
     def empty(self, dims: Sequence[str], d: Any, prefix: str = "o") -> str:
         spec = [_caller_dim(x) for x in dims]

@@ -559,10 +559,15 @@ def _concat_cpu(em: Any, n: Any, ins: list[str]) -> None:
     at = 0
     for e, d in zip(ins, all_dims):
         start = str(at) if static else off
-        with em.loops(d) as idx:
-            dst = list(idx)
-            dst[axis] = f"{start} + {idx[axis]}"
-            em.line(f"{out}[{', '.join(dst)}] = {e}[{', '.join(idx)}]")
+        if getattr(em, "numpy_copies", False):  # a glue kernel: one numpy copy per input
+            dst = [":"] * len(d)
+            dst[axis] = f"{start}:{start} + {d[axis]}"
+            em.line(f"{out}[{', '.join(dst)}] = {e}")
+        else:
+            with em.loops(d) as idx:
+                dst = list(idx)
+                dst[axis] = f"{start} + {idx[axis]}"
+                em.line(f"{out}[{', '.join(dst)}] = {e}[{', '.join(idx)}]")
         if static:
             at += int(d[axis])
         else:

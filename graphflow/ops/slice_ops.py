@@ -330,11 +330,26 @@ def _slice_loops(em: Any, plan: list[tuple[str, str, int]]) -> Iterator[tuple[li
         yield idx, src
 
 
+def python_slice(start: str, length: str, stride: int) -> str:
+    """The Python slice (or index, for a dropped dim) of a plan entry of ``_slice_plan``."""
+    if not length:
+        return start
+    if stride > 0:
+        return f"{start}:{start} + {length} * {stride}:{stride}" if stride != 1 else f"{start}:{start} + {length}"
+    stop = f"{start} - {length} * {-stride}"
+    return f"{start}:({stop} if {stop} >= 0 else None):{stride}"
+
+
 @_kernel(Op.SLICE, "cpu")
 def _slice_cpu(em: Any, n: Any, ins: list[str]) -> None:
     x = n.inputs[0]
     plan = _slice_plan(em, n, em.dims(x, ins[0]), list(zip(n.inputs[1:], ins[1:])))
     out, r0 = result_buffer(em, [p[1] for p in plan if p[1]], n.dtypes[0])
+    if getattr(em, "numpy_copies", False):  # a glue kernel: one numpy copy
+        src = f"{ins[0]}[{', '.join(python_slice(*p) for p in plan)}]"
+        em.line(f"{out}[{', '.join(r0 or [':'] * sum(1 for p in plan if p[1]))}] = {src}")
+        bind_result(em, n.outputs[0], out, r0)
+        return
     with _slice_loops(em, plan) as (idx, src):
         em.line(f"{at_index(out, idx, r0)} = {ins[0]}[{', '.join(src)}]")
     bind_result(em, n.outputs[0], out, r0)
@@ -346,6 +361,10 @@ def _slice_grad_cpu(em: Any, n: Any, ins: list[str]) -> None:
     x_dims = em.dims(like, ins[1])
     plan = _slice_plan(em, n, x_dims, list(zip(n.inputs[2:], ins[2:])))
     out, _ = result_buffer(em, x_dims, n.dtypes[0], zeros=True)
+    if getattr(em, "numpy_copies", False) and x_dims:  # a glue kernel: one numpy copy
+        em.line(f"{out}[{', '.join(python_slice(*p) for p in plan)}] = {ins[0]}")
+        em.define(n.outputs[0], out)
+        return
     with _slice_loops(em, plan) as (idx, src):
         em.line(f"{out}[{', '.join(src)}] = {em.index(ins[0], idx)}")
     em.define(n.outputs[0], out)
