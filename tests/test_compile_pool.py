@@ -87,6 +87,7 @@ def test_helper_ends_with_its_parent(tmp_path: object) -> None:
     script = textwrap.dedent("""
         import graphflow as gf
         from graphflow.runtime import compile_pool
+        gf.tanh(gf.placeholder(gf.float32, ()))  # its float32 tanh is not cached: a helper starts
         gf.Session()
         print(compile_pool._helper[0].pid)
     """)
@@ -106,3 +107,23 @@ def test_helper_ends_with_its_parent(tmp_path: object) -> None:
         time.sleep(0.05)
     else:
         pytest.fail(f"compile helper {pid} still runs after its parent exited")
+
+
+def test_no_helper_starts_where_the_graphs_library_is_cached(tmp_path: object) -> None:
+    """A Session whose graph calls no uncached library function starts no helper (its numba
+    import would take a core from the first steps); one that does, starts one, which fills the
+    cache for the next process."""
+    script = textwrap.dedent("""
+        import graphflow as gf
+        from graphflow.runtime import compile_pool
+        gf.sigmoid(gf.placeholder(gf.float32, ()))
+        gf.Session()
+        print(len(compile_pool._helper))
+        compile_pool.wait()
+    """)
+    env = dict(os.environ, GRAPHFLOW_CACHE_DIR=str(tmp_path), NUMBA_CACHE_DIR=str(tmp_path),
+               GRAPHFLOW_COMPILE_WORKERS="1")
+    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+            for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), [r.stderr for r in runs]
+    assert [r.stdout.split()[0] for r in runs] == ["1", "0"]

@@ -77,16 +77,20 @@ def _library_uncached(job: dict) -> bool:
     return uncached(getattr(importlib.import_module(job["library"]), job["function"]))
 
 
-# Library functions nearly every float32 graph calls (the vectorised math, the cross-entropy rows)
-_COMMON = [("graphflow.compiler.cpu_math", fn, [["float32", -1]]) for fn in ("exp", "tanh", "sigmoid")] + [
-    ("graphflow.compiler.xent_kernels", "softmax_xent", [["float32", 2], ["float32", 2], ["float32", 1]]),
-    ("graphflow.compiler.xent_kernels", "softmax_xent_grad",
-     [["float32", 1], ["float32", 2], ["float32", 2], ["float32", 2]])]
+# Library functions of float32 elementwise and loss ops (the vectorised math, the cross-entropy
+# rows), keyed by the op whose kernels call them
+_COMMON = [("Exp", "graphflow.compiler.cpu_math", "exp", [["float32", -1]]),
+           ("Tanh", "graphflow.compiler.cpu_math", "tanh", [["float32", -1]]),
+           ("Sigmoid", "graphflow.compiler.cpu_math", "sigmoid", [["float32", -1]]),
+           ("SoftmaxCrossEntropyWithLogits", "graphflow.compiler.xent_kernels", "softmax_xent",
+            [["float32", 2], ["float32", 2], ["float32", 1]]),
+           ("SoftmaxCrossEntropyGrad", "graphflow.compiler.xent_kernels", "softmax_xent_grad",
+            [["float32", 1], ["float32", 2], ["float32", 2], ["float32", 2]])]
 
 
 def _library_jobs(graph: Any) -> list[dict]:
-    """Jobs for the library functions the ops of ``graph`` call (conv_ops.LIBRARY_CALLS), then the
-    common ones."""
+    """Jobs for the library functions the ops of ``graph`` call (conv_ops.LIBRARY_CALLS, the GEMM
+    update, the float32 math and cross-entropy rows; all of the latter without a graph)."""
     from graphflow.ops.conv_ops import _MODULE, LIBRARY_CALLS
     kinds = {"i": ["int64", -1], "b": ["bool", -1]}
     wanted: dict[tuple[str, str], list[list[Any]]] = {}
@@ -102,7 +106,10 @@ def _library_jobs(graph: Any) -> list[dict]:
             for (fn, _), args in wanted.items()]
     # gradients first: this process compiles the forward ones itself at the first run's start
     jobs.sort(key=lambda j: 0 if any(w in j["function"] for w in ("backprop", "grad", "route")) else 1)
-    return jobs + [{"library": m, "function": fn, "args": args} for m, fn, args in _COMMON]
+    present = None if graph is None else {n.op.value for n in graph.get_operations()
+                                          if n.dtypes and n.dtypes[0].name in ("float32", "float16")}
+    return jobs + [{"library": m, "function": fn, "args": args} for op, m, fn, args in _COMMON
+                   if present is None or op in present]
 
 
 def _gemm_update_dtypes(graph: Any) -> set[str]:
