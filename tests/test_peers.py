@@ -1,0 +1,160 @@
+"""graphflow beside the real peers: the same TF1-API training code run by graphflow and by
+TensorFlow's ``tensorflow.compat.v1`` graph mode (float64, same initial values), and ops against
+PyTorch. Each part skips, saying why, where its peer is not installed (CI installs both)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import graphflow as gf
+
+
+def _tf1() -> Any:
+    tf = pytest.importorskip("tensorflow.compat.v1", reason="TensorFlow is not installed (pip install tensorflow)")
+    tf.disable_eager_execution()
+    return tf
+
+
+def _train(tf: Any, build: Callable[[Any], tuple[Any, Any, dict, list]], steps: int) -> tuple[list, list]:
+    """Losses of ``steps`` training runs and the final variable values, in a fresh graph of ``tf``."""
+    g = tf.Graph()
+    with g.as_default():
+        loss, train, feed, variables = build(tf)
+        init = tf.global_variables_initializer()
+    with tf.Session(graph=g) as sess:
+        sess.run(init)
+        losses = [sess.run([loss, train], feed)[0] for _ in range(steps)]
+        return losses, sess.run(variables)
+
+
+# TF1's optimizers turn their hyperparameters into float32 tensors and cast those to a float64
+# variable's dtype (0.01 becomes 0.009999999776...), and keep Adam's beta powers in float32
+# variables; graphflow keeps them in the variable's dtype (docs/differences.md). Values whose
+# first powers a float32 holds exactly make the comparison one of algorithms.
+LR, BETA1, BETA2, EPS = 2.0 ** -6, 0.875, 0.75, 2.0 ** -27
+
+
+def _agree(build: Callable[[Any], tuple[Any, Any, dict, list]], steps: int = 4, rtol: float = 1e-9) -> None:
+    ours, theirs = _train(gf, build, steps), _train(_tf1(), build, steps)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=rtol, atol=1e-12)
+    for a, b in zip(ours[1], theirs[1]):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-12)
+
+
+def test_tutorial_mlp_with_sgd_matches_tf1() -> None:
+    rng = np.random.RandomState(0)
+    xv, yv, w1v, w2v = rng.randn(8, 12), rng.randn(8, 3), rng.randn(12, 6) * 0.3, rng.randn(6, 3) * 0.3
+
+    def build(tf: Any) -> tuple[Any, Any, dict, list]:
+        x = tf.placeholder(tf.float64, (None, 12))
+        y = tf.placeholder(tf.float64, (None, 3))
+        w1, w2 = tf.Variable(w1v), tf.Variable(w2v)
+        loss = tf.reduce_sum((tf.matmul(tf.nn.relu(tf.matmul(x, w1)), w2) - y) ** 2)
+        g1, g2 = tf.gradients(loss, [w1, w2])
+        train = [w1.assign(w1 - 1e-3 * g1), w2.assign(w2 - 1e-3 * g2)]
+        return loss, train, {x: xv, y: yv}, [w1, w2]
+    _agree(build)
+
+
+def test_cnn_with_adam_matches_tf1() -> None:
+    """conv SAME + bias + relu + max pool twice, a dense layer, sparse softmax cross-entropy, Adam."""
+    rng = np.random.RandomState(1)
+    xv, yv = rng.rand(4, 8, 8, 1), rng.randint(0, 5, 4).astype(np.int64)
+    shapes = [(3, 3, 1, 4), (4,), (3, 3, 4, 6), (6,), (2 * 2 * 6, 5), (5,)]
+    init = [rng.randn(*s) * 0.3 for s in shapes]
+
+    def build(tf: Any) -> tuple[Any, Any, dict, list]:
+        x = tf.placeholder(tf.float64, (None, 8, 8, 1))
+        y = tf.placeholder(tf.int64, (None,))
+        w1, b1, w2, b2, w3, b3 = (tf.Variable(v) for v in init)
+        pool = dict(ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME")
+        h = tf.nn.max_pool(tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, w1, [1, 1, 1, 1], "SAME"), b1)), **pool)
+        h = tf.nn.max_pool(tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(h, w2, [1, 1, 1, 1], "SAME"), b2)), **pool)
+        logits = tf.matmul(tf.reshape(h, [-1, 24]), w3) + b3
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        train = tf.train.AdamOptimizer(LR, BETA1, BETA2, EPS).minimize(loss)
+        return loss, train, {x: xv, y: yv}, [w1, b1, w2, b2, w3, b3]
+    _agree(build)
+
+
+def test_unrolled_lstm_with_adam_matches_tf1() -> None:
+    rng = np.random.RandomState(2)
+    steps, batch, d, hidden, classes = 3, 4, 5, 6, 3
+    xv = rng.randn(batch, steps, d)
+    yv = np.eye(classes)[rng.randint(0, classes, batch)]
+    wv, wov = rng.randn(d + hidden, 4 * hidden) * 0.3, rng.randn(hidden, classes) * 0.3
+
+    def build(tf: Any) -> tuple[Any, Any, dict, list]:
+        x = tf.placeholder(tf.float64, (None, steps, d))
+        y = tf.placeholder(tf.float64, (None, classes))
+        w, b = tf.Variable(wv), tf.Variable(np.zeros(4 * hidden))
+        wo = tf.Variable(wov)
+        h = c = tf.zeros((batch, hidden), tf.float64)
+        for t in range(steps):
+            i, j, f, o = tf.split(tf.matmul(tf.concat([x[:, t, :], h], 1), w) + b, 4, axis=1)
+            c = c * tf.sigmoid(f + 1.0) + tf.sigmoid(i) * tf.tanh(j)
+            h = tf.tanh(c) * tf.sigmoid(o)
+        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=tf.matmul(h, wo)))
+        return loss, tf.train.AdamOptimizer(LR, BETA1, BETA2, EPS).minimize(loss), {x: xv, y: yv}, [w, b, wo]
+    _agree(build)
+
+
+def test_autoencoder_with_rmsprop_matches_tf1() -> None:
+    rng = np.random.RandomState(3)
+    xv = rng.rand(6, 10)
+    ws = [rng.randn(10, 4) * 0.3, rng.randn(4, 10) * 0.3]
+
+    def build(tf: Any) -> tuple[Any, Any, dict, list]:
+        x = tf.placeholder(tf.float64, (None, 10))
+        variables, h = [], x
+        for w in ws:
+            v, bias = tf.Variable(w), tf.Variable(np.zeros(w.shape[1]))
+            variables += [v, bias]
+            h = tf.sigmoid(tf.matmul(h, v) + bias)
+        loss = tf.reduce_mean(tf.pow(x - h, 2.0))
+        return loss, tf.train.RMSPropOptimizer(LR, decay=BETA1, epsilon=EPS).minimize(loss), {x: xv}, variables
+    _agree(build)
+
+
+def _torch() -> Any:
+    return pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch)")
+
+
+def test_conv_and_pool_forward_and_gradients_match_pytorch() -> None:
+    torch = _torch()
+    rng = np.random.RandomState(4)
+    xv, fv = rng.randn(2, 7, 9, 3), rng.randn(3, 3, 3, 5)
+    x, f = gf.placeholder(gf.float64, xv.shape), gf.Variable(fv)
+    y = gf.nn.max_pool(gf.nn.conv2d(x, f, [1, 2, 1, 1], "SAME"), [1, 2, 2, 1], [1, 2, 2, 1], "VALID")
+    gy = rng.randn(*y.shape.as_list())
+    gx, gf_ = gf.gradients(y, [x, f], grad_ys=gy)
+    with gf.Session() as sess:
+        sess.run(gf.global_variables_initializer())
+        yv, gxv, gfv = sess.run([y, gx, gf_], {x: xv})
+    tx = torch.tensor(xv.transpose(0, 3, 1, 2), requires_grad=True)
+    tf_ = torch.tensor(fv.transpose(3, 2, 0, 1), requires_grad=True)
+    # TF1's SAME for a 3-wide window, stride 2 over 7 rows: 1 row of padding before, 1 after
+    ty = torch.nn.functional.max_pool2d(torch.nn.functional.conv2d(tx, tf_, stride=(2, 1), padding=1), 2)
+    ty.backward(torch.tensor(gy.transpose(0, 3, 1, 2)))
+    np.testing.assert_allclose(yv, ty.detach().numpy().transpose(0, 2, 3, 1), rtol=1e-10)
+    np.testing.assert_allclose(gxv, tx.grad.numpy().transpose(0, 2, 3, 1), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gfv, tf_.grad.numpy().transpose(2, 3, 1, 0), rtol=1e-10, atol=1e-12)
+
+
+def test_softmax_cross_entropy_and_its_gradient_match_pytorch() -> None:
+    torch = _torch()
+    rng = np.random.RandomState(5)
+    logits_v, labels_v = rng.randn(6, 4) * 3, rng.randint(0, 4, 6)
+    logits = gf.placeholder(gf.float64, (None, 4))
+    loss = gf.reduce_mean(gf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels_v, logits=logits))
+    (g,) = gf.gradients(loss, [logits])
+    with gf.Session() as sess:
+        lv, gv = sess.run([loss, g], {logits: logits_v})
+    t = torch.tensor(logits_v, requires_grad=True)
+    tl = torch.nn.functional.cross_entropy(t, torch.tensor(labels_v))
+    tl.backward()
+    np.testing.assert_allclose(lv, tl.item(), rtol=1e-12)
+    np.testing.assert_allclose(gv, t.grad.numpy(), rtol=1e-10, atol=1e-14)
