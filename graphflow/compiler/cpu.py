@@ -139,6 +139,9 @@ class GlueEmitter(CpuEmitter):
         emit_body(flat, n, params, deferred)
         emit_body(general, n, params, deferred)
         kf = finish(flat, n, len(sources), flat.value(n.outputs[0]))
+        if kf.errors:  # checks of its own: one site cannot number both kernels' checks
+            self._call(general, n, sources)
+            return
         kg = replace(finish(general, n, len(sources), general.value(n.outputs[0])), lazy=True)
         names = [self.kernel_names.setdefault(k.source, f"k{len(self.kernel_names)}") for k in (kf, kg)]
         self.kernels += [kf, kg]
