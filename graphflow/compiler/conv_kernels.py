@@ -39,6 +39,7 @@ def geometry(size, k, stride, dilation, same, pad_before, pad_after):  # type: i
 # elements: a whole-batch matrix (40 MB for the MNIST CNN's second layer) costs more in page faults
 # and cache misses than the matrix product that reads it.
 CHUNK_ELEMS = 1 << 22
+SMALL_FILTER = 1 << 12  # elements of a filter (kh * kw * c * o) below which its gradient goes per image
 
 
 @_jit
@@ -185,7 +186,9 @@ def conv2d_backprop_filter(x, dy, kh, kw, sh, sw, dh, dw, pt, pl):  # type: igno
     dy2 = dy.reshape(n * per, o)
     acc = np.zeros((k, o), dtype=dy.dtype)
     part = np.empty((k, o), dtype=dy.dtype)
-    bc = _images_per_chunk(n, per, k)
+    # a small filter (a first layer's k x o) makes each chunk's product tiny and BLAS's threads
+    # cost more than they share: one image per chunk, whose columns stay in cache, is 2x faster
+    bc = 1 if k * o <= SMALL_FILTER else _images_per_chunk(n, per, k)
     cols = np.empty((min(bc, n) * per, k), dtype=x.dtype)
     xf = x.reshape(-1)
     colsf = cols.reshape(-1)
