@@ -279,3 +279,28 @@ def test_slices_and_concat_are_numpy_copies_in_the_glue() -> None:
     np.testing.assert_allclose(got[-1], gw, rtol=1e-6)
     copies = [k for k in kinds if "] = p" in k.source and "for " not in k.source]
     assert copies and all(k.interpreted for k in copies)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("geom", [(1, 1, 1, 1, 1, 1), (2, 1, 1, 2, 0, 2), (1, 2, 2, 1, 2, 0)],
+                         ids=["same", "strided", "dilated"])
+def test_the_glues_python_conv_drivers_compute_what_the_jitted_ones_do(dtype, geom, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """conv_calls (Python chunk loop, BLAS through blas.gemm, accumulating the filter gradient
+    with beta 1) against conv_kernels' jitted drivers, over several chunks."""
+    from graphflow.compiler import conv_calls, conv_kernels
+    sh, sw, dh, dw, pt, pl = geom
+    rng = np.random.RandomState(0)
+    x, f = rng.randn(5, 9, 8, 3).astype(dtype), rng.randn(3, 2, 3, 4).astype(dtype)
+    oh = (9 + 2 * pt - ((3 - 1) * dh + 1)) // sh + 1
+    ow = (8 + 2 * pl - ((2 - 1) * dw + 1)) // sw + 1
+    monkeypatch.setattr(conv_kernels, "CHUNK_ELEMS", 400)  # the Python drivers read it per call
+    monkeypatch.setattr(conv_kernels, "SMALL_FILTER", 0)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    y = conv_calls.conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow)
+    np.testing.assert_allclose(y, conv_kernels.conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow), **tol)
+    dy = rng.randn(*y.shape).astype(dtype)
+    np.testing.assert_allclose(conv_calls.conv2d_backprop_input(dy, f, 5, 9, 8, sh, sw, dh, dw, pt, pl),
+                               conv_kernels.conv2d_backprop_input(dy, f, 5, 9, 8, sh, sw, dh, dw, pt, pl), **tol)
+    np.testing.assert_allclose(conv_calls.conv2d_backprop_filter(x, dy, 3, 2, sh, sw, dh, dw, pt, pl),
+                               conv_kernels.conv2d_backprop_filter(x, dy, 3, 2, sh, sw, dh, dw, pt, pl), **tol)
+    assert conv_calls._images_per_chunk(5, oh * ow, 18) < 5  # the chunk loop ran more than once

@@ -597,16 +597,23 @@ def avg_pool1d(input: Any, ksize: Any, strides: Any, padding: Any, data_format: 
 from graphflow.registry import kernel as _kernel  # noqa: E402
 
 _MODULE = "graphflow.compiler.conv_kernels"
+_CALLS = "graphflow.compiler.conv_calls"  # the glue's Python drivers of the same kernels
 
-# The library functions the kernels of each op call, with the argument types they pass ("T" is
-# the op's dtype as a 4-D C array, "i" an int64, "b" a bool), as the interpreted glue kernels
-# (compiler/kernels.py ``interpretable``) call them: the compile helper compiles them as soon as a
+
+def _drivers(em: Any) -> str:
+    """The module whose ``geometry`` and convolutions a kernel calls: in a glue kernel (run as
+    Python) the Python drivers, in an inline entry the jitted ones."""
+    return em.use(_CALLS if getattr(em, "numpy_copies", False) else _MODULE)
+
+# The jitted library functions the glue kernels of each op reach, with the argument types they
+# pass ("T" is the op's dtype as a 4-D C array, "F" as a 1-D one, "M" as a 2-D one, "i" an int64,
+# "b" a bool, "d" a float64), as the interpreted glue kernels (compiler/kernels.py
+# ``interpretable``) and conv_calls call them: the compile helper compiles them as soon as a
 # Session for a graph with these ops starts.
 _I8 = ["i"] * 8
 LIBRARY_CALLS: dict[Op, list[tuple[str, list[str]]]] = {
-    Op.CONV2D: [("conv2d_backprop_input", ["T", "T"] + _I8 + ["i"]), ("conv2d_backprop_filter", ["T", "T"] + _I8),
-                ("geometry", ["i", "i", "i", "i", "b", "i", "i"]),
-                ("conv2d", ["T", "T"] + _I8)],
+    Op.CONV2D: [("_col2im", ["F"] + ["i"] * 15 + ["F"]), ("_im2col", ["F"] + ["i"] * 15 + ["F"]),
+                ("blas.gemm", ["M", "b", "M", "b", "M", "d", "d"])],
     Op.MAX_POOL: [("max_pool_route", ["T", "T", "b"] + _I8), ("max_pool", ["T"] + _I8)],
     Op.AVG_POOL: [("avg_pool_grad", ["T"] + _I8 + ["i"]), ("avg_pool", ["T"] + _I8)],
 }
@@ -616,7 +623,7 @@ def _emit_geometry(em: Any, n: Any, size: str, k: str, stride: int, dilation: in
                    axis: int, want: str | None = None) -> tuple[str, str]:
     """Generated-code (output size, padding before) along one axis, with a check that the window
     fits (and, for backprop ops, that the incoming gradient has the output size ``want``)."""
-    K = em.use(_MODULE)
+    K = _drivers(em)
     same, *pairs = _pads(padding)
     out, before = em.fresh("osz"), em.fresh("pad")
     em.line(f"{out}, {before} = {K}.geometry({size}, {k}, {stride}, {dilation}, {same}, "
@@ -643,7 +650,7 @@ def _conv2d_cpu(em: Any, n: Any, ins: list[str]) -> None:
     oh, pt = _emit_geometry(em, n, xd[1], fd[0], at.strides[0], at.dilations[0], at.padding, 0)
     ow, pl = _emit_geometry(em, n, xd[2], fd[1], at.strides[1], at.dilations[1], at.padding, 1)
     out = em.fresh("o")
-    em.line(f"{out} = {em.use(_MODULE)}.conv2d({ins[0]}, {ins[1]}, {at.strides[0]}, {at.strides[1]}, "
+    em.line(f"{out} = {_drivers(em)}.conv2d({ins[0]}, {ins[1]}, {at.strides[0]}, {at.strides[1]}, "
             f"{at.dilations[0]}, {at.dilations[1]}, {pt}, {pl}, {oh}, {ow})")
     em.define(n.outputs[0], out)
 
@@ -658,7 +665,7 @@ def _backprop_input_cpu(em: Any, n: Any, ins: list[str]) -> None:
     _, pt = _emit_geometry(em, n, h, fd[0], at.strides[0], at.dilations[0], at.padding, 0, dyd[1])
     _, pl = _emit_geometry(em, n, w, fd[1], at.strides[1], at.dilations[1], at.padding, 1, dyd[2])
     out = em.fresh("o")
-    em.line(f"{out} = {em.use(_MODULE)}.conv2d_backprop_input({ins[2]}, {ins[1]}, {nb}, {h}, {w}, "
+    em.line(f"{out} = {_drivers(em)}.conv2d_backprop_input({ins[2]}, {ins[1]}, {nb}, {h}, {w}, "
             f"{at.strides[0]}, {at.strides[1]}, {at.dilations[0]}, {at.dilations[1]}, {pt}, {pl})")
     em.define(n.outputs[0], out)
 
@@ -673,7 +680,7 @@ def _backprop_filter_cpu(em: Any, n: Any, ins: list[str]) -> None:
     _, pt = _emit_geometry(em, n, xd[1], kh, at.strides[0], at.dilations[0], at.padding, 0, dyd[1])
     _, pl = _emit_geometry(em, n, xd[2], kw, at.strides[1], at.dilations[1], at.padding, 1, dyd[2])
     out = em.fresh("o")
-    em.line(f"{out} = {em.use(_MODULE)}.conv2d_backprop_filter({ins[0]}, {ins[2]}, {kh}, {kw}, "
+    em.line(f"{out} = {_drivers(em)}.conv2d_backprop_filter({ins[0]}, {ins[2]}, {kh}, {kw}, "
             f"{at.strides[0]}, {at.strides[1]}, {at.dilations[0]}, {at.dilations[1]}, {pt}, {pl})")
     em.define(n.outputs[0], out)
 

@@ -1,0 +1,78 @@
+"""Convolutions as the Python glue runs them: the chunk loop in Python, the column copies in the
+jitted ``conv_kernels._im2col`` / ``_col2im``, the products in ``blas.gemm``.
+
+The glue's convolution kernels are loop-free and run as Python (``kernels.interpretable``); with
+them calling these instead of ``conv_kernels.conv2d`` and its gradients, numba never compiles
+those three drivers (0.7-0.9 s each, since each instantiates ``np.dot`` and the allocator for
+its layouts): the only jitted code is the two copy loops and one GEMM, shared by every
+convolution. A chunk costs a few microseconds of Python, and there are one to a few dozen per
+call. ``blas.gemm`` lets the filter gradient accumulate over chunks in BLAS (beta 1) and the input
+gradient read the filter transposed without a copy. Inline entries (small graphs, one njit
+function) keep calling ``conv_kernels``' jitted drivers, which compute the same.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphflow.compiler import conv_kernels as _ck
+from graphflow.compiler.blas import gemm
+
+geometry = _ck.geometry.py_func  # plain arithmetic: nothing to compile
+_images_per_chunk = _ck._images_per_chunk.py_func
+
+
+def conv2d(x: Any, f: Any, sh: int, sw: int, dh: int, dw: int, pt: int, pl: int, oh: int, ow: int) -> Any:
+    """NHWC input, HWIO filter -> (n, oh, ow, o), as ``conv_kernels.conv2d``."""
+    n, h, w, c = x.shape
+    kh, kw, _, o = f.shape
+    k, per = kh * kw * c, oh * ow
+    f2 = f.reshape(k, o)
+    out = np.empty((n * per, o), dtype=x.dtype)
+    bc = _images_per_chunk(n, per, k)
+    cols = np.empty((min(bc, n) * per, k), dtype=x.dtype)
+    xf, colsf = x.reshape(-1), cols.reshape(-1)
+    for b0 in range(0, n, bc):
+        b1 = min(n, b0 + bc)
+        _ck._im2col(xf, h, w, c, b0, b1, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, colsf)
+        gemm(cols[:(b1 - b0) * per], False, f2, False, out[b0 * per:b1 * per], 1.0, 0.0)
+    return out.reshape(n, oh, ow, o)
+
+
+def conv2d_backprop_input(dy: Any, f: Any, n: int, h: int, w: int, sh: int, sw: int, dh: int, dw: int,
+                          pt: int, pl: int) -> Any:
+    """Gradient of :func:`conv2d` in its (n, h, w, c) input: dy @ F^T per chunk, then col2im."""
+    kh, kw, c, o = f.shape
+    oh, ow = dy.shape[1], dy.shape[2]
+    k, per = kh * kw * c, oh * ow
+    f2 = f.reshape(k, o)
+    dy2 = dy.reshape(n * per, o)
+    out = np.zeros((n, h, w, c), dtype=dy.dtype)
+    bc = _images_per_chunk(n, per, k)
+    cols = np.empty((min(bc, n) * per, k), dtype=dy.dtype)
+    outf, colsf = out.reshape(-1), cols.reshape(-1)
+    for b0 in range(0, n, bc):
+        b1 = min(n, b0 + bc)
+        gemm(dy2[b0 * per:b1 * per], False, f2, True, cols[:(b1 - b0) * per], 1.0, 0.0)
+        _ck._col2im(colsf, h, w, c, b0, b1, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, outf)
+    return out
+
+
+def conv2d_backprop_filter(x: Any, dy: Any, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int,
+                           pt: int, pl: int) -> Any:
+    """Gradient of :func:`conv2d` in its (kh, kw, c, o) filter: cols^T @ dy summed over chunks by
+    BLAS itself (beta 1 after the first)."""
+    n, h, w, c = x.shape
+    oh, ow, o = dy.shape[1], dy.shape[2], dy.shape[3]
+    k, per = kh * kw * c, oh * ow
+    dy2 = dy.reshape(n * per, o)
+    acc = np.zeros((k, o), dtype=dy.dtype)
+    bc = 1 if k * o <= _ck.SMALL_FILTER else _images_per_chunk(n, per, k)
+    cols = np.empty((min(bc, n) * per, k), dtype=x.dtype)
+    xf, colsf = x.reshape(-1), cols.reshape(-1)
+    for b0 in range(0, n, bc):
+        b1 = min(n, b0 + bc)
+        _ck._im2col(xf, h, w, c, b0, b1, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, colsf)
+        gemm(cols[:(b1 - b0) * per], True, dy2[b0 * per:b1 * per], False, acc, 1.0, 0.0 if b0 == 0 else 1.0)
+    return acc.reshape(kh, kw, c, o)
