@@ -90,15 +90,15 @@ _COMMON = [("Exp", "graphflow.compiler.cpu_math", "exp", [["float32", -1]]),
 
 def _library_jobs(graph: Any) -> list[dict]:
     """Jobs for the library functions the ops of ``graph`` call (conv_ops.LIBRARY_CALLS, the GEMM
-    update, the float32 math and cross-entropy rows; all of the latter without a graph). The
-    initializer's (random numbers) are not among them: this process needs them at once."""
-    from graphflow.ops.conv_ops import LIBRARY_CALLS as calls
+    update, the float32 math and cross-entropy rows; all of the latter without a graph)."""
+    from graphflow.ops import conv_ops, state_ops
+    calls = {**conv_ops.LIBRARY_CALLS, **state_ops.LIBRARY_CALLS}
     wanted: dict[tuple[str, str, str], list[list[Any]]] = {}
     for n in graph.get_operations() if graph is not None else ():
         for module, fn, spec in calls.get(n.op, ()):
             d = "float32" if n.dtypes[0].name == "float16" else n.dtypes[0].name
-            kinds = {"T": [d, 4], "M": [d, 2], "F": [d, 1], "i": ["int64", -1], "b": ["bool", -1],
-                     "d": ["float64", -1]}
+            kinds = {"T": [d, 4], "M": [d, 2], "F": [d, 1], "U": ["uint64", 1], "i": ["int64", -1],
+                     "b": ["bool", -1], "d": ["float64", -1]}
             args = [kinds[a] for a in spec]
             wanted[(module, fn, json.dumps(args))] = args
     for d in _gemm_update_dtypes(graph):  # SGD updates of matmul gradients (cpu._gemm_updates)
@@ -106,8 +106,10 @@ def _library_jobs(graph: Any) -> list[dict]:
         wanted[("graphflow.compiler.blas", "gemm", json.dumps(m))] = [m, ["bool", -1], m, ["bool", -1], m,
                                                                       ["float64", -1], ["float64", -1]]
     jobs = [{"library": module, "function": fn, "args": args} for (module, fn, _), args in wanted.items()]
-    # gradients first: this process compiles the forward ones itself at the first run's start
-    jobs.sort(key=lambda j: 0 if any(w in j["function"] for w in ("backprop", "grad", "route", "col2im")) else 1)
+    # what this process reaches late first: the random draws (dropout, after the first layers'
+    # compiles), then the gradients' functions; the first layers' it compiles itself at once
+    jobs.sort(key=lambda j: 0 if j["function"] == "random_fill" else
+              1 if any(w in j["function"] for w in ("backprop", "grad", "route", "col2im")) else 2)
     present = None if graph is None else {n.op.value for n in graph.get_operations()
                                           if n.dtypes and n.dtypes[0].name in ("float32", "float16")}
     return jobs + [{"library": m, "function": fn, "args": args} for op, m, fn, args in _COMMON
