@@ -12,7 +12,7 @@ from graphflow.compiler.program import build
 from graphflow.errors import InvalidArgumentError, UnimplementedError
 from graphflow.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.registry import Op
-from graphflow.runtime import compile_pool, numba_start
+from graphflow.runtime import compile_pool
 from graphflow.runtime.executable import Executable
 from graphflow.runtime.memory import keep_freed_memory
 from graphflow.runtime.state import State
@@ -141,7 +141,6 @@ class Session:
         self.graph = graph or get_default_graph()
         if device == "cpu":
             compile_pool.warm_up(self.graph)
-            numba_start.start()
         keep_freed_memory()
         self.state = State()
         self._cache: dict[Any, tuple[_Fetch, list[Tensor], Executable]] = {}
