@@ -413,12 +413,6 @@ def _fill_cpu(em: Any, n: Operation, ins: list[str]) -> None:
     em.define(t, out)
 
 
-# The jitted library function random ops' glue kernels call, as conv_ops.LIBRARY_CALLS ("F" the
-# op's dtype as a flat array, "U" the uint64 counter state, "i" an int64): a training graph's
-# dropout needs it (an initializer runs in numpy and does not)
-LIBRARY_CALLS = {Op.RANDOM: [("graphflow.compiler.cpu_kernels", "random_fill", ["F", "U", "i"])]}
-
-
 @_kernel(Op.RANDOM, "cpu")
 def _random_cpu(em: Any, n: Operation, ins: list[str]) -> None:
     t = n.outputs[0]

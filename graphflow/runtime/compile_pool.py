@@ -90,15 +90,15 @@ _COMMON = [("Exp", "graphflow.compiler.cpu_math", "exp", [["float32", -1]]),
 
 def _library_jobs(graph: Any) -> list[dict]:
     """Jobs for the library functions the ops of ``graph`` call (conv_ops.LIBRARY_CALLS, the GEMM
-    update, the float32 math and cross-entropy rows; all of the latter without a graph)."""
-    from graphflow.ops import conv_ops, state_ops
-    calls = {**conv_ops.LIBRARY_CALLS, **state_ops.LIBRARY_CALLS}
+    update, the float32 math and cross-entropy rows; all of the latter without a graph). The
+    random draws are not among them: the initializer's run compiles them first thing."""
+    from graphflow.ops.conv_ops import LIBRARY_CALLS as calls
     wanted: dict[tuple[str, str, str], list[list[Any]]] = {}
     for n in graph.get_operations() if graph is not None else ():
         for module, fn, spec in calls.get(n.op, ()):
             d = "float32" if n.dtypes[0].name == "float16" else n.dtypes[0].name
-            kinds = {"T": [d, 4], "M": [d, 2], "F": [d, 1], "U": ["uint64", 1], "i": ["int64", -1],
-                     "b": ["bool", -1], "d": ["float64", -1]}
+            kinds = {"T": [d, 4], "M": [d, 2], "F": [d, 1], "i": ["int64", -1], "b": ["bool", -1],
+                     "d": ["float64", -1]}
             args = [kinds[a] for a in spec]
             wanted[(module, fn, json.dumps(args))] = args
     for d in _gemm_update_dtypes(graph):  # SGD updates of matmul gradients (cpu._gemm_updates)
@@ -116,17 +116,15 @@ def _library_jobs(graph: Any) -> list[dict]:
 
 def _when_needed(job: dict) -> int:
     """The helper's order: what this process reaches late in a training graph's first run comes
-    first (dropout's draws and the loss after the layers, then the gradients' functions); what it
-    needs at once (the first layers' im2col, GEMM, pooling, activations) it compiles itself, so
-    the helper leaves those for last, by when they are usually cached."""
+    first (the loss after the layers, then the gradients' functions); what it needs at once (the
+    first layers' im2col, GEMM, pooling, activations) it compiles itself, so the helper leaves
+    those for last, by when they are usually cached."""
     fn = job["function"]
-    if fn == "random_fill":
-        return 0
     if fn.startswith("softmax_xent"):
-        return 1
+        return 0
     if any(w in fn for w in ("backprop", "grad", "route", "col2im")):
-        return 2
-    return 3
+        return 1
+    return 2
 
 
 def _gemm_update_dtypes(graph: Any) -> set[str]:
