@@ -96,8 +96,3 @@ def line_of(path: str, marker: str) -> int:
             if marker in line and "line_of" not in line:
                 return i
     raise AssertionError(marker)
-
-
-def executables(sess: Any) -> list[Any]:
-    """The compiled executables a Session holds (initializers run in numpy and compile nothing)."""
-    return [e for _, _, e in sess._cache.values() if hasattr(e, "generated")]

@@ -95,23 +95,6 @@ def execute(program: Program, feeds: Sequence[np.ndarray], state: State) -> list
     return [values[id(t)].copy() for t in program.outputs]
 
 
-# What an initializer is made of: an initializer-only program runs in numpy on the CPU too
-_INITIALIZING = {Op.VARIABLE, Op.CONST, Op.NO_OP, Op.ASSIGN, Op.RANDOM, Op.FILL, Op.IDENTITY, Op.RESHAPE}
-
-
-def initializer_only(program: Program) -> bool:
-    """True for a program that only initializes variables: no feeds, assignments of values built
-    from constants, random draws, fills and elementwise arithmetic (``global_variables_initializer``
-    and the like). It runs once per session, so the CPU target runs it here too: numpy draws a
-    small CNN's initial weights in 7 ms, where compiling them cost 0.25 s with warm caches and
-    0.8 s with empty ones (a 3.2M-weight layer: 0.3-0.5 s against 0.35-0.9 s). Both draw the
-    same numbers."""
-    if program.feeds or not any(n.op is Op.ASSIGN for n in program.nodes):
-        return False
-    from graphflow.registry import Kind
-    return all(n.op in _INITIALIZING or get(n.op).kind is Kind.ELEMENTWISE for n in program.nodes)
-
-
 class ReferenceExecutable:
     """Runs a program with the numpy reference (``gf.Session(device="reference")``)."""
 

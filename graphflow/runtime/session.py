@@ -234,8 +234,8 @@ class Session:
                     n, n, f"You must feed a value for placeholder tensor '{n.name}' with dtype "
                     f"{n.dtypes[0].name} and shape {n.shapes[0]}: expected a feed_dict entry, given none\n"
                     f"  placeholder {n.describe()}")
-        from graphflow.runtime.reference import ReferenceExecutable, initializer_only
-        if self.device == "reference" or initializer_only(program):
+        if self.device == "reference":
+            from graphflow.runtime.reference import ReferenceExecutable
             return fetch, uniq, ReferenceExecutable(program, self.state)
         exe = Executable(program, self.state, dump=self.dump_dir)
         if self.dump_dir:
