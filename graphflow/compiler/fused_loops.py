@@ -194,10 +194,7 @@ def _flat_size(em: Emitter, n: Operation, leaves: list[str], ambiguous: list[tup
     """In a kernel, the element count of a loop that can run flat over flattened arrays (every
     non-scalar input has the loop's shape; a reduction must be over every dim), else None."""
     at: FusedAttrs = n.attrs
-    rank = at.loop_shape.rank or 0
-    red = at.reduce
-    if not getattr(em, "can_flatten", False) or not rank or \
-            (red is not None and (red.keepdims or set(red.axes) != set(range(rank)))):
+    if not getattr(em, "can_flatten", False) or not _flat_kind(at):
         return None
     arrays = [j for j, t in enumerate(n.inputs) if t.shape.rank]
     if not arrays:
@@ -211,6 +208,13 @@ def _flat_size(em: Emitter, n: Operation, leaves: list[str], ambiguous: list[tup
     if len(arrays) == 1 and n.inputs[arrays[0]].shape.as_list() == at.loop_shape.as_list():
         return f"{leaves[arrays[0]]}.shape[0]"
     return None
+
+
+def _flat_kind(at: FusedAttrs) -> bool:
+    """An elementwise loop of rank >= 1, or a reduction of such a loop over every dim to a scalar:
+    the kinds a flat loop can compute."""
+    rank, red = at.loop_shape.rank, at.reduce
+    return bool(rank) and (red is None or (not red.keepdims and set(red.axes) == set(range(rank or 0))))
 
 
 def _expand(kept: list[int], kidx: list[str], rank: int) -> list[str]:
@@ -306,9 +310,7 @@ def same_shape_at_run_time(n: Operation) -> list[int] | None:
     their run-time shapes agree, as they do in nearly every gradient), else None."""
     at: FusedAttrs = n.attrs
     rank = at.loop_shape.rank
-    red = at.reduce
-    if not rank or at.loop_shape.is_fully_defined() or \
-            (red is not None and (red.keepdims or set(red.axes) != set(range(rank)))):
+    if not _flat_kind(at) or at.loop_shape.is_fully_defined():
         return None
     arrays = [j for j, t in enumerate(n.inputs) if t.shape.rank]
     loop = at.loop_shape.as_list()
