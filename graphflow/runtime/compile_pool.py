@@ -106,25 +106,13 @@ def _library_jobs(graph: Any) -> list[dict]:
         wanted[("graphflow.compiler.blas", "gemm", json.dumps(m))] = [m, ["bool", -1], m, ["bool", -1], m,
                                                                       ["float64", -1], ["float64", -1]]
     jobs = [{"library": module, "function": fn, "args": args} for (module, fn, _), args in wanted.items()]
+    # gradients first: this process compiles the forward ones itself at the first run's start
+    jobs.sort(key=lambda j: 0 if any(w in j["function"] for w in ("backprop", "grad", "route", "col2im")) else 1)
     present = None if graph is None else {n.op.value for n in graph.get_operations()
                                           if n.dtypes and n.dtypes[0].name in ("float32", "float16")}
     jobs += [{"library": m, "function": fn, "args": args} for op, m, fn, args in _COMMON
              if present is None or op in present]
-    jobs.sort(key=_when_needed)
     return jobs
-
-
-def _when_needed(job: dict) -> int:
-    """The helper's order: what this process reaches late in a training graph's first run comes
-    first (the loss after the layers, then the gradients' functions); what it needs at once (the
-    first layers' im2col, GEMM, pooling, activations) it compiles itself, so the helper leaves
-    those for last, by when they are usually cached."""
-    fn = job["function"]
-    if fn.startswith("softmax_xent"):
-        return 0
-    if any(w in fn for w in ("backprop", "grad", "route", "col2im")):
-        return 1
-    return 2
 
 
 def _gemm_update_dtypes(graph: Any) -> set[str]:
