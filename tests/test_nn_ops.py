@@ -395,6 +395,27 @@ def test_dropout_gradient_and_errors():
             gf.nn.dropout(x, keep_prob=bad)
     with pytest.raises(ValueError):
         gf.nn.dropout(x, keep_prob=0.5, rate=0.5)
+    with pytest.raises(ValueError, match="must be a scalar"):
+        gf.nn.dropout(x, keep_prob=gf.placeholder(gf.float64, (2,)))
+
+
+def test_dropout_with_a_shapeless_keep_prob_keeps_its_input_shape_through_minimize():
+    """keep_prob = tf.placeholder(tf.float32), as TF1 tutorials write it: the result keeps x's
+    static shape (TF1 sets it too), so a loss reducing it can be minimized."""
+    x = gf.placeholder(gf.float64, (None, 6))
+    keep = gf.placeholder(gf.float64)
+    w = gf.Variable(np.linspace(-1, 1, 18).reshape(6, 3))
+    h = gf.nn.dropout(gf.matmul(x, w), keep)
+    assert h.shape.as_list() == [None, 3]
+    loss = gf.reduce_mean(gf.square(h))
+    train = gf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    xv = np.random.RandomState(0).randn(4, 6)
+    with gf.Session() as sess:
+        sess.run(gf.global_variables_initializer())
+        full = sess.run(loss, {x: xv, keep: 1.0})  # keep_prob 1 keeps everything
+        np.testing.assert_allclose(full, np.mean((xv @ np.linspace(-1, 1, 18).reshape(6, 3)) ** 2), rtol=1e-12)
+        sess.run(train, {x: xv, keep: 1.0})
+        assert sess.run(loss, {x: xv, keep: 1.0}) < full
 
 
 # ---- clipping and the rest ---------------------------------------------------------------------

@@ -270,11 +270,17 @@ def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None, seed: int | 
         if keep == 1:
             return t
     keep_t = convert_to_tensor(keep, dtype=t.dtype) if not isinstance(keep, Tensor) else cast(keep, t.dtype)
+    if keep_t.shape.rank not in (None, 0):
+        raise ValueError(f"dropout keep_prob (or rate) must be a scalar, got shape {keep_t.shape}")
     with _scope(name, "dropout") as final:
         u = random_uniform(_noise_shape(t, noise_shape), dtype=t.dtype, seed=seed)
         kept = cast(less(u, keep_t), t.dtype)
         scaled = divide(t, keep_t)
-    return multiply(scaled, kept, name=final)
+    out = multiply(scaled, kept, name=final)
+    # keep_prob is a scalar, so the result has x's shape even where keep_prob's rank is unknown
+    # (a shapeless placeholder, as TF1 scripts feed it); TF1 sets the same static shape
+    out.set_shape(t.shape)
+    return out
 
 
 # ---- cross-entropies on logits ---------------------------------------------------------------------
