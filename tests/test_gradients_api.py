@@ -190,3 +190,30 @@ def test_compute_gradient_and_error() -> None:
     p = gf.placeholder(gf.float64, [3], name="p")
     with gf.Session(device="reference"):
         assert gf.test.compute_gradient_error(p, [3], bad(p), [3], x_init_value=np.array([1.0, 2.0, 3.0])) > 0.5
+
+
+def test_a_reduction_over_every_dim_of_an_unknown_rank_input_has_a_gradient() -> None:
+    """x = tf.placeholder("float") (no shape), as TF1's linear-regression tutorial writes it:
+    reduce_sum / reduce_mean / reduce_max over every dim differentiate and train, fed a scalar
+    or a vector. (A reduction over chosen axes of an unknown-rank input still cannot: issue 7.)"""
+    x = gf.placeholder(gf.float64)
+    y = gf.placeholder(gf.float64)
+    w = gf.Variable(0.3, dtype=gf.float64)
+    err = x * w - y
+    losses = [gf.reduce_sum(gf.square(err)), gf.reduce_mean(gf.square(err)), gf.reduce_max(gf.abs(err))]
+    grads = [gf.gradients(loss, [w])[0] for loss in losses]
+    xs, ys = np.array([1.0, 2.0, 3.0]), np.array([0.5, 0.1, 2.0])
+    for xv, yv in ((xs, ys), (2.0, 1.0)):
+        e = np.asarray(xv) * 0.3 - yv
+        want = [np.sum(2 * e * xv), np.mean(2 * e * np.asarray(xv)),
+                np.sign(e.flat[np.argmax(np.abs(e))]) * np.asarray(xv).flat[np.argmax(np.abs(e))]]
+        for device in ("cpu", "reference"):
+            with gf.Session(device=device) as sess:
+                sess.run(gf.global_variables_initializer())
+                np.testing.assert_allclose(sess.run(grads, {x: xv, y: yv}), want, **F64)
+    train = gf.train.GradientDescentOptimizer(0.1).minimize(losses[1])
+    with gf.Session() as sess:
+        sess.run(gf.global_variables_initializer())
+        for _ in range(200):
+            sess.run(train, {x: xs, y: xs * 0.7})
+        np.testing.assert_allclose(sess.run(w), 0.7, rtol=1e-6)

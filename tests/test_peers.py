@@ -158,3 +158,15 @@ def test_softmax_cross_entropy_and_its_gradient_match_pytorch() -> None:
     tl.backward()
     np.testing.assert_allclose(lv, tl.item(), rtol=1e-12)
     np.testing.assert_allclose(gv, t.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_linear_regression_with_shapeless_placeholders_matches_tf1() -> None:
+    """The TF1 tutorial's X = tf.placeholder("float"), fed one sample at a time, then the whole set."""
+    xs, ys = np.array([3.3, 4.4, 5.5, 6.71, 6.93, 4.168]), np.array([1.7, 2.76, 2.09, 3.19, 1.694, 1.573])
+
+    def build(tf: Any) -> tuple[Any, Any, dict, list]:
+        x, y = tf.placeholder("float64"), tf.placeholder("float64")
+        w, b = tf.Variable(np.float64(0.3)), tf.Variable(np.float64(0.1))
+        cost = tf.reduce_sum(tf.pow(tf.add(tf.multiply(x, w), b) - y, 2)) / (2 * len(xs))
+        return cost, tf.train.GradientDescentOptimizer(0.0078125).minimize(cost), {x: xs, y: ys}, [w, b]
+    _agree(build, steps=6)

@@ -83,7 +83,7 @@ def _prod_ref(at: ReduceAttrs, x: np.ndarray) -> np.ndarray:
 def _keep(n: Any, g: Tensor) -> Tensor:
     """``g`` reshaped to the keepdims form of the reduction ``n``."""
     at: ReduceAttrs = n.attrs
-    if at.keepdims:
+    if at.keepdims or at.axes is None:  # a reduction over every dim: its scalar broadcasts as it is
         return g
     from graphflow.ops.shape_ops import reshape_spec
     rank = n.inputs[0].shape.rank
