@@ -219,3 +219,28 @@ def test_identity_name() -> None:
     with gf.name_scope("scope"):
         t = gf.identity(gf.constant([1.0]), name="out")
     assert t.name == "scope/out:0"
+
+
+def test_zeros_ones_fill_and_random_take_shapes_mixing_ints_and_scalar_tensors() -> None:
+    """tf.zeros((tf.shape(x)[0], 5)), as TF1 code sizes batch-shaped states: the static shape
+    keeps the ints, the run-time one follows the feed, and such states train like any other."""
+    x = gf.placeholder(gf.float32, (None, 3))
+    n = gf.shape(x)[0]
+    z, o, f = gf.zeros((n, 5)), gf.ones([n, 2], dtype=gf.int32), gf.fill([2, n], 7.0)
+    r = gf.random_normal([n, 4], seed=1)
+    assert [t.shape.as_list() for t in (z, o, f, r)] == [[None, 5], [None, 2], [2, None], [None, 4]]
+    w = gf.Variable(np.ones((3, 5), np.float32))
+    h = gf.tanh(gf.matmul(x, w) + z)
+    train = gf.train.GradientDescentOptimizer(0.1).minimize(gf.reduce_sum(h))
+    xv = np.full((4, 3), 0.1, np.float32)
+    with gf.Session() as sess:
+        sess.run(gf.global_variables_initializer())
+        zv, ov, fv, rv = sess.run([z, o, f, r], {x: xv})
+        sess.run(train, {x: xv})
+        assert sess.run(w)[0, 0] < 1.0
+    np.testing.assert_array_equal(zv, np.zeros((4, 5), np.float32))
+    np.testing.assert_array_equal(ov, np.ones((4, 2), np.int32))
+    np.testing.assert_array_equal(fv, np.full((2, 4), 7.0, np.float32))
+    assert rv.shape == (4, 4) and rv.dtype == np.float32 and 0.2 < rv.std() < 3
+    with pytest.raises(ValueError, match="scalars"):
+        gf.zeros([gf.shape(x), 2])

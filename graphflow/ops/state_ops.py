@@ -218,11 +218,32 @@ def placeholder_with_default(input: Any, shape: Any, name: str | None = None) ->
     return make(Op.PLACEHOLDER_WITH_DEFAULT, [x], SourceAttrs(x.dtype, shp, _next_uid()), name=name)
 
 
+def _run_time_dims(dims: Any) -> tuple[Tensor, list[int | None]] | None:
+    """A shape given as a list mixing ints and scalar tensors (``(tf.shape(x)[0], 5)``, how TF1
+    code sizes batch-shaped states): the int32 shape tensor stacking them, and the static dims it
+    implies (None where a tensor stands). None for any other ``dims``."""
+    if not isinstance(dims, (list, tuple)) or not any(isinstance(d, Tensor) for d in dims):
+        return None
+    from graphflow.ops.array_ops import stack
+    from graphflow.ops.math_ops import cast
+    parts = [cast(d, _dt.int32) if isinstance(d, Tensor) else constant(int(d), dtype=_dt.int32) for d in dims]
+    for d in dims:
+        if isinstance(d, Tensor) and d.shape.rank not in (0, None):
+            raise ValueError(f"a shape's entries must be scalars, got {d.name} of shape {d.shape}")
+    return stack(parts), [None if isinstance(d, Tensor) else int(d) for d in dims]
+
+
 def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
-    """A tensor of shape ``dims`` filled with ``value``; ``dims`` may be a tensor."""
+    """A tensor of shape ``dims`` filled with ``value``; ``dims`` may be a tensor, or a list of
+    ints and scalar tensors."""
     v = convert_to_tensor(value)
     if v.shape.rank not in (0, None):
         raise ValueError(f"fill value must be a scalar, got shape {v.shape}")
+    mixed = _run_time_dims(dims)
+    if mixed is not None:
+        out = make(Op.FILL, [v, mixed[0]], FillAttrs(None, v.dtype), name=name or "Fill")
+        out.set_shape(mixed[1])
+        return out
     if isinstance(dims, Tensor):
         return make(Op.FILL, [v, dims], FillAttrs(None, v.dtype), name=name or "Fill")
     static = tuple(int(d) for d in as_shape(dims).as_list())
@@ -303,6 +324,11 @@ def _random(dist: str, shape: Any, dtype: Any, seed: int | None, name: str) -> T
     if op_seed is None and g.seed is not None:
         op_seed = g.next_op_seed()
     key = rng.key_from_seeds(g.seed, op_seed)
+    mixed = _run_time_dims(shape)
+    if mixed is not None:
+        out = make(Op.RANDOM, [mixed[0]], RandomAttrs(dist, None, dt, key, _next_uid()), name=name)
+        out.set_shape(mixed[1])
+        return out
     if isinstance(shape, Tensor):
         return make(Op.RANDOM, [shape], RandomAttrs(dist, None, dt, key, _next_uid()), name=name)
     static = tuple(int(d) for d in as_shape(shape).as_list())
