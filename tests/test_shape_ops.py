@@ -244,3 +244,27 @@ def test_zeros_ones_fill_and_random_take_shapes_mixing_ints_and_scalar_tensors()
     assert rv.shape == (4, 4) and rv.dtype == np.float32 and 0.2 < rv.std() < 3
     with pytest.raises(ValueError, match="scalars"):
         gf.zeros([gf.shape(x), 2])
+
+
+@pytest.mark.parametrize("device", ["cpu", "reference"])
+def test_reshape_to_dims_of_tensors_known_at_run_time(device: str) -> None:
+    """tf.reshape(h, tf.stack([tf.shape(h)[0], 3, 1])), [tf.shape(h)[0], -1], another tensor's
+    dims and negative indices: values as numpy's, gradients through them; an entry computed from
+    a dim (tf.shape(h)[0] * 4) is refused with a message saying what works."""
+    x = gf.placeholder(gf.float64, (None, 3))
+    h = gf.placeholder(gf.float64, (None, 4, 2))
+    w = gf.Variable(np.arange(3.0))
+    ys = [gf.reshape(x * w, gf.stack([gf.shape(x)[0], 3, 1])), gf.reshape(h, [gf.shape(h)[0], -1]),
+          gf.reshape(h, [gf.shape(x)[0], -1, 2]), gf.reshape(h, [-1, gf.shape(h)[-1]])]
+    assert ys[0].shape.as_list() == [None, 3, 1] and ys[3].shape.as_list() == [None, 2]
+    (gw,) = gf.gradients(gf.reduce_sum(ys[0] * ys[0]), [w])
+    xv, hv = np.arange(15.0).reshape(5, 3), np.arange(40.0).reshape(5, 4, 2)
+    with gf.Session(device=device) as sess:
+        sess.run(gf.global_variables_initializer())
+        got = sess.run(ys + [gw], {x: xv, h: hv})
+    wv = np.arange(3.0)
+    for g, want in zip(got, [(xv * wv).reshape(5, 3, 1), hv.reshape(5, -1), hv.reshape(5, -1, 2), hv.reshape(-1, 2)]):
+        np.testing.assert_array_equal(g, want)
+    np.testing.assert_allclose(got[-1], (2 * xv * xv * wv).sum(0), rtol=1e-12)
+    with pytest.raises(TypeError, match="dims of other tensors"):
+        gf.reshape(h, [gf.shape(h)[0] * 4, 2])

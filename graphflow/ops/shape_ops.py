@@ -117,27 +117,72 @@ def reshape_like(g: Tensor, like: Tensor) -> Tensor:
     return reshape_spec(g, tuple((1, j) for j in range(rank)), [like])
 
 
+def _shape_entries(t: Any) -> list[Any] | None:
+    """A shape argument as a list of ints and (tensor, dim) pairs, when every entry is a constant
+    or a dim of some tensor (``tf.shape(h)[0]``, ``tf.shape(h)``, a list or ``tf.stack`` of those);
+    None when an entry is computed otherwise."""
+    from graphflow.compiler.fold import static_value
+    if isinstance(t, (list, tuple)):
+        out: list[Any] = []
+        for d in t:
+            e = _shape_entries(d) if isinstance(d, Tensor) else [-1 if d is None else int(getattr(d, "value", d))]
+            if e is None or len(e) != 1:
+                return None
+            out += e
+        return out
+    v = static_value(t)
+    if v is not None:
+        return [int(a) for a in np.asarray(v).reshape(-1)]
+    n = t.node
+    if n.op is Op.SHAPE and n.inputs[0].shape.rank is not None:
+        return [(n.inputs[0], j) for j in range(n.inputs[0].shape.rank)]
+    if n.op is Op.SLICE and t.shape.rank == 0 and n.inputs[0].node.op is Op.SHAPE and len(n.inputs) == 1:
+        src, at = n.inputs[0].node.inputs[0], n.attrs
+        if src.shape.rank is not None and at.shrink == (0,) and isinstance(at.begin[0], int):
+            return [(src, at.begin[0] % src.shape.rank)] if -src.shape.rank <= at.begin[0] < src.shape.rank else None
+        return None
+    if n.op is Op.RESHAPE and t.shape.rank == 1 and n.inputs[0].shape.rank == 0:  # a stacked scalar
+        return _shape_entries(n.inputs[0])
+    if n.op is Op.CONCAT and n.attrs.axis == 0 and t.shape.rank == 1:
+        parts = [_shape_entries(i) for i in n.inputs]
+        return None if any(p is None for p in parts) else [e for p in parts for e in p]  # type: ignore[union-attr]
+    return None
+
+
 def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
-    """Reshape to ``shape`` (a list with at most one -1, or ``gf.shape(other)``).
+    """Reshape to ``shape``: a list of ints with at most one -1, whose entries may also be dims
+    of tensors (``[tf.shape(h)[0], 3, 1]``, ``tf.stack`` of those, or ``gf.shape(other)``).
 
     >>> import graphflow as gf
     >>> gf.reshape(gf.zeros((2, 3)), [-1]).shape.as_list()
     [6]
     """
     x = convert_to_tensor(tensor)
-    if isinstance(shape, Tensor):
-        from graphflow.compiler.fold import static_value
-        v = static_value(shape)
-        if v is not None:
-            shape = v.tolist()
-        elif shape.node.op is Op.SHAPE:
-            src = shape.node.inputs[0]
-            if src.shape.rank is None:
-                raise ValueError(f"reshape to gf.shape({src.name}) needs its rank to be known")
-            return reshape_spec(x, tuple((1, j) for j in range(src.shape.rank)), [src], name=name)
+    if isinstance(shape, Tensor) or (isinstance(shape, (list, tuple)) and any(isinstance(d, Tensor) for d in shape)):
+        entries = _shape_entries(shape)
+        if entries is None:
+            name_of = shape.name if isinstance(shape, Tensor) else "the shape list"
+            raise TypeError(f"reshape needs a shape whose entries are ints or dims of other tensors "
+                            f"(tf.shape(t)[k], tf.shape(t)); {name_of} is computed at run time otherwise")
+        if all(isinstance(e, int) for e in entries):
+            shape = entries
         else:
-            raise TypeError(f"reshape needs a shape known when the graph is built or gf.shape(t); "
-                            f"{shape.name} is computed at run time")
+            refs: list[Tensor] = []
+            spec: list[SpecItem] = []
+            for e in entries:
+                if isinstance(e, int):
+                    spec.append(e)
+                    continue
+                src, j = e
+                if src is x:
+                    spec.append((0, j))
+                    continue
+                if all(src is not r for r in refs):
+                    refs.append(src)
+                spec.append((1 + next(i for i, r in enumerate(refs) if r is src), j))
+            if sum(1 for d in spec if d == -1) > 1:
+                raise ValueError("reshape shape has more than one -1")
+            return reshape_spec(x, tuple(spec), refs, name=name)
     dims = [int(getattr(d, "value", d)) if d is not None else -1 for d in
             (shape if isinstance(shape, (list, tuple)) else [shape])]
     if sum(1 for d in dims if d == -1) > 1:
