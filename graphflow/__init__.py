@@ -20,7 +20,11 @@ from graphflow.ops.math_ops import (abs, add, add_n, cast, clip_by_value, cos, d
                                     logical_and, logical_not, logical_or, maximum, minimum, mod,
                                     multiply, negative, not_equal, pow, realdiv, reciprocal, rsqrt,
                                     scalar_mul, sigmoid, sign, sin, sqrt, square, stop_gradient,
-                                    subtract, tanh, to_float, truediv, where)
+                                    subtract, tanh, to_float, truediv, where, floor, ceil, round, rint,
+                                    tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, to_double,
+                                    to_int32, to_int64, squared_difference)
+from graphflow.ops.reduce_ops import argmax as arg_max  # TF1's deprecated aliases
+from graphflow.ops.reduce_ops import argmin as arg_min
 from graphflow.ops.reduce_ops import (argmax, argmin, broadcast_to, reduce_all, reduce_any,
                                       reduce_logsumexp, reduce_max, reduce_mean, reduce_min,
                                       reduce_prod, reduce_sum)

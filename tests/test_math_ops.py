@@ -69,6 +69,18 @@ UNARY = [
     Record("cos", gf.cos, np.cos, ("real",)),
     Record("tanh", gf.tanh, np.tanh, ("real",)),
     Record("sigmoid", gf.sigmoid, _sigmoid, ("real",)),
+    Record("floor", gf.floor, np.floor, ("real",), grad=False),
+    Record("ceil", gf.ceil, np.ceil, ("real",), grad=False),
+    Record("round", gf.round, np.rint, ("real",), grad=False),  # half to even, as TF1
+    Record("tan", gf.tan, np.tan, ("unit",)),
+    Record("asin", gf.asin, np.arcsin, ("unit",)),
+    Record("acos", gf.acos, np.arccos, ("unit",)),
+    Record("atan", gf.atan, np.arctan, ("real",)),
+    Record("sinh", gf.sinh, np.sinh, ("real",)),
+    Record("cosh", gf.cosh, np.cosh, ("real",)),
+    Record("asinh", gf.asinh, np.arcsinh, ("real",)),
+    Record("acosh", lambda x: gf.acosh(x + 1.5), lambda x: np.arccosh(x + 1.5).astype(x.dtype), ("pos",)),
+    Record("atanh", gf.atanh, np.arctanh, ("unit",)),
 ]
 
 
@@ -87,6 +99,8 @@ BINARY = [
     Record("pow", gf.pow, np.power, ("pos", "real"), FLOATS),
     Record("maximum", gf.maximum, np.maximum, ("real", "real"), FLOATS + INTS),
     Record("minimum", gf.minimum, np.minimum, ("real", "real"), FLOATS + INTS),
+    Record("squared_difference", gf.squared_difference, lambda a, b: np.square(a - b), ("real", "real"),
+           FLOATS + INTS),
 ]
 
 COMPARE = [

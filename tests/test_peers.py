@@ -170,3 +170,28 @@ def test_linear_regression_with_shapeless_placeholders_matches_tf1() -> None:
         cost = tf.reduce_sum(tf.pow(tf.add(tf.multiply(x, w), b) - y, 2)) / (2 * len(xs))
         return cost, tf.train.GradientDescentOptimizer(0.0078125).minimize(cost), {x: xs, y: ys}, [w, b]
     _agree(build, steps=6)
+
+
+@pytest.mark.parametrize("name,domain", [("floor", 2.0), ("ceil", 2.0), ("round", 2.0), ("rint", 2.0), ("tan", 0.9),
+                                         ("asin", 0.9), ("acos", 0.9), ("atan", 2.0), ("sinh", 2.0), ("cosh", 2.0),
+                                         ("asinh", 2.0), ("atanh", 0.9), ("sin", 2.0), ("square", 2.0)])
+def test_elementwise_math_and_its_gradient_match_tf1(name: str, domain: float) -> None:
+    """Values (ties of round included: half to even) and gradients (None where TF1 has none)."""
+    tf = _tf1()
+    xv = np.concatenate([np.random.RandomState(6).uniform(-domain, domain, 9), [0.5, 1.5, -2.5] if domain > 1 else []])
+    out = {}
+    for m in (gf, tf):
+        g = m.Graph()
+        with g.as_default():
+            x = m.constant(xv)
+            y = getattr(m, name)(x)
+            (dx,) = m.gradients(m.reduce_sum(y * y), [x])
+            with m.Session(graph=g) as sess:
+                out[m is gf] = sess.run([y] + ([dx] if dx is not None else []))
+    assert len(out[True]) == len(out[False])  # a gradient on both sides, or on neither
+    for a, b in zip(out[True], out[False]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    xacosh = xv * 0 + np.abs(xv) + 1.25  # acosh needs x > 1
+    with tf.Graph().as_default():
+        ta = tf.Session().run(tf.acosh(tf.constant(xacosh)))
+    np.testing.assert_allclose(gf.Session().run(gf.acosh(gf.constant(xacosh))), ta, rtol=1e-12)

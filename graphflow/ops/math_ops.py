@@ -140,6 +140,32 @@ elementwise(Op.RELU, lambda at, a: np.maximum(a, np.zeros((), a.dtype)),
 elementwise(Op.LOGICAL_NOT, lambda at, a: np.logical_not(a), lambda at, i, o, a: f"(not {a})",
             dtype_rule=BOOL, no_gradient=True)
 
+# rounding: TF1 defines no gradient for these (None, as for comparisons); round is half to even
+for _op, _np in ((Op.FLOOR, "floor"), (Op.CEIL, "ceil"), (Op.RINT, "rint")):
+    elementwise(_op, (lambda f: lambda at, a: f(a))(getattr(np, _np)),
+                (lambda f: lambda at, i, o, a: f"np.{f}({a})")(_np), dtype_rule=F, no_gradient=True)
+
+
+# trigonometric and hyperbolic functions beyond sin/cos/tanh, libm's in compiled code
+elementwise(Op.TAN, lambda at, a: np.tan(a), lambda at, i, o, a: f"np.tan({a})",
+            lambda n, g: [g * (1 + n.outputs[0] * n.outputs[0])], dtype_rule=F)
+elementwise(Op.ASIN, lambda at, a: np.arcsin(a), lambda at, i, o, a: f"np.arcsin({a})",
+            lambda n, g: [g / sqrt(1 - n.inputs[0] * n.inputs[0])], dtype_rule=F)
+elementwise(Op.ACOS, lambda at, a: np.arccos(a), lambda at, i, o, a: f"np.arccos({a})",
+            lambda n, g: [negative(g) / sqrt(1 - n.inputs[0] * n.inputs[0])], dtype_rule=F)
+elementwise(Op.ATAN, lambda at, a: np.arctan(a), lambda at, i, o, a: f"np.arctan({a})",
+            lambda n, g: [g / (1 + n.inputs[0] * n.inputs[0])], dtype_rule=F)
+elementwise(Op.SINH, lambda at, a: np.sinh(a), lambda at, i, o, a: f"np.sinh({a})",
+            lambda n, g: [g * cosh(n.inputs[0])], dtype_rule=F)
+elementwise(Op.COSH, lambda at, a: np.cosh(a), lambda at, i, o, a: f"np.cosh({a})",
+            lambda n, g: [g * sinh(n.inputs[0])], dtype_rule=F)
+elementwise(Op.ASINH, lambda at, a: np.arcsinh(a), lambda at, i, o, a: f"np.arcsinh({a})",
+            lambda n, g: [g / sqrt(n.inputs[0] * n.inputs[0] + 1)], dtype_rule=F)
+elementwise(Op.ACOSH, lambda at, a: np.arccosh(a), lambda at, i, o, a: f"np.arccosh({a})",
+            lambda n, g: [g / sqrt(n.inputs[0] * n.inputs[0] - 1)], dtype_rule=F)
+elementwise(Op.ATANH, lambda at, a: np.arctanh(a), lambda at, i, o, a: f"np.arctanh({a})",
+            lambda n, g: [g / (1 - n.inputs[0] * n.inputs[0])], dtype_rule=F)
+
 elementwise(Op.ADD, lambda at, a, b: np.add(a, b), lambda at, i, o, a, b: f"({a} + {b})",
             _vjp_add, dtype_rule=NUM)
 elementwise(Op.SUB, lambda at, a, b: np.subtract(a, b), lambda at, i, o, a, b: f"({a} - {b})",
@@ -216,6 +242,18 @@ sin = _unary(Op.SIN)
 cos = _unary(Op.COS)
 tanh = _unary(Op.TANH)
 sigmoid = _unary(Op.SIGMOID)
+floor = _unary(Op.FLOOR)
+ceil = _unary(Op.CEIL)
+round = rint = _unary(Op.RINT)  # noqa: A001 - the TF1 name (half to even, as TF1's round)
+tan = _unary(Op.TAN)
+asin = _unary(Op.ASIN)
+acos = _unary(Op.ACOS)
+atan = _unary(Op.ATAN)
+sinh = _unary(Op.SINH)
+cosh = _unary(Op.COSH)
+asinh = _unary(Op.ASINH)
+acosh = _unary(Op.ACOSH)
+atanh = _unary(Op.ATANH)
 logical_not = _unary(Op.LOGICAL_NOT)
 
 add = _binary(Op.ADD)
@@ -266,6 +304,25 @@ def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
 
 def to_float(x: Any, name: str | None = None) -> Tensor:
     return cast(x, _dt.float32, name=name)
+
+
+def to_double(x: Any, name: str | None = None) -> Tensor:
+    return cast(x, _dt.float64, name=name)
+
+
+def to_int32(x: Any, name: str | None = None) -> Tensor:
+    return cast(x, _dt.int32, name=name)
+
+
+def to_int64(x: Any, name: str | None = None) -> Tensor:
+    return cast(x, _dt.int64, name=name)
+
+
+def squared_difference(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``(x - y) ** 2`` elementwise, with broadcasting."""
+    a, b = as_tensors(x, y)
+    d = subtract(a, b)
+    return multiply(d, d, name=name or "SquaredDifference")
 
 
 def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:
