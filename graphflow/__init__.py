@@ -33,6 +33,7 @@ from graphflow.ops.state_ops import (constant, fill, group, linspace, no_op, one
                                      placeholder, placeholder_with_default, random_normal,
                                      random_uniform, range, set_random_seed, truncated_normal,  # noqa: A004
                                      zeros, zeros_like)
+from graphflow.config import ConfigProto, GPUOptions, RunMetadata, RunOptions
 from graphflow.runtime.session import InteractiveSession, Session, get_default_session
 from graphflow.shapes import TensorShape
 from graphflow.variables import (AUTO_REUSE, GraphKeys, Variable, add_to_collection,
@@ -75,6 +76,11 @@ def control_dependencies(control_inputs):  # type: ignore[no-untyped-def]
 def device(name):  # type: ignore[no-untyped-def]
     """Accepted for TF1 compatibility; placement follows the Session's device."""
     return get_default_graph().device(name)
+
+
+def tables_initializer(name: str = "init_all_tables"):  # type: ignore[no-untyped-def]
+    """graphflow has no lookup tables: an op that does nothing, as TF1's with no tables."""
+    return no_op(name=name)
 
 
 def disable_eager_execution() -> None:

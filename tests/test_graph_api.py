@@ -417,3 +417,21 @@ def test_numpy_scalars_keep_their_dtype() -> None:
     assert gf.Variable(np.float64(2.5)).dtype == gf.float64
     assert gf.constant(np.int64(3)).dtype == gf.int64
     assert gf.constant(2.5).dtype == gf.float32 and gf.constant(3).dtype == gf.int32
+
+
+def test_tf1_session_options_tables_initializer_and_the_framework_ops_module() -> None:
+    """What TF1 scripts write around a Session: ConfigProto with gpu_options.allow_growth,
+    RunOptions/RunMetadata in run, tables_initializer, and
+    ``from tensorflow.python.framework import ops; ops.reset_default_graph()``."""
+    from graphflow.python.framework import ops
+    ops.reset_default_graph()
+    assert ops.get_default_graph() is gf.get_default_graph()
+    config = gf.ConfigProto(allow_soft_placement=True, intra_op_parallelism_threads=2)
+    config.gpu_options.allow_growth = True
+    assert config.gpu_options.allow_growth and config.allow_soft_placement and not config.log_device_placement
+    x = gf.constant(2.0) * 3.0
+    with gf.Session(config=config) as sess:
+        sess.run(gf.tables_initializer())
+        got = sess.run(x, options=gf.RunOptions(trace_level=gf.RunOptions.FULL_TRACE), run_metadata=gf.RunMetadata())
+    assert got == 6.0
+    assert isinstance(gf.GPUOptions(per_process_gpu_memory_fraction=0.5).per_process_gpu_memory_fraction, float)

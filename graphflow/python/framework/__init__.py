@@ -1,0 +1,1 @@
+"""``tensorflow.python.framework``'s modules that TF1 scripts import."""
