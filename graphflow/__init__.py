@@ -13,7 +13,7 @@ from graphflow.dtypes import (DType, as_dtype, bool_ as bool, float16, float32, 
 from graphflow.ir import (Graph, Operation, Tensor, convert_to_tensor, get_default_graph,
                           reset_default_graph)
 from graphflow.ops.linalg_ops import matmul
-from graphflow.ops.linalg_ops import einsum, tensordot
+from graphflow.ops.linalg_ops import cumsum, diag, diag_part, einsum, eye, matrix_transpose, tensordot, trace
 from graphflow.ops.math_ops import (abs, add, add_n, cast, clip_by_value, cos, div, divide,  # noqa: A004
                                     equal, exp, floor_div, floordiv, floormod, greater,
                                     greater_equal, identity, less, less_equal, log, log1p,

@@ -242,3 +242,36 @@ def test_defaults_follow_tf1():
         gf.gather(gf.zeros((4, 2)), [1.0])
     with pytest.raises(TypeError):
         gf.boolean_mask(gf.zeros((4, 2)), gf.constant([1, 0, 1, 0]))
+
+
+def _np_cumsum(x: np.ndarray, axis: int, exclusive: bool, reverse: bool) -> np.ndarray:
+    xx = np.flip(x, axis) if reverse else x
+    c = np.cumsum(xx, axis=axis)
+    c = c - xx if exclusive else c
+    return (np.flip(c, axis) if reverse else c).astype(x.dtype)
+
+
+@pytest.mark.parametrize("device", TARGETS)
+@pytest.mark.parametrize("axis,exclusive,reverse", [(0, False, False), (1, True, False), (-1, False, True),
+                                                    (1, True, True)])
+def test_cumsum(axis: int, exclusive: bool, reverse: bool, device: str) -> None:
+    x = np.random.RandomState(0).randn(3, 4, 2).astype(np.float32)
+    check_op(lambda a: gf.cumsum(a, axis=axis, exclusive=exclusive, reverse=reverse),
+             lambda a: _np_cumsum(a, axis, exclusive, reverse), [x], device)
+    check_gradient(lambda a: gf.cumsum(a, axis=axis, exclusive=exclusive, reverse=reverse), [x])
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_eye_diag_diag_part_trace_and_matrix_transpose(device: str) -> None:
+    m = np.random.RandomState(1).randn(2, 3, 3)
+    v = np.array([1.5, -2.0, 0.5])
+    check_op(lambda a, b: [gf.diag_part(a), gf.trace(a), gf.matrix_transpose(a), gf.diag(b),
+                           gf.eye(2, 3, dtype=gf.float64) + 0 * b[0], gf.eye(2, batch_shape=[2]) + 0],
+             lambda a, b: [np.diagonal(a, axis1=-2, axis2=-1), np.trace(a, axis1=-2, axis2=-1),
+                           np.swapaxes(a, -1, -2), np.diag(b), np.eye(2, 3),
+                           np.broadcast_to(np.eye(2, dtype=np.float32), (2, 2, 2))], [m, v], device)
+    check_gradient(lambda a: gf.diag_part(a), [m])
+    check_gradient(lambda a: gf.trace(a) * 2.0, [m])
+    check_gradient(lambda b: gf.diag(b), [v])
+    with pytest.raises(ValueError, match="last two dims"):
+        gf.trace(gf.placeholder(gf.float32, (None, 3)))

@@ -195,3 +195,24 @@ def test_elementwise_math_and_its_gradient_match_tf1(name: str, domain: float) -
     with tf.Graph().as_default():
         ta = tf.Session().run(tf.acosh(tf.constant(xacosh)))
     np.testing.assert_allclose(gf.Session().run(gf.acosh(gf.constant(xacosh))), ta, rtol=1e-12)
+
+
+def test_cumsum_eye_diag_trace_and_their_gradients_match_tf1() -> None:
+    tf = _tf1()
+    rng = np.random.RandomState(7)
+    xv, mv, vv = rng.randn(3, 4), rng.randn(2, 3, 3), rng.randn(3)
+    out = {}
+    for m in (gf, tf):
+        g = m.Graph()
+        with g.as_default():
+            x, mat, vec = m.constant(xv), m.constant(mv), m.constant(vv)
+            diag_part = m.diag_part if m is gf else m.linalg.diag_part
+            trace = m.trace if m is gf else m.linalg.trace
+            ys = [m.cumsum(x, axis=1), m.cumsum(x, axis=0, exclusive=True, reverse=True), m.eye(2, 3, dtype=m.float64),
+                  diag_part(mat), trace(mat), m.diag(vec), m.matrix_transpose(mat)]
+            loss = m.add_n([m.reduce_sum(y * y) for y in ys if y.shape.rank])
+            grads = m.gradients(loss, [x, mat, vec])
+            with m.Session(graph=g) as sess:
+                out[m is gf] = sess.run(ys + grads)
+    for a, b in zip(out[True], out[False]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

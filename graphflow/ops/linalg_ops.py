@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.ir import Tensor
+from graphflow import dtypes as _dt
+from graphflow.ir import Tensor, convert_to_tensor
 from graphflow.ops._build import as_tensors, make, require
 from graphflow.ops.math_ops import identity, multiply
 from graphflow.ops.shape_ops import SpecItem, reshape_spec, transpose
@@ -239,6 +240,79 @@ def tensordot(a: Any, b: Any, axes: Any, name: str | None = None) -> Tensor:
         c for j, c in enumerate(lb) if j not in ax_b)
     result = _einsum_labelled([x, y], [la, lb], out)
     return identity(result, name=name) if name else result
+
+
+def eye(num_rows: int, num_columns: int | None = None, batch_shape: Any = None, dtype: Any = _dt.float32,
+        name: str | None = None) -> Tensor:
+    """The identity matrix (``num_rows`` x ``num_columns``, static sizes), repeated over
+    ``batch_shape``."""
+    from graphflow.ops.state_ops import constant
+    m = np.eye(int(num_rows), int(num_columns if num_columns is not None else num_rows))
+    if batch_shape is not None:
+        m = np.broadcast_to(m, tuple(int(d) for d in batch_shape) + m.shape)
+    return constant(m, dtype=dtype, name=name or "eye")
+
+
+def _square(x: Tensor, what: str) -> int:
+    dims = x.shape.as_list() if x.shape.rank is not None else None
+    if not dims or len(dims) < 2 or dims[-1] is None or dims[-1] != dims[-2]:
+        raise ValueError(f"{what} needs matrices whose last two dims are equal and known when the graph is "
+                         f"built, got shape {x.shape}")
+    return int(dims[-1])
+
+
+def matrix_transpose(a: Any, name: str | None = None, conjugate: bool = False) -> Tensor:
+    """Swap the last two dims (of a tensor of known rank >= 2)."""
+    x = convert_to_tensor(a)
+    r = x.shape.rank
+    if r is None or r < 2:
+        raise ValueError(f"matrix_transpose needs a known rank of at least 2, got shape {x.shape}")
+    return transpose(x, list(range(r - 2)) + [r - 1, r - 2], name=name)
+
+
+def diag_part(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
+    """The main diagonal of each trailing square matrix (TF1's ``matrix_diag_part``)."""
+    from graphflow.ops.reduce_ops import reduce_sum
+    x = convert_to_tensor(input)
+    n = _square(x, "diag_part")
+    return reduce_sum(multiply(x, eye(n, dtype=x.dtype)), axis=-1, name=name)
+
+
+def trace(x: Any, name: str | None = None) -> Tensor:
+    """Sum of each trailing square matrix's diagonal."""
+    from graphflow.ops.reduce_ops import reduce_sum
+    return reduce_sum(diag_part(x), axis=-1, name=name)
+
+
+def diag(diagonal: Any, name: str | None = None) -> Tensor:
+    """The square matrix with ``diagonal`` (a vector of static length) on its diagonal."""
+    from graphflow.ops.shape_ops import expand_dims
+    v = convert_to_tensor(diagonal)
+    if v.shape.rank != 1 or v.shape.as_list()[0] is None:
+        raise ValueError(f"diag needs a vector of static length, got shape {v.shape}")
+    n = int(v.shape.as_list()[0])
+    return multiply(expand_dims(v, -1), eye(n, dtype=v.dtype), name=name)
+
+
+def cumsum(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = False, name: str | None = None) -> Tensor:
+    """Cumulative sums along ``axis`` (of static length n), TF1's flags included: a product with
+    an n x n triangular matrix of ones, whose gradient is the transposed product."""
+    from graphflow.ops.state_ops import add_name, constant
+    t = convert_to_tensor(x)
+    r = t.shape.rank
+    if r is None or not -r <= int(axis) < r:
+        raise ValueError(f"cumsum axis {axis} is out of range for a tensor of shape {t.shape}")
+    ax = int(axis) % r
+    n = t.shape.as_list()[ax]
+    if n is None:
+        raise ValueError(f"cumsum needs the length of axis {ax} known when the graph is built, got shape {t.shape}")
+    k = 1 if exclusive else 0
+    tri = np.tril(np.ones((n, n)), -k) if reverse else np.triu(np.ones((n, n)), k)  # tri[i, j]: x_i counts in y_j
+    y = tensordot(t, constant(tri, dtype=t.dtype), [[ax], [0]])  # the summed axis comes out last
+    if ax != r - 1:
+        perm = list(range(ax)) + [r - 1] + list(range(ax, r - 1))
+        y = transpose(y, perm)
+    return add_name(y, name)
 
 
 def _bad_axis(axis: int, rank: int) -> int:
