@@ -82,6 +82,7 @@ class Op(enum.Enum):
     # broadcasting
     BROADCAST_TO = "BroadcastTo"
     SUM_TO = "SumTo"
+    KEEP_DIMS = "KeepDims"
     # reductions
     REDUCE_SUM = "Sum"
     REDUCE_MEAN = "Mean"

@@ -87,8 +87,8 @@ def _keep(n: Any, g: Tensor) -> Tensor:
         return g
     from graphflow.ops.shape_ops import reshape_spec
     rank = n.inputs[0].shape.rank
-    if rank is None:
-        raise ValueError(f"cannot differentiate {n.describe()}: its input rank is unknown")
+    if rank is None:  # resolved when the program is specialised for the fed ranks
+        return make(Op.KEEP_DIMS, [g, n.inputs[0]], ReduceAttrs(at.axes, True), name="KeepDims")
     axes = norm_axes(at.axes, rank)
     spec: list[Any] = []
     j = 0
@@ -193,6 +193,32 @@ register(OpDef(Op.BROADCAST_TO, Kind.ELEMENTWISE, broadcast_rule, lambda d, at: 
                scalar=lambda at, i, o, x, like: x))
 
 
+def _keep_dims_shape(shapes: Sequence[TensorShape], at: ReduceAttrs) -> list[TensorShape]:
+    g, x = shapes
+    if x.rank is None:
+        return [TensorShape(None)]
+    axes = norm_axes(at.axes, x.rank)
+    if g.rank is not None and g.rank != x.rank - len(axes):
+        raise ValueError(f"a reduction's gradient of rank {g.rank} does not fit rank {x.rank} over axes {list(axes)}")
+    gd = iter(g.dims if g.rank is not None else [None] * (x.rank - len(axes)))
+    return [TensorShape([1 if i in axes else next(gd) for i in range(x.rank)])]
+
+
+def _keep_dims_ref(at: ReduceAttrs, g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return np.expand_dims(g, norm_axes(at.axes, x.ndim)) if at.axes is None or len(at.axes) else g
+
+
+# A reduction's gradient in its keepdims form, for an input whose rank is known only once the
+# program is specialised for the fed ranks (``_keep``): the reduced axes become dims of size 1.
+register(OpDef(Op.KEEP_DIMS, Kind.OTHER, _keep_dims_shape, lambda d, at: [d[0]], _keep_dims_ref,
+               vjp=lambda n, g: [_unkeep(n, g), None]))
+
+
+def _unkeep(n: Any, g: Tensor) -> Tensor:
+    from graphflow.ops.shape_ops import reshape_like
+    return reshape_like(g, n.inputs[0])
+
+
 def broadcast_like(x: Tensor, like: Tensor) -> Tensor:
     """``x`` broadcast to the shape of ``like`` (both must broadcast together)."""
     if x.shape.is_fully_defined() and x.shape == like.shape:
@@ -290,6 +316,20 @@ argmin = _arg(Op.ARGMIN, "ArgMin")
 
 # ---- CPU kernels ---------------------------------------------------------------------------------
 from graphflow.registry import kernel as _kernel  # noqa: E402
+
+
+@_kernel(Op.KEEP_DIMS, "cpu")
+def _keep_dims_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    g_t, x_t = n.inputs
+    rank = x_t.shape.rank
+    if rank is None:
+        raise NotImplementedError(f"{n.describe()}: the input's rank is still unknown when the program is compiled")
+    axes = norm_axes(n.attrs.axes, rank)
+    gd = iter(em.dims(g_t, ins[0]))
+    dims = ["1" if i in axes else next(gd) for i in range(rank)]
+    out = em.fresh("o")
+    em.line(f"{out} = np.ascontiguousarray({ins[0]}).reshape({em.shape_tuple(dims)})")
+    em.define(n.outputs[0], out)
 
 
 @_kernel(Op.SUM_TO, "cpu")
