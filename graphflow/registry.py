@@ -83,6 +83,7 @@ class Op(enum.Enum):
     BROADCAST_TO = "BroadcastTo"
     SUM_TO = "SumTo"
     KEEP_DIMS = "KeepDims"
+    TOP_K_INDICES = "TopKIndices"
     # reductions
     REDUCE_SUM = "Sum"
     REDUCE_MEAN = "Mean"

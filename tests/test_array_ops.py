@@ -275,3 +275,21 @@ def test_eye_diag_diag_part_trace_and_matrix_transpose(device: str) -> None:
     check_gradient(lambda b: gf.diag(b), [v])
     with pytest.raises(ValueError, match="last two dims"):
         gf.trace(gf.placeholder(gf.float32, (None, 3)))
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_top_k_and_in_top_k(device: str) -> None:
+    """Values and indices of the k largest (ties: lower index first), over leading dims; in_top_k
+    counts classes tied with the target as in (TF1)."""
+    x = np.array([[[1, 3, 2, 3, 0], [5, 4, 3, 2, 6]], [[0, 0, 0, 1, 0], [2, 2, 2, 2, 2]]], np.float32)
+
+    def want(a: np.ndarray) -> list[np.ndarray]:
+        idx = np.argsort(-a, axis=-1, kind="stable")[..., :3].astype(np.int32)
+        return [np.take_along_axis(a, idx, -1), idx]
+    check_op(lambda a: list(gf.nn.top_k(a, 3)), want, [x], device)
+    check_gradient(lambda a: gf.nn.top_k(a, 2)[0] * 1.5, [np.random.RandomState(2).randn(3, 4)])
+    p = np.array([[0.1, 0.5, 0.5, 0.2], [0.9, 0.0, 0.3, 0.3]], np.float32)
+    got = run(gf.nn.in_top_k(gf.constant(p), gf.constant([2, 3]), 1), device=device)
+    np.testing.assert_array_equal(got, [True, False])  # 0.5 ties the top; 0.3 has 0.9 above it
+    with pytest.raises(ValueError, match="k=6"):
+        gf.nn.top_k(gf.constant(x), 6)

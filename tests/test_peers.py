@@ -216,3 +216,21 @@ def test_cumsum_eye_diag_trace_and_their_gradients_match_tf1() -> None:
                 out[m is gf] = sess.run(ys + grads)
     for a, b in zip(out[True], out[False]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_top_k_in_top_k_and_the_values_gradient_match_tf1() -> None:
+    tf = _tf1()
+    xv = np.random.RandomState(8).randn(4, 6)
+    xv[0, 1] = xv[0, 4]  # a tie: the lower index first
+    out = {}
+    for m in (gf, tf):
+        g = m.Graph()
+        with g.as_default():
+            x = m.constant(xv)
+            v, i = m.nn.top_k(x, 3)
+            hit = m.nn.in_top_k(m.cast(x, m.float32), m.constant([1, 4, 0, 5]), 2)
+            (dx,) = m.gradients(m.reduce_sum(v * v), [x])
+            with m.Session(graph=g) as sess:
+                out[m is gf] = sess.run([v, i, hit, dx])
+    for a, b in zip(out[True], out[False]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -5,3 +5,4 @@ from __future__ import annotations
 from graphflow.nn.functional import *  # noqa: F401,F403
 from graphflow.ops.conv_ops import *  # noqa: F401,F403
 from graphflow.ops.math_ops import sigmoid, tanh  # noqa: F401
+from graphflow.ops.sort_ops import top_k  # noqa: F401
