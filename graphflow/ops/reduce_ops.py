@@ -323,7 +323,10 @@ def _keep_dims_cpu(em: Any, n: Any, ins: list[str]) -> None:
     g_t, x_t = n.inputs
     rank = x_t.shape.rank
     if rank is None:
-        raise NotImplementedError(f"{n.describe()}: the input's rank is still unknown when the program is compiled")
+        # only a tensor shaped by a shape tensor of unknown length stays rank-unknown once the
+        # program is specialised; the reduction it feeds cannot be lowered either (issue 7)
+        raise ValueError(f"the gradient of a reduction needs its input's rank, which is still unknown after "
+                         f"specialising for the fed ranks, in {n.describe()}")
     axes = norm_axes(n.attrs.axes, rank)
     gd = iter(em.dims(g_t, ins[0]))
     dims = ["1" if i in axes else next(gd) for i in range(rank)]
