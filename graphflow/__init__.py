@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys as _sys
 
 from graphflow import errors
-from graphflow.compiler.autodiff import gradients, hessians
+from graphflow.autodiff import gradients, hessians
 from graphflow.dtypes import (DType, as_dtype, bool_ as bool, float16, float32, float64,  # noqa: A004
                               int8, int16, int32, int64, uint8)
 from graphflow.ir import (Graph, Operation, Tensor, convert_to_tensor, get_default_graph,
@@ -54,7 +54,7 @@ from graphflow.ops.array_ops import *  # noqa: F401,F403
 from graphflow import train  # noqa: E402
 from graphflow import losses, nn  # noqa: E402
 from graphflow.nn.functional import clip_by_global_norm, clip_by_norm, global_norm  # noqa: E402
-from graphflow import test  # noqa: E402
+from graphflow.runtime import testing as test  # noqa: E402
 from graphflow.custom_gradient import custom_gradient  # noqa: E402
 
 __version__ = "0.1.0"
@@ -103,4 +103,5 @@ class _Compat:
 compat = _Compat()
 _sys.modules[__name__ + ".compat"] = compat  # type: ignore[assignment]
 _sys.modules[__name__ + ".compat.v1"] = _sys.modules[__name__]
+_sys.modules[__name__ + ".test"] = test
 del _array_ops

@@ -76,8 +76,7 @@ class Operation:
         return f"'{self.name}' ({self.op.value}) created at {self.site}"
 
     def run(self, feed_dict: dict | None = None, session: Any = None) -> None:
-        from graphflow.runtime.session import default_session_for
-        default_session_for(self.graph, session).run(self, feed_dict=feed_dict)
+        session_for(self.graph, session).run(self, feed_dict=feed_dict)
 
     def __repr__(self) -> str:
         return f"<gf.Operation '{self.name}' type={self.op.value}>"
@@ -116,8 +115,7 @@ class Tensor:
         return [n for n in self.graph.get_operations() if any(t is self for t in n.inputs)]
 
     def eval(self, feed_dict: dict | None = None, session: Any = None) -> Any:
-        from graphflow.runtime.session import default_session_for
-        return default_session_for(self.graph, session).run(self, feed_dict=feed_dict)
+        return session_for(self.graph, session).run(self, feed_dict=feed_dict)
 
     def __repr__(self) -> str:
         return f"<gf.Tensor '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
@@ -135,13 +133,11 @@ class Tensor:
         return d
 
     def __iter__(self) -> Iterator[Tensor]:
-        from graphflow.ops import array_ops
-        return iter(array_ops.unstack(self))
+        return iter(_builders["unstack"](self))
 
     # operators: defined in graphflow.ops.math_ops, attached there
     def __getitem__(self, key: Any) -> Tensor:
-        from graphflow.ops import array_ops
-        return array_ops.getitem(self, key)
+        return _builders["getitem"](self, key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,8 +345,29 @@ def reset_default_graph() -> None:
     if _default_stack:
         raise AssertionError("reset_default_graph() is not allowed inside a graph.as_default() block")
     _global_default[0] = Graph()
-    from graphflow.runtime import session as _s
-    _s.clear_default_session()
+    for hook in _runtime_hooks["on_reset"]:
+        hook()
+
+
+# ---------------------------------------------------------------------------------------------
+# the runtime's hooks: Tensor.eval, Operation.run and Variable.load reach the default session
+# through them, so that the front end does not import the runtime (which registers them)
+
+_runtime_hooks: dict[str, list[Any]] = {"session_for": [], "on_reset": []}
+
+
+def register_runtime_hooks(session_for: Any, on_reset: Any) -> None:
+    """Called once by ``graphflow.runtime.session``: how to find a graph's default session, and
+    what to clear when the default graph is reset."""
+    _runtime_hooks["session_for"][:] = [session_for]
+    _runtime_hooks["on_reset"][:] = [on_reset]
+
+
+def session_for(graph: Graph | None, session: Any) -> Any:
+    """``session`` or the default session, checked to run ``graph``."""
+    if not _runtime_hooks["session_for"]:
+        raise RuntimeError("no graphflow runtime is loaded: import graphflow, not graphflow.ir alone")
+    return _runtime_hooks["session_for"][0](graph, session)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,9 +409,7 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None,
     if conv is not None:
         return convert_to_tensor(conv(), dtype=dtype)
     if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
-        from graphflow.ops import array_ops
-        return array_ops.stack([convert_to_tensor(v, dtype=dtype) for v in value])
-    from graphflow.ops import state_ops
+        return _builders["stack"]([convert_to_tensor(v, dtype=dtype) for v in value])
     if dtype is None:
         target = _infer_dtype(value)
         if dtype_hint is not None and not isinstance(value, np.ndarray):
@@ -404,4 +419,13 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None,
                 target = hint
     else:
         target = _dt.as_dtype(dtype)
-    return state_ops.constant(value, dtype=target, name=name)
+    return _builders["constant"](value, dtype=target, name=name)
+
+
+# the op builders conversion and Tensor's methods use, registered by the modules that define them
+# (graphflow.ops.array_ops, graphflow.ops.state_ops), which import this module
+_builders: dict[str, Any] = {}
+
+
+def register_builders(**fns: Any) -> None:
+    _builders.update(fns)

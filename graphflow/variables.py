@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from graphflow import dtypes as _dt
-from graphflow.ir import Operation, Tensor, convert_to_tensor, get_default_graph, user_site
+from graphflow.ir import Operation, Tensor, convert_to_tensor, get_default_graph, session_for, user_site
 from graphflow.ops import state_ops
 from graphflow.registry import Op
 from graphflow.shapes import as_shape
@@ -110,8 +110,7 @@ class Variable(Tensor):
         return self.initial_value
 
     def load(self, value: Any, session: Any = None) -> None:
-        from graphflow.runtime.session import default_session_for
-        default_session_for(self.graph, session).load_variable(self, value)
+        session_for(self.graph, session).load_variable(self, value)
 
     @property
     def device(self) -> str:

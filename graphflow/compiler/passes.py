@@ -69,7 +69,7 @@ def _const(n: Operation, value: np.ndarray) -> Operation:
 
 def fold_constants(program: Program) -> Program:
     """Evaluate nodes whose inputs are all constants (and shapes that are fully known)."""
-    from graphflow.runtime.reference import evaluate
+    from graphflow.evaluate import evaluate
     rw = Rewriter(program)
     for n in program.nodes:
         ins = rw.inputs(n)

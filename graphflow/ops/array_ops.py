@@ -15,7 +15,7 @@ import numpy as np
 
 from graphflow import dtypes as _dt
 from graphflow.dtypes import DType
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.ir import Tensor, convert_to_tensor, register_builders
 from graphflow.ops._build import make, same_dtype
 from graphflow.ops.slice_ops import (  # noqa: F401
     Bound,
@@ -731,3 +731,6 @@ def _boolean_mask_cpu(em: Any, n: Any, ins: list[str]) -> None:
                     em.line(f"{out}[{', '.join(row)}] = {src_e}[{', '.join(cell)}]")
             em.line(f"{pos} += 1")
     em.define(t, out)
+
+
+register_builders(stack=stack, unstack=unstack)

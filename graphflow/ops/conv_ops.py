@@ -320,7 +320,7 @@ register(OpDef(Op.AVG_POOL_GRAD, Kind.OTHER, _avg_pool_grad_shape, _float_pair, 
 
 
 def _static_sizes(t: Tensor) -> Sizes:
-    from graphflow.compiler.fold import static_value
+    from graphflow.evaluate import static_value
     v = static_value(t)
     if v is not None:
         if v.shape != (4,):

@@ -245,7 +245,7 @@ def _axes(axis: Any) -> tuple[int, ...] | None:
     if axis is None:
         return None
     if isinstance(axis, Tensor):
-        from graphflow.compiler.fold import static_value
+        from graphflow.evaluate import static_value
         v = static_value(axis)
         if v is None:
             raise TypeError(f"reduction axes must be known when the graph is built; {axis.name} is not constant")

@@ -121,7 +121,7 @@ def _shape_entries(t: Any) -> list[Any] | None:
     """A shape argument as a list of ints and (tensor, dim) pairs, when every entry is a constant
     or a dim of some tensor (``tf.shape(h)[0]``, ``tf.shape(h)``, a list or ``tf.stack`` of those);
     None when an entry is computed otherwise."""
-    from graphflow.compiler.fold import static_value
+    from graphflow.evaluate import static_value
     if isinstance(t, (list, tuple)):
         out: list[Any] = []
         for d in t:

@@ -10,7 +10,7 @@ from typing import Any, Union
 import numpy as np
 
 from graphflow.dtypes import DType
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.ir import Tensor, convert_to_tensor, register_builders
 from graphflow.ops._build import make
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape
@@ -368,3 +368,6 @@ def _slice_grad_cpu(em: Any, n: Any, ins: list[str]) -> None:
     with _slice_loops(em, plan) as (idx, src):
         em.line(f"{out}[{', '.join(src)}] = {em.index(ins[0], idx)}")
     em.define(n.outputs[0], out)
+
+
+register_builders(getitem=getitem)

@@ -11,7 +11,7 @@ import numpy as np
 from graphflow import dtypes as _dt
 from graphflow import rng
 from graphflow.dtypes import DType
-from graphflow.ir import Operation, Tensor, convert_to_tensor, get_default_graph
+from graphflow.ir import Operation, Tensor, convert_to_tensor, get_default_graph, register_builders
 from graphflow.ops._build import NO_ATTRS, make, make_node
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape, as_shape
@@ -384,8 +384,7 @@ def set_random_seed(seed: int | None) -> None:
 
 def assign(ref: Tensor, value: Any, mode: str = "set", name: str | None = None) -> Tensor:
     """Write ``value`` into variable ``ref``; the result is the new value."""
-    from graphflow.variables import Variable
-    if not isinstance(ref, Variable):
+    if not (isinstance(ref, Tensor) and ref.node.op is Op.VARIABLE):
         raise TypeError(f"assign needs a gf.Variable, got {ref!r}")
     v = convert_to_tensor(value, dtype=ref.dtype) if not isinstance(value, Tensor) else value
     opname = {"set": "Assign", "add": "AssignAdd", "sub": "AssignSub"}[mode]
@@ -462,3 +461,6 @@ def _range_cpu(em: Any, n: Operation, ins: list[str]) -> None:
     with em.loops([cnt]) as (i,):
         em.line(f"{out}[{i}] = {start} + {i} * {delta}")
     em.define(n.outputs[0], out)
+
+
+register_builders(constant=constant)

@@ -55,21 +55,29 @@ def _xent_grad_ref(at: Any, g: np.ndarray, lb: np.ndarray, lg: np.ndarray) -> np
     return (np.asarray(g)[..., None] * (p * lb.sum(axis=-1, keepdims=True) - lb)).astype(lg.dtype)
 
 
+def _log_softmax(logits: Tensor) -> Tensor:
+    """The composite log-softmax over the last axis (what the gradients of these rows need; the
+    public ``nn.log_softmax`` builds the same nodes)."""
+    from graphflow.ops.math_ops import exp, log, stop_gradient
+    from graphflow.ops.reduce_ops import reduce_max, reduce_sum
+    s = logits - stop_gradient(reduce_max(logits, axis=-1, keepdims=True))
+    return s - log(reduce_sum(exp(s), axis=-1, keepdims=True))
+
+
 def _vjp(n: Any, g: Tensor) -> list:
-    from graphflow.nn.functional import log_softmax
     from graphflow.ops.shape_ops import expand_dims
     labels, logits = n.inputs
-    return [expand_dims(g, -1) * -log_softmax(logits), make(Op.SOFTMAX_XENT_GRAD, [g, labels, logits])]
+    return [expand_dims(g, -1) * -_log_softmax(logits), make(Op.SOFTMAX_XENT_GRAD, [g, labels, logits])]
 
 
 def _vjp_grad(n: Any, v: Tensor) -> list:
     # y = g (p S - labels) with p = softmax(logits), S = sum(labels): then
     # dg = sum(v (p S - labels)), dlabels = g (sum(v p) - v), dlogits = g S p (v - sum(v p))
-    from graphflow.nn.functional import softmax
+    from graphflow.ops.math_ops import exp
     from graphflow.ops.reduce_ops import reduce_sum
     from graphflow.ops.shape_ops import expand_dims
     g, labels, logits = n.inputs
-    p = softmax(logits)
+    p = exp(_log_softmax(logits))
     total = reduce_sum(labels, axis=-1, keepdims=True)
     ge = expand_dims(g, -1)
     vp = reduce_sum(v * p, axis=-1, keepdims=True)

@@ -13,21 +13,10 @@ import numpy as np
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import is_read, schedule
 from graphflow.errors import InvalidArgumentError
+from graphflow.evaluate import evaluate
 from graphflow.ir import Operation
 from graphflow.registry import Op, get
 from graphflow.runtime.state import State
-
-
-def evaluate(node: Operation, args: Sequence[Any]) -> tuple[np.ndarray, ...]:
-    """Outputs of one stateless node from its input values, via its numpy reference."""
-    row = get(node.op)
-    with np.errstate(all="ignore"):
-        try:
-            result = row.reference(node.attrs, *args)
-        except (ValueError, IndexError) as e:
-            raise InvalidArgumentError(node, node, f"{e}\n  in {node.describe()}") from None
-    outs = result if isinstance(result, (tuple, list)) else (result,)
-    return tuple(np.asarray(o).astype(d.np, copy=False) for o, d in zip(outs, node.dtypes))
 
 
 def execute(program: Program, feeds: Sequence[np.ndarray], state: State) -> list[np.ndarray]:

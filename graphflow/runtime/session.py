@@ -10,7 +10,7 @@ import numpy as np
 
 from graphflow.compiler.program import build
 from graphflow.errors import InvalidArgumentError, UnimplementedError
-from graphflow.ir import Graph, Operation, Tensor, get_default_graph
+from graphflow.ir import Graph, Operation, Tensor, get_default_graph, register_runtime_hooks
 from graphflow.registry import Op
 from graphflow.runtime import compile_pool
 from graphflow.runtime.executable import Executable
@@ -37,6 +37,9 @@ def default_session_for(graph: Graph | None, session: Session | None) -> Session
         raise ValueError("Cannot use the given session to evaluate tensor: the tensor's graph is "
                          "different from the session's graph")
     return sess
+
+
+register_runtime_hooks(default_session_for, clear_default_session)
 
 
 class _Fetch:

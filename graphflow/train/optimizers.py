@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from graphflow import dtypes as _dt
-from graphflow.compiler.autodiff import gradients
+from graphflow.autodiff import gradients
 from graphflow.ir import Graph, Operation, Tensor, convert_to_tensor
 from graphflow.ops.math_ops import cast, sqrt
 from graphflow.ops.state_ops import constant, fill, group

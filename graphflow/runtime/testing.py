@@ -1,4 +1,4 @@
-"""``gf.test``: numerical gradient checking, as TF1's ``tf.test.compute_gradient``."""
+"""``gf.test``, as TF1's ``tf.test``: numerical gradient checking (``compute_gradient``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.compiler.autodiff import gradients
+from graphflow.autodiff import gradients
 from graphflow.ir import Tensor
 from graphflow.runtime.session import Session, get_default_session
 

@@ -1,14 +1,31 @@
-"""Build-time constant values: what ops such as reshape and reductions need to know about a tensor
-argument (a shape or axis list) before anything runs."""
+"""Build-time values: one node's numpy reference, and the constant value of a tensor when it
+follows from constants and static shapes alone (what reshape or a reduction needs to know about a
+shape or axis argument before anything runs)."""
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from graphflow.ir import Tensor
+from graphflow.errors import InvalidArgumentError
+from graphflow.ir import Operation, Tensor
 from graphflow.registry import Op, get
 
 _SOURCES = {Op.PLACEHOLDER, Op.VARIABLE, Op.RANDOM}
 _LIMIT = 4096  # elements: shape/axis arithmetic only, never bulk data
+
+
+def evaluate(node: Operation, args: Sequence[Any]) -> tuple[np.ndarray, ...]:
+    """Outputs of one stateless node from its input values, via its numpy reference."""
+    row = get(node.op)
+    with np.errstate(all="ignore"):
+        try:
+            result = row.reference(node.attrs, *args)
+        except (ValueError, IndexError) as e:
+            raise InvalidArgumentError(node, node, f"{e}\n  in {node.describe()}") from None
+    outs = result if isinstance(result, (tuple, list)) else (result,)
+    return tuple(np.asarray(o).astype(d.np, copy=False) for o, d in zip(outs, node.dtypes))
 
 
 def static_value(t: Tensor) -> np.ndarray | None:
@@ -34,5 +51,4 @@ def static_value(t: Tensor) -> np.ndarray | None:
         if v is None:
             return None
         args.append(v)
-    from graphflow.runtime.reference import evaluate
     return evaluate(n, args)[0]
