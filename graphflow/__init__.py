@@ -9,7 +9,7 @@ import sys as _sys
 from graphflow import errors
 from graphflow.autodiff import gradients, hessians
 from graphflow.dtypes import (DType, as_dtype, bool_ as bool, float16, float32, float64,  # noqa: A004
-                              int8, int16, int32, int64, uint8)
+                              int8, int16, int32, int64, string, uint8)
 from graphflow.ir import (Graph, Operation, Tensor, convert_to_tensor, get_default_graph,
                           reset_default_graph)
 from graphflow.ops.linalg_ops import matmul
@@ -33,6 +33,17 @@ from graphflow.ops.state_ops import (constant, fill, group, linspace, no_op, one
                                      placeholder, placeholder_with_default, random_normal,
                                      random_uniform, range, set_random_seed, truncated_normal,  # noqa: A004
                                      zeros, zeros_like)
+from graphflow.ops.string_ops import as_string, reduce_join, string_join, substr
+from graphflow.ops.string_ops import to_number as string_to_number
+from graphflow.ops.logging_ops import Print
+from graphflow.ops.logging_ops import print_ as print  # noqa: A004
+from graphflow import strings  # noqa: E402
+from graphflow.ops.check_ops import (Assert, add_check_numerics_ops, assert_equal, assert_greater,
+                                     assert_greater_equal, assert_less, assert_less_equal,
+                                     assert_negative, assert_non_negative, assert_non_positive,
+                                     assert_none_equal, assert_positive, assert_rank, assert_type,
+                                     check_numerics, verify_tensor_all_finite)
+from graphflow import debugging  # noqa: E402
 from graphflow.config import ConfigProto, GPUOptions, RunMetadata, RunOptions
 from graphflow.runtime.session import InteractiveSession, Session, get_default_session
 from graphflow.shapes import TensorShape

@@ -16,11 +16,12 @@ class DType:
 
     @cached_property
     def as_numpy_dtype(self) -> type:
-        return np.dtype(self.name).type
+        return self.np.type
 
     @cached_property
     def np(self) -> np.dtype:
-        return np.dtype(self.name)
+        # strings are numpy object arrays of bytes (what TF1 returns for tf.string)
+        return np.dtype(object) if self.name == "string" else np.dtype(self.name)
 
     @property
     def is_floating(self) -> bool:
@@ -35,8 +36,16 @@ class DType:
         return self.name == "bool"
 
     @property
+    def is_string(self) -> bool:
+        return self.name == "string"
+
+    @property
     def base_dtype(self) -> DType:
         return self
+
+    @property
+    def is_numeric(self) -> bool:
+        return not (self.is_bool or self.is_string)
 
     @property
     def min(self) -> Any:
@@ -59,8 +68,9 @@ int32 = DType("int32")
 int64 = DType("int64")
 uint8 = DType("uint8")
 bool_ = DType("bool")
+string = DType("string")
 
-ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool_)
+ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool_, string)
 _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update({"float": float32, "double": float64, "half": float16, "int": int32, "bool_": bool_})
 
@@ -75,11 +85,35 @@ def as_dtype(value: Any) -> DType:
         return value
     if isinstance(value, str) and value in _BY_NAME:
         return _BY_NAME[value]
+    if value in (str, bytes, np.str_, np.bytes_, np.object_):
+        return string
     try:
         name = np.dtype(value).name
     except TypeError:
         raise TypeError(f"expected a dtype (gf.float32, numpy dtype or name), got {value!r}") from None
+    if np.dtype(value).kind in "USO":
+        return string
     if name not in _BY_NAME:
         raise TypeError(f"graphflow does not support dtype {name!r}; supported: "
                         + ", ".join(d.name for d in ALL))
     return _BY_NAME[name]
+
+
+def to_strings(value: Any) -> np.ndarray:
+    """A user value as a tf.string array: an object array of bytes (str is UTF-8 encoded).
+
+    >>> to_strings(["a", b"b"]).tolist()
+    [b'a', b'b']
+    """
+    arr = np.asarray(value, dtype=object)
+    flat = arr.reshape(-1)
+    out = np.empty(flat.shape, dtype=object)
+    for i, v in enumerate(flat):
+        if isinstance(v, (bytes, np.bytes_)):
+            out[i] = bytes(v)
+        elif isinstance(v, (str, np.str_)):
+            out[i] = str(v).encode("utf-8")
+        else:
+            raise TypeError(f"expected str or bytes values for a tf.string tensor, got {v!r} "
+                            f"({type(v).__name__})")
+    return out.reshape(arr.shape)

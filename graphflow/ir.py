@@ -379,6 +379,8 @@ def _infer_dtype(value: Any) -> DType:
         return _dt.as_dtype(value.dtype)
     if isinstance(value, (bool, np.bool_)):
         return _dt.bool_
+    if isinstance(value, (str, bytes)):
+        return _dt.string
     if isinstance(value, (int, np.integer)) and not isinstance(value, np.integer):
         return _dt.int32
     if isinstance(value, float):
@@ -388,7 +390,10 @@ def _infer_dtype(value: Any) -> DType:
         return _dt.float32  # Python floats and lists of them: TF1 makes float32
     if arr.dtype == np.int64 and not isinstance(value, (np.ndarray, np.integer)):
         return _dt.int32
-    if arr.dtype.kind in "USO":
+    if arr.dtype.kind in "US" or (arr.dtype.kind == "O" and arr.size
+                                  and all(isinstance(v, (str, bytes)) for v in arr.reshape(-1))):
+        return _dt.string
+    if arr.dtype.kind == "O":
         raise TypeError(f"cannot convert {value!r} to a graphflow tensor (dtype {arr.dtype})")
     return _dt.as_dtype(arr.dtype)
 

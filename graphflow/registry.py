@@ -123,6 +123,12 @@ class Op(enum.Enum):
     SOFTMAX_XENT_GRAD = "SoftmaxCrossEntropyGrad"
     # run-time checks (identity on the value; raise when the check fails)
     CHECK = "Check"
+    # host ops: strings and printing, evaluated by their numpy reference beside the compiled call
+    AS_STRING = "AsString"
+    STRING_JOIN = "StringJoin"
+    REDUCE_JOIN = "ReduceJoin"
+    STRING_MAP = "StringMap"
+    PRINT = "Print"
     # user-defined gradients
     CUSTOM_GRADIENT = "CustomGradient"
     # compiler-made
@@ -134,6 +140,7 @@ class Kind(enum.Enum):
     REDUCE = "reduce"  # reduction over axes; may absorb an elementwise producer
     OTHER = "other"  # its own emitter per target
     SOURCE = "source"  # no inputs computed in the kernel (feeds, variables, constants)
+    HOST = "host"  # evaluated on the host by its numpy reference (strings, printing)
 
 
 ShapeRule = Callable[[Sequence["TensorShape"], Any], Sequence["TensorShape"]]

@@ -23,5 +23,7 @@ def test_rows_are_complete() -> None:
             assert row.scalar is not None, f"{op.name}: elementwise op without a scalar template"
         elif row.kind is Kind.OTHER:
             assert "cpu" in row.kernels, f"{op.name}: no cpu kernel"
+        elif row.kind is Kind.HOST:
+            assert not row.kernels, f"{op.name}: a host op runs its numpy reference, not kernels"
         if not row.no_gradient and not row.stateful:
             assert row.vjp is not None, f"{op.name}: no gradient rule and not marked no_gradient"

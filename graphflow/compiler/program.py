@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from graphflow.ir import Operation, Tensor
-from graphflow.registry import Op, get
+from graphflow.registry import Kind, Op, get
 from graphflow.shapes import TensorShape, as_shape
 
 
@@ -56,6 +56,13 @@ def rebuild(node: Operation, inputs: Sequence[Tensor], controls: Sequence[Operat
                      node.site, node.graph, node.uid)
 
 
+def _past_prints(t: Tensor) -> Tensor:
+    """A ``tf.Print`` output is its input in compiled code (the runtime prints on the host)."""
+    while t.node.op is Op.PRINT and t.node.attrs.passthrough:
+        t = t.node.inputs[0]
+    return t
+
+
 def build(fetch_tensors: Sequence[Tensor], targets: Sequence[Operation],
           feeds: Sequence[tuple[Tensor, int]]) -> Program:
     """Prune the graph to what the fetches need and specialise it for the fed ranks.
@@ -72,9 +79,10 @@ def build(fetch_tensors: Sequence[Tensor], targets: Sequence[Operation],
             continue
         needed[id(n)] = n
         for t in n.inputs:
+            t = _past_prints(t)
             if id(t) not in fed:
                 stack.append(t.node)
-        stack.extend(n.control_inputs)
+        stack.extend(c for c in n.control_inputs if get(c.op).kind is not Kind.HOST)
     order = sorted(needed.values(), key=lambda n: n.uid)
 
     new: dict[int, Tensor] = {}
@@ -90,7 +98,8 @@ def build(fetch_tensors: Sequence[Tensor], targets: Sequence[Operation],
         new[id(t)] = ph.outputs[0]
     nodes: list[Operation] = list(feed_nodes)
     for n in order:
-        inputs = [new[id(t)] if id(t) in new else new_nodes[id(t.node)].outputs[t.index] for t in n.inputs]
+        inputs = [new[id(t)] if id(t) in new else new_nodes[id(t.node)].outputs[t.index]
+                  for t in map(_past_prints, n.inputs)]
         controls = [new_nodes[id(c)] for c in n.control_inputs if id(c) in new_nodes]
         if n.op in (Op.VARIABLE, Op.CONST, Op.PLACEHOLDER):
             m = Operation(n.op, (), n.attrs, n.dtypes, n.shapes, tuple(controls), n.name, n.site, n.graph,

@@ -97,9 +97,9 @@ def require(kinds: str) -> Callable[[Sequence[DType], Any], list[DType]]:
     """Dtype rule: operands share a dtype whose kind is in ``kinds`` ('f' float, 'i' int, 'b' bool)."""
     def rule(dtypes: Sequence[DType], attrs: Any) -> list[DType]:
         out = same_dtype(dtypes, attrs)[0]
-        kind = "f" if out.is_floating else "b" if out.is_bool else "i"
+        kind = "f" if out.is_floating else "b" if out.is_bool else "s" if out.is_string else "i"
         if kind not in kinds:
-            names = {"f": "floating", "i": "integer", "b": "bool"}
+            names = {"f": "floating", "i": "integer", "b": "bool", "s": "string"}
             raise TypeError(f"expected a {' or '.join(names[k] for k in kinds)} dtype, got {out.name}")
         return [out]
     return rule
@@ -135,6 +135,8 @@ def as_tensors(*values: Any, dtype: Any = None) -> list[Tensor]:
 def _fit(value: Any, dtype: DType) -> Any:
     if hasattr(value, "_as_graph_tensor"):
         return value
+    if dtype.is_string:
+        return _dt.to_strings(value)
     arr = np.asarray(value)
     if arr.dtype.kind in "USO":
         raise TypeError(f"cannot convert {value!r} to {dtype.name}")

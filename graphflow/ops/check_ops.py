@@ -21,7 +21,7 @@ from graphflow.shapes import TensorShape
 
 @dataclass(frozen=True)
 class CheckAttrs:
-    kind: str  # "range": lo <= x < hi (integers); "finite": no NaN or Inf (floats)
+    kind: str  # "range": lo <= x < hi (integers); "finite": no NaN or Inf (floats); "true": all true
     message: str  # what the value is, for the error: "label", "check_numerics message"...
     lo: int = 0
     hi: int = 0  # unused when the bound is a run-time value (the node's second input)
@@ -33,6 +33,8 @@ def _check_dtype(dtypes: Sequence[DType], at: CheckAttrs) -> list[DType]:
         raise TypeError(f"a range check needs an integer tensor, got {d.name}")
     if at.kind == "finite" and not d.is_floating:
         raise TypeError(f"a finiteness check needs a floating tensor, got {d.name}")
+    if at.kind == "true" and not d.is_bool:
+        raise TypeError(f"an assertion needs a bool condition, got {d.name}")
     return [d]
 
 
@@ -55,6 +57,9 @@ def _check_ref(at: CheckAttrs, x: np.ndarray, hi: np.ndarray | None = None) -> n
             raise ValueError(f"{at.message}: Tensor had NaN values")
         if np.any(np.isinf(x)):
             raise ValueError(f"{at.message}: Tensor had Inf values")
+    elif at.kind == "true":
+        if not np.all(x):
+            raise ValueError(at.message)
     else:
         raise ValueError(f"unknown check kind {at.kind!r}")
     return x.copy()
@@ -109,6 +114,172 @@ def _check_cpu(em: Any, n: Any, ins: list[str]) -> None:
         if at.kind == "range":
             em.check(f"{at.lo} <= {v} < {hi}", n,
                      f"{at.message}: a value is outside the valid range [{at.lo}, {shown})")
+        elif at.kind == "true":
+            em.check(v, n, at.message)
         else:
             em.check(f"{v} - {v} == 0", n, f"{at.message}: Tensor had NaN or Inf values")
     em.define(n.outputs[0], ins[0], fresh=id(x_t) in em.fresh_values)
+
+
+# ---- assertions (tf.Assert, tf.assert_*, tf.debugging) --------------------------------------------
+
+def _data_text(data: Sequence[Any] | None) -> str:
+    """TF1's assertion message parts: Python values as text, constants by value, tensors by name."""
+    from graphflow.evaluate import static_value
+    parts = []
+    for d in data or []:
+        if isinstance(d, (str, bytes)):
+            parts.append(d.decode() if isinstance(d, bytes) else d)
+            continue
+        t = convert_to_tensor(d)
+        v = static_value(t)
+        if v is not None:
+            parts.append(str(v.tolist() if v.dtype != object else
+                             [b.decode() for b in np.atleast_1d(v).reshape(-1)]))
+        else:
+            parts.append(f"{t.name} (shape {t.shape}, {t.dtype.name})")
+    return " ".join(f"[{p}]" for p in parts)
+
+
+def Assert(condition: Any, data: Sequence[Any], summarize: int | None = None,  # noqa: N802
+           name: str | None = None) -> Any:
+    """An op that fails the run (InvalidArgumentError naming it and its line) when ``condition``
+    holds a False; ops that must wait for it go under ``control_dependencies([assert_op])``.
+
+    >>> import graphflow as gf
+    >>> Assert(gf.constant(True), ["ok"]).type
+    'Check'
+    """
+    c = convert_to_tensor(condition)
+    if not c.dtype.is_bool:
+        raise TypeError(f"Assert needs a bool condition, got {c.name} of dtype {c.dtype.name}")
+    return make(Op.CHECK, [c], CheckAttrs("true", ("assertion failed: " + _data_text(data)).strip()),
+                name=name or "Assert").node
+
+
+def _static_check(cond: Tensor, message: str) -> None:
+    from graphflow.errors import InvalidArgumentError
+    from graphflow.evaluate import static_value
+    v = static_value(cond)
+    if v is not None and not np.all(v):  # TF1 fails at graph building when it can tell
+        raise InvalidArgumentError(cond.node, cond.node, f"{message}\n  in {cond.node.describe()}")
+
+
+def _binary_assert(symbol: str, fn: Any, x: Any, y: Any, data: Any, message: str | None,
+                   name: str | None, default: str) -> Any:
+    from graphflow.ops._build import as_tensors
+    from graphflow.ops.reduce_ops import reduce_all
+    a, b = as_tensors(x, y)
+    cond = reduce_all(fn(a, b))
+    text = f"{message + ' ' if message else ''}Condition x {symbol} y did not hold element-wise: " \
+           f"x = {a.name}, y = {b.name}"
+    if data:
+        text += " " + _data_text(data)
+    _static_check(cond, text)
+    return make(Op.CHECK, [cond], CheckAttrs("true", text), name=name or default).node
+
+
+def _comparisons() -> dict[str, Any]:
+    from graphflow.ops import math_ops as m
+    return {"==": m.equal, "!=": m.not_equal, "<": m.less, "<=": m.less_equal, ">": m.greater,
+            ">=": m.greater_equal}
+
+
+def assert_equal(x: Any, y: Any, data: Any = None, summarize: Any = None, message: str | None = None,
+                 name: str | None = None) -> Any:
+    return _binary_assert("==", _comparisons()["=="], x, y, data, message, name, "assert_equal")
+
+
+def assert_none_equal(x: Any, y: Any, data: Any = None, summarize: Any = None,
+                      message: str | None = None, name: str | None = None) -> Any:
+    return _binary_assert("!=", _comparisons()["!="], x, y, data, message, name, "assert_none_equal")
+
+
+def assert_less(x: Any, y: Any, data: Any = None, summarize: Any = None, message: str | None = None,
+                name: str | None = None) -> Any:
+    return _binary_assert("<", _comparisons()["<"], x, y, data, message, name, "assert_less")
+
+
+def assert_less_equal(x: Any, y: Any, data: Any = None, summarize: Any = None,
+                      message: str | None = None, name: str | None = None) -> Any:
+    return _binary_assert("<=", _comparisons()["<="], x, y, data, message, name, "assert_less_equal")
+
+
+def assert_greater(x: Any, y: Any, data: Any = None, summarize: Any = None,
+                   message: str | None = None, name: str | None = None) -> Any:
+    return _binary_assert(">", _comparisons()[">"], x, y, data, message, name, "assert_greater")
+
+
+def assert_greater_equal(x: Any, y: Any, data: Any = None, summarize: Any = None,
+                         message: str | None = None, name: str | None = None) -> Any:
+    return _binary_assert(">=", _comparisons()[">="], x, y, data, message, name, "assert_greater_equal")
+
+
+def _sign_assert(symbol: str, x: Any, data: Any, message: str | None, name: str | None, default: str) -> Any:
+    t = convert_to_tensor(x)
+    return _binary_assert(symbol, _comparisons()[symbol], t, np.zeros((), t.dtype.np), data, message,
+                          name, default)
+
+
+def assert_positive(x: Any, data: Any = None, summarize: Any = None, message: str | None = None,
+                    name: str | None = None) -> Any:
+    return _sign_assert(">", x, data, message, name, "assert_positive")
+
+
+def assert_negative(x: Any, data: Any = None, summarize: Any = None, message: str | None = None,
+                    name: str | None = None) -> Any:
+    return _sign_assert("<", x, data, message, name, "assert_negative")
+
+
+def assert_non_negative(x: Any, data: Any = None, summarize: Any = None, message: str | None = None,
+                        name: str | None = None) -> Any:
+    return _sign_assert(">=", x, data, message, name, "assert_non_negative")
+
+
+def assert_non_positive(x: Any, data: Any = None, summarize: Any = None, message: str | None = None,
+                        name: str | None = None) -> Any:
+    return _sign_assert("<=", x, data, message, name, "assert_non_positive")
+
+
+def assert_rank(x: Any, rank: int, message: str | None = None, name: str | None = None) -> Any:
+    """Static when ``x``'s rank is known (a ValueError now, as TF1), else checked at run time."""
+    from graphflow.ops.shape_ops import rank as rank_of
+    t = convert_to_tensor(x)
+    if t.shape.rank is not None:
+        if t.shape.rank != int(rank):
+            raise ValueError(f"{message + ' ' if message else ''}Tensor {t.name} must have rank "
+                             f"{int(rank)}, got rank {t.shape.rank} (shape {t.shape})")
+        from graphflow.ops.state_ops import no_op
+        return no_op(name=name or "assert_rank")
+    return assert_equal(rank_of(t), int(rank), message=message or f"{t.name} must have rank {int(rank)}",
+                        name=name or "assert_rank")
+
+
+def assert_type(tensor: Any, tf_type: Any, message: str | None = None, name: str | None = None) -> Any:
+    from graphflow import dtypes as _dt
+    from graphflow.ops.state_ops import no_op
+    t = convert_to_tensor(tensor)
+    if t.dtype != _dt.as_dtype(tf_type):
+        raise TypeError(f"{message + ' ' if message else ''}{t.name} must be of type "
+                        f"{_dt.as_dtype(tf_type).name}, got {t.dtype.name}")
+    return no_op(name=name or "assert_type")
+
+
+def check_numerics(tensor: Any, message: str, name: str | None = None) -> Tensor:
+    """``tensor`` unchanged; running it fails (naming the tensor, the message and the user's line)
+    if it holds a NaN or an Inf."""
+    t = convert_to_tensor(tensor)
+    return check_finite(t, f"{message} (tensor {t.name})", name=name or "CheckNumerics")
+
+
+def verify_tensor_all_finite(t: Any, msg: str, name: str | None = None) -> Tensor:
+    return check_numerics(t, msg, name=name)
+
+
+def add_check_numerics_ops() -> Any:
+    """A group of check_numerics over every floating tensor of the default graph (TF1)."""
+    from graphflow.ir import get_default_graph
+    from graphflow.ops.state_ops import group
+    checks = [check_numerics(t, f"{n.name}:{t.index}").node for n in get_default_graph().get_operations()
+              for t in n.outputs if t.dtype.is_floating and n.op is not Op.CHECK]
+    return group(*checks, name="CheckNumerics")

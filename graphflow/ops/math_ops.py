@@ -167,7 +167,7 @@ elementwise(Op.ATANH, lambda at, a: np.arctanh(a), lambda at, i, o, a: f"np.arct
             lambda n, g: [g / (1 - n.inputs[0] * n.inputs[0])], dtype_rule=F)
 
 elementwise(Op.ADD, lambda at, a, b: np.add(a, b), lambda at, i, o, a, b: f"({a} + {b})",
-            _vjp_add, dtype_rule=NUM)
+            _vjp_add, dtype_rule=require("fis"))  # strings: concatenation (host)
 elementwise(Op.SUB, lambda at, a, b: np.subtract(a, b), lambda at, i, o, a, b: f"({a} - {b})",
             _vjp_sub, dtype_rule=NUM)
 elementwise(Op.MUL, lambda at, a, b: np.multiply(a, b), lambda at, i, o, a, b: f"({a} * {b})",

@@ -220,8 +220,9 @@ def size(input: Any, name: str | None = None, out_type: Any = _dt.int32) -> Tens
 def rank(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
     from graphflow.ops.state_ops import constant
     x = convert_to_tensor(input)
-    if x.shape.rank is None:
-        raise ValueError(f"the rank of {x.name} is not known when the graph is built")
+    if x.shape.rank is None:  # known once the program is specialised for the fed rank
+        from graphflow.ops.reduce_ops import reduce_sum
+        return reduce_sum(shape(shape(x)), name=name or "Rank")
     return constant(x.shape.rank, dtype=_dt.int32, name=name or "Rank")
 
 

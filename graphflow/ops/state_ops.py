@@ -179,9 +179,12 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None 
         target = _infer_dtype(value)
     else:
         target = _dt.as_dtype(dtype)
-    arr = np.asarray(value)
-    if arr.dtype.kind in "USO":
-        raise TypeError(f"cannot make a constant from {value!r}: graphflow has no string tensors")
+    if target.is_string:
+        arr = _dt.to_strings(value)
+    else:
+        arr = np.asarray(value)
+        if arr.dtype.kind in "USO":
+            raise TypeError(f"cannot make a {target.name} constant from {value!r}: expected numbers")
     if not target.is_floating and arr.dtype.kind == "f" and arr.size and not np.all(np.mod(arr, 1) == 0):
         raise TypeError(f"cannot make a {target.name} constant from {value!r} without losing the "
                         "fractional part")

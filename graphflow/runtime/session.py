@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 
 from graphflow.compiler.program import build
+from graphflow.dtypes import to_strings
 from graphflow.errors import InvalidArgumentError, UnimplementedError
 from graphflow.ir import Graph, Operation, Tensor, get_default_graph, register_runtime_hooks
 from graphflow.registry import Op
-from graphflow.runtime import compile_pool
+from graphflow.runtime import compile_pool, host
 from graphflow.runtime.executable import Executable
 from graphflow.runtime.memory import keep_freed_memory
 from graphflow.runtime.state import State
@@ -86,6 +87,15 @@ class _Fetch:
 def convert_feed(t: Tensor, value: Any) -> Any:
     """The fed value converted to ``t``'s dtype and checked against its static shape."""
     target = t.dtype.np
+    if t.dtype.is_string:
+        try:
+            arr = to_strings(value)
+        except TypeError as e:
+            raise InvalidArgumentError(t.node, t.node, f"Cannot feed {_describe(value, None)} for Tensor "
+                                       f"'{t.name}' of dtype string: {e}\n  placeholder "
+                                       f"{t.node.describe()}") from None
+        _check_feed_shape(t, arr)
+        return arr
     if type(value) is float and target.kind == "f" and t.shape.dims == ():
         return target.type(value)  # the common scalar feed, without building an array
     try:
@@ -104,6 +114,13 @@ def convert_feed(t: Tensor, value: Any) -> Any:
                 f"has dtype {t.dtype.name}: expected values convertible to {t.dtype.name}, given "
                 f"{_describe(value, arr)}\n  placeholder {t.node.describe()}")
         arr = arr.astype(target)
+    _check_feed_shape(t, arr)
+    if arr.ndim == 0:
+        return arr[()]
+    return arr if arr.flags.c_contiguous else np.ascontiguousarray(arr)
+
+
+def _check_feed_shape(t: Tensor, arr: np.ndarray) -> None:
     static = t.shape
     if static.dims is not None:
         ok = arr.ndim == len(static.dims) and all(d is None or d == s for d, s in zip(static.dims, arr.shape))
@@ -112,12 +129,9 @@ def convert_feed(t: Tensor, value: Any) -> Any:
                 t.node, t.node, f"Cannot feed value of shape {tuple(arr.shape)} for Tensor '{t.name}', "
                 f"which has shape {static}: expected shape {static}, given {tuple(arr.shape)}\n"
                 f"  placeholder {t.node.describe()}")
-    if arr.ndim == 0:
-        return arr[()]
-    return arr if arr.flags.c_contiguous else np.ascontiguousarray(arr)
 
 
-def _describe(value: Any, arr: np.ndarray) -> str:
+def _describe(value: Any, arr: np.ndarray | None) -> str:
     text = repr(value)
     return (text[:60] + "...") if len(text) > 60 else text
 
@@ -230,7 +244,14 @@ class Session:
         if len(uniq) == len(fetch.leaves):
             uniq = fetch.leaves  # every leaf a distinct tensor: results need no spreading (_spread)
         targets = [x for x in fetch.leaves if isinstance(x, Operation)]
-        program = build(uniq, targets, list(sig_feeds))
+        split = host.plan(fetch.leaves, sig_feeds)
+        if split is not None:  # strings or printing: host nodes around one compiled program
+            return fetch, uniq, host.HostExecutable(split, uniq, self._executable)
+        return fetch, uniq, self._executable(uniq, targets, list(sig_feeds))
+
+    def _executable(self, tensors: list[Tensor], targets: list[Operation],
+                    sig_feeds: list[tuple[Tensor, int]]) -> Any:
+        program = build(tensors, targets, sig_feeds)
         for n in program.nodes:
             if n.op is Op.PLACEHOLDER and n.uid >= 0:
                 raise InvalidArgumentError(
@@ -239,12 +260,12 @@ class Session:
                     f"  placeholder {n.describe()}")
         if self.device == "reference":
             from graphflow.runtime.reference import ReferenceExecutable
-            return fetch, uniq, ReferenceExecutable(program, self.state)
+            return ReferenceExecutable(program, self.state)
         exe = Executable(program, self.state, dump=self.dump_dir)
         if self.dump_dir:
             from graphflow.runtime.dump import dump_executable
             exe.dump_folder = dump_executable(exe, self.dump_dir)
-        return fetch, uniq, exe
+        return exe
 
     def make_callable(self, fetches: Any, feed_list: Sequence[Any] | None = None, accept_options: bool = False) -> Any:
         """A function taking the values of ``feed_list`` positionally and returning the fetches."""

@@ -1,0 +1,11 @@
+"""``tf.debugging``: assertions and numeric checks under their TF 1.13+ names."""
+from graphflow.ops.check_ops import (Assert, assert_equal, assert_greater, assert_greater_equal,
+                                     assert_less, assert_less_equal, assert_negative,
+                                     assert_non_negative, assert_non_positive, assert_none_equal,
+                                     assert_positive, assert_rank, assert_type, check_numerics)
+from graphflow.ops.check_ops import verify_tensor_all_finite as assert_all_finite
+
+__all__ = ["Assert", "assert_all_finite", "assert_equal", "assert_greater", "assert_greater_equal",
+           "assert_less", "assert_less_equal", "assert_negative", "assert_non_negative",
+           "assert_non_positive", "assert_none_equal", "assert_positive", "assert_rank",
+           "assert_type", "check_numerics"]
