@@ -44,6 +44,19 @@ from graphflow.ops.check_ops import (Assert, add_check_numerics_ops, assert_equa
                                      assert_none_equal, assert_positive, assert_rank, assert_type,
                                      check_numerics, verify_tensor_all_finite)
 from graphflow import debugging  # noqa: E402
+from graphflow.ops.special_ops import (digamma, erf, erfc, expm1, is_finite, is_inf, is_nan, lgamma,
+                                       log_sigmoid, truncatediv, truncatemod, xlogy)
+from graphflow.ops.solve_ops import (cholesky, matrix_band_part, matrix_determinant, matrix_inverse,
+                                     matrix_solve, norm)
+from graphflow.ops.cumulative_ops import cumprod
+from graphflow.ops.index_ops import (argsort, meshgrid, reverse, segment_max, segment_mean,
+                                     segment_min, segment_prod, segment_sum, sequence_mask, slice,  # noqa: A004
+                                     sort, scatter_nd, unsorted_segment_max, unsorted_segment_mean,
+                                     unsorted_segment_min, unsorted_segment_prod, unsorted_segment_sum)
+from graphflow.ops.index_ops import reverse as reverse_v2
+from graphflow.ops.update_ops import (assign, assign_add, assign_sub, scatter_add, scatter_div,
+                                      scatter_max, scatter_min, scatter_mul, scatter_nd_add,
+                                      scatter_nd_sub, scatter_nd_update, scatter_sub, scatter_update)
 from graphflow.config import ConfigProto, GPUOptions, RunMetadata, RunOptions
 from graphflow.runtime.session import InteractiveSession, Session, get_default_session
 from graphflow.shapes import TensorShape

@@ -57,6 +57,14 @@ class Op(enum.Enum):
     ASINH = "Asinh"
     ACOSH = "Acosh"
     ATANH = "Atanh"
+    ERF = "Erf"
+    LGAMMA = "Lgamma"
+    DIGAMMA = "Digamma"
+    TRIGAMMA = "Polygamma1"
+    EXPM1 = "Expm1"
+    IS_FINITE = "IsFinite"
+    IS_NAN = "IsNan"
+    IS_INF = "IsInf"
     LOGICAL_NOT = "LogicalNot"
     RELU = "Relu"
     # elementwise binary
@@ -96,6 +104,11 @@ class Op(enum.Enum):
     ARGMIN = "ArgMin"
     # linear algebra
     MATMUL = "MatMul"
+    MATRIX_INVERSE = "MatrixInverse"
+    MATRIX_DETERMINANT = "MatrixDeterminant"
+    CHOLESKY = "Cholesky"
+    MATRIX_SOLVE = "MatrixSolve"
+    CUMPROD = "Cumprod"
     # shape and data movement
     RESHAPE = "Reshape"
     TRANSPOSE = "Transpose"

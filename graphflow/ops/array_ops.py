@@ -444,9 +444,12 @@ def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", name: str = "Pad",
     [4, 5]
     """
     x = convert_to_tensor(tensor)
-    if mode.upper() != "CONSTANT":
-        raise NotImplementedError(f"pad mode {mode!r} is not supported; graphflow pads in CONSTANT mode")
+    if mode.upper() not in ("CONSTANT", "REFLECT", "SYMMETRIC"):
+        raise ValueError(f"pad mode must be 'CONSTANT', 'REFLECT' or 'SYMMETRIC', got {mode!r}")
     flat = static_ints(paddings, "pad paddings")
+    if mode.upper() != "CONSTANT":
+        from graphflow.ops.index_ops import mirror_pad
+        return mirror_pad(x, list(zip(flat[::2], flat[1::2])), mode.upper())
     if len(flat) % 2:
         raise ValueError(f"paddings must be (before, after) pairs, got {paddings!r}")
     pairs = tuple((flat[i], flat[i + 1]) for i in range(0, len(flat), 2))
@@ -469,12 +472,13 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, name: str = 
     >>> gf.gather(gf.zeros((5, 3)), [0, 4]).shape.as_list()
     [2, 3]
     """
-    if batch_dims:
-        raise NotImplementedError("gather with batch_dims is not supported")
     p = convert_to_tensor(params)
     i = convert_to_tensor(indices)
     rank = known_rank(p.shape, "gather")
-    ax = norm_axis(0 if axis is None else static_int(axis, "gather axis"), rank, "gather")
+    ax = norm_axis(batch_dims if axis is None else static_int(axis, "gather axis"), rank, "gather")
+    if batch_dims:
+        from graphflow.ops.index_ops import batch_gather
+        return batch_gather(p, i, ax, int(batch_dims))
     return make(Op.GATHER, [p, i], AxisAttrs(ax), name=name)
 
 
@@ -527,10 +531,11 @@ def boolean_mask(tensor: Any, mask: Any, name: str = "boolean_mask", axis: Any =
     >>> gf.boolean_mask(gf.zeros((3, 2)), [True, False, True]).shape.as_list()
     [None, 2]
     """
-    if axis not in (None, 0):
-        raise NotImplementedError("boolean_mask with axis > 0 is not supported")
     x = convert_to_tensor(tensor)
     m = convert_to_tensor(mask, dtype=_dt.bool_)
+    if axis not in (None, 0):
+        from graphflow.ops.index_ops import boolean_mask_axis
+        return boolean_mask_axis(x, m, static_int(axis, "boolean_mask axis"))
     return make(Op.BOOLEAN_MASK, [x, m], MaskAttrs(False), name=name)
 
 

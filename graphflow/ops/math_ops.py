@@ -326,10 +326,13 @@ def squared_difference(x: Any, y: Any, name: str | None = None) -> Tensor:
 
 
 def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:
-    """Pick from ``x`` where ``condition`` holds, else from ``y`` (broadcasting, as where_v2)."""
+    """Pick from ``x`` where ``condition`` holds, else from ``y`` (broadcasting, as where_v2);
+    with ``condition`` alone, the int64 coordinates of its true entries."""
     if x is None and y is None:
-        raise ValueError("gf.where(condition) without x and y (indices of true elements) has a "
-                         "data-dependent shape; use gf.boolean_mask instead")
+        from graphflow.ops.index_ops import where_indices
+        return where_indices(condition, name=name)
+    if x is None or y is None:
+        raise ValueError("gf.where needs both x and y, or neither")
     c = convert_to_tensor(condition)
     a, b = as_tensors(x, y)
     return make(Op.SELECT, [c, a, b], name=name)

@@ -19,12 +19,12 @@ from graphflow.ops._build import make, require
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape
 
-__all__ = ["top_k"]
+__all__ = ["sort_indices", "top_k"]
 
 
 @dataclass(frozen=True)
 class TopKAttrs:
-    k: int
+    k: int | None  # None: the whole axis (a full stable sort)
 
 
 def _top_k_shape(shapes: Sequence[TensorShape], at: TopKAttrs) -> list[TensorShape]:
@@ -32,6 +32,8 @@ def _top_k_shape(shapes: Sequence[TensorShape], at: TopKAttrs) -> list[TensorSha
     if s.rank is None:
         return [TensorShape(None)]
     last = s.dims[-1]  # type: ignore[index]
+    if at.k is None:
+        return [s]
     if last is not None and last < at.k:
         raise ValueError(f"top_k needs at least k={at.k} entries in the last dim, got shape {s}")
     return [TensorShape(list(s.dims[:-1]) + [at.k])]  # type: ignore[index]
@@ -39,7 +41,7 @@ def _top_k_shape(shapes: Sequence[TensorShape], at: TopKAttrs) -> list[TensorSha
 
 def _top_k_ref(at: TopKAttrs, x: np.ndarray) -> np.ndarray:
     order = np.argsort(-x, axis=-1, kind="stable")  # descending; equal values keep index order
-    return order[..., :at.k].astype(np.int32)
+    return (order if at.k is None else order[..., :at.k]).astype(np.int32)
 
 
 _NUMERIC = require("fi")
@@ -72,6 +74,13 @@ def top_k(input: Any, k: int = 1, sorted: bool = True, name: str | None = None) 
     return values, idx
 
 
+def sort_indices(x: Tensor, name: str | None = None) -> Tensor:
+    """int32 indices sorting each row of the last axis in descending order, stably."""
+    if x.shape.rank == 0:
+        raise ValueError("sorting needs at least one dim, got a scalar")
+    return make(Op.TOP_K_INDICES, [x], TopKAttrs(None), name=name or "Argsort")
+
+
 # ---- CPU kernel -----------------------------------------------------------------------------------
 from graphflow.registry import kernel as _kernel  # noqa: E402
 
@@ -81,7 +90,10 @@ def _top_k_cpu(em: Any, n: Any, ins: list[str]) -> None:
     x_t = n.inputs[0]
     dims = em.dims(x_t, ins[0])
     k = n.attrs.k
-    em.check(f"{dims[-1]} >= {k}", n, f"top_k needs at least k={k} entries in the last dim")
+    if k is None:
+        k = dims[-1]
+    else:
+        em.check(f"{dims[-1]} >= {k}", n, f"top_k needs at least k={k} entries in the last dim")
     rows = " * ".join(dims[:-1]) or "1"
     flat, out = em.fresh("xf"), em.fresh("o")
     em.line(f"{flat} = np.ascontiguousarray({ins[0]}).reshape(({rows}, {dims[-1]}))")

@@ -1,0 +1,100 @@
+"""``cumprod``: running products along one axis (TF1's ``exclusive`` and ``reverse`` flags).
+
+``cumsum`` is a product with a triangular matrix (linalg_ops); products have no such form, so
+CUMPROD is a primitive. Its gradient is TF1's: ``reverse-cumsum(g * y) / x`` (undefined where x
+is 0, as in TF1).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.ops._build import make, require
+from graphflow.registry import Kind, Op, OpDef, register
+from graphflow.shapes import TensorShape
+
+
+@dataclass(frozen=True)
+class CumAttrs:
+    axis: int  # non-negative (resolved against the static rank)
+    exclusive: bool
+    reverse: bool
+
+
+def _cumprod_ref(at: CumAttrs, x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x)
+    v = np.flip(x, at.axis) if at.reverse else x
+    if at.exclusive:
+        pad = [(0, 0)] * x.ndim
+        pad[at.axis] = (1, 0)
+        v = np.pad(v, pad, constant_values=1)
+        v = np.take(v, np.arange(x.shape[at.axis]), axis=at.axis)
+    y = np.cumprod(v, axis=at.axis).astype(x.dtype)
+    return np.flip(y, at.axis) if at.reverse else y
+
+
+def _cumprod_vjp(n: Any, g: Tensor) -> list:
+    from graphflow.ops.linalg_ops import cumsum
+    at: CumAttrs = n.attrs
+    x, y = n.inputs[0], n.outputs[0]
+    return [cumsum(g * y, at.axis, exclusive=at.exclusive, reverse=not at.reverse) / x]
+
+
+def _same(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+    return [shapes[0]]
+
+
+register(OpDef(Op.CUMPROD, Kind.OTHER, _same, require("fi"), _cumprod_ref, vjp=_cumprod_vjp))
+
+
+def cumprod(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = False,
+            name: str | None = None) -> Tensor:
+    """Cumulative products along ``axis``.
+
+    >>> import graphflow as gf
+    >>> cumprod(gf.constant([1.0, 2.0, 3.0])).shape.as_list()
+    [3]
+    """
+    t = convert_to_tensor(x)
+    r = t.shape.rank
+    if r is None or not -r <= int(axis) < max(r, 1):
+        raise ValueError(f"cumprod axis {axis} is out of range for a tensor of shape {t.shape}")
+    return make(Op.CUMPROD, [t], CumAttrs(int(axis) % r, bool(exclusive), bool(reverse)),
+                name=name or "Cumprod")
+
+
+# ---- CPU kernel -----------------------------------------------------------------------------------
+from graphflow.registry import kernel as _kernel  # noqa: E402
+
+
+@_kernel(Op.CUMPROD, "cpu")
+def _cumprod_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    at: CumAttrs = n.attrs
+    x_t = n.inputs[0]
+    dims = em.dims(x_t, ins[0])
+    outer = " * ".join(dims[:at.axis]) or "1"
+    inner = " * ".join(dims[at.axis + 1:]) or "1"
+    length = dims[at.axis]
+    x3 = em.fresh("cpx")
+    em.line(f"{x3} = np.ascontiguousarray({ins[0]}).reshape(({outer}, {length}, {inner}))")
+    o = em.empty([outer, length, inner], x_t.dtype)
+    one = em.lit(1, x_t.dtype)
+    with em.loops([outer, inner]) as (a, b):
+        acc = em.fresh("acc")
+        em.line(f"{acc} = {one}")
+        with em.loops([length]) as (k,):
+            j = em.fresh("j")
+            em.line(f"{j} = {length} - 1 - {k}" if at.reverse else f"{j} = {k}")
+            if at.exclusive:
+                em.line(f"{o}[{a}, {j}, {b}] = {acc}")
+                em.line(f"{acc} = {acc} * {x3}[{a}, {j}, {b}]")
+            else:
+                em.line(f"{acc} = {acc} * {x3}[{a}, {j}, {b}]")
+                em.line(f"{o}[{a}, {j}, {b}] = {acc}")
+    res = em.fresh("o")
+    em.line(f"{res} = {o}.reshape({em.shape_tuple(dims)})")
+    em.define(n.outputs[0], res)

@@ -1,0 +1,306 @@
+"""Indexing and data movement built from the primitives: slice, reverse, reverse_sequence,
+sequence_mask, where with one argument, sort/argsort, gather with batch_dims, boolean_mask on any
+axis, REFLECT/SYMMETRIC padding, segment reductions, scatter_nd, meshgrid.
+
+Each is a composite, so gradients follow from the primitives' rules.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from graphflow import dtypes as _dt
+from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.ops import array_ops as A
+from graphflow.ops import math_ops as M
+from graphflow.ops import reduce_ops as R
+from graphflow.ops import shape_ops as S
+from graphflow.ops import state_ops as ST
+from graphflow.ops._build import make
+from graphflow.ops.slice_ops import known_rank, norm_axis, static_ints
+from graphflow.registry import Op
+
+
+def _rank(x: Tensor, what: str) -> int:
+    return known_rank(x.shape, what)
+
+
+def _dim(x: Tensor, axis: int) -> Any:
+    """A dim of ``x``: the int when static, else a scalar tensor."""
+    d = x.shape.as_list()[axis]
+    return d if d is not None else S.shape(x)[axis]
+
+
+def slice(input_: Any, begin: Any, size: Any, name: str | None = None) -> Tensor:  # noqa: A001
+    """``input_[begin[i] : begin[i] + size[i]]`` per dim (size -1: to the end), TF1's ``tf.slice``."""
+    import builtins
+    x = convert_to_tensor(input_)
+    b = static_ints(begin, "slice begin")
+    s = static_ints(size, "slice size")
+    if len(b) != _rank(x, "slice") or len(s) != len(b):
+        raise ValueError(f"slice: begin {b} and size {s} must have one entry per dim of {x.shape}")
+    key = tuple(builtins.slice(bi, None if si == -1 else bi + si) for bi, si in zip(b, s))
+    return ST.add_name(x[key], name)
+
+
+def reverse(tensor: Any, axis: Any, name: str | None = None) -> Tensor:
+    """Reverse ``tensor`` along each dim in ``axis`` (TF1's ``reverse_v2``)."""
+    import builtins
+    x = convert_to_tensor(tensor)
+    r = _rank(x, "reverse")
+    axes = {norm_axis(a, r, "reverse") for a in static_ints(axis, "reverse axis")}
+    key = tuple(builtins.slice(None, None, -1) if j in axes else builtins.slice(None) for j in range(r))
+    return ST.add_name(x[key], name)
+
+
+def sequence_mask(lengths: Any, maxlen: Any = None, dtype: Any = _dt.bool_, name: str | None = None) -> Tensor:
+    """``mask[..., j] = j < lengths[...]``, ``maxlen`` columns (the largest length by default)."""
+    n = convert_to_tensor(lengths)
+    if maxlen is None:
+        maxlen = R.reduce_max(n)
+    m = M.cast(maxlen, n.dtype) if isinstance(maxlen, Tensor) else int(maxlen)
+    cols = ST.range(m) if isinstance(m, int) else ST.range(m)
+    mask = M.less(M.cast(cols, n.dtype), S.expand_dims(n, -1))
+    out = mask if _dt.as_dtype(dtype).is_bool else M.cast(mask, dtype)
+    return ST.add_name(out, name)
+
+
+def where_indices(condition: Any, name: str | None = None) -> Tensor:
+    """The coordinates of the true (non-zero) entries of ``condition``, row-major, as an int64
+    ``[n, rank]`` tensor (TF1's ``where`` with one argument)."""
+    c = convert_to_tensor(condition)
+    r = _rank(c, "where")
+    if not c.dtype.is_bool:
+        c = M.not_equal(c, M.zeros_like_scalar(c))
+    grids = []
+    for j in range(r):
+        idx = M.cast(ST.range(_dim(c, j)), _dt.int64)
+        shape = [1] * r
+        shape[j] = -1
+        grids.append(R.broadcast_to(S.reshape(idx, shape), S.shape(c)))
+    coords = A.stack(grids, axis=-1) if r else S.reshape(ST.constant(np.zeros(0, np.int64)), [1, 0])
+    return A.boolean_mask(coords, c, name=name or "Where")
+
+
+def _order(x: Tensor, axis: int, descending: bool) -> Tensor:
+    """Stable sort indices along ``axis`` (TOP_K_INDICES over the whole axis)."""
+    from graphflow.ops.sort_ops import sort_indices
+    r = _rank(x, "sort")
+    ax = norm_axis(axis, r, "sort")
+    perm = list(range(r))
+    perm[ax], perm[-1] = perm[-1], perm[ax]
+    moved = S.transpose(x, perm) if ax != r - 1 else x
+    key = moved if descending else -moved if not moved.dtype.is_bool else M.logical_not(moved)
+    idx = sort_indices(key)
+    return (S.transpose(idx, perm) if ax != r - 1 else idx), perm
+
+
+def argsort(values: Any, axis: int = -1, direction: str = "ASCENDING", stable: bool = False,
+            name: str | None = None) -> Tensor:
+    """Indices that sort ``values`` along ``axis`` (stable: equal values keep their order)."""
+    if direction not in ("ASCENDING", "DESCENDING"):
+        raise ValueError(f"argsort direction must be 'ASCENDING' or 'DESCENDING', got {direction!r}")
+    idx, _ = _order(convert_to_tensor(values), axis, direction == "DESCENDING")
+    return ST.add_name(idx, name)
+
+
+def sort(values: Any, axis: int = -1, direction: str = "ASCENDING", name: str | None = None) -> Tensor:
+    """``values`` sorted along ``axis``; the gradient flows back to the sorted entries."""
+    x = convert_to_tensor(values)
+    idx = argsort(x, axis, direction)
+    r = _rank(x, "sort")
+    ax = norm_axis(axis, r, "sort")
+    return ST.add_name(take_along_axis(x, idx, ax), name)
+
+
+def take_along_axis(x: Tensor, idx: Tensor, axis: int) -> Tensor:
+    """``x[..., idx[..., j], ...]`` along ``axis`` (numpy's take_along_axis), by gather_nd."""
+    r = _rank(x, "take_along_axis")
+    parts = []
+    for j in range(r):
+        if j == axis:
+            parts.append(M.cast(idx, _dt.int32))
+            continue
+        g = ST.range(_dim(idx, j))
+        shape = [1] * r
+        shape[j] = -1
+        parts.append(R.broadcast_to(S.reshape(g, shape), S.shape(idx)))
+    return A.gather_nd(x, A.stack(parts, axis=-1))
+
+
+def batch_gather(params: Tensor, indices: Tensor, axis: int, batch_dims: int) -> Tensor:
+    """gather with ``batch_dims`` leading dims shared by ``params`` and ``indices``: flatten the
+    batch, offset each batch's indices into the flattened axis, gather, restore the shape."""
+    pr, ir = _rank(params, "gather"), _rank(indices, "gather")
+    bd = batch_dims % ir if batch_dims < 0 else batch_dims
+    if not 0 <= bd <= min(axis, ir):
+        raise ValueError(f"gather: batch_dims {batch_dims} must be <= axis {axis} and <= the rank "
+                         f"of the indices ({ir})")
+    if bd == 0:
+        return A.gather(params, indices, axis=axis)
+    if axis != bd:  # move the gathered axis right after the batch dims, gather, move it back
+        perm = list(range(bd)) + [axis] + [j for j in range(bd, pr) if j != axis]
+        out = batch_gather(S.transpose(params, perm), indices, bd, bd)
+        k = ir - bd  # the gathered indices' dims sit at bd .. bd + k
+        inv = list(range(bd)) + list(range(bd + k, bd + k + axis - bd)) + list(range(bd, bd + k)) \
+            + list(range(bd + k + axis - bd, pr - 1 + k))
+        return S.transpose(out, inv)
+    pshape = S.shape(params)
+    batch = R.reduce_prod(pshape[:bd])
+    n = pshape[bd]
+    flat_p = S.reshape(params, A.concat([[-1], pshape[bd + 1:]], 0))
+    idx = S.reshape(M.cast(indices, _dt.int32), A.stack([batch, -1]))
+    offset = S.expand_dims(ST.range(batch) * n, -1)
+    got = A.gather(flat_p, S.reshape(idx + offset, [-1]))
+    ishape = S.shape(indices)
+    return S.reshape(got, A.concat([ishape, pshape[bd + 1:]], 0))
+
+
+def boolean_mask_axis(x: Tensor, mask: Tensor, axis: int) -> Tensor:
+    """boolean_mask over the dims ``axis .. axis + rank(mask)``: move them first, mask, move back."""
+    r, k = _rank(x, "boolean_mask"), _rank(mask, "boolean_mask")
+    ax = norm_axis(axis, r, "boolean_mask")
+    if ax == 0:
+        return A.boolean_mask(x, mask)
+    perm = list(range(ax, ax + k)) + list(range(ax)) + list(range(ax + k, r))
+    picked = A.boolean_mask(S.transpose(x, perm), mask)  # [n, dims before, dims after]
+    back = list(range(1, ax + 1)) + [0] + list(range(ax + 1, r - k + 1))
+    return S.transpose(picked, back)
+
+
+def mirror_pad(x: Tensor, paddings: Sequence[tuple[int, int]], mode: str) -> Tensor:
+    """REFLECT (the edge not repeated) or SYMMETRIC (the edge repeated) padding, one dim at a time."""
+    import builtins
+    edge = 1 if mode == "REFLECT" else 0
+    out = x
+    for j, (before, after) in enumerate(paddings):
+        if not before and not after:
+            continue
+        n = out.shape.as_list()[j]
+        if n is not None and (before > n - edge or after > n - edge):
+            raise ValueError(f"pad: {mode} padding of ({before}, {after}) needs dim {j} of size > "
+                             f"{max(before, after) - 1 + edge}, got {n}")
+        pre = tuple(builtins.slice(None) for _ in range(j))
+        parts = []
+        if before:  # REFLECT: x[p] .. x[1]; SYMMETRIC: x[p - 1] .. x[0]
+            parts.append(out[pre + (builtins.slice(edge + before - 1, edge - 1 if edge else None, -1),)])
+        parts.append(out)
+        if after:  # REFLECT: x[n - 2] .. x[n - 1 - p]; SYMMETRIC: x[n - 1] .. x[n - p]
+            start = -1 - edge
+            parts.append(out[pre + (builtins.slice(start, start - after, -1),)])
+        out = A.concat(parts, j)
+    return out
+
+
+def unsorted_segment_sum(data: Any, segment_ids: Any, num_segments: Any, name: str | None = None) -> Tensor:
+    """``out[s] = sum of data[i] where segment_ids[i] == s`` (ids shape a prefix of data's)."""
+    d = convert_to_tensor(data)
+    ids = convert_to_tensor(segment_ids)
+    k = _rank(ids, "segment ids")
+    like = ST.zeros(A.concat([S.reshape(M.cast(num_segments, _dt.int32), [1]), S.shape(d)[k:]], 0), d.dtype)
+    return make(Op.SCATTER_ADD, [d, ids, like], A.AxisAttrs(0), name=name or "UnsortedSegmentSum")
+
+
+def _segment_mask(d: Tensor, ids: Tensor, num_segments: Any) -> tuple[Tensor, Tensor]:
+    """``hit[i, s] = ids[i] == s`` shaped to broadcast against ``data[:, None, ...]``."""
+    if _rank(ids, "segment ids") != 1:
+        raise ValueError(f"segment max/min/prod/mean need 1-D segment ids, got shape {ids.shape}")
+    segs = ST.range(M.cast(num_segments, ids.dtype) if isinstance(num_segments, Tensor) else int(num_segments))
+    hit = M.equal(S.expand_dims(ids, 1), S.expand_dims(M.cast(segs, ids.dtype), 0))
+    for _ in range(_rank(d, "segment data") - 1):
+        hit = S.expand_dims(hit, -1)
+    return hit, S.expand_dims(d, 1)
+
+
+def _masked_reduce(kind: str, data: Any, segment_ids: Any, num_segments: Any, name: str | None) -> Tensor:
+    d = convert_to_tensor(data)
+    ids = convert_to_tensor(segment_ids)
+    hit, wide = _segment_mask(d, ids, num_segments)
+    if kind == "mean":
+        total = unsorted_segment_sum(d, ids, num_segments)
+        count = unsorted_segment_sum(M.cast(ST.ones_like(ids), d.dtype), ids, num_segments)
+        for _ in range(_rank(d, "segment data") - 1):
+            count = S.expand_dims(count, -1)
+        return M.divide(total, M.maximum(count, np.ones((), d.dtype.np)), name=name)
+    fill = {"max": d.dtype.min, "min": d.dtype.max, "prod": 1}[kind]
+    filled = M.where(hit, wide * ST.ones_like(M.cast(hit, d.dtype)),
+                     ST.fill(S.shape(M.cast(hit, d.dtype) * wide), ST.constant(fill, d.dtype)))
+    fn = {"max": R.reduce_max, "min": R.reduce_min, "prod": R.reduce_prod}[kind]
+    return fn(filled, axis=0, name=name)
+
+
+def unsorted_segment_max(data: Any, segment_ids: Any, num_segments: Any, name: str | None = None) -> Tensor:
+    """Per-segment maxima; an empty segment holds the dtype's lowest value (TF1)."""
+    return _masked_reduce("max", data, segment_ids, num_segments, name)
+
+
+def unsorted_segment_min(data: Any, segment_ids: Any, num_segments: Any, name: str | None = None) -> Tensor:
+    return _masked_reduce("min", data, segment_ids, num_segments, name)
+
+
+def unsorted_segment_prod(data: Any, segment_ids: Any, num_segments: Any, name: str | None = None) -> Tensor:
+    return _masked_reduce("prod", data, segment_ids, num_segments, name)
+
+
+def unsorted_segment_mean(data: Any, segment_ids: Any, num_segments: Any, name: str | None = None) -> Tensor:
+    return _masked_reduce("mean", data, segment_ids, num_segments, name)
+
+
+def _num_sorted_segments(ids: Tensor) -> Tensor:
+    return R.reduce_max(ids) + 1  # sorted ids: the last one, robust to an empty tail too
+
+
+def segment_sum(data: Any, segment_ids: Any, name: str | None = None) -> Tensor:
+    """Sums over runs of sorted ``segment_ids``; ``max(ids) + 1`` segments."""
+    ids = convert_to_tensor(segment_ids)
+    return unsorted_segment_sum(data, ids, _num_sorted_segments(ids), name=name or "SegmentSum")
+
+
+def segment_mean(data: Any, segment_ids: Any, name: str | None = None) -> Tensor:
+    ids = convert_to_tensor(segment_ids)
+    return unsorted_segment_mean(data, ids, _num_sorted_segments(ids), name=name or "SegmentMean")
+
+
+def segment_max(data: Any, segment_ids: Any, name: str | None = None) -> Tensor:
+    ids = convert_to_tensor(segment_ids)
+    return unsorted_segment_max(data, ids, _num_sorted_segments(ids), name=name or "SegmentMax")
+
+
+def segment_min(data: Any, segment_ids: Any, name: str | None = None) -> Tensor:
+    ids = convert_to_tensor(segment_ids)
+    return unsorted_segment_min(data, ids, _num_sorted_segments(ids), name=name or "SegmentMin")
+
+
+def segment_prod(data: Any, segment_ids: Any, name: str | None = None) -> Tensor:
+    ids = convert_to_tensor(segment_ids)
+    return unsorted_segment_prod(data, ids, _num_sorted_segments(ids), name=name or "SegmentProd")
+
+
+def scatter_nd(indices: Any, updates: Any, shape: Any, name: str | None = None) -> Tensor:
+    """A zero tensor of ``shape`` with ``updates`` added at ``indices`` (duplicates sum)."""
+    u = convert_to_tensor(updates)
+    idx = convert_to_tensor(indices)
+    return make(Op.SCATTER_ND_ADD, [u, idx, ST.zeros(shape, u.dtype)], name=name or "ScatterNd")
+
+
+def meshgrid(*args: Any, indexing: str = "xy", name: str | None = None) -> list[Tensor]:
+    """Coordinate grids of 1-D tensors (``indexing`` "xy": the first two dims swapped, as numpy)."""
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"meshgrid indexing must be 'xy' or 'ij', got {indexing!r}")
+    xs = [S.reshape(convert_to_tensor(a), [-1]) for a in args]
+    n = len(xs)
+    order = list(range(n))
+    if indexing == "xy" and n >= 2:
+        order[0], order[1] = 1, 0
+    dims = [None] * n
+    for k, j in enumerate(order):
+        dims[j] = k
+    full = A.stack([S.shape(xs[order.index(j)])[0] for j in range(n)]) if n else None
+    out = []
+    for k, x in enumerate(xs):
+        shape = [1] * n
+        shape[dims[k]] = -1
+        out.append(R.broadcast_to(S.reshape(x, shape), full))
+    return out

@@ -1,0 +1,221 @@
+"""Dense linear algebra on batches of square matrices: inverse, determinant, Cholesky factor and
+solve (primitives whose CPU kernels call numba's LAPACK-backed np.linalg per matrix), with TF1's
+gradients; matrix_band_part and norm as composites.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.ops._build import as_tensors, make, require
+from graphflow.registry import Kind, Op, OpDef, register
+from graphflow.shapes import TensorShape
+
+F = require("f")
+
+
+def _square(s: TensorShape, what: str) -> None:
+    if s.rank is not None:
+        if s.rank < 2:
+            raise ValueError(f"{what} needs a tensor of rank >= 2 (a batch of matrices), got shape {s}")
+        a, b = s.dims[-2], s.dims[-1]  # type: ignore[index]
+        if a is not None and b is not None and a != b:
+            raise ValueError(f"{what} needs square matrices, got shape {s}")
+
+
+def _unary_square(what: str, drop: bool) -> Any:
+    def rule(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+        s = shapes[0]
+        _square(s, what)
+        if s.rank is None:
+            return [TensorShape(None)]
+        return [TensorShape(s.dims[:-2])] if drop else [s]  # type: ignore[index]
+    return rule
+
+
+@dataclass(frozen=True)
+class SolveAttrs:
+    adjoint: bool = False
+
+
+def _solve_shape(shapes: Sequence[TensorShape], at: SolveAttrs) -> list[TensorShape]:
+    a, b = shapes
+    _square(a, "matrix_solve")
+    if a.rank is not None and b.rank is not None:
+        if a.rank != b.rank:
+            raise ValueError(f"matrix_solve: matrix {a} and right-hand side {b} must have the same rank")
+        if a.dims[-1] is not None and b.dims[-2] is not None and a.dims[-1] != b.dims[-2]:  # type: ignore[index]
+            raise ValueError(f"matrix_solve: the right-hand side {b} must have {a.dims[-1]} rows")  # type: ignore[index]
+    return [b]
+
+
+def _solve_ref(at: SolveAttrs, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    m = np.swapaxes(a, -1, -2) if at.adjoint else a
+    return np.linalg.solve(m, b)
+
+
+def _inv_vjp(n: Any, g: Tensor) -> list:
+    from graphflow.ops.linalg_ops import matmul
+    y = n.outputs[0]
+    return [-matmul(matmul(y, g, transpose_a=True), y, transpose_b=True)]
+
+
+def _det_vjp(n: Any, g: Tensor) -> list:
+    from graphflow.ops.shape_ops import expand_dims
+    a, d = n.inputs[0], n.outputs[0]
+    scale = expand_dims(expand_dims(g * d, -1), -1)
+    return [scale * _t(matrix_inverse(a))]
+
+
+def _t(x: Tensor) -> Tensor:
+    from graphflow.ops.linalg_ops import matrix_transpose
+    return matrix_transpose(x)
+
+
+def _solve_vjp(n: Any, g: Tensor) -> list:
+    from graphflow.ops.linalg_ops import matmul
+    a, _ = n.inputs
+    x = n.outputs[0]
+    db = make(Op.MATRIX_SOLVE, [a, g], SolveAttrs(not n.attrs.adjoint))
+    da = -matmul(x, db, transpose_b=True) if n.attrs.adjoint else -matmul(db, x, transpose_b=True)
+    return [da, db]
+
+
+def _chol_vjp(n: Any, g: Tensor) -> list:
+    # TF1's rule: S = L^-T phi(L^T g) L^-1 with phi the lower triangle, diagonal halved; dA = (S + S^T) / 2
+    from graphflow.ops.linalg_ops import matmul
+    lo = n.outputs[0]
+    inv = matrix_inverse(lo)
+    middle = matmul(lo, g, transpose_a=True)
+    middle = matrix_band_part(middle, -1, 0) - 0.5 * matrix_band_part(middle, 0, 0)
+    s = matmul(matmul(inv, middle, transpose_a=True), inv)
+    return [0.5 * (s + _t(s))]
+
+
+register(OpDef(Op.MATRIX_INVERSE, Kind.OTHER, _unary_square("matrix_inverse", False), F,
+               lambda at, a: np.linalg.inv(a), vjp=_inv_vjp))
+register(OpDef(Op.MATRIX_DETERMINANT, Kind.OTHER, _unary_square("matrix_determinant", True), F,
+               lambda at, a: np.linalg.det(a), vjp=_det_vjp))
+register(OpDef(Op.CHOLESKY, Kind.OTHER, _unary_square("cholesky", False), F,
+               lambda at, a: np.linalg.cholesky(a), vjp=_chol_vjp))
+register(OpDef(Op.MATRIX_SOLVE, Kind.OTHER, _solve_shape, F, _solve_ref, vjp=_solve_vjp))
+
+
+# ---- public functions ------------------------------------------------------------------------
+
+def matrix_inverse(input: Any, adjoint: bool = False, name: str | None = None) -> Tensor:  # noqa: A002
+    """Inverse of each square matrix of the last two dims; a singular one fails the run."""
+    x = convert_to_tensor(input)
+    y = make(Op.MATRIX_INVERSE, [x], name=name or "MatrixInverse")
+    return _t(y) if adjoint else y
+
+
+def matrix_determinant(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
+    return make(Op.MATRIX_DETERMINANT, [convert_to_tensor(input)], name=name or "MatrixDeterminant")
+
+
+def cholesky(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
+    """The lower-triangular L with L L^T = input (symmetric positive definite; else the run fails)."""
+    return make(Op.CHOLESKY, [convert_to_tensor(input)], name=name or "Cholesky")
+
+
+def matrix_solve(matrix: Any, rhs: Any, adjoint: bool = False, name: str | None = None) -> Tensor:
+    """X with matrix X = rhs (matrix^T X = rhs when ``adjoint``), for each matrix of the batch."""
+    a, b = as_tensors(matrix, rhs)
+    return make(Op.MATRIX_SOLVE, [a, b], SolveAttrs(bool(adjoint)), name=name or "MatrixSolve")
+
+
+def matrix_band_part(input: Any, num_lower: int, num_upper: int, name: str | None = None) -> Tensor:  # noqa: A002
+    """Keep entries with ``i - j <= num_lower`` and ``j - i <= num_upper`` (negative: all), zero the rest."""
+    from graphflow.ops.math_ops import logical_and, where
+    from graphflow.ops.shape_ops import expand_dims, shape
+    from graphflow.ops.state_ops import range as _range
+    from graphflow.ops.state_ops import zeros_like
+    x = convert_to_tensor(input)
+    rows = _range(shape(x)[-2])
+    cols = _range(shape(x)[-1])
+    diff = expand_dims(rows, -1) - expand_dims(cols, 0)  # i - j
+    keep = logical_and(diff <= (int(num_lower) if num_lower >= 0 else 2**30),
+                       -diff <= (int(num_upper) if num_upper >= 0 else 2**30))
+    return where(keep, x, zeros_like(x), name=name or "MatrixBandPart")
+
+
+def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None, keepdims: bool | None = None,  # noqa: A002
+         name: str | None = None, keep_dims: bool | None = None) -> Tensor:
+    """Vector norms (``ord`` "euclidean"/2, 1, np.inf or a positive p) over ``axis`` (all by
+    default), and the Frobenius norm over a pair of axes."""
+    from graphflow.ops.math_ops import abs as _abs
+    from graphflow.ops.math_ops import pow as _pow
+    from graphflow.ops.math_ops import sqrt
+    from graphflow.ops.reduce_ops import reduce_max, reduce_sum
+    x = convert_to_tensor(tensor)
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    if isinstance(axis, (list, tuple)) and len(axis) == 2 and ord not in ("fro", "euclidean"):
+        raise ValueError(f"norm over two axes supports ord 'fro' or 'euclidean', got {ord!r}")
+    if ord in ("euclidean", "fro", 2, 2.0):
+        return sqrt(reduce_sum(x * x, axis=axis, keepdims=keep), name=name)
+    if ord in (1, 1.0):
+        return reduce_sum(_abs(x), axis=axis, keepdims=keep, name=name)
+    if ord == np.inf:
+        return reduce_max(_abs(x), axis=axis, keepdims=keep, name=name)
+    if isinstance(ord, (int, float)) and ord > 0:
+        p = float(ord)
+        return _pow(reduce_sum(_pow(_abs(x), p), axis=axis, keepdims=keep), 1.0 / p, name=name)
+    raise ValueError(f"norm: ord must be 'euclidean', 'fro', 1, 2, np.inf or a positive number, got {ord!r}")
+
+
+# ---- CPU kernels ---------------------------------------------------------------------------------
+from graphflow.registry import kernel as _kernel  # noqa: E402
+
+_FAILURE = {Op.MATRIX_INVERSE: "Input is not invertible.",
+            Op.MATRIX_DETERMINANT: "the determinant could not be computed",
+            Op.CHOLESKY: "Cholesky decomposition was not successful. The input might not be valid "
+                         "(it must be symmetric positive definite)",
+            Op.MATRIX_SOLVE: "Input matrix is not invertible."}
+_CALL = {Op.MATRIX_INVERSE: "np.linalg.inv", Op.MATRIX_DETERMINANT: "np.linalg.det",
+         Op.CHOLESKY: "np.linalg.cholesky", Op.MATRIX_SOLVE: "np.linalg.solve"}
+
+
+def _per_matrix_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    """One np.linalg call per matrix of the batch; a LAPACK failure is the node's error."""
+    a_t, out_t = n.inputs[0], n.outputs[0]
+    dims = em.dims(a_t, ins[0])
+    batch = " * ".join(dims[:-2]) or "1"
+    m = dims[-1]
+    a3, ok = em.fresh("mat"), em.fresh("ok")
+    em.line(f"{a3} = np.ascontiguousarray({ins[0]}).reshape(({batch}, {m}, {m}))")
+    solve = n.op is Op.MATRIX_SOLVE
+    if solve:
+        b_dims = em.dims(n.inputs[1], ins[1])
+        k = b_dims[-1]
+        b3 = em.fresh("rhs")
+        em.line(f"{b3} = np.ascontiguousarray({ins[1]}).reshape(({batch}, {m}, {k}))")
+        out_dims = [batch, m, k]
+    elif n.op is Op.MATRIX_DETERMINANT:
+        out_dims = [batch]
+    else:
+        out_dims = [batch, m, m]
+    o = em.empty(out_dims, out_t.dtype)
+    em.line(f"{ok} = True")
+    with em.loops([batch]) as (i,):
+        with em.block("try:"):
+            if solve:
+                mat = f"np.ascontiguousarray({a3}[{i}].T)" if n.attrs.adjoint else f"{a3}[{i}]"
+                em.line(f"{o}[{i}] = np.linalg.solve({mat}, {b3}[{i}])")
+            else:
+                em.line(f"{o}[{i}] = {_CALL[n.op]}({a3}[{i}])")
+        with em.block("except Exception:"):
+            em.line(f"{ok} = False")
+    em.check(ok, n, _FAILURE[n.op])
+    res = em.fresh("o")
+    shape = dims[:-2] + ([m, b_dims[-1]] if solve else [] if n.op is Op.MATRIX_DETERMINANT else [m, m])
+    em.line(f"{res} = {o}.reshape({em.shape_tuple(shape)})")
+    em.define(out_t, res)
+
+
+for _op in _CALL:
+    _kernel(_op, "cpu")(_per_matrix_cpu)

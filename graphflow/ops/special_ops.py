@@ -1,0 +1,116 @@
+"""Special functions and float classification: erf, lgamma, digamma (and its derivative, which
+lgamma's second derivative needs), expm1, is_finite/is_nan/is_inf, and composites over them
+(erfc, xlogy, log_sigmoid, truncated division).
+
+The CPU templates call compiler/cpu_math.py's float64 versions and cast to the op's dtype; the
+references are SciPy's.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.special as _sp
+
+from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.ops._build import as_tensors, compute_type, elementwise, make, require
+from graphflow.registry import Op
+
+F = require("f")
+NUM = require("fi")
+
+
+def _call(fn: str) -> Any:
+    return lambda at, i, o, a: f"{compute_type(o)}(gfmath.{fn}({a}))"
+
+
+def _no_third(n: Any, g: Tensor) -> list:
+    raise LookupError(f"the gradient of {n.op.value} (the third derivative of lgamma) is not "
+                      f"implemented\n  in {n.describe()}")
+
+
+def _bool_of_float(dtypes: Any, at: Any) -> list:
+    from graphflow import dtypes as _dt
+    F(dtypes, at)
+    return [_dt.bool_]
+
+
+elementwise(Op.ERF, lambda at, a: _sp.erf(a), _call("erf"),
+            lambda n, g: [g * (2 / np.sqrt(np.pi)) * _exp(-n.inputs[0] * n.inputs[0])], dtype_rule=F)
+elementwise(Op.LGAMMA, lambda at, a: _sp.gammaln(a), _call("lgamma"),
+            lambda n, g: [g * make(Op.DIGAMMA, [n.inputs[0]])], dtype_rule=F)
+elementwise(Op.DIGAMMA, lambda at, a: _sp.digamma(a), _call("digamma"),
+            lambda n, g: [g * make(Op.TRIGAMMA, [n.inputs[0]])], dtype_rule=F)
+elementwise(Op.TRIGAMMA, lambda at, a: _sp.polygamma(1, a), _call("trigamma"), _no_third, dtype_rule=F)
+elementwise(Op.EXPM1, lambda at, a: np.expm1(a), lambda at, i, o, a: f"np.expm1({a})",
+            lambda n, g: [g * (n.outputs[0] + 1)], dtype_rule=F)
+elementwise(Op.IS_FINITE, lambda at, a: np.isfinite(a), lambda at, i, o, a: f"np.isfinite({a})",
+            no_gradient=True, dtype_rule=_bool_of_float)
+elementwise(Op.IS_NAN, lambda at, a: np.isnan(a), lambda at, i, o, a: f"np.isnan({a})",
+            no_gradient=True, dtype_rule=_bool_of_float)
+elementwise(Op.IS_INF, lambda at, a: np.isinf(a), lambda at, i, o, a: f"np.isinf({a})",
+            no_gradient=True, dtype_rule=_bool_of_float)
+
+
+def _exp(x: Tensor) -> Tensor:
+    from graphflow.ops.math_ops import exp
+    return exp(x)
+
+
+def _unary(op: Op, default: str) -> Any:
+    def fn(x: Any, name: str | None = None) -> Tensor:
+        return make(op, [convert_to_tensor(x)], name=name or default)
+    fn.__name__ = default.lower()
+    fn.__doc__ = f"Elementwise {default} (TF1 ``tf.{default.lower()}``)."
+    return fn
+
+
+erf = _unary(Op.ERF, "Erf")
+lgamma = _unary(Op.LGAMMA, "Lgamma")
+digamma = _unary(Op.DIGAMMA, "Digamma")
+expm1 = _unary(Op.EXPM1, "Expm1")
+is_finite = _unary(Op.IS_FINITE, "IsFinite")
+is_nan = _unary(Op.IS_NAN, "IsNan")
+is_inf = _unary(Op.IS_INF, "IsInf")
+
+
+def erfc(x: Any, name: str | None = None) -> Tensor:
+    """``1 - erf(x)``."""
+    t = convert_to_tensor(x)
+    return np.ones((), t.dtype.np) - erf(t, name=name)
+
+
+def xlogy(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``x * log(y)``, 0 where x is 0 (even where y is 0)."""
+    from graphflow.ops.math_ops import equal, log, where, zeros_like_scalar
+    a, b = as_tensors(x, y)
+    zero = equal(a, zeros_like_scalar(a))
+    safe = where(zero, a * 0 + 1, b)
+    return where(zero, a * 0, a * log(safe), name=name)
+
+
+def log_sigmoid(x: Any, name: str | None = None) -> Tensor:
+    """``log(sigmoid(x)) = -softplus(-x)``, stable for large |x|."""
+    from graphflow.nn.functional import softplus
+    t = convert_to_tensor(x)
+    return -softplus(-t, name=name)
+
+
+def truncatediv(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """Integer division rounding toward zero (C's ``/``), TF1's ``truncatediv``."""
+    from graphflow.ops.math_ops import abs as _abs
+    from graphflow.ops.math_ops import floordiv, sign
+    a, b = as_tensors(x, y)
+    return floordiv(_abs(a), _abs(b)) * sign(a) * sign(b) if not a.dtype.is_floating else \
+        _trunc(a / b)
+
+
+def _trunc(v: Tensor) -> Tensor:
+    from graphflow.ops.math_ops import ceil, floor, where
+    return where(v < 0, ceil(v), floor(v))
+
+
+def truncatemod(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """The remainder of truncated division: it has the sign of ``x`` (C's ``%``, ``fmod``)."""
+    a, b = as_tensors(x, y)
+    return a - truncatediv(a, b) * b
