@@ -200,7 +200,11 @@ def unsorted_segment_sum(data: Any, segment_ids: Any, num_segments: Any, name: s
     ids = convert_to_tensor(segment_ids)
     k = _rank(ids, "segment ids")
     like = ST.zeros(A.concat([S.reshape(M.cast(num_segments, _dt.int32), [1]), S.shape(d)[k:]], 0), d.dtype)
-    return make(Op.SCATTER_ADD, [d, ids, like], A.AxisAttrs(0), name=name or "UnsortedSegmentSum")
+    out = make(Op.SCATTER_ADD, [d, ids, like], A.AxisAttrs(0), name=name or "UnsortedSegmentSum")
+    if d.shape.rank is not None:  # the static shape: what is known of the count and the row shape
+        count = None if isinstance(num_segments, Tensor) else int(num_segments)
+        out.set_shape([count] + d.shape.as_list()[k:])
+    return out
 
 
 def _segment_mask(d: Tensor, ids: Tensor, num_segments: Any) -> tuple[Tensor, Tensor]:

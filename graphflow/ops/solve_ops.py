@@ -96,13 +96,30 @@ def _chol_vjp(n: Any, g: Tensor) -> list:
     return [0.5 * (s + _t(s))]
 
 
+_FAILURE = {Op.MATRIX_INVERSE: "Input is not invertible.",
+            Op.MATRIX_DETERMINANT: "the determinant could not be computed",
+            Op.CHOLESKY: "Cholesky decomposition was not successful. The input might not be valid "
+                         "(it must be symmetric positive definite)",
+            Op.MATRIX_SOLVE: "Input matrix is not invertible."}
+
+def _lapack(op: Op, fn: Any) -> Any:
+    """The numpy reference, failing with the message the compiled kernel gives."""
+    def ref(at: Any, *args: np.ndarray) -> np.ndarray:
+        try:
+            return fn(at, *args)
+        except np.linalg.LinAlgError:
+            raise ValueError(_FAILURE[op]) from None
+    return ref
+
+
 register(OpDef(Op.MATRIX_INVERSE, Kind.OTHER, _unary_square("matrix_inverse", False), F,
-               lambda at, a: np.linalg.inv(a), vjp=_inv_vjp))
+               _lapack(Op.MATRIX_INVERSE, lambda at, a: np.linalg.inv(a)), vjp=_inv_vjp))
 register(OpDef(Op.MATRIX_DETERMINANT, Kind.OTHER, _unary_square("matrix_determinant", True), F,
-               lambda at, a: np.linalg.det(a), vjp=_det_vjp))
+               _lapack(Op.MATRIX_DETERMINANT, lambda at, a: np.linalg.det(a)), vjp=_det_vjp))
 register(OpDef(Op.CHOLESKY, Kind.OTHER, _unary_square("cholesky", False), F,
-               lambda at, a: np.linalg.cholesky(a), vjp=_chol_vjp))
-register(OpDef(Op.MATRIX_SOLVE, Kind.OTHER, _solve_shape, F, _solve_ref, vjp=_solve_vjp))
+               _lapack(Op.CHOLESKY, lambda at, a: np.linalg.cholesky(a)), vjp=_chol_vjp))
+register(OpDef(Op.MATRIX_SOLVE, Kind.OTHER, _solve_shape, F, _lapack(Op.MATRIX_SOLVE, _solve_ref),
+               vjp=_solve_vjp))
 
 
 # ---- public functions ------------------------------------------------------------------------
@@ -171,11 +188,6 @@ def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None, keepdims: bool |
 # ---- CPU kernels ---------------------------------------------------------------------------------
 from graphflow.registry import kernel as _kernel  # noqa: E402
 
-_FAILURE = {Op.MATRIX_INVERSE: "Input is not invertible.",
-            Op.MATRIX_DETERMINANT: "the determinant could not be computed",
-            Op.CHOLESKY: "Cholesky decomposition was not successful. The input might not be valid "
-                         "(it must be symmetric positive definite)",
-            Op.MATRIX_SOLVE: "Input matrix is not invertible."}
 _CALL = {Op.MATRIX_INVERSE: "np.linalg.inv", Op.MATRIX_DETERMINANT: "np.linalg.det",
          Op.CHOLESKY: "np.linalg.cholesky", Op.MATRIX_SOLVE: "np.linalg.solve"}
 
