@@ -54,6 +54,12 @@ from graphflow.ops.index_ops import (argsort, meshgrid, reverse, segment_max, se
                                      sort, scatter_nd, unsorted_segment_max, unsorted_segment_mean,
                                      unsorted_segment_min, unsorted_segment_prod, unsorted_segment_sum)
 from graphflow.ops.index_ops import reverse as reverse_v2
+from graphflow.ops.sort_ops import unique, unique_with_counts
+from graphflow.ops.random_ops import multinomial, random_crop, random_gamma, random_shuffle
+from graphflow.ops.random_ops import categorical as random_categorical
+from graphflow.ops.reduce_ops import count_nonzero, reduce_euclidean_norm, reduce_std, reduce_variance
+from graphflow.ops.misc_ops import (accumulate_n, confusion_matrix, divide_no_nan, ensure_shape,
+                                    identity_n, is_tensor, logical_xor, shape_n)
 from graphflow.ops.update_ops import (assign, assign_add, assign_sub, scatter_add, scatter_div,
                                       scatter_max, scatter_min, scatter_mul, scatter_nd_add,
                                       scatter_nd_sub, scatter_nd_update, scatter_sub, scatter_update)
@@ -80,6 +86,9 @@ from graphflow import losses, nn  # noqa: E402
 from graphflow.nn.functional import clip_by_global_norm, clip_by_norm, global_norm  # noqa: E402
 from graphflow.runtime import testing as test  # noqa: E402
 from graphflow.custom_gradient import custom_gradient  # noqa: E402
+
+from graphflow import metrics  # noqa: E402
+from graphflow import _namespaces  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -128,4 +137,5 @@ compat = _Compat()
 _sys.modules[__name__ + ".compat"] = compat  # type: ignore[assignment]
 _sys.modules[__name__ + ".compat.v1"] = _sys.modules[__name__]
 _sys.modules[__name__ + ".test"] = test
+_namespaces.install(_sys.modules[__name__])
 del _array_ops

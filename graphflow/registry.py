@@ -92,6 +92,7 @@ class Op(enum.Enum):
     SUM_TO = "SumTo"
     KEEP_DIMS = "KeepDims"
     TOP_K_INDICES = "TopKIndices"
+    UNIQUE = "Unique"
     # reductions
     REDUCE_SUM = "Sum"
     REDUCE_MEAN = "Mean"

@@ -187,7 +187,8 @@ def _finish(em: Emitter, op: Op, dt: Any, acc_dt: Any, acc: str, count: str) -> 
             return f"{em.np_dtype(dt)}({acc} / ({count}))"
         # truncation toward zero, as TF1's C++ integer division
         return f"{em.np_dtype(dt)}((abs({acc}) // max(1, {count})) * (1 if {acc} >= 0 else -1))"
-    return f"{em.np_dtype(dt)}({acc})" if acc_dt != dt else acc
+    # numba computes int32 arithmetic in int64: integer results are cast back to their dtype
+    return f"{em.np_dtype(dt)}({acc})" if acc_dt != dt or dt.is_integer else acc
 
 
 def _flat_size(em: Emitter, n: Operation, leaves: list[str], ambiguous: list[tuple[int, int, int]]) -> str | None:

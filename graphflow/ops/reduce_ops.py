@@ -297,6 +297,38 @@ def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False
     return add_name(s, name)
 
 
+def reduce_variance(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+                    name: str | None = None) -> Tensor:
+    """The population variance ``mean((x - mean(x))^2)`` over ``axis``."""
+    x = convert_to_tensor(input_tensor)
+    dev = x - reduce_mean(x, axis=axis, keepdims=True)
+    return reduce_mean(dev * dev, axis=axis, keepdims=keepdims, name=name or "reduce_variance")
+
+
+def reduce_std(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+    from graphflow.ops.math_ops import sqrt
+    return sqrt(reduce_variance(input_tensor, axis, keepdims), name=name or "reduce_std")
+
+
+def reduce_euclidean_norm(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+                          name: str | None = None) -> Tensor:
+    from graphflow.ops.math_ops import sqrt
+    x = convert_to_tensor(input_tensor)
+    return sqrt(reduce_sum(x * x, axis=axis, keepdims=keepdims), name=name or "reduce_euclidean_norm")
+
+
+def count_nonzero(input_tensor: Any = None, axis: Any = None, keepdims: Any = None, dtype: Any = _dt.int64,
+                  name: str | None = None, reduction_indices: Any = None, keep_dims: Any = None,
+                  input: Any = None) -> Tensor:  # noqa: A002
+    """How many entries along ``axis`` are non-zero (True, for bools), as ``dtype``."""
+    from graphflow.ops.math_ops import cast, not_equal, zeros_like_scalar
+    x = convert_to_tensor(input_tensor if input_tensor is not None else input)
+    nz = not_equal(x, zeros_like_scalar(x)) if not x.dtype.is_bool else x
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    ax = axis if axis is not None else reduction_indices
+    return reduce_sum(cast(nz, dtype), axis=ax, keepdims=keep, name=name or "count_nonzero")
+
+
 def _arg(op: Op, tf_name: str) -> Any:
     def fn(input: Any, axis: Any = None, name: str | None = None, dimension: Any = None,  # noqa: A002
            output_type: Any = _dt.int64) -> Tensor:

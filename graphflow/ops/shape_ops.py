@@ -289,7 +289,7 @@ def _reshape_cpu(em: Any, n: Any, ins: list[str]) -> None:
     em.check(f"{' * '.join(dims) or '1'} == {size}", n, "cannot reshape: the number of elements differs")
     if x.shape.rank == 0:
         arr = em.fresh("o")
-        em.line(f"{arr} = np.full({em.shape_tuple(dims)}, {ins[0]})")
+        em.line(f"{arr} = np.full({em.shape_tuple(dims)}, {ins[0]}, dtype={em.np_dtype(x.dtype)})")
         em.define(t, arr)
         return
     src = ins[0]

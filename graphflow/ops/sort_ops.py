@@ -1,4 +1,4 @@
-"""Ordering along the last axis: ``nn.top_k``.
+"""Ordering: ``nn.top_k``, full stable sorts, and ``unique``.
 
 ``top_k``'s one primitive is the indices of the k largest entries of each row (TOP_K_INDICES: a
 stable descending sort, so of equal values the lower index comes first, as TF1); the values are
@@ -19,7 +19,60 @@ from graphflow.ops._build import make, require
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape
 
-__all__ = ["sort_indices", "top_k"]
+__all__ = ["sort_indices", "top_k", "unique", "unique_with_counts"]
+
+
+@dataclass(frozen=True)
+class UniqueAttrs:
+    out_idx: Any  # the DType of the index output
+
+
+def _unique_ref(at: UniqueAttrs, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values in order of first occurrence, and each element's position among them."""
+    _, first, inverse = np.unique(x, return_index=True, return_inverse=True)
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    return x[np.sort(first)], rank[inverse.reshape(-1)].astype(at.out_idx.np)
+
+
+def _unique_shape(shapes: Sequence[TensorShape], at: UniqueAttrs) -> list[TensorShape]:
+    if shapes[0].rank not in (1, None):
+        raise ValueError(f"unique needs a 1-D tensor, got shape {shapes[0]}")
+    return [TensorShape([None]), shapes[0] if shapes[0].rank is not None else TensorShape([None])]
+
+
+def _unique_dtype(dtypes: Sequence[Any], at: UniqueAttrs) -> list[Any]:
+    if not at.out_idx.is_integer:
+        raise TypeError(f"unique out_idx must be int32 or int64, got {at.out_idx.name}")
+    return [dtypes[0], at.out_idx]
+
+
+register(OpDef(Op.UNIQUE, Kind.OTHER, _unique_shape, _unique_dtype, _unique_ref, no_gradient=True,
+               num_outputs=2))
+
+
+def unique(x: Any, out_idx: Any = _dt.int32, name: str | None = None) -> tuple[Tensor, Tensor]:
+    """(y, idx): the distinct values of 1-D ``x`` in order of first occurrence, and for each
+    element of ``x`` its index in ``y`` (``x == gather(y, idx)``).
+
+    >>> import graphflow as gf
+    >>> y, idx = unique(gf.constant([3, 1, 3]))
+    >>> y.shape.as_list(), idx.shape.as_list()
+    ([None], [3])
+    """
+    from graphflow.ops._build import make_node
+    node = make_node(Op.UNIQUE, [convert_to_tensor(x)], UniqueAttrs(_dt.as_dtype(out_idx)), name=name or "Unique")
+    return node.outputs[0], node.outputs[1]
+
+
+def unique_with_counts(x: Any, out_idx: Any = _dt.int32, name: str | None = None) -> tuple[Tensor, Tensor, Tensor]:
+    """(y, idx, count): ``unique`` and how often each distinct value occurs."""
+    from graphflow.ops.index_ops import unsorted_segment_sum
+    from graphflow.ops.shape_ops import size
+    from graphflow.ops.state_ops import ones_like
+    y, idx = unique(x, out_idx, name=name or "UniqueWithCounts")
+    count = unsorted_segment_sum(ones_like(idx), idx, size(y, out_type=idx.dtype))
+    return y, idx, count
 
 
 @dataclass(frozen=True)
@@ -106,3 +159,35 @@ def _top_k_cpu(em: Any, n: Any, ins: list[str]) -> None:
     res = em.fresh("o")
     em.line(f"{res} = {out}.reshape({em.shape_tuple(dims[:-1] + [str(k)])})")
     em.define(n.outputs[0], res)
+
+
+@_kernel(Op.UNIQUE, "cpu")
+def _unique_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    """A stable sort groups equal values; each group's first sorted entry is its first
+    occurrence; groups are then numbered by first occurrence."""
+    x_t = n.inputs[0]
+    (size,) = em.dims(x_t, ins[0])
+    idx_type = em.np_dtype(n.outputs[1].dtype)
+    order, gid, first, ngroups = em.fresh("ord"), em.fresh("gid"), em.fresh("first"), em.fresh("ng")
+    em.line(f"{order} = np.argsort({ins[0]}, kind='mergesort')")
+    em.line(f"{gid} = np.empty({size}, dtype=np.int64)")
+    em.line(f"{first} = np.empty({size}, dtype=np.int64)")
+    em.line(f"{ngroups} = 0")
+    with em.loops([size]) as (p,):
+        with em.block(f"if {p} == 0 or {ins[0]}[{order}[{p}]] != {ins[0]}[{order}[{p} - 1]]:"):
+            em.line(f"{first}[{ngroups}] = {order}[{p}]")
+            em.line(f"{ngroups} += 1")
+        em.line(f"{gid}[{p}] = {ngroups} - 1")
+    by_first, rank = em.fresh("byfirst"), em.fresh("rank")
+    em.line(f"{by_first} = np.argsort({first}[:{ngroups}], kind='mergesort')")
+    em.line(f"{rank} = np.empty({ngroups}, dtype=np.int64)")
+    y = em.empty([ngroups], x_t.dtype, "uy")
+    with em.loops([ngroups]) as (k,):
+        em.line(f"{rank}[{by_first}[{k}]] = {k}")
+        em.line(f"{y}[{k}] = {ins[0]}[{first}[{by_first}[{k}]]]")
+    idx = em.fresh("uidx")
+    em.line(f"{idx} = np.empty({size}, dtype={idx_type})")
+    with em.loops([size]) as (p,):
+        em.line(f"{idx}[{order}[{p}]] = {rank}[{gid}[{p}]]")
+    em.define(n.outputs[0], y)
+    em.define(n.outputs[1], idx)

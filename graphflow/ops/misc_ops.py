@@ -1,0 +1,71 @@
+"""Small TF1 utilities built from other ops: logical_xor, divide_no_nan, accumulate_n,
+identity_n, ensure_shape, shape_n, is_tensor and confusion_matrix."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from graphflow import dtypes as _dt
+from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.ops import math_ops as M
+from graphflow.ops import state_ops as ST
+from graphflow.ops._build import as_tensors
+from graphflow.shapes import as_shape
+
+
+def logical_xor(x: Any, y: Any, name: str | None = None) -> Tensor:
+    a, b = as_tensors(x, y, dtype=_dt.bool_)
+    return M.not_equal(a, b, name=name or "LogicalXor")
+
+
+def divide_no_nan(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """``x / y``, and 0 where ``y`` is 0 (its gradient too)."""
+    a, b = as_tensors(x, y)
+    zero = M.equal(b, M.zeros_like_scalar(b))
+    safe = M.where(zero, ST.ones_like(b), b)
+    return M.where(zero, M.zeros_like_scalar(a) * (a / safe), a / safe, name=name or "div_no_nan")
+
+
+def accumulate_n(inputs: Sequence[Any], shape: Any = None, tensor_dtype: Any = None,
+                 name: str | None = None) -> Tensor:
+    return M.add_n(list(inputs), name=name)
+
+
+def identity_n(input: Sequence[Any], name: str | None = None) -> list[Tensor]:  # noqa: A002
+    return [M.identity(t) for t in input]
+
+
+def ensure_shape(x: Any, shape: Any, name: str | None = None) -> Tensor:
+    """``x`` with its static shape merged with ``shape`` (incompatible static shapes: ValueError)."""
+    t = M.identity(convert_to_tensor(x), name=name or "EnsureShape")
+    try:
+        t.set_shape(as_shape(shape))
+    except ValueError as e:
+        raise ValueError(f"ensure_shape: {x!r} has shape {convert_to_tensor(x).shape}, expected "
+                         f"{as_shape(shape)}: {e}") from None
+    return t
+
+
+def shape_n(input: Sequence[Any], out_type: Any = _dt.int32, name: str | None = None) -> list[Tensor]:  # noqa: A002
+    from graphflow.ops.shape_ops import shape
+    return [shape(t, out_type=out_type) for t in input]
+
+
+def is_tensor(x: Any) -> bool:
+    return isinstance(x, Tensor)
+
+
+def confusion_matrix(labels: Any, predictions: Any, num_classes: Any = None, weights: Any = None,
+                     dtype: Any = _dt.int32, name: str | None = None) -> Tensor:
+    """``m[i, j]``: how many (or how much weight of) examples have label i and prediction j."""
+    from graphflow.ops.array_ops import stack
+    from graphflow.ops.index_ops import scatter_nd
+    from graphflow.ops.reduce_ops import reduce_max
+    lab = M.cast(convert_to_tensor(labels), _dt.int32)
+    pred = M.cast(convert_to_tensor(predictions), _dt.int32)
+    n = num_classes if num_classes is not None else M.maximum(reduce_max(lab), reduce_max(pred)) + 1
+    w = ST.ones_like(lab) if weights is None else convert_to_tensor(weights)
+    vals = M.cast(w, dtype)
+    size = n if isinstance(n, Tensor) else int(n)
+    shape = stack([size, size]) if isinstance(size, Tensor) else [size, size]
+    return scatter_nd(stack([lab, pred], axis=1), vals, shape, name=name or "confusion_matrix")

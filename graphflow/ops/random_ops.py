@@ -1,0 +1,118 @@
+"""Random ops built on the uniform and normal streams: shuffling, categorical sampling (the
+Gumbel-max trick), gamma variates (Marsaglia and Tsang's method, vectorised over a fixed number
+of proposals) and random crops are TF1's ``random_shuffle``, ``multinomial`` /
+``random.categorical``, ``random_gamma`` and ``random_crop``.
+
+graphflow's streams are its own, so these match TF1 in distribution, shapes and dtypes, not
+values.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphflow import dtypes as _dt
+from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.ops import math_ops as M
+from graphflow.ops import reduce_ops as R
+from graphflow.ops import shape_ops as S
+from graphflow.ops import state_ops as ST
+
+# Marsaglia-Tsang accepts a proposal with probability >= 0.95 for every alpha >= 1: the chance
+# that all _PROPOSALS are rejected is below 0.05 ** 16 ~ 1.5e-21 (that sample then takes the last
+# proposal)
+_PROPOSALS = 16
+
+
+def _dim(x: Tensor, axis: int) -> Any:
+    d = x.shape.as_list()[axis]
+    return d if d is not None else S.shape(x)[axis]
+
+
+def random_shuffle(value: Any, seed: int | None = None, name: str | None = None) -> Tensor:
+    """``value`` with its first dim in a uniformly random order (new on every run)."""
+    from graphflow.ops.array_ops import gather
+    from graphflow.ops.sort_ops import sort_indices
+    x = convert_to_tensor(value)
+    if x.shape.rank == 0:
+        return x
+    keys = ST.random_uniform([_dim(x, 0)], dtype=_dt.float64, seed=seed)
+    return gather(x, sort_indices(keys), name=name or "RandomShuffle")
+
+
+def multinomial(logits: Any, num_samples: Any, seed: int | None = None, name: str | None = None,
+                output_dtype: Any = _dt.int64) -> Tensor:
+    """``[batch, num_samples]`` class indices drawn from ``softmax(logits[b])``: the argmax of
+    ``logits + Gumbel noise`` is a draw from the softmax distribution."""
+    lg = convert_to_tensor(logits)
+    if lg.shape.rank != 2:
+        raise ValueError(f"multinomial needs 2-D logits [batch, classes], got shape {lg.shape}")
+    n = num_samples if isinstance(num_samples, Tensor) else int(num_samples)
+    tiny = np.finfo(np.float64).tiny
+    u = ST.random_uniform([_dim(lg, 0), n, _dim(lg, 1)], minval=tiny, maxval=1.0, dtype=_dt.float64, seed=seed)
+    gumbel = -M.log(-M.log(u))
+    scores = S.expand_dims(M.cast(lg, _dt.float64), 1) + gumbel
+    return M.cast(R.argmax(scores, axis=-1), output_dtype, name=name or "Multinomial")
+
+
+def categorical(logits: Any, num_samples: Any, dtype: Any = None, seed: int | None = None,
+                name: str | None = None) -> Tensor:
+    """``tf.random.categorical``: ``multinomial`` under its TF 1.13+ name."""
+    return multinomial(logits, num_samples, seed, name, dtype or _dt.int64)
+
+
+def random_gamma(shape: Any, alpha: Any, beta: Any = None, dtype: Any = _dt.float32,
+                 seed: int | None = None, name: str | None = None) -> Tensor:
+    """Gamma(alpha, rate beta) samples of shape ``shape + alpha.shape`` (broadcast with beta)."""
+    dt = _dt.as_dtype(dtype)
+    a = M.cast(convert_to_tensor(alpha, dtype=dt), _dt.float64)
+    b = None if beta is None else M.cast(convert_to_tensor(beta, dtype=dt), _dt.float64)
+    param_shape = a.shape if b is None else (a * b).shape
+    if not param_shape.is_fully_defined():
+        raise ValueError(f"random_gamma needs alpha (and beta) of static shape, got {param_shape}")
+    lead = [int(d) for d in np.asarray(shape, dtype=np.int64).reshape(-1)]
+    out_shape = lead + param_shape.as_list()
+    full = ST.zeros(out_shape, _dt.float64) + a
+    if b is not None:
+        full_b = ST.zeros(out_shape, _dt.float64) + b
+    boost = M.less(full, 1.0)
+    k = M.where(boost, full + 1.0, full)
+    d = k - 1.0 / 3.0
+    c = 1.0 / M.sqrt(9.0 * d)
+    x = ST.random_normal([_PROPOSALS] + out_shape, dtype=_dt.float64, seed=seed)
+    u = ST.random_uniform([_PROPOSALS] + out_shape, dtype=_dt.float64, seed=None if seed is None else seed + 1)
+    v = (1.0 + c * x) ** 3
+    safe_v = M.where(v > 0.0, v, ST.ones_like(v))
+    accept = M.logical_and(v > 0.0, M.log(u) < 0.5 * x * x + d - d * safe_v + d * M.log(safe_v))
+    # the first accepted proposal (the last one if none is)
+    accept = M.logical_or(accept, M.equal(ST.range(_PROPOSALS), _PROPOSALS - 1)[(...,) + (None,) * len(out_shape)])
+    first = R.argmax(M.cast(accept, _dt.int32), axis=0)
+    from graphflow.ops.array_ops import one_hot
+    pick = one_hot(first, _PROPOSALS, axis=0, dtype=_dt.float64)
+    sample = R.reduce_sum(pick * d * safe_v, axis=0)
+    u2 = ST.random_uniform(out_shape, dtype=_dt.float64, seed=None if seed is None else seed + 2)
+    sample = M.where(boost, sample * M.pow(u2, 1.0 / full), sample)
+    if b is not None:
+        sample = sample / full_b
+    return M.cast(M.stop_gradient(sample), dt, name=name or "RandomGamma")
+
+
+def random_crop(value: Any, size: Any, seed: int | None = None, name: str | None = None) -> Tensor:
+    """A ``size``-shaped window of ``value`` at a uniformly random offset (every offset equally
+    likely), read with a one-hot gather per dim."""
+    from graphflow.ops.array_ops import gather
+    from graphflow.ops.slice_ops import static_ints
+    x = convert_to_tensor(value)
+    sizes = static_ints(size, "random_crop size")
+    if x.shape.rank != len(sizes):
+        raise ValueError(f"random_crop size {sizes} needs one entry per dim of {x.shape}")
+    out = x
+    for j, s in enumerate(sizes):
+        n = _dim(x, j)
+        if isinstance(n, int) and n < s:
+            raise ValueError(f"random_crop: size {s} exceeds dim {j} of {x.shape}")
+        limit = (n - s + 1) if isinstance(n, int) else n - s + 1
+        start = ST.random_uniform([], maxval=limit, dtype=_dt.int32, seed=None if seed is None else seed + j)
+        out = gather(out, ST.range(s) + start, axis=j)
+    return S.reshape(out, sizes, name=name or "random_crop")
