@@ -88,6 +88,7 @@ from graphflow.runtime import testing as test  # noqa: E402
 from graphflow.custom_gradient import custom_gradient  # noqa: E402
 
 from graphflow import metrics  # noqa: E402
+from graphflow.control_flow import case, cond, foldl, foldr, map_fn, scan, while_loop  # noqa: E402
 from graphflow import _namespaces  # noqa: E402
 
 __version__ = "0.1.0"

@@ -143,6 +143,9 @@ class Op(enum.Enum):
     REDUCE_JOIN = "ReduceJoin"
     STRING_MAP = "StringMap"
     PRINT = "Print"
+    # control flow (their bodies are FuncGraphs, lowered as sub-programs)
+    COND = "If"
+    WHILE = "While"
     # user-defined gradients
     CUSTOM_GRADIENT = "CustomGradient"
     # compiler-made

@@ -6,7 +6,7 @@ from graphflow.registry import Kind, Op, rows
 
 COMPILER_ONLY = {Op.FUSED}
 SOURCES = {Op.PLACEHOLDER, Op.VARIABLE, Op.CONST}
-STRUCTURAL = {Op.ASSIGN, Op.NO_OP}  # lowered by the code generator itself
+STRUCTURAL = {Op.ASSIGN, Op.NO_OP, Op.COND, Op.WHILE}  # lowered by the code generator itself
 
 
 def test_every_primitive_has_a_row() -> None:

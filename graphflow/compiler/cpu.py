@@ -341,15 +341,24 @@ _GLUE_VALUE = re.compile(r"\b([or]\d+|snap\d+)\b")
 
 def free_at_last_use(lines: list[str]) -> list[str]:
     """Glue lines with ``del`` after the last use of each intermediate array, so the allocator
-    reuses dead values' memory within the run (a step's peak then follows the live values)."""
+    reuses dead values' memory within the run (a step's peak then follows the live values).
+    A use inside a loop or branch lasts to the end of its top-level statement, and frees go only
+    between top-level statements."""
+    end = list(range(len(lines)))
+    for i in range(len(lines) - 2, -1, -1):
+        nxt = lines[i + 1]
+        if nxt.startswith("     ") or nxt.lstrip().startswith(("else:", "elif ", "except", "finally:")):
+            end[i] = end[i + 1]  # line i + 1 continues the statement line i is part of
     last: dict[str, int] = {}
     for i, text in enumerate(lines[:-1]):  # the return line keeps what it fetches
         for name in _GLUE_VALUE.findall(text):
-            last[name] = i
+            last[name] = end[i]
     fetched = set(_GLUE_VALUE.findall(lines[-1])) if lines else set()
+    # only names bound at top level: one bound in a branch or loop may not exist there
+    top = {m.group(1) for m in (re.match(r"    ([A-Za-z_]\w*) = ", t) for t in lines) if m}
     frees: dict[int, list[str]] = {}
     for name, i in last.items():
-        if name not in fetched:
+        if name not in fetched and name in top:
             frees.setdefault(i, []).append(name)
     out = []
     for i, text in enumerate(lines):
@@ -502,6 +511,10 @@ def emit_node(em: CpuEmitter, n: Operation, deferred: dict[int, int]) -> None:
         em.define(n.outputs[0], em.var_value(n), fresh=False)
         return
     if op is Op.NO_OP:
+        return
+    if op in (Op.COND, Op.WHILE):  # sub-programs emitted inside an if / while
+        from graphflow.compiler import control_flow
+        (control_flow.emit_cond if op is Op.COND else control_flow.emit_while)(em, n)
         return
     if op is Op.ASSIGN:
         fused = deferred.get(id(n))

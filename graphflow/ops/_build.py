@@ -23,6 +23,9 @@ NO_ATTRS = NoAttrs()
 
 
 def graph_of(inputs: Sequence[Any]) -> Graph:
+    g = get_default_graph()
+    if getattr(g, "is_func_graph", False):  # tracing a control-flow function: build in it
+        return g
     for t in inputs:
         if isinstance(t, Tensor):
             return t.graph

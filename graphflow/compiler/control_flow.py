@@ -1,0 +1,159 @@
+"""Lowering of COND and WHILE: their FuncGraphs become sub-programs (built, optimised and
+scheduled like any program) whose code is emitted inside an ``if``/``else`` or a ``while`` of the
+enclosing code, with the same emitter: inline njit code gets native branches and loops, glue
+gets Python ones around the shared kernels. A loop's code is its body's once, whatever the
+iteration count.
+
+Loop values live in fresh names rebound each iteration (scalars cast to their dtype, arrays
+copied when the body returns an array it does not own, so types stay stable for numba). Stacks
+of per-iteration values (emitted values, and loop values a gradient reads) grow by doubling.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from graphflow.compiler.pipeline import run_passes
+from graphflow.compiler.program import Program, build
+from graphflow.compiler.schedule import Schedule, schedule
+from graphflow.ir import Operation, Tensor
+from graphflow.registry import Op
+
+
+def sub_program(g: Any) -> tuple[Program, Schedule]:
+    """The program of a FuncGraph: its argument and capture placeholders are the feeds."""
+    cached = getattr(g, "_lowered", None)
+    if cached is not None:
+        return cached
+    phs = list(g.inputs) + [ph for _, ph in g.captures]
+    for ph in phs:
+        if ph.shape.rank is None:
+            raise NotImplementedError(f"control flow over {ph.name} of unknown rank: compiled loops "
+                                      "and branches need each value's rank (give the loop variable "
+                                      "or captured tensor a shape)")
+    prog = run_passes(build(list(g.outputs), [], [(ph, ph.shape.rank) for ph in phs]))
+    out = (prog, schedule(prog))
+    g._lowered = out
+    return out
+
+
+def emit_sub(em: Any, g: Any, bindings: list[str]) -> list[str]:
+    """Emit ``g``'s code with its feeds bound to ``bindings``; returns its outputs' expressions."""
+    from graphflow.compiler.cpu import emit_node
+    prog, sched = sub_program(g)
+    for ph, expr in zip(prog.feeds, bindings):
+        em.define(ph.outputs[0], expr, fresh=False)
+    saved = getattr(em, "current_program", None)
+    em.current_program = prog
+    try:
+        for n in sched.order:
+            emit_node(em, n, {})
+    finally:
+        em.current_program = saved
+    return [_owned(em, t) for t in prog.outputs]
+
+
+def _owned(em: Any, t: Tensor) -> str:
+    """``t``'s value as a scalar of its dtype or an array the caller may keep (a copy unless the
+    code made it fresh)."""
+    e = em.value(t)
+    if t.shape.rank == 0:
+        return f"{em.np_dtype(t.dtype)}({e})"
+    return e if id(t) in em.fresh_values else f"{e}.copy()"
+
+
+def _used(em: Any, t: Tensor) -> bool:
+    prog = getattr(em, "current_program", None) or em.program
+    return any(x is t for n in prog.nodes for x in n.inputs) or any(x is t for x in prog.outputs)
+
+
+def emit_cond(em: Any, n: Operation) -> None:
+    at = n.attrs
+    outs = [em.fresh("cv") for _ in n.outputs]
+    for k, header in ((0, f"if {em.input(n, 0)}:"), (1, "else:")):
+        with em.block(header):
+            res = emit_sub(em, at.branches[k], [em.input(n, i) for i in at.capture_index[k]])
+            for o, r in zip(outs, res):
+                em.line(f"{o} = {r}")
+            if not outs:
+                em.line("pass")
+    for o, t in zip(outs, n.outputs):
+        em.define(t, o)
+
+
+def _stack(em: Any, dtype: Any, rank: int) -> tuple[str, str]:
+    """A growable stack (buffer, capacity) of values of ``rank``: empty, of the right rank."""
+    buf, cap = em.fresh("stk"), em.fresh("cap")
+    em.line(f"{buf} = np.empty({em.shape_tuple(['0'] * (rank + 1))}, dtype={em.np_dtype(dtype)})")
+    em.line(f"{cap} = 0")
+    return buf, cap
+
+
+def _push(em: Any, n: Operation, buf: str, cap: str, it: str, value: str, rank: int, dtype: Any) -> None:
+    shape = f"{value}.shape" if rank else "()"
+    with em.block(f"if {it} == {cap}:"):
+        grown = em.fresh("grown")
+        em.line(f"{cap} = max(16, 2 * {cap})")
+        em.line(f"{grown} = np.empty(({cap},) + {shape}, dtype={em.np_dtype(dtype)})")
+        with em.block(f"if {it} > 0:"):
+            em.line(f"{grown}[:{it}] = {buf}[:{it}]")
+        em.line(f"{buf} = {grown}")
+    if rank:
+        em.check(f"{value}.shape == {buf}.shape[1:]", n,
+                 "a loop value changed shape between iterations where its values are stacked "
+                 "(for scan/map_fn results or the loop's gradient): expected one shape")
+    em.line(f"{buf}[{it}] = {value}")
+
+
+def emit_while(em: Any, n: Operation) -> None:
+    at = n.attrs
+    nv, ne = at.n_vars, at.n_emit
+    outs = n.outputs
+    lv = [em.fresh("lv") for _ in range(nv)]
+    for i, v in enumerate(lv):
+        t = n.inputs[i]
+        e = em.input(n, i)
+        em.line(f"{v} = {em.np_dtype(t.dtype)}({e})" if at.shapes[i].rank == 0 else f"{v} = {e}.copy()")
+    it = em.fresh("it")
+    em.line(f"{it} = 0")
+    limit = em.input(n, nv) if at.has_limit else None
+    record = [i for i in range(nv) if _used(em, outs[nv + ne + 1 + i])]
+    stacks = {i: _stack(em, outs[i].dtype, at.shapes[i].rank) for i in record}
+    emits = {e: _stack(em, outs[nv + e].dtype, outs[nv + e].shape.rank - 1) for e in range(ne)
+             if _used(em, outs[nv + e])}
+    cond_caps = [em.input(n, i) for i in at.cond_index]
+    body_caps = [em.input(n, i) for i in at.body_index]
+    with em.block("while True:"):
+        if limit is not None:
+            with em.block(f"if {it} >= {limit}:"):
+                em.line("break")
+        (c,) = emit_sub(em, at.cond, lv + cond_caps)
+        with em.block(f"if not {c}:"):
+            em.line("break")
+        for i, (buf, cap) in stacks.items():
+            _push(em, n, buf, cap, it, lv[i], at.shapes[i].rank, outs[i].dtype)
+        res = emit_sub(em, at.body, lv + body_caps)
+        tmp = [em.fresh("nx") for _ in range(nv)]
+        for t_, r in zip(tmp, res[:nv]):
+            em.line(f"{t_} = {r}")
+        for v, t_ in zip(lv, tmp):
+            em.line(f"{v} = {t_}")
+        for e, (buf, cap) in emits.items():
+            _push(em, n, buf, cap, it, res[nv + e], outs[nv + e].shape.rank - 1, outs[nv + e].dtype)
+        em.line(f"{it} += 1")
+    for i, v in enumerate(lv):
+        em.define(outs[i], v)
+    for e, (buf, _) in emits.items():
+        name = em.fresh("em")
+        em.line(f"{name} = {buf}[:{it}].copy()")
+        em.define(outs[nv + e], name)
+    count = em.fresh("cnt")
+    em.line(f"{count} = np.int32({it})")
+    em.define(outs[nv + ne], count)
+    for i, (buf, _) in stacks.items():
+        name = em.fresh("st")
+        em.line(f"{name} = {buf}[:{it}].copy()")
+        em.define(outs[nv + ne + 1 + i], name)
+
+
+def lowers_itself(op: Op) -> bool:
+    return op in (Op.COND, Op.WHILE)
