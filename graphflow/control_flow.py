@@ -226,8 +226,10 @@ def _while_ref(at: WhileAttrs, *ins: np.ndarray) -> list[np.ndarray]:
         it += 1
 
     def stack(items: list[np.ndarray], like: Tensor) -> np.ndarray:
-        if items:
+        if items and all(x.shape == items[0].shape for x in items):
             return np.stack(items)
+        # no values, or values of varying shape (shape_invariants): an empty stack, which any
+        # reader (the loop's gradient) rejects as an out-of-range index instead of using it
         shape = [0] + [d or 0 for d in like.shape.as_list()] if like.shape.rank is not None else [0]
         return np.zeros(shape, like.dtype.np)
     emits = [stack(e, t) for e, t in zip(emitted, at.body.outputs[at.n_vars:])]

@@ -206,7 +206,9 @@ class GlueEmitter(CpuEmitter):
 
     def _call(self, sub: KernelEmitter, n: Operation, sources: list[tuple[Operation, int]]) -> None:
         """Finish the kernel ``sub`` emitted for ``n`` and call it on ``sources`` (input j of owner)."""
-        result = None if n.op is Op.ASSIGN else sub.value(n.outputs[0])
+        multi = n.op is not Op.ASSIGN and len(n.outputs) > 1  # returns a tuple (unique's two)
+        result = None if n.op is Op.ASSIGN else \
+            "(" + "".join(sub.value(t) + ", " for t in n.outputs) + ")" if multi else sub.value(n.outputs[0])
         k = finish(sub, n, len(sources), result)
         name = self.kernel_names.setdefault(k.source, f"k{len(self.kernel_names)}")
         self.kernels.append(k)
@@ -220,6 +222,11 @@ class GlueEmitter(CpuEmitter):
             self.line(call)
             return
         out = self.fresh("o")
+        if multi:
+            self.line(f"{out} = {call}")
+            for i, t in enumerate(n.outputs):
+                self.define(t, f"{out}[{i}]", fresh=False)
+            return
         t = n.outputs[0]
         if t.shape.rank == 0:
             call = f"{self.np_dtype(t.dtype)}({call})"

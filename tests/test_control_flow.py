@@ -1,0 +1,213 @@
+"""tf.cond, tf.case, tf.while_loop, map_fn, scan, foldl, foldr: values on every target, gradients
+against central differences (float64) and against tf.compat.v1, only the taken branch running,
+and a loop's compile time not depending on its iteration count."""
+from __future__ import annotations
+
+import time
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+import pytest
+
+import graphflow as gf
+from tests.harness import TARGETS, check_gradient
+
+
+@pytest.fixture(params=TARGETS)
+def sess(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    with gf.Graph().as_default(), gf.Session(device=request.param) as s:
+        yield s
+
+
+def test_cond_runs_the_taken_branch_only(sess: gf.Session) -> None:
+    x = gf.placeholder(gf.float32, [])
+    v = gf.Variable(0.0)
+    sess.run(gf.global_variables_initializer())
+    # the false branch would fail its check: it must not run when pred holds
+    y = gf.cond(x > 0.0, lambda: gf.sqrt(x), lambda: gf.check_numerics(gf.log(x), "untaken"))
+    assert sess.run(y, {x: 4.0}) == pytest.approx(2.0)
+    with pytest.raises(gf.errors.InvalidArgumentError, match="untaken"):
+        sess.run(y, {x: -1.0})
+    pair = gf.cond(x > 0.0, lambda: (x, [x * 2.0]), lambda: (-x, [x * 3.0]))
+    a, (b,) = sess.run(pair, {x: -2.0})
+    assert (a, b) == (2.0, -6.0)
+    assert isinstance(pair, tuple) and isinstance(pair[1], list)
+    w = gf.cond(x > 0.0, lambda: v + 1.0, lambda: v - 1.0)  # reads a variable captured from outside
+    assert sess.run(w, {x: 1.0}) == 1.0
+
+
+def test_case_and_its_default(sess: gf.Session) -> None:
+    x = gf.placeholder(gf.int32, [])
+    y = gf.case([(gf.equal(x, 1), lambda: gf.constant(10)), (gf.equal(x, 2), lambda: gf.constant(20))],
+                default=lambda: gf.constant(-1))
+    assert [sess.run(y, {x: k}) for k in (1, 2, 3)] == [10, 20, -1]
+    ex = gf.case({x > 0: lambda: gf.constant(1), x > 5: lambda: gf.constant(2)}, default=lambda: gf.constant(0),
+                 exclusive=True)
+    assert sess.run(ex, {x: 3}) == 1
+    with pytest.raises(gf.errors.InvalidArgumentError, match="more than one"):
+        sess.run(ex, {x: 7})
+
+
+def test_while_loop_values_structures_and_limits(sess: gf.Session) -> None:
+    n = gf.placeholder(gf.int32, [])
+    i, total = gf.while_loop(lambda i, s: i < n, lambda i, s: (i + 1, s + gf.cast(i, gf.float64)),
+                             (gf.constant(0), gf.constant(0.0, gf.float64)))
+    assert sess.run([i, total], {n: 10}) == [10, 45.0]
+    assert sess.run(i, {n: 0}) == 0
+    capped = gf.while_loop(lambda k: k < n, lambda k: k + 1, [gf.constant(0)], maximum_iterations=7)
+    assert sess.run(capped, {n: 100}) == 7 and sess.run(capped, {n: 3}) == 3
+    State = namedtuple("State", ["step", "value"])
+    out = gf.while_loop(lambda s: s.step < 3, lambda s: State(s.step + 1, {"a": s.value["a"] * 2.0}),
+                        [State(gf.constant(0), {"a": gf.ones([2])})], return_same_structure=True)
+    assert isinstance(out, list) and isinstance(out[0], State)
+    np.testing.assert_allclose(sess.run(out[0].value["a"]), [8.0, 8.0])
+    # shape_invariants: a vector that grows each iteration
+    grown = gf.while_loop(lambda v: gf.size(v) < 5, lambda v: gf.concat([v, [1.0]], 0), [gf.zeros([1])],
+                          shape_invariants=[gf.TensorShape([None])])
+    np.testing.assert_allclose(sess.run(grown), [0, 1, 1, 1, 1])
+    with pytest.raises(ValueError, match="shape_invariants"):
+        gf.while_loop(lambda v: gf.size(v) < 5, lambda v: gf.concat([v, [1.0]], 0), [gf.zeros([1])])
+
+
+def test_map_fn_scan_and_folds(sess: gf.Session) -> None:
+    xs = gf.placeholder(gf.float64, [None, 3])
+    v = np.arange(12.0).reshape(4, 3) - 5.0
+    m = gf.map_fn(lambda r: (gf.reduce_sum(r), r * 2.0), xs)
+    got = sess.run([m[0], m[1], gf.scan(lambda a, r: a + r, xs), gf.scan(lambda a, r: a * 0.5 + r, xs,
+                    initializer=gf.zeros([3], gf.float64), reverse=True),
+                    gf.foldl(lambda a, r: a + r * r, xs, initializer=gf.zeros([3], gf.float64)),
+                    gf.foldr(lambda a, r: a * 2.0 - r, xs)], {xs: v})
+    np.testing.assert_allclose(got[0], v.sum(1))
+    np.testing.assert_allclose(got[1], v * 2)
+    np.testing.assert_allclose(got[2], np.cumsum(v, 0))
+    rev = np.zeros_like(v)
+    acc = np.zeros(3)
+    for k in range(3, -1, -1):
+        acc = acc * 0.5 + v[k]
+        rev[k] = acc
+    np.testing.assert_allclose(got[3], rev)
+    np.testing.assert_allclose(got[4], (v * v).sum(0))
+    acc = v[3]
+    for k in (2, 1, 0):
+        acc = acc * 2.0 - v[k]
+    np.testing.assert_allclose(got[5], acc)
+    assert m[1].shape.as_list() == [None, 3]
+
+
+CF_GRADS = {
+    "cond": lambda x: gf.cond(gf.reduce_sum(x) > 0.0, lambda: x * x * 3.0, lambda: gf.sin(x)),
+    "cond_untaken": lambda x: gf.cond(gf.reduce_sum(x) < -100.0, lambda: x * x, lambda: gf.exp(x) * 2.0),
+    "while_power": lambda x: gf.while_loop(lambda i, a: i < 4, lambda i, a: (i + 1, a * x + 1.0),
+                                           (gf.constant(0), gf.ones_like(x)))[1],
+    "while_captured_matrix": lambda x: gf.while_loop(
+        lambda i, h: i < 3, lambda i, h: (i + 1, gf.tanh(gf.matmul(h, x))),
+        (gf.constant(0), gf.ones([2, 3], gf.float64)))[1],
+    "while_nested_cond": lambda x: gf.while_loop(
+        lambda i, a: i < 5, lambda i, a: (i + 1, gf.cond(gf.equal(i % 2, 0), lambda: a * x, lambda: a + x)),
+        (gf.constant(0), x))[1],
+    "scan": lambda x: gf.scan(lambda a, r: a * r + 1.0, x),
+    "map_fn": lambda x: gf.map_fn(lambda r: gf.reduce_sum(r * r) * r, x),
+    "foldl": lambda x: gf.foldl(lambda a, r: a * gf.sin(r), x, initializer=gf.ones([3], gf.float64)),
+    "nested_while": lambda x: gf.while_loop(
+        lambda i, a: i < 2,
+        lambda i, a: (i + 1, gf.while_loop(lambda j, b: j < 3, lambda j, b: (j + 1, b * x), (gf.constant(0), a))[1]),
+        (gf.constant(0), x))[1],
+}
+CF_INPUTS = {"while_captured_matrix": np.random.RandomState(1).randn(3, 3) * 0.5}
+
+
+@pytest.mark.parametrize("name", sorted(CF_GRADS))
+def test_control_flow_gradients_match_central_differences(name: str) -> None:
+    x = CF_INPUTS.get(name, np.random.RandomState(0).uniform(0.5, 1.2, (4, 3)))
+    with gf.Graph().as_default():
+        check_gradient(CF_GRADS[name], [x])
+
+
+TF1_CF = {
+    "cond": lambda m, x: m.cond(m.reduce_sum(x) > 0.0, lambda: x * x * 3.0, lambda: m.sin(x)),
+    "cond_false": lambda m, x: m.cond(m.reduce_sum(x) < 0.0, lambda: x * x * 3.0, lambda: m.sin(x) * x),
+    "while": lambda m, x: m.while_loop(lambda i, a: i < 4, lambda i, a: (i + 1, m.tanh(a * x + 1.0)),
+                                       (m.constant(0), m.ones_like(x)))[1],
+    "while_limit": lambda m, x: m.while_loop(lambda i, a: i < 100, lambda i, a: (i + 1, a * x),
+                                             (m.constant(0), x), maximum_iterations=3)[1],
+    "scan": lambda m, x: m.scan(lambda a, r: a * r + 1.0, x),
+    "scan_init_rev": lambda m, x: m.scan(lambda a, r: a * 0.5 + r, x, initializer=m.zeros([3], m.float64),
+                                         reverse=True),
+    "map_fn": lambda m, x: m.map_fn(lambda r: m.reduce_sum(r * r) * r, x),
+    "foldl": lambda m, x: m.foldl(lambda a, r: a * m.sin(r), x, initializer=m.ones([3], m.float64)),
+    "foldr": lambda m, x: m.foldr(lambda a, r: a * 2.0 - r, x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TF1_CF))
+def test_control_flow_values_and_gradients_match_tf1(name: str) -> None:
+    from tests.test_peers import _tf1
+    tf = _tf1()
+    xv = np.random.RandomState(2).uniform(0.3, 1.1, (4, 3))
+
+    def evaluate(m: Any) -> list:
+        g = m.Graph()
+        with g.as_default():
+            x = m.constant(xv)
+            y = TF1_CF[name](m, x)
+            (d,) = m.gradients(m.reduce_sum(y * y), [x])
+            with m.Session(graph=g) as s:
+                return s.run([y, d])
+    for a, b in zip(evaluate(gf), evaluate(tf)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def _compile_seconds(iterations: int) -> float:
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [None])
+        _, y = gf.while_loop(lambda i, a: i < iterations, lambda i, a: (i + 1, a * 0.999 + gf.sin(a)),
+                             (gf.constant(0), x))
+        with gf.Session() as s:
+            t = time.perf_counter()
+            s.run(y, {x: np.ones(3)})
+            return time.perf_counter() - t
+
+
+def test_loop_code_does_not_grow_with_iterations() -> None:
+    """The generated code of a 10,000-iteration loop is that of a 10-iteration one (the count is
+    a constant of the loop condition); timings are for the benchmark (tools/), not asserted."""
+    from graphflow.compiler import cpu
+    from graphflow.compiler.pipeline import run_passes
+    from graphflow.compiler.program import build
+    from graphflow.compiler.schedule import schedule
+    sources = []
+    for count in (10, 10_000):
+        with gf.Graph().as_default():
+            x = gf.placeholder(gf.float64, [None])
+            _, y = gf.while_loop(lambda i, a: i < count, lambda i, a: (i + 1, a * 0.5 + 1.0), (gf.constant(0), x))
+            p = run_passes(build([y], [], [(x, 1)]))
+            src = cpu.lower(p, schedule(p)).source
+            sources.append(src.replace(f"({count})", "(N)"))
+    assert sources[0] == sources[1]
+    assert sources[0].count("while True:") == 1
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_long_loops_run(device: str) -> None:
+    with gf.Graph().as_default():
+        n = gf.placeholder(gf.int32, [])
+        _, s = gf.while_loop(lambda i, a: i < n, lambda i, a: (i + 1, a + 1.0), (gf.constant(0), gf.constant(0.0)))
+        with gf.Session(device=device) as sess:
+            assert sess.run(s, {n: 10_000}) == 10_000.0
+
+
+def test_bad_loops_and_branches_name_the_problem() -> None:
+    with gf.Graph().as_default():
+        with pytest.raises(TypeError, match="dtypes"):
+            gf.cond(gf.constant(True), lambda: gf.constant(1.0), lambda: gf.constant(1))
+        with pytest.raises(ValueError, match="same structure"):
+            gf.cond(gf.constant(True), lambda: (gf.constant(1.0), gf.constant(2.0)), lambda: gf.constant(1.0))
+        with pytest.raises(TypeError, match="bool scalar"):
+            gf.cond(gf.constant([True, False]), lambda: 1.0, lambda: 2.0)
+        with pytest.raises(TypeError, match="float64"):
+            gf.while_loop(lambda i: i < 3, lambda i: gf.cast(i, gf.float64), [gf.constant(0)])
+        with pytest.raises(ValueError, match="variables cannot be created"):
+            gf.while_loop(lambda i: i < 3, lambda i: i + gf.Variable(1), [gf.constant(0)])
+        with pytest.raises(ValueError, match="structure"):
+            gf.while_loop(lambda i, j: i < 3, lambda i, j: i + 1, [gf.constant(0), gf.constant(1)])
