@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphflow.ir import Operation, Tensor, convert_to_tensor
-from graphflow.registry import Kind, get
+from graphflow.registry import Kind, get, register_gradients
 
 
 def _as_list(x: Any) -> list[Any]:
@@ -153,3 +153,5 @@ def hessians(ys: Any, xs: Any, name: str = "hessians") -> list[Tensor | None]:
         out.append(stack(rows))
     return out
 
+
+register_gradients(gradients)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from graphflow import dtypes as _dt
-from graphflow.func_graph import FuncGraph, copy_graph, evaluate_graph, flatten, pack_as, trace
+from graphflow.ops.func_graph import FuncGraph, copy_graph, evaluate_graph, flatten, pack_as, trace
 from graphflow.ir import Operation, Tensor, convert_to_tensor, get_default_graph
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape, as_shape

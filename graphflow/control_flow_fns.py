@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphflow.func_graph import flatten, pack_as
+from graphflow.ops.func_graph import flatten, pack_as
 from graphflow.ir import Tensor, convert_to_tensor
 from graphflow.shapes import TensorShape
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphflow.func_graph import copy_graph
+from graphflow.ops.func_graph import copy_graph
 from graphflow.ir import Operation, Tensor, get_default_graph
 
 

@@ -146,6 +146,8 @@ class Op(enum.Enum):
     # control flow (their bodies are FuncGraphs, lowered as sub-programs)
     COND = "If"
     WHILE = "While"
+    # built when the program is specialised (an op needing a rank the graph does not know yet)
+    DEFERRED = "Deferred"
     # user-defined gradients
     CUSTOM_GRADIENT = "CustomGradient"
     # compiler-made
@@ -212,3 +214,18 @@ def register_kernel(op: Op, target: str, emitter: Callable[..., Any]) -> Callabl
 def kernel(op: Op, target: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator form of :func:`register_kernel`."""
     return lambda fn: register_kernel(op, target, fn)
+
+
+def gradients_hook(*args: Any, **kwargs: Any) -> Any:
+    """``gf.gradients`` for op modules that build gradient graphs themselves (deferred ops): the
+    autodiff module registers it, so the op modules need not import it."""
+    if not _GRADIENTS:
+        raise RuntimeError("graphflow.autodiff is not loaded")
+    return _GRADIENTS[0](*args, **kwargs)
+
+
+_GRADIENTS: list[Any] = []
+
+
+def register_gradients(fn: Any) -> None:
+    _GRADIENTS[:] = [fn]

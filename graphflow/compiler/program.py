@@ -101,6 +101,14 @@ def build(fetch_tensors: Sequence[Tensor], targets: Sequence[Operation],
         inputs = [new[id(t)] if id(t) in new else new_nodes[id(t.node)].outputs[t.index]
                   for t in map(_past_prints, n.inputs)]
         controls = [new_nodes[id(c)] for c in n.control_inputs if id(c) in new_nodes]
+        if n.op is Op.DEFERRED:  # built now that the fed ranks are known
+            made, outs = expand_deferred(n, inputs)
+            nodes.extend(made)
+            new_nodes[id(n)] = made[-1] if made else n
+            for t, o in zip(n.outputs, outs):
+                if id(t) not in new:
+                    new[id(t)] = o
+            continue
         if n.op in (Op.VARIABLE, Op.CONST, Op.PLACEHOLDER):
             m = Operation(n.op, (), n.attrs, n.dtypes, n.shapes, tuple(controls), n.name, n.site, n.graph,
                           n.uid)
@@ -113,3 +121,50 @@ def build(fetch_tensors: Sequence[Tensor], targets: Sequence[Operation],
                 new[id(t)] = o
     outputs = tuple(new[id(t)] for t in fetch_tensors)
     return Program(tuple(nodes), outputs, tuple(new_nodes[id(n)] for n in targets), tuple(feed_nodes))
+
+
+def expand_deferred(n: Operation, inputs: Sequence[Tensor], base: Operation | None = None,
+                    count: list[int] | None = None) -> tuple[list[Operation], list[Tensor]]:
+    """The nodes a DEFERRED node's call builds on ``inputs`` (whose ranks are known), as program
+    nodes (nested DEFERRED nodes expanded too), and the tensors standing for its outputs. They
+    take uids just above the DEFERRED node's, in build order (passes order nodes by uid)."""
+    base = base or n
+    count = count if count is not None else [0]
+    from graphflow.errors import InvalidArgumentError
+    from graphflow.ops.func_graph import FuncGraph
+    for t in inputs:
+        if t.shape.rank is None:
+            raise InvalidArgumentError(n, n, f"{n.attrs.what} needs the rank of {t.name}, which is not "
+                                       f"known even for this feed signature\n  in {n.describe()}")
+    fg = FuncGraph(n.graph, n.attrs.what)
+    phs = [fg.placeholder_like(t, f"in{i}") for i, t in enumerate(inputs)]
+    with fg.as_default():
+        outs = n.attrs.build(phs)
+    if fg.captures:
+        raise AssertionError(f"{n.describe()}: a deferred call used tensors it was not given")
+    mapping: dict[int, Tensor] = {id(ph): t for ph, t in zip(phs, inputs)}
+    made: list[Operation] = []
+    for m in fg.get_operations():
+        if m.op is Op.PLACEHOLDER and id(m.outputs[0]) in mapping:
+            continue
+        ins = [mapping[id(t)] for t in m.inputs]
+        if m.op is Op.DEFERRED:
+            sub, sub_outs = expand_deferred(m, ins, base, count)
+            made.extend(sub)
+            for t, o in zip(m.outputs, sub_outs):
+                mapping[id(t)] = o
+            continue
+        count[0] += 1
+        uid = base.uid + count[0] * 1e-6
+        if m.op is Op.CONST:
+            node = Operation(m.op, (), m.attrs, m.dtypes, m.shapes, (), m.name, n.site, n.graph, uid)  # type: ignore[arg-type]
+        else:
+            row = get(m.op)
+            dtypes = tuple(row.dtype_rule([t.dtype for t in ins], m.attrs))
+            shapes = tuple(as_shape(x) for x in row.shape_rule([t.shape for t in ins], m.attrs))
+            node = Operation(m.op, tuple(ins), m.attrs, dtypes, shapes, (), f"{n.name}/{m.name}",
+                             m.site if m.site else n.site, n.graph, uid)  # type: ignore[arg-type]
+        made.append(node)
+        for t, o in zip(m.outputs, node.outputs):
+            mapping[id(t)] = o
+    return made, [mapping[id(t)] for t in outs]

@@ -50,6 +50,7 @@ from graphflow.ops.state_ops import constant, random_uniform
 from graphflow.ops.state_ops import range as _range
 from graphflow.ops.xent_ops import softmax_xent
 from graphflow.registry import Op
+from graphflow.ops.deferred import first_float as _first_float, rank_polymorphic
 
 __all__ = [
     "relu", "relu6", "elu", "selu", "leaky_relu", "softplus", "softsign", "softmax", "log_softmax",
@@ -285,6 +286,7 @@ def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None, seed: int | 
 
 # ---- cross-entropies on logits ---------------------------------------------------------------------
 
+@rank_polymorphic(_first_float)
 def softmax_cross_entropy_with_logits_v2(labels: Any = None, logits: Any = None, axis: Any = None,
                                          name: str | None = None, dim: Any = None) -> Tensor:
     """``-sum(labels * log_softmax(logits))`` along ``axis``; gradients flow into both inputs
@@ -309,6 +311,7 @@ def softmax_cross_entropy_with_logits_v2(labels: Any = None, logits: Any = None,
     return reduce_sum(per_class, axis=ax, name=final)
 
 
+@rank_polymorphic(_first_float)
 def softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = None, dim: Any = -1,
                                       name: str | None = None, axis: Any = None) -> Tensor:
     """TF1's deprecated form of :func:`softmax_cross_entropy_with_logits_v2`: no gradient into
@@ -318,6 +321,7 @@ def softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = None, di
                                                 name=name)
 
 
+@rank_polymorphic(_first_float)
 def sparse_softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = None,
                                              name: str | None = None) -> Tensor:
     """Cross-entropy of integer class ``labels`` (shape ``logits.shape[:-1]``) against ``logits``.
@@ -411,6 +415,7 @@ def l2_loss(t: Any, name: str | None = None) -> Tensor:
     return multiply(reduce_sum(square(x)), _c(0.5, x), name=name or "L2Loss")
 
 
+@rank_polymorphic(_first_float, outputs=2)
 def moments(x: Any, axes: Any, shift: Any = None, name: str | None = None, keep_dims: bool | None = None,
             keepdims: bool | None = None) -> tuple[Tensor, Tensor]:
     """``(mean, variance)`` of ``x`` over ``axes`` (float16 is computed in float32, as TF1).

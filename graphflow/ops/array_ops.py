@@ -33,6 +33,7 @@ from graphflow.ops.slice_ops import (  # noqa: F401
 )
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape
+from graphflow.ops.deferred import first_float as _first_float, rank_polymorphic
 
 __all__ = ["boolean_mask", "concat", "gather", "gather_nd", "one_hot", "pad", "split", "stack",
            "strided_slice", "tile", "unstack"]
@@ -307,6 +308,7 @@ register(OpDef(Op.BOOLEAN_MASK, Kind.OTHER, _mask_shape, _mask_dtype, _mask_ref,
 
 # ---- public functions --------------------------------------------------------------------------
 
+@rank_polymorphic(_first_float)
 def concat(values: Any, axis: Any, name: str = "concat") -> Tensor:
     """Join tensors along ``axis`` (negative counts from the end).
 
@@ -331,6 +333,7 @@ def concat(values: Any, axis: Any, name: str = "concat") -> Tensor:
     return make(Op.CONCAT, xs, AxisAttrs(ax), name=name)
 
 
+@rank_polymorphic(_first_float)
 def stack(values: Any, axis: int = 0, name: str = "stack") -> Tensor:
     """Stack rank-R tensors into one rank-(R+1) tensor along a new ``axis``.
 
@@ -421,6 +424,7 @@ def split(value: Any, num_or_size_splits: Any, axis: Any = 0, num: int | None = 
     return outs
 
 
+@rank_polymorphic(_first_float)
 def tile(input: Any, multiples: Any, name: str = "Tile") -> Tensor:  # noqa: A002
     """Repeat ``input`` ``multiples[j]`` times along each dim j.
 
@@ -435,6 +439,7 @@ def tile(input: Any, multiples: Any, name: str = "Tile") -> Tensor:  # noqa: A00
     return make(Op.TILE, [x], TileAttrs(tuple(mult)), name=name)
 
 
+@rank_polymorphic(_first_float)
 def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", name: str = "Pad",
         constant_values: Any = 0) -> Tensor:
     """Pad each dim j with ``paddings[j] = (before, after)`` copies of ``constant_values``.
@@ -464,6 +469,7 @@ def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", name: str = "Pad",
     return make(Op.PAD, [x], PadAttrs(pairs, value), name=name)
 
 
+@rank_polymorphic(_first_float)
 def gather(params: Any, indices: Any, validate_indices: Any = None, name: str = "GatherV2",
            axis: Any = None, batch_dims: int = 0) -> Tensor:
     """Pick slices of ``params`` along ``axis`` at ``indices``; out-of-range indices raise at run time.

@@ -13,6 +13,7 @@ from graphflow.ir import Tensor, convert_to_tensor
 from graphflow.ops._build import broadcast_rule, make, require
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape
+from graphflow.ops.deferred import first_float as _first_float, rank_polymorphic
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,7 @@ def broadcast_like(x: Tensor, like: Tensor) -> Tensor:
     return make(Op.BROADCAST_TO, [x, like], name="BroadcastTo")
 
 
+@rank_polymorphic(_first_float)
 def sum_to(g: Tensor, like: Tensor) -> Tensor:
     """Sum ``g`` over the axes along which ``like`` was broadcast to reach ``g``'s shape."""
     if g.shape.is_fully_defined() and g.shape == like.shape:

@@ -13,9 +13,12 @@ from graphflow.ir import Tensor, convert_to_tensor
 from graphflow.ops._build import make
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape
+from graphflow.ops.deferred import first_float as _first_float, rank_polymorphic
 
 # A reshape target: each entry is a literal dim, -1 (inferred), or (k, j): dim j of input k.
-SpecItem = Union[int, tuple[int, int]]
+# a reshape entry: an int (-1: inferred), (k, j) for dim j of input k, or ("v", k, j) for the
+# run-time value of input k (element j of a 1-D int tensor, or the scalar itself when j is -1)
+SpecItem = Union[int, tuple[int, int], tuple[str, int, int]]
 
 
 @dataclass(frozen=True)
@@ -33,15 +36,21 @@ class ShapeAttrs:
     out_type: DType
 
 
-def resolve_spec(spec: Sequence[SpecItem], shapes: Sequence[Sequence[Any]], size: Any) -> list[Any]:
-    """Concrete (or None) dims of a reshape spec given its inputs' dims and x's element count."""
+def resolve_spec(spec: Sequence[SpecItem], shapes: Sequence[Sequence[Any]], size: Any,
+                 values: Any = None) -> list[Any]:
+    """Concrete (or None) dims of a reshape spec given its inputs' dims, x's element count and
+    (at run time) ``values``, reading a ("v", k, j) entry."""
     dims: list[Any] = []
     for item in spec:
-        if isinstance(item, tuple):
+        if isinstance(item, tuple) and len(item) == 3:
+            dims.append(None if values is None else values(item))
+        elif isinstance(item, tuple):
             k, j = item
             dims.append(shapes[k][j])
         else:
             dims.append(item)
+    if dims.count(-1) > 1:
+        raise ValueError(f"reshape: the shape {_fmt(dims)} has more than one -1")
     if -1 in dims:
         known = [d for d in dims if d != -1]
         if size is None or None in known:
@@ -61,14 +70,19 @@ def _fmt(dims: Sequence[Any]) -> str:
 
 def _reshape_shape(shapes: Sequence[TensorShape], at: ReshapeAttrs) -> list[TensorShape]:
     for item in at.spec:
-        if isinstance(item, tuple) and shapes[item[0]].rank is None:
+        if isinstance(item, tuple) and len(item) == 2 and shapes[item[0]].rank is None:
             return [TensorShape([None] * len(at.spec))]
     dims = [s.dims for s in shapes]
     return [TensorShape(resolve_spec(at.spec, dims, shapes[0].num_elements()))]  # type: ignore[arg-type]
 
 
 def _reshape_ref(at: ReshapeAttrs, x: np.ndarray, *refs: np.ndarray) -> np.ndarray:
-    dims = resolve_spec(at.spec, [x.shape] + [r.shape for r in refs], x.size)
+    ins = [x, *refs]
+
+    def value(item: tuple[str, int, int]) -> int:
+        v = np.asarray(ins[item[1]])
+        return int(v) if item[2] < 0 else int(v.reshape(-1)[item[2]])
+    dims = resolve_spec(at.spec, [a.shape for a in ins], x.size, value)
     return x.reshape(dims).copy()
 
 
@@ -105,6 +119,7 @@ def reshape_spec(x: Tensor, spec: tuple[SpecItem, ...], refs: Sequence[Tensor] =
     return make(Op.RESHAPE, [x, *refs], ReshapeAttrs(tuple(spec)), name=name or "Reshape")
 
 
+@rank_polymorphic(_first_float)
 def reshape_like(g: Tensor, like: Tensor) -> Tensor:
     """``g`` reshaped to the run-time shape of ``like``."""
     if like.shape.is_fully_defined():
@@ -149,6 +164,39 @@ def _shape_entries(t: Any) -> list[Any] | None:
     return None
 
 
+def _value_entries(shape: Any) -> list[Any]:
+    """Entries of a shape known only at run time: per entry of a list, its static form when it
+    has one (``_shape_entries``) else ("v", scalar, -1); a 1-D tensor of static length L gives
+    ("v", tensor, j) for j < L."""
+    from graphflow.ops.math_ops import cast
+    if isinstance(shape, (list, tuple)):
+        out: list[Any] = []
+        for d in shape:
+            e = _shape_entries(d) if isinstance(d, Tensor) else [-1 if d is None else int(d)]
+            if e is not None and len(e) == 1:
+                out += e
+                continue
+            t = convert_to_tensor(d)
+            if t.shape.rank != 0 or not t.dtype.is_integer:
+                raise TypeError(f"reshape: shape entries must be int scalars, got {t.name} of shape "
+                                f"{t.shape} and dtype {t.dtype.name}")
+            out.append(("v", cast(t, _dt.int64), -1))
+        return out
+    t = convert_to_tensor(shape)
+    n = t.node
+    if n.op is Op.CONCAT and n.attrs.axis == 0 and t.shape.rank == 1 and \
+            all(p.shape.rank == 1 and p.shape.dims[0] is not None for p in n.inputs):  # type: ignore[index]
+        parts: list[Any] = []  # tf.stack / tf.concat of pieces: what is static stays static
+        for piece in n.inputs:
+            e = _shape_entries(piece)
+            parts += e if e is not None else [("v", piece, j) for j in range(piece.shape.dims[0])]  # type: ignore[index]
+        return parts
+    if t.shape.rank != 1 or t.shape.dims[0] is None or not t.dtype.is_integer:  # type: ignore[index]
+        raise TypeError(f"reshape needs a 1-D int shape of static length (the result's rank), got "
+                        f"{t.name} of shape {t.shape} and dtype {t.dtype.name}")
+    return [("v", t, j) for j in range(t.shape.dims[0])]  # type: ignore[index]
+
+
 def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
     """Reshape to ``shape``: a list of ints with at most one -1, whose entries may also be dims
     of tensors (``[tf.shape(h)[0], 3, 1]``, ``tf.stack`` of those, or ``gf.shape(other)``).
@@ -161,9 +209,7 @@ def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
     if isinstance(shape, Tensor) or (isinstance(shape, (list, tuple)) and any(isinstance(d, Tensor) for d in shape)):
         entries = _shape_entries(shape)
         if entries is None:
-            name_of = shape.name if isinstance(shape, Tensor) else "the shape list"
-            raise TypeError(f"reshape needs a shape whose entries are ints or dims of other tensors "
-                            f"(tf.shape(t)[k], tf.shape(t)); {name_of} is computed at run time otherwise")
+            entries = _value_entries(shape)
         if all(isinstance(e, int) for e in entries):
             shape = entries
         else:
@@ -172,6 +218,12 @@ def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
             for e in entries:
                 if isinstance(e, int):
                     spec.append(e)
+                    continue
+                if len(e) == 3:  # ("v", tensor, j): a run-time value
+                    _, src, j = e
+                    if all(src is not r for r in refs):
+                        refs.append(src)
+                    spec.append(("v", 1 + next(i for i, r in enumerate(refs) if r is src), j))
                     continue
                 src, j = e
                 if src is x:
@@ -192,6 +244,7 @@ def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
     return reshape_spec(x, tuple(dims), name=name)
 
 
+@rank_polymorphic(_first_float)
 def transpose(a: Any, perm: Any = None, name: str | None = None, conjugate: bool = False) -> Tensor:
     """Permute dims (reverse them when ``perm`` is None)."""
     x = convert_to_tensor(a)
@@ -232,6 +285,7 @@ def _spec_of(x: Tensor) -> list[SpecItem]:
     return [d if d is not None else (0, j) for j, d in enumerate(x.shape.dims)]  # type: ignore[misc, union-attr]
 
 
+@rank_polymorphic(_first_float)
 def expand_dims(input: Any, axis: int, name: str | None = None) -> Tensor:  # noqa: A002
     """Insert a dim of size 1 at ``axis`` (negative counts from the end of the result)."""
     x = convert_to_tensor(input)
@@ -243,6 +297,7 @@ def expand_dims(input: Any, axis: int, name: str | None = None) -> Tensor:  # no
     return reshape_spec(x, tuple(spec), name=name or "ExpandDims")
 
 
+@rank_polymorphic(_first_float)
 def squeeze(input: Any, axis: Any = None, name: str | None = None, squeeze_dims: Any = None) -> Tensor:  # noqa: A002
     """Remove dims of size 1 (only those in ``axis`` when given)."""
     x = convert_to_tensor(input)
@@ -276,12 +331,26 @@ def _reshape_cpu(em: Any, n: Any, ins: list[str]) -> None:
     src_dims = [em.dims(inp, ins[k]) for k, inp in enumerate(n.inputs)]
     size = " * ".join(src_dims[0]) or "1"
     dims: list[str] = []
+    values: list[str] = []  # run-time entries: each may be -1 (inferred)
     for item in n.attrs.spec:
-        if isinstance(item, tuple):
+        if isinstance(item, tuple) and len(item) == 3:
+            v = em.fresh("rv")
+            em.line(f"{v} = int({ins[item[1]]})" if item[2] < 0 else f"{v} = int({ins[item[1]]}[{item[2]}])")
+            values.append(v)
+            dims.append(v)
+        elif isinstance(item, tuple):
             dims.append(src_dims[item[0]][item[1]])
         else:
             dims.append(str(item))
-    if "-1" in dims:
+    if values:
+        em.check(" + ".join(f"({d} == -1)" for d in dims if d == "-1" or d in values) + " <= 1", n,
+                 "reshape: the shape has more than one -1")
+        known = " * ".join(f"({d} if {d} != -1 else 1)" if d in values else d for d in dims if d != "-1") or "1"
+        inferred = em.fresh("d")
+        em.line(f"{inferred} = ({size}) // max(1, {known})")
+        dims = [inferred if d == "-1" else f"({inferred} if {d} == -1 else {d})" if d in values else d
+                for d in dims]
+    elif "-1" in dims:
         known = " * ".join(d for d in dims if d != "-1") or "1"
         inferred = em.fresh("d")
         em.line(f"{inferred} = ({size}) // max(1, {known})")

@@ -14,6 +14,7 @@ from graphflow.ir import Tensor, convert_to_tensor, register_builders
 from graphflow.ops._build import make
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape
+from graphflow.ops.deferred import first_float as _first_float, rank_polymorphic
 
 __all__ = ["strided_slice"]
 
@@ -167,6 +168,7 @@ def strided_slice(input_: Any, begin: Sequence[int], end: Sequence[int], strides
     return slice_node(x, b + [None] * pad_n, e + [None] * pad_n, s + [1] * pad_n, (), name=name)
 
 
+@rank_polymorphic(_first_float)
 def getitem(tensor: Tensor, key: Any) -> Tensor:
     """``tensor[key]`` with ints, slices (any step), None/newaxis and one Ellipsis, as NumPy."""
     from graphflow.ops.shape_ops import reshape_spec

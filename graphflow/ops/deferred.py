@@ -1,0 +1,123 @@
+"""Ops built when the program is specialised: TF1 graphs have tensors of unknown rank (a shapeless
+placeholder, ``tf.zeros(tf.shape(x))``), and ops such as transpose without perm, concat, indexing,
+squeeze or softmax cross-entropy need a rank to build their nodes. Their public functions are
+``@rank_polymorphic``: given an input of unknown rank they add one DEFERRED node holding the call;
+``compiler.program.build`` replaces it by the nodes the call builds once the fed ranks are known
+(every input's rank is then known), and its gradient is another DEFERRED node differentiating
+that call. The static output shape is unknown; the dtype follows a rule given per function.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from graphflow.ir import Tensor, get_default_graph
+from graphflow.registry import Kind, Op, OpDef, register
+from graphflow.shapes import TensorShape
+
+
+@dataclass(frozen=True, eq=False)
+class DeferredAttrs:
+    build: Callable[[list[Tensor]], list[Tensor]]  # the inputs, with their ranks, -> the outputs
+    dtypes: tuple[Any, ...]
+    what: str  # the function, for messages and names
+
+
+def _deferred_ref(at: DeferredAttrs, *xs: np.ndarray) -> list[np.ndarray]:
+    from graphflow.ops.func_graph import evaluate_graph, trace
+    g, _ = trace(lambda *ts: at.build(list(ts)), [(_dtype_of(x), TensorShape(np.shape(x))) for x in xs],
+                 at.what, get_default_graph())
+    return evaluate_graph(g, list(xs), [])
+
+
+def _dtype_of(x: np.ndarray) -> Any:
+    from graphflow import dtypes as _dt
+    return _dt.as_dtype(np.asarray(x).dtype)
+
+
+def _deferred_vjp(n: Any, grads: Any) -> list:
+    at: DeferredAttrs = n.attrs
+    gs = grads if isinstance(grads, list) else [grads]
+    ins = list(n.inputs)
+    wrt = [i for i, t in enumerate(ins) if t.dtype.is_floating]
+    floats = [k for k, d in enumerate(at.dtypes) if d.is_floating]
+
+    def grad_build(ts: list[Tensor]) -> list[Tensor]:
+        from graphflow.ops.state_ops import zeros_like
+        from graphflow.registry import gradients_hook as gradients
+        xs, gys = ts[:len(ins)], ts[len(ins):]
+        ys = at.build(xs)
+        got = gradients([ys[k] for k in floats], [xs[i] for i in wrt], grad_ys=gys) if floats else [None] * len(wrt)
+        return [g if g is not None else zeros_like(xs[i]) for g, i in zip(got, wrt)]
+    out = deferred(grad_build, ins + [gs[k] for k in floats], [ins[i].dtype for i in wrt], at.what + "_grad")
+    result: list[Any] = [None] * len(ins)
+    for i, g in zip(wrt, out):
+        result[i] = g
+    return result
+
+
+register(OpDef(Op.DEFERRED, Kind.OTHER, lambda s, at: [TensorShape(None)] * len(at.dtypes),
+               lambda d, at: list(at.dtypes), _deferred_ref, vjp=_deferred_vjp))
+
+
+def deferred(build: Callable[[list[Tensor]], list[Tensor]], inputs: Sequence[Tensor], dtypes: Sequence[Any],
+             what: str) -> list[Tensor]:
+    node = get_default_graph().add_node(Op.DEFERRED, list(inputs), DeferredAttrs(build, tuple(dtypes), what),
+                                        name=what)
+    return list(node.outputs)
+
+
+def _tensors_in(args: Sequence[Any], kwargs: dict) -> list[Tensor]:
+    out = []
+    for v in list(args) + list(kwargs.values()):
+        if isinstance(v, Tensor):
+            out.append(v)
+        elif isinstance(v, (list, tuple)):
+            out += [x for x in v if isinstance(x, Tensor)]
+    return out
+
+
+def _substitute(args: Sequence[Any], kwargs: dict, new: list[Tensor]) -> tuple[list[Any], dict]:
+    it = iter(new)
+
+    def sub(v: Any) -> Any:
+        if isinstance(v, Tensor):
+            return next(it)
+        if isinstance(v, (list, tuple)) and any(isinstance(x, Tensor) for x in v):
+            return type(v)(next(it) if isinstance(x, Tensor) else x for x in v)
+        return v
+    a = [sub(v) for v in args]
+    k = {key: sub(v) for key, v in kwargs.items()}
+    return a, k
+
+
+def first_float(tensors: list[Tensor]) -> Any:
+    """The dtype rule most ops follow: their first floating input's (else their first input's)."""
+    return next((t.dtype for t in tensors if t.dtype.is_floating), tensors[0].dtype)
+
+
+def rank_polymorphic(dtype: Callable[[list[Tensor]], Any] | None = None, outputs: int = 1) -> Callable:
+    """Defer ``fn`` to program specialisation when one of its tensor arguments has an unknown
+    rank. ``dtype`` gives the output dtype from the tensor arguments (default: the first's);
+    ``outputs`` > 1 for functions returning a tuple."""
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            from graphflow.ir import convert_to_tensor
+            tensors = _tensors_in(args, kwargs)
+            if not any(t.shape.rank is None for t in tensors):
+                return fn(*args, **kwargs)
+            d = dtype(tensors) if dtype is not None else tensors[0].dtype
+
+            def build(ts: list[Tensor]) -> list[Tensor]:
+                a, k = _substitute(args, kwargs, ts)
+                res = fn(*a, **k)
+                return [convert_to_tensor(r) for r in (res if outputs > 1 else [res])]
+            outs = deferred(build, tensors, [d] * outputs, fn.__name__)
+            return tuple(outs) if outputs > 1 else outs[0]
+        return call
+    return wrap
