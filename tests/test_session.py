@@ -215,3 +215,23 @@ def test_second_process_reuses_disk_cache(tmp_path: object) -> None:
     assert hits2 == units2 and misses2 == 0  # the second loads numba's cached machine code
     assert v1 == v2 == pytest.approx(4 * (np.tanh(1.2345) + np.exp(-1.0)))
     assert any(name.startswith(("gf_", "gfk_")) and name.endswith(".py") for name in os.listdir(str(tmp_path)))
+
+
+def test_nested_feed_keys_and_intermediate_feeds() -> None:
+    """TF1 feeds: a tuple (or namedtuple) of tensors fed a tuple of arrays, names, and any
+    tensor of the graph, not only placeholders."""
+    import collections
+    State = collections.namedtuple("State", "c h")
+    with gf.Graph().as_default():
+        c = gf.placeholder(gf.float32, [None, 2], name="c")
+        h = gf.placeholder(gf.float32, [None, 2])
+        st = State(c, h)
+        mid = c * 2.0
+        out = mid + h
+        with gf.Session() as sess:
+            np.testing.assert_allclose(sess.run(out, {st: State(np.ones((1, 2)), np.full((1, 2), 3.0))}), [[5, 5]])
+            np.testing.assert_allclose(sess.run(out, {(c, h): ([[1, 2]], [[0, 1]])}), [[2, 5]])
+            np.testing.assert_allclose(sess.run(out, {"c:0": [[1, 1]], h: [[0, 0]]}), [[2, 2]])
+            np.testing.assert_allclose(sess.run(out, {mid: [[10, 20]], h: [[1, 1]]}), [[11, 21]])
+            with pytest.raises(ValueError, match="structure of 2"):
+                sess.run(out, {(c, h): [[1, 2]]})

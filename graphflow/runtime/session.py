@@ -200,7 +200,7 @@ class Session:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         graph = self.graph
-        feed_items = list(feed_dict.items()) if feed_dict else []
+        feed_items = _flat_feeds(feed_dict) if feed_dict else []
         fed: list[Tensor] = []
         values: list[Any] = []
         for key, value in feed_items:
@@ -298,6 +298,27 @@ class Session:
 
     def list_devices(self) -> list[str]:
         return ["/job:localhost/replica:0/task:0/device:CPU:0"]
+
+
+def _flat_feeds(feed_dict: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
+    """feed_dict items with nested keys (a tuple of state tensors fed a tuple of arrays, as TF1
+    allows) flattened to (tensor, value) pairs."""
+    out: list[tuple[Any, Any]] = []
+
+    def walk(key: Any, value: Any) -> None:
+        if isinstance(key, (list, tuple)) and not isinstance(key, str):
+            vals = list(value) if isinstance(value, (list, tuple)) else None
+            if vals is None or len(vals) != len(key):
+                raise ValueError(f"feed_dict key {key!r} is a structure of {len(key)} tensors; its value "
+                                 f"must be a structure of {len(key)} values, given {type(value).__name__}"
+                                 + (f" of length {len(vals)}" if vals is not None else ""))
+            for k, v in zip(key, vals):
+                walk(k, v)
+            return
+        out.append((key, value))
+    for key, value in feed_dict.items():
+        walk(key, value)
+    return out
 
 
 def _spread(leaves: list[Any], tensors: list[Tensor], outs: list[Any]) -> list[Any]:
