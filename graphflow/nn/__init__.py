@@ -6,3 +6,6 @@ from graphflow.nn.functional import *  # noqa: F401,F403
 from graphflow.ops.conv_ops import *  # noqa: F401,F403
 from graphflow.ops.math_ops import sigmoid, tanh  # noqa: F401
 from graphflow.ops.sort_ops import top_k  # noqa: F401
+from graphflow.ops.depthwise_ops import depthwise_conv2d, separable_conv2d  # noqa: F401
+from graphflow.nn.sampled import (log_uniform_candidate_sampler, nce_loss, sampled_softmax_loss,  # noqa: F401
+                                  uniform_candidate_sampler)
