@@ -60,6 +60,21 @@ from graphflow.ops.random_ops import categorical as random_categorical
 from graphflow.ops.reduce_ops import count_nonzero, reduce_euclidean_norm, reduce_std, reduce_variance
 from graphflow.ops.misc_ops import (accumulate_n, confusion_matrix, divide_no_nan, ensure_shape,
                                     identity_n, is_tensor, logical_xor, shape_n)
+from graphflow.ops.array_extras import (batch_gather, bincount, broadcast_dynamic_shape,
+                                        broadcast_static_shape, clip_by_average_norm, cross,
+                                        depth_to_space, dynamic_partition, dynamic_stitch,
+                                        invert_permutation, matrix_diag, matrix_diag_part,
+                                        matrix_set_diag, matrix_triangular_solve, repeat,
+                                        reverse_sequence, roll, searchsorted, setdiff1d,
+                                        space_to_depth, tensor_scatter_nd_add, tensor_scatter_nd_sub,
+                                        tensor_scatter_nd_update, unravel_index)
+from graphflow.ops.array_extras import tensor_scatter_nd_add as tensor_scatter_add
+from graphflow.ops.array_extras import tensor_scatter_nd_sub as tensor_scatter_sub
+from graphflow.ops.array_extras import tensor_scatter_nd_update as tensor_scatter_update
+from graphflow.ops.random_ops import random_poisson
+from graphflow.ops.special_ops import atan2
+from graphflow.ops.py_func_ops import numpy_function, py_func
+from graphflow.ops.py_func_ops import py_func as py_function
 from graphflow.ops.update_ops import (assign, assign_add, assign_sub, scatter_add, scatter_div,
                                       scatter_max, scatter_min, scatter_mul, scatter_nd_add,
                                       scatter_nd_sub, scatter_nd_update, scatter_sub, scatter_update)
@@ -115,6 +130,51 @@ def device(name):  # type: ignore[no-untyped-def]
 def tables_initializer(name: str = "init_all_tables"):  # type: ignore[no-untyped-def]
     """graphflow has no lookup tables: an op that does nothing, as TF1's with no tables."""
     return no_op(name=name)
+
+
+# TF1's other names for functions above
+lin_space = linspace
+where_v2 = where
+div_no_nan = divide_no_nan
+string_strip = strings.strip
+double = float64
+half = float16
+initialize_local_variables = local_variables_initializer
+
+
+def initialize_variables(var_list, name: str = "init"):  # type: ignore[no-untyped-def]
+    return variables_initializer(var_list, name=name)
+
+
+def tuple(tensors, name=None, control_inputs=None):  # type: ignore[no-untyped-def]  # noqa: A001
+    """The tensors, each available only after all of them (and ``control_inputs``) are computed."""
+    import builtins
+    ts = [t for t in tensors]
+    deps = [t for t in ts if t is not None] + builtins.list(control_inputs or [])
+    gate = group(*deps)
+    with control_dependencies([gate]):
+        return [identity(t) if t is not None else None for t in ts]
+
+
+def moving_average_variables(scope: str | None = None):  # type: ignore[no-untyped-def]
+    return get_collection("moving_average_variables", scope)
+
+
+def model_variables(scope: str | None = None):  # type: ignore[no-untyped-def]
+    return get_collection("model_variables", scope)
+
+
+def saturate_cast(value, dtype, name=None):  # type: ignore[no-untyped-def]
+    """``cast`` after clipping to the range of ``dtype``."""
+    d = as_dtype(dtype)
+    x = convert_to_tensor(value)
+    if d.is_floating or d.is_bool or (x.dtype.is_integer and x.dtype.max <= d.max and x.dtype.min >= d.min):
+        return cast(x, d, name=name)
+    return cast(clip_by_value(x, max(x.dtype.min, d.min) if not x.dtype.is_floating else d.min, d.max), d, name=name)
+
+
+def no_regularizer(_):  # type: ignore[no-untyped-def]
+    return None
 
 
 def disable_eager_execution() -> None:

@@ -143,6 +143,7 @@ class Op(enum.Enum):
     REDUCE_JOIN = "ReduceJoin"
     STRING_MAP = "StringMap"
     PRINT = "Print"
+    PY_FUNC = "PyFunc"
     # control flow (their bodies are FuncGraphs, lowered as sub-programs)
     COND = "If"
     WHILE = "While"

@@ -116,3 +116,52 @@ def random_crop(value: Any, size: Any, seed: int | None = None, name: str | None
         start = ST.random_uniform([], maxval=limit, dtype=_dt.int32, seed=None if seed is None else seed + j)
         out = gather(out, ST.range(s) + start, axis=j)
     return S.reshape(out, sizes, name=name or "random_crop")
+
+
+def random_poisson(lam: Any, shape: Any, dtype: Any = _dt.float32, seed: int | None = None,
+                   name: str | None = None) -> Tensor:
+    """Poisson(lam) samples of shape ``shape + lam.shape``: inversion of the CDF over 0..63 for
+    lam < 10 (the mass above 63 is below 1e-25 there) and Hoermann's transformed rejection (PTRS)
+    with 16 proposals for lam >= 10 (all rejected: probability below 1e-16)."""
+    from graphflow.ops.array_ops import one_hot
+    from graphflow.ops.special_ops import lgamma
+    lam_t = M.cast(convert_to_tensor(lam), _dt.float64)
+    if not lam_t.shape.is_fully_defined():
+        raise ValueError(f"random_poisson needs lam of static shape, got {lam_t.shape}")
+    lead = [int(d) for d in np.asarray(shape, dtype=np.int64).reshape(-1)]
+    out_shape = lead + lam_t.shape.as_list()
+    lam_full = ST.zeros(out_shape, _dt.float64) + lam_t
+    small = M.less(lam_full, 10.0)
+    # inversion: count the k whose CDF lies below one uniform
+    ks = ST.constant(np.arange(64, dtype=np.float64))
+    lam_e = S.expand_dims(M.where(small, lam_full, ST.ones_like(lam_full)), -1)
+    logpmf = ks * M.log(lam_e) - lam_e - lgamma(ks + 1.0)
+    cdf = _cumsum_last(M.exp(logpmf))
+    u = S.expand_dims(ST.random_uniform(out_shape, dtype=_dt.float64, seed=seed), -1)
+    by_inversion = R.reduce_sum(M.cast(M.less(cdf, u), _dt.float64), axis=-1)
+    # PTRS for large lam
+    big_lam = M.where(small, ST.fill(out_shape, ST.constant(10.0, _dt.float64)), lam_full)
+    slam, loglam = M.sqrt(big_lam), M.log(big_lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+    vr = 0.9277 - 3.6224 / (b - 2.0)
+    uu = ST.random_uniform([_PROPOSALS] + out_shape, dtype=_dt.float64, seed=None if seed is None else seed + 1) - 0.5
+    vv = ST.random_uniform([_PROPOSALS] + out_shape, dtype=_dt.float64, seed=None if seed is None else seed + 2)
+    us = 0.5 - M.abs(uu)
+    k = M.floor((2.0 * a / us + b) * uu + big_lam + 0.43)
+    quick = M.logical_and(us >= 0.07, vv <= vr)
+    ok = M.logical_and(k >= 0.0, M.logical_or(us >= 0.013, vv <= us))
+    safe_k = M.maximum(k, 0.0)
+    test = M.log(vv) + M.log(inv_alpha) - M.log(a / (us * us) + b) <= -big_lam + safe_k * loglam - lgamma(safe_k + 1.0)
+    accept = M.logical_or(quick, M.logical_and(ok, test))
+    accept = M.logical_or(accept, M.equal(ST.range(_PROPOSALS), _PROPOSALS - 1)[(...,) + (None,) * len(out_shape)])
+    first = R.argmax(M.cast(accept, _dt.int32), axis=0)
+    by_rejection = R.reduce_sum(one_hot(first, _PROPOSALS, axis=0, dtype=_dt.float64) * safe_k, axis=0)
+    sample = M.where(small, by_inversion, by_rejection)
+    return M.cast(M.stop_gradient(sample), dtype, name=name or "RandomPoisson")
+
+
+def _cumsum_last(x: Tensor) -> Tensor:
+    from graphflow.ops.linalg_ops import cumsum
+    return cumsum(x, axis=-1 % x.shape.rank if x.shape.rank else 0)

@@ -114,3 +114,19 @@ def truncatemod(x: Any, y: Any, name: str | None = None) -> Tensor:
     """The remainder of truncated division: it has the sign of ``x`` (C's ``%``, ``fmod``)."""
     a, b = as_tensors(x, y)
     return a - truncatediv(a, b) * b
+
+
+def atan2(y: Any, x: Any, name: str | None = None) -> Tensor:
+    """The angle of (x, y) in (-pi, pi], from atan(y / x) with the quadrant restored; its
+    gradient is (x dy - y dx) / (x^2 + y^2)."""
+    from graphflow.ops.math_ops import atan, where
+    from graphflow.ops.state_ops import ones_like
+    b, a = as_tensors(y, x)
+    safe = where(a == 0, ones_like(a), a)
+    base = atan(b / safe)
+    pi = np.asarray(np.pi, a.dtype.np)
+    half = np.asarray(np.pi / 2, a.dtype.np)
+    out = where(a > 0, base, where(a < 0, where(b >= 0, base + pi, base - pi),
+                                   where(b > 0, half + b * 0, where(b < 0, -half + b * 0, b * 0))))
+    from graphflow.ops.state_ops import add_name
+    return add_name(out, name)

@@ -295,7 +295,12 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # n
     dt = _dt.as_dtype(dtype)
     from graphflow.ops.math_ops import cast
     ts = [cast(convert_to_tensor(v), dt) if isinstance(v, Tensor) else constant(v, dtype=dt) for v in vals]
-    return make(Op.RANGE, ts, RangeAttrs(dt), name=name)
+    out = make(Op.RANGE, ts, RangeAttrs(dt), name=name)
+    from graphflow.evaluate import static_value
+    known = [static_value(t) for t in ts]
+    if all(k is not None for k in known):  # constant bounds: the length is static
+        out.set_shape([len(np.arange(*[k.item() for k in known]))])
+    return out
 
 
 def linspace(start: Any, stop: Any, num: Any, name: str | None = "linspace") -> Tensor:
