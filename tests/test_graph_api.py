@@ -435,3 +435,19 @@ def test_tf1_session_options_tables_initializer_and_the_framework_ops_module() -
         got = sess.run(x, options=gf.RunOptions(trace_level=gf.RunOptions.FULL_TRACE), run_metadata=gf.RunMetadata())
     assert got == 6.0
     assert isinstance(gf.GPUOptions(per_process_gpu_memory_fraction=0.5).per_process_gpu_memory_fraction, float)
+
+
+def test_tf1_internal_module_paths() -> None:
+    """``from tensorflow.python.ops import math_ops`` and the like resolve to graphflow's functions."""
+    from graphflow.python.client import device_lib
+    from graphflow.python.framework import ops
+    from graphflow.python.ops import array_ops, control_flow_ops, init_ops, math_ops, nn_ops, rnn, variable_scope
+    from graphflow.python.training import moving_averages
+    assert math_ops.reduce_sum is gf.reduce_sum and array_ops.concat is gf.concat
+    assert control_flow_ops.cond is gf.cond and nn_ops.relu is gf.nn.relu and math_ops.erf is gf.erf
+    assert init_ops.zeros_initializer is gf.zeros_initializer and variable_scope.variable_scope is gf.variable_scope
+    assert ops.reset_default_graph is gf.reset_default_graph
+    assert moving_averages.ExponentialMovingAverage is gf.train.ExponentialMovingAverage
+    assert [d.device_type for d in device_lib.list_local_devices()] == ["CPU"]
+    with pytest.raises(AttributeError, match="does not provide tf.nn.no_such_op"):
+        rnn.no_such_op  # noqa: B018

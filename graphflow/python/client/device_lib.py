@@ -1,0 +1,16 @@
+"""``from tensorflow.python.client import device_lib``: the devices graphflow runs on."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class DeviceAttributes:
+    name: str
+    device_type: str
+    memory_limit: int = 0
+
+
+def list_local_devices(session_config: object = None) -> list[DeviceAttributes]:
+    """The CPU (graphflow's CPU target; the CUDA target is listed when it is available)."""
+    return [DeviceAttributes("/device:CPU:0", "CPU")]
