@@ -144,6 +144,7 @@ class Op(enum.Enum):
     STRING_MAP = "StringMap"
     PRINT = "Print"
     PY_FUNC = "PyFunc"
+    IS_INITIALIZED = "IsVariableInitialized"
     # control flow (their bodies are FuncGraphs, lowered as sub-programs)
     COND = "If"
     WHILE = "While"

@@ -205,3 +205,41 @@ def test_string_ops_match_tf1() -> None:
         got = s.run(build(gf))
     for w, o in zip(want, got):
         assert np.asarray(w).tolist() == np.asarray(o).tolist()
+
+
+def test_initialization_queries_read_the_session(sess: gf.Session) -> None:
+    a = gf.Variable(1.0, name="a")
+    b = gf.Variable(2.0, name="b")
+    assert sess.run(gf.report_uninitialized_variables()).tolist() == [b"a", b"b"]
+    assert not sess.run(gf.is_variable_initialized(a))
+    sess.run(a.initializer)
+    assert sess.run(gf.report_uninitialized_variables()).tolist() == [b"b"]
+    assert sess.run(gf.is_variable_initialized(a))
+    with pytest.raises(gf.errors.InvalidArgumentError, match="not initialized"):
+        sess.run(gf.assert_variables_initialized())
+    sess.run(b.initializer)
+    sess.run(gf.assert_variables_initialized())
+    assert sess.run(gf.report_uninitialized_variables()).shape == (0,)
+
+
+def test_more_assertions(sess: gf.Session) -> None:
+    x = gf.placeholder(gf.float64, [None])
+    near = gf.assert_near(x, x + 1e-9, atol=1e-6)
+    sess.run(near, {x: [1.0]})
+    with pytest.raises(gf.errors.InvalidArgumentError, match="not equal to tolerance"):
+        sess.run(gf.assert_near(x, x + 1.0, atol=1e-6), {x: [1.0]})
+    with pytest.raises(ValueError, match="at least 2"):
+        gf.assert_rank_at_least(x, 2)
+    with pytest.raises(ValueError, match="rank in"):
+        gf.assert_rank_in(x, [0, 2])
+    with pytest.raises(ValueError, match="scalar"):
+        gf.assert_scalar(x)
+    with pytest.raises(TypeError, match="integer"):
+        gf.assert_integer(x)
+    assert gf.assert_same_float_dtype([x, x]) == gf.float64
+    assert sess.run(gf.is_non_decreasing([1, 2, 2])) and not sess.run(gf.is_strictly_increasing([1, 2, 2]))
+    u = gf.placeholder(gf.float32)
+    op = gf.assert_rank_at_least(u, 2)
+    sess.run(op, {u: np.zeros((1, 1))})
+    with pytest.raises(gf.errors.InvalidArgumentError):
+        sess.run(op, {u: np.zeros(3)})

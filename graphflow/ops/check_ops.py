@@ -265,6 +265,93 @@ def assert_type(tensor: Any, tf_type: Any, message: str | None = None, name: str
     return no_op(name=name or "assert_type")
 
 
+def assert_rank_at_least(x: Any, rank: int, message: str | None = None, name: str | None = None) -> Any:
+    from graphflow.ops.shape_ops import rank as rank_of
+    t = convert_to_tensor(x)
+    if t.shape.rank is not None:
+        if t.shape.rank < int(rank):
+            raise ValueError(f"{message + ' ' if message else ''}Tensor {t.name} must have rank at least "
+                             f"{int(rank)}, got rank {t.shape.rank}")
+        from graphflow.ops.state_ops import no_op
+        return no_op(name=name or "assert_rank_at_least")
+    return assert_greater_equal(rank_of(t), int(rank), message=message, name=name or "assert_rank_at_least")
+
+
+def assert_rank_in(x: Any, ranks: Any, message: str | None = None, name: str | None = None) -> Any:
+    t = convert_to_tensor(x)
+    allowed = [int(r) for r in ranks]
+    if t.shape.rank is None:
+        raise ValueError(f"assert_rank_in needs the rank of {t.name} known when the graph is built")
+    if t.shape.rank not in allowed:
+        raise ValueError(f"{message + ' ' if message else ''}Tensor {t.name} must have rank in {allowed}, "
+                         f"got rank {t.shape.rank}")
+    from graphflow.ops.state_ops import no_op
+    return no_op(name=name or "assert_rank_in")
+
+
+def assert_scalar(tensor: Any, name: str | None = None, message: str | None = None) -> Tensor:
+    t = convert_to_tensor(tensor)
+    if t.shape.rank != 0:
+        raise ValueError(f"{message + ' ' if message else ''}Expected scalar shape for {t.name}, saw shape: {t.shape}")
+    return t
+
+
+def assert_integer(x: Any, message: str | None = None, name: str | None = None) -> Any:
+    t = convert_to_tensor(x)
+    if not t.dtype.is_integer:
+        raise TypeError(f"{message + ' ' if message else ''}Expected integer type for {t.name}, got {t.dtype.name}")
+    from graphflow.ops.state_ops import no_op
+    return no_op(name=name or "assert_integer")
+
+
+def assert_same_float_dtype(tensors: Any = None, dtype: Any = None) -> Any:
+    """The common floating dtype of ``tensors`` (and ``dtype``); TypeError when they differ."""
+    from graphflow import dtypes as _dt
+    ds = {convert_to_tensor(t).dtype for t in (tensors or [])}
+    if dtype is not None:
+        ds.add(_dt.as_dtype(dtype))
+    if len(ds) > 1 or any(not d.is_floating for d in ds):
+        raise TypeError(f"expected one floating dtype, got {sorted(d.name for d in ds)}")
+    return next(iter(ds)) if ds else _dt.float32
+
+
+def assert_near(x: Any, y: Any, rtol: Any = None, atol: Any = None, data: Any = None, summarize: Any = None,
+                message: str | None = None, name: str | None = None) -> Any:
+    """Fails the run unless ``|x - y| <= atol + rtol * |y|`` everywhere (defaults: 10 eps of the dtype)."""
+    from graphflow.ops import math_ops as M
+    from graphflow.ops._build import as_tensors
+    from graphflow.ops.reduce_ops import reduce_all
+    a, b = as_tensors(x, y)
+    eps = float(np.finfo(a.dtype.np).eps) if a.dtype.is_floating else 0.0
+    rt = 10 * eps if rtol is None else rtol
+    at = 10 * eps if atol is None else atol
+    cond = reduce_all(M.less_equal(M.abs(a - b), at + rt * M.abs(b)))
+    text = f"{message + ' ' if message else ''}x and y not equal to tolerance rtol = {rt}, atol = {at}: " \
+           f"x = {a.name}, y = {b.name}"
+    _static_check(cond, text)
+    return make(Op.CHECK, [cond], CheckAttrs("true", text), name=name or "assert_near").node
+
+
+def is_numeric_tensor(tensor: Any) -> bool:
+    return isinstance(tensor, Tensor) and (tensor.dtype.is_floating or tensor.dtype.is_integer)
+
+
+def is_non_decreasing(x: Any, name: str | None = None) -> Tensor:
+    from graphflow.ops import math_ops as M
+    from graphflow.ops.reduce_ops import reduce_all
+    from graphflow.ops.shape_ops import reshape
+    f = reshape(convert_to_tensor(x), [-1])
+    return reduce_all(M.less_equal(f[:-1], f[1:]), name=name or "is_non_decreasing")
+
+
+def is_strictly_increasing(x: Any, name: str | None = None) -> Tensor:
+    from graphflow.ops import math_ops as M
+    from graphflow.ops.reduce_ops import reduce_all
+    from graphflow.ops.shape_ops import reshape
+    f = reshape(convert_to_tensor(x), [-1])
+    return reduce_all(M.less(f[:-1], f[1:]), name=name or "is_strictly_increasing")
+
+
 def check_numerics(tensor: Any, message: str, name: str | None = None) -> Tensor:
     """``tensor`` unchanged; running it fails (naming the tensor, the message and the user's line)
     if it holds a NaN or an Inf."""
@@ -283,3 +370,61 @@ def add_check_numerics_ops() -> Any:
     checks = [check_numerics(t, f"{n.name}:{t.index}").node for n in get_default_graph().get_operations()
               for t in n.outputs if t.dtype.is_floating and n.op is not Op.CHECK]
     return group(*checks, name="CheckNumerics")
+
+
+# ---- variable initialisation queries (host ops reading the session's state) ----------------------
+
+@dataclass(frozen=True)
+class InitializedAttrs:
+    uid: int  # the variable's
+    name: str
+
+
+def _needs_session(at: InitializedAttrs) -> Any:
+    raise ValueError(f"whether {at.name} is initialized is known only to a session (the runtime "
+                     "evaluates this op)")
+
+
+register(OpDef(Op.IS_INITIALIZED, Kind.HOST, lambda s, at: [TensorShape([])], lambda d, at: [_bool()],
+               _needs_session, no_gradient=True, stateful=True))
+
+
+def _bool() -> DType:
+    from graphflow import dtypes as _dt
+    return _dt.bool_
+
+
+def is_variable_initialized(variable: Any) -> Tensor:
+    """A bool scalar: has ``variable`` been initialized in the session running it?"""
+    if not (isinstance(variable, Tensor) and variable.node.op is Op.VARIABLE):
+        raise TypeError(f"is_variable_initialized needs a gf.Variable, got {variable!r}")
+    return make(Op.IS_INITIALIZED, [], InitializedAttrs(variable.node.attrs.uid, variable.node.name),
+                name="IsVariableInitialized")
+
+
+def report_uninitialized_variables(var_list: Any = None, name: str = "report_uninitialized_variables") -> Tensor:
+    """The names (a 1-D string tensor) of the variables of ``var_list`` (default: global and
+    local variables) not yet initialized in the session."""
+    from graphflow.ops.array_ops import boolean_mask, stack
+    from graphflow.ops.math_ops import logical_not
+    from graphflow.ops.state_ops import constant
+    from graphflow.variables import global_variables, local_variables
+    vs = list(var_list) if var_list is not None else global_variables() + local_variables()
+    if not vs:
+        return constant(np.zeros(0, dtype=object), dtype="string", name=name)
+    names = constant([v.node.name for v in vs], name=name + "/names")
+    done = stack([is_variable_initialized(v) for v in vs])
+    return boolean_mask(names, logical_not(done), name=name)
+
+
+def assert_variables_initialized(var_list: Any = None) -> Any:
+    """An op that fails the run when a variable of ``var_list`` is not initialized."""
+    from graphflow.ops.array_ops import stack
+    from graphflow.ops.reduce_ops import reduce_all
+    from graphflow.variables import global_variables
+    vs = list(var_list) if var_list is not None else global_variables()
+    flags = stack([is_variable_initialized(v) for v in vs]) if vs else None
+    if flags is None:
+        from graphflow.ops.state_ops import no_op
+        return no_op()
+    return Assert(reduce_all(flags), [f"variables not initialized: {[v.node.name for v in vs]}"])

@@ -23,7 +23,7 @@ from graphflow.registry import Kind, Op, get
 # ops that also take string tensors (their numpy references work on object arrays)
 _STRING_OK = {Op.IDENTITY, Op.ADD, Op.EQUAL, Op.NOT_EQUAL, Op.CONST, Op.PLACEHOLDER,
               Op.PLACEHOLDER_WITH_DEFAULT, Op.RESHAPE, Op.TRANSPOSE, Op.CONCAT, Op.SLICE, Op.GATHER,
-              Op.TILE, Op.SHAPE, Op.SELECT, Op.BROADCAST_TO, Op.STOP_GRADIENT}
+              Op.TILE, Op.SHAPE, Op.SELECT, Op.BROADCAST_TO, Op.STOP_GRADIENT, Op.BOOLEAN_MASK}
 
 
 def is_host(n: Operation) -> bool:
@@ -116,9 +116,10 @@ class HostExecutable:
     """Runs a HostPlan: host nodes before, the compiled program, host nodes after."""
 
     def __init__(self, p: HostPlan, outputs: Sequence[Tensor],
-                 compile_inner: Callable[[list[Tensor], list[Operation], list[tuple[Tensor, int]]], Any]
-                 ) -> None:
+                 compile_inner: Callable[[list[Tensor], list[Operation], list[tuple[Tensor, int]]], Any],
+                 state: Any = None) -> None:
         self.plan = p
+        self.state = state
         self.outputs = list(outputs)
         self.compile_inner = compile_inner
         self.inner: dict[tuple[int, ...], Any] = {}  # by the ranks of the host values fed to it
@@ -127,7 +128,7 @@ class HostExecutable:
         p = self.plan
         env: dict[int, Any] = {id(t): v for t, v in zip(p.feeds, feeds)}
         for n in p.pre:
-            self._run(n, env)
+            self._run(n, env, self.state)
         if p.inner_fetch or p.inner_targets:
             fed = [env[id(t)] for t in p.inner_feed]
             ranks = tuple(np.ndim(v) for v in fed)
@@ -139,7 +140,7 @@ class HostExecutable:
             for t, v in zip(p.inner_fetch, inner(vals)):
                 env[id(t)] = v
         for n in p.post:
-            self._run(n, env)
+            self._run(n, env, self.state)
         out = []
         for t in self.outputs:
             v = env[id(t)]
@@ -147,7 +148,10 @@ class HostExecutable:
         return out
 
     @staticmethod
-    def _run(n: Operation, env: dict[int, Any]) -> None:
+    def _run(n: Operation, env: dict[int, Any], state: Any) -> None:
+        if n.op is Op.IS_INITIALIZED:  # the session's state answers
+            env[id(n.outputs[0])] = np.bool_(state is not None and n.attrs.uid in state.initialized)
+            return
         if n.op is Op.PLACEHOLDER:
             if id(n.outputs[0]) not in env:
                 raise InvalidArgumentError(n, n, f"You must feed a value for placeholder tensor "

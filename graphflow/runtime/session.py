@@ -246,7 +246,7 @@ class Session:
         targets = [x for x in fetch.leaves if isinstance(x, Operation)]
         split = host.plan(fetch.leaves, sig_feeds)
         if split is not None:  # strings or printing: host nodes around one compiled program
-            return fetch, uniq, host.HostExecutable(split, uniq, self._executable)
+            return fetch, uniq, host.HostExecutable(split, uniq, self._executable, self.state)
         return fetch, uniq, self._executable(uniq, targets, list(sig_feeds))
 
     def _executable(self, tensors: list[Tensor], targets: list[Operation],
