@@ -125,17 +125,7 @@ def cond(pred: Any, true_fn: Callable[[], Any] | None = None, false_fn: Callable
                             f"{b.dtype.name} (false)")
         if a.shape.rank is not None and b.shape.rank is not None and a.shape.rank != b.shape.rank:
             raise ValueError(f"cond branches return different ranks: {a.shape} and {b.shape}")
-    captures: list[Tensor] = []
-    index = []
-    for g in (gt, gf_):
-        idx = []
-        for t, _ in g.captures:
-            pos = next((i for i, u in enumerate(captures) if u is t), None)
-            if pos is None:
-                captures.append(t)
-                pos = len(captures) - 1
-            idx.append(1 + pos)
-        index.append(tuple(idx))
+    captures, index = _merge_captures([gt, gf_], 1)
     if not gt.outputs:
         from graphflow.ops.state_ops import no_op
         node = outer.add_node(Op.COND, [p, *captures], CondAttrs((gt, gf_), (index[0], index[1])),
@@ -242,6 +232,8 @@ register(OpDef(Op.WHILE, Kind.OTHER, _while_shape, _while_dtype, _while_ref, sta
 
 
 def _merge_captures(graphs: Sequence[FuncGraph], first: int) -> tuple[list[Tensor], list[tuple[int, ...]]]:
+    """The outer tensors ``graphs`` capture, each once, and per graph the node input (numbered
+    from ``first``) holding each of its captures."""
     captures: list[Tensor] = []
     index = []
     for g in graphs:

@@ -256,30 +256,20 @@ def _num_sorted_segments(ids: Tensor) -> Tensor:
     return R.reduce_max(ids) + 1  # sorted ids: the last one, robust to an empty tail too
 
 
-def segment_sum(data: Any, segment_ids: Any, name: str | None = None) -> Tensor:
-    """Sums over runs of sorted ``segment_ids``; ``max(ids) + 1`` segments."""
-    ids = convert_to_tensor(segment_ids)
-    return unsorted_segment_sum(data, ids, _num_sorted_segments(ids), name=name or "SegmentSum")
+def _sorted_segments(unsorted: Any, default: str) -> Any:
+    def fn(data: Any, segment_ids: Any, name: str | None = None) -> Tensor:
+        ids = convert_to_tensor(segment_ids)
+        return unsorted(data, ids, _num_sorted_segments(ids), name=name or default)
+    fn.__name__ = default
+    fn.__doc__ = f"{default}: the unsorted form over runs of sorted ``segment_ids`` (``max(ids) + 1`` segments)."
+    return fn
 
 
-def segment_mean(data: Any, segment_ids: Any, name: str | None = None) -> Tensor:
-    ids = convert_to_tensor(segment_ids)
-    return unsorted_segment_mean(data, ids, _num_sorted_segments(ids), name=name or "SegmentMean")
-
-
-def segment_max(data: Any, segment_ids: Any, name: str | None = None) -> Tensor:
-    ids = convert_to_tensor(segment_ids)
-    return unsorted_segment_max(data, ids, _num_sorted_segments(ids), name=name or "SegmentMax")
-
-
-def segment_min(data: Any, segment_ids: Any, name: str | None = None) -> Tensor:
-    ids = convert_to_tensor(segment_ids)
-    return unsorted_segment_min(data, ids, _num_sorted_segments(ids), name=name or "SegmentMin")
-
-
-def segment_prod(data: Any, segment_ids: Any, name: str | None = None) -> Tensor:
-    ids = convert_to_tensor(segment_ids)
-    return unsorted_segment_prod(data, ids, _num_sorted_segments(ids), name=name or "SegmentProd")
+segment_sum = _sorted_segments(unsorted_segment_sum, "SegmentSum")
+segment_mean = _sorted_segments(unsorted_segment_mean, "SegmentMean")
+segment_max = _sorted_segments(unsorted_segment_max, "SegmentMax")
+segment_min = _sorted_segments(unsorted_segment_min, "SegmentMin")
+segment_prod = _sorted_segments(unsorted_segment_prod, "SegmentProd")
 
 
 def scatter_nd(indices: Any, updates: Any, shape: Any, name: str | None = None) -> Tensor:
