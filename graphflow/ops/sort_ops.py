@@ -8,6 +8,7 @@ those indices) follows from existing rules.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,12 @@ from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape
 
 __all__ = ["sort_indices", "top_k", "unique", "unique_with_counts"]
+
+
+# TF1's result types: fields by name, and unpacking as tuples
+TopKV2 = namedtuple("TopKV2", ["values", "indices"])
+Unique = namedtuple("Unique", ["y", "idx"])
+UniqueWithCounts = namedtuple("UniqueWithCounts", ["y", "idx", "count"])
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,7 @@ def unique(x: Any, out_idx: Any = _dt.int32, name: str | None = None) -> tuple[T
     """
     from graphflow.ops._build import make_node
     node = make_node(Op.UNIQUE, [convert_to_tensor(x)], UniqueAttrs(_dt.as_dtype(out_idx)), name=name or "Unique")
-    return node.outputs[0], node.outputs[1]
+    return Unique(node.outputs[0], node.outputs[1])
 
 
 def unique_with_counts(x: Any, out_idx: Any = _dt.int32, name: str | None = None) -> tuple[Tensor, Tensor, Tensor]:
@@ -72,7 +79,7 @@ def unique_with_counts(x: Any, out_idx: Any = _dt.int32, name: str | None = None
     from graphflow.ops.state_ops import ones_like
     y, idx = unique(x, out_idx, name=name or "UniqueWithCounts")
     count = unsorted_segment_sum(ones_like(idx), idx, size(y, out_type=idx.dtype))
-    return y, idx, count
+    return UniqueWithCounts(y, idx, count)
 
 
 @dataclass(frozen=True)
@@ -124,7 +131,7 @@ def top_k(input: Any, k: int = 1, sorted: bool = True, name: str | None = None) 
     idx = make(Op.TOP_K_INDICES, [x], TopKAttrs(int(k)), name=name or "TopKV2")
     # values[..., j] = sum_i x[..., i] * (idx[..., j] == i)
     values = reduce_sum(multiply(one_hot(idx, n, dtype=x.dtype), expand_dims(x, -2)), axis=-1)
-    return values, idx
+    return TopKV2(values, idx)
 
 
 def sort_indices(x: Tensor, name: str | None = None) -> Tensor:
