@@ -33,6 +33,9 @@ class CondAttrs:
     branches: tuple[FuncGraph, FuncGraph]  # true, false
     # per branch: for each of its captures, the index of the node input holding the value
     capture_index: tuple[tuple[int, ...], tuple[int, ...]]
+    # variables a branch assigns: also node inputs (after the captures), so the enclosing
+    # program orders and initialises them; the branch writes their buffers
+    writes: tuple[Tensor, ...] = ()
 
 
 def _cond_shape(shapes: Sequence[TensorShape], at: CondAttrs) -> list[TensorShape]:
@@ -126,13 +129,20 @@ def cond(pred: Any, true_fn: Callable[[], Any] | None = None, false_fn: Callable
         if a.shape.rank is not None and b.shape.rank is not None and a.shape.rank != b.shape.rank:
             raise ValueError(f"cond branches return different ranks: {a.shape} and {b.shape}")
     captures, index = _merge_captures([gt, gf_], 1)
+    waits = _outer_controls([gt, gf_])
+    writes: list[Tensor] = []
+    for g in (gt, gf_):
+        writes += [v for v in g.assigned if all(v is not w for w in writes)]
+    at = CondAttrs((gt, gf_), (index[0], index[1]), tuple(writes))
+    if isinstance(outer, FuncGraph):  # a nested cond's assignments are its function's too
+        for v in writes:
+            if all(v is not w for w in outer.assigned):
+                outer.assigned.append(v)
+    inputs = [p, *captures, *writes]
+    node = outer.add_node(Op.COND, inputs, at, name=name or "cond", control_inputs=waits)
     if not gt.outputs:
         from graphflow.ops.state_ops import no_op
-        node = outer.add_node(Op.COND, [p, *captures], CondAttrs((gt, gf_), (index[0], index[1])),
-                              name=name or "cond")
         return no_op() if rt is None else node
-    node = outer.add_node(Op.COND, [p, *captures], CondAttrs((gt, gf_), (index[0], index[1])),
-                          name=name or "cond")
     outs = list(node.outputs)
     if not isinstance(rt, (list, tuple, dict)):
         return outs[0]
@@ -231,6 +241,13 @@ register(OpDef(Op.WHILE, Kind.OTHER, _while_shape, _while_dtype, _while_ref, sta
                vjp=lambda n, g: _while_vjp(n, g)))
 
 
+def _outer_controls(graphs: Sequence[FuncGraph]) -> list[Operation]:
+    out: list[Operation] = []
+    for g in graphs:
+        out += [c for c in g.outer_controls if c not in out]
+    return out
+
+
 def _merge_captures(graphs: Sequence[FuncGraph], first: int) -> tuple[list[Tensor], list[tuple[int, ...]]]:
     """The outer tensors ``graphs`` capture, each once, and per graph the node input (numbered
     from ``first``) holding each of its captures."""
@@ -260,6 +277,11 @@ def make_while(cond_fn: Callable[..., Any], body_fn: Callable[..., Any], init: l
         raise TypeError(f"while_loop's cond must return a bool scalar, got "
                         f"{[f'{t.dtype.name} {t.shape}' for t in gc.outputs]}")
     gb, _ = trace(body_fn, specs, f"{name}_body", outer)
+    for g in (gc, gb):
+        if g.assigned:
+            raise NotImplementedError(f"while_loop: assigning variables inside the loop "
+                                      f"({', '.join(v.name for v in g.assigned)}) is not supported; "
+                                      "carry the values as loop variables and assign after the loop")
     n = len(init)
     if len(gb.outputs) < n:
         raise ValueError(f"while_loop's body returned {len(gb.outputs)} values for {n} loop variables")
@@ -281,7 +303,7 @@ def make_while(cond_fn: Callable[..., Any], body_fn: Callable[..., Any], init: l
     captures, (ci, bi) = _merge_captures([gc, gb], len(inputs))
     at = WhileAttrs(gc, gb, n, len(gb.outputs) - n, has_limit, ci, bi, tuple(shapes),
                     {"structure": structure})
-    return outer.add_node(Op.WHILE, inputs + captures, at, name=name)
+    return outer.add_node(Op.WHILE, inputs + captures, at, name=name, control_inputs=_outer_controls([gc, gb]))
 
 
 def _cast_int32(t: Tensor) -> Tensor:

@@ -174,7 +174,7 @@ class Graph:
         for t in inputs:
             if not isinstance(t, Tensor):
                 raise TypeError(f"{op.value} input must be a Tensor, got {type(t).__name__} at {site}")
-            if t.graph is not self:
+            if t.graph is not self and not self._takes_outer(op, t):
                 raise ValueError(f"Tensor {t.name} must be from the same graph as the {op.value} "
                                  f"being built at {site}")
         row = get(op)
@@ -200,6 +200,10 @@ class Graph:
             self._names[full_name] = node
             self.version += 1
         return node
+
+    def _takes_outer(self, op: Op, t: Tensor) -> bool:
+        """Whether a node here may take ``t`` of another graph (control-flow functions' assignments)."""
+        return False
 
     def unique_name(self, name: str, mark_as_used: bool = True) -> str:
         base = f"{self._scope}/{name}" if self._scope else name

@@ -57,6 +57,12 @@ class Variable(Tensor):
             raise ValueError("gf.Variable needs an initial_value")
         site = user_site()
         g = get_default_graph()
+        root = getattr(g, "root", None)
+        if root is not None:  # inside a cond / while_loop function: variables live in the graph
+            with root.as_default(), root.control_dependencies(None):
+                if isinstance(initial_value, Tensor) and initial_value.graph is not root:
+                    initial_value = g.lift(initial_value)
+                return Variable(initial_value, trainable, name, dtype, collections, validate_shape)
         if callable(initial_value):
             initial_value = initial_value()
         init = convert_to_tensor(initial_value, dtype=dtype) if not isinstance(initial_value, Tensor) \

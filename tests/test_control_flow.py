@@ -207,7 +207,44 @@ def test_bad_loops_and_branches_name_the_problem() -> None:
             gf.cond(gf.constant([True, False]), lambda: 1.0, lambda: 2.0)
         with pytest.raises(TypeError, match="float64"):
             gf.while_loop(lambda i: i < 3, lambda i: gf.cast(i, gf.float64), [gf.constant(0)])
-        with pytest.raises(ValueError, match="variables cannot be created"):
-            gf.while_loop(lambda i: i < 3, lambda i: i + gf.Variable(1), [gf.constant(0)])
+        with pytest.raises(ValueError, match="cannot depend on the arguments"):
+            gf.while_loop(lambda i: i < 3, lambda i: i + gf.Variable(i * 2), [gf.constant(0)])
         with pytest.raises(ValueError, match="structure"):
             gf.while_loop(lambda i, j: i < 3, lambda i, j: i + 1, [gf.constant(0), gf.constant(1)])
+
+
+def test_cond_branches_with_control_dependencies_variables_and_assignments() -> None:
+    """TF1's batch-norm recipe: the training branch updates moving averages (variables made and
+    assigned inside the branch) under control_dependencies on ops built outside the cond."""
+    with gf.Graph().as_default():
+        p = gf.placeholder(gf.bool)
+        x = gf.placeholder(gf.float32, [None, 2])
+        bm, bv = gf.nn.moments(x, [0])
+        ema = gf.train.ExponentialMovingAverage(0.5)
+        outside = gf.reduce_mean(x) * 2.0
+
+        def update():  # type: ignore[no-untyped-def]
+            a = ema.apply([bm, bv])
+            with gf.control_dependencies([a, outside]):
+                return gf.identity(bm), gf.identity(bv)
+        mean, var = gf.cond(p, update, lambda: (ema.average(bm), ema.average(bv)))
+        v = gf.Variable(0.0)
+        set_v = gf.cond(p, lambda: v.assign(5.0), lambda: v.assign_add(1.0))
+        with gf.variable_scope("s"):
+            w = gf.get_variable("w", [2], initializer=gf.ones_initializer())
+
+        def reuse(i, a):  # type: ignore[no-untyped-def]
+            with gf.variable_scope("s", reuse=True):
+                return i + 1, a + gf.get_variable("w", [2])
+        _, summed = gf.while_loop(lambda i, a: i < 3, reuse, [gf.constant(0), gf.zeros([2])])
+        data = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
+        with gf.Session() as s:
+            s.run(gf.global_variables_initializer())
+            np.testing.assert_allclose(s.run([mean, var], {x: data, p: True}), [[2, 3], [1, 1]])
+            np.testing.assert_allclose(s.run([mean, var], {x: data, p: False}), [[1, 1.5], [0.5, 0.5]])
+            assert s.run(set_v, {p: True}) == 5.0 and s.run(v) == 5.0
+            assert s.run(set_v, {p: False}) == 6.0 and s.run(v) == 6.0
+            np.testing.assert_allclose(s.run(summed), [3.0, 3.0])
+        assert w.graph is gf.get_default_graph()
+        with pytest.raises(NotImplementedError, match="assigning variables inside the loop"):
+            gf.while_loop(lambda i: i < 3, lambda i: i + gf.cast(v.assign(1.0), gf.int32), [gf.constant(0)])

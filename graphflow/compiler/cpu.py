@@ -322,7 +322,7 @@ def lower(program: Program, sched: Schedule, glue: bool | None = None) -> Genera
         else:
             emit_node(em, n, deferred)
         late = late or (wrote and len(em.errors) > checks)
-        wrote = wrote or n.op is Op.ASSIGN
+        wrote = wrote or n.op is Op.ASSIGN or (n.op is Op.COND and bool(n.attrs.writes))
     outs = []
     for t in program.outputs:
         if t.node.op is Op.VARIABLE:

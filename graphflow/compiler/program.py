@@ -83,7 +83,10 @@ def build(fetch_tensors: Sequence[Tensor], targets: Sequence[Operation],
             if id(t) not in fed:
                 stack.append(t.node)
         stack.extend(c for c in n.control_inputs if get(c.op).kind is not Kind.HOST)
-    order = sorted(needed.values(), key=lambda n: n.uid)
+    # a control-flow function's program may take variables of the enclosing graph (whose uids
+    # are not comparable with its own): sources from other graphs go first
+    home = fetch_tensors[0].graph if fetch_tensors else (targets[0].graph if targets else None)
+    order = sorted(needed.values(), key=lambda n: (n.graph is home, n.uid))
 
     new: dict[int, Tensor] = {}
     new_nodes: dict[int, Operation] = {}

@@ -34,8 +34,19 @@ class FuncGraph(Graph):
         self.outputs: list[Tensor] = []
         self.captures: list[tuple[Tensor, Tensor]] = []
         self._captured: dict[int, Tensor] = {}
+        # ops of enclosing graphs that ops here must wait for (control_dependencies inside the
+        # function on ops built outside it): the control-flow node waits for them instead
+        self.outer_controls: list[Operation] = []
+        # variables of the root graph assigned here (the assignment targets them directly)
+        self.assigned: list[Tensor] = []
         self.seed = outer.seed
         self._scope = ""
+        # variables belong to the enclosing real graph: the function shares its variable scopes,
+        # variable store and collections, so get_variable(reuse=...) finds them
+        self.root: Graph = getattr(outer, "root", outer)
+        self._var_scope_store = self.root._var_scope_store
+        self._var_scope = self.root._var_scope
+        self._collections = self.root._collections
 
     def encloses(self, g: Graph) -> bool:
         """``g`` is this graph or one it is nested in."""
@@ -70,15 +81,71 @@ class FuncGraph(Graph):
         with self.control_dependencies(None):
             return super().add_node(Op.PLACEHOLDER, [], SourceAttrs(d, s, _next_uid()), name=name).outputs[0]
 
+    def _takes_outer(self, op: Op, t: Tensor) -> bool:
+        return op is Op.ASSIGN and t.node.op is Op.VARIABLE and t.graph is self.root
+
+    def lift(self, t: Tensor) -> Tensor:
+        """``t`` rebuilt in the root graph (a variable's initial value made inside the function):
+        its nodes are copied there, captures replaced by the outer tensors they stand for; a value
+        computed from the function's arguments cannot be lifted."""
+        if t.graph is self.root:
+            return t
+        g = t.graph
+        if not isinstance(g, FuncGraph):
+            raise ValueError(f"{t.name} is not from this function's graphs")
+        outer_of = {id(ph): outer for outer, ph in g.captures}
+        new: dict[int, Tensor] = {}
+
+        def build(x: Tensor) -> Tensor:
+            if id(x) in new:
+                return new[id(x)]
+            n = x.node
+            if n.op is Op.PLACEHOLDER:
+                if id(x) not in outer_of:
+                    raise ValueError(f"a variable's initial value cannot depend on the arguments of "
+                                     f"the control-flow function {g.name!r} ({x.name})")
+                src = outer_of[id(x)]
+                out = src if src.graph is self.root else src.graph.lift(src)  # type: ignore[attr-defined]
+            else:
+                node = self.root.add_node(n.op, [build(i) for i in n.inputs], n.attrs,
+                                          name=n.name.rsplit("/", 1)[-1], site=n.site)
+                out = node.outputs[x.index]
+            new[id(x)] = out
+            return out
+        return build(t)
+
     def add_node(self, op: Op, inputs: Sequence[Tensor] = (), attrs: Any = None, name: str | None = None,
                  output_type: type | None = None, control_inputs: Sequence[Operation] = (),
                  site: str | None = None) -> Operation:
         if op is Op.VARIABLE:
-            raise ValueError(f"variables cannot be created inside a control-flow function ({self.name}); "
-                             "create them outside tf.cond / tf.while_loop and use them inside")
-        ins = [self.capture(t) if isinstance(t, Tensor) else t for t in inputs]
-        ctl = [c for c in control_inputs if c.graph is self]
-        return super().add_node(op, ins, attrs, name, output_type, ctl, site)
+            raise AssertionError("variables are made in the root graph (Variable lifts them)")
+        if op is Op.ASSIGN and inputs and isinstance(inputs[0], Tensor) and inputs[0].graph is not self:
+            var = inputs[0]  # the variable itself, not its value at entry
+            if all(v is not var for v in self.assigned):
+                self.assigned.append(var)
+            ins = [var] + [self.capture(t) if isinstance(t, Tensor) else t for t in inputs[1:]]
+        else:
+            ins = [self.capture(t) if isinstance(t, Tensor) else t for t in inputs]
+        frames = self._control
+        outer = [c for c in list(control_inputs) + [c for f in frames for c in f] if c.graph is not self]
+        for c in outer:
+            self._wait_for(c)
+        self._control = [[c for c in f if c.graph is self] for f in frames]
+        try:
+            return super().add_node(op, ins, attrs, name, output_type,
+                                    [c for c in control_inputs if c.graph is self], site)
+        finally:
+            self._control = frames
+
+    def _wait_for(self, c: Operation) -> None:
+        """Outer op ``c`` orders ops here: the owning node (or, when ``c`` is further out, the
+        enclosing function's owning node) waits for it."""
+        if not self.encloses(c.graph):
+            raise ValueError(f"control input {c.name} is from a graph that does not enclose {self.name!r}")
+        if isinstance(self.outer, FuncGraph) and c.graph is not self.outer:
+            self.outer._wait_for(c)
+        elif c not in self.outer_controls:
+            self.outer_controls.append(c)
 
 
 def trace(fn: Callable[..., Any], args: Sequence[Tensor | tuple[Any, TensorShape]], name: str,
@@ -149,9 +216,9 @@ def evaluate_graph(g: FuncGraph, inputs: Sequence[np.ndarray], captured: Sequenc
     for n in g.get_operations():
         if id(n) not in needed or n.op is Op.PLACEHOLDER:
             continue
-        if n.op is Op.RANDOM:
-            raise NotImplementedError(f"random ops inside control flow run only in compiled code "
-                                      f"({n.describe()})")
+        if n.op in (Op.RANDOM, Op.ASSIGN):
+            raise NotImplementedError(f"{'random ops' if n.op is Op.RANDOM else 'assignments'} inside "
+                                      f"control flow run only in compiled code ({n.describe()})")
         outs = evaluate(n, [values[id(t)] for t in n.inputs])
         for t, v in zip(n.outputs, outs):
             values[id(t)] = v
@@ -184,8 +251,8 @@ def copy_graph(g: FuncGraph, mapping: dict[int, Tensor]) -> list[Tensor]:
             if id(n.outputs[0]) not in new:
                 raise AssertionError(f"placeholder {n.name} of {g.name} has no value in the copy")
             continue
-        node = target.add_node(n.op, [new[id(t)] for t in n.inputs], n.attrs, name=n.name.rsplit("/", 1)[-1],
-                               site=n.site)
+        node = target.add_node(n.op, [new.get(id(t), t) for t in n.inputs], n.attrs,
+                               name=n.name.rsplit("/", 1)[-1], site=n.site)
         for t, o in zip(n.outputs, node.outputs):
             new[id(t)] = o
     return [new[id(t)] for t in g.outputs]
