@@ -43,8 +43,8 @@ from graphflow.ops.check_ops import (Assert, add_check_numerics_ops, assert_equa
                                      assert_negative, assert_non_negative, assert_non_positive,
                                      assert_none_equal, assert_positive, assert_rank, assert_type,
                                      check_numerics, verify_tensor_all_finite)
-from graphflow.ops.check_ops import (assert_variables_initialized, is_variable_initialized,
-                                     report_uninitialized_variables)
+from graphflow.ops.check_ops import is_variable_initialized
+from graphflow.variables import assert_variables_initialized, report_uninitialized_variables
 from graphflow.ops.check_ops import (assert_integer, assert_near, assert_rank_at_least, assert_rank_in,
                                      assert_same_float_dtype, assert_scalar, is_non_decreasing,
                                      is_numeric_tensor, is_strictly_increasing)

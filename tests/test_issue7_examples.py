@@ -79,3 +79,23 @@ def test_the_missing_names_exist_and_run() -> None:
         tf.print("done", output_stream="stdout")
     assert out[2] == 10 and out[5].tolist() == [0] and out[-1] == 1.0
     np.testing.assert_allclose(out[16], [[0.5, 0.0], [0.0, 0.5]])
+
+
+def test_what_the_tutorial_trials_hit() -> None:
+    """From running public TF1 tutorials: split of a dim known at run time, integer labels in
+    softmax cross-entropy, a one_hot depth known at run time, TF1's names of random tensors."""
+    x = tf.placeholder(tf.float32, [None, 28])
+    parts = tf.split(x, 4, 0)
+    n = tf.placeholder(tf.int32, [])
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=tf.constant([[0, 1]]),
+                                                                  logits=tf.constant([[1.0, 2.0]])))
+    with tf.Session() as sess:
+        got = sess.run(parts, {x: np.arange(8 * 28, dtype=np.float32).reshape(8, 28)})
+        assert [g.shape for g in got] == [(2, 28)] * 4 and got[3][0, 0] == 6 * 28
+        with pytest.raises(tf.errors.InvalidArgumentError, match="not divisible by 4"):
+            sess.run(parts, {x: np.zeros((6, 28))})
+        assert sess.run(loss) == pytest.approx(np.log1p(np.exp(-1.0)))
+        np.testing.assert_array_equal(sess.run(tf.one_hot([0, 2], n), {n: 3}), [[1, 0, 0], [0, 0, 1]])
+    assert tf.random_uniform([2]).name == "random_uniform:0"
+    assert tf.random_normal([2]).name == "random_normal:0"
+    assert tf.truncated_normal([2]).name == "truncated_normal:0"

@@ -296,7 +296,10 @@ def softmax_cross_entropy_with_logits_v2(labels: Any = None, logits: Any = None,
     >>> gf.nn.softmax_cross_entropy_with_logits_v2(gf.ones((2, 3)) / 3, gf.zeros((2, 3))).shape.as_list()
     [2]
     """
-    lg, lb = as_tensors(logits, labels)
+    lg = convert_to_tensor(logits)
+    lb = convert_to_tensor(labels)
+    if lb.dtype != lg.dtype:  # TF1 casts the labels to the logits' dtype
+        lb = cast(lb, lg.dtype)
     _floats(lg, "softmax_cross_entropy_with_logits")
     _same_shape(lb, lg, "softmax_cross_entropy_with_logits labels and logits")
     ax = _axis(axis, dim)

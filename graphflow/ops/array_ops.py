@@ -398,8 +398,8 @@ def split(value: Any, num_or_size_splits: Any, axis: Any = 0, num: int | None = 
         parts = static_int(num_or_size_splits, "split count")
         if parts <= 0:
             raise ValueError(f"split count must be positive, got {parts}")
-        if size is None:
-            raise ValueError(f"split into {parts} parts needs dim {ax} of {x.shape} to be known")
+        if size is None:  # known at run time only: a reshape to [..., parts, size / parts, ...]
+            return _split_run_time(x, parts, ax, name)
         if size % parts:
             raise ValueError(f"dim {ax} of size {size} cannot be split into {parts} equal parts")
         sizes = [size // parts] * parts
@@ -500,6 +500,36 @@ def gather_nd(params: Any, indices: Any, name: str = "GatherNd", batch_dims: int
     return make(Op.GATHER_ND, [convert_to_tensor(params), convert_to_tensor(indices)], name=name)
 
 
+def _split_run_time(x: Tensor, parts: int, ax: int, name: str) -> list[Tensor]:
+    """Equal parts of a dim known only at run time: a reshape to [..., parts, n / parts, ...]
+    (once a check that ``parts`` divides n has passed) and an unstack."""
+    from graphflow.ops.check_ops import check_in_range
+    from graphflow.ops.shape_ops import reshape, shape
+    from graphflow.ops.state_ops import constant
+    dims = shape(x)
+    n = dims[ax]
+    rest = check_in_range(n % parts, 0, 1, f"split into {parts} equal parts: dim {ax} of {x.name} "
+                          f"is not divisible by {parts}")
+    size = (n - rest) // parts  # n / parts; reading the check's output makes it run first
+    grouped = reshape(x, concat([dims[:ax], constant([parts]), reshape(size, [1]), dims[ax + 1:]], 0))
+    outs = unstack(grouped, num=parts, axis=ax, name=name)
+    others = [d for j, d in enumerate(x.shape.as_list()) if j != ax]
+    for o in outs:
+        o.set_shape(others[:ax] + [None] + others[ax:])
+    return outs
+
+
+def _one_hot_run_time(i: Tensor, depth: Tensor, on: Any, off: Any, ax: int, d: Any, name: str) -> Tensor:
+    from graphflow.ops.math_ops import cast, equal, where
+    from graphflow.ops.shape_ops import expand_dims, reshape
+    from graphflow.ops.state_ops import constant, range as _range
+    classes = _range(cast(depth, _dt.int32))
+    shape = [1] * (i.shape.rank + 1)  # type: ignore[operator]
+    shape[ax] = -1
+    hit = equal(expand_dims(cast(i, _dt.int32), ax), reshape(classes, shape))
+    return where(hit, constant(on, dtype=d), constant(off, dtype=d), name=name)
+
+
 def one_hot(indices: Any, depth: Any, on_value: Any = None, off_value: Any = None, axis: Any = None,
             dtype: Any = None, name: str = "one_hot") -> Tensor:
     """``on_value`` where the new ``axis`` (last by default) equals the index, else ``off_value``;
@@ -523,6 +553,10 @@ def one_hot(indices: Any, depth: Any, on_value: Any = None, off_value: Any = Non
         ax = rank
     if not 0 <= ax <= rank:
         raise ValueError(f"one_hot axis {axis} is out of range for indices of rank {rank}")
+    if isinstance(depth, Tensor) and depth.node.op is not Op.CONST:
+        from graphflow.evaluate import static_value
+        if static_value(depth) is None:  # a depth known at run time: compare with a range
+            return _one_hot_run_time(i, depth, on, off, ax, d, name)
     dep = static_int(depth, "one_hot depth")
     if dep < 0:
         raise ValueError(f"one_hot depth must be non-negative, got {dep}")

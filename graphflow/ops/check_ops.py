@@ -400,31 +400,3 @@ def is_variable_initialized(variable: Any) -> Tensor:
         raise TypeError(f"is_variable_initialized needs a gf.Variable, got {variable!r}")
     return make(Op.IS_INITIALIZED, [], InitializedAttrs(variable.node.attrs.uid, variable.node.name),
                 name="IsVariableInitialized")
-
-
-def report_uninitialized_variables(var_list: Any = None, name: str = "report_uninitialized_variables") -> Tensor:
-    """The names (a 1-D string tensor) of the variables of ``var_list`` (default: global and
-    local variables) not yet initialized in the session."""
-    from graphflow.ops.array_ops import boolean_mask, stack
-    from graphflow.ops.math_ops import logical_not
-    from graphflow.ops.state_ops import constant
-    from graphflow.variables import global_variables, local_variables
-    vs = list(var_list) if var_list is not None else global_variables() + local_variables()
-    if not vs:
-        return constant(np.zeros(0, dtype=object), dtype="string", name=name)
-    names = constant([v.node.name for v in vs], name=name + "/names")
-    done = stack([is_variable_initialized(v) for v in vs])
-    return boolean_mask(names, logical_not(done), name=name)
-
-
-def assert_variables_initialized(var_list: Any = None) -> Any:
-    """An op that fails the run when a variable of ``var_list`` is not initialized."""
-    from graphflow.ops.array_ops import stack
-    from graphflow.ops.reduce_ops import reduce_all
-    from graphflow.variables import global_variables
-    vs = list(var_list) if var_list is not None else global_variables()
-    flags = stack([is_variable_initialized(v) for v in vs]) if vs else None
-    if flags is None:
-        from graphflow.ops.state_ops import no_op
-        return no_op()
-    return Assert(reduce_all(flags), [f"variables not initialized: {[v.node.name for v in vs]}"])

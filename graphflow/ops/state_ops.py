@@ -346,15 +346,15 @@ def _random(dist: str, shape: Any, dtype: Any, seed: int | None, name: str) -> T
 def random_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = _dt.float32,
                   seed: int | None = None, name: str | None = None) -> Tensor:
     """Normal samples, new on every run; reproducible with ``gf.set_random_seed`` or ``seed``."""
-    z = _random("normal", shape, dtype, seed, name or "random_normal")
-    return _affine(z, stddev, mean)
+    z = _random("normal", shape, dtype, seed, (name or "random_normal") + "/RandomStandardNormal")
+    return _named_result(_affine(z, stddev, mean), name or "random_normal")
 
 
 def truncated_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = _dt.float32,
                      seed: int | None = None, name: str | None = None) -> Tensor:
     """Normal samples redrawn beyond two standard deviations."""
-    z = _random("truncated_normal", shape, dtype, seed, name or "truncated_normal")
-    return _affine(z, stddev, mean)
+    z = _random("truncated_normal", shape, dtype, seed, (name or "truncated_normal") + "/TruncatedNormal")
+    return _named_result(_affine(z, stddev, mean), name or "truncated_normal")
 
 
 def random_uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = _dt.float32,
@@ -364,17 +364,24 @@ def random_uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any =
     if not dt.is_floating:
         if maxval is None:
             raise ValueError("random_uniform with an integer dtype needs maxval")
-        u = _random("uniform", shape, _dt.float64, seed, name or "random_uniform")
+        u = _random("uniform", shape, _dt.float64, seed, (name or "random_uniform") + "/RandomUniform")
         from graphflow.ops.math_ops import cast, floordiv
         lo = cast(convert_to_tensor(minval, dtype=dt), _dt.float64)
         hi = cast(convert_to_tensor(maxval, dtype=dt), _dt.float64)
-        return cast(floordiv(u * (hi - lo), constant(1.0, dtype=_dt.float64)) + lo, dt)
-    u = _random("uniform", shape, dt, seed, name or "random_uniform")
+        return _named_result(cast(floordiv(u * (hi - lo), constant(1.0, dtype=_dt.float64)) + lo, dt),
+                             name or "random_uniform")
+    u = _random("uniform", shape, dt, seed, (name or "random_uniform") + "/RandomUniform")
     hi = 1.0 if maxval is None else maxval
     if isinstance(minval, (int, float)) and isinstance(hi, (int, float)):
-        return _affine(u, hi - minval, minval)
+        return _named_result(_affine(u, hi - minval, minval), name or "random_uniform")
     lo_t = convert_to_tensor(minval, dtype=dt)
-    return u * (convert_to_tensor(hi, dtype=dt) - lo_t) + lo_t
+    return _named_result(u * (convert_to_tensor(hi, dtype=dt) - lo_t) + lo_t, name or "random_uniform")
+
+
+def _named_result(t: Tensor, name: str) -> Tensor:
+    """The result named as TF1 names it (``random_uniform:0``): an identity when the last node has
+    another name (it costs nothing: compiled programs drop identities)."""
+    return add_name(t, name)
 
 
 def _affine(z: Tensor, scale: Any, shift: Any) -> Tensor:
