@@ -56,7 +56,10 @@ def _cond_ref(at: CondAttrs, pred: Any, *ins: np.ndarray) -> list[np.ndarray]:
 
 
 def _cond_vjp(n: Operation, grads: Any) -> list:
+    from graphflow.control_flow_grad import _no_random
     at: CondAttrs = n.attrs
+    for b in at.branches:
+        _no_random(b, n)
     gs = grads if isinstance(grads, list) else [grads]
     ins = n.inputs[1:]
     wrt = [i for i, t in enumerate(ins) if t.dtype.is_floating]

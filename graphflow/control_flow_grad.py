@@ -20,6 +20,7 @@ def _while_vjp(n: Operation, grads: Any) -> list:
     from graphflow.ops.array_ops import gather
     from graphflow.ops.state_ops import zeros_like
     at = n.attrs
+    _no_random(at.body, n)
     gs = grads if isinstance(grads, list) else [grads]
     nv, ne = at.n_vars, at.n_emit
     outs = n.outputs
@@ -66,3 +67,23 @@ def _while_vjp(n: Operation, grads: Any) -> list:
     for b, j in enumerate(fcaps):
         result[first_cap + j] = finals[1 + len(fvars) + b]
     return result
+
+
+def _no_random(g: Any, n: Operation) -> None:
+    """The gradient rebuilds the body: a random op there would draw new numbers, not the forward
+    pass's, so such gradients are refused rather than wrong."""
+    from graphflow.registry import Op
+    for m in g.get_operations():
+        if m.op is Op.RANDOM:
+            raise NotImplementedError(f"the gradient of {n.describe()} would rebuild the random op "
+                                      f"{m.describe()} with new numbers; gradients through random ops "
+                                      "inside control flow are not supported (draw the noise outside "
+                                      "and pass it in)")
+        for sub in _subgraphs(m):
+            _no_random(sub, n)
+
+
+def _subgraphs(m: Operation) -> list[Any]:
+    at = m.attrs
+    return list(getattr(at, "branches", ())) + [x for x in (getattr(at, "cond", None), getattr(at, "body", None))
+                                                if x is not None and hasattr(x, "get_operations")]
