@@ -200,7 +200,11 @@ class Session:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         graph = self.graph
-        feed_items = _flat_feeds(feed_dict) if feed_dict else []
+        feed_items = list(feed_dict.items()) if feed_dict else []
+        for key, _ in feed_items:
+            if type(key) in (tuple, list) or (isinstance(key, tuple) and not isinstance(key, Tensor)):
+                feed_items = _flat_feeds(feed_dict)  # nested keys (rare): flatten them
+                break
         fed: list[Tensor] = []
         values: list[Any] = []
         for key, value in feed_items:
