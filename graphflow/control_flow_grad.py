@@ -72,8 +72,12 @@ def _while_vjp(n: Operation, grads: Any) -> list:
 def _no_random(g: Any, n: Operation) -> None:
     """The gradient rebuilds the body: a random op there would draw new numbers, not the forward
     pass's, so such gradients are refused rather than wrong."""
+    from graphflow.ops.func_graph import _needed
     from graphflow.registry import Op
+    live = _needed(g)
     for m in g.get_operations():
+        if id(m) not in live:
+            continue  # e.g. the initializers of variables made inside (they run in the root graph)
         if m.op is Op.RANDOM:
             raise NotImplementedError(f"the gradient of {n.describe()} would rebuild the random op "
                                       f"{m.describe()} with new numbers; gradients through random ops "

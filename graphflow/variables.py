@@ -59,10 +59,11 @@ class Variable(Tensor):
         g = get_default_graph()
         root = getattr(g, "root", None)
         if root is not None:  # inside a cond / while_loop function: variables live in the graph
-            with root.as_default(), root.control_dependencies(None):
+            scoped = "/".join(p for p in (g.get_name_scope(), name or "Variable") if p)
+            with root.as_default(), root.control_dependencies(None), root.name_scope(None):
                 if isinstance(initial_value, Tensor) and initial_value.graph is not root:
                     initial_value = g.lift(initial_value)
-                return Variable(initial_value, trainable, name, dtype, collections, validate_shape)
+                return Variable(initial_value, trainable, scoped, dtype, collections, validate_shape)
         if callable(initial_value):
             initial_value = initial_value()
         init = convert_to_tensor(initial_value, dtype=dtype) if not isinstance(initial_value, Tensor) \
@@ -323,8 +324,8 @@ def variable_scope(name_or_scope: Any, default_name: str | None = None, values: 
         name = name_or_scope if name_or_scope is not None else default_name
         if name is None:
             raise ValueError("variable_scope needs a name or a default_name")
-        if name_or_scope is None:
-            name = g.unique_name(name, mark_as_used=False).rsplit("/", 1)[-1]
+        if name_or_scope is None:  # default_name: numbered as TF1 numbers scopes (dense, dense_1, ...)
+            name = g.unique_name(name).rsplit("/", 1)[-1]
         full = f"{parent.name}/{name}" if parent.name else name
     if reuse is None or reuse is False:
         reuse = parent.reuse if parent.reuse else reuse

@@ -8,6 +8,9 @@ import pytest
 os.environ.setdefault("GRAPHFLOW_CACHE_DIR",
                       os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".gfcache"))
 os.environ.setdefault("GRAPHFLOW_VERIFY", "1")
+# TF 2.21's tf.compat.v1.layers and rnn cells (the TF1 oracle of tests/test_layers_rnn.py) come
+# from tf-keras; this must be set before TensorFlow is imported
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 
 def _pin_blas_threads() -> None:

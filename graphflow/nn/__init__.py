@@ -9,3 +9,6 @@ from graphflow.ops.sort_ops import top_k  # noqa: F401
 from graphflow.ops.depthwise_ops import depthwise_conv2d, separable_conv2d  # noqa: F401
 from graphflow.nn.sampled import (log_uniform_candidate_sampler, nce_loss, sampled_softmax_loss,  # noqa: F401
                                   uniform_candidate_sampler)
+from graphflow.nn import rnn_cell  # noqa: F401,E402
+from graphflow.nn.rnn import (bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_rnn,  # noqa: F401,E402
+                              static_rnn)

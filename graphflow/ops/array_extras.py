@@ -42,7 +42,9 @@ def reverse_sequence(input: Any, seq_lengths: Any, seq_axis: int | None = None, 
     idx = M.where(t[None, :] < lens, lens - 1 - t[None, :], t[None, :] + lens * 0)  # [batch, time]
     out = A.gather(moved, idx, axis=1, batch_dims=1)
     inv = list(np.argsort(perm))
-    return ST.add_name(S.transpose(out, inv) if perm != list(range(r)) else out, name)
+    res = S.transpose(out, inv) if perm != list(range(r)) else out
+    res.set_shape(x.shape)
+    return ST.add_name(res, name)
 
 
 def matrix_diag(diagonal: Any, name: str | None = None) -> Tensor:

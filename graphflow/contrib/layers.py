@@ -1,0 +1,116 @@
+"""``tf.contrib.layers``: flatten, fully_connected, conv2d, the xavier / variance-scaling
+initializers and the l1 / l2 regularizers, with TF 1.15's defaults and variable names
+(``fully_connected/weights``, ``Conv/biases``...)."""
+from __future__ import annotations
+
+from typing import Any
+
+from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.layers.core import Flatten
+from graphflow.ops import math_ops as M
+from graphflow.variables import (get_variable, glorot_normal_initializer, glorot_uniform_initializer,
+                                 variable_scope, variance_scaling_initializer as _vs, zeros_initializer)
+
+__all__ = ["conv2d", "flatten", "fully_connected", "l1_regularizer", "l2_regularizer", "variance_scaling_initializer",
+           "xavier_initializer"]
+
+
+def flatten(inputs: Any, outputs_collections: Any = None, scope: str | None = None) -> Tensor:
+    """``[batch, -1]``."""
+    return Flatten(name=scope or "Flatten")(inputs)
+
+
+def xavier_initializer(uniform: bool = True, seed: int | None = None, dtype: Any = None) -> Any:
+    return glorot_uniform_initializer(seed=seed) if uniform else glorot_normal_initializer(seed=seed)
+
+
+def variance_scaling_initializer(factor: float = 2.0, mode: str = "FAN_IN", uniform: bool = False,
+                                 seed: int | None = None, dtype: Any = None) -> Any:
+    """contrib's form (factor, FAN_IN/FAN_OUT/FAN_AVG, uniform) of variance scaling."""
+    modes = {"FAN_IN": "fan_in", "FAN_OUT": "fan_out", "FAN_AVG": "fan_avg"}
+    if mode not in modes:
+        raise ValueError(f"variance_scaling_initializer mode must be FAN_IN, FAN_OUT or FAN_AVG, got {mode!r}")
+    return _vs(scale=factor, mode=modes[mode], distribution="uniform" if uniform else "truncated_normal", seed=seed)
+
+
+def l2_regularizer(scale: float, scope: str | None = None) -> Any:
+    """``scale * sum(w^2) / 2``."""
+    if scale < 0:
+        raise ValueError(f"l2_regularizer scale must be >= 0, got {scale}")
+    if scale == 0:
+        return lambda w: None
+
+    def reg(w: Any) -> Tensor:
+        from graphflow.nn.functional import l2_loss
+        return M.multiply(convert_to_tensor(scale, dtype=w.dtype), l2_loss(w), name="l2_regularizer")
+    return reg
+
+
+def l1_regularizer(scale: float, scope: str | None = None) -> Any:
+    """``scale * sum(|w|)``."""
+    if scale < 0:
+        raise ValueError(f"l1_regularizer scale must be >= 0, got {scale}")
+    if scale == 0:
+        return lambda w: None
+
+    def reg(w: Any) -> Tensor:
+        from graphflow.ops.reduce_ops import reduce_sum
+        return M.multiply(convert_to_tensor(scale, dtype=w.dtype), reduce_sum(M.abs(w)), name="l1_regularizer")
+    return reg
+
+
+def _relu(x: Tensor) -> Tensor:
+    from graphflow.nn.functional import relu
+    return relu(x)
+
+
+def fully_connected(inputs: Any, num_outputs: int, activation_fn: Any = _relu, normalizer_fn: Any = None,
+                    normalizer_params: Any = None, weights_initializer: Any = None, weights_regularizer: Any = None,
+                    biases_initializer: Any = "zeros", biases_regularizer: Any = None, reuse: Any = None,
+                    variables_collections: Any = None, outputs_collections: Any = None, trainable: bool = True,
+                    scope: str | None = None) -> Tensor:
+    """``activation_fn(inputs @ weights + biases)`` (relu by default, as contrib's)."""
+    from graphflow.nn.functional import bias_add
+    from graphflow.ops.linalg_ops import matmul, tensordot
+    x = convert_to_tensor(inputs)
+    with variable_scope(scope, default_name="fully_connected", reuse=reuse):
+        depth = x.shape.as_list()[-1]
+        w = get_variable("weights", [depth, int(num_outputs)], dtype=x.dtype,
+                         initializer=weights_initializer or xavier_initializer(), regularizer=weights_regularizer,
+                         trainable=trainable)
+        y = matmul(x, w) if x.shape.rank == 2 else tensordot(x, w, [[x.shape.rank - 1], [0]])
+        if normalizer_fn is not None:
+            y = normalizer_fn(y, **(normalizer_params or {}))
+        elif biases_initializer is not None:
+            init = zeros_initializer() if biases_initializer == "zeros" else biases_initializer
+            b = get_variable("biases", [int(num_outputs)], dtype=x.dtype, initializer=init,
+                             regularizer=biases_regularizer, trainable=trainable)
+            y = bias_add(y, b)
+        return activation_fn(y) if activation_fn is not None else y
+
+
+def conv2d(inputs: Any, num_outputs: int, kernel_size: Any, stride: Any = 1, padding: str = "SAME",
+           data_format: Any = None, rate: Any = 1, activation_fn: Any = _relu, normalizer_fn: Any = None,
+           normalizer_params: Any = None, weights_initializer: Any = None, weights_regularizer: Any = None,
+           biases_initializer: Any = "zeros", biases_regularizer: Any = None, reuse: Any = None,
+           variables_collections: Any = None, outputs_collections: Any = None, trainable: bool = True,
+           scope: str | None = None) -> Tensor:
+    """2-D convolution with contrib's defaults (SAME padding, relu), variables ``Conv/weights``."""
+    from graphflow.nn.functional import bias_add
+    from graphflow.ops.conv_ops import conv2d as _conv
+    x = convert_to_tensor(inputs)
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    sh, sw = (stride, stride) if isinstance(stride, int) else stride
+    with variable_scope(scope, default_name="Conv", reuse=reuse):
+        w = get_variable("weights", [kh, kw, x.shape.as_list()[-1], int(num_outputs)], dtype=x.dtype,
+                         initializer=weights_initializer or xavier_initializer(), regularizer=weights_regularizer,
+                         trainable=trainable)
+        y = _conv(x, w, [1, sh, sw, 1], padding.upper(), dilations=[rate, rate] if isinstance(rate, int) else rate)
+        if normalizer_fn is not None:
+            y = normalizer_fn(y, **(normalizer_params or {}))
+        elif biases_initializer is not None:
+            init = zeros_initializer() if biases_initializer == "zeros" else biases_initializer
+            b = get_variable("biases", [int(num_outputs)], dtype=x.dtype, initializer=init,
+                             regularizer=biases_regularizer, trainable=trainable)
+            y = bias_add(y, b)
+        return activation_fn(y) if activation_fn is not None else y
