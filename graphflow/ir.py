@@ -357,14 +357,22 @@ def reset_default_graph() -> None:
 # the runtime's hooks: Tensor.eval, Operation.run and Variable.load reach the default session
 # through them, so that the front end does not import the runtime (which registers them)
 
-_runtime_hooks: dict[str, list[Any]] = {"session_for": [], "on_reset": []}
+_runtime_hooks: dict[str, list[Any]] = {"session_for": [], "on_reset": [], "new_session": []}
 
 
-def register_runtime_hooks(session_for: Any, on_reset: Any) -> None:
-    """Called once by ``graphflow.runtime.session``: how to find a graph's default session, and
-    what to clear when the default graph is reset."""
+def register_runtime_hooks(session_for: Any, on_reset: Any, new_session: Any = None) -> None:
+    """Called once by ``graphflow.runtime.session``: how to find a graph's default session, what
+    to clear when the default graph is reset, and how to open a session on a graph."""
     _runtime_hooks["session_for"][:] = [session_for]
     _runtime_hooks["on_reset"][:] = [on_reset]
+    _runtime_hooks["new_session"][:] = [new_session] if new_session is not None else []
+
+
+def new_session(graph: Graph) -> Any:
+    """A session on ``graph`` (for front-end code that runs graphs of its own, as Dataset.map)."""
+    if not _runtime_hooks["new_session"]:
+        raise RuntimeError("no graphflow runtime is loaded: import graphflow, not graphflow.ir alone")
+    return _runtime_hooks["new_session"][0](graph)
 
 
 def session_for(graph: Graph | None, session: Any) -> Any:

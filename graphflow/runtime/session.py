@@ -40,7 +40,7 @@ def default_session_for(graph: Graph | None, session: Session | None) -> Session
     return sess
 
 
-register_runtime_hooks(default_session_for, clear_default_session)
+register_runtime_hooks(default_session_for, clear_default_session, lambda g: Session(graph=g))
 
 
 class _Fetch:
@@ -161,6 +161,7 @@ class Session:
         keep_freed_memory()
         self.state = State()
         self._cache: dict[Any, tuple[_Fetch, list[Tensor], Executable]] = {}
+        self._iterators: dict[Any, list[Any]] = {}  # signature -> the dataset iterators it reads
         self._closed = False
         self._context: list[Any] = []
         self.dump_dir = dump_dir or os.environ.get("GRAPHFLOW_DUMP_DIR") or None
@@ -216,11 +217,19 @@ class Session:
         entry = self._cache.get(key) if key[0] is not None else None
         if entry is None:
             fetch = _Fetch(graph, fetches)
-            entry = self._compile(fetch, sig_feeds)
+            its = _iterators_needed(graph, fetch.leaves, fed) if getattr(graph, "_iterator_outputs", None) else []
+            pulled = _pull(its)
+            sig = sig_feeds + tuple((t, np.ndim(v)) for (_, _, t), v in zip(its, pulled))
+            entry = self._compile(fetch, sig)
             if key[0] is not None:
                 self._cache[key] = entry
+                if its:
+                    self._iterators[key] = its
+        else:
+            its = self._iterators.get(key)
+            pulled = _pull(its) if its else []  # the next element of each dataset iterator it reads
         fetch, tensors, exe = entry
-        outs = exe(values)
+        outs = exe(values + pulled if pulled else values)
         return fetch.rebuild(_spread(fetch.leaves, tensors, outs))
 
     def _feed_key(self, key: Any) -> Tensor:
@@ -302,6 +311,37 @@ class Session:
 
     def list_devices(self) -> list[str]:
         return ["/job:localhost/replica:0/task:0/device:CPU:0"]
+
+
+def _iterators_needed(graph: Graph, leaves: list[Any], fed: list[Tensor]) -> list[tuple[Any, int, Tensor]]:
+    """The dataset iterator outputs (iterator, index, tensor) the fetches read and the feeds do not give."""
+    registry = graph._iterator_outputs  # type: ignore[attr-defined]
+    given = {id(t) for t in fed}
+    seen: set[int] = set()
+    found: list[tuple[Any, int, Tensor]] = []
+    stack = [x.node if isinstance(x, Tensor) else x for x in leaves]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        for t in n.outputs:
+            if id(t) in registry and id(t) not in given:
+                found.append(registry[id(t)])
+        stack.extend(t.node for t in n.inputs if id(t) not in given)
+        stack.extend(n.control_inputs)
+    return found
+
+
+def _pull(its: list[tuple[Any, int, Tensor]]) -> list[Any]:
+    """One element per iterator, shared by all its outputs in this run."""
+    if not its:
+        return []
+    elements: dict[int, list[Any]] = {}
+    for it, _, _ in its:
+        if id(it) not in elements:
+            elements[id(it)] = it.next_values()
+    return [elements[id(it)][k] for it, k, _ in its]
 
 
 def _flat_feeds(feed_dict: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
