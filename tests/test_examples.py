@@ -64,3 +64,21 @@ def test_bag_of_words_classifier() -> None:
 def test_digits_cnn_reaches_97_percent() -> None:
     pytest.importorskip("sklearn", reason="the digits data set ships with scikit-learn (extra 'examples')")
     assert load("digits_cnn").main(verbose=False)["accuracy"] >= 0.97
+
+
+def test_rnn_digits_tf1_static_and_dynamic_rnn() -> None:
+    pytest.importorskip("sklearn", reason="the digits data set ships with scikit-learn (extra 'examples')")
+    acc = load("rnn_digits_tf1").main(verbose=False)
+    assert acc["static"] >= 0.9 and acc["dynamic"] >= 0.9, acc
+
+
+def test_layers_cnn_tf1_with_batch_norm_dropout_and_tf_data() -> None:
+    pytest.importorskip("sklearn", reason="the digits data set ships with scikit-learn (extra 'examples')")
+    r = load("layers_cnn_tf1").main(verbose=False)
+    assert r["accuracy"] >= 0.95 and r["moving_mean_moved"], r
+
+
+def test_char_rnn_tf1_learns_the_text() -> None:
+    r = load("char_rnn_tf1").main(verbose=False)
+    assert r["last_loss"] < 0.2 * r["first_loss"], r
+    assert r["sample"].startswith("the quick brown fox"), r["sample"]
