@@ -17,6 +17,15 @@ def _differentiable(t: Tensor) -> bool:
     return t.dtype.is_floating
 
 
+_NEEDED: list[list[bool]] = []  # per gradient rule being called: which of its inputs need a gradient
+
+
+def needed_inputs(n: Operation) -> list[bool]:
+    """For a gradient rule: which inputs of ``n`` the current ``gradients`` call needs (all of
+    them outside one)."""
+    return list(_NEEDED[-1]) if _NEEDED else [True] * len(n.inputs)
+
+
 def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
               stop_gradients: Any = None, **_: Any) -> list[Tensor | None]:
     """Symbolic d(sum of ys)/d(xs): a list aligned with ``xs``; None where ``ys`` do not depend
@@ -90,7 +99,13 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
                 raise LookupError(f"No gradient defined for operation {n.describe()}; "
                                   f"wrap it in gf.stop_gradient or give it a @gf.custom_gradient")
             filled = [g if g is not None else ones_like(o) * 0 for g, o in zip(out_grads, n.outputs)]
-            in_grads = row.vjp(n, filled[0] if len(filled) == 1 else filled)
+            # which inputs lead back to xs: a rule whose gradients are costly (a loop's) builds only these
+            _NEEDED.append([id(t) in forward_tensors and id(t) not in stops and _differentiable(t)
+                            for t in n.inputs])
+            try:
+                in_grads = row.vjp(n, filled[0] if len(filled) == 1 else filled)
+            finally:
+                _NEEDED.pop()
             if len(in_grads) != len(n.inputs):
                 raise AssertionError(f"gradient rule of {n.op.name} returned {len(in_grads)} "
                                      f"gradients for {len(n.inputs)} inputs")
@@ -154,4 +169,4 @@ def hessians(ys: Any, xs: Any, name: str = "hessians") -> list[Tensor | None]:
     return out
 
 
-register_gradients(gradients)
+register_gradients(gradients, needed_inputs)

@@ -28,9 +28,13 @@ def _while_vjp(n: Operation, grads: Any) -> list:
     stacks = list(outs[nv + ne + 1:])
     first_cap = nv + (1 if at.has_limit else 0)
     caps = list(n.inputs[first_cap:])
+    from graphflow.registry import needed_inputs_hook
+    need = needed_inputs_hook(n)
     fvars = [i for i in range(nv) if outs[i].dtype.is_floating]
     femits = [e for e in range(ne) if outs[nv + e].dtype.is_floating]
-    fcaps = [j for j, t in enumerate(caps) if t.dtype.is_floating]
+    # only the captures the gradient is asked for: a loop's gradient with respect to a captured
+    # sequence it reads one step at a time is a dense tensor per iteration
+    fcaps = [j for j, t in enumerate(caps) if t.dtype.is_floating and need[first_cap + j]]
     body_caps = [(ph, n.inputs[i]) for (_, ph), i in zip(at.body.captures, at.body_index)]
 
     def gcond(k: Tensor, *rest: Tensor) -> Tensor:

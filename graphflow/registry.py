@@ -229,5 +229,12 @@ def gradients_hook(*args: Any, **kwargs: Any) -> Any:
 _GRADIENTS: list[Any] = []
 
 
-def register_gradients(fn: Any) -> None:
-    _GRADIENTS[:] = [fn]
+def register_gradients(fn: Any, needed: Any = None) -> None:
+    _GRADIENTS[:] = [fn, needed] if needed is not None else [fn]
+
+
+def needed_inputs_hook(n: Any) -> list[bool]:
+    """Which inputs of ``n`` the ``gradients`` call now running needs (autodiff registers it)."""
+    if len(_GRADIENTS) > 1:
+        return _GRADIENTS[1](n)
+    return [True] * len(n.inputs)
