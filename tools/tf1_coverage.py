@@ -32,6 +32,8 @@ def _is_module(mod: object, n: str) -> bool:
 
 
 def main() -> None:
+    import os
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # tf.compat.v1.layers and rnn cells come from tf-keras
     import tensorflow.compat.v1 as tf
 
     import graphflow as gf
