@@ -303,9 +303,16 @@ def make_while(cond_fn: Callable[..., Any], body_fn: Callable[..., Any], init: l
     if has_limit:
         inputs.append(convert_to_tensor(limit, dtype=_dt.int32) if not isinstance(limit, Tensor)
                       else _cast_int32(limit))
+    # the body's random draws become emitted values too: the loop's gradient reads iteration k's
+    # draws from their stacks (recorded only when a gradient asks) instead of drawing anew
+    from graphflow.ops.func_graph import _needed
+    live = _needed(gb)
+    randoms = [m.outputs[0] for m in gb.get_operations() if id(m) in live and m.op is Op.RANDOM]
+    first_random = len(gb.outputs) - n
+    gb.outputs = list(gb.outputs) + randoms
     captures, (ci, bi) = _merge_captures([gc, gb], len(inputs))
     at = WhileAttrs(gc, gb, n, len(gb.outputs) - n, has_limit, ci, bi, tuple(shapes),
-                    {"structure": structure})
+                    {"structure": structure, "randoms": (first_random, randoms)})
     return outer.add_node(Op.WHILE, inputs + captures, at, name=name, control_inputs=_outer_controls([gc, gb]))
 
 

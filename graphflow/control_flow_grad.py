@@ -20,9 +20,10 @@ def _while_vjp(n: Operation, grads: Any) -> list:
     from graphflow.ops.array_ops import gather
     from graphflow.ops.state_ops import zeros_like
     at = n.attrs
-    _no_random(at.body, n)
+    _no_random(at.body, n, top=False)  # the body's own draws are recorded; nested functions' are not
     gs = grads if isinstance(grads, list) else [grads]
     nv, ne = at.n_vars, at.n_emit
+    first_random, randoms = at.meta.get("randoms", (ne, []))
     outs = n.outputs
     count = outs[nv + ne]
     stacks = list(outs[nv + ne + 1:])
@@ -31,7 +32,7 @@ def _while_vjp(n: Operation, grads: Any) -> list:
     from graphflow.registry import needed_inputs_hook
     need = needed_inputs_hook(n)
     fvars = [i for i in range(nv) if outs[i].dtype.is_floating]
-    femits = [e for e in range(ne) if outs[nv + e].dtype.is_floating]
+    femits = [e for e in range(first_random) if outs[nv + e].dtype.is_floating]
     # only the captures the gradient is asked for: a loop's gradient with respect to a captured
     # sequence it reads one step at a time is a dense tensor per iteration
     fcaps = [j for j, t in enumerate(caps) if t.dtype.is_floating and need[first_cap + j]]
@@ -52,6 +53,10 @@ def _while_vjp(n: Operation, grads: Any) -> list:
         cap_in = {id(t): g.capture(t) for t in caps}
         mapping = {id(ph): v for ph, v in zip(at.body.inputs, vals)}
         mapping.update({id(ph): cap_in[id(t)] for ph, t in body_caps})
+        for r, drawn in enumerate(randoms):  # iteration k's draws, as the forward loop made them
+            d = gather(outs[nv + first_random + r], k)
+            d.set_shape(drawn.shape)
+            mapping[id(drawn)] = d
         copies = copy_graph(at.body, mapping)
         ys = [copies[i] for i in fvars] + [copies[nv + e] for e in femits]
         gys = list(gv) + [gather(gs[nv + e], k) for e in femits]
@@ -73,22 +78,23 @@ def _while_vjp(n: Operation, grads: Any) -> list:
     return result
 
 
-def _no_random(g: Any, n: Operation) -> None:
-    """The gradient rebuilds the body: a random op there would draw new numbers, not the forward
-    pass's, so such gradients are refused rather than wrong."""
+def _no_random(g: Any, n: Operation, top: bool = True) -> None:
+    """The gradient rebuilds the function: a random op there would draw new numbers, not the
+    forward pass's, so such gradients are refused rather than wrong (a while body's own draws,
+    ``top=False``, are recorded by the loop and read back instead)."""
     from graphflow.ops.func_graph import _needed
     from graphflow.registry import Op
     live = _needed(g)
     for m in g.get_operations():
         if id(m) not in live:
             continue  # e.g. the initializers of variables made inside (they run in the root graph)
-        if m.op is Op.RANDOM:
+        if m.op is Op.RANDOM and top:
             raise NotImplementedError(f"the gradient of {n.describe()} would rebuild the random op "
                                       f"{m.describe()} with new numbers; gradients through random ops "
                                       "inside control flow are not supported (draw the noise outside "
                                       "and pass it in)")
         for sub in _subgraphs(m):
-            _no_random(sub, n)
+            _no_random(sub, n, True)
 
 
 def _subgraphs(m: Operation) -> list[Any]:

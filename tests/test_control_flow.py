@@ -248,3 +248,31 @@ def test_cond_branches_with_control_dependencies_variables_and_assignments() -> 
         assert w.graph is gf.get_default_graph()
         with pytest.raises(NotImplementedError, match="assigning variables inside the loop"):
             gf.while_loop(lambda i: i < 3, lambda i: i + gf.cast(v.assign(1.0), gf.int32), [gf.constant(0)])
+
+
+@pytest.mark.parametrize("glue", ["0", "1"])
+def test_while_gradients_read_the_forward_random_draws(glue: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dropout inside a loop (DropoutWrapper + dynamic_rnn): the gradient uses the masks the
+    forward iterations drew. With a = a0 * prod_k(2 m_k), d sum(a) / d a0 is that product, which
+    the loop also carries, fetched in the same run."""
+    monkeypatch.setenv("GRAPHFLOW_GLUE", glue)
+    with gf.Graph().as_default():
+        a0 = gf.placeholder(gf.float64, [5])
+
+        def body(i, a, prod):  # type: ignore[no-untyped-def]
+            m = gf.cast(gf.random_uniform([5], dtype=gf.float64) < 0.5, gf.float64) * 2.0
+            return i + 1, a * m, prod * m
+        _, a, prod = gf.while_loop(lambda i, a, p: i < 4, body, (gf.constant(0), a0, gf.ones([5], gf.float64)))
+        (g,) = gf.gradients(gf.reduce_sum(a), [a0])
+        with gf.Session() as s:
+            for _ in range(5):
+                gv, pv = s.run([g, gf.stop_gradient(prod)], {a0: np.ones(5)})
+                np.testing.assert_array_equal(gv, pv)
+        cell = gf.nn.rnn_cell.DropoutWrapper(gf.nn.rnn_cell.BasicRNNCell(3), output_keep_prob=0.5)
+        x = gf.placeholder(gf.float64, [2, 4, 3])
+        out, _ = gf.nn.dynamic_rnn(cell, x, dtype=gf.float64)
+        grads = gf.gradients(gf.reduce_sum(out), gf.trainable_variables())
+        assert all(v is not None for v in grads)
+        with gf.Session() as s:
+            s.run(gf.global_variables_initializer())
+            assert all(np.all(np.isfinite(v)) for v in s.run(grads, {x: np.ones((2, 4, 3))}))

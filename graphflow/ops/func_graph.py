@@ -251,6 +251,8 @@ def copy_graph(g: FuncGraph, mapping: dict[int, Tensor]) -> list[Tensor]:
             if id(n.outputs[0]) not in new:
                 raise AssertionError(f"placeholder {n.name} of {g.name} has no value in the copy")
             continue
+        if all(id(t) in new for t in n.outputs):
+            continue  # given by the mapping (a loop's recorded random draws)
         node = target.add_node(n.op, [new.get(id(t), t) for t in n.inputs], n.attrs,
                                name=n.name.rsplit("/", 1)[-1], site=n.site)
         for t, o in zip(n.outputs, node.outputs):
