@@ -225,3 +225,25 @@ def test_zero_state_and_state_feeds() -> None:
             again = s.run(out, {x: xv, init: (c, h)})
             assert again.shape == (5, 3, 4)
             assert not np.allclose(again, s.run(out, {x: xv}))
+
+
+def test_contrib_batch_norm_defaults() -> None:
+    """TF 1.15's contrib batch_norm: decay 0.999, no gamma, epsilon 1e-3, BatchNorm/ variables."""
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [None, 3])
+        training = gf.placeholder(gf.bool)
+        y = gf.contrib.layers.batch_norm(x, is_training=training)
+        assert [v.name for v in gf.global_variables()] == ["BatchNorm/beta:0", "BatchNorm/moving_mean:0",
+                                                         "BatchNorm/moving_variance:0"]
+        with gf.control_dependencies(gf.get_collection(gf.GraphKeys.UPDATE_OPS)):
+            y = gf.identity(y)
+        v = np.random.RandomState(1).rand(8, 3)
+        with gf.Session() as s:
+            s.run(gf.global_variables_initializer())
+            got = s.run(y, {x: v, training: True})
+            np.testing.assert_allclose(got, (v - v.mean(0)) / np.sqrt(v.var(0) + 1e-3), rtol=1e-10)
+            mm, mv = s.run(gf.global_variables()[1:])
+            np.testing.assert_allclose(mm, 0.001 * v.mean(0), rtol=1e-10)
+            np.testing.assert_allclose(mv, 0.999 + 0.001 * v.var(0), rtol=1e-10)
+            inferred = s.run(y, {x: v, training: False})
+            np.testing.assert_allclose(inferred, (v - mm) / np.sqrt(mv + 1e-3), rtol=1e-10)

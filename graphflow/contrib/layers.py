@@ -114,3 +114,26 @@ def conv2d(inputs: Any, num_outputs: int, kernel_size: Any, stride: Any = 1, pad
                              regularizer=biases_regularizer, trainable=trainable)
             y = bias_add(y, b)
         return activation_fn(y) if activation_fn is not None else y
+
+
+def batch_norm(inputs: Any, decay: float = 0.999, center: bool = True, scale: bool = False, epsilon: float = 0.001,
+               activation_fn: Any = None, param_initializers: Any = None, param_regularizers: Any = None,
+               updates_collections: Any = "update_ops", is_training: Any = True, reuse: Any = None,
+               variables_collections: Any = None, outputs_collections: Any = None, trainable: bool = True,
+               batch_weights: Any = None, fused: Any = None, data_format: str = "NHWC",
+               zero_debias_moving_mean: bool = False, scope: str | None = None, renorm: bool = False,
+               renorm_clipping: Any = None, renorm_decay: float = 0.99, adjustment: Any = None) -> Tensor:
+    """contrib's batch norm: decay 0.999, no scale (gamma) by default, variables under
+    ``BatchNorm/``, moving statistics updated through UPDATE_OPS; ``is_training`` may be a fed bool."""
+    from graphflow.layers.core import BatchNormalization
+    if updates_collections not in ("update_ops", None) or batch_weights is not None or renorm or zero_debias_moving_mean:
+        raise ValueError("contrib batch_norm supports the default updates_collections (UPDATE_OPS), no "
+                         "batch_weights, renorm or zero_debias_moving_mean")
+    inits = param_initializers or {}
+    layer = BatchNormalization(axis=1 if data_format == "NCHW" else -1, momentum=decay, epsilon=epsilon, center=center,
+                               scale=scale, beta_initializer=inits.get("beta"), gamma_initializer=inits.get("gamma"),
+                               moving_mean_initializer=inits.get("moving_mean"),
+                               moving_variance_initializer=inits.get("moving_variance"), trainable=trainable,
+                               name=scope or "BatchNorm", _reuse=reuse)
+    y = layer(inputs, training=is_training)
+    return activation_fn(y) if activation_fn is not None else y
