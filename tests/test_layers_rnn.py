@@ -247,3 +247,41 @@ def test_contrib_batch_norm_defaults() -> None:
             np.testing.assert_allclose(mv, 0.999 + 0.001 * v.var(0), rtol=1e-10)
             inferred = s.run(y, {x: v, training: False})
             np.testing.assert_allclose(inferred, (v - mm) / np.sqrt(mv + 1e-3), rtol=1e-10)
+
+
+def test_layers_1d_match_tf1() -> None:
+    x = RS.rand(2, 9, 3)
+
+    def build(m: Any) -> tuple[list, list]:
+        inp = m.placeholder(m.float64, [None, 9, 3])
+        h = m.layers.conv1d(inp, 4, 3, padding="same", activation=m.nn.relu)
+        h = m.layers.max_pooling1d(h, 2, 2, padding="same")
+        h = m.layers.conv1d(h, 2, 2, strides=2)
+        h = m.layers.average_pooling1d(h, 2, 1)
+        d = m.layers.dropout(h, 0.5, training=False)  # the identity when not training
+        loss = m.reduce_sum(d * d)
+        return [d] + _grads(m, loss, [inp]), [("x", inp)]
+    _agree(build, {"x": x})
+
+
+def test_variable_reuse_forms() -> None:
+    with gf.Graph().as_default():
+        x = gf.zeros([2, 3])
+        with gf.variable_scope("m") as scope:
+            a = gf.layers.dense(x, 4, name="fc")
+            scope.reuse_variables()
+            b = gf.layers.dense(x, 4, name="fc")
+        with gf.variable_scope("m", reuse=gf.AUTO_REUSE):
+            c = gf.layers.dense(x, 4, name="fc")
+            d = gf.layers.dense(x, 4, name="other")
+        assert [v.name for v in gf.get_collection(gf.GraphKeys.TRAINABLE_VARIABLES, scope="m")] == \
+            ["m/fc/kernel:0", "m/fc/bias:0", "m/other/kernel:0", "m/other/bias:0"]
+        reg = gf.layers.dense(x, 2, kernel_regularizer=gf.contrib.layers.l2_regularizer(0.5), name="r")
+        with gf.Session() as s:
+            s.run(gf.global_variables_initializer())
+            av, bv, cv = s.run([a, b, c])
+            np.testing.assert_array_equal(av, bv)
+            np.testing.assert_array_equal(av, cv)
+            k = s.run(gf.get_collection(gf.GraphKeys.GLOBAL_VARIABLES, scope="r")[0])
+            assert s.run(gf.losses.get_regularization_loss()) == pytest.approx(0.5 * 0.5 * (k * k).sum())
+        del d, reg
