@@ -12,6 +12,7 @@ names and layouts: a cell makes ``<scope>/<cell name>/kernel`` and ``bias`` on i
 """
 from __future__ import annotations
 
+import contextlib
 from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
@@ -276,7 +277,7 @@ class MultiRNNCell(RNNCell):
     def __call__(self, inputs: Any, state: Any, scope: Any = None) -> tuple[Tensor, Any]:
         x = convert_to_tensor(inputs)
         with variable_scope(scope if scope is not None else self._name, default_name=self._default) \
-                if not self._built else _nothing():
+                if not self._built else contextlib.nullcontext():
             out, new = self._run(x, state)
         self._built = True
         return out, new
@@ -293,7 +294,7 @@ class MultiRNNCell(RNNCell):
                 size = sum(flatten(cell.state_size)) if isinstance(cell.state_size, tuple) else cell.state_size
                 s = state[:, offset:offset + size]
                 offset += size
-            with variable_scope(f"cell_{k}") if not cell._built else _nothing():
+            with variable_scope(f"cell_{k}") if not cell._built else contextlib.nullcontext():
                 cur, ns = cell(cur, s)
             new_states.append(ns)
         return cur, tuple(new_states) if self._state_is_tuple else concat(new_states, 1)
@@ -301,18 +302,6 @@ class MultiRNNCell(RNNCell):
     @property
     def trainable_variables(self) -> list[Tensor]:
         return [v for c in self._cells for v in c.trainable_variables]
-
-
-class _NoScope:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
-
-
-def _nothing() -> _NoScope:
-    return _NoScope()
 
 
 class _Wrapper(RNNCell):

@@ -61,7 +61,7 @@ def sequence_mask(lengths: Any, maxlen: Any = None, dtype: Any = _dt.bool_, name
     if maxlen is None:
         maxlen = R.reduce_max(n)
     m = M.cast(maxlen, n.dtype) if isinstance(maxlen, Tensor) else int(maxlen)
-    cols = ST.range(m) if isinstance(m, int) else ST.range(m)
+    cols = ST.range(m)
     mask = M.less(M.cast(cols, n.dtype), S.expand_dims(n, -1))
     out = mask if _dt.as_dtype(dtype).is_bool else M.cast(mask, dtype)
     return ST.add_name(out, name)

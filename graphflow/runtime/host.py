@@ -158,7 +158,7 @@ class HostExecutable:
                                            f"'{n.name}' with dtype {n.dtypes[0].name}: expected a "
                                            f"feed_dict entry, given none\n  placeholder {n.describe()}")
             return
-        if id(n.outputs[0]) in env if n.outputs else False:
+        if n.outputs and id(n.outputs[0]) in env:
             return  # a fed tensor
         args = [env[id(t)] for t in n.inputs]
         for t, v in zip(n.outputs, evaluate(n, args)):
