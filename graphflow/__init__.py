@@ -111,6 +111,8 @@ from graphflow import metrics  # noqa: E402
 from graphflow import layers  # noqa: E402
 from graphflow import contrib  # noqa: E402
 from graphflow import data  # noqa: E402
+from graphflow import optim  # noqa: E402
+from graphflow import utils  # noqa: E402
 from graphflow.control_flow import case, cond, foldl, foldr, map_fn, scan, while_loop  # noqa: E402
 from graphflow import _namespaces  # noqa: E402
 

@@ -255,7 +255,7 @@ class Iterator:
         g = get_default_graph()
         self._outputs = [placeholder(d, s, name="IteratorGetNext") for d, s in
                          zip(dataset.output_types_flat, dataset.output_shapes_flat)]
-        registry = g.__dict__.setdefault("_iterator_outputs", {})
+        registry = g.__dict__.setdefault("_auto_feeds", {})
         for k, t in enumerate(self._outputs):
             registry[id(t)] = (self, k, t)
         self._fed = dataset._all_sources()

@@ -12,3 +12,7 @@ from graphflow.nn.sampled import (log_uniform_candidate_sampler, nce_loss, sampl
 from graphflow.nn import rnn_cell  # noqa: F401,E402
 from graphflow.nn.rnn import (bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_rnn,  # noqa: F401,E402
                               static_rnn)
+from graphflow.nn.modules import (ELU, GELU, Dropout, Flatten, Identity, LeakyReLU, Linear, LogSoftmax,  # noqa: F401,E402
+                                  Module, ModuleDict, ModuleList, ReLU, Sequential, Sigmoid, Softmax, Tanh)
+from graphflow.nn.loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss,  # noqa: F401,E402
+                                       NLLLoss, SmoothL1Loss)

@@ -217,7 +217,7 @@ class Session:
         entry = self._cache.get(key) if key[0] is not None else None
         if entry is None:
             fetch = _Fetch(graph, fetches)
-            its = _iterators_needed(graph, fetch.leaves, fed) if getattr(graph, "_iterator_outputs", None) else []
+            its = _iterators_needed(graph, fetch.leaves, fed) if getattr(graph, "_auto_feeds", None) else []
             pulled = _pull(its)
             sig = sig_feeds + tuple((t, np.ndim(v)) for (_, _, t), v in zip(its, pulled))
             entry = self._compile(fetch, sig)
@@ -314,8 +314,10 @@ class Session:
 
 
 def _iterators_needed(graph: Graph, leaves: list[Any], fed: list[Tensor]) -> list[tuple[Any, int, Tensor]]:
-    """The dataset iterator outputs (iterator, index, tensor) the fetches read and the feeds do not give."""
-    registry = graph._iterator_outputs  # type: ignore[attr-defined]
+    """The automatically fed tensors (source, index, tensor) the fetches read and the feeds do not
+    give: dataset iterator outputs, a module tree's train/eval flag, an optimizer's learning rate.
+    A source's ``next_values()`` gives its values for one run."""
+    registry = graph._auto_feeds  # type: ignore[attr-defined]
     given = {id(t) for t in fed}
     seen: set[int] = set()
     found: list[tuple[Any, int, Tensor]] = []

@@ -1,0 +1,391 @@
+"""PyTorch-style modules on the static graph (``gf.nn.Module``, ``Linear``, ``Sequential``...).
+
+A module's parameters are graph Variables made when it is constructed (PyTorch's shapes, names,
+layouts and initialisation); calling it builds graph nodes, and calling it again shares them.
+``train()`` / ``eval()`` flip a flag the Session feeds on every run, so one compiled graph serves
+both modes. ``state_dict(sess)`` / ``load_state_dict(sess, d, strict)`` use PyTorch's names
+(``0.weight``, ``fc1.bias``, ``bn.running_mean``), so a PyTorch ``state_dict()`` converted to
+numpy loads as it is.
+"""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from graphflow import dtypes as _dt
+from graphflow.ir import Tensor, convert_to_tensor, get_default_graph
+from graphflow.ops import math_ops as M
+from graphflow.ops import state_ops as ST
+from graphflow.variables import Variable
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class _Mode:
+    """The train/eval flag of one module tree, fed to every run that reads it."""
+
+    def __init__(self) -> None:
+        self.training = True
+        g = get_default_graph()
+        with g.control_dependencies(None):
+            self.tensor = ST.placeholder_with_default(np.bool_(True), [], name="training")
+        g.__dict__.setdefault("_auto_feeds", {})[id(self.tensor)] = (self, 0, self.tensor)
+
+    def next_values(self) -> list[Any]:
+        return [np.bool_(self.training)]
+
+
+_DEFAULT_DTYPE = [_dt.float32]
+
+
+def _param(value: np.ndarray, name: str, trainable: bool = True) -> Variable:
+    g = get_default_graph()
+    with g.control_dependencies(None):
+        return Variable(value.astype(_DEFAULT_DTYPE[0].np), trainable=trainable, name=name)
+
+
+def _uniform(shape: tuple[int, ...], bound: float) -> np.ndarray:
+    return np.random.uniform(-bound, bound, size=shape)
+
+
+class Module:
+    """The base class: attributes that are Variables are parameters, Modules are children."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_mode", None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("call super().__init__() in the module's __init__ before assigning attributes")
+        for d in (self._parameters, self._modules, self._buffers):
+            d.pop(name, None)
+        if isinstance(value, Variable):
+            (self._parameters if value.trainable else self._buffers)[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def register_buffer(self, name: str, value: Any) -> None:
+        self._buffers[name] = value
+        object.__setattr__(self, name, value)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # -- the tree
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        yield from self._modules.items()
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        yield prefix, self
+        for name, m in self._modules.items():
+            yield from m.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Variable]]:
+        seen: set[int] = set()
+        for mp, m in (self.named_modules(prefix) if recurse else [(prefix, self)]):
+            for n, p in m._parameters.items():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{mp}.{n}" if mp else n), p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Variable]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Variable]]:
+        for mp, m in self.named_modules(prefix):
+            for n, b in m._buffers.items():
+                yield (f"{mp}.{n}" if mp else n), b
+
+    def buffers(self) -> Iterator[Variable]:
+        for _, b in self.named_buffers():
+            yield b
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    # -- modes
+    def _flag(self) -> Tensor:
+        """The run-time training flag shared by the whole tree this module belongs to."""
+        if self._mode is None:
+            object.__setattr__(self, "_mode", _Mode())
+            self._mode.training = self.training
+            for m in self.modules():
+                object.__setattr__(m, "_mode", self._mode)
+        return self._mode.tensor
+
+    def train(self, mode: bool = True) -> Module:
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+            if m._mode is not None:
+                m._mode.training = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    # -- weights
+    def state_dict(self, sess: Any = None) -> OrderedDict:
+        """``{name: ndarray}`` of parameters and buffers (PyTorch's names and layouts)."""
+        from graphflow.ir import session_for
+        s = session_for(None, sess)
+        items = list(self.named_parameters()) + list(self.named_buffers())
+        vals = s.run([v for _, v in items])
+        return OrderedDict((n, np.asarray(v)) for (n, _), v in zip(items, vals))
+
+    def load_state_dict(self, sess: Any, state_dict: Any = None, strict: bool = True) -> IncompatibleKeys:
+        """Load ``{name: array}`` (a PyTorch state_dict converted to numpy loads as it is);
+        ``strict=False`` loads what matches and reports the rest, as PyTorch does."""
+        if state_dict is None and isinstance(sess, dict):
+            sess, state_dict = None, sess
+        from graphflow.ir import session_for
+        s = session_for(None, sess)
+        own = dict(list(self.named_parameters()) + list(self.named_buffers()))
+        given = {k: v for k, v in state_dict.items() if not k.endswith("num_batches_tracked")}
+        missing = [k for k in own if k not in given]
+        unexpected = [k for k in given if k not in own]
+        if strict and (missing or unexpected):
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}: missing keys "
+                               f"{missing}, unexpected keys {unexpected}")
+        for k, v in given.items():
+            if k in own:
+                arr = np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v)
+                if tuple(arr.shape) != tuple(own[k].shape.as_list()):
+                    raise RuntimeError(f"size mismatch for {k}: copying a param with shape {arr.shape}, the "
+                                       f"parameter has shape {own[k].shape}")
+                own[k].load(arr, s)
+        return IncompatibleKeys(missing, unexpected)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Nothing to clear: every run computes fresh gradients."""
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={type(v).__name__}" for k, v in self._modules.items())
+        return f"{type(self).__name__}({inner})"
+
+
+class Sequential(Module):
+    def __init__(self, *modules: Any) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for k, m in modules[0].items():
+                setattr(self, k, m)
+        else:
+            for k, m in enumerate(modules):
+                setattr(self, str(k), m)
+
+    def forward(self, x: Any) -> Any:
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __getitem__(self, i: int) -> Module:
+        return list(self._modules.values())[i]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+
+class ModuleList(Module):
+    def __init__(self, modules: Any = None) -> None:
+        super().__init__()
+        for m in modules or []:
+            self.append(m)
+
+    def append(self, m: Module) -> ModuleList:
+        setattr(self, str(len(self._modules)), m)
+        return self
+
+    def __getitem__(self, i: int) -> Module:
+        return list(self._modules.values())[i]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+
+class ModuleDict(Module):
+    def __init__(self, modules: Any = None) -> None:
+        super().__init__()
+        for k, m in (modules or {}).items():
+            setattr(self, k, m)
+
+    def __getitem__(self, k: str) -> Module:
+        return self._modules[k]
+
+    def keys(self) -> Any:
+        return self._modules.keys()
+
+    def items(self) -> Any:
+        return self._modules.items()
+
+
+class Identity(Module):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, x: Any) -> Tensor:
+        return convert_to_tensor(x)
+
+
+class Linear(Module):
+    """``y = x W^T + b``; W is [out, in]; W and b ~ U(-1/sqrt(in), 1/sqrt(in)) (PyTorch's)."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+        super().__init__()
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        bound = 1 / math.sqrt(self.in_features) if self.in_features else 0.0
+        self.weight = _param(_uniform((self.out_features, self.in_features), bound), "weight")
+        self.bias = _param(_uniform((self.out_features,), bound), "bias") if bias else None
+
+    def forward(self, x: Any) -> Tensor:
+        from graphflow.ops.linalg_ops import matmul, tensordot
+        t = convert_to_tensor(x)
+        y = matmul(t, self.weight, transpose_b=True) if t.shape.rank == 2 else \
+            tensordot(t, self.weight, [[t.shape.rank - 1], [1]])
+        return y + self.bias if self.bias is not None else y
+
+
+class _Act(Module):
+    fn: Callable[..., Tensor]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        self.args, self.kwargs = args, kwargs
+
+    def forward(self, x: Any) -> Tensor:
+        return type(self).fn(convert_to_tensor(x), *self.args, **self.kwargs)
+
+
+def _relu(x: Tensor, inplace: bool = False) -> Tensor:
+    from graphflow.nn.functional import relu
+    return relu(x)
+
+
+def _leaky(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    return M.where(x >= 0, x, x * negative_slope)
+
+
+def _elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    from graphflow.ops.special_ops import expm1
+    return M.where(x > 0, x, alpha * expm1(M.minimum(x, M.zeros_like_scalar(x))))
+
+
+def _gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    from graphflow.ops.special_ops import erf
+    if approximate == "tanh":
+        return 0.5 * x * (1 + M.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)))
+    return 0.5 * x * (1 + erf(x / math.sqrt(2.0)))
+
+
+def _softmax(x: Tensor, dim: int | None = None) -> Tensor:
+    from graphflow.nn.functional import softmax
+    return softmax(x, axis=-1 if dim is None else dim)
+
+
+def _log_softmax(x: Tensor, dim: int | None = None) -> Tensor:
+    from graphflow.nn.functional import log_softmax
+    return log_softmax(x, axis=-1 if dim is None else dim)
+
+
+class ReLU(_Act):
+    fn = staticmethod(_relu)
+
+
+class LeakyReLU(_Act):
+    fn = staticmethod(_leaky)
+
+
+class ELU(_Act):
+    fn = staticmethod(_elu)
+
+
+class GELU(_Act):
+    fn = staticmethod(_gelu)
+
+
+class Sigmoid(_Act):
+    fn = staticmethod(lambda x: M.sigmoid(x))
+
+
+class Tanh(_Act):
+    fn = staticmethod(lambda x: M.tanh(x))
+
+
+class Softmax(_Act):
+    fn = staticmethod(_softmax)
+
+
+class LogSoftmax(_Act):
+    fn = staticmethod(_log_softmax)
+
+
+class Flatten(Module):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x: Any) -> Tensor:
+        from graphflow.ops.shape_ops import reshape, shape
+        t = convert_to_tensor(x)
+        r = t.shape.rank
+        a, b = self.start_dim % r, self.end_dim % r
+        dims = t.shape.as_list()
+        keep_front = [dims[i] if dims[i] is not None else shape(t)[i] for i in range(a)]
+        keep_back = [dims[i] if dims[i] is not None else shape(t)[i] for i in range(b + 1, r)]
+        return reshape(t, keep_front + [-1] + keep_back)
+
+
+class Dropout(Module):
+    """Zero each element with probability ``p`` in training mode (scaled by 1 / (1 - p)); the
+    identity in eval mode — a run-time switch."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = float(p)
+
+    def forward(self, x: Any) -> Tensor:
+        from graphflow.nn.functional import dropout
+        t = convert_to_tensor(x)
+        if self.p == 0:
+            return t
+        if self.p == 1:
+            return M.where(self._flag(), ST.zeros_like(t), t)
+        keep = M.where(self._flag(), ST.constant(1 - self.p, t.dtype), ST.constant(1.0, t.dtype))
+        return dropout(t, keep_prob=keep)
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """The dtype new parameters get (float32 unless set, as PyTorch's default)."""
+    _DEFAULT_DTYPE[0] = _dt.as_dtype(dtype)
+
+
+def get_default_dtype() -> Any:
+    return _DEFAULT_DTYPE[0]

@@ -1,0 +1,227 @@
+"""PyTorch-style gf.nn modules, gf.optim and DataLoader against PyTorch (when torch is
+installed): the same outputs, gradients and loss trajectories from the same weights."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import graphflow as gf
+from graphflow.utils.data import DataLoader, TensorDataset
+
+
+def _torch() -> Any:
+    return pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch)")
+
+
+@pytest.fixture(autouse=True)
+def float64_graph():  # type: ignore[no-untyped-def]
+    with gf.Graph().as_default():
+        gf.nn.modules.set_default_dtype(gf.float64)
+        yield
+        gf.nn.modules.set_default_dtype(gf.float32)
+
+
+OPTS = [("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
+        ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.3)), ("Adam", dict(lr=0.05)),
+        ("Adam", dict(lr=0.05, amsgrad=True, weight_decay=0.01)), ("AdamW", dict(lr=0.05, weight_decay=0.1)),
+        ("RMSprop", dict(lr=0.01)), ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1)),
+        ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1))]
+
+
+@pytest.mark.parametrize("name,kw", OPTS)
+def test_optimizers_follow_pytorch(name: str, kw: dict) -> None:
+    torch = _torch()
+    rs = np.random.RandomState(0)
+    w0, xv, yv = rs.randn(3, 2), rs.randn(8, 3), rs.randn(8, 2)
+    w = gf.Variable(w0.copy())
+    loss = gf.reduce_mean((gf.matmul(gf.constant(xv), w) - yv) ** 2)
+    train = getattr(gf.optim, name)([w], **kw).minimize(loss)
+    tw = torch.tensor(w0.copy(), requires_grad=True)
+    topt = getattr(torch.optim, name)([tw], **kw)
+    with gf.Session() as s:
+        s.run(gf.global_variables_initializer())
+        for _ in range(6):
+            got = s.run([loss, train])[0]
+            topt.zero_grad()
+            tl = ((torch.tensor(xv) @ tw - torch.tensor(yv)) ** 2).mean()
+            tl.backward()
+            topt.step()
+            assert got == pytest.approx(tl.item(), rel=1e-12)
+        np.testing.assert_allclose(s.run(w), tw.detach().numpy(), rtol=1e-12)
+
+
+def test_schedulers_change_the_rate_without_recompiling() -> None:
+    torch = _torch()
+    w = gf.Variable(1.0, dtype=gf.float64)
+    opt = gf.optim.SGD([w], lr=0.1)
+    train = opt.minimize(w * w)
+    scheds = [gf.optim.lr_scheduler.StepLR(opt, 2, gamma=0.5)]
+    tw = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+    topt = torch.optim.SGD([tw], lr=0.1)
+    tsched = torch.optim.lr_scheduler.StepLR(topt, 2, gamma=0.5)
+    with gf.Session() as s:
+        s.run(gf.global_variables_initializer())
+        for _ in range(5):
+            s.run(train)
+            topt.zero_grad()
+            (tw * tw).backward()
+            topt.step()
+            scheds[0].step()
+            tsched.step()
+            assert opt.lr == pytest.approx(tsched.get_last_lr()[0])
+        assert s.run(w) == pytest.approx(tw.item(), rel=1e-12)
+        assert len([k for k in s._cache if k[0] is train]) == 1  # one compiled train op for every rate
+    for make, tmake in [(lambda o: gf.optim.lr_scheduler.ExponentialLR(o, 0.9),
+                         lambda o: torch.optim.lr_scheduler.ExponentialLR(o, 0.9)),
+                        (lambda o: gf.optim.lr_scheduler.CosineAnnealingLR(o, 4, 0.01),
+                         lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, 4, 0.01))]:
+        o = gf.optim.SGD([w], lr=0.1)
+        to = torch.optim.SGD([tw], lr=0.1)
+        a, b = make(o), tmake(to)
+        for _ in range(6):
+            to.step()
+            a.step()
+            b.step()
+            assert o.lr == pytest.approx(b.get_last_lr()[0])
+    o = gf.optim.SGD([w], lr=1.0)
+    to = torch.optim.SGD([tw], lr=1.0)
+    a, b = gf.optim.lr_scheduler.ReduceLROnPlateau(o, patience=1), torch.optim.lr_scheduler.ReduceLROnPlateau(to, patience=1)
+    for m in [5, 4, 4, 4, 4, 3, 3, 3, 3]:
+        a.step(m)
+        b.step(m)
+        assert o.lr == pytest.approx(to.param_groups[0]["lr"])
+
+
+class _Net(gf.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = gf.nn.Sequential(gf.nn.Linear(4, 8), gf.nn.GELU(), gf.nn.Dropout(0.5), gf.nn.Linear(8, 8),
+                                     gf.nn.LeakyReLU(0.1))
+        self.heads = gf.nn.ModuleList([gf.nn.Linear(8, 3), gf.nn.Linear(8, 3, bias=False)])
+        self.act = gf.nn.ELU()
+
+    def forward(self, x: Any) -> Any:
+        h = self.body(x)
+        return self.act(self.heads[0](h)) + self.heads[1](h)
+
+
+def _torch_net(torch: Any) -> Any:
+    class TNet(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.GELU(), torch.nn.Dropout(0.5),
+                                            torch.nn.Linear(8, 8), torch.nn.LeakyReLU(0.1))
+            self.heads = torch.nn.ModuleList([torch.nn.Linear(8, 3), torch.nn.Linear(8, 3, bias=False)])
+            self.act = torch.nn.ELU()
+
+        def forward(self, x: Any) -> Any:
+            h = self.body(x)
+            return self.act(self.heads[0](h)) + self.heads[1](h)
+    return TNet().double()
+
+
+LOSSES = [("MSELoss", {}, "real"), ("L1Loss", {"reduction": "sum"}, "real"), ("SmoothL1Loss", {"beta": 0.5}, "real"),
+          ("CrossEntropyLoss", {}, "class"), ("CrossEntropyLoss", {"label_smoothing": 0.1}, "class"),
+          ("CrossEntropyLoss", {"ignore_index": 1}, "class"), ("CrossEntropyLoss", {"weight": [1.0, 2.0, 0.5]}, "class"),
+          ("NLLLoss", {"reduction": "none"}, "class"), ("BCEWithLogitsLoss", {}, "prob")]
+
+
+@pytest.mark.parametrize("loss_name,kw,kind", LOSSES)
+def test_modules_and_losses_match_pytorch(loss_name: str, kw: dict, kind: str) -> None:
+    torch = _torch()
+    torch.manual_seed(0)
+    tnet = _torch_net(torch).eval()  # dropout off: deterministic comparison
+    net = _Net().eval()
+    assert [n for n, _ in net.named_parameters()] == [n for n, _ in tnet.named_parameters()]
+    rs = np.random.RandomState(1)
+    xv = rs.randn(6, 4)
+    target = {"real": rs.randn(6, 3), "class": rs.randint(0, 3, 6), "prob": rs.rand(6, 3)}[kind]
+    x = gf.placeholder(gf.float64, [None, 4])
+    t = gf.placeholder(gf.float64 if kind != "class" else gf.int64, list(target.shape))
+    tkw = {k: (torch.tensor(v, dtype=torch.float64) if k == "weight" else v) for k, v in kw.items()}
+    loss = getattr(gf.nn, loss_name)(**kw)(net(x), t)
+    out = net(x)
+    grads = gf.gradients(gf.reduce_sum(loss), list(net.parameters()) + [x])
+    with gf.Session() as s:
+        s.run(gf.global_variables_initializer())
+        net.load_state_dict(s, {k: v.detach().numpy() for k, v in tnet.state_dict().items()})
+        got = s.run([out, loss] + grads, {x: xv, t: target})
+    tx = torch.tensor(xv, requires_grad=True)
+    tt = torch.tensor(target)
+    tloss = getattr(torch.nn, loss_name)(**tkw)(tnet(tx) if loss_name != "NLLLoss" else tnet(tx), tt)
+    tloss.sum().backward()
+    want = [tnet(tx).detach().numpy(), tloss.detach().numpy()] + [p.grad.numpy() for p in tnet.parameters()] + \
+        [tx.grad.numpy()]
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_state_dict_round_trip_and_partial_loads() -> None:
+    torch = _torch()
+    net = _Net()
+    tnet = _torch_net(torch)
+    with gf.Session() as s:
+        s.run(gf.global_variables_initializer())
+        sd = {k: v.detach().numpy() for k, v in tnet.state_dict().items()}
+        assert net.load_state_dict(s, sd) == ([], [])
+        back = net.state_dict(s)
+        assert list(back) == list(sd)
+        for k in sd:
+            np.testing.assert_array_equal(back[k], sd[k])
+        tnet2 = _torch_net(torch)
+        tnet2.load_state_dict({k: torch.tensor(v) for k, v in back.items()})  # PyTorch loads ours
+        partial = {k: v for k, v in sd.items() if k.startswith("body")}
+        partial["extra.weight"] = np.zeros(1)
+        keys = net.load_state_dict(s, partial, strict=False)
+        assert keys.unexpected_keys == ["extra.weight"] and "heads.0.weight" in keys.missing_keys
+        with pytest.raises(RuntimeError, match="missing keys"):
+            net.load_state_dict(s, partial)
+        bad = dict(sd, **{"heads.0.bias": np.zeros(4)})
+        with pytest.raises(RuntimeError, match="size mismatch"):
+            net.load_state_dict(s, bad)
+
+
+def test_train_and_eval_share_one_compiled_graph() -> None:
+    net = gf.nn.Sequential(gf.nn.Linear(5, 50), gf.nn.Dropout(0.5))
+    x = gf.placeholder(gf.float64, [None, 5])
+    y = net(x)
+    xv = np.ones((4, 5))
+    with gf.Session() as s:
+        s.run(gf.global_variables_initializer())
+        net.eval()
+        a, b = s.run(y, {x: xv}), s.run(y, {x: xv})
+        np.testing.assert_array_equal(a, b)  # dropout off
+        net.train()
+        c = s.run(y, {x: xv})
+        zeros = np.mean(c == 0)
+        assert 0.3 < zeros < 0.7 and np.allclose(c[c != 0], 2 * a[c != 0])
+        assert len([k for k in s._cache if k[0] is y]) == 1
+
+
+def test_dataloader_batches() -> None:
+    torch = _torch()
+    xs, ys = np.arange(20.0).reshape(10, 2), np.arange(10)
+    ds = TensorDataset(xs, ys)
+    batches = list(DataLoader(ds, batch_size=4))
+    tb = list(torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.tensor(xs), torch.tensor(ys)),
+                                          batch_size=4))
+    assert len(batches) == len(tb) == 3
+    for (a, b), (c, d) in zip(batches, tb):
+        np.testing.assert_array_equal(a, c.numpy())
+        np.testing.assert_array_equal(b, d.numpy())
+    shuffled = np.concatenate([b for _, b in DataLoader(ds, batch_size=3, shuffle=True, seed=1)])
+    assert sorted(shuffled.tolist()) == list(range(10)) and shuffled.tolist() != list(range(10))
+    assert len(DataLoader(ds, batch_size=3, drop_last=True)) == 3
+
+    class Pairs(gf.utils.data.Dataset):
+        def __len__(self) -> int:
+            return 5
+
+        def __getitem__(self, i: int) -> dict:
+            return {"x": np.full(2, i), "y": i * 10}
+    (first, *_) = DataLoader(Pairs(), batch_size=2)
+    np.testing.assert_array_equal(first["x"], [[0, 0], [1, 1]])
+    np.testing.assert_array_equal(first["y"], [0, 10])
+    assert gf.data.DataLoader is DataLoader and gf.data.TensorDataset is TensorDataset
