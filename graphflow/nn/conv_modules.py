@@ -1,0 +1,211 @@
+"""PyTorch-style convolution, pooling, normalization and embedding modules (NCHW, OIHW weights,
+PyTorch's initialisation: weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)))."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.nn.modules import Module, _param, _uniform
+from graphflow.ops import math_ops as M
+from graphflow.ops import reduce_ops as R
+from graphflow.ops import shape_ops as S
+from graphflow.ops import state_ops as ST
+
+
+def _pair(v: Any) -> tuple[int, int]:
+    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else (int(v[0]), int(v[1]))
+
+
+class Conv2d(Module):
+    """2-D convolution of NCHW inputs with an OIHW weight; ``padding`` an int, a pair, "same" or
+    "valid"; ``groups`` splits the channels."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros") -> None:
+        super().__init__()
+        if padding_mode != "zeros":
+            raise ValueError(f"Conv2d padding_mode {padding_mode!r} is not supported; expected 'zeros'")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must be divisible by "
+                             f"groups {groups}")
+        self.in_channels, self.out_channels, self.groups = int(in_channels), int(out_channels), int(groups)
+        self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
+        self.padding = padding if isinstance(padding, str) else _pair(padding)
+        fan_in = in_channels // groups * self.kernel_size[0] * self.kernel_size[1]
+        bound = 1 / math.sqrt(fan_in)
+        self.weight = _param(_uniform((out_channels, in_channels // groups) + self.kernel_size, bound), "weight")
+        self.bias = _param(_uniform((out_channels,), bound), "bias") if bias else None
+
+    def _pads(self) -> Any:
+        if isinstance(self.padding, str):
+            if self.padding not in ("same", "valid"):
+                raise ValueError(f"padding must be an int, a pair, 'same' or 'valid', got {self.padding!r}")
+            if self.padding == "valid":
+                return "VALID"
+            # PyTorch's "same" (stride 1): total padding d (k - 1), the extra one after
+            pads = []
+            for k, d in zip(self.kernel_size, self.dilation):
+                total = d * (k - 1)
+                pads.append((total // 2, total - total // 2))
+            return [[0, 0], [0, 0], list(pads[0]), list(pads[1])]
+        ph, pw = self.padding
+        return [[0, 0], [0, 0], [ph, ph], [pw, pw]] if ph or pw else "VALID"
+
+    def forward(self, x: Any) -> Tensor:
+        from graphflow.ops.array_ops import concat
+        from graphflow.ops.conv_ops import conv2d
+        t = convert_to_tensor(x)
+        w = S.transpose(self.weight, [2, 3, 1, 0])  # OIHW -> HWIO
+        strides = [1, 1, self.stride[0], self.stride[1]]
+        pads = self._pads()
+        if self.groups == 1:
+            y = conv2d(t, w, strides, pads, data_format="NCHW", dilations=[1, 1] + list(self.dilation))
+        else:
+            cin, cout = self.in_channels // self.groups, self.out_channels // self.groups
+            ys = [conv2d(t[:, g * cin:(g + 1) * cin], w[:, :, :, g * cout:(g + 1) * cout], strides, pads,
+                         data_format="NCHW", dilations=[1, 1] + list(self.dilation)) for g in range(self.groups)]
+            y = concat(ys, 1)
+        return y + S.reshape(self.bias, [1, -1, 1, 1]) if self.bias is not None else y
+
+
+class _Pool2d(Module):
+    kind = "max"
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+                 count_include_pad: bool = True) -> None:
+        super().__init__()
+        self.kernel_size = _pair(kernel_size)
+        self.stride = _pair(stride) if stride is not None else self.kernel_size
+        self.padding = _pair(padding)
+        if ceil_mode:
+            raise ValueError("ceil_mode=True is not supported")
+        self.count_include_pad = count_include_pad
+
+    def forward(self, x: Any) -> Tensor:
+        from graphflow.ops import conv_ops as C
+        from graphflow.ops.array_ops import pad
+        t = convert_to_tensor(x)
+        ph, pw = self.padding
+        if ph or pw:
+            fill = -np.inf if self.kind == "max" else 0.0
+            if self.kind == "avg" and not self.count_include_pad:
+                raise ValueError("AvgPool2d(count_include_pad=False) with padding is not supported")
+            t = pad(t, [[0, 0], [0, 0], [ph, ph], [pw, pw]], constant_values=fill)
+        fn = C.max_pool if self.kind == "max" else C.avg_pool
+        return fn(t, [1, 1] + list(self.kernel_size), [1, 1] + list(self.stride), "VALID", "NCHW")
+
+
+class MaxPool2d(_Pool2d):
+    kind = "max"
+
+
+class AvgPool2d(_Pool2d):
+    kind = "avg"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Output size (H_out, W_out) dividing the input evenly (the global pool: (1, 1))."""
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = _pair(output_size)
+
+    def forward(self, x: Any) -> Tensor:
+        t = convert_to_tensor(x)
+        h, w = t.shape.as_list()[2:]
+        oh, ow = self.output_size
+        if h is None or w is None or h % oh or w % ow:
+            raise ValueError(f"AdaptiveAvgPool2d needs static H, W divisible by {self.output_size}, got {t.shape}")
+        if (oh, ow) == (1, 1):
+            return R.reduce_mean(t, axis=[2, 3], keepdims=True)
+        return AvgPool2d((h // oh, w // ow))(t)
+
+
+class _BatchNorm(Module):
+    """Batch statistics in training runs (their running averages updated by every such run, no
+    wiring needed: the update is a dependency of the output), running statistics in eval runs."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True,
+                 track_running_stats: bool = True) -> None:
+        super().__init__()
+        n = int(num_features)
+        self.num_features, self.eps, self.momentum, self.affine = n, eps, momentum, affine
+        self.weight = _param(np.ones(n), "weight") if affine else None
+        self.bias = _param(np.zeros(n), "bias") if affine else None
+        self.running_mean = _param(np.zeros(n), "running_mean", trainable=False)
+        self.running_var = _param(np.ones(n), "running_var", trainable=False)
+
+    def forward(self, x: Any) -> Tensor:
+        from graphflow.ir import get_default_graph
+        t = convert_to_tensor(x)
+        r = t.shape.rank
+        axes = [0] + list(range(2, r))
+        shape = [1, -1] + [1] * (r - 2)
+        mean = R.reduce_mean(t, axis=axes)
+        var = R.reduce_mean(M.square(t - S.reshape(mean, shape)), axis=axes)
+        count = M.cast(R.reduce_prod(S.shape(t)) / S.shape(t)[1], t.dtype)
+        unbiased = var * count / M.maximum(count - 1.0, 1.0)
+        training = self._flag()
+        m = ST.constant(self.momentum, t.dtype)
+        new_mean = M.where(training, (1 - m) * self.running_mean + m * mean, self.running_mean)
+        new_var = M.where(training, (1 - m) * self.running_var + m * unbiased, self.running_var)
+        updates = [self.running_mean.assign(new_mean), self.running_var.assign(new_var)]
+        use_mean = M.where(training, mean, self.running_mean)
+        use_var = M.where(training, var, self.running_var)
+        y = (t - S.reshape(use_mean, shape)) / M.sqrt(S.reshape(use_var, shape) + self.eps)
+        if self.affine:
+            y = y * S.reshape(self.weight, shape) + S.reshape(self.bias, shape)
+        with get_default_graph().control_dependencies([u.node for u in updates]):
+            return M.identity(y)
+
+
+class BatchNorm1d(_BatchNorm):
+    pass
+
+
+class BatchNorm2d(_BatchNorm):
+    pass
+
+
+class LayerNorm(Module):
+    def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True) -> None:
+        super().__init__()
+        self.shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) else \
+            tuple(int(d) for d in normalized_shape)
+        self.eps = eps
+        self.weight = _param(np.ones(self.shape), "weight") if elementwise_affine else None
+        self.bias = _param(np.zeros(self.shape), "bias") if elementwise_affine else None
+
+    def forward(self, x: Any) -> Tensor:
+        t = convert_to_tensor(x)
+        axes = list(range(t.shape.rank - len(self.shape), t.shape.rank))
+        mean = R.reduce_mean(t, axis=axes, keepdims=True)
+        var = R.reduce_mean(M.square(t - mean), axis=axes, keepdims=True)
+        y = (t - mean) / M.sqrt(var + self.eps)
+        return y * self.weight + self.bias if self.weight is not None else y
+
+
+class Embedding(Module):
+    """Rows of a [num_embeddings, embedding_dim] weight (N(0, 1) init; the padding row zero)."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None) -> None:
+        super().__init__()
+        w = np.random.standard_normal((int(num_embeddings), int(embedding_dim)))
+        if padding_idx is not None:
+            padding_idx = padding_idx % num_embeddings
+            w[padding_idx] = 0
+        self.padding_idx = padding_idx
+        self.weight = _param(w, "weight")
+
+    def forward(self, ids: Any) -> Tensor:
+        from graphflow.ops.array_ops import gather
+        i = convert_to_tensor(ids)
+        if self.padding_idx is None:
+            return gather(self.weight, i)
+        # the padding row gets no gradient (PyTorch's padding_idx)
+        keep = M.cast(M.not_equal(i, self.padding_idx), self.weight.dtype)
+        rows = gather(self.weight, i)
+        return rows * S.expand_dims(keep, -1) + M.stop_gradient(rows) * S.expand_dims(1 - keep, -1)
