@@ -225,3 +225,88 @@ def test_dataloader_batches() -> None:
     np.testing.assert_array_equal(first["x"], [[0, 0], [1, 1]])
     np.testing.assert_array_equal(first["y"], [0, 10])
     assert gf.data.DataLoader is DataLoader and gf.data.TensorDataset is TensorDataset
+
+
+def test_cnn_modules_train_like_pytorch_with_batch_norm_statistics() -> None:
+    torch = _torch()
+    torch.manual_seed(0)
+    tm = torch.nn.Sequential(torch.nn.Conv2d(2, 4, 3, padding=1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
+                             torch.nn.MaxPool2d(2), torch.nn.Conv2d(4, 4, 3, padding="same", groups=2, dilation=1),
+                             torch.nn.AvgPool2d(2), torch.nn.Flatten(), torch.nn.LayerNorm(4),
+                             torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 3)).double()
+    gm = gf.nn.Sequential(gf.nn.Conv2d(2, 4, 3, padding=1), gf.nn.BatchNorm2d(4), gf.nn.ReLU(), gf.nn.MaxPool2d(2),
+                          gf.nn.Conv2d(4, 4, 3, padding="same", groups=2), gf.nn.AvgPool2d(2), gf.nn.Flatten(),
+                          gf.nn.LayerNorm(4), gf.nn.BatchNorm1d(4), gf.nn.Linear(4, 3))
+    assert [n for n, _ in gm.named_parameters()] == [n for n, _ in tm.named_parameters()]
+    x = gf.placeholder(gf.float64, [None, 2, 4, 4])
+    labels = gf.placeholder(gf.int64, [None])
+    y = gm(x)
+    loss = gf.nn.CrossEntropyLoss()(y, labels)
+    train = gf.optim.SGD(gm.parameters(), lr=0.05, momentum=0.9).minimize(loss)
+    topt = torch.optim.SGD(tm.parameters(), lr=0.05, momentum=0.9)
+    rs = np.random.RandomState(0)
+    xv, lv = rs.rand(6, 2, 4, 4), rs.randint(0, 3, 6)
+    with gf.Session() as s:
+        s.run(gf.global_variables_initializer())
+        gm.load_state_dict(s, {k: v.numpy() for k, v in tm.state_dict().items()})
+        for _ in range(4):
+            got = s.run([loss, train], {x: xv, labels: lv})[0]
+            topt.zero_grad()
+            tl = torch.nn.functional.cross_entropy(tm(torch.tensor(xv)), torch.tensor(lv))
+            tl.backward()
+            topt.step()
+            assert got == pytest.approx(tl.item(), rel=1e-10)
+        ours, theirs = gm.state_dict(s), tm.state_dict()
+        for k in ours:  # running_mean / running_var included
+            np.testing.assert_allclose(ours[k], theirs[k].numpy(), rtol=1e-10, atol=1e-12)
+        gm.eval()
+        tm.eval()
+        np.testing.assert_allclose(s.run(y, {x: xv}), tm(torch.tensor(xv)).detach().numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("cls,kw", [("LSTM", dict(num_layers=2, bidirectional=True, batch_first=True)),
+                                    ("GRU", dict(num_layers=2)), ("RNN", dict(nonlinearity="relu")),
+                                    ("LSTM", dict())])
+def test_recurrent_modules_match_pytorch(cls: str, kw: dict) -> None:
+    torch = _torch()
+    torch.manual_seed(0)
+    tm = getattr(torch.nn, cls)(3, 4, **kw).double()
+    gm = getattr(gf.nn, cls)(3, 4, **kw)
+    assert [n for n, _ in gm.named_parameters()] == [n for n, _ in tm.named_parameters()]
+    xv = np.random.RandomState(2).rand(2, 5, 3)
+    x = gf.placeholder(gf.float64, [None, 5, 3])
+    out, h = gm(x)
+    hn = h[0] if isinstance(h, tuple) else h
+    loss = gf.reduce_sum(out * out) + gf.reduce_sum(hn)
+    grads = gf.gradients(loss, list(gm.parameters()) + [x])
+    with gf.Session() as s:
+        s.run(gf.global_variables_initializer())
+        gm.load_state_dict(s, {k: v.numpy() for k, v in tm.state_dict().items()})
+        got = s.run([out, hn, loss] + grads, {x: xv})
+    tx = torch.tensor(xv, requires_grad=True)
+    tout, th = tm(tx)
+    thn = th[0] if isinstance(th, tuple) else th
+    tl = (tout * tout).sum() + thn.sum()
+    tl.backward()
+    want = [tout.detach().numpy(), thn.detach().numpy(), tl.item()] + [p.grad.numpy() for p in tm.parameters()] + \
+        [tx.grad.numpy()]
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_embedding_padding_row_gets_no_gradient() -> None:
+    torch = _torch()
+    torch.manual_seed(0)
+    te = torch.nn.Embedding(5, 3, padding_idx=0).double()
+    ge = gf.nn.Embedding(5, 3, padding_idx=0)
+    ids = np.array([[0, 2], [4, 0]])
+    i = gf.placeholder(gf.int64, [2, 2])
+    loss = gf.reduce_sum(ge(i) ** 2)
+    (g,) = gf.gradients(loss, [ge.weight])
+    with gf.Session() as s:
+        s.run(gf.global_variables_initializer())
+        ge.load_state_dict(s, {k: v.numpy() for k, v in te.state_dict().items()})
+        gv = s.run(g, {i: ids})
+    (te(torch.tensor(ids)) ** 2).sum().backward()
+    np.testing.assert_allclose(gv, te.weight.grad.numpy(), rtol=1e-12)
+    assert np.all(gv[0] == 0)

@@ -18,3 +18,4 @@ from graphflow.nn.loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyL
                                        NLLLoss, SmoothL1Loss)
 from graphflow.nn.conv_modules import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d,  # noqa: F401,E402
                                        Embedding, LayerNorm, MaxPool2d)
+from graphflow.nn.rnn_modules import GRU, LSTM, RNN  # noqa: F401,E402
