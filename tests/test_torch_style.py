@@ -310,3 +310,32 @@ def test_embedding_padding_row_gets_no_gradient() -> None:
     (te(torch.tensor(ids)) ** 2).sum().backward()
     np.testing.assert_allclose(gv, te.weight.grad.numpy(), rtol=1e-12)
     assert np.all(gv[0] == 0)
+
+
+def test_float32_modules_match_pytorch() -> None:
+    """float32 parameters and inputs: the same values as PyTorch's float32, to float32 precision."""
+    torch = _torch()
+    gf.nn.modules.set_default_dtype(gf.float32)
+    torch.manual_seed(0)
+    tm = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    tl = torch.nn.LSTM(3, 5, batch_first=True)
+    gm = gf.nn.Sequential(gf.nn.Linear(4, 8), gf.nn.Tanh(), gf.nn.Linear(8, 3))
+    gl = gf.nn.LSTM(3, 5, batch_first=True)
+    xv = np.random.RandomState(3).rand(6, 4).astype(np.float32)
+    x = gf.placeholder(gf.float32, [None, 4])
+    y = gm(x)
+    out, _ = gl(gf.reshape(y, [2, 3, 3]))
+    loss = gf.reduce_sum(out * out)
+    grads = gf.gradients(loss, list(gm.parameters()) + list(gl.parameters()))
+    with gf.Session() as s:
+        s.run(gf.global_variables_initializer())
+        gm.load_state_dict(s, {k: v.numpy() for k, v in tm.state_dict().items()})
+        gl.load_state_dict(s, {k: v.numpy() for k, v in tl.state_dict().items()})
+        got = s.run([out, loss] + grads, {x: xv})
+    tout, _ = tl(tm(torch.tensor(xv)).reshape(2, 3, 3))
+    tloss = (tout * tout).sum()
+    tloss.backward()
+    want = [tout.detach().numpy(), tloss.item()] + [p.grad.numpy() for p in list(tm.parameters()) + list(tl.parameters())]
+    assert got[0].dtype == np.float32
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)
