@@ -339,3 +339,50 @@ def test_float32_modules_match_pytorch() -> None:
     assert got[0].dtype == np.float32
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda m: m.Conv1d(3, 4, 3, stride=2, padding=1), (2, 3, 7)),
+    (lambda m: m.Conv1d(4, 4, 2, padding="same", groups=2, dilation=2), (2, 4, 6)),
+    (lambda m: m.GroupNorm(2, 4), (2, 4, 5)),
+    (lambda m: m.MaxPool1d(2), (2, 3, 6)),
+    (lambda m: m.Sequential(m.Conv2d(2, 3, 3), m.AdaptiveAvgPool2d(1), m.Flatten()), (2, 2, 5, 5)),
+])
+def test_more_modules_match_pytorch(make: Any, shape: tuple) -> None:
+    torch = _torch()
+    torch.manual_seed(0)
+    tm, gm = make(torch.nn).double(), make(gf.nn)
+    assert [n for n, _ in gm.named_parameters()] == [n for n, _ in tm.named_parameters()]
+    xv = np.random.RandomState(4).rand(*shape)
+    x = gf.placeholder(gf.float64, list(shape))
+    y = gm(x)
+    grads = gf.gradients(gf.reduce_sum(y * y), list(gm.parameters()) + [x])
+    with gf.Session() as s:
+        s.run(gf.global_variables_initializer())
+        gm.load_state_dict(s, {k: v.numpy() for k, v in tm.state_dict().items()})
+        got = s.run([y] + grads, {x: xv})
+    tx = torch.tensor(xv, requires_grad=True)
+    ty = tm(tx)
+    (ty * ty).sum().backward()
+    for a, b in zip(got, [ty.detach().numpy()] + [p.grad.numpy() for p in tm.parameters()] + [tx.grad.numpy()]):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_bilinear_and_dropout2d() -> None:
+    torch = _torch()
+    torch.manual_seed(0)
+    tb, gb = torch.nn.Bilinear(3, 2, 4).double(), gf.nn.Bilinear(3, 2, 4)
+    a, b = np.random.rand(5, 3), np.random.rand(5, 2)
+    drop = gf.nn.Dropout2d(0.5)
+    z = gf.placeholder(gf.float64, [4, 6, 3, 3])
+    dz = drop(z)
+    with gf.Session() as s:
+        s.run(gf.global_variables_initializer())
+        gb.load_state_dict(s, {k: v.numpy() for k, v in tb.state_dict().items()})
+        np.testing.assert_allclose(s.run(gb(gf.constant(a), gf.constant(b))),
+                                   tb(torch.tensor(a), torch.tensor(b)).detach().numpy(), rtol=1e-12)
+        v = s.run(dz, {z: np.ones((4, 6, 3, 3))})
+        per_channel = v.reshape(4, 6, 9)
+        assert np.all((per_channel == 0).all(2) | (per_channel == 2).all(2))  # whole channels drop
+        drop.eval()
+        np.testing.assert_array_equal(s.run(dz, {z: np.ones((4, 6, 3, 3))}), np.ones((4, 6, 3, 3)))

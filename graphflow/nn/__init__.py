@@ -16,6 +16,7 @@ from graphflow.nn.modules import (ELU, GELU, Dropout, Flatten, Identity, LeakyRe
                                   Module, ModuleDict, ModuleList, ReLU, Sequential, Sigmoid, Softmax, Tanh)
 from graphflow.nn.loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss,  # noqa: F401,E402
                                        NLLLoss, SmoothL1Loss)
-from graphflow.nn.conv_modules import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d,  # noqa: F401,E402
-                                       Embedding, LayerNorm, MaxPool2d)
+from graphflow.nn.conv_modules import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Bilinear,  # noqa: F401,E402
+                                       Conv1d, Conv2d, Dropout2d, Embedding, GroupNorm, LayerNorm, MaxPool1d,
+                                       MaxPool2d)
 from graphflow.nn.rnn_modules import GRU, LSTM, RNN  # noqa: F401,E402

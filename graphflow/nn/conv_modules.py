@@ -24,7 +24,8 @@ class Conv2d(Module):
     "valid"; ``groups`` splits the channels."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros") -> None:
+                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 _weight_shape: tuple[int, ...] | None = None) -> None:
         super().__init__()
         if padding_mode != "zeros":
             raise ValueError(f"Conv2d padding_mode {padding_mode!r} is not supported; expected 'zeros'")
@@ -36,8 +37,12 @@ class Conv2d(Module):
         self.padding = padding if isinstance(padding, str) else _pair(padding)
         fan_in = in_channels // groups * self.kernel_size[0] * self.kernel_size[1]
         bound = 1 / math.sqrt(fan_in)
-        self.weight = _param(_uniform((out_channels, in_channels // groups) + self.kernel_size, bound), "weight")
+        shape = _weight_shape or (out_channels, in_channels // groups) + self.kernel_size
+        self.weight = _param(_uniform(shape, bound), "weight")
         self.bias = _param(_uniform((out_channels,), bound), "bias") if bias else None
+
+    def _weight4(self) -> Tensor:
+        return self.weight
 
     def _pads(self) -> Any:
         if isinstance(self.padding, str):
@@ -58,7 +63,7 @@ class Conv2d(Module):
         from graphflow.ops.array_ops import concat
         from graphflow.ops.conv_ops import conv2d
         t = convert_to_tensor(x)
-        w = S.transpose(self.weight, [2, 3, 1, 0])  # OIHW -> HWIO
+        w = S.transpose(self._weight4(), [2, 3, 1, 0])  # OIHW -> HWIO
         strides = [1, 1, self.stride[0], self.stride[1]]
         pads = self._pads()
         if self.groups == 1:
@@ -209,3 +214,92 @@ class Embedding(Module):
         keep = M.cast(M.not_equal(i, self.padding_idx), self.weight.dtype)
         rows = gather(self.weight, i)
         return rows * S.expand_dims(keep, -1) + M.stop_gradient(rows) * S.expand_dims(1 - keep, -1)
+
+
+class Conv1d(Conv2d):
+    """1-D convolution of [N, C, L] inputs with an [out, in / groups, k] weight (a Conv2d over a
+    height of 1)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros") -> None:
+        def one(v: Any) -> int:
+            return int(v if isinstance(v, (int, np.integer)) else v[0])
+        pad = padding if isinstance(padding, str) else (0, one(padding))
+        super().__init__(in_channels, out_channels, (1, one(kernel_size)), (1, one(stride)), pad,
+                         (1, one(dilation)), groups, bias, padding_mode,
+                         _weight_shape=(out_channels, in_channels // groups, one(kernel_size)))
+
+    def _weight4(self) -> Tensor:
+        return S.expand_dims(self.weight, 2)
+
+    def forward(self, x: Any) -> Tensor:
+        return S.squeeze(super().forward(S.expand_dims(convert_to_tensor(x), 2)), [2])
+
+
+class MaxPool1d(Module):
+    def __init__(self, kernel_size: int, stride: int | None = None, padding: int = 0) -> None:
+        super().__init__()
+        object.__setattr__(self, "_pool", MaxPool2d((1, kernel_size), (1, stride or kernel_size), (0, padding)))
+
+    def forward(self, x: Any) -> Tensor:
+        return S.squeeze(self._pool(S.expand_dims(convert_to_tensor(x), 2)), [2])
+
+
+class Dropout2d(Module):
+    """Zero whole channels with probability ``p`` in training runs."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        self.p = float(p)
+
+    def forward(self, x: Any) -> Tensor:
+        from graphflow.nn.functional import dropout
+        t = convert_to_tensor(x)
+        keep = M.where(self._flag(), ST.constant(1 - self.p, t.dtype), ST.constant(1.0, t.dtype))
+        noise = [S.shape(t)[0], S.shape(t)[1]] + [1] * (t.shape.rank - 2)
+        from graphflow.ops.array_ops import stack
+        return dropout(t, keep_prob=keep, noise_shape=stack([M.cast(d, _i32()) if isinstance(d, Tensor) else d
+                                                               for d in noise]))
+
+
+def _i32() -> Any:
+    from graphflow import dtypes as _dt
+    return _dt.int32
+
+
+class GroupNorm(Module):
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True) -> None:
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(f"num_channels {num_channels} must be divisible by num_groups {num_groups}")
+        self.num_groups, self.num_channels, self.eps = int(num_groups), int(num_channels), eps
+        self.weight = _param(np.ones(num_channels), "weight") if affine else None
+        self.bias = _param(np.zeros(num_channels), "bias") if affine else None
+
+    def forward(self, x: Any) -> Tensor:
+        t = convert_to_tensor(x)
+        r = t.shape.rank
+        g = self.num_groups
+        grouped = S.reshape(t, [S.shape(t)[0], g, -1])
+        mean = R.reduce_mean(grouped, axis=2, keepdims=True)
+        var = R.reduce_mean(M.square(grouped - mean), axis=2, keepdims=True)
+        y = S.reshape((grouped - mean) / M.sqrt(var + self.eps), S.shape(t))
+        if self.weight is not None:
+            shape = [1, -1] + [1] * (r - 2)
+            y = y * S.reshape(self.weight, shape) + S.reshape(self.bias, shape)
+        return y
+
+
+class Bilinear(Module):
+    """``y_k = x1^T W_k x2 + b_k``; W is [out, in1, in2]."""
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True) -> None:
+        super().__init__()
+        bound = 1 / math.sqrt(in1_features)
+        self.weight = _param(_uniform((out_features, in1_features, in2_features), bound), "weight")
+        self.bias = _param(_uniform((out_features,), bound), "bias") if bias else None
+
+    def forward(self, x1: Any, x2: Any) -> Tensor:
+        from graphflow.ops.linalg_ops import einsum
+        y = einsum("bi,kij,bj->bk", convert_to_tensor(x1), self.weight, convert_to_tensor(x2))
+        return y + self.bias if self.bias is not None else y
