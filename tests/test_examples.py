@@ -82,3 +82,20 @@ def test_char_rnn_tf1_learns_the_text() -> None:
     r = load("char_rnn_tf1").main(verbose=False)
     assert r["last_loss"] < 0.2 * r["first_loss"], r
     assert r["sample"].startswith("the quick brown fox"), r["sample"]
+
+
+def test_nn_regression_fits() -> None:
+    r = load("nn_regression").main(verbose=False)
+    assert r["last_loss"] < 0.01 < r["first_loss"]
+
+
+def test_lenet_on_upsampled_digits() -> None:
+    pytest.importorskip("sklearn", reason="the digits data set ships with scikit-learn (extra 'examples')")
+    assert load("lenet").main(verbose=False)["accuracy"] >= 0.9
+
+
+def test_custom_modules_train_and_one_program_serves_every_repeat_count() -> None:
+    r = load("custom_module").main(verbose=False)
+    assert r["two_layer"][1] < 0.2 * r["two_layer"][0]
+    assert r["dynamic"][1] < 0.2 * r["dynamic"][0]
+    assert r["programs"] == 3  # the initializer and the two train steps, for every fed count
