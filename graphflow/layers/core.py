@@ -60,6 +60,17 @@ class Layer:
     def build(self, input_shape: Any) -> None:
         self.built = True
 
+    def _weight_options(self, activation: Any, use_bias: bool, kernel_initializer: Any, bias_initializer: Any,
+                        kernel_regularizer: Any, bias_regularizer: Any, activity_regularizer: Any) -> None:
+        """The options every layer with a kernel and a bias takes."""
+        self.activation = activation
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer or zeros_initializer()
+        self.kernel_regularizer = kernel_regularizer
+        self.bias_regularizer = bias_regularizer
+        self.activity_regularizer = activity_regularizer
+
     def call(self, inputs: Tensor, **kwargs: Any) -> Any:
         raise NotImplementedError
 
@@ -109,13 +120,8 @@ class Dense(Layer):
                  trainable: bool = True, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(trainable=trainable, name=name, **kwargs)
         self.units = int(units)
-        self.activation = activation
-        self.use_bias = use_bias
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer or zeros_initializer()
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.activity_regularizer = activity_regularizer
+        self._weight_options(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                             bias_regularizer, activity_regularizer)
 
     def build(self, input_shape: Any) -> None:
         last = input_shape.as_list()[-1] if input_shape.rank else None
@@ -163,13 +169,8 @@ class _Conv(Layer):
         self.padding = _padding(padding)
         self.channels_first = _channels_first(data_format)
         self.dilation_rate = _tuple(dilation_rate, r, "dilation_rate")
-        self.activation = activation
-        self.use_bias = use_bias
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer or zeros_initializer()
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.activity_regularizer = activity_regularizer
+        self._weight_options(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                             bias_regularizer, activity_regularizer)
 
     def _in_channels(self, input_shape: Any) -> int:
         c = input_shape.as_list()[1 if self.channels_first else -1]
