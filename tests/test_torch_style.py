@@ -386,3 +386,55 @@ def test_bilinear_and_dropout2d() -> None:
         assert np.all((per_channel == 0).all(2) | (per_channel == 2).all(2))  # whole channels drop
         drop.eval()
         np.testing.assert_array_equal(s.run(dz, {z: np.ones((4, 6, 3, 3))}), np.ones((4, 6, 3, 3)))
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_multihead_attention_matches_pytorch(batch_first: bool) -> None:
+    torch = _torch()
+    torch.manual_seed(0)
+    tm = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first).double()
+    gm = gf.nn.MultiheadAttention(8, 2, batch_first=batch_first)
+    assert [n for n, _ in gm.named_parameters()] == [n for n, _ in tm.named_parameters()]
+    xv = np.random.RandomState(5).rand(3, 4, 8)
+    b, s_ = (3, 4) if batch_first else (4, 3)
+    pad = np.zeros((b, s_), bool)
+    pad[0, -1] = True
+    causal = np.triu(np.ones((s_, s_), bool), 1)
+    x = gf.placeholder(gf.float64, list(xv.shape))
+    out, w = gm(x, x, x, key_padding_mask=pad, attn_mask=causal)
+    grads = gf.gradients(gf.reduce_sum(out * out), list(gm.parameters()) + [x])
+    with gf.Session() as s:
+        s.run(gf.global_variables_initializer())
+        gm.load_state_dict(s, {k: v.numpy() for k, v in tm.state_dict().items()})
+        got = s.run([out, w] + grads, {x: xv})
+    tx = torch.tensor(xv, requires_grad=True)
+    to, tw = tm(tx, tx, tx, key_padding_mask=torch.tensor(pad), attn_mask=torch.tensor(causal))
+    (to * to).sum().backward()
+    for a, bb in zip(got, [to.detach().numpy(), tw.detach().numpy()] + [p.grad.numpy() for p in tm.parameters()]
+                     + [tx.grad.numpy()]):
+        np.testing.assert_allclose(a, bb, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_transformer_encoder_layer_matches_pytorch(norm_first: bool) -> None:
+    torch = _torch()
+    torch.manual_seed(0)
+    tm = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True, norm_first=norm_first).double()
+    gm = gf.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True, norm_first=norm_first)
+    assert [n for n, _ in gm.named_parameters()] == [n for n, _ in tm.named_parameters()]
+    xv = np.random.RandomState(6).rand(2, 5, 8)
+    pad = np.zeros((2, 5), bool)
+    pad[1, 3:] = True
+    x = gf.placeholder(gf.float64, [2, 5, 8])
+    y = gm(x, src_key_padding_mask=pad)
+    (g,) = gf.gradients(gf.reduce_sum(y * y), [x])
+    with gf.Session() as s:
+        s.run(gf.global_variables_initializer())
+        gm.load_state_dict(s, {k: v.numpy() for k, v in tm.state_dict().items()})
+        got_y, got_g = s.run([y, g], {x: xv})
+    tm.train()  # the slow path (the fused inference path rounds differently)
+    tx = torch.tensor(xv, requires_grad=True)
+    ty = tm(tx, src_key_padding_mask=torch.tensor(pad))
+    (ty * ty).sum().backward()
+    np.testing.assert_allclose(got_y, ty.detach().numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(got_g, tx.grad.numpy(), rtol=1e-9, atol=1e-12)

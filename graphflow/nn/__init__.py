@@ -20,3 +20,4 @@ from graphflow.nn.conv_modules import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d
                                        Conv1d, Conv2d, Dropout2d, Embedding, GroupNorm, LayerNorm, MaxPool1d,
                                        MaxPool2d)
 from graphflow.nn.rnn_modules import GRU, LSTM, RNN  # noqa: F401,E402
+from graphflow.nn.attention_modules import MultiheadAttention, TransformerEncoderLayer  # noqa: F401,E402

@@ -1,0 +1,117 @@
+"""``MultiheadAttention`` and ``TransformerEncoderLayer`` with PyTorch's parameters
+(``in_proj_weight`` [3E, E], ``in_proj_bias``, ``out_proj``), masks (``key_padding_mask`` and a
+bool or additive ``attn_mask``), ``batch_first`` and returns."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.nn.conv_modules import LayerNorm
+from graphflow.nn.modules import Dropout, Linear, Module, _param
+from graphflow.ops import math_ops as M
+from graphflow.ops import reduce_ops as R
+from graphflow.ops import shape_ops as S
+from graphflow.ops import state_ops as ST
+
+
+def _xavier(shape: tuple[int, int]) -> np.ndarray:
+    bound = math.sqrt(6.0 / sum(shape))  # xavier_uniform_ (fan_in + fan_out of the [3E, E] matrix)
+    return np.random.uniform(-bound, bound, shape)
+
+
+class MultiheadAttention(Module):
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 batch_first: bool = False) -> None:
+        super().__init__()
+        if embed_dim % num_heads:
+            raise ValueError(f"embed_dim {embed_dim} must be divisible by num_heads {num_heads}")
+        self.embed_dim, self.num_heads, self.batch_first = int(embed_dim), int(num_heads), batch_first
+        e = self.embed_dim
+        self.in_proj_weight = _param(_xavier((3 * e, e)), "in_proj_weight")
+        self.in_proj_bias = _param(np.zeros(3 * e), "in_proj_bias") if bias else None
+        self.out_proj = Linear(e, e, bias)
+        if bias:  # PyTorch starts the output projection's bias at zero
+            self.out_proj.bias = _param(np.zeros(e), "bias")
+        self.attn_drop = Dropout(dropout)
+
+    def forward(self, query: Any, key: Any, value: Any, key_padding_mask: Any = None, need_weights: bool = True,
+                attn_mask: Any = None, average_attn_weights: bool = True) -> tuple[Tensor, Any]:
+        from graphflow.ops.array_ops import split
+        from graphflow.ops.linalg_ops import matmul
+        from graphflow.nn.functional import softmax
+        q, k, v = (convert_to_tensor(t) for t in (query, key, value))
+        if not self.batch_first:  # [L, B, E] -> [B, L, E]
+            q, k, v = (S.transpose(t, [1, 0, 2]) for t in (q, k, v))
+        e, h = self.embed_dim, self.num_heads
+        d = e // h
+        wq, wk, wv = split(self.in_proj_weight, 3, 0)
+        bq, bk, bv = split(self.in_proj_bias, 3, 0) if self.in_proj_bias is not None else (None, None, None)
+
+        def proj(t: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
+            y = matmul(t, w, transpose_b=True)
+            return y + b if b is not None else y
+
+        def heads(t: Tensor) -> Tensor:  # [B, L, E] -> [B, H, L, d]
+            return S.transpose(S.reshape(t, [S.shape(t)[0], S.shape(t)[1], h, d]), [0, 2, 1, 3])
+        qh, kh, vh = heads(proj(q, wq, bq)), heads(proj(k, wk, bk)), heads(proj(v, wv, bv))
+        scores = matmul(qh, kh, transpose_b=True) / math.sqrt(d)  # [B, H, L, S]
+        neg = ST.constant(-np.inf, scores.dtype)
+        if attn_mask is not None:
+            am = convert_to_tensor(attn_mask)
+            scores = M.where(am, ST.zeros_like(scores) + neg, scores) if am.dtype.is_bool else scores + M.cast(am, scores.dtype)
+        if key_padding_mask is not None:
+            kp = convert_to_tensor(key_padding_mask)
+            kp = S.expand_dims(S.expand_dims(kp, 1), 1)  # [B, 1, 1, S]
+            scores = M.where(kp, ST.zeros_like(scores) + neg, scores) if kp.dtype.is_bool else \
+                scores + M.cast(kp, scores.dtype)
+        weights = softmax(scores, axis=-1)
+        dropped = self.attn_drop(weights)
+        out = matmul(dropped, vh)  # [B, H, L, d]
+        out = S.reshape(S.transpose(out, [0, 2, 1, 3]), [S.shape(out)[0], S.shape(out)[2], e])
+        out = self.out_proj(out)
+        if not self.batch_first:
+            out = S.transpose(out, [1, 0, 2])
+        if not need_weights:
+            return out, None
+        return out, (R.reduce_mean(weights, axis=1) if average_attn_weights else weights)
+
+
+class TransformerEncoderLayer(Module):
+    """Post-norm (``norm_first=False``) or pre-norm encoder layer: self-attention and a
+    ReLU/GELU feed-forward block, each with dropout and a residual connection."""
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation: str = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
+                 norm_first: bool = False) -> None:
+        super().__init__()
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, batch_first=batch_first)
+        self.linear1 = Linear(d_model, dim_feedforward)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model)
+        self.norm_first = norm_first
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        if activation not in ("relu", "gelu"):
+            raise ValueError(f"activation must be 'relu' or 'gelu', got {activation!r}")
+        self.activation = activation
+
+    def _ff(self, x: Tensor) -> Tensor:
+        from graphflow.nn.modules import _gelu, _relu
+        act = _relu if self.activation == "relu" else _gelu
+        return self.dropout2(self.linear2(self.dropout(act(self.linear1(x)))))
+
+    def _sa(self, x: Tensor, mask: Any, pad: Any) -> Tensor:
+        return self.dropout1(self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=pad, need_weights=False)[0])
+
+    def forward(self, src: Any, src_mask: Any = None, src_key_padding_mask: Any = None, is_causal: bool = False) -> Tensor:
+        x = convert_to_tensor(src)
+        if self.norm_first:
+            x = x + self._sa(self.norm1(x), src_mask, src_key_padding_mask)
+            return x + self._ff(self.norm2(x))
+        x = self.norm1(x + self._sa(x, src_mask, src_key_padding_mask))
+        return self.norm2(x + self._ff(x))
