@@ -438,3 +438,24 @@ def test_transformer_encoder_layer_matches_pytorch(norm_first: bool) -> None:
     (ty * ty).sum().backward()
     np.testing.assert_allclose(got_y, ty.detach().numpy(), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(got_g, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("kw", [dict(stride=2), dict(stride=2, padding=1, output_padding=1),
+                                dict(stride=1, padding=1, dilation=2), dict(stride=3, padding=2)])
+def test_conv_transpose2d_matches_pytorch(kw: dict) -> None:
+    torch = _torch()
+    torch.manual_seed(0)
+    tm, gm = torch.nn.ConvTranspose2d(3, 2, 3, **kw).double(), gf.nn.ConvTranspose2d(3, 2, 3, **kw)
+    xv = np.random.RandomState(7).rand(2, 3, 4, 5)
+    x = gf.placeholder(gf.float64, [2, 3, 4, 5])
+    y = gm(x)
+    grads = gf.gradients(gf.reduce_sum(y * y), list(gm.parameters()) + [x])
+    with gf.Session() as s:
+        s.run(gf.global_variables_initializer())
+        gm.load_state_dict(s, {k: v.numpy() for k, v in tm.state_dict().items()})
+        got = s.run([y] + grads, {x: xv})
+    tx = torch.tensor(xv, requires_grad=True)
+    ty = tm(tx)
+    (ty * ty).sum().backward()
+    for a, b in zip(got, [ty.detach().numpy()] + [p.grad.numpy() for p in tm.parameters()] + [tx.grad.numpy()]):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)

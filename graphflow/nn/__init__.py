@@ -17,7 +17,7 @@ from graphflow.nn.modules import (ELU, GELU, Dropout, Flatten, Identity, LeakyRe
 from graphflow.nn.loss_modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss,  # noqa: F401,E402
                                        NLLLoss, SmoothL1Loss)
 from graphflow.nn.conv_modules import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Bilinear,  # noqa: F401,E402
-                                       Conv1d, Conv2d, Dropout2d, Embedding, GroupNorm, LayerNorm, MaxPool1d,
+                                       Conv1d, Conv2d, ConvTranspose2d, Dropout2d, Embedding, GroupNorm, LayerNorm, MaxPool1d,
                                        MaxPool2d)
 from graphflow.nn.rnn_modules import GRU, LSTM, RNN  # noqa: F401,E402
 from graphflow.nn.attention_modules import MultiheadAttention, TransformerEncoderLayer  # noqa: F401,E402

@@ -303,3 +303,42 @@ class Bilinear(Module):
         from graphflow.ops.linalg_ops import einsum
         y = einsum("bi,kij,bj->bk", convert_to_tensor(x1), self.weight, convert_to_tensor(x2))
         return y + self.bias if self.bias is not None else y
+
+
+class ConvTranspose2d(Module):
+    """The gradient of a convolution as a layer: [N, C_in, H, W] -> [N, C_out, H_out, W_out] with
+    ``H_out = (H - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1``; weight
+    [in, out, kh, kw] (groups 1)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
+                 padding_mode: str = "zeros") -> None:
+        super().__init__()
+        if groups != 1 or padding_mode != "zeros":
+            raise ValueError("ConvTranspose2d supports groups=1 and padding_mode='zeros'")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size, self.stride, self.padding = _pair(kernel_size), _pair(stride), _pair(padding)
+        self.output_padding, self.dilation = _pair(output_padding), _pair(dilation)
+        fan_in = out_channels * self.kernel_size[0] * self.kernel_size[1]  # PyTorch's: weight dim 1 times k
+        bound = 1 / math.sqrt(fan_in)
+        self.weight = _param(_uniform((in_channels, out_channels) + self.kernel_size, bound), "weight")
+        self.bias = _param(_uniform((out_channels,), bound), "bias") if bias else None
+
+    def forward(self, x: Any) -> Tensor:
+        from graphflow.ops.array_ops import pad, stack
+        from graphflow.ops.conv_ops import conv2d_transpose
+        t = convert_to_tensor(x)
+        n = S.shape(t)[0]
+        h, w = t.shape.as_list()[2:]
+        if h is None or w is None:
+            raise ValueError(f"ConvTranspose2d needs static spatial dims, got {t.shape}")
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.stride, self.dilation
+        full_h, full_w = (h - 1) * sh + dh * (kh - 1) + 1, (w - 1) * sw + dw * (kw - 1) + 1
+        filt = S.transpose(self.weight, [2, 3, 1, 0])  # [in, out, kh, kw] -> [kh, kw, out, in]
+        y = conv2d_transpose(t, filt, stack([n, self.out_channels, full_h, full_w]), [1, 1, sh, sw], "VALID",
+                             data_format="NCHW", dilations=[1, 1, dh, dw])
+        (ph, pw), (oh, ow) = self.padding, self.output_padding
+        if oh or ow:
+            y = pad(y, [[0, 0], [0, 0], [0, oh], [0, ow]])
+        y = y[:, :, ph:full_h + oh - ph, pw:full_w + ow - pw]
+        return y + S.reshape(self.bias, [1, -1, 1, 1]) if self.bias is not None else y
