@@ -33,30 +33,25 @@ def variance_scaling_initializer(factor: float = 2.0, mode: str = "FAN_IN", unif
     return _vs(scale=factor, mode=modes[mode], distribution="uniform" if uniform else "truncated_normal", seed=seed)
 
 
-def l2_regularizer(scale: float, scope: str | None = None) -> Any:
-    """``scale * sum(w^2) / 2``."""
+def _regularizer(scale: float, what: str, penalty: Any) -> Any:
+    """``scale * penalty(w)`` (None, no loss, when scale is 0)."""
     if scale < 0:
-        raise ValueError(f"l2_regularizer scale must be >= 0, got {scale}")
+        raise ValueError(f"{what} scale must be >= 0, got {scale}")
     if scale == 0:
         return lambda w: None
+    return lambda w: M.multiply(convert_to_tensor(scale, dtype=w.dtype), penalty(w), name=what)
 
-    def reg(w: Any) -> Tensor:
-        from graphflow.nn.functional import l2_loss
-        return M.multiply(convert_to_tensor(scale, dtype=w.dtype), l2_loss(w), name="l2_regularizer")
-    return reg
+
+def l2_regularizer(scale: float, scope: str | None = None) -> Any:
+    """``scale * sum(w^2) / 2``."""
+    from graphflow.nn.functional import l2_loss
+    return _regularizer(scale, "l2_regularizer", l2_loss)
 
 
 def l1_regularizer(scale: float, scope: str | None = None) -> Any:
     """``scale * sum(|w|)``."""
-    if scale < 0:
-        raise ValueError(f"l1_regularizer scale must be >= 0, got {scale}")
-    if scale == 0:
-        return lambda w: None
-
-    def reg(w: Any) -> Tensor:
-        from graphflow.ops.reduce_ops import reduce_sum
-        return M.multiply(convert_to_tensor(scale, dtype=w.dtype), reduce_sum(M.abs(w)), name="l1_regularizer")
-    return reg
+    from graphflow.ops.reduce_ops import reduce_sum
+    return _regularizer(scale, "l1_regularizer", lambda w: reduce_sum(M.abs(w)))
 
 
 def _relu(x: Tensor) -> Tensor:
