@@ -103,7 +103,7 @@ from graphflow.ops import array_ops as _array_ops
 from graphflow.ops.array_ops import *  # noqa: F401,F403
 from graphflow import train  # noqa: E402
 from graphflow import losses, nn  # noqa: E402
-from graphflow.nn.functional import clip_by_global_norm, clip_by_norm, global_norm  # noqa: E402
+from graphflow.nn.nn_ops import clip_by_global_norm, clip_by_norm, global_norm  # noqa: E402
 from graphflow.runtime import testing as test  # noqa: E402
 from graphflow.custom_gradient import custom_gradient  # noqa: E402
 

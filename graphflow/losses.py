@@ -10,7 +10,7 @@ from typing import Any
 
 from graphflow import dtypes as _dt
 from graphflow.ir import Tensor, convert_to_tensor, get_default_graph
-from graphflow.nn import functional as nn
+from graphflow.nn import nn_ops as nn
 from graphflow.ops._build import as_tensors
 from graphflow.ops.math_ops import abs as absolute
 from graphflow.ops.math_ops import (

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from graphflow.nn import functional as F
+from graphflow.nn import nn_ops as F
 from graphflow.ops.check_ops import check_finite, check_in_range
 from tests.harness import TARGETS, check_gradient, check_op, run
 

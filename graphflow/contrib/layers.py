@@ -44,7 +44,7 @@ def _regularizer(scale: float, what: str, penalty: Any) -> Any:
 
 def l2_regularizer(scale: float, scope: str | None = None) -> Any:
     """``scale * sum(w^2) / 2``."""
-    from graphflow.nn.functional import l2_loss
+    from graphflow.nn.nn_ops import l2_loss
     return _regularizer(scale, "l2_regularizer", l2_loss)
 
 
@@ -55,7 +55,7 @@ def l1_regularizer(scale: float, scope: str | None = None) -> Any:
 
 
 def _relu(x: Tensor) -> Tensor:
-    from graphflow.nn.functional import relu
+    from graphflow.nn.nn_ops import relu
     return relu(x)
 
 
@@ -65,7 +65,7 @@ def fully_connected(inputs: Any, num_outputs: int, activation_fn: Any = _relu, n
                     variables_collections: Any = None, outputs_collections: Any = None, trainable: bool = True,
                     scope: str | None = None) -> Tensor:
     """``activation_fn(inputs @ weights + biases)`` (relu by default, as contrib's)."""
-    from graphflow.nn.functional import bias_add
+    from graphflow.nn.nn_ops import bias_add
     from graphflow.ops.linalg_ops import matmul, tensordot
     x = convert_to_tensor(inputs)
     with variable_scope(scope, default_name="fully_connected", reuse=reuse):
@@ -91,7 +91,7 @@ def conv2d(inputs: Any, num_outputs: int, kernel_size: Any, stride: Any = 1, pad
            variables_collections: Any = None, outputs_collections: Any = None, trainable: bool = True,
            scope: str | None = None) -> Tensor:
     """2-D convolution with contrib's defaults (SAME padding, relu), variables ``Conv/weights``."""
-    from graphflow.nn.functional import bias_add
+    from graphflow.nn.nn_ops import bias_add
     from graphflow.ops.conv_ops import conv2d as _conv
     x = convert_to_tensor(inputs)
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size

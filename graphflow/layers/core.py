@@ -137,7 +137,7 @@ class Dense(Layer):
         x = M.cast(inputs, self.kernel.dtype) if inputs.dtype != self.kernel.dtype else inputs
         y = matmul(x, self.kernel) if x.shape.rank == 2 else tensordot(x, self.kernel, [[x.shape.rank - 1], [0]])
         if self.bias is not None:
-            from graphflow.nn.functional import bias_add
+            from graphflow.nn.nn_ops import bias_add
             y = bias_add(y, self.bias)
         out = _activate(y, self.activation)
         _activity(self, out)
@@ -188,7 +188,7 @@ class _Conv(Layer):
 
     def _finish(self, y: Tensor) -> Tensor:
         if self.bias is not None:
-            from graphflow.nn.functional import bias_add
+            from graphflow.nn.nn_ops import bias_add
             y = bias_add(y, self.bias, data_format="NCHW" if self.channels_first and self.rank == 2 else
                          "NCW" if self.channels_first else None)
         out = _activate(y, self.activation)
@@ -368,7 +368,7 @@ class Dropout(Layer):
         self.seed = seed
 
     def call(self, inputs: Tensor, training: Any = False) -> Tensor:
-        from graphflow.nn.functional import dropout
+        from graphflow.nn.nn_ops import dropout
         tr = _training(training)
         if tr is False:
             return M.identity(inputs)
@@ -414,7 +414,7 @@ class BatchNormalization(Layer):
         self.moving_variance = self.add_weight("moving_variance", [n], self.inits[3], trainable=False)
 
     def call(self, inputs: Tensor, training: Any = False) -> Tensor:
-        from graphflow.nn.functional import batch_normalization, moments
+        from graphflow.nn.nn_ops import batch_normalization, moments
         x = inputs
         r = x.shape.rank
         axes = [a for a in range(r) if a != self.ax]

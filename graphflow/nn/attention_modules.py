@@ -9,12 +9,11 @@ from typing import Any
 import numpy as np
 
 from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.nn import functional as F
 from graphflow.nn.conv_modules import LayerNorm
 from graphflow.nn.modules import Dropout, Linear, Module, _param
-from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
-from graphflow.ops import state_ops as ST
 
 
 def _xavier(shape: tuple[int, int]) -> np.ndarray:
@@ -35,13 +34,14 @@ class MultiheadAttention(Module):
         self.out_proj = Linear(e, e, bias)
         if bias:  # PyTorch starts the output projection's bias at zero
             self.out_proj.bias = _param(np.zeros(e), "bias")
-        self.attn_drop = Dropout(dropout)
+        self.dropout = float(dropout)
 
     def forward(self, query: Any, key: Any, value: Any, key_padding_mask: Any = None, need_weights: bool = True,
-                attn_mask: Any = None, average_attn_weights: bool = True) -> tuple[Tensor, Any]:
+                attn_mask: Any = None, average_attn_weights: bool = True,
+                is_causal: bool = False) -> tuple[Tensor, Any]:
         from graphflow.ops.array_ops import split
-        from graphflow.ops.linalg_ops import matmul
-        from graphflow.nn.functional import softmax
+        if is_causal and attn_mask is None:
+            raise RuntimeError("Need attn_mask if specifying the is_causal hint")  # PyTorch's rule
         q, k, v = (convert_to_tensor(t) for t in (query, key, value))
         if not self.batch_first:  # [L, B, E] -> [B, L, E]
             q, k, v = (S.transpose(t, [1, 0, 2]) for t in (q, k, v))
@@ -50,26 +50,18 @@ class MultiheadAttention(Module):
         wq, wk, wv = split(self.in_proj_weight, 3, 0)
         bq, bk, bv = split(self.in_proj_bias, 3, 0) if self.in_proj_bias is not None else (None, None, None)
 
-        def proj(t: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
-            y = matmul(t, w, transpose_b=True)
-            return y + b if b is not None else y
-
-        def heads(t: Tensor) -> Tensor:  # [B, L, E] -> [B, H, L, d]
-            return S.transpose(S.reshape(t, [S.shape(t)[0], S.shape(t)[1], h, d]), [0, 2, 1, 3])
-        qh, kh, vh = heads(proj(q, wq, bq)), heads(proj(k, wk, bk)), heads(proj(v, wv, bv))
-        scores = matmul(qh, kh, transpose_b=True) / math.sqrt(d)  # [B, H, L, S]
-        neg = ST.constant(-np.inf, scores.dtype)
+        def heads(t: Tensor, w: Tensor, b: Tensor | None) -> Tensor:  # [B, L, E] -> [B, H, L, d]
+            y = F.linear(t, w, b)
+            return S.transpose(S.reshape(y, [S.shape(y)[0], S.shape(y)[1], h, d]), [0, 2, 1, 3])
+        bias = None  # boolean masks mark the excluded places (True), float masks are added
         if attn_mask is not None:
-            am = convert_to_tensor(attn_mask)
-            scores = M.where(am, ST.zeros_like(scores) + neg, scores) if am.dtype.is_bool else scores + M.cast(am, scores.dtype)
+            bias = F._mask_bias(attn_mask, q, masked_when=True)
         if key_padding_mask is not None:
-            kp = convert_to_tensor(key_padding_mask)
+            kp = F._mask_bias(key_padding_mask, q, masked_when=True)
             kp = S.expand_dims(S.expand_dims(kp, 1), 1)  # [B, 1, 1, S]
-            scores = M.where(kp, ST.zeros_like(scores) + neg, scores) if kp.dtype.is_bool else \
-                scores + M.cast(kp, scores.dtype)
-        weights = softmax(scores, axis=-1)
-        dropped = self.attn_drop(weights)
-        out = matmul(dropped, vh)  # [B, H, L, d]
+            bias = kp if bias is None else bias + kp
+        out, weights = F._attend(heads(q, wq, bq), heads(k, wk, bk), heads(v, wv, bv), bias, self.dropout,
+                                 self.training, None)  # [B, H, L, d], [B, H, L, S]
         out = S.reshape(S.transpose(out, [0, 2, 1, 3]), [S.shape(out)[0], S.shape(out)[2], e])
         out = self.out_proj(out)
         if not self.batch_first:
@@ -101,14 +93,14 @@ class TransformerEncoderLayer(Module):
         self.activation = activation
 
     def _ff(self, x: Tensor) -> Tensor:
-        from graphflow.nn.modules import _gelu, _relu
-        act = _relu if self.activation == "relu" else _gelu
+        act = F.relu if self.activation == "relu" else F.gelu
         return self.dropout2(self.linear2(self.dropout(act(self.linear1(x)))))
 
     def _sa(self, x: Tensor, mask: Any, pad: Any) -> Tensor:
         return self.dropout1(self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=pad, need_weights=False)[0])
 
-    def forward(self, src: Any, src_mask: Any = None, src_key_padding_mask: Any = None, is_causal: bool = False) -> Tensor:
+    def forward(self, src: Any, src_mask: Any = None, src_key_padding_mask: Any = None,
+                is_causal: bool = False) -> Tensor:
         x = convert_to_tensor(src)
         if self.norm_first:
             x = x + self._sa(self.norm1(x), src_mask, src_key_padding_mask)

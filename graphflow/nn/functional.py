@@ -1,628 +1,458 @@
-"""TF1 ``tf.nn`` functions built from primitives: activations, softmax, losses on logits,
-normalisation, dropout, embeddings, and the norm clipping functions (``gf.clip_by_norm``...).
+"""PyTorch's functional API on the static graph: ``import graphflow.nn.functional as F``.
 
-Everything here is a composite of existing primitives, so gradients (and gradients of gradients)
-come from the primitives' rules. Where a function has a kink (relu, softplus's stable form...),
-the composite is arranged so that its gradient at the kink is TF1's.
+The functions take PyTorch's arguments (``dim``, ``p``, ``training``, ``reduction``...) and layouts
+(NCHW inputs, OIHW weights) and build graph nodes; the ``gf.nn`` modules are thin wrappers over
+them, as in PyTorch. TF1's lowercase functions (``gf.nn.relu(features)``, ``gf.nn.conv2d`` on
+NHWC...) live in ``graphflow.nn.nn_ops`` and stay reachable as ``gf.nn.relu``... A name in both
+vocabularies means the same function: ``F.relu`` is ``gf.nn.relu``; where the signatures differ
+(``softmax(x, dim)`` against ``softmax(logits, axis)``, ``dropout(x, p, training)`` against
+``dropout(x, keep_prob)``) each module keeps its own.
+
+``training`` arguments accept a Python bool (fixed when the graph is built), a module's
+``self.training`` (the module's run-time train/eval switch: ``net.eval()`` takes effect on the
+next run of the same compiled graph) or a boolean scalar tensor.
 """
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator, Sequence
 from typing import Any
+
+import numpy as np
 
 from graphflow import dtypes as _dt
 from graphflow.ir import Tensor, convert_to_tensor, get_default_graph
-from graphflow.ops._build import as_tensors, make
-from graphflow.ops.array_ops import concat, gather
-from graphflow.ops.check_ops import check_in_range
-from graphflow.ops.linalg_ops import matmul
-from graphflow.ops.math_ops import abs as absolute
-from graphflow.ops.math_ops import (
-    add,
-    add_n,
-    cast,
-    divide,
-    equal,
-    exp,
-    greater,
-    greater_equal,
-    less,
-    less_equal,
-    log,
-    log1p,
-    logical_and,
-    maximum,
-    minimum,
-    multiply,
-    negative,
-    rsqrt,
-    sqrt,
-    square,
-    stop_gradient,
-    subtract,
-    where,
+from graphflow.nn import nn_ops as _tf
+from graphflow.nn.functional_conv import (  # noqa: F401
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose2d,
+    interpolate,
+    max_pool1d,
+    max_pool2d,
+    pad,
 )
-from graphflow.ops.reduce_ops import reduce_any, reduce_max, reduce_mean, reduce_sum
-from graphflow.ops.shape_ops import expand_dims, reshape, shape, squeeze
-from graphflow.ops.state_ops import constant, random_uniform
-from graphflow.ops.state_ops import range as _range
-from graphflow.ops.xent_ops import softmax_xent
-from graphflow.registry import Op
-from graphflow.ops.deferred import first_float as _first_float, rank_polymorphic
-
-__all__ = [
-    "relu", "relu6", "elu", "selu", "leaky_relu", "softplus", "softsign", "softmax", "log_softmax",
-    "bias_add", "xw_plus_b", "dropout", "softmax_cross_entropy_with_logits",
-    "softmax_cross_entropy_with_logits_v2", "sparse_softmax_cross_entropy_with_logits",
-    "sigmoid_cross_entropy_with_logits", "weighted_cross_entropy_with_logits", "log_poisson_loss",
-    "l2_loss", "moments", "batch_normalization", "fused_batch_norm", "embedding_lookup",
-    "l2_normalize", "in_top_k", "clip_by_norm", "global_norm", "clip_by_global_norm",
-]
-
-
-def _c(value: Any, like: Tensor) -> Tensor:
-    """A scalar constant in the dtype of ``like``."""
-    return constant(value, dtype=like.dtype)
+from graphflow.nn.functional_loss import (  # noqa: F401
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from graphflow.ops import math_ops as M
+from graphflow.ops import reduce_ops as R
+from graphflow.ops import shape_ops as S
+from graphflow.ops import state_ops as ST
 
 
-@contextlib.contextmanager
-def _scope(name: str | None, default: str) -> Iterator[str]:
-    """Name the helper nodes ``<name>/...``; the caller names the result node ``<name>`` after the
-    block (TF1's op names), so the scope is entered without reserving that name."""
-    g = get_default_graph()
-    full = g.unique_name(name or default, mark_as_used=False)
-    with g.name_scope(full + "/"):
-        yield name or default
+def _t(x: Any) -> Tensor:
+    return convert_to_tensor(x)
 
 
 def _floats(x: Any, what: str) -> Tensor:
     t = convert_to_tensor(x)
     if not t.dtype.is_floating:
-        raise TypeError(f"{what} needs a floating tensor, got {t.name} of dtype {t.dtype.name}")
+        raise TypeError(f"F.{what} expects a floating-point tensor, got {t.dtype.name} ({t.name})")
     return t
 
 
-def _same_shape(a: Tensor, b: Tensor, what: str) -> None:
-    if not a.shape.is_compatible_with(b.shape):
-        raise ValueError(f"{what}: {a.name} has shape {a.shape} and {b.name} has shape {b.shape}; "
-                         "they must be equal")
-
-
-def _axis(axis: Any, dim: Any) -> int:
-    a = axis if axis is not None else dim
-    return -1 if a is None else int(a)
+def _mode(training: Any) -> bool | Tensor:
+    """A Python bool, or the boolean scalar tensor that decides at run time."""
+    flag = getattr(training, "_flag_tensor", None)
+    if flag is not None:
+        return flag()
+    if isinstance(training, Tensor):
+        if not training.dtype.is_bool or training.shape.rank not in (None, 0):
+            raise TypeError(f"training must be a bool or a boolean scalar tensor, got {training.dtype.name} "
+                            f"{training.shape} ({training.name})")
+        return training
+    return bool(training)
 
 
 # ---- activations ---------------------------------------------------------------------------------
 
-def relu(features: Any, name: str | None = None) -> Tensor:
-    """``max(features, 0)``; the gradient is 0 at 0 (TF1) and NaN passes through.
-
-    >>> import graphflow as gf
-    >>> gf.nn.relu(gf.constant([-1.0, 2.0])).shape.as_list()
-    [2]
-    """
-    x = convert_to_tensor(features)
-    return make(Op.RELU, [x], name=name or "Relu")
+def relu(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+    return _tf.relu(input)
 
 
-def relu6(features: Any, name: str | None = None) -> Tensor:
-    """``min(max(features, 0), 6)``; the gradient is 1 strictly inside (0, 6)."""
-    x = convert_to_tensor(features)
-    return minimum(_c(6, x), maximum(_c(0, x), x), name=name or "Relu6")
+def relu6(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+    return _tf.relu6(input)
 
 
-def elu(features: Any, name: str | None = None) -> Tensor:
-    """``x`` for x > 0 else ``exp(x) - 1``."""
-    x = _floats(features, "elu")
-    neg = exp(minimum(x, _c(0, x))) - _c(1, x)  # clamped so the unused branch never overflows
-    return where(greater(x, _c(0, x)), x, neg, name=name or "Elu")
+def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    from graphflow.ops.special_ops import expm1
+    x = _floats(input, "elu")
+    return M.where(x > 0, x, alpha * expm1(M.minimum(x, M.zeros_like_scalar(x))))
 
 
-def selu(features: Any, name: str | None = None) -> Tensor:
-    """Scaled elu with the self-normalising constants (Klambauer et al. 2017)."""
-    x = _floats(features, "selu")
-    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
-    neg = (exp(minimum(x, _c(0, x))) - _c(1, x)) * _c(alpha, x)
-    return multiply(_c(scale, x), where(greater(x, _c(0, x)), x, neg), name=name or "Selu")
+def selu(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+    return _tf.selu(input)
 
 
-def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Tensor:
-    """``x`` for x > 0 else ``alpha * x`` (integer features are cast to float32, as TF1)."""
-    x = convert_to_tensor(features)
-    if not x.dtype.is_floating:
-        x = cast(x, _dt.float32)
-    return where(greater(x, _c(0, x)), x, x * _c(alpha, x), name=name or "LeakyRelu")
+def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    from graphflow.ops.special_ops import expm1
+    x = _floats(input, "celu")
+    return M.where(x > 0, x, alpha * expm1(M.minimum(x, M.zeros_like_scalar(x)) / alpha))
 
 
-def softplus(features: Any, name: str | None = None) -> Tensor:
-    """``log(1 + exp(x))`` computed as ``max(x, 0) + log1p(exp(-|x|))`` (no overflow); both
-    pieces split on the same condition so the gradient is exactly sigmoid(x), 0.5 at 0."""
-    x = _floats(features, "softplus")
-    with _scope(name, "Softplus") as final:
-        pos = greater_equal(x, _c(0, x))
-        zero = _c(0, x)
-        relu_x = where(pos, x, zero)
-        neg_abs = where(pos, negative(x), x)
-        tail = log1p(exp(neg_abs))
-    return add(relu_x, tail, name=final)
+def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    x = _floats(input, "leaky_relu")
+    return M.where(x >= 0, x, x * negative_slope)
 
 
-def softsign(features: Any, name: str | None = None) -> Tensor:
-    """``x / (1 + |x|)``."""
-    x = _floats(features, "softsign")
-    return divide(x, _c(1, x) + absolute(x), name=name or "Softsign")
+def prelu(input: Any, weight: Any) -> Tensor:  # noqa: A002
+    """``max(0, x) + weight * min(0, x)``; a weight of n > 1 values scales channel dim 1."""
+    x, w = _floats(input, "prelu"), _t(weight)
+    if x.shape.rank and x.shape.rank > 1 and w.shape.num_elements() != 1:
+        w = S.reshape(w, [1, -1] + [1] * (x.shape.rank - 2))
+    return M.where(x >= 0, x, x * w)
 
 
-# ---- softmax -------------------------------------------------------------------------------------
-
-def _shifted(x: Tensor, axis: int) -> tuple[Tensor, Tensor]:
-    """``x - max`` (the max gradient-stopped: the result does not depend on it) and
-    ``log(sum(exp(x - max)))``, both keeping the reduced axis."""
-    s = x - stop_gradient(reduce_max(x, axis=axis, keepdims=True))
-    return s, log(reduce_sum(exp(s), axis=axis, keepdims=True))
-
-
-def softmax(logits: Any, axis: Any = None, name: str | None = None, dim: Any = None) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``axis`` (last by default), stable for large logits.
-
-    >>> import graphflow as gf
-    >>> gf.nn.softmax(gf.constant([[1.0, 1000.0]])).shape.as_list()
-    [1, 2]
-    """
-    x = _floats(logits, "softmax")
-    ax = _axis(axis, dim)
-    with _scope(name, "Softmax") as final:
-        s = x - stop_gradient(reduce_max(x, axis=ax, keepdims=True))
-        e = exp(s)
-        total = reduce_sum(e, axis=ax, keepdims=True)
-    return divide(e, total, name=final)
+def gelu(input: Any, approximate: str = "none") -> Tensor:  # noqa: A002
+    from graphflow.ops.special_ops import erf
+    x = _floats(input, "gelu")
+    if approximate == "tanh":
+        return 0.5 * x * (1 + M.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)))
+    if approximate != "none":
+        raise ValueError(f"F.gelu approximate must be 'none' or 'tanh', got {approximate!r}")
+    return 0.5 * x * (1 + erf(x / math.sqrt(2.0)))
 
 
-def log_softmax(logits: Any, axis: Any = None, name: str | None = None, dim: Any = None) -> Tensor:
-    """``x - log(sum(exp(x)))`` along ``axis``, stable for large logits."""
-    x = _floats(logits, "log_softmax")
-    with _scope(name, "LogSoftmax") as final:
-        s, lse = _shifted(x, _axis(axis, dim))
-    return subtract(s, lse, name=final)
+def sigmoid(input: Any) -> Tensor:  # noqa: A002
+    return M.sigmoid(input)
 
 
-# ---- bias ----------------------------------------------------------------------------------------
-
-def bias_add(value: Any, bias: Any, data_format: str | None = None, name: str | None = None) -> Tensor:
-    """``value + bias`` with the 1-D ``bias`` on the channel dim: last for "NHWC" (and "N...C"),
-    dim 1 for "NCHW" (and "NC...").
-
-    >>> import graphflow as gf
-    >>> gf.nn.bias_add(gf.zeros((2, 3, 4)), gf.ones((3,)), data_format="NCHW").shape.as_list()
-    [2, 3, 4]
-    """
-    v, b = as_tensors(value, bias)
-    fmt = data_format or "NHWC"
-    rank = v.shape.rank
-    if b.shape.rank != 1:
-        raise ValueError(f"bias_add needs a 1-D bias, got {b.name} of shape {b.shape}")
-    if rank is None or rank < 2:
-        raise ValueError(f"bias_add needs a value of rank >= 2, got {v.name} of shape {v.shape}")
-    if fmt.startswith("NC"):
-        channel = 1
-    elif fmt.startswith("N") and fmt.endswith("C"):
-        channel = rank - 1
-    else:
-        raise ValueError(f"bias_add data_format must be 'NHWC' or 'NCHW' (or N...C, NC...), got {fmt!r}")
-    c, n = v.shape.dims[channel], b.shape.dims[0]  # type: ignore[index]
-    if c is not None and n is not None and c != n:
-        raise ValueError(f"bias_add: {b.name} has {n} elements but dim {channel} of {v.name} "
-                         f"(shape {v.shape}, {fmt}) is {c}")
-    if channel != rank - 1:
-        b = reshape(b, [-1] + [1] * (rank - 1 - channel))
-    return add(v, b, name=name or "BiasAdd")
+def tanh(input: Any) -> Tensor:  # noqa: A002
+    return M.tanh(input)
 
 
-def xw_plus_b(x: Any, weights: Any, biases: Any, name: str | None = None) -> Tensor:
-    """``matmul(x, weights) + biases``."""
-    return bias_add(matmul(x, weights), biases, name=name or "xw_plus_b")
+def silu(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+    x = _floats(input, "silu")
+    return x * M.sigmoid(x)
+
+
+def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """``log(1 + exp(beta x)) / beta``, and ``x`` where ``beta x > threshold`` (PyTorch's)."""
+    x = _floats(input, "softplus")
+    bx = x * beta
+    return M.where(bx > threshold, x, _tf.softplus(bx) / beta)
+
+
+def mish(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+    x = _floats(input, "mish")
+    return x * M.tanh(_tf.softplus(x))
+
+
+def softsign(input: Any) -> Tensor:  # noqa: A002
+    return _tf.softsign(input)
+
+
+def logsigmoid(input: Any) -> Tensor:  # noqa: A002
+    from graphflow.ops.special_ops import log_sigmoid
+    return log_sigmoid(_floats(input, "logsigmoid"))
+
+
+def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    x = _floats(input, "hardtanh")
+    return M.clip_by_value(x, min_val, max_val)
+
+
+def hardsigmoid(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+    x = _floats(input, "hardsigmoid")
+    return M.clip_by_value(x / 6 + 0.5, 0.0, 1.0)
+
+
+def hardswish(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+    x = _floats(input, "hardswish")
+    return x * M.clip_by_value(x + 3, 0.0, 6.0) / 6
+
+
+def glu(input: Any, dim: int = -1) -> Tensor:  # noqa: A002
+    """``a * sigmoid(b)`` for the halves ``a, b`` of ``input`` along ``dim``."""
+    from graphflow.ops.array_ops import split
+    a, b = split(_floats(input, "glu"), 2, dim)
+    return a * M.sigmoid(b)
+
+
+def _softmax_dim(x: Tensor, dim: Any, what: str) -> int:
+    if dim is not None:
+        return int(dim)
+    import warnings
+    warnings.warn(f"Implicit dimension choice for {what} has been deprecated. Change the call to include "
+                  "dim=X as an argument.", stacklevel=3)
+    return 0 if x.shape.rank in (0, 1, 3) else 1  # PyTorch's legacy choice
+
+
+def softmax(input: Any, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
+    x = _t(input) if dtype is None else M.cast(_t(input), dtype)
+    return _tf.softmax(x, axis=_softmax_dim(x, dim, "softmax"))
+
+
+def softmin(input: Any, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
+    x = _t(input) if dtype is None else M.cast(_t(input), dtype)
+    return _tf.softmax(-x, axis=_softmax_dim(x, dim, "softmin"))
+
+
+def log_softmax(input: Any, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
+    x = _t(input) if dtype is None else M.cast(_t(input), dtype)
+    return _tf.log_softmax(x, axis=_softmax_dim(x, dim, "log_softmax"))
+
+
+# ---- linear --------------------------------------------------------------------------------------
+
+def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:  # noqa: A002
+    """``input @ weight.T + bias``: weight [out, in], input [..., in]."""
+    from graphflow.ops.linalg_ops import matmul, tensordot
+    x, w = _t(input), _t(weight)
+    y = matmul(x, w, transpose_b=True) if x.shape.rank == 2 else tensordot(x, w, [[x.shape.rank - 1], [1]])
+    return y + bias if bias is not None else y
+
+
+def bilinear(input1: Any, input2: Any, weight: Any, bias: Any = None) -> Tensor:
+    """``y_k = x1^T W_k x2 + b_k``; weight [out, in1, in2]."""
+    from graphflow.ops.linalg_ops import einsum
+    y = einsum("bi,kij,bj->bk", _t(input1), _t(weight), _t(input2))
+    return y + bias if bias is not None else y
 
 
 # ---- dropout -------------------------------------------------------------------------------------
 
-def _noise_shape(x: Tensor, noise_shape: Any) -> Any:
-    if noise_shape is None:
-        return x.shape.as_list() if x.shape.is_fully_defined() else shape(x)
-    if isinstance(noise_shape, Tensor):
-        return noise_shape
-    dims = list(noise_shape)
-    rank = x.shape.rank
-    if rank is not None and len(dims) != rank:
-        raise ValueError(f"dropout noise_shape {dims} must have the rank of {x.name} (shape {x.shape})")
-    filled = [d if d is not None else x.shape.dims[i] for i, d in enumerate(dims)]  # type: ignore[index]
-    if all(d is not None for d in filled):
-        return [int(d) for d in filled]
-    dyn = shape(x)
-    return convert_to_tensor([dyn[i] if d is None else constant(int(d), dtype=_dt.int32)
-                              for i, d in enumerate(filled)])
+def _check_p(p: float) -> float:
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    return float(p)
 
 
-def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None, seed: int | None = None,
-            name: str | None = None, rate: Any = None) -> Tensor:
-    """Zero each element with probability ``1 - keep_prob`` and scale the rest by ``1/keep_prob``.
-
-    ``keep_prob`` (or ``rate = 1 - keep_prob``) may be a tensor fed at run time; the Python
-    constant 1 returns ``x`` itself. ``noise_shape`` broadcasts one draw over some dims. The
-    draws come from ``gf.random_uniform``, so graph and op seeds make them reproducible.
-
-    >>> import graphflow as gf
-    >>> gf.nn.dropout(gf.ones((4, 4)), keep_prob=0.5, seed=1).shape.as_list()
-    [4, 4]
-    """
-    t = _floats(x, "dropout")
-    if keep_prob is not None and rate is not None:
-        raise ValueError("dropout takes keep_prob or rate, not both")
-    if keep_prob is None and rate is None:
-        raise ValueError("dropout needs keep_prob or rate")
-    keep = keep_prob
-    if keep is None:
-        keep = 1 - rate if isinstance(rate, (int, float)) else subtract(_c(1, t), cast(rate, t.dtype))
-    if isinstance(keep, (int, float)):
-        if not 0 < keep <= 1:
-            raise ValueError(f"dropout keep_prob must be in (0, 1], got {keep}")
-        if keep == 1:
-            return t
-    keep_t = convert_to_tensor(keep, dtype=t.dtype) if not isinstance(keep, Tensor) else cast(keep, t.dtype)
-    if keep_t.shape.rank not in (None, 0):
-        raise ValueError(f"dropout keep_prob (or rate) must be a scalar, got shape {keep_t.shape}")
-    with _scope(name, "dropout") as final:
-        u = random_uniform(_noise_shape(t, noise_shape), dtype=t.dtype, seed=seed)
-        kept = cast(less(u, keep_t), t.dtype)
-        scaled = divide(t, keep_t)
-    out = multiply(scaled, kept, name=final)
-    # keep_prob is a scalar, so the result has x's shape even where keep_prob's rank is unknown
-    # (a shapeless placeholder, as TF1 scripts feed it); TF1 sets the same static shape
-    out.set_shape(t.shape)
-    return out
+def _dropout(x: Tensor, p: float, training: Any, noise_shape: Any = None) -> Tensor:
+    mode = _mode(training)
+    if mode is False or p == 0:
+        return x
+    if p == 1:
+        return ST.zeros_like(x) if mode is True else M.where(mode, ST.zeros_like(x), x)
+    keep: Any = 1 - p
+    if mode is not True:  # keep everything (exactly: floor(1 + u) = 1) in eval runs
+        keep = M.where(mode, ST.constant(1 - p, x.dtype), ST.constant(1.0, x.dtype))
+    return _tf.dropout(x, keep_prob=keep, noise_shape=noise_shape)
 
 
-# ---- cross-entropies on logits ---------------------------------------------------------------------
-
-@rank_polymorphic(_first_float)
-def softmax_cross_entropy_with_logits_v2(labels: Any = None, logits: Any = None, axis: Any = None,
-                                         name: str | None = None, dim: Any = None) -> Tensor:
-    """``-sum(labels * log_softmax(logits))`` along ``axis``; gradients flow into both inputs
-    (into logits: ``softmax * sum(labels) - labels``, i.e. softmax - labels for distributions).
-
-    >>> import graphflow as gf
-    >>> gf.nn.softmax_cross_entropy_with_logits_v2(gf.ones((2, 3)) / 3, gf.zeros((2, 3))).shape.as_list()
-    [2]
-    """
-    lg = convert_to_tensor(logits)
-    lb = convert_to_tensor(labels)
-    if lb.dtype != lg.dtype:  # TF1 casts the labels to the logits' dtype
-        lb = cast(lb, lg.dtype)
-    _floats(lg, "softmax_cross_entropy_with_logits")
-    _same_shape(lb, lg, "softmax_cross_entropy_with_logits labels and logits")
-    ax = _axis(axis, dim)
-    rank = lg.shape.rank
-    if ax in (-1, None) or (rank is not None and ax == rank - 1):  # the usual case: one primitive
-        with _scope(name, "softmax_cross_entropy_with_logits") as final:
-            pass  # the name the composite below would give its result
-        return softmax_xent(lb, lg, name=final)
-    with _scope(name, "softmax_cross_entropy_with_logits") as final:
-        s, lse = _shifted(lg, ax)
-        per_class = lb * (lse - s)
-    return reduce_sum(per_class, axis=ax, name=final)
+def dropout(input: Any, p: float = 0.5, training: Any = True, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Zero each element with probability ``p`` (the rest scaled by 1 / (1 - p)) when training."""
+    return _dropout(_floats(input, "dropout"), _check_p(p), training)
 
 
-@rank_polymorphic(_first_float)
-def softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = None, dim: Any = -1,
-                                      name: str | None = None, axis: Any = None) -> Tensor:
-    """TF1's deprecated form of :func:`softmax_cross_entropy_with_logits_v2`: no gradient into
-    ``labels``."""
-    lg, lb = as_tensors(logits, labels)
-    return softmax_cross_entropy_with_logits_v2(stop_gradient(lb), lg, axis=_axis(axis, dim),
-                                                name=name)
+def _channel_dropout(x: Tensor, p: float, training: Any, spatial: int) -> Tensor:
+    from graphflow.ops.array_ops import stack
+    if x.shape.rank not in (spatial + 1, spatial + 2):
+        raise ValueError(f"dropout{spatial}d expects a {spatial + 1}-D or {spatial + 2}-D input, got {x.shape} "
+                         f"({x.name})")
+    lead = x.shape.rank - spatial
+    noise = stack([S.shape(x)[i] for i in range(lead)] + [1] * spatial)
+    return _dropout(x, _check_p(p), training, noise_shape=noise)
 
 
-@rank_polymorphic(_first_float)
-def sparse_softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = None,
-                                             name: str | None = None) -> Tensor:
-    """Cross-entropy of integer class ``labels`` (shape ``logits.shape[:-1]``) against ``logits``.
-    A label outside ``[0, num_classes)`` raises InvalidArgumentError when run.
-
-    >>> import graphflow as gf
-    >>> gf.nn.sparse_softmax_cross_entropy_with_logits(labels=[0, 2], logits=gf.zeros((2, 3))).shape.as_list()
-    [2]
-    """
-    lg = _floats(logits, "sparse_softmax_cross_entropy_with_logits")
-    lb = convert_to_tensor(labels)
-    if lb.dtype.is_floating or lb.dtype.is_bool:
-        raise TypeError(f"sparse_softmax_cross_entropy_with_logits labels must be int32 or int64, "
-                        f"got {lb.name} of dtype {lb.dtype.name}")
-    r_lg, r_lb = lg.shape.rank, lb.shape.rank
-    if r_lg is None or r_lb is None:
-        raise ValueError("sparse_softmax_cross_entropy_with_logits needs the ranks of labels and logits")
-    if r_lb != r_lg - 1:
-        raise ValueError(f"rank of labels ({r_lb}, {lb.name} of shape {lb.shape}) must equal the rank "
-                         f"of logits minus 1 (logits {lg.name} of shape {lg.shape})")
-    if not lb.shape.is_compatible_with(lg.shape.dims[:-1]):  # type: ignore[index]
-        raise ValueError(f"labels shape {lb.shape} must equal the logits shape {lg.shape} without "
-                         "its last dim")
-    with _scope(name, "SparseSoftmaxCrossEntropyWithLogits") as final:
-        depth: Any = lg.shape.dims[-1]  # type: ignore[index]
-        if depth is None:
-            depth = cast(shape(lg)[-1], lb.dtype)
-        lb = check_in_range(lb, 0, depth, "label", name="check_labels")
-        hot = cast(equal(expand_dims(lb, -1), _range(depth, dtype=lb.dtype)), lg.dtype)
-    return softmax_xent(hot, lg, name=final)
+def dropout1d(input: Any, p: float = 0.5, training: Any = True, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Zero whole channels of [N, C, L] (or [C, L]) inputs."""
+    return _channel_dropout(_floats(input, "dropout1d"), p, training, 1)
 
 
-def sigmoid_cross_entropy_with_logits(labels: Any = None, logits: Any = None,
-                                      name: str | None = None) -> Tensor:
-    """Elementwise ``max(x, 0) - x * z + log(1 + exp(-|x|))`` for logits x and labels z (no
-    overflow); the gradient in x is ``sigmoid(x) - z`` everywhere, 0.5 - z at x = 0."""
-    lg, lb = as_tensors(logits, labels)
-    _floats(lg, "sigmoid_cross_entropy_with_logits")
-    _same_shape(lb, lg, "sigmoid_cross_entropy_with_logits labels and logits")
-    with _scope(name, "logistic_loss") as final:
-        pos = greater_equal(lg, _c(0, lg))
-        relu_x = where(pos, lg, _c(0, lg))
-        neg_abs = where(pos, negative(lg), lg)
-        linear = relu_x - lg * lb
-        tail = log1p(exp(neg_abs))
-    return add(linear, tail, name=final)
+def dropout2d(input: Any, p: float = 0.5, training: Any = True, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Zero whole channels of [N, C, H, W] (or [C, H, W]) inputs."""
+    return _channel_dropout(_floats(input, "dropout2d"), p, training, 2)
 
 
-def weighted_cross_entropy_with_logits(labels: Any = None, logits: Any = None, pos_weight: Any = None,
-                                       name: str | None = None, targets: Any = None) -> Tensor:
-    """Sigmoid cross-entropy with the positive term weighted by ``pos_weight``:
-    ``(1 - z) * x + (1 + (pos_weight - 1) * z) * log(1 + exp(-x))`` (stable)."""
-    if labels is None:
-        labels = targets
-    if pos_weight is None:
-        raise ValueError("weighted_cross_entropy_with_logits needs pos_weight")
-    lg, lb, pw = as_tensors(logits, labels, pos_weight)
-    _floats(lg, "weighted_cross_entropy_with_logits")
-    _same_shape(lb, lg, "weighted_cross_entropy_with_logits labels and logits")
-    with _scope(name, "logistic_loss") as final:
-        one = _c(1, lg)
-        log_weight = one + (pw - one) * lb
-        linear = (one - lb) * lg
-        tail = log_weight * softplus(negative(lg))
-    return add(linear, tail, name=final)
+# ---- normalization -------------------------------------------------------------------------------
+
+def _channel_shape(r: int) -> list[int]:
+    return [1, -1] + [1] * (r - 2)
 
 
-def log_poisson_loss(targets: Any, log_input: Any, compute_full_loss: bool = False,
-                     name: str | None = None) -> Tensor:
-    """``exp(log_input) - log_input * targets``, plus Stirling's approximation of
-    ``log(targets!)`` for targets > 1 when ``compute_full_loss``."""
-    li, t = as_tensors(log_input, targets)
-    _same_shape(t, li, "log_poisson_loss targets and log_input")
-    with _scope(name, "log_poisson_loss") as final:
-        e, prod = exp(li), li * t
-        if compute_full_loss:
-            base = e - prod
-            stirling = t * log(t) - t + _c(0.5, t) * log(_c(2 * math.pi, t) * t)
-            small = logical_and(greater_equal(t, _c(0, t)), less_equal(t, _c(1, t)))
-            extra = where(small, _c(0, t), stirling)
-    if not compute_full_loss:
-        return subtract(e, prod, name=final)
-    return add(base, extra, name=final)
+def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = None, bias: Any = None,  # noqa: A002
+               training: Any = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch statistics when training (and, when the running statistics are Variables, their
+    update ``(1 - momentum) running + momentum batch``, the variance unbiased, as a dependency of
+    the output); the running statistics otherwise."""
+    from graphflow.variables import Variable
+    t = _floats(input, "batch_norm")
+    r = t.shape.rank
+    if r is None or r < 2:
+        raise ValueError(f"F.batch_norm expects an [N, C, ...] input, got {t.shape} ({t.name})")
+    mode = _mode(training)
+    shape, axes = _channel_shape(r), [0] + list(range(2, r))
+    if mode is False:
+        if running_mean is None or running_var is None:
+            raise ValueError("F.batch_norm needs running_mean and running_var when training is False")
+        use_mean, use_var = _t(running_mean), _t(running_var)
+        updates: list[Any] = []
+    else:
+        mean = R.reduce_mean(t, axis=axes)
+        var = R.reduce_mean(M.square(t - S.reshape(mean, shape)), axis=axes)
+        use_mean, use_var = (mean, var) if mode is True else \
+            (M.where(mode, mean, _t(running_mean)), M.where(mode, var, _t(running_var)))
+        updates = []
+        if isinstance(running_mean, Variable) and isinstance(running_var, Variable):
+            if momentum is None:
+                raise ValueError("F.batch_norm momentum=None (a cumulative average) is not supported; give a float")
+            count = M.cast(R.reduce_prod(S.shape(t)) / S.shape(t)[1], t.dtype)
+            unbiased = var * count / M.maximum(count - 1.0, 1.0)
+            m = ST.constant(momentum, t.dtype)
+            new_mean = (1 - m) * running_mean + m * mean
+            new_var = (1 - m) * running_var + m * unbiased
+            if mode is not True:
+                new_mean, new_var = M.where(mode, new_mean, running_mean), M.where(mode, new_var, running_var)
+            updates = [running_mean.assign(new_mean), running_var.assign(new_var)]
+    y = (t - S.reshape(use_mean, shape)) / M.sqrt(S.reshape(use_var, shape) + eps)
+    if weight is not None:
+        y = y * S.reshape(_t(weight), shape)
+    if bias is not None:
+        y = y + S.reshape(_t(bias), shape)
+    if not updates:
+        return y
+    with get_default_graph().control_dependencies([u.node for u in updates]):
+        return M.identity(y)
 
 
-# ---- norms and normalisation -----------------------------------------------------------------------
-
-def l2_loss(t: Any, name: str | None = None) -> Tensor:
-    """``sum(t ** 2) / 2`` (a scalar)."""
-    x = _floats(t, "l2_loss")
-    return multiply(reduce_sum(square(x)), _c(0.5, x), name=name or "L2Loss")
-
-
-@rank_polymorphic(_first_float, outputs=2)
-def moments(x: Any, axes: Any, shift: Any = None, name: str | None = None, keep_dims: bool | None = None,
-            keepdims: bool | None = None) -> tuple[Tensor, Tensor]:
-    """``(mean, variance)`` of ``x`` over ``axes`` (float16 is computed in float32, as TF1).
-
-    >>> import graphflow as gf
-    >>> m, v = gf.nn.moments(gf.zeros((4, 3)), axes=[0])
-    >>> v.shape.as_list()
-    [3]
-    """
-    t = _floats(x, "moments")
-    kd = bool(keepdims if keepdims is not None else keep_dims)
-    axes_l = [int(a) for a in (axes if isinstance(axes, (list, tuple)) else [axes])]
-    with _scope(name, "moments"):
-        y = cast(t, _dt.float32) if t.dtype == _dt.float16 else t
-        mean = reduce_mean(y, axis=axes_l, keepdims=True)
-        # the mean is gradient-stopped in the variance (TF1): d var / d mean is zero anyway
-        variance = reduce_mean(square(y - stop_gradient(mean)), axis=axes_l, keepdims=True)
-        if not kd:
-            mean, variance = squeeze(mean, axes_l), squeeze(variance, axes_l)
-        if y is not t:
-            mean, variance = cast(mean, t.dtype), cast(variance, t.dtype)
-        return mean, variance
+def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,  # noqa: A002
+               eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing ``normalized_shape`` dims (biased variance)."""
+    t = _floats(input, "layer_norm")
+    dims = [int(normalized_shape)] if isinstance(normalized_shape, (int, np.integer)) else list(normalized_shape)
+    if t.shape.as_list()[t.shape.rank - len(dims):] not in (dims, [None] * len(dims)) and \
+            any(a not in (None, b) for a, b in zip(t.shape.as_list()[t.shape.rank - len(dims):], dims)):
+        raise ValueError(f"F.layer_norm: normalized_shape {tuple(dims)} does not match the trailing dims of "
+                         f"{t.shape} ({t.name})")
+    axes = list(range(t.shape.rank - len(dims), t.shape.rank))
+    mean = R.reduce_mean(t, axis=axes, keepdims=True)
+    var = R.reduce_mean(M.square(t - mean), axis=axes, keepdims=True)
+    y = (t - mean) / M.sqrt(var + eps)
+    if weight is not None:
+        y = y * weight
+    return y + bias if bias is not None else y
 
 
-def batch_normalization(x: Any, mean: Any, variance: Any, offset: Any, scale: Any, variance_epsilon: float,
-                        name: str | None = None) -> Tensor:
-    """``scale * (x - mean) / sqrt(variance + variance_epsilon) + offset`` (offset and scale may
-    be None), broadcasting the statistics against ``x``."""
-    xs = _floats(x, "batch_normalization")
-    m, v = as_tensors(mean, variance, dtype=xs.dtype)
-    with _scope(name, "batchnorm") as final:
-        inv = rsqrt(v + _c(variance_epsilon, v))
-        if scale is not None:
-            inv = inv * as_tensors(scale, dtype=xs.dtype)[0]
-        shift = negative(m * inv) if offset is None else as_tensors(offset, dtype=xs.dtype)[0] - m * inv
-        scaled = xs * inv
-    return add(scaled, shift, name=final)
+def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None,  # noqa: A002
+               eps: float = 1e-5) -> Tensor:
+    t = _floats(input, "group_norm")
+    r = t.shape.rank
+    c = t.shape.as_list()[1]
+    if c is not None and c % num_groups:
+        raise ValueError(f"F.group_norm: {c} channels are not divisible by num_groups {num_groups} ({t.name})")
+    grouped = S.reshape(t, [S.shape(t)[0], num_groups, -1])
+    mean = R.reduce_mean(grouped, axis=2, keepdims=True)
+    var = R.reduce_mean(M.square(grouped - mean), axis=2, keepdims=True)
+    y = S.reshape((grouped - mean) / M.sqrt(var + eps), S.shape(t))
+    if weight is not None:
+        y = y * S.reshape(_t(weight), _channel_shape(r))
+    return y + S.reshape(_t(bias), _channel_shape(r)) if bias is not None else y
 
 
-def fused_batch_norm(x: Any, scale: Any, offset: Any, mean: Any = None, variance: Any = None,
-                     epsilon: float = 0.001, data_format: str = "NHWC", is_training: bool = True,
-                     name: str | None = None) -> tuple[Tensor, Tensor, Tensor]:
-    """Batch normalisation of a 4-D ``x`` over every dim but the channel one.
-
-    Returns ``(y, batch_mean, batch_variance)``; in training the statistics are the batch's and
-    the returned variance is the unbiased one (n / (n - 1), for moving averages), as TF1's fused op.
-    In inference ``mean`` and ``variance`` are used and returned."""
-    xs = _floats(x, "fused_batch_norm")
-    if xs.shape.rank != 4:
-        raise ValueError(f"fused_batch_norm needs a 4-D x, got {xs.name} of shape {xs.shape}")
-    if data_format not in ("NHWC", "NCHW"):
-        raise ValueError(f"fused_batch_norm data_format must be 'NHWC' or 'NCHW', got {data_format!r}")
-    channel = 3 if data_format == "NHWC" else 1
-    axes = [a for a in range(4) if a != channel]
-
-    def per_channel(t: Tensor) -> Tensor:
-        return t if channel == 3 else reshape(t, [-1, 1, 1])
-
-    with _scope(name, "FusedBatchNorm") as final:
-        sc, of = as_tensors(scale, offset, dtype=xs.dtype)
-        if is_training:
-            m, v = moments(xs, axes)
-            dims = shape(xs)
-            n = cast(dims[axes[0]] * dims[axes[1]] * dims[axes[2]], xs.dtype)
-            reported = v * n / maximum(n - _c(1, n), _c(1, n))
-        else:
-            if mean is None or variance is None:
-                raise ValueError("fused_batch_norm with is_training=False needs mean and variance")
-            m, v = as_tensors(mean, variance, dtype=xs.dtype)
-            reported = v
-        inv = rsqrt(v + _c(epsilon, v)) * sc
-        shift = of - m * inv
-        scaled = xs * per_channel(inv)
-    y = add(scaled, per_channel(shift), name=final)
-    return y, m, reported
+def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
+    """``x / max(||x||_p, eps)`` along ``dim``."""
+    x = _floats(input, "normalize")
+    if p == 2:
+        norm = M.sqrt(R.reduce_sum(M.square(x), axis=dim, keepdims=True))
+    elif p == 1:
+        norm = R.reduce_sum(M.abs(x), axis=dim, keepdims=True)
+    else:
+        norm = R.reduce_sum(M.abs(x) ** p, axis=dim, keepdims=True) ** (1.0 / p)
+    return x / M.maximum(norm, eps)
 
 
-# ---- embeddings, normalised vectors, top-k ----------------------------------------------------------
+def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    a, b = _floats(x1, "cosine_similarity"), _floats(x2, "cosine_similarity")
+    na = M.maximum(M.sqrt(R.reduce_sum(M.square(a), axis=dim)), eps)
+    nb = M.maximum(M.sqrt(R.reduce_sum(M.square(b), axis=dim)), eps)
+    return R.reduce_sum(a * b, axis=dim) / (na * nb)
 
-def embedding_lookup(params: Any, ids: Any, partition_strategy: str = "mod", name: str | None = None,
-                     validate_indices: bool = True, max_norm: float | None = None) -> Tensor:
-    """Rows of ``params`` at ``ids`` (a gather; its gradient scatter-adds into the table).
 
-    ``params`` may be a list of shards split by ``partition_strategy`` ("mod": id i lives in
-    shard i % n at row i // n; "div": contiguous ranges). ``max_norm`` clips each looked-up
-    embedding to that L2 norm. Out-of-range ids raise InvalidArgumentError when run.
+def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    d = M.abs(_floats(x1, "pairwise_distance") - x2 + eps)
+    return R.reduce_sum(d ** p, axis=-1, keepdims=keepdim) ** (1.0 / p)
 
-    >>> import graphflow as gf
-    >>> gf.nn.embedding_lookup(gf.zeros((10, 4)), [[1, 2, 3]]).shape.as_list()
-    [1, 3, 4]
-    """
-    idx = convert_to_tensor(ids)
-    shards = [convert_to_tensor(p) for p in params] if isinstance(params, (list, tuple)) else \
-        [convert_to_tensor(params)]
-    if not shards:
-        raise ValueError("embedding_lookup needs at least one params tensor")
-    with _scope(name, "embedding_lookup") as final:
-        table = shards[0] if len(shards) == 1 else concat(shards, 0)
-        if len(shards) > 1 and partition_strategy == "mod":
-            sizes = [s.shape.dims[0] if s.shape.rank else None for s in shards]  # type: ignore[index]
-            if None in sizes:
-                raise ValueError("embedding_lookup with 'mod' sharding needs the shards' row counts")
-            starts = constant([sum(sizes[:k]) for k in range(len(sizes))], dtype=idx.dtype)  # type: ignore[arg-type]
-            count = _c(len(shards), idx)
-            idx = gather(starts, idx % count) + idx // count
-        elif len(shards) > 1 and partition_strategy != "div":
-            raise ValueError(f"embedding_lookup partition_strategy must be 'mod' or 'div', got "
-                             f"{partition_strategy!r}")
-    rows = gather(table, idx, name=final if max_norm is None else None)
-    if max_norm is None:
+
+# ---- embeddings and one-hot ----------------------------------------------------------------------
+
+def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm: Any = None,  # noqa: A002
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of ``weight`` [num_embeddings, dim]; the ``padding_idx`` row gets no gradient."""
+    from graphflow.ops.array_ops import gather
+    if max_norm is not None or scale_grad_by_freq:
+        raise ValueError("F.embedding: max_norm and scale_grad_by_freq are not supported")
+    i, w = _t(input), _t(weight)
+    if not i.dtype.is_integer:
+        raise TypeError(f"F.embedding expects integer indices, got {i.dtype.name} ({i.name})")
+    rows = gather(w, i)
+    if padding_idx is None:
         return rows
-    rank_ids, rank_out = idx.shape.rank, rows.shape.rank
-    if rank_ids is None or rank_out is None:
-        raise ValueError("embedding_lookup with max_norm needs the ranks of params and ids")
-    return clip_by_norm(rows, max_norm, axes=list(range(rank_ids, rank_out)), name=final)
+    n = w.shape.as_list()[0]
+    padding_idx = padding_idx % n if n is not None else padding_idx
+    keep = S.expand_dims(M.cast(M.not_equal(i, padding_idx), w.dtype), -1)
+    return rows * keep + M.stop_gradient(rows) * (1 - keep)
 
 
-def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12, name: str | None = None,
-                 dim: Any = None) -> Tensor:
-    """``x / sqrt(max(sum(x ** 2, axis), epsilon))``."""
-    t = _floats(x, "l2_normalize")
-    ax = axis if axis is not None else dim
-    with _scope(name, "l2_normalize") as final:
-        sq = reduce_sum(square(t), axis=ax, keepdims=True)
-        inv = rsqrt(maximum(sq, _c(epsilon, t)))
-    return multiply(t, inv, name=final)
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+    """int64 ``[..., num_classes]``; ``num_classes=-1`` takes ``max + 1`` of indices known when the
+    graph is built."""
+    from graphflow.evaluate import static_value
+    from graphflow.ops.array_ops import one_hot as _one_hot
+    t = _t(tensor)
+    if not t.dtype.is_integer:
+        raise TypeError(f"F.one_hot expects integer class indices, got {t.dtype.name} ({t.name})")
+    if num_classes < 0:
+        v = static_value(t)
+        if v is None:
+            raise ValueError(f"F.one_hot(num_classes=-1) needs indices known when the graph is built; {t.name} is "
+                             "computed at run time: give num_classes")
+        num_classes = int(np.max(v)) + 1 if v.size else 0
+    return _one_hot(t, num_classes, dtype=_dt.int64)
 
 
-def in_top_k(predictions: Any, targets: Any, k: int, name: str | None = None) -> Tensor:
-    """Whether each target class is among the ``k`` largest predictions of its row (ties at the
-    boundary count as in, as TF1; non-finite or out-of-range targets give False)."""
-    p = _floats(predictions, "in_top_k")
-    t = convert_to_tensor(targets)
-    if p.shape.rank != 2 or t.shape.rank != 1:
-        raise ValueError(f"in_top_k needs 2-D predictions and 1-D targets, got shapes {p.shape} and {t.shape}")
-    with _scope(name, "in_top_k") as final:
-        depth: Any = p.shape.dims[-1]  # type: ignore[index]
-        if depth is None:
-            depth = cast(shape(p)[-1], t.dtype)
-        hot = equal(expand_dims(t, -1), _range(depth, dtype=t.dtype))
-        target = reduce_sum(where(hot, p, _c(0, p)), axis=-1, keepdims=True)
-        above = reduce_sum(cast(greater(p, target), _dt.int32), axis=-1)
-        valid = logical_and(reduce_any(hot, axis=-1), equal(squeeze(target - target, [-1]), _c(0, p)))
-        in_k = less(above, constant(int(k), dtype=_dt.int32))
-    return logical_and(valid, in_k, name=final)
+# ---- attention -----------------------------------------------------------------------------------
+
+def _attend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | None, dropout_p: float, training: Any,
+            scale: float | None) -> tuple[Tensor, Tensor]:
+    """``softmax(q k^T * scale + bias) v`` and the attention weights (before dropout)."""
+    from graphflow.ops.linalg_ops import matmul
+    d = q.shape.as_list()[-1]
+    if scale is None:
+        if d is None:
+            raise ValueError(f"attention needs a static head size, got {q.shape} ({q.name})")
+        scale = 1 / math.sqrt(d)
+    scores = matmul(q, k, transpose_b=True) * scale
+    if bias is not None:
+        scores = scores + bias
+    weights = _tf.softmax(scores, axis=-1)
+    return matmul(_dropout(weights, dropout_p, training), v), weights
 
 
-# ---- norm clipping (exported top-level as gf.clip_by_norm, gf.global_norm, gf.clip_by_global_norm) --
-
-def clip_by_norm(t: Any, clip_norm: Any, axes: Any = None, name: str | None = None) -> Tensor:
-    """``t * clip_norm / max(l2norm(t, axes), clip_norm)``: rescaled to L2 norm at most
-    ``clip_norm`` (over ``axes``, all by default); zero tensors have a finite gradient."""
-    x = _floats(t, "clip_by_norm")
-    cn = as_tensors(clip_norm, dtype=x.dtype)[0]
-    with _scope(name, "clip_by_norm") as final:
-        l2sum = reduce_sum(square(x), axis=axes, keepdims=True)
-        nonzero = greater(l2sum, _c(0, x))
-        # sqrt is differentiated only where the sum is positive
-        l2norm = where(nonzero, sqrt(where(nonzero, l2sum, _c(1, x))), l2sum)
-        scaled = x * cn
-        denom = maximum(l2norm, cn)
-    return divide(scaled, denom, name=final)
+def _mask_bias(mask: Any, like: Tensor, masked_when: bool) -> Tensor:
+    """A boolean mask (``masked_when`` marks the excluded places) or a float mask, as an additive bias."""
+    m = _t(mask)
+    if m.dtype.is_bool:
+        excluded = m if masked_when else M.logical_not(m)
+        return M.where(excluded, ST.constant(-np.inf, like.dtype), ST.constant(0.0, like.dtype))
+    return M.cast(m, like.dtype)
 
 
-def global_norm(t_list: Sequence[Any], name: str | None = None) -> Tensor:
-    """``sqrt(sum of the squared L2 norms of the tensors)``; None entries are skipped."""
-    if isinstance(t_list, (Tensor, str)) or not isinstance(t_list, Sequence):
-        raise TypeError(f"global_norm needs a list of tensors, got {type(t_list).__name__}")
-    ts = [_floats(t, "global_norm") for t in t_list if t is not None]
-    if not ts:
-        raise ValueError("global_norm needs at least one tensor")
-    with _scope(name, "global_norm") as final:
-        halves = [l2_loss(t) for t in ts]
-        if len({h.dtype for h in halves}) > 1:
-            raise TypeError("global_norm needs tensors of one dtype, got "
-                            + ", ".join(f"{t.name} ({t.dtype.name})" for t in ts))
-        total = add_n(halves)
-        twice = total * _c(2, total)
-    return sqrt(twice, name=final)
-
-
-def clip_by_global_norm(t_list: Sequence[Any], clip_norm: Any, use_norm: Any = None,
-                        name: str | None = None) -> tuple[list[Any], Tensor]:
-    """Scale every tensor by ``clip_norm / max(global_norm, clip_norm)``; returns the clipped list
-    (None entries kept) and the global norm. A NaN or Inf norm makes every result NaN (TF1).
-
-    >>> import graphflow as gf
-    >>> clipped, norm = gf.nn.clip_by_global_norm([gf.ones((2,)), None], 1.0)
-    >>> clipped[1] is None
-    True
-    """
-    if isinstance(t_list, (Tensor, str)) or not isinstance(t_list, Sequence):
-        raise TypeError(f"clip_by_global_norm needs a list of tensors, got {type(t_list).__name__}")
-    norm = global_norm(t_list) if use_norm is None else convert_to_tensor(use_norm)
-    with _scope(name, "clip_by_global_norm"):
-        cn = as_tensors(clip_norm, dtype=norm.dtype)[0]
-        one = _c(1, norm)
-        scale = cn * minimum(one / norm, one / cn) + (norm - norm)
-        out: list[Any] = []
-        for i, t in enumerate(t_list):
-            if t is None:
-                out.append(None)
-                continue
-            x = convert_to_tensor(t)
-            out.append(multiply(x, scale if x.dtype == scale.dtype else cast(scale, x.dtype),
-                                name=f"clip_{i}"))
-    return out, norm
+def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Any = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None) -> Tensor:
+    """``softmax(q k^T / sqrt(d) + mask) v`` over [..., L, d] inputs; a boolean ``attn_mask`` marks
+    the places that take part (True), a float one is added; ``is_causal`` masks the future."""
+    q, k, v = _floats(query, "scaled_dot_product_attention"), _t(key), _t(value)
+    bias = None
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal, not both")
+        rows = S.expand_dims(ST.range(S.shape(q)[-2]), 1)
+        cols = S.expand_dims(ST.range(S.shape(k)[-2]), 0)
+        bias = _mask_bias(M.less_equal(cols, rows), q, masked_when=False)
+    elif attn_mask is not None:
+        bias = _mask_bias(attn_mask, q, masked_when=False)
+    return _attend(q, k, v, bias, _check_p(dropout_p), True, scale)[0]

@@ -18,7 +18,6 @@ import numpy as np
 
 from graphflow import dtypes as _dt
 from graphflow.ir import Tensor, convert_to_tensor, get_default_graph
-from graphflow.ops import math_ops as M
 from graphflow.ops import state_ops as ST
 from graphflow.variables import Variable
 
@@ -37,6 +36,28 @@ class _Mode:
 
     def next_values(self) -> list[Any]:
         return [np.bool_(self.training)]
+
+
+class Training:
+    """A module's ``training`` attribute: its mode as a bool, and its run-time flag for ``F``."""
+
+    def __init__(self, module: Module) -> None:
+        self._module = module
+
+    def __bool__(self) -> bool:
+        return bool(self._module._training)
+
+    def __eq__(self, other: Any) -> bool:
+        return bool(self) == other
+
+    def __hash__(self) -> int:
+        return hash(bool(self))
+
+    def __repr__(self) -> str:
+        return repr(bool(self))
+
+    def _flag_tensor(self) -> Tensor:
+        return self._module._flag()
 
 
 _DEFAULT_DTYPE = [_dt.float32]
@@ -59,8 +80,18 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
-        object.__setattr__(self, "training", True)
         object.__setattr__(self, "_mode", None)
+        object.__setattr__(self, "_training", True)
+
+    @property
+    def training(self) -> Training:
+        """True in training mode: truthy as a bool, and given to ``F.dropout(x, p,
+        training=self.training)`` (or ``F.batch_norm``) it is the run-time switch itself."""
+        return Training(self)
+
+    @training.setter
+    def training(self, mode: Any) -> None:
+        object.__setattr__(self, "_training", bool(mode))
 
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
@@ -132,14 +163,14 @@ class Module:
         """The run-time training flag shared by the whole tree this module belongs to."""
         if self._mode is None:
             object.__setattr__(self, "_mode", _Mode())
-            self._mode.training = self.training
+            self._mode.training = self._training
             for m in self.modules():
                 object.__setattr__(m, "_mode", self._mode)
         return self._mode.tensor
 
     def train(self, mode: bool = True) -> Module:
         for m in self.modules():
-            object.__setattr__(m, "training", bool(mode))
+            object.__setattr__(m, "_training", bool(mode))
             if m._mode is not None:
                 m._mode.training = bool(mode)
         return self
@@ -264,85 +295,73 @@ class Linear(Module):
         self.bias = _param(_uniform((self.out_features,), bound), "bias") if bias else None
 
     def forward(self, x: Any) -> Tensor:
-        from graphflow.ops.linalg_ops import matmul, tensordot
-        t = convert_to_tensor(x)
-        y = matmul(t, self.weight, transpose_b=True) if t.shape.rank == 2 else \
-            tensordot(t, self.weight, [[t.shape.rank - 1], [1]])
-        return y + self.bias if self.bias is not None else y
+        from graphflow.nn.functional import linear
+        return linear(x, self.weight, self.bias)
 
 
 class _Act(Module):
-    fn: Callable[..., Tensor]
+    """A module applying one ``F`` function with the constructor's arguments."""
+    fn: str
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
         self.args, self.kwargs = args, kwargs
 
     def forward(self, x: Any) -> Tensor:
-        return type(self).fn(convert_to_tensor(x), *self.args, **self.kwargs)
+        from graphflow.nn import functional
+        return getattr(functional, self.fn)(convert_to_tensor(x), *self.args, **self.kwargs)
 
 
-def _relu(x: Tensor, inplace: bool = False) -> Tensor:
-    from graphflow.nn.functional import relu
-    return relu(x)
+def _act(name: str, fn: str, doc: str) -> type:
+    return type(name, (_Act,), {"fn": fn, "__doc__": doc, "__module__": __name__})
 
 
-def _leaky(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    return M.where(x >= 0, x, x * negative_slope)
+ReLU = _act("ReLU", "relu", "``max(x, 0)``")
+ReLU6 = _act("ReLU6", "relu6", "``min(max(x, 0), 6)``")
+LeakyReLU = _act("LeakyReLU", "leaky_relu", "``LeakyReLU(negative_slope=0.01)``")
+ELU = _act("ELU", "elu", "``ELU(alpha=1.0)``")
+CELU = _act("CELU", "celu", "``CELU(alpha=1.0)``")
+SELU = _act("SELU", "selu", "scaled ELU")
+GELU = _act("GELU", "gelu", "``GELU(approximate='none')``")
+SiLU = _act("SiLU", "silu", "``x * sigmoid(x)``")
+Mish = _act("Mish", "mish", "``x * tanh(softplus(x))``")
+Sigmoid = _act("Sigmoid", "sigmoid", "``1 / (1 + exp(-x))``")
+Tanh = _act("Tanh", "tanh", "``tanh(x)``")
+Softplus = _act("Softplus", "softplus", "``Softplus(beta=1.0, threshold=20.0)``")
+Softsign = _act("Softsign", "softsign", "``x / (1 + |x|)``")
+LogSigmoid = _act("LogSigmoid", "logsigmoid", "``log(sigmoid(x))``")
+Hardtanh = _act("Hardtanh", "hardtanh", "``Hardtanh(min_val=-1.0, max_val=1.0)``")
+Hardsigmoid = _act("Hardsigmoid", "hardsigmoid", "``clip(x / 6 + 1 / 2, 0, 1)``")
+Hardswish = _act("Hardswish", "hardswish", "``x * clip(x + 3, 0, 6) / 6``")
+GLU = _act("GLU", "glu", "``GLU(dim=-1)``")
 
 
-def _elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    from graphflow.ops.special_ops import expm1
-    return M.where(x > 0, x, alpha * expm1(M.minimum(x, M.zeros_like_scalar(x))))
+class PReLU(Module):
+    """``max(0, x) + a min(0, x)`` with a learnt ``a`` (one, or one per channel), 0.25 at first."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25) -> None:
+        super().__init__()
+        self.weight = _param(np.full(int(num_parameters), init), "weight")
+
+    def forward(self, x: Any) -> Tensor:
+        from graphflow.nn.functional import prelu
+        return prelu(x, self.weight)
 
 
-def _gelu(x: Tensor, approximate: str = "none") -> Tensor:
-    from graphflow.ops.special_ops import erf
-    if approximate == "tanh":
-        return 0.5 * x * (1 + M.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)))
-    return 0.5 * x * (1 + erf(x / math.sqrt(2.0)))
+class Softmax(Module):
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Any) -> Tensor:
+        from graphflow.nn.functional import softmax
+        return softmax(x, self.dim, _stacklevel=5)
 
 
-def _softmax(x: Tensor, dim: int | None = None) -> Tensor:
-    from graphflow.nn.functional import softmax
-    return softmax(x, axis=-1 if dim is None else dim)
-
-
-def _log_softmax(x: Tensor, dim: int | None = None) -> Tensor:
-    from graphflow.nn.functional import log_softmax
-    return log_softmax(x, axis=-1 if dim is None else dim)
-
-
-class ReLU(_Act):
-    fn = staticmethod(_relu)
-
-
-class LeakyReLU(_Act):
-    fn = staticmethod(_leaky)
-
-
-class ELU(_Act):
-    fn = staticmethod(_elu)
-
-
-class GELU(_Act):
-    fn = staticmethod(_gelu)
-
-
-class Sigmoid(_Act):
-    fn = staticmethod(lambda x: M.sigmoid(x))
-
-
-class Tanh(_Act):
-    fn = staticmethod(lambda x: M.tanh(x))
-
-
-class Softmax(_Act):
-    fn = staticmethod(_softmax)
-
-
-class LogSoftmax(_Act):
-    fn = staticmethod(_log_softmax)
+class LogSoftmax(Softmax):
+    def forward(self, x: Any) -> Tensor:
+        from graphflow.nn.functional import log_softmax
+        return log_softmax(x, self.dim, _stacklevel=5)
 
 
 class Flatten(Module):
@@ -367,19 +386,12 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p = float(p)
+        from graphflow.nn.functional import _check_p
+        self.p = _check_p(p)
 
     def forward(self, x: Any) -> Tensor:
         from graphflow.nn.functional import dropout
-        t = convert_to_tensor(x)
-        if self.p == 0:
-            return t
-        if self.p == 1:
-            return M.where(self._flag(), ST.zeros_like(t), t)
-        keep = M.where(self._flag(), ST.constant(1 - self.p, t.dtype), ST.constant(1.0, t.dtype))
-        return dropout(t, keep_prob=keep)
+        return dropout(x, self.p, self.training)
 
 
 def set_default_dtype(dtype: Any) -> None:

@@ -62,8 +62,8 @@ def static_bidirectional_rnn(cell_fw: Any, cell_bw: Any, inputs: Sequence[Any], 
                              initial_state_bw: Any = None, dtype: Any = None, sequence_length: Any = None,
                              scope: Any = None) -> tuple[list[Tensor], Any, Any]:
     """Forward and backward static_rnn; each output is ``concat([fw[t], bw[t]], 1)``."""
-    from graphflow.ops.array_ops import concat, stack, unstack
     from graphflow.ops.array_extras import reverse_sequence
+    from graphflow.ops.array_ops import concat, stack, unstack
     xs = [convert_to_tensor(x) for x in inputs]
     with variable_scope(scope or "bidirectional_rnn"):
         with variable_scope("fw") as fw_scope:

@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.nn import functional as F
 from graphflow.nn.modules import Module, _param, _uniform
 from graphflow.ops import math_ops as M
 from graphflow.ops import shape_ops as S
@@ -64,8 +65,7 @@ class _RNNBase(Module):
             n = M.tanh(inn + r * hn)
             return [(1 - z) * n + z * h]
         pre = gi + gh
-        from graphflow.nn.functional import relu
-        return [M.tanh(pre) if self.mode == "RNN_TANH" else relu(pre)]
+        return [M.tanh(pre) if self.mode == "RNN_TANH" else F.relu(pre)]
 
     def _run(self, xs: Tensor, state: list[Tensor], sfx: str, reverse: bool) -> tuple[Tensor, list[Tensor]]:
         """One direction of one layer over time-major ``xs`` [T, B, I]: a native loop."""
@@ -90,7 +90,6 @@ class _RNNBase(Module):
         return outs, list(node.outputs[1:1 + k])
 
     def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Any]:  # noqa: A002
-        from graphflow.nn.functional import dropout
         from graphflow.ops.array_ops import concat, stack
         x = convert_to_tensor(input)
         if x.shape.rank != 3:
@@ -122,8 +121,7 @@ class _RNNBase(Module):
                     cn.append(final[1])
             layer_in = outs[0] if dirs == 1 else concat(outs, 2)
             if self.dropout and layer < self.num_layers - 1:
-                keep = M.where(self._flag(), ST.constant(1 - self.dropout, x.dtype), ST.constant(1.0, x.dtype))
-                layer_in = dropout(layer_in, keep_prob=keep)
+                layer_in = F.dropout(layer_in, self.dropout, self.training)
         out = S.transpose(layer_in, [1, 0, 2]) if self.batch_first else layer_in
         h_n = stack(hn)
         return (out, (h_n, stack(cn))) if lstm else (out, h_n)

@@ -107,7 +107,7 @@ def nce_loss(weights: Any, biases: Any, labels: Any, inputs: Any, num_sampled: i
     """Noise-contrastive estimation loss per example: logistic losses of the true class(es)
     against ``num_sampled`` sampled classes, each logit corrected by ``log`` of its expected
     count."""
-    from graphflow.nn.functional import sigmoid_cross_entropy_with_logits
+    from graphflow.nn.nn_ops import sigmoid_cross_entropy_with_logits
     logits, targets = _sampled_logits(weights, biases, labels, inputs, num_sampled, num_classes, num_true,
                                       sampled_values, True, remove_accidental_hits, seed)
     return R.reduce_sum(sigmoid_cross_entropy_with_logits(labels=targets, logits=logits), axis=1, name=name)
@@ -119,7 +119,7 @@ def sampled_softmax_loss(weights: Any, biases: Any, labels: Any, inputs: Any, nu
                          name: str = "sampled_softmax_loss", seed: int | None = None) -> Tensor:
     """Softmax cross-entropy over the true class(es) and ``num_sampled`` sampled classes (a
     sampled class equal to a true one is removed from its row)."""
-    from graphflow.nn.functional import softmax_cross_entropy_with_logits_v2
+    from graphflow.nn.nn_ops import softmax_cross_entropy_with_logits_v2
     logits, targets = _sampled_logits(weights, biases, labels, inputs, num_sampled, num_classes, num_true,
                                       sampled_values, True, remove_accidental_hits, seed)
     return softmax_cross_entropy_with_logits_v2(labels=M.stop_gradient(targets), logits=logits, name=name)

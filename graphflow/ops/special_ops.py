@@ -91,7 +91,7 @@ def xlogy(x: Any, y: Any, name: str | None = None) -> Tensor:
 
 def log_sigmoid(x: Any, name: str | None = None) -> Tensor:
     """``log(sigmoid(x)) = -softplus(-x)``, stable for large |x|."""
-    from graphflow.nn.functional import softplus
+    from graphflow.nn.nn_ops import softplus
     t = convert_to_tensor(x)
     return -softplus(-t, name=name)
 
