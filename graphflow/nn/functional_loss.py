@@ -136,6 +136,9 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, size_average: Any
     if t.dtype.is_floating:  # class probabilities
         if n_classes is None:
             raise ValueError(f"F.cross_entropy needs a static number of classes, got {x.shape} ({x.name})")
+        if t.shape.rank != x.shape.rank or not t.shape.is_compatible_with(x.shape):
+            raise ValueError(f"F.cross_entropy: a float target holds class probabilities shaped like the input "
+                             f"{x.shape} ({x.name}); got {t.shape} ({t.name}); class indices must be integers")
         p = _classes_last(M.cast(t, x.dtype))
         if label_smoothing:
             p = p * (1 - label_smoothing) + label_smoothing / n_classes
