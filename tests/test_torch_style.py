@@ -125,7 +125,10 @@ def _torch_net(torch: Any) -> Any:
 LOSSES = [("MSELoss", {}, "real"), ("L1Loss", {"reduction": "sum"}, "real"), ("SmoothL1Loss", {"beta": 0.5}, "real"),
           ("CrossEntropyLoss", {}, "class"), ("CrossEntropyLoss", {"label_smoothing": 0.1}, "class"),
           ("CrossEntropyLoss", {"ignore_index": 1}, "class"), ("CrossEntropyLoss", {"weight": [1.0, 2.0, 0.5]}, "class"),
-          ("NLLLoss", {"reduction": "none"}, "class"), ("BCEWithLogitsLoss", {}, "prob")]
+          ("CrossEntropyLoss", {"weight": [1.0, 2.0, 0.5], "label_smoothing": 0.2, "ignore_index": 0}, "class"),
+          ("NLLLoss", {"reduction": "none"}, "class"), ("BCEWithLogitsLoss", {}, "prob"),
+          ("BCEWithLogitsLoss", {"pos_weight": [2.0, 0.5, 1.0], "reduction": "sum"}, "prob"),
+          ("HuberLoss", {"delta": 0.5}, "real"), ("KLDivLoss", {"reduction": "batchmean"}, "prob")]
 
 
 @pytest.mark.parametrize("loss_name,kw,kind", LOSSES)
@@ -140,7 +143,7 @@ def test_modules_and_losses_match_pytorch(loss_name: str, kw: dict, kind: str) -
     target = {"real": rs.randn(6, 3), "class": rs.randint(0, 3, 6), "prob": rs.rand(6, 3)}[kind]
     x = gf.placeholder(gf.float64, [None, 4])
     t = gf.placeholder(gf.float64 if kind != "class" else gf.int64, list(target.shape))
-    tkw = {k: (torch.tensor(v, dtype=torch.float64) if k == "weight" else v) for k, v in kw.items()}
+    tkw = {k: (torch.tensor(v, dtype=torch.float64) if k in ("weight", "pos_weight") else v) for k, v in kw.items()}
     loss = getattr(gf.nn, loss_name)(**kw)(net(x), t)
     out = net(x)
     grads = gf.gradients(gf.reduce_sum(loss), list(net.parameters()) + [x])
@@ -347,6 +350,12 @@ def test_float32_modules_match_pytorch() -> None:
     (lambda m: m.GroupNorm(2, 4), (2, 4, 5)),
     (lambda m: m.MaxPool1d(2), (2, 3, 6)),
     (lambda m: m.Sequential(m.Conv2d(2, 3, 3), m.AdaptiveAvgPool2d(1), m.Flatten()), (2, 2, 5, 5)),
+    (lambda m: m.Sequential(m.Conv2d(2, 3, 2), m.AdaptiveMaxPool2d((2, 3))), (2, 2, 6, 6)),
+    (lambda m: m.Sequential(m.AvgPool1d(3, 2, 1), m.PReLU(3)), (2, 3, 7)),
+    (lambda m: m.Sequential(m.Linear(4, 6), m.SiLU(), m.Mish(), m.Hardswish(), m.Softplus(beta=2), m.Hardtanh(),
+                            m.CELU(0.5), m.SELU(), m.ReLU6(), m.LogSigmoid(), m.Linear(6, 4), m.GLU()), (3, 4)),
+    (lambda m: m.ConvTranspose2d(4, 6, 3, stride=2, groups=2), (2, 4, 3, 3)),
+    (lambda m: m.Sequential(m.Linear(4, 4), m.BatchNorm1d(4, track_running_stats=False)), (5, 4)),
 ])
 def test_more_modules_match_pytorch(make: Any, shape: tuple) -> None:
     torch = _torch()
