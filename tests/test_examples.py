@@ -99,3 +99,34 @@ def test_custom_modules_train_and_one_program_serves_every_repeat_count() -> Non
     assert r["two_layer"][1] < 0.2 * r["two_layer"][0]
     assert r["dynamic"][1] < 0.2 * r["dynamic"][0]
     assert r["programs"] == 3  # the initializer and the two train steps, for every fed count
+
+
+def test_nn_classification_separates_the_clouds() -> None:
+    r = load("nn_classification").main(verbose=False)
+    assert r["accuracy"] >= 0.97 and r["last_loss"] < 0.15
+
+
+def test_lstm_sequence_learns_what_the_input_alone_cannot_tell() -> None:
+    r = load("lstm_sequence").main(verbose=False)
+    assert r["test_loss"] < 0.2 * r["baseline"]  # the state knows if the sine rises or falls
+    assert r["last_loss"] < 0.3 * r["first_loss"]
+
+
+def test_attention_with_a_padding_mask() -> None:
+    r = load("attention").main(verbose=False)
+    assert r["accuracy"] > 0.95
+    assert r["padding_shift"] < 1e-5  # masked padding changes nothing
+
+
+def test_batching_with_a_shuffling_dataloader(capsys) -> None:  # type: ignore[no-untyped-def]
+    r = load("batching").main(verbose=False, progress=True)
+    assert r["batches"] == 20
+    np.testing.assert_allclose(sorted(r["first_epoch_order"]), np.linspace(0.1, 1, 100), rtol=1e-6)  # each once
+    assert r["first_epoch_order"] != sorted(r["first_epoch_order"])  # shuffled
+    assert r["full_loss"] < 0.01 * r["first_epoch"]
+    assert r["programs"] <= 3  # the initializer, the step, the full-data loss: every batch reuses one
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        return
+    assert "20/20" in capsys.readouterr().err  # the progress bar
