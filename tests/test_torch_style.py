@@ -460,3 +460,15 @@ def test_conv_transpose2d_matches_pytorch(kw: dict) -> None:
     torch.manual_seed(0)
     tm, gm = torch.nn.ConvTranspose2d(3, 2, 3, **kw).double(), gf.nn.ConvTranspose2d(3, 2, 3, **kw)
     _agrees(torch, tm, gm, np.random.RandomState(7).rand(2, 3, 4, 5), atol=1e-11)
+
+
+def test_print_net_shows_what_pytorch_shows() -> None:
+    torch = _torch()
+
+    def make(m: Any) -> Any:
+        return m.Sequential(m.Conv2d(1, 6, 5), m.ReLU(), m.MaxPool2d(2), m.Conv2d(6, 16, 3, padding=1, groups=2,
+                                                                                 bias=False),
+                            m.Flatten(), m.Dropout(0.25), m.Linear(400, 120), m.LeakyReLU(0.1), m.Softmax(dim=1),
+                            m.ModuleList([m.LSTM(5, 10, 2, batch_first=True), m.Embedding(3, 16, padding_idx=0),
+                                          m.Conv1d(3, 4, 3, stride=2, padding=1), m.AdaptiveAvgPool2d((1, 1))]))
+    assert repr(make(gf.nn)) == repr(make(torch.nn))

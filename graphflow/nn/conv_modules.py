@@ -41,6 +41,19 @@ class Conv2d(Module):
     def forward(self, x: Any) -> Tensor:
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
+    def extra_repr(self) -> str:
+        one = type(self) is Conv1d
+        def show(v: Any) -> Any:
+            return (v[1],) if one and isinstance(v, tuple) else v
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={show(self.kernel_size)}, stride={show(self.stride)}"
+        if self.padding not in ((0, 0), "valid"):
+            s += f", padding={show(self.padding) if not isinstance(self.padding, str) else repr(self.padding)}"
+        if self.dilation != (1, 1):
+            s += f", dilation={show(self.dilation)}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        return s + (", bias=False" if self.bias is None else "")
+
 
 class MaxPool2d(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
@@ -53,6 +66,11 @@ class MaxPool2d(Module):
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                             self.return_indices)
 
+    def extra_repr(self) -> str:
+        stride = self.kernel_size if self.stride is None else self.stride
+        return (f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}, dilation={self.dilation}, "
+                f"ceil_mode={self.ceil_mode}")
+
 
 class AvgPool2d(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
@@ -64,6 +82,10 @@ class AvgPool2d(Module):
     def forward(self, x: Any) -> Tensor:
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
                             self.divisor_override)
+
+    def extra_repr(self) -> str:
+        stride = self.kernel_size if self.stride is None else self.stride
+        return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
 
 
 class MaxPool1d(MaxPool2d):
@@ -92,6 +114,9 @@ class _Adaptive(Module):
 
     def forward(self, x: Any) -> Tensor:
         return getattr(F, self.fn)(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
 
 
 class AdaptiveAvgPool2d(_Adaptive):
@@ -128,6 +153,10 @@ class _BatchNorm(Module):
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, self.training,
                             self.momentum, self.eps)
 
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
 
 class BatchNorm1d(_BatchNorm):
     pass
@@ -149,6 +178,9 @@ class LayerNorm(Module):
     def forward(self, x: Any) -> Tensor:
         return F.layer_norm(x, self.shape, self.weight, self.bias, self.eps)
 
+    def extra_repr(self) -> str:
+        return f"{self.shape}, eps={self.eps}, elementwise_affine={self.weight is not None}"
+
 
 class Embedding(Module):
     """Rows of a [num_embeddings, embedding_dim] weight (N(0, 1) init; the padding row zero)."""
@@ -164,6 +196,10 @@ class Embedding(Module):
 
     def forward(self, ids: Any) -> Tensor:
         return F.embedding(ids, self.weight, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        n, d = self.weight.shape.as_list()
+        return f"{n}, {d}" + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
 
 
 class Conv1d(Conv2d):
@@ -193,6 +229,9 @@ class Dropout2d(Module):
 
     def forward(self, x: Any) -> Tensor:
         return F.dropout2d(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace=False"
 
 
 class Dropout1d(Dropout2d):

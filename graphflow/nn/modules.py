@@ -213,9 +213,18 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Nothing to clear: every run computes fresh gradients."""
 
+    def extra_repr(self) -> str:
+        """The module's own settings, shown by ``repr`` (PyTorch's hook)."""
+        return ""
+
     def __repr__(self) -> str:
-        inner = ", ".join(f"{k}={type(v).__name__}" for k, v in self._modules.items())
-        return f"{type(self).__name__}({inner})"
+        """PyTorch's layout: ``Net(\n  (fc1): Linear(in_features=4, out_features=8, bias=True)\n)``."""
+        extra = self.extra_repr()
+        children = [f"({k}): " + repr(m).replace("\n", "\n  ") for k, m in self._modules.items()]
+        if not children:
+            return f"{type(self).__name__}({extra})"
+        lines = ([extra] if extra else []) + children
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class Sequential(Module):
@@ -298,6 +307,9 @@ class Linear(Module):
         from graphflow.nn.functional import linear
         return linear(x, self.weight, self.bias)
 
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
 
 class _Act(Module):
     """A module applying one ``F`` function with the constructor's arguments."""
@@ -310,6 +322,12 @@ class _Act(Module):
     def forward(self, x: Any) -> Tensor:
         from graphflow.nn import functional
         return getattr(functional, self.fn)(convert_to_tensor(x), *self.args, **self.kwargs)
+
+    def extra_repr(self) -> str:
+        import inspect
+        from graphflow.nn import functional
+        bound = inspect.signature(getattr(functional, self.fn)).bind_partial(None, *self.args, **self.kwargs)
+        return ", ".join(f"{k}={v!r}" for k, v in list(bound.arguments.items())[1:] if (k, v) != ("inplace", False))
 
 
 def _act(name: str, fn: str, doc: str) -> type:
@@ -353,6 +371,9 @@ class Softmax(Module):
         super().__init__()
         self.dim = dim
 
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
     def forward(self, x: Any) -> Tensor:
         from graphflow.nn.functional import softmax
         return softmax(x, self.dim, _stacklevel=5)
@@ -368,6 +389,9 @@ class Flatten(Module):
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
     def forward(self, x: Any) -> Tensor:
         from graphflow.ops.shape_ops import reshape, shape
@@ -392,6 +416,9 @@ class Dropout(Module):
     def forward(self, x: Any) -> Tensor:
         from graphflow.nn.functional import dropout
         return dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace=False"
 
 
 def set_default_dtype(dtype: Any) -> None:

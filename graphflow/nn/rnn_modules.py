@@ -89,6 +89,17 @@ class _RNNBase(Module):
             outs = _rev(outs, [0])
         return outs, list(node.outputs[1:1 + k])
 
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.mode == "RNN_RELU":
+            s += ", nonlinearity='relu'"
+        for k, default in (("bias", True), ("batch_first", False), ("dropout", 0.0), ("bidirectional", False)):
+            if getattr(self, k) != default:
+                s += f", {k}={getattr(self, k)}"
+        return s
+
     def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Any]:  # noqa: A002
         from graphflow.ops.array_ops import concat, stack
         x = convert_to_tensor(input)
