@@ -32,13 +32,13 @@ def main(epochs: int = 30, seed: int = 1, progress: bool = True, verbose: bool =
             sess.run(gf.global_variables_initializer())
             for epoch in range(epochs):
                 batch_losses = []
-                for step, (batch_x, batch_y) in enumerate(loader):
+                for batch_x, batch_y in loader:
                     batch_losses.append(sess.run([loss, train], {x: batch_x, y: batch_y})[0])
                     if epoch == 0:
                         seen.extend(batch_x[:, 0].tolist())
                 epoch_losses.append(float(np.mean(batch_losses)))
                 if verbose and epoch % 10 == 0:
-                    print(f"epoch {epoch}: {step + 1} batches, mean loss {epoch_losses[-1]:.5f}")
+                    print(f"epoch {epoch}: {len(batch_losses)} batches, mean loss {epoch_losses[-1]:.5f}")
             full = float(sess.run(loss, {x: xs / 10, y: ys / 10}))
             programs = len(sess._cache)
     if verbose:

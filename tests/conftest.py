@@ -35,3 +35,13 @@ def _fresh_graph():
     gf.reset_default_graph()
     yield
     gf.reset_default_graph()
+
+
+@pytest.fixture
+def float64_modules():
+    """New gf.nn module parameters are float64 (PyTorch's ``.double()``) in a graph of their own."""
+    import graphflow as gf
+    with gf.Graph().as_default():
+        gf.nn.modules.set_default_dtype(gf.float64)
+        yield
+        gf.nn.modules.set_default_dtype(gf.float32)

@@ -224,8 +224,8 @@ def test_functional_matches_pytorch(case: tuple) -> None:
         np.testing.assert_allclose(y, reference(*inputs), rtol=1e-10, atol=1e-12, err_msg=f"{name} numpy")
 
 
-@pytest.mark.parametrize("name", ["hardsigmoid", "celu", "mish", "hardswish", "glu", "batch_norm_eval", "normalize", "pad_replicate",
-                                  "cross_entropy_all_options", "kl_div"])
+@pytest.mark.parametrize("name", ["hardsigmoid", "celu", "mish", "hardswish", "glu", "batch_norm_eval", "normalize",
+                                  "pad_replicate", "cross_entropy_all_options", "kl_div"])
 def test_functional_gradients_by_central_differences(name: str) -> None:
     _, ours, _, inputs, _ = next(c for c in CASES if c[0] == name)
     check_gradient(lambda *xs: ours(F, *xs), [x * 0.9 + 0.05 for x in inputs])

@@ -15,12 +15,7 @@ def _torch() -> Any:
     return pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch)")
 
 
-@pytest.fixture(autouse=True)
-def float64_graph():  # type: ignore[no-untyped-def]
-    with gf.Graph().as_default():
-        gf.nn.modules.set_default_dtype(gf.float64)
-        yield
-        gf.nn.modules.set_default_dtype(gf.float32)
+pytestmark = pytest.mark.usefixtures("float64_modules")
 
 
 OPTS = [("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),

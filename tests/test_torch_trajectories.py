@@ -16,12 +16,7 @@ torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip insta
 TF = torch.nn.functional
 
 
-@pytest.fixture(autouse=True)
-def float64_graph():  # type: ignore[no-untyped-def]
-    with gf.Graph().as_default():
-        gf.nn.modules.set_default_dtype(gf.float64)
-        yield
-        gf.nn.modules.set_default_dtype(gf.float32)
+pytestmark = pytest.mark.usefixtures("float64_modules")
 
 
 def _follow(gm: Any, tm: Any, x_spec: tuple, xv: np.ndarray, yv: np.ndarray, loss_of: Callable[..., Any],
