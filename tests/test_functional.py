@@ -294,3 +294,24 @@ def test_tf1_and_pytorch_vocabularies_coexist() -> None:
     keep = gf.nn.dropout(gf.ones((1000,)), keep_prob=0.25)  # TF1's keep_prob, not PyTorch's p
     with gf.Session() as s:
         assert abs((s.run(keep) == 0).mean() - 0.75) < 0.06
+
+
+def test_each_module_has_its_own_switch() -> None:
+    class Net(gf.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.drop = gf.nn.Dropout(0.5)
+
+        def forward(self, x: Any) -> Any:
+            return self.drop(x), F.dropout(x, 0.5, training=self.training)
+    net = Net()
+    child, own = net(gf.ones((400,)))
+    with gf.Session() as s:
+        def dropping() -> tuple[bool, bool]:
+            a, b = s.run([child, own])
+            return bool((a == 0).any()), bool((b == 0).any())
+        assert dropping() == (True, True)
+        net.eval()
+        assert dropping() == (False, False)
+        net.drop.train()  # only the child, as in PyTorch
+        assert dropping() == (True, False) and net.drop.training and not net.training

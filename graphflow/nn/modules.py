@@ -25,7 +25,7 @@ IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_k
 
 
 class _Mode:
-    """The train/eval flag of one module tree, fed to every run that reads it."""
+    """The train/eval flag of one module, fed to every run that reads it."""
 
     def __init__(self) -> None:
         self.training = True
@@ -92,6 +92,8 @@ class Module:
     @training.setter
     def training(self, mode: Any) -> None:
         object.__setattr__(self, "_training", bool(mode))
+        if self.__dict__.get("_mode") is not None:
+            self._mode.training = bool(mode)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
@@ -160,12 +162,11 @@ class Module:
 
     # -- modes
     def _flag(self) -> Tensor:
-        """The run-time training flag shared by the whole tree this module belongs to."""
+        """This module's run-time training flag (a placeholder the Session feeds from ``training``
+        on every run that reads it)."""
         if self._mode is None:
             object.__setattr__(self, "_mode", _Mode())
             self._mode.training = self._training
-            for m in self.modules():
-                object.__setattr__(m, "_mode", self._mode)
         return self._mode.tensor
 
     def train(self, mode: bool = True) -> Module:
