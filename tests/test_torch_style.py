@@ -350,19 +350,27 @@ def test_float32_modules_match_pytorch() -> None:
     (lambda m: m.Sequential(m.Linear(4, 6), m.SiLU(), m.Mish(), m.Hardswish(), m.Softplus(beta=2), m.Hardtanh(),
                             m.CELU(0.5), m.SELU(), m.ReLU6(), m.LogSigmoid(), m.Linear(6, 4), m.GLU()), (3, 4)),
     (lambda m: m.ConvTranspose2d(4, 6, 3, stride=2, groups=2), (2, 4, 3, 3)),
-    (lambda m: m.Sequential(m.Linear(4, 4), m.BatchNorm1d(4, track_running_stats=False)), (5, 4)),
+    (lambda m: m.Sequential(m.Linear(4, 4), m.BatchNorm1d(4, track_running_stats=False), m.Linear(4, 3)), (5, 4)),
+    (lambda m: m.Sequential(m.Conv2d(2, 4, 3, padding=1, stride=2), m.BatchNorm2d(4), m.ReLU(), m.MaxPool2d(2),
+                            m.Flatten(), m.LayerNorm(16), m.Linear(16, 2)), (3, 2, 8, 8)),
 ])
-def test_more_modules_match_pytorch(make: Any, shape: tuple) -> None:
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_more_modules_match_pytorch(make: Any, shape: tuple, dtype: str) -> None:
     torch = _torch()
     torch.manual_seed(0)
-    tm, gm = make(torch.nn).double(), make(gf.nn)
+    gf.nn.modules.set_default_dtype(getattr(gf, dtype))
+    tm, gm = make(torch.nn).to(getattr(torch, dtype)), make(gf.nn)
     assert [n for n, _ in gm.named_parameters()] == [n for n, _ in tm.named_parameters()]
-    _agrees(torch, tm, gm, np.random.RandomState(4).rand(*shape), atol=1e-12)
+    xv = np.random.RandomState(4).rand(*shape).astype(dtype)
+    if dtype == "float64":
+        _agrees(torch, tm, gm, xv, rtol=1e-9, atol=1e-12)
+    else:  # float32 rounding of sums over a few dozen terms
+        _agrees(torch, tm, gm, xv, rtol=1e-4, atol=1e-5)
 
 
-def _agrees(torch: Any, tm: Any, gm: Any, xv: np.ndarray, atol: float) -> None:
+def _agrees(torch: Any, tm: Any, gm: Any, xv: np.ndarray, atol: float, rtol: float = 1e-9) -> None:
     """gm's output and the gradients of sum(y^2) (parameters and input), from tm's weights, equal tm's."""
-    x = gf.placeholder(gf.float64, list(xv.shape))
+    x = gf.placeholder(gf.as_dtype(xv.dtype), list(xv.shape))
     y = gm(x)
     grads = gf.gradients(gf.reduce_sum(y * y), list(gm.parameters()) + [x])
     with gf.Session() as s:
@@ -373,7 +381,8 @@ def _agrees(torch: Any, tm: Any, gm: Any, xv: np.ndarray, atol: float) -> None:
     ty = tm(tx)
     (ty * ty).sum().backward()
     for a, b in zip(got, [ty.detach().numpy()] + [p.grad.numpy() for p in tm.parameters()] + [tx.grad.numpy()]):
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=atol)
+        assert a.dtype == xv.dtype
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
 
 
 def test_bilinear_and_dropout2d() -> None:
