@@ -476,3 +476,12 @@ def test_print_net_shows_what_pytorch_shows() -> None:
                             m.ModuleList([m.LSTM(5, 10, 2, batch_first=True), m.Embedding(3, 16, padding_idx=0),
                                           m.Conv1d(3, 4, 3, stride=2, padding=1), m.AdaptiveAvgPool2d((1, 1))]))
     assert repr(make(gf.nn)) == repr(make(torch.nn))
+
+
+def test_flatten_keeps_static_sizes() -> None:
+    x = gf.placeholder(gf.float64, [None, 64, 12, 12])
+    assert gf.nn.Flatten()(x).shape.as_list() == [None, 9216]  # a following Linear(9216, ...) checks it
+    assert gf.nn.Flatten(2)(gf.placeholder(gf.float64, [2, None, 4, 5])).shape.as_list() == [2, None, 20]
+    with gf.Session() as s:
+        v = np.random.rand(3, 64, 12, 12)
+        np.testing.assert_array_equal(s.run(gf.nn.Flatten()(x), {x: v}), v.reshape(3, -1))

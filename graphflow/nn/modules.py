@@ -400,9 +400,15 @@ class Flatten(Module):
         r = t.shape.rank
         a, b = self.start_dim % r, self.end_dim % r
         dims = t.shape.as_list()
-        keep_front = [dims[i] if dims[i] is not None else shape(t)[i] for i in range(a)]
-        keep_back = [dims[i] if dims[i] is not None else shape(t)[i] for i in range(b + 1, r)]
-        return reshape(t, keep_front + [-1] + keep_back)
+        kept = [i for i in range(r) if not a <= i <= b]
+        group = dims[a:b + 1]
+        if None not in group:  # the flattened size is static: keep it in the static shape
+            unknown = [i for i in kept if dims[i] is None]
+            new = {i: (-1 if len(unknown) == 1 and i in unknown else dims[i] if dims[i] is not None else shape(t)[i])
+                   for i in kept}
+            return reshape(t, [new[i] for i in range(a)] + [int(np.prod(group))] + [new[i] for i in range(b + 1, r)])
+        keep = {i: dims[i] if dims[i] is not None else shape(t)[i] for i in kept}
+        return reshape(t, [keep[i] for i in range(a)] + [-1] + [keep[i] for i in range(b + 1, r)])
 
 
 class Dropout(Module):
