@@ -111,6 +111,8 @@ from graphflow import metrics  # noqa: E402
 from graphflow import layers  # noqa: E402
 from graphflow import contrib  # noqa: E402
 from graphflow import data  # noqa: E402
+from graphflow import summary  # noqa: E402
+from graphflow.ops import summary_ops as _summary_ops  # noqa: E402,F401  (registers the summary ops)
 from graphflow import optim  # noqa: E402
 from graphflow import utils  # noqa: E402
 from graphflow.control_flow import case, cond, foldl, foldr, map_fn, scan, while_loop  # noqa: E402
@@ -210,3 +212,15 @@ _sys.modules[__name__ + ".compat.v1"] = _sys.modules[__name__]
 _sys.modules[__name__ + ".test"] = test
 _namespaces.install(_sys.modules[__name__])
 del _array_ops
+
+
+def __getattr__(name: str) -> object:
+    """``tf.Summary``, ``tf.HistogramProto``, ``tf.Event``, ``tf.SessionLog``: TensorBoard's protobuf
+    messages, loaded when first used (the optional ``tensorboard`` package)."""
+    if name in ("Summary", "HistogramProto", "SummaryMetadata"):
+        from graphflow.ops.summary_ops import summary_pb2
+        return getattr(summary_pb2(), name)
+    if name in ("Event", "SessionLog"):
+        from graphflow.summary.writer import _event_pb2
+        return getattr(_event_pb2()[0], name)
+    raise AttributeError(f"module 'graphflow' has no attribute {name!r}")

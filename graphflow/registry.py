@@ -145,6 +145,12 @@ class Op(enum.Enum):
     PRINT = "Print"
     PY_FUNC = "PyFunc"
     IS_INITIALIZED = "IsVariableInitialized"
+    SCALAR_SUMMARY = "ScalarSummary"
+    HISTOGRAM_SUMMARY = "HistogramSummary"
+    IMAGE_SUMMARY = "ImageSummary"
+    AUDIO_SUMMARY = "AudioSummaryV2"
+    TEXT_SUMMARY = "TensorSummaryV2"
+    MERGE_SUMMARY = "MergeSummary"
     # control flow (their bodies are FuncGraphs, lowered as sub-programs)
     COND = "If"
     WHILE = "While"
