@@ -112,6 +112,8 @@ from graphflow import layers  # noqa: E402
 from graphflow import contrib  # noqa: E402
 from graphflow import data  # noqa: E402
 from graphflow import summary  # noqa: E402
+from graphflow.platform import gfile  # noqa: E402
+from graphflow.platform import tf_logging as logging  # noqa: E402
 from graphflow.ops import summary_ops as _summary_ops  # noqa: E402,F401  (registers the summary ops)
 from graphflow import optim  # noqa: E402
 from graphflow import utils  # noqa: E402
@@ -210,6 +212,16 @@ compat = _Compat()
 _sys.modules[__name__ + ".compat"] = compat  # type: ignore[assignment]
 _sys.modules[__name__ + ".compat.v1"] = _sys.modules[__name__]
 _sys.modules[__name__ + ".test"] = test
+_sys.modules[__name__ + ".gfile"] = gfile
+_sys.modules[__name__ + ".logging"] = logging
+
+
+class _IO:
+    """``tf.io``: ``tf.io.gfile`` (lowercase names)."""
+    gfile = gfile
+
+
+io = _IO()
 _namespaces.install(_sys.modules[__name__])
 del _array_ops
 
@@ -220,6 +232,11 @@ def __getattr__(name: str) -> object:
     if name in ("Summary", "HistogramProto", "SummaryMetadata"):
         from graphflow.ops.summary_ops import summary_pb2
         return getattr(summary_pb2(), name)
+    if name in ("app", "flags"):  # absl-py underneath, imported when a script first uses them
+        import importlib
+        mod = importlib.import_module(f"graphflow.platform.{name}")
+        globals()[name] = mod
+        return mod
     if name in ("Event", "SessionLog"):
         from graphflow.summary.writer import _event_pb2
         return getattr(_event_pb2()[0], name)

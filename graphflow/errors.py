@@ -40,3 +40,7 @@ class NotFoundError(OpError):
 
 class DataLossError(OpError):
     """Stored data is unreadable or corrupted."""
+
+
+class AlreadyExistsError(OpError, FileExistsError):
+    """A file or directory that should not exist does (``gfile.Copy(overwrite=False)``...)."""

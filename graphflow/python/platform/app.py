@@ -1,0 +1,2 @@
+"""``from tensorflow.python.platform import app``."""
+from graphflow.platform.app import flags, run  # noqa: F401
