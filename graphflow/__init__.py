@@ -112,6 +112,7 @@ from graphflow import layers  # noqa: E402
 from graphflow import contrib  # noqa: E402
 from graphflow import data  # noqa: E402
 from graphflow import summary  # noqa: E402
+from graphflow import timeline  # noqa: E402
 from graphflow.platform import gfile  # noqa: E402
 from graphflow.platform import tf_logging as logging  # noqa: E402
 from graphflow.ops import summary_ops as _summary_ops  # noqa: E402,F401  (registers the summary ops)

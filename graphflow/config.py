@@ -39,4 +39,18 @@ class RunOptions(_Options):
 
 
 class RunMetadata(_Options):
-    pass
+    """Filled by a traced run: ``step_stats`` lists every kernel call and host step of the run
+    (``name``, ``op``, ``nodes`` it computes, ``kind``, ``start_us`` from the run's start,
+    ``duration_us``); ``gf.timeline.Timeline(md.step_stats)`` turns it into a Chrome trace."""
+
+    _defaults = {"step_stats": None}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if self.step_stats is None:
+            self.step_stats = []
+
+    def SerializeToString(self) -> bytes:  # noqa: N802 - the protobuf method TF1 scripts call
+        """TF1's ``RunMetadata`` message (TensorBoard's step statistics) of this run."""
+        from graphflow.summary.writer import run_metadata_proto
+        return run_metadata_proto(self).SerializeToString()

@@ -54,6 +54,8 @@ class Generated:
     site_errors: list[int] = field(default_factory=list)
     # per kernel call: the argument types the glue passes, (numpy dtype name, ndim or -1 for scalars)
     arg_types: list[tuple[tuple[str, int], ...]] = field(default_factory=list)
+    # traced glue (entry(site, trace, ...)): per timed call site, what it computes (name, op, nodes)
+    trace_labels: list[tuple[str, str, tuple[str, ...]]] | None = None
 
 
 class CpuEmitter(Emitter):
@@ -107,12 +109,25 @@ class CpuEmitter(Emitter):
 class GlueEmitter(CpuEmitter):
     """Emits a Python entry that calls one shared kernel per compute node."""
 
-    def __init__(self, program: Program, sched: Schedule) -> None:
+    def __init__(self, program: Program, sched: Schedule, trace: bool = False) -> None:
         super().__init__(program, sched)
+        self.trace = trace
+        self.trace_labels: list[tuple[str, str, tuple[str, ...]]] = []
         self.kernels: list[Kernel] = []
         self.kernel_names: dict[str, str] = {}
         self.site_errors: list[int] = []
         self.arg_types: list[tuple[tuple[str, int], ...]] = []
+
+    def timed(self, text: str, n: Operation) -> None:
+        """The kernel call ``text`` computing ``n``, between two clock readings when tracing."""
+        if not self.trace:
+            self.line(text)
+            return
+        names = tuple(n.attrs.names) if n.op is Op.FUSED and n.attrs.names else (n.name,)
+        self.line("t_start = clock()")
+        self.line(text)
+        self.line(f"trace.append(({len(self.trace_labels)}, t_start, clock()))")
+        self.trace_labels.append((n.name, n.op.value, names))
 
     def const(self, n: Operation) -> None:  # every constant is bound once, not rebuilt per run
         self.define(n.outputs[0], self.param("const", n.attrs.value), fresh=False)
@@ -157,9 +172,9 @@ class GlueEmitter(CpuEmitter):
         t = n.outputs[0]
         call_f, call_g = f"{names[0]}({', '.join(args_f)})", f"{names[1]}({', '.join(args_g)})"
         if t.shape.rank == 0:  # a full reduction
-            self.line(f"{out} = {self.np_dtype(t.dtype)}({call_f} if {same} else {call_g})")
+            self.timed(f"{out} = {self.np_dtype(t.dtype)}({call_f} if {same} else {call_g})", n)
         else:
-            self.line(f"{out} = {call_f}.reshape({first}.shape) if {same} else {call_g}")
+            self.timed(f"{out} = {call_f}.reshape({first}.shape) if {same} else {call_g}", n)
         self.define(t, out, fresh=kf.fresh and kg.fresh)
 
     def compute_group(self, parts: list[Operation]) -> None:
@@ -219,11 +234,11 @@ class GlueEmitter(CpuEmitter):
             self.errors.extend(k.errors)
         call = f"{name}({', '.join(args)})"
         if result is None:
-            self.line(call)
+            self.timed(call, n)
             return
         out = self.fresh("o")
         if multi:
-            self.line(f"{out} = {call}")
+            self.timed(f"{out} = {call}", n)
             for i, t in enumerate(n.outputs):
                 self.define(t, f"{out}[{i}]", fresh=False)
             return
@@ -240,7 +255,7 @@ class GlueEmitter(CpuEmitter):
             ins = [self.input(owner, i) for owner, i in sources]
             cond = re.sub(r"\bp(\d+)\b", lambda m: ins[int(m.group(1))], cond)
             call = f"{ins[j]} if {cond} else {call}"
-        self.line(f"{out} = {call}")
+        self.timed(f"{out} = {call}", n)
         self.define(t, out, fresh=k.fresh)
 
     def _arguments(self, k: Kernel, sources: list[tuple[Operation, int]]) -> list[str]:
@@ -286,13 +301,16 @@ def compute_nodes(program: Program) -> int:
     return sum(1 for n in program.nodes if n.op not in _SOURCES)
 
 
-def lower(program: Program, sched: Schedule, glue: bool | None = None) -> Generated:
+def lower(program: Program, sched: Schedule, glue: bool | None = None, trace: bool = False) -> Generated:
     """Lower to an inline entry, or (``glue``; by default for programs above GLUE_ABOVE compute
-    nodes, or always with GRAPHFLOW_GLUE=1) to Python glue over shared kernels."""
+    nodes, or always with GRAPHFLOW_GLUE=1) to Python glue over shared kernels. ``trace``: glue
+    that reads the clock around every kernel call (traced runs only; no cost in the others)."""
+    if trace:
+        glue = True
     if glue is None:
         forced = os.environ.get("GRAPHFLOW_GLUE", "")  # "1" or "0": tests run both kinds
         glue = forced == "1" if forced in ("0", "1") else compute_nodes(program) > GLUE_ABOVE
-    em: CpuEmitter = GlueEmitter(program, sched) if glue else CpuEmitter(program, sched)
+    em: CpuEmitter = GlueEmitter(program, sched, trace) if glue else CpuEmitter(program, sched)
     for i, ph in enumerate(program.feeds):
         em.define(ph.outputs[0], em.param("feed", i), fresh=False)
     deferred = _assign_fusions(program, sched)
@@ -334,8 +352,12 @@ def lower(program: Program, sched: Schedule, glue: bool | None = None) -> Genera
             outs.append(e if is_fresh else f"{e}.copy()")
     em.line("return (" + "".join(o + ", " for o in outs) + ")")
     if isinstance(em, GlueEmitter):
-        src = "def entry(" + ", ".join(["site"] + em.params) + "):\n" + "\n".join(free_at_last_use(em.lines)) + "\n"
-        return Generated(src, em.args, em.errors, late, True, em.kernels, em.site_errors, em.arg_types)
+        head = ["site", "trace"] if trace else ["site"]
+        src = "def entry(" + ", ".join(head + em.params) + "):\n" + "\n".join(free_at_last_use(em.lines)) + "\n"
+        if trace:
+            src = "from time import perf_counter_ns as clock\n\n\n" + src
+        return Generated(src, em.args, em.errors, late, True, em.kernels, em.site_errors, em.arg_types,
+                         em.trace_labels if trace else None)
     head = ["import numpy as np", "import numba"]
     head += [f"import {m} as {a}" for m, a in em.imports.items()]
     src = "\n".join(head) + "\n\n\n" + JIT_DECORATOR + "\n" + \

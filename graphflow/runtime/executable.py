@@ -1,6 +1,7 @@
 """One compiled ``sess.run`` signature: the generated entry function and how to call it."""
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Sequence
@@ -18,12 +19,13 @@ from graphflow.runtime.cache import glue_entry, load_kernels, load_module
 from graphflow.runtime.state import State, storage_dtype
 
 _ERR = re.compile(r"graphflow-error-(\d+)")
+_nothing = contextlib.nullcontext
 
 
 class Executable:
     """Built once per signature; ``__call__`` is the hot path of ``sess.run``."""
 
-    def __init__(self, program: Program, state: State, dump: Any = None) -> None:
+    def __init__(self, program: Program, state: State, dump: Any = None, trace: bool = False) -> None:
         self.source_program = program
         passes_seen: list[tuple[str, Program]] = []
         # seconds per compiler stage (dumps write them beside the per-kernel compile times)
@@ -43,7 +45,8 @@ class Executable:
         self.program = optimized
         self.schedule = schedule(optimized)
         lap("schedule")
-        self.generated = gen = cpu.lower(optimized, self.schedule)
+        self.generated = gen = cpu.lower(optimized, self.schedule, trace=trace)
+        self.traced = trace
         lap("lower")
         self.site = [0]
         self.quiet = False
@@ -107,7 +110,13 @@ class Executable:
             recorder = record_compiles()
             recorder.__enter__()
         try:
-            if self.quiet:
+            if self.traced:  # timestamps per kernel call into the run's trace (runtime/tracing.py)
+                from graphflow.runtime import tracing
+                calls: list[tuple[int, int, int]] = []
+                with np.errstate(all="ignore") if self.quiet else _nothing():
+                    outs = self.entry(self.site, calls, *args)
+                tracing.record_kernels(self.generated.trace_labels or [], calls)
+            elif self.quiet:
                 with np.errstate(all="ignore"):
                     outs = self.entry(self.site, *args)
             else:

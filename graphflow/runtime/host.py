@@ -19,6 +19,7 @@ from graphflow.errors import InvalidArgumentError, UnimplementedError
 from graphflow.evaluate import evaluate
 from graphflow.ir import Operation, Tensor
 from graphflow.registry import Kind, Op, get
+from graphflow.runtime import tracing
 
 # ops that also take string tensors (their numpy references work on object arrays)
 _STRING_OK = {Op.IDENTITY, Op.ADD, Op.EQUAL, Op.NOT_EQUAL, Op.CONST, Op.PLACEHOLDER,
@@ -161,5 +162,7 @@ class HostExecutable:
         if n.outputs and id(n.outputs[0]) in env:
             return  # a fed tensor
         args = [env[id(t)] for t in n.inputs]
-        for t, v in zip(n.outputs, evaluate(n, args)):
+        with tracing.host_step(n.name, n.op.value):
+            values = evaluate(n, args)
+        for t, v in zip(n.outputs, values):
             env.setdefault(id(t), v)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -213,6 +214,9 @@ class Session:
             fed.append(t)
             values.append(convert_feed(t, value))
         sig_feeds = tuple((t, v.ndim if isinstance(v, np.ndarray) else 0) for t, v in zip(fed, values))
+        traced = run_metadata is not None and getattr(options, "trace_level", 0) >= 3  # FULL_TRACE
+        if traced:
+            return self._traced_run(fetches, fed, values, sig_feeds, run_metadata)
         key = (_fetch_key(fetches), sig_feeds)
         entry = self._cache.get(key) if key[0] is not None else None
         if entry is None:
@@ -232,6 +236,27 @@ class Session:
         outs = exe(values + pulled if pulled else values)
         return fetch.rebuild(_spread(fetch.leaves, tensors, outs))
 
+    def _traced_run(self, fetches: Any, fed: list[Tensor], values: list[Any],
+                    sig_feeds: tuple[tuple[Tensor, int], ...], run_metadata: Any) -> Any:
+        """A run whose every kernel call and host step is timed into ``run_metadata``, by an
+        executable of its own (compiled once per signature, like the untraced one)."""
+        from graphflow.runtime import tracing
+        fetch = _Fetch(self.graph, fetches)
+        its = _iterators_needed(self.graph, fetch.leaves, fed) if getattr(self.graph, "_auto_feeds", None) else []
+        pulled = _pull(its)
+        sig = sig_feeds + tuple((t, np.ndim(v)) for (_, _, t), v in zip(its, pulled))
+        key = ("traced", _fetch_key(fetches), sig)
+        entry = self._cache.get(key) if key[1] is not None else None
+        if entry is None:
+            entry = self._compile(fetch, sig, trace=True)
+            if key[1] is not None:
+                self._cache[key] = entry
+        fetch, tensors, exe = entry
+        with tracing.collecting() as records:
+            outs = exe(values + pulled if pulled else values)
+        run_metadata.step_stats = records
+        return fetch.rebuild(_spread(fetch.leaves, tensors, outs))
+
     def _feed_key(self, key: Any) -> Tensor:
         if isinstance(key, str):
             try:
@@ -248,7 +273,7 @@ class Session:
                                        "expected a tensor of the session's graph")
         return key
 
-    def _compile(self, fetch: _Fetch, sig_feeds: tuple[tuple[Tensor, int], ...]) -> Any:
+    def _compile(self, fetch: _Fetch, sig_feeds: tuple[tuple[Tensor, int], ...], trace: bool = False) -> Any:
         tensors = [x for x in fetch.leaves if isinstance(x, Tensor)]
         uniq: list[Tensor] = []
         for t in tensors:
@@ -259,11 +284,12 @@ class Session:
         targets = [x for x in fetch.leaves if isinstance(x, Operation)]
         split = host.plan(fetch.leaves, sig_feeds)
         if split is not None:  # strings or printing: host nodes around one compiled program
-            return fetch, uniq, host.HostExecutable(split, uniq, self._executable, self.state)
-        return fetch, uniq, self._executable(uniq, targets, list(sig_feeds))
+            inner = functools.partial(self._executable, trace=trace)
+            return fetch, uniq, host.HostExecutable(split, uniq, inner, self.state)
+        return fetch, uniq, self._executable(uniq, targets, list(sig_feeds), trace=trace)
 
     def _executable(self, tensors: list[Tensor], targets: list[Operation],
-                    sig_feeds: list[tuple[Tensor, int]]) -> Any:
+                    sig_feeds: list[tuple[Tensor, int]], trace: bool = False) -> Any:
         program = build(tensors, targets, sig_feeds)
         for n in program.nodes:
             if n.op is Op.PLACEHOLDER and n.uid >= 0:
@@ -274,7 +300,7 @@ class Session:
         if self.device == "reference":
             from graphflow.runtime.reference import ReferenceExecutable
             return ReferenceExecutable(program, self.state)
-        exe = Executable(program, self.state, dump=self.dump_dir)
+        exe = Executable(program, self.state, dump=self.dump_dir, trace=trace)
         if self.dump_dir:
             from graphflow.runtime.dump import dump_executable
             exe.dump_folder = dump_executable(exe, self.dump_dir)

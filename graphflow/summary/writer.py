@@ -78,8 +78,7 @@ class FileWriter:
 
     def add_run_metadata(self, run_metadata: Any, tag: str, global_step: Any = None) -> None:
         """The step statistics of a traced run, under ``tag`` (TensorBoard's graph tab shows them)."""
-        data = run_metadata.SerializeToString() if hasattr(run_metadata, "SerializeToString") else \
-            run_metadata_proto(run_metadata).SerializeToString()
+        data = run_metadata.SerializeToString()
         ev = self._pb.Event(wall_time=time.time(), tagged_run_metadata=self._pb.TaggedRunMetadata(
             tag=tag, run_metadata=data))
         if global_step is not None:
@@ -119,7 +118,7 @@ def run_metadata_proto(run_metadata: Any) -> Any:
     from tensorboard.compat.proto import config_pb2, step_stats_pb2
     md = config_pb2.RunMetadata()
     dev = md.step_stats.dev_stats.add(device="/job:localhost/replica:0/task:0/device:CPU:0")
-    for rec in getattr(run_metadata, "kernels", []) or []:
+    for rec in getattr(run_metadata, "step_stats", []) or []:
         dev.node_stats.append(step_stats_pb2.NodeExecStats(
             node_name=rec["name"], all_start_micros=int(rec["start_us"]),
             all_end_rel_micros=int(rec["duration_us"]), op_end_rel_micros=int(rec["duration_us"])))

@@ -1,1 +1,1 @@
-"""``tensorflow.python.client``."""
+"""``from tensorflow.python.client import timeline``."""
