@@ -113,6 +113,8 @@ from graphflow import contrib  # noqa: E402
 from graphflow import data  # noqa: E402
 from graphflow import summary  # noqa: E402
 from graphflow import timeline  # noqa: E402
+from graphflow.graphdef import util as graph_util  # noqa: E402
+from graphflow.graphdef.importer import import_graph_def  # noqa: E402
 from graphflow.platform import gfile  # noqa: E402
 from graphflow.platform import tf_logging as logging  # noqa: E402
 from graphflow.ops import summary_ops as _summary_ops  # noqa: E402,F401  (registers the summary ops)
@@ -215,6 +217,7 @@ _sys.modules[__name__ + ".compat.v1"] = _sys.modules[__name__]
 _sys.modules[__name__ + ".test"] = test
 _sys.modules[__name__ + ".gfile"] = gfile
 _sys.modules[__name__ + ".logging"] = logging
+_sys.modules[__name__ + ".graph_util"] = graph_util
 
 
 class _IO:
@@ -238,6 +241,11 @@ def __getattr__(name: str) -> object:
         mod = importlib.import_module(f"graphflow.platform.{name}")
         globals()[name] = mod
         return mod
+    if name in ("GraphDef", "NodeDef", "AttrValue"):
+        from graphflow.graphdef.display import protos
+        _, graph_pb2, node_def_pb2, _ = protos()
+        return getattr(graph_pb2 if name == "GraphDef" else node_def_pb2, name, None) or \
+            getattr(protos()[0], name)
     if name in ("Event", "SessionLog"):
         from graphflow.summary.writer import _event_pb2
         return getattr(_event_pb2()[0], name)

@@ -219,6 +219,12 @@ class Graph:
     def get_operations(self) -> list[Operation]:
         return list(self._nodes)
 
+    def as_graph_def(self, from_version: Any = None, add_shapes: bool = False) -> Any:
+        """TF1's ``GraphDef`` of this graph (``graphflow.graphdef.export``): TensorFlow 1 loads
+        it, and ``gf.import_graph_def`` loads it back."""
+        from graphflow.graphdef.export import export_graph_def
+        return export_graph_def(self)
+
     def get_operation_by_name(self, name: str) -> Operation:
         try:
             return self._names[name]

@@ -67,7 +67,7 @@ class FileWriter:
 
     def add_graph(self, graph: Any = None, global_step: Any = None, graph_def: Any = None) -> None:
         """The graph (a ``gf.Graph`` or a ``GraphDef``), shown in TensorBoard's graph tab."""
-        from graphflow.graph_def import as_graph_def
+        from graphflow.graphdef.display import as_graph_def
         from graphflow.ir import Graph
         if graph_def is None:
             graph_def = as_graph_def(graph) if isinstance(graph, Graph) or graph is None else graph
