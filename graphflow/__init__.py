@@ -115,6 +115,7 @@ from graphflow import summary  # noqa: E402
 from graphflow import timeline  # noqa: E402
 from graphflow.graphdef import util as graph_util  # noqa: E402
 from graphflow.graphdef.importer import import_graph_def  # noqa: E402
+from graphflow.graphdef import export as _graphdef_export  # noqa: E402,F401  (Graph.as_graph_def)
 from graphflow.platform import gfile  # noqa: E402
 from graphflow.platform import tf_logging as logging  # noqa: E402
 from graphflow.ops import summary_ops as _summary_ops  # noqa: E402,F401  (registers the summary ops)

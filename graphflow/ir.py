@@ -222,8 +222,7 @@ class Graph:
     def as_graph_def(self, from_version: Any = None, add_shapes: bool = False) -> Any:
         """TF1's ``GraphDef`` of this graph (``graphflow.graphdef.export``): TensorFlow 1 loads
         it, and ``gf.import_graph_def`` loads it back."""
-        from graphflow.graphdef.export import export_graph_def
-        return export_graph_def(self)
+        return _builders["as_graph_def"](self)
 
     def get_operation_by_name(self, name: str) -> Operation:
         try:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from graphflow.graphdef.display import protos, shape_proto, tensor_proto, tf_type
-from graphflow.ir import Graph, Operation, Tensor, get_default_graph
+from graphflow.ir import Graph, Operation, Tensor, get_default_graph, register_builders
 from graphflow.registry import Op
 
 # elementwise primitives whose TF1 op has the same name, inputs and a "T" attribute
@@ -187,8 +187,8 @@ def _reduce(ex: Exporter, n: Operation, ins: list[str]) -> str:
             axes_ref = ex.const(n, "reduction_indices", np.arange(x.shape.rank, dtype=np.int32))
         else:
             rank = ex.helper(n, "Rank", "Rank", ins[:1], T=_in_t(n))
-            axes_ref = ex.helper(n, "range", "Range", [ex.const(n, "start", 0, np.int32), rank,
-                                                       ex.const(n, "delta", 1, np.int32)], Tidx=("type", np.dtype(np.int32)))
+            start, delta = ex.const(n, "start", 0, np.int32), ex.const(n, "delta", 1, np.int32)
+            axes_ref = ex.helper(n, "range", "Range", [start, rank, delta], Tidx=("type", np.dtype(np.int32)))
     else:
         axes_ref = ex.const(n, "reduction_indices", np.array(axes, np.int32))
     extra = {} if n.op in (Op.REDUCE_ANY, Op.REDUCE_ALL) else {"T": _in_t(n)}
@@ -346,7 +346,8 @@ def _range(ex: Exporter, n: Operation, ins: list[str]) -> str:
 @_rule(Op.RANDOM)
 def _random(ex: Exporter, n: Operation, ins: list[str]) -> str:
     at = n.attrs
-    op = {"uniform": "RandomUniform", "normal": "RandomStandardNormal", "truncated_normal": "TruncatedNormal"}.get(at.dist)
+    op = {"uniform": "RandomUniform", "normal": "RandomStandardNormal",
+          "truncated_normal": "TruncatedNormal"}.get(at.dist)
     if op is None:
         raise UnsupportedOpError(f"no TF1 op for graphflow's {at.dist!r} random draws (node {n.name!r})")
     shape = ex.const(n, "shape", np.array(at.shape, np.int32))
@@ -437,7 +438,8 @@ def _max_pool_grad(ex: Exporter, n: Operation, ins: list[str]) -> str:
 def _avg_pool_grad(ex: Exporter, n: Operation, ins: list[str]) -> str:
     sizes = ins[0]
     if n.inputs[0].dtype.name != "int32":
-        sizes = ex.helper(n, "Cast", "Cast", [sizes], SrcT=_in_t(n), DstT=("type", np.dtype(np.int32)), Truncate=False)
+        sizes = ex.helper(n, "Cast", "Cast", [sizes], SrcT=_in_t(n), DstT=("type", np.dtype(np.int32)),
+                          Truncate=False)
     return ex.node(n.name, "AvgPoolGrad", [sizes, ins[1]], T=_t(n), **_pool_attrs(n.attrs))
 
 
@@ -478,3 +480,6 @@ def export_graph_def(graph: Graph | None = None, nodes: Sequence[Operation] | No
             ex.refs[id(n.outputs[i])] = name if i == 0 else f"{name}:{i}"
     ex.gd.versions.producer = 27
     return ex.gd
+
+
+register_builders(as_graph_def=export_graph_def)

@@ -485,8 +485,11 @@ def _fused_bn(n: Node) -> Any:
 def _random(n: Node) -> Any:
     fn = {"RandomUniform": _gf().random_uniform, "RandomStandardNormal": _gf().random_normal,
           "TruncatedNormal": _gf().truncated_normal}[n.op]
+    from graphflow.evaluate import static_value
     seed = n.attr("seed2", 0) or n.attr("seed", 0) or None
-    return fn([int(d) for d in n.const_input(0)], dtype=n.attr("dtype"), seed=seed, name=n.name)
+    shape = static_value(n.inputs[0])
+    return fn([int(d) for d in shape] if shape is not None else n.inputs[0], dtype=n.attr("dtype"), seed=seed,
+              name=n.name)
 
 
 # ---- the walk -----------------------------------------------------------------------------------
