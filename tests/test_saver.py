@@ -243,7 +243,7 @@ def test_a_failed_write_leaves_the_previous_checkpoint(tmp_path, monkeypatch) ->
         v.load(np.full(1000, 2.0), sess)
         with pytest.raises(OSError, match="disk full"):
             saver.save(sess, str(tmp_path / "m"), global_step=2)
-        assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m-1.gfckpt"]  # the temp file is gone
+        assert sorted(os.listdir(tmp_path)) == ["checkpoint", "m-1.gfckpt", "m-1.meta"]  # no temp file, no m-2
         assert gf.train.latest_checkpoint(str(tmp_path)) == first
         saver.restore(sess, first)
         np.testing.assert_array_equal(sess.run(v), np.ones(1000))

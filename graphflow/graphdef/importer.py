@@ -154,23 +154,35 @@ def _const(n: Node) -> Any:
 
 @_rule("VariableV2", "Variable")
 def _variable(n: Node) -> Any:
-    from graphflow.variables import Variable
+    """A variable node of the file: no initializer of its own (the file's ``<name>/Assign``
+    becomes it) and in no collection, as TF1 imports it."""
+    from graphflow.ops import state_ops
+    from graphflow.registry import Op
+    from graphflow.shapes import TensorShape
+    from graphflow.variables import _make_output
     shape = n.attr("shape")
     if shape is None or None in shape:
         raise GraphDefError(f"variable {n.name!r} needs a fully defined shape, got {shape}")
-    dt = n.attr("dtype")
     g = get_default_graph()
     with g.control_dependencies(None):
-        v = Variable(np.zeros(shape, dt.np), name=n.name)
-    return v
+        node = g.add_node(Op.VARIABLE, [], state_ops.SourceAttrs(n.attr("dtype"), TensorShape(shape),
+                                                                 state_ops._next_uid()),
+                          name=n.name, output_type=_make_output)
+    var = node.outputs[0]
+    var.initial_value, var.trainable, var.initializer = None, True, None
+    return var
 
 
 @_rule("Assign", "AssignAdd", "AssignSub")
 def _assign(n: Node) -> Any:
     var = _variable_of(n, n.inputs[0])
     value = n.inputs[1]
-    fn = {"Assign": var.assign, "AssignAdd": var.assign_add, "AssignSub": var.assign_sub}[n.op]
-    return fn(value, name=n.name) if n.op == "Assign" else fn(value)
+    if n.op == "Assign":
+        out = var.assign(value, name=n.name)
+        if n.name == _parse_input(n.nd.input[0])[0] + "/Assign" and var.initializer is None:
+            var.initializer = out.node  # TF1's (and graphflow's) initializer naming
+        return out
+    return (var.assign_add if n.op == "AssignAdd" else var.assign_sub)(value)
 
 
 def _variable_of(n: Node, t: Tensor) -> Any:

@@ -323,8 +323,9 @@ class Saver:
     >>> path.endswith("model-7")
     True
 
-    ``keep_checkpoint_every_n_hours``, ``sharded`` and the other TF1 arguments are accepted and
-    ignored; no ``.meta`` graph file is written.
+    ``save`` also writes ``<prefix>.meta`` (TF1's MetaGraphDef: the graph, collections and this
+    saver's variables; ``write_meta_graph=False`` skips it). ``keep_checkpoint_every_n_hours``,
+    ``sharded`` and the other TF1 arguments are accepted and ignored.
     """
 
     def __init__(self, var_list: Iterable[Variable] | Mapping[str, Variable] | None = None,
@@ -379,6 +380,9 @@ class Saver:
             raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
         tensors = [(name, sess.state.value(v.node)) for name, v in self._vars.items()]
         write_checkpoint(prefix + SUFFIX, tensors)
+        if write_meta_graph:
+            from graphflow.graphdef.meta_graph import meta_graph_for_save
+            meta_graph_for_save(self, f"{prefix}.{meta_graph_suffix}")
         if write_state:
             if prefix in self._last:
                 self._last.remove(prefix)
@@ -390,10 +394,11 @@ class Saver:
             # the state file stops naming a checkpoint before its file goes
             update_checkpoint_state(save_dir, prefix, self._last, latest_filename)
             for old in dropped:
-                try:
-                    os.remove(old + SUFFIX)
-                except FileNotFoundError:
-                    pass
+                for path in (old + SUFFIX, f"{old}.{meta_graph_suffix}"):
+                    try:
+                        os.remove(path)
+                    except FileNotFoundError:
+                        pass
         return prefix
 
     def restore(self, sess: Any, save_path: str) -> None:

@@ -1,0 +1,173 @@
+"""TF1's ``MetaGraphDef`` (``.meta`` files): the GraphDef, the collections and the saver's
+variable list, written by ``tf.train.export_meta_graph`` and ``Saver.save`` and read back by
+``tf.train.import_meta_graph``, which returns a Saver that restores graphflow checkpoints into
+the imported variables.
+
+Collections of tensors and operations are stored as node names (``node_list``), variables as
+TF1's ``VariableDef`` (name, initializer, trainable), strings and numbers as their lists; other
+Python objects are left out, as TF1 leaves them.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from graphflow.graphdef.importer import GraphDefError, import_graph_def
+from graphflow.ir import Graph, Operation, Tensor, get_default_graph
+
+SAVER_VARIABLES = "graphflow_saver_variables"  # the checkpoint key and variable name of each saved variable
+
+
+def _pb() -> tuple[Any, Any]:
+    from tensorboard.compat.proto import meta_graph_pb2, variable_pb2
+    return meta_graph_pb2, variable_pb2
+
+
+def _collection(cd: Any, values: list[Any]) -> bool:
+    from graphflow.variables import Variable
+    _, variable_pb2 = _pb()
+    if all(isinstance(v, Variable) for v in values):
+        for v in values:
+            vd = variable_pb2.VariableDef(variable_name=v.name, snapshot_name=v.name, trainable=bool(v.trainable),
+                                          initializer_name=v.initializer.name if v.initializer is not None else "")
+            cd.bytes_list.value.append(vd.SerializeToString())
+        return True
+    if all(isinstance(v, (Tensor, Operation)) for v in values):
+        cd.node_list.value.extend(v.name for v in values)
+        return True
+    if all(isinstance(v, (str, bytes)) for v in values):
+        cd.bytes_list.value.extend(v.encode() if isinstance(v, str) else v for v in values)
+        return True
+    if all(isinstance(v, bool) or not isinstance(v, int) for v in values) and \
+            all(isinstance(v, float) for v in values):
+        cd.float_list.value.extend(values)
+        return True
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        cd.int64_list.value.extend(values)
+        return True
+    return False
+
+
+def export_meta_graph(filename: str | None = None, meta_info_def: Any = None, graph_def: Any = None,
+                      saver_def: Any = None, collection_list: Sequence[str] | None = None, as_text: bool = False,
+                      graph: Graph | None = None, export_scope: str | None = None, clear_devices: bool = False,
+                      clear_extraneous_savers: bool = False, strip_default_attrs: bool = False,
+                      save_debug_info: bool = False, saver: Any = None, **kwargs: Any) -> Any:
+    """The ``MetaGraphDef`` of ``graph`` (the default graph), written to ``filename`` when given."""
+    meta_graph_pb2, _ = _pb()
+    g = graph or get_default_graph()
+    mgd = meta_graph_pb2.MetaGraphDef()
+    mgd.meta_info_def.tensorflow_version = "1.15.0"
+    mgd.meta_info_def.tensorflow_git_version = "graphflow"
+    mgd.meta_info_def.meta_graph_version = "v1"
+    mgd.graph_def.CopyFrom(graph_def if graph_def is not None else g.as_graph_def())
+    keys = collection_list if collection_list is not None else sorted(g._collections)  # type: ignore[attr-defined]
+    for key in keys:
+        values = g.get_collection(key)
+        if values and not _collection(mgd.collection_def[key], values):
+            del mgd.collection_def[key]
+    if saver is not None:
+        cd = mgd.collection_def[SAVER_VARIABLES]
+        cd.bytes_list.value.extend(f"{k}\t{v.name}".encode() for k, v in saver._vars.items())
+    if filename:
+        write_meta_graph(mgd, filename, as_text)
+    return mgd
+
+
+def write_meta_graph(mgd: Any, filename: str, as_text: bool = False) -> None:
+    from google.protobuf import text_format
+    data = text_format.MessageToString(mgd).encode() if as_text else mgd.SerializeToString()
+    folder = os.path.dirname(os.path.abspath(filename))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".meta.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, filename)  # a crash leaves the old file or the new one
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def read_meta_graph(meta_graph_or_file: Any) -> Any:
+    meta_graph_pb2, _ = _pb()
+    if isinstance(meta_graph_or_file, meta_graph_pb2.MetaGraphDef):
+        return meta_graph_or_file
+    path = os.fspath(meta_graph_or_file)
+    if not os.path.exists(path):
+        raise OSError(f"File {path} does not exist.")
+    with open(path, "rb") as f:
+        data = f.read()
+    mgd = meta_graph_pb2.MetaGraphDef()
+    try:
+        mgd.ParseFromString(data)
+        if not mgd.graph_def.node and data:
+            raise ValueError("no graph")
+        return mgd
+    except Exception:  # noqa: BLE001 - maybe text
+        from google.protobuf import text_format
+        mgd = meta_graph_pb2.MetaGraphDef()
+        try:
+            text_format.Parse(data.decode("utf-8"), mgd)
+        except Exception as e:  # noqa: BLE001
+            raise GraphDefError(f"{path}: not a MetaGraphDef ({type(e).__name__}: {e})") from None
+        return mgd
+
+
+def import_meta_graph(meta_graph_or_file: Any, clear_devices: bool = False, import_scope: str | None = None,
+                      **kwargs: Any) -> Any:
+    """Import the graph and collections of a ``.meta`` file into the default graph; returns a
+    ``Saver`` over its saved variables (None when it has none)."""
+    from graphflow.train.saver import Saver
+    from graphflow.variables import Variable
+    _, variable_pb2 = _pb()
+    mgd = read_meta_graph(meta_graph_or_file)
+    g = get_default_graph()
+    import_graph_def(mgd.graph_def, name=import_scope or "")
+    prefix = f"{import_scope}/" if import_scope else ""
+
+    def element(name: str) -> Any:
+        return g.as_graph_element(prefix + name)
+    saver_vars: dict[str, Any] = {}
+    for key, cd in mgd.collection_def.items():
+        kind = cd.WhichOneof("kind")
+        if key == SAVER_VARIABLES:
+            for item in cd.bytes_list.value:
+                ckpt, _, var = item.decode().partition("\t")
+                saver_vars[ckpt] = element(var)
+            continue
+        if kind == "node_list":
+            for name in cd.node_list.value:
+                g.add_to_collection(key, element(name))
+        elif kind == "bytes_list" and key.endswith("variables"):
+            for raw in cd.bytes_list.value:
+                vd = variable_pb2.VariableDef.FromString(raw)
+                v = element(vd.variable_name)
+                if isinstance(v, Variable):
+                    if vd.initializer_name and v.initializer is None:
+                        v.initializer = element(vd.initializer_name)
+                    v.trainable = vd.trainable
+                    g.add_to_collection(key, v)
+        elif kind == "bytes_list":
+            for b in cd.bytes_list.value:
+                g.add_to_collection(key, b.decode("utf-8", "replace"))
+        elif kind in ("int64_list", "float_list"):
+            for x in getattr(cd, kind).value:
+                g.add_to_collection(key, x)
+    if not saver_vars:
+        saver_vars = {v.node.name[len(prefix):]: v for v in g.get_collection("variables") if isinstance(v, Variable)}
+    return Saver(saver_vars) if saver_vars else None
+
+
+def meta_graph_for_save(saver: Any, filename: str) -> None:
+    """``Saver.save(write_meta_graph=True)``: the ``.meta`` beside the checkpoint; a graph with an
+    op TF1's GraphDef cannot hold keeps its checkpoint and warns instead."""
+    from graphflow.graphdef.export import UnsupportedOpError
+    graph = next(iter(saver._vars.values())).graph if saver._vars else get_default_graph()
+    try:
+        export_meta_graph(filename, graph=graph, saver=saver)
+    except (UnsupportedOpError, ImportError) as e:
+        warnings.warn(f"Saver: the checkpoint is written but not {filename}: {e}", stacklevel=3)
