@@ -23,9 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _tf1() -> Any:
     tf = pytest.importorskip("tensorflow", reason="TensorFlow is not installed (the TF1 interchange checks)")
-    v1 = tf.compat.v1
-    v1.disable_v2_behavior()
-    return v1
+    return tf.compat.v1  # graph mode inside tf.Graph(); TF2 behaviour stays on for the other tests
 
 
 def _cnn_with_gradients(rs: np.random.RandomState, dtype: str = "float32") -> tuple:

@@ -61,7 +61,6 @@ def test_restore_from_meta_and_checkpoint_in_a_fresh_process(tmp_path) -> None: 
 
 def test_tf1_loads_the_meta_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
     tf = pytest.importorskip("tensorflow", reason="TensorFlow is not installed (the TF1 check)").compat.v1
-    tf.disable_v2_behavior()
     path = str(tmp_path / "m")
     _train_and_save(path)
     with tf.Graph().as_default():

@@ -1,7 +1,7 @@
 """TF1's ``MetaGraphDef`` (``.meta`` files): the GraphDef, the collections and the saver's
 variable list, written by ``tf.train.export_meta_graph`` and ``Saver.save`` and read back by
-``tf.train.import_meta_graph``, which returns a Saver that restores graphflow checkpoints into
-the imported variables.
+``import_meta_graph`` (``tf.train.import_meta_graph`` returns a Saver over the variables it
+gives, restoring graphflow checkpoints into them).
 
 Collections of tensors and operations are stored as node names (``node_list``), variables as
 TF1's ``VariableDef`` (name, initializer, trainable), strings and numbers as their lists; other
@@ -118,10 +118,9 @@ def read_meta_graph(meta_graph_or_file: Any) -> Any:
 
 
 def import_meta_graph(meta_graph_or_file: Any, clear_devices: bool = False, import_scope: str | None = None,
-                      **kwargs: Any) -> Any:
-    """Import the graph and collections of a ``.meta`` file into the default graph; returns a
-    ``Saver`` over its saved variables (None when it has none)."""
-    from graphflow.train.saver import Saver
+                      **kwargs: Any) -> dict[str, Any]:
+    """Import the graph and collections of a ``.meta`` file into the default graph; returns the
+    saved variables by checkpoint key (``gf.train.import_meta_graph`` makes a Saver of them)."""
     from graphflow.variables import Variable
     _, variable_pb2 = _pb()
     mgd = read_meta_graph(meta_graph_or_file)
@@ -159,7 +158,7 @@ def import_meta_graph(meta_graph_or_file: Any, clear_devices: bool = False, impo
                 g.add_to_collection(key, x)
     if not saver_vars:
         saver_vars = {v.node.name[len(prefix):]: v for v in g.get_collection("variables") if isinstance(v, Variable)}
-    return Saver(saver_vars) if saver_vars else None
+    return saver_vars
 
 
 def meta_graph_for_save(saver: Any, filename: str) -> None:

@@ -1,7 +1,7 @@
 """``gf.train``: optimizers, learning-rate schedules, the global step and checkpoints."""
 from __future__ import annotations
 
-from graphflow.graphdef.meta_graph import export_meta_graph, import_meta_graph  # noqa: F401,E402
+from graphflow.graphdef.meta_graph import export_meta_graph  # noqa: F401,E402
 from graphflow.graphdef.util import write_graph  # noqa: F401,E402
 from graphflow.train.moving_averages import ExponentialMovingAverage  # noqa: F401
 from graphflow.train.optimizers import *  # noqa: F401,F403

@@ -28,7 +28,7 @@ from graphflow.variables import GraphKeys, Variable
 
 __all__ = ["Saver", "latest_checkpoint", "get_checkpoint_state", "update_checkpoint_state",
            "checkpoint_exists", "CheckpointState", "CheckpointReader", "NewCheckpointReader",
-           "list_variables", "load_variable"]
+           "list_variables", "load_variable", "import_meta_graph"]
 
 FORMAT = "graphflow.checkpoint"
 VERSION = 1
@@ -431,3 +431,12 @@ class Saver:
             values = [(v, reader.get_tensor(name)) for name, v in self._vars.items()]
         for v, value in values:
             sess.state.write(v.node, value)
+
+
+def import_meta_graph(meta_graph_or_file: Any, clear_devices: bool = False, import_scope: str | None = None,
+                      **kwargs: Any) -> Saver | None:
+    """TF1's ``tf.train.import_meta_graph``: the graph and collections of a ``.meta`` file into
+    the default graph, and a Saver over its saved variables (None when it has none)."""
+    from graphflow.graphdef.meta_graph import import_meta_graph as load
+    variables = load(meta_graph_or_file, clear_devices, import_scope, **kwargs)
+    return Saver(variables) if variables else None
