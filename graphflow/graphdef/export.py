@@ -27,6 +27,9 @@ _REDUCE = {Op.REDUCE_SUM: "Sum", Op.REDUCE_MEAN: "Mean", Op.REDUCE_MAX: "Max", O
            Op.REDUCE_PROD: "Prod", Op.REDUCE_ANY: "Any", Op.REDUCE_ALL: "All"}
 
 
+_MORE_OUTPUTS = {"SoftmaxCrossEntropyWithLogits"}  # TF1 ops with outputs graphflow's node lacks
+
+
 class UnsupportedOpError(ValueError):
     """A node whose op has no translation to (or from) TF1's GraphDef."""
 
@@ -476,6 +479,8 @@ def export_graph_def(graph: Graph | None = None, nodes: Sequence[Operation] | No
         name = rule(ex, n, ins)
         node = next(nd for nd in ex.gd.node[before:] if nd.name == name)
         node.input.extend(f"^{c.name}" for c in n.control_inputs)
+        if n.shapes and node.op not in _MORE_OUTPUTS:  # what TF1's add_shapes writes; pictures label edges
+            node.attr["_output_shapes"].list.shape.extend([shape_proto(sh) for sh in n.shapes])
         for i in range(len(n.outputs)):
             ex.refs[id(n.outputs[i])] = name if i == 0 else f"{name}:{i}"
     ex.gd.versions.producer = 27

@@ -1,7 +1,9 @@
 """Dumps of what the compiler made (``GRAPHFLOW_DUMP_DIR`` or ``Session(dump_dir=...)``): the
 program after each pass, the generated source (the entry, or the glue and each shared kernel),
-numba's LLVM IR and assembly (of every kernel but the interpreted ones, which stay Python), and
-where the compile time went (``timings.txt``)."""
+numba's LLVM IR and assembly (of every kernel but the interpreted ones, which stay Python), where
+the compile time went (``timings.txt``), pictures of the final program (``program.dot``,
+``program.svg``: fused kernels as clusters) and an ``index.html`` linking them all under the run
+signature that produced them."""
 from __future__ import annotations
 
 import os
@@ -76,6 +78,41 @@ def dump_native(exe: Any, folder: str, recorder: record_compiles | None = None) 
             disp = fresh
         _write(os.path.join(folder, f"{stem}.ll"), "\n".join(disp.inspect_llvm().values()))
         _write(os.path.join(folder, f"{stem}.s"), "\n".join(disp.inspect_asm().values()))
+    _write_pictures(exe, folder)
+    _write_index(exe, folder)
+
+
+def _write_pictures(exe: Any, folder: str) -> None:
+    from graphflow.graphdef.draw import to_dot, to_svg
+    _write(os.path.join(folder, "program.dot"), to_dot(exe.program, "compiled program"))
+    _write(os.path.join(folder, "program.svg"), to_svg(exe.program, "compiled program"))
+
+
+def signature(exe: Any) -> list[str]:
+    """The run signature an executable serves: its fetches and its feeds (with their ranks)."""
+    prog = exe.source_program
+    feeds = [f"{ph.name}: {ph.dtypes[0].name} {ph.shapes[0]}" for ph in prog.feeds]
+    return [f"fetch {t.name}: {t.dtype.name} {t.shape}" for t in prog.outputs] + [f"feed {f}" for f in feeds]
+
+
+def _write_index(exe: Any, folder: str) -> None:
+    import html
+    files = sorted(f for f in os.listdir(folder) if not f.endswith(".tmp") and f != "index.html")
+    kinds = [("graph after each pass", lambda f: f[:2].isdigit() and f.endswith(".txt")),
+             ("generated source", lambda f: f.endswith(".py")), ("LLVM IR", lambda f: f.endswith(".ll")),
+             ("assembly", lambda f: f.endswith(".s")), ("PTX", lambda f: f.endswith(".ptx")),
+             ("pictures", lambda f: f.endswith((".dot", ".svg"))), ("compile times", lambda f: f == "timings.txt")]
+    parts = ["<!doctype html><meta charset='utf-8'><title>graphflow dump</title>",
+             "<h1>graphflow executable</h1><h2>run signature</h2><ul>"]
+    parts += [f"<li><code>{html.escape(s)}</code></li>" for s in signature(exe)]
+    parts.append(f"</ul><p>{'Python glue over shared kernels' if exe.generated.glue else 'one native entry'}"
+                 f"{', traced' if getattr(exe, 'traced', False) else ''}</p>")
+    for title, pick in kinds:
+        chosen = [f for f in files if pick(f)]
+        if chosen:
+            parts.append(f"<h2>{title}</h2><ul>" + "".join(f"<li><a href='{html.escape(f)}'>{html.escape(f)}</a></li>"
+                                                          for f in chosen) + "</ul>")
+    _write(os.path.join(folder, "index.html"), "\n".join(parts) + "\n")
 
 
 def _write(path: str, text: str) -> None:
