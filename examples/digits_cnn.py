@@ -45,27 +45,37 @@ def max_pool_2x2(x):  # type: ignore[no-untyped-def]
     return tf.nn.max_pool(x, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME")
 
 
+def build() -> dict:
+    """The tutorial's network in the default graph: two conv + max-pool layers, a dense layer with
+    dropout, logits; its loss, Adam train step and accuracy."""
+    x = tf.placeholder(tf.float32, [None, 8, 8, 1], name="images")
+    y = tf.placeholder(tf.int64, [None], name="labels")
+    keep_prob = tf.placeholder(tf.float32, [], name="keep_prob")
+
+    w_conv1, b_conv1 = weight_variable([3, 3, 1, 32]), bias_variable([32])
+    h_pool1 = max_pool_2x2(tf.nn.relu(tf.nn.bias_add(conv2d(x, w_conv1), b_conv1)))      # 4x4x32
+    w_conv2, b_conv2 = weight_variable([3, 3, 32, 64]), bias_variable([64])
+    h_pool2 = max_pool_2x2(tf.nn.relu(tf.nn.bias_add(conv2d(h_pool1, w_conv2), b_conv2)))  # 2x2x64
+    flat = tf.reshape(h_pool2, [-1, 2 * 2 * 64])
+    w_fc1, b_fc1 = weight_variable([2 * 2 * 64, 256]), bias_variable([256])
+    h_fc1 = tf.nn.dropout(tf.nn.relu(tf.matmul(flat, w_fc1) + b_fc1), keep_prob=keep_prob)
+    w_fc2, b_fc2 = weight_variable([256, 10]), bias_variable([10])
+    logits = tf.add(tf.matmul(h_fc1, w_fc2), b_fc2, name="logits")
+
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+    train_step = tf.train.AdamOptimizer(1e-3).minimize(loss)
+    accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1), y), tf.float32))
+    return {"images": x, "labels": y, "keep_prob": keep_prob, "logits": logits, "loss": loss,
+            "train_step": train_step, "accuracy": accuracy}
+
+
 def main(epochs: int = 30, batch_size: int = 64, seed: int = 0, verbose: bool = True) -> dict:
     x_train, y_train, x_test, y_test = load_digits(seed)
     with tf.Graph().as_default():
         tf.set_random_seed(seed)
-        x = tf.placeholder(tf.float32, [None, 8, 8, 1], name="images")
-        y = tf.placeholder(tf.int64, [None], name="labels")
-        keep_prob = tf.placeholder(tf.float32, [], name="keep_prob")
-
-        w_conv1, b_conv1 = weight_variable([3, 3, 1, 32]), bias_variable([32])
-        h_pool1 = max_pool_2x2(tf.nn.relu(tf.nn.bias_add(conv2d(x, w_conv1), b_conv1)))      # 4x4x32
-        w_conv2, b_conv2 = weight_variable([3, 3, 32, 64]), bias_variable([64])
-        h_pool2 = max_pool_2x2(tf.nn.relu(tf.nn.bias_add(conv2d(h_pool1, w_conv2), b_conv2)))  # 2x2x64
-        flat = tf.reshape(h_pool2, [-1, 2 * 2 * 64])
-        w_fc1, b_fc1 = weight_variable([2 * 2 * 64, 256]), bias_variable([256])
-        h_fc1 = tf.nn.dropout(tf.nn.relu(tf.matmul(flat, w_fc1) + b_fc1), keep_prob=keep_prob)
-        w_fc2, b_fc2 = weight_variable([256, 10]), bias_variable([10])
-        logits = tf.matmul(h_fc1, w_fc2) + b_fc2
-
-        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-        train_step = tf.train.AdamOptimizer(1e-3).minimize(loss)
-        accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1), y), tf.float32))
+        m = build()
+        x, y, keep_prob, logits = m["images"], m["labels"], m["keep_prob"], m["logits"]
+        loss, train_step, accuracy = m["loss"], m["train_step"], m["accuracy"]
 
         rng = np.random.RandomState(seed)
         start = time.perf_counter()

@@ -113,6 +113,7 @@ from graphflow import contrib  # noqa: E402
 from graphflow import data  # noqa: E402
 from graphflow import summary  # noqa: E402
 from graphflow import timeline  # noqa: E402
+from graphflow import onnx  # noqa: E402
 from graphflow.graphdef import util as graph_util  # noqa: E402
 from graphflow.graphdef.importer import import_graph_def  # noqa: E402
 from graphflow.graphdef import export as _graphdef_export  # noqa: E402,F401  (Graph.as_graph_def)

@@ -353,9 +353,10 @@ def _random(ex: Exporter, n: Operation, ins: list[str]) -> str:
           "truncated_normal": "TruncatedNormal"}.get(at.dist)
     if op is None:
         raise UnsupportedOpError(f"no TF1 op for graphflow's {at.dist!r} random draws (node {n.name!r})")
-    shape = ex.const(n, "shape", np.array(at.shape, np.int32))
+    shape = ins[0] if n.inputs else ex.const(n, "shape", np.array(at.shape, np.int32))  # run-time or static
     seed = int(at.key) & 0x7FFFFFFF
-    return ex.node(n.name, op, [shape], dtype=_t(n), T=("type", np.dtype(np.int32)), seed=seed, seed2=seed)
+    shape_type = ("type", n.inputs[0].dtype) if n.inputs else ("type", np.dtype(np.int32))
+    return ex.node(n.name, op, [shape], dtype=_t(n), T=shape_type, seed=seed, seed2=seed)
 
 
 @_rule(Op.BROADCAST_TO)
