@@ -74,8 +74,8 @@ def main(epochs: int = 30, batch_size: int = 64, seed: int = 0, verbose: bool = 
     with tf.Graph().as_default():
         tf.set_random_seed(seed)
         m = build()
-        x, y, keep_prob, logits = m["images"], m["labels"], m["keep_prob"], m["logits"]
-        loss, train_step, accuracy = m["loss"], m["train_step"], m["accuracy"]
+        x, y, keep_prob = m["images"], m["labels"], m["keep_prob"]
+        train_step, accuracy = m["train_step"], m["accuracy"]
 
         rng = np.random.RandomState(seed)
         start = time.perf_counter()
