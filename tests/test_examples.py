@@ -130,3 +130,31 @@ def test_batching_with_a_shuffling_dataloader(capsys) -> None:  # type: ignore[n
     except ImportError:
         return
     assert "20/20" in capsys.readouterr().err  # the progress bar
+
+
+def test_tensorboard_mnist_writes_what_tensorboard_reads(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("sklearn", reason="the digits data set ships with scikit-learn (extra 'examples')")
+    pytest.importorskip("tensorboard", reason="summaries need the tensorboard package (extra 'examples')")
+    from tensorboard.backend.event_processing import event_accumulator as ea
+    r = load("tensorboard_mnist").main(logdir=str(tmp_path), steps=120, verbose=False)
+    assert r["accuracy"] > 0.85
+    train = ea.EventAccumulator(str(tmp_path / "train"), size_guidance={"scalars": 0, "histograms": 0})
+    train.Reload()
+    test = ea.EventAccumulator(str(tmp_path / "test"), size_guidance={"scalars": 0})
+    test.Reload()
+    tags = train.Tags()
+    assert tags["graph"] and "layer1/weights/summaries/histogram" in tags["histograms"]
+    assert "input_reshape/input/image/0" in tags["images"]
+    # a second "cross_entropy" scope makes the tag "cross_entropy_1", as TF1 names it
+    assert [e.step for e in train.Scalars("cross_entropy_1")] == list(range(120))
+    accs = [e.value for e in test.Scalars("accuracy_1")]
+    assert len(accs) == 12 and accs[-1] > accs[0]
+    assert "layer1/Wx_plus_b/MatMul" in {n.name for n in train.Graph().node}
+
+
+def test_freeze_and_serve_agree_everywhere(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("sklearn", reason="the digits data set ships with scikit-learn (extra 'examples')")
+    pytest.importorskip("tensorboard", reason="graph files need the tensorboard package (extra 'examples')")
+    r = load("freeze_and_serve").main(out=str(tmp_path), steps=200, verbose=False)
+    assert r["agree_fresh"] and r["agree_cli"]  # training, a fresh process and the command line
+    assert r["accuracy"] > 0.85
