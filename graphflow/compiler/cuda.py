@@ -1,0 +1,123 @@
+"""CUDA kernels from the shared kernel units (issue 11, first part): a flat elementwise kernel of
+the CPU glue (``compiler/kernels.py``: one fused chain, its arrays passed flattened) becomes a
+``numba.cuda`` kernel with one thread per element. The body is the same text the registry's
+scalar templates produced; only the loop header, the CPU's math helpers (``cpu_math``, written
+inline) and numpy's scalar functions differ (CUDA's ``math``), so the two targets share the registry, the
+passes, the schedule and the kernel identities.
+
+Not yet here: the other kernel kinds (reductions, matmul, convolution, gathers, random numbers),
+device-resident state and the ``Session(device="cuda")`` runtime.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from graphflow.compiler.kernels import JIT_DECORATOR, Kernel
+
+# numpy scalar functions of the templates -> CUDA's math library
+_MATH = {"np.exp": "math.exp", "np.log": "math.log", "np.log1p": "math.log1p", "np.expm1": "math.expm1",
+         "np.sqrt": "math.sqrt", "np.sin": "math.sin", "np.cos": "math.cos", "np.tan": "math.tan",
+         "np.tanh": "math.tanh", "np.arcsin": "math.asin", "np.arccos": "math.acos", "np.arctan": "math.atan",
+         "np.sinh": "math.sinh", "np.cosh": "math.cosh", "np.arcsinh": "math.asinh", "np.arccosh": "math.acosh",
+         "np.arctanh": "math.atanh", "np.floor": "math.floor", "np.ceil": "math.ceil", "np.isnan": "math.isnan",
+         "np.isinf": "math.isinf", "np.isfinite": "math.isfinite", "np.arctan2": "math.atan2",
+         "np.power": "math.pow", "np.fabs": "math.fabs"}
+_LOOP = re.compile(r"^    for (i\d+) in range\(r0\.shape\[0\]\):$")
+_CALL = re.compile(r"\b(np\.[a-z0-9_]+)\(")
+
+
+class NotOnCudaError(NotImplementedError):
+    """A kernel kind the CUDA target does not generate yet."""
+
+
+def cuda_source(k: Kernel) -> str:
+    """The CUDA module (defining ``kernel``) of a flat elementwise CPU kernel."""
+    if not k.flat or k.extras or len(k.outs) != 1 or k.errors:
+        raise NotOnCudaError("the CUDA target generates flat elementwise kernels so far (one output, no "
+                             "variables, no run-time checks)")
+    lines = k.source.split("\n")
+    try:
+        start = lines.index(JIT_DECORATOR)
+    except ValueError:
+        raise NotOnCudaError("not a jitted kernel") from None
+    body = lines[start + 1:]
+    out = ["import math", "import numpy as np", "from numba import cuda", "", "", "@cuda.jit", body[0]]
+    looped = False
+    for line in body[1:]:
+        m = _LOOP.match(line)
+        if m:
+            out += [f"    {m.group(1)} = cuda.grid(1)", f"    if {m.group(1)} < r0.shape[0]:"]
+            looped = True
+            continue
+        if line.strip() == "return r0":
+            continue
+        if "for " in line or "while " in line:
+            raise NotOnCudaError("a kernel with loops of its own")
+        line = _cpu_math(line)
+        for name in set(_CALL.findall(line)):
+            if name in _MATH:
+                line = line.replace(name + "(", _MATH[name] + "(")
+            elif name not in ("np.float32", "np.float64", "np.int32", "np.int64", "np.int8", "np.int16",
+                              "np.uint8", "np.bool_"):
+                raise NotOnCudaError(f"{name} has no CUDA translation")
+        out.append(line)
+    if not looped:
+        raise NotOnCudaError("not a flat loop")
+    return "\n".join(out) + "\n"
+
+
+# compiler/cpu_math.py's helpers, written inline with CUDA's math library (numba-cuda cannot
+# type calls to device functions when compiling PTX without a GPU driver)
+_INLINE = {"gfmath.exp": "math.exp({})", "gfmath.tanh": "math.tanh({})", "gfmath.erf": "math.erf(float({}))",
+           "gfmath.lgamma": "math.lgamma(float({}))", "gfmath.sigmoid": "(1.0 / (1.0 + math.exp(-({}))))",
+           # round half to even: floor(x + 1/2), one less where that went up from an exact half to odd
+           "np.rint": "(math.floor(({0}) + 0.5) - (1.0 if (math.floor(({0}) + 0.5) - ({0}) == 0.5 and "
+                      "math.fmod(math.floor(({0}) + 0.5), 2.0) != 0.0) else 0.0))"}
+
+
+def _cpu_math(line: str) -> str:
+    while "gfmath." in line or "np.rint(" in line:
+        start = line.index("gfmath.") if "gfmath." in line else line.index("np.rint(")
+        open_at = line.index("(", start)
+        name = line[start:open_at]
+        if name not in _INLINE:
+            raise NotOnCudaError(f"{name} has no CUDA translation yet")
+        depth, end = 0, open_at
+        for end in range(open_at, len(line)):
+            depth += {"(": 1, ")": -1}.get(line[end], 0)
+            if depth == 0:
+                break
+        line = line[:start] + _INLINE[name].format(line[open_at + 1:end]) + line[end + 1:]
+    return line
+
+
+def signature(arg_types: Any) -> str:
+    """A numba signature from the glue's argument types ((dtype, ndim or -1 for scalars) each):
+    flat arrays are contiguous vectors."""
+    parts = []
+    for dtype, ndim in arg_types:
+        name = "boolean" if dtype == "bool" else dtype
+        parts.append(name if ndim < 0 else f"{name}[::1]")
+    return f"void({', '.join(parts)})"
+
+
+def load(source: str) -> Any:
+    """The ``kernel`` of a CUDA module source (compiled by numba.cuda when first launched)."""
+    scope: dict[str, Any] = {}
+    exec(compile(source, "<graphflow cuda kernel>", "exec"), scope)  # generated by graphflow, not user data
+    return scope["kernel"]
+
+
+def compile_ptx(source: str, arg_types: Any, cc: tuple[int, int] = (9, 0)) -> str:
+    """PTX of the kernel for compute capability ``cc`` (needs numba-cuda's NVVM, not a GPU)."""
+    from numba import cuda
+    ptx, _ = cuda.compile_ptx(load(source).py_func, signature(arg_types), cc=cc)
+    return ptx
+
+
+def launch(source: str, args: list[Any], size: int, threads: int = 128) -> None:
+    """Run the kernel on ``args`` (inputs, the output buffer, lifted literals: the CPU kernel's
+    parameters) with one thread per element of its ``size``-element output."""
+    kernel = load(source)
+    kernel[(size + threads - 1) // threads, threads](*args)

@@ -1,0 +1,165 @@
+"""The CUDA target's first part: every elementwise primitive's flat kernel, generated from the
+same kernel unit as the CPU's, compiles to PTX for sm_90 and sm_80 (numba-cuda's NVVM, no GPU
+needed) and, in Numba's CUDA simulator (a separate process: the simulator replaces numba.cuda for
+the whole process), computes what the CPU kernel computes."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+import graphflow as gf
+from tests.tolerances import value_tol
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+UNARY: dict[str, Callable[[Any], Any]] = {
+    "neg": gf.negative, "abs": gf.abs, "sign": gf.sign, "exp": gf.exp, "log": gf.log, "log1p": gf.log1p,
+    "sqrt": gf.sqrt, "rsqrt": gf.rsqrt, "square": gf.square, "reciprocal": gf.reciprocal, "sin": gf.sin,
+    "cos": gf.cos, "tan": gf.tan, "tanh": gf.tanh, "sigmoid": gf.sigmoid, "floor": gf.floor, "ceil": gf.ceil,
+    "rint": gf.rint, "asin": gf.asin, "acos": gf.acos, "atan": gf.atan, "sinh": gf.sinh, "cosh": gf.cosh,
+    "asinh": gf.asinh, "acosh": lambda x: gf.acosh(x + 1.5), "atanh": gf.atanh, "erf": gf.erf,
+    "lgamma": gf.lgamma, "expm1": gf.expm1, "relu": gf.nn.relu, "is_finite": gf.is_finite, "is_nan": gf.is_nan,
+    "is_inf": gf.is_inf, "cast_int": lambda x: gf.cast(x * 10, gf.int32), "cast_bool": lambda x: gf.cast(x, gf.bool),
+    "logical_not": lambda x: gf.logical_not(x > 0.5)}
+BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "add": gf.add, "subtract": gf.subtract, "multiply": gf.multiply, "realdiv": gf.realdiv,
+    "floordiv": gf.floordiv, "floormod": gf.floormod, "pow": gf.pow, "maximum": gf.maximum, "minimum": gf.minimum,
+    "equal": gf.equal, "not_equal": gf.not_equal, "less": gf.less, "less_equal": gf.less_equal,
+    "greater": gf.greater, "greater_equal": gf.greater_equal,
+    "logical_and": lambda a, b: gf.logical_and(a > 0.5, b > 0.5),
+    "logical_or": lambda a, b: gf.logical_or(a > 0.5, b > 0.5),
+    "where": lambda a, b: gf.where(a > b, a, b), "chain": lambda a, b: gf.sigmoid(gf.nn.relu(a * 2.0 + b)) - gf.tanh(b)}
+
+
+def _cases() -> list[tuple[str, int, str]]:
+    return [(name, 1, dt) for name in UNARY for dt in ("float32", "float64")] + \
+        [(name, 2, dt) for name in BINARY for dt in ("float32", "float64")]
+
+
+@contextlib.contextmanager
+def _glue() -> Iterator[None]:
+    """Programs lowered as glue over kernel units (the units the CUDA target translates)."""
+    old = os.environ.get("GRAPHFLOW_GLUE")
+    os.environ["GRAPHFLOW_GLUE"] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("GRAPHFLOW_GLUE")
+        else:
+            os.environ["GRAPHFLOW_GLUE"] = old
+
+
+def _executable(fetch: Any, feeds: dict) -> Any:
+    with _glue(), gf.Session() as s:
+        s.run(fetch, feeds)
+        return next(iter(s._cache.values()))[2]
+
+
+def flat_kernels(name: str, arity: int, dtype: str) -> list[tuple[Any, Any]]:
+    """(kernel, argument types) of the flat elementwise kernels the CPU glue runs for the op."""
+    fn = UNARY[name] if arity == 1 else BINARY[name]
+    with gf.Graph().as_default():
+        xs = [gf.placeholder(getattr(gf, dtype), [None, 3]) for _ in range(arity)]
+        exe = _executable(fn(*xs), {x: np.full((2, 3), 0.25 + 0.1 * i, dtype) for i, x in enumerate(xs)})
+    return [(k, t) for k, t in zip(exe.generated.kernels, exe.generated.arg_types) if k.flat]
+
+
+def _ptx_available() -> None:
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        pytest.skip("compile_ptx does not exist under the CUDA simulator")
+    cuda = pytest.importorskip("numba.cuda", reason="CUDA needs numba-cuda (pip install 'numba-cuda[cu13]')")
+    if not hasattr(cuda, "compile_ptx"):
+        pytest.skip("this numba has no compile_ptx")
+    try:
+        from numba.cuda.cudadrv import nvvm
+        nvvm.NVVM()
+    except Exception as e:  # noqa: BLE001 - any missing piece of the toolkit
+        pytest.skip(f"NVVM is not available ({type(e).__name__}): pip install 'numba-cuda[cu13]'")
+
+
+@pytest.mark.parametrize("name,arity,dtype", _cases())
+def test_elementwise_kernels_compile_to_ptx(name: str, arity: int, dtype: str) -> None:
+    _ptx_available()
+    from graphflow.compiler import cuda
+    kernels = flat_kernels(name, arity, dtype)
+    assert kernels, f"{name}: no flat kernel"
+    for k, types in kernels:
+        src = cuda.cuda_source(k)
+        for cc in ((9, 0), (8, 0)):
+            ptx = cuda.compile_ptx(src, types, cc)
+            assert f".target sm_{cc[0]}{cc[1]}" in ptx and ".entry" in ptx
+
+
+def test_what_is_not_generated_yet_says_so() -> None:
+    from graphflow.compiler import cuda
+    x = gf.placeholder(gf.float32, [None, 3])
+    y = gf.reduce_sum(gf.exp(x), 1)
+    exe = _executable(y, {x: np.ones((2, 3), np.float32)})
+    non_flat = [k for k in exe.generated.kernels if not k.flat]
+    assert non_flat
+    with pytest.raises(cuda.NotOnCudaError, match="flat elementwise"):
+        cuda.cuda_source(non_flat[0])
+    with pytest.raises(gf.errors.UnimplementedError):
+        gf.Session(device="cuda").run(y, {x: np.ones((2, 3), np.float32)})
+
+
+SIMULATOR_SCRIPT = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    sys.path.insert(0, {root!r})
+    from tests.test_cuda_kernels import _cases, flat_kernels
+    from graphflow.compiler import cuda
+    import graphflow as gf
+    rs = np.random.RandomState(0)
+    report = []
+    for name, arity, dtype in _cases():
+        for k, types in flat_kernels(name, arity, dtype):
+            n = 37  # not a multiple of the block: the bounds check matters
+            n_in = len(types) - len(k.outs) - len(k.consts)
+            args = []
+            for t, ndim in types[:n_in]:
+                args.append(np.asarray(1.5, t)[()] if ndim < 0 else (rs.rand(n) * 0.9 + 0.05).astype(t))
+            out_type = types[n_in][0]
+            args += [np.zeros(n, out_type)] + [np.int64(c) for c in k.consts]
+            cpu_args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+            from graphflow.runtime.cache import load_kernels
+            (cpu_kernel,) = load_kernels([k])
+            cpu_kernel(*cpu_args)
+            want = cpu_args[n_in]
+            try:
+                cuda.launch(cuda.cuda_source(k), args, n, threads=16)
+            except Exception as e:
+                raise RuntimeError(f"{{name}} {{dtype}}: {{e}}") from e
+            args[-1 - len(k.consts)] = args[n_in]
+            report.append([name, dtype, args[n_in].tolist(), want.tolist()])
+    json.dump(report, open(sys.argv[1], "w"))
+    """)
+
+
+def test_elementwise_kernels_match_the_cpu_in_the_simulator(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("numba.cuda", reason="CUDA needs numba-cuda (pip install 'numba-cuda[cu13]')")
+    out = tmp_path / "report.json"
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    r = subprocess.run([sys.executable, "-c", SIMULATOR_SCRIPT.format(root=ROOT), str(out)], env=env, cwd=ROOT,
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert len(report) >= len(_cases())
+    for name, dtype, got, want in report:
+        got, want = np.asarray(got), np.asarray(want)
+        if want.dtype.kind in "biu":
+            np.testing.assert_array_equal(got, want, err_msg=f"{name} {dtype}")
+        else:
+            # the CPU's float32 exp/tanh/sigmoid are its own approximations (2 ulp), CUDA's math
+            # library's are others: float32's value tolerance covers both
+            np.testing.assert_allclose(got, want, **value_tol(dtype), err_msg=f"{name} {dtype}")
