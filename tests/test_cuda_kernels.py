@@ -163,3 +163,75 @@ def test_elementwise_kernels_match_the_cpu_in_the_simulator(tmp_path) -> None:  
             # the CPU's float32 exp/tanh/sigmoid are its own approximations (2 ulp), CUDA's math
             # library's are others: float32's value tolerance covers both
             np.testing.assert_allclose(got, want, **value_tol(dtype), err_msg=f"{name} {dtype}")
+
+
+REDUCTIONS: dict[str, Callable[[Any], Any]] = {
+    "sum_last": lambda x: gf.reduce_sum(gf.exp(x), 2), "max_first": lambda x: gf.reduce_max(x, 0),
+    "mean_keepdims": lambda x: gf.reduce_mean(x * 2.0, [0, 2], keepdims=True),
+    "prod_middle": lambda x: gf.reduce_prod(x + 0.5, 1), "min_all": lambda x: gf.reduce_min(x),
+    "sum_all": lambda x: gf.reduce_sum(x * x), "any": lambda x: gf.reduce_any(x > 0.7, 1),
+    "all": lambda x: gf.reduce_all(x > 0.1, [0, 1]), "argmax_like_sum": lambda x: gf.reduce_sum(gf.tanh(x), [1, 2]),
+}
+
+
+def reduction_nodes(name: str, dtype: str) -> tuple[list[Any], np.ndarray, np.ndarray]:
+    """The FUSED reduction nodes of the program, the input and the CPU's result."""
+    from graphflow.registry import Op
+    with gf.Graph().as_default():
+        x = gf.placeholder(getattr(gf, dtype), [None, 4, 3])
+        y = REDUCTIONS[name](x)
+        xv = np.random.RandomState(len(name)).rand(5, 4, 3).astype(dtype)
+        with _glue(), gf.Session() as s:
+            want = np.asarray(s.run(y, {x: xv}))
+            exe = next(iter(s._cache.values()))[2]
+    return [n for n in exe.program.nodes if n.op is Op.FUSED and n.attrs.reduce is not None], xv, want
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_reductions_compile_to_ptx(name: str, dtype: str) -> None:
+    _ptx_available()
+    from graphflow.compiler import cuda
+    nodes, _, _ = reduction_nodes(name, dtype)
+    assert nodes
+    for n in nodes:
+        src, _ = cuda.reduction_source(n)
+        ptx = cuda.compile_ptx(src, cuda.node_arg_types(n), (9, 0))
+        assert ".target sm_90" in ptx
+
+
+REDUCTION_SCRIPT = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    sys.path.insert(0, {root!r})
+    from tests.test_cuda_kernels import REDUCTIONS, reduction_nodes
+    from graphflow.compiler import cuda
+    report = []
+    for name in sorted(REDUCTIONS):
+        for dtype in ("float32", "float64"):
+            (n,), xv, want = reduction_nodes(name, dtype)
+            src, _ = cuda.reduction_source(n)
+            args = [xv if t.shape.rank else np.asarray(t.node.attrs.value, t.dtype.np)[()]  # the program's constants
+                    for t in n.inputs]
+            out = np.zeros(want.size, want.dtype)
+            cuda.launch(src, args + [out], out.size, threads=8)
+            report.append([name, dtype, out.tolist(), want.reshape(-1).tolist()])
+    json.dump(report, open(sys.argv[1], "w"))
+    """)
+
+
+def test_reductions_match_the_cpu_in_the_simulator(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("numba.cuda", reason="CUDA needs numba-cuda (pip install 'numba-cuda[cu13]')")
+    out = tmp_path / "report.json"
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    r = subprocess.run([sys.executable, "-c", REDUCTION_SCRIPT.format(root=ROOT), str(out)], env=env, cwd=ROOT,
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert len(report) == 2 * len(REDUCTIONS)
+    for name, dtype, got, want in report:
+        got, want = np.asarray(got), np.asarray(want)
+        if want.dtype.kind == "b":
+            np.testing.assert_array_equal(got, want, err_msg=name)
+        else:
+            np.testing.assert_allclose(got, want, **value_tol(dtype), err_msg=f"{name} {dtype}")

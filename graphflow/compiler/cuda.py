@@ -5,8 +5,12 @@ scalar templates produced; only the loop header, the CPU's math helpers (``cpu_m
 inline) and numpy's scalar functions differ (CUDA's ``math``), so the two targets share the registry, the
 passes, the schedule and the kernel identities.
 
-Not yet here: the other kernel kinds (reductions, matmul, convolution, gathers, random numbers),
-device-resident state and the ``Session(device="cuda")`` runtime.
+Reductions (``reduction_source``) are generated from the FUSED node itself: one thread per output
+element runs the reduced dims serially, with the element values from the shared
+``fused_loops.element_value`` and the CPU's accumulator rules.
+
+Not yet here: matmul, convolution, gathers, random numbers, a shared-memory tree for full
+reductions, device-resident state and the ``Session(device="cuda")`` runtime.
 """
 from __future__ import annotations
 
@@ -92,13 +96,81 @@ def _cpu_math(line: str) -> str:
     return line
 
 
+def _translate_body(lines: list[str]) -> list[str]:
+    out = []
+    for line in lines:
+        line = _cpu_math(line)
+        for name in set(_CALL.findall(line)):
+            if name in _MATH:
+                line = line.replace(name + "(", _MATH[name] + "(")
+            elif name not in ("np.float32", "np.float64", "np.int32", "np.int64", "np.int8", "np.int16",
+                              "np.uint8", "np.bool_"):
+                raise NotOnCudaError(f"{name} has no CUDA translation")
+        out.append(line)
+    return out
+
+
+def reduction_source(n: Any) -> tuple[str, int]:
+    """The CUDA module of a FUSED reduction node ``n`` (its leaves ``p0, p1, ...`` as the node's
+    inputs, then the flat output buffer ``r0``) and the number of leaves. One thread per output
+    element (row-major over the kept dims) accumulates over the reduced dims."""
+    from graphflow.compiler import fused_loops as FL
+    from graphflow.compiler.kernels import KernelEmitter
+    from graphflow.registry import Op
+    if n.op is not Op.FUSED or n.attrs.reduce is None:
+        raise NotOnCudaError("not a fused reduction")
+    at, red = n.attrs, n.attrs.reduce
+    rank = at.loop_shape.rank
+    if rank is None or FL._ambiguous(n, at, rank):
+        raise NotOnCudaError("a reduction whose broadcasting is settled only at run time")
+    em = KernelEmitter()
+    leaves = [f"p{j}" for j in range(len(n.inputs))]
+    loop_dims = FL._loop_dims(em, n, leaves, rank)
+    axes = sorted(red.axes)
+    kept = [j for j in range(rank) if j not in axes]
+    dt = n.dtypes[0]
+    acc_dt = FL._acc_dtype(red.op, dt)
+    init = em.lit(FL._init(red.op, dt), acc_dt)
+    count = " * ".join(loop_dims[j] for j in axes) or "1"
+    em.line("t = cuda.grid(1)")
+    with em.block("if t < r0.shape[0]:"):
+        rest = "t"
+        idx = [""] * rank
+        for j in reversed(kept):  # row-major decomposition of the output index
+            name = em.fresh("k")
+            em.line(f"{name} = {rest} % ({loop_dims[j]})")
+            q = em.fresh("q")
+            em.line(f"{q} = {rest} // ({loop_dims[j]})")
+            idx[j], rest = name, q
+        acc = em.fresh("acc")
+        em.line(f"{acc} = {init}")
+        with em.loops([loop_dims[j] for j in axes]) as ridx:
+            for j, name in zip(axes, ridx):
+                idx[j] = name
+            v = FL.element_value(em, n, leaves, idx, True, False)
+            em.line(f"{acc} = {FL._combine(red.op, acc, v)}")
+        em.line(f"r0[t] = {FL._finish(em, red.op, dt, acc_dt, acc, count)}")
+    if em.errors:
+        raise NotOnCudaError("a reduction with run-time checks")
+    head = ["import math", "import numpy as np", "from numba import cuda", "", "", "@cuda.jit",
+            f"def kernel({', '.join(leaves + ['r0'])}):"]
+    return "\n".join(head + _translate_body(em.lines)) + "\n", len(leaves)
+
+
+def node_arg_types(n: Any) -> list[tuple[str, int]]:
+    """The argument types of ``reduction_source``'s kernel: the node's inputs (arrays by rank,
+    rank-0 values as scalars), then the flat output buffer."""
+    types = [(t.dtype.name, t.shape.rank if t.shape.rank else -1) for t in n.inputs]
+    return types + [(n.dtypes[0].name, 1)]
+
+
 def signature(arg_types: Any) -> str:
     """A numba signature from the glue's argument types ((dtype, ndim or -1 for scalars) each):
-    flat arrays are contiguous vectors."""
+    C-contiguous arrays."""
     parts = []
     for dtype, ndim in arg_types:
         name = "boolean" if dtype == "bool" else dtype
-        parts.append(name if ndim < 0 else f"{name}[::1]")
+        parts.append(name if ndim < 0 else f"{name}[{', '.join([':'] * (ndim - 1) + ['::1'])}]")  # C order
     return f"void({', '.join(parts)})"
 
 
