@@ -211,7 +211,7 @@ REDUCTION_SCRIPT = textwrap.dedent("""
         for dtype in ("float32", "float64"):
             (n,), xv, want = reduction_nodes(name, dtype)
             src, _ = cuda.reduction_source(n)
-            args = [xv if t.shape.rank else np.asarray(t.node.attrs.value, t.dtype.np)[()]  # the program's constants
+            args = [xv if t.shape.rank else np.asarray([t.node.attrs.value], t.dtype.np)  # the program's constants
                     for t in n.inputs]
             out = np.zeros(want.size, want.dtype)
             cuda.launch(src, args + [out], out.size, threads=8)
@@ -235,3 +235,15 @@ def test_reductions_match_the_cpu_in_the_simulator(tmp_path) -> None:  # type: i
             np.testing.assert_array_equal(got, want, err_msg=name)
         else:
             np.testing.assert_allclose(got, want, **value_tol(dtype), err_msg=f"{name} {dtype}")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_templates_compile_to_ptx(dtype: str) -> None:
+    _ptx_available()
+    from graphflow.compiler import cuda, cuda_templates
+    for src, types in [(cuda_templates.matmul_source(dtype), [(dtype, 2), (dtype, 2), (dtype, 2), ("bool", -1),
+                                                               ("bool", -1)]),
+                       (cuda_templates.sum_to_source(dtype), [(dtype, 4), (dtype, 1)] + [("int64", -1)] * 4),
+                       (cuda_templates.ASSIGN, [(dtype, 1), (dtype, 1), ("int64", -1)])]:
+        for cc in ((9, 0), (8, 0)):
+            assert f".target sm_{cc[0]}{cc[1]}" in cuda.compile_ptx(src, types, cc)

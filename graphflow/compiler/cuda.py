@@ -110,57 +110,94 @@ def _translate_body(lines: list[str]) -> list[str]:
     return out
 
 
-def reduction_source(n: Any) -> tuple[str, int]:
-    """The CUDA module of a FUSED reduction node ``n`` (its leaves ``p0, p1, ...`` as the node's
-    inputs, then the flat output buffer ``r0``) and the number of leaves. One thread per output
-    element (row-major over the kept dims) accumulates over the reduced dims."""
+def fused_source(n: Any) -> str:
+    """The CUDA module of FUSED node ``n``: its inputs ``p0, p1, ...`` (rank-0 ones as 1-element
+    arrays, so device results feed it without a copy to the host), then the flat output buffer
+    ``r0``. One thread per output element (row-major); a reduction runs its reduced dims serially
+    in that thread, with the element values of the shared ``fused_loops.element_value`` and the
+    CPU's accumulator rules."""
     from graphflow.compiler import fused_loops as FL
     from graphflow.compiler.kernels import KernelEmitter
     from graphflow.registry import Op
-    if n.op is not Op.FUSED or n.attrs.reduce is None:
-        raise NotOnCudaError("not a fused reduction")
+    if n.op is not Op.FUSED:
+        raise NotOnCudaError("not a fused node")
     at, red = n.attrs, n.attrs.reduce
     rank = at.loop_shape.rank
-    if rank is None or FL._ambiguous(n, at, rank):
-        raise NotOnCudaError("a reduction whose broadcasting is settled only at run time")
+    if rank is None:
+        raise NotOnCudaError("a fused loop of unknown rank")
     em = KernelEmitter()
-    leaves = [f"p{j}" for j in range(len(n.inputs))]
+    params = [f"p{j}" for j in range(len(n.inputs))]
+    leaves = [f"s{j}" if not t.shape.rank else f"p{j}" for j, t in enumerate(n.inputs)]
+    for j, t in enumerate(n.inputs):
+        if not t.shape.rank:
+            em.line(f"s{j} = p{j}[0]")
     loop_dims = FL._loop_dims(em, n, leaves, rank)
-    axes = sorted(red.axes)
+    ambiguous = FL._ambiguous(n, at, rank)
+    for li, k, _ in ambiguous:  # a dim that broadcasts only at run time: index it by 0 when it is 1
+        m = em.fresh("m")
+        em.line(f"{m} = 0 if {leaves[li]}.shape[{k}] == 1 else 1")
+        em._mults[(leaves[li], k)] = m  # type: ignore[attr-defined]
+    exact = not ambiguous
+    axes = sorted(red.axes) if red is not None else []
     kept = [j for j in range(rank) if j not in axes]
     dt = n.dtypes[0]
-    acc_dt = FL._acc_dtype(red.op, dt)
-    init = em.lit(FL._init(red.op, dt), acc_dt)
-    count = " * ".join(loop_dims[j] for j in axes) or "1"
     em.line("t = cuda.grid(1)")
     with em.block("if t < r0.shape[0]:"):
         rest = "t"
         idx = [""] * rank
         for j in reversed(kept):  # row-major decomposition of the output index
-            name = em.fresh("k")
+            name, q = em.fresh("k"), em.fresh("q")
             em.line(f"{name} = {rest} % ({loop_dims[j]})")
-            q = em.fresh("q")
             em.line(f"{q} = {rest} // ({loop_dims[j]})")
             idx[j], rest = name, q
-        acc = em.fresh("acc")
-        em.line(f"{acc} = {init}")
-        with em.loops([loop_dims[j] for j in axes]) as ridx:
-            for j, name in zip(axes, ridx):
-                idx[j] = name
-            v = FL.element_value(em, n, leaves, idx, True, False)
-            em.line(f"{acc} = {FL._combine(red.op, acc, v)}")
-        em.line(f"r0[t] = {FL._finish(em, red.op, dt, acc_dt, acc, count)}")
-    if em.errors:
-        raise NotOnCudaError("a reduction with run-time checks")
+        if red is None:
+            em.line(f"r0[t] = {FL.element_value(em, n, leaves, idx, exact, False)}")
+        else:
+            acc_dt = FL._acc_dtype(red.op, dt)
+            acc = em.fresh("acc")
+            em.line(f"{acc} = {em.lit(FL._init(red.op, dt), acc_dt)}")
+            with em.loops([loop_dims[j] for j in axes]) as ridx:
+                for j, name in zip(axes, ridx):
+                    idx[j] = name
+                v = FL.element_value(em, n, leaves, idx, exact, False)
+                em.line(f"{acc} = {FL._combine(red.op, acc, v)}")
+            count = " * ".join(loop_dims[j] for j in axes) or "1"
+            em.line(f"r0[t] = {FL._finish(em, red.op, dt, acc_dt, acc, count)}")
+    if any(not m.startswith("incompatible shapes for broadcasting") for _, m in em.errors):
+        raise NotOnCudaError("a fused loop with run-time checks other than shape agreement")
     head = ["import math", "import numpy as np", "from numba import cuda", "", "", "@cuda.jit",
-            f"def kernel({', '.join(leaves + ['r0'])}):"]
-    return "\n".join(head + _translate_body(em.lines)) + "\n", len(leaves)
+            f"def kernel({', '.join(params + ['r0'])}):"]
+    return "\n".join(head + _translate_body(_without_checks(em.lines))) + "\n"
+
+
+def _without_checks(lines: list[str]) -> list[str]:
+    """The lines without the shape-agreement checks (``if not (...): raise ...``): kernels cannot
+    raise; the host checks the shapes before the launch."""
+    out: list[str] = []
+    skip = False
+    for i, line in enumerate(lines):
+        if skip:
+            skip = False
+            continue
+        if line.strip().startswith("if not (") and i + 1 < len(lines) and "raise ValueError" in lines[i + 1]:
+            skip = True
+            continue
+        out.append(line)
+    return out
+
+
+def reduction_source(n: Any) -> tuple[str, int]:
+    """``fused_source`` of a FUSED reduction, and its number of inputs."""
+    from graphflow.registry import Op
+    if n.op is not Op.FUSED or n.attrs.reduce is None:
+        raise NotOnCudaError("not a fused reduction")
+    return fused_source(n), len(n.inputs)
 
 
 def node_arg_types(n: Any) -> list[tuple[str, int]]:
-    """The argument types of ``reduction_source``'s kernel: the node's inputs (arrays by rank,
-    rank-0 values as scalars), then the flat output buffer."""
-    types = [(t.dtype.name, t.shape.rank if t.shape.rank else -1) for t in n.inputs]
+    """The argument types of ``fused_source``'s kernel: the node's inputs (arrays by rank,
+    rank-0 values as 1-element arrays), then the flat output buffer."""
+    types = [(t.dtype.name, t.shape.rank if t.shape.rank else 1) for t in n.inputs]
     return types + [(n.dtypes[0].name, 1)]
 
 

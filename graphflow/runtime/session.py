@@ -138,7 +138,9 @@ def _describe(value: Any, arr: np.ndarray | None) -> str:
 
 
 class Session:
-    """Runs a graph. ``device`` is "cpu" (the CUDA target is not part of this release).
+    """Runs a graph. ``device`` is "cpu", "cuda" (the first part of the CUDA target: fused loops,
+    reductions, 2-D matmuls, SumTo, reshapes and assignments; needs a GPU or Numba's simulator) or
+    "reference" (the numpy oracle).
 
     >>> import graphflow as gf
     >>> with gf.Graph().as_default():
@@ -152,15 +154,26 @@ class Session:
                  device: str = "cpu", dump_dir: str | None = None) -> None:
         if device in ("CPU", "/cpu:0"):
             device = "cpu"
-        if device not in ("cpu", "reference"):
+        if device in ("gpu", "GPU", "/gpu:0", "/device:GPU:0", "cuda:0"):
+            device = "cuda"
+        if device not in ("cpu", "reference", "cuda"):
             raise UnimplementedError(None, None, f"device {device!r} is not available in this build of "
-                                     "graphflow: expected 'cpu' (or 'reference', the numpy oracle)")
+                                     "graphflow: expected 'cpu', 'cuda' (or 'reference', the numpy oracle)")
+        if device == "cuda":
+            from graphflow.runtime.cuda_executable import available
+            ok, why = available()
+            if not ok:
+                raise UnimplementedError(None, None, f"device 'cuda' is not available: {why}")
         self.device = device
         self.graph = graph or get_default_graph()
         if device == "cpu":
             compile_pool.warm_up(self.graph)
         keep_freed_memory()
-        self.state = State()
+        if device == "cuda":
+            from graphflow.runtime.cuda_executable import CudaState
+            self.state: State = CudaState()
+        else:
+            self.state = State()
         self._cache: dict[Any, tuple[_Fetch, list[Tensor], Executable]] = {}
         self._iterators: dict[Any, list[Any]] = {}  # signature -> the dataset iterators it reads
         self._closed = False
@@ -300,6 +313,9 @@ class Session:
         if self.device == "reference":
             from graphflow.runtime.reference import ReferenceExecutable
             return ReferenceExecutable(program, self.state)
+        if self.device == "cuda":
+            from graphflow.runtime.cuda_executable import CudaExecutable
+            return CudaExecutable(program, self.state)  # type: ignore[arg-type]
         exe = Executable(program, self.state, dump=self.dump_dir, trace=trace)
         if self.dump_dir:
             from graphflow.runtime.dump import dump_executable
