@@ -105,3 +105,261 @@ def matmul_source(dtype: str) -> str:
 
 def sum_to_source(dtype: str) -> str:
     return SUM_TO.format(dtype=dtype)
+
+
+# ---- convolution and pooling: NHWC inputs, HWIO filters; one thread per output element ------------
+# geometry arguments: strides sh, sw; dilations dh, dw; padding before pt, pl (TF1's rules, computed
+# on the host by ops/conv_ops.py's _geometry)
+
+CONV2D = """
+from numba import cuda, float64, {dtype} as elem
+
+
+@cuda.jit
+def kernel(x, w, y, sh, sw, dh, dw, pt, pl):
+    n_, oh_, ow_, co_ = y.shape
+    h_, w_, ci_ = x.shape[1], x.shape[2], x.shape[3]
+    kh_, kw_ = w.shape[0], w.shape[1]
+    t = cuda.grid(1)
+    if t < n_ * oh_ * ow_ * co_:
+        co = t % co_
+        r = t // co_
+        ow = r % ow_
+        r = r // ow_
+        oh = r % oh_
+        n = r // oh_
+        acc = float64(0.0)
+        for p in range(kh_):
+            ih = oh * sh - pt + p * dh
+            if 0 <= ih < h_:
+                for q in range(kw_):
+                    iw = ow * sw - pl + q * dw
+                    if 0 <= iw < w_:
+                        for c in range(ci_):
+                            acc += float64(x[n, ih, iw, c]) * float64(w[p, q, c, co])
+        y[n, oh, ow, co] = elem(acc)
+"""
+
+CONV2D_BACKPROP_INPUT = """
+from numba import cuda, float64, {dtype} as elem
+
+
+@cuda.jit
+def kernel(dy, w, dx, sh, sw, dh, dw, pt, pl):
+    n_, h_, w_, ci_ = dx.shape
+    oh_, ow_, co_ = dy.shape[1], dy.shape[2], dy.shape[3]
+    kh_, kw_ = w.shape[0], w.shape[1]
+    t = cuda.grid(1)
+    if t < n_ * h_ * w_ * ci_:
+        c = t % ci_
+        r = t // ci_
+        iw = r % w_
+        r = r // w_
+        ih = r % h_
+        n = r // h_
+        acc = float64(0.0)
+        for p in range(kh_):
+            a = ih + pt - p * dh
+            if a >= 0 and a % sh == 0 and a // sh < oh_:
+                oh = a // sh
+                for q in range(kw_):
+                    b = iw + pl - q * dw
+                    if b >= 0 and b % sw == 0 and b // sw < ow_:
+                        ow = b // sw
+                        for co in range(co_):
+                            acc += float64(dy[n, oh, ow, co]) * float64(w[p, q, c, co])
+        dx[n, ih, iw, c] = elem(acc)
+"""
+
+CONV2D_BACKPROP_FILTER = """
+from numba import cuda, float64, {dtype} as elem
+
+
+@cuda.jit
+def kernel(x, dy, dw_, sh, sw, dh, dw, pt, pl):
+    kh_, kw_, ci_, co_ = dw_.shape
+    n_, h_, w_ = x.shape[0], x.shape[1], x.shape[2]
+    oh_, ow_ = dy.shape[1], dy.shape[2]
+    t = cuda.grid(1)
+    if t < kh_ * kw_ * ci_ * co_:
+        co = t % co_
+        r = t // co_
+        c = r % ci_
+        r = r // ci_
+        q = r % kw_
+        p = r // kw_
+        acc = float64(0.0)
+        for n in range(n_):
+            for oh in range(oh_):
+                ih = oh * sh - pt + p * dh
+                if 0 <= ih < h_:
+                    for ow in range(ow_):
+                        iw = ow * sw - pl + q * dw
+                        if 0 <= iw < w_:
+                            acc += float64(x[n, ih, iw, c]) * float64(dy[n, oh, ow, co])
+        dw_[p, q, c, co] = elem(acc)
+"""
+
+# the window maximum (padding never wins); avg: the mean over the window's real inputs (TF1)
+POOL = """
+import math
+from numba import cuda, float64, {dtype} as elem
+
+
+@cuda.jit
+def kernel(x, y, kh_, kw_, sh, sw, pt, pl, is_max):
+    n_, oh_, ow_, c_ = y.shape
+    h_, w_ = x.shape[1], x.shape[2]
+    t = cuda.grid(1)
+    if t < n_ * oh_ * ow_ * c_:
+        c = t % c_
+        r = t // c_
+        ow = r % ow_
+        r = r // ow_
+        oh = r % oh_
+        n = r // oh_
+        best = -math.inf
+        acc = float64(0.0)
+        count = 0
+        for p in range(kh_):
+            ih = oh * sh - pt + p
+            if 0 <= ih < h_:
+                for q in range(kw_):
+                    iw = ow * sw - pl + q
+                    if 0 <= iw < w_:
+                        v = x[n, ih, iw, c]
+                        if v > best or v != v:
+                            best = v
+                        acc += float64(v)
+                        count += 1
+        y[n, oh, ow, c] = elem(best) if is_max else elem(acc / count)
+"""
+
+# each output position sends its gradient to the first maximum of its window (TF1's rule)
+MAX_POOL_GRAD = """
+import math
+from numba import cuda, {dtype} as elem
+
+
+@cuda.jit
+def kernel(x, dy, dx, kh_, kw_, sh, sw, pt, pl):
+    n_, oh_, ow_, c_ = dy.shape
+    h_, w_ = x.shape[1], x.shape[2]
+    t = cuda.grid(1)
+    if t < n_ * oh_ * ow_ * c_:
+        c = t % c_
+        r = t // c_
+        ow = r % ow_
+        r = r // ow_
+        oh = r % oh_
+        n = r // oh_
+        best = -math.inf
+        bi = -1
+        bj = -1
+        for p in range(kh_):
+            ih = oh * sh - pt + p
+            for q in range(kw_):
+                iw = ow * sw - pl + q
+                if 0 <= ih < h_ and 0 <= iw < w_:
+                    v = x[n, ih, iw, c]
+                    if v > best or (v != v and best == best):
+                        best = v
+                        bi = ih
+                        bj = iw
+        if bi >= 0:
+            cuda.atomic.add(dx, (n, bi, bj, c), dy[n, oh, ow, c])
+"""
+
+# rows of the last axis: per-row cross-entropy of logits, and its gradient g (softmax S - labels)
+XENT = """
+import math
+from numba import cuda, float64, {dtype} as elem
+
+
+@cuda.jit
+def kernel(labels, logits, out):
+    rows, cls = logits.shape
+    i = cuda.grid(1)
+    if i < rows:
+        top = -math.inf
+        for j in range(cls):
+            top = max(top, float64(logits[i, j]))
+        total = float64(0.0)
+        for j in range(cls):
+            total += math.exp(float64(logits[i, j]) - top)
+        lse = math.log(total)
+        acc = float64(0.0)
+        for j in range(cls):
+            acc += float64(labels[i, j]) * (lse - (float64(logits[i, j]) - top))
+        out[i] = elem(acc)
+"""
+
+XENT_GRAD = """
+import math
+from numba import cuda, float64, {dtype} as elem
+
+
+@cuda.jit
+def kernel(g, labels, logits, out):
+    rows, cls = logits.shape
+    i = cuda.grid(1)
+    if i < rows:
+        top = -math.inf
+        for j in range(cls):
+            top = max(top, float64(logits[i, j]))
+        total = float64(0.0)
+        mass = float64(0.0)
+        for j in range(cls):
+            total += math.exp(float64(logits[i, j]) - top)
+            mass += float64(labels[i, j])
+        for j in range(cls):
+            p = math.exp(float64(logits[i, j]) - top) / total
+            out[i, j] = elem(float64(g[i]) * (p * mass - float64(labels[i, j])))
+"""
+
+# integer values outside [lo, hi) counted into bad[0] (the host raises after the kernel)
+RANGE_CHECK = """
+from numba import cuda
+
+
+@cuda.jit
+def kernel(x, bad, lo, hi):
+    i = cuda.grid(1)
+    if i < x.shape[0]:
+        if x[i] < lo or x[i] >= hi:
+            cuda.atomic.add(bad, 0, 1)
+"""
+
+
+def source(template: str, dtype: str) -> str:
+    return template.format(dtype=dtype)
+
+# dx: each input position collects dy / (window's real inputs) from every window that covers it
+AVG_POOL_GRAD = """
+from numba import cuda, float64, {dtype} as elem
+
+
+@cuda.jit
+def kernel(dy, dx, kh_, kw_, sh, sw, pt, pl):
+    n_, h_, w_, c_ = dx.shape
+    oh_, ow_ = dy.shape[1], dy.shape[2]
+    t = cuda.grid(1)
+    if t < n_ * h_ * w_ * c_:
+        c = t % c_
+        r = t // c_
+        iw = r % w_
+        r = r // w_
+        ih = r % h_
+        n = r // h_
+        acc = float64(0.0)
+        for oh in range(oh_):
+            top = oh * sh - pt
+            if top <= ih < top + kh_:
+                rows = min(top + kh_, h_) - max(top, 0)
+                for ow in range(ow_):
+                    left = ow * sw - pl
+                    if left <= iw < left + kw_:
+                        cols = min(left + kw_, w_) - max(left, 0)
+                        acc += float64(dy[n, oh, ow, c]) / (rows * cols)
+        dx[n, ih, iw, c] = elem(acc)
+"""

@@ -28,6 +28,10 @@ from graphflow.registry import Op
 from graphflow.runtime.state import State
 
 _KERNELS: dict[str, Any] = {}  # source -> loaded kernel: compiled once per process
+_TEMPLATES = {Op.CONV2D: T.CONV2D, Op.CONV2D_BACKPROP_INPUT: T.CONV2D_BACKPROP_INPUT,
+              Op.CONV2D_BACKPROP_FILTER: T.CONV2D_BACKPROP_FILTER, Op.MAX_POOL: T.POOL, Op.AVG_POOL: T.POOL,
+              Op.MAX_POOL_GRAD: T.MAX_POOL_GRAD, Op.AVG_POOL_GRAD: T.AVG_POOL_GRAD, Op.SOFTMAX_XENT: T.XENT, Op.SOFTMAX_XENT_GRAD: T.XENT_GRAD,
+              Op.CHECK: T.RANGE_CHECK}
 _THREADS = 128
 
 
@@ -88,15 +92,27 @@ class CudaState(State):
 
 
 class _Value:
-    """A device array with its logical shape (rank-0 values are 1-element arrays)."""
+    """A device array with its logical shape (rank-0 values are 1-element arrays) and, for values
+    made on the host (constants, shapes), the host copy small ops read without a transfer."""
 
-    __slots__ = ("array", "shape")
+    __slots__ = ("array", "shape", "host")
 
-    def __init__(self, array: Any, shape: tuple[int, ...]) -> None:
-        self.array, self.shape = array, shape
+    def __init__(self, array: Any, shape: tuple[int, ...], host: np.ndarray | None = None) -> None:
+        self.array, self.shape, self.host = array, shape, host
 
     def shaped(self) -> Any:
         return self.array.reshape(self.shape) if self.shape else self.array
+
+    def numpy(self) -> np.ndarray:
+        """The value on the host (a transfer unless it was made there)."""
+        if self.host is None:
+            self.host = self.array.copy_to_host().reshape(self.shape)
+        return self.host
+
+
+def _upload(a: np.ndarray) -> _Value:
+    a = np.ascontiguousarray(a)
+    return _Value(_cuda().to_device(a.reshape(-1) if a.ndim else a.reshape(1)), tuple(a.shape), a)
 
 
 def _launch(source: str, args: Sequence[Any], size: int) -> None:
@@ -131,15 +147,27 @@ class CudaExecutable:
                 if any(isinstance(s, tuple) and len(s) == 3 for s in n.attrs.spec):
                     raise UnimplementedError(n, n, f"the CUDA target cannot reshape to computed shapes yet: "
                                              f"{n.describe()}")
+            elif n.op in _TEMPLATES:
+                self.sources[id(n)] = T.source(_TEMPLATES[n.op], n.dtypes[0].name if n.op is not Op.CHECK else "")
+                if n.op is Op.CHECK and n.attrs.kind != "range":
+                    raise UnimplementedError(n, n, f"the CUDA target runs range checks so far, not "
+                                             f"{n.attrs.kind!r} ({n.describe()})")
+                if n.op in (Op.SOFTMAX_XENT, Op.SOFTMAX_XENT_GRAD) and n.inputs[-1].shape.rank != 2:
+                    raise UnimplementedError(n, n, f"the CUDA target's cross-entropy takes [rows, classes], "
+                                             f"not {n.describe()}")
+                if n.op is Op.MAX_POOL_GRAD and n.attrs.gather:
+                    raise UnimplementedError(n, n, f"no CUDA kernel for the second derivative of max pooling "
+                                             f"({n.describe()})")
             elif n.op not in (Op.PLACEHOLDER, Op.CONST, Op.VARIABLE, Op.ASSIGN, Op.NO_OP, Op.IDENTITY,
-                              Op.STOP_GRADIENT):
+                              Op.STOP_GRADIENT, Op.SHAPE, Op.RANGE, Op.RANDOM):
                 raise UnimplementedError(n, n, f"the CUDA target has no kernel for {n.op.value} yet "
                                          f"({n.describe()}); it runs fused elementwise loops, reductions, "
-                                         "2-D matmuls, SumTo, reshapes and assignments so far")
+                                         "2-D matmuls, SumTo, reshapes, assignments, convolutions and their "
+                                         "gradients, max and average pooling, softmax cross-entropy, range "
+                                         "checks, shapes, ranges and random numbers so far")
         cuda = _cuda()
-        self.consts = {id(n.outputs[0]): _Value(cuda.to_device(np.ascontiguousarray(n.attrs.value).reshape(-1)),
-                                                tuple(n.attrs.value.shape))
-                       for n in self.schedule.order if n.op is Op.CONST}
+        del cuda
+        self.consts = {id(n.outputs[0]): _upload(n.attrs.value) for n in self.schedule.order if n.op is Op.CONST}
         self.writes = [v.attrs.uid for v in self.schedule.writes]
 
     # -- running
@@ -153,8 +181,7 @@ class CudaExecutable:
             state.check_initialized(var)
         env: dict[int, _Value] = dict(self.consts)
         for ph, v in zip(self.program.feeds, feeds):
-            a = np.ascontiguousarray(np.asarray(v, dtype=ph.dtypes[0].np))
-            env[id(ph.outputs[0])] = _Value(cuda.to_device(a.reshape(-1)), a.shape)
+            env[id(ph.outputs[0])] = _upload(np.asarray(v, dtype=ph.dtypes[0].np))
         snaps: dict[int, _Value] = {}
         pending = sorted(self.schedule.snapshots.items(), key=lambda kv: kv[1][1])
         for k, n in enumerate(self.schedule.order):
@@ -236,8 +263,93 @@ class CudaExecutable:
             mode = {"set": 0, "add": 1, "sub": 2}[n.attrs.mode]
             _launch(T.ASSIGN, [dst, v.array.reshape(-1), mode], dst.shape[0])
             env[id(n.outputs[0])] = self._var(var)
+        elif op is Op.SHAPE:  # shapes are known on the host: no transfer
+            env[id(n.outputs[0])] = _upload(np.array(value(0).shape, n.dtypes[0].np))
+        elif op is Op.RANGE:
+            start, limit, delta = (value(j).numpy().reshape(()) for j in range(3))
+            env[id(n.outputs[0])] = _upload(np.arange(start, limit, delta, dtype=n.dtypes[0].np))
+        elif op is Op.RANDOM:  # graphflow's counter-based streams, drawn on the host: the CPU's numbers
+            from graphflow.evaluate import evaluate
+            st = self.state.rng_state(n)
+            dims = [value(0).numpy()] if n.inputs else []
+            (drawn,) = evaluate(n, [st, *dims])
+            st[1] += np.uint64(1)
+            env[id(n.outputs[0])] = _upload(drawn)
+        elif op is Op.CHECK:
+            x = value(0)
+            bad = cuda.to_device(np.zeros(1, np.int64))
+            hi = int(value(1).numpy().reshape(())) if len(n.inputs) > 1 else int(n.attrs.hi)
+            _launch(self.sources[id(n)], [x.array, bad, int(n.attrs.lo), hi], x.array.shape[0])
+            if int(bad.copy_to_host()[0]):  # checked before any later node runs: no variable half-updated
+                raise InvalidArgumentError(n, n, f"{n.attrs.message} out of range [{n.attrs.lo}, {hi})\n"
+                                           f"  in {n.describe()}")
+            env[id(n.outputs[0])] = x
+        elif op in (Op.SOFTMAX_XENT, Op.SOFTMAX_XENT_GRAD):
+            vals = [value(j) for j in range(len(n.inputs))]
+            rows = vals[-1].shape[0]
+            shape = (rows,) if op is Op.SOFTMAX_XENT else vals[-1].shape
+            out = cuda.device_array(shape, dtype=n.dtypes[0].np)
+            _launch(self.sources[id(n)], [v.shaped() for v in vals] + [out], rows)
+            env[id(n.outputs[0])] = _Value(out.reshape(-1), shape)
+        elif op in (Op.CONV2D, Op.CONV2D_BACKPROP_INPUT, Op.CONV2D_BACKPROP_FILTER):
+            self._conv(n, value, env)
+        elif op in (Op.MAX_POOL, Op.AVG_POOL, Op.MAX_POOL_GRAD, Op.AVG_POOL_GRAD):
+            self._pool(n, value, env)
         else:  # pragma: no cover - refused when built
             raise UnimplementedError(n, n, f"no CUDA kernel for {n.describe()}")
+
+    def _conv(self, n: Operation, value: Any, env: dict[int, _Value]) -> None:
+        from graphflow.ops.conv_ops import _geometry
+        cuda = _cuda()
+        at = n.attrs
+        (sh, sw), (dh, dw) = at.strides, at.dilations
+        if n.op is Op.CONV2D:
+            x, w = value(0), value(1)
+            xs, ws = x.shape, w.shape
+        elif n.op is Op.CONV2D_BACKPROP_INPUT:
+            xs, w, dy = tuple(int(d) for d in value(0).numpy()), value(1), value(2)
+            ws = w.shape
+        else:
+            x, dy = value(0), value(2)
+            xs, ws = x.shape, tuple(int(d) for d in value(1).numpy())
+        oh, pt = _geometry(xs[1], ws[0], sh, dh, at.padding, 0)
+        ow, pl = _geometry(xs[2], ws[1], sw, dw, at.padding, 1)
+        geometry = [sh, sw, dh, dw, pt, pl]
+        if n.op is Op.CONV2D:
+            out = cuda.device_array((xs[0], oh, ow, ws[3]), dtype=n.dtypes[0].np)
+            _launch(self.sources[id(n)], [x.shaped(), w.shaped(), out] + geometry, out.size)
+        elif n.op is Op.CONV2D_BACKPROP_INPUT:
+            out = cuda.device_array(xs, dtype=n.dtypes[0].np)
+            _launch(self.sources[id(n)], [dy.shaped(), w.shaped(), out] + geometry, out.size)
+        else:
+            out = cuda.device_array(ws, dtype=n.dtypes[0].np)
+            _launch(self.sources[id(n)], [x.shaped(), dy.shaped(), out] + geometry, out.size)
+        env[id(n.outputs[0])] = _Value(out.reshape(-1), tuple(out.shape))
+
+    def _pool(self, n: Operation, value: Any, env: dict[int, _Value]) -> None:
+        from graphflow.ops.conv_ops import _geometry
+        cuda = _cuda()
+        at = n.attrs
+        (kh, kw), (sh, sw) = at.ksize, at.strides
+        if n.op is Op.AVG_POOL_GRAD:
+            sizes, dy = tuple(int(d) for d in value(0).numpy()), value(1)
+            _, pt = _geometry(sizes[1], kh, sh, 1, at.padding, 0)
+            _, pl = _geometry(sizes[2], kw, sw, 1, at.padding, 1)
+            out = cuda.device_array(sizes, dtype=n.dtypes[0].np)
+            _launch(self.sources[id(n)], [dy.shaped(), out, kh, kw, sh, sw, pt, pl], out.size)
+            env[id(n.outputs[0])] = _Value(out.reshape(-1), sizes)
+            return
+        x = value(0)
+        oh, pt = _geometry(x.shape[1], kh, sh, 1, at.padding, 0)
+        ow, pl = _geometry(x.shape[2], kw, sw, 1, at.padding, 1)
+        if n.op is Op.MAX_POOL_GRAD:
+            dy = value(1)
+            out = cuda.to_device(np.zeros(x.shape, n.dtypes[0].np))
+            _launch(self.sources[id(n)], [x.shaped(), dy.shaped(), out, kh, kw, sh, sw, pt, pl], dy.array.shape[0])
+        else:
+            out = cuda.device_array((x.shape[0], oh, ow, x.shape[3]), dtype=n.dtypes[0].np)
+            _launch(self.sources[id(n)], [x.shaped(), out, kh, kw, sh, sw, pt, pl, n.op is Op.MAX_POOL], out.size)
+        env[id(n.outputs[0])] = _Value(out.reshape(-1), tuple(out.shape))
 
 
 def is_tensor(x: Any) -> bool:
