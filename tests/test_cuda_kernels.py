@@ -244,6 +244,17 @@ def test_templates_compile_to_ptx(dtype: str) -> None:
     for src, types in [(cuda_templates.matmul_source(dtype), [(dtype, 2), (dtype, 2), (dtype, 2), ("bool", -1),
                                                                ("bool", -1)]),
                        (cuda_templates.sum_to_source(dtype), [(dtype, 4), (dtype, 1)] + [("int64", -1)] * 4),
-                       (cuda_templates.ASSIGN, [(dtype, 1), (dtype, 1), ("int64", -1)])]:
+                       (cuda_templates.ASSIGN, [(dtype, 1), (dtype, 1), ("int64", -1)])] + \
+            [(cuda_templates.source(t, dtype), [(dtype, 4), (dtype, 4), (dtype, 4)] + [("int64", -1)] * 6)
+             for t in (cuda_templates.CONV2D, cuda_templates.CONV2D_BACKPROP_INPUT,
+                       cuda_templates.CONV2D_BACKPROP_FILTER, cuda_templates.MAX_POOL_GRAD)] + \
+            [(cuda_templates.source(cuda_templates.POOL, dtype), [(dtype, 4), (dtype, 4)] + [("int64", -1)] * 6 +
+              [("bool", -1)]),
+             (cuda_templates.source(cuda_templates.AVG_POOL_GRAD, dtype),
+              [(dtype, 4), (dtype, 4)] + [("int64", -1)] * 6),
+             (cuda_templates.source(cuda_templates.XENT, dtype), [(dtype, 2), (dtype, 2), (dtype, 1)]),
+             (cuda_templates.source(cuda_templates.XENT_GRAD, dtype), [(dtype, 1), (dtype, 2), (dtype, 2), (dtype, 2)]),
+             (cuda_templates.source(cuda_templates.RANGE_CHECK, dtype), [("int64", 1), ("int64", 1), ("int64", -1),
+                                                                         ("int64", -1)])]:
         for cc in ((9, 0), (8, 0)):
             assert f".target sm_{cc[0]}{cc[1]}" in cuda.compile_ptx(src, types, cc)

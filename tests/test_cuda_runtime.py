@@ -47,9 +47,9 @@ SCRIPT = textwrap.dedent("""
         gf.train.Saver().restore(s, path)
         out["restored_w1"] = s.run(w1).tolist()
         out["restored_loss"] = float(s.run(loss, {x: xv, y: yv}))
-        image = gf.placeholder(gf.float32, (1, 4, 4, 1))
+        image = gf.placeholder(gf.float32, (2, 3))
         try:
-            s.run(gf.nn.conv2d(image, gf.ones((2, 2, 1, 1)), [1, 1, 1, 1], "SAME"), {image: np.ones((1, 4, 4, 1))})
+            s.run(gf.transpose(image) * 2.0, {image: np.ones((2, 3))})
         except gf.errors.UnimplementedError as e:
             out["refused"] = str(e)
     json.dump(out, open(sys.argv[1], "w"))
@@ -68,7 +68,53 @@ def test_two_layer_net_trains_on_the_cuda_path_in_the_simulator(tmp_path) -> Non
     np.testing.assert_allclose(out["cuda_w1"], out["cpu_w1"], **value_tol("float32"))
     assert out["resident"] == 3  # the three variables live on the device
     np.testing.assert_array_equal(out["restored_w1"], out["cuda_w1"])
-    assert "Conv2D" in out["refused"] and "CUDA target has no kernel" in out["refused"]
+    assert "Transpose" in out["refused"] and "CUDA target has no kernel" in out["refused"]
+
+
+CNN_SCRIPT = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import graphflow as gf
+    rs = np.random.RandomState(0)
+    x = gf.placeholder(gf.float32, [None, 8, 8, 1]); y = gf.placeholder(gf.int64, [None])
+    kp = gf.placeholder(gf.float32, [])
+    w1 = gf.Variable(gf.truncated_normal([3, 3, 1, 4], stddev=0.3, seed=1))
+    b1 = gf.Variable(gf.constant(0.1, shape=[4]))
+    h = gf.nn.max_pool(gf.nn.relu(gf.nn.bias_add(gf.nn.conv2d(x, w1, [1, 1, 1, 1], "SAME"), b1)), [1, 2, 2, 1],
+                       [1, 2, 2, 1], "SAME")
+    w2 = gf.Variable(gf.truncated_normal([3, 3, 4, 4], stddev=0.3, seed=2))
+    h = gf.nn.avg_pool(gf.nn.relu(gf.nn.conv2d(h, w2, [1, 2, 2, 1], "VALID")), [1, 1, 1, 1], [1, 1, 1, 1], "VALID")
+    w3 = gf.Variable(gf.truncated_normal([4, 5], stddev=0.3, seed=3))
+    logits = gf.matmul(gf.nn.dropout(gf.reshape(h, [-1, 4]), keep_prob=kp), w3)
+    loss = gf.reduce_mean(gf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+    train = gf.train.AdamOptimizer(1e-2).minimize(loss)
+    xv, yv = rs.rand(3, 8, 8, 1).astype(np.float32), rs.randint(0, 5, 3)
+    out = {}
+    for dev in ("cpu", "cuda"):
+        with gf.Session(device=dev) as s:
+            s.run(gf.global_variables_initializer())
+            out[dev] = [float(s.run([loss, train], {x: xv, y: yv, kp: 0.7})[0]) for _ in range(3)]
+            if dev == "cuda":
+                try:
+                    s.run(loss, {x: xv, y: np.array([0, 9, 1]), kp: 1.0})
+                except gf.errors.InvalidArgumentError as e:
+                    out["check"] = str(e)
+    json.dump(out, open(sys.argv[1], "w"))
+    """)
+
+
+def test_a_cnn_with_dropout_and_adam_trains_on_the_cuda_path_in_the_simulator(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Convolutions (SAME, strided VALID) and their gradients, max and average pooling and theirs,
+    dropout's random numbers, softmax cross-entropy, the label range check, Adam. (The digits
+    CNN's 32 and 64 channels take minutes per step in the simulator: this net has their layers.)"""
+    pytest.importorskip("numba.cuda", reason="CUDA needs numba-cuda (pip install 'numba-cuda[cu13]')")
+    report = tmp_path / "out.json"
+    r = subprocess.run([sys.executable, "-c", CNN_SCRIPT, str(report)], env=dict(os.environ, NUMBA_ENABLE_CUDASIM="1"),
+                       cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = json.loads(report.read_text())
+    np.testing.assert_allclose(out["cuda"], out["cpu"], **value_tol("float32"))  # the same dropout masks too
+    assert "label out of range" in out["check"]
 
 
 def test_without_a_gpu_the_cuda_session_says_why() -> None:

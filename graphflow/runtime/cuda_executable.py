@@ -30,8 +30,8 @@ from graphflow.runtime.state import State
 _KERNELS: dict[str, Any] = {}  # source -> loaded kernel: compiled once per process
 _TEMPLATES = {Op.CONV2D: T.CONV2D, Op.CONV2D_BACKPROP_INPUT: T.CONV2D_BACKPROP_INPUT,
               Op.CONV2D_BACKPROP_FILTER: T.CONV2D_BACKPROP_FILTER, Op.MAX_POOL: T.POOL, Op.AVG_POOL: T.POOL,
-              Op.MAX_POOL_GRAD: T.MAX_POOL_GRAD, Op.AVG_POOL_GRAD: T.AVG_POOL_GRAD, Op.SOFTMAX_XENT: T.XENT, Op.SOFTMAX_XENT_GRAD: T.XENT_GRAD,
-              Op.CHECK: T.RANGE_CHECK}
+              Op.MAX_POOL_GRAD: T.MAX_POOL_GRAD, Op.AVG_POOL_GRAD: T.AVG_POOL_GRAD, Op.SOFTMAX_XENT: T.XENT,
+              Op.SOFTMAX_XENT_GRAD: T.XENT_GRAD, Op.CHECK: T.RANGE_CHECK}
 _THREADS = 128
 
 
@@ -111,7 +111,7 @@ class _Value:
 
 
 def _upload(a: np.ndarray) -> _Value:
-    a = np.ascontiguousarray(a)
+    a = np.asarray(a, order="C")  # (ascontiguousarray would make a 0-d value 1-d)
     return _Value(_cuda().to_device(a.reshape(-1) if a.ndim else a.reshape(1)), tuple(a.shape), a)
 
 
