@@ -363,3 +363,79 @@ def kernel(dy, dx, kh_, kw_, sh, sw, pt, pl):
                         acc += float64(dy[n, oh, ow, c]) / (rows * cols)
         dx[n, ih, iw, c] = elem(acc)
 """
+
+
+# ---- data movement: an index map (built on the host once per shape, cached on the device) says,
+# for every output element, which input element it copies (-1: the fill value) -------------------
+GATHER_MAP = """
+from numba import cuda
+
+
+@cuda.jit
+def kernel(x, index, out, fill):
+    t = cuda.grid(1)
+    if t < out.shape[0]:
+        j = index[t]
+        out[t] = x[j] if j >= 0 else fill
+"""
+
+# out[index[t]] = x[t]: concatenation pieces and slice gradients written into their places
+SCATTER_MAP = """
+from numba import cuda
+
+
+@cuda.jit
+def kernel(x, index, out):
+    t = cuda.grid(1)
+    if t < x.shape[0]:
+        out[index[t]] = x[t]
+"""
+
+FILL = """
+from numba import cuda
+
+
+@cuda.jit
+def kernel(out, value):
+    t = cuda.grid(1)
+    if t < out.shape[0]:
+        out[t] = value
+"""
+
+# params [outer, n, inner] rows picked by indices (axis ``n``); bad indices counted into bad[0]
+GATHER = """
+from numba import cuda
+
+
+@cuda.jit
+def kernel(params, indices, out, n, inner, bad):
+    t = cuda.grid(1)
+    count = indices.shape[0]
+    if t < out.shape[0]:
+        k = t % inner
+        r = t // inner
+        j = r % count
+        o = r // count
+        i = indices[j]
+        if i < 0 or i >= n:
+            cuda.atomic.add(bad, 0, 1)
+            out[t] = 0
+        else:
+            out[t] = params[(o * n + i) * inner + k]
+"""
+
+# indices [outer, inner] -> out [outer, depth, inner]
+ONE_HOT = """
+from numba import cuda
+
+
+@cuda.jit
+def kernel(indices, out, depth, inner, on, off):
+    t = cuda.grid(1)
+    if t < out.shape[0]:
+        i = t % inner
+        r = t // inner
+        d = r % depth
+        o = r // depth
+        out[t] = on if indices[o * inner + i] == d else off
+"""

@@ -23,7 +23,7 @@ from graphflow.compiler.pipeline import run_passes
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import schedule
 from graphflow.errors import InvalidArgumentError, UnimplementedError
-from graphflow.ir import Operation, Tensor
+from graphflow.ir import Operation
 from graphflow.registry import Op
 from graphflow.runtime.state import State
 
@@ -33,6 +33,8 @@ _TEMPLATES = {Op.CONV2D: T.CONV2D, Op.CONV2D_BACKPROP_INPUT: T.CONV2D_BACKPROP_I
               Op.MAX_POOL_GRAD: T.MAX_POOL_GRAD, Op.AVG_POOL_GRAD: T.AVG_POOL_GRAD, Op.SOFTMAX_XENT: T.XENT,
               Op.SOFTMAX_XENT_GRAD: T.XENT_GRAD, Op.CHECK: T.RANGE_CHECK}
 _THREADS = 128
+_MOVES = {Op.TRANSPOSE, Op.SLICE, Op.SLICE_GRAD, Op.BROADCAST_TO, Op.TILE, Op.PAD, Op.CONCAT}
+_MAPS: dict[Any, Any] = {}  # (op attributes, shapes) -> the index map on the device
 
 
 def _cuda() -> Any:
@@ -158,8 +160,11 @@ class CudaExecutable:
                 if n.op is Op.MAX_POOL_GRAD and n.attrs.gather:
                     raise UnimplementedError(n, n, f"no CUDA kernel for the second derivative of max pooling "
                                              f"({n.describe()})")
+            elif n.op in _MOVES and (n.inputs[0].shape.rank is None):
+                raise UnimplementedError(n, n, f"the CUDA target needs known ranks: {n.describe()}")
             elif n.op not in (Op.PLACEHOLDER, Op.CONST, Op.VARIABLE, Op.ASSIGN, Op.NO_OP, Op.IDENTITY,
-                              Op.STOP_GRADIENT, Op.SHAPE, Op.RANGE, Op.RANDOM):
+                              Op.STOP_GRADIENT, Op.SHAPE, Op.RANGE, Op.RANDOM, Op.GATHER, Op.ONE_HOT) and \
+                    n.op not in _MOVES:
                 raise UnimplementedError(n, n, f"the CUDA target has no kernel for {n.op.value} yet "
                                          f"({n.describe()}); it runs fused elementwise loops, reductions, "
                                          "2-D matmuls, SumTo, reshapes, assignments, convolutions and their "
@@ -291,12 +296,58 @@ class CudaExecutable:
             out = cuda.device_array(shape, dtype=n.dtypes[0].np)
             _launch(self.sources[id(n)], [v.shaped() for v in vals] + [out], rows)
             env[id(n.outputs[0])] = _Value(out.reshape(-1), shape)
+        elif op in _MOVES:
+            self._move(n, value, env)
+        elif op is Op.GATHER:
+            p, idx = value(0), value(1)
+            ax = n.attrs.axis
+            inner = math.prod(p.shape[ax + 1:])
+            shape = tuple(p.shape[:ax]) + tuple(idx.shape) + tuple(p.shape[ax + 1:])
+            out = cuda.device_array(max(1, math.prod(shape)), dtype=n.dtypes[0].np)
+            bad = cuda.to_device(np.zeros(1, np.int64))
+            _launch(T.GATHER, [p.array, idx.array, out, p.shape[ax], inner, bad], math.prod(shape))
+            if int(bad.copy_to_host()[0]):
+                raise InvalidArgumentError(n, n, f"gather indices out of range [0, {p.shape[ax]})\n  in {n.describe()}")
+            env[id(n.outputs[0])] = _Value(out, shape)
+        elif op is Op.ONE_HOT:
+            idx = value(0)
+            at = n.attrs
+            shape = tuple(idx.shape[:at.axis]) + (at.depth,) + tuple(idx.shape[at.axis:])
+            out = cuda.device_array(max(1, math.prod(shape)), dtype=n.dtypes[0].np)
+            inner = math.prod(idx.shape[at.axis:])
+            _launch(T.ONE_HOT, [idx.array, out, at.depth, inner, at.on, at.off], math.prod(shape))
+            env[id(n.outputs[0])] = _Value(out, shape)
         elif op in (Op.CONV2D, Op.CONV2D_BACKPROP_INPUT, Op.CONV2D_BACKPROP_FILTER):
             self._conv(n, value, env)
         elif op in (Op.MAX_POOL, Op.AVG_POOL, Op.MAX_POOL_GRAD, Op.AVG_POOL_GRAD):
             self._pool(n, value, env)
         else:  # pragma: no cover - refused when built
             raise UnimplementedError(n, n, f"no CUDA kernel for {n.describe()}")
+
+    def _move(self, n: Operation, value: Any, env: dict[int, _Value]) -> None:
+        """Data movement through a cached index map (``_index_map``)."""
+        cuda = _cuda()
+        ins = [value(j) for j in range(len(n.inputs))]
+        shapes = tuple(v.shape for v in ins)
+        refs = tuple(tuple(v.numpy().reshape(-1).tolist()) for v in ins[1:]) if n.op is Op.SLICE else ()
+        key = (id(n), shapes, refs)
+        if key not in _MAPS:
+            _MAPS[key] = [(cuda.to_device(m), shape) for m, shape in _index_maps(n, shapes, ins)]
+        maps = _MAPS[key]
+        dt = n.dtypes[0].np
+        if n.op in (Op.CONCAT, Op.SLICE_GRAD):
+            shape = maps[0][1]
+            out = cuda.device_array(max(1, math.prod(shape)), dtype=dt)
+            _launch(T.FILL, [out, dt.type(0)], out.shape[0])
+            sources = ins if n.op is Op.CONCAT else ins[:1]
+            for v, (m, _) in zip(sources, maps):
+                _launch(T.SCATTER_MAP, [v.array, m, out], v.array.shape[0])
+        else:
+            (m, shape), = maps
+            out = cuda.device_array(max(1, math.prod(shape)), dtype=dt)
+            fill = dt.type(n.attrs.constant) if n.op is Op.PAD else dt.type(0)
+            _launch(T.GATHER_MAP, [ins[0].array, m, out, fill], out.shape[0])
+        env[id(n.outputs[0])] = _Value(out, tuple(shape))
 
     def _conv(self, n: Operation, value: Any, env: dict[int, _Value]) -> None:
         from graphflow.ops.conv_ops import _geometry
@@ -352,5 +403,31 @@ class CudaExecutable:
         env[id(n.outputs[0])] = _Value(out.reshape(-1), tuple(out.shape))
 
 
-def is_tensor(x: Any) -> bool:
-    return isinstance(x, Tensor)
+def _index_maps(n: Operation, shapes: tuple, ins: list[_Value]) -> list[tuple[np.ndarray, tuple[int, ...]]]:
+    """Per index map: for each element of the result (or, for concatenation and slice gradients,
+    of each piece) the flat position it reads (or is written to); -1 reads the fill value."""
+    op, at = n.op, n.attrs
+    src = np.arange(math.prod(shapes[0]), dtype=np.int64).reshape(shapes[0])
+    if op is Op.TRANSPOSE:
+        m = src.transpose(at.perm)
+    elif op is Op.SLICE:
+        from graphflow.ops.slice_ops import _np_key
+        m = src[_np_key(at, shapes[0], [v.numpy() for v in ins[1:]])]
+    elif op is Op.BROADCAST_TO:
+        m = np.broadcast_to(src, np.broadcast_shapes(shapes[0], shapes[1]))
+    elif op is Op.TILE:
+        m = np.tile(src, at.multiples)
+    elif op is Op.PAD:
+        m = np.pad(src, at.paddings, constant_values=-1)
+    elif op is Op.CONCAT:
+        out = np.concatenate([np.full(s, k, np.int64) for k, s in enumerate(shapes)], axis=at.axis)
+        pos = np.arange(out.size, dtype=np.int64).reshape(out.shape)
+        return [(pos[out == k].reshape(-1), out.shape) for k in range(len(shapes))]
+    elif op is Op.SLICE_GRAD:
+        from graphflow.ops.slice_ops import _np_key
+        like = np.arange(math.prod(shapes[1]), dtype=np.int64).reshape(shapes[1])
+        return [(np.ascontiguousarray(like[_np_key(at, shapes[1], [v.numpy() for v in ins[2:]])]).reshape(-1),
+                 tuple(shapes[1]))]
+    else:  # pragma: no cover - only _MOVES reach here
+        raise UnimplementedError(n, n, f"no index map for {n.describe()}")
+    return [(np.ascontiguousarray(m).reshape(-1), tuple(m.shape))]
