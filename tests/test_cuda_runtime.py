@@ -172,3 +172,25 @@ def test_without_a_gpu_the_cuda_session_says_why() -> None:
     with pytest.raises(gf.errors.UnimplementedError, match="device 'cuda' is not available"):
         gf.Session(device="cuda")
     assert why
+
+
+def test_cuda_dumps_list_every_kernel(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("numba.cuda", reason="CUDA needs numba-cuda (pip install 'numba-cuda[cu13]')")
+    script = textwrap.dedent(f"""
+        import numpy as np, graphflow as gf
+        x = gf.placeholder(gf.float32, [None, 3])
+        w = gf.Variable(np.ones((3, 2), np.float32))
+        y = gf.reduce_sum(gf.exp(gf.matmul(x, w)) * 2.0, 1)
+        with gf.Session(device="cuda", dump_dir={str(tmp_path)!r}) as s:
+            s.run(gf.global_variables_initializer())
+            s.run(y, {{x: np.ones((2, 3), np.float32)}})
+        """)
+    r = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, NUMBA_ENABLE_CUDASIM="1"), cwd=ROOT,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    folders = [tmp_path / d for d in os.listdir(tmp_path)]
+    step = next(f for f in folders if "MatMul" in (f / "index.html").read_text())
+    page = (step / "index.html").read_text()
+    sources = sorted(p.name for p in step.iterdir() if p.suffix == ".py")
+    assert len(sources) >= 2 and all(f"href='{name}'" in page for name in sources)
+    assert any("cuda.jit" in (step / name).read_text() for name in sources)

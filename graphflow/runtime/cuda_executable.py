@@ -175,6 +175,38 @@ class CudaExecutable:
         self.consts = {id(n.outputs[0]): _upload(n.attrs.value) for n in self.schedule.order if n.op is Op.CONST}
         self.writes = [v.attrs.uid for v in self.schedule.writes]
 
+    def kernel_sources(self) -> list[tuple[str, str]]:
+        """(name, CUDA module source) of every kernel this executable launches."""
+        named = [(n.name, src) for n in self.schedule.order for src in [self.sources.get(id(n))] if src]
+        fixed = [("assign", T.ASSIGN)] if any(n.op is Op.ASSIGN for n in self.schedule.order) else []
+        if any(n.op in _MOVES for n in self.schedule.order):
+            fixed += [("gather_map", T.GATHER_MAP), ("scatter_map", T.SCATTER_MAP), ("fill", T.FILL)]
+        return named + fixed
+
+    def dump(self, folder: str) -> None:
+        """Each kernel's CUDA source and, for the generated (fused) kernels where numba-cuda's NVVM
+        is present (not under the simulator), their sm_90 PTX; and an index linking them."""
+        import html
+        import os
+        os.makedirs(folder, exist_ok=True)
+        rows = []
+        types = {src: C.node_arg_types(n) for n in self.schedule.order if n.op is Op.FUSED
+                 for src in [self.sources[id(n)]]}
+        ptx_ok = callable(getattr(_cuda(), "compile_ptx", None))  # not under the simulator
+        for k, (name, src) in enumerate(self.kernel_sources()):
+            stem = f"cuda{k:03d}"
+            with open(os.path.join(folder, stem + ".py"), "w") as f:
+                f.write(f"# {name}\n" + src)
+            links = f"<a href='{stem}.py'>{stem}.py</a>"
+            if ptx_ok and src in types:
+                with open(os.path.join(folder, stem + ".ptx"), "w") as f:
+                    f.write(C.compile_ptx(src, types[src], (9, 0)))
+                links += f", <a href='{stem}.ptx'>{stem}.ptx</a> (sm_90)"
+            rows.append(f"<li>{html.escape(name)}: {links}</li>")
+        with open(os.path.join(folder, "index.html"), "w") as f:
+            f.write("<!doctype html><meta charset='utf-8'><title>graphflow CUDA dump</title>"
+                    "<h1>graphflow CUDA executable</h1><ul>" + "".join(rows) + "</ul>\n")
+
     # -- running
     def _var(self, var: Operation) -> _Value:
         return _Value(self.state.device_buffer(var), tuple(var.attrs.shape.as_list()))

@@ -315,7 +315,12 @@ class Session:
             return ReferenceExecutable(program, self.state)
         if self.device == "cuda":
             from graphflow.runtime.cuda_executable import CudaExecutable
-            return CudaExecutable(program, self.state)  # type: ignore[arg-type]
+            cexe = CudaExecutable(program, self.state)  # type: ignore[arg-type]
+            if self.dump_dir:
+                import hashlib
+                digest = hashlib.sha256("".join(s for _, s in cexe.kernel_sources()).encode()).hexdigest()[:24]
+                cexe.dump(os.path.join(self.dump_dir, "gf_cuda_" + digest))
+            return cexe
         exe = Executable(program, self.state, dump=self.dump_dir, trace=trace)
         if self.dump_dir:
             from graphflow.runtime.dump import dump_executable
