@@ -164,6 +164,42 @@ def test_data_movement_and_its_gradients_on_the_cuda_path_in_the_simulator(tmp_p
     assert "gather indices out of range" in res["bad_index"]
 
 
+LSTM_SCRIPT = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import graphflow as gf
+    rs = np.random.RandomState(0)
+    x = gf.placeholder(gf.float32, [None, 4, 3]); y = gf.placeholder(gf.int64, [None])
+    lstm = gf.nn.LSTM(3, 4, batch_first=True)
+    head = gf.nn.Linear(4, 2)
+    out, _ = lstm(x)
+    loss = gf.nn.CrossEntropyLoss()(head(out[:, -1]), y)
+    train = gf.optim.Adam(list(lstm.parameters()) + list(head.parameters()), lr=1e-2).minimize(loss)
+    c = gf.cond(gf.reduce_sum(x) > 0.0, lambda: gf.reduce_mean(x), lambda: gf.reduce_max(x))
+    xv, yv = rs.rand(2, 4, 3).astype(np.float32), rs.randint(0, 2, 2)
+    res = {}
+    for dev in ("cpu", "cuda"):
+        with gf.Session(device=dev) as s:
+            s.run(gf.global_variables_initializer())
+            res[dev] = [float(s.run([loss, train], {x: xv, y: yv})[0]) for _ in range(2)]
+            res[dev] += [float(s.run(c, {x: xv})), float(s.run(c, {x: -xv}))]
+    json.dump(res, open(sys.argv[1], "w"))
+    """)
+
+
+def test_an_lstm_with_adam_and_a_cond_on_the_cuda_path_in_the_simulator(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The recurrent layer's native loop and its gradient loop run on the host around the body's
+    device kernels; cond picks its branch on the host."""
+    pytest.importorskip("numba.cuda", reason="CUDA needs numba-cuda (pip install 'numba-cuda[cu13]')")
+    report = tmp_path / "out.json"
+    r = subprocess.run([sys.executable, "-c", LSTM_SCRIPT, str(report)],
+                       env=dict(os.environ, NUMBA_ENABLE_CUDASIM="1"), cwd=ROOT, capture_output=True, text=True,
+                       timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads(report.read_text())
+    np.testing.assert_allclose(res["cuda"], res["cpu"], **value_tol("float32"))
+
+
 def test_without_a_gpu_the_cuda_session_says_why() -> None:
     from graphflow.runtime.cuda_executable import available
     ok, why = available()

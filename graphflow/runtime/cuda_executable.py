@@ -5,9 +5,12 @@ it (a fetch of the variable, Saver, ``state_dict``), and host writes (initial lo
 up once. Feeds go up once per run and fetches come back once; kernels are compiled once per
 process for every executable that uses the same source.
 
-Kernels so far: fused elementwise loops and reductions (``compiler/cuda.py``), matmul, SumTo and
-assignments (``compiler/cuda_templates.py``), reshapes. Any other op raises UnimplementedError
-naming it when the executable is built.
+Kernels: fused elementwise loops and reductions (``compiler/cuda.py``); matmul, SumTo,
+assignments, convolutions, pooling, cross-entropy, checks, gathers, one-hot and data movement
+(``compiler/cuda_templates.py``); reshapes as views; shapes, ranges, fills and random numbers made
+on the host. ``cond`` and ``while_loop`` run on the host around their sub-programs' device
+kernels (the predicate comes to the host once per branch or iteration). Any other op raises
+UnimplementedError naming it when the executable is built.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from graphflow.compiler.pipeline import run_passes
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import schedule
 from graphflow.errors import InvalidArgumentError, UnimplementedError
-from graphflow.ir import Operation
+from graphflow.ir import Operation, Tensor
 from graphflow.registry import Op
 from graphflow.runtime.state import State
 
@@ -125,14 +128,18 @@ def _launch(source: str, args: Sequence[Any], size: int) -> None:
 class CudaExecutable:
     """Built once per signature; ``__call__`` runs it: feeds up, kernels, fetches down."""
 
-    def __init__(self, program: Program, state: CudaState) -> None:
-        self.program = run_passes(program)
+    def __init__(self, program: Program, state: CudaState, optimized: bool = False) -> None:
+        self.program = program if optimized else run_passes(program)
         self.schedule = schedule(self.program)
         self.state = state
-        self.steps: list[Any] = []
         self.sources: dict[int, str] = {}
+        self.subs: dict[int, CudaExecutable] = {}  # id(FuncGraph) -> its executable
         for n in self.schedule.order:
-            if n.op is Op.FUSED:
+            if n.op in (Op.COND, Op.WHILE):
+                graphs = n.attrs.branches if n.op is Op.COND else (n.attrs.cond, n.attrs.body)
+                for g in graphs:
+                    self._sub(g)
+            elif n.op is Op.FUSED:
                 try:
                     self.sources[id(n)] = C.fused_source(n)
                 except C.NotOnCudaError as e:
@@ -162,14 +169,16 @@ class CudaExecutable:
                                              f"({n.describe()})")
             elif n.op in _MOVES and (n.inputs[0].shape.rank is None):
                 raise UnimplementedError(n, n, f"the CUDA target needs known ranks: {n.describe()}")
-            elif n.op not in (Op.PLACEHOLDER, Op.CONST, Op.VARIABLE, Op.ASSIGN, Op.NO_OP, Op.IDENTITY,
+            elif n.op not in (Op.PLACEHOLDER, Op.CONST, Op.VARIABLE, Op.ASSIGN, Op.NO_OP, Op.IDENTITY, Op.COND,
+                              Op.WHILE, Op.FILL,
                               Op.STOP_GRADIENT, Op.SHAPE, Op.RANGE, Op.RANDOM, Op.GATHER, Op.ONE_HOT) and \
                     n.op not in _MOVES:
                 raise UnimplementedError(n, n, f"the CUDA target has no kernel for {n.op.value} yet "
                                          f"({n.describe()}); it runs fused elementwise loops, reductions, "
                                          "2-D matmuls, SumTo, reshapes, assignments, convolutions and their "
-                                         "gradients, max and average pooling, softmax cross-entropy, range "
-                                         "checks, shapes, ranges and random numbers so far")
+                                         "gradients, pooling, softmax cross-entropy, data movement, gathers, "
+                                         "one-hot, range checks, shapes, ranges, fills, random numbers, cond "
+                                         "and while_loop so far")
         cuda = _cuda()
         del cuda
         self.consts = {id(n.outputs[0]): _upload(n.attrs.value) for n in self.schedule.order if n.op is Op.CONST}
@@ -207,18 +216,36 @@ class CudaExecutable:
             f.write("<!doctype html><meta charset='utf-8'><title>graphflow CUDA dump</title>"
                     "<h1>graphflow CUDA executable</h1><ul>" + "".join(rows) + "</ul>\n")
 
+    def _sub(self, g: Any) -> CudaExecutable:
+        """The executable of a branch, loop condition or loop body (built once, sharing the state)."""
+        from graphflow.compiler.control_flow import sub_program
+        exe = self.subs.get(id(g))
+        if exe is None:
+            prog, _ = sub_program(g)
+            exe = self.subs[id(g)] = CudaExecutable(prog, self.state, optimized=True)
+        return exe
+
     # -- running
     def _var(self, var: Operation) -> _Value:
         return _Value(self.state.device_buffer(var), tuple(var.attrs.shape.as_list()))
 
     def __call__(self, feeds: Sequence[Any]) -> list[Any]:
+        values = [_upload(np.asarray(v, dtype=ph.dtypes[0].np)) for ph, v in zip(self.program.feeds, feeds)]
+        outs = []
+        for t, v in zip(self.program.outputs, self.run(values)):
+            host = v.array.copy_to_host()
+            outs.append(host.reshape(v.shape) if v.shape else t.dtype.as_numpy_dtype(host[0]))
+        return outs
+
+    def run(self, feeds: Sequence[_Value]) -> list[_Value]:
+        """Run on device values: the feeds in, the outputs out, nothing copied to the host."""
         cuda = _cuda()
         state = self.state
         for var in self.schedule.needs_init:
             state.check_initialized(var)
         env: dict[int, _Value] = dict(self.consts)
         for ph, v in zip(self.program.feeds, feeds):
-            env[id(ph.outputs[0])] = _upload(np.asarray(v, dtype=ph.dtypes[0].np))
+            env[id(ph.outputs[0])] = v
         snaps: dict[int, _Value] = {}
         pending = sorted(self.schedule.snapshots.items(), key=lambda kv: kv[1][1])
         for k, n in enumerate(self.schedule.order):
@@ -240,12 +267,7 @@ class CudaExecutable:
             self._step(n, value, env)
         state.initialized.update(self.writes)
         state.dirty.update(self.writes)
-        outs = []
-        for t in self.program.outputs:
-            v = self._var(t.node) if t.node.op is Op.VARIABLE else env[id(t)]
-            host = v.array.copy_to_host()
-            outs.append(host.reshape(v.shape) if v.shape else t.dtype.as_numpy_dtype(host[0]))
-        return outs
+        return [self._var(t.node) if t.node.op is Op.VARIABLE else env[id(t)] for t in self.program.outputs]
 
     def _step(self, n: Operation, value: Any, env: dict[int, _Value]) -> None:
         cuda = _cuda()
@@ -300,6 +322,11 @@ class CudaExecutable:
             mode = {"set": 0, "add": 1, "sub": 2}[n.attrs.mode]
             _launch(T.ASSIGN, [dst, v.array.reshape(-1), mode], dst.shape[0])
             env[id(n.outputs[0])] = self._var(var)
+        elif op is Op.FILL:
+            dims = tuple(int(d) for d in value(1).numpy()) if len(n.inputs) > 1 else tuple(n.attrs.shape)
+            out = cuda.device_array(max(1, math.prod(dims)), dtype=n.dtypes[0].np)
+            _launch(T.FILL, [out, n.dtypes[0].np.type(value(0).numpy().reshape(()))], out.shape[0])
+            env[id(n.outputs[0])] = _Value(out, dims)
         elif op is Op.SHAPE:  # shapes are known on the host: no transfer
             env[id(n.outputs[0])] = _upload(np.array(value(0).shape, n.dtypes[0].np))
         elif op is Op.RANGE:
@@ -328,6 +355,14 @@ class CudaExecutable:
             out = cuda.device_array(shape, dtype=n.dtypes[0].np)
             _launch(self.sources[id(n)], [v.shaped() for v in vals] + [out], rows)
             env[id(n.outputs[0])] = _Value(out.reshape(-1), shape)
+        elif op is Op.COND:
+            at = n.attrs
+            k = 0 if bool(value(0).numpy().reshape(())) else 1  # the predicate comes to the host
+            outs = self._sub(at.branches[k]).run([value(i) for i in at.capture_index[k]])
+            for t, v in zip(n.outputs, outs):
+                env[id(t)] = v
+        elif op is Op.WHILE:
+            self._while(n, value, env)
         elif op in _MOVES:
             self._move(n, value, env)
         elif op is Op.GATHER:
@@ -355,6 +390,43 @@ class CudaExecutable:
             self._pool(n, value, env)
         else:  # pragma: no cover - refused when built
             raise UnimplementedError(n, n, f"no CUDA kernel for {n.describe()}")
+
+    def _while(self, n: Operation, value: Any, env: dict[int, _Value]) -> None:
+        """The loop on the host around the body's device kernels (the condition's value comes to
+        the host each iteration); emitted and recorded values are stacked on the device."""
+        cuda = _cuda()
+        at = n.attrs
+        vals = [value(j) for j in range(at.n_vars)]
+        limit = int(value(at.n_vars).numpy().reshape(())) if at.has_limit else None
+        cond, body = self._sub(at.cond), self._sub(at.body)
+        cond_caps = [value(i) for i in at.cond_index]
+        body_caps = [value(i) for i in at.body_index]
+        emitted: list[list[_Value]] = [[] for _ in range(at.n_emit)]
+        recorded: list[list[_Value]] = [[] for _ in range(at.n_vars)]
+        it = 0
+        while (limit is None or it < limit) and bool(cond.run(vals + cond_caps)[0].numpy().reshape(())):
+            for r, v in zip(recorded, vals):
+                r.append(v)
+            outs = body.run(vals + body_caps)
+            vals = list(outs[:at.n_vars])
+            for e, o in zip(emitted, outs[at.n_vars:]):
+                e.append(o)
+            it += 1
+
+        def stack(items: list[_Value], like: Tensor) -> _Value:
+            if items and all(v.shape == items[0].shape for v in items):
+                shape = (len(items),) + tuple(items[0].shape)
+                size = max(1, math.prod(items[0].shape))
+                out = cuda.device_array(len(items) * size, dtype=like.dtype.np)
+                for i, v in enumerate(items):  # flat slices: device-to-device copies
+                    out[i * size:(i + 1) * size].copy_to_device(v.array.reshape(-1))
+                return _Value(out, shape)
+            empty = (0,) + tuple(d or 0 for d in like.shape.as_list()) if like.shape.rank is not None else (0,)
+            return _Value(cuda.device_array(1, dtype=like.dtype.np), empty)
+        results = vals + [stack(e, t) for e, t in zip(emitted, at.body.outputs[at.n_vars:])] + \
+            [_upload(np.int32(it))] + [stack(r, t) for r, t in zip(recorded, at.body.inputs)]
+        for t, v in zip(n.outputs, results):
+            env[id(t)] = v
 
     def _move(self, n: Operation, value: Any, env: dict[int, _Value]) -> None:
         """Data movement through a cached index map (``_index_map``)."""
