@@ -45,3 +45,20 @@ def float64_modules():
         gf.nn.modules.set_default_dtype(gf.float64)
         yield
         gf.nn.modules.set_default_dtype(gf.float32)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):  # type: ignore[no-untyped-def]
+    """A test on the CUDA target (GRAPHFLOW_TEST_CUDA=1) of an op it has no kernel for yet skips,
+    saying which; every other failure stays a failure."""
+    outcome = yield
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if "cuda" not in params.values():
+        return
+    excinfo = outcome.excinfo
+    if excinfo is not None:
+        import graphflow as gf
+        err = excinfo[1]
+        if isinstance(err, gf.errors.UnimplementedError) and "CUDA target" in str(err):
+            outcome.force_exception(pytest.skip.Exception(f"CUDA target: {str(err).splitlines()[0][:200]}",
+                                                          _use_item_location=True))

@@ -114,7 +114,7 @@ def test_a_cnn_with_dropout_and_adam_trains_on_the_cuda_path_in_the_simulator(tm
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads(report.read_text())
     np.testing.assert_allclose(out["cuda"], out["cpu"], **value_tol("float32"))  # the same dropout masks too
-    assert "label out of range" in out["check"]
+    assert "label: a value is outside the valid range [0, 5)" in out["check"]
 
 
 MOVES_SCRIPT = textwrap.dedent("""

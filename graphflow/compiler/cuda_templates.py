@@ -317,18 +317,27 @@ def kernel(g, labels, logits, out):
             out[i, j] = elem(float64(g[i]) * (p * mass - float64(labels[i, j])))
 """
 
-# integer values outside [lo, hi) counted into bad[0] (the host raises after the kernel)
-RANGE_CHECK = """
+# failures of a run-time check counted into bad[0] (the host raises right after the kernel): kind 0
+# a value outside [lo, hi), 1 a false value, 2 NaN or Inf
+CHECK = """
 from numba import cuda
 
 
 @cuda.jit
-def kernel(x, bad, lo, hi):
+def kernel(x, bad, lo, hi, kind):
     i = cuda.grid(1)
     if i < x.shape[0]:
-        if x[i] < lo or x[i] >= hi:
+        v = x[i]
+        if kind == 0:
+            failed = v < lo or v >= hi
+        elif kind == 1:
+            failed = not v
+        else:
+            failed = v - v != 0
+        if failed:
             cuda.atomic.add(bad, 0, 1)
 """
+RANGE_CHECK = CHECK
 
 
 def source(template: str, dtype: str) -> str:

@@ -34,7 +34,7 @@ _KERNELS: dict[str, Any] = {}  # source -> loaded kernel: compiled once per proc
 _TEMPLATES = {Op.CONV2D: T.CONV2D, Op.CONV2D_BACKPROP_INPUT: T.CONV2D_BACKPROP_INPUT,
               Op.CONV2D_BACKPROP_FILTER: T.CONV2D_BACKPROP_FILTER, Op.MAX_POOL: T.POOL, Op.AVG_POOL: T.POOL,
               Op.MAX_POOL_GRAD: T.MAX_POOL_GRAD, Op.AVG_POOL_GRAD: T.AVG_POOL_GRAD, Op.SOFTMAX_XENT: T.XENT,
-              Op.SOFTMAX_XENT_GRAD: T.XENT_GRAD, Op.CHECK: T.RANGE_CHECK}
+              Op.SOFTMAX_XENT_GRAD: T.XENT_GRAD, Op.CHECK: T.CHECK}
 _THREADS = 128
 _MOVES = {Op.TRANSPOSE, Op.SLICE, Op.SLICE_GRAD, Op.BROADCAST_TO, Op.TILE, Op.PAD, Op.CONCAT}
 _MAPS: dict[Any, Any] = {}  # (op attributes, shapes) -> the index map on the device
@@ -158,9 +158,6 @@ class CudaExecutable:
                                              f"{n.describe()}")
             elif n.op in _TEMPLATES:
                 self.sources[id(n)] = T.source(_TEMPLATES[n.op], n.dtypes[0].name if n.op is not Op.CHECK else "")
-                if n.op is Op.CHECK and n.attrs.kind != "range":
-                    raise UnimplementedError(n, n, f"the CUDA target runs range checks so far, not "
-                                             f"{n.attrs.kind!r} ({n.describe()})")
                 if n.op in (Op.SOFTMAX_XENT, Op.SOFTMAX_XENT_GRAD) and n.inputs[-1].shape.rank != 2:
                     raise UnimplementedError(n, n, f"the CUDA target's cross-entropy takes [rows, classes], "
                                              f"not {n.describe()}")
@@ -340,13 +337,16 @@ class CudaExecutable:
             st[1] += np.uint64(1)
             env[id(n.outputs[0])] = _upload(drawn)
         elif op is Op.CHECK:
+            at = n.attrs
             x = value(0)
             bad = cuda.to_device(np.zeros(1, np.int64))
-            hi = int(value(1).numpy().reshape(())) if len(n.inputs) > 1 else int(n.attrs.hi)
-            _launch(self.sources[id(n)], [x.array, bad, int(n.attrs.lo), hi], x.array.shape[0])
+            kind = {"range": 0, "true": 1, "finite": 2}[at.kind]
+            hi = int(value(1).numpy().reshape(())) if at.kind == "range" and len(n.inputs) > 1 else int(at.hi)
+            _launch(self.sources[id(n)], [x.array, bad, int(at.lo), hi, kind], x.array.shape[0])
             if int(bad.copy_to_host()[0]):  # checked before any later node runs: no variable half-updated
-                raise InvalidArgumentError(n, n, f"{n.attrs.message} out of range [{n.attrs.lo}, {hi})\n"
-                                           f"  in {n.describe()}")
+                message = {0: f"{at.message}: a value is outside the valid range [{at.lo}, {hi})", 1: at.message,
+                           2: f"{at.message}: Tensor had NaN or Inf values"}[kind]  # the CPU's messages
+                raise InvalidArgumentError(n, n, f"{message}\n  in {n.describe()}")
             env[id(n.outputs[0])] = x
         elif op in (Op.SOFTMAX_XENT, Op.SOFTMAX_XENT_GRAD):
             vals = [value(j) for j in range(len(n.inputs))]
