@@ -106,12 +106,17 @@ class _Value:
         self.array, self.shape, self.host = array, shape, host
 
     def shaped(self) -> Any:
-        return self.array.reshape(self.shape) if self.shape else self.array
+        if not self.shape:
+            return self.array
+        if 0 in self.shape:  # empty values keep a 1-element buffer
+            return self.array[:0].reshape(self.shape)
+        return self.array.reshape(self.shape)
 
     def numpy(self) -> np.ndarray:
         """The value on the host (a transfer unless it was made there)."""
         if self.host is None:
-            self.host = self.array.copy_to_host().reshape(self.shape)
+            host = self.array.copy_to_host()
+            self.host = host[:0].reshape(self.shape) if 0 in self.shape else host.reshape(self.shape)
         return self.host
 
 
@@ -135,6 +140,8 @@ class CudaExecutable:
         self.sources: dict[int, str] = {}
         self.subs: dict[int, CudaExecutable] = {}  # id(FuncGraph) -> its executable
         for n in self.schedule.order:
+            if any(d.name == "float16" for d in n.dtypes):
+                raise UnimplementedError(n, n, f"the CUDA target has no float16 kernels yet ({n.describe()})")
             if n.op in (Op.COND, Op.WHILE):
                 graphs = n.attrs.branches if n.op is Op.COND else (n.attrs.cond, n.attrs.body)
                 for g in graphs:
@@ -231,7 +238,10 @@ class CudaExecutable:
         outs = []
         for t, v in zip(self.program.outputs, self.run(values)):
             host = v.array.copy_to_host()
-            outs.append(host.reshape(v.shape) if v.shape else t.dtype.as_numpy_dtype(host[0]))
+            if v.shape and 0 in v.shape:
+                outs.append(np.zeros(v.shape, host.dtype))
+            else:
+                outs.append(host.reshape(v.shape) if v.shape else t.dtype.as_numpy_dtype(host[0]))
         return outs
 
     def run(self, feeds: Sequence[_Value]) -> list[_Value]:
@@ -287,7 +297,7 @@ class CudaExecutable:
                 shape = tuple(1 if j in red.axes else d for j, d in enumerate(loop)) if red.keepdims else \
                     tuple(d for j, d in enumerate(loop) if j not in red.axes)
             out = cuda.device_array(max(1, math.prod(shape)), dtype=n.dtypes[0].np)
-            _launch(self.sources[id(n)], [v.shaped() for v in ins] + [out], out.shape[0])
+            _launch(self.sources[id(n)], [v.shaped() for v in ins] + [out], math.prod(shape))
             env[id(n.outputs[0])] = _Value(out, shape)
         elif op is Op.MATMUL:
             a, b = value(0), value(1)
@@ -436,7 +446,11 @@ class CudaExecutable:
         refs = tuple(tuple(v.numpy().reshape(-1).tolist()) for v in ins[1:]) if n.op is Op.SLICE else ()
         key = (id(n), shapes, refs)
         if key not in _MAPS:
-            _MAPS[key] = [(cuda.to_device(m), shape) for m, shape in _index_maps(n, shapes, ins)]
+            try:
+                maps = _index_maps(n, shapes, ins)
+            except (IndexError, ValueError) as e:
+                raise InvalidArgumentError(n, n, f"{e}\n  in {n.describe()}") from None
+            _MAPS[key] = [(cuda.to_device(m if m.size else np.zeros(1, np.int64)), shape, m.size) for m, shape in maps]
         maps = _MAPS[key]
         dt = n.dtypes[0].np
         if n.op in (Op.CONCAT, Op.SLICE_GRAD):
@@ -444,13 +458,13 @@ class CudaExecutable:
             out = cuda.device_array(max(1, math.prod(shape)), dtype=dt)
             _launch(T.FILL, [out, dt.type(0)], out.shape[0])
             sources = ins if n.op is Op.CONCAT else ins[:1]
-            for v, (m, _) in zip(sources, maps):
-                _launch(T.SCATTER_MAP, [v.array, m, out], v.array.shape[0])
+            for v, (m, _, count) in zip(sources, maps):
+                _launch(T.SCATTER_MAP, [v.array, m, out], count)
         else:
-            (m, shape), = maps
+            (m, shape, count), = maps
             out = cuda.device_array(max(1, math.prod(shape)), dtype=dt)
             fill = dt.type(n.attrs.constant) if n.op is Op.PAD else dt.type(0)
-            _launch(T.GATHER_MAP, [ins[0].array, m, out, fill], out.shape[0])
+            _launch(T.GATHER_MAP, [ins[0].array, m, out, fill], count)
         env[id(n.outputs[0])] = _Value(out, tuple(shape))
 
     def _conv(self, n: Operation, value: Any, env: dict[int, _Value]) -> None:
@@ -467,8 +481,14 @@ class CudaExecutable:
         else:
             x, dy = value(0), value(2)
             xs, ws = x.shape, tuple(int(d) for d in value(1).numpy())
-        oh, pt = _geometry(xs[1], ws[0], sh, dh, at.padding, 0)
-        ow, pl = _geometry(xs[2], ws[1], sw, dw, at.padding, 1)
+        if xs[3] != ws[2]:
+            raise InvalidArgumentError(n, n, f"input depth {xs[3]} does not match the filter's input depth {ws[2]}"
+                                       f"\n  in {n.describe()}")
+        try:
+            oh, pt = _geometry(xs[1], ws[0], sh, dh, at.padding, 0)
+            ow, pl = _geometry(xs[2], ws[1], sw, dw, at.padding, 1)
+        except ValueError as e:
+            raise InvalidArgumentError(n, n, f"{e}\n  in {n.describe()}") from None
         geometry = [sh, sw, dh, dw, pt, pl]
         if n.op is Op.CONV2D:
             out = cuda.device_array((xs[0], oh, ow, ws[3]), dtype=n.dtypes[0].np)
