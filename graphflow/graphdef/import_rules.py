@@ -1,0 +1,511 @@
+"""The TF1 op -> graphflow translations of ``gf.import_graph_def`` (``IMPORT``: each TF1 op rebuilt
+with graphflow's public functions), the node view they read attributes through, and the
+``GraphDefError`` every problem with a file raises."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from graphflow import dtypes as _dt
+from graphflow.ir import Tensor, get_default_graph
+
+_MAX_CONST_ELEMENTS = 1 << 28  # a Const that claims more elements is refused, not allocated
+_TYPES = {1: _dt.float32, 2: _dt.float64, 3: _dt.int32, 4: _dt.uint8, 5: _dt.int16, 6: _dt.int8, 7: _dt.string,
+          9: _dt.int64, 10: _dt.bool_, 19: _dt.float16}
+
+
+class GraphDefError(ValueError):
+    """What is wrong with an imported GraphDef, naming the node."""
+
+
+class Node:
+    """One NodeDef being imported: its attributes and its graphflow inputs."""
+
+    def __init__(self, nd: Any, inputs: list[Tensor]) -> None:
+        self.nd = nd
+        self.name = nd.name
+        self.op = nd.op
+        self.inputs = inputs
+
+    def has(self, key: str) -> bool:
+        return key in self.nd.attr
+
+    def attr(self, key: str, default: Any = KeyError) -> Any:
+        if key not in self.nd.attr:
+            if default is KeyError:
+                raise GraphDefError(f"node {self.name!r} ({self.op}) has no attribute {key!r}")
+            return default
+        a = self.nd.attr[key]
+        which = a.WhichOneof("value")
+        if which == "type":
+            if a.type not in _TYPES:
+                raise GraphDefError(f"node {self.name!r} ({self.op}): dtype enum {a.type} is not supported")
+            return _TYPES[a.type]
+        if which == "list":
+            return list(a.list.i) if a.list.i else [_TYPES.get(t) for t in a.list.type] if a.list.type else \
+                [x.decode() for x in a.list.s] if a.list.s else list(a.list.f)
+        if which == "s":
+            return a.s.decode("utf-8", "replace")
+        if which == "shape":
+            sh = a.shape
+            return None if sh.unknown_rank else [None if d.size < 0 else int(d.size) for d in sh.dim]
+        if which == "tensor":
+            return tensor_value(a.tensor, self)
+        return getattr(a, which) if which else default
+
+    def const_input(self, i: int) -> np.ndarray:
+        """Input ``i`` as a value known when the graph is built (a Const or a shape expression)."""
+        from graphflow.evaluate import static_value
+        v = static_value(self.inputs[i])
+        if v is None:
+            raise GraphDefError(f"node {self.name!r} ({self.op}): input {i} ({self.inputs[i].name}) must be known "
+                                "when the graph is built; graphflow takes it as an attribute")
+        return np.asarray(v)
+
+
+def tensor_value(tp: Any, where: Any) -> np.ndarray:
+    from tensorboard.util import tensor_util
+    n = 1
+    for d in tp.tensor_shape.dim:
+        if d.size < 0:
+            raise GraphDefError(f"node {where.name!r}: a constant with a negative dim")
+        n *= d.size
+    if n > _MAX_CONST_ELEMENTS:
+        raise GraphDefError(f"node {where.name!r}: a constant of {n} elements is refused (more than "
+                            f"{_MAX_CONST_ELEMENTS})")
+    if tp.dtype not in _TYPES:
+        raise GraphDefError(f"node {where.name!r}: constant dtype enum {tp.dtype} is not supported")
+    try:
+        return np.asarray(tensor_util.make_ndarray(tp))
+    except Exception as e:  # noqa: BLE001 - any decoding failure is a bad file
+        raise GraphDefError(f"node {where.name!r}: malformed constant ({e})") from None
+
+
+def _parse_input(s: str) -> tuple[str, int, bool]:
+    if s.startswith("^"):
+        return s[1:], 0, True
+    name, _, idx = s.partition(":")
+    if idx and not idx.isdigit():
+        raise GraphDefError(f"input {s!r} is not 'node', 'node:index' or '^node'")
+    return name, int(idx) if idx else 0, False
+
+
+def _gf() -> Any:
+    import graphflow
+    return graphflow
+
+
+Build = Callable[[Node], Any]
+IMPORT: dict[str, Build] = {}
+
+
+def _rule(*ops: str) -> Callable[[Build], Build]:
+    def put(fn: Build) -> Build:
+        for op in ops:
+            IMPORT[op] = fn
+        return fn
+    return put
+
+
+def _simple(op: str, fn_path: str) -> None:
+    def build(n: Node) -> Any:
+        obj = _gf()
+        for part in fn_path.split("."):
+            obj = getattr(obj, part)
+        return obj(*n.inputs, name=n.name)
+    IMPORT[op] = build
+
+
+for _op, _fn in {"Identity": "identity", "StopGradient": "stop_gradient", "Neg": "negative", "Abs": "abs",
+                 "Sign": "sign", "Exp": "exp", "Log": "log", "Log1p": "log1p", "Sqrt": "sqrt", "Rsqrt": "rsqrt",
+                 "Square": "square", "Reciprocal": "reciprocal", "Inv": "reciprocal", "Sin": "sin", "Cos": "cos",
+                 "Tan": "tan", "Tanh": "tanh", "Sigmoid": "sigmoid", "Floor": "floor", "Ceil": "ceil", "Rint": "rint",
+                 "Round": "round", "Asin": "asin", "Acos": "acos", "Atan": "atan", "Sinh": "sinh", "Cosh": "cosh",
+                 "Asinh": "asinh", "Acosh": "acosh", "Atanh": "atanh", "Erf": "erf", "Lgamma": "lgamma",
+                 "Digamma": "digamma", "Expm1": "expm1", "IsFinite": "is_finite", "IsNan": "is_nan",
+                 "IsInf": "is_inf", "LogicalNot": "logical_not", "Relu": "nn.relu", "Relu6": "nn.relu6",
+                 "Elu": "nn.elu", "Selu": "nn.selu", "Softplus": "nn.softplus", "Softsign": "nn.softsign",
+                 "Add": "add", "AddV2": "add", "Sub": "subtract", "Mul": "multiply", "RealDiv": "realdiv",
+                 "Div": "div", "FloorDiv": "floordiv", "FloorMod": "floormod", "Pow": "pow", "Maximum": "maximum",
+                 "Minimum": "minimum", "SquaredDifference": "squared_difference", "Equal": "equal",
+                 "NotEqual": "not_equal", "Less": "less", "LessEqual": "less_equal", "Greater": "greater",
+                 "GreaterEqual": "greater_equal", "LogicalAnd": "logical_and", "LogicalOr": "logical_or",
+                 "MatrixInverse": "matrix_inverse", "MatrixDeterminant": "matrix_determinant",
+                 "Cholesky": "cholesky", "MatrixSolve": "matrix_solve", "GatherNd": "gather_nd",
+                 "ZerosLike": "zeros_like", "OnesLike": "ones_like", "SelectV2": "where", "L2Loss": "nn.l2_loss",
+                 "BroadcastTo": "broadcast_to", "CheckNumerics": None}.items():
+    if _fn:
+        _simple(_op, _fn)
+
+
+@_rule("Placeholder")
+def _placeholder(n: Node) -> Any:
+    return _gf().placeholder(n.attr("dtype"), n.attr("shape", None), name=n.name)
+
+
+@_rule("PlaceholderWithDefault")
+def _placeholder_default(n: Node) -> Any:
+    return _gf().placeholder_with_default(n.inputs[0], n.attr("shape", None), name=n.name)
+
+
+@_rule("Const")
+def _const(n: Node) -> Any:
+    value = n.attr("value")
+    dt = n.attr("dtype", None)
+    return _gf().constant(value, dtype=dt, name=n.name)
+
+
+@_rule("VariableV2", "Variable")
+def _variable(n: Node) -> Any:
+    """A variable node of the file: no initializer of its own (the file's ``<name>/Assign``
+    becomes it) and in no collection, as TF1 imports it."""
+    from graphflow.ops import state_ops
+    from graphflow.registry import Op
+    from graphflow.shapes import TensorShape
+    from graphflow.variables import _make_output
+    shape = n.attr("shape")
+    if shape is None or None in shape:
+        raise GraphDefError(f"variable {n.name!r} needs a fully defined shape, got {shape}")
+    g = get_default_graph()
+    with g.control_dependencies(None):
+        node = g.add_node(Op.VARIABLE, [], state_ops.SourceAttrs(n.attr("dtype"), TensorShape(shape),
+                                                                 state_ops._next_uid()),
+                          name=n.name, output_type=_make_output)
+    var = node.outputs[0]
+    var.initial_value, var.trainable, var.initializer = None, True, None
+    return var
+
+
+@_rule("Assign", "AssignAdd", "AssignSub")
+def _assign(n: Node) -> Any:
+    var = _variable_of(n, n.inputs[0])
+    value = n.inputs[1]
+    if n.op == "Assign":
+        out = var.assign(value, name=n.name)
+        if n.name == _parse_input(n.nd.input[0])[0] + "/Assign" and var.initializer is None:
+            var.initializer = out.node  # TF1's (and graphflow's) initializer naming
+        return out
+    return (var.assign_add if n.op == "AssignAdd" else var.assign_sub)(value)
+
+
+def _variable_of(n: Node, t: Tensor) -> Any:
+    from graphflow.variables import Variable
+    if not isinstance(t, Variable):
+        raise GraphDefError(f"node {n.name!r} ({n.op}) assigns {t.name}, which is not a variable")
+    return t
+
+
+@_rule("NoOp")
+def _no_op(n: Node) -> Any:
+    return _gf().no_op(name=n.name)
+
+
+@_rule("Assert")
+def _assert(n: Node) -> Any:
+    return _gf().no_op(name=n.name)  # TF1's data checks: graphflow's ops check what they read
+
+
+IMPORT["CheckNumerics"] = lambda n: _gf().check_numerics(n.inputs[0], n.attr("message", ""), name=n.name)
+
+
+@_rule("Cast")
+def _cast(n: Node) -> Any:
+    return _gf().cast(n.inputs[0], n.attr("DstT"), name=n.name)
+
+
+@_rule("Select")
+def _select(n: Node) -> Any:
+    c, x, y = n.inputs
+    if c.shape.rank == 1 and x.shape.rank not in (None, 1):  # TF1's Select picks rows
+        c = _gf().reshape(c, [-1] + [1] * (x.shape.rank - 1))
+    return _gf().where(c, x, y, name=n.name)
+
+
+@_rule("AddN")
+def _add_n(n: Node) -> Any:
+    return _gf().add_n(n.inputs, name=n.name)
+
+
+@_rule("LeakyRelu")
+def _leaky(n: Node) -> Any:
+    return _gf().nn.leaky_relu(n.inputs[0], alpha=n.attr("alpha", 0.2), name=n.name)
+
+
+@_rule("Softmax", "LogSoftmax")
+def _softmax(n: Node) -> Any:
+    fn = _gf().nn.softmax if n.op == "Softmax" else _gf().nn.log_softmax
+    return fn(n.inputs[0], name=n.name)
+
+
+@_rule("BiasAdd", "BiasAddV1")
+def _bias_add(n: Node) -> Any:
+    return _gf().nn.bias_add(n.inputs[0], n.inputs[1], data_format=n.attr("data_format", "NHWC"), name=n.name)
+
+
+@_rule("MatMul")
+def _matmul(n: Node) -> Any:
+    return _gf().matmul(n.inputs[0], n.inputs[1], transpose_a=n.attr("transpose_a", False),
+                        transpose_b=n.attr("transpose_b", False), name=n.name)
+
+
+@_rule("BatchMatMul", "BatchMatMulV2", "BatchMatMulV3")
+def _batch_matmul(n: Node) -> Any:
+    return _gf().matmul(n.inputs[0], n.inputs[1], adjoint_a=n.attr("adj_x", False), adjoint_b=n.attr("adj_y", False),
+                        name=n.name)
+
+
+def _conv_padding(n: Node) -> Any:
+    pad = n.attr("padding")
+    if pad == "EXPLICIT":
+        p = n.attr("explicit_paddings")
+        return [[p[0], p[1]], [p[2], p[3]], [p[4], p[5]], [p[6], p[7]]]
+    return pad
+
+
+@_rule("Conv2D")
+def _conv2d(n: Node) -> Any:
+    return _gf().nn.conv2d(n.inputs[0], n.inputs[1], n.attr("strides"), _conv_padding(n),
+                           data_format=n.attr("data_format", "NHWC"), dilations=n.attr("dilations", [1, 1, 1, 1]),
+                           name=n.name)
+
+
+@_rule("DepthwiseConv2dNative")
+def _depthwise(n: Node) -> Any:
+    return _gf().nn.depthwise_conv2d(n.inputs[0], n.inputs[1], n.attr("strides"), n.attr("padding"),
+                                     data_format=n.attr("data_format", "NHWC"),
+                                     dilations=n.attr("dilations", [1, 1, 1, 1])[1:3], name=n.name)
+
+
+@_rule("Conv2DBackpropInput")
+def _conv2d_bi(n: Node) -> Any:
+    return _gf().nn.conv2d_backprop_input(n.inputs[0], n.inputs[1], n.inputs[2], n.attr("strides"),
+                                          _conv_padding(n), data_format=n.attr("data_format", "NHWC"),
+                                          dilations=n.attr("dilations", [1, 1, 1, 1]), name=n.name)
+
+
+@_rule("Conv2DBackpropFilter")
+def _conv2d_bf(n: Node) -> Any:
+    return _gf().nn.conv2d_backprop_filter(n.inputs[0], n.inputs[1], n.inputs[2], n.attr("strides"),
+                                           _conv_padding(n), data_format=n.attr("data_format", "NHWC"),
+                                           dilations=n.attr("dilations", [1, 1, 1, 1]), name=n.name)
+
+
+@_rule("MaxPool", "AvgPool")
+def _pool(n: Node) -> Any:
+    fn = _gf().nn.max_pool if n.op == "MaxPool" else _gf().nn.avg_pool
+    return fn(n.inputs[0], n.attr("ksize"), n.attr("strides"), n.attr("padding"),
+              data_format=n.attr("data_format", "NHWC"), name=n.name)
+
+
+def _pool_attrs(n: Node) -> Any:
+    from graphflow.ops.conv_ops import PoolAttrs
+    if n.attr("data_format", "NHWC") != "NHWC":
+        raise GraphDefError(f"node {n.name!r} ({n.op}): only NHWC pooling gradients are supported")
+    k, s = n.attr("ksize"), n.attr("strides")
+    return PoolAttrs((k[1], k[2]), (s[1], s[2]), n.attr("padding"))
+
+
+@_rule("MaxPoolGrad")
+def _max_pool_grad(n: Node) -> Any:
+    from graphflow.ops._build import make
+    from graphflow.registry import Op
+    return make(Op.MAX_POOL_GRAD, [n.inputs[0], n.inputs[2]], _pool_attrs(n), name=n.name)
+
+
+@_rule("AvgPoolGrad")
+def _avg_pool_grad(n: Node) -> Any:
+    from graphflow.ops.conv_ops import _avg_pool_grad as build
+    return build(n.inputs[0], n.inputs[1], _pool_attrs(n))
+
+
+@_rule("Reshape")
+def _reshape(n: Node) -> Any:
+    from graphflow.evaluate import static_value
+    v = static_value(n.inputs[1])
+    return _gf().reshape(n.inputs[0], [int(d) for d in v] if v is not None else n.inputs[1], name=n.name)
+
+
+@_rule("Transpose")
+def _transpose(n: Node) -> Any:
+    return _gf().transpose(n.inputs[0], [int(p) for p in n.const_input(1)], name=n.name)
+
+
+@_rule("ConcatV2")
+def _concat(n: Node) -> Any:
+    return _gf().concat(n.inputs[:-1], int(n.const_input(len(n.inputs) - 1)), name=n.name)
+
+
+@_rule("Concat")
+def _concat_v1(n: Node) -> Any:
+    return _gf().concat(n.inputs[1:], int(n.const_input(0)), name=n.name)
+
+
+@_rule("Pack")
+def _pack(n: Node) -> Any:
+    return _gf().stack(n.inputs, axis=n.attr("axis", 0), name=n.name)
+
+
+@_rule("Unpack")
+def _unpack(n: Node) -> Any:
+    return _gf().unstack(n.inputs[0], num=n.attr("num", None), axis=n.attr("axis", 0), name=n.name)
+
+
+def _slice_key(n: Node, begin: np.ndarray, end: np.ndarray, strides: np.ndarray) -> tuple:
+    bm, em, el = n.attr("begin_mask", 0), n.attr("end_mask", 0), n.attr("ellipsis_mask", 0)
+    nm, sm = n.attr("new_axis_mask", 0), n.attr("shrink_axis_mask", 0)
+    key: list[Any] = []
+    for i in range(len(begin)):
+        bit = 1 << i
+        if el & bit:
+            key.append(Ellipsis)
+        elif nm & bit:
+            key.append(None)
+        elif sm & bit:
+            key.append(int(begin[i]))
+        else:
+            key.append(slice(None if bm & bit else int(begin[i]), None if em & bit else int(end[i]), int(strides[i])))
+    return tuple(key)
+
+
+@_rule("StridedSlice")
+def _strided_slice(n: Node) -> Any:
+    key = _slice_key(n, n.const_input(1), n.const_input(2), n.const_input(3))
+    return _gf().identity(n.inputs[0][key], name=n.name)
+
+
+@_rule("StridedSliceGrad")
+def _strided_slice_grad(n: Node) -> Any:
+    """The gradient of the slice of a stand-in of the given shape, for the incoming ``dy``."""
+    like = _gf().zeros(n.inputs[0], dtype=n.inputs[4].dtype)
+    part = like[_slice_key(n, n.const_input(1), n.const_input(2), n.const_input(3))]
+    return _gf().identity(_gf().gradients(part, like, grad_ys=n.inputs[4])[0], name=n.name)
+
+
+@_rule("Slice")
+def _slice(n: Node) -> Any:
+    return _gf().slice(n.inputs[0], [int(b) for b in n.const_input(1)], [int(s) for s in n.const_input(2)],
+                       name=n.name)
+
+
+@_rule("Squeeze")
+def _squeeze(n: Node) -> Any:
+    dims = n.attr("squeeze_dims", None) or None
+    return _gf().squeeze(n.inputs[0], dims, name=n.name)
+
+
+@_rule("ExpandDims")
+def _expand_dims(n: Node) -> Any:
+    return _gf().expand_dims(n.inputs[0], int(n.const_input(1)), name=n.name)
+
+
+@_rule("Shape")
+def _shape(n: Node) -> Any:
+    return _gf().shape(n.inputs[0], out_type=n.attr("out_type", _dt.int32), name=n.name)
+
+
+@_rule("Size")
+def _size(n: Node) -> Any:
+    return _gf().size(n.inputs[0], out_type=n.attr("out_type", _dt.int32), name=n.name)
+
+
+@_rule("Rank")
+def _rank(n: Node) -> Any:
+    return _gf().rank(n.inputs[0], name=n.name)
+
+
+@_rule("Fill")
+def _fill(n: Node) -> Any:
+    from graphflow.evaluate import static_value
+    v = static_value(n.inputs[0])
+    return _gf().fill([int(d) for d in v] if v is not None else n.inputs[0], n.inputs[1], name=n.name)
+
+
+@_rule("Range")
+def _range(n: Node) -> Any:
+    return _gf().range(n.inputs[0], n.inputs[1], n.inputs[2], dtype=n.attr("Tidx", None), name=n.name)
+
+
+_REDUCE = {"Sum": "reduce_sum", "Mean": "reduce_mean", "Max": "reduce_max", "Min": "reduce_min",
+           "Prod": "reduce_prod", "Any": "reduce_any", "All": "reduce_all"}
+
+
+def _reduce(n: Node) -> Any:
+    axes = n.const_input(1)
+    fn = getattr(_gf(), _REDUCE[n.op])
+    return fn(n.inputs[0], axis=[int(a) for a in axes.reshape(-1)], keepdims=n.attr("keep_dims", False), name=n.name)
+
+
+for _op in _REDUCE:
+    IMPORT[_op] = _reduce
+
+
+@_rule("ArgMax", "ArgMin")
+def _arg(n: Node) -> Any:
+    fn = _gf().argmax if n.op == "ArgMax" else _gf().argmin
+    return fn(n.inputs[0], int(n.const_input(1)), output_type=n.attr("output_type", _dt.int64), name=n.name)
+
+
+@_rule("Pad", "PadV2", "MirrorPad")
+def _pad(n: Node) -> Any:
+    pads = n.const_input(1).tolist()
+    if n.op == "MirrorPad":
+        return _gf().pad(n.inputs[0], pads, mode=n.attr("mode"), name=n.name)
+    value = n.const_input(2).item() if n.op == "PadV2" else 0
+    return _gf().pad(n.inputs[0], pads, constant_values=value, name=n.name)
+
+
+@_rule("Tile")
+def _tile(n: Node) -> Any:
+    return _gf().tile(n.inputs[0], [int(m) for m in n.const_input(1)], name=n.name)
+
+
+@_rule("GatherV2", "Gather")
+def _gather(n: Node) -> Any:
+    axis = int(n.const_input(2)) if n.op == "GatherV2" else 0
+    return _gf().gather(n.inputs[0], n.inputs[1], axis=axis, batch_dims=n.attr("batch_dims", 0), name=n.name)
+
+
+@_rule("OneHot")
+def _one_hot(n: Node) -> Any:
+    return _gf().one_hot(n.inputs[0], int(n.const_input(1)), on_value=n.const_input(2).item(),
+                         off_value=n.const_input(3).item(), axis=n.attr("axis", -1), dtype=n.attr("T"), name=n.name)
+
+
+@_rule("SoftmaxCrossEntropyWithLogits")
+def _xent(n: Node) -> Any:
+    logits, labels = n.inputs
+    loss = _gf().nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, name=n.name)
+    return [loss, _gf().nn.softmax(logits) - labels]
+
+
+@_rule("SparseSoftmaxCrossEntropyWithLogits")
+def _sparse_xent(n: Node) -> Any:
+    logits, labels = n.inputs
+    loss = _gf().nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits, name=n.name)
+    depth = logits.shape.as_list()[-1]
+    return [loss, _gf().nn.softmax(logits) - _gf().one_hot(labels, depth, dtype=logits.dtype)]
+
+
+@_rule("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3")
+def _fused_bn(n: Node) -> Any:
+    x, scale, offset, mean, var = n.inputs[:5]
+    training = n.attr("is_training", True)
+    y, m, v = _gf().nn.fused_batch_norm(x, scale, offset, None if training else mean, None if training else var,
+                                        epsilon=n.attr("epsilon", 1e-3), data_format=n.attr("data_format", "NHWC"),
+                                        is_training=training, name=n.name)
+    return [y, m, v, m, v, m]
+
+
+@_rule("RandomUniform", "RandomStandardNormal", "TruncatedNormal")
+def _random(n: Node) -> Any:
+    fn = {"RandomUniform": _gf().random_uniform, "RandomStandardNormal": _gf().random_normal,
+          "TruncatedNormal": _gf().truncated_normal}[n.op]
+    from graphflow.evaluate import static_value
+    seed = n.attr("seed2", 0) or n.attr("seed", 0) or None
+    shape = static_value(n.inputs[0])
+    return fn([int(d) for d in shape] if shape is not None else n.inputs[0], dtype=n.attr("dtype"), seed=seed,
+              name=n.name)
+
+
