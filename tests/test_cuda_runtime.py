@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,6 +18,17 @@ import graphflow as gf
 from tests.tolerances import value_tol
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _simulate(script: str, tmp_path: Any) -> dict:
+    """Run ``script`` (which writes a JSON report to argv[1]) in Numba's CUDA simulator, in a
+    process of its own (the simulator replaces numba.cuda for the whole process)."""
+    pytest.importorskip("numba.cuda", reason="CUDA needs numba-cuda (pip install 'numba-cuda[cu13]')")
+    report = tmp_path / "out.json"
+    r = subprocess.run([sys.executable, "-c", script, str(report)], env=dict(os.environ, NUMBA_ENABLE_CUDASIM="1"),
+                       cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return json.loads(report.read_text())
 
 SCRIPT = textwrap.dedent("""
     import json, os, sys, tempfile
@@ -57,12 +69,7 @@ SCRIPT = textwrap.dedent("""
 
 
 def test_two_layer_net_trains_on_the_cuda_path_in_the_simulator(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("numba.cuda", reason="CUDA needs numba-cuda (pip install 'numba-cuda[cu13]')")
-    report = tmp_path / "out.json"
-    r = subprocess.run([sys.executable, "-c", SCRIPT, str(report)], env=dict(os.environ, NUMBA_ENABLE_CUDASIM="1"),
-                       cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, r.stderr[-3000:]
-    out = json.loads(report.read_text())
+    out = _simulate(SCRIPT, tmp_path)
     np.testing.assert_allclose(out["cuda"], out["cpu"], **value_tol("float32"))
     assert out["cuda"][-1] < out["cuda"][0]
     np.testing.assert_allclose(out["cuda_w1"], out["cpu_w1"], **value_tol("float32"))
@@ -107,12 +114,7 @@ def test_a_cnn_with_dropout_and_adam_trains_on_the_cuda_path_in_the_simulator(tm
     """Convolutions (SAME, strided VALID) and their gradients, max and average pooling and theirs,
     dropout's random numbers, softmax cross-entropy, the label range check, Adam. (The digits
     CNN's 32 and 64 channels take minutes per step in the simulator: this net has their layers.)"""
-    pytest.importorskip("numba.cuda", reason="CUDA needs numba-cuda (pip install 'numba-cuda[cu13]')")
-    report = tmp_path / "out.json"
-    r = subprocess.run([sys.executable, "-c", CNN_SCRIPT, str(report)], env=dict(os.environ, NUMBA_ENABLE_CUDASIM="1"),
-                       cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, r.stderr[-3000:]
-    out = json.loads(report.read_text())
+    out = _simulate(CNN_SCRIPT, tmp_path)
     np.testing.assert_allclose(out["cuda"], out["cpu"], **value_tol("float32"))  # the same dropout masks too
     assert "label: a value is outside the valid range [0, 5)" in out["check"]
 
@@ -152,13 +154,7 @@ MOVES_SCRIPT = textwrap.dedent("""
 def test_data_movement_and_its_gradients_on_the_cuda_path_in_the_simulator(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Transpose, strided and shrinking slices, broadcast, tile, pad, concat, gather on any axis,
     one-hot, and the gradients through them (slice gradients, SumTo), equal to the CPU's."""
-    pytest.importorskip("numba.cuda", reason="CUDA needs numba-cuda (pip install 'numba-cuda[cu13]')")
-    report = tmp_path / "out.json"
-    r = subprocess.run([sys.executable, "-c", MOVES_SCRIPT, str(report)],
-                       env=dict(os.environ, NUMBA_ENABLE_CUDASIM="1"), cwd=ROOT, capture_output=True, text=True,
-                       timeout=900)
-    assert r.returncode == 0, r.stderr[-3000:]
-    res = json.loads(report.read_text())
+    res = _simulate(MOVES_SCRIPT, tmp_path)
     for k, want in res["cpu"].items():
         np.testing.assert_array_equal(res["cuda"][k], want, err_msg=k)  # copies and float64 sums: exact
     assert "gather indices out of range" in res["bad_index"]
@@ -190,13 +186,7 @@ LSTM_SCRIPT = textwrap.dedent("""
 def test_an_lstm_with_adam_and_a_cond_on_the_cuda_path_in_the_simulator(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The recurrent layer's native loop and its gradient loop run on the host around the body's
     device kernels; cond picks its branch on the host."""
-    pytest.importorskip("numba.cuda", reason="CUDA needs numba-cuda (pip install 'numba-cuda[cu13]')")
-    report = tmp_path / "out.json"
-    r = subprocess.run([sys.executable, "-c", LSTM_SCRIPT, str(report)],
-                       env=dict(os.environ, NUMBA_ENABLE_CUDASIM="1"), cwd=ROOT, capture_output=True, text=True,
-                       timeout=900)
-    assert r.returncode == 0, r.stderr[-3000:]
-    res = json.loads(report.read_text())
+    res = _simulate(LSTM_SCRIPT, tmp_path)
     np.testing.assert_allclose(res["cuda"], res["cpu"], **value_tol("float32"))
 
 

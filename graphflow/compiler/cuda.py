@@ -58,14 +58,7 @@ def cuda_source(k: Kernel) -> str:
             continue
         if "for " in line or "while " in line:
             raise NotOnCudaError("a kernel with loops of its own")
-        line = _cpu_math(line)
-        for name in set(_CALL.findall(line)):
-            if name in _MATH:
-                line = line.replace(name + "(", _MATH[name] + "(")
-            elif name not in ("np.float32", "np.float64", "np.int32", "np.int64", "np.int8", "np.int16",
-                              "np.uint8", "np.bool_"):
-                raise NotOnCudaError(f"{name} has no CUDA translation")
-        out.append(line)
+        out += _translate_body([line])
     if not looped:
         raise NotOnCudaError("not a flat loop")
     return "\n".join(out) + "\n"
