@@ -105,6 +105,16 @@ def _np_type(d: Any) -> int:
     return tf_type(d)
 
 
+_I32 = ("type", np.dtype(np.int32))  # the index dtype of every helper node
+
+
+def _as_int32(ex: Exporter, n: Operation, j: int, ref: str) -> str:
+    """Input ``j`` of ``n`` (TF1 name ``ref``) as int32, as TF1's shape arguments take it."""
+    if n.inputs[j].dtype.name == "int32":
+        return ref
+    return ex.helper(n, "Cast", "Cast", [ref], SrcT=_in_t(n, j), DstT=_I32, Truncate=False)
+
+
 def _t(n: Operation, i: int = 0) -> tuple[str, Any]:
     return "type", n.dtypes[i]
 
@@ -191,19 +201,19 @@ def _reduce(ex: Exporter, n: Operation, ins: list[str]) -> str:
         else:
             rank = ex.helper(n, "Rank", "Rank", ins[:1], T=_in_t(n))
             start, delta = ex.const(n, "start", 0, np.int32), ex.const(n, "delta", 1, np.int32)
-            axes_ref = ex.helper(n, "range", "Range", [start, rank, delta], Tidx=("type", np.dtype(np.int32)))
+            axes_ref = ex.helper(n, "range", "Range", [start, rank, delta], Tidx=_I32)
     else:
         axes_ref = ex.const(n, "reduction_indices", np.array(axes, np.int32))
     extra = {} if n.op in (Op.REDUCE_ANY, Op.REDUCE_ALL) else {"T": _in_t(n)}
     return ex.node(n.name, _REDUCE[n.op], [ins[0], axes_ref], keep_dims=bool(n.attrs.keepdims),
-                   Tidx=("type", np.dtype(np.int32)), **extra)
+                   Tidx=_I32, **extra)
 
 
 @_rule(Op.ARGMAX, Op.ARGMIN)
 def _arg(ex: Exporter, n: Operation, ins: list[str]) -> str:
     dim = ex.const(n, "dimension", n.attrs.axis, np.int32)
     return ex.node(n.name, "ArgMax" if n.op is Op.ARGMAX else "ArgMin", [ins[0], dim], T=_in_t(n),
-                   Tidx=("type", np.dtype(np.int32)), output_type=_t(n))
+                   Tidx=_I32, output_type=_t(n))
 
 
 @_rule(Op.MATMUL)
@@ -215,7 +225,7 @@ def _matmul(ex: Exporter, n: Operation, ins: list[str]) -> str:
 
 
 def _shape_of(ex: Exporter, n: Operation, ref: str, like: Tensor, tag: str) -> str:
-    return ex.helper(n, tag, "Shape", [ref], T=("type", like.dtype), out_type=("type", np.dtype(np.int32)))
+    return ex.helper(n, tag, "Shape", [ref], T=("type", like.dtype), out_type=_I32)
 
 
 def _dim(ex: Exporter, n: Operation, shape_ref: str, j: int) -> str:
@@ -223,7 +233,7 @@ def _dim(ex: Exporter, n: Operation, shape_ref: str, j: int) -> str:
     return ex.helper(n, "strided_slice", "StridedSlice",
                      [shape_ref, ex.const(n, "begin", [j], np.int32), ex.const(n, "end", [j + 1], np.int32),
                       ex.const(n, "strides", [1], np.int32)],
-                     T=("type", np.dtype(np.int32)), Index=("type", np.dtype(np.int32)), begin_mask=0, end_mask=0,
+                     T=_I32, Index=_I32, begin_mask=0, end_mask=0,
                      ellipsis_mask=0, new_axis_mask=0, shrink_axis_mask=1)
 
 
@@ -243,27 +253,24 @@ def _reshape(ex: Exporter, n: Operation, ins: list[str]) -> str:
                 parts.append(_dim(ex, n, shapes[k], j))
             elif isinstance(s, tuple):  # ("v", k, j): element j of input k's value
                 _, k, j = s
-                src = ins[k]
-                if n.inputs[k].dtype.name != "int32":
-                    src = ex.helper(n, "Cast", "Cast", [src], SrcT=("type", n.inputs[k].dtype),
-                                    DstT=("type", np.dtype(np.int32)), Truncate=False)
+                src = _as_int32(ex, n, k, ins[k])
                 parts.append(src if n.inputs[k].shape.rank == 0 else _dim(ex, n, src, j))
             else:
                 parts.append(ex.const(n, "dim", int(s), np.int32))
-        shape = ex.helper(n, "shape", "Pack", parts, T=("type", np.dtype(np.int32)), N=len(parts), axis=0)
-    return ex.node(n.name, "Reshape", [ins[0], shape], T=_t(n), Tshape=("type", np.dtype(np.int32)))
+        shape = ex.helper(n, "shape", "Pack", parts, T=_I32, N=len(parts), axis=0)
+    return ex.node(n.name, "Reshape", [ins[0], shape], T=_t(n), Tshape=_I32)
 
 
 @_rule(Op.TRANSPOSE)
 def _transpose(ex: Exporter, n: Operation, ins: list[str]) -> str:
     perm = ex.const(n, "perm", np.array(n.attrs.perm, np.int32))
-    return ex.node(n.name, "Transpose", [ins[0], perm], T=_t(n), Tperm=("type", np.dtype(np.int32)))
+    return ex.node(n.name, "Transpose", [ins[0], perm], T=_t(n), Tperm=_I32)
 
 
 @_rule(Op.CONCAT)
 def _concat(ex: Exporter, n: Operation, ins: list[str]) -> str:
     axis = ex.const(n, "axis", n.attrs.axis, np.int32)
-    return ex.node(n.name, "ConcatV2", ins + [axis], T=_t(n), N=len(ins), Tidx=("type", np.dtype(np.int32)))
+    return ex.node(n.name, "ConcatV2", ins + [axis], T=_t(n), N=len(ins), Tidx=_I32)
 
 
 def _slice_args(ex: Exporter, n: Operation) -> tuple[list[str], dict[str, Any]]:
@@ -287,7 +294,7 @@ def _slice_args(ex: Exporter, n: Operation) -> tuple[list[str], dict[str, Any]]:
 @_rule(Op.SLICE)
 def _slice(ex: Exporter, n: Operation, ins: list[str]) -> str:
     refs, masks = _slice_args(ex, n)
-    return ex.node(n.name, "StridedSlice", [ins[0]] + refs, T=_t(n), Index=("type", np.dtype(np.int32)), **masks)
+    return ex.node(n.name, "StridedSlice", [ins[0]] + refs, T=_t(n), Index=_I32, **masks)
 
 
 @_rule(Op.SLICE_GRAD)
@@ -295,29 +302,29 @@ def _slice_grad(ex: Exporter, n: Operation, ins: list[str]) -> str:
     refs, masks = _slice_args(ex, n)
     shape = _shape_of(ex, n, ins[1], n.inputs[1], "Shape")
     return ex.node(n.name, "StridedSliceGrad", [shape] + refs + [ins[0]], T=_t(n),
-                   Index=("type", np.dtype(np.int32)), **masks)
+                   Index=_I32, **masks)
 
 
 @_rule(Op.PAD)
 def _pad(ex: Exporter, n: Operation, ins: list[str]) -> str:
     pads = ex.const(n, "paddings", np.array(n.attrs.paddings, np.int32))
     if n.attrs.constant == 0:
-        return ex.node(n.name, "Pad", [ins[0], pads], T=_t(n), Tpaddings=("type", np.dtype(np.int32)))
+        return ex.node(n.name, "Pad", [ins[0], pads], T=_t(n), Tpaddings=_I32)
     value = ex.const(n, "constant_values", np.asarray(n.attrs.constant, n.dtypes[0].np))
-    return ex.node(n.name, "PadV2", [ins[0], pads, value], T=_t(n), Tpaddings=("type", np.dtype(np.int32)))
+    return ex.node(n.name, "PadV2", [ins[0], pads, value], T=_t(n), Tpaddings=_I32)
 
 
 @_rule(Op.TILE)
 def _tile(ex: Exporter, n: Operation, ins: list[str]) -> str:
     mult = ex.const(n, "multiples", np.array(n.attrs.multiples, np.int32))
-    return ex.node(n.name, "Tile", [ins[0], mult], T=_t(n), Tmultiples=("type", np.dtype(np.int32)))
+    return ex.node(n.name, "Tile", [ins[0], mult], T=_t(n), Tmultiples=_I32)
 
 
 @_rule(Op.GATHER)
 def _gather(ex: Exporter, n: Operation, ins: list[str]) -> str:
     axis = ex.const(n, "axis", n.attrs.axis, np.int32)
     return ex.node(n.name, "GatherV2", ins + [axis], Tparams=_t(n), Tindices=_in_t(n, 1),
-                   Taxis=("type", np.dtype(np.int32)), batch_dims=0)
+                   Taxis=_I32, batch_dims=0)
 
 
 @_rule(Op.ONE_HOT)
@@ -338,7 +345,7 @@ def _shape(ex: Exporter, n: Operation, ins: list[str]) -> str:
 @_rule(Op.FILL)
 def _fill(ex: Exporter, n: Operation, ins: list[str]) -> str:
     dims = ex.const(n, "dims", np.array(n.attrs.shape, np.int32))
-    return ex.node(n.name, "Fill", [dims, ins[0]], T=_t(n), index_type=("type", np.dtype(np.int32)))
+    return ex.node(n.name, "Fill", [dims, ins[0]], T=_t(n), index_type=_I32)
 
 
 @_rule(Op.RANGE)
@@ -355,14 +362,14 @@ def _random(ex: Exporter, n: Operation, ins: list[str]) -> str:
         raise UnsupportedOpError(f"no TF1 op for graphflow's {at.dist!r} random draws (node {n.name!r})")
     shape = ins[0] if n.inputs else ex.const(n, "shape", np.array(at.shape, np.int32))  # run-time or static
     seed = int(at.key) & 0x7FFFFFFF
-    shape_type = ("type", n.inputs[0].dtype) if n.inputs else ("type", np.dtype(np.int32))
+    shape_type = ("type", n.inputs[0].dtype) if n.inputs else _I32
     return ex.node(n.name, op, [shape], dtype=_t(n), T=shape_type, seed=seed, seed2=seed)
 
 
 @_rule(Op.BROADCAST_TO)
 def _broadcast_to(ex: Exporter, n: Operation, ins: list[str]) -> str:
     shape = _shape_of(ex, n, ins[1], n.inputs[1], "Shape")
-    return ex.node(n.name, "BroadcastTo", [ins[0], shape], T=_t(n), Tidx=("type", np.dtype(np.int32)))
+    return ex.node(n.name, "BroadcastTo", [ins[0], shape], T=_t(n), Tidx=_I32)
 
 
 @_rule(Op.SUM_TO)
@@ -379,9 +386,9 @@ def _sum_to(ex: Exporter, n: Operation, ins: list[str]) -> str:
     # dims are static 1s (a run-time 1 in a dim of unknown size is not seen here)
     axes += [i for i in range(xr - lr, xr) if ld[i] == 1 and xd[i] != 1]
     summed = ex.helper(n, "Sum", "Sum", [ins[0], ex.const(n, "axes", np.array(axes, np.int32))], T=_t(n),
-                       Tidx=("type", np.dtype(np.int32)), keep_dims=False) if axes else ins[0]
+                       Tidx=_I32, keep_dims=False) if axes else ins[0]
     shape = _shape_of(ex, n, ins[1], like, "Shape")
-    return ex.node(n.name, "Reshape", [summed, shape], T=_t(n), Tshape=("type", np.dtype(np.int32)))
+    return ex.node(n.name, "Reshape", [summed, shape], T=_t(n), Tshape=_I32)
 
 
 def _conv_attrs(at: Any) -> dict[str, Any]:
@@ -403,18 +410,13 @@ def _conv2d(ex: Exporter, n: Operation, ins: list[str]) -> str:
 
 @_rule(Op.CONV2D_BACKPROP_INPUT)
 def _conv2d_bi(ex: Exporter, n: Operation, ins: list[str]) -> str:
-    sizes = ins[0]
-    if n.inputs[0].dtype.name != "int32":
-        sizes = ex.helper(n, "Cast", "Cast", [sizes], SrcT=_in_t(n), DstT=("type", np.dtype(np.int32)), Truncate=False)
+    sizes = _as_int32(ex, n, 0, ins[0])
     return ex.node(n.name, "Conv2DBackpropInput", [sizes, ins[1], ins[2]], T=_t(n), **_conv_attrs(n.attrs))
 
 
 @_rule(Op.CONV2D_BACKPROP_FILTER)
 def _conv2d_bf(ex: Exporter, n: Operation, ins: list[str]) -> str:
-    sizes = ins[1]
-    if n.inputs[1].dtype.name != "int32":
-        sizes = ex.helper(n, "Cast", "Cast", [sizes], SrcT=_in_t(n, 1), DstT=("type", np.dtype(np.int32)),
-                          Truncate=False)
+    sizes = _as_int32(ex, n, 1, ins[1])
     return ex.node(n.name, "Conv2DBackpropFilter", [ins[0], sizes, ins[2]], T=_t(n), **_conv_attrs(n.attrs))
 
 
@@ -440,10 +442,7 @@ def _max_pool_grad(ex: Exporter, n: Operation, ins: list[str]) -> str:
 
 @_rule(Op.AVG_POOL_GRAD)
 def _avg_pool_grad(ex: Exporter, n: Operation, ins: list[str]) -> str:
-    sizes = ins[0]
-    if n.inputs[0].dtype.name != "int32":
-        sizes = ex.helper(n, "Cast", "Cast", [sizes], SrcT=_in_t(n), DstT=("type", np.dtype(np.int32)),
-                          Truncate=False)
+    sizes = _as_int32(ex, n, 0, ins[0])
     return ex.node(n.name, "AvgPoolGrad", [sizes, ins[1]], T=_t(n), **_pool_attrs(n.attrs))
 
 
@@ -460,7 +459,7 @@ def _xent_grad(ex: Exporter, n: Operation, ins: list[str]) -> str:
     sm = ex.helper(n, "Softmax", "Softmax", [logits], T=_t(n))
     diff = ex.helper(n, "sub", "Sub", [sm, labels], T=_t(n))
     col = ex.helper(n, "ExpandDims", "ExpandDims", [g, ex.const(n, "dim", -1, np.int32)], T=_t(n),
-                    Tdim=("type", np.dtype(np.int32)))
+                    Tdim=_I32)
     return ex.node(n.name, "Mul", [col, diff], T=_t(n))
 
 

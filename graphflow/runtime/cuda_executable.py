@@ -183,8 +183,6 @@ class CudaExecutable:
                                          "gradients, pooling, softmax cross-entropy, data movement, gathers, "
                                          "one-hot, range checks, shapes, ranges, fills, random numbers, cond "
                                          "and while_loop so far")
-        cuda = _cuda()
-        del cuda
         self.consts = {id(n.outputs[0]): _upload(n.attrs.value) for n in self.schedule.order if n.op is Op.CONST}
         self.writes = [v.attrs.uid for v in self.schedule.writes]
 
