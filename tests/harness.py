@@ -15,6 +15,9 @@ from tests.tolerances import ADJOINT, GRAD, GRAD_DELTA, value_tol
 # target: ops it has no kernel for yet skip, saying so (tests/conftest.py)
 TARGETS: tuple[str, ...] = ("reference", "cpu") + \
     (("cuda",) if os.environ.get("GRAPHFLOW_TEST_CUDA") == "1" else ())
+# Numba's simulator runs a kernel launch in Python threads (about a millisecond each): tests
+# whose point is many launches (long host-driven loops) use fewer of them there
+SIMULATED = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 
 
 def run(fetches: Any, feeds: dict | None = None, device: str = "cpu") -> Any:

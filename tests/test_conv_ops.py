@@ -276,7 +276,8 @@ def test_pool_gradients():
         gf.nn.max_pool1d(x[:, 0], 2, 1, "SAME")]), [x])
 
 
-def test_second_derivatives():
+@pytest.mark.parametrize("device", TARGETS)
+def test_second_derivatives(device):
     """Gradients of gradients: the backprop ops' own gradient rules, checked numerically."""
     x = rs.standard_normal((1, 4, 4, 2))
     w = rs.standard_normal((2, 2, 2, 2))
@@ -287,7 +288,7 @@ def test_second_derivatives():
             + gf.reduce_sum(gf.nn.max_pool(y, 2, 1, "VALID") ** 2)
         gx, gw = gf.gradients(loss, [x, w])
         return flat_concat([gx, gw])
-    check_gradient(fn, [x, w])
+    check_gradient(fn, [x, w], device=device)
 
 
 # ---- errors -----------------------------------------------------------------------------------------

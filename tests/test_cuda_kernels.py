@@ -27,7 +27,8 @@ UNARY: dict[str, Callable[[Any], Any]] = {
     "cos": gf.cos, "tan": gf.tan, "tanh": gf.tanh, "sigmoid": gf.sigmoid, "floor": gf.floor, "ceil": gf.ceil,
     "rint": gf.rint, "asin": gf.asin, "acos": gf.acos, "atan": gf.atan, "sinh": gf.sinh, "cosh": gf.cosh,
     "asinh": gf.asinh, "acosh": lambda x: gf.acosh(x + 1.5), "atanh": gf.atanh, "erf": gf.erf,
-    "lgamma": gf.lgamma, "expm1": gf.expm1, "relu": gf.nn.relu, "is_finite": gf.is_finite, "is_nan": gf.is_nan,
+    "lgamma": gf.lgamma, "digamma": gf.digamma, "trigamma": lambda x: gf.gradients(gf.digamma(x), x)[0],
+    "expm1": gf.expm1, "relu": gf.nn.relu, "is_finite": gf.is_finite, "is_nan": gf.is_nan,
     "is_inf": gf.is_inf, "cast_int": lambda x: gf.cast(x * 10, gf.int32), "cast_bool": lambda x: gf.cast(x, gf.bool),
     "logical_not": lambda x: gf.logical_not(x > 0.5)}
 BINARY: dict[str, Callable[[Any, Any], Any]] = {
@@ -109,7 +110,7 @@ def test_what_is_not_generated_yet_says_so() -> None:
     assert non_flat
     with pytest.raises(cuda.NotOnCudaError, match="flat elementwise"):
         cuda.cuda_source(non_flat[0])
-    from graphflow.runtime.cuda_executable import available
+    from graphflow.runtime.cuda_memory import available
     if not available()[0]:
         with pytest.raises(gf.errors.UnimplementedError, match="not available"):
             gf.Session(device="cuda").run(y, {x: np.ones((2, 3), np.float32)})
@@ -190,7 +191,7 @@ def reduction_nodes(name: str, dtype: str) -> tuple[list[Any], np.ndarray, np.nd
 
 
 @pytest.mark.parametrize("name", sorted(REDUCTIONS))
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 def test_reductions_compile_to_ptx(name: str, dtype: str) -> None:
     _ptx_available()
     from graphflow.compiler import cuda
@@ -198,8 +199,10 @@ def test_reductions_compile_to_ptx(name: str, dtype: str) -> None:
     assert nodes
     for n in nodes:
         src, _ = cuda.reduction_source(n)
-        ptx = cuda.compile_ptx(src, cuda.node_arg_types(n), (9, 0))
-        assert ".target sm_90" in ptx
+        for source in (src, cuda.fused_source(n, tree=True)):  # a thread per output, a block per output
+            ptx = cuda.compile_ptx(source, cuda.node_arg_types(n), (9, 0))
+            assert ".target sm_90" in ptx
+            assert (".shared" in ptx) == (source is not src)  # the tree's partial results
 
 
 REDUCTION_SCRIPT = textwrap.dedent("""
@@ -218,6 +221,9 @@ REDUCTION_SCRIPT = textwrap.dedent("""
             out = np.zeros(want.size, want.dtype)
             cuda.launch(src, args + [out], out.size, threads=8)
             report.append([name, dtype, out.tolist(), want.reshape(-1).tolist()])
+            tree = np.zeros(want.size, want.dtype)  # a block of cuda.TREE threads per output
+            cuda.load(cuda.fused_source(n, tree=True))[tree.size, cuda.TREE](*(args + [tree]))
+            report.append([name + " (tree)", dtype, tree.tolist(), want.reshape(-1).tolist()])
     json.dump(report, open(sys.argv[1], "w"))
     """)
 
@@ -230,33 +236,10 @@ def test_reductions_match_the_cpu_in_the_simulator(tmp_path) -> None:  # type: i
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     report = json.loads(out.read_text())
-    assert len(report) == 2 * len(REDUCTIONS)
+    assert len(report) == 4 * len(REDUCTIONS)
     for name, dtype, got, want in report:
         got, want = np.asarray(got), np.asarray(want)
         if want.dtype.kind == "b":
             np.testing.assert_array_equal(got, want, err_msg=name)
         else:
             np.testing.assert_allclose(got, want, **value_tol(dtype), err_msg=f"{name} {dtype}")
-
-
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_templates_compile_to_ptx(dtype: str) -> None:
-    _ptx_available()
-    from graphflow.compiler import cuda, cuda_templates
-    for src, types in [(cuda_templates.matmul_source(dtype), [(dtype, 2), (dtype, 2), (dtype, 2), ("bool", -1),
-                                                               ("bool", -1)]),
-                       (cuda_templates.sum_to_source(dtype), [(dtype, 4), (dtype, 1)] + [("int64", -1)] * 4),
-                       (cuda_templates.ASSIGN, [(dtype, 1), (dtype, 1), ("int64", -1)])] + \
-            [(cuda_templates.source(t, dtype), [(dtype, 4), (dtype, 4), (dtype, 4)] + [("int64", -1)] * 6)
-             for t in (cuda_templates.CONV2D, cuda_templates.CONV2D_BACKPROP_INPUT,
-                       cuda_templates.CONV2D_BACKPROP_FILTER, cuda_templates.MAX_POOL_GRAD)] + \
-            [(cuda_templates.source(cuda_templates.POOL, dtype), [(dtype, 4), (dtype, 4)] + [("int64", -1)] * 6 +
-              [("bool", -1)]),
-             (cuda_templates.source(cuda_templates.AVG_POOL_GRAD, dtype),
-              [(dtype, 4), (dtype, 4)] + [("int64", -1)] * 6),
-             (cuda_templates.source(cuda_templates.XENT, dtype), [(dtype, 2), (dtype, 2), (dtype, 1)]),
-             (cuda_templates.source(cuda_templates.XENT_GRAD, dtype), [(dtype, 1), (dtype, 2), (dtype, 2), (dtype, 2)]),
-             (cuda_templates.CHECK, [("int64", 1), ("int64", 1), ("int64", -1), ("int64", -1), ("int64", -1)]),
-             (cuda_templates.CHECK, [(dtype, 1), ("int64", 1), ("int64", -1), ("int64", -1), ("int64", -1)])]:
-        for cc in ((9, 0), (8, 0)):
-            assert f".target sm_{cc[0]}{cc[1]}" in cuda.compile_ptx(src, types, cc)

@@ -1,7 +1,7 @@
 """Session(device="cuda"), first part, in Numba's CUDA simulator (a separate process): the
 tutorial two-layer net trains with the CPU path's losses, its variables stay on the device
-between runs and a Saver round trip restores them; ops without CUDA kernels yet are refused by
-name; without a GPU or the simulator the session says why."""
+between runs and a Saver round trip restores them; a device kernel's failure (a singular
+matrix) raises the CPU's error naming the node; without a GPU or the simulator the session says why."""
 from __future__ import annotations
 
 import json
@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from tests.test_cuda_kernels import _ptx_available
 from tests.tolerances import value_tol
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -60,10 +61,11 @@ SCRIPT = textwrap.dedent("""
         out["restored_w1"] = s.run(w1).tolist()
         out["restored_loss"] = float(s.run(loss, {x: xv, y: yv}))
         image = gf.placeholder(gf.float32, (2, 2))
-        try:
-            s.run(gf.matrix_inverse(image) * 2.0, {image: np.eye(2)})
-        except gf.errors.UnimplementedError as e:
-            out["refused"] = str(e)
+        out["inverse"] = s.run(gf.matrix_inverse(image) * 2.0, {image: [[2.0, 0.0], [1.0, 1.0]]}).tolist()
+        try:  # a singular matrix: the CPU's error, from the device's failure counter
+            s.run(gf.matrix_inverse(image), {image: np.ones((2, 2))})
+        except gf.errors.InvalidArgumentError as e:
+            out["singular"] = str(e)
     json.dump(out, open(sys.argv[1], "w"))
     """)
 
@@ -75,7 +77,8 @@ def test_two_layer_net_trains_on_the_cuda_path_in_the_simulator(tmp_path) -> Non
     np.testing.assert_allclose(out["cuda_w1"], out["cpu_w1"], **value_tol("float32"))
     assert out["resident"] == 3  # the three variables live on the device
     np.testing.assert_array_equal(out["restored_w1"], out["cuda_w1"])
-    assert "MatrixInverse" in out["refused"] and "CUDA target has no kernel" in out["refused"]
+    np.testing.assert_allclose(out["inverse"], 2.0 * np.linalg.inv([[2.0, 0.0], [1.0, 1.0]]), rtol=1e-6)
+    assert "Input is not invertible" in out["singular"] and "MatrixInverse" in out["singular"]
 
 
 CNN_SCRIPT = textwrap.dedent("""
@@ -191,7 +194,7 @@ def test_an_lstm_with_adam_and_a_cond_on_the_cuda_path_in_the_simulator(tmp_path
 
 
 def test_without_a_gpu_the_cuda_session_says_why() -> None:
-    from graphflow.runtime.cuda_executable import available
+    from graphflow.runtime.cuda_memory import available
     ok, why = available()
     if ok:
         pytest.skip("this machine can run CUDA kernels (a GPU or the simulator)")
@@ -220,3 +223,16 @@ def test_cuda_dumps_list_every_kernel(tmp_path) -> None:  # type: ignore[no-unty
     sources = sorted(p.name for p in step.iterdir() if p.suffix == ".py")
     assert len(sources) >= 2 and all(f"href='{name}'" in page for name in sources)
     assert any("cuda.jit" in (step / name).read_text() for name in sources)
+    # every launched kernel with the argument types of its launch (the matmul and the fused loop;
+    # the reduction's tree variant is listed but not launched for 2 outputs of 2 elements)
+    launches = json.loads((step / "launches.json").read_text())
+    launched = {r["kernel"] + ".py" for r in launches}
+    assert len(launched) == 2 and launched < set(sources)
+    assert all(r["types"] for r in launches)
+    _ptx_available()  # the simulator had no NVVM: the PTX is compiled here, as ``graphflow ptx`` does
+    from graphflow.runtime.cli import main
+    assert main(["ptx", str(step)]) == 0
+    for r in launches:
+        ptx = (step / r["ptx"]).read_text()
+        assert ".target sm_90" in ptx and ".entry" in ptx, r
+        assert f"href='{r['ptx']}'" in (step / "index.html").read_text()

@@ -447,6 +447,10 @@ def main() -> None:
         bench_models.mlp_batches(3)
     results["make_callable_us"] = bench_models.callable_overhead(repeats) * 1e6
 
+    print("\n== GPU: tutorial MLP, digits CNN, LSTM training steps, graphflow CUDA beside PyTorch CUDA ==")
+    import bench_cuda
+    results.update(bench_cuda.main())
+
     print("\n== compile: building the tutorial training graph and its first runs, in a new process ==")
     with tempfile.TemporaryDirectory() as tmp:
         cache, ncache = os.path.join(tmp, "gf"), os.path.join(tmp, "numba")

@@ -122,17 +122,21 @@ def digamma(x):  # type: ignore[no-untyped-def]
 
 @_jit
 def trigamma(x):  # type: ignore[no-untyped-def]
-    """psi'(x), by the same recurrence and asymptotic series; reflection for negative x."""
+    """psi'(x), by the same recurrence and asymptotic series; reflection for negative x,
+    psi'(x) = pi^2 / sin^2(pi x) - psi'(1 - x), without recursion (numba cannot link a function
+    calling itself with other argument types: float32 x, float64 1 - x)."""
     z = np.float64(x)
     if z != z or (z <= 0.0 and np.floor(z) == z):
         return np.nan
+    reflected, sign = 0.0, 1.0
     if z < 0.0:
         s = np.sin(np.pi * z)
-        return np.pi * np.pi / (s * s) - trigamma(1.0 - z)
+        reflected, sign = np.pi * np.pi / (s * s), -1.0
+        z = 1.0 - z
     acc = 0.0
     while z < 6.0:
         acc += 1.0 / (z * z)
         z += 1.0
     f = 1.0 / (z * z)
     tail = 1.0 / z + 0.5 * f + (f / z) * (1.0 / 6 - f * (1.0 / 30 - f * (1.0 / 42 - f * (1.0 / 30))))
-    return acc + tail
+    return reflected + sign * (acc + tail)

@@ -90,8 +90,9 @@ def _cpu_math(line: str) -> str:
 
 
 def _translate_body(lines: list[str]) -> list[str]:
+    from graphflow.compiler.cuda_special import expand
     out = []
-    for line in lines:
+    for line in (e for raw in lines for e in expand(raw)):
         line = _cpu_math(line)
         for name in set(_CALL.findall(line)):
             if name in _MATH:
@@ -103,12 +104,21 @@ def _translate_body(lines: list[str]) -> list[str]:
     return out
 
 
-def fused_source(n: Any) -> str:
+TREE = 128  # threads per output of a tree reduction (a power of two)
+
+
+def fused_source(n: Any, tree: bool = False) -> str:
     """The CUDA module of FUSED node ``n``: its inputs ``p0, p1, ...`` (rank-0 ones as 1-element
     arrays, so device results feed it without a copy to the host), then the flat output buffer
     ``r0``. One thread per output element (row-major); a reduction runs its reduced dims serially
     in that thread, with the element values of the shared ``fused_loops.element_value`` and the
-    CPU's accumulator rules."""
+    CPU's accumulator rules.
+
+    ``tree`` (reductions only): one block of ``TREE`` threads per output element instead, each
+    thread accumulating every TREE-th reduced element, then a shared-memory tree combining the
+    threads' partial results (no warp shuffles: the simulator has none). The runtime picks it
+    for few outputs over many elements (a loss, a full sum), where one thread per output would
+    leave the GPU idle."""
     from graphflow.compiler import fused_loops as FL
     from graphflow.compiler.kernels import KernelEmitter
     from graphflow.registry import Op
@@ -133,16 +143,91 @@ def fused_source(n: Any) -> str:
     exact = not ambiguous
     axes = sorted(red.axes) if red is not None else []
     kept = [j for j in range(rank) if j not in axes]
-    dt = n.dtypes[0]
+    if tree:
+        if red is None:
+            raise NotOnCudaError("a tree is for reductions")
+        _tree_body(em, n, FL, leaves, loop_dims, axes, kept, exact)
+    else:
+        _thread_body(em, n, FL, leaves, loop_dims, axes, kept, exact)
+    if any(not m.startswith("incompatible shapes for broadcasting") for _, m in em.errors):
+        raise NotOnCudaError("a fused loop with run-time checks other than shape agreement")
+    head = ["import math", "import numpy as np", "from numba import cuda, boolean, float32, float64, int64", "",
+            "", "@cuda.jit", f"def kernel({', '.join(params + ['r0'])}):"]
+    half = {f"p{j}" for j, t in enumerate(n.inputs) if t.dtype.name == "float16"}
+    return "\n".join(head + _translate_body(_widen(_without_checks(em.lines), half))) + "\n"
+
+
+_LOAD = re.compile(r"^(\s*\w+ = )(p\d+)(\[.*\])$")
+
+
+def _widen(lines: list[str], half: set[str]) -> list[str]:
+    """float16 elements read as float32, the CPU's compute type for float16 (CUDA's math library
+    has no half-precision functions numba-cuda can type without a GPU driver)."""
+    if not half:
+        return lines
+    out = []
+    for line in lines:
+        m = _LOAD.match(line)
+        out.append(f"{m.group(1)}float32({m.group(2)}{m.group(3)})" if m and m.group(2) in half else line)
+    return out
+
+
+def _out_index(em: Any, loop_dims: list[str], kept: list[int], idx: list[str], flat: str) -> None:
+    rest = flat
+    for j in reversed(kept):  # row-major decomposition of the output index
+        name, q = em.fresh("k"), em.fresh("q")
+        em.line(f"{name} = {rest} % ({loop_dims[j]})")
+        em.line(f"{q} = {rest} // ({loop_dims[j]})")
+        idx[j], rest = name, q
+
+
+def _tree_body(em: Any, n: Any, FL: Any, leaves: list[str], loop_dims: list[str], axes: list[int],
+               kept: list[int], exact: bool) -> None:
+    red, dt = n.attrs.reduce, n.dtypes[0]
+    acc_dt = FL._acc_dtype(red.op, dt)
+    if acc_dt.name == "float16":  # float16 elements are read as float32 (``_widen``)
+        from graphflow import dtypes
+        acc_dt = dtypes.float32
+    shared = "boolean" if acc_dt.is_bool else "int64" if acc_dt.is_integer else acc_dt.name
+    count = " * ".join(f"({loop_dims[j]})" for j in axes) or "1"
+    idx = [""] * len(loop_dims)
+    em.line("t = cuda.blockIdx.x")
+    em.line("lane = cuda.threadIdx.x")
+    em.line(f"part = cuda.shared.array({TREE}, dtype={shared})")
+    _out_index(em, loop_dims, kept, idx, "t")
+    em.line(f"acc = {em.lit(FL._init(red.op, dt), acc_dt)}")
+    em.line("q = lane")
+    with em.block(f"while q < {count}:"):
+        rest = "q"
+        for j in reversed(axes):
+            name, r = em.fresh("k"), em.fresh("q")
+            em.line(f"{name} = {rest} % ({loop_dims[j]})")
+            em.line(f"{r} = {rest} // ({loop_dims[j]})")
+            idx[j], rest = name, r
+        v = FL.element_value(em, n, leaves, idx, exact, False)
+        em.line(f"acc = {FL._combine(red.op, 'acc', v)}")
+        em.line(f"q += {TREE}")
+    em.line("part[lane] = acc")
+    em.line("cuda.syncthreads()")
+    em.line(f"s = {TREE // 2}")
+    with em.block("while s > 0:"):
+        with em.block("if lane < s:"):
+            em.line("a = part[lane]")
+            em.line("b = part[lane + s]")
+            em.line(f"part[lane] = {FL._combine(red.op, 'a', 'b')}")
+        em.line("cuda.syncthreads()")
+        em.line("s //= 2")
+    with em.block("if lane == 0:"):
+        em.line(f"r0[t] = {FL._finish(em, red.op, dt, acc_dt, 'part[0]', count)}")
+
+
+def _thread_body(em: Any, n: Any, FL: Any, leaves: list[str], loop_dims: list[str], axes: list[int],
+                 kept: list[int], exact: bool) -> None:
+    red, dt = n.attrs.reduce, n.dtypes[0]
     em.line("t = cuda.grid(1)")
     with em.block("if t < r0.shape[0]:"):
-        rest = "t"
-        idx = [""] * rank
-        for j in reversed(kept):  # row-major decomposition of the output index
-            name, q = em.fresh("k"), em.fresh("q")
-            em.line(f"{name} = {rest} % ({loop_dims[j]})")
-            em.line(f"{q} = {rest} // ({loop_dims[j]})")
-            idx[j], rest = name, q
+        idx = [""] * len(loop_dims)
+        _out_index(em, loop_dims, kept, idx, "t")
         if red is None:
             em.line(f"r0[t] = {FL.element_value(em, n, leaves, idx, exact, False)}")
         else:
@@ -156,11 +241,6 @@ def fused_source(n: Any) -> str:
                 em.line(f"{acc} = {FL._combine(red.op, acc, v)}")
             count = " * ".join(loop_dims[j] for j in axes) or "1"
             em.line(f"r0[t] = {FL._finish(em, red.op, dt, acc_dt, acc, count)}")
-    if any(not m.startswith("incompatible shapes for broadcasting") for _, m in em.errors):
-        raise NotOnCudaError("a fused loop with run-time checks other than shape agreement")
-    head = ["import math", "import numpy as np", "from numba import cuda", "", "", "@cuda.jit",
-            f"def kernel({', '.join(params + ['r0'])}):"]
-    return "\n".join(head + _translate_body(_without_checks(em.lines))) + "\n"
 
 
 def _without_checks(lines: list[str]) -> list[str]:
@@ -208,7 +288,17 @@ def load(source: str) -> Any:
     """The ``kernel`` of a CUDA module source (compiled by numba.cuda when first launched)."""
     scope: dict[str, Any] = {}
     exec(compile(source, "<graphflow cuda kernel>", "exec"), scope)  # generated by graphflow, not user data
+    simulated(scope)
     return scope["kernel"]
+
+
+def simulated(scope: dict[str, Any]) -> None:
+    """Under Numba's simulator, give a kernel module's functions libdevice's IEEE ``math``
+    (``cuda_simmath``) in place of Python's, which raises where a GPU returns inf or NaN."""
+    from numba import config
+    if config.ENABLE_CUDASIM and "math" in scope:
+        from graphflow.compiler import cuda_simmath
+        scope["math"] = cuda_simmath
 
 
 def compile_ptx(source: str, arg_types: Any, cc: tuple[int, int] = (9, 0)) -> str:

@@ -10,7 +10,8 @@ TILE = 16
 # CPU's reductions
 MATMUL = """
 import numpy as np
-from numba import cuda, float64, {dtype} as elem
+from numba import cuda, float64
+from numba.core.types import {dtype} as elem
 
 TILE = {tile}
 
@@ -47,7 +48,8 @@ def kernel(a, b, c, ta, tb):
 # out (flat, the kept dims row-major) = x summed over the dims whose flag is 1; x padded to rank 4
 SUM_TO = """
 import numpy as np
-from numba import cuda, float64, {dtype} as elem
+from numba import cuda, float64
+from numba.core.types import {dtype} as elem
 
 
 @cuda.jit
@@ -112,7 +114,8 @@ def sum_to_source(dtype: str) -> str:
 # on the host by ops/conv_ops.py's _geometry)
 
 CONV2D = """
-from numba import cuda, float64, {dtype} as elem
+from numba import cuda, float64
+from numba.core.types import {dtype} as elem
 
 
 @cuda.jit
@@ -141,7 +144,8 @@ def kernel(x, w, y, sh, sw, dh, dw, pt, pl):
 """
 
 CONV2D_BACKPROP_INPUT = """
-from numba import cuda, float64, {dtype} as elem
+from numba import cuda, float64
+from numba.core.types import {dtype} as elem
 
 
 @cuda.jit
@@ -172,7 +176,8 @@ def kernel(dy, w, dx, sh, sw, dh, dw, pt, pl):
 """
 
 CONV2D_BACKPROP_FILTER = """
-from numba import cuda, float64, {dtype} as elem
+from numba import cuda, float64
+from numba.core.types import {dtype} as elem
 
 
 @cuda.jit
@@ -203,7 +208,8 @@ def kernel(x, dy, dw_, sh, sw, dh, dw, pt, pl):
 # the window maximum (padding never wins); avg: the mean over the window's real inputs (TF1)
 POOL = """
 import math
-from numba import cuda, float64, {dtype} as elem
+from numba import cuda, float64
+from numba.core.types import {dtype} as elem
 
 
 @cuda.jit
@@ -238,7 +244,8 @@ def kernel(x, y, kh_, kw_, sh, sw, pt, pl, is_max):
 # each output position sends its gradient to the first maximum of its window (TF1's rule)
 MAX_POOL_GRAD = """
 import math
-from numba import cuda, {dtype} as elem
+from numba import cuda
+from numba.core.types import {dtype} as elem
 
 
 @cuda.jit
@@ -270,10 +277,47 @@ def kernel(x, dy, dx, kh_, kw_, sh, sw, pt, pl):
             cuda.atomic.add(dx, (n, bi, bj, c), dy[n, oh, ow, c])
 """
 
+# max pooling's gradient in its gather form (second derivatives): out [n, oh, ow, c] = g at each
+# window's first maximum of x (g has x's shape)
+MAX_POOL_GATHER = """
+import math
+from numba import cuda
+from numba.core.types import {dtype} as elem
+
+
+@cuda.jit
+def kernel(x, g, out, kh_, kw_, sh, sw, pt, pl):
+    n_, oh_, ow_, c_ = out.shape
+    h_, w_ = x.shape[1], x.shape[2]
+    t = cuda.grid(1)
+    if t < n_ * oh_ * ow_ * c_:
+        c = t % c_
+        r = t // c_
+        ow = r % ow_
+        r = r // ow_
+        oh = r % oh_
+        n = r // oh_
+        best = -math.inf
+        bi = -1
+        bj = -1
+        for p in range(kh_):
+            ih = oh * sh - pt + p
+            for q in range(kw_):
+                iw = ow * sw - pl + q
+                if 0 <= ih < h_ and 0 <= iw < w_:
+                    v = x[n, ih, iw, c]
+                    if v > best or (v != v and best == best):
+                        best = v
+                        bi = ih
+                        bj = iw
+        out[n, oh, ow, c] = g[n, bi, bj, c] if bi >= 0 else elem(0)
+"""
+
 # rows of the last axis: per-row cross-entropy of logits, and its gradient g (softmax S - labels)
 XENT = """
 import math
-from numba import cuda, float64, {dtype} as elem
+from numba import cuda, float64
+from numba.core.types import {dtype} as elem
 
 
 @cuda.jit
@@ -296,7 +340,8 @@ def kernel(labels, logits, out):
 
 XENT_GRAD = """
 import math
-from numba import cuda, float64, {dtype} as elem
+from numba import cuda, float64
+from numba.core.types import {dtype} as elem
 
 
 @cuda.jit
@@ -345,7 +390,8 @@ def source(template: str, dtype: str) -> str:
 
 # dx: each input position collects dy / (window's real inputs) from every window that covers it
 AVG_POOL_GRAD = """
-from numba import cuda, float64, {dtype} as elem
+from numba import cuda, float64
+from numba.core.types import {dtype} as elem
 
 
 @cuda.jit
@@ -409,6 +455,18 @@ def kernel(out, value):
     t = cuda.grid(1)
     if t < out.shape[0]:
         out[t] = value
+"""
+
+# out[t] = x[t], converted to out's type
+COPY = """
+from numba import cuda
+
+
+@cuda.jit
+def kernel(x, out):
+    t = cuda.grid(1)
+    if t < out.shape[0]:
+        out[t] = x[t]
 """
 
 # params [outer, n, inner] rows picked by indices (axis ``n``); bad indices counted into bad[0]

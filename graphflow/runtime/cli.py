@@ -7,6 +7,7 @@ FILE is a GraphDef (``.pb`` binary or ``.pbtxt`` text) or a MetaGraphDef (``.met
     graphflow run model.pb --feed x=batch.npy --fetch probs [--out probs.npy]
     graphflow dump model.pb --feed x=batch.npy --fetch probs --out dumpdir
     graphflow trace model.pb --feed x=batch.npy --fetch probs -o trace.json
+    graphflow ptx dumpdir/gf_cuda_...      (PTX of a CUDA dump made under the simulator)
     graphflow bench
 
 Bad input exits with status 2 and one line on stderr saying what is wrong.
@@ -173,6 +174,20 @@ def _trace(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ptx(args: argparse.Namespace) -> int:
+    """PTX for every kernel launch a CUDA dump recorded (a dump made under the simulator has none)."""
+    from graphflow.runtime import cuda_dump
+    if not os.path.exists(os.path.join(args.folder, "launches.json")):
+        raise CliError(f"{args.folder}: not a CUDA dump (expected a launches.json there)")
+    try:
+        count = cuda_dump.compile_folder(args.folder)
+    except (ImportError, AttributeError) as e:
+        raise CliError(f"PTX needs numba-cuda's NVVM outside the simulator (pip install 'numba-cuda[cu13]'; "
+                       f"unset NUMBA_ENABLE_CUDASIM): {e}") from None
+    print(f"wrote the PTX of {count} kernel launches; {os.path.join(args.folder, 'index.html')}")
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     """A training step of a 784-256-10 MLP (batch 64): compile time, then the median step."""
     import graphflow as gf
@@ -226,6 +241,9 @@ def parser() -> argparse.ArgumentParser:
         else:
             s.add_argument("-o", "--output", required=True, help="the trace file (.json)")
         s.set_defaults(fn=fn)
+    s = sub.add_parser("ptx", help="compile a CUDA dump's recorded kernel launches to PTX (sm_90)")
+    s.add_argument("folder")
+    s.set_defaults(fn=_ptx)
     s = sub.add_parser("bench", help="a quick training-step benchmark on this machine")
     s.add_argument("--steps", type=int, default=50)
     s.set_defaults(fn=_bench)

@@ -15,7 +15,7 @@ from graphflow.compiler.schedule import is_read, schedule
 from graphflow.errors import InvalidArgumentError
 from graphflow.evaluate import evaluate
 from graphflow.ir import Operation
-from graphflow.registry import Op, get
+from graphflow.registry import Op
 from graphflow.runtime.state import State
 
 

@@ -160,7 +160,7 @@ class Session:
             raise UnimplementedError(None, None, f"device {device!r} is not available in this build of "
                                      "graphflow: expected 'cpu', 'cuda' (or 'reference', the numpy oracle)")
         if device == "cuda":
-            from graphflow.runtime.cuda_executable import available
+            from graphflow.runtime.cuda_memory import available
             ok, why = available()
             if not ok:
                 raise UnimplementedError(None, None, f"device 'cuda' is not available: {why}")
@@ -170,7 +170,7 @@ class Session:
             compile_pool.warm_up(self.graph)
         keep_freed_memory()
         if device == "cuda":
-            from graphflow.runtime.cuda_executable import CudaState
+            from graphflow.runtime.cuda_memory import CudaState
             self.state: State = CudaState()
         else:
             self.state = State()
