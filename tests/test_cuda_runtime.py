@@ -21,12 +21,20 @@ from tests.tolerances import value_tol
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def real_gpu() -> bool:
+    """Whether this process sees a real GPU (not the simulator)."""
+    from graphflow.runtime.cuda_memory import available
+    return os.environ.get("NUMBA_ENABLE_CUDASIM") != "1" and available()[0]
+
+
 def _simulate(script: str, tmp_path: Any) -> dict:
-    """Run ``script`` (which writes a JSON report to argv[1]) in Numba's CUDA simulator, in a
-    process of its own (the simulator replaces numba.cuda for the whole process)."""
+    """Run ``script`` (which writes a JSON report to argv[1]) in a process of its own: on the GPU
+    where this machine has one, else in Numba's CUDA simulator (which replaces numba.cuda for
+    the whole process)."""
     pytest.importorskip("numba.cuda", reason="CUDA needs numba-cuda (pip install 'numba-cuda[cu13]')")
     report = tmp_path / "out.json"
-    r = subprocess.run([sys.executable, "-c", script, str(report)], env=dict(os.environ, NUMBA_ENABLE_CUDASIM="1"),
+    env = dict(os.environ) if real_gpu() else dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    r = subprocess.run([sys.executable, "-c", script, str(report)], env=env,
                        cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     return json.loads(report.read_text())
@@ -236,3 +244,30 @@ def test_cuda_dumps_list_every_kernel(tmp_path) -> None:  # type: ignore[no-unty
         ptx = (step / r["ptx"]).read_text()
         assert ".target sm_90" in ptx and ".entry" in ptx, r
         assert f"href='{r['ptx']}'" in (step / "index.html").read_text()
+
+
+def test_cublas_matmuls_match_the_tiled_kernel() -> None:
+    """With CuPy installed on a GPU machine, float matmuls go to cuBLAS; the tiled kernel
+    (GRAPHFLOW_CUBLAS=0) must give the same products."""
+    if not real_gpu():
+        pytest.skip("cuBLAS needs a real GPU (this machine has none, or runs the simulator)")
+    from graphflow.runtime import cuda_blas
+    if cuda_blas.cupy() is None:
+        pytest.skip("CuPy is not installed (pip install 'graphflow[cublas]')")
+    rs = np.random.RandomState(0)
+    a = gf.placeholder(gf.float32, [None, None, 40])
+    b = gf.placeholder(gf.float32, [40, 24])
+    c = gf.placeholder(gf.float32, [3, 24, 40])
+    ys = [gf.matmul(a, b), gf.matmul(a, c, transpose_b=True), gf.matmul(a[0], b)]
+    feed = {a: rs.randn(3, 17, 40).astype(np.float32), b: rs.randn(40, 24).astype(np.float32),
+            c: rs.randn(3, 24, 40).astype(np.float32)}
+    got = {}
+    for flag in ("1", "0"):
+        os.environ["GRAPHFLOW_CUBLAS"] = flag
+        try:
+            with gf.Session(device="cuda") as s:
+                got[flag] = s.run(ys, feed)
+        finally:
+            os.environ.pop("GRAPHFLOW_CUBLAS")
+    for x, y in zip(got["1"], got["0"]):
+        np.testing.assert_allclose(x, y, **value_tol("float32"))

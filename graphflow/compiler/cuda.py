@@ -1,4 +1,4 @@
-"""CUDA kernels from the shared kernel units (issue 11, first part): a flat elementwise kernel of
+"""CUDA kernels from the shared kernel units: a flat elementwise kernel of
 the CPU glue (``compiler/kernels.py``: one fused chain, its arrays passed flattened) becomes a
 ``numba.cuda`` kernel with one thread per element. The body is the same text the registry's
 scalar templates produced; only the loop header, the CPU's math helpers (``cpu_math``, written
@@ -7,10 +7,9 @@ passes, the schedule and the kernel identities.
 
 Reductions (``reduction_source``) are generated from the FUSED node itself: one thread per output
 element runs the reduced dims serially, with the element values from the shared
-``fused_loops.element_value`` and the CPU's accumulator rules.
-
-Not yet here: matmul, convolution, gathers, random numbers, a shared-memory tree for full
-reductions, device-resident state and the ``Session(device="cuda")`` runtime.
+``fused_loops.element_value`` and the CPU's accumulator rules, or a block per output with a
+shared-memory tree (``fused_source(n, tree=True)``). The fixed kernels are cuda_templates.py,
+cuda_index_kernels.py and cuda_linalg.py; the runtime is runtime/cuda_executable.py.
 """
 from __future__ import annotations
 

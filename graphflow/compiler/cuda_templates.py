@@ -1,6 +1,8 @@
-"""CUDA kernels of the primitives that are not fused loops: the tiled shared-memory matmul, the
-sum of a tensor down to a broadcast shape (SumTo), and the variable updates (Assign). Sources
-are text, loaded and compiled like the generated ones (``compiler/cuda.py``)."""
+"""CUDA kernels of the core primitives that are not fused loops: the tiled shared-memory matmul,
+SumTo up to rank 4, variable updates, convolutions and pooling with their gradients,
+cross-entropy, run-time checks, gather, one-hot, and the index-map moves (gather / scatter by a
+map, fill, copy). Sources are text, loaded and compiled like the generated ones
+(``compiler/cuda.py``); ``{dtype}`` is the element type's numba name."""
 from __future__ import annotations
 
 TILE = 16

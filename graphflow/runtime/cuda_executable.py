@@ -1,16 +1,13 @@
-"""The CUDA runtime (issue 11, first part): one executable per run signature, built from the same
-passes and schedule as the CPU's, launching a numba.cuda kernel per scheduled node. Variables live
-on the device between runs (``CudaState``): the host copy is refreshed only when the host reads
-it (a fetch of the variable, Saver, ``state_dict``), and host writes (initial loads, restores) go
-up once. Feeds go up once per run and fetches come back once; kernels are compiled once per
-process for every executable that uses the same source.
+"""The CUDA runtime: one executable per run signature, built from the same passes and schedule as
+the CPU's, launching numba.cuda kernels per scheduled node (``docs/cuda.md``). Variables live on
+the device between runs (``cuda_memory.CudaState``); feeds go up once per run and fetches come
+back once.
 
-Kernels: fused elementwise loops and reductions (``compiler/cuda.py``); matmul, SumTo,
-assignments, convolutions, pooling, cross-entropy, checks, gathers, one-hot and data movement
-(``compiler/cuda_templates.py``); reshapes as views; shapes, ranges, fills and random numbers made
-on the host. ``cond`` and ``while_loop`` run on the host around their sub-programs' device
-kernels (the predicate comes to the host once per branch or iteration). Any other op raises
-UnimplementedError naming it when the executable is built.
+Here: the build (each node's kernel source, or UnimplementedError naming what has none), the
+walk over the schedule, and the core steps (fused loops and reductions, 2-D matmul, SumTo,
+reshapes as views, assignments, fills, shapes, ranges and random numbers made on the host,
+checks, cross-entropy, one-hot, cond and while_loop on the host around their sub-programs'
+executables). The other primitives' steps are ``cuda_steps``.
 """
 from __future__ import annotations
 
@@ -30,6 +27,7 @@ from graphflow.compiler.schedule import schedule
 from graphflow.errors import InvalidArgumentError, UnimplementedError
 from graphflow.ir import Operation, Tensor
 from graphflow.registry import Op
+from graphflow.runtime import cuda_blas
 from graphflow.runtime import cuda_steps as S
 from graphflow.runtime.cuda_memory import (
     CudaState,
@@ -217,7 +215,9 @@ class CudaExecutable:
             cols = b.shape[0] if tb else b.shape[1]
             out = cuda.device_array((m, cols), dtype=n.dtypes[0].np)
             grid = ((cols + T.TILE - 1) // T.TILE, (m + T.TILE - 1) // T.TILE)
-            if m and cols:
+            if cuda_blas.matmul(a, b, Value(out.reshape(-1), (m, cols)), ta, tb):
+                pass  # cuBLAS (CuPy installed, a GPU present)
+            elif m and cols:
                 launch_grid(self.sources[id(n)], grid, (T.TILE, T.TILE), [a.shaped(), b.shaped(), out, ta, tb])
             env[id(n.outputs[0])] = Value(out.reshape(-1), (m, cols))
         elif op is Op.MATMUL:

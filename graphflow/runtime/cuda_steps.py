@@ -22,6 +22,7 @@ from graphflow.compiler import cuda_templates as T
 from graphflow.errors import InvalidArgumentError
 from graphflow.ir import Operation
 from graphflow.registry import Op
+from graphflow.runtime import cuda_blas
 from graphflow.runtime.cuda_memory import Value, count, counter, empty, launch, launch_grid, numba_cuda, upload, zeros
 
 MOVES = {Op.TRANSPOSE, Op.SLICE, Op.SLICE_GRAD, Op.BROADCAST_TO, Op.TILE, Op.PAD, Op.CONCAT}
@@ -331,6 +332,10 @@ def batch_matmul(n: Operation, ins: list[Value], src: Any) -> list[Value]:
         batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
         raise _fail(n, f"batch dims of {list(a.shape)} and {list(b.shape)} do not broadcast") from None
+    out = empty(tuple(batch) + (m, cols), n.dtypes[0].np)
+    nb = math.prod(batch)
+    if cuda_blas.matmul(a, b, out, ta, tb) or not (nb and m and cols):
+        return [out]
     key = (a.shape, b.shape)
     if key not in _OFFSETS:
         def offsets(shape: tuple[int, ...]) -> Any:
@@ -338,11 +343,8 @@ def batch_matmul(n: Operation, ins: list[Value], src: Any) -> list[Value]:
             return upload(np.ascontiguousarray(np.broadcast_to(first, batch)).reshape(-1)).array
         _OFFSETS[key] = (offsets(a.shape), offsets(b.shape))
     aoff, boff = _OFFSETS[key]
-    out = empty(tuple(batch) + (m, cols), n.dtypes[0].np)
-    nb = math.prod(batch)
-    if nb and m and cols:
-        grid = ((cols + T.TILE - 1) // T.TILE, (m + T.TILE - 1) // T.TILE, nb)
-        launch_grid(src, grid, (T.TILE, T.TILE), [a.array, b.array, out.array, aoff, boff, m, cols, ka, ta, tb])
+    grid = ((cols + T.TILE - 1) // T.TILE, (m + T.TILE - 1) // T.TILE, nb)
+    launch_grid(src, grid, (T.TILE, T.TILE), [a.array, b.array, out.array, aoff, boff, m, cols, ka, ta, tb])
     return [out]
 
 
