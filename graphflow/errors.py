@@ -44,3 +44,11 @@ class DataLossError(OpError):
 
 class AlreadyExistsError(OpError, FileExistsError):
     """A file or directory that should not exist does (``gfile.Copy(overwrite=False)``...)."""
+
+
+class DeadlineExceededError(OpError, TimeoutError):
+    """An operation did not complete in time (a collective whose other ranks never joined)."""
+
+
+class UnavailableError(OpError):
+    """A service the operation needs is not available (an MPI job that was aborted)."""

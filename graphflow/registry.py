@@ -151,6 +151,10 @@ class Op(enum.Enum):
     AUDIO_SUMMARY = "AudioSummaryV2"
     TEXT_SUMMARY = "TensorSummaryV2"
     MERGE_SUMMARY = "MergeSummary"
+    # collectives across the ranks of an MPI job (graphflow.distributed): Python calls in the glue
+    ALLREDUCE = "MPIAllreduce"
+    ALLGATHER = "MPIAllgather"
+    BROADCAST = "MPIBroadcast"
     # control flow (their bodies are FuncGraphs, lowered as sub-programs)
     COND = "If"
     WHILE = "While"

@@ -271,3 +271,42 @@ def test_cublas_matmuls_match_the_tiled_kernel() -> None:
             os.environ.pop("GRAPHFLOW_CUBLAS")
     for x, y in zip(got["1"], got["0"]):
         np.testing.assert_allclose(x, y, **value_tol("float32"))
+
+
+CHECKS_SCRIPT = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import graphflow as gf
+    table = gf.Variable(np.arange(12, dtype=np.float32).reshape(4, 3))
+    ids = gf.placeholder(gf.int32, [None])
+    rows = gf.gather(table, ids)
+    labels = gf.placeholder(gf.int64, [None])
+    loss = gf.reduce_sum(gf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=rows))
+    step = gf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    out = {}
+    with gf.Session(device="cuda") as s:
+        s.run(gf.global_variables_initializer())
+        for name, feed in (("bad_index", {ids: [0, 7], labels: [0, 1]}), ("bad_label", {ids: [0, 1], labels: [0, 3]})):
+            try:
+                s.run(step, feed)
+            except gf.errors.InvalidArgumentError as e:
+                out[name] = str(e)
+        out["after_errors"] = s.run(table).tolist()  # untouched: the checks ran before the update
+        s.run(step, {ids: [0, 1], labels: [0, 1]})  # a good step after failed ones: no stale counters
+        out["after_step"] = s.run(table).tolist()
+    with gf.Session() as s:
+        s.run(gf.global_variables_initializer())
+        s.run(step, {ids: [0, 1], labels: [0, 1]})
+        out["cpu_after_step"] = s.run(table).tolist()
+    json.dump(out, open(sys.argv[1], "w"))
+    """)
+
+
+def test_failed_checks_raise_before_any_update_and_leave_no_trace(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Index and label checks are read together before the first variable write: the CPU's
+    errors, naming the node, with the variable untouched; the next good step is the CPU's."""
+    out = _simulate(CHECKS_SCRIPT, tmp_path)
+    assert "gather indices out of range [0, 4)" in out["bad_index"] and "GatherV2" in out["bad_index"]
+    assert "outside the valid range [0, 3)" in out["bad_label"]
+    np.testing.assert_array_equal(out["after_errors"], np.arange(12).reshape(4, 3))
+    np.testing.assert_allclose(out["after_step"], out["cpu_after_step"], **value_tol("float32"))

@@ -33,6 +33,7 @@ from graphflow.registry import Op, get
 TARGET = "cpu"
 GLUE_ABOVE = 12  # compute nodes above which a program is Python glue over shared kernels
 _SOURCES = (Op.PLACEHOLDER, Op.CONST, Op.VARIABLE, Op.NO_OP)
+_HOST_CALLS = (Op.ALLREDUCE, Op.ALLGATHER, Op.BROADCAST)
 
 
 @dataclass
@@ -305,8 +306,8 @@ def lower(program: Program, sched: Schedule, glue: bool | None = None, trace: bo
     """Lower to an inline entry, or (``glue``; by default for programs above GLUE_ABOVE compute
     nodes, or always with GRAPHFLOW_GLUE=1) to Python glue over shared kernels. ``trace``: glue
     that reads the clock around every kernel call (traced runs only; no cost in the others)."""
-    if trace:
-        glue = True
+    if trace or any(n.op in _HOST_CALLS for n in program.nodes):
+        glue = True  # a collective is a Python call between compiled kernels: only glue can make it
     if glue is None:
         forced = os.environ.get("GRAPHFLOW_GLUE", "")  # "1" or "0": tests run both kinds
         glue = forced == "1" if forced in ("0", "1") else compute_nodes(program) > GLUE_ABOVE

@@ -49,13 +49,26 @@ def schedule(program: Program) -> Schedule:
             succs[p].append(i)
     remaining = [len(ps) for ps in preds]
     ready: list[tuple[int, int]] = []
+    # collectives (MPI) run in the order they were created, whatever else the graphs of the ranks
+    # hold, so every rank meets them in the same order: a ready collective waits for the earlier
+    # ones (which never depend on it: their inputs were all created before it)
+    collectives = sorted((i for i, n in enumerate(nodes) if n.op in _COLLECTIVES), key=lambda i: nodes[i].uid)
+    turn, held = 0, set()
     for i, r in enumerate(remaining):
         if r == 0:
             heapq.heappush(ready, (_priority(nodes[i]), i))
     order: list[int] = []
     while ready:
         _, i = heapq.heappop(ready)
+        if nodes[i].op in _COLLECTIVES and collectives[turn] != i:
+            held.add(i)
+            continue
         order.append(i)
+        if nodes[i].op in _COLLECTIVES:
+            turn += 1
+            if turn < len(collectives) and collectives[turn] in held:
+                held.discard(collectives[turn])
+                heapq.heappush(ready, (_priority(nodes[collectives[turn]]), collectives[turn]))
         for s in succs[i]:
             remaining[s] -= 1
             if remaining[s] == 0:
@@ -115,6 +128,9 @@ def schedule(program: Program) -> Schedule:
             writes[id(t.node)] = t.node
     return Schedule(tuple(nodes[i] for i in order), snapshots, reads, tuple(needs_init.values()),
                     tuple(writes.values()))
+
+
+_COLLECTIVES = frozenset({Op.ALLREDUCE, Op.ALLGATHER, Op.BROADCAST})
 
 
 def _priority(n: Operation) -> tuple[int, int]:

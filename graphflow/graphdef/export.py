@@ -275,6 +275,9 @@ def _concat(ex: Exporter, n: Operation, ins: list[str]) -> str:
 
 def _slice_args(ex: Exporter, n: Operation) -> tuple[list[str], dict[str, Any]]:
     at = n.attrs
+    if not all(b is None or isinstance(b, int) for b in (*at.begin, *at.end)):
+        raise UnsupportedOpError(f"node {n.name!r} ({n.op.value}, created at {n.site}): a slice whose bounds are "
+                                 "computed at run time has no TF1 GraphDef translation yet")
     begin = [0 if b is None else b for b in at.begin]
     end = [0 if e is None else e for e in at.end]
     masks = {"begin_mask": sum(1 << i for i, b in enumerate(at.begin) if b is None),
@@ -461,6 +464,23 @@ def _xent_grad(ex: Exporter, n: Operation, ins: list[str]) -> str:
     col = ex.helper(n, "ExpandDims", "ExpandDims", [g, ex.const(n, "dim", -1, np.int32)], T=_t(n),
                     Tdim=_I32)
     return ex.node(n.name, "Mul", [col, diff], T=_t(n))
+
+
+# collectives as Horovod's TF ops (reduce_op 1 is Horovod's Sum), so a graph trained over MPI exports
+@_rule(Op.ALLREDUCE)
+def _allreduce(ex: Exporter, n: Operation, ins: list[str]) -> str:
+    return ex.node(n.name, "HorovodAllreduce", ins, T=_t(n), reduce_op=1, prescale_factor=1.0, postscale_factor=1.0,
+                   ignore_name_scope=False)
+
+
+@_rule(Op.ALLGATHER)
+def _allgather(ex: Exporter, n: Operation, ins: list[str]) -> str:
+    return ex.node(n.name, "HorovodAllgather", ins, T=_t(n), ignore_name_scope=False)
+
+
+@_rule(Op.BROADCAST)
+def _broadcast(ex: Exporter, n: Operation, ins: list[str]) -> str:
+    return ex.node(n.name, "HorovodBroadcast", ins, T=_t(n), root_rank=n.attrs.root, ignore_name_scope=False)
 
 
 def export_graph_def(graph: Graph | None = None, nodes: Sequence[Operation] | None = None) -> Any:

@@ -467,6 +467,22 @@ def _gather(n: Node) -> Any:
     return _gf().gather(n.inputs[0], n.inputs[1], axis=axis, batch_dims=n.attr("batch_dims", 0), name=n.name)
 
 
+@_rule("HorovodAllreduce", "HorovodAllgather", "HorovodBroadcast")
+def _collective(n: Node) -> Any:
+    from graphflow.ops import collective_ops as distributed
+    if n.op == "HorovodAllreduce":
+        if n.attr("reduce_op", 1) not in (0, 1):
+            raise GraphDefError(f"node {n.name!r}: HorovodAllreduce reduce_op {n.attr('reduce_op')} is not Average (0) "
+                                "or Sum (1)")
+        pre, post = float(n.attr("prescale_factor", 1.0)), float(n.attr("postscale_factor", 1.0))
+        x = n.inputs[0] if pre == 1.0 else n.inputs[0] * pre
+        out = distributed.allreduce(x, average=n.attr("reduce_op", 1) == 0, name=n.name)
+        return out if post == 1.0 else out * post
+    if n.op == "HorovodAllgather":
+        return distributed.allgather(n.inputs[0], name=n.name)
+    return distributed.broadcast(n.inputs[0], n.attr("root_rank", 0), name=n.name)
+
+
 @_rule("OneHot")
 def _one_hot(n: Node) -> Any:
     return _gf().one_hot(n.inputs[0], int(n.const_input(1)), on_value=n.const_input(2).item(),

@@ -66,7 +66,7 @@ class Optimizer:
     def minimize(self, loss: Any, name: str | None = None) -> Operation:
         """The op computing the gradients of ``loss`` and applying one update."""
         from graphflow.autodiff import gradients
-        grads = gradients(loss, self.params)
+        grads = self._reduce_gradients(gradients(loss, self.params))
         g = get_default_graph()
         with g.name_scope(name or type(self).__name__):
             step = self.step_count.assign_add(1)  # the step number t of this update (from 1)
@@ -81,6 +81,12 @@ class Optimizer:
         return ST.group(*ups, *updates, name=name or "step")
 
     step = minimize
+
+    @staticmethod
+    def _reduce_gradients(grads: list[Any]) -> list[Any]:
+        """The gradients the update applies (``graphflow.distributed.DistributedOptimizer``
+        replaces this with the average over the ranks)."""
+        return grads
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Gradients are recomputed by every run of the train op: nothing to clear."""

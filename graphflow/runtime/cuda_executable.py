@@ -30,8 +30,10 @@ from graphflow.registry import Op
 from graphflow.runtime import cuda_blas
 from graphflow.runtime import cuda_steps as S
 from graphflow.runtime.cuda_memory import (
+    Checks,
     CudaState,
     Value,
+    check_slot,
     launch,
     launch_grid,
     numba_cuda,
@@ -68,6 +70,7 @@ class CudaExecutable:
         self.dump_folder: str | None = None  # set by ``dump``: the first run completes the dump
         for n in self.schedule.order:
             self._prepare(n)
+        self.checks = Checks([n for n in self.schedule.order if n.op in S.CHECKING])
         self.consts = {id(n.outputs[0]): upload(n.attrs.value) for n in self.schedule.order if n.op is Op.CONST}
         self.writes = [v.attrs.uid for v in self.schedule.writes]
 
@@ -150,17 +153,29 @@ class CudaExecutable:
         return outs
 
     def run(self, feeds: Sequence[Value]) -> list[Value]:
-        """Run on device values: the feeds in, the outputs out, nothing copied to the host."""
-        cuda = numba_cuda()
+        """Run on device values: the feeds in, the outputs out, nothing copied to the host but
+        the checks' counters (``cuda_memory.Checks``)."""
         state = self.state
         for var in self.schedule.needs_init:
             state.check_initialized(var)
         env: dict[int, Value] = dict(self.consts)
         for ph, v in zip(self.program.feeds, feeds):
             env[id(ph.outputs[0])] = v
+        with self.checks:
+            try:
+                outs = self._run(env)
+            finally:  # written even if a later node raised: the host copy must be refreshed
+                state.dirty.update(uid for uid in self.writes if uid in state.device)
+        state.initialized.update(self.writes)
+        return outs
+
+    def _run(self, env: dict[int, Value]) -> list[Value]:
+        cuda = numba_cuda()
         snaps: dict[int, Value] = {}
         pending = sorted(self.schedule.snapshots.items(), key=lambda kv: kv[1][1])
         for k, n in enumerate(self.schedule.order):
+            if n.op in (Op.ASSIGN, Op.COND, Op.WHILE):  # the checks so far pass before anything is written
+                self.checks.flush()
             for sid, (var, at) in pending:
                 if at == k:  # a read of the variable scheduled after an assignment to it
                     cur = self._var(var)
@@ -177,8 +192,7 @@ class CudaExecutable:
                     return self._var(t.node)
                 return env[id(t)]
             self._step(n, value, env)
-        state.initialized.update(self.writes)
-        state.dirty.update(self.writes)
+        self.checks.flush()
         return [self._var(t.node) if t.node.op is Op.VARIABLE else env[id(t)] for t in self.program.outputs]
 
     def _step(self, n: Operation, value: Any, env: dict[int, Value]) -> None:
@@ -274,14 +288,11 @@ class CudaExecutable:
         elif op is Op.CHECK:
             at = n.attrs
             x = value(0)
-            bad = cuda.to_device(np.zeros(1, np.int64))
             kind = {"range": 0, "true": 1, "finite": 2}[at.kind]
             hi = int(value(1).numpy().reshape(())) if at.kind == "range" and len(n.inputs) > 1 else int(at.hi)
-            launch(self.sources[id(n)], [x.array, bad, int(at.lo), hi, kind], x.array.shape[0])
-            if int(bad.copy_to_host()[0]):  # checked before any later node runs: no variable half-updated
-                message = {0: f"{at.message}: a value is outside the valid range [{at.lo}, {hi})", 1: at.message,
-                           2: f"{at.message}: Tensor had NaN or Inf values"}[kind]  # the CPU's messages
-                raise InvalidArgumentError(n, n, f"{message}\n  in {n.describe()}")
+            message = {0: f"{at.message}: a value is outside the valid range [{at.lo}, {hi})", 1: at.message,
+                       2: f"{at.message}: Tensor had NaN or Inf values"}[kind]  # the CPU's messages
+            launch(self.sources[id(n)], [x.array, check_slot(n, message), int(at.lo), hi, kind], x.array.shape[0])
             env[id(n.outputs[0])] = x
         elif op in (Op.SOFTMAX_XENT, Op.SOFTMAX_XENT_GRAD):
             vals = [value(j) for j in range(len(n.inputs))]

@@ -10,6 +10,7 @@ import numpy as np
 
 from graphflow.compiler import cuda as C
 from graphflow.compiler.cuda_templates import FILL
+from graphflow.errors import InvalidArgumentError
 from graphflow.ir import Operation
 from graphflow.runtime.state import State
 
@@ -160,8 +161,55 @@ def zeros(shape: Sequence[int], dtype: Any) -> Value:
 
 
 def counter() -> Any:
-    """A one-element device counter kernels add bad indices or failed factorisations into."""
+    """A one-element device counter (a result's size that must come to the host)."""
     return numba_cuda().to_device(np.zeros(1, np.int64))
+
+
+# the check counters of the runs in progress (an executable's, then its sub-programs')
+_CHECKS: list[Checks] = []
+
+
+class Checks:
+    """The failure counters of one executable's checking nodes (range checks, index checks,
+    factorisations): a slot each in one device array, read back together (one transfer) before
+    the run's first variable write, before control flow and at the end of the run, so a failure
+    raises the CPU's error before anything the user saved is written, without a host
+    synchronisation after every checking kernel."""
+
+    def __init__(self, nodes: Sequence[Operation]) -> None:
+        self.slots = {id(n): k for k, n in enumerate(nodes)}
+        self.flags = numba_cuda().to_device(np.zeros(max(1, len(nodes)), np.int64)) if nodes else None
+        self.pending: list[tuple[int, Operation, str]] = []
+
+    def __enter__(self) -> Checks:
+        if self.pending:  # left by a run a host-side error ended: its counters start again at zero
+            self.flags.copy_to_device(np.zeros(self.flags.shape[0], np.int64))
+            self.pending = []
+        _CHECKS.append(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _CHECKS.pop()
+
+    def flush(self) -> None:
+        """Raise the first failed check's error (in run order), if any."""
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        host = self.flags.copy_to_host()
+        for k, n, message in pending:
+            if host[k]:
+                self.flags.copy_to_device(np.zeros_like(host))
+                raise InvalidArgumentError(n, n, f"{message}\n  in {n.describe()}")
+
+
+def check_slot(n: Operation, message: str) -> Any:
+    """The one-element counter node ``n``'s kernel adds its failures into, with the message
+    raised if it is nonzero when the run's checks are next read."""
+    checks = _CHECKS[-1]
+    k = checks.slots[id(n)]
+    checks.pending.append((k, n, message))
+    return checks.flags[k:k + 1]
 
 
 def count(counter: Any) -> int:

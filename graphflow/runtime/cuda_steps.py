@@ -23,8 +23,22 @@ from graphflow.errors import InvalidArgumentError
 from graphflow.ir import Operation
 from graphflow.registry import Op
 from graphflow.runtime import cuda_blas
-from graphflow.runtime.cuda_memory import Value, count, counter, empty, launch, launch_grid, numba_cuda, upload, zeros
+from graphflow.runtime.cuda_memory import (
+    Value,
+    check_slot,
+    count,
+    counter,
+    empty,
+    launch,
+    launch_grid,
+    numba_cuda,
+    upload,
+    zeros,
+)
 
+# nodes whose kernels count failures into a check slot (``cuda_memory.Checks``)
+CHECKING = {Op.CHECK, Op.GATHER, Op.GATHER_ND, Op.SCATTER_ADD, Op.SCATTER_ND_ADD, Op.MATRIX_INVERSE, Op.CHOLESKY,
+            Op.MATRIX_SOLVE}
 MOVES = {Op.TRANSPOSE, Op.SLICE, Op.SLICE_GRAD, Op.BROADCAST_TO, Op.TILE, Op.PAD, Op.CONCAT}
 _MAPS: dict[Any, Any] = {}  # (node, shapes, slice bounds) -> its index maps on the device
 _OFFSETS: dict[Any, Any] = {}  # (batch shapes, matrix sizes) -> batched matmul's offsets on the device
@@ -34,11 +48,6 @@ Step = Callable[[Operation, list[Value], Any], list[Value]]
 
 def _fail(n: Operation, message: str) -> InvalidArgumentError:
     return InvalidArgumentError(n, n, f"{message}\n  in {n.describe()}")
-
-
-def _checked(n: Operation, bad: Any, message: str) -> None:
-    if count(bad):
-        raise _fail(n, message)
 
 
 def _accumulator(shape: tuple[int, ...], dt: Any) -> Value:
@@ -265,9 +274,8 @@ def gather(n: Operation, ins: list[Value], src: Any) -> list[Value]:
     ax = n.attrs.axis
     _, size, inner = _split(p.shape, ax)
     out = empty(p.shape[:ax] + idx.shape + p.shape[ax + 1:], n.dtypes[0].np)
-    bad = counter()
+    bad = check_slot(n, f"gather indices out of range [0, {size})")
     launch(T.GATHER, [p.array, idx.array, out.array, size, inner, bad], math.prod(out.shape))
-    _checked(n, bad, f"gather indices out of range [0, {size})")
     return [out]
 
 
@@ -276,9 +284,8 @@ def scatter_add(n: Operation, ins: list[Value], src: Any) -> list[Value]:
     ax = n.attrs.axis
     _, size, inner = _split(like.shape, ax)
     acc = _accumulator(like.shape, n.dtypes[0].np)
-    bad = counter()
+    bad = check_slot(n, f"scatter indices out of range [0, {size})")
     launch(K.SCATTER_ADD, [g.array, idx.array, acc.array, size, inner, bad], math.prod(g.shape))
-    _checked(n, bad, f"scatter indices out of range [0, {size})")
     return [_narrowed(acc, n.dtypes[0].np)]
 
 
@@ -291,9 +298,8 @@ def gather_nd(n: Operation, ins: list[Value], src: Any) -> list[Value]:
     p, idx = ins
     k, dims, inner = _nd(p.shape, idx)
     out = empty(idx.shape[:-1] + p.shape[k:], n.dtypes[0].np)
-    bad = counter()
+    bad = check_slot(n, f"gather_nd indices out of range for params of shape {list(p.shape)}")
     launch(K.GATHER_ND, [p.array, idx.array, dims, out.array, inner, bad], math.prod(out.shape))
-    _checked(n, bad, f"gather_nd indices out of range for params of shape {list(p.shape)}")
     return [out]
 
 
@@ -301,9 +307,8 @@ def scatter_nd_add(n: Operation, ins: list[Value], src: Any) -> list[Value]:
     g, idx, like = ins
     k, dims, inner = _nd(like.shape, idx)
     acc = _accumulator(like.shape, n.dtypes[0].np)
-    bad = counter()
+    bad = check_slot(n, f"scatter_nd indices out of range for a result of shape {list(like.shape)}")
     launch(K.SCATTER_ND_ADD, [g.array, idx.array, dims, acc.array, inner, bad], math.prod(g.shape))
-    _checked(n, bad, f"scatter_nd indices out of range for a result of shape {list(like.shape)}")
     return [_narrowed(acc, n.dtypes[0].np)]
 
 
@@ -368,11 +373,11 @@ def linalg(n: Operation, ins: list[Value], src: Any) -> list[Value]:
     size = a.shape[-1]
     batch = math.prod(a.shape[:-2])
     dt = n.dtypes[0].np
-    bad = counter()
-    if n.op is Op.MATRIX_DETERMINANT:
+    if n.op is Op.MATRIX_DETERMINANT:  # 0 for a singular matrix, as numpy's: nothing to check
         out = empty(a.shape[:-2], dt)
         launch(LA.DETERMINANT, [_work(a), out.array, size], batch)
         return [out]
+    bad = check_slot(n, _FAILURE[n.op])
     if n.op is Op.MATRIX_INVERSE:
         out = empty(a.shape, dt)
         launch(LA.INVERSE, [_work(a), out.array, size, bad], batch)
@@ -386,11 +391,21 @@ def linalg(n: Operation, ins: list[Value], src: Any) -> list[Value]:
                            f"of shape {list(a.shape)}")
         out = empty(rhs.shape, dt)
         launch(LA.SOLVE, [_work(a, n.attrs.adjoint), _work(rhs), out.array, size, rhs.shape[-1], bad], batch)
-    _checked(n, bad, _FAILURE[n.op])
     return [out]
 
 
+def collective(n: Operation, ins: list[Value], src: Any) -> list[Value]:
+    """A collective across MPI ranks, staged through the host (mpi4py's buffers are host memory
+    here; a CUDA-aware MPI could take the device buffer itself)."""
+    from graphflow.platform import mpi
+    at, x = n.attrs, ins[0].numpy()
+    out = {Op.ALLREDUCE: lambda: mpi.allreduce(x, at.label), Op.ALLGATHER: lambda: mpi.allgather(x, at.label),
+           Op.BROADCAST: lambda: mpi.broadcast(x, at.root, at.label)}[n.op]()
+    return [upload(np.asarray(out, n.dtypes[0].np))]
+
+
 STEPS: dict[Op, Step] = {
+    **{op: collective for op in (Op.ALLREDUCE, Op.ALLGATHER, Op.BROADCAST)},
     **{op: move for op in MOVES},
     **{op: conv for op in (Op.CONV2D, Op.CONV2D_BACKPROP_INPUT, Op.CONV2D_BACKPROP_FILTER)},
     **{op: pool for op in (Op.MAX_POOL, Op.AVG_POOL, Op.MAX_POOL_GRAD, Op.AVG_POOL_GRAD)},

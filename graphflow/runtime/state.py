@@ -45,9 +45,20 @@ class State:
     def rng_state(self, node: Operation) -> np.ndarray:
         st = self.rng.get(node.attrs.uid)
         if st is None:
-            st = np.array([node.attrs.key, 0], dtype=np.uint64)
+            st = np.array([_rank_key(node.attrs.key), 0], dtype=np.uint64)
             self.rng[node.attrs.uid] = st
         return st
+
+
+def _rank_key(key: int) -> int:
+    """A random op's stream on this MPI rank: rank 0 (and a single process) draws the op's own
+    stream, rank r a different one, the same in every run of the job (``graphflow.distributed``)."""
+    from graphflow.platform import mpi as collectives
+    if not collectives.initialized() or collectives.rank() == 0:
+        return key
+    from graphflow.rng import mix64
+    with np.errstate(over="ignore"):  # 64-bit wrap-around is the hash
+        return int(mix64(np.uint64(key) ^ mix64(np.uint64(collectives.rank()) * np.uint64(0x9E3779B97F4A7C15))))
 
 
 def storage_dtype(dtype: np.dtype) -> np.dtype:

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from graphflow.errors import DataLossError, InvalidArgumentError, NotFoundError
+from graphflow.errors import DataLossError, InvalidArgumentError, NotFoundError, OpError
 from graphflow.ir import get_default_graph
 from graphflow.variables import GraphKeys, Variable
 
@@ -376,6 +376,8 @@ class Saver:
             step = int(global_step) if isinstance(global_step, (int, np.integer)) else int(sess.run(global_step))
             prefix = f"{save_path}-{step:08d}" if self._pad_step_number else f"{save_path}-{step}"
         save_dir = os.path.dirname(os.path.abspath(prefix))
+        if _mpi_rank() > 0:  # data-parallel ranks hold rank 0's weights: rank 0 alone writes
+            return prefix
         if not os.path.isdir(save_dir):
             raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
         tensors = [(name, sess.state.value(v.node)) for name, v in self._vars.items()]
@@ -407,7 +409,28 @@ class Saver:
         if save_path is None:
             raise ValueError("Can't load save_path when it is None.")
         self._check_session(sess)
-        with CheckpointReader(os.fspath(save_path)) as reader:
+        if _mpi_rank() >= 0:  # an MPI job: rank 0 reads, every rank gets its values (or its error)
+            from graphflow.platform import mpi as collectives
+            read: Any = None
+            if _mpi_rank() == 0:
+                try:
+                    read = self._read(os.fspath(save_path))
+                except (OSError, ValueError, NotFoundError, InvalidArgumentError, DataLossError) as e:
+                    read = (type(e), str(e))  # every rank raises rank 0's error
+            read = collectives.broadcast_object(read, 0)
+            if isinstance(read, tuple):
+                kind, message = read
+                raise kind(None, None, message) if issubclass(kind, OpError) else kind(message)
+            for name, v in self._vars.items():
+                sess.state.write(v.node, read[name])
+            return
+        values = self._read(os.fspath(save_path))
+        for name, v in self._vars.items():
+            sess.state.write(v.node, values[name])
+
+    def _read(self, save_path: str) -> dict[str, np.ndarray]:
+        """Every variable's value in the checkpoint, all names, shapes and dtypes checked first."""
+        with CheckpointReader(save_path) as reader:
             shapes, dtypes = reader.get_variable_to_shape_map(), reader.get_variable_to_dtype_map()
             missing, wrong = [], []
             for name, v in self._vars.items():
@@ -428,9 +451,15 @@ class Saver:
                     msg += f"\n  the checkpoint holds: {', '.join(held[:20])}" + (" ..." if len(held) > 20 else "")
                     raise NotFoundError(None, None, msg)
                 raise InvalidArgumentError(None, None, msg)
-            values = [(v, reader.get_tensor(name)) for name, v in self._vars.items()]
-        for v, value in values:
-            sess.state.write(v.node, value)
+            return {name: reader.get_tensor(name) for name in self._vars}
+
+
+def _mpi_rank() -> int:
+    """This process's rank in a data-parallel MPI job of more than one rank, else -1."""
+    from graphflow.platform import mpi as collectives
+    if not collectives.initialized() or collectives.size() == 1:
+        return -1
+    return collectives.rank()
 
 
 def import_meta_graph(meta_graph_or_file: Any, clear_devices: bool = False, import_scope: str | None = None,

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DataLoader", "Dataset", "TensorDataset", "default_collate"]
+__all__ = ["DataLoader", "Dataset", "DistributedSampler", "TensorDataset", "default_collate"]
 
 
 class Dataset:
@@ -48,10 +48,48 @@ def default_collate(items: list[Any]) -> Any:
     return np.stack([np.asarray(it) for it in items])
 
 
+class DistributedSampler:
+    """PyTorch's: the indices of rank ``rank``'s part of ``dataset`` among ``num_replicas`` ranks,
+    every rank the same count (the order padded by wrapping around, or cut with ``drop_last``),
+    shuffled per epoch (``set_epoch``) with the same ``seed`` on every rank. The defaults come
+    from ``graphflow.distributed`` (this process's rank and the job's size)."""
+
+    def __init__(self, dataset: Any, num_replicas: int | None = None, rank: int | None = None, shuffle: bool = True,
+                 seed: int = 0, drop_last: bool = False) -> None:
+        if num_replicas is None or rank is None:
+            from graphflow.platform import mpi
+            mpi.init()
+            num_replicas = mpi.size() if num_replicas is None else num_replicas
+            rank = mpi.rank() if rank is None else rank
+        if not 0 <= rank < num_replicas:
+            raise ValueError(f"DistributedSampler rank {rank} is not in [0, {num_replicas})")
+        self.dataset, self.num_replicas, self.rank = dataset, int(num_replicas), int(rank)
+        self.shuffle, self.seed, self.drop_last, self.epoch = shuffle, int(seed), drop_last, 0
+        n = len(dataset)
+        self.num_samples = n // self.num_replicas if drop_last else -(-n // self.num_replicas)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def __iter__(self) -> Iterator[int]:
+        n = len(self.dataset)
+        order = np.random.RandomState(self.seed + self.epoch).permutation(n) if self.shuffle else np.arange(n)
+        total = self.num_samples * self.num_replicas
+        if total > n:
+            order = np.concatenate([order, np.resize(order, total - n)])
+        return iter(order[:total][self.rank::self.num_replicas].tolist())
+
+
 class DataLoader:
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool = False, drop_last: bool = False,
                  collate_fn: Callable[[list[Any]], Any] | None = None, generator: Any = None, seed: int | None = None,
-                 progress: bool = False, num_workers: int = 0, **kwargs: Any) -> None:
+                 progress: bool = False, num_workers: int = 0, sampler: Any = None, **kwargs: Any) -> None:
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader takes sampler or shuffle, not both (expected shuffle=False with a sampler)")
+        self.sampler = sampler
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -61,14 +99,17 @@ class DataLoader:
         self.progress = progress
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _batches(self) -> Iterator[Any]:
-        n = len(self.dataset)
-        order = self.rs.permutation(n) if self.shuffle else np.arange(n)
+        if self.sampler is not None:
+            order = np.fromiter(iter(self.sampler), dtype=np.int64)
+        else:
+            order = self.rs.permutation(len(self.dataset)) if self.shuffle else np.arange(len(self.dataset))
+        n = len(order)
         if self.batch_size is None:
             for i in order:
                 yield self.dataset[int(i)]

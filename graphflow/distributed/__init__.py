@@ -1,0 +1,186 @@
+"""Data-parallel training over MPI, in Horovod's shape (``import graphflow.distributed as hvd``).
+
+::
+
+    import graphflow as tf
+    import graphflow.distributed as hvd
+
+    hvd.init()
+    loss = ...
+    opt = hvd.DistributedOptimizer(tf.train.GradientDescentOptimizer(0.1 * hvd.size()))
+    train = opt.minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(hvd.broadcast_global_variables(0))    # every rank starts from rank 0's weights
+        ...
+
+and ``mpirun -n 4 python train.py``. Each rank runs the same graph on its shard of the data
+(``shard``); ``DistributedOptimizer`` averages the gradients over the ranks with one allreduce
+per dtype per step (every gradient packed into one buffer: tensor fusion) before the wrapped
+optimizer applies them, so the ranks' weights stay equal. ``allreduce``, ``allgather`` and
+``broadcast`` are graph ops too. Random ops draw a different stream on each rank (rank 0 draws
+the single-process stream), so dropout differs across ranks, reproducibly. A Saver saves on rank
+0 only and restores on every rank (rank 0 reads, the values are broadcast). The engine is MPI
+through mpi4py (``pip install "graphflow[mpi]"``); without it, or outside ``mpirun``, a process
+is a world of one rank and all of this is the identity. ``docs/distributed.md`` has the cost
+model and the scaling measurements.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from graphflow.ops.collective_ops import allgather, allreduce, broadcast
+from graphflow.platform import mpi as _engine
+
+__all__ = ["init", "rank", "size", "local_rank", "local_size", "allreduce", "allgather", "broadcast",
+           "broadcast_global_variables", "broadcast_variables", "DistributedOptimizer", "shard", "barrier",
+           "BroadcastGlobalVariablesHook", "is_initialized"]
+
+
+def init(comm: Any = None) -> None:
+    """Join the MPI job (idempotent; ``comm`` is accepted for Horovod's signature and must be
+    None or COMM_WORLD)."""
+    if comm is not None:
+        from mpi4py import MPI
+        if comm is not MPI.COMM_WORLD:
+            raise ValueError("graphflow.distributed runs on MPI.COMM_WORLD (expected comm=None or COMM_WORLD)")
+    _engine.init()
+
+
+def is_initialized() -> bool:
+    return _engine.initialized()
+
+
+def rank() -> int:
+    """This process's rank, 0 .. size() - 1."""
+    return _engine.rank()
+
+
+def size() -> int:
+    """The number of ranks in the job."""
+    return _engine.size()
+
+
+def local_rank() -> int:
+    """This process's rank among the ranks on its machine (pick a GPU by it)."""
+    return _engine.local_rank()
+
+
+def local_size() -> int:
+    return _engine.local_size()
+
+
+def barrier() -> None:
+    """Wait until every rank has reached this point (outside any graph)."""
+    _engine.barrier()
+
+
+def _fused(tensors: Sequence[Any], combine: Any, name: str) -> list[Any]:
+    """``combine`` applied to every tensor at once: per dtype, the tensors flattened into one
+    buffer, one collective on it, the results cut back to their shapes (tensor fusion)."""
+    from graphflow.ir import convert_to_tensor
+    from graphflow.ops.array_ops import concat
+    from graphflow.ops.index_ops import slice as slice_
+    from graphflow.ops.shape_ops import reshape
+    ts = [None if t is None else convert_to_tensor(t) for t in tensors]
+    out: list[Any] = list(ts)
+    by_dtype: dict[Any, list[int]] = {}
+    for i, t in enumerate(ts):
+        if t is not None:
+            if not t.shape.is_fully_defined():
+                raise ValueError(f"{name}: tensor {t.name} has shape {t.shape}; fusion needs static shapes "
+                                 "(the variables' shapes)")
+            by_dtype.setdefault(t.dtype, []).append(i)
+    for dt, idx in by_dtype.items():
+        sizes = [int(np.prod(ts[i].shape.as_list(), dtype=np.int64)) for i in idx]  # type: ignore[union-attr]
+        flat = concat([reshape(ts[i], [-1]) for i in idx], 0) if len(idx) > 1 else reshape(ts[idx[0]], [-1])
+        combined = combine(flat, f"{name}_{dt.name}")
+        offset = 0
+        for i, n in zip(idx, sizes):
+            piece = slice_(combined, [offset], [n]) if len(idx) > 1 else combined
+            out[i] = reshape(piece, ts[i].shape.as_list())  # type: ignore[union-attr]
+            offset += n
+    return out
+
+
+def allreduce_gradients(grads: Sequence[Any], average: bool = True, name: str = "DistributedGradients") -> list[Any]:
+    """The gradients averaged (or summed) over the ranks, one fused allreduce per dtype; None stays None."""
+    if size() == 1:
+        return list(grads)
+    return _fused(grads, lambda flat, label: allreduce(flat, average=average, name=label), name)
+
+
+def broadcast_variables(variables: Sequence[Any], root_rank: int = 0, name: str = "BroadcastVariables") -> Any:
+    """One op assigning rank ``root_rank``'s values to ``variables`` on every rank (one fused
+    broadcast per dtype)."""
+    from graphflow.ops.state_ops import group
+    variables = list(variables)
+    if not variables or size() == 1:  # one rank: its variables are rank 0's already
+        return group(name=name)
+    values = [v.read_value() if hasattr(v, "read_value") else v for v in variables]
+    got = _fused(values, lambda flat, label: broadcast(flat, root_rank, name=label), name)
+    return group(*[v.assign(x) for v, x in zip(variables, got)], name=name)
+
+
+def broadcast_global_variables(root_rank: int = 0) -> Any:
+    """Horovod's: the op to run after initialisation so every rank starts from ``root_rank``'s
+    variables."""
+    from graphflow.variables import global_variables
+    return broadcast_variables(global_variables(), root_rank, name="BroadcastGlobalVariables")
+
+
+class BroadcastGlobalVariablesHook:
+    """A session hook running ``broadcast_global_variables(root_rank)`` once the session is created
+    (``MonitoredTrainingSession(hooks=[...])``)."""
+
+    def __init__(self, root_rank: int = 0, device: str = "") -> None:
+        self.root_rank = root_rank
+        self._op: Any = None
+
+    def begin(self) -> None:
+        self._op = broadcast_global_variables(self.root_rank)
+
+    def after_create_session(self, session: Any, coord: Any = None) -> None:
+        session.run(self._op)
+
+    def before_run(self, run_context: Any) -> None:
+        return None
+
+    def after_run(self, run_context: Any, run_values: Any) -> None:
+        return None
+
+    def end(self, session: Any) -> None:
+        return None
+
+
+def DistributedOptimizer(optimizer: Any, name: str | None = None, use_locking: bool = False,  # noqa: N802
+                         device_dense: str = "", device_sparse: str = "", compression: Any = None,
+                         sparse_as_dense: bool = False, average: bool = True, **_: Any) -> Any:
+    """``optimizer`` with its gradients averaged over the ranks before they are applied: a
+    ``gf.train`` (TF1) optimizer is wrapped (``compute_gradients`` allreduces, ``apply_gradients``
+    is the wrapped one's); a ``gf.optim`` (PyTorch-style) optimizer reduces in its ``step``."""
+    from graphflow.optim.optimizers import Optimizer as TorchStyle
+    from graphflow.distributed.optimizer import DistributedTrainOptimizer
+    if isinstance(optimizer, TorchStyle):
+        optimizer._reduce_gradients = lambda grads: allreduce_gradients(grads, average, "DistributedGradients")
+        return optimizer
+    return DistributedTrainOptimizer(optimizer, name=name, average=average)
+
+
+def shard(data: Any, seed: int = 0) -> Any:
+    """This rank's part of ``data``: a ``gf.data.Dataset`` (every size()-th element from rank(),
+    TF1's ``shard``) or a ``gf.utils.data.DataLoader`` (its dataset split by a
+    ``DistributedSampler``, shuffled with ``seed`` per epoch when the loader shuffles)."""
+    from graphflow.data.dataset import Dataset as TFDataset
+    from graphflow.utils.data import DataLoader, DistributedSampler
+    if isinstance(data, TFDataset):
+        return data.shard(size(), rank())
+    if isinstance(data, DataLoader):
+        sampler = DistributedSampler(data.dataset, num_replicas=size(), rank=rank(), shuffle=data.shuffle, seed=seed,
+                                     drop_last=data.drop_last)
+        return DataLoader(data.dataset, batch_size=data.batch_size, sampler=sampler, drop_last=data.drop_last,
+                          collate_fn=data.collate_fn, progress=data.progress)
+    raise TypeError(f"shard takes a gf.data.Dataset or a gf.utils.data.DataLoader, got {type(data).__name__}")

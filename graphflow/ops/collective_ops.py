@@ -1,0 +1,135 @@
+"""Collectives across the ranks of an MPI job as graph ops (``graphflow.distributed``): sum of a
+tensor over the ranks, concatenation of the ranks' tensors, one rank's tensor on every rank.
+
+They run inside ``sess.run`` where they stand in the schedule: the CPU lowers a program holding
+one to Python glue whose call of the collective is a plain Python call into
+``graphflow/platform/mpi.py`` (MPI through mpi4py) between compiled kernels; the CUDA target
+stages the buffer through the host. Every rank runs the same graph, so the ranks meet at the
+same collectives in the same order. Gradients are Horovod's: an allreduce's is the allreduce of
+the incoming gradient, an allgather's the allreduced gradient's slice of this rank's rows, a
+broadcast's the allreduce to the root (zero elsewhere).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.ops._build import make
+from graphflow.registry import Kind, Op, OpDef, register
+from graphflow.shapes import TensorShape
+
+_ENGINE = "graphflow.platform.mpi"
+
+
+@dataclass(frozen=True)
+class CollectiveAttrs:
+    label: str  # the name errors and timeouts use
+    root: int = 0  # broadcast's source rank
+
+
+def _engine() -> Any:
+    from graphflow.platform import mpi
+    return mpi
+
+
+def _same(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+    return [shapes[0]]
+
+
+def _gathered(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+    s = shapes[0]
+    if s.rank is None:
+        return [TensorShape(None)]
+    return [TensorShape([None] + list(s.dims[1:]))] if s.rank else [TensorShape([None])]  # type: ignore[index]
+
+
+def _numeric(dtypes: Sequence[Any], at: Any) -> list[Any]:
+    if dtypes[0].is_string:
+        raise TypeError("collectives take numeric tensors, not strings")
+    return [dtypes[0]]
+
+
+def _allreduce_vjp(n: Any, g: Tensor) -> list:
+    return [allreduce(g, average=False, name=n.attrs.label + "_grad")]
+
+
+def _allgather_vjp(n: Any, g: Tensor) -> list:
+    from graphflow.ops.linalg_ops import cumsum
+    from graphflow.ops.shape_ops import reshape, shape
+    x = n.inputs[0]
+    summed = allreduce(g, average=False, name=n.attrs.label + "_grad")
+    if not x.shape.rank:  # a scalar gathered as one row
+        return [reshape(summed[_rank():_rank() + 1], [])]
+    counts = reshape(allgather(shape(x)[:1], name=n.attrs.label + "_rows"), [_engine().size()])  # rows per rank
+    start = (cumsum(counts, exclusive=True))[_rank()]
+    return [summed[start:start + shape(x)[0]]]
+
+
+def _broadcast_vjp(n: Any, g: Tensor) -> list:
+    from graphflow.ops.math_ops import cast, equal
+    summed = allreduce(g, average=False, name=n.attrs.label + "_grad")
+    return [summed * cast(equal(_rank(), n.attrs.root), summed.dtype)]
+
+
+def _rank() -> Tensor:
+    """This rank as a constant: the graph has the same nodes on every rank (only a value
+    differs), so every rank schedules its collectives alike."""
+    return convert_to_tensor(np.int32(_engine().rank() if _engine().initialized() else 0))
+
+
+register(OpDef(Op.ALLREDUCE, Kind.OTHER, _same, _numeric,
+               lambda at, x: _engine().allreduce(x, at.label), vjp=_allreduce_vjp, stateful=True))
+register(OpDef(Op.ALLGATHER, Kind.OTHER, _gathered, _numeric,
+               lambda at, x: _engine().allgather(x, at.label), vjp=_allgather_vjp, stateful=True))
+register(OpDef(Op.BROADCAST, Kind.OTHER, _same, _numeric,
+               lambda at, x: _engine().broadcast(x, at.root, at.label), vjp=_broadcast_vjp, stateful=True))
+
+
+def allreduce(x: Any, average: bool = True, name: str | None = None) -> Tensor:
+    """The sum (``average``: the mean) of ``x`` over the ranks, on every rank."""
+    from graphflow.ops.math_ops import multiply
+    t = convert_to_tensor(x)
+    label = name or "allreduce"
+    out = make(Op.ALLREDUCE, [t], CollectiveAttrs(label), name=name or "MPIAllreduce")
+    if average:
+        size = _engine().size() if _engine().initialized() else 1
+        if size > 1:
+            out = multiply(out, np.asarray(1.0 / size, t.dtype.np), name=(name or "MPIAllreduce") + "_average")
+    return out
+
+
+def allgather(x: Any, name: str | None = None) -> Tensor:
+    """The ranks' ``x`` concatenated along the first axis in rank order (first dims may differ)."""
+    t = convert_to_tensor(x)
+    return make(Op.ALLGATHER, [t], CollectiveAttrs(name or "allgather"), name=name or "MPIAllgather")
+
+
+def broadcast(x: Any, root_rank: int = 0, name: str | None = None) -> Tensor:
+    """Rank ``root_rank``'s ``x`` on every rank."""
+    t = convert_to_tensor(x)
+    return make(Op.BROADCAST, [t], CollectiveAttrs(name or "broadcast", int(root_rank)), name=name or "MPIBroadcast")
+
+
+# ---- CPU kernels: Python calls into the engine (the glue runs them as Python) -------------------
+from graphflow.registry import kernel as _kernel  # noqa: E402
+
+
+def _cpu(call: str) -> Any:
+    def emit(em: Any, n: Any, ins: list[str]) -> None:
+        engine = em.use(_ENGINE)
+        r = em.fresh("r")
+        at = n.attrs
+        args = {"allreduce": f"{ins[0]}, {at.label!r}", "allgather": f"{ins[0]}, {at.label!r}",
+                "broadcast": f"{ins[0]}, {at.root}, {at.label!r}"}[call]
+        em.line(f"{r} = {engine}.{call}({args})")
+        em.define(n.outputs[0], f"{r}[()]" if n.outputs[0].shape.rank == 0 else r)
+    return emit
+
+
+_kernel(Op.ALLREDUCE, "cpu")(_cpu("allreduce"))
+_kernel(Op.ALLGATHER, "cpu")(_cpu("allgather"))
+_kernel(Op.BROADCAST, "cpu")(_cpu("broadcast"))
