@@ -66,6 +66,14 @@ def test_digits_cnn_reaches_97_percent() -> None:
     assert load("digits_cnn").main(verbose=False)["accuracy"] >= 0.97
 
 
+def test_distributed_digits_on_one_rank(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The data-parallel example as a plain script (a world of one rank; the two-rank run is
+    tests/test_distributed.py's)."""
+    pytest.importorskip("sklearn", reason="the digits data set ships with scikit-learn (extra 'examples')")
+    r = load("distributed_digits").main("cnn", epochs=6, checkpoint=str(tmp_path / "digits"), verbose=False)
+    assert r["accuracy"] > 0.9 and (tmp_path / "digits.gfckpt").exists()
+
+
 def test_rnn_digits_tf1_static_and_dynamic_rnn() -> None:
     pytest.importorskip("sklearn", reason="the digits data set ships with scikit-learn (extra 'examples')")
     acc = load("rnn_digits_tf1").main(verbose=False)

@@ -37,7 +37,7 @@ from graphflow.platform import mpi as _engine
 
 __all__ = ["init", "rank", "size", "local_rank", "local_size", "allreduce", "allgather", "broadcast",
            "broadcast_global_variables", "broadcast_variables", "DistributedOptimizer", "shard", "barrier",
-           "BroadcastGlobalVariablesHook", "is_initialized"]
+           "is_initialized"]
 
 
 def init(comm: Any = None) -> None:
@@ -130,30 +130,6 @@ def broadcast_global_variables(root_rank: int = 0) -> Any:
     variables."""
     from graphflow.variables import global_variables
     return broadcast_variables(global_variables(), root_rank, name="BroadcastGlobalVariables")
-
-
-class BroadcastGlobalVariablesHook:
-    """A session hook running ``broadcast_global_variables(root_rank)`` once the session is created
-    (``MonitoredTrainingSession(hooks=[...])``)."""
-
-    def __init__(self, root_rank: int = 0, device: str = "") -> None:
-        self.root_rank = root_rank
-        self._op: Any = None
-
-    def begin(self) -> None:
-        self._op = broadcast_global_variables(self.root_rank)
-
-    def after_create_session(self, session: Any, coord: Any = None) -> None:
-        session.run(self._op)
-
-    def before_run(self, run_context: Any) -> None:
-        return None
-
-    def after_run(self, run_context: Any, run_values: Any) -> None:
-        return None
-
-    def end(self, session: Any) -> None:
-        return None
 
 
 def DistributedOptimizer(optimizer: Any, name: str | None = None, use_locking: bool = False,  # noqa: N802
