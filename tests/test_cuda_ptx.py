@@ -24,12 +24,11 @@ def _signatures(dt: str) -> dict[str, tuple[str, list[tuple[str, int]]]]:
     f64 = ("float64", 1)
     acc = "float32" if dt == "float16" else dt  # atomic adds of float16 results go into float32
     return {
-        "MATMUL": (T.matmul_source(dt), [(dt, 2)] * 3 + [B, B]),
         "SUM_TO": (T.sum_to_source(dt), [(dt, 4), a1] + [I] * 4),
         "ASSIGN": (T.ASSIGN, [a1, a1, I]),
         **{name: (T.source(getattr(T, name), dt), [(dt, 4)] * 3 + [I] * 6)
-           for name in ("CONV2D", "CONV2D_BACKPROP_INPUT", "CONV2D_BACKPROP_FILTER", "MAX_POOL_GATHER")},
-        "MAX_POOL_GRAD": (T.source(T.MAX_POOL_GRAD, dt), [(dt, 4), (dt, 4), (acc, 4)] + [I] * 6),
+           for name in ("CONV2D", "CONV2D_BACKPROP_INPUT", "CONV2D_BACKPROP_FILTER")},
+        "MAX_POOL_GRAD": (T.source(T.MAX_POOL_GRAD, dt), [(dt, 4), (dt, 4), (acc, 4)] + [I] * 6 + [B]),
         "POOL": (T.source(T.POOL, dt), [(dt, 4), (dt, 4)] + [I] * 6 + [B]),
         "AVG_POOL_GRAD": (T.source(T.AVG_POOL_GRAD, dt), [(dt, 4), (dt, 4)] + [I] * 6),
         "XENT": (T.source(T.XENT, dt), [(dt, 2), (dt, 2), a1]),
@@ -54,10 +53,8 @@ def _signatures(dt: str) -> dict[str, tuple[str, list[tuple[str, int]]]]:
         "SCATTER_ND_ADD": (K.SCATTER_ND_ADD, [a1, ("int32", 1), I8, (acc, 1), I, I8]),
         "SUM_TO_ND": (K.sum_to_nd_source(dt), [a1, a1, I8, ("int8", 1), I]),
         "BATCH_MATMUL": (LA.batch_matmul_source(dt), [a1, a1, a1, I8, I8, I, I, I, B, B]),
-        "INVERSE": (LA.INVERSE, [f64, a1, I, I8]),
-        "DETERMINANT": (LA.DETERMINANT, [f64, a1, I]),
+        "LU": (LA.LU, [f64, f64, a1, f64, I, I, I8, B]),
         "CHOLESKY": (LA.CHOLESKY, [a1, a1, I, I8]),
-        "SOLVE": (LA.SOLVE, [f64, f64, a1, I, I, I8]),
     }
 
 

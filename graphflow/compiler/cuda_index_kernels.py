@@ -162,15 +162,8 @@ def kernel(x, mask, pos, out, inner):
         out[t] = x[pos[i] * inner + t - i * inner] if mask[i] else 0
 """
 
-# params [d0, .., dk-1, inner], indices [rows, k] -> out [rows, inner]
-GATHER_ND = """
-from numba import cuda
-
-
-@cuda.jit
-def kernel(params, indices, dims, out, inner, bad):
-    t = cuda.grid(1)
-    if t < out.shape[0]:
+# the flat offset of row r's index tuple in a [d0, .., dk-1] grid (ok: every component in range)
+_ND_OFFSET = """
         k = dims.shape[0]
         r = t // inner
         off = 0
@@ -179,7 +172,17 @@ def kernel(params, indices, dims, out, inner, bad):
             i = indices[r * k + j]
             if i < 0 or i >= dims[j]:
                 ok = False
-            off = off * dims[j] + i
+            off = off * dims[j] + i"""
+
+# params [d0, .., dk-1, inner], indices [rows, k] -> out [rows, inner]
+GATHER_ND = """
+from numba import cuda
+
+
+@cuda.jit
+def kernel(params, indices, dims, out, inner, bad):
+    t = cuda.grid(1)
+    if t < out.shape[0]:""" + _ND_OFFSET + """
         if ok:
             out[t] = params[off * inner + t - r * inner]
         else:
@@ -216,16 +219,7 @@ from numba import cuda
 @cuda.jit
 def kernel(g, indices, dims, out, inner, bad):
     t = cuda.grid(1)
-    if t < g.shape[0]:
-        k = dims.shape[0]
-        r = t // inner
-        off = 0
-        ok = True
-        for j in range(k):
-            i = indices[r * k + j]
-            if i < 0 or i >= dims[j]:
-                ok = False
-            off = off * dims[j] + i
+    if t < g.shape[0]:""" + _ND_OFFSET + """
         if ok:
             cuda.atomic.add(out, off * inner + t - r * inner, g[t])
         else:

@@ -1,5 +1,5 @@
-"""CUDA kernels of batched matmul and of the dense linear algebra on batches of square matrices
-(inverse, determinant, Cholesky factor, solve).
+"""CUDA kernels of batched matmul and of the dense linear algebra on batches of square matrices:
+one LU kernel for solve, inverse (a solve against the identity) and determinant, and Cholesky.
 
 Batched matmul is the 2-D kernel's 16x16 shared-memory tiling with the batch on the grid's z
 axis; broadcast batch dims arrive as per-batch element offsets (``aoff``, ``boff``), computed
@@ -49,84 +49,6 @@ def kernel(a, b, c, aoff, boff, m, n, k, ta, tb):
         c[(z * m + row) * n + col] = elem(acc)
 """
 
-# out[z] = inverse of the z-th n x n matrix (Gauss-Jordan; ``work`` holds a float64 copy of a)
-INVERSE = """
-import math
-from numba import cuda
-
-
-@cuda.jit
-def kernel(work, out, n, bad):
-    z = cuda.grid(1)
-    if z < work.shape[0] // max(n * n, 1):
-        o = z * n * n
-        for i in range(n):
-            for j in range(n):
-                out[o + i * n + j] = 1.0 if i == j else 0.0
-        for c in range(n):
-            p = c
-            for r in range(c + 1, n):
-                if math.fabs(work[o + r * n + c]) > math.fabs(work[o + p * n + c]):
-                    p = r
-            pivot = work[o + p * n + c]
-            if pivot == 0.0 or pivot != pivot:
-                cuda.atomic.add(bad, 0, 1)
-                return
-            if p != c:
-                for j in range(n):
-                    w = work[o + c * n + j]
-                    work[o + c * n + j] = work[o + p * n + j]
-                    work[o + p * n + j] = w
-                    w = out[o + c * n + j]
-                    out[o + c * n + j] = out[o + p * n + j]
-                    out[o + p * n + j] = w
-            for j in range(n):
-                work[o + c * n + j] = work[o + c * n + j] / pivot
-                out[o + c * n + j] = out[o + c * n + j] / pivot
-            for r in range(n):
-                if r != c:
-                    f = work[o + r * n + c]
-                    if f != 0.0:
-                        for j in range(n):
-                            work[o + r * n + j] = work[o + r * n + j] - f * work[o + c * n + j]
-                            out[o + r * n + j] = out[o + r * n + j] - f * out[o + c * n + j]
-"""
-
-# out[z] = determinant of the z-th matrix (LU with partial pivoting in ``work``; 0 when singular)
-DETERMINANT = """
-import math
-from numba import cuda
-
-
-@cuda.jit
-def kernel(work, out, n):
-    z = cuda.grid(1)
-    if z < out.shape[0]:
-        o = z * n * n
-        det = 1.0
-        for c in range(n):
-            p = c
-            for r in range(c + 1, n):
-                if math.fabs(work[o + r * n + c]) > math.fabs(work[o + p * n + c]):
-                    p = r
-            pivot = work[o + p * n + c]
-            if pivot == 0.0:
-                det = 0.0
-                break
-            if p != c:
-                det = -det
-                for j in range(n):
-                    w = work[o + c * n + j]
-                    work[o + c * n + j] = work[o + p * n + j]
-                    work[o + p * n + j] = w
-            det *= pivot
-            for r in range(c + 1, n):
-                f = work[o + r * n + c] / pivot
-                for j in range(c, n):
-                    work[o + r * n + j] = work[o + r * n + j] - f * work[o + c * n + j]
-        out[z] = det
-"""
-
 # out[z] = the lower Cholesky factor of the z-th matrix (its lower triangle is read)
 CHOLESKY = """
 import math
@@ -156,19 +78,23 @@ def kernel(a, out, n, bad):
                 out[o + i * n + j] = 0.0
 """
 
-# x[z] = solve(a[z], b[z]) with b [n, r]: elimination with partial pivoting on ``work`` (a float64
-# copy of a, transposed for ``adjoint``) and ``rhs`` (a float64 copy of b), then back substitution
-SOLVE = """
+# LU with partial pivoting of the z-th n x n matrix in ``work`` (a float64 copy, transposed for
+# an adjoint solve), applied to the z-th right-hand side ``rhs`` [n, r] (a float64 copy of b; the
+# identity for an inverse), then back substitution into out[z]; det[z] = the determinant (the
+# product of the pivots, its sign flipped by each row swap; 0 when singular). A singular matrix
+# counts into bad[0] when ``check`` (solve, inverse; a determinant of 0 is an answer).
+LU = """
 import math
 from numba import cuda
 
 
 @cuda.jit
-def kernel(work, rhs, out, n, r, bad):
+def kernel(work, rhs, out, det, n, r, bad, check):
     z = cuda.grid(1)
-    if z < work.shape[0] // max(n * n, 1):
+    if z < det.shape[0]:
         o = z * n * n
         q = z * n * r
+        d = 1.0
         for c in range(n):
             p = c
             for i in range(c + 1, n):
@@ -176,9 +102,12 @@ def kernel(work, rhs, out, n, r, bad):
                     p = i
             pivot = work[o + p * n + c]
             if pivot == 0.0 or pivot != pivot:
-                cuda.atomic.add(bad, 0, 1)
+                det[z] = 0.0 if pivot == 0.0 else pivot
+                if check:
+                    cuda.atomic.add(bad, 0, 1)
                 return
             if p != c:
+                d = -d
                 for j in range(n):
                     w = work[o + c * n + j]
                     work[o + c * n + j] = work[o + p * n + j]
@@ -187,6 +116,7 @@ def kernel(work, rhs, out, n, r, bad):
                     w = rhs[q + c * r + j]
                     rhs[q + c * r + j] = rhs[q + p * r + j]
                     rhs[q + p * r + j] = w
+            d *= pivot
             for i in range(c + 1, n):
                 f = work[o + i * n + c] / pivot
                 if f != 0.0:
@@ -194,6 +124,7 @@ def kernel(work, rhs, out, n, r, bad):
                         work[o + i * n + j] = work[o + i * n + j] - f * work[o + c * n + j]
                     for j in range(r):
                         rhs[q + i * r + j] = rhs[q + i * r + j] - f * rhs[q + c * r + j]
+        det[z] = d
         for j in range(r):
             for i in range(n - 1, -1, -1):
                 s = rhs[q + i * r + j]

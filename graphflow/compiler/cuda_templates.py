@@ -1,51 +1,11 @@
-"""CUDA kernels of the core primitives that are not fused loops: the tiled shared-memory matmul,
-SumTo up to rank 4, variable updates, convolutions and pooling with their gradients,
+"""CUDA kernels of the core primitives that are not fused loops (the tiled matmul is
+cuda_linalg.BATCH_MATMUL): SumTo up to rank 4, variable updates, convolutions and pooling with their gradients,
 cross-entropy, run-time checks, gather, one-hot, and the index-map moves (gather / scatter by a
 map, fill, copy). Sources are text, loaded and compiled like the generated ones
 (``compiler/cuda.py``); ``{dtype}`` is the element type's numba name."""
 from __future__ import annotations
 
 TILE = 16
-
-# c[m, n] = sum_k a[m, k] b[k, n] over 16x16 tiles staged in shared memory; ``ta`` / ``tb`` read
-# a or b transposed (a: [k, m], b: [n, k]); the accumulator is float64 for float32 inputs, as the
-# CPU's reductions
-MATMUL = """
-import numpy as np
-from numba import cuda, float64
-from numba.core.types import {dtype} as elem
-
-TILE = {tile}
-
-
-@cuda.jit
-def kernel(a, b, c, ta, tb):
-    m, n = c.shape
-    k = a.shape[0] if ta else a.shape[1]
-    sa = cuda.shared.array(shape=(TILE, TILE), dtype=elem)
-    sb = cuda.shared.array(shape=(TILE, TILE), dtype=elem)
-    tx, ty = cuda.threadIdx.x, cuda.threadIdx.y
-    row = cuda.blockIdx.y * TILE + ty
-    col = cuda.blockIdx.x * TILE + tx
-    acc = float64(0.0)
-    for t in range((k + TILE - 1) // TILE):
-        ka = t * TILE + tx
-        kb = t * TILE + ty
-        if row < m and ka < k:
-            sa[ty, tx] = a[ka, row] if ta else a[row, ka]
-        else:
-            sa[ty, tx] = 0
-        if col < n and kb < k:
-            sb[ty, tx] = b[col, kb] if tb else b[kb, col]
-        else:
-            sb[ty, tx] = 0
-        cuda.syncthreads()
-        for j in range(TILE):
-            acc += float64(sa[ty, j]) * float64(sb[j, tx])
-        cuda.syncthreads()
-    if row < m and col < n:
-        c[row, col] = elem(acc)
-"""
 
 # out (flat, the kept dims row-major) = x summed over the dims whose flag is 1; x padded to rank 4
 SUM_TO = """
@@ -101,10 +61,6 @@ def kernel(dst, value, mode):
         else:
             dst[t] = dst[t] - v
 """
-
-
-def matmul_source(dtype: str) -> str:
-    return MATMUL.format(dtype=dtype, tile=TILE)
 
 
 def sum_to_source(dtype: str) -> str:
@@ -243,7 +199,8 @@ def kernel(x, y, kh_, kw_, sh, sw, pt, pl, is_max):
         y[n, oh, ow, c] = elem(best) if is_max else elem(acc / count)
 """
 
-# each output position sends its gradient to the first maximum of its window (TF1's rule)
+# each output position sends its gradient to the first maximum of its window (TF1's rule); with
+# ``gather`` (second derivatives) it reads dy, of x's shape, there instead (dx: the pooled shape)
 MAX_POOL_GRAD = """
 import math
 from numba import cuda
@@ -251,8 +208,8 @@ from numba.core.types import {dtype} as elem
 
 
 @cuda.jit
-def kernel(x, dy, dx, kh_, kw_, sh, sw, pt, pl):
-    n_, oh_, ow_, c_ = dy.shape
+def kernel(x, dy, dx, kh_, kw_, sh, sw, pt, pl, gather):
+    n_, oh_, ow_, c_ = dx.shape if gather else dy.shape
     h_, w_ = x.shape[1], x.shape[2]
     t = cuda.grid(1)
     if t < n_ * oh_ * ow_ * c_:
@@ -275,44 +232,10 @@ def kernel(x, dy, dx, kh_, kw_, sh, sw, pt, pl):
                         best = v
                         bi = ih
                         bj = iw
-        if bi >= 0:
+        if gather:  # the second derivative: dy (x's shape) read at the window's winner
+            dx[n, oh, ow, c] = dy[n, bi, bj, c] if bi >= 0 else elem(0)
+        elif bi >= 0:
             cuda.atomic.add(dx, (n, bi, bj, c), dy[n, oh, ow, c])
-"""
-
-# max pooling's gradient in its gather form (second derivatives): out [n, oh, ow, c] = g at each
-# window's first maximum of x (g has x's shape)
-MAX_POOL_GATHER = """
-import math
-from numba import cuda
-from numba.core.types import {dtype} as elem
-
-
-@cuda.jit
-def kernel(x, g, out, kh_, kw_, sh, sw, pt, pl):
-    n_, oh_, ow_, c_ = out.shape
-    h_, w_ = x.shape[1], x.shape[2]
-    t = cuda.grid(1)
-    if t < n_ * oh_ * ow_ * c_:
-        c = t % c_
-        r = t // c_
-        ow = r % ow_
-        r = r // ow_
-        oh = r % oh_
-        n = r // oh_
-        best = -math.inf
-        bi = -1
-        bj = -1
-        for p in range(kh_):
-            ih = oh * sh - pt + p
-            for q in range(kw_):
-                iw = ow * sw - pl + q
-                if 0 <= ih < h_ and 0 <= iw < w_:
-                    v = x[n, ih, iw, c]
-                    if v > best or (v != v and best == best):
-                        best = v
-                        bi = ih
-                        bj = iw
-        out[n, oh, ow, c] = g[n, bi, bj, c] if bi >= 0 else elem(0)
 """
 
 # rows of the last axis: per-row cross-entropy of logits, and its gradient g (softmax S - labels)

@@ -4,7 +4,7 @@ the device between runs (``cuda_memory.CudaState``); feeds go up once per run an
 back once.
 
 Here: the build (each node's kernel source, or UnimplementedError naming what has none), the
-walk over the schedule, and the core steps (fused loops and reductions, 2-D matmul, SumTo,
+walk over the schedule, and the core steps (fused loops and reductions, SumTo,
 reshapes as views, assignments, fills, shapes, ranges and random numbers made on the host,
 checks, cross-entropy, one-hot, cond and while_loop on the host around their sub-programs'
 executables). The other primitives' steps are ``cuda_steps``.
@@ -92,13 +92,11 @@ class CudaExecutable:
         elif rank is None and n.op not in _ANY_RANK:
             raise refuse("needs known ranks")
         elif n.op is Op.MATMUL:
-            two = rank == 2 and n.inputs[1].shape.rank == 2
-            self.sources[id(n)] = (T.matmul_source if two else LA.batch_matmul_source)(n.dtypes[0].name)
+            self.sources[id(n)] = LA.batch_matmul_source(n.dtypes[0].name)
         elif n.op is Op.SUM_TO:
             self.sources[id(n)] = (T.sum_to_source if rank <= 4 else K.sum_to_nd_source)(n.dtypes[0].name)
         elif n.op in _TEMPLATES:
-            template = T.MAX_POOL_GATHER if n.op is Op.MAX_POOL_GRAD and n.attrs.gather else _TEMPLATES[n.op]
-            self.sources[id(n)] = T.source(template, n.dtypes[0].name if n.op is not Op.CHECK else "")
+            self.sources[id(n)] = T.source(_TEMPLATES[n.op], n.dtypes[0].name if n.op is not Op.CHECK else "")
             if n.op in (Op.SOFTMAX_XENT, Op.SOFTMAX_XENT_GRAD) and n.inputs[-1].shape.rank != 2:
                 raise refuse("takes cross-entropy over [rows, classes]")
         elif n.op not in _CORE and n.op not in STEPS:
@@ -222,18 +220,6 @@ class CudaExecutable:
             else:
                 launch(self.sources[id(n)], args, size)
             env[id(n.outputs[0])] = Value(out, shape)
-        elif op is Op.MATMUL and n.inputs[0].shape.rank == 2 and n.inputs[1].shape.rank == 2:
-            a, b = value(0), value(1)
-            ta, tb = n.attrs.transpose_a, n.attrs.transpose_b
-            m = a.shape[1] if ta else a.shape[0]
-            cols = b.shape[0] if tb else b.shape[1]
-            out = cuda.device_array((m, cols), dtype=n.dtypes[0].np)
-            grid = ((cols + T.TILE - 1) // T.TILE, (m + T.TILE - 1) // T.TILE)
-            if cuda_blas.matmul(a, b, Value(out.reshape(-1), (m, cols)), ta, tb):
-                pass  # cuBLAS (CuPy installed, a GPU present)
-            elif m and cols:
-                launch_grid(self.sources[id(n)], grid, (T.TILE, T.TILE), [a.shaped(), b.shaped(), out, ta, tb])
-            env[id(n.outputs[0])] = Value(out.reshape(-1), (m, cols))
         elif op is Op.MATMUL:
             env[id(n.outputs[0])] = S.batch_matmul(n, [value(0), value(1)], self.sources[id(n)])[0]
         elif op is Op.SUM_TO and len(value(0).shape) > 4:

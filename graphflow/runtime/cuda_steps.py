@@ -41,7 +41,7 @@ CHECKING = {Op.CHECK, Op.GATHER, Op.GATHER_ND, Op.SCATTER_ADD, Op.SCATTER_ND_ADD
             Op.MATRIX_SOLVE}
 MOVES = {Op.TRANSPOSE, Op.SLICE, Op.SLICE_GRAD, Op.BROADCAST_TO, Op.TILE, Op.PAD, Op.CONCAT}
 _MAPS: dict[Any, Any] = {}  # (node, shapes, slice bounds) -> its index maps on the device
-_OFFSETS: dict[Any, Any] = {}  # (batch shapes, matrix sizes) -> batched matmul's offsets on the device
+_OFFSETS: dict[Any, Any] = {}  # by shape: batched matmul's offsets, identity matrices, on the device
 
 Step = Callable[[Operation, list[Value], Any], list[Value]]
 
@@ -177,12 +177,13 @@ def pool(n: Operation, ins: list[Value], src: Any) -> list[Value]:
     oh, pt = _geometry(x.shape[1], kh, sh, 1, at.padding, 0)
     ow, pl = _geometry(x.shape[2], kw, sw, 1, at.padding, 1)
     if n.op is Op.MAX_POOL_GRAD and at.gather:  # g read at the winners: the pooled shape
-        out = empty((x.shape[0], oh, ow, x.shape[3]), dt)
-        launch(src, [x.shaped(), ins[1].shaped(), out.shaped(), kh, kw, sh, sw, pt, pl], out.array.shape[0])
+        acc = empty((x.shape[0], oh, ow, x.shape[3]), np.float32 if np.dtype(dt) == np.float16 else dt)
+        launch(src, [x.shaped(), ins[1].shaped(), acc.shaped(), kh, kw, sh, sw, pt, pl, True], acc.array.shape[0])
+        out = _narrowed(acc, dt)  # (the kernel's scatter branch needs a float32 buffer for float16)
     elif n.op is Op.MAX_POOL_GRAD:
         dy = ins[1]
         acc = _accumulator(x.shape, dt)
-        launch(src, [x.shaped(), dy.shaped(), acc.shaped(), kh, kw, sh, sw, pt, pl], dy.array.shape[0])
+        launch(src, [x.shaped(), dy.shaped(), acc.shaped(), kh, kw, sh, sw, pt, pl, False], dy.array.shape[0])
         out = _narrowed(acc, dt)
     else:
         out = empty((x.shape[0], oh, ow, x.shape[3]), dt)
@@ -373,25 +374,42 @@ def linalg(n: Operation, ins: list[Value], src: Any) -> list[Value]:
     size = a.shape[-1]
     batch = math.prod(a.shape[:-2])
     dt = n.dtypes[0].np
-    if n.op is Op.MATRIX_DETERMINANT:  # 0 for a singular matrix, as numpy's: nothing to check
-        out = empty(a.shape[:-2], dt)
-        launch(LA.DETERMINANT, [_work(a), out.array, size], batch)
+    if n.op is Op.CHOLESKY:
+        out = empty(a.shape, dt)
+        launch(LA.CHOLESKY, [a.array, out.array, size, check_slot(n, _FAILURE[n.op])], batch)
         return [out]
-    bad = check_slot(n, _FAILURE[n.op])
+    cuda = numba_cuda()
+    det = cuda.device_array(max(1, batch), dtype=np.float64)
+    if n.op is Op.MATRIX_DETERMINANT:  # 0 for a singular matrix, as numpy's: nothing to check
+        launch(LA.LU, [_work(a), det, det, det[:batch], size, 0, counter(), False], batch)
+        out = empty(a.shape[:-2], dt)
+        launch(T.COPY, [det, out.array], batch)
+        return [out]
     if n.op is Op.MATRIX_INVERSE:
+        rhs = _identity(batch, size)
         out = empty(a.shape, dt)
-        launch(LA.INVERSE, [_work(a), out.array, size, bad], batch)
-    elif n.op is Op.CHOLESKY:
-        out = empty(a.shape, dt)
-        launch(LA.CHOLESKY, [a.array, out.array, size, bad], batch)
     else:
-        rhs = ins[1]
-        if rhs.shape[:-1] != a.shape[:-1]:
-            raise _fail(n, f"matrix_solve: the right-hand side {list(rhs.shape)} does not fit matrices "
+        b = ins[1]
+        if b.shape[:-1] != a.shape[:-1]:
+            raise _fail(n, f"matrix_solve: the right-hand side {list(b.shape)} does not fit matrices "
                            f"of shape {list(a.shape)}")
-        out = empty(rhs.shape, dt)
-        launch(LA.SOLVE, [_work(a, n.attrs.adjoint), _work(rhs), out.array, size, rhs.shape[-1], bad], batch)
+        rhs = _work(b)
+        out = empty(b.shape, dt)
+    cols = out.shape[-1]
+    launch(LA.LU, [_work(a, n.op is Op.MATRIX_SOLVE and n.attrs.adjoint), rhs, out.array, det[:batch], size, cols,
+                   check_slot(n, _FAILURE[n.op]), True], batch)
     return [out]
+
+
+def _identity(batch: int, size: int) -> Any:
+    """A float64 device copy of ``batch`` identity matrices (the inverse's right-hand side)."""
+    key = ("eye", batch, size)
+    if key not in _OFFSETS:
+        _OFFSETS[key] = upload(np.ascontiguousarray(np.broadcast_to(np.eye(size), (batch, size, size))).reshape(-1))
+    eye = _OFFSETS[key].array
+    work = numba_cuda().device_array(max(1, eye.shape[0]), dtype=np.float64)
+    launch(T.COPY, [eye, work], batch * size * size)
+    return work
 
 
 def collective(n: Operation, ins: list[Value], src: Any) -> list[Value]:
