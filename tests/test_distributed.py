@@ -191,6 +191,8 @@ OPS_SCRIPT = textwrap.dedent("""
     gf.set_random_seed(7)
     w = gf.Variable(gf.random_normal([3]))
     saver = gf.train.Saver([w])
+    lin = gf.Variable(np.ones(2), name="lin")  # a PyTorch-style optimizer, wrapped the same way
+    torch_step = hvd.DistributedOptimizer(gf.optim.SGD([lin], lr=0.1)).minimize(gf.reduce_sum(lin * y))
     res = {}
     with gf.Session() as s:
         s.run(gf.global_variables_initializer())
@@ -201,6 +203,8 @@ OPS_SCRIPT = textwrap.dedent("""
         res["total"], res["mean"], res["rows"], res["root"], res["grad"] = [
             a.tolist() for a in s.run([total, mean, rows, root, g], feed)]
         res["mask"] = s.run(keep).tolist()
+        s.run(torch_step, {y: np.full(2, r + 1.0)})
+        res["lin"] = s.run(lin).tolist()
         path = saver.save(s, os.path.join(out, "ckpt"))
         res["wrote"] = os.path.exists(path + ".gfckpt") if r == 0 else None
         s.run(w.assign([9.0, 9.0, 9.0]))
@@ -218,9 +222,10 @@ OPS_SCRIPT = textwrap.dedent("""
 def test_collectives_streams_and_checkpoints_across_two_ranks(tmp_path) -> None:  # type: ignore[no-untyped-def]
     _mpirun(OPS_SCRIPT, tmp_path)
     res = [json.loads((tmp_path / f"ops{r}.json").read_text()) for r in (0, 1)]
-    for k in ("total", "mean", "rows", "root", "w_after", "restored"):
+    for k in ("total", "mean", "rows", "root", "w_after", "restored", "lin"):
         assert res[0][k] == res[1][k], k
     assert res[0]["total"] == [3.0, 3.0] and res[0]["mean"] == [1.5, 1.5]
+    assert res[0]["lin"] == res[1]["lin"] == [0.85, 0.85]  # 1 - 0.1 * the mean gradient (1 and 2)
     assert res[0]["rows"] == [[1.0, 1.0], [2.0, 2.0], [2.0, 2.0]]  # rank order, row counts differing
     assert res[0]["root"] == [2.0, 2.0]  # rank 1's
     assert res[0]["grad"] == [[2.0, 4.0]] and res[1]["grad"] == [[2.0, 4.0], [2.0, 4.0]]  # allgather's gradient
