@@ -301,3 +301,42 @@ def test_the_example_trains_on_two_ranks(tmp_path) -> None:  # type: ignore[no-u
     accuracies = [float(line.split()[1]) for line in r.stdout.splitlines() if line.startswith("accuracy")]
     assert len(accuracies) == 2 and accuracies[0] == accuracies[1] > 0.85  # the same model on both ranks
     assert (tmp_path / "digits.gfckpt").exists()
+
+
+MONITORED_SCRIPT = textwrap.dedent("""
+    import json, os, sys
+    import numpy as np
+    import graphflow as tf
+    import graphflow.distributed as hvd
+    hvd.init()
+    out = sys.argv[1]
+    rs = np.random.RandomState(hvd.rank())
+    x = tf.placeholder(tf.float32, [None, 4])
+    y = tf.placeholder(tf.float32, [None])
+    w = tf.Variable(tf.random_normal([4]))  # differs per rank until the hook broadcasts it
+    loss = tf.reduce_mean((tf.reduce_sum(x * w, 1) - y) ** 2)
+    step = tf.train.get_or_create_global_step()
+    opt = hvd.DistributedOptimizer(tf.train.AdamOptimizer(0.01 * hvd.size()), op=hvd.Average)
+    train = opt.minimize(loss, global_step=step)
+    hooks = [hvd.BroadcastGlobalVariablesHook(0), tf.train.StopAtStepHook(last_step=40 // hvd.size()),
+             tf.train.LoggingTensorHook({"step": step, "loss": loss}, every_n_iter=10)]
+    ckpt = os.path.join(out, "ckpt") if hvd.rank() == 0 else None  # Horovod's recipe: rank 0 saves
+    n = 0
+    with tf.train.MonitoredTrainingSession(checkpoint_dir=ckpt, hooks=hooks) as sess:
+        while not sess.should_stop():
+            xb = rs.rand(8, 4).astype(np.float32)
+            sess.run(train, {x: xb, y: xb @ np.array([1.0, -1.0, 2.0, 0.5], np.float32)})
+            n += 1
+        final = sess.raw_session().run(w).tolist()  # (a hooked run would need the feeds of the logged loss)
+    json.dump({"steps": n, "w": final}, open(os.path.join(out, f"mon{hvd.rank()}.json"), "w"))
+    """)
+
+
+def test_horovods_monitored_session_recipe_runs_on_two_ranks(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Horovod's TF1 example shape: MonitoredTrainingSession with BroadcastGlobalVariablesHook,
+    StopAtStepHook(last_step // size) and a checkpoint directory on rank 0 only."""
+    _mpirun(MONITORED_SCRIPT, tmp_path)
+    res = [json.loads((tmp_path / f"mon{r}.json").read_text()) for r in (0, 1)]
+    assert res[0]["steps"] == res[1]["steps"] == 20
+    assert res[0]["w"] == res[1]["w"]  # broadcast at the start, the same averaged updates after
+    assert gf.train.latest_checkpoint(str(tmp_path / "ckpt")).endswith("model.ckpt-20")

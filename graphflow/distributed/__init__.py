@@ -37,7 +37,34 @@ from graphflow.platform import mpi as _engine
 
 __all__ = ["init", "rank", "size", "local_rank", "local_size", "allreduce", "allgather", "broadcast",
            "broadcast_global_variables", "broadcast_variables", "DistributedOptimizer", "shard", "barrier",
-           "is_initialized"]
+           "is_initialized", "BroadcastGlobalVariablesHook", "Average", "Sum", "Adasum", "mpi_built", "nccl_built",
+           "gloo_built", "mpi_enabled", "cuda_built"]
+
+# Horovod's reduction ops (``DistributedOptimizer(op=...)``, ``allreduce(op=...)``)
+Average, Sum, Adasum = "average", "sum", "adasum"
+
+
+def mpi_built() -> bool:
+    """Whether MPI (mpi4py) is there to run on."""
+    import importlib.util
+    return importlib.util.find_spec("mpi4py") is not None
+
+
+def mpi_enabled() -> bool:
+    return mpi_built()
+
+
+def nccl_built() -> bool:
+    """graphflow's collectives run on MPI only (no NCCL)."""
+    return False
+
+
+def gloo_built() -> bool:
+    return False
+
+
+def cuda_built() -> bool:
+    return False
 
 
 def init(comm: Any = None) -> None:
@@ -132,18 +159,52 @@ def broadcast_global_variables(root_rank: int = 0) -> Any:
     return broadcast_variables(global_variables(), root_rank, name="BroadcastGlobalVariables")
 
 
+class BroadcastGlobalVariablesHook:
+    """Horovod's session hook: broadcast rank ``root_rank``'s global variables once the monitored
+    session has initialised or restored them (``gf.train.MonitoredTrainingSession(hooks=[...])``)."""
+
+    def __init__(self, root_rank: int = 0, device: str = "") -> None:
+        self.root_rank = int(root_rank)
+        self._op: Any = None
+
+    def begin(self) -> None:
+        self._op = broadcast_global_variables(self.root_rank)
+
+    def after_create_session(self, session: Any, coord: Any) -> None:
+        session.run(self._op)
+
+    def before_run(self, run_context: Any) -> None:
+        return None
+
+    def after_run(self, run_context: Any, run_values: Any) -> None:
+        return None
+
+    def end(self, session: Any) -> None:
+        return None
+
+
 def DistributedOptimizer(optimizer: Any, name: str | None = None, use_locking: bool = False,  # noqa: N802
                          device_dense: str = "", device_sparse: str = "", compression: Any = None,
-                         sparse_as_dense: bool = False, average: bool = True, **_: Any) -> Any:
-    """``optimizer`` with its gradients averaged over the ranks before they are applied: a
-    ``gf.train`` (TF1) optimizer is wrapped (``compute_gradients`` allreduces, ``apply_gradients``
-    is the wrapped one's); a ``gf.optim`` (PyTorch-style) optimizer reduces in its ``step``."""
+                         sparse_as_dense: bool = False, op: str = Average, gradient_predivide_factor: float = 1.0,
+                         backward_passes_per_step: int = 1, average: bool | None = None, **_: Any) -> Any:
+    """``optimizer`` with its gradients averaged (``op=Average``) or summed (``op=Sum``) over the
+    ranks before they are applied: a ``gf.train`` (TF1) optimizer is wrapped
+    (``compute_gradients`` allreduces, ``apply_gradients`` is the wrapped one's); a ``gf.optim``
+    (PyTorch-style) optimizer reduces in its ``step``. ``gradient_predivide_factor`` f splits the
+    averaging as Horovod's does (scale 1/f before the sum, f/size after: the same result)."""
     from graphflow.optim.optimizers import Optimizer as TorchStyle
     from graphflow.distributed.optimizer import DistributedTrainOptimizer
+    if op not in (Average, Sum):
+        raise ValueError(f"DistributedOptimizer op must be hvd.Average or hvd.Sum (Adasum is not built), got {op!r}")
+    if compression not in (None, "none") and getattr(compression, "__name__", "") not in ("NoneCompressor", "none"):
+        raise ValueError("DistributedOptimizer: gradient compression is not built (expected compression=None)")
+    if backward_passes_per_step != 1:
+        raise ValueError("DistributedOptimizer: backward_passes_per_step other than 1 is not built")
+    mean = (op == Average) if average is None else bool(average)
     if isinstance(optimizer, TorchStyle):
-        optimizer._reduce_gradients = lambda grads: allreduce_gradients(grads, average, "DistributedGradients")
+        optimizer._reduce_gradients = lambda grads: allreduce_gradients(grads, mean, "DistributedGradients")
         return optimizer
-    return DistributedTrainOptimizer(optimizer, name=name, average=average)
+    return DistributedTrainOptimizer(optimizer, name=name, average=mean)
 
 
 def shard(data: Any, seed: int = 0) -> Any:

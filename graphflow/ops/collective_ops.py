@@ -89,9 +89,14 @@ register(OpDef(Op.BROADCAST, Kind.OTHER, _same, _numeric,
                lambda at, x: _engine().broadcast(x, at.root, at.label), vjp=_broadcast_vjp, stateful=True))
 
 
-def allreduce(x: Any, average: bool = True, name: str | None = None) -> Tensor:
-    """The sum (``average``: the mean) of ``x`` over the ranks, on every rank."""
+def allreduce(x: Any, average: bool | None = None, name: str | None = None, op: str | None = None,
+              **_: Any) -> Tensor:
+    """The mean (``average``, Horovod's default; ``op="average"``) or the sum (``average=False``;
+    ``op="sum"``) of ``x`` over the ranks, on every rank."""
     from graphflow.ops.math_ops import multiply
+    if op is not None and op not in ("average", "sum"):
+        raise ValueError(f"allreduce op must be hvd.Average or hvd.Sum, got {op!r}")
+    average = (op != "sum") if average is None else bool(average)
     t = convert_to_tensor(x)
     label = name or "allreduce"
     out = make(Op.ALLREDUCE, [t], CollectiveAttrs(label), name=name or "MPIAllreduce")

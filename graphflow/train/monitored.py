@@ -1,0 +1,377 @@
+"""TF1's monitored training loop: ``MonitoredTrainingSession`` and its hooks.
+
+A hook sees the session at five points: ``begin`` (the graph may still grow), ``after_create_session``
+(variables initialised or restored), ``before_run`` (it may add fetches and feeds to the step),
+``after_run`` (it reads them; it may ask the loop to stop) and ``end``. The session initialises the
+variables, or restores the latest checkpoint of ``checkpoint_dir``, runs the hooks around every
+``run``, stops when a hook asks (or the input raises OutOfRangeError), and saves a checkpoint at
+the end.
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections import namedtuple
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from graphflow.errors import OutOfRangeError
+
+__all__ = ["SessionRunHook", "SessionRunArgs", "SessionRunContext", "SessionRunValues", "StopAtStepHook",
+           "LoggingTensorHook", "CheckpointSaverHook", "NanTensorHook", "NanLossDuringTrainingError",
+           "StepCounterHook", "Scaffold", "MonitoredSession", "SingularMonitoredSession", "MonitoredTrainingSession"]
+
+
+class SessionRunHook:
+    """The base of hooks: every method does nothing."""
+
+    def begin(self) -> None:
+        pass
+
+    def after_create_session(self, session: Any, coord: Any) -> None:
+        pass
+
+    def before_run(self, run_context: SessionRunContext) -> SessionRunArgs | None:
+        return None
+
+    def after_run(self, run_context: SessionRunContext, run_values: SessionRunValues) -> None:
+        pass
+
+    def end(self, session: Any) -> None:
+        pass
+
+
+class SessionRunArgs(namedtuple("SessionRunArgs", ["fetches", "feed_dict", "options"])):
+    """What a hook adds to a step: fetches (whose values come back in ``run_values.results``) and feeds."""
+
+    def __new__(cls, fetches: Any, feed_dict: Any = None, options: Any = None) -> SessionRunArgs:
+        return super().__new__(cls, fetches, feed_dict, options)
+
+
+SessionRunValues = namedtuple("SessionRunValues", ["results", "options", "run_metadata"])
+
+
+class SessionRunContext:
+    """One step as the hooks see it: the user's arguments, the session, and a way to stop."""
+
+    def __init__(self, original_args: SessionRunArgs, session: Any) -> None:
+        self.original_args, self.session, self._stop = original_args, session, False
+
+    def request_stop(self) -> None:
+        self._stop = True
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop
+
+
+def _global_step() -> Any:
+    from graphflow.train.schedules import get_global_step
+    step = get_global_step()
+    if step is None:
+        raise RuntimeError("this hook needs a global step: create one with gf.train.get_or_create_global_step() "
+                           "and pass it to minimize(global_step=...)")
+    return step
+
+
+class StopAtStepHook(SessionRunHook):
+    """Ask to stop once the global step reaches ``last_step`` (or ``num_steps`` past where it started)."""
+
+    def __init__(self, num_steps: int | None = None, last_step: int | None = None) -> None:
+        if (num_steps is None) == (last_step is None):
+            raise ValueError("StopAtStepHook takes exactly one of num_steps and last_step")
+        self._num_steps, self._last_step = num_steps, last_step
+
+    def begin(self) -> None:
+        self._step = _global_step()
+
+    def after_create_session(self, session: Any, coord: Any) -> None:
+        if self._num_steps is not None:
+            self._last_step = int(session.run(self._step)) + self._num_steps
+
+    def before_run(self, run_context: SessionRunContext) -> SessionRunArgs:
+        return SessionRunArgs(self._step)
+
+    def after_run(self, run_context: SessionRunContext, run_values: SessionRunValues) -> None:
+        # the value fetched is the step before this run's increment
+        if int(run_values.results) + 1 >= self._last_step:  # type: ignore[operator]
+            if int(run_context.session.run(self._step)) >= self._last_step:  # type: ignore[operator]
+                run_context.request_stop()
+
+
+class LoggingTensorHook(SessionRunHook):
+    """Log the values of ``tensors`` (a dict name -> tensor, or a list) every ``every_n_iter`` steps
+    or ``every_n_secs`` seconds, and at the end when ``at_end``."""
+
+    def __init__(self, tensors: Any, every_n_iter: int | None = None, every_n_secs: float | None = None,
+                 at_end: bool = False, formatter: Any = None) -> None:
+        if every_n_iter is None and every_n_secs is None and not at_end:
+            raise ValueError("LoggingTensorHook needs every_n_iter, every_n_secs or at_end")
+        if not isinstance(tensors, dict):
+            tensors = {getattr(t, "name", str(t)): t for t in (tensors if isinstance(tensors, (list, tuple))
+                                                                else [tensors])}
+        self._tensors, self._every, self._secs, self._at_end = tensors, every_n_iter, every_n_secs, at_end
+        self._formatter = formatter
+
+    def begin(self) -> None:
+        self._iter, self._last = 0, None
+
+    def _due(self) -> bool:
+        if self._every is not None:
+            return self._iter % self._every == 0
+        return self._secs is not None and (self._last is None or time.time() - self._last >= self._secs)
+
+    def before_run(self, run_context: SessionRunContext) -> SessionRunArgs | None:
+        self._logging = self._due()
+        return SessionRunArgs(self._tensors) if self._logging else None
+
+    def _log(self, values: dict[str, Any]) -> None:
+        from graphflow.platform import tf_logging
+        if self._formatter is not None:
+            tf_logging.info(self._formatter(values))
+        else:
+            text = ", ".join(f"{k} = {values[k]}" for k in self._tensors)
+            took = f" ({time.time() - self._last:.3f} sec)" if self._last is not None else ""
+            tf_logging.info(text + took)
+        self._last = time.time()
+
+    def after_run(self, run_context: SessionRunContext, run_values: SessionRunValues) -> None:
+        if self._logging:
+            self._log(run_values.results)
+        self._iter += 1
+
+    def end(self, session: Any) -> None:
+        if self._at_end:
+            self._log(session.run(self._tensors))
+
+
+class NanLossDuringTrainingError(RuntimeError):
+    def __str__(self) -> str:
+        return "NaN loss during training."
+
+
+class NanTensorHook(SessionRunHook):
+    """Stop (or raise NanLossDuringTrainingError) when ``loss_tensor`` is NaN."""
+
+    def __init__(self, loss_tensor: Any, fail_on_nan_loss: bool = True) -> None:
+        self._loss, self._fail = loss_tensor, fail_on_nan_loss
+
+    def before_run(self, run_context: SessionRunContext) -> SessionRunArgs:
+        return SessionRunArgs(self._loss)
+
+    def after_run(self, run_context: SessionRunContext, run_values: SessionRunValues) -> None:
+        if np.isnan(run_values.results):
+            if self._fail:
+                raise NanLossDuringTrainingError
+            from graphflow.platform import tf_logging
+            tf_logging.warning("Model diverged with loss = NaN.")
+            run_context.request_stop()
+
+
+class StepCounterHook(SessionRunHook):
+    """Log the global steps per second every ``every_n_steps`` steps."""
+
+    def __init__(self, every_n_steps: int = 100, every_n_secs: float | None = None, output_dir: Any = None,
+                 summary_writer: Any = None) -> None:
+        self._every = every_n_steps
+
+    def begin(self) -> None:
+        self._step, self._mark = _global_step(), None
+
+    def before_run(self, run_context: SessionRunContext) -> SessionRunArgs:
+        return SessionRunArgs(self._step)
+
+    def after_run(self, run_context: SessionRunContext, run_values: SessionRunValues) -> None:
+        step, now = int(run_values.results), time.time()
+        if self._mark is None:
+            self._mark = (step, now)
+        elif step - self._mark[0] >= self._every:
+            from graphflow.platform import tf_logging
+            tf_logging.info(f"global_step/sec: {(step - self._mark[0]) / max(now - self._mark[1], 1e-9):.4g}")
+            self._mark = (step, now)
+
+
+class CheckpointSaverHook(SessionRunHook):
+    """Save a checkpoint to ``checkpoint_dir`` when the session starts, every ``save_steps`` global
+    steps or ``save_secs`` seconds, and at the end."""
+
+    def __init__(self, checkpoint_dir: str, save_secs: float | None = None, save_steps: int | None = None,
+                 saver: Any = None, checkpoint_basename: str = "model.ckpt", scaffold: Any = None,
+                 listeners: Any = None) -> None:
+        if (save_secs is None) == (save_steps is None):
+            raise ValueError("CheckpointSaverHook takes exactly one of save_secs and save_steps")
+        self._dir, self._secs, self._steps = checkpoint_dir, save_secs, save_steps
+        self._saver, self._scaffold = saver, scaffold
+        self._path = os.path.join(checkpoint_dir, checkpoint_basename)
+
+    def begin(self) -> None:
+        from graphflow.train.saver import Saver
+        self._step = _global_step()
+        if self._saver is None:
+            self._saver = self._scaffold.saver if self._scaffold is not None and self._scaffold.saver else Saver()
+        os.makedirs(self._dir, exist_ok=True)
+
+    def _save(self, session: Any, step: int) -> None:
+        self._saver.save(session, self._path, global_step=step)
+        self._saved_step, self._saved_at = step, time.time()
+
+    def after_create_session(self, session: Any, coord: Any) -> None:
+        self._save(session, int(session.run(self._step)))
+
+    def before_run(self, run_context: SessionRunContext) -> SessionRunArgs:
+        return SessionRunArgs(self._step)
+
+    def after_run(self, run_context: SessionRunContext, run_values: SessionRunValues) -> None:
+        step = int(run_context.session.run(self._step))
+        due = step - self._saved_step >= self._steps if self._steps else time.time() - self._saved_at >= self._secs
+        if due:
+            self._save(run_context.session, step)
+
+    def end(self, session: Any) -> None:
+        step = int(session.run(self._step))
+        if step != self._saved_step:
+            self._save(session, step)
+
+
+class Scaffold:
+    """What a monitored session builds with: the init op and the saver (defaults made in ``finalize``)."""
+
+    def __init__(self, init_op: Any = None, init_feed_dict: Any = None, init_fn: Any = None, ready_op: Any = None,
+                 ready_for_local_init_op: Any = None, local_init_op: Any = None, summary_op: Any = None,
+                 saver: Any = None, copy_from_scaffold: Any = None) -> None:
+        self.init_op, self.init_feed_dict, self.init_fn = init_op, init_feed_dict, init_fn
+        self.local_init_op, self.saver = local_init_op, saver
+
+    def finalize(self) -> Scaffold:
+        from graphflow.ops.state_ops import group
+        from graphflow.train.saver import Saver
+        from graphflow.variables import global_variables_initializer, local_variables_initializer
+        if self.init_op is None:
+            self.init_op = global_variables_initializer()
+        if self.local_init_op is None:
+            self.local_init_op = group(local_variables_initializer())
+        if self.saver is None:
+            self.saver = Saver()
+        return self
+
+
+class MonitoredSession:
+    """A session that initialises (or restores ``checkpoint_dir``'s latest checkpoint), runs hooks
+    around every ``run``, and says ``should_stop()`` once a hook asked or the input ran out."""
+
+    def __init__(self, hooks: Sequence[SessionRunHook] | None = None, scaffold: Scaffold | None = None,
+                 checkpoint_dir: str | None = None, config: Any = None, session_creator: Any = None) -> None:
+        from graphflow.ir import get_default_graph, new_session
+        from graphflow.train.saver import latest_checkpoint
+        if session_creator is not None:
+            scaffold = getattr(session_creator, "scaffold", scaffold)
+            checkpoint_dir = getattr(session_creator, "checkpoint_dir", checkpoint_dir)
+        self._hooks = list(hooks or [])
+        for h in self._hooks:
+            h.begin()
+        self._scaffold = (scaffold or Scaffold()).finalize()
+        self._sess = new_session(get_default_graph())  # (config: TF1's device options, nothing to set here)
+        self._sess.run(self._scaffold.init_op, self._scaffold.init_feed_dict)
+        self._sess.run(self._scaffold.local_init_op)
+        if self._scaffold.init_fn is not None:
+            self._scaffold.init_fn(self._scaffold, self._sess)
+        path = latest_checkpoint(checkpoint_dir) if checkpoint_dir else None
+        if path is not None:
+            self._scaffold.saver.restore(self._sess, path)
+        for h in self._hooks:
+            h.after_create_session(self._sess, None)
+        self._stop = False
+
+    @property
+    def graph(self) -> Any:
+        return self._sess.graph
+
+    def should_stop(self) -> bool:
+        return self._stop
+
+    def run(self, fetches: Any, feed_dict: Any = None, options: Any = None, run_metadata: Any = None) -> Any:
+        context = SessionRunContext(SessionRunArgs(fetches, feed_dict, options), self._sess)
+        asks = [h.before_run(context) for h in self._hooks]
+        feeds = dict(feed_dict or {})
+        for a in asks:
+            if a is not None and a.feed_dict:
+                clash = set(feeds) & set(a.feed_dict)
+                if clash:
+                    raise RuntimeError(f"a hook feeds tensors the run already feeds: {sorted(map(str, clash))}")
+                feeds.update(a.feed_dict)
+        extra = [a.fetches if a is not None else [] for a in asks]
+        try:
+            results, hook_results = self._sess.run([fetches, extra], feeds)
+        except OutOfRangeError:
+            self._stop = True
+            raise
+        for h, a, r in zip(self._hooks, asks, hook_results):
+            h.after_run(context, SessionRunValues(r if a is not None else None, options, run_metadata))
+        self._stop = self._stop or context.stop_requested
+        return results
+
+    def raw_session(self) -> Any:
+        """The underlying session: its runs skip the hooks."""
+        return self._sess
+
+    def run_step_fn(self, step_fn: Any) -> Any:
+        return step_fn(_StepContext(self))
+
+    def close(self) -> None:
+        if self._sess is not None:
+            for h in self._hooks:
+                h.end(self._sess)
+            self._sess.close()
+            self._sess = None
+
+    def __enter__(self) -> MonitoredSession:
+        return self
+
+    def __exit__(self, kind: Any, value: Any, tb: Any) -> bool:
+        stopped = kind is not None and issubclass(kind, (OutOfRangeError, StopIteration))
+        if kind is None or stopped:
+            self.close()  # hooks' end (the final checkpoint) after a normal stop
+        elif self._sess is not None:
+            self._sess.close()
+            self._sess = None
+        return stopped  # the end of the input ends the loop quietly, as TF1's
+
+
+class _StepContext:
+    def __init__(self, monitored: MonitoredSession) -> None:
+        self.session = monitored._sess
+        self._monitored = monitored
+
+    def run_with_hooks(self, *args: Any, **kwargs: Any) -> Any:
+        return self._monitored.run(*args, **kwargs)
+
+    def request_stop(self) -> None:
+        self._monitored._stop = True
+
+
+SingularMonitoredSession = MonitoredSession
+
+
+def MonitoredTrainingSession(master: str = "", is_chief: bool = True, checkpoint_dir: str | None = None,  # noqa: N802
+                             scaffold: Scaffold | None = None, hooks: Sequence[SessionRunHook] | None = None,
+                             chief_only_hooks: Sequence[SessionRunHook] | None = None,
+                             save_checkpoint_secs: Any = 600, save_summaries_steps: Any = 100,
+                             save_summaries_secs: Any = None, config: Any = None, stop_grace_period_secs: int = 120,
+                             log_step_count_steps: int = 100, max_wait_secs: int = 7200,
+                             save_checkpoint_steps: Any = None, summary_dir: Any = None) -> MonitoredSession:
+    """TF1's: a MonitoredSession with, on the chief, a checkpoint every ``save_checkpoint_secs``
+    seconds (or ``save_checkpoint_steps`` steps) into ``checkpoint_dir`` and the steps per second
+    logged every ``log_step_count_steps``. (Summaries are not written by it: run a FileWriter.)"""
+    from graphflow.train.schedules import get_global_step
+    all_hooks = list(hooks or [])
+    if is_chief:
+        all_hooks += list(chief_only_hooks or [])
+        if checkpoint_dir and (save_checkpoint_secs or save_checkpoint_steps) and get_global_step() is not None:
+            steps = save_checkpoint_steps
+            all_hooks.append(CheckpointSaverHook(checkpoint_dir, save_steps=steps, scaffold=scaffold,
+                                                 save_secs=None if steps else save_checkpoint_secs))
+        if log_step_count_steps and get_global_step() is not None:
+            all_hooks.append(StepCounterHook(every_n_steps=log_step_count_steps))
+    return MonitoredSession(hooks=all_hooks, scaffold=scaffold, checkpoint_dir=checkpoint_dir, config=config)
