@@ -307,7 +307,6 @@ def kernel(x, bad, lo, hi, kind):
         if failed:
             cuda.atomic.add(bad, 0, 1)
 """
-RANGE_CHECK = CHECK
 
 
 def source(template: str, dtype: str) -> str:
