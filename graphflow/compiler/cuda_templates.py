@@ -7,6 +7,20 @@ from __future__ import annotations
 
 TILE = 16
 
+
+def _unflatten(names: tuple[str, ...], dims: tuple[str, ...]) -> str:
+    """Kernel lines splitting the flat thread index ``t`` into the row-major indices ``names``
+    (``dims`` the sizes of all but the first)."""
+    lines, rest = [], "t"
+    for j in range(len(names) - 1, 0, -1):
+        lines.append(f"        {names[j]} = {rest} % {dims[j - 1]}")
+        if j > 1:
+            lines.append(f"        r = {rest} // {dims[j - 1]}")
+            rest = "r"
+    lines.append(f"        {names[0]} = {rest} // {dims[0]}")
+    return "\n".join(lines) + "\n"
+
+
 # out (flat, the kept dims row-major) = x summed over the dims whose flag is 1; x padded to rank 4
 SUM_TO = """
 import numpy as np
@@ -83,13 +97,7 @@ def kernel(x, w, y, sh, sw, dh, dw, pt, pl):
     kh_, kw_ = w.shape[0], w.shape[1]
     t = cuda.grid(1)
     if t < n_ * oh_ * ow_ * co_:
-        co = t % co_
-        r = t // co_
-        ow = r % ow_
-        r = r // ow_
-        oh = r % oh_
-        n = r // oh_
-        acc = float64(0.0)
+""" + _unflatten(('n', 'oh', 'ow', 'co'), ('oh_', 'ow_', 'co_')) + """        acc = float64(0.0)
         for p in range(kh_):
             ih = oh * sh - pt + p * dh
             if 0 <= ih < h_:
@@ -113,13 +121,7 @@ def kernel(dy, w, dx, sh, sw, dh, dw, pt, pl):
     kh_, kw_ = w.shape[0], w.shape[1]
     t = cuda.grid(1)
     if t < n_ * h_ * w_ * ci_:
-        c = t % ci_
-        r = t // ci_
-        iw = r % w_
-        r = r // w_
-        ih = r % h_
-        n = r // h_
-        acc = float64(0.0)
+""" + _unflatten(('n', 'ih', 'iw', 'c'), ('h_', 'w_', 'ci_')) + """        acc = float64(0.0)
         for p in range(kh_):
             a = ih + pt - p * dh
             if a >= 0 and a % sh == 0 and a // sh < oh_:
@@ -145,13 +147,7 @@ def kernel(x, dy, dw_, sh, sw, dh, dw, pt, pl):
     oh_, ow_ = dy.shape[1], dy.shape[2]
     t = cuda.grid(1)
     if t < kh_ * kw_ * ci_ * co_:
-        co = t % co_
-        r = t // co_
-        c = r % ci_
-        r = r // ci_
-        q = r % kw_
-        p = r // kw_
-        acc = float64(0.0)
+""" + _unflatten(('p', 'q', 'c', 'co'), ('kw_', 'ci_', 'co_')) + """        acc = float64(0.0)
         for n in range(n_):
             for oh in range(oh_):
                 ih = oh * sh - pt + p * dh
@@ -176,13 +172,7 @@ def kernel(x, y, kh_, kw_, sh, sw, pt, pl, is_max):
     h_, w_ = x.shape[1], x.shape[2]
     t = cuda.grid(1)
     if t < n_ * oh_ * ow_ * c_:
-        c = t % c_
-        r = t // c_
-        ow = r % ow_
-        r = r // ow_
-        oh = r % oh_
-        n = r // oh_
-        best = -math.inf
+""" + _unflatten(('n', 'oh', 'ow', 'c'), ('oh_', 'ow_', 'c_')) + """        best = -math.inf
         acc = float64(0.0)
         count = 0
         for p in range(kh_):
@@ -213,13 +203,7 @@ def kernel(x, dy, dx, kh_, kw_, sh, sw, pt, pl, gather):
     h_, w_ = x.shape[1], x.shape[2]
     t = cuda.grid(1)
     if t < n_ * oh_ * ow_ * c_:
-        c = t % c_
-        r = t // c_
-        ow = r % ow_
-        r = r // ow_
-        oh = r % oh_
-        n = r // oh_
-        best = -math.inf
+""" + _unflatten(('n', 'oh', 'ow', 'c'), ('oh_', 'ow_', 'c_')) + """        best = -math.inf
         bi = -1
         bj = -1
         for p in range(kh_):
@@ -324,13 +308,7 @@ def kernel(dy, dx, kh_, kw_, sh, sw, pt, pl):
     oh_, ow_ = dy.shape[1], dy.shape[2]
     t = cuda.grid(1)
     if t < n_ * h_ * w_ * c_:
-        c = t % c_
-        r = t // c_
-        iw = r % w_
-        r = r // w_
-        ih = r % h_
-        n = r // h_
-        acc = float64(0.0)
+""" + _unflatten(('n', 'ih', 'iw', 'c'), ('h_', 'w_', 'c_')) + """        acc = float64(0.0)
         for oh in range(oh_):
             top = oh * sh - pt
             if top <= ih < top + kh_:
