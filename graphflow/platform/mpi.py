@@ -126,7 +126,7 @@ def _abort_if_broken() -> None:
         _STATE["comm"].Abort(70)
 
 
-def _timed(what: str, nbytes: int, start: float) -> None:
+def _timed(nbytes: int, start: float) -> None:
     _STATS["collectives"] += 1
     _STATS["bytes"] += nbytes
     _STATS["seconds"] += time.perf_counter() - start
@@ -147,7 +147,7 @@ def allreduce(x: Any, name: str = "allreduce") -> np.ndarray:
     start = time.perf_counter()
     out = np.empty_like(a)
     _wait(c.Iallreduce(a, out, op=MPI.SUM), f"allreduce {name!r}")
-    _timed(name, a.nbytes, start)
+    _timed(a.nbytes, start)
     return out.astype(np.asarray(x).dtype, copy=False)
 
 
@@ -167,7 +167,7 @@ def allgather(x: Any, name: str = "allgather") -> np.ndarray:
     sizes = counts * row
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     _wait(c.Iallgatherv(a, [out, sizes, offsets, None]), f"allgather {name!r}")
-    _timed(name, out.nbytes, start)
+    _timed(out.nbytes, start)
     return out.astype(np.asarray(x).dtype, copy=False)
 
 
@@ -182,7 +182,7 @@ def broadcast(x: Any, root: int = 0, name: str = "broadcast") -> np.ndarray:
     start = time.perf_counter()
     out = np.array(a, copy=True)
     _wait(c.Ibcast(out, root=root), f"broadcast {name!r} from rank {root}")
-    _timed(name, a.nbytes, start)
+    _timed(a.nbytes, start)
     return out.astype(np.asarray(x).dtype, copy=False)
 
 

@@ -8,6 +8,7 @@ synchronisation. ``GRAPHFLOW_CUBLAS=0`` turns it off (the benchmarks measure bot
 """
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -33,8 +34,8 @@ def matmul(a: Any, b: Any, out: Any, transpose_a: bool, transpose_b: bool) -> bo
     cp = cupy()
     if cp is None or out.array.dtype.name not in ("float32", "float64") or 0 in out.shape:
         return False
-    x = cp.asarray(a.array)[:max(1, _size(a.shape))].reshape(a.shape)
-    y = cp.asarray(b.array)[:max(1, _size(b.shape))].reshape(b.shape)
+    x = cp.asarray(a.array)[:max(1, math.prod(a.shape))].reshape(a.shape)
+    y = cp.asarray(b.array)[:max(1, math.prod(b.shape))].reshape(b.shape)
     if transpose_a:
         x = x.swapaxes(-1, -2)
     if transpose_b:
@@ -42,9 +43,3 @@ def matmul(a: Any, b: Any, out: Any, transpose_a: bool, transpose_b: bool) -> bo
     cp.matmul(x, y, out=cp.asarray(out.array).reshape(out.shape))
     return True
 
-
-def _size(shape: tuple[int, ...]) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
