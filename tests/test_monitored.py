@@ -86,3 +86,54 @@ def test_hooks_say_what_they_need() -> None:
         gf.train.StopAtStepHook()
     with pytest.raises(ValueError, match="every_n_iter"):
         gf.train.LoggingTensorHook({})
+
+
+def _events(logdir) -> list:  # type: ignore[no-untyped-def]
+    from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
+    from tensorboard.compat.proto import event_pb2
+    return [event_pb2.Event.FromString(r) for f in sorted(logdir.glob("events.out.tfevents.*"))
+            for r in RawEventFileLoader(str(f)).Load()]
+
+
+def test_summaries_and_steps_per_second_go_to_the_checkpoint_dir(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("tensorboard", reason="event files are TensorBoard's format (the tensorboard extra)")
+    x, w, step, loss, train = _model()
+    gf.summary.scalar("loss", loss)
+    gf.summary.histogram("weights", w)
+    with gf.train.MonitoredTrainingSession(checkpoint_dir=str(tmp_path), save_summaries_steps=10,
+                                           log_step_count_steps=20,
+                                           hooks=[gf.train.StopAtStepHook(last_step=45)]) as s:
+        while not s.should_stop():
+            s.run(train, {x: np.ones(4, np.float32)})
+    events = _events(tmp_path)
+    assert [e.file_version for e in events if e.file_version] == ["brain.Event:2"]  # one file, one header
+    assert sum(e.HasField("graph_def") for e in events) == 1  # TensorBoard's graph tab, as TF1's writer
+    by_tag: dict[str, list] = {}
+    for e in events:
+        for v in e.summary.value:
+            by_tag.setdefault(v.tag, []).append((e.step, v))
+    assert [st for st, _ in by_tag["loss"]] == [1, 11, 21, 31, 41]  # the first step, then every 10
+    assert [st for st, _ in by_tag["weights"]] == [1, 11, 21, 31, 41] and by_tag["weights"][0][1].HasField("histo")
+    assert by_tag["loss"][0][1].simple_value == pytest.approx(1.0)  # (1 * 1 - 2)^2 at w = 1
+    assert [st for st, _ in by_tag["global_step/sec"]] == [21, 41]
+    assert all(v.simple_value > 0 for _, v in by_tag["global_step/sec"])
+    with pytest.raises(ValueError, match="exactly one of save_secs and save_steps"):
+        gf.train.SummarySaverHook(output_dir=str(tmp_path), summary_op=loss)
+    with pytest.raises(ValueError, match="exactly one of scaffold and summary_op"):
+        gf.train.SummarySaverHook(save_steps=1, output_dir=str(tmp_path))
+
+
+def test_summary_saver_hook_tags_a_summary_with_the_step_it_describes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("tensorboard", reason="event files are TensorBoard's format (the tensorboard extra)")
+    x, w, step, loss, train = _model()
+    summ = gf.summary.scalar("w", w)
+    hook = gf.train.SummarySaverHook(save_steps=3, output_dir=str(tmp_path), summary_op=summ)
+    state = {}
+    with gf.train.MonitoredTrainingSession(hooks=[hook, gf.train.StopAtStepHook(last_step=7)]) as s:
+        while not s.should_stop():
+            s.run(train, {x: np.ones(4, np.float32)})
+            k, v = s.raw_session().run([step, w])
+            state[int(k)] = float(v)
+    values = {e.step: e.summary.value[0].simple_value for e in _events(tmp_path) if e.summary.value}
+    assert sorted(values) == [1, 4, 7]
+    assert values == {k: pytest.approx(state[k]) for k in (1, 4, 7)}  # w after k steps, tagged k

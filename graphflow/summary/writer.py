@@ -36,8 +36,7 @@ class FileWriter:
         self._logdir = str(logdir)
         os.makedirs(self._logdir, exist_ok=True)
         self._writer = writer_cls(self._logdir, max_queue, flush_secs, filename_suffix or "")
-        self._closed = False
-        self.add_event(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2"))
+        self._closed = False  # (TensorBoard's writer starts the file with its version event)
         if graph is not None or graph_def is not None:
             self.add_graph(graph, graph_def=graph_def)
 
@@ -126,7 +125,8 @@ def run_metadata_proto(run_metadata: Any) -> Any:
 
 
 class FileWriterCache:
-    """One FileWriter per logdir, shared (TF1's ``tf.summary.FileWriterCache``)."""
+    """One FileWriter per logdir, shared, made with the default graph (TF1's
+    ``tf.summary.FileWriterCache``)."""
 
     _cache: dict[str, FileWriter] = {}
 
@@ -134,7 +134,8 @@ class FileWriterCache:
     def get(logdir: str) -> FileWriter:
         key = os.path.abspath(logdir)
         if key not in FileWriterCache._cache:
-            FileWriterCache._cache[key] = FileWriter(logdir)
+            from graphflow.ir import get_default_graph
+            FileWriterCache._cache[key] = FileWriter(logdir, graph=get_default_graph())
         return FileWriterCache._cache[key]
 
     @staticmethod

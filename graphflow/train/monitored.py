@@ -5,7 +5,8 @@ A hook sees the session at five points: ``begin`` (the graph may still grow), ``
 ``after_run`` (it reads them; it may ask the loop to stop) and ``end``. The session initialises the
 variables, or restores the latest checkpoint of ``checkpoint_dir``, runs the hooks around every
 ``run``, stops when a hook asks (or the input raises OutOfRangeError), and saves a checkpoint at
-the end.
+the end. ``MonitoredTrainingSession`` adds, on the chief, the checkpoint saver, the step counter
+and the summary saver writing ``merge_all()`` to ``checkpoint_dir`` (TensorBoard reads it there).
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from graphflow.errors import OutOfRangeError
 
 __all__ = ["SessionRunHook", "SessionRunArgs", "SessionRunContext", "SessionRunValues", "StopAtStepHook",
            "LoggingTensorHook", "CheckpointSaverHook", "NanTensorHook", "NanLossDuringTrainingError",
-           "StepCounterHook", "Scaffold", "MonitoredSession", "SingularMonitoredSession", "MonitoredTrainingSession"]
+           "StepCounterHook", "SummarySaverHook", "Scaffold", "MonitoredSession", "SingularMonitoredSession",
+           "MonitoredTrainingSession"]
 
 
 class SessionRunHook:
@@ -171,11 +173,12 @@ class NanTensorHook(SessionRunHook):
 
 
 class StepCounterHook(SessionRunHook):
-    """Log the global steps per second every ``every_n_steps`` steps."""
+    """Log the global steps per second every ``every_n_steps`` steps, and write it as the summary
+    ``global_step/sec`` when given ``output_dir`` or ``summary_writer``."""
 
     def __init__(self, every_n_steps: int = 100, every_n_secs: float | None = None, output_dir: Any = None,
                  summary_writer: Any = None) -> None:
-        self._every = every_n_steps
+        self._every, self._dir, self._writer = every_n_steps, output_dir, summary_writer
 
     def begin(self) -> None:
         self._step, self._mark = _global_step(), None
@@ -189,8 +192,72 @@ class StepCounterHook(SessionRunHook):
             self._mark = (step, now)
         elif step - self._mark[0] >= self._every:
             from graphflow.platform import tf_logging
-            tf_logging.info(f"global_step/sec: {(step - self._mark[0]) / max(now - self._mark[1], 1e-9):.4g}")
+            rate = (step - self._mark[0]) / max(now - self._mark[1], 1e-9)
+            tf_logging.info(f"global_step/sec: {rate:.4g}")
+            writer = _writer(self)
+            if writer is not None:
+                from graphflow.ops.summary_ops import summary_pb2
+                pb = summary_pb2()
+                value = pb.Summary.Value(tag="global_step/sec", simple_value=rate)
+                writer.add_summary(pb.Summary(value=[value]), step)
             self._mark = (step, now)
+
+    def end(self, session: Any) -> None:
+        if self._writer is not None:
+            self._writer.flush()
+
+
+class SummarySaverHook(SessionRunHook):
+    """Write ``summary_op`` (else the scaffold's, which is ``merge_all()``) to an event file in
+    ``output_dir`` (or ``summary_writer``) at the first step, then every ``save_steps`` global steps
+    or ``save_secs`` seconds, tagged with the global step. Without summaries in the graph it writes
+    nothing."""
+
+    def __init__(self, save_steps: int | None = None, save_secs: float | None = None, output_dir: Any = None,
+                 summary_writer: Any = None, scaffold: Any = None, summary_op: Any = None) -> None:
+        if (save_secs is None) == (save_steps is None):
+            raise ValueError("SummarySaverHook takes exactly one of save_secs and save_steps")
+        if (scaffold is None) == (summary_op is None):
+            raise ValueError("SummarySaverHook takes exactly one of scaffold and summary_op")
+        if output_dir is None and summary_writer is None:
+            raise ValueError("SummarySaverHook needs output_dir or summary_writer")
+        self._steps, self._secs, self._dir, self._writer = save_steps, save_secs, output_dir, summary_writer
+        self._scaffold, self._op = scaffold, summary_op
+
+    def begin(self) -> None:
+        self._step, self._last, self._seen = _global_step(), None, None
+        self._fetch = None
+
+    def before_run(self, run_context: SessionRunContext) -> SessionRunArgs:
+        if self._fetch is None:  # the scaffold is final once the session exists
+            op = self._op if self._op is not None else self._scaffold.summary_op
+            self._fetch = [] if op is None else list(op) if isinstance(op, (list, tuple)) else [op]
+        if self._last is None:
+            self._due = True
+        elif self._secs:
+            self._due = time.time() - self._last[1] >= self._secs
+        else:  # the step this run computes at is one past the last one seen
+            self._due = self._seen + 1 - self._last[0] >= self._steps
+        return SessionRunArgs({"step": self._step, "summary": self._fetch if self._due else []})
+
+    def after_run(self, run_context: SessionRunContext, run_values: SessionRunValues) -> None:
+        self._seen = int(run_values.results["step"])
+        if self._due:
+            for value in run_values.results["summary"]:
+                _writer(self).add_summary(value, self._seen)
+            self._last = (self._seen, time.time())
+
+    def end(self, session: Any) -> None:
+        if self._writer is not None:
+            self._writer.flush()
+
+
+def _writer(hook: Any) -> Any:
+    """The hook's summary writer, opened (the shared one of its ``output_dir``) at its first write."""
+    if hook._writer is None and hook._dir is not None:
+        from graphflow.summary import FileWriterCache
+        hook._writer = FileWriterCache.get(hook._dir)
+    return hook._writer
 
 
 class CheckpointSaverHook(SessionRunHook):
@@ -242,7 +309,7 @@ class Scaffold:
                  ready_for_local_init_op: Any = None, local_init_op: Any = None, summary_op: Any = None,
                  saver: Any = None, copy_from_scaffold: Any = None) -> None:
         self.init_op, self.init_feed_dict, self.init_fn = init_op, init_feed_dict, init_fn
-        self.local_init_op, self.saver = local_init_op, saver
+        self.local_init_op, self.saver, self.summary_op = local_init_op, saver, summary_op
 
     def finalize(self) -> Scaffold:
         from graphflow.ops.state_ops import group
@@ -254,6 +321,9 @@ class Scaffold:
             self.local_init_op = group(local_variables_initializer())
         if self.saver is None:
             self.saver = Saver()
+        if self.summary_op is None:
+            from graphflow.summary import merge_all
+            self.summary_op = merge_all()  # None when the graph has no summaries
         return self
 
 
@@ -362,16 +432,27 @@ def MonitoredTrainingSession(master: str = "", is_chief: bool = True, checkpoint
                              log_step_count_steps: int = 100, max_wait_secs: int = 7200,
                              save_checkpoint_steps: Any = None, summary_dir: Any = None) -> MonitoredSession:
     """TF1's: a MonitoredSession with, on the chief, a checkpoint every ``save_checkpoint_secs``
-    seconds (or ``save_checkpoint_steps`` steps) into ``checkpoint_dir`` and the steps per second
-    logged every ``log_step_count_steps``. (Summaries are not written by it: run a FileWriter.)"""
+    seconds (or ``save_checkpoint_steps`` steps) into ``checkpoint_dir``, the summaries
+    (``merge_all()``, or the scaffold's ``summary_op``) written every ``save_summaries_steps`` steps
+    (or ``save_summaries_secs`` seconds) to ``summary_dir`` (default ``checkpoint_dir``), and the
+    steps per second logged every ``log_step_count_steps`` (and written beside the summaries)."""
     from graphflow.train.schedules import get_global_step
+    scaffold = scaffold or Scaffold()
     all_hooks = list(hooks or [])
     if is_chief:
         all_hooks += list(chief_only_hooks or [])
-        if checkpoint_dir and (save_checkpoint_secs or save_checkpoint_steps) and get_global_step() is not None:
+        has_step = get_global_step() is not None
+        summary_dir = summary_dir or checkpoint_dir
+        if checkpoint_dir and (save_checkpoint_secs or save_checkpoint_steps) and has_step:
             steps = save_checkpoint_steps
             all_hooks.append(CheckpointSaverHook(checkpoint_dir, save_steps=steps, scaffold=scaffold,
                                                  save_secs=None if steps else save_checkpoint_secs))
-        if log_step_count_steps and get_global_step() is not None:
-            all_hooks.append(StepCounterHook(every_n_steps=log_step_count_steps))
+        if summary_dir and (save_summaries_steps or save_summaries_secs) and has_step:
+            steps = save_summaries_steps if save_summaries_steps else None
+            all_hooks.append(SummarySaverHook(save_steps=steps, save_secs=None if steps else save_summaries_secs,
+                                              output_dir=summary_dir, scaffold=scaffold))
+        if log_step_count_steps and has_step:
+            from importlib.util import find_spec
+            writes = summary_dir if find_spec("tensorboard") else None  # event files need TensorBoard's protos
+            all_hooks.append(StepCounterHook(every_n_steps=log_step_count_steps, output_dir=writes))
     return MonitoredSession(hooks=all_hooks, scaffold=scaffold, checkpoint_dir=checkpoint_dir, config=config)
