@@ -92,3 +92,58 @@ def test_old_meta_files_go_with_their_checkpoints_and_unexportable_graphs_warn(t
             assert gf.train.checkpoint_exists(prefix) and not os.path.exists(prefix + ".meta")
     mgd = gf.train.export_meta_graph(str(tmp_path / "x.meta"), collection_list=[])
     assert os.path.exists(tmp_path / "x.meta") and len(mgd.graph_def.node) > 0
+
+
+def _summaries() -> tuple:
+    x = gf.placeholder(gf.float32, [None, 4, 4, 1], name="x")
+    w = gf.Variable(1.5, name="w")
+    gf.summary.scalar("loss", gf.reduce_mean(x) * w)
+    gf.summary.histogram("pixels", x)
+    gf.summary.image("img", x, max_outputs=2)
+    gf.summary.audio("snd", gf.reshape(x, [-1, 16]) * 0.1, 8000)
+    gf.summary.text("note", gf.constant("a *note*"))
+    return x, gf.summary.merge_all()
+
+
+def _values(serialized: bytes) -> list:
+    from tensorboard.compat.proto import summary_pb2
+    return list(summary_pb2.Summary.FromString(serialized).value)
+
+
+def test_a_graph_with_summaries_saves_its_meta_graph_and_loads_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    x, merged = _summaries()
+    feed = np.random.RandomState(0).rand(2, 4, 4, 1).astype(np.float32)
+    path = str(tmp_path / "model")
+    with gf.Session() as s:
+        s.run(gf.global_variables_initializer())
+        want = _values(s.run(merged, {x: feed}))
+        gf.train.Saver().save(s, path)
+    assert os.path.exists(path + ".meta")
+    gf.reset_default_graph()
+    saver = gf.train.import_meta_graph(path + ".meta")
+    with gf.Session() as s:
+        saver.restore(s, path)
+        got = _values(s.run(gf.summary.merge_all(), {"x:0": feed}))
+    assert [v.tag for v in want] == ["loss", "pixels", "img/image/0", "img/image/1", "snd/audio/0", "snd/audio/1",
+                                     "note"]
+    assert got == want  # the same tags, kinds and values (pixels, histogram buckets, PNG and WAV bytes)
+
+
+def test_tf1_runs_the_summaries_of_our_meta_graph(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    tfm = pytest.importorskip("tensorflow", reason="TensorFlow is not installed (the TF1 interchange check)")
+    tf = tfm.compat.v1
+    x, merged = _summaries()
+    feed = np.random.RandomState(1).rand(2, 4, 4, 1).astype(np.float32)
+    with gf.Session() as s:
+        s.run(gf.global_variables_initializer())
+        want = _values(s.run(merged, {x: feed}))
+        gf.train.export_meta_graph(str(tmp_path / "g.meta"))
+    with tf.Graph().as_default():
+        tf.train.import_meta_graph(str(tmp_path / "g.meta"))
+        with tf.Session() as s:
+            s.run(tf.global_variables_initializer())
+            got = _values(s.run(tf.summary.merge_all(), {"x:0": feed}))
+    assert [(v.tag, v.WhichOneof("value")) for v in got] == [(v.tag, v.WhichOneof("value")) for v in want]
+    assert got[0].simple_value == pytest.approx(want[0].simple_value, rel=1e-6)
+    assert got[1].histo.num == want[1].histo.num == 32 and got[1].histo.sum == pytest.approx(want[1].histo.sum)
+    assert [v.image.height for v in got[2:4]] == [4, 4] and got[-1].metadata.plugin_data.plugin_name == "text"
