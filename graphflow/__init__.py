@@ -142,7 +142,8 @@ def control_dependencies(control_inputs):  # type: ignore[no-untyped-def]
 
 
 def device(name):  # type: ignore[no-untyped-def]
-    """Accepted for TF1 compatibility; placement follows the Session's device."""
+    """TF1's placement scope: nodes built inside record the device (``op.device``); a graph with a
+    node on a GPU makes ``Session()`` run on the CUDA target (docs/cuda.md)."""
     return get_default_graph().device(name)
 
 

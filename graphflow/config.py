@@ -1,7 +1,8 @@
 """The Session options TF1 scripts pass (``tf.ConfigProto``, ``tf.GPUOptions``, ``tf.RunOptions``,
 ``tf.RunMetadata``): accepted and kept as plain attributes, so ``config.gpu_options.allow_growth =
-True`` and ``tf.Session(config=config)`` work. The CPU target reads none of them: threads follow
-the BLAS pools (README, "Threads"), placement follows the Session's device."""
+True`` and ``tf.Session(config=config)`` work. Sessions read ``device_count={"GPU": 0}`` (stay on the
+CPU) and ``allow_soft_placement`` (no warning when a GPU placement falls back to the CPU); threads
+follow the BLAS pools (README, "Threads")."""
 from __future__ import annotations
 
 from typing import Any

@@ -68,6 +68,11 @@ class Operation:
     def node_def(self) -> Operation:
         return self
 
+    @property
+    def device(self) -> str:
+        """Where the node was placed (TF1's canonical ``/device:GPU:0``), or "" when unplaced."""
+        return self.graph.placements.get(self.uid, "") if self.graph is not None else ""
+
     def get_attr(self, name: str) -> Any:
         return getattr(self.attrs, name)
 
@@ -96,6 +101,7 @@ class Tensor:
     dtype = property(lambda self: self.node.dtypes[self.index])
     shape = property(lambda self: self.node.shapes[self.index])
     graph = property(lambda self: self.node.graph)
+    device = property(lambda self: self.node.device)
     value_index = property(lambda self: self.index)
 
     @property
@@ -144,6 +150,19 @@ class Tensor:
 # graphs
 
 
+def canonical_device(spec: str) -> str:
+    """TF1's canonical form of a device string: "/gpu:1" -> "/device:GPU:1", job parts kept."""
+    parts = []
+    for part in spec.strip("/").split("/"):
+        kind, _, rest = part.partition(":")
+        if kind.lower() == "device":
+            kind, _, rest = rest.partition(":")
+        if kind.lower() in ("cpu", "gpu"):
+            part = f"device:{kind.upper()}:{rest or '0'}"
+        parts.append(part)
+    return "/" + "/".join(p for p in parts if p) if any(parts) else ""
+
+
 class Graph:
     """A TF1 graph: an append-only list of operations with unique names and collections."""
 
@@ -160,7 +179,9 @@ class Graph:
         self._lock = threading.Lock()
         self._var_scope_store: dict[str, Any] = {}
         self._var_scope: list[Any] = []
-        self._device: list[str] = []
+        self._device: list[Any] = []  # device() scopes: a spec, a function of the node, or None (cleared)
+        self.placements: dict[int, str] = {}  # node uid -> canonical device, for nodes built in a scope
+        self.first_gpu_node: Operation | None = None  # the first node placed on a GPU
         self.version = 0
 
     # -- building
@@ -199,7 +220,23 @@ class Graph:
             self._nodes.append(node)
             self._names[full_name] = node
             self.version += 1
+        if self._device:
+            self._place(node)
         return node
+
+    def _place(self, node: Operation) -> None:
+        """Record the device of the innermost ``device()`` scope (a function is called with the node)."""
+        for spec in reversed(self._device):
+            if spec is None:
+                return
+            if callable(spec):
+                spec = spec(node)
+            if spec:
+                where = canonical_device(spec)
+                self.placements[node.uid] = where
+                if self.first_gpu_node is None and ":GPU:" in where:
+                    self.first_gpu_node = node
+                return
 
     def _takes_outer(self, op: Op, t: Tensor) -> bool:
         """Whether a node here may take ``t`` of another graph (control-flow functions' assignments)."""
@@ -307,8 +344,12 @@ class Graph:
             self._control.pop()
 
     @contextlib.contextmanager
-    def device(self, name: str | None) -> Iterator[None]:
-        self._device.append(name or "")
+    def device(self, name: Any) -> Iterator[None]:
+        """TF1's placement scope: nodes built inside are placed on ``name`` ("/gpu:0", "/device:CPU:0",
+        a function of the node returning one); None clears an outer scope."""
+        if name is not None and not callable(name) and not isinstance(name, str):
+            name = getattr(name, "to_string", lambda: str(name))()  # a DeviceSpec
+        self._device.append(name)
         try:
             yield
         finally:
@@ -373,11 +414,11 @@ def register_runtime_hooks(session_for: Any, on_reset: Any, new_session: Any = N
     _runtime_hooks["new_session"][:] = [new_session] if new_session is not None else []
 
 
-def new_session(graph: Graph) -> Any:
+def new_session(graph: Graph, config: Any = None) -> Any:
     """A session on ``graph`` (for front-end code that runs graphs of its own, as Dataset.map)."""
     if not _runtime_hooks["new_session"]:
         raise RuntimeError("no graphflow runtime is loaded: import graphflow, not graphflow.ir alone")
-    return _runtime_hooks["new_session"][0](graph)
+    return _runtime_hooks["new_session"][0](graph, config)
 
 
 def session_for(graph: Graph | None, session: Any) -> Any:

@@ -121,7 +121,7 @@ class Variable(Tensor):
 
     @property
     def device(self) -> str:
-        return ""
+        return self.node.device
 
     def __repr__(self) -> str:
         return f"<gf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"

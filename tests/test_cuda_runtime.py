@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 from typing import Any
 
 import numpy as np
@@ -199,6 +200,59 @@ def test_an_lstm_with_adam_and_a_cond_on_the_cuda_path_in_the_simulator(tmp_path
     device kernels; cond picks its branch on the host."""
     res = _simulate(LSTM_SCRIPT, tmp_path)
     np.testing.assert_allclose(res["cuda"], res["cpu"], **value_tol("float32"))
+
+
+PLACED_SCRIPT = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import graphflow as tf
+    rs = np.random.RandomState(0)
+    X = rs.rand(32, 5).astype(np.float32); Y = np.eye(3, dtype=np.float32)[rs.randint(0, 3, 32)]
+    out = {"gpu_name": tf.test.gpu_device_name(), "available": tf.test.is_gpu_available()}
+    for place in ("/cpu:0", "/gpu:0"):
+        tf.reset_default_graph()
+        with tf.device(place):  # TF1's logistic regression, placed as a GPU tutorial places it
+            x = tf.placeholder(tf.float32, [None, 5]); y = tf.placeholder(tf.float32, [None, 3])
+            W = tf.Variable(tf.zeros([5, 3])); b = tf.Variable(tf.zeros([3]))
+            pred = tf.nn.softmax(tf.matmul(x, W) + b)
+            cost = tf.reduce_mean(-tf.reduce_sum(y * tf.log(pred), reduction_indices=1))
+            train = tf.train.GradientDescentOptimizer(0.5).minimize(cost)
+        with tf.Session() as s:
+            s.run(tf.global_variables_initializer())
+            out[place] = {"device": s.device, "devices": s.list_devices(), "W": W.device,
+                          "losses": [float(s.run([train, cost], {x: X, y: Y})[1]) for _ in range(4)]}
+        with tf.Session(config=tf.ConfigProto(device_count={"GPU": 0})) as s:
+            out[place]["no_gpu_config"] = s.device
+    json.dump(out, open(sys.argv[1], "w"))
+    """)
+
+
+def test_a_graph_placed_on_the_gpu_runs_on_the_cuda_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``with tf.device("/gpu:0")`` and a plain ``tf.Session()``: the session runs on the CUDA target."""
+    res = _simulate(PLACED_SCRIPT, tmp_path)
+    cpu, gpu = res["/cpu:0"], res["/gpu:0"]
+    assert res["available"] and res["gpu_name"] == "/device:GPU:0"
+    assert (cpu["device"], gpu["device"]) == ("cpu", "cuda") and gpu["W"] == "/device:GPU:0"
+    assert gpu["devices"][-1].endswith("device:GPU:0") and gpu["no_gpu_config"] == "cpu"
+    np.testing.assert_allclose(gpu["losses"], cpu["losses"], **value_tol("float32"))
+    assert gpu["losses"][-1] < gpu["losses"][0]
+
+
+def test_a_gpu_placement_without_cuda_warns_and_runs_on_the_cpu() -> None:
+    from graphflow.runtime.cuda_memory import available
+    if available()[0]:
+        pytest.skip("this machine can run CUDA kernels (a GPU or the simulator): the placement is honoured")
+    with gf.device("/gpu:0"):
+        x = gf.placeholder(gf.float32, [2], name="x")
+    y = x * 2.0
+    with pytest.warns(UserWarning, match=r"'x' \(Placeholder\) created at .*placed on '/device:GPU:0'.*runs on the CPU"):
+        s = gf.Session()
+    assert s.device == "cpu" and list(s.run(y, {x: [1.0, 2.0]})) == [2.0, 4.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per graph, and never with soft placement
+        assert gf.Session().device == "cpu"
+        assert gf.Session(config=gf.ConfigProto(allow_soft_placement=True)).device == "cpu"
+    assert not gf.test.is_gpu_available() and gf.test.gpu_device_name() == ""
 
 
 def test_without_a_gpu_the_cuda_session_says_why() -> None:

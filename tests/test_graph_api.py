@@ -451,3 +451,30 @@ def test_tf1_internal_module_paths() -> None:
     assert [d.device_type for d in device_lib.list_local_devices()] == ["CPU"]
     with pytest.raises(AttributeError, match="does not provide tf.nn.no_such_op"):
         rnn.no_such_op  # noqa: B018
+
+
+def test_device_scopes_place_nodes_as_tf1_names_them() -> None:
+    with gf.device("/gpu:1"):
+        a = gf.constant(1.0, name="a")
+        with gf.device("/job:worker/task:0/cpu:0"):
+            b = a + 1.0
+        with gf.device(None):
+            c = a * 2.0
+        with gf.device(lambda node: "/device:GPU:0" if node.type == "Mul" else ""):
+            d = a * b
+            e = d + c  # the function gives nothing: the outer scope's device
+        v = gf.Variable(1.0, name="v")
+    f = a - 1.0
+    assert [t.device for t in (a, b, c, d, e, v, f)] == [
+        "/device:GPU:1", "/job:worker/task:0/device:CPU:0", "", "/device:GPU:0", "/device:GPU:1", "/device:GPU:1", ""]
+    assert a.op.device == a.device and gf.get_default_graph().first_gpu_node is a.node
+    pytest.importorskip("tensorboard", reason="graph files use the protobuf messages tensorboard ships")
+    gd = gf.get_default_graph().as_graph_def()
+    assert {n.name: n.device for n in gd.node}["a"] == "/device:GPU:1"
+    with gf.Graph().as_default():
+        gf.import_graph_def(gd, name="")
+        g = gf.get_default_graph()
+        assert g.get_tensor_by_name("a:0").device == "/device:GPU:1" and g.get_tensor_by_name(f.name).device == ""
+        assert g.first_gpu_node is not None
+    mgd = gf.train.export_meta_graph(clear_devices=True)
+    assert not any(n.device for n in mgd.graph_def.node)

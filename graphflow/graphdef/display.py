@@ -57,6 +57,7 @@ def node_def(n: Operation, add_shapes: bool = True) -> Any:
     attr_value_pb2, _, node_def_pb2, _ = protos()
     nd = node_def_pb2.NodeDef(name=n.name, op=n.op.value)
     nd.input.extend([input_name(t) for t in n.inputs] + [f"^{c.name}" for c in n.control_inputs])
+    nd.device = n.device
     if n.dtypes:
         key = "dtype" if n.op in (Op.CONST, Op.PLACEHOLDER, Op.VARIABLE, Op.PLACEHOLDER_WITH_DEFAULT) else "T"
         nd.attr[key].type = tf_type(n.dtypes[0])

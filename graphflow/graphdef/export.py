@@ -499,6 +499,8 @@ def export_graph_def(graph: Graph | None = None, nodes: Sequence[Operation] | No
         name = rule(ex, n, ins)
         node = next(nd for nd in ex.gd.node[before:] if nd.name == name)
         node.input.extend(f"^{c.name}" for c in n.control_inputs)
+        if n.device:
+            node.device = n.device
         if n.shapes and node.op not in _MORE_OUTPUTS:  # what TF1's add_shapes writes; pictures label edges
             node.attr["_output_shapes"].list.shape.extend([shape_proto(sh) for sh in n.shapes])
         for i in range(len(n.outputs)):

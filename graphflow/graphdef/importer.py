@@ -79,7 +79,8 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
     """Add the nodes of a TF1 ``GraphDef`` to the default graph, under the name scope ``name``
     ("import" by default, as TF1; "" for none). ``input_map`` maps "node:i" names of the file to
     tensors that replace them; ``return_elements`` names the operations ("node") and tensors
-    ("node:i") to return."""
+    ("node:i") to return. Nodes keep the file's devices (``/device:GPU:0`` places the graph on the
+    GPU)."""
     gd = parse_graph_def(graph_def)
     g: Graph = get_default_graph()
     mapped = {_key(k): v for k, v in (input_map or {}).items()}
@@ -107,7 +108,8 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
                     raise GraphDefError(f"node {nd.name!r} reads {s!r}: {src!r} has {len(outs)} outputs")
                 ins.append(outs[idx])
             try:
-                with g.control_dependencies(controls or None) if controls else _no_scope():
+                with g.control_dependencies(controls or None) if controls else _no_scope(), \
+                        g.device(nd.device) if nd.device else _no_scope():
                     made = rule(Node(nd, ins))
             except GraphDefError:
                 raise

@@ -64,6 +64,9 @@ def export_meta_graph(filename: str | None = None, meta_info_def: Any = None, gr
     mgd.meta_info_def.tensorflow_git_version = "graphflow"
     mgd.meta_info_def.meta_graph_version = "v1"
     mgd.graph_def.CopyFrom(graph_def if graph_def is not None else g.as_graph_def())
+    if clear_devices:
+        for nd in mgd.graph_def.node:
+            nd.ClearField("device")
     keys = collection_list if collection_list is not None else sorted(g._collections)  # type: ignore[attr-defined]
     for key in keys:
         values = g.get_collection(key)
@@ -125,6 +128,10 @@ def import_meta_graph(meta_graph_or_file: Any, clear_devices: bool = False, impo
     _, variable_pb2 = _pb()
     mgd = read_meta_graph(meta_graph_or_file)
     g = get_default_graph()
+    if clear_devices:  # on a copy: the caller's message stays as it was
+        mgd = type(mgd).FromString(mgd.SerializeToString())
+        for nd in mgd.graph_def.node:
+            nd.ClearField("device")
     import_graph_def(mgd.graph_def, name=import_scope or "")
     prefix = f"{import_scope}/" if import_scope else ""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -41,7 +42,7 @@ def default_session_for(graph: Graph | None, session: Session | None) -> Session
     return sess
 
 
-register_runtime_hooks(default_session_for, clear_default_session, lambda g: Session(graph=g))
+register_runtime_hooks(default_session_for, clear_default_session, lambda g, config=None: Session(graph=g, config=config))
 
 
 class _Fetch:
@@ -138,9 +139,9 @@ def _describe(value: Any, arr: np.ndarray | None) -> str:
 
 
 class Session:
-    """Runs a graph. ``device`` is "cpu", "cuda" (the first part of the CUDA target: fused loops,
-    reductions, 2-D matmuls, SumTo, reshapes and assignments; needs a GPU or Numba's simulator) or
-    "reference" (the numpy oracle).
+    """Runs a graph. ``device`` is "cpu", "cuda" (an NVIDIA GPU through Numba's CUDA target, or
+    Numba's simulator) or "reference" (the numpy oracle). Without one, the session runs on the GPU
+    when the graph placed nodes there (``gf.device("/gpu:0")``), else on the CPU.
 
     >>> import graphflow as gf
     >>> with gf.Graph().as_default():
@@ -151,8 +152,11 @@ class Session:
     """
 
     def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None,
-                 device: str = "cpu", dump_dir: str | None = None) -> None:
-        if device in ("CPU", "/cpu:0"):
+                 device: str | None = None, dump_dir: str | None = None) -> None:
+        graph = graph or get_default_graph()
+        if device is None:
+            device = _placed_device(graph, config)
+        if device in ("CPU", "/cpu:0", "/device:CPU:0"):
             device = "cpu"
         if device in ("gpu", "GPU", "/gpu:0", "/device:GPU:0", "cuda:0"):
             device = "cuda"
@@ -165,7 +169,7 @@ class Session:
             if not ok:
                 raise UnimplementedError(None, None, f"device 'cuda' is not available: {why}")
         self.device = device
-        self.graph = graph or get_default_graph()
+        self.graph = graph
         if device == "cpu":
             compile_pool.warm_up(self.graph)
         keep_freed_memory()
@@ -357,7 +361,32 @@ class Session:
         self.state.write(t, np.asarray(arr))
 
     def list_devices(self) -> list[str]:
-        return ["/job:localhost/replica:0/task:0/device:CPU:0"]
+        from graphflow.runtime.cuda_memory import available
+        gpu = ["/job:localhost/replica:0/task:0/device:GPU:0"] if available()[0] else []
+        return ["/job:localhost/replica:0/task:0/device:CPU:0"] + gpu
+
+
+_warned_placement: weakref.WeakSet[Graph] = weakref.WeakSet()
+
+
+def _placed_device(graph: Graph, config: Any) -> str:
+    """The session's device when none is given: "cuda" when the graph placed a node on a GPU and
+    the CUDA target can run (and the config does not ask for no GPU), else "cpu", warning once per
+    graph when a GPU placement cannot be honoured (TF1 raises there unless ``allow_soft_placement``)."""
+    node = graph.first_gpu_node
+    counts = getattr(config, "device_count", None) or {}
+    if node is None or counts.get("GPU", 1) == 0:
+        return "cpu"
+    from graphflow.runtime.cuda_memory import available
+    ok, why = available()
+    if ok:
+        return "cuda"
+    if not getattr(config, "allow_soft_placement", False) and graph not in _warned_placement:
+        _warned_placement.add(graph)
+        import warnings
+        warnings.warn(f"node {node.describe()} is placed on {node.device!r}, but the CUDA target is not available "
+                      f"({why}): the graph runs on the CPU", stacklevel=3)
+    return "cpu"
 
 
 def _iterators_needed(graph: Graph, leaves: list[Any], fed: list[Tensor]) -> list[tuple[Any, int, Tensor]]:

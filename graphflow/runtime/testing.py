@@ -69,4 +69,27 @@ def _placeholder_like(y: Tensor) -> Tensor:
 
 
 def is_gpu_available(cuda_only: bool = False, min_cuda_compute_capability: Sequence[int] | None = None) -> bool:
-    return False
+    """Whether sessions can run on the CUDA target (a GPU of at least ``min_cuda_compute_capability``,
+    or Numba's simulator)."""
+    from graphflow.runtime.cuda_memory import available, numba_cuda
+    if not available()[0]:
+        return False
+    if min_cuda_compute_capability is None:
+        return True
+    cc = getattr(numba_cuda().get_current_device(), "compute_capability", (0, 0))
+    return tuple(cc) >= tuple(min_cuda_compute_capability)
+
+
+def is_built_with_cuda() -> bool:
+    """Whether the CUDA target is installed (the ``cuda`` extra: numba-cuda)."""
+    from importlib.util import find_spec
+    return find_spec("numba_cuda") is not None
+
+
+def is_built_with_gpu_support() -> bool:
+    return is_built_with_cuda()
+
+
+def gpu_device_name() -> str:
+    """"/device:GPU:0" when sessions can run on the CUDA target, else ""."""
+    return "/device:GPU:0" if is_gpu_available() else ""

@@ -342,7 +342,7 @@ class MonitoredSession:
         for h in self._hooks:
             h.begin()
         self._scaffold = (scaffold or Scaffold()).finalize()
-        self._sess = new_session(get_default_graph())  # (config: TF1's device options, nothing to set here)
+        self._sess = new_session(get_default_graph(), config)  # (config: placement, as Session's)
         self._sess.run(self._scaffold.init_op, self._scaffold.init_feed_dict)
         self._sess.run(self._scaffold.local_init_op)
         if self._scaffold.init_fn is not None:
