@@ -20,11 +20,10 @@ from typing import Any
 import numpy as np
 
 from graphflow import dtypes as _dt
-from graphflow.ops.func_graph import FuncGraph, copy_graph, evaluate_graph, flatten, pack_as, trace
 from graphflow.ir import Operation, Tensor, convert_to_tensor, get_default_graph
+from graphflow.ops.func_graph import FuncGraph, copy_graph, evaluate_graph, flatten, pack_as, trace
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape, as_shape
-
 
 # ---- COND ---------------------------------------------------------------------------------------
 
@@ -292,8 +291,9 @@ def make_while(cond_fn: Callable[..., Any], body_fn: Callable[..., Any], init: l
         if o.dtype != t.dtype:
             raise TypeError(f"loop variable {k} enters the loop as {t.dtype.name} but the body "
                             f"returns {o.dtype.name}")
-        if not s.is_compatible_with(o.shape) or (s.rank is not None and o.shape.rank is not None and
-                                                 any(a is not None and b is None for a, b in zip(s.dims, o.shape.dims))):
+        loosened = s.rank is not None and o.shape.rank is not None and \
+            any(a is not None and b is None for a, b in zip(s.dims, o.shape.dims))
+        if not s.is_compatible_with(o.shape) or loosened:
             raise ValueError(f"Input tensor '{t.name}' enters the loop with shape {s}, but has shape "
                              f"{o.shape} after one iteration. To allow the shape to vary across "
                              "iterations, use the `shape_invariants` argument of tf.while_loop to "
@@ -379,5 +379,5 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
     return packed
 
 
-from graphflow.control_flow_grad import _while_vjp  # noqa: E402
 from graphflow.control_flow_fns import foldl, foldr, map_fn, scan  # noqa: E402,F401
+from graphflow.control_flow_grad import _while_vjp  # noqa: E402

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphflow.ops.func_graph import flatten, pack_as
 from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.ops.func_graph import flatten, pack_as
 from graphflow.shapes import TensorShape
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphflow.ops.func_graph import copy_graph
 from graphflow.ir import Operation, Tensor, get_default_graph
+from graphflow.ops.func_graph import copy_graph
 
 
 def _while_vjp(n: Operation, grads: Any) -> list:

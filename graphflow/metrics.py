@@ -33,7 +33,8 @@ def _div_no_nan(a: Tensor, b: Tensor) -> Tensor:
     return M.where(zero, M.zeros_like_scalar(a) * a, a / M.where(zero, ST.ones_like(b), b))
 
 
-def _publish(value: Tensor, update: Tensor, metrics_collections: Any, updates_collections: Any) -> tuple[Tensor, Tensor]:
+def _publish(value: Tensor, update: Tensor, metrics_collections: Any,
+             updates_collections: Any) -> tuple[Tensor, Tensor]:
     if metrics_collections:
         add_to_collections(metrics_collections, value)
     if updates_collections:

@@ -245,7 +245,7 @@ def test_a_gpu_placement_without_cuda_warns_and_runs_on_the_cpu() -> None:
     with gf.device("/gpu:0"):
         x = gf.placeholder(gf.float32, [2], name="x")
     y = x * 2.0
-    with pytest.warns(UserWarning, match=r"'x' \(Placeholder\) created at .*placed on '/device:GPU:0'.*runs on the CPU"):
+    with pytest.warns(UserWarning, match=r"'x' \(Placeholder\) created at .*on '/device:GPU:0'.*runs on the CPU"):
         s = gf.Session()
     assert s.device == "cpu" and list(s.run(y, {x: [1.0, 2.0]})) == [2.0, 4.0]
     with warnings.catch_warnings():

@@ -162,7 +162,8 @@ def test_variable_scatter_updates(device: str) -> None:
             np.add.at(want, [1, 1, 2], np.ones((3, 2)))
             np.testing.assert_array_equal(sess.run(gf.scatter_add(v, [1, 1, 2], np.ones((3, 2)))), want)
             fresh()
-            np.testing.assert_array_equal(sess.run(gf.scatter_sub(v, [0], [[1, 1]])), base - [[1, 1], [0, 0], [0, 0], [0, 0]])
+            np.testing.assert_array_equal(sess.run(gf.scatter_sub(v, [0], [[1, 1]])),
+                                          base - [[1, 1], [0, 0], [0, 0], [0, 0]])
             fresh()
             np.testing.assert_array_equal(sess.run(gf.scatter_mul(v, [2], [[2, 3]]))[2], [8, 15])
             fresh()

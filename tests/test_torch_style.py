@@ -82,7 +82,8 @@ def test_schedulers_change_the_rate_without_recompiling() -> None:
             assert o.lr == pytest.approx(b.get_last_lr()[0])
     o = gf.optim.SGD([w], lr=1.0)
     to = torch.optim.SGD([tw], lr=1.0)
-    a, b = gf.optim.lr_scheduler.ReduceLROnPlateau(o, patience=1), torch.optim.lr_scheduler.ReduceLROnPlateau(to, patience=1)
+    a = gf.optim.lr_scheduler.ReduceLROnPlateau(o, patience=1)
+    b = torch.optim.lr_scheduler.ReduceLROnPlateau(to, patience=1)
     for m in [5, 4, 4, 4, 4, 3, 3, 3, 3]:
         a.step(m)
         b.step(m)
@@ -119,7 +120,8 @@ def _torch_net(torch: Any) -> Any:
 
 LOSSES = [("MSELoss", {}, "real"), ("L1Loss", {"reduction": "sum"}, "real"), ("SmoothL1Loss", {"beta": 0.5}, "real"),
           ("CrossEntropyLoss", {}, "class"), ("CrossEntropyLoss", {"label_smoothing": 0.1}, "class"),
-          ("CrossEntropyLoss", {"ignore_index": 1}, "class"), ("CrossEntropyLoss", {"weight": [1.0, 2.0, 0.5]}, "class"),
+          ("CrossEntropyLoss", {"ignore_index": 1}, "class"),
+          ("CrossEntropyLoss", {"weight": [1.0, 2.0, 0.5]}, "class"),
           ("CrossEntropyLoss", {"weight": [1.0, 2.0, 0.5], "label_smoothing": 0.2, "ignore_index": 0}, "class"),
           ("NLLLoss", {"reduction": "none"}, "class"), ("BCEWithLogitsLoss", {}, "prob"),
           ("BCEWithLogitsLoss", {"pos_weight": [2.0, 0.5, 1.0], "reduction": "sum"}, "prob"),
@@ -333,7 +335,8 @@ def test_float32_modules_match_pytorch() -> None:
     tout, _ = tl(tm(torch.tensor(xv)).reshape(2, 3, 3))
     tloss = (tout * tout).sum()
     tloss.backward()
-    want = [tout.detach().numpy(), tloss.item()] + [p.grad.numpy() for p in list(tm.parameters()) + list(tl.parameters())]
+    want = [tout.detach().numpy(), tloss.item()]
+    want += [p.grad.numpy() for p in list(tm.parameters()) + list(tl.parameters())]
     assert got[0].dtype == np.float32
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import tempfile
 
-
 CHILD = r"""
 import json, sys, time
 import numpy as np

@@ -36,9 +36,10 @@ NETWORKS = {"25 Gb/s Ethernet (TCP)": (30e-6, 25e9 / 8), "200 Gb/s InfiniBand HD
 
 def worker(out: str, batch: int, steps: int) -> None:
     sys.path.insert(0, os.path.join(ROOT, "examples"))
+    from distributed_digits import build, load_digits
+
     import graphflow as gf
     import graphflow.distributed as hvd
-    from distributed_digits import build, load_digits
     from graphflow.platform import mpi
     hvd.init()
     xt, yt, _, _ = load_digits(0)
@@ -116,11 +117,12 @@ def main() -> None:
     print(f"per-rank batch {a.batch}, SGD, float32, {a.steps} steps; one core per rank ({os.cpu_count()} cores)")
     for model in ("mlp", "cnn"):
         one, two = runs[1][model], runs[2][model]
-        print(f"\n{model.upper()}: {one['params']} parameters, {two['bytes_per_step'] / 1e3:.1f} kB allreduced per step "
-              f"in {two['collectives_per_step']:.0f} collective(s)")
+        print(f"\n{model.upper()}: {one['params']} parameters, {two['bytes_per_step'] / 1e3:.1f} kB allreduced "
+              f"per step in {two['collectives_per_step']:.0f} collective(s)")
         print(f"  1 rank : step {one['step_s'] * 1e3:7.3f} ms   {one['samples_per_s']:8.0f} samples/s")
         print(f"  2 ranks: step {two['step_s'] * 1e3:7.3f} ms   {two['samples_per_s']:8.0f} samples/s   "
-              f"(allreduce {two['allreduce_s'] * 1e3:.3f} ms/step; speed-up {two['samples_per_s'] / one['samples_per_s']:.2f}x)")
+              f"(allreduce {two['allreduce_s'] * 1e3:.3f} ms/step; "
+              f"speed-up {two['samples_per_s'] / one['samples_per_s']:.2f}x)")
         compute = one["step_s"]
         print(f"  compute {compute / a.batch * 1e6:.1f} us/sample; projected, weak scaling (batch {a.batch} per rank):")
         for net, (lat, bw) in NETWORKS.items():

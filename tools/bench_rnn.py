@@ -115,7 +115,8 @@ def main() -> None:
         if "error" in r:
             print(f"  cold first run, {n} steps: error {r['error']}")
         else:
-            print(f"  cold first run (compile), {n:>4} steps: {r['first']:.2f} s; then a step: {r['step'] * 1e3:.1f} ms")
+            print(f"  cold first run (compile), {n:>4} steps: {r['first']:.2f} s; "
+                  f"then a step: {r['step'] * 1e3:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,14 @@ from typing import Any
 from graphflow.ir import Tensor, convert_to_tensor
 from graphflow.layers.core import Flatten
 from graphflow.ops import math_ops as M
-from graphflow.variables import (get_variable, glorot_normal_initializer, glorot_uniform_initializer,
-                                 variable_scope, variance_scaling_initializer as _vs, zeros_initializer)
+from graphflow.variables import (
+    get_variable,
+    glorot_normal_initializer,
+    glorot_uniform_initializer,
+    variable_scope,
+    zeros_initializer,
+)
+from graphflow.variables import variance_scaling_initializer as _vs
 
 __all__ = ["conv2d", "flatten", "fully_connected", "l1_regularizer", "l2_regularizer", "variance_scaling_initializer",
            "xavier_initializer"]
@@ -121,7 +127,8 @@ def batch_norm(inputs: Any, decay: float = 0.999, center: bool = True, scale: bo
     """contrib's batch norm: decay 0.999, no scale (gamma) by default, variables under
     ``BatchNorm/``, moving statistics updated through UPDATE_OPS; ``is_training`` may be a fed bool."""
     from graphflow.layers.core import BatchNormalization
-    if updates_collections not in ("update_ops", None) or batch_weights is not None or renorm or zero_debias_moving_mean:
+    if (updates_collections not in ("update_ops", None) or batch_weights is not None or renorm
+            or zero_debias_moving_mean):
         raise ValueError("contrib batch_norm supports the default updates_collections (UPDATE_OPS), no "
                          "batch_weights, renorm or zero_debias_moving_mean")
     inits = param_initializers or {}

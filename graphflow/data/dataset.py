@@ -11,7 +11,8 @@ are traced once and run by a session of their own on each element.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator as PyIterator
+from collections.abc import Callable
+from collections.abc import Iterator as PyIterator
 from typing import Any
 
 import numpy as np
@@ -131,7 +132,8 @@ class Dataset:
 
         def make() -> PyIterator[Any]:
             base = seed if seed is not None else get_default_graph().seed
-            rs = np.random.RandomState(None if base is None else base + (state["epoch"] if reshuffle_each_iteration else 0))
+            epoch = state["epoch"] if reshuffle_each_iteration else 0
+            rs = np.random.RandomState(None if base is None else base + epoch)
             state["epoch"] += 1
             buf: list[Any] = []
             for item in self._make():
@@ -186,9 +188,8 @@ class Dataset:
 
     def map(self, map_func: Callable[..., Any], num_parallel_calls: Any = None) -> Dataset:
         """``map_func`` (graph ops) applied to each element: traced once, run per element."""
-        from graphflow.ir import Graph
+        from graphflow.ir import Graph, new_session
         from graphflow.ops.state_ops import placeholder
-        from graphflow.ir import new_session
         g = Graph()
         with g.as_default():
             phs = [placeholder(d, s) for d, s in zip(self.output_types_flat, self.output_shapes_flat)]

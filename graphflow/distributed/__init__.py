@@ -192,8 +192,8 @@ def DistributedOptimizer(optimizer: Any, name: str | None = None, use_locking: b
     (``compute_gradients`` allreduces, ``apply_gradients`` is the wrapped one's); a ``gf.optim``
     (PyTorch-style) optimizer reduces in its ``step``. ``gradient_predivide_factor`` f splits the
     averaging as Horovod's does (scale 1/f before the sum, f/size after: the same result)."""
-    from graphflow.optim.optimizers import Optimizer as TorchStyle
     from graphflow.distributed.optimizer import DistributedTrainOptimizer
+    from graphflow.optim.optimizers import Optimizer as TorchStyle
     if op not in (Average, Sum):
         raise ValueError(f"DistributedOptimizer op must be hvd.Average or hvd.Sum (Adasum is not built), got {op!r}")
     if compression not in (None, "none") and getattr(compression, "__name__", "") not in ("NoneCompressor", "none"):

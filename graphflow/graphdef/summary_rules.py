@@ -8,8 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.graphdef.export import Exporter, _in_t, _rule as _export
-from graphflow.graphdef.import_rules import GraphDefError, Node, _rule as _import
+from graphflow.graphdef.export import Exporter, _in_t
+from graphflow.graphdef.export import _rule as _export
+from graphflow.graphdef.import_rules import GraphDefError, Node
+from graphflow.graphdef.import_rules import _rule as _import
 from graphflow.ir import Operation
 from graphflow.ops._build import make
 from graphflow.ops.summary_ops import SummaryAttrs, summary_pb2

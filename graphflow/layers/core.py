@@ -17,8 +17,14 @@ from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
-from graphflow.variables import (GraphKeys, get_variable, glorot_uniform_initializer, ones_initializer,
-                                 variable_scope, zeros_initializer)
+from graphflow.variables import (
+    GraphKeys,
+    get_variable,
+    glorot_uniform_initializer,
+    ones_initializer,
+    variable_scope,
+    zeros_initializer,
+)
 
 
 def _tuple(v: Any, n: int, what: str) -> tuple[int, ...]:

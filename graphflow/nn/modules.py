@@ -326,6 +326,7 @@ class _Act(Module):
 
     def extra_repr(self) -> str:
         import inspect
+
         from graphflow.nn import functional
         bound = inspect.signature(getattr(functional, self.fn)).bind_partial(None, *self.args, **self.kwargs)
         return ", ".join(f"{k}={v!r}" for k, v in list(bound.arguments.items())[1:] if (k, v) != ("inplace", False))

@@ -204,7 +204,8 @@ class LSTMCell(RNNCell):
         i, j, f, o = split(lstm, 4, 1)
         fb = self._forget_bias
         if self._use_peepholes:
-            c = M.sigmoid(f + fb + self._w_f * c_prev) * c_prev + M.sigmoid(i + self._w_i * c_prev) * self._activation(j)
+            c = (M.sigmoid(f + fb + self._w_f * c_prev) * c_prev
+                 + M.sigmoid(i + self._w_i * c_prev) * self._activation(j))
         else:
             c = M.sigmoid(f + fb) * c_prev + M.sigmoid(i) * self._activation(j)
         if self._cell_clip is not None:

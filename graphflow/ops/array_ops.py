@@ -17,6 +17,8 @@ from graphflow import dtypes as _dt
 from graphflow.dtypes import DType
 from graphflow.ir import Tensor, convert_to_tensor, register_builders
 from graphflow.ops._build import make, same_dtype
+from graphflow.ops.deferred import first_float as _first_float
+from graphflow.ops.deferred import rank_polymorphic
 from graphflow.ops.slice_ops import (  # noqa: F401
     Bound,
     at_index,
@@ -33,7 +35,6 @@ from graphflow.ops.slice_ops import (  # noqa: F401
 )
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape
-from graphflow.ops.deferred import first_float as _first_float, rank_polymorphic
 
 __all__ = ["boolean_mask", "concat", "gather", "gather_nd", "one_hot", "pad", "split", "stack",
            "strided_slice", "tile", "unstack"]
@@ -522,7 +523,8 @@ def _split_run_time(x: Tensor, parts: int, ax: int, name: str) -> list[Tensor]:
 def _one_hot_run_time(i: Tensor, depth: Tensor, on: Any, off: Any, ax: int, d: Any, name: str) -> Tensor:
     from graphflow.ops.math_ops import cast, equal, where
     from graphflow.ops.shape_ops import expand_dims, reshape
-    from graphflow.ops.state_ops import constant, range as _range
+    from graphflow.ops.state_ops import constant
+    from graphflow.ops.state_ops import range as _range
     classes = _range(cast(depth, _dt.int32))
     shape = [1] * (i.shape.rank + 1)  # type: ignore[operator]
     shape[ax] = -1

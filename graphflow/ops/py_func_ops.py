@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from graphflow import dtypes as _dt
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.ir import convert_to_tensor
 from graphflow.ops._build import make_node
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape

@@ -11,9 +11,10 @@ from graphflow import dtypes as _dt
 from graphflow.dtypes import DType
 from graphflow.ir import Tensor, convert_to_tensor
 from graphflow.ops._build import broadcast_rule, make, require
+from graphflow.ops.deferred import first_float as _first_float
+from graphflow.ops.deferred import rank_polymorphic
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape
-from graphflow.ops.deferred import first_float as _first_float, rank_polymorphic
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ from graphflow import dtypes as _dt
 from graphflow.dtypes import DType
 from graphflow.ir import Tensor, convert_to_tensor
 from graphflow.ops._build import make
+from graphflow.ops.deferred import first_float as _first_float
+from graphflow.ops.deferred import rank_polymorphic
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape
-from graphflow.ops.deferred import first_float as _first_float, rank_polymorphic
 
 # A reshape target: each entry is a literal dim, -1 (inferred), or (k, j): dim j of input k.
 # a reshape entry: an int (-1: inferred), (k, j) for dim j of input k, or ("v", k, j) for the

@@ -12,9 +12,10 @@ import numpy as np
 from graphflow.dtypes import DType
 from graphflow.ir import Tensor, convert_to_tensor, register_builders
 from graphflow.ops._build import make
+from graphflow.ops.deferred import first_float as _first_float
+from graphflow.ops.deferred import rank_polymorphic
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape
-from graphflow.ops.deferred import first_float as _first_float, rank_polymorphic
 
 __all__ = ["strided_slice"]
 

@@ -7,8 +7,8 @@ those indices) follows from existing rules.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from collections import namedtuple
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 

@@ -27,7 +27,6 @@ from graphflow.compiler.schedule import schedule
 from graphflow.errors import InvalidArgumentError, UnimplementedError
 from graphflow.ir import Operation, Tensor
 from graphflow.registry import Op
-from graphflow.runtime import cuda_blas
 from graphflow.runtime import cuda_steps as S
 from graphflow.runtime.cuda_memory import (
     Checks,

@@ -42,7 +42,8 @@ def default_session_for(graph: Graph | None, session: Session | None) -> Session
     return sess
 
 
-register_runtime_hooks(default_session_for, clear_default_session, lambda g, config=None: Session(graph=g, config=config))
+register_runtime_hooks(default_session_for, clear_default_session,
+                       lambda g, config=None: Session(graph=g, config=config))
 
 
 class _Fetch:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphflow.graphdef.meta_graph import export_meta_graph  # noqa: F401,E402
 from graphflow.graphdef.util import write_graph  # noqa: F401,E402
+from graphflow.train.monitored import *  # noqa: F401,F403
 from graphflow.train.moving_averages import ExponentialMovingAverage  # noqa: F401
 from graphflow.train.optimizers import *  # noqa: F401,F403
 from graphflow.train.saver import *  # noqa: F401,F403
-from graphflow.train.monitored import *  # noqa: F401,F403
