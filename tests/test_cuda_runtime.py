@@ -208,7 +208,9 @@ PLACED_SCRIPT = textwrap.dedent("""
     import graphflow as tf
     rs = np.random.RandomState(0)
     X = rs.rand(32, 5).astype(np.float32); Y = np.eye(3, dtype=np.float32)[rs.randint(0, 3, 32)]
-    out = {"gpu_name": tf.test.gpu_device_name(), "available": tf.test.is_gpu_available()}
+    from graphflow.python.client import device_lib
+    out = {"gpu_name": tf.test.gpu_device_name(), "available": tf.test.is_gpu_available(),
+           "local": [d.device_type for d in device_lib.list_local_devices()]}
     for place in ("/cpu:0", "/gpu:0"):
         tf.reset_default_graph()
         with tf.device(place):  # TF1's logistic regression, placed as a GPU tutorial places it
@@ -231,7 +233,7 @@ def test_a_graph_placed_on_the_gpu_runs_on_the_cuda_path(tmp_path) -> None:  # t
     """``with tf.device("/gpu:0")`` and a plain ``tf.Session()``: the session runs on the CUDA target."""
     res = _simulate(PLACED_SCRIPT, tmp_path)
     cpu, gpu = res["/cpu:0"], res["/gpu:0"]
-    assert res["available"] and res["gpu_name"] == "/device:GPU:0"
+    assert res["available"] and res["gpu_name"] == "/device:GPU:0" and res["local"] == ["CPU", "GPU"]
     assert (cpu["device"], gpu["device"]) == ("cpu", "cuda") and gpu["W"] == "/device:GPU:0"
     assert gpu["devices"][-1].endswith("device:GPU:0") and gpu["no_gpu_config"] == "cpu"
     np.testing.assert_allclose(gpu["losses"], cpu["losses"], **value_tol("float32"))

@@ -448,7 +448,9 @@ def test_tf1_internal_module_paths() -> None:
     assert init_ops.zeros_initializer is gf.zeros_initializer and variable_scope.variable_scope is gf.variable_scope
     assert ops.reset_default_graph is gf.reset_default_graph
     assert moving_averages.ExponentialMovingAverage is gf.train.ExponentialMovingAverage
-    assert [d.device_type for d in device_lib.list_local_devices()] == ["CPU"]
+    from graphflow.platform.cuda import cuda_available
+    gpu = ["GPU"] if cuda_available()[0] else []  # the CUDA target, where a GPU or the simulator runs it
+    assert [d.device_type for d in device_lib.list_local_devices()] == ["CPU"] + gpu
     with pytest.raises(AttributeError, match="does not provide tf.nn.no_such_op"):
         rnn.no_such_op  # noqa: B018
 

@@ -25,16 +25,8 @@ def numba_cuda() -> Any:
 
 def available() -> tuple[bool, str]:
     """Whether this process can run CUDA kernels (a GPU, or Numba's simulator), and why not."""
-    try:
-        cuda = numba_cuda()
-    except ImportError:
-        return False, "numba-cuda is not installed (pip install 'numba-cuda[cu13]')"
-    try:
-        if cuda.is_available():
-            return True, ""
-    except Exception as e:  # noqa: BLE001 - a missing driver raises here
-        return False, f"no CUDA driver ({type(e).__name__})"
-    return False, "no CUDA GPU found; NUMBA_ENABLE_CUDASIM=1 runs the kernels in Numba's simulator"
+    from graphflow.platform.cuda import cuda_available
+    return cuda_available()
 
 
 def kernel(source: str) -> Any:

@@ -12,5 +12,7 @@ class DeviceAttributes:
 
 
 def list_local_devices(session_config: object = None) -> list[DeviceAttributes]:
-    """The CPU (graphflow's CPU target; the CUDA target is listed when it is available)."""
-    return [DeviceAttributes("/device:CPU:0", "CPU")]
+    """The CPU (graphflow's CPU target) and, when the CUDA target can run, the GPU."""
+    from graphflow.platform.cuda import cuda_available
+    gpu = [DeviceAttributes("/device:GPU:0", "GPU")] if cuda_available()[0] else []
+    return [DeviceAttributes("/device:CPU:0", "CPU")] + gpu
