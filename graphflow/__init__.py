@@ -59,6 +59,7 @@ from graphflow.ops.index_ops import (argsort, meshgrid, reverse, segment_max, se
                                      sort, scatter_nd, unsorted_segment_max, unsorted_segment_mean,
                                      unsorted_segment_min, unsorted_segment_prod, unsorted_segment_sum)
 from graphflow.ops.index_ops import reverse as reverse_v2
+from graphflow.ops import collective_ops as _collective_ops  # the MPI collectives' rows (graph files hold them)
 from graphflow.ops.sort_ops import unique, unique_with_counts
 from graphflow.ops.random_ops import multinomial, random_crop, random_gamma, random_shuffle
 from graphflow.ops.random_ops import categorical as random_categorical
