@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from graphflow.platform.cuda import capability
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"))
 
 
@@ -120,10 +122,9 @@ def _torch_rows(rs: Any) -> list[tuple[str, str, float]]:
 
 def main() -> dict[str, float]:
     """Print the GPU figures (graphflow, PyTorch CUDA, their ratio) and return them by name."""
-    from graphflow.runtime.cuda_memory import available
-    ok, why = available()
-    if not ok or os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
-        print(f"  no GPU benchmark: {why or 'the CUDA simulator is not a GPU'}")
+    gpu = capability("gpu")
+    if not gpu.ok:
+        print(f"  no GPU benchmark: {gpu.why}")
         return {}
     rs = np.random.RandomState(0)
     rows = _graphflow_rows(rs) + _torch_rows(rs)

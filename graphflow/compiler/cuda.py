@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from graphflow.compiler.kernels import JIT_DECORATOR, Kernel
+from graphflow.platform.cuda import require, simulating
 
 # numpy scalar functions of the templates -> CUDA's math library
 _MATH = {"np.exp": "math.exp", "np.log": "math.log", "np.log1p": "math.log1p", "np.expm1": "math.expm1",
@@ -294,15 +295,15 @@ def load(source: str) -> Any:
 def simulated(scope: dict[str, Any]) -> None:
     """Under Numba's simulator, give a kernel module's functions libdevice's IEEE ``math``
     (``cuda_simmath``) in place of Python's, which raises where a GPU returns inf or NaN."""
-    from numba import config
-    if config.ENABLE_CUDASIM and "math" in scope:
+    if "math" in scope and simulating():
         from graphflow.compiler import cuda_simmath
         scope["math"] = cuda_simmath
 
 
 def compile_ptx(source: str, arg_types: Any, cc: tuple[int, int] = (9, 0)) -> str:
-    """PTX of the kernel for compute capability ``cc`` (needs numba-cuda's NVVM, not a GPU)."""
-    from numba import cuda
+    """PTX of the kernel for compute capability ``cc`` (needs numba-cuda's NVVM, not a GPU);
+    ``UnimplementedError`` saying what to install where this process cannot compile PTX."""
+    cuda = require("ptx")
     ptx, _ = cuda.compile_ptx(load(source).py_func, signature(arg_types), cc=cc)
     return ptx
 

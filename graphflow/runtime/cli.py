@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from graphflow.platform.cuda import capability
+
 
 class CliError(Exception):
     """A user error: printed as one line, exit status 2."""
@@ -179,11 +181,10 @@ def _ptx(args: argparse.Namespace) -> int:
     from graphflow.runtime import cuda_dump
     if not os.path.exists(os.path.join(args.folder, "launches.json")):
         raise CliError(f"{args.folder}: not a CUDA dump (expected a launches.json there)")
-    try:
-        count = cuda_dump.compile_folder(args.folder)
-    except (ImportError, AttributeError) as e:
-        raise CliError(f"PTX needs numba-cuda's NVVM outside the simulator (pip install 'numba-cuda[cu13]'; "
-                       f"unset NUMBA_ENABLE_CUDASIM): {e}") from None
+    can = capability("ptx")
+    if not can.ok:
+        raise CliError(f"cannot compile PTX here: {can.why}")
+    count = cuda_dump.compile_folder(args.folder)
     print(f"wrote the PTX of {count} kernel launches; {os.path.join(args.folder, 'index.html')}")
     return 0
 

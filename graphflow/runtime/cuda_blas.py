@@ -12,12 +12,14 @@ import math
 import os
 from typing import Any
 
+from graphflow.platform.cuda import capability
+
 _STATE: dict[str, Any] = {}
 
 
 def cupy() -> Any:
     """The CuPy module when cuBLAS can serve matmuls in this process, else None."""
-    if os.environ.get("GRAPHFLOW_CUBLAS", "1") == "0" or os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+    if os.environ.get("GRAPHFLOW_CUBLAS", "1") == "0" or not capability("gpu").ok:
         return None
     if "cupy" not in _STATE:
         try:

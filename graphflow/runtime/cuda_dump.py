@@ -15,6 +15,8 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+from graphflow.platform.cuda import capability
+
 CC = (9, 0)
 
 
@@ -48,15 +50,10 @@ def write(folder: str, named: Iterable[tuple[str, str]], launches: dict[str, set
                             "ptx": f"{stem}.{j}.sm{CC[0]}{CC[1]}.ptx"})
     with open(os.path.join(folder, "launches.json"), "w") as f:
         json.dump(records, f, indent=1)
-    if _nvvm():
+    if capability("ptx").ok:
         compile_folder(folder)
     else:
         _index(folder)
-
-
-def _nvvm() -> bool:
-    from numba import cuda
-    return callable(getattr(cuda, "compile_ptx", None))  # absent under the simulator
 
 
 def compile_folder(folder: str) -> int:

@@ -23,12 +23,6 @@ def numba_cuda() -> Any:
     return cuda
 
 
-def available() -> tuple[bool, str]:
-    """Whether this process can run CUDA kernels (a GPU, or Numba's simulator), and why not."""
-    from graphflow.platform.cuda import cuda_available
-    return cuda_available()
-
-
 def kernel(source: str) -> Any:
     """The launchable kernel of a CUDA module source: written once under its content hash in the
     compile cache (as the CPU's kernel modules are) with numba.cuda's on-disk cache of its

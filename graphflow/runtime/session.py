@@ -14,6 +14,7 @@ from graphflow.compiler.program import build
 from graphflow.dtypes import to_strings
 from graphflow.errors import InvalidArgumentError, UnimplementedError
 from graphflow.ir import Graph, Operation, Tensor, get_default_graph, register_runtime_hooks
+from graphflow.platform import cuda as cuda_platform
 from graphflow.registry import Op
 from graphflow.runtime import compile_pool, host
 from graphflow.runtime.executable import Executable
@@ -165,10 +166,9 @@ class Session:
             raise UnimplementedError(None, None, f"device {device!r} is not available in this build of "
                                      "graphflow: expected 'cpu', 'cuda' (or 'reference', the numpy oracle)")
         if device == "cuda":
-            from graphflow.runtime.cuda_memory import available
-            ok, why = available()
-            if not ok:
-                raise UnimplementedError(None, None, f"device 'cuda' is not available: {why}")
+            can = cuda_platform.capability("kernels")
+            if not can.ok:
+                raise UnimplementedError(None, None, f"device 'cuda' is not available: {can.why}")
         self.device = device
         self.graph = graph
         if device == "cpu":
@@ -362,8 +362,7 @@ class Session:
         self.state.write(t, np.asarray(arr))
 
     def list_devices(self) -> list[str]:
-        from graphflow.runtime.cuda_memory import available
-        gpu = ["/job:localhost/replica:0/task:0/device:GPU:0"] if available()[0] else []
+        gpu = ["/job:localhost/replica:0/task:0/device:GPU:0"] if cuda_platform.capability("kernels").ok else []
         return ["/job:localhost/replica:0/task:0/device:CPU:0"] + gpu
 
 
@@ -378,15 +377,14 @@ def _placed_device(graph: Graph, config: Any) -> str:
     counts = getattr(config, "device_count", None) or {}
     if node is None or counts.get("GPU", 1) == 0:
         return "cpu"
-    from graphflow.runtime.cuda_memory import available
-    ok, why = available()
-    if ok:
+    can = cuda_platform.capability("kernels")
+    if can.ok:
         return "cuda"
     if not getattr(config, "allow_soft_placement", False) and graph not in _warned_placement:
         _warned_placement.add(graph)
         import warnings
         warnings.warn(f"node {node.describe()} is placed on {node.device!r}, but the CUDA target is not available "
-                      f"({why}): the graph runs on the CPU", stacklevel=3)
+                      f"({can.why}): the graph runs on the CPU", stacklevel=3)
     return "cpu"
 
 

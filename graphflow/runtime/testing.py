@@ -8,6 +8,7 @@ import numpy as np
 
 from graphflow.autodiff import gradients
 from graphflow.ir import Tensor
+from graphflow.platform import cuda as cuda_platform
 from graphflow.runtime.session import Session, get_default_session
 
 
@@ -71,19 +72,17 @@ def _placeholder_like(y: Tensor) -> Tensor:
 def is_gpu_available(cuda_only: bool = False, min_cuda_compute_capability: Sequence[int] | None = None) -> bool:
     """Whether sessions can run on the CUDA target (a GPU of at least ``min_cuda_compute_capability``,
     or Numba's simulator)."""
-    from graphflow.runtime.cuda_memory import available, numba_cuda
-    if not available()[0]:
+    if not cuda_platform.capability("kernels").ok:
         return False
     if min_cuda_compute_capability is None:
         return True
-    cc = getattr(numba_cuda().get_current_device(), "compute_capability", (0, 0))
+    cc = getattr(cuda_platform.require("kernels").get_current_device(), "compute_capability", (0, 0))
     return tuple(cc) >= tuple(min_cuda_compute_capability)
 
 
 def is_built_with_cuda() -> bool:
     """Whether the CUDA target is installed (the ``cuda`` extra: numba-cuda)."""
-    from importlib.util import find_spec
-    return find_spec("numba_cuda") is not None
+    return cuda_platform.capability("numba-cuda").ok
 
 
 def is_built_with_gpu_support() -> bool:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from graphflow.platform.cuda import capability
+
 
 @dataclass
 class DeviceAttributes:
@@ -13,6 +15,5 @@ class DeviceAttributes:
 
 def list_local_devices(session_config: object = None) -> list[DeviceAttributes]:
     """The CPU (graphflow's CPU target) and, when the CUDA target can run, the GPU."""
-    from graphflow.platform.cuda import cuda_available
-    gpu = [DeviceAttributes("/device:GPU:0", "GPU")] if cuda_available()[0] else []
+    gpu = [DeviceAttributes("/device:GPU:0", "GPU")] if capability("kernels").ok else []
     return [DeviceAttributes("/device:CPU:0", "CPU")] + gpu
