@@ -47,6 +47,56 @@ def float64_modules():
         gf.nn.modules.set_default_dtype(gf.float32)
 
 
+def pytest_addoption(parser):  # type: ignore[no-untyped-def]
+    parser.addoption("--last-skipped", action="store_true",
+                     help="run only the tests the last run skipped (CI's pass once the optional extras are in)")
+
+
+def pytest_configure(config):  # type: ignore[no-untyped-def]
+    config.addinivalue_line("markers", "needs(*names): the optional pieces the test needs (tests/optional.py); "
+                                       "it skips, saying what to install, where one is missing")
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    if not config.getoption("--last-skipped"):
+        return
+    skipped = set(config.cache.get(SKIPPED_KEY, []))
+    keep = [item for item in items if item.nodeid in skipped]
+    config.hook.pytest_deselected(items=[item for item in items if item.nodeid not in skipped])
+    items[:] = keep
+
+
+def pytest_runtest_setup(item):  # type: ignore[no-untyped-def]
+    """``@pytest.mark.needs(...)``, and a test on the CUDA target (GRAPHFLOW_TEST_CUDA=1) where
+    this process cannot run CUDA kernels: skip with the one-line reason."""
+    from tests import optional
+    names = [name for mark in item.iter_markers("needs") for name in mark.args]
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if "cuda" in params.values():
+        names.append("cuda-kernels")
+    for name in names:
+        why = optional.missing(name)
+        if why:
+            raise pytest.skip.Exception(why, _use_item_location=True)
+
+
+SKIPPED_KEY = "graphflow/skipped"
+_skipped: set[str] = set()
+
+
+def pytest_runtest_logreport(report):  # type: ignore[no-untyped-def]
+    if report.skipped:
+        _skipped.add(report.nodeid)
+
+
+def pytest_sessionfinish(session):  # type: ignore[no-untyped-def]
+    """Record which tests skipped (on the controller when xdist runs workers), for ``--last-skipped``."""
+    config = session.config
+    if hasattr(config, "workerinput") or getattr(config, "cache", None) is None:
+        return
+    config.cache.set(SKIPPED_KEY, sorted(_skipped))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):  # type: ignore[no-untyped-def]
     """A test on the CUDA target (GRAPHFLOW_TEST_CUDA=1) of an op it has no kernel for yet skips,

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 import graphflow as gf
+from graphflow.platform.cuda import simulating
 from tests.tolerances import ADJOINT, GRAD, GRAD_DELTA, value_tol
 
 # GRAPHFLOW_TEST_CUDA=1 (with NUMBA_ENABLE_CUDASIM=1 on a machine without a GPU) adds the CUDA
@@ -17,7 +18,7 @@ TARGETS: tuple[str, ...] = ("reference", "cpu") + \
     (("cuda",) if os.environ.get("GRAPHFLOW_TEST_CUDA") == "1" else ())
 # Numba's simulator runs a kernel launch in Python threads (about a millisecond each): tests
 # whose point is many launches (long host-driven loops) use fewer of them there
-SIMULATED = os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
+SIMULATED = simulating()
 
 
 def run(fetches: Any, feeds: dict | None = None, device: str = "cpu") -> Any:

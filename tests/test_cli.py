@@ -15,7 +15,7 @@ import pytest
 
 import graphflow as gf
 
-pytest.importorskip("tensorboard", reason="graph files use the protobuf messages tensorboard ships")
+pytestmark = pytest.mark.needs("tensorboard")  # graph files use the protobuf messages tensorboard ships
 
 
 def _cli(*args: str, cwd: str) -> subprocess.CompletedProcess:

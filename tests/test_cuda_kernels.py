@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from graphflow.platform.cuda import capability
 from tests.tolerances import value_tol
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -75,22 +76,9 @@ def flat_kernels(name: str, arity: int, dtype: str) -> list[tuple[Any, Any]]:
     return [(k, t) for k, t in zip(exe.generated.kernels, exe.generated.arg_types) if k.flat]
 
 
-def _ptx_available() -> None:
-    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
-        pytest.skip("compile_ptx does not exist under the CUDA simulator")
-    cuda = pytest.importorskip("numba.cuda", reason="CUDA needs numba-cuda (pip install 'numba-cuda[cu13]')")
-    if not hasattr(cuda, "compile_ptx"):
-        pytest.skip("this numba has no compile_ptx")
-    try:
-        from numba.cuda.cudadrv import nvvm
-        nvvm.NVVM()
-    except Exception as e:  # noqa: BLE001 - any missing piece of the toolkit
-        pytest.skip(f"NVVM is not available ({type(e).__name__}): pip install 'numba-cuda[cu13]'")
-
-
+@pytest.mark.needs("ptx")
 @pytest.mark.parametrize("name,arity,dtype", _cases())
 def test_elementwise_kernels_compile_to_ptx(name: str, arity: int, dtype: str) -> None:
-    _ptx_available()
     from graphflow.compiler import cuda
     kernels = flat_kernels(name, arity, dtype)
     assert kernels, f"{name}: no flat kernel"
@@ -110,8 +98,7 @@ def test_what_is_not_generated_yet_says_so() -> None:
     assert non_flat
     with pytest.raises(cuda.NotOnCudaError, match="flat elementwise"):
         cuda.cuda_source(non_flat[0])
-    from graphflow.runtime.cuda_memory import available
-    if not available()[0]:
+    if not capability("kernels").ok:
         with pytest.raises(gf.errors.UnimplementedError, match="not available"):
             gf.Session(device="cuda").run(y, {x: np.ones((2, 3), np.float32)})
 
@@ -149,8 +136,8 @@ SIMULATOR_SCRIPT = textwrap.dedent("""
     """)
 
 
+@pytest.mark.needs("numba-cuda")
 def test_elementwise_kernels_match_the_cpu_in_the_simulator(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("numba.cuda", reason="CUDA needs numba-cuda (pip install 'numba-cuda[cu13]')")
     out = tmp_path / "report.json"
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
     r = subprocess.run([sys.executable, "-c", SIMULATOR_SCRIPT.format(root=ROOT), str(out)], env=env, cwd=ROOT,
@@ -190,10 +177,10 @@ def reduction_nodes(name: str, dtype: str) -> tuple[list[Any], np.ndarray, np.nd
     return [n for n in exe.program.nodes if n.op is Op.FUSED and n.attrs.reduce is not None], xv, want
 
 
+@pytest.mark.needs("ptx")
 @pytest.mark.parametrize("name", sorted(REDUCTIONS))
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 def test_reductions_compile_to_ptx(name: str, dtype: str) -> None:
-    _ptx_available()
     from graphflow.compiler import cuda
     nodes, _, _ = reduction_nodes(name, dtype)
     assert nodes
@@ -228,8 +215,8 @@ REDUCTION_SCRIPT = textwrap.dedent("""
     """)
 
 
+@pytest.mark.needs("numba-cuda")
 def test_reductions_match_the_cpu_in_the_simulator(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("numba.cuda", reason="CUDA needs numba-cuda (pip install 'numba-cuda[cu13]')")
     out = tmp_path / "report.json"
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
     r = subprocess.run([sys.executable, "-c", REDUCTION_SCRIPT.format(root=ROOT), str(out)], env=env, cwd=ROOT,

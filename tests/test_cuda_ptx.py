@@ -13,7 +13,6 @@ import pytest
 from graphflow.compiler import cuda_index_kernels as K
 from graphflow.compiler import cuda_linalg as LA
 from graphflow.compiler import cuda_templates as T
-from tests.test_cuda_kernels import _ptx_available
 
 I, B, I8 = ("int64", -1), ("bool", -1), ("int64", 1)
 
@@ -75,9 +74,9 @@ def test_every_kernel_has_a_signature() -> None:
     assert not missing, f"kernels without a PTX test: {sorted(missing)}"
 
 
+@pytest.mark.needs("ptx")
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 def test_every_kernel_compiles_to_ptx(dtype: str) -> None:
-    _ptx_available()
     from graphflow.compiler import cuda
     failures: list[Any] = []
     for name, (src, types) in sorted(_signatures(dtype).items()):

@@ -1,7 +1,7 @@
 """Session(device="cuda"), first part, in Numba's CUDA simulator (a separate process): the
 tutorial two-layer net trains with the CPU path's losses, its variables stay on the device
 between runs and a Saver round trip restores them; a device kernel's failure (a singular
-matrix) raises the CPU's error naming the node; without a GPU or the simulator the session says why."""
+matrix) raises the CPU's error naming the node (tests/test_cuda_platform.py: what it says without CUDA)."""
 from __future__ import annotations
 
 import json
@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from tests.test_cuda_kernels import _ptx_available
+from graphflow.platform.cuda import capability
+from tests.optional import need
 from tests.tolerances import value_tol
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -24,15 +25,14 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def real_gpu() -> bool:
     """Whether this process sees a real GPU (not the simulator)."""
-    from graphflow.runtime.cuda_memory import available
-    return os.environ.get("NUMBA_ENABLE_CUDASIM") != "1" and available()[0]
+    return capability("gpu").ok
 
 
 def _simulate(script: str, tmp_path: Any) -> dict:
     """Run ``script`` (which writes a JSON report to argv[1]) in a process of its own: on the GPU
     where this machine has one, else in Numba's CUDA simulator (which replaces numba.cuda for
     the whole process)."""
-    pytest.importorskip("numba.cuda", reason="CUDA needs numba-cuda (pip install 'numba-cuda[cu13]')")
+    need("numba-cuda")
     report = tmp_path / "out.json"
     env = dict(os.environ) if real_gpu() else dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
     r = subprocess.run([sys.executable, "-c", script, str(report)], env=env,
@@ -241,8 +241,7 @@ def test_a_graph_placed_on_the_gpu_runs_on_the_cuda_path(tmp_path) -> None:  # t
 
 
 def test_a_gpu_placement_without_cuda_warns_and_runs_on_the_cpu() -> None:
-    from graphflow.runtime.cuda_memory import available
-    if available()[0]:
+    if capability("kernels").ok:
         pytest.skip("this machine can run CUDA kernels (a GPU or the simulator): the placement is honoured")
     with gf.device("/gpu:0"):
         x = gf.placeholder(gf.float32, [2], name="x")
@@ -257,18 +256,8 @@ def test_a_gpu_placement_without_cuda_warns_and_runs_on_the_cpu() -> None:
     assert not gf.test.is_gpu_available() and gf.test.gpu_device_name() == ""
 
 
-def test_without_a_gpu_the_cuda_session_says_why() -> None:
-    from graphflow.runtime.cuda_memory import available
-    ok, why = available()
-    if ok:
-        pytest.skip("this machine can run CUDA kernels (a GPU or the simulator)")
-    with pytest.raises(gf.errors.UnimplementedError, match="device 'cuda' is not available"):
-        gf.Session(device="cuda")
-    assert why
-
-
+@pytest.mark.needs("numba-cuda")
 def test_cuda_dumps_list_every_kernel(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("numba.cuda", reason="CUDA needs numba-cuda (pip install 'numba-cuda[cu13]')")
     script = textwrap.dedent(f"""
         import numpy as np, graphflow as gf
         x = gf.placeholder(gf.float32, [None, 3])
@@ -293,7 +282,7 @@ def test_cuda_dumps_list_every_kernel(tmp_path) -> None:  # type: ignore[no-unty
     launched = {r["kernel"] + ".py" for r in launches}
     assert len(launched) == 2 and launched < set(sources)
     assert all(r["types"] for r in launches)
-    _ptx_available()  # the simulator had no NVVM: the PTX is compiled here, as ``graphflow ptx`` does
+    need("ptx")  # the simulator had no NVVM: the PTX is compiled here, as ``graphflow ptx`` does
     from graphflow.runtime.cli import main
     assert main(["ptx", str(step)]) == 0
     for r in launches:
@@ -305,11 +294,11 @@ def test_cuda_dumps_list_every_kernel(tmp_path) -> None:  # type: ignore[no-unty
 def test_cublas_matmuls_match_the_tiled_kernel() -> None:
     """With CuPy installed on a GPU machine, float matmuls go to cuBLAS; the tiled kernel
     (GRAPHFLOW_CUBLAS=0) must give the same products."""
-    if not real_gpu():
-        pytest.skip("cuBLAS needs a real GPU (this machine has none, or runs the simulator)")
+    need("gpu")
+    need("cupy")
     from graphflow.runtime import cuda_blas
     if cuda_blas.cupy() is None:
-        pytest.skip("CuPy is not installed (pip install 'graphflow[cublas]')")
+        pytest.skip("GRAPHFLOW_CUBLAS=0 turns cuBLAS off, or CuPy cannot reach the GPU")
     rs = np.random.RandomState(0)
     a = gf.placeholder(gf.float32, [None, None, 40])
     b = gf.placeholder(gf.float32, [40, 24])

@@ -20,6 +20,7 @@ import pytest
 
 import graphflow as gf
 import graphflow.distributed as hvd
+from tests.optional import need
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -106,10 +107,8 @@ def test_collectives_export_as_horovod_ops_and_import_back() -> None:
 
 def _mpirun(script: str, tmp_path: Any, ranks: int = 2, env: dict | None = None, timeout: float = 300,
             check: bool = True) -> subprocess.CompletedProcess:
-    pytest.importorskip("mpi4py", reason="the two-rank tests need mpi4py (pip install 'graphflow[mpi]')")
+    need("mpi")
     mpirun = shutil.which("mpirun") or shutil.which("mpiexec")
-    if mpirun is None:
-        pytest.skip("the two-rank tests need mpirun (pip install mpich)")
     path = tmp_path / "script.py"
     path.write_text(script)
     r = subprocess.run([mpirun, "-n", str(ranks), sys.executable, str(path), str(tmp_path)], cwd=ROOT,
@@ -149,7 +148,7 @@ TRAIN_SCRIPT = textwrap.dedent("""
 
 
 def test_two_ranks_train_to_the_weights_of_one_process_on_the_doubled_batch(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("sklearn", reason="the digits data set comes with scikit-learn")
+    need("sklearn")  # the digits data set
     _mpirun(TRAIN_SCRIPT, tmp_path)
     single = subprocess.run([sys.executable, "-c", TRAIN_SCRIPT, str(tmp_path)], cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": ROOT}, capture_output=True, text=True, timeout=300)
@@ -288,7 +287,7 @@ def test_a_killed_rank_ends_the_job_instead_of_hanging(tmp_path) -> None:  # typ
 
 
 def test_the_example_trains_on_two_ranks(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("sklearn", reason="the digits data set comes with scikit-learn")
+    need("sklearn")  # the digits data set
     script = textwrap.dedent("""
         import sys
         sys.argv = ["distributed_digits.py"]

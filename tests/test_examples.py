@@ -6,7 +6,8 @@ import os
 import sys
 
 import numpy as np
-import pytest
+
+from tests.optional import need
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,7 +40,7 @@ def test_optimizers_all_reduce_the_loss(tmp_path) -> None:  # type: ignore[no-un
     # the adaptive and momentum methods beat plain SGD at this learning rate
     for name in ("Momentum", "RMSProp", "Adam"):
         assert np.mean(curves[name][-20:]) < np.mean(curves["SGD"][-20:]), name
-    pytest.importorskip("matplotlib", reason="the plot is only written when matplotlib is installed")
+    need("matplotlib")  # the plot is only written when matplotlib is installed
     assert png.exists() and png.stat().st_size > 1000
 
 
@@ -62,26 +63,26 @@ def test_bag_of_words_classifier() -> None:
 
 
 def test_digits_cnn_reaches_97_percent() -> None:
-    pytest.importorskip("sklearn", reason="the digits data set ships with scikit-learn (extra 'examples')")
+    need("sklearn")  # the digits data set
     assert load("digits_cnn").main(verbose=False)["accuracy"] >= 0.97
 
 
 def test_distributed_digits_on_one_rank(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The data-parallel example as a plain script (a world of one rank; the two-rank run is
     tests/test_distributed.py's)."""
-    pytest.importorskip("sklearn", reason="the digits data set ships with scikit-learn (extra 'examples')")
+    need("sklearn")  # the digits data set
     r = load("distributed_digits").main("cnn", epochs=6, checkpoint=str(tmp_path / "digits"), verbose=False)
     assert r["accuracy"] > 0.9 and (tmp_path / "digits.gfckpt").exists()
 
 
 def test_rnn_digits_tf1_static_and_dynamic_rnn() -> None:
-    pytest.importorskip("sklearn", reason="the digits data set ships with scikit-learn (extra 'examples')")
+    need("sklearn")  # the digits data set
     acc = load("rnn_digits_tf1").main(verbose=False)
     assert acc["static"] >= 0.9 and acc["dynamic"] >= 0.9, acc
 
 
 def test_layers_cnn_tf1_with_batch_norm_dropout_and_tf_data() -> None:
-    pytest.importorskip("sklearn", reason="the digits data set ships with scikit-learn (extra 'examples')")
+    need("sklearn")  # the digits data set
     r = load("layers_cnn_tf1").main(verbose=False)
     assert r["accuracy"] >= 0.95 and r["moving_mean_moved"], r
 
@@ -98,7 +99,7 @@ def test_nn_regression_fits() -> None:
 
 
 def test_lenet_on_upsampled_digits() -> None:
-    pytest.importorskip("sklearn", reason="the digits data set ships with scikit-learn (extra 'examples')")
+    need("sklearn")  # the digits data set
     assert load("lenet").main(verbose=False)["accuracy"] >= 0.9
 
 
@@ -133,16 +134,13 @@ def test_batching_with_a_shuffling_dataloader(capsys) -> None:  # type: ignore[n
     assert r["first_epoch_order"] != sorted(r["first_epoch_order"])  # shuffled
     assert r["full_loss"] < 0.01 * r["first_epoch"]
     assert r["programs"] <= 3  # the initializer, the step, the full-data loss: every batch reuses one
-    try:
-        import tqdm  # noqa: F401
-    except ImportError:
-        return
+    need("tqdm")  # the progress bar is only drawn with tqdm
     assert "20/20" in capsys.readouterr().err  # the progress bar
 
 
 def test_tensorboard_mnist_writes_what_tensorboard_reads(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("sklearn", reason="the digits data set ships with scikit-learn (extra 'examples')")
-    pytest.importorskip("tensorboard", reason="summaries need the tensorboard package (extra 'examples')")
+    need("sklearn")  # the digits data set
+    need("tensorboard")
     from tensorboard.backend.event_processing import event_accumulator as ea
     r = load("tensorboard_mnist").main(logdir=str(tmp_path), steps=120, verbose=False)
     assert r["accuracy"] > 0.85
@@ -161,8 +159,8 @@ def test_tensorboard_mnist_writes_what_tensorboard_reads(tmp_path) -> None:  # t
 
 
 def test_freeze_and_serve_agree_everywhere(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("sklearn", reason="the digits data set ships with scikit-learn (extra 'examples')")
-    pytest.importorskip("tensorboard", reason="graph files need the tensorboard package (extra 'examples')")
+    need("sklearn")  # the digits data set
+    need("tensorboard")
     r = load("freeze_and_serve").main(out=str(tmp_path), steps=200, verbose=False)
     assert r["agree_fresh"] and r["agree_cli"]  # training, a fresh process and the command line
     assert r["accuracy"] > 0.85

@@ -7,6 +7,7 @@ import pytest
 
 import graphflow as gf
 from tests.harness import line_of
+from tests.optional import need
 from tests.tolerances import value_tol
 
 F32 = value_tol(np.float32)
@@ -448,8 +449,8 @@ def test_tf1_internal_module_paths() -> None:
     assert init_ops.zeros_initializer is gf.zeros_initializer and variable_scope.variable_scope is gf.variable_scope
     assert ops.reset_default_graph is gf.reset_default_graph
     assert moving_averages.ExponentialMovingAverage is gf.train.ExponentialMovingAverage
-    from graphflow.platform.cuda import cuda_available
-    gpu = ["GPU"] if cuda_available()[0] else []  # the CUDA target, where a GPU or the simulator runs it
+    from graphflow.platform.cuda import capability
+    gpu = ["GPU"] if capability("kernels").ok else []  # the CUDA target, where a GPU or the simulator runs it
     assert [d.device_type for d in device_lib.list_local_devices()] == ["CPU"] + gpu
     with pytest.raises(AttributeError, match="does not provide tf.nn.no_such_op"):
         rnn.no_such_op  # noqa: B018
@@ -470,7 +471,7 @@ def test_device_scopes_place_nodes_as_tf1_names_them() -> None:
     assert [t.device for t in (a, b, c, d, e, v, f)] == [
         "/device:GPU:1", "/job:worker/task:0/device:CPU:0", "", "/device:GPU:0", "/device:GPU:1", "/device:GPU:1", ""]
     assert a.op.device == a.device and gf.get_default_graph().first_gpu_node is a.node
-    pytest.importorskip("tensorboard", reason="graph files use the protobuf messages tensorboard ships")
+    need("tensorboard")  # graph files use the protobuf messages tensorboard ships
     gd = gf.get_default_graph().as_graph_def()
     assert {n.name: n.device for n in gd.node}["a"] == "/device:GPU:1"
     with gf.Graph().as_default():

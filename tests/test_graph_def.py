@@ -14,16 +14,16 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from graphflow.graphdef.importer import GraphDefError
+from tests.optional import need
 
-pytest.importorskip("tensorboard", reason="graph files use the protobuf messages tensorboard ships")
-from graphflow.graphdef.importer import GraphDefError  # noqa: E402
+pytestmark = pytest.mark.needs("tensorboard")  # graph files use the protobuf messages tensorboard ships
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _tf1() -> Any:
-    tf = pytest.importorskip("tensorflow", reason="TensorFlow is not installed (the TF1 interchange checks)")
-    return tf.compat.v1  # graph mode inside tf.Graph(); TF2 behaviour stays on for the other tests
+    return need("tensorflow")  # tf.compat.v1: graph mode inside tf.Graph(); TF2 behaviour stays on for the other tests
 
 
 def _cnn_with_gradients(rs: np.random.RandomState, dtype: str = "float32") -> tuple:
@@ -202,7 +202,7 @@ def test_bad_files_raise_errors_naming_the_problem() -> None:
 
 
 def test_the_loader_survives_fuzzing() -> None:
-    hypothesis = pytest.importorskip("hypothesis", reason="fuzzing needs hypothesis (the test extra)")
+    hypothesis = need("hypothesis")
     from hypothesis import strategies as st
     rs = np.random.RandomState(3)
     x, lab, loss, grads = _cnn_with_gradients(rs)

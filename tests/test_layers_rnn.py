@@ -12,18 +12,14 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from tests.optional import need
 
 RS = np.random.RandomState(0)
 
 
 def _tf1_layers() -> Any:
-    from tests.test_peers import _tf1
-    tf = _tf1()
-    try:
-        tf.layers.dense  # noqa: B018
-        tf.nn.rnn_cell.BasicLSTMCell  # noqa: B018
-    except (AttributeError, ImportError) as e:  # needs tf-keras and TF_USE_LEGACY_KERAS=1
-        pytest.skip(f"tf.compat.v1 layers and rnn cells are not available ({e}): pip install tf-keras")
+    tf = need("tf_keras")  # tf.compat.v1's layers and rnn cells come from tf-keras (TF_USE_LEGACY_KERAS=1)
+    tf.disable_eager_execution()
     return tf
 
 

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from tests.optional import need
 
-pytest.importorskip("tensorboard", reason="meta graphs use the protobuf messages tensorboard ships")
+pytestmark = pytest.mark.needs("tensorboard")  # meta graphs use the protobuf messages tensorboard ships
 
 
 def _train_and_save(path: str) -> np.ndarray:
@@ -60,7 +61,7 @@ def test_restore_from_meta_and_checkpoint_in_a_fresh_process(tmp_path) -> None: 
 
 
 def test_tf1_loads_the_meta_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    tf = pytest.importorskip("tensorflow", reason="TensorFlow is not installed (the TF1 check)").compat.v1
+    tf = need("tensorflow")
     path = str(tmp_path / "m")
     _train_and_save(path)
     with tf.Graph().as_default():
@@ -130,8 +131,7 @@ def test_a_graph_with_summaries_saves_its_meta_graph_and_loads_back(tmp_path) ->
 
 
 def test_tf1_runs_the_summaries_of_our_meta_graph(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    tfm = pytest.importorskip("tensorflow", reason="TensorFlow is not installed (the TF1 interchange check)")
-    tf = tfm.compat.v1
+    tf = need("tensorflow")
     x, merged = _summaries()
     feed = np.random.RandomState(1).rand(2, 4, 4, 1).astype(np.float32)
     with gf.Session() as s:

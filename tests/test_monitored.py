@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from tests.optional import need
 
 
 def _model():  # type: ignore[no-untyped-def]
@@ -96,7 +97,7 @@ def _events(logdir) -> list:  # type: ignore[no-untyped-def]
 
 
 def test_summaries_and_steps_per_second_go_to_the_checkpoint_dir(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("tensorboard", reason="event files are TensorBoard's format (the tensorboard extra)")
+    need("tensorboard")  # event files are TensorBoard's format
     x, w, step, loss, train = _model()
     gf.summary.scalar("loss", loss)
     gf.summary.histogram("weights", w)
@@ -124,7 +125,7 @@ def test_summaries_and_steps_per_second_go_to_the_checkpoint_dir(tmp_path) -> No
 
 
 def test_summary_saver_hook_tags_a_summary_with_the_step_it_describes(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    pytest.importorskip("tensorboard", reason="event files are TensorBoard's format (the tensorboard extra)")
+    need("tensorboard")  # event files are TensorBoard's format
     x, w, step, loss, train = _model()
     summ = gf.summary.scalar("w", w)
     hook = gf.train.SummarySaverHook(save_steps=3, output_dir=str(tmp_path), summary_op=summ)

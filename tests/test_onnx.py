@@ -9,16 +9,18 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from tests.optional import module
 from tests.test_examples import load
 
-onnx = pytest.importorskip("onnx", reason="ONNX export needs the onnx package (pip install onnx)")
-ort = pytest.importorskip("onnxruntime", reason="running the exported models needs onnxruntime")
+onnx = module("onnx")
+ort = module("onnxruntime")
 
 
 def _run_onnx(path: str, feeds: dict) -> list:
     return ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, feeds)
 
 
+@pytest.mark.needs("onnx", "onnxruntime", "sklearn")
 def test_digits_cnn_runs_in_onnxruntime(tmp_path) -> None:  # type: ignore[no-untyped-def]
     digits = load("digits_cnn")
     rs = np.random.RandomState(0)
@@ -40,6 +42,7 @@ def test_digits_cnn_runs_in_onnxruntime(tmp_path) -> None:  # type: ignore[no-un
     assert float(np.abs(got - want).max()) < 1e-5
 
 
+@pytest.mark.needs("onnx", "onnxruntime")
 def test_layers_model_runs_in_onnxruntime(tmp_path) -> None:  # type: ignore[no-untyped-def]
     rs = np.random.RandomState(1)
     x = gf.placeholder(gf.float32, [None, 8, 8, 3], name="x")
@@ -62,6 +65,7 @@ def test_layers_model_runs_in_onnxruntime(tmp_path) -> None:  # type: ignore[no-
     assert os.path.getsize(path) > 1000
 
 
+@pytest.mark.needs("onnx")
 def test_what_onnx_cannot_express_is_named() -> None:
     x = gf.placeholder(gf.float32, [None, 4], name="x")
     k = gf.placeholder(gf.float32, [], name="k")

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from tests.optional import need
 
 
 def _tf1() -> Any:
-    tf = pytest.importorskip("tensorflow.compat.v1", reason="TensorFlow is not installed (pip install tensorflow)")
+    tf = need("tensorflow")
     tf.disable_eager_execution()
     return tf
 
@@ -120,7 +121,7 @@ def test_autoencoder_with_rmsprop_matches_tf1() -> None:
 
 
 def _torch() -> Any:
-    return pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch)")
+    return need("torch")
 
 
 def test_conv_and_pool_forward_and_gradients_match_pytorch() -> None:

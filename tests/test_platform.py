@@ -11,7 +11,7 @@ import pytest
 
 import graphflow as gf
 
-pytest.importorskip("absl", reason="tf.flags and tf.app.run use absl-py (pip install absl-py)")
+pytestmark = pytest.mark.needs("absl")  # tf.flags and tf.app.run use absl-py
 
 
 def test_a_flags_script_reads_flags_at_module_level_and_runs_main(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from tests.optional import need
 
-pytest.importorskip("tensorboard", reason="summaries need the tensorboard package (pip install tensorboard)")
+pytestmark = pytest.mark.needs("tensorboard")
 
 
 def _reader(logdir: str) -> Any:
@@ -24,7 +25,7 @@ def _reader(logdir: str) -> Any:
 
 
 def _png_pixels(data: bytes) -> np.ndarray:
-    pil = pytest.importorskip("PIL.Image", reason="decoding the PNGs needs Pillow (a matplotlib dependency)")
+    pil = need("PIL")  # decoding the PNGs (Pillow comes with matplotlib)
     return np.asarray(pil.open(io.BytesIO(data)))
 
 
@@ -122,7 +123,7 @@ def test_file_writer_cache_and_run_metadata(tmp_path) -> None:  # type: ignore[n
 
 
 def test_histogram_and_image_summaries_match_tf1() -> None:
-    tf = pytest.importorskip("tensorflow", reason="TensorFlow is not installed (the TF1 comparison)").compat.v1
+    tf = need("tensorflow")
     rs = np.random.RandomState(1)
     values = np.concatenate([rs.randn(200) * 3, [0.0, 0.0, 1e-13, -5e3]])
     images = rs.randn(3, 3, 4, 3).astype(np.float32)  # negative values: 0 goes to 128

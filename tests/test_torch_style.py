@@ -9,10 +9,11 @@ import pytest
 
 import graphflow as gf
 from graphflow.utils.data import DataLoader, TensorDataset
+from tests.optional import need
 
 
 def _torch() -> Any:
-    return pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch)")
+    return need("torch")
 
 
 pytestmark = pytest.mark.usefixtures("float64_modules")

@@ -11,12 +11,12 @@ import pytest
 
 import graphflow as gf
 import graphflow.nn.functional as F
+from tests.optional import module
 
-torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch)")
-TF = torch.nn.functional
+torch = module("torch")  # None without PyTorch, where every test here skips (pytestmark)
+TF = torch.nn.functional if torch is not None else None
 
-
-pytestmark = pytest.mark.usefixtures("float64_modules")
+pytestmark = [pytest.mark.needs("torch"), pytest.mark.usefixtures("float64_modules")]
 
 
 def _follow(gm: Any, tm: Any, x_spec: tuple, xv: np.ndarray, yv: np.ndarray, loss_of: Callable[..., Any],

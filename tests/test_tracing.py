@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 
 import graphflow as gf
+from tests.optional import need
 
 
 def _model() -> tuple:
@@ -60,7 +60,7 @@ def test_chrome_trace_and_host_steps(tmp_path) -> None:  # type: ignore[no-untyp
     assert len(complete) == len(md.step_stats) and all("dur" in e and "ts" in e for e in complete)
     from graphflow.python.client import timeline
     assert timeline.Timeline is gf.timeline.Timeline
-    pytest.importorskip("tensorboard", reason="writing run metadata needs the tensorboard package")
+    need("tensorboard")  # writing run metadata
     w = gf.summary.FileWriter(str(tmp_path))
     w.add_run_metadata(md, "step0", global_step=0)
     w.close()
