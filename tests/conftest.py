@@ -47,6 +47,10 @@ def float64_modules():
         gf.nn.modules.set_default_dtype(gf.float32)
 
 
+SKIPPED_KEY = "graphflow/skipped"  # pytest's cache: the node ids the last run skipped
+_skipped: set[str] = set()
+
+
 def pytest_addoption(parser):  # type: ignore[no-untyped-def]
     parser.addoption("--last-skipped", action="store_true",
                      help="run only the tests the last run skipped (CI's pass once the optional extras are in)")
@@ -60,7 +64,10 @@ def pytest_configure(config):  # type: ignore[no-untyped-def]
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
     if not config.getoption("--last-skipped"):
         return
-    skipped = set(config.cache.get(SKIPPED_KEY, []))
+    recorded = config.cache.get(SKIPPED_KEY, None)
+    if recorded is None:
+        raise pytest.UsageError("--last-skipped: no earlier run recorded its skips here (run the suite first)")
+    skipped = set(recorded)
     keep = [item for item in items if item.nodeid in skipped]
     config.hook.pytest_deselected(items=[item for item in items if item.nodeid not in skipped])
     items[:] = keep
@@ -80,10 +87,6 @@ def pytest_runtest_setup(item):  # type: ignore[no-untyped-def]
             raise pytest.skip.Exception(why, _use_item_location=True)
 
 
-SKIPPED_KEY = "graphflow/skipped"
-_skipped: set[str] = set()
-
-
 def pytest_runtest_logreport(report):  # type: ignore[no-untyped-def]
     if report.skipped:
         _skipped.add(report.nodeid)
@@ -95,6 +98,20 @@ def pytest_sessionfinish(session):  # type: ignore[no-untyped-def]
     if hasattr(config, "workerinput") or getattr(config, "cache", None) is None:
         return
     config.cache.set(SKIPPED_KEY, sorted(_skipped))
+
+
+def pytest_terminal_summary(terminalreporter):  # type: ignore[no-untyped-def]
+    """The skips grouped by reason, most first: what is missing here and what installs it."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if reasons:
+        terminalreporter.section("skipped tests, by reason")
+        for reason, count in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+            terminalreporter.line(f"{count:5d}  {reason}")
 
 
 @pytest.hookimpl(hookwrapper=True)

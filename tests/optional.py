@@ -87,7 +87,9 @@ def _probe(name: str) -> tuple[Any, str]:
         return check(), ""
     except _Missing as e:
         return None, str(e)
-    except Exception as e:  # noqa: BLE001 - ImportError, or a package that imports and then fails
+    except ModuleNotFoundError as e:
+        return None, f"needs {name}, which is not installed (no module {e.name!r}): {install}"
+    except Exception as e:  # noqa: BLE001 - a package that imports and then fails, no mpirun, ...
         detail = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"[:160]
         return None, f"needs {name}, which is not usable here ({detail}): {install}"
 
