@@ -355,3 +355,35 @@ def test_failed_checks_raise_before_any_update_and_leave_no_trace(tmp_path) -> N
     assert "outside the valid range [0, 3)" in out["bad_label"]
     np.testing.assert_array_equal(out["after_errors"], np.arange(12).reshape(4, 3))
     np.testing.assert_allclose(out["after_step"], out["cpu_after_step"], **value_tol("float32"))
+
+
+FREED_SCRIPT = textwrap.dedent("""
+    import gc, json, sys
+    import numpy as np
+    import graphflow as gf
+    from graphflow.runtime import cuda_steps
+    out = {"ok": [], "held": [], "after": []}
+    for shape in [(3, 4), (4, 3), (3, 4)]:
+        g = gf.Graph()
+        with g.as_default():
+            x = gf.placeholder(gf.float32, shape)
+            y = x[::-1] * 2.0  # a reversing slice: data movement through an index map
+            v = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+            with gf.Session(device="cuda") as s:
+                out["ok"].append(bool(np.array_equal(s.run(y, {x: v}), v[::-1] * 2.0)))
+        out["held"].append(len(cuda_steps._MAPS))
+        del g, x, y, s
+        gc.collect()
+        out["after"].append(len(cuda_steps._MAPS))
+    json.dump(out, open(sys.argv[1], "w"))
+    """)
+
+
+def test_index_maps_live_and_die_with_their_node(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The device index maps of data movement are cached per node, not per ``id(node)``: keyed by
+    id, the cache grew with every graph, and a node of a later graph that reused a freed node's id
+    with the same input shapes read the freed node's maps (the likely cause of a (3, 3) value
+    where xlogy's gradient graph had (3, 4), once, in CI's simulator pass)."""
+    res = _simulate(FREED_SCRIPT, tmp_path)
+    assert res["ok"] == [True] * 3
+    assert res["held"] == [1, 1, 1] and res["after"] == [0, 0, 0]

@@ -11,6 +11,7 @@ any later node runs.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -40,7 +41,9 @@ from graphflow.runtime.cuda_memory import (
 CHECKING = {Op.CHECK, Op.GATHER, Op.GATHER_ND, Op.SCATTER_ADD, Op.SCATTER_ND_ADD, Op.MATRIX_INVERSE, Op.CHOLESKY,
             Op.MATRIX_SOLVE}
 MOVES = {Op.TRANSPOSE, Op.SLICE, Op.SLICE_GRAD, Op.BROADCAST_TO, Op.TILE, Op.PAD, Op.CONCAT}
-_MAPS: dict[Any, Any] = {}  # (node, shapes, slice bounds) -> its index maps on the device
+# node -> {(input shapes, slice bounds): its index maps on the device}; held only while the node
+# lives (keyed by id, a later node that reused a freed node's id read the other's maps)
+_MAPS: weakref.WeakKeyDictionary[Operation, dict[Any, Any]] = weakref.WeakKeyDictionary()
 _OFFSETS: dict[Any, Any] = {}  # by shape: batched matmul's offsets, identity matrices, on the device
 
 Step = Callable[[Operation, list[Value], Any], list[Value]]
@@ -76,14 +79,15 @@ def move(n: Operation, ins: list[Value], src: Any) -> list[Value]:
     cuda = numba_cuda()
     shapes = tuple(v.shape for v in ins)
     refs = tuple(tuple(v.numpy().reshape(-1).tolist()) for v in ins[1:]) if n.op is Op.SLICE else ()
-    key = (id(n), shapes, refs)
-    if key not in _MAPS:
+    cached = _MAPS.setdefault(n, {})
+    key = (shapes, refs)
+    if key not in cached:
         try:
             maps = _index_maps(n, shapes, ins)
         except (IndexError, ValueError) as e:
             raise _fail(n, str(e)) from None
-        _MAPS[key] = [(cuda.to_device(m if m.size else np.zeros(1, np.int64)), shape, m.size) for m, shape in maps]
-    maps = _MAPS[key]
+        cached[key] = [(cuda.to_device(m if m.size else np.zeros(1, np.int64)), shape, m.size) for m, shape in maps]
+    maps = cached[key]
     dt = n.dtypes[0].np
     if n.op in (Op.CONCAT, Op.SLICE_GRAD):
         out = zeros(maps[0][1], dt)
