@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from graphflow.errors import UnimplementedError
 from graphflow.platform import cuda as cuda_platform
 
 
@@ -41,16 +42,7 @@ def _mpi() -> Any:
 
 
 def _cuda(need: cuda_platform.Need) -> Callable[[], Any]:
-    def check() -> Any:
-        can = cuda_platform.capability(need)
-        if not can.ok:
-            raise _Missing(can.why)
-        return cuda_platform.require(need)
-    return check
-
-
-class _Missing(Exception):
-    """A capability check's own one-line reason (used as it is)."""
+    return lambda: cuda_platform.require(need)  # its UnimplementedError is the one-line reason
 
 
 # name -> (check returning the module to use, what installs it)
@@ -72,7 +64,7 @@ TABLE: dict[str, tuple[Callable[[], Any], str]] = {
     # the CUDA target: numba-cuda (the simulator comes with it), a GPU, NVVM for PTX
     "numba-cuda": (_cuda("numba-cuda"), cuda_platform.INSTALL),
     "cuda-kernels": (_cuda("kernels"), cuda_platform.INSTALL),
-    "gpu": (_cuda("gpu"), "a machine with an NVIDIA GPU"),
+    "gpu": (_cuda("gpu"), "a machine with an NVIDIA GPU and its driver"),
     "ptx": (_cuda("ptx"), cuda_platform.INSTALL),
 }
 
@@ -85,8 +77,8 @@ def _probe(name: str) -> tuple[Any, str]:
     check, install = TABLE[name]
     try:
         return check(), ""
-    except _Missing as e:
-        return None, str(e)
+    except UnimplementedError as e:
+        return None, e.message
     except ModuleNotFoundError as e:
         return None, f"needs {name}, which is not installed (no module {e.name!r}): {install}"
     except Exception as e:  # noqa: BLE001 - a package that imports and then fails, no mpirun, ...

@@ -23,18 +23,13 @@ from tests.tolerances import value_tol
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def real_gpu() -> bool:
-    """Whether this process sees a real GPU (not the simulator)."""
-    return capability("gpu").ok
-
-
 def _simulate(script: str, tmp_path: Any) -> dict:
     """Run ``script`` (which writes a JSON report to argv[1]) in a process of its own: on the GPU
     where this machine has one, else in Numba's CUDA simulator (which replaces numba.cuda for
     the whole process)."""
     need("numba-cuda")
     report = tmp_path / "out.json"
-    env = dict(os.environ) if real_gpu() else dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    env = dict(os.environ) if capability("gpu").ok else dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
     r = subprocess.run([sys.executable, "-c", script, str(report)], env=env,
                        cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]

@@ -23,12 +23,6 @@ from graphflow.errors import UnimplementedError
 Need = Literal["numba-cuda", "kernels", "gpu", "ptx"]
 INSTALL = "pip install 'numba-cuda[cu13]'"
 REINSTALL = "pip install --force-reinstall 'numba-cuda[cu13]'"
-NEEDS: dict[str, str] = {
-    "numba-cuda": "the CUDA target's package (a GPU or the simulator comes on top)",
-    "kernels": "run CUDA kernels: a GPU with its driver, or Numba's simulator (NUMBA_ENABLE_CUDASIM=1)",
-    "gpu": "a real GPU (not the simulator)",
-    "ptx": "compile kernels to PTX with NVVM (no GPU needed; not under the simulator)",
-}
 
 
 @dataclass(frozen=True)
@@ -39,9 +33,11 @@ class Capability:
 
 
 def capability(need: Need = "kernels") -> Capability:
-    """Whether this process can ``need`` (one of ``NEEDS``); the answer is computed once per process."""
-    if need not in NEEDS:
-        raise ValueError(f"unknown CUDA capability {need!r}: expected one of {sorted(NEEDS)}")
+    """Whether this process can ``need``, computed once per process: ``"numba-cuda"`` (the CUDA
+    target's package), ``"kernels"`` (run kernels: a GPU with its driver, or Numba's simulator),
+    ``"gpu"`` (a real GPU, not the simulator), ``"ptx"`` (compile PTX with NVVM; no GPU needed)."""
+    if need not in _CHECKS:
+        raise ValueError(f"unknown CUDA capability {need!r}: expected one of {sorted(_CHECKS)}")
     return _CHECKS[need]()
 
 
@@ -78,25 +74,31 @@ def _numba_cuda() -> Capability:
 
 
 @functools.cache
-def _kernels() -> Capability:
-    base = _numba_cuda()
-    if not base.ok or simulating():
-        return base
+def _no_device() -> str:
+    """Why numba-cuda (installed, not simulating) sees no GPU; "" when it sees one."""
     from numba import cuda
     try:
-        if cuda.is_available():
-            return Capability(True)
-        why = "no CUDA GPU or driver was found"
+        return "" if cuda.is_available() else "no CUDA GPU or driver was found"
     except Exception as e:  # noqa: BLE001 - a missing or broken driver raises here
-        why = f"the CUDA driver failed ({type(e).__name__}: {_first_line(e)})"
-    return Capability(False, f"{why}; NUMBA_ENABLE_CUDASIM=1 runs the kernels in Numba's simulator")
+        return f"the CUDA driver failed ({type(e).__name__}: {_first_line(e)})"
+
+
+@functools.cache
+def _kernels() -> Capability:
+    base = _numba_cuda()
+    if not base.ok or simulating() or not _no_device():
+        return base
+    return Capability(False, f"{_no_device()}; NUMBA_ENABLE_CUDASIM=1 runs the kernels in Numba's simulator")
 
 
 @functools.cache
 def _gpu() -> Capability:
-    if simulating() and _numba_cuda().ok:
-        return Capability(False, "NUMBA_ENABLE_CUDASIM=1 is set: numba.cuda is the simulator, not a GPU")
-    return _kernels()
+    base = _numba_cuda()
+    if not base.ok:
+        return base
+    if simulating():
+        return Capability(False, "a real GPU is needed, and NUMBA_ENABLE_CUDASIM=1 makes numba.cuda the simulator")
+    return Capability(False, f"a real GPU is needed: {_no_device()}") if _no_device() else base
 
 
 @functools.cache
