@@ -191,6 +191,9 @@ class OpDef:
     vjp: Callable[..., Any] | None = None
     no_gradient: bool = False
     scalar: Callable[..., str] | None = None  # elementwise: (attrs, in_dtypes, out_dtype, *args) -> expr
+    # elementwise: (attrs, in_dtypes, out_dtype, *args) -> (condition that must hold, message) or None;
+    # checked per element before ``scalar`` (integer division by zero)
+    guard: Callable[..., tuple[str, str] | None] | None = None
     kernels: dict[str, Callable[..., Any]] = field(default_factory=dict)  # target -> emitter
     stateful: bool = False  # never folded or merged (random, assign)
     num_outputs: int = 1

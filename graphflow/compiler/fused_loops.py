@@ -275,6 +275,9 @@ def element_value(em: Emitter, n: Operation, leaves: list[str], idx: list[str], 
         row = get(ins.op)
         assert row.scalar is not None, f"{ins.op.name} has no scalar template"
         args = [arg(a) for a in ins.args]
+        guard = row.guard(ins.attrs, ins.in_dtypes, ins.dtype, *args) if row.guard else None
+        if guard is not None:
+            em.check(guard[0], n, guard[1])
         v = em.fresh("e")
         expr = row.scalar(ins.attrs, ins.in_dtypes, ins.dtype, *args)
         if "gfmath." in expr:
