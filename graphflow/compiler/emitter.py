@@ -96,11 +96,13 @@ class Emitter:
         finally:
             self.indent = saved
 
-    def check(self, condition: str, node: Operation, message: str) -> None:
-        """Raise (mapped to InvalidArgumentError naming ``node``) when ``condition`` is false."""
+    def check(self, condition: str, node: Operation, message: str, values: Sequence[str] = ()) -> None:
+        """Raise (mapped to InvalidArgumentError naming ``node``) when ``condition`` is false;
+        ``message`` may show run-time ``values`` (expressions: ints or shape tuples) as ``{0}``..."""
         self.errors.append((node, message))
+        args = "".join(f", {v}" for v in values)
         with self.block(f"if not ({condition}):"):
-            self.line(f"raise ValueError('graphflow-error-{len(self.errors) - 1}')")
+            self.line(f"raise ValueError('graphflow-error-{len(self.errors) - 1}'{args})")
 
     def index(self, name: str, idx: Sequence[str]) -> str:
         return f"{name}[{', '.join(idx)}]" if idx else name

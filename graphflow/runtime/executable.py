@@ -131,6 +131,8 @@ class Executable:
             if self.generated.glue:  # kernels number their own checks; the site says whose
                 k += self.generated.site_errors[self.site[0]]
             node, message = self.generated.errors[k]
+            if len(e.args) > 1:  # a check's run-time values (shapes as tuples)
+                message = message.format(*(_shown(v) for v in e.args[1:]))
             raise InvalidArgumentError(node, node, f"{message}\n  in {node.describe()}") from None
         finally:
             if self.helping:  # the first run has compiled or loaded every kernel
@@ -147,3 +149,8 @@ class Executable:
         for i in self.half_outputs:
             result[i] = result[i].astype(np.float16)
         return result
+
+
+def _shown(v: Any) -> str:
+    """A check's value as TF1's messages print it: shapes as ``[2,4]``."""
+    return "[" + ",".join(str(d) for d in v) + "]" if isinstance(v, tuple) else str(v)
