@@ -149,7 +149,7 @@ def fused_source(n: Any, tree: bool = False) -> str:
         _tree_body(em, n, FL, leaves, loop_dims, axes, kept, exact)
     else:
         _thread_body(em, n, FL, leaves, loop_dims, axes, kept, exact)
-    if any(not m.startswith("incompatible shapes for broadcasting") for _, m in em.errors):
+    if any(not m.startswith("Incompatible shapes") for _, m in em.errors):
         raise NotOnCudaError("a fused loop with run-time checks other than shape agreement")
     head = ["import math", "import numpy as np", "from numba import cuda, boolean, float32, float64, int64", "",
             "", "@cuda.jit", f"def kernel({', '.join(params + ['r0'])}):"]

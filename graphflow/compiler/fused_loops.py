@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from graphflow.compiler.emitter import Emitter
 from graphflow.compiler.fused import FusedAttrs
 from graphflow.dtypes import DType
@@ -68,8 +70,8 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
                 buf, mode = target
                 em.line(f"{buf}[0] = " + apply_mode(f"{buf}[0]", v, mode))
             return
-        size = _flat_size(em, n, leaves, ambiguous)
-        if size is not None and target is None:
+        size = _flat_size(em, n, leaves, ambiguous) if target is None else None
+        if size is not None:
             # every array has the loop's shape: one flat loop, the same kernel for every rank
             # (the caller passes the arrays flattened and reshapes the result; flat assignments
             # are fused_group_body's)
@@ -205,7 +207,12 @@ def _flat_size(em: Emitter, n: Operation, leaves: list[str], ambiguous: list[tup
     if ambiguous:
         return None
     if at.loop_shape.is_fully_defined() and all(n.inputs[j].shape == at.loop_shape for j in arrays):
-        return str(at.loop_shape.num_elements())
+        size = str(at.loop_shape.num_elements())
+        shown = "[" + ",".join(str(d) for d in at.loop_shape.as_list()) + "]"
+        for j in arrays:  # the inputs arrive flattened: their sizes are what can be checked
+            em.check(f"{leaves[j]}.shape[0] == {size}", n,
+                     f"Incompatible shapes: an input of {{0}} elements vs. {shown}", (f"{leaves[j]}.shape[0]",))
+        return size
     if len(arrays) == 1 and n.inputs[arrays[0]].shape.as_list() == at.loop_shape.as_list():
         return f"{leaves[arrays[0]]}.shape[0]"
     return None
@@ -294,7 +301,14 @@ def fused_group_body(em: Emitter,
     that read it (``subst``: leaf index -> earlier part; a part with no FUSED node assigns the
     value of the part ``subst[0]``), so each array is read once per step."""
     em.flattened = True  # type: ignore[attr-defined]
-    with em.loops([f"{parts[-1][2][0]}.shape[0]"]) as idx:
+    size = f"{parts[-1][2][0]}.shape[0]"
+    for n, leaves, _, subst in parts:  # every array arrives flattened, the variable's size
+        for k, t in enumerate(n.inputs if n is not None else ()):
+            if t.shape.rank and k not in subst:
+                em.check(f"{leaves[k]}.shape[0] == {size}", n,
+                         "Incompatible shapes: an input of {0} elements vs. a variable of {1}",
+                         (f"{leaves[k]}.shape[0]", size))
+    with em.loops([size]) as idx:
         news: list[str] = []
         for n, leaves, (buf, mode), subst in parts:
             if n is None:  # the value is an earlier part's new value
@@ -334,23 +348,27 @@ def same_shaped(n: Operation) -> bool:
 
 def _ambiguous(n: Operation, at: FusedAttrs, rank: int) -> list[tuple[int, int, int]]:
     """(leaf, leaf dim, loop dim) triples whose broadcast is only known at run time: a leaf's
-    unknown dim against a known loop dim, or against other leaves' unknown dims. A leaf whose
-    unknown dim is the only one in its loop dim defines that dim, so it always matches."""
+    unknown dim against a known loop dim, or against other leaves' unknown or fixed dims. A leaf
+    whose unknown dim is the only one of size other than 1 in its loop dim defines that dim."""
     out = []
     for j in range(rank):
-        unknown = []
+        unknown, fixed = [], 0
         for li, t in enumerate(n.inputs):
             r = t.shape.rank or 0
             k = j - (rank - r)
             if k >= 0 and t.shape.dims[k] is None:  # type: ignore[index]
                 unknown.append((li, k, j))
+            elif k >= 0 and t.shape.dims[k] != 1:  # type: ignore[index]
+                fixed += 1
         static = at.loop_shape.dims[j]  # type: ignore[index]
-        if (static is not None and static != 1) or (static is None and len(unknown) > 1):
+        if (static is not None and static != 1) or (static is None and len(unknown) + fixed > 1):
             out.extend(unknown)
     return sorted(out)
 
 
 def _loop_dims(em: Emitter, n: Operation, leaves: list[str], rank: int) -> list[str]:
+    """The loop's dims (literals where the graph fixes them, else read from the leaves that have
+    them), then the checks that every leaf's run-time shape fits them (``_shape_checks``)."""
     at: FusedAttrs = n.attrs
     em._leaf_names = leaves  # type: ignore[attr-defined]
     em._mults = {}  # type: ignore[attr-defined]
@@ -360,22 +378,75 @@ def _loop_dims(em: Emitter, n: Operation, leaves: list[str], rank: int) -> list[
         if s is not None:
             dims.append(str(s))
             continue
+        # every leaf dim that is not fixed at 1 may give the size (a fixed dim whose loop dim is
+        # unknown appears where a rewrite made an input more static than the node it feeds)
         cands = []
         for li, t in enumerate(n.inputs):
             r = t.shape.rank or 0
             k = j - (rank - r)
-            if k >= 0 and t.shape.dims[k] is None:  # type: ignore[index]
+            if k >= 0 and t.shape.dims[k] != 1:  # type: ignore[index]
                 cands.append(f"{leaves[li]}.shape[{k}]")
-        assert cands, f"no leaf defines loop dim {j} of {n.describe()}"
+        if not cands:  # every leaf has 1 here
+            dims.append("1")
+            continue
         d = em.fresh("d")
         em.line(f"{d} = {cands[0]}")
         for c in cands[1:]:
             em.line(f"{d} = {c} if {d} == 1 else {d}")
-        if len(cands) > 1:
-            em.check(" and ".join(f"({c} == {d} or {c} == 1)" for c in cands), n,
-                     f"incompatible shapes for broadcasting in dim {j}")
         dims.append(d)
+    _shape_checks(em, n, leaves, dims)
     return dims
+
+
+def _shape_checks(em: Emitter, n: Operation, leaves: list[str], dims: list[str]) -> None:
+    """Before the loops: each leaf's run-time dims against the loop's, as ``_leaf_index`` reads
+    them (a dim fixed at 1 must be 1; a broadcasting one the loop's or 1; any other the loop's),
+    including dims the graph believes fixed, so no loop reads outside an input. One check per
+    leaf, raising TF1's "Incompatible shapes" with both shapes."""
+    at: FusedAttrs = n.attrs
+    rank = len(dims)
+    loose = {(li, k) for li, k, _ in _ambiguous(n, at, rank)}
+    loop = "(" + "".join(f"{d}, " for d in dims) + ")"
+    for li, t in enumerate(n.inputs):
+        r = t.shape.rank or 0
+        conds = []
+        for k in range(r):
+            j = rank - r + k
+            got, want, d = f"{leaves[li]}.shape[{k}]", dims[j], t.shape.dims[k]  # type: ignore[index]
+            if d == 1 and at.loop_shape.dims[j] != 1:  # type: ignore[index]
+                conds.append(f"{got} == 1")
+            elif d is None and (li, k) in loose:
+                conds.append(f"({got} == {want} or {got} == 1)")
+            elif got != want:
+                conds.append(f"{got} == {want}")
+        if conds:
+            shapes = (f"{leaves[li]}.shape", loop) if li == 0 else (loop, f"{leaves[li]}.shape")
+            em.check(" and ".join(conds), n, "Incompatible shapes: {0} vs. {1}", shapes)
+
+
+def shape_mismatch(n: Operation, shapes: list[tuple[int, ...]]) -> str | None:
+    """For a host launching the loop of FUSED ``n`` as a kernel (which cannot raise): TF1's
+    message when the inputs' run-time ``shapes`` do not broadcast or break a dim the loop fixes,
+    else None (the checks ``_shape_checks`` makes inside CPU loops)."""
+    at: FusedAttrs = n.attrs
+    loop: tuple[int, ...] = ()
+    for s in shapes:
+        try:
+            loop = tuple(np.broadcast_shapes(loop, s))
+        except ValueError:
+            return f"Incompatible shapes: {_shown(loop)} vs. {_shown(s)}"
+    fixed = at.loop_shape.as_list() if at.loop_shape.rank is not None else None
+    if fixed is not None and (len(fixed) != len(loop) or any(d is not None and d != e for d, e in zip(fixed, loop))):
+        return f"Incompatible shapes: {_shown(loop)} vs. {_shown(tuple(d if d is not None else -1 for d in fixed))}"
+    for t, s in zip(n.inputs, shapes):
+        want = t.shape.as_list() if t.shape.rank is not None else None
+        if want is not None and (len(want) != len(s) or any(d is not None and d != e for d, e in zip(want, s))):
+            return f"Incompatible shapes: {_shown(s)} vs. {_shown(loop)}"
+    return None
+
+
+def _shown(shape: Any) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"
 
 
 def _leaf_index(name: str, t: Tensor, loop_shape: Any, idx: list[str], exact: bool,

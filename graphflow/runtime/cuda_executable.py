@@ -21,6 +21,7 @@ from graphflow.compiler import cuda as C
 from graphflow.compiler import cuda_index_kernels as K
 from graphflow.compiler import cuda_linalg as LA
 from graphflow.compiler import cuda_templates as T
+from graphflow.compiler import fused_loops as FL
 from graphflow.compiler.pipeline import run_passes
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import schedule
@@ -38,6 +39,7 @@ from graphflow.runtime.cuda_memory import (
     numba_cuda,
     recording,
     upload,
+    zeros,
 )
 from graphflow.runtime.cuda_steps import MOVES, STEPS
 
@@ -202,11 +204,10 @@ class CudaExecutable:
             return
         if op is Op.FUSED:
             ins = [value(j) for j in range(len(n.inputs))]
-            try:
-                loop = np.broadcast_shapes(*[v.shape for v in ins]) if ins else ()
-            except ValueError:
-                raise InvalidArgumentError(n, n, f"shapes {[v.shape for v in ins]} do not broadcast\n"
-                                           f"  in {n.describe()}") from None
+            wrong = FL.shape_mismatch(n, [tuple(v.shape) for v in ins])
+            if wrong is not None:  # kernels cannot raise: the host checks what they would read
+                raise InvalidArgumentError(n, n, f"{wrong}\n  in {n.describe()}")
+            loop = np.broadcast_shapes(*[v.shape for v in ins]) if ins else ()
             red = n.attrs.reduce
             shape = tuple(loop)
             if red is not None:
@@ -228,6 +229,9 @@ class CudaExecutable:
             xs = (1,) * (4 - len(x.shape)) + tuple(x.shape)
             ls = (1,) * (4 - len(like.shape)) + tuple(like.shape)
             flags = [1 if ls[d] == 1 and xs[d] != 1 else 0 for d in range(4)]
+            if 0 in xs:  # the sum of nothing (an empty buffer is one element, not reshapable)
+                env[id(n.outputs[0])] = zeros(tuple(like.shape), n.dtypes[0].np)
+                return
             out = cuda.device_array(max(1, math.prod(like.shape)), dtype=n.dtypes[0].np)
             launch(self.sources[id(n)], [x.array.reshape(xs), out] + flags, out.shape[0])
             env[id(n.outputs[0])] = Value(out, tuple(like.shape))
