@@ -430,6 +430,8 @@ class BatchNormalization(Layer):
         def bcast(v: Tensor | None) -> Tensor | None:
             return None if v is None else S.reshape(v, shape)
         tr = _training(training)
+        if isinstance(tr, Tensor) and tr.shape.rank != 0:  # a predicate, as TF1's cond needs: a scalar
+            tr = S.reshape(tr, [])  # (so the statistics it picks keep their static shape)
         if tr is False:
             mean, var = self.moving_mean, self.moving_variance
         else:

@@ -50,7 +50,7 @@ from graphflow.ops.reduce_ops import reduce_any, reduce_max, reduce_mean, reduce
 from graphflow.ops.shape_ops import expand_dims, reshape, shape, squeeze
 from graphflow.ops.state_ops import constant, random_uniform
 from graphflow.ops.state_ops import range as _range
-from graphflow.ops.xent_ops import softmax_xent
+from graphflow.ops.xent_ops import labels_like_logits, softmax_xent
 from graphflow.registry import Op
 
 __all__ = [
@@ -302,6 +302,7 @@ def softmax_cross_entropy_with_logits_v2(labels: Any = None, logits: Any = None,
     if lb.dtype != lg.dtype:  # TF1 casts the labels to the logits' dtype
         lb = cast(lb, lg.dtype)
     _floats(lg, "softmax_cross_entropy_with_logits")
+    lb = labels_like_logits(lb, lg)
     _same_shape(lb, lg, "softmax_cross_entropy_with_logits labels and logits")
     ax = _axis(axis, dim)
     rank = lg.shape.rank

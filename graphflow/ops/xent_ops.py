@@ -16,6 +16,9 @@ import numpy as np
 from graphflow.dtypes import DType
 from graphflow.ir import Tensor
 from graphflow.ops._build import make, require
+from graphflow.ops.reduce_ops import broadcast_to
+from graphflow.ops.shape_ops import reshape
+from graphflow.ops.shape_ops import shape as shape_of
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.registry import kernel as _kernel
 from graphflow.shapes import TensorShape
@@ -92,6 +95,27 @@ register(OpDef(Op.SOFTMAX_XENT, Kind.OTHER, _rows_shape, _same, _xent_ref, vjp=_
 register(OpDef(Op.SOFTMAX_XENT_GRAD, Kind.OTHER, _grad_shape, _same, _xent_grad_ref, vjp=_vjp_grad))
 
 
+def labels_like_logits(labels: Tensor, logits: Tensor) -> Tensor:
+    """Labels as TF1 reads them against logits of another shape: both as matrices of the classes
+    (``[-1, classes]``), the labels' rows broadcast to the logits' (labels ``[1, N, C]`` for
+    logits ``[N, C]``, or one row for every row), then shaped like the logits. Labels of the
+    logits' shape, or whose classes cannot be matched, come back as they are (the shape rule
+    then names the disagreement)."""
+    a, b = labels.shape, logits.shape
+    if a.rank is None or b.rank is None or (a.rank == b.rank and a.is_compatible_with(b)) or not a.rank or not b.rank:
+        return labels
+    ca, cb = a.dims[-1], b.dims[-1]  # type: ignore[index]
+    if (ca is not None and cb is not None and ca != cb) or (ca is None and cb is None):
+        return labels
+    classes = cb if cb is not None else ca
+    rows = broadcast_to(reshape(labels, [-1, classes]), shape_of(reshape(logits, [-1, classes])))
+    if b.is_fully_defined():
+        return reshape(rows, b.as_list())
+    out = reshape(rows, shape_of(logits))
+    out.set_shape(b)
+    return out
+
+
 def softmax_xent(labels: Tensor, logits: Tensor, name: str | None = None) -> Tensor:
     """Per-row ``-sum(labels * log_softmax(logits))`` over the last axis."""
     return make(Op.SOFTMAX_XENT, [labels, logits], name=name or "SoftmaxCrossEntropyWithLogits")
@@ -104,17 +128,20 @@ def _rows(em: Any, t: Tensor, expr: str) -> tuple[list[str], str, str]:
     return dims, " * ".join(dims[:-1]) or "1", dims[-1]
 
 
-def _same_dims(em: Any, n: Any, a: list[str], b: list[str], what: str) -> None:
+_BROADCASTABLE = "logits and labels must be broadcastable: logits_size={0} labels_size={1}"
+
+
+def _same_dims(em: Any, n: Any, a: list[str], b: list[str], what: str, values: Sequence[str] = ()) -> None:
     cond = " and ".join(f"{x} == {y}" for x, y in zip(a, b) if x != y)
     if cond:
-        em.check(cond, n, what)
+        em.check(cond, n, what, values)
 
 
 @_kernel(Op.SOFTMAX_XENT, "cpu")
 def _xent_cpu(em: Any, n: Any, ins: list[str]) -> None:
     lb, lg = ins
     dims, rows, c = _rows(em, n.inputs[1], lg)
-    _same_dims(em, n, em.dims(n.inputs[0], lb), dims, "labels and logits shapes differ")
+    _same_dims(em, n, em.dims(n.inputs[0], lb), dims, _BROADCASTABLE, (f"{lg}.shape", f"{lb}.shape"))
     out = em.empty(dims[:-1] or ["1"], n.dtypes[0])
     em.line(f"{em.use(_MODULE)}.softmax_xent({lb}.reshape(({rows}, {c})), {lg}.reshape(({rows}, {c})), "
             f"{out}.reshape(-1))")
@@ -125,7 +152,7 @@ def _xent_cpu(em: Any, n: Any, ins: list[str]) -> None:
 def _xent_grad_cpu(em: Any, n: Any, ins: list[str]) -> None:
     g, lb, lg = ins
     dims, rows, c = _rows(em, n.inputs[2], lg)
-    _same_dims(em, n, em.dims(n.inputs[1], lb), dims, "labels and logits shapes differ")
+    _same_dims(em, n, em.dims(n.inputs[1], lb), dims, _BROADCASTABLE, (f"{lg}.shape", f"{lb}.shape"))
     _same_dims(em, n, em.dims(n.inputs[0], g), dims[:-1], "the gradient's shape differs from the loss's")
     out = em.empty(dims, n.dtypes[0])
     rows_g = f"{g}.reshape(-1)" if len(dims) > 1 else f"np.full(1, {g})"
