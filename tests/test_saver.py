@@ -9,12 +9,15 @@ import subprocess
 import sys
 import textwrap
 import zipfile
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
 
 import graphflow as gf
-from graphflow.train import saver as saver_module
+from graphflow.train import checkpoint_io
+from tests.optional import need
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -229,6 +232,138 @@ def test_save_errors(tmp_path) -> None:
             gf.train.Saver()
 
 
+def test_save_creates_a_missing_folder_one_level_deep_as_tf1(tmp_path) -> None:
+    w = gf.Variable([1.0], name="w")
+    with gf.Session(device="reference") as sess:
+        sess.run(w.initializer)
+        path = gf.train.Saver().save(sess, str(tmp_path / "new" / "m"), global_step=1)
+        assert sorted(os.listdir(tmp_path / "new")) == ["checkpoint", "m-1.gfckpt", "m-1.meta"]
+        assert gf.train.latest_checkpoint(str(tmp_path / "new")) == path
+        # TF1 creates the checkpoint's folder only, never its parents, nor over a file
+        with pytest.raises(ValueError, match=f"Parent directory of {tmp_path / 'a' / 'b' / 'm'} doesn't exist"):
+            gf.train.Saver().save(sess, str(tmp_path / "a" / "b" / "m"))
+        assert not (tmp_path / "a").exists()
+        (tmp_path / "file").write_text("")
+        with pytest.raises(ValueError, match="Parent directory"):
+            gf.train.Saver().save(sess, str(tmp_path / "file" / "m"))
+
+
+@pytest.mark.needs("tensorflow")
+def test_save_into_missing_folders_matches_tf1(tmp_path) -> None:
+    tf = need("tensorflow")
+
+    def outcome(save: Callable[[str], Any], folder: Any) -> str:
+        try:
+            save(str(folder / "m"))
+        except ValueError as e:
+            assert "doesn't exist, can't save" in str(e)
+            return "ValueError"
+        return "saved " + ",".join(sorted(f.split(".")[-1] for f in os.listdir(folder) if "checkpoint" not in f))
+
+    (tmp_path / "tf").mkdir()
+    (tmp_path / "gf").mkdir()
+    with tf.Graph().as_default():
+        v = tf.Variable([1.0], name="w")
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            saver = tf.train.Saver()
+            tf_outcomes = [outcome(lambda p: saver.save(sess, p), tmp_path / "tf" / "one"),
+                           outcome(lambda p: saver.save(sess, p), tmp_path / "tf" / "no" / "such")]
+    with gf.Graph().as_default():
+        w = gf.Variable([1.0], name="w")
+        with gf.Session(device="reference") as sess:
+            sess.run(w.initializer)
+            saver = gf.train.Saver()
+            gf_outcomes = [outcome(lambda p: saver.save(sess, p), tmp_path / "gf" / "one"),
+                           outcome(lambda p: saver.save(sess, p), tmp_path / "gf" / "no" / "such")]
+    assert [o.split()[0] for o in tf_outcomes] == [o.split()[0] for o in gf_outcomes] == ["saved", "ValueError"]
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_stray_temporaries_of_killed_saves_are_removed_at_the_next_save(tmp_path) -> None:
+    dead = _dead_pid()
+    stray = [f"model-3.gfckpt.{dead}.0123abcd.tmp", f"model.gfckpt.{dead}.0123abcd.tmp",
+             f"checkpoint.{dead}.89abcdef.tmp"]
+    kept = [f"model-4.gfckpt.{os.getpid()}.0123abcd.tmp",  # this process's: may be another thread's save
+            f"model-5.gfckpt.{os.getppid()}.0123abcd.tmp",  # a live process's: in flight
+            f"other-1.gfckpt.{dead}.0123abcd.tmp", f"model-best.gfckpt.{dead}.0123abcd.tmp",  # not this saver's
+            "notes.tmp", f"model-1.gfckpt.{dead}.tmp", f"model-1.meta.{dead}.0123abcd.tmp"]
+    for name in stray + kept:
+        (tmp_path / name).write_bytes(b"partial")
+    v = gf.Variable(1.0, name="v")
+    with gf.Session(device="reference") as sess:
+        sess.run(v.initializer)
+        gf.train.Saver(max_to_keep=None).save(sess, str(tmp_path / "model"), global_step=1)
+    assert sorted(os.listdir(tmp_path)) == sorted(kept + ["checkpoint", "model-1.gfckpt", "model-1.meta"])
+
+
+def test_checkpoints_an_interrupted_save_left_unlisted_are_removed_at_the_next_save(tmp_path) -> None:
+    v = gf.Variable(1.0, name="v")
+    d = str(tmp_path)
+    with gf.Session(device="reference") as sess:
+        sess.run(v.initializer)
+        first = gf.train.Saver(max_to_keep=3)
+        for step in (1, 2):
+            first.save(sess, os.path.join(d, "model"), global_step=step)
+        data = open(os.path.join(d, "model-2.gfckpt"), "rb").read()
+        # killed after its checkpoint was in place, before the state file named it
+        (tmp_path / "model-7.gfckpt").write_bytes(data)
+        (tmp_path / "model-7.meta").write_bytes(b"meta")
+        # killed after the state file stopped naming model-0, before its .meta went
+        (tmp_path / "model-0.meta").write_bytes(b"meta")
+        foreign = ["other-1.gfckpt", "model-best.gfckpt", "model.txt", "model-2.gfckpt.bak", "model-x.gfckpt"]
+        for name in foreign:
+            (tmp_path / name).write_bytes(data)
+        # a restarted run: a new saver
+        gf.train.Saver(max_to_keep=3).save(sess, os.path.join(d, "model"), global_step=3)
+        ours = [f"model-{s}.{ext}" for s in (1, 2, 3) for ext in ("gfckpt", "meta")]
+        assert sorted(os.listdir(tmp_path)) == sorted(["checkpoint", *ours, *foreign])
+        assert gf.train.get_checkpoint_state(d).all_model_checkpoint_paths == [
+            os.path.join(d, f"model-{s}") for s in (1, 2, 3)]
+        # max_to_keep None or 0 keeps every checkpoint, listed or not
+        (tmp_path / "model-7.gfckpt").write_bytes(data)
+        for keep_all in (None, 0):
+            gf.train.Saver(max_to_keep=keep_all).save(sess, os.path.join(d, "model"), global_step=4)
+            assert (tmp_path / "model-7.gfckpt").exists()
+
+
+def test_a_new_saver_keeps_the_newest_checkpoints_of_earlier_runs(tmp_path) -> None:
+    """A restarted run's saver takes in the checkpoints the state file lists under its naming, so
+    max_to_keep counts them (TF1's saver forgets them: unlisted, kept forever)."""
+    v = gf.Variable(1.0, name="v")
+    d = str(tmp_path)
+
+    def on_disk() -> list[str]:
+        return sorted(f for f in os.listdir(d) if f.endswith(".gfckpt"))
+
+    with gf.Session(device="reference") as sess:
+        sess.run(v.initializer)
+        run1 = gf.train.Saver(max_to_keep=2)
+        for step in (1, 2, 3):
+            run1.save(sess, os.path.join(d, "model"), global_step=step)
+        run2 = gf.train.Saver(max_to_keep=2)
+        run2.save(sess, os.path.join(d, "model"), global_step=4)
+        assert run2.last_checkpoints == [os.path.join(d, "model-3"), os.path.join(d, "model-4")]
+        assert on_disk() == ["model-3.gfckpt", "model-4.gfckpt"]
+        assert gf.train.get_checkpoint_state(d).all_model_checkpoint_paths == run2.last_checkpoints
+        # a state file that lists none of this saver's checkpoints (another prefix's) or cannot be
+        # read: the saver takes in those on disk, by step
+        gf.train.Saver(max_to_keep=1).save(sess, os.path.join(d, "other"), global_step=9)
+        gf.train.Saver(max_to_keep=3).save(sess, os.path.join(d, "model"), global_step=5)
+        assert on_disk() == ["model-3.gfckpt", "model-4.gfckpt", "model-5.gfckpt", "other-9.gfckpt"]
+        (tmp_path / "checkpoint").write_bytes(b"\xff\xfe garbage")
+        run3 = gf.train.Saver(max_to_keep=3)
+        run3.save(sess, os.path.join(d, "model"), global_step=6)
+        assert run3.last_checkpoints == [os.path.join(d, f"model-{s}") for s in (4, 5, 6)]
+        assert on_disk() == ["model-4.gfckpt", "model-5.gfckpt", "model-6.gfckpt", "other-9.gfckpt"]
+        assert gf.train.latest_checkpoint(d) == os.path.join(d, "model-6")
+
+
 def test_a_failed_write_leaves_the_previous_checkpoint(tmp_path, monkeypatch) -> None:
     v = gf.Variable(np.zeros(1000, np.float32), name="v")
     saver = gf.train.Saver()
@@ -239,7 +374,7 @@ def test_a_failed_write_leaves_the_previous_checkpoint(tmp_path, monkeypatch) ->
 
         def fail(out, chunk):
             raise OSError("disk full")
-        monkeypatch.setattr(saver_module, "_write_chunk", fail)
+        monkeypatch.setattr(checkpoint_io, "_write_chunk", fail)
         v.load(np.full(1000, 2.0), sess)
         with pytest.raises(OSError, match="disk full"):
             saver.save(sess, str(tmp_path / "m"), global_step=2)
@@ -253,7 +388,7 @@ CRASH_SCRIPT = textwrap.dedent("""
     import sys, time
     import numpy as np
     import graphflow as gf
-    from graphflow.train import saver as saver_module
+    from graphflow.train import checkpoint_io
     n = 1 << 20
     v = gf.Variable(np.zeros(n, np.float32), name="big")
     sess = gf.Session()
@@ -261,13 +396,13 @@ CRASH_SCRIPT = textwrap.dedent("""
     v.load(np.full(n, 1.0), sess)
     saver.save(sess, sys.argv[1], global_step=1)
     v.load(np.full(n, 2.0), sess)
-    saver_module._CHUNK_BYTES = 1 << 14
-    write = saver_module._write_chunk
+    checkpoint_io._CHUNK_BYTES = 1 << 14
+    write = checkpoint_io._write_chunk
     def slow(out, chunk):
         write(out, chunk)
         print("chunk", flush=True)
         time.sleep(0.02)
-    saver_module._write_chunk = slow
+    checkpoint_io._write_chunk = slow
     saver.save(sess, sys.argv[1], global_step=2)
     print("finished", flush=True)
 """)
@@ -292,6 +427,9 @@ def test_sigkill_mid_save_leaves_the_previous_checkpoint(tmp_path) -> None:
     assert proc.returncode == -signal.SIGKILL
     files = os.listdir(tmp_path)
     assert "model-2.gfckpt" not in files and "model-1.gfckpt" in files
+    assert [f for f in files if f.endswith(".tmp")] == [f"model-2.gfckpt.{proc.pid}.{f.split('.')[-2]}.tmp"
+                                                        for f in files if f.endswith(".tmp")]
+    assert len([f for f in files if f.endswith(".tmp")]) == 1  # the killed save's
     assert gf.train.get_checkpoint_state(str(tmp_path)).all_model_checkpoint_paths == [prefix + "-1"]
     latest = gf.train.latest_checkpoint(str(tmp_path))
     assert latest == prefix + "-1"
@@ -299,6 +437,10 @@ def test_sigkill_mid_save_leaves_the_previous_checkpoint(tmp_path) -> None:
     with gf.Session(device="reference") as sess:
         gf.train.Saver().restore(sess, latest)
         np.testing.assert_array_equal(sess.run(big), np.ones(1 << 20, np.float32))
+        # the next save (a restarted run) removes the killed save's temporary file
+        gf.train.Saver().save(sess, prefix, global_step=3)
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint", "model-1.gfckpt", "model-1.meta", "model-3.gfckpt",
+                                            "model-3.meta"]
 
 
 # ---- resuming training ----------------------------------------------------------------------------

@@ -1,22 +1,17 @@
-"""Checkpoints: ``gf.train.Saver``, ``latest_checkpoint`` and a reader for checkpoint files.
+"""Checkpoints: ``gf.train.Saver``, ``latest_checkpoint`` and the ``checkpoint`` state file.
 
-A checkpoint ``<prefix>`` is one file ``<prefix>.gfckpt``: an uncompressed zip holding
-``manifest.json`` (format, version, and each tensor's name, dtype, shape and member file) and one
-``.npy`` member per tensor, read back with ``allow_pickle=False``: loading never runs code.
-docs/checkpoint_format.md describes it. Files are written to a temporary file in the same
-directory, flushed, fsynced and renamed over the target, so a crash mid-save leaves the previous
-checkpoint and the ``checkpoint`` state file as they were.
+The checkpoint file itself (``<prefix>.gfckpt``, written atomically and read through bounded
+streams) is ``checkpoint_io``'s; docs/checkpoint_format.md describes both. A save writes the
+checkpoint, then the state file naming it, then deletes what the saver no longer keeps: the
+checkpoints beyond ``max_to_keep``, those an interrupted save left unlisted, and the temporary
+files of saves that were killed.
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
-import uuid
-import zipfile
-import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -24,164 +19,24 @@ import numpy as np
 
 from graphflow.errors import DataLossError, InvalidArgumentError, NotFoundError, OpError
 from graphflow.ir import get_default_graph
+from graphflow.train.checkpoint_io import (
+    SUFFIX,
+    CheckpointReader,
+    NewCheckpointReader,
+    _atomic_write,
+    checkpoint_exists,
+    checkpoint_file,
+    temp_owner,
+    write_checkpoint,
+)
 from graphflow.variables import GraphKeys, Variable
 
 __all__ = ["Saver", "latest_checkpoint", "get_checkpoint_state", "update_checkpoint_state",
            "checkpoint_exists", "CheckpointState", "CheckpointReader", "NewCheckpointReader",
            "list_variables", "load_variable", "import_meta_graph"]
 
-FORMAT = "graphflow.checkpoint"
-VERSION = 1
-SUFFIX = ".gfckpt"
-MANIFEST = "manifest.json"
 STATE_FILENAME = "checkpoint"
-_CHUNK_BYTES = 1 << 22
-_ZIP64_FROM = (1 << 31) - (1 << 20)
-
-
-# ---- atomic files ----------------------------------------------------------------------------------
-
-def _atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
-    """Write ``path`` through a temporary file in its directory: flush, fsync, rename over."""
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = f"{path}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: str) -> None:
-    """Make the rename itself durable (POSIX); not possible, nor needed, on Windows."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-# ---- the checkpoint file -----------------------------------------------------------------------------
-
-def _write_chunk(out: BinaryIO, chunk: memoryview) -> None:
-    out.write(chunk)
-
-
-def _write_npy(out: BinaryIO, arr: np.ndarray) -> None:
-    np.lib.format.write_array_header_1_0(out, np.lib.format.header_data_from_array_1_0(arr))
-    data = memoryview(arr.reshape(-1).view(np.uint8))  # type: ignore[arg-type]
-    for start in range(0, data.nbytes, _CHUNK_BYTES):
-        _write_chunk(out, data[start:start + _CHUNK_BYTES])
-
-
-def write_checkpoint(path: str, tensors: Sequence[tuple[str, np.ndarray]]) -> None:
-    """Write ``tensors`` (name, array) as the checkpoint file ``path``, atomically."""
-    arrays = [(name, np.asarray(a, order="C")) for name, a in tensors]
-    entries: list[dict[str, Any]] = [
-        {"name": name, "file": f"tensors/{i}.npy", "dtype": a.dtype.name, "shape": list(a.shape)}
-        for i, (name, a) in enumerate(arrays)]
-    manifest = {"format": FORMAT, "version": VERSION, "tensors": entries}
-
-    def write(f: BinaryIO) -> None:
-        with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-            zf.writestr(MANIFEST, json.dumps(manifest, indent=1))
-            for entry, (_, a) in zip(entries, arrays):
-                with zf.open(entry["file"], "w", force_zip64=a.nbytes > _ZIP64_FROM) as out:
-                    _write_npy(out, a)  # type: ignore[arg-type]
-
-    _atomic_write(path, write)
-
-
-def _checkpoint_file(prefix: str) -> str:
-    return prefix if prefix.endswith(SUFFIX) else prefix + SUFFIX
-
-
-class CheckpointReader:
-    """Reads a checkpoint written by ``Saver.save`` (by prefix, or the ``.gfckpt`` path).
-
-    >>> import graphflow as gf, tempfile, os
-    >>> v = gf.Variable([1.0, 2.0], name="v")
-    >>> with gf.Session() as sess:
-    ...     sess.run(v.initializer)
-    ...     path = gf.train.Saver([v]).save(sess, os.path.join(tempfile.mkdtemp(), "model"))
-    >>> gf.train.NewCheckpointReader(path).get_tensor("v")
-    array([1., 2.], dtype=float32)
-    """
-
-    def __init__(self, prefix: str) -> None:
-        self.path = _checkpoint_file(os.fspath(prefix))
-        if not os.path.isfile(self.path):
-            raise NotFoundError(None, None, f"Unsuccessful restore: no checkpoint at prefix {prefix!r} "
-                                f"(expected the file {self.path}, written by gf.train.Saver.save)")
-        try:
-            self._zip = zipfile.ZipFile(self.path)
-            manifest = json.loads(self._zip.read(MANIFEST).decode("utf-8"))
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError, zlib.error, EOFError) as e:
-            raise DataLossError(None, None, f"checkpoint {self.path} is corrupt or not a graphflow "
-                                f"checkpoint: {type(e).__name__}: {e}") from None
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            raise DataLossError(None, None, f"{self.path} is not a graphflow checkpoint: its manifest "
-                                f"has format {manifest.get('format') if isinstance(manifest, dict) else None!r}, "
-                                f"expected {FORMAT!r}")
-        if manifest.get("version") != VERSION:
-            raise DataLossError(None, None, f"checkpoint {self.path} has format version "
-                                f"{manifest.get('version')!r}; this graphflow reads version {VERSION}")
-        try:
-            self._entries = {e["name"]: (e["file"], np.dtype(e["dtype"]), tuple(int(d) for d in e["shape"]))
-                             for e in manifest["tensors"]}
-        except (KeyError, TypeError, ValueError) as e:
-            raise DataLossError(None, None, f"checkpoint {self.path} has a malformed manifest: "
-                                f"{type(e).__name__}: {e}") from None
-
-    def close(self) -> None:
-        self._zip.close()
-
-    def __enter__(self) -> CheckpointReader:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def has_tensor(self, name: str) -> bool:
-        return name in self._entries
-
-    def get_variable_to_shape_map(self) -> dict[str, list[int]]:
-        return {name: list(shape) for name, (_, _, shape) in self._entries.items()}
-
-    def get_variable_to_dtype_map(self) -> dict[str, np.dtype]:
-        return {name: dtype for name, (_, dtype, _) in self._entries.items()}
-
-    def get_tensor(self, name: str) -> np.ndarray:
-        if name not in self._entries:
-            raise NotFoundError(None, None, f"Key {name} not found in checkpoint {self.path}")
-        member, dtype, shape = self._entries[name]
-        try:
-            data = self._zip.read(member)  # checks the member's CRC
-            arr = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError, zlib.error, EOFError) as e:
-            raise DataLossError(None, None, f"checkpoint {self.path}: tensor {name} is unreadable: "
-                                f"{type(e).__name__}: {e}") from None
-        if arr.dtype != dtype or arr.shape != shape:
-            raise DataLossError(None, None, f"checkpoint {self.path}: tensor {name} holds {arr.dtype.name} "
-                                f"{list(arr.shape)}, its manifest says {dtype.name} {list(shape)}")
-        return arr
-
-
-NewCheckpointReader = CheckpointReader
+_STATE_LIMIT = 1 << 24  # a state file naming a million checkpoints is ~60 MB; refuse beyond 16 MiB
 
 
 def _resolve(ckpt_dir_or_file: str) -> str:
@@ -205,10 +60,6 @@ def load_variable(ckpt_dir_or_file: str, name: str) -> np.ndarray:
         name = name[:-2]
     with CheckpointReader(_resolve(ckpt_dir_or_file)) as r:
         return r.get_tensor(name)
-
-
-def checkpoint_exists(checkpoint_prefix: str) -> bool:
-    return os.path.isfile(_checkpoint_file(checkpoint_prefix))
 
 
 # ---- the "checkpoint" state file ------------------------------------------------------------------------
@@ -249,13 +100,24 @@ _STATE_LINE = re.compile(r'^\s*(\w+)\s*:\s*"(.*)"\s*$')
 
 
 def get_checkpoint_state(checkpoint_dir: str, latest_filename: str | None = None) -> CheckpointState | None:
-    """The directory's state file parsed (relative paths joined to the directory), or None."""
+    """The directory's state file parsed (relative paths joined to the directory), or None; lines
+    that are not ``key: "value"`` are skipped (TF1 returns None for a file it cannot parse), a
+    file that is not UTF-8 text, or is over 16 MiB, raises ``DataLossError``."""
     path = os.path.join(checkpoint_dir, latest_filename or STATE_FILENAME)
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        with open(path, "rb") as f:
+            data = f.read(_STATE_LIMIT + 1)
     except FileNotFoundError:
         return None
+    if len(data) > _STATE_LIMIT:
+        raise DataLossError(None, None, f"checkpoint state file {path} is over {_STATE_LIMIT} bytes: "
+                            f"not a state file written by gf.train.Saver")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataLossError(None, None, f"checkpoint state file {path} is not UTF-8 text (byte {e.start} "
+                            f"is {data[e.start]:#04x}): it is corrupt; delete it or write it again "
+                            f"with gf.train.update_checkpoint_state") from None
     latest, every = None, []
     for line in text.splitlines():
         m = _STATE_LINE.match(line)
@@ -326,6 +188,12 @@ class Saver:
     ``save`` also writes ``<prefix>.meta`` (TF1's MetaGraphDef: the graph, collections and this
     saver's variables; ``write_meta_graph=False`` skips it). ``keep_checkpoint_every_n_hours``,
     ``sharded`` and the other TF1 arguments are accepted and ignored.
+
+    ``max_to_keep`` counts, besides this saver's own checkpoints, those of the same ``save_path``
+    that the state file lists (an earlier run's: TF1 forgets them, unlisted and kept forever);
+    each save removes this ``save_path``'s checkpoints the new state file does not list (left by
+    an interrupted save) and the temporary files of saves whose process is gone. With
+    ``max_to_keep`` None or 0 no checkpoint is ever removed.
     """
 
     def __init__(self, var_list: Iterable[Variable] | Mapping[str, Variable] | None = None,
@@ -378,14 +246,16 @@ class Saver:
         save_dir = os.path.dirname(os.path.abspath(prefix))
         if _mpi_rank() > 0:  # data-parallel ranks hold rank 0's weights: rank 0 alone writes
             return prefix
-        if not os.path.isdir(save_dir):
-            raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
+        _make_save_dir(save_dir, save_path)
+        naming = _Naming(save_dir, os.path.basename(save_path), meta_graph_suffix, latest_filename or STATE_FILENAME)
+        naming.remove_stale_temporaries()
         tensors = [(name, sess.state.value(v.node)) for name, v in self._vars.items()]
-        write_checkpoint(prefix + SUFFIX, tensors)
+        write_checkpoint(checkpoint_file(prefix), tensors)
         if write_meta_graph:
             from graphflow.graphdef.meta_graph import meta_graph_for_save
             meta_graph_for_save(self, f"{prefix}.{meta_graph_suffix}")
         if write_state:
+            self._adopt(naming, os.path.dirname(prefix))
             if prefix in self._last:
                 self._last.remove(prefix)
             self._last.append(prefix)
@@ -396,12 +266,32 @@ class Saver:
             # the state file stops naming a checkpoint before its file goes
             update_checkpoint_state(save_dir, prefix, self._last, latest_filename)
             for old in dropped:
-                for path in (old + SUFFIX, f"{old}.{meta_graph_suffix}"):
-                    try:
-                        os.remove(path)
-                    except FileNotFoundError:
-                        pass
+                naming.remove(old)
+            if self._max_to_keep:  # with max_to_keep None or 0 every checkpoint stays
+                kept = {_key(p) for p in self._last}
+                for name in naming.checkpoints_on_disk(with_meta=True):
+                    if _key(os.path.join(save_dir, name)) not in kept:  # an interrupted save's
+                        naming.remove(os.path.join(save_dir, name))
         return prefix
+
+    def _adopt(self, naming: _Naming, folder: str) -> None:
+        """Take in this saver's checkpoints that the state file lists (a saver of an earlier run
+        wrote them), so ``max_to_keep`` keeps the newest of all and none stays unlisted; where the
+        state file lists none of them (missing, unreadable, or another saver's), the directory's."""
+        try:
+            state = get_checkpoint_state(naming.folder, naming.state_name)
+        except DataLossError:
+            state = None
+        listed = [] if state is None else [*state.all_model_checkpoint_paths, state.model_checkpoint_path]
+        names = list(dict.fromkeys(os.path.basename(p) for p in listed
+                                   if _key(os.path.dirname(os.path.abspath(p))) == _key(naming.folder)
+                                   and naming.owns(os.path.basename(p))))
+        if not names:
+            names = naming.checkpoints_on_disk(with_meta=False)
+        known = {_key(p) for p in self._last}
+        self._last = [os.path.join(folder, name) for name in names
+                      if _key(os.path.join(naming.folder, name)) not in known
+                      and checkpoint_exists(os.path.join(naming.folder, name))] + self._last
 
     def restore(self, sess: Any, save_path: str) -> None:
         """Load every variable from the checkpoint ``save_path``: all names, shapes and dtypes are
@@ -452,6 +342,107 @@ class Saver:
                     raise NotFoundError(None, None, msg)
                 raise InvalidArgumentError(None, None, msg)
             return {name: reader.get_tensor(name) for name in self._vars}
+
+
+# ---- what a save keeps and removes --------------------------------------------------------------
+
+def _make_save_dir(save_dir: str, save_path: str) -> None:
+    """TF1 creates the checkpoint's directory when its parent exists, one level and no more."""
+    if not os.path.isdir(save_dir):
+        try:
+            os.mkdir(save_dir)
+        except OSError:
+            pass
+    if not os.path.isdir(save_dir):
+        raise ValueError(f"Parent directory of {save_path} doesn't exist, can't save.")
+
+
+def _key(path: str) -> str:
+    return os.path.normcase(os.path.abspath(path))
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine; True where that cannot be told safely."""
+    if os.name != "posix":
+        return True  # Windows' os.kill terminates: no probe, keep the file
+    if not 0 < pid < 1 << 31:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, under another user
+    return True
+
+
+@dataclass(frozen=True)
+class _Naming:
+    """The files a saver writes for one ``save_path`` in its directory, and nothing else:
+    ``<base>`` or ``<base>-<step>`` with ``.gfckpt`` and ``.<meta_suffix>``, the state file, and the
+    temporary files ``<one of those>.<pid>.<random>.tmp`` of their atomic writes."""
+
+    folder: str
+    base: str
+    meta_suffix: str
+    state_name: str
+
+    def _step(self, name: str) -> int | None:
+        """-1 for ``<base>``, the step for ``<base>-<step>``, None for a name not of this saver."""
+        if name == self.base:
+            return -1
+        head, _, step = name.rpartition("-")
+        return int(step) if head == self.base and step.isdigit() and step.isascii() else None
+
+    def owns(self, name: str) -> bool:
+        return self._step(name) is not None
+
+    def _listdir(self) -> list[str]:
+        try:
+            return os.listdir(self.folder)
+        except OSError:
+            return []
+
+    def checkpoints_on_disk(self, with_meta: bool) -> list[str]:
+        """This saver's checkpoint names present (also those with only a ``.meta`` left with
+        ``with_meta``), by step, then by age."""
+        suffixes = (SUFFIX, f".{self.meta_suffix}") if with_meta else (SUFFIX,)
+        found = {}
+        for filename in self._listdir():
+            for suffix in suffixes:
+                name = filename[:-len(suffix)]
+                if filename.endswith(suffix) and self.owns(name):
+                    found[name] = self._mtime(filename)
+        return sorted(found, key=lambda name: (self._step(name), found[name]))
+
+    def _mtime(self, filename: str) -> float:
+        try:
+            return os.stat(os.path.join(self.folder, filename)).st_mtime
+        except OSError:
+            return 0.0
+
+    def remove(self, prefix: str) -> None:
+        """A checkpoint's files, the state file no longer naming it."""
+        for path in (checkpoint_file(prefix), f"{prefix}.{self.meta_suffix}"):
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                pass
+
+    def remove_stale_temporaries(self) -> None:
+        """Temporary files of this saver's checkpoints and state file whose writer is gone (a save
+        killed midway); this process's own, and those of a live process, may be in flight."""
+        for filename in self._listdir():
+            owner = temp_owner(filename)
+            if owner is None:
+                continue
+            target, pid = owner
+            ours = target == self.state_name or (target.endswith(SUFFIX) and self.owns(target[:-len(SUFFIX)]))
+            if ours and pid != os.getpid() and not _process_alive(pid):
+                try:
+                    os.remove(os.path.join(self.folder, filename))
+                except OSError:
+                    pass
 
 
 def _mpi_rank() -> int:
