@@ -1,14 +1,21 @@
-"""Where generated modules live: a content-addressed directory, so a second process that builds
-the same program finds the module (and numba's cached machine code beside it)."""
+"""Where generated modules live: a content-addressed folder private to the user, so a second
+process that builds the same program finds the module (and numba's cached machine code beside
+it), and nothing is run from it unchecked.
+
+A module's name is the sha256 of its file's bytes, which is checked before the bytes are run: a
+truncated or altered module is written again, with a warning. numba's artefacts of the
+functions there and of the libraries they call are checked too (``cache_store.verify``).
+"""
 from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import importlib.util
 import os
 import re
 import sys
-import tempfile
+import warnings
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -16,18 +23,26 @@ from typing import Any
 import numpy as np
 
 from graphflow.compiler.kernels import Kernel
+from graphflow.runtime import cache_store
+from graphflow.runtime.cache_store import CacheWarning
 
 _loaded: dict[str, ModuleType] = {}
+_private: dict[str, str] = {}  # each cache folder found private, once per process
+_verified_libraries: set[str] = set()
+_LIBRARIES = re.compile(r"^import (graphflow\.[\w.]+) as", re.M)  # kernel libraries a module imports
 
 
 def cache_dir() -> str:
-    """``GRAPHFLOW_CACHE_DIR`` when set, else a per-user cache directory."""
+    """``GRAPHFLOW_CACHE_DIR`` when set, else a per-user cache directory; created private to the
+    user, and refused (``FailedPreconditionError``) where others could write to it."""
     d = os.environ.get("GRAPHFLOW_CACHE_DIR")
     if not d:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         d = os.path.join(base, "graphflow")
-    os.makedirs(d, exist_ok=True)
-    return d
+    checked = _private.get(d)
+    if checked is None:
+        checked = _private[d] = cache_store.private_dir(d)
+    return checked
 
 
 @functools.cache
@@ -39,31 +54,80 @@ def _library_digest(module: str) -> str:
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def module_text(source: str) -> bytes:
+    """The file of ``source``: numba's cache of its functions inlines the kernel libraries they
+    import but is keyed on this file alone, so their contents go into its last line (and so into
+    its name): a changed library is never stale."""
+    libs = [_library_digest(m) for m in _LIBRARIES.findall(source)]
+    if libs:
+        source += f"\n# libraries: {hashlib.sha256(''.join(libs).encode()).hexdigest()}\n"
+    return source.encode()
+
+
 def load_module(source: str, prefix: str = "gf") -> ModuleType:
-    """Write ``source`` under its content hash (atomically, once) and import it."""
-    # numba's cache of the entry inlines the kernel libraries it imports but is keyed on the
-    # entry's own file: their contents go into the name, so a changed library is never stale
-    libs = "".join(_library_digest(m) for m in re.findall(r"^import (graphflow\.[\w.]+) as", source, re.M))
-    digest = hashlib.sha256((source + libs).encode()).hexdigest()[:24]
-    name = f"{prefix}_{digest}"
+    """Write ``source`` under the hash of its file (atomically, once; again, with a warning,
+    where the file there does not hold it) and import it."""
+    data = module_text(source)
+    name = f"{prefix}_{hashlib.sha256(data).hexdigest()[:24]}"
     mod = _loaded.get(name)
     if mod is not None:
         return mod
-    directory = cache_dir()
-    path = os.path.join(directory, name + ".py")
-    if not os.path.exists(path):
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            f.write(source)
-        os.replace(tmp, path)
+    path = os.path.join(cache_dir(), name + ".py")
+    try:
+        with open(path, "rb") as f:
+            found: bytes | None = f.read()
+    except FileNotFoundError:
+        found = None
+    if found != data:
+        if found is not None:
+            warnings.warn(f"graphflow's compile cache file {path} is corrupt (its content does not match the "
+                          "sha256 in its name): it is written again", CacheWarning, stacklevel=2)
+        cache_store.write_atomic(path, data)
+    return _run(name, path, data)
+
+
+def load_file(path: str) -> ModuleType | None:
+    """The module ``load_module`` wrote at ``path`` (the compile helper loads them so), or None
+    where the file is gone or does not hash to its name."""
+    name = os.path.basename(path)[:-len(".py")]
+    if name in _loaded:
+        return _loaded[name]
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return None
+    if hashlib.sha256(data).hexdigest()[:24] != name.rpartition("_")[2]:
+        return None
+    return _run(name, path, data)
+
+
+def _run(name: str, path: str, data: bytes) -> ModuleType:
+    """Run the checked ``data`` (not the file again, nor any bytecode cached beside it)."""
     spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod
-    spec.loader.exec_module(mod)
+    exec(compile(data, path, "exec"), mod.__dict__)
+    cache_store.verify(mod.__dict__.values(), os.path.join(os.path.dirname(path), "__pycache__"))
+    for m in _LIBRARIES.findall(data.decode()):
+        library(m)
     _loaded[name] = mod
     return mod
 
+
+
+def library(name: str) -> ModuleType:
+    """The kernel library module ``name`` with its jitted functions' cache files verified (those
+    of the ``graphflow.compiler`` modules it uses too), where numba keeps them."""
+    mod = importlib.import_module(name)
+    if name not in _verified_libraries:
+        _verified_libraries.add(name)
+        cache_store.verify(vars(mod).values())
+        for v in list(vars(mod).values()):
+            if isinstance(v, ModuleType) and v.__name__.startswith("graphflow.compiler."):
+                library(v.__name__)
+    return mod
 
 
 def load_kernels(kernels: Sequence[Kernel]) -> list[Any]:

@@ -30,6 +30,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from graphflow.runtime import cache
+
 MIN_KERNELS = 8
 
 ArgType = tuple[str, int]  # (numpy dtype name, ndim; -1 for a scalar)
@@ -73,8 +75,7 @@ def _spawn() -> None:
 
 
 def _library_uncached(job: dict) -> bool:
-    import importlib
-    return uncached(getattr(importlib.import_module(job["library"]), job["function"]))
+    return uncached(getattr(cache.library(job["library"]), job["function"]))
 
 
 # Library functions of float32 elementwise and loss ops (the vectorised math, the cross-entropy
@@ -201,26 +202,19 @@ def _numba_type(dtype: str, ndim: int) -> Any:
 
 
 def _compile(jobs: list[dict], parent: int | None = None) -> None:
-    import importlib
-    import importlib.util
     for job in jobs:
         if parent is not None and os.getppid() != parent:  # the parent is gone: so is the need
             return
         if "library" in job:  # a library function (numba loads it from the cache if it is there)
-            fn = getattr(importlib.import_module(job["library"]), job["function"])
+            fn = getattr(cache.library(job["library"]), job["function"])
             try:
                 fn.compile(tuple(_numba_type(*a) for a in job["args"]))
             except Exception:  # a wrong guess of the types only costs the helper's time
                 pass
             continue
-        mod = sys.modules.get(job["module"])
+        mod = cache.load_file(job["path"])  # checked against its name, as this process's loads are
         if mod is None:
-            spec = importlib.util.spec_from_file_location(job["module"], job["path"])
-            if spec is None or spec.loader is None:
-                continue
-            mod = importlib.util.module_from_spec(spec)
-            sys.modules[job["module"]] = mod
-            spec.loader.exec_module(mod)
+            continue
         disp = mod.kernel
         if not uncached(disp):  # the other process got there first
             continue
