@@ -563,6 +563,7 @@ def emit_node(em: CpuEmitter, n: Operation, deferred: dict[int, int]) -> None:
 def emit_body(em: Any, n: Operation, ins: list[str], deferred: dict[int, int]) -> None:
     """The code computing ``n`` from input expressions ``ins`` (inline, or a kernel's body)."""
     op = n.op
+    em.node = n
     if op is Op.ASSIGN:
         var = n.inputs[0].node
         if id(n) in deferred:
@@ -585,7 +586,7 @@ def _assign_body(em: Any, n: Operation, value: str) -> None:
         em.line(f"{buf}[0] = " + apply_mode(f"{buf}[0]", value, mode))
         return
     static = var.shapes[0].as_list()
-    vd = em.dims(n.inputs[1], value)
+    vd = em.dims(n.inputs[1], value, check=False)  # the size is checked below, as it may arrive flat
     cond = " and ".join(f"{a} == {b}" for a, b in zip(vd, static) if a != str(b)) or "True"
     if cond != "True":
         em.check(cond, n, f"assigned value shape does not match variable shape {static}")

@@ -25,6 +25,8 @@ class Emitter:
         self.imports: dict[str, str] = {}
         self.errors: list[tuple[Operation, str]] = []
         self._n = 0
+        self.node: Operation | None = None  # the node whose code is being emitted (its checks name it)
+        self.checked_dims: set[tuple[str, int]] = set()
 
     # -- text
     def line(self, text: str) -> None:
@@ -60,11 +62,22 @@ class Emitter:
     def value(self, t: Tensor) -> str:
         return self.exprs[id(t)]
 
-    def dims(self, t: Tensor, expr: str | None = None) -> list[str]:
-        """Each dim of ``t``: a literal when static, else read from the array at run time."""
+    def dims(self, t: Tensor, expr: str | None = None, check: bool = True) -> list[str]:
+        """Each dim of ``t``: a literal when static, else read from the array at run time. The
+        first time an array's dims are asked for, its run-time dims are checked against the
+        literals (a rewrite, a default or an assignment may give an input another shape than
+        the graph believes, and the code reads by the literals); ``check=False`` where the
+        array arrives flattened."""
         e = expr or self.value(t)
         rank = t.shape.rank
         assert rank is not None, f"rank of {t.name} unknown at lowering"
+        fixed = [(j, d) for j, d in enumerate(t.shape.dims) if d is not None]
+        node = self.node if self.node is not None else t.node
+        if check and fixed and (e, id(node)) not in self.checked_dims:  # once per array and reader
+            self.checked_dims.add((e, id(node)))
+            shown = "[" + ",".join(str(d) if d is not None else "?" for d in t.shape.dims) + "]"
+            self.check(" and ".join(f"{e}.shape[{j}] == {d}" for j, d in fixed), node,
+                       f"Incompatible shapes: {{0}} vs. {shown} (the shape of {t.name})", (f"{e}.shape",))
         return [str(d) if d is not None else f"{e}.shape[{j}]" for j, d in enumerate(t.shape.dims)]
 
     def np_dtype(self, d: DType) -> str:
