@@ -39,6 +39,17 @@ class Operation:
 
     __slots__ = ("op", "inputs", "attrs", "dtypes", "shapes", "control_inputs", "name", "site",
                  "graph", "uid", "outputs", "__weakref__")
+    op: Op
+    inputs: tuple[Tensor, ...]
+    attrs: Any
+    dtypes: tuple[DType, ...]
+    shapes: tuple[TensorShape, ...]
+    control_inputs: tuple[Operation, ...]
+    name: str
+    site: str
+    graph: Graph | None
+    uid: int
+    outputs: tuple[Tensor, ...]
 
     def __init__(self, op: Op, inputs: tuple[Tensor, ...], attrs: Any, dtypes: tuple[DType, ...],
                  shapes: tuple[TensorShape, ...], control_inputs: tuple[Operation, ...], name: str,
@@ -118,7 +129,7 @@ class Tensor:
         object.__setattr__(self.node, "shapes", tuple(shapes))
 
     def consumers(self) -> list[Operation]:
-        return [n for n in self.graph.get_operations() if any(t is self for t in n.inputs)]
+        return self.graph.consumers_of(self)
 
     def eval(self, feed_dict: dict | None = None, session: Any = None) -> Any:
         return session_for(self.graph, session).run(self, feed_dict=feed_dict)
@@ -169,7 +180,7 @@ class Graph:
     def __init__(self) -> None:
         self._nodes: list[Operation] = []
         self._names: dict[str, Operation] = {}
-        self._used_names: set[str] = set()
+        self._names_in_use: dict[str, int] = {}  # lowercased name -> next suffix to try
         self._scope: str = ""
         self._control: list[list[Operation]] = []
         self._collections: dict[str, list[Any]] = {}
@@ -183,6 +194,9 @@ class Graph:
         self.placements: dict[int, str] = {}  # node uid -> canonical device, for nodes built in a scope
         self.first_gpu_node: Operation | None = None  # the first node placed on a GPU
         self.version = 0
+        # Tensor.consumers: id(tensor) -> the ops reading it, kept up to date lazily (the graph only appends)
+        self._consumers: dict[int, list[Operation]] = {}
+        self._consumers_upto = 0
 
     # -- building
     def add_node(self, op: Op, inputs: Sequence[Tensor] = (), attrs: Any = None, name: str | None = None,
@@ -201,7 +215,15 @@ class Graph:
         row = get(op)
         in_shapes = [t.shape for t in inputs]
         in_dtypes = [t.dtype for t in inputs]
-        full_name = self.unique_name(name or op.value)
+        if name and name.endswith("/"):
+            # TF1: a scope's name (what ``name_scope`` yields, "Foo/") names the op "Foo" exactly,
+            # neither prefixed nor numbered: ``return gf.identity(y, name=scope)``
+            full_name = name[:-1]
+        else:
+            full_name = self.unique_name(name or op.value)
+        if full_name in self._names:  # only an exact name can collide (TF1 does not mark those used)
+            raise ValueError(f"Duplicate node name in graph: '{full_name}' (the {op.value} being built "
+                             f"at {site}; {self._names[full_name].describe()} has it)")
         try:
             out_dtypes = tuple(row.dtype_rule(in_dtypes, attrs))
             out_shapes = tuple(as_shape(s) for s in row.shape_rule(in_shapes, attrs))
@@ -210,10 +232,15 @@ class Graph:
             raise type(e)(f"{e}\n  in '{full_name}' ({op.value}) of operands [{operands}]\n"
                           f"  created at {site}") from None
         controls = list(control_inputs)
-        for frame in self._control:
-            for c in frame:
-                if c not in controls and not any(t.node is c for t in inputs):
-                    controls.append(c)
+        if self._control:
+            # a set, not a scan of the list: k control inputs in scope cost O(k), not O(k * (k + inputs))
+            seen = {id(c) for c in controls}
+            seen.update(id(t.node) for t in inputs)
+            for frame in self._control:
+                for c in frame:
+                    if id(c) not in seen:
+                        seen.add(id(c))
+                        controls.append(c)
         node = Operation(op, tuple(inputs), attrs, out_dtypes, out_shapes, tuple(controls),
                          full_name, site, self, len(self._nodes), output_type)
         with self._lock:
@@ -243,18 +270,62 @@ class Graph:
         return False
 
     def unique_name(self, name: str, mark_as_used: bool = True) -> str:
-        base = f"{self._scope}/{name}" if self._scope else name
-        candidate, i = base, 0
-        while candidate in self._used_names:
+        """``name`` under the current name scope, made unique as TF1 does: the first use keeps it,
+        later ones get ``_1``, ``_2``, ...; names compare case-insensitively ("Add" takes "add").
+
+        One counter per lowercased name: a request costs O(1) amortized, not a probe of every
+        earlier suffix. The counter only moves past suffixes that are taken (a taken name stays
+        taken), so resuming from it finds the same name TF1's count-from-the-last-request does.
+
+        >>> g = Graph(); [g.unique_name("add") for _ in range(3)]
+        ['add', 'add_1', 'add_2']
+        """
+        full = f"{self._scope}/{name}" if self._scope else name
+        key = full.lower()
+        used = self._names_in_use
+        i = used.get(key, 0)
+        if i == 0:
+            if mark_as_used:
+                used[key] = 1
+            return full
+        while f"{key}_{i}" in used:
             i += 1
-            candidate = f"{base}_{i}"
         if mark_as_used:
-            self._used_names.add(candidate)
-        return candidate
+            used[key] = i + 1
+            used[f"{key}_{i}"] = 1
+        return f"{full}_{i}"
+
+    def reserve_name(self, name: str) -> bool:
+        """Hold the exact ``name`` (already scoped) so that ``unique_name`` gives it to no one until
+        ``release_name``; False when it is in use already (then there is nothing to release). The
+        importer holds a GraphDef's names so that helper nodes built on the way never take them."""
+        key = name.lower()
+        if key in self._names_in_use:
+            return False
+        self._names_in_use[key] = 1
+        return True
+
+    def release_name(self, name: str) -> None:
+        """Free a name held by ``reserve_name``: the next request for it gets it exactly. While it was
+        held no one received it (requests got suffixes, which are probed), so freeing is safe."""
+        self._names_in_use.pop(name.lower(), None)
 
     # -- queries
     def get_operations(self) -> list[Operation]:
         return list(self._nodes)
+
+    def consumers_of(self, t: Tensor) -> list[Operation]:
+        """The operations of this graph that read ``t``, in the order they were built."""
+        with self._lock:
+            index, nodes = self._consumers, self._nodes
+            for i in range(self._consumers_upto, len(nodes)):
+                n = nodes[i]
+                for x in n.inputs:
+                    readers = index.setdefault(id(x), [])
+                    if not readers or readers[-1] is not n:
+                        readers.append(n)
+            self._consumers_upto = len(nodes)
+            return list(index.get(id(t), ()))
 
     def as_graph_def(self, from_version: Any = None, add_shapes: bool = False) -> Any:
         """TF1's ``GraphDef`` of this graph (``graphflow.graphdef.export``): TensorFlow 1 loads

@@ -11,7 +11,7 @@ from typing import Any
 
 from graphflow.graphdef.display import protos
 from graphflow.graphdef.import_rules import IMPORT, GraphDefError, Node, _parse_input, tensor_value  # noqa: F401
-from graphflow.ir import Graph, Operation, Tensor, get_default_graph
+from graphflow.ir import Graph, Operation, Tensor, convert_to_tensor, get_default_graph
 
 # ---- the walk -----------------------------------------------------------------------------------
 
@@ -86,40 +86,19 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
     mapped = {_key(k): v for k, v in (input_map or {}).items()}
     outputs: dict[str, list[Any]] = {}
     ops: dict[str, Operation] = {}
-    used = set()
+    used: set[tuple[str, int]] = set()
     with g.name_scope(name) if name else _no_scope():
-        for nd in _order(gd.node):
-            rule = IMPORT.get(nd.op)
-            if rule is None:
-                raise GraphDefError(f"node {nd.name!r}: op {nd.op!r} has no graphflow translation")
-            ins, controls = [], []
-            for s in nd.input:
-                src, idx, ctrl = _parse_input(s)
-                if ctrl:
-                    controls.append(ops[src])
-                    continue
-                key = (src, idx)
-                if key in mapped:
-                    used.add(key)
-                    ins.append(_as_tensor(mapped[key]))
-                    continue
-                outs = outputs[src]
-                if idx >= len(outs):
-                    raise GraphDefError(f"node {nd.name!r} reads {s!r}: {src!r} has {len(outs)} outputs")
-                ins.append(outs[idx])
-            try:
-                with g.control_dependencies(controls or None) if controls else _no_scope(), \
-                        g.device(nd.device) if nd.device else _no_scope():
-                    made = rule(Node(nd, ins))
-            except GraphDefError:
-                raise
-            except Exception as e:  # noqa: BLE001 - any builder error names the node
-                raise GraphDefError(f"node {nd.name!r} ({nd.op}): {type(e).__name__}: {e}") from None
-            outs_list = _outputs(made)
-            outputs[nd.name] = outs_list
-            ops[nd.name] = outs_list[0].node if outs_list and isinstance(outs_list[0], Tensor) else made
-            if isinstance(made, Operation) and not made.outputs:
-                outputs[nd.name] = []
+        nodes = _order(gd.node)
+        prefix = g.get_name_scope()
+        # The file's names are held from the start: a helper node that a translation builds on the
+        # way ("Add" in an AddN's sum) must not take the name of a later node of the file ("Add").
+        # Each is freed just before its own node is built, so that node gets it exactly.
+        held = {nd.name for nd in nodes if g.reserve_name(_scoped(prefix, nd.name))}
+        try:
+            _build(g, nodes, prefix, held, mapped, used, outputs, ops)
+        finally:
+            for n in held:
+                g.release_name(_scoped(prefix, n))
     unused = sorted(f"{k}:{i}" for k, i in mapped if (k, i) not in used)
     if unused:
         raise GraphDefError(f"input_map names tensors no node of the GraphDef reads: {unused}")
@@ -137,12 +116,57 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
     return result
 
 
+def _build(g: Graph, nodes: list[Any], prefix: str, held: set[str], mapped: dict[tuple[str, int], Any],
+           used: set[tuple[str, int]], outputs: dict[str, list[Any]], ops: dict[str, Any]) -> None:
+    """Translate ``nodes`` (inputs first) into ``g``, recording each one's outputs and op by its
+    name in the file (dict lookups: the work is linear in nodes plus inputs)."""
+    for nd in nodes:
+        rule = IMPORT.get(nd.op)
+        if rule is None:
+            raise GraphDefError(f"node {nd.name!r}: op {nd.op!r} has no graphflow translation")
+        ins, controls = [], []
+        for s in nd.input:
+            src, idx, ctrl = _parse_input(s)
+            if ctrl:
+                controls.append(ops[src])
+                continue
+            key = (src, idx)
+            if key in mapped:
+                used.add(key)
+                ins.append(_as_tensor(mapped[key]))
+                continue
+            outs = outputs[src]
+            if idx >= len(outs):
+                raise GraphDefError(f"node {nd.name!r} reads {s!r}: {src!r} has {len(outs)} outputs")
+            ins.append(outs[idx])
+        if nd.name in held:
+            held.discard(nd.name)
+            g.release_name(_scoped(prefix, nd.name))
+        try:
+            with g.control_dependencies(controls or None) if controls else _no_scope(), \
+                    g.device(nd.device) if nd.device else _no_scope():
+                made = rule(Node(nd, ins))
+        except GraphDefError:
+            raise
+        except Exception as e:  # noqa: BLE001 - any builder error names the node
+            raise GraphDefError(f"node {nd.name!r} ({nd.op}): {type(e).__name__}: {e}") from None
+        outs_list = _outputs(made)
+        outputs[nd.name] = outs_list
+        ops[nd.name] = outs_list[0].node if outs_list and isinstance(outs_list[0], Tensor) else made
+        if isinstance(made, Operation) and not made.outputs:
+            outputs[nd.name] = []
+
+
 class _no_scope:
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, *exc: Any) -> None:
         return None
+
+
+def _scoped(prefix: str, name: str) -> str:
+    return f"{prefix}/{name}" if prefix else name
 
 
 def _key(k: Any) -> tuple[str, int]:
@@ -152,7 +176,6 @@ def _key(k: Any) -> tuple[str, int]:
 
 
 def _as_tensor(v: Any) -> Tensor:
-    from graphflow.ir import convert_to_tensor
     return v if isinstance(v, Tensor) else convert_to_tensor(v)
 
 
