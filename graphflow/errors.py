@@ -18,6 +18,10 @@ class InvalidArgumentError(OpError, ValueError):
     """A fed value or a run-time shape does not fit what the graph expects."""
 
 
+class ResourceExhaustedError(OpError, MemoryError):
+    """A run needed more memory than there is (TF1's "OOM when allocating tensor with shape[...]")."""
+
+
 class FailedPreconditionError(OpError):
     """The graph read state that is not ready (an uninitialized variable)."""
 

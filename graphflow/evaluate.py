@@ -51,4 +51,7 @@ def static_value(t: Tensor) -> np.ndarray | None:
         if v is None:
             return None
         args.append(v)
-    return evaluate(n, args)[0]
+    try:
+        return evaluate(n, args)[0]
+    except InvalidArgumentError:  # no value (1 // 0): the node raises when it runs, as in TF1
+        return None

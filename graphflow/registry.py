@@ -74,6 +74,8 @@ class Op(enum.Enum):
     DIV = "RealDiv"
     FLOORDIV = "FloorDiv"
     MOD = "FloorMod"
+    TRUNCATEDIV = "TruncateDiv"
+    TRUNCATEMOD = "TruncateMod"
     POW = "Pow"
     MAXIMUM = "Maximum"
     MINIMUM = "Minimum"

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any
+
+import numpy as np
 
 from graphflow.dtypes import DType
 from graphflow.ir import Operation, Tensor
 from graphflow.ops._build import compute_type, lit
+from graphflow.platform.memory import memory_limit
 
 
 class Emitter:
@@ -109,13 +113,38 @@ class Emitter:
         finally:
             self.indent = saved
 
-    def check(self, condition: str, node: Operation, message: str, values: Sequence[str] = ()) -> None:
-        """Raise (mapped to InvalidArgumentError naming ``node``) when ``condition`` is false;
-        ``message`` may show run-time ``values`` (expressions: ints or shape tuples) as ``{0}``..."""
+    def check(self, condition: str, node: Operation, message: str, values: Sequence[str] = (),
+              exception: str = "ValueError") -> None:
+        """Raise (mapped to InvalidArgumentError naming ``node``; with ``exception="MemoryError"``
+        to ResourceExhaustedError) when ``condition`` is false; ``message`` may show run-time
+        ``values`` (expressions: ints or shape tuples) as ``{0}``..."""
         self.errors.append((node, message))
         args = "".join(f", {v}" for v in values)
         with self.block(f"if not ({condition}):"):
-            self.line(f"raise ValueError('graphflow-error-{len(self.errors) - 1}'{args})")
+            self.line(f"raise {exception}('graphflow-error-{len(self.errors) - 1}'{args})")
+
+    def check_allocation(self, node: Operation, dims: Sequence[str], d: DType,
+                         factors: Sequence[str] | None = None, note: str = "", values: Sequence[str] = ()) -> None:
+        """Before allocating ``dims`` of ``d`` (run-time sizes): fail as TF1 does, naming ``node``
+        ("OOM when allocating tensor with shape[...]"), when the tensor needs more bytes than the
+        machine has, instead of a MemoryError from inside compiled code that names nothing.
+        ``factors`` (default ``dims``) multiply to the element count; they are multiplied as
+        floats, which cannot overflow as int64 products of huge dims would. ``note`` follows the
+        shape in the message and may show ``values`` as ``{1}``..."""
+        limit = memory_limit()
+        factors = list(dims if factors is None else factors)
+        if limit is None or not dims:
+            return
+        itemsize = np.dtype(d.np).itemsize
+        if all(f.isdigit() for f in factors):  # a static size: checked here, emitted only to fail
+            if math.prod(int(f) for f in factors) * itemsize <= limit:
+                return
+            condition = "False"
+        else:
+            condition = " * ".join([f"float({f})" for f in factors] + [str(itemsize)]) + f" <= {limit}"
+        self.check(condition, node, f"OOM when allocating tensor with shape{{0}} and type {d.name}{note}: more "
+                   f"than the {limit / 2**30:.1f} GiB of memory of this machine", [self.shape_tuple(dims), *values],
+                   exception="MemoryError")
 
     def index(self, name: str, idx: Sequence[str]) -> str:
         return f"{name}[{', '.join(idx)}]" if idx else name

@@ -122,8 +122,8 @@ def finish(em: KernelEmitter, n: Operation, inputs: int, result: str | None) -> 
 
 # What a kernel may call and still run as plain Python: numpy's scalar types and constructors,
 # views, and the library modules it imports (their functions are jitted and cached on their own)
-_PYTHON_SAFE = frozenset({"if", "not", "and", "or", "ValueError", "max", "min", "int", "float", "abs",
-                          "np.int8", "np.int16", "np.int32", "np.int64", "np.uint8", "np.float32",
+_PYTHON_SAFE = frozenset({"if", "not", "and", "or", "ValueError", "MemoryError", "max", "min", "int", "float",
+                          "abs", "np.int8", "np.int16", "np.int32", "np.int64", "np.uint8", "np.float32",
                           "np.float64", "np.bool_", "np.full", "np.zeros", "np.empty", "np.sqrt",
                           "np.floor", "np.ceil", "np.ascontiguousarray"})
 _CALLED = re.compile(r"([A-Za-z_][\w.]*)\s*\(")

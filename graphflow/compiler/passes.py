@@ -7,6 +7,7 @@ import numpy as np
 
 from graphflow.compiler.fused import FusedAttrs, Instr, ReduceSpec
 from graphflow.compiler.program import Program, rebuild
+from graphflow.errors import InvalidArgumentError
 from graphflow.ir import Operation, Tensor
 from graphflow.registry import Kind, Op, get
 
@@ -79,7 +80,10 @@ def fold_constants(program: Program) -> Program:
             rw.add(n, _const(n, np.array(ins[0].shape.as_list(), dtype=n.dtypes[0].np)))
         elif (n.op not in _NEVER_FOLD and not row.stateful and len(n.outputs) == 1 and small
               and not n.control_inputs and all(x.node.op is Op.CONST for x in ins)):
-            rw.add(n, _const(n, evaluate(n, [x.node.attrs.value for x in ins])[0]))
+            try:
+                rw.add(n, _const(n, evaluate(n, [x.node.attrs.value for x in ins])[0]))
+            except InvalidArgumentError:  # 1 // 0: left to raise when (and if) it runs, as in TF1
+                rw.keep(n)
         else:
             rw.keep(n)
     return rw.done()

@@ -128,7 +128,8 @@ for _op, _fn in {"Identity": "identity", "StopGradient": "stop_gradient", "Neg":
                  "IsInf": "is_inf", "LogicalNot": "logical_not", "Relu": "nn.relu", "Relu6": "nn.relu6",
                  "Elu": "nn.elu", "Selu": "nn.selu", "Softplus": "nn.softplus", "Softsign": "nn.softsign",
                  "Add": "add", "AddV2": "add", "Sub": "subtract", "Mul": "multiply", "RealDiv": "realdiv",
-                 "Div": "div", "FloorDiv": "floordiv", "FloorMod": "floormod", "Pow": "pow", "Maximum": "maximum",
+                 "FloorDiv": "floor_div", "FloorMod": "floormod", "TruncateDiv": "truncatediv",
+                 "TruncateMod": "truncatemod", "Mod": "truncatemod", "Pow": "pow", "Maximum": "maximum",
                  "Minimum": "minimum", "SquaredDifference": "squared_difference", "Equal": "equal",
                  "NotEqual": "not_equal", "Less": "less", "LessEqual": "less_equal", "Greater": "greater",
                  "GreaterEqual": "greater_equal", "LogicalAnd": "logical_and", "LogicalOr": "logical_or",
@@ -138,6 +139,14 @@ for _op, _fn in {"Identity": "identity", "StopGradient": "stop_gradient", "Neg":
                  "BroadcastTo": "broadcast_to", "CheckNumerics": None}.items():
     if _fn:
         _simple(_op, _fn)
+
+
+@_rule("Div")
+def _div(n: Node) -> Any:
+    """TF1's Div op (the kernel, not tf.div): C's division, truncating for integers."""
+    if n.inputs[0].dtype.is_floating:
+        return _gf().realdiv(n.inputs[0], n.inputs[1], name=n.name)
+    return _gf().truncatediv(n.inputs[0], n.inputs[1], name=n.name)
 
 
 @_rule("Placeholder")

@@ -106,21 +106,48 @@ def _not_equal(b: Builder, n: Operation, ins: list[str]) -> str:
     return b.node("Not", [b.node("Equal", ins)], name=n.name)
 
 
+def _signs_differ(b: Builder, n: Operation, r: str, y: str) -> str:
+    """Where the remainder ``r`` of C's division is nonzero and of the other sign than ``y``: there
+    floor division is one less than C's, and the floor remainder is ``r + y``."""
+    zero = b.const(np.zeros((), n.dtypes[0].np))
+    return b.node("And", [b.node("Not", [b.node("Equal", [r, zero])]),
+                          b.node("Xor", [b.node("Less", [r, zero]), b.node("Less", [y, zero])])])
+
+
 @_rule(Op.FLOORDIV)
 def _floordiv(b: Builder, n: Operation, ins: list[str]) -> str:
     if n.dtypes[0].is_floating:
         return b.node("Floor", [b.node("Div", ins)], name=n.name)
-    # integers: (x - floormod(x, y)) / y divides exactly (ONNX's Div truncates)
-    r = b.node("Mod", ins, fmod=0)
-    return b.node("Div", [b.node("Sub", [ins[0], r]), ins[1]], name=n.name)
+    # integers: ONNX's Div truncates; one less where C's remainder and y differ in sign (no
+    # intermediate overflows, unlike (x - x mod y) / y)
+    moved = b.node("Cast", [_signs_differ(b, n, b.node("Mod", ins, fmod=1), ins[1])], to=_elem_type(n.dtypes[0]))
+    return b.node("Sub", [b.node("Div", ins), moved], name=n.name)
 
 
 @_rule(Op.MOD)
 def _mod(b: Builder, n: Operation, ins: list[str]) -> str:
-    """TF1's FloorMod: the sign of the divisor (ONNX's Mod with fmod=0 for integers)."""
+    """TF1's FloorMod: the sign of the divisor (ONNX's Mod with fmod=0 for integers; for floats
+    fmod moved by y where the signs differ, as TF1's kernel, which keeps it exact)."""
     if not n.dtypes[0].is_floating:
         return b.node("Mod", ins, name=n.name, fmod=0)
-    return b.node("Sub", [ins[0], b.node("Mul", [b.node("Floor", [b.node("Div", ins)]), ins[1]])], name=n.name)
+    r = b.node("Mod", ins, fmod=1)
+    return b.node("Where", [_signs_differ(b, n, r, ins[1]), b.node("Add", [r, ins[1]]), r], name=n.name)
+
+
+@_rule(Op.TRUNCATEDIV)
+def _truncatediv(b: Builder, n: Operation, ins: list[str]) -> str:
+    """C's division: ONNX's Div truncates integers; floats round the quotient toward zero."""
+    if not n.dtypes[0].is_floating:
+        return b.node("Div", ins, name=n.name)
+    q = b.node("Div", ins)
+    zero = b.const(np.zeros((), n.dtypes[0].np))
+    return b.node("Where", [b.node("Less", [q, zero]), b.node("Ceil", [q]), b.node("Floor", [q])], name=n.name)
+
+
+@_rule(Op.TRUNCATEMOD)
+def _truncatemod(b: Builder, n: Operation, ins: list[str]) -> str:
+    """C's remainder, the sign of the dividend: ONNX's Mod with fmod=1."""
+    return b.node("Mod", ins, name=n.name, fmod=1)
 
 
 @_rule(Op.CAST)

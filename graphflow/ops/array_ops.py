@@ -648,6 +648,9 @@ def _tile_cpu(em: Any, n: Any, ins: list[str]) -> None:
         em.define(t, ins[0], fresh=False)
         return
     out_dims = [f"{d} * {m}" for d, m in zip(dims, n.attrs.multiples)]
+    em.check_allocation(n, out_dims, t.dtype, factors=dims + [str(m) for m in n.attrs.multiples],
+                        note=f" (an input of shape {{1}} tiled [{','.join(map(str, n.attrs.multiples))}])",
+                        values=[em.shape_tuple(dims)])
     out = em.empty(out_dims, t.dtype)
     with em.loops(out_dims) as idx:
         src = [f"{i} % {d}" for i, d in zip(idx, dims)]

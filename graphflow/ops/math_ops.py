@@ -174,11 +174,103 @@ elementwise(Op.MUL, lambda at, a, b: np.multiply(a, b), lambda at, i, o, a, b: f
             _vjp_mul, dtype_rule=NUM)
 elementwise(Op.DIV, lambda at, a, b: np.divide(a, b), lambda at, i, o, a, b: f"({a} / {b})",
             _vjp_div, dtype_rule=F)
-elementwise(Op.FLOORDIV, lambda at, a, b: np.floor_divide(a, b),
-            lambda at, i, o, a, b: f"np.floor({a} / {b})" if o.is_floating else f"({a} // {b})",
-            dtype_rule=NUM, no_gradient=True)
-elementwise(Op.MOD, lambda at, a, b: np.mod(a, b), lambda at, i, o, a, b: f"({a} % {b})",
-            _vjp_mod, dtype_rule=NUM)
+
+
+# ---- division and remainder, as TF1's kernels compute them ---------------------------------
+# Integers: a zero divisor raises InvalidArgumentError ("Integer division by zero", the row's
+# guard; the references raise too), and MIN / -1 wraps to MIN as in TF1 (numba's int64 // gives
+# 0 there, hence the -1 case). Floats never raise: x / 0 is inf or NaN. Floor division of floats
+# is floor(x / y), not numpy's floor_divide (1.0 // 0.1 is 10 in TF1, 9 in numpy); FloorMod keeps
+# fmod's zero (the sign of x), TruncateMod is fmod.
+
+def _nonzero_divisor(a: np.ndarray, b: np.ndarray) -> None:
+    if b.dtype.kind in "iu" and np.any(b == 0) and np.broadcast(a, b).size:
+        raise ValueError("Integer division by zero")
+
+
+def _floordiv_ref(at: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    _nonzero_divisor(a, b)
+    return np.floor_divide(a, b) if a.dtype.kind in "iu" else np.floor(np.divide(a, b))
+
+
+def _floormod_ref(at: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    _nonzero_divisor(a, b)
+    if a.dtype.kind in "iu":
+        return np.mod(a, b)
+    r = np.fmod(a, b)
+    return np.where((r != 0) & ((b < 0) != (r < 0)), r + b, r)
+
+
+def _truncatediv_ref(at: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    _nonzero_divisor(a, b)
+    if a.dtype.kind not in "iu":
+        return np.trunc(np.divide(a, b))
+    q = np.floor_divide(a, b)  # floor; one more where the exact quotient was negative, not whole
+    return q + ((np.mod(a, b) != 0) & ((a < 0) != (b < 0))).astype(q.dtype)
+
+
+def _truncatemod_ref(at: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    _nonzero_divisor(a, b)
+    return np.fmod(a, b)
+
+
+def _zero_divisor(at: Any, i: Any, o: Any, a: str, b: str) -> tuple[str, str] | None:
+    return None if o.is_floating else (f"{b} != 0", "Integer division by zero")
+
+
+def _signed(o: Any) -> bool:
+    return o.is_integer and not o.name.startswith("uint")
+
+
+def _floordiv_scalar(at: Any, i: Any, o: Any, a: str, b: str) -> str:
+    if o.is_floating:
+        return f"np.floor({a} / {b})"
+    return f"(-{a} if {b} == -1 else {a} // {b})" if _signed(o) else f"({a} // {b})"
+
+
+def _floormod_scalar(at: Any, i: Any, o: Any, a: str, b: str) -> str:
+    if o.is_floating:  # Python's % but for a zero result, which keeps x's sign as fmod's does
+        return f"({a} % {b} if {a} % {b} != {lit(0, o)} else {a} * {lit(0, o)})"
+    return f"({a} % {b})"
+
+
+def _truncatediv_scalar(at: Any, i: Any, o: Any, a: str, b: str) -> str:
+    if o.is_floating:
+        return f"(np.floor({a} / {b}) if {a} / {b} >= {lit(0, o)} else np.ceil({a} / {b}))"
+    if not _signed(o):
+        return f"({a} // {b})"
+    return (f"(-{a} if {b} == -1 else {a} // {b} + "
+            f"(1 if ({a} % {b} != 0 and ({a} < 0) != ({b} < 0)) else 0))")
+
+
+def _truncatemod_scalar(at: Any, i: Any, o: Any, a: str, b: str) -> str:
+    if o.is_floating:  # fmod (exact) through Python's %, which equals fmod on magnitudes
+        return f"(abs({a}) % abs({b}) if not {a} < {lit(0, o)} else -(abs({a}) % abs({b})))"
+    if not _signed(o):
+        return f"({a} % {b})"
+    return f"({a} % {b} - {b} if ({a} % {b} != 0 and ({a} % {b} < 0) != ({a} < 0)) else {a} % {b})"
+
+
+def _truncatemod_dtype(dtypes: Any, attrs: Any) -> list:
+    out = same_dtype(dtypes, attrs)[0]
+    if not (out.is_floating or out.name in ("int32", "int64")):
+        raise TypeError(f"Value passed to parameter 'x' has DataType {out.name} not in list of allowed "
+                        "values: int32, int64, float16, float32, float64 (TruncateMod)")
+    return [out]
+
+
+def _no_truncatemod_gradient(n: Any, g: Tensor) -> list:
+    raise LookupError(f"No gradient defined for operation '{n.name}' (op type: TruncateMod), as in TF1\n"
+                      f"  in {n.describe()}")
+
+
+elementwise(Op.FLOORDIV, _floordiv_ref, _floordiv_scalar, dtype_rule=NUM, no_gradient=True,
+            guard=_zero_divisor)
+elementwise(Op.MOD, _floormod_ref, _floormod_scalar, _vjp_mod, dtype_rule=NUM, guard=_zero_divisor)
+elementwise(Op.TRUNCATEDIV, _truncatediv_ref, _truncatediv_scalar, dtype_rule=NUM, no_gradient=True,
+            guard=_zero_divisor)
+elementwise(Op.TRUNCATEMOD, _truncatemod_ref, _truncatemod_scalar, _no_truncatemod_gradient,
+            dtype_rule=_truncatemod_dtype, guard=_zero_divisor)
 elementwise(Op.POW, lambda at, a, b: np.power(a, b), lambda at, i, o, a, b: f"({a} ** {b})",
             _vjp_pow, dtype_rule=NUM)
 elementwise(Op.MAXIMUM, lambda at, a, b: np.maximum(a, b),
@@ -259,8 +351,6 @@ logical_not = _unary(Op.LOGICAL_NOT)
 add = _binary(Op.ADD)
 subtract = _binary(Op.SUB)
 multiply = _binary(Op.MUL)
-floordiv = floor_div = _binary(Op.FLOORDIV)
-mod = floormod = _binary(Op.MOD)
 maximum = _binary(Op.MAXIMUM)
 minimum = _binary(Op.MINIMUM)
 equal = _binary(Op.EQUAL)
@@ -280,17 +370,65 @@ def pow(x: Any, y: Any, name: str | None = None) -> Tensor:  # noqa: A001 - the 
 
 
 def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
-    """True division; integer operands are cast to float64 first (float32 for int8/int16), as TF1."""
+    """True division (TF1's ``truediv``, the ``/`` operator): integer operands are cast to float64
+    first (float32 for int8, int16 and uint8), so ``[7, -7] / 2`` is ``[3.5, -3.5]``.
+
+    >>> import graphflow as gf
+    >>> gf.divide(gf.constant([7, -7]), 2).dtype
+    gf.float64
+    """
     a, b = as_tensors(x, y)
+    if a.dtype.is_bool or a.dtype.is_string:
+        raise TypeError(f"Invalid dtype {a.dtype.name} in truediv: expected an integer or floating dtype")
     if not a.dtype.is_floating:
-        target = _dt.float32 if a.dtype.name in ("int8", "int16", "uint8", "bool") else _dt.float64
+        target = _dt.float32 if a.dtype.name in ("int8", "int16", "uint8") else _dt.float64
         a, b = cast(a, target), cast(b, target)
-    return make(Op.DIV, [a, b], name=name)
+    return make(Op.DIV, [a, b], name=name or "truediv")
 
 
 truediv = divide
-div = divide
-realdiv = divide
+
+
+def div(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """TF1's ``tf.div``: floor division for integers (a FloorDiv node, so ``[7, -7] / 2`` is
+    ``[3, -4]``), true division for floats. ``gf.div(gf.constant([7, -7]), 2)``"""
+    a, b = as_tensors(x, y)
+    if a.dtype.is_floating:
+        return make(Op.DIV, [a, b], name=name or "div")
+    return make(Op.FLOORDIV, [a, b], name=name or "div")
+
+
+def realdiv(x: Any, y: Any, name: str | None = None) -> Tensor:
+    """Division of floats (TF1's RealDiv op). TF1 has no RealDiv kernel for integers (running one
+    fails); graphflow says so when the node is built."""
+    a, b = as_tensors(x, y)
+    if not a.dtype.is_floating:
+        raise TypeError(f"RealDiv takes floating operands; TF1 has no RealDiv kernel for {a.dtype.name}: "
+                        "use gf.truediv for a float result or gf.floordiv / gf.truncatediv for an "
+                        "integer one")
+    return make(Op.DIV, [a, b], name=name or "RealDiv")
+
+
+def _division(op: Op, default: str, doc: str) -> Any:
+    def fn(x: Any, y: Any, name: str | None = None) -> Tensor:
+        a, b = as_tensors(x, y)
+        return make(op, [a, b], name=name or default)
+    fn.__name__ = default
+    fn.__doc__ = doc
+    return fn
+
+
+floordiv = _division(Op.FLOORDIV, "floordiv", """``floor(x / y)`` (TF1's FloorDiv): ``[7, -7] // 2`` is
+    ``[3, -4]``; an integer division by zero raises InvalidArgumentError when run.
+    ``gf.floordiv(gf.constant([7, -7]), 2)``""")
+floor_div = _division(Op.FLOORDIV, "FloorDiv", "TF1's ``floor_div`` (the FloorDiv op): as ``floordiv``.")
+floormod = mod = _division(Op.MOD, "FloorMod", """The remainder of floor division, with the sign of ``y``
+    (TF1's FloorMod): ``[7, -7] % 2`` is ``[1, 1]``. ``gf.floormod(gf.constant([7, -7]), 2)``""")
+truncatediv = _division(Op.TRUNCATEDIV, "TruncateDiv", """Division rounding toward zero (C's ``/``, TF1's
+    TruncateDiv): ``[7, -7]`` by 2 is ``[3, -3]``. ``gf.truncatediv(gf.constant([7, -7]), 2)``""")
+truncatemod = _division(Op.TRUNCATEMOD, "TruncateMod", """The remainder of truncated division, with the
+    sign of ``x`` (C's ``%``, ``fmod``; TF1's TruncateMod): ``[7, -7]`` by 2 gives ``[1, -1]``.
+    ``gf.truncatemod(gf.constant([7, -7]), 2)``""")
 
 
 def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
@@ -365,6 +503,10 @@ def _rev(fn: Any) -> Any:
     return lambda self, other: fn(*as_tensors(other, self))
 
 
+def _percent(a: Any, b: Any) -> Tensor:
+    return floormod(a, b, name="mod")  # TF1 names the ``%`` operator's node "mod"
+
+
 def _matmul_op(a: Any, b: Any) -> Tensor:
     from graphflow.ops.linalg_ops import matmul
     return matmul(a, b)
@@ -374,7 +516,7 @@ _OPERATORS = {
     "__add__": add, "__radd__": _rev(add), "__sub__": subtract, "__rsub__": _rev(subtract),
     "__mul__": multiply, "__rmul__": _rev(multiply), "__truediv__": divide,
     "__rtruediv__": _rev(divide), "__floordiv__": floordiv, "__rfloordiv__": _rev(floordiv),
-    "__mod__": mod, "__rmod__": _rev(mod), "__pow__": pow, "__rpow__": _rev(pow),
+    "__mod__": _percent, "__rmod__": _rev(_percent), "__pow__": pow, "__rpow__": _rev(pow),
     "__lt__": less, "__le__": less_equal, "__gt__": greater, "__ge__": greater_equal,
     "__and__": logical_and, "__rand__": _rev(logical_and), "__or__": logical_or,
     "__ror__": _rev(logical_or), "__matmul__": _matmul_op, "__rmatmul__": _rev(_matmul_op),

@@ -1,6 +1,6 @@
 """Special functions and float classification: erf, lgamma, digamma (and its derivative, which
 lgamma's second derivative needs), expm1, is_finite/is_nan/is_inf, and composites over them
-(erfc, xlogy, log_sigmoid, truncated division).
+(erfc, xlogy, log_sigmoid).
 
 The CPU templates call compiler/cpu_math.py's float64 versions and cast to the op's dtype; the
 references are SciPy's.
@@ -14,6 +14,7 @@ import scipy.special as _sp
 
 from graphflow.ir import Tensor, convert_to_tensor
 from graphflow.ops._build import as_tensors, compute_type, elementwise, make, require
+from graphflow.ops.math_ops import truncatediv, truncatemod  # noqa: F401  (primitives now; gf.* imports them here)
 from graphflow.registry import Op
 
 F = require("f")
@@ -94,26 +95,6 @@ def log_sigmoid(x: Any, name: str | None = None) -> Tensor:
     from graphflow.nn.nn_ops import softplus
     t = convert_to_tensor(x)
     return -softplus(-t, name=name)
-
-
-def truncatediv(x: Any, y: Any, name: str | None = None) -> Tensor:
-    """Integer division rounding toward zero (C's ``/``), TF1's ``truncatediv``."""
-    from graphflow.ops.math_ops import abs as _abs
-    from graphflow.ops.math_ops import floordiv, sign
-    a, b = as_tensors(x, y)
-    return floordiv(_abs(a), _abs(b)) * sign(a) * sign(b) if not a.dtype.is_floating else \
-        _trunc(a / b)
-
-
-def _trunc(v: Tensor) -> Tensor:
-    from graphflow.ops.math_ops import ceil, floor, where
-    return where(v < 0, ceil(v), floor(v))
-
-
-def truncatemod(x: Any, y: Any, name: str | None = None) -> Tensor:
-    """The remainder of truncated division: it has the sign of ``x`` (C's ``%``, ``fmod``)."""
-    a, b = as_tensors(x, y)
-    return a - truncatediv(a, b) * b
 
 
 def atan2(y: Any, x: Any, name: str | None = None) -> Tensor:

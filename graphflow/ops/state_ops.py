@@ -11,6 +11,7 @@ import numpy as np
 from graphflow import dtypes as _dt
 from graphflow import rng
 from graphflow.dtypes import DType
+from graphflow.errors import UnimplementedError
 from graphflow.ir import Operation, Tensor, convert_to_tensor, get_default_graph, register_builders
 from graphflow.ops._build import NO_ATTRS, make, make_node
 from graphflow.registry import Kind, Op, OpDef, register
@@ -114,7 +115,7 @@ register(OpDef(Op.NO_OP, Kind.OTHER, lambda s, at: [], lambda d, at: [], lambda 
 def _fill_ref(at: FillAttrs, value: np.ndarray, dims: np.ndarray | None = None) -> np.ndarray:
     shape = at.shape if dims is None else tuple(int(d) for d in dims)
     if any(d < 0 for d in shape):
-        raise ValueError(f"fill dims must be non-negative, got {shape}")
+        raise ValueError(f"Dimension {min(shape)} must be >= 0: fill dims must be non-negative, given {list(shape)}")
     return np.full(shape, value, dtype=at.dtype.np)
 
 
@@ -444,10 +445,23 @@ def _dims_from(em: Any, static: tuple[int, ...] | None, dims_arg: str | None, ra
 @_kernel(Op.FILL, "cpu")
 def _fill_cpu(em: Any, n: Operation, ins: list[str]) -> None:
     t = n.outputs[0]
+    if t.shape.rank is None:  # the rank is what the program is specialised on: it must be known by now
+        raise UnimplementedError(n, n, f"fill's dims {n.inputs[1].name} have a length known only at run time "
+                                 f"(shape {n.inputs[1].shape}): expected a dims tensor of static length (the "
+                                 f"result's rank), e.g. a placeholder of shape [2]\n  in {n.describe()}")
     dims = _dims_from(em, n.attrs.shape, ins[1] if len(ins) > 1 else None, t.shape.rank)
     if not dims:
         em.define(t, f"{em.np_dtype(n.dtypes[0])}({ins[0]})")
         return
+    if n.attrs.shape is None:  # dims fed at run time: checked as TF1 checks them
+        names = [em.fresh("d") for _ in dims]
+        for name, d in zip(names, dims):
+            em.line(f"{name} = {d}")
+        dims = names
+        for d in dims:
+            em.check(f"{d} >= 0", n, "Dimension {0} must be >= 0: fill dims must be non-negative, given {1}",
+                     [d, em.shape_tuple(dims)])
+    em.check_allocation(n, dims, n.dtypes[0])
     out = em.fresh("o")
     em.line(f"{out} = np.full({em.shape_tuple(dims)}, {ins[0]}, dtype={em.np_dtype(n.dtypes[0])})")
     em.define(t, out)

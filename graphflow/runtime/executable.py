@@ -13,7 +13,7 @@ from graphflow.compiler import cpu
 from graphflow.compiler.pipeline import run_passes
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import schedule
-from graphflow.errors import InvalidArgumentError
+from graphflow.errors import InvalidArgumentError, ResourceExhaustedError
 from graphflow.runtime import compile_pool
 from graphflow.runtime.cache import glue_entry, load_kernels, load_module
 from graphflow.runtime.state import State, storage_dtype
@@ -121,11 +121,11 @@ class Executable:
                     outs = self.entry(self.site, *args)
             else:
                 outs = self.entry(self.site, *args) if self.generated.glue else self.entry(*args)
-        except ValueError as e:
+        except (ValueError, MemoryError) as e:
             for buf, old in saved:  # errors never leave variables half-updated
                 buf[...] = old
             m = _ERR.search(str(e))
-            if not m:
+            if not m:  # (a MemoryError no check foresaw: the session names the fetches)
                 raise
             k = int(m.group(1))
             if self.generated.glue:  # kernels number their own checks; the site says whose
@@ -133,7 +133,8 @@ class Executable:
             node, message = self.generated.errors[k]
             if len(e.args) > 1:  # a check's run-time values (shapes as tuples)
                 message = message.format(*(_shown(v) for v in e.args[1:]))
-            raise InvalidArgumentError(node, node, f"{message}\n  in {node.describe()}") from None
+            kind = ResourceExhaustedError if isinstance(e, MemoryError) else InvalidArgumentError
+            raise kind(node, node, f"{message}\n  in {node.describe()}") from None
         finally:
             if self.helping:  # the first run has compiled or loaded every kernel
                 compile_pool.finish()

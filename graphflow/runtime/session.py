@@ -12,7 +12,7 @@ import numpy as np
 
 from graphflow.compiler.program import build
 from graphflow.dtypes import to_strings
-from graphflow.errors import InvalidArgumentError, UnimplementedError
+from graphflow.errors import InvalidArgumentError, ResourceExhaustedError, UnimplementedError
 from graphflow.ir import Graph, Operation, Tensor, get_default_graph, register_runtime_hooks
 from graphflow.platform import cuda as cuda_platform
 from graphflow.registry import Op
@@ -135,6 +135,13 @@ def _check_feed_shape(t: Tensor, arr: np.ndarray) -> None:
                 f"  placeholder {t.node.describe()}")
 
 
+def _exhausted(e: MemoryError, leaves: list[Any]) -> ResourceExhaustedError:
+    """TF1's error for an allocation that no check foresaw (inside compiled code, or numpy's in the
+    reference executor), which names no node: it names the fetches."""
+    names = ", ".join(x.name for x in leaves)
+    return ResourceExhaustedError(None, None, f"OOM when allocating a tensor while computing {names}: {e}")
+
+
 def _describe(value: Any, arr: np.ndarray | None) -> str:
     text = repr(value)
     return (text[:60] + "...") if len(text) > 60 else text
@@ -251,7 +258,12 @@ class Session:
             its = self._iterators.get(key)
             pulled = _pull(its) if its else []  # the next element of each dataset iterator it reads
         fetch, tensors, exe = entry
-        outs = exe(values + pulled if pulled else values)
+        try:
+            outs = exe(values + pulled if pulled else values)
+        except ResourceExhaustedError:
+            raise
+        except MemoryError as e:
+            raise _exhausted(e, fetch.leaves) from None
         return fetch.rebuild(_spread(fetch.leaves, tensors, outs))
 
     def _traced_run(self, fetches: Any, fed: list[Tensor], values: list[Any],
@@ -271,7 +283,12 @@ class Session:
                 self._cache[key] = entry
         fetch, tensors, exe = entry
         with tracing.collecting() as records:
-            outs = exe(values + pulled if pulled else values)
+            try:
+                outs = exe(values + pulled if pulled else values)
+            except ResourceExhaustedError:
+                raise
+            except MemoryError as e:
+                raise _exhausted(e, fetch.leaves) from None
         run_metadata.step_stats = records
         return fetch.rebuild(_spread(fetch.leaves, tensors, outs))
 
@@ -353,7 +370,13 @@ class Session:
                 sig = tuple((t, v.ndim if isinstance(v, np.ndarray) else 0) for t, v in zip(fed, vals))
                 entry = cache[rk] = self._compile(fetch, sig)
             _, tensors, exe = entry
-            return fetch.rebuild(_spread(fetch.leaves, tensors, exe(vals)))
+            try:
+                outs = exe(vals)
+            except ResourceExhaustedError:
+                raise
+            except MemoryError as e:
+                raise _exhausted(e, fetch.leaves) from None
+            return fetch.rebuild(_spread(fetch.leaves, tensors, outs))
         return call
 
     def load_variable(self, var: Any, value: Any) -> None:
