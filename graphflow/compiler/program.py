@@ -115,6 +115,8 @@ def build(fetch_tensors: Sequence[Tensor], targets: Sequence[Operation],
         if n.op in (Op.VARIABLE, Op.CONST, Op.PLACEHOLDER):
             m = Operation(n.op, (), n.attrs, n.dtypes, n.shapes, tuple(controls), n.name, n.site, n.graph,
                           n.uid)
+        elif n.op is Op.PLACEHOLDER_WITH_DEFAULT:  # not fed: it is its default, of the default's shape
+            m = rebuild(n, inputs, controls, shapes=[n.shapes[0].merge_with(inputs[0].shape)])
         else:
             m = rebuild(n, inputs, controls)
         new_nodes[id(n)] = m

@@ -30,14 +30,15 @@ class ArgAttrs:
 
 
 def norm_axes(axes: tuple[int, ...] | None, rank: int) -> tuple[int, ...]:
-    """Sorted non-negative axes; raises on out-of-range or repeated axes."""
+    """Sorted non-negative axes; raises on out-of-range (TF1's message) or repeated axes."""
     if axes is None:
         return tuple(range(rank))
     out = []
     for a in axes:
-        if not -rank <= a < max(rank, 1):
-            raise ValueError(f"axis {a} is out of range for a tensor of rank {rank}")
-        out.append(a % rank if rank else 0)
+        if not -rank <= a < rank:
+            raise ValueError(f"Invalid reduction dimension {a} for input with {rank} dimensions: the axis is out "
+                             f"of range [{-rank}, {rank})")
+        out.append(a % rank)
     if len(set(out)) != len(out):
         raise ValueError(f"repeated axes in {list(axes)}")
     return tuple(sorted(out))

@@ -21,10 +21,12 @@ F = require("f")
 def _square(s: TensorShape, what: str) -> None:
     if s.rank is not None:
         if s.rank < 2:
-            raise ValueError(f"{what} needs a tensor of rank >= 2 (a batch of matrices), got shape {s}")
+            raise ValueError(f"Shape must be at least rank 2 but is rank {s.rank}: {what} takes a batch of "
+                             f"square matrices, given shape {s}")
         a, b = s.dims[-2], s.dims[-1]  # type: ignore[index]
         if a is not None and b is not None and a != b:
-            raise ValueError(f"{what} needs square matrices, got shape {s}")
+            raise ValueError(f"Dimensions must be equal, but are {a} and {b}: {what} takes square matrices, "
+                             f"given shape {s}")
 
 
 def _unary_square(what: str, drop: bool) -> Any:
@@ -49,7 +51,8 @@ def _solve_shape(shapes: Sequence[TensorShape], at: SolveAttrs) -> list[TensorSh
         if a.rank != b.rank:
             raise ValueError(f"matrix_solve: matrix {a} and right-hand side {b} must have the same rank")
         if a.dims[-1] is not None and b.dims[-2] is not None and a.dims[-1] != b.dims[-2]:  # type: ignore[index]
-            raise ValueError(f"matrix_solve: the right-hand side {b} must have {a.dims[-1]} rows")  # type: ignore[index]
+            raise ValueError(f"Dimensions must be equal, but are {a.dims[-1]} and {b.dims[-2]}: matrix_solve's "  # type: ignore[index]
+                             f"right-hand side {b} must have {a.dims[-1]} rows")  # type: ignore[index]
     return [b]
 
 
@@ -188,6 +191,8 @@ def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None, keepdims: bool |
 # ---- CPU kernels ---------------------------------------------------------------------------------
 from graphflow.registry import kernel as _kernel  # noqa: E402
 
+_WHAT = {Op.MATRIX_INVERSE: "matrix_inverse", Op.MATRIX_DETERMINANT: "matrix_determinant",
+         Op.CHOLESKY: "cholesky", Op.MATRIX_SOLVE: "matrix_solve"}
 _CALL = {Op.MATRIX_INVERSE: "np.linalg.inv", Op.MATRIX_DETERMINANT: "np.linalg.det",
          Op.CHOLESKY: "np.linalg.cholesky", Op.MATRIX_SOLVE: "np.linalg.solve"}
 
@@ -199,10 +204,15 @@ def _per_matrix_cpu(em: Any, n: Any, ins: list[str]) -> None:
     batch = " * ".join(dims[:-2]) or "1"
     m = dims[-1]
     a3, ok = em.fresh("mat"), em.fresh("ok")
+    em.check(f"{dims[-2]} == {dims[-1]}", n, "Input matrix must be square: " + _WHAT[n.op] + " takes square "
+             "matrices, given shape {0}", [em.shape_tuple(dims)])
     em.line(f"{a3} = np.ascontiguousarray({ins[0]}).reshape(({batch}, {m}, {m}))")
     solve = n.op is Op.MATRIX_SOLVE
     if solve:
         b_dims = em.dims(n.inputs[1], ins[1])
+        em.check(" and ".join(f"{x} == {y}" for x, y in zip(dims[:-1], b_dims[:-1])), n,
+                 "Input matrix and rhs are incompatible: matrix_solve takes a matrix of shape {0} and a "
+                 "right-hand side of shape {1}", [em.shape_tuple(dims), em.shape_tuple(b_dims)])
         k = b_dims[-1]
         b3 = em.fresh("rhs")
         em.line(f"{b3} = np.ascontiguousarray({ins[1]}).reshape(({batch}, {m}, {k}))")

@@ -182,15 +182,28 @@ def _text_ref(at: SummaryAttrs, text: np.ndarray) -> np.ndarray:
 
 
 def _merge_ref(at: Any, *summaries: np.ndarray) -> np.ndarray:
+    from google.protobuf.message import DecodeError  # tensorboard's dependency, as summary_pb2
     pb = summary_pb2()
     out = pb.Summary()
     for s in summaries:
         for b in np.asarray(s, dtype=object).reshape(-1):
-            out.MergeFromString(b)
+            try:
+                out.MergeFromString(b)
+            except (DecodeError, TypeError):
+                raise ValueError(f"Could not parse one of the summary inputs: expected a serialized Summary, "
+                                 f"given {bytes(b)[:40]!r}") from None
     return _bytes(out)
 
 
+def _merge_dtype(dtypes: Sequence[DType], at: Any) -> list[DType]:
+    if any(not d.is_string for d in dtypes):
+        raise TypeError(f"Tensors in list passed to 'inputs' of 'MergeSummary' Op have types "
+                        f"[{', '.join(d.name for d in dtypes)}] that do not match expected type string: "
+                        "tf.summary.merge takes the serialized summaries that tf.summary.scalar, histogram... return")
+    return [_dt.string]
+
+
 for _op, _ref in [(Op.SCALAR_SUMMARY, _scalar_ref), (Op.HISTOGRAM_SUMMARY, _histogram_ref),
-                  (Op.IMAGE_SUMMARY, _image_ref), (Op.AUDIO_SUMMARY, _audio_ref), (Op.TEXT_SUMMARY, _text_ref),
-                  (Op.MERGE_SUMMARY, _merge_ref)]:
+                  (Op.IMAGE_SUMMARY, _image_ref), (Op.AUDIO_SUMMARY, _audio_ref), (Op.TEXT_SUMMARY, _text_ref)]:
     register(OpDef(_op, Kind.HOST, _string_scalar, _string, _ref, no_gradient=True))
+register(OpDef(Op.MERGE_SUMMARY, Kind.HOST, _string_scalar, _merge_dtype, _merge_ref, no_gradient=True))

@@ -89,9 +89,6 @@ def text(name: str, tensor: Any, collections: Sequence[str] | None = None) -> Te
 def merge(inputs: Sequence[Any], collections: Sequence[str] | None = None, name: str | None = None) -> Tensor:
     """One ``Summary`` holding the values of every summary in ``inputs``."""
     xs = [convert_to_tensor(t) for t in inputs]
-    bad = [t.name for t in xs if not t.dtype.is_string]
-    if bad:
-        raise ValueError(f"tf.summary.merge takes summary tensors (strings); got {bad}")
     t = make(Op.MERGE_SUMMARY, xs, None, name=name or "Merge/MergeSummary")
     for key in collections or []:
         get_default_graph().add_to_collection(key, t)
