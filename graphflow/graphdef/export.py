@@ -297,6 +297,11 @@ def _slice_args(ex: Exporter, n: Operation) -> tuple[list[str], dict[str, Any]]:
 
 @_rule(Op.SLICE)
 def _slice(ex: Exporter, n: Operation, ins: list[str]) -> str:
+    at = n.attrs
+    if at.exact:  # gf.slice: TF1's Slice, whose bounds must lie inside the dims
+        size = [-1 if e is None else e - b for b, e in zip(at.begin, at.end)]
+        return ex.node(n.name, "Slice", [ins[0], ex.const(n, "begin", np.array(at.begin, np.int32)),
+                                         ex.const(n, "size", np.array(size, np.int32))], T=_t(n), Index=_I32)
     refs, masks = _slice_args(ex, n)
     return ex.node(n.name, "StridedSlice", [ins[0]] + refs, T=_t(n), Index=_I32, **masks)
 

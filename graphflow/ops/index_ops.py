@@ -19,7 +19,7 @@ from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
 from graphflow.ops._build import make
-from graphflow.ops.slice_ops import known_rank, norm_axis, static_ints
+from graphflow.ops.slice_ops import known_rank, norm_axis, slice, static_ints  # noqa: F401, A004 (gf.slice)
 from graphflow.registry import Op
 
 
@@ -31,18 +31,6 @@ def _dim(x: Tensor, axis: int) -> Any:
     """A dim of ``x``: the int when static, else a scalar tensor."""
     d = x.shape.as_list()[axis]
     return d if d is not None else S.shape(x)[axis]
-
-
-def slice(input_: Any, begin: Any, size: Any, name: str | None = None) -> Tensor:  # noqa: A001
-    """``input_[begin[i] : begin[i] + size[i]]`` per dim (size -1: to the end), TF1's ``tf.slice``."""
-    import builtins
-    x = convert_to_tensor(input_)
-    b = static_ints(begin, "slice begin")
-    s = static_ints(size, "slice size")
-    if len(b) != _rank(x, "slice") or len(s) != len(b):
-        raise ValueError(f"slice: begin {b} and size {s} must have one entry per dim of {x.shape}")
-    key = tuple(builtins.slice(bi, None if si == -1 else bi + si) for bi, si in zip(b, s))
-    return ST.add_name(x[key], name)
 
 
 def reverse(tensor: Any, axis: Any, name: str | None = None) -> Tensor:

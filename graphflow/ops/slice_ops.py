@@ -1,7 +1,14 @@
-"""Strided slicing and indexing: the SLICE primitive (with its gradient SLICE_GRAD), ``t[key]``
-and ``strided_slice``, plus the small helpers the data-movement ops share."""
+"""Strided slicing and indexing: the SLICE primitive (with its gradient SLICE_GRAD), ``t[key]``,
+``strided_slice`` and ``slice``, plus the small helpers the data-movement ops share.
+
+Bounds follow TF1: a range (``t[3:10]``, ``strided_slice``) clips to the dim, an index
+(``t[5]``) out of the dim raises "slice index 5 of dimension 0 out of bounds.", and ``slice``
+(``begin``/``size``) raises unless ``0 <= begin <= dim`` and ``begin + size <= dim``. A bound
+known when the graph is built is checked then (ValueError, as TF1's shape inference); one known
+only at run time raises InvalidArgumentError naming the node."""
 from __future__ import annotations
 
+import builtins
 import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -17,7 +24,7 @@ from graphflow.ops.deferred import rank_polymorphic
 from graphflow.registry import Kind, Op, OpDef, register
 from graphflow.shapes import TensorShape
 
-__all__ = ["strided_slice"]
+__all__ = ["slice", "strided_slice"]
 
 
 @dataclass(frozen=True)
@@ -35,12 +42,15 @@ Bound = Union[int, None, tuple[tuple[int, int], ...], ValueOf]
 
 @dataclass(frozen=True)
 class SliceAttrs:
-    """One entry per input dim; ``shrink`` dims (integer indices) are dropped from the result."""
+    """One entry per input dim; ``shrink`` dims (integer indices) are dropped from the result.
+    ``exact``: TF1's Slice, whose bounds must lie inside each dim (0 <= begin <= end <= dim,
+    non-negative literals) instead of clipping to it."""
 
     begin: tuple[Bound, ...]
     end: tuple[Bound, ...]
     strides: tuple[int, ...]
     shrink: tuple[int, ...]
+    exact: bool = False
 
 
 def norm_axis(axis: int, rank: int, what: str) -> int:
@@ -78,6 +88,21 @@ def static_ints(v: Any, what: str) -> list[int]:
 
 # ---- SLICE and SLICE_GRAD -----------------------------------------------------------------------
 
+def index_error(index: int, dim: int, j: int) -> str:
+    """TF1's message for an index outside its dim (a negative one shown plus the dim, as TF1 does)."""
+    return f"slice index {index + dim if index < 0 else index} of dimension {j} out of bounds."
+
+
+def exact_error(b: int, e: int | None, d: int | None, j: int) -> str | None:
+    """TF1's Slice message when ``begin``/``end`` do not lie inside a dim of size ``d`` (None:
+    not known yet, so only a negative begin is known to be wrong)."""
+    if b < 0 or (d is not None and b > d):
+        return f"Expected begin[{j}] in [0, {'?' if d is None else d}], but got {b}"
+    if d is not None and e is not None and not b <= e <= d:
+        return f"Expected size[{j}] in [0, {d - b}], but got {e - b}"
+    return None
+
+
 def _resolve(b: Bound, ref_dims: Sequence[Sequence[Any]], refs: Sequence[np.ndarray] | None = None) -> Any:
     """A bound as an int, None (the natural end) or "?" (known only at run time)."""
     if isinstance(b, ValueOf):
@@ -99,12 +124,17 @@ def _slice_dims(at: SliceAttrs, dims: Sequence[Any], ref_dims: Sequence[Sequence
         b, e = _resolve(at.begin[j], ref_dims), _resolve(at.end[j], ref_dims)
         if j in at.shrink:
             if d is not None and b != "?" and not -d <= b < d:
-                raise ValueError(f"index {b} is out of bounds for dim {j} of size {d}")
+                raise ValueError(f"{index_error(b, d, j)} for an input of shape {list(dims)}")
             continue
-        if d is None or b == "?" or e == "?":
+        if at.exact:  # bounds inside the dim, checked here where it is known (else when run)
+            wrong = exact_error(b, e, d, j)
+            if wrong:
+                raise ValueError(f"{wrong} for an input of shape {list(dims)}")
+            out.append(e - b if e is not None else None if d is None else d - b)
+        elif d is None or b == "?" or e == "?":
             out.append(None)
         else:
-            out.append(len(range(*slice(b, e, at.strides[j]).indices(d))))
+            out.append(len(range(*builtins.slice(b, e, at.strides[j]).indices(d))))
     return out
 
 
@@ -124,10 +154,13 @@ def _np_key(at: SliceAttrs, shape: Sequence[int], refs: Sequence[np.ndarray]) ->
         b, e = _resolve(at.begin[j], ref_dims, refs), _resolve(at.end[j], ref_dims, refs)
         if j in at.shrink:
             if not -d <= b < d:
-                raise ValueError(f"index {b} is out of bounds for dim {j} of size {d}")
+                raise ValueError(index_error(b, d, j))
             key.append(b)
         else:
-            key.append(slice(b, e, at.strides[j]))
+            wrong = exact_error(b, e, d, j) if at.exact else None
+            if wrong:
+                raise ValueError(wrong)
+            key.append(builtins.slice(b, e, at.strides[j]))
     return tuple(key)
 
 
@@ -151,29 +184,81 @@ register(OpDef(Op.SLICE_GRAD, Kind.OTHER,
 
 
 def slice_node(x: Tensor, begin: Sequence[Bound], end: Sequence[Bound], strides: Sequence[int],
-           shrink: Sequence[int], refs: Sequence[Tensor] = (), name: str | None = None) -> Tensor:
-    at = SliceAttrs(tuple(begin), tuple(end), tuple(strides), tuple(shrink))
+               shrink: Sequence[int], refs: Sequence[Tensor] = (), name: str | None = None,
+               exact: bool = False) -> Tensor:
+    at = SliceAttrs(tuple(begin), tuple(end), tuple(strides), tuple(shrink), exact)
     return make(Op.SLICE, [x, *refs], at, name=name or "strided_slice")
 
 
 # ---- public functions --------------------------------------------------------------------------
 
-def strided_slice(input_: Any, begin: Sequence[int], end: Sequence[int], strides: Sequence[int] | None = None,
-                  name: str = "strided_slice") -> Tensor:
-    """``input_[begin[0]:end[0]:strides[0], ...]`` (masks are not supported; use indexing)."""
+def slice(input_: Any, begin: Any, size: Any, name: str | None = None) -> Tensor:  # noqa: A001 - the TF1 name
+    """``input_[begin[i] : begin[i] + size[i]]`` per dim (size -1: to the end), TF1's ``tf.slice``.
+    Unlike indexing, the bounds must lie inside the tensor: ``0 <= begin[i] <= dim`` and
+    ``begin[i] + size[i] <= dim``, checked when the graph is built where the dims are known and
+    when it runs otherwise.
+
+    >>> import graphflow as gf
+    >>> gf.slice(gf.zeros([4, 3]), [1, 0], [2, -1]).shape.as_list()
+    [2, 3]
+    """
+    x = convert_to_tensor(input_)
+    b = static_ints(begin, "slice begin")
+    s = static_ints(size, "slice size")
+    rank = known_rank(x.shape, "slice")
+    if len(b) != rank or len(s) != rank:
+        raise ValueError(f"slice: begin {b} and size {s} must have one entry per dim of {x.shape}")
+    for j, sj in enumerate(s):
+        if sj < -1:
+            raise ValueError(f"Expected size[{j}] >= -1 (-1: to the end of the dim), but got {sj}")
+    return slice_node(x, b, [None if sj == -1 else bj + sj for bj, sj in zip(b, s)], [1] * rank, (),
+                      name=name or "Slice", exact=True)
+
+
+def strided_slice(input_: Any, begin: Any, end: Any, strides: Any = None, begin_mask: int = 0,
+                  end_mask: int = 0, ellipsis_mask: int = 0, new_axis_mask: int = 0,
+                  shrink_axis_mask: int = 0, var: Any = None, name: str | None = None) -> Tensor:
+    """``input_[begin[0]:end[0]:strides[0], ...]`` with TF1's masks: bit i of ``begin_mask`` /
+    ``end_mask`` drops bound i, of ``shrink_axis_mask`` makes entry i the index ``begin[i]``, of
+    ``new_axis_mask`` a new dim, of ``ellipsis_mask`` the ``...``. Ranges clip to the dims; a shrunk
+    index outside its dim raises.
+
+    >>> import graphflow as gf
+    >>> gf.strided_slice(gf.zeros([4, 3]), [1, 0], [3, 2], shrink_axis_mask=2).shape.as_list()
+    [2]
+    """
     x = convert_to_tensor(input_)
     b, e = static_ints(begin, "begin"), static_ints(end, "end")
     s = static_ints(strides, "strides") if strides is not None else [1] * len(b)
-    rank = known_rank(x.shape, "strided_slice")
-    pad_n = rank - len(b)
-    return slice_node(x, b + [None] * pad_n, e + [None] * pad_n, s + [1] * pad_n, (), name=name)
+    if not len(b) == len(e) == len(s):
+        raise ValueError(f"strided_slice: begin {b}, end {e} and strides {s} must have the same length")
+    key: list[Any] = []
+    for i in range(len(b)):
+        bit = 1 << i
+        if ellipsis_mask & bit:
+            key.append(Ellipsis)
+        elif new_axis_mask & bit:
+            key.append(None)
+        elif shrink_axis_mask & bit:
+            key.append(b[i])
+        else:
+            key.append(builtins.slice(None if begin_mask & bit else b[i], None if end_mask & bit else e[i], s[i]))
+    y = index(x, tuple(key), name or "strided_slice")
+    if y is x:  # the whole tensor: still a node of its own, as TF1's
+        rank = known_rank(x.shape, "strided_slice")
+        y = slice_node(x, [None] * rank, [None] * rank, [1] * rank, (), name=name or "strided_slice")
+    return y
 
 
 @rank_polymorphic(_first_float)
 def getitem(tensor: Tensor, key: Any) -> Tensor:
     """``tensor[key]`` with ints, slices (any step), None/newaxis and one Ellipsis, as NumPy."""
+    return index(tensor, key)
+
+
+def index(x: Tensor, key: Any, name: str = "strided_slice") -> Tensor:
+    """``x[key]`` for a tensor of known rank (``getitem`` defers unknown ranks here)."""
     from graphflow.ops.shape_ops import reshape_spec
-    x = tensor
     keys = list(key) if isinstance(key, tuple) else [key]
     rank = known_rank(x.shape, "indexing")
     if sum(1 for k in keys if k is Ellipsis) > 1:
@@ -183,9 +268,9 @@ def getitem(tensor: Tensor, key: Any) -> Tensor:
         raise IndexError(f"too many indices for {x.name} of rank {rank}: {key!r}")
     if Ellipsis in [k for k in keys if not isinstance(k, Tensor)]:
         at_ = next(j for j, k in enumerate(keys) if k is Ellipsis)
-        keys[at_:at_ + 1] = [slice(None)] * (rank - used)
+        keys[at_:at_ + 1] = [builtins.slice(None)] * (rank - used)
     else:
-        keys += [slice(None)] * (rank - used)
+        keys += [builtins.slice(None)] * (rank - used)
     begin: list[Bound] = []
     end: list[Bound] = []
     strides: list[int] = []
@@ -208,7 +293,7 @@ def getitem(tensor: Tensor, key: Any) -> Tensor:
             newaxis.append(out_pos)
             out_pos += 1
             continue
-        if isinstance(k, slice):
+        if isinstance(k, builtins.slice):
             step = 1 if k.step is None else static_int(k.step, "slice step")
             if step == 0:
                 raise ValueError("slice step cannot be zero")
@@ -224,7 +309,7 @@ def getitem(tensor: Tensor, key: Any) -> Tensor:
         end.append(None)
         strides.append(1)
     if shrink or any(not (b is None and e is None and s == 1) for b, e, s in zip(begin, end, strides)):
-        y = slice_node(x, begin, end, strides, shrink, refs)
+        y = slice_node(x, begin, end, strides, shrink, refs, name=name)
     else:
         y = x
     if not newaxis:
@@ -280,6 +365,8 @@ def _slice_plan(em: Any, n: Any, x_dims: list[str], refs: Sequence[tuple[Tensor,
     for j, d in enumerate(x_dims):
         s = at.strides[j]
         static = _static_span(d, at.begin[j], at.end[j], s, j in at.shrink)
+        if static is not None and at.exact and exact_error(at.begin[j], at.end[j], int(d), j):  # type: ignore[arg-type]
+            static = None  # out of the dim: the check below raises when run
         if static is not None:  # known when the graph was built: no arithmetic at run time
             plan.append(static)
             continue
@@ -287,9 +374,15 @@ def _slice_plan(em: Any, n: Any, x_dims: list[str], refs: Sequence[tuple[Tensor,
         start = em.fresh("st")
         if j in at.shrink:
             em.line(f"{start} = {b} + {d} if {b} < 0 else {b}")
-            em.check(f"0 <= {start} < {d}", n, f"index out of range in dim {j}")
+            em.check(f"0 <= {start} < {d}", n, f"slice index {{0}} of dimension {j} out of bounds.", (start,))
             plan.append((start, "", 1))
             continue
+        if at.exact:  # TF1's Slice: literal bounds that must lie inside the dim
+            first, past = at.begin[j], at.end[j]
+            em.check(f"0 <= {first} <= {d}", n, f"Expected begin[{j}] in [0, {{0}}], but got {first}", (d,))
+            if isinstance(first, int) and isinstance(past, int):
+                em.check(f"{past} <= {d}", n, f"Expected size[{j}] in [0, {{0}}], but got {past - first}",
+                         (f"{d} - {first}",))
         stop, length = em.fresh("sp"), em.fresh("ln")
         lo, hi = ("0", d) if s > 0 else ("-1", f"{d} - 1")
         for name, v, default in ((start, b, lo if s > 0 else hi), (stop, e, hi if s > 0 else lo)):
@@ -314,7 +407,7 @@ def _static_span(d: str, b: Bound, e: Bound, stride: int, shrink: bool) -> tuple
     if shrink:
         assert isinstance(b, int)  # the shape rule checked it is in range
         return str(b + size if b < 0 else b), "", 1
-    r = range(*slice(b, e, stride).indices(size))
+    r = range(*builtins.slice(b, e, stride).indices(size))
     return str(r.start), str(len(r)), stride
 
 
