@@ -150,9 +150,38 @@ def _range_shape(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
     return [TensorShape([None])]
 
 
-register(OpDef(Op.RANGE, Kind.OTHER, _range_shape, lambda d, at: [at.dtype],
-               lambda at, start, limit, delta: np.arange(start, limit, delta, dtype=at.dtype.np),
-               no_gradient=True))
+def range_error(start: Any, limit: Any, delta: Any) -> str | None:
+    """TF1's message for range bounds that give no sequence (delta 0, or pointing away from limit)."""
+    def shown(v: Any) -> str:
+        return str(v).removesuffix(".0")
+    if delta == 0:
+        return f"Requires delta != 0: {shown(delta)}"
+    if delta > 0 and start > limit:
+        return f"Requires start <= limit when delta > 0: {shown(start)}/{shown(limit)}"
+    if delta < 0 and start < limit:
+        return f"Requires start >= limit when delta < 0: {shown(start)}/{shown(limit)}"
+    return None
+
+
+def _range_size(start: Any, limit: Any, delta: Any, dtype: DType) -> int:
+    """TF1's length: exact for integers, ceil(|(limit - start) / delta|) in the dtype for floats."""
+    if dtype.is_floating:
+        t = dtype.np.type
+        return int(np.ceil(np.abs((t(limit) - t(start)) / t(delta))))
+    return (abs(int(limit) - int(start)) + abs(int(delta)) - 1) // abs(int(delta))
+
+
+def _range_ref(at: RangeAttrs, start: np.ndarray, limit: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    s, lim, d = (np.asarray(v).item() for v in (start, limit, delta))
+    wrong = range_error(s, lim, d)
+    if wrong:
+        raise ValueError(wrong)
+    t = at.dtype.np.type
+    with np.errstate(over="ignore"):  # start + i * delta in the dtype, as TF1 computes it
+        return t(s) + np.arange(_range_size(s, lim, d, at.dtype), dtype=at.dtype.np) * t(d)
+
+
+register(OpDef(Op.RANGE, Kind.OTHER, _range_shape, lambda d, at: [at.dtype], _range_ref, no_gradient=True))
 
 
 def _raise_unfed() -> Any:
@@ -283,7 +312,9 @@ def ones_like(tensor: Any, dtype: Any = None, name: str | None = None) -> Tensor
 
 def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # noqa: A001
           name: str | None = "range") -> Tensor:
-    """``gf.range(5)`` is [0, 1, 2, 3, 4]; like Python's range with tensor bounds allowed."""
+    """``gf.range(5)`` is [0, 1, 2, 3, 4]; like Python's range with tensor bounds allowed, but as
+    TF1 a delta of 0, or one pointing away from ``limit`` (``gf.range(-5)``), is an error: a
+    ValueError here when the bounds are constants, InvalidArgumentError at run time otherwise."""
     if limit is None:
         start, limit = 0, start
     vals = [start, limit, delta]
@@ -296,11 +327,18 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # n
     dt = _dt.as_dtype(dtype)
     from graphflow.ops.math_ops import cast
     ts = [cast(convert_to_tensor(v), dt) if isinstance(v, Tensor) else constant(v, dtype=dt) for v in vals]
-    out = make(Op.RANGE, ts, RangeAttrs(dt), name=name)
     from graphflow.evaluate import static_value
     known = [static_value(t) for t in ts]
-    if all(k is not None for k in known):  # constant bounds: the length is static
-        out.set_shape([len(np.arange(*[k.item() for k in known]))])
+    static = [k.item() for k in known if k is not None]
+    if len(static) == 3:  # constant bounds: checked now (as TF1's shape inference does)
+        wrong = range_error(*static)
+        if wrong:  # TF1's words (its shape inference leaves the zero out of "delta != 0")
+            wrong = "Requires delta != 0" if static[2] == 0 else wrong
+            raise ValueError(f"{wrong} for {name or 'range'!r} with start, limit and delta "
+                             f"{static[0]}, {static[1]}, {static[2]}")
+    out = make(Op.RANGE, ts, RangeAttrs(dt), name=name)
+    if len(static) == 3:  # the length is static
+        out.set_shape([_range_size(static[0], static[1], static[2], dt)])
     return out
 
 
@@ -482,13 +520,20 @@ def _random_cpu(em: Any, n: Operation, ins: list[str]) -> None:
 def _range_cpu(em: Any, n: Operation, ins: list[str]) -> None:
     start, limit, delta = ins
     d = em.np_dtype(n.dtypes[0])
-    em.check(f"{delta} != 0", n, "range delta must not be zero")
+    em.check(f"{delta} != 0", n, "Requires delta != 0: {0}", (delta,))
+    em.check(f"{delta} < 0 or {start} <= {limit}", n, "Requires start <= limit when delta > 0: {0}/{1}",
+             (start, limit))
+    em.check(f"{delta} > 0 or {start} >= {limit}", n, "Requires start >= limit when delta < 0: {0}/{1}",
+             (start, limit))
     cnt = em.fresh("n")
-    em.line(f"{cnt} = max(0, int(np.ceil(({limit} - {start}) / {delta})))")
+    if n.dtypes[0].is_floating:  # TF1's sizes: ceil(|(limit - start) / delta|), in integers exactly
+        em.line(f"{cnt} = int(np.ceil(abs(({limit} - {start}) / {delta})))")
+    else:
+        em.line(f"{cnt} = (abs({limit} - {start}) + abs({delta}) - 1) // abs({delta})")
     out = em.fresh("o")
     em.line(f"{out} = np.empty(({cnt},), dtype={d})")
     with em.loops([cnt]) as (i,):
-        em.line(f"{out}[{i}] = {start} + {i} * {delta}")
+        em.line(f"{out}[{i}] = {start} + {d}({i}) * {delta}")
     em.define(n.outputs[0], out)
 
 

@@ -264,9 +264,9 @@ class CudaExecutable:
             env[id(n.outputs[0])] = Value(out, dims)
         elif op is Op.SHAPE:  # shapes are known on the host: no transfer
             env[id(n.outputs[0])] = upload(np.array(value(0).shape, n.dtypes[0].np))
-        elif op is Op.RANGE:
-            start, limit, delta = (value(j).numpy().reshape(()) for j in range(3))
-            env[id(n.outputs[0])] = upload(np.arange(start, limit, delta, dtype=n.dtypes[0].np))
+        elif op is Op.RANGE:  # on the host by its reference: TF1's lengths and errors
+            from graphflow.evaluate import evaluate
+            env[id(n.outputs[0])] = upload(evaluate(n, [value(j).numpy().reshape(()) for j in range(3)])[0])
         elif op is Op.RANDOM:  # graphflow's counter-based streams, drawn on the host: the CPU's numbers
             from graphflow.evaluate import evaluate
             st = self.state.rng_state(n)
