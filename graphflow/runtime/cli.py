@@ -10,25 +10,85 @@ FILE is a GraphDef (``.pb`` binary or ``.pbtxt`` text) or a MetaGraphDef (``.met
     graphflow ptx dumpdir/gf_cuda_...      (PTX of a CUDA dump made under the simulator)
     graphflow bench
 
-Bad input exits with status 2 and one line on stderr saying what is wrong.
+Exit status: 0 when the command did its work; 2 for a misuse (bad or missing arguments, a file
+that is missing or is not what it should be, a feed or fetch that does not fit the graph), with
+one line on stderr saying what is wrong; 1 when a valid command's graph failed while running
+(an out-of-memory tensor, a failed check), with one line naming TF1's error class and the node.
+Output files' folders are created as needed (as ``tf.io.write_graph`` creates its folder).
 """
 from __future__ import annotations
 
 import argparse
 import collections
+import math
 import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
+from graphflow.errors import InvalidArgumentError, OpError
 from graphflow.platform.cuda import capability
+from graphflow.registry import Op
+
+EXIT_STATUS = """exit status: 0 done; 2 a misuse (arguments, files, feeds or fetches that do not fit the
+graph), one line on stderr; 1 the graph failed while running (TF1's error class and the node, one line)"""
 
 
 class CliError(Exception):
     """A user error: printed as one line, exit status 2."""
+
+    status = 2
+
+
+class RunFailed(CliError):
+    """A valid command whose graph failed while running: printed as one line, exit status 1."""
+
+    status = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line (no usage dump), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(part.strip() for part in str(e).splitlines() if part.strip())
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, given {value}")
+    return value
+
+
+def _writable(path: str, what: str) -> str:
+    """``path``, ready to be written: its folder made if missing; a folder itself is an error."""
+    if os.path.isdir(path):
+        raise CliError(f"{what} {path}: is a directory; expected a file name")
+    folder = os.path.dirname(path)
+    if folder:
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError as e:
+            raise CliError(f"{what} {path}: cannot create its folder {folder}: {e.strerror or e}") from None
+    return path
+
+
+def _write(path: str, what: str, text: str) -> None:
+    try:
+        with open(path, "w") as f:
+            f.write(text)
+    except OSError as e:
+        raise CliError(f"{what} {path}: cannot write it: {e.strerror or e}") from None
 
 
 def _load(path: str) -> Any:
@@ -36,6 +96,8 @@ def _load(path: str) -> Any:
     from graphflow.graphdef.importer import GraphDefError
     from graphflow.graphdef.meta_graph import read_meta_graph
     from graphflow.graphdef.util import read_graph
+    if os.path.isdir(path):
+        raise CliError(f"{path}: is a directory; expected a graph file (.pb, .pbtxt or .meta)")
     if not os.path.exists(path):
         raise CliError(f"{path}: no such file")
     try:
@@ -43,29 +105,34 @@ def _load(path: str) -> Any:
             return read_meta_graph(path).graph_def
         return read_graph(path)
     except (GraphDefError, OSError) as e:
-        raise CliError(f"{path}: {e}") from None
+        raise CliError(str(e) if str(e).startswith(path) else f"{path}: {e}") from None
 
 
 def _show(args: argparse.Namespace) -> int:
     gd = _load(args.file)
     ops = collections.Counter(n.op for n in gd.node)
     consumed = {s.lstrip("^").partition(":")[0] for n in gd.node for s in n.input}
-    params = 0
-    for n in gd.node:
+    params, unknown = 0, 0
+    for n in gd.node:  # Python ints: 2**32 x 2**32 dims count as 2**64, not as an int64 overflow
         if n.op in ("VariableV2", "Variable", "VarHandleOp") and "shape" in n.attr:
-            params += int(np.prod([d.size for d in n.attr["shape"].shape.dim]))
+            dims = [int(d.size) for d in n.attr["shape"].shape.dim]
+            if n.attr["shape"].shape.unknown_rank or any(d < 0 for d in dims):
+                unknown += 1
+            else:
+                params += math.prod(dims)
         elif n.op == "Const" and n.attr["dtype"].type in (1, 2, 19):  # floating constants: frozen weights
-            dims = [d.size for d in n.attr["value"].tensor.tensor_shape.dim]
-            if dims and int(np.prod(dims)) > 1:
-                params += int(np.prod(dims))
-    print(f"{args.file}: {len(gd.node)} nodes, {len(ops)} op types, {params} parameters "
+            dims = [int(d.size) for d in n.attr["value"].tensor.tensor_shape.dim]
+            if dims and math.prod(dims) > 1:
+                params += math.prod(dims)
+    more = f" and {unknown} variable{'s' if unknown > 1 else ''} of unknown shape" if unknown else ""
+    print(f"{args.file}: {len(gd.node)} nodes, {len(ops)} op types, {params} parameters{more} "
           "(variables, or the floating constants of a frozen graph)")
     print("inputs:")
     for n in gd.node:
         if n.op in ("Placeholder", "PlaceholderWithDefault"):
-            dims = "<unknown>" if n.attr["shape"].shape.unknown_rank else \
+            shown = "<unknown>" if n.attr["shape"].shape.unknown_rank else \
                 "(" + ", ".join("?" if d.size < 0 else str(d.size) for d in n.attr["shape"].shape.dim) + ")"
-            print(f"  {n.name}  {_type_name(n.attr['dtype'].type)} {dims}")
+            print(f"  {n.name}  {_type_name(n.attr['dtype'].type)} {shown}")
     print("outputs (nodes nothing reads):")
     for n in gd.node:
         if n.name not in consumed and n.op not in ("NoOp", "Assign", "Const"):
@@ -84,10 +151,9 @@ def _type_name(t: int) -> str:
 def _draw(args: argparse.Namespace) -> int:
     from graphflow.graphdef.draw import to_dot, to_svg
     gd = _load(args.file)
-    out = args.output or os.path.splitext(os.path.basename(args.file))[0] + ".svg"
+    out = _writable(args.output or os.path.splitext(os.path.basename(args.file))[0] + ".svg", "-o")
     text = to_dot(gd, os.path.basename(args.file)) if out.endswith(".dot") else to_svg(gd, os.path.basename(args.file))
-    with open(out, "w") as f:
-        f.write(text)
+    _write(out, "-o", text)
     import shutil
     how = "" if out.endswith(".dot") or shutil.which("dot") else \
         " (graphflow's own layout: install Graphviz for dot's)"
@@ -95,23 +161,34 @@ def _draw(args: argparse.Namespace) -> int:
     return 0
 
 
-def _feeds(specs: Sequence[str]) -> dict[str, np.ndarray]:
-    out = {}
+def _feeds(specs: Sequence[str]) -> dict[str, tuple[str, np.ndarray]]:
+    """Tensor name -> (the --feed spec, its array)."""
+    out: dict[str, tuple[str, np.ndarray]] = {}
     for spec in specs or []:
         name, sep, path = spec.partition("=")
-        if not sep or not name:
+        if not sep or not name or not path:
             raise CliError(f"--feed {spec!r}: expected NAME=FILE.npy")
+        key = name if ":" in name else name + ":0"
+        if key in out:
+            raise CliError(f"--feed {spec!r}: {key} is already fed by --feed {out[key][0]!r}")
+        if os.path.isdir(path):
+            raise CliError(f"--feed {spec!r}: {path} is a directory; expected a .npy file")
         if not os.path.exists(path):
             raise CliError(f"--feed {spec!r}: no such file {path}")
         try:
-            out[name if ":" in name else name + ":0"] = np.load(path, allow_pickle=False)
-        except ValueError as e:
-            raise CliError(f"--feed {spec!r}: not a .npy array ({e})") from None
+            value = np.load(path, allow_pickle=False)
+        except Exception as e:  # noqa: BLE001 - whatever np.load makes of the file, it is not an array
+            raise CliError(f"--feed {spec!r}: not a .npy array ({type(e).__name__}: {_one_line(e)})") from None
+        if not isinstance(value, np.ndarray):
+            value.close()
+            raise CliError(f"--feed {spec!r}: {path} is a .npz archive; expected one array in a .npy file")
+        out[key] = (spec, value)
     return out
 
 
 def _session_run(args: argparse.Namespace, dump_dir: str | None = None, traced: bool = False) -> tuple[list, Any]:
     import graphflow as gf
+    from graphflow.runtime.session import convert_feed
     gd = _load(args.file)
     if not args.fetch:
         raise CliError("give at least one --fetch NAME")
@@ -119,22 +196,41 @@ def _session_run(args: argparse.Namespace, dump_dir: str | None = None, traced: 
     with gf.Graph().as_default() as g:
         try:
             gf.import_graph_def(gd, name="")
-        except ValueError as e:
-            raise CliError(f"{args.file}: {e}") from None
-        try:
-            fetches = [g.as_graph_element(f if ":" in f else f + ":0") for f in args.fetch]
-            fed = {g.as_graph_element(k): v for k, v in feeds.items()}
-        except (KeyError, ValueError) as e:
-            raise CliError(str(e).strip('"')) from None
+        except (ValueError, TypeError) as e:
+            raise CliError(f"{args.file}: {_one_line(e)}") from None
+        site = next((op.site for op in g.get_operations()), None)
+
+        def said(e: BaseException) -> str:
+            """The error in one line; imported nodes were "created at" this command's caller, so
+            their site is the graph file."""
+            text = _one_line(e).strip('"')
+            return text.replace(f"created at {site}", f"imported from {args.file}") if site else text
+        fetches = []
+        for f in args.fetch:
+            try:
+                fetches.append(g.as_graph_element(f if ":" in f else f + ":0"))
+            except (KeyError, ValueError) as e:
+                raise CliError(f"--fetch {f!r}: {said(e)}") from None
+        fed = {}
+        for key, (spec, value) in feeds.items():
+            try:
+                t = g.get_tensor_by_name(key)
+                fed[t] = convert_feed(t, value)
+            except (KeyError, ValueError, TypeError) as e:
+                raise CliError(f"--feed {spec!r}: {said(e)}") from None
         md = gf.RunMetadata() if traced else None
         opts = gf.RunOptions(trace_level=gf.RunOptions.FULL_TRACE) if traced else None
         with gf.Session(dump_dir=dump_dir) as sess:
-            if gf.global_variables():
-                sess.run(gf.global_variables_initializer())
             try:
+                if gf.global_variables():
+                    sess.run(gf.global_variables_initializer())
                 values = sess.run(fetches, fed, options=opts, run_metadata=md)
-            except (gf.errors.OpError, ValueError, TypeError) as e:
-                raise CliError(str(e).splitlines()[0]) from None
+            except InvalidArgumentError as e:
+                if getattr(e.node_def, "op", None) is Op.PLACEHOLDER:  # a feed the command did not give
+                    raise CliError(said(e)) from None
+                raise RunFailed(f"{type(e).__name__}: {said(e)}") from None
+            except (OpError, MemoryError, ValueError, TypeError) as e:
+                raise RunFailed(f"{type(e).__name__}: {said(e)}") from None
     return values, md
 
 
@@ -144,21 +240,42 @@ def _describe(name: str, v: Any) -> str:
     return f"{name}: {a.dtype} {a.shape} {body}{' ...' if a.size > 8 else ''}"
 
 
+def _out_path(out: str, fetches: int) -> str:
+    """The file ``run --out`` writes: a .npy for one fetch, a .npz for several (or when named so),
+    the suffix added where missing, as numpy adds it."""
+    if os.path.isdir(out):
+        raise CliError(f"--out {out}: is a directory; expected a file name (.npy or .npz)")
+    if out.endswith(".npy") and fetches > 1:
+        raise CliError(f"--out {out}: a .npy file holds one array; {fetches} fetches need a .npz file")
+    if out.endswith((".npy", ".npz")):
+        return _writable(out, "--out")
+    return _writable(out + (".npy" if fetches == 1 else ".npz"), "--out")
+
+
 def _run(args: argparse.Namespace) -> int:
+    path = _out_path(args.out, len(args.fetch or [])) if args.out else None
     values, _ = _session_run(args)
     for name, v in zip(args.fetch, values):
         print(_describe(name, v))
-    if args.out:
-        if len(values) == 1:
-            np.save(args.out, values[0])
-        else:
-            np.savez(args.out, **{n.replace("/", "_").replace(":", "_"): v for n, v in zip(args.fetch, values)})
-        print(f"wrote {args.out}")
+    if path:
+        try:
+            if path.endswith(".npy"):
+                np.save(path, values[0])
+            else:
+                np.savez(path, **{n.replace("/", "_").replace(":", "_"): v for n, v in zip(args.fetch, values)})
+        except OSError as e:
+            raise CliError(f"--out {path}: cannot write it: {e.strerror or e}") from None
+        print(f"wrote {path}")
     return 0
 
 
 def _dump(args: argparse.Namespace) -> int:
-    os.makedirs(args.out, exist_ok=True)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise CliError(f"--out {args.out}: is a file; expected a directory for the dump")
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as e:
+        raise CliError(f"--out {args.out}: cannot create it: {e.strerror or e}") from None
     _session_run(args, dump_dir=args.out)
     folders = sorted(os.path.join(args.out, d) for d in os.listdir(args.out) if d.startswith("gf_"))
     for d in folders:
@@ -168,9 +285,9 @@ def _dump(args: argparse.Namespace) -> int:
 
 def _trace(args: argparse.Namespace) -> int:
     import graphflow as gf
+    out = _writable(args.output, "-o")
     _, md = _session_run(args, traced=True)
-    with open(args.output, "w") as f:
-        f.write(gf.timeline.Timeline(md.step_stats).generate_chrome_trace_format())
+    _write(out, "-o", gf.timeline.Timeline(md.step_stats).generate_chrome_trace_format())
     total = sum(r["duration_us"] for r in md.step_stats)
     print(f"wrote {args.output}: {len(md.step_stats)} kernel calls and host steps, {total / 1e3:.3f} ms")
     return 0
@@ -218,35 +335,36 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="graphflow", description="Inspect, draw, run, dump and trace graph files "
-                                "(GraphDef .pb / .pbtxt, MetaGraphDef .meta), and benchmark.")
+    p = _Parser(prog="graphflow", description="Inspect, draw, run, dump and trace graph files "
+                "(GraphDef .pb / .pbtxt, MetaGraphDef .meta), and benchmark.", epilog=EXIT_STATUS)
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("show", help="ops, inputs, outputs and parameter count of a graph file")
+    s = sub.add_parser("show", help="ops, inputs, outputs and parameter count of a graph file", epilog=EXIT_STATUS)
     s.add_argument("file")
     s.set_defaults(fn=_show)
-    s = sub.add_parser("draw", help="the graph as SVG (or DOT with -o x.dot), grouped by name scope")
+    s = sub.add_parser("draw", help="the graph as SVG (or DOT with -o x.dot), grouped by name scope",
+                       epilog=EXIT_STATUS)
     s.add_argument("file")
     s.add_argument("-o", "--output", help="output path (.svg or .dot; default FILE.svg)")
     s.set_defaults(fn=_draw)
     for name, fn, helptext in (("run", _run, "run the graph on fed .npy arrays and print the fetches"),
                                ("dump", _dump, "run once with a dump of what the compiler made"),
                                ("trace", _trace, "run once traced and write a Chrome trace")):
-        s = sub.add_parser(name, help=helptext)
+        s = sub.add_parser(name, help=helptext, epilog=EXIT_STATUS)
         s.add_argument("file")
         s.add_argument("--feed", action="append", metavar="NAME=FILE.npy", help="a placeholder's value")
         s.add_argument("--fetch", action="append", metavar="NAME", help="a tensor or node to compute")
         if name == "run":
-            s.add_argument("--out", help="save the fetched value(s) to this .npy / .npz")
+            s.add_argument("--out", help="save the fetched value(s) to this .npy / .npz (its folder made if missing)")
         elif name == "dump":
             s.add_argument("--out", required=True, help="the dump directory")
         else:
             s.add_argument("-o", "--output", required=True, help="the trace file (.json)")
         s.set_defaults(fn=fn)
-    s = sub.add_parser("ptx", help="compile a CUDA dump's recorded kernel launches to PTX (sm_90)")
+    s = sub.add_parser("ptx", help="compile a CUDA dump's recorded kernel launches to PTX (sm_90)", epilog=EXIT_STATUS)
     s.add_argument("folder")
     s.set_defaults(fn=_ptx)
-    s = sub.add_parser("bench", help="a quick training-step benchmark on this machine")
-    s.add_argument("--steps", type=int, default=50)
+    s = sub.add_parser("bench", help="a quick training-step benchmark on this machine", epilog=EXIT_STATUS)
+    s.add_argument("--steps", type=_positive_int, default=50, help="timed steps after the first (default 50)")
     s.set_defaults(fn=_bench)
     return p
 
@@ -257,7 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.fn(args))
     except CliError as e:
         print(f"graphflow {args.command}: error: {e}", file=sys.stderr)
-        return 2
+        return e.status
 
 
 if __name__ == "__main__":
