@@ -353,7 +353,10 @@ def _shape(ex: Exporter, n: Operation, ins: list[str]) -> str:
 
 @_rule(Op.FILL)
 def _fill(ex: Exporter, n: Operation, ins: list[str]) -> str:
-    dims = ex.const(n, "dims", np.array(n.attrs.shape, np.int32))
+    if len(ins) > 1:  # dims computed at run time
+        dims = _as_int32(ex, n, 1, ins[1])
+    else:
+        dims = ex.const(n, "dims", np.array(n.attrs.shape, np.int32))
     return ex.node(n.name, "Fill", [dims, ins[0]], T=_t(n), index_type=_I32)
 
 
