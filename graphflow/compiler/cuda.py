@@ -130,6 +130,8 @@ def fused_source(n: Any, tree: bool = False) -> str:
         raise NotOnCudaError("a fused loop of unknown rank")
     em = KernelEmitter()
     params = [f"p{j}" for j in range(len(n.inputs))]
+    guarded = bool(FL.guard_messages(n))  # per-element checks count failures into ``bad``
+    em.guard_flag = "bad" if guarded else None  # type: ignore[attr-defined]
     leaves = [f"s{j}" if not t.shape.rank else f"p{j}" for j, t in enumerate(n.inputs)]
     for j, t in enumerate(n.inputs):
         if not t.shape.rank:
@@ -152,7 +154,7 @@ def fused_source(n: Any, tree: bool = False) -> str:
     if any(not m.startswith("Incompatible shapes") for _, m in em.errors):
         raise NotOnCudaError("a fused loop with run-time checks other than shape agreement")
     head = ["import math", "import numpy as np", "from numba import cuda, boolean, float32, float64, int64", "",
-            "", "@cuda.jit", f"def kernel({', '.join(params + ['r0'])}):"]
+            "", "@cuda.jit", f"def kernel({', '.join(params + ['r0'] + (['bad'] if guarded else []))}):"]
     half = {f"p{j}" for j, t in enumerate(n.inputs) if t.dtype.name == "float16"}
     return "\n".join(head + _translate_body(_widen(_without_checks(em.lines), half))) + "\n"
 

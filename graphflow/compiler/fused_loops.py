@@ -283,10 +283,15 @@ def element_value(em: Emitter, n: Operation, leaves: list[str], idx: list[str], 
         assert row.scalar is not None, f"{ins.op.name} has no scalar template"
         args = [arg(a) for a in ins.args]
         guard = row.guard(ins.attrs, ins.in_dtypes, ins.dtype, *args) if row.guard else None
-        if guard is not None:
-            em.check(guard[0], n, guard[1])
         v = em.fresh("e")
         expr = row.scalar(ins.attrs, ins.in_dtypes, ins.dtype, *args)
+        flag = getattr(em, "guard_flag", None)
+        if guard is not None and flag:  # a CUDA kernel cannot raise: it counts, and computes 0
+            with em.block(f"if not ({guard[0]}):"):
+                em.line(f"cuda.atomic.add({flag}, 0, 1)")
+            expr = f"({expr} if ({guard[0]}) else {em.lit(0, ins.dtype)})"
+        elif guard is not None:
+            em.check(guard[0], n, guard[1])
         if "gfmath." in expr:
             em.imports.setdefault("graphflow.compiler.cpu_math", "gfmath")
         em.line(f"{v} = {expr}")
@@ -422,6 +427,18 @@ def _shape_checks(em: Emitter, n: Operation, leaves: list[str], dims: list[str])
         if conds:
             shapes = (f"{leaves[li]}.shape", loop) if li == 0 else (loop, f"{leaves[li]}.shape")
             em.check(" and ".join(conds), n, "Incompatible shapes: {0} vs. {1}", shapes)
+
+
+def guard_messages(n: Operation) -> list[str]:
+    """The messages of the per-element checks (``OpDef.guard``) in FUSED ``n``'s body."""
+    out = []
+    for ins in n.attrs.body:
+        row = get(ins.op)
+        g = row.guard(ins.attrs, ins.in_dtypes, ins.dtype, *(f"a{k}" for k in range(len(ins.args)))) \
+            if row.guard else None
+        if g is not None and g[1] not in out:
+            out.append(g[1])
+    return out
 
 
 def shape_mismatch(n: Operation, shapes: list[tuple[int, ...]]) -> str | None:

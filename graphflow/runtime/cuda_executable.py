@@ -71,7 +71,10 @@ class CudaExecutable:
         self.dump_folder: str | None = None  # set by ``dump``: the first run completes the dump
         for n in self.schedule.order:
             self._prepare(n)
-        self.checks = Checks([n for n in self.schedule.order if n.op in S.CHECKING])
+        # nodes whose kernels count failures: the checking primitives, and fused loops with
+        # per-element checks (an integer division's zero divisor)
+        self.guards = {id(n): FL.guard_messages(n) for n in self.schedule.order if n.op is Op.FUSED}
+        self.checks = Checks([n for n in self.schedule.order if n.op in S.CHECKING or self.guards.get(id(n))])
         self.consts = {id(n.outputs[0]): upload(n.attrs.value) for n in self.schedule.order if n.op is Op.CONST}
         self.writes = [v.attrs.uid for v in self.schedule.writes]
 
@@ -215,6 +218,8 @@ class CudaExecutable:
                     tuple(d for j, d in enumerate(loop) if j not in red.axes)
             out = cuda.device_array(max(1, math.prod(shape)), dtype=n.dtypes[0].np)
             size, args = math.prod(shape), [v.shaped() for v in ins] + [out]
+            if self.guards[id(n)]:
+                args.append(check_slot(n, self.guards[id(n)][0]))
             if red is not None and size < _TREE_OUTPUTS and math.prod(loop) >= _TREE_ELEMENTS * max(size, 1):
                 launch_grid(self.trees[id(n)], size, C.TREE, args)  # few outputs of many elements: a block each
             else:
