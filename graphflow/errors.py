@@ -26,6 +26,10 @@ class FailedPreconditionError(OpError):
     """The graph read state that is not ready (an uninitialized variable)."""
 
 
+class PermissionDeniedError(OpError, PermissionError):
+    """The process may not use something (a compile cache folder other users can write)."""
+
+
 class OutOfRangeError(OpError, IndexError):
     """An index fell outside the valid range."""
 

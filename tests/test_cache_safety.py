@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from graphflow.errors import FailedPreconditionError
+from graphflow.errors import PermissionDeniedError
 from graphflow.runtime import cache, cache_store
 
 # float32 tanh calls the kernel library's vectorised tanh (compiler/cpu_math.py), so numba's
@@ -144,7 +144,7 @@ def test_a_cache_folder_others_can_write_is_refused(copy: Path) -> None:
     out = run(copy)
     assert out.returncode != 0
     last = out.stderr.strip().splitlines()[-1]
-    assert last.startswith("graphflow.errors.FailedPreconditionError: ") and str(folder) in last
+    assert last.startswith("graphflow.errors.PermissionDeniedError: ") and str(folder) in last
     assert f"chmod 700 {folder}" in last and "GRAPHFLOW_CACHE_DIR" in last and "mode 777" in last
     assert out.stdout == ""
 
@@ -152,7 +152,7 @@ def test_a_cache_folder_others_can_write_is_refused(copy: Path) -> None:
 @pytest.mark.parametrize("mode", [0o770, 0o722, 0o1777])
 def test_group_or_other_writable_folders_are_refused(tmp_path: Path, mode: int) -> None:
     os.chmod(tmp_path, mode)
-    with pytest.raises(FailedPreconditionError, match=re.escape(f"`chmod 700 {tmp_path}`")):
+    with pytest.raises(PermissionDeniedError, match=re.escape(f"`chmod 700 {tmp_path}`")):
         cache_store.private_dir(str(tmp_path))
 
 
@@ -162,7 +162,7 @@ def test_a_cache_folder_of_another_user_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "theirs"
     folder.mkdir(mode=0o700)
     os.chown(folder, 65534, -1)
-    with pytest.raises(FailedPreconditionError, match="belongs to user id 65534.*GRAPHFLOW_CACHE_DIR"):
+    with pytest.raises(PermissionDeniedError, match="belongs to user id 65534.*GRAPHFLOW_CACHE_DIR"):
         cache_store.private_dir(str(folder))
 
 

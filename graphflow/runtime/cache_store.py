@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
-from graphflow.errors import FailedPreconditionError
+from graphflow.errors import PermissionDeniedError
 
 MAGIC = b"GFSHA256"  # then the sha256 of the rest of the file, then the rest
 _HEAD = len(MAGIC) + hashlib.sha256().digest_size
@@ -50,16 +50,16 @@ def private_dir(path: str) -> str:
         pass
     st = os.stat(path)
     if not stat.S_ISDIR(st.st_mode):
-        raise FailedPreconditionError(None, None, f"graphflow's compile cache {path} is not a folder: remove it "
+        raise PermissionDeniedError(None, None, f"graphflow's compile cache {path} is not a folder: remove it "
                                                   "or set GRAPHFLOW_CACHE_DIR to a folder of your own")
     if hasattr(os, "geteuid"):  # POSIX owners and modes (Windows folders are private by ACL)
         if st.st_uid != os.geteuid():
-            raise FailedPreconditionError(None, None, (
+            raise PermissionDeniedError(None, None, (
                 f"graphflow's compile cache {path} belongs to user id {st.st_uid}, not to you (user id "
                 f"{os.geteuid()}), and graphflow runs the code it finds there: set GRAPHFLOW_CACHE_DIR to a "
                 "folder of your own"))
         if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            raise FailedPreconditionError(None, None, (
+            raise PermissionDeniedError(None, None, (
                 f"graphflow's compile cache {path} can be written by others (mode {stat.S_IMODE(st.st_mode):o}), "
                 f"and graphflow runs the code it finds there: make it private with `chmod 700 {path}` or set "
                 "GRAPHFLOW_CACHE_DIR to a folder of your own"))
