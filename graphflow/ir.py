@@ -129,7 +129,7 @@ class Tensor:
         object.__setattr__(self.node, "shapes", tuple(shapes))
 
     def consumers(self) -> list[Operation]:
-        return self.graph.consumers_of(self)
+        return self.graph._consumers_of(self)
 
     def eval(self, feed_dict: dict | None = None, session: Any = None) -> Any:
         return session_for(self.graph, session).run(self, feed_dict=feed_dict)
@@ -314,7 +314,7 @@ class Graph:
     def get_operations(self) -> list[Operation]:
         return list(self._nodes)
 
-    def consumers_of(self, t: Tensor) -> list[Operation]:
+    def _consumers_of(self, t: Tensor) -> list[Operation]:
         """The operations of this graph that read ``t``, in the order they were built."""
         with self._lock:
             index, nodes = self._consumers, self._nodes
