@@ -6,11 +6,11 @@
 ``-lr``, beta 1, the variable's buffer as ``c``.
 
 It calls SciPy's ``cython_blas`` ``sgemm``/``dgemm``, the routines numba's ``np.dot`` uses too, so
-every GEMM runs on one BLAS under one thread policy. They are reached through named symbols
-registered with LLVM at import (as numba's own helpers are), not ctypes pointers, so code calling
-them can be cached on disk. Arrays are row-major 2-D and C-contiguous (callers pass
-``np.ascontiguousarray``); BLAS is column-major, so ``C = op(A) op(B)`` is computed as
-``C^T = op(B)^T op(A)^T`` on the same memory.
+every GEMM runs on one BLAS under one thread policy (``gemm_threads``: one thread below its size
+threshold). They are reached through named symbols registered with LLVM at import (as numba's own
+helpers are), not ctypes pointers, so code calling them can be cached on disk. Arrays are
+row-major 2-D and C-contiguous (callers pass ``np.ascontiguousarray``); BLAS is column-major, so
+``C = op(A) op(B)`` is computed as ``C^T = op(B)^T op(A)^T`` on the same memory.
 """
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ import numba
 import numpy as np
 import scipy.linalg.cython_blas as _cython_blas
 from numba import types
+
+from graphflow.compiler.gemm_threads import narrow, widen
 
 
 def _address(name: str) -> int:
@@ -62,9 +64,11 @@ def gemm(a, ta, b, tb, c, alpha, beta):  # type: ignore[no-untyped-def]
     p = ints.ctypes.data
     s = scale.ctypes.data
     w = c.itemsize
+    threads = narrow(m, n, k)
     if w == 4:
         _sgemm(p, p + 4, p + 8, p + 12, p + 16, s, b.ctypes.data, p + 20, a.ctypes.data, p + 24, s + w,
                c.ctypes.data, p + 28)
     else:
         _dgemm(p, p + 4, p + 8, p + 12, p + 16, s, b.ctypes.data, p + 20, a.ctypes.data, p + 24, s + w,
                c.ctypes.data, p + 28)
+    widen(threads)

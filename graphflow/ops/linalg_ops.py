@@ -325,8 +325,8 @@ from graphflow.registry import kernel as _kernel  # noqa: E402
 
 @_kernel(Op.MATMUL, "cpu")
 def _matmul_cpu(em: Any, n: Any, ins: list[str]) -> None:
-    """BLAS through np.dot for floats (transposes become .T views); batch dims are looped with
-    broadcasting; integer dtypes use plain loops."""
+    """BLAS through np.dot for floats (transposes become .T views), one BLAS thread for small
+    products; batch dims are looped with broadcasting; integer dtypes use plain loops."""
     a_t, b_t = n.inputs
     at: MatMulAttrs = n.attrs
     da, db = em.dims(a_t, ins[0]), em.dims(b_t, ins[1])
@@ -355,6 +355,10 @@ def _matmul_cpu(em: Any, n: Any, ins: list[str]) -> None:
     out = em.empty(batch + [m, nn], out_t.dtype)
     floating = out_t.dtype.is_floating  # float16 is held as float32 on the CPU
     K = None if floating else em.use("graphflow.compiler.cpu_kernels")
+    if floating:  # small products on one BLAS thread (compiler/gemm_threads.py)
+        G = em.use("graphflow.compiler.gemm_threads")
+        threads = em.fresh("threads")
+        em.line(f"{threads} = {G}.narrow({m}, {nn}, {ka})")
 
     def operand(name: str, dims: list[str], r: int, bidx: list[str], transpose: bool) -> str:
         idx = []
@@ -374,4 +378,6 @@ def _matmul_cpu(em: Any, n: Any, ins: list[str]) -> None:
             em.line(f"np.dot({a}, {b}, {dst})")
         else:
             em.line(f"{K}.matmul_loops({a}, {b}, {dst})")
+    if floating:
+        em.line(f"{G}.widen({threads})")
     em.define(out_t, out)

@@ -10,11 +10,12 @@ from typing import Any
 import numpy as np
 
 from graphflow.compiler import cpu
+from graphflow.compiler.gemm_threads import calls_blas
 from graphflow.compiler.pipeline import run_passes
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import schedule
 from graphflow.errors import InvalidArgumentError, ResourceExhaustedError
-from graphflow.runtime import compile_pool
+from graphflow.runtime import compile_pool, threads
 from graphflow.runtime.cache import glue_entry, load_kernels, load_module
 from graphflow.runtime.state import State, storage_dtype
 
@@ -64,6 +65,8 @@ class Executable:
             self.kernels = []
             self.entry = load_module(gen.source).entry
         lap("load modules")
+        # OpenBLAS's thread count is set around the steps that call the BLAS (runtime/threads.py)
+        self.blas_threads = threads.POLICY if calls_blas([gen.source, *(k.source for k in gen.kernels)]) else None
         self.state = state
         self.needs_init = self.schedule.needs_init
         self.writes = [v.attrs.uid for v in self.schedule.writes]
@@ -109,6 +112,7 @@ class Executable:
             from graphflow.runtime.dump import record_compiles
             recorder = record_compiles()
             recorder.__enter__()
+        restore_threads = self.blas_threads.enter() if self.blas_threads is not None else 0
         try:
             if self.traced:  # timestamps per kernel call into the run's trace (runtime/tracing.py)
                 from graphflow.runtime import tracing
@@ -136,6 +140,8 @@ class Executable:
             kind = ResourceExhaustedError if isinstance(e, MemoryError) else InvalidArgumentError
             raise kind(node, node, f"{message}\n  in {node.describe()}") from None
         finally:
+            if restore_threads and self.blas_threads is not None:
+                self.blas_threads.leave(restore_threads)
             if self.helping:  # the first run has compiled or loaded every kernel
                 compile_pool.finish()
                 self.helping = False
