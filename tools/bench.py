@@ -2,6 +2,7 @@
 
     python tools/bench.py            # everything
     python tools/bench.py --quick    # fewer repeats
+    python tools/bench.py --busy     # only the steps quiet and beside a busy process
 
 Reports: the tutorial training step (N=64, 1000-100-10, float32, SGD) against the GEMM floor
 (its five matmuls alone, called from njit through the same BLAS the kernels use), numpy by hand,
@@ -11,12 +12,16 @@ on a graph adding two fed scalars; the TF1 MNIST-tutorial CNN training step agai
 TF1 (the TF1 peers run the very builder functions graphflow runs, given tensorflow.compat.v1);
 from tools/bench_models.py the TensorFlow-Examples autoencoder step (with both frameworks' GEMM
 floors), the unrolled LSTM step against JAX, the MLP over batch sizes and the make_callable
-overhead; then one summary table of the ratios with their targets. Compile times (cold and warm
+overhead; the LSTM steps of tools/bench_rnn.py and tools/bench_torch_style.py and the RNN tutorial
+(tools/bench_rnn_tutorial.py, beside TF1) quiet and beside one spinning process (``--busy`` runs
+only that); then one summary table of the ratios with their targets. Compile times (cold and warm
 first runs of the LSTM, MLP and CNN training graphs beside JAX) are tools/bench_compile.py's.
 
 BLAS threads: NumPy and SciPy each bundle an OpenBLAS; compiled graphflow code calls SciPy's.
 Every pool is pinned to the same thread count (--threads, default: all cores) with threadpoolctl
-when it is installed, and through OPENBLAS_NUM_THREADS for subprocesses. The first line printed
+when it is installed, and through OPENBLAS_NUM_THREADS for subprocesses: the user's limit, under
+which graphflow's thread policy runs small products on one thread and each step on the cores other
+processes leave idle (README's "Threads"). The first line printed
 names the OpenBLAS kernels in use: where OPENBLAS_CORETYPE forces older kernels (some machines set
 it), matmul and convolution run slower than the CPU allows; compare runs only with the same kernels.
 """
@@ -260,6 +265,7 @@ def graphflow_cnn_step() -> Callable[[], object]:
 
 def tf1_module() -> Any:
     """TensorFlow's TF1 API in graph mode, or None where TensorFlow is not installed."""
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # tf.compat.v1's rnn cells (the RNN tutorial)
     try:
         import tensorflow.compat.v1 as tf
     except ImportError:
@@ -374,6 +380,39 @@ def scalar_add_call() -> tuple[float, Callable[[], object]]:
     return 0.0, lambda: sess.run(c, feed)
 
 
+def busy_section(rounds: int, results: dict[str, float]) -> None:
+    """LSTM training steps and the RNN tutorial quiet and beside one spinning process, interleaved
+    (tools/bench_rnn_tutorial.py measures; the BLAS thread policy is README's "Threads")."""
+    import bench_rnn
+    import bench_rnn_tutorial
+    import bench_torch_style
+    print("\n== beside a busy process: quiet, then with one process spinning on a core, "
+          f"best-of-{rounds} median ms/step ==")
+    print(f"  load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())} ({os.cpu_count()} cores; "
+          "other load makes 'quiet' busier)")
+    contenders: dict[str, Callable[[], object]] = {
+        "bench_rnn LSTM (dynamic_rnn)": bench_rnn.graphflow_lstm_step(),
+        "bench_torch_style nn.LSTM": bench_torch_style.graphflow_lstm_step(),
+        "RNN tutorial, graphflow": bench_rnn_tutorial.graphflow_step()}
+    tf1 = bench_rnn_tutorial.tf1_step()
+    if tf1 is None:
+        print("  TensorFlow 1: not installed, the tutorial runs alone")
+    else:
+        contenders["RNN tutorial, TensorFlow 1"] = tf1
+    # each round waits (up to 20 s) for the machine's other load to settle: on a shared machine
+    # the best rounds are the ones the acceptance conditions describe
+    best = bench_rnn_tutorial.measure(contenders, rounds, 15, calm=20.0)
+    for name in contenders:
+        quiet, busy = best[(name, False)], best[(name, True)]
+        results[f"quiet_ms/{name}"], results[f"busy_ms/{name}"] = quiet * 1e3, busy * 1e3
+        print(f"  {name:30s} quiet {quiet * 1e3:8.2f}   busy {busy * 1e3:8.2f}   busy / quiet {busy / quiet:5.2f}x")
+    if tf1 is not None:
+        for on, label in ((False, "quiet"), (True, "busy")):
+            ratio = best[("RNN tutorial, graphflow", on)] / best[("RNN tutorial, TensorFlow 1", on)]
+            print(f"  RNN tutorial graphflow / TensorFlow 1, {label}: {ratio:.2f}x")
+    print(f"  load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+
+
 def summary(r: dict[str, float]) -> None:
     """One table of the ratios the issues set targets for (figures of this run only)."""
     def ratio(a: str, b: str) -> str:
@@ -388,6 +427,12 @@ def summary(r: dict[str, float]) -> None:
         ("MNIST-shaped CNN step / PyTorch eager", ratio("cnn_step_ms/graphflow", "cnn_step_ms/PyTorch eager"),
          "<= 1.0x"),
         ("unrolled LSTM T=28 step / JAX jit", ratio("lstm28/graphflow", "lstm28/JAX jit"), "<= 1.0x"),
+        ("LSTM step busy / quiet (bench_rnn)", ratio("busy_ms/bench_rnn LSTM (dynamic_rnn)",
+                                                     "quiet_ms/bench_rnn LSTM (dynamic_rnn)"), "<= 1.3x"),
+        ("LSTM step busy / quiet (bench_torch_style)", ratio("busy_ms/bench_torch_style nn.LSTM",
+                                                             "quiet_ms/bench_torch_style nn.LSTM"), "<= 1.3x"),
+        ("RNN tutorial busy / TF1 busy", ratio("busy_ms/RNN tutorial, graphflow",
+                                               "busy_ms/RNN tutorial, TensorFlow 1"), "<= 1.0x"),
         ("sess.run, scalar add", f"{r.get('scalar_add_us', float('nan')):.1f} us", "<= 5 us"),
         ("make_callable, scalar add", f"{r.get('make_callable_us', float('nan')):.1f} us", "<= 3 us"),
     ]
@@ -402,10 +447,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--busy", action="store_true", help="only the run beside a busy process (and the summary)")
     args = parser.parse_args()
     repeats, number = (5, 50) if args.quick else (9, 200)
     print(pin_threads(args.threads))
     results: dict[str, float] = {}
+    if args.busy:
+        busy_section(3 if args.quick else 5, results)
+        summary(results)
+        return
 
     print("\n== tutorial training step (N=64, 1000-100-10, float32), median ms/step ==")
     contenders = {"GEMM floor (5 matmuls, njit)": gemm_floor(), "graphflow": build_graphflow_step(),
@@ -463,6 +513,8 @@ def main() -> None:
     print(f"  warm (disk cache):   {warm['first_run']:.3f} s   (the same; the first step alone, cold and warm, "
           "is tools/bench_compile.py's)")
     print(f"  import graphflow:    {warm['import']:.3f} s")
+
+    busy_section(3 if args.quick else 5, results)
 
     print("\n== per-call overhead: sess.run on a graph adding two fed scalars ==")
     _, add = scalar_add_call()

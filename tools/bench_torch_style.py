@@ -41,11 +41,31 @@ def lenet(nn: Any, F_relu: Any, pool: Any, flatten: Any) -> Any:
     return LeNet()
 
 
-def main() -> None:
-    import graphflow as gf
+def data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """LeNet's images, the labels both models use, the LSTM's sequences."""
     rs = np.random.RandomState(0)
     xv, yv = rs.rand(64, 1, 32, 32).astype(np.float32), rs.randint(0, 10, 64)
-    sv = rs.rand(64, 20, 28).astype(np.float32)
+    return xv, yv, rs.rand(64, 20, 28).astype(np.float32)
+
+
+def graphflow_lstm_step() -> Callable[[], Any]:
+    """The nn.LSTM training step written against graphflow's PyTorch-style API: call it to run one."""
+    import graphflow as gf
+    _, yv, sv = data()
+    with gf.Graph().as_default():
+        lstm, head = gf.nn.LSTM(28, 128, batch_first=True), gf.nn.Linear(128, 10)
+        x, y = gf.placeholder(gf.float32, [None, None, 28]), gf.placeholder(gf.int64, [None])
+        out, _ = lstm(x)
+        loss = gf.nn.CrossEntropyLoss()(head(out[:, -1]), y)
+        train = gf.optim.Adam(list(lstm.parameters()) + list(head.parameters()), lr=1e-3).minimize(loss)
+        s = gf.Session()
+        s.run(gf.global_variables_initializer())
+    return lambda: s.run([loss, train], {x: sv, y: yv})
+
+
+def main() -> None:
+    import graphflow as gf
+    xv, yv, sv = data()
     rows = []
     with gf.Graph().as_default():
         net = lenet(gf.nn, gf.nn.ReLU(), gf.nn.MaxPool2d(2), gf.nn.Flatten())
@@ -55,15 +75,7 @@ def main() -> None:
         s = gf.Session()
         s.run(gf.global_variables_initializer())
         rows.append(("LeNet", "graphflow", _median(lambda: s.run([loss, train], {x: xv, y: yv}))))
-    with gf.Graph().as_default():
-        lstm, head = gf.nn.LSTM(28, 128, batch_first=True), gf.nn.Linear(128, 10)
-        x, y = gf.placeholder(gf.float32, [None, None, 28]), gf.placeholder(gf.int64, [None])
-        out, _ = lstm(x)
-        loss = gf.nn.CrossEntropyLoss()(head(out[:, -1]), y)
-        train = gf.optim.Adam(list(lstm.parameters()) + list(head.parameters()), lr=1e-3).minimize(loss)
-        s = gf.Session()
-        s.run(gf.global_variables_initializer())
-        rows.append(("LSTM", "graphflow", _median(lambda: s.run([loss, train], {x: sv, y: yv}))))
+    rows.append(("LSTM", "graphflow", _median(graphflow_lstm_step())))
     try:
         import torch
     except ImportError:
