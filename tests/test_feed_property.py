@@ -21,8 +21,8 @@ NAMED = (TypeError, ValueError, InvalidArgumentError)
 def test_random_feeds_compute_or_raise_a_named_error() -> None:
     hypothesis = need("hypothesis")
     st = hypothesis.strategies
-    x = gf.placeholder(gf.float32, [None, 3], name="x")
-    k = gf.placeholder(gf.int32, [], name="k")
+    x = gf.placeholder(gf.float32, [None, 3], name="feed_x")
+    k = gf.placeholder(gf.int32, [], name="feed_k")
     w = gf.Variable(np.arange(3, dtype=np.float32))
     y = gf.reduce_sum(x * w, axis=1) + gf.cast(k, gf.float32)
     sess = gf.Session()
@@ -44,8 +44,8 @@ def test_random_feeds_compute_or_raise_a_named_error() -> None:
             vx = {"ragged": [[1.0, 2.0, 3.0], [1.0]], "string": "abc", "none": None, "scalar": 2.0}[fx]
         try:
             got = sess.run(y, {x: vx, k: fk})
-        except NAMED as e:
-            assert str(e), "a named error says what went wrong"
+        except NAMED as e:  # graphflow's own check, naming the placeholder it refused
+            assert "feed_x" in str(e) or "feed_k" in str(e), repr(e)
             seen["refused"] += 1
             return
         # it ran: the feed must have been one numpy (and TF1) accept for float32 [None, 3] and int32 []

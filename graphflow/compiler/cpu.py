@@ -595,10 +595,8 @@ def _assign_body(em: Any, n: Operation, value: str) -> None:
     flat_b, flat_v = em.fresh("fb"), em.fresh("fv")
     em.line(f"{flat_b} = {buf}.reshape(-1)")
     em.line(f"{flat_v} = {value}.reshape(-1)")
-    if cond == "True":  # the graph says the shapes agree: the sizes are checked all the same
-        em.check(f"{flat_v}.size == {flat_b}.size", n,
-                 "Assign requires shapes of both tensors to match: a value of {0} elements for a "
-                 f"variable of shape {static}",
-                 (f"{flat_v}.size",))
+    # the dims the graph fixes too: the sizes are checked (the value may arrive flat)
+    em.check(f"{flat_v}.size == {flat_b}.size", n, "Assign requires shapes of both tensors to match: a "
+             f"value of {{0}} elements for a variable of shape {static}", (f"{flat_v}.size",))
     with em.loops([f"{flat_b}.size"]) as (i,):
         em.line(f"{flat_b}[{i}] = " + apply_mode(f"{flat_b}[{i}]", f"{flat_v}[{i}]", mode))

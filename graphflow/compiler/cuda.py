@@ -26,6 +26,7 @@ _MATH = {"np.exp": "math.exp", "np.log": "math.log", "np.log1p": "math.log1p", "
          "np.sinh": "math.sinh", "np.cosh": "math.cosh", "np.arcsinh": "math.asinh", "np.arccosh": "math.acosh",
          "np.arctanh": "math.atanh", "np.floor": "math.floor", "np.ceil": "math.ceil", "np.isnan": "math.isnan",
          "np.isinf": "math.isinf", "np.isfinite": "math.isfinite", "np.arctan2": "math.atan2",
+         "np.copysign": "math.copysign",
          "np.power": "math.pow", "np.fabs": "math.fabs"}
 _LOOP = re.compile(r"^    for (i\d+) in range\(r0\.shape\[0\]\):$")
 _CALL = re.compile(r"\b(np\.[a-z0-9_]+)\(")

@@ -84,6 +84,15 @@ class Emitter:
                        f"Incompatible shapes: {{0}} vs. {shown} (the shape of {t.name})", (f"{e}.shape",))
         return [str(d) if d is not None else f"{e}.shape[{j}]" for j, d in enumerate(t.shape.dims)]
 
+    def check_shape(self, expr: str, dims: Sequence[str], node: Operation, what: str) -> None:
+        """Before a loop reads ``expr`` by ``dims`` (taken from another input or the loop's
+        plan): its run-time dims must be those, else TF1's "Incompatible shapes"."""
+        conds = [f"{expr}.shape[{j}] == {d}" for j, d in enumerate(dims) if d != f"{expr}.shape[{j}]"]
+        if conds:
+            want = "(" + "".join(f"{d}, " for d in dims) + ")"
+            self.check(" and ".join(conds), node, f"Incompatible shapes: {{0}} vs. {{1}} ({what})",
+                       (f"{expr}.shape", want))
+
     def np_dtype(self, d: DType) -> str:
         return compute_type(d)
 

@@ -441,6 +441,23 @@ def guard_messages(n: Operation) -> list[str]:
     return out
 
 
+def fixed_dims(n: Operation) -> tuple[tuple[tuple[int, int, int], ...], tuple[tuple[int, int], ...]]:
+    """What a host launching FUSED ``n``'s kernel must find at run time: (input, dim, size) for
+    each input dim the graph fixes, and (loop dim, size) for each fixed loop dim (``fits``)."""
+    ins = tuple((j, k, d) for j, t in enumerate(n.inputs) if t.shape.rank is not None
+                for k, d in enumerate(t.shape.as_list()) if d is not None)
+    at: FusedAttrs = n.attrs
+    loop = tuple((k, d) for k, d in enumerate(at.loop_shape.as_list()) if d is not None) \
+        if at.loop_shape.rank is not None else ()
+    return ins, loop
+
+
+def fits(fixed: Any, shapes: list[Any], loop: tuple[int, ...]) -> bool:
+    """The run-time ``shapes`` (which broadcast to ``loop``) keep the dims ``fixed_dims`` lists."""
+    ins, lp = fixed
+    return all(shapes[j][k] == d for j, k, d in ins) and all(loop[k] == d for k, d in lp)
+
+
 def shape_mismatch(n: Operation, shapes: list[tuple[int, ...]]) -> str | None:
     """For a host launching the loop of FUSED ``n`` as a kernel (which cannot raise): TF1's
     message when the inputs' run-time ``shapes`` do not broadcast or break a dim the loop fixes,

@@ -679,6 +679,7 @@ def _gather_like(em: Any, n: Any, src: str, src_dims: list[str], idx_t: Tensor, 
     if scatter_from is None:
         out, r0 = result_buffer(em, loop, out_t.dtype)
     else:
+        em.check_shape(scatter_from, loop, n, "the updates against the indices")
         out, r0 = result_buffer(em, src_dims, out_t.dtype, zeros=True)
     with em.loops(loop) as idx:
         q = len(i_dims)
@@ -709,6 +710,7 @@ def _gather_nd_like(em: Any, n: Any, p_dims: list[str], idx_t: Tensor, idx_e: st
         _check_indices(em, n, idx_t, idx_e, p_dims[c], f"gather_nd index (component {c})", c)
     loop = i_dims[:-1] + p_dims[k:]
     if scatter:
+        em.check_shape(src, loop, n, "the updates against the indices")
         out, r0 = result_buffer(em, p_dims, out_t.dtype, zeros=True)
     else:
         out, r0 = result_buffer(em, loop, out_t.dtype)

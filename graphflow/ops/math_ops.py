@@ -245,7 +245,7 @@ def _truncatediv_scalar(at: Any, i: Any, o: Any, a: str, b: str) -> str:
 
 def _truncatemod_scalar(at: Any, i: Any, o: Any, a: str, b: str) -> str:
     if o.is_floating:  # fmod (exact) through Python's %, which equals fmod on magnitudes
-        return f"(abs({a}) % abs({b}) if not {a} < {lit(0, o)} else -(abs({a}) % abs({b})))"
+        return f"np.copysign(abs({a}) % abs({b}), {a})"  # fmod: the dividend's sign, -0.0 included
     if not _signed(o):
         return f"({a} % {b})"
     return f"({a} % {b} - {b} if ({a} % {b} != 0 and ({a} % {b} < 0) != ({a} < 0)) else {a} % {b})"

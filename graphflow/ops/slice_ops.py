@@ -456,6 +456,7 @@ def _slice_grad_cpu(em: Any, n: Any, ins: list[str]) -> None:
     like = n.inputs[1]
     x_dims = em.dims(like, ins[1])
     plan = _slice_plan(em, n, x_dims, list(zip(n.inputs[2:], ins[2:])))
+    em.check_shape(ins[0], [p[1] for p in plan if p[1]], n, "the gradient against the slice")
     out, _ = result_buffer(em, x_dims, n.dtypes[0], zeros=True)
     if getattr(em, "numpy_copies", False) and x_dims:  # a glue kernel: one numpy copy
         em.line(f"{out}[{', '.join(python_slice(*p) for p in plan)}] = {ins[0]}")

@@ -26,6 +26,7 @@ from graphflow.compiler.pipeline import run_passes
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import schedule
 from graphflow.errors import InvalidArgumentError, UnimplementedError
+from graphflow.evaluate import evaluate
 from graphflow.ir import Operation, Tensor
 from graphflow.registry import Op
 from graphflow.runtime import cuda_steps as S
@@ -67,6 +68,7 @@ class CudaExecutable:
         self.state = state
         self.sources: dict[int, str] = {}
         self.trees: dict[int, str] = {}  # a reduction's block-per-output kernel (``fused_source``)
+        self.fixed: dict[int, Any] = {}  # a fused loop's dims the graph fixes (``fused_loops.fixed_dims``)
         self.subs: dict[int, CudaExecutable] = {}  # id(FuncGraph) -> its executable
         self.dump_folder: str | None = None  # set by ``dump``: the first run completes the dump
         for n in self.schedule.order:
@@ -87,6 +89,7 @@ class CudaExecutable:
             for g in (n.attrs.branches if n.op is Op.COND else (n.attrs.cond, n.attrs.body)):
                 self._sub(g)
         elif n.op is Op.FUSED:
+            self.fixed[id(n)] = FL.fixed_dims(n)
             try:
                 self.sources[id(n)] = C.fused_source(n)
                 if n.attrs.reduce is not None:
@@ -207,10 +210,15 @@ class CudaExecutable:
             return
         if op is Op.FUSED:
             ins = [value(j) for j in range(len(n.inputs))]
-            wrong = FL.shape_mismatch(n, [tuple(v.shape) for v in ins])
-            if wrong is not None:  # kernels cannot raise: the host checks what they would read
-                raise InvalidArgumentError(n, n, f"{wrong}\n  in {n.describe()}")
-            loop = np.broadcast_shapes(*[v.shape for v in ins]) if ins else ()
+            shapes = [tuple(v.shape) for v in ins]
+            try:
+                loop = np.broadcast_shapes(*shapes) if ins else ()
+            except ValueError:
+                loop = None
+            fixed = self.fixed[id(n)]
+            if loop is None or len(loop) != n.attrs.loop_shape.rank or not FL.fits(fixed, shapes, loop):
+                # kernels cannot raise: the host checks what they would read
+                raise InvalidArgumentError(n, n, f"{FL.shape_mismatch(n, shapes)}\n  in {n.describe()}")
             red = n.attrs.reduce
             shape = tuple(loop)
             if red is not None:
@@ -270,10 +278,8 @@ class CudaExecutable:
         elif op is Op.SHAPE:  # shapes are known on the host: no transfer
             env[id(n.outputs[0])] = upload(np.array(value(0).shape, n.dtypes[0].np))
         elif op is Op.RANGE:  # on the host by its reference: TF1's lengths and errors
-            from graphflow.evaluate import evaluate
             env[id(n.outputs[0])] = upload(evaluate(n, [value(j).numpy().reshape(()) for j in range(3)])[0])
         elif op is Op.RANDOM:  # graphflow's counter-based streams, drawn on the host: the CPU's numbers
-            from graphflow.evaluate import evaluate
             st = self.state.rng_state(n)
             dims = [value(0).numpy()] if n.inputs else []
             (drawn,) = evaluate(n, [st, *dims])
