@@ -1,15 +1,18 @@
 """Checkpoints from a careless user or an attacker: every malformed file is a DataLossError naming
 it, found before anything large is allocated, with the variables left as they were; a property
-test mutates a real checkpoint at random to hold that to account."""
+test mutates a real checkpoint at random to hold that to account. And a save never deletes what
+the user saved: another saver's checkpoints on the same save path, TF1's files beside them."""
 from __future__ import annotations
 
 import io
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
 import textwrap
+import time
 import tracemalloc
 import zipfile
 import zlib
@@ -385,3 +388,176 @@ def test_random_state_files_give_a_state_none_or_data_loss(tmp_path) -> None:
         assert latest is None  # no checkpoint file exists here
 
     case()
+
+
+# ---- what a save removes: only its own -------------------------------------------------------------
+
+def _files(folder: Any) -> list[str]:
+    return sorted(os.listdir(folder))
+
+
+def _two_savers(save: Callable[[str, int], Any]) -> None:
+    """Every second step into the default state file (max_to_keep 2), and steps 3 and 7 into
+    ``best`` (max_to_keep 1): one save path, two savers, two state files."""
+    for step in range(1, 11):
+        if step % 2 == 0:
+            save("every", step)
+        if step in (3, 7):
+            save("best", step)
+
+
+def test_a_second_saver_with_another_state_file_keeps_its_checkpoints(tmp_path) -> None:
+    d, path = str(tmp_path), str(tmp_path / "model")
+    v = gf.Variable(0.0, name="v")
+    with gf.Session(device="reference") as sess:
+        sess.run(v.initializer)
+        savers = {"every": gf.train.Saver(max_to_keep=2), "best": gf.train.Saver(max_to_keep=1)}
+
+        def save(which: str, step: int) -> str:
+            v.load(float(step), sess)
+            return savers[which].save(sess, path, global_step=step,
+                               latest_filename="best" if which == "best" else None)
+        _two_savers(save)
+        # each rotates out its own checkpoints, and only those: best's model-3 went with best's save
+        # of model-7, every's model-2..6 with its own later saves; model-7 is in no list of every's
+        assert _files(d) == ["best", "checkpoint", *(f"model-{s}.{e}" for s in (10, 7, 8) for e in ("gfckpt", "meta"))]
+        assert gf.train.get_checkpoint_state(d).all_model_checkpoint_paths == [f"{path}-8", f"{path}-10"]
+        assert gf.train.get_checkpoint_state(d, "best").all_model_checkpoint_paths == [f"{path}-7"]
+        # a restarted run's saver takes over its own state file's list, not best's
+        restarted = gf.train.Saver(max_to_keep=2)
+        restarted.save(sess, path, global_step=12)
+        assert restarted.last_checkpoints == [f"{path}-10", f"{path}-12"]
+        assert (tmp_path / "model-7.gfckpt").exists() and not (tmp_path / "model-8.gfckpt").exists()
+        savers["every"].restore(sess, gf.train.latest_checkpoint(d, "best"))
+        assert sess.run(v) == 7.0
+
+
+@pytest.mark.needs("tensorflow")
+def test_two_savers_on_one_save_path_keep_the_checkpoints_tf1_keeps(tmp_path) -> None:
+    tf = need("tensorflow")
+    (tmp_path / "tf").mkdir()
+    (tmp_path / "gf").mkdir()
+
+    def kept(folder: Any) -> list[str]:  # the checkpoints' prefixes, whatever their files
+        return sorted({f.split(".")[0] for f in os.listdir(folder) if f.startswith("model-")})
+
+    with tf.Graph().as_default():
+        w = tf.Variable(0.0, name="v")
+        with tf.Session() as sess:
+            sess.run(w.initializer)
+            tf_savers = {"every": tf.train.Saver(max_to_keep=2), "best": tf.train.Saver(max_to_keep=1)}
+            _two_savers(lambda which, step: tf_savers[which].save(
+                sess, str(tmp_path / "tf" / "model"), global_step=step,
+                latest_filename="best" if which == "best" else None))
+    v = gf.Variable(0.0, name="v")
+    with gf.Session(device="reference") as sess:
+        sess.run(v.initializer)
+        gf_savers = {"every": gf.train.Saver(max_to_keep=2), "best": gf.train.Saver(max_to_keep=1)}
+        _two_savers(lambda which, step: gf_savers[which].save(
+            sess, str(tmp_path / "gf" / "model"), global_step=step,
+            latest_filename="best" if which == "best" else None))
+    assert kept(tmp_path / "tf") == kept(tmp_path / "gf") == ["model-10", "model-7", "model-8"]
+
+
+def _tf1_leftovers(folder: Any) -> list[str]:
+    """What TF1's Saver writes for model.ckpt at step 5, as files with stand-in contents."""
+    names = ["model.ckpt-5.index", "model.ckpt-5.data-00000-of-00001", "model.ckpt-5.meta"]
+    for name in names:
+        (folder / name).write_bytes(b"TF1's " + name.encode())
+    return names
+
+
+def test_tf1_files_beside_a_save_path_survive_every_save(tmp_path) -> None:
+    tf1 = _tf1_leftovers(tmp_path)
+    (tmp_path / "model.ckpt-2.meta").write_bytes(b"a lone .meta: TF1's too, or nobody's to delete")
+    (tmp_path / "checkpoint").write_text('model_checkpoint_path: "model.ckpt-5"\n'
+                                         'all_model_checkpoint_paths: "model.ckpt-5"\n')
+    v = gf.Variable(1.0, name="v")
+    with gf.Session(device="reference") as sess:
+        sess.run(v.initializer)
+        saver = gf.train.Saver(max_to_keep=1)
+        for step in (6, 7, 8):
+            saver.save(sess, str(tmp_path / "model.ckpt"), global_step=step)
+        assert saver.last_checkpoints == [str(tmp_path / "model.ckpt-8")]
+    assert _files(tmp_path) == sorted(["checkpoint", *tf1, "model.ckpt-2.meta", "model.ckpt-8.gfckpt",
+                                       "model.ckpt-8.meta"])
+    for name in tf1:
+        assert (tmp_path / name).read_bytes() == b"TF1's " + name.encode()
+
+
+@pytest.mark.needs("tensorflow")
+def test_a_tf1_checkpoint_in_the_folder_still_restores_in_tf1_after_graphflow_saves(tmp_path) -> None:
+    tf = need("tensorflow")
+    prefix = str(tmp_path / "model.ckpt")
+    with tf.Graph().as_default():
+        w = tf.Variable([1.5, -2.0], name="w")
+        with tf.Session() as sess:
+            sess.run(w.initializer)
+            tf_saver = tf.train.Saver(max_to_keep=5)
+            for step in (1, 2):
+                tf_saver.save(sess, prefix, global_step=step)
+    tf1 = _files(tmp_path)
+    assert "model.ckpt-2.meta" in tf1 and "model.ckpt-2.index" in tf1
+    v = gf.Variable([0.0, 0.0], name="w")
+    with gf.Session(device="reference") as sess:
+        sess.run(v.initializer)
+        saver = gf.train.Saver(max_to_keep=2)
+        for step in (3, 4, 5, 6):
+            saver.save(sess, prefix, global_step=step)
+    assert set(tf1) - {"checkpoint"} <= set(_files(tmp_path))
+    with tf.Graph().as_default():
+        restored = tf.train.import_meta_graph(f"{prefix}-2.meta")
+        with tf.Session() as sess:
+            restored.restore(sess, f"{prefix}-2")
+            (w,) = tf.global_variables()
+            np.testing.assert_array_equal(sess.run(w), np.array([1.5, -2.0], np.float32))
+
+
+META_CRASH_SCRIPT = textwrap.dedent("""
+    import sys, time
+    import graphflow as gf
+    from graphflow.graphdef import meta_graph
+    v = gf.Variable([1.0, 2.0], name="v")
+    sess = gf.Session(device="reference")
+    sess.run(v.initializer)
+    atomic_write = meta_graph.atomic_write
+    def stall(path, write):
+        def write_then_stall(f):
+            write(f)
+            f.flush()
+            print("meta written", flush=True)
+            time.sleep(600)
+        atomic_write(path, write_then_stall)
+    meta_graph.atomic_write = stall
+    gf.train.Saver().save(sess, sys.argv[1], global_step=1)
+""")
+
+
+def test_a_save_killed_writing_its_meta_file_leaves_a_temporary_the_next_save_removes(tmp_path) -> None:
+    prefix = str(tmp_path / "model")
+    env = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    with subprocess.Popen([sys.executable, "-c", META_CRASH_SCRIPT, prefix], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, env=env) as proc:
+        try:
+            line = proc.stdout.readline()
+            assert line == "meta written\n", proc.stderr.read()
+            os.kill(proc.pid, signal.SIGKILL)
+        finally:
+            proc.kill()
+            proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    names = _files(tmp_path)
+    assert len(names) == 2 and names[0] == "model-1.gfckpt", names  # no .meta, no state file yet
+    temporary = names[1]
+    assert temporary.startswith(f"model-1.meta.{proc.pid}.") and temporary.endswith(".tmp"), temporary
+    v = gf.Variable([0.0, 0.0], name="v")
+    with gf.Session(device="reference") as sess:
+        sess.run(v.initializer)
+        gf.train.Saver().save(sess, prefix, global_step=2)
+        assert temporary in _files(tmp_path)  # fresh: maybe a live writer's on another host
+        then = time.time() - 10 * 60 - 1
+        os.utime(tmp_path / temporary, (then, then))
+        gf.train.Saver().save(sess, prefix, global_step=3)
+    # the killed save's complete checkpoint stays, unlisted; its temporary is gone
+    assert _files(tmp_path) == ["checkpoint", "model-1.gfckpt", "model-2.gfckpt", "model-2.meta",
+                                "model-3.gfckpt", "model-3.meta"]

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -285,24 +286,45 @@ def _dead_pid() -> int:
     return child.pid
 
 
+def _age(path: Any, seconds: float) -> None:
+    """Set ``path``'s modification time ``seconds`` into the past."""
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
 def test_stray_temporaries_of_killed_saves_are_removed_at_the_next_save(tmp_path) -> None:
     dead = _dead_pid()
     stray = [f"model-3.gfckpt.{dead}.0123abcd.tmp", f"model.gfckpt.{dead}.0123abcd.tmp",
-             f"checkpoint.{dead}.89abcdef.tmp"]
+             f"checkpoint.{dead}.89abcdef.tmp", f"model-1.meta.{dead}.0123abcd.tmp"]
     kept = [f"model-4.gfckpt.{os.getpid()}.0123abcd.tmp",  # this process's: may be another thread's save
             f"model-5.gfckpt.{os.getppid()}.0123abcd.tmp",  # a live process's: in flight
             f"other-1.gfckpt.{dead}.0123abcd.tmp", f"model-best.gfckpt.{dead}.0123abcd.tmp",  # not this saver's
-            "notes.tmp", f"model-1.gfckpt.{dead}.tmp", f"model-1.meta.{dead}.0123abcd.tmp"]
+            f"other-1.meta.{dead}.0123abcd.tmp", f"best.{dead}.0123abcd.tmp",  # another saver's state file
+            "notes.tmp", f"model-1.gfckpt.{dead}.tmp", f"model-1.pbtxt.{dead}.0123abcd.tmp"]
     for name in stray + kept:
         (tmp_path / name).write_bytes(b"partial")
+        _age(tmp_path / name, 11 * 60)
+    # a dead pid, but written a minute ago: maybe a live writer on another host of a shared file system
+    young = [f"model-6.gfckpt.{dead}.0123abcd.tmp", f"model-6.meta.{dead}.0123abcd.tmp"]
+    for name in young:
+        (tmp_path / name).write_bytes(b"partial")
+        _age(tmp_path / name, 60)
     v = gf.Variable(1.0, name="v")
     with gf.Session(device="reference") as sess:
         sess.run(v.initializer)
         gf.train.Saver(max_to_keep=None).save(sess, str(tmp_path / "model"), global_step=1)
+        assert sorted(os.listdir(tmp_path)) == sorted(kept + young + ["checkpoint", "model-1.gfckpt", "model-1.meta"])
+        # ten minutes untouched, its writer still not running here: now it is a killed save's
+        for name in young:
+            _age(tmp_path / name, 10 * 60 + 1)
+        gf.train.Saver(max_to_keep=None).save(sess, str(tmp_path / "model"), global_step=1)
     assert sorted(os.listdir(tmp_path)) == sorted(kept + ["checkpoint", "model-1.gfckpt", "model-1.meta"])
 
 
-def test_checkpoints_an_interrupted_save_left_unlisted_are_removed_at_the_next_save(tmp_path) -> None:
+def test_checkpoints_an_interrupted_save_left_unlisted_are_kept(tmp_path) -> None:
+    """A complete checkpoint no state file of this saver lists is never removed: the same name may
+    be another saver's (another latest_filename) or TF1's. It comes under max_to_keep when the
+    run saves that step again, as a resumed run does."""
     v = gf.Variable(1.0, name="v")
     d = str(tmp_path)
     with gf.Session(device="reference") as sess:
@@ -319,17 +341,26 @@ def test_checkpoints_an_interrupted_save_left_unlisted_are_removed_at_the_next_s
         foreign = ["other-1.gfckpt", "model-best.gfckpt", "model.txt", "model-2.gfckpt.bak", "model-x.gfckpt"]
         for name in foreign:
             (tmp_path / name).write_bytes(data)
+        left = ["model-7.gfckpt", "model-7.meta", "model-0.meta"]
         # a restarted run: a new saver
-        gf.train.Saver(max_to_keep=3).save(sess, os.path.join(d, "model"), global_step=3)
+        resumed = gf.train.Saver(max_to_keep=3)
+        resumed.save(sess, os.path.join(d, "model"), global_step=3)
         ours = [f"model-{s}.{ext}" for s in (1, 2, 3) for ext in ("gfckpt", "meta")]
-        assert sorted(os.listdir(tmp_path)) == sorted(["checkpoint", *ours, *foreign])
+        assert sorted(os.listdir(tmp_path)) == sorted(["checkpoint", *ours, *foreign, *left])
         assert gf.train.get_checkpoint_state(d).all_model_checkpoint_paths == [
             os.path.join(d, f"model-{s}") for s in (1, 2, 3)]
+        for step in (4, 5, 6):
+            resumed.save(sess, os.path.join(d, "model"), global_step=step)
+        assert (tmp_path / "model-7.gfckpt").read_bytes() == data  # still unlisted, still kept
+        # the resumed run reaches step 7: its own save replaces the file, which then rotates out
+        for step in (7, 8, 9, 10):
+            resumed.save(sess, os.path.join(d, "model"), global_step=step)
+        ours = [f"model-{s}.{ext}" for s in (8, 9, 10) for ext in ("gfckpt", "meta")]
+        assert sorted(os.listdir(tmp_path)) == sorted(["checkpoint", *ours, *foreign, "model-0.meta"])
         # max_to_keep None or 0 keeps every checkpoint, listed or not
-        (tmp_path / "model-7.gfckpt").write_bytes(data)
         for keep_all in (None, 0):
-            gf.train.Saver(max_to_keep=keep_all).save(sess, os.path.join(d, "model"), global_step=4)
-            assert (tmp_path / "model-7.gfckpt").exists()
+            gf.train.Saver(max_to_keep=keep_all).save(sess, os.path.join(d, "model"), global_step=11)
+            assert (tmp_path / "model-8.gfckpt").exists()
 
 
 def test_a_new_saver_keeps_the_newest_checkpoints_of_earlier_runs(tmp_path) -> None:
@@ -351,17 +382,22 @@ def test_a_new_saver_keeps_the_newest_checkpoints_of_earlier_runs(tmp_path) -> N
         assert run2.last_checkpoints == [os.path.join(d, "model-3"), os.path.join(d, "model-4")]
         assert on_disk() == ["model-3.gfckpt", "model-4.gfckpt"]
         assert gf.train.get_checkpoint_state(d).all_model_checkpoint_paths == run2.last_checkpoints
-        # a state file that lists none of this saver's checkpoints (another prefix's) or cannot be
-        # read: the saver takes in those on disk, by step
+        # a state file that lists none of this saver's checkpoints (another prefix's wrote it over)
+        # or cannot be read: nothing is taken in, and nothing unlisted removed (TF1 keeps them too)
         gf.train.Saver(max_to_keep=1).save(sess, os.path.join(d, "other"), global_step=9)
-        gf.train.Saver(max_to_keep=3).save(sess, os.path.join(d, "model"), global_step=5)
-        assert on_disk() == ["model-3.gfckpt", "model-4.gfckpt", "model-5.gfckpt", "other-9.gfckpt"]
+        run3 = gf.train.Saver(max_to_keep=1)
+        for step in (5, 6):
+            run3.save(sess, os.path.join(d, "model"), global_step=step)
+        assert run3.last_checkpoints == [os.path.join(d, "model-6")]
+        assert on_disk() == ["model-3.gfckpt", "model-4.gfckpt", "model-6.gfckpt", "other-9.gfckpt"]
         (tmp_path / "checkpoint").write_bytes(b"\xff\xfe garbage")
-        run3 = gf.train.Saver(max_to_keep=3)
-        run3.save(sess, os.path.join(d, "model"), global_step=6)
-        assert run3.last_checkpoints == [os.path.join(d, f"model-{s}") for s in (4, 5, 6)]
-        assert on_disk() == ["model-4.gfckpt", "model-5.gfckpt", "model-6.gfckpt", "other-9.gfckpt"]
-        assert gf.train.latest_checkpoint(d) == os.path.join(d, "model-6")
+        run4 = gf.train.Saver(max_to_keep=1)
+        for step in (7, 8):
+            run4.save(sess, os.path.join(d, "model"), global_step=step)
+        assert run4.last_checkpoints == [os.path.join(d, "model-8")]
+        assert on_disk() == ["model-3.gfckpt", "model-4.gfckpt", "model-6.gfckpt", "model-8.gfckpt",
+                             "other-9.gfckpt"]
+        assert gf.train.latest_checkpoint(d) == os.path.join(d, "model-8")
 
 
 def test_a_failed_write_leaves_the_previous_checkpoint(tmp_path, monkeypatch) -> None:
@@ -437,7 +473,11 @@ def test_sigkill_mid_save_leaves_the_previous_checkpoint(tmp_path) -> None:
     with gf.Session(device="reference") as sess:
         gf.train.Saver().restore(sess, latest)
         np.testing.assert_array_equal(sess.run(big), np.ones(1 << 20, np.float32))
-        # the next save (a restarted run) removes the killed save's temporary file
+        # a restarted run's save keeps the killed save's temporary while it is fresh (its pid
+        # could be a live writer's on another host), and removes it once 10 minutes old
+        gf.train.Saver().save(sess, prefix, global_step=3)
+        (temporary,) = [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
+        _age(tmp_path / temporary, 10 * 60 + 1)
         gf.train.Saver().save(sess, prefix, global_step=3)
     assert sorted(os.listdir(tmp_path)) == ["checkpoint", "model-1.gfckpt", "model-1.meta", "model-3.gfckpt",
                                             "model-3.meta"]

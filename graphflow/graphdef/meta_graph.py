@@ -10,13 +10,13 @@ Python objects are left out, as TF1 leaves them.
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 from graphflow.graphdef.importer import GraphDefError, import_graph_def
 from graphflow.ir import Graph, Operation, Tensor, get_default_graph
+from graphflow.platform.atomic_file import atomic_write
 
 SAVER_VARIABLES = "graphflow_saver_variables"  # the checkpoint key and variable name of each saved variable
 
@@ -83,16 +83,13 @@ def export_meta_graph(filename: str | None = None, meta_info_def: Any = None, gr
 def write_meta_graph(mgd: Any, filename: str, as_text: bool = False) -> None:
     from google.protobuf import text_format
     data = text_format.MessageToString(mgd).encode() if as_text else mgd.SerializeToString()
-    folder = os.path.dirname(os.path.abspath(filename))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".meta.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, filename)  # a crash leaves the old file or the new one
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+
+    def write(f: BinaryIO) -> None:
+        f.write(data)
+
+    # a crash leaves the old file or the new one, and a temporary named as a checkpoint's, which
+    # the Saver's cleanup removes once its writer is gone
+    atomic_write(filename, write)
 
 
 def read_meta_graph(meta_graph_or_file: Any) -> Any:

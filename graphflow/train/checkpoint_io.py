@@ -4,8 +4,9 @@ A checkpoint ``<prefix>`` is one file ``<prefix>.gfckpt``: an uncompressed zip h
 ``manifest.json`` (format, version, and each tensor's name, dtype, shape and member file) and one
 ``.npy`` member per tensor, read back without unpickling: loading never runs code.
 docs/checkpoint_format.md describes it. Files are written to a temporary file in the same
-directory, flushed, fsynced and renamed over the target, so a crash mid-save leaves the previous
-checkpoint as it was (and a temporary file that the next save removes).
+directory, flushed, fsynced and renamed over the target (``platform.atomic_file``), so a crash
+mid-save leaves the previous checkpoint as it was, and a temporary file that a later save removes
+once its writer is gone.
 
 Reading trusts nothing in the file: every size is checked against the manifest and against the
 file's real length before anything is allocated, members are read exactly (no trailing bytes,
@@ -17,17 +18,16 @@ import io
 import json
 import math
 import os
-import re
 import struct
-import uuid
 import zipfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import IO, Any, BinaryIO, NoReturn
 
 import numpy as np
 
 from graphflow.errors import DataLossError, NotFoundError
+from graphflow.platform.atomic_file import atomic_write
 
 __all__ = ["CheckpointReader", "NewCheckpointReader", "checkpoint_exists"]
 
@@ -44,51 +44,6 @@ _END_OF_ARCHIVE = struct.Struct("<4s4H2LH")  # the zip's end-of-central-director
 # what zipfile, zlib, struct and numpy's header parser raise on bytes that are not what they claim
 _MALFORMED = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, EOFError, OSError,
               ValueError, KeyError, IndexError, TypeError, OverflowError, SyntaxError, RuntimeError)
-
-
-# ---- atomic files ----------------------------------------------------------------------------------
-
-_TEMP = re.compile(r"^(?P<target>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
-
-
-def temp_owner(filename: str) -> tuple[str, int] | None:
-    """``(target name, writer's pid)`` when ``filename`` is a temporary file of ``_atomic_write``."""
-    m = _TEMP.match(filename)
-    return (m.group("target"), int(m.group("pid"))) if m else None
-
-
-def _atomic_write(path: str, write: Callable[[BinaryIO], None]) -> None:
-    """Write ``path`` through a temporary file in its directory: flush, fsync, rename over."""
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = f"{path}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"  # the pattern temp_owner reads
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: str) -> None:
-    """Make the rename itself durable (POSIX); not possible, nor needed, on Windows."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # ---- writing ---------------------------------------------------------------------------------------
@@ -119,7 +74,7 @@ def write_checkpoint(path: str, tensors: Sequence[tuple[str, np.ndarray]]) -> No
                 with zf.open(entry["file"], "w", force_zip64=a.nbytes > _ZIP64_FROM) as out:
                     _write_npy(out, a)  # type: ignore[arg-type]
 
-    _atomic_write(path, write)
+    atomic_write(path, write)
 
 
 def checkpoint_file(prefix: str) -> str:

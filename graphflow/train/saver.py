@@ -3,8 +3,9 @@
 The checkpoint file itself (``<prefix>.gfckpt``, written atomically and read through bounded
 streams) is ``checkpoint_io``'s; docs/checkpoint_format.md describes both. A save writes the
 checkpoint, then the state file naming it, then deletes what the saver no longer keeps: the
-checkpoints beyond ``max_to_keep``, those an interrupted save left unlisted, and the temporary
-files of saves that were killed.
+checkpoints it wrote or took over from its state file and dropped beyond ``max_to_keep``, and the
+temporary files of its saves that were killed. Nothing else is ever removed: a checkpoint no state
+file of this saver lists (another saver's, TF1's, an interrupted save's) stays.
 """
 from __future__ import annotations
 
@@ -19,14 +20,13 @@ import numpy as np
 
 from graphflow.errors import DataLossError, InvalidArgumentError, NotFoundError, OpError
 from graphflow.ir import get_default_graph
+from graphflow.platform.atomic_file import abandoned, atomic_write, temp_owner
 from graphflow.train.checkpoint_io import (
     SUFFIX,
     CheckpointReader,
     NewCheckpointReader,
-    _atomic_write,
     checkpoint_exists,
     checkpoint_file,
-    temp_owner,
     write_checkpoint,
 )
 from graphflow.variables import GraphKeys, Variable
@@ -93,7 +93,7 @@ def update_checkpoint_state(save_dir: str, model_checkpoint_path: str,
     def write(f: BinaryIO) -> None:
         f.write(text)
 
-    _atomic_write(os.path.join(save_dir, latest_filename or STATE_FILENAME), write)
+    atomic_write(os.path.join(save_dir, latest_filename or STATE_FILENAME), write)
 
 
 _STATE_LINE = re.compile(r'^\s*(\w+)\s*:\s*"(.*)"\s*$')
@@ -190,10 +190,12 @@ class Saver:
     ``sharded`` and the other TF1 arguments are accepted and ignored.
 
     ``max_to_keep`` counts, besides this saver's own checkpoints, those of the same ``save_path``
-    that the state file lists (an earlier run's: TF1 forgets them, unlisted and kept forever);
-    each save removes this ``save_path``'s checkpoints the new state file does not list (left by
-    an interrupted save) and the temporary files of saves whose process is gone. With
-    ``max_to_keep`` None or 0 no checkpoint is ever removed.
+    that its state file (``latest_filename``) lists: an earlier run's, which TF1 forgets, unlisted
+    and kept forever. A save removes only the checkpoints it drops from that list, and temporary
+    files of this ``save_path``'s killed saves (writer gone, untouched for 10 minutes). A
+    checkpoint the state file does not list is never removed: another saver's on the same
+    ``save_path`` with another ``latest_filename``, TF1's files, one an interrupted save left
+    unlisted. With ``max_to_keep`` None or 0 no checkpoint is ever removed.
     """
 
     def __init__(self, var_list: Iterable[Variable] | Mapping[str, Variable] | None = None,
@@ -267,17 +269,13 @@ class Saver:
             update_checkpoint_state(save_dir, prefix, self._last, latest_filename)
             for old in dropped:
                 naming.remove(old)
-            if self._max_to_keep:  # with max_to_keep None or 0 every checkpoint stays
-                kept = {_key(p) for p in self._last}
-                for name in naming.checkpoints_on_disk(with_meta=True):
-                    if _key(os.path.join(save_dir, name)) not in kept:  # an interrupted save's
-                        naming.remove(os.path.join(save_dir, name))
         return prefix
 
     def _adopt(self, naming: _Naming, folder: str) -> None:
-        """Take in this saver's checkpoints that the state file lists (a saver of an earlier run
-        wrote them), so ``max_to_keep`` keeps the newest of all and none stays unlisted; where the
-        state file lists none of them (missing, unreadable, or another saver's), the directory's."""
+        """Take in this ``save_path``'s checkpoints that this saver's state file lists (a saver of
+        an earlier run wrote them), so ``max_to_keep`` keeps the newest of all. Nothing else is
+        taken in, not even a newer checkpoint an interrupted save left unlisted: the same name may
+        be another saver's on this ``save_path`` (with its own state file), which must stay."""
         try:
             state = get_checkpoint_state(naming.folder, naming.state_name)
         except DataLossError:
@@ -286,8 +284,6 @@ class Saver:
         names = list(dict.fromkeys(os.path.basename(p) for p in listed
                                    if _key(os.path.dirname(os.path.abspath(p))) == _key(naming.folder)
                                    and naming.owns(os.path.basename(p))))
-        if not names:
-            names = naming.checkpoints_on_disk(with_meta=False)
         known = {_key(p) for p in self._last}
         self._last = [os.path.join(folder, name) for name in names
                       if _key(os.path.join(naming.folder, name)) not in known
@@ -361,26 +357,13 @@ def _key(path: str) -> str:
     return os.path.normcase(os.path.abspath(path))
 
 
-def _process_alive(pid: int) -> bool:
-    """Whether process ``pid`` runs on this machine; True where that cannot be told safely."""
-    if os.name != "posix":
-        return True  # Windows' os.kill terminates: no probe, keep the file
-    if not 0 < pid < 1 << 31:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # it exists, under another user
-    return True
-
-
 @dataclass(frozen=True)
 class _Naming:
-    """The files a saver writes for one ``save_path`` in its directory, and nothing else:
-    ``<base>`` or ``<base>-<step>`` with ``.gfckpt`` and ``.<meta_suffix>``, the state file, and the
-    temporary files ``<one of those>.<pid>.<random>.tmp`` of their atomic writes."""
+    """The files a saver writes for one ``save_path`` in its directory: ``<base>`` or
+    ``<base>-<step>`` with ``.gfckpt`` and ``.<meta_suffix>``, the state file, and the temporary
+    files ``<one of those>.<pid>.<random>.tmp`` of their atomic writes. A name of this form is not
+    proof that this saver wrote the file (another saver, or TF1, may share the ``save_path``):
+    only the state file's list and abandoned temporaries are ever removed."""
 
     folder: str
     base: str
@@ -403,24 +386,6 @@ class _Naming:
         except OSError:
             return []
 
-    def checkpoints_on_disk(self, with_meta: bool) -> list[str]:
-        """This saver's checkpoint names present (also those with only a ``.meta`` left with
-        ``with_meta``), by step, then by age."""
-        suffixes = (SUFFIX, f".{self.meta_suffix}") if with_meta else (SUFFIX,)
-        found = {}
-        for filename in self._listdir():
-            for suffix in suffixes:
-                name = filename[:-len(suffix)]
-                if filename.endswith(suffix) and self.owns(name):
-                    found[name] = self._mtime(filename)
-        return sorted(found, key=lambda name: (self._step(name), found[name]))
-
-    def _mtime(self, filename: str) -> float:
-        try:
-            return os.stat(os.path.join(self.folder, filename)).st_mtime
-        except OSError:
-            return 0.0
-
     def remove(self, prefix: str) -> None:
         """A checkpoint's files, the state file no longer naming it."""
         for path in (checkpoint_file(prefix), f"{prefix}.{self.meta_suffix}"):
@@ -429,18 +394,24 @@ class _Naming:
             except FileNotFoundError:
                 pass
 
+    def _temporary_target(self, target: str) -> bool:
+        """Whether ``target`` (what a temporary file was to become) is this saver's."""
+        for suffix in (SUFFIX, f".{self.meta_suffix}"):
+            if target.endswith(suffix) and self.owns(target[:-len(suffix)]):
+                return True
+        return target == self.state_name
+
     def remove_stale_temporaries(self) -> None:
-        """Temporary files of this saver's checkpoints and state file whose writer is gone (a save
-        killed midway); this process's own, and those of a live process, may be in flight."""
+        """Temporary files of this saver's checkpoints, ``.meta`` files and state file that a
+        killed save left (``atomic_file.abandoned``); those that may be in flight stay."""
         for filename in self._listdir():
             owner = temp_owner(filename)
-            if owner is None:
+            if owner is None or not self._temporary_target(owner[0]):
                 continue
-            target, pid = owner
-            ours = target == self.state_name or (target.endswith(SUFFIX) and self.owns(target[:-len(SUFFIX)]))
-            if ours and pid != os.getpid() and not _process_alive(pid):
+            path = os.path.join(self.folder, filename)
+            if abandoned(path, owner[1]):
                 try:
-                    os.remove(os.path.join(self.folder, filename))
+                    os.remove(path)
                 except OSError:
                     pass
 
