@@ -181,6 +181,10 @@ class Graph:
         self._nodes: list[Operation] = []
         self._names: dict[str, Operation] = {}
         self._names_in_use: dict[str, int] = {}  # lowercased name -> next suffix to try
+        self._held: set[str] = set()  # exact names an import holds for the file's nodes
+        self._handed: set[str] = set()  # exact names the next request receives as they are
+        self._scopes_of_ops: set[str] = set()  # "a", "a/b" of an op "a/b/c" (for reserve_name)
+        self._scopes_upto = 0  # nodes whose scopes are in _scopes_of_ops
         self._scope: str = ""
         self._control: list[list[Operation]] = []
         self._collections: dict[str, list[Any]] = {}
@@ -276,6 +280,7 @@ class Graph:
         One counter per lowercased name: a request costs O(1) amortized, not a probe of every
         earlier suffix. The counter only moves past suffixes that are taken (a taken name stays
         taken), so resuming from it finds the same name TF1's count-from-the-last-request does.
+        A name handed over by ``release_name`` goes to the first request for exactly it.
 
         >>> g = Graph(); [g.unique_name("add") for _ in range(3)]
         ['add', 'add_1', 'add_2']
@@ -283,6 +288,11 @@ class Graph:
         full = f"{self._scope}/{name}" if self._scope else name
         key = full.lower()
         used = self._names_in_use
+        if self._handed and full in self._handed:
+            if mark_as_used:
+                self._handed.discard(full)
+                used.setdefault(key, 1)  # later requests are numbered past it
+            return full
         i = used.get(key, 0)
         if i == 0:
             if mark_as_used:
@@ -296,19 +306,44 @@ class Graph:
         return f"{full}_{i}"
 
     def reserve_name(self, name: str) -> bool:
-        """Hold the exact ``name`` (already scoped) so that ``unique_name`` gives it to no one until
-        ``release_name``; False when it is in use already (then there is nothing to release). The
-        importer holds a GraphDef's names so that helper nodes built on the way never take them."""
-        key = name.lower()
-        if key in self._names_in_use:
+        """Hold the exact ``name`` (already scoped) for a node built later: ``unique_name`` gives it
+        to no one until ``release_name`` hands it over, so the importer's nodes get exactly the
+        file's names ("x" beside "X", as TF1) and helpers built on the way take none of them. False,
+        holding nothing, when an operation has the name or it is the scope of one ("a" of "a/b"):
+        TF1's importer numbers that node. Holding marks the lowercased name used for good, as TF1
+        marks an imported name, so later requests in any case are numbered past it."""
+        if name in self._held or name in self._handed or name in self._names or name in self._op_scopes():
             return False
-        self._names_in_use[key] = 1
+        self._held.add(name)
+        self._names_in_use.setdefault(name.lower(), 1)
         return True
 
-    def release_name(self, name: str) -> None:
-        """Free a name held by ``reserve_name``: the next request for it gets it exactly. While it was
-        held no one received it (requests got suffixes, which are probed), so freeing is safe."""
-        self._names_in_use.pop(name.lower(), None)
+    def release_name(self, name: str, hand_over: bool = True) -> None:
+        """End the hold on ``name``. ``hand_over``: the next request for exactly ``name`` receives
+        it, whatever the lowercased counter says; otherwise a hand-over not yet taken is withdrawn."""
+        if hand_over:
+            if name in self._held:
+                self._held.discard(name)
+                self._handed.add(name)
+        else:
+            self._held.discard(name)
+            self._handed.discard(name)
+
+    def _op_scopes(self) -> set[str]:
+        """The scopes of operations ("a", "a/b" of "a/b/c"), extended over the nodes added since
+        the last call: each name is split once in the graph's life."""
+        scopes = self._scopes_of_ops
+        nodes = self._nodes
+        for node in nodes[self._scopes_upto:]:
+            cut = node.name.rfind("/")
+            while cut > 0:
+                prefix = node.name[:cut]
+                if prefix in scopes:
+                    break  # its own scopes were added with it
+                scopes.add(prefix)
+                cut = prefix.rfind("/")
+        self._scopes_upto = len(nodes)
+        return scopes
 
     # -- queries
     def get_operations(self) -> list[Operation]:

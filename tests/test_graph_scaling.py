@@ -273,3 +273,70 @@ def test_imported_names_match_tf1() -> None:
     names, types = _import_names(tf, tf.GraphDef.FromString(parse_graph_def(_COLLIDING).SerializeToString()))
     assert names == _import_names(gf, _COLLIDING)[0]
     assert types == ["AddN", "Identity", "Neg"]
+
+
+def test_held_names_are_handed_over_exactly_beside_names_differing_only_in_case() -> None:
+    g = Graph()
+    with g.as_default():
+        gf.constant(0.0, name="Add")
+        gf.constant(0.0, name="blk/c")
+        assert not g.reserve_name("blk/c")  # an operation has it: TF1's importer numbers the file's node
+        assert not g.reserve_name("blk")  # the scope of an operation: numbered too
+        assert g.reserve_name("add")  # differs only in case from "Add": held
+        assert g.reserve_name("x") and g.reserve_name("X") and g.reserve_name("x_1")
+        assert not g.reserve_name("X")  # held already
+        helpers = [g.unique_name("X"), g.unique_name("add")]  # built while the names are held
+        g.release_name("x")
+        x = gf.constant(1.0, name="x")
+        g.release_name("X")
+        big_x = gf.constant(2.0, name="X")
+        g.release_name("add")
+        add = gf.add(x, big_x, name="add")
+        g.release_name("x_1", hand_over=False)  # withdrawn: numbered like any used name
+        later = [gf.constant(0.0, name=n).name for n in ("x_1", "x", "X", "ADD")]
+    assert helpers == ["X_2", "add_1"]  # "x_1" is held, so the first free suffix is 2
+    assert [x.name, big_x.name, add.name] == ["x:0", "X:0", "add:0"]
+    # the lowercased counters moved as TF1's import marks names: later names collide with none
+    assert later == ["x_1_1:0", "x_3:0", "X_4:0", "ADD_2:0"]
+
+
+_CASES = ('node { name: "x" op: "Const" attr { key: "dtype" value { type: DT_FLOAT } } '
+          'attr { key: "value" value { tensor { dtype: DT_FLOAT tensor_shape {} float_val: 1.0 } } } }\n'
+          'node { name: "X" op: "Const" attr { key: "dtype" value { type: DT_FLOAT } } '
+          'attr { key: "value" value { tensor { dtype: DT_FLOAT tensor_shape {} float_val: 2.0 } } } }\n'
+          f'node {{ name: "add" op: "Add" input: "x" input: "X" {_FLOAT} }}\n'
+          f'node {{ name: "s" op: "Neg" input: "add" {_FLOAT} }}\n')
+
+
+def _case_names(tf: Any, graph_def: Any) -> tuple[list[str], list[str], list[float]]:
+    g = tf.Graph()
+    with g.as_default():
+        tf.constant(0.0, name="Add")  # the file's "add" differs only in case: it keeps its name
+        tf.constant(0.0, name="s")  # the file's "s" is taken exactly: numbered
+        tf.import_graph_def(graph_def, name="")
+        tf.import_graph_def(graph_def)
+        names = [op.name for op in g.get_operations()]
+        later = [tf.constant(0.0, name=n).name for n in ("x", "X", "add", "import/X")]
+        with tf.Session() as sess:
+            values = [float(v) for v in sess.run(["X:0", "add:0", "s_1:0", "import/X:0", "import/s:0"])]
+    return names, later, values
+
+
+_CASE_NAMES = ["Add", "s", "x", "X", "add", "s_1", "import/x", "import/X", "import/add", "import/s"]
+
+
+@pytest.mark.needs("tensorboard")
+def test_imported_names_differing_only_in_case_are_kept() -> None:
+    names, later, values = _case_names(gf, parse_graph_def(_CASES))
+    assert names[:len(_CASE_NAMES)] == _CASE_NAMES
+    assert later == ["x_1:0", "X_2:0", "add_1:0", "import/X_1:0"]
+    assert values == [2.0, 3.0, -3.0, 2.0, -3.0]
+
+
+@pytest.mark.needs("tensorflow")
+def test_imported_names_differing_only_in_case_match_tf1() -> None:
+    tf = need("tensorflow")
+    ours = _case_names(gf, parse_graph_def(_CASES))
+    theirs = _case_names(tf, tf.GraphDef.FromString(parse_graph_def(_CASES).SerializeToString()))
+    assert ours[0][:len(_CASE_NAMES)] == theirs[0] == _CASE_NAMES
+    assert ours[1:] == theirs[1:]

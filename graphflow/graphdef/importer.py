@@ -92,13 +92,15 @@ def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
         prefix = g.get_name_scope()
         # The file's names are held from the start: a helper node that a translation builds on the
         # way ("Add" in an AddN's sum) must not take the name of a later node of the file ("Add").
-        # Each is freed just before its own node is built, so that node gets it exactly.
+        # Each is handed over just before its own node is built, so that node gets it exactly, even
+        # beside a name differing only in case ("x" and "X"), as TF1. A name an operation of the
+        # graph has already is not held: that node is numbered ("c_1"), as TF1's importer does.
         held = {nd.name for nd in nodes if g.reserve_name(_scoped(prefix, nd.name))}
         try:
             _build(g, nodes, prefix, held, mapped, used, outputs, ops)
         finally:
             for n in held:
-                g.release_name(_scoped(prefix, n))
+                g.release_name(_scoped(prefix, n), hand_over=False)
     unused = sorted(f"{k}:{i}" for k, i in mapped if (k, i) not in used)
     if unused:
         raise GraphDefError(f"input_map names tensors no node of the GraphDef reads: {unused}")
@@ -139,9 +141,9 @@ def _build(g: Graph, nodes: list[Any], prefix: str, held: set[str], mapped: dict
             if idx >= len(outs):
                 raise GraphDefError(f"node {nd.name!r} reads {s!r}: {src!r} has {len(outs)} outputs")
             ins.append(outs[idx])
-        if nd.name in held:
-            held.discard(nd.name)
-            g.release_name(_scoped(prefix, nd.name))
+        mine = nd.name in held
+        if mine:
+            g.release_name(_scoped(prefix, nd.name))  # handed to the next request for exactly it
         try:
             with g.control_dependencies(controls or None) if controls else _no_scope(), \
                     g.device(nd.device) if nd.device else _no_scope():
@@ -150,6 +152,10 @@ def _build(g: Graph, nodes: list[Any], prefix: str, held: set[str], mapped: dict
             raise
         except Exception as e:  # noqa: BLE001 - any builder error names the node
             raise GraphDefError(f"node {nd.name!r} ({nd.op}): {type(e).__name__}: {e}") from None
+        finally:
+            if mine:  # a translation that named nothing after it leaves no hand-over behind
+                held.discard(nd.name)
+                g.release_name(_scoped(prefix, nd.name), hand_over=False)
         outs_list = _outputs(made)
         outputs[nd.name] = outs_list
         ops[nd.name] = outs_list[0].node if outs_list and isinstance(outs_list[0], Tensor) else made
