@@ -7,8 +7,9 @@
 
 It calls SciPy's ``cython_blas`` ``sgemm``/``dgemm``, the routines numba's ``np.dot`` uses too, so
 every GEMM runs on one BLAS under one thread policy (``gemm_threads``: one thread below its size
-threshold). They are reached through named symbols registered with LLVM at import (as numba's own
-helpers are), not ctypes pointers, so code calling them can be cached on disk. Arrays are
+threshold, the running steps' count above it). They are reached through named symbols
+registered with LLVM at import (as numba's own helpers are), not ctypes pointers, so code calling
+them can be cached on disk. Arrays are
 row-major 2-D and C-contiguous (callers pass ``np.ascontiguousarray``); BLAS is column-major, so
 ``C = op(A) op(B)`` is computed as ``C^T = op(B)^T op(A)^T`` on the same memory.
 """

@@ -6,20 +6,46 @@ multithreaded call splits the product in equal parts and waits, spinning, for ev
 helper threads spin on after it; a helper that other processes keep off its core makes the caller
 wait (measured on a 2-core machine whose other core ran a test suite: a 35 us product took
 milliseconds). Small products gain nothing measurable from a second thread even on an idle
-machine, so compiled code runs every GEMM below ``SMALL_GEMM_FLOPS`` on one thread: ``narrow`` before the call lowers
-OpenBLAS's count to one and returns the count to put back, ``widen`` after it puts it back. Both
-are a read or a write of one integer inside OpenBLAS (``openblas_set_num_threads`` below the
-pool's size only stores the count), so the pair costs nanoseconds. How many threads larger
-products get is the runtime's policy (``runtime/threads.py``), which lowers the same count for a
-whole step; nothing here ever raises it.
+machine, so compiled code runs every GEMM below ``SMALL_GEMM_FLOPS`` on one thread: ``narrow``
+before the call lowers OpenBLAS's count to one, ``widen`` after it puts back the step's count. Both
+are a read of ``STEP_THREADS`` and a write of one integer inside OpenBLAS
+(``openblas_set_num_threads`` below the pool's size only stores the count), so the pair costs
+nanoseconds. How many threads larger products get is the runtime's policy
+(``runtime/threads.py``), which sets the same count for a whole step; nothing here ever raises it
+above the user's limit.
+
+Steps run concurrently: OpenBLAS's count is one integer for the whole process, and several Python
+threads may run steps of one Session at once, their kernels running without the GIL. Saving the
+count and restoring it around each use would restore out of order (A finds 4 and sets 2, B finds 2
+and sets 1, A puts back 4, B puts back 2: the user's 4 is lost for good). So nothing restores what
+it found. The runtime counts the runs inside a step under a lock (``runtime/threads.Steps``): the
+first to enter records the user's count U, every entry sets the count and ``STEP_THREADS`` to
+min(U, the cap now), and the last to leave sets ``STEP_THREADS`` to 0 and the count back to U.
+Compiled code writes only 1 (``narrow``, and only while ``STEP_THREADS`` is above 1) or the value
+it reads from ``STEP_THREADS`` (``widen``, nothing when it reads 0). Whatever the interleaving:
+
+- the count never exceeds U: from the first entry to the last leave U stays fixed, the runtime
+  writes min(U, cap) and compiled code writes 1 or a value of ``STEP_THREADS``, which a widen
+  reads after its own run entered (the lock orders that after every write of an earlier period),
+  so it is a step count of this period;
+- it is U again once all runs have left: every write by compiled code comes before its own run
+  leaves (kernels run in the calling thread and return before ``leave``), every run's leave
+  takes the lock before the last one's does, so the last leave's write of U is the period's last;
+  and compiled code outside a step finds ``STEP_THREADS`` at 0 and writes nothing. Every kernel
+  that calls ``narrow`` is inside a counted step: ``calls_blas`` recognises this module's name.
+
+The price of sharing one count: between one run's ``narrow`` and ``widen`` another run's large
+product may go on one thread, and a ``widen`` that read ``STEP_THREADS`` just before another run's
+entry changed it may write the previous step count, until the next entry or widen; a product or two
+on fewer or more threads than the current cap, never more than the user allows.
 
 The library is the one ``cython_blas`` links: the thread calls are looked up through its module
 file's handle, whose symbol search covers the libraries it depends on, so NumPy's separate
-OpenBLAS is never the one found. The calls reach compiled code as named symbols registered with
-LLVM at import, as ``blas.gemm`` reaches ``sgemm``, so cached kernels stay valid across processes.
-Where the BLAS is not OpenBLAS (MKL, Accelerate, a reference BLAS) or hides its thread calls,
-``LIBRARY.reason`` says so and the symbols are stand-ins that report one thread: compiled code
-then never changes anything.
+OpenBLAS is never the one found. The set call and ``STEP_THREADS`` reach compiled code as named
+symbols registered with LLVM at import, as ``blas.gemm`` reaches ``sgemm``, so cached kernels stay
+valid across processes. Where the BLAS is not OpenBLAS (MKL, Accelerate, a reference BLAS) or hides
+its thread calls, ``LIBRARY.reason`` says so, the runtime never sets ``STEP_THREADS`` and the set
+call is a stand-in that does nothing: compiled code then never changes anything.
 """
 from __future__ import annotations
 
@@ -31,7 +57,11 @@ from dataclasses import dataclass
 import llvmlite.binding as llvm
 import numba
 import scipy.linalg.cython_blas as _cython_blas
+from llvmlite import ir
 from numba import types
+from numba.core.base import BaseContext
+from numba.core.typing import Signature
+from numba.extending import intrinsic
 
 # Measured by tools/bench_gemm_threads.py on this project's 2-core AVX-512 machine, idle: a second
 # OpenBLAS thread made float32 products of 1-4.3 MFLOP (128x65x256, an RNN cell's gates) 0.97-0.98x
@@ -117,55 +147,80 @@ def find_openblas(module_file: str) -> BlasLibrary:
 LIBRARY = find_openblas(_cython_blas.__file__)
 
 
-def _register(library: BlasLibrary) -> None:
-    """Bind the symbols compiled code calls: OpenBLAS's calls, or stand-ins reporting one thread."""
-    if library.controllable:
-        get_address, set_address = library.addresses
-    else:
-        @numba.cfunc(types.intc(), cache=True)
-        def one_thread():  # type: ignore[no-untyped-def]
-            return 1
+# The count of the steps now running (0: none), set by the runtime under its lock
+# (runtime/threads.Steps), read by compiled code
+STEP_THREADS = ctypes.c_int(0)
+_STEP_THREADS_SYMBOL = "graphflow_blas_step_threads"
 
-        @numba.cfunc(types.void(types.intc), cache=True)
+
+def _register(library: BlasLibrary) -> None:
+    """Bind the symbols compiled code uses: ``STEP_THREADS``, and OpenBLAS's set call or a
+    stand-in that does nothing."""
+    if library.controllable:
+        set_address = library.addresses[1]
+    else:
+        # compiled at every import: trivial, and a cached artefact would be loaded unchecked
+        @numba.cfunc(types.void(types.intc))
         def ignore(n):  # type: ignore[no-untyped-def]
             pass
-        get_address, set_address = int(one_thread.address or 0), int(ignore.address or 0)
-        _keep.extend([one_thread, ignore])
-    llvm.add_symbol("graphflow_blas_get_threads", get_address)
+        set_address = int(ignore.address or 0)
+        _keep.append(ignore)
     llvm.add_symbol("graphflow_blas_set_threads", set_address)
+    llvm.add_symbol(_STEP_THREADS_SYMBOL, ctypes.addressof(STEP_THREADS))
 
 
-_keep: list[object] = []  # the stand-ins' compiled code lives as long as the process
+_keep: list[object] = []  # the stand-in's compiled code lives as long as the process
 _register(LIBRARY)
-get_threads = types.ExternalFunction("graphflow_blas_get_threads", types.intc())
 set_threads = types.ExternalFunction("graphflow_blas_set_threads", types.void(types.intc))
+
+
+@intrinsic
+def step_threads(typingctx: object) -> tuple[Signature, object]:
+    """``STEP_THREADS`` as compiled code reads it: an atomic load of the registered symbol, fresh
+    at every call (never folded into a constant, so cached code sees the runtime's value)."""
+    def codegen(context: BaseContext, builder: ir.IRBuilder, sig: Signature, args: list[object]) -> ir.Value:
+        module = builder.module
+        try:
+            cell = module.get_global(_STEP_THREADS_SYMBOL)
+        except KeyError:
+            cell = ir.GlobalVariable(module, ir.IntType(32), _STEP_THREADS_SYMBOL)
+        return builder.load_atomic(cell, "monotonic", 4)
+    return types.intc(), codegen
 
 
 @numba.njit(cache=True, nogil=True)
 def narrow(m, n, k):  # type: ignore[no-untyped-def]
-    """Before an ``m x k`` by ``k x n`` product: below ``SMALL_GEMM_FLOPS``, OpenBLAS's count to
-    one. Returns the count ``widen`` puts back after the product (0: nothing was changed)."""
-    if 2.0 * m * n * k < SMALL_GEMM_FLOPS:
-        current = get_threads()
-        if current > 1:
-            set_threads(1)
-            return current
+    """Before an ``m x k`` by ``k x n`` product: below ``SMALL_GEMM_FLOPS``, inside steps that
+    run on more than one thread, OpenBLAS's count to one. Returns what to hand ``widen`` after the
+    product (1: narrowed, 0: nothing changed)."""
+    if 2.0 * m * n * k < SMALL_GEMM_FLOPS and step_threads() > 1:
+        set_threads(1)
+        return 1
     return 0
 
 
 @numba.njit(cache=True, nogil=True)
-def widen(previous):  # type: ignore[no-untyped-def]
-    """After the product ``narrow`` returned ``previous`` for: the count it found, back."""
-    if previous > 0:
-        set_threads(previous)
+def widen(narrowed):  # type: ignore[no-untyped-def]
+    """After the product ``narrow`` returned ``narrowed`` for: the steps' count back (read now,
+    not the count ``narrow`` found, which another thread's step may have changed since)."""
+    if narrowed:
+        count = step_threads()
+        if count > 0:
+            set_threads(count)
 
 
 # What generated code shows when it calls the BLAS or LAPACK: numba's np.dot and np.linalg, the
-# GEMM with alpha and beta, and the convolution drivers (their products are GEMMs)
-_BLAS_MARKERS = ("np.dot(", "np.linalg.", "graphflow.compiler.blas", "graphflow.compiler.conv_")
+# GEMM with alpha and beta, the convolution drivers (their products are GEMMs), and this module
+# (code that calls ``narrow`` must run inside a counted step)
+_BLAS_MARKERS = ("np.dot(", "np.linalg.", "graphflow.compiler.blas", "graphflow.compiler.conv_",
+                 "graphflow.compiler.gemm_threads")
 
 
 def calls_blas(sources: Iterable[str]) -> bool:
     """True when any of the generated ``sources`` calls the BLAS (the runtime sets the thread
-    count only around the steps that do)."""
+    count only around the steps that do).
+
+    >>> calls_blas(["x = np.dot(a, b)"]), calls_blas(["x = a + b"])
+    (True, False)
+    """
     return any(marker in s for s in sources for marker in _BLAS_MARKERS)

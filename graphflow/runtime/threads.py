@@ -12,20 +12,29 @@ OpenBLAS's count to the cores that are idle now (``LoadProbe``), and ``leave`` p
 afterwards; small products go to one thread inside compiled code whatever the count
 (``compiler/gemm_threads.py``).
 
-The user's limit is OpenBLAS's count as the step finds it (``OPENBLAS_NUM_THREADS``,
-``threadpoolctl.threadpool_limits``, ``openblas_set_num_threads``): the policy only lowers it, and
-restores it after every step, so code between steps sees the user's setting.
+The user's limit is OpenBLAS's count as a step finds it when no other step is running
+(``OPENBLAS_NUM_THREADS``, ``threadpoolctl.threadpool_limits``, ``openblas_set_num_threads``): the
+policy only lowers it, and restores it when the last running step ends, so code between steps sees
+the user's setting. Steps of several Python threads may overlap (one Session trained from two
+threads; kernels run without the GIL), so no step restores the count it found, which another step
+may have lowered: ``Steps`` counts the runs inside a step under a lock, the first records the
+user's count, each entry sets min(user's count, the cap now) (the newest load reading decides,
+lower or higher, never above the user's), and the last to leave puts the user's count back
+(``compiler/gemm_threads.py`` says why compiled code's own changes cannot undo this). A change of
+the count made from one thread while another thread's step runs is taken for the policy's own and
+undone when the last step ends: set the limit between steps, or before starting the threads.
 ``GRAPHFLOW_BLAS_THREADS=N`` replaces the load probe by a fixed cap of N (still never above the
 user's limit). numba's own thread pool is not involved: compiled kernels are serial (no
 ``parallel=True``), so the BLAS pool is the only one a step starts.
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 import time
 
-from graphflow.compiler.gemm_threads import LIBRARY, SMALL_GEMM_FLOPS, BlasLibrary
+from graphflow.compiler.gemm_threads import LIBRARY, SMALL_GEMM_FLOPS, STEP_THREADS, BlasLibrary
 
 PROBE_SECONDS = 0.1  # how often the load is read again (a read costs about 20 us)
 # a core counts as busy when other processes use more than this share of it
@@ -83,15 +92,72 @@ class LoadProbe:
         return max(1, len(allowed) - int(self.others + 1 - BUSY_SHARE))
 
 
+class Steps:
+    """The runs now inside a step, for one BLAS: the first records the user's count, each entry
+    sets the count (and ``STEP_THREADS``, which compiled code reads) to at most the user's, and the
+    last to leave restores the user's count. One per process (``STEPS``): the count is the
+    process's, whichever ``Policy`` sets it.
+
+    >>> counts = [4]  # a BLAS whose user allows 4 threads
+    >>> steps = Steps(BlasLibrary("blas", "", lambda: counts[-1], counts.append, ""), ctypes.c_int(0))
+    >>> steps.enter(2), steps.enter(1), steps.user_limit()  # two overlapping steps
+    (2, 1, 4)
+    >>> steps.leave(); counts[-1]  # the other step still runs
+    1
+    >>> steps.leave(); counts[-1]
+    4
+    """
+
+    def __init__(self, library: BlasLibrary, cell: ctypes.c_int = STEP_THREADS) -> None:
+        assert library.get_threads is not None and library.set_threads is not None, library.reason
+        self.get, self.set = library.get_threads, library.set_threads
+        self.cell = cell
+        self.lock = threading.Lock()
+        self.running = 0
+        self.user = 0  # the user's count while a step runs
+
+    def enter(self, cap: int) -> int:
+        """A step starts, to run on at most ``cap`` threads; returns the count it runs on."""
+        with self.lock:
+            if self.running == 0:
+                self.user = self.cell.value = self.get()
+            self.running += 1
+            count = min(self.user, cap)
+            if count != self.cell.value:  # else already set (a narrowed product's widen puts it back)
+                self.cell.value = count
+                self.set(count)
+            return count
+
+    def leave(self) -> None:
+        """A step ends; the last to end puts the user's count back."""
+        with self.lock:
+            if self.running == 0:
+                raise RuntimeError("BLAS thread policy: a step left that never entered")
+            self.running -= 1
+            if self.running == 0:
+                self.cell.value = 0
+                self.set(self.user)
+
+    def user_limit(self) -> int:
+        """The user's count: recorded while steps run, OpenBLAS's count otherwise."""
+        with self.lock:
+            return self.user if self.running else self.get()
+
+
+STEPS = Steps(LIBRARY) if LIBRARY.controllable else None
+
+
 class Policy:
-    """OpenBLAS's thread count around the steps that call the BLAS. ``enter`` returns the count to
-    hand ``leave`` afterwards (0 when it changed nothing)."""
+    """OpenBLAS's thread count around the steps that call the BLAS. ``enter`` returns what to hand
+    ``leave`` afterwards: the count the step runs on, or 0 when the count is not managed (then
+    ``leave`` need not be called)."""
 
     def __init__(self, library: BlasLibrary = LIBRARY, probe: LoadProbe | None = None,
                  fixed: int | None = None) -> None:
         self.library = library
-        self.get = library.get_threads
-        self.set = library.set_threads
+        self.steps: Steps | None = None
+        if library.controllable:  # another library than compiled code's gets a cell of its own
+            self.steps = STEPS if library is LIBRARY and STEPS is not None else Steps(library, ctypes.c_int(0))
         self.fixed = fixed
         self.probe = probe if fixed is None else None
         self.cap = fixed if fixed is not None else len(LoadProbe.cpus())
@@ -111,20 +177,16 @@ class Policy:
             self.lock.release()
 
     def enter(self) -> int:
-        if self.get is None or self.set is None:
+        if self.steps is None:
             return 0
         now = time.monotonic()
         if now >= self.next_probe:
             self._reprobe(now)
-        current = self.get()
-        if current > self.cap:
-            self.set(self.cap)
-            return current
-        return 0
+        return self.steps.enter(self.cap)
 
-    def leave(self, previous: int) -> None:
-        if previous and self.set is not None:
-            self.set(previous)
+    def leave(self, entered: int) -> None:
+        if entered and self.steps is not None:
+            self.steps.leave()
 
     def describe(self) -> str:
         """One paragraph for diagnostics: the library, the user's limit, the cap and why."""
@@ -132,7 +194,7 @@ class Policy:
         if not lib.controllable:
             return f"BLAS threads: not managed ({lib.reason})"
         lines = [f"BLAS: {lib.config or 'OpenBLAS'} at {lib.path}",
-                 f"  threads allowed by the user (OpenBLAS's count now): {self.get() if self.get else '?'}",
+                 f"  threads allowed by the user: {self.steps.user_limit() if self.steps else '?'}",
                  f"  products under {SMALL_GEMM_FLOPS / 1e6:g} MFLOP: one thread"]
         if self.fixed is not None:
             lines.append(f"  larger products: at most {self.fixed} (GRAPHFLOW_BLAS_THREADS)")
