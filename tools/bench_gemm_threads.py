@@ -73,7 +73,7 @@ def sweep(rounds: int, threads: tuple[int, ...]) -> dict[tuple[tuple[int, int, i
 def policy_costs() -> tuple[float, float]:
     """(ns per narrow+widen pair in compiled code, us per enter+leave pair from Python)."""
     from graphflow.compiler.gemm_threads import narrow, widen
-    from graphflow.runtime.threads import POLICY
+    from graphflow.runtime.threads import POLICY, Policy
 
     @numba.njit(cache=False)
     def pairs(n):  # type: ignore[no-untyped-def]
@@ -85,9 +85,12 @@ def policy_costs() -> tuple[float, float]:
         return total
     pairs(10)
     n = 200_000
+    step = Policy(fixed=64)  # narrow changes the count only inside a step, here on the user's count
+    entered = step.enter()
     t = time.perf_counter()
     pairs(n)
     compiled = (time.perf_counter() - t) / n * 1e9
+    step.leave(entered)
     t = time.perf_counter()
     for _ in range(20_000):
         POLICY.leave(POLICY.enter())
