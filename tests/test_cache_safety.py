@@ -1,6 +1,8 @@
 """The compile cache is checked before anything in it runs (runtime/cache.py, cache_store.py): a
 truncated module, numba index or machine-code file is rebuilt with a warning instead of failing
-every later run, and a cache folder others can write to is refused.
+every later run, a cache folder others can write to is refused, and numba's artefacts of
+graphflow's kernel libraries are kept in that folder too (never in the package's __pycache__ or
+NUMBA_CACHE_DIR).
 
 Each run is a child process over a cache folder of its own, copied from one the first run filled
 (so the kernels are compiled once for the module); the shared test cache is never touched.
@@ -26,7 +28,7 @@ from graphflow.errors import PermissionDeniedError
 from graphflow.runtime import cache, cache_store
 
 # float32 tanh calls the kernel library's vectorised tanh (compiler/cpu_math.py), so numba's
-# artefacts of a library function are in the cache too, under numba/
+# artefacts of a library function are in the cache too, under gf/lib/graphflow.compiler.cpu_math/
 SCRIPT = textwrap.dedent("""
     import json, warnings
     import numpy as np, graphflow as gf
@@ -45,9 +47,10 @@ X = np.arange(15, dtype=np.float32).reshape(3, 5) / 7
 WANT = (np.tanh(X * np.float32(0.5)) * np.float32(3.0) + X).sum(axis=1)
 
 
-def run(folder: Path) -> subprocess.CompletedProcess:
+def run(folder: Path, **env_vars: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, GRAPHFLOW_CACHE_DIR=str(folder / "gf"), NUMBA_CACHE_DIR=str(folder / "numba"),
                GRAPHFLOW_GLUE="1", GRAPHFLOW_COMPILE_WORKERS="0")
+    env.update(env_vars)
     return subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -81,12 +84,21 @@ def one(folder: Path, pattern: str) -> Path:
     return Path(sorted(found)[0])
 
 
+def files_under(folder: Path) -> list[str]:
+    return sorted(f for f in glob.glob(str(folder / "**" / "*"), recursive=True) if os.path.isfile(f))
+
+
 def test_a_fresh_cache_folder_is_private(filled: Path) -> None:
-    for d in (filled / "gf", filled / "gf" / "__pycache__"):
-        assert stat.S_IMODE(os.stat(d).st_mode) == 0o700, d
-    for f in glob.glob(str(filled / "gf" / "**" / "*"), recursive=True):
-        if os.path.isfile(f):
-            assert stat.S_IMODE(os.stat(f).st_mode) & 0o077 == 0, f  # nobody else reads the code either
+    library = filled / "gf" / "lib" / "graphflow.compiler.cpu_math"
+    folders = [filled / "gf", filled / "gf" / "__pycache__", filled / "gf" / "lib", library]
+    folders += [Path(d) for d in glob.glob(str(filled / "gf" / "**" / "*"), recursive=True) if os.path.isdir(d)]
+    for d in folders:
+        assert d.is_dir() and stat.S_IMODE(os.stat(d).st_mode) == 0o700, d
+    for f in files_under(filled / "gf"):
+        assert stat.S_IMODE(os.stat(f).st_mode) & 0o077 == 0, f  # nobody else reads the code either
+    # the library function's index and machine code are in the private folder, checked files
+    assert glob.glob(str(library / "cpu_math.tanh-*.gfi")) and glob.glob(str(library / "cpu_math.tanh-*.gfc"))
+    assert files_under(filled / "numba") == []  # numba's own folder holds nothing of graphflow's
 
 
 def test_the_second_run_loads_everything_from_the_cache(copy: Path) -> None:
@@ -129,7 +141,7 @@ def test_corrupt_numba_artefacts_of_a_library_function_are_rebuilt(copy: Path) -
     library function's cached code, which is checked in the same way."""
     for f in glob.glob(str(copy / "gf" / "__pycache__" / "*")):
         os.unlink(f)
-    code = one(copy, "numba/*/cpu_math.tanh-*.gfc")
+    code = one(copy, "gf/lib/graphflow.compiler.cpu_math/cpu_math.tanh-*.gfc")
     data = bytearray(code.read_bytes())
     data[-10] ^= 0x01
     code.write_bytes(bytes(data))
@@ -138,10 +150,14 @@ def test_corrupt_numba_artefacts_of_a_library_function_are_rebuilt(copy: Path) -
     assert cache_store.read_verified(str(code)) is not None
 
 
-def test_a_cache_folder_others_can_write_is_refused(copy: Path) -> None:
-    folder = copy / "gf"
+@pytest.mark.parametrize("where", ["gf", "gf/lib", "gf/lib/graphflow.compiler.cpu_math"])
+@pytest.mark.parametrize("workers", ["0", "1"])
+def test_a_cache_folder_others_can_write_is_refused(copy: Path, where: str, workers: str) -> None:
+    """The cache folder, or the folder of a library's artefacts, whether the compile helper
+    (which checks the library folders as it starts) is on or off."""
+    folder = copy / where
     os.chmod(folder, 0o777)
-    out = run(copy)
+    out = run(copy, GRAPHFLOW_COMPILE_WORKERS=workers)
     assert out.returncode != 0
     last = out.stderr.strip().splitlines()[-1]
     assert last.startswith("graphflow.errors.PermissionDeniedError: ") and str(folder) in last
@@ -166,14 +182,19 @@ def test_a_cache_folder_of_another_user_is_refused(tmp_path: Path) -> None:
         cache_store.private_dir(str(folder))
 
 
-def test_a_new_folder_is_private_whatever_the_umask(tmp_path: Path) -> None:
+def test_a_new_folder_is_private_whatever_the_umask(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     old = os.umask(0o002)
+    monkeypatch.setenv("GRAPHFLOW_CACHE_DIR", str(tmp_path / "a" / "cache"))
+    monkeypatch.setattr(cache, "_private", {})
     try:
-        folder = cache_store.private_dir(str(tmp_path / "a" / "cache"))
+        folder = cache.cache_dir()
+        library = cache.library_dir("graphflow.compiler.blas")
     finally:
         os.umask(old)
-    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
-    assert stat.S_IMODE(os.stat(os.path.join(folder, "__pycache__")).st_mode) == 0o700
+    assert folder == str(tmp_path / "a" / "cache")
+    assert library == os.path.join(folder, "lib", "graphflow.compiler.blas")
+    for d in (folder, os.path.join(folder, "__pycache__"), os.path.join(folder, "lib"), library):
+        assert stat.S_IMODE(os.stat(d).st_mode) == 0o700, d
     assert cache_store.private_dir(folder) == folder  # an existing private folder is accepted
 
 
@@ -201,3 +222,104 @@ def test_a_verified_file_stands_or_falls_by_its_hash(tmp_path: Path) -> None:
         assert cache_store.read_verified(path) is None
     assert not os.path.exists(path)
     assert cache_store.read_verified(path) is None  # missing: nothing to say
+
+
+# Library functions compiled through cache.library (as generated modules and the compile helper
+# reach them), with every file the process opens for writing, renames or replaces recorded
+LIBRARY_SCRIPT = textwrap.dedent("""
+    import os, sys
+    written = []
+    WRITE = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+    def hook(event, args):
+        if event == "open" and isinstance(args[0], (str, bytes)) and isinstance(args[2], int):
+            # a folder opened for writing is an unnamed temporary file in it (O_TMPFILE), never
+            # linked there: numba's probe that it could write there
+            if args[2] & WRITE and not os.path.isdir(args[0]):
+                written.append(os.fsdecode(args[0]))
+        elif event in ("os.rename", "os.replace"):
+            written.append(os.fsdecode(args[1]))
+
+    sys.addaudithook(hook)
+    import json
+    from graphflow.runtime import cache, compile_pool
+    jobs = [("graphflow.compiler.cpu_math", "tanh", [["float32", -1]]),
+            ("graphflow.compiler.xent_kernels", "softmax_xent", [["float32", 2], ["float32", 2], ["float32", 1]]),
+            ("graphflow.compiler.blas", "gemm", [["float32", 2], ["bool", -1], ["float32", 2], ["bool", -1],
+                                                 ["float32", 2], ["float64", -1], ["float64", -1]]),
+            ("graphflow.compiler.gemm_threads", "narrow", [["int64", -1]] * 3)]
+    stats = {}
+    for module, name, args in jobs:
+        fn = getattr(cache.library(module), name)
+        fn.compile(tuple(compile_pool._numba_type(*a) for a in args))
+        stats[name] = [sum(fn.stats.cache_hits.values()), sum(fn.stats.cache_misses.values()),
+                       fn._cache._cache_path]
+    print(json.dumps({"stats": stats, "written": written}))
+""")
+
+
+@pytest.mark.parametrize("numba_cache_dir", [False, True], ids=["package __pycache__", "NUMBA_CACHE_DIR"])
+def test_library_artefacts_are_private_checked_and_shared(tmp_path: Path, numba_cache_dir: bool) -> None:
+    """numba would keep a library function's artefacts beside its module (the installed package's
+    __pycache__) or in NUMBA_CACHE_DIR (often a shared /tmp); they are in the private cache folder,
+    and a second process loads them: nothing is compiled again, nothing is written elsewhere."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(GRAPHFLOW_CACHE_DIR=str(tmp_path / "gf"), GRAPHFLOW_COMPILE_WORKERS="0", PYTHONDONTWRITEBYTECODE="1")
+    if numba_cache_dir:
+        env["NUMBA_CACHE_DIR"] = str(tmp_path / "numba")
+    runs = []
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", LIBRARY_SCRIPT], env=env, capture_output=True, text=True,
+                             timeout=600)
+        assert out.returncode == 0, out.stderr
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    gf = os.path.realpath(tmp_path / "gf")
+    for got in runs:
+        outside = [p for p in got["written"] if not os.path.realpath(p).startswith(gf + os.sep)]
+        assert outside == [], outside
+    first, second = runs[0]["stats"], runs[1]["stats"]
+    assert set(first) == {"tanh", "softmax_xent", "gemm", "narrow"}
+    for name, (hits, misses, path) in first.items():
+        assert misses >= 1 and hits == 0, (name, first[name])  # compiled: an empty cache
+        module = {"tanh": "cpu_math", "softmax_xent": "xent_kernels", "gemm": "blas", "narrow": "gemm_threads"}[name]
+        assert path == os.path.join(str(tmp_path / "gf"), "lib", f"graphflow.compiler.{module}")
+        assert glob.glob(os.path.join(path, f"{module}.{name}-*.gfi")), name
+        assert glob.glob(os.path.join(path, f"{module}.{name}-*.gfc")), name
+    for name, (hits, misses, path) in second.items():
+        # loaded from the first process's files
+        assert misses == 0 and hits >= 1 and path == first[name][2], (name, second[name])
+    files = files_under(tmp_path / "gf")
+    assert files and all(f.endswith((".gfi", ".gfc")) for f in files), files
+    for f in files:
+        assert cache_store.read_verified(f) is not None, f  # every one carries its sha256
+    assert files_under(tmp_path / "numba") == []
+
+
+def test_the_compile_helper_fills_the_same_library_folders(tmp_path: Path) -> None:
+    """A Session whose graph calls an uncached library function starts the compile helper, which
+    compiles it into this process's lib/ folder (the default folder here, under XDG_CACHE_HOME):
+    this process then loads it and compiles nothing."""
+    script = textwrap.dedent("""
+        import json
+        import graphflow as gf
+        from graphflow.runtime import cache, compile_pool
+        gf.sigmoid(gf.placeholder(gf.float32, ()))
+        gf.Session()
+        helped = len(compile_pool._helper)
+        compile_pool.wait()
+        fn = cache.library("graphflow.compiler.cpu_math").sigmoid
+        fn.compile((compile_pool._numba_type("float32", -1),))
+        print(json.dumps([helped, sum(fn.stats.cache_hits.values()), sum(fn.stats.cache_misses.values()),
+                          fn._cache._cache_path, cache.cache_dir()]))
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "GRAPHFLOW_CACHE_DIR"}
+    env.update(XDG_CACHE_HOME=str(tmp_path / "home"), NUMBA_CACHE_DIR=str(tmp_path / "numba"),
+               GRAPHFLOW_COMPILE_WORKERS="1")
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    helped, hits, misses, path, folder = json.loads(out.stdout.strip().splitlines()[-1])
+    assert folder == str(tmp_path / "home" / "graphflow")
+    assert helped == 1 and hits == 1 and misses == 0
+    assert path == os.path.join(folder, "lib", "graphflow.compiler.cpu_math")
+    assert glob.glob(os.path.join(path, "cpu_math.sigmoid-*.gfc"))
+    assert files_under(tmp_path / "numba") == []

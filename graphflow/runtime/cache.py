@@ -4,7 +4,11 @@ it), and nothing is run from it unchecked.
 
 A module's name is the sha256 of its file's bytes, which is checked before the bytes are run: a
 truncated or altered module is written again, with a warning. numba's artefacts of the
-functions there and of the libraries they call are checked too (``cache_store.verify``).
+functions there and of the libraries they call are checked too (``cache_store.verify``), and kept
+in the same private folder: a module's in ``__pycache__/``, a kernel library's (``cpu_math``,
+``blas``, ...) in ``lib/<module>/``, shared by every process of the user (the compile helper's
+included) and never where numba would put them (the package's ``__pycache__``, a shared
+``NUMBA_CACHE_DIR``), which nobody checks.
 """
 from __future__ import annotations
 
@@ -34,15 +38,27 @@ _LIBRARIES = re.compile(r"^import (graphflow\.[\w.]+) as", re.M)  # kernel libra
 
 def cache_dir() -> str:
     """``GRAPHFLOW_CACHE_DIR`` when set, else a per-user cache directory; created private to the
-    user, and refused (``FailedPreconditionError``) where others could write to it."""
+    user, and refused (``PermissionDeniedError``) where others could write to it."""
     d = os.environ.get("GRAPHFLOW_CACHE_DIR")
     if not d:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         d = os.path.join(base, "graphflow")
     checked = _private.get(d)
     if checked is None:
-        checked = _private[d] = cache_store.private_dir(d)
+        checked = cache_store.private_dir(d)
+        cache_store.private_dir(os.path.join(d, "__pycache__"))  # numba's artefacts of the modules here
+        _private[d] = checked
     return checked
+
+
+def library_dir(module: str) -> str:
+    """The folder of numba's artefacts of the functions of kernel library ``module``:
+    ``lib/<module>`` in the cache folder, created and checked as private as the folder itself."""
+    path = os.path.join(cache_dir(), "lib", module)
+    if path not in _private:
+        cache_store.private_dir(os.path.dirname(path))
+        _private[path] = cache_store.private_dir(path)
+    return path
 
 
 @functools.cache
@@ -109,21 +125,23 @@ def _run(name: str, path: str, data: bytes) -> ModuleType:
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod
     exec(compile(data, path, "exec"), mod.__dict__)
-    cache_store.verify(mod.__dict__.values(), os.path.join(os.path.dirname(path), "__pycache__"))
+    here = os.path.join(os.path.dirname(path), "__pycache__")
+    cache_store.verify(mod.__dict__.values(), lambda m: here if m == name else library_dir(m))
     for m in _LIBRARIES.findall(data.decode()):
         library(m)
     _loaded[name] = mod
     return mod
 
 
-
 def library(name: str) -> ModuleType:
     """The kernel library module ``name`` with its jitted functions' cache files verified (those
-    of the ``graphflow.compiler`` modules it uses too), where numba keeps them."""
+    of the ``graphflow.compiler`` modules it uses too), in ``library_dir`` of the module that
+    defines each function. Call it before any of them compiles (a module that imports the library
+    does, before its kernels run)."""
     mod = importlib.import_module(name)
     if name not in _verified_libraries:
-        _verified_libraries.add(name)
-        cache_store.verify(vars(mod).values())
+        cache_store.verify(vars(mod).values(), library_dir)
+        _verified_libraries.add(name)  # only once verified: a refused cache folder is refused again
         for v in list(vars(mod).values()):
             if isinstance(v, ModuleType) and v.__name__.startswith("graphflow.compiler."):
                 library(v.__name__)

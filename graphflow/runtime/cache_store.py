@@ -7,7 +7,9 @@ error) until someone deletes it, and an altered pickle runs whatever it says. gr
 dispatchers keep them instead in files of their own (``.gfi``, ``.gfc``, see ``verify``) that
 start with the sha256 of their content: one that does not match is removed with a
 ``CacheWarning`` and the function is compiled again. The hash catches corruption; what keeps
-others from writing there is the folder's owner and mode (``private_dir``).
+others from writing there is the folder's owner and mode (``private_dir``), so every one of these
+files, graphflow's libraries' included (``runtime/cache.py``: ``lib/<module>/``), lives in such a
+folder: never in the package's ``__pycache__`` or ``NUMBA_CACHE_DIR``, where numba puts them.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import pickle
 import stat
 import tempfile
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from graphflow.errors import PermissionDeniedError
@@ -63,8 +65,6 @@ def private_dir(path: str) -> str:
                 f"graphflow's compile cache {path} can be written by others (mode {stat.S_IMODE(st.st_mode):o}), "
                 f"and graphflow runs the code it finds there: make it private with `chmod 700 {path}` or set "
                 "GRAPHFLOW_CACHE_DIR to a folder of your own"))
-    with contextlib.suppress(FileExistsError):
-        os.mkdir(os.path.join(path, "__pycache__"), 0o700)  # numba's artefacts of the modules there
     return path
 
 
@@ -181,20 +181,50 @@ def _unpickle(path: str, data: Any, load: Any) -> Any:
         return None
 
 
-def verify(namespace: Iterable[Any], cache_path: str | None = None) -> None:
+class FolderLocator:
+    """numba's locator of a function with its folder replaced: numba asks it where to create the
+    folder before each save (``ensure_cache_path``), which must be the verified files' folder and
+    not the one numba chose (the package's ``__pycache__``, ``NUMBA_CACHE_DIR``)."""
+
+    def __init__(self, original: Any, cache_path: str) -> None:
+        self._original = original
+        self._cache_path = cache_path
+
+    def ensure_cache_path(self) -> None:
+        os.makedirs(self._cache_path, mode=0o700, exist_ok=True)
+
+    def get_cache_path(self) -> str:
+        return self._cache_path
+
+    def get_source_stamp(self) -> Any:
+        return self._original.get_source_stamp()
+
+    def get_disambiguator(self) -> str:
+        return str(self._original.get_disambiguator())
+
+
+def verify(namespace: Iterable[Any], cache_path: str | Callable[[str], str]) -> None:
     """Give each numba dispatcher among ``namespace`` whose ``cache=True`` keeps numba's index
-    and data files (CPU and CUDA) verified files instead, in ``cache_path`` (where numba's
-    locator put them when None)."""
+    and data files (CPU and CUDA) verified files instead, in ``cache_path``: a folder, or a
+    function from the name of the module that defines the dispatcher's function to its folder.
+    Call it before the dispatcher first compiles: it must never read numba's own files."""
     for obj in namespace:
         cache = getattr(obj, "__dict__", {}).get("_cache") if not isinstance(obj, type) else None
         original = getattr(cache, "_cache_file", None)
         if original is None or isinstance(original, VerifiedCacheFile) or \
                 not str(getattr(original, "_index_name", "")).endswith(".nbi"):
             continue
-        path = original._cache_path if cache_path is None else cache_path
         assert cache is not None
+        if callable(cache_path):
+            path = cache_path(str(getattr(getattr(cache, "_py_func", None), "__module__", None) or "__main__"))
+        else:
+            path = cache_path
         cache._cache_file = VerifiedCacheFile(original, path)
         cache._cache_path = path
+        impl: Any = getattr(cache, "_impl", None)
+        locator = getattr(impl, "_locator", None)
+        if locator is not None:
+            impl._locator = FolderLocator(locator, path)
         marker = getattr(cache, "_launch_config_marker_path", None)  # numba-cuda's flag file
         if marker is not None:
             cache._launch_config_marker_path = os.path.join(path, os.path.basename(marker))

@@ -16,8 +16,10 @@ functions when the graph has those ops (``conv_ops.LIBRARY_CALLS``), into the ca
 come it waits on its input and uses no CPU. Where everything is cached it is not started (its
 start-up would take a core from the first steps) until a graph has uncached kernels. After an
 executable's first run a helper still busy with its jobs is stopped (the remaining jobs are no
-longer needed). Numba writes cache files under unique temporary names and renames them into place, so
-processes never see half-written entries; the worst case of a race is one kernel compiled twice.
+longer needed). The helper works in this process's cache folder (``GRAPHFLOW_CACHE_DIR`` is set to
+it), its library functions' artefacts in the same ``lib/<module>/`` folders (``cache.library``).
+Cache files are written under unique temporary names and renamed into place, so processes never
+see half-written entries; the worst case of a race is one kernel compiled twice.
 ``GRAPHFLOW_COMPILE_WORKERS=0`` turns it off.
 """
 from __future__ import annotations
@@ -68,9 +70,10 @@ def warm_up(graph: Any = None) -> None:
 
 
 def _spawn() -> None:
+    env = dict(os.environ, GRAPHFLOW_CACHE_DIR=cache.cache_dir())  # the folder this process uses
     _helper[:] = [subprocess.Popen([sys.executable, "-m", "graphflow.runtime.compile_pool", str(os.getpid())],
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=subprocess.DEVNULL, env=dict(os.environ))]
+                                   stderr=subprocess.DEVNULL, env=env)]
     _pending[0] = 0
 
 
