@@ -20,6 +20,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -28,7 +29,7 @@ from graphflow.errors import PermissionDeniedError
 from graphflow.runtime import cache, cache_store
 
 # float32 tanh calls the kernel library's vectorised tanh (compiler/cpu_math.py), so numba's
-# artefacts of a library function are in the cache too, under gf/lib/graphflow.compiler.cpu_math/
+# artefacts of a library function are in the cache too, under gf/lib/graphflow.compiler.cpu_math-<digest>/
 SCRIPT = textwrap.dedent("""
     import json, warnings
     import numpy as np, graphflow as gf
@@ -78,6 +79,11 @@ def copy(filled: Path, tmp_path: Path) -> Path:
     return tmp_path / "cache"
 
 
+def cache_in(folder: str, module: str) -> str:
+    """Where a library's artefacts go: named by the digest of it and the modules it compiles in."""
+    return os.path.join(folder, "lib", f"{module}-{cache._library_digest(module)[:16]}")
+
+
 def one(folder: Path, pattern: str) -> Path:
     found = glob.glob(str(folder / pattern))
     assert found, pattern
@@ -89,7 +95,7 @@ def files_under(folder: Path) -> list[str]:
 
 
 def test_a_fresh_cache_folder_is_private(filled: Path) -> None:
-    library = filled / "gf" / "lib" / "graphflow.compiler.cpu_math"
+    library = one(filled, "gf/lib/graphflow.compiler.cpu_math-*")
     folders = [filled / "gf", filled / "gf" / "__pycache__", filled / "gf" / "lib", library]
     folders += [Path(d) for d in glob.glob(str(filled / "gf" / "**" / "*"), recursive=True) if os.path.isdir(d)]
     for d in folders:
@@ -141,7 +147,7 @@ def test_corrupt_numba_artefacts_of_a_library_function_are_rebuilt(copy: Path) -
     library function's cached code, which is checked in the same way."""
     for f in glob.glob(str(copy / "gf" / "__pycache__" / "*")):
         os.unlink(f)
-    code = one(copy, "gf/lib/graphflow.compiler.cpu_math/cpu_math.tanh-*.gfc")
+    code = one(copy, "gf/lib/graphflow.compiler.cpu_math-*/cpu_math.tanh-*.gfc")
     data = bytearray(code.read_bytes())
     data[-10] ^= 0x01
     code.write_bytes(bytes(data))
@@ -150,12 +156,12 @@ def test_corrupt_numba_artefacts_of_a_library_function_are_rebuilt(copy: Path) -
     assert cache_store.read_verified(str(code)) is not None
 
 
-@pytest.mark.parametrize("where", ["gf", "gf/lib", "gf/lib/graphflow.compiler.cpu_math"])
+@pytest.mark.parametrize("where", ["gf", "gf/lib", "gf/lib/graphflow.compiler.cpu_math-*"])
 @pytest.mark.parametrize("workers", ["0", "1"])
 def test_a_cache_folder_others_can_write_is_refused(copy: Path, where: str, workers: str) -> None:
     """The cache folder, or the folder of a library's artefacts, whether the compile helper
     (which checks the library folders as it starts) is on or off."""
-    folder = copy / where
+    folder = one(copy, where)
     os.chmod(folder, 0o777)
     out = run(copy, GRAPHFLOW_COMPILE_WORKERS=workers)
     assert out.returncode != 0
@@ -192,7 +198,7 @@ def test_a_new_folder_is_private_whatever_the_umask(tmp_path: Path, monkeypatch:
     finally:
         os.umask(old)
     assert folder == str(tmp_path / "a" / "cache")
-    assert library == os.path.join(folder, "lib", "graphflow.compiler.blas")
+    assert library == cache_in(folder, "graphflow.compiler.blas")
     for d in (folder, os.path.join(folder, "__pycache__"), os.path.join(folder, "lib"), library):
         assert stat.S_IMODE(os.stat(d).st_mode) == 0o700, d
     assert cache_store.private_dir(folder) == folder  # an existing private folder is accepted
@@ -282,7 +288,7 @@ def test_library_artefacts_are_private_checked_and_shared(tmp_path: Path, numba_
     for name, (hits, misses, path) in first.items():
         assert misses >= 1 and hits == 0, (name, first[name])  # compiled: an empty cache
         module = {"tanh": "cpu_math", "softmax_xent": "xent_kernels", "gemm": "blas", "narrow": "gemm_threads"}[name]
-        assert path == os.path.join(str(tmp_path / "gf"), "lib", f"graphflow.compiler.{module}")
+        assert path == cache_in(str(tmp_path / "gf"), f"graphflow.compiler.{module}")
         assert glob.glob(os.path.join(path, f"{module}.{name}-*.gfi")), name
         assert glob.glob(os.path.join(path, f"{module}.{name}-*.gfc")), name
     for name, (hits, misses, path) in second.items():
@@ -320,6 +326,24 @@ def test_the_compile_helper_fills_the_same_library_folders(tmp_path: Path) -> No
     helped, hits, misses, path, folder = json.loads(out.stdout.strip().splitlines()[-1])
     assert folder == str(tmp_path / "home" / "graphflow")
     assert helped == 1 and hits == 1 and misses == 0
-    assert path == os.path.join(folder, "lib", "graphflow.compiler.cpu_math")
+    assert path == cache_in(folder, "graphflow.compiler.cpu_math")
     assert glob.glob(os.path.join(path, "cpu_math.sigmoid-*.gfc"))
     assert files_under(tmp_path / "numba") == []
+
+
+def test_a_library_folder_changes_with_the_modules_it_compiles_in(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """numba keys a library's index on its own file: a change to a compiler module it imports (whose
+    functions it compiles in, as blas.gemm compiles gemm_threads.narrow) must start a fresh folder,
+    or stale machine code would call what no longer exists."""
+    files = {"graphflow.compiler.lib_a": "from graphflow.compiler import lib_b as _b\nimport numba\n",
+             "graphflow.compiler.lib_b": "from graphflow.compiler.lib_c import f\n",
+             "graphflow.compiler.lib_c": "def f(): return 1\n"}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    monkeypatch.setattr(cache.importlib.util, "find_spec",
+                        lambda name: SimpleNamespace(origin=str(tmp_path / name)) if name in files else None)
+    before = cache._digest("graphflow.compiler.lib_a", frozenset())
+    (tmp_path / "graphflow.compiler.lib_c").write_text("def f(): return 2\n")
+    assert cache._digest("graphflow.compiler.lib_a", frozenset()) != before
+    assert cache._digest("graphflow.compiler.lib_c", frozenset()) == hashlib.sha256(b"def f(): return 2\n").hexdigest()

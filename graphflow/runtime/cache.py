@@ -53,21 +53,41 @@ def cache_dir() -> str:
 
 def library_dir(module: str) -> str:
     """The folder of numba's artefacts of the functions of kernel library ``module``:
-    ``lib/<module>`` in the cache folder, created and checked as private as the folder itself."""
-    path = os.path.join(cache_dir(), "lib", module)
+    ``lib/<module>-<digest>`` in the cache folder (the digest of the library and the compiler
+    modules it compiles in, so changing any of them starts a fresh folder: numba keys its index
+    on the library's own file only), created and checked as private as the folder itself."""
+    path = os.path.join(cache_dir(), "lib", f"{module}-{_library_digest(module)[:16]}")
     if path not in _private:
         cache_store.private_dir(os.path.dirname(path))
         _private[path] = cache_store.private_dir(path)
     return path
 
 
+# the graphflow.compiler modules a library imports: numba compiles their functions into its own
+_COMPILER_IMPORTS = re.compile(r"^\s*(?:import (graphflow\.compiler\.\w+)|from (graphflow\.compiler\.\w+) import"
+                               r"|from graphflow\.compiler import ([\w, ]+))", re.M)
+
+
 @functools.cache
 def _library_digest(module: str) -> str:
+    """sha256 of the library's file and, transitively, of the compiler modules it imports."""
+    return _digest(module, frozenset())
+
+
+def _digest(module: str, seen: frozenset[str]) -> str:
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.origin:
         return module
     with open(spec.origin, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+        data = f.read()
+    deps: set[str] = set()
+    for a, b, names in _COMPILER_IMPORTS.findall(data.decode("utf-8", "replace")):
+        named = (x.split(" as ")[0].strip() for x in names.split(","))
+        deps.update([a or b] if a or b else (f"graphflow.compiler.{x}" for x in named if x))
+    h = hashlib.sha256(data)
+    for dep in sorted(deps - seen - {module}):
+        h.update(_digest(dep, seen | {module}).encode())
+    return h.hexdigest()
 
 
 def module_text(source: str) -> bytes:
