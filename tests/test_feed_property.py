@@ -31,11 +31,14 @@ def test_random_feeds_compute_or_raise_a_named_error() -> None:
 
     arrays = st.tuples(st.sampled_from(["float32", "float64", "int32", "int64", "bool", "float16", "U3", "O"]),
                        st.lists(st.integers(0, 4), min_size=0, max_size=3))
-    feeds = st.one_of(arrays, st.sampled_from(["ragged", "string", "none", "scalar"]))
+    batches = st.tuples(st.sampled_from(["float32", "float64", "int32"]), st.integers(0, 4).map(lambda n: [n, 3]))
+    feeds = st.one_of(batches, arrays, st.sampled_from(["ragged", "string", "none", "scalar"]))
+
+    ks = st.one_of(st.integers(-3, 3), st.integers(-3, 3), st.sampled_from([1.5, "2", None, [1, 2]]))
 
     @hypothesis.settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                          suppress_health_check=list(hypothesis.HealthCheck))
-    @hypothesis.given(feeds, st.one_of(st.integers(-3, 3), st.sampled_from([1.5, "2", None, [1, 2]])))
+    @hypothesis.given(feeds, ks)
     def case(fx: Any, fk: Any) -> None:
         if isinstance(fx, tuple):
             dtype, shape = fx
