@@ -4,6 +4,7 @@ empty results, and TF1's readings of shapes the graph builder accepts (labels of
 for softmax cross-entropy, a training flag of unknown rank for batch normalization)."""
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -161,3 +162,25 @@ def test_batch_norm_with_a_training_flag_of_unknown_rank_keeps_the_static_shape(
     norm = (data - data.mean(0)) / np.sqrt(data.var(0) + 1e-3)
     np.testing.assert_allclose(train, norm, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(infer, data / np.sqrt(1 + 1e-3), rtol=1e-5)
+
+
+def test_training_steps_check_nothing_after_their_first_write(glue: str) -> None:
+    """The checks of the graph's own shapes (dims it fixes) are beliefs: they do not make a step
+    copy every variable it writes before running (as a check that a feed can fail after a write
+    does, so an error can restore them), which doubled a CNN step's memory."""
+    from graphflow.runtime.executable import Executable
+    x = gf.placeholder(gf.float32, [None, 12, 12, 1])
+    y = gf.placeholder(gf.int64, [None])
+    ids = gf.placeholder(gf.int32, [None])
+    h = gf.layers.flatten(gf.layers.max_pooling2d(gf.layers.conv2d(x, 4, 3, activation=gf.nn.relu), 2, 2))
+    e = gf.nn.embedding_lookup(gf.get_variable("emb", [50, 8]), ids)
+    logits = gf.layers.dense(gf.concat([h, e], 1), 5)
+    loss = gf.reduce_mean(gf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+    step = gf.train.AdamOptimizer().minimize(loss)
+    with gf.Session() as sess:
+        sess.run(gf.global_variables_initializer())
+        sess.run(step, {x: np.zeros((3, 12, 12, 1), np.float32), y: np.zeros(3, np.int64),
+                        ids: np.arange(3, dtype=np.int32)})
+        exes = [o for o in gc.get_objects() if isinstance(o, Executable) and o.state is sess.state]
+        assert any(exe.writes for exe in exes)
+        assert not any(exe.generated.checks_after_write for exe in exes)

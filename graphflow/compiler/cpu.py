@@ -165,6 +165,7 @@ class GlueEmitter(CpuEmitter):
         if kg.errors:
             self.line(f"site[0] = {len(self.site_errors)}")
             self.site_errors.append(len(self.errors))
+            self.beliefs.update(len(self.errors) + i for i in kg.beliefs)
             self.errors.extend(kg.errors)
         ins = [self.input(owner, j) for owner, j in sources]
         first = ins[arrays[0]]
@@ -232,6 +233,7 @@ class GlueEmitter(CpuEmitter):
         if k.errors:
             self.line(f"site[0] = {len(self.site_errors)}")
             self.site_errors.append(len(self.errors))
+            self.beliefs.update(len(self.errors) + i for i in k.beliefs)
             self.errors.extend(k.errors)
         call = f"{name}({', '.join(args)})"
         if result is None:
@@ -340,7 +342,7 @@ def lower(program: Program, sched: Schedule, glue: bool | None = None, trace: bo
                 em.define(a.outputs[0], em.var_value(a.inputs[0].node), fresh=False)
         else:
             emit_node(em, n, deferred)
-        late = late or (wrote and len(em.errors) > checks)
+        late = late or (wrote and any(i not in em.beliefs for i in range(checks, len(em.errors))))
         wrote = wrote or n.op is Op.ASSIGN or (n.op is Op.COND and bool(n.attrs.writes))
     outs = []
     for t in program.outputs:
@@ -597,6 +599,6 @@ def _assign_body(em: Any, n: Operation, value: str) -> None:
     em.line(f"{flat_v} = {value}.reshape(-1)")
     # the dims the graph fixes too: the sizes are checked (the value may arrive flat)
     em.check(f"{flat_v}.size == {flat_b}.size", n, "Assign requires shapes of both tensors to match: a "
-             f"value of {{0}} elements for a variable of shape {static}", (f"{flat_v}.size",))
+             f"value of {{0}} elements for a variable of shape {static}", (f"{flat_v}.size",), belief=True)
     with em.loops([f"{flat_b}.size"]) as (i,):
         em.line(f"{flat_b}[{i}] = " + apply_mode(f"{flat_b}[{i}]", f"{flat_v}[{i}]", mode))

@@ -31,6 +31,7 @@ class Emitter:
         self._n = 0
         self.node: Operation | None = None  # the node whose code is being emitted (its checks name it)
         self.checked_dims: set[tuple[str, int]] = set()
+        self.beliefs: set[int] = set()  # indices in ``errors`` of checks of the graph's own shapes
 
     # -- text
     def line(self, text: str) -> None:
@@ -81,7 +82,8 @@ class Emitter:
             self.checked_dims.add((e, id(node)))
             shown = "[" + ",".join(str(d) if d is not None else "?" for d in t.shape.dims) + "]"
             self.check(" and ".join(f"{e}.shape[{j}] == {d}" for j, d in fixed), node,
-                       f"Incompatible shapes: {{0}} vs. {shown} (the shape of {t.name})", (f"{e}.shape",))
+                       f"Incompatible shapes: {{0}} vs. {shown} (the shape of {t.name})", (f"{e}.shape",),
+                       belief=True)
         return [str(d) if d is not None else f"{e}.shape[{j}]" for j, d in enumerate(t.shape.dims)]
 
     def check_shape(self, expr: str, dims: Sequence[str], node: Operation, what: str) -> None:
@@ -91,7 +93,7 @@ class Emitter:
         if conds:
             want = "(" + "".join(f"{d}, " for d in dims) + ")"
             self.check(" and ".join(conds), node, f"Incompatible shapes: {{0}} vs. {{1}} ({what})",
-                       (f"{expr}.shape", want))
+                       (f"{expr}.shape", want), belief=True)
 
     def np_dtype(self, d: DType) -> str:
         return compute_type(d)
@@ -123,10 +125,15 @@ class Emitter:
             self.indent = saved
 
     def check(self, condition: str, node: Operation, message: str, values: Sequence[str] = (),
-              exception: str = "ValueError") -> None:
+              exception: str = "ValueError", belief: bool = False) -> None:
         """Raise (mapped to InvalidArgumentError naming ``node``; with ``exception="MemoryError"``
         to ResourceExhaustedError) when ``condition`` is false; ``message`` may show run-time
-        ``values`` (expressions: ints or shape tuples) as ``{0}``..."""
+        ``values`` (expressions: ints or shape tuples) as ``{0}``... ``belief``: the check holds
+        whenever the graph's static shapes do (it guards a loop against a contradiction the
+        checks before it would have caught), so it does not make a step copy the variables it
+        writes before it (``Generated.checks_after_write``)."""
+        if belief:
+            self.beliefs.add(len(self.errors))
         self.errors.append((node, message))
         args = "".join(f", {v}" for v in values)
         with self.block(f"if not ({condition}):"):

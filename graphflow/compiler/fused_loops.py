@@ -211,7 +211,8 @@ def _flat_size(em: Emitter, n: Operation, leaves: list[str], ambiguous: list[tup
         shown = "[" + ",".join(str(d) for d in at.loop_shape.as_list()) + "]"
         for j in arrays:  # the inputs arrive flattened: their sizes are what can be checked
             em.check(f"{leaves[j]}.shape[0] == {size}", n,
-                     f"Incompatible shapes: an input of {{0}} elements vs. {shown}", (f"{leaves[j]}.shape[0]",))
+                     f"Incompatible shapes: an input of {{0}} elements vs. {shown}", (f"{leaves[j]}.shape[0]",),
+                     belief=True)
         return size
     if len(arrays) == 1 and n.inputs[arrays[0]].shape.as_list() == at.loop_shape.as_list():
         return f"{leaves[arrays[0]]}.shape[0]"
@@ -312,7 +313,7 @@ def fused_group_body(em: Emitter,
             if t.shape.rank and k not in subst:
                 em.check(f"{leaves[k]}.shape[0] == {size}", n,
                          "Incompatible shapes: an input of {0} elements vs. a variable of {1}",
-                         (f"{leaves[k]}.shape[0]", size))
+                         (f"{leaves[k]}.shape[0]", size), belief=True)
     with em.loops([size]) as idx:
         news: list[str] = []
         for n, leaves, (buf, mode), subst in parts:
@@ -414,19 +415,21 @@ def _shape_checks(em: Emitter, n: Operation, leaves: list[str], dims: list[str])
     loop = "(" + "".join(f"{d}, " for d in dims) + ")"
     for li, t in enumerate(n.inputs):
         r = t.shape.rank or 0
-        conds = []
+        real, belief = [], []  # checks feeds can fail; checks only a contradiction of the graph can
         for k in range(r):
             j = rank - r + k
             got, want, d = f"{leaves[li]}.shape[{k}]", dims[j], t.shape.dims[k]  # type: ignore[index]
+            fixed = d is not None and (d == 1 or at.loop_shape.dims[j] is not None)  # type: ignore[index]
             if d == 1 and at.loop_shape.dims[j] != 1:  # type: ignore[index]
-                conds.append(f"{got} == 1")
+                (belief if fixed else real).append(f"{got} == 1")
             elif d is None and (li, k) in loose:
-                conds.append(f"({got} == {want} or {got} == 1)")
+                real.append(f"({got} == {want} or {got} == 1)")
             elif got != want:
-                conds.append(f"{got} == {want}")
-        if conds:
-            shapes = (f"{leaves[li]}.shape", loop) if li == 0 else (loop, f"{leaves[li]}.shape")
-            em.check(" and ".join(conds), n, "Incompatible shapes: {0} vs. {1}", shapes)
+                (belief if fixed else real).append(f"{got} == {want}")
+        shapes = (f"{leaves[li]}.shape", loop) if li == 0 else (loop, f"{leaves[li]}.shape")
+        for conds, holds in ((real, False), (belief, True)):
+            if conds:
+                em.check(" and ".join(conds), n, "Incompatible shapes: {0} vs. {1}", shapes, belief=holds)
 
 
 def guard_messages(n: Operation) -> list[str]:

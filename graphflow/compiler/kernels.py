@@ -54,6 +54,7 @@ class Kernel:
     # called only where the glue's fast path does not apply (a shortcut, or the broadcasting
     # fallback of a flat loop): compiled when first called, never ahead by the compile helper
     lazy: bool = False
+    beliefs: frozenset[int] = frozenset()  # which of ``errors`` check the graph's own shapes (Emitter.check)
 
 
 class KernelEmitter(Emitter):
@@ -117,7 +118,7 @@ def finish(em: KernelEmitter, n: Operation, inputs: int, result: str | None) -> 
     shortcut = em.shortcut if not em.outs else None
     return Kernel(source, tuple((k, o) for _, k, o in em.extras), tuple((dims, d) for _, dims, d in em.outs),
                   tuple(consts), tuple(em.errors), fresh, em.flattened, interpreted, shortcut,
-                  lazy=shortcut is not None)
+                  lazy=shortcut is not None, beliefs=frozenset(em.beliefs))
 
 
 # What a kernel may call and still run as plain Python: numpy's scalar types and constructors,
