@@ -10,6 +10,7 @@ import numpy as np
 
 from graphflow import dtypes as _dt
 from graphflow.ir import Tensor, get_default_graph
+from graphflow.ops.slice_ops import masked_key
 
 _MAX_CONST_ELEMENTS = 1 << 28  # a Const that claims more elements is refused, not allocated
 _TYPES = {1: _dt.float32, 2: _dt.float64, 3: _dt.int32, 4: _dt.uint8, 5: _dt.int16, 6: _dt.int8, 7: _dt.string,
@@ -362,20 +363,8 @@ def _unpack(n: Node) -> Any:
 
 
 def _slice_key(n: Node, begin: np.ndarray, end: np.ndarray, strides: np.ndarray) -> tuple:
-    bm, em, el = n.attr("begin_mask", 0), n.attr("end_mask", 0), n.attr("ellipsis_mask", 0)
-    nm, sm = n.attr("new_axis_mask", 0), n.attr("shrink_axis_mask", 0)
-    key: list[Any] = []
-    for i in range(len(begin)):
-        bit = 1 << i
-        if el & bit:
-            key.append(Ellipsis)
-        elif nm & bit:
-            key.append(None)
-        elif sm & bit:
-            key.append(int(begin[i]))
-        else:
-            key.append(slice(None if bm & bit else int(begin[i]), None if em & bit else int(end[i]), int(strides[i])))
-    return tuple(key)
+    return masked_key(begin, end, strides, n.attr("begin_mask", 0), n.attr("end_mask", 0), n.attr("ellipsis_mask", 0),
+                      n.attr("new_axis_mask", 0), n.attr("shrink_axis_mask", 0))
 
 
 @_rule("StridedSlice")

@@ -232,6 +232,17 @@ def strided_slice(input_: Any, begin: Any, end: Any, strides: Any = None, begin_
     s = static_ints(strides, "strides") if strides is not None else [1] * len(b)
     if not len(b) == len(e) == len(s):
         raise ValueError(f"strided_slice: begin {b}, end {e} and strides {s} must have the same length")
+    key = masked_key(b, e, s, begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask)
+    y = index(x, key, name or "strided_slice")
+    if y is x:  # the whole tensor: still a node of its own, as TF1's
+        rank = known_rank(x.shape, "strided_slice")
+        y = slice_node(x, [None] * rank, [None] * rank, [1] * rank, (), name=name or "strided_slice")
+    return y
+
+
+def masked_key(b: Sequence[int], e: Sequence[int], s: Sequence[int], begin_mask: int = 0, end_mask: int = 0,
+               ellipsis_mask: int = 0, new_axis_mask: int = 0, shrink_axis_mask: int = 0) -> tuple:
+    """The numpy index of StridedSlice's bounds and five masks (bit i of a mask: entry i)."""
     key: list[Any] = []
     for i in range(len(b)):
         bit = 1 << i
@@ -240,14 +251,11 @@ def strided_slice(input_: Any, begin: Any, end: Any, strides: Any = None, begin_
         elif new_axis_mask & bit:
             key.append(None)
         elif shrink_axis_mask & bit:
-            key.append(b[i])
+            key.append(int(b[i]))
         else:
-            key.append(builtins.slice(None if begin_mask & bit else b[i], None if end_mask & bit else e[i], s[i]))
-    y = index(x, tuple(key), name or "strided_slice")
-    if y is x:  # the whole tensor: still a node of its own, as TF1's
-        rank = known_rank(x.shape, "strided_slice")
-        y = slice_node(x, [None] * rank, [None] * rank, [1] * rank, (), name=name or "strided_slice")
-    return y
+            key.append(builtins.slice(None if begin_mask & bit else int(b[i]), None if end_mask & bit else int(e[i]),
+                                      int(s[i])))
+    return tuple(key)
 
 
 @rank_polymorphic(_first_float)
