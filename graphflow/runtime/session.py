@@ -135,6 +135,16 @@ def _check_feed_shape(t: Tensor, arr: np.ndarray) -> None:
                 f"  placeholder {t.node.describe()}")
 
 
+def _execute(exe: Any, args: list[Any], fetch: Any) -> list[Any]:
+    """Run ``exe``; a memory error no check named becomes ResourceExhaustedError naming the fetches."""
+    try:
+        return exe(args)
+    except ResourceExhaustedError:
+        raise
+    except MemoryError as e:
+        raise _exhausted(e, fetch.leaves) from None
+
+
 def _exhausted(e: MemoryError, leaves: list[Any]) -> ResourceExhaustedError:
     """TF1's error for an allocation that no check foresaw (inside compiled code, or numpy's in the
     reference executor), which names no node: it names the fetches."""
@@ -258,12 +268,7 @@ class Session:
             its = self._iterators.get(key)
             pulled = _pull(its) if its else []  # the next element of each dataset iterator it reads
         fetch, tensors, exe = entry
-        try:
-            outs = exe(values + pulled if pulled else values)
-        except ResourceExhaustedError:
-            raise
-        except MemoryError as e:
-            raise _exhausted(e, fetch.leaves) from None
+        outs = _execute(exe, values + pulled if pulled else values, fetch)
         return fetch.rebuild(_spread(fetch.leaves, tensors, outs))
 
     def _traced_run(self, fetches: Any, fed: list[Tensor], values: list[Any],
@@ -283,12 +288,7 @@ class Session:
                 self._cache[key] = entry
         fetch, tensors, exe = entry
         with tracing.collecting() as records:
-            try:
-                outs = exe(values + pulled if pulled else values)
-            except ResourceExhaustedError:
-                raise
-            except MemoryError as e:
-                raise _exhausted(e, fetch.leaves) from None
+            outs = _execute(exe, values + pulled if pulled else values, fetch)
         run_metadata.step_stats = records
         return fetch.rebuild(_spread(fetch.leaves, tensors, outs))
 
