@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import sys as _sys
 
-from graphflow import errors
-from graphflow.autodiff import gradients, hessians
-from graphflow.dtypes import (DType, as_dtype, bool_ as bool, float16, float32, float64,  # noqa: A004
-                              int8, int16, int32, int64, string, uint8)
-from graphflow.ir import (Graph, Operation, Tensor, convert_to_tensor, get_default_graph,
-                          reset_default_graph)
+from graphflow.core import dtypes as _core_dtypes
+from graphflow.core import errors
+from graphflow.core.autodiff import gradients, hessians
+from graphflow.core.dtypes import (DType, as_dtype, bool_ as bool, float16, float32, float64,  # noqa: A004
+                                   int8, int16, int32, int64, string, uint8)
+from graphflow.core.ir import (Graph, Operation, Tensor, convert_to_tensor, get_default_graph,
+                               reset_default_graph)
 from graphflow.ops.linalg_ops import matmul
 from graphflow.ops.linalg_ops import cumsum, diag, diag_part, einsum, eye, matrix_transpose, tensordot, trace
 from graphflow.ops.math_ops import (abs, add, add_n, cast, clip_by_value, cos, div, divide,  # noqa: A004
@@ -86,7 +87,7 @@ from graphflow.ops.update_ops import (assign, assign_add, assign_sub, scatter_ad
                                       scatter_nd_sub, scatter_nd_update, scatter_sub, scatter_update)
 from graphflow.config import ConfigProto, GPUOptions, RunMetadata, RunOptions
 from graphflow.runtime.session import InteractiveSession, Session, get_default_session
-from graphflow.shapes import TensorShape
+from graphflow.core.shapes import TensorShape
 from graphflow.variables import (AUTO_REUSE, GraphKeys, Variable, add_to_collection,
                                  add_to_collections, constant_initializer, get_collection,
                                  get_collection_ref, get_variable, get_variable_scope,
@@ -222,6 +223,10 @@ _sys.modules[__name__ + ".test"] = test
 _sys.modules[__name__ + ".gfile"] = gfile
 _sys.modules[__name__ + ".logging"] = logging
 _sys.modules[__name__ + ".graph_util"] = graph_util
+# TF1's ``tf.errors`` and ``tf.dtypes`` namespaces are the core's modules
+dtypes = _core_dtypes
+_sys.modules[__name__ + ".errors"] = errors
+_sys.modules[__name__ + ".dtypes"] = dtypes
 
 
 class _IO:

@@ -2,7 +2,7 @@
 ``foldr`` on top of it.
 
 COND and WHILE are primitives whose bodies are FuncGraphs (func_graph.py). The CPU target
-lowers them to an ``if``/``while`` around the bodies' code (compiler/control_flow.py), so only
+lowers them to an ``if``/``while`` around the bodies' code (compiler/cpu/control_flow.py), so only
 the taken branch runs and a loop's code does not grow with its iteration count.
 
 A WHILE node's inputs are the initial loop values, the iteration limit (when given) and the
@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.ir import Operation, Tensor, convert_to_tensor, get_default_graph
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape, as_shape
 from graphflow.ops.func_graph import FuncGraph, copy_graph, evaluate_graph, flatten, pack_as, trace
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape, as_shape
 
 # ---- COND ---------------------------------------------------------------------------------------
 
@@ -79,7 +79,7 @@ def _branch_grad_fn(g: FuncGraph, cap_idx: tuple[int, ...], wrt: list[int], ins:
                     outs: Sequence[Tensor]) -> Callable[[list[Tensor]], list[Tensor]]:
     """A function building, inside the gradient COND's branch, the gradients of this branch's
     outputs with respect to the node inputs ``wrt`` (zeros for those the branch does not use)."""
-    from graphflow.autodiff import gradients
+    from graphflow.core.autodiff import gradients
     from graphflow.ops.state_ops import zeros_like
 
     def fn(gs: list[Tensor]) -> list[Tensor]:

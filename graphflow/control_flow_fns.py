@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.shapes import TensorShape
 from graphflow.ops.func_graph import flatten, pack_as
-from graphflow.shapes import TensorShape
 
 
 def _elems(elems: Any, what: str) -> tuple[list[Tensor], Any]:

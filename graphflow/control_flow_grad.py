@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphflow.ir import Operation, Tensor, get_default_graph
+from graphflow.core.ir import Operation, Tensor, get_default_graph
 from graphflow.ops.func_graph import copy_graph
 
 
 def _while_vjp(n: Operation, grads: Any) -> list:
-    from graphflow.autodiff import gradients
     from graphflow.control_flow import make_while
+    from graphflow.core.autodiff import gradients
     from graphflow.ops.array_ops import gather
     from graphflow.ops.state_ops import zeros_like
     at = n.attrs
@@ -29,7 +29,7 @@ def _while_vjp(n: Operation, grads: Any) -> list:
     stacks = list(outs[nv + ne + 1:])
     first_cap = nv + (1 if at.has_limit else 0)
     caps = list(n.inputs[first_cap:])
-    from graphflow.registry import needed_inputs_hook
+    from graphflow.core.registry import needed_inputs_hook
     need = needed_inputs_hook(n)
     fvars = [i for i in range(nv) if outs[i].dtype.is_floating]
     femits = [e for e in range(first_random) if outs[nv + e].dtype.is_floating]
@@ -82,8 +82,8 @@ def _no_random(g: Any, n: Operation, top: bool = True) -> None:
     """The gradient rebuilds the function: a random op there would draw new numbers, not the
     forward pass's, so such gradients are refused rather than wrong (a while body's own draws,
     ``top=False``, are recorded by the loop and read back instead)."""
+    from graphflow.core.registry import Op
     from graphflow.ops.func_graph import _needed
-    from graphflow.registry import Op
     live = _needed(g)
     for m in g.get_operations():
         if id(m) not in live:

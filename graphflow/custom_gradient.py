@@ -6,10 +6,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.registry import Kind, Op, OpDef, kernel, register
+from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make
-from graphflow.registry import Kind, Op, OpDef, kernel, register
-from graphflow.shapes import TensorShape
 
 
 @dataclass(frozen=True, eq=False)

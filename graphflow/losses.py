@@ -8,28 +8,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphflow import dtypes as _dt
-from graphflow.ir import Tensor, convert_to_tensor, get_default_graph
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.shapes import broadcast_shapes
 from graphflow.nn import nn_ops as nn
 from graphflow.ops._build import as_tensors
 from graphflow.ops.math_ops import abs as absolute
 from graphflow.ops.math_ops import (
-    add_n,
-    cast,
-    divide,
-    equal,
-    greater,
-    identity,
-    log,
-    minimum,
-    square,
-    stop_gradient,
-    where,
-)
+                                    add_n,
+                                    cast,
+                                    divide,
+                                    equal,
+                                    greater,
+                                    identity,
+                                    log,
+                                    minimum,
+                                    square,
+                                    stop_gradient,
+                                    where,
+                                    )
 from graphflow.ops.reduce_ops import reduce_sum
 from graphflow.ops.shape_ops import shape, size, squeeze
 from graphflow.ops.state_ops import constant, ones_like, zeros_like
-from graphflow.shapes import broadcast_shapes
 from graphflow.variables import GraphKeys
 
 __all__ = [

@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.ir import Operation, Tensor, convert_to_tensor, get_default_graph, session_for, user_site
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph, session_for, user_site
+from graphflow.core.registry import Op
+from graphflow.core.shapes import as_shape
 from graphflow.ops import state_ops
-from graphflow.registry import Op
-from graphflow.shapes import as_shape
 
 
 class GraphKeys:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from graphflow.errors import UnimplementedError
+from graphflow.core.errors import UnimplementedError
 from graphflow.platform import cuda as cuda_platform
 
 

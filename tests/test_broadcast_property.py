@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from graphflow.errors import InvalidArgumentError
+from graphflow.core.errors import InvalidArgumentError
 from tests.optional import need
 
 EXAMPLES = int(os.environ.get("GRAPHFLOW_PROPERTY_EXAMPLES", "40"))

@@ -25,11 +25,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from graphflow.errors import PermissionDeniedError
+from graphflow.core.errors import PermissionDeniedError
 from graphflow.runtime import cache, cache_store
 
-# float32 tanh calls the kernel library's vectorised tanh (compiler/cpu_math.py), so numba's
-# artefacts of a library function are in the cache too, under gf/lib/graphflow.compiler.cpu_math-<digest>/
+# float32 tanh calls the kernel library's vectorised tanh (compiler/cpu/fastmath.py), so numba's
+# artefacts of a library function are in the cache too, under gf/lib/graphflow.compiler.cpu.fastmath-<digest>/
 SCRIPT = textwrap.dedent("""
     import json, warnings
     import numpy as np, graphflow as gf
@@ -95,7 +95,7 @@ def files_under(folder: Path) -> list[str]:
 
 
 def test_a_fresh_cache_folder_is_private(filled: Path) -> None:
-    library = one(filled, "gf/lib/graphflow.compiler.cpu_math-*")
+    library = one(filled, "gf/lib/graphflow.compiler.cpu.fastmath-*")
     folders = [filled / "gf", filled / "gf" / "__pycache__", filled / "gf" / "lib", library]
     folders += [Path(d) for d in glob.glob(str(filled / "gf" / "**" / "*"), recursive=True) if os.path.isdir(d)]
     for d in folders:
@@ -103,7 +103,7 @@ def test_a_fresh_cache_folder_is_private(filled: Path) -> None:
     for f in files_under(filled / "gf"):
         assert stat.S_IMODE(os.stat(f).st_mode) & 0o077 == 0, f  # nobody else reads the code either
     # the library function's index and machine code are in the private folder, checked files
-    assert glob.glob(str(library / "cpu_math.tanh-*.gfi")) and glob.glob(str(library / "cpu_math.tanh-*.gfc"))
+    assert glob.glob(str(library / "fastmath.tanh-*.gfi")) and glob.glob(str(library / "fastmath.tanh-*.gfc"))
     assert files_under(filled / "numba") == []  # numba's own folder holds nothing of graphflow's
 
 
@@ -147,7 +147,7 @@ def test_corrupt_numba_artefacts_of_a_library_function_are_rebuilt(copy: Path) -
     library function's cached code, which is checked in the same way."""
     for f in glob.glob(str(copy / "gf" / "__pycache__" / "*")):
         os.unlink(f)
-    code = one(copy, "gf/lib/graphflow.compiler.cpu_math-*/cpu_math.tanh-*.gfc")
+    code = one(copy, "gf/lib/graphflow.compiler.cpu.fastmath-*/fastmath.tanh-*.gfc")
     data = bytearray(code.read_bytes())
     data[-10] ^= 0x01
     code.write_bytes(bytes(data))
@@ -156,7 +156,7 @@ def test_corrupt_numba_artefacts_of_a_library_function_are_rebuilt(copy: Path) -
     assert cache_store.read_verified(str(code)) is not None
 
 
-@pytest.mark.parametrize("where", ["gf", "gf/lib", "gf/lib/graphflow.compiler.cpu_math-*"])
+@pytest.mark.parametrize("where", ["gf", "gf/lib", "gf/lib/graphflow.compiler.cpu.fastmath-*"])
 @pytest.mark.parametrize("workers", ["0", "1"])
 def test_a_cache_folder_others_can_write_is_refused(copy: Path, where: str, workers: str) -> None:
     """The cache folder, or the folder of a library's artefacts, whether the compile helper
@@ -166,7 +166,7 @@ def test_a_cache_folder_others_can_write_is_refused(copy: Path, where: str, work
     out = run(copy, GRAPHFLOW_COMPILE_WORKERS=workers)
     assert out.returncode != 0
     last = out.stderr.strip().splitlines()[-1]
-    assert last.startswith("graphflow.errors.PermissionDeniedError: ") and str(folder) in last
+    assert last.startswith("graphflow.core.errors.PermissionDeniedError: ") and str(folder) in last
     assert f"chmod 700 {folder}" in last and "GRAPHFLOW_CACHE_DIR" in last and "mode 777" in last
     assert out.stdout == ""
 
@@ -194,11 +194,11 @@ def test_a_new_folder_is_private_whatever_the_umask(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(cache, "_private", {})
     try:
         folder = cache.cache_dir()
-        library = cache.library_dir("graphflow.compiler.blas")
+        library = cache.library_dir("graphflow.compiler.cpu.blas")
     finally:
         os.umask(old)
     assert folder == str(tmp_path / "a" / "cache")
-    assert library == cache_in(folder, "graphflow.compiler.blas")
+    assert library == cache_in(folder, "graphflow.compiler.cpu.blas")
     for d in (folder, os.path.join(folder, "__pycache__"), os.path.join(folder, "lib"), library):
         assert stat.S_IMODE(os.stat(d).st_mode) == 0o700, d
     assert cache_store.private_dir(folder) == folder  # an existing private folder is accepted
@@ -249,11 +249,11 @@ LIBRARY_SCRIPT = textwrap.dedent("""
     sys.addaudithook(hook)
     import json
     from graphflow.runtime import cache, compile_pool
-    jobs = [("graphflow.compiler.cpu_math", "tanh", [["float32", -1]]),
-            ("graphflow.compiler.xent_kernels", "softmax_xent", [["float32", 2], ["float32", 2], ["float32", 1]]),
-            ("graphflow.compiler.blas", "gemm", [["float32", 2], ["bool", -1], ["float32", 2], ["bool", -1],
+    jobs = [("graphflow.compiler.cpu.fastmath", "tanh", [["float32", -1]]),
+            ("graphflow.compiler.cpu.xent_kernels", "softmax_xent", [["float32", 2], ["float32", 2], ["float32", 1]]),
+            ("graphflow.compiler.cpu.blas", "gemm", [["float32", 2], ["bool", -1], ["float32", 2], ["bool", -1],
                                                  ["float32", 2], ["float64", -1], ["float64", -1]]),
-            ("graphflow.compiler.gemm_threads", "narrow", [["int64", -1]] * 3)]
+            ("graphflow.compiler.cpu.gemm_threads", "narrow", [["int64", -1]] * 3)]
     stats = {}
     for module, name, args in jobs:
         fn = getattr(cache.library(module), name)
@@ -287,8 +287,8 @@ def test_library_artefacts_are_private_checked_and_shared(tmp_path: Path, numba_
     assert set(first) == {"tanh", "softmax_xent", "gemm", "narrow"}
     for name, (hits, misses, path) in first.items():
         assert misses >= 1 and hits == 0, (name, first[name])  # compiled: an empty cache
-        module = {"tanh": "cpu_math", "softmax_xent": "xent_kernels", "gemm": "blas", "narrow": "gemm_threads"}[name]
-        assert path == cache_in(str(tmp_path / "gf"), f"graphflow.compiler.{module}")
+        module = {"tanh": "fastmath", "softmax_xent": "xent_kernels", "gemm": "blas", "narrow": "gemm_threads"}[name]
+        assert path == cache_in(str(tmp_path / "gf"), f"graphflow.compiler.cpu.{module}")
         assert glob.glob(os.path.join(path, f"{module}.{name}-*.gfi")), name
         assert glob.glob(os.path.join(path, f"{module}.{name}-*.gfc")), name
     for name, (hits, misses, path) in second.items():
@@ -313,7 +313,7 @@ def test_the_compile_helper_fills_the_same_library_folders(tmp_path: Path) -> No
         gf.Session()
         helped = len(compile_pool._helper)
         compile_pool.wait()
-        fn = cache.library("graphflow.compiler.cpu_math").sigmoid
+        fn = cache.library("graphflow.compiler.cpu.fastmath").sigmoid
         fn.compile((compile_pool._numba_type("float32", -1),))
         print(json.dumps([helped, sum(fn.stats.cache_hits.values()), sum(fn.stats.cache_misses.values()),
                           fn._cache._cache_path, cache.cache_dir()]))
@@ -326,8 +326,8 @@ def test_the_compile_helper_fills_the_same_library_folders(tmp_path: Path) -> No
     helped, hits, misses, path, folder = json.loads(out.stdout.strip().splitlines()[-1])
     assert folder == str(tmp_path / "home" / "graphflow")
     assert helped == 1 and hits == 1 and misses == 0
-    assert path == cache_in(folder, "graphflow.compiler.cpu_math")
-    assert glob.glob(os.path.join(path, "cpu_math.sigmoid-*.gfc"))
+    assert path == cache_in(folder, "graphflow.compiler.cpu.fastmath")
+    assert glob.glob(os.path.join(path, "fastmath.sigmoid-*.gfc"))
     assert files_under(tmp_path / "numba") == []
 
 

@@ -172,7 +172,7 @@ def _compile_seconds(iterations: int) -> float:
 def test_loop_code_does_not_grow_with_iterations() -> None:
     """The generated code of a 10,000-iteration loop is that of a 10-iteration one (the count is
     a constant of the loop condition); timings are for the benchmark (tools/), not asserted."""
-    from graphflow.compiler import cpu
+    from graphflow.compiler.cpu import lower as cpu
     from graphflow.compiler.pipeline import run_passes
     from graphflow.compiler.program import build
     from graphflow.compiler.schedule import schedule

@@ -1,4 +1,4 @@
-"""The vectorisable float32 exp / tanh / sigmoid of compiler/cpu_math.py, on dense grids and at
+"""The vectorisable float32 exp / tanh / sigmoid of compiler/cpu/fastmath.py, on dense grids and at
 special values, against numpy in float64 rounded to float32 (errors in float32 ulp)."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numba
 import numpy as np
 import pytest
 
-from graphflow.compiler import cpu_math
+from graphflow.compiler.cpu import fastmath as cpu_math
 
 
 def _loop(fn):  # type: ignore[no-untyped-def]
@@ -50,8 +50,8 @@ def test_special_values(name: str) -> None:
 
 
 def test_float32_graphs_use_them_and_float64_graphs_keep_libm() -> None:
-    from graphflow import dtypes
-    from graphflow.registry import Op, get
+    from graphflow.core import dtypes
+    from graphflow.core.registry import Op, get
     f32, f64 = dtypes.float32, dtypes.float64
     for op in (Op.EXP, Op.TANH, Op.SIGMOID):
         row = get(op)

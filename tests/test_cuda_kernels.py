@@ -79,7 +79,7 @@ def flat_kernels(name: str, arity: int, dtype: str) -> list[tuple[Any, Any]]:
 @pytest.mark.needs("ptx")
 @pytest.mark.parametrize("name,arity,dtype", _cases())
 def test_elementwise_kernels_compile_to_ptx(name: str, arity: int, dtype: str) -> None:
-    from graphflow.compiler import cuda
+    from graphflow.compiler.cuda import loops as cuda
     kernels = flat_kernels(name, arity, dtype)
     assert kernels, f"{name}: no flat kernel"
     for k, types in kernels:
@@ -90,7 +90,7 @@ def test_elementwise_kernels_compile_to_ptx(name: str, arity: int, dtype: str) -
 
 
 def test_what_is_not_generated_yet_says_so() -> None:
-    from graphflow.compiler import cuda
+    from graphflow.compiler.cuda import loops as cuda
     x = gf.placeholder(gf.float32, [None, 3])
     y = gf.reduce_sum(gf.exp(x), 1)
     exe = _executable(y, {x: np.ones((2, 3), np.float32)})
@@ -108,7 +108,7 @@ SIMULATOR_SCRIPT = textwrap.dedent("""
     import numpy as np
     sys.path.insert(0, {root!r})
     from tests.test_cuda_kernels import _cases, flat_kernels
-    from graphflow.compiler import cuda
+    from graphflow.compiler.cuda import loops as cuda
     import graphflow as gf
     rs = np.random.RandomState(0)
     report = []
@@ -166,7 +166,7 @@ REDUCTIONS: dict[str, Callable[[Any], Any]] = {
 
 def reduction_nodes(name: str, dtype: str) -> tuple[list[Any], np.ndarray, np.ndarray]:
     """The FUSED reduction nodes of the program, the input and the CPU's result."""
-    from graphflow.registry import Op
+    from graphflow.core.registry import Op
     with gf.Graph().as_default():
         x = gf.placeholder(getattr(gf, dtype), [None, 4, 3])
         y = REDUCTIONS[name](x)
@@ -181,7 +181,7 @@ def reduction_nodes(name: str, dtype: str) -> tuple[list[Any], np.ndarray, np.nd
 @pytest.mark.parametrize("name", sorted(REDUCTIONS))
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 def test_reductions_compile_to_ptx(name: str, dtype: str) -> None:
-    from graphflow.compiler import cuda
+    from graphflow.compiler.cuda import loops as cuda
     nodes, _, _ = reduction_nodes(name, dtype)
     assert nodes
     for n in nodes:
@@ -197,7 +197,7 @@ REDUCTION_SCRIPT = textwrap.dedent("""
     import numpy as np
     sys.path.insert(0, {root!r})
     from tests.test_cuda_kernels import REDUCTIONS, reduction_nodes
-    from graphflow.compiler import cuda
+    from graphflow.compiler.cuda import loops as cuda
     report = []
     for name in sorted(REDUCTIONS):
         for dtype in ("float32", "float64"):

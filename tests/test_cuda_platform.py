@@ -66,7 +66,7 @@ def test_graphflow_ptx_says_in_one_line_what_to_install(tmp_path) -> None:  # ty
 def test_compile_ptx_says_in_one_line_what_to_install() -> None:
     r = _without_numba_cuda("""
         import graphflow as gf
-        from graphflow.compiler import cuda, cuda_templates
+        from graphflow.compiler.cuda import loops as cuda, templates as cuda_templates
         try:
             cuda.compile_ptx(cuda_templates.FILL, [("float32", 1), ("float32", -1)])
         except gf.errors.UnimplementedError as e:

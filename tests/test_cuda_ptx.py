@@ -1,4 +1,4 @@
-"""Every fixed CUDA kernel (the templates of compiler/cuda_templates.py, cuda_index_kernels.py
+"""Every fixed CUDA kernel (the templates of compiler/cuda/templates.py, cuda_index_kernels.py
 and cuda_linalg.py) compiles to PTX for sm_90 and sm_80 with numba-cuda's NVVM, no GPU needed,
 with the argument types the runtime launches it with; a kernel added without an entry here fails
 ``test_every_kernel_has_a_signature``. (The generated kernels, fused loops and reductions, are
@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from graphflow.compiler import cuda_index_kernels as K
-from graphflow.compiler import cuda_linalg as LA
-from graphflow.compiler import cuda_templates as T
+from graphflow.compiler.cuda import index_kernels as K
+from graphflow.compiler.cuda import linalg as LA
+from graphflow.compiler.cuda import templates as T
 
 I, B, I8 = ("int64", -1), ("bool", -1), ("int64", 1)
 
@@ -77,7 +77,7 @@ def test_every_kernel_has_a_signature() -> None:
 @pytest.mark.needs("ptx")
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 def test_every_kernel_compiles_to_ptx(dtype: str) -> None:
-    from graphflow.compiler import cuda
+    from graphflow.compiler.cuda import loops as cuda
     failures: list[Any] = []
     for name, (src, types) in sorted(_signatures(dtype).items()):
         for cc in ((9, 0), (8, 0)):

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 import graphflow as gf
-from graphflow.errors import InvalidArgumentError
+from graphflow.core.errors import InvalidArgumentError
 from tests.optional import need
 
 EXAMPLES = int(os.environ.get("GRAPHFLOW_PROPERTY_EXAMPLES", "60"))

@@ -1,4 +1,4 @@
-"""Python glue over shared kernels (compiler/cpu.py, compiler/kernels.py): kernels are shared
+"""Python glue over shared kernels (compiler/cpu/lower.py, compiler/kernels.py): kernels are shared
 across graphs, sizes and ranks, an optimizer's updates of a variable and its slots are one loop,
 and every result still agrees with the numpy reference."""
 from __future__ import annotations
@@ -164,7 +164,7 @@ def test_inputs_of_one_run_time_shape_take_the_flat_loop_and_broadcasts_still_wo
     broadcast ([1, 3] against [4, 3]) runs the general kernel, compiled only then; incompatible
     shapes are still the node's error."""
     from graphflow.compiler.program import build
-    from graphflow.errors import InvalidArgumentError
+    from graphflow.core.errors import InvalidArgumentError
     from graphflow.runtime.executable import Executable
     a = gf.placeholder(gf.float32, (None, 3))
     b = gf.placeholder(gf.float32, (None, 3))
@@ -237,7 +237,7 @@ def test_an_sgd_update_of_a_matmul_gradient_is_one_gemm_into_the_variable(dtype)
             np.testing.assert_allclose(sess.run(w), ww, rtol=1e-4, atol=1e-5)
             np.testing.assert_allclose(sess.run(v), vv, rtol=1e-4, atol=1e-5)
             exe = max((e for _, _, e in sess._cache.values()), key=lambda e: len(e.generated.kernels))
-            assert sum("import graphflow.compiler.blas" in k.source for k in exe.generated.kernels) == 2
+            assert sum("import graphflow.compiler.cpu.blas" in k.source for k in exe.generated.kernels) == 2
 
 
 def test_a_matmul_that_reads_the_variable_it_updates_is_not_a_gemm_update() -> None:
@@ -250,9 +250,9 @@ def test_a_matmul_that_reads_the_variable_it_updates_is_not_a_gemm_update() -> N
         sess.run(gf.global_variables_initializer())
         sess.run(step)
         np.testing.assert_allclose(sess.run(w), w0 - 0.1 * w0.T @ w0, rtol=1e-12)
-        from graphflow.registry import Op
+        from graphflow.core.registry import Op
         (exe,) = [e for _, _, e in sess._cache.values() if any(n.op is Op.MATMUL for n in e.program.nodes)]
-        assert not any("import graphflow.compiler.blas" in k.source for k in exe.generated.kernels)
+        assert not any("import graphflow.compiler.cpu.blas" in k.source for k in exe.generated.kernels)
 
 
 def test_slices_and_concat_are_numpy_copies_in_the_glue() -> None:
@@ -287,7 +287,7 @@ def test_slices_and_concat_are_numpy_copies_in_the_glue() -> None:
 def test_the_glues_python_conv_drivers_compute_what_the_jitted_ones_do(dtype, geom, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """conv_calls (Python chunk loop, BLAS through blas.gemm, accumulating the filter gradient
     with beta 1) against conv_kernels' jitted drivers, over several chunks."""
-    from graphflow.compiler import conv_calls, conv_kernels
+    from graphflow.compiler.cpu import conv_calls, conv_kernels
     sh, sw, dh, dw, pt, pl = geom
     rng = np.random.RandomState(0)
     x, f = rng.randn(5, 9, 8, 3).astype(dtype), rng.randn(3, 2, 3, 4).astype(dtype)

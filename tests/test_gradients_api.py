@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from graphflow import registry
-from graphflow.registry import Op
+from graphflow.core import registry
+from graphflow.core.registry import Op
 from tests.harness import line_of
 from tests.tolerances import GRAD, value_tol
 

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 import graphflow as gf
+from graphflow.core.ir import Graph
 from graphflow.graphdef.importer import parse_graph_def
-from graphflow.ir import Graph
 from tests.optional import need
 
 _CEILING = 5.0  # time(4N) / time(N): linear is 4; quadratic code is 16

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from graphflow.registry import Op, get
+from graphflow.core.registry import Op, get
 from tests.harness import SIMULATED, TARGETS, check_gradient, line_of, run
 from tests.optional import module, need
 

@@ -122,6 +122,6 @@ def test_the_checker_sees_a_violation() -> None:
     end, and a planted cycle."""
     _, edges = _graph()
     assert "graphflow.compiler.program" in edges["graphflow.runtime.session"]
-    assert "graphflow.ir" in edges["graphflow.runtime.session"]
+    assert "graphflow.core.ir" in edges["graphflow.runtime.session"]
     planted = {"a.x": {"b.y"}, "b.y": {"a.x"}, "c": set()}
     assert _cycles(planted) == [{"a.x", "b.y"}]

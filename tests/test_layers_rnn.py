@@ -190,7 +190,7 @@ def test_bidirectional_rnns_match_tf1() -> None:
 
 
 def test_dynamic_rnn_code_does_not_grow_with_the_sequence() -> None:
-    from graphflow.compiler import cpu
+    from graphflow.compiler.cpu import lower as cpu
     from graphflow.compiler.pipeline import run_passes
     from graphflow.compiler.program import build
     from graphflow.compiler.schedule import schedule

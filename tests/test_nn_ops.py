@@ -172,7 +172,7 @@ def test_cross_entropy_gradients():
 def test_softmax_cross_entropy_is_two_primitives_with_second_derivatives():
     from graphflow.compiler.pipeline import run_passes
     from graphflow.compiler.program import build
-    from graphflow.registry import Op
+    from graphflow.core.registry import Op
     lg = gf.placeholder(gf.float64, (None, 5))
     p = gf.placeholder(gf.float64, (None, 5))
     loss = gf.reduce_mean(gf.nn.softmax_cross_entropy_with_logits_v2(labels=p, logits=lg))

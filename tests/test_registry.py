@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import graphflow  # noqa: F401  (registers every op)
-from graphflow.registry import Kind, Op, rows
+from graphflow.core.registry import Kind, Op, rows
 
 COMPILER_ONLY = {Op.FUSED, Op.DEFERRED}  # DEFERRED: replaced when the program is built
 SOURCES = {Op.PLACEHOLDER, Op.VARIABLE, Op.CONST}

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from graphflow.errors import InvalidArgumentError
+from graphflow.core.errors import InvalidArgumentError
 from tests.optional import need
 
 HERE = os.path.basename(__file__)

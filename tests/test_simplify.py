@@ -8,7 +8,7 @@ import pytest
 import graphflow as gf
 from graphflow.compiler.pipeline import run_passes
 from graphflow.compiler.program import build
-from graphflow.registry import Op
+from graphflow.core.registry import Op
 from tests.tolerances import value_tol
 
 

@@ -1,6 +1,6 @@
 """The BLAS thread policy: SciPy's OpenBLAS found and its count set and restored, the user's limit
 never raised, small products on one thread inside compiled code, larger ones on the cores other
-processes leave idle (compiler/gemm_threads.py, runtime/threads.py). The suite pins OpenBLAS to
+processes leave idle (compiler/cpu/gemm_threads.py, runtime/threads.py). The suite pins OpenBLAS to
 one thread (tests/conftest.py); tests that need two play the user and raise it themselves."""
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ import pytest
 import scipy.linalg.cython_blas
 
 import graphflow as gf
-from graphflow.compiler import gemm_threads
-from graphflow.compiler.gemm_threads import LIBRARY, SMALL_GEMM_FLOPS, find_openblas, narrow, widen
-from graphflow.registry import Op
+from graphflow.compiler.cpu import gemm_threads
+from graphflow.compiler.cpu.gemm_threads import LIBRARY, SMALL_GEMM_FLOPS, find_openblas, narrow, widen
+from graphflow.core.registry import Op
 from graphflow.runtime import threads
 from graphflow.runtime.threads import LoadProbe, Policy, Steps
 
@@ -82,7 +82,7 @@ def test_a_blas_without_openblas_calls_is_left_alone_with_a_reason() -> None:
     # compiled code then calls a stand-in that changes nothing, even inside a step (in a process of
     # its own: the symbols are process-wide)
     code = ("import numba\n"
-            "from graphflow.compiler import gemm_threads as g\n"
+            "from graphflow.compiler.cpu import gemm_threads as g\n"
             f"g._register(g.find_openblas({libm!r}))\n"
             "@numba.njit\n"
             "def f():\n"
@@ -367,7 +367,7 @@ def test_steps_of_small_products_never_wake_openblas_helpers(monkeypatch: pytest
 
 
 def test_openblas_num_threads_in_the_environment_is_respected() -> None:
-    code = ("from graphflow.compiler.gemm_threads import LIBRARY, narrow, widen\n"
+    code = ("from graphflow.compiler.cpu.gemm_threads import LIBRARY, narrow, widen\n"
             "from graphflow.runtime.threads import POLICY\n"
             "p = POLICY.enter(); inside = LIBRARY.get_threads(); POLICY.leave(p)\n"
             "t = narrow(128, 256, 65); widen(t)\n"

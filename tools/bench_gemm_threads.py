@@ -1,5 +1,5 @@
 """GEMM time against OpenBLAS's thread count, on idle cores and beside a busy process: the
-measurement behind ``SMALL_GEMM_FLOPS`` (compiler/gemm_threads.py) and the step cap
+measurement behind ``SMALL_GEMM_FLOPS`` (compiler/cpu/gemm_threads.py) and the step cap
 (runtime/threads.py).
 
     python tools/bench_gemm_threads.py              # sizes from 0.3 to 400 MFLOP, quiet and busy
@@ -49,7 +49,7 @@ def median_time(a: np.ndarray, b: np.ndarray, c: np.ndarray, tries: int = 15) ->
 
 
 def sweep(rounds: int, threads: tuple[int, ...]) -> dict[tuple[tuple[int, int, int], int, bool], float]:
-    from graphflow.compiler.gemm_threads import LIBRARY
+    from graphflow.compiler.cpu.gemm_threads import LIBRARY
     assert LIBRARY.set_threads is not None and LIBRARY.get_threads is not None
     user = LIBRARY.get_threads()
     rs = np.random.RandomState(0)
@@ -72,7 +72,7 @@ def sweep(rounds: int, threads: tuple[int, ...]) -> dict[tuple[tuple[int, int, i
 
 def policy_costs() -> tuple[float, float]:
     """(ns per narrow+widen pair in compiled code, us per enter+leave pair from Python)."""
-    from graphflow.compiler.gemm_threads import narrow, widen
+    from graphflow.compiler.cpu.gemm_threads import narrow, widen
     from graphflow.runtime.threads import POLICY, Policy
 
     @numba.njit(cache=False)

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.dtypes import DType
-from graphflow.ir import Operation, Tensor
+from graphflow.core.dtypes import DType
+from graphflow.core.ir import Operation, Tensor
 from graphflow.ops._build import compute_type, lit
 from graphflow.platform.memory import memory_limit
 

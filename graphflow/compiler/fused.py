@@ -11,9 +11,9 @@ from typing import Any, Union
 
 import numpy as np
 
-from graphflow.dtypes import DType
-from graphflow.registry import Kind, Op, OpDef, get, register
-from graphflow.shapes import TensorShape
+from graphflow.core.dtypes import DType
+from graphflow.core.registry import Kind, Op, OpDef, get, register
+from graphflow.core.shapes import TensorShape
 
 # An argument of a body instruction: ("in", k) is leaf k, ("t", j) is instruction j's result.
 Arg = tuple[str, int]

@@ -9,15 +9,15 @@ import numpy as np
 
 from graphflow.compiler.emitter import Emitter
 from graphflow.compiler.fused import FusedAttrs
-from graphflow.dtypes import DType
-from graphflow.ir import Operation, Tensor
-from graphflow.registry import Op, get
+from graphflow.core.dtypes import DType
+from graphflow.core.ir import Operation, Tensor
+from graphflow.core.registry import Op, get
 
 _INIT = {Op.REDUCE_SUM: 0, Op.REDUCE_MEAN: 0, Op.REDUCE_PROD: 1, Op.REDUCE_ANY: False, Op.REDUCE_ALL: True}
 
 
 def _acc_dtype(op: Op, d: DType) -> DType:
-    from graphflow import dtypes
+    from graphflow.core import dtypes
     if op in (Op.REDUCE_SUM, Op.REDUCE_MEAN, Op.REDUCE_PROD) and d.name in ("float16", "float32"):
         return dtypes.float64
     return d
@@ -294,7 +294,7 @@ def element_value(em: Emitter, n: Operation, leaves: list[str], idx: list[str], 
         elif guard is not None:
             em.check(guard[0], n, guard[1])
         if "gfmath." in expr:
-            em.imports.setdefault("graphflow.compiler.cpu_math", "gfmath")
+            em.imports.setdefault("graphflow.compiler.cpu.fastmath", "gfmath")
         em.line(f"{v} = {expr}")
         temps.append(v)
     return arg(at.result)

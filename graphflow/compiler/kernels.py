@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphflow.compiler.emitter import Emitter
-from graphflow.ir import Operation
+from graphflow.core.ir import Operation
 
 JIT_DECORATOR = "@numba.njit(cache=True, error_model='numpy', nogil=True, no_cfunc_wrapper=True)"
 

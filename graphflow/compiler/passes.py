@@ -7,9 +7,9 @@ import numpy as np
 
 from graphflow.compiler.fused import FusedAttrs, Instr, ReduceSpec
 from graphflow.compiler.program import Program, rebuild
-from graphflow.errors import InvalidArgumentError
-from graphflow.ir import Operation, Tensor
-from graphflow.registry import Kind, Op, get
+from graphflow.core.errors import InvalidArgumentError
+from graphflow.core.ir import Operation, Tensor
+from graphflow.core.registry import Kind, Op, get
 
 _FOLD_LIMIT = 1 << 16  # elements: larger results stay computed at run time
 MAX_FUSED = 8  # ops in one fused loop
@@ -70,7 +70,7 @@ def _const(n: Operation, value: np.ndarray) -> Operation:
 
 def fold_constants(program: Program) -> Program:
     """Evaluate nodes whose inputs are all constants (and shapes that are fully known)."""
-    from graphflow.evaluate import evaluate
+    from graphflow.core.evaluate import evaluate
     rw = Rewriter(program)
     for n in program.nodes:
         ins = rw.inputs(n)

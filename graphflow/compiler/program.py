@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from graphflow.ir import Operation, Tensor
-from graphflow.registry import Kind, Op, get
-from graphflow.shapes import TensorShape, as_shape
+from graphflow.core.ir import Operation, Tensor
+from graphflow.core.registry import Kind, Op, get
+from graphflow.core.shapes import TensorShape, as_shape
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def rebuild(node: Operation, inputs: Sequence[Tensor], controls: Sequence[Operat
         try:
             shapes = [as_shape(s) for s in row.shape_rule([t.shape for t in inputs], attrs)]
         except ValueError as e:
-            from graphflow.errors import InvalidArgumentError
+            from graphflow.core.errors import InvalidArgumentError
             raise InvalidArgumentError(node, node, f"{e}\n  in {node.describe()}") from None
     return Operation(op, tuple(inputs), attrs, dtypes, tuple(shapes), tuple(controls), node.name,
                      node.site, node.graph, node.uid)
@@ -135,7 +135,7 @@ def expand_deferred(n: Operation, inputs: Sequence[Tensor], base: Operation | No
     take uids just above the DEFERRED node's, in build order (passes order nodes by uid)."""
     base = base or n
     count = count if count is not None else [0]
-    from graphflow.errors import InvalidArgumentError
+    from graphflow.core.errors import InvalidArgumentError
     from graphflow.ops.func_graph import FuncGraph
     for t in inputs:
         if t.shape.rank is None:

@@ -10,8 +10,8 @@ import heapq
 from dataclasses import dataclass
 
 from graphflow.compiler.program import Program
-from graphflow.ir import Operation
-from graphflow.registry import Op
+from graphflow.core.ir import Operation
+from graphflow.core.registry import Op
 
 
 @dataclass(frozen=True)

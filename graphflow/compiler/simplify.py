@@ -17,8 +17,8 @@ import numpy as np
 
 from graphflow.compiler.passes import Rewriter, ordering_targets, use_counts
 from graphflow.compiler.program import Program, rebuild
-from graphflow.ir import Operation, Tensor
-from graphflow.registry import Op
+from graphflow.core.ir import Operation, Tensor
+from graphflow.core.registry import Op
 
 
 def simplify_algebra(program: Program) -> Program:

@@ -3,7 +3,7 @@ program, naming the pass."""
 from __future__ import annotations
 
 from graphflow.compiler.program import Program
-from graphflow.registry import Op
+from graphflow.core.registry import Op
 
 
 class VerificationError(AssertionError):

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.layers.core import Flatten
 from graphflow.ops import math_ops as M
 from graphflow.variables import (
-    get_variable,
-    glorot_normal_initializer,
-    glorot_uniform_initializer,
-    variable_scope,
-    zeros_initializer,
-)
+                                 get_variable,
+                                 glorot_normal_initializer,
+                                 glorot_uniform_initializer,
+                                 variable_scope,
+                                 zeros_initializer,
+                                 )
 from graphflow.variables import variance_scaling_initializer as _vs
 
 __all__ = ["conv2d", "flatten", "fully_connected", "l1_regularizer", "l2_regularizer", "variance_scaling_initializer",

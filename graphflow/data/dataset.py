@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.ir import Tensor, get_default_graph
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Tensor, get_default_graph
+from graphflow.core.shapes import TensorShape
 from graphflow.ops.func_graph import flatten, pack_as
-from graphflow.shapes import TensorShape
 
 
 def _as_arrays(x: Any) -> Any:
@@ -29,7 +29,7 @@ def _as_arrays(x: Any) -> Any:
     if isinstance(x, tuple):
         return tuple(_as_arrays(v) for v in x)
     if isinstance(x, Tensor):
-        from graphflow.evaluate import static_value
+        from graphflow.core.evaluate import static_value
         v = static_value(x)
         return v if v is not None else x  # a run-time source (a placeholder): read at initialization
     arr = np.asarray(x)
@@ -188,7 +188,7 @@ class Dataset:
 
     def map(self, map_func: Callable[..., Any], num_parallel_calls: Any = None) -> Dataset:
         """``map_func`` (graph ops) applied to each element: traced once, run per element."""
-        from graphflow.ir import Graph, new_session
+        from graphflow.core.ir import Graph, new_session
         from graphflow.ops.state_ops import placeholder
         g = Graph()
         with g.as_default():
@@ -279,7 +279,7 @@ class Iterator:
 
     def next_values(self) -> list[Any]:
         """The next element's arrays (the Session calls this once per run that needs them)."""
-        from graphflow.errors import FailedPreconditionError, OutOfRangeError
+        from graphflow.core.errors import FailedPreconditionError, OutOfRangeError
         if self._stream is None:
             raise FailedPreconditionError(None, None, "GetNext() failed because the iterator has not been "
                                           "initialized: run its initializer first")

@@ -108,7 +108,7 @@ def barrier() -> None:
 def _fused(tensors: Sequence[Any], combine: Any, name: str) -> list[Any]:
     """``combine`` applied to every tensor at once: per dtype, the tensors flattened into one
     buffer, one collective on it, the results cut back to their shapes (tensor fusion)."""
-    from graphflow.ir import convert_to_tensor
+    from graphflow.core.ir import convert_to_tensor
     from graphflow.ops.array_ops import concat
     from graphflow.ops.index_ops import slice as slice_
     from graphflow.ops.shape_ops import reshape

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.ir import Graph, Operation, Tensor, get_default_graph
-from graphflow.registry import Op
-from graphflow.shapes import TensorShape
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
+from graphflow.core.registry import Op
+from graphflow.core.shapes import TensorShape
 
 _TF_TYPES = {"float32": 1, "float64": 2, "int32": 3, "uint8": 4, "int16": 5, "int8": 6, "string": 7, "int64": 9,
              "bool": 10, "float16": 19}

@@ -23,7 +23,7 @@ class Item:
 
 def items_of(source: Any) -> list[Item]:
     """Items of a ``gf.Graph``, a ``GraphDef``, or a compiled ``Program`` (fused nodes clustered)."""
-    from graphflow.ir import Graph
+    from graphflow.core.ir import Graph
     if isinstance(source, Graph):
         return [_item_of_node(n) for n in source.get_operations()]
     if hasattr(source, "node") and hasattr(source, "versions"):  # a GraphDef

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph, register_builders
+from graphflow.core.registry import Op
 from graphflow.graphdef.display import protos, shape_proto, tensor_proto, tf_type
-from graphflow.ir import Graph, Operation, Tensor, get_default_graph, register_builders
-from graphflow.registry import Op
 
 # elementwise primitives whose TF1 op has the same name, inputs and a "T" attribute
 _SAME = {Op.IDENTITY, Op.STOP_GRADIENT, Op.NEG, Op.ABS, Op.SIGN, Op.EXP, Op.LOG, Op.LOG1P, Op.SQRT, Op.RSQRT,
@@ -100,7 +100,7 @@ def set_attr(a: Any, v: Any) -> None:
 
 
 def _np_type(d: Any) -> int:
-    from graphflow import dtypes as _dt
+    from graphflow.core import dtypes as _dt
     if isinstance(d, np.dtype):
         d = _dt.as_dtype(d)
     return tf_type(d)

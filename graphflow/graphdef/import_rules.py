@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.ir import Tensor, get_default_graph
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Tensor, get_default_graph
 from graphflow.ops.slice_ops import masked_key
 
 _MAX_CONST_ELEMENTS = 1 << 28  # a Const that claims more elements is refused, not allocated
@@ -58,7 +58,7 @@ class Node:
 
     def const_input(self, i: int) -> np.ndarray:
         """Input ``i`` as a value known when the graph is built (a Const or a shape expression)."""
-        from graphflow.evaluate import static_value
+        from graphflow.core.evaluate import static_value
         v = static_value(self.inputs[i])
         if v is None:
             raise GraphDefError(f"node {self.name!r} ({self.op}): input {i} ({self.inputs[i].name}) must be known "
@@ -171,9 +171,9 @@ def _const(n: Node) -> Any:
 def _variable(n: Node) -> Any:
     """A variable node of the file: no initializer of its own (the file's ``<name>/Assign``
     becomes it) and in no collection, as TF1 imports it."""
+    from graphflow.core.registry import Op
+    from graphflow.core.shapes import TensorShape
     from graphflow.ops import state_ops
-    from graphflow.registry import Op
-    from graphflow.shapes import TensorShape
     from graphflow.variables import _make_output
     shape = n.attr("shape")
     if shape is None or None in shape:
@@ -319,8 +319,8 @@ def _pool_attrs(n: Node) -> Any:
 
 @_rule("MaxPoolGrad")
 def _max_pool_grad(n: Node) -> Any:
+    from graphflow.core.registry import Op
     from graphflow.ops._build import make
-    from graphflow.registry import Op
     return make(Op.MAX_POOL_GRAD, [n.inputs[0], n.inputs[2]], _pool_attrs(n), name=n.name)
 
 
@@ -332,7 +332,7 @@ def _avg_pool_grad(n: Node) -> Any:
 
 @_rule("Reshape")
 def _reshape(n: Node) -> Any:
-    from graphflow.evaluate import static_value
+    from graphflow.core.evaluate import static_value
     v = static_value(n.inputs[1])
     return _gf().reshape(n.inputs[0], [int(d) for d in v] if v is not None else n.inputs[1], name=n.name)
 
@@ -415,7 +415,7 @@ def _rank(n: Node) -> Any:
 
 @_rule("Fill")
 def _fill(n: Node) -> Any:
-    from graphflow.evaluate import static_value
+    from graphflow.core.evaluate import static_value
     v = static_value(n.inputs[0])
     return _gf().fill([int(d) for d in v] if v is not None else n.inputs[0], n.inputs[1], name=n.name)
 
@@ -516,7 +516,7 @@ def _fused_bn(n: Node) -> Any:
 def _random(n: Node) -> Any:
     fn = {"RandomUniform": _gf().random_uniform, "RandomStandardNormal": _gf().random_normal,
           "TruncatedNormal": _gf().truncated_normal}[n.op]
-    from graphflow.evaluate import static_value
+    from graphflow.core.evaluate import static_value
     seed = n.attr("seed2", 0) or n.attr("seed", 0) or None
     shape = static_value(n.inputs[0])
     return fn([int(d) for d in shape] if shape is not None else n.inputs[0], dtype=n.attr("dtype"), seed=seed,

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from graphflow.core.ir import Graph, Operation, Tensor, convert_to_tensor, get_default_graph
 from graphflow.graphdef.display import protos
 from graphflow.graphdef.import_rules import IMPORT, GraphDefError, Node, _parse_input, tensor_value  # noqa: F401
-from graphflow.ir import Graph, Operation, Tensor, convert_to_tensor, get_default_graph
 
 # ---- the walk -----------------------------------------------------------------------------------
 

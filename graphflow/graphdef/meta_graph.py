@@ -14,8 +14,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
+from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.graphdef.importer import GraphDefError, import_graph_def
-from graphflow.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.platform.atomic_file import atomic_write
 
 SAVER_VARIABLES = "graphflow_saver_variables"  # the checkpoint key and variable name of each saved variable

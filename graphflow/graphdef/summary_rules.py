@@ -8,14 +8,14 @@ from typing import Any
 
 import numpy as np
 
+from graphflow.core.ir import Operation
+from graphflow.core.registry import Op
 from graphflow.graphdef.export import Exporter, _in_t
 from graphflow.graphdef.export import _rule as _export
 from graphflow.graphdef.import_rules import GraphDefError, Node
 from graphflow.graphdef.import_rules import _rule as _import
-from graphflow.ir import Operation
 from graphflow.ops._build import make
 from graphflow.ops.summary_ops import SummaryAttrs, summary_pb2
-from graphflow.registry import Op
 
 _BAD_COLOR = np.array([255, 0, 0, 255], np.uint8)  # TF1's ImageSummary default: opaque red
 

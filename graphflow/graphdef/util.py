@@ -111,7 +111,7 @@ def remove_training_nodes(input_graph: Any, protected_nodes: Sequence[str] | Non
 
 
 def graph_def_of(graph_or_graph_def: Any) -> Any:
-    from graphflow.ir import Graph
+    from graphflow.core.ir import Graph
     if isinstance(graph_or_graph_def, Graph):
         from graphflow.graphdef.export import export_graph_def
         return export_graph_def(graph_or_graph_def)

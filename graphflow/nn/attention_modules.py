@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.nn import functional as F
 from graphflow.nn.conv_modules import LayerNorm
 from graphflow.nn.modules import Dropout, Linear, Module, _param

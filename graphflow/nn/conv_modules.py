@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.ir import Tensor
+from graphflow.core.ir import Tensor
 from graphflow.nn import functional as F
 from graphflow.nn.modules import Module, _param, _uniform
 

@@ -19,34 +19,34 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.ir import Tensor, convert_to_tensor, get_default_graph
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.nn import nn_ops as _tf
 from graphflow.nn.functional_conv import (  # noqa: F401
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_max_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    conv1d,
-    conv2d,
-    conv_transpose2d,
-    interpolate,
-    max_pool1d,
-    max_pool2d,
-    pad,
-)
+                                          adaptive_avg_pool1d,
+                                          adaptive_avg_pool2d,
+                                          adaptive_max_pool2d,
+                                          avg_pool1d,
+                                          avg_pool2d,
+                                          conv1d,
+                                          conv2d,
+                                          conv_transpose2d,
+                                          interpolate,
+                                          max_pool1d,
+                                          max_pool2d,
+                                          pad,
+                                          )
 from graphflow.nn.functional_loss import (  # noqa: F401
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    cross_entropy,
-    huber_loss,
-    kl_div,
-    l1_loss,
-    mse_loss,
-    nll_loss,
-    smooth_l1_loss,
-)
+                                          binary_cross_entropy,
+                                          binary_cross_entropy_with_logits,
+                                          cross_entropy,
+                                          huber_loss,
+                                          kl_div,
+                                          l1_loss,
+                                          mse_loss,
+                                          nll_loss,
+                                          smooth_l1_loss,
+                                          )
 from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
@@ -400,7 +400,7 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm:
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     """int64 ``[..., num_classes]``; ``num_classes=-1`` takes ``max + 1`` of indices known when the
     graph is built."""
-    from graphflow.evaluate import static_value
+    from graphflow.core.evaluate import static_value
     from graphflow.ops.array_ops import one_hot as _one_hot
     t = _t(tensor)
     if not t.dtype.is_integer:

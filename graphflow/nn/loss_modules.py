@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphflow.ir import Tensor
+from graphflow.core.ir import Tensor
 from graphflow.nn import functional_loss as FL
 from graphflow.nn.modules import Module
 

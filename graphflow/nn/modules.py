@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.ir import Tensor, convert_to_tensor, get_default_graph
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.ops import state_ops as ST
 from graphflow.variables import Variable
 
@@ -182,7 +182,7 @@ class Module:
     # -- weights
     def state_dict(self, sess: Any = None) -> OrderedDict:
         """``{name: ndarray}`` of parameters and buffers (PyTorch's names and layouts)."""
-        from graphflow.ir import session_for
+        from graphflow.core.ir import session_for
         s = session_for(None, sess)
         items = list(self.named_parameters()) + list(self.named_buffers())
         vals = s.run([v for _, v in items])
@@ -193,7 +193,7 @@ class Module:
         ``strict=False`` loads what matches and reports the rest, as PyTorch does."""
         if state_dict is None and isinstance(sess, dict):
             sess, state_dict = None, sess
-        from graphflow.ir import session_for
+        from graphflow.core.ir import session_for
         s = session_for(None, sess)
         own = dict(list(self.named_parameters()) + list(self.named_buffers()))
         given = {k: v for k, v in state_dict.items() if not k.endswith("num_batches_tracked")}

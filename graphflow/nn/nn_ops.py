@@ -12,8 +12,9 @@ import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from graphflow import dtypes as _dt
-from graphflow.ir import Tensor, convert_to_tensor, get_default_graph
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.registry import Op
 from graphflow.ops._build import as_tensors, make
 from graphflow.ops.array_ops import concat, gather
 from graphflow.ops.check_ops import check_in_range
@@ -22,36 +23,35 @@ from graphflow.ops.deferred import rank_polymorphic
 from graphflow.ops.linalg_ops import matmul
 from graphflow.ops.math_ops import abs as absolute
 from graphflow.ops.math_ops import (
-    add,
-    add_n,
-    cast,
-    divide,
-    equal,
-    exp,
-    greater,
-    greater_equal,
-    less,
-    less_equal,
-    log,
-    log1p,
-    logical_and,
-    maximum,
-    minimum,
-    multiply,
-    negative,
-    rsqrt,
-    sqrt,
-    square,
-    stop_gradient,
-    subtract,
-    where,
-)
+                                    add,
+                                    add_n,
+                                    cast,
+                                    divide,
+                                    equal,
+                                    exp,
+                                    greater,
+                                    greater_equal,
+                                    less,
+                                    less_equal,
+                                    log,
+                                    log1p,
+                                    logical_and,
+                                    maximum,
+                                    minimum,
+                                    multiply,
+                                    negative,
+                                    rsqrt,
+                                    sqrt,
+                                    square,
+                                    stop_gradient,
+                                    subtract,
+                                    where,
+                                    )
 from graphflow.ops.reduce_ops import reduce_any, reduce_max, reduce_mean, reduce_sum
 from graphflow.ops.shape_ops import expand_dims, reshape, shape, squeeze
 from graphflow.ops.state_ops import constant, random_uniform
 from graphflow.ops.state_ops import range as _range
 from graphflow.ops.xent_ops import labels_like_logits, softmax_xent
-from graphflow.registry import Op
 
 __all__ = [
     "relu", "relu6", "elu", "selu", "leaky_relu", "softplus", "softsign", "softmax", "log_softmax",

@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from graphflow import dtypes as _dt
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.shapes import TensorShape
 from graphflow.ops import math_ops as M
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
 from graphflow.ops.func_graph import flatten, pack_as
-from graphflow.shapes import TensorShape
 from graphflow.variables import variable_scope
 
 

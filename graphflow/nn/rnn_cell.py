@@ -17,7 +17,7 @@ from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
 
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.ops import math_ops as M
 from graphflow.ops import state_ops as ST
 from graphflow.ops.array_ops import concat, split

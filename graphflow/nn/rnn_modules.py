@@ -9,13 +9,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.shapes import TensorShape
 from graphflow.nn import functional as F
 from graphflow.nn.modules import Module, _param, _uniform
 from graphflow.ops import math_ops as M
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
-from graphflow.shapes import TensorShape
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import state_ops as ST

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.ir import Operation, Tensor
-from graphflow.registry import Op
+from graphflow.core.ir import Operation, Tensor
+from graphflow.core.registry import Op
 
 OPSET = 17
 _I64_MIN, _I64_MAX = -(2 ** 63), 2 ** 63 - 1

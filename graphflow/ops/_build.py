@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.dtypes import DType
-from graphflow.ir import Graph, Tensor, convert_to_tensor, get_default_graph, user_site
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape, broadcast_shapes
+from graphflow.core import dtypes as _dt
+from graphflow.core.dtypes import DType
+from graphflow.core.ir import Graph, Tensor, convert_to_tensor, get_default_graph, user_site
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape, broadcast_shapes
 
 
 @dataclass(frozen=True)

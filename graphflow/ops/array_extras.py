@@ -10,8 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.registry import Op
+from graphflow.core.shapes import TensorShape, broadcast_shapes
 from graphflow.ops import array_ops as A
 from graphflow.ops import index_ops as I
 from graphflow.ops import math_ops as M
@@ -20,8 +22,6 @@ from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
 from graphflow.ops._build import make
 from graphflow.ops.slice_ops import known_rank, norm_axis, static_ints
-from graphflow.registry import Op
-from graphflow.shapes import TensorShape, broadcast_shapes
 
 
 def reverse_sequence(input: Any, seq_lengths: Any, seq_axis: int | None = None, batch_axis: int | None = None,  # noqa: A002

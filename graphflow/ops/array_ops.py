@@ -13,28 +13,28 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.dtypes import DType
-from graphflow.ir import Tensor, convert_to_tensor, register_builders
+from graphflow.core import dtypes as _dt
+from graphflow.core.dtypes import DType
+from graphflow.core.ir import Tensor, convert_to_tensor, register_builders
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make, same_dtype
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
 from graphflow.ops.slice_ops import (  # noqa: F401
-    Bound,
-    at_index,
-    bind_result,
-    getitem,
-    int_dtype,
-    known_rank,
-    norm_axis,
-    result_buffer,
-    slice_node,
-    static_int,
-    static_ints,
-    strided_slice,
-)
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape
+                                     Bound,
+                                     at_index,
+                                     bind_result,
+                                     getitem,
+                                     int_dtype,
+                                     known_rank,
+                                     norm_axis,
+                                     result_buffer,
+                                     slice_node,
+                                     static_int,
+                                     static_ints,
+                                     strided_slice,
+                                     )
 
 __all__ = ["boolean_mask", "concat", "gather", "gather_nd", "one_hot", "pad", "split", "stack",
            "strided_slice", "tile", "unstack"]
@@ -556,7 +556,7 @@ def one_hot(indices: Any, depth: Any, on_value: Any = None, off_value: Any = Non
     if not 0 <= ax <= rank:
         raise ValueError(f"one_hot axis {axis} is out of range for indices of rank {rank}")
     if isinstance(depth, Tensor) and depth.node.op is not Op.CONST:
-        from graphflow.evaluate import static_value
+        from graphflow.core.evaluate import static_value
         if static_value(depth) is None:  # a depth known at run time: compare with a range
             return _one_hot_run_time(i, depth, on, off, ax, d, name)
     dep = static_int(depth, "one_hot depth")
@@ -582,7 +582,7 @@ def boolean_mask(tensor: Any, mask: Any, name: str = "boolean_mask", axis: Any =
 
 
 # ---- CPU kernels ---------------------------------------------------------------------------------
-from graphflow.registry import kernel as _kernel  # noqa: E402
+from graphflow.core.registry import kernel as _kernel  # noqa: E402
 
 
 @_kernel(Op.CONCAT, "cpu")

@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.dtypes import DType
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core.dtypes import DType
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def check_finite(x: Any, message: str, name: str | None = None) -> Tensor:
 
 
 # ---- CPU kernels ---------------------------------------------------------------------------------
-from graphflow.registry import kernel as _kernel  # noqa: E402
+from graphflow.core.registry import kernel as _kernel  # noqa: E402
 
 
 @_kernel(Op.CHECK, "cpu")
@@ -125,7 +125,7 @@ def _check_cpu(em: Any, n: Any, ins: list[str]) -> None:
 
 def _data_text(data: Sequence[Any] | None) -> str:
     """TF1's assertion message parts: Python values as text, constants by value, tensors by name."""
-    from graphflow.evaluate import static_value
+    from graphflow.core.evaluate import static_value
     parts = []
     for d in data or []:
         if isinstance(d, (str, bytes)):
@@ -158,8 +158,8 @@ def Assert(condition: Any, data: Sequence[Any], summarize: int | None = None,  #
 
 
 def _static_check(cond: Tensor, message: str) -> None:
-    from graphflow.errors import InvalidArgumentError
-    from graphflow.evaluate import static_value
+    from graphflow.core.errors import InvalidArgumentError
+    from graphflow.core.evaluate import static_value
     v = static_value(cond)
     if v is not None and not np.all(v):  # TF1 fails at graph building when it can tell
         raise InvalidArgumentError(cond.node, cond.node, f"{message}\n  in {cond.node.describe()}")
@@ -256,7 +256,7 @@ def assert_rank(x: Any, rank: int, message: str | None = None, name: str | None 
 
 
 def assert_type(tensor: Any, tf_type: Any, message: str | None = None, name: str | None = None) -> Any:
-    from graphflow import dtypes as _dt
+    from graphflow.core import dtypes as _dt
     from graphflow.ops.state_ops import no_op
     t = convert_to_tensor(tensor)
     if t.dtype != _dt.as_dtype(tf_type):
@@ -306,7 +306,7 @@ def assert_integer(x: Any, message: str | None = None, name: str | None = None) 
 
 def assert_same_float_dtype(tensors: Any = None, dtype: Any = None) -> Any:
     """The common floating dtype of ``tensors`` (and ``dtype``); TypeError when they differ."""
-    from graphflow import dtypes as _dt
+    from graphflow.core import dtypes as _dt
     ds = {convert_to_tensor(t).dtype for t in (tensors or [])}
     if dtype is not None:
         ds.add(_dt.as_dtype(dtype))
@@ -365,7 +365,7 @@ def verify_tensor_all_finite(t: Any, msg: str, name: str | None = None) -> Tenso
 
 def add_check_numerics_ops() -> Any:
     """A group of check_numerics over every floating tensor of the default graph (TF1)."""
-    from graphflow.ir import get_default_graph
+    from graphflow.core.ir import get_default_graph
     from graphflow.ops.state_ops import group
     checks = [check_numerics(t, f"{n.name}:{t.index}").node for n in get_default_graph().get_operations()
               for t in n.outputs if t.dtype.is_floating and n.op is not Op.CHECK]
@@ -390,7 +390,7 @@ register(OpDef(Op.IS_INITIALIZED, Kind.HOST, lambda s, at: [TensorShape([])], la
 
 
 def _bool() -> DType:
-    from graphflow import dtypes as _dt
+    from graphflow.core import dtypes as _dt
     return _dt.bool_
 
 

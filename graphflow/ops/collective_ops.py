@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape
 
 _ENGINE = "graphflow.platform.mpi"
 
@@ -120,7 +120,7 @@ def broadcast(x: Any, root_rank: int = 0, name: str | None = None) -> Tensor:
 
 
 # ---- CPU kernels: Python calls into the engine (the glue runs them as Python) -------------------
-from graphflow.registry import kernel as _kernel  # noqa: E402
+from graphflow.core.registry import kernel as _kernel  # noqa: E402
 
 
 def _cpu(call: str) -> Any:

@@ -15,13 +15,13 @@ from typing import Any, Union
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.dtypes import DType
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core import dtypes as _dt
+from graphflow.core.dtypes import DType
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make, require
 from graphflow.ops.shape_ops import shape, squeeze, transpose
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape
 
 __all__ = ["conv1d", "conv2d", "conv2d_backprop_filter", "conv2d_backprop_input", "conv2d_transpose",
            "max_pool", "max_pool2d", "max_pool1d", "avg_pool", "avg_pool2d", "avg_pool1d"]
@@ -320,7 +320,7 @@ register(OpDef(Op.AVG_POOL_GRAD, Kind.OTHER, _avg_pool_grad_shape, _float_pair, 
 
 
 def _static_sizes(t: Tensor) -> Sizes:
-    from graphflow.evaluate import static_value
+    from graphflow.core.evaluate import static_value
     v = static_value(t)
     if v is not None:
         if v.shape != (4,):
@@ -594,10 +594,10 @@ def avg_pool1d(input: Any, ksize: Any, strides: Any, padding: Any, data_format: 
 
 
 # ---- CPU kernels -----------------------------------------------------------------------------------
-from graphflow.registry import kernel as _kernel  # noqa: E402
+from graphflow.core.registry import kernel as _kernel  # noqa: E402
 
-_MODULE = "graphflow.compiler.conv_kernels"
-_CALLS = "graphflow.compiler.conv_calls"  # the glue's Python drivers of the same kernels
+_MODULE = "graphflow.compiler.cpu.conv_kernels"
+_CALLS = "graphflow.compiler.cpu.conv_calls"  # the glue's Python drivers of the same kernels
 
 
 def _drivers(em: Any) -> str:
@@ -613,7 +613,7 @@ def _drivers(em: Any) -> str:
 _I8 = ["i"] * 8
 LIBRARY_CALLS: dict[Op, list[tuple[str, str, list[str]]]] = {
     Op.CONV2D: [(_MODULE, "_col2im", ["F"] + ["i"] * 15 + ["F"]), (_MODULE, "_im2col", ["F"] + ["i"] * 15 + ["F"]),
-                ("graphflow.compiler.blas", "gemm", ["M", "b", "M", "b", "M", "d", "d"])],
+                ("graphflow.compiler.cpu.blas", "gemm", ["M", "b", "M", "b", "M", "d", "d"])],
     Op.MAX_POOL: [(_MODULE, "max_pool_route", ["T", "T", "b"] + _I8), (_MODULE, "max_pool", ["T"] + _I8)],
     Op.AVG_POOL: [(_MODULE, "avg_pool_grad", ["T"] + _I8 + ["i"]), (_MODULE, "avg_pool", ["T"] + _I8)],
 }

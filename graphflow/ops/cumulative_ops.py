@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make, require
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def cumprod(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = Fals
 
 
 # ---- CPU kernel -----------------------------------------------------------------------------------
-from graphflow.registry import kernel as _kernel  # noqa: E402
+from graphflow.core.registry import kernel as _kernel  # noqa: E402
 
 
 @_kernel(Op.CUMPROD, "cpu")

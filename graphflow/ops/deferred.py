@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.ir import Tensor, get_default_graph
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape
+from graphflow.core.ir import Tensor, get_default_graph
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,7 +35,7 @@ def _deferred_ref(at: DeferredAttrs, *xs: np.ndarray) -> list[np.ndarray]:
 
 
 def _dtype_of(x: np.ndarray) -> Any:
-    from graphflow import dtypes as _dt
+    from graphflow.core import dtypes as _dt
     return _dt.as_dtype(np.asarray(x).dtype)
 
 
@@ -47,8 +47,8 @@ def _deferred_vjp(n: Any, grads: Any) -> list:
     floats = [k for k, d in enumerate(at.dtypes) if d.is_floating]
 
     def grad_build(ts: list[Tensor]) -> list[Tensor]:
+        from graphflow.core.registry import gradients_hook as gradients
         from graphflow.ops.state_ops import zeros_like
-        from graphflow.registry import gradients_hook as gradients
         xs, gys = ts[:len(ins)], ts[len(ins):]
         ys = at.build(xs)
         got = gradients([ys[k] for k in floats], [xs[i] for i in wrt], grad_ys=gys) if floats else [None] * len(wrt)
@@ -107,7 +107,7 @@ def rank_polymorphic(dtype: Callable[[list[Tensor]], Any] | None = None, outputs
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def call(*args: Any, **kwargs: Any) -> Any:
-            from graphflow.ir import convert_to_tensor
+            from graphflow.core.ir import convert_to_tensor
             tensors = _tensors_in(args, kwargs)
             if not any(t.shape.rank is None for t in tensors):
                 return fn(*args, **kwargs)

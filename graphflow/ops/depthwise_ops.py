@@ -9,7 +9,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.ops import conv_ops as C
 from graphflow.ops.array_ops import pad
 from graphflow.ops.shape_ops import expand_dims, reshape

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.ir import Graph, Operation, Tensor, convert_to_tensor, get_default_graph
-from graphflow.registry import Op
-from graphflow.shapes import TensorShape
+from graphflow.core.ir import Graph, Operation, Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.registry import Op
+from graphflow.core.shapes import TensorShape
 
 
 class FuncGraph(Graph):
@@ -206,7 +206,7 @@ def pack_as(structure: Any, flat: Sequence[Any]) -> Any:
 
 def evaluate_graph(g: FuncGraph, inputs: Sequence[np.ndarray], captured: Sequence[np.ndarray]) -> list[np.ndarray]:
     """The outputs of ``g`` for argument values ``inputs`` and capture values ``captured``."""
-    from graphflow.evaluate import evaluate
+    from graphflow.core.evaluate import evaluate
     values: dict[int, Any] = {}
     for ph, v in zip(g.inputs, inputs):
         values[id(ph)] = np.asarray(v)

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.registry import Op
 from graphflow.ops import array_ops as A
 from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
@@ -20,7 +21,6 @@ from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
 from graphflow.ops._build import make
 from graphflow.ops.slice_ops import known_rank, norm_axis, slice, static_ints  # noqa: F401, A004 (gf.slice)
-from graphflow.registry import Op
 
 
 def _rank(x: Tensor, what: str) -> int:

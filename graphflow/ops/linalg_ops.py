@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape, broadcast_dims, broadcast_shapes
 from graphflow.ops._build import as_tensors, make, require
 from graphflow.ops.math_ops import identity, multiply
 from graphflow.ops.shape_ops import SpecItem, reshape_spec, transpose
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape, broadcast_dims, broadcast_shapes
 
 
 @dataclass(frozen=True)
@@ -320,7 +320,7 @@ def _bad_axis(axis: int, rank: int) -> int:
 
 
 # ---- CPU kernel ------------------------------------------------------------------------------------
-from graphflow.registry import kernel as _kernel  # noqa: E402
+from graphflow.core.registry import kernel as _kernel  # noqa: E402
 
 
 @_kernel(Op.MATMUL, "cpu")
@@ -354,9 +354,9 @@ def _matmul_cpu(em: Any, n: Any, ins: list[str]) -> None:
             batch.append(d)
     out = em.empty(batch + [m, nn], out_t.dtype)
     floating = out_t.dtype.is_floating  # float16 is held as float32 on the CPU
-    K = None if floating else em.use("graphflow.compiler.cpu_kernels")
-    if floating:  # small products on one BLAS thread (compiler/gemm_threads.py)
-        G = em.use("graphflow.compiler.gemm_threads")
+    K = None if floating else em.use("graphflow.compiler.cpu.shared_kernels")
+    if floating:  # small products on one BLAS thread (compiler/cpu/gemm_threads.py)
+        G = em.use("graphflow.compiler.cpu.gemm_threads")
         threads = em.fresh("threads")
         em.line(f"{threads} = {G}.narrow({m}, {nn}, {ka})")
 

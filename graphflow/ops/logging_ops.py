@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.dtypes import DType
-from graphflow.ir import Operation, Tensor, convert_to_tensor
+from graphflow.core.dtypes import DType
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make, make_node
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def _print_shape(shapes: Sequence[TensorShape], at: PrintAttrs) -> list[TensorSh
 
 
 def _print_dtype(dtypes: Sequence[DType], at: PrintAttrs) -> list[DType]:
-    from graphflow import dtypes as _dt
+    from graphflow.core import dtypes as _dt
     return [dtypes[0] if at.passthrough else _dt.bool_]
 
 

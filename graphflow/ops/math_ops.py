@@ -5,10 +5,10 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.registry import Op
 from graphflow.ops._build import as_tensors, bool_result, compute_type, elementwise, lit, make, require, same_dtype
-from graphflow.registry import Op
 
 F = require("f")
 NUM = require("fi")
@@ -104,7 +104,7 @@ elementwise(Op.SIGN, lambda at, a: np.sign(a),
             lambda n, g: [zeros_like_scalar(g) * g], dtype_rule=NUM)
 def _fast(fn: str, o: Any, a: str) -> str:
     """float32 (and float16, carried as float32) use the vectorisable versions in
-    compiler/cpu_math.py; float64 keeps libm's."""
+    compiler/cpu/fastmath.py; float64 keeps libm's."""
     return f"gfmath.{fn}({a})" if o.name in ("float32", "float16") else ""
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from graphflow import dtypes as _dt
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.shapes import as_shape
 from graphflow.ops import math_ops as M
 from graphflow.ops import state_ops as ST
 from graphflow.ops._build import as_tensors
-from graphflow.shapes import as_shape
 
 
 def logical_xor(x: Any, y: Any, name: str | None = None) -> Tensor:

@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.ir import convert_to_tensor
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import convert_to_tensor
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make_node
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,14 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.dtypes import DType
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core import dtypes as _dt
+from graphflow.core.dtypes import DType
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import broadcast_rule, make, require
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape
 
 
 @dataclass(frozen=True)
@@ -249,7 +249,7 @@ def _axes(axis: Any) -> tuple[int, ...] | None:
     if axis is None:
         return None
     if isinstance(axis, Tensor):
-        from graphflow.evaluate import static_value
+        from graphflow.core.evaluate import static_value
         v = static_value(axis)
         if v is None:
             raise TypeError(f"reduction axes must be known when the graph is built; {axis.name} is not constant")
@@ -351,7 +351,7 @@ argmin = _arg(Op.ARGMIN, "ArgMin")
 
 
 # ---- CPU kernels ---------------------------------------------------------------------------------
-from graphflow.registry import kernel as _kernel  # noqa: E402
+from graphflow.core.registry import kernel as _kernel  # noqa: E402
 
 
 @_kernel(Op.KEEP_DIMS, "cpu")

@@ -7,14 +7,14 @@ from typing import Any, Union
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.dtypes import DType
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core import dtypes as _dt
+from graphflow.core.dtypes import DType
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape
 
 # A reshape target: each entry is a literal dim, -1 (inferred), or (k, j): dim j of input k.
 # a reshape entry: an int (-1: inferred), (k, j) for dim j of input k, or ("v", k, j) for the
@@ -137,7 +137,7 @@ def _shape_entries(t: Any) -> list[Any] | None:
     """A shape argument as a list of ints and (tensor, dim) pairs, when every entry is a constant
     or a dim of some tensor (``tf.shape(h)[0]``, ``tf.shape(h)``, a list or ``tf.stack`` of those);
     None when an entry is computed otherwise."""
-    from graphflow.evaluate import static_value
+    from graphflow.core.evaluate import static_value
     if isinstance(t, (list, tuple)):
         out: list[Any] = []
         for d in t:
@@ -322,7 +322,7 @@ def squeeze(input: Any, axis: Any = None, name: str | None = None, squeeze_dims:
 
 
 # ---- CPU kernels ---------------------------------------------------------------------------------
-from graphflow.registry import kernel as _kernel  # noqa: E402
+from graphflow.core.registry import kernel as _kernel  # noqa: E402
 
 
 @_kernel(Op.RESHAPE, "cpu")

@@ -16,13 +16,13 @@ from typing import Any, Union
 
 import numpy as np
 
-from graphflow.dtypes import DType
-from graphflow.ir import Tensor, convert_to_tensor, register_builders
+from graphflow.core.dtypes import DType
+from graphflow.core.ir import Tensor, convert_to_tensor, register_builders
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape
 
 __all__ = ["slice", "strided_slice"]
 
@@ -329,7 +329,7 @@ def index(x: Tensor, key: Any, name: str = "strided_slice") -> Tensor:
 
 
 # ---- CPU kernels ---------------------------------------------------------------------------------
-from graphflow.registry import kernel as _kernel  # noqa: E402
+from graphflow.core.registry import kernel as _kernel  # noqa: E402
 
 
 def result_buffer(em: Any, dims: list[str], d: DType, zeros: bool = False) -> tuple[str, list[str] | None]:

@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import as_tensors, make, require
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape
 
 F = require("f")
 
@@ -189,7 +189,7 @@ def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None, keepdims: bool |
 
 
 # ---- CPU kernels ---------------------------------------------------------------------------------
-from graphflow.registry import kernel as _kernel  # noqa: E402
+from graphflow.core.registry import kernel as _kernel  # noqa: E402
 
 _WHAT = {Op.MATRIX_INVERSE: "matrix_inverse", Op.MATRIX_DETERMINANT: "matrix_determinant",
          Op.CHOLESKY: "cholesky", Op.MATRIX_SOLVE: "matrix_solve"}

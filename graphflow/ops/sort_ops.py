@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make, require
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape
 
 __all__ = ["sort_indices", "top_k", "unique", "unique_with_counts"]
 
@@ -142,7 +142,7 @@ def sort_indices(x: Tensor, name: str | None = None) -> Tensor:
 
 
 # ---- CPU kernel -----------------------------------------------------------------------------------
-from graphflow.registry import kernel as _kernel  # noqa: E402
+from graphflow.core.registry import kernel as _kernel  # noqa: E402
 
 
 @_kernel(Op.TOP_K_INDICES, "cpu")

@@ -2,7 +2,7 @@
 lgamma's second derivative needs), expm1, is_finite/is_nan/is_inf, and composites over them
 (erfc, xlogy, log_sigmoid).
 
-The CPU templates call compiler/cpu_math.py's float64 versions and cast to the op's dtype; the
+The CPU templates call compiler/cpu/fastmath.py's float64 versions and cast to the op's dtype; the
 references are SciPy's.
 """
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import scipy.special as _sp
 
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.registry import Op
 from graphflow.ops._build import as_tensors, compute_type, elementwise, make, require
 from graphflow.ops.math_ops import truncatediv, truncatemod  # noqa: F401  (primitives now; gf.* imports them here)
-from graphflow.registry import Op
 
 F = require("f")
 NUM = require("fi")
@@ -31,7 +31,7 @@ def _no_third(n: Any, g: Tensor) -> list:
 
 
 def _bool_of_float(dtypes: Any, at: Any) -> list:
-    from graphflow import dtypes as _dt
+    from graphflow.core import dtypes as _dt
     F(dtypes, at)
     return [_dt.bool_]
 

@@ -8,14 +8,14 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow import rng
-from graphflow.dtypes import DType
-from graphflow.errors import UnimplementedError
-from graphflow.ir import Operation, Tensor, convert_to_tensor, get_default_graph, register_builders
+from graphflow.core import dtypes as _dt
+from graphflow.core import rng
+from graphflow.core.dtypes import DType
+from graphflow.core.errors import UnimplementedError
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph, register_builders
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape, as_shape
 from graphflow.ops._build import NO_ATTRS, make, make_node
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape, as_shape
 
 _uid = [0]
 
@@ -205,7 +205,7 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None 
     if isinstance(value, Tensor):
         raise TypeError(f"gf.constant expects a Python or numpy value, got the tensor {value.name}")
     if dtype is None:
-        from graphflow.ir import _infer_dtype
+        from graphflow.core.ir import _infer_dtype
         target = _infer_dtype(value)
     else:
         target = _dt.as_dtype(dtype)
@@ -327,7 +327,7 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # n
     dt = _dt.as_dtype(dtype)
     from graphflow.ops.math_ops import cast
     ts = [cast(convert_to_tensor(v), dt) if isinstance(v, Tensor) else constant(v, dtype=dt) for v in vals]
-    from graphflow.evaluate import static_value
+    from graphflow.core.evaluate import static_value
     known = [static_value(t) for t in ts]
     static = [k.item() for k in known if k is not None]
     if len(static) == 3:  # constant bounds: checked now (as TF1's shape inference does)
@@ -469,7 +469,7 @@ def group(*inputs: Any, name: str | None = None) -> Operation:
 # ---- CPU kernels ---------------------------------------------------------------------------------
 import builtins as _builtins  # noqa: E402
 
-from graphflow.registry import kernel as _kernel  # noqa: E402
+from graphflow.core.registry import kernel as _kernel  # noqa: E402
 
 _DIST = {"normal": 0, "truncated_normal": 1, "uniform": 2}
 
@@ -510,7 +510,7 @@ def _random_cpu(em: Any, n: Operation, ins: list[str]) -> None:
     t = n.outputs[0]
     state = ins[0]
     dims = _dims_from(em, n.attrs.shape, ins[1] if len(ins) > 1 else None, t.shape.rank)
-    K = em.use("graphflow.compiler.cpu_kernels")
+    K = em.use("graphflow.compiler.cpu.shared_kernels")
     out = em.empty(dims or ["1"], n.dtypes[0])
     em.line(f"{K}.random_fill({out}.reshape(-1), {state}, {_DIST[n.attrs.dist]})")
     em.define(t, out if dims else f"{out}[0]")

@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.dtypes import DType
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core import dtypes as _dt
+from graphflow.core.dtypes import DType
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import broadcast_rule, make, same_shape
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape
 
 
 def _strings(t: Any, what: str) -> Tensor:

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.dtypes import DType
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.shapes import TensorShape
+from graphflow.core import dtypes as _dt
+from graphflow.core.dtypes import DType
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape
 
 
 def summary_pb2() -> Any:

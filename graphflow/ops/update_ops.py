@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphflow.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.registry import Op
 from graphflow.ops import math_ops as M
 from graphflow.ops import state_ops as ST
 from graphflow.ops._build import make
-from graphflow.registry import Op
 
 
 def _var(ref: Any, what: str) -> Tensor:

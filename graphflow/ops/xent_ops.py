@@ -13,17 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.dtypes import DType
-from graphflow.ir import Tensor
+from graphflow.core.dtypes import DType
+from graphflow.core.ir import Tensor
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.registry import kernel as _kernel
+from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make, require
 from graphflow.ops.reduce_ops import broadcast_to
 from graphflow.ops.shape_ops import reshape
 from graphflow.ops.shape_ops import shape as shape_of
-from graphflow.registry import Kind, Op, OpDef, register
-from graphflow.registry import kernel as _kernel
-from graphflow.shapes import TensorShape
 
-_MODULE = "graphflow.compiler.xent_kernels"
+_MODULE = "graphflow.compiler.cpu.xent_kernels"
 FLOATS = require("f")
 
 
@@ -121,7 +121,7 @@ def softmax_xent(labels: Tensor, logits: Tensor, name: str | None = None) -> Ten
     return make(Op.SOFTMAX_XENT, [labels, logits], name=name or "SoftmaxCrossEntropyWithLogits")
 
 
-# ---- CPU kernels: rows of the last axis, through the library in compiler/xent_kernels.py ------------
+# ---- CPU kernels: rows of the last axis, through the library in compiler/cpu/xent_kernels.py ------------
 
 def _rows(em: Any, t: Tensor, expr: str) -> tuple[list[str], str, str]:
     dims = em.dims(t, expr)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Literal
 
-from graphflow.errors import UnimplementedError
+from graphflow.core.errors import UnimplementedError
 
 Need = Literal["numba-cuda", "kernels", "gpu", "ptx"]
 INSTALL = "pip install 'numba-cuda[cu13]'"

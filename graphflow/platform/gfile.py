@@ -8,7 +8,7 @@ import shutil
 from collections.abc import Iterator
 from typing import Any
 
-from graphflow import errors
+from graphflow.core import errors
 
 
 def _missing(path: str, what: str = "file or directory") -> errors.NotFoundError:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.errors import DeadlineExceededError, FailedPreconditionError
+from graphflow.core.errors import DeadlineExceededError, FailedPreconditionError
 
 _STATE: dict[str, Any] = {"comm": None, "local": None, "broken": None}
 _SPIN = 0.02  # seconds a wait spins on MPI_Test before it starts sleeping between tests

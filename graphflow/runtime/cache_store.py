@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from graphflow.errors import PermissionDeniedError
+from graphflow.core.errors import PermissionDeniedError
 
 MAGIC = b"GFSHA256"  # then the sha256 of the rest of the file, then the rest
 _HEAD = len(MAGIC) + hashlib.sha256().digest_size

@@ -29,9 +29,9 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from graphflow.errors import InvalidArgumentError, OpError
+from graphflow.core.errors import InvalidArgumentError, OpError
+from graphflow.core.registry import Op
 from graphflow.platform.cuda import capability
-from graphflow.registry import Op
 
 EXIT_STATUS = """exit status: 0 done; 2 a misuse (arguments, files, feeds or fetches that do not fit the
 graph), one line on stderr; 1 the graph failed while running (TF1's error class and the node, one line)"""
@@ -295,7 +295,7 @@ def _trace(args: argparse.Namespace) -> int:
 
 def _ptx(args: argparse.Namespace) -> int:
     """PTX for every kernel launch a CUDA dump recorded (a dump made under the simulator has none)."""
-    from graphflow.runtime import cuda_dump
+    from graphflow.runtime.cuda import dump as cuda_dump
     if not os.path.exists(os.path.join(args.folder, "launches.json")):
         raise CliError(f"{args.folder}: not a CUDA dump (expected a launches.json there)")
     can = capability("ptx")

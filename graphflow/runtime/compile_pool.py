@@ -11,7 +11,7 @@ so the two meet in the middle whichever is faster.
 The helper is started when a Session is created (``warm_up``) and some library function its
 graph will call is not cached yet, so that by the time a training graph is compiled it has
 imported numba, initialised LLVM and compiled the float32 math and cross-entropy libraries
-(``compiler/cpu_math.py``, ``compiler/xent_kernels.py``), and the convolution and pooling library
+(``compiler/cpu/fastmath.py``, ``compiler/cpu/xent_kernels.py``), and the convolution and pooling library
 functions when the graph has those ops (``conv_ops.LIBRARY_CALLS``), into the cache; until jobs
 come it waits on its input and uses no CPU. Where everything is cached it is not started (its
 start-up would take a core from the first steps) until a graph has uncached kernels. After an
@@ -83,12 +83,12 @@ def _library_uncached(job: dict) -> bool:
 
 # Library functions of float32 elementwise and loss ops (the vectorised math, the cross-entropy
 # rows), keyed by the op whose kernels call them
-_COMMON = [("Exp", "graphflow.compiler.cpu_math", "exp", [["float32", -1]]),
-           ("Tanh", "graphflow.compiler.cpu_math", "tanh", [["float32", -1]]),
-           ("Sigmoid", "graphflow.compiler.cpu_math", "sigmoid", [["float32", -1]]),
-           ("SoftmaxCrossEntropyWithLogits", "graphflow.compiler.xent_kernels", "softmax_xent",
+_COMMON = [("Exp", "graphflow.compiler.cpu.fastmath", "exp", [["float32", -1]]),
+           ("Tanh", "graphflow.compiler.cpu.fastmath", "tanh", [["float32", -1]]),
+           ("Sigmoid", "graphflow.compiler.cpu.fastmath", "sigmoid", [["float32", -1]]),
+           ("SoftmaxCrossEntropyWithLogits", "graphflow.compiler.cpu.xent_kernels", "softmax_xent",
             [["float32", 2], ["float32", 2], ["float32", 1]]),
-           ("SoftmaxCrossEntropyGrad", "graphflow.compiler.xent_kernels", "softmax_xent_grad",
+           ("SoftmaxCrossEntropyGrad", "graphflow.compiler.cpu.xent_kernels", "softmax_xent_grad",
             [["float32", 1], ["float32", 2], ["float32", 2], ["float32", 2]])]
 
 
@@ -107,7 +107,7 @@ def _library_jobs(graph: Any) -> list[dict]:
             wanted[(module, fn, json.dumps(args))] = args
     for d in _gemm_update_dtypes(graph):  # SGD updates of matmul gradients (cpu._gemm_updates)
         m = [d, 2]
-        wanted[("graphflow.compiler.blas", "gemm", json.dumps(m))] = [m, ["bool", -1], m, ["bool", -1], m,
+        wanted[("graphflow.compiler.cpu.blas", "gemm", json.dumps(m))] = [m, ["bool", -1], m, ["bool", -1], m,
                                                                       ["float64", -1], ["float64", -1]]
     jobs = [{"library": module, "function": fn, "args": args} for (module, fn, _), args in wanted.items()]
     # gradients first: this process compiles the forward ones itself at the first run's start
@@ -121,7 +121,7 @@ def _library_jobs(graph: Any) -> list[dict]:
 
 def _gemm_update_dtypes(graph: Any) -> set[str]:
     """Dtypes of the graph's assignments ``var - s * (a @ b)`` / ``var -= s * (a @ b)``."""
-    from graphflow.registry import Op
+    from graphflow.core.registry import Op
 
     def product(t: Any) -> Any:
         n = t.node

@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.compiler import cpu
-from graphflow.compiler.gemm_threads import calls_blas
+from graphflow.compiler.cpu import lower as cpu
+from graphflow.compiler.cpu.gemm_threads import calls_blas
 from graphflow.compiler.pipeline import run_passes
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import schedule
-from graphflow.errors import InvalidArgumentError, ResourceExhaustedError
+from graphflow.core.errors import InvalidArgumentError, ResourceExhaustedError
 from graphflow.runtime import compile_pool, threads
 from graphflow.runtime.cache import glue_entry, load_kernels, load_module
 from graphflow.runtime.state import State, storage_dtype

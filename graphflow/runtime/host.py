@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.errors import InvalidArgumentError, UnimplementedError
-from graphflow.evaluate import evaluate
-from graphflow.ir import Operation, Tensor
-from graphflow.registry import Kind, Op, get
+from graphflow.core.errors import InvalidArgumentError, UnimplementedError
+from graphflow.core.evaluate import evaluate
+from graphflow.core.ir import Operation, Tensor
+from graphflow.core.registry import Kind, Op, get
 from graphflow.runtime import tracing
 
 # ops that also take string tensors (their numpy references work on object arrays)

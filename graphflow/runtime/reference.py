@@ -12,10 +12,10 @@ import numpy as np
 
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import is_read, schedule
-from graphflow.errors import InvalidArgumentError
-from graphflow.evaluate import evaluate
-from graphflow.ir import Operation
-from graphflow.registry import Op
+from graphflow.core.errors import InvalidArgumentError
+from graphflow.core.evaluate import evaluate
+from graphflow.core.ir import Operation
+from graphflow.core.registry import Op
 from graphflow.runtime.state import State
 
 

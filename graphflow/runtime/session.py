@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 
 from graphflow.compiler.program import build
-from graphflow.dtypes import to_strings
-from graphflow.errors import InvalidArgumentError, ResourceExhaustedError, UnimplementedError
-from graphflow.ir import Graph, Operation, Tensor, get_default_graph, register_runtime_hooks
+from graphflow.core.dtypes import to_strings
+from graphflow.core.errors import InvalidArgumentError, ResourceExhaustedError, UnimplementedError
+from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph, register_runtime_hooks
+from graphflow.core.registry import Op
 from graphflow.platform import cuda as cuda_platform
-from graphflow.registry import Op
 from graphflow.runtime import compile_pool, host
 from graphflow.runtime.executable import Executable
 from graphflow.runtime.memory import keep_freed_memory
@@ -192,7 +192,7 @@ class Session:
             compile_pool.warm_up(self.graph)
         keep_freed_memory()
         if device == "cuda":
-            from graphflow.runtime.cuda_memory import CudaState
+            from graphflow.runtime.cuda.memory import CudaState
             self.state: State = CudaState()
         else:
             self.state = State()
@@ -336,7 +336,7 @@ class Session:
             from graphflow.runtime.reference import ReferenceExecutable
             return ReferenceExecutable(program, self.state)
         if self.device == "cuda":
-            from graphflow.runtime.cuda_executable import CudaExecutable
+            from graphflow.runtime.cuda.executable import CudaExecutable
             cexe = CudaExecutable(program, self.state)  # type: ignore[arg-type]
             if self.dump_dir:
                 import hashlib

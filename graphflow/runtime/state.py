@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from graphflow.errors import FailedPreconditionError
-from graphflow.ir import Operation
+from graphflow.core.errors import FailedPreconditionError
+from graphflow.core.ir import Operation
 
 
 class State:
@@ -56,7 +56,7 @@ def _rank_key(key: int) -> int:
     from graphflow.platform import mpi as collectives
     if not collectives.initialized() or collectives.rank() == 0:
         return key
-    from graphflow.rng import mix64
+    from graphflow.core.rng import mix64
     with np.errstate(over="ignore"):  # 64-bit wrap-around is the hash
         return int(mix64(np.uint64(key) ^ mix64(np.uint64(collectives.rank()) * np.uint64(0x9E3779B97F4A7C15))))
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.autodiff import gradients
-from graphflow.ir import Tensor
+from graphflow.core.autodiff import gradients
+from graphflow.core.ir import Tensor
 from graphflow.platform import cuda as cuda_platform
 from graphflow.runtime.session import Session, get_default_session
 

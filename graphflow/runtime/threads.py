@@ -10,7 +10,7 @@ the core share of the step's own loops too; with a test suite running besides, s
 took 10-1000x as long. So before each step whose code calls the BLAS, ``Policy.enter`` lowers
 OpenBLAS's count to the cores that are idle now (``LoadProbe``), and ``leave`` puts the count back
 afterwards; small products go to one thread inside compiled code whatever the count
-(``compiler/gemm_threads.py``).
+(``compiler/cpu/gemm_threads.py``).
 
 The user's limit is OpenBLAS's count as a step finds it when no other step is running
 (``OPENBLAS_NUM_THREADS``, ``threadpoolctl.threadpool_limits``, ``openblas_set_num_threads``): the
@@ -20,7 +20,7 @@ threads; kernels run without the GIL), so no step restores the count it found, w
 may have lowered: ``Steps`` counts the runs inside a step under a lock, the first records the
 user's count, each entry sets min(user's count, the cap now) (the newest load reading decides,
 lower or higher, never above the user's), and the last to leave puts the user's count back
-(``compiler/gemm_threads.py`` says why compiled code's own changes cannot undo this). A change of
+(``compiler/cpu/gemm_threads.py`` says why compiled code's own changes cannot undo this). A change of
 the count made from one thread while another thread's step runs is taken for the policy's own and
 undone when the last step ends: set the limit between steps, or before starting the threads.
 ``GRAPHFLOW_BLAS_THREADS=N`` replaces the load probe by a fixed cap of N (still never above the
@@ -34,7 +34,7 @@ import os
 import threading
 import time
 
-from graphflow.compiler.gemm_threads import LIBRARY, SMALL_GEMM_FLOPS, STEP_THREADS, BlasLibrary
+from graphflow.compiler.cpu.gemm_threads import LIBRARY, SMALL_GEMM_FLOPS, STEP_THREADS, BlasLibrary
 
 PROBE_SECONDS = 0.1  # how often the load is read again (a read costs about 20 us)
 # a core counts as busy when other processes use more than this share of it

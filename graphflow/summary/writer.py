@@ -66,8 +66,8 @@ class FileWriter:
 
     def add_graph(self, graph: Any = None, global_step: Any = None, graph_def: Any = None) -> None:
         """The graph (a ``gf.Graph`` or a ``GraphDef``), shown in TensorBoard's graph tab."""
+        from graphflow.core.ir import Graph
         from graphflow.graphdef.display import as_graph_def
-        from graphflow.ir import Graph
         if graph_def is None:
             graph_def = as_graph_def(graph) if isinstance(graph, Graph) or graph is None else graph
         ev = self._pb.Event(wall_time=time.time(), graph_def=graph_def.SerializeToString())
@@ -134,7 +134,7 @@ class FileWriterCache:
     def get(logdir: str) -> FileWriter:
         key = os.path.abspath(logdir)
         if key not in FileWriterCache._cache:
-            from graphflow.ir import get_default_graph
+            from graphflow.core.ir import get_default_graph
             FileWriterCache._cache[key] = FileWriter(logdir, graph=get_default_graph())
         return FileWriterCache._cache[key]
 

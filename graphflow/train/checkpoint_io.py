@@ -26,7 +26,7 @@ from typing import IO, Any, BinaryIO, NoReturn
 
 import numpy as np
 
-from graphflow.errors import DataLossError, NotFoundError
+from graphflow.core.errors import DataLossError, NotFoundError
 from graphflow.platform.atomic_file import atomic_write
 
 __all__ = ["CheckpointReader", "NewCheckpointReader", "checkpoint_exists"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.errors import OutOfRangeError
+from graphflow.core.errors import OutOfRangeError
 
 __all__ = ["SessionRunHook", "SessionRunArgs", "SessionRunContext", "SessionRunValues", "StopAtStepHook",
            "LoggingTensorHook", "CheckpointSaverHook", "NanTensorHook", "NanLossDuringTrainingError",
@@ -333,7 +333,7 @@ class MonitoredSession:
 
     def __init__(self, hooks: Sequence[SessionRunHook] | None = None, scaffold: Scaffold | None = None,
                  checkpoint_dir: str | None = None, config: Any = None, session_creator: Any = None) -> None:
-        from graphflow.ir import get_default_graph, new_session
+        from graphflow.core.ir import get_default_graph, new_session
         from graphflow.train.saver import latest_checkpoint
         if session_creator is not None:
             scaffold = getattr(session_creator, "scaffold", scaffold)

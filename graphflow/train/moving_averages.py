@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphflow.ir import Operation, Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph
 from graphflow.ops import math_ops as M
 from graphflow.ops import state_ops as ST
 from graphflow.variables import GraphKeys, Variable

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from graphflow import dtypes as _dt
-from graphflow.autodiff import gradients
-from graphflow.ir import Graph, Operation, Tensor, convert_to_tensor
+from graphflow.core import dtypes as _dt
+from graphflow.core.autodiff import gradients
+from graphflow.core.ir import Graph, Operation, Tensor, convert_to_tensor
 from graphflow.ops.math_ops import cast, sqrt
 from graphflow.ops.state_ops import constant, fill, group
 from graphflow.train import schedules
@@ -140,7 +140,7 @@ class Optimizer:
     def variables(self) -> list[Variable]:
         """Every variable this optimizer created in the default graph (slots and e.g. Adam's
         ``beta1_power``), sorted by name."""
-        from graphflow.ir import get_default_graph
+        from graphflow.core.ir import get_default_graph
         g = get_default_graph()
         found = [v for (_, graph), v in self._non_slots.items() if graph is g]
         found += [s for slots in self._slots.values() for s in slots.values() if s.graph is g]

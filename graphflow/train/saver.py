@@ -18,17 +18,17 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from graphflow.errors import DataLossError, InvalidArgumentError, NotFoundError, OpError
-from graphflow.ir import get_default_graph
+from graphflow.core.errors import DataLossError, InvalidArgumentError, NotFoundError, OpError
+from graphflow.core.ir import get_default_graph
 from graphflow.platform.atomic_file import abandoned, atomic_write, temp_owner
 from graphflow.train.checkpoint_io import (
-    SUFFIX,
-    CheckpointReader,
-    NewCheckpointReader,
-    checkpoint_exists,
-    checkpoint_file,
-    write_checkpoint,
-)
+                                           SUFFIX,
+                                           CheckpointReader,
+                                           NewCheckpointReader,
+                                           checkpoint_exists,
+                                           checkpoint_file,
+                                           write_checkpoint,
+                                           )
 from graphflow.variables import GraphKeys, Variable
 
 __all__ = ["Saver", "latest_checkpoint", "get_checkpoint_state", "update_checkpoint_state",

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.ir import Graph, Tensor, convert_to_tensor, get_default_graph
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Graph, Tensor, convert_to_tensor, get_default_graph
 from graphflow.ops.math_ops import cast, floordiv, minimum, where
 from graphflow.ops.state_ops import zeros
 from graphflow.variables import GraphKeys, Variable

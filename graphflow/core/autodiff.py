@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphflow.ir import Operation, Tensor, convert_to_tensor
-from graphflow.registry import Kind, get, register_gradients
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor
+from graphflow.core.registry import Kind, get, register_gradients
 
 
 def _as_list(x: Any) -> list[Any]:

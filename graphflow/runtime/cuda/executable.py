@@ -17,32 +17,32 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.compiler import cuda as C
-from graphflow.compiler import cuda_index_kernels as K
-from graphflow.compiler import cuda_linalg as LA
-from graphflow.compiler import cuda_templates as T
 from graphflow.compiler import fused_loops as FL
+from graphflow.compiler.cuda import index_kernels as K
+from graphflow.compiler.cuda import linalg as LA
+from graphflow.compiler.cuda import loops as C
+from graphflow.compiler.cuda import templates as T
 from graphflow.compiler.pipeline import run_passes
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import schedule
-from graphflow.errors import InvalidArgumentError, UnimplementedError
-from graphflow.evaluate import evaluate
-from graphflow.ir import Operation, Tensor
-from graphflow.registry import Op
-from graphflow.runtime import cuda_steps as S
-from graphflow.runtime.cuda_memory import (
-    Checks,
-    CudaState,
-    Value,
-    check_slot,
-    launch,
-    launch_grid,
-    numba_cuda,
-    recording,
-    upload,
-    zeros,
-)
-from graphflow.runtime.cuda_steps import MOVES, STEPS
+from graphflow.core.errors import InvalidArgumentError, UnimplementedError
+from graphflow.core.evaluate import evaluate
+from graphflow.core.ir import Operation, Tensor
+from graphflow.core.registry import Op
+from graphflow.runtime.cuda import steps as S
+from graphflow.runtime.cuda.memory import (
+                                           Checks,
+                                           CudaState,
+                                           Value,
+                                           check_slot,
+                                           launch,
+                                           launch_grid,
+                                           numba_cuda,
+                                           recording,
+                                           upload,
+                                           zeros,
+                                           )
+from graphflow.runtime.cuda.steps import MOVES, STEPS
 
 _TEMPLATES = {Op.CONV2D: T.CONV2D, Op.CONV2D_BACKPROP_INPUT: T.CONV2D_BACKPROP_INPUT,
               Op.CONV2D_BACKPROP_FILTER: T.CONV2D_BACKPROP_FILTER, Op.MAX_POOL: T.POOL, Op.AVG_POOL: T.POOL,
@@ -121,13 +121,13 @@ class CudaExecutable:
     def dump(self, folder: str) -> None:
         """Write the kernels' sources now and, after the first run, every launched kernel with its
         argument types and PTX (``cuda_dump``)."""
-        from graphflow.runtime import cuda_dump
+        from graphflow.runtime.cuda import dump as cuda_dump
         cuda_dump.write(folder, self.kernel_sources(), {})
         self.dump_folder = folder
 
     def _sub(self, g: Any) -> CudaExecutable:
         """The executable of a branch, loop condition or loop body (built once, sharing the state)."""
-        from graphflow.compiler.control_flow import sub_program
+        from graphflow.compiler.cpu.control_flow import sub_program
         exe = self.subs.get(id(g))
         if exe is None:
             prog, _ = sub_program(g)
@@ -141,7 +141,7 @@ class CudaExecutable:
     def __call__(self, feeds: Sequence[Any]) -> list[Any]:
         values = [upload(np.asarray(v, dtype=ph.dtypes[0].np)) for ph, v in zip(self.program.feeds, feeds)]
         if self.dump_folder is not None:  # the first run records what it launches for the dump
-            from graphflow.runtime import cuda_dump
+            from graphflow.runtime.cuda import dump as cuda_dump
             with recording() as launches:
                 results = self.run(values)
             cuda_dump.write(self.dump_folder, self.kernel_sources(), launches)

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.compiler import conv_kernels as _ck
-from graphflow.compiler.blas import gemm
+from graphflow.compiler.cpu import conv_kernels as _ck
+from graphflow.compiler.cpu.blas import gemm
 
 geometry = _ck.geometry.py_func  # plain arithmetic: nothing to compile
 _images_per_chunk = _ck._images_per_chunk.py_func

@@ -9,7 +9,7 @@ Reductions (``reduction_source``) are generated from the FUSED node itself: one 
 element runs the reduced dims serially, with the element values from the shared
 ``fused_loops.element_value`` and the CPU's accumulator rules, or a block per output with a
 shared-memory tree (``fused_source(n, tree=True)``). The fixed kernels are cuda_templates.py,
-cuda_index_kernels.py and cuda_linalg.py; the runtime is runtime/cuda_executable.py.
+cuda_index_kernels.py and cuda_linalg.py; the runtime is runtime/cuda/executable.py.
 """
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def cuda_source(k: Kernel) -> str:
     return "\n".join(out) + "\n"
 
 
-# compiler/cpu_math.py's helpers, written inline with CUDA's math library (numba-cuda cannot
+# compiler/cpu/fastmath.py's helpers, written inline with CUDA's math library (numba-cuda cannot
 # type calls to device functions when compiling PTX without a GPU driver)
 _INLINE = {"gfmath.exp": "math.exp({})", "gfmath.tanh": "math.tanh({})", "gfmath.erf": "math.erf(float({}))",
            "gfmath.lgamma": "math.lgamma(float({}))", "gfmath.sigmoid": "(1.0 / (1.0 + math.exp(-({}))))",
@@ -91,7 +91,7 @@ def _cpu_math(line: str) -> str:
 
 
 def _translate_body(lines: list[str]) -> list[str]:
-    from graphflow.compiler.cuda_special import expand
+    from graphflow.compiler.cuda.special import expand
     out = []
     for line in (e for raw in lines for e in expand(raw)):
         line = _cpu_math(line)
@@ -122,7 +122,7 @@ def fused_source(n: Any, tree: bool = False) -> str:
     leave the GPU idle."""
     from graphflow.compiler import fused_loops as FL
     from graphflow.compiler.kernels import KernelEmitter
-    from graphflow.registry import Op
+    from graphflow.core.registry import Op
     if n.op is not Op.FUSED:
         raise NotOnCudaError("not a fused node")
     at, red = n.attrs, n.attrs.reduce
@@ -189,7 +189,7 @@ def _tree_body(em: Any, n: Any, FL: Any, leaves: list[str], loop_dims: list[str]
     red, dt = n.attrs.reduce, n.dtypes[0]
     acc_dt = FL._acc_dtype(red.op, dt)
     if acc_dt.name == "float16":  # float16 elements are read as float32 (``_widen``)
-        from graphflow import dtypes
+        from graphflow.core import dtypes
         acc_dt = dtypes.float32
     shared = "boolean" if acc_dt.is_bool else "int64" if acc_dt.is_integer else acc_dt.name
     count = " * ".join(f"({loop_dims[j]})" for j in axes) or "1"
@@ -264,7 +264,7 @@ def _without_checks(lines: list[str]) -> list[str]:
 
 def reduction_source(n: Any) -> tuple[str, int]:
     """``fused_source`` of a FUSED reduction, and its number of inputs."""
-    from graphflow.registry import Op
+    from graphflow.core.registry import Op
     if n.op is not Op.FUSED or n.attrs.reduce is None:
         raise NotOnCudaError("not a fused reduction")
     return fused_source(n), len(n.inputs)
@@ -299,7 +299,7 @@ def simulated(scope: dict[str, Any]) -> None:
     """Under Numba's simulator, give a kernel module's functions libdevice's IEEE ``math``
     (``cuda_simmath``) in place of Python's, which raises where a GPU returns inf or NaN."""
     if "math" in scope and simulating():
-        from graphflow.compiler import cuda_simmath
+        from graphflow.compiler.cuda import simmath as cuda_simmath
         scope["math"] = cuda_simmath
 
 

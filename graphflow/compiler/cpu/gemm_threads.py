@@ -212,8 +212,8 @@ def widen(narrowed):  # type: ignore[no-untyped-def]
 # What generated code shows when it calls the BLAS or LAPACK: numba's np.dot and np.linalg, the
 # GEMM with alpha and beta, the convolution drivers (their products are GEMMs), and this module
 # (code that calls ``narrow`` must run inside a counted step)
-_BLAS_MARKERS = ("np.dot(", "np.linalg.", "graphflow.compiler.blas", "graphflow.compiler.conv_",
-                 "graphflow.compiler.gemm_threads")
+_BLAS_MARKERS = ("np.dot(", "np.linalg.", "graphflow.compiler.cpu.blas", "graphflow.compiler.cpu.conv_",
+                 "graphflow.compiler.cpu.gemm_threads")
 
 
 def calls_blas(sources: Iterable[str]) -> bool:

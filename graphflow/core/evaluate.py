@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.errors import InvalidArgumentError
-from graphflow.ir import Operation, Tensor
-from graphflow.registry import Op, get
+from graphflow.core.errors import InvalidArgumentError
+from graphflow.core.ir import Operation, Tensor
+from graphflow.core.registry import Op, get
 
 _SOURCES = {Op.PLACEHOLDER, Op.VARIABLE, Op.RANDOM}
 _LIMIT = 4096  # elements: shape/axis arithmetic only, never bulk data

@@ -21,7 +21,9 @@ CC = (9, 0)
 
 
 def _template_names() -> dict[str, str]:
-    from graphflow.compiler import cuda_index_kernels, cuda_linalg, cuda_templates
+    from graphflow.compiler.cuda import index_kernels as cuda_index_kernels
+    from graphflow.compiler.cuda import linalg as cuda_linalg
+    from graphflow.compiler.cuda import templates as cuda_templates
     names: dict[str, str] = {}
     for mod in (cuda_templates, cuda_index_kernels, cuda_linalg):
         for name, value in vars(mod).items():
@@ -59,7 +61,7 @@ def write(folder: str, named: Iterable[tuple[str, str]], launches: dict[str, set
 def compile_folder(folder: str) -> int:
     """The PTX of every launch ``launches.json`` records (kernel, argument types), next to the
     sources; returns how many were written."""
-    from graphflow.compiler import cuda
+    from graphflow.compiler.cuda import loops as cuda
     with open(os.path.join(folder, "launches.json")) as f:
         records = json.load(f)
     for r in records:

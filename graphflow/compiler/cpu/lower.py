@@ -27,8 +27,8 @@ from graphflow.compiler.kernels import JIT_DECORATOR, Kernel, KernelEmitter, fin
 from graphflow.compiler.passes import use_counts
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import Schedule
-from graphflow.ir import Operation
-from graphflow.registry import Op, get
+from graphflow.core.ir import Operation
+from graphflow.core.registry import Op, get
 
 TARGET = "cpu"
 GLUE_ABOVE = 12  # compute nodes above which a program is Python glue over shared kernels
@@ -211,9 +211,9 @@ class GlueEmitter(CpuEmitter):
 
     def gemm_update(self, n: Operation, mm: Operation, scale: tuple[Operation, int] | None) -> None:
         """Assignment ``n`` of ``var - s * (a @ b)``: one GEMM into the variable's buffer, alpha
-        -s and beta 1 (compiler/blas.py), instead of a product buffer and a loop over it."""
+        -s and beta 1 (compiler/cpu/blas.py), instead of a product buffer and a loop over it."""
         sub = KernelEmitter()
-        B = sub.use("graphflow.compiler.blas")
+        B = sub.use("graphflow.compiler.cpu.blas")
         dst = sub.var_buffer(n.inputs[0].node)
         at = mm.attrs
         alpha = "-np.float64(p2)" if scale is not None else "-1.0"
@@ -545,7 +545,7 @@ def emit_node(em: CpuEmitter, n: Operation, deferred: dict[int, int]) -> None:
     if op is Op.NO_OP:
         return
     if op in (Op.COND, Op.WHILE):  # sub-programs emitted inside an if / while
-        from graphflow.compiler import control_flow
+        from graphflow.compiler.cpu import control_flow
         (control_flow.emit_cond if op is Op.COND else control_flow.emit_while)(em, n)
         return
     if op is Op.ASSIGN:

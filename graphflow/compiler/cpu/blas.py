@@ -23,7 +23,7 @@ import numpy as np
 import scipy.linalg.cython_blas as _cython_blas
 from numba import types
 
-from graphflow.compiler.gemm_threads import narrow, widen
+from graphflow.compiler.cpu.gemm_threads import narrow, widen
 
 
 def _address(name: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from graphflow import rng
+from graphflow.core import rng
 
 _jit = numba.njit(cache=True, error_model="numpy", nogil=True)
 

@@ -17,25 +17,25 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.compiler import cuda_index_kernels as K
-from graphflow.compiler import cuda_linalg as LA
-from graphflow.compiler import cuda_templates as T
-from graphflow.errors import InvalidArgumentError
-from graphflow.ir import Operation
-from graphflow.registry import Op
-from graphflow.runtime import cuda_blas
-from graphflow.runtime.cuda_memory import (
-    Value,
-    check_slot,
-    count,
-    counter,
-    empty,
-    launch,
-    launch_grid,
-    numba_cuda,
-    upload,
-    zeros,
-)
+from graphflow.compiler.cuda import index_kernels as K
+from graphflow.compiler.cuda import linalg as LA
+from graphflow.compiler.cuda import templates as T
+from graphflow.core.errors import InvalidArgumentError
+from graphflow.core.ir import Operation
+from graphflow.core.registry import Op
+from graphflow.runtime.cuda import blas as cuda_blas
+from graphflow.runtime.cuda.memory import (
+                                           Value,
+                                           check_slot,
+                                           count,
+                                           counter,
+                                           empty,
+                                           launch,
+                                           launch_grid,
+                                           numba_cuda,
+                                           upload,
+                                           zeros,
+                                           )
 
 # nodes whose kernels count failures into a check slot (``cuda_memory.Checks``)
 CHECKING = {Op.CHECK, Op.GATHER, Op.GATHER_ND, Op.SCATTER_ADD, Op.SCATTER_ND_ADD, Op.MATRIX_INVERSE, Op.CHOLESKY,

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from graphflow.dtypes import DType
-    from graphflow.shapes import TensorShape
+    from graphflow.core.dtypes import DType
+    from graphflow.core.shapes import TensorShape
 
 
 class Op(enum.Enum):
@@ -237,7 +237,7 @@ def gradients_hook(*args: Any, **kwargs: Any) -> Any:
     """``gf.gradients`` for op modules that build gradient graphs themselves (deferred ops): the
     autodiff module registers it, so the op modules need not import it."""
     if not _GRADIENTS:
-        raise RuntimeError("graphflow.autodiff is not loaded")
+        raise RuntimeError("graphflow.core.autodiff is not loaded")
     return _GRADIENTS[0](*args, **kwargs)
 
 

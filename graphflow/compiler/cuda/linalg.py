@@ -10,7 +10,7 @@ cuSOLVER's job, not yet bound); a singular or non-positive-definite matrix is co
 """
 from __future__ import annotations
 
-from graphflow.compiler.cuda_templates import TILE
+from graphflow.compiler.cuda.templates import TILE
 
 # c[z] = op(a[z]) @ op(b[z]) for the z-th batch element; a[z] starts at aoff[z], b[z] at boff[z]
 BATCH_MATMUL = """

@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from graphflow import dtypes as _dt
-from graphflow.dtypes import DType
-from graphflow.registry import Op, get
-from graphflow.shapes import TensorShape, as_shape
+from graphflow.core import dtypes as _dt
+from graphflow.core.dtypes import DType
+from graphflow.core.registry import Op, get
+from graphflow.core.shapes import TensorShape, as_shape
 
-_PKG_DIR = os.path.dirname(os.path.abspath(__file__))
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # graphflow/
 
 
 def user_site() -> str:
@@ -523,14 +523,14 @@ def register_runtime_hooks(session_for: Any, on_reset: Any, new_session: Any = N
 def new_session(graph: Graph, config: Any = None) -> Any:
     """A session on ``graph`` (for front-end code that runs graphs of its own, as Dataset.map)."""
     if not _runtime_hooks["new_session"]:
-        raise RuntimeError("no graphflow runtime is loaded: import graphflow, not graphflow.ir alone")
+        raise RuntimeError("no graphflow runtime is loaded: import graphflow, not graphflow.core.ir alone")
     return _runtime_hooks["new_session"][0](graph, config)
 
 
 def session_for(graph: Graph | None, session: Any) -> Any:
     """``session`` or the default session, checked to run ``graph``."""
     if not _runtime_hooks["session_for"]:
-        raise RuntimeError("no graphflow runtime is loaded: import graphflow, not graphflow.ir alone")
+        raise RuntimeError("no graphflow runtime is loaded: import graphflow, not graphflow.core.ir alone")
     return _runtime_hooks["session_for"][0](graph, session)
 
 

@@ -2,7 +2,7 @@
 cuda_linalg.BATCH_MATMUL): SumTo up to rank 4, variable updates, convolutions and pooling with their gradients,
 cross-entropy, run-time checks, gather, one-hot, and the index-map moves (gather / scatter by a
 map, fill, copy). Sources are text, loaded and compiled like the generated ones
-(``compiler/cuda.py``); ``{dtype}`` is the element type's numba name."""
+(``compiler/cuda/loops.py``); ``{dtype}`` is the element type's numba name."""
 from __future__ import annotations
 
 TILE = 16

@@ -15,8 +15,8 @@ from typing import Any
 from graphflow.compiler.pipeline import run_passes
 from graphflow.compiler.program import Program, build
 from graphflow.compiler.schedule import Schedule, schedule
-from graphflow.ir import Operation, Tensor
-from graphflow.registry import Op
+from graphflow.core.ir import Operation, Tensor
+from graphflow.core.registry import Op
 
 
 def sub_program(g: Any) -> tuple[Program, Schedule]:
@@ -38,7 +38,7 @@ def sub_program(g: Any) -> tuple[Program, Schedule]:
 
 def emit_sub(em: Any, g: Any, bindings: list[str]) -> list[str]:
     """Emit ``g``'s code with its feeds bound to ``bindings``; returns its outputs' expressions."""
-    from graphflow.compiler.cpu import emit_node
+    from graphflow.compiler.cpu.lower import emit_node
     prog, sched = sub_program(g)
     for ph, expr in zip(prog.feeds, bindings):
         em.define(ph.outputs[0], expr, fresh=False)

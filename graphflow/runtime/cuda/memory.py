@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.compiler import cuda as C
-from graphflow.compiler.cuda_templates import FILL
-from graphflow.errors import InvalidArgumentError
-from graphflow.ir import Operation
+from graphflow.compiler.cuda import loops as C
+from graphflow.compiler.cuda.templates import FILL
+from graphflow.core.errors import InvalidArgumentError
+from graphflow.core.ir import Operation
 from graphflow.runtime.state import State
 
 _KERNELS: dict[str, Any] = {}  # source -> loaded kernel: compiled once per process

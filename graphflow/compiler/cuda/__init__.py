@@ -1,0 +1,1 @@
+"""The CUDA target: numba.cuda kernel sources for the primitives and fused loops."""
