@@ -1,5 +1,9 @@
 """Algebraic simplification: rewrites that leave values unchanged and remove work.
 
+The rewrites are a table of rules (``RULES``), each naming the ops it matches, the function
+that tries it and the identity it applies; one driver (``simplify_algebra``) walks the program
+once and, for each node, applies the first of its op's rules that fires:
+
 - ``x * 1``, ``1 * x``, ``x / 1``, ``x + 0``, ``0 + x``, ``x - 0`` become ``x`` when the result
   has ``x``'s shape and dtype (the constant does not broadcast ``x`` up);
 - ``x ** c`` for a constant c of 1, 2, 0.5 or -1 becomes ``x``, ``x * x``, ``sqrt(x)`` or
@@ -10,8 +14,14 @@
 - a sum of slice gradients that tile one axis of a tensor (the gradient of ``split``, of
   ``unstack`` or of per-step slices) becomes one concat of the pieces' gradients, instead of one
   zero-filled buffer per piece added together.
+
+Only the slice-gradient rule looks past its node (it needs the program-wide analysis in
+``_slice_grad_tilings``); the others are local, and fire only on nodes no control edge orders.
 """
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,54 +29,141 @@ from graphflow.compiler.passes import Rewriter, ordering_targets, use_counts
 from graphflow.compiler.program import Program, rebuild
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op
+from graphflow.ops._build import NO_ATTRS
+from graphflow.ops.array_ops import AxisAttrs
+from graphflow.ops.shape_ops import TransposeAttrs
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may read beyond its node: the rewriter (inputs and controls as rewritten so
+    far), the programs' use counts, the nodes control edges order, and the slice-gradient tilings."""
+
+    rw: Rewriter
+    uses: dict[int, int]
+    ordered: set[int]
+    tiles: dict[int, tuple[int, list[Operation]]]
+
+
+# a rule's function: the node, its inputs as rewritten, the context -> the tensor the node's
+# output becomes (an alias), the node that replaces it, or None when the rule does not fire
+RewriteFn = Callable[[Operation, list[Tensor], Context], "Tensor | Operation | None"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rewrite: the ops it matches, the function that tries it, the identity it applies,
+    and whether it needs a node free of control edges (local rewrites do)."""
+
+    ops: frozenset[Op]
+    apply: RewriteFn
+    identity: str
+    needs_free: bool = True
 
 
 def simplify_algebra(program: Program) -> Program:
-    """The rewrites of this module, in one walk over the program."""
+    """The rules of ``RULES``, in one walk over the program."""
     uses = use_counts(program)
-    ctl = ordering_targets(program)
-    tiles = _slice_grad_tilings(program, uses, ctl)
+    ordered = ordering_targets(program)
+    tiles = _slice_grad_tilings(program, uses, ordered)
     absorbed = {id(m) for _, members in tiles.values() for m in members}
-    rw = Rewriter(program)
+    cx = Context(Rewriter(program), uses, ordered, tiles)
     for n in program.nodes:
-        if id(n) in absorbed:
-            continue
-        if id(n) in tiles:
-            axis, _ = tiles[id(n)]
-            from graphflow.ops.array_ops import AxisAttrs
-            pieces = [rw.t(g) for g in _ordered_pieces(n, uses, ctl)]
-            rw.add(n, rebuild(n, pieces, rw.controls(n), op=Op.CONCAT, attrs=AxisAttrs(axis)))
-            continue
-        free = not n.control_inputs and id(n) not in ctl
-        ins = rw.inputs(n)
-        same = _neutral_operand(n, ins) if free else None
-        power = _constant_power(n, ins) if free else None
-        if same is not None:
-            rw.alias(n, same)
-        elif power is not None:
-            if power == 1.0:
-                rw.alias(n, ins[0])
-            else:
-                from graphflow.ops._build import NO_ATTRS
-                op, args = {2.0: (Op.MUL, [ins[0], ins[0]]), 0.5: (Op.SQRT, [ins[0]]),
-                            -1.0: (Op.RECIPROCAL, [ins[0]])}[power]
-                rw.add(n, rebuild(n, args, rw.controls(n), op=op, attrs=NO_ATTRS))
-        elif free and n.op is Op.TRANSPOSE and ins[0].node.op is Op.TRANSPOSE and uses.get(id(n.inputs[0])) == 1:
-            inner = ins[0].node
-            perm = tuple(inner.attrs.perm[p] for p in n.attrs.perm)
-            if perm == tuple(range(len(perm))):
-                rw.alias(n, inner.inputs[0])
-            else:
-                from graphflow.ops.shape_ops import TransposeAttrs
-                rw.add(n, rebuild(n, [inner.inputs[0]], rw.controls(n), attrs=TransposeAttrs(perm)))
-        elif (free and n.op is Op.RESHAPE and ins[0].node.op is Op.RESHAPE and len(ins) == 1
-              and len(ins[0].node.inputs) == 1 and all(isinstance(d, int) for d in n.attrs.spec)
-              and ins[0].node.inputs[0].node.op is not Op.VARIABLE):
-            rw.add(n, rebuild(n, [ins[0].node.inputs[0]], rw.controls(n)))
-        else:
-            rw.keep(n)
-    return rw.done()
+        if id(n) not in absorbed:
+            _rewrite(n, cx)
+    return cx.rw.done()
 
+
+def _rewrite(n: Operation, cx: Context) -> None:
+    """Apply the first of ``n``'s rules that fires, or keep ``n`` as it is."""
+    rw = cx.rw
+    free = not n.control_inputs and id(n) not in cx.ordered
+    ins = rw.inputs(n)
+    for rule in _BY_OP.get(n.op, ()):
+        if rule.needs_free and not free:
+            continue
+        out = rule.apply(n, ins, cx)
+        if isinstance(out, Tensor):
+            rw.alias(n, out)
+            return
+        if out is not None:
+            rw.add(n, out)
+            return
+    rw.keep(n)
+
+
+# ---- the rules -------------------------------------------------------------------------------
+
+def _tiled_slice_grads(n: Operation, ins: list[Tensor], cx: Context) -> Operation | None:
+    """The sum of slice gradients tiling an axis -> one concat of their incoming gradients."""
+    if id(n) not in cx.tiles:
+        return None
+    axis, _ = cx.tiles[id(n)]
+    pieces = [cx.rw.t(g) for g in _ordered_pieces(n, cx.uses, cx.ordered)]
+    return rebuild(n, pieces, cx.rw.controls(n), op=Op.CONCAT, attrs=AxisAttrs(axis))
+
+
+def _neutral(n: Operation, ins: list[Tensor], cx: Context) -> Tensor | None:
+    """x*1, 1*x, x/1, x+0, 0+x, x-0 -> x (keeping x's shape and dtype)."""
+    return _neutral_operand(n, ins)
+
+
+def _power(n: Operation, ins: list[Tensor], cx: Context) -> Tensor | Operation | None:
+    """x**1 -> x, x**2 -> x*x, x**0.5 -> sqrt(x), x**-1 -> 1/x."""
+    c = _constant_power(n, ins)
+    if c is None:
+        return None
+    if c == 1.0:
+        return ins[0]
+    op, args = {2.0: (Op.MUL, [ins[0], ins[0]]), 0.5: (Op.SQRT, [ins[0]]),
+                -1.0: (Op.RECIPROCAL, [ins[0]])}[c]
+    return rebuild(n, args, cx.rw.controls(n), op=op, attrs=NO_ATTRS)
+
+
+def _transpose_of_transpose(n: Operation, ins: list[Tensor], cx: Context) -> Tensor | Operation | None:
+    """transpose(transpose(x, p), q) -> transpose(x, p[q]), or x when p[q] is the identity."""
+    inner = ins[0].node
+    if inner.op is not Op.TRANSPOSE or cx.uses.get(id(n.inputs[0])) != 1:
+        return None
+    perm = tuple(inner.attrs.perm[p] for p in n.attrs.perm)
+    if perm == tuple(range(len(perm))):
+        return inner.inputs[0]
+    return rebuild(n, [inner.inputs[0]], cx.rw.controls(n), attrs=TransposeAttrs(perm))
+
+
+def _reshape_of_reshape(n: Operation, ins: list[Tensor], cx: Context) -> Operation | None:
+    """reshape(reshape(x, s), t) -> reshape(x, t) for a fixed t (x not a variable)."""
+    inner = ins[0].node
+    if (inner.op is not Op.RESHAPE or len(ins) != 1 or len(inner.inputs) != 1
+            or not all(isinstance(d, int) for d in n.attrs.spec) or inner.inputs[0].node.op is Op.VARIABLE):
+        return None
+    return rebuild(n, [inner.inputs[0]], cx.rw.controls(n))
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(frozenset({Op.ADD}), _tiled_slice_grads,
+         "sum of slice_grad(g_i) whose ranges tile an axis == concat(g_i) along it", needs_free=False),
+    Rule(frozenset({Op.MUL, Op.DIV, Op.ADD, Op.SUB}), _neutral,
+         "x * 1 == 1 * x == x / 1 == x + 0 == 0 + x == x - 0 == x"),
+    Rule(frozenset({Op.POW}), _power, "x**1 == x, x**2 == x*x, x**0.5 == sqrt(x), x**-1 == 1/x"),
+    Rule(frozenset({Op.TRANSPOSE}), _transpose_of_transpose, "transpose(transpose(x, p), q) == transpose(x, p[q])"),
+    Rule(frozenset({Op.RESHAPE}), _reshape_of_reshape, "reshape(reshape(x, s), t) == reshape(x, t)"),
+)
+
+
+def _rules_by_op(rules: tuple[Rule, ...]) -> dict[Op, tuple[Rule, ...]]:
+    """op -> the rules matching it, in table order."""
+    out: dict[Op, list[Rule]] = {}
+    for rule in rules:
+        for op in rule.ops:
+            out.setdefault(op, []).append(rule)
+    return {op: tuple(rs) for op, rs in out.items()}
+
+
+_BY_OP = _rules_by_op(RULES)
+
+
+# ---- what the rules share --------------------------------------------------------------------
 
 def _neutral_operand(n: Operation, ins: list[Tensor]) -> Tensor | None:
     """``x`` when ``n`` is x*1, 1*x, x/1, x+0, 0+x or x-0 and keeps x's shape and dtype."""
