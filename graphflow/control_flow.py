@@ -5,25 +5,31 @@ COND and WHILE are primitives whose bodies are FuncGraphs (func_graph.py). The C
 lowers them to an ``if``/``while`` around the bodies' code (compiler/cpu/control_flow.py), so only
 the taken branch runs and a loop's code does not grow with its iteration count.
 
-A WHILE node's inputs are the initial loop values, the iteration limit (when given) and the
-tensors its functions capture; its outputs are the final loop values, the per-iteration values
-the body emits stacked along a new first dim (what ``scan`` and ``map_fn`` collect), the
-iteration count, and (for gradients) each loop value's stack of per-iteration values. The
-gradient is a second WHILE running the body's gradient backwards over those stacks.
+The WHILE primitive and its gradient live in control_flow_while.py, ``map_fn``/``scan``/
+``foldl``/``foldr`` in control_flow_fns.py; this module holds COND and the user-facing ``cond``,
+``case`` and ``while_loop``.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from graphflow.control_flow_fns import foldl, foldr, map_fn, scan  # noqa: F401  (tf.map_fn etc.)
+from graphflow.control_flow_grad import no_random
+from graphflow.control_flow_while import make_while, merge_captures, outer_controls  # noqa: F401  (make_while: nn.rnn)
 from graphflow.core import dtypes as _dt
+from graphflow.core.autodiff import gradients
 from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape, as_shape
+from graphflow.ops.check_ops import Assert
 from graphflow.ops.func_graph import FuncGraph, copy_graph, evaluate_graph, flatten, pack_as, trace
+from graphflow.ops.math_ops import cast
+from graphflow.ops.reduce_ops import reduce_sum
+from graphflow.ops.state_ops import no_op, zeros_like
 
 # ---- COND ---------------------------------------------------------------------------------------
 
@@ -55,10 +61,9 @@ def _cond_ref(at: CondAttrs, pred: Any, *ins: np.ndarray) -> list[np.ndarray]:
 
 
 def _cond_vjp(n: Operation, grads: Any) -> list:
-    from graphflow.control_flow_grad import _no_random
     at: CondAttrs = n.attrs
     for b in at.branches:
-        _no_random(b, n)
+        no_random(b, n)
     gs = grads if isinstance(grads, list) else [grads]
     ins = n.inputs[1:]
     wrt = [i for i, t in enumerate(ins) if t.dtype.is_floating]
@@ -79,9 +84,6 @@ def _branch_grad_fn(g: FuncGraph, cap_idx: tuple[int, ...], wrt: list[int], ins:
                     outs: Sequence[Tensor]) -> Callable[[list[Tensor]], list[Tensor]]:
     """A function building, inside the gradient COND's branch, the gradients of this branch's
     outputs with respect to the node inputs ``wrt`` (zeros for those the branch does not use)."""
-    from graphflow.core.autodiff import gradients
-    from graphflow.ops.state_ops import zeros_like
-
     def fn(gs: list[Tensor]) -> list[Tensor]:
         here = get_default_graph()
         inner = {id(t): here.capture(t) for t in ins}  # the gradient branch's own placeholders
@@ -130,8 +132,8 @@ def cond(pred: Any, true_fn: Callable[[], Any] | None = None, false_fn: Callable
                             f"{b.dtype.name} (false)")
         if a.shape.rank is not None and b.shape.rank is not None and a.shape.rank != b.shape.rank:
             raise ValueError(f"cond branches return different ranks: {a.shape} and {b.shape}")
-    captures, index = _merge_captures([gt, gf_], 1)
-    waits = _outer_controls([gt, gf_])
+    captures, index = merge_captures([gt, gf_], 1)
+    waits = outer_controls([gt, gf_])
     writes: list[Tensor] = []
     for g in (gt, gf_):
         writes += [v for v in g.assigned if all(v is not w for w in writes)]
@@ -143,7 +145,6 @@ def cond(pred: Any, true_fn: Callable[[], Any] | None = None, false_fn: Callable
     inputs = [p, *captures, *writes]
     node = outer.add_node(Op.COND, inputs, at, name=name or "cond", control_inputs=waits)
     if not gt.outputs:
-        from graphflow.ops.state_ops import no_op
         return no_op() if rt is None else node
     outs = list(node.outputs)
     if not isinstance(rt, (list, tuple, dict)):
@@ -166,9 +167,6 @@ def case(pred_fn_pairs: Any, default: Callable[[], Any] | None = None, exclusive
         if not pairs:
             return default()
     if exclusive:
-        from graphflow.ops.check_ops import Assert
-        from graphflow.ops.math_ops import cast
-        from graphflow.ops.reduce_ops import reduce_sum
         count = reduce_sum([cast(p, _dt.int32) for p, _ in pairs])
         check = Assert(count <= 1, [f"{name}: more than one condition is true"])
         with get_default_graph().control_dependencies([check]):
@@ -180,145 +178,6 @@ def case(pred_fn_pairs: Any, default: Callable[[], Any] | None = None, exclusive
         p, f = pairs[k]
         return cond(p, f, lambda: chain(k + 1))
     return chain(0)
-
-
-# ---- WHILE --------------------------------------------------------------------------------------
-
-@dataclass(frozen=True, eq=False)
-class WhileAttrs:
-    cond: FuncGraph
-    body: FuncGraph  # outputs: next loop values, then the per-iteration emitted values
-    n_vars: int
-    n_emit: int
-    has_limit: bool
-    cond_index: tuple[int, ...]  # node input holding each of cond's captures
-    body_index: tuple[int, ...]
-    shapes: tuple[TensorShape, ...]  # the loop values' shapes (shape_invariants)
-    meta: dict = field(default_factory=dict, compare=False, hash=False)
-
-
-def _while_shape(shapes: Sequence[TensorShape], at: WhileAttrs) -> list[TensorShape]:
-    emits = [TensorShape([None] + (t.shape.as_list() if t.shape.rank is not None else []))
-             if t.shape.rank is not None else TensorShape(None) for t in at.body.outputs[at.n_vars:]]
-    stacks = [TensorShape([None] + s.as_list()) if s.rank is not None else TensorShape(None) for s in at.shapes]
-    return list(at.shapes) + emits + [TensorShape([])] + stacks
-
-
-def _while_dtype(dtypes: Sequence[Any], at: WhileAttrs) -> list[Any]:
-    body = at.body.outputs
-    return [t.dtype for t in body[:at.n_vars]] + [t.dtype for t in body[at.n_vars:]] + [_dt.int32] + \
-        [t.dtype for t in body[:at.n_vars]]
-
-
-def _while_ref(at: WhileAttrs, *ins: np.ndarray) -> list[np.ndarray]:
-    vals = [np.asarray(v) for v in ins[:at.n_vars]]
-    limit = int(ins[at.n_vars]) if at.has_limit else None
-    cond_caps = [ins[i] for i in at.cond_index]
-    body_caps = [ins[i] for i in at.body_index]
-    emitted: list[list[np.ndarray]] = [[] for _ in range(at.n_emit)]
-    stacks: list[list[np.ndarray]] = [[] for _ in range(at.n_vars)]
-    it = 0
-    while (limit is None or it < limit) and bool(evaluate_graph(at.cond, vals, cond_caps)[0]):
-        for s, v in zip(stacks, vals):
-            s.append(v)
-        outs = evaluate_graph(at.body, vals, body_caps)
-        vals = [np.asarray(o).astype(v.dtype) for o, v in zip(outs[:at.n_vars], vals)]
-        for e, o in zip(emitted, outs[at.n_vars:]):
-            e.append(np.asarray(o))
-        it += 1
-
-    def stack(items: list[np.ndarray], like: Tensor) -> np.ndarray:
-        if items and all(x.shape == items[0].shape for x in items):
-            return np.stack(items)
-        # no values, or values of varying shape (shape_invariants): an empty stack, which any
-        # reader (the loop's gradient) rejects as an out-of-range index instead of using it
-        shape = [0] + [d or 0 for d in like.shape.as_list()] if like.shape.rank is not None else [0]
-        return np.zeros(shape, like.dtype.np)
-    emits = [stack(e, t) for e, t in zip(emitted, at.body.outputs[at.n_vars:])]
-    recorded = [stack(s, t) for s, t in zip(stacks, at.body.inputs)]
-    return vals + emits + [np.int32(it)] + recorded
-
-
-register(OpDef(Op.WHILE, Kind.OTHER, _while_shape, _while_dtype, _while_ref, stateful=True,
-               vjp=lambda n, g: _while_vjp(n, g)))
-
-
-def _outer_controls(graphs: Sequence[FuncGraph]) -> list[Operation]:
-    out: list[Operation] = []
-    for g in graphs:
-        out += [c for c in g.outer_controls if c not in out]
-    return out
-
-
-def _merge_captures(graphs: Sequence[FuncGraph], first: int) -> tuple[list[Tensor], list[tuple[int, ...]]]:
-    """The outer tensors ``graphs`` capture, each once, and per graph the node input (numbered
-    from ``first``) holding each of its captures."""
-    captures: list[Tensor] = []
-    index = []
-    for g in graphs:
-        idx = []
-        for t, _ in g.captures:
-            pos = next((i for i, u in enumerate(captures) if u is t), None)
-            if pos is None:
-                captures.append(t)
-                pos = len(captures) - 1
-            idx.append(first + pos)
-        index.append(tuple(idx))
-    return captures, index
-
-
-def make_while(cond_fn: Callable[..., Any], body_fn: Callable[..., Any], init: list[Tensor],
-               shapes: list[TensorShape], n_emit_hint: int | None, limit: Any, name: str,
-               structure: Any = None) -> Operation:
-    """Trace cond and body over loop values shaped ``shapes`` and add the WHILE node. ``body_fn``
-    takes the flat loop values and returns the flat next values followed by emitted values."""
-    outer = get_default_graph()
-    specs = [(t.dtype, s) for t, s in zip(init, shapes)]
-    gc, _ = trace(cond_fn, specs, f"{name}_cond", outer)
-    if len(gc.outputs) != 1 or not gc.outputs[0].dtype.is_bool or gc.outputs[0].shape.rank not in (0, None):
-        raise TypeError(f"while_loop's cond must return a bool scalar, got "
-                        f"{[f'{t.dtype.name} {t.shape}' for t in gc.outputs]}")
-    gb, _ = trace(body_fn, specs, f"{name}_body", outer)
-    for g in (gc, gb):
-        if g.assigned:
-            raise NotImplementedError(f"while_loop: assigning variables inside the loop "
-                                      f"({', '.join(v.name for v in g.assigned)}) is not supported; "
-                                      "carry the values as loop variables and assign after the loop")
-    n = len(init)
-    if len(gb.outputs) < n:
-        raise ValueError(f"while_loop's body returned {len(gb.outputs)} values for {n} loop variables")
-    for k, (t, o, s) in enumerate(zip(init, gb.outputs, shapes)):
-        if o.dtype != t.dtype:
-            raise TypeError(f"loop variable {k} enters the loop as {t.dtype.name} but the body "
-                            f"returns {o.dtype.name}")
-        loosened = s.rank is not None and o.shape.rank is not None and \
-            any(a is not None and b is None for a, b in zip(s.dims, o.shape.dims))
-        if not s.is_compatible_with(o.shape) or loosened:
-            raise ValueError(f"Input tensor '{t.name}' enters the loop with shape {s}, but has shape "
-                             f"{o.shape} after one iteration. To allow the shape to vary across "
-                             "iterations, use the `shape_invariants` argument of tf.while_loop to "
-                             "specify a less-specific shape.")
-    inputs = list(init)
-    has_limit = limit is not None
-    if has_limit:
-        inputs.append(convert_to_tensor(limit, dtype=_dt.int32) if not isinstance(limit, Tensor)
-                      else _cast_int32(limit))
-    # the body's random draws become emitted values too: the loop's gradient reads iteration k's
-    # draws from their stacks (recorded only when a gradient asks) instead of drawing anew
-    from graphflow.ops.func_graph import _needed
-    live = _needed(gb)
-    randoms = [m.outputs[0] for m in gb.get_operations() if id(m) in live and m.op is Op.RANDOM]
-    first_random = len(gb.outputs) - n
-    gb.outputs = list(gb.outputs) + randoms
-    captures, (ci, bi) = _merge_captures([gc, gb], len(inputs))
-    at = WhileAttrs(gc, gb, n, len(gb.outputs) - n, has_limit, ci, bi, tuple(shapes),
-                    {"structure": structure, "randoms": (first_random, randoms)})
-    return outer.add_node(Op.WHILE, inputs + captures, at, name=name, control_inputs=_outer_controls([gc, gb]))
-
-
-def _cast_int32(t: Tensor) -> Tensor:
-    from graphflow.ops.math_ops import cast
-    return t if t.dtype == _dt.int32 else cast(t, _dt.int32)
 
 
 def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Any,
@@ -378,6 +237,3 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: An
         return packed[0]
     return packed
 
-
-from graphflow.control_flow_fns import foldl, foldr, map_fn, scan  # noqa: E402,F401
-from graphflow.control_flow_grad import _while_vjp  # noqa: E402

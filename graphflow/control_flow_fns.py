@@ -8,9 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from graphflow.control_flow_while import make_while
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.shapes import TensorShape
+from graphflow.ops.array_ops import concat, gather, stack
 from graphflow.ops.func_graph import flatten, pack_as
+from graphflow.ops.index_ops import reverse as _reverse
+from graphflow.ops.shape_ops import shape
+from graphflow.ops.state_ops import constant
 
 
 def _elems(elems: Any, what: str) -> tuple[list[Tensor], Any]:
@@ -24,14 +29,11 @@ def _elems(elems: Any, what: str) -> tuple[list[Tensor], Any]:
 
 
 def _length(flat: list[Tensor]) -> Any:
-    from graphflow.ops.shape_ops import shape
     d = flat[0].shape.as_list()[0] if flat[0].shape.rank is not None else None
     return (d, d) if d is not None else (None, shape(flat[0])[0])
 
 
 def _loop(fn_step: Callable[..., Any], carry: list[Tensor], n: Any, name: str) -> Any:
-    from graphflow.control_flow import make_while
-    from graphflow.ops.state_ops import constant
     init = [constant(0)] + carry
     shapes = [TensorShape([])] + [c.shape for c in carry]
     return make_while(lambda i, *rest: i < n, lambda i, *rest: [i + 1] + fn_step(i, list(rest)),
@@ -39,7 +41,6 @@ def _loop(fn_step: Callable[..., Any], carry: list[Tensor], n: Any, name: str) -
 
 
 def _item(flat: list[Tensor], index: Tensor) -> list[Tensor]:
-    from graphflow.ops.array_ops import gather
     out = []
     for e in flat:
         v = gather(e, index)
@@ -81,8 +82,6 @@ def scan(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any = None, par
          name: str | None = None) -> Any:
     """``acc = fn(acc, x)`` for each element x of ``elems``; every acc is stacked. Without an
     ``initializer`` the first element starts the accumulation (and is the first result)."""
-    from graphflow.ops.array_ops import concat, stack
-    from graphflow.ops.index_ops import reverse as _reverse
     flat, structure = _elems(elems, "scan")
     static_n, n = _length(flat)
     first = None
@@ -109,7 +108,6 @@ def scan(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any = None, par
         return new + new
 
     if start:
-        from graphflow.control_flow import make_while
         init = [convert_to_tensor(1)] + acc0
         shapes = [TensorShape([])] + [a.shape for a in acc0]
         node = make_while(lambda i, *r: i < n, lambda i, *r: [i + 1] + step(i, list(r)), init, shapes,
@@ -129,7 +127,6 @@ def scan(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any = None, par
 
 
 def _fold(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any, reverse: bool, name: str) -> Any:
-    from graphflow.control_flow import make_while
     flat, structure = _elems(elems, name)
     static_n, n = _length(flat)
     if initializer is None:
