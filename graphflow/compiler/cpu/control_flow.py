@@ -10,35 +10,21 @@ of per-iteration values (emitted values, and loop values a gradient reads) grow 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from graphflow.compiler.pipeline import run_passes
-from graphflow.compiler.program import Program, build
-from graphflow.compiler.schedule import Schedule, schedule
+from graphflow.compiler.subprograms import sub_program  # noqa: F401  (also read by runtime/cuda/executable.py)
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op
 
-
-def sub_program(g: Any) -> tuple[Program, Schedule]:
-    """The program of a FuncGraph: its argument and capture placeholders are the feeds."""
-    cached = getattr(g, "_lowered", None)
-    if cached is not None:
-        return cached
-    phs = list(g.inputs) + [ph for _, ph in g.captures]
-    for ph in phs:
-        if ph.shape.rank is None:
-            raise NotImplementedError(f"control flow over {ph.name} of unknown rank: compiled loops "
-                                      "and branches need each value's rank (give the loop variable "
-                                      "or captured tensor a shape)")
-    prog = run_passes(build(list(g.outputs), [], [(ph, ph.shape.rank) for ph in phs]))
-    out = (prog, schedule(prog))
-    g._lowered = out
-    return out
+# how lower.py emits one node of a program (lower.emit_node), passed in so this module need not
+# import lower.py, which dispatches COND and WHILE here
+NodeEmitter = Callable[[Any, Operation, dict], None]
 
 
-def emit_sub(em: Any, g: Any, bindings: list[str]) -> list[str]:
-    """Emit ``g``'s code with its feeds bound to ``bindings``; returns its outputs' expressions."""
-    from graphflow.compiler.cpu.lower import emit_node
+def emit_sub(em: Any, g: Any, bindings: list[str], emit_node: NodeEmitter) -> list[str]:
+    """Emit ``g``'s code with its feeds bound to ``bindings`` (each node by ``emit_node``);
+    returns its outputs' expressions."""
     prog, sched = sub_program(g)
     for ph, expr in zip(prog.feeds, bindings):
         em.define(ph.outputs[0], expr, fresh=False)
@@ -66,12 +52,12 @@ def _used(em: Any, t: Tensor) -> bool:
     return any(x is t for n in prog.nodes for x in n.inputs) or any(x is t for x in prog.outputs)
 
 
-def emit_cond(em: Any, n: Operation) -> None:
+def emit_cond(em: Any, n: Operation, emit_node: NodeEmitter) -> None:
     at = n.attrs
     outs = [em.fresh("cv") for _ in n.outputs]
     for k, header in ((0, f"if {em.input(n, 0)}:"), (1, "else:")):
         with em.block(header):
-            res = emit_sub(em, at.branches[k], [em.input(n, i) for i in at.capture_index[k]])
+            res = emit_sub(em, at.branches[k], [em.input(n, i) for i in at.capture_index[k]], emit_node)
             for o, r in zip(outs, res):
                 em.line(f"{o} = {r}")
             if not outs:
@@ -104,7 +90,7 @@ def _push(em: Any, n: Operation, buf: str, cap: str, it: str, value: str, rank: 
     em.line(f"{buf}[{it}] = {value}")
 
 
-def emit_while(em: Any, n: Operation) -> None:
+def emit_while(em: Any, n: Operation, emit_node: NodeEmitter) -> None:
     at = n.attrs
     nv, ne = at.n_vars, at.n_emit
     outs = n.outputs
@@ -126,12 +112,12 @@ def emit_while(em: Any, n: Operation) -> None:
         if limit is not None:
             with em.block(f"if {it} >= {limit}:"):
                 em.line("break")
-        (c,) = emit_sub(em, at.cond, lv + cond_caps)
+        (c,) = emit_sub(em, at.cond, lv + cond_caps, emit_node)
         with em.block(f"if not {c}:"):
             em.line("break")
         for i, (buf, cap) in stacks.items():
             _push(em, n, buf, cap, it, lv[i], at.shapes[i].rank, outs[i].dtype)
-        res = emit_sub(em, at.body, lv + body_caps)
+        res = emit_sub(em, at.body, lv + body_caps, emit_node)
         tmp = [em.fresh("nx") for _ in range(nv)]
         for t_, r in zip(tmp, res[:nv]):
             em.line(f"{t_} = {r}")

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from graphflow.compiler.cpu import control_flow
 from graphflow.compiler.emitter import Emitter
 from graphflow.compiler.fused_loops import apply_mode, fused_body, fused_group_body, same_shape_at_run_time, same_shaped
 from graphflow.compiler.kernels import JIT_DECORATOR, Kernel, KernelEmitter, finish
@@ -545,8 +546,7 @@ def emit_node(em: CpuEmitter, n: Operation, deferred: dict[int, int]) -> None:
     if op is Op.NO_OP:
         return
     if op in (Op.COND, Op.WHILE):  # sub-programs emitted inside an if / while
-        from graphflow.compiler.cpu import control_flow
-        (control_flow.emit_cond if op is Op.COND else control_flow.emit_while)(em, n)
+        (control_flow.emit_cond if op is Op.COND else control_flow.emit_while)(em, n, emit_node)
         return
     if op is Op.ASSIGN:
         fused = deferred.get(id(n))
