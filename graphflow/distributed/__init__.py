@@ -30,10 +30,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
-from graphflow.ops.collective_ops import allgather, allreduce, broadcast
+from graphflow.data.dataset import Dataset as TFDataset
+from graphflow.distributed.fusion import allreduce_gradients, fused
+from graphflow.distributed.optimizer import DistributedTrainOptimizer
+from graphflow.ops.collective_ops import allgather, allreduce, broadcast  # noqa: F401  (hvd.allreduce etc.)
+from graphflow.ops.state_ops import group
+from graphflow.optim.optimizers import Optimizer as TorchStyle
 from graphflow.platform import mpi as _engine
+from graphflow.utils.data import DataLoader, DistributedSampler
+from graphflow.variables import global_variables
 
 __all__ = ["init", "rank", "size", "local_rank", "local_size", "allreduce", "allgather", "broadcast",
            "broadcast_global_variables", "broadcast_variables", "DistributedOptimizer", "shard", "barrier",
@@ -105,57 +110,20 @@ def barrier() -> None:
     _engine.barrier()
 
 
-def _fused(tensors: Sequence[Any], combine: Any, name: str) -> list[Any]:
-    """``combine`` applied to every tensor at once: per dtype, the tensors flattened into one
-    buffer, one collective on it, the results cut back to their shapes (tensor fusion)."""
-    from graphflow.core.ir import convert_to_tensor
-    from graphflow.ops.array_ops import concat
-    from graphflow.ops.index_ops import slice as slice_
-    from graphflow.ops.shape_ops import reshape
-    ts = [None if t is None else convert_to_tensor(t) for t in tensors]
-    out: list[Any] = list(ts)
-    by_dtype: dict[Any, list[int]] = {}
-    for i, t in enumerate(ts):
-        if t is not None:
-            if not t.shape.is_fully_defined():
-                raise ValueError(f"{name}: tensor {t.name} has shape {t.shape}; fusion needs static shapes "
-                                 "(the variables' shapes)")
-            by_dtype.setdefault(t.dtype, []).append(i)
-    for dt, idx in by_dtype.items():
-        sizes = [int(np.prod(ts[i].shape.as_list(), dtype=np.int64)) for i in idx]  # type: ignore[union-attr]
-        flat = concat([reshape(ts[i], [-1]) for i in idx], 0) if len(idx) > 1 else reshape(ts[idx[0]], [-1])
-        combined = combine(flat, f"{name}_{dt.name}")
-        offset = 0
-        for i, n in zip(idx, sizes):
-            piece = slice_(combined, [offset], [n]) if len(idx) > 1 else combined
-            out[i] = reshape(piece, ts[i].shape.as_list())  # type: ignore[union-attr]
-            offset += n
-    return out
-
-
-def allreduce_gradients(grads: Sequence[Any], average: bool = True, name: str = "DistributedGradients") -> list[Any]:
-    """The gradients averaged (or summed) over the ranks, one fused allreduce per dtype; None stays None."""
-    if size() == 1:
-        return list(grads)
-    return _fused(grads, lambda flat, label: allreduce(flat, average=average, name=label), name)
-
-
 def broadcast_variables(variables: Sequence[Any], root_rank: int = 0, name: str = "BroadcastVariables") -> Any:
     """One op assigning rank ``root_rank``'s values to ``variables`` on every rank (one fused
     broadcast per dtype)."""
-    from graphflow.ops.state_ops import group
     variables = list(variables)
     if not variables or size() == 1:  # one rank: its variables are rank 0's already
         return group(name=name)
     values = [v.read_value() if hasattr(v, "read_value") else v for v in variables]
-    got = _fused(values, lambda flat, label: broadcast(flat, root_rank, name=label), name)
+    got = fused(values, lambda flat, label: broadcast(flat, root_rank, name=label), name)
     return group(*[v.assign(x) for v, x in zip(variables, got)], name=name)
 
 
 def broadcast_global_variables(root_rank: int = 0) -> Any:
     """Horovod's: the op to run after initialisation so every rank starts from ``root_rank``'s
     variables."""
-    from graphflow.variables import global_variables
     return broadcast_variables(global_variables(), root_rank, name="BroadcastGlobalVariables")
 
 
@@ -192,8 +160,6 @@ def DistributedOptimizer(optimizer: Any, name: str | None = None, use_locking: b
     (``compute_gradients`` allreduces, ``apply_gradients`` is the wrapped one's); a ``gf.optim``
     (PyTorch-style) optimizer reduces in its ``step``. ``gradient_predivide_factor`` f splits the
     averaging as Horovod's does (scale 1/f before the sum, f/size after: the same result)."""
-    from graphflow.distributed.optimizer import DistributedTrainOptimizer
-    from graphflow.optim.optimizers import Optimizer as TorchStyle
     if op not in (Average, Sum):
         raise ValueError(f"DistributedOptimizer op must be hvd.Average or hvd.Sum (Adasum is not built), got {op!r}")
     if compression not in (None, "none") and getattr(compression, "__name__", "") not in ("NoneCompressor", "none"):
@@ -211,8 +177,6 @@ def shard(data: Any, seed: int = 0) -> Any:
     """This rank's part of ``data``: a ``gf.data.Dataset`` (every size()-th element from rank(),
     TF1's ``shard``) or a ``gf.utils.data.DataLoader`` (its dataset split by a
     ``DistributedSampler``, shuffled with ``seed`` per epoch when the loader shuffles)."""
-    from graphflow.data.dataset import Dataset as TFDataset
-    from graphflow.utils.data import DataLoader, DistributedSampler
     if isinstance(data, TFDataset):
         return data.shard(size(), rank())
     if isinstance(data, DataLoader):

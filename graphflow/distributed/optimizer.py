@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from graphflow.distributed.fusion import allreduce_gradients
 from graphflow.train.optimizers import Optimizer
 
 
@@ -20,7 +21,6 @@ class DistributedTrainOptimizer(Optimizer):
         self._average = average
 
     def compute_gradients(self, *args: Any, **kwargs: Any) -> list[tuple[Any, Any]]:
-        from graphflow.distributed import allreduce_gradients
         pairs = self._optimizer.compute_gradients(*args, **kwargs)
         grads = allreduce_gradients([g for g, _ in pairs], self._average)
         return [(g, v) for g, (_, v) in zip(grads, pairs)]
