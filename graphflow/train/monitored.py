@@ -19,6 +19,14 @@ from typing import Any
 import numpy as np
 
 from graphflow.core.errors import OutOfRangeError
+from graphflow.core.ir import get_default_graph, new_session
+from graphflow.ops.state_ops import group
+from graphflow.ops.summary_ops import summary_pb2
+from graphflow.platform import tf_logging
+from graphflow.summary import FileWriterCache, merge_all
+from graphflow.train.saver import Saver, latest_checkpoint
+from graphflow.train.schedules import get_global_step
+from graphflow.variables import global_variables_initializer, local_variables_initializer
 
 __all__ = ["SessionRunHook", "SessionRunArgs", "SessionRunContext", "SessionRunValues", "StopAtStepHook",
            "LoggingTensorHook", "CheckpointSaverHook", "NanTensorHook", "NanLossDuringTrainingError",
@@ -70,7 +78,6 @@ class SessionRunContext:
 
 
 def _global_step() -> Any:
-    from graphflow.train.schedules import get_global_step
     step = get_global_step()
     if step is None:
         raise RuntimeError("this hook needs a global step: create one with gf.train.get_or_create_global_step() "
@@ -130,7 +137,6 @@ class LoggingTensorHook(SessionRunHook):
         return SessionRunArgs(self._tensors) if self._logging else None
 
     def _log(self, values: dict[str, Any]) -> None:
-        from graphflow.platform import tf_logging
         if self._formatter is not None:
             tf_logging.info(self._formatter(values))
         else:
@@ -167,7 +173,6 @@ class NanTensorHook(SessionRunHook):
         if np.isnan(run_values.results):
             if self._fail:
                 raise NanLossDuringTrainingError
-            from graphflow.platform import tf_logging
             tf_logging.warning("Model diverged with loss = NaN.")
             run_context.request_stop()
 
@@ -191,12 +196,10 @@ class StepCounterHook(SessionRunHook):
         if self._mark is None:
             self._mark = (step, now)
         elif step - self._mark[0] >= self._every:
-            from graphflow.platform import tf_logging
             rate = (step - self._mark[0]) / max(now - self._mark[1], 1e-9)
             tf_logging.info(f"global_step/sec: {rate:.4g}")
             writer = _writer(self)
             if writer is not None:
-                from graphflow.ops.summary_ops import summary_pb2
                 pb = summary_pb2()
                 value = pb.Summary.Value(tag="global_step/sec", simple_value=rate)
                 writer.add_summary(pb.Summary(value=[value]), step)
@@ -255,7 +258,6 @@ class SummarySaverHook(SessionRunHook):
 def _writer(hook: Any) -> Any:
     """The hook's summary writer, opened (the shared one of its ``output_dir``) at its first write."""
     if hook._writer is None and hook._dir is not None:
-        from graphflow.summary import FileWriterCache
         hook._writer = FileWriterCache.get(hook._dir)
     return hook._writer
 
@@ -274,7 +276,6 @@ class CheckpointSaverHook(SessionRunHook):
         self._path = os.path.join(checkpoint_dir, checkpoint_basename)
 
     def begin(self) -> None:
-        from graphflow.train.saver import Saver
         self._step = _global_step()
         if self._saver is None:
             self._saver = self._scaffold.saver if self._scaffold is not None and self._scaffold.saver else Saver()
@@ -312,9 +313,6 @@ class Scaffold:
         self.local_init_op, self.saver, self.summary_op = local_init_op, saver, summary_op
 
     def finalize(self) -> Scaffold:
-        from graphflow.ops.state_ops import group
-        from graphflow.train.saver import Saver
-        from graphflow.variables import global_variables_initializer, local_variables_initializer
         if self.init_op is None:
             self.init_op = global_variables_initializer()
         if self.local_init_op is None:
@@ -322,7 +320,6 @@ class Scaffold:
         if self.saver is None:
             self.saver = Saver()
         if self.summary_op is None:
-            from graphflow.summary import merge_all
             self.summary_op = merge_all()  # None when the graph has no summaries
         return self
 
@@ -333,8 +330,6 @@ class MonitoredSession:
 
     def __init__(self, hooks: Sequence[SessionRunHook] | None = None, scaffold: Scaffold | None = None,
                  checkpoint_dir: str | None = None, config: Any = None, session_creator: Any = None) -> None:
-        from graphflow.core.ir import get_default_graph, new_session
-        from graphflow.train.saver import latest_checkpoint
         if session_creator is not None:
             scaffold = getattr(session_creator, "scaffold", scaffold)
             checkpoint_dir = getattr(session_creator, "checkpoint_dir", checkpoint_dir)
@@ -436,7 +431,6 @@ def MonitoredTrainingSession(master: str = "", is_chief: bool = True, checkpoint
     (``merge_all()``, or the scaffold's ``summary_op``) written every ``save_summaries_steps`` steps
     (or ``save_summaries_secs`` seconds) to ``summary_dir`` (default ``checkpoint_dir``), and the
     steps per second logged every ``log_step_count_steps`` (and written beside the summaries)."""
-    from graphflow.train.schedules import get_global_step
     scaffold = scaffold or Scaffold()
     all_hooks = list(hooks or [])
     if is_chief:

@@ -12,7 +12,7 @@ from typing import Any
 from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph
 from graphflow.ops import math_ops as M
 from graphflow.ops import state_ops as ST
-from graphflow.variables import GraphKeys, Variable
+from graphflow.variables import GraphKeys, Variable, global_variables, trainable_variables
 
 __all__ = ["ExponentialMovingAverage"]
 
@@ -53,7 +53,6 @@ class ExponentialMovingAverage:
 
     def apply(self, var_list: Any = None) -> Operation:
         """Create the shadows (once per variable) and return the op updating them all."""
-        from graphflow.variables import trainable_variables
         items = list(var_list) if var_list is not None else trainable_variables()
         g = get_default_graph()
         updates = []
@@ -82,7 +81,6 @@ class ExponentialMovingAverage:
     def variables_to_restore(self, moving_avg_variables: Any = None) -> dict[str, Any]:
         """Names for a Saver that loads each variable from its average in a checkpoint: shadow
         name -> variable (other global variables under their own names)."""
-        from graphflow.variables import global_variables
         out: dict[str, Any] = {}
         shadows = {id(s) for s in self._averages.values()}
         averaged = moving_avg_variables if moving_avg_variables is not None else \

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import graphflow.train.schedules as schedules
 from graphflow.core import dtypes as _dt
 from graphflow.core.autodiff import gradients
-from graphflow.core.ir import Graph, Operation, Tensor, convert_to_tensor
+from graphflow.core.ir import Graph, Operation, Tensor, convert_to_tensor, get_default_graph
 from graphflow.ops.math_ops import cast, sqrt
 from graphflow.ops.state_ops import constant, fill, group
-from graphflow.train import schedules
 from graphflow.train.schedules import *  # noqa: F401,F403 - gf.train re-exports them from here
 from graphflow.variables import GraphKeys, Variable
 
@@ -140,7 +140,6 @@ class Optimizer:
     def variables(self) -> list[Variable]:
         """Every variable this optimizer created in the default graph (slots and e.g. Adam's
         ``beta1_power``), sorted by name."""
-        from graphflow.core.ir import get_default_graph
         g = get_default_graph()
         found = [v for (_, graph), v in self._non_slots.items() if graph is g]
         found += [s for slots in self._slots.values() for s in slots.values() if s.graph is g]

@@ -20,15 +20,18 @@ import numpy as np
 
 from graphflow.core.errors import DataLossError, InvalidArgumentError, NotFoundError, OpError
 from graphflow.core.ir import get_default_graph
+from graphflow.graphdef.meta_graph import import_meta_graph as _import_meta_graph
+from graphflow.graphdef.meta_graph import meta_graph_for_save
+from graphflow.platform import mpi as collectives
 from graphflow.platform.atomic_file import abandoned, atomic_write, temp_owner
 from graphflow.train.checkpoint_io import (
-                                           SUFFIX,
-                                           CheckpointReader,
-                                           NewCheckpointReader,
-                                           checkpoint_exists,
-                                           checkpoint_file,
-                                           write_checkpoint,
-                                           )
+    SUFFIX,
+    CheckpointReader,
+    NewCheckpointReader,
+    checkpoint_exists,
+    checkpoint_file,
+    write_checkpoint,
+)
 from graphflow.variables import GraphKeys, Variable
 
 __all__ = ["Saver", "latest_checkpoint", "get_checkpoint_state", "update_checkpoint_state",
@@ -254,7 +257,6 @@ class Saver:
         tensors = [(name, sess.state.value(v.node)) for name, v in self._vars.items()]
         write_checkpoint(checkpoint_file(prefix), tensors)
         if write_meta_graph:
-            from graphflow.graphdef.meta_graph import meta_graph_for_save
             meta_graph_for_save(self, f"{prefix}.{meta_graph_suffix}")
         if write_state:
             self._adopt(naming, os.path.dirname(prefix))
@@ -296,7 +298,6 @@ class Saver:
             raise ValueError("Can't load save_path when it is None.")
         self._check_session(sess)
         if _mpi_rank() >= 0:  # an MPI job: rank 0 reads, every rank gets its values (or its error)
-            from graphflow.platform import mpi as collectives
             read: Any = None
             if _mpi_rank() == 0:
                 try:
@@ -418,7 +419,6 @@ class _Naming:
 
 def _mpi_rank() -> int:
     """This process's rank in a data-parallel MPI job of more than one rank, else -1."""
-    from graphflow.platform import mpi as collectives
     if not collectives.initialized() or collectives.size() == 1:
         return -1
     return collectives.rank()
@@ -428,6 +428,5 @@ def import_meta_graph(meta_graph_or_file: Any, clear_devices: bool = False, impo
                       **kwargs: Any) -> Saver | None:
     """TF1's ``tf.train.import_meta_graph``: the graph and collections of a ``.meta`` file into
     the default graph, and a Saver over its saved variables (None when it has none)."""
-    from graphflow.graphdef.meta_graph import import_meta_graph as load
-    variables = load(meta_graph_or_file, clear_devices, import_scope, **kwargs)
+    variables = _import_meta_graph(meta_graph_or_file, clear_devices, import_scope, **kwargs)
     return Saver(variables) if variables else None

@@ -8,7 +8,7 @@ import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Graph, Tensor, convert_to_tensor, get_default_graph
-from graphflow.ops.math_ops import cast, floordiv, minimum, where
+from graphflow.ops.math_ops import cast, exp, floordiv, minimum, where
 from graphflow.ops.state_ops import zeros
 from graphflow.variables import GraphKeys, Variable
 
@@ -100,7 +100,6 @@ def exponential_decay(learning_rate: Any, global_step: Any, decay_steps: Any, de
 def natural_exp_decay(learning_rate: Any, global_step: Any, decay_steps: Any, decay_rate: Any,
                       staircase: bool = False, name: str | None = None) -> Tensor:
     """``learning_rate * exp(-decay_rate * global_step / decay_steps)``."""
-    from graphflow.ops.math_ops import exp
     lr, step = _rate_and_step(learning_rate, global_step)
     return lr * exp(-_as(decay_rate, lr) * _progress(step, decay_steps, staircase))
 
