@@ -98,29 +98,6 @@ def check_finite(x: Any, message: str, name: str | None = None) -> Tensor:
     return make(Op.CHECK, [convert_to_tensor(x)], CheckAttrs("finite", message), name=name or "CheckNumerics")
 
 
-# ---- CPU kernels ---------------------------------------------------------------------------------
-from graphflow.core.registry import kernel as _kernel  # noqa: E402
-
-
-@_kernel(Op.CHECK, "cpu")
-def _check_cpu(em: Any, n: Any, ins: list[str]) -> None:
-    at: CheckAttrs = n.attrs
-    x_t = n.inputs[0]
-    hi = ins[1] if len(ins) > 1 else str(at.hi)
-    shown = "the upper bound" if len(ins) > 1 else str(at.hi)
-    with em.loops(em.dims(x_t, ins[0])) as idx:
-        v = em.fresh("v")
-        em.line(f"{v} = {em.index(ins[0], idx)}")
-        if at.kind == "range":
-            em.check(f"{at.lo} <= {v} < {hi}", n,
-                     f"{at.message}: a value is outside the valid range [{at.lo}, {shown})")
-        elif at.kind == "true":
-            em.check(v, n, at.message)
-        else:
-            em.check(f"{v} - {v} == 0", n, f"{at.message}: Tensor had NaN or Inf values")
-    em.define(n.outputs[0], ins[0], fresh=id(x_t) in em.fresh_values)
-
-
 # ---- assertions (tf.Assert, tf.assert_*, tf.debugging) --------------------------------------------
 
 def _data_text(data: Sequence[Any] | None) -> str:

@@ -22,8 +22,6 @@ from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make
 
-_ENGINE = "graphflow.platform.mpi"
-
 
 @dataclass(frozen=True)
 class CollectiveAttrs:
@@ -118,23 +116,3 @@ def broadcast(x: Any, root_rank: int = 0, name: str | None = None) -> Tensor:
     t = convert_to_tensor(x)
     return make(Op.BROADCAST, [t], CollectiveAttrs(name or "broadcast", int(root_rank)), name=name or "MPIBroadcast")
 
-
-# ---- CPU kernels: Python calls into the engine (the glue runs them as Python) -------------------
-from graphflow.core.registry import kernel as _kernel  # noqa: E402
-
-
-def _cpu(call: str) -> Any:
-    def emit(em: Any, n: Any, ins: list[str]) -> None:
-        engine = em.use(_ENGINE)
-        r = em.fresh("r")
-        at = n.attrs
-        args = {"allreduce": f"{ins[0]}, {at.label!r}", "allgather": f"{ins[0]}, {at.label!r}",
-                "broadcast": f"{ins[0]}, {at.root}, {at.label!r}"}[call]
-        em.line(f"{r} = {engine}.{call}({args})")
-        em.define(n.outputs[0], f"{r}[()]" if n.outputs[0].shape.rank == 0 else r)
-    return emit
-
-
-_kernel(Op.ALLREDUCE, "cpu")(_cpu("allreduce"))
-_kernel(Op.ALLGATHER, "cpu")(_cpu("allgather"))
-_kernel(Op.BROADCAST, "cpu")(_cpu("broadcast"))

@@ -49,7 +49,7 @@ class PoolAttrs:
 
 # ---- geometry (TF1's output-size and padding rules) ---------------------------------------------
 
-def _pads(padding: Padding) -> tuple[bool, tuple[int, int], tuple[int, int]]:
+def pads(padding: Padding) -> tuple[bool, tuple[int, int], tuple[int, int]]:
     if padding == "SAME":
         return True, (0, 0), (0, 0)
     if padding == "VALID":
@@ -60,7 +60,7 @@ def _pads(padding: Padding) -> tuple[bool, tuple[int, int], tuple[int, int]]:
 def _geometry(size: int | None, k: int | None, stride: int, dilation: int, padding: Padding,
               axis: int) -> tuple[int | None, int]:
     """(output size or None if unknown, padding before) along spatial ``axis`` (0 rows, 1 columns)."""
-    same, *pairs = _pads(padding)
+    same, *pairs = pads(padding)
     before, after = pairs[axis]
     if size is None or k is None:
         return (None if not same or size is None else -(-size // stride)), before
@@ -593,23 +593,14 @@ def avg_pool1d(input: Any, ksize: Any, strides: Any, padding: Any, data_format: 
     return _pool1d(avg_pool, input, ksize, strides, padding, data_format, name)
 
 
-# ---- CPU kernels -----------------------------------------------------------------------------------
-from graphflow.core.registry import kernel as _kernel  # noqa: E402
-
+# ---- library functions the CPU kernels call ---------------------------------------------------------
+# The CPU rules are in compiler/cpu/rules/conv.py. The jitted library functions the glue kernels of
+# each op reach, as (module, function, argument types) with the types they pass ("T" is the op's
+# dtype as a 4-D C array, "M" as a 2-D one, "F" as a 1-D one, "i" an int64, "b" a bool, "d" a
+# float64), as the interpreted glue kernels (compiler/kernels.py ``interpretable``) and conv_calls
+# call them: the compile helper (runtime/compile_pool.py) compiles them as soon as a Session for a
+# graph with these ops starts. Module names only: the front end imports no compiler module.
 _MODULE = "graphflow.compiler.cpu.conv_kernels"
-_CALLS = "graphflow.compiler.cpu.conv_calls"  # the glue's Python drivers of the same kernels
-
-
-def _drivers(em: Any) -> str:
-    """The module whose ``geometry`` and convolutions a kernel calls: in a glue kernel (run as
-    Python) the Python drivers, in an inline entry the jitted ones."""
-    return em.use(_CALLS if getattr(em, "numpy_copies", False) else _MODULE)
-
-# The jitted library functions the glue kernels of each op reach, as (module, function, argument
-# types) with the types they pass ("T" is the op's dtype as a 4-D C array, "M" as a 2-D one, "F" as
-# a 1-D one, "i" an int64, "b" a bool, "d" a float64), as the interpreted glue kernels
-# (compiler/kernels.py ``interpretable``) and conv_calls call them: the compile helper compiles
-# them as soon as a Session for a graph with these ops starts.
 _I8 = ["i"] * 8
 LIBRARY_CALLS: dict[Op, list[tuple[str, str, list[str]]]] = {
     Op.CONV2D: [(_MODULE, "_col2im", ["F"] + ["i"] * 15 + ["F"]), (_MODULE, "_im2col", ["F"] + ["i"] * 15 + ["F"]),
@@ -617,121 +608,3 @@ LIBRARY_CALLS: dict[Op, list[tuple[str, str, list[str]]]] = {
     Op.MAX_POOL: [(_MODULE, "max_pool_route", ["T", "T", "b"] + _I8), (_MODULE, "max_pool", ["T"] + _I8)],
     Op.AVG_POOL: [(_MODULE, "avg_pool_grad", ["T"] + _I8 + ["i"]), (_MODULE, "avg_pool", ["T"] + _I8)],
 }
-
-
-def _emit_geometry(em: Any, n: Any, size: str, k: str, stride: int, dilation: int, padding: Padding,
-                   axis: int, want: str | None = None) -> tuple[str, str]:
-    """Generated-code (output size, padding before) along one axis, with a check that the window
-    fits (and, for backprop ops, that the incoming gradient has the output size ``want``)."""
-    K = _drivers(em)
-    same, *pairs = _pads(padding)
-    out, before = em.fresh("osz"), em.fresh("pad")
-    em.line(f"{out}, {before} = {K}.geometry({size}, {k}, {stride}, {dilation}, {same}, "
-            f"{pairs[axis][0]}, {pairs[axis][1]})")
-    what = "height" if axis == 0 else "width"
-    em.check(f"{out} >= 0", n, f"the window {what} is larger than the padded input {what}")
-    if want is not None:
-        em.check(f"{out} == {want}", n, f"the gradient's {what} does not match the forward output {what}")
-    return out, before
-
-
-def _sizes_vars(em: Any, sizes: str) -> list[str]:
-    names = [em.fresh("s") for _ in range(4)]
-    em.line(f"{', '.join(names)} = {sizes}[0], {sizes}[1], {sizes}[2], {sizes}[3]")
-    return [f"np.int64({s})" for s in names]
-
-
-@_kernel(Op.CONV2D, "cpu")
-def _conv2d_cpu(em: Any, n: Any, ins: list[str]) -> None:
-    at: ConvAttrs = n.attrs
-    xd, fd = em.dims(n.inputs[0], ins[0]), em.dims(n.inputs[1], ins[1])
-    if xd[3] != fd[2]:
-        em.check(f"{xd[3]} == {fd[2]}", n, "input depth differs from the filter's in_channels")
-    oh, pt = _emit_geometry(em, n, xd[1], fd[0], at.strides[0], at.dilations[0], at.padding, 0)
-    ow, pl = _emit_geometry(em, n, xd[2], fd[1], at.strides[1], at.dilations[1], at.padding, 1)
-    out = em.fresh("o")
-    em.line(f"{out} = {_drivers(em)}.conv2d({ins[0]}, {ins[1]}, {at.strides[0]}, {at.strides[1]}, "
-            f"{at.dilations[0]}, {at.dilations[1]}, {pt}, {pl}, {oh}, {ow})")
-    em.define(n.outputs[0], out)
-
-
-@_kernel(Op.CONV2D_BACKPROP_INPUT, "cpu")
-def _backprop_input_cpu(em: Any, n: Any, ins: list[str]) -> None:
-    at: ConvAttrs = n.attrs
-    nb, h, w, c = _sizes_vars(em, ins[0])
-    fd, dyd = em.dims(n.inputs[1], ins[1]), em.dims(n.inputs[2], ins[2])
-    em.check(f"{c} == {fd[2]} and {nb} == {dyd[0]} and {fd[3]} == {dyd[3]}", n,
-             "input_sizes, filter and out_backprop shapes do not agree")
-    _, pt = _emit_geometry(em, n, h, fd[0], at.strides[0], at.dilations[0], at.padding, 0, dyd[1])
-    _, pl = _emit_geometry(em, n, w, fd[1], at.strides[1], at.dilations[1], at.padding, 1, dyd[2])
-    out = em.fresh("o")
-    em.line(f"{out} = {_drivers(em)}.conv2d_backprop_input({ins[2]}, {ins[1]}, {nb}, {h}, {w}, "
-            f"{at.strides[0]}, {at.strides[1]}, {at.dilations[0]}, {at.dilations[1]}, {pt}, {pl})")
-    em.define(n.outputs[0], out)
-
-
-@_kernel(Op.CONV2D_BACKPROP_FILTER, "cpu")
-def _backprop_filter_cpu(em: Any, n: Any, ins: list[str]) -> None:
-    at: ConvAttrs = n.attrs
-    kh, kw, c, o = _sizes_vars(em, ins[1])
-    xd, dyd = em.dims(n.inputs[0], ins[0]), em.dims(n.inputs[2], ins[2])
-    em.check(f"{c} == {xd[3]} and {xd[0]} == {dyd[0]} and {o} == {dyd[3]}", n,
-             "input, filter_sizes and out_backprop shapes do not agree")
-    _, pt = _emit_geometry(em, n, xd[1], kh, at.strides[0], at.dilations[0], at.padding, 0, dyd[1])
-    _, pl = _emit_geometry(em, n, xd[2], kw, at.strides[1], at.dilations[1], at.padding, 1, dyd[2])
-    out = em.fresh("o")
-    em.line(f"{out} = {_drivers(em)}.conv2d_backprop_filter({ins[0]}, {ins[2]}, {kh}, {kw}, "
-            f"{at.strides[0]}, {at.strides[1]}, {at.dilations[0]}, {at.dilations[1]}, {pt}, {pl})")
-    em.define(n.outputs[0], out)
-
-
-def _pool_args(at: PoolAttrs, pt: str, pl: str) -> str:
-    return f"{at.ksize[0]}, {at.ksize[1]}, {at.strides[0]}, {at.strides[1]}, {pt}, {pl}"
-
-
-def _pool_cpu(fn: str) -> Any:
-    def emit(em: Any, n: Any, ins: list[str]) -> None:
-        at: PoolAttrs = n.attrs
-        xd = em.dims(n.inputs[0], ins[0])
-        oh, pt = _emit_geometry(em, n, xd[1], str(at.ksize[0]), at.strides[0], 1, at.padding, 0)
-        ow, pl = _emit_geometry(em, n, xd[2], str(at.ksize[1]), at.strides[1], 1, at.padding, 1)
-        out = em.fresh("o")
-        em.line(f"{out} = {em.use(_MODULE)}.{fn}({ins[0]}, {_pool_args(at, pt, pl)}, {oh}, {ow})")
-        em.define(n.outputs[0], out)
-    return emit
-
-
-_kernel(Op.MAX_POOL, "cpu")(_pool_cpu("max_pool"))
-_kernel(Op.AVG_POOL, "cpu")(_pool_cpu("avg_pool"))
-
-
-@_kernel(Op.MAX_POOL_GRAD, "cpu")
-def _max_pool_grad_cpu(em: Any, n: Any, ins: list[str]) -> None:
-    at: PoolAttrs = n.attrs
-    xd, gd = em.dims(n.inputs[0], ins[0]), em.dims(n.inputs[1], ins[1])
-    pooled = at.gather
-    oh, pt = _emit_geometry(em, n, xd[1], str(at.ksize[0]), at.strides[0], 1, at.padding, 0,
-                            None if pooled else gd[1])
-    ow, pl = _emit_geometry(em, n, xd[2], str(at.ksize[1]), at.strides[1], 1, at.padding, 1,
-                            None if pooled else gd[2])
-    same = " and ".join(f"{a} == {b}" for a, b in zip(xd, gd) if a != b) if pooled else \
-        f"{xd[0]} == {gd[0]} and {xd[3]} == {gd[3]}"
-    if same:
-        em.check(same, n, "grad's shape does not match the pooling")
-    out = em.fresh("o")
-    em.line(f"{out} = {em.use(_MODULE)}.max_pool_route({ins[0]}, {ins[1]}, {pooled}, "
-            f"{_pool_args(at, pt, pl)}, {oh}, {ow})")
-    em.define(n.outputs[0], out)
-
-
-@_kernel(Op.AVG_POOL_GRAD, "cpu")
-def _avg_pool_grad_cpu(em: Any, n: Any, ins: list[str]) -> None:
-    at: PoolAttrs = n.attrs
-    nb, h, w, c = _sizes_vars(em, ins[0])
-    dyd = em.dims(n.inputs[1], ins[1])
-    em.check(f"{nb} == {dyd[0]} and {c} == {dyd[3]}", n, "orig_input_shape and grad do not agree")
-    _, pt = _emit_geometry(em, n, h, str(at.ksize[0]), at.strides[0], 1, at.padding, 0, dyd[1])
-    _, pl = _emit_geometry(em, n, w, str(at.ksize[1]), at.strides[1], 1, at.padding, 1, dyd[2])
-    out = em.fresh("o")
-    em.line(f"{out} = {em.use(_MODULE)}.avg_pool_grad({ins[1]}, {nb}, {h}, {w}, {_pool_args(at, pt, pl)})")
-    em.define(n.outputs[0], out)

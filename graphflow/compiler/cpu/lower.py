@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graphflow.compiler.cpu import control_flow
+from graphflow.compiler.cpu import rules as _rules  # noqa: F401  (registers the CPU rule of every primitive)
 from graphflow.compiler.emitter import Emitter
 from graphflow.compiler.fused_loops import apply_mode, fused_body, fused_group_body, same_shape_at_run_time, same_shaped
 from graphflow.compiler.kernels import JIT_DECORATOR, Kernel, KernelEmitter, finish

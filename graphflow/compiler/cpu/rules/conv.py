@@ -1,0 +1,135 @@
+"""CPU rules for convolution and pooling: the geometry in generated code, the loops in the
+kernel library (compiler/cpu/conv_kernels.py, or conv_calls.py in a glue kernel)."""
+from __future__ import annotations
+
+from typing import Any
+
+from graphflow.core.registry import Op, kernel
+from graphflow.ops.conv_ops import ConvAttrs, Padding, PoolAttrs, pads
+
+_MODULE = "graphflow.compiler.cpu.conv_kernels"
+_CALLS = "graphflow.compiler.cpu.conv_calls"  # the glue's Python drivers of the same kernels
+
+
+def _drivers(em: Any) -> str:
+    """The module whose ``geometry`` and convolutions a kernel calls: in a glue kernel (run as
+    Python) the Python drivers, in an inline entry the jitted ones."""
+    return em.use(_CALLS if getattr(em, "numpy_copies", False) else _MODULE)
+
+
+def _emit_geometry(em: Any, n: Any, size: str, k: str, stride: int, dilation: int, padding: Padding,
+                   axis: int, want: str | None = None) -> tuple[str, str]:
+    """Generated-code (output size, padding before) along one axis, with a check that the window
+    fits (and, for backprop ops, that the incoming gradient has the output size ``want``)."""
+    K = _drivers(em)
+    same, *pairs = pads(padding)
+    out, before = em.fresh("osz"), em.fresh("pad")
+    em.line(f"{out}, {before} = {K}.geometry({size}, {k}, {stride}, {dilation}, {same}, "
+            f"{pairs[axis][0]}, {pairs[axis][1]})")
+    what = "height" if axis == 0 else "width"
+    em.check(f"{out} >= 0", n, f"the window {what} is larger than the padded input {what}")
+    if want is not None:
+        em.check(f"{out} == {want}", n, f"the gradient's {what} does not match the forward output {what}")
+    return out, before
+
+
+def _sizes_vars(em: Any, sizes: str) -> list[str]:
+    names = [em.fresh("s") for _ in range(4)]
+    em.line(f"{', '.join(names)} = {sizes}[0], {sizes}[1], {sizes}[2], {sizes}[3]")
+    return [f"np.int64({s})" for s in names]
+
+
+@kernel(Op.CONV2D, "cpu")
+def _conv2d_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    at: ConvAttrs = n.attrs
+    xd, fd = em.dims(n.inputs[0], ins[0]), em.dims(n.inputs[1], ins[1])
+    if xd[3] != fd[2]:
+        em.check(f"{xd[3]} == {fd[2]}", n, "input depth differs from the filter's in_channels")
+    oh, pt = _emit_geometry(em, n, xd[1], fd[0], at.strides[0], at.dilations[0], at.padding, 0)
+    ow, pl = _emit_geometry(em, n, xd[2], fd[1], at.strides[1], at.dilations[1], at.padding, 1)
+    out = em.fresh("o")
+    em.line(f"{out} = {_drivers(em)}.conv2d({ins[0]}, {ins[1]}, {at.strides[0]}, {at.strides[1]}, "
+            f"{at.dilations[0]}, {at.dilations[1]}, {pt}, {pl}, {oh}, {ow})")
+    em.define(n.outputs[0], out)
+
+
+@kernel(Op.CONV2D_BACKPROP_INPUT, "cpu")
+def _backprop_input_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    at: ConvAttrs = n.attrs
+    nb, h, w, c = _sizes_vars(em, ins[0])
+    fd, dyd = em.dims(n.inputs[1], ins[1]), em.dims(n.inputs[2], ins[2])
+    em.check(f"{c} == {fd[2]} and {nb} == {dyd[0]} and {fd[3]} == {dyd[3]}", n,
+             "input_sizes, filter and out_backprop shapes do not agree")
+    _, pt = _emit_geometry(em, n, h, fd[0], at.strides[0], at.dilations[0], at.padding, 0, dyd[1])
+    _, pl = _emit_geometry(em, n, w, fd[1], at.strides[1], at.dilations[1], at.padding, 1, dyd[2])
+    out = em.fresh("o")
+    em.line(f"{out} = {_drivers(em)}.conv2d_backprop_input({ins[2]}, {ins[1]}, {nb}, {h}, {w}, "
+            f"{at.strides[0]}, {at.strides[1]}, {at.dilations[0]}, {at.dilations[1]}, {pt}, {pl})")
+    em.define(n.outputs[0], out)
+
+
+@kernel(Op.CONV2D_BACKPROP_FILTER, "cpu")
+def _backprop_filter_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    at: ConvAttrs = n.attrs
+    kh, kw, c, o = _sizes_vars(em, ins[1])
+    xd, dyd = em.dims(n.inputs[0], ins[0]), em.dims(n.inputs[2], ins[2])
+    em.check(f"{c} == {xd[3]} and {xd[0]} == {dyd[0]} and {o} == {dyd[3]}", n,
+             "input, filter_sizes and out_backprop shapes do not agree")
+    _, pt = _emit_geometry(em, n, xd[1], kh, at.strides[0], at.dilations[0], at.padding, 0, dyd[1])
+    _, pl = _emit_geometry(em, n, xd[2], kw, at.strides[1], at.dilations[1], at.padding, 1, dyd[2])
+    out = em.fresh("o")
+    em.line(f"{out} = {_drivers(em)}.conv2d_backprop_filter({ins[0]}, {ins[2]}, {kh}, {kw}, "
+            f"{at.strides[0]}, {at.strides[1]}, {at.dilations[0]}, {at.dilations[1]}, {pt}, {pl})")
+    em.define(n.outputs[0], out)
+
+
+def _pool_args(at: PoolAttrs, pt: str, pl: str) -> str:
+    return f"{at.ksize[0]}, {at.ksize[1]}, {at.strides[0]}, {at.strides[1]}, {pt}, {pl}"
+
+
+def _pool_cpu(fn: str) -> Any:
+    def emit(em: Any, n: Any, ins: list[str]) -> None:
+        at: PoolAttrs = n.attrs
+        xd = em.dims(n.inputs[0], ins[0])
+        oh, pt = _emit_geometry(em, n, xd[1], str(at.ksize[0]), at.strides[0], 1, at.padding, 0)
+        ow, pl = _emit_geometry(em, n, xd[2], str(at.ksize[1]), at.strides[1], 1, at.padding, 1)
+        out = em.fresh("o")
+        em.line(f"{out} = {em.use(_MODULE)}.{fn}({ins[0]}, {_pool_args(at, pt, pl)}, {oh}, {ow})")
+        em.define(n.outputs[0], out)
+    return emit
+
+
+kernel(Op.MAX_POOL, "cpu")(_pool_cpu("max_pool"))
+kernel(Op.AVG_POOL, "cpu")(_pool_cpu("avg_pool"))
+
+
+@kernel(Op.MAX_POOL_GRAD, "cpu")
+def _max_pool_grad_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    at: PoolAttrs = n.attrs
+    xd, gd = em.dims(n.inputs[0], ins[0]), em.dims(n.inputs[1], ins[1])
+    pooled = at.gather
+    oh, pt = _emit_geometry(em, n, xd[1], str(at.ksize[0]), at.strides[0], 1, at.padding, 0,
+                            None if pooled else gd[1])
+    ow, pl = _emit_geometry(em, n, xd[2], str(at.ksize[1]), at.strides[1], 1, at.padding, 1,
+                            None if pooled else gd[2])
+    same = " and ".join(f"{a} == {b}" for a, b in zip(xd, gd) if a != b) if pooled else \
+        f"{xd[0]} == {gd[0]} and {xd[3]} == {gd[3]}"
+    if same:
+        em.check(same, n, "grad's shape does not match the pooling")
+    out = em.fresh("o")
+    em.line(f"{out} = {em.use(_MODULE)}.max_pool_route({ins[0]}, {ins[1]}, {pooled}, "
+            f"{_pool_args(at, pt, pl)}, {oh}, {ow})")
+    em.define(n.outputs[0], out)
+
+
+@kernel(Op.AVG_POOL_GRAD, "cpu")
+def _avg_pool_grad_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    at: PoolAttrs = n.attrs
+    nb, h, w, c = _sizes_vars(em, ins[0])
+    dyd = em.dims(n.inputs[1], ins[1])
+    em.check(f"{nb} == {dyd[0]} and {c} == {dyd[3]}", n, "orig_input_shape and grad do not agree")
+    _, pt = _emit_geometry(em, n, h, str(at.ksize[0]), at.strides[0], 1, at.padding, 0, dyd[1])
+    _, pl = _emit_geometry(em, n, w, str(at.ksize[1]), at.strides[1], 1, at.padding, 1, dyd[2])
+    out = em.fresh("o")
+    em.line(f"{out} = {em.use(_MODULE)}.avg_pool_grad({ins[1]}, {nb}, {h}, {w}, {_pool_args(at, pt, pl)})")
+    em.define(n.outputs[0], out)

@@ -1,0 +1,67 @@
+"""CPU rule for MATMUL: BLAS through np.dot for floats, plain loops for integers."""
+from __future__ import annotations
+
+from typing import Any
+
+from graphflow.core.registry import Op, kernel
+from graphflow.ops.linalg_ops import MatMulAttrs
+
+
+@kernel(Op.MATMUL, "cpu")
+def _matmul_cpu(em: Any, n: Any, ins: list[str]) -> None:
+    """BLAS through np.dot for floats (transposes become .T views), one BLAS thread for small
+    products; batch dims are looped with broadcasting; integer dtypes use plain loops."""
+    a_t, b_t = n.inputs
+    at: MatMulAttrs = n.attrs
+    da, db = em.dims(a_t, ins[0]), em.dims(b_t, ins[1])
+    m, ka = (da[-1], da[-2]) if at.transpose_a else (da[-2], da[-1])
+    kb, nn = (db[-1], db[-2]) if at.transpose_b else (db[-2], db[-1])
+    if ka != kb:
+        em.check(f"{ka} == {kb}", n, "matmul inner dimensions differ")
+    out_t = n.outputs[0]
+    ra, rb, ro = len(da), len(db), out_t.shape.rank
+    batch = []
+    for j in range(ro - 2):
+        cands = []
+        for dims, r in ((da, ra), (db, rb)):
+            k = j - (ro - r)
+            if k >= 0:
+                cands.append(dims[k])
+        static = out_t.shape.dims[j]
+        if static is not None:
+            batch.append(str(static))
+        else:
+            d = em.fresh("d")
+            em.line(f"{d} = {cands[0]}")
+            for c in cands[1:]:
+                em.line(f"{d} = {c} if {d} == 1 else {d}")
+            batch.append(d)
+    out = em.empty(batch + [m, nn], out_t.dtype)
+    floating = out_t.dtype.is_floating  # float16 is held as float32 on the CPU
+    K = None if floating else em.use("graphflow.compiler.cpu.shared_kernels")
+    if floating:  # small products on one BLAS thread (compiler/cpu/gemm_threads.py)
+        G = em.use("graphflow.compiler.cpu.gemm_threads")
+        threads = em.fresh("threads")
+        em.line(f"{threads} = {G}.narrow({m}, {nn}, {ka})")
+
+    def operand(name: str, dims: list[str], r: int, bidx: list[str], transpose: bool) -> str:
+        idx = []
+        for k in range(r - 2):
+            j = k + (ro - r)
+            idx.append(f"({bidx[j]} if {dims[k]} != 1 else 0)")
+        v = f"{name}[{', '.join(idx)}]" if idx else name
+        if transpose:
+            v = f"{v}.T" if floating else f"np.ascontiguousarray({v}.T)"
+        return v
+
+    with em.loops(batch) as bidx:
+        a = operand(ins[0], da, ra, bidx, at.transpose_a)
+        b = operand(ins[1], db, rb, bidx, at.transpose_b)
+        dst = f"{out}[{', '.join(bidx)}]" if bidx else out
+        if floating:
+            em.line(f"np.dot({a}, {b}, {dst})")
+        else:
+            em.line(f"{K}.matmul_loops({a}, {b}, {dst})")
+    if floating:
+        em.line(f"{G}.widen({threads})")
+    em.define(out_t, out)
