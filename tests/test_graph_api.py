@@ -91,6 +91,21 @@ def test_tensor_properties_and_eval() -> None:
         y.eval({x: np.ones((1, 3))})
 
 
+def test_the_runtime_reaches_the_core_through_one_hook_point() -> None:
+    """Tensor.eval, Operation.run and Variable.load find sessions through the one runtime the
+    core's hook point holds (graphflow.runtime.session registers it)."""
+    from graphflow.core import ir, runtime_hook
+    from graphflow.runtime import session
+    (runtime,) = runtime_hook._runtime
+    assert isinstance(runtime, runtime_hook.Runtime) and runtime.session_for is session.default_session_for
+    with gf.Session() as sess:
+        assert ir.session_for(None, None) is sess
+    g = gf.Graph()
+    opened = ir.new_session(g)
+    assert isinstance(opened, gf.Session) and opened.graph is g
+    opened.close()
+
+
 # ---- operators --------------------------------------------------------------------------------------
 
 def test_operators_with_scalars_and_arrays() -> None:
@@ -206,6 +221,38 @@ def test_placeholders_none_dims_unknown_rank_and_default() -> None:
         assert sess.run(y, {x: np.ones((3, 2)), r: np.ones((2, 2, 2))}) == pytest.approx(6 + 8 + 3)
         assert sess.run(y, {x: np.ones((1, 2)), r: 5.0, d: [10.0]}) == pytest.approx(2 + 5 + 10)
         np.testing.assert_allclose(sess.run(d), [1.0, 2.0])
+
+
+def test_set_shape_refines_the_static_shape_and_leaves_the_node_as_built() -> None:
+    x = gf.placeholder(gf.float32, name="refined")
+    built = x.op._shapes  # what the node holds; set_shape records refinements in the graph
+    x.set_shape([None, 3])
+    x.set_shape([2, None])
+    assert x.shape.as_list() == [2, 3] and x.op.shapes[0].as_list() == [2, 3]
+    assert x.op._shapes is built and built[0].rank is None
+    assert (x * 2.0).shape.as_list() == [2, 3]  # later ops are built on the refined shape
+    with pytest.raises(ValueError, match="not compatible"):
+        x.set_shape([2, 4])
+    assert x.shape.as_list() == [2, 3]
+    with pytest.raises(AttributeError, match="immutable"):
+        x.op.shapes = ()
+    with gf.Session() as sess:
+        np.testing.assert_allclose(sess.run(x * 2.0, {x: np.ones((2, 3))}), np.full((2, 3), 2.0))
+
+
+def test_uids_are_integers_in_build_order_also_for_nodes_the_compiler_builds() -> None:
+    from graphflow.compiler.program import build
+    x = gf.placeholder(gf.float32)  # unknown rank: the transpose is built once the fed rank is known
+    y = gf.transpose(x) * 2.0
+    graph_uids = [n.uid for n in gf.get_default_graph().get_operations()]
+    assert all(type(u) is int for u in graph_uids) and graph_uids == sorted(set(graph_uids))
+    program = build([y], [], [(x, 2)])
+    uids = [n.uid for n in program.nodes if n.uid >= 0]  # (fed placeholders take -1)
+    assert all(type(u) is int for u in uids) and uids == sorted(set(uids))
+    assert set(uids) - set(graph_uids), "the deferred transpose was expanded into nodes of its own"
+    with gf.Session() as sess:
+        np.testing.assert_allclose(sess.run(y, {x: np.arange(6.0).reshape(2, 3)}),
+                                   2.0 * np.arange(6.0).reshape(2, 3).T)
 
 
 def test_constant_dtype_and_shape() -> None:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from graphflow.compiler import simplify
 from graphflow.compiler.pipeline import run_passes
 from graphflow.compiler.program import build
 from graphflow.core.registry import Op
@@ -83,3 +84,19 @@ def test_constant_powers_become_cheaper_ops(power: float) -> None:
     v = np.random.RandomState(3).rand(4, 3) + 0.5
     _same_as_reference([y, g], {x: v})
     np.testing.assert_allclose(gf.Session().run(y, {x: v}), v ** power, rtol=1e-15)
+
+
+def test_rewrites_are_a_table_of_rules_naming_their_ops_and_identities() -> None:
+    assert simplify.RULES
+    for rule in simplify.RULES:
+        assert rule.ops and "==" in rule.identity and rule.apply.__doc__
+    # per op, the rules in table order: a slice-gradient sum is tiled before x + 0 is looked for
+    assert [r.apply for r in simplify._BY_OP[Op.ADD]] == [simplify._tiled_slice_grads, simplify._neutral]
+
+
+def test_local_rules_leave_nodes_that_control_edges_order() -> None:
+    x = gf.placeholder(gf.float64, (2, 3))
+    with gf.control_dependencies([gf.no_op()]):
+        y = x * 1.0
+    assert [op for op in _ops([y], [x]) if op not in (Op.CONST, Op.NO_OP)] != [Op.PLACEHOLDER]
+    _same_as_reference([y], {x: np.arange(6.0).reshape(2, 3)})

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from graphflow.core.ir import Operation, Tensor
+from graphflow.core.errors import InvalidArgumentError
+from graphflow.core.ir import UID_STRIDE, Operation, Tensor
 from graphflow.core.registry import Kind, Op, get
 from graphflow.core.shapes import TensorShape, as_shape
+from graphflow.ops.func_graph import FuncGraph
+from graphflow.ops.state_ops import SourceAttrs
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,6 @@ def rebuild(node: Operation, inputs: Sequence[Tensor], controls: Sequence[Operat
         try:
             shapes = [as_shape(s) for s in row.shape_rule([t.shape for t in inputs], attrs)]
         except ValueError as e:
-            from graphflow.core.errors import InvalidArgumentError
             raise InvalidArgumentError(node, node, f"{e}\n  in {node.describe()}") from None
     return Operation(op, tuple(inputs), attrs, dtypes, tuple(shapes), tuple(controls), node.name,
                      node.site, node.graph, node.uid)
@@ -69,7 +71,6 @@ def build(fetch_tensors: Sequence[Tensor], targets: Sequence[Operation],
 
     ``feeds`` pairs each fed tensor with the rank of the fed value.
     """
-    from graphflow.ops.state_ops import SourceAttrs
     fed = {id(t): (t, r) for t, r in feeds}
     needed: dict[int, Operation] = {}
     stack: list[Operation] = [t.node for t in fetch_tensors if id(t) not in fed] + list(targets)
@@ -132,11 +133,10 @@ def expand_deferred(n: Operation, inputs: Sequence[Tensor], base: Operation | No
                     count: list[int] | None = None) -> tuple[list[Operation], list[Tensor]]:
     """The nodes a DEFERRED node's call builds on ``inputs`` (whose ranks are known), as program
     nodes (nested DEFERRED nodes expanded too), and the tensors standing for its outputs. They
-    take uids just above the DEFERRED node's, in build order (passes order nodes by uid)."""
+    take the integer uids just above the DEFERRED node's, in build order (passes order nodes by
+    uid): graph nodes' uids are ``UID_STRIDE`` apart, so these stay below the next graph node's."""
     base = base or n
     count = count if count is not None else [0]
-    from graphflow.core.errors import InvalidArgumentError
-    from graphflow.ops.func_graph import FuncGraph
     for t in inputs:
         if t.shape.rank is None:
             raise InvalidArgumentError(n, n, f"{n.attrs.what} needs the rank of {t.name}, which is not "
@@ -159,17 +159,24 @@ def expand_deferred(n: Operation, inputs: Sequence[Tensor], base: Operation | No
             for t, o in zip(m.outputs, sub_outs):
                 mapping[id(t)] = o
             continue
-        count[0] += 1
-        uid = base.uid + count[0] * 1e-6
+        uid = _next_uid(base, count)
         if m.op is Op.CONST:
-            node = Operation(m.op, (), m.attrs, m.dtypes, m.shapes, (), m.name, n.site, n.graph, uid)  # type: ignore[arg-type]
+            node = Operation(m.op, (), m.attrs, m.dtypes, m.shapes, (), m.name, n.site, n.graph, uid)
         else:
             row = get(m.op)
             dtypes = tuple(row.dtype_rule([t.dtype for t in ins], m.attrs))
             shapes = tuple(as_shape(x) for x in row.shape_rule([t.shape for t in ins], m.attrs))
             node = Operation(m.op, tuple(ins), m.attrs, dtypes, shapes, (), f"{n.name}/{m.name}",
-                             m.site if m.site else n.site, n.graph, uid)  # type: ignore[arg-type]
+                             m.site if m.site else n.site, n.graph, uid)
         made.append(node)
         for t, o in zip(m.outputs, node.outputs):
             mapping[id(t)] = o
     return made, [mapping[id(t)] for t in outs]
+
+
+def _next_uid(base: Operation, count: list[int]) -> int:
+    """The uid of the next node built in place of ``base`` (counted in ``count``)."""
+    count[0] += 1
+    if count[0] >= UID_STRIDE:
+        raise AssertionError(f"{base.describe()} expands to more than {UID_STRIDE - 1} nodes")
+    return base.uid + count[0]

@@ -35,6 +35,9 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
     >>> x = gf.constant(3.0)
     >>> (g,) = gf.gradients(x * x, [x])
     """
+    # the op builders of graphflow.ops, which builds on this module: imported here, not at the
+    # top, so that importing the core loads no op module (ops.deferred reaches this function
+    # through registry.gradients_hook until these few nodes are built without graphflow.ops)
     from graphflow.ops.math_ops import add_n
     from graphflow.ops.reduce_ops import sum_to
     from graphflow.ops.state_ops import ones_like
@@ -155,7 +158,7 @@ def _shaped_like(n: Operation, t: Tensor, g: Tensor) -> bool:
 
 def hessians(ys: Any, xs: Any, name: str = "hessians") -> list[Tensor | None]:
     """Second derivatives of scalar ``ys`` for each (scalar or vector) x, by differentiating twice."""
-    from graphflow.ops.array_ops import stack, unstack
+    from graphflow.ops.array_ops import stack, unstack  # (graphflow.ops builds on this module)
     from graphflow.ops.shape_ops import reshape
     out: list[Tensor | None] = []
     for x in _as_list(xs):
@@ -169,4 +172,6 @@ def hessians(ys: Any, xs: Any, name: str = "hessians") -> list[Tensor | None]:
     return out
 
 
+# for graphflow.ops.deferred, which cannot import this module without an import circle (see
+# registry.gradients_hook); needed_inputs goes with registry.needed_inputs_hook (deprecated)
 register_gradients(gradients, needed_inputs)

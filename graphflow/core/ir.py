@@ -2,7 +2,13 @@
 
 A node holds (op, inputs, attrs, dtypes, shapes, control inputs). Names and the user's source
 site are stored on the node too but take no part in its structure. Nodes never point back to
-their consumers; a Graph only appends.
+their consumers; a Graph only appends. TF1's ``Tensor.set_shape`` refines a tensor's static
+shape without touching its node: the graph records the refinement, and the node's ``shapes``
+read it.
+
+A node's ``uid`` is an integer that orders nodes: a graph's nodes take multiples of
+``UID_STRIDE`` in build order, so that the compiler can number the nodes it builds in place of
+one (a deferred op's expansion) between it and the next graph node, in integers too.
 """
 from __future__ import annotations
 
@@ -18,8 +24,11 @@ import numpy as np
 from graphflow.core import dtypes as _dt
 from graphflow.core.dtypes import DType
 from graphflow.core.registry import Op, get
+from graphflow.core.runtime_hook import default_graph_reset, session_for
+from graphflow.core.runtime_hook import new_session as new_session  # (importers of ir use it)
 from graphflow.core.shapes import TensorShape, as_shape
 
+UID_STRIDE = 1 << 20  # uids of consecutive graph nodes; the compiler numbers nodes in between
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # graphflow/
 
 
@@ -37,13 +46,13 @@ def user_site() -> str:
 class Operation:
     """A node of the graph (TF1's ``tf.Operation``). Immutable once built."""
 
-    __slots__ = ("op", "inputs", "attrs", "dtypes", "shapes", "control_inputs", "name", "site",
+    __slots__ = ("op", "inputs", "attrs", "dtypes", "_shapes", "control_inputs", "name", "site",
                  "graph", "uid", "outputs", "__weakref__")
     op: Op
     inputs: tuple[Tensor, ...]
     attrs: Any
     dtypes: tuple[DType, ...]
-    shapes: tuple[TensorShape, ...]
+    _shapes: tuple[TensorShape, ...]  # as inferred when built (``shapes`` adds set_shape's refinements)
     control_inputs: tuple[Operation, ...]
     name: str
     site: str
@@ -59,7 +68,7 @@ class Operation:
         set_(self, "inputs", inputs)
         set_(self, "attrs", attrs)
         set_(self, "dtypes", dtypes)
-        set_(self, "shapes", shapes)
+        set_(self, "_shapes", shapes)
         set_(self, "control_inputs", control_inputs)
         set_(self, "name", name)
         set_(self, "site", site)
@@ -70,6 +79,16 @@ class Operation:
 
     def __setattr__(self, key: str, value: Any) -> None:
         raise AttributeError("graph nodes are immutable")
+
+    @property
+    def shapes(self) -> tuple[TensorShape, ...]:
+        """The outputs' static shapes: as inferred, refined by any ``set_shape`` on them."""
+        g = self.graph
+        if g is not None and g._refined:
+            hit = g._refined.get(id(self))
+            if hit is not None:
+                return hit[1]
+        return self._shapes
 
     @property
     def type(self) -> str:
@@ -123,10 +142,12 @@ class Tensor:
         return self.shape
 
     def set_shape(self, shape: Any) -> None:
+        """TF1's ``set_shape``: refine the static shape (a ValueError when ``shape`` is not
+        compatible with it). The graph records the refinement; the node is left as it is."""
         merged = self.shape.merge_with(as_shape(shape))
-        shapes = list(self.node.shapes)
-        shapes[self.index] = merged
-        object.__setattr__(self.node, "shapes", tuple(shapes))
+        if self.graph is None:
+            raise ValueError(f"cannot set the shape of {self.name}: its node belongs to no graph")
+        self.graph._refine_shape(self, merged)
 
     def consumers(self) -> list[Operation]:
         return self.graph._consumers_of(self)
@@ -201,6 +222,8 @@ class Graph:
         # Tensor.consumers: id(tensor) -> the ops reading it, kept up to date lazily (the graph only appends)
         self._consumers: dict[int, list[Operation]] = {}
         self._consumers_upto = 0
+        # set_shape's refinements: id(node) -> (the node, kept alive so its id stays its own; shapes)
+        self._refined: dict[int, tuple[Operation, tuple[TensorShape, ...]]] = {}
 
     # -- building
     def add_node(self, op: Op, inputs: Sequence[Tensor] = (), attrs: Any = None, name: str | None = None,
@@ -246,7 +269,7 @@ class Graph:
                         seen.add(id(c))
                         controls.append(c)
         node = Operation(op, tuple(inputs), attrs, out_dtypes, out_shapes, tuple(controls),
-                         full_name, site, self, len(self._nodes), output_type)
+                         full_name, site, self, len(self._nodes) * UID_STRIDE, output_type)
         with self._lock:
             self._nodes.append(node)
             self._names[full_name] = node
@@ -254,6 +277,13 @@ class Graph:
         if self._device:
             self._place(node)
         return node
+
+    def _refine_shape(self, t: Tensor, shape: TensorShape) -> None:
+        """Record ``shape`` as ``t``'s static shape (``Tensor.set_shape``, already merged)."""
+        shapes = list(t.node.shapes)
+        shapes[t.index] = shape
+        with self._lock:
+            self._refined[id(t.node)] = (t.node, tuple(shapes))
 
     def _place(self, node: Operation) -> None:
         """Record the device of the innermost ``device()`` scope (a function is called with the node)."""
@@ -501,37 +531,7 @@ def reset_default_graph() -> None:
     if _default_stack:
         raise AssertionError("reset_default_graph() is not allowed inside a graph.as_default() block")
     _global_default[0] = Graph()
-    for hook in _runtime_hooks["on_reset"]:
-        hook()
-
-
-# ---------------------------------------------------------------------------------------------
-# the runtime's hooks: Tensor.eval, Operation.run and Variable.load reach the default session
-# through them, so that the front end does not import the runtime (which registers them)
-
-_runtime_hooks: dict[str, list[Any]] = {"session_for": [], "on_reset": [], "new_session": []}
-
-
-def register_runtime_hooks(session_for: Any, on_reset: Any, new_session: Any = None) -> None:
-    """Called once by ``graphflow.runtime.session``: how to find a graph's default session, what
-    to clear when the default graph is reset, and how to open a session on a graph."""
-    _runtime_hooks["session_for"][:] = [session_for]
-    _runtime_hooks["on_reset"][:] = [on_reset]
-    _runtime_hooks["new_session"][:] = [new_session] if new_session is not None else []
-
-
-def new_session(graph: Graph, config: Any = None) -> Any:
-    """A session on ``graph`` (for front-end code that runs graphs of its own, as Dataset.map)."""
-    if not _runtime_hooks["new_session"]:
-        raise RuntimeError("no graphflow runtime is loaded: import graphflow, not graphflow.core.ir alone")
-    return _runtime_hooks["new_session"][0](graph, config)
-
-
-def session_for(graph: Graph | None, session: Any) -> Any:
-    """``session`` or the default session, checked to run ``graph``."""
-    if not _runtime_hooks["session_for"]:
-        raise RuntimeError("no graphflow runtime is loaded: import graphflow, not graphflow.core.ir alone")
-    return _runtime_hooks["session_for"][0](graph, session)
+    default_graph_reset()
 
 
 # ---------------------------------------------------------------------------------------------

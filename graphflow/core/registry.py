@@ -233,23 +233,31 @@ def kernel(op: Op, target: str) -> Callable[[Callable[..., Any]], Callable[..., 
     return lambda fn: register_kernel(op, target, fn)
 
 
+# ---- autodiff's driver, for op modules that differentiate graphs of their own -----------------
+# ``graphflow.core.autodiff`` builds its few nodes (the seed's ones_like, sum_to, add_n) with the
+# builders of graphflow.ops, so ``graphflow.ops.deferred`` cannot import it without closing an
+# import circle through the core: autodiff registers its driver here. This goes once autodiff
+# builds those nodes without graphflow.ops; code above graphflow.ops imports autodiff itself.
+
+_GRADIENTS: list[Callable[..., Any]] = []
+
+
+def register_gradients(fn: Callable[..., Any], needed: Callable[..., Any] | None = None) -> None:
+    """Called once, by ``graphflow.core.autodiff`` (``needed`` serves ``needed_inputs_hook``)."""
+    _GRADIENTS[:] = [fn, needed] if needed is not None else [fn]
+
+
 def gradients_hook(*args: Any, **kwargs: Any) -> Any:
-    """``gf.gradients`` for op modules that build gradient graphs themselves (deferred ops): the
-    autodiff module registers it, so the op modules need not import it."""
+    """``gf.gradients`` for the op modules autodiff itself builds with (``graphflow.ops.deferred``)."""
     if not _GRADIENTS:
         raise RuntimeError("graphflow.core.autodiff is not loaded")
     return _GRADIENTS[0](*args, **kwargs)
 
 
-_GRADIENTS: list[Any] = []
-
-
-def register_gradients(fn: Any, needed: Any = None) -> None:
-    _GRADIENTS[:] = [fn, needed] if needed is not None else [fn]
-
-
 def needed_inputs_hook(n: Any) -> list[bool]:
-    """Which inputs of ``n`` the ``gradients`` call now running needs (autodiff registers it)."""
+    """Deprecated, to be removed: import ``graphflow.core.autodiff.needed_inputs`` instead (the
+    control-flow modules can, without an import circle). Which inputs of ``n`` the ``gradients``
+    call now running needs."""
     if len(_GRADIENTS) > 1:
         return _GRADIENTS[1](n)
     return [True] * len(n.inputs)

@@ -13,8 +13,9 @@ import numpy as np
 from graphflow.compiler.program import build
 from graphflow.core.dtypes import to_strings
 from graphflow.core.errors import InvalidArgumentError, ResourceExhaustedError, UnimplementedError
-from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph, register_runtime_hooks
+from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.core.registry import Op
+from graphflow.core.runtime_hook import Runtime, register_runtime
 from graphflow.platform import cuda as cuda_platform
 from graphflow.runtime import compile_pool, host
 from graphflow.runtime.executable import Executable
@@ -43,8 +44,14 @@ def default_session_for(graph: Graph | None, session: Session | None) -> Session
     return sess
 
 
-register_runtime_hooks(default_session_for, clear_default_session,
-                       lambda g, config=None: Session(graph=g, config=config))
+def _open_session(graph: Graph, config: Any = None) -> Session:
+    return Session(graph=graph, config=config)
+
+
+# the one hook point of the core (graphflow.core.runtime_hook): Tensor.eval, Operation.run and
+# Variable.load find their sessions here
+register_runtime(Runtime(session_for=default_session_for, new_session=_open_session,
+                         on_reset=clear_default_session))
 
 
 class _Fetch:
