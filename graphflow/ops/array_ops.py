@@ -19,19 +19,20 @@ from graphflow.core.ir import Tensor, convert_to_tensor, register_builders
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make, same_dtype
+from graphflow.ops.constant_ops import constant
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
 from graphflow.ops.slice_ops import (  # noqa: F401
-                                     Bound,
-                                     getitem,
-                                     int_dtype,
-                                     known_rank,
-                                     norm_axis,
-                                     slice_node,
-                                     static_int,
-                                     static_ints,
-                                     strided_slice,
-                                     )
+    Bound,
+    getitem,
+    int_dtype,
+    known_rank,
+    norm_axis,
+    slice_node,
+    static_int,
+    static_ints,
+    strided_slice,
+)
 
 __all__ = ["boolean_mask", "concat", "gather", "gather_nd", "one_hot", "pad", "split", "stack",
            "strided_slice", "tile", "unstack"]
@@ -503,7 +504,6 @@ def _split_run_time(x: Tensor, parts: int, ax: int, name: str) -> list[Tensor]:
     (once a check that ``parts`` divides n has passed) and an unstack."""
     from graphflow.ops.check_ops import check_in_range
     from graphflow.ops.shape_ops import reshape, shape
-    from graphflow.ops.state_ops import constant
     dims = shape(x)
     n = dims[ax]
     rest = check_in_range(n % parts, 0, 1, f"split into {parts} equal parts: dim {ax} of {x.name} "
@@ -520,7 +520,6 @@ def _split_run_time(x: Tensor, parts: int, ax: int, name: str) -> list[Tensor]:
 def _one_hot_run_time(i: Tensor, depth: Tensor, on: Any, off: Any, ax: int, d: Any, name: str) -> Tensor:
     from graphflow.ops.math_ops import cast, equal, where
     from graphflow.ops.shape_ops import expand_dims, reshape
-    from graphflow.ops.state_ops import constant
     from graphflow.ops.state_ops import range as _range
     classes = _range(cast(depth, _dt.int32))
     shape = [1] * (i.shape.rank + 1)  # type: ignore[operator]

@@ -17,6 +17,7 @@ from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make
+from graphflow.ops.constant_ops import group, no_op
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,6 @@ def assert_rank(x: Any, rank: int, message: str | None = None, name: str | None 
         if t.shape.rank != int(rank):
             raise ValueError(f"{message + ' ' if message else ''}Tensor {t.name} must have rank "
                              f"{int(rank)}, got rank {t.shape.rank} (shape {t.shape})")
-        from graphflow.ops.state_ops import no_op
         return no_op(name=name or "assert_rank")
     return assert_equal(rank_of(t), int(rank), message=message or f"{t.name} must have rank {int(rank)}",
                         name=name or "assert_rank")
@@ -234,7 +234,6 @@ def assert_rank(x: Any, rank: int, message: str | None = None, name: str | None 
 
 def assert_type(tensor: Any, tf_type: Any, message: str | None = None, name: str | None = None) -> Any:
     from graphflow.core import dtypes as _dt
-    from graphflow.ops.state_ops import no_op
     t = convert_to_tensor(tensor)
     if t.dtype != _dt.as_dtype(tf_type):
         raise TypeError(f"{message + ' ' if message else ''}{t.name} must be of type "
@@ -249,7 +248,6 @@ def assert_rank_at_least(x: Any, rank: int, message: str | None = None, name: st
         if t.shape.rank < int(rank):
             raise ValueError(f"{message + ' ' if message else ''}Tensor {t.name} must have rank at least "
                              f"{int(rank)}, got rank {t.shape.rank}")
-        from graphflow.ops.state_ops import no_op
         return no_op(name=name or "assert_rank_at_least")
     return assert_greater_equal(rank_of(t), int(rank), message=message, name=name or "assert_rank_at_least")
 
@@ -262,7 +260,6 @@ def assert_rank_in(x: Any, ranks: Any, message: str | None = None, name: str | N
     if t.shape.rank not in allowed:
         raise ValueError(f"{message + ' ' if message else ''}Tensor {t.name} must have rank in {allowed}, "
                          f"got rank {t.shape.rank}")
-    from graphflow.ops.state_ops import no_op
     return no_op(name=name or "assert_rank_in")
 
 
@@ -277,7 +274,6 @@ def assert_integer(x: Any, message: str | None = None, name: str | None = None) 
     t = convert_to_tensor(x)
     if not t.dtype.is_integer:
         raise TypeError(f"{message + ' ' if message else ''}Expected integer type for {t.name}, got {t.dtype.name}")
-    from graphflow.ops.state_ops import no_op
     return no_op(name=name or "assert_integer")
 
 
@@ -343,7 +339,6 @@ def verify_tensor_all_finite(t: Any, msg: str, name: str | None = None) -> Tenso
 def add_check_numerics_ops() -> Any:
     """A group of check_numerics over every floating tensor of the default graph (TF1)."""
     from graphflow.core.ir import get_default_graph
-    from graphflow.ops.state_ops import group
     checks = [check_numerics(t, f"{n.name}:{t.index}").node for n in get_default_graph().get_operations()
               for t in n.outputs if t.dtype.is_floating and n.op is not Op.CHECK]
     return group(*checks, name="CheckNumerics")

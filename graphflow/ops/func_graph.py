@@ -18,6 +18,7 @@ import numpy as np
 from graphflow.core.ir import Graph, Operation, Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Op
 from graphflow.core.shapes import TensorShape
+from graphflow.ops.constant_ops import SourceAttrs, _next_uid, constant
 
 
 class FuncGraph(Graph):
@@ -75,7 +76,6 @@ class FuncGraph(Graph):
 
     def placeholder_like(self, t: Tensor | None, name: str, dtype: Any = None,
                          shape: TensorShape | None = None) -> Tensor:
-        from graphflow.ops.state_ops import SourceAttrs, _next_uid
         d = dtype if dtype is not None else t.dtype  # type: ignore[union-attr]
         s = shape if shape is not None else t.shape  # type: ignore[union-attr]
         with self.control_dependencies(None):
@@ -165,7 +165,6 @@ def trace(fn: Callable[..., Any], args: Sequence[Tensor | tuple[Any, TensorShape
         for r in flat:
             if isinstance(r, Operation):
                 from graphflow.ops.math_ops import identity
-                from graphflow.ops.state_ops import constant
                 with g.control_dependencies([r]):
                     r = identity(constant(True))  # an op result: a token that orders it
             outs.append(g.capture(r))

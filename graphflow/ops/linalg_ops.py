@@ -12,6 +12,7 @@ from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape, broadcast_dims, broadcast_shapes
 from graphflow.ops._build import as_tensors, make, require
+from graphflow.ops.constant_ops import constant
 from graphflow.ops.math_ops import identity, multiply
 from graphflow.ops.shape_ops import SpecItem, reshape_spec, transpose
 
@@ -74,6 +75,10 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
     return make(Op.MATMUL, [x, y], MatMulAttrs(bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)),
                 name=name or "MatMul")
 
+
+# the ``@`` operator on tensors (math_ops installs the others)
+Tensor.__matmul__ = lambda self, other: matmul(self, other)  # type: ignore[attr-defined]
+Tensor.__rmatmul__ = lambda self, other: matmul(other, self)  # type: ignore[attr-defined]
 
 
 # ---- tensordot and einsum: composites of transpose, reshape, matmul and reduce_sum -----------------
@@ -246,7 +251,6 @@ def eye(num_rows: int, num_columns: int | None = None, batch_shape: Any = None, 
         name: str | None = None) -> Tensor:
     """The identity matrix (``num_rows`` x ``num_columns``, static sizes), repeated over
     ``batch_shape``."""
-    from graphflow.ops.state_ops import constant
     m = np.eye(int(num_rows), int(num_columns if num_columns is not None else num_rows))
     if batch_shape is not None:
         m = np.broadcast_to(m, tuple(int(d) for d in batch_shape) + m.shape)
@@ -297,7 +301,8 @@ def diag(diagonal: Any, name: str | None = None) -> Tensor:
 def cumsum(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = False, name: str | None = None) -> Tensor:
     """Cumulative sums along ``axis`` (of static length n), TF1's flags included: a product with
     an n x n triangular matrix of ones, whose gradient is the transposed product."""
-    from graphflow.ops.state_ops import add_name, constant
+    from graphflow.ops.constant_ops import constant
+    from graphflow.ops.math_ops import add_name
     t = convert_to_tensor(x)
     r = t.shape.rank
     if r is None or not -r <= int(axis) < r:

@@ -9,6 +9,7 @@ from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Op
 from graphflow.ops._build import as_tensors, bool_result, compute_type, elementwise, lit, make, require, same_dtype
+from graphflow.ops.constant_ops import constant
 
 F = require("f")
 NUM = require("fi")
@@ -75,12 +76,10 @@ def _vjp_cast(n: Any, g: Tensor) -> list:
 
 
 def zeros_like_scalar(t: Tensor) -> Tensor:
-    from graphflow.ops.state_ops import constant
     return constant(0, dtype=t.dtype)
 
 
 def _one(t: Tensor) -> Tensor:
-    from graphflow.ops.state_ops import constant
     return constant(1, dtype=t.dtype)
 
 
@@ -319,6 +318,13 @@ def _binary(op: Op) -> Any:
 
 
 identity = _unary(Op.IDENTITY)
+
+
+def add_name(t: Tensor, name: str | None) -> Tensor:
+    """``t`` under the name ``name`` (an identity node), or ``t`` itself when no name is given."""
+    return identity(t, name=name) if name else t
+
+
 stop_gradient = _unary(Op.STOP_GRADIENT)
 negative = neg = _unary(Op.NEG)
 abs = _unary(Op.ABS)  # noqa: A001 - the TF1 name
@@ -507,11 +513,6 @@ def _percent(a: Any, b: Any) -> Tensor:
     return floormod(a, b, name="mod")  # TF1 names the ``%`` operator's node "mod"
 
 
-def _matmul_op(a: Any, b: Any) -> Tensor:
-    from graphflow.ops.linalg_ops import matmul
-    return matmul(a, b)
-
-
 _OPERATORS = {
     "__add__": add, "__radd__": _rev(add), "__sub__": subtract, "__rsub__": _rev(subtract),
     "__mul__": multiply, "__rmul__": _rev(multiply), "__truediv__": divide,
@@ -519,7 +520,7 @@ _OPERATORS = {
     "__mod__": _percent, "__rmod__": _rev(_percent), "__pow__": pow, "__rpow__": _rev(pow),
     "__lt__": less, "__le__": less_equal, "__gt__": greater, "__ge__": greater_equal,
     "__and__": logical_and, "__rand__": _rev(logical_and), "__or__": logical_or,
-    "__ror__": _rev(logical_or), "__matmul__": _matmul_op, "__rmatmul__": _rev(_matmul_op),
+    "__ror__": _rev(logical_or),
 }
 for _name, _fn in _OPERATORS.items():
     setattr(Tensor, _name, (lambda f: lambda self, other: f(self, other))(_fn))

@@ -13,6 +13,7 @@ from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import broadcast_rule, make, require
+from graphflow.ops.constant_ops import constant
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
 
@@ -128,7 +129,6 @@ def _vjp_extreme(n: Any, g: Tensor) -> list:
 def _vjp_prod(n: Any, g: Tensor) -> list:
     # the product of the other elements, built so that zeros in x give exact values (prod / x is 0/0)
     from graphflow.ops.math_ops import cast, equal, where
-    from graphflow.ops.state_ops import constant
     x, axes = n.inputs[0], n.attrs.axes
     zero, one = constant(0, dtype=x.dtype), constant(1, dtype=x.dtype)
     is_zero = equal(x, zero)
@@ -288,7 +288,6 @@ def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False
     x = convert_to_tensor(input_tensor)
     m = stop_gradient(reduce_max(x, axis=axis, keepdims=True))
     from graphflow.ops.math_ops import equal, where
-    from graphflow.ops.state_ops import constant
     finite = equal(m - m, constant(0, dtype=x.dtype))  # guards -inf/inf maxima
     m = where(finite, m, constant(0, dtype=x.dtype))
     s = log(reduce_sum(exp(x - m), axis=axis, keepdims=True)) + m
@@ -297,7 +296,7 @@ def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False
         rank = x.shape.rank
         axes = norm_axes(_axes(axis), rank) if rank is not None else None
         s = squeeze(s, axis=list(axes) if axes is not None else None)
-    from graphflow.ops.state_ops import add_name
+    from graphflow.ops.math_ops import add_name
     return add_name(s, name)
 
 

@@ -13,6 +13,7 @@ from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make
+from graphflow.ops.constant_ops import constant
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
 
@@ -272,7 +273,6 @@ def size(input: Any, name: str | None = None, out_type: Any = _dt.int32) -> Tens
 
 
 def rank(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
-    from graphflow.ops.state_ops import constant
     x = convert_to_tensor(input)
     if x.shape.rank is None:  # known once the program is specialised for the fed rank
         from graphflow.ops.reduce_ops import reduce_sum

@@ -109,5 +109,5 @@ def atan2(y: Any, x: Any, name: str | None = None) -> Tensor:
     half = np.asarray(np.pi / 2, a.dtype.np)
     out = where(a > 0, base, where(a < 0, where(b >= 0, base + pi, base - pi),
                                    where(b > 0, half + b * 0, where(b < 0, -half + b * 0, b * 0))))
-    from graphflow.ops.state_ops import add_name
+    from graphflow.ops.math_ops import add_name
     return add_name(out, name)

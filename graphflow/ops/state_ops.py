@@ -1,5 +1,6 @@
-"""Sources and state: constants, placeholders, variables, assignment, fill/range, random ops,
-and grouping ops (no_op, group)."""
+"""State and filled tensors: assignment, fill/zeros/ones(_like), range/linspace and random ops.
+Constants, placeholders, no_op and group live in ``constant_ops`` (the bottom of the op layer) and
+are importable from here as before."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -11,40 +12,21 @@ import numpy as np
 from graphflow.core import dtypes as _dt
 from graphflow.core import rng
 from graphflow.core.dtypes import DType
-from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph, register_builders
+from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape, as_shape
-from graphflow.ops._build import NO_ATTRS, make, make_node
-
-_uid = [0]
-
-
-def _next_uid() -> int:
-    _uid[0] += 1
-    return _uid[0]
-
-
-@dataclass(frozen=True, eq=False)
-class ConstAttrs:
-    value: np.ndarray
-
-    def key(self) -> tuple:
-        return (self.value.dtype.str, self.value.shape, self.value.tobytes())
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ConstAttrs) and self.key() == other.key()
-
-    def __hash__(self) -> int:
-        return hash(self.key())
-
-
-@dataclass(frozen=True)
-class SourceAttrs:
-    """Placeholders and variables: dtype, static shape and a unique id (never merged)."""
-
-    dtype: DType
-    shape: TensorShape
-    uid: int
+from graphflow.ops._build import make
+from graphflow.ops.constant_ops import (  # noqa: F401  (their home before constant_ops)
+    ConstAttrs,
+    SourceAttrs,
+    _next_uid,
+    constant,
+    group,
+    no_op,
+    placeholder,
+    placeholder_with_default,
+)
+from graphflow.ops.math_ops import add_name  # noqa: F401  (its home before math_ops)
 
 
 @dataclass(frozen=True)
@@ -82,17 +64,6 @@ def _shape_from_input(shapes: Sequence[TensorShape], static: tuple[int, ...] | N
     return TensorShape(None) if dims[0] is None else TensorShape([None] * dims[0])
 
 
-register(OpDef(Op.CONST, Kind.SOURCE, lambda s, at: [TensorShape(at.value.shape)],
-               lambda d, at: [_dt.as_dtype(at.value.dtype)], lambda at: at.value))
-register(OpDef(Op.PLACEHOLDER, Kind.SOURCE, lambda s, at: [at.shape], lambda d, at: [at.dtype],
-               lambda at: _raise_unfed(), no_gradient=True))
-register(OpDef(Op.PLACEHOLDER_WITH_DEFAULT, Kind.ELEMENTWISE,
-               lambda s, at: [at.shape], lambda d, at: [d[0]], lambda at, a: a.copy(),
-               vjp=lambda n, g: [g], scalar=lambda at, i, o, a: a))
-register(OpDef(Op.VARIABLE, Kind.SOURCE, lambda s, at: [at.shape], lambda d, at: [at.dtype],
-               lambda at: _raise_unfed(), stateful=True))
-
-
 def _assign_shape(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
     var, value = shapes
     if not var.is_compatible_with(value):
@@ -108,7 +79,6 @@ def _assign_dtype(dtypes: Sequence[DType], at: Any) -> list[DType]:
 
 register(OpDef(Op.ASSIGN, Kind.OTHER, _assign_shape, _assign_dtype, lambda at, v, x: x,
                stateful=True))
-register(OpDef(Op.NO_OP, Kind.OTHER, lambda s, at: [], lambda d, at: [], lambda at: ()))
 
 
 def _fill_ref(at: FillAttrs, value: np.ndarray, dims: np.ndarray | None = None) -> np.ndarray:
@@ -183,71 +153,12 @@ def _range_ref(at: RangeAttrs, start: np.ndarray, limit: np.ndarray, delta: np.n
 register(OpDef(Op.RANGE, Kind.OTHER, _range_shape, lambda d, at: [at.dtype], _range_ref, no_gradient=True))
 
 
-def _raise_unfed() -> Any:
-    raise RuntimeError("placeholders and variables have no reference rule; executors supply them")
-
-
 def _reduce_all(g: Tensor) -> Tensor:
     from graphflow.ops.reduce_ops import reduce_sum
     return reduce_sum(g)
 
 
 # ---- public API --------------------------------------------------------------------------------
-
-def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None = "Const",
-             verify_shape: bool = False) -> Tensor:
-    """A constant tensor; a scalar ``value`` with a ``shape`` is broadcast (TF1 semantics).
-
-    >>> constant([1, 2]).dtype
-    gf.int32
-    """
-    if isinstance(value, Tensor):
-        raise TypeError(f"gf.constant expects a Python or numpy value, got the tensor {value.name}")
-    if dtype is None:
-        from graphflow.core.ir import _infer_dtype
-        target = _infer_dtype(value)
-    else:
-        target = _dt.as_dtype(dtype)
-    if target.is_string:
-        arr = _dt.to_strings(value)
-    else:
-        arr = np.asarray(value)
-        if arr.dtype.kind in "USO":
-            raise TypeError(f"cannot make a {target.name} constant from {value!r}: expected numbers")
-    if not target.is_floating and arr.dtype.kind == "f" and arr.size and not np.all(np.mod(arr, 1) == 0):
-        raise TypeError(f"cannot make a {target.name} constant from {value!r} without losing the "
-                        "fractional part")
-    arr = arr.astype(target.np)
-    if shape is not None:
-        shape = tuple(as_shape(shape).as_list())
-        if arr.size == 1:
-            arr = np.broadcast_to(arr.reshape(()), shape).copy()
-        elif arr.size == int(np.prod(shape, dtype=np.int64)):
-            arr = arr.reshape(shape)
-        elif 0 < arr.size < int(np.prod(shape, dtype=np.int64)) and not verify_shape:
-            # TF1 fills the rest with the last value given
-            flat = np.full(int(np.prod(shape, dtype=np.int64)), arr.reshape(-1)[-1], dtype=arr.dtype)
-            flat[:arr.size] = arr.reshape(-1)
-            arr = flat.reshape(shape)
-        else:
-            raise ValueError(f"a constant of {arr.size} elements cannot have shape {list(shape)}")
-    arr.setflags(write=False)
-    return make(Op.CONST, [], ConstAttrs(arr), name=name)
-
-
-def placeholder(dtype: Any, shape: Any = None, name: str | None = None) -> Tensor:
-    """A value fed at run time: ``x = gf.placeholder(gf.float32, shape=(None, 3))``."""
-    return make(Op.PLACEHOLDER, [], SourceAttrs(_dt.as_dtype(dtype), as_shape(shape), _next_uid()),
-                name=name or "Placeholder")
-
-
-def placeholder_with_default(input: Any, shape: Any, name: str | None = None) -> Tensor:  # noqa: A002
-    """Evaluates to ``input`` unless fed; ``shape`` may be less specific than ``input``'s."""
-    x = convert_to_tensor(input)
-    shp = as_shape(shape)
-    if not shp.is_compatible_with(x.shape):
-        raise ValueError(f"placeholder_with_default: shape {shp} does not fit the default's shape {x.shape}")
-    return make(Op.PLACEHOLDER_WITH_DEFAULT, [x], SourceAttrs(x.dtype, shp, _next_uid()), name=name)
 
 
 def _run_time_dims(dims: Any) -> tuple[Tensor, list[int | None]] | None:
@@ -354,13 +265,6 @@ def linspace(start: Any, stop: Any, num: Any, name: str | None = "linspace") -> 
     return add_name(start_t + steps * step, name)
 
 
-def add_name(t: Tensor, name: str | None) -> Tensor:
-    if not name:
-        return t
-    from graphflow.ops.math_ops import identity
-    return identity(t, name=name)
-
-
 def _random(dist: str, shape: Any, dtype: Any, seed: int | None, name: str) -> Tensor:
     g = get_default_graph()
     dt = _dt.as_dtype(dtype)
@@ -444,26 +348,3 @@ def assign(ref: Tensor, value: Any, mode: str = "set", name: str | None = None) 
     return make(Op.ASSIGN, [ref, v], AssignAttrs(mode), name=name or opname)
 
 
-def no_op(name: str | None = None) -> Operation:
-    return make_node(Op.NO_OP, [], NO_ATTRS, name=name or "NoOp")
-
-
-def group(*inputs: Any, name: str | None = None) -> Operation:
-    """An op that runs all ``inputs`` (tensors or operations) and returns nothing."""
-    flat: list[Any] = []
-    for x in inputs:
-        flat.extend(x if isinstance(x, (list, tuple)) else [x])
-    g = get_default_graph()
-    for x in flat:
-        if isinstance(x, (Tensor, Operation)):
-            g = x.graph
-            break
-    ops = []
-    for x in flat:
-        x = g.as_graph_element(x)
-        ops.append(x.node if isinstance(x, Tensor) else x)
-    return g.add_node(Op.NO_OP, [], NO_ATTRS, name=name or "group_deps", control_inputs=ops)
-
-
-
-register_builders(constant=constant)
