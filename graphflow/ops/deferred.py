@@ -5,6 +5,8 @@ squeeze or softmax cross-entropy need a rank to build their nodes. Their public 
 ``compiler.program.build`` replaces it by the nodes the call builds once the fed ranks are known
 (every input's rank is then known), and its gradient is another DEFERRED node differentiating
 that call. The static output shape is unknown; the dtype follows a rule given per function.
+The DEFERRED row (its reference traces the call, its gradient differentiates it) is in
+``func_graph``, with the tracing it needs.
 """
 from __future__ import annotations
 
@@ -13,11 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from graphflow.core.ir import Tensor, get_default_graph
-from graphflow.core.registry import Kind, Op, OpDef, register
-from graphflow.core.shapes import TensorShape
+from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.registry import Op
 
 
 @dataclass(frozen=True, eq=False)
@@ -25,43 +24,6 @@ class DeferredAttrs:
     build: Callable[[list[Tensor]], list[Tensor]]  # the inputs, with their ranks, -> the outputs
     dtypes: tuple[Any, ...]
     what: str  # the function, for messages and names
-
-
-def _deferred_ref(at: DeferredAttrs, *xs: np.ndarray) -> list[np.ndarray]:
-    from graphflow.ops.func_graph import evaluate_graph, trace
-    g, _ = trace(lambda *ts: at.build(list(ts)), [(_dtype_of(x), TensorShape(np.shape(x))) for x in xs],
-                 at.what, get_default_graph())
-    return evaluate_graph(g, list(xs), [])
-
-
-def _dtype_of(x: np.ndarray) -> Any:
-    from graphflow.core import dtypes as _dt
-    return _dt.as_dtype(np.asarray(x).dtype)
-
-
-def _deferred_vjp(n: Any, grads: Any) -> list:
-    at: DeferredAttrs = n.attrs
-    gs = grads if isinstance(grads, list) else [grads]
-    ins = list(n.inputs)
-    wrt = [i for i, t in enumerate(ins) if t.dtype.is_floating]
-    floats = [k for k, d in enumerate(at.dtypes) if d.is_floating]
-
-    def grad_build(ts: list[Tensor]) -> list[Tensor]:
-        from graphflow.core.registry import gradients_hook as gradients
-        from graphflow.ops.state_ops import zeros_like
-        xs, gys = ts[:len(ins)], ts[len(ins):]
-        ys = at.build(xs)
-        got = gradients([ys[k] for k in floats], [xs[i] for i in wrt], grad_ys=gys) if floats else [None] * len(wrt)
-        return [g if g is not None else zeros_like(xs[i]) for g, i in zip(got, wrt)]
-    out = deferred(grad_build, ins + [gs[k] for k in floats], [ins[i].dtype for i in wrt], at.what + "_grad")
-    result: list[Any] = [None] * len(ins)
-    for i, g in zip(wrt, out):
-        result[i] = g
-    return result
-
-
-register(OpDef(Op.DEFERRED, Kind.OTHER, lambda s, at: [TensorShape(None)] * len(at.dtypes),
-               lambda d, at: list(at.dtypes), _deferred_ref, vjp=_deferred_vjp))
 
 
 def deferred(build: Callable[[list[Tensor]], list[Tensor]], inputs: Sequence[Tensor], dtypes: Sequence[Any],
@@ -107,7 +69,6 @@ def rank_polymorphic(dtype: Callable[[list[Tensor]], Any] | None = None, outputs
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def call(*args: Any, **kwargs: Any) -> Any:
-            from graphflow.core.ir import convert_to_tensor
             tensors = _tensors_in(args, kwargs)
             if not any(t.shape.rank is None for t in tensors):
                 return fn(*args, **kwargs)

@@ -7,6 +7,9 @@ is the default graph every op is built in it, even one whose inputs all come fro
 
 ``evaluate_graph`` runs a FuncGraph with the numpy references (the reference executor and
 build-time evaluation use it; compiled code lowers FuncGraphs as sub-programs).
+
+The DEFERRED row is here too: its reference traces the deferred call (ops/deferred.py) into a
+FuncGraph and evaluates it, and its gradient differentiates the call.
 """
 from __future__ import annotations
 
@@ -15,10 +18,16 @@ from typing import Any
 
 import numpy as np
 
+from graphflow.core import dtypes as _dt
+from graphflow.core.autodiff import gradients
+from graphflow.core.evaluate import evaluate
 from graphflow.core.ir import Graph, Operation, Tensor, convert_to_tensor, get_default_graph
-from graphflow.core.registry import Op
+from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops.constant_ops import SourceAttrs, _next_uid, constant
+from graphflow.ops.deferred import DeferredAttrs, deferred
+from graphflow.ops.math_ops import identity
+from graphflow.ops.state_ops import zeros_like
 
 
 class FuncGraph(Graph):
@@ -164,7 +173,6 @@ def trace(fn: Callable[..., Any], args: Sequence[Tensor | tuple[Any, TensorShape
         outs = []
         for r in flat:
             if isinstance(r, Operation):
-                from graphflow.ops.math_ops import identity
                 with g.control_dependencies([r]):
                     r = identity(constant(True))  # an op result: a token that orders it
             outs.append(g.capture(r))
@@ -205,7 +213,6 @@ def pack_as(structure: Any, flat: Sequence[Any]) -> Any:
 
 def evaluate_graph(g: FuncGraph, inputs: Sequence[np.ndarray], captured: Sequence[np.ndarray]) -> list[np.ndarray]:
     """The outputs of ``g`` for argument values ``inputs`` and capture values ``captured``."""
-    from graphflow.core.evaluate import evaluate
     values: dict[int, Any] = {}
     for ph, v in zip(g.inputs, inputs):
         values[id(ph)] = np.asarray(v)
@@ -257,3 +264,38 @@ def copy_graph(g: FuncGraph, mapping: dict[int, Tensor]) -> list[Tensor]:
         for t, o in zip(n.outputs, node.outputs):
             new[id(t)] = o
     return [new[id(t)] for t in g.outputs]
+
+
+# ---- the DEFERRED row: calls built once the fed ranks are known (ops/deferred.py) ------------
+
+def _deferred_ref(at: DeferredAttrs, *xs: np.ndarray) -> list[np.ndarray]:
+    g, _ = trace(lambda *ts: at.build(list(ts)), [(_dtype_of(x), TensorShape(np.shape(x))) for x in xs],
+                 at.what, get_default_graph())
+    return evaluate_graph(g, list(xs), [])
+
+
+def _dtype_of(x: np.ndarray) -> Any:
+    return _dt.as_dtype(np.asarray(x).dtype)
+
+
+def _deferred_vjp(n: Any, grads: Any) -> list:
+    at: DeferredAttrs = n.attrs
+    gs = grads if isinstance(grads, list) else [grads]
+    ins = list(n.inputs)
+    wrt = [i for i, t in enumerate(ins) if t.dtype.is_floating]
+    floats = [k for k, d in enumerate(at.dtypes) if d.is_floating]
+
+    def grad_build(ts: list[Tensor]) -> list[Tensor]:
+        xs, gys = ts[:len(ins)], ts[len(ins):]
+        ys = at.build(xs)
+        got = gradients([ys[k] for k in floats], [xs[i] for i in wrt], grad_ys=gys) if floats else [None] * len(wrt)
+        return [g if g is not None else zeros_like(xs[i]) for g, i in zip(got, wrt)]
+    out = deferred(grad_build, ins + [gs[k] for k in floats], [ins[i].dtype for i in wrt], at.what + "_grad")
+    result: list[Any] = [None] * len(ins)
+    for i, g in zip(wrt, out):
+        result[i] = g
+    return result
+
+
+register(OpDef(Op.DEFERRED, Kind.OTHER, lambda s, at: [TensorShape(None)] * len(at.dtypes),
+               lambda d, at: list(at.dtypes), _deferred_ref, vjp=_deferred_vjp))
