@@ -22,6 +22,7 @@ from graphflow.ops._build import make, same_dtype
 from graphflow.ops.constant_ops import constant
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
+from graphflow.ops.reductions import reduce_sum
 from graphflow.ops.slice_ops import (  # noqa: F401
     Bound,
     getitem,
@@ -148,7 +149,6 @@ def _tile_shape(shapes: Sequence[TensorShape], at: TileAttrs) -> list[TensorShap
 
 
 def _vjp_tile(n: Any, g: Tensor) -> list:
-    from graphflow.ops.reduce_ops import reduce_sum
     from graphflow.ops.shape_ops import reshape_spec
     x = n.inputs[0]
     spec: list[Any] = []

@@ -18,6 +18,7 @@ from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make
 from graphflow.ops.constant_ops import group, no_op
+from graphflow.ops.reductions import reduce_all
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,6 @@ def _static_check(cond: Tensor, message: str) -> None:
 def _binary_assert(symbol: str, fn: Any, x: Any, y: Any, data: Any, message: str | None,
                    name: str | None, default: str) -> Any:
     from graphflow.ops._build import as_tensors
-    from graphflow.ops.reduce_ops import reduce_all
     a, b = as_tensors(x, y)
     cond = reduce_all(fn(a, b))
     text = f"{message + ' ' if message else ''}Condition x {symbol} y did not hold element-wise: " \
@@ -293,7 +293,6 @@ def assert_near(x: Any, y: Any, rtol: Any = None, atol: Any = None, data: Any = 
     """Fails the run unless ``|x - y| <= atol + rtol * |y|`` everywhere (defaults: 10 eps of the dtype)."""
     from graphflow.ops import math_ops as M
     from graphflow.ops._build import as_tensors
-    from graphflow.ops.reduce_ops import reduce_all
     a, b = as_tensors(x, y)
     eps = float(np.finfo(a.dtype.np).eps) if a.dtype.is_floating else 0.0
     rt = 10 * eps if rtol is None else rtol
@@ -311,7 +310,6 @@ def is_numeric_tensor(tensor: Any) -> bool:
 
 def is_non_decreasing(x: Any, name: str | None = None) -> Tensor:
     from graphflow.ops import math_ops as M
-    from graphflow.ops.reduce_ops import reduce_all
     from graphflow.ops.shape_ops import reshape
     f = reshape(convert_to_tensor(x), [-1])
     return reduce_all(M.less_equal(f[:-1], f[1:]), name=name or "is_non_decreasing")
@@ -319,7 +317,6 @@ def is_non_decreasing(x: Any, name: str | None = None) -> Tensor:
 
 def is_strictly_increasing(x: Any, name: str | None = None) -> Tensor:
     from graphflow.ops import math_ops as M
-    from graphflow.ops.reduce_ops import reduce_all
     from graphflow.ops.shape_ops import reshape
     f = reshape(convert_to_tensor(x), [-1])
     return reduce_all(M.less(f[:-1], f[1:]), name=name or "is_strictly_increasing")

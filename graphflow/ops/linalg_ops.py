@@ -14,6 +14,7 @@ from graphflow.core.shapes import TensorShape, broadcast_dims, broadcast_shapes
 from graphflow.ops._build import as_tensors, make, require
 from graphflow.ops.constant_ops import constant
 from graphflow.ops.math_ops import identity, multiply
+from graphflow.ops.reductions import reduce_sum
 from graphflow.ops.shape_ops import SpecItem, reshape_spec, transpose
 
 
@@ -110,7 +111,6 @@ def _merge(x: Tensor, groups: Sequence[Sequence[int]]) -> Tensor | None:
 
 
 def _sum_out(x: Tensor, labels: str, keep: str) -> tuple[Tensor, str]:
-    from graphflow.ops.reduce_ops import reduce_sum
     axes = [i for i, c in enumerate(labels) if c not in keep]
     if not axes:
         return x, labels
@@ -140,7 +140,6 @@ def _contract(a: Tensor, la: str, b: Tensor, lb: str, keep: str) -> tuple[Tensor
     labels = "".join(batch + a_free + b_free)
     if a_m is None or b_m is None:
         # not expressible as one reshape per side: broadcast multiply over batch+a_free+b_free+summed
-        from graphflow.ops.reduce_ops import reduce_sum
         nbf = len(b_free)
         a_x = reshape_spec(transpose(a, [la.index(c) for c in batch + a_free + summed]),
                            tuple([(0, j) for j in range(nb + nf)] + [1] * nbf +
@@ -276,7 +275,6 @@ def matrix_transpose(a: Any, name: str | None = None, conjugate: bool = False) -
 
 def diag_part(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
     """The main diagonal of each trailing square matrix (TF1's ``matrix_diag_part``)."""
-    from graphflow.ops.reduce_ops import reduce_sum
     x = convert_to_tensor(input)
     n = _square(x, "diag_part")
     return reduce_sum(multiply(x, eye(n, dtype=x.dtype)), axis=-1, name=name)
@@ -284,7 +282,6 @@ def diag_part(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
 
 def trace(x: Any, name: str | None = None) -> Tensor:
     """Sum of each trailing square matrix's diagonal."""
-    from graphflow.ops.reduce_ops import reduce_sum
     return reduce_sum(diag_part(x), axis=-1, name=name)
 
 

@@ -11,6 +11,7 @@ from graphflow.core.shapes import as_shape
 from graphflow.ops import math_ops as M
 from graphflow.ops import state_ops as ST
 from graphflow.ops._build import as_tensors
+from graphflow.ops.reductions import reduce_max
 
 
 def logical_xor(x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -60,7 +61,6 @@ def confusion_matrix(labels: Any, predictions: Any, num_classes: Any = None, wei
     """``m[i, j]``: how many (or how much weight of) examples have label i and prediction j."""
     from graphflow.ops.array_ops import stack
     from graphflow.ops.index_ops import scatter_nd
-    from graphflow.ops.reduce_ops import reduce_max
     lab = M.cast(convert_to_tensor(labels), _dt.int32)
     pred = M.cast(convert_to_tensor(predictions), _dt.int32)
     n = num_classes if num_classes is not None else M.maximum(reduce_max(lab), reduce_max(pred)) + 1

@@ -16,33 +16,24 @@ from graphflow.ops._build import broadcast_rule, make, require
 from graphflow.ops.constant_ops import constant
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
-
-
-@dataclass(frozen=True)
-class ReduceAttrs:
-    axes: tuple[int, ...] | None  # None: every axis
-    keepdims: bool
+from graphflow.ops.reductions import (  # noqa: F401  (reduce_ops is their public home)
+    ReduceAttrs,
+    norm_axes,
+    reduce_all,
+    reduce_any,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_prod,
+    reduce_sum,
+    static_axes,
+)
 
 
 @dataclass(frozen=True)
 class ArgAttrs:
     axis: int
     output_type: DType
-
-
-def norm_axes(axes: tuple[int, ...] | None, rank: int) -> tuple[int, ...]:
-    """Sorted non-negative axes; raises on out-of-range (TF1's message) or repeated axes."""
-    if axes is None:
-        return tuple(range(rank))
-    out = []
-    for a in axes:
-        if not -rank <= a < rank:
-            raise ValueError(f"Invalid reduction dimension {a} for input with {rank} dimensions: the axis is out "
-                             f"of range [{-rank}, {rank})")
-        out.append(a % rank)
-    if len(set(out)) != len(out):
-        raise ValueError(f"repeated axes in {list(axes)}")
-    return tuple(sorted(out))
 
 
 def _reduce_shape(shapes: Sequence[TensorShape], at: ReduceAttrs) -> list[TensorShape]:
@@ -245,41 +236,6 @@ def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:  # 
 
 # ---- public functions ------------------------------------------------------------------------------
 
-def _axes(axis: Any) -> tuple[int, ...] | None:
-    if axis is None:
-        return None
-    if isinstance(axis, Tensor):
-        from graphflow.core.evaluate import static_value
-        v = static_value(axis)
-        if v is None:
-            raise TypeError(f"reduction axes must be known when the graph is built; {axis.name} is not constant")
-        axis = v.tolist()
-    if isinstance(axis, (int, np.integer)):
-        return (int(axis),)
-    return tuple(int(a) for a in axis)
-
-
-def _reducer(op: Op, tf_name: str) -> Any:
-    def fn(input_tensor: Any, axis: Any = None, keepdims: bool | None = None, name: str | None = None,
-           reduction_indices: Any = None, keep_dims: bool | None = None) -> Tensor:
-        if axis is None:
-            axis = reduction_indices
-        kd = bool(keepdims if keepdims is not None else keep_dims)
-        x = convert_to_tensor(input_tensor)
-        return make(op, [x], ReduceAttrs(_axes(axis), kd), name=name or tf_name)
-    fn.__name__ = "reduce_" + tf_name.lower()
-    fn.__doc__ = f"Reduce by {tf_name.lower()} over ``axis`` (all axes when None)."
-    return fn
-
-
-reduce_sum = _reducer(Op.REDUCE_SUM, "Sum")
-reduce_mean = _reducer(Op.REDUCE_MEAN, "Mean")
-reduce_max = _reducer(Op.REDUCE_MAX, "Max")
-reduce_min = _reducer(Op.REDUCE_MIN, "Min")
-reduce_prod = _reducer(Op.REDUCE_PROD, "Prod")
-reduce_any = _reducer(Op.REDUCE_ANY, "Any")
-reduce_all = _reducer(Op.REDUCE_ALL, "All")
-
 
 def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False,
                      name: str | None = None) -> Tensor:
@@ -294,7 +250,7 @@ def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False
     if not keepdims:
         from graphflow.ops.shape_ops import squeeze
         rank = x.shape.rank
-        axes = norm_axes(_axes(axis), rank) if rank is not None else None
+        axes = norm_axes(static_axes(axis), rank) if rank is not None else None
         s = squeeze(s, axis=list(axes) if axes is not None else None)
     from graphflow.ops.math_ops import add_name
     return add_name(s, name)
@@ -338,7 +294,7 @@ def _arg(op: Op, tf_name: str) -> Any:
         if axis is None:
             axis = dimension if dimension is not None else 0
         x = convert_to_tensor(input)
-        (ax,) = _axes(axis) or (0,)
+        (ax,) = static_axes(axis) or (0,)
         return make(op, [x], ArgAttrs(ax, _dt.as_dtype(output_type)), name=name or tf_name)
     fn.__name__ = tf_name.lower()
     fn.__doc__ = f"Index of the {tf_name[3:].lower()} along ``axis`` (int64 by default, as TF1)."

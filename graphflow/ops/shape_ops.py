@@ -16,6 +16,7 @@ from graphflow.ops._build import make
 from graphflow.ops.constant_ops import constant
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
+from graphflow.ops.reductions import reduce_prod, reduce_sum
 
 # A reshape target: each entry is a literal dim, -1 (inferred), or (k, j): dim j of input k.
 # a reshape entry: an int (-1: inferred), (k, j) for dim j of input k, or ("v", k, j) for the
@@ -268,14 +269,12 @@ def shape(input: Any, name: str | None = None, out_type: Any = _dt.int32) -> Ten
 
 def size(input: Any, name: str | None = None, out_type: Any = _dt.int32) -> Tensor:  # noqa: A002
     """Number of elements of ``input`` (an int32 scalar)."""
-    from graphflow.ops.reduce_ops import reduce_prod
     return reduce_prod(shape(input, out_type=out_type), name=name or "Size")
 
 
 def rank(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
     x = convert_to_tensor(input)
     if x.shape.rank is None:  # known once the program is specialised for the fed rank
-        from graphflow.ops.reduce_ops import reduce_sum
         return reduce_sum(shape(shape(x)), name=name or "Rank")
     return constant(x.shape.rank, dtype=_dt.int32, name=name or "Rank")
 

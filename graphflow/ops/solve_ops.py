@@ -14,6 +14,7 @@ from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import as_tensors, make, require
+from graphflow.ops.reductions import reduce_max, reduce_sum
 
 F = require("f")
 
@@ -173,7 +174,6 @@ def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None, keepdims: bool |
     from graphflow.ops.math_ops import abs as _abs
     from graphflow.ops.math_ops import pow as _pow
     from graphflow.ops.math_ops import sqrt
-    from graphflow.ops.reduce_ops import reduce_max, reduce_sum
     x = convert_to_tensor(tensor)
     keep = bool(keepdims if keepdims is not None else keep_dims)
     if isinstance(axis, (list, tuple)) and len(axis) == 2 and ord not in ("fro", "euclidean"):

@@ -19,6 +19,7 @@ from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make, require
+from graphflow.ops.reductions import reduce_sum
 
 __all__ = ["sort_indices", "top_k", "unique", "unique_with_counts"]
 
@@ -120,7 +121,6 @@ def top_k(input: Any, k: int = 1, sorted: bool = True, name: str | None = None) 
     """
     from graphflow.ops.array_ops import one_hot
     from graphflow.ops.math_ops import multiply
-    from graphflow.ops.reduce_ops import reduce_sum
     from graphflow.ops.shape_ops import expand_dims
     x = convert_to_tensor(input)
     if x.shape.rank == 0:

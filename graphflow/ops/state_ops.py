@@ -27,6 +27,7 @@ from graphflow.ops.constant_ops import (  # noqa: F401  (their home before const
     placeholder_with_default,
 )
 from graphflow.ops.math_ops import add_name  # noqa: F401  (its home before math_ops)
+from graphflow.ops.reductions import reduce_sum
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,6 @@ register(OpDef(Op.RANGE, Kind.OTHER, _range_shape, lambda d, at: [at.dtype], _ra
 
 
 def _reduce_all(g: Tensor) -> Tensor:
-    from graphflow.ops.reduce_ops import reduce_sum
     return reduce_sum(g)
 
 

@@ -19,6 +19,7 @@ from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make, require
 from graphflow.ops.reduce_ops import broadcast_to
+from graphflow.ops.reductions import reduce_max, reduce_sum
 from graphflow.ops.shape_ops import reshape
 from graphflow.ops.shape_ops import shape as shape_of
 
@@ -60,7 +61,6 @@ def _log_softmax(logits: Tensor) -> Tensor:
     """The composite log-softmax over the last axis (what the gradients of these rows need; the
     public ``nn.log_softmax`` builds the same nodes)."""
     from graphflow.ops.math_ops import exp, log, stop_gradient
-    from graphflow.ops.reduce_ops import reduce_max, reduce_sum
     s = logits - stop_gradient(reduce_max(logits, axis=-1, keepdims=True))
     return s - log(reduce_sum(exp(s), axis=-1, keepdims=True))
 
@@ -75,7 +75,6 @@ def _vjp_grad(n: Any, v: Tensor) -> list:
     # y = g (p S - labels) with p = softmax(logits), S = sum(labels): then
     # dg = sum(v (p S - labels)), dlabels = g (sum(v p) - v), dlogits = g S p (v - sum(v p))
     from graphflow.ops.math_ops import exp
-    from graphflow.ops.reduce_ops import reduce_sum
     from graphflow.ops.shape_ops import expand_dims
     g, labels, logits = n.inputs
     p = exp(_log_softmax(logits))
