@@ -291,7 +291,7 @@ def test_cublas_matmuls_match_the_tiled_kernel() -> None:
     (GRAPHFLOW_CUBLAS=0) must give the same products."""
     need("gpu")
     need("cupy")
-    from graphflow.runtime.cuda import blas as cuda_blas
+    from graphflow.compiler.cuda import blas as cuda_blas
     if cuda_blas.cupy() is None:
         pytest.skip("GRAPHFLOW_CUBLAS=0 turns cuBLAS off, or CuPy cannot reach the GPU")
     rs = np.random.RandomState(0)
@@ -356,7 +356,7 @@ FREED_SCRIPT = textwrap.dedent("""
     import gc, json, sys
     import numpy as np
     import graphflow as gf
-    from graphflow.runtime.cuda import steps as cuda_steps
+    from graphflow.compiler.cuda import steps as cuda_steps
     out = {"ok": [], "held": [], "after": []}
     for shape in [(3, 4), (4, 3), (3, 4)]:
         g = gf.Graph()

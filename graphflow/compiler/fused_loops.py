@@ -16,14 +16,14 @@ from graphflow.core.registry import Op, get
 _INIT = {Op.REDUCE_SUM: 0, Op.REDUCE_MEAN: 0, Op.REDUCE_PROD: 1, Op.REDUCE_ANY: False, Op.REDUCE_ALL: True}
 
 
-def _acc_dtype(op: Op, d: DType) -> DType:
+def acc_dtype(op: Op, d: DType) -> DType:
     from graphflow.core import dtypes
     if op in (Op.REDUCE_SUM, Op.REDUCE_MEAN, Op.REDUCE_PROD) and d.name in ("float16", "float32"):
         return dtypes.float64
     return d
 
 
-def _init(op: Op, d: DType) -> Any:
+def init_value(op: Op, d: DType) -> Any:
     if op is Op.REDUCE_MAX:
         return float("-inf") if d.is_floating else d.min
     if op is Op.REDUCE_MIN:
@@ -31,7 +31,7 @@ def _init(op: Op, d: DType) -> Any:
     return _INIT[op]
 
 
-def _combine(op: Op, acc: str, v: str) -> str:
+def combine(op: Op, acc: str, v: str) -> str:
     if op in (Op.REDUCE_SUM, Op.REDUCE_MEAN):
         return f"{acc} + {v}"
     if op is Op.REDUCE_PROD:
@@ -58,7 +58,7 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
     def element(idx: list[str], exact: bool, flat: bool = False) -> str:
         return element_value(em, n, leaves, idx, exact, flat)
 
-    ambiguous = _ambiguous(n, at, rank)
+    ambiguous = ambiguous_dims(n, at, rank)
     variants = [True] if not ambiguous else [True, False]
 
     if red is None:
@@ -82,7 +82,7 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
                 em.line(f"{out}[{idx[0]}] = {v}")
             em.define(n.outputs[0], out)
             return
-        loop_dims = _loop_dims(em, n, leaves, rank)
+        loop_dims = loop_extents(em, n, leaves, rank)
         if target is None:
             out = em.empty(loop_dims, dt)
         else:
@@ -99,8 +99,8 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
         return
 
     # reductions
-    acc_dt = _acc_dtype(red.op, dt)
-    init = em.lit(_init(red.op, dt), acc_dt)
+    acc_dt = acc_dtype(red.op, dt)
+    init = em.lit(init_value(red.op, dt), acc_dt)
     size = _flat_size(em, n, leaves, ambiguous)
     if size is not None:  # a full reduction over same-shaped arrays: one flat loop for every rank
         em.flattened = True  # type: ignore[attr-defined]
@@ -108,12 +108,12 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
         acc = em.fresh("acc")
         em.line(f"{acc} = {init}")
         with em.loops([size]) as idx:
-            em.line(f"{acc} = {_combine(red.op, acc, element(idx, True, flat=True))}")
+            em.line(f"{acc} = {combine(red.op, acc, element(idx, True, flat=True))}")
         r = em.fresh("r")
-        em.line(f"{r} = {_finish(em, red.op, dt, acc_dt, acc, count)}")
+        em.line(f"{r} = {finish_value(em, red.op, dt, acc_dt, acc, count)}")
         em.define(n.outputs[0], r)
         return
-    loop_dims = _loop_dims(em, n, leaves, rank)
+    loop_dims = loop_extents(em, n, leaves, rank)
     axes = set(red.axes)
     kept = [j for j in range(rank) if j not in axes]
     count = " * ".join(loop_dims[j] for j in sorted(axes)) or "1"
@@ -132,7 +132,7 @@ def _reduce_nest(em: Emitter, n: Operation, leaves: list[str], rank: int, loop_d
     dt = n.dtypes[0]
 
     def finish(acc: str) -> str:
-        return _finish(em, red.op, dt, acc_dt, acc, count)
+        return finish_value(em, red.op, dt, acc_dt, acc, count)
 
     suffix = sorted(axes) == list(range(rank - len(axes), rank))
     if not kept or suffix:
@@ -150,7 +150,7 @@ def _reduce_nest(em: Emitter, n: Operation, leaves: list[str], rank: int, loop_d
                     for j, name in zip(sorted(axes), ridx):
                         idx[j] = name
                     v = element(idx, exact)
-                    em.line(f"{acc} = {_combine(red.op, acc, v)}")
+                    em.line(f"{acc} = {combine(red.op, acc, v)}")
                 if out is None:
                     em.line(f"{scalar_out} = {finish(acc)}")
                 else:
@@ -171,7 +171,7 @@ def _reduce_nest(em: Emitter, n: Operation, leaves: list[str], rank: int, loop_d
             v = element(idx, exact)
             oidx = [("0" if j in axes else idx[j]) for j in range(rank)] if red.keepdims else [idx[j] for j in kept]
             dst = em.index(acc_arr, oidx)
-            em.line(f"{dst} = {_combine(red.op, dst, v)}")
+            em.line(f"{dst} = {combine(red.op, dst, v)}")
     _variants(em, variants, ambiguous, loop_dims, body_general)
     out = em.empty(out_dims, dt)
     flat_o, flat_a = em.fresh("fo"), em.fresh("fa")
@@ -182,7 +182,7 @@ def _reduce_nest(em: Emitter, n: Operation, leaves: list[str], rank: int, loop_d
     em.define(n.outputs[0], out)
 
 
-def _finish(em: Emitter, op: Op, dt: Any, acc_dt: Any, acc: str, count: str) -> str:
+def finish_value(em: Emitter, op: Op, dt: Any, acc_dt: Any, acc: str, count: str) -> str:
     """A reduction's value from its accumulator (``count`` elements reduced)."""
     if op is Op.REDUCE_MEAN:
         if dt.is_floating:
@@ -352,7 +352,7 @@ def same_shaped(n: Operation) -> bool:
         t.shape.rank == 0 or t.shape == at.loop_shape for t in n.inputs)
 
 
-def _ambiguous(n: Operation, at: FusedAttrs, rank: int) -> list[tuple[int, int, int]]:
+def ambiguous_dims(n: Operation, at: FusedAttrs, rank: int) -> list[tuple[int, int, int]]:
     """(leaf, leaf dim, loop dim) triples whose broadcast is only known at run time: a leaf's
     unknown dim against a known loop dim, or against other leaves' unknown or fixed dims. A leaf
     whose unknown dim is the only one of size other than 1 in its loop dim defines that dim."""
@@ -372,7 +372,7 @@ def _ambiguous(n: Operation, at: FusedAttrs, rank: int) -> list[tuple[int, int, 
     return sorted(out)
 
 
-def _loop_dims(em: Emitter, n: Operation, leaves: list[str], rank: int) -> list[str]:
+def loop_extents(em: Emitter, n: Operation, leaves: list[str], rank: int) -> list[str]:
     """The loop's dims (literals where the graph fixes them, else read from the leaves that have
     them), then the checks that every leaf's run-time shape fits them (``_shape_checks``)."""
     at: FusedAttrs = n.attrs
@@ -411,7 +411,7 @@ def _shape_checks(em: Emitter, n: Operation, leaves: list[str], dims: list[str])
     leaf, raising TF1's "Incompatible shapes" with both shapes."""
     at: FusedAttrs = n.attrs
     rank = len(dims)
-    loose = {(li, k) for li, k, _ in _ambiguous(n, at, rank)}
+    loose = {(li, k) for li, k, _ in ambiguous_dims(n, at, rank)}
     loop = "(" + "".join(f"{d}, " for d in dims) + ")"
     for li, t in enumerate(n.inputs):
         r = t.shape.rank or 0

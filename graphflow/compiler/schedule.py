@@ -3,14 +3,18 @@
 Assignments run as late as their dependencies allow. A read of a variable that is not ordered
 against an assignment of it (by data or control edges) sees the value from before the run: if
 such a reader still ends up after the assignment, it reads a snapshot taken just before it.
+
+``plan`` is the walk every executor follows (the reference executor, the CUDA driver): per
+scheduled node, the snapshots to take before it and where each of its inputs is read from.
 """
 from __future__ import annotations
 
+import enum
 import heapq
 from dataclasses import dataclass
 
 from graphflow.compiler.program import Program
-from graphflow.core.ir import Operation
+from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op
 
 
@@ -135,3 +139,48 @@ _COLLECTIVES = frozenset({Op.ALLREDUCE, Op.ALLGATHER, Op.BROADCAST})
 
 def _priority(n: Operation) -> tuple[int, int]:
     return (1 if n.op is Op.ASSIGN else 0, n.uid)
+
+
+class Read(enum.Enum):
+    """Where a node's input comes from."""
+
+    VALUE = "value"  # the value an earlier node (or a feed, a constant) produced
+    VARIABLE = "variable"  # the variable's current value
+    SNAPSHOT = "snapshot"  # the variable's value before an assignment this node is not ordered after
+    TARGET = "target"  # an assignment's target: not read
+
+
+@dataclass(frozen=True)
+class Input:
+    read: Read
+    tensor: Tensor
+    snapshot: int = -1  # the snapshot id, for ``Read.SNAPSHOT``
+
+
+@dataclass(frozen=True)
+class Step:
+    """One scheduled node: the snapshots (id, variable) to take just before it, and its inputs."""
+
+    node: Operation
+    snapshots: tuple[tuple[int, Operation], ...]
+    inputs: tuple[Input, ...]
+
+
+def plan(sched: Schedule) -> list[Step]:
+    """The walk over ``sched``: the variable-read rule resolved for every input."""
+    before: dict[int, list[tuple[int, Operation]]] = {}
+    for sid, (var, at) in sorted(sched.snapshots.items(), key=lambda kv: kv[1][1]):
+        before.setdefault(at, []).append((sid, var))
+    steps = []
+    for k, n in enumerate(sched.order):
+        steps.append(Step(n, tuple(before.get(k, ())), tuple(_input(sched, n, j, t) for j, t in enumerate(n.inputs))))
+    return steps
+
+
+def _input(sched: Schedule, n: Operation, j: int, t: Tensor) -> Input:
+    if t.node.op is not Op.VARIABLE:
+        return Input(Read.VALUE, t)
+    if not is_read(n, j):
+        return Input(Read.TARGET, t)
+    sid = sched.reads.get((id(n), j))
+    return Input(Read.VARIABLE, t) if sid is None else Input(Read.SNAPSHOT, t, sid)

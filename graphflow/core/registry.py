@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from graphflow.core.dtypes import DType
@@ -196,7 +196,8 @@ class OpDef:
     # elementwise: (attrs, in_dtypes, out_dtype, *args) -> (condition that must hold, message) or None;
     # checked per element before ``scalar`` (integer division by zero)
     guard: Callable[..., tuple[str, str] | None] | None = None
-    kernels: dict[str, Callable[..., Any]] = field(default_factory=dict)  # target -> emitter
+    # target -> its rule: the CPU's emitter, the CUDA target's ``CudaRule``, or ``NotOnTarget``
+    kernels: dict[str, Any] = field(default_factory=dict)
     stateful: bool = False  # never folded or merged (random, assign)
     num_outputs: int = 1
 
@@ -222,10 +223,20 @@ def rows() -> dict[Op, OpDef]:
     return dict(_ROWS)
 
 
-def register_kernel(op: Op, target: str, emitter: Callable[..., Any]) -> Callable[..., Any]:
-    """Attach a target's emitter to an op's row (kept beside the op's other rules)."""
-    get(op).kernels[target] = emitter
-    return emitter
+@dataclass(frozen=True)
+class NotOnTarget:
+    """A target's entry for a primitive it does not run, saying why."""
+
+    reason: str
+
+
+R = TypeVar("R")
+
+
+def register_kernel(op: Op, target: str, rule: R) -> R:
+    """Attach a target's rule to an op's row (kept beside the op's other rules)."""
+    get(op).kernels[target] = rule
+    return rule
 
 
 def kernel(op: Op, target: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from graphflow.compiler.program import Program
-from graphflow.compiler.schedule import is_read, schedule
+from graphflow.compiler.schedule import Input, Read, plan, schedule
 from graphflow.core.errors import InvalidArgumentError
 from graphflow.core.evaluate import evaluate
 from graphflow.core.ir import Operation
@@ -28,7 +28,6 @@ def execute(program: Program, feeds: Sequence[np.ndarray], state: State) -> list
     for ph, v in zip(program.feeds, feeds):
         values[id(ph.outputs[0])] = np.asarray(v)
     snaps: dict[int, np.ndarray] = {}
-    pending = sorted(sched.snapshots.items(), key=lambda kv: kv[1][1])
     current: dict[int, np.ndarray] = {}  # staged variable values (committed at the end)
 
     def read(var: Operation) -> np.ndarray:
@@ -37,23 +36,24 @@ def execute(program: Program, feeds: Sequence[np.ndarray], state: State) -> list
             return current[uid]
         return state.value(var).copy()
 
-    for k, n in enumerate(sched.order):
-        for sid, (var, at) in pending:
-            if at == k:
-                snaps[sid] = read(var).copy()
+    def arg(i: Input) -> Any:
+        if i.read is Read.SNAPSHOT:
+            return snaps[i.snapshot]
+        if i.read is Read.VARIABLE:
+            return read(i.tensor.node)
+        if i.read is Read.TARGET:
+            return None
+        return values[id(i.tensor)]
+
+    for step in plan(sched):
+        n = step.node
+        for sid, var in step.snapshots:
+            snaps[sid] = read(var).copy()
         if n.op is Op.PLACEHOLDER:
             if id(n.outputs[0]) not in values:
                 raise InvalidArgumentError(n, n, f"You must feed a value for placeholder {n.describe()}")
             continue
-        args: list[Any] = []
-        for j, t in enumerate(n.inputs):
-            if t.node.op is Op.VARIABLE and is_read(n, j):
-                sid = sched.reads.get((id(n), j))
-                args.append(snaps[sid] if sid is not None else read(t.node))
-            elif t.node.op is Op.VARIABLE:
-                args.append(None)
-            else:
-                args.append(values[id(t)])
+        args = [arg(i) for i in step.inputs]
         if n.op is Op.VARIABLE:
             # a set-assign may target an uninitialized variable; only real reads need a value
             ready = n.attrs.uid in current or n.attrs.uid in state.initialized

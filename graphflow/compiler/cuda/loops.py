@@ -16,7 +16,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from graphflow.compiler.kernels import JIT_DECORATOR, Kernel
+from graphflow.compiler import fused_loops as FL
+from graphflow.compiler.cuda import simmath as cuda_simmath
+from graphflow.compiler.cuda.special import expand
+from graphflow.compiler.kernels import JIT_DECORATOR, Kernel, KernelEmitter
+from graphflow.core import dtypes
+from graphflow.core.ir import Operation
+from graphflow.core.registry import Op
 from graphflow.platform.cuda import require, simulating
 
 # numpy scalar functions of the templates -> CUDA's math library
@@ -91,7 +97,6 @@ def _cpu_math(line: str) -> str:
 
 
 def _translate_body(lines: list[str]) -> list[str]:
-    from graphflow.compiler.cuda.special import expand
     out = []
     for line in (e for raw in lines for e in expand(raw)):
         line = _cpu_math(line)
@@ -108,7 +113,7 @@ def _translate_body(lines: list[str]) -> list[str]:
 TREE = 128  # threads per output of a tree reduction (a power of two)
 
 
-def fused_source(n: Any, tree: bool = False) -> str:
+def fused_source(n: Operation, tree: bool = False) -> str:
     """The CUDA module of FUSED node ``n``: its inputs ``p0, p1, ...`` (rank-0 ones as 1-element
     arrays, so device results feed it without a copy to the host), then the flat output buffer
     ``r0``. One thread per output element (row-major); a reduction runs its reduced dims serially
@@ -120,9 +125,6 @@ def fused_source(n: Any, tree: bool = False) -> str:
     threads' partial results (no warp shuffles: the simulator has none). The runtime picks it
     for few outputs over many elements (a loss, a full sum), where one thread per output would
     leave the GPU idle."""
-    from graphflow.compiler import fused_loops as FL
-    from graphflow.compiler.kernels import KernelEmitter
-    from graphflow.core.registry import Op
     if n.op is not Op.FUSED:
         raise NotOnCudaError("not a fused node")
     at, red = n.attrs, n.attrs.reduce
@@ -137,8 +139,8 @@ def fused_source(n: Any, tree: bool = False) -> str:
     for j, t in enumerate(n.inputs):
         if not t.shape.rank:
             em.line(f"s{j} = p{j}[0]")
-    loop_dims = FL._loop_dims(em, n, leaves, rank)
-    ambiguous = FL._ambiguous(n, at, rank)
+    loop_dims = FL.loop_extents(em, n, leaves, rank)
+    ambiguous = FL.ambiguous_dims(n, at, rank)
     for li, k, _ in ambiguous:  # a dim that broadcasts only at run time: index it by 0 when it is 1
         m = em.fresh("m")
         em.line(f"{m} = 0 if {leaves[li]}.shape[{k}] == 1 else 1")
@@ -149,9 +151,9 @@ def fused_source(n: Any, tree: bool = False) -> str:
     if tree:
         if red is None:
             raise NotOnCudaError("a tree is for reductions")
-        _tree_body(em, n, FL, leaves, loop_dims, axes, kept, exact)
+        _tree_body(em, n, leaves, loop_dims, axes, kept, exact)
     else:
-        _thread_body(em, n, FL, leaves, loop_dims, axes, kept, exact)
+        _thread_body(em, n, leaves, loop_dims, axes, kept, exact)
     if any(not m.startswith("Incompatible shapes") for _, m in em.errors):
         raise NotOnCudaError("a fused loop with run-time checks other than shape agreement")
     head = ["import math", "import numpy as np", "from numba import cuda, boolean, float32, float64, int64", "",
@@ -184,12 +186,11 @@ def _out_index(em: Any, loop_dims: list[str], kept: list[int], idx: list[str], f
         idx[j], rest = name, q
 
 
-def _tree_body(em: Any, n: Any, FL: Any, leaves: list[str], loop_dims: list[str], axes: list[int],
+def _tree_body(em: KernelEmitter, n: Operation, leaves: list[str], loop_dims: list[str], axes: list[int],
                kept: list[int], exact: bool) -> None:
     red, dt = n.attrs.reduce, n.dtypes[0]
-    acc_dt = FL._acc_dtype(red.op, dt)
+    acc_dt = FL.acc_dtype(red.op, dt)
     if acc_dt.name == "float16":  # float16 elements are read as float32 (``_widen``)
-        from graphflow.core import dtypes
         acc_dt = dtypes.float32
     shared = "boolean" if acc_dt.is_bool else "int64" if acc_dt.is_integer else acc_dt.name
     count = " * ".join(f"({loop_dims[j]})" for j in axes) or "1"
@@ -198,7 +199,7 @@ def _tree_body(em: Any, n: Any, FL: Any, leaves: list[str], loop_dims: list[str]
     em.line("lane = cuda.threadIdx.x")
     em.line(f"part = cuda.shared.array({TREE}, dtype={shared})")
     _out_index(em, loop_dims, kept, idx, "t")
-    em.line(f"acc = {em.lit(FL._init(red.op, dt), acc_dt)}")
+    em.line(f"acc = {em.lit(FL.init_value(red.op, dt), acc_dt)}")
     em.line("q = lane")
     with em.block(f"while q < {count}:"):
         rest = "q"
@@ -208,7 +209,7 @@ def _tree_body(em: Any, n: Any, FL: Any, leaves: list[str], loop_dims: list[str]
             em.line(f"{r} = {rest} // ({loop_dims[j]})")
             idx[j], rest = name, r
         v = FL.element_value(em, n, leaves, idx, exact, False)
-        em.line(f"acc = {FL._combine(red.op, 'acc', v)}")
+        em.line(f"acc = {FL.combine(red.op, 'acc', v)}")
         em.line(f"q += {TREE}")
     em.line("part[lane] = acc")
     em.line("cuda.syncthreads()")
@@ -217,14 +218,14 @@ def _tree_body(em: Any, n: Any, FL: Any, leaves: list[str], loop_dims: list[str]
         with em.block("if lane < s:"):
             em.line("a = part[lane]")
             em.line("b = part[lane + s]")
-            em.line(f"part[lane] = {FL._combine(red.op, 'a', 'b')}")
+            em.line(f"part[lane] = {FL.combine(red.op, 'a', 'b')}")
         em.line("cuda.syncthreads()")
         em.line("s //= 2")
     with em.block("if lane == 0:"):
-        em.line(f"r0[t] = {FL._finish(em, red.op, dt, acc_dt, 'part[0]', count)}")
+        em.line(f"r0[t] = {FL.finish_value(em, red.op, dt, acc_dt, 'part[0]', count)}")
 
 
-def _thread_body(em: Any, n: Any, FL: Any, leaves: list[str], loop_dims: list[str], axes: list[int],
+def _thread_body(em: KernelEmitter, n: Operation, leaves: list[str], loop_dims: list[str], axes: list[int],
                  kept: list[int], exact: bool) -> None:
     red, dt = n.attrs.reduce, n.dtypes[0]
     em.line("t = cuda.grid(1)")
@@ -234,16 +235,16 @@ def _thread_body(em: Any, n: Any, FL: Any, leaves: list[str], loop_dims: list[st
         if red is None:
             em.line(f"r0[t] = {FL.element_value(em, n, leaves, idx, exact, False)}")
         else:
-            acc_dt = FL._acc_dtype(red.op, dt)
+            acc_dt = FL.acc_dtype(red.op, dt)
             acc = em.fresh("acc")
-            em.line(f"{acc} = {em.lit(FL._init(red.op, dt), acc_dt)}")
+            em.line(f"{acc} = {em.lit(FL.init_value(red.op, dt), acc_dt)}")
             with em.loops([loop_dims[j] for j in axes]) as ridx:
                 for j, name in zip(axes, ridx):
                     idx[j] = name
                 v = FL.element_value(em, n, leaves, idx, exact, False)
-                em.line(f"{acc} = {FL._combine(red.op, acc, v)}")
+                em.line(f"{acc} = {FL.combine(red.op, acc, v)}")
             count = " * ".join(loop_dims[j] for j in axes) or "1"
-            em.line(f"r0[t] = {FL._finish(em, red.op, dt, acc_dt, acc, count)}")
+            em.line(f"r0[t] = {FL.finish_value(em, red.op, dt, acc_dt, acc, count)}")
 
 
 def _without_checks(lines: list[str]) -> list[str]:
@@ -262,15 +263,14 @@ def _without_checks(lines: list[str]) -> list[str]:
     return out
 
 
-def reduction_source(n: Any) -> tuple[str, int]:
+def reduction_source(n: Operation) -> tuple[str, int]:
     """``fused_source`` of a FUSED reduction, and its number of inputs."""
-    from graphflow.core.registry import Op
     if n.op is not Op.FUSED or n.attrs.reduce is None:
         raise NotOnCudaError("not a fused reduction")
     return fused_source(n), len(n.inputs)
 
 
-def node_arg_types(n: Any) -> list[tuple[str, int]]:
+def node_arg_types(n: Operation) -> list[tuple[str, int]]:
     """The argument types of ``fused_source``'s kernel: the node's inputs (arrays by rank,
     rank-0 values as 1-element arrays), then the flat output buffer."""
     types = [(t.dtype.name, t.shape.rank if t.shape.rank else 1) for t in n.inputs]
@@ -299,7 +299,6 @@ def simulated(scope: dict[str, Any]) -> None:
     """Under Numba's simulator, give a kernel module's functions libdevice's IEEE ``math``
     (``cuda_simmath``) in place of Python's, which raises where a GPU returns inf or NaN."""
     if "math" in scope and simulating():
-        from graphflow.compiler.cuda import simmath as cuda_simmath
         scope["math"] = cuda_simmath
 
 

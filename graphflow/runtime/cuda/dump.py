@@ -1,7 +1,8 @@
-"""What a CUDA executable dumps (``Session(device="cuda", dump_dir=...)``): every kernel's CUDA
-source, the argument types of each launch of it (recorded during the first run: every kernel the
-executable and its cond / while_loop sub-programs launch, with the types it was launched with),
-and the PTX of each (kernel, argument types) for sm_90, with an index linking them.
+"""What a CUDA executable dumps (``Session(device="cuda", dump_dir=...)``): its generated driver
+(``driver.py``: the Python that calls each node's step), every kernel's CUDA source, the argument
+types of each launch of it (recorded during the first run: every kernel the executable and its
+cond / while_loop sub-programs launch, with the types it was launched with), and the PTX of each
+(kernel, argument types) for sm_90, with an index linking them.
 
 PTX needs numba-cuda's NVVM, which the simulator replaces: a dump made under
 ``NUMBA_ENABLE_CUDASIM=1`` holds the sources and ``launches.json``, and ``graphflow ptx FOLDER``
@@ -15,15 +16,17 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+from graphflow.compiler.cuda import index_kernels as cuda_index_kernels
+from graphflow.compiler.cuda import linalg as cuda_linalg
+from graphflow.compiler.cuda import loops as cuda
+from graphflow.compiler.cuda import templates as cuda_templates
 from graphflow.platform.cuda import capability
 
 CC = (9, 0)
+DRIVER = "driver.py"
 
 
 def _template_names() -> dict[str, str]:
-    from graphflow.compiler.cuda import index_kernels as cuda_index_kernels
-    from graphflow.compiler.cuda import linalg as cuda_linalg
-    from graphflow.compiler.cuda import templates as cuda_templates
     names: dict[str, str] = {}
     for mod in (cuda_templates, cuda_index_kernels, cuda_linalg):
         for name, value in vars(mod).items():
@@ -32,10 +35,14 @@ def _template_names() -> dict[str, str]:
     return names
 
 
-def write(folder: str, named: Iterable[tuple[str, str]], launches: dict[str, set[tuple[Any, ...]]]) -> None:
-    """The sources (``named``: (name, source) per node kernel) and every launched kernel with its
-    argument types; PTX too where this process has NVVM."""
+def write(folder: str, named: Iterable[tuple[str, str]], launches: dict[str, set[tuple[Any, ...]]],
+          driver: str = "") -> None:
+    """The driver's source, the kernels' sources (``named``: (name, source) per node kernel) and
+    every launched kernel with its argument types; PTX too where this process has NVVM."""
     os.makedirs(folder, exist_ok=True)
+    if driver:
+        with open(os.path.join(folder, DRIVER), "w") as f:
+            f.write("# the generated driver: each scheduled node's step (compiler/cuda/rules.py)\n" + driver)
     templates = _template_names()
     order: dict[str, str] = {}
     for name, src in named:
@@ -61,7 +68,6 @@ def write(folder: str, named: Iterable[tuple[str, str]], launches: dict[str, set
 def compile_folder(folder: str) -> int:
     """The PTX of every launch ``launches.json`` records (kernel, argument types), next to the
     sources; returns how many were written."""
-    from graphflow.compiler.cuda import loops as cuda
     with open(os.path.join(folder, "launches.json")) as f:
         records = json.load(f)
     for r in records:
@@ -78,6 +84,8 @@ def _index(folder: str) -> None:
     with open(os.path.join(folder, "launches.json")) as f:
         records = json.load(f)
     rows = []
+    if os.path.exists(os.path.join(folder, DRIVER)):
+        rows.append(f"<li>the driver (generated Python calling every step): <a href='{DRIVER}'>source</a></li>")
     for stem in sorted({name[:-3] for name in os.listdir(folder) if name.startswith("cuda") and name.endswith(".py")}):
         with open(os.path.join(folder, stem + ".py")) as f:
             title = f.readline()[2:].strip()

@@ -1,6 +1,6 @@
 """cuBLAS for the CUDA target's float32 / float64 matmuls, through CuPy when it is installed
 (``pip install "graphflow[cublas]"``) and a GPU is present; otherwise, and for integer matmuls,
-the tiled shared-memory kernel (``compiler/cuda_templates.MATMUL``, ``cuda_linalg.BATCH_MATMUL``).
+the tiled shared-memory kernel (``compiler/cuda/linalg.BATCH_MATMUL``).
 
 CuPy reads numba's device arrays in place (``__cuda_array_interface__``) and both launch on the
 legacy default stream, so the GEMM is ordered with the kernels around it without a

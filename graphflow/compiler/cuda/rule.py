@@ -1,0 +1,52 @@
+"""The CUDA target's rule for a primitive, registered on its registry row
+(``register_kernel(op, "cuda", CudaRule(...))``, ``compiler/cuda/rules.py``): what the build
+prepares for a node (its kernel sources, what the run needs of the graph) and the step the
+generated driver calls for it (``compiler/cuda/steps.py``, ``core_steps.py``)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graphflow.compiler.cuda.device import Device, Value
+from graphflow.core.ir import Operation
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the build fixes for one node: its kernel's CUDA module source (empty: none), a
+    reduction's block-per-output variant (``tree``), a fused loop's dims the graph fixes and its
+    per-element check messages, a constant's uploaded value."""
+
+    source: str = ""
+    tree: str = ""
+    fixed: Any = None  # ``fused_loops.fixed_dims``
+    guards: tuple[str, ...] = ()
+    value: Value | None = None
+
+
+Step = Callable[[Device, Operation, list[Value], Prepared], list[Value]]
+NOTHING = Prepared()
+
+
+@dataclass(frozen=True)
+class CudaRule:
+    """``step`` is None for nodes the driver binds itself (feeds, variables read in place, no-ops).
+
+    ``prepare`` raises ``NotOnCuda`` for a node the target cannot run; ``checks``: its kernels
+    count failures (``device.check_slot``); ``flush``: the checks so far are read before it runs
+    (it writes variables or runs sub-programs that may); ``any_rank``: it runs on values of
+    unknown rank; ``graphs``: the sub-programs built with it; ``kernels``: the fixed templates it
+    launches, (name, source) each, listed in dumps."""
+
+    step: Step | None
+    prepare: Callable[[Operation], Prepared] | None = None
+    checks: bool = False
+    flush: bool = False
+    any_rank: bool = False
+    graphs: Callable[[Operation], Sequence[Any]] | None = None
+    kernels: tuple[tuple[str, str], ...] = ()
+
+
+class NotOnCuda(Exception):
+    """A node this target cannot run, and why (the build turns it into UnimplementedError)."""
