@@ -8,12 +8,13 @@ from typing import Any
 
 import numpy as np
 
+import graphflow.nn.functional as F
 from graphflow.core.ir import Tensor, convert_to_tensor
-from graphflow.nn import functional as F
 from graphflow.nn.conv_modules import LayerNorm
 from graphflow.nn.modules import Dropout, Linear, Module, _param
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
+from graphflow.ops.array_ops import split
 
 
 def _xavier(shape: tuple[int, int]) -> np.ndarray:
@@ -39,7 +40,6 @@ class MultiheadAttention(Module):
     def forward(self, query: Any, key: Any, value: Any, key_padding_mask: Any = None, need_weights: bool = True,
                 attn_mask: Any = None, average_attn_weights: bool = True,
                 is_causal: bool = False) -> tuple[Tensor, Any]:
-        from graphflow.ops.array_ops import split
         if is_causal and attn_mask is None:
             raise RuntimeError("Need attn_mask if specifying the is_causal hint")  # PyTorch's rule
         q, k, v = (convert_to_tensor(t) for t in (query, key, value))

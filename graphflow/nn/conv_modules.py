@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
+import graphflow.nn.functional as F
 from graphflow.core.ir import Tensor
-from graphflow.nn import functional as F
 from graphflow.nn.modules import Module, _param, _uniform
 
 

@@ -19,38 +19,44 @@ from typing import Any
 
 import numpy as np
 
+import graphflow.nn.nn_ops as _tf
 from graphflow.core import dtypes as _dt
+from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
-from graphflow.nn import nn_ops as _tf
 from graphflow.nn.functional_conv import (  # noqa: F401
-                                          adaptive_avg_pool1d,
-                                          adaptive_avg_pool2d,
-                                          adaptive_max_pool2d,
-                                          avg_pool1d,
-                                          avg_pool2d,
-                                          conv1d,
-                                          conv2d,
-                                          conv_transpose2d,
-                                          interpolate,
-                                          max_pool1d,
-                                          max_pool2d,
-                                          pad,
-                                          )
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose2d,
+    interpolate,
+    max_pool1d,
+    max_pool2d,
+    pad,
+)
 from graphflow.nn.functional_loss import (  # noqa: F401
-                                          binary_cross_entropy,
-                                          binary_cross_entropy_with_logits,
-                                          cross_entropy,
-                                          huber_loss,
-                                          kl_div,
-                                          l1_loss,
-                                          mse_loss,
-                                          nll_loss,
-                                          smooth_l1_loss,
-                                          )
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
 from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
+from graphflow.ops.array_ops import gather, split, stack
+from graphflow.ops.array_ops import one_hot as _one_hot
+from graphflow.ops.linalg_ops import einsum, matmul, tensordot
+from graphflow.ops.special_ops import erf, expm1, log_sigmoid
+from graphflow.variables import Variable
 
 
 def _t(x: Any) -> Tensor:
@@ -88,7 +94,6 @@ def relu6(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
 
 
 def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
-    from graphflow.ops.special_ops import expm1
     x = _floats(input, "elu")
     return M.where(x > 0, x, alpha * expm1(M.minimum(x, M.zeros_like_scalar(x))))
 
@@ -98,7 +103,6 @@ def selu(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
 
 
 def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
-    from graphflow.ops.special_ops import expm1
     x = _floats(input, "celu")
     return M.where(x > 0, x, alpha * expm1(M.minimum(x, M.zeros_like_scalar(x)) / alpha))
 
@@ -117,7 +121,6 @@ def prelu(input: Any, weight: Any) -> Tensor:  # noqa: A002
 
 
 def gelu(input: Any, approximate: str = "none") -> Tensor:  # noqa: A002
-    from graphflow.ops.special_ops import erf
     x = _floats(input, "gelu")
     if approximate == "tanh":
         return 0.5 * x * (1 + M.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)))
@@ -156,7 +159,6 @@ def softsign(input: Any) -> Tensor:  # noqa: A002
 
 
 def logsigmoid(input: Any) -> Tensor:  # noqa: A002
-    from graphflow.ops.special_ops import log_sigmoid
     return log_sigmoid(_floats(input, "logsigmoid"))
 
 
@@ -177,7 +179,6 @@ def hardswish(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def glu(input: Any, dim: int = -1) -> Tensor:  # noqa: A002
     """``a * sigmoid(b)`` for the halves ``a, b`` of ``input`` along ``dim``."""
-    from graphflow.ops.array_ops import split
     a, b = split(_floats(input, "glu"), 2, dim)
     return a * M.sigmoid(b)
 
@@ -210,7 +211,6 @@ def log_softmax(input: Any, dim: Any = None, _stacklevel: int = 3, dtype: Any = 
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:  # noqa: A002
     """``input @ weight.T + bias``: weight [out, in], input [..., in]."""
-    from graphflow.ops.linalg_ops import matmul, tensordot
     x, w = _t(input), _t(weight)
     y = matmul(x, w, transpose_b=True) if x.shape.rank == 2 else tensordot(x, w, [[x.shape.rank - 1], [1]])
     return y + bias if bias is not None else y
@@ -218,7 +218,6 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:  # noqa: A002
 
 def bilinear(input1: Any, input2: Any, weight: Any, bias: Any = None) -> Tensor:
     """``y_k = x1^T W_k x2 + b_k``; weight [out, in1, in2]."""
-    from graphflow.ops.linalg_ops import einsum
     y = einsum("bi,kij,bj->bk", _t(input1), _t(weight), _t(input2))
     return y + bias if bias is not None else y
 
@@ -249,7 +248,6 @@ def dropout(input: Any, p: float = 0.5, training: Any = True, inplace: bool = Fa
 
 
 def _channel_dropout(x: Tensor, p: float, training: Any, spatial: int) -> Tensor:
-    from graphflow.ops.array_ops import stack
     if x.shape.rank not in (spatial + 1, spatial + 2):
         raise ValueError(f"dropout{spatial}d expects a {spatial + 1}-D or {spatial + 2}-D input, got {x.shape} "
                          f"({x.name})")
@@ -279,7 +277,6 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
     """Batch statistics when training (and, when the running statistics are Variables, their
     update ``(1 - momentum) running + momentum batch``, the variance unbiased, as a dependency of
     the output); the running statistics otherwise."""
-    from graphflow.variables import Variable
     t = _floats(input, "batch_norm")
     r = t.shape.rank
     if r is None or r < 2:
@@ -382,7 +379,6 @@ def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepd
 def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm: Any = None,  # noqa: A002
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` [num_embeddings, dim]; the ``padding_idx`` row gets no gradient."""
-    from graphflow.ops.array_ops import gather
     if max_norm is not None or scale_grad_by_freq:
         raise ValueError("F.embedding: max_norm and scale_grad_by_freq are not supported")
     i, w = _t(input), _t(weight)
@@ -400,8 +396,6 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm:
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     """int64 ``[..., num_classes]``; ``num_classes=-1`` takes ``max + 1`` of indices known when the
     graph is built."""
-    from graphflow.core.evaluate import static_value
-    from graphflow.ops.array_ops import one_hot as _one_hot
     t = _t(tensor)
     if not t.dtype.is_integer:
         raise TypeError(f"F.one_hot expects integer class indices, got {t.dtype.name} ({t.name})")
@@ -419,7 +413,6 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
 def _attend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | None, dropout_p: float, training: Any,
             scale: float | None) -> tuple[Tensor, Tensor]:
     """``softmax(q k^T * scale + bias) v`` and the attention weights (before dropout)."""
-    from graphflow.ops.linalg_ops import matmul
     d = q.shape.as_list()[-1]
     if scale is None:
         if d is None:

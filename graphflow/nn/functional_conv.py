@@ -15,6 +15,10 @@ from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
+from graphflow.ops.array_ops import concat, gather, stack
+from graphflow.ops.array_ops import pad as _pad
+from graphflow.ops.conv_ops import avg_pool, conv2d_transpose, max_pool
+from graphflow.ops.conv_ops import conv2d as _conv
 
 
 def _pair(v: Any, what: str = "value") -> tuple[int, int]:
@@ -69,8 +73,6 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
            dilation: Any = 1, groups: int = 1) -> Tensor:
     """Cross-correlation of [N, C_in, H, W] with an OIHW weight [C_out, C_in / groups, kh, kw];
     ``padding`` an int, a pair, "same" or "valid"."""
-    from graphflow.ops.array_ops import concat
-    from graphflow.ops.conv_ops import conv2d as _conv
     x, added = _batched(input, 2, "conv2d")
     w = convert_to_tensor(weight)
     if w.shape.rank != 4:
@@ -110,8 +112,6 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
     """The gradient of a convolution: [N, C_in, H, W] -> [N, C_out, H_out, W_out], weight
     [C_in, C_out / groups, kh, kw], ``H_out = (H - 1) stride - 2 padding + dilation (k - 1) +
     output_padding + 1``."""
-    from graphflow.ops.array_ops import concat, pad, stack
-    from graphflow.ops.conv_ops import conv2d_transpose
     x, added = _batched(input, 2, "conv_transpose2d")
     w = convert_to_tensor(weight)
     h, wd = x.shape.as_list()[2:]
@@ -132,7 +132,7 @@ def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
                 for g in range(groups)], 1)
     (ph, pw), (oh, ow) = _pair(padding, "padding"), _pair(output_padding, "output_padding")
     if oh or ow:
-        y = pad(y, [[0, 0], [0, 0], [0, oh], [0, ow]])
+        y = _pad(y, [[0, 0], [0, 0], [0, oh], [0, ow]])
     y = y[:, :, ph:full_h + oh - ph, pw:full_w + ow - pw]
     if bias is not None:
         y = y + S.reshape(convert_to_tensor(bias), [1, -1, 1, 1])
@@ -167,22 +167,18 @@ def _pool_geometry(x: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil_
 def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,  # noqa: A002
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """The window maximum; the padding never wins (it is -inf)."""
-    from graphflow.ops.array_ops import pad
-    from graphflow.ops.conv_ops import max_pool
     if _pair(dilation, "dilation") != (1, 1) or return_indices:
         raise ValueError("F.max_pool2d supports dilation=1 and return_indices=False")
     x, added = _batched(input, 2, "max_pool2d")
     k, s, pads = _pool_geometry(x, kernel_size, stride, padding, ceil_mode)
     if any(a or b for a, b in pads):
-        x = pad(x, pads, constant_values=-np.inf)
+        x = _pad(x, pads, constant_values=-np.inf)
     return _unbatched(max_pool(x, [1, 1, k[0], k[1]], [1, 1, s[0], s[1]], "VALID", "NCHW"), added)
 
 
 def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,  # noqa: A002
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """The window mean; zero padding counts unless ``count_include_pad=False``."""
-    from graphflow.ops.array_ops import pad
-    from graphflow.ops.conv_ops import avg_pool
     x, added = _batched(input, 2, "avg_pool2d")
     k, s, pads = _pool_geometry(x, kernel_size, stride, padding, ceil_mode)
     if ceil_mode and any(b != a for a, b in pads[2:]):
@@ -190,7 +186,7 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
 
     def mean(t: Tensor) -> Tensor:
         if any(a or b for a, b in pads):
-            t = pad(t, pads)
+            t = _pad(t, pads)
         return avg_pool(t, [1, 1, k[0], k[1]], [1, 1, s[0], s[1]], "VALID", "NCHW")
     y = mean(x)
     if not count_include_pad and any(a or b for a, b in pads):
@@ -222,7 +218,6 @@ def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
 
 def _adaptive_axis(x: Tensor, axis: int, out: int | None, reduce: Callable[..., Tensor]) -> Tensor:
     """PyTorch's adaptive bins along one axis: bin i covers [floor(i n / out), ceil((i + 1) n / out))."""
-    from graphflow.ops.array_ops import stack
     n = x.shape.as_list()[axis]
     if out is None or out == n:
         return x
@@ -264,8 +259,6 @@ def adaptive_avg_pool1d(input: Any, output_size: Any) -> Tensor:  # noqa: A002
 def pad(input: Any, pad: Any, mode: str = "constant", value: Any = None) -> Tensor:  # noqa: A002
     """Pad the last ``len(pad) // 2`` dims: ``pad = (last_before, last_after, second_last_before,
     ...)``; ``mode`` "constant", "reflect", "replicate" or "circular"."""
-    from graphflow.ops.array_ops import gather
-    from graphflow.ops.array_ops import pad as _pad
     x = convert_to_tensor(input)
     pairs = [int(v) for v in pad]
     if len(pairs) % 2 or len(pairs) // 2 > (x.shape.rank or 0):
@@ -294,7 +287,6 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
                 align_corners: Any = None, recompute_scale_factor: Any = None, antialias: bool = False) -> Tensor:
     """Resize the spatial dims of [N, C, ...] by nearest neighbour (PyTorch's "nearest": source
     index ``floor(i * in / out)``, or ``floor(i / scale_factor)`` when a factor is given)."""
-    from graphflow.ops.array_ops import gather
     if mode != "nearest":
         raise ValueError(f"F.interpolate supports mode='nearest', got {mode!r}")
     x = convert_to_tensor(input)

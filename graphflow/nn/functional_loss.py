@@ -7,10 +7,13 @@ from typing import Any
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.nn.nn_ops import log_softmax, sigmoid_cross_entropy_with_logits
 from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
+from graphflow.ops.array_ops import one_hot
+from graphflow.ops.special_ops import log_sigmoid, xlogy
 
 
 def legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
@@ -92,7 +95,6 @@ def _picked(logp: Tensor, target: Tensor, weight: Any, ignore_index: int, what: 
             ) -> tuple[Tensor, Tensor, Tensor]:
     """Per element: ``-logp[target]``, its weight (0 where ignored) and the one-hot of the
     target, for class-index targets."""
-    from graphflow.ops.array_ops import one_hot
     if not target.dtype.is_integer:
         raise TypeError(f"F.{what} expects integer class indices as the target, got {target.dtype.name} "
                         f"({target.name}); for class probabilities give a float target shaped like the input")
@@ -125,7 +127,6 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, size_average: Any
     float target shaped like the input) ``-sum_c weight_c target_c log_softmax(input)_c``.
     ``label_smoothing`` eps mixes the target with the uniform distribution: (1 - eps) target +
     eps / C."""
-    from graphflow.nn.nn_ops import log_softmax
     x, t, unbatched = _class_input(input, target, "cross_entropy")
     red = legacy_reduction(size_average, reduce, reduction)
     if not 0 <= label_smoothing <= 1:
@@ -170,10 +171,8 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, size_avera
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, size_average: Any = None,  # noqa: A002
                                      reduce: Any = None, reduction: str = "mean", pos_weight: Any = None) -> Tensor:
     """``-(pos_weight y log sigmoid(x) + (1 - y) log(1 - sigmoid(x)))``, computed stably."""
-    from graphflow.ops.special_ops import log_sigmoid
     x, y = _pair(input, target, "binary_cross_entropy_with_logits")
     if pos_weight is None:
-        from graphflow.nn.nn_ops import sigmoid_cross_entropy_with_logits
         v = sigmoid_cross_entropy_with_logits(labels=y, logits=x)
     else:
         pw = M.cast(convert_to_tensor(pos_weight), x.dtype)
@@ -187,7 +186,6 @@ def kl_div(input: Any, target: Any, size_average: Any = None, reduce: Any = None
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """``target (log target - input)`` with ``input`` log-probabilities (0 where target is 0);
     "batchmean" divides the sum by the batch size."""
-    from graphflow.ops.special_ops import xlogy
     x, y = _pair(input, target, "kl_div")
     v = M.exp(y) * (y - x) if log_target else xlogy(y, y) - y * x
     red = legacy_reduction(size_average, reduce, reduction)

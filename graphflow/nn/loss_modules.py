@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import graphflow.nn.functional_loss as FL
 from graphflow.core.ir import Tensor
-from graphflow.nn import functional_loss as FL
 from graphflow.nn.modules import Module
 
 

@@ -16,9 +16,12 @@ from typing import Any
 
 import numpy as np
 
+import graphflow.nn.functional as functional
 from graphflow.core import dtypes as _dt
-from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph, session_for
+from graphflow.nn.functional import _check_p, dropout, linear, log_softmax, prelu, softmax
 from graphflow.ops import state_ops as ST
+from graphflow.ops.shape_ops import reshape, shape
 from graphflow.variables import Variable
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -182,7 +185,6 @@ class Module:
     # -- weights
     def state_dict(self, sess: Any = None) -> OrderedDict:
         """``{name: ndarray}`` of parameters and buffers (PyTorch's names and layouts)."""
-        from graphflow.core.ir import session_for
         s = session_for(None, sess)
         items = list(self.named_parameters()) + list(self.named_buffers())
         vals = s.run([v for _, v in items])
@@ -193,7 +195,6 @@ class Module:
         ``strict=False`` loads what matches and reports the rest, as PyTorch does."""
         if state_dict is None and isinstance(sess, dict):
             sess, state_dict = None, sess
-        from graphflow.core.ir import session_for
         s = session_for(None, sess)
         own = dict(list(self.named_parameters()) + list(self.named_buffers()))
         given = {k: v for k, v in state_dict.items() if not k.endswith("num_batches_tracked")}
@@ -305,7 +306,6 @@ class Linear(Module):
         self.bias = _param(_uniform((self.out_features,), bound), "bias") if bias else None
 
     def forward(self, x: Any) -> Tensor:
-        from graphflow.nn.functional import linear
         return linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -321,13 +321,11 @@ class _Act(Module):
         self.args, self.kwargs = args, kwargs
 
     def forward(self, x: Any) -> Tensor:
-        from graphflow.nn import functional
         return getattr(functional, self.fn)(convert_to_tensor(x), *self.args, **self.kwargs)
 
     def extra_repr(self) -> str:
         import inspect
 
-        from graphflow.nn import functional
         bound = inspect.signature(getattr(functional, self.fn)).bind_partial(None, *self.args, **self.kwargs)
         return ", ".join(f"{k}={v!r}" for k, v in list(bound.arguments.items())[1:] if (k, v) != ("inplace", False))
 
@@ -364,7 +362,6 @@ class PReLU(Module):
         self.weight = _param(np.full(int(num_parameters), init), "weight")
 
     def forward(self, x: Any) -> Tensor:
-        from graphflow.nn.functional import prelu
         return prelu(x, self.weight)
 
 
@@ -377,13 +374,11 @@ class Softmax(Module):
         return f"dim={self.dim}"
 
     def forward(self, x: Any) -> Tensor:
-        from graphflow.nn.functional import softmax
         return softmax(x, self.dim, _stacklevel=5)
 
 
 class LogSoftmax(Softmax):
     def forward(self, x: Any) -> Tensor:
-        from graphflow.nn.functional import log_softmax
         return log_softmax(x, self.dim, _stacklevel=5)
 
 
@@ -396,7 +391,6 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
     def forward(self, x: Any) -> Tensor:
-        from graphflow.ops.shape_ops import reshape, shape
         t = convert_to_tensor(x)
         r = t.shape.rank
         a, b = self.start_dim % r, self.end_dim % r
@@ -418,11 +412,9 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        from graphflow.nn.functional import _check_p
         self.p = _check_p(p)
 
     def forward(self, x: Any) -> Tensor:
-        from graphflow.nn.functional import dropout
         return dropout(x, self.p, self.training)
 
     def extra_repr(self) -> str:

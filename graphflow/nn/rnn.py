@@ -8,13 +8,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from graphflow.control_flow import make_while
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.shapes import TensorShape
 from graphflow.ops import math_ops as M
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
+from graphflow.ops.array_extras import reverse_sequence
+from graphflow.ops.array_ops import concat, gather, stack, unstack
 from graphflow.ops.func_graph import flatten, pack_as
+from graphflow.ops.index_ops import reverse
 from graphflow.variables import variable_scope
 
 
@@ -62,8 +66,6 @@ def static_bidirectional_rnn(cell_fw: Any, cell_bw: Any, inputs: Sequence[Any], 
                              initial_state_bw: Any = None, dtype: Any = None, sequence_length: Any = None,
                              scope: Any = None) -> tuple[list[Tensor], Any, Any]:
     """Forward and backward static_rnn; each output is ``concat([fw[t], bw[t]], 1)``."""
-    from graphflow.ops.array_extras import reverse_sequence
-    from graphflow.ops.array_ops import concat, stack, unstack
     xs = [convert_to_tensor(x) for x in inputs]
     with variable_scope(scope or "bidirectional_rnn"):
         with variable_scope("fw") as fw_scope:
@@ -84,8 +86,6 @@ def dynamic_rnn(cell: Any, inputs: Any, sequence_length: Any = None, initial_sta
                 time_major: bool = False, scope: Any = None) -> tuple[Tensor, Any]:
     """``(outputs, final state)`` of ``cell`` over the time dim of ``inputs`` ([batch, time, depth],
     or [time, batch, depth] when ``time_major``), as one native loop whatever the length."""
-    from graphflow.control_flow import make_while
-    from graphflow.ops.array_ops import gather
     x = convert_to_tensor(inputs)
     if x.shape.rank is None or x.shape.rank < 3:
         raise ValueError(f"dynamic_rnn needs inputs of rank >= 3 ([batch, time, depth]), got {x.shape}")
@@ -121,8 +121,6 @@ def bidirectional_dynamic_rnn(cell_fw: Any, cell_bw: Any, inputs: Any, sequence_
                               time_major: bool = False, scope: Any = None) -> tuple[tuple[Tensor, Tensor], tuple]:
     """``((outputs_fw, outputs_bw), (state_fw, state_bw))``; the backward pass reads each row
     reversed over its ``sequence_length``."""
-    from graphflow.ops.array_extras import reverse_sequence
-    from graphflow.ops.index_ops import reverse
     x = convert_to_tensor(inputs)
     t_ax, b_ax = (0, 1) if time_major else (1, 0)
 

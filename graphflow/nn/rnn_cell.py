@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.nn.nn_ops import bias_add, dropout
 from graphflow.ops import math_ops as M
 from graphflow.ops import state_ops as ST
 from graphflow.ops.array_ops import concat, split
@@ -114,7 +115,6 @@ class BasicRNNCell(RNNCell):
         self._bias = self._variable("bias", [self._num_units], dtype, zeros_initializer())
 
     def call(self, inputs: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
-        from graphflow.nn.nn_ops import bias_add
         out = self._activation(bias_add(matmul(concat([inputs, state], 1), self._kernel), self._bias))
         return out, out
 
@@ -144,7 +144,6 @@ class BasicLSTMCell(RNNCell):
         self._bias = self._variable("bias", [4 * n], dtype, zeros_initializer())
 
     def call(self, inputs: Tensor, state: Any) -> tuple[Tensor, Any]:
-        from graphflow.nn.nn_ops import bias_add
         c, h = state if self._state_is_tuple else split(state, 2, 1)
         gates = bias_add(matmul(concat([inputs, h], 1), self._kernel), self._bias)
         i, j, f, o = split(gates, 4, 1)
@@ -194,7 +193,6 @@ class LSTMCell(RNNCell):
                 self._proj = self._variable("kernel", [n, self._num_proj], dtype, self._initializer)
 
     def call(self, inputs: Tensor, state: Any) -> tuple[Tensor, Any]:
-        from graphflow.nn.nn_ops import bias_add
         n = self._num_units
         if self._state_is_tuple:
             c_prev, m_prev = state
@@ -245,7 +243,6 @@ class GRUCell(RNNCell):
             self._cand_bias = self._variable("bias", [n], dtype, self._bias_initializer or zeros_initializer())
 
     def call(self, inputs: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
-        from graphflow.nn.nn_ops import bias_add
         value = M.sigmoid(bias_add(matmul(concat([inputs, state], 1), self._gate_kernel), self._gate_bias))
         r, u = split(value, 2, 1)
         cand = self._activation(bias_add(matmul(concat([inputs, r * state], 1), self._cand_kernel), self._cand_bias))
@@ -334,7 +331,6 @@ class DropoutWrapper(_Wrapper):
         self._seed = seed
 
     def _drop(self, x: Tensor, keep: Any, k: int) -> Tensor:
-        from graphflow.nn.nn_ops import dropout
         if isinstance(keep, (int, float)) and keep == 1:
             return x
         return dropout(x, keep_prob=keep, seed=None if self._seed is None else self._seed + k)

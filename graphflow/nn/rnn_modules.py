@@ -9,13 +9,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import graphflow.nn.functional as F
+from graphflow.control_flow import make_while
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.shapes import TensorShape
-from graphflow.nn import functional as F
 from graphflow.nn.modules import Module, _param, _uniform
 from graphflow.ops import math_ops as M
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
+from graphflow.ops.array_ops import concat, gather, split, stack
+from graphflow.ops.index_ops import reverse as _rev
+from graphflow.ops.linalg_ops import matmul
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -45,8 +49,6 @@ class _RNNBase(Module):
                     setattr(self, f"bias_hh{sfx}", _param(_uniform((g,), bound), f"bias_hh{sfx}"))
 
     def _cell(self, x: Tensor, state: list[Tensor], sfx: str) -> list[Tensor]:
-        from graphflow.ops.array_ops import split
-        from graphflow.ops.linalg_ops import matmul
         w_ih, w_hh = getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx)
         gi = matmul(x, w_ih, transpose_b=True)
         gh = matmul(state[0], w_hh, transpose_b=True)
@@ -69,8 +71,6 @@ class _RNNBase(Module):
 
     def _run(self, xs: Tensor, state: list[Tensor], sfx: str, reverse: bool) -> tuple[Tensor, list[Tensor]]:
         """One direction of one layer over time-major ``xs`` [T, B, I]: a native loop."""
-        from graphflow.control_flow import make_while
-        from graphflow.ops.array_ops import gather
         steps = S.shape(xs)[0]
         step_shape = xs.shape.as_list()[1:]
 
@@ -85,7 +85,6 @@ class _RNNBase(Module):
         k = len(state)
         outs = node.outputs[1 + k]
         if reverse:
-            from graphflow.ops.index_ops import reverse as _rev
             outs = _rev(outs, [0])
         return outs, list(node.outputs[1:1 + k])
 
@@ -101,7 +100,6 @@ class _RNNBase(Module):
         return s
 
     def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Any]:  # noqa: A002
-        from graphflow.ops.array_ops import concat, stack
         x = convert_to_tensor(input)
         if x.shape.rank != 3:
             raise ValueError(f"{type(self).__name__} needs a 3-D input ([T, B, I], or [B, T, I] with batch_first), "

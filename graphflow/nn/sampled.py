@@ -16,11 +16,15 @@ import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.nn.nn_ops import sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits_v2
 from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import state_ops as ST
 from graphflow.ops.array_ops import concat, gather
+from graphflow.ops.linalg_ops import matmul
+from graphflow.ops.random_ops import multinomial
 from graphflow.ops.shape_ops import expand_dims, reshape
+from graphflow.ops.sort_ops import top_k
 from graphflow.ops.special_ops import expm1
 
 __all__ = ["log_uniform_candidate_sampler", "nce_loss", "sampled_softmax_loss", "uniform_candidate_sampler"]
@@ -33,8 +37,6 @@ def _log_uniform_probs(range_max: int) -> np.ndarray:
 
 def _sample(probs: np.ndarray, true_classes: Any, num_true: int, num_sampled: int, unique: bool,
             seed: int | None) -> tuple[Tensor, Tensor, Tensor]:
-    from graphflow.ops.random_ops import multinomial
-    from graphflow.ops.sort_ops import top_k
     n = probs.size
     if unique and num_sampled > n:
         raise ValueError(f"candidate sampling of {num_sampled} unique classes from a range of {n}")
@@ -87,7 +89,6 @@ def _sampled_logits(weights: Any, biases: Any, labels: Any, inputs: Any, num_sam
     true_w = reshape(gather(w, flat), [-1, num_true, w.shape.as_list()[1]])
     true_b = reshape(gather(b, flat), [-1, num_true])
     true_logits = R.reduce_sum(expand_dims(x, 1) * true_w, axis=2) + true_b
-    from graphflow.ops.linalg_ops import matmul
     sampled_logits = matmul(x, gather(w, ids), transpose_b=True) + gather(b, ids)
     if remove_accidental_hits:
         hit = R.reduce_any(M.equal(expand_dims(lab, 2), reshape(ids, [1, 1, -1])), axis=1)
@@ -107,7 +108,6 @@ def nce_loss(weights: Any, biases: Any, labels: Any, inputs: Any, num_sampled: i
     """Noise-contrastive estimation loss per example: logistic losses of the true class(es)
     against ``num_sampled`` sampled classes, each logit corrected by ``log`` of its expected
     count."""
-    from graphflow.nn.nn_ops import sigmoid_cross_entropy_with_logits
     logits, targets = _sampled_logits(weights, biases, labels, inputs, num_sampled, num_classes, num_true,
                                       sampled_values, True, remove_accidental_hits, seed)
     return R.reduce_sum(sigmoid_cross_entropy_with_logits(labels=targets, logits=logits), axis=1, name=name)
@@ -119,7 +119,6 @@ def sampled_softmax_loss(weights: Any, biases: Any, labels: Any, inputs: Any, nu
                          name: str = "sampled_softmax_loss", seed: int | None = None) -> Tensor:
     """Softmax cross-entropy over the true class(es) and ``num_sampled`` sampled classes (a
     sampled class equal to a true one is removed from its row)."""
-    from graphflow.nn.nn_ops import softmax_cross_entropy_with_logits_v2
     logits, targets = _sampled_logits(weights, biases, labels, inputs, num_sampled, num_classes, num_true,
                                       sampled_values, True, remove_accidental_hits, seed)
     return softmax_cross_entropy_with_logits_v2(labels=M.stop_gradient(targets), logits=logits, name=name)
