@@ -7,6 +7,7 @@ SLICE_GRAD are in slice_ops. stack, unstack and split are built from these.
 """
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,14 +16,19 @@ import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.dtypes import DType
-from graphflow.core.ir import Tensor, convert_to_tensor, register_builders
+from graphflow.core.evaluate import static_value
+from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
-from graphflow.ops._build import make, same_dtype
+from graphflow.ops._build import make
+from graphflow.ops.check_ops import check_in_range
+from graphflow.ops.concat_ops import AxisAttrs, concat, stack, unstack  # noqa: F401  (public here too)
 from graphflow.ops.constant_ops import constant
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
-from graphflow.ops.reductions import reduce_sum
+from graphflow.ops.math_ops import cast, equal, where
+from graphflow.ops.reductions import reduce_prod, reduce_sum
+from graphflow.ops.shape_ops import expand_dims, reshape, reshape_spec, shape, transpose
 from graphflow.ops.slice_ops import (  # noqa: F401
     Bound,
     getitem,
@@ -34,15 +40,10 @@ from graphflow.ops.slice_ops import (  # noqa: F401
     static_ints,
     strided_slice,
 )
+from graphflow.ops.state_ops import range as _range
 
 __all__ = ["boolean_mask", "concat", "gather", "gather_nd", "one_hot", "pad", "split", "stack",
            "strided_slice", "tile", "unstack"]
-
-
-
-@dataclass(frozen=True)
-class AxisAttrs:
-    axis: int  # non-negative
 
 
 @dataclass(frozen=True)
@@ -68,53 +69,6 @@ class OneHotAttrs:
 @dataclass(frozen=True)
 class MaskAttrs:
     scatter: bool  # False: select masked rows; True: gradient form, write rows back into zeros
-
-
-# ---- CONCAT ------------------------------------------------------------------------------------
-
-def _concat_shape(shapes: Sequence[TensorShape], at: AxisAttrs) -> list[TensorShape]:
-    ranks = {known_rank(s, "concat") for s in shapes}
-    if len(ranks) != 1:
-        raise ValueError(f"concat inputs must have the same rank, got shapes {[str(s) for s in shapes]}")
-    (rank,) = ranks
-    if not at.axis < rank:
-        raise ValueError(f"concat axis {at.axis} is out of range for rank {rank}")
-    dims: list[Any] = []
-    for j in range(rank):
-        col = [s.dims[j] for s in shapes]  # type: ignore[index]
-        if j == at.axis:
-            dims.append(None if None in col else sum(col))  # type: ignore[arg-type]
-            continue
-        known = {d for d in col if d is not None}
-        if len(known) > 1:
-            raise ValueError(f"concat inputs differ in dim {j}: shapes {[str(s) for s in shapes]}")
-        dims.append(known.pop() if known else None)
-    return [TensorShape(dims)]
-
-
-def _vjp_concat(n: Any, g: Tensor) -> list:
-    xs = list(n.inputs)
-    axis = n.attrs.axis
-    sizes = [x.shape.dims[axis] for x in xs]
-    out = []
-    rank = len(xs[0].shape.dims)  # type: ignore[arg-type]
-    for k in range(len(xs)):
-        begin: list[Bound] = [None] * rank
-        end: list[Bound] = [None] * len(begin)
-        if None not in sizes:
-            begin[axis] = sum(sizes[:k])
-            end[axis] = sum(sizes[:k + 1])
-            refs: list[Tensor] = []
-        else:
-            begin[axis] = tuple((r, axis) for r in range(k))
-            end[axis] = tuple((r, axis) for r in range(k + 1))
-            refs = xs
-        out.append(slice_node(g, begin, end, [1] * len(begin), (), refs))
-    return out
-
-
-register(OpDef(Op.CONCAT, Kind.OTHER, _concat_shape, same_dtype,
-               lambda at, *xs: np.concatenate(xs, axis=at.axis), vjp=_vjp_concat))
 
 
 # ---- PAD ---------------------------------------------------------------------------------------
@@ -149,7 +103,6 @@ def _tile_shape(shapes: Sequence[TensorShape], at: TileAttrs) -> list[TensorShap
 
 
 def _vjp_tile(n: Any, g: Tensor) -> list:
-    from graphflow.ops.shape_ops import reshape_spec
     x = n.inputs[0]
     spec: list[Any] = []
     for j, m in enumerate(n.attrs.multiples):
@@ -305,79 +258,72 @@ def _vjp_mask(n: Any, g: Tensor) -> list:
 register(OpDef(Op.BOOLEAN_MASK, Kind.OTHER, _mask_shape, _mask_dtype, _mask_ref, vjp=_vjp_mask))
 
 
+# ---- the variants the public functions dispatch to: batched gather, masking any axis, mirror padding ---
+
+def batch_gather(params: Tensor, indices: Tensor, axis: int, batch_dims: int) -> Tensor:
+    """gather with ``batch_dims`` leading dims shared by ``params`` and ``indices``: flatten the
+    batch, offset each batch's indices into the flattened axis, gather, restore the shape."""
+    pr, ir = known_rank(params.shape, "gather"), known_rank(indices.shape, "gather")
+    bd = batch_dims % ir if batch_dims < 0 else batch_dims
+    if not 0 <= bd <= min(axis, ir):
+        raise ValueError(f"gather: batch_dims {batch_dims} must be <= axis {axis} and <= the rank "
+                         f"of the indices ({ir})")
+    if bd == 0:
+        return gather(params, indices, axis=axis)
+    if axis != bd:  # move the gathered axis right after the batch dims, gather, move it back
+        perm = list(range(bd)) + [axis] + [j for j in range(bd, pr) if j != axis]
+        out = batch_gather(transpose(params, perm), indices, bd, bd)
+        k = ir - bd  # the gathered indices' dims sit at bd .. bd + k
+        inv = list(range(bd)) + list(range(bd + k, bd + k + axis - bd)) + list(range(bd, bd + k)) \
+            + list(range(bd + k + axis - bd, pr - 1 + k))
+        return transpose(out, inv)
+    pshape = shape(params)
+    batch = reduce_prod(pshape[:bd])
+    n = pshape[bd]
+    flat_p = reshape(params, concat([[-1], pshape[bd + 1:]], 0))
+    idx = reshape(cast(indices, _dt.int32), stack([batch, -1]))
+    offset = expand_dims(_range(batch) * n, -1)
+    got = gather(flat_p, reshape(idx + offset, [-1]))
+    ishape = shape(indices)
+    return reshape(got, concat([ishape, pshape[bd + 1:]], 0))
+
+
+def boolean_mask_axis(x: Tensor, mask: Tensor, axis: int) -> Tensor:
+    """boolean_mask over the dims ``axis .. axis + rank(mask)``: move them first, mask, move back."""
+    r, k = known_rank(x.shape, "boolean_mask"), known_rank(mask.shape, "boolean_mask")
+    ax = norm_axis(axis, r, "boolean_mask")
+    if ax == 0:
+        return boolean_mask(x, mask)
+    perm = list(range(ax, ax + k)) + list(range(ax)) + list(range(ax + k, r))
+    picked = boolean_mask(transpose(x, perm), mask)  # [n, dims before, dims after]
+    back = list(range(1, ax + 1)) + [0] + list(range(ax + 1, r - k + 1))
+    return transpose(picked, back)
+
+
+def mirror_pad(x: Tensor, paddings: Sequence[tuple[int, int]], mode: str) -> Tensor:
+    """REFLECT (the edge not repeated) or SYMMETRIC (the edge repeated) padding, one dim at a time."""
+    edge = 1 if mode == "REFLECT" else 0
+    out = x
+    for j, (before, after) in enumerate(paddings):
+        if not before and not after:
+            continue
+        n = out.shape.as_list()[j]
+        if n is not None and (before > n - edge or after > n - edge):
+            raise ValueError(f"pad: {mode} padding of ({before}, {after}) needs dim {j} of size > "
+                             f"{max(before, after) - 1 + edge}, got {n}")
+        pre = tuple(builtins.slice(None) for _ in range(j))
+        parts = []
+        if before:  # REFLECT: x[p] .. x[1]; SYMMETRIC: x[p - 1] .. x[0]
+            parts.append(out[pre + (builtins.slice(edge + before - 1, edge - 1 if edge else None, -1),)])
+        parts.append(out)
+        if after:  # REFLECT: x[n - 2] .. x[n - 1 - p]; SYMMETRIC: x[n - 1] .. x[n - p]
+            start = -1 - edge
+            parts.append(out[pre + (builtins.slice(start, start - after, -1),)])
+        out = concat(parts, j)
+    return out
+
+
 # ---- public functions --------------------------------------------------------------------------
-
-@rank_polymorphic(_first_float)
-def concat(values: Any, axis: Any, name: str = "concat") -> Tensor:
-    """Join tensors along ``axis`` (negative counts from the end).
-
-    >>> import graphflow as gf
-    >>> gf.concat([gf.zeros((2, 3)), gf.ones((2, 1))], 1).shape.as_list()
-    [2, 4]
-    """
-    if isinstance(values, Tensor):
-        values = [values]
-    xs = [convert_to_tensor(v) for v in values]
-    if not xs:
-        raise ValueError("concat needs at least one tensor")
-    xs = [xs[0]] + [convert_to_tensor(v, dtype=xs[0].dtype) if not isinstance(v, Tensor) else v
-                    for v in values[1:]]
-    rank = known_rank(xs[0].shape, "concat")
-    if rank == 0:
-        raise ValueError("concat needs tensors of rank >= 1; use gf.stack for scalars")
-    ax = norm_axis(static_int(axis, "concat axis"), rank, "concat")
-    if len(xs) == 1:
-        from graphflow.ops.math_ops import identity
-        return identity(xs[0], name=name)
-    return make(Op.CONCAT, xs, AxisAttrs(ax), name=name)
-
-
-@rank_polymorphic(_first_float)
-def stack(values: Any, axis: int = 0, name: str = "stack") -> Tensor:
-    """Stack rank-R tensors into one rank-(R+1) tensor along a new ``axis``.
-
-    >>> import graphflow as gf
-    >>> gf.stack([gf.zeros((3,)), gf.ones((3,))], axis=1).shape.as_list()
-    [3, 2]
-    """
-    from graphflow.ops.shape_ops import expand_dims
-    xs = [convert_to_tensor(v) for v in values]
-    if not xs:
-        raise ValueError("stack needs at least one tensor")
-    rank = known_rank(xs[0].shape, "stack")
-    for x in xs[1:]:
-        if not x.shape.is_compatible_with(xs[0].shape):
-            raise ValueError(f"stack inputs must have the same shape, got {xs[0].shape} and {x.shape}")
-    ax = norm_axis(static_int(axis, "stack axis"), rank + 1, "stack")
-    return concat([expand_dims(x, ax) for x in xs], ax, name=name)
-
-
-def unstack(value: Any, num: int | None = None, axis: int = 0, name: str = "unstack") -> list[Tensor]:
-    """Split ``value`` along ``axis`` into ``num`` tensors with that dim removed.
-
-    >>> import graphflow as gf
-    >>> len(gf.unstack(gf.zeros((3, 2))))
-    3
-    """
-    x = convert_to_tensor(value)
-    rank = known_rank(x.shape, "unstack")
-    if rank == 0:
-        raise ValueError("unstack needs a tensor of rank >= 1")
-    ax = norm_axis(axis, rank, "unstack")
-    size = x.shape.dims[ax]  # type: ignore[index]
-    if num is None:
-        if size is None:
-            raise ValueError(f"cannot infer num from shape {x.shape}: dim {ax} is unknown")
-        num = size
-    elif size is not None and num != size:
-        raise ValueError(f"unstack num={num} does not match dim {ax} of shape {x.shape}")
-    full: list[Bound] = [None] * rank
-    outs = []
-    for i in range(num):
-        begin = list(full)
-        begin[ax] = i
-        outs.append(slice_node(x, begin, full, [1] * rank, (ax,), name=name))
-    return outs
 
 
 def split(value: Any, num_or_size_splits: Any, axis: Any = 0, num: int | None = None,
@@ -452,7 +398,6 @@ def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", name: str = "Pad",
         raise ValueError(f"pad mode must be 'CONSTANT', 'REFLECT' or 'SYMMETRIC', got {mode!r}")
     flat = static_ints(paddings, "pad paddings")
     if mode.upper() != "CONSTANT":
-        from graphflow.ops.index_ops import mirror_pad
         return mirror_pad(x, list(zip(flat[::2], flat[1::2])), mode.upper())
     if len(flat) % 2:
         raise ValueError(f"paddings must be (before, after) pairs, got {paddings!r}")
@@ -482,7 +427,6 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, name: str = 
     rank = known_rank(p.shape, "gather")
     ax = norm_axis(batch_dims if axis is None else static_int(axis, "gather axis"), rank, "gather")
     if batch_dims:
-        from graphflow.ops.index_ops import batch_gather
         return batch_gather(p, i, ax, int(batch_dims))
     return make(Op.GATHER, [p, i], AxisAttrs(ax), name=name)
 
@@ -502,8 +446,6 @@ def gather_nd(params: Any, indices: Any, name: str = "GatherNd", batch_dims: int
 def _split_run_time(x: Tensor, parts: int, ax: int, name: str) -> list[Tensor]:
     """Equal parts of a dim known only at run time: a reshape to [..., parts, n / parts, ...]
     (once a check that ``parts`` divides n has passed) and an unstack."""
-    from graphflow.ops.check_ops import check_in_range
-    from graphflow.ops.shape_ops import reshape, shape
     dims = shape(x)
     n = dims[ax]
     rest = check_in_range(n % parts, 0, 1, f"split into {parts} equal parts: dim {ax} of {x.name} "
@@ -518,9 +460,6 @@ def _split_run_time(x: Tensor, parts: int, ax: int, name: str) -> list[Tensor]:
 
 
 def _one_hot_run_time(i: Tensor, depth: Tensor, on: Any, off: Any, ax: int, d: Any, name: str) -> Tensor:
-    from graphflow.ops.math_ops import cast, equal, where
-    from graphflow.ops.shape_ops import expand_dims, reshape
-    from graphflow.ops.state_ops import range as _range
     classes = _range(cast(depth, _dt.int32))
     shape = [1] * (i.shape.rank + 1)  # type: ignore[operator]
     shape[ax] = -1
@@ -552,7 +491,6 @@ def one_hot(indices: Any, depth: Any, on_value: Any = None, off_value: Any = Non
     if not 0 <= ax <= rank:
         raise ValueError(f"one_hot axis {axis} is out of range for indices of rank {rank}")
     if isinstance(depth, Tensor) and depth.node.op is not Op.CONST:
-        from graphflow.core.evaluate import static_value
         if static_value(depth) is None:  # a depth known at run time: compare with a range
             return _one_hot_run_time(i, depth, on, off, ax, d, name)
     dep = static_int(depth, "one_hot depth")
@@ -572,10 +510,7 @@ def boolean_mask(tensor: Any, mask: Any, name: str = "boolean_mask", axis: Any =
     x = convert_to_tensor(tensor)
     m = convert_to_tensor(mask, dtype=_dt.bool_)
     if axis not in (None, 0):
-        from graphflow.ops.index_ops import boolean_mask_axis
         return boolean_mask_axis(x, m, static_int(axis, "boolean_mask axis"))
     return make(Op.BOOLEAN_MASK, [x, m], MaskAttrs(False), name=name)
 
 
-
-register_builders(stack=stack, unstack=unstack)

@@ -12,13 +12,19 @@ from typing import Any
 
 import numpy as np
 
+from graphflow.core import dtypes as _dt
 from graphflow.core.dtypes import DType
-from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.errors import InvalidArgumentError
+from graphflow.core.evaluate import static_value
+from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
-from graphflow.ops._build import make
+from graphflow.ops import math_ops as M
+from graphflow.ops._build import as_tensors, make
 from graphflow.ops.constant_ops import group, no_op
 from graphflow.ops.reductions import reduce_all
+from graphflow.ops.shape_ops import rank as rank_of
+from graphflow.ops.shape_ops import reshape
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,6 @@ def check_finite(x: Any, message: str, name: str | None = None) -> Tensor:
 
 def _data_text(data: Sequence[Any] | None) -> str:
     """TF1's assertion message parts: Python values as text, constants by value, tensors by name."""
-    from graphflow.core.evaluate import static_value
     parts = []
     for d in data or []:
         if isinstance(d, (str, bytes)):
@@ -137,8 +142,6 @@ def Assert(condition: Any, data: Sequence[Any], summarize: int | None = None,  #
 
 
 def _static_check(cond: Tensor, message: str) -> None:
-    from graphflow.core.errors import InvalidArgumentError
-    from graphflow.core.evaluate import static_value
     v = static_value(cond)
     if v is not None and not np.all(v):  # TF1 fails at graph building when it can tell
         raise InvalidArgumentError(cond.node, cond.node, f"{message}\n  in {cond.node.describe()}")
@@ -146,7 +149,6 @@ def _static_check(cond: Tensor, message: str) -> None:
 
 def _binary_assert(symbol: str, fn: Any, x: Any, y: Any, data: Any, message: str | None,
                    name: str | None, default: str) -> Any:
-    from graphflow.ops._build import as_tensors
     a, b = as_tensors(x, y)
     cond = reduce_all(fn(a, b))
     text = f"{message + ' ' if message else ''}Condition x {symbol} y did not hold element-wise: " \
@@ -158,9 +160,8 @@ def _binary_assert(symbol: str, fn: Any, x: Any, y: Any, data: Any, message: str
 
 
 def _comparisons() -> dict[str, Any]:
-    from graphflow.ops import math_ops as m
-    return {"==": m.equal, "!=": m.not_equal, "<": m.less, "<=": m.less_equal, ">": m.greater,
-            ">=": m.greater_equal}
+    return {"==": M.equal, "!=": M.not_equal, "<": M.less, "<=": M.less_equal, ">": M.greater,
+            ">=": M.greater_equal}
 
 
 def assert_equal(x: Any, y: Any, data: Any = None, summarize: Any = None, message: str | None = None,
@@ -221,7 +222,6 @@ def assert_non_positive(x: Any, data: Any = None, summarize: Any = None, message
 
 def assert_rank(x: Any, rank: int, message: str | None = None, name: str | None = None) -> Any:
     """Static when ``x``'s rank is known (a ValueError now, as TF1), else checked at run time."""
-    from graphflow.ops.shape_ops import rank as rank_of
     t = convert_to_tensor(x)
     if t.shape.rank is not None:
         if t.shape.rank != int(rank):
@@ -233,7 +233,6 @@ def assert_rank(x: Any, rank: int, message: str | None = None, name: str | None 
 
 
 def assert_type(tensor: Any, tf_type: Any, message: str | None = None, name: str | None = None) -> Any:
-    from graphflow.core import dtypes as _dt
     t = convert_to_tensor(tensor)
     if t.dtype != _dt.as_dtype(tf_type):
         raise TypeError(f"{message + ' ' if message else ''}{t.name} must be of type "
@@ -242,7 +241,6 @@ def assert_type(tensor: Any, tf_type: Any, message: str | None = None, name: str
 
 
 def assert_rank_at_least(x: Any, rank: int, message: str | None = None, name: str | None = None) -> Any:
-    from graphflow.ops.shape_ops import rank as rank_of
     t = convert_to_tensor(x)
     if t.shape.rank is not None:
         if t.shape.rank < int(rank):
@@ -279,7 +277,6 @@ def assert_integer(x: Any, message: str | None = None, name: str | None = None) 
 
 def assert_same_float_dtype(tensors: Any = None, dtype: Any = None) -> Any:
     """The common floating dtype of ``tensors`` (and ``dtype``); TypeError when they differ."""
-    from graphflow.core import dtypes as _dt
     ds = {convert_to_tensor(t).dtype for t in (tensors or [])}
     if dtype is not None:
         ds.add(_dt.as_dtype(dtype))
@@ -291,8 +288,6 @@ def assert_same_float_dtype(tensors: Any = None, dtype: Any = None) -> Any:
 def assert_near(x: Any, y: Any, rtol: Any = None, atol: Any = None, data: Any = None, summarize: Any = None,
                 message: str | None = None, name: str | None = None) -> Any:
     """Fails the run unless ``|x - y| <= atol + rtol * |y|`` everywhere (defaults: 10 eps of the dtype)."""
-    from graphflow.ops import math_ops as M
-    from graphflow.ops._build import as_tensors
     a, b = as_tensors(x, y)
     eps = float(np.finfo(a.dtype.np).eps) if a.dtype.is_floating else 0.0
     rt = 10 * eps if rtol is None else rtol
@@ -309,15 +304,11 @@ def is_numeric_tensor(tensor: Any) -> bool:
 
 
 def is_non_decreasing(x: Any, name: str | None = None) -> Tensor:
-    from graphflow.ops import math_ops as M
-    from graphflow.ops.shape_ops import reshape
     f = reshape(convert_to_tensor(x), [-1])
     return reduce_all(M.less_equal(f[:-1], f[1:]), name=name or "is_non_decreasing")
 
 
 def is_strictly_increasing(x: Any, name: str | None = None) -> Tensor:
-    from graphflow.ops import math_ops as M
-    from graphflow.ops.shape_ops import reshape
     f = reshape(convert_to_tensor(x), [-1])
     return reduce_all(M.less(f[:-1], f[1:]), name=name or "is_strictly_increasing")
 
@@ -335,7 +326,6 @@ def verify_tensor_all_finite(t: Any, msg: str, name: str | None = None) -> Tenso
 
 def add_check_numerics_ops() -> Any:
     """A group of check_numerics over every floating tensor of the default graph (TF1)."""
-    from graphflow.core.ir import get_default_graph
     checks = [check_numerics(t, f"{n.name}:{t.index}").node for n in get_default_graph().get_operations()
               for t in n.outputs if t.dtype.is_floating and n.op is not Op.CHECK]
     return group(*checks, name="CheckNumerics")
@@ -359,7 +349,6 @@ register(OpDef(Op.IS_INITIALIZED, Kind.HOST, lambda s, at: [TensorShape([])], la
 
 
 def _bool() -> DType:
-    from graphflow.core import dtypes as _dt
     return _dt.bool_
 
 

@@ -2,24 +2,28 @@
 sequence_mask, where with one argument, sort/argsort, gather with batch_dims, boolean_mask on any
 axis, REFLECT/SYMMETRIC padding, segment reductions, scatter_nd, meshgrid.
 
-Each is a composite, so gradients follow from the primitives' rules.
+Each is a composite, so gradients follow from the primitives' rules. One primitive lives here:
+TOP_K_INDICES, the stable descending sort that argsort, sort, top_k and random_shuffle build on.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
-from graphflow.core.registry import Op
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape
 from graphflow.ops import array_ops as A
 from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
-from graphflow.ops._build import make
+from graphflow.ops._build import make, require
+from graphflow.ops.array_ops import batch_gather, boolean_mask_axis, mirror_pad  # noqa: F401  (public here too)
 from graphflow.ops.slice_ops import known_rank, norm_axis, slice, static_ints  # noqa: F401, A004 (gf.slice)
 
 
@@ -72,9 +76,44 @@ def where_indices(condition: Any, name: str | None = None) -> Tensor:
     return A.boolean_mask(coords, c, name=name or "Where")
 
 
+# ---- TOP_K_INDICES: the stable descending sort that argsort, sort, top_k and shuffles build on ---
+
+@dataclass(frozen=True)
+class TopKAttrs:
+    k: int | None  # None: the whole axis (a full stable sort)
+
+
+def _top_k_shape(shapes: Sequence[TensorShape], at: TopKAttrs) -> list[TensorShape]:
+    s = shapes[0]
+    if s.rank is None:
+        return [TensorShape(None)]
+    last = s.dims[-1]  # type: ignore[index]
+    if at.k is None:
+        return [s]
+    if last is not None and last < at.k:
+        raise ValueError(f"top_k needs at least k={at.k} entries in the last dim, got shape {s}")
+    return [TensorShape(list(s.dims[:-1]) + [at.k])]  # type: ignore[index]
+
+
+def _top_k_ref(at: TopKAttrs, x: np.ndarray) -> np.ndarray:
+    order = np.argsort(-x, axis=-1, kind="stable")  # descending; equal values keep index order
+    return (order if at.k is None else order[..., :at.k]).astype(np.int32)
+
+
+_NUMERIC = require("fi")
+register(OpDef(Op.TOP_K_INDICES, Kind.OTHER, _top_k_shape, lambda d, at: [_NUMERIC(d, at) and _dt.int32],
+               _top_k_ref, no_gradient=True))
+
+
+def sort_indices(x: Tensor, name: str | None = None) -> Tensor:
+    """int32 indices sorting each row of the last axis in descending order, stably."""
+    if x.shape.rank == 0:
+        raise ValueError("sorting needs at least one dim, got a scalar")
+    return make(Op.TOP_K_INDICES, [x], TopKAttrs(None), name=name or "Argsort")
+
+
 def _order(x: Tensor, axis: int, descending: bool) -> Tensor:
     """Stable sort indices along ``axis`` (TOP_K_INDICES over the whole axis)."""
-    from graphflow.ops.sort_ops import sort_indices
     r = _rank(x, "sort")
     ax = norm_axis(axis, r, "sort")
     perm = list(range(r))
@@ -116,70 +155,6 @@ def take_along_axis(x: Tensor, idx: Tensor, axis: int) -> Tensor:
         shape[j] = -1
         parts.append(R.broadcast_to(S.reshape(g, shape), S.shape(idx)))
     return A.gather_nd(x, A.stack(parts, axis=-1))
-
-
-def batch_gather(params: Tensor, indices: Tensor, axis: int, batch_dims: int) -> Tensor:
-    """gather with ``batch_dims`` leading dims shared by ``params`` and ``indices``: flatten the
-    batch, offset each batch's indices into the flattened axis, gather, restore the shape."""
-    pr, ir = _rank(params, "gather"), _rank(indices, "gather")
-    bd = batch_dims % ir if batch_dims < 0 else batch_dims
-    if not 0 <= bd <= min(axis, ir):
-        raise ValueError(f"gather: batch_dims {batch_dims} must be <= axis {axis} and <= the rank "
-                         f"of the indices ({ir})")
-    if bd == 0:
-        return A.gather(params, indices, axis=axis)
-    if axis != bd:  # move the gathered axis right after the batch dims, gather, move it back
-        perm = list(range(bd)) + [axis] + [j for j in range(bd, pr) if j != axis]
-        out = batch_gather(S.transpose(params, perm), indices, bd, bd)
-        k = ir - bd  # the gathered indices' dims sit at bd .. bd + k
-        inv = list(range(bd)) + list(range(bd + k, bd + k + axis - bd)) + list(range(bd, bd + k)) \
-            + list(range(bd + k + axis - bd, pr - 1 + k))
-        return S.transpose(out, inv)
-    pshape = S.shape(params)
-    batch = R.reduce_prod(pshape[:bd])
-    n = pshape[bd]
-    flat_p = S.reshape(params, A.concat([[-1], pshape[bd + 1:]], 0))
-    idx = S.reshape(M.cast(indices, _dt.int32), A.stack([batch, -1]))
-    offset = S.expand_dims(ST.range(batch) * n, -1)
-    got = A.gather(flat_p, S.reshape(idx + offset, [-1]))
-    ishape = S.shape(indices)
-    return S.reshape(got, A.concat([ishape, pshape[bd + 1:]], 0))
-
-
-def boolean_mask_axis(x: Tensor, mask: Tensor, axis: int) -> Tensor:
-    """boolean_mask over the dims ``axis .. axis + rank(mask)``: move them first, mask, move back."""
-    r, k = _rank(x, "boolean_mask"), _rank(mask, "boolean_mask")
-    ax = norm_axis(axis, r, "boolean_mask")
-    if ax == 0:
-        return A.boolean_mask(x, mask)
-    perm = list(range(ax, ax + k)) + list(range(ax)) + list(range(ax + k, r))
-    picked = A.boolean_mask(S.transpose(x, perm), mask)  # [n, dims before, dims after]
-    back = list(range(1, ax + 1)) + [0] + list(range(ax + 1, r - k + 1))
-    return S.transpose(picked, back)
-
-
-def mirror_pad(x: Tensor, paddings: Sequence[tuple[int, int]], mode: str) -> Tensor:
-    """REFLECT (the edge not repeated) or SYMMETRIC (the edge repeated) padding, one dim at a time."""
-    import builtins
-    edge = 1 if mode == "REFLECT" else 0
-    out = x
-    for j, (before, after) in enumerate(paddings):
-        if not before and not after:
-            continue
-        n = out.shape.as_list()[j]
-        if n is not None and (before > n - edge or after > n - edge):
-            raise ValueError(f"pad: {mode} padding of ({before}, {after}) needs dim {j} of size > "
-                             f"{max(before, after) - 1 + edge}, got {n}")
-        pre = tuple(builtins.slice(None) for _ in range(j))
-        parts = []
-        if before:  # REFLECT: x[p] .. x[1]; SYMMETRIC: x[p - 1] .. x[0]
-            parts.append(out[pre + (builtins.slice(edge + before - 1, edge - 1 if edge else None, -1),)])
-        parts.append(out)
-        if after:  # REFLECT: x[n - 2] .. x[n - 1 - p]; SYMMETRIC: x[n - 1] .. x[n - p]
-            start = -1 - edge
-            parts.append(out[pre + (builtins.slice(start, start - after, -1),)])
-        out = A.concat(parts, j)
-    return out
 
 
 def unsorted_segment_sum(data: Any, segment_ids: Any, num_segments: Any, name: str | None = None) -> Tensor:

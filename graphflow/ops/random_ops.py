@@ -33,7 +33,7 @@ def _dim(x: Tensor, axis: int) -> Any:
 def random_shuffle(value: Any, seed: int | None = None, name: str | None = None) -> Tensor:
     """``value`` with its first dim in a uniformly random order (new on every run)."""
     from graphflow.ops.array_ops import gather
-    from graphflow.ops.sort_ops import sort_indices
+    from graphflow.ops.index_ops import sort_indices
     x = convert_to_tensor(value)
     if x.shape.rank == 0:
         return x

@@ -16,6 +16,18 @@ from graphflow.ops._build import broadcast_rule, make, require
 from graphflow.ops.constant_ops import constant
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
+from graphflow.ops.math_ops import (
+    add_name,
+    cast,
+    equal,
+    exp,
+    log,
+    not_equal,
+    sqrt,
+    stop_gradient,
+    where,
+    zeros_like_scalar,
+)
 from graphflow.ops.reductions import (  # noqa: F401  (reduce_ops is their public home)
     ReduceAttrs,
     norm_axes,
@@ -28,6 +40,8 @@ from graphflow.ops.reductions import (  # noqa: F401  (reduce_ops is their publi
     reduce_sum,
     static_axes,
 )
+from graphflow.ops.shape_ops import reshape_like, reshape_spec, size, squeeze
+from graphflow.ops.state_ops import zeros
 
 
 @dataclass(frozen=True)
@@ -80,7 +94,6 @@ def _keep(n: Any, g: Tensor) -> Tensor:
     at: ReduceAttrs = n.attrs
     if at.keepdims or at.axes is None:  # a reduction over every dim: its scalar broadcasts as it is
         return g
-    from graphflow.ops.shape_ops import reshape_spec
     rank = n.inputs[0].shape.rank
     if rank is None:  # resolved when the program is specialised for the fed ranks
         return make(Op.KEEP_DIMS, [g, n.inputs[0]], ReduceAttrs(at.axes, True), name="KeepDims")
@@ -101,15 +114,12 @@ def _vjp_sum(n: Any, g: Tensor) -> list:
 
 
 def _vjp_mean(n: Any, g: Tensor) -> list:
-    from graphflow.ops.math_ops import cast
-    from graphflow.ops.shape_ops import size
     x = n.inputs[0]
     count = cast(size(x) // size(n.outputs[0]), x.dtype)
     return [broadcast_like(_keep(n, g) / count, x)]
 
 
 def _vjp_extreme(n: Any, g: Tensor) -> list:
-    from graphflow.ops.math_ops import cast, equal
     x = n.inputs[0]
     y = _keep(n, n.outputs[0])
     hits = cast(equal(x, y), x.dtype)
@@ -119,7 +129,6 @@ def _vjp_extreme(n: Any, g: Tensor) -> list:
 
 def _vjp_prod(n: Any, g: Tensor) -> list:
     # the product of the other elements, built so that zeros in x give exact values (prod / x is 0/0)
-    from graphflow.ops.math_ops import cast, equal, where
     x, axes = n.inputs[0], n.attrs.axes
     zero, one = constant(0, dtype=x.dtype), constant(1, dtype=x.dtype)
     is_zero = equal(x, zero)
@@ -209,7 +218,6 @@ register(OpDef(Op.KEEP_DIMS, Kind.OTHER, _keep_dims_shape, lambda d, at: [d[0]],
 
 
 def _unkeep(n: Any, g: Tensor) -> Tensor:
-    from graphflow.ops.shape_ops import reshape_like
     return reshape_like(g, n.inputs[0])
 
 
@@ -229,7 +237,6 @@ def sum_to(g: Tensor, like: Tensor) -> Tensor:
 
 
 def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:  # noqa: A002
-    from graphflow.ops.state_ops import zeros
     x = convert_to_tensor(input)
     return make(Op.BROADCAST_TO, [x, zeros(shape, dtype=x.dtype)], name=name or "BroadcastTo")
 
@@ -240,19 +247,15 @@ def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:  # 
 def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False,
                      name: str | None = None) -> Tensor:
     """``log(sum(exp(x)))`` computed stably by shifting with the (gradient-stopped) max."""
-    from graphflow.ops.math_ops import exp, log, stop_gradient
     x = convert_to_tensor(input_tensor)
     m = stop_gradient(reduce_max(x, axis=axis, keepdims=True))
-    from graphflow.ops.math_ops import equal, where
     finite = equal(m - m, constant(0, dtype=x.dtype))  # guards -inf/inf maxima
     m = where(finite, m, constant(0, dtype=x.dtype))
     s = log(reduce_sum(exp(x - m), axis=axis, keepdims=True)) + m
     if not keepdims:
-        from graphflow.ops.shape_ops import squeeze
         rank = x.shape.rank
         axes = norm_axes(static_axes(axis), rank) if rank is not None else None
         s = squeeze(s, axis=list(axes) if axes is not None else None)
-    from graphflow.ops.math_ops import add_name
     return add_name(s, name)
 
 
@@ -265,13 +268,11 @@ def reduce_variance(input_tensor: Any, axis: Any = None, keepdims: bool = False,
 
 
 def reduce_std(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Tensor:
-    from graphflow.ops.math_ops import sqrt
     return sqrt(reduce_variance(input_tensor, axis, keepdims), name=name or "reduce_std")
 
 
 def reduce_euclidean_norm(input_tensor: Any, axis: Any = None, keepdims: bool = False,
                           name: str | None = None) -> Tensor:
-    from graphflow.ops.math_ops import sqrt
     x = convert_to_tensor(input_tensor)
     return sqrt(reduce_sum(x * x, axis=axis, keepdims=keepdims), name=name or "reduce_euclidean_norm")
 
@@ -280,7 +281,6 @@ def count_nonzero(input_tensor: Any = None, axis: Any = None, keepdims: Any = No
                   name: str | None = None, reduction_indices: Any = None, keep_dims: Any = None,
                   input: Any = None) -> Tensor:  # noqa: A002
     """How many entries along ``axis`` are non-zero (True, for bools), as ``dtype``."""
-    from graphflow.ops.math_ops import cast, not_equal, zeros_like_scalar
     x = convert_to_tensor(input_tensor if input_tensor is not None else input)
     nz = not_equal(x, zeros_like_scalar(x)) if not x.dtype.is_bool else x
     keep = bool(keepdims if keepdims is not None else keep_dims)

@@ -9,6 +9,7 @@ import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.dtypes import DType
+from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
@@ -16,6 +17,7 @@ from graphflow.ops._build import make
 from graphflow.ops.constant_ops import constant
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
+from graphflow.ops.math_ops import cast
 from graphflow.ops.reductions import reduce_prod, reduce_sum
 
 # A reshape target: each entry is a literal dim, -1 (inferred), or (k, j): dim j of input k.
@@ -139,7 +141,6 @@ def _shape_entries(t: Any) -> list[Any] | None:
     """A shape argument as a list of ints and (tensor, dim) pairs, when every entry is a constant
     or a dim of some tensor (``tf.shape(h)[0]``, ``tf.shape(h)``, a list or ``tf.stack`` of those);
     None when an entry is computed otherwise."""
-    from graphflow.core.evaluate import static_value
     if isinstance(t, (list, tuple)):
         out: list[Any] = []
         for d in t:
@@ -171,7 +172,6 @@ def _value_entries(shape: Any) -> list[Any]:
     """Entries of a shape known only at run time: per entry of a list, its static form when it
     has one (``_shape_entries``) else ("v", scalar, -1); a 1-D tensor of static length L gives
     ("v", tensor, j) for j < L."""
-    from graphflow.ops.math_ops import cast
     if isinstance(shape, (list, tuple)):
         out: list[Any] = []
         for d in shape:

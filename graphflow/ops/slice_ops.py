@@ -22,6 +22,7 @@ from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
+from graphflow.ops.shape_ops import reshape_spec
 
 __all__ = ["slice", "strided_slice"]
 
@@ -265,7 +266,6 @@ def getitem(tensor: Tensor, key: Any) -> Tensor:
 
 def index(x: Tensor, key: Any, name: str = "strided_slice") -> Tensor:
     """``x[key]`` for a tensor of known rank (``getitem`` defers unknown ranks here)."""
-    from graphflow.ops.shape_ops import reshape_spec
     keys = list(key) if isinstance(key, tuple) else [key]
     rank = known_rank(x.shape, "indexing")
     if sum(1 for k in keys if k is Ellipsis) > 1:

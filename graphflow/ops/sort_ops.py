@@ -18,8 +18,13 @@ from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
-from graphflow.ops._build import make, require
+from graphflow.ops._build import make, make_node
+from graphflow.ops.array_ops import one_hot
+from graphflow.ops.index_ops import TopKAttrs, sort_indices, unsorted_segment_sum  # noqa: F401  (sort_indices: its home before index_ops)
+from graphflow.ops.math_ops import multiply
 from graphflow.ops.reductions import reduce_sum
+from graphflow.ops.shape_ops import expand_dims, size
+from graphflow.ops.state_ops import ones_like
 
 __all__ = ["sort_indices", "top_k", "unique", "unique_with_counts"]
 
@@ -68,46 +73,15 @@ def unique(x: Any, out_idx: Any = _dt.int32, name: str | None = None) -> tuple[T
     >>> y.shape.as_list(), idx.shape.as_list()
     ([None], [3])
     """
-    from graphflow.ops._build import make_node
     node = make_node(Op.UNIQUE, [convert_to_tensor(x)], UniqueAttrs(_dt.as_dtype(out_idx)), name=name or "Unique")
     return Unique(node.outputs[0], node.outputs[1])
 
 
 def unique_with_counts(x: Any, out_idx: Any = _dt.int32, name: str | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """(y, idx, count): ``unique`` and how often each distinct value occurs."""
-    from graphflow.ops.index_ops import unsorted_segment_sum
-    from graphflow.ops.shape_ops import size
-    from graphflow.ops.state_ops import ones_like
     y, idx = unique(x, out_idx, name=name or "UniqueWithCounts")
     count = unsorted_segment_sum(ones_like(idx), idx, size(y, out_type=idx.dtype))
     return UniqueWithCounts(y, idx, count)
-
-
-@dataclass(frozen=True)
-class TopKAttrs:
-    k: int | None  # None: the whole axis (a full stable sort)
-
-
-def _top_k_shape(shapes: Sequence[TensorShape], at: TopKAttrs) -> list[TensorShape]:
-    s = shapes[0]
-    if s.rank is None:
-        return [TensorShape(None)]
-    last = s.dims[-1]  # type: ignore[index]
-    if at.k is None:
-        return [s]
-    if last is not None and last < at.k:
-        raise ValueError(f"top_k needs at least k={at.k} entries in the last dim, got shape {s}")
-    return [TensorShape(list(s.dims[:-1]) + [at.k])]  # type: ignore[index]
-
-
-def _top_k_ref(at: TopKAttrs, x: np.ndarray) -> np.ndarray:
-    order = np.argsort(-x, axis=-1, kind="stable")  # descending; equal values keep index order
-    return (order if at.k is None else order[..., :at.k]).astype(np.int32)
-
-
-_NUMERIC = require("fi")
-register(OpDef(Op.TOP_K_INDICES, Kind.OTHER, _top_k_shape, lambda d, at: [_NUMERIC(d, at) and _dt.int32],
-               _top_k_ref, no_gradient=True))
 
 
 def top_k(input: Any, k: int = 1, sorted: bool = True, name: str | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
@@ -119,9 +93,6 @@ def top_k(input: Any, k: int = 1, sorted: bool = True, name: str | None = None) 
     >>> v.shape.as_list(), i.dtype.name
     ([1, 2], 'int32')
     """
-    from graphflow.ops.array_ops import one_hot
-    from graphflow.ops.math_ops import multiply
-    from graphflow.ops.shape_ops import expand_dims
     x = convert_to_tensor(input)
     if x.shape.rank == 0:
         raise ValueError("top_k needs at least one dim, got a scalar")
@@ -133,10 +104,4 @@ def top_k(input: Any, k: int = 1, sorted: bool = True, name: str | None = None) 
     values = reduce_sum(multiply(one_hot(idx, n, dtype=x.dtype), expand_dims(x, -2)), axis=-1)
     return TopKV2(values, idx)
 
-
-def sort_indices(x: Tensor, name: str | None = None) -> Tensor:
-    """int32 indices sorting each row of the last axis in descending order, stably."""
-    if x.shape.rank == 0:
-        raise ValueError("sorting needs at least one dim, got a scalar")
-    return make(Op.TOP_K_INDICES, [x], TopKAttrs(None), name=name or "Argsort")
 

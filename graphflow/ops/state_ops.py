@@ -12,10 +12,12 @@ import numpy as np
 from graphflow.core import dtypes as _dt
 from graphflow.core import rng
 from graphflow.core.dtypes import DType
+from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape, as_shape
 from graphflow.ops._build import make
+from graphflow.ops.concat_ops import stack
 from graphflow.ops.constant_ops import (  # noqa: F401  (their home before constant_ops)
     ConstAttrs,
     SourceAttrs,
@@ -26,8 +28,14 @@ from graphflow.ops.constant_ops import (  # noqa: F401  (their home before const
     placeholder,
     placeholder_with_default,
 )
-from graphflow.ops.math_ops import add_name  # noqa: F401  (its home before math_ops)
+from graphflow.ops.math_ops import (
+    add_name,  # noqa: F401  (its home before math_ops)
+    cast,
+    floordiv,
+    maximum,
+)
 from graphflow.ops.reductions import reduce_sum
+from graphflow.ops.shape_ops import shape as shape_of
 
 
 @dataclass(frozen=True)
@@ -167,8 +175,6 @@ def _run_time_dims(dims: Any) -> tuple[Tensor, list[int | None]] | None:
     implies (None where a tensor stands). None for any other ``dims``."""
     if not isinstance(dims, (list, tuple)) or not any(isinstance(d, Tensor) for d in dims):
         return None
-    from graphflow.ops.array_ops import stack
-    from graphflow.ops.math_ops import cast
     parts = [cast(d, _dt.int32) if isinstance(d, Tensor) else constant(int(d), dtype=_dt.int32) for d in dims]
     for d in dims:
         if isinstance(d, Tensor) and d.shape.rank not in (0, None):
@@ -204,7 +210,6 @@ def ones(shape: Any, dtype: Any = _dt.float32, name: str | None = None) -> Tenso
 
 
 def _like(t: Any, value: int, dtype: Any, name: str | None) -> Tensor:
-    from graphflow.ops.shape_ops import shape as shape_of
     t = convert_to_tensor(t)
     dt = _dt.as_dtype(dtype) if dtype is not None else t.dtype
     if t.shape.is_fully_defined():
@@ -235,9 +240,7 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # n
             if isinstance(v, Tensor):
                 dtype = v.dtype
     dt = _dt.as_dtype(dtype)
-    from graphflow.ops.math_ops import cast
     ts = [cast(convert_to_tensor(v), dt) if isinstance(v, Tensor) else constant(v, dtype=dt) for v in vals]
-    from graphflow.core.evaluate import static_value
     known = [static_value(t) for t in ts]
     static = [k.item() for k in known if k is not None]
     if len(static) == 3:  # constant bounds: checked now (as TF1's shape inference does)
@@ -254,13 +257,11 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # n
 
 def linspace(start: Any, stop: Any, num: Any, name: str | None = "linspace") -> Tensor:
     """``num`` evenly spaced values from ``start`` to ``stop`` inclusive."""
-    from graphflow.ops.math_ops import cast
     start_t = convert_to_tensor(start, dtype_hint=_dt.float32)
     stop_t = convert_to_tensor(stop, dtype=start_t.dtype)
     n = convert_to_tensor(num)
     steps = cast(range(n), start_t.dtype)
     denom = cast(n - 1, start_t.dtype)
-    from graphflow.ops.math_ops import maximum
     step = (stop_t - start_t) / maximum(denom, constant(1, dtype=start_t.dtype))
     return add_name(start_t + steps * step, name)
 
@@ -307,7 +308,6 @@ def random_uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any =
         if maxval is None:
             raise ValueError("random_uniform with an integer dtype needs maxval")
         u = _random("uniform", shape, _dt.float64, seed, (name or "random_uniform") + "/RandomUniform")
-        from graphflow.ops.math_ops import cast, floordiv
         lo = cast(convert_to_tensor(minval, dtype=dt), _dt.float64)
         hi = cast(convert_to_tensor(maxval, dtype=dt), _dt.float64)
         return _named_result(cast(floordiv(u * (hi - lo), constant(1.0, dtype=_dt.float64)) + lo, dt),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphflow.core.registry import Op, kernel
-from graphflow.ops import sort_ops  # noqa: F401  (registers the rows these rules attach to)
+from graphflow.ops import index_ops, sort_ops  # noqa: F401  (register the rows these rules attach to)
 
 
 @kernel(Op.TOP_K_INDICES, "cpu")
