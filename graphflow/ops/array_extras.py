@@ -15,8 +15,8 @@ from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Op
 from graphflow.core.shapes import TensorShape, broadcast_shapes
 from graphflow.ops import array_ops as A
+from graphflow.ops import elementwise_ops as M
 from graphflow.ops import index_ops as I
-from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST

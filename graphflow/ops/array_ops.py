@@ -26,7 +26,7 @@ from graphflow.ops.concat_ops import AxisAttrs, concat, stack, unstack  # noqa: 
 from graphflow.ops.constant_ops import constant
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
-from graphflow.ops.math_ops import cast, equal, where
+from graphflow.ops.elementwise_ops import cast, equal, where
 from graphflow.ops.reductions import reduce_prod, reduce_sum
 from graphflow.ops.shape_ops import expand_dims, reshape, reshape_spec, shape, transpose
 from graphflow.ops.slice_ops import (  # noqa: F401

@@ -19,7 +19,7 @@ from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
-from graphflow.ops import math_ops as M
+from graphflow.ops import elementwise_ops as M
 from graphflow.ops._build import as_tensors, make
 from graphflow.ops.constant_ops import group, no_op
 from graphflow.ops.reductions import reduce_all

@@ -68,7 +68,7 @@ def _allgather_vjp(n: Any, g: Tensor) -> list:
 
 
 def _broadcast_vjp(n: Any, g: Tensor) -> list:
-    from graphflow.ops.math_ops import cast, equal
+    from graphflow.ops.elementwise_ops import cast, equal
     summed = allreduce(g, average=False, name=n.attrs.label + "_grad")
     return [summed * cast(equal(_rank(), n.attrs.root), summed.dtype)]
 
@@ -91,7 +91,7 @@ def allreduce(x: Any, average: bool | None = None, name: str | None = None, op: 
               **_: Any) -> Tensor:
     """The mean (``average``, Horovod's default; ``op="average"``) or the sum (``average=False``;
     ``op="sum"``) of ``x`` over the ranks, on every rank."""
-    from graphflow.ops.math_ops import multiply
+    from graphflow.ops.elementwise_ops import multiply
     if op is not None and op not in ("average", "sum"):
         raise ValueError(f"allreduce op must be hvd.Average or hvd.Sum, got {op!r}")
     average = (op != "sum") if average is None else bool(average)

@@ -14,7 +14,7 @@ from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make, same_dtype
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
-from graphflow.ops.math_ops import identity
+from graphflow.ops.elementwise_ops import identity
 from graphflow.ops.shape_ops import expand_dims
 from graphflow.ops.slice_ops import Bound, known_rank, norm_axis, slice_node, static_int
 

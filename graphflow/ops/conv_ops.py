@@ -399,7 +399,7 @@ def _from_nhwc(x: Tensor, channels_first: bool) -> Tensor:
 
 def _named(y: Tensor, name: str | None) -> Tensor:
     if name and y.node.name.rsplit("/", 1)[-1] != name:
-        from graphflow.ops.math_ops import identity
+        from graphflow.ops.elementwise_ops import identity
         return identity(y, name=name)
     return y
 

@@ -12,7 +12,7 @@ from typing import Any
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.ops import conv_ops as C
 from graphflow.ops.array_ops import pad
-from graphflow.ops.math_ops import add_name
+from graphflow.ops.elementwise_ops import add_name
 from graphflow.ops.shape_ops import expand_dims, reshape
 
 

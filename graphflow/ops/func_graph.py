@@ -26,7 +26,7 @@ from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops.constant_ops import SourceAttrs, _next_uid, constant
 from graphflow.ops.deferred import DeferredAttrs, deferred
-from graphflow.ops.math_ops import identity
+from graphflow.ops.elementwise_ops import identity
 from graphflow.ops.state_ops import zeros_like
 
 

@@ -13,7 +13,7 @@ from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape, broadcast_dims, broadcast_shapes
 from graphflow.ops._build import as_tensors, make, require
 from graphflow.ops.constant_ops import constant
-from graphflow.ops.math_ops import identity, multiply
+from graphflow.ops.elementwise_ops import identity, multiply
 from graphflow.ops.reductions import reduce_sum
 from graphflow.ops.shape_ops import SpecItem, reshape_spec, transpose
 
@@ -77,7 +77,7 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
                 name=name or "MatMul")
 
 
-# the ``@`` operator on tensors (math_ops installs the others)
+# the ``@`` operator on tensors (elementwise_ops installs the others)
 Tensor.__matmul__ = lambda self, other: matmul(self, other)  # type: ignore[attr-defined]
 Tensor.__rmatmul__ = lambda self, other: matmul(other, self)  # type: ignore[attr-defined]
 
@@ -299,7 +299,7 @@ def cumsum(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = False
     """Cumulative sums along ``axis`` (of static length n), TF1's flags included: a product with
     an n x n triangular matrix of ones, whose gradient is the transposed product."""
     from graphflow.ops.constant_ops import constant
-    from graphflow.ops.math_ops import add_name
+    from graphflow.ops.elementwise_ops import add_name
     t = convert_to_tensor(x)
     r = t.shape.rank
     if r is None or not -r <= int(axis) < r:

@@ -8,7 +8,7 @@ from typing import Any
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.shapes import as_shape
-from graphflow.ops import math_ops as M
+from graphflow.ops import elementwise_ops as M
 from graphflow.ops import state_ops as ST
 from graphflow.ops._build import as_tensors
 from graphflow.ops.reductions import reduce_max

@@ -14,7 +14,7 @@ import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
-from graphflow.ops import math_ops as M
+from graphflow.ops import elementwise_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST

@@ -16,7 +16,7 @@ from graphflow.ops._build import broadcast_rule, make, require
 from graphflow.ops.constant_ops import constant
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
-from graphflow.ops.math_ops import (
+from graphflow.ops.elementwise_ops import (
     add_name,
     cast,
     equal,

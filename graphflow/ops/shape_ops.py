@@ -17,7 +17,7 @@ from graphflow.ops._build import make
 from graphflow.ops.constant_ops import constant
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
-from graphflow.ops.math_ops import cast
+from graphflow.ops.elementwise_ops import cast
 from graphflow.ops.reductions import reduce_prod, reduce_sum
 
 # A reshape target: each entry is a literal dim, -1 (inferred), or (k, j): dim j of input k.

@@ -154,7 +154,7 @@ def matrix_solve(matrix: Any, rhs: Any, adjoint: bool = False, name: str | None 
 
 def matrix_band_part(input: Any, num_lower: int, num_upper: int, name: str | None = None) -> Tensor:  # noqa: A002
     """Keep entries with ``i - j <= num_lower`` and ``j - i <= num_upper`` (negative: all), zero the rest."""
-    from graphflow.ops.math_ops import logical_and, where
+    from graphflow.ops.elementwise_ops import logical_and, where
     from graphflow.ops.shape_ops import expand_dims, shape
     from graphflow.ops.state_ops import range as _range
     from graphflow.ops.state_ops import zeros_like
@@ -171,9 +171,9 @@ def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None, keepdims: bool |
          name: str | None = None, keep_dims: bool | None = None) -> Tensor:
     """Vector norms (``ord`` "euclidean"/2, 1, np.inf or a positive p) over ``axis`` (all by
     default), and the Frobenius norm over a pair of axes."""
-    from graphflow.ops.math_ops import abs as _abs
-    from graphflow.ops.math_ops import pow as _pow
-    from graphflow.ops.math_ops import sqrt
+    from graphflow.ops.elementwise_ops import abs as _abs
+    from graphflow.ops.elementwise_ops import pow as _pow
+    from graphflow.ops.elementwise_ops import sqrt
     x = convert_to_tensor(tensor)
     keep = bool(keepdims if keepdims is not None else keep_dims)
     if isinstance(axis, (list, tuple)) and len(axis) == 2 and ord not in ("fro", "euclidean"):

@@ -20,8 +20,8 @@ from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make, make_node
 from graphflow.ops.array_ops import one_hot
+from graphflow.ops.elementwise_ops import multiply
 from graphflow.ops.index_ops import TopKAttrs, sort_indices, unsorted_segment_sum  # noqa: F401  (sort_indices: its home before index_ops)
-from graphflow.ops.math_ops import multiply
 from graphflow.ops.reductions import reduce_sum
 from graphflow.ops.shape_ops import expand_dims, size
 from graphflow.ops.state_ops import ones_like

@@ -15,7 +15,7 @@ import scipy.special as _sp
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Op
 from graphflow.ops._build import as_tensors, compute_type, elementwise, make, require
-from graphflow.ops.math_ops import truncatediv, truncatemod  # noqa: F401  (primitives now; gf.* imports them here)
+from graphflow.ops.elementwise_ops import truncatediv, truncatemod  # noqa: F401  (primitives now; gf.* imports them here)
 
 F = require("f")
 NUM = require("fi")
@@ -54,7 +54,7 @@ elementwise(Op.IS_INF, lambda at, a: np.isinf(a), lambda at, i, o, a: f"np.isinf
 
 
 def _exp(x: Tensor) -> Tensor:
-    from graphflow.ops.math_ops import exp
+    from graphflow.ops.elementwise_ops import exp
     return exp(x)
 
 
@@ -83,7 +83,7 @@ def erfc(x: Any, name: str | None = None) -> Tensor:
 
 def xlogy(x: Any, y: Any, name: str | None = None) -> Tensor:
     """``x * log(y)``, 0 where x is 0 (even where y is 0)."""
-    from graphflow.ops.math_ops import equal, log, where, zeros_like_scalar
+    from graphflow.ops.elementwise_ops import equal, log, where, zeros_like_scalar
     a, b = as_tensors(x, y)
     zero = equal(a, zeros_like_scalar(a))
     safe = where(zero, a * 0 + 1, b)
@@ -100,7 +100,7 @@ def log_sigmoid(x: Any, name: str | None = None) -> Tensor:
 def atan2(y: Any, x: Any, name: str | None = None) -> Tensor:
     """The angle of (x, y) in (-pi, pi], from atan(y / x) with the quadrant restored; its
     gradient is (x dy - y dx) / (x^2 + y^2)."""
-    from graphflow.ops.math_ops import atan, where
+    from graphflow.ops.elementwise_ops import atan, where
     from graphflow.ops.state_ops import ones_like
     b, a = as_tensors(y, x)
     safe = where(a == 0, ones_like(a), a)
@@ -109,5 +109,5 @@ def atan2(y: Any, x: Any, name: str | None = None) -> Tensor:
     half = np.asarray(np.pi / 2, a.dtype.np)
     out = where(a > 0, base, where(a < 0, where(b >= 0, base + pi, base - pi),
                                    where(b > 0, half + b * 0, where(b < 0, -half + b * 0, b * 0))))
-    from graphflow.ops.math_ops import add_name
+    from graphflow.ops.elementwise_ops import add_name
     return add_name(out, name)

@@ -28,8 +28,8 @@ from graphflow.ops.constant_ops import (  # noqa: F401  (their home before const
     placeholder,
     placeholder_with_default,
 )
-from graphflow.ops.math_ops import (
-    add_name,  # noqa: F401  (its home before math_ops)
+from graphflow.ops.elementwise_ops import (
+    add_name,  # noqa: F401  (public here too)
     cast,
     floordiv,
     maximum,

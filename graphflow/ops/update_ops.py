@@ -10,7 +10,7 @@ from typing import Any
 
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Op
-from graphflow.ops import math_ops as M
+from graphflow.ops import elementwise_ops as M
 from graphflow.ops import state_ops as ST
 from graphflow.ops._build import make
 

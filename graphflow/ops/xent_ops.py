@@ -60,7 +60,7 @@ def _xent_grad_ref(at: Any, g: np.ndarray, lb: np.ndarray, lg: np.ndarray) -> np
 def _log_softmax(logits: Tensor) -> Tensor:
     """The composite log-softmax over the last axis (what the gradients of these rows need; the
     public ``nn.log_softmax`` builds the same nodes)."""
-    from graphflow.ops.math_ops import exp, log, stop_gradient
+    from graphflow.ops.elementwise_ops import exp, log, stop_gradient
     s = logits - stop_gradient(reduce_max(logits, axis=-1, keepdims=True))
     return s - log(reduce_sum(exp(s), axis=-1, keepdims=True))
 
@@ -74,7 +74,7 @@ def _vjp(n: Any, g: Tensor) -> list:
 def _vjp_grad(n: Any, v: Tensor) -> list:
     # y = g (p S - labels) with p = softmax(logits), S = sum(labels): then
     # dg = sum(v (p S - labels)), dlabels = g (sum(v p) - v), dlogits = g S p (v - sum(v p))
-    from graphflow.ops.math_ops import exp
+    from graphflow.ops.elementwise_ops import exp
     from graphflow.ops.shape_ops import expand_dims
     g, labels, logits = n.inputs
     p = exp(_log_softmax(logits))
