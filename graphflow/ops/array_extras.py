@@ -22,6 +22,7 @@ from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
 from graphflow.ops._build import make
 from graphflow.ops.slice_ops import known_rank, norm_axis, static_ints
+from graphflow.ops.solve_ops import matrix_band_part, matrix_solve
 
 
 def reverse_sequence(input: Any, seq_lengths: Any, seq_axis: int | None = None, batch_axis: int | None = None,  # noqa: A002
@@ -84,7 +85,6 @@ def matrix_set_diag(input: Any, diagonal: Any, name: str | None = None) -> Tenso
 def matrix_triangular_solve(matrix: Any, rhs: Any, lower: bool = True, adjoint: bool = False,
                             name: str | None = None) -> Tensor:
     """Solve with the lower (or upper) triangle of ``matrix``; the other triangle is ignored."""
-    from graphflow.ops.solve_ops import matrix_band_part, matrix_solve
     a = convert_to_tensor(matrix)
     tri = matrix_band_part(a, -1, 0) if lower else matrix_band_part(a, 0, -1)
     return matrix_solve(tri, rhs, adjoint=adjoint, name=name)

@@ -21,17 +21,16 @@ from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make
+from graphflow.ops.elementwise_ops import cast, equal, multiply
+from graphflow.ops.linalg_ops import cumsum
+from graphflow.ops.shape_ops import reshape, shape
+from graphflow.platform import mpi  # mpi4py itself is imported when MPI starts
 
 
 @dataclass(frozen=True)
 class CollectiveAttrs:
     label: str  # the name errors and timeouts use
     root: int = 0  # broadcast's source rank
-
-
-def _engine() -> Any:
-    from graphflow.platform import mpi
-    return mpi
 
 
 def _same(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
@@ -56,19 +55,16 @@ def _allreduce_vjp(n: Any, g: Tensor) -> list:
 
 
 def _allgather_vjp(n: Any, g: Tensor) -> list:
-    from graphflow.ops.linalg_ops import cumsum
-    from graphflow.ops.shape_ops import reshape, shape
     x = n.inputs[0]
     summed = allreduce(g, average=False, name=n.attrs.label + "_grad")
     if not x.shape.rank:  # a scalar gathered as one row
         return [reshape(summed[_rank():_rank() + 1], [])]
-    counts = reshape(allgather(shape(x)[:1], name=n.attrs.label + "_rows"), [_engine().size()])  # rows per rank
+    counts = reshape(allgather(shape(x)[:1], name=n.attrs.label + "_rows"), [mpi.size()])  # rows per rank
     start = (cumsum(counts, exclusive=True))[_rank()]
     return [summed[start:start + shape(x)[0]]]
 
 
 def _broadcast_vjp(n: Any, g: Tensor) -> list:
-    from graphflow.ops.elementwise_ops import cast, equal
     summed = allreduce(g, average=False, name=n.attrs.label + "_grad")
     return [summed * cast(equal(_rank(), n.attrs.root), summed.dtype)]
 
@@ -76,22 +72,21 @@ def _broadcast_vjp(n: Any, g: Tensor) -> list:
 def _rank() -> Tensor:
     """This rank as a constant: the graph has the same nodes on every rank (only a value
     differs), so every rank schedules its collectives alike."""
-    return convert_to_tensor(np.int32(_engine().rank() if _engine().initialized() else 0))
+    return convert_to_tensor(np.int32(mpi.rank() if mpi.initialized() else 0))
 
 
 register(OpDef(Op.ALLREDUCE, Kind.OTHER, _same, _numeric,
-               lambda at, x: _engine().allreduce(x, at.label), vjp=_allreduce_vjp, stateful=True))
+               lambda at, x: mpi.allreduce(x, at.label), vjp=_allreduce_vjp, stateful=True))
 register(OpDef(Op.ALLGATHER, Kind.OTHER, _gathered, _numeric,
-               lambda at, x: _engine().allgather(x, at.label), vjp=_allgather_vjp, stateful=True))
+               lambda at, x: mpi.allgather(x, at.label), vjp=_allgather_vjp, stateful=True))
 register(OpDef(Op.BROADCAST, Kind.OTHER, _same, _numeric,
-               lambda at, x: _engine().broadcast(x, at.root, at.label), vjp=_broadcast_vjp, stateful=True))
+               lambda at, x: mpi.broadcast(x, at.root, at.label), vjp=_broadcast_vjp, stateful=True))
 
 
 def allreduce(x: Any, average: bool | None = None, name: str | None = None, op: str | None = None,
               **_: Any) -> Tensor:
     """The mean (``average``, Horovod's default; ``op="average"``) or the sum (``average=False``;
     ``op="sum"``) of ``x`` over the ranks, on every rank."""
-    from graphflow.ops.elementwise_ops import multiply
     if op is not None and op not in ("average", "sum"):
         raise ValueError(f"allreduce op must be hvd.Average or hvd.Sum, got {op!r}")
     average = (op != "sum") if average is None else bool(average)
@@ -99,7 +94,7 @@ def allreduce(x: Any, average: bool | None = None, name: str | None = None, op: 
     label = name or "allreduce"
     out = make(Op.ALLREDUCE, [t], CollectiveAttrs(label), name=name or "MPIAllreduce")
     if average:
-        size = _engine().size() if _engine().initialized() else 1
+        size = mpi.size() if mpi.initialized() else 1
         if size > 1:
             out = multiply(out, np.asarray(1.0 / size, t.dtype.np), name=(name or "MPIAllreduce") + "_average")
     return out

@@ -17,11 +17,14 @@ import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.dtypes import DType
+from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make, require
-from graphflow.ops.shape_ops import shape, squeeze, transpose
+from graphflow.ops.array_ops import gather
+from graphflow.ops.elementwise_ops import identity
+from graphflow.ops.shape_ops import reshape_spec, shape, squeeze, transpose
 
 __all__ = ["conv1d", "conv2d", "conv2d_backprop_filter", "conv2d_backprop_input", "conv2d_transpose",
            "max_pool", "max_pool2d", "max_pool1d", "avg_pool", "avg_pool2d", "avg_pool1d"]
@@ -320,7 +323,6 @@ register(OpDef(Op.AVG_POOL_GRAD, Kind.OTHER, _avg_pool_grad_shape, _float_pair, 
 
 
 def _static_sizes(t: Tensor) -> Sizes:
-    from graphflow.core.evaluate import static_value
     v = static_value(t)
     if v is not None:
         if v.shape != (4,):
@@ -399,7 +401,6 @@ def _from_nhwc(x: Tensor, channels_first: bool) -> Tensor:
 
 def _named(y: Tensor, name: str | None) -> Tensor:
     if name and y.node.name.rsplit("/", 1)[-1] != name:
-        from graphflow.ops.elementwise_ops import identity
         return identity(y, name=name)
     return y
 
@@ -438,7 +439,6 @@ def conv2d_backprop_input(input_sizes: Any, filter: Any, out_backprop: Any, stri
     sizes = convert_to_tensor(input_sizes, dtype=_dt.int32) if not isinstance(input_sizes, Tensor) \
         else input_sizes
     if cf:
-        from graphflow.ops.array_ops import gather
         sizes = gather(sizes, [0, 2, 3, 1])
     at = ConvAttrs(_pair(strides, "strides", cf), _pair(dilations, "dilations", cf), _padding(padding, cf))
     y = _backprop_input(sizes, f, _to_nhwc(dy, cf), at, name=None if cf else name)
@@ -523,7 +523,6 @@ def _insert_unit(t: Tensor, axis: int) -> Tensor:
         raise ValueError(f"conv1d operands must be of rank 3, got {t.name} of shape {t.shape}")
     spec: list[Any] = [(0, j) for j in range(3)]
     spec.insert(axis, 1)
-    from graphflow.ops.shape_ops import reshape_spec
     return reshape_spec(t, tuple(spec))
 
 

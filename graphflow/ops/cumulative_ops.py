@@ -16,6 +16,7 @@ from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make, require
+from graphflow.ops.linalg_ops import cumsum
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,6 @@ def _cumprod_ref(at: CumAttrs, x: np.ndarray) -> np.ndarray:
 
 
 def _cumprod_vjp(n: Any, g: Tensor) -> list:
-    from graphflow.ops.linalg_ops import cumsum
     at: CumAttrs = n.attrs
     x, y = n.inputs[0], n.outputs[0]
     return [cumsum(g * y, at.axis, exclusive=at.exclusive, reverse=not at.reverse) / x]

@@ -13,9 +13,9 @@ from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape, broadcast_dims, broadcast_shapes
 from graphflow.ops._build import as_tensors, make, require
 from graphflow.ops.constant_ops import constant
-from graphflow.ops.elementwise_ops import identity, multiply
+from graphflow.ops.elementwise_ops import add_name, identity, multiply
 from graphflow.ops.reductions import reduce_sum
-from graphflow.ops.shape_ops import SpecItem, reshape_spec, transpose
+from graphflow.ops.shape_ops import SpecItem, expand_dims, reshape_spec, transpose
 
 
 @dataclass(frozen=True)
@@ -287,7 +287,6 @@ def trace(x: Any, name: str | None = None) -> Tensor:
 
 def diag(diagonal: Any, name: str | None = None) -> Tensor:
     """The square matrix with ``diagonal`` (a vector of static length) on its diagonal."""
-    from graphflow.ops.shape_ops import expand_dims
     v = convert_to_tensor(diagonal)
     if v.shape.rank != 1 or v.shape.as_list()[0] is None:
         raise ValueError(f"diag needs a vector of static length, got shape {v.shape}")
@@ -298,8 +297,6 @@ def diag(diagonal: Any, name: str | None = None) -> Tensor:
 def cumsum(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = False, name: str | None = None) -> Tensor:
     """Cumulative sums along ``axis`` (of static length n), TF1's flags included: a product with
     an n x n triangular matrix of ones, whose gradient is the transposed product."""
-    from graphflow.ops.constant_ops import constant
-    from graphflow.ops.elementwise_ops import add_name
     t = convert_to_tensor(x)
     r = t.shape.rank
     if r is None or not -r <= int(axis) < r:

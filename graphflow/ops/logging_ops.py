@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from graphflow.core import dtypes as _dt
 from graphflow.core.dtypes import DType
 from graphflow.core.ir import Operation, Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
@@ -78,7 +79,6 @@ def _print_shape(shapes: Sequence[TensorShape], at: PrintAttrs) -> list[TensorSh
 
 
 def _print_dtype(dtypes: Sequence[DType], at: PrintAttrs) -> list[DType]:
-    from graphflow.core import dtypes as _dt
     return [dtypes[0] if at.passthrough else _dt.bool_]
 
 

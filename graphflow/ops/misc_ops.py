@@ -11,7 +11,10 @@ from graphflow.core.shapes import as_shape
 from graphflow.ops import elementwise_ops as M
 from graphflow.ops import state_ops as ST
 from graphflow.ops._build import as_tensors
+from graphflow.ops.array_ops import stack
+from graphflow.ops.index_ops import scatter_nd
 from graphflow.ops.reductions import reduce_max
+from graphflow.ops.shape_ops import shape
 
 
 def logical_xor(x: Any, y: Any, name: str | None = None) -> Tensor:
@@ -48,7 +51,6 @@ def ensure_shape(x: Any, shape: Any, name: str | None = None) -> Tensor:
 
 
 def shape_n(input: Sequence[Any], out_type: Any = _dt.int32, name: str | None = None) -> list[Tensor]:  # noqa: A002
-    from graphflow.ops.shape_ops import shape
     return [shape(t, out_type=out_type) for t in input]
 
 
@@ -59,8 +61,6 @@ def is_tensor(x: Any) -> bool:
 def confusion_matrix(labels: Any, predictions: Any, num_classes: Any = None, weights: Any = None,
                      dtype: Any = _dt.int32, name: str | None = None) -> Tensor:
     """``m[i, j]``: how many (or how much weight of) examples have label i and prediction j."""
-    from graphflow.ops.array_ops import stack
-    from graphflow.ops.index_ops import scatter_nd
     lab = M.cast(convert_to_tensor(labels), _dt.int32)
     pred = M.cast(convert_to_tensor(predictions), _dt.int32)
     n = num_classes if num_classes is not None else M.maximum(reduce_max(lab), reduce_max(pred)) + 1

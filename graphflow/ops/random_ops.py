@@ -18,6 +18,11 @@ from graphflow.ops import elementwise_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
+from graphflow.ops.array_ops import gather, one_hot
+from graphflow.ops.index_ops import sort_indices
+from graphflow.ops.linalg_ops import cumsum
+from graphflow.ops.slice_ops import static_ints
+from graphflow.ops.special_ops import lgamma
 
 # Marsaglia-Tsang accepts a proposal with probability >= 0.95 for every alpha >= 1: the chance
 # that all _PROPOSALS are rejected is below 0.05 ** 16 ~ 1.5e-21 (that sample then takes the last
@@ -32,8 +37,6 @@ def _dim(x: Tensor, axis: int) -> Any:
 
 def random_shuffle(value: Any, seed: int | None = None, name: str | None = None) -> Tensor:
     """``value`` with its first dim in a uniformly random order (new on every run)."""
-    from graphflow.ops.array_ops import gather
-    from graphflow.ops.index_ops import sort_indices
     x = convert_to_tensor(value)
     if x.shape.rank == 0:
         return x
@@ -88,7 +91,6 @@ def random_gamma(shape: Any, alpha: Any, beta: Any = None, dtype: Any = _dt.floa
     # the first accepted proposal (the last one if none is)
     accept = M.logical_or(accept, M.equal(ST.range(_PROPOSALS), _PROPOSALS - 1)[(...,) + (None,) * len(out_shape)])
     first = R.argmax(M.cast(accept, _dt.int32), axis=0)
-    from graphflow.ops.array_ops import one_hot
     pick = one_hot(first, _PROPOSALS, axis=0, dtype=_dt.float64)
     sample = R.reduce_sum(pick * d * safe_v, axis=0)
     u2 = ST.random_uniform(out_shape, dtype=_dt.float64, seed=None if seed is None else seed + 2)
@@ -101,8 +103,6 @@ def random_gamma(shape: Any, alpha: Any, beta: Any = None, dtype: Any = _dt.floa
 def random_crop(value: Any, size: Any, seed: int | None = None, name: str | None = None) -> Tensor:
     """A ``size``-shaped window of ``value`` at a uniformly random offset (every offset equally
     likely), read with a one-hot gather per dim."""
-    from graphflow.ops.array_ops import gather
-    from graphflow.ops.slice_ops import static_ints
     x = convert_to_tensor(value)
     sizes = static_ints(size, "random_crop size")
     if x.shape.rank != len(sizes):
@@ -123,8 +123,6 @@ def random_poisson(lam: Any, shape: Any, dtype: Any = _dt.float32, seed: int | N
     """Poisson(lam) samples of shape ``shape + lam.shape``: inversion of the CDF over 0..63 for
     lam < 10 (the mass above 63 is below 1e-25 there) and Hoermann's transformed rejection (PTRS)
     with 16 proposals for lam >= 10 (all rejected: probability below 1e-16)."""
-    from graphflow.ops.array_ops import one_hot
-    from graphflow.ops.special_ops import lgamma
     lam_t = M.cast(convert_to_tensor(lam), _dt.float64)
     if not lam_t.shape.is_fully_defined():
         raise ValueError(f"random_poisson needs lam of static shape, got {lam_t.shape}")
@@ -163,5 +161,4 @@ def random_poisson(lam: Any, shape: Any, dtype: Any = _dt.float32, seed: int | N
 
 
 def _cumsum_last(x: Tensor) -> Tensor:
-    from graphflow.ops.linalg_ops import cumsum
     return cumsum(x, axis=-1 % x.shape.rank if x.shape.rank else 0)

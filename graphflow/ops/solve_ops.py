@@ -14,7 +14,14 @@ from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import as_tensors, make, require
+from graphflow.ops.elementwise_ops import abs as _abs
+from graphflow.ops.elementwise_ops import logical_and, sqrt, where
+from graphflow.ops.elementwise_ops import pow as _pow
+from graphflow.ops.linalg_ops import matmul, matrix_transpose
 from graphflow.ops.reductions import reduce_max, reduce_sum
+from graphflow.ops.shape_ops import expand_dims, shape
+from graphflow.ops.state_ops import range as _range
+from graphflow.ops.state_ops import zeros_like
 
 F = require("f")
 
@@ -63,25 +70,21 @@ def _solve_ref(at: SolveAttrs, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _inv_vjp(n: Any, g: Tensor) -> list:
-    from graphflow.ops.linalg_ops import matmul
     y = n.outputs[0]
     return [-matmul(matmul(y, g, transpose_a=True), y, transpose_b=True)]
 
 
 def _det_vjp(n: Any, g: Tensor) -> list:
-    from graphflow.ops.shape_ops import expand_dims
     a, d = n.inputs[0], n.outputs[0]
     scale = expand_dims(expand_dims(g * d, -1), -1)
     return [scale * _t(matrix_inverse(a))]
 
 
 def _t(x: Tensor) -> Tensor:
-    from graphflow.ops.linalg_ops import matrix_transpose
     return matrix_transpose(x)
 
 
 def _solve_vjp(n: Any, g: Tensor) -> list:
-    from graphflow.ops.linalg_ops import matmul
     a, _ = n.inputs
     x = n.outputs[0]
     db = make(Op.MATRIX_SOLVE, [a, g], SolveAttrs(not n.attrs.adjoint))
@@ -91,7 +94,6 @@ def _solve_vjp(n: Any, g: Tensor) -> list:
 
 def _chol_vjp(n: Any, g: Tensor) -> list:
     # TF1's rule: S = L^-T phi(L^T g) L^-1 with phi the lower triangle, diagonal halved; dA = (S + S^T) / 2
-    from graphflow.ops.linalg_ops import matmul
     lo = n.outputs[0]
     inv = matrix_inverse(lo)
     middle = matmul(lo, g, transpose_a=True)
@@ -154,10 +156,6 @@ def matrix_solve(matrix: Any, rhs: Any, adjoint: bool = False, name: str | None 
 
 def matrix_band_part(input: Any, num_lower: int, num_upper: int, name: str | None = None) -> Tensor:  # noqa: A002
     """Keep entries with ``i - j <= num_lower`` and ``j - i <= num_upper`` (negative: all), zero the rest."""
-    from graphflow.ops.elementwise_ops import logical_and, where
-    from graphflow.ops.shape_ops import expand_dims, shape
-    from graphflow.ops.state_ops import range as _range
-    from graphflow.ops.state_ops import zeros_like
     x = convert_to_tensor(input)
     rows = _range(shape(x)[-2])
     cols = _range(shape(x)[-1])
@@ -171,9 +169,6 @@ def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None, keepdims: bool |
          name: str | None = None, keep_dims: bool | None = None) -> Tensor:
     """Vector norms (``ord`` "euclidean"/2, 1, np.inf or a positive p) over ``axis`` (all by
     default), and the Frobenius norm over a pair of axes."""
-    from graphflow.ops.elementwise_ops import abs as _abs
-    from graphflow.ops.elementwise_ops import pow as _pow
-    from graphflow.ops.elementwise_ops import sqrt
     x = convert_to_tensor(tensor)
     keep = bool(keepdims if keepdims is not None else keep_dims)
     if isinstance(axis, (list, tuple)) and len(axis) == 2 and ord not in ("fro", "euclidean"):

@@ -12,10 +12,22 @@ from typing import Any
 import numpy as np
 import scipy.special as _sp
 
+from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Op
 from graphflow.ops._build import as_tensors, compute_type, elementwise, make, require
-from graphflow.ops.elementwise_ops import truncatediv, truncatemod  # noqa: F401  (primitives now; gf.* imports them here)
+from graphflow.ops.elementwise_ops import (  # noqa: F401  (primitives now; gf.* imports them here)
+    add_name,
+    atan,
+    equal,
+    exp,
+    log,
+    truncatediv,
+    truncatemod,
+    where,
+    zeros_like_scalar,
+)
+from graphflow.ops.state_ops import ones_like
 
 F = require("f")
 NUM = require("fi")
@@ -31,7 +43,6 @@ def _no_third(n: Any, g: Tensor) -> list:
 
 
 def _bool_of_float(dtypes: Any, at: Any) -> list:
-    from graphflow.core import dtypes as _dt
     F(dtypes, at)
     return [_dt.bool_]
 
@@ -54,7 +65,6 @@ elementwise(Op.IS_INF, lambda at, a: np.isinf(a), lambda at, i, o, a: f"np.isinf
 
 
 def _exp(x: Tensor) -> Tensor:
-    from graphflow.ops.elementwise_ops import exp
     return exp(x)
 
 
@@ -83,7 +93,6 @@ def erfc(x: Any, name: str | None = None) -> Tensor:
 
 def xlogy(x: Any, y: Any, name: str | None = None) -> Tensor:
     """``x * log(y)``, 0 where x is 0 (even where y is 0)."""
-    from graphflow.ops.elementwise_ops import equal, log, where, zeros_like_scalar
     a, b = as_tensors(x, y)
     zero = equal(a, zeros_like_scalar(a))
     safe = where(zero, a * 0 + 1, b)
@@ -92,7 +101,7 @@ def xlogy(x: Any, y: Any, name: str | None = None) -> Tensor:
 
 def log_sigmoid(x: Any, name: str | None = None) -> Tensor:
     """``log(sigmoid(x)) = -softplus(-x)``, stable for large |x|."""
-    from graphflow.nn.nn_ops import softplus
+    from graphflow.nn.nn_ops import softplus  # softplus lives in nn.nn_ops, a layer above ops
     t = convert_to_tensor(x)
     return -softplus(-t, name=name)
 
@@ -100,8 +109,6 @@ def log_sigmoid(x: Any, name: str | None = None) -> Tensor:
 def atan2(y: Any, x: Any, name: str | None = None) -> Tensor:
     """The angle of (x, y) in (-pi, pi], from atan(y / x) with the quadrant restored; its
     gradient is (x dy - y dx) / (x^2 + y^2)."""
-    from graphflow.ops.elementwise_ops import atan, where
-    from graphflow.ops.state_ops import ones_like
     b, a = as_tensors(y, x)
     safe = where(a == 0, ones_like(a), a)
     base = atan(b / safe)
@@ -109,5 +116,4 @@ def atan2(y: Any, x: Any, name: str | None = None) -> Tensor:
     half = np.asarray(np.pi / 2, a.dtype.np)
     out = where(a > 0, base, where(a < 0, where(b >= 0, base + pi, base - pi),
                                    where(b > 0, half + b * 0, where(b < 0, -half + b * 0, b * 0))))
-    from graphflow.ops.elementwise_ops import add_name
     return add_name(out, name)

@@ -13,6 +13,7 @@ from graphflow.core.registry import Op
 from graphflow.ops import elementwise_ops as M
 from graphflow.ops import state_ops as ST
 from graphflow.ops._build import make
+from graphflow.ops.array_ops import AxisAttrs
 
 
 def _var(ref: Any, what: str) -> Tensor:
@@ -38,7 +39,6 @@ def assign_sub(ref: Any, value: Any, use_locking: Any = None, name: str | None =
 def _scattered(ref: Tensor, indices: Any, updates: Any, nd: bool) -> tuple[Tensor, Tensor]:
     """(sum of ``updates`` placed at ``indices`` in a zero tensor like ``ref``, a mask of the
     entries any index hit)."""
-    from graphflow.ops.array_ops import AxisAttrs
     u = convert_to_tensor(updates, dtype=ref.dtype)
     idx = convert_to_tensor(indices)
     like = ST.zeros_like(ref)

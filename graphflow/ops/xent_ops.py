@@ -18,9 +18,10 @@ from graphflow.core.ir import Tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make, require
+from graphflow.ops.elementwise_ops import exp, log, stop_gradient
 from graphflow.ops.reduce_ops import broadcast_to
 from graphflow.ops.reductions import reduce_max, reduce_sum
-from graphflow.ops.shape_ops import reshape
+from graphflow.ops.shape_ops import expand_dims, reshape
 from graphflow.ops.shape_ops import shape as shape_of
 
 FLOATS = require("f")
@@ -60,13 +61,11 @@ def _xent_grad_ref(at: Any, g: np.ndarray, lb: np.ndarray, lg: np.ndarray) -> np
 def _log_softmax(logits: Tensor) -> Tensor:
     """The composite log-softmax over the last axis (what the gradients of these rows need; the
     public ``nn.log_softmax`` builds the same nodes)."""
-    from graphflow.ops.elementwise_ops import exp, log, stop_gradient
     s = logits - stop_gradient(reduce_max(logits, axis=-1, keepdims=True))
     return s - log(reduce_sum(exp(s), axis=-1, keepdims=True))
 
 
 def _vjp(n: Any, g: Tensor) -> list:
-    from graphflow.ops.shape_ops import expand_dims
     labels, logits = n.inputs
     return [expand_dims(g, -1) * -_log_softmax(logits), make(Op.SOFTMAX_XENT_GRAD, [g, labels, logits])]
 
@@ -74,8 +73,6 @@ def _vjp(n: Any, g: Tensor) -> list:
 def _vjp_grad(n: Any, v: Tensor) -> list:
     # y = g (p S - labels) with p = softmax(logits), S = sum(labels): then
     # dg = sum(v (p S - labels)), dlabels = g (sum(v p) - v), dlogits = g S p (v - sum(v p))
-    from graphflow.ops.elementwise_ops import exp
-    from graphflow.ops.shape_ops import expand_dims
     g, labels, logits = n.inputs
     p = exp(_log_softmax(logits))
     total = reduce_sum(labels, axis=-1, keepdims=True)
