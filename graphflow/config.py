@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphflow.summary.writer import run_metadata_proto
+
 
 class _Options:
     """Keyword arguments as attributes, over the defaults of the subclass."""
@@ -53,5 +55,4 @@ class RunMetadata(_Options):
 
     def SerializeToString(self) -> bytes:  # noqa: N802 - the protobuf method TF1 scripts call
         """TF1's ``RunMetadata`` message (TensorBoard's step statistics) of this run."""
-        from graphflow.summary.writer import run_metadata_proto
         return run_metadata_proto(self).SerializeToString()

@@ -17,6 +17,7 @@ from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import state_ops as ST
+from graphflow.ops.shape_ops import reshape
 from graphflow.variables import GraphKeys, Variable, add_to_collections
 
 METRIC_VARIABLES = "metric_variables"
@@ -165,7 +166,6 @@ def auc(labels: Any, predictions: Any, weights: Any = None, num_thresholds: int 
 
 
 def _flat(t: Tensor) -> Tensor:
-    from graphflow.ops.shape_ops import reshape
     return reshape(t, [-1])
 
 

@@ -13,6 +13,11 @@ from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_
 from graphflow.core.registry import Op
 from graphflow.core.shapes import as_shape
 from graphflow.ops import state_ops
+from graphflow.ops.array_ops import boolean_mask, stack
+from graphflow.ops.check_ops import Assert, is_variable_initialized
+from graphflow.ops.math_ops import cast, identity, logical_not
+from graphflow.ops.reduce_ops import reduce_all
+from graphflow.ops.state_ops import constant, no_op
 
 
 class GraphKeys:
@@ -69,7 +74,6 @@ class Variable(Tensor):
         init = convert_to_tensor(initial_value, dtype=dtype) if not isinstance(initial_value, Tensor) \
             else initial_value
         if dtype is not None and _dt.as_dtype(dtype) != init.dtype:
-            from graphflow.ops.math_ops import cast
             init = cast(init, dtype)
         if validate_shape and not init.shape.is_fully_defined():
             raise ValueError(f"initial value of variable '{name or 'Variable'}' must have a fully "
@@ -110,7 +114,6 @@ class Variable(Tensor):
         return self
 
     def read_value(self) -> Tensor:
-        from graphflow.ops.math_ops import identity
         return identity(self, name=self.node.name + "/read")
 
     def initialized_value(self) -> Tensor:
@@ -390,21 +393,16 @@ def get_variable(name: str, shape: Any = None, dtype: Any = None, initializer: A
 # ---- initialisation reports (their answers come from the session running them) -------------------
 
 def _is_initialized(v: Any) -> Tensor:
-    from graphflow.ops.check_ops import is_variable_initialized
     return is_variable_initialized(v)
 
 
 def _Assert(*args: Any) -> Any:  # noqa: N802
-    from graphflow.ops.check_ops import Assert
     return Assert(*args)
 
 
 def report_uninitialized_variables(var_list: Any = None, name: str = "report_uninitialized_variables") -> Tensor:
     """The names (a 1-D string tensor) of the variables of ``var_list`` (default: global and
     local variables) not yet initialized in the session."""
-    from graphflow.ops.array_ops import boolean_mask, stack
-    from graphflow.ops.math_ops import logical_not
-    from graphflow.ops.state_ops import constant
     vs = list(var_list) if var_list is not None else global_variables() + local_variables()
     if not vs:
         return constant(np.zeros(0, dtype=object), dtype="string", name=name)
@@ -415,11 +413,8 @@ def report_uninitialized_variables(var_list: Any = None, name: str = "report_uni
 
 def assert_variables_initialized(var_list: Any = None) -> Any:
     """An op that fails the run when a variable of ``var_list`` is not initialized."""
-    from graphflow.ops.array_ops import stack
-    from graphflow.ops.reduce_ops import reduce_all
     vs = list(var_list) if var_list is not None else global_variables()
     flags = stack([_is_initialized(v) for v in vs]) if vs else None
     if flags is None:
-        from graphflow.ops.state_ops import no_op
         return no_op()
     return _Assert(reduce_all(flags), [f"variables not initialized: {[v.node.name for v in vs]}"])

@@ -6,15 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from graphflow.core.ir import Tensor, convert_to_tensor
-from graphflow.layers.core import Flatten
+from graphflow.layers.core import BatchNormalization, Flatten
+from graphflow.nn.nn_ops import bias_add, l2_loss, relu
 from graphflow.ops import math_ops as M
+from graphflow.ops.conv_ops import conv2d as _conv
+from graphflow.ops.linalg_ops import matmul, tensordot
+from graphflow.ops.reduce_ops import reduce_sum
 from graphflow.variables import (
-                                 get_variable,
-                                 glorot_normal_initializer,
-                                 glorot_uniform_initializer,
-                                 variable_scope,
-                                 zeros_initializer,
-                                 )
+    get_variable,
+    glorot_normal_initializer,
+    glorot_uniform_initializer,
+    variable_scope,
+    zeros_initializer,
+)
 from graphflow.variables import variance_scaling_initializer as _vs
 
 __all__ = ["conv2d", "flatten", "fully_connected", "l1_regularizer", "l2_regularizer", "variance_scaling_initializer",
@@ -50,18 +54,15 @@ def _regularizer(scale: float, what: str, penalty: Any) -> Any:
 
 def l2_regularizer(scale: float, scope: str | None = None) -> Any:
     """``scale * sum(w^2) / 2``."""
-    from graphflow.nn.nn_ops import l2_loss
     return _regularizer(scale, "l2_regularizer", l2_loss)
 
 
 def l1_regularizer(scale: float, scope: str | None = None) -> Any:
     """``scale * sum(|w|)``."""
-    from graphflow.ops.reduce_ops import reduce_sum
     return _regularizer(scale, "l1_regularizer", lambda w: reduce_sum(M.abs(w)))
 
 
 def _relu(x: Tensor) -> Tensor:
-    from graphflow.nn.nn_ops import relu
     return relu(x)
 
 
@@ -71,8 +72,6 @@ def fully_connected(inputs: Any, num_outputs: int, activation_fn: Any = _relu, n
                     variables_collections: Any = None, outputs_collections: Any = None, trainable: bool = True,
                     scope: str | None = None) -> Tensor:
     """``activation_fn(inputs @ weights + biases)`` (relu by default, as contrib's)."""
-    from graphflow.nn.nn_ops import bias_add
-    from graphflow.ops.linalg_ops import matmul, tensordot
     x = convert_to_tensor(inputs)
     with variable_scope(scope, default_name="fully_connected", reuse=reuse):
         depth = x.shape.as_list()[-1]
@@ -97,8 +96,6 @@ def conv2d(inputs: Any, num_outputs: int, kernel_size: Any, stride: Any = 1, pad
            variables_collections: Any = None, outputs_collections: Any = None, trainable: bool = True,
            scope: str | None = None) -> Tensor:
     """2-D convolution with contrib's defaults (SAME padding, relu), variables ``Conv/weights``."""
-    from graphflow.nn.nn_ops import bias_add
-    from graphflow.ops.conv_ops import conv2d as _conv
     x = convert_to_tensor(inputs)
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
     sh, sw = (stride, stride) if isinstance(stride, int) else stride
@@ -126,7 +123,6 @@ def batch_norm(inputs: Any, decay: float = 0.999, center: bool = True, scale: bo
                renorm_clipping: Any = None, renorm_decay: float = 0.99, adjustment: Any = None) -> Tensor:
     """contrib's batch norm: decay 0.999, no scale (gamma) by default, variables under
     ``BatchNorm/``, moving statistics updated through UPDATE_OPS; ``is_training`` may be a fed bool."""
-    from graphflow.layers.core import BatchNormalization
     if (updates_collections not in ("update_ops", None) or batch_weights is not None or renorm
             or zero_debias_moving_mean):
         raise ValueError("contrib batch_norm supports the default updates_collections (UPDATE_OPS), no "

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.nn.nn_ops import sparse_softmax_cross_entropy_with_logits
 from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
@@ -18,7 +19,6 @@ def sequence_loss(logits: Any, targets: Any, weights: Any, average_across_timest
     """Weighted sparse softmax cross-entropy of ``logits`` [batch, time, classes] against
     ``targets`` [batch, time]: averaged (divided by the summed weights) or summed over the
     time and/or batch dims as the flags say; a scalar when both are reduced."""
-    from graphflow.nn.nn_ops import sparse_softmax_cross_entropy_with_logits
     if (average_across_timesteps and sum_over_timesteps) or (average_across_batch and sum_over_batch):
         raise ValueError("sequence_loss: average_across_* and sum_over_* of one dim cannot both be set")
     lg = convert_to_tensor(logits)

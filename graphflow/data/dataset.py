@@ -18,9 +18,13 @@ from typing import Any
 import numpy as np
 
 from graphflow.core import dtypes as _dt
-from graphflow.core.ir import Tensor, get_default_graph
+from graphflow.core.errors import FailedPreconditionError, OutOfRangeError
+from graphflow.core.evaluate import static_value
+from graphflow.core.ir import Graph, Tensor, get_default_graph, new_session
 from graphflow.core.shapes import TensorShape
 from graphflow.ops.func_graph import flatten, pack_as
+from graphflow.ops.py_func_ops import py_func
+from graphflow.ops.state_ops import placeholder
 
 
 def _as_arrays(x: Any) -> Any:
@@ -29,7 +33,6 @@ def _as_arrays(x: Any) -> Any:
     if isinstance(x, tuple):
         return tuple(_as_arrays(v) for v in x)
     if isinstance(x, Tensor):
-        from graphflow.core.evaluate import static_value
         v = static_value(x)
         return v if v is not None else x  # a run-time source (a placeholder): read at initialization
     arr = np.asarray(x)
@@ -188,8 +191,6 @@ class Dataset:
 
     def map(self, map_func: Callable[..., Any], num_parallel_calls: Any = None) -> Dataset:
         """``map_func`` (graph ops) applied to each element: traced once, run per element."""
-        from graphflow.core.ir import Graph, new_session
-        from graphflow.ops.state_ops import placeholder
         g = Graph()
         with g.as_default():
             phs = [placeholder(d, s) for d, s in zip(self.output_types_flat, self.output_shapes_flat)]
@@ -248,8 +249,6 @@ class Iterator:
     """Delivers a dataset's elements to the runs that fetch ``get_next()``'s tensors."""
 
     def __init__(self, dataset: Dataset, initializable: bool) -> None:
-        from graphflow.ops.py_func_ops import py_func
-        from graphflow.ops.state_ops import placeholder
         self._dataset = dataset
         self._stream: PyIterator[Any] | None = None if initializable else dataset._make()
         self._initializable = initializable
@@ -279,7 +278,6 @@ class Iterator:
 
     def next_values(self) -> list[Any]:
         """The next element's arrays (the Session calls this once per run that needs them)."""
-        from graphflow.core.errors import FailedPreconditionError, OutOfRangeError
         if self._stream is None:
             raise FailedPreconditionError(None, None, "GetNext() failed because the iterator has not been "
                                           "initialized: run its initializer first")

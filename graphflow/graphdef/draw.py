@@ -10,6 +10,8 @@ import subprocess
 from collections.abc import Sequence
 from typing import Any
 
+from graphflow.core.ir import Graph
+
 _TYPE_NAMES = {1: "float32", 2: "float64", 3: "int32", 4: "uint8", 5: "int16", 6: "int8", 7: "string",
                9: "int64", 10: "bool", 19: "float16"}
 
@@ -23,7 +25,6 @@ class Item:
 
 def items_of(source: Any) -> list[Item]:
     """Items of a ``gf.Graph``, a ``GraphDef``, or a compiled ``Program`` (fused nodes clustered)."""
-    from graphflow.core.ir import Graph
     if isinstance(source, Graph):
         return [_item_of_node(n) for n in source.get_operations()]
     if hasattr(source, "node") and hasattr(source, "versions"):  # a GraphDef

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph, register_builders
 from graphflow.core.registry import Op
 from graphflow.graphdef.display import protos, shape_proto, tensor_proto, tf_type
@@ -100,7 +101,6 @@ def set_attr(a: Any, v: Any) -> None:
 
 
 def _np_type(d: Any) -> int:
-    from graphflow.core import dtypes as _dt
     if isinstance(d, np.dtype):
         d = _dt.as_dtype(d)
     return tf_type(d)

@@ -8,9 +8,18 @@ from typing import Any
 
 import numpy as np
 
+import graphflow
 from graphflow.core import dtypes as _dt
+from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Tensor, get_default_graph
+from graphflow.core.registry import Op
+from graphflow.core.shapes import TensorShape
+from graphflow.ops import collective_ops, state_ops
+from graphflow.ops._build import make
+from graphflow.ops.conv_ops import PoolAttrs
+from graphflow.ops.conv_ops import _avg_pool_grad as _avg_pool_grad_op
 from graphflow.ops.slice_ops import masked_key
+from graphflow.variables import Variable, _make_output
 
 _MAX_CONST_ELEMENTS = 1 << 28  # a Const that claims more elements is refused, not allocated
 _TYPES = {1: _dt.float32, 2: _dt.float64, 3: _dt.int32, 4: _dt.uint8, 5: _dt.int16, 6: _dt.int8, 7: _dt.string,
@@ -58,7 +67,6 @@ class Node:
 
     def const_input(self, i: int) -> np.ndarray:
         """Input ``i`` as a value known when the graph is built (a Const or a shape expression)."""
-        from graphflow.core.evaluate import static_value
         v = static_value(self.inputs[i])
         if v is None:
             raise GraphDefError(f"node {self.name!r} ({self.op}): input {i} ({self.inputs[i].name}) must be known "
@@ -94,7 +102,8 @@ def _parse_input(s: str) -> tuple[str, int, bool]:
 
 
 def _gf() -> Any:
-    import graphflow
+    """The public namespace (``tf.<name>``) TF1 ops are rebuilt through. The package imports this
+    module while it is being assembled, so its attributes are looked up at import_graph_def time."""
     return graphflow
 
 
@@ -171,10 +180,6 @@ def _const(n: Node) -> Any:
 def _variable(n: Node) -> Any:
     """A variable node of the file: no initializer of its own (the file's ``<name>/Assign``
     becomes it) and in no collection, as TF1 imports it."""
-    from graphflow.core.registry import Op
-    from graphflow.core.shapes import TensorShape
-    from graphflow.ops import state_ops
-    from graphflow.variables import _make_output
     shape = n.attr("shape")
     if shape is None or None in shape:
         raise GraphDefError(f"variable {n.name!r} needs a fully defined shape, got {shape}")
@@ -201,7 +206,6 @@ def _assign(n: Node) -> Any:
 
 
 def _variable_of(n: Node, t: Tensor) -> Any:
-    from graphflow.variables import Variable
     if not isinstance(t, Variable):
         raise GraphDefError(f"node {n.name!r} ({n.op}) assigns {t.name}, which is not a variable")
     return t
@@ -310,7 +314,6 @@ def _pool(n: Node) -> Any:
 
 
 def _pool_attrs(n: Node) -> Any:
-    from graphflow.ops.conv_ops import PoolAttrs
     if n.attr("data_format", "NHWC") != "NHWC":
         raise GraphDefError(f"node {n.name!r} ({n.op}): only NHWC pooling gradients are supported")
     k, s = n.attr("ksize"), n.attr("strides")
@@ -319,20 +322,16 @@ def _pool_attrs(n: Node) -> Any:
 
 @_rule("MaxPoolGrad")
 def _max_pool_grad(n: Node) -> Any:
-    from graphflow.core.registry import Op
-    from graphflow.ops._build import make
     return make(Op.MAX_POOL_GRAD, [n.inputs[0], n.inputs[2]], _pool_attrs(n), name=n.name)
 
 
 @_rule("AvgPoolGrad")
 def _avg_pool_grad(n: Node) -> Any:
-    from graphflow.ops.conv_ops import _avg_pool_grad as build
-    return build(n.inputs[0], n.inputs[1], _pool_attrs(n))
+    return _avg_pool_grad_op(n.inputs[0], n.inputs[1], _pool_attrs(n))
 
 
 @_rule("Reshape")
 def _reshape(n: Node) -> Any:
-    from graphflow.core.evaluate import static_value
     v = static_value(n.inputs[1])
     return _gf().reshape(n.inputs[0], [int(d) for d in v] if v is not None else n.inputs[1], name=n.name)
 
@@ -415,7 +414,6 @@ def _rank(n: Node) -> Any:
 
 @_rule("Fill")
 def _fill(n: Node) -> Any:
-    from graphflow.core.evaluate import static_value
     v = static_value(n.inputs[0])
     return _gf().fill([int(d) for d in v] if v is not None else n.inputs[0], n.inputs[1], name=n.name)
 
@@ -467,18 +465,17 @@ def _gather(n: Node) -> Any:
 
 @_rule("HorovodAllreduce", "HorovodAllgather", "HorovodBroadcast")
 def _collective(n: Node) -> Any:
-    from graphflow.ops import collective_ops as distributed
     if n.op == "HorovodAllreduce":
         if n.attr("reduce_op", 1) not in (0, 1):
             raise GraphDefError(f"node {n.name!r}: HorovodAllreduce reduce_op {n.attr('reduce_op')} is not Average (0) "
                                 "or Sum (1)")
         pre, post = float(n.attr("prescale_factor", 1.0)), float(n.attr("postscale_factor", 1.0))
         x = n.inputs[0] if pre == 1.0 else n.inputs[0] * pre
-        out = distributed.allreduce(x, average=n.attr("reduce_op", 1) == 0, name=n.name)
+        out = collective_ops.allreduce(x, average=n.attr("reduce_op", 1) == 0, name=n.name)
         return out if post == 1.0 else out * post
     if n.op == "HorovodAllgather":
-        return distributed.allgather(n.inputs[0], name=n.name)
-    return distributed.broadcast(n.inputs[0], n.attr("root_rank", 0), name=n.name)
+        return collective_ops.allgather(n.inputs[0], name=n.name)
+    return collective_ops.broadcast(n.inputs[0], n.attr("root_rank", 0), name=n.name)
 
 
 @_rule("OneHot")
@@ -516,7 +513,6 @@ def _fused_bn(n: Node) -> Any:
 def _random(n: Node) -> Any:
     fn = {"RandomUniform": _gf().random_uniform, "RandomStandardNormal": _gf().random_normal,
           "TruncatedNormal": _gf().truncated_normal}[n.op]
-    from graphflow.core.evaluate import static_value
     seed = n.attr("seed2", 0) or n.attr("seed", 0) or None
     shape = static_value(n.inputs[0])
     return fn([int(d) for d in shape] if shape is not None else n.inputs[0], dtype=n.attr("dtype"), seed=seed,

@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from typing import Any, BinaryIO
 
 from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
+from graphflow.graphdef.export import UnsupportedOpError
 from graphflow.graphdef.importer import GraphDefError, import_graph_def
 from graphflow.platform.atomic_file import atomic_write
+from graphflow.variables import Variable
 
 SAVER_VARIABLES = "graphflow_saver_variables"  # the checkpoint key and variable name of each saved variable
 
@@ -27,7 +29,6 @@ def _pb() -> tuple[Any, Any]:
 
 
 def _collection(cd: Any, values: list[Any]) -> bool:
-    from graphflow.variables import Variable
     _, variable_pb2 = _pb()
     if all(isinstance(v, Variable) for v in values):
         for v in values:
@@ -121,7 +122,6 @@ def import_meta_graph(meta_graph_or_file: Any, clear_devices: bool = False, impo
                       **kwargs: Any) -> dict[str, Any]:
     """Import the graph and collections of a ``.meta`` file into the default graph; returns the
     saved variables by checkpoint key (``gf.train.import_meta_graph`` makes a Saver of them)."""
-    from graphflow.variables import Variable
     _, variable_pb2 = _pb()
     mgd = read_meta_graph(meta_graph_or_file)
     g = get_default_graph()
@@ -168,7 +168,6 @@ def import_meta_graph(meta_graph_or_file: Any, clear_devices: bool = False, impo
 def meta_graph_for_save(saver: Any, filename: str) -> None:
     """``Saver.save(write_meta_graph=True)``: the ``.meta`` beside the checkpoint; a graph with an
     op TF1's GraphDef cannot hold keeps its checkpoint and warns instead."""
-    from graphflow.graphdef.export import UnsupportedOpError
     graph = next(iter(saver._vars.values())).graph if saver._vars else get_default_graph()
     try:
         export_meta_graph(filename, graph=graph, saver=saver)

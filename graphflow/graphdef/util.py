@@ -9,7 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from graphflow.core.ir import Graph
 from graphflow.graphdef.display import protos, tensor_proto, tf_type
+from graphflow.graphdef.export import export_graph_def
 from graphflow.graphdef.importer import GraphDefError, _parse_input, parse_graph_def
 
 _VARIABLE_OPS = {"VariableV2", "Variable", "VarHandleOp"}
@@ -111,9 +113,7 @@ def remove_training_nodes(input_graph: Any, protected_nodes: Sequence[str] | Non
 
 
 def graph_def_of(graph_or_graph_def: Any) -> Any:
-    from graphflow.core.ir import Graph
     if isinstance(graph_or_graph_def, Graph):
-        from graphflow.graphdef.export import export_graph_def
         return export_graph_def(graph_or_graph_def)
     return parse_graph_def(graph_or_graph_def)
 

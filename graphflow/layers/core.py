@@ -11,20 +11,26 @@ from typing import Any
 
 import numpy as np
 
+import graphflow.nn.nn_ops as NN
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
+from graphflow.nn.nn_ops import bias_add, moments
+from graphflow.ops import conv_ops as C
 from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
+from graphflow.ops.array_ops import stack
+from graphflow.ops.depthwise_ops import separable_conv2d as sep
+from graphflow.ops.linalg_ops import matmul, tensordot
 from graphflow.variables import (
-                                 GraphKeys,
-                                 get_variable,
-                                 glorot_uniform_initializer,
-                                 ones_initializer,
-                                 variable_scope,
-                                 zeros_initializer,
-                                 )
+    GraphKeys,
+    get_variable,
+    glorot_uniform_initializer,
+    ones_initializer,
+    variable_scope,
+    zeros_initializer,
+)
 
 
 def _tuple(v: Any, n: int, what: str) -> tuple[int, ...]:
@@ -139,11 +145,9 @@ class Dense(Layer):
             if self.use_bias else None
 
     def call(self, inputs: Tensor) -> Tensor:
-        from graphflow.ops.linalg_ops import matmul, tensordot
         x = M.cast(inputs, self.kernel.dtype) if inputs.dtype != self.kernel.dtype else inputs
         y = matmul(x, self.kernel) if x.shape.rank == 2 else tensordot(x, self.kernel, [[x.shape.rank - 1], [0]])
         if self.bias is not None:
-            from graphflow.nn.nn_ops import bias_add
             y = bias_add(y, self.bias)
         out = _activate(y, self.activation)
         _activity(self, out)
@@ -194,7 +198,6 @@ class _Conv(Layer):
 
     def _finish(self, y: Tensor) -> Tensor:
         if self.bias is not None:
-            from graphflow.nn.nn_ops import bias_add
             y = bias_add(y, self.bias, data_format="NCHW" if self.channels_first and self.rank == 2 else
                          "NCW" if self.channels_first else None)
         out = _activate(y, self.activation)
@@ -202,14 +205,13 @@ class _Conv(Layer):
         return out
 
     def call(self, inputs: Tensor) -> Tensor:
-        from graphflow.ops.conv_ops import conv1d, conv2d
         if self.rank == 1:
-            y = conv1d(inputs, self.kernel, self.strides[0], self.padding,
-                       data_format="NCW" if self.channels_first else "NWC", dilations=self.dilation_rate[0])
+            y = C.conv1d(inputs, self.kernel, self.strides[0], self.padding,
+                         data_format="NCW" if self.channels_first else "NWC", dilations=self.dilation_rate[0])
         else:
             fmt = "NCHW" if self.channels_first else "NHWC"
-            y = conv2d(inputs, self.kernel, list(self.strides), self.padding, data_format=fmt,
-                       dilations=list(self.dilation_rate))
+            y = C.conv2d(inputs, self.kernel, list(self.strides), self.padding, data_format=fmt,
+                         dilations=list(self.dilation_rate))
         return self._finish(y)
 
 
@@ -235,8 +237,6 @@ class Conv2DTranspose(_Conv):
             if self.use_bias else None
 
     def call(self, inputs: Tensor) -> Tensor:
-        from graphflow.ops.array_ops import stack
-        from graphflow.ops.conv_ops import conv2d_transpose
         dims = inputs.shape.as_list()
         h_ax, w_ax = (2, 3) if self.channels_first else (1, 2)
         out_dims = []
@@ -245,9 +245,9 @@ class Conv2DTranspose(_Conv):
             out_dims.append(d * s if self.padding == "SAME" else d * s + max(k - s, 0))
         batch = S.shape(inputs)[0]
         shape = [batch, self.filters] + out_dims if self.channels_first else [batch] + out_dims + [self.filters]
-        y = conv2d_transpose(inputs, self.kernel, stack([M.cast(convert_to_tensor(d), _dt.int32) for d in shape]),
-                             [1, 1] + list(self.strides) if self.channels_first else [1] + list(self.strides) + [1],
-                             self.padding, data_format="NCHW" if self.channels_first else "NHWC")
+        y = C.conv2d_transpose(inputs, self.kernel, stack([M.cast(convert_to_tensor(d), _dt.int32) for d in shape]),
+                               [1, 1] + list(self.strides) if self.channels_first else [1] + list(self.strides) + [1],
+                               self.padding, data_format="NCHW" if self.channels_first else "NHWC")
         static = [dims[0]] + [d * s if isinstance(d, int) and self.padding == "SAME" else
                               d * s + max(k - s, 0) if isinstance(d, int) else None
                               for d, k, s in zip((dims[h_ax], dims[w_ax]), self.kernel_size, self.strides)]
@@ -285,7 +285,6 @@ class SeparableConv2D(_Conv):
             if self.use_bias else None
 
     def call(self, inputs: Tensor) -> Tensor:
-        from graphflow.ops.depthwise_ops import separable_conv2d as sep
         fmt = "NCHW" if self.channels_first else "NHWC"
         strides = [1, 1] + list(self.strides) if self.channels_first else [1] + list(self.strides) + [1]
         y = sep(inputs, self.depthwise_kernel, self.pointwise_kernel, strides, self.padding, data_format=fmt,
@@ -306,7 +305,6 @@ class _Pool(Layer):
         self.channels_first = _channels_first(data_format)
 
     def call(self, inputs: Tensor) -> Tensor:
-        from graphflow.ops import conv_ops as C
         if self.rank == 1:
             fn = C.max_pool1d if self.kind == "max" else C.avg_pool1d
             return fn(inputs, list(self.pool_size), list(self.strides), self.padding,
@@ -374,14 +372,13 @@ class Dropout(Layer):
         self.seed = seed
 
     def call(self, inputs: Tensor, training: Any = False) -> Tensor:
-        from graphflow.nn.nn_ops import dropout
         tr = _training(training)
         if tr is False:
             return M.identity(inputs)
         rate = convert_to_tensor(self.rate, dtype=inputs.dtype) if not isinstance(self.rate, Tensor) \
             else M.cast(self.rate, inputs.dtype)
         keep = 1.0 - rate if tr is True else M.where(tr, 1.0 - rate, ST.ones_like(rate))
-        return dropout(inputs, keep_prob=keep, noise_shape=self.noise_shape, seed=self.seed)
+        return NN.dropout(inputs, keep_prob=keep, noise_shape=self.noise_shape, seed=self.seed)
 
 
 class BatchNormalization(Layer):
@@ -420,7 +417,6 @@ class BatchNormalization(Layer):
         self.moving_variance = self.add_weight("moving_variance", [n], self.inits[3], trainable=False)
 
     def call(self, inputs: Tensor, training: Any = False) -> Tensor:
-        from graphflow.nn.nn_ops import batch_normalization, moments
         x = inputs
         r = x.shape.rank
         axes = [a for a in range(r) if a != self.ax]
@@ -451,7 +447,7 @@ class BatchNormalization(Layer):
             for u in ups:
                 g.add_to_collection(GraphKeys.UPDATE_OPS, u)
             self.updates += ups
-        return batch_normalization(x, bcast(mean), bcast(var), bcast(self.beta), bcast(self.gamma), self.epsilon)
+        return NN.batch_normalization(x, bcast(mean), bcast(var), bcast(self.beta), bcast(self.gamma), self.epsilon)
 
 
 # ---- functional forms ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from graphflow.core import dtypes as _dt
+from graphflow.core.autodiff import gradients
 from graphflow.core.ir import Operation, Tensor, get_default_graph
 from graphflow.ops import math_ops as M
 from graphflow.ops import state_ops as ST
@@ -65,7 +66,6 @@ class Optimizer:
 
     def minimize(self, loss: Any, name: str | None = None) -> Operation:
         """The op computing the gradients of ``loss`` and applying one update."""
-        from graphflow.core.autodiff import gradients
         grads = self._reduce_gradients(gradients(loss, self.params))
         g = get_default_graph()
         with g.name_scope(name or type(self).__name__):

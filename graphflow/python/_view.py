@@ -5,13 +5,14 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import graphflow
+
 
 def view(name: str, *namespaces: str) -> None:
     """Make module ``name`` resolve attributes from ``graphflow.<ns>`` (in order; "" is the package)."""
     mod = sys.modules[name]
 
     def getattr_(attr: str) -> Any:
-        import graphflow
         for ns in namespaces:
             target = graphflow
             for part in [p for p in ns.split(".") if p]:

@@ -29,9 +29,15 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+import graphflow as gf
 from graphflow.core.errors import InvalidArgumentError, OpError
 from graphflow.core.registry import Op
+from graphflow.graphdef.draw import _TYPE_NAMES, to_dot, to_svg
+from graphflow.graphdef.importer import GraphDefError
+from graphflow.graphdef.meta_graph import read_meta_graph
+from graphflow.graphdef.util import read_graph
 from graphflow.platform.cuda import capability
+from graphflow.runtime.session import convert_feed
 
 EXIT_STATUS = """exit status: 0 done; 2 a misuse (arguments, files, feeds or fetches that do not fit the
 graph), one line on stderr; 1 the graph failed while running (TF1's error class and the node, one line)"""
@@ -93,9 +99,6 @@ def _write(path: str, what: str, text: str) -> None:
 
 def _load(path: str) -> Any:
     """The GraphDef in FILE (a .meta file's graph)."""
-    from graphflow.graphdef.importer import GraphDefError
-    from graphflow.graphdef.meta_graph import read_meta_graph
-    from graphflow.graphdef.util import read_graph
     if os.path.isdir(path):
         raise CliError(f"{path}: is a directory; expected a graph file (.pb, .pbtxt or .meta)")
     if not os.path.exists(path):
@@ -144,12 +147,10 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _type_name(t: int) -> str:
-    from graphflow.graphdef.draw import _TYPE_NAMES
     return _TYPE_NAMES.get(t, f"type {t}")
 
 
 def _draw(args: argparse.Namespace) -> int:
-    from graphflow.graphdef.draw import to_dot, to_svg
     gd = _load(args.file)
     out = _writable(args.output or os.path.splitext(os.path.basename(args.file))[0] + ".svg", "-o")
     text = to_dot(gd, os.path.basename(args.file)) if out.endswith(".dot") else to_svg(gd, os.path.basename(args.file))
@@ -187,8 +188,6 @@ def _feeds(specs: Sequence[str]) -> dict[str, tuple[str, np.ndarray]]:
 
 
 def _session_run(args: argparse.Namespace, dump_dir: str | None = None, traced: bool = False) -> tuple[list, Any]:
-    import graphflow as gf
-    from graphflow.runtime.session import convert_feed
     gd = _load(args.file)
     if not args.fetch:
         raise CliError("give at least one --fetch NAME")
@@ -284,7 +283,6 @@ def _dump(args: argparse.Namespace) -> int:
 
 
 def _trace(args: argparse.Namespace) -> int:
-    import graphflow as gf
     out = _writable(args.output, "-o")
     _, md = _session_run(args, traced=True)
     _write(out, "-o", gf.timeline.Timeline(md.step_stats).generate_chrome_trace_format())
@@ -295,6 +293,7 @@ def _trace(args: argparse.Namespace) -> int:
 
 def _ptx(args: argparse.Namespace) -> int:
     """PTX for every kernel launch a CUDA dump recorded (a dump made under the simulator has none)."""
+    # the CUDA target's modules load only for this subcommand, not for every CLI start
     from graphflow.runtime.cuda import dump as cuda_dump
     if not os.path.exists(os.path.join(args.folder, "launches.json")):
         raise CliError(f"{args.folder}: not a CUDA dump (expected a launches.json there)")
@@ -308,7 +307,6 @@ def _ptx(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     """A training step of a 784-256-10 MLP (batch 64): compile time, then the median step."""
-    import graphflow as gf
     rs = np.random.RandomState(0)
     with gf.Graph().as_default():
         x = gf.placeholder(gf.float32, [None, 784])

@@ -32,6 +32,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from graphflow.core.registry import Op
+from graphflow.ops.conv_ops import LIBRARY_CALLS
 from graphflow.runtime import cache
 
 MIN_KERNELS = 8
@@ -96,10 +98,9 @@ def _library_jobs(graph: Any) -> list[dict]:
     """Jobs for the library functions the ops of ``graph`` call (conv_ops.LIBRARY_CALLS, the GEMM
     update, the float32 math and cross-entropy rows; all of the latter without a graph). The
     random draws are not among them: the initializer's run compiles them first thing."""
-    from graphflow.ops.conv_ops import LIBRARY_CALLS as calls
     wanted: dict[tuple[str, str, str], list[list[Any]]] = {}
     for n in graph.get_operations() if graph is not None else ():
-        for module, fn, spec in calls.get(n.op, ()):
+        for module, fn, spec in LIBRARY_CALLS.get(n.op, ()):
             d = "float32" if n.dtypes[0].name == "float16" else n.dtypes[0].name
             kinds = {"T": [d, 4], "M": [d, 2], "F": [d, 1], "i": ["int64", -1], "b": ["bool", -1],
                      "d": ["float64", -1]}
@@ -121,7 +122,6 @@ def _library_jobs(graph: Any) -> list[dict]:
 
 def _gemm_update_dtypes(graph: Any) -> set[str]:
     """Dtypes of the graph's assignments ``var - s * (a @ b)`` / ``var -= s * (a @ b)``."""
-    from graphflow.core.registry import Op
 
     def product(t: Any) -> Any:
         n = t.node

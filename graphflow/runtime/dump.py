@@ -83,6 +83,7 @@ def dump_native(exe: Any, folder: str, recorder: record_compiles | None = None) 
 
 
 def _write_pictures(exe: Any, folder: str) -> None:
+    # graph drawing (html, subprocess for graphviz) loads only when a dump is written, not with every session
     from graphflow.graphdef.draw import to_dot, to_svg
     _write(os.path.join(folder, "program.dot"), to_dot(exe.program, "compiled program"))
     _write(os.path.join(folder, "program.svg"), to_svg(exe.program, "compiled program"))

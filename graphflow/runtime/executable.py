@@ -15,8 +15,9 @@ from graphflow.compiler.pipeline import run_passes
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import schedule
 from graphflow.core.errors import InvalidArgumentError, ResourceExhaustedError
-from graphflow.runtime import compile_pool, threads
+from graphflow.runtime import compile_pool, threads, tracing
 from graphflow.runtime.cache import glue_entry, load_kernels, load_module
+from graphflow.runtime.dump import dump_native, record_compiles
 from graphflow.runtime.state import State, storage_dtype
 
 _ERR = re.compile(r"graphflow-error-(\d+)")
@@ -109,13 +110,11 @@ class Executable:
         saved = [(b, b.copy()) for b in self.written_buffers] if self.generated.checks_after_write else []
         recorder = None
         if self.dump_folder is not None:  # the first run of a dumped executable: time each compile
-            from graphflow.runtime.dump import record_compiles
             recorder = record_compiles()
             recorder.__enter__()
         restore_threads = self.blas_threads.enter() if self.blas_threads is not None else 0
         try:
             if self.traced:  # timestamps per kernel call into the run's trace (runtime/tracing.py)
-                from graphflow.runtime import tracing
                 calls: list[tuple[int, int, int]] = []
                 with np.errstate(all="ignore") if self.quiet else _nothing():
                     outs = self.entry(self.site, calls, *args)
@@ -149,7 +148,6 @@ class Executable:
                 recorder.__exit__(None, None, None)
         state.initialized.update(self.writes)
         if self.dump_folder is not None:
-            from graphflow.runtime.dump import dump_native
             dump_native(self, self.dump_folder, recorder)
             self.dump_folder = None
         result = [typ(o) if scalar else o for o, (scalar, typ) in zip(outs, self.out_scalar)]

@@ -17,9 +17,11 @@ from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.core.registry import Op
 from graphflow.core.runtime_hook import Runtime, register_runtime
 from graphflow.platform import cuda as cuda_platform
-from graphflow.runtime import compile_pool, host
+from graphflow.runtime import compile_pool, host, tracing
+from graphflow.runtime.dump import dump_executable
 from graphflow.runtime.executable import Executable
 from graphflow.runtime.memory import keep_freed_memory
+from graphflow.runtime.reference import ReferenceExecutable
 from graphflow.runtime.state import State
 
 _default_sessions: list[Session] = []
@@ -199,6 +201,7 @@ class Session:
             compile_pool.warm_up(self.graph)
         keep_freed_memory()
         if device == "cuda":
+            # the CUDA target's modules (numba.cuda, the kernel templates) load only for a CUDA session
             from graphflow.runtime.cuda.memory import CudaState
             self.state: State = CudaState()
         else:
@@ -282,7 +285,6 @@ class Session:
                     sig_feeds: tuple[tuple[Tensor, int], ...], run_metadata: Any) -> Any:
         """A run whose every kernel call and host step is timed into ``run_metadata``, by an
         executable of its own (compiled once per signature, like the untraced one)."""
-        from graphflow.runtime import tracing
         fetch = _Fetch(self.graph, fetches)
         its = _iterators_needed(self.graph, fetch.leaves, fed) if getattr(self.graph, "_auto_feeds", None) else []
         pulled = _pull(its)
@@ -340,10 +342,9 @@ class Session:
                     f"{n.dtypes[0].name} and shape {n.shapes[0]}: expected a feed_dict entry, given none\n"
                     f"  placeholder {n.describe()}")
         if self.device == "reference":
-            from graphflow.runtime.reference import ReferenceExecutable
             return ReferenceExecutable(program, self.state)
         if self.device == "cuda":
-            from graphflow.runtime.cuda.executable import CudaExecutable
+            from graphflow.runtime.cuda.executable import CudaExecutable  # only for a CUDA session (as above)
             cexe = CudaExecutable(program, self.state)  # type: ignore[arg-type]
             if self.dump_dir:
                 import hashlib
@@ -352,7 +353,6 @@ class Session:
             return cexe
         exe = Executable(program, self.state, dump=self.dump_dir, trace=trace)
         if self.dump_dir:
-            from graphflow.runtime.dump import dump_executable
             exe.dump_folder = dump_executable(exe, self.dump_dir)
         return exe
 

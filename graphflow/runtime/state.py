@@ -5,6 +5,8 @@ import numpy as np
 
 from graphflow.core.errors import FailedPreconditionError
 from graphflow.core.ir import Operation
+from graphflow.core.rng import mix64
+from graphflow.platform import mpi as collectives
 
 
 class State:
@@ -53,10 +55,8 @@ class State:
 def _rank_key(key: int) -> int:
     """A random op's stream on this MPI rank: rank 0 (and a single process) draws the op's own
     stream, rank r a different one, the same in every run of the job (``graphflow.distributed``)."""
-    from graphflow.platform import mpi as collectives
     if not collectives.initialized() or collectives.rank() == 0:
         return key
-    from graphflow.core.rng import mix64
     with np.errstate(over="ignore"):  # 64-bit wrap-around is the hash
         return int(mix64(np.uint64(key) ^ mix64(np.uint64(collectives.rank()) * np.uint64(0x9E3779B97F4A7C15))))
 

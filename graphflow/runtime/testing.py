@@ -8,6 +8,7 @@ import numpy as np
 
 from graphflow.core.autodiff import gradients
 from graphflow.core.ir import Tensor
+from graphflow.ops.state_ops import placeholder
 from graphflow.platform import cuda as cuda_platform
 from graphflow.runtime.session import Session, get_default_session
 
@@ -64,7 +65,6 @@ def compute_gradient_error(x: Any, x_shape: Any, y: Tensor, y_shape: Any, x_init
 
 
 def _placeholder_like(y: Tensor) -> Tensor:
-    from graphflow.ops.state_ops import placeholder
     with y.graph.as_default():
         return placeholder(y.dtype, y.shape, name="grad_y")
 

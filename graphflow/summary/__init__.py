@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Op
 from graphflow.ops._build import make
@@ -68,7 +69,6 @@ def image(name: str, tensor: Any, max_outputs: int = 3, collections: Sequence[st
 def audio(name: str, tensor: Any, sample_rate: Any, max_outputs: int = 3, collections: Sequence[str] | None = None,
           family: str | None = None) -> Tensor:
     """Up to ``max_outputs`` clips of a [batch, frames(, channels)] float tensor in [-1, 1], as WAV."""
-    from graphflow.core.evaluate import static_value
     rate = static_value(convert_to_tensor(sample_rate))
     if rate is None:
         raise ValueError(f"tf.summary.audio {name!r}: sample_rate must be known when the graph is built")

@@ -8,6 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from graphflow.core.ir import Graph, get_default_graph
+from graphflow.graphdef.display import as_graph_def
+from graphflow.ops.summary_ops import summary_pb2
+
 
 def _event_pb2() -> Any:
     import sys
@@ -50,7 +54,6 @@ class FileWriter:
 
     def add_summary(self, summary: Any, global_step: Any = None) -> None:
         """``summary``: what a summary op returned (bytes) or a ``Summary`` message."""
-        from graphflow.ops.summary_ops import summary_pb2
         pb = summary_pb2()
         if isinstance(summary, np.ndarray):
             summary = summary.reshape(()).item() if summary.size == 1 else summary
@@ -66,8 +69,6 @@ class FileWriter:
 
     def add_graph(self, graph: Any = None, global_step: Any = None, graph_def: Any = None) -> None:
         """The graph (a ``gf.Graph`` or a ``GraphDef``), shown in TensorBoard's graph tab."""
-        from graphflow.core.ir import Graph
-        from graphflow.graphdef.display import as_graph_def
         if graph_def is None:
             graph_def = as_graph_def(graph) if isinstance(graph, Graph) or graph is None else graph
         ev = self._pb.Event(wall_time=time.time(), graph_def=graph_def.SerializeToString())
@@ -134,7 +135,6 @@ class FileWriterCache:
     def get(logdir: str) -> FileWriter:
         key = os.path.abspath(logdir)
         if key not in FileWriterCache._cache:
-            from graphflow.core.ir import get_default_graph
             FileWriterCache._cache[key] = FileWriter(logdir, graph=get_default_graph())
         return FileWriterCache._cache[key]
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from graphflow.platform import mpi
+
 __all__ = ["DataLoader", "Dataset", "DistributedSampler", "TensorDataset", "default_collate"]
 
 
@@ -57,7 +59,6 @@ class DistributedSampler:
     def __init__(self, dataset: Any, num_replicas: int | None = None, rank: int | None = None, shuffle: bool = True,
                  seed: int = 0, drop_last: bool = False) -> None:
         if num_replicas is None or rank is None:
-            from graphflow.platform import mpi
             mpi.init()
             num_replicas = mpi.size() if num_replicas is None else num_replicas
             rank = mpi.rank() if rank is None else rank
