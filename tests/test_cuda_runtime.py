@@ -16,6 +16,9 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from graphflow.compiler.pipeline import run_passes
+from graphflow.compiler.program import build
+from graphflow.compiler.schedule import Read, plan, schedule
 from graphflow.platform.cuda import capability
 from tests.optional import need
 from tests.tolerances import value_tol
@@ -271,6 +274,9 @@ def test_cuda_dumps_list_every_kernel(tmp_path) -> None:  # type: ignore[no-unty
     sources = sorted(p.name for p in step.iterdir() if p.suffix == ".py")
     assert len(sources) >= 2 and all(f"href='{name}'" in page for name in sources)
     assert any("cuda.jit" in (step / name).read_text() for name in sources)
+    # the generated driver: straight-line calls of each node's step, beside the kernels
+    driver = (step / "driver.py").read_text()
+    assert "def driver(dev, checks, feeds):" in driver and "(MatMul)" in driver and "if " not in driver
     # every launched kernel with the argument types of its launch (the matmul and the fused loop;
     # the reduction's tree variant is listed but not launched for 2 outputs of 2 elements)
     launches = json.loads((step / "launches.json").read_text())
@@ -382,3 +388,34 @@ def test_index_maps_live_and_die_with_their_node(tmp_path) -> None:  # type: ign
     res = _simulate(FREED_SCRIPT, tmp_path)
     assert res["ok"] == [True] * 3
     assert res["held"] == [1, 1, 1] and res["after"] == [0, 0, 0]
+
+
+SNAPSHOT = textwrap.dedent("""
+    import json, sys
+    import graphflow as gf
+    out = {}
+    for device in ("cpu", "reference", "cuda"):
+        with gf.Graph().as_default():
+            v, w = gf.Variable(1.0), gf.Variable(10.0)
+            inc_v, inc_w = v.assign_add(1.0), w.assign_add(5.0)
+            with gf.control_dependencies([inc_w]):  # after inc_w, not ordered against inc_v
+                stale = v.read_value() + 0.0
+            with gf.Session(device=device) as s:
+                s.run(gf.global_variables_initializer())
+                out[device] = [float(x) for x in s.run([stale, inc_v])] + [float(s.run(v))]
+    json.dump(out, open(sys.argv[1], "w"))
+    """)
+
+
+def test_a_read_scheduled_after_an_unordered_assignment_reads_its_snapshot(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The schedule runs the read after ``inc_v`` without ordering it there: it reads the value
+    from before the run (a snapshot the driver takes just before the assignment), on every target."""
+    with gf.Graph().as_default():
+        v, w = gf.Variable(1.0), gf.Variable(10.0)
+        inc_v, inc_w = v.assign_add(1.0), w.assign_add(5.0)
+        with gf.control_dependencies([inc_w]):
+            stale = v.read_value() + 0.0
+        steps = plan(schedule(run_passes(build([stale, inc_v], [], []))))
+    assert any(s.snapshots for s in steps) and any(i.read is Read.SNAPSHOT for s in steps for i in s.inputs)
+    out = _simulate(SNAPSHOT, tmp_path)
+    assert out["cpu"] == out["reference"] == out["cuda"] == [1.0, 2.0, 2.0]

@@ -11,6 +11,9 @@ from typing import Any
 from graphflow.compiler.cuda.device import Device, Value
 from graphflow.core.ir import Operation
 
+# a fused loop's dims the graph fixes (``fused_loops.fixed_dims``)
+FixedDims = tuple[tuple[tuple[int, int, int], ...], tuple[tuple[int, int], ...]]
+
 
 @dataclass(frozen=True)
 class Prepared:
@@ -20,12 +23,13 @@ class Prepared:
 
     source: str = ""
     tree: str = ""
-    fixed: Any = None  # ``fused_loops.fixed_dims``
+    fixed: FixedDims | None = None
     guards: tuple[str, ...] = ()
     value: Value | None = None
 
 
 Step = Callable[[Device, Operation, list[Value], Prepared], list[Value]]
+Prepare = Callable[[Operation], Prepared]
 NOTHING = Prepared()
 
 
@@ -33,20 +37,16 @@ NOTHING = Prepared()
 class CudaRule:
     """``step`` is None for nodes the driver binds itself (feeds, variables read in place, no-ops).
 
-    ``prepare`` raises ``NotOnCuda`` for a node the target cannot run; ``checks``: its kernels
+    ``prepare`` raises ``loops.NotOnCudaError`` for a node the target cannot run; ``checks``: its kernels
     count failures (``device.check_slot``); ``flush``: the checks so far are read before it runs
     (it writes variables or runs sub-programs that may); ``any_rank``: it runs on values of
     unknown rank; ``graphs``: the sub-programs built with it; ``kernels``: the fixed templates it
     launches, (name, source) each, listed in dumps."""
 
     step: Step | None
-    prepare: Callable[[Operation], Prepared] | None = None
+    prepare: Prepare | None = None
     checks: bool = False
     flush: bool = False
     any_rank: bool = False
     graphs: Callable[[Operation], Sequence[Any]] | None = None
     kernels: tuple[tuple[str, str], ...] = ()
-
-
-class NotOnCuda(Exception):
-    """A node this target cannot run, and why (the build turns it into UnimplementedError)."""

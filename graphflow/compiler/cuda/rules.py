@@ -20,7 +20,7 @@ from graphflow.compiler.cuda import loops as C
 from graphflow.compiler.cuda import steps as S
 from graphflow.compiler.cuda import templates as T
 from graphflow.compiler.cuda.device import upload
-from graphflow.compiler.cuda.rule import CudaRule, NotOnCuda, Prepared
+from graphflow.compiler.cuda.rule import CudaRule, Prepare, Prepared
 from graphflow.core.ir import Operation
 from graphflow.core.registry import Kind, NotOnTarget, Op, register_kernel, rows
 
@@ -32,7 +32,7 @@ def _fused(n: Operation) -> Prepared:
         return Prepared(source=C.fused_source(n), tree=C.fused_source(n, tree=True) if n.attrs.reduce else "",
                         fixed=FL.fixed_dims(n), guards=tuple(FL.guard_messages(n)))
     except C.NotOnCudaError as e:
-        raise NotOnCuda(f"cannot run this fused loop yet: {e}") from None
+        raise C.NotOnCudaError(f"cannot run this fused loop yet: {e}") from None
 
 
 def _const(n: Operation) -> Prepared:
@@ -49,16 +49,16 @@ def _sum_to(n: Operation) -> Prepared:
     return Prepared(source=(T.sum_to_source if rank <= 4 else K.sum_to_nd_source)(n.dtypes[0].name))
 
 
-def _template(template: str, typed: bool = True) -> Any:
+def _template(template: str, typed: bool = True) -> Prepare:
     def prepare(n: Operation) -> Prepared:
         return Prepared(source=T.source(template, n.dtypes[0].name if typed else ""))
     return prepare
 
 
-def _xent(template: str) -> Any:
+def _xent(template: str) -> Prepare:
     def prepare(n: Operation) -> Prepared:
         if n.inputs[-1].shape.rank != 2:
-            raise NotOnCuda("takes cross-entropy over [rows, classes]")
+            raise C.NotOnCudaError("takes cross-entropy over [rows, classes]")
         return Prepared(source=T.source(template, n.dtypes[0].name))
     return prepare
 
@@ -75,9 +75,10 @@ _MOVE_KERNELS = (("gather_map", T.GATHER_MAP), ("scatter_map", T.SCATTER_MAP), (
 _CHECKED = {Op.GATHER: S.gather, Op.GATHER_ND: S.gather_nd, Op.SCATTER_ADD: S.scatter_add,
             Op.SCATTER_ND_ADD: S.scatter_nd_add, Op.MATRIX_INVERSE: S.linalg, Op.CHOLESKY: S.linalg,
             Op.MATRIX_SOLVE: S.linalg}
-_TEMPLATED = {Op.CONV2D: T.CONV2D, Op.CONV2D_BACKPROP_INPUT: T.CONV2D_BACKPROP_INPUT,
-              Op.CONV2D_BACKPROP_FILTER: T.CONV2D_BACKPROP_FILTER, Op.MAX_POOL: T.POOL, Op.AVG_POOL: T.POOL,
-              Op.MAX_POOL_GRAD: T.MAX_POOL_GRAD, Op.AVG_POOL_GRAD: T.AVG_POOL_GRAD}
+_CONVS = {Op.CONV2D: T.CONV2D, Op.CONV2D_BACKPROP_INPUT: T.CONV2D_BACKPROP_INPUT,
+          Op.CONV2D_BACKPROP_FILTER: T.CONV2D_BACKPROP_FILTER}
+_POOLS = {Op.MAX_POOL: T.POOL, Op.AVG_POOL: T.POOL, Op.MAX_POOL_GRAD: T.MAX_POOL_GRAD,
+          Op.AVG_POOL_GRAD: T.AVG_POOL_GRAD}
 
 RULES: dict[Op, CudaRule | NotOnTarget] = {
     # bound by the driver itself: feeds, variables (read in place), no-ops
@@ -104,8 +105,8 @@ RULES: dict[Op, CudaRule | NotOnTarget] = {
     Op.WHILE: CudaRule(CS.while_loop, flush=True, any_rank=True, graphs=_loop_graphs),
     **{op: CudaRule(S.move, kernels=_MOVE_KERNELS) for op in (Op.TRANSPOSE, Op.SLICE, Op.SLICE_GRAD,
                                                                   Op.BROADCAST_TO, Op.TILE, Op.PAD, Op.CONCAT)},
-    **{op: CudaRule(S.conv, _template(t)) for op, t in _TEMPLATED.items() if op.name.startswith("CONV")},
-    **{op: CudaRule(S.pool, _template(t)) for op, t in _TEMPLATED.items() if not op.name.startswith("CONV")},
+    **{op: CudaRule(S.conv, _template(t)) for op, t in _CONVS.items()},
+    **{op: CudaRule(S.pool, _template(t)) for op, t in _POOLS.items()},
     **{op: CudaRule(step, checks=True) for op, step in _CHECKED.items()},
     Op.MATRIX_DETERMINANT: CudaRule(S.linalg),
     Op.ARGMAX: CudaRule(S.arg), Op.ARGMIN: CudaRule(S.arg), Op.CUMPROD: CudaRule(S.cumprod),

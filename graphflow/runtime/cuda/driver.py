@@ -42,11 +42,12 @@ def generate(program: Program, plan: Sequence[Step], rules: Sequence[CudaRule],
     for i, ph in enumerate(program.feeds):
         names[id(ph.outputs[0])] = f"f{i}"
         lines.append(f"    f{i} = feeds[{i}]  # {ph.name}")
-    node: dict[int, str] = {}
+    node = {id(s.node): f"n{k}" for k, s in enumerate(plan)}  # the nodes as globals: n<position>
+    scope.update({f"n{k}": s.node for k, s in enumerate(plan)})
 
-    def ref(n: Operation) -> str:  # the node as a global of the driver
-        if id(n) not in node:
-            node[id(n)] = f"n{len(node)}"
+    def ref(n: Operation) -> str:
+        if id(n) not in node:  # (a node outside the schedule: an unfed placeholder's)
+            node[id(n)] = f"x{len(node)}"
             scope[node[id(n)]] = n
         return node[id(n)]
 

@@ -19,7 +19,8 @@ import numpy as np
 from graphflow.compiler.cpu.control_flow import sub_program
 from graphflow.compiler.cuda import rules as _rules  # noqa: F401  (registers the CUDA rule of every primitive)
 from graphflow.compiler.cuda.device import Checks, Value, upload
-from graphflow.compiler.cuda.rule import NOTHING, CudaRule, NotOnCuda, Prepared
+from graphflow.compiler.cuda.loops import NotOnCudaError
+from graphflow.compiler.cuda.rule import NOTHING, CudaRule, Prepared
 from graphflow.compiler.pipeline import run_passes
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import plan, schedule
@@ -68,7 +69,7 @@ class CudaExecutable:
             raise self._refuse(n, "needs known ranks")
         try:
             prepared = rule.prepare(n) if rule.prepare is not None else NOTHING
-        except NotOnCuda as e:
+        except NotOnCudaError as e:
             raise self._refuse(n, str(e)) from None
         for g in rule.graphs(n) if rule.graphs is not None else ():
             self.sub(g)
