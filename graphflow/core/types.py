@@ -1,0 +1,40 @@
+"""The types of what users pass to builders, named once: a tensor-like value, a dtype, a shape, an
+axis. They are unions of the concrete types each argument accepts (what ``convert_to_tensor``,
+``as_dtype`` and ``as_shape`` convert), so a signature says what it takes.
+
+>>> import graphflow as gf
+>>> def double(x: TensorLike) -> gf.Tensor:
+...     return gf.convert_to_tensor(x) * 2
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol, Union
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from graphflow.core.dtypes import DType
+    from graphflow.core.ir import Operation, Tensor
+    from graphflow.core.shapes import TensorShape
+
+
+class TensorConvertible(Protocol):
+    """What converts itself to a graph tensor (a resource, a layer's output wrapper...)."""
+
+    def _as_graph_tensor(self) -> Tensor: ...
+
+
+# a Python or numpy scalar
+Scalar = Union[bool, int, float, complex, str, bytes, np.generic]
+# anything ``convert_to_tensor`` accepts: tensors (Variables are tensors), what converts itself,
+# arrays, scalars and nested lists or tuples of these
+TensorLike = Union["Tensor", TensorConvertible, np.ndarray, Scalar, Sequence["TensorLike"]]
+# what ``as_dtype`` accepts: a DType, a numpy dtype or type, a Python type, or a name
+DTypeLike = Union["DType", np.dtype, type, str]
+# what ``as_shape`` accepts: a TensorShape, dims (None where unknown), or an unknown rank (None)
+ShapeLike = Union["TensorShape", Sequence[Union[int, None]], None]
+# one axis, several, or a tensor holding them
+AxisLike = Union[int, Sequence[int], "Tensor", None]
+# what ``Session.run`` and ``control_dependencies`` take: tensors, operations, or their names
+Fetchable = Union["Tensor", "Operation", str]
