@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphflow.core.ir import Operation, Tensor, convert_to_tensor
-from graphflow.core.registry import Kind, get, register_gradients
+from graphflow.core.registry import Kind, get, register_needed_inputs
 
 
 def _as_list(x: Any) -> list[Any]:
@@ -35,9 +35,8 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
     >>> x = gf.constant(3.0)
     >>> (g,) = gf.gradients(x * x, [x])
     """
-    # the op builders of graphflow.ops, which builds on this module: imported here, not at the
-    # top, so that importing the core loads no op module (ops.deferred reaches this function
-    # through registry.gradients_hook until these few nodes are built without graphflow.ops)
+    # the op builders of graphflow.ops, which builds on this module (ops.func_graph differentiates
+    # deferred calls with it): imported here, not at the top, so that the core loads no op module
     from graphflow.ops.math_ops import add_n
     from graphflow.ops.reduce_ops import sum_to
     from graphflow.ops.state_ops import ones_like
@@ -172,6 +171,4 @@ def hessians(ys: Any, xs: Any, name: str = "hessians") -> list[Tensor | None]:
     return out
 
 
-# for graphflow.ops.deferred, which cannot import this module without an import circle (see
-# registry.gradients_hook); needed_inputs goes with registry.needed_inputs_hook (deprecated)
-register_gradients(gradients, needed_inputs)
+register_needed_inputs(needed_inputs)  # (for registry.needed_inputs_hook, deprecated: goes with it)

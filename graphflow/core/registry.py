@@ -244,31 +244,18 @@ def kernel(op: Op, target: str) -> Callable[[Callable[..., Any]], Callable[..., 
     return lambda fn: register_kernel(op, target, fn)
 
 
-# ---- autodiff's driver, for op modules that differentiate graphs of their own -----------------
-# ``graphflow.core.autodiff`` builds its few nodes (the seed's ones_like, sum_to, add_n) with the
-# builders of graphflow.ops, so ``graphflow.ops.deferred`` cannot import it without closing an
-# import circle through the core: autodiff registers its driver here. This goes once autodiff
-# builds those nodes without graphflow.ops; code above graphflow.ops imports autodiff itself.
+# ---- deprecated, to be removed: graphflow/control_flow_while.py imports
+# ``graphflow.core.autodiff.needed_inputs`` itself (it can: autodiff reaches no control-flow module)
 
-_GRADIENTS: list[Callable[..., Any]] = []
+_NEEDED_INPUTS: list[Callable[[Any], list[bool]]] = []
 
 
-def register_gradients(fn: Callable[..., Any], needed: Callable[..., Any] | None = None) -> None:
-    """Called once, by ``graphflow.core.autodiff`` (``needed`` serves ``needed_inputs_hook``)."""
-    _GRADIENTS[:] = [fn, needed] if needed is not None else [fn]
-
-
-def gradients_hook(*args: Any, **kwargs: Any) -> Any:
-    """``gf.gradients`` for the op modules autodiff itself builds with (``graphflow.ops.deferred``)."""
-    if not _GRADIENTS:
-        raise RuntimeError("graphflow.core.autodiff is not loaded")
-    return _GRADIENTS[0](*args, **kwargs)
+def register_needed_inputs(fn: Callable[[Any], list[bool]]) -> None:
+    """Called once, by ``graphflow.core.autodiff``, for ``needed_inputs_hook``."""
+    _NEEDED_INPUTS[:] = [fn]
 
 
 def needed_inputs_hook(n: Any) -> list[bool]:
-    """Deprecated, to be removed: import ``graphflow.core.autodiff.needed_inputs`` instead (the
-    control-flow modules can, without an import circle). Which inputs of ``n`` the ``gradients``
-    call now running needs."""
-    if len(_GRADIENTS) > 1:
-        return _GRADIENTS[1](n)
-    return [True] * len(n.inputs)
+    """Deprecated: ``graphflow.core.autodiff.needed_inputs``. Which inputs of ``n`` the
+    ``gradients`` call now running needs."""
+    return _NEEDED_INPUTS[0](n) if _NEEDED_INPUTS else [True] * len(n.inputs)

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from graphflow.core.ir import Graph
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -21,8 +18,9 @@ class Runtime:
     default session, checked to run ``graph``; ``new_session(graph, config)`` opens a session on
     a graph; ``on_reset()`` forgets what belonged to the default graph when it is reset."""
 
-    session_for: Callable[[Graph | None, Any], Any]
-    new_session: Callable[[Graph, Any], Any]
+    # (graphs are typed Any here: naming graphflow.core.ir.Graph would make an import circle)
+    session_for: Callable[..., Any]
+    new_session: Callable[..., Any]
     on_reset: Callable[[], None]
 
 
@@ -40,12 +38,12 @@ def _the_runtime() -> Runtime:
     return _runtime[0]
 
 
-def session_for(graph: Graph | None, session: Any) -> Any:
+def session_for(graph: Any, session: Any) -> Any:
     """``session`` or the default session, checked to run ``graph``."""
     return _the_runtime().session_for(graph, session)
 
 
-def new_session(graph: Graph, config: Any = None) -> Any:
+def new_session(graph: Any, config: Any = None) -> Any:
     """A session on ``graph`` (for front-end code that runs graphs of its own, as Dataset.map)."""
     return _the_runtime().new_session(graph, config)
 
