@@ -37,7 +37,7 @@ from graphflow.ops.shape_ops import TransposeAttrs
 @dataclass(frozen=True)
 class Context:
     """What a rule may read beyond its node: the rewriter (inputs and controls as rewritten so
-    far), the programs' use counts, the nodes control edges order, and the slice-gradient tilings."""
+    far), the program's use counts, the nodes control edges order, and the slice-gradient tilings."""
 
     rw: Rewriter
     uses: dict[int, int]
