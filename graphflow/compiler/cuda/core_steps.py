@@ -20,6 +20,8 @@ from graphflow.core.errors import InvalidArgumentError
 from graphflow.core.evaluate import evaluate
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op
+from graphflow.ops.reduce_ops import norm_axes
+from graphflow.ops.shape_ops import resolve_spec
 
 # a reduction with fewer outputs than this, each of at least _TREE_ELEMENTS elements, runs a
 # block of threads per output (a shared-memory tree) rather than a thread per output
@@ -77,7 +79,6 @@ def sum_to(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list
 
 
 def reshape(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list[Value]:
-    from graphflow.ops.shape_ops import resolve_spec  # lazy, as steps.py's uses of ops/
     x = ins[0]
     shapes = [v.shape for v in ins]
     try:  # a computed dim ("v", input, element) comes to the host (a shape's value is there)
@@ -90,7 +91,6 @@ def reshape(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> lis
 
 def keep_dims(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list[Value]:
     """A view: the reduced axes become dims of size 1."""
-    from graphflow.ops.reduce_ops import norm_axes  # lazy, as steps.py's uses of ops/
     g, x = ins[0], ins[1]
     axes = norm_axes(n.attrs.axes, len(x.shape))
     dims = iter(g.shape)

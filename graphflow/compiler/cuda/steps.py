@@ -37,6 +37,11 @@ from graphflow.compiler.cuda.rule import Prepared
 from graphflow.core.errors import InvalidArgumentError
 from graphflow.core.ir import Operation
 from graphflow.core.registry import Op
+from graphflow.ops.conv_ops import _geometry
+from graphflow.ops.reduce_ops import norm_axes
+from graphflow.ops.slice_ops import _np_key
+from graphflow.ops.solve_ops import FAILURE
+from graphflow.platform import mpi
 
 # node -> {(input shapes, slice bounds): its index maps on the device}; held only while the node
 # lives (keyed by id, a later node that reused a freed node's id read the other's maps)
@@ -104,7 +109,6 @@ def _index_maps(n: Operation, shapes: tuple, ins: list[Value]) -> list[tuple[np.
     if op is Op.TRANSPOSE:
         m = src.transpose(at.perm)
     elif op is Op.SLICE:
-        from graphflow.ops.slice_ops import _np_key
         m = src[_np_key(at, shapes[0], [v.numpy() for v in ins[1:]])]
     elif op is Op.BROADCAST_TO:
         m = np.broadcast_to(src, np.broadcast_shapes(shapes[0], shapes[1]))
@@ -117,7 +121,6 @@ def _index_maps(n: Operation, shapes: tuple, ins: list[Value]) -> list[tuple[np.
         pos = np.arange(out.size, dtype=np.int64).reshape(out.shape)
         return [(pos[out == k].reshape(-1), out.shape) for k in range(len(shapes))]
     else:  # SLICE_GRAD
-        from graphflow.ops.slice_ops import _np_key
         like = np.arange(math.prod(shapes[1]), dtype=np.int64).reshape(shapes[1])
         return [(np.ascontiguousarray(like[_np_key(at, shapes[1], [v.numpy() for v in ins[2:]])]).reshape(-1),
                  tuple(shapes[1]))]
@@ -127,7 +130,6 @@ def _index_maps(n: Operation, shapes: tuple, ins: list[Value]) -> list[tuple[np.
 # ---- convolution and pooling -----------------------------------------------------------------
 
 def conv(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list[Value]:
-    from graphflow.ops.conv_ops import _geometry
     at = n.attrs
     (sh, sw), (dh, dw) = at.strides, at.dilations
     if n.op is Op.CONV2D:
@@ -161,7 +163,6 @@ def conv(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list[V
 
 
 def pool(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list[Value]:
-    from graphflow.ops.conv_ops import _geometry
     at, src = n.attrs, built.source
     (kh, kw), (sh, sw) = at.ksize, at.strides
     dt = n.dtypes[0].np
@@ -193,7 +194,6 @@ def pool(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list[V
 # ---- search, sort, scan ----------------------------------------------------------------------
 
 def arg(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list[Value]:
-    from graphflow.ops.reduce_ops import norm_axes
     x = ins[0]
     (axis,) = norm_axes((n.attrs.axis,), len(x.shape))
     outer, length, inner = _split(x.shape, axis)
@@ -367,7 +367,6 @@ def _work(dev: Device, x: Value, transpose: bool = False) -> Any:
 
 
 def linalg(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list[Value]:
-    from graphflow.ops.solve_ops import FAILURE
     a = ins[0]
     if len(a.shape) < 2 or a.shape[-1] != a.shape[-2]:
         raise _fail(n, f"{n.op.value} needs square matrices, got shape {list(a.shape)}")
@@ -415,7 +414,6 @@ def _identity(dev: Device, batch: int, size: int) -> Any:
 def collective(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list[Value]:
     """A collective across MPI ranks, staged through the host (mpi4py's buffers are host memory
     here; a CUDA-aware MPI could take the device buffer itself)."""
-    from graphflow.platform import mpi
     at, x = n.attrs, ins[0].numpy()
     out = {Op.ALLREDUCE: lambda: mpi.allreduce(x, at.label), Op.ALLGATHER: lambda: mpi.allgather(x, at.label),
            Op.BROADCAST: lambda: mpi.broadcast(x, at.root, at.label)}[n.op]()
