@@ -23,9 +23,9 @@ import numpy as np
 
 from graphflow.control_flow_grad import no_random
 from graphflow.core import dtypes as _dt
-from graphflow.core.autodiff import gradients
+from graphflow.core.autodiff import gradients, needed_inputs
 from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph
-from graphflow.core.registry import Kind, Op, OpDef, needed_inputs_hook, register
+from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops.array_ops import gather
 from graphflow.ops.func_graph import FuncGraph, _needed, copy_graph, evaluate_graph, trace
@@ -177,7 +177,7 @@ def _while_vjp(n: Operation, grads: Any) -> list:
     stacks = list(outs[nv + ne + 1:])
     first_cap = nv + (1 if at.has_limit else 0)
     caps = list(n.inputs[first_cap:])
-    need = needed_inputs_hook(n)
+    need = needed_inputs(n)
     fvars = [i for i in range(nv) if outs[i].dtype.is_floating]
     femits = [e for e in range(first_random) if outs[nv + e].dtype.is_floating]
     # only the captures the gradient is asked for: a loop's gradient with respect to a captured
