@@ -108,7 +108,6 @@ FAILURE = {Op.MATRIX_INVERSE: "Input is not invertible.",
            Op.CHOLESKY: "Cholesky decomposition was not successful. The input might not be valid "
                         "(it must be symmetric positive definite)",
            Op.MATRIX_SOLVE: "Input matrix is not invertible."}
-_FAILURE = FAILURE  # the name runtime/cuda/steps.py imports
 
 def _lapack(op: Op, fn: Any) -> Any:
     """The numpy reference, failing with the message the compiled kernel gives."""
