@@ -9,7 +9,7 @@ max pooling need no further primitive.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Union
 
@@ -18,9 +18,10 @@ import numpy as np
 from graphflow.core import dtypes as _dt
 from graphflow.core.dtypes import DType
 from graphflow.core.evaluate import static_value
-from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import TensorLike
 from graphflow.ops._build import make, require
 from graphflow.ops.array_ops import gather
 from graphflow.ops.elementwise_ops import identity
@@ -31,6 +32,10 @@ __all__ = ["conv1d", "conv2d", "conv2d_backprop_filter", "conv2d_backprop_input"
 
 Padding = Union[str, tuple[tuple[int, int], tuple[int, int]]]  # "SAME", "VALID" or ((t, b), (l, r))
 Sizes = Union[tuple[Union[int, None], ...], None]
+# what the builders accept for strides, ksize and dilations: an int, or 1, 2 or 4 ints (None: 1)
+IntOrInts = Union[int, Sequence[int]]
+# what the builders accept for padding: "SAME", "VALID", or explicit (before, after) pairs
+PaddingLike = Union[str, Sequence[Sequence[int]]]
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,7 @@ def _avg_pool_grad_shape(shapes: Sequence[TensorShape], at: PoolAttrs) -> list[T
     return [TensorShape(x)]
 
 
-def _float_pair(dtypes: Sequence[DType], at: Any) -> list[DType]:
+def _float_pair(dtypes: Sequence[DType], at: ConvAttrs | PoolAttrs) -> list[DType]:
     """Backprop ops: an integer sizes operand plus two float operands of one dtype."""
     sizes_at = 0 if dtypes[0].is_integer else 1
     if not dtypes[sizes_at].is_integer:
@@ -168,13 +173,14 @@ def _float_pair(dtypes: Sequence[DType], at: Any) -> list[DType]:
 
 # ---- numpy references (explicit padding + sliding windows) ---------------------------------------
 
-def _ref_geometry(h: int, w: int, kh: int, kw: int, at: Any, dil: tuple[int, int]) -> tuple[int, int, int, int]:
+def _ref_geometry(h: int, w: int, kh: int, kw: int, at: ConvAttrs | PoolAttrs,
+                  dil: tuple[int, int]) -> tuple[int, int, int, int]:
     oh, pt = _geometry(h, kh, at.strides[0], dil[0], at.padding, 0)
     ow, pl = _geometry(w, kw, at.strides[1], dil[1], at.padding, 1)
     return oh, ow, pt, pl  # type: ignore[return-value]
 
 
-def _padded(x: np.ndarray, oh: int, ow: int, kh: int, kw: int, pt: int, pl: int, at: Any,
+def _padded(x: np.ndarray, oh: int, ow: int, kh: int, kw: int, pt: int, pl: int, at: ConvAttrs | PoolAttrs,
             dil: tuple[int, int], value: float = 0.0) -> np.ndarray:
     """``x`` padded so that every window of every output lies inside it."""
     need_h = (oh - 1) * at.strides[0] + (kh - 1) * dil[0] + 1
@@ -184,7 +190,8 @@ def _padded(x: np.ndarray, oh: int, ow: int, kh: int, kw: int, pt: int, pl: int,
     return np.pad(x, [(0, 0), (pt, pb), (pl, pr), (0, 0)], constant_values=value)
 
 
-def _window(p: int, q: int, oh: int, ow: int, at: Any, dil: tuple[int, int]) -> tuple[slice, slice, slice, slice]:
+def _window(p: int, q: int, oh: int, ow: int, at: ConvAttrs | PoolAttrs,
+            dil: tuple[int, int]) -> tuple[slice, slice, slice, slice]:
     """Index of kernel tap (p, q) for all outputs at once."""
     sh, sw = at.strides
     y0, x0 = p * dil[0], q * dil[1]
@@ -273,39 +280,39 @@ def _sizes(t: Tensor) -> Tensor:
     return shape(t)
 
 
-def _vjp_conv(n: Any, g: Tensor) -> list:
+def _vjp_conv(n: Operation, g: Tensor) -> list:
     x, f = n.inputs
     return [_backprop_input(_sizes(x), f, g, n.attrs), _backprop_filter(x, _sizes(f), g, n.attrs)]
 
 
-def _vjp_backprop_input(n: Any, g: Tensor) -> list:
+def _vjp_backprop_input(n: Operation, g: Tensor) -> list:
     sizes, f, dy = n.inputs
     at = replace(n.attrs, sizes=None)
     return [None, _backprop_filter(g, _sizes(f), dy, at), make(Op.CONV2D, [g, f], at, name="Conv2D")]
 
 
-def _vjp_backprop_filter(n: Any, g: Tensor) -> list:
+def _vjp_backprop_filter(n: Operation, g: Tensor) -> list:
     x, sizes, dy = n.inputs
     at = replace(n.attrs, sizes=None)
     return [_backprop_input(_sizes(x), g, dy, at), None, make(Op.CONV2D, [x, g], at, name="Conv2D")]
 
 
-def _vjp_max_pool(n: Any, g: Tensor) -> list:
+def _vjp_max_pool(n: Operation, g: Tensor) -> list:
     return [make(Op.MAX_POOL_GRAD, [n.inputs[0], g], n.attrs, name="MaxPoolGrad")]
 
 
-def _vjp_max_pool_grad(n: Any, g: Tensor) -> list:
+def _vjp_max_pool_grad(n: Operation, g: Tensor) -> list:
     # piecewise linear in the gradient with the routing fixed by x: zero with respect to x (TF1)
     at = replace(n.attrs, gather=not n.attrs.gather)
     return [None, make(Op.MAX_POOL_GRAD, [n.inputs[0], g], at, name="MaxPoolGrad")]
 
 
-def _vjp_avg_pool(n: Any, g: Tensor) -> list:
+def _vjp_avg_pool(n: Operation, g: Tensor) -> list:
     x = n.inputs[0]
     return [_avg_pool_grad(_sizes(x), g, n.attrs)]
 
 
-def _vjp_avg_pool_grad(n: Any, g: Tensor) -> list:
+def _vjp_avg_pool_grad(n: Operation, g: Tensor) -> list:
     return [None, make(Op.AVG_POOL, [g], replace(n.attrs, sizes=None), name="AvgPool")]
 
 
@@ -356,7 +363,7 @@ def _check_format(data_format: str | None, allowed: tuple[str, str]) -> str:
     return fmt
 
 
-def _pair(value: Any, what: str, channels_first: bool) -> tuple[int, int]:
+def _pair(value: IntOrInts | None, what: str, channels_first: bool) -> tuple[int, int]:
     """An int, 2 ints, or 4 ints laid out as the data format (batch and depth entries must be 1);
     None means 1 (TF1 wrappers pass ``dilations=None``)."""
     v = np.atleast_1d(np.asarray(1 if value is None else value)).tolist()
@@ -372,7 +379,7 @@ def _pair(value: Any, what: str, channels_first: bool) -> tuple[int, int]:
     return int(v[0]), int(v[1])
 
 
-def _padding(padding: Any, channels_first: bool) -> Padding:
+def _padding(padding: PaddingLike, channels_first: bool) -> Padding:
     if isinstance(padding, str):
         p = padding.upper()
         if p not in ("SAME", "VALID"):
@@ -407,9 +414,10 @@ def _named(y: Tensor, name: str | None) -> Tensor:
 
 # ---- public functions -----------------------------------------------------------------------------
 
-def conv2d(input: Any, filters: Any = None, strides: Any = None, padding: Any = None,  # noqa: A002
-           data_format: str = "NHWC", dilations: Any = 1, name: str | None = None,
-           filter: Any = None, use_cudnn_on_gpu: bool = True) -> Tensor:  # noqa: A002
+def conv2d(input: TensorLike, filters: TensorLike | None = None, strides: IntOrInts | None = None,  # noqa: A002
+           padding: PaddingLike | None = None,
+           data_format: str = "NHWC", dilations: IntOrInts = 1, name: str | None = None,
+           filter: TensorLike | None = None, use_cudnn_on_gpu: bool = True) -> Tensor:  # noqa: A002
     """2-D convolution (cross-correlation) of ``input`` with HWIO ``filters``.
 
     >>> import graphflow as gf
@@ -428,8 +436,9 @@ def conv2d(input: Any, filters: Any = None, strides: Any = None, padding: Any = 
     return _named(_from_nhwc(y, cf), name) if cf else y
 
 
-def conv2d_backprop_input(input_sizes: Any, filter: Any, out_backprop: Any, strides: Any,  # noqa: A002
-                          padding: Any, data_format: str = "NHWC", dilations: Any = 1,
+def conv2d_backprop_input(input_sizes: TensorLike, filter: TensorLike, out_backprop: TensorLike,  # noqa: A002
+                          strides: IntOrInts,
+                          padding: PaddingLike, data_format: str = "NHWC", dilations: IntOrInts = 1,
                           name: str | None = None) -> Tensor:
     """Gradient of conv2d with respect to its input, of shape ``input_sizes`` (TF1's op)."""
     fmt = _check_format(data_format, ("NHWC", "NCHW"))
@@ -445,8 +454,9 @@ def conv2d_backprop_input(input_sizes: Any, filter: Any, out_backprop: Any, stri
     return _named(_from_nhwc(y, cf), name) if cf else y
 
 
-def conv2d_backprop_filter(input: Any, filter_sizes: Any, out_backprop: Any, strides: Any,  # noqa: A002
-                           padding: Any, data_format: str = "NHWC", dilations: Any = 1,
+def conv2d_backprop_filter(input: TensorLike, filter_sizes: TensorLike, out_backprop: TensorLike,  # noqa: A002
+                           strides: IntOrInts,
+                           padding: PaddingLike, data_format: str = "NHWC", dilations: IntOrInts = 1,
                            name: str | None = None) -> Tensor:
     """Gradient of conv2d with respect to its HWIO filter of shape ``filter_sizes`` (TF1's op)."""
     fmt = _check_format(data_format, ("NHWC", "NCHW"))
@@ -459,9 +469,10 @@ def conv2d_backprop_filter(input: Any, filter_sizes: Any, out_backprop: Any, str
     return _backprop_filter(_to_nhwc(x, cf), sizes, _to_nhwc(dy, cf), at, name=name)
 
 
-def conv2d_transpose(value: Any, filters: Any = None, output_shape: Any = None, strides: Any = None,
-                     padding: str = "SAME", data_format: str = "NHWC", dilations: Any = None,
-                     name: str | None = None, filter: Any = None) -> Tensor:  # noqa: A002
+def conv2d_transpose(value: TensorLike, filters: TensorLike | None = None, output_shape: TensorLike | None = None,
+                     strides: IntOrInts | None = None,
+                     padding: str = "SAME", data_format: str = "NHWC", dilations: IntOrInts | None = None,
+                     name: str | None = None, filter: TensorLike | None = None) -> Tensor:  # noqa: A002
     """Transposed convolution (the gradient of conv2d); ``filters`` are HWOI, as TF1.
 
     >>> import graphflow as gf
@@ -476,9 +487,11 @@ def conv2d_transpose(value: Any, filters: Any = None, output_shape: Any = None, 
                                  1 if dilations is None else dilations, name=name or "conv2d_transpose")
 
 
-def conv1d(value: Any = None, filters: Any = None, stride: Any = None, padding: Any = None,
-           use_cudnn_on_gpu: Any = None, data_format: str | None = "NWC", name: str | None = None,
-           input: Any = None, dilations: Any = 1, filter: Any = None) -> Tensor:  # noqa: A002
+def conv1d(value: TensorLike | None = None, filters: TensorLike | None = None, stride: IntOrInts | None = None,
+           padding: PaddingLike | None = None,
+           use_cudnn_on_gpu: bool | None = None, data_format: str | None = "NWC", name: str | None = None,
+           input: TensorLike | None = None, dilations: IntOrInts = 1,  # noqa: A002
+           filter: TensorLike | None = None) -> Tensor:  # noqa: A002
     """1-D convolution of (batch, width, in_channels) ``value`` with (width, in, out) ``filters``,
     computed as conv2d over a height of 1.
 
@@ -502,7 +515,7 @@ def conv1d(value: Any = None, filters: Any = None, stride: Any = None, padding: 
     return _named(y, name)
 
 
-def _pair1(value: Any, what: str, channels_first: bool) -> int:
+def _pair1(value: IntOrInts | None, what: str, channels_first: bool) -> int:
     v = np.atleast_1d(np.asarray(1 if value is None else value)).tolist()
     if len(v) == 3:
         v = [v[2] if channels_first else v[1]]
@@ -511,7 +524,7 @@ def _pair1(value: Any, what: str, channels_first: bool) -> int:
     return int(v[0])
 
 
-def _explicit1(padding: Any, channels_first: bool) -> list[list[int]]:
+def _explicit1(padding: Sequence[Sequence[int]] | None, channels_first: bool) -> list[list[int]]:
     pairs = np.asarray(padding).tolist()
     if len(pairs) == 3:
         pairs = [pairs[2] if channels_first else pairs[1]]
@@ -526,7 +539,8 @@ def _insert_unit(t: Tensor, axis: int) -> Tensor:
     return reshape_spec(t, tuple(spec))
 
 
-def _pool(op: Op, value: Any, ksize: Any, strides: Any, padding: Any, data_format: str | None,
+def _pool(op: Op, value: TensorLike, ksize: IntOrInts, strides: IntOrInts, padding: PaddingLike,
+          data_format: str | None,
           name: str | None, default_name: str) -> Tensor:
     fmt = _check_format(data_format, ("NHWC", "NCHW"))
     cf = fmt == "NCHW"
@@ -537,8 +551,8 @@ def _pool(op: Op, value: Any, ksize: Any, strides: Any, padding: Any, data_forma
     return _named(_from_nhwc(y, cf), name) if cf else y
 
 
-def max_pool(value: Any, ksize: Any, strides: Any, padding: Any, data_format: str = "NHWC",
-             name: str | None = None, input: Any = None) -> Tensor:  # noqa: A002
+def max_pool(value: TensorLike, ksize: IntOrInts, strides: IntOrInts, padding: PaddingLike, data_format: str = "NHWC",
+             name: str | None = None, input: TensorLike | None = None) -> Tensor:  # noqa: A002
     """Max pooling over (ksize) windows of an NHWC (or NCHW) tensor.
 
     >>> import graphflow as gf
@@ -549,8 +563,8 @@ def max_pool(value: Any, ksize: Any, strides: Any, padding: Any, data_format: st
                  data_format, name, "MaxPool")
 
 
-def avg_pool(value: Any, ksize: Any, strides: Any, padding: Any, data_format: str = "NHWC",
-             name: str | None = None, input: Any = None) -> Tensor:  # noqa: A002
+def avg_pool(value: TensorLike, ksize: IntOrInts, strides: IntOrInts, padding: PaddingLike, data_format: str = "NHWC",
+             name: str | None = None, input: TensorLike | None = None) -> Tensor:  # noqa: A002
     """Average pooling; with SAME padding each window averages only its non-padding cells (TF1).
 
     >>> import graphflow as gf
@@ -565,7 +579,8 @@ max_pool2d = max_pool
 avg_pool2d = avg_pool
 
 
-def _pool1d(fn: Any, x: Any, ksize: Any, strides: Any, padding: Any, data_format: str | None,
+def _pool1d(fn: Callable[..., Tensor], x: TensorLike, ksize: IntOrInts, strides: IntOrInts, padding: PaddingLike,
+            data_format: str | None,
             name: str | None) -> Tensor:
     fmt = _check_format(data_format, ("NWC", "NCW"))
     t = convert_to_tensor(x)
@@ -580,13 +595,15 @@ def _pool1d(fn: Any, x: Any, ksize: Any, strides: Any, padding: Any, data_format
     return _named(y, name)
 
 
-def max_pool1d(input: Any, ksize: Any, strides: Any, padding: Any, data_format: str = "NWC",  # noqa: A002
+def max_pool1d(input: TensorLike, ksize: IntOrInts, strides: IntOrInts, padding: PaddingLike,  # noqa: A002
+               data_format: str = "NWC",
                name: str | None = None) -> Tensor:
     """Max pooling over the width of an NWC (or NCW) tensor."""
     return _pool1d(max_pool, input, ksize, strides, padding, data_format, name)
 
 
-def avg_pool1d(input: Any, ksize: Any, strides: Any, padding: Any, data_format: str = "NWC",  # noqa: A002
+def avg_pool1d(input: TensorLike, ksize: IntOrInts, strides: IntOrInts, padding: PaddingLike,  # noqa: A002
+               data_format: str = "NWC",
                name: str | None = None) -> Tensor:
     """Average pooling over the width of an NWC (or NCW) tensor."""
     return _pool1d(avg_pool, input, ksize, strides, padding, data_format, name)

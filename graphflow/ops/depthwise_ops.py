@@ -7,17 +7,19 @@ TF1's output sizes and SAME padding (extra padding after) apply.
 from __future__ import annotations
 
 import builtins
-from typing import Any
 
 from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.types import TensorLike
 from graphflow.ops import conv_ops as C
 from graphflow.ops.array_ops import pad
 from graphflow.ops.elementwise_ops import add_name
 from graphflow.ops.shape_ops import expand_dims, reshape
 
 
-def depthwise_conv2d(input: Any, filter: Any, strides: Any, padding: Any, rate: Any = None,  # noqa: A002
-                     name: str | None = None, data_format: str | None = None, dilations: Any = None) -> Tensor:
+def depthwise_conv2d(input: TensorLike, filter: TensorLike, strides: C.IntOrInts, padding: C.PaddingLike,  # noqa: A002
+                     rate: C.IntOrInts | None = None,
+                     name: str | None = None, data_format: str | None = None,
+                     dilations: C.IntOrInts | None = None) -> Tensor:
     """``out[n, i, j, c * M + m] = sum over taps of x[n, i*s + di*r, j*s + dj*r, c] * w[di, dj, c, m]``
     for a ``[kh, kw, C, M]`` filter (channel multiplier M).
 
@@ -63,9 +65,11 @@ def depthwise_conv2d(input: Any, filter: Any, strides: Any, padding: Any, rate: 
     return add_name(out, name)
 
 
-def separable_conv2d(input: Any, depthwise_filter: Any, pointwise_filter: Any, strides: Any,  # noqa: A002
-                     padding: Any, rate: Any = None, name: str | None = None, data_format: str | None = None,
-                     dilations: Any = None) -> Tensor:
+def separable_conv2d(input: TensorLike, depthwise_filter: TensorLike, pointwise_filter: TensorLike,  # noqa: A002
+                     strides: C.IntOrInts,
+                     padding: C.PaddingLike, rate: C.IntOrInts | None = None, name: str | None = None,
+                     data_format: str | None = None,
+                     dilations: C.IntOrInts | None = None) -> Tensor:
     """A depthwise convolution, then a 1x1 convolution mixing its ``C * M`` channels."""
     fmt = data_format or "NHWC"
     d = depthwise_conv2d(input, depthwise_filter, strides, padding, rate, data_format=fmt, dilations=dilations)
