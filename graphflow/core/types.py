@@ -38,3 +38,6 @@ ShapeLike = Union["TensorShape", Sequence[Union[int, None]], None]
 AxisLike = Union[int, Sequence[int], "Tensor", None]
 # what ``Session.run`` and ``control_dependencies`` take: tensors, operations, or their names
 Fetchable = Union["Tensor", "Operation", str]
+# a shape a builder also takes at run time: a static shape, a 1-D integer tensor, or a list mixing
+# ints and scalar integer tensors (``(gf.shape(x)[0], 5)``)
+DimsLike = Union[ShapeLike, "Tensor", Sequence[Union[int, "Tensor"]]]
