@@ -4,14 +4,18 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Union
 
 import numpy as np
 
+from graphflow.compiler.capabilities import INLINE, Capabilities
 from graphflow.core.dtypes import DType
 from graphflow.core.ir import Operation, Tensor
 from graphflow.ops._build import compute_type, lit
 from graphflow.platform.memory import memory_limit
+
+# what ``Emitter.lit`` writes as a typed literal: a Python or numpy number or bool
+LitValue = Union[bool, int, float, np.number, np.bool_]
 
 
 class Emitter:
@@ -19,9 +23,15 @@ class Emitter:
 
     Op kernels call ``define`` for each output, and use ``dims``/``loops``/``check`` to write
     rank-specialised code whose sizes are read at run time (so a new batch size never recompiles).
+    What the code may assume of its caller is declared in ``caps`` (``compiler/capabilities.py``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, caps: Capabilities = INLINE) -> None:
+        self.caps = caps
+        # set by the code where its caller must pass every array flattened (``caps.can_flatten``)
+        self.flattened = False
+        # (condition over the inputs, j): the result is input j when it holds (``caps.shortcuts``)
+        self.shortcut: tuple[str, int] | None = None
         self.lines: list[str] = []
         self.indent = 1
         self.exprs: dict[int, str] = {}
@@ -98,7 +108,7 @@ class Emitter:
     def np_dtype(self, d: DType) -> str:
         return compute_type(d)
 
-    def lit(self, value: Any, d: DType) -> str:
+    def lit(self, value: LitValue, d: DType) -> str:
         return lit(value, d)
 
     def shape_tuple(self, dims: Sequence[str]) -> str:

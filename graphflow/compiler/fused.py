@@ -61,8 +61,12 @@ def _reference(at: FusedAttrs, *leaves: np.ndarray) -> np.ndarray:
                                        np.broadcast_to(x, [d for d in x.shape]))
 
 
-def _no_rule(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+def _no_shape_rule(shapes: Sequence[TensorShape], at: FusedAttrs) -> list[TensorShape]:
     raise AssertionError("FUSED nodes are built with their shapes; they are never re-inferred")
 
 
-register(OpDef(Op.FUSED, Kind.OTHER, _no_rule, _no_rule, _reference))
+def _no_dtype_rule(in_dtypes: Sequence[DType], at: FusedAttrs) -> list[DType]:
+    raise AssertionError("FUSED nodes are built with their dtypes; they are never re-inferred")
+
+
+register(OpDef(Op.FUSED, Kind.OTHER, _no_shape_rule, _no_dtype_rule, _reference))

@@ -1,29 +1,47 @@
 """Loop nests for FUSED nodes: an elementwise body per element, optionally accumulated into a
 reduction. Written against the shared ``Emitter``, so every kind of glue (an inline entry or a
-kernel of its own) gets the same loops."""
+kernel of its own) gets the same loops. What a loop may assume of its caller (flat arrays,
+shapes compared by the caller, a failure counter instead of raising) it reads from the emitter's
+declared ``caps``."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from graphflow.compiler.emitter import Emitter
 from graphflow.compiler.fused import FusedAttrs
+from graphflow.core import dtypes
 from graphflow.core.dtypes import DType
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op, get
+from graphflow.core.shapes import TensorShape
 
 _INIT = {Op.REDUCE_SUM: 0, Op.REDUCE_MEAN: 0, Op.REDUCE_PROD: 1, Op.REDUCE_ANY: False, Op.REDUCE_ALL: True}
 
 
+@dataclass
+class Broadcasts:
+    """One loop nest's leaves (their names in the code) and, for each leaf dim whose broadcast is
+    known only at run time, the name of its hoisted index multiplier (0 where the dim is 1, else
+    1), keyed by (leaf name, dim); filled where the general (broadcasting) path is emitted."""
+
+    leaves: list[str]
+    mults: dict[tuple[str, int], str] = field(default_factory=dict)
+
+
+# the value at one element: (index names, exact (no run-time broadcast), flat loop) -> its name
+Element = Callable[[list[str], bool, bool], str]
+
+
 def acc_dtype(op: Op, d: DType) -> DType:
-    from graphflow.core import dtypes
     if op in (Op.REDUCE_SUM, Op.REDUCE_MEAN, Op.REDUCE_PROD) and d.name in ("float16", "float32"):
         return dtypes.float64
     return d
 
 
-def init_value(op: Op, d: DType) -> Any:
+def init_value(op: Op, d: DType) -> bool | int | float:
     if op is Op.REDUCE_MAX:
         return float("-inf") if d.is_floating else d.min
     if op is Op.REDUCE_MIN:
@@ -50,13 +68,12 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
     at: FusedAttrs = n.attrs
     rank = at.loop_shape.rank
     assert rank is not None
-    em._leaf_names = leaves  # type: ignore[attr-defined]
-    em._mults = {}  # type: ignore[attr-defined]
+    bc = Broadcasts(leaves)
     red = at.reduce
     dt = n.dtypes[0]
 
     def element(idx: list[str], exact: bool, flat: bool = False) -> str:
-        return element_value(em, n, leaves, idx, exact, flat)
+        return element_value(em, n, leaves, idx, exact, flat, mults=bc.mults)
 
     ambiguous = ambiguous_dims(n, at, rank)
     variants = [True] if not ambiguous else [True, False]
@@ -75,7 +92,7 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
             # every array has the loop's shape: one flat loop, the same kernel for every rank
             # (the caller passes the arrays flattened and reshapes the result; flat assignments
             # are fused_group_body's)
-            em.flattened = True  # type: ignore[attr-defined]
+            em.flattened = True
             out = em.empty([size], dt)
             with em.loops([f"{out}.shape[0]"]) as idx:
                 v = element(idx, True, flat=True)
@@ -93,7 +110,7 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
                 v = element(idx, exact)
                 dst = em.index(out, idx)
                 em.line(f"{dst} = " + (apply_mode(dst, v, target[1]) if target else v))
-        _variants(em, variants, ambiguous, loop_dims, body)
+        _variants(em, bc, variants, ambiguous, loop_dims, body)
         if target is None:
             em.define(n.outputs[0], out)
         return
@@ -103,7 +120,7 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
     init = em.lit(init_value(red.op, dt), acc_dt)
     size = _flat_size(em, n, leaves, ambiguous)
     if size is not None:  # a full reduction over same-shaped arrays: one flat loop for every rank
-        em.flattened = True  # type: ignore[attr-defined]
+        em.flattened = True
         count = size
         acc = em.fresh("acc")
         em.line(f"{acc} = {init}")
@@ -119,16 +136,18 @@ def fused_body(em: Emitter, n: Operation, leaves: list[str], target: tuple[str, 
     count = " * ".join(loop_dims[j] for j in sorted(axes)) or "1"
     out_dims = [("1" if j in axes else loop_dims[j]) for j in range(rank)] if red.keepdims else \
         [loop_dims[j] for j in kept]
-    return _reduce_nest(em, n, leaves, rank, loop_dims, kept, axes, count, out_dims, init, acc_dt,
+    return _reduce_nest(em, n, bc, rank, loop_dims, kept, axes, count, out_dims, init, acc_dt,
                         variants, ambiguous, element)
 
 
-def _reduce_nest(em: Emitter, n: Operation, leaves: list[str], rank: int, loop_dims: list[str], kept: list[int],
-                 axes: set[int], count: str, out_dims: list[str], init: str, acc_dt: Any, variants: list[bool],
-                 ambiguous: list[tuple[int, int, int]], element: Any) -> None:
+def _reduce_nest(em: Emitter, n: Operation, bc: Broadcasts, rank: int, loop_dims: list[str], kept: list[int],
+                 axes: set[int], count: str, out_dims: list[str], init: str, acc_dt: DType, variants: list[bool],
+                 ambiguous: list[tuple[int, int, int]], element: Element) -> None:
     """A reduction's loop nest: the kept dims outside, the reduced ones inside (or an
     accumulator array indexed by the kept dims)."""
-    red = n.attrs.reduce
+    at: FusedAttrs = n.attrs
+    red = at.reduce
+    assert red is not None
     dt = n.dtypes[0]
 
     def finish(acc: str) -> str:
@@ -149,7 +168,7 @@ def _reduce_nest(em: Emitter, n: Operation, leaves: list[str], rank: int, loop_d
                         idx[j] = name
                     for j, name in zip(sorted(axes), ridx):
                         idx[j] = name
-                    v = element(idx, exact)
+                    v = element(idx, exact, False)
                     em.line(f"{acc} = {combine(red.op, acc, v)}")
                 if out is None:
                     em.line(f"{scalar_out} = {finish(acc)}")
@@ -158,8 +177,10 @@ def _reduce_nest(em: Emitter, n: Operation, leaves: list[str], rank: int, loop_d
                     em.line(f"{em.index(out, oidx)} = {finish(acc)}")
         if scalar_out is not None:
             em.line(f"{scalar_out} = {init}")
-        _variants(em, variants, ambiguous, loop_dims, body)
-        em.define(n.outputs[0], out if out is not None else scalar_out)
+        _variants(em, bc, variants, ambiguous, loop_dims, body)
+        result = out if out is not None else scalar_out
+        assert result is not None
+        em.define(n.outputs[0], result)
         return
 
     # general: accumulate into an array indexed by the kept dims
@@ -168,11 +189,11 @@ def _reduce_nest(em: Emitter, n: Operation, leaves: list[str], rank: int, loop_d
 
     def body_general(exact: bool) -> None:
         with em.loops(loop_dims) as idx:
-            v = element(idx, exact)
+            v = element(idx, exact, False)
             oidx = [("0" if j in axes else idx[j]) for j in range(rank)] if red.keepdims else [idx[j] for j in kept]
             dst = em.index(acc_arr, oidx)
             em.line(f"{dst} = {combine(red.op, dst, v)}")
-    _variants(em, variants, ambiguous, loop_dims, body_general)
+    _variants(em, bc, variants, ambiguous, loop_dims, body_general)
     out = em.empty(out_dims, dt)
     flat_o, flat_a = em.fresh("fo"), em.fresh("fa")
     em.line(f"{flat_o} = {out}.reshape(-1)")
@@ -182,7 +203,7 @@ def _reduce_nest(em: Emitter, n: Operation, leaves: list[str], rank: int, loop_d
     em.define(n.outputs[0], out)
 
 
-def finish_value(em: Emitter, op: Op, dt: Any, acc_dt: Any, acc: str, count: str) -> str:
+def finish_value(em: Emitter, op: Op, dt: DType, acc_dt: DType, acc: str, count: str) -> str:
     """A reduction's value from its accumulator (``count`` elements reduced)."""
     if op is Op.REDUCE_MEAN:
         if dt.is_floating:
@@ -197,12 +218,12 @@ def _flat_size(em: Emitter, n: Operation, leaves: list[str], ambiguous: list[tup
     """In a kernel, the element count of a loop that can run flat over flattened arrays (every
     non-scalar input has the loop's shape; a reduction must be over every dim), else None."""
     at: FusedAttrs = n.attrs
-    if not getattr(em, "can_flatten", False) or not _flat_kind(at):
+    if not em.caps.can_flatten or not _flat_kind(at):
         return None
     arrays = [j for j, t in enumerate(n.inputs) if t.shape.rank]
     if not arrays:
         return None
-    if getattr(em, "assume_same_shape", False):  # the caller compared the shapes
+    if em.caps.assume_same_shape:  # the caller compared the shapes
         return f"{leaves[arrays[0]]}.shape[0]"
     if ambiguous:
         return None
@@ -237,30 +258,31 @@ def apply_mode(dst: str, v: str, mode: str) -> str:
     return v if mode == "set" else f"{dst} + {v}" if mode == "add" else f"{dst} - {v}"
 
 
-def _variants(em: Emitter, variants: list[bool], ambiguous: list[tuple[int, int, int]],
-              loop_dims: list[str], body: Any) -> None:
+def _variants(em: Emitter, bc: Broadcasts, variants: list[bool], ambiguous: list[tuple[int, int, int]],
+              loop_dims: list[str], body: Callable[[bool], None]) -> None:
     """Emit ``body`` once when every leaf's shape is statically settled; else a fast path for
-    leaves that match the loop shape at run time and a general broadcasting path."""
+    leaves that match the loop shape at run time and a general broadcasting path (whose index
+    multipliers go into ``bc.mults``)."""
     if len(variants) == 1:
         body(True)
         return
-    em_cond = " and ".join(f"{em_leaf}.shape[{k}] == {loop_dims[j]}" for em_leaf, k, j in
-                           ((em._leaf_names[li], k, j) for li, k, j in ambiguous))
-    with em.block(f"if {em_cond}:"):
+    cond = " and ".join(f"{bc.leaves[li]}.shape[{k}] == {loop_dims[j]}" for li, k, j in ambiguous)
+    with em.block(f"if {cond}:"):
         body(True)
     with em.block("else:"):
         for li, k, _ in ambiguous:
             m = em.fresh("m")
-            em.line(f"{m} = 0 if {em._leaf_names[li]}.shape[{k}] == 1 else 1")
-            em._mults[(em._leaf_names[li], k)] = m
+            em.line(f"{m} = 0 if {bc.leaves[li]}.shape[{k}] == 1 else 1")
+            bc.mults[(bc.leaves[li], k)] = m
         body(False)
 
 
 def element_value(em: Emitter, n: Operation, leaves: list[str], idx: list[str], exact: bool, flat: bool,
-                  preset: dict[int, str] | None = None) -> str:
+                  preset: dict[int, str] | None = None, mults: dict[tuple[str, int], str] | None = None) -> str:
     """Emit the body of FUSED ``n`` for the element at ``idx``; returns the name of its value.
     Leaves load lazily, where first used (``preset`` gives some leaves' values already computed);
-    ``flat`` loops index every non-scalar leaf by the one flat index."""
+    ``flat`` loops index every non-scalar leaf by the one flat index; the general path of a loop
+    with run-time broadcasts indexes by ``mults`` (``Broadcasts.mults``)."""
     at: FusedAttrs = n.attrs
     temps: list[str] = []
     loaded: dict[int, str] = dict(preset or {})
@@ -275,7 +297,7 @@ def element_value(em: Emitter, n: Operation, leaves: list[str], idx: list[str], 
             if flat:
                 em.line(f"{v} = {leaves[k]}[{idx[0]}]" if t.shape.rank else f"{v} = {leaves[k]}")
             else:
-                em.line(f"{v} = {_leaf_index(leaves[k], t, at.loop_shape, idx, exact, em._mults)}")
+                em.line(f"{v} = {_leaf_index(leaves[k], t, at.loop_shape, idx, exact, mults or {})}")
             loaded[k] = v
         return loaded[k]
 
@@ -286,7 +308,7 @@ def element_value(em: Emitter, n: Operation, leaves: list[str], idx: list[str], 
         guard = row.guard(ins.attrs, ins.in_dtypes, ins.dtype, *args) if row.guard else None
         v = em.fresh("e")
         expr = row.scalar(ins.attrs, ins.in_dtypes, ins.dtype, *args)
-        flag = getattr(em, "guard_flag", None)
+        flag = em.caps.guard_counter
         if guard is not None and flag:  # a CUDA kernel cannot raise: it counts, and computes 0
             with em.block(f"if not ({guard[0]}):"):
                 em.line(f"cuda.atomic.add({flag}, 0, 1)")
@@ -300,16 +322,21 @@ def element_value(em: Emitter, n: Operation, leaves: list[str], idx: list[str], 
     return arg(at.result)
 
 
-def fused_group_body(em: Emitter,
-                     parts: list[tuple[Operation | None, list[str], tuple[str, str], dict[int, int]]]) -> None:
+# one part of a fused group: (FUSED node or None, its leaves, (buffer, mode), subst)
+GroupPart = tuple[Operation | None, list[str], tuple[str, str], dict[int, int]]
+
+
+def fused_group_body(em: Emitter, parts: Sequence[GroupPart]) -> None:
     """Same-shaped fused assignments (an optimizer's updates of one variable and its slots) as
     one flat loop: each part's new value is stored into its buffer and handed to the later parts
     that read it (``subst``: leaf index -> earlier part; a part with no FUSED node assigns the
     value of the part ``subst[0]``), so each array is read once per step."""
-    em.flattened = True  # type: ignore[attr-defined]
+    em.flattened = True
     size = f"{parts[-1][2][0]}.shape[0]"
     for n, leaves, _, subst in parts:  # every array arrives flattened, the variable's size
-        for k, t in enumerate(n.inputs if n is not None else ()):
+        if n is None:
+            continue
+        for k, t in enumerate(n.inputs):
             if t.shape.rank and k not in subst:
                 em.check(f"{leaves[k]}.shape[0] == {size}", n,
                          "Incompatible shapes: an input of {0} elements vs. a variable of {1}",
@@ -376,8 +403,6 @@ def loop_extents(em: Emitter, n: Operation, leaves: list[str], rank: int) -> lis
     """The loop's dims (literals where the graph fixes them, else read from the leaves that have
     them), then the checks that every leaf's run-time shape fits them (``_shape_checks``)."""
     at: FusedAttrs = n.attrs
-    em._leaf_names = leaves  # type: ignore[attr-defined]
-    em._mults = {}  # type: ignore[attr-defined]
     dims = []
     for j in range(rank):
         s = at.loop_shape.dims[j]  # type: ignore[index]
@@ -415,7 +440,8 @@ def _shape_checks(em: Emitter, n: Operation, leaves: list[str], dims: list[str])
     loop = "(" + "".join(f"{d}, " for d in dims) + ")"
     for li, t in enumerate(n.inputs):
         r = t.shape.rank or 0
-        real, belief = [], []  # checks feeds can fail; checks only a contradiction of the graph can
+        real: list[str] = []  # checks feeds can fail
+        belief: list[str] = []  # checks only a contradiction of the graph can fail
         for k in range(r):
             j = rank - r + k
             got, want, d = f"{leaves[li]}.shape[{k}]", dims[j], t.shape.dims[k]  # type: ignore[index]
@@ -444,7 +470,11 @@ def guard_messages(n: Operation) -> list[str]:
     return out
 
 
-def fixed_dims(n: Operation) -> tuple[tuple[tuple[int, int, int], ...], tuple[tuple[int, int], ...]]:
+# (input, dim, size) per input dim the graph fixes; (loop dim, size) per fixed loop dim
+FixedDims = tuple[tuple[tuple[int, int, int], ...], tuple[tuple[int, int], ...]]
+
+
+def fixed_dims(n: Operation) -> FixedDims:
     """What a host launching FUSED ``n``'s kernel must find at run time: (input, dim, size) for
     each input dim the graph fixes, and (loop dim, size) for each fixed loop dim (``fits``)."""
     ins = tuple((j, k, d) for j, t in enumerate(n.inputs) if t.shape.rank is not None
@@ -455,7 +485,7 @@ def fixed_dims(n: Operation) -> tuple[tuple[tuple[int, int, int], ...], tuple[tu
     return ins, loop
 
 
-def fits(fixed: Any, shapes: list[Any], loop: tuple[int, ...]) -> bool:
+def fits(fixed: FixedDims, shapes: Sequence[Sequence[int]], loop: tuple[int, ...]) -> bool:
     """The run-time ``shapes`` (which broadcast to ``loop``) keep the dims ``fixed_dims`` lists."""
     ins, lp = fixed
     return all(shapes[j][k] == d for j, k, d in ins) and all(loop[k] == d for k, d in lp)
@@ -482,21 +512,22 @@ def shape_mismatch(n: Operation, shapes: list[tuple[int, ...]]) -> str | None:
     return None
 
 
-def _shown(shape: Any) -> str:
+def _shown(shape: Sequence[int]) -> str:
     return "[" + ",".join(str(d) for d in shape) + "]"
 
 
-def _leaf_index(name: str, t: Tensor, loop_shape: Any, idx: list[str], exact: bool,
+def _leaf_index(name: str, t: Tensor, loop_shape: TensorShape, idx: list[str], exact: bool,
                 mults: dict[tuple[str, int], str]) -> str:
     r = t.shape.rank or 0
     if r == 0:
         return name
     rank = len(idx)
+    loop, dims = loop_shape.as_list(), t.shape.as_list()
     parts = []
     for k in range(r):
         j = rank - r + k
-        d = t.shape.dims[k]
-        if d == 1 and loop_shape.dims[j] != 1:
+        d = dims[k]
+        if d == 1 and loop[j] != 1:
             parts.append("0")
         elif d is not None or exact or (name, k) not in mults:  # settled, or the dim's only definer
             parts.append(idx[j])

@@ -17,10 +17,15 @@ import re
 import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Union
 
+from graphflow.compiler.capabilities import KERNEL, Capabilities
 from graphflow.compiler.emitter import Emitter
+from graphflow.core.dtypes import DType
 from graphflow.core.ir import Operation
+
+# a dim of a buffer the caller allocates: a literal, or ("in", j, k) for dim k of input j
+CallerDim = Union[int, tuple[str, int, int]]
 
 JIT_DECORATOR = "@numba.njit(cache=True, error_model='numpy', nogil=True, no_cfunc_wrapper=True)"
 
@@ -35,10 +40,9 @@ class Kernel:
     """
 
     source: str
-    extras: tuple[tuple[str, Any], ...]
-    # buffers the caller allocates and passes after the extras: (dims, dtype) per buffer, each
-    # dim a literal or ("in", j, k) for dim k of input j
-    outs: tuple[tuple[tuple[Any, ...], Any], ...]
+    extras: tuple[tuple[str, Operation], ...]
+    # buffers the caller allocates and passes after the extras: (dims, dtype) per buffer
+    outs: tuple[tuple[tuple[CallerDim, ...], DType], ...]
     consts: tuple[int, ...]
     errors: tuple[tuple[Operation, str], ...]
     fresh: bool  # the result is a new array (not a view of an input)
@@ -64,29 +68,21 @@ class KernelEmitter(Emitter):
     caller and passed in: a kernel without ``np.empty`` compiles about a third faster (numba
     links and optimises the allocator's code into every function that calls it)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.extras: list[tuple[str, str, Any]] = []  # (parameter, kind, object)
-        self.outs: list[tuple[str, tuple[Any, ...], Any]] = []  # (parameter, dims, dtype)
-        self.can_flatten = True  # fused loops over same-shaped arrays may become flat loops
-        self.flattened = False
-        self.shortcut: tuple[str, int] | None = None  # see Kernel.shortcut
-        # emit elementwise loops flat, trusting the caller to have checked that the arrays have
-        # one shape (cpu.GlueEmitter guards the call)
-        self.assume_same_shape = False
-        # copies (slices, concat) as numpy slice assignments: no loop, so the kernel can run as
-        # Python (``interpretable``) and costs no compile; numpy copies at memcpy speed
-        self.numpy_copies = True
+    def __init__(self, caps: Capabilities = KERNEL) -> None:
+        super().__init__(caps)
+        self.extras: list[tuple[str, str, Operation]] = []  # (parameter, kind, node)
+        self.outs: list[tuple[str, tuple[CallerDim, ...], DType]] = []  # (parameter, dims, dtype)
 
-    def empty(self, dims: Sequence[str], d: Any, prefix: str = "o") -> str:
+    def empty(self, dims: Sequence[str], d: DType, prefix: str = "o") -> str:
         spec = [_caller_dim(x) for x in dims]
-        if not dims or any(x is None for x in spec):
+        known = [x for x in spec if x is not None]
+        if not dims or len(known) < len(spec):
             return super().empty(dims, d, prefix)
         name = f"r{len(self.outs)}"
-        self.outs.append((name, tuple(spec), d))
+        self.outs.append((name, tuple(known), d))
         return name
 
-    def param(self, kind: str, obj: Any) -> str:
+    def param(self, kind: str, obj: Operation) -> str:
         for name, k, o in self.extras:
             if k == kind and o is obj:
                 return name
@@ -149,7 +145,7 @@ def interpretable(body: str, libraries: set[str]) -> bool:
 _INPUT_DIM = re.compile(r"p(\d+)\.shape\[(\d+)\]")
 
 
-def _caller_dim(expr: str) -> Any:
+def _caller_dim(expr: str) -> CallerDim | None:
     """A dim the caller can compute: an int, ("in", j, k) for ``p<j>.shape[k]``, else None."""
     if expr.isdigit():
         return int(expr)

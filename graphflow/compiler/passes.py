@@ -75,7 +75,7 @@ def fold_constants(program: Program) -> Program:
     for n in program.nodes:
         ins = rw.inputs(n)
         row = get(n.op)
-        small = all(s.is_fully_defined() and s.num_elements() <= _FOLD_LIMIT for s in n.shapes)
+        small = all((size := s.num_elements()) is not None and size <= _FOLD_LIMIT for s in n.shapes)
         if n.op is Op.SHAPE and ins[0].shape.is_fully_defined():
             rw.add(n, _const(n, np.array(ins[0].shape.as_list(), dtype=n.dtypes[0].np)))
         elif (n.op not in _NEVER_FOLD and not row.stateful and len(n.outputs) == 1 and small
@@ -243,7 +243,7 @@ def _fuse(root: Operation, members: list[Operation], rw: Rewriter) -> Operation:
         result = ("t", index[id(root)])
         red = None
         loop_shape = root.shapes[0]
-    controls = []
+    controls: list[Operation] = []
     for m in members:
         controls.extend(rw.nmap.get(id(c), c) for c in m.control_inputs)
     attrs = FusedAttrs(body, result, loop_shape, red, tuple(m.name for m in members))

@@ -52,12 +52,12 @@ def schedule(program: Program) -> Schedule:
         for p in ps:
             succs[p].append(i)
     remaining = [len(ps) for ps in preds]
-    ready: list[tuple[int, int]] = []
+    ready: list[tuple[tuple[int, int], int]] = []  # (priority, node index)
     # collectives (MPI) run in the order they were created, whatever else the graphs of the ranks
     # hold, so every rank meets them in the same order: a ready collective waits for the earlier
     # ones (which never depend on it: their inputs were all created before it)
     collectives = sorted((i for i, n in enumerate(nodes) if n.op in _COLLECTIVES), key=lambda i: nodes[i].uid)
-    turn, held = 0, set()
+    turn, held = 0, set[int]()
     for i, r in enumerate(remaining):
         if r == 0:
             heapq.heappush(ready, (_priority(nodes[i]), i))

@@ -11,24 +11,28 @@ of per-iteration values (emitted values, and loop values a gradient reads) grow 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
+from graphflow.compiler.cpu.interface import ProgramEmit
 from graphflow.compiler.subprograms import sub_program  # noqa: F401  (also read by runtime/cuda/executable.py)
+from graphflow.core.dtypes import DType
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op
+from graphflow.ops.func_graph import FuncGraph
 
+E = TypeVar("E", bound=ProgramEmit)
 # how lower.py emits one node of a program (lower.emit_node), passed in so this module need not
 # import lower.py, which dispatches COND and WHILE here
-NodeEmitter = Callable[[Any, Operation, dict], None]
+NodeEmitter = Callable[[E, Operation, dict[int, int]], None]
 
 
-def emit_sub(em: Any, g: Any, bindings: list[str], emit_node: NodeEmitter) -> list[str]:
+def emit_sub(em: E, g: FuncGraph, bindings: list[str], emit_node: NodeEmitter[E]) -> list[str]:
     """Emit ``g``'s code with its feeds bound to ``bindings`` (each node by ``emit_node``);
     returns its outputs' expressions."""
     prog, sched = sub_program(g)
     for ph, expr in zip(prog.feeds, bindings):
         em.define(ph.outputs[0], expr, fresh=False)
-    saved = getattr(em, "current_program", None)
+    saved = em.current_program
     em.current_program = prog
     try:
         for n in sched.order:
@@ -38,7 +42,7 @@ def emit_sub(em: Any, g: Any, bindings: list[str], emit_node: NodeEmitter) -> li
     return [_owned(em, t) for t in prog.outputs]
 
 
-def _owned(em: Any, t: Tensor) -> str:
+def _owned(em: ProgramEmit, t: Tensor) -> str:
     """``t``'s value as a scalar of its dtype or an array the caller may keep (a copy unless the
     code made it fresh)."""
     e = em.value(t)
@@ -47,12 +51,12 @@ def _owned(em: Any, t: Tensor) -> str:
     return e if id(t) in em.fresh_values else f"{e}.copy()"
 
 
-def _used(em: Any, t: Tensor) -> bool:
-    prog = getattr(em, "current_program", None) or em.program
+def _used(em: ProgramEmit, t: Tensor) -> bool:
+    prog = em.current_program or em.program
     return any(x is t for n in prog.nodes for x in n.inputs) or any(x is t for x in prog.outputs)
 
 
-def emit_cond(em: Any, n: Operation, emit_node: NodeEmitter) -> None:
+def emit_cond(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
     at = n.attrs
     outs = [em.fresh("cv") for _ in n.outputs]
     for k, header in ((0, f"if {em.input(n, 0)}:"), (1, "else:")):
@@ -66,7 +70,7 @@ def emit_cond(em: Any, n: Operation, emit_node: NodeEmitter) -> None:
         em.define(t, o)
 
 
-def _stack(em: Any, dtype: Any, rank: int) -> tuple[str, str]:
+def _stack(em: ProgramEmit, dtype: DType, rank: int) -> tuple[str, str]:
     """A growable stack (buffer, capacity) of values of ``rank``: empty, of the right rank."""
     buf, cap = em.fresh("stk"), em.fresh("cap")
     em.line(f"{buf} = np.empty({em.shape_tuple(['0'] * (rank + 1))}, dtype={em.np_dtype(dtype)})")
@@ -74,7 +78,7 @@ def _stack(em: Any, dtype: Any, rank: int) -> tuple[str, str]:
     return buf, cap
 
 
-def _push(em: Any, n: Operation, buf: str, cap: str, it: str, value: str, rank: int, dtype: Any) -> None:
+def _push(em: ProgramEmit, n: Operation, buf: str, cap: str, it: str, value: str, rank: int, dtype: DType) -> None:
     shape = f"{value}.shape" if rank else "()"
     with em.block(f"if {it} == {cap}:"):
         grown = em.fresh("grown")
@@ -90,15 +94,15 @@ def _push(em: Any, n: Operation, buf: str, cap: str, it: str, value: str, rank: 
     em.line(f"{buf}[{it}] = {value}")
 
 
-def emit_while(em: Any, n: Operation, emit_node: NodeEmitter) -> None:
+def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
     at = n.attrs
     nv, ne = at.n_vars, at.n_emit
     outs = n.outputs
     lv = [em.fresh("lv") for _ in range(nv)]
     for i, v in enumerate(lv):
         t = n.inputs[i]
-        e = em.input(n, i)
-        em.line(f"{v} = {em.np_dtype(t.dtype)}({e})" if at.shapes[i].rank == 0 else f"{v} = {e}.copy()")
+        x = em.input(n, i)
+        em.line(f"{v} = {em.np_dtype(t.dtype)}({x})" if at.shapes[i].rank == 0 else f"{v} = {x}.copy()")
     it = em.fresh("it")
     em.line(f"{it} = 0")
     limit = em.input(n, nv) if at.has_limit else None

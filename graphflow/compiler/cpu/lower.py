@@ -19,23 +19,39 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Union
 
+import numpy as np
+
+from graphflow.compiler.capabilities import KERNEL
 from graphflow.compiler.cpu import control_flow
 from graphflow.compiler.cpu import rules as _rules  # noqa: F401  (registers the CPU rule of every primitive)
+from graphflow.compiler.cpu.interface import CpuRule
 from graphflow.compiler.emitter import Emitter
-from graphflow.compiler.fused_loops import apply_mode, fused_body, fused_group_body, same_shape_at_run_time, same_shaped
+from graphflow.compiler.fused import Arg
+from graphflow.compiler.fused_loops import (
+    GroupPart,
+    apply_mode,
+    fused_body,
+    fused_group_body,
+    same_shape_at_run_time,
+    same_shaped,
+)
 from graphflow.compiler.kernels import JIT_DECORATOR, Kernel, KernelEmitter, finish
 from graphflow.compiler.passes import use_counts
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import Schedule
-from graphflow.core.ir import Operation
+from graphflow.core.dtypes import DType
+from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op, get
 
 TARGET = "cpu"
 GLUE_ABOVE = 12  # compute nodes above which a program is Python glue over shared kernels
 _SOURCES = (Op.PLACEHOLDER, Op.CONST, Op.VARIABLE, Op.NO_OP)
 _HOST_CALLS = (Op.ALLREDUCE, Op.ALLGATHER, Op.BROADCAST)
+# what an entry's parameter passes (``Generated.args``): a feed's index, a variable or random
+# node, or a constant's array
+ArgSource = Union[int, Operation, np.ndarray]
 
 
 @dataclass
@@ -48,7 +64,7 @@ class Generated:
     of that site's checks in ``errors``. ``kernels`` are bound as ``k0, k1, ...``."""
 
     source: str
-    args: list[tuple[str, Any]]
+    args: list[tuple[str, ArgSource]]
     errors: list[tuple[Operation, str]]
     # a run-time check may fire after a variable was written: the caller must restore the buffers
     checks_after_write: bool = False
@@ -69,11 +85,12 @@ class CpuEmitter(Emitter):
         self.program = program
         self.sched = sched
         self.params: list[str] = []
-        self.args: list[tuple[str, Any]] = []
+        self.args: list[tuple[str, ArgSource]] = []
         self.var_param: dict[int, str] = {}
         self.snap_names: dict[int, str] = {}
+        self.current_program: Program | None = None  # a COND/WHILE sub-program being emitted
 
-    def param(self, kind: str, obj: Any) -> str:
+    def param(self, kind: str, obj: ArgSource) -> str:
         name = f"a{len(self.params)}"
         self.params.append(name)
         self.args.append((kind, obj))
@@ -151,9 +168,8 @@ class GlueEmitter(CpuEmitter):
         """An elementwise loop whose inputs have one shape unless a run-time dim broadcasts: the
         glue compares their shapes and calls the flat kernel (shared by every rank), or else the
         broadcasting one, which is compiled only if that ever happens."""
-        flat, general = KernelEmitter(), KernelEmitter()
-        flat.assume_same_shape = True
-        general.can_flatten = False
+        flat = KernelEmitter(replace(KERNEL, assume_same_shape=True))
+        general = KernelEmitter(replace(KERNEL, can_flatten=False))
         emit_body(flat, n, params, deferred)
         emit_body(general, n, params, deferred)
         kf = finish(flat, n, len(sources), flat.value(n.outputs[0]))
@@ -189,7 +205,7 @@ class GlueEmitter(CpuEmitter):
         # a part's variable read where the loop writes it: read from its buffer (no second
         # pointer to the same array, which keeps LLVM from vectorising the loop)
         param = {self.var_buffer(a.inputs[0].node): sub.var_buffer(a.inputs[0].node) for a in parts}
-        plan = []
+        plan: list[GroupPart] = []
         for k, a in enumerate(parts):
             if a.inputs[1].node in parts[:k]:  # its value is an earlier part's new value, as it is
                 plan.append((None, [], (sub.var_buffer(a.inputs[0].node), a.attrs.mode),
@@ -268,7 +284,7 @@ class GlueEmitter(CpuEmitter):
         their types for the compile helper: inputs, extras, buffers, lifted literals."""
         flat = k.flat  # arrays go in flattened
 
-        def rank(t: Any) -> int:
+        def rank(t: Tensor) -> int:
             r = t.shape.rank or 0
             return min(r, 1) if flat else r
 
@@ -293,7 +309,7 @@ class GlueEmitter(CpuEmitter):
         return args
 
 
-def _arg_type(dtype: Any, rank: int, buffer: bool) -> tuple[str, int]:
+def _arg_type(dtype: DType, rank: int, buffer: bool) -> tuple[str, int]:
     """How a value reaches a kernel: arrays by dtype and rank (a variable's buffer has rank >= 1),
     rank-0 values as numpy scalars; float16 is carried as float32."""
     name = "float32" if dtype.name == "float16" else dtype.name
@@ -335,11 +351,11 @@ def lower(program: Program, sched: Schedule, glue: bool | None = None, trace: bo
                 em.snap_names[sid] = name
         if id(n) in skipped:
             continue  # emitted by the assignment that consumes it
-        if id(n) in updates:
-            em.gemm_update(n, *updates[id(n)])  # type: ignore[attr-defined]
+        if id(n) in updates and isinstance(em, GlueEmitter):  # (only glue has updates and groups)
+            em.gemm_update(n, *updates[id(n)])
             em.define(n.outputs[0], em.var_value(n.inputs[0].node), fresh=False)
-        elif id(n) in groups:
-            em.compute_group(groups[id(n)])  # type: ignore[attr-defined]
+        elif id(n) in groups and isinstance(em, GlueEmitter):
+            em.compute_group(groups[id(n)])
             for a in groups[id(n)]:
                 em.define(a.outputs[0], em.var_value(a.inputs[0].node), fresh=False)
         else:
@@ -449,21 +465,20 @@ def _gemm_updates(program: Program, deferred: dict[int, int]) -> dict[int, GemmU
         var = n.inputs[0].node
         body, res, mode = f.attrs.body, f.attrs.result, n.attrs.mode
 
-        def leaf(a: tuple[str, int]) -> Any:
+        def leaf(a: Arg) -> Tensor | None:
             return f.inputs[a[1]] if a[0] == "in" else None
 
-        product = None
+        # (the product's argument, the scale's or None), in either order for a MUL
+        candidates: list[tuple[Arg, Arg | None]] = []
         if mode == "set" and res == ("t", len(body) - 1) and body[-1].op is Op.SUB and \
-                leaf(body[-1].args[0]) is not None and leaf(body[-1].args[0]).node is var:
+                (first := leaf(body[-1].args[0])) is not None and first.node is var:
             if len(body) == 1:
-                product = (body[0].args[1], None)
+                candidates = [(body[0].args[1], None)]
             elif len(body) == 2 and body[0].op is Op.MUL and body[-1].args[1] == ("t", 0):
-                product = tuple(body[0].args)  # type: ignore[assignment]
+                candidates = [(body[0].args[0], body[0].args[1]), (body[0].args[1], body[0].args[0])]
         elif mode == "sub" and len(body) == 1 and body[0].op is Op.MUL and res == ("t", 0):
-            product = tuple(body[0].args)  # type: ignore[assignment]
-        if product is None:
-            continue
-        for m_arg, s_arg in (product, product[::-1]):
+            candidates = [(body[0].args[0], body[0].args[1]), (body[0].args[1], body[0].args[0])]
+        for m_arg, s_arg in candidates:
             t = leaf(m_arg)
             s = leaf(s_arg) if s_arg is not None else None
             if t is None or (s_arg is not None and (s is None or s.shape.rank != 0)):
@@ -563,7 +578,7 @@ def emit_node(em: CpuEmitter, n: Operation, deferred: dict[int, int]) -> None:
     em.compute(n, n, list(range(len(n.inputs))), deferred)
 
 
-def emit_body(em: Any, n: Operation, ins: list[str], deferred: dict[int, int]) -> None:
+def emit_body(em: CpuEmitter | KernelEmitter, n: Operation, ins: list[str], deferred: dict[int, int]) -> None:
     """The code computing ``n`` from input expressions ``ins`` (inline, or a kernel's body)."""
     op = n.op
     em.node = n
@@ -576,12 +591,18 @@ def emit_body(em: Any, n: Operation, ins: list[str], deferred: dict[int, int]) -
     elif op is Op.FUSED:
         fused_body(em, n, ins, None)
     elif op is Op.RANDOM:
-        get(op).kernels[TARGET](em, n, [em.param("rng", n)] + ins)
+        rule(op)(em, n, [em.param("rng", n)] + ins)
     else:
-        get(op).kernels[TARGET](em, n, ins)
+        rule(op)(em, n, ins)
 
 
-def _assign_body(em: Any, n: Operation, value: str) -> None:
+def rule(op: Op) -> CpuRule:
+    """The CPU rule registered on ``op``'s row (``compiler/cpu/rules``)."""
+    found: CpuRule = get(op).kernels[TARGET]
+    return found
+
+
+def _assign_body(em: CpuEmitter | KernelEmitter, n: Operation, value: str) -> None:
     var = n.inputs[0].node
     buf = em.var_buffer(var)
     mode = n.attrs.mode
@@ -593,7 +614,7 @@ def _assign_body(em: Any, n: Operation, value: str) -> None:
     cond = " and ".join(f"{a} == {b}" for a, b in zip(vd, static) if a != str(b)) or "True"
     if cond != "True":
         em.check(cond, n, f"assigned value shape does not match variable shape {static}")
-    elif getattr(em, "can_flatten", False):  # a kernel: the caller passes both flattened, so
+    elif em.caps.can_flatten:  # a kernel: the caller passes both flattened, so
         em.flattened = True  # one kernel copies into variables of every rank
     flat_b, flat_v = em.fresh("fb"), em.fresh("fv")
     em.line(f"{flat_b} = {buf}.reshape(-1)")

@@ -44,7 +44,8 @@ def fused(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list[
         loop = np.broadcast_shapes(*shapes) if ins else ()
     except ValueError:
         loop = None
-    if loop is None or len(loop) != n.attrs.loop_shape.rank or not FL.fits(built.fixed, shapes, loop):
+    if loop is None or len(loop) != n.attrs.loop_shape.rank or \
+            (built.fixed is not None and not FL.fits(built.fixed, shapes, loop)):
         # kernels cannot raise: the host checks what they would read
         raise InvalidArgumentError(n, n, f"{FL.shape_mismatch(n, shapes)}\n  in {n.describe()}")
     red = n.attrs.reduce

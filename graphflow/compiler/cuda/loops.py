@@ -14,11 +14,15 @@ cuda_index_kernels.py and cuda_linalg.py; the runtime is runtime/cuda/executable
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from graphflow.compiler import fused_loops as FL
+from graphflow.compiler.capabilities import KERNEL
 from graphflow.compiler.cuda import simmath as cuda_simmath
 from graphflow.compiler.cuda.special import expand
+from graphflow.compiler.fused import FusedAttrs
 from graphflow.compiler.kernels import JIT_DECORATOR, Kernel, KernelEmitter
 from graphflow.core import dtypes
 from graphflow.core.ir import Operation
@@ -131,29 +135,29 @@ def fused_source(n: Operation, tree: bool = False) -> str:
     rank = at.loop_shape.rank
     if rank is None:
         raise NotOnCudaError("a fused loop of unknown rank")
-    em = KernelEmitter()
     params = [f"p{j}" for j in range(len(n.inputs))]
     guarded = bool(FL.guard_messages(n))  # per-element checks count failures into ``bad``
-    em.guard_flag = "bad" if guarded else None  # type: ignore[attr-defined]
+    em = KernelEmitter(replace(KERNEL, guard_counter="bad" if guarded else None))
     leaves = [f"s{j}" if not t.shape.rank else f"p{j}" for j, t in enumerate(n.inputs)]
     for j, t in enumerate(n.inputs):
         if not t.shape.rank:
             em.line(f"s{j} = p{j}[0]")
     loop_dims = FL.loop_extents(em, n, leaves, rank)
     ambiguous = FL.ambiguous_dims(n, at, rank)
+    bc = FL.Broadcasts(leaves)
     for li, k, _ in ambiguous:  # a dim that broadcasts only at run time: index it by 0 when it is 1
         m = em.fresh("m")
         em.line(f"{m} = 0 if {leaves[li]}.shape[{k}] == 1 else 1")
-        em._mults[(leaves[li], k)] = m  # type: ignore[attr-defined]
+        bc.mults[(leaves[li], k)] = m
     exact = not ambiguous
     axes = sorted(red.axes) if red is not None else []
     kept = [j for j in range(rank) if j not in axes]
     if tree:
         if red is None:
             raise NotOnCudaError("a tree is for reductions")
-        _tree_body(em, n, leaves, loop_dims, axes, kept, exact)
+        _tree_body(em, n, bc, loop_dims, axes, kept, exact)
     else:
-        _thread_body(em, n, leaves, loop_dims, axes, kept, exact)
+        _thread_body(em, n, bc, loop_dims, axes, kept, exact)
     if any(not m.startswith("Incompatible shapes") for _, m in em.errors):
         raise NotOnCudaError("a fused loop with run-time checks other than shape agreement")
     head = ["import math", "import numpy as np", "from numba import cuda, boolean, float32, float64, int64", "",
@@ -177,7 +181,7 @@ def _widen(lines: list[str], half: set[str]) -> list[str]:
     return out
 
 
-def _out_index(em: Any, loop_dims: list[str], kept: list[int], idx: list[str], flat: str) -> None:
+def _out_index(em: KernelEmitter, loop_dims: list[str], kept: list[int], idx: list[str], flat: str) -> None:
     rest = flat
     for j in reversed(kept):  # row-major decomposition of the output index
         name, q = em.fresh("k"), em.fresh("q")
@@ -186,9 +190,11 @@ def _out_index(em: Any, loop_dims: list[str], kept: list[int], idx: list[str], f
         idx[j], rest = name, q
 
 
-def _tree_body(em: KernelEmitter, n: Operation, leaves: list[str], loop_dims: list[str], axes: list[int],
+def _tree_body(em: KernelEmitter, n: Operation, bc: FL.Broadcasts, loop_dims: list[str], axes: list[int],
                kept: list[int], exact: bool) -> None:
-    red, dt = n.attrs.reduce, n.dtypes[0]
+    at: FusedAttrs = n.attrs
+    red, dt = at.reduce, n.dtypes[0]
+    assert red is not None
     acc_dt = FL.acc_dtype(red.op, dt)
     if acc_dt.name == "float16":  # float16 elements are read as float32 (``_widen``)
         acc_dt = dtypes.float32
@@ -208,7 +214,7 @@ def _tree_body(em: KernelEmitter, n: Operation, leaves: list[str], loop_dims: li
             em.line(f"{name} = {rest} % ({loop_dims[j]})")
             em.line(f"{r} = {rest} // ({loop_dims[j]})")
             idx[j], rest = name, r
-        v = FL.element_value(em, n, leaves, idx, exact, False)
+        v = FL.element_value(em, n, bc.leaves, idx, exact, False, mults=bc.mults)
         em.line(f"acc = {FL.combine(red.op, 'acc', v)}")
         em.line(f"q += {TREE}")
     em.line("part[lane] = acc")
@@ -225,15 +231,17 @@ def _tree_body(em: KernelEmitter, n: Operation, leaves: list[str], loop_dims: li
         em.line(f"r0[t] = {FL.finish_value(em, red.op, dt, acc_dt, 'part[0]', count)}")
 
 
-def _thread_body(em: KernelEmitter, n: Operation, leaves: list[str], loop_dims: list[str], axes: list[int],
+def _thread_body(em: KernelEmitter, n: Operation, bc: FL.Broadcasts, loop_dims: list[str], axes: list[int],
                  kept: list[int], exact: bool) -> None:
-    red, dt = n.attrs.reduce, n.dtypes[0]
+    at: FusedAttrs = n.attrs
+    red, dt = at.reduce, n.dtypes[0]
+    leaves, mults = bc.leaves, bc.mults
     em.line("t = cuda.grid(1)")
     with em.block("if t < r0.shape[0]:"):
         idx = [""] * len(loop_dims)
         _out_index(em, loop_dims, kept, idx, "t")
         if red is None:
-            em.line(f"r0[t] = {FL.element_value(em, n, leaves, idx, exact, False)}")
+            em.line(f"r0[t] = {FL.element_value(em, n, leaves, idx, exact, False, mults=mults)}")
         else:
             acc_dt = FL.acc_dtype(red.op, dt)
             acc = em.fresh("acc")
@@ -241,7 +249,7 @@ def _thread_body(em: KernelEmitter, n: Operation, leaves: list[str], loop_dims: 
             with em.loops([loop_dims[j] for j in axes]) as ridx:
                 for j, name in zip(axes, ridx):
                     idx[j] = name
-                v = FL.element_value(em, n, leaves, idx, exact, False)
+                v = FL.element_value(em, n, leaves, idx, exact, False, mults=mults)
                 em.line(f"{acc} = {FL.combine(red.op, acc, v)}")
             count = " * ".join(loop_dims[j] for j in axes) or "1"
             em.line(f"r0[t] = {FL.finish_value(em, red.op, dt, acc_dt, acc, count)}")
@@ -277,7 +285,7 @@ def node_arg_types(n: Operation) -> list[tuple[str, int]]:
     return types + [(n.dtypes[0].name, 1)]
 
 
-def signature(arg_types: Any) -> str:
+def signature(arg_types: Sequence[tuple[str, int]]) -> str:
     """A numba signature from the glue's argument types ((dtype, ndim or -1 for scalars) each):
     C-contiguous arrays."""
     parts = []
@@ -302,7 +310,7 @@ def simulated(scope: dict[str, Any]) -> None:
         scope["math"] = cuda_simmath
 
 
-def compile_ptx(source: str, arg_types: Any, cc: tuple[int, int] = (9, 0)) -> str:
+def compile_ptx(source: str, arg_types: Sequence[tuple[str, int]], cc: tuple[int, int] = (9, 0)) -> str:
     """PTX of the kernel for compute capability ``cc`` (needs numba-cuda's NVVM, not a GPU);
     ``UnimplementedError`` saying what to install where this process cannot compile PTX."""
     cuda = require("ptx")

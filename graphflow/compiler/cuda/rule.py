@@ -9,10 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphflow.compiler.cuda.device import Device, Value
+from graphflow.compiler.fused_loops import FixedDims  # a fused loop's dims the graph fixes
 from graphflow.core.ir import Operation
-
-# a fused loop's dims the graph fixes (``fused_loops.fixed_dims``)
-FixedDims = tuple[tuple[tuple[int, int, int], ...], tuple[tuple[int, int], ...]]
 
 
 @dataclass(frozen=True)

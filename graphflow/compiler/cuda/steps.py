@@ -37,7 +37,7 @@ from graphflow.compiler.cuda.rule import Prepared
 from graphflow.core.errors import InvalidArgumentError
 from graphflow.core.ir import Operation
 from graphflow.core.registry import Op
-from graphflow.ops.conv_ops import _geometry
+from graphflow.ops.conv_ops import Padding, _geometry
 from graphflow.ops.reduce_ops import norm_axes
 from graphflow.ops.slice_ops import _np_key
 from graphflow.ops.solve_ops import FAILURE
@@ -48,6 +48,13 @@ from graphflow.platform import mpi
 _MAPS: weakref.WeakKeyDictionary[Operation, dict[Any, Any]] = weakref.WeakKeyDictionary()
 _OFFSETS: dict[Any, Any] = {}  # by shape: batched matmul's offsets, identity matrices, on the device
 
+
+
+def _sized(size: int, k: int, stride: int, dilation: int, padding: Padding, axis: int) -> tuple[int, int]:
+    """``_geometry`` along ``axis`` of a run-time array: (output size, padding before), both known."""
+    out, before = _geometry(size, k, stride, dilation, padding, axis)
+    assert out is not None  # (unknown only for an unknown size)
+    return out, before
 
 def _fail(n: Operation, message: str) -> InvalidArgumentError:
     return InvalidArgumentError(n, n, f"{message}\n  in {n.describe()}")
@@ -144,8 +151,8 @@ def conv(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list[V
     if xs[3] != ws[2]:
         raise _fail(n, f"input depth {xs[3]} does not match the filter's input depth {ws[2]}")
     try:
-        oh, pt = _geometry(xs[1], ws[0], sh, dh, at.padding, 0)
-        ow, pl = _geometry(xs[2], ws[1], sw, dw, at.padding, 1)
+        oh, pt = _sized(xs[1], ws[0], sh, dh, at.padding, 0)
+        ow, pl = _sized(xs[2], ws[1], sw, dw, at.padding, 1)
     except ValueError as e:
         raise _fail(n, str(e)) from None
     geometry = [sh, sw, dh, dw, pt, pl]
@@ -174,8 +181,8 @@ def pool(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list[V
         launch(dev, src, [dy.shaped(), out.shaped(), kh, kw, sh, sw, pt, pl], out.array.shape[0])
         return [out]
     x = ins[0]
-    oh, pt = _geometry(x.shape[1], kh, sh, 1, at.padding, 0)
-    ow, pl = _geometry(x.shape[2], kw, sw, 1, at.padding, 1)
+    oh, pt = _sized(x.shape[1], kh, sh, 1, at.padding, 0)
+    ow, pl = _sized(x.shape[2], kw, sw, 1, at.padding, 1)
     if n.op is Op.MAX_POOL_GRAD and at.gather:  # g read at the winners: the pooled shape
         acc = empty((x.shape[0], oh, ow, x.shape[3]), np.float32 if np.dtype(dt) == np.float16 else dt)
         launch(dev, src, [x.shaped(), ins[1].shaped(), acc.shaped(), kh, kw, sh, sw, pt, pl, True], acc.array.shape[0])

@@ -2,16 +2,15 @@
 SCATTER_ND_ADD, ONE_HOT and BOOLEAN_MASK."""
 from __future__ import annotations
 
-from typing import Any
-
+from graphflow.compiler.cpu.interface import CpuEmit
 from graphflow.compiler.cpu.rules.slices import at_index, bind_result, result_buffer
-from graphflow.core.ir import Tensor
+from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op, kernel
 from graphflow.ops.array_ops import OneHotAttrs
 
 
 @kernel(Op.CONCAT, "cpu")
-def _concat_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _concat_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     axis = n.attrs.axis
     all_dims = [em.dims(t, e) for t, e in zip(n.inputs, ins)]
     sizes = [d[axis] for d in all_dims]
@@ -31,7 +30,7 @@ def _concat_cpu(em: Any, n: Any, ins: list[str]) -> None:
     at = 0
     for e, d in zip(ins, all_dims):
         start = str(at) if static else off
-        if getattr(em, "numpy_copies", False):  # a glue kernel: one numpy copy per input
+        if em.caps.numpy_copies:  # a glue kernel: one numpy copy per input
             dst = [":"] * len(d)
             dst[axis] = f"{start}:{start} + {d[axis]}"
             em.line(f"{out}[{', '.join(dst)}] = {e}")
@@ -48,7 +47,7 @@ def _concat_cpu(em: Any, n: Any, ins: list[str]) -> None:
 
 
 @kernel(Op.PAD, "cpu")
-def _pad_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _pad_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     x, t = n.inputs[0], n.outputs[0]
     dims = em.dims(x, ins[0])
     pads = n.attrs.paddings
@@ -66,7 +65,7 @@ def _pad_cpu(em: Any, n: Any, ins: list[str]) -> None:
 
 
 @kernel(Op.TILE, "cpu")
-def _tile_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _tile_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     x, t = n.inputs[0], n.outputs[0]
     dims = em.dims(x, ins[0])
     if not dims:
@@ -83,7 +82,7 @@ def _tile_cpu(em: Any, n: Any, ins: list[str]) -> None:
     em.define(t, out)
 
 
-def _check_indices(em: Any, n: Any, idx_t: Tensor, idx_e: str, size: str, what: str,
+def _check_indices(em: CpuEmit, n: Operation, idx_t: Tensor, idx_e: str, size: str, what: str,
                    component: int | None = None) -> None:
     """A pre-check loop: every index in [0, size)."""
     dims = em.dims(idx_t, idx_e)
@@ -94,7 +93,7 @@ def _check_indices(em: Any, n: Any, idx_t: Tensor, idx_e: str, size: str, what: 
         em.check(f"0 <= {v} < {size}", n, f"{what} is out of range [0, size of the indexed dim)")
 
 
-def _gather_like(em: Any, n: Any, src: str, src_dims: list[str], idx_t: Tensor, idx_e: str,
+def _gather_like(em: CpuEmit, n: Operation, src: str, src_dims: list[str], idx_t: Tensor, idx_e: str,
                  out_t: Tensor, scatter_from: str | None) -> None:
     """GATHER (scatter_from None) and SCATTER_ADD share the index walk."""
     axis = n.attrs.axis
@@ -118,16 +117,16 @@ def _gather_like(em: Any, n: Any, src: str, src_dims: list[str], idx_t: Tensor, 
 
 
 @kernel(Op.GATHER, "cpu")
-def _gather_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _gather_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     _gather_like(em, n, ins[0], em.dims(n.inputs[0], ins[0]), n.inputs[1], ins[1], n.outputs[0], None)
 
 
 @kernel(Op.SCATTER_ADD, "cpu")
-def _scatter_add_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _scatter_add_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     _gather_like(em, n, "", em.dims(n.inputs[2], ins[2]), n.inputs[1], ins[1], n.outputs[0], ins[0])
 
 
-def _gather_nd_like(em: Any, n: Any, p_dims: list[str], idx_t: Tensor, idx_e: str, out_t: Tensor,
+def _gather_nd_like(em: CpuEmit, n: Operation, p_dims: list[str], idx_t: Tensor, idx_e: str, out_t: Tensor,
                     src: str, scatter: bool) -> None:
     i_dims = em.dims(idx_t, idx_e)
     k = int(idx_t.shape.dims[-1])  # type: ignore[index, arg-type]
@@ -150,17 +149,17 @@ def _gather_nd_like(em: Any, n: Any, p_dims: list[str], idx_t: Tensor, idx_e: st
 
 
 @kernel(Op.GATHER_ND, "cpu")
-def _gather_nd_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _gather_nd_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     _gather_nd_like(em, n, em.dims(n.inputs[0], ins[0]), n.inputs[1], ins[1], n.outputs[0], ins[0], False)
 
 
 @kernel(Op.SCATTER_ND_ADD, "cpu")
-def _scatter_nd_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _scatter_nd_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     _gather_nd_like(em, n, em.dims(n.inputs[2], ins[2]), n.inputs[1], ins[1], n.outputs[0], ins[0], True)
 
 
 @kernel(Op.ONE_HOT, "cpu")
-def _one_hot_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _one_hot_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     at: OneHotAttrs = n.attrs
     t = n.outputs[0]
     i_dims = em.dims(n.inputs[0], ins[0])
@@ -175,7 +174,7 @@ def _one_hot_cpu(em: Any, n: Any, ins: list[str]) -> None:
 
 
 @kernel(Op.BOOLEAN_MASK, "cpu")
-def _boolean_mask_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _boolean_mask_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     m_t, t = n.inputs[1], n.outputs[0]
     m_dims = em.dims(m_t, ins[1])
     k = len(m_dims)

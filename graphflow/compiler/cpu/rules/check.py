@@ -1,14 +1,14 @@
 """CPU rule for CHECK: a loop over the tensor that raises the node's error."""
 from __future__ import annotations
 
-from typing import Any
-
+from graphflow.compiler.cpu.interface import CpuEmit
+from graphflow.core.ir import Operation
 from graphflow.core.registry import Op, kernel
 from graphflow.ops.check_ops import CheckAttrs
 
 
 @kernel(Op.CHECK, "cpu")
-def _check_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _check_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     at: CheckAttrs = n.attrs
     x_t = n.inputs[0]
     hi = ins[1] if len(ins) > 1 else str(at.hi)

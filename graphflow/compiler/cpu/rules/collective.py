@@ -1,16 +1,16 @@
 """CPU rules for the collectives: Python calls into the MPI engine (the glue runs them as Python)."""
 from __future__ import annotations
 
-from typing import Any
-
+from graphflow.compiler.cpu.interface import CpuEmit, CpuRule
+from graphflow.core.ir import Operation
 from graphflow.core.registry import Op, kernel
 from graphflow.ops import collective_ops  # noqa: F401  (registers the rows these rules attach to)
 
 _ENGINE = "graphflow.platform.mpi"  # imported by the generated code
 
 
-def _cpu(call: str) -> Any:
-    def emit(em: Any, n: Any, ins: list[str]) -> None:
+def _cpu(call: str) -> CpuRule:
+    def emit(em: CpuEmit, n: Operation, ins: list[str]) -> None:
         engine = em.use(_ENGINE)
         r = em.fresh("r")
         at = n.attrs

@@ -2,8 +2,8 @@
 kernel library (compiler/cpu/conv_kernels.py, or conv_calls.py in a glue kernel)."""
 from __future__ import annotations
 
-from typing import Any
-
+from graphflow.compiler.cpu.interface import CpuEmit, CpuRule
+from graphflow.core.ir import Operation
 from graphflow.core.registry import Op, kernel
 from graphflow.ops.conv_ops import ConvAttrs, Padding, PoolAttrs, pads
 
@@ -11,13 +11,13 @@ _MODULE = "graphflow.compiler.cpu.conv_kernels"
 _CALLS = "graphflow.compiler.cpu.conv_calls"  # the glue's Python drivers of the same kernels
 
 
-def _drivers(em: Any) -> str:
+def _drivers(em: CpuEmit) -> str:
     """The module whose ``geometry`` and convolutions a kernel calls: in a glue kernel (run as
     Python) the Python drivers, in an inline entry the jitted ones."""
-    return em.use(_CALLS if getattr(em, "numpy_copies", False) else _MODULE)
+    return em.use(_CALLS if em.caps.numpy_copies else _MODULE)
 
 
-def _emit_geometry(em: Any, n: Any, size: str, k: str, stride: int, dilation: int, padding: Padding,
+def _emit_geometry(em: CpuEmit, n: Operation, size: str, k: str, stride: int, dilation: int, padding: Padding,
                    axis: int, want: str | None = None) -> tuple[str, str]:
     """Generated-code (output size, padding before) along one axis, with a check that the window
     fits (and, for backprop ops, that the incoming gradient has the output size ``want``)."""
@@ -33,14 +33,14 @@ def _emit_geometry(em: Any, n: Any, size: str, k: str, stride: int, dilation: in
     return out, before
 
 
-def _sizes_vars(em: Any, sizes: str) -> list[str]:
+def _sizes_vars(em: CpuEmit, sizes: str) -> list[str]:
     names = [em.fresh("s") for _ in range(4)]
     em.line(f"{', '.join(names)} = {sizes}[0], {sizes}[1], {sizes}[2], {sizes}[3]")
     return [f"np.int64({s})" for s in names]
 
 
 @kernel(Op.CONV2D, "cpu")
-def _conv2d_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _conv2d_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     at: ConvAttrs = n.attrs
     xd, fd = em.dims(n.inputs[0], ins[0]), em.dims(n.inputs[1], ins[1])
     if xd[3] != fd[2]:
@@ -54,7 +54,7 @@ def _conv2d_cpu(em: Any, n: Any, ins: list[str]) -> None:
 
 
 @kernel(Op.CONV2D_BACKPROP_INPUT, "cpu")
-def _backprop_input_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _backprop_input_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     at: ConvAttrs = n.attrs
     nb, h, w, c = _sizes_vars(em, ins[0])
     fd, dyd = em.dims(n.inputs[1], ins[1]), em.dims(n.inputs[2], ins[2])
@@ -69,7 +69,7 @@ def _backprop_input_cpu(em: Any, n: Any, ins: list[str]) -> None:
 
 
 @kernel(Op.CONV2D_BACKPROP_FILTER, "cpu")
-def _backprop_filter_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _backprop_filter_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     at: ConvAttrs = n.attrs
     kh, kw, c, o = _sizes_vars(em, ins[1])
     xd, dyd = em.dims(n.inputs[0], ins[0]), em.dims(n.inputs[2], ins[2])
@@ -87,8 +87,8 @@ def _pool_args(at: PoolAttrs, pt: str, pl: str) -> str:
     return f"{at.ksize[0]}, {at.ksize[1]}, {at.strides[0]}, {at.strides[1]}, {pt}, {pl}"
 
 
-def _pool_cpu(fn: str) -> Any:
-    def emit(em: Any, n: Any, ins: list[str]) -> None:
+def _pool_cpu(fn: str) -> CpuRule:
+    def emit(em: CpuEmit, n: Operation, ins: list[str]) -> None:
         at: PoolAttrs = n.attrs
         xd = em.dims(n.inputs[0], ins[0])
         oh, pt = _emit_geometry(em, n, xd[1], str(at.ksize[0]), at.strides[0], 1, at.padding, 0)
@@ -104,7 +104,7 @@ kernel(Op.AVG_POOL, "cpu")(_pool_cpu("avg_pool"))
 
 
 @kernel(Op.MAX_POOL_GRAD, "cpu")
-def _max_pool_grad_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _max_pool_grad_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     at: PoolAttrs = n.attrs
     xd, gd = em.dims(n.inputs[0], ins[0]), em.dims(n.inputs[1], ins[1])
     pooled = at.gather
@@ -123,7 +123,7 @@ def _max_pool_grad_cpu(em: Any, n: Any, ins: list[str]) -> None:
 
 
 @kernel(Op.AVG_POOL_GRAD, "cpu")
-def _avg_pool_grad_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _avg_pool_grad_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     at: PoolAttrs = n.attrs
     nb, h, w, c = _sizes_vars(em, ins[0])
     dyd = em.dims(n.inputs[1], ins[1])

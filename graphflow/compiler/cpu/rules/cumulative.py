@@ -1,14 +1,14 @@
 """CPU rule for CUMPROD."""
 from __future__ import annotations
 
-from typing import Any
-
+from graphflow.compiler.cpu.interface import CpuEmit
+from graphflow.core.ir import Operation
 from graphflow.core.registry import Op, kernel
 from graphflow.ops.cumulative_ops import CumAttrs
 
 
 @kernel(Op.CUMPROD, "cpu")
-def _cumprod_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _cumprod_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     at: CumAttrs = n.attrs
     x_t = n.inputs[0]
     dims = em.dims(x_t, ins[0])

@@ -1,14 +1,14 @@
 """CPU rule for MATMUL: BLAS through np.dot for floats, plain loops for integers."""
 from __future__ import annotations
 
-from typing import Any
-
+from graphflow.compiler.cpu.interface import CpuEmit
+from graphflow.core.ir import Operation
 from graphflow.core.registry import Op, kernel
 from graphflow.ops.linalg_ops import MatMulAttrs
 
 
 @kernel(Op.MATMUL, "cpu")
-def _matmul_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _matmul_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     """BLAS through np.dot for floats (transposes become .T views), one BLAS thread for small
     products; batch dims are looped with broadcasting; integer dtypes use plain loops."""
     a_t, b_t = n.inputs

@@ -1,14 +1,14 @@
 """CPU rules for the reduction helpers autodiff emits (KEEP_DIMS, SUM_TO) and ARGMAX/ARGMIN."""
 from __future__ import annotations
 
-from typing import Any
-
+from graphflow.compiler.cpu.interface import CpuEmit, CpuRule
+from graphflow.core.ir import Operation
 from graphflow.core.registry import Op, kernel
 from graphflow.ops.reduce_ops import norm_axes
 
 
 @kernel(Op.KEEP_DIMS, "cpu")
-def _keep_dims_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _keep_dims_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     g_t, x_t = n.inputs
     rank = x_t.shape.rank
     if rank is None:
@@ -25,7 +25,7 @@ def _keep_dims_cpu(em: Any, n: Any, ins: list[str]) -> None:
 
 
 @kernel(Op.SUM_TO, "cpu")
-def _sum_to_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _sum_to_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     g_t, like_t = n.inputs
     out_t = n.outputs[0]
     gd = em.dims(g_t, ins[0])
@@ -40,7 +40,7 @@ def _sum_to_cpu(em: Any, n: Any, ins: list[str]) -> None:
     ld = em.dims(like_t, ins[1])
     out = em.fresh("o")
     same = " and ".join(f"{a} == {b}" for a, b in zip(gd[rg - rl:], ld)) if rg == rl else "False"
-    if rg == rl and hasattr(em, "shortcut"):  # a glue kernel: the glue tests the common case
+    if rg == rl and em.caps.shortcuts:  # a glue kernel: the glue tests the common case
         em.shortcut = (same, 0)
     with em.block(f"if {same}:"):
         em.line(f"{out} = {ins[0]}")
@@ -55,8 +55,8 @@ def _sum_to_cpu(em: Any, n: Any, ins: list[str]) -> None:
     em.define(out_t, out, fresh=id(g_t) in em.fresh_values)
 
 
-def _arg_cpu(better: str) -> Any:
-    def emit(em: Any, n: Any, ins: list[str]) -> None:
+def _arg_cpu(better: str) -> CpuRule:
+    def emit(em: CpuEmit, n: Operation, ins: list[str]) -> None:
         x_t, out_t = n.inputs[0], n.outputs[0]
         dims = em.dims(x_t, ins[0])
         (axis,) = norm_axes((n.attrs.axis,), len(dims))

@@ -1,14 +1,14 @@
 """CPU rules for RESHAPE, TRANSPOSE and SHAPE."""
 from __future__ import annotations
 
-from typing import Any
-
+from graphflow.compiler.cpu.interface import CpuEmit
+from graphflow.core.ir import Operation
 from graphflow.core.registry import Op, kernel
 from graphflow.ops import shape_ops  # noqa: F401  (registers the rows these rules attach to)
 
 
 @kernel(Op.RESHAPE, "cpu")
-def _reshape_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _reshape_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     x = n.inputs[0]
     t = n.outputs[0]
     src_dims = [em.dims(inp, ins[k]) for k, inp in enumerate(n.inputs)]
@@ -58,7 +58,7 @@ def _reshape_cpu(em: Any, n: Any, ins: list[str]) -> None:
 
 
 @kernel(Op.TRANSPOSE, "cpu")
-def _transpose_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _transpose_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     x, t = n.inputs[0], n.outputs[0]
     perm = n.attrs.perm
     in_dims = em.dims(x, ins[0])
@@ -73,7 +73,7 @@ def _transpose_cpu(em: Any, n: Any, ins: list[str]) -> None:
 
 
 @kernel(Op.SHAPE, "cpu")
-def _shape_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _shape_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     dims = em.dims(n.inputs[0], ins[0])
     out = em.empty([str(len(dims))], n.dtypes[0])
     for j, d in enumerate(dims):

@@ -4,15 +4,15 @@ from __future__ import annotations
 import builtins
 import contextlib
 from collections.abc import Iterator, Sequence
-from typing import Any
 
+from graphflow.compiler.cpu.interface import CpuEmit
 from graphflow.core.dtypes import DType
-from graphflow.core.ir import Tensor
+from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op, kernel
 from graphflow.ops.slice_ops import Bound, SliceAttrs, ValueOf, exact_error
 
 
-def result_buffer(em: Any, dims: list[str], d: DType, zeros: bool = False) -> tuple[str, list[str] | None]:
+def result_buffer(em: CpuEmit, dims: list[str], d: DType, zeros: bool = False) -> tuple[str, list[str] | None]:
     """An output buffer; rank 0 results live in a 1-element array (index ['0'])."""
     if not dims:
         name = em.fresh("o")
@@ -25,7 +25,7 @@ def result_buffer(em: Any, dims: list[str], d: DType, zeros: bool = False) -> tu
     return em.empty(dims, d), None
 
 
-def bind_result(em: Any, t: Tensor, name: str, rank0: list[str] | None) -> None:
+def bind_result(em: CpuEmit, t: Tensor, name: str, rank0: list[str] | None) -> None:
     em.define(t, f"{name}[0]" if rank0 else name)
 
 
@@ -34,7 +34,8 @@ def at_index(name: str, idx: Sequence[str], rank0: list[str] | None) -> str:
     return f"{name}[{', '.join(idx)}]" if idx else name
 
 
-def _slice_plan(em: Any, n: Any, x_dims: list[str], refs: Sequence[tuple[Tensor, str]]) -> list[tuple[str, str, int]]:
+def _slice_plan(em: CpuEmit, n: Operation, x_dims: list[str],
+                refs: Sequence[tuple[Tensor, str]]) -> list[tuple[str, str, int]]:
     """Per input dim (start, length, stride) expressions, Python slice semantics; for shrink dims
     the length is '' (the dim is dropped)."""
     at: SliceAttrs = n.attrs
@@ -100,7 +101,7 @@ def _static_span(d: str, b: Bound, e: Bound, stride: int, shrink: bool) -> tuple
 
 
 @contextlib.contextmanager
-def _slice_loops(em: Any, plan: list[tuple[str, str, int]]) -> Iterator[tuple[list[str], list[str]]]:
+def _slice_loops(em: CpuEmit, plan: list[tuple[str, str, int]]) -> Iterator[tuple[list[str], list[str]]]:
     """Loop over the slice's result; yields (result index, source index)."""
     with em.loops([p[1] for p in plan if p[1]]) as idx:
         src = []
@@ -125,13 +126,13 @@ def python_slice(start: str, length: str, stride: int) -> str:
 
 
 @kernel(Op.SLICE, "cpu")
-def _slice_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _slice_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     x = n.inputs[0]
     plan = _slice_plan(em, n, em.dims(x, ins[0]), list(zip(n.inputs[1:], ins[1:])))
     out, r0 = result_buffer(em, [p[1] for p in plan if p[1]], n.dtypes[0])
-    if getattr(em, "numpy_copies", False):  # a glue kernel: one numpy copy
-        src = f"{ins[0]}[{', '.join(python_slice(*p) for p in plan)}]"
-        em.line(f"{out}[{', '.join(r0 or [':'] * sum(1 for p in plan if p[1]))}] = {src}")
+    if em.caps.numpy_copies:  # a glue kernel: one numpy copy
+        view = f"{ins[0]}[{', '.join(python_slice(*p) for p in plan)}]"
+        em.line(f"{out}[{', '.join(r0 or [':'] * sum(1 for p in plan if p[1]))}] = {view}")
         bind_result(em, n.outputs[0], out, r0)
         return
     with _slice_loops(em, plan) as (idx, src):
@@ -140,13 +141,13 @@ def _slice_cpu(em: Any, n: Any, ins: list[str]) -> None:
 
 
 @kernel(Op.SLICE_GRAD, "cpu")
-def _slice_grad_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _slice_grad_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     like = n.inputs[1]
     x_dims = em.dims(like, ins[1])
     plan = _slice_plan(em, n, x_dims, list(zip(n.inputs[2:], ins[2:])))
     em.check_shape(ins[0], [p[1] for p in plan if p[1]], n, "the gradient against the slice")
     out, _ = result_buffer(em, x_dims, n.dtypes[0], zeros=True)
-    if getattr(em, "numpy_copies", False) and x_dims:  # a glue kernel: one numpy copy
+    if em.caps.numpy_copies and x_dims:  # a glue kernel: one numpy copy
         em.line(f"{out}[{', '.join(python_slice(*p) for p in plan)}] = {ins[0]}")
         em.define(n.outputs[0], out)
         return

@@ -1,8 +1,8 @@
 """CPU rules for the per-matrix LAPACK ops: inverse, determinant, Cholesky, solve."""
 from __future__ import annotations
 
-from typing import Any
-
+from graphflow.compiler.cpu.interface import CpuEmit
+from graphflow.core.ir import Operation
 from graphflow.core.registry import Op, kernel
 from graphflow.ops.solve_ops import FAILURE
 
@@ -12,7 +12,7 @@ _CALL = {Op.MATRIX_INVERSE: "np.linalg.inv", Op.MATRIX_DETERMINANT: "np.linalg.d
          Op.CHOLESKY: "np.linalg.cholesky", Op.MATRIX_SOLVE: "np.linalg.solve"}
 
 
-def _per_matrix_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _per_matrix_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     """One np.linalg call per matrix of the batch; a LAPACK failure is the node's error."""
     a_t, out_t = n.inputs[0], n.outputs[0]
     dims = em.dims(a_t, ins[0])

@@ -1,14 +1,14 @@
 """CPU rules for TOP_K_INDICES and UNIQUE."""
 from __future__ import annotations
 
-from typing import Any
-
+from graphflow.compiler.cpu.interface import CpuEmit
+from graphflow.core.ir import Operation
 from graphflow.core.registry import Op, kernel
 from graphflow.ops import index_ops, sort_ops  # noqa: F401  (register the rows these rules attach to)
 
 
 @kernel(Op.TOP_K_INDICES, "cpu")
-def _top_k_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _top_k_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     x_t = n.inputs[0]
     dims = em.dims(x_t, ins[0])
     k = n.attrs.k
@@ -31,7 +31,7 @@ def _top_k_cpu(em: Any, n: Any, ins: list[str]) -> None:
 
 
 @kernel(Op.UNIQUE, "cpu")
-def _unique_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _unique_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     """A stable sort groups equal values; each group's first sorted entry is its first
     occurrence; groups are then numbered by first occurrence."""
     x_t = n.inputs[0]

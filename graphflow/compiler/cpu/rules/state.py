@@ -1,8 +1,7 @@
 """CPU rules for the source-like primitives that compute: FILL, RANDOM and RANGE."""
 from __future__ import annotations
 
-from typing import Any
-
+from graphflow.compiler.cpu.interface import CpuEmit
 from graphflow.core.errors import UnimplementedError
 from graphflow.core.ir import Operation
 from graphflow.core.registry import Op, kernel
@@ -11,14 +10,14 @@ from graphflow.ops import state_ops  # noqa: F401  (registers the rows these rul
 _DIST = {"normal": 0, "truncated_normal": 1, "uniform": 2}
 
 
-def _dims_from(em: Any, static: tuple[int, ...] | None, dims_arg: str | None, rank: int) -> list[str]:
+def _dims_from(em: CpuEmit, static: tuple[int, ...] | None, dims_arg: str | None, rank: int) -> list[str]:
     if static is not None:
         return [str(d) for d in static]
     return [f"int({dims_arg}[{j}])" for j in range(rank)]
 
 
 @kernel(Op.FILL, "cpu")
-def _fill_cpu(em: Any, n: Operation, ins: list[str]) -> None:
+def _fill_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     t = n.outputs[0]
     if t.shape.rank is None:  # the rank is what the program is specialised on: it must be known by now
         raise UnimplementedError(n, n, f"fill's dims {n.inputs[1].name} have a length known only at run time "
@@ -43,7 +42,7 @@ def _fill_cpu(em: Any, n: Operation, ins: list[str]) -> None:
 
 
 @kernel(Op.RANDOM, "cpu")
-def _random_cpu(em: Any, n: Operation, ins: list[str]) -> None:
+def _random_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     t = n.outputs[0]
     state = ins[0]
     dims = _dims_from(em, n.attrs.shape, ins[1] if len(ins) > 1 else None, t.shape.rank)
@@ -54,7 +53,7 @@ def _random_cpu(em: Any, n: Operation, ins: list[str]) -> None:
 
 
 @kernel(Op.RANGE, "cpu")
-def _range_cpu(em: Any, n: Operation, ins: list[str]) -> None:
+def _range_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     start, limit, delta = ins
     d = em.np_dtype(n.dtypes[0])
     em.check(f"{delta} != 0", n, "Requires delta != 0: {0}", (delta,))

@@ -3,16 +3,16 @@ compiler/cpu/xent_kernels.py."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from graphflow.core.ir import Tensor
+from graphflow.compiler.cpu.interface import CpuEmit
+from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op, kernel
 from graphflow.ops import xent_ops  # noqa: F401  (registers the rows these rules attach to)
 
 _MODULE = "graphflow.compiler.cpu.xent_kernels"
 
 
-def _rows(em: Any, t: Tensor, expr: str) -> tuple[list[str], str, str]:
+def _rows(em: CpuEmit, t: Tensor, expr: str) -> tuple[list[str], str, str]:
     dims = em.dims(t, expr)
     return dims, " * ".join(dims[:-1]) or "1", dims[-1]
 
@@ -20,14 +20,14 @@ def _rows(em: Any, t: Tensor, expr: str) -> tuple[list[str], str, str]:
 _BROADCASTABLE = "logits and labels must be broadcastable: logits_size={0} labels_size={1}"
 
 
-def _same_dims(em: Any, n: Any, a: list[str], b: list[str], what: str, values: Sequence[str] = ()) -> None:
+def _same_dims(em: CpuEmit, n: Operation, a: list[str], b: list[str], what: str, values: Sequence[str] = ()) -> None:
     cond = " and ".join(f"{x} == {y}" for x, y in zip(a, b) if x != y)
     if cond:
         em.check(cond, n, what, values)
 
 
 @kernel(Op.SOFTMAX_XENT, "cpu")
-def _xent_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _xent_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     lb, lg = ins
     dims, rows, c = _rows(em, n.inputs[1], lg)
     _same_dims(em, n, em.dims(n.inputs[0], lb), dims, _BROADCASTABLE, (f"{lg}.shape", f"{lb}.shape"))
@@ -38,7 +38,7 @@ def _xent_cpu(em: Any, n: Any, ins: list[str]) -> None:
 
 
 @kernel(Op.SOFTMAX_XENT_GRAD, "cpu")
-def _xent_grad_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _xent_grad_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     g, lb, lg = ins
     dims, rows, c = _rows(em, n.inputs[2], lg)
     _same_dims(em, n, em.dims(n.inputs[1], lb), dims, _BROADCASTABLE, (f"{lg}.shape", f"{lb}.shape"))
