@@ -9,9 +9,10 @@ import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.dtypes import DType
-from graphflow.core.ir import Graph, Tensor, convert_to_tensor, get_default_graph, user_site
+from graphflow.core.ir import Graph, Operation, Tensor, convert_to_tensor, get_default_graph, user_site
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape, broadcast_shapes
+from graphflow.core.types import DTypeLike, TensorLike
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class NoAttrs:
 NO_ATTRS = NoAttrs()
 
 
-def graph_of(inputs: Sequence[Any]) -> Graph:
+def graph_of(inputs: Sequence[object]) -> Graph:
     g = get_default_graph()
     if getattr(g, "is_func_graph", False):  # tracing a control-flow function: build in it
         return g
@@ -32,14 +33,14 @@ def graph_of(inputs: Sequence[Any]) -> Graph:
     return get_default_graph()
 
 
-def make(op: Op, inputs: Sequence[Tensor], attrs: Any = NO_ATTRS, name: str | None = None,
+def make(op: Op, inputs: Sequence[Tensor], attrs: object = NO_ATTRS, name: str | None = None,
          **kw: Any) -> Tensor:
     """Add one node and return its first output."""
     return make_node(op, inputs, attrs, name, **kw).outputs[0]
 
 
-def make_node(op: Op, inputs: Sequence[Tensor], attrs: Any = NO_ATTRS, name: str | None = None,
-              **kw: Any) -> Any:
+def make_node(op: Op, inputs: Sequence[Tensor], attrs: object = NO_ATTRS, name: str | None = None,
+              **kw: Any) -> Operation:
     g = graph_of(inputs)
     return g.add_node(op, list(inputs), attrs, name=name, site=kw.pop("site", None) or user_site(), **kw)
 
@@ -52,7 +53,7 @@ def compute_type(dtype: DType) -> str:
     return "np.float32" if dtype.name == "float16" else f"np.{dtype.name}"
 
 
-def lit(value: Any, dtype: DType) -> str:
+def lit(value: bool | int | float | np.number | np.bool_, dtype: DType) -> str:
     """A typed scalar literal in generated code (numba keeps the dtype of ``np.float32(...)``)."""
     if dtype.is_bool:
         return "True" if value else "False"
@@ -70,11 +71,11 @@ def lit(value: Any, dtype: DType) -> str:
 # ---- rules shared by elementwise ops ---------------------------------------------------------
 
 
-def same_shape(shapes: Sequence[TensorShape], attrs: Any) -> list[TensorShape]:
+def same_shape(shapes: Sequence[TensorShape], attrs: object) -> list[TensorShape]:
     return [shapes[0]]
 
 
-def broadcast_rule(shapes: Sequence[TensorShape], attrs: Any) -> list[TensorShape]:
+def broadcast_rule(shapes: Sequence[TensorShape], attrs: object) -> list[TensorShape]:
     out = broadcast_shapes(shapes)
     if out is None:
         raise ValueError("Incompatible shapes for broadcasting: "
@@ -82,7 +83,7 @@ def broadcast_rule(shapes: Sequence[TensorShape], attrs: Any) -> list[TensorShap
     return [out]
 
 
-def same_dtype(dtypes: Sequence[DType], attrs: Any) -> list[DType]:
+def same_dtype(dtypes: Sequence[DType], attrs: object) -> list[DType]:
     first = dtypes[0]
     for i, d in enumerate(dtypes[1:], 1):
         if d != first:
@@ -91,14 +92,14 @@ def same_dtype(dtypes: Sequence[DType], attrs: Any) -> list[DType]:
     return [first]
 
 
-def bool_result(dtypes: Sequence[DType], attrs: Any) -> list[DType]:
+def bool_result(dtypes: Sequence[DType], attrs: object) -> list[DType]:
     same_dtype(dtypes, attrs)
     return [_dt.bool_]
 
 
 def require(kinds: str) -> Callable[[Sequence[DType], Any], list[DType]]:
     """Dtype rule: operands share a dtype whose kind is in ``kinds`` ('f' float, 'i' int, 'b' bool)."""
-    def rule(dtypes: Sequence[DType], attrs: Any) -> list[DType]:
+    def rule(dtypes: Sequence[DType], attrs: object) -> list[DType]:
         out = same_dtype(dtypes, attrs)[0]
         kind = "f" if out.is_floating else "b" if out.is_bool else "s" if out.is_string else "i"
         if kind not in kinds:
@@ -118,7 +119,7 @@ def elementwise(op: Op, reference: Callable[..., Any], scalar: Callable[..., str
                           no_gradient=no_gradient, scalar=scalar, guard=guard))
 
 
-def as_tensors(*values: Any, dtype: Any = None) -> list[Tensor]:
+def as_tensors(*values: TensorLike, dtype: DTypeLike | None = None) -> list[Tensor]:
     """Convert operands of one op: Python/numpy values take the dtype of the first Tensor."""
     target = dtype
     if target is None:
@@ -135,7 +136,7 @@ def as_tensors(*values: Any, dtype: Any = None) -> list[Tensor]:
     return out
 
 
-def _fit(value: Any, dtype: DType) -> Any:
+def _fit(value: TensorLike, dtype: DType) -> TensorLike:
     if hasattr(value, "_as_graph_tensor"):
         return value
     if dtype.is_string:

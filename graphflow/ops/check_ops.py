@@ -6,9 +6,8 @@ node and the user line that built it, on every target.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -16,9 +15,10 @@ from graphflow.core import dtypes as _dt
 from graphflow.core.dtypes import DType
 from graphflow.core.errors import InvalidArgumentError
 from graphflow.core.evaluate import static_value
-from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.ops import elementwise_ops as M
 from graphflow.ops._build import as_tensors, make
 from graphflow.ops.constant_ops import group, no_op
@@ -80,7 +80,7 @@ register(OpDef(Op.CHECK, Kind.OTHER, _check_shape, _check_dtype, _check_ref,
 
 # ---- public functions ------------------------------------------------------------------------
 
-def check_in_range(x: Any, lo: int, hi: int | Tensor, message: str, name: str | None = None) -> Tensor:
+def check_in_range(x: TensorLike, lo: int, hi: int | Tensor, message: str, name: str | None = None) -> Tensor:
     """``x`` unchanged; running it raises InvalidArgumentError if a value is outside ``[lo, hi)``
     (``hi`` an int, or a scalar integer tensor known only at run time).
 
@@ -95,7 +95,7 @@ def check_in_range(x: Any, lo: int, hi: int | Tensor, message: str, name: str | 
     return make(Op.CHECK, [t], CheckAttrs("range", message, int(lo), int(hi)), name=name or "CheckRange")
 
 
-def check_finite(x: Any, message: str, name: str | None = None) -> Tensor:
+def check_finite(x: TensorLike, message: str, name: str | None = None) -> Tensor:
     """``x`` unchanged; running it raises InvalidArgumentError if it holds a NaN or an Inf.
 
     >>> import graphflow as gf
@@ -108,7 +108,7 @@ def check_finite(x: Any, message: str, name: str | None = None) -> Tensor:
 
 # ---- assertions (tf.Assert, tf.assert_*, tf.debugging) --------------------------------------------
 
-def _data_text(data: Sequence[Any] | None) -> str:
+def _data_text(data: Sequence[TensorLike] | None) -> str:
     """TF1's assertion message parts: Python values as text, constants by value, tensors by name."""
     parts = []
     for d in data or []:
@@ -125,8 +125,8 @@ def _data_text(data: Sequence[Any] | None) -> str:
     return " ".join(f"[{p}]" for p in parts)
 
 
-def Assert(condition: Any, data: Sequence[Any], summarize: int | None = None,  # noqa: N802
-           name: str | None = None) -> Any:
+def Assert(condition: TensorLike, data: Sequence[TensorLike], summarize: int | None = None,  # noqa: N802
+           name: str | None = None) -> Operation:
     """An op that fails the run (InvalidArgumentError naming it and its line) when ``condition``
     holds a False; ops that must wait for it go under ``control_dependencies([assert_op])``.
 
@@ -147,8 +147,9 @@ def _static_check(cond: Tensor, message: str) -> None:
         raise InvalidArgumentError(cond.node, cond.node, f"{message}\n  in {cond.node.describe()}")
 
 
-def _binary_assert(symbol: str, fn: Any, x: Any, y: Any, data: Any, message: str | None,
-                   name: str | None, default: str) -> Any:
+def _binary_assert(symbol: str, fn: Callable[[Tensor, Tensor], Tensor], x: TensorLike, y: TensorLike,
+                   data: Sequence[TensorLike] | None, message: str | None,
+                   name: str | None, default: str) -> Operation:
     a, b = as_tensors(x, y)
     cond = reduce_all(fn(a, b))
     text = f"{message + ' ' if message else ''}Condition x {symbol} y did not hold element-wise: " \
@@ -159,68 +160,78 @@ def _binary_assert(symbol: str, fn: Any, x: Any, y: Any, data: Any, message: str
     return make(Op.CHECK, [cond], CheckAttrs("true", text), name=name or default).node
 
 
-def _comparisons() -> dict[str, Any]:
+def _comparisons() -> dict[str, Callable[[Tensor, Tensor], Tensor]]:
     return {"==": M.equal, "!=": M.not_equal, "<": M.less, "<=": M.less_equal, ">": M.greater,
             ">=": M.greater_equal}
 
 
-def assert_equal(x: Any, y: Any, data: Any = None, summarize: Any = None, message: str | None = None,
-                 name: str | None = None) -> Any:
+def assert_equal(x: TensorLike, y: TensorLike, data: Sequence[TensorLike] | None = None, summarize: int | None = None,
+                 message: str | None = None,
+                 name: str | None = None) -> Operation:
     return _binary_assert("==", _comparisons()["=="], x, y, data, message, name, "assert_equal")
 
 
-def assert_none_equal(x: Any, y: Any, data: Any = None, summarize: Any = None,
-                      message: str | None = None, name: str | None = None) -> Any:
+def assert_none_equal(x: TensorLike, y: TensorLike, data: Sequence[TensorLike] | None = None,
+                      summarize: int | None = None,
+                      message: str | None = None, name: str | None = None) -> Operation:
     return _binary_assert("!=", _comparisons()["!="], x, y, data, message, name, "assert_none_equal")
 
 
-def assert_less(x: Any, y: Any, data: Any = None, summarize: Any = None, message: str | None = None,
-                name: str | None = None) -> Any:
+def assert_less(x: TensorLike, y: TensorLike, data: Sequence[TensorLike] | None = None, summarize: int | None = None,
+                message: str | None = None,
+                name: str | None = None) -> Operation:
     return _binary_assert("<", _comparisons()["<"], x, y, data, message, name, "assert_less")
 
 
-def assert_less_equal(x: Any, y: Any, data: Any = None, summarize: Any = None,
-                      message: str | None = None, name: str | None = None) -> Any:
+def assert_less_equal(x: TensorLike, y: TensorLike, data: Sequence[TensorLike] | None = None,
+                      summarize: int | None = None,
+                      message: str | None = None, name: str | None = None) -> Operation:
     return _binary_assert("<=", _comparisons()["<="], x, y, data, message, name, "assert_less_equal")
 
 
-def assert_greater(x: Any, y: Any, data: Any = None, summarize: Any = None,
-                   message: str | None = None, name: str | None = None) -> Any:
+def assert_greater(x: TensorLike, y: TensorLike, data: Sequence[TensorLike] | None = None, summarize: int | None = None,
+                   message: str | None = None, name: str | None = None) -> Operation:
     return _binary_assert(">", _comparisons()[">"], x, y, data, message, name, "assert_greater")
 
 
-def assert_greater_equal(x: Any, y: Any, data: Any = None, summarize: Any = None,
-                         message: str | None = None, name: str | None = None) -> Any:
+def assert_greater_equal(x: TensorLike, y: TensorLike, data: Sequence[TensorLike] | None = None,
+                         summarize: int | None = None,
+                         message: str | None = None, name: str | None = None) -> Operation:
     return _binary_assert(">=", _comparisons()[">="], x, y, data, message, name, "assert_greater_equal")
 
 
-def _sign_assert(symbol: str, x: Any, data: Any, message: str | None, name: str | None, default: str) -> Any:
+def _sign_assert(symbol: str, x: TensorLike, data: Sequence[TensorLike] | None, message: str | None, name: str | None,
+                 default: str) -> Operation:
     t = convert_to_tensor(x)
     return _binary_assert(symbol, _comparisons()[symbol], t, np.zeros((), t.dtype.np), data, message,
                           name, default)
 
 
-def assert_positive(x: Any, data: Any = None, summarize: Any = None, message: str | None = None,
-                    name: str | None = None) -> Any:
+def assert_positive(x: TensorLike, data: Sequence[TensorLike] | None = None, summarize: int | None = None,
+                    message: str | None = None,
+                    name: str | None = None) -> Operation:
     return _sign_assert(">", x, data, message, name, "assert_positive")
 
 
-def assert_negative(x: Any, data: Any = None, summarize: Any = None, message: str | None = None,
-                    name: str | None = None) -> Any:
+def assert_negative(x: TensorLike, data: Sequence[TensorLike] | None = None, summarize: int | None = None,
+                    message: str | None = None,
+                    name: str | None = None) -> Operation:
     return _sign_assert("<", x, data, message, name, "assert_negative")
 
 
-def assert_non_negative(x: Any, data: Any = None, summarize: Any = None, message: str | None = None,
-                        name: str | None = None) -> Any:
+def assert_non_negative(x: TensorLike, data: Sequence[TensorLike] | None = None, summarize: int | None = None,
+                        message: str | None = None,
+                        name: str | None = None) -> Operation:
     return _sign_assert(">=", x, data, message, name, "assert_non_negative")
 
 
-def assert_non_positive(x: Any, data: Any = None, summarize: Any = None, message: str | None = None,
-                        name: str | None = None) -> Any:
+def assert_non_positive(x: TensorLike, data: Sequence[TensorLike] | None = None, summarize: int | None = None,
+                        message: str | None = None,
+                        name: str | None = None) -> Operation:
     return _sign_assert("<=", x, data, message, name, "assert_non_positive")
 
 
-def assert_rank(x: Any, rank: int, message: str | None = None, name: str | None = None) -> Any:
+def assert_rank(x: TensorLike, rank: int, message: str | None = None, name: str | None = None) -> Operation:
     """Static when ``x``'s rank is known (a ValueError now, as TF1), else checked at run time."""
     t = convert_to_tensor(x)
     if t.shape.rank is not None:
@@ -232,7 +243,8 @@ def assert_rank(x: Any, rank: int, message: str | None = None, name: str | None 
                         name=name or "assert_rank")
 
 
-def assert_type(tensor: Any, tf_type: Any, message: str | None = None, name: str | None = None) -> Any:
+def assert_type(tensor: TensorLike, tf_type: DTypeLike, message: str | None = None,
+                name: str | None = None) -> Operation:
     t = convert_to_tensor(tensor)
     if t.dtype != _dt.as_dtype(tf_type):
         raise TypeError(f"{message + ' ' if message else ''}{t.name} must be of type "
@@ -240,7 +252,7 @@ def assert_type(tensor: Any, tf_type: Any, message: str | None = None, name: str
     return no_op(name=name or "assert_type")
 
 
-def assert_rank_at_least(x: Any, rank: int, message: str | None = None, name: str | None = None) -> Any:
+def assert_rank_at_least(x: TensorLike, rank: int, message: str | None = None, name: str | None = None) -> Operation:
     t = convert_to_tensor(x)
     if t.shape.rank is not None:
         if t.shape.rank < int(rank):
@@ -250,7 +262,8 @@ def assert_rank_at_least(x: Any, rank: int, message: str | None = None, name: st
     return assert_greater_equal(rank_of(t), int(rank), message=message, name=name or "assert_rank_at_least")
 
 
-def assert_rank_in(x: Any, ranks: Any, message: str | None = None, name: str | None = None) -> Any:
+def assert_rank_in(x: TensorLike, ranks: Sequence[int], message: str | None = None,
+                   name: str | None = None) -> Operation:
     t = convert_to_tensor(x)
     allowed = [int(r) for r in ranks]
     if t.shape.rank is None:
@@ -261,21 +274,21 @@ def assert_rank_in(x: Any, ranks: Any, message: str | None = None, name: str | N
     return no_op(name=name or "assert_rank_in")
 
 
-def assert_scalar(tensor: Any, name: str | None = None, message: str | None = None) -> Tensor:
+def assert_scalar(tensor: TensorLike, name: str | None = None, message: str | None = None) -> Tensor:
     t = convert_to_tensor(tensor)
     if t.shape.rank != 0:
         raise ValueError(f"{message + ' ' if message else ''}Expected scalar shape for {t.name}, saw shape: {t.shape}")
     return t
 
 
-def assert_integer(x: Any, message: str | None = None, name: str | None = None) -> Any:
+def assert_integer(x: TensorLike, message: str | None = None, name: str | None = None) -> Operation:
     t = convert_to_tensor(x)
     if not t.dtype.is_integer:
         raise TypeError(f"{message + ' ' if message else ''}Expected integer type for {t.name}, got {t.dtype.name}")
     return no_op(name=name or "assert_integer")
 
 
-def assert_same_float_dtype(tensors: Any = None, dtype: Any = None) -> Any:
+def assert_same_float_dtype(tensors: Sequence[TensorLike] | None = None, dtype: DTypeLike | None = None) -> DType:
     """The common floating dtype of ``tensors`` (and ``dtype``); TypeError when they differ."""
     ds = {convert_to_tensor(t).dtype for t in (tensors or [])}
     if dtype is not None:
@@ -285,8 +298,9 @@ def assert_same_float_dtype(tensors: Any = None, dtype: Any = None) -> Any:
     return next(iter(ds)) if ds else _dt.float32
 
 
-def assert_near(x: Any, y: Any, rtol: Any = None, atol: Any = None, data: Any = None, summarize: Any = None,
-                message: str | None = None, name: str | None = None) -> Any:
+def assert_near(x: TensorLike, y: TensorLike, rtol: float | Tensor | None = None, atol: float | Tensor | None = None,
+                data: Sequence[TensorLike] | None = None, summarize: int | None = None,
+                message: str | None = None, name: str | None = None) -> Operation:
     """Fails the run unless ``|x - y| <= atol + rtol * |y|`` everywhere (defaults: 10 eps of the dtype)."""
     a, b = as_tensors(x, y)
     eps = float(np.finfo(a.dtype.np).eps) if a.dtype.is_floating else 0.0
@@ -299,32 +313,32 @@ def assert_near(x: Any, y: Any, rtol: Any = None, atol: Any = None, data: Any = 
     return make(Op.CHECK, [cond], CheckAttrs("true", text), name=name or "assert_near").node
 
 
-def is_numeric_tensor(tensor: Any) -> bool:
+def is_numeric_tensor(tensor: TensorLike) -> bool:
     return isinstance(tensor, Tensor) and (tensor.dtype.is_floating or tensor.dtype.is_integer)
 
 
-def is_non_decreasing(x: Any, name: str | None = None) -> Tensor:
+def is_non_decreasing(x: TensorLike, name: str | None = None) -> Tensor:
     f = reshape(convert_to_tensor(x), [-1])
     return reduce_all(M.less_equal(f[:-1], f[1:]), name=name or "is_non_decreasing")
 
 
-def is_strictly_increasing(x: Any, name: str | None = None) -> Tensor:
+def is_strictly_increasing(x: TensorLike, name: str | None = None) -> Tensor:
     f = reshape(convert_to_tensor(x), [-1])
     return reduce_all(M.less(f[:-1], f[1:]), name=name or "is_strictly_increasing")
 
 
-def check_numerics(tensor: Any, message: str, name: str | None = None) -> Tensor:
+def check_numerics(tensor: TensorLike, message: str, name: str | None = None) -> Tensor:
     """``tensor`` unchanged; running it fails (naming the tensor, the message and the user's line)
     if it holds a NaN or an Inf."""
     t = convert_to_tensor(tensor)
     return check_finite(t, f"{message} (tensor {t.name})", name=name or "CheckNumerics")
 
 
-def verify_tensor_all_finite(t: Any, msg: str, name: str | None = None) -> Tensor:
+def verify_tensor_all_finite(t: TensorLike, msg: str, name: str | None = None) -> Tensor:
     return check_numerics(t, msg, name=name)
 
 
-def add_check_numerics_ops() -> Any:
+def add_check_numerics_ops() -> Operation:
     """A group of check_numerics over every floating tensor of the default graph (TF1)."""
     checks = [check_numerics(t, f"{n.name}:{t.index}").node for n in get_default_graph().get_operations()
               for t in n.outputs if t.dtype.is_floating and n.op is not Op.CHECK]
@@ -339,7 +353,7 @@ class InitializedAttrs:
     name: str
 
 
-def _needs_session(at: InitializedAttrs) -> Any:
+def _needs_session(at: InitializedAttrs) -> np.ndarray:
     raise ValueError(f"whether {at.name} is initialized is known only to a session (the runtime "
                      "evaluates this op)")
 
@@ -352,7 +366,7 @@ def _bool() -> DType:
     return _dt.bool_
 
 
-def is_variable_initialized(variable: Any) -> Tensor:
+def is_variable_initialized(variable: Tensor) -> Tensor:
     """A bool scalar: has ``variable`` been initialized in the session running it?"""
     if not (isinstance(variable, Tensor) and variable.node.op is Op.VARIABLE):
         raise TypeError(f"is_variable_initialized needs a gf.Variable, got {variable!r}")

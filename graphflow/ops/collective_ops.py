@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.dtypes import DType
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import TensorLike
 from graphflow.ops._build import make
 from graphflow.ops.elementwise_ops import cast, equal, multiply
 from graphflow.ops.linalg_ops import cumsum
@@ -33,28 +34,28 @@ class CollectiveAttrs:
     root: int = 0  # broadcast's source rank
 
 
-def _same(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+def _same(shapes: Sequence[TensorShape], at: object) -> list[TensorShape]:
     return [shapes[0]]
 
 
-def _gathered(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+def _gathered(shapes: Sequence[TensorShape], at: object) -> list[TensorShape]:
     s = shapes[0]
     if s.rank is None:
         return [TensorShape(None)]
     return [TensorShape([None] + list(s.dims[1:]))] if s.rank else [TensorShape([None])]  # type: ignore[index]
 
 
-def _numeric(dtypes: Sequence[Any], at: Any) -> list[Any]:
+def _numeric(dtypes: Sequence[DType], at: object) -> list[DType]:
     if dtypes[0].is_string:
         raise TypeError("collectives take numeric tensors, not strings")
     return [dtypes[0]]
 
 
-def _allreduce_vjp(n: Any, g: Tensor) -> list:
+def _allreduce_vjp(n: Operation, g: Tensor) -> list:
     return [allreduce(g, average=False, name=n.attrs.label + "_grad")]
 
 
-def _allgather_vjp(n: Any, g: Tensor) -> list:
+def _allgather_vjp(n: Operation, g: Tensor) -> list:
     x = n.inputs[0]
     summed = allreduce(g, average=False, name=n.attrs.label + "_grad")
     if not x.shape.rank:  # a scalar gathered as one row
@@ -64,7 +65,7 @@ def _allgather_vjp(n: Any, g: Tensor) -> list:
     return [summed[start:start + shape(x)[0]]]
 
 
-def _broadcast_vjp(n: Any, g: Tensor) -> list:
+def _broadcast_vjp(n: Operation, g: Tensor) -> list:
     summed = allreduce(g, average=False, name=n.attrs.label + "_grad")
     return [summed * cast(equal(_rank(), n.attrs.root), summed.dtype)]
 
@@ -83,8 +84,8 @@ register(OpDef(Op.BROADCAST, Kind.OTHER, _same, _numeric,
                lambda at, x: mpi.broadcast(x, at.root, at.label), vjp=_broadcast_vjp, stateful=True))
 
 
-def allreduce(x: Any, average: bool | None = None, name: str | None = None, op: str | None = None,
-              **_: Any) -> Tensor:
+def allreduce(x: TensorLike, average: bool | None = None, name: str | None = None, op: str | None = None,
+              **_: object) -> Tensor:
     """The mean (``average``, Horovod's default; ``op="average"``) or the sum (``average=False``;
     ``op="sum"``) of ``x`` over the ranks, on every rank."""
     if op is not None and op not in ("average", "sum"):
@@ -100,13 +101,13 @@ def allreduce(x: Any, average: bool | None = None, name: str | None = None, op: 
     return out
 
 
-def allgather(x: Any, name: str | None = None) -> Tensor:
+def allgather(x: TensorLike, name: str | None = None) -> Tensor:
     """The ranks' ``x`` concatenated along the first axis in rank order (first dims may differ)."""
     t = convert_to_tensor(x)
     return make(Op.ALLGATHER, [t], CollectiveAttrs(name or "allgather"), name=name or "MPIAllgather")
 
 
-def broadcast(x: Any, root_rank: int = 0, name: str | None = None) -> Tensor:
+def broadcast(x: TensorLike, root_rank: int = 0, name: str | None = None) -> Tensor:
     """Rank ``root_rank``'s ``x`` on every rank."""
     t = convert_to_tensor(x)
     return make(Op.BROADCAST, [t], CollectiveAttrs(name or "broadcast", int(root_rank)), name=name or "MPIBroadcast")

@@ -3,6 +3,7 @@ builds), and the grouping ops no_op and group. The bottom of the op layer: every
 may build constants, and this module imports no other op module but ``_build``."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from graphflow.core.dtypes import DType
 from graphflow.core.ir import Operation, Tensor, _infer_dtype, convert_to_tensor, get_default_graph, register_builders
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape, as_shape
+from graphflow.core.types import DTypeLike, Fetchable, ShapeLike, TensorLike
 from graphflow.ops._build import NO_ATTRS, make, make_node
 
 _uid = [0]
@@ -62,7 +64,7 @@ register(OpDef(Op.VARIABLE, Kind.SOURCE, lambda s, at: [at.shape], lambda d, at:
 register(OpDef(Op.NO_OP, Kind.OTHER, lambda s, at: [], lambda d, at: [], lambda at: ()))
 
 
-def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None = "Const",
+def constant(value: TensorLike, dtype: DTypeLike | None = None, shape: ShapeLike = None, name: str | None = "Const",
              verify_shape: bool = False) -> Tensor:
     """A constant tensor; a scalar ``value`` with a ``shape`` is broadcast (TF1 semantics).
 
@@ -86,29 +88,29 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None 
                         "fractional part")
     arr = arr.astype(target.np)
     if shape is not None:
-        shape = tuple(as_shape(shape).as_list())
+        dims: tuple[Any, ...] = tuple(as_shape(shape).as_list())
         if arr.size == 1:
-            arr = np.broadcast_to(arr.reshape(()), shape).copy()
-        elif arr.size == int(np.prod(shape, dtype=np.int64)):
-            arr = arr.reshape(shape)
-        elif 0 < arr.size < int(np.prod(shape, dtype=np.int64)) and not verify_shape:
+            arr = np.broadcast_to(arr.reshape(()), dims).copy()
+        elif arr.size == int(np.prod(dims, dtype=np.int64)):
+            arr = arr.reshape(dims)
+        elif 0 < arr.size < int(np.prod(dims, dtype=np.int64)) and not verify_shape:
             # TF1 fills the rest with the last value given
-            flat = np.full(int(np.prod(shape, dtype=np.int64)), arr.reshape(-1)[-1], dtype=arr.dtype)
+            flat = np.full(int(np.prod(dims, dtype=np.int64)), arr.reshape(-1)[-1], dtype=arr.dtype)
             flat[:arr.size] = arr.reshape(-1)
-            arr = flat.reshape(shape)
+            arr = flat.reshape(dims)
         else:
-            raise ValueError(f"a constant of {arr.size} elements cannot have shape {list(shape)}")
+            raise ValueError(f"a constant of {arr.size} elements cannot have shape {list(dims)}")
     arr.setflags(write=False)
     return make(Op.CONST, [], ConstAttrs(arr), name=name)
 
 
-def placeholder(dtype: Any, shape: Any = None, name: str | None = None) -> Tensor:
+def placeholder(dtype: DTypeLike, shape: ShapeLike = None, name: str | None = None) -> Tensor:
     """A value fed at run time: ``x = gf.placeholder(gf.float32, shape=(None, 3))``."""
     return make(Op.PLACEHOLDER, [], SourceAttrs(_dt.as_dtype(dtype), as_shape(shape), _next_uid()),
                 name=name or "Placeholder")
 
 
-def placeholder_with_default(input: Any, shape: Any, name: str | None = None) -> Tensor:  # noqa: A002
+def placeholder_with_default(input: TensorLike, shape: ShapeLike, name: str | None = None) -> Tensor:  # noqa: A002
     """Evaluates to ``input`` unless fed; ``shape`` may be less specific than ``input``'s."""
     x = convert_to_tensor(input)
     shp = as_shape(shape)
@@ -121,7 +123,7 @@ def no_op(name: str | None = None) -> Operation:
     return make_node(Op.NO_OP, [], NO_ATTRS, name=name or "NoOp")
 
 
-def group(*inputs: Any, name: str | None = None) -> Operation:
+def group(*inputs: Fetchable | Sequence[Fetchable], name: str | None = None) -> Operation:
     """An op that runs all ``inputs`` (tensors or operations) and returns nothing."""
     flat: list[Any] = []
     for x in inputs:

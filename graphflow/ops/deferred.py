@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from graphflow.core.dtypes import DType
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Op
 
@@ -46,7 +47,7 @@ def _tensors_in(args: Sequence[Any], kwargs: dict) -> list[Tensor]:
 def _substitute(args: Sequence[Any], kwargs: dict, new: list[Tensor]) -> tuple[list[Any], dict]:
     it = iter(new)
 
-    def sub(v: Any) -> Any:
+    def sub(v: object) -> object:
         if isinstance(v, Tensor):
             return next(it)
         if isinstance(v, (list, tuple)) and any(isinstance(x, Tensor) for x in v):
@@ -57,7 +58,7 @@ def _substitute(args: Sequence[Any], kwargs: dict, new: list[Tensor]) -> tuple[l
     return a, k
 
 
-def first_float(tensors: list[Tensor]) -> Any:
+def first_float(tensors: list[Tensor]) -> DType:
     """The dtype rule most ops follow: their first floating input's (else their first input's)."""
     return next((t.dtype for t in tensors if t.dtype.is_floating), tensors[0].dtype)
 

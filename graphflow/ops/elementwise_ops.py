@@ -3,13 +3,15 @@ build them and the Tensor operators. Every op module builds elementwise math fro
 ``math_ops`` is the public face (the same functions, and ``where`` with its one-argument form)."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
 from graphflow.core import dtypes as _dt
-from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.dtypes import DType
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor
 from graphflow.core.registry import Op
+from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.ops._build import as_tensors, bool_result, compute_type, elementwise, lit, make, require, same_dtype
 from graphflow.ops.constant_ops import constant
 
@@ -20,25 +22,25 @@ BOOL = require("b")
 
 # ---- gradient rules (broadcast reduction is the autodiff driver's job) -----------------------
 
-def _vjp_add(n: Any, g: Tensor) -> list:
+def _vjp_add(n: Operation, g: Tensor) -> list:
     return [g, g]
 
 
-def _vjp_sub(n: Any, g: Tensor) -> list:
+def _vjp_sub(n: Operation, g: Tensor) -> list:
     return [g, negative(g)]
 
 
-def _vjp_mul(n: Any, g: Tensor) -> list:
+def _vjp_mul(n: Operation, g: Tensor) -> list:
     a, b = n.inputs
     return [g * b, a * g]
 
 
-def _vjp_div(n: Any, g: Tensor) -> list:
+def _vjp_div(n: Operation, g: Tensor) -> list:
     a, b = n.inputs
     return [g / b, negative(g) * a / (b * b)]
 
 
-def _vjp_pow(n: Any, g: Tensor) -> list:
+def _vjp_pow(n: Operation, g: Tensor) -> list:
     a, b = n.inputs
     zero = zeros_like_scalar(a)
     ga = g * b * pow(a, b - 1)
@@ -47,32 +49,32 @@ def _vjp_pow(n: Any, g: Tensor) -> list:
     return [ga, gb]
 
 
-def _vjp_max(n: Any, g: Tensor) -> list:
+def _vjp_max(n: Operation, g: Tensor) -> list:
     a, b = n.inputs
     zero = zeros_like_scalar(g)
     pick_a = greater_equal(a, b)
     return [where(pick_a, g, zero), where(pick_a, zero, g)]
 
 
-def _vjp_min(n: Any, g: Tensor) -> list:
+def _vjp_min(n: Operation, g: Tensor) -> list:
     a, b = n.inputs
     zero = zeros_like_scalar(g)
     pick_a = less_equal(a, b)
     return [where(pick_a, g, zero), where(pick_a, zero, g)]
 
 
-def _vjp_mod(n: Any, g: Tensor) -> list:
+def _vjp_mod(n: Operation, g: Tensor) -> list:
     a, b = n.inputs
     return [g, negative(g) * floordiv(a, b)]
 
 
-def _vjp_select(n: Any, g: Tensor) -> list:
+def _vjp_select(n: Operation, g: Tensor) -> list:
     c, _, _ = n.inputs
     zero = zeros_like_scalar(g)
     return [None, where(c, g, zero), where(c, zero, g)]
 
 
-def _vjp_cast(n: Any, g: Tensor) -> list:
+def _vjp_cast(n: Operation, g: Tensor) -> list:
     src = n.inputs[0].dtype
     return [cast(g, src) if src.is_floating else None]
 
@@ -103,7 +105,7 @@ elementwise(Op.ABS, lambda at, a: np.abs(a), lambda at, i, o, a: f"abs({a})",
 elementwise(Op.SIGN, lambda at, a: np.sign(a),
             lambda at, i, o, a: f"({lit(1, o)} if {a} > 0 else ({lit(-1, o)} if {a} < 0 else {a} - {a}))",
             lambda n, g: [zeros_like_scalar(g) * g], dtype_rule=NUM)
-def _fast(fn: str, o: Any, a: str) -> str:
+def _fast(fn: str, o: DType, a: str) -> str:
     """float32 (and float16, carried as float32) use the vectorisable versions in
     compiler/cpu/fastmath.py; float64 keeps libm's."""
     return f"gfmath.{fn}({a})" if o.name in ("float32", "float16") else ""
@@ -189,12 +191,12 @@ def _nonzero_divisor(a: np.ndarray, b: np.ndarray) -> None:
         raise ValueError("Integer division by zero")
 
 
-def _floordiv_ref(at: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _floordiv_ref(at: object, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     _nonzero_divisor(a, b)
     return np.floor_divide(a, b) if a.dtype.kind in "iu" else np.floor(np.divide(a, b))
 
 
-def _floormod_ref(at: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _floormod_ref(at: object, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     _nonzero_divisor(a, b)
     if a.dtype.kind in "iu":
         return np.mod(a, b)
@@ -202,7 +204,7 @@ def _floormod_ref(at: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where((r != 0) & ((b < 0) != (r < 0)), r + b, r)
 
 
-def _truncatediv_ref(at: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _truncatediv_ref(at: object, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     _nonzero_divisor(a, b)
     if a.dtype.kind not in "iu":
         return np.trunc(np.divide(a, b))
@@ -210,32 +212,32 @@ def _truncatediv_ref(at: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return q + ((np.mod(a, b) != 0) & ((a < 0) != (b < 0))).astype(q.dtype)
 
 
-def _truncatemod_ref(at: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _truncatemod_ref(at: object, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     _nonzero_divisor(a, b)
     return np.fmod(a, b)
 
 
-def _zero_divisor(at: Any, i: Any, o: Any, a: str, b: str) -> tuple[str, str] | None:
+def _zero_divisor(at: object, i: Sequence[DType], o: DType, a: str, b: str) -> tuple[str, str] | None:
     return None if o.is_floating else (f"{b} != 0", "Integer division by zero")
 
 
-def _signed(o: Any) -> bool:
+def _signed(o: DType) -> bool:
     return o.is_integer and not o.name.startswith("uint")
 
 
-def _floordiv_scalar(at: Any, i: Any, o: Any, a: str, b: str) -> str:
+def _floordiv_scalar(at: object, i: Sequence[DType], o: DType, a: str, b: str) -> str:
     if o.is_floating:
         return f"np.floor({a} / {b})"
     return f"(-{a} if {b} == -1 else {a} // {b})" if _signed(o) else f"({a} // {b})"
 
 
-def _floormod_scalar(at: Any, i: Any, o: Any, a: str, b: str) -> str:
+def _floormod_scalar(at: object, i: Sequence[DType], o: DType, a: str, b: str) -> str:
     if o.is_floating:  # Python's % but for a zero result, which keeps x's sign as fmod's does
         return f"({a} % {b} if {a} % {b} != {lit(0, o)} else {a} * {lit(0, o)})"
     return f"({a} % {b})"
 
 
-def _truncatediv_scalar(at: Any, i: Any, o: Any, a: str, b: str) -> str:
+def _truncatediv_scalar(at: object, i: Sequence[DType], o: DType, a: str, b: str) -> str:
     if o.is_floating:
         return f"(np.floor({a} / {b}) if {a} / {b} >= {lit(0, o)} else np.ceil({a} / {b}))"
     if not _signed(o):
@@ -244,7 +246,7 @@ def _truncatediv_scalar(at: Any, i: Any, o: Any, a: str, b: str) -> str:
             f"(1 if ({a} % {b} != 0 and ({a} < 0) != ({b} < 0)) else 0))")
 
 
-def _truncatemod_scalar(at: Any, i: Any, o: Any, a: str, b: str) -> str:
+def _truncatemod_scalar(at: object, i: Sequence[DType], o: DType, a: str, b: str) -> str:
     if o.is_floating:  # fmod (exact) through Python's %, which equals fmod on magnitudes
         return f"np.copysign(abs({a}) % abs({b}), {a})"  # fmod: the dividend's sign, -0.0 included
     if not _signed(o):
@@ -252,7 +254,7 @@ def _truncatemod_scalar(at: Any, i: Any, o: Any, a: str, b: str) -> str:
     return f"({a} % {b} - {b} if ({a} % {b} != 0 and ({a} % {b} < 0) != ({a} < 0)) else {a} % {b})"
 
 
-def _truncatemod_dtype(dtypes: Any, attrs: Any) -> list:
+def _truncatemod_dtype(dtypes: Sequence[DType], attrs: object) -> list[DType]:
     out = same_dtype(dtypes, attrs)[0]
     if not (out.is_floating or out.name in ("int32", "int64")):
         raise TypeError(f"Value passed to parameter 'x' has DataType {out.name} not in list of allowed "
@@ -260,7 +262,7 @@ def _truncatemod_dtype(dtypes: Any, attrs: Any) -> list:
     return [out]
 
 
-def _no_truncatemod_gradient(n: Any, g: Tensor) -> list:
+def _no_truncatemod_gradient(n: Operation, g: Tensor) -> list:
     raise LookupError(f"No gradient defined for operation '{n.name}' (op type: TruncateMod), as in TF1\n"
                       f"  in {n.describe()}")
 
@@ -290,7 +292,7 @@ elementwise(Op.LOGICAL_OR, lambda at, a, b: np.logical_or(a, b),
             lambda at, i, o, a, b: f"({a} or {b})", dtype_rule=BOOL, no_gradient=True)
 
 
-def _select_dtype(dtypes: Any, attrs: Any) -> list:
+def _select_dtype(dtypes: Sequence[DType], attrs: object) -> list[DType]:
     if not dtypes[0].is_bool:
         raise TypeError(f"the condition of where/select must be bool, got {dtypes[0].name}")
     return same_dtype(dtypes[1:], attrs)
@@ -302,16 +304,16 @@ elementwise(Op.SELECT, lambda at, c, a, b: np.where(c, a, b),
 
 # ---- public functions ------------------------------------------------------------------------
 
-def _unary(op: Op) -> Any:
-    def fn(x: Any, name: str | None = None) -> Tensor:
+def _unary(op: Op) -> Callable[..., Tensor]:
+    def fn(x: TensorLike, name: str | None = None) -> Tensor:
         return make(op, [convert_to_tensor(x)], name=name)
     fn.__name__ = op.name.lower()
     fn.__doc__ = f"Elementwise {op.value}. ``gf.{op.name.lower()}(gf.constant([1.0]))``"
     return fn
 
 
-def _binary(op: Op) -> Any:
-    def fn(x: Any, y: Any, name: str | None = None) -> Tensor:
+def _binary(op: Op) -> Callable[..., Tensor]:
+    def fn(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
         a, b = as_tensors(x, y)
         return make(op, [a, b], name=name)
     fn.__name__ = op.name.lower()
@@ -371,13 +373,13 @@ logical_and = _binary(Op.LOGICAL_AND)
 logical_or = _binary(Op.LOGICAL_OR)
 
 
-def pow(x: Any, y: Any, name: str | None = None) -> Tensor:  # noqa: A001 - the TF1 name
+def pow(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:  # noqa: A001 - the TF1 name
     """``x ** y`` elementwise. ``gf.pow(gf.constant([2.0]), 3.0)``"""
     a, b = as_tensors(x, y)
     return make(Op.POW, [a, b], name=name)
 
 
-def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
+def divide(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
     """True division (TF1's ``truediv``, the ``/`` operator): integer operands are cast to float64
     first (float32 for int8, int16 and uint8), so ``[7, -7] / 2`` is ``[3.5, -3.5]``.
 
@@ -397,7 +399,7 @@ def divide(x: Any, y: Any, name: str | None = None) -> Tensor:
 truediv = divide
 
 
-def div(x: Any, y: Any, name: str | None = None) -> Tensor:
+def div(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
     """TF1's ``tf.div``: floor division for integers (a FloorDiv node, so ``[7, -7] / 2`` is
     ``[3, -4]``), true division for floats. ``gf.div(gf.constant([7, -7]), 2)``"""
     a, b = as_tensors(x, y)
@@ -406,7 +408,7 @@ def div(x: Any, y: Any, name: str | None = None) -> Tensor:
     return make(Op.FLOORDIV, [a, b], name=name or "div")
 
 
-def realdiv(x: Any, y: Any, name: str | None = None) -> Tensor:
+def realdiv(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
     """Division of floats (TF1's RealDiv op). TF1 has no RealDiv kernel for integers (running one
     fails); graphflow says so when the node is built."""
     a, b = as_tensors(x, y)
@@ -417,8 +419,8 @@ def realdiv(x: Any, y: Any, name: str | None = None) -> Tensor:
     return make(Op.DIV, [a, b], name=name or "RealDiv")
 
 
-def _division(op: Op, default: str, doc: str) -> Any:
-    def fn(x: Any, y: Any, name: str | None = None) -> Tensor:
+def _division(op: Op, default: str, doc: str) -> Callable[..., Tensor]:
+    def fn(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
         a, b = as_tensors(x, y)
         return make(op, [a, b], name=name or default)
     fn.__name__ = default
@@ -439,7 +441,7 @@ truncatemod = _division(Op.TRUNCATEMOD, "TruncateMod", """The remainder of trunc
     ``gf.truncatemod(gf.constant([7, -7]), 2)``""")
 
 
-def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
+def cast(x: TensorLike, dtype: DTypeLike, name: str | None = None) -> Tensor:
     """Convert to ``dtype`` (floats truncate toward zero into integers; nonzero is True)."""
     t = convert_to_tensor(x)
     target = _dt.as_dtype(dtype)
@@ -448,30 +450,30 @@ def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
     return make(Op.CAST, [t], target, name=name)
 
 
-def to_float(x: Any, name: str | None = None) -> Tensor:
+def to_float(x: TensorLike, name: str | None = None) -> Tensor:
     return cast(x, _dt.float32, name=name)
 
 
-def to_double(x: Any, name: str | None = None) -> Tensor:
+def to_double(x: TensorLike, name: str | None = None) -> Tensor:
     return cast(x, _dt.float64, name=name)
 
 
-def to_int32(x: Any, name: str | None = None) -> Tensor:
+def to_int32(x: TensorLike, name: str | None = None) -> Tensor:
     return cast(x, _dt.int32, name=name)
 
 
-def to_int64(x: Any, name: str | None = None) -> Tensor:
+def to_int64(x: TensorLike, name: str | None = None) -> Tensor:
     return cast(x, _dt.int64, name=name)
 
 
-def squared_difference(x: Any, y: Any, name: str | None = None) -> Tensor:
+def squared_difference(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
     """``(x - y) ** 2`` elementwise, with broadcasting."""
     a, b = as_tensors(x, y)
     d = subtract(a, b)
     return multiply(d, d, name=name or "SquaredDifference")
 
 
-def where(condition: Any, x: Any, y: Any, name: str | None = None) -> Tensor:
+def where(condition: TensorLike, x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
     """Pick from ``x`` where ``condition`` holds, else from ``y`` (broadcasting, as where_v2).
     ``gf.where`` (math_ops.where) adds the one-argument form, a composite in index_ops."""
     c = convert_to_tensor(condition)
@@ -479,13 +481,14 @@ def where(condition: Any, x: Any, y: Any, name: str | None = None) -> Tensor:
     return make(Op.SELECT, [c, a, b], name=name)
 
 
-def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any, name: str | None = None) -> Tensor:
+def clip_by_value(t: TensorLike, clip_value_min: TensorLike, clip_value_max: TensorLike,
+                  name: str | None = None) -> Tensor:
     """``min(max(t, lo), hi)``; the gradient passes where t is inside the bounds."""
     t = convert_to_tensor(t)
     return minimum(maximum(t, clip_value_min), clip_value_max, name=name)
 
 
-def add_n(inputs: Any, name: str | None = None) -> Tensor:
+def add_n(inputs: Iterable[TensorLike], name: str | None = None) -> Tensor:
     """Sum of a list of same-shaped tensors."""
     inputs = list(inputs)
     if not inputs:
@@ -496,17 +499,17 @@ def add_n(inputs: Any, name: str | None = None) -> Tensor:
     return identity(total, name=name) if name else total
 
 
-def scalar_mul(scalar: Any, x: Any, name: str | None = None) -> Tensor:
+def scalar_mul(scalar: TensorLike, x: TensorLike, name: str | None = None) -> Tensor:
     return multiply(scalar, x, name=name)
 
 
 # ---- operators on Tensor ---------------------------------------------------------------------
 
-def _rev(fn: Any) -> Any:
+def _rev(fn: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, TensorLike], Tensor]:
     return lambda self, other: fn(*as_tensors(other, self))
 
 
-def _percent(a: Any, b: Any) -> Tensor:
+def _percent(a: TensorLike, b: TensorLike) -> Tensor:
     return floormod(a, b, name="mod")  # TF1 names the ``%`` operator's node "mod"
 
 
@@ -519,8 +522,8 @@ _OPERATORS = {
     "__and__": logical_and, "__rand__": _rev(logical_and), "__or__": logical_or,
     "__ror__": _rev(logical_or),
 }
-for _name, _fn in _OPERATORS.items():
-    setattr(Tensor, _name, (lambda f: lambda self, other: f(self, other))(_fn))
+for _name, _method in _OPERATORS.items():
+    setattr(Tensor, _name, (lambda f: lambda self, other: f(self, other))(_method))
 Tensor.__neg__ = lambda self: negative(self)  # type: ignore[attr-defined]
 Tensor.__abs__ = lambda self: abs(self)  # type: ignore[attr-defined]
 Tensor.__invert__ = lambda self: logical_not(self)  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.autodiff import gradients
+from graphflow.core.dtypes import DType
 from graphflow.core.evaluate import evaluate
 from graphflow.core.ir import Graph, Operation, Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Kind, Op, OpDef, register
@@ -83,7 +84,7 @@ class FuncGraph(Graph):
             self.captures.append((t, hit))
         return hit
 
-    def placeholder_like(self, t: Tensor | None, name: str, dtype: Any = None,
+    def placeholder_like(self, t: Tensor | None, name: str, dtype: DType | None = None,
                          shape: TensorShape | None = None) -> Tensor:
         d = dtype if dtype is not None else t.dtype  # type: ignore[union-attr]
         s = shape if shape is not None else t.shape  # type: ignore[union-attr]
@@ -123,7 +124,7 @@ class FuncGraph(Graph):
             return out
         return build(t)
 
-    def add_node(self, op: Op, inputs: Sequence[Tensor] = (), attrs: Any = None, name: str | None = None,
+    def add_node(self, op: Op, inputs: Sequence[Tensor] = (), attrs: object = None, name: str | None = None,
                  output_type: type | None = None, control_inputs: Sequence[Operation] = (),
                  site: str | None = None) -> Operation:
         if op is Op.VARIABLE:
@@ -182,7 +183,7 @@ def trace(fn: Callable[..., Any], args: Sequence[Tensor | tuple[Any, TensorShape
 
 # ---- nested structures (tuples, lists, dicts, namedtuples) ---------------------------------------
 
-def flatten(x: Any) -> list[Any]:
+def flatten(x: object) -> list[Any]:
     if isinstance(x, dict):
         return [v for k in sorted(x) for v in flatten(x[k])]
     if isinstance(x, (list, tuple)):
@@ -190,11 +191,11 @@ def flatten(x: Any) -> list[Any]:
     return [x]
 
 
-def pack_as(structure: Any, flat: Sequence[Any]) -> Any:
+def pack_as(structure: object, flat: Sequence[object]) -> Any:
     """``flat`` rebuilt in the nesting of ``structure``."""
     it = iter(flat)
 
-    def build(s: Any) -> Any:
+    def build(s: object) -> Any:
         if isinstance(s, dict):
             return type(s)((k, build(s[k])) for k in sorted(s))
         if isinstance(s, tuple) and hasattr(s, "_fields"):
@@ -274,11 +275,11 @@ def _deferred_ref(at: DeferredAttrs, *xs: np.ndarray) -> list[np.ndarray]:
     return evaluate_graph(g, list(xs), [])
 
 
-def _dtype_of(x: np.ndarray) -> Any:
+def _dtype_of(x: np.ndarray) -> DType:
     return _dt.as_dtype(np.asarray(x).dtype)
 
 
-def _deferred_vjp(n: Any, grads: Any) -> list:
+def _deferred_vjp(n: Operation, grads: Tensor | list[Tensor]) -> list:
     at: DeferredAttrs = n.attrs
     gs = grads if isinstance(grads, list) else [grads]
     ins = list(n.inputs)

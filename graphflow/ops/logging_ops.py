@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -18,6 +17,7 @@ from graphflow.core.dtypes import DType
 from graphflow.core.ir import Operation, Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import TensorLike
 from graphflow.ops._build import make, make_node
 
 
@@ -87,7 +87,7 @@ register(OpDef(Op.PRINT, Kind.HOST, _print_shape, _print_dtype, _print_ref, stat
                else [None] * len(n.inputs)))
 
 
-def _stream_name(stream: Any) -> str:
+def _stream_name(stream: object) -> str:
     if stream is None or stream is sys.stderr or stream == "stderr":
         return "stderr"
     if stream is sys.stdout or stream == "stdout":
@@ -97,7 +97,8 @@ def _stream_name(stream: Any) -> str:
     raise ValueError(f"print: output_stream must be sys.stderr, sys.stdout or 'file://path', got {stream!r}")
 
 
-def Print(input_: Any, data: Sequence[Any], message: str | None = None, first_n: int | None = None,  # noqa: N802
+def Print(input_: TensorLike, data: Sequence[TensorLike], message: str | None = None,  # noqa: N802
+          first_n: int | None = None,
           summarize: int | None = None, name: str | None = None) -> Tensor:
     """TF1's ``tf.Print``: ``input_`` unchanged; running it prints ``message`` then each tensor of
     ``data`` as ``[v0 v1 v2...]`` (the first ``summarize`` values, 3 by default) to stderr.
@@ -114,7 +115,7 @@ def Print(input_: Any, data: Sequence[Any], message: str | None = None, first_n:
     return make(Op.PRINT, [x, *ts], at, name=name or "Print")
 
 
-def print_(*inputs: Any, output_stream: Any = None, summarize: int = 3, sep: str = " ",
+def print_(*inputs: object, output_stream: object = None, summarize: int = 3, sep: str = " ",
            end: str = "\n", name: str | None = None) -> Operation:
     """TF's ``tf.print``: an op that prints its inputs (Python values as text, tensors formatted
     as numpy does, ``summarize`` values at each edge) when run; sess.run it, or make other ops

@@ -4,15 +4,15 @@ composite built in index_ops. Op modules import ``elementwise_ops``: only this m
 index_ops."""
 from __future__ import annotations
 
-from typing import Any
-
 from graphflow.core.ir import Tensor
+from graphflow.core.types import TensorLike
 from graphflow.ops import elementwise_ops as _elementwise
 from graphflow.ops.elementwise_ops import *  # noqa: F403  (math_ops is their public home)
 from graphflow.ops.index_ops import where_indices
 
 
-def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None) -> Tensor:
+def where(condition: TensorLike, x: TensorLike | None = None, y: TensorLike | None = None,
+          name: str | None = None) -> Tensor:
     """Pick from ``x`` where ``condition`` holds, else from ``y`` (broadcasting, as where_v2);
     with ``condition`` alone, the int64 coordinates of its true entries."""
     if x is None and y is None:

@@ -16,6 +16,7 @@ from graphflow.core import dtypes as _dt
 from graphflow.core.ir import convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.ops._build import make_node
 
 
@@ -39,8 +40,8 @@ register(OpDef(Op.PY_FUNC, Kind.HOST, lambda s, at: [TensorShape(None)] * len(at
                lambda d, at: list(at.tout), _py_func_ref, stateful=True))
 
 
-def py_func(func: Callable[..., Any], inp: Sequence[Any], Tout: Any, stateful: bool = True,  # noqa: N803
-            name: str | None = None) -> Any:
+def py_func(func: Callable[..., Any], inp: Sequence[TensorLike], Tout: DTypeLike | Sequence[DTypeLike],  # noqa: N803
+            stateful: bool = True, name: str | None = None) -> Any:
     """Run ``func`` on the values of ``inp`` (numpy arrays) whenever the op runs; ``Tout`` is one
     dtype (a tensor is returned) or a list of them (a list is returned). Shapes are unknown; use
     ``set_shape``.
@@ -50,12 +51,13 @@ def py_func(func: Callable[..., Any], inp: Sequence[Any], Tout: Any, stateful: b
     gf.float32
     """
     single = not isinstance(Tout, (list, tuple))
-    touts = tuple(_dt.as_dtype(t) for t in ([Tout] if single else Tout))
+    touts = (_dt.as_dtype(Tout),) if not isinstance(Tout, (list, tuple)) else tuple(_dt.as_dtype(t) for t in Tout)
     xs = [convert_to_tensor(x) for x in inp]
     node = make_node(Op.PY_FUNC, xs, PyFuncAttrs(func, touts, single), name=name or "PyFunc")
     return node.outputs[0] if single else list(node.outputs)
 
 
-def numpy_function(func: Callable[..., Any], inp: Sequence[Any], Tout: Any, stateful: bool = True,  # noqa: N803
+def numpy_function(func: Callable[..., Any], inp: Sequence[TensorLike],  # noqa: N803
+                   Tout: DTypeLike | Sequence[DTypeLike], stateful: bool = True,
                    name: str | None = None) -> Any:
     return py_func(func, inp, Tout, stateful, name or "NumpyFunction")

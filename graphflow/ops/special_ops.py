@@ -7,14 +7,16 @@ references are SciPy's.
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import scipy.special as _sp
 
 from graphflow.core import dtypes as _dt
-from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.dtypes import DType
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor
 from graphflow.core.registry import Op
+from graphflow.core.types import TensorLike
 from graphflow.ops._build import as_tensors, compute_type, elementwise, make, require
 from graphflow.ops.elementwise_ops import (  # noqa: F401  (primitives now; gf.* imports them here)
     add_name,
@@ -33,16 +35,16 @@ F = require("f")
 NUM = require("fi")
 
 
-def _call(fn: str) -> Any:
+def _call(fn: str) -> Callable[..., str]:
     return lambda at, i, o, a: f"{compute_type(o)}(gfmath.{fn}({a}))"
 
 
-def _no_third(n: Any, g: Tensor) -> list:
+def _no_third(n: Operation, g: Tensor) -> list:
     raise LookupError(f"the gradient of {n.op.value} (the third derivative of lgamma) is not "
                       f"implemented\n  in {n.describe()}")
 
 
-def _bool_of_float(dtypes: Any, at: Any) -> list:
+def _bool_of_float(dtypes: Sequence[DType], at: object) -> list[DType]:
     F(dtypes, at)
     return [_dt.bool_]
 
@@ -68,8 +70,8 @@ def _exp(x: Tensor) -> Tensor:
     return exp(x)
 
 
-def _unary(op: Op, default: str) -> Any:
-    def fn(x: Any, name: str | None = None) -> Tensor:
+def _unary(op: Op, default: str) -> Callable[..., Tensor]:
+    def fn(x: TensorLike, name: str | None = None) -> Tensor:
         return make(op, [convert_to_tensor(x)], name=name or default)
     fn.__name__ = default.lower()
     fn.__doc__ = f"Elementwise {default} (TF1 ``tf.{default.lower()}``)."
@@ -85,13 +87,13 @@ is_nan = _unary(Op.IS_NAN, "IsNan")
 is_inf = _unary(Op.IS_INF, "IsInf")
 
 
-def erfc(x: Any, name: str | None = None) -> Tensor:
+def erfc(x: TensorLike, name: str | None = None) -> Tensor:
     """``1 - erf(x)``."""
     t = convert_to_tensor(x)
     return np.ones((), t.dtype.np) - erf(t, name=name)
 
 
-def xlogy(x: Any, y: Any, name: str | None = None) -> Tensor:
+def xlogy(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
     """``x * log(y)``, 0 where x is 0 (even where y is 0)."""
     a, b = as_tensors(x, y)
     zero = equal(a, zeros_like_scalar(a))
@@ -99,14 +101,14 @@ def xlogy(x: Any, y: Any, name: str | None = None) -> Tensor:
     return where(zero, a * 0, a * log(safe), name=name)
 
 
-def log_sigmoid(x: Any, name: str | None = None) -> Tensor:
+def log_sigmoid(x: TensorLike, name: str | None = None) -> Tensor:
     """``log(sigmoid(x)) = -softplus(-x)``, stable for large |x|."""
     from graphflow.nn.nn_ops import softplus  # softplus lives in nn.nn_ops, a layer above ops
     t = convert_to_tensor(x)
     return -softplus(-t, name=name)
 
 
-def atan2(y: Any, x: Any, name: str | None = None) -> Tensor:
+def atan2(y: TensorLike, x: TensorLike, name: str | None = None) -> Tensor:
     """The angle of (x, y) in (-pi, pi], from atan(y / x) with the quadrant restored; its
     gradient is (x dy - y dx) / (x^2 + y^2)."""
     b, a = as_tensors(y, x)

@@ -39,11 +39,11 @@ class SummaryAttrs:
     sample_rate: float = 0.0  # audio: frames per second
 
 
-def _string_scalar(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+def _string_scalar(shapes: Sequence[TensorShape], at: object) -> list[TensorShape]:
     return [TensorShape([])]
 
 
-def _string(dtypes: Sequence[DType], at: Any) -> list[DType]:
+def _string(dtypes: Sequence[DType], at: object) -> list[DType]:
     return [_dt.string]
 
 
@@ -73,7 +73,7 @@ def _histogram_limits() -> np.ndarray:
 _LIMITS = _histogram_limits()
 
 
-def histogram_proto(values: Any) -> Any:
+def histogram_proto(values: np.ndarray) -> Any:
     """A ``HistogramProto`` of ``values`` as TF1 encodes it: min, max, count, sum, sum of squares,
     and the buckets, each run of empty ones collapsed into one ending where the run ends."""
     v = np.asarray(values, np.float64).reshape(-1)
@@ -181,7 +181,7 @@ def _text_ref(at: SummaryAttrs, text: np.ndarray) -> np.ndarray:
                                                      tensor=tensor_util.make_tensor_proto(t))]))
 
 
-def _merge_ref(at: Any, *summaries: np.ndarray) -> np.ndarray:
+def _merge_ref(at: object, *summaries: np.ndarray) -> np.ndarray:
     from google.protobuf.message import DecodeError  # tensorboard's dependency, as summary_pb2
     pb = summary_pb2()
     out = pb.Summary()
@@ -195,7 +195,7 @@ def _merge_ref(at: Any, *summaries: np.ndarray) -> np.ndarray:
     return _bytes(out)
 
 
-def _merge_dtype(dtypes: Sequence[DType], at: Any) -> list[DType]:
+def _merge_dtype(dtypes: Sequence[DType], at: object) -> list[DType]:
     if any(not d.is_string for d in dtypes):
         raise TypeError(f"Tensors in list passed to 'inputs' of 'MergeSummary' Op have types "
                         f"[{', '.join(d.name for d in dtypes)}] that do not match expected type string: "

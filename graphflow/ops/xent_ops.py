@@ -9,12 +9,11 @@ Second derivatives go through the composite softmax (``_vjp_grad``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from graphflow.core.dtypes import DType
-from graphflow.core.ir import Tensor
+from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.ops._build import make, require
@@ -27,7 +26,7 @@ from graphflow.ops.shape_ops import shape as shape_of
 FLOATS = require("f")
 
 
-def _rows_shape(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+def _rows_shape(shapes: Sequence[TensorShape], at: object) -> list[TensorShape]:
     labels, logits = shapes
     if not labels.is_compatible_with(logits):
         raise ValueError(f"labels shape {labels} must equal logits shape {logits}")
@@ -38,7 +37,7 @@ def _rows_shape(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
     return [TensorShape(logits.dims[:-1])]  # type: ignore[index]
 
 
-def _grad_shape(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+def _grad_shape(shapes: Sequence[TensorShape], at: object) -> list[TensorShape]:
     return [shapes[2]]
 
 
@@ -47,12 +46,12 @@ def _shifted(lg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return s, np.log(np.exp(s).sum(axis=-1, keepdims=True))
 
 
-def _xent_ref(at: Any, lb: np.ndarray, lg: np.ndarray) -> np.ndarray:
+def _xent_ref(at: object, lb: np.ndarray, lg: np.ndarray) -> np.ndarray:
     s, lse = _shifted(lg)
     return np.asarray((lb * (lse - s)).sum(axis=-1)).astype(lg.dtype)
 
 
-def _xent_grad_ref(at: Any, g: np.ndarray, lb: np.ndarray, lg: np.ndarray) -> np.ndarray:
+def _xent_grad_ref(at: object, g: np.ndarray, lb: np.ndarray, lg: np.ndarray) -> np.ndarray:
     s, lse = _shifted(lg)
     p = np.exp(s - lse)
     return (np.asarray(g)[..., None] * (p * lb.sum(axis=-1, keepdims=True) - lb)).astype(lg.dtype)
@@ -65,12 +64,12 @@ def _log_softmax(logits: Tensor) -> Tensor:
     return s - log(reduce_sum(exp(s), axis=-1, keepdims=True))
 
 
-def _vjp(n: Any, g: Tensor) -> list:
+def _vjp(n: Operation, g: Tensor) -> list:
     labels, logits = n.inputs
     return [expand_dims(g, -1) * -_log_softmax(logits), make(Op.SOFTMAX_XENT_GRAD, [g, labels, logits])]
 
 
-def _vjp_grad(n: Any, v: Tensor) -> list:
+def _vjp_grad(n: Operation, v: Tensor) -> list:
     # y = g (p S - labels) with p = softmax(logits), S = sum(labels): then
     # dg = sum(v (p S - labels)), dlabels = g (sum(v p) - v), dlogits = g S p (v - sum(v p))
     g, labels, logits = n.inputs
@@ -81,7 +80,7 @@ def _vjp_grad(n: Any, v: Tensor) -> list:
     return [reduce_sum(v * (p * total - labels), axis=-1), ge * (vp - v), ge * total * p * (v - vp)]
 
 
-def _same(dtypes: Sequence[DType], at: Any) -> list[DType]:
+def _same(dtypes: Sequence[DType], at: object) -> list[DType]:
     return FLOATS(dtypes, at)
 
 
