@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -14,6 +13,7 @@ from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Op
 from graphflow.core.shapes import TensorShape, broadcast_shapes
+from graphflow.core.types import DTypeLike, ShapeLike, TensorLike
 from graphflow.ops import array_ops as A
 from graphflow.ops import elementwise_ops as M
 from graphflow.ops import index_ops as I
@@ -25,7 +25,8 @@ from graphflow.ops.slice_ops import known_rank, norm_axis, static_ints
 from graphflow.ops.solve_ops import matrix_band_part, matrix_solve
 
 
-def reverse_sequence(input: Any, seq_lengths: Any, seq_axis: int | None = None, batch_axis: int | None = None,  # noqa: A002
+def reverse_sequence(input: TensorLike, seq_lengths: TensorLike, seq_axis: int | None = None,  # noqa: A002
+                     batch_axis: int | None = None,
                      name: str | None = None, seq_dim: int | None = None, batch_dim: int | None = None) -> Tensor:
     """Reverse the first ``seq_lengths[b]`` entries along ``seq_axis`` of each batch entry b."""
     x = convert_to_tensor(input)
@@ -48,7 +49,7 @@ def reverse_sequence(input: Any, seq_lengths: Any, seq_axis: int | None = None, 
     return ST.add_name(res, name)
 
 
-def matrix_diag(diagonal: Any, name: str | None = None) -> Tensor:
+def matrix_diag(diagonal: TensorLike, name: str | None = None) -> Tensor:
     """Batched diagonal matrices ``[..., n, n]`` from ``[..., n]``."""
     d = convert_to_tensor(diagonal)
     n = I._dim(d, -1)
@@ -56,7 +57,7 @@ def matrix_diag(diagonal: Any, name: str | None = None) -> Tensor:
     return ST.add_name(S.expand_dims(d, -1) * eye, name)
 
 
-def matrix_diag_part(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
+def matrix_diag_part(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
     """The main diagonals ``[..., min(m, n)]`` of ``[..., m, n]``."""
     x = convert_to_tensor(input)
     known_rank(x.shape, "matrix_diag_part")
@@ -69,7 +70,7 @@ def matrix_diag_part(input: Any, name: str | None = None) -> Tensor:  # noqa: A0
     return ST.add_name(picked[..., :k] if m > k else picked, name)
 
 
-def matrix_set_diag(input: Any, diagonal: Any, name: str | None = None) -> Tensor:  # noqa: A002
+def matrix_set_diag(input: TensorLike, diagonal: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
     x = convert_to_tensor(input)
     d = convert_to_tensor(diagonal, dtype=x.dtype)
     m, n = x.shape.as_list()[-2:]
@@ -82,7 +83,7 @@ def matrix_set_diag(input: Any, diagonal: Any, name: str | None = None) -> Tenso
     return M.where(mask, full, x, name=name)
 
 
-def matrix_triangular_solve(matrix: Any, rhs: Any, lower: bool = True, adjoint: bool = False,
+def matrix_triangular_solve(matrix: TensorLike, rhs: TensorLike, lower: bool = True, adjoint: bool = False,
                             name: str | None = None) -> Tensor:
     """Solve with the lower (or upper) triangle of ``matrix``; the other triangle is ignored."""
     a = convert_to_tensor(matrix)
@@ -90,14 +91,15 @@ def matrix_triangular_solve(matrix: Any, rhs: Any, lower: bool = True, adjoint: 
     return matrix_solve(tri, rhs, adjoint=adjoint, name=name)
 
 
-def invert_permutation(x: Any, name: str | None = None) -> Tensor:
+def invert_permutation(x: TensorLike, name: str | None = None) -> Tensor:
     """``y[x[i]] = i``."""
     p = convert_to_tensor(x)
     return I.scatter_nd(S.expand_dims(p, 1), M.cast(ST.range(I._dim(p, 0)), p.dtype), S.shape(p, out_type=p.dtype),
                         name=name)
 
 
-def setdiff1d(x: Any, y: Any, index_dtype: Any = _dt.int32, name: str | None = None) -> tuple[Tensor, Tensor]:
+def setdiff1d(x: TensorLike, y: TensorLike, index_dtype: DTypeLike = _dt.int32,
+              name: str | None = None) -> tuple[Tensor, Tensor]:
     """(values of x not in y, in order, and their indices in x)."""
     a, b = convert_to_tensor(x), convert_to_tensor(y)
     keep = M.logical_not(R.reduce_any(M.equal(S.expand_dims(a, 1), S.expand_dims(b, 0)), axis=1))
@@ -105,7 +107,8 @@ def setdiff1d(x: Any, y: Any, index_dtype: Any = _dt.int32, name: str | None = N
     return A.boolean_mask(a, keep, name=name or "setdiff1d"), A.boolean_mask(idx, keep)
 
 
-def roll(input: Any, shift: Any, axis: Any, name: str | None = None) -> Tensor:  # noqa: A002
+def roll(input: TensorLike, shift: TensorLike, axis: int | Sequence[int] | Tensor,  # noqa: A002
+         name: str | None = None) -> Tensor:
     """Shift entries along ``axis`` (static shifts), wrapping around."""
     x = convert_to_tensor(input)
     r = known_rank(x.shape, "roll")
@@ -126,7 +129,8 @@ def roll(input: Any, shift: Any, axis: Any, name: str | None = None) -> Tensor: 
     return ST.add_name(out, name)
 
 
-def repeat(input: Any, repeats: Any, axis: int | None = None, name: str | None = None) -> Tensor:  # noqa: A002
+def repeat(input: TensorLike, repeats: TensorLike, axis: int | None = None,  # noqa: A002
+           name: str | None = None) -> Tensor:
     """Each entry along ``axis`` repeated ``repeats`` times (an int, or one static count per entry);
     ``axis`` None repeats the flattened input."""
     x = convert_to_tensor(input)
@@ -145,7 +149,7 @@ def repeat(input: Any, repeats: Any, axis: int | None = None, name: str | None =
     return A.gather(x, ST.constant(idx), axis=a, name=name or "Repeat")
 
 
-def searchsorted(sorted_sequence: Any, values: Any, side: str = "left", out_type: Any = _dt.int32,
+def searchsorted(sorted_sequence: TensorLike, values: TensorLike, side: str = "left", out_type: DTypeLike = _dt.int32,
                  name: str | None = None) -> Tensor:
     """For each value of each row, the insertion index into that row of ``sorted_sequence``."""
     if side not in ("left", "right"):
@@ -156,8 +160,9 @@ def searchsorted(sorted_sequence: Any, values: Any, side: str = "left", out_type
     return R.reduce_sum(M.cast(below, out_type), axis=-1, name=name or "SearchSorted")
 
 
-def bincount(arr: Any, weights: Any = None, minlength: int | None = None, maxlength: int | None = None,
-             dtype: Any = _dt.int32, name: str | None = None) -> Tensor:
+def bincount(arr: TensorLike, weights: TensorLike | None = None, minlength: int | None = None,
+             maxlength: int | None = None,
+             dtype: DTypeLike = _dt.int32, name: str | None = None) -> Tensor:
     """How often each value 0..max occurs in ``arr`` (weighted sums with ``weights``)."""
     x = S.reshape(M.cast(convert_to_tensor(arr), _dt.int32), [-1])
     size = R.reduce_max(x) + 1 if x.shape.as_list()[0] != 0 else ST.constant(0)
@@ -172,7 +177,8 @@ def bincount(arr: Any, weights: Any = None, minlength: int | None = None, maxlen
     return ST.add_name(padded[:size] if maxlength is not None else padded, name)
 
 
-def space_to_depth(input: Any, block_size: int, name: str | None = None, data_format: str = "NHWC") -> Tensor:  # noqa: A002
+def space_to_depth(input: TensorLike, block_size: int, name: str | None = None,  # noqa: A002
+                   data_format: str = "NHWC") -> Tensor:
     """Move ``block_size x block_size`` spatial blocks into channels (NHWC)."""
     if data_format != "NHWC":
         raise ValueError(f"space_to_depth supports NHWC, got {data_format!r}")
@@ -186,7 +192,8 @@ def space_to_depth(input: Any, block_size: int, name: str | None = None, data_fo
     return S.reshape(y, [-1, h // b, w // b, b * b * c], name=name)
 
 
-def depth_to_space(input: Any, block_size: int, name: str | None = None, data_format: str = "NHWC") -> Tensor:  # noqa: A002
+def depth_to_space(input: TensorLike, block_size: int, name: str | None = None,  # noqa: A002
+                   data_format: str = "NHWC") -> Tensor:
     """The inverse of space_to_depth."""
     if data_format != "NHWC":
         raise ValueError(f"depth_to_space supports NHWC, got {data_format!r}")
@@ -200,7 +207,8 @@ def depth_to_space(input: Any, block_size: int, name: str | None = None, data_fo
     return S.reshape(y, [-1, h * b, w * b, c // (b * b)], name=name)
 
 
-def _tensor_scatter(kind: str, tensor: Any, indices: Any, updates: Any, name: str | None) -> Tensor:
+def _tensor_scatter(kind: str, tensor: TensorLike, indices: TensorLike, updates: TensorLike,
+                    name: str | None) -> Tensor:
     t = convert_to_tensor(tensor)
     u = convert_to_tensor(updates, dtype=t.dtype)
     idx = convert_to_tensor(indices)
@@ -213,27 +221,31 @@ def _tensor_scatter(kind: str, tensor: Any, indices: Any, updates: Any, name: st
     return M.where(M.greater(hits, M.zeros_like_scalar(hits)), placed, t, name=name)
 
 
-def tensor_scatter_nd_update(tensor: Any, indices: Any, updates: Any, name: str | None = None) -> Tensor:
+def tensor_scatter_nd_update(tensor: TensorLike, indices: TensorLike, updates: TensorLike,
+                             name: str | None = None) -> Tensor:
     """A copy of ``tensor`` with ``updates`` at ``indices`` (the tensor itself is not changed)."""
     return _tensor_scatter("update", tensor, indices, updates, name)
 
 
-def tensor_scatter_nd_add(tensor: Any, indices: Any, updates: Any, name: str | None = None) -> Tensor:
+def tensor_scatter_nd_add(tensor: TensorLike, indices: TensorLike, updates: TensorLike,
+                          name: str | None = None) -> Tensor:
     return _tensor_scatter("add", tensor, indices, updates, name)
 
 
-def tensor_scatter_nd_sub(tensor: Any, indices: Any, updates: Any, name: str | None = None) -> Tensor:
+def tensor_scatter_nd_sub(tensor: TensorLike, indices: TensorLike, updates: TensorLike,
+                          name: str | None = None) -> Tensor:
     return _tensor_scatter("sub", tensor, indices, updates, name)
 
 
-def dynamic_partition(data: Any, partitions: Any, num_partitions: int, name: str | None = None) -> list[Tensor]:
+def dynamic_partition(data: TensorLike, partitions: TensorLike, num_partitions: int,
+                      name: str | None = None) -> list[Tensor]:
     """``[data[partitions == k] for k]``."""
     d = convert_to_tensor(data)
     p = convert_to_tensor(partitions)
     return [A.boolean_mask(d, M.equal(p, k)) for k in range(int(num_partitions))]
 
 
-def dynamic_stitch(indices: Sequence[Any], data: Sequence[Any], name: str | None = None) -> Tensor:
+def dynamic_stitch(indices: Sequence[TensorLike], data: Sequence[TensorLike], name: str | None = None) -> Tensor:
     """``merged[indices[m][i]] = data[m][i]`` (later pieces win where indices repeat)."""
     idx = [S.reshape(M.cast(convert_to_tensor(i), _dt.int32), [-1]) for i in indices]
     ds = [convert_to_tensor(x) for x in data]
@@ -250,13 +262,13 @@ def dynamic_stitch(indices: Sequence[Any], data: Sequence[Any], name: str | None
     return ST.add_name(out, name)
 
 
-def batch_gather(params: Any, indices: Any, name: str | None = None) -> Tensor:
+def batch_gather(params: TensorLike, indices: TensorLike, name: str | None = None) -> Tensor:
     i = convert_to_tensor(indices)
     return A.gather(params, i, axis=i.shape.rank - 1 if i.shape.rank else 0, batch_dims=(i.shape.rank or 1) - 1,
                     name=name or "batch_gather")
 
 
-def unravel_index(indices: Any, dims: Any, name: str | None = None) -> Tensor:
+def unravel_index(indices: TensorLike, dims: TensorLike, name: str | None = None) -> Tensor:
     """The coordinates ``[len(dims), ...]`` of flat ``indices`` in an array of shape ``dims``."""
     i = convert_to_tensor(indices)
     ds = static_ints(dims, "unravel_index dims")
@@ -267,7 +279,7 @@ def unravel_index(indices: Any, dims: Any, name: str | None = None) -> Tensor:
     return A.stack(out[::-1], name=name or "UnravelIndex")
 
 
-def cross(a: Any, b: Any, name: str | None = None) -> Tensor:
+def cross(a: TensorLike, b: TensorLike, name: str | None = None) -> Tensor:
     """The cross products of 3-vectors along the last dim."""
     x, y = convert_to_tensor(a), convert_to_tensor(b)
     x0, x1, x2 = x[..., 0], x[..., 1], x[..., 2]
@@ -275,20 +287,20 @@ def cross(a: Any, b: Any, name: str | None = None) -> Tensor:
     return A.stack([x1 * y2 - x2 * y1, x2 * y0 - x0 * y2, x0 * y1 - x1 * y0], axis=-1, name=name)
 
 
-def broadcast_static_shape(shape_x: Any, shape_y: Any) -> TensorShape:
+def broadcast_static_shape(shape_x: ShapeLike, shape_y: ShapeLike) -> TensorShape:
     out = broadcast_shapes([TensorShape(shape_x), TensorShape(shape_y)])
     if out is None:
         raise ValueError(f"Incompatible shapes for broadcasting: {shape_x} and {shape_y}")
     return out
 
 
-def broadcast_dynamic_shape(shape_x: Any, shape_y: Any) -> Tensor:
+def broadcast_dynamic_shape(shape_x: TensorLike, shape_y: TensorLike) -> Tensor:
     sx, sy = convert_to_tensor(shape_x), convert_to_tensor(shape_y)
     both = M.logical_or(ST.zeros(sx, _dt.bool_), ST.zeros(sy, _dt.bool_))  # broadcasting does the work
     return S.shape(both, out_type=sx.dtype)
 
 
-def clip_by_average_norm(t: Any, clip_norm: Any, name: str | None = None) -> Tensor:
+def clip_by_average_norm(t: TensorLike, clip_norm: TensorLike, name: str | None = None) -> Tensor:
     """``t * clip_norm / max(l2norm(t) / size(t), clip_norm)``."""
     x = convert_to_tensor(t)
     avg = M.sqrt(R.reduce_sum(x * x)) / M.cast(S.size(x), x.dtype)

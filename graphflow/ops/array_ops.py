@@ -17,9 +17,10 @@ import numpy as np
 from graphflow.core import dtypes as _dt
 from graphflow.core.dtypes import DType
 from graphflow.core.evaluate import static_value
-from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.ops._build import make
 from graphflow.ops.check_ops import check_in_range
 from graphflow.ops.concat_ops import AxisAttrs, concat, stack, unstack  # noqa: F401  (public here too)
@@ -82,7 +83,7 @@ def _pad_shape(shapes: Sequence[TensorShape], at: PadAttrs) -> list[TensorShape]
                          for d, (b, a) in zip(shapes[0].dims, at.paddings)])]  # type: ignore[arg-type]
 
 
-def _vjp_pad(n: Any, g: Tensor) -> list:
+def _vjp_pad(n: Operation, g: Tensor) -> list:
     pads = n.attrs.paddings
     return [slice_node(g, [b for b, _ in pads], [-a if a else None for _, a in pads], [1] * len(pads), ())]
 
@@ -102,7 +103,7 @@ def _tile_shape(shapes: Sequence[TensorShape], at: TileAttrs) -> list[TensorShap
                          for d, m in zip(shapes[0].dims, at.multiples)])]  # type: ignore[arg-type]
 
 
-def _vjp_tile(n: Any, g: Tensor) -> list:
+def _vjp_tile(n: Operation, g: Tensor) -> list:
     x = n.inputs[0]
     spec: list[Any] = []
     for j, m in enumerate(n.attrs.multiples):
@@ -127,7 +128,7 @@ def _gather_shape(shapes: Sequence[TensorShape], at: AxisAttrs) -> list[TensorSh
     return [TensorShape(p.dims[:at.axis] + i.dims + p.dims[at.axis + 1:])]  # type: ignore[index, operator]
 
 
-def _gather_dtype(dtypes: Sequence[DType], at: Any) -> list[DType]:
+def _gather_dtype(dtypes: Sequence[DType], at: object) -> list[DType]:
     int_dtype(dtypes[1], "gather indices")
     return [dtypes[0]]
 
@@ -160,7 +161,7 @@ register(OpDef(Op.SCATTER_ADD, Kind.OTHER, lambda shapes, at: [shapes[2]], lambd
 
 # ---- GATHER_ND and SCATTER_ND_ADD ----------------------------------------------------------------
 
-def _gather_nd_shape(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+def _gather_nd_shape(shapes: Sequence[TensorShape], at: object) -> list[TensorShape]:
     p, i = shapes
     prank = known_rank(p, "gather_nd")
     irank = known_rank(i, "gather_nd")
@@ -177,7 +178,7 @@ def _nd_key(idx: np.ndarray, shape: Sequence[int]) -> tuple:
     return tuple(idx[..., j] for j in range(k))
 
 
-def _scatter_nd_ref(at: Any, g: np.ndarray, idx: np.ndarray, like: np.ndarray) -> np.ndarray:
+def _scatter_nd_ref(at: object, g: np.ndarray, idx: np.ndarray, like: np.ndarray) -> np.ndarray:
     out = np.zeros(like.shape, dtype=g.dtype)
     np.add.at(out, _nd_key(idx, like.shape), g)
     return out
@@ -237,8 +238,9 @@ def _mask_dtype(dtypes: Sequence[DType], at: MaskAttrs) -> list[DType]:
     return [dtypes[0]]
 
 
-def _mask_ref(at: MaskAttrs, x: np.ndarray, mask: np.ndarray, like: Any = None) -> np.ndarray:
+def _mask_ref(at: MaskAttrs, x: np.ndarray, mask: np.ndarray, like: np.ndarray | None = None) -> np.ndarray:
     if at.scatter:
+        assert like is not None  # a scattering mask always has its "like" operand
         out = np.zeros(like.shape, dtype=x.dtype)
         out[mask] = x
         return out
@@ -248,7 +250,7 @@ def _mask_ref(at: MaskAttrs, x: np.ndarray, mask: np.ndarray, like: Any = None) 
     return np.array(x[mask])
 
 
-def _vjp_mask(n: Any, g: Tensor) -> list:
+def _vjp_mask(n: Operation, g: Tensor) -> list:
     if n.attrs.scatter:
         return [make(Op.BOOLEAN_MASK, [g, n.inputs[1]], MaskAttrs(False), name="boolean_mask"), None, None]
     return [make(Op.BOOLEAN_MASK, [g, n.inputs[1], n.inputs[0]], MaskAttrs(True), name="BooleanMaskGrad"),
@@ -326,7 +328,8 @@ def mirror_pad(x: Tensor, paddings: Sequence[tuple[int, int]], mode: str) -> Ten
 # ---- public functions --------------------------------------------------------------------------
 
 
-def split(value: Any, num_or_size_splits: Any, axis: Any = 0, num: int | None = None,
+def split(value: TensorLike, num_or_size_splits: int | Sequence[int] | Tensor, axis: int | Tensor = 0,
+          num: int | None = None,
           name: str = "split") -> list[Tensor]:
     """Split along ``axis`` into equal parts (an int) or parts of the given sizes (one may be -1).
 
@@ -370,7 +373,7 @@ def split(value: Any, num_or_size_splits: Any, axis: Any = 0, num: int | None = 
 
 
 @rank_polymorphic(_first_float)
-def tile(input: Any, multiples: Any, name: str = "Tile") -> Tensor:  # noqa: A002
+def tile(input: TensorLike, multiples: TensorLike, name: str = "Tile") -> Tensor:  # noqa: A002
     """Repeat ``input`` ``multiples[j]`` times along each dim j.
 
     >>> import graphflow as gf
@@ -385,8 +388,8 @@ def tile(input: Any, multiples: Any, name: str = "Tile") -> Tensor:  # noqa: A00
 
 
 @rank_polymorphic(_first_float)
-def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", name: str = "Pad",
-        constant_values: Any = 0) -> Tensor:
+def pad(tensor: TensorLike, paddings: TensorLike, mode: str = "CONSTANT", name: str = "Pad",
+        constant_values: TensorLike = 0) -> Tensor:
     """Pad each dim j with ``paddings[j] = (before, after)`` copies of ``constant_values``.
 
     >>> import graphflow as gf
@@ -414,8 +417,8 @@ def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", name: str = "Pad",
 
 
 @rank_polymorphic(_first_float)
-def gather(params: Any, indices: Any, validate_indices: Any = None, name: str = "GatherV2",
-           axis: Any = None, batch_dims: int = 0) -> Tensor:
+def gather(params: TensorLike, indices: TensorLike, validate_indices: bool | None = None, name: str = "GatherV2",
+           axis: int | Tensor | None = None, batch_dims: int = 0) -> Tensor:
     """Pick slices of ``params`` along ``axis`` at ``indices``; out-of-range indices raise at run time.
 
     >>> import graphflow as gf
@@ -431,7 +434,7 @@ def gather(params: Any, indices: Any, validate_indices: Any = None, name: str = 
     return make(Op.GATHER, [p, i], AxisAttrs(ax), name=name)
 
 
-def gather_nd(params: Any, indices: Any, name: str = "GatherNd", batch_dims: int = 0) -> Tensor:
+def gather_nd(params: TensorLike, indices: TensorLike, name: str = "GatherNd", batch_dims: int = 0) -> Tensor:
     """Pick elements or slices of ``params`` at the index vectors in the last dim of ``indices``.
 
     >>> import graphflow as gf
@@ -459,7 +462,8 @@ def _split_run_time(x: Tensor, parts: int, ax: int, name: str) -> list[Tensor]:
     return outs
 
 
-def _one_hot_run_time(i: Tensor, depth: Tensor, on: Any, off: Any, ax: int, d: Any, name: str) -> Tensor:
+def _one_hot_run_time(i: Tensor, depth: Tensor, on: TensorLike, off: TensorLike, ax: int, d: DType,
+                      name: str) -> Tensor:
     classes = _range(cast(depth, _dt.int32))
     shape = [1] * (i.shape.rank + 1)  # type: ignore[operator]
     shape[ax] = -1
@@ -467,8 +471,9 @@ def _one_hot_run_time(i: Tensor, depth: Tensor, on: Any, off: Any, ax: int, d: A
     return where(hit, constant(on, dtype=d), constant(off, dtype=d), name=name)
 
 
-def one_hot(indices: Any, depth: Any, on_value: Any = None, off_value: Any = None, axis: Any = None,
-            dtype: Any = None, name: str = "one_hot") -> Tensor:
+def one_hot(indices: TensorLike, depth: int | Tensor, on_value: TensorLike | None = None,
+            off_value: TensorLike | None = None, axis: int | Tensor | None = None,
+            dtype: DTypeLike | None = None, name: str = "one_hot") -> Tensor:
     """``on_value`` where the new ``axis`` (last by default) equals the index, else ``off_value``;
     out-of-range indices give a row of ``off_value`` (TF1).
 
@@ -500,7 +505,8 @@ def one_hot(indices: Any, depth: Any, on_value: Any = None, off_value: Any = Non
     return make(Op.ONE_HOT, [i], OneHotAttrs(dep, conv(on), conv(off), ax, d), name=name)
 
 
-def boolean_mask(tensor: Any, mask: Any, name: str = "boolean_mask", axis: Any = None) -> Tensor:
+def boolean_mask(tensor: TensorLike, mask: TensorLike, name: str = "boolean_mask",
+                 axis: int | Tensor | None = None) -> Tensor:
     """Rows of ``tensor`` where ``mask`` (matching its leading dims) is True, flattened into dim 0.
 
     >>> import graphflow as gf

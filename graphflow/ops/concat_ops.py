@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.core.ir import Tensor, convert_to_tensor, register_builders
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor, register_builders
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import TensorLike
 from graphflow.ops._build import make, same_dtype
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
@@ -44,7 +45,7 @@ def _concat_shape(shapes: Sequence[TensorShape], at: AxisAttrs) -> list[TensorSh
     return [TensorShape(dims)]
 
 
-def _vjp_concat(n: Any, g: Tensor) -> list:
+def _vjp_concat(n: Operation, g: Tensor) -> list:
     xs = list(n.inputs)
     axis = n.attrs.axis
     sizes = [x.shape.dims[axis] for x in xs]
@@ -70,7 +71,7 @@ register(OpDef(Op.CONCAT, Kind.OTHER, _concat_shape, same_dtype,
 
 
 @rank_polymorphic(_first_float)
-def concat(values: Any, axis: Any, name: str = "concat") -> Tensor:
+def concat(values: Tensor | Sequence[TensorLike], axis: int | Tensor, name: str = "concat") -> Tensor:
     """Join tensors along ``axis`` (negative counts from the end).
 
     >>> import graphflow as gf
@@ -94,7 +95,7 @@ def concat(values: Any, axis: Any, name: str = "concat") -> Tensor:
 
 
 @rank_polymorphic(_first_float)
-def stack(values: Any, axis: int = 0, name: str = "stack") -> Tensor:
+def stack(values: Sequence[TensorLike], axis: int = 0, name: str = "stack") -> Tensor:
     """Stack rank-R tensors into one rank-(R+1) tensor along a new ``axis``.
 
     >>> import graphflow as gf
@@ -112,7 +113,7 @@ def stack(values: Any, axis: int = 0, name: str = "stack") -> Tensor:
     return concat([expand_dims(x, ax) for x in xs], ax, name=name)
 
 
-def unstack(value: Any, num: int | None = None, axis: int = 0, name: str = "unstack") -> list[Tensor]:
+def unstack(value: TensorLike, num: int | None = None, axis: int = 0, name: str = "unstack") -> list[Tensor]:
     """Split ``value`` along ``axis`` into ``num`` tensors with that dim removed.
 
     >>> import graphflow as gf

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import TensorLike
 from graphflow.ops._build import make, require
 from graphflow.ops.linalg_ops import cumsum
 
@@ -38,20 +38,20 @@ def _cumprod_ref(at: CumAttrs, x: np.ndarray) -> np.ndarray:
     return np.flip(y, at.axis) if at.reverse else y
 
 
-def _cumprod_vjp(n: Any, g: Tensor) -> list:
+def _cumprod_vjp(n: Operation, g: Tensor) -> list:
     at: CumAttrs = n.attrs
     x, y = n.inputs[0], n.outputs[0]
     return [cumsum(g * y, at.axis, exclusive=at.exclusive, reverse=not at.reverse) / x]
 
 
-def _same(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+def _same(shapes: Sequence[TensorShape], at: object) -> list[TensorShape]:
     return [shapes[0]]
 
 
 register(OpDef(Op.CUMPROD, Kind.OTHER, _same, require("fi"), _cumprod_ref, vjp=_cumprod_vjp))
 
 
-def cumprod(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = False,
+def cumprod(x: TensorLike, axis: int = 0, exclusive: bool = False, reverse: bool = False,
             name: str | None = None) -> Tensor:
     """Cumulative products along ``axis``.
 

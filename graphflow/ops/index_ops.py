@@ -7,7 +7,7 @@ TOP_K_INDICES, the stable descending sort that argsort, sort, top_k and random_s
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import DimsLike, DTypeLike, TensorLike
 from graphflow.ops import array_ops as A
 from graphflow.ops import elementwise_ops as M
 from graphflow.ops import reduce_ops as R
@@ -37,7 +38,7 @@ def _dim(x: Tensor, axis: int) -> Any:
     return d if d is not None else S.shape(x)[axis]
 
 
-def reverse(tensor: Any, axis: Any, name: str | None = None) -> Tensor:
+def reverse(tensor: TensorLike, axis: int | Sequence[int] | Tensor, name: str | None = None) -> Tensor:
     """Reverse ``tensor`` along each dim in ``axis`` (TF1's ``reverse_v2``)."""
     import builtins
     x = convert_to_tensor(tensor)
@@ -47,7 +48,8 @@ def reverse(tensor: Any, axis: Any, name: str | None = None) -> Tensor:
     return ST.add_name(x[key], name)
 
 
-def sequence_mask(lengths: Any, maxlen: Any = None, dtype: Any = _dt.bool_, name: str | None = None) -> Tensor:
+def sequence_mask(lengths: TensorLike, maxlen: int | Tensor | None = None, dtype: DTypeLike = _dt.bool_,
+                  name: str | None = None) -> Tensor:
     """``mask[..., j] = j < lengths[...]``, ``maxlen`` columns (the largest length by default)."""
     n = convert_to_tensor(lengths)
     if maxlen is None:
@@ -59,7 +61,7 @@ def sequence_mask(lengths: Any, maxlen: Any = None, dtype: Any = _dt.bool_, name
     return ST.add_name(out, name)
 
 
-def where_indices(condition: Any, name: str | None = None) -> Tensor:
+def where_indices(condition: TensorLike, name: str | None = None) -> Tensor:
     """The coordinates of the true (non-zero) entries of ``condition``, row-major, as an int64
     ``[n, rank]`` tensor (TF1's ``where`` with one argument)."""
     c = convert_to_tensor(condition)
@@ -112,7 +114,7 @@ def sort_indices(x: Tensor, name: str | None = None) -> Tensor:
     return make(Op.TOP_K_INDICES, [x], TopKAttrs(None), name=name or "Argsort")
 
 
-def _order(x: Tensor, axis: int, descending: bool) -> Tensor:
+def _order(x: Tensor, axis: int, descending: bool) -> tuple[Tensor, list[int]]:
     """Stable sort indices along ``axis`` (TOP_K_INDICES over the whole axis)."""
     r = _rank(x, "sort")
     ax = norm_axis(axis, r, "sort")
@@ -124,7 +126,7 @@ def _order(x: Tensor, axis: int, descending: bool) -> Tensor:
     return (S.transpose(idx, perm) if ax != r - 1 else idx), perm
 
 
-def argsort(values: Any, axis: int = -1, direction: str = "ASCENDING", stable: bool = False,
+def argsort(values: TensorLike, axis: int = -1, direction: str = "ASCENDING", stable: bool = False,
             name: str | None = None) -> Tensor:
     """Indices that sort ``values`` along ``axis`` (stable: equal values keep their order)."""
     if direction not in ("ASCENDING", "DESCENDING"):
@@ -133,7 +135,7 @@ def argsort(values: Any, axis: int = -1, direction: str = "ASCENDING", stable: b
     return ST.add_name(idx, name)
 
 
-def sort(values: Any, axis: int = -1, direction: str = "ASCENDING", name: str | None = None) -> Tensor:
+def sort(values: TensorLike, axis: int = -1, direction: str = "ASCENDING", name: str | None = None) -> Tensor:
     """``values`` sorted along ``axis``; the gradient flows back to the sorted entries."""
     x = convert_to_tensor(values)
     idx = argsort(x, axis, direction)
@@ -157,7 +159,8 @@ def take_along_axis(x: Tensor, idx: Tensor, axis: int) -> Tensor:
     return A.gather_nd(x, A.stack(parts, axis=-1))
 
 
-def unsorted_segment_sum(data: Any, segment_ids: Any, num_segments: Any, name: str | None = None) -> Tensor:
+def unsorted_segment_sum(data: TensorLike, segment_ids: TensorLike, num_segments: int | Tensor,
+                         name: str | None = None) -> Tensor:
     """``out[s] = sum of data[i] where segment_ids[i] == s`` (ids shape a prefix of data's)."""
     d = convert_to_tensor(data)
     ids = convert_to_tensor(segment_ids)
@@ -170,7 +173,7 @@ def unsorted_segment_sum(data: Any, segment_ids: Any, num_segments: Any, name: s
     return out
 
 
-def _segment_mask(d: Tensor, ids: Tensor, num_segments: Any) -> tuple[Tensor, Tensor]:
+def _segment_mask(d: Tensor, ids: Tensor, num_segments: int | Tensor) -> tuple[Tensor, Tensor]:
     """``hit[i, s] = ids[i] == s`` shaped to broadcast against ``data[:, None, ...]``."""
     if _rank(ids, "segment ids") != 1:
         raise ValueError(f"segment max/min/prod/mean need 1-D segment ids, got shape {ids.shape}")
@@ -181,7 +184,8 @@ def _segment_mask(d: Tensor, ids: Tensor, num_segments: Any) -> tuple[Tensor, Te
     return hit, S.expand_dims(d, 1)
 
 
-def _masked_reduce(kind: str, data: Any, segment_ids: Any, num_segments: Any, name: str | None) -> Tensor:
+def _masked_reduce(kind: str, data: TensorLike, segment_ids: TensorLike, num_segments: int | Tensor,
+                   name: str | None) -> Tensor:
     d = convert_to_tensor(data)
     ids = convert_to_tensor(segment_ids)
     hit, wide = _segment_mask(d, ids, num_segments)
@@ -198,20 +202,24 @@ def _masked_reduce(kind: str, data: Any, segment_ids: Any, num_segments: Any, na
     return fn(filled, axis=0, name=name)
 
 
-def unsorted_segment_max(data: Any, segment_ids: Any, num_segments: Any, name: str | None = None) -> Tensor:
+def unsorted_segment_max(data: TensorLike, segment_ids: TensorLike, num_segments: int | Tensor,
+                         name: str | None = None) -> Tensor:
     """Per-segment maxima; an empty segment holds the dtype's lowest value (TF1)."""
     return _masked_reduce("max", data, segment_ids, num_segments, name)
 
 
-def unsorted_segment_min(data: Any, segment_ids: Any, num_segments: Any, name: str | None = None) -> Tensor:
+def unsorted_segment_min(data: TensorLike, segment_ids: TensorLike, num_segments: int | Tensor,
+                         name: str | None = None) -> Tensor:
     return _masked_reduce("min", data, segment_ids, num_segments, name)
 
 
-def unsorted_segment_prod(data: Any, segment_ids: Any, num_segments: Any, name: str | None = None) -> Tensor:
+def unsorted_segment_prod(data: TensorLike, segment_ids: TensorLike, num_segments: int | Tensor,
+                          name: str | None = None) -> Tensor:
     return _masked_reduce("prod", data, segment_ids, num_segments, name)
 
 
-def unsorted_segment_mean(data: Any, segment_ids: Any, num_segments: Any, name: str | None = None) -> Tensor:
+def unsorted_segment_mean(data: TensorLike, segment_ids: TensorLike, num_segments: int | Tensor,
+                          name: str | None = None) -> Tensor:
     return _masked_reduce("mean", data, segment_ids, num_segments, name)
 
 
@@ -219,8 +227,8 @@ def _num_sorted_segments(ids: Tensor) -> Tensor:
     return R.reduce_max(ids) + 1  # sorted ids: the last one, robust to an empty tail too
 
 
-def _sorted_segments(unsorted: Any, default: str) -> Any:
-    def fn(data: Any, segment_ids: Any, name: str | None = None) -> Tensor:
+def _sorted_segments(unsorted: Callable[..., Tensor], default: str) -> Callable[..., Tensor]:
+    def fn(data: TensorLike, segment_ids: TensorLike, name: str | None = None) -> Tensor:
         ids = convert_to_tensor(segment_ids)
         return unsorted(data, ids, _num_sorted_segments(ids), name=name or default)
     fn.__name__ = default
@@ -235,14 +243,14 @@ segment_min = _sorted_segments(unsorted_segment_min, "SegmentMin")
 segment_prod = _sorted_segments(unsorted_segment_prod, "SegmentProd")
 
 
-def scatter_nd(indices: Any, updates: Any, shape: Any, name: str | None = None) -> Tensor:
+def scatter_nd(indices: TensorLike, updates: TensorLike, shape: DimsLike, name: str | None = None) -> Tensor:
     """A zero tensor of ``shape`` with ``updates`` added at ``indices`` (duplicates sum)."""
     u = convert_to_tensor(updates)
     idx = convert_to_tensor(indices)
     return make(Op.SCATTER_ND_ADD, [u, idx, ST.zeros(shape, u.dtype)], name=name or "ScatterNd")
 
 
-def meshgrid(*args: Any, indexing: str = "xy", name: str | None = None) -> list[Tensor]:
+def meshgrid(*args: TensorLike, indexing: str = "xy", name: str | None = None) -> list[Tensor]:
     """Coordinate grids of 1-D tensors (``indexing`` "xy": the first two dims swapped, as numpy)."""
     if indexing not in ("xy", "ij"):
         raise ValueError(f"meshgrid indexing must be 'xy' or 'ij', got {indexing!r}")

@@ -1,7 +1,7 @@
 """Reductions, argmax/argmin, and the two broadcasting primitives autodiff relies on."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,9 +9,10 @@ import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.dtypes import DType
-from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import AxisLike, DimsLike, DTypeLike, TensorLike
 from graphflow.ops._build import broadcast_rule, make, require
 from graphflow.ops.constant_ops import constant
 from graphflow.ops.deferred import first_float as _first_float
@@ -60,7 +61,7 @@ def _reduce_shape(shapes: Sequence[TensorShape], at: ReduceAttrs) -> list[Tensor
     return [TensorShape(dims)]
 
 
-def _ref(fn: Any) -> Any:
+def _ref(fn: Callable[..., np.ndarray]) -> Callable[[ReduceAttrs, np.ndarray], np.ndarray]:
     def reference(at: ReduceAttrs, x: np.ndarray) -> np.ndarray:
         axes = norm_axes(at.axes, x.ndim)
         return np.asarray(fn(x, axis=axes, keepdims=at.keepdims))
@@ -89,7 +90,7 @@ def _prod_ref(at: ReduceAttrs, x: np.ndarray) -> np.ndarray:
 
 # ---- gradient rules ------------------------------------------------------------------------------
 
-def _keep(n: Any, g: Tensor) -> Tensor:
+def _keep(n: Operation, g: Tensor) -> Tensor:
     """``g`` reshaped to the keepdims form of the reduction ``n``."""
     at: ReduceAttrs = n.attrs
     if at.keepdims or at.axes is None:  # a reduction over every dim: its scalar broadcasts as it is
@@ -109,17 +110,17 @@ def _keep(n: Any, g: Tensor) -> Tensor:
     return reshape_spec(g, tuple(spec))
 
 
-def _vjp_sum(n: Any, g: Tensor) -> list:
+def _vjp_sum(n: Operation, g: Tensor) -> list:
     return [broadcast_like(_keep(n, g), n.inputs[0])]
 
 
-def _vjp_mean(n: Any, g: Tensor) -> list:
+def _vjp_mean(n: Operation, g: Tensor) -> list:
     x = n.inputs[0]
     count = cast(size(x) // size(n.outputs[0]), x.dtype)
     return [broadcast_like(_keep(n, g) / count, x)]
 
 
-def _vjp_extreme(n: Any, g: Tensor) -> list:
+def _vjp_extreme(n: Operation, g: Tensor) -> list:
     x = n.inputs[0]
     y = _keep(n, n.outputs[0])
     hits = cast(equal(x, y), x.dtype)
@@ -127,7 +128,7 @@ def _vjp_extreme(n: Any, g: Tensor) -> list:
     return [hits / count * _keep(n, g)]
 
 
-def _vjp_prod(n: Any, g: Tensor) -> list:
+def _vjp_prod(n: Operation, g: Tensor) -> list:
     # the product of the other elements, built so that zeros in x give exact values (prod / x is 0/0)
     x, axes = n.inputs[0], n.attrs.axes
     zero, one = constant(0, dtype=x.dtype), constant(1, dtype=x.dtype)
@@ -145,8 +146,8 @@ for _op, _fn, _vjp in [(Op.REDUCE_SUM, _sum_ref, _vjp_sum), (Op.REDUCE_MEAN, _me
                        (Op.REDUCE_MAX, _ref(np.max), _vjp_extreme),
                        (Op.REDUCE_MIN, _ref(np.min), _vjp_extreme), (Op.REDUCE_PROD, _prod_ref, _vjp_prod)]:
     register(OpDef(_op, Kind.REDUCE, _reduce_shape, NUM, _fn, vjp=_vjp))
-for _op, _fn in [(Op.REDUCE_ANY, np.any), (Op.REDUCE_ALL, np.all)]:
-    register(OpDef(_op, Kind.REDUCE, _reduce_shape, require("b"), _ref(_fn), no_gradient=True))
+for _op, _np_fn in [(Op.REDUCE_ANY, np.any), (Op.REDUCE_ALL, np.all)]:
+    register(OpDef(_op, Kind.REDUCE, _reduce_shape, require("b"), _ref(_np_fn), no_gradient=True))
 
 
 def _arg_shape(shapes: Sequence[TensorShape], at: ArgAttrs) -> list[TensorShape]:
@@ -159,7 +160,7 @@ def _arg_shape(shapes: Sequence[TensorShape], at: ArgAttrs) -> list[TensorShape]
     return [TensorShape([d for i, d in enumerate(s.dims) if i != axis])]  # type: ignore[arg-type]
 
 
-def _arg_ref(fn: Any) -> Any:
+def _arg_ref(fn: Callable[..., np.ndarray]) -> Callable[[ArgAttrs, np.ndarray], np.ndarray]:
     def reference(at: ArgAttrs, x: np.ndarray) -> np.ndarray:
         (axis,) = norm_axes((at.axis,), x.ndim)
         if x.shape[axis] == 0:
@@ -168,14 +169,14 @@ def _arg_ref(fn: Any) -> Any:
     return reference
 
 
-for _op, _fn in [(Op.ARGMAX, np.argmax), (Op.ARGMIN, np.argmin)]:
+for _op, _arg_fn in [(Op.ARGMAX, np.argmax), (Op.ARGMIN, np.argmin)]:
     register(OpDef(_op, Kind.OTHER, _arg_shape, lambda d, at: (NUM(d, at), [at.output_type])[1],
-                   _arg_ref(_fn), no_gradient=True))
+                   _arg_ref(_arg_fn), no_gradient=True))
 
 
 # ---- broadcasting primitives (autodiff emits these) ---------------------------------------------
 
-def _sum_to_ref(at: Any, g: np.ndarray, like: np.ndarray) -> np.ndarray:
+def _sum_to_ref(at: object, g: np.ndarray, like: np.ndarray) -> np.ndarray:
     extra = g.ndim - like.ndim
     out = g.sum(axis=tuple(range(extra))) if extra > 0 else g
     axes = tuple(i for i, d in enumerate(like.shape) if d == 1 and out.shape[i] != 1)
@@ -184,7 +185,7 @@ def _sum_to_ref(at: Any, g: np.ndarray, like: np.ndarray) -> np.ndarray:
     return np.asarray(out).astype(g.dtype).reshape(like.shape)
 
 
-def _sum_to_shape(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+def _sum_to_shape(shapes: Sequence[TensorShape], at: object) -> list[TensorShape]:
     return [shapes[1]]
 
 
@@ -217,7 +218,7 @@ register(OpDef(Op.KEEP_DIMS, Kind.OTHER, _keep_dims_shape, lambda d, at: [d[0]],
                vjp=lambda n, g: [_unkeep(n, g), None]))
 
 
-def _unkeep(n: Any, g: Tensor) -> Tensor:
+def _unkeep(n: Operation, g: Tensor) -> Tensor:
     return reshape_like(g, n.inputs[0])
 
 
@@ -236,7 +237,7 @@ def sum_to(g: Tensor, like: Tensor) -> Tensor:
     return make(Op.SUM_TO, [g, like], name="SumTo")
 
 
-def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:  # noqa: A002
+def broadcast_to(input: TensorLike, shape: DimsLike, name: str | None = None) -> Tensor:  # noqa: A002
     x = convert_to_tensor(input)
     return make(Op.BROADCAST_TO, [x, zeros(shape, dtype=x.dtype)], name=name or "BroadcastTo")
 
@@ -244,7 +245,7 @@ def broadcast_to(input: Any, shape: Any, name: str | None = None) -> Tensor:  # 
 # ---- public functions ------------------------------------------------------------------------------
 
 
-def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+def reduce_logsumexp(input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool = False,
                      name: str | None = None) -> Tensor:
     """``log(sum(exp(x)))`` computed stably by shifting with the (gradient-stopped) max."""
     x = convert_to_tensor(input_tensor)
@@ -259,7 +260,7 @@ def reduce_logsumexp(input_tensor: Any, axis: Any = None, keepdims: bool = False
     return add_name(s, name)
 
 
-def reduce_variance(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+def reduce_variance(input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool = False,
                     name: str | None = None) -> Tensor:
     """The population variance ``mean((x - mean(x))^2)`` over ``axis``."""
     x = convert_to_tensor(input_tensor)
@@ -267,19 +268,21 @@ def reduce_variance(input_tensor: Any, axis: Any = None, keepdims: bool = False,
     return reduce_mean(dev * dev, axis=axis, keepdims=keepdims, name=name or "reduce_variance")
 
 
-def reduce_std(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: str | None = None) -> Tensor:
+def reduce_std(input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool = False,
+               name: str | None = None) -> Tensor:
     return sqrt(reduce_variance(input_tensor, axis, keepdims), name=name or "reduce_std")
 
 
-def reduce_euclidean_norm(input_tensor: Any, axis: Any = None, keepdims: bool = False,
+def reduce_euclidean_norm(input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool = False,
                           name: str | None = None) -> Tensor:
     x = convert_to_tensor(input_tensor)
     return sqrt(reduce_sum(x * x, axis=axis, keepdims=keepdims), name=name or "reduce_euclidean_norm")
 
 
-def count_nonzero(input_tensor: Any = None, axis: Any = None, keepdims: Any = None, dtype: Any = _dt.int64,
-                  name: str | None = None, reduction_indices: Any = None, keep_dims: Any = None,
-                  input: Any = None) -> Tensor:  # noqa: A002
+def count_nonzero(input_tensor: TensorLike | None = None, axis: AxisLike = None, keepdims: bool | None = None,
+                  dtype: DTypeLike = _dt.int64,
+                  name: str | None = None, reduction_indices: AxisLike = None, keep_dims: bool | None = None,
+                  input: TensorLike | None = None) -> Tensor:  # noqa: A002
     """How many entries along ``axis`` are non-zero (True, for bools), as ``dtype``."""
     x = convert_to_tensor(input_tensor if input_tensor is not None else input)
     nz = not_equal(x, zeros_like_scalar(x)) if not x.dtype.is_bool else x
@@ -288,9 +291,9 @@ def count_nonzero(input_tensor: Any = None, axis: Any = None, keepdims: Any = No
     return reduce_sum(cast(nz, dtype), axis=ax, keepdims=keep, name=name or "count_nonzero")
 
 
-def _arg(op: Op, tf_name: str) -> Any:
-    def fn(input: Any, axis: Any = None, name: str | None = None, dimension: Any = None,  # noqa: A002
-           output_type: Any = _dt.int64) -> Tensor:
+def _arg(op: Op, tf_name: str) -> Callable[..., Tensor]:
+    def fn(input: TensorLike, axis: AxisLike = None, name: str | None = None, dimension: AxisLike = None,  # noqa: A002
+           output_type: DTypeLike = _dt.int64) -> Tensor:
         if axis is None:
             axis = dimension if dimension is not None else 0
         x = convert_to_tensor(input)

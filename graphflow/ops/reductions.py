@@ -4,14 +4,15 @@ the composites over them. Modules below reduce_ops (shape_ops' size and rank, st
 gradient) build reductions from here."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Op
+from graphflow.core.types import AxisLike, TensorLike
 from graphflow.ops._build import make
 
 
@@ -36,7 +37,7 @@ def norm_axes(axes: tuple[int, ...] | None, rank: int) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
-def static_axes(axis: Any) -> tuple[int, ...] | None:
+def static_axes(axis: AxisLike) -> tuple[int, ...] | None:
     """Reduction axes as a tuple (None: every axis); a tensor must be a build-time constant."""
     if axis is None:
         return None
@@ -44,15 +45,15 @@ def static_axes(axis: Any) -> tuple[int, ...] | None:
         v = static_value(axis)
         if v is None:
             raise TypeError(f"reduction axes must be known when the graph is built; {axis.name} is not constant")
-        axis = v.tolist()
+        return static_axes(v.tolist())
     if isinstance(axis, (int, np.integer)):
         return (int(axis),)
     return tuple(int(a) for a in axis)
 
 
-def _reducer(op: Op, tf_name: str) -> Any:
-    def fn(input_tensor: Any, axis: Any = None, keepdims: bool | None = None, name: str | None = None,
-           reduction_indices: Any = None, keep_dims: bool | None = None) -> Tensor:
+def _reducer(op: Op, tf_name: str) -> Callable[..., Tensor]:
+    def fn(input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool | None = None, name: str | None = None,
+           reduction_indices: AxisLike = None, keep_dims: bool | None = None) -> Tensor:
         if axis is None:
             axis = reduction_indices
         kd = bool(keepdims if keepdims is not None else keep_dims)

@@ -1,7 +1,7 @@
 """Shape queries and pure re-layouts: shape, size, reshape, transpose, expand_dims, squeeze."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -13,6 +13,7 @@ from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import DimsLike, DTypeLike, TensorLike
 from graphflow.ops._build import make
 from graphflow.ops.constant_ops import constant
 from graphflow.ops.deferred import first_float as _first_float
@@ -41,8 +42,8 @@ class ShapeAttrs:
     out_type: DType
 
 
-def resolve_spec(spec: Sequence[SpecItem], shapes: Sequence[Sequence[Any]], size: Any,
-                 values: Any = None) -> list[Any]:
+def resolve_spec(spec: Sequence[SpecItem], shapes: Sequence[Sequence[Any]], size: int | None,
+                 values: Callable[[tuple[str, int, int]], int] | None = None) -> list[Any]:
     """Concrete (or None) dims of a reshape spec given its inputs' dims, x's element count and
     (at run time) ``values``, reading a ("v", k, j) entry."""
     dims: list[Any] = []
@@ -137,7 +138,7 @@ def reshape_like(g: Tensor, like: Tensor) -> Tensor:
     return reshape_spec(g, tuple((1, j) for j in range(rank)), [like])
 
 
-def _shape_entries(t: Any) -> list[Any] | None:
+def _shape_entries(t: Tensor | list | tuple) -> list[Any] | None:
     """A shape argument as a list of ints and (tensor, dim) pairs, when every entry is a constant
     or a dim of some tensor (``tf.shape(h)[0]``, ``tf.shape(h)``, a list or ``tf.stack`` of those);
     None when an entry is computed otherwise."""
@@ -168,7 +169,7 @@ def _shape_entries(t: Any) -> list[Any] | None:
     return None
 
 
-def _value_entries(shape: Any) -> list[Any]:
+def _value_entries(shape: Tensor | list | tuple) -> list[Any]:
     """Entries of a shape known only at run time: per entry of a list, its static form when it
     has one (``_shape_entries``) else ("v", scalar, -1); a 1-D tensor of static length L gives
     ("v", tensor, j) for j < L."""
@@ -200,7 +201,7 @@ def _value_entries(shape: Any) -> list[Any]:
     return [("v", t, j) for j in range(t.shape.dims[0])]  # type: ignore[index]
 
 
-def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
+def reshape(tensor: TensorLike, shape: DimsLike, name: str | None = None) -> Tensor:
     """Reshape to ``shape``: a list of ints with at most one -1, whose entries may also be dims
     of tensors (``[tf.shape(h)[0], 3, 1]``, ``tf.stack`` of those, or ``gf.shape(other)``).
 
@@ -248,7 +249,8 @@ def reshape(tensor: Any, shape: Any, name: str | None = None) -> Tensor:
 
 
 @rank_polymorphic(_first_float)
-def transpose(a: Any, perm: Any = None, name: str | None = None, conjugate: bool = False) -> Tensor:
+def transpose(a: TensorLike, perm: Sequence[int] | np.ndarray | None = None, name: str | None = None,
+              conjugate: bool = False) -> Tensor:
     """Permute dims (reverse them when ``perm`` is None)."""
     x = convert_to_tensor(a)
     if perm is None:
@@ -261,18 +263,18 @@ def transpose(a: Any, perm: Any = None, name: str | None = None, conjugate: bool
     return make(Op.TRANSPOSE, [x], TransposeAttrs(perm), name=name or "transpose")
 
 
-def shape(input: Any, name: str | None = None, out_type: Any = _dt.int32) -> Tensor:  # noqa: A002
+def shape(input: TensorLike, name: str | None = None, out_type: DTypeLike = _dt.int32) -> Tensor:  # noqa: A002
     """The run-time shape of ``input`` as a 1-D int32 tensor."""
     x = convert_to_tensor(input)
     return make(Op.SHAPE, [x], ShapeAttrs(_dt.as_dtype(out_type)), name=name or "Shape")
 
 
-def size(input: Any, name: str | None = None, out_type: Any = _dt.int32) -> Tensor:  # noqa: A002
+def size(input: TensorLike, name: str | None = None, out_type: DTypeLike = _dt.int32) -> Tensor:  # noqa: A002
     """Number of elements of ``input`` (an int32 scalar)."""
     return reduce_prod(shape(input, out_type=out_type), name=name or "Size")
 
 
-def rank(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
+def rank(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
     x = convert_to_tensor(input)
     if x.shape.rank is None:  # known once the program is specialised for the fed rank
         return reduce_sum(shape(shape(x)), name=name or "Rank")
@@ -286,7 +288,7 @@ def _spec_of(x: Tensor) -> list[SpecItem]:
 
 
 @rank_polymorphic(_first_float)
-def expand_dims(input: Any, axis: int, name: str | None = None) -> Tensor:  # noqa: A002
+def expand_dims(input: TensorLike, axis: int, name: str | None = None) -> Tensor:  # noqa: A002
     """Insert a dim of size 1 at ``axis`` (negative counts from the end of the result)."""
     x = convert_to_tensor(input)
     spec = _spec_of(x)
@@ -298,7 +300,8 @@ def expand_dims(input: Any, axis: int, name: str | None = None) -> Tensor:  # no
 
 
 @rank_polymorphic(_first_float)
-def squeeze(input: Any, axis: Any = None, name: str | None = None, squeeze_dims: Any = None) -> Tensor:  # noqa: A002
+def squeeze(input: TensorLike, axis: int | Sequence[int] | None = None, name: str | None = None,  # noqa: A002
+            squeeze_dims: int | Sequence[int] | None = None) -> Tensor:
     """Remove dims of size 1 (only those in ``axis`` when given)."""
     x = convert_to_tensor(input)
     if axis is None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from types import EllipsisType
+from typing import Any, SupportsInt, Union
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from graphflow.core.dtypes import DType
 from graphflow.core.ir import Tensor, convert_to_tensor, register_builders
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import TensorLike
 from graphflow.ops._build import make
 from graphflow.ops.deferred import first_float as _first_float
 from graphflow.ops.deferred import rank_polymorphic
@@ -38,6 +40,10 @@ class ValueOf:
 # dims of the node's reference inputs, ((r, j), ...) meaning sum of dim j of reference r, or the
 # run-time value of a scalar reference input.
 Bound = Union[int, None, tuple[tuple[int, int], ...], ValueOf]
+# one entry of an index: an int (or int tensor), a slice, None (a new axis) or the Ellipsis
+KeyItem = Union[SupportsInt, Tensor, builtins.slice, None, EllipsisType]
+# what ``tensor[key]`` takes: one entry or a tuple of them
+IndexKey = Union[KeyItem, tuple[KeyItem, ...]]
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,7 @@ def int_dtype(d: DType, what: str) -> None:
         raise TypeError(f"{what} must be int32 or int64, got {d.name}")
 
 
-def static_int(v: Any, what: str) -> int:
+def static_int(v: SupportsInt | Tensor, what: str) -> int:
     if isinstance(v, Tensor):
         if v.node.op is Op.CONST:
             return int(v.node.attrs.value)
@@ -78,7 +84,7 @@ def static_int(v: Any, what: str) -> int:
     return int(getattr(v, "value", v))
 
 
-def static_ints(v: Any, what: str) -> list[int]:
+def static_ints(v: TensorLike, what: str) -> list[int]:
     if isinstance(v, Tensor):
         if v.node.op is Op.CONST:
             return [int(a) for a in np.asarray(v.node.attrs.value).reshape(-1)]
@@ -192,7 +198,8 @@ def slice_node(x: Tensor, begin: Sequence[Bound], end: Sequence[Bound], strides:
 
 # ---- public functions --------------------------------------------------------------------------
 
-def slice(input_: Any, begin: Any, size: Any, name: str | None = None) -> Tensor:  # noqa: A001 - the TF1 name
+def slice(input_: TensorLike, begin: TensorLike, size: TensorLike,  # noqa: A001 - the TF1 name
+          name: str | None = None) -> Tensor:
     """``input_[begin[i] : begin[i] + size[i]]`` per dim (size -1: to the end), TF1's ``tf.slice``.
     Unlike indexing, the bounds must lie inside the tensor: ``0 <= begin[i] <= dim`` and
     ``begin[i] + size[i] <= dim``, checked when the graph is built where the dims are known and
@@ -215,9 +222,10 @@ def slice(input_: Any, begin: Any, size: Any, name: str | None = None) -> Tensor
                       name=name or "Slice", exact=True)
 
 
-def strided_slice(input_: Any, begin: Any, end: Any, strides: Any = None, begin_mask: int = 0,
+def strided_slice(input_: TensorLike, begin: TensorLike, end: TensorLike, strides: int | Sequence[int] | None = None,
+                  begin_mask: int = 0,
                   end_mask: int = 0, ellipsis_mask: int = 0, new_axis_mask: int = 0,
-                  shrink_axis_mask: int = 0, var: Any = None, name: str | None = None) -> Tensor:
+                  shrink_axis_mask: int = 0, var: object = None, name: str | None = None) -> Tensor:
     """``input_[begin[0]:end[0]:strides[0], ...]`` with TF1's masks: bit i of ``begin_mask`` /
     ``end_mask`` drops bound i, of ``shrink_axis_mask`` makes entry i the index ``begin[i]``, of
     ``new_axis_mask`` a new dim, of ``ellipsis_mask`` the ``...``. Ranges clip to the dims; a shrunk
@@ -259,12 +267,12 @@ def masked_key(b: Sequence[int], e: Sequence[int], s: Sequence[int], begin_mask:
 
 
 @rank_polymorphic(_first_float)
-def getitem(tensor: Tensor, key: Any) -> Tensor:
+def getitem(tensor: Tensor, key: IndexKey) -> Tensor:
     """``tensor[key]`` with ints, slices (any step), None/newaxis and one Ellipsis, as NumPy."""
     return index(tensor, key)
 
 
-def index(x: Tensor, key: Any, name: str = "strided_slice") -> Tensor:
+def index(x: Tensor, key: IndexKey, name: str = "strided_slice") -> Tensor:
     """``x[key]`` for a tensor of known rank (``getitem`` defers unknown ranks here)."""
     keys = list(key) if isinstance(key, tuple) else [key]
     rank = known_rank(x.shape, "indexing")
@@ -284,7 +292,7 @@ def index(x: Tensor, key: Any, name: str = "strided_slice") -> Tensor:
     shrink: list[int] = []
     refs: list[Tensor] = []
 
-    def bound(v: Any, what: str) -> Bound:
+    def bound(v: SupportsInt | Tensor, what: str) -> Bound:
         if isinstance(v, Tensor) and v.node.op is not Op.CONST:
             if v.shape.rank != 0:
                 raise TypeError(f"a tensor {what} must be a scalar, got {v.name} of shape {v.shape}")

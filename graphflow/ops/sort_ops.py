@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from graphflow.core import dtypes as _dt
+from graphflow.core.dtypes import DType
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.ops._build import make, make_node
 from graphflow.ops.array_ops import one_hot
 from graphflow.ops.elementwise_ops import multiply
@@ -37,7 +38,7 @@ UniqueWithCounts = namedtuple("UniqueWithCounts", ["y", "idx", "count"])
 
 @dataclass(frozen=True)
 class UniqueAttrs:
-    out_idx: Any  # the DType of the index output
+    out_idx: DType  # the DType of the index output
 
 
 def _unique_ref(at: UniqueAttrs, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +55,7 @@ def _unique_shape(shapes: Sequence[TensorShape], at: UniqueAttrs) -> list[Tensor
     return [TensorShape([None]), shapes[0] if shapes[0].rank is not None else TensorShape([None])]
 
 
-def _unique_dtype(dtypes: Sequence[Any], at: UniqueAttrs) -> list[Any]:
+def _unique_dtype(dtypes: Sequence[DType], at: UniqueAttrs) -> list[DType]:
     if not at.out_idx.is_integer:
         raise TypeError(f"unique out_idx must be int32 or int64, got {at.out_idx.name}")
     return [dtypes[0], at.out_idx]
@@ -64,7 +65,7 @@ register(OpDef(Op.UNIQUE, Kind.OTHER, _unique_shape, _unique_dtype, _unique_ref,
                num_outputs=2))
 
 
-def unique(x: Any, out_idx: Any = _dt.int32, name: str | None = None) -> tuple[Tensor, Tensor]:
+def unique(x: TensorLike, out_idx: DTypeLike = _dt.int32, name: str | None = None) -> tuple[Tensor, Tensor]:
     """(y, idx): the distinct values of 1-D ``x`` in order of first occurrence, and for each
     element of ``x`` its index in ``y`` (``x == gather(y, idx)``).
 
@@ -77,14 +78,16 @@ def unique(x: Any, out_idx: Any = _dt.int32, name: str | None = None) -> tuple[T
     return Unique(node.outputs[0], node.outputs[1])
 
 
-def unique_with_counts(x: Any, out_idx: Any = _dt.int32, name: str | None = None) -> tuple[Tensor, Tensor, Tensor]:
+def unique_with_counts(x: TensorLike, out_idx: DTypeLike = _dt.int32,
+                       name: str | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """(y, idx, count): ``unique`` and how often each distinct value occurs."""
     y, idx = unique(x, out_idx, name=name or "UniqueWithCounts")
     count = unsorted_segment_sum(ones_like(idx), idx, size(y, out_type=idx.dtype))
     return UniqueWithCounts(y, idx, count)
 
 
-def top_k(input: Any, k: int = 1, sorted: bool = True, name: str | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
+def top_k(input: TensorLike, k: int = 1, sorted: bool = True,  # noqa: A002
+          name: str | None = None) -> tuple[Tensor, Tensor]:
     """(values, indices) of the ``k`` largest entries of each row of the last axis, largest first;
     of equal values the lower index first (TF1's order, also for ``sorted=False``).
 
