@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from graphflow.core import dtypes as _dt
-from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape, broadcast_dims, broadcast_shapes
+from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.ops._build import as_tensors, make, require
 from graphflow.ops.constant_ops import constant
 from graphflow.ops.elementwise_ops import add_name, identity, multiply
@@ -49,7 +49,7 @@ def _mm_ref(at: MatMulAttrs, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.matmul(a, b)
 
 
-def _mm_vjp(n: Any, g: Tensor) -> list:
+def _mm_vjp(n: Operation, g: Tensor) -> list:
     a, b = n.inputs
     ta, tb = n.attrs.transpose_a, n.attrs.transpose_b
     if not ta and not tb:
@@ -64,7 +64,7 @@ def _mm_vjp(n: Any, g: Tensor) -> list:
 register(OpDef(Op.MATMUL, Kind.OTHER, _mm_shape, require("fi"), _mm_ref, vjp=_mm_vjp))
 
 
-def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
+def matmul(a: TensorLike, b: TensorLike, transpose_a: bool = False, transpose_b: bool = False,
            adjoint_a: bool = False, adjoint_b: bool = False, name: str | None = None) -> Tensor:
     """Matrix product over the last two dims, batched (with broadcasting) over the others.
 
@@ -200,7 +200,7 @@ def _einsum_labelled(operands: Sequence[Tensor], labels: Sequence[str], out: str
     return transpose(cur, [cl.index(c) for c in out])
 
 
-def einsum(equation: str, *inputs: Any, name: str | None = None) -> Tensor:
+def einsum(equation: str, *inputs: TensorLike, name: str | None = None) -> Tensor:
     """Einstein summation (``np.einsum`` semantics; ``...`` allowed, diagonals not), contracted
     pairwise from the left with matmul.
 
@@ -216,7 +216,8 @@ def einsum(equation: str, *inputs: Any, name: str | None = None) -> Tensor:
     return identity(result, name=name) if name else result
 
 
-def tensordot(a: Any, b: Any, axes: Any, name: str | None = None) -> Tensor:
+def tensordot(a: TensorLike, b: TensorLike, axes: int | Sequence[int | Sequence[int]],
+              name: str | None = None) -> Tensor:
     """Sum over ``axes`` (an int N: last N of ``a`` with first N of ``b``; or a pair of axis lists).
 
     >>> import graphflow as gf
@@ -246,7 +247,8 @@ def tensordot(a: Any, b: Any, axes: Any, name: str | None = None) -> Tensor:
     return identity(result, name=name) if name else result
 
 
-def eye(num_rows: int, num_columns: int | None = None, batch_shape: Any = None, dtype: Any = _dt.float32,
+def eye(num_rows: int, num_columns: int | None = None, batch_shape: Sequence[int] | None = None,
+        dtype: DTypeLike = _dt.float32,
         name: str | None = None) -> Tensor:
     """The identity matrix (``num_rows`` x ``num_columns``, static sizes), repeated over
     ``batch_shape``."""
@@ -264,7 +266,7 @@ def _square(x: Tensor, what: str) -> int:
     return int(dims[-1])
 
 
-def matrix_transpose(a: Any, name: str | None = None, conjugate: bool = False) -> Tensor:
+def matrix_transpose(a: TensorLike, name: str | None = None, conjugate: bool = False) -> Tensor:
     """Swap the last two dims (of a tensor of known rank >= 2)."""
     x = convert_to_tensor(a)
     r = x.shape.rank
@@ -273,19 +275,19 @@ def matrix_transpose(a: Any, name: str | None = None, conjugate: bool = False) -
     return transpose(x, list(range(r - 2)) + [r - 1, r - 2], name=name)
 
 
-def diag_part(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
+def diag_part(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
     """The main diagonal of each trailing square matrix (TF1's ``matrix_diag_part``)."""
     x = convert_to_tensor(input)
     n = _square(x, "diag_part")
     return reduce_sum(multiply(x, eye(n, dtype=x.dtype)), axis=-1, name=name)
 
 
-def trace(x: Any, name: str | None = None) -> Tensor:
+def trace(x: TensorLike, name: str | None = None) -> Tensor:
     """Sum of each trailing square matrix's diagonal."""
     return reduce_sum(diag_part(x), axis=-1, name=name)
 
 
-def diag(diagonal: Any, name: str | None = None) -> Tensor:
+def diag(diagonal: TensorLike, name: str | None = None) -> Tensor:
     """The square matrix with ``diagonal`` (a vector of static length) on its diagonal."""
     v = convert_to_tensor(diagonal)
     if v.shape.rank != 1 or v.shape.as_list()[0] is None:
@@ -294,7 +296,8 @@ def diag(diagonal: Any, name: str | None = None) -> Tensor:
     return multiply(expand_dims(v, -1), eye(n, dtype=v.dtype), name=name)
 
 
-def cumsum(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = False, name: str | None = None) -> Tensor:
+def cumsum(x: TensorLike, axis: int = 0, exclusive: bool = False, reverse: bool = False,
+           name: str | None = None) -> Tensor:
     """Cumulative sums along ``axis`` (of static length n), TF1's flags included: a product with
     an n x n triangular matrix of ones, whose gradient is the transposed product."""
     t = convert_to_tensor(x)

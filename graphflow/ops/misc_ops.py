@@ -3,11 +3,11 @@ identity_n, ensure_shape, shape_n, is_tensor and confusion_matrix."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.shapes import as_shape
+from graphflow.core.types import DTypeLike, ShapeLike, TensorLike
 from graphflow.ops import elementwise_ops as M
 from graphflow.ops import state_ops as ST
 from graphflow.ops._build import as_tensors
@@ -17,12 +17,12 @@ from graphflow.ops.reductions import reduce_max
 from graphflow.ops.shape_ops import shape
 
 
-def logical_xor(x: Any, y: Any, name: str | None = None) -> Tensor:
+def logical_xor(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
     a, b = as_tensors(x, y, dtype=_dt.bool_)
     return M.not_equal(a, b, name=name or "LogicalXor")
 
 
-def divide_no_nan(x: Any, y: Any, name: str | None = None) -> Tensor:
+def divide_no_nan(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
     """``x / y``, and 0 where ``y`` is 0 (its gradient too)."""
     a, b = as_tensors(x, y)
     zero = M.equal(b, M.zeros_like_scalar(b))
@@ -30,16 +30,16 @@ def divide_no_nan(x: Any, y: Any, name: str | None = None) -> Tensor:
     return M.where(zero, M.zeros_like_scalar(a) * (a / safe), a / safe, name=name or "div_no_nan")
 
 
-def accumulate_n(inputs: Sequence[Any], shape: Any = None, tensor_dtype: Any = None,
+def accumulate_n(inputs: Sequence[TensorLike], shape: ShapeLike = None, tensor_dtype: DTypeLike | None = None,
                  name: str | None = None) -> Tensor:
     return M.add_n(list(inputs), name=name)
 
 
-def identity_n(input: Sequence[Any], name: str | None = None) -> list[Tensor]:  # noqa: A002
+def identity_n(input: Sequence[TensorLike], name: str | None = None) -> list[Tensor]:  # noqa: A002
     return [M.identity(t) for t in input]
 
 
-def ensure_shape(x: Any, shape: Any, name: str | None = None) -> Tensor:
+def ensure_shape(x: TensorLike, shape: ShapeLike, name: str | None = None) -> Tensor:
     """``x`` with its static shape merged with ``shape`` (incompatible static shapes: ValueError)."""
     t = M.identity(convert_to_tensor(x), name=name or "EnsureShape")
     try:
@@ -50,16 +50,18 @@ def ensure_shape(x: Any, shape: Any, name: str | None = None) -> Tensor:
     return t
 
 
-def shape_n(input: Sequence[Any], out_type: Any = _dt.int32, name: str | None = None) -> list[Tensor]:  # noqa: A002
+def shape_n(input: Sequence[TensorLike], out_type: DTypeLike = _dt.int32,  # noqa: A002
+            name: str | None = None) -> list[Tensor]:
     return [shape(t, out_type=out_type) for t in input]
 
 
-def is_tensor(x: Any) -> bool:
+def is_tensor(x: object) -> bool:
     return isinstance(x, Tensor)
 
 
-def confusion_matrix(labels: Any, predictions: Any, num_classes: Any = None, weights: Any = None,
-                     dtype: Any = _dt.int32, name: str | None = None) -> Tensor:
+def confusion_matrix(labels: TensorLike, predictions: TensorLike, num_classes: int | Tensor | None = None,
+                     weights: TensorLike | None = None,
+                     dtype: DTypeLike = _dt.int32, name: str | None = None) -> Tensor:
     """``m[i, j]``: how many (or how much weight of) examples have label i and prediction j."""
     lab = M.cast(convert_to_tensor(labels), _dt.int32)
     pred = M.cast(convert_to_tensor(predictions), _dt.int32)

@@ -8,12 +8,11 @@ values.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.types import DimsLike, DTypeLike, TensorLike
 from graphflow.ops import elementwise_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
@@ -30,12 +29,12 @@ from graphflow.ops.special_ops import lgamma
 _PROPOSALS = 16
 
 
-def _dim(x: Tensor, axis: int) -> Any:
+def _dim(x: Tensor, axis: int) -> int | Tensor:
     d = x.shape.as_list()[axis]
     return d if d is not None else S.shape(x)[axis]
 
 
-def random_shuffle(value: Any, seed: int | None = None, name: str | None = None) -> Tensor:
+def random_shuffle(value: TensorLike, seed: int | None = None, name: str | None = None) -> Tensor:
     """``value`` with its first dim in a uniformly random order (new on every run)."""
     x = convert_to_tensor(value)
     if x.shape.rank == 0:
@@ -44,8 +43,8 @@ def random_shuffle(value: Any, seed: int | None = None, name: str | None = None)
     return gather(x, sort_indices(keys), name=name or "RandomShuffle")
 
 
-def multinomial(logits: Any, num_samples: Any, seed: int | None = None, name: str | None = None,
-                output_dtype: Any = _dt.int64) -> Tensor:
+def multinomial(logits: TensorLike, num_samples: int | Tensor, seed: int | None = None, name: str | None = None,
+                output_dtype: DTypeLike = _dt.int64) -> Tensor:
     """``[batch, num_samples]`` class indices drawn from ``softmax(logits[b])``: the argmax of
     ``logits + Gumbel noise`` is a draw from the softmax distribution."""
     lg = convert_to_tensor(logits)
@@ -59,13 +58,13 @@ def multinomial(logits: Any, num_samples: Any, seed: int | None = None, name: st
     return M.cast(R.argmax(scores, axis=-1), output_dtype, name=name or "Multinomial")
 
 
-def categorical(logits: Any, num_samples: Any, dtype: Any = None, seed: int | None = None,
+def categorical(logits: TensorLike, num_samples: int | Tensor, dtype: DTypeLike | None = None, seed: int | None = None,
                 name: str | None = None) -> Tensor:
     """``tf.random.categorical``: ``multinomial`` under its TF 1.13+ name."""
     return multinomial(logits, num_samples, seed, name, dtype or _dt.int64)
 
 
-def random_gamma(shape: Any, alpha: Any, beta: Any = None, dtype: Any = _dt.float32,
+def random_gamma(shape: DimsLike, alpha: TensorLike, beta: TensorLike | None = None, dtype: DTypeLike = _dt.float32,
                  seed: int | None = None, name: str | None = None) -> Tensor:
     """Gamma(alpha, rate beta) samples of shape ``shape + alpha.shape`` (broadcast with beta)."""
     dt = _dt.as_dtype(dtype)
@@ -100,7 +99,7 @@ def random_gamma(shape: Any, alpha: Any, beta: Any = None, dtype: Any = _dt.floa
     return M.cast(M.stop_gradient(sample), dt, name=name or "RandomGamma")
 
 
-def random_crop(value: Any, size: Any, seed: int | None = None, name: str | None = None) -> Tensor:
+def random_crop(value: TensorLike, size: TensorLike, seed: int | None = None, name: str | None = None) -> Tensor:
     """A ``size``-shaped window of ``value`` at a uniformly random offset (every offset equally
     likely), read with a one-hot gather per dim."""
     x = convert_to_tensor(value)
@@ -118,7 +117,7 @@ def random_crop(value: Any, size: Any, seed: int | None = None, name: str | None
     return S.reshape(out, sizes, name=name or "random_crop")
 
 
-def random_poisson(lam: Any, shape: Any, dtype: Any = _dt.float32, seed: int | None = None,
+def random_poisson(lam: TensorLike, shape: DimsLike, dtype: DTypeLike = _dt.float32, seed: int | None = None,
                    name: str | None = None) -> Tensor:
     """Poisson(lam) samples of shape ``shape + lam.shape``: inversion of the CDF over 0..63 for
     lam < 10 (the mass above 63 is below 1e-25 there) and Hoermann's transformed rejection (PTRS)

@@ -4,15 +4,15 @@ gradients; matrix_band_part and norm as composites.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import AxisLike, TensorLike
 from graphflow.ops._build import as_tensors, make, require
 from graphflow.ops.elementwise_ops import abs as _abs
 from graphflow.ops.elementwise_ops import logical_and, sqrt, where
@@ -37,8 +37,8 @@ def _square(s: TensorShape, what: str) -> None:
                              f"given shape {s}")
 
 
-def _unary_square(what: str, drop: bool) -> Any:
-    def rule(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+def _unary_square(what: str, drop: bool) -> Callable[[Sequence[TensorShape], object], list[TensorShape]]:
+    def rule(shapes: Sequence[TensorShape], at: object) -> list[TensorShape]:
         s = shapes[0]
         _square(s, what)
         if s.rank is None:
@@ -69,12 +69,12 @@ def _solve_ref(at: SolveAttrs, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.linalg.solve(m, b)
 
 
-def _inv_vjp(n: Any, g: Tensor) -> list:
+def _inv_vjp(n: Operation, g: Tensor) -> list:
     y = n.outputs[0]
     return [-matmul(matmul(y, g, transpose_a=True), y, transpose_b=True)]
 
 
-def _det_vjp(n: Any, g: Tensor) -> list:
+def _det_vjp(n: Operation, g: Tensor) -> list:
     a, d = n.inputs[0], n.outputs[0]
     scale = expand_dims(expand_dims(g * d, -1), -1)
     return [scale * _t(matrix_inverse(a))]
@@ -84,7 +84,7 @@ def _t(x: Tensor) -> Tensor:
     return matrix_transpose(x)
 
 
-def _solve_vjp(n: Any, g: Tensor) -> list:
+def _solve_vjp(n: Operation, g: Tensor) -> list:
     a, _ = n.inputs
     x = n.outputs[0]
     db = make(Op.MATRIX_SOLVE, [a, g], SolveAttrs(not n.attrs.adjoint))
@@ -92,7 +92,7 @@ def _solve_vjp(n: Any, g: Tensor) -> list:
     return [da, db]
 
 
-def _chol_vjp(n: Any, g: Tensor) -> list:
+def _chol_vjp(n: Operation, g: Tensor) -> list:
     # TF1's rule: S = L^-T phi(L^T g) L^-1 with phi the lower triangle, diagonal halved; dA = (S + S^T) / 2
     lo = n.outputs[0]
     inv = matrix_inverse(lo)
@@ -109,9 +109,9 @@ FAILURE = {Op.MATRIX_INVERSE: "Input is not invertible.",
                         "(it must be symmetric positive definite)",
            Op.MATRIX_SOLVE: "Input matrix is not invertible."}
 
-def _lapack(op: Op, fn: Any) -> Any:
+def _lapack(op: Op, fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
     """The numpy reference, failing with the message the compiled kernel gives."""
-    def ref(at: Any, *args: np.ndarray) -> np.ndarray:
+    def ref(at: object, *args: np.ndarray) -> np.ndarray:
         try:
             return fn(at, *args)
         except np.linalg.LinAlgError:
@@ -131,29 +131,30 @@ register(OpDef(Op.MATRIX_SOLVE, Kind.OTHER, _solve_shape, F, _lapack(Op.MATRIX_S
 
 # ---- public functions ------------------------------------------------------------------------
 
-def matrix_inverse(input: Any, adjoint: bool = False, name: str | None = None) -> Tensor:  # noqa: A002
+def matrix_inverse(input: TensorLike, adjoint: bool = False, name: str | None = None) -> Tensor:  # noqa: A002
     """Inverse of each square matrix of the last two dims; a singular one fails the run."""
     x = convert_to_tensor(input)
     y = make(Op.MATRIX_INVERSE, [x], name=name or "MatrixInverse")
     return _t(y) if adjoint else y
 
 
-def matrix_determinant(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
+def matrix_determinant(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
     return make(Op.MATRIX_DETERMINANT, [convert_to_tensor(input)], name=name or "MatrixDeterminant")
 
 
-def cholesky(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
+def cholesky(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
     """The lower-triangular L with L L^T = input (symmetric positive definite; else the run fails)."""
     return make(Op.CHOLESKY, [convert_to_tensor(input)], name=name or "Cholesky")
 
 
-def matrix_solve(matrix: Any, rhs: Any, adjoint: bool = False, name: str | None = None) -> Tensor:
+def matrix_solve(matrix: TensorLike, rhs: TensorLike, adjoint: bool = False, name: str | None = None) -> Tensor:
     """X with matrix X = rhs (matrix^T X = rhs when ``adjoint``), for each matrix of the batch."""
     a, b = as_tensors(matrix, rhs)
     return make(Op.MATRIX_SOLVE, [a, b], SolveAttrs(bool(adjoint)), name=name or "MatrixSolve")
 
 
-def matrix_band_part(input: Any, num_lower: int, num_upper: int, name: str | None = None) -> Tensor:  # noqa: A002
+def matrix_band_part(input: TensorLike, num_lower: int, num_upper: int,  # noqa: A002
+                     name: str | None = None) -> Tensor:
     """Keep entries with ``i - j <= num_lower`` and ``j - i <= num_upper`` (negative: all), zero the rest."""
     x = convert_to_tensor(input)
     rows = _range(shape(x)[-2])
@@ -164,7 +165,8 @@ def matrix_band_part(input: Any, num_lower: int, num_upper: int, name: str | Non
     return where(keep, x, zeros_like(x), name=name or "MatrixBandPart")
 
 
-def norm(tensor: Any, ord: Any = "euclidean", axis: Any = None, keepdims: bool | None = None,  # noqa: A002
+def norm(tensor: TensorLike, ord: str | float = "euclidean", axis: AxisLike = None,  # noqa: A002
+         keepdims: bool | None = None,
          name: str | None = None, keep_dims: bool | None = None) -> Tensor:
     """Vector norms (``ord`` "euclidean"/2, 1, np.inf or a positive p) over ``axis`` (all by
     default), and the Frobenius norm over a pair of axes."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -16,6 +15,7 @@ from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape, as_shape
+from graphflow.core.types import DimsLike, DTypeLike, TensorLike
 from graphflow.ops._build import make
 from graphflow.ops.concat_ops import stack
 from graphflow.ops.constant_ops import (  # noqa: F401  (their home before constant_ops)
@@ -73,14 +73,14 @@ def _shape_from_input(shapes: Sequence[TensorShape], static: tuple[int, ...] | N
     return TensorShape(None) if dims[0] is None else TensorShape([None] * dims[0])
 
 
-def _assign_shape(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+def _assign_shape(shapes: Sequence[TensorShape], at: object) -> list[TensorShape]:
     var, value = shapes
     if not var.is_compatible_with(value):
         raise ValueError(f"cannot assign a value of shape {value} to a variable of shape {var}")
     return [var]
 
 
-def _assign_dtype(dtypes: Sequence[DType], at: Any) -> list[DType]:
+def _assign_dtype(dtypes: Sequence[DType], at: object) -> list[DType]:
     if dtypes[0] != dtypes[1]:
         raise TypeError(f"cannot assign a {dtypes[1].name} value to a {dtypes[0].name} variable")
     return [dtypes[0]]
@@ -121,16 +121,16 @@ register(OpDef(Op.RANDOM, Kind.OTHER, lambda s, at: [_shape_from_input(s, at.sha
                lambda d, at: [at.dtype], _random_ref, no_gradient=True, stateful=True))
 
 
-def _range_shape(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+def _range_shape(shapes: Sequence[TensorShape], at: object) -> list[TensorShape]:
     for s in shapes:
         if s.rank not in (0, None):
             raise ValueError(f"range bounds must be scalars, got shape {s}")
     return [TensorShape([None])]
 
 
-def range_error(start: Any, limit: Any, delta: Any) -> str | None:
+def range_error(start: float, limit: float, delta: float) -> str | None:
     """TF1's message for range bounds that give no sequence (delta 0, or pointing away from limit)."""
-    def shown(v: Any) -> str:
+    def shown(v: float) -> str:
         return str(v).removesuffix(".0")
     if delta == 0:
         return f"Requires delta != 0: {shown(delta)}"
@@ -141,7 +141,7 @@ def range_error(start: Any, limit: Any, delta: Any) -> str | None:
     return None
 
 
-def _range_size(start: Any, limit: Any, delta: Any, dtype: DType) -> int:
+def _range_size(start: float, limit: float, delta: float, dtype: DType) -> int:
     """TF1's length: exact for integers, ceil(|(limit - start) / delta|) in the dtype for floats."""
     if dtype.is_floating:
         t = dtype.np.type
@@ -169,7 +169,7 @@ def _reduce_all(g: Tensor) -> Tensor:
 # ---- public API --------------------------------------------------------------------------------
 
 
-def _run_time_dims(dims: Any) -> tuple[Tensor, list[int | None]] | None:
+def _run_time_dims(dims: DimsLike) -> tuple[Tensor, list[int | None]] | None:
     """A shape given as a list mixing ints and scalar tensors (``(tf.shape(x)[0], 5)``, how TF1
     code sizes batch-shaped states): the int32 shape tensor stacking them, and the static dims it
     implies (None where a tensor stands). None for any other ``dims``."""
@@ -182,7 +182,7 @@ def _run_time_dims(dims: Any) -> tuple[Tensor, list[int | None]] | None:
     return stack(parts), [None if isinstance(d, Tensor) else int(d) for d in dims]
 
 
-def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
+def fill(dims: DimsLike, value: TensorLike, name: str | None = None) -> Tensor:
     """A tensor of shape ``dims`` filled with ``value``; ``dims`` may be a tensor, or a list of
     ints and scalar tensors."""
     v = convert_to_tensor(value)
@@ -199,17 +199,17 @@ def fill(dims: Any, value: Any, name: str | None = None) -> Tensor:
     return make(Op.FILL, [v], FillAttrs(static, v.dtype), name=name or "Fill")
 
 
-def zeros(shape: Any, dtype: Any = _dt.float32, name: str | None = None) -> Tensor:
+def zeros(shape: DimsLike, dtype: DTypeLike = _dt.float32, name: str | None = None) -> Tensor:
     """``gf.zeros((2, 3))``"""
     return fill(shape, constant(0, dtype=dtype), name=name or "zeros")
 
 
-def ones(shape: Any, dtype: Any = _dt.float32, name: str | None = None) -> Tensor:
+def ones(shape: DimsLike, dtype: DTypeLike = _dt.float32, name: str | None = None) -> Tensor:
     """``gf.ones((2, 3))``"""
     return fill(shape, constant(1, dtype=dtype), name=name or "ones")
 
 
-def _like(t: Any, value: int, dtype: Any, name: str | None) -> Tensor:
+def _like(t: TensorLike, value: int, dtype: DTypeLike | None, name: str | None) -> Tensor:
     t = convert_to_tensor(t)
     dt = _dt.as_dtype(dtype) if dtype is not None else t.dtype
     if t.shape.is_fully_defined():
@@ -217,15 +217,16 @@ def _like(t: Any, value: int, dtype: Any, name: str | None) -> Tensor:
     return fill(shape_of(t), constant(value, dtype=dt), name=name)
 
 
-def zeros_like(tensor: Any, dtype: Any = None, name: str | None = None) -> Tensor:
+def zeros_like(tensor: TensorLike, dtype: DTypeLike | None = None, name: str | None = None) -> Tensor:
     return _like(tensor, 0, dtype, name or "zeros_like")
 
 
-def ones_like(tensor: Any, dtype: Any = None, name: str | None = None) -> Tensor:
+def ones_like(tensor: TensorLike, dtype: DTypeLike | None = None, name: str | None = None) -> Tensor:
     return _like(tensor, 1, dtype, name or "ones_like")
 
 
-def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # noqa: A001
+def range(start: TensorLike, limit: TensorLike | None = None, delta: TensorLike = 1,  # noqa: A001
+          dtype: DTypeLike | None = None,
           name: str | None = "range") -> Tensor:
     """``gf.range(5)`` is [0, 1, 2, 3, 4]; like Python's range with tensor bounds allowed, but as
     TF1 a delta of 0, or one pointing away from ``limit`` (``gf.range(-5)``), is an error: a
@@ -255,7 +256,7 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # n
     return out
 
 
-def linspace(start: Any, stop: Any, num: Any, name: str | None = "linspace") -> Tensor:
+def linspace(start: TensorLike, stop: TensorLike, num: TensorLike, name: str | None = "linspace") -> Tensor:
     """``num`` evenly spaced values from ``start`` to ``stop`` inclusive."""
     start_t = convert_to_tensor(start, dtype_hint=_dt.float32)
     stop_t = convert_to_tensor(stop, dtype=start_t.dtype)
@@ -266,7 +267,7 @@ def linspace(start: Any, stop: Any, num: Any, name: str | None = "linspace") -> 
     return add_name(start_t + steps * step, name)
 
 
-def _random(dist: str, shape: Any, dtype: Any, seed: int | None, name: str) -> Tensor:
+def _random(dist: str, shape: DimsLike, dtype: DTypeLike, seed: int | None, name: str) -> Tensor:
     g = get_default_graph()
     dt = _dt.as_dtype(dtype)
     if not dt.is_floating:
@@ -286,21 +287,22 @@ def _random(dist: str, shape: Any, dtype: Any, seed: int | None, name: str) -> T
     return make(Op.RANDOM, [], RandomAttrs(dist, static, dt, key, _next_uid()), name=name)
 
 
-def random_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = _dt.float32,
+def random_normal(shape: DimsLike, mean: TensorLike = 0.0, stddev: TensorLike = 1.0, dtype: DTypeLike = _dt.float32,
                   seed: int | None = None, name: str | None = None) -> Tensor:
     """Normal samples, new on every run; reproducible with ``gf.set_random_seed`` or ``seed``."""
     z = _random("normal", shape, dtype, seed, (name or "random_normal") + "/RandomStandardNormal")
     return _named_result(_affine(z, stddev, mean), name or "random_normal")
 
 
-def truncated_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = _dt.float32,
+def truncated_normal(shape: DimsLike, mean: TensorLike = 0.0, stddev: TensorLike = 1.0, dtype: DTypeLike = _dt.float32,
                      seed: int | None = None, name: str | None = None) -> Tensor:
     """Normal samples redrawn beyond two standard deviations."""
     z = _random("truncated_normal", shape, dtype, seed, (name or "truncated_normal") + "/TruncatedNormal")
     return _named_result(_affine(z, stddev, mean), name or "truncated_normal")
 
 
-def random_uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = _dt.float32,
+def random_uniform(shape: DimsLike, minval: TensorLike = 0, maxval: TensorLike | None = None,
+                   dtype: DTypeLike = _dt.float32,
                    seed: int | None = None, name: str | None = None) -> Tensor:
     """Uniform samples in [minval, maxval) (maxval defaults to 1 for floats)."""
     dt = _dt.as_dtype(dtype)
@@ -326,7 +328,7 @@ def _named_result(t: Tensor, name: str) -> Tensor:
     return add_name(t, name)
 
 
-def _affine(z: Tensor, scale: Any, shift: Any) -> Tensor:
+def _affine(z: Tensor, scale: TensorLike, shift: TensorLike) -> Tensor:
     if not (isinstance(scale, (int, float)) and scale == 1):
         z = z * scale
     if not (isinstance(shift, (int, float)) and shift == 0):
@@ -339,7 +341,7 @@ def set_random_seed(seed: int | None) -> None:
     get_default_graph().seed = seed
 
 
-def assign(ref: Tensor, value: Any, mode: str = "set", name: str | None = None) -> Tensor:
+def assign(ref: Tensor, value: TensorLike, mode: str = "set", name: str | None = None) -> Tensor:
     """Write ``value`` into variable ``ref``; the result is the new value."""
     if not (isinstance(ref, Tensor) and ref.node.op is Op.VARIABLE):
         raise TypeError(f"assign needs a gf.Variable, got {ref!r}")

@@ -7,7 +7,7 @@ run on the host when they do.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,17 +18,18 @@ from graphflow.core.dtypes import DType
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.ops._build import broadcast_rule, make, same_shape
 
 
-def _strings(t: Any, what: str) -> Tensor:
+def _strings(t: TensorLike, what: str) -> Tensor:
     x = convert_to_tensor(t)
     if not x.dtype.is_string:
         raise TypeError(f"{what} needs a string tensor, got {x.name} of dtype {x.dtype.name}")
     return x
 
 
-def _map(fn: Any, *arrays: np.ndarray) -> np.ndarray:
+def _map(fn: Callable[..., object], *arrays: np.ndarray) -> np.ndarray:
     out = np.frompyfunc(fn, len(arrays), 1)(*arrays)
     return np.asarray(out, dtype=object)
 
@@ -44,7 +45,7 @@ class AsStringAttrs:
     fill: str = ""
 
 
-def _as_string_dtype(dtypes: Sequence[DType], at: Any) -> list[DType]:
+def _as_string_dtype(dtypes: Sequence[DType], at: object) -> list[DType]:
     if dtypes[0].is_string:
         raise TypeError("as_string needs a numeric or bool tensor, got a string tensor")
     return [_dt.string]
@@ -81,7 +82,7 @@ class JoinAttrs:
     keepdims: bool = False
 
 
-def _all_strings(dtypes: Sequence[DType], at: Any) -> list[DType]:
+def _all_strings(dtypes: Sequence[DType], at: object) -> list[DType]:
     for i, d in enumerate(dtypes):
         if not d.is_string:
             raise TypeError(f"operand {i} has dtype {d.name}, expected string")
@@ -166,11 +167,11 @@ register(OpDef(Op.STRING_MAP, Kind.HOST, same_shape, _map_dtype, _map_ref, no_gr
 
 # ---- public API ----------------------------------------------------------------------------------
 
-def _sep(separator: Any) -> bytes:
+def _sep(separator: str | bytes) -> bytes:
     return separator.encode() if isinstance(separator, str) else bytes(separator)
 
 
-def as_string(input: Any, precision: int = -1, scientific: bool = False, shortest: bool = False,  # noqa: A002
+def as_string(input: TensorLike, precision: int = -1, scientific: bool = False, shortest: bool = False,  # noqa: A002
               width: int = -1, fill: str = "", name: str | None = None) -> Tensor:
     """Each element formatted as bytes: floats as ``%f`` (``precision`` digits, ``%e`` when
     ``scientific``, ``%g`` when ``shortest``), integers as ``%d``, bools as true/false.
@@ -186,14 +187,16 @@ def as_string(input: Any, precision: int = -1, scientific: bool = False, shortes
                 name=name or "AsString")
 
 
-def string_join(inputs: Sequence[Any], separator: str = "", name: str | None = None) -> Tensor:
+def string_join(inputs: Sequence[TensorLike], separator: str = "", name: str | None = None) -> Tensor:
     """Element-wise concatenation of string tensors (broadcast), ``separator`` between."""
     xs = [_strings(x, "string_join") for x in inputs]
     return make(Op.STRING_JOIN, xs, JoinAttrs(_sep(separator)), name=name or "StringJoin")
 
 
-def reduce_join(inputs: Any, axis: Any = None, keep_dims: bool = False, separator: str = "",
-                name: str | None = None, reduction_indices: Any = None, keepdims: Any = None) -> Tensor:
+def reduce_join(inputs: TensorLike, axis: int | Sequence[int] | None = None, keep_dims: bool = False,
+                separator: str = "",
+                name: str | None = None, reduction_indices: int | Sequence[int] | None = None,
+                keepdims: bool | None = None) -> Tensor:
     """Join the strings along ``axis`` (all axes by default)."""
     x = _strings(inputs, "reduce_join")
     ax = axis if axis is not None else reduction_indices
@@ -202,18 +205,18 @@ def reduce_join(inputs: Any, axis: Any = None, keep_dims: bool = False, separato
     return make(Op.REDUCE_JOIN, [x], JoinAttrs(_sep(separator), axes, keep), name=name or "ReduceJoin")
 
 
-def _string_map(fn: str, x: Any, name: str | None, default: str, **kw: Any) -> Tensor:
+def _string_map(fn: str, x: TensorLike, name: str | None, default: str, **kw: Any) -> Tensor:
     return make(Op.STRING_MAP, [_strings(x, default)], StringMapAttrs(fn, **kw), name=name or default)
 
 
-def length(input: Any, name: str | None = None, unit: str = "BYTE") -> Tensor:  # noqa: A002
+def length(input: TensorLike, name: str | None = None, unit: str = "BYTE") -> Tensor:  # noqa: A002
     """The length of each string in bytes (``unit="UTF8_CHAR"`` is not supported)."""
     if unit != "BYTE":
         raise ValueError(f"strings.length: unit {unit!r} is not supported; expected 'BYTE'")
     return _string_map("length", input, name, "StringLength", out=_dt.int32)
 
 
-def to_number(string_tensor: Any, out_type: Any = _dt.float32, name: str | None = None) -> Tensor:
+def to_number(string_tensor: TensorLike, out_type: DTypeLike = _dt.float32, name: str | None = None) -> Tensor:
     """Parse each string as a number of ``out_type``; a string that is no number raises at run time."""
     out = _dt.as_dtype(out_type)
     if not out.is_numeric:
@@ -221,18 +224,18 @@ def to_number(string_tensor: Any, out_type: Any = _dt.float32, name: str | None 
     return _string_map("to_number", string_tensor, name, "StringToNumber", out=out)
 
 
-def upper(input: Any, name: str | None = None, encoding: str = "") -> Tensor:  # noqa: A002
+def upper(input: TensorLike, name: str | None = None, encoding: str = "") -> Tensor:  # noqa: A002
     return _string_map("upper", input, name, "StringUpper")
 
 
-def lower(input: Any, name: str | None = None, encoding: str = "") -> Tensor:  # noqa: A002
+def lower(input: TensorLike, name: str | None = None, encoding: str = "") -> Tensor:  # noqa: A002
     return _string_map("lower", input, name, "StringLower")
 
 
-def strip(input: Any, name: str | None = None) -> Tensor:  # noqa: A002
+def strip(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
     return _string_map("strip", input, name, "StringStrip")
 
 
-def substr(input: Any, pos: int, len: int, name: str | None = None, unit: str = "BYTE") -> Tensor:  # noqa: A002
+def substr(input: TensorLike, pos: int, len: int, name: str | None = None, unit: str = "BYTE") -> Tensor:  # noqa: A002
     """Bytes ``[pos, pos + len)`` of each string (``pos`` and ``len`` are Python ints)."""
     return _string_map("substr", input, name, "Substr", pos=int(pos), len=int(len))

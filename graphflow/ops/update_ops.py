@@ -6,37 +6,38 @@ compiled step like any assignment and returns the variable's new value.
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Op
+from graphflow.core.types import TensorLike
 from graphflow.ops import elementwise_ops as M
 from graphflow.ops import state_ops as ST
 from graphflow.ops._build import make
 from graphflow.ops.array_ops import AxisAttrs
 
 
-def _var(ref: Any, what: str) -> Tensor:
+def _var(ref: object, what: str) -> Tensor:
     if not (isinstance(ref, Tensor) and ref.node.op is Op.VARIABLE):
         raise TypeError(f"{what} needs a gf.Variable as ref, got {ref!r}")
     return ref
 
 
-def assign(ref: Any, value: Any, validate_shape: Any = None, use_locking: Any = None,
+def assign(ref: Tensor, value: TensorLike, validate_shape: bool | None = None, use_locking: bool | None = None,
            name: str | None = None) -> Tensor:
     """``ref = value``; the result is the new value (TF1 ``tf.assign``)."""
     return ST.assign(_var(ref, "assign"), value, "set", name)
 
 
-def assign_add(ref: Any, value: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
+def assign_add(ref: Tensor, value: TensorLike, use_locking: bool | None = None, name: str | None = None) -> Tensor:
     return ST.assign(_var(ref, "assign_add"), value, "add", name)
 
 
-def assign_sub(ref: Any, value: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
+def assign_sub(ref: Tensor, value: TensorLike, use_locking: bool | None = None, name: str | None = None) -> Tensor:
     return ST.assign(_var(ref, "assign_sub"), value, "sub", name)
 
 
-def _scattered(ref: Tensor, indices: Any, updates: Any, nd: bool) -> tuple[Tensor, Tensor]:
+def _scattered(ref: Tensor, indices: TensorLike, updates: TensorLike, nd: bool) -> tuple[Tensor, Tensor]:
     """(sum of ``updates`` placed at ``indices`` in a zero tensor like ``ref``, a mask of the
     entries any index hit)."""
     u = convert_to_tensor(updates, dtype=ref.dtype)
@@ -51,7 +52,7 @@ def _scattered(ref: Tensor, indices: Any, updates: Any, nd: bool) -> tuple[Tenso
     return placed, M.greater(hits, M.zeros_like_scalar(hits))
 
 
-def scatter_update(ref: Any, indices: Any, updates: Any, use_locking: Any = None,
+def scatter_update(ref: Tensor, indices: TensorLike, updates: TensorLike, use_locking: bool | None = None,
                    name: str | None = None) -> Tensor:
     """``ref[indices] = updates`` (rows of ``ref``; with duplicate indices TF1 leaves the winner
     undefined, here their sum)."""
@@ -60,57 +61,64 @@ def scatter_update(ref: Any, indices: Any, updates: Any, use_locking: Any = None
     return ST.assign(v, M.where(hit, placed, v), "set", name or "ScatterUpdate")
 
 
-def scatter_add(ref: Any, indices: Any, updates: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
+def scatter_add(ref: Tensor, indices: TensorLike, updates: TensorLike, use_locking: bool | None = None,
+                name: str | None = None) -> Tensor:
     """``ref[indices] += updates``; duplicate indices all add."""
     v = _var(ref, "scatter_add")
     placed, _ = _scattered(v, indices, updates, False)
     return ST.assign(v, placed, "add", name or "ScatterAdd")
 
 
-def scatter_sub(ref: Any, indices: Any, updates: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
+def scatter_sub(ref: Tensor, indices: TensorLike, updates: TensorLike, use_locking: bool | None = None,
+                name: str | None = None) -> Tensor:
     v = _var(ref, "scatter_sub")
     placed, _ = _scattered(v, indices, updates, False)
     return ST.assign(v, placed, "sub", name or "ScatterSub")
 
 
-def _scatter_combine(ref: Any, indices: Any, updates: Any, fn: Any, what: str, name: str | None) -> Tensor:
+def _scatter_combine(ref: Tensor, indices: TensorLike, updates: TensorLike, fn: Callable[[Tensor, Tensor], Tensor],
+                     what: str, name: str | None) -> Tensor:
     """Rows hit once combine with ``fn(old, update)``."""
     v = _var(ref, what)
     placed, hit = _scattered(v, indices, updates, False)
     return ST.assign(v, M.where(hit, fn(v, placed), v), "set", name)
 
 
-def scatter_mul(ref: Any, indices: Any, updates: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
+def scatter_mul(ref: Tensor, indices: TensorLike, updates: TensorLike, use_locking: bool | None = None,
+                name: str | None = None) -> Tensor:
     return _scatter_combine(ref, indices, updates, M.multiply, "scatter_mul", name or "ScatterMul")
 
 
-def scatter_div(ref: Any, indices: Any, updates: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
+def scatter_div(ref: Tensor, indices: TensorLike, updates: TensorLike, use_locking: bool | None = None,
+                name: str | None = None) -> Tensor:
     return _scatter_combine(ref, indices, updates, M.divide, "scatter_div", name or "ScatterDiv")
 
 
-def scatter_max(ref: Any, indices: Any, updates: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
+def scatter_max(ref: Tensor, indices: TensorLike, updates: TensorLike, use_locking: bool | None = None,
+                name: str | None = None) -> Tensor:
     return _scatter_combine(ref, indices, updates, M.maximum, "scatter_max", name or "ScatterMax")
 
 
-def scatter_min(ref: Any, indices: Any, updates: Any, use_locking: Any = None, name: str | None = None) -> Tensor:
+def scatter_min(ref: Tensor, indices: TensorLike, updates: TensorLike, use_locking: bool | None = None,
+                name: str | None = None) -> Tensor:
     return _scatter_combine(ref, indices, updates, M.minimum, "scatter_min", name or "ScatterMin")
 
 
-def scatter_nd_update(ref: Any, indices: Any, updates: Any, use_locking: Any = None,
+def scatter_nd_update(ref: Tensor, indices: TensorLike, updates: TensorLike, use_locking: bool | None = None,
                       name: str | None = None) -> Tensor:
     v = _var(ref, "scatter_nd_update")
     placed, hit = _scattered(v, indices, updates, True)
     return ST.assign(v, M.where(hit, placed, v), "set", name or "ScatterNdUpdate")
 
 
-def scatter_nd_add(ref: Any, indices: Any, updates: Any, use_locking: Any = None,
+def scatter_nd_add(ref: Tensor, indices: TensorLike, updates: TensorLike, use_locking: bool | None = None,
                    name: str | None = None) -> Tensor:
     v = _var(ref, "scatter_nd_add")
     placed, _ = _scattered(v, indices, updates, True)
     return ST.assign(v, placed, "add", name or "ScatterNdAdd")
 
 
-def scatter_nd_sub(ref: Any, indices: Any, updates: Any, use_locking: Any = None,
+def scatter_nd_sub(ref: Tensor, indices: TensorLike, updates: TensorLike, use_locking: bool | None = None,
                    name: str | None = None) -> Tensor:
     v = _var(ref, "scatter_nd_sub")
     placed, _ = _scattered(v, indices, updates, True)
