@@ -524,7 +524,7 @@ _OPERATORS = {
 }
 for _name, _method in _OPERATORS.items():
     setattr(Tensor, _name, (lambda f: lambda self, other: f(self, other))(_method))
-Tensor.__neg__ = lambda self: negative(self)  # type: ignore[attr-defined]
-Tensor.__abs__ = lambda self: abs(self)  # type: ignore[attr-defined]
-Tensor.__invert__ = lambda self: logical_not(self)  # type: ignore[attr-defined]
-Tensor.__pos__ = lambda self: self  # type: ignore[attr-defined]
+Tensor.__neg__ = lambda self: negative(self)  # type: ignore[attr-defined, method-assign]
+Tensor.__abs__ = lambda self: abs(self)  # type: ignore[attr-defined, method-assign]
+Tensor.__invert__ = lambda self: logical_not(self)  # type: ignore[attr-defined, method-assign]
+Tensor.__pos__ = lambda self: self  # type: ignore[attr-defined, method-assign]

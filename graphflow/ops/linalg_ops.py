@@ -78,8 +78,8 @@ def matmul(a: TensorLike, b: TensorLike, transpose_a: bool = False, transpose_b:
 
 
 # the ``@`` operator on tensors (elementwise_ops installs the others)
-Tensor.__matmul__ = lambda self, other: matmul(self, other)  # type: ignore[attr-defined]
-Tensor.__rmatmul__ = lambda self, other: matmul(other, self)  # type: ignore[attr-defined]
+Tensor.__matmul__ = lambda self, other: matmul(self, other)  # type: ignore[attr-defined, method-assign]
+Tensor.__rmatmul__ = lambda self, other: matmul(other, self)  # type: ignore[attr-defined, method-assign]
 
 
 # ---- tensordot and einsum: composites of transpose, reshape, matmul and reduce_sum -----------------
