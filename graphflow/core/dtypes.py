@@ -117,3 +117,44 @@ def to_strings(value: Any) -> np.ndarray:
             raise TypeError(f"expected str or bytes values for a tf.string tensor, got {v!r} "
                             f"({type(v).__name__})")
     return out.reshape(arr.shape)
+
+
+def infer_dtype(value: Any) -> DType:
+    """The dtype ``convert_to_tensor`` gives a Python or numpy value (TF1's: Python floats are
+    float32, Python ints int32; numpy values keep theirs)."""
+    if isinstance(value, np.generic):  # numpy scalars keep their dtype (np.float64 is a float)
+        return as_dtype(value.dtype)
+    if isinstance(value, (bool, np.bool_)):
+        return bool_
+    if isinstance(value, (str, bytes)):
+        return string
+    if isinstance(value, (int, np.integer)) and not isinstance(value, np.integer):
+        return int32
+    if isinstance(value, float):
+        return float32
+    arr = np.asarray(value)
+    if arr.dtype == np.float64 and not isinstance(value, np.ndarray):
+        return float32  # Python floats and lists of them: TF1 makes float32
+    if arr.dtype == np.int64 and not isinstance(value, (np.ndarray, np.integer)):
+        return int32
+    if arr.dtype.kind in "US" or (arr.dtype.kind == "O" and arr.size
+                                  and all(isinstance(v, (str, bytes)) for v in arr.reshape(-1))):
+        return string
+    if arr.dtype.kind == "O":
+        raise TypeError(f"cannot convert {value!r} to a graphflow tensor (dtype {arr.dtype})")
+    return as_dtype(arr.dtype)
+
+
+def constant_value(value: Any, dtype: DType) -> np.ndarray:
+    """``value`` as an array of ``dtype`` (what a CONST node of that dtype holds): a TypeError
+    for text where numbers are expected, or for a fraction that an integer dtype would lose."""
+    if dtype.is_string:
+        arr = to_strings(value)
+    else:
+        arr = np.asarray(value)
+        if arr.dtype.kind in "USO":
+            raise TypeError(f"cannot make a {dtype.name} constant from {value!r}: expected numbers")
+    if not dtype.is_floating and arr.dtype.kind == "f" and arr.size and not np.all(np.mod(arr, 1) == 0):
+        raise TypeError(f"cannot make a {dtype.name} constant from {value!r} without losing the "
+                        "fractional part")
+    return arr.astype(dtype.np)

@@ -9,6 +9,20 @@ read it.
 A node's ``uid`` is an integer that orders nodes: a graph's nodes take multiples of
 ``UID_STRIDE`` in build order, so that the compiler can number the nodes it builds in place of
 one (a deferred op's expansion) between it and the next graph node, in integers too.
+
+What the layers above install here. The core builds only the nodes it needs itself (a constant
+in ``convert_to_tensor``; autodiff's sums and fills); what builds any other op is defined above
+the core and installed onto these classes when its module is imported (as TensorFlow's op
+modules install Tensor's overloadable operators), never looked up through the core:
+
+- ``Tensor``'s arithmetic, comparison and logical operators: ``graphflow.ops.elementwise_ops``;
+  ``@``: ``graphflow.ops.linalg_ops``;
+- ``Tensor.__getitem__`` (``t[1:2]``): ``graphflow.ops.slice_ops``;
+- ``Tensor.__iter__`` (unstack) and ``Tensor._pack`` (stack: how ``convert_to_tensor`` converts
+  a list holding tensors): ``graphflow.ops.concat_ops``;
+- ``Graph.as_graph_def``: ``graphflow.graphdef.export``.
+
+Before those modules are imported (``graphflow.core`` alone), these raise a RuntimeError.
 """
 from __future__ import annotations
 
@@ -22,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from graphflow.core import dtypes as _dt
+from graphflow.core.attrs import ConstAttrs
 from graphflow.core.dtypes import DType
 from graphflow.core.registry import Op, get
 from graphflow.core.runtime_hook import default_graph_reset, session_for
@@ -170,12 +185,21 @@ class Tensor:
             raise TypeError(f"len() of {self.name} is unknown: its first dim is not static")
         return d
 
+    # installed by the op layer (see the module docstring); these stand until it is imported
     def __iter__(self) -> Iterator[Tensor]:
-        return iter(_builders["unstack"](self))
+        raise _not_installed("Tensor.__iter__", "graphflow.ops.concat_ops")
 
-    # operators: defined in graphflow.ops.math_ops, attached there
     def __getitem__(self, key: Any) -> Tensor:
-        return _builders["getitem"](self, key)
+        raise _not_installed("Tensor.__getitem__", "graphflow.ops.slice_ops")
+
+    @staticmethod
+    def _pack(values: list[Tensor]) -> Tensor:
+        """One tensor stacking ``values`` (``convert_to_tensor`` of a list holding tensors)."""
+        raise _not_installed("Tensor._pack", "graphflow.ops.concat_ops")
+
+
+def _not_installed(what: str, where: str) -> RuntimeError:
+    return RuntimeError(f"{what} is installed by {where}: import graphflow, not graphflow.core alone")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,10 +416,10 @@ class Graph:
             self._consumers_upto = len(nodes)
             return list(index.get(id(t), ()))
 
-    def as_graph_def(self, from_version: Any = None, add_shapes: bool = False) -> Any:
-        """TF1's ``GraphDef`` of this graph (``graphflow.graphdef.export``): TensorFlow 1 loads
-        it, and ``gf.import_graph_def`` loads it back."""
-        return _builders["as_graph_def"](self)
+    def as_graph_def(self, from_version: int | None = None, add_shapes: bool = False) -> Any:
+        """TF1's ``GraphDef`` of this graph: TensorFlow 1 loads it, and ``gf.import_graph_def``
+        loads it back. Installed by ``graphflow.graphdef.export`` (see the module docstring)."""
+        raise _not_installed("Graph.as_graph_def", "graphflow.graphdef.export")
 
     def get_operation_by_name(self, name: str) -> Operation:
         try:
@@ -538,30 +562,6 @@ def reset_default_graph() -> None:
 # conversion of user values
 
 
-def _infer_dtype(value: Any) -> DType:
-    if isinstance(value, np.generic):  # numpy scalars keep their dtype (np.float64 is a float)
-        return _dt.as_dtype(value.dtype)
-    if isinstance(value, (bool, np.bool_)):
-        return _dt.bool_
-    if isinstance(value, (str, bytes)):
-        return _dt.string
-    if isinstance(value, (int, np.integer)) and not isinstance(value, np.integer):
-        return _dt.int32
-    if isinstance(value, float):
-        return _dt.float32
-    arr = np.asarray(value)
-    if arr.dtype == np.float64 and not isinstance(value, np.ndarray):
-        return _dt.float32  # Python floats and lists of them: TF1 makes float32
-    if arr.dtype == np.int64 and not isinstance(value, (np.ndarray, np.integer)):
-        return _dt.int32
-    if arr.dtype.kind in "US" or (arr.dtype.kind == "O" and arr.size
-                                  and all(isinstance(v, (str, bytes)) for v in arr.reshape(-1))):
-        return _dt.string
-    if arr.dtype.kind == "O":
-        raise TypeError(f"cannot convert {value!r} to a graphflow tensor (dtype {arr.dtype})")
-    return _dt.as_dtype(arr.dtype)
-
-
 def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None,
                       dtype_hint: Any = None) -> Tensor:
     """Tensors pass through (their dtype is checked); other values become constants.
@@ -578,9 +578,9 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None,
     if conv is not None:
         return convert_to_tensor(conv(), dtype=dtype)
     if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
-        return _builders["stack"]([convert_to_tensor(v, dtype=dtype) for v in value])
+        return Tensor._pack([convert_to_tensor(v, dtype=dtype) for v in value])
     if dtype is None:
-        target = _infer_dtype(value)
+        target = _dt.infer_dtype(value)
         if dtype_hint is not None and not isinstance(value, np.ndarray):
             hint = _dt.as_dtype(dtype_hint)
             arr = np.asarray(value)
@@ -588,13 +588,14 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None,
                 target = hint
     else:
         target = _dt.as_dtype(dtype)
-    return _builders["constant"](value, dtype=target, name=name)
+    return _constant(value, target, name)
 
 
-# the op builders conversion and Tensor's methods use, registered by the modules that define them
-# (graphflow.ops.array_ops, graphflow.ops.state_ops), which import this module
-_builders: dict[str, Any] = {}
+def _constant(value: Any, dtype: DType, name: str | None) -> Tensor:
+    """A CONST node holding ``value`` as ``dtype``, in the default graph (``gf.constant``
+    without its ``shape``)."""
+    arr = _dt.constant_value(value, dtype)
+    arr.setflags(write=False)
+    node = get_default_graph().add_node(Op.CONST, (), ConstAttrs(arr), name=name, site=user_site())
+    return node.outputs[0]
 
-
-def register_builders(**fns: Any) -> None:
-    _builders.update(fns)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from graphflow.core import dtypes as _dt
-from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph, register_builders
+from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.core.registry import Op
 from graphflow.graphdef.display import protos, shape_proto, tensor_proto, tf_type
 
@@ -518,4 +518,10 @@ def export_graph_def(graph: Graph | None = None, nodes: Sequence[Operation] | No
     return ex.gd
 
 
-register_builders(as_graph_def=export_graph_def)
+def _as_graph_def(self: Graph, from_version: int | None = None, add_shapes: bool = False) -> Any:
+    """``Graph.as_graph_def``: TF1's GraphDef of the whole graph (shapes are always added)."""
+    return export_graph_def(self)
+
+
+# installed onto the core's Graph (the list of what is installed where: graphflow/core/ir.py's docstring)
+Graph.as_graph_def = _as_graph_def  # type: ignore[method-assign]

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.core.ir import Operation, Tensor, convert_to_tensor, register_builders
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.core.types import TensorLike
@@ -141,4 +141,6 @@ def unstack(value: TensorLike, num: int | None = None, axis: int = 0, name: str 
     return outs
 
 
-register_builders(stack=stack, unstack=unstack)
+# installed onto the core's Tensor (the list of what is installed where: graphflow/core/ir.py's docstring)
+Tensor.__iter__ = lambda self: iter(unstack(self))  # type: ignore[method-assign]
+Tensor._pack = staticmethod(stack)  # type: ignore[method-assign, assignment]  # (convert_to_tensor of a list holding tensors)

@@ -10,12 +10,13 @@ from typing import Any
 import numpy as np
 
 from graphflow.core import dtypes as _dt
+from graphflow.core.attrs import NO_ATTRS, ConstAttrs
 from graphflow.core.dtypes import DType
-from graphflow.core.ir import Operation, Tensor, _infer_dtype, convert_to_tensor, get_default_graph, register_builders
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape, as_shape
 from graphflow.core.types import DTypeLike, Fetchable, ShapeLike, TensorLike
-from graphflow.ops._build import NO_ATTRS, make, make_node
+from graphflow.ops._build import make, make_node
 
 _uid = [0]
 
@@ -23,20 +24,6 @@ _uid = [0]
 def _next_uid() -> int:
     _uid[0] += 1
     return _uid[0]
-
-
-@dataclass(frozen=True, eq=False)
-class ConstAttrs:
-    value: np.ndarray
-
-    def key(self) -> tuple:
-        return (self.value.dtype.str, self.value.shape, self.value.tobytes())
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ConstAttrs) and self.key() == other.key()
-
-    def __hash__(self) -> int:
-        return hash(self.key())
 
 
 @dataclass(frozen=True)
@@ -74,19 +61,10 @@ def constant(value: TensorLike, dtype: DTypeLike | None = None, shape: ShapeLike
     if isinstance(value, Tensor):
         raise TypeError(f"gf.constant expects a Python or numpy value, got the tensor {value.name}")
     if dtype is None:
-        target = _infer_dtype(value)
+        target = _dt.infer_dtype(value)
     else:
         target = _dt.as_dtype(dtype)
-    if target.is_string:
-        arr = _dt.to_strings(value)
-    else:
-        arr = np.asarray(value)
-        if arr.dtype.kind in "USO":
-            raise TypeError(f"cannot make a {target.name} constant from {value!r}: expected numbers")
-    if not target.is_floating and arr.dtype.kind == "f" and arr.size and not np.all(np.mod(arr, 1) == 0):
-        raise TypeError(f"cannot make a {target.name} constant from {value!r} without losing the "
-                        "fractional part")
-    arr = arr.astype(target.np)
+    arr = _dt.constant_value(value, target)
     if shape is not None:
         dims: tuple[Any, ...] = tuple(as_shape(shape).as_list())
         if arr.size == 1:
@@ -139,5 +117,3 @@ def group(*inputs: Fetchable | Sequence[Fetchable], name: str | None = None) -> 
         ops.append(x.node if isinstance(x, Tensor) else x)
     return g.add_node(Op.NO_OP, [], NO_ATTRS, name=name or "group_deps", control_inputs=ops)
 
-
-register_builders(constant=constant)

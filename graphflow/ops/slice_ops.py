@@ -17,7 +17,7 @@ from typing import Any, SupportsInt, Union
 import numpy as np
 
 from graphflow.core.dtypes import DType
-from graphflow.core.ir import Tensor, convert_to_tensor, register_builders
+from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.core.types import TensorLike
@@ -336,4 +336,5 @@ def index(x: Tensor, key: IndexKey, name: str = "strided_slice") -> Tensor:
 
 
 
-register_builders(getitem=getitem)
+# installed onto the core's Tensor (the list of what is installed where: graphflow/core/ir.py's docstring)
+Tensor.__getitem__ = getitem  # type: ignore[method-assign]
