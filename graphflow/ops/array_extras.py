@@ -161,8 +161,7 @@ def searchsorted(sorted_sequence: TensorLike, values: TensorLike, side: str = "l
 
 
 def bincount(arr: TensorLike, weights: TensorLike | None = None, minlength: int | None = None,
-             maxlength: int | None = None,
-             dtype: DTypeLike = _dt.int32, name: str | None = None) -> Tensor:
+             maxlength: int | None = None, dtype: DTypeLike = _dt.int32, name: str | None = None) -> Tensor:
     """How often each value 0..max occurs in ``arr`` (weighted sums with ``weights``)."""
     x = S.reshape(M.cast(convert_to_tensor(arr), _dt.int32), [-1])
     size = R.reduce_max(x) + 1 if x.shape.as_list()[0] != 0 else ST.constant(0)

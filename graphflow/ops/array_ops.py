@@ -329,8 +329,7 @@ def mirror_pad(x: Tensor, paddings: Sequence[tuple[int, int]], mode: str) -> Ten
 
 
 def split(value: TensorLike, num_or_size_splits: int | Sequence[int] | Tensor, axis: int | Tensor = 0,
-          num: int | None = None,
-          name: str = "split") -> list[Tensor]:
+          num: int | None = None, name: str = "split") -> list[Tensor]:
     """Split along ``axis`` into equal parts (an int) or parts of the given sizes (one may be -1).
 
     >>> import graphflow as gf

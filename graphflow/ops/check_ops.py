@@ -148,8 +148,7 @@ def _static_check(cond: Tensor, message: str) -> None:
 
 
 def _binary_assert(symbol: str, fn: Callable[[Tensor, Tensor], Tensor], x: TensorLike, y: TensorLike,
-                   data: Sequence[TensorLike] | None, message: str | None,
-                   name: str | None, default: str) -> Operation:
+                   data: Sequence[TensorLike] | None, message: str | None, name: str | None, default: str) -> Operation:
     a, b = as_tensors(x, y)
     cond = reduce_all(fn(a, b))
     text = f"{message + ' ' if message else ''}Condition x {symbol} y did not hold element-wise: " \
@@ -166,26 +165,22 @@ def _comparisons() -> dict[str, Callable[[Tensor, Tensor], Tensor]]:
 
 
 def assert_equal(x: TensorLike, y: TensorLike, data: Sequence[TensorLike] | None = None, summarize: int | None = None,
-                 message: str | None = None,
-                 name: str | None = None) -> Operation:
+                 message: str | None = None, name: str | None = None) -> Operation:
     return _binary_assert("==", _comparisons()["=="], x, y, data, message, name, "assert_equal")
 
 
 def assert_none_equal(x: TensorLike, y: TensorLike, data: Sequence[TensorLike] | None = None,
-                      summarize: int | None = None,
-                      message: str | None = None, name: str | None = None) -> Operation:
+                      summarize: int | None = None, message: str | None = None, name: str | None = None) -> Operation:
     return _binary_assert("!=", _comparisons()["!="], x, y, data, message, name, "assert_none_equal")
 
 
 def assert_less(x: TensorLike, y: TensorLike, data: Sequence[TensorLike] | None = None, summarize: int | None = None,
-                message: str | None = None,
-                name: str | None = None) -> Operation:
+                message: str | None = None, name: str | None = None) -> Operation:
     return _binary_assert("<", _comparisons()["<"], x, y, data, message, name, "assert_less")
 
 
 def assert_less_equal(x: TensorLike, y: TensorLike, data: Sequence[TensorLike] | None = None,
-                      summarize: int | None = None,
-                      message: str | None = None, name: str | None = None) -> Operation:
+                      summarize: int | None = None, message: str | None = None, name: str | None = None) -> Operation:
     return _binary_assert("<=", _comparisons()["<="], x, y, data, message, name, "assert_less_equal")
 
 
@@ -208,26 +203,22 @@ def _sign_assert(symbol: str, x: TensorLike, data: Sequence[TensorLike] | None, 
 
 
 def assert_positive(x: TensorLike, data: Sequence[TensorLike] | None = None, summarize: int | None = None,
-                    message: str | None = None,
-                    name: str | None = None) -> Operation:
+                    message: str | None = None, name: str | None = None) -> Operation:
     return _sign_assert(">", x, data, message, name, "assert_positive")
 
 
 def assert_negative(x: TensorLike, data: Sequence[TensorLike] | None = None, summarize: int | None = None,
-                    message: str | None = None,
-                    name: str | None = None) -> Operation:
+                    message: str | None = None, name: str | None = None) -> Operation:
     return _sign_assert("<", x, data, message, name, "assert_negative")
 
 
 def assert_non_negative(x: TensorLike, data: Sequence[TensorLike] | None = None, summarize: int | None = None,
-                        message: str | None = None,
-                        name: str | None = None) -> Operation:
+                        message: str | None = None, name: str | None = None) -> Operation:
     return _sign_assert(">=", x, data, message, name, "assert_non_negative")
 
 
 def assert_non_positive(x: TensorLike, data: Sequence[TensorLike] | None = None, summarize: int | None = None,
-                        message: str | None = None,
-                        name: str | None = None) -> Operation:
+                        message: str | None = None, name: str | None = None) -> Operation:
     return _sign_assert("<=", x, data, message, name, "assert_non_positive")
 
 

@@ -437,8 +437,7 @@ def conv2d(input: TensorLike, filters: TensorLike | None = None, strides: IntOrI
 
 
 def conv2d_backprop_input(input_sizes: TensorLike, filter: TensorLike, out_backprop: TensorLike,  # noqa: A002
-                          strides: IntOrInts,
-                          padding: PaddingLike, data_format: str = "NHWC", dilations: IntOrInts = 1,
+                          strides: IntOrInts, padding: PaddingLike, data_format: str = "NHWC", dilations: IntOrInts = 1,
                           name: str | None = None) -> Tensor:
     """Gradient of conv2d with respect to its input, of shape ``input_sizes`` (TF1's op)."""
     fmt = _check_format(data_format, ("NHWC", "NCHW"))
@@ -455,9 +454,8 @@ def conv2d_backprop_input(input_sizes: TensorLike, filter: TensorLike, out_backp
 
 
 def conv2d_backprop_filter(input: TensorLike, filter_sizes: TensorLike, out_backprop: TensorLike,  # noqa: A002
-                           strides: IntOrInts,
-                           padding: PaddingLike, data_format: str = "NHWC", dilations: IntOrInts = 1,
-                           name: str | None = None) -> Tensor:
+                           strides: IntOrInts, padding: PaddingLike, data_format: str = "NHWC",
+                           dilations: IntOrInts = 1, name: str | None = None) -> Tensor:
     """Gradient of conv2d with respect to its HWIO filter of shape ``filter_sizes`` (TF1's op)."""
     fmt = _check_format(data_format, ("NHWC", "NCHW"))
     cf = fmt == "NCHW"
@@ -488,9 +486,8 @@ def conv2d_transpose(value: TensorLike, filters: TensorLike | None = None, outpu
 
 
 def conv1d(value: TensorLike | None = None, filters: TensorLike | None = None, stride: IntOrInts | None = None,
-           padding: PaddingLike | None = None,
-           use_cudnn_on_gpu: bool | None = None, data_format: str | None = "NWC", name: str | None = None,
-           input: TensorLike | None = None, dilations: IntOrInts = 1,  # noqa: A002
+           padding: PaddingLike | None = None, use_cudnn_on_gpu: bool | None = None, data_format: str | None = "NWC",
+           name: str | None = None, input: TensorLike | None = None, dilations: IntOrInts = 1,  # noqa: A002
            filter: TensorLike | None = None) -> Tensor:  # noqa: A002
     """1-D convolution of (batch, width, in_channels) ``value`` with (width, in, out) ``filters``,
     computed as conv2d over a height of 1.
@@ -540,8 +537,7 @@ def _insert_unit(t: Tensor, axis: int) -> Tensor:
 
 
 def _pool(op: Op, value: TensorLike, ksize: IntOrInts, strides: IntOrInts, padding: PaddingLike,
-          data_format: str | None,
-          name: str | None, default_name: str) -> Tensor:
+          data_format: str | None, name: str | None, default_name: str) -> Tensor:
     fmt = _check_format(data_format, ("NHWC", "NCHW"))
     cf = fmt == "NCHW"
     x = convert_to_tensor(value)
@@ -580,8 +576,7 @@ avg_pool2d = avg_pool
 
 
 def _pool1d(fn: Callable[..., Tensor], x: TensorLike, ksize: IntOrInts, strides: IntOrInts, padding: PaddingLike,
-            data_format: str | None,
-            name: str | None) -> Tensor:
+            data_format: str | None, name: str | None) -> Tensor:
     fmt = _check_format(data_format, ("NWC", "NCW"))
     t = convert_to_tensor(x)
     if fmt == "NCW":
@@ -596,15 +591,13 @@ def _pool1d(fn: Callable[..., Tensor], x: TensorLike, ksize: IntOrInts, strides:
 
 
 def max_pool1d(input: TensorLike, ksize: IntOrInts, strides: IntOrInts, padding: PaddingLike,  # noqa: A002
-               data_format: str = "NWC",
-               name: str | None = None) -> Tensor:
+               data_format: str = "NWC", name: str | None = None) -> Tensor:
     """Max pooling over the width of an NWC (or NCW) tensor."""
     return _pool1d(max_pool, input, ksize, strides, padding, data_format, name)
 
 
 def avg_pool1d(input: TensorLike, ksize: IntOrInts, strides: IntOrInts, padding: PaddingLike,  # noqa: A002
-               data_format: str = "NWC",
-               name: str | None = None) -> Tensor:
+               data_format: str = "NWC", name: str | None = None) -> Tensor:
     """Average pooling over the width of an NWC (or NCW) tensor."""
     return _pool1d(avg_pool, input, ksize, strides, padding, data_format, name)
 

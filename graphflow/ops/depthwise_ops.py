@@ -17,8 +17,7 @@ from graphflow.ops.shape_ops import expand_dims, reshape
 
 
 def depthwise_conv2d(input: TensorLike, filter: TensorLike, strides: C.IntOrInts, padding: C.PaddingLike,  # noqa: A002
-                     rate: C.IntOrInts | None = None,
-                     name: str | None = None, data_format: str | None = None,
+                     rate: C.IntOrInts | None = None, name: str | None = None, data_format: str | None = None,
                      dilations: C.IntOrInts | None = None) -> Tensor:
     """``out[n, i, j, c * M + m] = sum over taps of x[n, i*s + di*r, j*s + dj*r, c] * w[di, dj, c, m]``
     for a ``[kh, kw, C, M]`` filter (channel multiplier M).
@@ -66,9 +65,8 @@ def depthwise_conv2d(input: TensorLike, filter: TensorLike, strides: C.IntOrInts
 
 
 def separable_conv2d(input: TensorLike, depthwise_filter: TensorLike, pointwise_filter: TensorLike,  # noqa: A002
-                     strides: C.IntOrInts,
-                     padding: C.PaddingLike, rate: C.IntOrInts | None = None, name: str | None = None,
-                     data_format: str | None = None,
+                     strides: C.IntOrInts, padding: C.PaddingLike, rate: C.IntOrInts | None = None,
+                     name: str | None = None, data_format: str | None = None,
                      dilations: C.IntOrInts | None = None) -> Tensor:
     """A depthwise convolution, then a 1x1 convolution mixing its ``C * M`` channels."""
     fmt = data_format or "NHWC"

@@ -248,8 +248,7 @@ def tensordot(a: TensorLike, b: TensorLike, axes: int | Sequence[int | Sequence[
 
 
 def eye(num_rows: int, num_columns: int | None = None, batch_shape: Sequence[int] | None = None,
-        dtype: DTypeLike = _dt.float32,
-        name: str | None = None) -> Tensor:
+        dtype: DTypeLike = _dt.float32, name: str | None = None) -> Tensor:
     """The identity matrix (``num_rows`` x ``num_columns``, static sizes), repeated over
     ``batch_shape``."""
     m = np.eye(int(num_rows), int(num_columns if num_columns is not None else num_rows))

@@ -98,8 +98,7 @@ def _stream_name(stream: object) -> str:
 
 
 def Print(input_: TensorLike, data: Sequence[TensorLike], message: str | None = None,  # noqa: N802
-          first_n: int | None = None,
-          summarize: int | None = None, name: str | None = None) -> Tensor:
+          first_n: int | None = None, summarize: int | None = None, name: str | None = None) -> Tensor:
     """TF1's ``tf.Print``: ``input_`` unchanged; running it prints ``message`` then each tensor of
     ``data`` as ``[v0 v1 v2...]`` (the first ``summarize`` values, 3 by default) to stderr.
 

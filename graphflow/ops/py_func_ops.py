@@ -58,6 +58,5 @@ def py_func(func: Callable[..., Any], inp: Sequence[TensorLike], Tout: DTypeLike
 
 
 def numpy_function(func: Callable[..., Any], inp: Sequence[TensorLike],  # noqa: N803
-                   Tout: DTypeLike | Sequence[DTypeLike], stateful: bool = True,
-                   name: str | None = None) -> Any:
+                   Tout: DTypeLike | Sequence[DTypeLike], stateful: bool = True, name: str | None = None) -> Any:
     return py_func(func, inp, Tout, stateful, name or "NumpyFunction")

@@ -280,9 +280,8 @@ def reduce_euclidean_norm(input_tensor: TensorLike, axis: AxisLike = None, keepd
 
 
 def count_nonzero(input_tensor: TensorLike | None = None, axis: AxisLike = None, keepdims: bool | None = None,
-                  dtype: DTypeLike = _dt.int64,
-                  name: str | None = None, reduction_indices: AxisLike = None, keep_dims: bool | None = None,
-                  input: TensorLike | None = None) -> Tensor:  # noqa: A002
+                  dtype: DTypeLike = _dt.int64, name: str | None = None, reduction_indices: AxisLike = None,
+                  keep_dims: bool | None = None, input: TensorLike | None = None) -> Tensor:  # noqa: A002
     """How many entries along ``axis`` are non-zero (True, for bools), as ``dtype``."""
     x = convert_to_tensor(input_tensor if input_tensor is not None else input)
     nz = not_equal(x, zeros_like_scalar(x)) if not x.dtype.is_bool else x

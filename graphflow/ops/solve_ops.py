@@ -166,8 +166,7 @@ def matrix_band_part(input: TensorLike, num_lower: int, num_upper: int,  # noqa:
 
 
 def norm(tensor: TensorLike, ord: str | float = "euclidean", axis: AxisLike = None,  # noqa: A002
-         keepdims: bool | None = None,
-         name: str | None = None, keep_dims: bool | None = None) -> Tensor:
+         keepdims: bool | None = None, name: str | None = None, keep_dims: bool | None = None) -> Tensor:
     """Vector norms (``ord`` "euclidean"/2, 1, np.inf or a positive p) over ``axis`` (all by
     default), and the Frobenius norm over a pair of axes."""
     x = convert_to_tensor(tensor)

@@ -10,6 +10,7 @@ import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core import rng
+from graphflow.core.attrs import FillAttrs
 from graphflow.core.dtypes import DType
 from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
@@ -41,12 +42,6 @@ from graphflow.ops.shape_ops import shape as shape_of
 @dataclass(frozen=True)
 class AssignAttrs:
     mode: str  # "set" | "add" | "sub"
-
-
-@dataclass(frozen=True)
-class FillAttrs:
-    shape: tuple[int, ...] | None  # static dims, or None when given by the second input
-    dtype: DType
 
 
 @dataclass(frozen=True)
@@ -226,8 +221,7 @@ def ones_like(tensor: TensorLike, dtype: DTypeLike | None = None, name: str | No
 
 
 def range(start: TensorLike, limit: TensorLike | None = None, delta: TensorLike = 1,  # noqa: A001
-          dtype: DTypeLike | None = None,
-          name: str | None = "range") -> Tensor:
+          dtype: DTypeLike | None = None, name: str | None = "range") -> Tensor:
     """``gf.range(5)`` is [0, 1, 2, 3, 4]; like Python's range with tensor bounds allowed, but as
     TF1 a delta of 0, or one pointing away from ``limit`` (``gf.range(-5)``), is an error: a
     ValueError here when the bounds are constants, InvalidArgumentError at run time otherwise."""
@@ -302,8 +296,7 @@ def truncated_normal(shape: DimsLike, mean: TensorLike = 0.0, stddev: TensorLike
 
 
 def random_uniform(shape: DimsLike, minval: TensorLike = 0, maxval: TensorLike | None = None,
-                   dtype: DTypeLike = _dt.float32,
-                   seed: int | None = None, name: str | None = None) -> Tensor:
+                   dtype: DTypeLike = _dt.float32, seed: int | None = None, name: str | None = None) -> Tensor:
     """Uniform samples in [minval, maxval) (maxval defaults to 1 for floats)."""
     dt = _dt.as_dtype(dtype)
     if not dt.is_floating:

@@ -194,8 +194,7 @@ def string_join(inputs: Sequence[TensorLike], separator: str = "", name: str | N
 
 
 def reduce_join(inputs: TensorLike, axis: int | Sequence[int] | None = None, keep_dims: bool = False,
-                separator: str = "",
-                name: str | None = None, reduction_indices: int | Sequence[int] | None = None,
+                separator: str = "", name: str | None = None, reduction_indices: int | Sequence[int] | None = None,
                 keepdims: bool | None = None) -> Tensor:
     """Join the strings along ``axis`` (all axes by default)."""
     x = _strings(inputs, "reduce_join")
