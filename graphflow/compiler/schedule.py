@@ -127,7 +127,7 @@ def schedule(program: Program) -> Schedule:
             needs_init[id(var)] = var
     writes = {id(nodes[w].inputs[0].node): nodes[w].inputs[0].node for ws in assigns_of.values() for w in ws}
     for n in nodes:  # a cond's branches may assign: its last inputs are those variables
-        written = getattr(n.attrs, "writes", ()) if n.op is Op.COND else ()
+        written = n.attrs.writes if n.op is Op.COND else ()
         for t in n.inputs[len(n.inputs) - len(written):] if written else ():
             writes[id(t.node)] = t.node
     return Schedule(tuple(nodes[i] for i in order), snapshots, reads, tuple(needs_init.values()),

@@ -12,8 +12,6 @@ function) keep calling ``conv_kernels``' jitted drivers, which compute the same.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from graphflow.compiler.cpu import conv_kernels as _ck
@@ -23,7 +21,8 @@ geometry = _ck.geometry.py_func  # plain arithmetic: nothing to compile
 _images_per_chunk = _ck._images_per_chunk.py_func
 
 
-def conv2d(x: Any, f: Any, sh: int, sw: int, dh: int, dw: int, pt: int, pl: int, oh: int, ow: int) -> Any:
+def conv2d(x: np.ndarray, f: np.ndarray, sh: int, sw: int, dh: int, dw: int, pt: int, pl: int, oh: int,
+           ow: int) -> np.ndarray:
     """NHWC input, HWIO filter -> (n, oh, ow, o), as ``conv_kernels.conv2d``."""
     n, h, w, c = x.shape
     kh, kw, _, o = f.shape
@@ -40,8 +39,8 @@ def conv2d(x: Any, f: Any, sh: int, sw: int, dh: int, dw: int, pt: int, pl: int,
     return out.reshape(n, oh, ow, o)
 
 
-def conv2d_backprop_input(dy: Any, f: Any, n: int, h: int, w: int, sh: int, sw: int, dh: int, dw: int,
-                          pt: int, pl: int) -> Any:
+def conv2d_backprop_input(dy: np.ndarray, f: np.ndarray, n: int, h: int, w: int, sh: int, sw: int, dh: int, dw: int,
+                          pt: int, pl: int) -> np.ndarray:
     """Gradient of :func:`conv2d` in its (n, h, w, c) input: dy @ F^T per chunk, then col2im."""
     kh, kw, c, o = f.shape
     oh, ow = dy.shape[1], dy.shape[2]
@@ -59,8 +58,8 @@ def conv2d_backprop_input(dy: Any, f: Any, n: int, h: int, w: int, sh: int, sw: 
     return out
 
 
-def conv2d_backprop_filter(x: Any, dy: Any, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int,
-                           pt: int, pl: int) -> Any:
+def conv2d_backprop_filter(x: np.ndarray, dy: np.ndarray, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int,
+                           pt: int, pl: int) -> np.ndarray:
     """Gradient of :func:`conv2d` in its (kh, kw, c, o) filter: cols^T @ dy summed over chunks by
     BLAS itself (beta 1 after the first)."""
     n, h, w, c = x.shape

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from graphflow.compiler.cuda.device import Device, Value
 from graphflow.compiler.fused_loops import FixedDims  # a fused loop's dims the graph fixes
 from graphflow.core.ir import Operation
+from graphflow.ops.func_graph import FuncGraph
 
 
 @dataclass(frozen=True)
@@ -46,5 +46,5 @@ class CudaRule:
     checks: bool = False
     flush: bool = False
     any_rank: bool = False
-    graphs: Callable[[Operation], Sequence[Any]] | None = None
+    graphs: Callable[[Operation], Sequence[FuncGraph]] | None = None
     kernels: tuple[tuple[str, str], ...] = ()

@@ -10,7 +10,6 @@ Importing this module registers the rules (the CUDA executable imports it).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from graphflow.compiler import fused_loops as FL
 from graphflow.compiler.cuda import core_steps as CS
@@ -23,6 +22,7 @@ from graphflow.compiler.cuda.device import upload
 from graphflow.compiler.cuda.rule import CudaRule, Prepare, Prepared
 from graphflow.core.ir import Operation
 from graphflow.core.registry import Kind, NotOnTarget, Op, register_kernel, rows
+from graphflow.ops.func_graph import FuncGraph
 
 TARGET = "cuda"
 
@@ -63,11 +63,11 @@ def _xent(template: str) -> Prepare:
     return prepare
 
 
-def _branches(n: Operation) -> Sequence[Any]:
+def _branches(n: Operation) -> Sequence[FuncGraph]:
     return tuple(n.attrs.branches)
 
 
-def _loop_graphs(n: Operation) -> Sequence[Any]:
+def _loop_graphs(n: Operation) -> Sequence[FuncGraph]:
     return (n.attrs.cond, n.attrs.body)
 
 
