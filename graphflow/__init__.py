@@ -8,7 +8,8 @@ import sys as _sys
 
 from graphflow.core import dtypes as _core_dtypes
 from graphflow.core import errors
-from graphflow.core.autodiff import gradients, hessians
+from graphflow.core.autodiff import gradients
+from graphflow.ops.gradient_ops import hessians
 from graphflow.core.dtypes import (DType, as_dtype, bool_ as bool, float16, float32, float64,  # noqa: A004
                                    int8, int16, int32, int64, string, uint8)
 from graphflow.core.ir import (Graph, Operation, Tensor, convert_to_tensor, get_default_graph,

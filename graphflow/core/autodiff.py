@@ -1,16 +1,24 @@
 """Reverse-mode differentiation over the graph. Gradients are ordinary graph nodes, so they
 can be differentiated again. The driver alone sums contributions and undoes broadcasting;
-gradient rules (``vjp`` in each registry row) never do."""
+gradient rules (``vjp`` in each registry row) never do. The few nodes the driver adds (the
+seed ones, sums of contributions, SumTo) it builds from their registry rows through
+``core.nodes``, loading no op module; ``hessians`` is composed in ``graphflow.ops.gradient_ops``."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import cast
 
+from graphflow.core import dtypes as _dt
+from graphflow.core.attrs import FillAttrs, ShapeAttrs
 from graphflow.core.ir import Operation, Tensor, convert_to_tensor
-from graphflow.core.registry import Kind, get, register_needed_inputs
+from graphflow.core.nodes import make
+from graphflow.core.registry import Kind, Op, get
+from graphflow.core.types import TensorLike
 
 
-def _as_list(x: Any) -> list[Any]:
-    return list(x) if isinstance(x, (list, tuple)) else [x]
+def _tensors(x: TensorLike | Sequence[TensorLike]) -> list[Tensor]:
+    """``x``, one value or a list or tuple of them, as a list of tensors."""
+    return [convert_to_tensor(v) for v in (x if isinstance(x, (list, tuple)) else [x])]
 
 
 def _differentiable(t: Tensor) -> bool:
@@ -26,8 +34,9 @@ def needed_inputs(n: Operation) -> list[bool]:
     return list(_NEEDED[-1]) if _NEEDED else [True] * len(n.inputs)
 
 
-def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
-              stop_gradients: Any = None, **_: Any) -> list[Tensor | None]:
+def gradients(ys: TensorLike | Sequence[TensorLike], xs: Tensor | Sequence[Tensor],
+              grad_ys: TensorLike | Sequence[TensorLike | None] | None = None, name: str = "gradients",
+              stop_gradients: Tensor | Sequence[Tensor] | None = None, **_: object) -> list[Tensor | None]:
     """Symbolic d(sum of ys)/d(xs): a list aligned with ``xs``; None where ``ys`` do not depend
     on an ``x``. Non-scalar ys are weighted by ``grad_ys`` (ones by default).
 
@@ -35,24 +44,23 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
     >>> x = gf.constant(3.0)
     >>> (g,) = gf.gradients(x * x, [x])
     """
-    # the op builders of graphflow.ops, which builds on this module (ops.func_graph differentiates
-    # deferred calls with it): imported here, not at the top, so that the core loads no op module
-    from graphflow.ops.math_ops import add_n
-    from graphflow.ops.reduce_ops import sum_to
-    from graphflow.ops.state_ops import ones_like
-
-    ys = [convert_to_tensor(y) for y in _as_list(ys)]
-    xs = [convert_to_tensor(x) for x in _as_list(xs)]
-    graph = ys[0].graph
-    stops = {id(t) for t in _as_list(stop_gradients)} if stop_gradients is not None else set()
-    gys = _as_list(grad_ys) if grad_ys is not None else [None] * len(ys)
-    if len(gys) != len(ys):
-        raise ValueError(f"grad_ys has {len(gys)} entries, ys has {len(ys)}")
+    y_ts = _tensors(ys)
+    x_ts = _tensors(xs)
+    graph = y_ts[0].graph
+    stops = ({id(t) for t in (stop_gradients if isinstance(stop_gradients, (list, tuple)) else [stop_gradients])}
+             if stop_gradients is not None else set())
+    gys: list[TensorLike | None]
+    if grad_ys is None:
+        gys = [None] * len(y_ts)
+    else:
+        gys = list(grad_ys) if isinstance(grad_ys, (list, tuple)) else [cast(TensorLike, grad_ys)]
+    if len(gys) != len(y_ts):
+        raise ValueError(f"grad_ys has {len(gys)} entries, ys has {len(y_ts)}")
 
     # Nodes between xs and ys: reachable backward from ys and forward from xs.
-    x_ids = {id(x) for x in xs}
+    x_ids = {id(x) for x in x_ts}
     backward: set[int] = set()
-    stack = [y.node for y in ys]
+    stack = [y.node for y in y_ts]
     order: dict[int, Operation] = {}
     while stack:
         n = stack.pop()
@@ -72,19 +80,16 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
 
     grads: dict[int, list[Tensor]] = {}
     with graph.name_scope(name):
-        for y, gy in zip(ys, gys):
-            if gy is None:
-                gy = ones_like(y)
-            else:
-                gy = convert_to_tensor(gy, dtype=y.dtype)
-            grads.setdefault(id(y), []).append(gy)
+        for y, gy in zip(y_ts, gys):
+            seed = _ones_like(y) if gy is None else convert_to_tensor(gy, dtype=y.dtype)
+            grads.setdefault(id(y), []).append(seed)
 
         def total(t: Tensor) -> Tensor | None:
             parts = grads.get(id(t))
             if not parts:
                 return None
             if len(parts) > 1:
-                s = add_n(parts)
+                s = _add_n(parts)
                 grads[id(t)] = [s]
                 return s
             return parts[0]
@@ -96,11 +101,10 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
             row = get(n.op)
             if row.no_gradient:
                 continue
-            custom = getattr(n.attrs, "grad_fn", None)
-            if row.vjp is None and custom is None:
+            if row.vjp is None:  # (a @gf.custom_gradient node's row has one: it calls the node's grad_fn)
                 raise LookupError(f"No gradient defined for operation {n.describe()}; "
                                   f"wrap it in gf.stop_gradient or give it a @gf.custom_gradient")
-            filled = [g if g is not None else ones_like(o) * 0 for g, o in zip(out_grads, n.outputs)]
+            filled = [g if g is not None else _zeros_like(o) for g, o in zip(out_grads, n.outputs)]
             # which inputs lead back to xs: a rule whose gradients are costly (a loop's) builds only these
             _NEEDED.append([id(t) in forward_tensors and id(t) not in stops and _differentiable(t)
                             for t in n.inputs])
@@ -120,9 +124,9 @@ def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients",
                 if g.dtype != t.dtype:
                     raise AssertionError(f"gradient rule of {n.op.name} gave {g.dtype.name} for a "
                                          f"{t.dtype.name} input")
-                grads.setdefault(id(t), []).append(g if _shaped_like(n, t, g) else sum_to(g, t))
+                grads.setdefault(id(t), []).append(g if _shaped_like(n, t, g) else _sum_to(g, t))
 
-        return [total(x) for x in xs]
+        return [total(x) for x in x_ts]
 
 
 def _shaped_like(n: Operation, t: Tensor, g: Tensor) -> bool:
@@ -155,20 +159,36 @@ def _shaped_like(n: Operation, t: Tensor, g: Tensor) -> bool:
     return True
 
 
-def hessians(ys: Any, xs: Any, name: str = "hessians") -> list[Tensor | None]:
-    """Second derivatives of scalar ``ys`` for each (scalar or vector) x, by differentiating twice."""
-    from graphflow.ops.array_ops import stack, unstack  # (graphflow.ops builds on this module)
-    from graphflow.ops.shape_ops import reshape
-    out: list[Tensor | None] = []
-    for x in _as_list(xs):
-        (g,) = gradients(ys, [x], name=name)
-        if g is None:
-            out.append(None)
-            continue
-        flat = reshape(g, [-1])
-        rows = [gradients(gi, [x], name=name)[0] for gi in unstack(flat)]
-        out.append(stack(rows))
-    return out
+# ---- the nodes the driver adds, built from their registry rows (as graphflow.ops builds them)
 
 
-register_needed_inputs(needed_inputs)  # (for registry.needed_inputs_hook, deprecated: goes with it)
+def _ones_like(t: Tensor) -> Tensor:
+    """A tensor of ones shaped as ``t`` (``gf.ones_like``): a static fill when ``t``'s shape is
+    known, else one sized by its run-time shape."""
+    one = convert_to_tensor(1, dtype=t.dtype)
+    if t.shape.is_fully_defined():
+        dims = tuple(int(d) for d in t.shape.as_list())
+        return make(Op.FILL, [one], FillAttrs(dims, one.dtype), name="ones_like")
+    shape = make(Op.SHAPE, [t], ShapeAttrs(_dt.int32), name="Shape")
+    return make(Op.FILL, [one, shape], FillAttrs(None, one.dtype), name="ones_like")
+
+
+def _zeros_like(t: Tensor) -> Tensor:
+    """The gradient of an output nothing reads: ones times zero (``gf.ones_like(t) * 0``)."""
+    ones = _ones_like(t)
+    return make(Op.MUL, [ones, convert_to_tensor(0, dtype=ones.dtype)])
+
+
+def _add_n(parts: Sequence[Tensor]) -> Tensor:
+    """The sum of the contributions to one tensor's gradient (``gf.add_n``: a chain of adds)."""
+    total = parts[0]
+    for t in parts[1:]:
+        total = make(Op.ADD, [total, t])
+    return total
+
+
+def _sum_to(g: Tensor, like: Tensor) -> Tensor:
+    """``g`` summed over the axes along which ``like`` was broadcast to reach ``g``'s shape."""
+    if g.shape.is_fully_defined() and g.shape == like.shape:
+        return g
+    return make(Op.SUM_TO, [g, like], name="SumTo")

@@ -242,20 +242,3 @@ def register_kernel(op: Op, target: str, rule: R) -> R:
 def kernel(op: Op, target: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator form of :func:`register_kernel`."""
     return lambda fn: register_kernel(op, target, fn)
-
-
-# ---- deprecated, to be removed: graphflow/control_flow_while.py imports
-# ``graphflow.core.autodiff.needed_inputs`` itself (it can: autodiff reaches no control-flow module)
-
-_NEEDED_INPUTS: list[Callable[[Any], list[bool]]] = []
-
-
-def register_needed_inputs(fn: Callable[[Any], list[bool]]) -> None:
-    """Called once, by ``graphflow.core.autodiff``, for ``needed_inputs_hook``."""
-    _NEEDED_INPUTS[:] = [fn]
-
-
-def needed_inputs_hook(n: Any) -> list[bool]:
-    """Deprecated: ``graphflow.core.autodiff.needed_inputs``. Which inputs of ``n`` the
-    ``gradients`` call now running needs."""
-    return _NEEDED_INPUTS[0](n) if _NEEDED_INPUTS else [True] * len(n.inputs)

@@ -142,16 +142,18 @@ def broadcast_dims(a: Dim, b: Dim) -> Dim | str:
 
 def broadcast_shapes(shapes: Iterable[TensorShape]) -> TensorShape | None:
     """NumPy broadcasting on static shapes; None when the shapes cannot broadcast."""
-    shapes = list(shapes)
-    if any(s.dims is None for s in shapes):
-        return TensorShape(None)
-    rank = max((len(s.dims) for s in shapes), default=0)  # type: ignore[arg-type]
-    out: list[Dim] = [1] * rank
+    known: list[tuple[Dim, ...]] = []
     for s in shapes:
-        dims = (1,) * (rank - len(s.dims)) + s.dims  # type: ignore[operator]
+        if s.dims is None:
+            return TensorShape(None)
+        known.append(s.dims)
+    rank = max((len(d) for d in known), default=0)
+    out: list[Dim] = [1] * rank
+    for given in known:
+        dims = (1,) * (rank - len(given)) + given
         for i, d in enumerate(dims):
             r = broadcast_dims(out[i], d)
-            if r == "error":
+            if isinstance(r, str):  # "error"
                 return None
-            out[i] = r  # type: ignore[assignment]
+            out[i] = r
     return TensorShape(out)

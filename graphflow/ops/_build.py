@@ -2,47 +2,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from graphflow.core import dtypes as _dt
+from graphflow.core.attrs import NO_ATTRS, NoAttrs  # noqa: F401  (their home was here)
 from graphflow.core.dtypes import DType
-from graphflow.core.ir import Graph, Operation, Tensor, convert_to_tensor, get_default_graph, user_site
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.nodes import graph_of, make, make_node  # noqa: F401  (every op module builds with them)
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape, broadcast_shapes
 from graphflow.core.types import DTypeLike, TensorLike
-
-
-@dataclass(frozen=True)
-class NoAttrs:
-    pass
-
-
-NO_ATTRS = NoAttrs()
-
-
-def graph_of(inputs: Sequence[object]) -> Graph:
-    g = get_default_graph()
-    if getattr(g, "is_func_graph", False):  # tracing a control-flow function: build in it
-        return g
-    for t in inputs:
-        if isinstance(t, Tensor):
-            return t.graph
-    return get_default_graph()
-
-
-def make(op: Op, inputs: Sequence[Tensor], attrs: object = NO_ATTRS, name: str | None = None,
-         **kw: Any) -> Tensor:
-    """Add one node and return its first output."""
-    return make_node(op, inputs, attrs, name, **kw).outputs[0]
-
-
-def make_node(op: Op, inputs: Sequence[Tensor], attrs: object = NO_ATTRS, name: str | None = None,
-              **kw: Any) -> Operation:
-    g = graph_of(inputs)
-    return g.add_node(op, list(inputs), attrs, name=name, site=kw.pop("site", None) or user_site(), **kw)
 
 
 def compute_type(dtype: DType) -> str:

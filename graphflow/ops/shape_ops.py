@@ -8,7 +8,7 @@ from typing import Any, Union
 import numpy as np
 
 from graphflow.core import dtypes as _dt
-from graphflow.core.dtypes import DType
+from graphflow.core.attrs import ShapeAttrs
 from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
@@ -35,11 +35,6 @@ class ReshapeAttrs:
 @dataclass(frozen=True)
 class TransposeAttrs:
     perm: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class ShapeAttrs:
-    out_type: DType
 
 
 def resolve_spec(spec: Sequence[SpecItem], shapes: Sequence[Sequence[Any]], size: int | None,
