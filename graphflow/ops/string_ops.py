@@ -204,15 +204,15 @@ def reduce_join(inputs: TensorLike, axis: int | Sequence[int] | None = None, kee
     return make(Op.REDUCE_JOIN, [x], JoinAttrs(_sep(separator), axes, keep), name=name or "ReduceJoin")
 
 
-def _string_map(fn: str, x: TensorLike, name: str | None, default: str, **kw: Any) -> Tensor:
-    return make(Op.STRING_MAP, [_strings(x, default)], StringMapAttrs(fn, **kw), name=name or default)
+def _string_map(at: StringMapAttrs, x: TensorLike, name: str | None, default: str) -> Tensor:
+    return make(Op.STRING_MAP, [_strings(x, default)], at, name=name or default)
 
 
 def length(input: TensorLike, name: str | None = None, unit: str = "BYTE") -> Tensor:  # noqa: A002
     """The length of each string in bytes (``unit="UTF8_CHAR"`` is not supported)."""
     if unit != "BYTE":
         raise ValueError(f"strings.length: unit {unit!r} is not supported; expected 'BYTE'")
-    return _string_map("length", input, name, "StringLength", out=_dt.int32)
+    return _string_map(StringMapAttrs("length", out=_dt.int32), input, name, "StringLength")
 
 
 def to_number(string_tensor: TensorLike, out_type: DTypeLike = _dt.float32, name: str | None = None) -> Tensor:
@@ -220,21 +220,21 @@ def to_number(string_tensor: TensorLike, out_type: DTypeLike = _dt.float32, name
     out = _dt.as_dtype(out_type)
     if not out.is_numeric:
         raise TypeError(f"string_to_number: out_type must be numeric, got {out.name}")
-    return _string_map("to_number", string_tensor, name, "StringToNumber", out=out)
+    return _string_map(StringMapAttrs("to_number", out=out), string_tensor, name, "StringToNumber")
 
 
 def upper(input: TensorLike, name: str | None = None, encoding: str = "") -> Tensor:  # noqa: A002
-    return _string_map("upper", input, name, "StringUpper")
+    return _string_map(StringMapAttrs("upper"), input, name, "StringUpper")
 
 
 def lower(input: TensorLike, name: str | None = None, encoding: str = "") -> Tensor:  # noqa: A002
-    return _string_map("lower", input, name, "StringLower")
+    return _string_map(StringMapAttrs("lower"), input, name, "StringLower")
 
 
 def strip(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
-    return _string_map("strip", input, name, "StringStrip")
+    return _string_map(StringMapAttrs("strip"), input, name, "StringStrip")
 
 
 def substr(input: TensorLike, pos: int, len: int, name: str | None = None, unit: str = "BYTE") -> Tensor:  # noqa: A002
     """Bytes ``[pos, pos + len)`` of each string (``pos`` and ``len`` are Python ints)."""
-    return _string_map("substr", input, name, "Substr", pos=int(pos), len=int(len))
+    return _string_map(StringMapAttrs("substr", pos=int(pos), len=int(len)), input, name, "Substr")

@@ -13,7 +13,7 @@ import wave
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -47,7 +47,13 @@ def _string(dtypes: Sequence[DType], at: object) -> list[DType]:
     return [_dt.string]
 
 
-def _bytes(summary: Any) -> np.ndarray:
+class _Message(Protocol):
+    """A protobuf message (TensorBoard's ``Summary``), as far as these ops use one."""
+
+    def SerializeToString(self) -> bytes: ...  # noqa: N802 - protobuf's name
+
+
+def _bytes(summary: _Message) -> np.ndarray:
     return np.array(summary.SerializeToString(), dtype=object)
 
 
