@@ -14,6 +14,7 @@ import numpy as np
 from graphflow.core.dtypes import DType
 from graphflow.core.registry import Kind, Op, OpDef, get, register
 from graphflow.core.shapes import TensorShape
+from graphflow.ops.reduce_ops import ReduceAttrs
 
 # An argument of a body instruction: ("in", k) is leaf k, ("t", j) is instruction j's result.
 Arg = tuple[str, int]
@@ -56,7 +57,6 @@ def _reference(at: FusedAttrs, *leaves: np.ndarray) -> np.ndarray:
     x = val(at.result)
     if at.reduce is None:
         return x
-    from graphflow.ops.reduce_ops import ReduceAttrs
     return get(at.reduce.op).reference(ReduceAttrs(at.reduce.axes, at.reduce.keepdims),
                                        np.broadcast_to(x, [d for d in x.shape]))
 

@@ -7,9 +7,12 @@ import numpy as np
 
 from graphflow.compiler.fused import FusedAttrs, Instr, ReduceSpec
 from graphflow.compiler.program import Program, rebuild
+from graphflow.core.attrs import ConstAttrs
 from graphflow.core.errors import InvalidArgumentError
+from graphflow.core.evaluate import evaluate
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Kind, Op, get
+from graphflow.ops.reduce_ops import norm_axes
 
 _FOLD_LIMIT = 1 << 16  # elements: larger results stay computed at run time
 MAX_FUSED = 8  # ops in one fused loop
@@ -62,7 +65,6 @@ class Rewriter:
 
 
 def _const(n: Operation, value: np.ndarray) -> Operation:
-    from graphflow.ops.state_ops import ConstAttrs
     value = np.array(value, order="C")
     value.setflags(write=False)
     return Operation(Op.CONST, (), ConstAttrs(value), n.dtypes, n.shapes, (), n.name, n.site, n.graph, n.uid)
@@ -70,7 +72,6 @@ def _const(n: Operation, value: np.ndarray) -> Operation:
 
 def fold_constants(program: Program) -> Program:
     """Evaluate nodes whose inputs are all constants (and shapes that are fully known)."""
-    from graphflow.core.evaluate import evaluate
     rw = Rewriter(program)
     for n in program.nodes:
         ins = rw.inputs(n)
@@ -215,7 +216,6 @@ def fuse_elementwise(program: Program) -> Program:
 
 
 def _fuse(root: Operation, members: list[Operation], rw: Rewriter) -> Operation:
-    from graphflow.ops.reduce_ops import norm_axes
     body_nodes = [m for m in members if m is not root or get(root.op).kind is Kind.ELEMENTWISE]
     index = {id(m): i for i, m in enumerate(body_nodes)}
     leaves: list[Tensor] = []
