@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -35,7 +35,7 @@ class SourceAttrs:
     uid: int
 
 
-def _raise_unfed() -> Any:
+def _raise_unfed() -> NoReturn:
     raise RuntimeError("placeholders and variables have no reference rule; executors supply them")
 
 

@@ -27,7 +27,7 @@ class DeferredAttrs:
     what: str  # the function, for messages and names
 
 
-def deferred(build: Callable[[list[Tensor]], list[Tensor]], inputs: Sequence[Tensor], dtypes: Sequence[Any],
+def deferred(build: Callable[[list[Tensor]], list[Tensor]], inputs: Sequence[Tensor], dtypes: Sequence[DType],
              what: str) -> list[Tensor]:
     node = get_default_graph().add_node(Op.DEFERRED, list(inputs), DeferredAttrs(build, tuple(dtypes), what),
                                         name=what)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -32,7 +31,7 @@ def _rank(x: Tensor, what: str) -> int:
     return known_rank(x.shape, what)
 
 
-def _dim(x: Tensor, axis: int) -> Any:
+def _dim(x: Tensor, axis: int) -> int | Tensor:
     """A dim of ``x``: the int when static, else a scalar tensor."""
     d = x.shape.as_list()[axis]
     return d if d is not None else S.shape(x)[axis]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -51,7 +50,7 @@ def _as_string_dtype(dtypes: Sequence[DType], at: object) -> list[DType]:
     return [_dt.string]
 
 
-def _format(at: AsStringAttrs, dtype: np.dtype) -> Any:
+def _format(at: AsStringAttrs, dtype: np.dtype) -> Callable[[object], bytes]:
     width = "" if at.width < 0 else str(at.width)
     flag = "0" if at.fill == "0" else ""
     if dtype.kind == "f":
@@ -133,10 +132,10 @@ class StringMapAttrs:
     len: int = 0
 
 
-def _to_number(at: StringMapAttrs) -> Any:
+def _to_number(at: StringMapAttrs) -> Callable[[bytes], float | int]:
     kind = at.out.np.kind
 
-    def parse(v: bytes) -> Any:
+    def parse(v: bytes) -> float | int:
         try:
             return float(v) if kind == "f" else int(v)
         except ValueError:
@@ -145,11 +144,13 @@ def _to_number(at: StringMapAttrs) -> Any:
     return parse
 
 
-def _string_fn(at: StringMapAttrs) -> Any:
+def _string_fn(at: StringMapAttrs) -> Callable[[bytes], object]:
     if at.fn == "to_number":
         return _to_number(at)
-    return {"upper": bytes.upper, "lower": bytes.lower, "strip": bytes.strip, "length": len,
-            "substr": lambda v: v[at.pos:at.pos + at.len]}[at.fn]
+    fns: dict[str, Callable[[bytes], object]] = {
+        "upper": bytes.upper, "lower": bytes.lower, "strip": bytes.strip, "length": len,
+        "substr": lambda v: v[at.pos:at.pos + at.len]}
+    return fns[at.fn]
 
 
 def _map_dtype(dtypes: Sequence[DType], at: StringMapAttrs) -> list[DType]:
