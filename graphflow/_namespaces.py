@@ -28,7 +28,7 @@ RANDOM = {"categorical": "random_categorical", "gamma": "random_gamma", "normal"
           "crop": "random_crop"}
 
 
-def install(package: Any) -> None:
+def install(package: types.ModuleType) -> None:
     """Attach ``math``, ``linalg`` and ``random`` to ``package`` and register them as modules."""
     def module(name: str, attrs: dict[str, Any], doc: str) -> types.ModuleType:
         mod = types.ModuleType(f"{package.__name__}.{name}", doc)

@@ -15,7 +15,7 @@ class _Options:
 
     _defaults: dict[str, Any] = {}
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: object) -> None:
         for k, v in {**self._defaults, **kwargs}.items():
             setattr(self, k, v)
 
@@ -31,7 +31,7 @@ class ConfigProto(_Options):
     _defaults = {"allow_soft_placement": False, "log_device_placement": False, "intra_op_parallelism_threads": 0,
                  "inter_op_parallelism_threads": 0, "device_count": None}
 
-    def __init__(self, gpu_options: GPUOptions | None = None, **kwargs: Any) -> None:
+    def __init__(self, gpu_options: GPUOptions | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.gpu_options = gpu_options if gpu_options is not None else GPUOptions()
 
@@ -48,7 +48,7 @@ class RunMetadata(_Options):
 
     _defaults = {"step_stats": None}
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
         if self.step_stats is None:
             self.step_stats = []

@@ -11,7 +11,7 @@ The WHILE primitive and its gradient live in control_flow_while.py, ``map_fn``/`
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from graphflow.core.autodiff import gradients
 from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape, as_shape
+from graphflow.core.types import TensorLike
 from graphflow.ops.check_ops import Assert
 from graphflow.ops.func_graph import FuncGraph, copy_graph, evaluate_graph, flatten, pack_as, trace
 from graphflow.ops.math_ops import cast
@@ -54,13 +55,13 @@ def _most_specific(a: TensorShape, b: TensorShape) -> TensorShape:
     return TensorShape([x if x == y else None for x, y in zip(a.dims, b.dims)])  # type: ignore[arg-type]
 
 
-def _cond_ref(at: CondAttrs, pred: Any, *ins: np.ndarray) -> list[np.ndarray]:
+def _cond_ref(at: CondAttrs, pred: np.ndarray, *ins: np.ndarray) -> list[np.ndarray]:
     k = 0 if bool(np.asarray(pred)) else 1
     g = at.branches[k]
     return evaluate_graph(g, [], [ins[i - 1] for i in at.capture_index[k]])
 
 
-def _cond_vjp(n: Operation, grads: Any) -> list:
+def _cond_vjp(n: Operation, grads: Tensor | list[Tensor]) -> list:
     at: CondAttrs = n.attrs
     for b in at.branches:
         no_random(b, n)
@@ -102,8 +103,9 @@ register(OpDef(Op.COND, Kind.OTHER, _cond_shape,
                stateful=True))
 
 
-def cond(pred: Any, true_fn: Callable[[], Any] | None = None, false_fn: Callable[[], Any] | None = None,
-         strict: bool = False, name: str | None = None, fn1: Any = None, fn2: Any = None) -> Any:
+def cond(pred: TensorLike, true_fn: Callable[[], Any] | None = None, false_fn: Callable[[], Any] | None = None,
+         strict: bool = False, name: str | None = None, fn1: Callable[[], Any] | None = None,
+         fn2: Callable[[], Any] | None = None) -> Any:
     """``true_fn()`` if ``pred`` else ``false_fn()``: only the taken branch runs. Both must return
     the same structure of tensors with equal dtypes.
 
@@ -152,7 +154,8 @@ def cond(pred: Any, true_fn: Callable[[], Any] | None = None, false_fn: Callable
     return pack_as(rt, outs)
 
 
-def case(pred_fn_pairs: Any, default: Callable[[], Any] | None = None, exclusive: bool = False,
+def case(pred_fn_pairs: Mapping[Tensor, Callable[[], Any]] | Sequence[tuple[TensorLike, Callable[[], Any]]],
+         default: Callable[[], Any] | None = None, exclusive: bool = False,
          strict: bool = False, name: str = "case") -> Any:
     """The fn of the first true predicate (``default`` when none is), as nested conds; with
     ``exclusive`` a run where several predicates hold fails."""
@@ -180,9 +183,9 @@ def case(pred_fn_pairs: Any, default: Callable[[], Any] | None = None, exclusive
     return chain(0)
 
 
-def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: Any,
-               shape_invariants: Any = None, parallel_iterations: int = 10, back_prop: bool = True,
-               swap_memory: bool = False, name: str | None = None, maximum_iterations: Any = None,
+def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: object,
+               shape_invariants: object = None, parallel_iterations: int = 10, back_prop: bool = True,
+               swap_memory: bool = False, name: str | None = None, maximum_iterations: TensorLike | None = None,
                return_same_structure: bool = False) -> Any:
     """Repeat ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)``, at most
     ``maximum_iterations`` times; loop_vars may be any nesting of tensors. A loop variable's

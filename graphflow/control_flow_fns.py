@@ -18,7 +18,7 @@ from graphflow.ops.shape_ops import shape
 from graphflow.ops.state_ops import constant
 
 
-def _elems(elems: Any, what: str) -> tuple[list[Tensor], Any]:
+def _elems(elems: object, what: str) -> tuple[list[Tensor], Any]:
     flat = [convert_to_tensor(e) for e in flatten(elems)]
     if not flat:
         raise ValueError(f"{what} needs at least one tensor in elems")
@@ -33,7 +33,7 @@ def _length(flat: list[Tensor]) -> Any:
     return (d, d) if d is not None else (None, shape(flat[0])[0])
 
 
-def _loop(fn_step: Callable[..., Any], carry: list[Tensor], n: Any, name: str) -> Any:
+def _loop(fn_step: Callable[..., Any], carry: list[Tensor], n: int | Tensor, name: str) -> Any:
     init = [constant(0)] + carry
     shapes = [TensorShape([])] + [c.shape for c in carry]
     return make_while(lambda i, *rest: i < n, lambda i, *rest: [i + 1] + fn_step(i, list(rest)),
@@ -50,7 +50,7 @@ def _item(flat: list[Tensor], index: Tensor) -> list[Tensor]:
     return out
 
 
-def map_fn(fn: Callable[[Any], Any], elems: Any, dtype: Any = None, parallel_iterations: Any = None,
+def map_fn(fn: Callable[[Any], Any], elems: object, dtype: object = None, parallel_iterations: int | None = None,
            back_prop: bool = True, swap_memory: bool = False, infer_shape: bool = True,
            name: str | None = None) -> Any:
     """``fn`` applied to each element of ``elems`` along dim 0, results stacked (any nesting).
@@ -77,7 +77,8 @@ def map_fn(fn: Callable[[Any], Any], elems: Any, dtype: Any = None, parallel_ite
     return pack_as(shape_of[0], outs)
 
 
-def scan(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any = None, parallel_iterations: Any = None,
+def scan(fn: Callable[[Any, Any], Any], elems: object, initializer: object = None,
+         parallel_iterations: int | None = None,
          back_prop: bool = True, swap_memory: bool = False, infer_shape: bool = True, reverse: bool = False,
          name: str | None = None) -> Any:
     """``acc = fn(acc, x)`` for each element x of ``elems``; every acc is stacked. Without an
@@ -126,7 +127,7 @@ def scan(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any = None, par
     return pack_as(acc_structure, outs)
 
 
-def _fold(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any, reverse: bool, name: str) -> Any:
+def _fold(fn: Callable[[Any, Any], Any], elems: object, initializer: object, reverse: bool, name: str) -> Any:
     flat, structure = _elems(elems, name)
     static_n, n = _length(flat)
     if initializer is None:
@@ -146,13 +147,15 @@ def _fold(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any, reverse: 
     return pack_as(acc_structure, list(node.outputs[1:1 + len(acc0)]))
 
 
-def foldl(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any = None, parallel_iterations: Any = None,
+def foldl(fn: Callable[[Any, Any], Any], elems: object, initializer: object = None,
+          parallel_iterations: int | None = None,
           back_prop: bool = True, swap_memory: bool = False, name: str | None = None) -> Any:
     """``acc = fn(acc, x)`` over elements first to last; returns the final acc."""
     return _fold(fn, elems, initializer, False, name or "foldl")
 
 
-def foldr(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any = None, parallel_iterations: Any = None,
+def foldr(fn: Callable[[Any, Any], Any], elems: object, initializer: object = None,
+          parallel_iterations: int | None = None,
           back_prop: bool = True, swap_memory: bool = False, name: str | None = None) -> Any:
     """``acc = fn(acc, x)`` over elements last to first."""
     return _fold(fn, elems, initializer, True, name or "foldr")

@@ -6,10 +6,10 @@ from typing import Any
 
 from graphflow.core.ir import Operation
 from graphflow.core.registry import Op
-from graphflow.ops.func_graph import _needed
+from graphflow.ops.func_graph import FuncGraph, _needed
 
 
-def no_random(g: Any, n: Operation, top: bool = True) -> None:
+def no_random(g: FuncGraph, n: Operation, top: bool = True) -> None:
     """The gradient rebuilds the function: a random op there would draw new numbers, not the
     forward pass's, so such gradients are refused rather than wrong (a while body's own draws,
     ``top=False``, are recorded by the loop and read back instead)."""

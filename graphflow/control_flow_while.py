@@ -27,6 +27,7 @@ from graphflow.core.autodiff import gradients, needed_inputs
 from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import TensorLike
 from graphflow.ops.array_ops import gather
 from graphflow.ops.func_graph import FuncGraph, _needed, copy_graph, evaluate_graph, trace
 from graphflow.ops.math_ops import cast
@@ -114,8 +115,8 @@ def merge_captures(graphs: Sequence[FuncGraph], first: int) -> tuple[list[Tensor
 
 
 def make_while(cond_fn: Callable[..., Any], body_fn: Callable[..., Any], init: list[Tensor],
-               shapes: list[TensorShape], n_emit_hint: int | None, limit: Any, name: str,
-               structure: Any = None) -> Operation:
+               shapes: list[TensorShape], n_emit_hint: int | None, limit: TensorLike | None, name: str,
+               structure: object = None) -> Operation:
     """Trace cond and body over loop values shaped ``shapes`` and add the WHILE node. ``body_fn``
     takes the flat loop values and returns the flat next values followed by emitted values."""
     outer = get_default_graph()
@@ -166,7 +167,7 @@ def _cast_int32(t: Tensor) -> Tensor:
 
 # ---- the gradient -------------------------------------------------------------------------------
 
-def _while_vjp(n: Operation, grads: Any) -> list:
+def _while_vjp(n: Operation, grads: Tensor | list[Tensor]) -> list:
     at = n.attrs
     no_random(at.body, n, top=False)  # the body's own draws are recorded; nested functions' are not
     gs = grads if isinstance(grads, list) else [grads]

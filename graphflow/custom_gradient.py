@@ -6,9 +6,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, kernel, register
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import TensorLike
 from graphflow.ops._build import make
 
 
@@ -18,7 +19,7 @@ class CustomGradAttrs:
     num_inputs: int
 
 
-def _vjp(n: Any, g: Tensor) -> list:
+def _vjp(n: Operation, g: Tensor) -> list:
     grads = n.attrs.grad_fn(g)
     grads = list(grads) if isinstance(grads, (list, tuple)) else [grads]
     if len(grads) != n.attrs.num_inputs:
@@ -27,7 +28,7 @@ def _vjp(n: Any, g: Tensor) -> list:
     return [None] + [None if g is None else convert_to_tensor(g) for g in grads]
 
 
-def _shape(shapes: Sequence[TensorShape], at: Any) -> list[TensorShape]:
+def _shape(shapes: Sequence[TensorShape], at: CustomGradAttrs) -> list[TensorShape]:
     return [shapes[0]]
 
 
@@ -36,7 +37,7 @@ register(OpDef(Op.CUSTOM_GRADIENT, Kind.OTHER, _shape, lambda d, at: [d[0]],
 
 
 @kernel(Op.CUSTOM_GRADIENT, "cpu")
-def _identity_cpu(em: Any, n: Any, ins: list[str]) -> None:
+def _identity_cpu(em: Any, n: Operation, ins: list[str]) -> None:
     em.define(n.outputs[0], ins[0], fresh=id(n.inputs[0]) in em.fresh_values)
 
 
@@ -49,7 +50,7 @@ def custom_gradient(f: Callable[..., Any]) -> Callable[..., Any]:
     ...     return gf.identity(x), lambda dy: gf.clip_by_value(dy, -1.0, 1.0)
     """
     @functools.wraps(f)
-    def wrapped(*args: Any) -> Tensor:
+    def wrapped(*args: TensorLike) -> Tensor:
         xs = [convert_to_tensor(a) for a in args]
         y, grad_fn = f(*xs)
         y = convert_to_tensor(y)

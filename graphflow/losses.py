@@ -6,27 +6,26 @@ Floating inputs keep their dtype (float16 is computed in float32); TF1 computes 
 """
 from __future__ import annotations
 
-from typing import Any
-
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.shapes import broadcast_shapes
+from graphflow.core.types import TensorLike
 from graphflow.nn import nn_ops as nn
 from graphflow.ops._build import as_tensors
 from graphflow.ops.math_ops import abs as absolute
 from graphflow.ops.math_ops import (
-                                    add_n,
-                                    cast,
-                                    divide,
-                                    equal,
-                                    greater,
-                                    identity,
-                                    log,
-                                    minimum,
-                                    square,
-                                    stop_gradient,
-                                    where,
-                                    )
+    add_n,
+    cast,
+    divide,
+    equal,
+    greater,
+    identity,
+    log,
+    minimum,
+    square,
+    stop_gradient,
+    where,
+)
 from graphflow.ops.reduce_ops import reduce_sum
 from graphflow.ops.shape_ops import shape, size, squeeze
 from graphflow.ops.state_ops import constant, ones_like, zeros_like
@@ -65,7 +64,7 @@ def _compute_dtype(d: _dt.DType) -> _dt.DType:
     return d if d.is_floating and d != _dt.float16 else _dt.float32
 
 
-def _fit_weights(losses: Tensor, weights: Any) -> Tensor:
+def _fit_weights(losses: Tensor, weights: TensorLike) -> Tensor:
     w = convert_to_tensor(weights, dtype_hint=losses.dtype)
     w = cast(w, losses.dtype)
     out = broadcast_shapes([losses.shape, w.shape])
@@ -82,7 +81,7 @@ def _safe_div(num: Tensor, den: Tensor) -> Tensor:
     return where(positive, divide(num, where(positive, den, constant(1, dtype=den.dtype))), zero)
 
 
-def compute_weighted_loss(losses: Any, weights: Any = 1.0, scope: str | None = None,
+def compute_weighted_loss(losses: TensorLike, weights: TensorLike = 1.0, scope: str | None = None,
                           loss_collection: str | None = GraphKeys.LOSSES,
                           reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """Weight ``losses``, reduce them by ``reduction`` and add the result to ``loss_collection``.
@@ -98,7 +97,7 @@ def compute_weighted_loss(losses: Any, weights: Any = 1.0, scope: str | None = N
     return loss
 
 
-def _reduce(raw: Tensor, weights: Any, reduction: str) -> Tensor:
+def _reduce(raw: Tensor, weights: TensorLike, reduction: str) -> Tensor:
     Reduction.validate(reduction)
     ct = _compute_dtype(raw.dtype)
     x = cast(raw, ct)
@@ -117,7 +116,7 @@ def _reduce(raw: Tensor, weights: Any, reduction: str) -> Tensor:
     return identity(cast(loss, raw.dtype) if raw.dtype.is_floating else loss, name="value")
 
 
-def _num_present(x: Tensor, weights: Any, w: Tensor) -> Tensor:
+def _num_present(x: Tensor, weights: TensorLike, w: Tensor) -> Tensor:
     """The number of elements of ``x`` whose broadcast weight is non-zero."""
     if isinstance(weights, (int, float)) and weights != 0:
         return cast(size(x), x.dtype)
@@ -162,7 +161,7 @@ def get_total_loss(add_regularization_losses: bool = True, name: str = "total_lo
 
 # ---- losses --------------------------------------------------------------------------------------------
 
-def _pair(labels: Any, predictions: Any, what: str) -> tuple[Tensor, Tensor]:
+def _pair(labels: TensorLike, predictions: TensorLike, what: str) -> tuple[Tensor, Tensor]:
     if labels is None or predictions is None:
         raise ValueError(f"{what} needs labels and predictions")
     p = convert_to_tensor(predictions)
@@ -176,7 +175,8 @@ def _pair(labels: Any, predictions: Any, what: str) -> tuple[Tensor, Tensor]:
     return lb, p
 
 
-def absolute_difference(labels: Any, predictions: Any, weights: Any = 1.0, scope: str | None = None,
+def absolute_difference(labels: TensorLike, predictions: TensorLike, weights: TensorLike = 1.0,
+                        scope: str | None = None,
                         loss_collection: str | None = GraphKeys.LOSSES,
                         reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """Weighted ``|predictions - labels|``."""
@@ -188,7 +188,8 @@ def absolute_difference(labels: Any, predictions: Any, weights: Any = 1.0, scope
     return loss
 
 
-def mean_squared_error(labels: Any, predictions: Any, weights: Any = 1.0, scope: str | None = None,
+def mean_squared_error(labels: TensorLike, predictions: TensorLike, weights: TensorLike = 1.0,
+                       scope: str | None = None,
                        loss_collection: str | None = GraphKeys.LOSSES,
                        reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """Weighted ``(predictions - labels) ** 2``.
@@ -205,7 +206,7 @@ def mean_squared_error(labels: Any, predictions: Any, weights: Any = 1.0, scope:
     return loss
 
 
-def huber_loss(labels: Any, predictions: Any, weights: Any = 1.0, delta: float = 1.0,
+def huber_loss(labels: TensorLike, predictions: TensorLike, weights: TensorLike = 1.0, delta: float = 1.0,
                scope: str | None = None, loss_collection: str | None = GraphKeys.LOSSES,
                reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """``0.5 * e ** 2`` for ``|e| <= delta``, ``delta * (|e| - 0.5 * delta)`` beyond, e the error."""
@@ -220,7 +221,7 @@ def huber_loss(labels: Any, predictions: Any, weights: Any = 1.0, delta: float =
     return loss
 
 
-def log_loss(labels: Any, predictions: Any, weights: Any = 1.0, epsilon: float = 1e-7,
+def log_loss(labels: TensorLike, predictions: TensorLike, weights: TensorLike = 1.0, epsilon: float = 1e-7,
              scope: str | None = None, loss_collection: str | None = GraphKeys.LOSSES,
              reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """``-labels * log(p + eps) - (1 - labels) * log(1 - p + eps)`` for probabilities p."""
@@ -233,7 +234,7 @@ def log_loss(labels: Any, predictions: Any, weights: Any = 1.0, epsilon: float =
     return loss
 
 
-def hinge_loss(labels: Any, logits: Any, weights: Any = 1.0, scope: str | None = None,
+def hinge_loss(labels: TensorLike, logits: TensorLike, weights: TensorLike = 1.0, scope: str | None = None,
                loss_collection: str | None = GraphKeys.LOSSES,
                reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """``max(0, 1 - (2 * labels - 1) * logits)`` for labels in {0, 1}."""
@@ -247,7 +248,8 @@ def hinge_loss(labels: Any, logits: Any, weights: Any = 1.0, scope: str | None =
     return loss
 
 
-def cosine_distance(labels: Any, predictions: Any, axis: int | None = None, weights: Any = 1.0,
+def cosine_distance(labels: TensorLike, predictions: TensorLike, axis: int | None = None,
+                    weights: TensorLike = 1.0,
                     scope: str | None = None, loss_collection: str | None = GraphKeys.LOSSES,
                     reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS, dim: int | None = None) -> Tensor:
     """``1 - sum(labels * predictions, axis)`` for unit-normalised inputs (keeps ``axis``)."""
@@ -262,7 +264,7 @@ def cosine_distance(labels: Any, predictions: Any, axis: int | None = None, weig
     return loss
 
 
-def sigmoid_cross_entropy(multi_class_labels: Any, logits: Any, weights: Any = 1.0,
+def sigmoid_cross_entropy(multi_class_labels: TensorLike, logits: TensorLike, weights: TensorLike = 1.0,
                           label_smoothing: float = 0, scope: str | None = None,
                           loss_collection: str | None = GraphKeys.LOSSES,
                           reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
@@ -278,7 +280,7 @@ def sigmoid_cross_entropy(multi_class_labels: Any, logits: Any, weights: Any = 1
     return loss
 
 
-def softmax_cross_entropy(onehot_labels: Any, logits: Any, weights: Any = 1.0,
+def softmax_cross_entropy(onehot_labels: TensorLike, logits: TensorLike, weights: TensorLike = 1.0,
                           label_smoothing: float = 0, scope: str | None = None,
                           loss_collection: str | None = GraphKeys.LOSSES,
                           reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
@@ -303,7 +305,8 @@ def softmax_cross_entropy(onehot_labels: Any, logits: Any, weights: Any = 1.0,
     return loss
 
 
-def sparse_softmax_cross_entropy(labels: Any, logits: Any, weights: Any = 1.0, scope: str | None = None,
+def sparse_softmax_cross_entropy(labels: TensorLike, logits: TensorLike, weights: TensorLike = 1.0,
+                                 scope: str | None = None,
                                  loss_collection: str | None = GraphKeys.LOSSES,
                                  reduction: str = Reduction.SUM_BY_NONZERO_WEIGHTS) -> Tensor:
     """Weighted sparse softmax cross-entropy; labels (and weights) of shape ``[batch, 1]`` are

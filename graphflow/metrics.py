@@ -14,6 +14,7 @@ import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import state_ops as ST
@@ -24,7 +25,7 @@ METRIC_VARIABLES = "metric_variables"
 _EPSILON = 1e-7  # TF1's guard in auc's rates
 
 
-def _accumulator(name: str, shape: Sequence[int] = (), dtype: Any = _dt.float32) -> Variable:
+def _accumulator(name: str, shape: Sequence[int] = (), dtype: DTypeLike = _dt.float32) -> Variable:
     return Variable(ST.zeros(list(shape), dtype), trainable=False, name=name,
                     collections=[GraphKeys.LOCAL_VARIABLES, METRIC_VARIABLES])
 
@@ -34,8 +35,8 @@ def _div_no_nan(a: Tensor, b: Tensor) -> Tensor:
     return M.where(zero, M.zeros_like_scalar(a) * a, a / M.where(zero, ST.ones_like(b), b))
 
 
-def _publish(value: Tensor, update: Tensor, metrics_collections: Any,
-             updates_collections: Any) -> tuple[Tensor, Tensor]:
+def _publish(value: Tensor, update: Tensor, metrics_collections: Sequence[str] | None,
+             updates_collections: Sequence[str] | None) -> tuple[Tensor, Tensor]:
     if metrics_collections:
         add_to_collections(metrics_collections, value)
     if updates_collections:
@@ -43,14 +44,14 @@ def _publish(value: Tensor, update: Tensor, metrics_collections: Any,
     return value, update
 
 
-def _weights(values: Tensor, weights: Any) -> Tensor:
+def _weights(values: Tensor, weights: TensorLike | None) -> Tensor:
     if weights is None:
         return ST.ones_like(values)
     return M.cast(convert_to_tensor(weights), values.dtype) * ST.ones_like(values)
 
 
-def mean(values: Any, weights: Any = None, metrics_collections: Any = None,
-         updates_collections: Any = None, name: str | None = None) -> tuple[Tensor, Tensor]:
+def mean(values: TensorLike, weights: TensorLike | None = None, metrics_collections: Sequence[str] | None = None,
+         updates_collections: Sequence[str] | None = None, name: str | None = None) -> tuple[Tensor, Tensor]:
     """The (weighted) mean of every value seen so far."""
     with get_default_graph().name_scope(name or "mean"):
         v = M.cast(convert_to_tensor(values), _dt.float32)
@@ -64,8 +65,9 @@ def mean(values: Any, weights: Any = None, metrics_collections: Any = None,
     return _publish(value, update, metrics_collections, updates_collections)
 
 
-def accuracy(labels: Any, predictions: Any, weights: Any = None, metrics_collections: Any = None,
-             updates_collections: Any = None, name: str | None = None) -> tuple[Tensor, Tensor]:
+def accuracy(labels: TensorLike, predictions: TensorLike, weights: TensorLike | None = None,
+             metrics_collections: Sequence[str] | None = None,
+             updates_collections: Sequence[str] | None = None, name: str | None = None) -> tuple[Tensor, Tensor]:
     """The fraction of predictions equal to their labels, over everything seen so far."""
     lab = convert_to_tensor(labels)
     pred = M.cast(convert_to_tensor(predictions), lab.dtype)
@@ -73,7 +75,8 @@ def accuracy(labels: Any, predictions: Any, weights: Any = None, metrics_collect
                 updates_collections, name or "accuracy")
 
 
-def _counts(labels: Any, predictions: Any, weights: Any) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def _counts(labels: TensorLike, predictions: TensorLike, weights: TensorLike | None) -> tuple[Tensor, Tensor, Tensor,
+            Tensor]:
     lab = M.cast(convert_to_tensor(labels), _dt.bool_)
     pred = M.cast(convert_to_tensor(predictions), _dt.bool_)
     w = _weights(M.cast(lab, _dt.float32), weights)
@@ -84,8 +87,9 @@ def _counts(labels: Any, predictions: Any, weights: Any) -> tuple[Tensor, Tensor
     return count(lab, pred), count(nl, pred), count(lab, np_), count(nl, np_)  # tp, fp, fn, tn
 
 
-def _ratio(kind: str, labels: Any, predictions: Any, weights: Any, metrics_collections: Any,
-           updates_collections: Any, name: str | None) -> tuple[Tensor, Tensor]:
+def _ratio(kind: str, labels: TensorLike, predictions: TensorLike, weights: TensorLike | None,
+           metrics_collections: Sequence[str] | None,
+           updates_collections: Sequence[str] | None, name: str | None) -> tuple[Tensor, Tensor]:
     with get_default_graph().name_scope(name or kind):
         tp, fp, fn, _ = _counts(labels, predictions, weights)
         other = fp if kind == "precision" else fn
@@ -98,21 +102,24 @@ def _ratio(kind: str, labels: Any, predictions: Any, weights: Any, metrics_colle
     return _publish(value, update, metrics_collections, updates_collections)
 
 
-def precision(labels: Any, predictions: Any, weights: Any = None, metrics_collections: Any = None,
-              updates_collections: Any = None, name: str | None = None) -> tuple[Tensor, Tensor]:
+def precision(labels: TensorLike, predictions: TensorLike, weights: TensorLike | None = None,
+              metrics_collections: Sequence[str] | None = None,
+              updates_collections: Sequence[str] | None = None, name: str | None = None) -> tuple[Tensor, Tensor]:
     """true positives / (true positives + false positives), predictions and labels as bools."""
     return _ratio("precision", labels, predictions, weights, metrics_collections, updates_collections, name)
 
 
-def recall(labels: Any, predictions: Any, weights: Any = None, metrics_collections: Any = None,
-           updates_collections: Any = None, name: str | None = None) -> tuple[Tensor, Tensor]:
+def recall(labels: TensorLike, predictions: TensorLike, weights: TensorLike | None = None,
+           metrics_collections: Sequence[str] | None = None,
+           updates_collections: Sequence[str] | None = None, name: str | None = None) -> tuple[Tensor, Tensor]:
     """true positives / (true positives + false negatives)."""
     return _ratio("recall", labels, predictions, weights, metrics_collections, updates_collections, name)
 
 
 def _count_metric(which: int, default: str) -> Any:
-    def metric(labels: Any, predictions: Any, weights: Any = None, metrics_collections: Any = None,
-               updates_collections: Any = None, name: str | None = None) -> tuple[Tensor, Tensor]:
+    def metric(labels: TensorLike, predictions: TensorLike, weights: TensorLike | None = None,
+               metrics_collections: Sequence[str] | None = None,
+               updates_collections: Sequence[str] | None = None, name: str | None = None) -> tuple[Tensor, Tensor]:
         with get_default_graph().name_scope(name or default):
             c = _counts(labels, predictions, weights)[which]
             acc = _accumulator("count")
@@ -130,8 +137,9 @@ false_negatives = _count_metric(2, "false_negatives")
 true_negatives = _count_metric(3, "true_negatives")
 
 
-def auc(labels: Any, predictions: Any, weights: Any = None, num_thresholds: int = 200,
-        metrics_collections: Any = None, updates_collections: Any = None, curve: str = "ROC",
+def auc(labels: TensorLike, predictions: TensorLike, weights: TensorLike | None = None, num_thresholds: int = 200,
+        metrics_collections: Sequence[str] | None = None, updates_collections: Sequence[str] | None = None,
+        curve: str = "ROC",
         name: str | None = None, summation_method: str = "trapezoidal") -> tuple[Tensor, Tensor]:
     """The area under the ROC (or PR) curve, from confusion counts at ``num_thresholds``
     thresholds spread over [0, 1] (TF1's discretisation and trapezoidal sum)."""
@@ -179,8 +187,9 @@ def _area(c: dict[str, Tensor], curve: str) -> Tensor:
     return R.reduce_sum((x[:-1] - x[1:]) * (y[:-1] + y[1:]) / 2.0)
 
 
-def _regression(kind: str, labels: Any, predictions: Any, weights: Any, metrics_collections: Any,
-                updates_collections: Any, name: str | None) -> tuple[Tensor, Tensor]:
+def _regression(kind: str, labels: TensorLike, predictions: TensorLike, weights: TensorLike | None,
+                metrics_collections: Sequence[str] | None,
+                updates_collections: Sequence[str] | None, name: str | None) -> tuple[Tensor, Tensor]:
     lab = M.cast(convert_to_tensor(labels), _dt.float32)
     pred = M.cast(convert_to_tensor(predictions), _dt.float32)
     err = M.abs(pred - lab) if kind == "mae" else M.square(pred - lab)
@@ -192,16 +201,22 @@ def _regression(kind: str, labels: Any, predictions: Any, weights: Any, metrics_
     return _publish(value, update, metrics_collections, updates_collections)
 
 
-def mean_absolute_error(labels: Any, predictions: Any, weights: Any = None, metrics_collections: Any = None,
-                        updates_collections: Any = None, name: str | None = None) -> tuple[Tensor, Tensor]:
+def mean_absolute_error(labels: TensorLike, predictions: TensorLike, weights: TensorLike | None = None,
+                        metrics_collections: Sequence[str] | None = None,
+                        updates_collections: Sequence[str] | None = None, name: str | None = None) -> tuple[Tensor,
+                        Tensor]:
     return _regression("mae", labels, predictions, weights, metrics_collections, updates_collections, name)
 
 
-def mean_squared_error(labels: Any, predictions: Any, weights: Any = None, metrics_collections: Any = None,
-                       updates_collections: Any = None, name: str | None = None) -> tuple[Tensor, Tensor]:
+def mean_squared_error(labels: TensorLike, predictions: TensorLike, weights: TensorLike | None = None,
+                       metrics_collections: Sequence[str] | None = None,
+                       updates_collections: Sequence[str] | None = None, name: str | None = None) -> tuple[Tensor,
+                       Tensor]:
     return _regression("mse", labels, predictions, weights, metrics_collections, updates_collections, name)
 
 
-def root_mean_squared_error(labels: Any, predictions: Any, weights: Any = None, metrics_collections: Any = None,
-                            updates_collections: Any = None, name: str | None = None) -> tuple[Tensor, Tensor]:
+def root_mean_squared_error(labels: TensorLike, predictions: TensorLike, weights: TensorLike | None = None,
+                            metrics_collections: Sequence[str] | None = None,
+                            updates_collections: Sequence[str] | None = None,
+                            name: str | None = None) -> tuple[Tensor, Tensor]:
     return _regression("rmse", labels, predictions, weights, metrics_collections, updates_collections, name)

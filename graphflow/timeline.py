@@ -15,7 +15,7 @@ from typing import Any
 class Timeline:
     """``step_stats``: a ``RunMetadata.step_stats`` list (graphflow's records)."""
 
-    def __init__(self, step_stats: Any, graph: Any = None) -> None:
+    def __init__(self, step_stats: object, graph: object = None) -> None:
         records = getattr(step_stats, "step_stats", step_stats)
         if not isinstance(records, list):
             raise TypeError("Timeline takes run_metadata.step_stats from a traced graphflow run, got "

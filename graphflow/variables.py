@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Union
 
 import numpy as np
 
@@ -12,6 +12,7 @@ from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph, session_for, user_site
 from graphflow.core.registry import Op
 from graphflow.core.shapes import as_shape
+from graphflow.core.types import DTypeLike, ShapeLike, TensorLike
 from graphflow.ops import state_ops
 from graphflow.ops.array_ops import boolean_mask, stack
 from graphflow.ops.check_ops import Assert, is_variable_initialized
@@ -55,9 +56,10 @@ class Variable(Tensor):
 
     __slots__ = ("initializer", "initial_value", "trainable", "_save_slice_info")
 
-    def __new__(cls, initial_value: Any = None, trainable: bool = True, name: str | None = None,
-                dtype: Any = None, collections: Sequence[str] | None = None,
-                validate_shape: bool = True, **_: Any) -> Variable:
+    def __new__(cls, initial_value: TensorLike | Callable[[], TensorLike] | None = None,
+                trainable: bool = True, name: str | None = None,
+                dtype: DTypeLike | None = None, collections: Sequence[str] | None = None,
+                validate_shape: bool = True, **_: object) -> Variable:
         if initial_value is None:
             raise ValueError("gf.Variable needs an initial_value")
         site = user_site()
@@ -94,19 +96,19 @@ class Variable(Tensor):
         g.add_to_collections(keys, var)
         return var
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:  # built in __new__
+    def __init__(self, *args: object, **kwargs: object) -> None:  # built in __new__
         pass
 
     # TF1 API
-    def assign(self, value: Any, use_locking: bool = False, name: str | None = None,
+    def assign(self, value: TensorLike, use_locking: bool = False, name: str | None = None,
                read_value: bool = True) -> Tensor:
         return state_ops.assign(self, value, "set", name)
 
-    def assign_add(self, delta: Any, use_locking: bool = False, name: str | None = None,
+    def assign_add(self, delta: TensorLike, use_locking: bool = False, name: str | None = None,
                    read_value: bool = True) -> Tensor:
         return state_ops.assign(self, delta, "add", name)
 
-    def assign_sub(self, delta: Any, use_locking: bool = False, name: str | None = None,
+    def assign_sub(self, delta: TensorLike, use_locking: bool = False, name: str | None = None,
                    read_value: bool = True) -> Tensor:
         return state_ops.assign(self, delta, "sub", name)
 
@@ -119,7 +121,7 @@ class Variable(Tensor):
     def initialized_value(self) -> Tensor:
         return self.initial_value
 
-    def load(self, value: Any, session: Any = None) -> None:
+    def load(self, value: TensorLike, session: object = None) -> None:
         session_for(self.graph, session).load_variable(self, value)
 
     @property
@@ -130,7 +132,7 @@ class Variable(Tensor):
         return f"<gf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
 
 
-def is_variable(t: Any) -> bool:
+def is_variable(t: object) -> bool:
     return isinstance(t, Variable)
 
 
@@ -144,11 +146,11 @@ def get_collection_ref(key: str) -> list[Any]:
     return get_default_graph().get_collection_ref(key)
 
 
-def add_to_collection(name: str, value: Any) -> None:
+def add_to_collection(name: str, value: object) -> None:
     get_default_graph().add_to_collection(name, value)
 
 
-def add_to_collections(names: Sequence[str], value: Any) -> None:
+def add_to_collections(names: Sequence[str], value: object) -> None:
     get_default_graph().add_to_collections(names, value)
 
 
@@ -185,32 +187,37 @@ initialize_all_variables = global_variables_initializer
 class Initializer:
     """Callable ``(shape, dtype) -> Tensor``, as TF1's initializer objects."""
 
-    def __call__(self, shape: Any, dtype: Any = _dt.float32, partition_info: Any = None) -> Tensor:
+    def __call__(self, shape: ShapeLike, dtype: DTypeLike | None = _dt.float32,
+                 partition_info: object = None) -> Tensor:
         raise NotImplementedError  # each subclass defines it
 
 
+# what ``get_variable`` and ``variable_scope`` take as an initializer: an initializer object or a
+# callable ``(shape, dtype=...) -> Tensor``, or the initial value itself (a tensor, an array, a scalar)
+InitializerLike = Union[Initializer, Callable[..., Tensor], TensorLike]
+
 class zeros_initializer(Initializer):  # noqa: N801 - TF1 names
-    def __init__(self, dtype: Any = _dt.float32) -> None:
+    def __init__(self, dtype: DTypeLike = _dt.float32) -> None:
         self.dtype = dtype
 
-    def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None) -> Tensor:
+    def __call__(self, shape: ShapeLike, dtype: DTypeLike | None = None, partition_info: object = None) -> Tensor:
         return state_ops.zeros(shape, dtype or self.dtype)
 
 
 class ones_initializer(Initializer):  # noqa: N801
-    def __init__(self, dtype: Any = _dt.float32) -> None:
+    def __init__(self, dtype: DTypeLike = _dt.float32) -> None:
         self.dtype = dtype
 
-    def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None) -> Tensor:
+    def __call__(self, shape: ShapeLike, dtype: DTypeLike | None = None, partition_info: object = None) -> Tensor:
         return state_ops.ones(shape, dtype or self.dtype)
 
 
 class constant_initializer(Initializer):  # noqa: N801
-    def __init__(self, value: Any = 0, dtype: Any = _dt.float32) -> None:
+    def __init__(self, value: TensorLike = 0, dtype: DTypeLike = _dt.float32) -> None:
         self.value = value
         self.dtype = dtype
 
-    def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None) -> Tensor:
+    def __call__(self, shape: ShapeLike, dtype: DTypeLike | None = None, partition_info: object = None) -> Tensor:
         dt = _dt.as_dtype(dtype or self.dtype)
         arr = np.asarray(self.value)
         if arr.size == 1:
@@ -220,28 +227,28 @@ class constant_initializer(Initializer):  # noqa: N801
 
 class random_normal_initializer(Initializer):  # noqa: N801
     def __init__(self, mean: float = 0.0, stddev: float = 1.0, seed: int | None = None,
-                 dtype: Any = _dt.float32) -> None:
+                 dtype: DTypeLike = _dt.float32) -> None:
         self.mean, self.stddev, self.seed, self.dtype = mean, stddev, seed, dtype
 
-    def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None) -> Tensor:
+    def __call__(self, shape: ShapeLike, dtype: DTypeLike | None = None, partition_info: object = None) -> Tensor:
         return state_ops.random_normal(shape, self.mean, self.stddev, dtype or self.dtype, self.seed)
 
 
 class truncated_normal_initializer(Initializer):  # noqa: N801
     def __init__(self, mean: float = 0.0, stddev: float = 1.0, seed: int | None = None,
-                 dtype: Any = _dt.float32) -> None:
+                 dtype: DTypeLike = _dt.float32) -> None:
         self.mean, self.stddev, self.seed, self.dtype = mean, stddev, seed, dtype
 
-    def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None) -> Tensor:
+    def __call__(self, shape: ShapeLike, dtype: DTypeLike | None = None, partition_info: object = None) -> Tensor:
         return state_ops.truncated_normal(shape, self.mean, self.stddev, dtype or self.dtype, self.seed)
 
 
 class random_uniform_initializer(Initializer):  # noqa: N801
     def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None,
-                 dtype: Any = _dt.float32) -> None:
+                 dtype: DTypeLike = _dt.float32) -> None:
         self.minval, self.maxval, self.seed, self.dtype = minval, maxval, seed, dtype
 
-    def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None) -> Tensor:
+    def __call__(self, shape: ShapeLike, dtype: DTypeLike | None = None, partition_info: object = None) -> Tensor:
         return state_ops.random_uniform(shape, self.minval, self.maxval, dtype or self.dtype, self.seed)
 
 
@@ -258,7 +265,7 @@ class variance_scaling_initializer(Initializer):  # noqa: N801
     """TF1's VarianceScaling: ``scale / n`` variance with n from fan_in / fan_out / fan_avg."""
 
     def __init__(self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
-                 seed: int | None = None, dtype: Any = _dt.float32) -> None:
+                 seed: int | None = None, dtype: DTypeLike = _dt.float32) -> None:
         if mode not in ("fan_in", "fan_out", "fan_avg"):
             raise ValueError(f"mode must be fan_in, fan_out or fan_avg, got {mode!r}")
         if distribution == "normal":
@@ -267,7 +274,7 @@ class variance_scaling_initializer(Initializer):  # noqa: N801
             raise ValueError(f"unknown distribution {distribution!r}")
         self.scale, self.mode, self.distribution, self.seed, self.dtype = scale, mode, distribution, seed, dtype
 
-    def __call__(self, shape: Any, dtype: Any = None, partition_info: Any = None) -> Tensor:
+    def __call__(self, shape: ShapeLike, dtype: DTypeLike | None = None, partition_info: object = None) -> Tensor:
         dims = as_shape(shape).as_list()
         fan_in, fan_out = _fans(dims)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
@@ -281,11 +288,11 @@ class variance_scaling_initializer(Initializer):  # noqa: N801
         return state_ops.random_uniform(dims, -limit, limit, dt, self.seed)
 
 
-def glorot_uniform_initializer(seed: int | None = None, dtype: Any = _dt.float32) -> Initializer:
+def glorot_uniform_initializer(seed: int | None = None, dtype: DTypeLike = _dt.float32) -> Initializer:
     return variance_scaling_initializer(1.0, "fan_avg", "uniform", seed, dtype)
 
 
-def glorot_normal_initializer(seed: int | None = None, dtype: Any = _dt.float32) -> Initializer:
+def glorot_normal_initializer(seed: int | None = None, dtype: DTypeLike = _dt.float32) -> Initializer:
     return variance_scaling_initializer(1.0, "fan_avg", "truncated_normal", seed, dtype)
 
 
@@ -300,7 +307,7 @@ AUTO_REUSE = _ReuseMode()
 
 
 class VariableScope:
-    def __init__(self, name: str, reuse: Any, initializer: Any = None) -> None:
+    def __init__(self, name: str, reuse: bool | _ReuseMode | None, initializer: InitializerLike | None = None) -> None:
         self.name = name
         self.reuse = reuse
         self.initializer = initializer
@@ -316,8 +323,9 @@ def _current_scope() -> VariableScope:
 
 
 @contextlib.contextmanager
-def variable_scope(name_or_scope: Any, default_name: str | None = None, values: Any = None,
-                   initializer: Any = None, reuse: Any = None, **_: Any) -> Iterator[VariableScope]:
+def variable_scope(name_or_scope: str | VariableScope | None, default_name: str | None = None, values: object = None,
+                   initializer: InitializerLike | None = None, reuse: bool | _ReuseMode | None = None,
+                   **_: object) -> Iterator[VariableScope]:
     """Prefix for ``get_variable`` names (and a name scope); ``reuse=True`` shares variables."""
     g = get_default_graph()
     parent = _current_scope()
@@ -345,9 +353,11 @@ def get_variable_scope() -> VariableScope:
     return _current_scope()
 
 
-def get_variable(name: str, shape: Any = None, dtype: Any = None, initializer: Any = None,
-                 regularizer: Any = None, trainable: bool = True, collections: Any = None,
-                 **_: Any) -> Variable:
+def get_variable(name: str, shape: ShapeLike = None, dtype: DTypeLike | None = None,
+                 initializer: InitializerLike | None = None,
+                 regularizer: Callable[[Variable], Tensor | None] | None = None, trainable: bool = True,
+                 collections: Sequence[str] | None = None,
+                 **_: object) -> Variable:
     """Create or (under ``variable_scope(..., reuse=True)``) fetch a named variable.
 
     The default initializer is glorot_uniform, as in TF1.
@@ -392,15 +402,16 @@ def get_variable(name: str, shape: Any = None, dtype: Any = None, initializer: A
 
 # ---- initialisation reports (their answers come from the session running them) -------------------
 
-def _is_initialized(v: Any) -> Tensor:
+def _is_initialized(v: Tensor) -> Tensor:
     return is_variable_initialized(v)
 
 
-def _Assert(*args: Any) -> Any:  # noqa: N802
-    return Assert(*args)
+def _Assert(condition: TensorLike, data: Sequence[TensorLike]) -> Operation:  # noqa: N802
+    return Assert(condition, data)
 
 
-def report_uninitialized_variables(var_list: Any = None, name: str = "report_uninitialized_variables") -> Tensor:
+def report_uninitialized_variables(var_list: Sequence[Variable] | None = None,
+                                   name: str = "report_uninitialized_variables") -> Tensor:
     """The names (a 1-D string tensor) of the variables of ``var_list`` (default: global and
     local variables) not yet initialized in the session."""
     vs = list(var_list) if var_list is not None else global_variables() + local_variables()
@@ -411,7 +422,7 @@ def report_uninitialized_variables(var_list: Any = None, name: str = "report_uni
     return boolean_mask(names, logical_not(done), name=name)
 
 
-def assert_variables_initialized(var_list: Any = None) -> Any:
+def assert_variables_initialized(var_list: Sequence[Variable] | None = None) -> Operation:
     """An op that fails the run when a variable of ``var_list`` is not initialized."""
     vs = list(var_list) if var_list is not None else global_variables()
     flags = stack([_is_initialized(v) for v in vs]) if vs else None
