@@ -8,14 +8,14 @@ axis. They are unions of the concrete types each argument accepts (what ``conver
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol, Union
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Union
 
 import numpy as np
 
 if TYPE_CHECKING:
     from graphflow.core.dtypes import DType
-    from graphflow.core.ir import Operation, Tensor
+    from graphflow.core.ir import Graph, Operation, Tensor
     from graphflow.core.shapes import TensorShape
 
 
@@ -23,6 +23,18 @@ class TensorConvertible(Protocol):
     """What converts itself to a graph tensor (a resource, a layer's output wrapper...)."""
 
     def _as_graph_tensor(self) -> Tensor: ...
+
+
+class SessionLike(Protocol):
+    """What the front end (training hooks, savers, summaries) asks of a session: the graph it runs
+    and ``run``. ``gf.Session`` is one, but it belongs to the runtime, which the front end may not
+    import; ``run`` is a property here so any signature of it matches."""
+
+    @property
+    def graph(self) -> Graph: ...
+
+    @property
+    def run(self) -> Callable[..., Any]: ...
 
 
 # a Python or numpy scalar
