@@ -15,7 +15,8 @@ next run of the same compiled graph) or a boolean scalar tensor.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
 
@@ -23,6 +24,7 @@ import graphflow.nn.nn_ops as _tf
 from graphflow.core import dtypes as _dt
 from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.nn.functional_conv import (  # noqa: F401
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -58,19 +60,26 @@ from graphflow.ops.linalg_ops import einsum, matmul, tensordot
 from graphflow.ops.special_ops import erf, expm1, log_sigmoid
 from graphflow.variables import Variable
 
+if TYPE_CHECKING:
+    from graphflow.nn.modules import Training  # modules import this module: only for the annotation
 
-def _t(x: Any) -> Tensor:
+# ``training``: a Python bool (fixed when the graph is built), a module's ``self.training`` (its
+# run-time switch) or a boolean scalar tensor
+TrainingLike = Union[bool, np.bool_, Tensor, "Training"]
+
+
+def _t(x: TensorLike) -> Tensor:
     return convert_to_tensor(x)
 
 
-def _floats(x: Any, what: str) -> Tensor:
+def _floats(x: TensorLike, what: str) -> Tensor:
     t = convert_to_tensor(x)
     if not t.dtype.is_floating:
         raise TypeError(f"F.{what} expects a floating-point tensor, got {t.dtype.name} ({t.name})")
     return t
 
 
-def _mode(training: Any) -> bool | Tensor:
+def _mode(training: TrainingLike) -> bool | Tensor:
     """A Python bool, or the boolean scalar tensor that decides at run time."""
     flag = getattr(training, "_flag_tensor", None)
     if flag is not None:
@@ -85,34 +94,34 @@ def _mode(training: Any) -> bool | Tensor:
 
 # ---- activations ---------------------------------------------------------------------------------
 
-def relu(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+def relu(input: TensorLike, inplace: bool = False) -> Tensor:  # noqa: A002
     return _tf.relu(input)
 
 
-def relu6(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+def relu6(input: TensorLike, inplace: bool = False) -> Tensor:  # noqa: A002
     return _tf.relu6(input)
 
 
-def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+def elu(input: TensorLike, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     x = _floats(input, "elu")
     return M.where(x > 0, x, alpha * expm1(M.minimum(x, M.zeros_like_scalar(x))))
 
 
-def selu(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+def selu(input: TensorLike, inplace: bool = False) -> Tensor:  # noqa: A002
     return _tf.selu(input)
 
 
-def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+def celu(input: TensorLike, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     x = _floats(input, "celu")
     return M.where(x > 0, x, alpha * expm1(M.minimum(x, M.zeros_like_scalar(x)) / alpha))
 
 
-def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+def leaky_relu(input: TensorLike, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
     x = _floats(input, "leaky_relu")
     return M.where(x >= 0, x, x * negative_slope)
 
 
-def prelu(input: Any, weight: Any) -> Tensor:  # noqa: A002
+def prelu(input: TensorLike, weight: TensorLike) -> Tensor:  # noqa: A002
     """``max(0, x) + weight * min(0, x)``; a weight of n > 1 values scales channel dim 1."""
     x, w = _floats(input, "prelu"), _t(weight)
     if x.shape.rank and x.shape.rank > 1 and w.shape.num_elements() != 1:
@@ -120,7 +129,7 @@ def prelu(input: Any, weight: Any) -> Tensor:  # noqa: A002
     return M.where(x >= 0, x, x * w)
 
 
-def gelu(input: Any, approximate: str = "none") -> Tensor:  # noqa: A002
+def gelu(input: TensorLike, approximate: str = "none") -> Tensor:  # noqa: A002
     x = _floats(input, "gelu")
     if approximate == "tanh":
         return 0.5 * x * (1 + M.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)))
@@ -129,61 +138,62 @@ def gelu(input: Any, approximate: str = "none") -> Tensor:  # noqa: A002
     return 0.5 * x * (1 + erf(x / math.sqrt(2.0)))
 
 
-def sigmoid(input: Any) -> Tensor:  # noqa: A002
+def sigmoid(input: TensorLike) -> Tensor:  # noqa: A002
     return M.sigmoid(input)
 
 
-def tanh(input: Any) -> Tensor:  # noqa: A002
+def tanh(input: TensorLike) -> Tensor:  # noqa: A002
     return M.tanh(input)
 
 
-def silu(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+def silu(input: TensorLike, inplace: bool = False) -> Tensor:  # noqa: A002
     x = _floats(input, "silu")
     return x * M.sigmoid(x)
 
 
-def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+def softplus(input: TensorLike, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """``log(1 + exp(beta x)) / beta``, and ``x`` where ``beta x > threshold`` (PyTorch's)."""
     x = _floats(input, "softplus")
     bx = x * beta
     return M.where(bx > threshold, x, _tf.softplus(bx) / beta)
 
 
-def mish(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+def mish(input: TensorLike, inplace: bool = False) -> Tensor:  # noqa: A002
     x = _floats(input, "mish")
     return x * M.tanh(_tf.softplus(x))
 
 
-def softsign(input: Any) -> Tensor:  # noqa: A002
+def softsign(input: TensorLike) -> Tensor:  # noqa: A002
     return _tf.softsign(input)
 
 
-def logsigmoid(input: Any) -> Tensor:  # noqa: A002
+def logsigmoid(input: TensorLike) -> Tensor:  # noqa: A002
     return log_sigmoid(_floats(input, "logsigmoid"))
 
 
-def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+def hardtanh(input: TensorLike, min_val: float = -1.0, max_val: float = 1.0,  # noqa: A002
+             inplace: bool = False) -> Tensor:
     x = _floats(input, "hardtanh")
     return M.clip_by_value(x, min_val, max_val)
 
 
-def hardsigmoid(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+def hardsigmoid(input: TensorLike, inplace: bool = False) -> Tensor:  # noqa: A002
     x = _floats(input, "hardsigmoid")
     return M.clip_by_value(x / 6 + 0.5, 0.0, 1.0)
 
 
-def hardswish(input: Any, inplace: bool = False) -> Tensor:  # noqa: A002
+def hardswish(input: TensorLike, inplace: bool = False) -> Tensor:  # noqa: A002
     x = _floats(input, "hardswish")
     return x * M.clip_by_value(x + 3, 0.0, 6.0) / 6
 
 
-def glu(input: Any, dim: int = -1) -> Tensor:  # noqa: A002
+def glu(input: TensorLike, dim: int = -1) -> Tensor:  # noqa: A002
     """``a * sigmoid(b)`` for the halves ``a, b`` of ``input`` along ``dim``."""
     a, b = split(_floats(input, "glu"), 2, dim)
     return a * M.sigmoid(b)
 
 
-def _softmax_dim(x: Tensor, dim: Any, what: str) -> int:
+def _softmax_dim(x: Tensor, dim: int | None, what: str) -> int:
     if dim is not None:
         return int(dim)
     import warnings
@@ -192,31 +202,34 @@ def _softmax_dim(x: Tensor, dim: Any, what: str) -> int:
     return 0 if x.shape.rank in (0, 1, 3) else 1  # PyTorch's legacy choice
 
 
-def softmax(input: Any, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
+def softmax(input: TensorLike, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
+            dtype: DTypeLike | None = None) -> Tensor:
     x = _t(input) if dtype is None else M.cast(_t(input), dtype)
     return _tf.softmax(x, axis=_softmax_dim(x, dim, "softmax"))
 
 
-def softmin(input: Any, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
+def softmin(input: TensorLike, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
+            dtype: DTypeLike | None = None) -> Tensor:
     x = _t(input) if dtype is None else M.cast(_t(input), dtype)
     return _tf.softmax(-x, axis=_softmax_dim(x, dim, "softmin"))
 
 
-def log_softmax(input: Any, dim: Any = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:  # noqa: A002
+def log_softmax(input: TensorLike, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
+                dtype: DTypeLike | None = None) -> Tensor:
     x = _t(input) if dtype is None else M.cast(_t(input), dtype)
     return _tf.log_softmax(x, axis=_softmax_dim(x, dim, "log_softmax"))
 
 
 # ---- linear --------------------------------------------------------------------------------------
 
-def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:  # noqa: A002
+def linear(input: TensorLike, weight: TensorLike, bias: TensorLike | None = None) -> Tensor:  # noqa: A002
     """``input @ weight.T + bias``: weight [out, in], input [..., in]."""
     x, w = _t(input), _t(weight)
     y = matmul(x, w, transpose_b=True) if x.shape.rank == 2 else tensordot(x, w, [[x.shape.rank - 1], [1]])
     return y + bias if bias is not None else y
 
 
-def bilinear(input1: Any, input2: Any, weight: Any, bias: Any = None) -> Tensor:
+def bilinear(input1: TensorLike, input2: TensorLike, weight: TensorLike, bias: TensorLike | None = None) -> Tensor:
     """``y_k = x1^T W_k x2 + b_k``; weight [out, in1, in2]."""
     y = einsum("bi,kij,bj->bk", _t(input1), _t(weight), _t(input2))
     return y + bias if bias is not None else y
@@ -230,24 +243,25 @@ def _check_p(p: float) -> float:
     return float(p)
 
 
-def _dropout(x: Tensor, p: float, training: Any, noise_shape: Any = None) -> Tensor:
+def _dropout(x: Tensor, p: float, training: TrainingLike, noise_shape: Tensor | None = None) -> Tensor:
     mode = _mode(training)
     if mode is False or p == 0:
         return x
     if p == 1:
         return ST.zeros_like(x) if mode is True else M.where(mode, ST.zeros_like(x), x)
-    keep: Any = 1 - p
+    keep: float | Tensor = 1 - p
     if mode is not True:  # keep everything (exactly: floor(1 + u) = 1) in eval runs
         keep = M.where(mode, ST.constant(1 - p, x.dtype), ST.constant(1.0, x.dtype))
     return _tf.dropout(x, keep_prob=keep, noise_shape=noise_shape)
 
 
-def dropout(input: Any, p: float = 0.5, training: Any = True, inplace: bool = False) -> Tensor:  # noqa: A002
+def dropout(input: TensorLike, p: float = 0.5, training: TrainingLike = True,  # noqa: A002
+            inplace: bool = False) -> Tensor:
     """Zero each element with probability ``p`` (the rest scaled by 1 / (1 - p)) when training."""
     return _dropout(_floats(input, "dropout"), _check_p(p), training)
 
 
-def _channel_dropout(x: Tensor, p: float, training: Any, spatial: int) -> Tensor:
+def _channel_dropout(x: Tensor, p: float, training: TrainingLike, spatial: int) -> Tensor:
     if x.shape.rank not in (spatial + 1, spatial + 2):
         raise ValueError(f"dropout{spatial}d expects a {spatial + 1}-D or {spatial + 2}-D input, got {x.shape} "
                          f"({x.name})")
@@ -256,12 +270,14 @@ def _channel_dropout(x: Tensor, p: float, training: Any, spatial: int) -> Tensor
     return _dropout(x, _check_p(p), training, noise_shape=noise)
 
 
-def dropout1d(input: Any, p: float = 0.5, training: Any = True, inplace: bool = False) -> Tensor:  # noqa: A002
+def dropout1d(input: TensorLike, p: float = 0.5, training: TrainingLike = True,  # noqa: A002
+              inplace: bool = False) -> Tensor:
     """Zero whole channels of [N, C, L] (or [C, L]) inputs."""
     return _channel_dropout(_floats(input, "dropout1d"), p, training, 1)
 
 
-def dropout2d(input: Any, p: float = 0.5, training: Any = True, inplace: bool = False) -> Tensor:  # noqa: A002
+def dropout2d(input: TensorLike, p: float = 0.5, training: TrainingLike = True,  # noqa: A002
+              inplace: bool = False) -> Tensor:
     """Zero whole channels of [N, C, H, W] (or [C, H, W]) inputs."""
     return _channel_dropout(_floats(input, "dropout2d"), p, training, 2)
 
@@ -272,8 +288,9 @@ def _channel_shape(r: int) -> list[int]:
     return [1, -1] + [1] * (r - 2)
 
 
-def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = None, bias: Any = None,  # noqa: A002
-               training: Any = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+def batch_norm(input: TensorLike, running_mean: TensorLike, running_var: TensorLike,  # noqa: A002
+               weight: TensorLike | None = None, bias: TensorLike | None = None,
+               training: TrainingLike = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Batch statistics when training (and, when the running statistics are Variables, their
     update ``(1 - momentum) running + momentum batch``, the variance unbiased, as a dependency of
     the output); the running statistics otherwise."""
@@ -287,7 +304,7 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
         if running_mean is None or running_var is None:
             raise ValueError("F.batch_norm needs running_mean and running_var when training is False")
         use_mean, use_var = _t(running_mean), _t(running_var)
-        updates: list[Any] = []
+        updates: list[Tensor] = []
     else:
         mean = R.reduce_mean(t, axis=axes)
         var = R.reduce_mean(M.square(t - S.reshape(mean, shape)), axis=axes)
@@ -316,7 +333,8 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
         return M.identity(y)
 
 
-def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,  # noqa: A002
+def layer_norm(input: TensorLike, normalized_shape: int | Sequence[int],  # noqa: A002
+               weight: TensorLike | None = None, bias: TensorLike | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dims (biased variance)."""
     t = _floats(input, "layer_norm")
@@ -334,7 +352,8 @@ def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any 
     return y + bias if bias is not None else y
 
 
-def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None,  # noqa: A002
+def group_norm(input: TensorLike, num_groups: int, weight: TensorLike | None = None,  # noqa: A002
+               bias: TensorLike | None = None,
                eps: float = 1e-5) -> Tensor:
     t = _floats(input, "group_norm")
     r = t.shape.rank
@@ -350,7 +369,7 @@ def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None
     return y + S.reshape(_t(bias), _channel_shape(r)) if bias is not None else y
 
 
-def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
+def normalize(input: TensorLike, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
     """``x / max(||x||_p, eps)`` along ``dim``."""
     x = _floats(input, "normalize")
     if p == 2:
@@ -362,21 +381,23 @@ def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> T
     return x / M.maximum(norm, eps)
 
 
-def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tensor:
+def cosine_similarity(x1: TensorLike, x2: TensorLike, dim: int = 1, eps: float = 1e-8) -> Tensor:
     a, b = _floats(x1, "cosine_similarity"), _floats(x2, "cosine_similarity")
     na = M.maximum(M.sqrt(R.reduce_sum(M.square(a), axis=dim)), eps)
     nb = M.maximum(M.sqrt(R.reduce_sum(M.square(b), axis=dim)), eps)
     return R.reduce_sum(a * b, axis=dim) / (na * nb)
 
 
-def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+def pairwise_distance(x1: TensorLike, x2: TensorLike, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
     d = M.abs(_floats(x1, "pairwise_distance") - x2 + eps)
     return R.reduce_sum(d ** p, axis=-1, keepdims=keepdim) ** (1.0 / p)
 
 
 # ---- embeddings and one-hot ----------------------------------------------------------------------
 
-def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm: Any = None,  # noqa: A002
+def embedding(input: TensorLike, weight: TensorLike, padding_idx: int | None = None,  # noqa: A002
+              max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` [num_embeddings, dim]; the ``padding_idx`` row gets no gradient."""
     if max_norm is not None or scale_grad_by_freq:
@@ -393,7 +414,7 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm:
     return rows * keep + M.stop_gradient(rows) * (1 - keep)
 
 
-def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+def one_hot(tensor: TensorLike, num_classes: int = -1) -> Tensor:
     """int64 ``[..., num_classes]``; ``num_classes=-1`` takes ``max + 1`` of indices known when the
     graph is built."""
     t = _t(tensor)
@@ -410,7 +431,7 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
 
 # ---- attention -----------------------------------------------------------------------------------
 
-def _attend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | None, dropout_p: float, training: Any,
+def _attend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | None, dropout_p: float, training: TrainingLike,
             scale: float | None) -> tuple[Tensor, Tensor]:
     """``softmax(q k^T * scale + bias) v`` and the attention weights (before dropout)."""
     d = q.shape.as_list()[-1]
@@ -425,7 +446,7 @@ def _attend(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | None, dropout_p: flo
     return matmul(_dropout(weights, dropout_p, training), v), weights
 
 
-def _mask_bias(mask: Any, like: Tensor, masked_when: bool) -> Tensor:
+def _mask_bias(mask: TensorLike, like: Tensor, masked_when: bool) -> Tensor:
     """A boolean mask (``masked_when`` marks the excluded places) or a float mask, as an additive bias."""
     m = _t(mask)
     if m.dtype.is_bool:
@@ -434,7 +455,8 @@ def _mask_bias(mask: Any, like: Tensor, masked_when: bool) -> Tensor:
     return M.cast(m, like.dtype)
 
 
-def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Any = None, dropout_p: float = 0.0,
+def scaled_dot_product_attention(query: TensorLike, key: TensorLike, value: TensorLike,
+                                 attn_mask: TensorLike | None = None, dropout_p: float = 0.0,
                                  is_causal: bool = False, scale: float | None = None) -> Tensor:
     """``softmax(q k^T / sqrt(d) + mask) v`` over [..., L, d] inputs; a boolean ``attn_mask`` marks
     the places that take part (True), a float one is added; ``is_causal`` masks the future."""

@@ -10,11 +10,11 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Op
+from graphflow.core.types import AxisLike, DimsLike, TensorLike
 from graphflow.ops._build import as_tensors, make
 from graphflow.ops.array_ops import concat, gather
 from graphflow.ops.check_ops import check_in_range
@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 
-def _c(value: Any, like: Tensor) -> Tensor:
+def _c(value: TensorLike, like: Tensor) -> Tensor:
     """A scalar constant in the dtype of ``like``."""
     return constant(value, dtype=like.dtype)
 
@@ -78,7 +78,7 @@ def _scope(name: str | None, default: str) -> Iterator[str]:
         yield name or default
 
 
-def _floats(x: Any, what: str) -> Tensor:
+def _floats(x: TensorLike, what: str) -> Tensor:
     t = convert_to_tensor(x)
     if not t.dtype.is_floating:
         raise TypeError(f"{what} needs a floating tensor, got {t.name} of dtype {t.dtype.name}")
@@ -91,14 +91,14 @@ def _same_shape(a: Tensor, b: Tensor, what: str) -> None:
                          "they must be equal")
 
 
-def _axis(axis: Any, dim: Any) -> int:
+def _axis(axis: int | None, dim: int | None) -> int:
     a = axis if axis is not None else dim
     return -1 if a is None else int(a)
 
 
 # ---- activations ---------------------------------------------------------------------------------
 
-def relu(features: Any, name: str | None = None) -> Tensor:
+def relu(features: TensorLike, name: str | None = None) -> Tensor:
     """``max(features, 0)``; the gradient is 0 at 0 (TF1) and NaN passes through.
 
     >>> import graphflow as gf
@@ -109,20 +109,20 @@ def relu(features: Any, name: str | None = None) -> Tensor:
     return make(Op.RELU, [x], name=name or "Relu")
 
 
-def relu6(features: Any, name: str | None = None) -> Tensor:
+def relu6(features: TensorLike, name: str | None = None) -> Tensor:
     """``min(max(features, 0), 6)``; the gradient is 1 strictly inside (0, 6)."""
     x = convert_to_tensor(features)
     return minimum(_c(6, x), maximum(_c(0, x), x), name=name or "Relu6")
 
 
-def elu(features: Any, name: str | None = None) -> Tensor:
+def elu(features: TensorLike, name: str | None = None) -> Tensor:
     """``x`` for x > 0 else ``exp(x) - 1``."""
     x = _floats(features, "elu")
     neg = exp(minimum(x, _c(0, x))) - _c(1, x)  # clamped so the unused branch never overflows
     return where(greater(x, _c(0, x)), x, neg, name=name or "Elu")
 
 
-def selu(features: Any, name: str | None = None) -> Tensor:
+def selu(features: TensorLike, name: str | None = None) -> Tensor:
     """Scaled elu with the self-normalising constants (Klambauer et al. 2017)."""
     x = _floats(features, "selu")
     alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
@@ -130,7 +130,7 @@ def selu(features: Any, name: str | None = None) -> Tensor:
     return multiply(_c(scale, x), where(greater(x, _c(0, x)), x, neg), name=name or "Selu")
 
 
-def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Tensor:
+def leaky_relu(features: TensorLike, alpha: float = 0.2, name: str | None = None) -> Tensor:
     """``x`` for x > 0 else ``alpha * x`` (integer features are cast to float32, as TF1)."""
     x = convert_to_tensor(features)
     if not x.dtype.is_floating:
@@ -138,7 +138,7 @@ def leaky_relu(features: Any, alpha: float = 0.2, name: str | None = None) -> Te
     return where(greater(x, _c(0, x)), x, x * _c(alpha, x), name=name or "LeakyRelu")
 
 
-def softplus(features: Any, name: str | None = None) -> Tensor:
+def softplus(features: TensorLike, name: str | None = None) -> Tensor:
     """``log(1 + exp(x))`` computed as ``max(x, 0) + log1p(exp(-|x|))`` (no overflow); both
     pieces split on the same condition so the gradient is exactly sigmoid(x), 0.5 at 0."""
     x = _floats(features, "softplus")
@@ -151,7 +151,7 @@ def softplus(features: Any, name: str | None = None) -> Tensor:
     return add(relu_x, tail, name=final)
 
 
-def softsign(features: Any, name: str | None = None) -> Tensor:
+def softsign(features: TensorLike, name: str | None = None) -> Tensor:
     """``x / (1 + |x|)``."""
     x = _floats(features, "softsign")
     return divide(x, _c(1, x) + absolute(x), name=name or "Softsign")
@@ -166,7 +166,7 @@ def _shifted(x: Tensor, axis: int) -> tuple[Tensor, Tensor]:
     return s, log(reduce_sum(exp(s), axis=axis, keepdims=True))
 
 
-def softmax(logits: Any, axis: Any = None, name: str | None = None, dim: Any = None) -> Tensor:
+def softmax(logits: TensorLike, axis: int | None = None, name: str | None = None, dim: int | None = None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis`` (last by default), stable for large logits.
 
     >>> import graphflow as gf
@@ -182,7 +182,7 @@ def softmax(logits: Any, axis: Any = None, name: str | None = None, dim: Any = N
     return divide(e, total, name=final)
 
 
-def log_softmax(logits: Any, axis: Any = None, name: str | None = None, dim: Any = None) -> Tensor:
+def log_softmax(logits: TensorLike, axis: int | None = None, name: str | None = None, dim: int | None = None) -> Tensor:
     """``x - log(sum(exp(x)))`` along ``axis``, stable for large logits."""
     x = _floats(logits, "log_softmax")
     with _scope(name, "LogSoftmax") as final:
@@ -192,7 +192,7 @@ def log_softmax(logits: Any, axis: Any = None, name: str | None = None, dim: Any
 
 # ---- bias ----------------------------------------------------------------------------------------
 
-def bias_add(value: Any, bias: Any, data_format: str | None = None, name: str | None = None) -> Tensor:
+def bias_add(value: TensorLike, bias: TensorLike, data_format: str | None = None, name: str | None = None) -> Tensor:
     """``value + bias`` with the 1-D ``bias`` on the channel dim: last for "NHWC" (and "N...C"),
     dim 1 for "NCHW" (and "NC...").
 
@@ -222,14 +222,14 @@ def bias_add(value: Any, bias: Any, data_format: str | None = None, name: str | 
     return add(v, b, name=name or "BiasAdd")
 
 
-def xw_plus_b(x: Any, weights: Any, biases: Any, name: str | None = None) -> Tensor:
+def xw_plus_b(x: TensorLike, weights: TensorLike, biases: TensorLike, name: str | None = None) -> Tensor:
     """``matmul(x, weights) + biases``."""
     return bias_add(matmul(x, weights), biases, name=name or "xw_plus_b")
 
 
 # ---- dropout -------------------------------------------------------------------------------------
 
-def _noise_shape(x: Tensor, noise_shape: Any) -> Any:
+def _noise_shape(x: Tensor, noise_shape: DimsLike | None) -> DimsLike:
     if noise_shape is None:
         return x.shape.as_list() if x.shape.is_fully_defined() else shape(x)
     if isinstance(noise_shape, Tensor):
@@ -246,8 +246,9 @@ def _noise_shape(x: Tensor, noise_shape: Any) -> Any:
                               for i, d in enumerate(filled)])
 
 
-def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None, seed: int | None = None,
-            name: str | None = None, rate: Any = None) -> Tensor:
+def dropout(x: TensorLike, keep_prob: TensorLike | None = None, noise_shape: DimsLike | None = None,
+            seed: int | None = None,
+            name: str | None = None, rate: TensorLike | None = None) -> Tensor:
     """Zero each element with probability ``1 - keep_prob`` and scale the rest by ``1/keep_prob``.
 
     ``keep_prob`` (or ``rate = 1 - keep_prob``) may be a tensor fed at run time; the Python
@@ -288,8 +289,9 @@ def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None, seed: int | 
 # ---- cross-entropies on logits ---------------------------------------------------------------------
 
 @rank_polymorphic(_first_float)
-def softmax_cross_entropy_with_logits_v2(labels: Any = None, logits: Any = None, axis: Any = None,
-                                         name: str | None = None, dim: Any = None) -> Tensor:
+def softmax_cross_entropy_with_logits_v2(labels: TensorLike | None = None, logits: TensorLike | None = None,
+                                         axis: int | None = None,
+                                         name: str | None = None, dim: int | None = None) -> Tensor:
     """``-sum(labels * log_softmax(logits))`` along ``axis``; gradients flow into both inputs
     (into logits: ``softmax * sum(labels) - labels``, i.e. softmax - labels for distributions).
 
@@ -317,8 +319,8 @@ def softmax_cross_entropy_with_logits_v2(labels: Any = None, logits: Any = None,
 
 
 @rank_polymorphic(_first_float)
-def softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = None, dim: Any = -1,
-                                      name: str | None = None, axis: Any = None) -> Tensor:
+def softmax_cross_entropy_with_logits(labels: TensorLike | None = None, logits: TensorLike | None = None, dim: int = -1,
+                                      name: str | None = None, axis: int | None = None) -> Tensor:
     """TF1's deprecated form of :func:`softmax_cross_entropy_with_logits_v2`: no gradient into
     ``labels``."""
     lg, lb = as_tensors(logits, labels)
@@ -327,7 +329,7 @@ def softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = None, di
 
 
 @rank_polymorphic(_first_float)
-def sparse_softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = None,
+def sparse_softmax_cross_entropy_with_logits(labels: TensorLike | None = None, logits: TensorLike | None = None,
                                              name: str | None = None) -> Tensor:
     """Cross-entropy of integer class ``labels`` (shape ``logits.shape[:-1]``) against ``logits``.
     A label outside ``[0, num_classes)`` raises InvalidArgumentError when run.
@@ -351,7 +353,7 @@ def sparse_softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = N
         raise ValueError(f"labels shape {lb.shape} must equal the logits shape {lg.shape} without "
                          "its last dim")
     with _scope(name, "SparseSoftmaxCrossEntropyWithLogits") as final:
-        depth: Any = lg.shape.dims[-1]  # type: ignore[index]
+        depth: int | Tensor | None = lg.shape.dims[-1]  # type: ignore[index]
         if depth is None:
             depth = cast(shape(lg)[-1], lb.dtype)
         lb = check_in_range(lb, 0, depth, "label", name="check_labels")
@@ -359,7 +361,7 @@ def sparse_softmax_cross_entropy_with_logits(labels: Any = None, logits: Any = N
     return softmax_xent(hot, lg, name=final)
 
 
-def sigmoid_cross_entropy_with_logits(labels: Any = None, logits: Any = None,
+def sigmoid_cross_entropy_with_logits(labels: TensorLike | None = None, logits: TensorLike | None = None,
                                       name: str | None = None) -> Tensor:
     """Elementwise ``max(x, 0) - x * z + log(1 + exp(-|x|))`` for logits x and labels z (no
     overflow); the gradient in x is ``sigmoid(x) - z`` everywhere, 0.5 - z at x = 0."""
@@ -375,8 +377,9 @@ def sigmoid_cross_entropy_with_logits(labels: Any = None, logits: Any = None,
     return add(linear, tail, name=final)
 
 
-def weighted_cross_entropy_with_logits(labels: Any = None, logits: Any = None, pos_weight: Any = None,
-                                       name: str | None = None, targets: Any = None) -> Tensor:
+def weighted_cross_entropy_with_logits(labels: TensorLike | None = None, logits: TensorLike | None = None,
+                                       pos_weight: TensorLike | None = None,
+                                       name: str | None = None, targets: TensorLike | None = None) -> Tensor:
     """Sigmoid cross-entropy with the positive term weighted by ``pos_weight``:
     ``(1 - z) * x + (1 + (pos_weight - 1) * z) * log(1 + exp(-x))`` (stable)."""
     if labels is None:
@@ -394,7 +397,7 @@ def weighted_cross_entropy_with_logits(labels: Any = None, logits: Any = None, p
     return add(linear, tail, name=final)
 
 
-def log_poisson_loss(targets: Any, log_input: Any, compute_full_loss: bool = False,
+def log_poisson_loss(targets: TensorLike, log_input: TensorLike, compute_full_loss: bool = False,
                      name: str | None = None) -> Tensor:
     """``exp(log_input) - log_input * targets``, plus Stirling's approximation of
     ``log(targets!)`` for targets > 1 when ``compute_full_loss``."""
@@ -414,14 +417,15 @@ def log_poisson_loss(targets: Any, log_input: Any, compute_full_loss: bool = Fal
 
 # ---- norms and normalisation -----------------------------------------------------------------------
 
-def l2_loss(t: Any, name: str | None = None) -> Tensor:
+def l2_loss(t: TensorLike, name: str | None = None) -> Tensor:
     """``sum(t ** 2) / 2`` (a scalar)."""
     x = _floats(t, "l2_loss")
     return multiply(reduce_sum(square(x)), _c(0.5, x), name=name or "L2Loss")
 
 
 @rank_polymorphic(_first_float, outputs=2)
-def moments(x: Any, axes: Any, shift: Any = None, name: str | None = None, keep_dims: bool | None = None,
+def moments(x: TensorLike, axes: int | Sequence[int], shift: TensorLike | None = None, name: str | None = None,
+            keep_dims: bool | None = None,
             keepdims: bool | None = None) -> tuple[Tensor, Tensor]:
     """``(mean, variance)`` of ``x`` over ``axes`` (float16 is computed in float32, as TF1).
 
@@ -445,7 +449,8 @@ def moments(x: Any, axes: Any, shift: Any = None, name: str | None = None, keep_
         return mean, variance
 
 
-def batch_normalization(x: Any, mean: Any, variance: Any, offset: Any, scale: Any, variance_epsilon: float,
+def batch_normalization(x: TensorLike, mean: TensorLike, variance: TensorLike, offset: TensorLike, scale: TensorLike,
+                        variance_epsilon: float,
                         name: str | None = None) -> Tensor:
     """``scale * (x - mean) / sqrt(variance + variance_epsilon) + offset`` (offset and scale may
     be None), broadcasting the statistics against ``x``."""
@@ -460,7 +465,8 @@ def batch_normalization(x: Any, mean: Any, variance: Any, offset: Any, scale: An
     return add(scaled, shift, name=final)
 
 
-def fused_batch_norm(x: Any, scale: Any, offset: Any, mean: Any = None, variance: Any = None,
+def fused_batch_norm(x: TensorLike, scale: TensorLike, offset: TensorLike, mean: TensorLike | None = None,
+                     variance: TensorLike | None = None,
                      epsilon: float = 0.001, data_format: str = "NHWC", is_training: bool = True,
                      name: str | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """Batch normalisation of a 4-D ``x`` over every dim but the channel one.
@@ -500,7 +506,7 @@ def fused_batch_norm(x: Any, scale: Any, offset: Any, mean: Any = None, variance
 
 # ---- embeddings, normalised vectors, top-k ----------------------------------------------------------
 
-def embedding_lookup(params: Any, ids: Any, partition_strategy: str = "mod", name: str | None = None,
+def embedding_lookup(params: TensorLike, ids: TensorLike, partition_strategy: str = "mod", name: str | None = None,
                      validate_indices: bool = True, max_norm: float | None = None) -> Tensor:
     """Rows of ``params`` at ``ids`` (a gather; its gradient scatter-adds into the table).
 
@@ -538,8 +544,8 @@ def embedding_lookup(params: Any, ids: Any, partition_strategy: str = "mod", nam
     return clip_by_norm(rows, max_norm, axes=list(range(rank_ids, rank_out)), name=final)
 
 
-def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12, name: str | None = None,
-                 dim: Any = None) -> Tensor:
+def l2_normalize(x: TensorLike, axis: int | None = None, epsilon: float = 1e-12, name: str | None = None,
+                 dim: int | None = None) -> Tensor:
     """``x / sqrt(max(sum(x ** 2, axis), epsilon))``."""
     t = _floats(x, "l2_normalize")
     ax = axis if axis is not None else dim
@@ -549,7 +555,7 @@ def l2_normalize(x: Any, axis: Any = None, epsilon: float = 1e-12, name: str | N
     return multiply(t, inv, name=final)
 
 
-def in_top_k(predictions: Any, targets: Any, k: int, name: str | None = None) -> Tensor:
+def in_top_k(predictions: TensorLike, targets: TensorLike, k: int, name: str | None = None) -> Tensor:
     """Whether each target class is among the ``k`` largest predictions of its row (ties at the
     boundary count as in, as TF1; non-finite or out-of-range targets give False)."""
     p = _floats(predictions, "in_top_k")
@@ -557,7 +563,7 @@ def in_top_k(predictions: Any, targets: Any, k: int, name: str | None = None) ->
     if p.shape.rank != 2 or t.shape.rank != 1:
         raise ValueError(f"in_top_k needs 2-D predictions and 1-D targets, got shapes {p.shape} and {t.shape}")
     with _scope(name, "in_top_k") as final:
-        depth: Any = p.shape.dims[-1]  # type: ignore[index]
+        depth: int | Tensor | None = p.shape.dims[-1]  # type: ignore[index]
         if depth is None:
             depth = cast(shape(p)[-1], t.dtype)
         hot = equal(expand_dims(t, -1), _range(depth, dtype=t.dtype))
@@ -570,7 +576,7 @@ def in_top_k(predictions: Any, targets: Any, k: int, name: str | None = None) ->
 
 # ---- norm clipping (exported top-level as gf.clip_by_norm, gf.global_norm, gf.clip_by_global_norm) --
 
-def clip_by_norm(t: Any, clip_norm: Any, axes: Any = None, name: str | None = None) -> Tensor:
+def clip_by_norm(t: TensorLike, clip_norm: TensorLike, axes: AxisLike = None, name: str | None = None) -> Tensor:
     """``t * clip_norm / max(l2norm(t, axes), clip_norm)``: rescaled to L2 norm at most
     ``clip_norm`` (over ``axes``, all by default); zero tensors have a finite gradient."""
     x = _floats(t, "clip_by_norm")
@@ -585,7 +591,7 @@ def clip_by_norm(t: Any, clip_norm: Any, axes: Any = None, name: str | None = No
     return divide(scaled, denom, name=final)
 
 
-def global_norm(t_list: Sequence[Any], name: str | None = None) -> Tensor:
+def global_norm(t_list: Sequence[TensorLike | None], name: str | None = None) -> Tensor:
     """``sqrt(sum of the squared L2 norms of the tensors)``; None entries are skipped."""
     if isinstance(t_list, (Tensor, str)) or not isinstance(t_list, Sequence):
         raise TypeError(f"global_norm needs a list of tensors, got {type(t_list).__name__}")
@@ -602,8 +608,8 @@ def global_norm(t_list: Sequence[Any], name: str | None = None) -> Tensor:
     return sqrt(twice, name=final)
 
 
-def clip_by_global_norm(t_list: Sequence[Any], clip_norm: Any, use_norm: Any = None,
-                        name: str | None = None) -> tuple[list[Any], Tensor]:
+def clip_by_global_norm(t_list: Sequence[TensorLike | None], clip_norm: TensorLike, use_norm: TensorLike | None = None,
+                        name: str | None = None) -> tuple[list[Tensor | None], Tensor]:
     """Scale every tensor by ``clip_norm / max(global_norm, clip_norm)``; returns the clipped list
     (None entries kept) and the global norm. A NaN or Inf norm makes every result NaN (TF1).
 
@@ -619,7 +625,7 @@ def clip_by_global_norm(t_list: Sequence[Any], clip_norm: Any, use_norm: Any = N
         cn = as_tensors(clip_norm, dtype=norm.dtype)[0]
         one = _c(1, norm)
         scale = cn * minimum(one / norm, one / cn) + (norm - norm)
-        out: list[Any] = []
+        out: list[Tensor | None] = []
         for i, t in enumerate(t_list):
             if t is None:
                 out.append(None)

@@ -6,12 +6,13 @@ With ``sequence_length``, outputs past a row's length are zero and its state sto
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from graphflow.control_flow import make_while
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import DTypeLike, TensorLike
+from graphflow.nn.rnn_cell import RNNCell, RNNState
 from graphflow.ops import math_ops as M
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
@@ -19,10 +20,10 @@ from graphflow.ops.array_extras import reverse_sequence
 from graphflow.ops.array_ops import concat, gather, stack, unstack
 from graphflow.ops.func_graph import flatten, pack_as
 from graphflow.ops.index_ops import reverse
-from graphflow.variables import variable_scope
+from graphflow.variables import VariableScope, variable_scope
 
 
-def _initial(cell: Any, initial_state: Any, batch: Any, dtype: Any) -> Any:
+def _initial(cell: RNNCell, initial_state: RNNState | None, batch: int | Tensor, dtype: DTypeLike | None) -> RNNState:
     if initial_state is not None:
         return initial_state
     if dtype is None:
@@ -30,12 +31,13 @@ def _initial(cell: Any, initial_state: Any, batch: Any, dtype: Any) -> Any:
     return cell.zero_state(batch, dtype)
 
 
-def _batch_of(x: Tensor, axis: int) -> Any:
+def _batch_of(x: Tensor, axis: int) -> int | Tensor:
     d = x.shape.as_list()[axis] if x.shape.rank else None
     return d if d is not None else S.shape(x)[axis]
 
 
-def _masked(t: Any, lengths: Tensor | None, out: Tensor, old: Any, new: Any) -> tuple[Tensor, Any]:
+def _masked(t: int | Tensor, lengths: Tensor | None, out: Tensor, old: RNNState,
+            new: RNNState) -> tuple[Tensor, RNNState]:
     """Rows whose sequence has ended (t >= length) output zeros and keep their state."""
     if lengths is None:
         return out, new
@@ -45,8 +47,10 @@ def _masked(t: Any, lengths: Tensor | None, out: Tensor, old: Any, new: Any) -> 
     return out, pack_as(new, merged)
 
 
-def static_rnn(cell: Any, inputs: Sequence[Any], initial_state: Any = None, dtype: Any = None,
-               sequence_length: Any = None, scope: Any = None) -> tuple[list[Tensor], Any]:
+def static_rnn(cell: RNNCell, inputs: Sequence[TensorLike], initial_state: RNNState | None = None,
+               dtype: DTypeLike | None = None,
+               sequence_length: TensorLike | None = None,
+               scope: str | VariableScope | None = None) -> tuple[list[Tensor], RNNState]:
     """``outputs[t], state = cell(inputs[t], state)`` for the listed steps."""
     xs = [convert_to_tensor(x) for x in inputs]
     if not xs:
@@ -62,9 +66,11 @@ def static_rnn(cell: Any, inputs: Sequence[Any], initial_state: Any = None, dtyp
     return outs, state
 
 
-def static_bidirectional_rnn(cell_fw: Any, cell_bw: Any, inputs: Sequence[Any], initial_state_fw: Any = None,
-                             initial_state_bw: Any = None, dtype: Any = None, sequence_length: Any = None,
-                             scope: Any = None) -> tuple[list[Tensor], Any, Any]:
+def static_bidirectional_rnn(cell_fw: RNNCell, cell_bw: RNNCell, inputs: Sequence[TensorLike],
+                             initial_state_fw: RNNState | None = None,
+                             initial_state_bw: RNNState | None = None, dtype: DTypeLike | None = None,
+                             sequence_length: TensorLike | None = None,
+                             scope: str | VariableScope | None = None) -> tuple[list[Tensor], RNNState, RNNState]:
     """Forward and backward static_rnn; each output is ``concat([fw[t], bw[t]], 1)``."""
     xs = [convert_to_tensor(x) for x in inputs]
     with variable_scope(scope or "bidirectional_rnn"):
@@ -81,9 +87,10 @@ def static_bidirectional_rnn(cell_fw: Any, cell_bw: Any, inputs: Sequence[Any], 
     return [concat([f, b], 1) for f, b in zip(fw, bw)], state_fw, state_bw
 
 
-def dynamic_rnn(cell: Any, inputs: Any, sequence_length: Any = None, initial_state: Any = None,
-                dtype: Any = None, parallel_iterations: Any = None, swap_memory: bool = False,
-                time_major: bool = False, scope: Any = None) -> tuple[Tensor, Any]:
+def dynamic_rnn(cell: RNNCell, inputs: TensorLike, sequence_length: TensorLike | None = None,
+                initial_state: RNNState | None = None,
+                dtype: DTypeLike | None = None, parallel_iterations: int | None = None, swap_memory: bool = False,
+                time_major: bool = False, scope: str | VariableScope | None = None) -> tuple[Tensor, RNNState]:
     """``(outputs, final state)`` of ``cell`` over the time dim of ``inputs`` ([batch, time, depth],
     or [time, batch, depth] when ``time_major``), as one native loop whatever the length."""
     x = convert_to_tensor(inputs)
@@ -115,10 +122,13 @@ def dynamic_rnn(cell: Any, inputs: Any, sequence_length: Any = None, initial_sta
     return outs, final
 
 
-def bidirectional_dynamic_rnn(cell_fw: Any, cell_bw: Any, inputs: Any, sequence_length: Any = None,
-                              initial_state_fw: Any = None, initial_state_bw: Any = None, dtype: Any = None,
-                              parallel_iterations: Any = None, swap_memory: bool = False,
-                              time_major: bool = False, scope: Any = None) -> tuple[tuple[Tensor, Tensor], tuple]:
+def bidirectional_dynamic_rnn(cell_fw: RNNCell, cell_bw: RNNCell, inputs: TensorLike,
+                              sequence_length: TensorLike | None = None,
+                              initial_state_fw: RNNState | None = None, initial_state_bw: RNNState | None = None,
+                              dtype: DTypeLike | None = None,
+                              parallel_iterations: int | None = None, swap_memory: bool = False,
+                              time_major: bool = False, scope: str | VariableScope | None = None
+                              ) -> tuple[tuple[Tensor, Tensor], tuple[RNNState, RNNState]]:
     """``((outputs_fw, outputs_bw), (state_fw, state_bw))``; the backward pass reads each row
     reversed over its ``sequence_length``."""
     x = convert_to_tensor(inputs)

@@ -14,20 +14,36 @@ from __future__ import annotations
 
 import contextlib
 from collections import namedtuple
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Union
 
 from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.nn.nn_ops import bias_add, dropout
 from graphflow.ops import math_ops as M
 from graphflow.ops import state_ops as ST
 from graphflow.ops.array_ops import concat, split
 from graphflow.ops.func_graph import flatten, pack_as
 from graphflow.ops.linalg_ops import matmul
-from graphflow.variables import constant_initializer, get_variable, variable_scope, zeros_initializer
+from graphflow.variables import (
+    InitializerLike,
+    VariableScope,
+    _ReuseMode,
+    constant_initializer,
+    get_variable,
+    variable_scope,
+    zeros_initializer,
+)
 
 LSTMStateTuple = namedtuple("LSTMStateTuple", ["c", "h"])
 LSTMStateTuple.dtype = property(lambda self: self.c.dtype)  # type: ignore[attr-defined]
+
+# a cell's state: one tensor, or a tuple of states (an LSTMStateTuple, a MultiRNNCell's states)
+RNNState = Union[Tensor, tuple["RNNState", ...]]
+# the sizes of a state's parts, nested as the state is
+StateSize = Union[int, tuple["StateSize", ...]]
+# a cell's activation: a tensor in, a tensor out
+Activation = Callable[[Tensor], Tensor]
 
 
 class RNNCell:
@@ -36,7 +52,8 @@ class RNNCell:
 
     _default = "rnn_cell"
 
-    def __init__(self, reuse: Any = None, name: str | None = None, dtype: Any = None, **kwargs: Any) -> None:
+    def __init__(self, reuse: bool | _ReuseMode | None = None, name: str | None = None,
+                 dtype: DTypeLike | None = None, **kwargs: object) -> None:
         self._reuse = reuse
         self._name = name
         self._dtype = dtype
@@ -44,25 +61,27 @@ class RNNCell:
         self.variables: list[Tensor] = []
 
     @property
-    def state_size(self) -> Any:
+    def state_size(self) -> StateSize:
         raise NotImplementedError
 
     @property
     def output_size(self) -> int:
         raise NotImplementedError
 
-    def build(self, input_depth: int, dtype: Any) -> None:
+    def build(self, input_depth: int, dtype: DTypeLike) -> None:
         self._built = True
 
-    def call(self, inputs: Tensor, state: Any) -> tuple[Tensor, Any]:
+    def call(self, inputs: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
         raise NotImplementedError
 
-    def _variable(self, name: str, shape: Sequence[int], dtype: Any, initializer: Any = None) -> Tensor:
+    def _variable(self, name: str, shape: Sequence[int], dtype: DTypeLike,
+                  initializer: InitializerLike | None = None) -> Tensor:
         v = get_variable(name, list(shape), dtype=dtype, initializer=initializer)
         self.variables.append(v)
         return v
 
-    def __call__(self, inputs: Any, state: Any, scope: Any = None) -> tuple[Tensor, Any]:
+    def __call__(self, inputs: TensorLike, state: RNNState,
+                 scope: str | VariableScope | None = None) -> tuple[Tensor, RNNState]:
         x = convert_to_tensor(inputs)
         if not self._built:
             depth = x.shape.as_list()[-1] if x.shape.rank else None
@@ -74,7 +93,7 @@ class RNNCell:
             self._built = True
         return self.call(x, state)
 
-    def zero_state(self, batch_size: Any, dtype: Any) -> Any:
+    def zero_state(self, batch_size: int | Tensor, dtype: DTypeLike) -> RNNState:
         """Zeros of ``state_size`` for ``batch_size`` rows (an int or a scalar tensor)."""
         def zeros(size: int) -> Tensor:
             return ST.zeros([batch_size, size], dtype)
@@ -88,21 +107,22 @@ class RNNCell:
     weights = trainable_variables
 
 
-def _map_structure(fn: Any, s: Any) -> Any:
+def _map_structure(fn: Callable[..., Tensor], s: StateSize | RNNState) -> RNNState:
     if isinstance(s, (int, Tensor)) or not isinstance(s, (list, tuple)):
         return fn(s)
     return pack_as(s, [fn(x) for x in flatten(s)])
 
 
-def _act(activation: Any) -> Any:
+def _act(activation: Activation | None) -> Activation:
     return activation if activation is not None else M.tanh
 
 
 class BasicRNNCell(RNNCell):
     _default = "basic_rnn_cell"
 
-    def __init__(self, num_units: int, activation: Any = None, reuse: Any = None, name: str | None = None,
-                 dtype: Any = None, **kwargs: Any) -> None:
+    def __init__(self, num_units: int, activation: Activation | None = None, reuse: bool | _ReuseMode | None = None,
+                 name: str | None = None,
+                 dtype: DTypeLike | None = None, **kwargs: object) -> None:
         super().__init__(reuse, name, dtype)
         self._num_units = int(num_units)
         self._activation = _act(activation)
@@ -110,7 +130,7 @@ class BasicRNNCell(RNNCell):
     state_size = property(lambda self: self._num_units)
     output_size = property(lambda self: self._num_units)
 
-    def build(self, input_depth: int, dtype: Any) -> None:
+    def build(self, input_depth: int, dtype: DTypeLike) -> None:
         self._kernel = self._variable("kernel", [input_depth + self._num_units, self._num_units], dtype)
         self._bias = self._variable("bias", [self._num_units], dtype, zeros_initializer())
 
@@ -123,8 +143,9 @@ class BasicLSTMCell(RNNCell):
     _default = "basic_lstm_cell"
 
     def __init__(self, num_units: int, forget_bias: float = 1.0, state_is_tuple: bool = True,
-                 activation: Any = None, reuse: Any = None, name: str | None = None, dtype: Any = None,
-                 **kwargs: Any) -> None:
+                 activation: Activation | None = None, reuse: bool | _ReuseMode | None = None,
+                 name: str | None = None, dtype: DTypeLike | None = None,
+                 **kwargs: object) -> None:
         super().__init__(reuse, name, dtype)
         self._num_units = int(num_units)
         self._forget_bias = forget_bias
@@ -132,18 +153,18 @@ class BasicLSTMCell(RNNCell):
         self._activation = _act(activation)
 
     @property
-    def state_size(self) -> Any:
+    def state_size(self) -> StateSize:
         n = self._num_units
         return LSTMStateTuple(n, n) if self._state_is_tuple else 2 * n
 
     output_size = property(lambda self: self._num_units)
 
-    def build(self, input_depth: int, dtype: Any) -> None:
+    def build(self, input_depth: int, dtype: DTypeLike) -> None:
         n = self._num_units
         self._kernel = self._variable("kernel", [input_depth + n, 4 * n], dtype)
         self._bias = self._variable("bias", [4 * n], dtype, zeros_initializer())
 
-    def call(self, inputs: Tensor, state: Any) -> tuple[Tensor, Any]:
+    def call(self, inputs: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
         c, h = state if self._state_is_tuple else split(state, 2, 1)
         gates = bias_add(matmul(concat([inputs, h], 1), self._kernel), self._bias)
         i, j, f, o = split(gates, 4, 1)
@@ -157,10 +178,12 @@ class LSTMCell(RNNCell):
     _default = "lstm_cell"
 
     def __init__(self, num_units: int, use_peepholes: bool = False, cell_clip: float | None = None,
-                 initializer: Any = None, num_proj: int | None = None, proj_clip: float | None = None,
-                 num_unit_shards: Any = None, num_proj_shards: Any = None, forget_bias: float = 1.0,
-                 state_is_tuple: bool = True, activation: Any = None, reuse: Any = None,
-                 name: str | None = None, dtype: Any = None, **kwargs: Any) -> None:
+                 initializer: InitializerLike | None = None, num_proj: int | None = None,
+                 proj_clip: float | None = None,
+                 num_unit_shards: int | None = None, num_proj_shards: int | None = None, forget_bias: float = 1.0,
+                 state_is_tuple: bool = True, activation: Activation | None = None,
+                 reuse: bool | _ReuseMode | None = None,
+                 name: str | None = None, dtype: DTypeLike | None = None, **kwargs: object) -> None:
         super().__init__(reuse, name, dtype)
         self._num_units = int(num_units)
         self._use_peepholes = use_peepholes
@@ -173,13 +196,13 @@ class LSTMCell(RNNCell):
         self._activation = _act(activation)
 
     @property
-    def state_size(self) -> Any:
+    def state_size(self) -> StateSize:
         out = self._num_proj or self._num_units
         return LSTMStateTuple(self._num_units, out) if self._state_is_tuple else self._num_units + out
 
     output_size = property(lambda self: self._num_proj or self._num_units)
 
-    def build(self, input_depth: int, dtype: Any) -> None:
+    def build(self, input_depth: int, dtype: DTypeLike) -> None:
         n = self._num_units
         h = self._num_proj or n
         self._kernel = self._variable("kernel", [input_depth + h, 4 * n], dtype, self._initializer)
@@ -192,7 +215,7 @@ class LSTMCell(RNNCell):
             with variable_scope("projection"):
                 self._proj = self._variable("kernel", [n, self._num_proj], dtype, self._initializer)
 
-    def call(self, inputs: Tensor, state: Any) -> tuple[Tensor, Any]:
+    def call(self, inputs: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
         n = self._num_units
         if self._state_is_tuple:
             c_prev, m_prev = state
@@ -221,8 +244,10 @@ class LSTMCell(RNNCell):
 class GRUCell(RNNCell):
     _default = "gru_cell"
 
-    def __init__(self, num_units: int, activation: Any = None, reuse: Any = None, kernel_initializer: Any = None,
-                 bias_initializer: Any = None, name: str | None = None, dtype: Any = None, **kwargs: Any) -> None:
+    def __init__(self, num_units: int, activation: Activation | None = None, reuse: bool | _ReuseMode | None = None,
+                 kernel_initializer: InitializerLike | None = None,
+                 bias_initializer: InitializerLike | None = None, name: str | None = None,
+                 dtype: DTypeLike | None = None, **kwargs: object) -> None:
         super().__init__(reuse, name, dtype)
         self._num_units = int(num_units)
         self._activation = _act(activation)
@@ -232,7 +257,7 @@ class GRUCell(RNNCell):
     state_size = property(lambda self: self._num_units)
     output_size = property(lambda self: self._num_units)
 
-    def build(self, input_depth: int, dtype: Any) -> None:
+    def build(self, input_depth: int, dtype: DTypeLike) -> None:
         n = self._num_units
         with variable_scope("gates"):
             self._gate_kernel = self._variable("kernel", [input_depth + n, 2 * n], dtype, self._kernel_initializer)
@@ -263,16 +288,17 @@ class MultiRNNCell(RNNCell):
         self._state_is_tuple = state_is_tuple
 
     @property
-    def state_size(self) -> Any:
+    def state_size(self) -> StateSize:
         sizes = tuple(c.state_size for c in self._cells)
         return sizes if self._state_is_tuple else sum(flatten(sizes))
 
     output_size = property(lambda self: self._cells[-1].output_size)
 
-    def zero_state(self, batch_size: Any, dtype: Any) -> Any:
+    def zero_state(self, batch_size: int | Tensor, dtype: DTypeLike) -> RNNState:
         return tuple(c.zero_state(batch_size, dtype) for c in self._cells)
 
-    def __call__(self, inputs: Any, state: Any, scope: Any = None) -> tuple[Tensor, Any]:
+    def __call__(self, inputs: TensorLike, state: RNNState,
+                 scope: str | VariableScope | None = None) -> tuple[Tensor, RNNState]:
         x = convert_to_tensor(inputs)
         with variable_scope(scope if scope is not None else self._name, default_name=self._default) \
                 if not self._built else contextlib.nullcontext():
@@ -280,7 +306,7 @@ class MultiRNNCell(RNNCell):
         self._built = True
         return out, new
 
-    def _run(self, x: Tensor, state: Any) -> tuple[Tensor, Any]:
+    def _run(self, x: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
         states = list(state) if self._state_is_tuple else None
         new_states = []
         cur = x
@@ -310,7 +336,7 @@ class _Wrapper(RNNCell):
     state_size = property(lambda self: self._cell.state_size)
     output_size = property(lambda self: self._cell.output_size)
 
-    def zero_state(self, batch_size: Any, dtype: Any) -> Any:
+    def zero_state(self, batch_size: int | Tensor, dtype: DTypeLike) -> RNNState:
         return self._cell.zero_state(batch_size, dtype)
 
     @property
@@ -321,21 +347,24 @@ class _Wrapper(RNNCell):
 class DropoutWrapper(_Wrapper):
     """Dropout on the cell's inputs, outputs and new state; keep probabilities may be fed tensors."""
 
-    def __init__(self, cell: RNNCell, input_keep_prob: Any = 1.0, output_keep_prob: Any = 1.0,
-                 state_keep_prob: Any = 1.0, variational_recurrent: bool = False, input_size: Any = None,
-                 dtype: Any = None, seed: int | None = None, dropout_state_filter_visitor: Any = None) -> None:
+    def __init__(self, cell: RNNCell, input_keep_prob: TensorLike = 1.0, output_keep_prob: TensorLike = 1.0,
+                 state_keep_prob: TensorLike = 1.0, variational_recurrent: bool = False,
+                 input_size: object | None = None,
+                 dtype: DTypeLike | None = None, seed: int | None = None,
+                 dropout_state_filter_visitor: Callable[[Tensor], bool] | None = None) -> None:
         super().__init__(cell)
         if variational_recurrent:
             raise ValueError("DropoutWrapper(variational_recurrent=True) is not supported")
         self._keep = (input_keep_prob, output_keep_prob, state_keep_prob)
         self._seed = seed
 
-    def _drop(self, x: Tensor, keep: Any, k: int) -> Tensor:
+    def _drop(self, x: Tensor, keep: TensorLike, k: int) -> Tensor:
         if isinstance(keep, (int, float)) and keep == 1:
             return x
         return dropout(x, keep_prob=keep, seed=None if self._seed is None else self._seed + k)
 
-    def __call__(self, inputs: Any, state: Any, scope: Any = None) -> tuple[Tensor, Any]:
+    def __call__(self, inputs: TensorLike, state: RNNState,
+                 scope: str | VariableScope | None = None) -> tuple[Tensor, RNNState]:
         x = self._drop(convert_to_tensor(inputs), self._keep[0], 0)
         out, new = self._cell(x, state, scope)
         out = self._drop(out, self._keep[1], 1)
@@ -347,7 +376,8 @@ class DropoutWrapper(_Wrapper):
 class ResidualWrapper(_Wrapper):
     """``output = cell_output + inputs``."""
 
-    def __call__(self, inputs: Any, state: Any, scope: Any = None) -> tuple[Tensor, Any]:
+    def __call__(self, inputs: TensorLike, state: RNNState,
+                 scope: str | VariableScope | None = None) -> tuple[Tensor, RNNState]:
         x = convert_to_tensor(inputs)
         out, new = self._cell(x, state, scope)
         return out + x, new
