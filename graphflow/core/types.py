@@ -8,7 +8,7 @@ axis. They are unions of the concrete types each argument accepts (what ``conver
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, Union
 
 import numpy as np
@@ -50,6 +50,8 @@ ShapeLike = Union["TensorShape", Sequence[Union[int, None]], None]
 AxisLike = Union[int, Sequence[int], "Tensor", None]
 # what ``Session.run`` and ``control_dependencies`` take: tensors, operations, or their names
 Fetchable = Union["Tensor", "Operation", str]
+# what ``Session.run`` takes as ``feed_dict``: tensors (or their names) to the values fed for them
+FeedDict = Mapping[Union["Tensor", str], object]
 # a shape a builder also takes at run time: a static shape, a 1-D integer tensor, or a list mixing
 # ints and scalar integer tensors (``(gf.shape(x)[0], 5)``)
 DimsLike = Union[ShapeLike, "Tensor", Sequence[Union[int, "Tensor"]]]
