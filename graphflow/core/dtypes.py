@@ -48,11 +48,11 @@ class DType:
         return not (self.is_bool or self.is_string)
 
     @property
-    def min(self) -> Any:
+    def min(self) -> Any:  # a Python int, or the numpy float of this dtype (as TF1's)
         return np.finfo(self.np).min if self.is_floating else np.iinfo(self.np).min
 
     @property
-    def max(self) -> Any:
+    def max(self) -> Any:  # a Python int, or the numpy float of this dtype (as TF1's)
         return np.finfo(self.np).max if self.is_floating else np.iinfo(self.np).max
 
     def __repr__(self) -> str:
@@ -75,7 +75,7 @@ _BY_NAME = {d.name: d for d in ALL}
 _BY_NAME.update({"float": float32, "double": float64, "half": float16, "int": int32, "bool_": bool_})
 
 
-def as_dtype(value: Any) -> DType:
+def as_dtype(value: DType | np.dtype | type | str) -> DType:
     """Convert a DType, numpy dtype/type or name (``"float"`` is float32, as in TF1).
 
     >>> as_dtype("float")
@@ -99,7 +99,7 @@ def as_dtype(value: Any) -> DType:
     return _BY_NAME[name]
 
 
-def to_strings(value: Any) -> np.ndarray:
+def to_strings(value: object) -> np.ndarray:
     """A user value as a tf.string array: an object array of bytes (str is UTF-8 encoded).
 
     >>> to_strings(["a", b"b"]).tolist()
@@ -119,7 +119,7 @@ def to_strings(value: Any) -> np.ndarray:
     return out.reshape(arr.shape)
 
 
-def infer_dtype(value: Any) -> DType:
+def infer_dtype(value: object) -> DType:
     """The dtype ``convert_to_tensor`` gives a Python or numpy value (TF1's: Python floats are
     float32, Python ints int32; numpy values keep theirs)."""
     if isinstance(value, np.generic):  # numpy scalars keep their dtype (np.float64 is a float)
@@ -145,7 +145,7 @@ def infer_dtype(value: Any) -> DType:
     return as_dtype(arr.dtype)
 
 
-def constant_value(value: Any, dtype: DType) -> np.ndarray:
+def constant_value(value: object, dtype: DType) -> np.ndarray:
     """``value`` as an array of ``dtype`` (what a CONST node of that dtype holds): a TypeError
     for text where numbers are expected, or for a fraction that an integer dtype would lose."""
     if dtype.is_string:

@@ -1,13 +1,17 @@
 """Run-time errors, named as in TF1 (``gf.errors.InvalidArgumentError``...)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from graphflow.core.ir import Operation
 
 
 class OpError(Exception):
     """Base of run-time errors; ``node_def``/``op`` name the node, ``message`` says what went wrong."""
 
-    def __init__(self, node_def: Any = None, op: Any = None, message: str = "") -> None:
+    def __init__(self, node_def: Operation | None = None, op: Operation | None = None,
+                 message: str = "") -> None:
         super().__init__(message)
         self.node_def = node_def
         self.op = op

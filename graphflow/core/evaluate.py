@@ -4,7 +4,6 @@ shape or axis argument before anything runs)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -16,7 +15,7 @@ _SOURCES = {Op.PLACEHOLDER, Op.VARIABLE, Op.RANDOM}
 _LIMIT = 4096  # elements: shape/axis arithmetic only, never bulk data
 
 
-def evaluate(node: Operation, args: Sequence[Any]) -> tuple[np.ndarray, ...]:
+def evaluate(node: Operation, args: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
     """Outputs of one stateless node from its input values, via its numpy reference."""
     row = get(node.op)
     with np.errstate(all="ignore"):

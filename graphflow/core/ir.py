@@ -30,8 +30,8 @@ import contextlib
 import os
 import sys
 import threading
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol, Union
 
 import numpy as np
 
@@ -41,7 +41,7 @@ from graphflow.core.dtypes import DType
 from graphflow.core.registry import Op, get
 from graphflow.core.runtime_hook import default_graph_reset, session_for
 from graphflow.core.runtime_hook import new_session as new_session  # (importers of ir use it)
-from graphflow.core.shapes import TensorShape, as_shape
+from graphflow.core.shapes import ShapeInput, TensorShape, as_shape
 
 UID_STRIDE = 1 << 20  # uids of consecutive graph nodes; the compiler numbers nodes in between
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # graphflow/
@@ -75,7 +75,7 @@ class Operation:
     uid: int
     outputs: tuple[Tensor, ...]
 
-    def __init__(self, op: Op, inputs: tuple[Tensor, ...], attrs: Any, dtypes: tuple[DType, ...],
+    def __init__(self, op: Op, inputs: tuple[Tensor, ...], attrs: object, dtypes: tuple[DType, ...],
                  shapes: tuple[TensorShape, ...], control_inputs: tuple[Operation, ...], name: str,
                  site: str, graph: Graph | None, uid: int, output_type: type | None = None) -> None:
         set_ = object.__setattr__
@@ -92,7 +92,7 @@ class Operation:
         cls = output_type or Tensor
         set_(self, "outputs", tuple(cls(self, i) for i in range(len(dtypes))))
 
-    def __setattr__(self, key: str, value: Any) -> None:
+    def __setattr__(self, key: str, value: object) -> None:
         raise AttributeError("graph nodes are immutable")
 
     @property
@@ -125,7 +125,7 @@ class Operation:
         """How errors name the node: ``'name' (Type) created at file:line``."""
         return f"'{self.name}' ({self.op.value}) created at {self.site}"
 
-    def run(self, feed_dict: dict | None = None, session: Any = None) -> None:
+    def run(self, feed_dict: dict | None = None, session: object = None) -> None:
         session_for(self.graph, session).run(self, feed_dict=feed_dict)
 
     def __repr__(self) -> str:
@@ -156,7 +156,7 @@ class Tensor:
     def get_shape(self) -> TensorShape:
         return self.shape
 
-    def set_shape(self, shape: Any) -> None:
+    def set_shape(self, shape: ShapeInput) -> None:
         """TF1's ``set_shape``: refine the static shape (a ValueError when ``shape`` is not
         compatible with it). The graph records the refinement; the node is left as it is."""
         merged = self.shape.merge_with(as_shape(shape))
@@ -167,7 +167,7 @@ class Tensor:
     def consumers(self) -> list[Operation]:
         return self.graph._consumers_of(self)
 
-    def eval(self, feed_dict: dict | None = None, session: Any = None) -> Any:
+    def eval(self, feed_dict: dict | None = None, session: object = None) -> Any:
         return session_for(self.graph, session).run(self, feed_dict=feed_dict)
 
     def __repr__(self) -> str:
@@ -189,7 +189,7 @@ class Tensor:
     def __iter__(self) -> Iterator[Tensor]:
         raise _not_installed("Tensor.__iter__", "graphflow.ops.concat_ops")
 
-    def __getitem__(self, key: Any) -> Tensor:
+    def __getitem__(self, key: object) -> Tensor:
         raise _not_installed("Tensor.__getitem__", "graphflow.ops.slice_ops")
 
     @staticmethod
@@ -204,6 +204,21 @@ def _not_installed(what: str, where: str) -> RuntimeError:
 
 # ---------------------------------------------------------------------------------------------
 # graphs
+
+
+class _DeviceSpec(Protocol):
+    """TF1's ``DeviceSpec``, which ``Graph.device`` also takes."""
+
+    def to_string(self) -> str: ...
+
+
+# a device() scope: a spec ("/gpu:0"), a function of the node giving one, or None (clears)
+DevicePlacement = Union[str, Callable[["Operation"], Union[str, None]], None]
+
+
+def _spec_string(spec: object) -> str:
+    to_string = getattr(spec, "to_string", None)
+    return str(to_string()) if callable(to_string) else str(spec)
 
 
 def canonical_device(spec: str) -> str:
@@ -239,7 +254,7 @@ class Graph:
         self._lock = threading.Lock()
         self._var_scope_store: dict[str, Any] = {}
         self._var_scope: list[Any] = []
-        self._device: list[Any] = []  # device() scopes: a spec, a function of the node, or None (cleared)
+        self._device: list[DevicePlacement] = []  # device() scopes (None clears the outer ones)
         self.placements: dict[int, str] = {}  # node uid -> canonical device, for nodes built in a scope
         self.first_gpu_node: Operation | None = None  # the first node placed on a GPU
         self.version = 0
@@ -250,7 +265,7 @@ class Graph:
         self._refined: dict[int, tuple[Operation, tuple[TensorShape, ...]]] = {}
 
     # -- building
-    def add_node(self, op: Op, inputs: Sequence[Tensor] = (), attrs: Any = None, name: str | None = None,
+    def add_node(self, op: Op, inputs: Sequence[Tensor] = (), attrs: object = None, name: str | None = None,
                  output_type: type | None = None, control_inputs: Sequence[Operation] = (),
                  site: str | None = None) -> Operation:
         if self._finalized:
@@ -439,7 +454,7 @@ class Graph:
                            f"{len(node.outputs)} outputs")
         return node.outputs[i]
 
-    def as_graph_element(self, obj: Any) -> Tensor | Operation:
+    def as_graph_element(self, obj: Tensor | Operation | str) -> Tensor | Operation:
         if isinstance(obj, str):
             return self.get_tensor_by_name(obj) if ":" in obj else self.get_operation_by_name(obj)
         return obj
@@ -485,7 +500,7 @@ class Graph:
         return self._scope
 
     @contextlib.contextmanager
-    def control_dependencies(self, control_inputs: Sequence[Any] | None) -> Iterator[None]:
+    def control_dependencies(self, control_inputs: Sequence[Tensor | Operation | str] | None) -> Iterator[None]:
         if control_inputs is None:
             saved, self._control = self._control, []
             try:
@@ -504,22 +519,21 @@ class Graph:
             self._control.pop()
 
     @contextlib.contextmanager
-    def device(self, name: Any) -> Iterator[None]:
+    def device(self, name: DevicePlacement | _DeviceSpec) -> Iterator[None]:
         """TF1's placement scope: nodes built inside are placed on ``name`` ("/gpu:0", "/device:CPU:0",
         a function of the node returning one); None clears an outer scope."""
-        if name is not None and not callable(name) and not isinstance(name, str):
-            name = getattr(name, "to_string", lambda: str(name))()  # a DeviceSpec
-        self._device.append(name)
+        spec = name if name is None or callable(name) or isinstance(name, str) else _spec_string(name)
+        self._device.append(spec)
         try:
             yield
         finally:
             self._device.pop()
 
     # -- collections
-    def add_to_collection(self, key: str, value: Any) -> None:
+    def add_to_collection(self, key: str, value: object) -> None:
         self._collections.setdefault(key, []).append(value)
 
-    def add_to_collections(self, keys: Sequence[str], value: Any) -> None:
+    def add_to_collections(self, keys: Sequence[str], value: object) -> None:
         for k in keys:
             self.add_to_collection(k, value)
 
@@ -562,8 +576,8 @@ def reset_default_graph() -> None:
 # conversion of user values
 
 
-def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None,
-                      dtype_hint: Any = None) -> Tensor:
+def convert_to_tensor(value: object, dtype: DType | np.dtype | type | str | None = None, name: str | None = None,
+                      dtype_hint: DType | np.dtype | type | str | None = None) -> Tensor:
     """Tensors pass through (their dtype is checked); other values become constants.
 
     >>> convert_to_tensor(1.5).dtype
@@ -591,7 +605,7 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: str | None = None,
     return _constant(value, target, name)
 
 
-def _constant(value: Any, dtype: DType, name: str | None) -> Tensor:
+def _constant(value: object, dtype: DType, name: str | None) -> Tensor:
     """A CONST node holding ``value`` as ``dtype``, in the default graph (``gf.constant``
     without its ``shape``)."""
     arr = _dt.constant_value(value, dtype)

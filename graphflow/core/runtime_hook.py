@@ -18,7 +18,8 @@ class Runtime:
     default session, checked to run ``graph``; ``new_session(graph, config)`` opens a session on
     a graph; ``on_reset()`` forgets what belonged to the default graph when it is reset."""
 
-    # (graphs are typed Any here: naming graphflow.core.ir.Graph would make an import circle)
+    # (graphs and sessions are typed loosely here: naming graphflow.core.ir.Graph would make an
+    # import circle, and the session class belongs to the runtime)
     session_for: Callable[..., Any]
     new_session: Callable[..., Any]
     on_reset: Callable[[], None]
@@ -38,12 +39,12 @@ def _the_runtime() -> Runtime:
     return _runtime[0]
 
 
-def session_for(graph: Any, session: Any) -> Any:
+def session_for(graph: object, session: object) -> Any:
     """``session`` or the default session, checked to run ``graph``."""
     return _the_runtime().session_for(graph, session)
 
 
-def new_session(graph: Any, config: Any = None) -> Any:
+def new_session(graph: object, config: object = None) -> Any:
     """A session on ``graph`` (for front-end code that runs graphs of its own, as Dataset.map)."""
     return _the_runtime().new_session(graph, config)
 

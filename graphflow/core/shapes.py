@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, Union
+from typing import Any, SupportsInt, Union, cast
 
 Dim = Union[int, None]
+# what a TensorShape is made from: a shape, dims (ints, numpy ints or TF1 Dimensions; None where
+# unknown), one int, or None (unknown rank)
+ShapeInput = Union["TensorShape", Iterable[Union[SupportsInt, None]], int, None]
 
 
 class TensorShape:
@@ -16,7 +19,7 @@ class TensorShape:
 
     __slots__ = ("dims",)
 
-    def __init__(self, dims: Any) -> None:
+    def __init__(self, dims: ShapeInput) -> None:
         if isinstance(dims, TensorShape):
             dims = dims.dims
         if dims is None:
@@ -24,13 +27,13 @@ class TensorShape:
             return
         if isinstance(dims, int):
             dims = (dims,)
-        out = []
-        for d in dims:
-            d = getattr(d, "value", d)  # TF1 Dimension objects
-            if d is not None:
-                d = int(d)
-                if d < 0:
-                    raise ValueError(f"shape dims must be >= 0 or None, got {list(dims)}")
+        given = list(dims)
+        out: list[Dim] = []
+        for g in given:
+            v = getattr(g, "value", g)  # TF1 Dimension objects
+            d = None if v is None else int(v)
+            if d is not None and d < 0:
+                raise ValueError(f"shape dims must be >= 0 or None, got {given}")
             out.append(d)
         self.dims = tuple(out)
 
@@ -56,7 +59,7 @@ class TensorShape:
             n *= d  # type: ignore[operator]
         return n
 
-    def is_compatible_with(self, other: Any) -> bool:
+    def is_compatible_with(self, other: ShapeInput) -> bool:
         other = as_shape(other)
         if self.dims is None or other.dims is None:
             return True
@@ -64,7 +67,7 @@ class TensorShape:
             return False
         return all(a is None or b is None or a == b for a, b in zip(self.dims, other.dims))
 
-    def merge_with(self, other: Any) -> TensorShape:
+    def merge_with(self, other: ShapeInput) -> TensorShape:
         other = as_shape(other)
         if self.dims is None:
             return other
@@ -74,7 +77,7 @@ class TensorShape:
             raise ValueError(f"shapes {self} and {other} are not compatible")
         return TensorShape([a if a is not None else b for a, b in zip(self.dims, other.dims)])
 
-    def assert_is_compatible_with(self, other: Any) -> None:
+    def assert_is_compatible_with(self, other: ShapeInput) -> None:
         if not self.is_compatible_with(other):
             raise ValueError(f"shapes {self} and {as_shape(other)} are not compatible")
 
@@ -95,7 +98,7 @@ class TensorShape:
             raise ValueError("cannot iterate over a shape with unknown rank")
         return iter(self.dims)
 
-    def __getitem__(self, key: Any) -> Any:
+    def __getitem__(self, key: int | slice) -> Any:  # (Dim for an int key, TensorShape for a slice)
         if self.dims is None:
             return None if isinstance(key, int) else TensorShape(None)
         if isinstance(key, slice):
@@ -104,7 +107,7 @@ class TensorShape:
 
     def __eq__(self, other: object) -> bool:
         try:
-            other = as_shape(other)
+            other = as_shape(cast(ShapeInput, other))  # (what is no shape raises: not equal)
         except (TypeError, ValueError):
             return NotImplemented
         return self.dims == other.dims
@@ -121,7 +124,7 @@ class TensorShape:
     __str__ = __repr__
 
 
-def as_shape(value: Any) -> TensorShape:
+def as_shape(value: ShapeInput) -> TensorShape:
     return value if isinstance(value, TensorShape) else TensorShape(value)
 
 
