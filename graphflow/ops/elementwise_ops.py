@@ -4,6 +4,7 @@ build them and the Tensor operators. Every op module builds elementwise math fro
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -18,6 +19,18 @@ from graphflow.ops.constant_ops import constant
 F = require("f")
 NUM = require("fi")
 BOOL = require("b")
+
+
+class UnaryFn(Protocol):
+    """An elementwise builder of one operand (``gf.exp``...)."""
+
+    def __call__(self, x: TensorLike, name: str | None = None) -> Tensor: ...
+
+
+class BinaryFn(Protocol):
+    """An elementwise builder of two broadcast operands (``gf.add``...)."""
+
+    def __call__(self, x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor: ...
 
 
 # ---- gradient rules (broadcast reduction is the autodiff driver's job) -----------------------
@@ -304,7 +317,7 @@ elementwise(Op.SELECT, lambda at, c, a, b: np.where(c, a, b),
 
 # ---- public functions ------------------------------------------------------------------------
 
-def _unary(op: Op) -> Callable[..., Tensor]:
+def _unary(op: Op) -> UnaryFn:
     def fn(x: TensorLike, name: str | None = None) -> Tensor:
         return make(op, [convert_to_tensor(x)], name=name)
     fn.__name__ = op.name.lower()
@@ -312,7 +325,7 @@ def _unary(op: Op) -> Callable[..., Tensor]:
     return fn
 
 
-def _binary(op: Op) -> Callable[..., Tensor]:
+def _binary(op: Op) -> BinaryFn:
     def fn(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
         a, b = as_tensors(x, y)
         return make(op, [a, b], name=name)
@@ -330,18 +343,19 @@ def add_name(t: Tensor, name: str | None) -> Tensor:
 
 
 stop_gradient = _unary(Op.STOP_GRADIENT)
-negative = neg = _unary(Op.NEG)
+negative: UnaryFn = _unary(Op.NEG)
+neg = negative
 abs = _unary(Op.ABS)  # noqa: A001 - the TF1 name
-sign = _unary(Op.SIGN)
+sign: UnaryFn = _unary(Op.SIGN)
 exp = _unary(Op.EXP)
 log = _unary(Op.LOG)
 log1p = _unary(Op.LOG1P)
-sqrt = _unary(Op.SQRT)
+sqrt: UnaryFn = _unary(Op.SQRT)
 rsqrt = _unary(Op.RSQRT)
 square = _unary(Op.SQUARE)
 reciprocal = _unary(Op.RECIPROCAL)
-sin = _unary(Op.SIN)
-cos = _unary(Op.COS)
+sin: UnaryFn = _unary(Op.SIN)
+cos: UnaryFn = _unary(Op.COS)
 tanh = _unary(Op.TANH)
 sigmoid = _unary(Op.SIGMOID)
 floor = _unary(Op.FLOOR)
@@ -351,8 +365,8 @@ tan = _unary(Op.TAN)
 asin = _unary(Op.ASIN)
 acos = _unary(Op.ACOS)
 atan = _unary(Op.ATAN)
-sinh = _unary(Op.SINH)
-cosh = _unary(Op.COSH)
+sinh: UnaryFn = _unary(Op.SINH)
+cosh: UnaryFn = _unary(Op.COSH)
 asinh = _unary(Op.ASINH)
 acosh = _unary(Op.ACOSH)
 atanh = _unary(Op.ATANH)
@@ -367,7 +381,7 @@ equal = _binary(Op.EQUAL)
 not_equal = _binary(Op.NOT_EQUAL)
 less = _binary(Op.LESS)
 less_equal = _binary(Op.LESS_EQUAL)
-greater = _binary(Op.GREATER)
+greater: BinaryFn = _binary(Op.GREATER)
 greater_equal = _binary(Op.GREATER_EQUAL)
 logical_and = _binary(Op.LOGICAL_AND)
 logical_or = _binary(Op.LOGICAL_OR)
@@ -419,7 +433,7 @@ def realdiv(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
     return make(Op.DIV, [a, b], name=name or "RealDiv")
 
 
-def _division(op: Op, default: str, doc: str) -> Callable[..., Tensor]:
+def _division(op: Op, default: str, doc: str) -> BinaryFn:
     def fn(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
         a, b = as_tensors(x, y)
         return make(op, [a, b], name=name or default)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -226,7 +227,13 @@ def _num_sorted_segments(ids: Tensor) -> Tensor:
     return R.reduce_max(ids) + 1  # sorted ids: the last one, robust to an empty tail too
 
 
-def _sorted_segments(unsorted: Callable[..., Tensor], default: str) -> Callable[..., Tensor]:
+class SegmentFn(Protocol):
+    """A reduction over runs of sorted segment ids (``gf.segment_sum``...)."""
+
+    def __call__(self, data: TensorLike, segment_ids: TensorLike, name: str | None = None) -> Tensor: ...
+
+
+def _sorted_segments(unsorted: Callable[..., Tensor], default: str) -> SegmentFn:
     def fn(data: TensorLike, segment_ids: TensorLike, name: str | None = None) -> Tensor:
         ids = convert_to_tensor(segment_ids)
         return unsorted(data, ids, _num_sorted_segments(ids), name=name or default)

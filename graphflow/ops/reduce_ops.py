@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -290,7 +290,14 @@ def count_nonzero(input_tensor: TensorLike | None = None, axis: AxisLike = None,
     return reduce_sum(cast(nz, dtype), axis=ax, keepdims=keep, name=name or "count_nonzero")
 
 
-def _arg(op: Op, tf_name: str) -> Callable[..., Tensor]:
+class ArgFn(Protocol):
+    """``gf.argmax`` / ``gf.argmin`` (``dimension``: TF1's old name for ``axis``)."""
+
+    def __call__(self, input: TensorLike, axis: AxisLike = None, name: str | None = None,  # noqa: A002
+                 dimension: AxisLike = None, output_type: DTypeLike = _dt.int64) -> Tensor: ...
+
+
+def _arg(op: Op, tf_name: str) -> ArgFn:
     def fn(input: TensorLike, axis: AxisLike = None, name: str | None = None, dimension: AxisLike = None,  # noqa: A002
            output_type: DTypeLike = _dt.int64) -> Tensor:
         if axis is None:

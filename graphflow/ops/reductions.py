@@ -4,8 +4,8 @@ the composites over them. Modules below reduce_ops (shape_ops' size and rank, st
 gradient) build reductions from here."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -51,7 +51,15 @@ def static_axes(axis: AxisLike) -> tuple[int, ...] | None:
     return tuple(int(a) for a in axis)
 
 
-def _reducer(op: Op, tf_name: str) -> Callable[..., Tensor]:
+class Reducer(Protocol):
+    """A reduction builder (``gf.reduce_sum``...), with TF1's aliases for ``axis`` and ``keepdims``."""
+
+    def __call__(self, input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool | None = None,
+                 name: str | None = None, reduction_indices: AxisLike = None,
+                 keep_dims: bool | None = None) -> Tensor: ...
+
+
+def _reducer(op: Op, tf_name: str) -> Reducer:
     def fn(input_tensor: TensorLike, axis: AxisLike = None, keepdims: bool | None = None, name: str | None = None,
            reduction_indices: AxisLike = None, keep_dims: bool | None = None) -> Tensor:
         if axis is None:

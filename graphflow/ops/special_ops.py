@@ -19,6 +19,7 @@ from graphflow.core.registry import Op
 from graphflow.core.types import TensorLike
 from graphflow.ops._build import as_tensors, compute_type, elementwise, make, require
 from graphflow.ops.elementwise_ops import (  # noqa: F401  (primitives now; gf.* imports them here)
+    UnaryFn,
     add_name,
     atan,
     equal,
@@ -70,7 +71,7 @@ def _exp(x: Tensor) -> Tensor:
     return exp(x)
 
 
-def _unary(op: Op, default: str) -> Callable[..., Tensor]:
+def _unary(op: Op, default: str) -> UnaryFn:
     def fn(x: TensorLike, name: str | None = None) -> Tensor:
         return make(op, [convert_to_tensor(x)], name=name or default)
     fn.__name__ = default.lower()
