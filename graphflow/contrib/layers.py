@@ -3,16 +3,21 @@ initializers and the l1 / l2 regularizers, with TF 1.15's defaults and variable 
 (``fully_connected/weights``, ``Conv/biases``...)."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from graphflow.core.ir import Tensor, convert_to_tensor
-from graphflow.layers.core import BatchNormalization, Flatten
+from graphflow.core.types import DTypeLike, TensorLike
+from graphflow.layers.core import BatchNormalization, Flatten, Regularizer, TensorFn
 from graphflow.nn.nn_ops import bias_add, l2_loss, relu
 from graphflow.ops import math_ops as M
+from graphflow.ops.conv_ops import IntOrInts
 from graphflow.ops.conv_ops import conv2d as _conv
 from graphflow.ops.linalg_ops import matmul, tensordot
 from graphflow.ops.reduce_ops import reduce_sum
 from graphflow.variables import (
+    Initializer,
+    InitializerLike,
+    _ReuseMode,
     get_variable,
     glorot_normal_initializer,
     glorot_uniform_initializer,
@@ -25,17 +30,17 @@ __all__ = ["conv2d", "flatten", "fully_connected", "l1_regularizer", "l2_regular
            "xavier_initializer"]
 
 
-def flatten(inputs: Any, outputs_collections: Any = None, scope: str | None = None) -> Tensor:
+def flatten(inputs: TensorLike, outputs_collections: Sequence[str] | None = None, scope: str | None = None) -> Tensor:
     """``[batch, -1]``."""
     return Flatten(name=scope or "Flatten")(inputs)
 
 
-def xavier_initializer(uniform: bool = True, seed: int | None = None, dtype: Any = None) -> Any:
+def xavier_initializer(uniform: bool = True, seed: int | None = None, dtype: DTypeLike | None = None) -> Initializer:
     return glorot_uniform_initializer(seed=seed) if uniform else glorot_normal_initializer(seed=seed)
 
 
 def variance_scaling_initializer(factor: float = 2.0, mode: str = "FAN_IN", uniform: bool = False,
-                                 seed: int | None = None, dtype: Any = None) -> Any:
+                                 seed: int | None = None, dtype: DTypeLike | None = None) -> Initializer:
     """contrib's form (factor, FAN_IN/FAN_OUT/FAN_AVG, uniform) of variance scaling."""
     modes = {"FAN_IN": "fan_in", "FAN_OUT": "fan_out", "FAN_AVG": "fan_avg"}
     if mode not in modes:
@@ -43,7 +48,7 @@ def variance_scaling_initializer(factor: float = 2.0, mode: str = "FAN_IN", unif
     return _vs(scale=factor, mode=modes[mode], distribution="uniform" if uniform else "truncated_normal", seed=seed)
 
 
-def _regularizer(scale: float, what: str, penalty: Any) -> Any:
+def _regularizer(scale: float, what: str, penalty: Callable[[Tensor], Tensor]) -> Regularizer:
     """``scale * penalty(w)`` (None, no loss, when scale is 0)."""
     if scale < 0:
         raise ValueError(f"{what} scale must be >= 0, got {scale}")
@@ -52,12 +57,12 @@ def _regularizer(scale: float, what: str, penalty: Any) -> Any:
     return lambda w: M.multiply(convert_to_tensor(scale, dtype=w.dtype), penalty(w), name=what)
 
 
-def l2_regularizer(scale: float, scope: str | None = None) -> Any:
+def l2_regularizer(scale: float, scope: str | None = None) -> Regularizer:
     """``scale * sum(w^2) / 2``."""
     return _regularizer(scale, "l2_regularizer", l2_loss)
 
 
-def l1_regularizer(scale: float, scope: str | None = None) -> Any:
+def l1_regularizer(scale: float, scope: str | None = None) -> Regularizer:
     """``scale * sum(|w|)``."""
     return _regularizer(scale, "l1_regularizer", lambda w: reduce_sum(M.abs(w)))
 
@@ -66,10 +71,14 @@ def _relu(x: Tensor) -> Tensor:
     return relu(x)
 
 
-def fully_connected(inputs: Any, num_outputs: int, activation_fn: Any = _relu, normalizer_fn: Any = None,
-                    normalizer_params: Any = None, weights_initializer: Any = None, weights_regularizer: Any = None,
-                    biases_initializer: Any = "zeros", biases_regularizer: Any = None, reuse: Any = None,
-                    variables_collections: Any = None, outputs_collections: Any = None, trainable: bool = True,
+def fully_connected(inputs: TensorLike, num_outputs: int, activation_fn: TensorFn = _relu,
+                    normalizer_fn: Callable[..., Tensor] | None = None,
+                    normalizer_params: dict[str, object] | None = None,
+                    weights_initializer: InitializerLike | None = None, weights_regularizer: Regularizer | None = None,
+                    biases_initializer: InitializerLike = "zeros", biases_regularizer: Regularizer | None = None,
+                    reuse: bool | _ReuseMode | None = None,
+                    variables_collections: Sequence[str] | None = None,
+                    outputs_collections: Sequence[str] | None = None, trainable: bool = True,
                     scope: str | None = None) -> Tensor:
     """``activation_fn(inputs @ weights + biases)`` (relu by default, as contrib's)."""
     x = convert_to_tensor(inputs)
@@ -89,11 +98,15 @@ def fully_connected(inputs: Any, num_outputs: int, activation_fn: Any = _relu, n
         return activation_fn(y) if activation_fn is not None else y
 
 
-def conv2d(inputs: Any, num_outputs: int, kernel_size: Any, stride: Any = 1, padding: str = "SAME",
-           data_format: Any = None, rate: Any = 1, activation_fn: Any = _relu, normalizer_fn: Any = None,
-           normalizer_params: Any = None, weights_initializer: Any = None, weights_regularizer: Any = None,
-           biases_initializer: Any = "zeros", biases_regularizer: Any = None, reuse: Any = None,
-           variables_collections: Any = None, outputs_collections: Any = None, trainable: bool = True,
+def conv2d(inputs: TensorLike, num_outputs: int, kernel_size: IntOrInts, stride: IntOrInts = 1, padding: str = "SAME",
+           data_format: str | None = None, rate: IntOrInts = 1, activation_fn: TensorFn = _relu,
+           normalizer_fn: Callable[..., Tensor] | None = None,
+           normalizer_params: dict[str, object] | None = None, weights_initializer: InitializerLike | None = None,
+           weights_regularizer: Regularizer | None = None,
+           biases_initializer: InitializerLike = "zeros", biases_regularizer: Regularizer | None = None,
+           reuse: bool | _ReuseMode | None = None,
+           variables_collections: Sequence[str] | None = None, outputs_collections: Sequence[str] | None = None,
+           trainable: bool = True,
            scope: str | None = None) -> Tensor:
     """2-D convolution with contrib's defaults (SAME padding, relu), variables ``Conv/weights``."""
     x = convert_to_tensor(inputs)
@@ -114,13 +127,18 @@ def conv2d(inputs: Any, num_outputs: int, kernel_size: Any, stride: Any = 1, pad
         return activation_fn(y) if activation_fn is not None else y
 
 
-def batch_norm(inputs: Any, decay: float = 0.999, center: bool = True, scale: bool = False, epsilon: float = 0.001,
-               activation_fn: Any = None, param_initializers: Any = None, param_regularizers: Any = None,
-               updates_collections: Any = "update_ops", is_training: Any = True, reuse: Any = None,
-               variables_collections: Any = None, outputs_collections: Any = None, trainable: bool = True,
-               batch_weights: Any = None, fused: Any = None, data_format: str = "NHWC",
+def batch_norm(inputs: TensorLike, decay: float = 0.999, center: bool = True, scale: bool = False,
+               epsilon: float = 0.001,
+               activation_fn: TensorFn | None = None, param_initializers: dict[str, InitializerLike] | None = None,
+               param_regularizers: dict[str, Regularizer] | None = None,
+               updates_collections: str = "update_ops", is_training: bool | Tensor = True,
+               reuse: bool | _ReuseMode | None = None,
+               variables_collections: Sequence[str] | None = None, outputs_collections: Sequence[str] | None = None,
+               trainable: bool = True,
+               batch_weights: TensorLike | None = None, fused: bool | None = None, data_format: str = "NHWC",
                zero_debias_moving_mean: bool = False, scope: str | None = None, renorm: bool = False,
-               renorm_clipping: Any = None, renorm_decay: float = 0.99, adjustment: Any = None) -> Tensor:
+               renorm_clipping: dict[str, float] | None = None, renorm_decay: float = 0.99,
+               adjustment: Callable[[Tensor], tuple[Tensor, Tensor]] | None = None) -> Tensor:
     """contrib's batch norm: decay 0.999, no scale (gamma) by default, variables under
     ``BatchNorm/``, moving statistics updated through UPDATE_OPS; ``is_training`` may be a fed bool."""
     if (updates_collections not in ("update_ops", None) or batch_weights is not None or renorm

@@ -1,9 +1,10 @@
 """``tf.contrib.seq2seq.sequence_loss`` (TF 1.15's definition)."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.types import TensorLike
 from graphflow.nn.nn_ops import sparse_softmax_cross_entropy_with_logits
 from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
@@ -12,9 +13,9 @@ from graphflow.ops import shape_ops as S
 __all__ = ["sequence_loss"]
 
 
-def sequence_loss(logits: Any, targets: Any, weights: Any, average_across_timesteps: bool = True,
+def sequence_loss(logits: TensorLike, targets: TensorLike, weights: TensorLike, average_across_timesteps: bool = True,
                   average_across_batch: bool = True, sum_over_timesteps: bool = False,
-                  sum_over_batch: bool = False, softmax_loss_function: Any = None,
+                  sum_over_batch: bool = False, softmax_loss_function: Callable[..., Tensor] | None = None,
                   name: str | None = None) -> Tensor:
     """Weighted sparse softmax cross-entropy of ``logits`` [batch, time, classes] against
     ``targets`` [batch, time]: averaged (divided by the summed weights) or summed over the

@@ -7,13 +7,15 @@ selects batch or moving statistics and updates the moving ones through ``UPDATE_
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
 
 import graphflow.nn.nn_ops as NN
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.shapes import TensorShape
+from graphflow.core.types import DimsLike, DTypeLike, ShapeLike, TensorLike
 from graphflow.nn.nn_ops import bias_add, moments
 from graphflow.ops import conv_ops as C
 from graphflow.ops import math_ops as M
@@ -21,10 +23,14 @@ from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
 from graphflow.ops.array_ops import stack
+from graphflow.ops.conv_ops import IntOrInts
 from graphflow.ops.depthwise_ops import separable_conv2d as sep
 from graphflow.ops.linalg_ops import matmul, tensordot
 from graphflow.variables import (
     GraphKeys,
+    InitializerLike,
+    VariableScope,
+    _ReuseMode,
     get_variable,
     glorot_uniform_initializer,
     ones_initializer,
@@ -32,8 +38,13 @@ from graphflow.variables import (
     zeros_initializer,
 )
 
+# an activation or a constraint: a tensor in, a tensor out
+TensorFn = Callable[[Tensor], Tensor]
+# a regularizer: a variable (or a layer's output) in, its loss (or None) out
+Regularizer = Callable[[Tensor], Union[Tensor, None]]
 
-def _tuple(v: Any, n: int, what: str) -> tuple[int, ...]:
+
+def _tuple(v: IntOrInts, n: int, what: str) -> tuple[int, ...]:
     t = (int(v),) * n if isinstance(v, (int, np.integer)) else tuple(int(x) for x in v)
     if len(t) != n:
         raise ValueError(f"{what} must be an int or {n} ints, got {v!r}")
@@ -58,22 +69,24 @@ class Layer:
 
     _default = "layer"
 
-    def __init__(self, trainable: bool = True, name: str | None = None, dtype: Any = None,
-                 _reuse: Any = None, **kwargs: Any) -> None:
+    def __init__(self, trainable: bool = True, name: str | None = None, dtype: DTypeLike | None = None,
+                 _reuse: bool | _ReuseMode | None = None, **kwargs: object) -> None:
         self.trainable = trainable
         self.name = name
         self.dtype = dtype
         self._reuse = _reuse
         self.built = False
-        self._scope: Any = None
+        self._scope: VariableScope | None = None
         self.variables: list[Tensor] = []
-        self.updates: list[Any] = []
+        self.updates: list[Tensor] = []
 
-    def build(self, input_shape: Any) -> None:
+    def build(self, input_shape: TensorShape | None) -> None:
         self.built = True
 
-    def _weight_options(self, activation: Any, use_bias: bool, kernel_initializer: Any, bias_initializer: Any,
-                        kernel_regularizer: Any, bias_regularizer: Any, activity_regularizer: Any) -> None:
+    def _weight_options(self, activation: TensorFn | None, use_bias: bool, kernel_initializer: InitializerLike | None,
+                        bias_initializer: InitializerLike | None,
+                        kernel_regularizer: Regularizer | None, bias_regularizer: Regularizer | None,
+                        activity_regularizer: Regularizer | None) -> None:
         """The options every layer with a kernel and a bias takes."""
         self.activation = activation
         self.use_bias = use_bias
@@ -83,11 +96,12 @@ class Layer:
         self.bias_regularizer = bias_regularizer
         self.activity_regularizer = activity_regularizer
 
-    def call(self, inputs: Tensor, **kwargs: Any) -> Any:
+    def call(self, inputs: Tensor, **kwargs: Any) -> Tensor:
         raise NotImplementedError
 
-    def add_weight(self, name: str, shape: Any, initializer: Any = None, regularizer: Any = None,
-                   trainable: bool = True, dtype: Any = None) -> Tensor:
+    def add_weight(self, name: str, shape: ShapeLike, initializer: InitializerLike | None = None,
+                   regularizer: Regularizer | None = None,
+                   trainable: bool = True, dtype: DTypeLike | None = None) -> Tensor:
         collections = None if trainable and self.trainable else [GraphKeys.GLOBAL_VARIABLES]
         v = get_variable(name, shape, dtype=dtype or self.dtype or _dt.float32, initializer=initializer,
                          regularizer=regularizer, trainable=trainable and self.trainable,
@@ -102,7 +116,7 @@ class Layer:
     trainable_weights = trainable_variables
     weights = property(lambda self: list(self.variables))
 
-    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, inputs: TensorLike, *args: Any, **kwargs: Any) -> Tensor:
         x = convert_to_tensor(inputs) if not isinstance(inputs, (list, tuple)) else inputs
         if self.dtype is None and isinstance(x, Tensor) and x.dtype.is_floating:
             self.dtype = x.dtype  # TF1 layers take their variables' dtype from the first inputs
@@ -126,16 +140,19 @@ def _activate(y: Tensor, activation: Callable[[Tensor], Tensor] | None) -> Tenso
 class Dense(Layer):
     _default = "dense"
 
-    def __init__(self, units: int, activation: Any = None, use_bias: bool = True, kernel_initializer: Any = None,
-                 bias_initializer: Any = None, kernel_regularizer: Any = None, bias_regularizer: Any = None,
-                 activity_regularizer: Any = None, kernel_constraint: Any = None, bias_constraint: Any = None,
+    def __init__(self, units: int, activation: TensorFn | None = None, use_bias: bool = True,
+                 kernel_initializer: InitializerLike | None = None,
+                 bias_initializer: InitializerLike | None = None, kernel_regularizer: Regularizer | None = None,
+                 bias_regularizer: Regularizer | None = None,
+                 activity_regularizer: Regularizer | None = None, kernel_constraint: TensorFn | None = None,
+                 bias_constraint: TensorFn | None = None,
                  trainable: bool = True, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(trainable=trainable, name=name, **kwargs)
         self.units = int(units)
         self._weight_options(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
                              bias_regularizer, activity_regularizer)
 
-    def build(self, input_shape: Any) -> None:
+    def build(self, input_shape: TensorShape) -> None:
         last = input_shape.as_list()[-1] if input_shape.rank else None
         if last is None:
             raise ValueError(f"The last dimension of the inputs to Dense should be defined, got {input_shape}")
@@ -165,11 +182,14 @@ def _activity(layer: Layer, out: Tensor) -> None:
 class _Conv(Layer):
     rank = 2
 
-    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
-                 data_format: str = "channels_last", dilation_rate: Any = 1, activation: Any = None,
-                 use_bias: bool = True, kernel_initializer: Any = None, bias_initializer: Any = None,
-                 kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
-                 kernel_constraint: Any = None, bias_constraint: Any = None, trainable: bool = True,
+    def __init__(self, filters: int, kernel_size: IntOrInts, strides: IntOrInts = 1, padding: str = "valid",
+                 data_format: str = "channels_last", dilation_rate: IntOrInts = 1, activation: TensorFn | None = None,
+                 use_bias: bool = True, kernel_initializer: InitializerLike | None = None,
+                 bias_initializer: InitializerLike | None = None,
+                 kernel_regularizer: Regularizer | None = None, bias_regularizer: Regularizer | None = None,
+                 activity_regularizer: Regularizer | None = None,
+                 kernel_constraint: TensorFn | None = None, bias_constraint: TensorFn | None = None,
+                 trainable: bool = True,
                  name: str | None = None, **kwargs: Any) -> None:
         super().__init__(trainable=trainable, name=name, **kwargs)
         r = self.rank
@@ -182,13 +202,13 @@ class _Conv(Layer):
         self._weight_options(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
                              bias_regularizer, activity_regularizer)
 
-    def _in_channels(self, input_shape: Any) -> int:
+    def _in_channels(self, input_shape: TensorShape) -> int:
         c = input_shape.as_list()[1 if self.channels_first else -1]
         if c is None:
             raise ValueError(f"The channel dimension of the inputs should be defined, got {input_shape}")
         return c
 
-    def build(self, input_shape: Any) -> None:
+    def build(self, input_shape: TensorShape) -> None:
         c = self._in_channels(input_shape)
         self.kernel = self.add_weight("kernel", list(self.kernel_size) + [c, self.filters],
                                       self.kernel_initializer or glorot_uniform_initializer(),
@@ -228,7 +248,7 @@ class Conv1D(_Conv):
 class Conv2DTranspose(_Conv):
     _default = "conv2d_transpose"
 
-    def build(self, input_shape: Any) -> None:
+    def build(self, input_shape: TensorShape) -> None:
         c = self._in_channels(input_shape)
         self.kernel = self.add_weight("kernel", list(self.kernel_size) + [self.filters, c],
                                       self.kernel_initializer or glorot_uniform_initializer(),
@@ -258,11 +278,14 @@ class Conv2DTranspose(_Conv):
 class SeparableConv2D(_Conv):
     _default = "separable_conv2d"
 
-    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
-                 data_format: str = "channels_last", dilation_rate: Any = 1, depth_multiplier: int = 1,
-                 activation: Any = None, use_bias: bool = True, depthwise_initializer: Any = None,
-                 pointwise_initializer: Any = None, bias_initializer: Any = None, depthwise_regularizer: Any = None,
-                 pointwise_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
+    def __init__(self, filters: int, kernel_size: IntOrInts, strides: IntOrInts = 1, padding: str = "valid",
+                 data_format: str = "channels_last", dilation_rate: IntOrInts = 1, depth_multiplier: int = 1,
+                 activation: TensorFn | None = None, use_bias: bool = True,
+                 depthwise_initializer: InitializerLike | None = None,
+                 pointwise_initializer: InitializerLike | None = None,
+                 bias_initializer: InitializerLike | None = None, depthwise_regularizer: Regularizer | None = None,
+                 pointwise_regularizer: Regularizer | None = None, bias_regularizer: Regularizer | None = None,
+                 activity_regularizer: Regularizer | None = None,
                  trainable: bool = True, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                          None, bias_initializer, None, bias_regularizer, activity_regularizer,
@@ -273,7 +296,7 @@ class SeparableConv2D(_Conv):
         self.depthwise_regularizer = depthwise_regularizer
         self.pointwise_regularizer = pointwise_regularizer
 
-    def build(self, input_shape: Any) -> None:
+    def build(self, input_shape: TensorShape) -> None:
         c = self._in_channels(input_shape)
         self.depthwise_kernel = self.add_weight(
             "depthwise_kernel", list(self.kernel_size) + [c, self.depth_multiplier],
@@ -296,7 +319,8 @@ class _Pool(Layer):
     rank = 2
     kind = "max"
 
-    def __init__(self, pool_size: Any, strides: Any, padding: str = "valid", data_format: str = "channels_last",
+    def __init__(self, pool_size: IntOrInts, strides: IntOrInts, padding: str = "valid",
+                 data_format: str = "channels_last",
                  name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         self.pool_size = _tuple(pool_size, self.rank, "pool_size")
@@ -352,7 +376,7 @@ class Flatten(Layer):
         return S.reshape(x, [-1, int(np.prod(rest, dtype=np.int64))])
 
 
-def _training(training: Any) -> Any:
+def _training(training: bool | Tensor) -> bool | Tensor:
     if isinstance(training, (bool, np.bool_)):
         return bool(training)
     t = convert_to_tensor(training)
@@ -364,14 +388,14 @@ def _training(training: Any) -> Any:
 class Dropout(Layer):
     _default = "dropout"
 
-    def __init__(self, rate: float = 0.5, noise_shape: Any = None, seed: int | None = None,
+    def __init__(self, rate: float = 0.5, noise_shape: DimsLike | None = None, seed: int | None = None,
                  name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         self.rate = rate
         self.noise_shape = noise_shape
         self.seed = seed
 
-    def call(self, inputs: Tensor, training: Any = False) -> Tensor:
+    def call(self, inputs: Tensor, training: bool | Tensor = False) -> Tensor:
         tr = _training(training)
         if tr is False:
             return M.identity(inputs)
@@ -385,10 +409,13 @@ class BatchNormalization(Layer):
     _default = "batch_normalization"
 
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
-                 scale: bool = True, beta_initializer: Any = None, gamma_initializer: Any = None,
-                 moving_mean_initializer: Any = None, moving_variance_initializer: Any = None,
-                 beta_regularizer: Any = None, gamma_regularizer: Any = None, trainable: bool = True,
-                 name: str | None = None, fused: Any = None, **kwargs: Any) -> None:
+                 scale: bool = True, beta_initializer: InitializerLike | None = None,
+                 gamma_initializer: InitializerLike | None = None,
+                 moving_mean_initializer: InitializerLike | None = None,
+                 moving_variance_initializer: InitializerLike | None = None,
+                 beta_regularizer: Regularizer | None = None, gamma_regularizer: Regularizer | None = None,
+                 trainable: bool = True,
+                 name: str | None = None, fused: bool | None = None, **kwargs: Any) -> None:
         super().__init__(trainable=trainable, name=name, **kwargs)
         self.axis = axis
         self.momentum = momentum
@@ -399,7 +426,7 @@ class BatchNormalization(Layer):
         self.regs = (beta_regularizer, gamma_regularizer)
         self.fused = fused
 
-    def build(self, input_shape: Any) -> None:
+    def build(self, input_shape: TensorShape) -> None:
         r = input_shape.rank
         if r is None:
             raise ValueError("BatchNormalization needs inputs of known rank")
@@ -416,7 +443,7 @@ class BatchNormalization(Layer):
         self.moving_mean = self.add_weight("moving_mean", [n], self.inits[2], trainable=False)
         self.moving_variance = self.add_weight("moving_variance", [n], self.inits[3], trainable=False)
 
-    def call(self, inputs: Tensor, training: Any = False) -> Tensor:
+    def call(self, inputs: Tensor, training: bool | Tensor = False) -> Tensor:
         x = inputs
         r = x.shape.rank
         axes = [a for a in range(r) if a != self.ax]
@@ -452,10 +479,13 @@ class BatchNormalization(Layer):
 
 # ---- functional forms ----------------------------------------------------------------------------
 
-def dense(inputs: Any, units: int, activation: Any = None, use_bias: bool = True, kernel_initializer: Any = None,
-          bias_initializer: Any = None, kernel_regularizer: Any = None, bias_regularizer: Any = None,
-          activity_regularizer: Any = None, kernel_constraint: Any = None, bias_constraint: Any = None,
-          trainable: bool = True, name: str | None = None, reuse: Any = None) -> Tensor:
+def dense(inputs: TensorLike, units: int, activation: TensorFn | None = None, use_bias: bool = True,
+          kernel_initializer: InitializerLike | None = None,
+          bias_initializer: InitializerLike | None = None, kernel_regularizer: Regularizer | None = None,
+          bias_regularizer: Regularizer | None = None,
+          activity_regularizer: Regularizer | None = None, kernel_constraint: TensorFn | None = None,
+          bias_constraint: TensorFn | None = None,
+          trainable: bool = True, name: str | None = None, reuse: bool | _ReuseMode | None = None) -> Tensor:
     """``activation(inputs @ kernel + bias)`` with variables ``<name>/kernel`` and ``<name>/bias``.
 
     >>> import graphflow as gf
@@ -466,91 +496,106 @@ def dense(inputs: Any, units: int, activation: Any = None, use_bias: bool = True
                  bias_regularizer, activity_regularizer, trainable=trainable, name=name, _reuse=reuse)(inputs)
 
 
-def conv2d(inputs: Any, filters: int, kernel_size: Any, strides: Any = (1, 1), padding: str = "valid",
-           data_format: str = "channels_last", dilation_rate: Any = (1, 1), activation: Any = None,
-           use_bias: bool = True, kernel_initializer: Any = None, bias_initializer: Any = None,
-           kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
-           kernel_constraint: Any = None, bias_constraint: Any = None, trainable: bool = True,
-           name: str | None = None, reuse: Any = None) -> Tensor:
+def conv2d(inputs: TensorLike, filters: int, kernel_size: IntOrInts, strides: IntOrInts = (1, 1),
+           padding: str = "valid",
+           data_format: str = "channels_last", dilation_rate: IntOrInts = (1, 1), activation: TensorFn | None = None,
+           use_bias: bool = True, kernel_initializer: InitializerLike | None = None,
+           bias_initializer: InitializerLike | None = None,
+           kernel_regularizer: Regularizer | None = None, bias_regularizer: Regularizer | None = None,
+           activity_regularizer: Regularizer | None = None,
+           kernel_constraint: TensorFn | None = None, bias_constraint: TensorFn | None = None, trainable: bool = True,
+           name: str | None = None, reuse: bool | _ReuseMode | None = None) -> Tensor:
     return Conv2D(filters, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                   kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
                   activity_regularizer, trainable=trainable, name=name, _reuse=reuse)(inputs)
 
 
-def conv1d(inputs: Any, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
-           data_format: str = "channels_last", dilation_rate: Any = 1, activation: Any = None,
-           use_bias: bool = True, kernel_initializer: Any = None, bias_initializer: Any = None,
-           kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
-           kernel_constraint: Any = None, bias_constraint: Any = None, trainable: bool = True,
-           name: str | None = None, reuse: Any = None) -> Tensor:
+def conv1d(inputs: TensorLike, filters: int, kernel_size: IntOrInts, strides: IntOrInts = 1, padding: str = "valid",
+           data_format: str = "channels_last", dilation_rate: IntOrInts = 1, activation: TensorFn | None = None,
+           use_bias: bool = True, kernel_initializer: InitializerLike | None = None,
+           bias_initializer: InitializerLike | None = None,
+           kernel_regularizer: Regularizer | None = None, bias_regularizer: Regularizer | None = None,
+           activity_regularizer: Regularizer | None = None,
+           kernel_constraint: TensorFn | None = None, bias_constraint: TensorFn | None = None, trainable: bool = True,
+           name: str | None = None, reuse: bool | _ReuseMode | None = None) -> Tensor:
     return Conv1D(filters, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                   kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
                   activity_regularizer, trainable=trainable, name=name, _reuse=reuse)(inputs)
 
 
-def conv2d_transpose(inputs: Any, filters: int, kernel_size: Any, strides: Any = (1, 1), padding: str = "valid",
-                     data_format: str = "channels_last", activation: Any = None, use_bias: bool = True,
-                     kernel_initializer: Any = None, bias_initializer: Any = None, kernel_regularizer: Any = None,
-                     bias_regularizer: Any = None, activity_regularizer: Any = None, kernel_constraint: Any = None,
-                     bias_constraint: Any = None, trainable: bool = True, name: str | None = None,
-                     reuse: Any = None) -> Tensor:
+def conv2d_transpose(inputs: TensorLike, filters: int, kernel_size: IntOrInts, strides: IntOrInts = (1, 1),
+                     padding: str = "valid",
+                     data_format: str = "channels_last", activation: TensorFn | None = None, use_bias: bool = True,
+                     kernel_initializer: InitializerLike | None = None,
+                     bias_initializer: InitializerLike | None = None, kernel_regularizer: Regularizer | None = None,
+                     bias_regularizer: Regularizer | None = None, activity_regularizer: Regularizer | None = None,
+                     kernel_constraint: TensorFn | None = None,
+                     bias_constraint: TensorFn | None = None, trainable: bool = True, name: str | None = None,
+                     reuse: bool | _ReuseMode | None = None) -> Tensor:
     return Conv2DTranspose(filters, kernel_size, strides, padding, data_format, 1, activation, use_bias,
                            kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
                            activity_regularizer, trainable=trainable, name=name, _reuse=reuse)(inputs)
 
 
-def separable_conv2d(inputs: Any, filters: int, kernel_size: Any, strides: Any = (1, 1), padding: str = "valid",
-                     data_format: str = "channels_last", dilation_rate: Any = (1, 1), depth_multiplier: int = 1,
-                     activation: Any = None, use_bias: bool = True, depthwise_initializer: Any = None,
-                     pointwise_initializer: Any = None, bias_initializer: Any = None, depthwise_regularizer: Any = None,
-                     pointwise_regularizer: Any = None, bias_regularizer: Any = None,
-                     activity_regularizer: Any = None, trainable: bool = True, name: str | None = None,
-                     reuse: Any = None, **kwargs: Any) -> Tensor:
+def separable_conv2d(inputs: TensorLike, filters: int, kernel_size: IntOrInts, strides: IntOrInts = (1, 1),
+                     padding: str = "valid",
+                     data_format: str = "channels_last", dilation_rate: IntOrInts = (1, 1), depth_multiplier: int = 1,
+                     activation: TensorFn | None = None, use_bias: bool = True,
+                     depthwise_initializer: InitializerLike | None = None,
+                     pointwise_initializer: InitializerLike | None = None,
+                     bias_initializer: InitializerLike | None = None, depthwise_regularizer: Regularizer | None = None,
+                     pointwise_regularizer: Regularizer | None = None, bias_regularizer: Regularizer | None = None,
+                     activity_regularizer: Regularizer | None = None, trainable: bool = True, name: str | None = None,
+                     reuse: bool | _ReuseMode | None = None, **kwargs: object) -> Tensor:
     return SeparableConv2D(filters, kernel_size, strides, padding, data_format, dilation_rate, depth_multiplier,
                            activation, use_bias, depthwise_initializer, pointwise_initializer, bias_initializer,
                            depthwise_regularizer, pointwise_regularizer, bias_regularizer, activity_regularizer,
                            trainable=trainable, name=name, _reuse=reuse)(inputs)
 
 
-def max_pooling2d(inputs: Any, pool_size: Any, strides: Any, padding: str = "valid",
+def max_pooling2d(inputs: TensorLike, pool_size: IntOrInts, strides: IntOrInts, padding: str = "valid",
                   data_format: str = "channels_last", name: str | None = None) -> Tensor:
     return MaxPooling2D(pool_size, strides, padding, data_format, name=name)(inputs)
 
 
-def average_pooling2d(inputs: Any, pool_size: Any, strides: Any, padding: str = "valid",
+def average_pooling2d(inputs: TensorLike, pool_size: IntOrInts, strides: IntOrInts, padding: str = "valid",
                       data_format: str = "channels_last", name: str | None = None) -> Tensor:
     return AveragePooling2D(pool_size, strides, padding, data_format, name=name)(inputs)
 
 
-def max_pooling1d(inputs: Any, pool_size: Any, strides: Any, padding: str = "valid",
+def max_pooling1d(inputs: TensorLike, pool_size: IntOrInts, strides: IntOrInts, padding: str = "valid",
                   data_format: str = "channels_last", name: str | None = None) -> Tensor:
     return MaxPooling1D(pool_size, strides, padding, data_format, name=name)(inputs)
 
 
-def average_pooling1d(inputs: Any, pool_size: Any, strides: Any, padding: str = "valid",
+def average_pooling1d(inputs: TensorLike, pool_size: IntOrInts, strides: IntOrInts, padding: str = "valid",
                       data_format: str = "channels_last", name: str | None = None) -> Tensor:
     return AveragePooling1D(pool_size, strides, padding, data_format, name=name)(inputs)
 
 
-def flatten(inputs: Any, name: str | None = None, data_format: str = "channels_last") -> Tensor:
+def flatten(inputs: TensorLike, name: str | None = None, data_format: str = "channels_last") -> Tensor:
     return Flatten(data_format, name=name)(inputs)
 
 
-def dropout(inputs: Any, rate: float = 0.5, noise_shape: Any = None, seed: int | None = None,
-            training: Any = False, name: str | None = None) -> Tensor:
+def dropout(inputs: TensorLike, rate: float = 0.5, noise_shape: DimsLike | None = None, seed: int | None = None,
+            training: bool | Tensor = False, name: str | None = None) -> Tensor:
     """Dropout when ``training`` (a Python bool or a fed bool tensor), else the identity."""
     return Dropout(rate, noise_shape, seed, name=name)(inputs, training=training)
 
 
-def batch_normalization(inputs: Any, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
-                        center: bool = True, scale: bool = True, beta_initializer: Any = None,
-                        gamma_initializer: Any = None, moving_mean_initializer: Any = None,
-                        moving_variance_initializer: Any = None, beta_regularizer: Any = None,
-                        gamma_regularizer: Any = None, beta_constraint: Any = None, gamma_constraint: Any = None,
-                        training: Any = False, trainable: bool = True, name: str | None = None,
-                        reuse: Any = None, renorm: bool = False, renorm_clipping: Any = None,
-                        renorm_momentum: float = 0.99, fused: Any = None, virtual_batch_size: Any = None,
-                        adjustment: Any = None) -> Tensor:
+def batch_normalization(inputs: TensorLike, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
+                        center: bool = True, scale: bool = True, beta_initializer: InitializerLike | None = None,
+                        gamma_initializer: InitializerLike | None = None,
+                        moving_mean_initializer: InitializerLike | None = None,
+                        moving_variance_initializer: InitializerLike | None = None,
+                        beta_regularizer: Regularizer | None = None,
+                        gamma_regularizer: Regularizer | None = None, beta_constraint: TensorFn | None = None,
+                        gamma_constraint: TensorFn | None = None,
+                        training: bool | Tensor = False, trainable: bool = True, name: str | None = None,
+                        reuse: bool | _ReuseMode | None = None, renorm: bool = False,
+                        renorm_clipping: dict[str, float] | None = None,
+                        renorm_momentum: float = 0.99, fused: bool | None = None, virtual_batch_size: int | None = None,
+                        adjustment: Callable[[Tensor], tuple[Tensor, Tensor]] | None = None) -> Tensor:
     """Batch normalization over every axis but ``axis``; with ``training`` (bool or fed tensor)
     batch statistics are used and the moving ones updated through ``UPDATE_OPS``."""
     if renorm or virtual_batch_size is not None or adjustment is not None:
