@@ -66,7 +66,8 @@ class KernelEmitter(Emitter):
 
     Arrays whose dims the caller can compute (literals and input dims) are allocated by the
     caller and passed in: a kernel without ``np.empty`` compiles about a third faster (numba
-    links and optimises the allocator's code into every function that calls it)."""
+    links and optimises the allocator's code into every function that calls it). What its code
+    may assume of the glue that calls it is in ``caps`` (by default ``capabilities.KERNEL``)."""
 
     def __init__(self, caps: Capabilities = KERNEL) -> None:
         super().__init__(caps)
