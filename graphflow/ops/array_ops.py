@@ -329,7 +329,7 @@ def mirror_pad(x: Tensor, paddings: Sequence[tuple[int, int]], mode: str) -> Ten
 
 
 def split(value: TensorLike, num_or_size_splits: int | Sequence[int] | Tensor, axis: int | Tensor = 0,
-          num: int | None = None, name: str = "split") -> list[Tensor]:
+          num: int | None = None, name: str | None = "split") -> list[Tensor]:
     """Split along ``axis`` into equal parts (an int) or parts of the given sizes (one may be -1).
 
     >>> import graphflow as gf
@@ -372,7 +372,7 @@ def split(value: TensorLike, num_or_size_splits: int | Sequence[int] | Tensor, a
 
 
 @rank_polymorphic(_first_float)
-def tile(input: TensorLike, multiples: TensorLike, name: str = "Tile") -> Tensor:  # noqa: A002
+def tile(input: TensorLike, multiples: TensorLike, name: str | None = "Tile") -> Tensor:  # noqa: A002
     """Repeat ``input`` ``multiples[j]`` times along each dim j.
 
     >>> import graphflow as gf
@@ -387,7 +387,7 @@ def tile(input: TensorLike, multiples: TensorLike, name: str = "Tile") -> Tensor
 
 
 @rank_polymorphic(_first_float)
-def pad(tensor: TensorLike, paddings: TensorLike, mode: str = "CONSTANT", name: str = "Pad",
+def pad(tensor: TensorLike, paddings: TensorLike, mode: str = "CONSTANT", name: str | None = "Pad",
         constant_values: TensorLike = 0) -> Tensor:
     """Pad each dim j with ``paddings[j] = (before, after)`` copies of ``constant_values``.
 
@@ -416,7 +416,7 @@ def pad(tensor: TensorLike, paddings: TensorLike, mode: str = "CONSTANT", name: 
 
 
 @rank_polymorphic(_first_float)
-def gather(params: TensorLike, indices: TensorLike, validate_indices: bool | None = None, name: str = "GatherV2",
+def gather(params: TensorLike, indices: TensorLike, validate_indices: bool | None = None, name: str | None = "GatherV2",
            axis: int | Tensor | None = None, batch_dims: int = 0) -> Tensor:
     """Pick slices of ``params`` along ``axis`` at ``indices``; out-of-range indices raise at run time.
 
@@ -433,7 +433,7 @@ def gather(params: TensorLike, indices: TensorLike, validate_indices: bool | Non
     return make(Op.GATHER, [p, i], AxisAttrs(ax), name=name)
 
 
-def gather_nd(params: TensorLike, indices: TensorLike, name: str = "GatherNd", batch_dims: int = 0) -> Tensor:
+def gather_nd(params: TensorLike, indices: TensorLike, name: str | None = "GatherNd", batch_dims: int = 0) -> Tensor:
     """Pick elements or slices of ``params`` at the index vectors in the last dim of ``indices``.
 
     >>> import graphflow as gf
@@ -445,7 +445,7 @@ def gather_nd(params: TensorLike, indices: TensorLike, name: str = "GatherNd", b
     return make(Op.GATHER_ND, [convert_to_tensor(params), convert_to_tensor(indices)], name=name)
 
 
-def _split_run_time(x: Tensor, parts: int, ax: int, name: str) -> list[Tensor]:
+def _split_run_time(x: Tensor, parts: int, ax: int, name: str | None) -> list[Tensor]:
     """Equal parts of a dim known only at run time: a reshape to [..., parts, n / parts, ...]
     (once a check that ``parts`` divides n has passed) and an unstack."""
     dims = shape(x)
@@ -462,7 +462,7 @@ def _split_run_time(x: Tensor, parts: int, ax: int, name: str) -> list[Tensor]:
 
 
 def _one_hot_run_time(i: Tensor, depth: Tensor, on: TensorLike, off: TensorLike, ax: int, d: DType,
-                      name: str) -> Tensor:
+                      name: str | None) -> Tensor:
     classes = _range(cast(depth, _dt.int32))
     shape = [1] * (i.shape.rank + 1)  # type: ignore[operator]
     shape[ax] = -1
@@ -472,7 +472,7 @@ def _one_hot_run_time(i: Tensor, depth: Tensor, on: TensorLike, off: TensorLike,
 
 def one_hot(indices: TensorLike, depth: int | Tensor, on_value: TensorLike | None = None,
             off_value: TensorLike | None = None, axis: int | Tensor | None = None,
-            dtype: DTypeLike | None = None, name: str = "one_hot") -> Tensor:
+            dtype: DTypeLike | None = None, name: str | None = "one_hot") -> Tensor:
     """``on_value`` where the new ``axis`` (last by default) equals the index, else ``off_value``;
     out-of-range indices give a row of ``off_value`` (TF1).
 
@@ -504,7 +504,7 @@ def one_hot(indices: TensorLike, depth: int | Tensor, on_value: TensorLike | Non
     return make(Op.ONE_HOT, [i], OneHotAttrs(dep, conv(on), conv(off), ax, d), name=name)
 
 
-def boolean_mask(tensor: TensorLike, mask: TensorLike, name: str = "boolean_mask",
+def boolean_mask(tensor: TensorLike, mask: TensorLike, name: str | None = "boolean_mask",
                  axis: int | Tensor | None = None) -> Tensor:
     """Rows of ``tensor`` where ``mask`` (matching its leading dims) is True, flattened into dim 0.
 

@@ -71,7 +71,7 @@ register(OpDef(Op.CONCAT, Kind.OTHER, _concat_shape, same_dtype,
 
 
 @rank_polymorphic(_first_float)
-def concat(values: Tensor | Sequence[TensorLike], axis: int | Tensor, name: str = "concat") -> Tensor:
+def concat(values: Tensor | Sequence[TensorLike], axis: int | Tensor, name: str | None = "concat") -> Tensor:
     """Join tensors along ``axis`` (negative counts from the end).
 
     >>> import graphflow as gf
@@ -95,7 +95,7 @@ def concat(values: Tensor | Sequence[TensorLike], axis: int | Tensor, name: str 
 
 
 @rank_polymorphic(_first_float)
-def stack(values: Sequence[TensorLike], axis: int = 0, name: str = "stack") -> Tensor:
+def stack(values: Sequence[TensorLike], axis: int = 0, name: str | None = "stack") -> Tensor:
     """Stack rank-R tensors into one rank-(R+1) tensor along a new ``axis``.
 
     >>> import graphflow as gf
@@ -113,7 +113,7 @@ def stack(values: Sequence[TensorLike], axis: int = 0, name: str = "stack") -> T
     return concat([expand_dims(x, ax) for x in xs], ax, name=name)
 
 
-def unstack(value: TensorLike, num: int | None = None, axis: int = 0, name: str = "unstack") -> list[Tensor]:
+def unstack(value: TensorLike, num: int | None = None, axis: int = 0, name: str | None = "unstack") -> list[Tensor]:
     """Split ``value`` along ``axis`` into ``num`` tensors with that dim removed.
 
     >>> import graphflow as gf

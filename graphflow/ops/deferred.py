@@ -13,11 +13,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from graphflow.core.dtypes import DType
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Op
+
+F = TypeVar("F", bound=Callable[..., Any])  # a builder @rank_polymorphic wraps, its signature kept
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,11 +65,12 @@ def first_float(tensors: list[Tensor]) -> DType:
     return next((t.dtype for t in tensors if t.dtype.is_floating), tensors[0].dtype)
 
 
-def rank_polymorphic(dtype: Callable[[list[Tensor]], Any] | None = None, outputs: int = 1) -> Callable:
+def rank_polymorphic(dtype: Callable[[list[Tensor]], DType] | None = None,
+                     outputs: int = 1) -> Callable[[F], F]:
     """Defer ``fn`` to program specialisation when one of its tensor arguments has an unknown
     rank. ``dtype`` gives the output dtype from the tensor arguments (default: the first's);
     ``outputs`` > 1 for functions returning a tuple."""
-    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrap(fn: F) -> F:
         @functools.wraps(fn)
         def call(*args: Any, **kwargs: Any) -> Any:
             tensors = _tensors_in(args, kwargs)
@@ -81,5 +84,5 @@ def rank_polymorphic(dtype: Callable[[list[Tensor]], Any] | None = None, outputs
                 return [convert_to_tensor(r) for r in (res if outputs > 1 else [res])]
             outs = deferred(build, tensors, [d] * outputs, fn.__name__)
             return tuple(outs) if outputs > 1 else outs[0]
-        return call
+        return cast(F, call)  # the same signature: ``call`` forwards every argument
     return wrap

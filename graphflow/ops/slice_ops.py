@@ -223,8 +223,7 @@ def slice(input_: TensorLike, begin: TensorLike, size: TensorLike,  # noqa: A001
 
 
 def strided_slice(input_: TensorLike, begin: TensorLike, end: TensorLike, strides: int | Sequence[int] | None = None,
-                  begin_mask: int = 0,
-                  end_mask: int = 0, ellipsis_mask: int = 0, new_axis_mask: int = 0,
+                  begin_mask: int = 0, end_mask: int = 0, ellipsis_mask: int = 0, new_axis_mask: int = 0,
                   shrink_axis_mask: int = 0, var: object = None, name: str | None = None) -> Tensor:
     """``input_[begin[0]:end[0]:strides[0], ...]`` with TF1's masks: bit i of ``begin_mask`` /
     ``end_mask`` drops bound i, of ``shrink_axis_mask`` makes entry i the index ``begin[i]``, of
@@ -272,7 +271,7 @@ def getitem(tensor: Tensor, key: IndexKey) -> Tensor:
     return index(tensor, key)
 
 
-def index(x: Tensor, key: IndexKey, name: str = "strided_slice") -> Tensor:
+def index(x: Tensor, key: IndexKey, name: str | None = "strided_slice") -> Tensor:
     """``x[key]`` for a tensor of known rank (``getitem`` defers unknown ranks here)."""
     keys = list(key) if isinstance(key, tuple) else [key]
     rank = known_rank(x.shape, "indexing")
@@ -337,4 +336,4 @@ def index(x: Tensor, key: IndexKey, name: str = "strided_slice") -> Tensor:
 
 
 # installed onto the core's Tensor (the list of what is installed where: graphflow/core/ir.py's docstring)
-Tensor.__getitem__ = getitem  # type: ignore[method-assign]
+Tensor.__getitem__ = getitem  # type: ignore[method-assign, assignment]
