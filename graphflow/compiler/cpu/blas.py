@@ -2,7 +2,7 @@
 
 ``np.dot`` (what matmul kernels call) cannot accumulate into its output, so an SGD update
 ``w - lr * (x^T @ g)`` would write the product to a buffer and read it back in a second loop.
-:func:`gemm` lets the glue fold that update into the product (``cpu._gemm_updates``): alpha
+:func:`gemm` lets the glue fold that update into the product (``cpu/assign_plans.gemm_updates``): alpha
 ``-lr``, beta 1, the variable's buffer as ``c``.
 
 It calls SciPy's ``cython_blas`` ``sgemm``/``dgemm``, the routines numba's ``np.dot`` uses too, so
