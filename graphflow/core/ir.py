@@ -31,13 +31,15 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Protocol, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.attrs import ConstAttrs
+from graphflow.core.devices import DeviceSpecLike, canonical_device, spec_string
 from graphflow.core.dtypes import DType
+from graphflow.core.names import NameTable
 from graphflow.core.registry import Op, get
 from graphflow.core.runtime_hook import default_graph_reset, session_for
 from graphflow.core.runtime_hook import new_session as new_session  # (importers of ir use it)
@@ -185,6 +187,36 @@ class Tensor:
             raise TypeError(f"len() of {self.name} is unknown: its first dim is not static")
         return d
 
+    if TYPE_CHECKING:  # the operators graphflow.ops installs (see the module docstring), for type checkers
+        def __add__(self, other: object) -> Tensor: ...
+        def __radd__(self, other: object) -> Tensor: ...
+        def __sub__(self, other: object) -> Tensor: ...
+        def __rsub__(self, other: object) -> Tensor: ...
+        def __mul__(self, other: object) -> Tensor: ...
+        def __rmul__(self, other: object) -> Tensor: ...
+        def __truediv__(self, other: object) -> Tensor: ...
+        def __rtruediv__(self, other: object) -> Tensor: ...
+        def __floordiv__(self, other: object) -> Tensor: ...
+        def __rfloordiv__(self, other: object) -> Tensor: ...
+        def __mod__(self, other: object) -> Tensor: ...
+        def __rmod__(self, other: object) -> Tensor: ...
+        def __pow__(self, other: object) -> Tensor: ...
+        def __rpow__(self, other: object) -> Tensor: ...
+        def __matmul__(self, other: object) -> Tensor: ...
+        def __rmatmul__(self, other: object) -> Tensor: ...
+        def __lt__(self, other: object) -> Tensor: ...
+        def __le__(self, other: object) -> Tensor: ...
+        def __gt__(self, other: object) -> Tensor: ...
+        def __ge__(self, other: object) -> Tensor: ...
+        def __and__(self, other: object) -> Tensor: ...
+        def __rand__(self, other: object) -> Tensor: ...
+        def __or__(self, other: object) -> Tensor: ...
+        def __ror__(self, other: object) -> Tensor: ...
+        def __neg__(self) -> Tensor: ...
+        def __abs__(self) -> Tensor: ...
+        def __invert__(self) -> Tensor: ...
+        def __pos__(self) -> Tensor: ...
+
     # installed by the op layer (see the module docstring); these stand until it is imported
     def __iter__(self) -> Iterator[Tensor]:
         raise _not_installed("Tensor.__iter__", "graphflow.ops.concat_ops")
@@ -206,46 +238,19 @@ def _not_installed(what: str, where: str) -> RuntimeError:
 # graphs
 
 
-class _DeviceSpec(Protocol):
-    """TF1's ``DeviceSpec``, which ``Graph.device`` also takes."""
-
-    def to_string(self) -> str: ...
-
-
 # a device() scope: a spec ("/gpu:0"), a function of the node giving one, or None (clears)
 DevicePlacement = Union[str, Callable[["Operation"], Union[str, None]], None]
 
 
-def _spec_string(spec: object) -> str:
-    to_string = getattr(spec, "to_string", None)
-    return str(to_string()) if callable(to_string) else str(spec)
-
-
-def canonical_device(spec: str) -> str:
-    """TF1's canonical form of a device string: "/gpu:1" -> "/device:GPU:1", job parts kept."""
-    parts = []
-    for part in spec.strip("/").split("/"):
-        kind, _, rest = part.partition(":")
-        if kind.lower() == "device":
-            kind, _, rest = rest.partition(":")
-        if kind.lower() in ("cpu", "gpu"):
-            part = f"device:{kind.upper()}:{rest or '0'}"
-        parts.append(part)
-    return "/" + "/".join(p for p in parts if p) if any(parts) else ""
-
-
-class Graph:
-    """A TF1 graph: an append-only list of operations with unique names and collections."""
+class Graph(NameTable):
+    """A TF1 graph: an append-only list of operations with unique names (``NameTable``) and
+    collections."""
 
     def __init__(self) -> None:
         self._nodes: list[Operation] = []
         self._names: dict[str, Operation] = {}
-        self._names_in_use: dict[str, int] = {}  # lowercased name -> next suffix to try
-        self._held: set[str] = set()  # exact names an import holds for the file's nodes
-        self._handed: set[str] = set()  # exact names the next request receives as they are
-        self._scopes_of_ops: set[str] = set()  # "a", "a/b" of an op "a/b/c" (for reserve_name)
-        self._scopes_upto = 0  # nodes whose scopes are in _scopes_of_ops
         self._scope: str = ""
+        self._init_names()
         self._control: list[list[Operation]] = []
         self._collections: dict[str, list[Any]] = {}
         self._finalized = False
@@ -341,78 +346,6 @@ class Graph:
     def _takes_outer(self, op: Op, t: Tensor) -> bool:
         """Whether a node here may take ``t`` of another graph (control-flow functions' assignments)."""
         return False
-
-    def unique_name(self, name: str, mark_as_used: bool = True) -> str:
-        """``name`` under the current name scope, made unique as TF1 does: the first use keeps it,
-        later ones get ``_1``, ``_2``, ...; names compare case-insensitively ("Add" takes "add").
-
-        One counter per lowercased name: a request costs O(1) amortized, not a probe of every
-        earlier suffix. The counter only moves past suffixes that are taken (a taken name stays
-        taken), so resuming from it finds the same name TF1's count-from-the-last-request does.
-        A name handed over by ``release_name`` goes to the first request for exactly it.
-
-        >>> g = Graph(); [g.unique_name("add") for _ in range(3)]
-        ['add', 'add_1', 'add_2']
-        """
-        full = f"{self._scope}/{name}" if self._scope else name
-        key = full.lower()
-        used = self._names_in_use
-        if self._handed and full in self._handed:
-            if mark_as_used:
-                self._handed.discard(full)
-                used.setdefault(key, 1)  # later requests are numbered past it
-            return full
-        i = used.get(key, 0)
-        if i == 0:
-            if mark_as_used:
-                used[key] = 1
-            return full
-        while f"{key}_{i}" in used:
-            i += 1
-        if mark_as_used:
-            used[key] = i + 1
-            used[f"{key}_{i}"] = 1
-        return f"{full}_{i}"
-
-    def reserve_name(self, name: str) -> bool:
-        """Hold the exact ``name`` (already scoped) for a node built later: ``unique_name`` gives it
-        to no one until ``release_name`` hands it over, so the importer's nodes get exactly the
-        file's names ("x" beside "X", as TF1) and helpers built on the way take none of them. False,
-        holding nothing, when an operation has the name or it is the scope of one ("a" of "a/b"):
-        TF1's importer numbers that node. Holding marks the lowercased name used for good, as TF1
-        marks an imported name, so later requests in any case are numbered past it."""
-        if name in self._held or name in self._handed or name in self._names or name in self._op_scopes():
-            return False
-        self._held.add(name)
-        self._names_in_use.setdefault(name.lower(), 1)
-        return True
-
-    def release_name(self, name: str, hand_over: bool = True) -> None:
-        """End the hold on ``name``. ``hand_over``: the next request for exactly ``name`` receives
-        it, whatever the lowercased counter says; otherwise a hand-over not yet taken is withdrawn."""
-        if hand_over:
-            if name in self._held:
-                self._held.discard(name)
-                self._handed.add(name)
-        else:
-            self._held.discard(name)
-            self._handed.discard(name)
-
-    def _op_scopes(self) -> set[str]:
-        """The scopes of operations ("a", "a/b" of "a/b/c"), extended over the nodes added since
-        the last call: each name is split once in the graph's life."""
-        scopes = self._scopes_of_ops
-        nodes = self._nodes
-        for node in nodes[self._scopes_upto:]:
-            cut = node.name.rfind("/")
-            while cut > 0:
-                prefix = node.name[:cut]
-                if prefix in scopes:
-                    break  # its own scopes were added with it
-                scopes.add(prefix)
-                cut = prefix.rfind("/")
-        self._scopes_upto = len(nodes)
-        return scopes
 
     # -- queries
     def get_operations(self) -> list[Operation]:
@@ -519,10 +452,10 @@ class Graph:
             self._control.pop()
 
     @contextlib.contextmanager
-    def device(self, name: DevicePlacement | _DeviceSpec) -> Iterator[None]:
+    def device(self, name: DevicePlacement | DeviceSpecLike) -> Iterator[None]:
         """TF1's placement scope: nodes built inside are placed on ``name`` ("/gpu:0", "/device:CPU:0",
         a function of the node returning one); None clears an outer scope."""
-        spec = name if name is None or callable(name) or isinstance(name, str) else _spec_string(name)
+        spec = name if name is None or callable(name) or isinstance(name, str) else spec_string(name)
         self._device.append(spec)
         try:
             yield

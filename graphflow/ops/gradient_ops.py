@@ -30,5 +30,5 @@ def hessians(ys: TensorLike | Sequence[TensorLike], xs: Tensor | Sequence[Tensor
             continue
         flat = reshape(g, [-1])
         rows = [gradients(gi, [x], name=name)[0] for gi in unstack(flat)]
-        out.append(stack(rows))
+        out.append(stack(rows))  # type: ignore[arg-type]  # (a None row, x absent from it, fails in stack)
     return out
