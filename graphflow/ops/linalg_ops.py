@@ -77,9 +77,11 @@ def matmul(a: TensorLike, b: TensorLike, transpose_a: bool = False, transpose_b:
                 name=name or "MatMul")
 
 
-# the ``@`` operator on tensors (elementwise_ops installs the others)
-Tensor.__matmul__ = lambda self, other: matmul(self, other)  # type: ignore[attr-defined, method-assign]
-Tensor.__rmatmul__ = lambda self, other: matmul(other, self)  # type: ignore[attr-defined, method-assign]
+# the ``@`` operator on tensors (elementwise_ops installs the others, as this does)
+_OPERATORS = {"__matmul__": lambda self, other: matmul(self, other),
+              "__rmatmul__": lambda self, other: matmul(other, self)}
+for _name, _method in _OPERATORS.items():
+    setattr(Tensor, _name, _method)
 
 
 # ---- tensordot and einsum: composites of transpose, reshape, matmul and reduce_sum -----------------

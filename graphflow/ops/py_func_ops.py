@@ -40,7 +40,8 @@ register(OpDef(Op.PY_FUNC, Kind.HOST, lambda s, at: [TensorShape(None)] * len(at
                lambda d, at: list(at.tout), _py_func_ref, stateful=True))
 
 
-def py_func(func: Callable[..., Any], inp: Sequence[TensorLike], Tout: DTypeLike | Sequence[DTypeLike],  # noqa: N803
+def py_func(func: Callable[..., Any], inp: Sequence[TensorLike],
+            Tout: DTypeLike | list[DTypeLike] | tuple[DTypeLike, ...],  # noqa: N803
             stateful: bool = True, name: str | None = None) -> Any:
     """Run ``func`` on the values of ``inp`` (numpy arrays) whenever the op runs; ``Tout`` is one
     dtype (a tensor is returned) or a list of them (a list is returned). Shapes are unknown; use
@@ -57,6 +58,7 @@ def py_func(func: Callable[..., Any], inp: Sequence[TensorLike], Tout: DTypeLike
     return node.outputs[0] if single else list(node.outputs)
 
 
-def numpy_function(func: Callable[..., Any], inp: Sequence[TensorLike],  # noqa: N803
-                   Tout: DTypeLike | Sequence[DTypeLike], stateful: bool = True, name: str | None = None) -> Any:
+def numpy_function(func: Callable[..., Any], inp: Sequence[TensorLike],
+                   Tout: DTypeLike | list[DTypeLike] | tuple[DTypeLike, ...],  # noqa: N803
+                   stateful: bool = True, name: str | None = None) -> Any:
     return py_func(func, inp, Tout, stateful, name or "NumpyFunction")
