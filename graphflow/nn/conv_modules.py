@@ -3,16 +3,19 @@ PyTorch's initialisation: weights and biases ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
 import graphflow.nn.functional as F
 from graphflow.core.ir import Tensor
+from graphflow.core.types import TensorLike
+from graphflow.nn.functional_conv import ConvPadding
 from graphflow.nn.modules import Module, _param, _uniform
+from graphflow.ops.conv_ops import IntOrInts
 
 
-def _pair(v: Any) -> tuple[int, int]:
+def _pair(v: IntOrInts) -> tuple[int, int]:
     return (int(v), int(v)) if isinstance(v, (int, np.integer)) else (int(v[0]), int(v[1]))
 
 
@@ -20,8 +23,9 @@ class Conv2d(Module):
     """2-D convolution of NCHW inputs with an OIHW weight; ``padding`` an int, a pair, "same" or
     "valid"; ``groups`` splits the channels."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrInts, stride: IntOrInts = 1,
+                 padding: ConvPadding = 0,
+                 dilation: IntOrInts = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  _weight_shape: tuple[int, ...] | None = None) -> None:
         super().__init__()
         if padding_mode != "zeros":
@@ -38,12 +42,12 @@ class Conv2d(Module):
         self.weight = _param(_uniform(shape, bound), "weight")
         self.bias = _param(_uniform((out_channels,), bound), "bias") if bias else None
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
     def extra_repr(self) -> str:
         one = type(self) is Conv1d
-        def show(v: Any) -> Any:
+        def show(v: tuple[int, ...] | str) -> tuple[int, ...] | str:
             return (v[1],) if one and isinstance(v, tuple) else v
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={show(self.kernel_size)}, stride={show(self.stride)}"
         if self.padding not in ((0, 0), "valid"):
@@ -56,13 +60,14 @@ class Conv2d(Module):
 
 
 class MaxPool2d(Module):
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+    def __init__(self, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0,
+                 dilation: IntOrInts = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                             self.return_indices)
 
@@ -73,13 +78,14 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+    def __init__(self, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0,
+                 ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override: int | None = None) -> None:
         super().__init__()
         self.kernel_size, self.stride, self.padding, self.ceil_mode = kernel_size, stride, padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
                             self.divisor_override)
 
@@ -89,30 +95,31 @@ class AvgPool2d(Module):
 
 
 class MaxPool1d(MaxPool2d):
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                             self.return_indices)
 
 
 class AvgPool1d(Module):
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+    def __init__(self, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0,
+                 ceil_mode: bool = False,
                  count_include_pad: bool = True) -> None:
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
 
 
 class _Adaptive(Module):
     fn = "adaptive_avg_pool2d"
 
-    def __init__(self, output_size: Any) -> None:
+    def __init__(self, output_size: int | Sequence[int | None] | None) -> None:
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return getattr(F, self.fn)(x, self.output_size)
 
     def extra_repr(self) -> str:
@@ -147,7 +154,7 @@ class _BatchNorm(Module):
         self.running_mean = _param(np.zeros(n), "running_mean", trainable=False) if track_running_stats else None
         self.running_var = _param(np.ones(n), "running_var", trainable=False) if track_running_stats else None
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         if self.running_mean is None:  # track_running_stats=False: batch statistics always
             return F.batch_norm(x, None, None, self.weight, self.bias, True, self.momentum, self.eps)
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, self.training,
@@ -167,7 +174,8 @@ class BatchNorm2d(_BatchNorm):
 
 
 class LayerNorm(Module):
-    def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True) -> None:
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
+                 elementwise_affine: bool = True) -> None:
         super().__init__()
         self.shape = (int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer)) else \
             tuple(int(d) for d in normalized_shape)
@@ -175,7 +183,7 @@ class LayerNorm(Module):
         self.weight = _param(np.ones(self.shape), "weight") if elementwise_affine else None
         self.bias = _param(np.zeros(self.shape), "bias") if elementwise_affine else None
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return F.layer_norm(x, self.shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
@@ -194,7 +202,7 @@ class Embedding(Module):
         self.padding_idx = padding_idx
         self.weight = _param(w, "weight")
 
-    def forward(self, ids: Any) -> Tensor:
+    def forward(self, ids: TensorLike) -> Tensor:
         return F.embedding(ids, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
@@ -206,16 +214,17 @@ class Conv1d(Conv2d):
     """1-D convolution of [N, C, L] inputs with an [out, in / groups, k] weight (a Conv2d over a
     height of 1)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros") -> None:
-        def one(v: Any) -> int:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrInts, stride: IntOrInts = 1,
+                 padding: ConvPadding = 0,
+                 dilation: IntOrInts = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros") -> None:
+        def one(v: IntOrInts) -> int:
             return int(v if isinstance(v, (int, np.integer)) else v[0])
         pad = padding if isinstance(padding, str) else (0, one(padding))
         super().__init__(in_channels, out_channels, (1, one(kernel_size)), (1, one(stride)), pad,
                          (1, one(dilation)), groups, bias, padding_mode,
                          _weight_shape=(out_channels, in_channels // groups, one(kernel_size)))
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         pad = self.padding if isinstance(self.padding, str) else self.padding[1]
         return F.conv1d(x, self.weight, self.bias, self.stride[1], pad, self.dilation[1], self.groups)
 
@@ -227,7 +236,7 @@ class Dropout2d(Module):
         super().__init__()
         self.p = F._check_p(p)
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return F.dropout2d(x, self.p, self.training)
 
     def extra_repr(self) -> str:
@@ -237,7 +246,7 @@ class Dropout2d(Module):
 class Dropout1d(Dropout2d):
     """Zero whole channels of [N, C, L] with probability ``p`` in training runs."""
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return F.dropout1d(x, self.p, self.training)
 
 
@@ -250,7 +259,7 @@ class GroupNorm(Module):
         self.weight = _param(np.ones(num_channels), "weight") if affine else None
         self.bias = _param(np.zeros(num_channels), "bias") if affine else None
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
 
@@ -263,7 +272,7 @@ class Bilinear(Module):
         self.weight = _param(_uniform((out_features, in1_features, in2_features), bound), "weight")
         self.bias = _param(_uniform((out_features,), bound), "bias") if bias else None
 
-    def forward(self, x1: Any, x2: Any) -> Tensor:
+    def forward(self, x1: TensorLike, x2: TensorLike) -> Tensor:
         return F.bilinear(x1, x2, self.weight, self.bias)
 
 
@@ -272,9 +281,9 @@ class ConvTranspose2d(Module):
     ``H_out = (H - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1``; weight
     [in, out, kh, kw] (groups 1)."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
-                 padding_mode: str = "zeros") -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrInts, stride: IntOrInts = 1,
+                 padding: IntOrInts = 0, output_padding: IntOrInts = 0, groups: int = 1, bias: bool = True,
+                 dilation: IntOrInts = 1, padding_mode: str = "zeros") -> None:
         super().__init__()
         if padding_mode != "zeros":
             raise ValueError(f"ConvTranspose2d padding_mode {padding_mode!r} is not supported; expected 'zeros'")
@@ -287,6 +296,6 @@ class ConvTranspose2d(Module):
         self.weight = _param(_uniform((in_channels, out_channels // groups) + self.kernel_size, bound), "weight")
         self.bias = _param(_uniform((out_channels,), bound), "bias") if bias else None
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
                                   self.groups, self.dilation)

@@ -288,7 +288,7 @@ def _channel_shape(r: int) -> list[int]:
     return [1, -1] + [1] * (r - 2)
 
 
-def batch_norm(input: TensorLike, running_mean: TensorLike, running_var: TensorLike,  # noqa: A002
+def batch_norm(input: TensorLike, running_mean: TensorLike | None, running_var: TensorLike | None,  # noqa: A002
                weight: TensorLike | None = None, bias: TensorLike | None = None,
                training: TrainingLike = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Batch statistics when training (and, when the running statistics are Variables, their

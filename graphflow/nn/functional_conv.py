@@ -4,24 +4,28 @@ unbatched [C, L] and [C, H, W]; OIHW weights."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Union
 
 import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.types import TensorLike
 from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
 from graphflow.ops.array_ops import concat, gather, stack
 from graphflow.ops.array_ops import pad as _pad
-from graphflow.ops.conv_ops import avg_pool, conv2d_transpose, max_pool
+from graphflow.ops.conv_ops import IntOrInts, avg_pool, conv2d_transpose, max_pool
 from graphflow.ops.conv_ops import conv2d as _conv
 
+# a convolution's padding: an int or one per spatial dim, or "same" / "valid"
+ConvPadding = Union[IntOrInts, str]
 
-def _pair(v: Any, what: str = "value") -> tuple[int, int]:
+
+def _pair(v: IntOrInts, what: str = "value") -> tuple[int, int]:
     if isinstance(v, (int, np.integer)):
         return int(v), int(v)
     v = tuple(v)
@@ -32,11 +36,11 @@ def _pair(v: Any, what: str = "value") -> tuple[int, int]:
     return int(v[0]), int(v[1])
 
 
-def _one(v: Any) -> int:
+def _one(v: IntOrInts) -> int:
     return int(v if isinstance(v, (int, np.integer)) else tuple(v)[0])
 
 
-def _batched(x: Any, spatial: int, what: str) -> tuple[Tensor, bool]:
+def _batched(x: TensorLike, spatial: int, what: str) -> tuple[Tensor, bool]:
     """``x`` with a batch dim (added for unbatched inputs) and whether one was added."""
     t = convert_to_tensor(x)
     if t.shape.rank == spatial + 1:
@@ -51,7 +55,8 @@ def _unbatched(y: Tensor, added: bool) -> Tensor:
     return S.squeeze(y, [0]) if added else y
 
 
-def _conv_pads(padding: Any, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int]) -> Any:
+def _conv_pads(padding: ConvPadding, kernel: tuple[int, int], stride: tuple[int, int],
+               dilation: tuple[int, int]) -> str | list[list[int]]:
     if isinstance(padding, str):
         if padding == "valid":
             return "VALID"
@@ -69,8 +74,9 @@ def _conv_pads(padding: Any, kernel: tuple[int, int], stride: tuple[int, int], d
     return [[0, 0], [0, 0], [ph, ph], [pw, pw]] if ph or pw else "VALID"
 
 
-def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,  # noqa: A002
-           dilation: Any = 1, groups: int = 1) -> Tensor:
+def conv2d(input: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: IntOrInts = 1,  # noqa: A002
+           padding: ConvPadding = 0,
+           dilation: IntOrInts = 1, groups: int = 1) -> Tensor:
     """Cross-correlation of [N, C_in, H, W] with an OIHW weight [C_out, C_in / groups, kh, kw];
     ``padding`` an int, a pair, "same" or "valid"."""
     x, added = _batched(input, 2, "conv2d")
@@ -97,8 +103,9 @@ def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     return _unbatched(y, added)
 
 
-def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,  # noqa: A002
-           dilation: Any = 1, groups: int = 1) -> Tensor:
+def conv1d(input: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: IntOrInts = 1,  # noqa: A002
+           padding: ConvPadding = 0,
+           dilation: IntOrInts = 1, groups: int = 1) -> Tensor:
     """Cross-correlation of [N, C_in, L] with a [C_out, C_in / groups, k] weight."""
     x, added = _batched(input, 1, "conv1d")
     pad = padding if isinstance(padding, str) else (0, _one(padding))
@@ -107,8 +114,9 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     return _unbatched(S.squeeze(y, [2]), added)
 
 
-def conv_transpose2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,  # noqa: A002
-                     output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+def conv_transpose2d(input: TensorLike, weight: TensorLike, bias: TensorLike | None = None,  # noqa: A002
+                     stride: IntOrInts = 1, padding: IntOrInts = 0,
+                     output_padding: IntOrInts = 0, groups: int = 1, dilation: IntOrInts = 1) -> Tensor:
     """The gradient of a convolution: [N, C_in, H, W] -> [N, C_out, H_out, W_out], weight
     [C_in, C_out / groups, kh, kw], ``H_out = (H - 1) stride - 2 padding + dilation (k - 1) +
     output_padding + 1``."""
@@ -152,7 +160,7 @@ def _ceil_extra(size: int | None, k: int, s: int, p: int) -> int:
     return max(0, (out - 1) * s + k - (size + 2 * p))
 
 
-def _pool_geometry(x: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool
+def _pool_geometry(x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None, padding: IntOrInts, ceil_mode: bool
                    ) -> tuple[tuple[int, int], tuple[int, int], list[list[int]]]:
     k = _pair(kernel_size, "kernel_size")
     s = _pair(stride, "stride") if stride is not None and stride != [] else k
@@ -164,7 +172,8 @@ def _pool_geometry(x: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil_
     return k, s, [[0, 0], [0, 0], [p[0], p[0] + extra[0]], [p[1], p[1] + extra[1]]]
 
 
-def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,  # noqa: A002
+def max_pool2d(input: TensorLike, kernel_size: IntOrInts, stride: IntOrInts | None = None,  # noqa: A002
+               padding: IntOrInts = 0, dilation: IntOrInts = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """The window maximum; the padding never wins (it is -inf)."""
     if _pair(dilation, "dilation") != (1, 1) or return_indices:
@@ -176,7 +185,8 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     return _unbatched(max_pool(x, [1, 1, k[0], k[1]], [1, 1, s[0], s[1]], "VALID", "NCHW"), added)
 
 
-def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,  # noqa: A002
+def avg_pool2d(input: TensorLike, kernel_size: IntOrInts, stride: IntOrInts | None = None,  # noqa: A002
+               padding: IntOrInts = 0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """The window mean; zero padding counts unless ``count_include_pad=False``."""
     x, added = _batched(input, 2, "avg_pool2d")
@@ -196,20 +206,23 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     return _unbatched(y, added)
 
 
-def _as_2d(fn: Callable[..., Tensor], input: Any, what: str, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A002
+def _as_2d(fn: Callable[..., Tensor], input: TensorLike, what: str, *args: object,  # noqa: A002
+           **kwargs: object) -> Tensor:
     """A 1-D pooling as the 2-D one over a height of 1."""
     x, added = _batched(input, 1, what)
     return _unbatched(S.squeeze(fn(S.expand_dims(x, 2), *args, **kwargs), [2]), added)
 
 
-def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,  # noqa: A002
+def max_pool1d(input: TensorLike, kernel_size: IntOrInts, stride: IntOrInts | None = None,  # noqa: A002
+               padding: IntOrInts = 0, dilation: IntOrInts = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     st = (1, _one(stride)) if stride is not None else None
     return _as_2d(max_pool2d, input, "max_pool1d", (1, _one(kernel_size)), st, (0, _one(padding)),
                   (1, _one(dilation)), ceil_mode, return_indices)
 
 
-def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,  # noqa: A002
+def avg_pool1d(input: TensorLike, kernel_size: IntOrInts, stride: IntOrInts | None = None,  # noqa: A002
+               padding: IntOrInts = 0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
     st = (1, _one(stride)) if stride is not None else None
     return _as_2d(avg_pool2d, input, "avg_pool1d", (1, _one(kernel_size)), st, (0, _one(padding)), ceil_mode,
@@ -223,7 +236,7 @@ def _adaptive_axis(x: Tensor, axis: int, out: int | None, reduce: Callable[..., 
         return x
     if n is None:
         raise ValueError(f"adaptive pooling needs static spatial dims, got {x.shape} ({x.name})")
-    idx: list[Any] = [slice(None)] * x.shape.rank
+    idx: list[slice] = [slice(None)] * x.shape.rank
     bins = []
     for i in range(out):
         idx[axis] = slice((i * n) // out, -(-((i + 1) * n) // out))
@@ -231,7 +244,8 @@ def _adaptive_axis(x: Tensor, axis: int, out: int | None, reduce: Callable[..., 
     return stack(bins, axis)
 
 
-def _adaptive(input: Any, output_size: Any, spatial: int, reduce: Callable[..., Tensor], what: str) -> Tensor:  # noqa: A002
+def _adaptive(input: TensorLike, output_size: int | Sequence[int | None] | None, spatial: int,  # noqa: A002
+              reduce: Callable[..., Tensor], what: str) -> Tensor:
     x, added = _batched(input, spatial, what)
     sizes = [output_size] * spatial if isinstance(output_size, (int, np.integer)) or output_size is None else \
         list(output_size)
@@ -240,23 +254,25 @@ def _adaptive(input: Any, output_size: Any, spatial: int, reduce: Callable[..., 
     return _unbatched(x, added)
 
 
-def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:  # noqa: A002
+def adaptive_avg_pool2d(input: TensorLike, output_size: int | Sequence[int | None] | None) -> Tensor:  # noqa: A002
     return _adaptive(input, output_size, 2, R.reduce_mean, "adaptive_avg_pool2d")
 
 
-def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = False) -> Tensor:  # noqa: A002
+def adaptive_max_pool2d(input: TensorLike, output_size: int | Sequence[int | None] | None,  # noqa: A002
+                        return_indices: bool = False) -> Tensor:
     if return_indices:
         raise ValueError("F.adaptive_max_pool2d supports return_indices=False")
     return _adaptive(input, output_size, 2, R.reduce_max, "adaptive_max_pool2d")
 
 
-def adaptive_avg_pool1d(input: Any, output_size: Any) -> Tensor:  # noqa: A002
+def adaptive_avg_pool1d(input: TensorLike, output_size: int | Sequence[int | None] | None) -> Tensor:  # noqa: A002
     return _adaptive(input, output_size, 1, R.reduce_mean, "adaptive_avg_pool1d")
 
 
 # ---- padding and resizing ------------------------------------------------------------------------
 
-def pad(input: Any, pad: Any, mode: str = "constant", value: Any = None) -> Tensor:  # noqa: A002
+def pad(input: TensorLike, pad: Sequence[int], mode: str = "constant",  # noqa: A002
+        value: float | None = None) -> Tensor:
     """Pad the last ``len(pad) // 2`` dims: ``pad = (last_before, last_after, second_last_before,
     ...)``; ``mode`` "constant", "reflect", "replicate" or "circular"."""
     x = convert_to_tensor(input)
@@ -283,8 +299,10 @@ def pad(input: Any, pad: Any, mode: str = "constant", value: Any = None) -> Tens
     return x
 
 
-def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: str = "nearest",  # noqa: A002
-                align_corners: Any = None, recompute_scale_factor: Any = None, antialias: bool = False) -> Tensor:
+def interpolate(input: TensorLike, size: IntOrInts | None = None,  # noqa: A002
+                scale_factor: float | Sequence[float] | None = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
     """Resize the spatial dims of [N, C, ...] by nearest neighbour (PyTorch's "nearest": source
     index ``floor(i * in / out)``, or ``floor(i / scale_factor)`` when a factor is given)."""
     if mode != "nearest":

@@ -3,10 +3,9 @@
 legacy ``size_average`` / ``reduce`` arguments mapped as PyTorch maps them."""
 from __future__ import annotations
 
-from typing import Any
-
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.types import TensorLike
 from graphflow.nn.nn_ops import log_softmax, sigmoid_cross_entropy_with_logits
 from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
@@ -16,7 +15,7 @@ from graphflow.ops.array_ops import one_hot
 from graphflow.ops.special_ops import log_sigmoid, xlogy
 
 
-def legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
     """PyTorch's mapping of the deprecated ``size_average`` / ``reduce`` pair."""
     if size_average is None and reduce is None:
         return reduction
@@ -35,7 +34,7 @@ def _reduce(v: Tensor, reduction: str, weight: Tensor | None = None) -> Tensor:
     raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def _pair(input: Any, target: Any, what: str) -> tuple[Tensor, Tensor]:  # noqa: A002
+def _pair(input: TensorLike, target: TensorLike, what: str) -> tuple[Tensor, Tensor]:  # noqa: A002
     x, y = convert_to_tensor(input), convert_to_tensor(target)
     if not x.dtype.is_floating:
         raise TypeError(f"F.{what} expects a floating-point input, got {x.dtype.name} ({x.name})")
@@ -45,19 +44,22 @@ def _pair(input: Any, target: Any, what: str) -> tuple[Tensor, Tensor]:  # noqa:
     return x, M.cast(y, x.dtype)
 
 
-def mse_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None,  # noqa: A002
+def mse_loss(input: TensorLike, target: TensorLike, size_average: bool | None = None,  # noqa: A002
+             reduce: bool | None = None,
              reduction: str = "mean") -> Tensor:
     x, y = _pair(input, target, "mse_loss")
     return _reduce(M.square(x - y), legacy_reduction(size_average, reduce, reduction))
 
 
-def l1_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None,  # noqa: A002
+def l1_loss(input: TensorLike, target: TensorLike, size_average: bool | None = None,  # noqa: A002
+            reduce: bool | None = None,
             reduction: str = "mean") -> Tensor:
     x, y = _pair(input, target, "l1_loss")
     return _reduce(M.abs(x - y), legacy_reduction(size_average, reduce, reduction))
 
 
-def smooth_l1_loss(input: Any, target: Any, size_average: Any = None, reduce: Any = None,  # noqa: A002
+def smooth_l1_loss(input: TensorLike, target: TensorLike, size_average: bool | None = None,  # noqa: A002
+                   reduce: bool | None = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """``0.5 d^2 / beta`` for ``|d| < beta``, else ``|d| - 0.5 beta``."""
     x, y = _pair(input, target, "smooth_l1_loss")
@@ -66,7 +68,8 @@ def smooth_l1_loss(input: Any, target: Any, size_average: Any = None, reduce: An
     return _reduce(v, legacy_reduction(size_average, reduce, reduction))
 
 
-def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:  # noqa: A002
+def huber_loss(input: TensorLike, target: TensorLike, reduction: str = "mean",  # noqa: A002
+               delta: float = 1.0) -> Tensor:
     """``0.5 d^2`` for ``|d| < delta``, else ``delta (|d| - 0.5 delta)``."""
     x, y = _pair(input, target, "huber_loss")
     d = M.abs(x - y)
@@ -79,7 +82,7 @@ def _classes_last(logp: Tensor) -> Tensor:
     return S.transpose(logp, [0] + list(range(2, r)) + [1]) if r > 2 else logp
 
 
-def _class_input(input: Any, target: Any, what: str) -> tuple[Tensor, Tensor, bool]:  # noqa: A002
+def _class_input(input: TensorLike, target: TensorLike, what: str) -> tuple[Tensor, Tensor, bool]:  # noqa: A002
     """The [N, C, ...] input and its target (a batch dim added to an unbatched [C] input)."""
     x, t = convert_to_tensor(input), convert_to_tensor(target)
     if not x.dtype.is_floating:
@@ -91,7 +94,7 @@ def _class_input(input: Any, target: Any, what: str) -> tuple[Tensor, Tensor, bo
     return x, t, False
 
 
-def _picked(logp: Tensor, target: Tensor, weight: Any, ignore_index: int, what: str
+def _picked(logp: Tensor, target: Tensor, weight: TensorLike | None, ignore_index: int, what: str
             ) -> tuple[Tensor, Tensor, Tensor]:
     """Per element: ``-logp[target]``, its weight (0 where ignored) and the one-hot of the
     target, for class-index targets."""
@@ -110,8 +113,9 @@ def _picked(logp: Tensor, target: Tensor, weight: Any, ignore_index: int, what: 
     return -R.reduce_sum(_classes_last(logp) * hot, axis=-1), w, hot
 
 
-def nll_loss(input: Any, target: Any, weight: Any = None, size_average: Any = None, ignore_index: int = -100,  # noqa: A002
-             reduce: Any = None, reduction: str = "mean") -> Tensor:
+def nll_loss(input: TensorLike, target: TensorLike, weight: TensorLike | None = None,  # noqa: A002
+             size_average: bool | None = None, ignore_index: int = -100,
+             reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """``-input[n, target[n]] * weight[target[n]]``; "mean" divides by the summed weights."""
     logp, t, unbatched = _class_input(input, target, "nll_loss")
     red = legacy_reduction(size_average, reduce, reduction)
@@ -120,8 +124,9 @@ def nll_loss(input: Any, target: Any, weight: Any = None, size_average: Any = No
     return S.squeeze(out, [0]) if unbatched and red == "none" else out
 
 
-def cross_entropy(input: Any, target: Any, weight: Any = None, size_average: Any = None,  # noqa: A002
-                  ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
+def cross_entropy(input: TensorLike, target: TensorLike, weight: TensorLike | None = None,  # noqa: A002
+                  size_average: bool | None = None,
+                  ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
     """``nll_loss(log_softmax(input, 1), target)`` for class indices; for class probabilities (a
     float target shaped like the input) ``-sum_c weight_c target_c log_softmax(input)_c``.
@@ -158,8 +163,9 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, size_average: Any
     return S.squeeze(out, [0]) if unbatched and red == "none" else out
 
 
-def binary_cross_entropy(input: Any, target: Any, weight: Any = None, size_average: Any = None,  # noqa: A002
-                         reduce: Any = None, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input: TensorLike, target: TensorLike, weight: TensorLike | None = None,  # noqa: A002
+                         size_average: bool | None = None,
+                         reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """``-(y log p + (1 - y) log(1 - p))`` on probabilities, the logs clamped at -100 (PyTorch's)."""
     p, y = _pair(input, target, "binary_cross_entropy")
     v = -(y * M.maximum(M.log(p), -100.0) + (1 - y) * M.maximum(M.log(1 - p), -100.0))
@@ -168,8 +174,10 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None, size_avera
     return _reduce(v, legacy_reduction(size_average, reduce, reduction))
 
 
-def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, size_average: Any = None,  # noqa: A002
-                                     reduce: Any = None, reduction: str = "mean", pos_weight: Any = None) -> Tensor:
+def binary_cross_entropy_with_logits(input: TensorLike, target: TensorLike,  # noqa: A002
+                                     weight: TensorLike | None = None, size_average: bool | None = None,
+                                     reduce: bool | None = None, reduction: str = "mean",
+                                     pos_weight: TensorLike | None = None) -> Tensor:
     """``-(pos_weight y log sigmoid(x) + (1 - y) log(1 - sigmoid(x)))``, computed stably."""
     x, y = _pair(input, target, "binary_cross_entropy_with_logits")
     if pos_weight is None:
@@ -182,7 +190,8 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     return _reduce(v, legacy_reduction(size_average, reduce, reduction))
 
 
-def kl_div(input: Any, target: Any, size_average: Any = None, reduce: Any = None,  # noqa: A002
+def kl_div(input: TensorLike, target: TensorLike, size_average: bool | None = None,  # noqa: A002
+           reduce: bool | None = None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """``target (log target - input)`` with ``input`` log-probabilities (0 where target is 0);
     "batchmean" divides the sum by the batch size."""

@@ -3,36 +3,35 @@
 maps them)."""
 from __future__ import annotations
 
-from typing import Any
-
 import graphflow.nn.functional_loss as FL
 from graphflow.core.ir import Tensor
+from graphflow.core.types import TensorLike
 from graphflow.nn.modules import Module
 
 
 class _Loss(Module):
-    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> None:
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__()
         self.reduction = FL.legacy_reduction(size_average, reduce, reduction)
 
 
 class MSELoss(_Loss):
-    def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
+    def forward(self, input: TensorLike, target: TensorLike) -> Tensor:  # noqa: A002
         return FL.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
-    def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
+    def forward(self, input: TensorLike, target: TensorLike) -> Tensor:  # noqa: A002
         return FL.l1_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
-    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
                  beta: float = 1.0) -> None:
         super().__init__(size_average, reduce, reduction)
         self.beta = beta
 
-    def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
+    def forward(self, input: TensorLike, target: TensorLike) -> Tensor:  # noqa: A002
         return FL.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
@@ -41,59 +40,62 @@ class HuberLoss(_Loss):
         super().__init__(reduction=reduction)
         self.delta = delta
 
-    def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
+    def forward(self, input: TensorLike, target: TensorLike) -> Tensor:  # noqa: A002
         return FL.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
 class NLLLoss(_Loss):
-    def __init__(self, weight: Any = None, size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+    def __init__(self, weight: TensorLike | None = None, size_average: bool | None = None, ignore_index: int = -100,
+                 reduce: bool | None = None,
                  reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.weight, self.ignore_index = weight, ignore_index
 
-    def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
+    def forward(self, input: TensorLike, target: TensorLike) -> Tensor:  # noqa: A002
         return FL.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
 class CrossEntropyLoss(NLLLoss):
     """``NLLLoss(log_softmax(input, 1))``, or class-probability targets; ``label_smoothing``."""
 
-    def __init__(self, weight: Any = None, size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+    def __init__(self, weight: TensorLike | None = None, size_average: bool | None = None, ignore_index: int = -100,
+                 reduce: bool | None = None,
                  reduction: str = "mean", label_smoothing: float = 0.0) -> None:
         super().__init__(weight, size_average, ignore_index, reduce, reduction)
         self.label_smoothing = label_smoothing
 
-    def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
+    def forward(self, input: TensorLike, target: TensorLike) -> Tensor:  # noqa: A002
         return FL.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction,
                                 label_smoothing=self.label_smoothing)
 
 
 class BCELoss(_Loss):
-    def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None,
+    def __init__(self, weight: TensorLike | None = None, size_average: bool | None = None, reduce: bool | None = None,
                  reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.weight = weight
 
-    def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
+    def forward(self, input: TensorLike, target: TensorLike) -> Tensor:  # noqa: A002
         return FL.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(BCELoss):
-    def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
-                 pos_weight: Any = None) -> None:
+    def __init__(self, weight: TensorLike | None = None, size_average: bool | None = None, reduce: bool | None = None,
+                 reduction: str = "mean",
+                 pos_weight: TensorLike | None = None) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.pos_weight = pos_weight
 
-    def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
+    def forward(self, input: TensorLike, target: TensorLike) -> Tensor:  # noqa: A002
         return FL.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
                                                    pos_weight=self.pos_weight)
 
 
 class KLDivLoss(_Loss):
-    def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
                  log_target: bool = False) -> None:
         super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
-    def forward(self, input: Any, target: Any) -> Tensor:  # noqa: A002
+    def forward(self, input: TensorLike, target: TensorLike) -> Tensor:  # noqa: A002
         return FL.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
