@@ -11,7 +11,7 @@ are traced once and run by a session of their own on each element.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from collections.abc import Iterator as PyIterator
 from typing import Any
 
@@ -27,7 +27,7 @@ from graphflow.ops.py_func_ops import py_func
 from graphflow.ops.state_ops import placeholder
 
 
-def _as_arrays(x: Any) -> Any:
+def _as_arrays(x: object) -> Any:
     if isinstance(x, dict):
         return {k: _as_arrays(v) for k, v in x.items()}
     if isinstance(x, tuple):
@@ -48,8 +48,8 @@ def _as_arrays(x: Any) -> Any:
 class Dataset:
     """A stream of elements; every transformation returns a new Dataset."""
 
-    def __init__(self, make: Callable[[], PyIterator[Any]], structure: Any, shapes: list[TensorShape],
-                 dtypes: list[Any], sources: list[Tensor] | None = None) -> None:
+    def __init__(self, make: Callable[[], PyIterator[Any]], structure: object, shapes: list[TensorShape],
+                 dtypes: list[_dt.DType], sources: list[Tensor] | None = None) -> None:
         self._make = make
         # tensors whose values the stream is made from, read when an initializable iterator is
         # initialized (from_tensor_slices of placeholders fed with the initializer's run)
@@ -61,7 +61,7 @@ class Dataset:
 
     # -- sources
     @staticmethod
-    def from_tensor_slices(tensors: Any) -> Dataset:
+    def from_tensor_slices(tensors: object) -> Dataset:
         data = _as_arrays(tensors)
         flat = flatten(data)
         sources = [a for a in flat if isinstance(a, Tensor)]
@@ -82,7 +82,7 @@ class Dataset:
         return ds
 
     @staticmethod
-    def from_tensors(tensors: Any) -> Dataset:
+    def from_tensors(tensors: object) -> Dataset:
         data = _as_arrays(tensors)
         flat = flatten(data)
         return Dataset(lambda: iter([list(flat)]), data, [TensorShape(np.shape(a)) for a in flat],
@@ -94,7 +94,7 @@ class Dataset:
         return Dataset(lambda: ([np.int64(i)] for i in r), 0, [TensorShape([])], [_dt.int64])
 
     @staticmethod
-    def zip(datasets: Any) -> Dataset:  # noqa: A003
+    def zip(datasets: Dataset | Sequence[Dataset]) -> Dataset:  # noqa: A003
         parts = flatten(datasets) if isinstance(datasets, (tuple, list)) else [datasets]
         if not all(isinstance(d, Dataset) for d in parts):
             raise TypeError("Dataset.zip takes a tuple of datasets")
@@ -189,7 +189,7 @@ class Dataset:
     def cache(self, filename: str = "") -> Dataset:
         return self
 
-    def map(self, map_func: Callable[..., Any], num_parallel_calls: Any = None) -> Dataset:
+    def map(self, map_func: Callable[..., Any], num_parallel_calls: int | None = None) -> Dataset:
         """``map_func`` (graph ops) applied to each element: traced once, run per element."""
         g = Graph()
         with g.as_default():

@@ -28,8 +28,9 @@ model and the scaling measurements.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
+from graphflow.core.ir import Operation
+from graphflow.core.types import SessionLike
 from graphflow.data.dataset import Dataset as TFDataset
 from graphflow.distributed.fusion import allreduce_gradients, fused
 from graphflow.distributed.optimizer import DistributedTrainOptimizer
@@ -37,8 +38,10 @@ from graphflow.ops.collective_ops import allgather, allreduce, broadcast  # noqa
 from graphflow.ops.state_ops import group
 from graphflow.optim.optimizers import Optimizer as TorchStyle
 from graphflow.platform import mpi as _engine
+from graphflow.train.monitored import SessionRunContext, SessionRunValues
+from graphflow.train.optimizers import Optimizer as TrainStyle
 from graphflow.utils.data import DataLoader, DistributedSampler
-from graphflow.variables import global_variables
+from graphflow.variables import Variable, global_variables
 
 __all__ = ["init", "rank", "size", "local_rank", "local_size", "allreduce", "allgather", "broadcast",
            "broadcast_global_variables", "broadcast_variables", "DistributedOptimizer", "shard", "barrier",
@@ -72,7 +75,7 @@ def cuda_built() -> bool:
     return False
 
 
-def init(comm: Any = None) -> None:
+def init(comm: object = None) -> None:
     """Join the MPI job (idempotent; ``comm`` is accepted for Horovod's signature and must be
     None or COMM_WORLD)."""
     if comm is not None:
@@ -110,7 +113,8 @@ def barrier() -> None:
     _engine.barrier()
 
 
-def broadcast_variables(variables: Sequence[Any], root_rank: int = 0, name: str = "BroadcastVariables") -> Any:
+def broadcast_variables(variables: Sequence[Variable], root_rank: int = 0,
+                        name: str = "BroadcastVariables") -> Operation:
     """One op assigning rank ``root_rank``'s values to ``variables`` on every rank (one fused
     broadcast per dtype)."""
     variables = list(variables)
@@ -121,7 +125,7 @@ def broadcast_variables(variables: Sequence[Any], root_rank: int = 0, name: str 
     return group(*[v.assign(x) for v, x in zip(variables, got)], name=name)
 
 
-def broadcast_global_variables(root_rank: int = 0) -> Any:
+def broadcast_global_variables(root_rank: int = 0) -> Operation:
     """Horovod's: the op to run after initialisation so every rank starts from ``root_rank``'s
     variables."""
     return broadcast_variables(global_variables(), root_rank, name="BroadcastGlobalVariables")
@@ -133,28 +137,30 @@ class BroadcastGlobalVariablesHook:
 
     def __init__(self, root_rank: int = 0, device: str = "") -> None:
         self.root_rank = int(root_rank)
-        self._op: Any = None
+        self._op: Operation | None = None
 
     def begin(self) -> None:
         self._op = broadcast_global_variables(self.root_rank)
 
-    def after_create_session(self, session: Any, coord: Any) -> None:
+    def after_create_session(self, session: SessionLike, coord: object) -> None:
         session.run(self._op)
 
-    def before_run(self, run_context: Any) -> None:
+    def before_run(self, run_context: SessionRunContext) -> None:
         return None
 
-    def after_run(self, run_context: Any, run_values: Any) -> None:
+    def after_run(self, run_context: SessionRunContext, run_values: SessionRunValues) -> None:
         return None
 
-    def end(self, session: Any) -> None:
+    def end(self, session: SessionLike) -> None:
         return None
 
 
-def DistributedOptimizer(optimizer: Any, name: str | None = None, use_locking: bool = False,  # noqa: N802
-                         device_dense: str = "", device_sparse: str = "", compression: Any = None,
+def DistributedOptimizer(optimizer: TrainStyle | TorchStyle, name: str | None = None,  # noqa: N802
+                         use_locking: bool = False,
+                         device_dense: str = "", device_sparse: str = "", compression: object = None,
                          sparse_as_dense: bool = False, op: str = Average, gradient_predivide_factor: float = 1.0,
-                         backward_passes_per_step: int = 1, average: bool | None = None, **_: Any) -> Any:
+                         backward_passes_per_step: int = 1, average: bool | None = None,
+                         **_: object) -> TrainStyle | TorchStyle:
     """``optimizer`` with its gradients averaged (``op=Average``) or summed (``op=Sum``) over the
     ranks before they are applied: a ``gf.train`` (TF1) optimizer is wrapped
     (``compute_gradients`` allreduces, ``apply_gradients`` is the wrapped one's); a ``gf.optim``
@@ -173,7 +179,7 @@ def DistributedOptimizer(optimizer: Any, name: str | None = None, use_locking: b
     return DistributedTrainOptimizer(optimizer, name=name, average=mean)
 
 
-def shard(data: Any, seed: int = 0) -> Any:
+def shard(data: TFDataset | DataLoader, seed: int = 0) -> TFDataset | DataLoader:
     """This rank's part of ``data``: a ``gf.data.Dataset`` (every size()-th element from rank(),
     TF1's ``shard``) or a ``gf.utils.data.DataLoader`` (its dataset split by a
     ``DistributedSampler``, shuffled with ``seed`` per epoch when the loader shuffles)."""

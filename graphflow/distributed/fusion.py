@@ -2,12 +2,13 @@
 (what ``DistributedOptimizer`` and ``broadcast_variables`` send over MPI)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from graphflow.core.ir import convert_to_tensor
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.types import TensorLike
 from graphflow.ops.array_ops import concat
 from graphflow.ops.collective_ops import allreduce
 from graphflow.ops.index_ops import slice as slice_
@@ -15,7 +16,7 @@ from graphflow.ops.shape_ops import reshape
 from graphflow.platform import mpi as _engine
 
 
-def fused(tensors: Sequence[Any], combine: Any, name: str) -> list[Any]:
+def fused(tensors: Sequence[TensorLike | None], combine: Callable[[Tensor, str], Tensor], name: str) -> list[Any]:
     """``combine`` applied to every tensor at once: per dtype, the tensors flattened into one
     buffer, one collective on it, the results cut back to their shapes (tensor fusion)."""
     ts = [None if t is None else convert_to_tensor(t) for t in tensors]

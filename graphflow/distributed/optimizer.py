@@ -4,8 +4,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from graphflow.core.ir import Operation, Tensor
 from graphflow.distributed.fusion import allreduce_gradients
 from graphflow.train.optimizers import Optimizer
+from graphflow.variables import Variable
 
 
 class DistributedTrainOptimizer(Optimizer):
@@ -20,16 +22,17 @@ class DistributedTrainOptimizer(Optimizer):
         self._optimizer = optimizer
         self._average = average
 
-    def compute_gradients(self, *args: Any, **kwargs: Any) -> list[tuple[Any, Any]]:
+    def compute_gradients(self, *args: Any, **kwargs: Any) -> list[tuple[Tensor | None, Variable]]:
         pairs = self._optimizer.compute_gradients(*args, **kwargs)
         grads = allreduce_gradients([g for g, _ in pairs], self._average)
         return [(g, v) for g, (_, v) in zip(grads, pairs)]
 
-    def apply_gradients(self, grads_and_vars: Sequence[tuple[Any, Any]], global_step: Any = None,
-                        name: str | None = None) -> Any:
+    def apply_gradients(self, grads_and_vars: Sequence[tuple[Tensor | None, Variable]],
+                        global_step: Variable | None = None,
+                        name: str | None = None) -> Operation:
         return self._optimizer.apply_gradients(grads_and_vars, global_step=global_step, name=name)
 
-    def get_slot(self, var: Any, name: str) -> Any:
+    def get_slot(self, var: Variable, name: str) -> Variable | None:
         return self._optimizer.get_slot(var, name)
 
     def get_slot_names(self) -> list[str]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+
+from graphflow.optim.optimizers import Optimizer
 
 __all__ = ["CosineAnnealingLR", "ExponentialLR", "ReduceLROnPlateau", "StepLR"]
 
 
 class _Scheduler:
-    def __init__(self, optimizer: Any) -> None:
+    def __init__(self, optimizer: Optimizer) -> None:
         self.optimizer = optimizer
         self.base_lr = optimizer.lr
         self.last_epoch = 0
@@ -26,7 +27,7 @@ class _Scheduler:
 
 
 class StepLR(_Scheduler):
-    def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1) -> None:
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         super().__init__(optimizer)
         self.step_size, self.gamma = step_size, gamma
 
@@ -35,7 +36,7 @@ class StepLR(_Scheduler):
 
 
 class ExponentialLR(_Scheduler):
-    def __init__(self, optimizer: Any, gamma: float) -> None:
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
         super().__init__(optimizer)
         self.gamma = gamma
 
@@ -44,7 +45,7 @@ class ExponentialLR(_Scheduler):
 
 
 class CosineAnnealingLR(_Scheduler):
-    def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
         super().__init__(optimizer)
         self.T_max, self.eta_min = T_max, eta_min
 
@@ -55,7 +56,7 @@ class CosineAnnealingLR(_Scheduler):
 class ReduceLROnPlateau:
     """Multiply the rate by ``factor`` after ``patience`` epochs without improvement of the metric."""
 
-    def __init__(self, optimizer: Any, mode: str = "min", factor: float = 0.1, patience: int = 10,
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
                  threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0, min_lr: float = 0.0,
                  eps: float = 1e-8) -> None:
         if mode not in ("min", "max") or threshold_mode not in ("rel", "abs"):

@@ -11,6 +11,7 @@ import numpy as np
 from graphflow.core import dtypes as _dt
 from graphflow.core.autodiff import gradients
 from graphflow.core.ir import Operation, Tensor, get_default_graph
+from graphflow.core.types import TensorLike
 from graphflow.ops import math_ops as M
 from graphflow.ops import state_ops as ST
 from graphflow.variables import GraphKeys, Variable
@@ -29,7 +30,8 @@ class _Feed:
 class Optimizer:
     defaults: dict[str, Any] = {}
 
-    def __init__(self, params: Iterable[Any], **options: Any) -> None:
+    def __init__(self, params: Iterable[Variable | dict[str, Any]],
+                 **options: float | bool | tuple[float, float]) -> None:
         self.params = [p for p in _params(params)]
         if not self.params:
             raise ValueError("optimizer got an empty parameter list")
@@ -56,7 +58,7 @@ class Optimizer:
         self._lr.value = float(value)
         self.param_groups[0]["lr"] = float(value)
 
-    def _slot(self, p: Variable, name: str, init: Any = 0.0) -> Variable:
+    def _slot(self, p: Variable, name: str, init: TensorLike = 0.0) -> Variable:
         slots = self.state.setdefault(id(p), {})
         if name not in slots:
             with p.graph.control_dependencies(None):
@@ -64,7 +66,7 @@ class Optimizer:
                                        name=f"{p.node.name}/{type(self).__name__}_{name}")
         return slots[name]
 
-    def minimize(self, loss: Any, name: str | None = None) -> Operation:
+    def minimize(self, loss: TensorLike, name: str | None = None) -> Operation:
         """The op computing the gradients of ``loss`` and applying one update."""
         grads = self._reduce_gradients(gradients(loss, self.params))
         g = get_default_graph()
@@ -95,7 +97,7 @@ class Optimizer:
         raise NotImplementedError
 
 
-def _params(params: Iterable[Any]) -> list[Any]:
+def _params(params: Iterable[Variable | dict[str, Any]]) -> list[Variable]:
     out = []
     for p in params:
         if isinstance(p, dict):  # a parameter group
@@ -132,7 +134,7 @@ class Adam(Optimizer):
     def _update(self, p: Variable, g: Tensor, lr: Tensor, t: Tensor) -> Operation:
         o = self.options
         b1, b2 = o["betas"]
-        target: Any = p
+        target: Tensor = p
         if o["weight_decay"]:
             if self.decoupled:
                 target = p.assign(p * (1 - lr * _c(o["weight_decay"], p)))

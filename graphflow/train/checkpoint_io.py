@@ -92,7 +92,7 @@ def checkpoint_exists(checkpoint_prefix: str) -> bool:
 _DTYPES = {d.name: d for d in map(np.dtype, "?bhilqBHILQefdgFDG")}
 
 
-def _manifest_dtype(value: Any) -> np.dtype:
+def _manifest_dtype(value: object) -> np.dtype:
     if not isinstance(value, str):
         raise ValueError(f"dtype {value!r:.80} is not a string")
     if value not in _DTYPES:
@@ -100,7 +100,7 @@ def _manifest_dtype(value: Any) -> np.dtype:
     return _DTYPES[value]
 
 
-def _manifest_shape(value: Any) -> tuple[int, ...]:
+def _manifest_shape(value: object) -> tuple[int, ...]:
     if not isinstance(value, list) or not all(type(d) is int and d >= 0 for d in value):
         raise ValueError(f"shape {str(value)[:80]} is not a list of non-negative integers")
     return tuple(value)
@@ -186,7 +186,7 @@ class CheckpointReader:
             raise zipfile.BadZipFile("the file does not end with the zip's end-of-archive record "
                                      "(trailing bytes, a comment, or a truncated file)")
 
-    def _member(self, name: Any) -> zipfile.ZipInfo:
+    def _member(self, name: object) -> zipfile.ZipInfo:
         """The member ``name``, checked to be stored as written: uncompressed, unencrypted, and
         inside the file. Its sizes are then bounded by the file's real length."""
         if not isinstance(name, str):
@@ -223,7 +223,7 @@ class CheckpointReader:
     def __enter__(self) -> CheckpointReader:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def has_tensor(self, name: str) -> bool:

@@ -13,17 +13,20 @@ from __future__ import annotations
 import os
 import time
 from collections import namedtuple
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
 from typing import Any
 
 import numpy as np
 
+from graphflow.config import ConfigProto, RunMetadata, RunOptions
 from graphflow.core.errors import OutOfRangeError
-from graphflow.core.ir import get_default_graph, new_session
+from graphflow.core.ir import Tensor, get_default_graph, new_session
+from graphflow.core.types import FeedDict, Fetchable, SessionLike
 from graphflow.ops.state_ops import group
 from graphflow.ops.summary_ops import summary_pb2
 from graphflow.platform import tf_logging
-from graphflow.summary import FileWriterCache, merge_all
+from graphflow.summary import FileWriter, FileWriterCache, merge_all
 from graphflow.train.saver import Saver, latest_checkpoint
 from graphflow.train.schedules import get_global_step
 from graphflow.variables import global_variables_initializer, local_variables_initializer
@@ -40,7 +43,7 @@ class SessionRunHook:
     def begin(self) -> None:
         pass
 
-    def after_create_session(self, session: Any, coord: Any) -> None:
+    def after_create_session(self, session: SessionLike, coord: object) -> None:
         pass
 
     def before_run(self, run_context: SessionRunContext) -> SessionRunArgs | None:
@@ -49,14 +52,15 @@ class SessionRunHook:
     def after_run(self, run_context: SessionRunContext, run_values: SessionRunValues) -> None:
         pass
 
-    def end(self, session: Any) -> None:
+    def end(self, session: SessionLike) -> None:
         pass
 
 
 class SessionRunArgs(namedtuple("SessionRunArgs", ["fetches", "feed_dict", "options"])):
     """What a hook adds to a step: fetches (whose values come back in ``run_values.results``) and feeds."""
 
-    def __new__(cls, fetches: Any, feed_dict: Any = None, options: Any = None) -> SessionRunArgs:
+    def __new__(cls, fetches: object, feed_dict: FeedDict | None = None,
+                options: RunOptions | None = None) -> SessionRunArgs:
         return super().__new__(cls, fetches, feed_dict, options)
 
 
@@ -66,7 +70,7 @@ SessionRunValues = namedtuple("SessionRunValues", ["results", "options", "run_me
 class SessionRunContext:
     """One step as the hooks see it: the user's arguments, the session, and a way to stop."""
 
-    def __init__(self, original_args: SessionRunArgs, session: Any) -> None:
+    def __init__(self, original_args: SessionRunArgs, session: SessionLike) -> None:
         self.original_args, self.session, self._stop = original_args, session, False
 
     def request_stop(self) -> None:
@@ -96,7 +100,7 @@ class StopAtStepHook(SessionRunHook):
     def begin(self) -> None:
         self._step = _global_step()
 
-    def after_create_session(self, session: Any, coord: Any) -> None:
+    def after_create_session(self, session: SessionLike, coord: object) -> None:
         if self._num_steps is not None:
             self._last_step = int(session.run(self._step)) + self._num_steps
 
@@ -114,8 +118,9 @@ class LoggingTensorHook(SessionRunHook):
     """Log the values of ``tensors`` (a dict name -> tensor, or a list) every ``every_n_iter`` steps
     or ``every_n_secs`` seconds, and at the end when ``at_end``."""
 
-    def __init__(self, tensors: Any, every_n_iter: int | None = None, every_n_secs: float | None = None,
-                 at_end: bool = False, formatter: Any = None) -> None:
+    def __init__(self, tensors: Mapping[str, Tensor] | Sequence[Tensor] | Tensor, every_n_iter: int | None = None,
+                 every_n_secs: float | None = None,
+                 at_end: bool = False, formatter: Callable[[dict[str, Any]], str] | None = None) -> None:
         if every_n_iter is None and every_n_secs is None and not at_end:
             raise ValueError("LoggingTensorHook needs every_n_iter, every_n_secs or at_end")
         if not isinstance(tensors, dict):
@@ -150,7 +155,7 @@ class LoggingTensorHook(SessionRunHook):
             self._log(run_values.results)
         self._iter += 1
 
-    def end(self, session: Any) -> None:
+    def end(self, session: SessionLike) -> None:
         if self._at_end:
             self._log(session.run(self._tensors))
 
@@ -163,7 +168,7 @@ class NanLossDuringTrainingError(RuntimeError):
 class NanTensorHook(SessionRunHook):
     """Stop (or raise NanLossDuringTrainingError) when ``loss_tensor`` is NaN."""
 
-    def __init__(self, loss_tensor: Any, fail_on_nan_loss: bool = True) -> None:
+    def __init__(self, loss_tensor: Tensor, fail_on_nan_loss: bool = True) -> None:
         self._loss, self._fail = loss_tensor, fail_on_nan_loss
 
     def before_run(self, run_context: SessionRunContext) -> SessionRunArgs:
@@ -181,8 +186,8 @@ class StepCounterHook(SessionRunHook):
     """Log the global steps per second every ``every_n_steps`` steps, and write it as the summary
     ``global_step/sec`` when given ``output_dir`` or ``summary_writer``."""
 
-    def __init__(self, every_n_steps: int = 100, every_n_secs: float | None = None, output_dir: Any = None,
-                 summary_writer: Any = None) -> None:
+    def __init__(self, every_n_steps: int = 100, every_n_secs: float | None = None, output_dir: str | None = None,
+                 summary_writer: FileWriter | None = None) -> None:
         self._every, self._dir, self._writer = every_n_steps, output_dir, summary_writer
 
     def begin(self) -> None:
@@ -205,7 +210,7 @@ class StepCounterHook(SessionRunHook):
                 writer.add_summary(pb.Summary(value=[value]), step)
             self._mark = (step, now)
 
-    def end(self, session: Any) -> None:
+    def end(self, session: SessionLike) -> None:
         if self._writer is not None:
             self._writer.flush()
 
@@ -216,8 +221,9 @@ class SummarySaverHook(SessionRunHook):
     or ``save_secs`` seconds, tagged with the global step. Without summaries in the graph it writes
     nothing."""
 
-    def __init__(self, save_steps: int | None = None, save_secs: float | None = None, output_dir: Any = None,
-                 summary_writer: Any = None, scaffold: Any = None, summary_op: Any = None) -> None:
+    def __init__(self, save_steps: int | None = None, save_secs: float | None = None, output_dir: str | None = None,
+                 summary_writer: FileWriter | None = None, scaffold: Scaffold | None = None,
+                 summary_op: Tensor | None = None) -> None:
         if (save_secs is None) == (save_steps is None):
             raise ValueError("SummarySaverHook takes exactly one of save_secs and save_steps")
         if (scaffold is None) == (summary_op is None):
@@ -250,12 +256,12 @@ class SummarySaverHook(SessionRunHook):
                 _writer(self).add_summary(value, self._seen)
             self._last = (self._seen, time.time())
 
-    def end(self, session: Any) -> None:
+    def end(self, session: SessionLike) -> None:
         if self._writer is not None:
             self._writer.flush()
 
 
-def _writer(hook: Any) -> Any:
+def _writer(hook: StepCounterHook | SummarySaverHook) -> FileWriter | None:
     """The hook's summary writer, opened (the shared one of its ``output_dir``) at its first write."""
     if hook._writer is None and hook._dir is not None:
         hook._writer = FileWriterCache.get(hook._dir)
@@ -267,8 +273,8 @@ class CheckpointSaverHook(SessionRunHook):
     steps or ``save_secs`` seconds, and at the end."""
 
     def __init__(self, checkpoint_dir: str, save_secs: float | None = None, save_steps: int | None = None,
-                 saver: Any = None, checkpoint_basename: str = "model.ckpt", scaffold: Any = None,
-                 listeners: Any = None) -> None:
+                 saver: Saver | None = None, checkpoint_basename: str = "model.ckpt", scaffold: Scaffold | None = None,
+                 listeners: Sequence[object] | None = None) -> None:
         if (save_secs is None) == (save_steps is None):
             raise ValueError("CheckpointSaverHook takes exactly one of save_secs and save_steps")
         self._dir, self._secs, self._steps = checkpoint_dir, save_secs, save_steps
@@ -281,11 +287,11 @@ class CheckpointSaverHook(SessionRunHook):
             self._saver = self._scaffold.saver if self._scaffold is not None and self._scaffold.saver else Saver()
         os.makedirs(self._dir, exist_ok=True)
 
-    def _save(self, session: Any, step: int) -> None:
+    def _save(self, session: SessionLike, step: int) -> None:
         self._saver.save(session, self._path, global_step=step)
         self._saved_step, self._saved_at = step, time.time()
 
-    def after_create_session(self, session: Any, coord: Any) -> None:
+    def after_create_session(self, session: SessionLike, coord: object) -> None:
         self._save(session, int(session.run(self._step)))
 
     def before_run(self, run_context: SessionRunContext) -> SessionRunArgs:
@@ -297,7 +303,7 @@ class CheckpointSaverHook(SessionRunHook):
         if due:
             self._save(run_context.session, step)
 
-    def end(self, session: Any) -> None:
+    def end(self, session: SessionLike) -> None:
         step = int(session.run(self._step))
         if step != self._saved_step:
             self._save(session, step)
@@ -306,9 +312,11 @@ class CheckpointSaverHook(SessionRunHook):
 class Scaffold:
     """What a monitored session builds with: the init op and the saver (defaults made in ``finalize``)."""
 
-    def __init__(self, init_op: Any = None, init_feed_dict: Any = None, init_fn: Any = None, ready_op: Any = None,
-                 ready_for_local_init_op: Any = None, local_init_op: Any = None, summary_op: Any = None,
-                 saver: Any = None, copy_from_scaffold: Any = None) -> None:
+    def __init__(self, init_op: Fetchable | None = None, init_feed_dict: FeedDict | None = None,
+                 init_fn: Callable[[Scaffold, SessionLike], object] | None = None, ready_op: Fetchable | None = None,
+                 ready_for_local_init_op: Fetchable | None = None, local_init_op: Fetchable | None = None,
+                 summary_op: Tensor | None = None,
+                 saver: Saver | None = None, copy_from_scaffold: Scaffold | None = None) -> None:
         self.init_op, self.init_feed_dict, self.init_fn = init_op, init_feed_dict, init_fn
         self.local_init_op, self.saver, self.summary_op = local_init_op, saver, summary_op
 
@@ -329,7 +337,8 @@ class MonitoredSession:
     around every ``run``, and says ``should_stop()`` once a hook asked or the input ran out."""
 
     def __init__(self, hooks: Sequence[SessionRunHook] | None = None, scaffold: Scaffold | None = None,
-                 checkpoint_dir: str | None = None, config: Any = None, session_creator: Any = None) -> None:
+                 checkpoint_dir: str | None = None, config: ConfigProto | None = None,
+                 session_creator: object = None) -> None:
         if session_creator is not None:
             scaffold = getattr(session_creator, "scaffold", scaffold)
             checkpoint_dir = getattr(session_creator, "checkpoint_dir", checkpoint_dir)
@@ -356,7 +365,8 @@ class MonitoredSession:
     def should_stop(self) -> bool:
         return self._stop
 
-    def run(self, fetches: Any, feed_dict: Any = None, options: Any = None, run_metadata: Any = None) -> Any:
+    def run(self, fetches: object, feed_dict: FeedDict | None = None, options: RunOptions | None = None,
+            run_metadata: RunMetadata | None = None) -> Any:
         context = SessionRunContext(SessionRunArgs(fetches, feed_dict, options), self._sess)
         asks = [h.before_run(context) for h in self._hooks]
         feeds = dict(feed_dict or {})
@@ -381,7 +391,7 @@ class MonitoredSession:
         """The underlying session: its runs skip the hooks."""
         return self._sess
 
-    def run_step_fn(self, step_fn: Any) -> Any:
+    def run_step_fn(self, step_fn: Callable[[_StepContext], Any]) -> Any:
         return step_fn(_StepContext(self))
 
     def close(self) -> None:
@@ -394,7 +404,8 @@ class MonitoredSession:
     def __enter__(self) -> MonitoredSession:
         return self
 
-    def __exit__(self, kind: Any, value: Any, tb: Any) -> bool:
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> bool:
         stopped = kind is not None and issubclass(kind, (OutOfRangeError, StopIteration))
         if kind is None or stopped:
             self.close()  # hooks' end (the final checkpoint) after a normal stop
@@ -422,10 +433,12 @@ SingularMonitoredSession = MonitoredSession
 def MonitoredTrainingSession(master: str = "", is_chief: bool = True, checkpoint_dir: str | None = None,  # noqa: N802
                              scaffold: Scaffold | None = None, hooks: Sequence[SessionRunHook] | None = None,
                              chief_only_hooks: Sequence[SessionRunHook] | None = None,
-                             save_checkpoint_secs: Any = 600, save_summaries_steps: Any = 100,
-                             save_summaries_secs: Any = None, config: Any = None, stop_grace_period_secs: int = 120,
+                             save_checkpoint_secs: float | None = 600, save_summaries_steps: int | None = 100,
+                             save_summaries_secs: float | None = None, config: ConfigProto | None = None,
+                             stop_grace_period_secs: int = 120,
                              log_step_count_steps: int = 100, max_wait_secs: int = 7200,
-                             save_checkpoint_steps: Any = None, summary_dir: Any = None) -> MonitoredSession:
+                             save_checkpoint_steps: int | None = None,
+                             summary_dir: str | None = None) -> MonitoredSession:
     """TF1's: a MonitoredSession with, on the chief, a checkpoint every ``save_checkpoint_secs``
     seconds (or ``save_checkpoint_steps`` steps) into ``checkpoint_dir``, the summaries
     (``merge_all()``, or the scaffold's ``summary_op``) written every ``save_summaries_steps`` steps

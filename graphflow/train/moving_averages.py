@@ -7,9 +7,12 @@ when ``num_updates`` is given.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from graphflow.core.dtypes import DType
 from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.types import TensorLike
 from graphflow.ops import math_ops as M
 from graphflow.ops import state_ops as ST
 from graphflow.variables import GraphKeys, Variable, global_variables, trainable_variables
@@ -29,7 +32,7 @@ class ExponentialMovingAverage:
     'NoOp'
     """
 
-    def __init__(self, decay: float, num_updates: Any = None, zero_debias: bool = False,
+    def __init__(self, decay: float, num_updates: TensorLike | None = None, zero_debias: bool = False,
                  name: str = "ExponentialMovingAverage") -> None:
         if zero_debias:
             raise ValueError("ExponentialMovingAverage(zero_debias=True) is not supported; "
@@ -43,7 +46,7 @@ class ExponentialMovingAverage:
     def name(self) -> str:
         return self._name
 
-    def _decay_tensor(self, dtype: Any) -> Any:
+    def _decay_tensor(self, dtype: DType) -> Any:
         decay = convert_to_tensor(self._decay, dtype=dtype) if not isinstance(self._decay, Tensor) \
             else M.cast(self._decay, dtype)
         if self._num_updates is None:
@@ -51,7 +54,7 @@ class ExponentialMovingAverage:
         n = M.cast(convert_to_tensor(self._num_updates), dtype)
         return M.minimum(decay, (1.0 + n) / (10.0 + n))
 
-    def apply(self, var_list: Any = None) -> Operation:
+    def apply(self, var_list: Sequence[Tensor] | None = None) -> Operation:
         """Create the shadows (once per variable) and return the op updating them all."""
         items = list(var_list) if var_list is not None else trainable_variables()
         g = get_default_graph()
@@ -71,14 +74,14 @@ class ExponentialMovingAverage:
             updates.append(shadow.assign_sub((1.0 - decay) * (shadow - v)).node)
         return ST.group(*updates, name=self._name)
 
-    def average(self, var: Any) -> Variable | None:
+    def average(self, var: Tensor) -> Variable | None:
         """The shadow of ``var``, or None before ``apply`` made one."""
         return self._averages.get(id(var))
 
-    def average_name(self, var: Any) -> str:
+    def average_name(self, var: Tensor) -> str:
         return f"{var.node.name}/{self._name}"
 
-    def variables_to_restore(self, moving_avg_variables: Any = None) -> dict[str, Any]:
+    def variables_to_restore(self, moving_avg_variables: Sequence[Variable] | None = None) -> dict[str, Any]:
         """Names for a Saver that loads each variable from its average in a checkpoint: shadow
         name -> variable (other global variables under their own names)."""
         out: dict[str, Any] = {}

@@ -7,13 +7,14 @@ graph's ``UPDATE_OPS`` first when ``minimize`` builds it, then the updates, then
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Union
 
 import graphflow.train.schedules as schedules
 from graphflow.core import dtypes as _dt
 from graphflow.core.autodiff import gradients
 from graphflow.core.ir import Graph, Operation, Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.types import TensorLike
 from graphflow.ops.math_ops import cast, sqrt
 from graphflow.ops.state_ops import constant, fill, group
 from graphflow.train.schedules import *  # noqa: F401,F403 - gf.train re-exports them from here
@@ -21,6 +22,10 @@ from graphflow.variables import GraphKeys, Variable
 
 __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "RMSPropOptimizer",
            "AdamOptimizer", "AdagradOptimizer", *schedules.__all__]
+
+# a hyperparameter (learning rate, momentum...): a number or tensor, or a callable returning one,
+# read when the update is built
+HyperLike = Union[TensorLike, Callable[[], TensorLike]]
 
 
 class Optimizer:
@@ -36,7 +41,7 @@ class Optimizer:
         if not name:
             raise ValueError("an optimizer needs a non-empty name")
         self._name = name
-        self._hyper_values: dict[str, Any] = {}
+        self._hyper_values: dict[str, HyperLike] = {}
         self._hyper_cache: dict[tuple[str, _dt.DType], Tensor] = {}
         self._slots: dict[str, dict[Variable, Variable]] = {}
         self._non_slots: dict[tuple[str, Graph], Variable] = {}
@@ -45,10 +50,10 @@ class Optimizer:
         return self._name
 
     # -- public API
-    def compute_gradients(self, loss: Any, var_list: Sequence[Variable] | None = None,
-                          gate_gradients: int = GATE_OP, aggregation_method: Any = None,
-                          colocate_gradients_with_ops: bool = False, grad_loss: Any = None,
-                          **_: Any) -> list[tuple[Tensor | None, Variable]]:
+    def compute_gradients(self, loss: TensorLike | Callable[[], TensorLike], var_list: Sequence[Variable] | None = None,
+                          gate_gradients: int = GATE_OP, aggregation_method: int | None = None,
+                          colocate_gradients_with_ops: bool = False, grad_loss: TensorLike | None = None,
+                          **_: object) -> list[tuple[Tensor | None, Variable]]:
         """``[(gradient or None, variable)]`` for ``var_list`` (default: the trainable variables)."""
         if callable(loss) and not isinstance(loss, Tensor):
             loss = loss()
@@ -104,10 +109,10 @@ class Optimizer:
                         finish = group(global_step.assign_add(1), name="update_global_step")
             return group(finish, name=name or self._name)
 
-    def minimize(self, loss: Any, global_step: Variable | None = None,
+    def minimize(self, loss: TensorLike | Callable[[], TensorLike], global_step: Variable | None = None,
                  var_list: Sequence[Variable] | None = None, gate_gradients: int = GATE_OP,
-                 aggregation_method: Any = None, colocate_gradients_with_ops: bool = False,
-                 name: str | None = None, grad_loss: Any = None) -> Operation:
+                 aggregation_method: int | None = None, colocate_gradients_with_ops: bool = False,
+                 name: str | None = None, grad_loss: TensorLike | None = None) -> Operation:
         """``compute_gradients`` then ``apply_gradients``; the graph's ``UPDATE_OPS`` (batch-norm
         moving averages) run before the updates.
 
@@ -193,7 +198,7 @@ class Optimizer:
 class GradientDescentOptimizer(Optimizer):
     """``var -= learning_rate * grad``; the learning rate may be a tensor."""
 
-    def __init__(self, learning_rate: Any, use_locking: bool = False, name: str = "GradientDescent") -> None:
+    def __init__(self, learning_rate: HyperLike, use_locking: bool = False, name: str = "GradientDescent") -> None:
         super().__init__(use_locking, name)
         self._hyper_values = {"learning_rate": learning_rate}
 
@@ -205,7 +210,7 @@ class MomentumOptimizer(Optimizer):
     """``accum = momentum * accum + grad; var -= lr * accum`` (Nesterov: ``var -= lr * grad +
     lr * momentum * accum``). Slot ``"momentum"``, named ``"<var>/Momentum"``."""
 
-    def __init__(self, learning_rate: Any, momentum: Any, use_locking: bool = False, name: str = "Momentum",
+    def __init__(self, learning_rate: HyperLike, momentum: HyperLike, use_locking: bool = False, name: str = "Momentum",
                  use_nesterov: bool = False) -> None:
         super().__init__(use_locking, name)
         self._hyper_values = {"learning_rate": learning_rate, "momentum": momentum}
@@ -230,7 +235,8 @@ class RMSPropOptimizer(Optimizer):
     tracks ``mg``, the mean gradient, and divides by ``sqrt(ms - mg**2 + epsilon)``.
     Slots ``"rms"``, (``"mg"``), ``"momentum"``, named ``"<var>/RMSProp"``, ``"<var>/RMSProp_1"``..."""
 
-    def __init__(self, learning_rate: Any, decay: Any = 0.9, momentum: Any = 0.0, epsilon: Any = 1e-10,
+    def __init__(self, learning_rate: HyperLike, decay: HyperLike = 0.9, momentum: HyperLike = 0.0,
+                 epsilon: HyperLike = 1e-10,
                  use_locking: bool = False, centered: bool = False, name: str = "RMSProp") -> None:
         super().__init__(use_locking, name)
         self._hyper_values = {"learning_rate": learning_rate, "decay": decay, "momentum": momentum,
@@ -264,7 +270,8 @@ class AdamOptimizer(Optimizer):
     ``var -= lr_t * m / (sqrt(v) + epsilon)``. Slots ``"m"``, ``"v"`` (``"<var>/Adam"``,
     ``"<var>/Adam_1"``); ``beta1_power`` and ``beta2_power`` hold ``beta**t``."""
 
-    def __init__(self, learning_rate: Any = 0.001, beta1: Any = 0.9, beta2: Any = 0.999, epsilon: Any = 1e-08,
+    def __init__(self, learning_rate: HyperLike = 0.001, beta1: HyperLike = 0.9, beta2: HyperLike = 0.999,
+                 epsilon: HyperLike = 1e-08,
                  use_locking: bool = False, name: str = "Adam") -> None:
         super().__init__(use_locking, name)
         self._hyper_values = {"learning_rate": learning_rate, "beta1": beta1, "beta2": beta2,
@@ -307,7 +314,7 @@ class AdagradOptimizer(Optimizer):
     """``accum += grad**2; var -= lr * grad / sqrt(accum)``, ``accum`` starting at
     ``initial_accumulator_value``. Slot ``"accumulator"`` (``"<var>/Adagrad"``)."""
 
-    def __init__(self, learning_rate: Any, initial_accumulator_value: float = 0.1, use_locking: bool = False,
+    def __init__(self, learning_rate: HyperLike, initial_accumulator_value: float = 0.1, use_locking: bool = False,
                  name: str = "Adagrad") -> None:
         if initial_accumulator_value <= 0.0:
             raise ValueError(f"initial_accumulator_value must be positive, got {initial_accumulator_value}")

@@ -14,12 +14,12 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
 from graphflow.core.errors import DataLossError, InvalidArgumentError, NotFoundError, OpError
-from graphflow.core.ir import get_default_graph
+from graphflow.core.ir import Tensor, get_default_graph
 from graphflow.graphdef.meta_graph import import_meta_graph as _import_meta_graph
 from graphflow.graphdef.meta_graph import meta_graph_for_save
 from graphflow.platform import mpi as collectives
@@ -33,6 +33,9 @@ from graphflow.train.checkpoint_io import (
     write_checkpoint,
 )
 from graphflow.variables import GraphKeys, Variable
+
+if TYPE_CHECKING:
+    from tensorboard.compat.proto.meta_graph_pb2 import MetaGraphDef
 
 __all__ = ["Saver", "latest_checkpoint", "get_checkpoint_state", "update_checkpoint_state",
            "checkpoint_exists", "CheckpointState", "CheckpointReader", "NewCheckpointReader",
@@ -156,7 +159,7 @@ def latest_checkpoint(checkpoint_dir: str, latest_filename: str | None = None) -
 
 # ---- Saver ------------------------------------------------------------------------------------------
 
-def _named_variables(var_list: Any) -> dict[str, Variable]:
+def _named_variables(var_list: Iterable[Variable] | Mapping[str, Variable]) -> dict[str, Variable]:
     if isinstance(var_list, Mapping):
         named = dict(var_list)
         for key, v in named.items():
@@ -204,7 +207,7 @@ class Saver:
     def __init__(self, var_list: Iterable[Variable] | Mapping[str, Variable] | None = None,
                  reshape: bool = False, sharded: bool = False, max_to_keep: int | None = 5,
                  keep_checkpoint_every_n_hours: float = 10000.0, name: str | None = None,
-                 restore_sequentially: bool = False, saver_def: Any = None, builder: Any = None,
+                 restore_sequentially: bool = False, saver_def: object = None, builder: object = None,
                  defer_build: bool = False, allow_empty: bool = False, write_version: int = 2,
                  pad_step_number: bool = False, save_relative_paths: bool = False,
                  filename: str | None = None) -> None:
@@ -237,7 +240,8 @@ class Saver:
             if v.graph is not sess.graph:
                 raise ValueError(f"variable {v.name} is not in the session's graph")
 
-    def save(self, sess: Any, save_path: str, global_step: Any = None, latest_filename: str | None = None,
+    def save(self, sess: Any, save_path: str, global_step: int | np.integer | Tensor | None = None,
+             latest_filename: str | None = None,
              meta_graph_suffix: str = "meta", write_meta_graph: bool = True, write_state: bool = True,
              strip_default_attrs: bool = False, save_debug_info: bool = False) -> str:
         """Write the variables' values; returns the prefix written (``"<save_path>-<step>"`` with
@@ -298,7 +302,7 @@ class Saver:
             raise ValueError("Can't load save_path when it is None.")
         self._check_session(sess)
         if _mpi_rank() >= 0:  # an MPI job: rank 0 reads, every rank gets its values (or its error)
-            read: Any = None
+            read: dict[str, np.ndarray] | tuple[type[Exception], str] | None = None
             if _mpi_rank() == 0:
                 try:
                     read = self._read(os.fspath(save_path))
@@ -424,8 +428,9 @@ def _mpi_rank() -> int:
     return collectives.rank()
 
 
-def import_meta_graph(meta_graph_or_file: Any, clear_devices: bool = False, import_scope: str | None = None,
-                      **kwargs: Any) -> Saver | None:
+def import_meta_graph(meta_graph_or_file: str | MetaGraphDef, clear_devices: bool = False,
+                      import_scope: str | None = None,
+                      **kwargs: object) -> Saver | None:
     """TF1's ``tf.train.import_meta_graph``: the graph and collections of a ``.meta`` file into
     the default graph, and a Saver over its saved variables (None when it has none)."""
     variables = _import_meta_graph(meta_graph_or_file, clear_devices, import_scope, **kwargs)

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Graph, Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.types import SessionLike, TensorLike
 from graphflow.ops.math_ops import cast, exp, floordiv, minimum, where
 from graphflow.ops.state_ops import zeros
 from graphflow.variables import GraphKeys, Variable
@@ -57,7 +57,7 @@ def get_or_create_global_step(graph: Graph | None = None) -> Variable:
     return step if step is not None else create_global_step(g)
 
 
-def global_step(sess: Any, global_step_tensor: Any) -> int:
+def global_step(sess: SessionLike, global_step_tensor: Tensor | str) -> int:
     """The global step's current value as a Python int: ``gf.train.global_step(sess, step)``."""
     return int(sess.run(global_step_tensor))
 
@@ -65,7 +65,7 @@ def global_step(sess: Any, global_step_tensor: Any) -> int:
 # ---- learning-rate schedules -----------------------------------------------------------------------
 # As in TF1, the step is cast to the learning rate's dtype, so the decay is computed in floating point.
 
-def _rate_and_step(learning_rate: Any, step: Any) -> tuple[Tensor, Tensor]:
+def _rate_and_step(learning_rate: TensorLike, step: TensorLike | None) -> tuple[Tensor, Tensor]:
     if step is None:
         raise ValueError("a learning-rate schedule needs a global_step (e.g. gf.train.get_or_create_global_step())")
     lr = convert_to_tensor(learning_rate) if isinstance(learning_rate, Tensor) \
@@ -75,16 +75,17 @@ def _rate_and_step(learning_rate: Any, step: Any) -> tuple[Tensor, Tensor]:
     return lr, cast(convert_to_tensor(step), lr.dtype)
 
 
-def _as(value: Any, like: Tensor) -> Tensor:
+def _as(value: TensorLike, like: Tensor) -> Tensor:
     return cast(value, like.dtype) if isinstance(value, Tensor) else convert_to_tensor(value, dtype=like.dtype)
 
 
-def _progress(step: Tensor, decay_steps: Any, staircase: bool) -> Tensor:
+def _progress(step: Tensor, decay_steps: TensorLike, staircase: bool) -> Tensor:
     p = step / _as(decay_steps, step)
     return floordiv(step, _as(decay_steps, step)) if staircase else p
 
 
-def exponential_decay(learning_rate: Any, global_step: Any, decay_steps: Any, decay_rate: Any,
+def exponential_decay(learning_rate: TensorLike, global_step: TensorLike | None, decay_steps: TensorLike,
+                      decay_rate: TensorLike,
                       staircase: bool = False, name: str | None = None) -> Tensor:
     """``learning_rate * decay_rate ** (global_step / decay_steps)`` (the power floored when
     ``staircase``).
@@ -97,22 +98,24 @@ def exponential_decay(learning_rate: Any, global_step: Any, decay_steps: Any, de
     return lr * _as(decay_rate, lr) ** _progress(step, decay_steps, staircase)
 
 
-def natural_exp_decay(learning_rate: Any, global_step: Any, decay_steps: Any, decay_rate: Any,
+def natural_exp_decay(learning_rate: TensorLike, global_step: TensorLike | None, decay_steps: TensorLike,
+                      decay_rate: TensorLike,
                       staircase: bool = False, name: str | None = None) -> Tensor:
     """``learning_rate * exp(-decay_rate * global_step / decay_steps)``."""
     lr, step = _rate_and_step(learning_rate, global_step)
     return lr * exp(-_as(decay_rate, lr) * _progress(step, decay_steps, staircase))
 
 
-def inverse_time_decay(learning_rate: Any, global_step: Any, decay_steps: Any, decay_rate: Any,
+def inverse_time_decay(learning_rate: TensorLike, global_step: TensorLike | None, decay_steps: TensorLike,
+                       decay_rate: TensorLike,
                        staircase: bool = False, name: str | None = None) -> Tensor:
     """``learning_rate / (1 + decay_rate * global_step / decay_steps)``."""
     lr, step = _rate_and_step(learning_rate, global_step)
     return lr / (1 + _as(decay_rate, lr) * _progress(step, decay_steps, staircase))
 
 
-def polynomial_decay(learning_rate: Any, global_step: Any, decay_steps: Any,
-                     end_learning_rate: Any = 0.0001, power: Any = 1.0, cycle: bool = False,
+def polynomial_decay(learning_rate: TensorLike, global_step: TensorLike | None, decay_steps: TensorLike,
+                     end_learning_rate: TensorLike = 0.0001, power: TensorLike = 1.0, cycle: bool = False,
                      name: str | None = None) -> Tensor:
     """``(lr - end) * (1 - min(step, decay_steps) / decay_steps) ** power + end``; with ``cycle``
     the horizon grows to the next multiple of ``decay_steps`` instead of clamping the step."""
@@ -127,7 +130,7 @@ def polynomial_decay(learning_rate: Any, global_step: Any, decay_steps: Any,
     return (lr - end) * (1 - step / steps) ** _as(power, lr) + end
 
 
-def piecewise_constant(x: Any, boundaries: Sequence[Any], values: Sequence[Any],
+def piecewise_constant(x: TensorLike, boundaries: Sequence[TensorLike], values: Sequence[TensorLike],
                        name: str | None = None) -> Tensor:
     """``values[0]`` while ``x <= boundaries[0]``, ``values[i]`` while ``boundaries[i-1] < x <=
     boundaries[i]``, ``values[-1]`` after the last boundary.
