@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from graphflow.compiler.cuda.templates import FILL
 from graphflow.core.errors import InvalidArgumentError
@@ -83,13 +84,13 @@ def upload(a: np.ndarray) -> Value:
     return Value(numba_cuda().to_device(a.reshape(-1) if a.ndim else a.reshape(1)), tuple(a.shape), a)
 
 
-def empty(shape: Sequence[int], dtype: Any) -> Value:
+def empty(shape: Sequence[int], dtype: npt.DTypeLike) -> Value:
     """A new device value of ``shape`` (flat, at least one element so empty values have a buffer)."""
     shape = tuple(int(d) for d in shape)
     return Value(numba_cuda().device_array(max(1, math.prod(shape)), dtype=dtype), shape)
 
 
-def zeros(dev: Device, shape: Sequence[int], dtype: Any) -> Value:
+def zeros(dev: Device, shape: Sequence[int], dtype: npt.DTypeLike) -> Value:
     v = empty(shape, dtype)
     launch(dev, FILL, [v.array, np.dtype(dtype).type(0)], v.array.shape[0])
     return v

@@ -16,6 +16,7 @@ import weakref
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from graphflow.compiler.cuda import blas as cuda_blas
 from graphflow.compiler.cuda import index_kernels as K
@@ -60,13 +61,13 @@ def _fail(n: Operation, message: str) -> InvalidArgumentError:
     return InvalidArgumentError(n, n, f"{message}\n  in {n.describe()}")
 
 
-def _accumulator(dev: Device, shape: tuple[int, ...], dt: Any) -> Value:
+def _accumulator(dev: Device, shape: tuple[int, ...], dt: npt.DTypeLike) -> Value:
     """Zeros to add into atomically: float32 for float16 results (CUDA has no half-precision
     atomic add numba can type); ``_narrowed`` converts them back."""
     return zeros(dev, shape, np.float32 if np.dtype(dt) == np.float16 else dt)
 
 
-def _narrowed(dev: Device, acc: Value, dt: Any) -> Value:
+def _narrowed(dev: Device, acc: Value, dt: npt.DTypeLike) -> Value:
     if acc.array.dtype == np.dtype(dt):
         return acc
     out = empty(acc.shape, dt)
