@@ -4,12 +4,12 @@ bool or additive ``attn_mask``), ``batch_first`` and returns."""
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
 import graphflow.nn.functional as F
 from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.types import TensorLike
 from graphflow.nn.conv_modules import LayerNorm
 from graphflow.nn.modules import Dropout, Linear, Module, _param
 from graphflow.ops import reduce_ops as R
@@ -37,9 +37,10 @@ class MultiheadAttention(Module):
             self.out_proj.bias = _param(np.zeros(e), "bias")
         self.dropout = float(dropout)
 
-    def forward(self, query: Any, key: Any, value: Any, key_padding_mask: Any = None, need_weights: bool = True,
-                attn_mask: Any = None, average_attn_weights: bool = True,
-                is_causal: bool = False) -> tuple[Tensor, Any]:
+    def forward(self, query: TensorLike, key: TensorLike, value: TensorLike,
+                key_padding_mask: TensorLike | None = None, need_weights: bool = True,
+                attn_mask: TensorLike | None = None, average_attn_weights: bool = True,
+                is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
         if is_causal and attn_mask is None:
             raise RuntimeError("Need attn_mask if specifying the is_causal hint")  # PyTorch's rule
         q, k, v = (convert_to_tensor(t) for t in (query, key, value))
@@ -96,10 +97,11 @@ class TransformerEncoderLayer(Module):
         act = F.relu if self.activation == "relu" else F.gelu
         return self.dropout2(self.linear2(self.dropout(act(self.linear1(x)))))
 
-    def _sa(self, x: Tensor, mask: Any, pad: Any) -> Tensor:
+    def _sa(self, x: Tensor, mask: TensorLike | None, pad: TensorLike | None) -> Tensor:
         return self.dropout1(self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=pad, need_weights=False)[0])
 
-    def forward(self, src: Any, src_mask: Any = None, src_key_padding_mask: Any = None,
+    def forward(self, src: TensorLike, src_mask: TensorLike | None = None,
+                src_key_padding_mask: TensorLike | None = None,
                 is_causal: bool = False) -> Tensor:
         x = convert_to_tensor(src)
         if self.norm_first:

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict, namedtuple
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, Mapping
 from typing import Any
 
 import numpy as np
 
 import graphflow.nn.functional as functional
 from graphflow.core import dtypes as _dt
+from graphflow.core.dtypes import DType
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph, session_for
+from graphflow.core.types import DTypeLike, SessionLike, TensorLike
 from graphflow.nn.functional import _check_p, dropout, linear, log_softmax, prelu, softmax
 from graphflow.ops import state_ops as ST
 from graphflow.ops.shape_ops import reshape, shape
@@ -37,7 +39,7 @@ class _Mode:
             self.tensor = ST.placeholder_with_default(np.bool_(True), [], name="training")
         g.__dict__.setdefault("_auto_feeds", {})[id(self.tensor)] = (self, 0, self.tensor)
 
-    def next_values(self) -> list[Any]:
+    def next_values(self) -> list[np.bool_]:
         return [np.bool_(self.training)]
 
 
@@ -50,7 +52,7 @@ class Training:
     def __bool__(self) -> bool:
         return bool(self._module._training)
 
-    def __eq__(self, other: Any) -> bool:
+    def __eq__(self, other: object) -> bool:
         return bool(self) == other
 
     def __hash__(self) -> int:
@@ -93,12 +95,12 @@ class Module:
         return Training(self)
 
     @training.setter
-    def training(self, mode: Any) -> None:
+    def training(self, mode: bool) -> None:
         object.__setattr__(self, "_training", bool(mode))
         if self.__dict__.get("_mode") is not None:
             self._mode.training = bool(mode)
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def __setattr__(self, name: str, value: object) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError("call super().__init__() in the module's __init__ before assigning attributes")
         for d in (self._parameters, self._modules, self._buffers):
@@ -109,7 +111,7 @@ class Module:
             self._modules[name] = value
         object.__setattr__(self, name, value)
 
-    def register_buffer(self, name: str, value: Any) -> None:
+    def register_buffer(self, name: str, value: Variable) -> None:
         self._buffers[name] = value
         object.__setattr__(self, name, value)
 
@@ -157,7 +159,7 @@ class Module:
         for _, b in self.named_buffers():
             yield b
 
-    def apply(self, fn: Callable[[Module], Any]) -> Module:
+    def apply(self, fn: Callable[[Module], object]) -> Module:
         for m in self.children():
             m.apply(fn)
         fn(self)
@@ -183,14 +185,15 @@ class Module:
         return self.train(False)
 
     # -- weights
-    def state_dict(self, sess: Any = None) -> OrderedDict:
+    def state_dict(self, sess: SessionLike | None = None) -> OrderedDict[str, np.ndarray]:
         """``{name: ndarray}`` of parameters and buffers (PyTorch's names and layouts)."""
         s = session_for(None, sess)
         items = list(self.named_parameters()) + list(self.named_buffers())
         vals = s.run([v for _, v in items])
         return OrderedDict((n, np.asarray(v)) for (n, _), v in zip(items, vals))
 
-    def load_state_dict(self, sess: Any, state_dict: Any = None, strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(self, sess: SessionLike | Mapping[str, object] | None,
+                        state_dict: Mapping[str, object] | None = None, strict: bool = True) -> IncompatibleKeys:
         """Load ``{name: array}`` (a PyTorch state_dict converted to numpy loads as it is);
         ``strict=False`` loads what matches and reports the rest, as PyTorch does."""
         if state_dict is None and isinstance(sess, dict):
@@ -230,7 +233,7 @@ class Module:
 
 
 class Sequential(Module):
-    def __init__(self, *modules: Any) -> None:
+    def __init__(self, *modules: Module | OrderedDict[str, Module]) -> None:
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], OrderedDict):
             for k, m in modules[0].items():
@@ -239,7 +242,7 @@ class Sequential(Module):
             for k, m in enumerate(modules):
                 setattr(self, str(k), m)
 
-    def forward(self, x: Any) -> Any:
+    def forward(self, x: object) -> Any:
         for m in self._modules.values():
             x = m(x)
         return x
@@ -252,7 +255,7 @@ class Sequential(Module):
 
 
 class ModuleList(Module):
-    def __init__(self, modules: Any = None) -> None:
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
         for m in modules or []:
             self.append(m)
@@ -272,7 +275,7 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    def __init__(self, modules: Any = None) -> None:
+    def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
         super().__init__()
         for k, m in (modules or {}).items():
             setattr(self, k, m)
@@ -280,18 +283,18 @@ class ModuleDict(Module):
     def __getitem__(self, k: str) -> Module:
         return self._modules[k]
 
-    def keys(self) -> Any:
+    def keys(self) -> KeysView[str]:
         return self._modules.keys()
 
-    def items(self) -> Any:
+    def items(self) -> ItemsView[str, Module]:
         return self._modules.items()
 
 
 class Identity(Module):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__()
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return convert_to_tensor(x)
 
 
@@ -305,7 +308,7 @@ class Linear(Module):
         self.weight = _param(_uniform((self.out_features, self.in_features), bound), "weight")
         self.bias = _param(_uniform((self.out_features,), bound), "bias") if bias else None
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -320,7 +323,7 @@ class _Act(Module):
         super().__init__()
         self.args, self.kwargs = args, kwargs
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return getattr(functional, self.fn)(convert_to_tensor(x), *self.args, **self.kwargs)
 
     def extra_repr(self) -> str:
@@ -361,7 +364,7 @@ class PReLU(Module):
         super().__init__()
         self.weight = _param(np.full(int(num_parameters), init), "weight")
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return prelu(x, self.weight)
 
 
@@ -373,12 +376,12 @@ class Softmax(Module):
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return softmax(x, self.dim, _stacklevel=5)
 
 
 class LogSoftmax(Softmax):
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return log_softmax(x, self.dim, _stacklevel=5)
 
 
@@ -390,7 +393,7 @@ class Flatten(Module):
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         t = convert_to_tensor(x)
         r = t.shape.rank
         a, b = self.start_dim % r, self.end_dim % r
@@ -414,17 +417,17 @@ class Dropout(Module):
         super().__init__()
         self.p = _check_p(p)
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return dropout(x, self.p, self.training)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace=False"
 
 
-def set_default_dtype(dtype: Any) -> None:
+def set_default_dtype(dtype: DTypeLike) -> None:
     """The dtype new parameters get (float32 unless set, as PyTorch's default)."""
     _DEFAULT_DTYPE[0] = _dt.as_dtype(dtype)
 
 
-def get_default_dtype() -> Any:
+def get_default_dtype() -> DType:
     return _DEFAULT_DTYPE[0]

@@ -7,12 +7,12 @@ z, n), U(-1/sqrt(H), 1/sqrt(H)) initialisation, ``num_layers``, ``bidirectional`
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import graphflow.nn.functional as F
 from graphflow.control_flow import make_while
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.shapes import TensorShape
+from graphflow.core.types import TensorLike
 from graphflow.nn.modules import Module, _param, _uniform
 from graphflow.ops import math_ops as M
 from graphflow.ops import shape_ops as S
@@ -99,7 +99,8 @@ class _RNNBase(Module):
                 s += f", {k}={getattr(self, k)}"
         return s
 
-    def forward(self, input: Any, hx: Any = None) -> tuple[Tensor, Any]:  # noqa: A002
+    def forward(self, input: TensorLike,  # noqa: A002
+                hx: TensorLike | None = None) -> tuple[Tensor, Tensor | tuple[Tensor, Tensor]]:
         x = convert_to_tensor(input)
         if x.shape.rank != 3:
             raise ValueError(f"{type(self).__name__} needs a 3-D input ([T, B, I], or [B, T, I] with batch_first), "

@@ -10,12 +10,11 @@ rejection loop made). With ``unique=False`` they are i.i.d. draws and the expect
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.types import TensorLike
 from graphflow.nn.nn_ops import sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits_v2
 from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
@@ -27,6 +26,9 @@ from graphflow.ops.shape_ops import expand_dims, reshape
 from graphflow.ops.sort_ops import top_k
 from graphflow.ops.special_ops import expm1
 
+# a candidate sampler's (sampled ids, true expected counts, sampled expected counts)
+SampledValues = tuple[TensorLike, TensorLike, TensorLike]
+
 __all__ = ["log_uniform_candidate_sampler", "nce_loss", "sampled_softmax_loss", "uniform_candidate_sampler"]
 
 
@@ -35,7 +37,7 @@ def _log_uniform_probs(range_max: int) -> np.ndarray:
     return (np.log(k + 2.0) - np.log(k + 1.0)) / np.log(range_max + 1.0)
 
 
-def _sample(probs: np.ndarray, true_classes: Any, num_true: int, num_sampled: int, unique: bool,
+def _sample(probs: np.ndarray, true_classes: TensorLike, num_true: int, num_sampled: int, unique: bool,
             seed: int | None) -> tuple[Tensor, Tensor, Tensor]:
     n = probs.size
     if unique and num_sampled > n:
@@ -58,20 +60,22 @@ def _sample(probs: np.ndarray, true_classes: Any, num_true: int, num_sampled: in
     return ids, M.cast(expected(true), _dt.float32), M.cast(expected(ids), _dt.float32)
 
 
-def log_uniform_candidate_sampler(true_classes: Any, num_true: int, num_sampled: int, unique: bool,
-                                  range_max: int, seed: int | None = None, name: str | None = None) -> tuple:
+def log_uniform_candidate_sampler(true_classes: TensorLike, num_true: int, num_sampled: int, unique: bool,
+                                  range_max: int, seed: int | None = None,
+                                  name: str | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """(sampled ids, true expected counts, sampled expected counts) from the Zipfian distribution
     ``P(k) = log((k + 2) / (k + 1)) / log(range_max + 1)``."""
     return _sample(_log_uniform_probs(int(range_max)), true_classes, num_true, num_sampled, unique, seed)
 
 
-def uniform_candidate_sampler(true_classes: Any, num_true: int, num_sampled: int, unique: bool,
-                              range_max: int, seed: int | None = None, name: str | None = None) -> tuple:
+def uniform_candidate_sampler(true_classes: TensorLike, num_true: int, num_sampled: int, unique: bool,
+                              range_max: int, seed: int | None = None,
+                              name: str | None = None) -> tuple[Tensor, Tensor, Tensor]:
     return _sample(np.full(int(range_max), 1.0 / int(range_max)), true_classes, num_true, num_sampled, unique, seed)
 
 
-def _sampled_logits(weights: Any, biases: Any, labels: Any, inputs: Any, num_sampled: int, num_classes: int,
-                    num_true: int, sampled_values: Any, subtract_log_q: bool,
+def _sampled_logits(weights: TensorLike, biases: TensorLike, labels: TensorLike, inputs: TensorLike, num_sampled: int,
+                    num_classes: int, num_true: int, sampled_values: SampledValues | None, subtract_log_q: bool,
                     remove_accidental_hits: bool, seed: int | None) -> tuple[Tensor, Tensor]:
     w = convert_to_tensor(weights[0] if isinstance(weights, (list, tuple)) and len(weights) == 1 else weights)
     if isinstance(weights, (list, tuple)) and len(weights) > 1:
@@ -102,9 +106,10 @@ def _sampled_logits(weights: Any, biases: Any, labels: Any, inputs: Any, num_sam
     return logits, targets
 
 
-def nce_loss(weights: Any, biases: Any, labels: Any, inputs: Any, num_sampled: int, num_classes: int,
-             num_true: int = 1, sampled_values: Any = None, remove_accidental_hits: bool = False,
-             partition_strategy: str = "mod", name: str = "nce_loss", seed: int | None = None) -> Tensor:
+def nce_loss(weights: TensorLike, biases: TensorLike, labels: TensorLike, inputs: TensorLike, num_sampled: int,
+             num_classes: int, num_true: int = 1, sampled_values: SampledValues | None = None,
+             remove_accidental_hits: bool = False, partition_strategy: str = "mod", name: str = "nce_loss",
+             seed: int | None = None) -> Tensor:
     """Noise-contrastive estimation loss per example: logistic losses of the true class(es)
     against ``num_sampled`` sampled classes, each logit corrected by ``log`` of its expected
     count."""
@@ -113,9 +118,10 @@ def nce_loss(weights: Any, biases: Any, labels: Any, inputs: Any, num_sampled: i
     return R.reduce_sum(sigmoid_cross_entropy_with_logits(labels=targets, logits=logits), axis=1, name=name)
 
 
-def sampled_softmax_loss(weights: Any, biases: Any, labels: Any, inputs: Any, num_sampled: int,
-                         num_classes: int, num_true: int = 1, sampled_values: Any = None,
-                         remove_accidental_hits: bool = True, partition_strategy: str = "mod",
+def sampled_softmax_loss(weights: TensorLike, biases: TensorLike, labels: TensorLike, inputs: TensorLike,
+                         num_sampled: int, num_classes: int, num_true: int = 1,
+                         sampled_values: SampledValues | None = None, remove_accidental_hits: bool = True,
+                         partition_strategy: str = "mod",
                          name: str = "sampled_softmax_loss", seed: int | None = None) -> Tensor:
     """Softmax cross-entropy over the true class(es) and ``num_sampled`` sampled classes (a
     sampled class equal to a true one is removed from its row)."""
