@@ -51,7 +51,8 @@ AxisLike = Union[int, Sequence[int], "Tensor", None]
 # what ``Session.run`` and ``control_dependencies`` take: tensors, operations, or their names
 Fetchable = Union["Tensor", "Operation", str]
 # what ``Session.run`` takes as ``feed_dict``: tensors (or their names) to the values fed for them
-FeedDict = Mapping[Union["Tensor", str], object]
+# (a union, as Mapping's key type is invariant: a ``dict[Tensor, float]`` is a FeedDict too)
+FeedDict = Union[Mapping["Tensor", object], Mapping[str, object], Mapping[Union["Tensor", str], object]]
 # a shape a builder also takes at run time: a static shape, a 1-D integer tensor, or a list mixing
 # ints and scalar integer tensors (``(gf.shape(x)[0], 5)``)
 DimsLike = Union[ShapeLike, "Tensor", Sequence[Union[int, "Tensor"]]]
