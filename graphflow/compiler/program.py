@@ -141,6 +141,7 @@ def expand_deferred(n: Operation, inputs: Sequence[Tensor], base: Operation | No
         if t.shape.rank is None:
             raise InvalidArgumentError(n, n, f"{n.attrs.what} needs the rank of {t.name}, which is not "
                                        f"known even for this feed signature\n  in {n.describe()}")
+    assert n.graph is not None, "a deferred node belongs to the graph it was built in"
     fg = FuncGraph(n.graph, n.attrs.what)
     phs = [fg.placeholder_like(t, f"in{i}") for i, t in enumerate(inputs)]
     with fg.as_default():
