@@ -76,8 +76,7 @@ def fully_connected(inputs: TensorLike, num_outputs: int, activation_fn: TensorF
                     normalizer_params: dict[str, object] | None = None,
                     weights_initializer: InitializerLike | None = None, weights_regularizer: Regularizer | None = None,
                     biases_initializer: InitializerLike = "zeros", biases_regularizer: Regularizer | None = None,
-                    reuse: bool | _ReuseMode | None = None,
-                    variables_collections: Sequence[str] | None = None,
+                    reuse: bool | _ReuseMode | None = None, variables_collections: Sequence[str] | None = None,
                     outputs_collections: Sequence[str] | None = None, trainable: bool = True,
                     scope: str | None = None) -> Tensor:
     """``activation_fn(inputs @ weights + biases)`` (relu by default, as contrib's)."""
@@ -100,13 +99,11 @@ def fully_connected(inputs: TensorLike, num_outputs: int, activation_fn: TensorF
 
 def conv2d(inputs: TensorLike, num_outputs: int, kernel_size: IntOrInts, stride: IntOrInts = 1, padding: str = "SAME",
            data_format: str | None = None, rate: IntOrInts = 1, activation_fn: TensorFn = _relu,
-           normalizer_fn: Callable[..., Tensor] | None = None,
-           normalizer_params: dict[str, object] | None = None, weights_initializer: InitializerLike | None = None,
-           weights_regularizer: Regularizer | None = None,
+           normalizer_fn: Callable[..., Tensor] | None = None, normalizer_params: dict[str, object] | None = None,
+           weights_initializer: InitializerLike | None = None, weights_regularizer: Regularizer | None = None,
            biases_initializer: InitializerLike = "zeros", biases_regularizer: Regularizer | None = None,
-           reuse: bool | _ReuseMode | None = None,
-           variables_collections: Sequence[str] | None = None, outputs_collections: Sequence[str] | None = None,
-           trainable: bool = True,
+           reuse: bool | _ReuseMode | None = None, variables_collections: Sequence[str] | None = None,
+           outputs_collections: Sequence[str] | None = None, trainable: bool = True,
            scope: str | None = None) -> Tensor:
     """2-D convolution with contrib's defaults (SAME padding, relu), variables ``Conv/weights``."""
     x = convert_to_tensor(inputs)
@@ -128,16 +125,14 @@ def conv2d(inputs: TensorLike, num_outputs: int, kernel_size: IntOrInts, stride:
 
 
 def batch_norm(inputs: TensorLike, decay: float = 0.999, center: bool = True, scale: bool = False,
-               epsilon: float = 0.001,
-               activation_fn: TensorFn | None = None, param_initializers: dict[str, InitializerLike] | None = None,
-               param_regularizers: dict[str, Regularizer] | None = None,
-               updates_collections: str = "update_ops", is_training: bool | Tensor = True,
-               reuse: bool | _ReuseMode | None = None,
+               epsilon: float = 0.001, activation_fn: TensorFn | None = None,
+               param_initializers: dict[str, InitializerLike] | None = None,
+               param_regularizers: dict[str, Regularizer] | None = None, updates_collections: str = "update_ops",
+               is_training: bool | Tensor = True, reuse: bool | _ReuseMode | None = None,
                variables_collections: Sequence[str] | None = None, outputs_collections: Sequence[str] | None = None,
-               trainable: bool = True,
-               batch_weights: TensorLike | None = None, fused: bool | None = None, data_format: str = "NHWC",
-               zero_debias_moving_mean: bool = False, scope: str | None = None, renorm: bool = False,
-               renorm_clipping: dict[str, float] | None = None, renorm_decay: float = 0.99,
+               trainable: bool = True, batch_weights: TensorLike | None = None, fused: bool | None = None,
+               data_format: str = "NHWC", zero_debias_moving_mean: bool = False, scope: str | None = None,
+               renorm: bool = False, renorm_clipping: dict[str, float] | None = None, renorm_decay: float = 0.99,
                adjustment: Callable[[Tensor], tuple[Tensor, Tensor]] | None = None) -> Tensor:
     """contrib's batch norm: decay 0.999, no scale (gamma) by default, variables under
     ``BatchNorm/``, moving statistics updated through UPDATE_OPS; ``is_training`` may be a fed bool."""

@@ -14,9 +14,8 @@ __all__ = ["sequence_loss"]
 
 
 def sequence_loss(logits: TensorLike, targets: TensorLike, weights: TensorLike, average_across_timesteps: bool = True,
-                  average_across_batch: bool = True, sum_over_timesteps: bool = False,
-                  sum_over_batch: bool = False, softmax_loss_function: Callable[..., Tensor] | None = None,
-                  name: str | None = None) -> Tensor:
+                  average_across_batch: bool = True, sum_over_timesteps: bool = False, sum_over_batch: bool = False,
+                  softmax_loss_function: Callable[..., Tensor] | None = None, name: str | None = None) -> Tensor:
     """Weighted sparse softmax cross-entropy of ``logits`` [batch, time, classes] against
     ``targets`` [batch, time]: averaged (divided by the summed weights) or summed over the
     time and/or batch dims as the flags say; a scalar when both are reduced."""

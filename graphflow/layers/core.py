@@ -84,9 +84,8 @@ class Layer:
         self.built = True
 
     def _weight_options(self, activation: TensorFn | None, use_bias: bool, kernel_initializer: InitializerLike | None,
-                        bias_initializer: InitializerLike | None,
-                        kernel_regularizer: Regularizer | None, bias_regularizer: Regularizer | None,
-                        activity_regularizer: Regularizer | None) -> None:
+                        bias_initializer: InitializerLike | None, kernel_regularizer: Regularizer | None,
+                        bias_regularizer: Regularizer | None, activity_regularizer: Regularizer | None) -> None:
         """The options every layer with a kernel and a bias takes."""
         self.activation = activation
         self.use_bias = use_bias
@@ -100,8 +99,8 @@ class Layer:
         raise NotImplementedError
 
     def add_weight(self, name: str, shape: ShapeLike, initializer: InitializerLike | None = None,
-                   regularizer: Regularizer | None = None,
-                   trainable: bool = True, dtype: DTypeLike | None = None) -> Tensor:
+                   regularizer: Regularizer | None = None, trainable: bool = True,
+                   dtype: DTypeLike | None = None) -> Tensor:
         collections = None if trainable and self.trainable else [GraphKeys.GLOBAL_VARIABLES]
         v = get_variable(name, shape, dtype=dtype or self.dtype or _dt.float32, initializer=initializer,
                          regularizer=regularizer, trainable=trainable and self.trainable,
@@ -141,12 +140,11 @@ class Dense(Layer):
     _default = "dense"
 
     def __init__(self, units: int, activation: TensorFn | None = None, use_bias: bool = True,
-                 kernel_initializer: InitializerLike | None = None,
-                 bias_initializer: InitializerLike | None = None, kernel_regularizer: Regularizer | None = None,
-                 bias_regularizer: Regularizer | None = None,
+                 kernel_initializer: InitializerLike | None = None, bias_initializer: InitializerLike | None = None,
+                 kernel_regularizer: Regularizer | None = None, bias_regularizer: Regularizer | None = None,
                  activity_regularizer: Regularizer | None = None, kernel_constraint: TensorFn | None = None,
-                 bias_constraint: TensorFn | None = None,
-                 trainable: bool = True, name: str | None = None, **kwargs: Any) -> None:
+                 bias_constraint: TensorFn | None = None, trainable: bool = True, name: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(trainable=trainable, name=name, **kwargs)
         self.units = int(units)
         self._weight_options(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
@@ -185,12 +183,10 @@ class _Conv(Layer):
     def __init__(self, filters: int, kernel_size: IntOrInts, strides: IntOrInts = 1, padding: str = "valid",
                  data_format: str = "channels_last", dilation_rate: IntOrInts = 1, activation: TensorFn | None = None,
                  use_bias: bool = True, kernel_initializer: InitializerLike | None = None,
-                 bias_initializer: InitializerLike | None = None,
-                 kernel_regularizer: Regularizer | None = None, bias_regularizer: Regularizer | None = None,
-                 activity_regularizer: Regularizer | None = None,
+                 bias_initializer: InitializerLike | None = None, kernel_regularizer: Regularizer | None = None,
+                 bias_regularizer: Regularizer | None = None, activity_regularizer: Regularizer | None = None,
                  kernel_constraint: TensorFn | None = None, bias_constraint: TensorFn | None = None,
-                 trainable: bool = True,
-                 name: str | None = None, **kwargs: Any) -> None:
+                 trainable: bool = True, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(trainable=trainable, name=name, **kwargs)
         r = self.rank
         self.filters = int(filters)
@@ -282,10 +278,9 @@ class SeparableConv2D(_Conv):
                  data_format: str = "channels_last", dilation_rate: IntOrInts = 1, depth_multiplier: int = 1,
                  activation: TensorFn | None = None, use_bias: bool = True,
                  depthwise_initializer: InitializerLike | None = None,
-                 pointwise_initializer: InitializerLike | None = None,
-                 bias_initializer: InitializerLike | None = None, depthwise_regularizer: Regularizer | None = None,
-                 pointwise_regularizer: Regularizer | None = None, bias_regularizer: Regularizer | None = None,
-                 activity_regularizer: Regularizer | None = None,
+                 pointwise_initializer: InitializerLike | None = None, bias_initializer: InitializerLike | None = None,
+                 depthwise_regularizer: Regularizer | None = None, pointwise_regularizer: Regularizer | None = None,
+                 bias_regularizer: Regularizer | None = None, activity_regularizer: Regularizer | None = None,
                  trainable: bool = True, name: str | None = None, **kwargs: Any) -> None:
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                          None, bias_initializer, None, bias_regularizer, activity_regularizer,
@@ -320,8 +315,7 @@ class _Pool(Layer):
     kind = "max"
 
     def __init__(self, pool_size: IntOrInts, strides: IntOrInts, padding: str = "valid",
-                 data_format: str = "channels_last",
-                 name: str | None = None, **kwargs: Any) -> None:
+                 data_format: str = "channels_last", name: str | None = None, **kwargs: Any) -> None:
         super().__init__(name=name, **kwargs)
         self.pool_size = _tuple(pool_size, self.rank, "pool_size")
         self.strides = _tuple(strides, self.rank, "strides")
@@ -414,8 +408,7 @@ class BatchNormalization(Layer):
                  moving_mean_initializer: InitializerLike | None = None,
                  moving_variance_initializer: InitializerLike | None = None,
                  beta_regularizer: Regularizer | None = None, gamma_regularizer: Regularizer | None = None,
-                 trainable: bool = True,
-                 name: str | None = None, fused: bool | None = None, **kwargs: Any) -> None:
+                 trainable: bool = True, name: str | None = None, fused: bool | None = None, **kwargs: Any) -> None:
         super().__init__(trainable=trainable, name=name, **kwargs)
         self.axis = axis
         self.momentum = momentum
@@ -480,12 +473,11 @@ class BatchNormalization(Layer):
 # ---- functional forms ----------------------------------------------------------------------------
 
 def dense(inputs: TensorLike, units: int, activation: TensorFn | None = None, use_bias: bool = True,
-          kernel_initializer: InitializerLike | None = None,
-          bias_initializer: InitializerLike | None = None, kernel_regularizer: Regularizer | None = None,
-          bias_regularizer: Regularizer | None = None,
+          kernel_initializer: InitializerLike | None = None, bias_initializer: InitializerLike | None = None,
+          kernel_regularizer: Regularizer | None = None, bias_regularizer: Regularizer | None = None,
           activity_regularizer: Regularizer | None = None, kernel_constraint: TensorFn | None = None,
-          bias_constraint: TensorFn | None = None,
-          trainable: bool = True, name: str | None = None, reuse: bool | _ReuseMode | None = None) -> Tensor:
+          bias_constraint: TensorFn | None = None, trainable: bool = True, name: str | None = None,
+          reuse: bool | _ReuseMode | None = None) -> Tensor:
     """``activation(inputs @ kernel + bias)`` with variables ``<name>/kernel`` and ``<name>/bias``.
 
     >>> import graphflow as gf
@@ -497,12 +489,10 @@ def dense(inputs: TensorLike, units: int, activation: TensorFn | None = None, us
 
 
 def conv2d(inputs: TensorLike, filters: int, kernel_size: IntOrInts, strides: IntOrInts = (1, 1),
-           padding: str = "valid",
-           data_format: str = "channels_last", dilation_rate: IntOrInts = (1, 1), activation: TensorFn | None = None,
-           use_bias: bool = True, kernel_initializer: InitializerLike | None = None,
-           bias_initializer: InitializerLike | None = None,
-           kernel_regularizer: Regularizer | None = None, bias_regularizer: Regularizer | None = None,
-           activity_regularizer: Regularizer | None = None,
+           padding: str = "valid", data_format: str = "channels_last", dilation_rate: IntOrInts = (1, 1),
+           activation: TensorFn | None = None, use_bias: bool = True, kernel_initializer: InitializerLike | None = None,
+           bias_initializer: InitializerLike | None = None, kernel_regularizer: Regularizer | None = None,
+           bias_regularizer: Regularizer | None = None, activity_regularizer: Regularizer | None = None,
            kernel_constraint: TensorFn | None = None, bias_constraint: TensorFn | None = None, trainable: bool = True,
            name: str | None = None, reuse: bool | _ReuseMode | None = None) -> Tensor:
     return Conv2D(filters, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
@@ -513,9 +503,8 @@ def conv2d(inputs: TensorLike, filters: int, kernel_size: IntOrInts, strides: In
 def conv1d(inputs: TensorLike, filters: int, kernel_size: IntOrInts, strides: IntOrInts = 1, padding: str = "valid",
            data_format: str = "channels_last", dilation_rate: IntOrInts = 1, activation: TensorFn | None = None,
            use_bias: bool = True, kernel_initializer: InitializerLike | None = None,
-           bias_initializer: InitializerLike | None = None,
-           kernel_regularizer: Regularizer | None = None, bias_regularizer: Regularizer | None = None,
-           activity_regularizer: Regularizer | None = None,
+           bias_initializer: InitializerLike | None = None, kernel_regularizer: Regularizer | None = None,
+           bias_regularizer: Regularizer | None = None, activity_regularizer: Regularizer | None = None,
            kernel_constraint: TensorFn | None = None, bias_constraint: TensorFn | None = None, trainable: bool = True,
            name: str | None = None, reuse: bool | _ReuseMode | None = None) -> Tensor:
     return Conv1D(filters, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
@@ -524,23 +513,20 @@ def conv1d(inputs: TensorLike, filters: int, kernel_size: IntOrInts, strides: In
 
 
 def conv2d_transpose(inputs: TensorLike, filters: int, kernel_size: IntOrInts, strides: IntOrInts = (1, 1),
-                     padding: str = "valid",
-                     data_format: str = "channels_last", activation: TensorFn | None = None, use_bias: bool = True,
-                     kernel_initializer: InitializerLike | None = None,
+                     padding: str = "valid", data_format: str = "channels_last", activation: TensorFn | None = None,
+                     use_bias: bool = True, kernel_initializer: InitializerLike | None = None,
                      bias_initializer: InitializerLike | None = None, kernel_regularizer: Regularizer | None = None,
                      bias_regularizer: Regularizer | None = None, activity_regularizer: Regularizer | None = None,
-                     kernel_constraint: TensorFn | None = None,
-                     bias_constraint: TensorFn | None = None, trainable: bool = True, name: str | None = None,
-                     reuse: bool | _ReuseMode | None = None) -> Tensor:
+                     kernel_constraint: TensorFn | None = None, bias_constraint: TensorFn | None = None,
+                     trainable: bool = True, name: str | None = None, reuse: bool | _ReuseMode | None = None) -> Tensor:
     return Conv2DTranspose(filters, kernel_size, strides, padding, data_format, 1, activation, use_bias,
                            kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
                            activity_regularizer, trainable=trainable, name=name, _reuse=reuse)(inputs)
 
 
 def separable_conv2d(inputs: TensorLike, filters: int, kernel_size: IntOrInts, strides: IntOrInts = (1, 1),
-                     padding: str = "valid",
-                     data_format: str = "channels_last", dilation_rate: IntOrInts = (1, 1), depth_multiplier: int = 1,
-                     activation: TensorFn | None = None, use_bias: bool = True,
+                     padding: str = "valid", data_format: str = "channels_last", dilation_rate: IntOrInts = (1, 1),
+                     depth_multiplier: int = 1, activation: TensorFn | None = None, use_bias: bool = True,
                      depthwise_initializer: InitializerLike | None = None,
                      pointwise_initializer: InitializerLike | None = None,
                      bias_initializer: InitializerLike | None = None, depthwise_regularizer: Regularizer | None = None,
@@ -588,13 +574,12 @@ def batch_normalization(inputs: TensorLike, axis: int = -1, momentum: float = 0.
                         gamma_initializer: InitializerLike | None = None,
                         moving_mean_initializer: InitializerLike | None = None,
                         moving_variance_initializer: InitializerLike | None = None,
-                        beta_regularizer: Regularizer | None = None,
-                        gamma_regularizer: Regularizer | None = None, beta_constraint: TensorFn | None = None,
-                        gamma_constraint: TensorFn | None = None,
+                        beta_regularizer: Regularizer | None = None, gamma_regularizer: Regularizer | None = None,
+                        beta_constraint: TensorFn | None = None, gamma_constraint: TensorFn | None = None,
                         training: bool | Tensor = False, trainable: bool = True, name: str | None = None,
                         reuse: bool | _ReuseMode | None = None, renorm: bool = False,
-                        renorm_clipping: dict[str, float] | None = None,
-                        renorm_momentum: float = 0.99, fused: bool | None = None, virtual_batch_size: int | None = None,
+                        renorm_clipping: dict[str, float] | None = None, renorm_momentum: float = 0.99,
+                        fused: bool | None = None, virtual_batch_size: int | None = None,
                         adjustment: Callable[[Tensor], tuple[Tensor, Tensor]] | None = None) -> Tensor:
     """Batch normalization over every axis but ``axis``; with ``training`` (bool or fed tensor)
     batch statistics are used and the moving ones updated through ``UPDATE_OPS``."""

@@ -37,9 +37,8 @@ class MultiheadAttention(Module):
             self.out_proj.bias = _param(np.zeros(e), "bias")
         self.dropout = float(dropout)
 
-    def forward(self, query: TensorLike, key: TensorLike, value: TensorLike,
-                key_padding_mask: TensorLike | None = None, need_weights: bool = True,
-                attn_mask: TensorLike | None = None, average_attn_weights: bool = True,
+    def forward(self, query: TensorLike, key: TensorLike, value: TensorLike, key_padding_mask: TensorLike | None = None,
+                need_weights: bool = True, attn_mask: TensorLike | None = None, average_attn_weights: bool = True,
                 is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
         if is_causal and attn_mask is None:
             raise RuntimeError("Need attn_mask if specifying the is_causal hint")  # PyTorch's rule
@@ -101,8 +100,7 @@ class TransformerEncoderLayer(Module):
         return self.dropout1(self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=pad, need_weights=False)[0])
 
     def forward(self, src: TensorLike, src_mask: TensorLike | None = None,
-                src_key_padding_mask: TensorLike | None = None,
-                is_causal: bool = False) -> Tensor:
+                src_key_padding_mask: TensorLike | None = None, is_causal: bool = False) -> Tensor:
         x = convert_to_tensor(src)
         if self.norm_first:
             x = x + self._sa(self.norm1(x), src_mask, src_key_padding_mask)

@@ -24,9 +24,8 @@ class Conv2d(Module):
     "valid"; ``groups`` splits the channels."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrInts, stride: IntOrInts = 1,
-                 padding: ConvPadding = 0,
-                 dilation: IntOrInts = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 _weight_shape: tuple[int, ...] | None = None) -> None:
+                 padding: ConvPadding = 0, dilation: IntOrInts = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", _weight_shape: tuple[int, ...] | None = None) -> None:
         super().__init__()
         if padding_mode != "zeros":
             raise ValueError(f"Conv2d padding_mode {padding_mode!r} is not supported; expected 'zeros'")
@@ -61,8 +60,7 @@ class Conv2d(Module):
 
 class MaxPool2d(Module):
     def __init__(self, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0,
-                 dilation: IntOrInts = 1,
-                 return_indices: bool = False, ceil_mode: bool = False) -> None:
+                 dilation: IntOrInts = 1, return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
@@ -79,8 +77,7 @@ class MaxPool2d(Module):
 
 class AvgPool2d(Module):
     def __init__(self, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0,
-                 ceil_mode: bool = False,
-                 count_include_pad: bool = True, divisor_override: int | None = None) -> None:
+                 ceil_mode: bool = False, count_include_pad: bool = True, divisor_override: int | None = None) -> None:
         super().__init__()
         self.kernel_size, self.stride, self.padding, self.ceil_mode = kernel_size, stride, padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
@@ -102,8 +99,7 @@ class MaxPool1d(MaxPool2d):
 
 class AvgPool1d(Module):
     def __init__(self, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0,
-                 ceil_mode: bool = False,
-                 count_include_pad: bool = True) -> None:
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
@@ -215,8 +211,8 @@ class Conv1d(Conv2d):
     height of 1)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrInts, stride: IntOrInts = 1,
-                 padding: ConvPadding = 0,
-                 dilation: IntOrInts = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros") -> None:
+                 padding: ConvPadding = 0, dilation: IntOrInts = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros") -> None:
         def one(v: IntOrInts) -> int:
             return int(v if isinstance(v, (int, np.integer)) else v[0])
         pad = padding if isinstance(padding, str) else (0, one(padding))

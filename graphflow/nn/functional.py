@@ -289,8 +289,8 @@ def _channel_shape(r: int) -> list[int]:
 
 
 def batch_norm(input: TensorLike, running_mean: TensorLike | None, running_var: TensorLike | None,  # noqa: A002
-               weight: TensorLike | None = None, bias: TensorLike | None = None,
-               training: TrainingLike = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+               weight: TensorLike | None = None, bias: TensorLike | None = None, training: TrainingLike = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Batch statistics when training (and, when the running statistics are Variables, their
     update ``(1 - momentum) running + momentum batch``, the variance unbiased, as a dependency of
     the output); the running statistics otherwise."""
@@ -333,9 +333,8 @@ def batch_norm(input: TensorLike, running_mean: TensorLike | None, running_var: 
         return M.identity(y)
 
 
-def layer_norm(input: TensorLike, normalized_shape: int | Sequence[int],  # noqa: A002
-               weight: TensorLike | None = None, bias: TensorLike | None = None,
-               eps: float = 1e-5) -> Tensor:
+def layer_norm(input: TensorLike, normalized_shape: int | Sequence[int], weight: TensorLike | None = None,  # noqa: A002
+               bias: TensorLike | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the trailing ``normalized_shape`` dims (biased variance)."""
     t = _floats(input, "layer_norm")
     dims = [int(normalized_shape)] if isinstance(normalized_shape, (int, np.integer)) else list(normalized_shape)
@@ -353,8 +352,7 @@ def layer_norm(input: TensorLike, normalized_shape: int | Sequence[int],  # noqa
 
 
 def group_norm(input: TensorLike, num_groups: int, weight: TensorLike | None = None,  # noqa: A002
-               bias: TensorLike | None = None,
-               eps: float = 1e-5) -> Tensor:
+               bias: TensorLike | None = None, eps: float = 1e-5) -> Tensor:
     t = _floats(input, "group_norm")
     r = t.shape.rank
     c = t.shape.as_list()[1]
@@ -397,8 +395,8 @@ def pairwise_distance(x1: TensorLike, x2: TensorLike, p: float = 2.0, eps: float
 # ---- embeddings and one-hot ----------------------------------------------------------------------
 
 def embedding(input: TensorLike, weight: TensorLike, padding_idx: int | None = None,  # noqa: A002
-              max_norm: float | None = None,
-              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+              max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+              sparse: bool = False) -> Tensor:
     """Rows of ``weight`` [num_embeddings, dim]; the ``padding_idx`` row gets no gradient."""
     if max_norm is not None or scale_grad_by_freq:
         raise ValueError("F.embedding: max_norm and scale_grad_by_freq are not supported")
@@ -456,8 +454,8 @@ def _mask_bias(mask: TensorLike, like: Tensor, masked_when: bool) -> Tensor:
 
 
 def scaled_dot_product_attention(query: TensorLike, key: TensorLike, value: TensorLike,
-                                 attn_mask: TensorLike | None = None, dropout_p: float = 0.0,
-                                 is_causal: bool = False, scale: float | None = None) -> Tensor:
+                                 attn_mask: TensorLike | None = None, dropout_p: float = 0.0, is_causal: bool = False,
+                                 scale: float | None = None) -> Tensor:
     """``softmax(q k^T / sqrt(d) + mask) v`` over [..., L, d] inputs; a boolean ``attn_mask`` marks
     the places that take part (True), a float one is added; ``is_causal`` masks the future."""
     q, k, v = _floats(query, "scaled_dot_product_attention"), _t(key), _t(value)

@@ -75,8 +75,7 @@ def _conv_pads(padding: ConvPadding, kernel: tuple[int, int], stride: tuple[int,
 
 
 def conv2d(input: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: IntOrInts = 1,  # noqa: A002
-           padding: ConvPadding = 0,
-           dilation: IntOrInts = 1, groups: int = 1) -> Tensor:
+           padding: ConvPadding = 0, dilation: IntOrInts = 1, groups: int = 1) -> Tensor:
     """Cross-correlation of [N, C_in, H, W] with an OIHW weight [C_out, C_in / groups, kh, kw];
     ``padding`` an int, a pair, "same" or "valid"."""
     x, added = _batched(input, 2, "conv2d")
@@ -104,8 +103,7 @@ def conv2d(input: TensorLike, weight: TensorLike, bias: TensorLike | None = None
 
 
 def conv1d(input: TensorLike, weight: TensorLike, bias: TensorLike | None = None, stride: IntOrInts = 1,  # noqa: A002
-           padding: ConvPadding = 0,
-           dilation: IntOrInts = 1, groups: int = 1) -> Tensor:
+           padding: ConvPadding = 0, dilation: IntOrInts = 1, groups: int = 1) -> Tensor:
     """Cross-correlation of [N, C_in, L] with a [C_out, C_in / groups, k] weight."""
     x, added = _batched(input, 1, "conv1d")
     pad = padding if isinstance(padding, str) else (0, _one(padding))
@@ -115,8 +113,8 @@ def conv1d(input: TensorLike, weight: TensorLike, bias: TensorLike | None = None
 
 
 def conv_transpose2d(input: TensorLike, weight: TensorLike, bias: TensorLike | None = None,  # noqa: A002
-                     stride: IntOrInts = 1, padding: IntOrInts = 0,
-                     output_padding: IntOrInts = 0, groups: int = 1, dilation: IntOrInts = 1) -> Tensor:
+                     stride: IntOrInts = 1, padding: IntOrInts = 0, output_padding: IntOrInts = 0, groups: int = 1,
+                     dilation: IntOrInts = 1) -> Tensor:
     """The gradient of a convolution: [N, C_in, H, W] -> [N, C_out, H_out, W_out], weight
     [C_in, C_out / groups, kh, kw], ``H_out = (H - 1) stride - 2 padding + dilation (k - 1) +
     output_padding + 1``."""
@@ -160,8 +158,8 @@ def _ceil_extra(size: int | None, k: int, s: int, p: int) -> int:
     return max(0, (out - 1) * s + k - (size + 2 * p))
 
 
-def _pool_geometry(x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None, padding: IntOrInts, ceil_mode: bool
-                   ) -> tuple[tuple[int, int], tuple[int, int], list[list[int]]]:
+def _pool_geometry(x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None, padding: IntOrInts,
+                   ceil_mode: bool) -> tuple[tuple[int, int], tuple[int, int], list[list[int]]]:
     k = _pair(kernel_size, "kernel_size")
     s = _pair(stride, "stride") if stride is not None and stride != [] else k
     p = _pair(padding, "padding")
@@ -173,8 +171,8 @@ def _pool_geometry(x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None, 
 
 
 def max_pool2d(input: TensorLike, kernel_size: IntOrInts, stride: IntOrInts | None = None,  # noqa: A002
-               padding: IntOrInts = 0, dilation: IntOrInts = 1,
-               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+               padding: IntOrInts = 0, dilation: IntOrInts = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor:
     """The window maximum; the padding never wins (it is -inf)."""
     if _pair(dilation, "dilation") != (1, 1) or return_indices:
         raise ValueError("F.max_pool2d supports dilation=1 and return_indices=False")
@@ -186,8 +184,8 @@ def max_pool2d(input: TensorLike, kernel_size: IntOrInts, stride: IntOrInts | No
 
 
 def avg_pool2d(input: TensorLike, kernel_size: IntOrInts, stride: IntOrInts | None = None,  # noqa: A002
-               padding: IntOrInts = 0, ceil_mode: bool = False,
-               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+               padding: IntOrInts = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
     """The window mean; zero padding counts unless ``count_include_pad=False``."""
     x, added = _batched(input, 2, "avg_pool2d")
     k, s, pads = _pool_geometry(x, kernel_size, stride, padding, ceil_mode)
@@ -214,16 +212,15 @@ def _as_2d(fn: Callable[..., Tensor], input: TensorLike, what: str, *args: objec
 
 
 def max_pool1d(input: TensorLike, kernel_size: IntOrInts, stride: IntOrInts | None = None,  # noqa: A002
-               padding: IntOrInts = 0, dilation: IntOrInts = 1,
-               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+               padding: IntOrInts = 0, dilation: IntOrInts = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor:
     st = (1, _one(stride)) if stride is not None else None
     return _as_2d(max_pool2d, input, "max_pool1d", (1, _one(kernel_size)), st, (0, _one(padding)),
                   (1, _one(dilation)), ceil_mode, return_indices)
 
 
 def avg_pool1d(input: TensorLike, kernel_size: IntOrInts, stride: IntOrInts | None = None,  # noqa: A002
-               padding: IntOrInts = 0, ceil_mode: bool = False,
-               count_include_pad: bool = True) -> Tensor:
+               padding: IntOrInts = 0, ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
     st = (1, _one(stride)) if stride is not None else None
     return _as_2d(avg_pool2d, input, "avg_pool1d", (1, _one(kernel_size)), st, (0, _one(padding)), ceil_mode,
                   count_include_pad)

@@ -45,22 +45,19 @@ def _pair(input: TensorLike, target: TensorLike, what: str) -> tuple[Tensor, Ten
 
 
 def mse_loss(input: TensorLike, target: TensorLike, size_average: bool | None = None,  # noqa: A002
-             reduce: bool | None = None,
-             reduction: str = "mean") -> Tensor:
+             reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     x, y = _pair(input, target, "mse_loss")
     return _reduce(M.square(x - y), legacy_reduction(size_average, reduce, reduction))
 
 
 def l1_loss(input: TensorLike, target: TensorLike, size_average: bool | None = None,  # noqa: A002
-            reduce: bool | None = None,
-            reduction: str = "mean") -> Tensor:
+            reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     x, y = _pair(input, target, "l1_loss")
     return _reduce(M.abs(x - y), legacy_reduction(size_average, reduce, reduction))
 
 
 def smooth_l1_loss(input: TensorLike, target: TensorLike, size_average: bool | None = None,  # noqa: A002
-                   reduce: bool | None = None,
-                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+                   reduce: bool | None = None, reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """``0.5 d^2 / beta`` for ``|d| < beta``, else ``|d| - 0.5 beta``."""
     x, y = _pair(input, target, "smooth_l1_loss")
     d = M.abs(x - y)
@@ -94,8 +91,8 @@ def _class_input(input: TensorLike, target: TensorLike, what: str) -> tuple[Tens
     return x, t, False
 
 
-def _picked(logp: Tensor, target: Tensor, weight: TensorLike | None, ignore_index: int, what: str
-            ) -> tuple[Tensor, Tensor, Tensor]:
+def _picked(logp: Tensor, target: Tensor, weight: TensorLike | None, ignore_index: int,
+            what: str) -> tuple[Tensor, Tensor, Tensor]:
     """Per element: ``-logp[target]``, its weight (0 where ignored) and the one-hot of the
     target, for class-index targets."""
     if not target.dtype.is_integer:
@@ -114,8 +111,8 @@ def _picked(logp: Tensor, target: Tensor, weight: TensorLike | None, ignore_inde
 
 
 def nll_loss(input: TensorLike, target: TensorLike, weight: TensorLike | None = None,  # noqa: A002
-             size_average: bool | None = None, ignore_index: int = -100,
-             reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+             size_average: bool | None = None, ignore_index: int = -100, reduce: bool | None = None,
+             reduction: str = "mean") -> Tensor:
     """``-input[n, target[n]] * weight[target[n]]``; "mean" divides by the summed weights."""
     logp, t, unbatched = _class_input(input, target, "nll_loss")
     red = legacy_reduction(size_average, reduce, reduction)
@@ -125,9 +122,8 @@ def nll_loss(input: TensorLike, target: TensorLike, weight: TensorLike | None = 
 
 
 def cross_entropy(input: TensorLike, target: TensorLike, weight: TensorLike | None = None,  # noqa: A002
-                  size_average: bool | None = None,
-                  ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+                  size_average: bool | None = None, ignore_index: int = -100, reduce: bool | None = None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """``nll_loss(log_softmax(input, 1), target)`` for class indices; for class probabilities (a
     float target shaped like the input) ``-sum_c weight_c target_c log_softmax(input)_c``.
     ``label_smoothing`` eps mixes the target with the uniform distribution: (1 - eps) target +
@@ -164,8 +160,8 @@ def cross_entropy(input: TensorLike, target: TensorLike, weight: TensorLike | No
 
 
 def binary_cross_entropy(input: TensorLike, target: TensorLike, weight: TensorLike | None = None,  # noqa: A002
-                         size_average: bool | None = None,
-                         reduce: bool | None = None, reduction: str = "mean") -> Tensor:
+                         size_average: bool | None = None, reduce: bool | None = None,
+                         reduction: str = "mean") -> Tensor:
     """``-(y log p + (1 - y) log(1 - p))`` on probabilities, the logs clamped at -100 (PyTorch's)."""
     p, y = _pair(input, target, "binary_cross_entropy")
     v = -(y * M.maximum(M.log(p), -100.0) + (1 - y) * M.maximum(M.log(1 - p), -100.0))
@@ -191,8 +187,7 @@ def binary_cross_entropy_with_logits(input: TensorLike, target: TensorLike,  # n
 
 
 def kl_div(input: TensorLike, target: TensorLike, size_average: bool | None = None,  # noqa: A002
-           reduce: bool | None = None,
-           reduction: str = "mean", log_target: bool = False) -> Tensor:
+           reduce: bool | None = None, reduction: str = "mean", log_target: bool = False) -> Tensor:
     """``target (log target - input)`` with ``input`` log-probabilities (0 where target is 0);
     "batchmean" divides the sum by the batch size."""
     x, y = _pair(input, target, "kl_div")

@@ -46,8 +46,7 @@ class HuberLoss(_Loss):
 
 class NLLLoss(_Loss):
     def __init__(self, weight: TensorLike | None = None, size_average: bool | None = None, ignore_index: int = -100,
-                 reduce: bool | None = None,
-                 reduction: str = "mean") -> None:
+                 reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.weight, self.ignore_index = weight, ignore_index
 
@@ -59,8 +58,7 @@ class CrossEntropyLoss(NLLLoss):
     """``NLLLoss(log_softmax(input, 1))``, or class-probability targets; ``label_smoothing``."""
 
     def __init__(self, weight: TensorLike | None = None, size_average: bool | None = None, ignore_index: int = -100,
-                 reduce: bool | None = None,
-                 reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+                 reduce: bool | None = None, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
         super().__init__(weight, size_average, ignore_index, reduce, reduction)
         self.label_smoothing = label_smoothing
 
@@ -81,8 +79,7 @@ class BCELoss(_Loss):
 
 class BCEWithLogitsLoss(BCELoss):
     def __init__(self, weight: TensorLike | None = None, size_average: bool | None = None, reduce: bool | None = None,
-                 reduction: str = "mean",
-                 pos_weight: TensorLike | None = None) -> None:
+                 reduction: str = "mean", pos_weight: TensorLike | None = None) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.pos_weight = pos_weight
 

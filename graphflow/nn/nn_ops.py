@@ -247,8 +247,7 @@ def _noise_shape(x: Tensor, noise_shape: DimsLike | None) -> DimsLike:
 
 
 def dropout(x: TensorLike, keep_prob: TensorLike | None = None, noise_shape: DimsLike | None = None,
-            seed: int | None = None,
-            name: str | None = None, rate: TensorLike | None = None) -> Tensor:
+            seed: int | None = None, name: str | None = None, rate: TensorLike | None = None) -> Tensor:
     """Zero each element with probability ``1 - keep_prob`` and scale the rest by ``1/keep_prob``.
 
     ``keep_prob`` (or ``rate = 1 - keep_prob``) may be a tensor fed at run time; the Python
@@ -290,8 +289,8 @@ def dropout(x: TensorLike, keep_prob: TensorLike | None = None, noise_shape: Dim
 
 @rank_polymorphic(_first_float)
 def softmax_cross_entropy_with_logits_v2(labels: TensorLike | None = None, logits: TensorLike | None = None,
-                                         axis: int | None = None,
-                                         name: str | None = None, dim: int | None = None) -> Tensor:
+                                         axis: int | None = None, name: str | None = None,
+                                         dim: int | None = None) -> Tensor:
     """``-sum(labels * log_softmax(logits))`` along ``axis``; gradients flow into both inputs
     (into logits: ``softmax * sum(labels) - labels``, i.e. softmax - labels for distributions).
 
@@ -378,8 +377,8 @@ def sigmoid_cross_entropy_with_logits(labels: TensorLike | None = None, logits: 
 
 
 def weighted_cross_entropy_with_logits(labels: TensorLike | None = None, logits: TensorLike | None = None,
-                                       pos_weight: TensorLike | None = None,
-                                       name: str | None = None, targets: TensorLike | None = None) -> Tensor:
+                                       pos_weight: TensorLike | None = None, name: str | None = None,
+                                       targets: TensorLike | None = None) -> Tensor:
     """Sigmoid cross-entropy with the positive term weighted by ``pos_weight``:
     ``(1 - z) * x + (1 + (pos_weight - 1) * z) * log(1 + exp(-x))`` (stable)."""
     if labels is None:
@@ -425,8 +424,7 @@ def l2_loss(t: TensorLike, name: str | None = None) -> Tensor:
 
 @rank_polymorphic(_first_float, outputs=2)
 def moments(x: TensorLike, axes: int | Sequence[int], shift: TensorLike | None = None, name: str | None = None,
-            keep_dims: bool | None = None,
-            keepdims: bool | None = None) -> tuple[Tensor, Tensor]:
+            keep_dims: bool | None = None, keepdims: bool | None = None) -> tuple[Tensor, Tensor]:
     """``(mean, variance)`` of ``x`` over ``axes`` (float16 is computed in float32, as TF1).
 
     >>> import graphflow as gf
@@ -449,9 +447,8 @@ def moments(x: TensorLike, axes: int | Sequence[int], shift: TensorLike | None =
         return mean, variance
 
 
-def batch_normalization(x: TensorLike, mean: TensorLike, variance: TensorLike, offset: TensorLike, scale: TensorLike,
-                        variance_epsilon: float,
-                        name: str | None = None) -> Tensor:
+def batch_normalization(x: TensorLike, mean: TensorLike, variance: TensorLike, offset: TensorLike | None,
+                        scale: TensorLike | None, variance_epsilon: float, name: str | None = None) -> Tensor:
     """``scale * (x - mean) / sqrt(variance + variance_epsilon) + offset`` (offset and scale may
     be None), broadcasting the statistics against ``x``."""
     xs = _floats(x, "batch_normalization")
@@ -466,9 +463,8 @@ def batch_normalization(x: TensorLike, mean: TensorLike, variance: TensorLike, o
 
 
 def fused_batch_norm(x: TensorLike, scale: TensorLike, offset: TensorLike, mean: TensorLike | None = None,
-                     variance: TensorLike | None = None,
-                     epsilon: float = 0.001, data_format: str = "NHWC", is_training: bool = True,
-                     name: str | None = None) -> tuple[Tensor, Tensor, Tensor]:
+                     variance: TensorLike | None = None, epsilon: float = 0.001, data_format: str = "NHWC",
+                     is_training: bool = True, name: str | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """Batch normalisation of a 4-D ``x`` over every dim but the channel one.
 
     Returns ``(y, batch_mean, batch_variance)``; in training the statistics are the batch's and

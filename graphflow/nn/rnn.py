@@ -48,8 +48,7 @@ def _masked(t: int | Tensor, lengths: Tensor | None, out: Tensor, old: RNNState,
 
 
 def static_rnn(cell: RNNCell, inputs: Sequence[TensorLike], initial_state: RNNState | None = None,
-               dtype: DTypeLike | None = None,
-               sequence_length: TensorLike | None = None,
+               dtype: DTypeLike | None = None, sequence_length: TensorLike | None = None,
                scope: str | VariableScope | None = None) -> tuple[list[Tensor], RNNState]:
     """``outputs[t], state = cell(inputs[t], state)`` for the listed steps."""
     xs = [convert_to_tensor(x) for x in inputs]
@@ -67,9 +66,8 @@ def static_rnn(cell: RNNCell, inputs: Sequence[TensorLike], initial_state: RNNSt
 
 
 def static_bidirectional_rnn(cell_fw: RNNCell, cell_bw: RNNCell, inputs: Sequence[TensorLike],
-                             initial_state_fw: RNNState | None = None,
-                             initial_state_bw: RNNState | None = None, dtype: DTypeLike | None = None,
-                             sequence_length: TensorLike | None = None,
+                             initial_state_fw: RNNState | None = None, initial_state_bw: RNNState | None = None,
+                             dtype: DTypeLike | None = None, sequence_length: TensorLike | None = None,
                              scope: str | VariableScope | None = None) -> tuple[list[Tensor], RNNState, RNNState]:
     """Forward and backward static_rnn; each output is ``concat([fw[t], bw[t]], 1)``."""
     xs = [convert_to_tensor(x) for x in inputs]
@@ -88,9 +86,9 @@ def static_bidirectional_rnn(cell_fw: RNNCell, cell_bw: RNNCell, inputs: Sequenc
 
 
 def dynamic_rnn(cell: RNNCell, inputs: TensorLike, sequence_length: TensorLike | None = None,
-                initial_state: RNNState | None = None,
-                dtype: DTypeLike | None = None, parallel_iterations: int | None = None, swap_memory: bool = False,
-                time_major: bool = False, scope: str | VariableScope | None = None) -> tuple[Tensor, RNNState]:
+                initial_state: RNNState | None = None, dtype: DTypeLike | None = None,
+                parallel_iterations: int | None = None, swap_memory: bool = False, time_major: bool = False,
+                scope: str | VariableScope | None = None) -> tuple[Tensor, RNNState]:
     """``(outputs, final state)`` of ``cell`` over the time dim of ``inputs`` ([batch, time, depth],
     or [time, batch, depth] when ``time_major``), as one native loop whatever the length."""
     x = convert_to_tensor(inputs)
@@ -123,9 +121,8 @@ def dynamic_rnn(cell: RNNCell, inputs: TensorLike, sequence_length: TensorLike |
 
 
 def bidirectional_dynamic_rnn(cell_fw: RNNCell, cell_bw: RNNCell, inputs: TensorLike,
-                              sequence_length: TensorLike | None = None,
-                              initial_state_fw: RNNState | None = None, initial_state_bw: RNNState | None = None,
-                              dtype: DTypeLike | None = None,
+                              sequence_length: TensorLike | None = None, initial_state_fw: RNNState | None = None,
+                              initial_state_bw: RNNState | None = None, dtype: DTypeLike | None = None,
                               parallel_iterations: int | None = None, swap_memory: bool = False,
                               time_major: bool = False, scope: str | VariableScope | None = None
                               ) -> tuple[tuple[Tensor, Tensor], tuple[RNNState, RNNState]]:

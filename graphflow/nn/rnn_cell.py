@@ -52,8 +52,8 @@ class RNNCell:
 
     _default = "rnn_cell"
 
-    def __init__(self, reuse: bool | _ReuseMode | None = None, name: str | None = None,
-                 dtype: DTypeLike | None = None, **kwargs: object) -> None:
+    def __init__(self, reuse: bool | _ReuseMode | None = None, name: str | None = None, dtype: DTypeLike | None = None,
+                 **kwargs: object) -> None:
         self._reuse = reuse
         self._name = name
         self._dtype = dtype
@@ -121,8 +121,7 @@ class BasicRNNCell(RNNCell):
     _default = "basic_rnn_cell"
 
     def __init__(self, num_units: int, activation: Activation | None = None, reuse: bool | _ReuseMode | None = None,
-                 name: str | None = None,
-                 dtype: DTypeLike | None = None, **kwargs: object) -> None:
+                 name: str | None = None, dtype: DTypeLike | None = None, **kwargs: object) -> None:
         super().__init__(reuse, name, dtype)
         self._num_units = int(num_units)
         self._activation = _act(activation)
@@ -143,9 +142,8 @@ class BasicLSTMCell(RNNCell):
     _default = "basic_lstm_cell"
 
     def __init__(self, num_units: int, forget_bias: float = 1.0, state_is_tuple: bool = True,
-                 activation: Activation | None = None, reuse: bool | _ReuseMode | None = None,
-                 name: str | None = None, dtype: DTypeLike | None = None,
-                 **kwargs: object) -> None:
+                 activation: Activation | None = None, reuse: bool | _ReuseMode | None = None, name: str | None = None,
+                 dtype: DTypeLike | None = None, **kwargs: object) -> None:
         super().__init__(reuse, name, dtype)
         self._num_units = int(num_units)
         self._forget_bias = forget_bias
@@ -179,11 +177,10 @@ class LSTMCell(RNNCell):
 
     def __init__(self, num_units: int, use_peepholes: bool = False, cell_clip: float | None = None,
                  initializer: InitializerLike | None = None, num_proj: int | None = None,
-                 proj_clip: float | None = None,
-                 num_unit_shards: int | None = None, num_proj_shards: int | None = None, forget_bias: float = 1.0,
-                 state_is_tuple: bool = True, activation: Activation | None = None,
-                 reuse: bool | _ReuseMode | None = None,
-                 name: str | None = None, dtype: DTypeLike | None = None, **kwargs: object) -> None:
+                 proj_clip: float | None = None, num_unit_shards: int | None = None, num_proj_shards: int | None = None,
+                 forget_bias: float = 1.0, state_is_tuple: bool = True, activation: Activation | None = None,
+                 reuse: bool | _ReuseMode | None = None, name: str | None = None, dtype: DTypeLike | None = None,
+                 **kwargs: object) -> None:
         super().__init__(reuse, name, dtype)
         self._num_units = int(num_units)
         self._use_peepholes = use_peepholes
@@ -245,9 +242,8 @@ class GRUCell(RNNCell):
     _default = "gru_cell"
 
     def __init__(self, num_units: int, activation: Activation | None = None, reuse: bool | _ReuseMode | None = None,
-                 kernel_initializer: InitializerLike | None = None,
-                 bias_initializer: InitializerLike | None = None, name: str | None = None,
-                 dtype: DTypeLike | None = None, **kwargs: object) -> None:
+                 kernel_initializer: InitializerLike | None = None, bias_initializer: InitializerLike | None = None,
+                 name: str | None = None, dtype: DTypeLike | None = None, **kwargs: object) -> None:
         super().__init__(reuse, name, dtype)
         self._num_units = int(num_units)
         self._activation = _act(activation)
@@ -349,8 +345,7 @@ class DropoutWrapper(_Wrapper):
 
     def __init__(self, cell: RNNCell, input_keep_prob: TensorLike = 1.0, output_keep_prob: TensorLike = 1.0,
                  state_keep_prob: TensorLike = 1.0, variational_recurrent: bool = False,
-                 input_size: object | None = None,
-                 dtype: DTypeLike | None = None, seed: int | None = None,
+                 input_size: object | None = None, dtype: DTypeLike | None = None, seed: int | None = None,
                  dropout_state_filter_visitor: Callable[[Tensor], bool] | None = None) -> None:
         super().__init__(cell)
         if variational_recurrent:

@@ -68,9 +68,8 @@ def log_uniform_candidate_sampler(true_classes: TensorLike, num_true: int, num_s
     return _sample(_log_uniform_probs(int(range_max)), true_classes, num_true, num_sampled, unique, seed)
 
 
-def uniform_candidate_sampler(true_classes: TensorLike, num_true: int, num_sampled: int, unique: bool,
-                              range_max: int, seed: int | None = None,
-                              name: str | None = None) -> tuple[Tensor, Tensor, Tensor]:
+def uniform_candidate_sampler(true_classes: TensorLike, num_true: int, num_sampled: int, unique: bool, range_max: int,
+                              seed: int | None = None, name: str | None = None) -> tuple[Tensor, Tensor, Tensor]:
     return _sample(np.full(int(range_max), 1.0 / int(range_max)), true_classes, num_true, num_sampled, unique, seed)
 
 
@@ -121,8 +120,8 @@ def nce_loss(weights: TensorLike, biases: TensorLike, labels: TensorLike, inputs
 def sampled_softmax_loss(weights: TensorLike, biases: TensorLike, labels: TensorLike, inputs: TensorLike,
                          num_sampled: int, num_classes: int, num_true: int = 1,
                          sampled_values: SampledValues | None = None, remove_accidental_hits: bool = True,
-                         partition_strategy: str = "mod",
-                         name: str = "sampled_softmax_loss", seed: int | None = None) -> Tensor:
+                         partition_strategy: str = "mod", name: str = "sampled_softmax_loss",
+                         seed: int | None = None) -> Tensor:
     """Softmax cross-entropy over the true class(es) and ``num_sampled`` sampled classes (a
     sampled class equal to a true one is removed from its row)."""
     logits, targets = _sampled_logits(weights, biases, labels, inputs, num_sampled, num_classes, num_true,
