@@ -236,6 +236,8 @@ class _IO:
 
 
 io = _IO()
+from graphflow.graphdef import display as _display  # noqa: E402  (protobuf classes, loaded on first use)
+from graphflow.summary import writer as _summary_writer  # noqa: E402
 _namespaces.install(_sys.modules[__name__])
 del _array_ops
 
@@ -244,19 +246,16 @@ def __getattr__(name: str) -> object:
     """``tf.Summary``, ``tf.HistogramProto``, ``tf.Event``, ``tf.SessionLog``: TensorBoard's protobuf
     messages, loaded when first used (the optional ``tensorboard`` package)."""
     if name in ("Summary", "HistogramProto", "SummaryMetadata"):
-        from graphflow.ops.summary_ops import summary_pb2
-        return getattr(summary_pb2(), name)
+        return getattr(_summary_ops.summary_pb2(), name)
     if name in ("app", "flags"):  # absl-py underneath, imported when a script first uses them
         import importlib
         mod = importlib.import_module(f"graphflow.platform.{name}")
         globals()[name] = mod
         return mod
     if name in ("GraphDef", "NodeDef", "AttrValue"):
-        from graphflow.graphdef.display import protos
-        _, graph_pb2, node_def_pb2, _ = protos()
+        _, graph_pb2, node_def_pb2, _ = _display.protos()
         return getattr(graph_pb2 if name == "GraphDef" else node_def_pb2, name, None) or \
-            getattr(protos()[0], name)
+            getattr(_display.protos()[0], name)
     if name in ("Event", "SessionLog"):
-        from graphflow.summary.writer import _event_pb2
-        return getattr(_event_pb2()[0], name)
+        return getattr(_summary_writer._event_pb2()[0], name)
     raise AttributeError(f"module 'graphflow' has no attribute {name!r}")
