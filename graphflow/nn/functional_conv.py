@@ -90,7 +90,7 @@ def conv2d(input: TensorLike, weight: TensorLike, bias: TensorLike | None = None
     st, dil = _pair(stride, "stride"), _pair(dilation, "dilation")
     pads = _conv_pads(padding, (kh, kw), st, dil)
     hwio = S.transpose(w, [2, 3, 1, 0])
-    strides, dilations = [1, 1, st[0], st[1]], [1, 1, dil[0], dil[1]]
+    strides, dilations = st, dil  # the pairs ConvAttrs holds
     if groups == 1:
         y = _conv(x, hwio, strides, pads, data_format="NCHW", dilations=dilations)
     else:
@@ -131,8 +131,8 @@ def conv_transpose2d(input: TensorLike, weight: TensorLike, bias: TensorLike | N
     cin_g = cin // groups
 
     def one(xg: Tensor, fg: Tensor) -> Tensor:
-        return conv2d_transpose(xg, fg, stack([n, cout_g, full_h, full_w]), [1, 1, sh, sw], "VALID",
-                                data_format="NCHW", dilations=[1, 1, dh, dw])
+        return conv2d_transpose(xg, fg, stack([n, cout_g, full_h, full_w]), (sh, sw), "VALID",
+                                data_format="NCHW", dilations=(dh, dw))
     y = one(x, filt) if groups == 1 else \
         concat([one(x[:, g * cin_g:(g + 1) * cin_g], filt[:, :, :, g * cin_g:(g + 1) * cin_g])
                 for g in range(groups)], 1)
@@ -180,7 +180,7 @@ def max_pool2d(input: TensorLike, kernel_size: IntOrInts, stride: IntOrInts | No
     k, s, pads = _pool_geometry(x, kernel_size, stride, padding, ceil_mode)
     if any(a or b for a, b in pads):
         x = _pad(x, pads, constant_values=-np.inf)
-    return _unbatched(max_pool(x, [1, 1, k[0], k[1]], [1, 1, s[0], s[1]], "VALID", "NCHW"), added)
+    return _unbatched(max_pool(x, k, s, "VALID", "NCHW"), added)
 
 
 def avg_pool2d(input: TensorLike, kernel_size: IntOrInts, stride: IntOrInts | None = None,  # noqa: A002
@@ -195,7 +195,7 @@ def avg_pool2d(input: TensorLike, kernel_size: IntOrInts, stride: IntOrInts | No
     def mean(t: Tensor) -> Tensor:
         if any(a or b for a, b in pads):
             t = _pad(t, pads)
-        return avg_pool(t, [1, 1, k[0], k[1]], [1, 1, s[0], s[1]], "VALID", "NCHW")
+        return avg_pool(t, k, s, "VALID", "NCHW")
     y = mean(x)
     if not count_include_pad and any(a or b for a, b in pads):
         y = y / mean(ST.ones_like(x))  # the share of each window inside the input
