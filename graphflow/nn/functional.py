@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Union
+from typing import Protocol, Union
 
 import numpy as np
 
@@ -60,12 +60,19 @@ from graphflow.ops.linalg_ops import einsum, matmul, tensordot
 from graphflow.ops.special_ops import erf, expm1, log_sigmoid
 from graphflow.variables import Variable
 
-if TYPE_CHECKING:
-    from graphflow.nn.modules import Training  # modules import this module: only for the annotation
+
+class RunTimeMode(Protocol):
+    """A module's ``training`` attribute (``nn.modules.Training``): its mode as a bool now, and the
+    flag tensor the session feeds at run time."""
+
+    def __bool__(self) -> bool: ...
+
+    def _flag_tensor(self) -> Tensor: ...
+
 
 # ``training``: a Python bool (fixed when the graph is built), a module's ``self.training`` (its
 # run-time switch) or a boolean scalar tensor
-TrainingLike = Union[bool, np.bool_, Tensor, "Training"]
+TrainingLike = Union[bool, np.bool_, Tensor, RunTimeMode]
 
 
 def _t(x: TensorLike) -> Tensor:
