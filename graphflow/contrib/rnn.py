@@ -1,15 +1,15 @@
 """``tf.contrib.rnn``: TF1's recurrent cells and static runners, as in ``tf.nn``."""
 from graphflow.nn.rnn import static_bidirectional_rnn, static_rnn
 from graphflow.nn.rnn_cell import (
-                                   BasicLSTMCell,
-                                   BasicRNNCell,
-                                   DropoutWrapper,
-                                   GRUCell,
-                                   LSTMCell,
-                                   LSTMStateTuple,
-                                   MultiRNNCell,
-                                   ResidualWrapper,
-                                   RNNCell,
+    BasicLSTMCell,
+    BasicRNNCell,
+    DropoutWrapper,
+    GRUCell,
+    LSTMCell,
+    LSTMStateTuple,
+    MultiRNNCell,
+    ResidualWrapper,
+    RNNCell,
 )
 
 __all__ = ["BasicLSTMCell", "BasicRNNCell", "DropoutWrapper", "GRUCell", "LSTMCell", "LSTMStateTuple",
