@@ -18,6 +18,7 @@ from graphflow.core.ir import Operation, Tensor, convert_to_tensor
 from graphflow.core.registry import Op
 from graphflow.core.types import TensorLike
 from graphflow.ops._build import as_tensors, compute_type, elementwise, make, require
+from graphflow.ops.activation_ops import softplus
 from graphflow.ops.elementwise_ops import (  # noqa: F401  (primitives now; gf.* imports them here)
     UnaryFn,
     add_name,
@@ -104,7 +105,6 @@ def xlogy(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
 
 def log_sigmoid(x: TensorLike, name: str | None = None) -> Tensor:
     """``log(sigmoid(x)) = -softplus(-x)``, stable for large |x|."""
-    from graphflow.nn.nn_ops import softplus  # softplus lives in nn.nn_ops, a layer above ops
     t = convert_to_tensor(x)
     return -softplus(-t, name=name)
 
