@@ -11,8 +11,9 @@ never import composites:
 - ``shape_ops``, ``slice_ops``, ``concat_ops``, ``check_ops``, ``linalg_ops``, then
   ``state_ops`` (fill, range, random), then ``array_ops``, ``reduce_ops`` (the reduction rows and
   composites), ``func_graph`` (tracing, the DEFERRED row);
-- composites above them: ``index_ops``, ``sort_ops``, ``array_extras``, ``random_ops``, ... and
-  ``math_ops``, the public face of ``elementwise_ops`` whose ``where`` takes one argument too.
+- composites above them: ``activation_ops`` (tf.nn's activations), ``index_ops``, ``sort_ops``,
+  ``array_extras``, ``random_ops``, ``gradient_ops`` (hessians), ... and ``math_ops``, the
+  public face of ``elementwise_ops`` whose ``where`` takes one argument too.
 
 A name that moved down keeps its old import path (``state_ops.constant``,
 ``reduce_ops.reduce_sum``, ``math_ops.cast``, ...).
