@@ -600,20 +600,3 @@ def avg_pool1d(input: TensorLike, ksize: IntOrInts, strides: IntOrInts, padding:
                data_format: str = "NWC", name: str | None = None) -> Tensor:
     """Average pooling over the width of an NWC (or NCW) tensor."""
     return _pool1d(avg_pool, input, ksize, strides, padding, data_format, name)
-
-
-# ---- library functions the CPU kernels call ---------------------------------------------------------
-# The CPU rules are in compiler/cpu/rules/conv.py. The jitted library functions the glue kernels of
-# each op reach, as (module, function, argument types) with the types they pass ("T" is the op's
-# dtype as a 4-D C array, "M" as a 2-D one, "F" as a 1-D one, "i" an int64, "b" a bool, "d" a
-# float64), as the interpreted glue kernels (compiler/kernels.py ``interpretable``) and conv_calls
-# call them: the compile helper (runtime/compile_pool.py) compiles them as soon as a Session for a
-# graph with these ops starts. Module names only: the front end imports no compiler module.
-_MODULE = "graphflow.compiler.cpu.conv_kernels"
-_I8 = ["i"] * 8
-LIBRARY_CALLS: dict[Op, list[tuple[str, str, list[str]]]] = {
-    Op.CONV2D: [(_MODULE, "_col2im", ["F"] + ["i"] * 15 + ["F"]), (_MODULE, "_im2col", ["F"] + ["i"] * 15 + ["F"]),
-                ("graphflow.compiler.cpu.blas", "gemm", ["M", "b", "M", "b", "M", "d", "d"])],
-    Op.MAX_POOL: [(_MODULE, "max_pool_route", ["T", "T", "b"] + _I8), (_MODULE, "max_pool", ["T"] + _I8)],
-    Op.AVG_POOL: [(_MODULE, "avg_pool_grad", ["T"] + _I8 + ["i"]), (_MODULE, "avg_pool", ["T"] + _I8)],
-}

@@ -12,7 +12,7 @@ The helper is started when a Session is created (``warm_up``) and some library f
 graph will call is not cached yet, so that by the time a training graph is compiled it has
 imported numba, initialised LLVM and compiled the float32 math and cross-entropy libraries
 (``compiler/cpu/fastmath.py``, ``compiler/cpu/xent_kernels.py``), and the convolution and pooling library
-functions when the graph has those ops (``conv_ops.LIBRARY_CALLS``), into the cache; until jobs
+functions when the graph has those ops (``compiler/cpu/rules/conv.LIBRARY_CALLS``), into the cache; until jobs
 come it waits on its input and uses no CPU. Where everything is cached it is not started (its
 start-up would take a core from the first steps) until a graph has uncached kernels. After an
 executable's first run a helper still busy with its jobs is stopped (the remaining jobs are no
@@ -32,8 +32,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from graphflow.compiler.cpu.rules.conv import LIBRARY_CALLS
 from graphflow.core.registry import Op
-from graphflow.ops.conv_ops import LIBRARY_CALLS
 from graphflow.runtime import cache
 
 MIN_KERNELS = 8
@@ -95,7 +95,7 @@ _COMMON = [("Exp", "graphflow.compiler.cpu.fastmath", "exp", [["float32", -1]]),
 
 
 def _library_jobs(graph: Any) -> list[dict]:
-    """Jobs for the library functions the ops of ``graph`` call (conv_ops.LIBRARY_CALLS, the GEMM
+    """Jobs for the library functions the ops of ``graph`` call (rules.conv.LIBRARY_CALLS, the GEMM
     update, the float32 math and cross-entropy rows; all of the latter without a graph). The
     random draws are not among them: the initializer's run compiles them first thing."""
     wanted: dict[tuple[str, str, str], list[list[Any]]] = {}
