@@ -42,8 +42,8 @@ def depthwise_conv2d(input: TensorLike, filter: TensorLike, strides: C.IntOrInts
     if xd[3] is not None and xd[3] != ch:
         raise ValueError(f"depthwise_conv2d: the input has {xd[3]} channels, the filter {ch}")
     pad_mode = C._padding(padding, cf)
-    h_out, top = C._geometry(xd[1], kh, sh, rh, pad_mode, 0)
-    w_out, left = C._geometry(xd[2], kw, sw, rw, pad_mode, 1)
+    h_out, top = C.geometry(xd[1], kh, sh, rh, pad_mode, 0)
+    w_out, left = C.geometry(xd[2], kw, sw, rw, pad_mode, 1)
     if h_out is None or w_out is None:
         raise ValueError(f"depthwise_conv2d needs static spatial dims, got input shape {x.shape}")
     eff_h, eff_w = (kh - 1) * rh + 1, (kw - 1) * rw + 1

@@ -38,7 +38,7 @@ from graphflow.compiler.cuda.rule import Prepared
 from graphflow.core.errors import InvalidArgumentError
 from graphflow.core.ir import Operation
 from graphflow.core.registry import Op
-from graphflow.ops.conv_ops import Padding, _geometry
+from graphflow.ops.conv_geometry import Padding, geometry
 from graphflow.ops.reduce_ops import norm_axes
 from graphflow.ops.slice_ops import _np_key
 from graphflow.ops.solve_ops import FAILURE
@@ -52,8 +52,8 @@ _OFFSETS: dict[Any, Any] = {}  # by shape: batched matmul's offsets, identity ma
 
 
 def _sized(size: int, k: int, stride: int, dilation: int, padding: Padding, axis: int) -> tuple[int, int]:
-    """``_geometry`` along ``axis`` of a run-time array: (output size, padding before), both known."""
-    out, before = _geometry(size, k, stride, dilation, padding, axis)
+    """``conv_geometry.geometry`` along ``axis`` of a run-time array: (output size, padding before), both known."""
+    out, before = geometry(size, k, stride, dilation, padding, axis)
     assert out is not None  # (unknown only for an unknown size)
     return out, before
 
@@ -156,17 +156,17 @@ def conv(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list[V
         ow, pl = _sized(xs[2], ws[1], sw, dw, at.padding, 1)
     except ValueError as e:
         raise _fail(n, str(e)) from None
-    geometry = [sh, sw, dh, dw, pt, pl]
+    window = [sh, sw, dh, dw, pt, pl]
     dt = n.dtypes[0].np
     if n.op is Op.CONV2D:
         out = empty((xs[0], oh, ow, ws[3]), dt)
-        launch(dev, built.source, [x.shaped(), w.shaped(), out.shaped()] + geometry, out.array.shape[0])
+        launch(dev, built.source, [x.shaped(), w.shaped(), out.shaped()] + window, out.array.shape[0])
     elif n.op is Op.CONV2D_BACKPROP_INPUT:
         out = empty(xs, dt)
-        launch(dev, built.source, [dy.shaped(), w.shaped(), out.shaped()] + geometry, out.array.shape[0])
+        launch(dev, built.source, [dy.shaped(), w.shaped(), out.shaped()] + window, out.array.shape[0])
     else:
         out = empty(ws, dt)
-        launch(dev, built.source, [x.shaped(), dy.shaped(), out.shaped()] + geometry, out.array.shape[0])
+        launch(dev, built.source, [x.shaped(), dy.shaped(), out.shaped()] + window, out.array.shape[0])
     return [out]
 
 
@@ -176,8 +176,8 @@ def pool(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list[V
     dt = n.dtypes[0].np
     if n.op is Op.AVG_POOL_GRAD:
         sizes, dy = tuple(int(d) for d in ins[0].numpy()), ins[1]
-        _, pt = _geometry(sizes[1], kh, sh, 1, at.padding, 0)
-        _, pl = _geometry(sizes[2], kw, sw, 1, at.padding, 1)
+        _, pt = geometry(sizes[1], kh, sh, 1, at.padding, 0)
+        _, pl = geometry(sizes[2], kw, sw, 1, at.padding, 1)
         out = empty(sizes, dt)
         launch(dev, src, [dy.shaped(), out.shaped(), kh, kw, sh, sw, pt, pl], out.array.shape[0])
         return [out]

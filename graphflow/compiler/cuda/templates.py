@@ -83,7 +83,7 @@ def sum_to_source(dtype: str) -> str:
 
 # ---- convolution and pooling: NHWC inputs, HWIO filters; one thread per output element ------------
 # geometry arguments: strides sh, sw; dilations dh, dw; padding before pt, pl (TF1's rules, computed
-# on the host by ops/conv_ops.py's _geometry)
+# on the host by ops/conv_geometry.py's geometry)
 
 CONV2D = """
 from numba import cuda, float64
