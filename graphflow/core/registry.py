@@ -200,6 +200,11 @@ class OpDef:
     kernels: dict[str, Any] = field(default_factory=dict)
     stateful: bool = False  # never folded or merged (random, assign)
     num_outputs: int = 1
+    # its one-to-one translations in graph files (None: a rule of graphdef/ or onnx/ translates it,
+    # or nothing does): the TF1 op with the same name in GraphDefs (same inputs, a "T" attribute),
+    # written by the exporter and read back by the importer, and the ONNX operator it is
+    graphdef: str | None = None
+    onnx: str | None = None
 
 
 _ROWS: dict[Op, OpDef] = {}

@@ -82,12 +82,13 @@ def require(kinds: str) -> Callable[[Sequence[DType], Any], list[DType]]:
 
 def elementwise(op: Op, reference: Callable[..., Any], scalar: Callable[..., str],
                 vjp: Callable[..., Any] | None = None, dtype_rule: Callable[..., Any] = same_dtype,
-                no_gradient: bool = False, guard: Callable[..., tuple[str, str] | None] | None = None) -> OpDef:
+                no_gradient: bool = False, guard: Callable[..., tuple[str, str] | None] | None = None,
+                graphdef: str | None = None, onnx: str | None = None) -> OpDef:
     nin = reference.__code__.co_argcount - 1
     return register(OpDef(op=op, kind=Kind.ELEMENTWISE,
                           shape_rule=same_shape if nin == 1 else broadcast_rule,
                           dtype_rule=dtype_rule, reference=reference, vjp=vjp,
-                          no_gradient=no_gradient, scalar=scalar, guard=guard))
+                          no_gradient=no_gradient, scalar=scalar, guard=guard, graphdef=graphdef, onnx=onnx))
 
 
 def as_tensors(*values: TensorLike, dtype: DTypeLike | None = None) -> list[Tensor]:

@@ -187,7 +187,7 @@ def _scatter_nd_ref(at: object, g: np.ndarray, idx: np.ndarray, like: np.ndarray
 register(OpDef(Op.GATHER_ND, Kind.OTHER, _gather_nd_shape, _gather_dtype,
                lambda at, p, idx: np.array(p[_nd_key(idx, p.shape)]),
                vjp=lambda n, g: [make(Op.SCATTER_ND_ADD, [g, n.inputs[1], n.inputs[0]],
-                                      name="GatherNdGrad"), None]))
+                                      name="GatherNdGrad"), None], graphdef="GatherNd"))
 register(OpDef(Op.SCATTER_ND_ADD, Kind.OTHER, lambda shapes, at: [shapes[2]], lambda d, at: [d[0]],
                _scatter_nd_ref,
                vjp=lambda n, g: [make(Op.GATHER_ND, [g, n.inputs[1]], name="GatherNd"), None, None]))

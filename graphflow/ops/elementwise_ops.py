@@ -105,19 +105,19 @@ def _one(t: Tensor) -> Tensor:
 # scalar expression that numba types to the output dtype (literals carry their dtype).
 
 elementwise(Op.IDENTITY, lambda at, a: a.copy(), lambda at, i, o, a: a,
-            lambda n, g: [g], dtype_rule=lambda d, at: [d[0]])
+            lambda n, g: [g], dtype_rule=lambda d, at: [d[0]], graphdef="Identity", onnx="Identity")
 elementwise(Op.STOP_GRADIENT, lambda at, a: a.copy(), lambda at, i, o, a: a,
-            lambda n, g: [None], dtype_rule=lambda d, at: [d[0]])
+            lambda n, g: [None], dtype_rule=lambda d, at: [d[0]], graphdef="StopGradient", onnx="Identity")
 elementwise(Op.CAST, lambda at, a: a.astype(at.np),
             lambda at, i, o, a: f"({a} != 0)" if o.is_bool else f"{compute_type(o)}({a})",
             _vjp_cast, dtype_rule=lambda d, at: [at])
 elementwise(Op.NEG, lambda at, a: np.negative(a), lambda at, i, o, a: f"(-{a})",
-            lambda n, g: [negative(g)], dtype_rule=NUM)
+            lambda n, g: [negative(g)], dtype_rule=NUM, graphdef="Neg", onnx="Neg")
 elementwise(Op.ABS, lambda at, a: np.abs(a), lambda at, i, o, a: f"abs({a})",
-            lambda n, g: [g * sign(n.inputs[0])], dtype_rule=NUM)
+            lambda n, g: [g * sign(n.inputs[0])], dtype_rule=NUM, graphdef="Abs", onnx="Abs")
 elementwise(Op.SIGN, lambda at, a: np.sign(a),
             lambda at, i, o, a: f"({lit(1, o)} if {a} > 0 else ({lit(-1, o)} if {a} < 0 else {a} - {a}))",
-            lambda n, g: [zeros_like_scalar(g) * g], dtype_rule=NUM)
+            lambda n, g: [zeros_like_scalar(g) * g], dtype_rule=NUM, graphdef="Sign", onnx="Sign")
 def _fast(fn: str, o: DType, a: str) -> str:
     """float32 (and float16, carried as float32) use the vectorisable versions in
     compiler/cpu/fastmath.py; float64 keeps libm's."""
@@ -125,71 +125,74 @@ def _fast(fn: str, o: DType, a: str) -> str:
 
 
 elementwise(Op.EXP, lambda at, a: np.exp(a), lambda at, i, o, a: _fast("exp", o, a) or f"np.exp({a})",
-            lambda n, g: [g * n.outputs[0]], dtype_rule=F)
+            lambda n, g: [g * n.outputs[0]], dtype_rule=F, graphdef="Exp", onnx="Exp")
 elementwise(Op.LOG, lambda at, a: np.log(a), lambda at, i, o, a: f"np.log({a})",
-            lambda n, g: [g / n.inputs[0]], dtype_rule=F)
+            lambda n, g: [g / n.inputs[0]], dtype_rule=F, graphdef="Log", onnx="Log")
 elementwise(Op.LOG1P, lambda at, a: np.log1p(a), lambda at, i, o, a: f"np.log1p({a})",
-            lambda n, g: [g / (_one(g) + n.inputs[0])], dtype_rule=F)
+            lambda n, g: [g / (_one(g) + n.inputs[0])], dtype_rule=F, graphdef="Log1p")
 elementwise(Op.SQRT, lambda at, a: np.sqrt(a), lambda at, i, o, a: f"np.sqrt({a})",
-            lambda n, g: [g * (0.5 / n.outputs[0])], dtype_rule=F)
+            lambda n, g: [g * (0.5 / n.outputs[0])], dtype_rule=F, graphdef="Sqrt", onnx="Sqrt")
 elementwise(Op.RSQRT, lambda at, a: 1 / np.sqrt(a), lambda at, i, o, a: f"({lit(1, o)} / np.sqrt({a}))",
-            lambda n, g: [g * (-0.5) * n.outputs[0] * n.outputs[0] * n.outputs[0]], dtype_rule=F)
+            lambda n, g: [g * (-0.5) * n.outputs[0] * n.outputs[0] * n.outputs[0]], dtype_rule=F, graphdef="Rsqrt")
 elementwise(Op.SQUARE, lambda at, a: np.square(a), lambda at, i, o, a: f"({a} * {a})",
-            lambda n, g: [g * (2 * n.inputs[0])], dtype_rule=NUM)
+            lambda n, g: [g * (2 * n.inputs[0])], dtype_rule=NUM, graphdef="Square")
 elementwise(Op.RECIPROCAL, lambda at, a: np.reciprocal(a), lambda at, i, o, a: f"({lit(1, o)} / {a})",
-            lambda n, g: [negative(g) * n.outputs[0] * n.outputs[0]], dtype_rule=F)
+            lambda n, g: [negative(g) * n.outputs[0] * n.outputs[0]], dtype_rule=F,
+            graphdef="Reciprocal", onnx="Reciprocal")
 elementwise(Op.SIN, lambda at, a: np.sin(a), lambda at, i, o, a: f"np.sin({a})",
-            lambda n, g: [g * cos(n.inputs[0])], dtype_rule=F)
+            lambda n, g: [g * cos(n.inputs[0])], dtype_rule=F, graphdef="Sin", onnx="Sin")
 elementwise(Op.COS, lambda at, a: np.cos(a), lambda at, i, o, a: f"np.cos({a})",
-            lambda n, g: [negative(g) * sin(n.inputs[0])], dtype_rule=F)
+            lambda n, g: [negative(g) * sin(n.inputs[0])], dtype_rule=F, graphdef="Cos", onnx="Cos")
 elementwise(Op.TANH, lambda at, a: np.tanh(a), lambda at, i, o, a: _fast("tanh", o, a) or f"np.tanh({a})",
-            lambda n, g: [g * (1 - n.outputs[0] * n.outputs[0])], dtype_rule=F)
+            lambda n, g: [g * (1 - n.outputs[0] * n.outputs[0])], dtype_rule=F, graphdef="Tanh", onnx="Tanh")
 elementwise(Op.SIGMOID, lambda at, a: 1 / (1 + np.exp(-a)),
             lambda at, i, o, a: _fast("sigmoid", o, a) or f"({lit(1, o)} / ({lit(1, o)} + np.exp(-{a})))",
-            lambda n, g: [g * n.outputs[0] * (1 - n.outputs[0])], dtype_rule=F)
+            lambda n, g: [g * n.outputs[0] * (1 - n.outputs[0])], dtype_rule=F, graphdef="Sigmoid", onnx="Sigmoid")
 # The gradient reads the output, not the input: the pre-activation (often a bias add) then has
 # one use and fuses into the relu's loop.
 elementwise(Op.RELU, lambda at, a: np.maximum(a, np.zeros((), a.dtype)),
             lambda at, i, o, a: f"({a} if ({a} > {lit(0, o)} or {a} != {a}) else {lit(0, o)})",
             lambda n, g: [where(greater(n.outputs[0], zeros_like_scalar(g)), g, zeros_like_scalar(g))],
-            dtype_rule=NUM)
+            dtype_rule=NUM, graphdef="Relu", onnx="Relu")
 elementwise(Op.LOGICAL_NOT, lambda at, a: np.logical_not(a), lambda at, i, o, a: f"(not {a})",
-            dtype_rule=BOOL, no_gradient=True)
+            dtype_rule=BOOL, no_gradient=True, onnx="Not")
 
 # rounding: TF1 defines no gradient for these (None, as for comparisons); round is half to even
-for _op, _np in ((Op.FLOOR, "floor"), (Op.CEIL, "ceil"), (Op.RINT, "rint")):
+for _op, _np, _onnx in ((Op.FLOOR, "floor", "Floor"), (Op.CEIL, "ceil", "Ceil"), (Op.RINT, "rint", "Round")):
     elementwise(_op, (lambda f: lambda at, a: f(a))(getattr(np, _np)),
-                (lambda f: lambda at, i, o, a: f"np.{f}({a})")(_np), dtype_rule=F, no_gradient=True)
+                (lambda f: lambda at, i, o, a: f"np.{f}({a})")(_np), dtype_rule=F, no_gradient=True,
+                graphdef=_op.value, onnx=_onnx)
 
 
 # trigonometric and hyperbolic functions beyond sin/cos/tanh, libm's in compiled code
 elementwise(Op.TAN, lambda at, a: np.tan(a), lambda at, i, o, a: f"np.tan({a})",
-            lambda n, g: [g * (1 + n.outputs[0] * n.outputs[0])], dtype_rule=F)
+            lambda n, g: [g * (1 + n.outputs[0] * n.outputs[0])], dtype_rule=F, graphdef="Tan", onnx="Tan")
 elementwise(Op.ASIN, lambda at, a: np.arcsin(a), lambda at, i, o, a: f"np.arcsin({a})",
-            lambda n, g: [g / sqrt(1 - n.inputs[0] * n.inputs[0])], dtype_rule=F)
+            lambda n, g: [g / sqrt(1 - n.inputs[0] * n.inputs[0])], dtype_rule=F, graphdef="Asin", onnx="Asin")
 elementwise(Op.ACOS, lambda at, a: np.arccos(a), lambda at, i, o, a: f"np.arccos({a})",
-            lambda n, g: [negative(g) / sqrt(1 - n.inputs[0] * n.inputs[0])], dtype_rule=F)
+            lambda n, g: [negative(g) / sqrt(1 - n.inputs[0] * n.inputs[0])], dtype_rule=F,
+            graphdef="Acos", onnx="Acos")
 elementwise(Op.ATAN, lambda at, a: np.arctan(a), lambda at, i, o, a: f"np.arctan({a})",
-            lambda n, g: [g / (1 + n.inputs[0] * n.inputs[0])], dtype_rule=F)
+            lambda n, g: [g / (1 + n.inputs[0] * n.inputs[0])], dtype_rule=F, graphdef="Atan", onnx="Atan")
 elementwise(Op.SINH, lambda at, a: np.sinh(a), lambda at, i, o, a: f"np.sinh({a})",
-            lambda n, g: [g * cosh(n.inputs[0])], dtype_rule=F)
+            lambda n, g: [g * cosh(n.inputs[0])], dtype_rule=F, graphdef="Sinh", onnx="Sinh")
 elementwise(Op.COSH, lambda at, a: np.cosh(a), lambda at, i, o, a: f"np.cosh({a})",
-            lambda n, g: [g * sinh(n.inputs[0])], dtype_rule=F)
+            lambda n, g: [g * sinh(n.inputs[0])], dtype_rule=F, graphdef="Cosh", onnx="Cosh")
 elementwise(Op.ASINH, lambda at, a: np.arcsinh(a), lambda at, i, o, a: f"np.arcsinh({a})",
-            lambda n, g: [g / sqrt(n.inputs[0] * n.inputs[0] + 1)], dtype_rule=F)
+            lambda n, g: [g / sqrt(n.inputs[0] * n.inputs[0] + 1)], dtype_rule=F, graphdef="Asinh", onnx="Asinh")
 elementwise(Op.ACOSH, lambda at, a: np.arccosh(a), lambda at, i, o, a: f"np.arccosh({a})",
-            lambda n, g: [g / sqrt(n.inputs[0] * n.inputs[0] - 1)], dtype_rule=F)
+            lambda n, g: [g / sqrt(n.inputs[0] * n.inputs[0] - 1)], dtype_rule=F, graphdef="Acosh", onnx="Acosh")
 elementwise(Op.ATANH, lambda at, a: np.arctanh(a), lambda at, i, o, a: f"np.arctanh({a})",
-            lambda n, g: [g / (1 - n.inputs[0] * n.inputs[0])], dtype_rule=F)
+            lambda n, g: [g / (1 - n.inputs[0] * n.inputs[0])], dtype_rule=F, graphdef="Atanh", onnx="Atanh")
 
 elementwise(Op.ADD, lambda at, a, b: np.add(a, b), lambda at, i, o, a, b: f"({a} + {b})",
-            _vjp_add, dtype_rule=require("fis"))  # strings: concatenation (host)
+            _vjp_add, dtype_rule=require("fis"), graphdef="Add", onnx="Add")  # strings: concatenation (host)
 elementwise(Op.SUB, lambda at, a, b: np.subtract(a, b), lambda at, i, o, a, b: f"({a} - {b})",
-            _vjp_sub, dtype_rule=NUM)
+            _vjp_sub, dtype_rule=NUM, graphdef="Sub", onnx="Sub")
 elementwise(Op.MUL, lambda at, a, b: np.multiply(a, b), lambda at, i, o, a, b: f"({a} * {b})",
-            _vjp_mul, dtype_rule=NUM)
+            _vjp_mul, dtype_rule=NUM, graphdef="Mul", onnx="Mul")
 elementwise(Op.DIV, lambda at, a, b: np.divide(a, b), lambda at, i, o, a, b: f"({a} / {b})",
-            _vjp_div, dtype_rule=F)
+            _vjp_div, dtype_rule=F, graphdef="RealDiv", onnx="Div")
 
 
 # ---- division and remainder, as TF1's kernels compute them ---------------------------------
@@ -281,28 +284,31 @@ def _no_truncatemod_gradient(n: Operation, g: Tensor) -> list:
 
 
 elementwise(Op.FLOORDIV, _floordiv_ref, _floordiv_scalar, dtype_rule=NUM, no_gradient=True,
-            guard=_zero_divisor)
-elementwise(Op.MOD, _floormod_ref, _floormod_scalar, _vjp_mod, dtype_rule=NUM, guard=_zero_divisor)
+            guard=_zero_divisor, graphdef="FloorDiv")
+elementwise(Op.MOD, _floormod_ref, _floormod_scalar, _vjp_mod, dtype_rule=NUM, guard=_zero_divisor, graphdef="FloorMod")
 elementwise(Op.TRUNCATEDIV, _truncatediv_ref, _truncatediv_scalar, dtype_rule=NUM, no_gradient=True,
-            guard=_zero_divisor)
+            guard=_zero_divisor, graphdef="TruncateDiv")
 elementwise(Op.TRUNCATEMOD, _truncatemod_ref, _truncatemod_scalar, _no_truncatemod_gradient,
-            dtype_rule=_truncatemod_dtype, guard=_zero_divisor)
+            dtype_rule=_truncatemod_dtype, guard=_zero_divisor, graphdef="TruncateMod")
 elementwise(Op.POW, lambda at, a, b: np.power(a, b), lambda at, i, o, a, b: f"({a} ** {b})",
-            _vjp_pow, dtype_rule=NUM)
+            _vjp_pow, dtype_rule=NUM, graphdef="Pow", onnx="Pow")
 elementwise(Op.MAXIMUM, lambda at, a, b: np.maximum(a, b),
-            lambda at, i, o, a, b: f"({a} if ({a} >= {b} or {a} != {a}) else {b})", _vjp_max, dtype_rule=NUM)
+            lambda at, i, o, a, b: f"({a} if ({a} >= {b} or {a} != {a}) else {b})", _vjp_max, dtype_rule=NUM,
+            graphdef="Maximum", onnx="Max")
 elementwise(Op.MINIMUM, lambda at, a, b: np.minimum(a, b),
-            lambda at, i, o, a, b: f"({a} if ({a} <= {b} or {a} != {a}) else {b})", _vjp_min, dtype_rule=NUM)
-for _op, _fn, _sym in [(Op.EQUAL, np.equal, "=="), (Op.NOT_EQUAL, np.not_equal, "!="),
-                       (Op.LESS, np.less, "<"), (Op.LESS_EQUAL, np.less_equal, "<="),
-                       (Op.GREATER, np.greater, ">"), (Op.GREATER_EQUAL, np.greater_equal, ">=")]:
+            lambda at, i, o, a, b: f"({a} if ({a} <= {b} or {a} != {a}) else {b})", _vjp_min, dtype_rule=NUM,
+            graphdef="Minimum", onnx="Min")
+for _op, _fn, _sym, _onnx in [(Op.EQUAL, np.equal, "==", "Equal"), (Op.NOT_EQUAL, np.not_equal, "!=", None),
+                              (Op.LESS, np.less, "<", "Less"), (Op.LESS_EQUAL, np.less_equal, "<=", "LessOrEqual"),
+                              (Op.GREATER, np.greater, ">", "Greater"),
+                              (Op.GREATER_EQUAL, np.greater_equal, ">=", "GreaterOrEqual")]:
     elementwise(_op, (lambda f: lambda at, a, b: f(a, b))(_fn),
                 (lambda s: lambda at, i, o, a, b: f"({a} {s} {b})")(_sym),
-                dtype_rule=bool_result, no_gradient=True)
+                dtype_rule=bool_result, no_gradient=True, graphdef=_op.value, onnx=_onnx)
 elementwise(Op.LOGICAL_AND, lambda at, a, b: np.logical_and(a, b),
-            lambda at, i, o, a, b: f"({a} and {b})", dtype_rule=BOOL, no_gradient=True)
+            lambda at, i, o, a, b: f"({a} and {b})", dtype_rule=BOOL, no_gradient=True, onnx="And")
 elementwise(Op.LOGICAL_OR, lambda at, a, b: np.logical_or(a, b),
-            lambda at, i, o, a, b: f"({a} or {b})", dtype_rule=BOOL, no_gradient=True)
+            lambda at, i, o, a, b: f"({a} or {b})", dtype_rule=BOOL, no_gradient=True, onnx="Or")
 
 
 def _select_dtype(dtypes: Sequence[DType], attrs: object) -> list[DType]:
@@ -312,7 +318,7 @@ def _select_dtype(dtypes: Sequence[DType], attrs: object) -> list[DType]:
 
 
 elementwise(Op.SELECT, lambda at, c, a, b: np.where(c, a, b),
-            lambda at, i, o, c, a, b: f"({a} if {c} else {b})", _vjp_select, dtype_rule=_select_dtype)
+            lambda at, i, o, c, a, b: f"({a} if {c} else {b})", _vjp_select, dtype_rule=_select_dtype, onnx="Where")
 
 
 # ---- public functions ------------------------------------------------------------------------

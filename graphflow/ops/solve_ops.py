@@ -120,13 +120,14 @@ def _lapack(op: Op, fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
 
 
 register(OpDef(Op.MATRIX_INVERSE, Kind.OTHER, _unary_square("matrix_inverse", False), F,
-               _lapack(Op.MATRIX_INVERSE, lambda at, a: np.linalg.inv(a)), vjp=_inv_vjp))
+               _lapack(Op.MATRIX_INVERSE, lambda at, a: np.linalg.inv(a)), vjp=_inv_vjp, graphdef="MatrixInverse"))
 register(OpDef(Op.MATRIX_DETERMINANT, Kind.OTHER, _unary_square("matrix_determinant", True), F,
-               _lapack(Op.MATRIX_DETERMINANT, lambda at, a: np.linalg.det(a)), vjp=_det_vjp))
+               _lapack(Op.MATRIX_DETERMINANT, lambda at, a: np.linalg.det(a)), vjp=_det_vjp,
+               graphdef="MatrixDeterminant", onnx="Det"))
 register(OpDef(Op.CHOLESKY, Kind.OTHER, _unary_square("cholesky", False), F,
-               _lapack(Op.CHOLESKY, lambda at, a: np.linalg.cholesky(a)), vjp=_chol_vjp))
+               _lapack(Op.CHOLESKY, lambda at, a: np.linalg.cholesky(a)), vjp=_chol_vjp, graphdef="Cholesky"))
 register(OpDef(Op.MATRIX_SOLVE, Kind.OTHER, _solve_shape, F, _lapack(Op.MATRIX_SOLVE, _solve_ref),
-               vjp=_solve_vjp))
+               vjp=_solve_vjp, graphdef="MatrixSolve"))
 
 
 # ---- public functions ------------------------------------------------------------------------

@@ -52,20 +52,21 @@ def _bool_of_float(dtypes: Sequence[DType], at: object) -> list[DType]:
 
 
 elementwise(Op.ERF, lambda at, a: _sp.erf(a), _call("erf"),
-            lambda n, g: [g * (2 / np.sqrt(np.pi)) * _exp(-n.inputs[0] * n.inputs[0])], dtype_rule=F)
+            lambda n, g: [g * (2 / np.sqrt(np.pi)) * _exp(-n.inputs[0] * n.inputs[0])], dtype_rule=F,
+            graphdef="Erf", onnx="Erf")
 elementwise(Op.LGAMMA, lambda at, a: _sp.gammaln(a), _call("lgamma"),
-            lambda n, g: [g * make(Op.DIGAMMA, [n.inputs[0]])], dtype_rule=F)
+            lambda n, g: [g * make(Op.DIGAMMA, [n.inputs[0]])], dtype_rule=F, graphdef="Lgamma")
 elementwise(Op.DIGAMMA, lambda at, a: _sp.digamma(a), _call("digamma"),
-            lambda n, g: [g * make(Op.TRIGAMMA, [n.inputs[0]])], dtype_rule=F)
+            lambda n, g: [g * make(Op.TRIGAMMA, [n.inputs[0]])], dtype_rule=F, graphdef="Digamma")
 elementwise(Op.TRIGAMMA, lambda at, a: _sp.polygamma(1, a), _call("trigamma"), _no_third, dtype_rule=F)
 elementwise(Op.EXPM1, lambda at, a: np.expm1(a), lambda at, i, o, a: f"np.expm1({a})",
-            lambda n, g: [g * (n.outputs[0] + 1)], dtype_rule=F)
+            lambda n, g: [g * (n.outputs[0] + 1)], dtype_rule=F, graphdef="Expm1")
 elementwise(Op.IS_FINITE, lambda at, a: np.isfinite(a), lambda at, i, o, a: f"np.isfinite({a})",
-            no_gradient=True, dtype_rule=_bool_of_float)
+            no_gradient=True, dtype_rule=_bool_of_float, graphdef="IsFinite")
 elementwise(Op.IS_NAN, lambda at, a: np.isnan(a), lambda at, i, o, a: f"np.isnan({a})",
-            no_gradient=True, dtype_rule=_bool_of_float)
+            no_gradient=True, dtype_rule=_bool_of_float, graphdef="IsNan", onnx="IsNaN")
 elementwise(Op.IS_INF, lambda at, a: np.isinf(a), lambda at, i, o, a: f"np.isinf({a})",
-            no_gradient=True, dtype_rule=_bool_of_float)
+            no_gradient=True, dtype_rule=_bool_of_float, graphdef="IsInf")
 
 
 def _exp(x: Tensor) -> Tensor:
