@@ -9,14 +9,18 @@ control inputs), ``T`` / ``dtype`` and ``_output_shapes`` attributes, a ``Const`
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.core.registry import Op
 from graphflow.core.shapes import TensorShape
+
+if TYPE_CHECKING:
+    from tensorboard.compat.proto.tensor_pb2 import TensorProto
 
 _TF_TYPES = {"float32": 1, "float64": 2, "int32": 3, "uint8": 4, "int16": 5, "int8": 6, "string": 7, "int64": 9,
              "bool": 10, "float16": 19}
@@ -44,7 +48,7 @@ def shape_proto(shape: TensorShape) -> Any:
                                                   for d in shape.as_list()])
 
 
-def tensor_proto(value: Any) -> Any:
+def tensor_proto(value: npt.ArrayLike) -> TensorProto:
     from tensorboard.util import tensor_util
     return tensor_util.make_tensor_proto(np.asarray(value))
 

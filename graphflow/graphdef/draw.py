@@ -8,9 +8,12 @@ import html
 import shutil
 import subprocess
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from graphflow.core.ir import Graph
+from graphflow.core.ir import Graph, Operation
+
+if TYPE_CHECKING:
+    from tensorboard.compat.proto.node_def_pb2 import NodeDef
 
 _TYPE_NAMES = {1: "float32", 2: "float64", 3: "int32", 4: "uint8", 5: "int16", 6: "int8", 7: "string",
                9: "int64", 10: "bool", 19: "float16"}
@@ -23,7 +26,7 @@ class Item:
         self.name, self.op, self.inputs, self.outputs, self.cluster = name, op, list(inputs), list(outputs), cluster
 
 
-def items_of(source: Any) -> list[Item]:
+def items_of(source: object) -> list[Item]:
     """Items of a ``gf.Graph``, a ``GraphDef``, or a compiled ``Program`` (fused nodes clustered)."""
     if isinstance(source, Graph):
         return [_item_of_node(n) for n in source.get_operations()]
@@ -34,11 +37,11 @@ def items_of(source: Any) -> list[Item]:
     raise TypeError(f"cannot draw a {type(source).__name__}: give a gf.Graph, a GraphDef or a program")
 
 
-def _label(shape: Any, dtype: str) -> str:
+def _label(shape: object, dtype: str) -> str:
     return f"{dtype} {shape}"
 
 
-def _item_of_node(n: Any, fused: bool = False) -> Item:
+def _item_of_node(n: Operation, fused: bool = False) -> Item:
     ins = [(t.node.name if t.index == 0 else f"{t.node.name}:{t.index}") for t in n.inputs]
     ins += [f"^{c.name}" for c in n.control_inputs]
     outs = [_label(s, d.name) for s, d in zip(n.shapes, n.dtypes)]
@@ -48,7 +51,7 @@ def _item_of_node(n: Any, fused: bool = False) -> Item:
     return Item(n.name, n.op.value, ins, outs, cluster)
 
 
-def _item_of_node_def(nd: Any) -> Item:
+def _item_of_node_def(nd: NodeDef) -> Item:
     outs = []
     if "_output_shapes" in nd.attr:
         key = next((k for k in ("T", "dtype", "out_type", "DstT", "output_type", "Tparams") if k in nd.attr), None)
@@ -64,7 +67,7 @@ def _q(s: str) -> str:
     return '"' + s.replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n') + '"'
 
 
-def to_dot(source: Any, title: str = "graphflow graph") -> str:
+def to_dot(source: object, title: str = "graphflow graph") -> str:
     """DOT text: one cluster per name scope (nested), fused kernels as clusters of their own."""
     items = items_of(source)
     known = {it.name for it in items}
@@ -108,7 +111,7 @@ def to_dot(source: Any, title: str = "graphflow graph") -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_svg(source: Any, title: str = "graphflow graph") -> str:
+def to_svg(source: object, title: str = "graphflow graph") -> str:
     """SVG by Graphviz's ``dot`` where installed, else graphflow's own layered layout."""
     dot_text = to_dot(source, title)
     exe = shutil.which("dot")

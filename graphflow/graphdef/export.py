@@ -7,14 +7,19 @@ softmax expression). A primitive with no translation raises, naming the op and t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.core.registry import Op
 from graphflow.graphdef.display import protos, shape_proto, tensor_proto, tf_type
+from graphflow.ops.conv_ops import ConvAttrs, PoolAttrs
+
+if TYPE_CHECKING:
+    from tensorboard.compat.proto.attr_value_pb2 import AttrValue
 
 # elementwise primitives whose TF1 op has the same name, inputs and a "T" attribute
 _SAME = {Op.IDENTITY, Op.STOP_GRADIENT, Op.NEG, Op.ABS, Op.SIGN, Op.EXP, Op.LOG, Op.LOG1P, Op.SQRT, Op.RSQRT,
@@ -30,6 +35,11 @@ _REDUCE = {Op.REDUCE_SUM: "Sum", Op.REDUCE_MEAN: "Mean", Op.REDUCE_MAX: "Max", O
 
 
 _MORE_OUTPUTS = {"SoftmaxCrossEntropyWithLogits"}  # TF1 ops with outputs graphflow's node lacks
+
+
+# a node attribute as a translation gives it: a bool, int, float or string, or a (kind, value) pair
+# with kind "type" (a dtype), "tensor" (an array), "shape" or "ints"
+AttrSpec = Union[tuple[str, Any], bool, int, float, str, bytes]
 
 
 class UnsupportedOpError(ValueError):
@@ -54,7 +64,7 @@ class Exporter:
         return name
 
     def node(self, name: str, op: str, inputs: Sequence[str] = (), controls: Sequence[str] = (),
-             **attrs: Any) -> str:
+             **attrs: AttrSpec) -> str:
         nd = self.node_def_pb2.NodeDef(name=name, op=op)
         nd.input.extend(list(inputs) + [f"^{c}" for c in controls])
         for k, v in attrs.items():
@@ -62,11 +72,12 @@ class Exporter:
         self.gd.node.append(nd)
         return name
 
-    def helper(self, owner: Operation, suffix: str, op: str, inputs: Sequence[str] = (), **attrs: Any) -> str:
+    def helper(self, owner: Operation, suffix: str, op: str, inputs: Sequence[str] = (),
+               **attrs: AttrSpec) -> str:
         """An extra node a translation needs, named under the owner's name."""
         return self.node(self.unique(f"{owner.name}/{suffix}"), op, inputs, **attrs)
 
-    def const(self, owner: Operation, suffix: str, value: Any, dtype: Any = None) -> str:
+    def const(self, owner: Operation, suffix: str, value: npt.ArrayLike, dtype: npt.DTypeLike | None = None) -> str:
         v = np.asarray(value, dtype=dtype)
         return self.helper(owner, suffix, "Const", value=("tensor", v), dtype=("type", v.dtype))
 
@@ -78,7 +89,7 @@ class Exporter:
         self.refs[id(n.outputs[index])] = name
 
 
-def set_attr(a: Any, v: Any) -> None:
+def set_attr(a: AttrValue, v: AttrSpec) -> None:
     kind, value = v if isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], str) else (None, v)
     if kind == "type":
         a.type = _np_type(value)
@@ -100,7 +111,7 @@ def set_attr(a: Any, v: Any) -> None:
         raise TypeError(f"attribute value {value!r}")
 
 
-def _np_type(d: Any) -> int:
+def _np_type(d: np.dtype | _dt.DType) -> int:
     if isinstance(d, np.dtype):
         d = _dt.as_dtype(d)
     return tf_type(d)
@@ -403,7 +414,7 @@ def _sum_to(ex: Exporter, n: Operation, ins: list[str]) -> str:
     return ex.node(n.name, "Reshape", [summed, shape], T=_t(n), Tshape=_I32)
 
 
-def _conv_attrs(at: Any) -> dict[str, Any]:
+def _conv_attrs(at: ConvAttrs) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if isinstance(at.padding, str):
         padding = at.padding
@@ -432,7 +443,7 @@ def _conv2d_bf(ex: Exporter, n: Operation, ins: list[str]) -> str:
     return ex.node(n.name, "Conv2DBackpropFilter", [ins[0], sizes, ins[2]], T=_t(n), **_conv_attrs(n.attrs))
 
 
-def _pool_attrs(at: Any) -> dict[str, Any]:
+def _pool_attrs(at: PoolAttrs) -> dict[str, Any]:
     if not isinstance(at.padding, str):
         raise UnsupportedOpError("explicit pooling paddings have no TF1 translation")
     return {"ksize": ("ints", [1, *at.ksize, 1]), "strides": ("ints", [1, *at.strides, 1]), "padding": at.padding,

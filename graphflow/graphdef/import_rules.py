@@ -4,7 +4,7 @@ with graphflow's public functions), the node view they read attributes through, 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,10 @@ from graphflow.ops.conv_ops import _avg_pool_grad as _avg_pool_grad_op
 from graphflow.ops.slice_ops import masked_key
 from graphflow.variables import Variable, _make_output
 
+if TYPE_CHECKING:
+    from tensorboard.compat.proto.node_def_pb2 import NodeDef
+    from tensorboard.compat.proto.tensor_pb2 import TensorProto
+
 _MAX_CONST_ELEMENTS = 1 << 28  # a Const that claims more elements is refused, not allocated
 _TYPES = {1: _dt.float32, 2: _dt.float64, 3: _dt.int32, 4: _dt.uint8, 5: _dt.int16, 6: _dt.int8, 7: _dt.string,
           9: _dt.int64, 10: _dt.bool_, 19: _dt.float16}
@@ -33,7 +37,7 @@ class GraphDefError(ValueError):
 class Node:
     """One NodeDef being imported: its attributes and its graphflow inputs."""
 
-    def __init__(self, nd: Any, inputs: list[Tensor]) -> None:
+    def __init__(self, nd: NodeDef, inputs: list[Tensor]) -> None:
         self.nd = nd
         self.name = nd.name
         self.op = nd.op
@@ -42,7 +46,7 @@ class Node:
     def has(self, key: str) -> bool:
         return key in self.nd.attr
 
-    def attr(self, key: str, default: Any = KeyError) -> Any:
+    def attr(self, key: str, default: object = KeyError) -> Any:
         if key not in self.nd.attr:
             if default is KeyError:
                 raise GraphDefError(f"node {self.name!r} ({self.op}) has no attribute {key!r}")
@@ -74,7 +78,7 @@ class Node:
         return np.asarray(v)
 
 
-def tensor_value(tp: Any, where: Any) -> np.ndarray:
+def tensor_value(tp: TensorProto, where: Node) -> np.ndarray:
     from tensorboard.util import tensor_util
     n = 1
     for d in tp.tensor_shape.dim:

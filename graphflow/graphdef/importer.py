@@ -6,12 +6,19 @@ attribute, or a cycle raises ``GraphDefError`` (a ValueError) naming the node.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Union
 
 from graphflow.core.ir import Graph, Operation, Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.types import TensorLike
 from graphflow.graphdef.display import protos
 from graphflow.graphdef.import_rules import IMPORT, GraphDefError, Node, _parse_input, tensor_value  # noqa: F401
+
+if TYPE_CHECKING:
+    from tensorboard.compat.proto.graph_pb2 import GraphDef
+
+# what the importer reads: a GraphDef message, its serialized bytes, or its text format
+GraphDefSource = Union["GraphDef", bytes, bytearray, memoryview, str]
 
 # ---- the walk -----------------------------------------------------------------------------------
 
@@ -48,7 +55,7 @@ def _order(nodes: Sequence[Any]) -> list[Any]:
     return out
 
 
-def parse_graph_def(data: Any) -> Any:
+def parse_graph_def(data: GraphDefSource) -> GraphDef:
     """A ``GraphDef`` from a message, serialized bytes, or text format."""
     _, graph_pb2, _, _ = protos()
     if isinstance(data, graph_pb2.GraphDef):
@@ -73,9 +80,10 @@ def parse_graph_def(data: Any) -> Any:
     raise TypeError(f"import_graph_def takes a GraphDef, its bytes or its text, got {type(data).__name__}")
 
 
-def import_graph_def(graph_def: Any, input_map: dict[str, Any] | None = None,
+def import_graph_def(graph_def: GraphDefSource,
+                     input_map: Mapping[Tensor | str, TensorLike] | None = None,
                      return_elements: Sequence[str] | None = None, name: str | None = "import",
-                     op_dict: Any = None, producer_op_list: Any = None) -> list[Any] | None:
+                     op_dict: object = None, producer_op_list: object = None) -> list[Tensor | Operation] | None:
     """Add the nodes of a TF1 ``GraphDef`` to the default graph, under the name scope ``name``
     ("import" by default, as TF1; "" for none). ``input_map`` maps "node:i" names of the file to
     tensors that replace them; ``return_elements`` names the operations ("node") and tensors
@@ -167,7 +175,7 @@ class _no_scope:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         return None
 
 
@@ -175,17 +183,17 @@ def _scoped(prefix: str, name: str) -> str:
     return f"{prefix}/{name}" if prefix else name
 
 
-def _key(k: Any) -> tuple[str, int]:
+def _key(k: Tensor | str) -> tuple[str, int]:
     s = k.name if isinstance(k, Tensor) else str(k)
     name, idx, _ = _parse_input(s)
     return name, idx
 
 
-def _as_tensor(v: Any) -> Tensor:
+def _as_tensor(v: TensorLike) -> Tensor:
     return v if isinstance(v, Tensor) else convert_to_tensor(v)
 
 
-def _outputs(made: Any) -> list[Any]:
+def _outputs(made: Tensor | Operation | Sequence[Tensor] | None) -> list[Any]:
     if isinstance(made, Tensor):
         return [made]
     if isinstance(made, Operation):

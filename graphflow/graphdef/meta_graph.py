@@ -12,13 +12,25 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Sequence
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.graphdef.export import UnsupportedOpError
 from graphflow.graphdef.importer import GraphDefError, import_graph_def
 from graphflow.platform.atomic_file import atomic_write
 from graphflow.variables import Variable
+
+if TYPE_CHECKING:
+    from tensorboard.compat.proto.graph_pb2 import GraphDef
+    from tensorboard.compat.proto.meta_graph_pb2 import CollectionDef, MetaGraphDef
+
+
+class SaverLike(Protocol):
+    """What the meta graph reads of a ``gf.train.Saver`` (which imports this module, so it is not
+    imported here): its variables by checkpoint key."""
+
+    _vars: dict[str, Variable]
+
 
 SAVER_VARIABLES = "graphflow_saver_variables"  # the checkpoint key and variable name of each saved variable
 
@@ -28,7 +40,7 @@ def _pb() -> tuple[Any, Any]:
     return meta_graph_pb2, variable_pb2
 
 
-def _collection(cd: Any, values: list[Any]) -> bool:
+def _collection(cd: CollectionDef, values: list[Any]) -> bool:
     _, variable_pb2 = _pb()
     if all(isinstance(v, Variable) for v in values):
         for v in values:
@@ -52,11 +64,12 @@ def _collection(cd: Any, values: list[Any]) -> bool:
     return False
 
 
-def export_meta_graph(filename: str | None = None, meta_info_def: Any = None, graph_def: Any = None,
-                      saver_def: Any = None, collection_list: Sequence[str] | None = None, as_text: bool = False,
+def export_meta_graph(filename: str | None = None, meta_info_def: object = None, graph_def: GraphDef | None = None,
+                      saver_def: object = None, collection_list: Sequence[str] | None = None, as_text: bool = False,
                       graph: Graph | None = None, export_scope: str | None = None, clear_devices: bool = False,
                       clear_extraneous_savers: bool = False, strip_default_attrs: bool = False,
-                      save_debug_info: bool = False, saver: Any = None, **kwargs: Any) -> Any:
+                      save_debug_info: bool = False, saver: SaverLike | None = None,
+                      **kwargs: object) -> MetaGraphDef:
     """The ``MetaGraphDef`` of ``graph`` (the default graph), written to ``filename`` when given."""
     meta_graph_pb2, _ = _pb()
     g = graph or get_default_graph()
@@ -81,7 +94,7 @@ def export_meta_graph(filename: str | None = None, meta_info_def: Any = None, gr
     return mgd
 
 
-def write_meta_graph(mgd: Any, filename: str, as_text: bool = False) -> None:
+def write_meta_graph(mgd: MetaGraphDef, filename: str, as_text: bool = False) -> None:
     from google.protobuf import text_format
     data = text_format.MessageToString(mgd).encode() if as_text else mgd.SerializeToString()
 
@@ -93,7 +106,7 @@ def write_meta_graph(mgd: Any, filename: str, as_text: bool = False) -> None:
     atomic_write(filename, write)
 
 
-def read_meta_graph(meta_graph_or_file: Any) -> Any:
+def read_meta_graph(meta_graph_or_file: str | os.PathLike[str] | MetaGraphDef) -> MetaGraphDef:
     meta_graph_pb2, _ = _pb()
     if isinstance(meta_graph_or_file, meta_graph_pb2.MetaGraphDef):
         return meta_graph_or_file
@@ -118,8 +131,8 @@ def read_meta_graph(meta_graph_or_file: Any) -> Any:
         return mgd
 
 
-def import_meta_graph(meta_graph_or_file: Any, clear_devices: bool = False, import_scope: str | None = None,
-                      **kwargs: Any) -> dict[str, Any]:
+def import_meta_graph(meta_graph_or_file: str | os.PathLike[str] | MetaGraphDef, clear_devices: bool = False,
+                      import_scope: str | None = None, **kwargs: object) -> dict[str, Variable]:
     """Import the graph and collections of a ``.meta`` file into the default graph; returns the
     saved variables by checkpoint key (``gf.train.import_meta_graph`` makes a Saver of them)."""
     _, variable_pb2 = _pb()
@@ -165,7 +178,7 @@ def import_meta_graph(meta_graph_or_file: Any, clear_devices: bool = False, impo
     return saver_vars
 
 
-def meta_graph_for_save(saver: Any, filename: str) -> None:
+def meta_graph_for_save(saver: SaverLike, filename: str) -> None:
     """``Saver.save(write_meta_graph=True)``: the ``.meta`` beside the checkpoint; a graph with an
     op TF1's GraphDef cannot hold keeps its checkpoint and warns instead."""
     graph = next(iter(saver._vars.values())).graph if saver._vars else get_default_graph()

@@ -5,19 +5,24 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from graphflow.core.ir import Graph
+from graphflow.core.types import SessionLike
 from graphflow.graphdef.display import protos, tensor_proto, tf_type
 from graphflow.graphdef.export import export_graph_def
-from graphflow.graphdef.importer import GraphDefError, _parse_input, parse_graph_def
+from graphflow.graphdef.importer import GraphDefError, GraphDefSource, _parse_input, parse_graph_def
+
+if TYPE_CHECKING:
+    from tensorboard.compat.proto.graph_pb2 import GraphDef
+    from tensorboard.compat.proto.node_def_pb2 import NodeDef
 
 _VARIABLE_OPS = {"VariableV2", "Variable", "VarHandleOp"}
 
 
-def _copy(gd: Any, nodes: Sequence[Any]) -> Any:
+def _copy(gd: GraphDef, nodes: Sequence[NodeDef]) -> GraphDef:
     _, graph_pb2, _, _ = protos()
     out = graph_pb2.GraphDef()
     out.versions.CopyFrom(gd.versions)
@@ -26,7 +31,7 @@ def _copy(gd: Any, nodes: Sequence[Any]) -> Any:
     return out
 
 
-def extract_sub_graph(graph_def: Any, dest_nodes: Sequence[str]) -> Any:
+def extract_sub_graph(graph_def: GraphDefSource, dest_nodes: Sequence[str]) -> GraphDef:
     """The nodes ``dest_nodes`` need (inputs and control inputs, transitively), in file order."""
     gd = parse_graph_def(graph_def)
     if isinstance(dest_nodes, str):
@@ -52,9 +57,9 @@ def extract_sub_graph(graph_def: Any, dest_nodes: Sequence[str]) -> Any:
     return _copy(gd, [n for n in gd.node if n.name in keep])
 
 
-def convert_variables_to_constants(sess: Any, input_graph_def: Any, output_node_names: Sequence[str],
+def convert_variables_to_constants(sess: SessionLike, input_graph_def: GraphDefSource, output_node_names: Sequence[str],
                                    variable_names_whitelist: Sequence[str] | None = None,
-                                   variable_names_blacklist: Sequence[str] | None = None) -> Any:
+                                   variable_names_blacklist: Sequence[str] | None = None) -> GraphDef:
     """``input_graph_def`` pruned to ``output_node_names``, its variables replaced by ``Const``
     nodes holding their values in ``sess``: a frozen graph that needs no checkpoint."""
     _, _, node_def_pb2, _ = protos()
@@ -80,7 +85,7 @@ def convert_variables_to_constants(sess: Any, input_graph_def: Any, output_node_
     return _copy(sub, nodes)
 
 
-def remove_training_nodes(input_graph: Any, protected_nodes: Sequence[str] | None = None) -> Any:
+def remove_training_nodes(input_graph: GraphDefSource, protected_nodes: Sequence[str] | None = None) -> GraphDef:
     """Drop ``Identity`` and ``CheckNumerics`` nodes (their consumers read their input instead),
     except ``protected_nodes`` and nodes with control inputs."""
     gd = parse_graph_def(input_graph)
@@ -112,13 +117,13 @@ def remove_training_nodes(input_graph: Any, protected_nodes: Sequence[str] | Non
     return _copy(gd, nodes)
 
 
-def graph_def_of(graph_or_graph_def: Any) -> Any:
+def graph_def_of(graph_or_graph_def: Graph | GraphDefSource) -> GraphDef:
     if isinstance(graph_or_graph_def, Graph):
         return export_graph_def(graph_or_graph_def)
     return parse_graph_def(graph_or_graph_def)
 
 
-def write_graph(graph_or_graph_def: Any, logdir: str, name: str, as_text: bool = True) -> str:
+def write_graph(graph_or_graph_def: Graph | GraphDefSource, logdir: str, name: str, as_text: bool = True) -> str:
     """Write the graph as text (``.pbtxt``) or binary (``.pb``) GraphDef to ``logdir/name``,
     atomically (a crash leaves the old file or the new one, never half of one); returns the path."""
     from google.protobuf import text_format
@@ -140,7 +145,7 @@ def write_graph(graph_or_graph_def: Any, logdir: str, name: str, as_text: bool =
     return path
 
 
-def read_graph(path: str) -> Any:
+def read_graph(path: str) -> GraphDef:
     """A GraphDef from a ``.pb`` (binary) or ``.pbtxt`` (text) file."""
     with open(path, "rb") as f:
         data = f.read()

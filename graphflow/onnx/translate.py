@@ -3,12 +3,16 @@ pooling run channels-first in ONNX: the NHWC graph is transposed around them."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from types import ModuleType
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op
+from graphflow.core.types import DTypeLike, SessionLike
+from graphflow.ops.conv_ops import Padding
 
 OPSET = 17
 _I64_MIN, _I64_MAX = -(2 ** 63), 2 ** 63 - 1
@@ -41,12 +45,12 @@ class Builder:
         return f"{base}__{self.counter}"
 
     def node(self, op: str, inputs: Sequence[str], outputs: Sequence[str] | None = None, name: str | None = None,
-             **attrs: Any) -> str:
+             **attrs: object) -> str:
         outs = list(outputs) if outputs else [self.fresh(name or op)]
         self.nodes.append(self.onnx.helper.make_node(op, list(inputs), outs, name=self.fresh(name or op), **attrs))
         return outs[0]
 
-    def const(self, value: Any, dtype: Any = None, base: str = "const") -> str:
+    def const(self, value: npt.ArrayLike, dtype: npt.DTypeLike | None = None, base: str = "const") -> str:
         arr = np.asarray(value, dtype=dtype)
         name = self.fresh(base)
         self.initializers.append(self.onnx.numpy_helper.from_array(arr, name))
@@ -56,7 +60,7 @@ class Builder:
         return self.values[id(t)]
 
 
-def _elem_type(dtype: Any) -> int:
+def _elem_type(dtype: DTypeLike) -> int:
     from onnx import helper
     return helper.np_dtype_to_tensor_dtype(np.dtype(dtype.np if hasattr(dtype, "np") else dtype))
 
@@ -306,7 +310,7 @@ def _nhwc(b: Builder, v: str, name: str) -> str:
     return b.node("Transpose", [v], name=name, perm=[0, 2, 3, 1])
 
 
-def _spatial(padding: Any) -> dict[str, Any]:
+def _spatial(padding: Padding) -> dict[str, Any]:
     if padding == "SAME":
         return {"auto_pad": "SAME_UPPER"}  # TF1's SAME: the odd padding row/column goes after
     if padding == "VALID":
@@ -357,14 +361,14 @@ def _needed(outputs: Sequence[Tensor], stop: set[int]) -> list[Operation]:
     return [n for n in graph.get_operations() if id(n) in seen]
 
 
-def _value_info(onnx: Any, name: str, t: Tensor) -> Any:
+def _value_info(onnx: ModuleType, name: str, t: Tensor) -> Any:
     dims = None if t.shape.rank is None else [d if d is not None else f"{name}_d{i}"
                                                for i, d in enumerate(t.shape.as_list())]
     return onnx.helper.make_tensor_value_info(name, _elem_type(t.dtype), dims)
 
 
-def export(sess: Any, inputs: Sequence[Tensor], outputs: Sequence[Tensor], path: str | None = None,
-           constants: Mapping[Tensor, Any] | None = None, model_name: str = "graphflow",
+def export(sess: SessionLike, inputs: Sequence[Tensor], outputs: Sequence[Tensor], path: str | None = None,
+           constants: Mapping[Tensor, npt.ArrayLike] | None = None, model_name: str = "graphflow",
            opset: int = OPSET) -> Any:
     """The ONNX ``ModelProto`` computing ``outputs`` from ``inputs`` (written to ``path`` when
     given); variables hold their values in ``sess``, ``constants`` fix other placeholders."""

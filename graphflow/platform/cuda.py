@@ -16,9 +16,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from graphflow.core.errors import UnimplementedError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Need = Literal["numba-cuda", "kernels", "gpu", "ptx"]
 INSTALL = "pip install 'numba-cuda[cu13]'"
@@ -111,7 +114,7 @@ def _ptx() -> Capability:
                                  "unset NUMBA_ENABLE_CUDASIM")
     from numba import cuda
 
-    def one_line(a: Any) -> None:
+    def one_line(a: np.ndarray) -> None:
         a[0] = 1.0
 
     try:

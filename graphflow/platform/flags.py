@@ -14,7 +14,7 @@ except ImportError as e:  # pragma: no cover - the message is the point
 class _FlagValuesWrapper:
     """absl's ``FLAGS``, parsed from ``sys.argv`` (unknown flags tolerated) when first read."""
 
-    def __init__(self, flag_values: Any) -> None:
+    def __init__(self, flag_values: _absl.FlagValues) -> None:
         self.__dict__["__wrapped"] = flag_values
 
     def _parse_if_needed(self) -> None:
@@ -29,7 +29,7 @@ class _FlagValuesWrapper:
         self._parse_if_needed()
         return getattr(fv, name)
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def __setattr__(self, name: str, value: object) -> None:
         self._parse_if_needed()
         setattr(self.__dict__["__wrapped"], name, value)
 

@@ -6,9 +6,12 @@ import glob as _glob
 import os
 import shutil
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Union
 
 from graphflow.core import errors
+
+# a file system path: a string or an os.PathLike (pathlib.Path)
+StrPath = Union[str, "os.PathLike[str]"]
 
 
 def _missing(path: str, what: str = "file or directory") -> errors.NotFoundError:
@@ -19,7 +22,7 @@ class GFile:
     """TF1's file object: ``GFile(name, mode='r')`` with read, readline, readlines, write, seek,
     tell, flush, close, iteration and ``with``; text modes give str, binary modes bytes."""
 
-    def __init__(self, name: Any, mode: str = "r") -> None:
+    def __init__(self, name: StrPath, mode: str = "r") -> None:
         self.name, self.mode = os.fspath(name), mode
         if "r" in mode and not os.path.exists(self.name):
             raise _missing(self.name, "file")
@@ -34,7 +37,7 @@ class GFile:
     def readlines(self) -> list[Any]:
         return self._f.readlines()
 
-    def write(self, data: Any) -> None:
+    def write(self, data: str | bytes) -> None:
         if "b" not in self.mode and isinstance(data, bytes):
             data = data.decode("utf-8")
         self._f.write(data)
@@ -63,40 +66,40 @@ class GFile:
     def __enter__(self) -> GFile:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
 Open = FastGFile = GFile
 
 
-def Exists(filename: Any) -> bool:  # noqa: N802
+def Exists(filename: StrPath) -> bool:  # noqa: N802
     return os.path.exists(os.fspath(filename))
 
 
-def IsDirectory(dirname: Any) -> bool:  # noqa: N802
+def IsDirectory(dirname: StrPath) -> bool:  # noqa: N802
     return os.path.isdir(os.fspath(dirname))
 
 
-def MakeDirs(dirname: Any) -> None:  # noqa: N802
+def MakeDirs(dirname: StrPath) -> None:  # noqa: N802
     os.makedirs(os.fspath(dirname), exist_ok=True)
 
 
-def MkDir(dirname: Any) -> None:  # noqa: N802
+def MkDir(dirname: StrPath) -> None:  # noqa: N802
     d = os.fspath(dirname)
     if os.path.exists(d):
         raise errors.AlreadyExistsError(None, None, f"{d}: already exists")
     os.mkdir(d)
 
 
-def Remove(filename: Any) -> None:  # noqa: N802
+def Remove(filename: StrPath) -> None:  # noqa: N802
     f = os.fspath(filename)
     if not os.path.isfile(f):
         raise _missing(f, "file")
     os.remove(f)
 
 
-def DeleteRecursively(dirname: Any) -> None:  # noqa: N802
+def DeleteRecursively(dirname: StrPath) -> None:  # noqa: N802
     d = os.fspath(dirname)
     if os.path.isdir(d):
         shutil.rmtree(d)
@@ -106,18 +109,18 @@ def DeleteRecursively(dirname: Any) -> None:  # noqa: N802
         raise _missing(d)
 
 
-def Glob(filename: Any) -> list[str]:  # noqa: N802
+def Glob(filename: StrPath) -> list[str]:  # noqa: N802
     return sorted(_glob.glob(os.fspath(filename)))
 
 
-def ListDirectory(dirname: Any) -> list[str]:  # noqa: N802
+def ListDirectory(dirname: StrPath) -> list[str]:  # noqa: N802
     d = os.fspath(dirname)
     if not os.path.isdir(d):
         raise _missing(d, "directory")
     return sorted(os.listdir(d))
 
 
-def Copy(oldpath: Any, newpath: Any, overwrite: bool = False) -> None:  # noqa: N802
+def Copy(oldpath: StrPath, newpath: StrPath, overwrite: bool = False) -> None:  # noqa: N802
     src, dst = os.fspath(oldpath), os.fspath(newpath)
     if not os.path.isfile(src):
         raise _missing(src, "file")
@@ -126,7 +129,7 @@ def Copy(oldpath: Any, newpath: Any, overwrite: bool = False) -> None:  # noqa: 
     shutil.copyfile(src, dst)
 
 
-def Rename(oldname: Any, newname: Any, overwrite: bool = False) -> None:  # noqa: N802
+def Rename(oldname: StrPath, newname: StrPath, overwrite: bool = False) -> None:  # noqa: N802
     src, dst = os.fspath(oldname), os.fspath(newname)
     if not os.path.exists(src):
         raise _missing(src)
@@ -135,7 +138,7 @@ def Rename(oldname: Any, newname: Any, overwrite: bool = False) -> None:  # noqa
     os.replace(src, dst)
 
 
-def Walk(top: Any, in_order: bool = True) -> Iterator[tuple[str, list[str], list[str]]]:  # noqa: N802
+def Walk(top: StrPath, in_order: bool = True) -> Iterator[tuple[str, list[str], list[str]]]:  # noqa: N802
     for root, dirs, files in os.walk(os.fspath(top), topdown=in_order):
         yield root, sorted(dirs), sorted(files)
 
@@ -146,7 +149,7 @@ class _Stat:
         self.length, self.mtime_nsec, self.is_directory = st.st_size, st.st_mtime_ns, os.path.isdir(path)
 
 
-def Stat(filename: Any) -> _Stat:  # noqa: N802
+def Stat(filename: StrPath) -> _Stat:  # noqa: N802
     f = os.fspath(filename)
     if not os.path.exists(f):
         raise _missing(f)

@@ -18,11 +18,17 @@ import atexit
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from graphflow.core.errors import DeadlineExceededError, FailedPreconditionError
+
+if TYPE_CHECKING:
+    from mpi4py.MPI import Request
+
+T = TypeVar("T")  # broadcast_object's value: what root sends is what every rank gets
 
 _STATE: dict[str, Any] = {"comm": None, "local": None, "broken": None}
 _SPIN = 0.02  # seconds a wait spins on MPI_Test before it starts sleeping between tests
@@ -99,7 +105,7 @@ def timeout() -> float:
     return float(os.environ.get("GRAPHFLOW_MPI_TIMEOUT", "300"))
 
 
-def _wait(request: Any, what: str) -> None:
+def _wait(request: Request, what: str) -> None:
     """Wait for ``request`` until the deadline; past it, raise naming the collective."""
     if _STATE["broken"]:
         raise DeadlineExceededError(None, None, f"{what}: an earlier collective failed ({_STATE['broken']}); "
@@ -132,12 +138,12 @@ def _timed(nbytes: int, start: float) -> None:
     _STATS["seconds"] += time.perf_counter() - start
 
 
-def _buffer(x: Any) -> np.ndarray:
+def _buffer(x: npt.ArrayLike) -> np.ndarray:
     a = np.ascontiguousarray(x)
     return a.astype(np.float32) if a.dtype == np.float16 else a  # MPI has no half type
 
 
-def allreduce(x: Any, name: str = "allreduce") -> np.ndarray:
+def allreduce(x: npt.ArrayLike, name: str = "allreduce") -> np.ndarray:
     """The elementwise sum of ``x`` over the ranks (every rank gets it)."""
     c = _comm()
     a = _buffer(x)
@@ -151,7 +157,7 @@ def allreduce(x: Any, name: str = "allreduce") -> np.ndarray:
     return out.astype(np.asarray(x).dtype, copy=False)
 
 
-def allgather(x: Any, name: str = "allgather") -> np.ndarray:
+def allgather(x: npt.ArrayLike, name: str = "allgather") -> np.ndarray:
     """The ranks' ``x`` concatenated along the first axis in rank order (first dims may differ)."""
     c = _comm()
     a = _buffer(x)
@@ -171,7 +177,7 @@ def allgather(x: Any, name: str = "allgather") -> np.ndarray:
     return out.astype(np.asarray(x).dtype, copy=False)
 
 
-def broadcast(x: Any, root: int = 0, name: str = "broadcast") -> np.ndarray:
+def broadcast(x: npt.ArrayLike, root: int = 0, name: str = "broadcast") -> np.ndarray:
     """Rank ``root``'s ``x`` on every rank."""
     c = _comm()
     a = _buffer(x)
@@ -186,7 +192,7 @@ def broadcast(x: Any, root: int = 0, name: str = "broadcast") -> np.ndarray:
     return out.astype(np.asarray(x).dtype, copy=False)
 
 
-def broadcast_object(obj: Any, root: int = 0) -> Any:
+def broadcast_object(obj: T, root: int = 0) -> T:
     """A picklable Python object from ``root`` (checkpoint restores, shapes)."""
     c = _comm()
     if not c or c.Get_size() == 1:

@@ -31,38 +31,38 @@ def get_verbosity() -> int:
     return _logger.getEffectiveLevel()
 
 
-def log(level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+def log(level: int, msg: object, *args: object, **kwargs: Any) -> None:
     _logger.log(level, msg, *args, **kwargs)
 
 
-def debug(msg: Any, *args: Any, **kwargs: Any) -> None:
+def debug(msg: object, *args: object, **kwargs: Any) -> None:
     _logger.debug(msg, *args, **kwargs)
 
 
-def info(msg: Any, *args: Any, **kwargs: Any) -> None:
+def info(msg: object, *args: object, **kwargs: Any) -> None:
     _logger.info(msg, *args, **kwargs)
 
 
-def warning(msg: Any, *args: Any, **kwargs: Any) -> None:
+def warning(msg: object, *args: object, **kwargs: Any) -> None:
     _logger.warning(msg, *args, **kwargs)
 
 
 warn = warning
 
 
-def error(msg: Any, *args: Any, **kwargs: Any) -> None:
+def error(msg: object, *args: object, **kwargs: Any) -> None:
     _logger.error(msg, *args, **kwargs)
 
 
-def fatal(msg: Any, *args: Any, **kwargs: Any) -> None:
+def fatal(msg: object, *args: object, **kwargs: Any) -> None:
     _logger.fatal(msg, *args, **kwargs)
 
 
-def vlog(level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+def vlog(level: int, msg: object, *args: object, **kwargs: Any) -> None:
     _logger.log(level, msg, *args, **kwargs)
 
 
-def log_every_n(level: int, msg: Any, n: int, *args: Any) -> None:
+def log_every_n(level: int, msg: object, n: int, *args: object) -> None:
     """Log on the 1st, (n+1)th, (2n+1)th... call from the calling line."""
     key = sys._getframe(1).f_code, sys._getframe(1).f_lineno
     count = _counts.get(key, 0)
@@ -71,7 +71,7 @@ def log_every_n(level: int, msg: Any, n: int, *args: Any) -> None:
         _logger.log(level, msg, *args)
 
 
-def log_first_n(level: int, msg: Any, n: int, *args: Any) -> None:
+def log_first_n(level: int, msg: object, n: int, *args: object) -> None:
     key = sys._getframe(1).f_code, sys._getframe(1).f_lineno
     count = _counts.get(key, 0)
     _counts[key] = count + 1
@@ -79,7 +79,7 @@ def log_first_n(level: int, msg: Any, n: int, *args: Any) -> None:
         _logger.log(level, msg, *args)
 
 
-def log_if(level: int, msg: Any, condition: Any, *args: Any) -> None:
+def log_if(level: int, msg: object, condition: object, *args: object) -> None:
     if condition:
         _logger.log(level, msg, *args)
 

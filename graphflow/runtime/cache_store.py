@@ -22,10 +22,15 @@ import pickle
 import stat
 import tempfile
 import warnings
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from graphflow.core.errors import PermissionDeniedError
+
+if TYPE_CHECKING:
+    from numba.core.caching import IndexDataCacheFile, _CacheLocator
+
+T = TypeVar("T")  # what _unpickle's loader reads: bytes (pickle.loads) or a stream (pickle.load)
 
 MAGIC = b"GFSHA256"  # then the sha256 of the rest of the file, then the rest
 _HEAD = len(MAGIC) + hashlib.sha256().digest_size
@@ -122,7 +127,7 @@ class VerifiedCacheFile:
     ``numba.core.caching.Cache`` calls): the same index of signatures to data files and the same
     payloads, in files written by ``write_verified`` and read by ``read_verified``."""
 
-    def __init__(self, original: Any, cache_path: str) -> None:
+    def __init__(self, original: IndexDataCacheFile, cache_path: str) -> None:
         base = original._index_name[:-len(".nbi")]
         self._cache_path = cache_path
         self._index_path = os.path.join(cache_path, base + ".gfi")  # compile_pool.uncached looks here
@@ -134,7 +139,7 @@ class VerifiedCacheFile:
     def flush(self) -> None:
         self._save_index({})
 
-    def load(self, key: Any) -> Any:
+    def load(self, key: Hashable) -> Any:
         name = self._load_index().get(key)
         if name is None:
             return None
@@ -142,7 +147,7 @@ class VerifiedCacheFile:
         payload = read_verified(path)
         return None if payload is None else _unpickle(path, payload, pickle.loads)
 
-    def save(self, key: Any, data: Any) -> None:
+    def save(self, key: Hashable, data: object) -> None:
         overloads = self._load_index()
         name = overloads.get(key)
         if name is None:
@@ -171,7 +176,7 @@ class VerifiedCacheFile:
                        + self._dump((self._source_stamp, overloads)))
 
 
-def _unpickle(path: str, data: Any, load: Any) -> Any:
+def _unpickle(path: str, data: T, load: Callable[[T], Any]) -> Any:
     """A verified payload that still does not unpickle was written by other versions of the
     libraries: it is removed like a corrupt one."""
     try:
@@ -186,7 +191,7 @@ class FolderLocator:
     folder before each save (``ensure_cache_path``), which must be the verified files' folder and
     not the one numba chose (the package's ``__pycache__``, ``NUMBA_CACHE_DIR``)."""
 
-    def __init__(self, original: Any, cache_path: str) -> None:
+    def __init__(self, original: _CacheLocator, cache_path: str) -> None:
         self._original = original
         self._cache_path = cache_path
 

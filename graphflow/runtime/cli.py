@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import numpy as np
+import numpy.typing as npt
 
 import graphflow as gf
 from graphflow.core.errors import InvalidArgumentError, OpError
@@ -233,7 +234,7 @@ def _session_run(args: argparse.Namespace, dump_dir: str | None = None, traced: 
     return values, md
 
 
-def _describe(name: str, v: Any) -> str:
+def _describe(name: str, v: npt.ArrayLike) -> str:
     a = np.asarray(v)
     body = np.array2string(a.reshape(-1)[:8], precision=5, separator=", ")
     return f"{name}: {a.dtype} {a.shape} {body}{' ...' if a.size > 8 else ''}"

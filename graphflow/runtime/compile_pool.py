@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from graphflow.compiler.cpu.rules.conv import LIBRARY_CALLS
+from graphflow.core.ir import Graph, Tensor
 from graphflow.core.registry import Op
 from graphflow.runtime import cache
 
@@ -49,13 +50,13 @@ def enabled() -> bool:
     return int(os.environ.get("GRAPHFLOW_COMPILE_WORKERS", default)) > 0
 
 
-def uncached(dispatcher: Any) -> bool:
+def uncached(dispatcher: object) -> bool:
     cache = getattr(dispatcher, "_cache", None)
     path = getattr(getattr(cache, "_cache_file", None), "_index_path", None)
     return path is not None and not os.path.exists(path)
 
 
-def warm_up(graph: Any = None) -> None:
+def warm_up(graph: Graph | None = None) -> None:
     """Start the idle helper, once per process (a new Session calls this), and have it compile
     the library functions the ops of the Session's ``graph`` will call. Where all of those are
     cached already it starts only when a graph has uncached kernels (``start``): an idle helper
@@ -94,7 +95,7 @@ _COMMON = [("Exp", "graphflow.compiler.cpu.fastmath", "exp", [["float32", -1]]),
             [["float32", 1], ["float32", 2], ["float32", 2], ["float32", 2]])]
 
 
-def _library_jobs(graph: Any) -> list[dict]:
+def _library_jobs(graph: Graph | None) -> list[dict]:
     """Jobs for the library functions the ops of ``graph`` call (rules.conv.LIBRARY_CALLS, the GEMM
     update, the float32 math and cross-entropy rows; all of the latter without a graph). The
     random draws are not among them: the initializer's run compiles them first thing."""
@@ -106,7 +107,7 @@ def _library_jobs(graph: Any) -> list[dict]:
                      "d": ["float64", -1]}
             args = [kinds[a] for a in spec]
             wanted[(module, fn, json.dumps(args))] = args
-    for d in _gemm_update_dtypes(graph):  # SGD updates of matmul gradients (cpu._gemm_updates)
+    for d in _gemm_update_dtypes(graph):  # SGD updates of matmul gradients (assign_plans.gemm_updates)
         m = [d, 2]
         wanted[("graphflow.compiler.cpu.blas", "gemm", json.dumps(m))] = [m, ["bool", -1], m, ["bool", -1], m,
                                                                       ["float64", -1], ["float64", -1]]
@@ -120,10 +121,10 @@ def _library_jobs(graph: Any) -> list[dict]:
     return jobs
 
 
-def _gemm_update_dtypes(graph: Any) -> set[str]:
+def _gemm_update_dtypes(graph: Graph | None) -> set[str]:
     """Dtypes of the graph's assignments ``var - s * (a @ b)`` / ``var -= s * (a @ b)``."""
 
-    def product(t: Any) -> Any:
+    def product(t: Tensor) -> Tensor | None:
         n = t.node
         if n.op is Op.MUL:
             return next((x for x in n.inputs if x.node.op is Op.MATMUL), None)

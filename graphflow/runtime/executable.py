@@ -27,7 +27,7 @@ _nothing = contextlib.nullcontext
 class Executable:
     """Built once per signature; ``__call__`` is the hot path of ``sess.run``."""
 
-    def __init__(self, program: Program, state: State, dump: Any = None, trace: bool = False) -> None:
+    def __init__(self, program: Program, state: State, dump: str | None = None, trace: bool = False) -> None:
         self.source_program = program
         passes_seen: list[tuple[str, Program]] = []
         # seconds per compiler stage (dumps write them beside the per-kernel compile times)
@@ -156,6 +156,6 @@ class Executable:
         return result
 
 
-def _shown(v: Any) -> str:
+def _shown(v: object) -> str:
     """A check's value as TF1's messages print it: shapes as ``[2,4]``."""
     return "[" + ",".join(str(d) for d in v) + "]" if isinstance(v, tuple) else str(v)

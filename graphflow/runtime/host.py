@@ -20,6 +20,7 @@ from graphflow.core.evaluate import evaluate
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Kind, Op, get
 from graphflow.runtime import tracing
+from graphflow.runtime.state import State
 
 # ops that also take string tensors (their numpy references work on object arrays)
 _STRING_OK = {Op.IDENTITY, Op.ADD, Op.EQUAL, Op.NOT_EQUAL, Op.CONST, Op.PLACEHOLDER,
@@ -118,7 +119,7 @@ class HostExecutable:
 
     def __init__(self, p: HostPlan, outputs: Sequence[Tensor],
                  compile_inner: Callable[[list[Tensor], list[Operation], list[tuple[Tensor, int]]], Any],
-                 state: Any = None) -> None:
+                 state: State | None = None) -> None:
         self.plan = p
         self.state = state
         self.outputs = list(outputs)
@@ -149,7 +150,7 @@ class HostExecutable:
         return out
 
     @staticmethod
-    def _run(n: Operation, env: dict[int, Any], state: Any) -> None:
+    def _run(n: Operation, env: dict[int, Any], state: State | None) -> None:
         if n.op is Op.IS_INITIALIZED:  # the session's state answers
             env[id(n.outputs[0])] = np.bool_(state is not None and n.attrs.uid in state.initialized)
             return

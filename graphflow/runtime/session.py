@@ -5,17 +5,20 @@ import contextlib
 import functools
 import os
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from types import TracebackType
 from typing import Any
 
 import numpy as np
 
 from graphflow.compiler.program import build
+from graphflow.config import ConfigProto, RunMetadata, RunOptions
 from graphflow.core.dtypes import to_strings
 from graphflow.core.errors import InvalidArgumentError, ResourceExhaustedError, UnimplementedError
 from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.core.registry import Op
 from graphflow.core.runtime_hook import Runtime, register_runtime
+from graphflow.core.types import FeedDict
 from graphflow.platform import cuda as cuda_platform
 from graphflow.runtime import compile_pool, host, tracing
 from graphflow.runtime.dump import dump_executable
@@ -46,7 +49,7 @@ def default_session_for(graph: Graph | None, session: Session | None) -> Session
     return sess
 
 
-def _open_session(graph: Graph, config: Any = None) -> Session:
+def _open_session(graph: Graph, config: ConfigProto | None = None) -> Session:
     return Session(graph=graph, config=config)
 
 
@@ -61,12 +64,12 @@ class _Fetch:
 
     __slots__ = ("leaves", "rebuild")
 
-    def __init__(self, graph: Graph, fetches: Any) -> None:
+    def __init__(self, graph: Graph, fetches: object) -> None:
         leaves: list[Tensor | Operation] = []
         self.rebuild = self._walk(graph, fetches, leaves)
         self.leaves = leaves
 
-    def _walk(self, graph: Graph, f: Any, leaves: list[Any]) -> Callable[[list[Any]], Any]:
+    def _walk(self, graph: Graph, f: object, leaves: list[Tensor | Operation]) -> Callable[[list[Any]], Any]:
         if isinstance(f, (Tensor, Operation, str)) or hasattr(f, "_as_graph_tensor"):
             el = graph.as_graph_element(f) if isinstance(f, str) else f
             if hasattr(el, "_as_graph_tensor"):
@@ -97,7 +100,7 @@ class _Fetch:
                         "Operations, names or nested lists/tuples/dicts of them")
 
 
-def convert_feed(t: Tensor, value: Any) -> Any:
+def convert_feed(t: Tensor, value: object) -> Any:
     """The fed value converted to ``t``'s dtype and checked against its static shape."""
     target = t.dtype.np
     if t.dtype.is_string:
@@ -144,7 +147,7 @@ def _check_feed_shape(t: Tensor, arr: np.ndarray) -> None:
                 f"  placeholder {t.node.describe()}")
 
 
-def _execute(exe: Any, args: list[Any], fetch: Any) -> list[Any]:
+def _execute(exe: Callable[[list[Any]], list[Any]], args: list[Any], fetch: _Fetch) -> list[Any]:
     """Run ``exe``; a memory error no check named becomes ResourceExhaustedError naming the fetches."""
     try:
         return exe(args)
@@ -161,7 +164,7 @@ def _exhausted(e: MemoryError, leaves: list[Any]) -> ResourceExhaustedError:
     return ResourceExhaustedError(None, None, f"OOM when allocating a tensor while computing {names}: {e}")
 
 
-def _describe(value: Any, arr: np.ndarray | None) -> str:
+def _describe(value: object, arr: np.ndarray | None) -> str:
     text = repr(value)
     return (text[:60] + "...") if len(text) > 60 else text
 
@@ -179,7 +182,7 @@ class Session:
     3.0
     """
 
-    def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None,
+    def __init__(self, target: str = "", graph: Graph | None = None, config: ConfigProto | None = None,
                  device: str | None = None, dump_dir: str | None = None) -> None:
         graph = graph or get_default_graph()
         if device is None:
@@ -225,9 +228,10 @@ class Session:
         self._context.append(ctx)
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if self._context:
-            self._context.pop().__exit__(*exc)
+            self._context.pop().__exit__(kind, value, tb)
         self.close()
 
     @contextlib.contextmanager
@@ -241,8 +245,8 @@ class Session:
                 _default_sessions.remove(self)
 
     # -- running
-    def run(self, fetches: Any, feed_dict: Mapping[Any, Any] | None = None, options: Any = None,
-            run_metadata: Any = None) -> Any:
+    def run(self, fetches: object, feed_dict: FeedDict | None = None, options: RunOptions | None = None,
+            run_metadata: RunMetadata | None = None) -> Any:
         """Evaluate ``fetches`` (any nesting of tensors/ops/names) with ``feed_dict``."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
@@ -281,8 +285,8 @@ class Session:
         outs = _execute(exe, values + pulled if pulled else values, fetch)
         return fetch.rebuild(_spread(fetch.leaves, tensors, outs))
 
-    def _traced_run(self, fetches: Any, fed: list[Tensor], values: list[Any],
-                    sig_feeds: tuple[tuple[Tensor, int], ...], run_metadata: Any) -> Any:
+    def _traced_run(self, fetches: object, fed: list[Tensor], values: list[Any],
+                    sig_feeds: tuple[tuple[Tensor, int], ...], run_metadata: RunMetadata) -> Any:
         """A run whose every kernel call and host step is timed into ``run_metadata``, by an
         executable of its own (compiled once per signature, like the untraced one)."""
         fetch = _Fetch(self.graph, fetches)
@@ -301,7 +305,7 @@ class Session:
         run_metadata.step_stats = records
         return fetch.rebuild(_spread(fetch.leaves, tensors, outs))
 
-    def _feed_key(self, key: Any) -> Tensor:
+    def _feed_key(self, key: object) -> Tensor:
         if isinstance(key, str):
             try:
                 key = self.graph.get_tensor_by_name(key if ":" in key else key + ":0")
@@ -356,7 +360,8 @@ class Session:
             exe.dump_folder = dump_executable(exe, self.dump_dir)
         return exe
 
-    def make_callable(self, fetches: Any, feed_list: Sequence[Any] | None = None, accept_options: bool = False) -> Any:
+    def make_callable(self, fetches: object, feed_list: Sequence[Tensor | str] | None = None,
+                      accept_options: bool = False) -> Callable[..., Any]:
         """A function taking the values of ``feed_list`` positionally and returning the fetches."""
         fetch = _Fetch(self.graph, fetches)
         fed = [self._feed_key(k) for k in (feed_list or [])]
@@ -365,7 +370,7 @@ class Session:
         # the common scalar float feed converts without building an array (as convert_feed does)
         fast = [(t, t.dtype.np.type if t.dtype.np.kind == "f" and t.shape.dims == () else None) for t in fed]
 
-        def call(*args: Any) -> Any:
+        def call(*args: object) -> Any:
             if len(args) != len(fed):
                 raise TypeError(f"callable takes {len(fed)} feed values, got {len(args)}")
             vals = [to(v) if to is not None and type(v) is float else convert_feed(t, v)
@@ -386,7 +391,7 @@ class Session:
             return fetch.rebuild(_spread(fetch.leaves, tensors, outs))
         return call
 
-    def load_variable(self, var: Any, value: Any) -> None:
+    def load_variable(self, var: Tensor, value: object) -> None:
         t = var.node
         arr = convert_feed(var, value)
         self.state.write(t, np.asarray(arr))
@@ -399,7 +404,7 @@ class Session:
 _warned_placement: weakref.WeakSet[Graph] = weakref.WeakSet()
 
 
-def _placed_device(graph: Graph, config: Any) -> str:
+def _placed_device(graph: Graph, config: ConfigProto | None) -> str:
     """The session's device when none is given: "cuda" when the graph placed a node on a GPU and
     the CUDA target can run (and the config does not ask for no GPU), else "cpu", warning once per
     graph when a GPU placement cannot be honoured (TF1 raises there unless ``allow_soft_placement``)."""
@@ -456,7 +461,7 @@ def _flat_feeds(feed_dict: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
     allows) flattened to (tensor, value) pairs."""
     out: list[tuple[Any, Any]] = []
 
-    def walk(key: Any, value: Any) -> None:
+    def walk(key: object, value: object) -> None:
         if isinstance(key, (list, tuple)) and not isinstance(key, str):
             vals = list(value) if isinstance(value, (list, tuple)) else None
             if vals is None or len(vals) != len(key):
@@ -479,7 +484,7 @@ def _spread(leaves: list[Any], tensors: list[Tensor], outs: list[Any]) -> list[A
     return [outs[pos[id(x)]] if isinstance(x, Tensor) else None for x in leaves]
 
 
-def _fetch_key(fetches: Any) -> Any:
+def _fetch_key(fetches: object) -> Hashable | None:
     """A hashable key for the fetch structure, or None when it cannot be made cheaply."""
     if isinstance(fetches, (Tensor, Operation, str)):
         return fetches
@@ -498,6 +503,7 @@ def _fetch_key(fetches: Any) -> Any:
 class InteractiveSession(Session):
     """A session that installs itself as the default on construction (for shells and notebooks)."""
 
-    def __init__(self, target: str = "", graph: Graph | None = None, config: Any = None, **kw: Any) -> None:
+    def __init__(self, target: str = "", graph: Graph | None = None, config: ConfigProto | None = None,
+                 **kw: str | None) -> None:
         super().__init__(target, graph, config, **kw)
         _default_sessions.append(self)

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from graphflow.core.autodiff import gradients
 from graphflow.core.ir import Tensor
@@ -13,7 +14,8 @@ from graphflow.platform import cuda as cuda_platform
 from graphflow.runtime.session import Session, get_default_session
 
 
-def compute_gradient(x: Any, x_shape: Any, y: Tensor, y_shape: Any, x_init_value: Any = None,
+def compute_gradient(x: Tensor | Sequence[Tensor], x_shape: Sequence[int] | Sequence[Sequence[int]], y: Tensor,
+                     y_shape: Sequence[int], x_init_value: npt.ArrayLike | None = None,
                      delta: float = 1e-3, extra_feed_dict: dict | None = None,
                      session: Session | None = None) -> Any:
     """(theoretical, numerical) Jacobians of ``y`` w.r.t. ``x``, each of shape
@@ -51,7 +53,8 @@ def compute_gradient(x: Any, x_shape: Any, y: Tensor, y_shape: Any, x_init_value
     return theoretical, numerical
 
 
-def compute_gradient_error(x: Any, x_shape: Any, y: Tensor, y_shape: Any, x_init_value: Any = None,
+def compute_gradient_error(x: Tensor | Sequence[Tensor], x_shape: Sequence[int] | Sequence[Sequence[int]], y: Tensor,
+                           y_shape: Sequence[int], x_init_value: npt.ArrayLike | None = None,
                            delta: float = 1e-3, extra_feed_dict: dict | None = None) -> float:
     """Largest absolute difference between the theoretical and numerical Jacobians."""
     pairs = compute_gradient(x, x_shape, y, y_shape, x_init_value, delta, extra_feed_dict)

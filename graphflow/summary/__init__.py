@@ -14,6 +14,7 @@ from typing import Any
 from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Op
+from graphflow.core.types import TensorLike
 from graphflow.ops._build import make
 from graphflow.ops.summary_ops import SummaryAttrs
 from graphflow.summary.writer import FileWriter, FileWriterCache  # noqa: F401
@@ -37,7 +38,8 @@ def _add(t: Tensor, collections: Sequence[str] | None) -> Tensor:
     return t
 
 
-def scalar(name: str, tensor: Any, collections: Sequence[str] | None = None, family: str | None = None) -> Tensor:
+def scalar(name: str, tensor: TensorLike, collections: Sequence[str] | None = None,
+           family: str | None = None) -> Tensor:
     """A scalar value (any real dtype) under the tag ``name`` (within the name scope)."""
     x = convert_to_tensor(tensor)
     if x.dtype.is_string or (x.shape.rank is not None and x.shape.num_elements() not in (None, 1)):
@@ -46,14 +48,15 @@ def scalar(name: str, tensor: Any, collections: Sequence[str] | None = None, fam
         return _add(make(Op.SCALAR_SUMMARY, [x], SummaryAttrs(tag), name="ScalarSummary"), collections)
 
 
-def histogram(name: str, values: Any, collections: Sequence[str] | None = None, family: str | None = None) -> Tensor:
+def histogram(name: str, values: TensorLike, collections: Sequence[str] | None = None,
+              family: str | None = None) -> Tensor:
     """The distribution of ``values`` (any shape) in TF1's exponential buckets."""
     x = convert_to_tensor(values)
     with _summary_scope(name, family) as tag:
         return _add(make(Op.HISTOGRAM_SUMMARY, [x], SummaryAttrs(tag), name="HistogramSummary"), collections)
 
 
-def image(name: str, tensor: Any, max_outputs: int = 3, collections: Sequence[str] | None = None,
+def image(name: str, tensor: TensorLike, max_outputs: int = 3, collections: Sequence[str] | None = None,
           family: str | None = None) -> Tensor:
     """Up to ``max_outputs`` images of a [batch, height, width, 1 | 3 | 4] tensor (uint8, or float
     scaled as TF1 scales it), as PNGs tagged ``name/image/i``."""
@@ -66,7 +69,8 @@ def image(name: str, tensor: Any, max_outputs: int = 3, collections: Sequence[st
                     collections)
 
 
-def audio(name: str, tensor: Any, sample_rate: Any, max_outputs: int = 3, collections: Sequence[str] | None = None,
+def audio(name: str, tensor: TensorLike, sample_rate: TensorLike, max_outputs: int = 3,
+          collections: Sequence[str] | None = None,
           family: str | None = None) -> Tensor:
     """Up to ``max_outputs`` clips of a [batch, frames(, channels)] float tensor in [-1, 1], as WAV."""
     rate = static_value(convert_to_tensor(sample_rate))
@@ -77,7 +81,7 @@ def audio(name: str, tensor: Any, sample_rate: Any, max_outputs: int = 3, collec
                          SummaryAttrs(tag, int(max_outputs), float(rate)), name="AudioSummary"), collections)
 
 
-def text(name: str, tensor: Any, collections: Sequence[str] | None = None) -> Tensor:
+def text(name: str, tensor: TensorLike, collections: Sequence[str] | None = None) -> Tensor:
     """A string tensor shown by TensorBoard's text tab (Markdown)."""
     x = convert_to_tensor(tensor)
     if not x.dtype.is_string:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from graphflow.core.ir import Graph, get_default_graph
+from graphflow.core.types import SessionLike
 from graphflow.graphdef.display import as_graph_def
 from graphflow.ops.summary_ops import summary_pb2
+
+if TYPE_CHECKING:
+    from tensorboard.compat.proto.config_pb2 import RunMetadata as TFRunMetadata
+    from tensorboard.compat.proto.event_pb2 import Event, SessionLog
+    from tensorboard.compat.proto.graph_pb2 import GraphDef
+    from tensorboard.compat.proto.summary_pb2 import Summary
 
 
 def _event_pb2() -> Any:
@@ -33,8 +40,9 @@ def _event_pb2() -> Any:
 class FileWriter:
     """Writes summaries, the graph and run metadata to an event file in ``logdir``."""
 
-    def __init__(self, logdir: str, graph: Any = None, max_queue: int = 10, flush_secs: float = 120,
-                 graph_def: Any = None, filename_suffix: str | None = None, session: Any = None) -> None:
+    def __init__(self, logdir: str, graph: Graph | GraphDef | None = None, max_queue: int = 10, flush_secs: float = 120,
+                 graph_def: GraphDef | None = None, filename_suffix: str | None = None,
+                 session: SessionLike | None = None) -> None:
         event_pb2, writer_cls = _event_pb2()
         self._pb = event_pb2
         self._logdir = str(logdir)
@@ -47,12 +55,13 @@ class FileWriter:
     def get_logdir(self) -> str:
         return self._logdir
 
-    def add_event(self, event: Any) -> None:
+    def add_event(self, event: Event) -> None:
         if self._closed:
             raise RuntimeError(f"FileWriter for {self._logdir!r} is closed; call reopen() first")
         self._writer.add_event(event)
 
-    def add_summary(self, summary: Any, global_step: Any = None) -> None:
+    def add_summary(self, summary: Summary | bytes | bytearray | np.ndarray,
+                    global_step: int | np.integer | np.ndarray | None = None) -> None:
         """``summary``: what a summary op returned (bytes) or a ``Summary`` message."""
         pb = summary_pb2()
         if isinstance(summary, np.ndarray):
@@ -67,7 +76,8 @@ class FileWriter:
             ev.step = int(np.asarray(global_step))
         self.add_event(ev)
 
-    def add_graph(self, graph: Any = None, global_step: Any = None, graph_def: Any = None) -> None:
+    def add_graph(self, graph: Graph | GraphDef | None = None, global_step: int | np.integer | None = None,
+                  graph_def: GraphDef | None = None) -> None:
         """The graph (a ``gf.Graph`` or a ``GraphDef``), shown in TensorBoard's graph tab."""
         if graph_def is None:
             graph_def = as_graph_def(graph) if isinstance(graph, Graph) or graph is None else graph
@@ -76,7 +86,8 @@ class FileWriter:
             ev.step = int(global_step)
         self.add_event(ev)
 
-    def add_run_metadata(self, run_metadata: Any, tag: str, global_step: Any = None) -> None:
+    def add_run_metadata(self, run_metadata: TFRunMetadata, tag: str,
+                         global_step: int | np.integer | None = None) -> None:
         """The step statistics of a traced run, under ``tag`` (TensorBoard's graph tab shows them)."""
         data = run_metadata.SerializeToString()
         ev = self._pb.Event(wall_time=time.time(), tagged_run_metadata=self._pb.TaggedRunMetadata(
@@ -85,7 +96,7 @@ class FileWriter:
             ev.step = int(global_step)
         self.add_event(ev)
 
-    def add_session_log(self, session_log: Any, global_step: Any = None) -> None:
+    def add_session_log(self, session_log: SessionLog, global_step: int | np.integer | None = None) -> None:
         ev = self._pb.Event(wall_time=time.time(), session_log=session_log)
         if global_step is not None:
             ev.step = int(global_step)
@@ -109,11 +120,11 @@ class FileWriter:
     def __enter__(self) -> FileWriter:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def run_metadata_proto(run_metadata: Any) -> Any:
+def run_metadata_proto(run_metadata: object) -> TFRunMetadata:
     """graphflow's ``RunMetadata`` as TF1's ``RunMetadata`` message (step stats per kernel)."""
     from tensorboard.compat.proto import config_pb2, step_stats_pb2
     md = config_pb2.RunMetadata()

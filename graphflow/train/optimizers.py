@@ -270,7 +270,7 @@ class AdamOptimizer(Optimizer):
     ``var -= lr_t * m / (sqrt(v) + epsilon)``. Slots ``"m"``, ``"v"`` (``"<var>/Adam"``,
     ``"<var>/Adam_1"``); ``beta1_power`` and ``beta2_power`` hold ``beta**t``."""
 
-    def __init__(self, learning_rate: HyperLike = 0.001, beta1: HyperLike = 0.9, beta2: HyperLike = 0.999,
+    def __init__(self, learning_rate: HyperLike = 0.001, beta1: float = 0.9, beta2: float = 0.999,
                  epsilon: HyperLike = 1e-08,
                  use_locking: bool = False, name: str = "Adam") -> None:
         super().__init__(use_locking, name)

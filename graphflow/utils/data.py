@@ -3,10 +3,11 @@
 tqdm progress bar when asked and installed. The batches are fed to ``sess.run`` as they are."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from graphflow.platform import mpi
 
@@ -26,7 +27,7 @@ class Dataset:
 class TensorDataset(Dataset):
     """Item i is ``tuple(t[i] for t in tensors)``; every array has the same first dim."""
 
-    def __init__(self, *tensors: Any) -> None:
+    def __init__(self, *tensors: npt.ArrayLike) -> None:
         arrays = [np.asarray(t.detach().cpu().numpy() if hasattr(t, "detach") else t) for t in tensors]
         if not arrays or len({len(a) for a in arrays}) != 1:
             raise ValueError("TensorDataset needs arrays with one first dim")
@@ -56,7 +57,8 @@ class DistributedSampler:
     shuffled per epoch (``set_epoch``) with the same ``seed`` on every rank. The defaults come
     from ``graphflow.distributed`` (this process's rank and the job's size)."""
 
-    def __init__(self, dataset: Any, num_replicas: int | None = None, rank: int | None = None, shuffle: bool = True,
+    def __init__(self, dataset: Dataset | Sequence[Any], num_replicas: int | None = None, rank: int | None = None,
+                 shuffle: bool = True,
                  seed: int = 0, drop_last: bool = False) -> None:
         if num_replicas is None or rank is None:
             mpi.init()
@@ -85,9 +87,11 @@ class DistributedSampler:
 
 
 class DataLoader:
-    def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool = False, drop_last: bool = False,
-                 collate_fn: Callable[[list[Any]], Any] | None = None, generator: Any = None, seed: int | None = None,
-                 progress: bool = False, num_workers: int = 0, sampler: Any = None, **kwargs: Any) -> None:
+    def __init__(self, dataset: Dataset | Sequence[Any], batch_size: int | None = 1, shuffle: bool = False,
+                 drop_last: bool = False, collate_fn: Callable[[list[Any]], Any] | None = None,
+                 generator: np.random.RandomState | None = None, seed: int | None = None,
+                 progress: bool = False, num_workers: int = 0,
+                 sampler: DistributedSampler | Sequence[int] | None = None, **kwargs: object) -> None:
         if sampler is not None and shuffle:
             raise ValueError("DataLoader takes sampler or shuffle, not both (expected shuffle=False with a sampler)")
         self.sampler = sampler

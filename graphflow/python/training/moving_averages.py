@@ -1,15 +1,16 @@
 """``from tensorflow.python.training import moving_averages``."""
 from __future__ import annotations
 
-from typing import Any
-
+from graphflow.core.ir import Tensor
+from graphflow.core.types import TensorLike
 from graphflow.train.moving_averages import ExponentialMovingAverage
+from graphflow.variables import Variable
 
 __all__ = ["ExponentialMovingAverage", "assign_moving_average"]
 
 
-def assign_moving_average(variable: Any, value: Any, decay: Any, zero_debias: bool = True,
-                          name: str | None = None) -> Any:
+def assign_moving_average(variable: Variable, value: TensorLike, decay: float | Tensor, zero_debias: bool = True,
+                          name: str | None = None) -> Tensor:
     """``variable -= (1 - decay) * (variable - value)`` (TF1's; zero_debias is not supported)."""
     if zero_debias:
         raise ValueError("assign_moving_average(zero_debias=True) is not supported; pass zero_debias=False")

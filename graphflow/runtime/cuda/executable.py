@@ -27,6 +27,7 @@ from graphflow.compiler.schedule import plan, schedule
 from graphflow.core.errors import UnimplementedError
 from graphflow.core.ir import Operation
 from graphflow.core.registry import NotOnTarget, get
+from graphflow.ops.func_graph import FuncGraph
 from graphflow.runtime.cuda import dump as cuda_dump
 from graphflow.runtime.cuda import memory
 from graphflow.runtime.cuda.driver import generate
@@ -89,7 +90,7 @@ class CudaExecutable:
         self.dump_folder = folder
 
     # -- the Device the steps run against (``compiler/cuda/device.Device``)
-    def sub(self, g: Any) -> CudaExecutable:
+    def sub(self, g: FuncGraph) -> CudaExecutable:
         """The executable of a branch, loop condition or loop body (built once, sharing the state)."""
         exe = self.subs.get(id(g))
         if exe is None:
@@ -97,7 +98,8 @@ class CudaExecutable:
             exe = self.subs[id(g)] = CudaExecutable(prog, self.state, optimized=True)
         return exe
 
-    def launch_grid(self, source: str, grid: Any, block: Any, args: Sequence[Any]) -> None:
+    def launch_grid(self, source: str, grid: int | tuple[int, ...], block: int | tuple[int, ...],
+                    args: Sequence[object]) -> None:
         memory.launch_grid(source, grid, block, args)
 
     def variable(self, var: Operation) -> Value:

@@ -64,7 +64,7 @@ class CudaState(State):
 _RECORD: list[dict[str, set[tuple[tuple[str, int], ...]]]] = []
 
 
-def arg_type(a: Any) -> tuple[str, int]:
+def arg_type(a: object) -> tuple[str, int]:
     """(dtype name, ndim; -1 for scalars) of a launch argument, as ``cuda.compile_ptx`` takes them."""
     if hasattr(a, "dtype") and hasattr(a, "ndim") and not isinstance(a, np.generic):
         return a.dtype.name, a.ndim
@@ -75,7 +75,7 @@ def arg_type(a: Any) -> tuple[str, int]:
     return ("int64" if isinstance(a, int) else "float64"), -1
 
 
-def launch_grid(source: str, grid: Any, block: Any, args: Sequence[Any]) -> None:
+def launch_grid(source: str, grid: int | tuple[int, ...], block: int | tuple[int, ...], args: Sequence[object]) -> None:
     if _RECORD:
         _RECORD[-1].setdefault(source, set()).add(tuple(arg_type(a) for a in args))
     kernel(source)[grid, block](*args)
@@ -88,5 +88,5 @@ class recording:
         _RECORD.append({})
         return _RECORD[-1]
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         _RECORD.pop()
