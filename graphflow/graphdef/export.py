@@ -16,7 +16,7 @@ from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.core.registry import Op
 from graphflow.graphdef.display import protos, shape_proto, tensor_proto, tf_type
-from graphflow.ops.conv_ops import ConvAttrs, PoolAttrs
+from graphflow.ops.conv_geometry import ConvAttrs, PoolAttrs
 
 if TYPE_CHECKING:
     from tensorboard.compat.proto.attr_value_pb2 import AttrValue

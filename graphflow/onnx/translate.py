@@ -12,7 +12,7 @@ import numpy.typing as npt
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op
 from graphflow.core.types import DTypeLike, SessionLike
-from graphflow.ops.conv_ops import Padding
+from graphflow.ops.conv_geometry import Padding
 
 OPSET = 17
 _I64_MIN, _I64_MAX = -(2 ** 63), 2 ** 63 - 1

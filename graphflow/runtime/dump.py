@@ -7,17 +7,43 @@ signature that produced them."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from graphflow.compiler.cpu.lower import Generated
 from graphflow.compiler.pipeline import format_program
+from graphflow.compiler.program import Program
 from graphflow.runtime.cache import distinct
 
-if TYPE_CHECKING:  # the executable imports this module to dump itself
-    from graphflow.runtime.executable import Executable
+
+class DumpedExecutable(Protocol):
+    """What a dump reads of the CPU executable (runtime/executable.py, which imports this module
+    to dump itself): its programs, the generated code, the kernels loaded and the stage timings."""
+
+    @property
+    def source_program(self) -> Program: ...
+
+    @property
+    def program(self) -> Program: ...
+
+    @property
+    def passes_seen(self) -> Sequence[tuple[str, Program]]: ...
+
+    @property
+    def generated(self) -> Generated: ...
+
+    @property
+    def kernels(self) -> Sequence[object]: ...
+
+    @property
+    def entry(self) -> object: ...
+
+    @property
+    def timings(self) -> dict[str, float]: ...
 
 
-def dump_executable(exe: Executable, directory: str) -> str:
+def dump_executable(exe: DumpedExecutable, directory: str) -> str:
     """Write one folder per executable, named by its generated source; returns its path."""
     import hashlib
     name = "gf_" + hashlib.sha256(exe.generated.source.encode()).hexdigest()[:24]
@@ -61,7 +87,7 @@ class record_compiles:
         return sorted(out, reverse=True)
 
 
-def dump_native(exe: Executable, folder: str, recorder: record_compiles | None = None) -> None:
+def dump_native(exe: DumpedExecutable, folder: str, recorder: record_compiles | None = None) -> None:
     """LLVM IR and assembly of every compiled signature of the entry (or of each kernel), and the
     compile timings. Code loaded from the disk cache carries no IR, so it is compiled once more,
     uncached, for the dump."""
@@ -87,21 +113,21 @@ def dump_native(exe: Executable, folder: str, recorder: record_compiles | None =
     _write_index(exe, folder)
 
 
-def _write_pictures(exe: Executable, folder: str) -> None:
+def _write_pictures(exe: DumpedExecutable, folder: str) -> None:
     # graph drawing (html, subprocess for graphviz) loads only when a dump is written, not with every session
     from graphflow.graphdef.draw import to_dot, to_svg
     _write(os.path.join(folder, "program.dot"), to_dot(exe.program, "compiled program"))
     _write(os.path.join(folder, "program.svg"), to_svg(exe.program, "compiled program"))
 
 
-def signature(exe: Executable) -> list[str]:
+def signature(exe: DumpedExecutable) -> list[str]:
     """The run signature an executable serves: its fetches and its feeds (with their ranks)."""
     prog = exe.source_program
     feeds = [f"{ph.name}: {ph.dtypes[0].name} {ph.shapes[0]}" for ph in prog.feeds]
     return [f"fetch {t.name}: {t.dtype.name} {t.shape}" for t in prog.outputs] + [f"feed {f}" for f in feeds]
 
 
-def _write_index(exe: Executable, folder: str) -> None:
+def _write_index(exe: DumpedExecutable, folder: str) -> None:
     import html
     files = sorted(f for f in os.listdir(folder) if not f.endswith(".tmp") and f != "index.html")
     kinds = [("graph after each pass", lambda f: f[:2].isdigit() and f.endswith(".txt")),

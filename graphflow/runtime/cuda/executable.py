@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.compiler.cpu.control_flow import sub_program
 from graphflow.compiler.cuda import rules as _rules  # noqa: F401  (registers the CUDA rule of every primitive)
 from graphflow.compiler.cuda.device import Checks, Value, upload
 from graphflow.compiler.cuda.loops import NotOnCudaError
@@ -24,6 +23,7 @@ from graphflow.compiler.cuda.rule import NOTHING, CudaRule, Prepared
 from graphflow.compiler.pipeline import run_passes
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import plan, schedule
+from graphflow.compiler.subprograms import sub_program
 from graphflow.core.errors import UnimplementedError
 from graphflow.core.ir import Operation
 from graphflow.core.registry import NotOnTarget, get
