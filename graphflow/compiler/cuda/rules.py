@@ -22,6 +22,7 @@ from graphflow.compiler.cuda.device import upload
 from graphflow.compiler.cuda.rule import CudaRule, Prepare, Prepared
 from graphflow.core.ir import Operation
 from graphflow.core.registry import Kind, NotOnTarget, Op, register_kernel, rows
+from graphflow.ops import gradient_ops  # noqa: F401  (registers CUSTOM_GRADIENT's row, which a rule here attaches to)
 from graphflow.ops.func_graph import FuncGraph
 
 TARGET = "cuda"
