@@ -5,6 +5,7 @@ public API from every stage."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "graphflow"
@@ -125,3 +126,88 @@ def test_the_checker_sees_a_violation() -> None:
     assert "graphflow.core.ir" in edges["graphflow.runtime.session"]
     planted = {"a.x": {"b.y"}, "b.y": {"a.x"}, "c": set()}
     assert _cycles(planted) == [{"a.x", "b.y"}]
+
+
+# -- the layout's rules beyond the stages (issue 21)
+
+CORE = "graphflow.core"
+TARGETS = ("graphflow.compiler.cpu", "graphflow.compiler.cuda", "graphflow.runtime.cuda")
+MAX_LINES = 600
+MAX_DEFERRED = 40  # in-function imports of graphflow modules, each with its reason
+
+
+def _in_function_imports() -> list[tuple[str, int, str, str]]:
+    """(module, line, its source, the line above) of every import of a graphflow module inside a
+    function."""
+    found = []
+    for name, path in _modules().items():
+        text = path.read_text()
+        lines = text.splitlines()
+        for fn in ast.walk(ast.parse(text, str(path))):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(fn):
+                mod = ""
+                if isinstance(node, ast.ImportFrom):
+                    mod = "graphflow" if node.level else node.module or ""
+                elif isinstance(node, ast.Import):
+                    mod = next((a.name for a in node.names if a.name.startswith("graphflow")), "")
+                if mod == "graphflow" or mod.startswith("graphflow."):
+                    found.append((name, node.lineno, lines[node.lineno - 1], lines[node.lineno - 2]))
+    return sorted(set(found))
+
+
+def test_no_import_cycle_at_all() -> None:
+    """Counting every import, in functions too, no two graphflow modules import each other."""
+    _, edges = _graph()
+    assert _cycles(edges) == []
+
+
+def test_the_core_imports_nothing_above_it() -> None:
+    _, edges = _graph()
+    wrong = sorted(f"{m} imports {t}" for m, ts in edges.items() if m.startswith(CORE + ".")
+                   for t in ts if not t.startswith(CORE))
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_target_code_lives_in_its_target() -> None:
+    """Targets are reached only from the stage that picks one: the front end (ops included) and
+    the target-neutral compiler import no target, and neither target imports the other."""
+    _, edges = _graph()
+    wrong = []
+    for m, ts in edges.items():
+        own = next((p for p in TARGETS if m == p or m.startswith(p + ".")), None)
+        for t in ts:
+            target = next((p for p in TARGETS if t == p or t.startswith(p + ".")), None)
+            if target is None or target == own:
+                continue
+            if own == "graphflow.runtime.cuda" and target == "graphflow.compiler.cuda":
+                continue  # the CUDA target's runtime part runs its compiler part's drivers
+            if own is None and m.startswith("graphflow.runtime."):
+                continue  # the runtime picks the target the session asked for
+            wrong.append(f"{m} imports {t}")
+    assert wrong == [], "\n".join(sorted(wrong))
+
+
+def test_in_function_imports_are_few_and_say_why() -> None:
+    """Imports sit at the top of modules. The few that cannot (a circle a lazy path breaks, a
+    heavy module loaded only on a rare path) carry a comment saying why."""
+    found = _in_function_imports()
+    unexplained = [f"{m}:{line}: {src.strip()}" for m, line, src, above in found
+                   if "#" not in src and not above.strip().startswith("#")]
+    assert unexplained == [], "\n".join(unexplained)
+    assert len(found) < MAX_DEFERRED, "\n".join(f"{m}:{line}" for m, line, _, _ in found)
+
+
+def test_modules_stay_small() -> None:
+    big = sorted(f"{m}: {n} lines" for m, p in _modules().items() if (n := len(p.read_text().splitlines())) > MAX_LINES)
+    assert big == [], "\n".join(big)
+
+
+def test_emitters_are_not_probed() -> None:
+    """Rules ask the emitter only what its declared interface offers: no getattr / hasattr probing
+    and no attributes patched onto it."""
+    probe = re.compile(r"(getattr|hasattr|setattr)\(\s*(em|emitter|sub|self\.em)\b|\b(em|emitter)\._\w+\s*=[^=]")
+    found = [f"{m}:{i}: {line.strip()}" for m, p in _modules().items()
+             for i, line in enumerate(p.read_text().splitlines(), 1) if probe.search(line)]
+    assert found == [], "\n".join(found)
