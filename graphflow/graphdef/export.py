@@ -14,21 +14,13 @@ import numpy.typing as npt
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
-from graphflow.core.registry import Op
+from graphflow.core.registry import Op, get
 from graphflow.graphdef.display import protos, shape_proto, tensor_proto, tf_type
 from graphflow.ops.conv_geometry import ConvAttrs, PoolAttrs
 
 if TYPE_CHECKING:
     from tensorboard.compat.proto.attr_value_pb2 import AttrValue
 
-# elementwise primitives whose TF1 op has the same name, inputs and a "T" attribute
-_SAME = {Op.IDENTITY, Op.STOP_GRADIENT, Op.NEG, Op.ABS, Op.SIGN, Op.EXP, Op.LOG, Op.LOG1P, Op.SQRT, Op.RSQRT,
-         Op.SQUARE, Op.RECIPROCAL, Op.SIN, Op.COS, Op.TANH, Op.SIGMOID, Op.FLOOR, Op.CEIL, Op.RINT, Op.TAN,
-         Op.ASIN, Op.ACOS, Op.ATAN, Op.SINH, Op.COSH, Op.ASINH, Op.ACOSH, Op.ATANH, Op.ERF, Op.LGAMMA, Op.DIGAMMA,
-         Op.EXPM1, Op.IS_FINITE, Op.IS_NAN, Op.IS_INF, Op.RELU, Op.ADD, Op.SUB, Op.MUL, Op.DIV, Op.FLOORDIV,
-         Op.MOD, Op.TRUNCATEDIV, Op.TRUNCATEMOD, Op.POW, Op.MAXIMUM, Op.MINIMUM, Op.EQUAL, Op.NOT_EQUAL,
-         Op.LESS, Op.LESS_EQUAL, Op.GREATER, Op.GREATER_EQUAL, Op.MATRIX_INVERSE, Op.MATRIX_DETERMINANT,
-         Op.CHOLESKY, Op.MATRIX_SOLVE, Op.GATHER_ND}
 _UNTYPED = {Op.LOGICAL_NOT, Op.LOGICAL_AND, Op.LOGICAL_OR}  # bool only: no "T"
 _REDUCE = {Op.REDUCE_SUM: "Sum", Op.REDUCE_MEAN: "Mean", Op.REDUCE_MAX: "Max", Op.REDUCE_MIN: "Min",
            Op.REDUCE_PROD: "Prod", Op.REDUCE_ANY: "Any", Op.REDUCE_ALL: "All"}
@@ -149,8 +141,12 @@ def _rule(*ops: Op) -> Callable[[Translate], Translate]:
     return put
 
 
-for _op in _SAME:
-    EXPORT[_op] = lambda ex, n, ins: ex.node(n.name, n.op.value, ins, T=_in_t(n))
+def _same(ex: Exporter, n: Operation, ins: list[str]) -> str:
+    """A primitive whose registry row names its TF1 op (``OpDef.graphdef``): the same inputs and a
+    "T" attribute. Rows carry the name, so a new elementwise primitive needs no rule here."""
+    return ex.node(n.name, get(n.op).graphdef or n.op.value, ins, T=_in_t(n))
+
+
 for _op in _UNTYPED:
     EXPORT[_op] = lambda ex, n, ins: ex.node(n.name, n.op.value, ins)
 
@@ -510,7 +506,7 @@ def export_graph_def(graph: Graph | None = None, nodes: Sequence[Operation] | No
     chosen = list(nodes) if nodes is not None else g.get_operations()
     ex.names.update(n.name for n in chosen)
     for n in chosen:
-        rule = EXPORT.get(n.op)
+        rule = EXPORT.get(n.op) or (_same if get(n.op).graphdef else None)
         if rule is None:
             raise UnsupportedOpError(f"node {n.name!r} ({n.op.value}, created at {n.site}) has no TF1 GraphDef "
                                      "translation")

@@ -12,7 +12,7 @@ import graphflow
 from graphflow.core import dtypes as _dt
 from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Tensor, get_default_graph
-from graphflow.core.registry import Op
+from graphflow.core.registry import Op, rows
 from graphflow.core.shapes import TensorShape
 from graphflow.ops import collective_ops, state_ops
 from graphflow.ops._build import make
@@ -121,6 +121,17 @@ def _rule(*ops: str) -> Callable[[Build], Build]:
             IMPORT[op] = fn
         return fn
     return put
+
+
+def row_rule(tf_op: str) -> Callable[[Node], Tensor] | None:
+    """The import of a TF1 op that a registry row names as its one-to-one GraphDef op
+    (``OpDef.graphdef``): the primitive's node on the same inputs. The rules in ``IMPORT`` come
+    first (they import aliases and ops whose public function does more), so a new elementwise
+    primitive is read back from its row alone."""
+    op = next((o for o, row in rows().items() if row.graphdef == tf_op), None)
+    if op is None:
+        return None
+    return lambda n: make(op, list(n.inputs), name=n.name)
 
 
 def _simple(op: str, fn_path: str) -> None:

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any, Union
 from graphflow.core.ir import Graph, Operation, Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.types import TensorLike
 from graphflow.graphdef.display import protos
-from graphflow.graphdef.import_rules import IMPORT, GraphDefError, Node, _parse_input, tensor_value  # noqa: F401
+from graphflow.graphdef.import_rules import (  # noqa: F401
+    IMPORT,
+    GraphDefError,
+    Node,
+    _parse_input,
+    row_rule,
+    tensor_value,
+)
 
 if TYPE_CHECKING:
     from tensorboard.compat.proto.graph_pb2 import GraphDef
@@ -131,7 +138,7 @@ def _build(g: Graph, nodes: list[Any], prefix: str, held: set[str], mapped: dict
     """Translate ``nodes`` (inputs first) into ``g``, recording each one's outputs and op by its
     name in the file (dict lookups: the work is linear in nodes plus inputs)."""
     for nd in nodes:
-        rule = IMPORT.get(nd.op)
+        rule = IMPORT.get(nd.op) or row_rule(nd.op)
         if rule is None:
             raise GraphDefError(f"node {nd.name!r}: op {nd.op!r} has no graphflow translation")
         ins, controls = [], []

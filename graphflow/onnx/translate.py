@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graphflow.core.ir import Operation, Tensor
-from graphflow.core.registry import Op
+from graphflow.core.registry import Op, get
 from graphflow.core.types import DTypeLike, SessionLike
 from graphflow.ops.conv_geometry import Padding
 
@@ -68,18 +68,9 @@ def _elem_type(dtype: DTypeLike) -> int:
 Translate = Callable[[Builder, Operation, list[str]], str]
 ONNX: dict[Op, Translate] = {}
 
-_SAME = {Op.ADD: "Add", Op.SUB: "Sub", Op.MUL: "Mul", Op.DIV: "Div", Op.POW: "Pow", Op.MAXIMUM: "Max",
-         Op.MINIMUM: "Min", Op.NEG: "Neg", Op.ABS: "Abs", Op.EXP: "Exp", Op.LOG: "Log", Op.SQRT: "Sqrt",
-         Op.RECIPROCAL: "Reciprocal", Op.TANH: "Tanh", Op.SIGMOID: "Sigmoid", Op.RELU: "Relu", Op.FLOOR: "Floor",
-         Op.CEIL: "Ceil", Op.SIN: "Sin", Op.COS: "Cos", Op.TAN: "Tan", Op.ASIN: "Asin", Op.ACOS: "Acos",
-         Op.ATAN: "Atan", Op.SINH: "Sinh", Op.COSH: "Cosh", Op.ASINH: "Asinh", Op.ACOSH: "Acosh",
-         Op.ATANH: "Atanh", Op.ERF: "Erf", Op.SIGN: "Sign", Op.EQUAL: "Equal", Op.LESS: "Less",
-         Op.GREATER: "Greater", Op.LESS_EQUAL: "LessOrEqual", Op.GREATER_EQUAL: "GreaterOrEqual",
-         Op.LOGICAL_AND: "And", Op.LOGICAL_OR: "Or", Op.LOGICAL_NOT: "Not", Op.SELECT: "Where",
-         Op.IS_NAN: "IsNaN", Op.RINT: "Round", Op.IDENTITY: "Identity", Op.STOP_GRADIENT: "Identity",
-         Op.MATRIX_DETERMINANT: "Det"}
-for _op, _name in _SAME.items():
-    ONNX[_op] = (lambda onnx_op: lambda b, n, ins: b.node(onnx_op, ins, name=n.name))(_name)
+def _same(b: Builder, n: Operation, ins: list[str]) -> str:
+    """A primitive whose registry row names its ONNX operator (``OpDef.onnx``): the same inputs."""
+    return b.node(get(n.op).onnx or n.op.value, ins, name=n.name)
 
 
 def _rule(*ops: Op) -> Callable[[Translate], Translate]:
@@ -406,7 +397,7 @@ def export(sess: SessionLike, inputs: Sequence[Tensor], outputs: Sequence[Tensor
                 continue
             raise UnsupportedOnnxOpError(f"placeholder {n.name!r} (created at {n.site}) is needed by the outputs: "
                                          "list it in inputs or give its value in constants")
-        rule = ONNX.get(n.op)
+        rule = ONNX.get(n.op) or (_same if get(n.op).onnx else None)
         if rule is None or len(n.outputs) != 1:
             raise UnsupportedOnnxOpError(f"node {n.name!r} ({n.op.value}, created at {n.site}) has no ONNX "
                                          "translation")
