@@ -91,3 +91,30 @@ def test_cuda_rules_are_typed_and_registered_on_their_rows() -> None:
             assert _served_by_fused_loops(op), op.name
         else:
             assert isinstance(rule, (CudaRule, NotOnTarget)), op.name
+
+
+def test_an_elementwise_row_alone_reaches_both_targets_and_graph_files() -> None:
+    """Softsign is one elementwise row (reference, scalar template, VJP, its GraphDef and ONNX
+    names) and its builder: no rule of graphdef/, onnx/ or either target names it, yet it runs,
+    exports as TF1's one Softsign node, imports back and names its ONNX operator."""
+    import numpy as np
+
+    import graphflow as gf
+    from graphflow.graphdef import export, import_rules
+    from graphflow.onnx import translate
+    row = rows()[Op.SOFTSIGN]
+    assert row.kind is Kind.ELEMENTWISE and (row.graphdef, row.onnx) == ("Softsign", "Softsign")
+    assert not row.kernels and Op.SOFTSIGN not in export.EXPORT and Op.SOFTSIGN not in translate.ONNX
+    assert "Softsign" not in import_rules.IMPORT
+    data = np.array([-3.0, -0.5, 0.0, 2.0], np.float32)
+    g = gf.Graph()
+    with g.as_default():
+        x = gf.placeholder(gf.float32, [4], name="x")
+        gf.nn.softsign(x, name="s")
+        gd = g.as_graph_def()
+    assert [n.op for n in gd.node] == ["Placeholder", "Softsign"]
+    with gf.Graph().as_default():
+        (y,) = gf.import_graph_def(gd, return_elements=["s:0"], name="")
+        assert y.op.type == "Softsign"
+        with gf.Session() as sess:
+            np.testing.assert_allclose(sess.run(y, {"x:0": data}), data / (1 + np.abs(data)), rtol=1e-6)

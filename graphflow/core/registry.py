@@ -67,6 +67,7 @@ class Op(enum.Enum):
     IS_INF = "IsInf"
     LOGICAL_NOT = "LogicalNot"
     RELU = "Relu"
+    SOFTSIGN = "Softsign"
     # elementwise binary
     ADD = "Add"
     SUB = "Sub"

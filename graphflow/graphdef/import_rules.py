@@ -151,7 +151,7 @@ for _op, _fn in {"Identity": "identity", "StopGradient": "stop_gradient", "Neg":
                  "Asinh": "asinh", "Acosh": "acosh", "Atanh": "atanh", "Erf": "erf", "Lgamma": "lgamma",
                  "Digamma": "digamma", "Expm1": "expm1", "IsFinite": "is_finite", "IsNan": "is_nan",
                  "IsInf": "is_inf", "LogicalNot": "logical_not", "Relu": "nn.relu", "Relu6": "nn.relu6",
-                 "Elu": "nn.elu", "Selu": "nn.selu", "Softplus": "nn.softplus", "Softsign": "nn.softsign",
+                 "Elu": "nn.elu", "Selu": "nn.selu", "Softplus": "nn.softplus",
                  "Add": "add", "AddV2": "add", "Sub": "subtract", "Mul": "multiply", "RealDiv": "realdiv",
                  "FloorDiv": "floor_div", "FloorMod": "floormod", "TruncateDiv": "truncatediv",
                  "TruncateMod": "truncatemod", "Mod": "truncatemod", "Pow": "pow", "Maximum": "maximum",

@@ -8,11 +8,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+import numpy as np
+
 from graphflow.core import dtypes as _dt
-from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Op
 from graphflow.core.types import TensorLike
-from graphflow.ops._build import make
+from graphflow.ops._build import elementwise, lit, make, require
 from graphflow.ops.elementwise_ops import abs as absolute
 from graphflow.ops.elementwise_ops import (
     add,
@@ -26,6 +28,7 @@ from graphflow.ops.elementwise_ops import (
     minimum,
     multiply,
     negative,
+    square,
     where,
 )
 from graphflow.ops.state_ops import constant
@@ -106,7 +109,16 @@ def softplus(features: TensorLike, name: str | None = None) -> Tensor:
     return add(relu_x, tail, name=final)
 
 
+def _softsign_vjp(n: Operation, g: Tensor) -> list[Tensor]:
+    x = n.inputs[0]
+    return [divide(g, square(_c(1, x) + absolute(x)))]
+
+
+elementwise(Op.SOFTSIGN, lambda at, a: a / (1 + np.abs(a)), lambda at, i, o, a: f"({a} / ({lit(1, o)} + abs({a})))",
+            _softsign_vjp, dtype_rule=require("f"), graphdef="Softsign", onnx="Softsign")
+
+
 def softsign(features: TensorLike, name: str | None = None) -> Tensor:
-    """``x / (1 + |x|)``."""
+    """``x / (1 + |x|)``; the gradient is ``1 / (1 + |x|)^2``."""
     x = _floats(features, "softsign")
-    return divide(x, _c(1, x) + absolute(x), name=name or "Softsign")
+    return make(Op.SOFTSIGN, [x], name=name or "Softsign")
