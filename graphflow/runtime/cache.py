@@ -5,7 +5,7 @@ it), and nothing is run from it unchecked.
 A module's name is the sha256 of its file's bytes, which is checked before the bytes are run: a
 truncated or altered module is written again, with a warning. numba's artefacts of the
 functions there and of the libraries they call are checked too (``cache_store.verify``), and kept
-in the same private folder: a module's in ``__pycache__/``, a kernel library's (``cpu_math``,
+in the same private folder: a module's in ``__pycache__/``, a kernel library's (``fastmath``,
 ``blas``, ...) in ``lib/<module>/``, shared by every process of the user (the compile helper's
 included) and never where numba would put them (the package's ``__pycache__``, a shared
 ``NUMBA_CACHE_DIR``), which nobody checks.

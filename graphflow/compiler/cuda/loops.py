@@ -1,15 +1,15 @@
 """CUDA kernels from the shared kernel units: a flat elementwise kernel of
 the CPU glue (``compiler/kernels.py``: one fused chain, its arrays passed flattened) becomes a
 ``numba.cuda`` kernel with one thread per element. The body is the same text the registry's
-scalar templates produced; only the loop header, the CPU's math helpers (``cpu_math``, written
+scalar templates produced; only the loop header, the CPU's math helpers (``cpu/fastmath``, written
 inline) and numpy's scalar functions differ (CUDA's ``math``), so the two targets share the registry, the
 passes, the schedule and the kernel identities.
 
 Reductions (``reduction_source``) are generated from the FUSED node itself: one thread per output
 element runs the reduced dims serially, with the element values from the shared
 ``fused_loops.element_value`` and the CPU's accumulator rules, or a block per output with a
-shared-memory tree (``fused_source(n, tree=True)``). The fixed kernels are cuda_templates.py,
-cuda_index_kernels.py and cuda_linalg.py; the runtime is runtime/cuda/executable.py.
+shared-memory tree (``fused_source(n, tree=True)``). The fixed kernels are templates.py,
+index_kernels.py and linalg.py; the runtime is runtime/cuda/executable.py.
 """
 from __future__ import annotations
 

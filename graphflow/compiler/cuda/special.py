@@ -1,4 +1,4 @@
-"""digamma and trigamma in CUDA kernels: the CPU's ``cpu_math`` functions loop, and numba-cuda
+"""digamma and trigamma in CUDA kernels: the CPU's ``fastmath`` functions loop, and numba-cuda
 cannot type a call to a device function when it compiles PTX without a GPU driver, so a call is
 hoisted out of its line into a block of statements (the same recurrence, reflection and
 asymptotic series as the CPU's) that leaves the value in a fresh variable."""

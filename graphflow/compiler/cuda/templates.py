@@ -1,5 +1,5 @@
 """CUDA kernels of the core primitives that are not fused loops (the tiled matmul is
-cuda_linalg.BATCH_MATMUL): SumTo up to rank 4, variable updates, convolutions and pooling with their gradients,
+linalg.BATCH_MATMUL): SumTo up to rank 4, variable updates, convolutions and pooling with their gradients,
 cross-entropy, run-time checks, gather, one-hot, and the index-map moves (gather / scatter by a
 map, fill, copy). Sources are text, loaded and compiled like the generated ones
 (``compiler/cuda/loops.py``); ``{dtype}`` is the element type's numba name."""
