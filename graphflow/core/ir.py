@@ -46,6 +46,9 @@ from graphflow.core.runtime_hook import new_session as new_session  # (importers
 from graphflow.core.shapes import ShapeInput, TensorShape, as_shape
 
 UID_STRIDE = 1 << 20  # uids of consecutive graph nodes; the compiler numbers nodes in between
+# whether any graph has recorded a set_shape refinement: reading a node's shapes (every run's feed
+# checks do) skips the graph's table until one has
+_REFINED = [False]
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # graphflow/
 
 
@@ -100,9 +103,9 @@ class Operation:
     @property
     def shapes(self) -> tuple[TensorShape, ...]:
         """The outputs' static shapes: as inferred, refined by any ``set_shape`` on them."""
-        g = self.graph
-        if g is not None and g._refined:
-            hit = g._refined.get(id(self))
+        if _REFINED[0]:  # some graph of this process refined a shape (set_shape): look it up
+            g = self.graph
+            hit = g._refined.get(id(self)) if g is not None else None
             if hit is not None:
                 return hit[1]
         return self._shapes
@@ -328,6 +331,7 @@ class Graph(NameTable):
         shapes[t.index] = shape
         with self._lock:
             self._refined[id(t.node)] = (t.node, tuple(shapes))
+        _REFINED[0] = True
 
     def _place(self, node: Operation) -> None:
         """Record the device of the innermost ``device()`` scope (a function is called with the node)."""
