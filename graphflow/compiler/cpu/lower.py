@@ -38,7 +38,7 @@ from graphflow.compiler.fused_loops import (
 )
 from graphflow.compiler.kernels import JIT_DECORATOR, Kernel, KernelEmitter, finish
 from graphflow.compiler.program import Program
-from graphflow.compiler.schedule import Schedule
+from graphflow.compiler.schedule import Read, Schedule, Step, plan
 from graphflow.core.dtypes import DType
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op, get
@@ -86,6 +86,7 @@ class CpuEmitter(Emitter):
         self.args: list[tuple[str, ArgSource]] = []
         self.var_param: dict[int, str] = {}
         self.snap_names: dict[int, str] = {}
+        self.steps: dict[int, Step] = {id(step.node): step for step in plan(sched)}  # the shared walk
         self.current_program: Program | None = None  # a COND/WHILE sub-program being emitted
 
     def param(self, kind: str, obj: ArgSource) -> str:
@@ -104,12 +105,13 @@ class CpuEmitter(Emitter):
         return f"{buf}[0]" if var.shapes[0].rank == 0 else buf
 
     def input(self, node: Operation, j: int) -> str:
-        """Expression for input ``j`` of ``node``, honouring variable snapshots."""
+        """Expression for input ``j`` of ``node``, read as the schedule's plan says (a variable
+        read after an assignment it is not ordered after reads the snapshot taken before it)."""
         t = node.inputs[j]
         if t.node.op is Op.VARIABLE:
-            sid = self.sched.reads.get((id(node), j))
-            if sid is not None:
-                return self.snap_names[sid]
+            step = self.steps.get(id(node))
+            if step is not None and step.inputs[j].read is Read.SNAPSHOT:
+                return self.snap_names[step.inputs[j].snapshot]
             return self.var_value(t.node)
         return self.value(t)
 
@@ -337,16 +339,14 @@ def lower(program: Program, sched: Schedule, glue: bool | None = None, trace: bo
     updates = gemm_updates(program, deferred) if glue else {}
     skipped = set(deferred.values()) | {id(a) for parts in groups.values() for a in parts[:-1]} | \
         {id(u[0]) for u in updates.values()}
-    pending = sorted(sched.snapshots.items(), key=lambda kv: kv[1][1])
     wrote = late = False
-    for k, n in enumerate(sched.order):
+    for n in sched.order:
         checks = len(em.errors)
-        for sid, (var, at) in pending:
-            if at == k:
-                name = em.fresh("snap")
-                src = em.var_value(var)
-                em.line(f"{name} = {src}" if var.shapes[0].rank == 0 else f"{name} = {src}.copy()")
-                em.snap_names[sid] = name
+        for sid, var in em.steps[id(n)].snapshots:  # the copies the plan takes before this node
+            name = em.fresh("snap")
+            src = em.var_value(var)
+            em.line(f"{name} = {src}" if var.shapes[0].rank == 0 else f"{name} = {src}.copy()")
+            em.snap_names[sid] = name
         if id(n) in skipped:
             continue  # emitted by the assignment that consumes it
         if id(n) in updates and isinstance(em, GlueEmitter):  # (only glue has updates and groups)
