@@ -21,7 +21,7 @@ from graphflow.core.ir import Operation, Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.core.types import TensorLike
-from graphflow.ops._build import make
+from graphflow.ops._build import make, same_shape
 from graphflow.ops.elementwise_ops import cast, equal, multiply
 from graphflow.ops.linalg_ops import cumsum
 from graphflow.ops.shape_ops import reshape, shape
@@ -32,10 +32,6 @@ from graphflow.platform import mpi  # mpi4py itself is imported when MPI starts
 class CollectiveAttrs:
     label: str  # the name errors and timeouts use
     root: int = 0  # broadcast's source rank
-
-
-def _same(shapes: Sequence[TensorShape], at: object) -> list[TensorShape]:
-    return [shapes[0]]
 
 
 def _gathered(shapes: Sequence[TensorShape], at: object) -> list[TensorShape]:
@@ -76,11 +72,11 @@ def _rank() -> Tensor:
     return convert_to_tensor(np.int32(mpi.rank() if mpi.initialized() else 0))
 
 
-register(OpDef(Op.ALLREDUCE, Kind.OTHER, _same, _numeric,
+register(OpDef(Op.ALLREDUCE, Kind.OTHER, same_shape, _numeric,
                lambda at, x: mpi.allreduce(x, at.label), vjp=_allreduce_vjp, stateful=True))
 register(OpDef(Op.ALLGATHER, Kind.OTHER, _gathered, _numeric,
                lambda at, x: mpi.allgather(x, at.label), vjp=_allgather_vjp, stateful=True))
-register(OpDef(Op.BROADCAST, Kind.OTHER, _same, _numeric,
+register(OpDef(Op.BROADCAST, Kind.OTHER, same_shape, _numeric,
                lambda at, x: mpi.broadcast(x, at.root, at.label), vjp=_broadcast_vjp, stateful=True))
 
 

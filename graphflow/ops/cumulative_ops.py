@@ -6,16 +6,14 @@ is 0, as in TF1).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from graphflow.core.ir import Operation, Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
-from graphflow.core.shapes import TensorShape
 from graphflow.core.types import TensorLike
-from graphflow.ops._build import make, require
+from graphflow.ops._build import make, require, same_shape
 from graphflow.ops.linalg_ops import cumsum
 
 
@@ -44,11 +42,7 @@ def _cumprod_vjp(n: Operation, g: Tensor) -> list:
     return [cumsum(g * y, at.axis, exclusive=at.exclusive, reverse=not at.reverse) / x]
 
 
-def _same(shapes: Sequence[TensorShape], at: object) -> list[TensorShape]:
-    return [shapes[0]]
-
-
-register(OpDef(Op.CUMPROD, Kind.OTHER, _same, require("fi"), _cumprod_ref, vjp=_cumprod_vjp))
+register(OpDef(Op.CUMPROD, Kind.OTHER, same_shape, require("fi"), _cumprod_ref, vjp=_cumprod_vjp))
 
 
 def cumprod(x: TensorLike, axis: int = 0, exclusive: bool = False, reverse: bool = False,

@@ -10,8 +10,8 @@ from typing import Any, cast
 from graphflow.core.autodiff import gradients
 from graphflow.core.ir import Operation, Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
-from graphflow.core.shapes import TensorShape
 from graphflow.core.types import TensorLike
+from graphflow.ops._build import same_shape
 from graphflow.ops.concat_ops import stack, unstack
 from graphflow.ops.shape_ops import reshape
 
@@ -31,11 +31,7 @@ def _custom_vjp(n: Operation, g: Tensor) -> list:
     return [None] + [None if g is None else convert_to_tensor(g) for g in grads]
 
 
-def _first_shape(shapes: Sequence[TensorShape], at: CustomGradAttrs) -> list[TensorShape]:
-    return [shapes[0]]
-
-
-register(OpDef(Op.CUSTOM_GRADIENT, Kind.OTHER, _first_shape, lambda d, at: [d[0]],
+register(OpDef(Op.CUSTOM_GRADIENT, Kind.OTHER, same_shape, lambda d, at: [d[0]],
                lambda at, y, *xs: y.copy(), vjp=_custom_vjp))
 
 

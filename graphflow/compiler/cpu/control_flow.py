@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from graphflow.compiler.cpu.interface import ProgramEmit
-from graphflow.compiler.subprograms import sub_program  # noqa: F401  (also read by runtime/cuda/executable.py)
+from graphflow.compiler.subprograms import sub_program
 from graphflow.core.dtypes import DType
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op
