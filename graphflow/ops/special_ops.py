@@ -21,6 +21,7 @@ from graphflow.ops._build import as_tensors, compute_type, elementwise, make, re
 from graphflow.ops.activation_ops import softplus
 from graphflow.ops.elementwise_ops import (  # noqa: F401  (primitives now; gf.* imports them here)
     UnaryFn,
+    _unary,
     add_name,
     atan,
     equal,
@@ -73,21 +74,13 @@ def _exp(x: Tensor) -> Tensor:
     return exp(x)
 
 
-def _unary(op: Op, default: str) -> UnaryFn:
-    def fn(x: TensorLike, name: str | None = None) -> Tensor:
-        return make(op, [convert_to_tensor(x)], name=name or default)
-    fn.__name__ = default.lower()
-    fn.__doc__ = f"Elementwise {default} (TF1 ``tf.{default.lower()}``)."
-    return fn
-
-
-erf = _unary(Op.ERF, "Erf")
-lgamma = _unary(Op.LGAMMA, "Lgamma")
-digamma = _unary(Op.DIGAMMA, "Digamma")
-expm1 = _unary(Op.EXPM1, "Expm1")
-is_finite = _unary(Op.IS_FINITE, "IsFinite")
-is_nan = _unary(Op.IS_NAN, "IsNan")
-is_inf = _unary(Op.IS_INF, "IsInf")
+erf = _unary(Op.ERF)
+lgamma = _unary(Op.LGAMMA)
+digamma = _unary(Op.DIGAMMA)
+expm1 = _unary(Op.EXPM1)
+is_finite = _unary(Op.IS_FINITE)
+is_nan = _unary(Op.IS_NAN)
+is_inf = _unary(Op.IS_INF)
 
 
 def erfc(x: TensorLike, name: str | None = None) -> Tensor:
