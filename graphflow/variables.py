@@ -9,8 +9,9 @@ from typing import Any, Union
 import numpy as np
 
 from graphflow.core import dtypes as _dt
-from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph, session_for, user_site
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph, user_site
 from graphflow.core.registry import Op
+from graphflow.core.runtime_hook import session_for
 from graphflow.core.shapes import as_shape
 from graphflow.core.types import DTypeLike, ShapeLike, TensorLike
 from graphflow.ops import state_ops

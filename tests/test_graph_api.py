@@ -94,14 +94,14 @@ def test_tensor_properties_and_eval() -> None:
 def test_the_runtime_reaches_the_core_through_one_hook_point() -> None:
     """Tensor.eval, Operation.run and Variable.load find sessions through the one runtime the
     core's hook point holds (graphflow.runtime.session registers it)."""
-    from graphflow.core import ir, runtime_hook
+    from graphflow.core import runtime_hook
     from graphflow.runtime import session
     (runtime,) = runtime_hook._runtime
     assert isinstance(runtime, runtime_hook.Runtime) and runtime.session_for is session.default_session_for
     with gf.Session() as sess:
-        assert ir.session_for(None, None) is sess
+        assert runtime_hook.session_for(None, None) is sess
     g = gf.Graph()
-    opened = ir.new_session(g)
+    opened = runtime_hook.new_session(g)
     assert isinstance(opened, gf.Session) and opened.graph is g
     opened.close()
 

@@ -42,7 +42,6 @@ from graphflow.core.dtypes import DType
 from graphflow.core.names import NameTable
 from graphflow.core.registry import Op, get
 from graphflow.core.runtime_hook import default_graph_reset, session_for
-from graphflow.core.runtime_hook import new_session as new_session  # (importers of ir use it)
 from graphflow.core.shapes import ShapeInput, TensorShape, as_shape
 
 UID_STRIDE = 1 << 20  # uids of consecutive graph nodes; the compiler numbers nodes in between

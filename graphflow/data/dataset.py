@@ -20,7 +20,8 @@ import numpy as np
 from graphflow.core import dtypes as _dt
 from graphflow.core.errors import FailedPreconditionError, OutOfRangeError
 from graphflow.core.evaluate import static_value
-from graphflow.core.ir import Graph, Tensor, get_default_graph, new_session
+from graphflow.core.ir import Graph, Tensor, get_default_graph
+from graphflow.core.runtime_hook import new_session
 from graphflow.core.shapes import TensorShape
 from graphflow.ops.func_graph import flatten, pack_as
 from graphflow.ops.py_func_ops import py_func

@@ -19,7 +19,8 @@ import numpy as np
 import graphflow.nn.functional as functional
 from graphflow.core import dtypes as _dt
 from graphflow.core.dtypes import DType
-from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph, session_for
+from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.runtime_hook import session_for
 from graphflow.core.types import DTypeLike, SessionLike, TensorLike
 from graphflow.nn.functional import _check_p, dropout, linear, log_softmax, prelu, softmax
 from graphflow.ops import state_ops as ST

@@ -21,7 +21,8 @@ import numpy as np
 
 from graphflow.config import ConfigProto, RunMetadata, RunOptions
 from graphflow.core.errors import OutOfRangeError
-from graphflow.core.ir import Tensor, get_default_graph, new_session
+from graphflow.core.ir import Tensor, get_default_graph
+from graphflow.core.runtime_hook import new_session
 from graphflow.core.types import FeedDict, Fetchable, SessionLike
 from graphflow.ops.state_ops import group
 from graphflow.ops.summary_ops import summary_pb2
