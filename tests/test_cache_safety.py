@@ -337,13 +337,22 @@ def test_a_library_folder_changes_with_the_modules_it_compiles_in(tmp_path: Path
     functions it compiles in, as blas.gemm compiles gemm_threads.narrow) must start a fresh folder,
     or stale machine code would call what no longer exists."""
     files = {"graphflow.compiler.lib_a": "from graphflow.compiler import lib_b as _b\nimport numba\n",
-             "graphflow.compiler.lib_b": "from graphflow.compiler.lib_c import f\n",
-             "graphflow.compiler.lib_c": "def f(): return 1\n"}
+             "graphflow.compiler.lib_b": "from graphflow.compiler.lib_c import f\nimport graphflow.core.ir\n",
+             "graphflow.compiler.lib_c": "from graphflow.ops.lib_d import g\ndef f(): return 1\n",
+             "graphflow.ops.lib_d": "def g(): return 1\n",  # an op module's rule compiled in (conv_geometry)
+             "graphflow.core.ir": "class Graph: pass\n"}
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     monkeypatch.setattr(cache.importlib.util, "find_spec",
                         lambda name: SimpleNamespace(origin=str(tmp_path / name)) if name in files else None)
     before = cache._digest("graphflow.compiler.lib_a", frozenset())
-    (tmp_path / "graphflow.compiler.lib_c").write_text("def f(): return 2\n")
+    (tmp_path / "graphflow.compiler.lib_c").write_text("from graphflow.ops.lib_d import g\ndef f(): return 2\n")
     assert cache._digest("graphflow.compiler.lib_a", frozenset()) != before
-    assert cache._digest("graphflow.compiler.lib_c", frozenset()) == hashlib.sha256(b"def f(): return 2\n").hexdigest()
+    with_f2 = cache._digest("graphflow.compiler.lib_a", frozenset())
+    (tmp_path / "graphflow.ops.lib_d").write_text("def g(): return 2\n")
+    assert cache._digest("graphflow.compiler.lib_a", frozenset()) != with_f2
+    # only modules numba may compile in are followed: the core's classes are not
+    lib_b = cache._digest("graphflow.compiler.lib_b", frozenset())
+    (tmp_path / "graphflow.core.ir").write_text("class Graph: x = 1\n")
+    assert cache._digest("graphflow.compiler.lib_b", frozenset()) == lib_b
+    assert cache._imported(files["graphflow.compiler.lib_b"], "lib_b") == {"graphflow.compiler.lib_c"}

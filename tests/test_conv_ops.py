@@ -323,3 +323,26 @@ def test_run_time_shape_errors(device):
         with pytest.raises(gf.errors.InvalidArgumentError, match="my_conv"):
             sess.run(y, {x: np.zeros((1, 2, 5, 3), np.float32)})
         assert sess.run(y, {x: np.ones((1, 4, 5, 3), np.float32)}).shape == (1, 2, 3, 2)
+
+
+def test_the_output_size_rule_exists_once() -> None:
+    """The op layer's ``conv_geometry.window`` is the rule the shape rules, the references, the CUDA
+    steps and (compiled) the CPU target's generated code all use; it agrees with the independent
+    oracle above on every size, window, stride, dilation and padding of a small grid."""
+    from graphflow.compiler.cpu import conv_calls, conv_kernels
+    from graphflow.ops import conv_geometry
+
+    assert conv_kernels.geometry.py_func is conv_geometry.window
+    assert conv_calls.geometry is conv_geometry.window
+    for size in range(1, 9):
+        for k in range(1, 5):
+            for s in (1, 2, 3):
+                for d in (1, 2):
+                    for pad in ("SAME", "VALID", ((1, 2), (0, 3))):
+                        same, (pt, pb), (pl, pr) = conv_geometry.pads(pad)
+                        want = geometry((1, size, size, 1), (k, k), (s, s), (d, d), pad)
+                        for axis, before, after, out, pad_before in ((0, pt, pb, want[0], want[2]),
+                                                                      (1, pl, pr, want[1], want[3])):
+                            got = conv_kernels.geometry(size, k, s, d, same, before, after)
+                            assert got == conv_geometry.window(size, k, s, d, same, before, after)
+                            assert got == ((out, pad_before) if out > 0 else (-1, before)), (size, k, s, d, pad, axis)

@@ -45,23 +45,40 @@ def pads(padding: Padding) -> tuple[bool, tuple[int, int], tuple[int, int]]:
     return False, padding[0], padding[1]  # type: ignore[return-value]
 
 
+def window(size: int, k: int, stride: int, dilation: int, same: bool, before: int,
+           after: int) -> tuple[int, int]:
+    """TF1's output-size rule along one spatial dim: (output size, padding before). SAME gives
+    ceil(size / stride) outputs and pads total//2 before; otherwise the padding is explicit
+    (VALID is explicit zeros). The output size is -1 when the window does not fit.
+
+    The one copy of the rule: plain integer arithmetic, so the shape rules and references call it
+    here and the CPU target's generated code calls it compiled (``compiler/cpu/conv_kernels.py``
+    jits this function)."""
+    eff = (k - 1) * dilation + 1
+    if same:
+        out = (size + stride - 1) // stride
+        return out, max((out - 1) * stride + eff - size, 0) // 2
+    span = size + before + after - eff
+    if span < 0:
+        return -1, before
+    return span // stride + 1, before
+
+
 def geometry(size: int | None, k: int | None, stride: int, dilation: int, padding: Padding,
-              axis: int) -> tuple[int | None, int]:
-    """(output size or None if unknown, padding before) along spatial ``axis`` (0 rows, 1 columns)."""
+             axis: int) -> tuple[int | None, int]:
+    """(output size or None if unknown, padding before) along spatial ``axis`` (0 rows, 1 columns):
+    ``window`` for known sizes, and a clear error where the window does not fit."""
     same, *pairs = pads(padding)
     before, after = pairs[axis]
     if size is None or k is None:
         return (None if not same or size is None else -(-size // stride)), before
-    eff = (k - 1) * dilation + 1
-    if same:
-        out = -(-size // stride)
-        return out, max((out - 1) * stride + eff - size, 0) // 2
-    span = size + before + after - eff
-    if span < 0:
+    out, before = window(size, k, stride, dilation, same, before, after)
+    if out < 0:
         what = "height" if axis == 0 else "width"
+        eff = (k - 1) * dilation + 1
         raise ValueError(f"the {'dilated ' if dilation > 1 else ''}window {what} {eff} is larger than the "
                          f"padded input {what} {size + before + after}")
-    return span // stride + 1, before
+    return out, before
 
 
 # ---- numpy references (explicit padding + sliding windows) ---------------------------------------

@@ -12,6 +12,7 @@ included) and never where numba would put them (the package's ``__pycache__``, a
 """
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import importlib
@@ -63,15 +64,36 @@ def library_dir(module: str) -> str:
     return path
 
 
-# the graphflow.compiler modules a library imports: numba compiles their functions into its own
-_COMPILER_IMPORTS = re.compile(r"^\s*(?:import (graphflow\.compiler\.\w+)|from (graphflow\.compiler\.\w+) import"
-                               r"|from graphflow\.compiler import ([\w, ]+))", re.M)
+# the modules whose jitted functions a library's code may call: numba compiles them into its own
+_JITTED = ("graphflow.compiler.", "graphflow.ops.")
 
 
 @functools.cache
 def _library_digest(module: str) -> str:
-    """sha256 of the library's file and, transitively, of the compiler modules it imports."""
+    """sha256 of the library's file and, transitively, of the compiler and op modules it imports
+    (``conv_kernels`` compiles the op layer's ``conv_geometry.window``)."""
     return _digest(module, frozenset())
+
+
+def _imported(source: str, module: str) -> set[str]:
+    """The compiler and op modules ``source`` imports, by their full names (``from a.b import c``
+    names ``a.b.c`` where that is a module, else ``a.b``)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source, module)):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                sub = f"{node.module}.{a.name}"
+                found.add(sub if _is_module(sub) else node.module)
+    return {m for m in found if m.startswith(_JITTED)}
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 def _digest(module: str, seen: frozenset[str]) -> str:
@@ -80,12 +102,8 @@ def _digest(module: str, seen: frozenset[str]) -> str:
         return module
     with open(spec.origin, "rb") as f:
         data = f.read()
-    deps: set[str] = set()
-    for a, b, names in _COMPILER_IMPORTS.findall(data.decode("utf-8", "replace")):
-        named = (x.split(" as ")[0].strip() for x in names.split(","))
-        deps.update([a or b] if a or b else (f"graphflow.compiler.{x}" for x in named if x))
     h = hashlib.sha256(data)
-    for dep in sorted(deps - seen - {module}):
+    for dep in sorted(_imported(data.decode("utf-8", "replace"), module) - seen - {module}):
         h.update(_digest(dep, seen | {module}).encode())
     return h.hexdigest()
 

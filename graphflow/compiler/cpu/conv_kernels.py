@@ -15,24 +15,14 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from graphflow.ops.conv_geometry import window
+
 _jit = numba.njit(cache=True, error_model="numpy", nogil=True)
 U = np.uintp  # unsigned index: no negative-index wraparound check, so loops vectorise
 
 
-@_jit
-def geometry(size, k, stride, dilation, same, pad_before, pad_after):  # type: ignore[no-untyped-def]
-    """(output size, padding before) along one spatial dim, TF1's rules: SAME gives
-    ceil(size / stride) outputs and pads total//2 before; otherwise the padding is explicit
-    (VALID is explicit zeros). The output size is negative when the window does not fit."""
-    eff = (k - 1) * dilation + 1
-    if same:
-        out = (size + stride - 1) // stride
-        total = max((out - 1) * stride + eff - size, 0)
-        return out, total // 2
-    span = size + pad_before + pad_after - eff
-    if span < 0:
-        return -1, pad_before
-    return span // stride + 1, pad_before
+# (output size, padding before) along one spatial dim: the op layer's rule, compiled
+geometry = _jit(window)
 
 
 # Column matrices are built a few images at a time into one reused buffer of about this many
