@@ -19,7 +19,7 @@ from graphflow.ops._build import make
 from graphflow.ops.conv_ops import PoolAttrs
 from graphflow.ops.conv_ops import _avg_pool_grad as _avg_pool_grad_op
 from graphflow.ops.slice_ops import masked_key
-from graphflow.variables import Variable, _make_output
+from graphflow.ops.variables import Variable, _make_output
 
 if TYPE_CHECKING:
     from tensorboard.compat.proto.node_def_pb2 import NodeDef
@@ -143,25 +143,14 @@ def _simple(op: str, fn_path: str) -> None:
     IMPORT[op] = build
 
 
-for _op, _fn in {"Identity": "identity", "StopGradient": "stop_gradient", "Neg": "negative", "Abs": "abs",
-                 "Sign": "sign", "Exp": "exp", "Log": "log", "Log1p": "log1p", "Sqrt": "sqrt", "Rsqrt": "rsqrt",
-                 "Square": "square", "Reciprocal": "reciprocal", "Inv": "reciprocal", "Sin": "sin", "Cos": "cos",
-                 "Tan": "tan", "Tanh": "tanh", "Sigmoid": "sigmoid", "Floor": "floor", "Ceil": "ceil", "Rint": "rint",
-                 "Round": "round", "Asin": "asin", "Acos": "acos", "Atan": "atan", "Sinh": "sinh", "Cosh": "cosh",
-                 "Asinh": "asinh", "Acosh": "acosh", "Atanh": "atanh", "Erf": "erf", "Lgamma": "lgamma",
-                 "Digamma": "digamma", "Expm1": "expm1", "IsFinite": "is_finite", "IsNan": "is_nan",
-                 "IsInf": "is_inf", "LogicalNot": "logical_not", "Relu": "nn.relu", "Relu6": "nn.relu6",
-                 "Elu": "nn.elu", "Selu": "nn.selu", "Softplus": "nn.softplus",
-                 "Add": "add", "AddV2": "add", "Sub": "subtract", "Mul": "multiply", "RealDiv": "realdiv",
-                 "FloorDiv": "floor_div", "FloorMod": "floormod", "TruncateDiv": "truncatediv",
-                 "TruncateMod": "truncatemod", "Mod": "truncatemod", "Pow": "pow", "Maximum": "maximum",
-                 "Minimum": "minimum", "SquaredDifference": "squared_difference", "Equal": "equal",
-                 "NotEqual": "not_equal", "Less": "less", "LessEqual": "less_equal", "Greater": "greater",
-                 "GreaterEqual": "greater_equal", "LogicalAnd": "logical_and", "LogicalOr": "logical_or",
-                 "MatrixInverse": "matrix_inverse", "MatrixDeterminant": "matrix_determinant",
-                 "Cholesky": "cholesky", "MatrixSolve": "matrix_solve", "GatherNd": "gather_nd",
-                 "ZerosLike": "zeros_like", "OnesLike": "ones_like", "SelectV2": "where", "L2Loss": "nn.l2_loss",
-                 "BroadcastTo": "broadcast_to", "CheckNumerics": None}.items():
+# TF1 ops whose import is a public function: aliases (AddV2, Inv, Mod), composites (Relu6, Elu,
+# SquaredDifference, ...) and ops without a row of their own. An op that a registry row names as
+# its one-to-one GraphDef op needs no entry: ``row_rule`` builds it from the row.
+for _op, _fn in {"Inv": "reciprocal", "Round": "round", "LogicalNot": "logical_not", "Relu6": "nn.relu6",
+                 "Elu": "nn.elu", "Selu": "nn.selu", "Softplus": "nn.softplus", "AddV2": "add",
+                 "Mod": "truncatemod", "SquaredDifference": "squared_difference", "LogicalAnd": "logical_and",
+                 "LogicalOr": "logical_or", "ZerosLike": "zeros_like", "OnesLike": "ones_like", "SelectV2": "where",
+                 "L2Loss": "nn.l2_loss", "BroadcastTo": "broadcast_to", "CheckNumerics": None}.items():
     if _fn:
         _simple(_op, _fn)
 
