@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import sys as _sys
 
+from graphflow import public_paths as _public_paths
+
+_public_paths.install()  # graphflow.train, graphflow.optim, ... name the modules in tf1/ and torch_style/
 from graphflow.core import dtypes as _core_dtypes
 from graphflow.core import errors
 from graphflow.core.autodiff import gradients
@@ -39,18 +42,18 @@ from graphflow.ops.string_ops import as_string, reduce_join, string_join, substr
 from graphflow.ops.string_ops import to_number as string_to_number
 from graphflow.ops.logging_ops import Print
 from graphflow.ops.logging_ops import print_ as print  # noqa: A004
-from graphflow import strings  # noqa: E402
+from graphflow.tf1 import strings  # noqa: E402
 from graphflow.ops.check_ops import (Assert, add_check_numerics_ops, assert_equal, assert_greater,
                                      assert_greater_equal, assert_less, assert_less_equal,
                                      assert_negative, assert_non_negative, assert_non_positive,
                                      assert_none_equal, assert_positive, assert_rank, assert_type,
                                      check_numerics, verify_tensor_all_finite)
 from graphflow.ops.check_ops import is_variable_initialized
-from graphflow.variables import assert_variables_initialized, report_uninitialized_variables
+from graphflow.ops.variables import assert_variables_initialized, report_uninitialized_variables
 from graphflow.ops.check_ops import (assert_integer, assert_near, assert_rank_at_least, assert_rank_in,
                                      assert_same_float_dtype, assert_scalar, is_non_decreasing,
                                      is_numeric_tensor, is_strictly_increasing)
-from graphflow import debugging  # noqa: E402
+from graphflow.tf1 import debugging  # noqa: E402
 from graphflow.ops.special_ops import (digamma, erf, erfc, expm1, is_finite, is_inf, is_nan, lgamma,
                                        log_sigmoid, truncatediv, truncatemod, xlogy)
 from graphflow.ops.solve_ops import (cholesky, matrix_band_part, matrix_determinant, matrix_inverse,
@@ -86,10 +89,10 @@ from graphflow.ops.py_func_ops import py_func as py_function
 from graphflow.ops.update_ops import (assign, assign_add, assign_sub, scatter_add, scatter_div,
                                       scatter_max, scatter_min, scatter_mul, scatter_nd_add,
                                       scatter_nd_sub, scatter_nd_update, scatter_sub, scatter_update)
-from graphflow.config import ConfigProto, GPUOptions, RunMetadata, RunOptions
+from graphflow.tf1.config import ConfigProto, GPUOptions, RunMetadata, RunOptions
 from graphflow.runtime.session import InteractiveSession, Session, get_default_session
 from graphflow.core.shapes import TensorShape
-from graphflow.variables import (AUTO_REUSE, GraphKeys, Variable, add_to_collection,
+from graphflow.ops.variables import (AUTO_REUSE, GraphKeys, Variable, add_to_collection,
                                  add_to_collections, constant_initializer, get_collection,
                                  get_collection_ref, get_variable, get_variable_scope,
                                  global_variables, global_variables_initializer,
@@ -104,56 +107,41 @@ from graphflow import compiler as _compiler  # noqa: F401
 from graphflow.compiler import fused as _fused  # noqa: F401  (registers FUSED)
 from graphflow.ops import array_ops as _array_ops
 from graphflow.ops.array_ops import *  # noqa: F401,F403
-from graphflow import train  # noqa: E402
-from graphflow import losses, nn  # noqa: E402
-from graphflow.nn.nn_ops import clip_by_global_norm, clip_by_norm, global_norm  # noqa: E402
+from graphflow.tf1 import train  # noqa: E402
+from graphflow.tf1 import losses  # noqa: E402
+from graphflow import nn  # noqa: E402  (both dialects' nn)
+from graphflow.ops.nn_ops import clip_by_global_norm, clip_by_norm, global_norm  # noqa: E402
 from graphflow.runtime import testing as test  # noqa: E402
-from graphflow.custom_gradient import custom_gradient  # noqa: E402
+from graphflow.tf1.custom_gradient import custom_gradient  # noqa: E402
 
-from graphflow import metrics  # noqa: E402
-from graphflow import layers  # noqa: E402
-from graphflow import contrib  # noqa: E402
-from graphflow import data  # noqa: E402
-from graphflow import summary  # noqa: E402
-from graphflow import timeline  # noqa: E402
+from graphflow.tf1 import metrics  # noqa: E402
+from graphflow.tf1 import layers  # noqa: E402
+from graphflow.tf1 import contrib  # noqa: E402
+from graphflow import data  # noqa: E402  (tf.data with PyTorch's DataLoader)
+from graphflow.tf1 import summary  # noqa: E402
+from graphflow.tf1 import timeline  # noqa: E402
 from graphflow import onnx  # noqa: E402
 from graphflow.graphdef import util as graph_util  # noqa: E402
 from graphflow.graphdef.importer import import_graph_def  # noqa: E402
 from graphflow.graphdef import export as _graphdef_export  # noqa: E402,F401  (Graph.as_graph_def)
-from graphflow.platform import gfile  # noqa: E402
-from graphflow.platform import tf_logging as logging  # noqa: E402
+from graphflow.tf1.python.platform import gfile  # noqa: E402
+from graphflow.tf1.python.platform import tf_logging as logging  # noqa: E402
 from graphflow.ops import summary_ops as _summary_ops  # noqa: E402,F401  (registers the summary ops)
-from graphflow import optim  # noqa: E402
-from graphflow import utils  # noqa: E402
-from graphflow.control_flow import case, cond, foldl, foldr, map_fn, scan, while_loop  # noqa: E402
-from graphflow import _namespaces  # noqa: E402
+from graphflow.torch_style import optim  # noqa: E402
+from graphflow.torch_style import utils  # noqa: E402
+from graphflow.ops.control_flow import case, cond, foldl, foldr, map_fn, scan, while_loop  # noqa: E402
+from graphflow.tf1 import namespaces as _namespaces  # noqa: E402
 
 __version__ = "0.1.0"
 
 newaxis = None
 Dimension = int
 
-
-def name_scope(name: str | None, default_name: str | None = None, values: object = None):  # type: ignore[no-untyped-def]
-    """Prefix the names of ops created inside (TF1 ``tf.name_scope``)."""
-    return get_default_graph().name_scope(name if name is not None else default_name)
-
-
-def control_dependencies(control_inputs):  # type: ignore[no-untyped-def]
-    """Ops created inside run after ``control_inputs``."""
-    return get_default_graph().control_dependencies(control_inputs)
-
-
-def device(name):  # type: ignore[no-untyped-def]
-    """TF1's placement scope: nodes built inside record the device (``op.device``); a graph with a
-    node on a GPU makes ``Session()`` run on the CUDA target (docs/cuda.md)."""
-    return get_default_graph().device(name)
-
-
-def tables_initializer(name: str = "init_all_tables"):  # type: ignore[no-untyped-def]
-    """graphflow has no lookup tables: an op that does nothing, as TF1's with no tables."""
-    return no_op(name=name)
-
+from graphflow.tf1.graph_functions import (control_dependencies, device, disable_eager_execution,  # noqa: E402
+                                            disable_v2_behavior, executing_eagerly, initialize_variables,
+                                            model_variables, moving_average_variables, name_scope,
+                                            no_regularizer, saturate_cast, tables_initializer,
+                                            tuple)  # noqa: A004
 
 # TF1's other names for functions above
 lin_space = linspace
@@ -163,53 +151,6 @@ string_strip = strings.strip
 double = float64
 half = float16
 initialize_local_variables = local_variables_initializer
-
-
-def initialize_variables(var_list, name: str = "init"):  # type: ignore[no-untyped-def]
-    return variables_initializer(var_list, name=name)
-
-
-def tuple(tensors, name=None, control_inputs=None):  # type: ignore[no-untyped-def]  # noqa: A001
-    """The tensors, each available only after all of them (and ``control_inputs``) are computed."""
-    import builtins
-    ts = [t for t in tensors]
-    deps = [t for t in ts if t is not None] + builtins.list(control_inputs or [])
-    gate = group(*deps)
-    with control_dependencies([gate]):
-        return [identity(t) if t is not None else None for t in ts]
-
-
-def moving_average_variables(scope: str | None = None):  # type: ignore[no-untyped-def]
-    return get_collection("moving_average_variables", scope)
-
-
-def model_variables(scope: str | None = None):  # type: ignore[no-untyped-def]
-    return get_collection("model_variables", scope)
-
-
-def saturate_cast(value, dtype, name=None):  # type: ignore[no-untyped-def]
-    """``cast`` after clipping to the range of ``dtype``."""
-    d = as_dtype(dtype)
-    x = convert_to_tensor(value)
-    if d.is_floating or d.is_bool or (x.dtype.is_integer and x.dtype.max <= d.max and x.dtype.min >= d.min):
-        return cast(x, d, name=name)
-    return cast(clip_by_value(x, max(x.dtype.min, d.min) if not x.dtype.is_floating else d.min, d.max), d, name=name)
-
-
-def no_regularizer(_):  # type: ignore[no-untyped-def]
-    return None
-
-
-def disable_eager_execution() -> None:
-    """graphflow is always in graph mode; accepted as a no-op."""
-
-
-def disable_v2_behavior() -> None:
-    """graphflow is always TF1-style; accepted as a no-op."""
-
-
-def executing_eagerly() -> bool:
-    return False
 
 
 # graphflow.compat.v1 is graphflow itself
@@ -237,7 +178,7 @@ class _IO:
 
 io = _IO()
 from graphflow.graphdef import display as _display  # noqa: E402  (protobuf classes, loaded on first use)
-from graphflow.summary import writer as _summary_writer  # noqa: E402
+from graphflow.tf1.summary import writer as _summary_writer  # noqa: E402
 _namespaces.install(_sys.modules[__name__])
 del _array_ops
 
@@ -249,7 +190,7 @@ def __getattr__(name: str) -> object:
         return getattr(_summary_ops.summary_pb2(), name)
     if name in ("app", "flags"):  # absl-py underneath, imported when a script first uses them
         import importlib
-        mod = importlib.import_module(f"graphflow.platform.{name}")
+        mod = importlib.import_module(f"graphflow.tf1.python.platform.{name}")
         globals()[name] = mod
         return mod
     if name in ("GraphDef", "NodeDef", "AttrValue"):

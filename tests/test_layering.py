@@ -211,3 +211,50 @@ def test_emitters_are_not_probed() -> None:
     found = [f"{m}:{i}: {line.strip()}" for m, p in _modules().items()
              for i, line in enumerate(p.read_text().splitlines(), 1) if probe.search(line)]
     assert found == [], "\n".join(found)
+
+
+# -- the two surfaces (issue 21, scope 6)
+
+SURFACES = ("graphflow.tf1", "graphflow.torch_style")
+BELOW_SURFACES = ("graphflow.core", "graphflow.ops", "graphflow.compiler")
+
+
+def _within(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
+def test_the_surfaces_stand_apart() -> None:
+    """TF1's surface (``tf1/``) and PyTorch's (``torch_style/``) each read as a whole: neither
+    imports the other, and nothing below them (core, ops, compiler) imports either. The public
+    namespaces that both dialects share (``graphflow``, ``graphflow.nn``, ``graphflow.data``)
+    assemble them."""
+    _, edges = _graph()
+    wrong = []
+    for m, ts in edges.items():
+        own = next((s for s in SURFACES if _within(m, s)), None)
+        below = any(_within(m, b) for b in BELOW_SURFACES)
+        for t in ts:
+            other = next((s for s in SURFACES if _within(t, s)), None)
+            if other is not None and ((own is not None and other != own) or below):
+                wrong.append(f"{m} imports {t}")
+    assert wrong == [], "\n".join(sorted(wrong))
+
+
+def test_graphflow_imports_its_modules_by_their_homes() -> None:
+    """Inside graphflow every import names a module file (``graphflow.tf1.train.saver``), never a
+    public path that ``graphflow.public_paths`` maps (``graphflow.train.saver``): the public paths
+    are for users, and the layering checks above can only see imports of real files."""
+    modules = _modules()
+    known = set(modules) | {"graphflow"}
+    wrong = []
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and not node.level:
+                named = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                named = [a.name for a in node.names]
+            else:
+                continue
+            wrong += [f"{name}:{node.lineno} imports {n}" for n in named
+                      if (n == "graphflow" or n.startswith("graphflow.")) and n not in known]
+    assert wrong == [], "\n".join(wrong)

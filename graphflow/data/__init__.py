@@ -1,6 +1,7 @@
-"""``tf.data``: input pipelines (``Dataset``) and their iterators."""
-from graphflow.data.dataset import Dataset, Iterator, make_initializable_iterator, make_one_shot_iterator
-from graphflow.utils.data import DataLoader, TensorDataset
+"""``gf.data``: TF1's ``tf.data`` (``Dataset`` and its iterators, from ``graphflow.tf1.data``) with
+PyTorch's ``DataLoader`` and ``TensorDataset`` (the objects ``graphflow.utils.data`` holds)."""
+from graphflow.tf1.data import Dataset, Iterator, make_initializable_iterator, make_one_shot_iterator
+from graphflow.torch_style.utils.data import DataLoader, TensorDataset
 
 __all__ = ["DataLoader", "Dataset", "Iterator", "TensorDataset", "make_initializable_iterator",
            "make_one_shot_iterator"]

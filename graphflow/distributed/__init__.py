@@ -31,17 +31,17 @@ from collections.abc import Sequence
 
 from graphflow.core.ir import Operation
 from graphflow.core.types import SessionLike
-from graphflow.data.dataset import Dataset as TFDataset
 from graphflow.distributed.fusion import allreduce_gradients, fused
 from graphflow.distributed.optimizer import DistributedTrainOptimizer
 from graphflow.ops.collective_ops import allgather, allreduce, broadcast  # noqa: F401  (hvd.allreduce etc.)
 from graphflow.ops.state_ops import group
-from graphflow.optim.optimizers import Optimizer as TorchStyle
+from graphflow.ops.variables import Variable, global_variables
 from graphflow.platform import mpi as _engine
-from graphflow.train.monitored import SessionRunContext, SessionRunValues
-from graphflow.train.optimizers import Optimizer as TrainStyle
-from graphflow.utils.data import DataLoader, DistributedSampler
-from graphflow.variables import Variable, global_variables
+from graphflow.tf1.data.dataset import Dataset as TFDataset
+from graphflow.tf1.train.monitored import SessionRunContext, SessionRunValues
+from graphflow.tf1.train.optimizers import Optimizer as TrainStyle
+from graphflow.torch_style.optim.optimizers import Optimizer as TorchStyle
+from graphflow.torch_style.utils.data import DataLoader, DistributedSampler
 
 __all__ = ["init", "rank", "size", "local_rank", "local_size", "allreduce", "allgather", "broadcast",
            "broadcast_global_variables", "broadcast_variables", "DistributedOptimizer", "shard", "barrier",

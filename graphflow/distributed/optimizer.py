@@ -6,8 +6,8 @@ from typing import Any
 
 from graphflow.core.ir import Operation, Tensor
 from graphflow.distributed.fusion import allreduce_gradients
-from graphflow.train.optimizers import Optimizer
-from graphflow.variables import Variable
+from graphflow.ops.variables import Variable
+from graphflow.tf1.train.optimizers import Optimizer
 
 
 class DistributedTrainOptimizer(Optimizer):

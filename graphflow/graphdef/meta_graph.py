@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.graphdef.export import UnsupportedOpError
 from graphflow.graphdef.importer import GraphDefError, import_graph_def
+from graphflow.ops.variables import Variable
 from graphflow.platform.atomic_file import atomic_write
-from graphflow.variables import Variable
 
 if TYPE_CHECKING:
     from tensorboard.compat.proto.graph_pb2 import GraphDef

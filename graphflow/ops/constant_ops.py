@@ -1,4 +1,4 @@
-"""Sources: constants, placeholders (and the rows of variables, which graphflow/variables.py
+"""Sources: constants, placeholders (and the rows of variables, which graphflow/ops/variables.py
 builds), and the grouping ops no_op and group. The bottom of the op layer: every other op module
 may build constants, and this module imports no other op module but ``_build``."""
 from __future__ import annotations

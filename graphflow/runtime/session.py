@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from graphflow.compiler.program import build
-from graphflow.config import ConfigProto, RunMetadata, RunOptions
 from graphflow.core.dtypes import to_strings
 from graphflow.core.errors import InvalidArgumentError, ResourceExhaustedError, UnimplementedError
 from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
@@ -26,6 +25,7 @@ from graphflow.runtime.executable import Executable
 from graphflow.runtime.memory import keep_freed_memory
 from graphflow.runtime.reference import ReferenceExecutable
 from graphflow.runtime.state import State
+from graphflow.tf1.config import ConfigProto, RunMetadata, RunOptions
 
 _default_sessions: list[Session] = []
 

@@ -1,5 +1,0 @@
-"""``tf.contrib``: the parts TF1 tutorials import (``contrib.rnn``, ``contrib.layers``), following
-TF 1.15's documentation (no TF 2.x has contrib)."""
-from graphflow.contrib import layers, rnn, seq2seq
-
-__all__ = ["layers", "rnn", "seq2seq"]

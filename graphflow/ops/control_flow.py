@@ -1,0 +1,242 @@
+"""Control flow: ``tf.cond``, ``tf.case``, ``tf.while_loop`` and ``map_fn``/``scan``/``foldl``/
+``foldr`` on top of it.
+
+COND and WHILE are primitives whose bodies are FuncGraphs (func_graph.py). The CPU target
+lowers them to an ``if``/``while`` around the bodies' code (compiler/cpu/control_flow.py), so only
+the taken branch runs and a loop's code does not grow with its iteration count.
+
+The WHILE primitive and its gradient live in control_flow_while.py, ``map_fn``/``scan``/
+``foldl``/``foldr`` in control_flow_fns.py; this module holds COND and the user-facing ``cond``,
+``case`` and ``while_loop``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from graphflow.core import dtypes as _dt
+from graphflow.core.autodiff import gradients
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape, as_shape
+from graphflow.core.types import TensorLike
+from graphflow.ops.check_ops import Assert
+from graphflow.ops.control_flow_fns import foldl, foldr, map_fn, scan  # noqa: F401  (tf.map_fn etc.)
+from graphflow.ops.control_flow_grad import no_random
+from graphflow.ops.control_flow_while import make_while, merge_captures, outer_controls  # noqa: F401  (make_while: nn.rnn)
+from graphflow.ops.func_graph import FuncGraph, copy_graph, evaluate_graph, flatten, pack_as, trace
+from graphflow.ops.math_ops import cast
+from graphflow.ops.reduce_ops import reduce_sum
+from graphflow.ops.state_ops import no_op, zeros_like
+
+# ---- COND ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class CondAttrs:
+    branches: tuple[FuncGraph, FuncGraph]  # true, false
+    # per branch: for each of its captures, the index of the node input holding the value
+    capture_index: tuple[tuple[int, ...], tuple[int, ...]]
+    # variables a branch assigns: also node inputs (after the captures), so the enclosing
+    # program orders and initialises them; the branch writes their buffers
+    writes: tuple[Tensor, ...] = ()
+
+
+def _cond_shape(shapes: Sequence[TensorShape], at: CondAttrs) -> list[TensorShape]:
+    t, f = at.branches
+    return [_most_specific(a.shape, b.shape) for a, b in zip(t.outputs, f.outputs)]
+
+
+def _most_specific(a: TensorShape, b: TensorShape) -> TensorShape:
+    if a.rank is None or b.rank is None or a.rank != b.rank:
+        return TensorShape(None)
+    return TensorShape([x if x == y else None for x, y in zip(a.dims, b.dims)])  # type: ignore[arg-type]
+
+
+def _cond_ref(at: CondAttrs, pred: np.ndarray, *ins: np.ndarray) -> list[np.ndarray]:
+    k = 0 if bool(np.asarray(pred)) else 1
+    g = at.branches[k]
+    return evaluate_graph(g, [], [ins[i - 1] for i in at.capture_index[k]])
+
+
+def _cond_vjp(n: Operation, grads: Tensor | list[Tensor]) -> list:
+    at: CondAttrs = n.attrs
+    for b in at.branches:
+        no_random(b, n)
+    gs = grads if isinstance(grads, list) else [grads]
+    ins = n.inputs[1:]
+    wrt = [i for i, t in enumerate(ins) if t.dtype.is_floating]
+    outs = [o for o in n.outputs]
+    pieces = []
+    for k in (0, 1):
+        g = at.branches[k]
+        pieces.append(_branch_grad_fn(g, at.capture_index[k], wrt, ins, outs))
+    grad_outs = cond(n.inputs[0], lambda: pieces[0](gs), lambda: pieces[1](gs), name="cond_grad")
+    grad_outs = grad_outs if isinstance(grad_outs, (list, tuple)) else [grad_outs]
+    result: list[Any] = [None] * len(n.inputs)
+    for i, gval in zip(wrt, grad_outs):
+        result[1 + i] = gval
+    return result
+
+
+def _branch_grad_fn(g: FuncGraph, cap_idx: tuple[int, ...], wrt: list[int], ins: Sequence[Tensor],
+                    outs: Sequence[Tensor]) -> Callable[[list[Tensor]], list[Tensor]]:
+    """A function building, inside the gradient COND's branch, the gradients of this branch's
+    outputs with respect to the node inputs ``wrt`` (zeros for those the branch does not use)."""
+    def fn(gs: list[Tensor]) -> list[Tensor]:
+        here = get_default_graph()
+        inner = {id(t): here.capture(t) for t in ins}  # the gradient branch's own placeholders
+        mapping = {id(ph): inner[id(ins[i - 1])] for (_, ph), i in zip(g.captures, cap_idx)}
+        copies = copy_graph(g, mapping)
+        ys = [c for c, o in zip(copies, outs) if o.dtype.is_floating]
+        gys = [here.capture(gv) for gv, o in zip(gs, outs) if o.dtype.is_floating]
+        xs = [inner[id(ins[i])] for i in wrt]
+        grads = gradients(ys, xs, grad_ys=gys) if ys else [None] * len(xs)
+        return [gr if gr is not None else zeros_like(x) for gr, x in zip(grads, xs)]
+    return fn
+
+
+register(OpDef(Op.COND, Kind.OTHER, _cond_shape,
+               lambda d, at: [t.dtype for t in at.branches[0].outputs], _cond_ref, vjp=_cond_vjp,
+               stateful=True))
+
+
+def cond(pred: TensorLike, true_fn: Callable[[], Any] | None = None, false_fn: Callable[[], Any] | None = None,
+         strict: bool = False, name: str | None = None, fn1: Callable[[], Any] | None = None,
+         fn2: Callable[[], Any] | None = None) -> Any:
+    """``true_fn()`` if ``pred`` else ``false_fn()``: only the taken branch runs. Both must return
+    the same structure of tensors with equal dtypes.
+
+    >>> import graphflow as gf
+    >>> x = gf.constant(2.0)
+    >>> gf.cond(x > 1.0, lambda: x * 10.0, lambda: x).shape.as_list()
+    []
+    """
+    true_fn = true_fn or fn1
+    false_fn = false_fn or fn2
+    if not callable(true_fn) or not callable(false_fn):
+        raise TypeError("cond needs callable true_fn and false_fn")
+    p = convert_to_tensor(pred)
+    if not p.dtype.is_bool or p.shape.rank not in (0, None):
+        raise TypeError(f"cond's pred must be a bool scalar, got {p.name} of dtype {p.dtype.name} "
+                        f"and shape {p.shape}")
+    outer = get_default_graph()
+    gt, rt = trace(true_fn, [], "cond_true", outer)
+    gf_, rf = trace(false_fn, [], "cond_false", outer)
+    if len(gt.outputs) != len(gf_.outputs):
+        raise ValueError(f"cond branches must return the same structure: the true branch returns "
+                         f"{len(gt.outputs)} tensors, the false branch {len(gf_.outputs)}")
+    for a, b in zip(gt.outputs, gf_.outputs):
+        if a.dtype != b.dtype:
+            raise TypeError(f"cond branches return different dtypes: {a.dtype.name} (true) and "
+                            f"{b.dtype.name} (false)")
+        if a.shape.rank is not None and b.shape.rank is not None and a.shape.rank != b.shape.rank:
+            raise ValueError(f"cond branches return different ranks: {a.shape} and {b.shape}")
+    captures, index = merge_captures([gt, gf_], 1)
+    waits = outer_controls([gt, gf_])
+    writes: list[Tensor] = []
+    for g in (gt, gf_):
+        writes += [v for v in g.assigned if all(v is not w for w in writes)]
+    at = CondAttrs((gt, gf_), (index[0], index[1]), tuple(writes))
+    if isinstance(outer, FuncGraph):  # a nested cond's assignments are its function's too
+        for v in writes:
+            if all(v is not w for w in outer.assigned):
+                outer.assigned.append(v)
+    inputs = [p, *captures, *writes]
+    node = outer.add_node(Op.COND, inputs, at, name=name or "cond", control_inputs=waits)
+    if not gt.outputs:
+        return no_op() if rt is None else node
+    outs = list(node.outputs)
+    if not isinstance(rt, (list, tuple, dict)):
+        return outs[0]
+    return pack_as(rt, outs)
+
+
+def case(pred_fn_pairs: Mapping[Tensor, Callable[[], Any]] | Sequence[tuple[TensorLike, Callable[[], Any]]],
+         default: Callable[[], Any] | None = None, exclusive: bool = False,
+         strict: bool = False, name: str = "case") -> Any:
+    """The fn of the first true predicate (``default`` when none is), as nested conds; with
+    ``exclusive`` a run where several predicates hold fails."""
+    pairs = list(pred_fn_pairs.items()) if isinstance(pred_fn_pairs, dict) else list(pred_fn_pairs)
+    if not pairs:
+        if default is None:
+            raise ValueError("case needs at least one (pred, fn) pair or a default")
+        return default()
+    if default is None:
+        default = pairs[-1][1]
+        pairs = pairs[:-1]
+        if not pairs:
+            return default()
+    if exclusive:
+        count = reduce_sum([cast(p, _dt.int32) for p, _ in pairs])
+        check = Assert(count <= 1, [f"{name}: more than one condition is true"])
+        with get_default_graph().control_dependencies([check]):
+            pairs = [(p & True, f) for p, f in pairs]
+
+    def chain(k: int) -> Any:
+        if k == len(pairs):
+            return default()
+        p, f = pairs[k]
+        return cond(p, f, lambda: chain(k + 1))
+    return chain(0)
+
+
+def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: object,
+               shape_invariants: object = None, parallel_iterations: int = 10, back_prop: bool = True,
+               swap_memory: bool = False, name: str | None = None, maximum_iterations: TensorLike | None = None,
+               return_same_structure: bool = False) -> Any:
+    """Repeat ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)``, at most
+    ``maximum_iterations`` times; loop_vars may be any nesting of tensors. A loop variable's
+    shape may change between iterations only as its ``shape_invariants`` entry allows.
+
+    >>> import graphflow as gf
+    >>> i = gf.while_loop(lambda i: i < 10, lambda i: i + 1, [gf.constant(0)])
+    >>> i.dtype
+    gf.int32
+    """
+    if not callable(cond) or not callable(body):
+        raise TypeError("while_loop needs callable cond and body")
+    flat = [convert_to_tensor(v) for v in flatten(loop_vars)]
+    if not flat:
+        raise ValueError("while_loop needs at least one loop variable")
+    if shape_invariants is None:
+        shapes = [t.shape for t in flat]
+    else:
+        inv = flatten(shape_invariants)
+        if len(inv) != len(flat):
+            raise ValueError(f"shape_invariants has {len(inv)} entries for {len(flat)} loop variables")
+        shapes = []
+        for t, s in zip(flat, inv):
+            s = as_shape(s)
+            if not s.is_compatible_with(t.shape):
+                raise ValueError(f"shape_invariants entry {s} is not compatible with the shape "
+                                 f"{t.shape} of loop variable {t.name}")
+            shapes.append(s)
+    single = not isinstance(loop_vars, (list, tuple, dict))
+
+    def c(*vs: Tensor) -> Any:
+        args = pack_as(loop_vars, list(vs))
+        return cond(args) if single else cond(*args) if isinstance(loop_vars, (list, tuple)) else cond(args)
+
+    def b(*vs: Tensor) -> Any:
+        args = pack_as(loop_vars, list(vs))
+        out = body(args) if single else body(*args) if isinstance(loop_vars, (list, tuple)) else body(args)
+        res = flatten(out)
+        if len(res) != len(flat):
+            raise ValueError(f"while_loop's body must return the structure of loop_vars "
+                             f"({len(flat)} tensors), got {len(res)}")
+        return [convert_to_tensor(r, dtype=t.dtype) if not isinstance(r, Tensor) else r
+                for r, t in zip(res, flat)]
+    node = make_while(c, b, flat, shapes, 0, maximum_iterations, name or "while", loop_vars)
+    outs = list(node.outputs[:len(flat)])
+    for o, s in zip(outs, shapes):
+        o.set_shape(s)
+    if single:
+        return outs[0]
+    packed = pack_as(loop_vars, outs)
+    if not return_same_structure and isinstance(packed, (list, tuple)) and len(packed) == 1:
+        return packed[0]
+    return packed
+

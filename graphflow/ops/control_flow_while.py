@@ -1,0 +1,229 @@
+"""The WHILE primitive: its row (shape, dtype, reference, gradient) and ``make_while``, which
+traces a loop's cond and body into FuncGraphs and adds the node.
+
+A WHILE node's inputs are the initial loop values, the iteration limit (when given) and the
+tensors its functions capture; its outputs are the final loop values, the per-iteration values
+the body emits stacked along a new first dim (what ``scan`` and ``map_fn`` collect), the
+iteration count, and (for gradients) each loop value's stack of per-iteration values.
+
+The gradient is a second WHILE that runs the body's gradient backwards. The forward loop stacks
+each loop value at the start of every iteration (its last outputs). Iteration k of the gradient
+loop reads iteration k's values from those stacks, rebuilds the body on them (a copy of the
+body's FuncGraph) and differentiates it: the incoming gradients of the loop values become the
+gradients of iteration k's inputs, and the gradients of the captured tensors accumulate. Emitted
+values' gradients (``scan``, ``map_fn``) join at their iteration.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from graphflow.core import dtypes as _dt
+from graphflow.core.autodiff import gradients, needed_inputs
+from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.shapes import TensorShape
+from graphflow.core.types import TensorLike
+from graphflow.ops.array_ops import gather
+from graphflow.ops.control_flow_grad import no_random
+from graphflow.ops.func_graph import FuncGraph, _needed, copy_graph, evaluate_graph, trace
+from graphflow.ops.math_ops import cast
+from graphflow.ops.state_ops import zeros_like
+
+# ---- the primitive --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class WhileAttrs:
+    cond: FuncGraph
+    body: FuncGraph  # outputs: next loop values, then the per-iteration emitted values
+    n_vars: int
+    n_emit: int
+    has_limit: bool
+    cond_index: tuple[int, ...]  # node input holding each of cond's captures
+    body_index: tuple[int, ...]
+    shapes: tuple[TensorShape, ...]  # the loop values' shapes (shape_invariants)
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+def _while_shape(shapes: Sequence[TensorShape], at: WhileAttrs) -> list[TensorShape]:
+    emits = [TensorShape([None] + (t.shape.as_list() if t.shape.rank is not None else []))
+             if t.shape.rank is not None else TensorShape(None) for t in at.body.outputs[at.n_vars:]]
+    stacks = [TensorShape([None] + s.as_list()) if s.rank is not None else TensorShape(None) for s in at.shapes]
+    return list(at.shapes) + emits + [TensorShape([])] + stacks
+
+
+def _while_dtype(dtypes: Sequence[Any], at: WhileAttrs) -> list[Any]:
+    body = at.body.outputs
+    return [t.dtype for t in body[:at.n_vars]] + [t.dtype for t in body[at.n_vars:]] + [_dt.int32] + \
+        [t.dtype for t in body[:at.n_vars]]
+
+
+def _while_ref(at: WhileAttrs, *ins: np.ndarray) -> list[np.ndarray]:
+    vals = [np.asarray(v) for v in ins[:at.n_vars]]
+    limit = int(ins[at.n_vars]) if at.has_limit else None
+    cond_caps = [ins[i] for i in at.cond_index]
+    body_caps = [ins[i] for i in at.body_index]
+    emitted: list[list[np.ndarray]] = [[] for _ in range(at.n_emit)]
+    stacks: list[list[np.ndarray]] = [[] for _ in range(at.n_vars)]
+    it = 0
+    while (limit is None or it < limit) and bool(evaluate_graph(at.cond, vals, cond_caps)[0]):
+        for s, v in zip(stacks, vals):
+            s.append(v)
+        outs = evaluate_graph(at.body, vals, body_caps)
+        vals = [np.asarray(o).astype(v.dtype) for o, v in zip(outs[:at.n_vars], vals)]
+        for e, o in zip(emitted, outs[at.n_vars:]):
+            e.append(np.asarray(o))
+        it += 1
+
+    def stack(items: list[np.ndarray], like: Tensor) -> np.ndarray:
+        if items and all(x.shape == items[0].shape for x in items):
+            return np.stack(items)
+        # no values, or values of varying shape (shape_invariants): an empty stack, which any
+        # reader (the loop's gradient) rejects as an out-of-range index instead of using it
+        shape = [0] + [d or 0 for d in like.shape.as_list()] if like.shape.rank is not None else [0]
+        return np.zeros(shape, like.dtype.np)
+    emits = [stack(e, t) for e, t in zip(emitted, at.body.outputs[at.n_vars:])]
+    recorded = [stack(s, t) for s, t in zip(stacks, at.body.inputs)]
+    return vals + emits + [np.int32(it)] + recorded
+
+
+def outer_controls(graphs: Sequence[FuncGraph]) -> list[Operation]:
+    out: list[Operation] = []
+    for g in graphs:
+        out += [c for c in g.outer_controls if c not in out]
+    return out
+
+
+def merge_captures(graphs: Sequence[FuncGraph], first: int) -> tuple[list[Tensor], list[tuple[int, ...]]]:
+    """The outer tensors ``graphs`` capture, each once, and per graph the node input (numbered
+    from ``first``) holding each of its captures."""
+    captures: list[Tensor] = []
+    index = []
+    for g in graphs:
+        idx = []
+        for t, _ in g.captures:
+            pos = next((i for i, u in enumerate(captures) if u is t), None)
+            if pos is None:
+                captures.append(t)
+                pos = len(captures) - 1
+            idx.append(first + pos)
+        index.append(tuple(idx))
+    return captures, index
+
+
+def make_while(cond_fn: Callable[..., Any], body_fn: Callable[..., Any], init: list[Tensor],
+               shapes: list[TensorShape], n_emit_hint: int | None, limit: TensorLike | None, name: str,
+               structure: object = None) -> Operation:
+    """Trace cond and body over loop values shaped ``shapes`` and add the WHILE node. ``body_fn``
+    takes the flat loop values and returns the flat next values followed by emitted values."""
+    outer = get_default_graph()
+    specs = [(t.dtype, s) for t, s in zip(init, shapes)]
+    gc, _ = trace(cond_fn, specs, f"{name}_cond", outer)
+    if len(gc.outputs) != 1 or not gc.outputs[0].dtype.is_bool or gc.outputs[0].shape.rank not in (0, None):
+        raise TypeError(f"while_loop's cond must return a bool scalar, got "
+                        f"{[f'{t.dtype.name} {t.shape}' for t in gc.outputs]}")
+    gb, _ = trace(body_fn, specs, f"{name}_body", outer)
+    for g in (gc, gb):
+        if g.assigned:
+            raise NotImplementedError(f"while_loop: assigning variables inside the loop "
+                                      f"({', '.join(v.name for v in g.assigned)}) is not supported; "
+                                      "carry the values as loop variables and assign after the loop")
+    n = len(init)
+    if len(gb.outputs) < n:
+        raise ValueError(f"while_loop's body returned {len(gb.outputs)} values for {n} loop variables")
+    for k, (t, o, s) in enumerate(zip(init, gb.outputs, shapes)):
+        if o.dtype != t.dtype:
+            raise TypeError(f"loop variable {k} enters the loop as {t.dtype.name} but the body "
+                            f"returns {o.dtype.name}")
+        loosened = s.rank is not None and o.shape.rank is not None and \
+            any(a is not None and b is None for a, b in zip(s.dims, o.shape.dims))
+        if not s.is_compatible_with(o.shape) or loosened:
+            raise ValueError(f"Input tensor '{t.name}' enters the loop with shape {s}, but has shape "
+                             f"{o.shape} after one iteration. To allow the shape to vary across "
+                             "iterations, use the `shape_invariants` argument of tf.while_loop to "
+                             "specify a less-specific shape.")
+    inputs = list(init)
+    has_limit = limit is not None
+    if has_limit:
+        inputs.append(convert_to_tensor(limit, dtype=_dt.int32) if not isinstance(limit, Tensor)
+                      else _cast_int32(limit))
+    # the body's random draws become emitted values too: the loop's gradient reads iteration k's
+    # draws from their stacks (recorded only when a gradient asks) instead of drawing anew
+    live = _needed(gb)
+    randoms = [m.outputs[0] for m in gb.get_operations() if id(m) in live and m.op is Op.RANDOM]
+    first_random = len(gb.outputs) - n
+    gb.outputs = list(gb.outputs) + randoms
+    captures, (ci, bi) = merge_captures([gc, gb], len(inputs))
+    at = WhileAttrs(gc, gb, n, len(gb.outputs) - n, has_limit, ci, bi, tuple(shapes),
+                    {"structure": structure, "randoms": (first_random, randoms)})
+    return outer.add_node(Op.WHILE, inputs + captures, at, name=name, control_inputs=outer_controls([gc, gb]))
+
+
+def _cast_int32(t: Tensor) -> Tensor:
+    return t if t.dtype == _dt.int32 else cast(t, _dt.int32)
+
+# ---- the gradient -------------------------------------------------------------------------------
+
+def _while_vjp(n: Operation, grads: Tensor | list[Tensor]) -> list:
+    at = n.attrs
+    no_random(at.body, n, top=False)  # the body's own draws are recorded; nested functions' are not
+    gs = grads if isinstance(grads, list) else [grads]
+    nv, ne = at.n_vars, at.n_emit
+    first_random, randoms = at.meta.get("randoms", (ne, []))
+    outs = n.outputs
+    count = outs[nv + ne]
+    stacks = list(outs[nv + ne + 1:])
+    first_cap = nv + (1 if at.has_limit else 0)
+    caps = list(n.inputs[first_cap:])
+    need = needed_inputs(n)
+    fvars = [i for i in range(nv) if outs[i].dtype.is_floating]
+    femits = [e for e in range(first_random) if outs[nv + e].dtype.is_floating]
+    # only the captures the gradient is asked for: a loop's gradient with respect to a captured
+    # sequence it reads one step at a time is a dense tensor per iteration
+    fcaps = [j for j, t in enumerate(caps) if t.dtype.is_floating and need[first_cap + j]]
+    body_caps = [(ph, n.inputs[i]) for (_, ph), i in zip(at.body.captures, at.body_index)]
+
+    def gcond(k: Tensor, *rest: Tensor) -> Tensor:
+        return k >= 0
+
+    def gbody(k: Tensor, *rest: Tensor) -> list[Tensor]:
+        g = get_default_graph()
+        gv = rest[:len(fvars)]
+        acc = rest[len(fvars):]
+        vals = []
+        for i in range(nv):
+            v = gather(stacks[i], k)
+            v.set_shape(at.shapes[i])
+            vals.append(v)
+        cap_in = {id(t): g.capture(t) for t in caps}
+        mapping = {id(ph): v for ph, v in zip(at.body.inputs, vals)}
+        mapping.update({id(ph): cap_in[id(t)] for ph, t in body_caps})
+        for r, drawn in enumerate(randoms):  # iteration k's draws, as the forward loop made them
+            d = gather(outs[nv + first_random + r], k)
+            d.set_shape(drawn.shape)
+            mapping[id(drawn)] = d
+        copies = copy_graph(at.body, mapping)
+        ys = [copies[i] for i in fvars] + [copies[nv + e] for e in femits]
+        gys = list(gv) + [gather(gs[nv + e], k) for e in femits]
+        xs = [vals[i] for i in fvars] + [cap_in[id(caps[j])] for j in fcaps]
+        dx = gradients(ys, xs, grad_ys=gys) if ys else [None] * len(xs)
+        new_gv = [d if d is not None else zeros_like(x) for d, x in zip(dx[:len(fvars)], xs)]
+        new_acc = [a + d if d is not None else a for a, d in zip(acc, dx[len(fvars):])]
+        return [k - 1] + new_gv + new_acc
+
+    init = [count - 1] + [gs[i] for i in fvars] + [zeros_like(caps[j]) for j in fcaps]
+    shapes = [count.shape] + [at.shapes[i] for i in fvars] + [caps[j].shape for j in fcaps]
+    back = make_while(gcond, gbody, init, shapes, None, None, "while_grad")
+    finals = back.outputs[:len(init)]
+    result: list[Any] = [None] * len(n.inputs)
+    for a, i in enumerate(fvars):
+        result[i] = finals[1 + a]
+    for b, j in enumerate(fcaps):
+        result[first_cap + j] = finals[1 + len(fvars) + b]
+    return result
+
+
+register(OpDef(Op.WHILE, Kind.OTHER, _while_shape, _while_dtype, _while_ref, stateful=True, vjp=_while_vjp))

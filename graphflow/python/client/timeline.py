@@ -1,2 +1,0 @@
-"""``from tensorflow.python.client import timeline``: graphflow's Chrome traces."""
-from graphflow.timeline import Timeline  # noqa: F401

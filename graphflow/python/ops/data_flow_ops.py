@@ -1,4 +1,0 @@
-"""``from tensorflow.python.ops import data_flow_ops``: graphflow's functions under TF1's internal module."""
-from graphflow.python._view import view
-
-view(__name__, '')

@@ -1,4 +1,0 @@
-"""``from tensorflow.python.ops import variable_scope``: graphflow's functions under TF1's internal module."""
-from graphflow.python._view import view
-
-view(__name__, '')

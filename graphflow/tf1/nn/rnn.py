@@ -1,0 +1,145 @@
+"""Running cells over sequences: ``static_rnn`` (one cell call per listed step),
+``dynamic_rnn`` (a native WHILE loop over the time dim, its outputs the loop's stacked emits),
+and their bidirectional forms. Variables live under ``rnn/`` (``bidirectional_rnn/fw``, ``/bw``).
+With ``sequence_length``, outputs past a row's length are zero and its state stops changing.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.shapes import TensorShape
+from graphflow.core.types import DTypeLike, TensorLike
+from graphflow.ops import math_ops as M
+from graphflow.ops import shape_ops as S
+from graphflow.ops import state_ops as ST
+from graphflow.ops.array_extras import reverse_sequence
+from graphflow.ops.array_ops import concat, gather, stack, unstack
+from graphflow.ops.control_flow import make_while
+from graphflow.ops.func_graph import flatten, pack_as
+from graphflow.ops.index_ops import reverse
+from graphflow.ops.variables import VariableScope, variable_scope
+from graphflow.tf1.nn.rnn_cell import RNNCell, RNNState
+
+
+def _initial(cell: RNNCell, initial_state: RNNState | None, batch: int | Tensor, dtype: DTypeLike | None) -> RNNState:
+    if initial_state is not None:
+        return initial_state
+    if dtype is None:
+        raise ValueError("If no initial_state is provided, dtype must be specified")
+    return cell.zero_state(batch, dtype)
+
+
+def _batch_of(x: Tensor, axis: int) -> int | Tensor:
+    d = x.shape.as_list()[axis] if x.shape.rank else None
+    return d if d is not None else S.shape(x)[axis]
+
+
+def _masked(t: int | Tensor, lengths: Tensor | None, out: Tensor, old: RNNState,
+            new: RNNState) -> tuple[Tensor, RNNState]:
+    """Rows whose sequence has ended (t >= length) output zeros and keep their state."""
+    if lengths is None:
+        return out, new
+    alive = S.expand_dims(M.less(M.cast(t, lengths.dtype), lengths), 1)
+    out = M.where(alive, out, ST.zeros_like(out))
+    merged = [M.where(alive, n, o) for n, o in zip(flatten(new), flatten(old))]
+    return out, pack_as(new, merged)
+
+
+def static_rnn(cell: RNNCell, inputs: Sequence[TensorLike], initial_state: RNNState | None = None,
+               dtype: DTypeLike | None = None, sequence_length: TensorLike | None = None,
+               scope: str | VariableScope | None = None) -> tuple[list[Tensor], RNNState]:
+    """``outputs[t], state = cell(inputs[t], state)`` for the listed steps."""
+    xs = [convert_to_tensor(x) for x in inputs]
+    if not xs:
+        raise ValueError("static_rnn needs a non-empty list of inputs")
+    lengths = M.cast(convert_to_tensor(sequence_length), _dt.int32) if sequence_length is not None else None
+    with variable_scope(scope or "rnn"):
+        state = _initial(cell, initial_state, _batch_of(xs[0], 0), dtype)
+        outs = []
+        for t, x in enumerate(xs):
+            out, new = cell(x, state)
+            out, state = _masked(t, lengths, out, state, new)
+            outs.append(out)
+    return outs, state
+
+
+def static_bidirectional_rnn(cell_fw: RNNCell, cell_bw: RNNCell, inputs: Sequence[TensorLike],
+                             initial_state_fw: RNNState | None = None, initial_state_bw: RNNState | None = None,
+                             dtype: DTypeLike | None = None, sequence_length: TensorLike | None = None,
+                             scope: str | VariableScope | None = None) -> tuple[list[Tensor], RNNState, RNNState]:
+    """Forward and backward static_rnn; each output is ``concat([fw[t], bw[t]], 1)``."""
+    xs = [convert_to_tensor(x) for x in inputs]
+    with variable_scope(scope or "bidirectional_rnn"):
+        with variable_scope("fw") as fw_scope:
+            fw, state_fw = static_rnn(cell_fw, xs, initial_state_fw, dtype, sequence_length, scope=fw_scope)
+        with variable_scope("bw") as bw_scope:
+            if sequence_length is None:
+                rev = xs[::-1]
+            else:
+                rev = unstack(reverse_sequence(stack(xs), sequence_length, seq_axis=0, batch_axis=1))
+            bw, state_bw = static_rnn(cell_bw, rev, initial_state_bw, dtype, sequence_length, scope=bw_scope)
+            bw = bw[::-1] if sequence_length is None else \
+                unstack(reverse_sequence(stack(bw), sequence_length, seq_axis=0, batch_axis=1))
+    return [concat([f, b], 1) for f, b in zip(fw, bw)], state_fw, state_bw
+
+
+def dynamic_rnn(cell: RNNCell, inputs: TensorLike, sequence_length: TensorLike | None = None,
+                initial_state: RNNState | None = None, dtype: DTypeLike | None = None,
+                parallel_iterations: int | None = None, swap_memory: bool = False, time_major: bool = False,
+                scope: str | VariableScope | None = None) -> tuple[Tensor, RNNState]:
+    """``(outputs, final state)`` of ``cell`` over the time dim of ``inputs`` ([batch, time, depth],
+    or [time, batch, depth] when ``time_major``), as one native loop whatever the length."""
+    x = convert_to_tensor(inputs)
+    if x.shape.rank is None or x.shape.rank < 3:
+        raise ValueError(f"dynamic_rnn needs inputs of rank >= 3 ([batch, time, depth]), got {x.shape}")
+    xt = x if time_major else S.transpose(x, [1, 0] + list(range(2, x.shape.rank)))
+    steps = S.shape(xt)[0]
+    lengths = M.cast(convert_to_tensor(sequence_length), _dt.int32) if sequence_length is not None else None
+    with variable_scope(scope or "rnn"):
+        state0 = _initial(cell, initial_state, _batch_of(xt, 1), dtype)
+        flat0 = [convert_to_tensor(s) for s in flatten(state0)]
+        step_shape = xt.shape.as_list()[1:]
+
+        def body(t: Tensor, *state: Tensor) -> list[Tensor]:
+            xs = gather(xt, t)
+            xs.set_shape(step_shape)
+            old = pack_as(state0, list(state))
+            out, new = cell(xs, old)
+            out, new = _masked(t, lengths, out, old, new)
+            return [t + 1] + [convert_to_tensor(n) for n in flatten(new)] + [out]
+        node = make_while(lambda t, *s: t < steps, body, [ST.constant(0)] + flat0,
+                          [TensorShape([])] + [s.shape for s in flat0], None, None, "rnn")
+    k = len(flat0)
+    final = pack_as(state0, list(node.outputs[1:1 + k]))
+    outs = node.outputs[1 + k]  # [time, batch, out]
+    outs.set_shape([xt.shape.as_list()[0], xt.shape.as_list()[1], cell.output_size])
+    if not time_major:
+        outs = S.transpose(outs, [1, 0, 2])
+    return outs, final
+
+
+def bidirectional_dynamic_rnn(cell_fw: RNNCell, cell_bw: RNNCell, inputs: TensorLike,
+                              sequence_length: TensorLike | None = None, initial_state_fw: RNNState | None = None,
+                              initial_state_bw: RNNState | None = None, dtype: DTypeLike | None = None,
+                              parallel_iterations: int | None = None, swap_memory: bool = False,
+                              time_major: bool = False, scope: str | VariableScope | None = None
+                              ) -> tuple[tuple[Tensor, Tensor], tuple[RNNState, RNNState]]:
+    """``((outputs_fw, outputs_bw), (state_fw, state_bw))``; the backward pass reads each row
+    reversed over its ``sequence_length``."""
+    x = convert_to_tensor(inputs)
+    t_ax, b_ax = (0, 1) if time_major else (1, 0)
+
+    def flip(v: Tensor) -> Tensor:
+        if sequence_length is None:
+            return reverse(v, [t_ax])
+        return reverse_sequence(v, sequence_length, seq_axis=t_ax, batch_axis=b_ax)
+    with variable_scope(scope or "bidirectional_rnn"):
+        with variable_scope("fw") as fw_scope:
+            out_fw, st_fw = dynamic_rnn(cell_fw, x, sequence_length, initial_state_fw, dtype, time_major=time_major,
+                                        scope=fw_scope)
+        with variable_scope("bw") as bw_scope:
+            out_bw, st_bw = dynamic_rnn(cell_bw, flip(x), sequence_length, initial_state_bw, dtype,
+                                        time_major=time_major, scope=bw_scope)
+    return (out_fw, flip(out_bw)), (st_fw, st_bw)

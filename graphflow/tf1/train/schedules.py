@@ -1,0 +1,156 @@
+"""The global step and the learning-rate schedules that read it (TF1 ``tf.train``)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Graph, Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.types import SessionLike, TensorLike
+from graphflow.ops.math_ops import cast, exp, floordiv, minimum, where
+from graphflow.ops.state_ops import zeros
+from graphflow.ops.variables import GraphKeys, Variable
+
+__all__ = ["create_global_step", "get_global_step", "get_or_create_global_step", "global_step",
+           "exponential_decay", "inverse_time_decay", "natural_exp_decay", "piecewise_constant",
+           "polynomial_decay"]
+
+
+# ---- the global step ---------------------------------------------------------------------------
+
+def get_global_step(graph: Graph | None = None) -> Variable | None:
+    """The graph's global step variable (collection ``GraphKeys.GLOBAL_STEP``), or None."""
+    g = graph or get_default_graph()
+    found = g.get_collection(GraphKeys.GLOBAL_STEP)
+    if len(found) > 1:
+        raise TypeError(f"there are {len(found)} variables in collection GLOBAL_STEP; expected at most one")
+    if found:
+        return found[0]
+    try:
+        t = g.get_tensor_by_name("global_step:0")
+    except (KeyError, ValueError):
+        return None
+    return t if isinstance(t, Variable) else None
+
+
+def create_global_step(graph: Graph | None = None) -> Variable:
+    """A new int64 scalar variable ``global_step`` (zero, not trainable) in ``GLOBAL_STEP``.
+
+    >>> import graphflow as gf
+    >>> step = gf.train.create_global_step()
+    >>> step.name, step.dtype.name
+    ('global_step:0', 'int64')
+    """
+    g = graph or get_default_graph()
+    if get_global_step(g) is not None:
+        raise ValueError("global_step already exists in this graph")
+    with g.as_default(), g.name_scope(None), g.control_dependencies(None):
+        return Variable(zeros([], _dt.int64, name="global_step/Initializer/zeros"), trainable=False,
+                        name="global_step", collections=[GraphKeys.GLOBAL_VARIABLES, GraphKeys.GLOBAL_STEP])
+
+
+def get_or_create_global_step(graph: Graph | None = None) -> Variable:
+    """The graph's global step, created on first use (``step = gf.train.get_or_create_global_step()``)."""
+    g = graph or get_default_graph()
+    step = get_global_step(g)
+    return step if step is not None else create_global_step(g)
+
+
+def global_step(sess: SessionLike, global_step_tensor: Tensor | str) -> int:
+    """The global step's current value as a Python int: ``gf.train.global_step(sess, step)``."""
+    return int(sess.run(global_step_tensor))
+
+
+# ---- learning-rate schedules -----------------------------------------------------------------------
+# As in TF1, the step is cast to the learning rate's dtype, so the decay is computed in floating point.
+
+def _rate_and_step(learning_rate: TensorLike, step: TensorLike | None) -> tuple[Tensor, Tensor]:
+    if step is None:
+        raise ValueError("a learning-rate schedule needs a global_step (e.g. gf.train.get_or_create_global_step())")
+    lr = convert_to_tensor(learning_rate) if isinstance(learning_rate, Tensor) \
+        else convert_to_tensor(learning_rate, dtype=_dt.float32)
+    if not lr.dtype.is_floating:
+        lr = cast(lr, _dt.float32)
+    return lr, cast(convert_to_tensor(step), lr.dtype)
+
+
+def _as(value: TensorLike, like: Tensor) -> Tensor:
+    return cast(value, like.dtype) if isinstance(value, Tensor) else convert_to_tensor(value, dtype=like.dtype)
+
+
+def _progress(step: Tensor, decay_steps: TensorLike, staircase: bool) -> Tensor:
+    p = step / _as(decay_steps, step)
+    return floordiv(step, _as(decay_steps, step)) if staircase else p
+
+
+def exponential_decay(learning_rate: TensorLike, global_step: TensorLike | None, decay_steps: TensorLike,
+                      decay_rate: TensorLike,
+                      staircase: bool = False, name: str | None = None) -> Tensor:
+    """``learning_rate * decay_rate ** (global_step / decay_steps)`` (the power floored when
+    ``staircase``).
+
+    >>> import graphflow as gf
+    >>> step = gf.train.get_or_create_global_step()
+    >>> lr = gf.train.exponential_decay(0.1, step, 100, 0.96, staircase=True)
+    """
+    lr, step = _rate_and_step(learning_rate, global_step)
+    return lr * _as(decay_rate, lr) ** _progress(step, decay_steps, staircase)
+
+
+def natural_exp_decay(learning_rate: TensorLike, global_step: TensorLike | None, decay_steps: TensorLike,
+                      decay_rate: TensorLike,
+                      staircase: bool = False, name: str | None = None) -> Tensor:
+    """``learning_rate * exp(-decay_rate * global_step / decay_steps)``."""
+    lr, step = _rate_and_step(learning_rate, global_step)
+    return lr * exp(-_as(decay_rate, lr) * _progress(step, decay_steps, staircase))
+
+
+def inverse_time_decay(learning_rate: TensorLike, global_step: TensorLike | None, decay_steps: TensorLike,
+                       decay_rate: TensorLike,
+                       staircase: bool = False, name: str | None = None) -> Tensor:
+    """``learning_rate / (1 + decay_rate * global_step / decay_steps)``."""
+    lr, step = _rate_and_step(learning_rate, global_step)
+    return lr / (1 + _as(decay_rate, lr) * _progress(step, decay_steps, staircase))
+
+
+def polynomial_decay(learning_rate: TensorLike, global_step: TensorLike | None, decay_steps: TensorLike,
+                     end_learning_rate: TensorLike = 0.0001, power: TensorLike = 1.0, cycle: bool = False,
+                     name: str | None = None) -> Tensor:
+    """``(lr - end) * (1 - min(step, decay_steps) / decay_steps) ** power + end``; with ``cycle``
+    the horizon grows to the next multiple of ``decay_steps`` instead of clamping the step."""
+    lr, step = _rate_and_step(learning_rate, global_step)
+    steps = _as(decay_steps, lr)
+    if cycle:
+        periods = -floordiv(-step, steps)  # ceil(step / decay_steps), and 1 at step 0
+        steps = steps * where(step > 0, periods, _as(1, lr))
+    else:
+        step = minimum(step, steps)
+    end = _as(end_learning_rate, lr)
+    return (lr - end) * (1 - step / steps) ** _as(power, lr) + end
+
+
+def piecewise_constant(x: TensorLike, boundaries: Sequence[TensorLike], values: Sequence[TensorLike],
+                       name: str | None = None) -> Tensor:
+    """``values[0]`` while ``x <= boundaries[0]``, ``values[i]`` while ``boundaries[i-1] < x <=
+    boundaries[i]``, ``values[-1]`` after the last boundary.
+
+    >>> import graphflow as gf
+    >>> step = gf.train.get_or_create_global_step()
+    >>> lr = gf.train.piecewise_constant(step, [100, 200], [1.0, 0.5, 0.1])
+    """
+    if len(values) != len(boundaries) + 1:
+        raise ValueError(f"piecewise_constant needs len(values) == len(boundaries) + 1, got "
+                         f"{len(values)} values and {len(boundaries)} boundaries")
+    x = convert_to_tensor(x)
+    vals = [v if isinstance(v, Tensor) else convert_to_tensor(
+        v, dtype=_dt.float32 if np.asarray(v).dtype.kind == "f" else None) for v in values]
+    dtype = vals[0].dtype
+    if any(v.dtype != dtype for v in vals):
+        raise ValueError("piecewise_constant values must all have one dtype, got "
+                         + ", ".join(v.dtype.name for v in vals))
+    out = vals[-1]
+    for b, v in zip(reversed(list(boundaries)), reversed(vals[:-1])):
+        out = where(x <= _as(b, x), v, out)
+    return out
+

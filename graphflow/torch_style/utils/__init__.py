@@ -1,0 +1,4 @@
+"""``graphflow.utils``: PyTorch's ``torch.utils`` paths (``graphflow.utils.data``)."""
+from graphflow.torch_style.utils import data
+
+__all__ = ["data"]
