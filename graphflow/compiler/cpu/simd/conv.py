@@ -117,8 +117,9 @@ def _cropped(y, ow, o):  # type: ignore[no-untyped-def]
 
 
 def _tile_for(dtype: Any) -> tuple[int, int, int]:
-    """(rw, nv, lanes) of the tile for elements of ``dtype`` on this host."""
-    lanes = host_lanes(np.dtype(str(dtype)))
+    """(rw, nv, lanes) of the tile for elements of ``dtype`` on this host (one-lane vectors where
+    LLVM reports no SIMD unit: scalar code through the same kernel)."""
+    lanes = host_lanes(np.dtype(str(dtype))) or 1
     return (*tile_shape(lanes), lanes)
 
 
