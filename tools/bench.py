@@ -10,7 +10,9 @@ and PyTorch / JAX / TensorFlow 1 (graph mode) / PyTensor when importable; the co
 process), the warm first-run time (new process, disk cache); the per-call time of sess.run
 on a graph adding two fed scalars; the TF1 MNIST-tutorial CNN training step against PyTorch and
 TF1 (the TF1 peers run the very builder functions graphflow runs, given tensorflow.compat.v1);
-from tools/bench_models.py the TensorFlow-Examples autoencoder step (with both frameworks' GEMM
+then the CNN's two convolution kernels (tools/bench_conv_kernels.py: the generated direct kernel,
+im2col and PyTorch's oneDNN, with GFLOP/s and the fraction of a measured FMA peak), from
+tools/bench_models.py the TensorFlow-Examples autoencoder step (with both frameworks' GEMM
 floors), the unrolled LSTM step against JAX, the MLP over batch sizes and the make_callable
 overhead; the LSTM steps of tools/bench_rnn.py and tools/bench_torch_style.py and the RNN tutorial
 (tools/bench_rnn_tutorial.py, beside TF1) quiet and beside one spinning process (``--busy`` runs
@@ -483,6 +485,9 @@ def main() -> None:
             print(f"  graphflow / {name}: {gf_t / min(samples[name]):.2f}x")
 
     cnn_section(args.threads, repeats, results)
+    print(f"\n== the CNN's convolution kernels against this machine's FMA peak ({args.threads} threads), best ms ==")
+    import bench_conv_kernels  # (tools/, like bench_models below)
+    results.update({f"conv_kernel_ms/{k}": v for k, v in bench_conv_kernels.section(args.threads, repeats).items()})
 
     import bench_models
     ae = bench_models.compare(

@@ -76,6 +76,45 @@ def best(fn: Callable[[], object], repeats: int) -> float:
     return min(_timed(fn) for _ in range(repeats))
 
 
+def section(threads: int, repeats: int) -> dict[str, float]:
+    """Print the table (the caller has pinned BLAS to ``threads``); return ms per kernel."""
+    try:
+        import torch
+        import torch.nn.functional as F
+        torch.set_num_threads(threads)
+    except ImportError:
+        torch = None
+    peak = fma_peak()
+    print(f"  FMA peak, one thread, 8-lane float32: {peak:.0f} GFLOP/s (host vector: {host_lanes(np.float32)} "
+          f"float32 lanes); {threads} thread(s) for im2col's BLAS and PyTorch")
+    rng = np.random.RandomState(0)
+    print(f"  {'kernel':30s} {'ms':>8s} {'GFLOP/s':>8s} {'of peak':>8s}")
+    out: dict[str, float] = {}
+    for name, (h, c, o) in {"conv1 28x28x1->32": (28, 1, 32), "conv2 14x14x32->64": (14, 32, 64)}.items():
+        x = rng.rand(64, h, h, c).astype(np.float32)
+        f = (rng.standard_normal((5, 5, c, o)) * 0.1).astype(np.float32)
+        flops = 2 * 64 * h * h * o * 25 * c
+        cases = {"generated direct (1 thread)": lambda: simd_conv.conv2d(x, f, 1, 1, 1, 1, 2, 2, h, h),
+                 "im2col + OpenBLAS": lambda: conv_kernels.conv2d(x, f, 1, 1, 1, 1, 2, 2, h, h)}
+        if torch is not None:
+            xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
+            ft = torch.from_numpy(f).permute(3, 2, 0, 1).contiguous()
+            cases["PyTorch F.conv2d (oneDNN)"] = lambda: F.conv2d(xt, ft, padding=2)
+        got = simd_conv.conv2d(x, f, 1, 1, 1, 1, 2, 2, h, h)
+        want = conv_kernels.conv2d(x, f, 1, 1, 1, 1, 2, 2, h, h)
+        assert np.allclose(got, want, rtol=1e-4, atol=1e-4), "the direct kernel disagrees with im2col"
+        print(f"  {name}")
+        times: dict[str, list[float]] = {k: [] for k in cases}
+        for _ in range(3):  # interleaved rounds: the same background for each
+            for k, fn in cases.items():
+                times[k].append(best(fn, repeats))
+        for k in cases:
+            t = min(times[k])
+            out[f"{name.split()[0]} {k}"] = t * 1e3
+            print(f"    {k:28s} {t * 1e3:8.2f} {flops / t / 1e9:8.1f} {flops / t / 1e9 / peak:7.0%}")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=1)
@@ -83,34 +122,7 @@ def main() -> None:
     args = ap.parse_args()
     from bench import pin_threads
     print(pin_threads(args.threads))
-    import torch
-    import torch.nn.functional as F
-    torch.set_num_threads(args.threads)
-    peak = fma_peak()
-    print(f"FMA peak, one thread, 8-lane float32: {peak:.0f} GFLOP/s (host vector: {host_lanes(np.float32)} "
-          f"float32 lanes); {args.threads} thread(s) for im2col's BLAS and PyTorch")
-    rng = np.random.RandomState(0)
-    print(f"  {'kernel':28s} {'ms':>8s} {'GFLOP/s':>8s} {'of peak':>8s}")
-    for name, (h, c, o) in {"conv1 28x28x1->32": (28, 1, 32), "conv2 14x14x32->64": (14, 32, 64)}.items():
-        x = rng.rand(64, h, h, c).astype(np.float32)
-        f = (rng.standard_normal((5, 5, c, o)) * 0.1).astype(np.float32)
-        xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
-        ft = torch.from_numpy(f).permute(3, 2, 0, 1).contiguous()
-        flops = 2 * 64 * h * h * o * 25 * c
-        cases = {"generated direct (1 thread)": lambda: simd_conv.conv2d(x, f, 1, 1, 1, 1, 2, 2, h, h),
-                 "im2col + OpenBLAS": lambda: conv_kernels.conv2d(x, f, 1, 1, 1, 1, 2, 2, h, h),
-                 "PyTorch F.conv2d (oneDNN)": lambda: F.conv2d(xt, ft, padding=2)}
-        got = simd_conv.conv2d(x, f, 1, 1, 1, 1, 2, 2, h, h)
-        want = conv_kernels.conv2d(x, f, 1, 1, 1, 1, 2, 2, h, h)
-        assert np.allclose(got, want, rtol=1e-4, atol=1e-4), "the direct kernel disagrees with im2col"
-        print(name)
-        times = {k: [] for k in cases}
-        for _ in range(3):  # interleaved rounds: the same background for each
-            for k, fn in cases.items():
-                times[k].append(best(fn, args.repeats))
-        for k in cases:
-            t = min(times[k])
-            print(f"  {k:28s} {t * 1e3:8.2f} {flops / t / 1e9:8.1f} {flops / t / 1e9 / peak:7.0%}")
+    section(args.threads, args.repeats)
 
 
 if __name__ == "__main__":
