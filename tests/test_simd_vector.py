@@ -26,40 +26,23 @@ from graphflow.compiler.cpu.simd.vector import (
 )
 
 
-@numba.njit
-def _axpy_4(a, x, y):  # y += a * x, 4 lanes at a time, the tail through the first-n-lanes forms
-    va = vsplat(a, 4)
-    n = x.size
-    i = 0
-    while i + 4 <= n:
-        vstore(y, i, vfma(va, vload(x, i, 4), vload(y, i, 4)))
-        i += 4
-    if i < n:
-        vstore_n(y, i, vfma(va, vload_n(x, i, n - i, 4), vload_n(y, i, n - i, 4)), n - i)
+def _axpy(lanes: int) -> numba.core.registry.CPUDispatcher:
+    """y += a * x, ``lanes`` at a time, the tail through the first-n-lanes forms (``lanes`` is a
+    constant of the compiled function, as in generated kernels)."""
+    @numba.njit
+    def axpy(a, x, y):
+        va = vsplat(a, lanes)
+        n = x.size
+        i = 0
+        while i + lanes <= n:
+            vstore(y, i, vfma(va, vload(x, i, lanes), vload(y, i, lanes)))
+            i += lanes
+        if i < n:
+            vstore_n(y, i, vfma(va, vload_n(x, i, n - i, lanes), vload_n(y, i, n - i, lanes)), n - i)
+    return axpy
 
 
-@numba.njit
-def _axpy_8(a, x, y):
-    va = vsplat(a, 8)
-    n = x.size
-    i = 0
-    while i + 8 <= n:
-        vstore(y, i, vfma(va, vload(x, i, 8), vload(y, i, 8)))
-        i += 8
-    if i < n:
-        vstore_n(y, i, vfma(va, vload_n(x, i, n - i, 8), vload_n(y, i, n - i, 8)), n - i)
-
-
-@numba.njit
-def _axpy_16(a, x, y):
-    va = vsplat(a, 16)
-    n = x.size
-    i = 0
-    while i + 16 <= n:
-        vstore(y, i, vfma(va, vload(x, i, 16), vload(y, i, 16)))
-        i += 16
-    if i < n:
-        vstore_n(y, i, vfma(va, vload_n(x, i, n - i, 16), vload_n(y, i, n - i, 16)), n - i)
+_AXPY = {lanes: _axpy(lanes) for lanes in (4, 8, 16)}
 
 
 @numba.njit
@@ -76,9 +59,9 @@ def _reduce_8(x):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("axpy", [_axpy_4, _axpy_8, _axpy_16], ids=["4", "8", "16"])
+@pytest.mark.parametrize("lanes", sorted(_AXPY))
 @pytest.mark.parametrize("n", [0, 1, 3, 8, 15, 16, 17, 40, 63])
-def test_loads_stores_and_fma_with_tails(dtype: type, axpy: numba.core.registry.CPUDispatcher, n: int) -> None:
+def test_loads_stores_and_fma_with_tails(dtype: type, lanes: int, n: int) -> None:
     rng = np.random.RandomState(n)
     x = rng.randn(n + 5).astype(dtype)
     y = rng.randn(n + 5).astype(dtype)
@@ -86,7 +69,7 @@ def test_loads_stores_and_fma_with_tails(dtype: type, axpy: numba.core.registry.
     # a fused multiply-add rounds once: the exact value, rounded (to float64, then to float32: at
     # most one ulp from the single rounding)
     want[:n] = [float(Fraction(1.5) * Fraction(float(a)) + Fraction(float(b))) for a, b in zip(x[:n], y[:n])]
-    axpy(dtype(1.5), x[:n], y[:n])
+    _AXPY[lanes](dtype(1.5), x[:n], y[:n])
     np.testing.assert_array_max_ulp(y[:n], want[:n], maxulp=0 if dtype == np.float64 else 1)
     assert (y[n:] == want[n:]).all(), "a tail store wrote past the array's end"
 

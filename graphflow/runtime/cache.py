@@ -81,8 +81,9 @@ def _imported(source: str, module: str) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(ast.parse(source, module)):
         if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.update(a.name for a in node.names if a.name.startswith(_JITTED))
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level \
+                and f"{node.module}.".startswith(_JITTED):
             for a in node.names:
                 sub = f"{node.module}.{a.name}"
                 found.add(sub if _is_module(sub) else node.module)

@@ -56,8 +56,9 @@ def tile_source(rw: int, nv: int, lanes: int) -> str:
 
 
 def _tile(xf, wf, yf, xb, wb, yb, kh_n, kw_n, c, o, dh_step, dw_step, sw_step, rw, nv, lanes):  # type: ignore[no-untyped-def]
-    """Stands for the generated tile of (rw, nv, lanes) in jitted code (see ``_tile_impl``)."""
-    raise NotImplementedError("only jitted kernels call _tile")
+    """Stands for the generated tile of (rw, nv, lanes) in jitted code (see ``_tile_impl``); the
+    tile is made of vector intrinsics, which exist only there."""
+    raise TypeError("_tile is compiled into jitted kernels; from Python, call conv2d")
 
 
 @overload(_tile, jit_options={"error_model": "numpy", "nogil": True})

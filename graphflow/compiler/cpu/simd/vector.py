@@ -79,9 +79,14 @@ def _mask(builder: ir.IRBuilder, n: ir.Value, lanes: int) -> ir.Value:
     """<lanes x i1>: lane k is on where k < n."""
     n32 = builder.trunc(n, _I32) if n.type.width > 32 else builder.sext(n, _I32) if n.type.width < 32 else n
     vt = ir.VectorType(_I32, lanes)
-    splat = builder.shuffle_vector(builder.insert_element(ir.Constant(vt, ir.Undefined), n32, _I32(0)),
-                                   ir.Constant(vt, ir.Undefined), ir.Constant(vt, [0] * lanes))
-    return builder.icmp_signed("<", ir.Constant(vt, list(range(lanes))), splat)
+    return builder.icmp_signed("<", ir.Constant(vt, list(range(lanes))), _splat(builder, n32, vt))
+
+
+def _splat(builder: ir.IRBuilder, x: ir.Value, vtype: ir.VectorType) -> ir.Value:
+    """``x`` in every lane of a ``vtype`` (insert into lane 0, shuffle lane 0 everywhere)."""
+    one = builder.insert_element(ir.Constant(vtype, ir.Undefined), x, _I32(0))
+    return builder.shuffle_vector(one, ir.Constant(vtype, ir.Undefined),
+                                  ir.Constant(ir.VectorType(_I32, vtype.count), [0] * vtype.count))
 
 
 def _intrinsic_call(builder: ir.IRBuilder, name: str, ret: ir.Type, args: list[ir.Value]) -> ir.Value:
@@ -161,10 +166,7 @@ def vsplat(typingctx: Any, x: Any, lanes: Any) -> Any:
     vec = Vec(x, _lanes(lanes))
 
     def codegen(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> ir.Value:
-        vtype = context.get_value_type(vec)
-        one = builder.insert_element(ir.Constant(vtype, ir.Undefined), args[0], _I32(0))
-        return builder.shuffle_vector(one, ir.Constant(vtype, ir.Undefined),
-                                      ir.Constant(ir.VectorType(_I32, vec.lanes), [0] * vec.lanes))
+        return _splat(builder, args[0], context.get_value_type(vec))
     return vec(x, lanes), codegen
 
 
@@ -175,12 +177,9 @@ def vsplat_at(typingctx: Any, arr: Any, index: Any, lanes: Any) -> Any:
     vec = Vec(arr.dtype, _lanes(lanes))
 
     def codegen(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> ir.Value:
-        vtype = context.get_value_type(vec)
         data = context.make_array(sig.args[0])(context, builder, args[0]).data
         x = builder.load(builder.gep(data, [args[1]]), align=_elem_align(sig.args[0]))
-        one = builder.insert_element(ir.Constant(vtype, ir.Undefined), x, _I32(0))
-        return builder.shuffle_vector(one, ir.Constant(vtype, ir.Undefined),
-                                      ir.Constant(ir.VectorType(_I32, vec.lanes), [0] * vec.lanes))
+        return _splat(builder, x, context.get_value_type(vec))
     return vec(arr, index, lanes), codegen
 
 
