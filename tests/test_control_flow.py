@@ -277,3 +277,43 @@ def test_while_gradients_read_the_forward_random_draws(glue: str, monkeypatch: p
         with gf.Session() as s:
             s.run(gf.global_variables_initializer())
             assert all(np.all(np.isfinite(v)) for v in s.run(grads, {x: np.ones((2, 4, 3))}))
+
+
+def _live_ops(g: Any) -> list[Any]:
+    from graphflow.ops.func_graph import _needed
+    live = _needed(g)
+    return [n for n in g.get_operations() if id(n) in live]
+
+
+def test_while_gradients_read_saved_values_instead_of_recomputing() -> None:
+    """The LSTM loop's gradient runs no forward matmul or activation again: its body reads the
+    gates from the forward loop's stacks (control_flow_saved.py), so per iteration it has the two
+    gradient matmuls only. Without a gradient the forward body does not compute its saved values
+    as outputs. Values and gradients stay those of the reference executor (float64)."""
+    from graphflow.compiler.subprograms import sub_program
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [3, 5, 4])
+        out, _ = gf.nn.dynamic_rnn(gf.nn.rnn_cell.BasicLSTMCell(6), x, dtype=gf.float64)
+        loss = gf.reduce_sum(out * out)
+        fwd = next(n for n in gf.get_default_graph().get_operations() if n.op.name == "WHILE")
+        first, saved = fwd.attrs.meta["saved"]
+        assert {t.node.op.name for t in saved} >= {"CONCAT", "SIGMOID", "TANH"}  # the matmul reads the concat
+        body = fwd.attrs.body
+        (prog, _) = sub_program(body, fwd.attrs.n_vars + first)
+        assert len(prog.outputs) == len(body.outputs) - len(saved)
+        grads = gf.gradients(loss, gf.trainable_variables() + [x])
+        back = [n for n in gf.get_default_graph().get_operations() if n.op.name == "WHILE"][-1]
+        assert back is not fwd
+        live = _live_ops(back.attrs.body)
+        assert sum(n.op.name == "MATMUL" for n in live) == 2
+        assert not any(n.op.name in ("SIGMOID", "TANH") for n in live)
+        xv = np.random.RandomState(1).randn(3, 5, 4)
+        with gf.Session() as s, gf.Session(device="reference") as ref:
+            s.run(gf.global_variables_initializer())
+            ref.run(gf.global_variables_initializer())
+            for v in gf.trainable_variables():
+                v.load(s.run(v), ref)
+            got = s.run(grads + [loss], {x: xv})
+            want = ref.run(grads + [loss], {x: xv})
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

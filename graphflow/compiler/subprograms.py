@@ -9,13 +9,16 @@ from graphflow.compiler.program import Program, build
 from graphflow.compiler.schedule import Schedule, schedule
 from graphflow.ops.func_graph import FuncGraph
 
-# each FuncGraph's program, kept as long as the FuncGraph lives
-_LOWERED: weakref.WeakKeyDictionary[FuncGraph, tuple[Program, Schedule]] = weakref.WeakKeyDictionary()
+# each FuncGraph's programs (per number of outputs computed), kept as long as the FuncGraph lives
+_LOWERED: weakref.WeakKeyDictionary[FuncGraph, dict[int, tuple[Program, Schedule]]] = weakref.WeakKeyDictionary()
 
 
-def sub_program(g: FuncGraph) -> tuple[Program, Schedule]:
-    """The program of a FuncGraph: its argument and capture placeholders are the feeds."""
-    cached = _LOWERED.get(g)
+def sub_program(g: FuncGraph, n_outputs: int | None = None) -> tuple[Program, Schedule]:
+    """The program of a FuncGraph computing its first ``n_outputs`` outputs (all by default; a
+    loop body leaves out the values it saves for a gradient when none reads them): its argument
+    and capture placeholders are the feeds."""
+    n = len(g.outputs) if n_outputs is None else n_outputs
+    cached = _LOWERED.setdefault(g, {}).get(n)
     if cached is not None:
         return cached
     phs = list(g.inputs) + [ph for _, ph in g.captures]
@@ -24,7 +27,7 @@ def sub_program(g: FuncGraph) -> tuple[Program, Schedule]:
             raise NotImplementedError(f"control flow over {ph.name} of unknown rank: compiled loops "
                                       "and branches need each value's rank (give the loop variable "
                                       "or captured tensor a shape)")
-    prog = run_passes(build(list(g.outputs), [], [(ph, ph.shape.rank) for ph in phs]))
+    prog = run_passes(build(list(g.outputs[:n]), [], [(ph, ph.shape.rank) for ph in phs]))
     out = (prog, schedule(prog))
-    _LOWERED[g] = out
+    _LOWERED[g][n] = out
     return out

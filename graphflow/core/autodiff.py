@@ -162,10 +162,10 @@ def _shaped_like(n: Operation, t: Tensor, g: Tensor) -> bool:
 # ---- the nodes the driver adds, built from their registry rows (as graphflow.ops builds them)
 
 
-def _ones_like(t: Tensor) -> Tensor:
-    """A tensor of ones shaped as ``t`` (``gf.ones_like``): a static fill when ``t``'s shape is
-    known, else one sized by its run-time shape."""
-    one = convert_to_tensor(1, dtype=t.dtype)
+def _ones_like(t: Tensor, value: object = 1) -> Tensor:
+    """A tensor of ones (or ``value``) shaped as ``t`` (``gf.ones_like``): a static fill when
+    ``t``'s shape is known, else one sized by its run-time shape."""
+    one = convert_to_tensor(value, dtype=t.dtype)
     if t.shape.is_fully_defined():
         dims = tuple(int(d) for d in t.shape.as_list())
         return make(Op.FILL, [one], FillAttrs(dims, one.dtype), name="ones_like")
@@ -174,7 +174,10 @@ def _ones_like(t: Tensor) -> Tensor:
 
 
 def _zeros_like(t: Tensor) -> Tensor:
-    """The gradient of an output nothing reads: ones times zero (``gf.ones_like(t) * 0``)."""
+    """The gradient of an output nothing reads: ones times zero (``gf.ones_like(t) * 0``; False
+    for a bool output, such as a loop's saved predicate, whose gradient no rule reads)."""
+    if t.dtype.is_bool:
+        return _ones_like(t, False)
     ones = _ones_like(t)
     return make(Op.MUL, [ones, convert_to_tensor(0, dtype=ones.dtype)])
 

@@ -29,7 +29,8 @@ from graphflow.core.shapes import TensorShape
 from graphflow.core.types import TensorLike
 from graphflow.ops.array_ops import gather
 from graphflow.ops.control_flow_grad import no_random
-from graphflow.ops.func_graph import FuncGraph, _needed, copy_graph, evaluate_graph, trace
+from graphflow.ops.control_flow_saved import saved_values, substitute
+from graphflow.ops.func_graph import FuncGraph, _needed, copy_nodes, evaluate_graph, trace
 from graphflow.ops.math_ops import cast
 from graphflow.ops.state_ops import zeros_like
 
@@ -116,9 +117,11 @@ def merge_captures(graphs: Sequence[FuncGraph], first: int) -> tuple[list[Tensor
 
 def make_while(cond_fn: Callable[..., Any], body_fn: Callable[..., Any], init: list[Tensor],
                shapes: list[TensorShape], n_emit_hint: int | None, limit: TensorLike | None, name: str,
-               structure: object = None) -> Operation:
+               structure: object = None, save: bool = True) -> Operation:
     """Trace cond and body over loop values shaped ``shapes`` and add the WHILE node. ``body_fn``
-    takes the flat loop values and returns the flat next values followed by emitted values."""
+    takes the flat loop values and returns the flat next values followed by emitted values.
+    ``save``: the body also emits the values its gradient reads (control_flow_saved.py); the
+    gradient's own loops do not."""
     outer = get_default_graph()
     specs = [(t.dtype, s) for t, s in zip(init, shapes)]
     gc, _ = trace(cond_fn, specs, f"{name}_cond", outer)
@@ -155,11 +158,21 @@ def make_while(cond_fn: Callable[..., Any], body_fn: Callable[..., Any], init: l
     live = _needed(gb)
     randoms = [m.outputs[0] for m in gb.get_operations() if id(m) in live and m.op is Op.RANDOM]
     first_random = len(gb.outputs) - n
-    gb.outputs = list(gb.outputs) + randoms
+    loosened = any(_looser(s, t.shape) for s, t in zip(shapes, init))
+    saved = saved_values(gb, n, first_random, loosened) if save else []
+    gb.outputs = list(gb.outputs) + randoms + saved
     captures, (ci, bi) = merge_captures([gc, gb], len(inputs))
     at = WhileAttrs(gc, gb, n, len(gb.outputs) - n, has_limit, ci, bi, tuple(shapes),
-                    {"structure": structure, "randoms": (first_random, randoms)})
+                    {"structure": structure, "randoms": (first_random, randoms),
+                     "saved": (first_random + len(randoms), saved)})
     return outer.add_node(Op.WHILE, inputs + captures, at, name=name, control_inputs=outer_controls([gc, gb]))
+
+
+def _looser(declared: TensorShape, given: TensorShape) -> bool:
+    """``shape_invariants`` leave a dim (or the rank) open that the initial value fixes."""
+    if declared.rank is None:
+        return given.rank is not None
+    return given.rank is not None and any(a is None and b is not None for a, b in zip(declared.dims, given.dims))
 
 
 def _cast_int32(t: Tensor) -> Tensor:
@@ -173,6 +186,7 @@ def _while_vjp(n: Operation, grads: Tensor | list[Tensor]) -> list:
     gs = grads if isinstance(grads, list) else [grads]
     nv, ne = at.n_vars, at.n_emit
     first_random, randoms = at.meta.get("randoms", (ne, []))
+    first_saved, saved = at.meta.get("saved", (ne, []))
     outs = n.outputs
     count = outs[nv + ne]
     stacks = list(outs[nv + ne + 1:])
@@ -205,18 +219,30 @@ def _while_vjp(n: Operation, grads: Tensor | list[Tensor]) -> list:
             d = gather(outs[nv + first_random + r], k)
             d.set_shape(drawn.shape)
             mapping[id(drawn)] = d
-        copies = copy_graph(at.body, mapping)
-        ys = [copies[i] for i in fvars] + [copies[nv + e] for e in femits]
+        copies = copy_nodes(at.body, mapping)
+        body_outs = at.body.outputs
+        ys = [copies[id(body_outs[i])] for i in fvars] + [copies[id(body_outs[nv + e])] for e in femits]
         gys = list(gv) + [gather(gs[nv + e], k) for e in femits]
         xs = [vals[i] for i in fvars] + [cap_in[id(caps[j])] for j in fcaps]
+        start = len(g.get_operations())
         dx = gradients(ys, xs, grad_ys=gys) if ys else [None] * len(xs)
+        if saved and ys:
+            # the gradient reads iteration k's saved values instead of the copy's recomputation
+            grad_ops = g.get_operations()[start:]
+            now = []
+            for j, t in enumerate(saved):
+                v = gather(outs[nv + first_saved + j], k)
+                v.set_shape(t.shape)
+                now.append((t, v))
+            new = substitute(grad_ops, copies, now)
+            dx = [new.get(id(d), d) if d is not None else None for d in dx]
         new_gv = [d if d is not None else zeros_like(x) for d, x in zip(dx[:len(fvars)], xs)]
         new_acc = [a + d if d is not None else a for a, d in zip(acc, dx[len(fvars):])]
         return [k - 1] + new_gv + new_acc
 
     init = [count - 1] + [gs[i] for i in fvars] + [zeros_like(caps[j]) for j in fcaps]
     shapes = [count.shape] + [at.shapes[i] for i in fvars] + [caps[j].shape for j in fcaps]
-    back = make_while(gcond, gbody, init, shapes, None, None, "while_grad")
+    back = make_while(gcond, gbody, init, shapes, None, None, "while_grad", save=False)
     finals = back.outputs[:len(init)]
     result: list[Any] = [None] * len(n.inputs)
     for a, i in enumerate(fvars):

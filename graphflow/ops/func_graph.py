@@ -248,6 +248,13 @@ def _needed(g: FuncGraph) -> set[int]:
 def copy_graph(g: FuncGraph, mapping: dict[int, Tensor]) -> list[Tensor]:
     """Rebuild ``g``'s nodes in the default graph, its placeholders replaced by ``mapping``
     (id(placeholder) -> tensor); returns the copies of ``g.outputs``."""
+    new = copy_nodes(g, mapping)
+    return [new[id(t)] for t in g.outputs]
+
+
+def copy_nodes(g: FuncGraph, mapping: dict[int, Tensor]) -> dict[int, Tensor]:
+    """``copy_graph``'s whole map: id of each tensor of ``g`` the outputs need -> its copy. A node
+    whose outputs ``mapping`` all gives (a loop's recorded random draws) is not copied."""
     target = get_default_graph()
     new: dict[int, Tensor] = dict(mapping)
     needed = _needed(g)
@@ -259,12 +266,31 @@ def copy_graph(g: FuncGraph, mapping: dict[int, Tensor]) -> list[Tensor]:
                 raise AssertionError(f"placeholder {n.name} of {g.name} has no value in the copy")
             continue
         if all(id(t) in new for t in n.outputs):
-            continue  # given by the mapping (a loop's recorded random draws)
+            continue
         node = target.add_node(n.op, [new.get(id(t), t) for t in n.inputs], n.attrs,
                                name=n.name.rsplit("/", 1)[-1], site=n.site)
         for t, o in zip(n.outputs, node.outputs):
             new[id(t)] = o
-    return [new[id(t)] for t in g.outputs]
+    return new
+
+
+def rebuild(ops: Sequence[Operation], subst: dict[int, Tensor]) -> dict[int, Tensor]:
+    """Rebuild, in order, those of ``ops`` (nodes of the default graph, in build order) that read
+    a tensor ``subst`` replaces (id -> replacement) or a rebuilt one; returns the map extended by
+    each rebuilt output. The originals stay, unread."""
+    new: dict[int, Tensor] = dict(subst)
+    target = get_default_graph()
+    for n in ops:
+        if not any(id(t) in new for t in n.inputs):
+            continue
+        node = target.add_node(n.op, [new.get(id(t), t) for t in n.inputs], n.attrs,
+                               name=n.name.rsplit("/", 1)[-1], site=n.site,
+                               control_inputs=[c for c in n.control_inputs if c.graph is target])
+        for t, o in zip(n.outputs, node.outputs):
+            if t.shape != o.shape and o.shape.is_compatible_with(t.shape):
+                o.set_shape(t.shape)  # the original's set_shape refinement
+            new[id(t)] = o
+    return new
 
 
 # ---- the DEFERRED row: calls built once the fed ranks are known (ops/deferred.py) ------------

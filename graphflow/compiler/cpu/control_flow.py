@@ -26,10 +26,12 @@ E = TypeVar("E", bound=ProgramEmit)
 NodeEmitter = Callable[[E, Operation, dict[int, int]], None]
 
 
-def emit_sub(em: E, g: FuncGraph, bindings: list[str], emit_node: NodeEmitter[E]) -> list[str]:
-    """Emit ``g``'s code with its feeds bound to ``bindings`` (each node by ``emit_node``);
-    returns its outputs' expressions."""
-    prog, sched = sub_program(g)
+def emit_sub(em: E, g: FuncGraph, bindings: list[str], emit_node: NodeEmitter[E],
+             n_outputs: int | None = None, n_owned: int | None = None) -> list[str]:
+    """Emit the code computing ``g``'s first ``n_outputs`` outputs (all by default) with its
+    feeds bound to ``bindings`` (each node by ``emit_node``); returns their expressions, the first
+    ``n_owned`` (all by default) as values the caller may keep."""
+    prog, sched = sub_program(g, n_outputs)
     for ph, expr in zip(prog.feeds, bindings):
         em.define(ph.outputs[0], expr, fresh=False)
     saved = em.current_program
@@ -39,7 +41,8 @@ def emit_sub(em: E, g: FuncGraph, bindings: list[str], emit_node: NodeEmitter[E]
             emit_node(em, n, {})
     finally:
         em.current_program = saved
-    return [_owned(em, t) for t in prog.outputs]
+    owned = len(prog.outputs) if n_owned is None else n_owned
+    return [_owned(em, t) if i < owned else em.value(t) for i, t in enumerate(prog.outputs)]
 
 
 def _owned(em: ProgramEmit, t: Tensor) -> str:
@@ -110,6 +113,9 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
     stacks = {i: _stack(em, outs[i].dtype, at.shapes[i].rank) for i in record}
     emits = {e: _stack(em, outs[nv + e].dtype, outs[nv + e].shape.rank - 1) for e in range(ne)
              if _used(em, outs[nv + e])}
+    # the values saved for a gradient are computed as outputs only when the gradient reads them
+    first_saved, saved = at.meta.get("saved", (ne, []))
+    n_out = None if any(first_saved + j in emits for j in range(len(saved))) else nv + first_saved
     cond_caps = [em.input(n, i) for i in at.cond_index]
     body_caps = [em.input(n, i) for i in at.body_index]
     with em.block("while True:"):
@@ -121,7 +127,7 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
             em.line("break")
         for i, (buf, cap) in stacks.items():
             _push(em, n, buf, cap, it, lv[i], at.shapes[i].rank, outs[i].dtype)
-        res = emit_sub(em, at.body, lv + body_caps, emit_node)
+        res = emit_sub(em, at.body, lv + body_caps, emit_node, n_out, nv)  # emits are copied when pushed
         tmp = [em.fresh("nx") for _ in range(nv)]
         for t_, r in zip(tmp, res[:nv]):
             em.line(f"{t_} = {r}")
