@@ -287,9 +287,11 @@ def _live_ops(g: Any) -> list[Any]:
 
 def test_while_gradients_read_saved_values_instead_of_recomputing() -> None:
     """The LSTM loop's gradient runs no forward matmul or activation again: its body reads the
-    gates from the forward loop's stacks (control_flow_saved.py), so per iteration it has the two
-    gradient matmuls only. Without a gradient the forward body does not compute its saved values
-    as outputs. Values and gradients stay those of the reference executor (float64)."""
+    gates from the forward loop's stacks (control_flow_saved.py). The weight and bias gradients
+    are sums over the rows of every iteration, computed once after the loop from the stacked
+    operands (control_flow_sums.py), so per iteration the body has one matmul (the gradient of
+    the state). Without a gradient the forward body does not compute its saved values as
+    outputs. Values and gradients stay those of the reference executor (float64)."""
     from graphflow.compiler.subprograms import sub_program
     with gf.Graph().as_default():
         x = gf.placeholder(gf.float64, [3, 5, 4])
@@ -305,8 +307,12 @@ def test_while_gradients_read_saved_values_instead_of_recomputing() -> None:
         back = [n for n in gf.get_default_graph().get_operations() if n.op.name == "WHILE"][-1]
         assert back is not fwd
         live = _live_ops(back.attrs.body)
-        assert sum(n.op.name == "MATMUL" for n in live) == 2
-        assert not any(n.op.name in ("SIGMOID", "TANH") for n in live)
+        assert sum(n.op.name == "MATMUL" for n in live) == 1
+        assert not any(n.op.name in ("SIGMOID", "TANH", "SUM_TO") for n in live)
+        after = [n.name for n in gf.get_default_graph().get_operations()]
+        assert any("MatMulOverSteps" in a for a in after) and any("SumToOverSteps" in a for a in after)
+        # the gradient of the input sequence: its rows written once after the loop
+        assert any("ScatterOverSteps" in a for a in after)
         xv = np.random.RandomState(1).randn(3, 5, 4)
         with gf.Session() as s, gf.Session(device="reference") as ref:
             s.run(gf.global_variables_initializer())

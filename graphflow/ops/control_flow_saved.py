@@ -42,7 +42,7 @@ def saved_values(body: FuncGraph, n_vars: int, n_emit: int, loosened: bool) -> l
     read = _gradient_reads(body, n_vars, n_emit)
     if not read:
         return []
-    fixed = _fixed_shape(body, loosened)
+    fixed = fixed_shapes(body, loosened)
     return [t for t in read if t.node.op not in (Op.PLACEHOLDER, Op.CONST, Op.RANDOM)
             and t.shape.rank is not None and fixed.get(id(t), False)]
 
@@ -87,8 +87,9 @@ def _gradient_reads(body: FuncGraph, n_vars: int, n_emit: int) -> list[Tensor]:
     return list(read.values())
 
 
-def _fixed_shape(body: FuncGraph, loosened: bool) -> dict[int, bool]:
-    """Per tensor of ``body``: True where its shape is the same in every iteration."""
+def fixed_shapes(body: FuncGraph, loosened: bool) -> dict[int, bool]:
+    """Per tensor of ``body`` (a loop body, or one being traced): True where its shape is the same
+    in every iteration. ``loosened``: shape_invariants let the loop's arguments change shape."""
     fixed: dict[int, bool] = {}
     invariant: dict[int, bool] = {}  # the value itself is the same in every iteration
     args = {id(t) for t in body.inputs}

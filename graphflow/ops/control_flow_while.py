@@ -29,7 +29,8 @@ from graphflow.core.shapes import TensorShape
 from graphflow.core.types import TensorLike
 from graphflow.ops.array_ops import gather
 from graphflow.ops.control_flow_grad import no_random
-from graphflow.ops.control_flow_saved import saved_values, substitute
+from graphflow.ops.control_flow_saved import fixed_shapes, saved_values, substitute
+from graphflow.ops.control_flow_sums import Moved, finish, split
 from graphflow.ops.func_graph import FuncGraph, _needed, copy_nodes, evaluate_graph, trace
 from graphflow.ops.math_ops import cast
 from graphflow.ops.state_ops import zeros_like
@@ -164,7 +165,7 @@ def make_while(cond_fn: Callable[..., Any], body_fn: Callable[..., Any], init: l
     captures, (ci, bi) = merge_captures([gc, gb], len(inputs))
     at = WhileAttrs(gc, gb, n, len(gb.outputs) - n, has_limit, ci, bi, tuple(shapes),
                     {"structure": structure, "randoms": (first_random, randoms),
-                     "saved": (first_random + len(randoms), saved)})
+                     "saved": (first_random + len(randoms), saved), "loosened": loosened})
     return outer.add_node(Op.WHILE, inputs + captures, at, name=name, control_inputs=outer_controls([gc, gb]))
 
 
@@ -237,9 +238,23 @@ def _while_vjp(n: Operation, grads: Tensor | list[Tensor]) -> list:
             new = substitute(grad_ops, copies, now)
             dx = [new.get(id(d), d) if d is not None else None for d in dx]
         new_gv = [d if d is not None else zeros_like(x) for d, x in zip(dx[:len(fvars)], xs)]
-        new_acc = [a + d if d is not None else a for a, d in zip(acc, dx[len(fvars):])]
-        return [k - 1] + new_gv + new_acc
+        # contributions that are sums over rows are summed over iterations after the loop
+        # (only where the loop's values keep their shapes: with shape_invariants nothing is moved)
+        fixed = {} if at.meta.get("loosened", True) else fixed_shapes(g, False)
+        new_acc = []
+        for b, (a, d) in enumerate(zip(acc, dx[len(fvars):])):
+            if d is None:
+                new_acc.append(a)
+                continue
+            stay, moved[b] = split(d, fixed, emitted)
+            new_acc.append(a + stay if stay is not None else a)
+            if stay is None:
+                all_moved.add(b)
+        return [k - 1] + new_gv + new_acc + emitted
 
+    moved: dict[int, list[Moved]] = {}  # per float capture: its contributions summed after the loop
+    all_moved: set[int] = set()  # captures whose accumulator the loop never adds to
+    emitted: list[Tensor] = []
     init = [count - 1] + [gs[i] for i in fvars] + [zeros_like(caps[j]) for j in fcaps]
     shapes = [count.shape] + [at.shapes[i] for i in fvars] + [caps[j].shape for j in fcaps]
     back = make_while(gcond, gbody, init, shapes, None, None, "while_grad", save=False)
@@ -247,8 +262,11 @@ def _while_vjp(n: Operation, grads: Tensor | list[Tensor]) -> list:
     result: list[Any] = [None] * len(n.inputs)
     for a, i in enumerate(fvars):
         result[i] = finals[1 + a]
+    emit_stacks = [back.outputs[len(init) + e] for e in range(len(emitted))]
     for b, j in enumerate(fcaps):
-        result[first_cap + j] = finals[1 + len(fvars) + b]
+        after = finish(caps[j], moved.get(b, []), emit_stacks)
+        acc = finals[1 + len(fvars) + b]
+        result[first_cap + j] = acc if after is None else after if b in all_moved else acc + after
     return result
 
 
