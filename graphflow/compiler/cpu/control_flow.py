@@ -128,26 +128,32 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
         for i, (buf, cap) in stacks.items():
             _push(em, n, buf, cap, it, lv[i], at.shapes[i].rank, outs[i].dtype)
         res = emit_sub(em, at.body, lv + body_caps, emit_node, n_out, nv)  # emits are copied when pushed
-        tmp = [em.fresh("nx") for _ in range(nv)]
-        for t_, r in zip(tmp, res[:nv]):
-            em.line(f"{t_} = {r}")
-        for v, t_ in zip(lv, tmp):
-            em.line(f"{v} = {t_}")
+        # the next values (a value the body returns unchanged, such as an accumulator whose sum
+        # moved after the loop, keeps its array: nothing is ever written into a loop value)
+        moves = [i for i in range(nv) if at.body.outputs[i] is not at.body.inputs[i]]
+        tmp = {i: em.fresh("nx") for i in moves}
+        for i in moves:
+            em.line(f"{tmp[i]} = {res[i]}")
+        for i in moves:
+            em.line(f"{lv[i]} = {tmp[i]}")
         for e, (buf, cap) in emits.items():
             _push(em, n, buf, cap, it, res[nv + e], outs[nv + e].shape.rank - 1, outs[nv + e].dtype)
         em.line(f"{it} += 1")
     for i, v in enumerate(lv):
         em.define(outs[i], v)
+    # the stacks trimmed to the iterations run: Python glue keeps the view, an njit entry copies
+    # (its type must not depend on the slice)
+    trim = "" if em.python else ".copy()"
     for e, (buf, _) in emits.items():
         name = em.fresh("em")
-        em.line(f"{name} = {buf}[:{it}].copy()")
+        em.line(f"{name} = {buf}[:{it}]{trim}")
         em.define(outs[nv + e], name)
     count = em.fresh("cnt")
     em.line(f"{count} = np.int32({it})")
     em.define(outs[nv + ne], count)
     for i, (buf, _) in stacks.items():
         name = em.fresh("st")
-        em.line(f"{name} = {buf}[:{it}].copy()")
+        em.line(f"{name} = {buf}[:{it}]{trim}")
         em.define(outs[nv + ne + 1 + i], name)
 
 

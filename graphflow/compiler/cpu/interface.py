@@ -88,6 +88,7 @@ class ProgramEmit(CpuEmit, Protocol):
 
     program: Program  # the program being lowered
     current_program: Program | None  # the sub-program being emitted inside it, if any
+    python: bool  # the entry is Python glue (values may be numpy views), not one njit function
 
     def input(self, node: Operation, j: int) -> str: ...
 

@@ -78,6 +78,8 @@ class Generated:
 class CpuEmitter(Emitter):
     """Emits the entry (inline) and resolves parameters, variables and snapshots."""
 
+    python = False  # one njit entry
+
     def __init__(self, program: Program, sched: Schedule) -> None:
         super().__init__()
         self.program = program
@@ -128,6 +130,8 @@ class CpuEmitter(Emitter):
 
 class GlueEmitter(CpuEmitter):
     """Emits a Python entry that calls one shared kernel per compute node."""
+
+    python = True
 
     def __init__(self, program: Program, sched: Schedule, trace: bool = False) -> None:
         super().__init__(program, sched)
