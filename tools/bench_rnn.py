@@ -1,8 +1,10 @@
 """dynamic_rnn: the training step of an LSTM (20 steps, batch 64, input 28, hidden 128, a dense
-classifier, Adam) beside PyTorch's nn.LSTM in the same process, and graphflow's first-run
-(compile) time for sequences of 10 and 1,000 steps in fresh processes with empty caches.
+classifier, Adam) beside PyTorch's nn.LSTM in the same process, at 1 thread and at 2 threads for
+both (BLAS pools pinned, ``torch.set_num_threads``; the two timed alternately, best of 3 rounds),
+and graphflow's first-run (compile) time for sequences of 10 and 1,000 steps in fresh processes
+with empty caches.
 
-    python tools/bench_rnn.py
+    python tools/bench_rnn.py [--threads 1 2] [--quick]
 """
 from __future__ import annotations
 
@@ -41,8 +43,7 @@ def graphflow_lstm_step(steps: int = T) -> Callable[[], object]:
     return lambda: s.run([loss, train], feed)
 
 
-def graphflow_step(repeats: int, steps: int = T) -> float:
-    step = graphflow_lstm_step(steps)
+def median_time(step: Callable[[], object], repeats: int) -> float:
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
@@ -51,7 +52,8 @@ def graphflow_step(repeats: int, steps: int = T) -> float:
     return statistics.median(times)
 
 
-def torch_step(repeats: int, steps: int = T) -> float | None:
+def torch_lstm_step(steps: int = T) -> Callable[[], object] | None:
+    """PyTorch's training step (built and run three times), or None without PyTorch."""
     try:
         import torch
     except ImportError:
@@ -70,12 +72,7 @@ def torch_step(repeats: int, steps: int = T) -> float | None:
         opt.step()
     for _ in range(3):
         step()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return step
 
 
 CHILD = r"""
@@ -104,18 +101,34 @@ def cold(n: int) -> dict:
 
 
 def main() -> None:
-    try:
-        import torch
-        torch.set_num_threads(os.cpu_count() or 1)
-    except ImportError:
-        pass
-    for steps, reps in ((T, 20), (1000, 3)):
-        g = graphflow_step(reps, steps)
-        t = torch_step(reps, steps)
-        print(f"LSTM training step, T={steps} B={B} D={D} H={H}, median:")
-        print(f"  graphflow dynamic_rnn   {g * 1e3:8.2f} ms")
-        if t is not None:
-            print(f"  PyTorch nn.LSTM         {t * 1e3:8.2f} ms   graphflow / PyTorch: {g / t:.2f}x")
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--quick", action="store_true", help="T=20 only, no cold runs")
+    args = parser.parse_args()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from bench import pin_threads
+    lengths = ((T, 20),) if args.quick else ((T, 20), (1000, 3))
+    for threads in args.threads:
+        print(pin_threads(threads))
+        try:
+            import torch
+            torch.set_num_threads(threads)
+        except ImportError:
+            pass
+        for steps, reps in lengths:
+            contenders = {"graphflow dynamic_rnn": graphflow_lstm_step(steps)}
+            peer = torch_lstm_step(steps)
+            if peer is not None:
+                contenders["PyTorch nn.LSTM"] = peer
+            best = {k: min(median_time(f, reps) for _ in range(3 if steps == T else 1)) for k, f in contenders.items()}
+            print(f"LSTM training step, T={steps} B={B} D={D} H={H}, {threads} thread(s), best median:")
+            g = best["graphflow dynamic_rnn"]
+            for name, t in best.items():
+                ratio = f"   graphflow / PyTorch: {g / t:.2f}x (target <= 1.0x)" if name != "graphflow dynamic_rnn" else ""
+                print(f"  {name:24s}{t * 1e3:9.2f} ms{ratio}")
+    if args.quick:
+        return
     print("  (at T=1000 both spend most of the step on subnormal floats: the gradient through the "
           "loop shrinks about 1e-7 per 100 steps)")
     for n in (10, 1000):

@@ -174,8 +174,10 @@ def eliminate_dead_code(program: Program) -> Program:
 def fuse_elementwise(program: Program) -> Program:
     """Group elementwise chains (and an elementwise producer of a reduction) into FUSED nodes.
 
-    A producer joins its consumer's group when that is its only use and nothing orders on it, and
-    while the group has fewer than MAX_FUSED members: a long chain (the sum of T gradient
+    A producer joins its consumer's group when all its uses are members' (one consumer, or several
+    in the group: the loop body is a straight-line program, so a value is computed once and read
+    by several instructions) and nothing orders on it, and while the group has fewer than
+    MAX_FUSED members: a long chain (the sum of T gradient
     contributions of an unrolled RNN) becomes a few loops of bounded size that are the same
     kernel for every T, instead of one loop per length. Every elementwise or reduction node ends
     up in exactly one FUSED node.
@@ -186,7 +188,7 @@ def fuse_elementwise(program: Program) -> Program:
 
     def absorbable(t: Tensor) -> bool:
         n = t.node
-        return (kind.get(id(n)) is Kind.ELEMENTWISE and uses.get(id(t), 0) == 1 and id(n) not in ctl
+        return (kind.get(id(n)) is Kind.ELEMENTWISE and id(n) not in ctl
                 and not n.control_inputs and len(n.outputs) == 1)
 
     absorbed: dict[int, Operation] = {}  # member id -> root
@@ -196,10 +198,15 @@ def fuse_elementwise(program: Program) -> Program:
             continue
         members = [n]
         absorbed[id(n)] = n
+        inner: dict[int, int] = {}  # per tensor: its uses by members
         stack = list(n.inputs)
         while stack:
             t = stack.pop()
-            if absorbable(t) and id(t.node) not in absorbed and len(members) < MAX_FUSED:
+            inner[id(t)] = inner.get(id(t), 0) + 1
+            # a producer joins once every use of its value is a member's: a value the group
+            # reads twice (x * x, or a product two gradients share) is computed once inside it
+            if inner[id(t)] == uses.get(id(t), 0) and absorbable(t) and id(t.node) not in absorbed \
+                    and len(members) < MAX_FUSED:
                 absorbed[id(t.node)] = n
                 members.append(t.node)
                 stack.extend(t.node.inputs)

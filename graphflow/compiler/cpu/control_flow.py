@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from graphflow.compiler.cpu.chains import chains
 from graphflow.compiler.cpu.interface import ProgramEmit
 from graphflow.compiler.subprograms import sub_program
 from graphflow.core.dtypes import DType
 from graphflow.core.ir import Operation, Tensor
+from graphflow.core.shapes import TensorShape
 from graphflow.core.registry import Op
 from graphflow.ops.func_graph import FuncGraph
 
@@ -36,9 +38,14 @@ def emit_sub(em: E, g: FuncGraph, bindings: list[str], emit_node: NodeEmitter[E]
         em.define(ph.outputs[0], expr, fresh=False)
     saved = em.current_program
     em.current_program = prog
+    at = chains(prog, sched) if em.python and not getattr(em, "trace", False) else {}
+    skip = {id(m) for groups in at.values() for g in groups for m in g}
     try:
-        for n in sched.order:
-            emit_node(em, n, {})
+        for i, n in enumerate(list(sched.order) + [None]):
+            for g in at.get(i, []):
+                em.compute_chain(g, prog)
+            if n is not None and id(n) not in skip:
+                emit_node(em, n, {})
     finally:
         em.current_program = saved
     owned = len(prog.outputs) if n_owned is None else n_owned
@@ -73,10 +80,12 @@ def emit_cond(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
         em.define(t, o)
 
 
-def _stack(em: ProgramEmit, dtype: DType, rank: int) -> tuple[str, str]:
-    """A growable stack (buffer, capacity) of values of ``rank``: empty, of the right rank."""
+def _stack(em: ProgramEmit, dtype: DType, shape: TensorShape) -> tuple[str, str]:
+    """A growable stack (buffer, capacity) of values of static ``shape``: empty, of the right
+    rank, with the dims the graph knows (a loop that never ran stacks nothing of that shape)."""
     buf, cap = em.fresh("stk"), em.fresh("cap")
-    em.line(f"{buf} = np.empty({em.shape_tuple(['0'] * (rank + 1))}, dtype={em.np_dtype(dtype)})")
+    dims = ["0"] + [str(d) if d is not None else "0" for d in shape.as_list()]
+    em.line(f"{buf} = np.empty({em.shape_tuple(dims)}, dtype={em.np_dtype(dtype)})")
     em.line(f"{cap} = 0")
     return buf, cap
 
@@ -110,8 +119,8 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
     em.line(f"{it} = 0")
     limit = em.input(n, nv) if at.has_limit else None
     record = [i for i in range(nv) if _used(em, outs[nv + ne + 1 + i])]
-    stacks = {i: _stack(em, outs[i].dtype, at.shapes[i].rank) for i in record}
-    emits = {e: _stack(em, outs[nv + e].dtype, outs[nv + e].shape.rank - 1) for e in range(ne)
+    stacks = {i: _stack(em, outs[i].dtype, at.shapes[i]) for i in record}
+    emits = {e: _stack(em, outs[nv + e].dtype, at.body.outputs[nv + e].shape) for e in range(ne)
              if _used(em, outs[nv + e])}
     # the values saved for a gradient are computed as outputs only when the gradient reads them
     first_saved, saved = at.meta.get("saved", (ne, []))

@@ -92,5 +92,8 @@ class ProgramEmit(CpuEmit, Protocol):
 
     def input(self, node: Operation, j: int) -> str: ...
 
+    def compute_chain(self, group: list[Operation], program: Program) -> None:
+        """(Python glue only) the elementwise loops ``group`` as one kernel call (cpu/chains.py)."""
+
 
 CpuRule = Callable[[CpuEmit, Operation, list[str]], None]

@@ -27,6 +27,7 @@ from graphflow.compiler.capabilities import KERNEL
 from graphflow.compiler.cpu import control_flow
 from graphflow.compiler.cpu import rules as _rules  # noqa: F401  (registers the CPU rule of every primitive)
 from graphflow.compiler.cpu.assign_plans import assign_fusions, assign_groups, gemm_updates
+from graphflow.compiler.cpu.chains import chain_kernel
 from graphflow.compiler.cpu.interface import CpuRule
 from graphflow.compiler.emitter import Emitter
 from graphflow.compiler.fused_loops import (
@@ -200,6 +201,55 @@ class GlueEmitter(CpuEmitter):
         else:
             self.timed(f"{out} = {call_f}.reshape({first}.shape) if {same} else {call_g}", n)
         self.define(t, out, fresh=kf.fresh and kg.fresh)
+
+    def compute_chain(self, group: list[Operation], program: Program) -> None:
+        """The elementwise loops ``group`` (cpu/chains.py) as one kernel call when their array
+        leaves have one shape at run time, else one by one."""
+        made = {id(m.outputs[0]) for m in group}
+        sources: list[tuple[Operation, int]] = []
+        leaf: dict[tuple[int, int], int] = {}
+        seen: dict[str, int] = {}
+        for g, m in enumerate(group):
+            for j, t in enumerate(m.inputs):
+                if id(t) in made:
+                    continue
+                e = self.input(m, j)
+                if e not in seen:
+                    seen[e] = len(sources)
+                    sources.append((m, j))
+                leaf[(g, j)] = seen[e]
+        members = {id(m) for m in group}
+        outside = {id(t) for n in program.nodes if id(n) not in members for t in n.inputs} | \
+            {id(t) for t in program.outputs}
+        stored = [m for m in group if id(m.outputs[0]) in outside]
+        sub = KernelEmitter(replace(KERNEL, assume_same_shape=True))
+        k = finish(sub, group[-1], len(sources), chain_kernel(sub, group, leaf, len(sources), stored))
+        name = self.kernel_names.setdefault(k.source, f"k{len(self.kernel_names)}")
+        self.kernels.append(k)
+        ins = [self.input(owner, j) for owner, j in sources]
+        arrays = [ins[i] for i, (owner, j) in enumerate(sources) if owner.inputs[j].shape.rank]
+        same = " and ".join(f"{a}.shape == {arrays[0]}.shape" for a in arrays[1:]) or "True"
+        names = {id(m): self.fresh("o") for m in stored}
+        with self.block(f"if {same}:"):
+            args = self._arguments(k, sources)
+            if k.errors:
+                self.line(f"site[0] = {len(self.site_errors)}")
+                self.site_errors.append(len(self.errors))
+                self.beliefs.update(len(self.errors) + i for i in k.beliefs)
+                self.errors.extend(k.errors)
+            outs = self.fresh("ch")
+            self.line(f"{outs} = {name}({', '.join(args)})")
+            for i, m in enumerate(stored):
+                self.line(f"{names[id(m)]} = {outs}[{i}].reshape({arrays[0]}.shape)")
+        first_lazy = len(self.kernels)
+        with self.block("else:"):  # a run-time broadcast: the members one by one
+            for m in group:
+                emit_node(self, m, {})
+            for m in stored:
+                self.line(f"{names[id(m)]} = {self.value(m.outputs[0])}")
+        self.kernels[first_lazy:] = [replace(x, lazy=True) for x in self.kernels[first_lazy:]]
+        for m in stored:
+            self.define(m.outputs[0], names[id(m)], fresh=id(m.outputs[0]) in self.fresh_values)
 
     def compute_group(self, parts: list[Operation]) -> None:
         """Fused assignments ``parts`` (the last one's value reads the others' new values) as
