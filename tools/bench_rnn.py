@@ -125,7 +125,8 @@ def main() -> None:
             print(f"LSTM training step, T={steps} B={B} D={D} H={H}, {threads} thread(s), best median:")
             g = best["graphflow dynamic_rnn"]
             for name, t in best.items():
-                ratio = f"   graphflow / PyTorch: {g / t:.2f}x (target <= 1.0x)" if name != "graphflow dynamic_rnn" else ""
+                peer = name != "graphflow dynamic_rnn"
+                ratio = f"   graphflow / PyTorch: {g / t:.2f}x (target <= 1.0x)" if peer else ""
                 print(f"  {name:24s}{t * 1e3:9.2f} ms{ratio}")
     if args.quick:
         return

@@ -18,8 +18,8 @@ from graphflow.compiler.cpu.interface import ProgramEmit
 from graphflow.compiler.subprograms import sub_program
 from graphflow.core.dtypes import DType
 from graphflow.core.ir import Operation, Tensor
-from graphflow.core.shapes import TensorShape
 from graphflow.core.registry import Op
+from graphflow.core.shapes import TensorShape
 from graphflow.ops.func_graph import FuncGraph
 
 E = TypeVar("E", bound=ProgramEmit)
@@ -38,12 +38,12 @@ def emit_sub(em: E, g: FuncGraph, bindings: list[str], emit_node: NodeEmitter[E]
         em.define(ph.outputs[0], expr, fresh=False)
     saved = em.current_program
     em.current_program = prog
-    at = chains(prog, sched) if em.python and not getattr(em, "trace", False) else {}
-    skip = {id(m) for groups in at.values() for g in groups for m in g}
+    at = chains(prog, sched) if em.python and not em.trace else {}
+    skip = {id(m) for chains_here in at.values() for chain in chains_here for m in chain}
     try:
         for i, n in enumerate(list(sched.order) + [None]):
-            for g in at.get(i, []):
-                em.compute_chain(g, prog)
+            for chain in at.get(i, []):
+                em.compute_chain(chain, prog)
             if n is not None and id(n) not in skip:
                 emit_node(em, n, {})
     finally:

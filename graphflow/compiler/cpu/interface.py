@@ -89,6 +89,7 @@ class ProgramEmit(CpuEmit, Protocol):
     program: Program  # the program being lowered
     current_program: Program | None  # the sub-program being emitted inside it, if any
     python: bool  # the entry is Python glue (values may be numpy views), not one njit function
+    trace: bool  # (glue) every kernel call is timed, one call per node
 
     def input(self, node: Operation, j: int) -> str: ...
 

@@ -80,6 +80,7 @@ class CpuEmitter(Emitter):
     """Emits the entry (inline) and resolves parameters, variables and snapshots."""
 
     python = False  # one njit entry
+    trace = False  # (only glue is traced)
 
     def __init__(self, program: Program, sched: Schedule) -> None:
         super().__init__()
@@ -127,6 +128,11 @@ class CpuEmitter(Emitter):
 
     def compute(self, n: Operation, owner: Operation, inputs: list[int], deferred: dict[int, int]) -> None:
         emit_body(self, n, [self.input(owner, j) for j in inputs], deferred)
+
+    def compute_chain(self, group: list[Operation], program: Program) -> None:
+        """Elementwise loops placed together (cpu/chains.py): inline, each its own loop nest."""
+        for m in group:
+            emit_node(self, m, {})
 
 
 class GlueEmitter(CpuEmitter):
