@@ -80,30 +80,36 @@ def emit_cond(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
         em.define(t, o)
 
 
-def _stack(em: ProgramEmit, dtype: DType, shape: TensorShape) -> tuple[str, str]:
-    """A growable stack (buffer, capacity) of values of static ``shape``: empty, of the right
-    rank, with the dims the graph knows (a loop that never ran stacks nothing of that shape)."""
-    buf, cap = em.fresh("stk"), em.fresh("cap")
+def _stack(em: ProgramEmit, dtype: DType, shape: TensorShape) -> str:
+    """A growable stack of values of static ``shape``: empty, of the right rank, with the dims the
+    graph knows (a loop that never ran stacks nothing of that shape)."""
+    buf = em.fresh("stk")
     dims = ["0"] + [str(d) if d is not None else "0" for d in shape.as_list()]
     em.line(f"{buf} = np.empty({em.shape_tuple(dims)}, dtype={em.np_dtype(dtype)})")
-    em.line(f"{cap} = 0")
-    return buf, cap
+    return buf
 
 
-def _push(em: ProgramEmit, n: Operation, buf: str, cap: str, it: str, value: str, rank: int, dtype: DType) -> None:
-    shape = f"{value}.shape" if rank else "()"
+def _push_all(em: ProgramEmit, n: Operation, cap: str, it: str, items: list[tuple[str, str, int, DType]]) -> None:
+    """Push each (stack, value, rank, dtype) of ``items`` at iteration ``it``. The stacks grow
+    together (one capacity ``cap``, doubling), and one check covers every value's shape."""
+    if not items:
+        return
     with em.block(f"if {it} == {cap}:"):
-        grown = em.fresh("grown")
         em.line(f"{cap} = max(16, 2 * {cap})")
-        em.line(f"{grown} = np.empty(({cap},) + {shape}, dtype={em.np_dtype(dtype)})")
-        with em.block(f"if {it} > 0:"):
-            em.line(f"{grown}[:{it}] = {buf}[:{it}]")
-        em.line(f"{buf} = {grown}")
-    if rank:
-        em.check(f"{value}.shape == {buf}.shape[1:]", n,
+        for buf, value, rank, dtype in items:
+            grown = em.fresh("grown")
+            shape = f"{value}.shape" if rank else "()"
+            em.line(f"{grown} = np.empty(({cap},) + {shape}, dtype={em.np_dtype(dtype)})")
+            with em.block(f"if {it} > 0:"):
+                em.line(f"{grown}[:{it}] = {buf}[:{it}]")
+            em.line(f"{buf} = {grown}")
+    same = [f"{value}.shape == {buf}.shape[1:]" for buf, value, rank, _ in items if rank]
+    if same:
+        em.check(" and ".join(same), n,
                  "a loop value changed shape between iterations where its values are stacked "
                  "(for scan/map_fn results or the loop's gradient): expected one shape")
-    em.line(f"{buf}[{it}] = {value}")
+    for buf, value, _, _ in items:
+        em.line(f"{buf}[{it}] = {value}")
 
 
 def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
@@ -122,6 +128,9 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
     stacks = {i: _stack(em, outs[i].dtype, at.shapes[i]) for i in record}
     emits = {e: _stack(em, outs[nv + e].dtype, at.body.outputs[nv + e].shape) for e in range(ne)
              if _used(em, outs[nv + e])}
+    cap_in, cap_out = em.fresh("cap"), em.fresh("cap")  # the stacks of each push point grow together
+    em.line(f"{cap_in} = 0")
+    em.line(f"{cap_out} = 0")
     # the values saved for a gradient are computed as outputs only when the gradient reads them
     first_saved, saved = at.meta.get("saved", (ne, []))
     n_out = None if any(first_saved + j in emits for j in range(len(saved))) else nv + first_saved
@@ -134,8 +143,7 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
         (c,) = emit_sub(em, at.cond, lv + cond_caps, emit_node)
         with em.block(f"if not {c}:"):
             em.line("break")
-        for i, (buf, cap) in stacks.items():
-            _push(em, n, buf, cap, it, lv[i], at.shapes[i].rank, outs[i].dtype)
+        _push_all(em, n, cap_in, it, [(buf, lv[i], at.shapes[i].rank, outs[i].dtype) for i, buf in stacks.items()])
         res = emit_sub(em, at.body, lv + body_caps, emit_node, n_out, nv)  # emits are copied when pushed
         # the next values (a value the body returns unchanged, such as an accumulator whose sum
         # moved after the loop, keeps its array: nothing is ever written into a loop value)
@@ -145,22 +153,22 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
             em.line(f"{tmp[i]} = {res[i]}")
         for i in moves:
             em.line(f"{lv[i]} = {tmp[i]}")
-        for e, (buf, cap) in emits.items():
-            _push(em, n, buf, cap, it, res[nv + e], outs[nv + e].shape.rank - 1, outs[nv + e].dtype)
+        _push_all(em, n, cap_out, it, [(buf, res[nv + e], outs[nv + e].shape.rank - 1, outs[nv + e].dtype)
+                                       for e, buf in emits.items()])
         em.line(f"{it} += 1")
     for i, v in enumerate(lv):
         em.define(outs[i], v)
     # the stacks trimmed to the iterations run: Python glue keeps the view, an njit entry copies
     # (its type must not depend on the slice)
     trim = "" if em.python else ".copy()"
-    for e, (buf, _) in emits.items():
+    for e, buf in emits.items():
         name = em.fresh("em")
         em.line(f"{name} = {buf}[:{it}]{trim}")
         em.define(outs[nv + e], name)
     count = em.fresh("cnt")
     em.line(f"{count} = np.int32({it})")
     em.define(outs[nv + ne], count)
-    for i, (buf, _) in stacks.items():
+    for i, buf in stacks.items():
         name = em.fresh("st")
         em.line(f"{name} = {buf}[:{it}]{trim}")
         em.define(outs[nv + ne + 1 + i], name)
