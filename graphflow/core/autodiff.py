@@ -34,6 +34,15 @@ def needed_inputs(n: Operation) -> list[bool]:
     return list(_NEEDED[-1]) if _NEEDED else [True] * len(n.inputs)
 
 
+_RECEIVED: list[list[bool]] = []  # per gradient rule being called: which outputs received a gradient
+
+
+def received_outputs(n: Operation) -> list[bool]:
+    """For a gradient rule: which outputs of ``n`` received a gradient in the current
+    ``gradients`` call (the others were given zeros); all of them outside one."""
+    return list(_RECEIVED[-1]) if _RECEIVED else [True] * len(n.outputs)
+
+
 def gradients(ys: TensorLike | Sequence[TensorLike], xs: Tensor | Sequence[Tensor],
               grad_ys: TensorLike | Sequence[TensorLike | None] | None = None, name: str = "gradients",
               stop_gradients: Tensor | Sequence[Tensor] | None = None, **_: object) -> list[Tensor | None]:
@@ -108,10 +117,12 @@ def gradients(ys: TensorLike | Sequence[TensorLike], xs: Tensor | Sequence[Tenso
             # which inputs lead back to xs: a rule whose gradients are costly (a loop's) builds only these
             _NEEDED.append([id(t) in forward_tensors and id(t) not in stops and _differentiable(t)
                             for t in n.inputs])
+            _RECEIVED.append([g is not None for g in out_grads])
             try:
                 in_grads = row.vjp(n, filled[0] if len(filled) == 1 else filled)
             finally:
                 _NEEDED.pop()
+                _RECEIVED.pop()
             if len(in_grads) != len(n.inputs):
                 raise AssertionError(f"gradient rule of {n.op.name} returned {len(in_grads)} "
                                      f"gradients for {len(n.inputs)} inputs")

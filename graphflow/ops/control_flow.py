@@ -229,7 +229,7 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: ob
                              f"({len(flat)} tensors), got {len(res)}")
         return [convert_to_tensor(r, dtype=t.dtype) if not isinstance(r, Tensor) else r
                 for r, t in zip(res, flat)]
-    node = make_while(c, b, flat, shapes, 0, maximum_iterations, name or "while", loop_vars)
+    node = make_while(c, b, flat, shapes, 0, maximum_iterations, name or "while", loop_vars, save=bool(back_prop))
     outs = list(node.outputs[:len(flat)])
     for o, s in zip(outs, shapes):
         o.set_shape(s)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from graphflow.core import dtypes as _dt
-from graphflow.core.autodiff import gradients, needed_inputs
+from graphflow.core.autodiff import gradients, needed_inputs, received_outputs
 from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
@@ -195,7 +195,11 @@ def _while_vjp(n: Operation, grads: Tensor | list[Tensor]) -> list:
     caps = list(n.inputs[first_cap:])
     need = needed_inputs(n)
     fvars = [i for i in range(nv) if outs[i].dtype.is_floating]
-    femits = [e for e in range(first_random) if outs[nv + e].dtype.is_floating]
+    received = received_outputs(n)
+    # emitted values' gradients join at their iteration; so do those of saved values, which reach
+    # them only when this loop's gradient is itself differentiated (its loop read the stacks)
+    femits = [e for e in range(first_random) if outs[nv + e].dtype.is_floating] + \
+        [first_saved + j for j, t in enumerate(saved) if t.dtype.is_floating and received[nv + first_saved + j]]
     # only the captures the gradient is asked for: a loop's gradient with respect to a captured
     # sequence it reads one step at a time is a dense tensor per iteration
     fcaps = [j for j, t in enumerate(caps) if t.dtype.is_floating and need[first_cap + j]]
@@ -238,6 +242,9 @@ def _while_vjp(n: Operation, grads: Tensor | list[Tensor]) -> list:
             new = substitute(grad_ops, copies, now)
             dx = [new.get(id(d), d) if d is not None else None for d in dx]
         new_gv = [d if d is not None else zeros_like(x) for d, x in zip(dx[:len(fvars)], xs)]
+        for a, i in enumerate(fvars):  # iteration k's loop values were stacked: their gradients join here
+            if received[nv + ne + 1 + i]:
+                new_gv[a] = new_gv[a] + gather(gs[nv + ne + 1 + i], k)
         # contributions that are sums over rows are summed over iterations after the loop
         # (only where the loop's values keep their shapes: with shape_invariants nothing is moved)
         fixed = {} if at.meta.get("loosened", True) else fixed_shapes(g, False)

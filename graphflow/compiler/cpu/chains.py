@@ -49,12 +49,18 @@ def chains(prog: Program, sched: Schedule) -> dict[int, list[list[Operation]]]:
     ordered = {id(c) for n in prog.nodes for c in n.control_inputs}
     ok = {id(n) for n in order if _candidate(n) and id(n) not in ordered}
 
+    placed: dict[int, int] = {}  # a member of a chain formed already -> that chain's place
+
     def after(m: Operation, members: set[int]) -> int:  # the place must follow these producers
-        return max([pos[id(t.node)] for t in m.inputs if id(t.node) in pos and id(t.node) not in members],
-                   default=-1)
+        # (a producer in an earlier chain is emitted at its chain's place: at that same place,
+        # this chain comes after it, since chains are emitted in the order they were formed)
+        return max([placed[id(t.node)] - 1 if id(t.node) in placed else pos[id(t.node)] for t in m.inputs
+                    if id(t.node) in pos and id(t.node) not in members], default=-1)
 
     def before(group: list[Operation], members: set[int]) -> int:  # ... and precede these readers
-        return min([r for m in group for r in readers.get(id(m.outputs[0]), [])
+        # (a reader in an earlier chain is emitted at its chain's place, before this chain there)
+        return min([r if r == end or id(order[r]) not in placed else placed[id(order[r])] - 1
+                    for m in group for r in readers.get(id(m.outputs[0]), [])
                     if r == end or id(order[r]) not in members], default=end)
 
     out: dict[int, list[list[Operation]]] = {}
@@ -76,6 +82,7 @@ def chains(prog: Program, sched: Schedule) -> dict[int, list[list[Operation]]]:
                 members, lo = grown, place
         if len(group) > 1:
             taken.update(members)
+            placed.update((m, lo) for m in members)
             out.setdefault(lo, []).append(group)
     return out
 

@@ -119,13 +119,13 @@ def _gather_like(em: CpuEmit, n: Operation, src: str, src_dims: list[str], idx_t
 @kernel(Op.GATHER, "cpu")
 def _gather_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     x, i = n.inputs
-    in_function = getattr(x.graph, "is_func_graph", False)
+    in_function = getattr(x.graph, "is_func_graph", False) and not getattr(x.graph, "assigned", None)
     if em.caps.numpy_copies and n.attrs.axis == 0 and i.shape.rank == 0 and \
             (in_function or x.node.op not in (Op.VARIABLE, Op.CONST, Op.PLACEHOLDER)):
         # a glue kernel taking one row (a loop's step of a stacked sequence): a view, neither
         # copied nor compiled. Not of a variable an update may overwrite, nor of a constant or the
-        # caller's fed array, which a fetched view would expose; inside a loop or branch anything
-        # goes, since its results are copied on the way out and nothing there assigns.
+        # caller's fed array, which a fetched view would expose; inside a loop body or a branch
+        # that assigns nothing anything goes, since its results are copied on the way out.
         _check_indices(em, n, i, ins[1], em.dims(x, ins[0])[0], "gather index")
         em.define(n.outputs[0], f"{ins[0]}[{ins[1]}]", fresh=False)
         return
