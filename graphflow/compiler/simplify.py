@@ -198,8 +198,7 @@ def _ordered_pieces(root: Operation, uses: dict[int, int], ctl: set[int]) -> lis
 
 
 def _add_leaves(root: Operation, uses: dict[int, int], ctl: set[int]) -> tuple[list[Operation], list[Operation]]:
-    """(leaf nodes, ADD nodes) of the tree of single-use ADDs under ``root`` (and of the SUM_TOs
-    that sum a slice gradient to the shape it has: autodiff adds them where shapes are unknown)."""
+    """(leaf nodes, ADD nodes) of the tree of single-use ADDs under ``root``."""
     leaves, adds, stack = [], [root], list(root.inputs)
     while stack:
         t = stack.pop()
@@ -207,11 +206,6 @@ def _add_leaves(root: Operation, uses: dict[int, int], ctl: set[int]) -> tuple[l
         if m.op is Op.ADD and uses.get(id(t)) == 1 and id(m) not in ctl and not m.control_inputs:
             adds.append(m)
             stack.extend(m.inputs)
-        elif m.op is Op.SUM_TO and uses.get(id(t)) == 1 and id(m) not in ctl and not m.control_inputs and \
-                m.inputs[0].node.op is Op.SLICE_GRAD and len(m.inputs[0].node.inputs) > 1 and \
-                m.inputs[0].node.inputs[1] is m.inputs[1]:
-            adds.append(m)  # sums a slice gradient to the shape it has already (autodiff's guard)
-            stack.append(m.inputs[0])
         else:
             leaves.append(m)
     return leaves, adds

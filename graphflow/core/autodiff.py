@@ -140,13 +140,22 @@ def gradients(ys: TensorLike | Sequence[TensorLike], xs: Tensor | Sequence[Tenso
         return [total(x) for x in x_ts]
 
 
+# gradients built on a template: the op's output has the shape of this input (the "like")
+_SHAPE_OF = {Op.SLICE_GRAD: 1, Op.SUM_TO: 1}
+
+
 def _shaped_like(n: Operation, t: Tensor, g: Tensor) -> bool:
     """True when ``g``, the gradient through elementwise ``n`` of its input ``t``, certainly has
     ``t``'s shape at run time, so no SumTo is needed: ``n``'s output has ``t``'s rank and static
     dims, and no other input can broadcast ``t`` along a dim ``t`` leaves unknown (each lacks
     that dim or has it as a static 1). A bias add's or an activation's input gradient then stays
     one fusable loop when the batch dim is only known at run time. A reduction's gradient rules
-    all broadcast to (or compute elementwise with) its input, so theirs has its shape too."""
+    all broadcast to (or compute elementwise with) its input, so theirs has its shape too. So
+    does a gradient built on ``t`` as its template (a slice's: ``_SHAPE_OF``), which keeps the slice
+    gradients of ``split`` one concat where the batch dim is only known at run time."""
+    like = _SHAPE_OF.get(g.node.op)
+    if like is not None and len(g.node.inputs) > like and g.node.inputs[like] is t:
+        return True
     out = n.outputs[0].shape
     r = t.shape.rank
     kind = get(n.op).kind

@@ -191,11 +191,7 @@ class GlueEmitter(CpuEmitter):
         names = [self.kernel_names.setdefault(k.source, f"k{len(self.kernel_names)}") for k in (kf, kg)]
         self.kernels += [kf, kg]
         args_f, args_g = self._arguments(kf, sources), self._arguments(kg, sources)
-        if kg.errors:
-            self.line(f"site[0] = {len(self.site_errors)}")
-            self.site_errors.append(len(self.errors))
-            self.beliefs.update(len(self.errors) + i for i in kg.beliefs)
-            self.errors.extend(kg.errors)
+        self._site(kg)
         ins = [self.input(owner, j) for owner, j in sources]
         first = ins[arrays[0]]
         same = " and ".join(f"{ins[j]}.shape == {first}.shape" for j in arrays[1:])
@@ -238,11 +234,7 @@ class GlueEmitter(CpuEmitter):
         names = {id(m): self.fresh("o") for m in stored}
         with self.block(f"if {same}:"):
             args = self._arguments(k, sources)
-            if k.errors:
-                self.line(f"site[0] = {len(self.site_errors)}")
-                self.site_errors.append(len(self.errors))
-                self.beliefs.update(len(self.errors) + i for i in k.beliefs)
-                self.errors.extend(k.errors)
+            self._site(k)
             outs = self.fresh("ch")
             self.line(f"{outs} = {name}({', '.join(args)})")
             for i, m in enumerate(stored):
@@ -299,6 +291,16 @@ class GlueEmitter(CpuEmitter):
                  f"{at.transpose_b}, {dst}, {alpha}, 1.0)")
         self._call(sub, n, [(mm, 0), (mm, 1)] + ([scale] if scale is not None else []))
 
+    def _site(self, k: Kernel) -> None:
+        """Before a call of kernel ``k``: if it has checks, record which site runs (kernels number
+        their own checks; the site gives their offset in the program's errors)."""
+        if not k.errors:
+            return
+        self.line(f"site[0] = {len(self.site_errors)}")
+        self.site_errors.append(len(self.errors))
+        self.beliefs.update(len(self.errors) + i for i in k.beliefs)
+        self.errors.extend(k.errors)
+
     def _call(self, sub: KernelEmitter, n: Operation, sources: list[tuple[Operation, int]]) -> None:
         """Finish the kernel ``sub`` emitted for ``n`` and call it on ``sources`` (input j of owner)."""
         multi = n.op is not Op.ASSIGN and len(n.outputs) > 1  # returns a tuple (unique's two)
@@ -308,11 +310,7 @@ class GlueEmitter(CpuEmitter):
         name = self.kernel_names.setdefault(k.source, f"k{len(self.kernel_names)}")
         self.kernels.append(k)
         args = self._arguments(k, sources)
-        if k.errors:
-            self.line(f"site[0] = {len(self.site_errors)}")
-            self.site_errors.append(len(self.errors))
-            self.beliefs.update(len(self.errors) + i for i in k.beliefs)
-            self.errors.extend(k.errors)
+        self._site(k)
         call = f"{name}({', '.join(args)})"
         if result is None:
             self.timed(call, n)
