@@ -285,8 +285,9 @@ def test_slices_and_concat_are_numpy_copies_in_the_glue() -> None:
 @pytest.mark.parametrize("geom", [(1, 1, 1, 1, 1, 1), (2, 1, 1, 2, 0, 2), (1, 2, 2, 1, 2, 0)],
                          ids=["same", "strided", "dilated"])
 def test_the_glues_python_conv_drivers_compute_what_the_jitted_ones_do(dtype, geom, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """conv_calls (Python chunk loop, BLAS through blas.gemm, accumulating the filter gradient
-    with beta 1) against conv_kernels' jitted drivers, over several chunks."""
+    """conv_calls' im2col drivers (Python chunk loop, BLAS through blas.gemm, accumulating the
+    filter gradient with beta 1) against conv_kernels' jitted drivers, over several chunks (the
+    channels here are too few for the direct kernels: conv_calls' own entries take im2col too)."""
     from graphflow.compiler.cpu import conv_calls, conv_kernels
     sh, sw, dh, dw, pt, pl = geom
     rng = np.random.RandomState(0)
@@ -296,11 +297,81 @@ def test_the_glues_python_conv_drivers_compute_what_the_jitted_ones_do(dtype, ge
     monkeypatch.setattr(conv_kernels, "CHUNK_ELEMS", 400)  # the Python drivers read it per call
     monkeypatch.setattr(conv_kernels, "SMALL_FILTER", 0)
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
-    y = conv_calls.conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow)
+    y = conv_calls.im2col_conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow)
     np.testing.assert_allclose(y, conv_kernels.conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow), **tol)
+    np.testing.assert_array_equal(conv_calls.conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow), y)
     dy = rng.randn(*y.shape).astype(dtype)
-    np.testing.assert_allclose(conv_calls.conv2d_backprop_input(dy, f, 5, 9, 8, sh, sw, dh, dw, pt, pl),
+    np.testing.assert_allclose(conv_calls.im2col_backprop_input(dy, f, 5, 9, 8, sh, sw, dh, dw, pt, pl),
                                conv_kernels.conv2d_backprop_input(dy, f, 5, 9, 8, sh, sw, dh, dw, pt, pl), **tol)
-    np.testing.assert_allclose(conv_calls.conv2d_backprop_filter(x, dy, 3, 2, sh, sw, dh, dw, pt, pl),
+    np.testing.assert_allclose(conv_calls.im2col_backprop_filter(x, dy, 3, 2, sh, sw, dh, dw, pt, pl),
                                conv_kernels.conv2d_backprop_filter(x, dy, 3, 2, sh, sw, dh, dw, pt, pl), **tol)
     assert conv_calls._images_per_chunk(5, oh * ow, 18) < 5  # the chunk loop ran more than once
+
+
+def _conv_net_grads(glue: str, monkeypatch: pytest.MonkeyPatch, dtype: type) -> list[np.ndarray]:
+    """A two-convolution net's loss and gradients (input, both filters) as one program runs them."""
+    monkeypatch.setenv("GRAPHFLOW_GLUE", glue)
+    rng = np.random.RandomState(3)
+    d = gf.float32 if dtype == np.float32 else gf.float64
+    with gf.Graph().as_default():
+        x = gf.placeholder(d, [None, 9, 11, 12])
+        w1 = gf.Variable(rng.randn(3, 3, 12, 16).astype(dtype) * 0.2)
+        w2 = gf.Variable(rng.randn(2, 3, 16, 24).astype(dtype) * 0.2)
+        h = gf.nn.relu(gf.nn.conv2d(x, w1, [1, 1, 1, 1], "SAME"))
+        y = gf.nn.conv2d(h, w2, [1, 1, 1, 1], "VALID")
+        loss = gf.reduce_sum(y * y)
+        grads = gf.gradients(loss, [x, w1, w2])
+        with gf.Session() as sess:
+            sess.run(gf.global_variables_initializer())
+            return sess.run([loss] + grads, {x: rng.randn(5, 9, 11, 12).astype(dtype)})
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_glue_runs_convolutions_on_the_direct_kernels(dtype, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """In glue, convolutions with channels that fill the tiles (16, 24; the input gradient's 12
+    and 16) take the generated direct kernels, and agree with the inline entry's im2col ones."""
+    from graphflow.compiler.cpu.simd import conv as simd_conv
+    if not simd_conv.usable(dtype):
+        pytest.skip(f"this host's vectors hold fewer than 4 {np.dtype(dtype).name}: im2col serves it")
+    calls = []
+    for name in ("conv2d", "conv2d_backprop_input", "conv2d_backprop_filter"):
+        original = getattr(simd_conv, name)
+        monkeypatch.setattr(simd_conv, name, lambda *a, _f=original, _n=name, **k: calls.append(_n) or _f(*a, **k))
+    direct = _conv_net_grads("1", monkeypatch, dtype)
+    assert {"conv2d", "conv2d_backprop_input", "conv2d_backprop_filter"} <= set(calls)
+    calls.clear()
+    im2col = _conv_net_grads("0", monkeypatch, dtype)
+    assert not calls
+    tol = dict(rtol=2e-4, atol=2e-3) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-9)
+    for a, b in zip(direct, im2col):
+        np.testing.assert_allclose(a, b, **tol)
+
+
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+@pytest.mark.parametrize("m,n,k", [(300, 70, 129), (33, 400, 300)])
+def test_large_products_split_between_threads_agree_and_leave_the_blas_count(ta, tb, m, n, k,
+                                                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """gemm_calls splits a product above the small-GEMM size into row or column blocks (one per
+    step thread), with OpenBLAS's count at one meanwhile and the step's count after."""
+    from graphflow.compiler.cpu import gemm_calls, gemm_threads, split
+    if not gemm_threads.LIBRARY.controllable:
+        pytest.skip(f"the BLAS count cannot be set here: {gemm_threads.LIBRARY.reason}")
+    rng = np.random.RandomState(m + n)
+    a = rng.randn(*((k, m) if ta else (m, k)))
+    b = rng.randn(*((n, k) if tb else (k, n)))
+    c0 = rng.randn(m, n)
+    want = 0.5 * (a.T if ta else a) @ (b.T if tb else b) - 2.0 * c0
+    seen = []
+    monkeypatch.setattr(split, "run", lambda n_, parts, part, align=1, _run=split.run:
+                        seen.append((n_, parts, gemm_threads.LIBRARY.get_threads())) or _run(n_, parts, part, align))
+    monkeypatch.setattr(gemm_threads.STEP_THREADS, "value", 2)
+    user = gemm_threads.LIBRARY.get_threads()
+    try:
+        gemm_threads.LIBRARY.set_threads(2)
+        c = c0.copy()
+        gemm_calls.gemm(a, ta, b, tb, c, 0.5, -2.0)
+        assert gemm_threads.LIBRARY.get_threads() == 2  # the step's count again
+    finally:
+        gemm_threads.LIBRARY.set_threads(user)
+    np.testing.assert_allclose(c, want, rtol=1e-12, atol=1e-11)
+    assert seen == [(max(m, n), 2, 1)]  # split along the longer side, on BLAS's one thread

@@ -73,3 +73,32 @@ def gemm(a, ta, b, tb, c, alpha, beta):  # type: ignore[no-untyped-def]
         _dgemm(p, p + 4, p + 8, p + 12, p + 16, s, b.ctypes.data, p + 20, a.ctypes.data, p + 24, s + w,
                c.ctypes.data, p + 28)
     widen(threads)
+
+
+@numba.njit(cache=True, error_model="numpy", nogil=True)
+def gemm_block(a, ta, b, tb, c, r0, r1, c0, c1, alpha, beta):  # type: ignore[no-untyped-def]
+    """Rows ``r0:r1`` and columns ``c0:c1`` of :func:`gemm`'s ``c``, in place (the operands' and
+    result's blocks addressed through BLAS's leading dimensions: nothing is copied), on whatever
+    thread count OpenBLAS has: the caller (``gemm_calls.gemm``, which splits a product between
+    threads) has set it to one. Shapes are the caller's to check."""
+    m, n = c.shape
+    k = a.shape[0] if ta else a.shape[1]
+    if r1 <= r0 or c1 <= c0:
+        return
+    ints = np.empty(8, dtype=np.int32)
+    ints[0] = 84 if tb else 78
+    ints[1] = 84 if ta else 78
+    ints[2], ints[3], ints[4] = c1 - c0, r1 - r0, k
+    ints[5], ints[6], ints[7] = max(b.shape[1], 1), max(a.shape[1], 1), n
+    scale = np.empty(2, dtype=c.dtype)
+    scale[0], scale[1] = alpha, beta
+    p = ints.ctypes.data
+    s = scale.ctypes.data
+    w = c.itemsize
+    pa = a.ctypes.data + (r0 if ta else r0 * a.shape[1]) * w  # op(a)'s rows r0..
+    pb = b.ctypes.data + (c0 * b.shape[1] if tb else c0) * w  # op(b)'s columns c0..
+    pc = c.ctypes.data + (r0 * n + c0) * w
+    if w == 4:
+        _sgemm(p, p + 4, p + 8, p + 12, p + 16, s, pb, p + 20, pa, p + 24, s + w, pc, p + 28)
+    else:
+        _dgemm(p, p + 4, p + 8, p + 12, p + 16, s, pb, p + 20, pa, p + 24, s + w, pc, p + 28)

@@ -1,5 +1,12 @@
-"""Convolutions as the Python glue runs them: the chunk loop in Python, the column copies in the
+"""Convolutions as the Python glue runs them: the direct SIMD kernels (``simd/conv.py``) where they
+serve the dtype and shape, otherwise im2col: the chunk loop in Python, the column copies in the
 jitted ``conv_kernels._im2col`` / ``_col2im``, the products in ``blas.gemm``.
+
+The direct kernels run on as many threads as the step's BLAS may use (``gemm_threads.STEP_THREADS``,
+which the runtime's load policy sets per step: a core another process keeps busy is not counted),
+splitting the batch. They serve float32 and float64 on hosts with vectors of 4 or more, where the
+channels they write (the forward's and filter gradient's output channels, the input gradient's
+input channels) fill their tiles at least two thirds; the input gradient needs unit strides.
 
 The glue's convolution kernels are loop-free and run as Python (``kernels.interpretable``); with
 them calling these instead of ``conv_kernels.conv2d`` and its gradients, numba never compiles
@@ -16,14 +23,46 @@ import numpy as np
 
 from graphflow.compiler.cpu import conv_kernels as _ck
 from graphflow.compiler.cpu.blas import gemm
+from graphflow.compiler.cpu import split
+from graphflow.compiler.cpu.simd import conv as _direct
 
 geometry = _ck.geometry.py_func  # plain arithmetic: nothing to compile
 _images_per_chunk = _ck._images_per_chunk.py_func
 
 
+def _direct_for(dtype: np.dtype, channels: int) -> bool:
+    return _direct.usable(dtype) and _direct.worth(channels, dtype)
+
+
 def conv2d(x: np.ndarray, f: np.ndarray, sh: int, sw: int, dh: int, dw: int, pt: int, pl: int, oh: int,
            ow: int) -> np.ndarray:
     """NHWC input, HWIO filter -> (n, oh, ow, o), as ``conv_kernels.conv2d``."""
+    if _direct_for(x.dtype, f.shape[3]):
+        return _direct.conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow, split.step_threads())
+    return im2col_conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow)
+
+
+def conv2d_backprop_input(dy: np.ndarray, f: np.ndarray, n: int, h: int, w: int, sh: int, sw: int, dh: int, dw: int,
+                          pt: int, pl: int) -> np.ndarray:
+    """Gradient of :func:`conv2d` in its (n, h, w, c) input."""
+    if _direct_for(dy.dtype, f.shape[2]):
+        dx = _direct.conv2d_backprop_input(dy, f, n, h, w, sh, sw, dh, dw, pt, pl, split.step_threads())
+        if dx is not None:
+            return dx
+    return im2col_backprop_input(dy, f, n, h, w, sh, sw, dh, dw, pt, pl)
+
+
+def conv2d_backprop_filter(x: np.ndarray, dy: np.ndarray, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int,
+                           pt: int, pl: int) -> np.ndarray:
+    """Gradient of :func:`conv2d` in its (kh, kw, c, o) filter."""
+    if _direct_for(x.dtype, dy.shape[3]):
+        return _direct.conv2d_backprop_filter(x, dy, kh, kw, sh, sw, dh, dw, pt, pl, split.step_threads())
+    return im2col_backprop_filter(x, dy, kh, kw, sh, sw, dh, dw, pt, pl)
+
+
+def im2col_conv2d(x: np.ndarray, f: np.ndarray, sh: int, sw: int, dh: int, dw: int, pt: int, pl: int, oh: int,
+                  ow: int) -> np.ndarray:
+    """:func:`conv2d` as column copies and one GEMM per chunk of images."""
     n, h, w, c = x.shape
     kh, kw, _, o = f.shape
     k, per = kh * kw * c, oh * ow
@@ -39,7 +78,7 @@ def conv2d(x: np.ndarray, f: np.ndarray, sh: int, sw: int, dh: int, dw: int, pt:
     return out.reshape(n, oh, ow, o)
 
 
-def conv2d_backprop_input(dy: np.ndarray, f: np.ndarray, n: int, h: int, w: int, sh: int, sw: int, dh: int, dw: int,
+def im2col_backprop_input(dy: np.ndarray, f: np.ndarray, n: int, h: int, w: int, sh: int, sw: int, dh: int, dw: int,
                           pt: int, pl: int) -> np.ndarray:
     """Gradient of :func:`conv2d` in its (n, h, w, c) input: dy @ F^T per chunk, then col2im."""
     kh, kw, c, o = f.shape
@@ -58,7 +97,7 @@ def conv2d_backprop_input(dy: np.ndarray, f: np.ndarray, n: int, h: int, w: int,
     return out
 
 
-def conv2d_backprop_filter(x: np.ndarray, dy: np.ndarray, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int,
+def im2col_backprop_filter(x: np.ndarray, dy: np.ndarray, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int,
                            pt: int, pl: int) -> np.ndarray:
     """Gradient of :func:`conv2d` in its (kh, kw, c, o) filter: cols^T @ dy summed over chunks by
     BLAS itself (beta 1 after the first)."""

@@ -1,4 +1,5 @@
-"""CPU rule for MATMUL: BLAS through np.dot for floats, plain loops for integers."""
+"""CPU rule for MATMUL: BLAS through np.dot for floats (in a glue kernel, a 2-D product through
+``gemm_calls``, which splits large ones between the step's threads), plain loops for integers."""
 from __future__ import annotations
 
 from graphflow.compiler.cpu.interface import CpuEmit
@@ -20,6 +21,12 @@ def _matmul_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
         em.check(f"{ka} == {kb}", n, "matmul inner dimensions differ")
     out_t = n.outputs[0]
     ra, rb, ro = len(da), len(db), out_t.shape.rank
+    if em.caps.numpy_copies and out_t.dtype.is_floating and ra == rb == 2:
+        out = em.fresh("o")
+        em.line(f"{out} = {em.use('graphflow.compiler.cpu.gemm_calls')}.matmul({ins[0]}, {ins[1]}, "
+                f"{at.transpose_a}, {at.transpose_b})")
+        em.define(out_t, out)
+        return
     batch = []
     for j in range(ro - 2):
         cands = []

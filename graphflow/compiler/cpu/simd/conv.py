@@ -1,172 +1,170 @@
-"""Direct convolutions written in the SIMD vocabulary (``vector.py``): register-tiled kernels whose
-tile bodies are generated, NHWC input, HWIO filter.
+"""Direct convolutions on the host's vector registers: the forward convolution, its input gradient
+and its filter gradient, NHWC input and HWIO filter, as the glue's convolution kernels call them
+(``compiler/cpu/conv_calls.py``).
 
-A tile computes ``rw`` output pixels of one row times ``nv`` vectors of output channels: ``rw *
-nv`` accumulators stay in registers while the loops over the filter's rows, columns and input
-channels broadcast one input value per pixel and fused-multiply-add it with ``nv`` weight vectors.
-``tile_source`` writes a tile's body for its (rw, nv, lanes); an ``overload`` compiles it where a
-kernel calls ``_tile`` with literal sizes, so the kernels here are ordinary cached numba functions
-and nothing is written per shape by hand. ``tile_shape`` picks the tile from the registers the
-host has (16 vector registers with AVX2, 32 with AVX-512): accumulators, the weight vectors and
-one broadcast.
+Each call copies its operands once into the buffers the tiles read (``conv_tiles.py``): the input
+inside a zero border (the padding, so no tile tests bounds), the filter with its output channels
+padded to whole tiles. It plans the tiles (``tile_shape``: as many accumulators as the host's
+vector registers hold beside the weights and one broadcast; ``widths``: each output row, or each
+filter row's entries, split into balanced tiles) and runs the row loop compiled for the plan's
+literal sizes: tile widths, the vector count and width, and the pixel step (stride x channels).
+Those sizes are all the loop is specialised on: a new batch size or image size with the same
+channels never compiles again, and each specialisation is cached on disk like every kernel
+library. ``threads`` > 1 splits the images between threads (``split.py``; the loops run without the
+GIL), each with its own filter-gradient sum.
 
-The input is copied once into a zero-bordered buffer (the padding, and room for the last tile's
-overhang), so tiles never test bounds; the filter is copied once with its output channels padded
-to a whole number of tile widths. Batch, spatial sizes and channels are run-time values: a new
-batch size never recompiles.
+The input gradient is the forward convolution of the padded output gradient with the filter
+turned half a turn and its channels swapped, for unit strides; for other strides
+``conv2d_backprop_input`` returns None and the caller keeps the im2col path, which stays the
+oracle in the tests too.
 """
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import numba
 import numpy as np
 from numba import types
-from numba.extending import overload
 
-from graphflow.compiler.cpu.simd.vector import NAMES, host_features, host_lanes
+from graphflow.compiler.cpu import split
+from graphflow.compiler.cpu.simd import conv_tiles as tiles
+from graphflow.compiler.cpu.simd.vector import host_features, host_lanes
 
-LANES32 = host_lanes(np.float32)
-LANES64 = host_lanes(np.float64)
 REGISTERS = 32 if "avx512f" in host_features() else 16
+VECTORS = 2  # vectors of output channels per tile
 
 
 def tile_shape(lanes: int, registers: int = REGISTERS) -> tuple[int, int]:
-    """(rw, nv) for a tile of ``lanes``-wide vectors: two weight vectors and as many pixels as the
-    remaining registers hold accumulators for, less one for the broadcast."""
-    nv = 2
-    return max(1, (registers - nv - 1) // nv), nv
+    """(widest tile, vectors per pixel): ``VECTORS`` weight vectors, one broadcast, and as many
+    pixels of accumulators as the remaining registers hold."""
+    return max(1, (registers - VECTORS - 1) // VECTORS), VECTORS
 
 
-def tile_source(rw: int, nv: int, lanes: int) -> str:
-    """The body of one tile: ``rw`` pixels x ``nv`` vectors of output channels."""
-    out = ["def tile(xf, wf, yf, xb, wb, yb, kh_n, kw_n, c, o, dh_step, dw_step, sw_step, rw, nv, lanes):"]
-    out += [f"    a{r}_{v} = vzero(wf, {lanes})" for r in range(rw) for v in range(nv)]
-    out += ["    for kh in range(kh_n):",
-            "        for kw in range(kw_n):",
-            "            xk = xb + kh * dh_step + kw * dw_step",
-            "            wk = wb + (kh * kw_n + kw) * c * o",
-            "            for ci in range(c):"]
-    out += [f"                w{v} = vload(wf, wk + ci * o + {v * lanes}, {lanes})" for v in range(nv)]
-    for r in range(rw):
-        out.append(f"                b = vsplat_at(xf, xk + {r} * sw_step + ci, {lanes})")
-        out += [f"                a{r}_{v} = vfma(b, w{v}, a{r}_{v})" for v in range(nv)]
-    out += [f"    vstore(yf, yb + {r} * o + {v * lanes}, a{r}_{v})" for r in range(rw) for v in range(nv)]
-    return "\n".join(out) + "\n"
+def widths(n: int, widest: int) -> tuple[int, int, int, int]:
+    """``n`` split into the fewest tiles of at most ``widest``, as even as can be: (na, nb, wa, wb),
+    ``na`` tiles of ``wa`` then ``nb`` of ``wb`` = ``wa`` - 1 (``nb`` 0 and ``wb`` = ``wa`` where
+    they divide evenly)."""
+    count = max(1, -(-n // widest))
+    lo, extra = divmod(n, count)
+    if extra == 0:
+        return count, 0, lo, lo
+    return extra, count - extra, lo + 1, lo
 
 
-def _tile(xf, wf, yf, xb, wb, yb, kh_n, kw_n, c, o, dh_step, dw_step, sw_step, rw, nv, lanes):  # type: ignore[no-untyped-def]
-    """Stands for the generated tile of (rw, nv, lanes) in jitted code (see ``_tile_impl``); the
-    tile is made of vector intrinsics, which exist only there."""
-    raise TypeError("_tile is compiled into jitted kernels; from Python, call conv2d")
+def usable(dtype: Any) -> bool:
+    """Whether the direct kernels serve ``dtype``: float32 and float64 on a host with vectors of at
+    least 4 of them (elsewhere im2col and BLAS do better)."""
+    d = np.dtype(dtype)
+    return d in (np.dtype(np.float32), np.dtype(np.float64)) and host_lanes(d) >= 4
 
 
-@overload(_tile, jit_options={"error_model": "numpy", "nogil": True})
-def _tile_impl(xf, wf, yf, xb, wb, yb, kh_n, kw_n, c, o, dh_step, dw_step, sw_step, rw, nv, lanes):  # type: ignore[no-untyped-def]
-    # (numba requires the implementation's signature, annotations included, to be this one's)
-    if not all(isinstance(t, types.IntegerLiteral) for t in (rw, nv, lanes)):
-        return None
-    scope = dict(NAMES)
-    exec(tile_source(rw.literal_value, nv.literal_value, lanes.literal_value), scope)  # noqa: S102
-    return scope["tile"]
+_entries: dict[tuple[Any, ...], Callable[..., None]] = {}
+_entries_lock = threading.Lock()
 
 
-_jit = numba.njit(cache=True, error_model="numpy", nogil=True)
+def _entry(loop: Any, arrays: tuple[np.ndarray, ...], n_ints: int, literals: tuple[int, ...]) -> Callable[..., None]:
+    """``loop`` compiled (or loaded from the disk cache) for these arrays, ``n_ints`` run-time ints
+    and the ``literals``; its machine-code entry, which Python calls without numba's dispatch (a
+    literal argument would send every call through a failed compile first)."""
+    sig = (tuple(numba.typeof(a) for a in arrays) + (types.int64,) * n_ints
+           + tuple(types.IntegerLiteral(v) for v in literals))
+    key = (loop.py_func.__name__, sig)
+    fn = _entries.get(key)
+    if fn is None:
+        with _entries_lock:
+            fn = _entries.get(key)
+            if fn is None:
+                fn = _entries[key] = loop.compile(sig)
+    return fn
 
 
-# (explicit loops: numba compiles a 4-d slice assignment in seconds, these in a fraction)
-@_jit
-def _padded(x, pt, pl, hp, wp):  # type: ignore[no-untyped-def]
-    """``x`` inside a zero border: ``pt`` rows above, ``pl`` columns left, (hp, wp) in all."""
-    n, h, w, c = x.shape
-    xp = np.zeros(n * hp * wp * c, dtype=x.dtype)
-    xf = x.reshape(-1)
-    for b in range(n):
-        for i in range(h):
-            src = (b * h + i) * w * c
-            dst = ((b * hp + i + pt) * wp + pl) * c
-            for k in range(w * c):
-                xp[dst + k] = xf[src + k]
-    return xp.reshape(n, hp, wp, c)
+def _rounded(n: int, block: int) -> int:
+    return -(-n // block) * block
 
 
-@_jit
-def _packed(f, o_pad):  # type: ignore[no-untyped-def]
-    """The filter with its output channels padded with zeros to ``o_pad``."""
-    kh, kw, c, o = f.shape
-    fp = np.zeros(kh * kw * c * o_pad, dtype=f.dtype)
-    ff = np.ascontiguousarray(f).reshape(-1)
-    for r in range(kh * kw * c):
-        for k in range(o):
-            fp[r * o_pad + k] = ff[r * o + k]
-    return fp.reshape(kh, kw, c, o_pad)
+def _padded_channels(n: int, dtype: Any) -> int:
+    """``n`` output channels rounded up to whole tiles."""
+    lanes = host_lanes(np.dtype(dtype))
+    return _rounded(n, tile_shape(lanes)[1] * lanes)
 
 
-@_jit
-def _cropped(y, ow, o):  # type: ignore[no-untyped-def]
-    """(n, oh, ow, o) of the (n, oh, >= ow, >= o) tile output."""
-    n, oh, wt, ot = y.shape
-    out = np.empty(n * oh * ow * o, dtype=y.dtype)
-    yf = y.reshape(-1)
-    for r in range(n * oh):
-        for j in range(ow):
-            src = (r * wt + j) * ot
-            dst = (r * ow + j) * o
-            for k in range(o):
-                out[dst + k] = yf[src + k]
-    return out.reshape(n, oh, ow, o)
+def worth(out_channels: int, dtype: Any) -> bool:
+    """Whether rounding ``out_channels`` up to whole tiles adds at most half again the work (with
+    fewer channels, im2col and BLAS do better)."""
+    return 2 * _padded_channels(out_channels, dtype) <= 3 * out_channels
 
 
-def _tile_for(dtype: Any) -> tuple[int, int, int]:
-    """(rw, nv, lanes) of the tile for elements of ``dtype`` on this host (one-lane vectors where
-    LLVM reports no SIMD unit: scalar code through the same kernel)."""
-    lanes = host_lanes(np.dtype(str(dtype))) or 1
-    return (*tile_shape(lanes), lanes)
+def _forward(xp: np.ndarray, wp_: np.ndarray, n: int, hp: int, wp: int, c: int, kh: int, kw: int, out_c: int,
+             sh: int, sw: int, dh: int, dw: int, oh: int, ow: int, threads: int) -> np.ndarray:
+    """The forward loop over the padded input ``xp`` and packed filter ``wp_`` -> (n, oh, ow, out_c)."""
+    lanes = host_lanes(xp.dtype)
+    widest, nv = tile_shape(lanes)
+    o_pad = _padded_channels(out_c, xp.dtype)
+    kw_n, cq = (1, kw * c) if dw == 1 else (kw, c)
+    na, nb, wa, wb = widths(ow, widest)
+    y = np.empty(n * oh * ow * o_pad, dtype=xp.dtype)
+    run = _entry(tiles.forward_rows, (xp, wp_, y), 17, (wa, wb, nv, lanes, sw * c))
+    split.run(n, threads, lambda _, lo, hi: run(xp, wp_, y, lo, hi, oh, ow, hp, wp, c, sh, sw, kh, kw_n, cq, o_pad,
+                                              dh * wp * c, dw * c, na, nb, wa, wb, nv, lanes, sw * c))
+    if o_pad != out_c:
+        y = tiles.cropped(y, n * oh * ow, o_pad, out_c)
+    return y.reshape(n, oh, ow, out_c)
 
 
 def conv2d(x: np.ndarray, f: np.ndarray, sh: int, sw: int, dh: int, dw: int, pt: int, pl: int, oh: int,
-           ow: int) -> np.ndarray:
-    """NHWC input, HWIO filter -> (n, oh, ow, o), as ``conv_kernels.conv2d`` (same arguments). In
-    jitted code this is the overload below, which compiles the host's tile for ``x``'s dtype in."""
-    return _conv2d_entry(x, f, sh, sw, dh, dw, pt, pl, oh, ow)  # type: ignore[no-any-return]
-
-
-@overload(conv2d, jit_options={"error_model": "numpy", "nogil": True})
-def _conv2d_jitted(x, f, sh, sw, dh, dw, pt, pl, oh, ow):  # type: ignore[no-untyped-def]
-    rw, nv, lanes = _tile_for(x.dtype)
-
-    def impl(x, f, sh, sw, dh, dw, pt, pl, oh, ow):  # type: ignore[no-untyped-def]
-        return _conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow, rw, nv, lanes)
-    return impl
-
-
-@_jit
-def _conv2d_entry(x, f, sh, sw, dh, dw, pt, pl, oh, ow):  # type: ignore[no-untyped-def]
-    return conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow)
-
-
-@_jit
-def _conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow, rw, nv, lanes):  # type: ignore[no-untyped-def]
+           ow: int, threads: int = 1) -> np.ndarray:
+    """NHWC input, HWIO filter -> (n, oh, ow, o), as ``conv_kernels.conv2d`` (same arguments)."""
     n, h, w, c = x.shape
     kh, kw, _, o = f.shape
-    block = nv * lanes
-    o_pad = (o + block - 1) // block * block
-    tiles = (ow + rw - 1) // rw
-    # rows and columns the windows read, the last tile's overhang included
+    o_pad = _padded_channels(o, x.dtype)
     hp = max(pt + h, (oh - 1) * sh + (kh - 1) * dh + 1)
-    wp = max(pl + w, (tiles * rw - 1) * sw + (kw - 1) * dw + 1)
-    xp = _padded(np.ascontiguousarray(x), pt, pl, hp, wp)
-    fp = _packed(f, o_pad)
-    y = np.empty((n, oh, tiles * rw, o_pad), dtype=x.dtype)
-    xf, wf, yf = xp.reshape(-1), fp.reshape(-1), y.reshape(-1)
-    for b in range(n):
-        for i in range(oh):
-            for co in range(0, o_pad, block):
-                for t in range(tiles):
-                    j = t * rw
-                    _tile(xf, wf, yf, ((b * hp + i * sh) * wp + j * sw) * c, co,
-                          ((b * oh + i) * tiles * rw + j) * o_pad + co, kh, kw, c, o_pad,
-                          dh * wp * c, dw * c, sw * c, rw, nv, lanes)
-    if tiles * rw == ow and o_pad == o:
-        return y
-    return _cropped(y, ow, o)
+    wp = max(pl + w, (ow - 1) * sw + (kw - 1) * dw + 1)
+    xp = tiles.padded(x, pt, pl, hp, wp, c)
+    fp = tiles.packed(f, o_pad, False)
+    return _forward(xp, fp, n, hp, wp, c, kh, kw, o, sh, sw, dh, dw, oh, ow, threads)
+
+
+def conv2d_backprop_input(dy: np.ndarray, f: np.ndarray, n: int, h: int, w: int, sh: int, sw: int, dh: int, dw: int,
+                          pt: int, pl: int, threads: int = 1) -> np.ndarray | None:
+    """Gradient of :func:`conv2d` in its (n, h, w, c) input, or None where the strides are not 1
+    or the padding before exceeds the filter's reach (the caller's im2col path computes those)."""
+    kh, kw, c, o = f.shape
+    oh, ow = dy.shape[1], dy.shape[2]
+    pt2, pl2 = (kh - 1) * dh - pt, (kw - 1) * dw - pl
+    if sh != 1 or sw != 1 or pt2 < 0 or pl2 < 0:
+        return None
+    c_pad = _padded_channels(c, dy.dtype)
+    hp = max(pt2 + oh, h + (kh - 1) * dh)
+    wp = max(pl2 + ow, w + (kw - 1) * dw)
+    dyp = tiles.padded(dy, pt2, pl2, hp, wp, o)
+    g = tiles.packed(f, c_pad, True)
+    return _forward(dyp, g, n, hp, wp, o, kh, kw, c, 1, 1, dh, dw, h, w, threads)
+
+
+def conv2d_backprop_filter(x: np.ndarray, dy: np.ndarray, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int,
+                           pt: int, pl: int, threads: int = 1) -> np.ndarray:
+    """Gradient of :func:`conv2d` in its (kh, kw, c, o) filter."""
+    n, h, w, c = x.shape
+    oh, ow, o = dy.shape[1], dy.shape[2], dy.shape[3]
+    o_pad = _padded_channels(o, x.dtype)
+    lanes = host_lanes(x.dtype)
+    widest, nv = tile_shape(lanes)
+    hp = max(pt + h, (oh - 1) * sh + (kh - 1) * dh + 1)
+    wp = max(pl + w, (ow - 1) * sw + (kw - 1) * dw + 1)
+    xp = tiles.padded(x, pt, pl, hp, wp, c)
+    dyp = tiles.padded(dy, 0, 0, oh, ow, o_pad)
+    kw_n, cq, dw_step = (1, kw * c, 0) if dw == 1 else (kw, c, dw * c)
+    na, nb, wa, wb = widths(cq, widest)
+    size = kh * kw_n * cq * o_pad
+    sums = [np.zeros(size, dtype=x.dtype) for _ in range(max(1, min(threads, n)))]
+    run = _entry(tiles.filter_rows, (xp, dyp, sums[0]), 16, (wa, wb, nv, lanes, sw * c))
+    parts = split.run(n, threads, lambda k, lo, hi: run(xp, dyp, sums[k], lo, hi, oh, ow, hp, wp, c, sh, dh, kh, kw_n,
+                                                      cq, o_pad, dw_step, na, nb, wa, wb, nv, lanes, sw * c))
+    g = sums[0]
+    for k in range(1, parts):
+        g += sums[k]
+    if o_pad != o:
+        g = tiles.cropped(g, kh * kw * c, o_pad, o)
+    return g.reshape(kh, kw, c, o)
