@@ -375,3 +375,24 @@ def test_large_products_split_between_threads_agree_and_leave_the_blas_count(ta,
         gemm_threads.LIBRARY.set_threads(user)
     np.testing.assert_allclose(c, want, rtol=1e-12, atol=1e-11)
     assert seen == [(max(m, n), 2, 1)]  # split along the longer side, on BLAS's one thread
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_the_glues_max_pool_splits_its_batch_and_computes_the_same(threads, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from graphflow.compiler.cpu import conv_calls, conv_kernels, split
+    monkeypatch.setattr(split, "step_threads", lambda: threads)
+    parts = []
+    monkeypatch.setattr(split, "run", lambda n, p, part, align=1, _run=split.run: parts.append(p) or _run(n, p, part, align))
+    rng = np.random.RandomState(threads)
+    x = rng.randn(5, 40, 41, 16).astype(np.float32)  # above POOL_SPLIT elements
+    x[0, 3, 4, 5] = np.nan  # a NaN wins its window, as TF1
+    geo = (3, 2, 2, 2, 1, 0, 20, 20)
+    y = conv_calls.max_pool(x, *geo)
+    np.testing.assert_array_equal(y, conv_kernels.max_pool(x, *geo))
+    g = rng.randn(*y.shape).astype(np.float32)
+    np.testing.assert_array_equal(conv_calls.max_pool_route(x, g, False, *geo),
+                                  conv_kernels.max_pool_route(x, g, False, *geo))
+    gx = rng.randn(*x.shape).astype(np.float32)
+    np.testing.assert_array_equal(conv_calls.max_pool_route(x, gx, True, *geo),
+                                  conv_kernels.max_pool_route(x, gx, True, *geo))
+    assert parts == [threads] * 3

@@ -114,3 +114,28 @@ def im2col_backprop_filter(x: np.ndarray, dy: np.ndarray, kh: int, kw: int, sh: 
         _ck._im2col(xf, h, w, c, b0, b1, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, colsf)
         gemm(cols[:(b1 - b0) * per], True, dy2[b0 * per:b1 * per], False, acc, 1.0, 0.0 if b0 == 0 else 1.0)
     return acc.reshape(kh, kw, c, o)
+
+
+POOL_SPLIT = 1 << 17  # input elements from which a max pool (or its gradient) splits its batch
+
+
+def _pool_threads(x: np.ndarray) -> int:
+    return split.step_threads() if x.size >= POOL_SPLIT else 1
+
+
+def max_pool(x: np.ndarray, kh: int, kw: int, sh: int, sw: int, pt: int, pl: int, oh: int, ow: int) -> np.ndarray:
+    """``conv_kernels.max_pool``, its batch split between the step's threads when large."""
+    out = np.empty((x.shape[0], oh, ow, x.shape[3]), dtype=x.dtype)
+    split.run(x.shape[0], _pool_threads(x),
+              lambda _, lo, hi: _ck.max_pool_into(x, kh, kw, sh, sw, pt, pl, oh, ow, out, lo, hi))
+    return out
+
+
+def max_pool_route(x: np.ndarray, g: np.ndarray, gather: bool, kh: int, kw: int, sh: int, sw: int, pt: int, pl: int,
+                   oh: int, ow: int) -> np.ndarray:
+    """``conv_kernels.max_pool_route``, its batch split between the step's threads when large."""
+    n, h, w, c = x.shape
+    out = np.empty((n, oh, ow, c), dtype=g.dtype) if gather else np.zeros((n, h, w, c), dtype=g.dtype)
+    split.run(n, _pool_threads(x),
+              lambda _, lo, hi: _ck.max_pool_route_into(x, g, gather, kh, kw, sh, sw, pt, pl, oh, ow, out, lo, hi))
+    return out

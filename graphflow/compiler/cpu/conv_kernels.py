@@ -196,11 +196,18 @@ def conv2d_backprop_filter(x, dy, kh, kw, sh, sw, dh, dw, pt, pl):  # type: igno
 @_jit
 def max_pool(x, kh, kw, sh, sw, pt, pl, oh, ow):  # type: ignore[no-untyped-def]
     """Window maxima; padding never wins (a NaN in a window propagates)."""
+    out = np.empty((x.shape[0], oh, ow, x.shape[3]), dtype=x.dtype)
+    max_pool_into(x, kh, kw, sh, sw, pt, pl, oh, ow, out, 0, x.shape[0])
+    return out
+
+
+@_jit
+def max_pool_into(x, kh, kw, sh, sw, pt, pl, oh, ow, out, b0, b1):  # type: ignore[no-untyped-def]
+    """:func:`max_pool` of images b0..b1-1 into ``out`` (the glue splits a batch between threads)."""
     n, h, w, c = x.shape
     xf = x.reshape(-1)
-    out = np.empty((n, oh, ow, c), dtype=x.dtype)
     of = out.reshape(-1)
-    for b in range(n):
+    for b in range(b0, b1):
         for i in range(oh):
             for j in range(ow):
                 o = ((b * oh + i) * ow + j) * c
@@ -219,7 +226,6 @@ def max_pool(x, kh, kw, sh, sw, pt, pl, oh, ow):  # type: ignore[no-untyped-def]
                             v = xf[U(s + ch)]
                             if v > of[U(o + ch)] or v != v:
                                 of[U(o + ch)] = v
-    return out
 
 
 @_jit
@@ -228,16 +234,24 @@ def max_pool_route(x, g, gather, kh, kw, sh, sw, pt, pl, oh, ow):  # type: ignor
     row-major scan order (TF1). ``gather`` False: scatter-add ``g`` (pooled shape) onto the
     winners, giving the input's shape; True: read ``g`` (input shape) at the winners."""
     n, h, w, c = x.shape
-    xf = x.reshape(-1)
-    gf = g.reshape(-1)
     if gather:
         out = np.empty((n, oh, ow, c), dtype=g.dtype)
     else:
         out = np.zeros((n, h, w, c), dtype=g.dtype)
+    max_pool_route_into(x, g, gather, kh, kw, sh, sw, pt, pl, oh, ow, out, 0, n)
+    return out
+
+
+@_jit
+def max_pool_route_into(x, g, gather, kh, kw, sh, sw, pt, pl, oh, ow, out, b0, b1):  # type: ignore[no-untyped-def]
+    """:func:`max_pool_route` of images b0..b1-1 into ``out`` (zeros where it scatters)."""
+    n, h, w, c = x.shape
+    xf = x.reshape(-1)
+    gf = g.reshape(-1)
     of = out.reshape(-1)
     best = np.empty(c, dtype=x.dtype)
     at = np.empty(c, dtype=np.int64)
-    for b in range(n):
+    for b in range(b0, b1):
         for i in range(oh):
             for j in range(ow):
                 at[:] = -1
@@ -262,7 +276,6 @@ def max_pool_route(x, g, gather, kh, kw, sh, sw, pt, pl, oh, ow):  # type: ignor
                         of[U(o + ch)] = gf[U(k)] if k >= 0 else 0
                     elif k >= 0:
                         of[U(k)] += gf[U(o + ch)]
-    return out
 
 
 @_jit

@@ -19,7 +19,9 @@ _I8 = ["i"] * 8
 LIBRARY_CALLS: dict[Op, list[tuple[str, str, list[str]]]] = {
     Op.CONV2D: [(_MODULE, "_col2im", ["F"] + ["i"] * 15 + ["F"]), (_MODULE, "_im2col", ["F"] + ["i"] * 15 + ["F"]),
                 ("graphflow.compiler.cpu.blas", "gemm", ["M", "b", "M", "b", "M", "d", "d"])],
-    Op.MAX_POOL: [(_MODULE, "max_pool_route", ["T", "T", "b"] + _I8), (_MODULE, "max_pool", ["T"] + _I8)],
+    Op.MAX_POOL: [(_MODULE, "max_pool_route", ["T", "T", "b"] + _I8), (_MODULE, "max_pool", ["T"] + _I8),
+                  (_MODULE, "max_pool_route_into", ["T", "T", "b"] + _I8 + ["T", "i", "i"]),
+                  (_MODULE, "max_pool_into", ["T"] + _I8 + ["T", "i", "i"])],
     Op.AVG_POOL: [(_MODULE, "avg_pool_grad", ["T"] + _I8 + ["i"]), (_MODULE, "avg_pool", ["T"] + _I8)],
 }
 
@@ -100,20 +102,22 @@ def _pool_args(at: PoolAttrs, pt: str, pl: str) -> str:
     return f"{at.ksize[0]}, {at.ksize[1]}, {at.strides[0]}, {at.strides[1]}, {pt}, {pl}"
 
 
-def _pool_cpu(fn: str) -> CpuRule:
+def _pool_cpu(fn: str, split: bool) -> CpuRule:
+    """``split``: in a glue kernel, the glue's Python driver (conv_calls), which splits the batch."""
     def emit(em: CpuEmit, n: Operation, ins: list[str]) -> None:
         at: PoolAttrs = n.attrs
         xd = em.dims(n.inputs[0], ins[0])
         oh, pt = _emit_geometry(em, n, xd[1], str(at.ksize[0]), at.strides[0], 1, at.padding, 0)
         ow, pl = _emit_geometry(em, n, xd[2], str(at.ksize[1]), at.strides[1], 1, at.padding, 1)
         out = em.fresh("o")
-        em.line(f"{out} = {em.use(_MODULE)}.{fn}({ins[0]}, {_pool_args(at, pt, pl)}, {oh}, {ow})")
+        module = _drivers(em) if split else em.use(_MODULE)
+        em.line(f"{out} = {module}.{fn}({ins[0]}, {_pool_args(at, pt, pl)}, {oh}, {ow})")
         em.define(n.outputs[0], out)
     return emit
 
 
-kernel(Op.MAX_POOL, "cpu")(_pool_cpu("max_pool"))
-kernel(Op.AVG_POOL, "cpu")(_pool_cpu("avg_pool"))
+kernel(Op.MAX_POOL, "cpu")(_pool_cpu("max_pool", True))
+kernel(Op.AVG_POOL, "cpu")(_pool_cpu("avg_pool", False))
 
 
 @kernel(Op.MAX_POOL_GRAD, "cpu")
@@ -130,7 +134,7 @@ def _max_pool_grad_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     if same:
         em.check(same, n, "grad's shape does not match the pooling")
     out = em.fresh("o")
-    em.line(f"{out} = {em.use(_MODULE)}.max_pool_route({ins[0]}, {ins[1]}, {pooled}, "
+    em.line(f"{out} = {_drivers(em)}.max_pool_route({ins[0]}, {ins[1]}, {pooled}, "
             f"{_pool_args(at, pt, pl)}, {oh}, {ow})")
     em.define(n.outputs[0], out)
 
