@@ -84,10 +84,15 @@ def _rounded(n: int, block: int) -> int:
     return -(-n // block) * block
 
 
+def _block(dtype: Any) -> int:
+    """Output channels per tile."""
+    lanes = host_lanes(np.dtype(dtype))
+    return tile_shape(lanes)[1] * lanes
+
+
 def _padded_channels(n: int, dtype: Any) -> int:
     """``n`` output channels rounded up to whole tiles."""
-    lanes = host_lanes(np.dtype(dtype))
-    return _rounded(n, tile_shape(lanes)[1] * lanes)
+    return _rounded(n, _block(dtype))
 
 
 def worth(out_channels: int, dtype: Any) -> bool:
@@ -102,12 +107,12 @@ def _forward(xp: np.ndarray, wp_: np.ndarray, n: int, hp: int, wp: int, c: int, 
     lanes = host_lanes(xp.dtype)
     widest, nv = tile_shape(lanes)
     o_pad = _padded_channels(out_c, xp.dtype)
-    kw_n, cq = (1, kw * c) if dw == 1 else (kw, c)
+    offs = tiles.window_offsets(kh, kw, c, dh, dw, wp)
     na, nb, wa, wb = widths(ow, widest)
     y = np.empty(n * oh * ow * o_pad, dtype=xp.dtype)
-    run = _entry(tiles.forward_rows, (xp, wp_, y), 17, (wa, wb, nv, lanes, sw * c))
-    split.run(n, threads, lambda _, lo, hi: run(xp, wp_, y, lo, hi, oh, ow, hp, wp, c, sh, sw, kh, kw_n, cq, o_pad,
-                                              dh * wp * c, dw * c, na, nb, wa, wb, nv, lanes, sw * c))
+    run = _entry(tiles.forward_rows, (xp, wp_, y, offs), 12, (wa, wb, nv, lanes, sw * c))
+    split.run(n, threads, lambda _, lo, hi: run(xp, wp_, y, offs, lo, hi, oh, ow, hp, wp, c, sh, sw, o_pad,
+                                                na, nb, wa, wb, nv, lanes, sw * c))
     if o_pad != out_c:
         y = tiles.cropped(y, n * oh * ow, o_pad, out_c)
     return y.reshape(n, oh, ow, out_c)
@@ -122,7 +127,7 @@ def conv2d(x: np.ndarray, f: np.ndarray, sh: int, sw: int, dh: int, dw: int, pt:
     hp = max(pt + h, (oh - 1) * sh + (kh - 1) * dh + 1)
     wp = max(pl + w, (ow - 1) * sw + (kw - 1) * dw + 1)
     xp = tiles.padded(x, pt, pl, hp, wp, c)
-    fp = tiles.packed(f, o_pad, False)
+    fp = tiles.packed(f, o_pad, False, _block(x.dtype))
     return _forward(xp, fp, n, hp, wp, c, kh, kw, o, sh, sw, dh, dw, oh, ow, threads)
 
 
@@ -139,7 +144,7 @@ def conv2d_backprop_input(dy: np.ndarray, f: np.ndarray, n: int, h: int, w: int,
     hp = max(pt2 + oh, h + (kh - 1) * dh)
     wp = max(pl2 + ow, w + (kw - 1) * dw)
     dyp = tiles.padded(dy, pt2, pl2, hp, wp, o)
-    g = tiles.packed(f, c_pad, True)
+    g = tiles.packed(f, c_pad, True, _block(dy.dtype))
     return _forward(dyp, g, n, hp, wp, o, kh, kw, c, 1, 1, dh, dw, h, w, threads)
 
 
@@ -154,7 +159,7 @@ def conv2d_backprop_filter(x: np.ndarray, dy: np.ndarray, kh: int, kw: int, sh: 
     hp = max(pt + h, (oh - 1) * sh + (kh - 1) * dh + 1)
     wp = max(pl + w, (ow - 1) * sw + (kw - 1) * dw + 1)
     xp = tiles.padded(x, pt, pl, hp, wp, c)
-    dyp = tiles.padded(dy, 0, 0, oh, ow, o_pad)
+    dyp = np.ascontiguousarray(dy).reshape(-1) if o_pad == o else tiles.padded(dy, 0, 0, oh, ow, o_pad)
     kw_n, cq, dw_step = (1, kw * c, 0) if dw == 1 else (kw, c, dw * c)
     na, nb, wa, wb = widths(cq, widest)
     size = kh * kw_n * cq * o_pad

@@ -37,18 +37,18 @@ _jit = numba.njit(cache=True, error_model="numpy", nogil=True)
 
 def forward_source(rw: int, nv: int, lanes: int, step: int) -> str:
     """One forward tile: ``rw`` pixels (``step`` elements apart in the padded input) x ``nv``
-    vectors of output channels."""
-    out = ["def tile(xf, wf, yf, xa, wb, yb, kh_n, kw_n, cq, o, dh_step, dw_step, rw, nv, lanes, step):"]
+    vectors of output channels, over the ``taps`` entries of the receptive field (``offs``: each
+    entry's offset in the padded input from the window's first)."""
+    block = nv * lanes
+    out = ["def tile(xf, wf, yf, offs, xa, wb, yb, taps, o, rw, nv, lanes, step):"]
     out += [f"    a{r}_{v} = vzero(wf, {lanes})" for r in range(rw) for v in range(nv)]
-    out += ["    for kh in range(kh_n):",
-            "        for kw in range(kw_n):",
-            "            xk = xa + kh * dh_step + kw * dw_step",
-            "            wk = wb + (kh * kw_n + kw) * cq * o",
-            "            for ci in range(cq):"]
-    out += [f"                w{v} = vload(wf, wk + ci * o + {v * lanes}, {lanes})" for v in range(nv)]
+    out += ["    for t in range(taps):",
+            "        xk = xa + offs[t]",
+            f"        wk = wb + t * {block}"]
+    out += [f"        w{v} = vload(wf, wk + {v * lanes}, {lanes})" for v in range(nv)]
     for r in range(rw):
-        out.append(f"                b = vsplat_at(xf, xk + ci + {r * step}, {lanes})")
-        out += [f"                a{r}_{v} = vfma(b, w{v}, a{r}_{v})" for v in range(nv)]
+        out.append(f"        b = vsplat_at(xf, xk + {r * step}, {lanes})")
+        out += [f"        a{r}_{v} = vfma(b, w{v}, a{r}_{v})" for v in range(nv)]
     out += [f"    vstore(yf, yb + {r} * o + {v * lanes}, a{r}_{v})" for r in range(rw) for v in range(nv)]
     return "\n".join(out) + "\n"
 
@@ -85,13 +85,13 @@ def _compiled(source: str) -> object:
     return scope["tile"]
 
 
-def _forward_tile(xf, wf, yf, xa, wb, yb, kh_n, kw_n, cq, o, dh_step, dw_step, rw, nv, lanes, step):  # type: ignore[no-untyped-def]
+def _forward_tile(xf, wf, yf, offs, xa, wb, yb, taps, o, rw, nv, lanes, step):  # type: ignore[no-untyped-def]
     """Stands for the generated forward tile in jitted code (``_forward_impl``)."""
     raise TypeError("tiles are compiled into jitted loops; from Python, call conv.conv2d")
 
 
 @overload(_forward_tile, jit_options={"error_model": "numpy", "nogil": True})
-def _forward_impl(xf, wf, yf, xa, wb, yb, kh_n, kw_n, cq, o, dh_step, dw_step, rw, nv, lanes, step):  # type: ignore[no-untyped-def]
+def _forward_impl(xf, wf, yf, offs, xa, wb, yb, taps, o, rw, nv, lanes, step):  # type: ignore[no-untyped-def]
     # (numba requires the implementation's signature to be the stub's)
     if not _literal(rw, nv, lanes, step):
         return None
@@ -111,11 +111,13 @@ def _filter_impl(xf, dyf, gf, xb, dyb, gb, rows, ow, x_row, dy_row, o, rw, nv, l
 
 
 @_jit
-def forward_rows(xf, wf, yf, n0, n1, oh, ow, hp, wp, c, sh, sw, kh, kw_n, cq, o_pad, dh_step, dw_step,  # type: ignore[no-untyped-def]
+def forward_rows(xf, wf, yf, offs, n0, n1, oh, ow, hp, wp, c, sh, sw, o_pad,  # type: ignore[no-untyped-def]
                  na, nb, wa, wb, nv, lanes, step):
     """Images n0..n1-1 of the forward convolution: each output row in ``na`` tiles of ``wa``
-    pixels then ``nb`` of ``wb``, for every block of ``nv * lanes`` output channels."""
+    pixels then ``nb`` of ``wb``, for every block of ``nv * lanes`` output channels (``offs``:
+    the receptive field, as ``window_offsets`` lists it)."""
     block = nv * lanes
+    taps = offs.size
     for b in range(n0, n1):
         for i in range(oh):
             xrow = (b * hp + i * sh) * wp * c
@@ -123,12 +125,19 @@ def forward_rows(xf, wf, yf, n0, n1, oh, ow, hp, wp, c, sh, sw, kh, kw_n, cq, o_
             for co in range(0, o_pad, block):
                 for t in range(na):
                     j = t * wa
-                    _forward_tile(xf, wf, yf, xrow + j * sw * c, co, yrow + j * o_pad + co, kh, kw_n, cq, o_pad,
-                                  dh_step, dw_step, wa, nv, lanes, step)
+                    _forward_tile(xf, wf, yf, offs, xrow + j * sw * c, co * taps, yrow + j * o_pad + co, taps, o_pad,
+                                  wa, nv, lanes, step)
                 for t in range(nb):
                     j = na * wa + t * wb
-                    _forward_tile(xf, wf, yf, xrow + j * sw * c, co, yrow + j * o_pad + co, kh, kw_n, cq, o_pad,
-                                  dh_step, dw_step, wb, nv, lanes, step)
+                    _forward_tile(xf, wf, yf, offs, xrow + j * sw * c, co * taps, yrow + j * o_pad + co, taps, o_pad,
+                                  wb, nv, lanes, step)
+
+
+def window_offsets(kh: int, kw: int, c: int, dh: int, dw: int, wp: int) -> np.ndarray:
+    """Each (filter row, column, input channel)'s offset from a window's first element in an
+    image ``wp`` pixels wide, in the filter's order (the forward tile's receptive field)."""
+    i, j, ci = np.meshgrid(np.arange(kh), np.arange(kw), np.arange(c), indexing="ij")
+    return ((i * dh * wp + j * dw) * c + ci).reshape(-1).astype(np.int64)
 
 
 @_jit
@@ -180,26 +189,26 @@ def padded(x, pt, pl, hp, wp, c_pad):  # type: ignore[no-untyped-def]
 
 
 @_jit
-def packed(f, o_pad, flip):  # type: ignore[no-untyped-def]
-    """The (kh, kw, c, o) filter as (kh, kw, c, o_pad) with zero output channels added; with
-    ``flip``, the input gradient's filter instead: rotated half a turn in its rows and columns,
-    input and output channels swapped ((kh, kw, o, c_pad), ``o_pad`` padding ``c``)."""
+def packed(f, o_pad, flip, block):  # type: ignore[no-untyped-def]
+    """The (kh, kw, c, o) filter in the forward tile's layout: output channels zero-padded to
+    ``o_pad`` and cut into blocks of ``block``, each block's (kh, kw, c, block) contiguous (a tile
+    then streams its weights in order). With ``flip``, the input gradient's filter instead: turned
+    half a turn in its rows and columns, input and output channels swapped (``o_pad`` then pads
+    ``c``)."""
     kh, kw, c, o = f.shape
     ff = np.ascontiguousarray(f).reshape(-1)
-    if not flip:
-        fp = np.zeros(kh * kw * c * o_pad, dtype=f.dtype)
-        for r in range(kh * kw * c):
-            for k in range(o):
-                fp[r * o_pad + k] = ff[r * o + k]
-        return fp
-    fp = np.zeros(kh * kw * o * o_pad, dtype=f.dtype)
+    cin = o if flip else c
+    fp = np.zeros(kh * kw * cin * o_pad, dtype=f.dtype)
     for i in range(kh):
         for j in range(kw):
-            src = ((kh - 1 - i) * kw + (kw - 1 - j)) * c * o
-            dst = (i * kw + j) * o * o_pad
-            for ci in range(c):
-                for k in range(o):
-                    fp[dst + k * o_pad + ci] = ff[src + ci * o + k]
+            for ci in range(cin):
+                for k in range(c if flip else o):
+                    if flip:
+                        v = ff[(((kh - 1 - i) * kw + (kw - 1 - j)) * c + k) * o + ci]
+                    else:
+                        v = ff[((i * kw + j) * c + ci) * o + k]
+                    ob, kk = k // block, k % block
+                    fp[(((ob * kh + i) * kw + j) * cin + ci) * block + kk] = v
     return fp
 
 
