@@ -244,7 +244,9 @@ def max_pool_route(x, g, gather, kh, kw, sh, sw, pt, pl, oh, ow):  # type: ignor
 
 @_jit
 def max_pool_route_into(x, g, gather, kh, kw, sh, sw, pt, pl, oh, ow, out, b0, b1):  # type: ignore[no-untyped-def]
-    """:func:`max_pool_route` of images b0..b1-1 into ``out`` (zeros where it scatters)."""
+    """:func:`max_pool_route` of images b0..b1-1 into ``out`` (zeros where it scatters). A window's
+    first cell sets the running maxima and their places; a later cell replaces them only where
+    it is greater, as selects (the channel loop vectorises)."""
     n, h, w, c = x.shape
     xf = x.reshape(-1)
     gf = g.reshape(-1)
@@ -254,7 +256,7 @@ def max_pool_route_into(x, g, gather, kh, kw, sh, sw, pt, pl, oh, ow, out, b0, b
     for b in range(b0, b1):
         for i in range(oh):
             for j in range(ow):
-                at[:] = -1
+                first = True
                 for p in range(kh):
                     y = i * sh - pt + p
                     if y < 0 or y >= h:
@@ -264,18 +266,28 @@ def max_pool_route_into(x, g, gather, kh, kw, sh, sw, pt, pl, oh, ow, out, b0, b
                         if xx < 0 or xx >= w:
                             continue
                         s = ((b * h + y) * w + xx) * c
+                        if first:
+                            for ch in range(c):
+                                best[U(ch)] = xf[U(s + ch)]
+                                at[U(ch)] = s + ch
+                            first = False
+                            continue
                         for ch in range(c):
                             v = xf[U(s + ch)]
-                            if at[ch] < 0 or v > best[ch]:
-                                best[ch] = v
-                                at[ch] = s + ch
+                            better = v > best[U(ch)]
+                            best[U(ch)] = v if better else best[U(ch)]
+                            at[U(ch)] = s + ch if better else at[U(ch)]
                 o = ((b * oh + i) * ow + j) * c
-                for ch in range(c):
-                    k = at[ch]
+                if first:  # the window lies in the padding: no winner
                     if gather:
-                        of[U(o + ch)] = gf[U(k)] if k >= 0 else 0
-                    elif k >= 0:
-                        of[U(k)] += gf[U(o + ch)]
+                        for ch in range(c):
+                            of[U(o + ch)] = 0
+                elif gather:
+                    for ch in range(c):
+                        of[U(o + ch)] = gf[U(at[U(ch)])]
+                else:
+                    for ch in range(c):
+                        of[U(at[U(ch)])] += gf[U(o + ch)]
 
 
 @_jit
