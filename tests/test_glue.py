@@ -286,8 +286,8 @@ def test_slices_and_concat_are_numpy_copies_in_the_glue() -> None:
                          ids=["same", "strided", "dilated"])
 def test_the_glues_python_conv_drivers_compute_what_the_jitted_ones_do(dtype, geom, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """conv_calls' im2col drivers (Python chunk loop, BLAS through blas.gemm, accumulating the
-    filter gradient with beta 1) against conv_kernels' jitted drivers, over several chunks (the
-    channels here are too few for the direct kernels: conv_calls' own entries take im2col too)."""
+    filter gradient with beta 1) against conv_kernels' jitted drivers, over several chunks, and
+    conv_calls' own entries (the direct kernels where they serve) against both."""
     from graphflow.compiler.cpu import conv_calls, conv_kernels
     sh, sw, dh, dw, pt, pl = geom
     rng = np.random.RandomState(0)
@@ -299,12 +299,14 @@ def test_the_glues_python_conv_drivers_compute_what_the_jitted_ones_do(dtype, ge
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
     y = conv_calls.im2col_conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow)
     np.testing.assert_allclose(y, conv_kernels.conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow), **tol)
-    np.testing.assert_array_equal(conv_calls.conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow), y)
+    np.testing.assert_allclose(conv_calls.conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow), y, **tol)
     dy = rng.randn(*y.shape).astype(dtype)
-    np.testing.assert_allclose(conv_calls.im2col_backprop_input(dy, f, 5, 9, 8, sh, sw, dh, dw, pt, pl),
-                               conv_kernels.conv2d_backprop_input(dy, f, 5, 9, 8, sh, sw, dh, dw, pt, pl), **tol)
-    np.testing.assert_allclose(conv_calls.im2col_backprop_filter(x, dy, 3, 2, sh, sw, dh, dw, pt, pl),
-                               conv_kernels.conv2d_backprop_filter(x, dy, 3, 2, sh, sw, dh, dw, pt, pl), **tol)
+    gx = conv_kernels.conv2d_backprop_input(dy, f, 5, 9, 8, sh, sw, dh, dw, pt, pl)
+    np.testing.assert_allclose(conv_calls.im2col_backprop_input(dy, f, 5, 9, 8, sh, sw, dh, dw, pt, pl), gx, **tol)
+    np.testing.assert_allclose(conv_calls.conv2d_backprop_input(dy, f, 5, 9, 8, sh, sw, dh, dw, pt, pl), gx, **tol)
+    gf_ = conv_kernels.conv2d_backprop_filter(x, dy, 3, 2, sh, sw, dh, dw, pt, pl)
+    np.testing.assert_allclose(conv_calls.im2col_backprop_filter(x, dy, 3, 2, sh, sw, dh, dw, pt, pl), gf_, **tol)
+    np.testing.assert_allclose(conv_calls.conv2d_backprop_filter(x, dy, 3, 2, sh, sw, dh, dw, pt, pl), gf_, **tol)
     assert conv_calls._images_per_chunk(5, oh * ow, 18) < 5  # the chunk loop ran more than once
 
 

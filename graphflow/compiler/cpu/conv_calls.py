@@ -6,7 +6,8 @@ The direct kernels run on as many threads as the step's BLAS may use (``gemm_thr
 which the runtime's load policy sets per step: a core another process keeps busy is not counted),
 splitting the batch. They serve float32 and float64 on hosts with vectors of 4 or more, where the
 channels they write (the forward's and filter gradient's output channels, the input gradient's
-input channels) fill their tiles at least two thirds; the input gradient needs unit strides.
+input channels), rounded up to whole tiles, at most double the work im2col does
+(``simd.conv.worth``); the input gradient needs unit strides.
 
 The glue's convolution kernels are loop-free and run as Python (``kernels.interpretable``); with
 them calling these instead of ``conv_kernels.conv2d`` and its gradients, numba never compiles
@@ -30,8 +31,8 @@ geometry = _ck.geometry.py_func  # plain arithmetic: nothing to compile
 _images_per_chunk = _ck._images_per_chunk.py_func
 
 
-def _direct_for(dtype: np.dtype, channels: int) -> bool:
-    return _direct.usable(dtype) and _direct.worth(channels, dtype)
+def _direct_for(dtype: np.dtype, channels: int, pixels: int = 1, im2col_pixels: int = 1) -> bool:
+    return _direct.usable(dtype) and _direct.worth(channels, dtype, pixels, im2col_pixels)
 
 
 def conv2d(x: np.ndarray, f: np.ndarray, sh: int, sw: int, dh: int, dw: int, pt: int, pl: int, oh: int,
@@ -45,7 +46,7 @@ def conv2d(x: np.ndarray, f: np.ndarray, sh: int, sw: int, dh: int, dw: int, pt:
 def conv2d_backprop_input(dy: np.ndarray, f: np.ndarray, n: int, h: int, w: int, sh: int, sw: int, dh: int, dw: int,
                           pt: int, pl: int) -> np.ndarray:
     """Gradient of :func:`conv2d` in its (n, h, w, c) input."""
-    if _direct_for(dy.dtype, f.shape[2]):
+    if _direct_for(dy.dtype, f.shape[2], h * w, dy.shape[1] * dy.shape[2]):
         dx = _direct.conv2d_backprop_input(dy, f, n, h, w, sh, sw, dh, dw, pt, pl, split.step_threads())
         if dx is not None:
             return dx

@@ -4,9 +4,10 @@ and its filter gradient, NHWC input and HWIO filter, as the glue's convolution k
 
 Each call copies its operands once into the buffers the tiles read (``conv_tiles.py``): the input
 inside a zero border (the padding, so no tile tests bounds), the filter with its output channels
-padded to whole tiles. It plans the tiles (``tile_shape``: as many accumulators as the host's
-vector registers hold beside the weights and one broadcast; ``widths``: each output row, or each
-filter row's entries, split into balanced tiles) and runs the row loop compiled for the plan's
+padded to whole tiles. It plans the tiles (``tile_shape``: the vectors of output channels per tile
+that pad them least, and as many pixels of accumulators as the host's vector registers hold
+beside the weights and one broadcast; ``widths``: each output row, or each filter row's entries,
+split into balanced tiles) and runs the row loop compiled for the plan's
 literal sizes: tile widths, the vector count and width, and the pixel step (stride x channels).
 Those sizes are all the loop is specialised on: a new batch size or image size with the same
 channels never compiles again, and each specialisation is cached on disk like every kernel
@@ -33,13 +34,19 @@ from graphflow.compiler.cpu.simd import conv_tiles as tiles
 from graphflow.compiler.cpu.simd.vector import host_features, host_lanes
 
 REGISTERS = 32 if "avx512f" in host_features() else 16
-VECTORS = 2  # vectors of output channels per tile
+VECTORS = 2  # the most vectors of output channels per tile
 
 
-def tile_shape(lanes: int, registers: int = REGISTERS) -> tuple[int, int]:
-    """(widest tile, vectors per pixel): ``VECTORS`` weight vectors, one broadcast, and as many
-    pixels of accumulators as the remaining registers hold."""
-    return max(1, (registers - VECTORS - 1) // VECTORS), VECTORS
+def tile_shape(channels: int, lanes: int, registers: int = REGISTERS) -> tuple[int, int]:
+    """(widest tile, vectors per pixel) for ``channels`` output channels: the vector count (at most
+    ``VECTORS``) that pads the channels least, the wider on a tie; then that many weight vectors,
+    one broadcast, and as many pixels of accumulators as the remaining registers hold.
+
+    >>> tile_shape(64, 8, 16), tile_shape(6, 8, 16), tile_shape(24, 8, 16)
+    ((6, 2), (13, 1), (13, 1))
+    """
+    nv = min(range(VECTORS, 0, -1), key=lambda v: _rounded(channels, v * lanes))
+    return max(1, (registers - nv - 2) // nv), nv
 
 
 def widths(n: int, widest: int) -> tuple[int, int, int, int]:
@@ -84,28 +91,31 @@ def _rounded(n: int, block: int) -> int:
     return -(-n // block) * block
 
 
-def _block(dtype: Any) -> int:
+def _block(channels: int, dtype: Any) -> int:
     """Output channels per tile."""
     lanes = host_lanes(np.dtype(dtype))
-    return tile_shape(lanes)[1] * lanes
+    return tile_shape(channels, lanes)[1] * lanes
 
 
 def _padded_channels(n: int, dtype: Any) -> int:
     """``n`` output channels rounded up to whole tiles."""
-    return _rounded(n, _block(dtype))
+    return _rounded(n, _block(n, dtype))
 
 
-def worth(out_channels: int, dtype: Any) -> bool:
-    """Whether rounding ``out_channels`` up to whole tiles adds at most half again the work (with
-    fewer channels, im2col and BLAS do better)."""
-    return 2 * _padded_channels(out_channels, dtype) <= 3 * out_channels
+def worth(out_channels: int, dtype: Any, pixels: int = 1, im2col_pixels: int = 1) -> bool:
+    """Whether the direct kernel's work, ``pixels`` outputs of ``out_channels`` rounded up to whole
+    tiles, is at most twice what im2col multiplies (``im2col_pixels`` of them, unrounded; more
+    than that, and im2col with BLAS does better). The pixels differ for the input gradient, which
+    the direct kernel computes at every input pixel, windows over the padding included (a VALID
+    5x5 convolution of 14x14 images: 196 against im2col's 100)."""
+    return _padded_channels(out_channels, dtype) * pixels <= 2 * out_channels * im2col_pixels
 
 
 def _forward(xp: np.ndarray, wp_: np.ndarray, n: int, hp: int, wp: int, c: int, kh: int, kw: int, out_c: int,
              sh: int, sw: int, dh: int, dw: int, oh: int, ow: int, threads: int) -> np.ndarray:
     """The forward loop over the padded input ``xp`` and packed filter ``wp_`` -> (n, oh, ow, out_c)."""
     lanes = host_lanes(xp.dtype)
-    widest, nv = tile_shape(lanes)
+    widest, nv = tile_shape(out_c, lanes)
     o_pad = _padded_channels(out_c, xp.dtype)
     offs = tiles.window_offsets(kh, kw, c, dh, dw, wp)
     na, nb, wa, wb = widths(ow, widest)
@@ -127,7 +137,7 @@ def conv2d(x: np.ndarray, f: np.ndarray, sh: int, sw: int, dh: int, dw: int, pt:
     hp = max(pt + h, (oh - 1) * sh + (kh - 1) * dh + 1)
     wp = max(pl + w, (ow - 1) * sw + (kw - 1) * dw + 1)
     xp = tiles.padded(x, pt, pl, hp, wp, c)
-    fp = tiles.packed(f, o_pad, False, _block(x.dtype))
+    fp = tiles.packed(f, o_pad, False, _block(o, x.dtype))
     return _forward(xp, fp, n, hp, wp, c, kh, kw, o, sh, sw, dh, dw, oh, ow, threads)
 
 
@@ -144,7 +154,7 @@ def conv2d_backprop_input(dy: np.ndarray, f: np.ndarray, n: int, h: int, w: int,
     hp = max(pt2 + oh, h + (kh - 1) * dh)
     wp = max(pl2 + ow, w + (kw - 1) * dw)
     dyp = tiles.padded(dy, pt2, pl2, hp, wp, o)
-    g = tiles.packed(f, c_pad, True, _block(dy.dtype))
+    g = tiles.packed(f, c_pad, True, _block(c, dy.dtype))
     return _forward(dyp, g, n, hp, wp, o, kh, kw, c, 1, 1, dh, dw, h, w, threads)
 
 
@@ -155,7 +165,7 @@ def conv2d_backprop_filter(x: np.ndarray, dy: np.ndarray, kh: int, kw: int, sh: 
     oh, ow, o = dy.shape[1], dy.shape[2], dy.shape[3]
     o_pad = _padded_channels(o, x.dtype)
     lanes = host_lanes(x.dtype)
-    widest, nv = tile_shape(lanes)
+    widest, nv = tile_shape(o, lanes)
     hp = max(pt + h, (oh - 1) * sh + (kh - 1) * dh + 1)
     wp = max(pl + w, (ow - 1) * sw + (kw - 1) * dw + 1)
     xp = tiles.padded(x, pt, pl, hp, wp, c)
