@@ -127,3 +127,42 @@ def test_no_helper_starts_where_the_graphs_library_is_cached(tmp_path: object) -
             for _ in range(2)]
     assert all(r.returncode == 0 for r in runs), [r.stderr for r in runs]
     assert [r.stdout.split()[0] for r in runs] == ["1", "0"]
+
+
+def test_the_helper_prepares_a_graphs_direct_convolutions(tmp_path: object) -> None:
+    """A Session over a graph with convolutions hands the helper one ``prepare`` call per kernel
+    (gradients first, specialised on the static shapes, not the batch); the helper's calls leave
+    the direct kernels' specialisations in the cache, where another process's first run of
+    another batch size finds them."""
+    helper = textwrap.dedent("""
+        import numpy as np, graphflow as gf
+        from graphflow.runtime import compile_pool
+        x = gf.placeholder(gf.float32, (None, 10, 9, 8))
+        w = gf.Variable(np.random.RandomState(0).randn(3, 3, 8, 16).astype(np.float32))
+        y = gf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME")
+        grads = gf.gradients(gf.reduce_sum(y * y), [x, w])
+        jobs = [j for j in compile_pool._library_jobs(gf.get_default_graph()) if "call" in j]
+        assert all(compile_pool._library_uncached(j) for j in jobs)
+        compile_pool._compile(jobs)  # as the helper runs them
+        assert not any(compile_pool._library_uncached(j) for j in jobs)
+        print(" ".join(j["args"][0] for j in jobs))
+    """)
+    user = textwrap.dedent("""
+        import numpy as np
+        from graphflow.runtime import cache
+        simd_conv = cache.library("graphflow.compiler.cpu.simd.conv")
+        rng = np.random.RandomState(1)
+        x, f = rng.randn(4, 10, 9, 8).astype(np.float32), rng.randn(3, 3, 8, 16).astype(np.float32)
+        y = simd_conv.conv2d(x, f, 1, 1, 1, 1, 1, 1, 10, 9)
+        simd_conv.conv2d_backprop_filter(x, y, 3, 3, 1, 1, 1, 1, 1, 1)
+        loops = simd_conv.PREPARED
+        print(sum(sum(d.stats.cache_hits.values()) for d in loops), sum(sum(d.stats.cache_misses.values()) for d in loops))
+    """)
+    env = dict(os.environ, GRAPHFLOW_CACHE_DIR=str(tmp_path), NUMBA_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", helper], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["filter", "input", "forward"]
+    out = subprocess.run([sys.executable, "-c", user], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    hits, misses = out.stdout.split()
+    assert int(hits) == 2 and int(misses) == 0  # the helper's calls compiled both; this run loaded them

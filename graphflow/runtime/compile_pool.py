@@ -32,7 +32,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from graphflow.compiler.cpu.rules.conv import LIBRARY_CALLS
+from graphflow.compiler.cpu.rules.conv import LIBRARY_CALLS, prepare_jobs
 from graphflow.core.ir import Graph, Tensor
 from graphflow.core.registry import Op
 from graphflow.runtime import cache
@@ -81,7 +81,10 @@ def _spawn() -> None:
 
 
 def _library_uncached(job: dict) -> bool:
-    return uncached(getattr(cache.library(job["library"]), job["function"]))
+    lib = cache.library(job["library"])
+    if "call" in job:  # a call that compiles specialisations of the library's ``PREPARED`` loops
+        return any(uncached(loop) for loop in getattr(lib, "PREPARED", ()))
+    return uncached(getattr(lib, job["function"]))
 
 
 # Library functions of float32 elementwise and loss ops (the vectorised math, the cross-entropy
@@ -112,13 +115,17 @@ def _library_jobs(graph: Graph | None) -> list[dict]:
         wanted[("graphflow.compiler.cpu.blas", "gemm", json.dumps(m))] = [m, ["bool", -1], m, ["bool", -1], m,
                                                                       ["float64", -1], ["float64", -1]]
     jobs = [{"library": module, "function": fn, "args": args} for (module, fn, _), args in wanted.items()]
+    # the convolutions' direct kernels, specialised on the graph's static shapes, before anything
+    # else: gradients first, the last used first (this process starts from the first forward one)
+    calls = {json.dumps(j): j for n in (graph.get_operations() if graph is not None else ()) for j in prepare_jobs(n)}
+    ordered = sorted(reversed(list(calls.values())), key=lambda j: j["args"][0] == "forward")
     # gradients first: this process compiles the forward ones itself at the first run's start
     jobs.sort(key=lambda j: 0 if any(w in j["function"] for w in ("backprop", "grad", "route", "col2im")) else 1)
     present = None if graph is None else {n.op.value for n in graph.get_operations()
                                           if n.dtypes and n.dtypes[0].name in ("float32", "float16")}
     jobs += [{"library": m, "function": fn, "args": args} for op, m, fn, args in _COMMON
              if present is None or op in present]
-    return jobs
+    return ordered + jobs
 
 
 def _gemm_update_dtypes(graph: Graph | None) -> set[str]:
@@ -209,6 +216,12 @@ def _compile(jobs: list[dict], parent: int | None = None) -> None:
     for job in jobs:
         if parent is not None and os.getppid() != parent:  # the parent is gone: so is the need
             return
+        if "call" in job:  # a library call that compiles what it runs (simd.conv.prepare)
+            try:
+                getattr(cache.library(job["library"]), job["call"])(*job["args"])
+            except Exception:  # a wrong guess only costs the helper's time
+                pass
+            continue
         if "library" in job:  # a library function (numba loads it from the cache if it is there)
             fn = getattr(cache.library(job["library"]), job["function"])
             try:

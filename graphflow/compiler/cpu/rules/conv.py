@@ -3,8 +3,9 @@ kernel library (compiler/cpu/conv_kernels.py, or conv_calls.py in a glue kernel)
 from __future__ import annotations
 
 from graphflow.compiler.cpu.interface import CpuEmit, CpuRule
-from graphflow.core.ir import Operation
+from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op, kernel
+from graphflow.ops.conv_geometry import window
 from graphflow.ops.conv_ops import ConvAttrs, Padding, PoolAttrs, pads
 
 _MODULE = "graphflow.compiler.cpu.conv_kernels"
@@ -150,3 +151,32 @@ def _avg_pool_grad_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     out = em.fresh("o")
     em.line(f"{out} = {em.use(_MODULE)}.avg_pool_grad({ins[1]}, {nb}, {h}, {w}, {_pool_args(at, pt, pl)})")
     em.define(n.outputs[0], out)
+
+
+def _static(t: Tensor, batch: bool) -> list[int] | None:
+    """``t``'s dims, where static (the first may be unknown where ``batch``: kernels never
+    specialise on the batch)."""
+    dims = list(t.shape.dims) if t.shape.rank is not None else None
+    if dims and batch and dims[0] is None:
+        dims[0] = 1
+    return None if dims is None or any(d is None for d in dims) else dims
+
+
+def prepare_jobs(n: Operation) -> list[dict]:
+    """What the compile helper should run ahead of a convolution node's first call: the direct
+    kernels' specialisations (``simd.conv.prepare``) for its static shapes, as JSON-able jobs;
+    none where a shape is known only at run time or the op is not a convolution."""
+    kinds = {Op.CONV2D: "forward", Op.CONV2D_BACKPROP_INPUT: "input", Op.CONV2D_BACKPROP_FILTER: "filter"}
+    if n.op not in kinds:
+        return []
+    x = _static(n.outputs[0] if n.op is Op.CONV2D_BACKPROP_INPUT else n.inputs[0], True)
+    f = _static(n.outputs[0] if n.op is Op.CONV2D_BACKPROP_FILTER else n.inputs[1], False)
+    if x is None or f is None or len(x) != 4 or len(f) != 4:
+        return []
+    at: ConvAttrs = n.attrs
+    same, *pairs = pads(at.padding)
+    geo = [window(x[1 + k], f[k], at.strides[k], at.dilations[k], same, *pairs[k]) for k in (0, 1)]
+    d = "float32" if n.dtypes[0].name == "float16" else n.dtypes[0].name
+    args = [kinds[n.op], d, x[1], x[2], x[3], f[0], f[1], f[3], at.strides[0], at.strides[1], at.dilations[0],
+            at.dilations[1], geo[0][1], geo[1][1], geo[0][0], geo[1][0]]
+    return [{"library": "graphflow.compiler.cpu.simd.conv", "call": "prepare", "args": args}]

@@ -67,6 +67,10 @@ def usable(dtype: Any) -> bool:
     return d in (np.dtype(np.float32), np.dtype(np.float64)) and host_lanes(d) >= 4
 
 
+# the loops whose specialisations ``prepare`` compiles (the compile helper asks whether they have
+# any cache yet before it starts)
+PREPARED = (tiles.forward_rows, tiles.filter_rows)
+
 _entries: dict[tuple[Any, ...], Callable[..., None]] = {}
 _entries_lock = threading.Lock()
 
@@ -183,3 +187,25 @@ def conv2d_backprop_filter(x: np.ndarray, dy: np.ndarray, kh: int, kw: int, sh: 
     if o_pad != o:
         g = tiles.cropped(g, kh * kw * c, o_pad, o)
     return g.reshape(kh, kw, c, o)
+
+
+def prepare(kind: str, dtype: str, h: int, w: int, c: int, kh: int, kw: int, o: int, sh: int, sw: int, dh: int,
+            dw: int, pt: int, pl: int, oh: int, ow: int) -> None:
+    """Compile (or load from the disk cache) what ``kind`` ("forward", "input" or "filter": the
+    convolution or one of its gradients) of an (h, w, c) image and a (kh, kw, c, o) filter runs
+    here (output (oh, ow)), by running it on one zero image: the compile helper (``runtime/compile_pool.py``) calls
+    this for a new graph's convolutions while the graph's own process starts its first step. The
+    specialisations depend on the channels, the filter, the strides and the output width, never
+    on the batch."""
+    same = np.dtype(dtype)
+    if not usable(same):
+        return
+    x = np.zeros((1, h, w, c), same)
+    f = np.zeros((kh, kw, c, o), same)
+    dy = np.zeros((1, oh, ow, o), same)
+    if kind == "forward" and worth(o, same):
+        conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow)
+    elif kind == "input" and worth(c, same, h * w, oh * ow):
+        conv2d_backprop_input(dy, f, 1, h, w, sh, sw, dh, dw, pt, pl)
+    elif kind == "filter" and worth(o, same):
+        conv2d_backprop_filter(x, dy, kh, kw, sh, sw, dh, dw, pt, pl)
