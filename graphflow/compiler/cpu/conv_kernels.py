@@ -202,30 +202,46 @@ def max_pool(x, kh, kw, sh, sw, pt, pl, oh, ow):  # type: ignore[no-untyped-def]
 
 
 @_jit
+def _columns(q, sw, pl, w, ow):  # type: ignore[no-untyped-def]
+    """The output columns j whose window's column q lies inside the image: lo <= j < hi."""
+    return max(0, (pl - q + sw - 1) // sw), min(ow, (w - 1 + pl - q) // sw + 1)
+
+
+@_jit
 def max_pool_into(x, kh, kw, sh, sw, pt, pl, oh, ow, out, b0, b1):  # type: ignore[no-untyped-def]
-    """:func:`max_pool` of images b0..b1-1 into ``out`` (the glue splits a batch between threads)."""
+    """:func:`max_pool` of images b0..b1-1 into ``out`` (the glue splits a batch between threads).
+    Per output row, each window cell (p, q) in scan order is folded into the whole row at once,
+    over the columns where it lies inside the image; the channel loop is innermost where there
+    are a vector's worth of channels, the column loop where there are fewer."""
     n, h, w, c = x.shape
     xf = x.reshape(-1)
     of = out.reshape(-1)
     for b in range(b0, b1):
         for i in range(oh):
-            for j in range(ow):
-                o = ((b * oh + i) * ow + j) * c
-                for ch in range(c):
-                    of[U(o + ch)] = -np.inf
-                for p in range(kh):
-                    y = i * sh - pt + p
-                    if y < 0 or y >= h:
-                        continue
-                    for q in range(kw):
-                        xx = j * sw - pl + q
-                        if xx < 0 or xx >= w:
-                            continue
-                        s = ((b * h + y) * w + xx) * c
+            orow = (b * oh + i) * ow * c
+            for k in range(ow * c):
+                of[U(orow + k)] = -np.inf
+            for p in range(kh):
+                y = i * sh - pt + p
+                if y < 0 or y >= h:
+                    continue
+                xrow = (b * h + y) * w * c
+                for q in range(kw):
+                    lo, hi = _columns(q, sw, pl, w, ow)
+                    if c >= 8:
+                        for j in range(lo, hi):
+                            s = xrow + (j * sw - pl + q) * c
+                            o = orow + j * c
+                            for ch in range(c):
+                                v = xf[U(s + ch)]
+                                cur = of[U(o + ch)]
+                                of[U(o + ch)] = v if (v > cur or v != v) else cur
+                    else:
                         for ch in range(c):
-                            v = xf[U(s + ch)]
-                            if v > of[U(o + ch)] or v != v:
-                                of[U(o + ch)] = v
+                            for j in range(lo, hi):
+                                v = xf[U(xrow + (j * sw - pl + q) * c + ch)]
+                                cur = of[U(orow + j * c + ch)]
+                                of[U(orow + j * c + ch)] = v if (v > cur or v != v) else cur
 
 
 @_jit
