@@ -179,9 +179,10 @@ def conv2d_backprop_filter(x: np.ndarray, dy: np.ndarray, kh: int, kw: int, sh: 
     na, nb, wa, wb = widths(cq, widest)
     size = kh * kw_n * cq * o_pad
     sums = [np.zeros(size, dtype=x.dtype) for _ in range(max(1, min(threads, n)))]
-    run = _entry(tiles.filter_rows, (xp, dyp, sums[0]), 16, (wa, wb, nv, lanes, sw * c))
-    parts = split.run(n, threads, lambda k, lo, hi: run(xp, dyp, sums[k], lo, hi, oh, ow, hp, wp, c, sh, dh, kh, kw_n,
-                                                      cq, o_pad, dw_step, na, nb, wa, wb, nv, lanes, sw * c))
+    poffs = tiles.pixel_offsets(oh, ow, sh, sw, wp, c)
+    run = _entry(tiles.filter_rows, (xp, dyp, sums[0], poffs), 15, (wa, wb, nv, lanes))
+    parts = split.run(n, threads, lambda k, lo, hi: run(xp, dyp, sums[k], poffs, lo, hi, oh, ow, hp, wp, c, dh, kh,
+                                                      kw_n, cq, o_pad, dw_step, na, nb, wa, wb, nv, lanes))
     g = sums[0]
     for k in range(1, parts):
         g += sums[k]

@@ -53,21 +53,20 @@ def forward_source(rw: int, nv: int, lanes: int, step: int) -> str:
     return "\n".join(out) + "\n"
 
 
-def filter_source(rw: int, nv: int, lanes: int, step: int) -> str:
+def filter_source(rw: int, nv: int, lanes: int) -> str:
     """One filter-gradient tile: ``rw`` consecutive input entries x ``nv`` vectors of output
-    channels, summed over ``rows`` x ``ow`` output pixels and added to the gradient."""
-    out = ["def tile(xf, dyf, gf, xb, dyb, gb, rows, ow, x_row, dy_row, o, rw, nv, lanes, step):"]
+    channels, summed over an image's output pixels (``poffs``: each pixel's offset in the padded
+    input from the first; one loop over all of them, not a short one per row) and added to the
+    gradient."""
+    out = ["def tile(xf, dyf, gf, poffs, xb, dyb, gb, o, rw, nv, lanes):"]
     out += [f"    a{r}_{v} = vzero(gf, {lanes})" for r in range(rw) for v in range(nv)]
-    out += ["    for i in range(rows):",
-            "        xi = xb + i * x_row",
-            "        di = dyb + i * dy_row",
-            "        for j in range(ow):",
-            f"            xj = xi + j * {step}",
-            "            dj = di + j * o"]
-    out += [f"            d{v} = vload(dyf, dj + {v * lanes}, {lanes})" for v in range(nv)]
+    out += ["    for t in range(poffs.size):",
+            "        xj = xb + poffs[t]",
+            "        dj = dyb + t * o"]
+    out += [f"        d{v} = vload(dyf, dj + {v * lanes}, {lanes})" for v in range(nv)]
     for r in range(rw):
-        out.append(f"            b = vsplat_at(xf, xj + {r}, {lanes})")
-        out += [f"            a{r}_{v} = vfma(b, d{v}, a{r}_{v})" for v in range(nv)]
+        out.append(f"        b = vsplat_at(xf, xj + {r}, {lanes})")
+        out += [f"        a{r}_{v} = vfma(b, d{v}, a{r}_{v})" for v in range(nv)]
     for r in range(rw):
         for v in range(nv):
             at = f"gb + {r} * o + {v * lanes}"
@@ -98,16 +97,16 @@ def _forward_impl(xf, wf, yf, offs, xa, wb, yb, taps, o, rw, nv, lanes, step):  
     return _compiled(forward_source(rw.literal_value, nv.literal_value, lanes.literal_value, step.literal_value))
 
 
-def _filter_tile(xf, dyf, gf, xb, dyb, gb, rows, ow, x_row, dy_row, o, rw, nv, lanes, step):  # type: ignore[no-untyped-def]
+def _filter_tile(xf, dyf, gf, poffs, xb, dyb, gb, o, rw, nv, lanes):  # type: ignore[no-untyped-def]
     """Stands for the generated filter-gradient tile in jitted code (``_filter_impl``)."""
     raise TypeError("tiles are compiled into jitted loops; from Python, call conv.conv2d_backprop_filter")
 
 
 @overload(_filter_tile, jit_options={"error_model": "numpy", "nogil": True})
-def _filter_impl(xf, dyf, gf, xb, dyb, gb, rows, ow, x_row, dy_row, o, rw, nv, lanes, step):  # type: ignore[no-untyped-def]
-    if not _literal(rw, nv, lanes, step):
+def _filter_impl(xf, dyf, gf, poffs, xb, dyb, gb, o, rw, nv, lanes):  # type: ignore[no-untyped-def]
+    if not _literal(rw, nv, lanes):
         return None
-    return _compiled(filter_source(rw.literal_value, nv.literal_value, lanes.literal_value, step.literal_value))
+    return _compiled(filter_source(rw.literal_value, nv.literal_value, lanes.literal_value))
 
 
 @_jit
@@ -141,14 +140,12 @@ def window_offsets(kh: int, kw: int, c: int, dh: int, dw: int, wp: int) -> np.nd
 
 
 @_jit
-def filter_rows(xf, dyf, gf, n0, n1, oh, ow, hp, wp, c, sh, dh, kh, kw_n, cq, o_pad, dw_step,  # type: ignore[no-untyped-def]
-                na, nb, wa, wb, nv, lanes, step):
+def filter_rows(xf, dyf, gf, poffs, n0, n1, oh, ow, hp, wp, c, dh, kh, kw_n, cq, o_pad, dw_step,  # type: ignore[no-untyped-def]
+                na, nb, wa, wb, nv, lanes):
     """Adds images n0..n1-1's part of the filter gradient to ``gf`` ((kh, kw_n * cq, o_pad) flat):
     for each filter row and column, the ``cq`` entries in ``na`` tiles of ``wa`` then ``nb`` of
-    ``wb``, for every block of ``nv * lanes`` output channels."""
+    ``wb``, for every block of ``nv * lanes`` output channels (``poffs``: ``pixel_offsets``)."""
     block = nv * lanes
-    x_row = sh * wp * c
-    dy_row = ow * o_pad
     for b in range(n0, n1):
         dyb = b * oh * ow * o_pad
         for k in range(kh):
@@ -158,12 +155,17 @@ def filter_rows(xf, dyf, gf, n0, n1, oh, ow, hp, wp, c, sh, dh, kh, kw_n, cq, o_
                 for co in range(0, o_pad, block):
                     for t in range(na):
                         q = t * wa
-                        _filter_tile(xf, dyf, gf, xb + q, dyb + co, gb + q * o_pad + co, oh, ow, x_row, dy_row,
-                                     o_pad, wa, nv, lanes, step)
+                        _filter_tile(xf, dyf, gf, poffs, xb + q, dyb + co, gb + q * o_pad + co, o_pad, wa, nv, lanes)
                     for t in range(nb):
                         q = na * wa + t * wb
-                        _filter_tile(xf, dyf, gf, xb + q, dyb + co, gb + q * o_pad + co, oh, ow, x_row, dy_row,
-                                     o_pad, wb, nv, lanes, step)
+                        _filter_tile(xf, dyf, gf, poffs, xb + q, dyb + co, gb + q * o_pad + co, o_pad, wb, nv, lanes)
+
+
+def pixel_offsets(oh: int, ow: int, sh: int, sw: int, wp: int, c: int) -> np.ndarray:
+    """Each output pixel's window's offset from the first one's in a padded image ``wp`` pixels
+    wide, in row-major order (the filter-gradient tile's loop)."""
+    i, j = np.meshgrid(np.arange(oh), np.arange(ow), indexing="ij")
+    return ((i * sh * wp + j * sw) * c).reshape(-1).astype(np.int64)
 
 
 # (explicit loops: numba compiles a 4-d slice assignment in seconds, these in a fraction)
