@@ -398,3 +398,28 @@ def test_the_glues_max_pool_splits_its_batch_and_computes_the_same(threads, monk
     np.testing.assert_array_equal(conv_calls.max_pool_route(x, gx, True, *geo),
                                   conv_kernels.max_pool_route(x, gx, True, *geo))
     assert parts == [threads] * 3
+
+
+def test_a_large_optimizer_update_splits_between_threads_and_computes_the_same(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A fused Adam update of a variable above split.FLAT_SPLIT elements goes through split.flat,
+    which runs it on two threads over halves of its flat arrays: the same values as one call."""
+    from graphflow.compiler.cpu import split
+    results = []
+    for threads in (1, 2):
+        monkeypatch.setattr(split, "step_threads", lambda t=threads: t)
+        calls = []
+        monkeypatch.setattr(split, "run", lambda n, p, part, align=1, _run=split.run: calls.append(p) or _run(n, p, part, align))
+        with gf.Graph().as_default():
+            rng = np.random.RandomState(0)
+            w = gf.Variable(rng.randn(600, 500).astype(np.float32))
+            x = gf.placeholder(gf.float32, [None, 600])
+            loss = gf.reduce_mean(gf.square(gf.matmul(x, w)))
+            train = gf.train.AdamOptimizer(0.01).minimize(loss)
+            with gf.Session() as sess:
+                sess.run(gf.global_variables_initializer())
+                for _ in range(3):
+                    sess.run(train, {x: rng.randn(8, 600).astype(np.float32)})
+                assert any(".flat(" in e.generated.source for _, _, e in sess._cache.values() if e.generated.glue)
+                results.append(sess.run(w))
+        assert (set(calls) == {2}) if threads == 2 else not calls
+    np.testing.assert_array_equal(results[0], results[1])

@@ -24,7 +24,7 @@ from typing import Union
 import numpy as np
 
 from graphflow.compiler.capabilities import KERNEL
-from graphflow.compiler.cpu import control_flow
+from graphflow.compiler.cpu import control_flow, split
 from graphflow.compiler.cpu import rules as _rules  # noqa: F401  (registers the CPU rule of every primitive)
 from graphflow.compiler.cpu.assign_plans import assign_fusions, assign_groups, gemm_updates
 from graphflow.compiler.cpu.chains import chain_kernel
@@ -277,7 +277,9 @@ class GlueEmitter(CpuEmitter):
                 names.append(param[e])
             plan.append((f, names, (sub.var_buffer(a.inputs[0].node), a.attrs.mode), subst))
         fused_group_body(sub, plan)
-        self._call(sub, parts[-1], sources)
+        var = parts[-1].inputs[0]
+        large = var.shape.is_fully_defined() and int(np.prod(var.shape.as_list())) >= split.FLAT_SPLIT
+        self._call(sub, parts[-1], sources, split_flat=large)
 
     def gemm_update(self, n: Operation, mm: Operation, scale: tuple[Operation, int] | None) -> None:
         """Assignment ``n`` of ``var - s * (a @ b)``: one GEMM into the variable's buffer, alpha
@@ -301,8 +303,11 @@ class GlueEmitter(CpuEmitter):
         self.beliefs.update(len(self.errors) + i for i in k.beliefs)
         self.errors.extend(k.errors)
 
-    def _call(self, sub: KernelEmitter, n: Operation, sources: list[tuple[Operation, int]]) -> None:
-        """Finish the kernel ``sub`` emitted for ``n`` and call it on ``sources`` (input j of owner)."""
+    def _call(self, sub: KernelEmitter, n: Operation, sources: list[tuple[Operation, int]],
+              split_flat: bool = False) -> None:
+        """Finish the kernel ``sub`` emitted for ``n`` and call it on ``sources`` (input j of owner).
+        ``split_flat``: where it is a flat kernel writing only in place, the call goes through
+        ``split.flat``, which splits its arrays between the step's threads."""
         multi = n.op is not Op.ASSIGN and len(n.outputs) > 1  # returns a tuple (unique's two)
         result = None if n.op is Op.ASSIGN else \
             "(" + "".join(sub.value(t) + ", " for t in n.outputs) + ")" if multi else sub.value(n.outputs[0])
@@ -313,6 +318,9 @@ class GlueEmitter(CpuEmitter):
         self._site(k)
         call = f"{name}({', '.join(args)})"
         if result is None:
+            sliced = self._sliced(k, sources) if split_flat else None
+            if sliced is not None and any(sliced):
+                call = f"{self.use('graphflow.compiler.cpu.split')}.flat({name}, ({', '.join(args)},), {tuple(sliced)})"
             self.timed(call, n)
             return
         out = self.fresh("o")
@@ -336,6 +344,15 @@ class GlueEmitter(CpuEmitter):
             call = f"{ins[j]} if {cond} else {call}"
         self.timed(f"{out} = {call}", n)
         self.define(t, out, fresh=k.fresh)
+
+    def _sliced(self, k: Kernel, sources: list[tuple[Operation, int]]) -> list[bool] | None:
+        """Which of a flat in-place kernel's arguments are its flat arrays (every other one a
+        scalar), or None where its call cannot be split: not flat, or it allocates results, takes
+        lifted literals, or a parameter (a random op's counter: its draws follow the index)."""
+        if not k.flat or k.outs or k.consts or any(kind != "dst" for kind, _ in k.extras):
+            return None
+        return [bool(owner.inputs[j].shape.rank) for owner, j in sources] + \
+            [bool(o.shapes[0].rank) for _, o in k.extras]
 
     def _arguments(self, k: Kernel, sources: list[tuple[Operation, int]]) -> list[str]:
         """The call's argument expressions (allocating the buffers the kernel fills), recording
@@ -431,6 +448,8 @@ def lower(program: Program, sched: Schedule, glue: bool | None = None, trace: bo
     if isinstance(em, GlueEmitter):
         head = ["site", "trace"] if trace else ["site"]
         src = "def entry(" + ", ".join(head + em.params) + "):\n" + "\n".join(free_at_last_use(em.lines)) + "\n"
+        if em.imports:  # the glue's own library calls (split.flat)
+            src = "".join(f"import {m} as {a}\n" for m, a in em.imports.items()) + "\n\n" + src
         if trace:
             src = "from time import perf_counter_ns as clock\n\n\n" + src
         return Generated(src, em.args, em.errors, late, True, em.kernels, em.site_errors, em.arg_types,
