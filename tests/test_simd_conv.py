@@ -127,3 +127,23 @@ def test_rows_split_into_even_tiles(n: int, widest: int) -> None:
     na, nb, wa, wb = simd_conv.widths(n, widest)
     assert na * wa + nb * wb == n and 1 <= wa <= widest and wb in (wa, wa - 1) and (nb == 0 or wb == wa - 1)
     assert na + nb == -(-n // widest)  # the fewest tiles
+
+
+def test_a_large_batch_splits_its_copies_between_threads_and_computes_the_same() -> None:
+    """Above split.FLAT_SPLIT input elements the padded copies split their images too."""
+    from graphflow.compiler.cpu import split
+    rng = np.random.RandomState(5)
+    x = rng.randn(33, 16, 16, 32)
+    f = rng.randn(3, 3, 32, 16)
+    assert x.size >= split.FLAT_SPLIT
+    dy = rng.randn(33, 16, 16, 16)
+    geo = (1, 1, 1, 1, 1, 1)
+    for threads in (2, 3):
+        np.testing.assert_array_equal(simd_conv.conv2d(x, f, *geo, 16, 16, threads=threads),
+                                      simd_conv.conv2d(x, f, *geo, 16, 16))
+        np.testing.assert_array_equal(simd_conv.conv2d_backprop_input(dy, f, 33, 16, 16, *geo, threads=threads),
+                                      simd_conv.conv2d_backprop_input(dy, f, 33, 16, 16, *geo))
+        np.testing.assert_allclose(simd_conv.conv2d_backprop_filter(x, dy, 3, 3, *geo, threads=threads),
+                                   simd_conv.conv2d_backprop_filter(x, dy, 3, 3, *geo), rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(simd_conv.conv2d(x, f, *geo, 16, 16, threads=2),
+                               conv_kernels.conv2d(x, f, *geo, 16, 16), rtol=1e-12, atol=1e-11)

@@ -92,6 +92,16 @@ def _entry(loop: Any, arrays: tuple[np.ndarray, ...], n_ints: int, literals: tup
     return fn
 
 
+def _padded(x: np.ndarray, pt: int, pl: int, hp: int, wp: int, c_pad: int, threads: int) -> np.ndarray:
+    """``tiles.padded``, its images split between ``threads`` where they are many."""
+    if threads == 1 or x.size < split.FLAT_SPLIT:
+        return tiles.padded(x, pt, pl, hp, wp, c_pad)  # type: ignore[no-any-return]
+    x = np.ascontiguousarray(x)
+    xp = np.empty(x.shape[0] * hp * wp * c_pad, dtype=x.dtype)
+    split.run(x.shape[0], threads, lambda _, lo, hi: tiles.padded_into(x, pt, pl, hp, wp, c_pad, xp, lo, hi))
+    return xp
+
+
 def _rounded(n: int, block: int) -> int:
     return -(-n // block) * block
 
@@ -141,7 +151,7 @@ def conv2d(x: np.ndarray, f: np.ndarray, sh: int, sw: int, dh: int, dw: int, pt:
     o_pad = _padded_channels(o, x.dtype)
     hp = max(pt + h, (oh - 1) * sh + (kh - 1) * dh + 1)
     wp = max(pl + w, (ow - 1) * sw + (kw - 1) * dw + 1)
-    xp = tiles.padded(x, pt, pl, hp, wp, c)
+    xp = _padded(x, pt, pl, hp, wp, c, threads)
     fp = tiles.packed(f, o_pad, False, _block(o, x.dtype))
     return _forward(xp, fp, n, hp, wp, c, kh, kw, o, sh, sw, dh, dw, oh, ow, threads)
 
@@ -158,7 +168,7 @@ def conv2d_backprop_input(dy: np.ndarray, f: np.ndarray, n: int, h: int, w: int,
     c_pad = _padded_channels(c, dy.dtype)
     hp = max(pt2 + oh, h + (kh - 1) * dh)
     wp = max(pl2 + ow, w + (kw - 1) * dw)
-    dyp = tiles.padded(dy, pt2, pl2, hp, wp, o)
+    dyp = _padded(dy, pt2, pl2, hp, wp, o, threads)
     g = tiles.packed(f, c_pad, True, _block(c, dy.dtype))
     return _forward(dyp, g, n, hp, wp, o, kh, kw, c, 1, 1, dh, dw, h, w, threads)
 
@@ -173,8 +183,8 @@ def conv2d_backprop_filter(x: np.ndarray, dy: np.ndarray, kh: int, kw: int, sh: 
     widest, nv = tile_shape(o, lanes)
     hp = max(pt + h, (oh - 1) * sh + (kh - 1) * dh + 1)
     wp = max(pl + w, (ow - 1) * sw + (kw - 1) * dw + 1)
-    xp = tiles.padded(x, pt, pl, hp, wp, c)
-    dyp = np.ascontiguousarray(dy).reshape(-1) if o_pad == o else tiles.padded(dy, 0, 0, oh, ow, o_pad)
+    xp = _padded(x, pt, pl, hp, wp, c, threads)
+    dyp = np.ascontiguousarray(dy).reshape(-1) if o_pad == o else _padded(dy, 0, 0, oh, ow, o_pad, threads)
     kw_n, cq, dw_step = (1, kw * c, 0) if dw == 1 else (kw, c, dw * c)
     na, nb, wa, wb = widths(cq, widest)
     size = kh * kw_n * cq * o_pad

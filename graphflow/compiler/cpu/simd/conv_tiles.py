@@ -173,13 +173,25 @@ def pixel_offsets(oh: int, ow: int, sh: int, sw: int, wp: int, c: int) -> np.nda
 def padded(x, pt, pl, hp, wp, c_pad):  # type: ignore[no-untyped-def]
     """``x`` (n, h, w, c) inside a zero border: ``pt`` rows above, ``pl`` columns left, (hp, wp)
     in all, its channels padded with zeros to ``c_pad``."""
+    xp = np.empty(x.shape[0] * hp * wp * c_pad, dtype=x.dtype)
+    padded_into(x, pt, pl, hp, wp, c_pad, xp, 0, x.shape[0])
+    return xp
+
+
+@_jit
+def padded_into(x, pt, pl, hp, wp, c_pad, xp, b0, b1):  # type: ignore[no-untyped-def]
+    """:func:`padded`'s images b0..b1-1 into the flat ``xp``, border included (the caller may
+    split a batch between threads)."""
     n, h, w, c = x.shape
-    xp = np.zeros(n * hp * wp * c_pad, dtype=x.dtype)
     xf = np.ascontiguousarray(x).reshape(-1)
-    for b in range(n):
+    image = hp * wp * c_pad
+    for b in range(b0, b1):
+        base = b * image
+        for k in range(image):
+            xp[base + k] = 0
         for i in range(h):
             src = (b * h + i) * w * c
-            dst = ((b * hp + i + pt) * wp + pl) * c_pad
+            dst = base + ((i + pt) * wp + pl) * c_pad
             if c == c_pad:
                 for k in range(w * c):
                     xp[dst + k] = xf[src + k]
@@ -187,7 +199,6 @@ def padded(x, pt, pl, hp, wp, c_pad):  # type: ignore[no-untyped-def]
                 for j in range(w):
                     for k in range(c):
                         xp[dst + j * c_pad + k] = xf[src + j * c + k]
-    return xp
 
 
 @_jit
