@@ -155,7 +155,7 @@ def test_the_helper_prepares_a_graphs_direct_convolutions(tmp_path: object) -> N
         x, f = rng.randn(4, 10, 9, 8).astype(np.float32), rng.randn(3, 3, 8, 16).astype(np.float32)
         y = simd_conv.conv2d(x, f, 1, 1, 1, 1, 1, 1, 10, 9)
         simd_conv.conv2d_backprop_filter(x, y, 3, 3, 1, 1, 1, 1, 1, 1)
-        loops = simd_conv.PREPARED
+        loops = (simd_conv.tiles.forward_rows, simd_conv.tiles.filter_rows)
         print(sum(sum(d.stats.cache_hits.values()) for d in loops), sum(sum(d.stats.cache_misses.values()) for d in loops))
     """)
     env = dict(os.environ, GRAPHFLOW_CACHE_DIR=str(tmp_path), NUMBA_CACHE_DIR=str(tmp_path))

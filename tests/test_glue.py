@@ -423,3 +423,43 @@ def test_a_large_optimizer_update_splits_between_threads_and_computes_the_same(m
                 results.append(sess.run(w))
         assert (set(calls) == {2}) if threads == 2 else not calls
     np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_concurrent_splits_of_different_widths_share_the_pool() -> None:
+    """Steps of several threads split work at once, with different part counts: the pool grows
+    under its lock, and no part is handed to a pool another thread has just replaced."""
+    import threading
+
+    from graphflow.compiler.cpu import split
+    errors: list[BaseException] = []
+    totals: list[int] = []
+
+    def worker(parts: int) -> None:
+        try:
+            for _ in range(200):
+                seen = np.zeros(50, np.int64)
+                split.run(50, parts, lambda _, lo, hi: seen.__setitem__(slice(lo, hi), seen[lo:hi] + 1))
+                totals.append(int(seen.sum()))
+        except BaseException as e:  # noqa: BLE001  (reported below)
+            errors.append(e)
+    threads = [threading.Thread(target=worker, args=(p,)) for p in (2, 3, 4, 5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert totals == [50] * 800  # every element once, every time
+
+
+def test_a_glue_program_whose_only_blas_is_a_split_product_runs_under_the_thread_policy() -> None:
+    """The glue's 2-D products call gemm_calls: the step is counted (STEP_THREADS set), as for
+    any other code that calls the BLAS."""
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float32, [None, 300])
+        w = gf.Variable(np.ones((300, 200), np.float32))
+        y = gf.nn.relu(gf.matmul(x, w))
+        with gf.Session() as sess:
+            sess.run(gf.global_variables_initializer())
+            sess.run(y, {x: np.ones((4, 300), np.float32)})
+            exe = next(e for _, _, e in sess._cache.values() if "gemm_calls" in "".join(k.source for k in e.generated.kernels))
+            assert exe.blas_threads is not None

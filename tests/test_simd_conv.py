@@ -113,7 +113,7 @@ def test_a_batch_split_between_threads_sums_as_one(threads: int) -> None:
                                simd_conv.conv2d_backprop_filter(x, dy, 5, 5, *geo), rtol=1e-12, atol=1e-12)
 
 
-def test_a_new_batch_or_image_size_does_not_compile_again() -> None:
+def test_a_new_batch_size_or_image_height_does_not_compile_again() -> None:
     f = np.ones((3, 3, 2, 8), np.float32)
     simd_conv.conv2d(np.ones((3, 6, 6, 2), np.float32), f, 1, 1, 1, 1, 1, 1, 6, 6)
     before = len(simd_conv._entries)

@@ -82,8 +82,8 @@ def _spawn() -> None:
 
 def _library_uncached(job: dict) -> bool:
     lib = cache.library(job["library"])
-    if "call" in job:  # a call that compiles specialisations of the library's ``PREPARED`` loops
-        return any(uncached(loop) for loop in getattr(lib, "PREPARED", ()))
+    if "call" in job:  # a call that compiles what it runs; its library's ``prepared`` says if it would
+        return not lib.prepared(*job["args"])
     return uncached(getattr(lib, job["function"]))
 
 

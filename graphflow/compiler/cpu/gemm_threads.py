@@ -209,11 +209,12 @@ def widen(narrowed):  # type: ignore[no-untyped-def]
             set_threads(count)
 
 
-# What generated code shows when it calls the BLAS or LAPACK: numba's np.dot and np.linalg, the
-# GEMM with alpha and beta, the convolution drivers (their products are GEMMs), and this module
-# (code that calls ``narrow`` must run inside a counted step)
+# What generated code shows when it calls the BLAS or LAPACK, or splits work by the step's count:
+# numba's np.dot and np.linalg, the GEMM with alpha and beta, the glue's split GEMMs, the
+# convolution drivers (their products are GEMMs; the direct ones split), the glue's split updates,
+# and this module (code that calls ``narrow`` must run inside a counted step)
 _BLAS_MARKERS = ("np.dot(", "np.linalg.", "graphflow.compiler.cpu.blas", "graphflow.compiler.cpu.conv_",
-                 "graphflow.compiler.cpu.gemm_threads")
+                 "graphflow.compiler.cpu.gemm_", "graphflow.compiler.cpu.split")
 
 
 def calls_blas(sources: Iterable[str]) -> bool:

@@ -30,14 +30,18 @@ def step_threads() -> int:
     return max(1, STEP_THREADS.value)
 
 
-def _workers(n: int) -> ThreadPoolExecutor:
+def _submit(parts: list[tuple[Callable[[int, int, int], None], int, int, int]]) -> list[Future[None]]:
+    """Hand ``parts`` to the pool, grown first where it has fewer threads; under the lock, so a
+    pool another thread replaces is never one this submits to (replaced pools finish what they
+    hold and end)."""
     global _pool, _pool_size
     with _pool_lock:
-        if _pool is None or _pool_size < n:
-            old, _pool, _pool_size = _pool, ThreadPoolExecutor(max_workers=n, thread_name_prefix="graphflow"), n
+        if _pool is None or _pool_size < len(parts):
+            old, _pool, _pool_size = _pool, ThreadPoolExecutor(max_workers=len(parts),
+                                                               thread_name_prefix="graphflow"), len(parts)
             if old is not None:
                 old.shutdown(wait=False)
-        return _pool
+        return [_pool.submit(fn, k, lo, hi) for fn, k, lo, hi in parts]
 
 
 def bounds(n: int, parts: int, align: int = 1) -> list[int]:
@@ -58,8 +62,7 @@ def run(n: int, parts: int, part: Callable[[int, int, int], None], align: int = 
         part(0, 0, n)
         return 1
     cuts = bounds(n, parts, align)
-    pool = _workers(parts - 1)
-    futures: list[Future[None]] = [pool.submit(part, k, cuts[k], cuts[k + 1]) for k in range(1, parts)]
+    futures = _submit([(part, k, cuts[k], cuts[k + 1]) for k in range(1, parts)])
     try:
         part(0, cuts[0], cuts[1])
     finally:

@@ -9,9 +9,9 @@ that pad them least, and as many pixels of accumulators as the host's vector reg
 beside the weights and one broadcast; ``widths``: each output row, or each filter row's entries,
 split into balanced tiles) and runs the row loop compiled for the plan's
 literal sizes: tile widths, the vector count and width, and the pixel step (stride x channels).
-Those sizes are all the loop is specialised on: a new batch size or image size with the same
-channels never compiles again, and each specialisation is cached on disk like every kernel
-library. ``threads`` > 1 splits the images between threads (``split.py``; the loops run without the
+Those sizes are all the loop is specialised on: a new batch size never compiles again (a new
+output width may: it can change the tile widths), and each specialisation is cached on disk like
+every kernel library. ``threads`` > 1 splits the images between threads (``split.py``; the loops run without the
 GIL), each with its own filter-gradient sum.
 
 The input gradient is the forward convolution of the padded output gradient with the filter
@@ -67,29 +67,50 @@ def usable(dtype: Any) -> bool:
     return d in (np.dtype(np.float32), np.dtype(np.float64)) and host_lanes(d) >= 4
 
 
-# the loops whose specialisations ``prepare`` compiles (the compile helper asks whether they have
-# any cache yet before it starts)
-PREPARED = (tiles.forward_rows, tiles.filter_rows)
-
 _entries: dict[tuple[Any, ...], Callable[..., None]] = {}
 _entries_lock = threading.Lock()
 
+# The row loops' arguments besides the literals: (buffers of the op's dtype, int64 offset tables,
+# run-time ints); every buffer is a writable C-contiguous 1-D array
+_ARGS = {"forward_rows": (3, 1, 12), "filter_rows": (3, 1, 15)}
 
-def _entry(loop: Any, arrays: tuple[np.ndarray, ...], n_ints: int, literals: tuple[int, ...]) -> Callable[..., None]:
-    """``loop`` compiled (or loaded from the disk cache) for these arrays, ``n_ints`` run-time ints
-    and the ``literals``; its machine-code entry, which Python calls without numba's dispatch (a
-    literal argument would send every call through a failed compile first). Looked up by plain
-    values: building numba's signature costs about 0.3 ms, more than a small convolution."""
-    key = (loop.py_func.__name__, tuple((a.dtype.str, a.ndim) for a in arrays), literals)
+
+def _signature(loop: Any, dtype: np.dtype, literals: tuple[int, ...]) -> tuple[Any, ...]:
+    buffers, tables, ints = _ARGS[loop.py_func.__name__]
+    return ((numba.typeof(np.empty(1, dtype)),) * buffers + (numba.typeof(np.empty(1, np.int64)),) * tables
+            + (types.int64,) * ints + tuple(types.IntegerLiteral(v) for v in literals))
+
+
+def _entry(loop: Any, dtype: np.dtype, literals: tuple[int, ...]) -> Callable[..., None]:
+    """``loop`` compiled (or loaded from the disk cache) for ``dtype`` and the ``literals``; its
+    machine-code entry, which Python calls without numba's dispatch (a literal argument would send
+    every call through a failed compile first). Looked up by plain values: building numba's
+    signature costs about 0.3 ms, more than a small convolution."""
+    key = (loop.py_func.__name__, dtype.str, literals)
     fn = _entries.get(key)
     if fn is None:
         with _entries_lock:
             fn = _entries.get(key)
             if fn is None:
-                sig = (tuple(numba.typeof(a) for a in arrays) + (types.int64,) * n_ints
-                       + tuple(types.IntegerLiteral(v) for v in literals))
-                fn = _entries[key] = loop.compile(sig)
+                fn = _entries[key] = loop.compile(_signature(loop, dtype, literals))
     return fn
+
+
+def _forward_literals(dtype: np.dtype, c: int, out_c: int, sw: int, ow: int) -> tuple[tuple[int, int], tuple[int, ...]]:
+    """The forward loop's tile counts (na, nb) and literals (wa, wb, nv, lanes, step)."""
+    lanes = host_lanes(dtype)
+    widest, nv = tile_shape(out_c, lanes)
+    na, nb, wa, wb = widths(ow, widest)
+    return (na, nb), (wa, wb, nv, lanes, sw * c)
+
+
+def _filter_literals(dtype: np.dtype, c: int, o: int, kw: int, dw: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The filter-gradient loop's (kw_n, cq, dw_step, na, nb) and literals (wa, wb, nv, lanes)."""
+    lanes = host_lanes(dtype)
+    widest, nv = tile_shape(o, lanes)
+    kw_n, cq, dw_step = (1, kw * c, 0) if dw == 1 else (kw, c, dw * c)
+    na, nb, wa, wb = widths(cq, widest)
+    return (kw_n, cq, dw_step, na, nb), (wa, wb, nv, lanes)
 
 
 def _padded(x: np.ndarray, pt: int, pl: int, hp: int, wp: int, c_pad: int, threads: int) -> np.ndarray:
@@ -129,15 +150,13 @@ def worth(out_channels: int, dtype: Any, pixels: int = 1, im2col_pixels: int = 1
 def _forward(xp: np.ndarray, wp_: np.ndarray, n: int, hp: int, wp: int, c: int, kh: int, kw: int, out_c: int,
              sh: int, sw: int, dh: int, dw: int, oh: int, ow: int, threads: int) -> np.ndarray:
     """The forward loop over the padded input ``xp`` and packed filter ``wp_`` -> (n, oh, ow, out_c)."""
-    lanes = host_lanes(xp.dtype)
-    widest, nv = tile_shape(out_c, lanes)
     o_pad = _padded_channels(out_c, xp.dtype)
     offs = tiles.window_offsets(kh, kw, c, dh, dw, wp)
-    na, nb, wa, wb = widths(ow, widest)
+    (na, nb), literals = _forward_literals(xp.dtype, c, out_c, sw, ow)
     y = np.empty(n * oh * ow * o_pad, dtype=xp.dtype)
-    run = _entry(tiles.forward_rows, (xp, wp_, y, offs), 12, (wa, wb, nv, lanes, sw * c))
+    run = _entry(tiles.forward_rows, xp.dtype, literals)
     split.run(n, threads, lambda _, lo, hi: run(xp, wp_, y, offs, lo, hi, oh, ow, hp, wp, c, sh, sw, o_pad,
-                                                na, nb, wa, wb, nv, lanes, sw * c))
+                                                na, nb, *literals))
     if o_pad != out_c:
         y = tiles.cropped(y, n * oh * ow, o_pad, out_c)
     return y.reshape(n, oh, ow, out_c)
@@ -179,26 +198,55 @@ def conv2d_backprop_filter(x: np.ndarray, dy: np.ndarray, kh: int, kw: int, sh: 
     n, h, w, c = x.shape
     oh, ow, o = dy.shape[1], dy.shape[2], dy.shape[3]
     o_pad = _padded_channels(o, x.dtype)
-    lanes = host_lanes(x.dtype)
-    widest, nv = tile_shape(o, lanes)
     hp = max(pt + h, (oh - 1) * sh + (kh - 1) * dh + 1)
     wp = max(pl + w, (ow - 1) * sw + (kw - 1) * dw + 1)
     xp = _padded(x, pt, pl, hp, wp, c, threads)
-    dyp = np.ascontiguousarray(dy).reshape(-1) if o_pad == o else _padded(dy, 0, 0, oh, ow, o_pad, threads)
-    kw_n, cq, dw_step = (1, kw * c, 0) if dw == 1 else (kw, c, dw * c)
-    na, nb, wa, wb = widths(cq, widest)
+    if o_pad == o and dy.flags.c_contiguous and dy.flags.writeable:  # read in place
+        dyp = dy.reshape(-1)
+    else:
+        dyp = _padded(dy, 0, 0, oh, ow, o_pad, threads)
+    (kw_n, cq, dw_step, na, nb), literals = _filter_literals(x.dtype, c, o, kw, dw)
     size = kh * kw_n * cq * o_pad
     sums = [np.zeros(size, dtype=x.dtype) for _ in range(max(1, min(threads, n)))]
     poffs = tiles.pixel_offsets(oh, ow, sh, sw, wp, c)
-    run = _entry(tiles.filter_rows, (xp, dyp, sums[0], poffs), 15, (wa, wb, nv, lanes))
+    run = _entry(tiles.filter_rows, x.dtype, literals)
     parts = split.run(n, threads, lambda k, lo, hi: run(xp, dyp, sums[k], poffs, lo, hi, oh, ow, hp, wp, c, dh, kh,
-                                                      kw_n, cq, o_pad, dw_step, na, nb, wa, wb, nv, lanes))
+                                                      kw_n, cq, o_pad, dw_step, na, nb, *literals))
     g = sums[0]
     for k in range(1, parts):
         g += sums[k]
     if o_pad != o:
         g = tiles.cropped(g, kh * kw * c, o_pad, o)
     return g.reshape(kh, kw, c, o)
+
+
+def _planned(kind: str, dtype: np.dtype, h: int, w: int, c: int, kw: int, o: int, sh: int, sw: int, dw: int,
+             pt: int, pl: int, kh: int, dh: int, oh: int, ow: int) -> tuple[Any, tuple[int, ...]] | None:
+    """The row loop and literals ``kind`` of these shapes runs on the direct kernels, or None where
+    it takes im2col (the rules of ``conv_calls``)."""
+    if not usable(dtype):
+        return None
+    if kind == "forward" and worth(o, dtype):
+        return tiles.forward_rows, _forward_literals(dtype, c, o, sw, ow)[1]
+    if kind == "input" and worth(c, dtype, h * w, oh * ow) and sh == sw == 1 and \
+            (kh - 1) * dh >= pt and (kw - 1) * dw >= pl:
+        return tiles.forward_rows, _forward_literals(dtype, o, c, 1, w)[1]
+    if kind == "filter" and worth(o, dtype):
+        return tiles.filter_rows, _filter_literals(dtype, c, o, kw, dw)[1]
+    return None
+
+
+def prepared(kind: str, dtype: str, h: int, w: int, c: int, kh: int, kw: int, o: int, sh: int, sw: int, dh: int,
+             dw: int, pt: int, pl: int, oh: int, ow: int) -> bool:
+    """Whether :func:`prepare` of these arguments has nothing left to compile: the row loop's
+    specialisation is loaded or in the disk cache (or the call takes im2col). The compile helper
+    asks this before it starts for a graph."""
+    plan = _planned(kind, np.dtype(dtype), h, w, c, kw, o, sh, sw, dw, pt, pl, kh, dh, oh, ow)
+    if plan is None:
+        return True
+    loop, literals = plan
+    sig = _signature(loop, np.dtype(dtype), literals)
+    return sig in loop.overloads or loop._cache.load_overload(sig, loop.targetctx) is not None  # noqa: SLF001
 
 
 def prepare(kind: str, dtype: str, h: int, w: int, c: int, kh: int, kw: int, o: int, sh: int, sw: int, dh: int,
@@ -210,14 +258,14 @@ def prepare(kind: str, dtype: str, h: int, w: int, c: int, kh: int, kw: int, o: 
     specialisations depend on the channels, the filter, the strides and the output width, never
     on the batch."""
     same = np.dtype(dtype)
-    if not usable(same):
+    if _planned(kind, same, h, w, c, kw, o, sh, sw, dw, pt, pl, kh, dh, oh, ow) is None:
         return
     x = np.zeros((1, h, w, c), same)
     f = np.zeros((kh, kw, c, o), same)
     dy = np.zeros((1, oh, ow, o), same)
-    if kind == "forward" and worth(o, same):
+    if kind == "forward":
         conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow)
-    elif kind == "input" and worth(c, same, h * w, oh * ow):
+    elif kind == "input":
         conv2d_backprop_input(dy, f, 1, h, w, sh, sw, dh, dw, pt, pl)
-    elif kind == "filter" and worth(o, same):
+    else:
         conv2d_backprop_filter(x, dy, kh, kw, sh, sw, dh, dw, pt, pl)
