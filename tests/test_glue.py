@@ -350,10 +350,10 @@ def test_the_glue_runs_convolutions_on_the_direct_kernels(dtype, monkeypatch) ->
 
 
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
-@pytest.mark.parametrize("m,n,k", [(300, 70, 129), (33, 400, 300)])
+@pytest.mark.parametrize("m,n,k", [(600, 140, 200), (40, 800, 520)])
 def test_large_products_split_between_threads_agree_and_leave_the_blas_count(ta, tb, m, n, k,
                                                                           monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """gemm_calls splits a product above the small-GEMM size into row or column blocks (one per
+    """gemm_calls splits a product above POOL_GEMM_FLOPS into row or column blocks (one per
     step thread), with OpenBLAS's count at one meanwhile and the step's count after."""
     from graphflow.compiler.cpu import gemm_calls, gemm_threads, split
     if not gemm_threads.LIBRARY.controllable:
@@ -455,11 +455,11 @@ def test_a_glue_program_whose_only_blas_is_a_split_product_runs_under_the_thread
     """The glue's 2-D products call gemm_calls: the step is counted (STEP_THREADS set), as for
     any other code that calls the BLAS."""
     with gf.Graph().as_default():
-        x = gf.placeholder(gf.float32, [None, 300])
-        w = gf.Variable(np.ones((300, 200), np.float32))
+        x = gf.placeholder(gf.float32, [None, 1000])  # 64 MFLOP at a batch of 64: split
+        w = gf.Variable(np.ones((1000, 500), np.float32))
         y = gf.nn.relu(gf.matmul(x, w))
         with gf.Session() as sess:
             sess.run(gf.global_variables_initializer())
-            sess.run(y, {x: np.ones((4, 300), np.float32)})
+            sess.run(y, {x: np.ones((4, 1000), np.float32)})
             exe = next(e for _, _, e in sess._cache.values() if "gemm_calls" in "".join(k.source for k in e.generated.kernels))
             assert exe.blas_threads is not None

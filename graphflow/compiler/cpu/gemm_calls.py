@@ -1,7 +1,7 @@
 """Matrix products as the Python glue runs them: a product large enough to gain from a second
-core is split into blocks of its result, one per thread the step may use (``split.py``), each a
-single-threaded BLAS call (``blas.gemm_block``) with OpenBLAS's own count at one meanwhile; smaller
-ones are one ``blas.gemm`` call, which keeps them on one thread as before.
+core (``POOL_GEMM_FLOPS``) is split into blocks of its result, one per thread the step may use
+(``split.py``), each a single-threaded BLAS call (``blas.gemm_block``) with OpenBLAS's own count at
+one meanwhile; smaller ones are one ``blas.gemm`` call, as compiled code makes them.
 
 OpenBLAS splitting a product itself is as fast, but its helpers then spin for about 0.1 s, taking
 the core the glue's next split kernel (a convolution, the next product) needs; the pool's threads
@@ -20,7 +20,14 @@ import numpy as np
 from graphflow.compiler.cpu import split
 from graphflow.compiler.cpu.blas import gemm as _gemm
 from graphflow.compiler.cpu.blas import gemm_block
-from graphflow.compiler.cpu.gemm_threads import LIBRARY, SMALL_GEMM_FLOPS, STEP_THREADS
+from graphflow.compiler.cpu.gemm_threads import LIBRARY, STEP_THREADS
+
+# FLOPs from which a product is split on the pool. Below, ``blas.gemm`` runs it as compiled code
+# does (one thread under SMALL_GEMM_FLOPS, OpenBLAS's own threads above): handing parts to the
+# pool costs tens of microseconds, which an LSTM step's 10-MFLOP products in its loop body did
+# not earn back (dynamic_rnn T=20 on two threads: 13.9 ms split from 5 MFLOP up, 12.6-14.1 ms
+# from 20-64 MFLOP up, one process each, 2026-12-06); the CNN's are 400 MFLOP and more
+POOL_GEMM_FLOPS = 32e6
 
 
 def _narrowed(fn: object) -> None:
@@ -44,7 +51,7 @@ def gemm(a: np.ndarray, ta: bool, b: np.ndarray, tb: bool, c: np.ndarray, alpha:
     m, n = c.shape
     k = a.shape[0] if ta else a.shape[1]
     threads = split.step_threads()
-    if threads <= 1 or 2.0 * m * n * k < SMALL_GEMM_FLOPS or LIBRARY.set_threads is None:
+    if threads <= 1 or 2.0 * m * n * k < POOL_GEMM_FLOPS or LIBRARY.set_threads is None:
         _gemm(a, ta, b, tb, c, alpha, beta)
         return
     if (a.shape[1] if ta else a.shape[0]) != m or (b.shape[0] if tb else b.shape[1]) != n or \

@@ -1,11 +1,23 @@
-"""CPU rule for MATMUL: BLAS through np.dot for floats (in a glue kernel, a 2-D product through
-``gemm_calls``, which splits large ones between the step's threads), plain loops for integers."""
+"""CPU rule for MATMUL: BLAS through np.dot for floats (in a glue kernel, a large 2-D product
+through ``gemm_calls``, which splits it between the step's threads), plain loops for integers."""
 from __future__ import annotations
 
+from graphflow.compiler.cpu.gemm_calls import POOL_GEMM_FLOPS
 from graphflow.compiler.cpu.interface import CpuEmit
 from graphflow.core.ir import Operation
 from graphflow.core.registry import Op, kernel
 from graphflow.ops.linalg_ops import MatMulAttrs
+
+
+def _likely_flops(n: Operation) -> int:
+    """A 2-D product's FLOPs, a dim known only at run time counted as 64 (a typical batch): the
+    call a kernel makes is fixed when it is generated, and a Python call into ``gemm_calls`` costs
+    more than small products gain from it (they stay ``np.dot`` kernels)."""
+    at: MatMulAttrs = n.attrs
+    (a0, a1), (b0, b1) = (d if d is not None else 64 for d in n.inputs[0].shape.dims), \
+        (d if d is not None else 64 for d in n.inputs[1].shape.dims)
+    m, k = (a1, a0) if at.transpose_a else (a0, a1)
+    return 2 * m * k * (b0 if at.transpose_b else b1)
 
 
 @kernel(Op.MATMUL, "cpu")
@@ -21,7 +33,7 @@ def _matmul_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
         em.check(f"{ka} == {kb}", n, "matmul inner dimensions differ")
     out_t = n.outputs[0]
     ra, rb, ro = len(da), len(db), out_t.shape.rank
-    if em.caps.numpy_copies and out_t.dtype.is_floating and ra == rb == 2:
+    if em.caps.numpy_copies and out_t.dtype.is_floating and ra == rb == 2 and _likely_flops(n) >= POOL_GEMM_FLOPS:
         out = em.fresh("o")
         em.line(f"{out} = {em.use('graphflow.compiler.cpu.gemm_calls')}.matmul({ins[0]}, {ins[1]}, "
                 f"{at.transpose_a}, {at.transpose_b})")
