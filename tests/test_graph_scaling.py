@@ -1,8 +1,10 @@
 """Graph building and GraphDef import are linear in the node count, and names follow TF1's rules.
 
 Scaling is checked two ways that do not flake: counting the name table's operations (exact,
-independent of the machine), and comparing CPU time for N and 4N with a ceiling of 5x (best of
-three, so a busy core stretches neither side alone; the quadratic code these replace measured 16x
+independent of the machine), and comparing the building thread's CPU time for N and 4N with a
+ceiling of 5x (the thread's, not the process's: another thread of the test process, a BLAS helper
+left spinning by an earlier test, once made 4N read 5.2x; best of three, so a busy core stretches
+neither side alone; the quadratic code these replace measured 16x
 and more). The timed builds pause Python's cyclic collector: its full passes over the whole heap
 are amortized linear but land unevenly (a size that crosses the collector's threshold pays a
 pass, a smaller one none), which measured 5.5x for 5,000 -> 20,000 adds with the collector on and
@@ -32,9 +34,9 @@ def _best_cpu_seconds(fn: Callable[[], Any], repeat: int = 3) -> float:
         gc.collect()
         gc.disable()
         try:
-            t0 = time.process_time()
+            t0 = time.thread_time()
             fn()
-            best = min(best, time.process_time() - t0)
+            best = min(best, time.thread_time() - t0)
         finally:
             gc.enable()
     return best
