@@ -53,25 +53,8 @@ def gemm(a, ta, b, tb, c, alpha, beta):  # type: ignore[no-untyped-def]
     if (a.shape[1] if ta else a.shape[0]) != m or (b.shape[0] if tb else b.shape[1]) != n or \
             (b.shape[1] if tb else b.shape[0]) != k:
         raise ValueError("gemm: operand shapes do not agree")
-    if m == 0 or n == 0:
-        return
-    ints = np.empty(8, dtype=np.int32)
-    ints[0] = 84 if tb else 78  # "T" or "N": the column-major first operand is B^T
-    ints[1] = 84 if ta else 78
-    ints[2], ints[3], ints[4] = n, m, k  # k == 0 is BLAS's C = beta C
-    ints[5], ints[6], ints[7] = max(b.shape[1], 1), max(a.shape[1], 1), n
-    scale = np.empty(2, dtype=c.dtype)
-    scale[0], scale[1] = alpha, beta
-    p = ints.ctypes.data
-    s = scale.ctypes.data
-    w = c.itemsize
     threads = narrow(m, n, k)
-    if w == 4:
-        _sgemm(p, p + 4, p + 8, p + 12, p + 16, s, b.ctypes.data, p + 20, a.ctypes.data, p + 24, s + w,
-               c.ctypes.data, p + 28)
-    else:
-        _dgemm(p, p + 4, p + 8, p + 12, p + 16, s, b.ctypes.data, p + 20, a.ctypes.data, p + 24, s + w,
-               c.ctypes.data, p + 28)
+    gemm_block(a, ta, b, tb, c, 0, m, 0, n, alpha, beta)
     widen(threads)
 
 
@@ -80,15 +63,15 @@ def gemm_block(a, ta, b, tb, c, r0, r1, c0, c1, alpha, beta):  # type: ignore[no
     """Rows ``r0:r1`` and columns ``c0:c1`` of :func:`gemm`'s ``c``, in place (the operands' and
     result's blocks addressed through BLAS's leading dimensions: nothing is copied), on whatever
     thread count OpenBLAS has: the caller (``gemm_calls.gemm``, which splits a product between
-    threads) has set it to one. Shapes are the caller's to check."""
+    threads) has set it to one, or :func:`gemm` narrows it. Shapes are the caller's to check."""
     m, n = c.shape
     k = a.shape[0] if ta else a.shape[1]
     if r1 <= r0 or c1 <= c0:
         return
     ints = np.empty(8, dtype=np.int32)
-    ints[0] = 84 if tb else 78
+    ints[0] = 84 if tb else 78  # "T" or "N": the column-major first operand is B^T
     ints[1] = 84 if ta else 78
-    ints[2], ints[3], ints[4] = c1 - c0, r1 - r0, k
+    ints[2], ints[3], ints[4] = c1 - c0, r1 - r0, k  # k == 0 is BLAS's C = beta C
     ints[5], ints[6], ints[7] = max(b.shape[1], 1), max(a.shape[1], 1), n
     scale = np.empty(2, dtype=c.dtype)
     scale[0], scale[1] = alpha, beta
