@@ -63,7 +63,42 @@ def _owned(em: ProgramEmit, t: Tensor) -> str:
 
 def _used(em: ProgramEmit, t: Tensor) -> bool:
     prog = em.current_program or em.program
-    return any(x is t for n in prog.nodes for x in n.inputs) or any(x is t for x in prog.outputs)
+    return any(_reads(em, n, t) for n in prog.nodes) or any(x is t for x in prog.outputs)
+
+
+def _reads(em: ProgramEmit, n: Operation, t: Tensor) -> bool:
+    """Whether the code of ``n`` reads ``t``. A loop reads a captured tensor only where the
+    program of its cond or body uses it: a gradient loop captures every stack its forward loop
+    offers, and a stack no gradient value reads (the gates an LSTM step saved for their shape,
+    whose use the optimiser folded away) is then neither filled nor kept."""
+    if not any(x is t for x in n.inputs):
+        return False
+    if n.op is not Op.WHILE:
+        return True
+    at = n.attrs
+    if any(x is t for x in n.inputs[:at.n_vars + (1 if at.has_limit else 0)]):
+        return True
+    n_out = _computed(em, n)
+    return any(n.inputs[i] is t for i in _captures_read(at.cond, at.cond_index, at.n_vars, None)) or \
+        any(n.inputs[i] is t for i in _captures_read(at.body, at.body_index, at.n_vars, n_out))
+
+
+def _captures_read(g: FuncGraph, index: tuple[int, ...], n_args: int, n_out: int | None) -> set[int]:
+    """The loop inputs (of ``index``, one per capture of ``g``) that the program of ``g``
+    computing its first ``n_out`` outputs reads."""
+    prog, _ = sub_program(g, n_out)
+    read = {id(x) for m in prog.nodes for x in m.inputs} | {id(x) for x in prog.outputs}
+    return {i for ph, i in zip(prog.feeds[n_args:], index) if id(ph.outputs[0]) in read}
+
+
+def _computed(em: ProgramEmit, n: Operation) -> int | None:
+    """How many of loop ``n``'s body outputs its code computes (None: all): the values it saves
+    for a gradient are left out where no gradient reads them."""
+    at = n.attrs
+    nv, ne = at.n_vars, at.n_emit
+    first_saved, saved = at.meta.get("saved", (ne, []))
+    wanted = any(_used(em, n.outputs[nv + first_saved + j]) for j in range(len(saved)))
+    return None if wanted else nv + first_saved
 
 
 def emit_cond(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
@@ -131,11 +166,12 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
     cap_in, cap_out = em.fresh("cap"), em.fresh("cap")  # the stacks of each push point grow together
     em.line(f"{cap_in} = 0")
     em.line(f"{cap_out} = 0")
-    # the values saved for a gradient are computed as outputs only when the gradient reads them
-    first_saved, saved = at.meta.get("saved", (ne, []))
-    n_out = None if any(first_saved + j in emits for j in range(len(saved))) else nv + first_saved
-    cond_caps = [em.input(n, i) for i in at.cond_index]
-    body_caps = [em.input(n, i) for i in at.body_index]
+    n_out = _computed(em, n)  # the values saved for a gradient only where the gradient reads them
+    # captures neither program reads are not bound (a stack the forward loop did not fill)
+    cond_read = _captures_read(at.cond, at.cond_index, nv, None)
+    body_read = _captures_read(at.body, at.body_index, nv, n_out)
+    cond_caps = [em.input(n, i) if i in cond_read else "None" for i in at.cond_index]
+    body_caps = [em.input(n, i) if i in body_read else "None" for i in at.body_index]
     with em.block("while True:"):
         if limit is not None:
             with em.block(f"if {it} >= {limit}:"):
