@@ -325,6 +325,37 @@ def test_while_gradients_read_saved_values_instead_of_recomputing() -> None:
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
+def test_a_loop_stacks_only_what_a_gradient_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gradient loop captures every stack the forward loop offers, but its body reads only
+    some: the LSTM's gates (read for their shape, a read the optimiser folds away) and its input
+    rows are then neither stacked nor kept. The one stack of gate width left is the gradient
+    loop's own (the gate gradients its weight gradient sums after the loop)."""
+    import re
+
+    from graphflow.compiler.cpu import lower as cpu
+    from graphflow.compiler.pipeline import run_passes
+    from graphflow.compiler.program import build
+    from graphflow.compiler.schedule import schedule
+    monkeypatch.setenv("GRAPHFLOW_GLUE", "1")
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [None, 5, 4])
+        out, _ = gf.nn.dynamic_rnn(gf.nn.rnn_cell.BasicLSTMCell(6), x, dtype=gf.float64)
+        loss = gf.reduce_sum(out * out)
+        grads = gf.gradients(loss, gf.trainable_variables())
+        p = run_passes(build(grads, [], [(x, 3)]))
+        src = cpu.lower(p, schedule(p), glue=True).source
+        widths = re.findall(r"stk\d+ = np\.empty\(\(0, 0, (\d+)\)", src)
+        assert widths.count("24") == 1 and "4" not in widths, widths
+        xv = np.random.RandomState(4).randn(3, 5, 4)
+        with gf.Session() as s, gf.Session(device="reference") as ref:
+            s.run(gf.global_variables_initializer())
+            ref.run(gf.global_variables_initializer())
+            for v in gf.trainable_variables():
+                v.load(s.run(v), ref)
+            for a, b in zip(s.run(grads, {x: xv}), ref.run(grads, {x: xv})):
+                np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("glue", ["0", "1"])
 def test_sums_moved_after_the_loop_for_any_iteration_count(glue: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A weight, a bias and a sequence read one row per step: their gradients are computed after
