@@ -36,15 +36,24 @@ _SHAPED_BY_OPERANDS = frozenset({
     Op.TOP_K_INDICES})
 
 
-def saved_values(body: FuncGraph, n_vars: int, n_emit: int, loosened: bool) -> list[Tensor]:
+# (op, input) positions whose tensor an op reads for its shape alone: a gradient's ``like``
+_SHAPE_READS = frozenset({(Op.SUM_TO, 1), (Op.BROADCAST_TO, 1), (Op.SLICE_GRAD, 1), (Op.KEEP_DIMS, 1)})
+
+
+def saved_values(body: FuncGraph, n_vars: int, n_emit: int, loosened: bool) -> tuple[list[Tensor], frozenset[int]]:
     """The values of ``body`` (a loop body whose first ``n_vars`` outputs are the next loop values
-    and the following ``n_emit`` the emitted ones) that its gradient reads and a stack can hold."""
+    and the following ``n_emit`` the emitted ones) that its gradient reads and a stack can hold,
+    and the positions among them of those it reads for their shape alone (the ``like`` of an
+    autodiff ``SumTo`` whose operands' batch dim is known only at run time): a target may keep
+    one shape for those instead of every iteration's values, since a saved value's shape is the
+    same in every iteration."""
     read = _gradient_reads(body, n_vars, n_emit)
     if not read:
-        return []
+        return [], frozenset()
     fixed = fixed_shapes(body, loosened)
-    return [t for t in read if t.node.op not in (Op.PLACEHOLDER, Op.CONST, Op.RANDOM)
+    kept = [(t, data) for t, data in read if t.node.op not in (Op.PLACEHOLDER, Op.CONST, Op.RANDOM)
             and t.shape.rank is not None and fixed.get(id(t), False)]
+    return [t for t, _ in kept], frozenset(j for j, (_, data) in enumerate(kept) if not data)
 
 
 def substitute(grad_ops: Sequence[Operation], copies: dict[int, Tensor],
@@ -56,10 +65,11 @@ def substitute(grad_ops: Sequence[Operation], copies: dict[int, Tensor],
     return rebuild(grad_ops, subst) if subst else {}
 
 
-def _gradient_reads(body: FuncGraph, n_vars: int, n_emit: int) -> list[Tensor]:
+def _gradient_reads(body: FuncGraph, n_vars: int, n_emit: int) -> list[tuple[Tensor, bool]]:
     """Differentiate a scratch copy of ``body`` as the loop's vjp does (every float loop value and
     capture, weighted by every float next value and emitted value) and return the body values its
-    nodes read; [] when the body has no gradient (an op without one, say)."""
+    nodes read, each with whether any node reads its data (not its shape alone); [] when the body
+    has no gradient (an op without one, say)."""
     phs = list(body.inputs) + [ph for _, ph in body.captures]
     outs = body.outputs
     ys_of = [t for t in list(outs[:n_vars]) + list(outs[n_vars:n_vars + n_emit]) if t.dtype.is_floating]
@@ -79,12 +89,22 @@ def _gradient_reads(body: FuncGraph, n_vars: int, n_emit: int) -> list[Tensor]:
         return []      # built, recomputes or raises as it would without saved values)
     original = {id(copies[id(t)]): t for n in body.get_operations() for t in n.outputs if id(t) in copies}
     read: dict[int, Tensor] = {}
+    data: set[int] = set()
     for n in scratch.get_operations()[first:]:
-        for t in n.inputs:
+        for j, t in enumerate(n.inputs):
             o = original.get(id(t))
             if o is not None:
                 read.setdefault(id(o), o)
-    return list(read.values())
+                if not _shape_read(n, j):
+                    data.add(id(o))
+    return [(t, id(t) in data) for t in read.values()]
+
+
+def _shape_read(n: Operation, j: int) -> bool:
+    """Whether ``n`` reads its input ``j`` for the shape alone."""
+    if n.op is Op.RESHAPE:  # a dim of a reference, unless the spec reads one of its values
+        return j > 0 and not any(isinstance(i, tuple) and len(i) == 3 and i[1] == j for i in n.attrs.spec)
+    return (n.op, j) in _SHAPE_READS
 
 
 def fixed_shapes(body: FuncGraph, loosened: bool) -> dict[int, bool]:

@@ -160,12 +160,13 @@ def make_while(cond_fn: Callable[..., Any], body_fn: Callable[..., Any], init: l
     randoms = [m.outputs[0] for m in gb.get_operations() if id(m) in live and m.op is Op.RANDOM]
     first_random = len(gb.outputs) - n
     loosened = any(_looser(s, t.shape) for s, t in zip(shapes, init))
-    saved = saved_values(gb, n, first_random, loosened) if save else []
+    saved, shape_only = saved_values(gb, n, first_random, loosened) if save else ([], frozenset())
     gb.outputs = list(gb.outputs) + randoms + saved
     captures, (ci, bi) = merge_captures([gc, gb], len(inputs))
     at = WhileAttrs(gc, gb, n, len(gb.outputs) - n, has_limit, ci, bi, tuple(shapes),
                     {"structure": structure, "randoms": (first_random, randoms),
-                     "saved": (first_random + len(randoms), saved), "loosened": loosened})
+                     "saved": (first_random + len(randoms), saved), "shape_only": shape_only,
+                     "loosened": loosened})
     return outer.add_node(Op.WHILE, inputs + captures, at, name=name, control_inputs=outer_controls([gc, gb]))
 
 

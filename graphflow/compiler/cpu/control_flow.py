@@ -124,6 +124,14 @@ def _stack(em: ProgramEmit, dtype: DType, shape: TensorShape) -> str:
     return buf
 
 
+def _shape_of(em: ProgramEmit, shape: TensorShape) -> str:
+    """A name holding the shape of a value that has the same shape in every iteration, from the
+    dims the graph knows until an iteration sets it (a loop that never ran keeps those)."""
+    name = em.fresh("shp")
+    em.line(f"{name} = {em.shape_tuple([str(d) if d is not None else '0' for d in shape.as_list()])}")
+    return name
+
+
 def _push_all(em: ProgramEmit, n: Operation, cap: str, it: str, items: list[tuple[str, str, int, DType]]) -> None:
     """Push each (stack, value, rank, dtype) of ``items`` at iteration ``it``. The stacks grow
     together (one capacity ``cap``, doubling), and one check covers every value's shape."""
@@ -161,8 +169,12 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
     limit = em.input(n, nv) if at.has_limit else None
     record = [i for i in range(nv) if _used(em, outs[nv + ne + 1 + i])]
     stacks = {i: _stack(em, outs[i].dtype, at.shapes[i]) for i in record}
-    emits = {e: _stack(em, outs[nv + e].dtype, at.body.outputs[nv + e].shape) for e in range(ne)
-             if _used(em, outs[nv + e])}
+    # a saved value the gradient reads for its shape alone keeps one shape, not a stack (glue)
+    first_saved, _ = at.meta.get("saved", (ne, []))
+    shaped = {first_saved + j for j in at.meta.get("shape_only", ())} if em.python else set()
+    used = [e for e in range(ne) if _used(em, outs[nv + e])]
+    emits = {e: _stack(em, outs[nv + e].dtype, at.body.outputs[nv + e].shape) for e in used if e not in shaped}
+    shapes = {e: _shape_of(em, at.body.outputs[nv + e].shape) for e in used if e in shaped}
     cap_in, cap_out = em.fresh("cap"), em.fresh("cap")  # the stacks of each push point grow together
     em.line(f"{cap_in} = 0")
     em.line(f"{cap_out} = 0")
@@ -191,6 +203,8 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
             em.line(f"{lv[i]} = {tmp[i]}")
         _push_all(em, n, cap_out, it, [(buf, res[nv + e], outs[nv + e].shape.rank - 1, outs[nv + e].dtype)
                                        for e, buf in emits.items()])
+        for e, shape in shapes.items():
+            em.line(f"{shape} = {res[nv + e]}.shape")
         em.line(f"{it} += 1")
     for i, v in enumerate(lv):
         em.define(outs[i], v)
@@ -200,6 +214,11 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
     for e, buf in emits.items():
         name = em.fresh("em")
         em.line(f"{name} = {buf}[:{it}]{trim}")
+        em.define(outs[nv + e], name)
+    for e, shape in shapes.items():  # every iteration's row is one array of the value's shape
+        name, row = em.fresh("em"), em.fresh("row")
+        em.line(f"{row} = np.zeros({shape}, dtype={em.np_dtype(outs[nv + e].dtype)})")
+        em.line(f"{name} = np.lib.stride_tricks.as_strided({row}, ({it},) + {shape}, (0,) + {row}.strides)")
         em.define(outs[nv + e], name)
     count = em.fresh("cnt")
     em.line(f"{count} = np.int32({it})")
