@@ -20,7 +20,7 @@ from graphflow.ops.control_flow import make_while
 from graphflow.ops.func_graph import flatten, pack_as
 from graphflow.ops.index_ops import reverse
 from graphflow.ops.variables import VariableScope, variable_scope
-from graphflow.tf1.nn.rnn_cell import RNNCell, RNNState
+from graphflow.tf1.nn.rnn_cell import RNNCell, RNNState, StepFn
 
 
 def _initial(cell: RNNCell, initial_state: RNNState | None, batch: int | Tensor, dtype: DTypeLike | None) -> RNNState:
@@ -100,13 +100,14 @@ def dynamic_rnn(cell: RNNCell, inputs: TensorLike, sequence_length: TensorLike |
     with variable_scope(scope or "rnn"):
         state0 = _initial(cell, initial_state, _batch_of(xt, 1), dtype)
         flat0 = [convert_to_tensor(s) for s in flatten(state0)]
-        step_shape = xt.shape.as_list()[1:]
+        seq, call = _projected(cell, xt)
+        step_shape = seq.shape.as_list()[1:]
 
         def body(t: Tensor, *state: Tensor) -> list[Tensor]:
-            xs = gather(xt, t)
+            xs = gather(seq, t)
             xs.set_shape(step_shape)
             old = pack_as(state0, list(state))
-            out, new = cell(xs, old)
+            out, new = call(xs, old)
             out, new = _masked(t, lengths, out, old, new)
             return [t + 1] + [convert_to_tensor(n) for n in flatten(new)] + [out]
         node = make_while(lambda t, *s: t < steps, body, [ST.constant(0)] + flat0,
@@ -118,6 +119,20 @@ def dynamic_rnn(cell: RNNCell, inputs: TensorLike, sequence_length: TensorLike |
     if not time_major:
         outs = S.transpose(outs, [1, 0, 2])
     return outs, final
+
+
+def _projected(cell: RNNCell, xt: Tensor) -> tuple[Tensor, StepFn]:
+    """What the loop reads a step of, and the step: for a cell of the projected form
+    (``RNNCell.projected``), the inputs' share of every step's pre-activations computed before the
+    loop in one GEMM ([time * batch, depth] rows, as PyTorch does), so each step multiplies only
+    the state; otherwise the inputs and the cell itself."""
+    if xt.shape.rank != 3 or xt.shape.as_list()[2] is None or not cell.projects:
+        return xt, cell
+    dims = S.shape(xt)
+    xw, step = cell.projected(S.reshape(xt, [-1, int(xt.shape.as_list()[2])]))
+    seq = S.reshape(xw, [dims[0], dims[1], int(xw.shape.as_list()[1])])
+    seq.set_shape(xt.shape.as_list()[:2] + xw.shape.as_list()[1:])
+    return seq, step
 
 
 def bidirectional_dynamic_rnn(cell_fw: RNNCell, cell_bw: RNNCell, inputs: TensorLike,

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Union
 
 from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.shapes import TensorShape
 from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.ops import math_ops as M
 from graphflow.ops import state_ops as ST
@@ -44,6 +45,8 @@ RNNState = Union[Tensor, tuple["RNNState", ...]]
 StateSize = Union[int, tuple["StateSize", ...]]
 # a cell's activation: a tensor in, a tensor out
 Activation = Callable[[Tensor], Tensor]
+# one step of a projected cell (RNNCell.projected): (the step's input share, state) -> (output, state)
+StepFn = Callable[[Tensor, RNNState], tuple[Tensor, RNNState]]
 
 
 class RNNCell:
@@ -83,15 +86,35 @@ class RNNCell:
     def __call__(self, inputs: TensorLike, state: RNNState,
                  scope: str | VariableScope | None = None) -> tuple[Tensor, RNNState]:
         x = convert_to_tensor(inputs)
-        if not self._built:
-            depth = x.shape.as_list()[-1] if x.shape.rank else None
-            if depth is None:
-                raise ValueError(f"{type(self).__name__}: the inputs' last dim must be known, got {x.shape}")
-            with variable_scope(scope if scope is not None else self._name, default_name=self._default,
-                                reuse=self._reuse):
-                self.build(depth, self._dtype or x.dtype)
-            self._built = True
+        self.ensure_built(x.shape, x.dtype, scope)
         return self.call(x, state)
+
+    def ensure_built(self, shape: TensorShape, dtype: DTypeLike, scope: str | VariableScope | None = None) -> None:
+        """Create the cell's variables for inputs of ``shape`` and ``dtype`` (as the first call
+        does), if not yet."""
+        if self._built:
+            return
+        depth = shape.as_list()[-1] if shape.rank else None
+        if depth is None:
+            raise ValueError(f"{type(self).__name__}: the inputs' last dim must be known, got {shape}")
+        with variable_scope(scope if scope is not None else self._name, default_name=self._default,
+                            reuse=self._reuse):
+            self.build(depth, self._dtype or dtype)
+        self._built = True
+
+    @property
+    def projects(self) -> bool:
+        """Whether ``projected`` splits this cell: a cell class that defines it, not a wrapper
+        or stack, nor a subclass with a ``call`` of its own."""
+        return False
+
+    def projected(self, rows: Tensor) -> tuple[Tensor, StepFn]:
+        """The cell split as PyTorch runs recurrent layers, where ``projects``: ``(xw, step)``,
+        ``xw`` the inputs' share of the pre-activations for all ``rows`` ([steps * batch, depth]:
+        one GEMM plus the bias) and ``step(xw_t, state)`` the rest of one call given a step's rows
+        of ``xw``. Builds the cell if needed; the weights' slices are taken here, outside any
+        loop."""
+        raise NotImplementedError(f"{type(self).__name__} has no projected form")
 
     def zero_state(self, batch_size: int | Tensor, dtype: DTypeLike) -> RNNState:
         """Zeros of ``state_size`` for ``batch_size`` rows (an int or a scalar tensor)."""
@@ -105,6 +128,12 @@ class RNNCell:
 
     trainable_weights = trainable_variables
     weights = trainable_variables
+
+
+def _input_rows(kernel: Tensor, recurrent: int) -> tuple[Tensor, Tensor]:
+    """A ``concat([inputs, state]) @ kernel`` kernel as its inputs' rows and its state's rows."""
+    depth = int(kernel.shape.as_list()[0]) - recurrent
+    return kernel[:depth], kernel[depth:]
 
 
 def _map_structure(fn: Callable[..., Tensor], s: StateSize | RNNState) -> RNNState:
@@ -137,6 +166,17 @@ class BasicRNNCell(RNNCell):
         out = self._activation(bias_add(matmul(concat([inputs, state], 1), self._kernel), self._bias))
         return out, out
 
+    projects = property(lambda self: type(self).call is BasicRNNCell.call)
+
+    def projected(self, rows: Tensor) -> tuple[Tensor, StepFn]:
+        self.ensure_built(rows.shape, rows.dtype)
+        w_x, w_h = _input_rows(self._kernel, self._num_units)
+
+        def step(xw: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
+            out = self._activation(xw + matmul(state, w_h))  # type: ignore[arg-type]
+            return out, out
+        return bias_add(matmul(rows, w_x), self._bias), step
+
 
 class BasicLSTMCell(RNNCell):
     _default = "basic_lstm_cell"
@@ -164,7 +204,20 @@ class BasicLSTMCell(RNNCell):
 
     def call(self, inputs: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
         c, h = state if self._state_is_tuple else split(state, 2, 1)
-        gates = bias_add(matmul(concat([inputs, h], 1), self._kernel), self._bias)
+        return self._update(bias_add(matmul(concat([inputs, h], 1), self._kernel), self._bias), c)
+
+    projects = property(lambda self: type(self).call is BasicLSTMCell.call)
+
+    def projected(self, rows: Tensor) -> tuple[Tensor, StepFn]:
+        self.ensure_built(rows.shape, rows.dtype)
+        w_x, w_h = _input_rows(self._kernel, self._num_units)
+
+        def step(xw: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
+            c, h = state if self._state_is_tuple else split(state, 2, 1)  # type: ignore[misc]
+            return self._update(xw + matmul(h, w_h), c)
+        return bias_add(matmul(rows, w_x), self._bias), step
+
+    def _update(self, gates: Tensor, c: Tensor) -> tuple[Tensor, RNNState]:
         i, j, f, o = split(gates, 4, 1)
         new_c = c * M.sigmoid(f + self._forget_bias) + M.sigmoid(i) * self._activation(j)
         new_h = self._activation(new_c) * M.sigmoid(o)
@@ -213,12 +266,28 @@ class LSTMCell(RNNCell):
                 self._proj = self._variable("kernel", [n, self._num_proj], dtype, self._initializer)
 
     def call(self, inputs: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
+        c_prev, m_prev = self._parts(state)
+        return self._update(bias_add(matmul(concat([inputs, m_prev], 1), self._kernel), self._bias), c_prev)
+
+    projects = property(lambda self: type(self).call is LSTMCell.call)
+
+    def projected(self, rows: Tensor) -> tuple[Tensor, StepFn]:
+        self.ensure_built(rows.shape, rows.dtype)
+        w_x, w_h = _input_rows(self._kernel, self._num_proj or self._num_units)
+
+        def step(xw: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
+            c_prev, m_prev = self._parts(state)
+            return self._update(xw + matmul(m_prev, w_h), c_prev)
+        return bias_add(matmul(rows, w_x), self._bias), step
+
+    def _parts(self, state: RNNState) -> tuple[Tensor, Tensor]:
         n = self._num_units
         if self._state_is_tuple:
-            c_prev, m_prev = state
-        else:
-            c_prev, m_prev = state[:, :n], state[:, n:]
-        lstm = bias_add(matmul(concat([inputs, m_prev], 1), self._kernel), self._bias)
+            c_prev, m_prev = state  # type: ignore[misc]
+            return c_prev, m_prev
+        return state[:, :n], state[:, n:]  # type: ignore[index]
+
+    def _update(self, lstm: Tensor, c_prev: Tensor) -> tuple[Tensor, RNNState]:
         i, j, f, o = split(lstm, 4, 1)
         fb = self._forget_bias
         if self._use_peepholes:
@@ -269,6 +338,23 @@ class GRUCell(RNNCell):
         cand = self._activation(bias_add(matmul(concat([inputs, r * state], 1), self._cand_kernel), self._cand_bias))
         new_h = u * state + (1 - u) * cand
         return new_h, new_h
+
+    projects = property(lambda self: type(self).call is GRUCell.call)
+
+    def projected(self, rows: Tensor) -> tuple[Tensor, StepFn]:
+        self.ensure_built(rows.shape, rows.dtype)
+        n = self._num_units
+        g_x, g_h = _input_rows(self._gate_kernel, n)
+        c_x, c_h = _input_rows(self._cand_kernel, n)
+
+        def step(xw: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
+            h: Tensor = state  # type: ignore[assignment]
+            x_gates, x_cand = split(xw, [2 * n, n], 1)
+            r, u = split(M.sigmoid(x_gates + matmul(h, g_h)), 2, 1)
+            new_h = u * h + (1 - u) * self._activation(x_cand + matmul(r * h, c_h))
+            return new_h, new_h
+        xw = concat([bias_add(matmul(rows, g_x), self._gate_bias), bias_add(matmul(rows, c_x), self._cand_bias)], 1)
+        return xw, step
 
 
 class MultiRNNCell(RNNCell):

@@ -48,19 +48,31 @@ class _RNNBase(Module):
                     setattr(self, f"bias_ih{sfx}", _param(_uniform((g,), bound), f"bias_ih{sfx}"))
                     setattr(self, f"bias_hh{sfx}", _param(_uniform((g,), bound), f"bias_hh{sfx}"))
 
-    def _cell(self, x: Tensor, state: list[Tensor], sfx: str) -> list[Tensor]:
-        w_ih, w_hh = getattr(self, "weight_ih" + sfx), getattr(self, "weight_hh" + sfx)
-        gi = matmul(x, w_ih, transpose_b=True)
-        gh = matmul(state[0], w_hh, transpose_b=True)
+    def _project(self, xs: Tensor, sfx: str) -> Tensor:
+        """The input projection of every step at once, as PyTorch computes it: [T, B, I] rows
+        times ``weight_ih`` in one GEMM before the loop, plus the biases that add to it (both for
+        RNN and LSTM; GRU's ``bias_hh`` stays in the loop, where its new gate multiplies it by r).
+        The loop then reads one [B, gates] slab a step and multiplies only the hidden state."""
+        w_ih = getattr(self, "weight_ih" + sfx)
+        rows = S.reshape(xs, [-1, int(w_ih.shape.as_list()[1])])
+        gi = matmul(rows, w_ih, transpose_b=True)
         if self.bias:
-            gi = gi + getattr(self, "bias_ih" + sfx)
-            gh = gh + getattr(self, "bias_hh" + sfx)
+            b = getattr(self, "bias_ih" + sfx)
+            gi = gi + (b if self.mode == "GRU" else b + getattr(self, "bias_hh" + sfx))
+        dims = S.shape(xs)
+        return S.reshape(gi, [dims[0], dims[1], int(w_ih.shape.as_list()[0])])
+
+    def _cell(self, gi: Tensor, state: list[Tensor], sfx: str) -> list[Tensor]:
+        """One step from its projected input ``gi`` (``_project``)."""
+        gh = matmul(state[0], getattr(self, "weight_hh" + sfx), transpose_b=True)
         h = state[0]
         if self.mode == "LSTM":
             i, f, g, o = split(gi + gh, 4, 1)
             c = M.sigmoid(f) * state[1] + M.sigmoid(i) * M.tanh(g)
             return [M.sigmoid(o) * M.tanh(c), c]
         if self.mode == "GRU":
+            if self.bias:
+                gh = gh + getattr(self, "bias_hh" + sfx)
             ir, iz, inn = split(gi, 3, 1)
             hr, hz, hn = split(gh, 3, 1)
             r, z = M.sigmoid(ir + hr), M.sigmoid(iz + hz)
@@ -70,15 +82,17 @@ class _RNNBase(Module):
         return [M.tanh(pre) if self.mode == "RNN_TANH" else F.relu(pre)]
 
     def _run(self, xs: Tensor, state: list[Tensor], sfx: str, reverse: bool) -> tuple[Tensor, list[Tensor]]:
-        """One direction of one layer over time-major ``xs`` [T, B, I]: a native loop."""
+        """One direction of one layer over time-major ``xs`` [T, B, I]: a native loop over the
+        steps' projected inputs."""
         steps = S.shape(xs)[0]
-        step_shape = xs.shape.as_list()[1:]
+        gis = self._project(xs, sfx)
+        step_shape = xs.shape.as_list()[1:2] + gis.shape.as_list()[2:]
 
         def body(t: Tensor, *st: Tensor) -> list[Tensor]:
             idx = steps - 1 - t if reverse else t
-            x = gather(xs, idx)
-            x.set_shape(step_shape)
-            new = self._cell(x, list(st), sfx)
+            gi = gather(gis, idx)
+            gi.set_shape(step_shape)
+            new = self._cell(gi, list(st), sfx)
             return [t + 1] + new + [new[0]]
         node = make_while(lambda t, *st: t < steps, body, [ST.constant(0)] + state,
                           [TensorShape([])] + [s.shape for s in state], None, None, "rnn")
