@@ -23,20 +23,26 @@ from graphflow.core.nodes import make
 from graphflow.core.registry import Op
 from graphflow.ops.concat_ops import AxisAttrs
 from graphflow.ops.linalg_ops import MatMulAttrs
-from graphflow.ops.shape_ops import reshape
+from graphflow.ops.shape_ops import reshape, reshape_spec
 
 
 @dataclass(frozen=True)
 class Moved:
     """One contribution computed after the loop: ``kind`` over the stacks of emitted values
-    ``emits`` (positions among the gradient loop's emitted values)."""
+    ``emits`` (positions among the gradient loop's emitted values). ``guards``: per operand, where
+    it was autodiff's ``SumTo(g, like)`` guard over a run-time dim, the position of ``like``
+    (emitted for its shape alone; ``g`` is the one in ``emits``), else None: the guard is applied
+    to the stacks after the loop, so a gradient two sums read is stacked once."""
     kind: str  # "matmul" (P^T Q), "sum_to" (G summed to the capture's shape), "scatter" (G at rows I)
     emits: tuple[int, ...]
+    guards: tuple[int | None, ...] = ()
 
 
-def split(d: Tensor, fixed: dict[int, bool], emitted: list[Tensor]) -> tuple[Tensor | None, list[Moved]]:
+def split(d: Tensor, fixed: dict[int, bool], emitted: list[Tensor],
+          reads: dict[int, bool] | None = None) -> tuple[Tensor | None, list[Moved]]:
     """Split iteration k's contribution ``d`` into what stays accumulated in the loop (None when
-    nothing) and the contributions moved after it, whose operands are appended to ``emitted``."""
+    nothing) and the contributions moved after it, whose operands are appended to ``emitted``
+    (``reads``: per emitted position, whether a sum reads its values, not its shape alone)."""
     stay: list[Tensor] = []
     moved: list[Moved] = []
     for t in _terms(d):
@@ -45,7 +51,16 @@ def split(d: Tensor, fixed: dict[int, bool], emitted: list[Tensor]) -> tuple[Ten
             stay.append(t)
             continue
         kind, operands = m
-        moved.append(Moved(kind, tuple(_emit(x, emitted) for x in operands)))
+        emits, guards = [], []
+        for x in operands:
+            g, like = _guarded(x, fixed)
+            emits.append(_emit(g, emitted))
+            guards.append(None if like is None else _emit(like, emitted))
+            if reads is not None:
+                reads[emits[-1]] = True
+                if guards[-1] is not None:
+                    reads.setdefault(guards[-1], False)  # type: ignore[arg-type]
+        moved.append(Moved(kind, tuple(emits), tuple(guards)))
     if not stay:
         return None, moved
     total = stay[0]
@@ -59,7 +74,9 @@ def finish(capture: Tensor, moved: Sequence[Moved], stacks: Sequence[Tensor]) ->
     stacks of emitted values (``stacks``, by emitted position); None when there are none."""
     total: Tensor | None = None
     for m in moved:
-        ops = [stacks[e] for e in m.emits]
+        ops = [stacks[e] if not m.guards or m.guards[i] is None else
+               make(Op.SUM_TO, [stacks[e], stacks[m.guards[i]]], name="SumTo")  # type: ignore[index]
+               for i, e in enumerate(m.emits)]
         if m.kind == "matmul":
             p, q = ops
             rows_p = reshape(p, [-1, int(p.shape.dims[-1])])  # type: ignore[arg-type]
@@ -68,7 +85,13 @@ def finish(capture: Tensor, moved: Sequence[Moved], stacks: Sequence[Tensor]) ->
         elif m.kind == "sum_to":
             part = make(Op.SUM_TO, [ops[0], capture], name="SumToOverSteps")
         else:
-            part = make(Op.SCATTER_ADD, [ops[0], ops[1], capture], AxisAttrs(0), name="ScatterOverSteps")
+            updates = ops[0]
+            if ops[1].shape.rank == 1 and capture.shape.rank is not None:
+                # one row a step: the rows take the capture's trailing dims, which a stack left
+                # empty by a loop that never ran cannot know where the graph does not (0 there)
+                updates = reshape_spec(updates, (-1,) + tuple((1, j) for j in range(1, capture.shape.rank)),
+                                       [capture])
+            part = make(Op.SCATTER_ADD, [updates, ops[1], capture], AxisAttrs(0), name="ScatterOverSteps")
         total = part if total is None else make(Op.ADD, [total, part])
     return total
 
@@ -81,6 +104,18 @@ def _emit(x: Tensor, emitted: list[Tensor]) -> int:
     return len(emitted) - 1
 
 
+def _guarded(x: Tensor, fixed: dict[int, bool]) -> tuple[Tensor, Tensor | None]:
+    """``(g, like)`` where ``x`` is autodiff's ``SumTo(g, like)`` over same-rank fixed-shape values
+    (stacked, the guard applies row by row), else ``(x, None)``."""
+    n = x.node
+    if n.op is Op.SUM_TO:
+        g, like = n.inputs
+        if g.shape.rank is not None and g.shape.rank == like.shape.rank and \
+                fixed.get(id(g), False) and fixed.get(id(like), False):
+            return g, like
+    return x, None
+
+
 def _terms(d: Tensor) -> list[Tensor]:
     """The addends of an ADD tree of same-shaped tensors (how autodiff sums contributions)."""
     n = d.node
@@ -91,6 +126,9 @@ def _terms(d: Tensor) -> list[Tensor]:
 
 def _movable(t: Tensor, fixed: dict[int, bool]) -> tuple[str, list[Tensor]] | None:
     n = t.node
+    if n.op is Op.SUM_TO and n.inputs[0].node.op is Op.SCATTER_ADD and n.inputs[0].node.inputs[2] is n.inputs[1]:
+        # autodiff's guard over a run-time shape: a scatter into x already has x's shape
+        n = n.inputs[0].node
     if n.op is Op.MATMUL and n.attrs.transpose_a and not n.attrs.transpose_b and \
             all(x.shape.rank == 2 and x.shape.dims[-1] is not None for x in n.inputs):
         kind, operands = "matmul", list(n.inputs)

@@ -254,7 +254,7 @@ def _while_vjp(n: Operation, grads: Tensor | list[Tensor]) -> list:
             if d is None:
                 new_acc.append(a)
                 continue
-            stay, moved[b] = split(d, fixed, emitted)
+            stay, moved[b] = split(d, fixed, emitted, reads)
             new_acc.append(a + stay if stay is not None else a)
             if stay is None:
                 all_moved.add(b)
@@ -263,9 +263,11 @@ def _while_vjp(n: Operation, grads: Tensor | list[Tensor]) -> list:
     moved: dict[int, list[Moved]] = {}  # per float capture: its contributions summed after the loop
     all_moved: set[int] = set()  # captures whose accumulator the loop never adds to
     emitted: list[Tensor] = []
+    reads: dict[int, bool] = {}  # per emitted value: whether a sum after the loop reads its data
     init = [count - 1] + [gs[i] for i in fvars] + [zeros_like(caps[j]) for j in fcaps]
     shapes = [count.shape] + [at.shapes[i] for i in fvars] + [caps[j].shape for j in fcaps]
     back = make_while(gcond, gbody, init, shapes, None, None, "while_grad", save=False)
+    back.attrs.meta["shape_only_emits"] = frozenset(e for e, data in reads.items() if not data)
     finals = back.outputs[:len(init)]
     result: list[Any] = [None] * len(n.inputs)
     for a, i in enumerate(fvars):

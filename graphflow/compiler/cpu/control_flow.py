@@ -171,7 +171,8 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
     stacks = {i: _stack(em, outs[i].dtype, at.shapes[i]) for i in record}
     # a saved value the gradient reads for its shape alone keeps one shape, not a stack (glue)
     first_saved, _ = at.meta.get("saved", (ne, []))
-    shaped = {first_saved + j for j in at.meta.get("shape_only", ())} if em.python else set()
+    shaped = {first_saved + j for j in at.meta.get("shape_only", ())} | set(at.meta.get("shape_only_emits", ())) \
+        if em.python else set()
     used = [e for e in range(ne) if _used(em, outs[nv + e])]
     emits = {e: _stack(em, outs[nv + e].dtype, at.body.outputs[nv + e].shape) for e in used if e not in shaped}
     shapes = {e: _shape_of(em, at.body.outputs[nv + e].shape) for e in used if e in shaped}
@@ -196,15 +197,17 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
         # the next values (a value the body returns unchanged, such as an accumulator whose sum
         # moved after the loop, keeps its array: nothing is ever written into a loop value)
         moves = [i for i in range(nv) if at.body.outputs[i] is not at.body.inputs[i]]
+        # emitted values are pushed before the loop values move on: one may be a loop value
+        # itself (a gradient loop emits the gradient it received, the operand of a moved sum)
+        _push_all(em, n, cap_out, it, [(buf, res[nv + e], outs[nv + e].shape.rank - 1, outs[nv + e].dtype)
+                                       for e, buf in emits.items()])
+        for e, shape in shapes.items():
+            em.line(f"{shape} = {res[nv + e]}.shape")
         tmp = {i: em.fresh("nx") for i in moves}
         for i in moves:
             em.line(f"{tmp[i]} = {res[i]}")
         for i in moves:
             em.line(f"{lv[i]} = {tmp[i]}")
-        _push_all(em, n, cap_out, it, [(buf, res[nv + e], outs[nv + e].shape.rank - 1, outs[nv + e].dtype)
-                                       for e, buf in emits.items()])
-        for e, shape in shapes.items():
-            em.line(f"{shape} = {res[nv + e]}.shape")
         em.line(f"{it} += 1")
     for i, v in enumerate(lv):
         em.define(outs[i], v)

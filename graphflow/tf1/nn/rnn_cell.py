@@ -111,7 +111,7 @@ class RNNCell:
     def projected(self, rows: Tensor) -> tuple[Tensor, StepFn]:
         """The cell split as PyTorch runs recurrent layers, where ``projects``: ``(xw, step)``,
         ``xw`` the inputs' share of the pre-activations for all ``rows`` ([steps * batch, depth]:
-        one GEMM plus the bias) and ``step(xw_t, state)`` the rest of one call given a step's rows
+        one GEMM; the bias is added in the step, where the state's share joins it) and ``step(xw_t, state)`` the rest of one call given a step's rows
         of ``xw``. Builds the cell if needed; the weights' slices are taken here, outside any
         loop."""
         raise NotImplementedError(f"{type(self).__name__} has no projected form")
@@ -173,9 +173,9 @@ class BasicRNNCell(RNNCell):
         w_x, w_h = _input_rows(self._kernel, self._num_units)
 
         def step(xw: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
-            out = self._activation(xw + matmul(state, w_h))  # type: ignore[arg-type]
+            out = self._activation(bias_add(xw + matmul(state, w_h), self._bias))  # type: ignore[arg-type]
             return out, out
-        return bias_add(matmul(rows, w_x), self._bias), step
+        return matmul(rows, w_x), step
 
 
 class BasicLSTMCell(RNNCell):
@@ -214,8 +214,8 @@ class BasicLSTMCell(RNNCell):
 
         def step(xw: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
             c, h = state if self._state_is_tuple else split(state, 2, 1)  # type: ignore[misc]
-            return self._update(xw + matmul(h, w_h), c)
-        return bias_add(matmul(rows, w_x), self._bias), step
+            return self._update(bias_add(xw + matmul(h, w_h), self._bias), c)
+        return matmul(rows, w_x), step
 
     def _update(self, gates: Tensor, c: Tensor) -> tuple[Tensor, RNNState]:
         i, j, f, o = split(gates, 4, 1)
@@ -277,8 +277,8 @@ class LSTMCell(RNNCell):
 
         def step(xw: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
             c_prev, m_prev = self._parts(state)
-            return self._update(xw + matmul(m_prev, w_h), c_prev)
-        return bias_add(matmul(rows, w_x), self._bias), step
+            return self._update(bias_add(xw + matmul(m_prev, w_h), self._bias), c_prev)
+        return matmul(rows, w_x), step
 
     def _parts(self, state: RNNState) -> tuple[Tensor, Tensor]:
         n = self._num_units
@@ -350,11 +350,10 @@ class GRUCell(RNNCell):
         def step(xw: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
             h: Tensor = state  # type: ignore[assignment]
             x_gates, x_cand = split(xw, [2 * n, n], 1)
-            r, u = split(M.sigmoid(x_gates + matmul(h, g_h)), 2, 1)
-            new_h = u * h + (1 - u) * self._activation(x_cand + matmul(r * h, c_h))
+            r, u = split(M.sigmoid(bias_add(x_gates + matmul(h, g_h), self._gate_bias)), 2, 1)
+            new_h = u * h + (1 - u) * self._activation(bias_add(x_cand + matmul(r * h, c_h), self._cand_bias))
             return new_h, new_h
-        xw = concat([bias_add(matmul(rows, g_x), self._gate_bias), bias_add(matmul(rows, c_x), self._cand_bias)], 1)
-        return xw, step
+        return matmul(rows, concat([g_x, c_x], 1)), step
 
 
 class MultiRNNCell(RNNCell):

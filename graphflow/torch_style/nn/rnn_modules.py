@@ -50,15 +50,11 @@ class _RNNBase(Module):
 
     def _project(self, xs: Tensor, sfx: str) -> Tensor:
         """The input projection of every step at once, as PyTorch computes it: [T, B, I] rows
-        times ``weight_ih`` in one GEMM before the loop, plus the biases that add to it (both for
-        RNN and LSTM; GRU's ``bias_hh`` stays in the loop, where its new gate multiplies it by r).
-        The loop then reads one [B, gates] slab a step and multiplies only the hidden state."""
+        times ``weight_ih`` in one GEMM before the loop. The loop then reads one [B, gates] slab
+        a step, multiplies only the hidden state and adds the biases in the same pass."""
         w_ih = getattr(self, "weight_ih" + sfx)
         rows = S.reshape(xs, [-1, int(w_ih.shape.as_list()[1])])
         gi = matmul(rows, w_ih, transpose_b=True)
-        if self.bias:
-            b = getattr(self, "bias_ih" + sfx)
-            gi = gi + (b if self.mode == "GRU" else b + getattr(self, "bias_hh" + sfx))
         dims = S.shape(xs)
         return S.reshape(gi, [dims[0], dims[1], int(w_ih.shape.as_list()[0])])
 
@@ -66,6 +62,10 @@ class _RNNBase(Module):
         """One step from its projected input ``gi`` (``_project``)."""
         gh = matmul(state[0], getattr(self, "weight_hh" + sfx), transpose_b=True)
         h = state[0]
+        if self.bias:
+            gi = gi + getattr(self, "bias_ih" + sfx)
+            if self.mode != "GRU":  # (GRU's new gate multiplies bias_hh by r)
+                gi = gi + getattr(self, "bias_hh" + sfx)
         if self.mode == "LSTM":
             i, f, g, o = split(gi + gh, 4, 1)
             c = M.sigmoid(f) * state[1] + M.sigmoid(i) * M.tanh(g)
