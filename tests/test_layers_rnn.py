@@ -136,6 +136,9 @@ CELLS = {
     "lstm_peephole_proj": lambda m: m.nn.rnn_cell.LSTMCell(4, use_peepholes=True, num_proj=3, cell_clip=0.5,
                                                            proj_clip=0.8),
     "gru": lambda m: m.nn.rnn_cell.GRUCell(4),
+    # a state more than twice as wide as the inputs: dynamic_rnn runs the cell per step instead
+    # of projecting the inputs before the loop (tf1/nn/rnn.py's _projected)
+    "basic_lstm_wide": lambda m: m.nn.rnn_cell.BasicLSTMCell(7),
     "multi": lambda m: m.nn.rnn_cell.MultiRNNCell([m.nn.rnn_cell.BasicLSTMCell(3), m.nn.rnn_cell.GRUCell(2)]),
     "dropout_residual": lambda m: m.nn.rnn_cell.ResidualWrapper(
         m.nn.rnn_cell.DropoutWrapper(m.nn.rnn_cell.BasicRNNCell(3), input_keep_prob=1.0)),

@@ -265,14 +265,16 @@ def test_cnn_modules_train_like_pytorch_with_batch_norm_statistics() -> None:
         np.testing.assert_allclose(s.run(y, {x: xv}), tm(torch.tensor(xv)).detach().numpy(), rtol=1e-10)
 
 
-@pytest.mark.parametrize("cls,kw", [("LSTM", dict(num_layers=2, bidirectional=True, batch_first=True)),
-                                    ("GRU", dict(num_layers=2)), ("RNN", dict(nonlinearity="relu")),
-                                    ("LSTM", dict())])
-def test_recurrent_modules_match_pytorch(cls: str, kw: dict) -> None:
+# hidden 4 over inputs of 3: the inputs are projected before the loop; hidden 7: step by step
+# (rnn_modules._run), as the first layer of the last two cases
+@pytest.mark.parametrize("cls,kw,hidden", [("LSTM", dict(num_layers=2, bidirectional=True, batch_first=True), 4),
+                                           ("GRU", dict(num_layers=2), 4), ("RNN", dict(nonlinearity="relu"), 4),
+                                           ("LSTM", dict(), 4), ("LSTM", dict(num_layers=2), 7), ("GRU", dict(), 7)])
+def test_recurrent_modules_match_pytorch(cls: str, kw: dict, hidden: int) -> None:
     torch = _torch()
     torch.manual_seed(0)
-    tm = getattr(torch.nn, cls)(3, 4, **kw).double()
-    gm = getattr(gf.nn, cls)(3, 4, **kw)
+    tm = getattr(torch.nn, cls)(3, hidden, **kw).double()
+    gm = getattr(gf.nn, cls)(3, hidden, **kw)
     assert [n for n, _ in gm.named_parameters()] == [n for n, _ in tm.named_parameters()]
     xv = np.random.RandomState(2).rand(2, 5, 3)
     x = gf.placeholder(gf.float64, [None, 5, 3])

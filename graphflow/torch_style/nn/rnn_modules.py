@@ -85,13 +85,18 @@ class _RNNBase(Module):
         """One direction of one layer over time-major ``xs`` [T, B, I]: a native loop over the
         steps' projected inputs."""
         steps = S.shape(xs)[0]
-        gis = self._project(xs, sfx)
-        step_shape = xs.shape.as_list()[1:2] + gis.shape.as_list()[2:]
+        # inputs at least half as wide as the state are projected before the loop (the rule and
+        # its measurements: tf1/nn/rnn.py's _projected); narrower ones per step
+        projected = 2 * int(getattr(self, "weight_ih" + sfx).shape.as_list()[1]) >= self.hidden_size
+        seq = self._project(xs, sfx) if projected else xs
+        step_shape = xs.shape.as_list()[1:2] + seq.shape.as_list()[2:]
 
         def body(t: Tensor, *st: Tensor) -> list[Tensor]:
             idx = steps - 1 - t if reverse else t
-            gi = gather(gis, idx)
+            gi = gather(seq, idx)
             gi.set_shape(step_shape)
+            if not projected:
+                gi = matmul(gi, getattr(self, "weight_ih" + sfx), transpose_b=True)
             new = self._cell(gi, list(st), sfx)
             return [t + 1] + new + [new[0]]
         node = make_while(lambda t, *st: t < steps, body, [ST.constant(0)] + state,
