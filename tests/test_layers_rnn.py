@@ -169,6 +169,44 @@ def test_cells_match_tf1(name: str, runner: str) -> None:
     _agree(build, {"x": x, "l": lengths})
 
 
+@pytest.mark.parametrize("glue", ["0", "1"])
+def test_projected_dynamic_rnn_runs_empty_batches_and_sequences(glue: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The projected form (inputs at least half as wide as the state) with an empty batch or no
+    steps: gradients of the right shapes, equal to the reference executor's (the projection's
+    gradient is scattered into step order after the loop, from stacks that may hold no rows)."""
+    monkeypatch.setenv("GRAPHFLOW_GLUE", glue)
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [None, None, 8])
+        out, _ = gf.nn.dynamic_rnn(gf.nn.rnn_cell.BasicLSTMCell(6), x, dtype=gf.float64)
+        grads = gf.gradients(gf.reduce_sum(out * out), gf.trainable_variables() + [x])
+        with gf.Session() as s, gf.Session(device="reference") as ref:
+            s.run(gf.global_variables_initializer())
+            ref.run(gf.global_variables_initializer())
+            for v in gf.trainable_variables():
+                v.load(s.run(v), ref)
+            for shape in ((0, 3, 8), (2, 0, 8), (2, 3, 8)):
+                xv = RS.rand(*shape)
+                got, want = s.run(grads, {x: xv}), ref.run(grads, {x: xv})
+                assert [g.shape for g in got] == [(14, 24), (24,), shape]
+                for a, b in zip(got, want):
+                    np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_a_cell_subclass_with_its_own_call_keeps_it_in_dynamic_rnn() -> None:
+    """dynamic_rnn projects the inputs only for a cell called through RNNCell's own ``__call__``
+    and ``call``: a subclass overriding either runs per step, through its override."""
+    class Muted(gf.nn.rnn_cell.BasicLSTMCell):
+        def __call__(self, inputs: Any, state: Any, scope: Any = None) -> Any:
+            return super().__call__(inputs * 0.0, state, scope)
+
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [None, 3, 8])
+        out, _ = gf.nn.dynamic_rnn(Muted(6), x, dtype=gf.float64)  # zero inputs, zero state: zeros
+        with gf.Session() as s:
+            s.run(gf.global_variables_initializer())
+            assert not s.run(out, {x: RS.rand(2, 3, 8)}).any()
+
+
 def _flat(s: Any) -> list:
     if isinstance(s, (list, tuple)):
         return [y for v in s for y in _flat(v)]

@@ -88,9 +88,10 @@ def finish(capture: Tensor, moved: Sequence[Moved], stacks: Sequence[Tensor]) ->
             updates = ops[0]
             if ops[1].shape.rank == 1 and capture.shape.rank is not None:
                 # one row a step: the rows take the capture's trailing dims, which a stack left
-                # empty by a loop that never ran cannot know where the graph does not (0 there)
-                updates = reshape_spec(updates, (-1,) + tuple((1, j) for j in range(1, capture.shape.rank)),
-                                       [capture])
+                # empty by a loop that never ran cannot know where the graph does not (0 there);
+                # the row count is the indices' (no -1: a trailing dim may be 0, an empty batch)
+                updates = reshape_spec(updates, ((2, 0),) + tuple((1, j) for j in range(1, capture.shape.rank)),
+                                       [capture, ops[1]])
             part = make(Op.SCATTER_ADD, [updates, ops[1], capture], AxisAttrs(0), name="ScatterOverSteps")
         total = part if total is None else make(Op.ADD, [total, part])
     return total

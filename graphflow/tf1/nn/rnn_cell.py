@@ -130,6 +130,11 @@ class RNNCell:
     weights = trainable_variables
 
 
+def _plain_call(cell: RNNCell) -> bool:
+    """The cell is called through ``RNNCell.__call__`` (a subclass may wrap the call itself)."""
+    return type(cell).__call__ is RNNCell.__call__
+
+
 def _input_rows(kernel: Tensor, recurrent: int) -> tuple[Tensor, Tensor]:
     """A ``concat([inputs, state]) @ kernel`` kernel as its inputs' rows and its state's rows."""
     depth = int(kernel.shape.as_list()[0]) - recurrent
@@ -166,7 +171,7 @@ class BasicRNNCell(RNNCell):
         out = self._activation(bias_add(matmul(concat([inputs, state], 1), self._kernel), self._bias))
         return out, out
 
-    projects = property(lambda self: type(self).call is BasicRNNCell.call)
+    projects = property(lambda self: type(self).call is BasicRNNCell.call and _plain_call(self))
 
     def projected(self, rows: Tensor) -> tuple[Tensor, StepFn]:
         self.ensure_built(rows.shape, rows.dtype)
@@ -206,7 +211,7 @@ class BasicLSTMCell(RNNCell):
         c, h = state if self._state_is_tuple else split(state, 2, 1)
         return self._update(bias_add(matmul(concat([inputs, h], 1), self._kernel), self._bias), c)
 
-    projects = property(lambda self: type(self).call is BasicLSTMCell.call)
+    projects = property(lambda self: type(self).call is BasicLSTMCell.call and _plain_call(self))
 
     def projected(self, rows: Tensor) -> tuple[Tensor, StepFn]:
         self.ensure_built(rows.shape, rows.dtype)
@@ -269,7 +274,7 @@ class LSTMCell(RNNCell):
         c_prev, m_prev = self._parts(state)
         return self._update(bias_add(matmul(concat([inputs, m_prev], 1), self._kernel), self._bias), c_prev)
 
-    projects = property(lambda self: type(self).call is LSTMCell.call)
+    projects = property(lambda self: type(self).call is LSTMCell.call and _plain_call(self))
 
     def projected(self, rows: Tensor) -> tuple[Tensor, StepFn]:
         self.ensure_built(rows.shape, rows.dtype)
@@ -339,7 +344,7 @@ class GRUCell(RNNCell):
         new_h = u * state + (1 - u) * cand
         return new_h, new_h
 
-    projects = property(lambda self: type(self).call is GRUCell.call)
+    projects = property(lambda self: type(self).call is GRUCell.call and _plain_call(self))
 
     def projected(self, rows: Tensor) -> tuple[Tensor, StepFn]:
         self.ensure_built(rows.shape, rows.dtype)
