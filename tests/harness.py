@@ -106,6 +106,18 @@ def check_gradient(fn: Callable[..., Any], inputs: Sequence[np.ndarray], wrt: Se
                                        err_msg=f"cuda: gradient wrt input {wrt[k]}")
 
 
+def compiled_and_reference() -> tuple[Any, Any]:
+    """A compiled Session and a reference-executor Session over the default graph, both
+    initialised, the reference's trainable variables loaded with the compiled one's values (so
+    random initialisers agree): enter both, then compare their runs."""
+    s, ref = gf.Session(), gf.Session(device="reference")
+    s.run(gf.global_variables_initializer())
+    ref.run(gf.global_variables_initializer())
+    for v in gf.trainable_variables():
+        v.load(s.run(v), ref)
+    return s, ref
+
+
 def line_of(path: str, marker: str) -> int:
     """Line number in ``path`` of the line containing ``marker`` (for source-line assertions)."""
     with open(path) as f:

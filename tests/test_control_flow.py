@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from tests.harness import SIMULATED, TARGETS, check_gradient
+from tests.harness import SIMULATED, TARGETS, check_gradient, compiled_and_reference
 
 
 @pytest.fixture(params=TARGETS)
@@ -319,11 +319,8 @@ def test_while_gradients_read_saved_values_instead_of_recomputing() -> None:
         # the gradient of the projected input sequence: its rows written once after the loop
         assert any("ScatterOverSteps" in a for a in after)
         xv = np.random.RandomState(1).randn(3, 5, 4)
-        with gf.Session() as s, gf.Session(device="reference") as ref:
-            s.run(gf.global_variables_initializer())
-            ref.run(gf.global_variables_initializer())
-            for v in gf.trainable_variables():
-                v.load(s.run(v), ref)
+        s, ref = compiled_and_reference()
+        with s, ref:
             got = s.run(grads + [loss], {x: xv})
             want = ref.run(grads + [loss], {x: xv})
         for a, b in zip(got, want):
@@ -355,11 +352,8 @@ def test_a_loop_stacks_only_what_a_gradient_reads(monkeypatch: pytest.MonkeyPatc
         assert widths.count("24") == 1 and "4" not in widths, widths
         assert "as_strided" in src
         xv = np.random.RandomState(4).randn(3, 5, 4)
-        with gf.Session() as s, gf.Session(device="reference") as ref:
-            s.run(gf.global_variables_initializer())
-            ref.run(gf.global_variables_initializer())
-            for v in gf.trainable_variables():
-                v.load(s.run(v), ref)
+        s, ref = compiled_and_reference()
+        with s, ref:
             for a, b in zip(s.run(grads, {x: xv}), ref.run(grads, {x: xv})):
                 np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from tests.harness import compiled_and_reference
 from tests.optional import need
 
 RS = np.random.RandomState(0)
@@ -179,11 +180,8 @@ def test_projected_dynamic_rnn_runs_empty_batches_and_sequences(glue: str, monke
         x = gf.placeholder(gf.float64, [None, None, 8])
         out, _ = gf.nn.dynamic_rnn(gf.nn.rnn_cell.BasicLSTMCell(6), x, dtype=gf.float64)
         grads = gf.gradients(gf.reduce_sum(out * out), gf.trainable_variables() + [x])
-        with gf.Session() as s, gf.Session(device="reference") as ref:
-            s.run(gf.global_variables_initializer())
-            ref.run(gf.global_variables_initializer())
-            for v in gf.trainable_variables():
-                v.load(s.run(v), ref)
+        s, ref = compiled_and_reference()
+        with s, ref:
             for shape in ((0, 3, 8), (2, 0, 8), (2, 3, 8)):
                 xv = RS.rand(*shape)
                 got, want = s.run(grads, {x: xv}), ref.run(grads, {x: xv})
