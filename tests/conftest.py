@@ -17,7 +17,7 @@ def _pin_blas_threads() -> None:
     """One BLAS thread per test process: the suite runs a worker per core, and OpenBLAS pools
     that spin on an occupied core make a small GEMM 10-40x slower (measured 0.08 ms -> 3.2 ms)."""
     import numpy  # noqa: F401
-    import scipy.linalg  # noqa: F401  (loads SciPy's OpenBLAS, the one compiled code calls)
+    import scipy.linalg  # noqa: F401  (loads SciPy's OpenBLAS, which LAPACK calls use, so it is pinned too)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:

@@ -50,23 +50,56 @@ def count() -> int:
     return LIBRARY.get_threads()
 
 
-def test_the_library_is_scipys_openblas_not_numpys() -> None:
+def test_the_library_is_numpys_openblas_where_it_has_cblas_else_scipys() -> None:
     assert LIBRARY.get_threads is not None and LIBRARY.set_threads is not None
     assert "OpenBLAS" in LIBRARY.config and os.path.exists(LIBRARY.path)
     core = sys.modules.get("numpy._core._multiarray_umath") or sys.modules["numpy.core._multiarray_umath"]
-    numpys = find_openblas(core.__file__ or "")  # NumPy's own OpenBLAS, the pool compiled code must not set
+    numpys = find_openblas(core.__file__ or "")
+    scipys = find_openblas(scipy.linalg.cython_blas.__file__)
+    if numpys.controllable and numpys.cblas[0]:
+        assert LIBRARY.path == numpys.path and LIBRARY.abi.startswith("cblas")
+        assert LIBRARY.ilp64 == ("USE64BITINT" in numpys.config)
+        other = scipys
+    else:
+        assert LIBRARY.path == scipys.path
+        other = numpys
     with user_limit(2):
         assert count() == 2
-        if numpys.controllable and numpys.path != LIBRARY.path:  # two pools: setting one leaves the other
-            assert numpys.get_threads is not None and numpys.set_threads is not None
-            before = numpys.get_threads()
-            numpys.set_threads(1)
+        if other.controllable and other.path != LIBRARY.path:  # two pools: setting one leaves the other
+            assert other.get_threads is not None and other.set_threads is not None
+            before = other.get_threads()
+            other.set_threads(1)
             try:
                 assert count() == 2
             finally:
-                numpys.set_threads(before)
-    # the one cython_blas resolves: its sgemm and the thread calls come from the same file
-    assert find_openblas(scipy.linalg.cython_blas.__file__).path == LIBRARY.path
+                other.set_threads(before)
+
+
+def test_compiled_products_run_on_the_chosen_library() -> None:
+    """A float32 product through ``blas.gemm`` equals numpy's for every transpose pair and odd
+    sizes, a k of 0 gives zeros (BLAS's C = beta C) and an empty result returns at once; blocks
+    write only their part."""
+    from graphflow.compiler.cpu import blas
+    rng = np.random.default_rng(3)
+    for dtype in (np.float32, np.float64):
+        for m, n, k in ((5, 7, 3), (64, 130, 17), (1, 1, 1), (3, 4, 0), (0, 5, 2)):
+            for ta in (False, True):
+                for tb in (False, True):
+                    a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)
+                    b = rng.standard_normal((n, k) if tb else (k, n)).astype(dtype)
+                    c = np.full((m, n), np.nan, dtype=dtype)
+                    blas.gemm(a, ta, b, tb, c, 1.0, 0.0)
+                    want = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
+                    np.testing.assert_allclose(c, want, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
+    a = rng.standard_normal((6, 4)).astype(np.float32)
+    b = rng.standard_normal((4, 8)).astype(np.float32)
+    c = np.zeros((6, 8), dtype=np.float32)
+    blas.gemm_block(a, False, b, False, c, 2, 5, 3, 7, 1.0, 0.0)
+    want = np.zeros((6, 8), dtype=np.float32)
+    want[2:5, 3:7] = (a @ b)[2:5, 3:7]
+    np.testing.assert_allclose(c, want, rtol=1e-6, atol=1e-6)
+    with pytest.raises(ValueError, match="not C-contiguous"):
+        blas.gemm(a, False, b, False, np.zeros((8, 6), dtype=np.float32).T, 1.0, 0.0)
 
 
 def test_a_blas_without_openblas_calls_is_left_alone_with_a_reason() -> None:

@@ -132,8 +132,8 @@ def interpretable(body: str, libraries: set[str]) -> bool:
     shape checks, reshapes, scalar arithmetic, allocation and calls into library kernels. Numba
     would spend about 0.1 s compiling each such kernel (the conv and pooling wrappers, reshapes,
     an optimizer's scalar learning-rate arithmetic) for a few microseconds of work per call, so
-    the glue calls its Python function instead. ``np.dot`` stays compiled: every GEMM then runs
-    on SciPy's BLAS, under one thread policy."""
+    the glue calls its Python function instead (a 2-D matmul kernel among them: one call of
+    ``blas.gemm``). numba's ``np.dot`` stays compiled (the generated code does not call it)."""
     if re.search(r"\b(for|while)\b", body):
         return False
     for name in _CALLED.findall(body):

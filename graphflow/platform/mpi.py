@@ -66,7 +66,7 @@ def _share_cores(ranks_here: int) -> None:
             from threadpoolctl import threadpool_limits
         except ImportError:
             return
-        import scipy.linalg  # noqa: F401  (loads SciPy's OpenBLAS, the one compiled code calls)
+        import scipy.linalg  # noqa: F401  (loads SciPy's OpenBLAS, which LAPACK calls use, so it is pinned too)
         threadpool_limits(threads)
 
 

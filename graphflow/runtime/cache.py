@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from graphflow.compiler.cpu.gemm_threads import LIBRARY as BLAS
 from graphflow.compiler.kernels import Kernel
 from graphflow.runtime import cache_store
 from graphflow.runtime.cache_store import CacheWarning
@@ -71,8 +72,9 @@ _JITTED = ("graphflow.compiler.", "graphflow.ops.")
 @functools.cache
 def _library_digest(module: str) -> str:
     """sha256 of the library's file and, transitively, of the compiler and op modules it imports
-    (``conv_kernels`` compiles the op layer's ``conv_geometry.window``)."""
-    return _digest(module, frozenset())
+    (``conv_kernels`` compiles the op layer's ``conv_geometry.window``), and of how compiled code
+    calls the BLAS (``LIBRARY.abi``: code linked for NumPy's CBLAS cannot call SciPy's routine)."""
+    return hashlib.sha256(f"{_digest(module, frozenset())} {BLAS.abi}".encode()).hexdigest()
 
 
 def _imported(source: str, module: str) -> set[str]:

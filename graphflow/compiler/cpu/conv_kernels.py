@@ -1,7 +1,7 @@
 """Numba kernels for convolution and pooling, called by the generated CPU code (conv_ops emitters).
 
 Layout is NHWC throughout (NCHW is transposed around these by the public functions). Convolutions
-are im2col + BLAS matrix products (``np.dot`` lowers to SciPy's BLAS, which brings the threads),
+are im2col + BLAS matrix products (``blas.product``, on the BLAS every compiled GEMM uses),
 a chunk of images at a time. The loops here are serial: numba's ``parallel=True`` halved the
 pooling loops on an idle 2-core machine but made them 20x slower whenever another process held a
 core (its OpenMP workers spin), while the loops are a small part of a convolution's time. Every
@@ -15,6 +15,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from graphflow.compiler.cpu.blas import product
 from graphflow.ops.conv_geometry import window
 
 _jit = numba.njit(cache=True, error_model="numpy", nogil=True)
@@ -138,7 +139,7 @@ def conv2d(x, f, sh, sw, dh, dw, pt, pl, oh, ow):  # type: ignore[no-untyped-def
     for b0 in range(0, n, bc):
         b1 = min(n, b0 + bc)
         _im2col(xf, h, w, c, b0, b1, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, colsf)
-        np.dot(cols[:(b1 - b0) * per], f2, out[b0 * per:b1 * per])
+        product(cols[:(b1 - b0) * per], False, f2, False, out[b0 * per:b1 * per])
     return out.reshape(n, oh, ow, o)
 
 
@@ -149,7 +150,7 @@ def conv2d_backprop_input(dy, f, n, h, w, sh, sw, dh, dw, pt, pl):  # type: igno
     oh, ow = dy.shape[1], dy.shape[2]
     k = kh * kw * c
     per = oh * ow
-    ft = np.ascontiguousarray(f.reshape(k, o).T)
+    f2 = f.reshape(k, o)
     dy2 = dy.reshape(n * per, o)
     out = np.zeros((n, h, w, c), dtype=dy.dtype)
     bc = _images_per_chunk(n, per, k)
@@ -159,7 +160,7 @@ def conv2d_backprop_input(dy, f, n, h, w, sh, sw, dh, dw, pt, pl):  # type: igno
     for b0 in range(0, n, bc):
         b1 = min(n, b0 + bc)
         rows = (b1 - b0) * per
-        np.dot(dy2[b0 * per:b1 * per], ft, cols[:rows])
+        product(dy2[b0 * per:b1 * per], False, f2, True, cols[:rows])
         _col2im(colsf, h, w, c, b0, b1, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, outf)
     return out
 
@@ -185,7 +186,7 @@ def conv2d_backprop_filter(x, dy, kh, kw, sh, sw, dh, dw, pt, pl):  # type: igno
     for b0 in range(0, n, bc):
         b1 = min(n, b0 + bc)
         _im2col(xf, h, w, c, b0, b1, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow, colsf)
-        np.dot(cols[:(b1 - b0) * per].T, dy2[b0 * per:b1 * per], part)
+        product(cols[:(b1 - b0) * per], True, dy2[b0 * per:b1 * per], False, part)
         acc += part
     return acc.reshape(kh, kw, c, o)
 

@@ -12,7 +12,7 @@ Numba's compile time grows faster than linearly with function size, and typing a
 that calls many kernels still costs tens of milliseconds per call site, while a Python call of a
 jitted kernel costs about a microsecond (docs/architecture.md has the measurements).
 Elementwise chains become explicit loop nests (``compiler/fused_loops.py``); matmul calls BLAS
-through ``np.dot``; other ops use the ``cpu`` emitter in their registry row.
+through ``blas.gemm``; other ops use the ``cpu`` emitter in their registry row.
 """
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""CPU rule for MATMUL: BLAS through np.dot for floats (in a glue kernel, a large 2-D product
-through ``gemm_calls``, which splits it between the step's threads), plain loops for integers."""
+"""CPU rule for MATMUL: BLAS through ``blas.product`` for floats (in a glue kernel, a large 2-D
+product through ``gemm_calls``, which splits it between the step's threads), plain loops for
+integers."""
 from __future__ import annotations
 
 from graphflow.compiler.cpu.gemm_calls import POOL_GEMM_FLOPS
@@ -12,7 +13,7 @@ from graphflow.ops.linalg_ops import MatMulAttrs
 def _likely_flops(n: Operation) -> int:
     """A 2-D product's FLOPs, a dim known only at run time counted as 64 (a typical batch): the
     call a kernel makes is fixed when it is generated, and a Python call into ``gemm_calls`` costs
-    more than small products gain from it (they stay ``np.dot`` kernels)."""
+    more than small products gain from it (they stay ``blas.product`` kernels)."""
     at: MatMulAttrs = n.attrs
     (a0, a1), (b0, b1) = (d if d is not None else 64 for d in n.inputs[0].shape.dims), \
         (d if d is not None else 64 for d in n.inputs[1].shape.dims)
@@ -22,7 +23,7 @@ def _likely_flops(n: Operation) -> int:
 
 @kernel(Op.MATMUL, "cpu")
 def _matmul_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
-    """BLAS through np.dot for floats (transposes become .T views), one BLAS thread for small
+    """BLAS through ``blas.product`` for floats (transposes become its flags), one BLAS thread for small
     products; batch dims are looped with broadcasting; integer dtypes use plain loops."""
     a_t, b_t = n.inputs
     at: MatMulAttrs = n.attrs
@@ -57,6 +58,11 @@ def _matmul_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
             batch.append(d)
     out = em.empty(batch + [m, nn], out_t.dtype)
     floating = out_t.dtype.is_floating  # float16 is held as float32 on the CPU
+    if floating and not batch:  # one call, which runs small products on one BLAS thread
+        em.line(f"{em.use('graphflow.compiler.cpu.blas')}.gemm({ins[0]}, {at.transpose_a}, {ins[1]}, "
+                f"{at.transpose_b}, {out}, 1.0, 0.0)")
+        em.define(out_t, out)
+        return
     K = None if floating else em.use("graphflow.compiler.cpu.shared_kernels")
     if floating:  # small products on one BLAS thread (compiler/cpu/gemm_threads.py)
         G = em.use("graphflow.compiler.cpu.gemm_threads")
@@ -69,8 +75,8 @@ def _matmul_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
             j = k + (ro - r)
             idx.append(f"({bidx[j]} if {dims[k]} != 1 else 0)")
         v = f"{name}[{', '.join(idx)}]" if idx else name
-        if transpose:
-            v = f"{v}.T" if floating else f"np.ascontiguousarray({v}.T)"
+        if transpose and not floating:  # the BLAS takes floats' transposes as flags
+            v = f"np.ascontiguousarray({v}.T)"
         return v
 
     with em.loops(batch) as bidx:
@@ -78,7 +84,8 @@ def _matmul_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
         b = operand(ins[1], db, rb, bidx, at.transpose_b)
         dst = f"{out}[{', '.join(bidx)}]" if bidx else out
         if floating:
-            em.line(f"np.dot({a}, {b}, {dst})")
+            em.line(f"{em.use('graphflow.compiler.cpu.blas')}.product({a}, {at.transpose_a}, {b}, "
+                    f"{at.transpose_b}, {dst})")
         else:
             em.line(f"{K}.matmul_loops({a}, {b}, {dst})")
     if floating:
