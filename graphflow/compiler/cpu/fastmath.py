@@ -28,7 +28,10 @@ from numba.extending import intrinsic
 _LOG2E = np.float32(1.4426950408889634)
 _LN2_HI = np.float32(0.693145751953125)  # the high bits of ln 2: n * _LN2_HI is exact for |n| < 256
 _LN2_LO = np.float32(1.4286068203094172e-06)
-_jit = numba.njit(error_model="numpy", nogil=True, cache=True)
+# "contract": multiply-adds may fuse into FMAs (one rounding instead of two: never less accurate),
+# inlined into the kernels that call these too; 0.89 -> 0.61 ns per exp, 1.71 -> 1.34 per tanh,
+# an LSTM step's gate chain 77 -> 62 us (8192 elements, AVX2, 2026-12-06)
+_jit = numba.njit(error_model="numpy", nogil=True, cache=True, fastmath={"contract"})
 
 
 @intrinsic
