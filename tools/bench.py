@@ -11,7 +11,9 @@ process), the warm first-run time (new process, disk cache); the per-call time o
 on a graph adding two fed scalars; the TF1 MNIST-tutorial CNN training step against PyTorch and
 TF1 (the TF1 peers run the very builder functions graphflow runs, given tensorflow.compat.v1);
 then the CNN's two convolution kernels (tools/bench_conv_kernels.py: the generated direct kernel,
-im2col and PyTorch's oneDNN, with GFLOP/s and the fraction of a measured FMA peak), from
+im2col and PyTorch's oneDNN, with GFLOP/s and the fraction of a measured FMA peak), the
+dynamic_rnn LSTM step beside PyTorch's nn.LSTM with its products' GFLOP/s and the same fraction
+(tools/bench_rnn.py), from
 tools/bench_models.py the TensorFlow-Examples autoencoder step (with both frameworks' GEMM
 floors), the unrolled LSTM step against JAX, the MLP over batch sizes and the make_callable
 overhead; the LSTM steps of tools/bench_rnn.py and tools/bench_torch_style.py and the RNN tutorial
@@ -19,7 +21,8 @@ overhead; the LSTM steps of tools/bench_rnn.py and tools/bench_torch_style.py an
 only that); then one summary table of the ratios with their targets. Compile times (cold and warm
 first runs of the LSTM, MLP and CNN training graphs beside JAX) are tools/bench_compile.py's.
 
-BLAS threads: NumPy and SciPy each bundle an OpenBLAS; compiled graphflow code calls SciPy's.
+BLAS threads: NumPy and SciPy each bundle an OpenBLAS; compiled graphflow code calls NumPy's (where
+it exposes CBLAS; else SciPy's).
 Every pool is pinned to the same thread count (--threads, default: all cores) with threadpoolctl
 when it is installed, and through OPENBLAS_NUM_THREADS for subprocesses: the user's limit, under
 which graphflow's thread policy runs small products on one thread and each step on the cores other
@@ -488,6 +491,10 @@ def main() -> None:
     print(f"\n== the CNN's convolution kernels against this machine's FMA peak ({args.threads} threads), best ms ==")
     import bench_conv_kernels  # (tools/, like bench_models below)
     results.update({f"conv_kernel_ms/{k}": v for k, v in bench_conv_kernels.section(args.threads, repeats).items()})
+
+    print(f"\n== the LSTM step (tools/bench_rnn.py) against this machine's FMA peak ({args.threads} threads) ==")
+    import bench_rnn
+    results.update({f"lstm_step_ms/{k}": v for k, v in bench_rnn.section(args.threads).items()})
 
     import bench_models
     ae = bench_models.compare(

@@ -2,7 +2,10 @@
 classifier, Adam) beside PyTorch's nn.LSTM in the same process, at 1 thread and at 2 threads for
 both (BLAS pools pinned, ``torch.set_num_threads``; the two timed alternately, best of 3 rounds),
 and graphflow's first-run (compile) time for sequences of 10 and 1,000 steps in fresh processes
-with empty caches.
+with empty caches. Each step's time is also given as GFLOP/s of the matrix products an LSTM
+training step needs (``step_flops``: the gates forward, the state gradient and the weight gradient
+at every time step; the classifier's and the elementwise work left out, so it is a lower bound
+on the work done) and as a share of the FMA peak measured at start-up (``bench_conv_kernels``).
 
     python tools/bench_rnn.py [--threads 1 2] [--quick]
 """
@@ -100,6 +103,45 @@ def cold(n: int) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
+def step_flops(steps: int = T) -> float:
+    """FLOPs of the matrix products of one training step: per time step the gates
+    ([x, h] (B x (D+H)) times the (D+H) x 4H kernel), the state's gradient (B x 4H times 4H x H;
+    the input's is not needed) and the kernel's gradient ((D+H) x B times B x 4H)."""
+    return steps * 2.0 * B * 4 * H * ((D + H) + H + (D + H))
+
+
+def section(threads: int, lengths: tuple[tuple[int, int], ...] = ((T, 20),),
+            peak: float | None = None) -> dict[str, float]:
+    """graphflow's dynamic_rnn step beside PyTorch's nn.LSTM at ``threads`` threads (the caller has
+    pinned the BLAS pools), best median ms, with GFLOP/s and the share of ``threads`` x the
+    one-thread FMA ``peak``; returns the figures."""
+    try:
+        import torch
+        torch.set_num_threads(threads)
+    except ImportError:
+        pass
+    if peak is None:
+        from bench_conv_kernels import fma_peak
+        peak = fma_peak()
+    figures: dict[str, float] = {}
+    for steps, reps in lengths:
+        contenders = {"graphflow dynamic_rnn": graphflow_lstm_step(steps)}
+        peer = torch_lstm_step(steps)
+        if peer is not None:
+            contenders["PyTorch nn.LSTM"] = peer
+        best = {k: min(median_time(f, reps) for _ in range(3 if steps == T else 1)) for k, f in contenders.items()}
+        flops = step_flops(steps)
+        print(f"LSTM training step, T={steps} B={B} D={D} H={H}, {threads} thread(s), best median "
+              f"({flops / 1e6:.0f} MFLOP of products; FMA peak {peak:.0f} GFLOP/s a thread):")
+        g = best["graphflow dynamic_rnn"]
+        for name, t in best.items():
+            ratio = f"   graphflow / PyTorch: {g / t:.2f}x (target <= 1.0x)" if name != "graphflow dynamic_rnn" else ""
+            print(f"  {name:24s}{t * 1e3:9.2f} ms {flops / t / 1e9:7.1f} GFLOP/s "
+                  f"{flops / t / 1e9 / peak / threads:5.0%} of peak{ratio}")
+            figures[f"{name}/T{steps}/{threads}t"] = t * 1e3
+    return figures
+
+
 def main() -> None:
     import argparse
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -108,26 +150,12 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from bench import pin_threads
+    from bench_conv_kernels import fma_peak
     lengths = ((T, 20),) if args.quick else ((T, 20), (1000, 3))
+    peak = fma_peak()
     for threads in args.threads:
         print(pin_threads(threads))
-        try:
-            import torch
-            torch.set_num_threads(threads)
-        except ImportError:
-            pass
-        for steps, reps in lengths:
-            contenders = {"graphflow dynamic_rnn": graphflow_lstm_step(steps)}
-            peer = torch_lstm_step(steps)
-            if peer is not None:
-                contenders["PyTorch nn.LSTM"] = peer
-            best = {k: min(median_time(f, reps) for _ in range(3 if steps == T else 1)) for k, f in contenders.items()}
-            print(f"LSTM training step, T={steps} B={B} D={D} H={H}, {threads} thread(s), best median:")
-            g = best["graphflow dynamic_rnn"]
-            for name, t in best.items():
-                peer = name != "graphflow dynamic_rnn"
-                ratio = f"   graphflow / PyTorch: {g / t:.2f}x (target <= 1.0x)" if peer else ""
-                print(f"  {name:24s}{t * 1e3:9.2f} ms{ratio}")
+        section(threads, lengths, peak)
     if args.quick:
         return
     print("  (at T=1000 both spend most of the step on subnormal floats: the gradient through the "
