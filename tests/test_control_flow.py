@@ -517,3 +517,33 @@ def test_a_branch_that_assigns_reads_rows_before_the_assignment(monkeypatch: pyt
             s.run(gf.global_variables_initializer())
             np.testing.assert_array_equal(s.run(out, {x: np.zeros((2, 3))}), np.ones(3))
             np.testing.assert_array_equal(s.run(v), np.zeros((2, 3)))
+
+
+def test_loop_stacks_start_at_the_longest_earlier_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Glue keeps the most iterations a run of the entry made and starts the next run's stacks
+    that large (no doubling and copying up to it): gradients stay the reference executor's for
+    runs longer, shorter and again longer than before (40 > 16, the first capacity), and the
+    kept count is the longest run's."""
+    monkeypatch.setenv("GRAPHFLOW_GLUE", "1")
+    with gf.Graph().as_default():
+        xs = gf.placeholder(gf.float64, [None, 2, 3])
+        n = gf.placeholder(gf.int32, [])
+        w = gf.Variable(np.random.RandomState(1).randn(3, 3) * 0.4)
+
+        def body(i, h):  # type: ignore[no-untyped-def]
+            return i + 1, gf.tanh(gf.gather(xs, i) + gf.matmul(h, w))
+        _, h = gf.while_loop(lambda i, h: i < n, body, (gf.constant(0), gf.zeros([2, 3], gf.float64)))
+        grads = gf.gradients(gf.reduce_sum(h * h), [w, xs])
+        rs = np.random.RandomState(2)
+        with gf.Session() as s, gf.Session(device="reference") as ref:
+            for sess in (s, ref):
+                sess.run(gf.global_variables_initializer())
+            for steps in (20, 5, 40, 17, 0, 40):
+                feed = {xs: rs.randn(40, 2, 3), n: steps}
+                for a, e in zip(s.run(grads, feed), ref.run(grads, feed)):
+                    np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-12)
+            exes = [e for _, _, e in s._cache.values() if "while True:" in e.generated.source]
+            assert exes
+            hints = [v for e in exes for v in e.fixed if isinstance(v, np.ndarray) and v.dtype == np.int64
+                     and v.shape == (1,)]
+            assert hints and max(int(v[0]) for v in hints) == 40

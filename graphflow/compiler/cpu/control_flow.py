@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+import numpy as np
+
 from graphflow.compiler.cpu.chains import chains
 from graphflow.compiler.cpu.interface import ProgramEmit
 from graphflow.compiler.subprograms import sub_program
@@ -132,13 +134,15 @@ def _shape_of(em: ProgramEmit, shape: TensorShape) -> str:
     return name
 
 
-def _push_all(em: ProgramEmit, n: Operation, cap: str, it: str, items: list[tuple[str, str, int, DType]]) -> None:
+def _push_all(em: ProgramEmit, n: Operation, cap: str, it: str, items: list[tuple[str, str, int, DType]],
+              hint: str | None = None) -> None:
     """Push each (stack, value, rank, dtype) of ``items`` at iteration ``it``. The stacks grow
-    together (one capacity ``cap``, doubling), and one check covers every value's shape."""
+    together (one capacity ``cap``, doubling, or at once to ``hint[0]``, the most iterations an
+    earlier run of this entry made), and one check covers every value's shape."""
     if not items:
         return
     with em.block(f"if {it} == {cap}:"):
-        em.line(f"{cap} = max(16, 2 * {cap})")
+        em.line(f"{cap} = max(16, 2 * {cap}, int({hint}[0]))" if hint else f"{cap} = max(16, 2 * {cap})")
         for buf, value, rank, dtype in items:
             grown = em.fresh("grown")
             shape = f"{value}.shape" if rank else "()"
@@ -179,6 +183,9 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
     cap_in, cap_out = em.fresh("cap"), em.fresh("cap")  # the stacks of each push point grow together
     em.line(f"{cap_in} = 0")
     em.line(f"{cap_out} = 0")
+    # (glue) the most iterations a run of this entry has made, kept between runs: the next run's
+    # stacks start that large instead of doubling up to it (copying what they hold each time)
+    hint = em.param("const", np.zeros(1, dtype=np.int64)) if em.python and (stacks or emits) else None
     n_out = _computed(em, n)  # the values saved for a gradient only where the gradient reads them
     # captures neither program reads are not bound (a stack the forward loop did not fill)
     cond_read = _captures_read(at.cond, at.cond_index, nv, None)
@@ -192,7 +199,8 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
         (c,) = emit_sub(em, at.cond, lv + cond_caps, emit_node)
         with em.block(f"if not {c}:"):
             em.line("break")
-        _push_all(em, n, cap_in, it, [(buf, lv[i], at.shapes[i].rank, outs[i].dtype) for i, buf in stacks.items()])
+        _push_all(em, n, cap_in, it, [(buf, lv[i], at.shapes[i].rank, outs[i].dtype) for i, buf in stacks.items()],
+                  hint)
         res = emit_sub(em, at.body, lv + body_caps, emit_node, n_out, nv)  # emits are copied when pushed
         # the next values (a value the body returns unchanged, such as an accumulator whose sum
         # moved after the loop, keeps its array: nothing is ever written into a loop value)
@@ -200,7 +208,7 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
         # emitted values are pushed before the loop values move on: one may be a loop value
         # itself (a gradient loop emits the gradient it received, the operand of a moved sum)
         _push_all(em, n, cap_out, it, [(buf, res[nv + e], outs[nv + e].shape.rank - 1, outs[nv + e].dtype)
-                                       for e, buf in emits.items()])
+                                       for e, buf in emits.items()], hint)
         for e, shape in shapes.items():
             em.line(f"{shape} = {res[nv + e]}.shape")
         tmp = {i: em.fresh("nx") for i in moves}
@@ -209,6 +217,9 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
         for i in moves:
             em.line(f"{lv[i]} = {tmp[i]}")
         em.line(f"{it} += 1")
+    if hint:
+        with em.block(f"if {it} > {hint}[0]:"):
+            em.line(f"{hint}[0] = {it}")
     for i, v in enumerate(lv):
         em.define(outs[i], v)
     # the stacks trimmed to the iterations run: Python glue keeps the view, an njit entry copies

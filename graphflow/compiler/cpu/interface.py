@@ -23,6 +23,9 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+import numpy as np
+from numpy.typing import NDArray
+
 from graphflow.compiler.capabilities import Capabilities
 from graphflow.compiler.emitter import LitValue
 from graphflow.compiler.program import Program
@@ -92,6 +95,10 @@ class ProgramEmit(CpuEmit, Protocol):
     trace: bool  # (glue) every kernel call is timed, one call per node
 
     def input(self, node: Operation, j: int) -> str: ...
+
+    def param(self, kind: str, obj: NDArray[np.int64]) -> str:
+        """An argument of the entry bound once for every run (kind "const": the array itself, so
+        what the entry writes into it persists from run to run)."""
 
     def compute_chain(self, group: list[Operation], program: Program) -> None:
         """(Python glue only) the elementwise loops ``group`` as one kernel call (cpu/chains.py)."""
