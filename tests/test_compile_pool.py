@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from graphflow.runtime import compile_pool
 from graphflow.runtime.compile_pool import _numba_type
 
 
@@ -166,3 +167,35 @@ def test_the_helper_prepares_a_graphs_direct_convolutions(tmp_path: object) -> N
     assert out.returncode == 0, out.stderr
     hits, misses = out.stdout.split()
     assert int(hits) == 2 and int(misses) == 0  # the helper's calls compiled both; this run loaded them
+
+
+def test_the_helpers_library_jobs_are_what_glue_calls_in_the_order_it_needs_them() -> None:
+    """A CNN's jobs: the pooling functions glue calls (the ``_into`` ones, not the wrappers an
+    inline entry calls), the GEMM a 2-D float matmul kernel calls, the cross-entropy rows, then
+    the direct convolutions' ``prepare`` calls (gradients first), and im2col's functions, which
+    only a convolution the direct kernels do not serve reaches, last (never before a prepare)."""
+    with gf.Graph().as_default() as g:
+        x = gf.placeholder(gf.float32, (None, 28, 28, 1))
+        y = gf.placeholder(gf.int64, (None,))
+        f1 = gf.Variable(np.zeros((5, 5, 1, 32), np.float32))
+        f2 = gf.Variable(np.zeros((5, 5, 32, 64), np.float32))
+        w = gf.Variable(np.zeros((7 * 7 * 64, 10), np.float32))
+        h = gf.nn.max_pool(gf.nn.relu(gf.nn.conv2d(x, f1, [1, 1, 1, 1], "SAME")), [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+        h = gf.nn.max_pool(gf.nn.relu(gf.nn.conv2d(h, f2, [1, 1, 1, 1], "SAME")), [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+        logits = gf.matmul(gf.reshape(h, [-1, 7 * 7 * 64]), w)
+        loss = gf.reduce_mean(gf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
+        gf.train.AdamOptimizer(1e-3).minimize(loss)
+        jobs = compile_pool._library_jobs(g)
+    names = [j.get("function") or f"prepare {j['args'][0]}" for j in jobs]
+    assert {"max_pool_into", "max_pool_route_into", "gemm", "softmax_xent", "softmax_xent_grad"} <= set(names)
+    assert "max_pool" not in names and "max_pool_route" not in names
+    first_prepare = names.index(next(n for n in names if n.startswith("prepare")))
+    assert all(not n.startswith("prepare") for n in names[:first_prepare])
+    assert names.index("gemm") < first_prepare and names.index("max_pool_route_into") < first_prepare
+    prepares = [n for n in names if n.startswith("prepare")]
+    assert prepares[-1] == "prepare forward" and prepares[0] != "prepare forward"
+    im2col = [i for i, n in enumerate(names) if n in ("_im2col", "_col2im")]
+    assert all(i > max(j for j, n in enumerate(names) if n.startswith("prepare")) for i in im2col)
+    gemm = next(j for j in jobs if j.get("function") == "gemm")
+    assert gemm["args"] == [["float32", 2], ["bool", -1], ["float32", 2], ["bool", -1], ["float32", 2],
+                            ["float64", -1], ["float64", -1]]

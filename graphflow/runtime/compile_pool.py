@@ -12,7 +12,7 @@ The helper is started when a Session is created (``warm_up``) and some library f
 graph will call is not cached yet, so that by the time a training graph is compiled it has
 imported numba, initialised LLVM and compiled the float32 math and cross-entropy libraries
 (``compiler/cpu/fastmath.py``, ``compiler/cpu/xent_kernels.py``), and the convolution and pooling library
-functions when the graph has those ops (``compiler/cpu/rules/conv.LIBRARY_CALLS``), into the cache; until jobs
+functions when the graph has those ops (``compiler/cpu/rules/conv.library_calls``), into the cache; until jobs
 come it waits on its input and uses no CPU. Where everything is cached it is not started (its
 start-up would take a core from the first steps) until a graph has uncached kernels. After an
 executable's first run a helper still busy with its jobs is stopped (the remaining jobs are no
@@ -32,7 +32,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from graphflow.compiler.cpu.rules.conv import LIBRARY_CALLS, prepare_jobs
+from graphflow.compiler.cpu.rules.conv import library_calls, prepare_jobs
 from graphflow.core.ir import Graph, Tensor
 from graphflow.core.registry import Op
 from graphflow.runtime import cache
@@ -99,12 +99,21 @@ _COMMON = [("Exp", "graphflow.compiler.cpu.fastmath", "exp", [["float32", -1]]),
 
 
 def _library_jobs(graph: Graph | None) -> list[dict]:
-    """Jobs for the library functions the ops of ``graph`` call (rules.conv.LIBRARY_CALLS, the GEMM
-    update, the float32 math and cross-entropy rows; all of the latter without a graph). The
-    random draws are not among them: the initializer's run compiles them first thing."""
+    """Jobs for the library functions the ops of ``graph`` call (rules.conv.library_calls, the
+    GEMM update, the float32 math and cross-entropy rows; all of the latter without a graph). The
+    random draws are not among them: the initializer's run compiles them first thing.
+
+    In the order this process would otherwise reach them, after its first forward convolution:
+    this process compiles that convolution's direct kernels itself at the first run's start (the
+    helper is still importing numba then), so the helper takes the library functions of the
+    steps after it first (the pooling, the GEMM, the cross-entropy and their gradients: about
+    4 s of compiling the digits CNN's first run would otherwise wait for), then the gradient
+    convolutions' direct kernels, the last used first, then the forward ones, and im2col's
+    functions last."""
     wanted: dict[tuple[str, str, str], list[list[Any]]] = {}
-    for n in graph.get_operations() if graph is not None else ():
-        for module, fn, spec in LIBRARY_CALLS.get(n.op, ()):
+    ops = graph.get_operations() if graph is not None else []
+    for n in ops:
+        for module, fn, spec in library_calls(n):
             d = "float32" if n.dtypes[0].name == "float16" else n.dtypes[0].name
             kinds = {"T": [d, 4], "M": [d, 2], "F": [d, 1], "i": ["int64", -1], "b": ["bool", -1],
                      "d": ["float64", -1]}
@@ -115,17 +124,18 @@ def _library_jobs(graph: Graph | None) -> list[dict]:
         wanted[("graphflow.compiler.cpu.blas", "gemm", json.dumps(m))] = [m, ["bool", -1], m, ["bool", -1], m,
                                                                       ["float64", -1], ["float64", -1]]
     jobs = [{"library": module, "function": fn, "args": args} for (module, fn, _), args in wanted.items()]
-    # the convolutions' direct kernels, specialised on the graph's static shapes, before anything
-    # else: gradients first, the last used first (this process starts from the first forward one)
-    calls = {json.dumps(j): j for n in (graph.get_operations() if graph is not None else ()) for j in prepare_jobs(n)}
-    ordered = sorted(reversed(list(calls.values())), key=lambda j: j["args"][0] == "forward")
-    # gradients first: this process compiles the forward ones itself at the first run's start
-    jobs.sort(key=lambda j: 0 if any(w in j["function"] for w in ("backprop", "grad", "route", "col2im")) else 1)
-    present = None if graph is None else {n.op.value for n in graph.get_operations()
+    present = None if graph is None else {n.op.value for n in ops
                                           if n.dtypes and n.dtypes[0].name in ("float32", "float16")}
     jobs += [{"library": m, "function": fn, "args": args} for op, m, fn, args in _COMMON
              if present is None or op in present]
-    return ordered + jobs
+    # the convolutions' direct kernels, specialised on the graph's static shapes: gradients, the
+    # last used first, then the forward ones (this process starts from the first forward one)
+    calls = {json.dumps(j): j for n in ops for j in prepare_jobs(n)}
+    ordered = sorted(reversed(list(calls.values())), key=lambda j: j["args"][0] == "forward")
+    # im2col's functions last: a graph's nodes include gradients its programs never run (the
+    # input's gradient of a first convolution), whose fallback would take the helper's time first
+    im2col = [j for j in jobs if j["function"] in ("_im2col", "_col2im")]
+    return [j for j in jobs if j not in im2col] + ordered + im2col
 
 
 def _gemm_update_dtypes(graph: Graph | None) -> set[str]:

@@ -3,6 +3,7 @@ kernel library (compiler/cpu/conv_kernels.py, or conv_calls.py in a glue kernel)
 from __future__ import annotations
 
 from graphflow.compiler.cpu.interface import CpuEmit, CpuRule
+from graphflow.compiler.cpu.simd.conv import direct
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op, kernel
 from graphflow.ops.conv_geometry import window
@@ -15,16 +16,36 @@ _CALLS = "graphflow.compiler.cpu.conv_calls"  # the glue's Python drivers of the
 # types) with the types they pass ("T" is the op's dtype as a 4-D C array, "M" as a 2-D one, "F"
 # as a 1-D one, "i" an int64, "b" a bool, "d" a float64), as the interpreted glue kernels
 # (compiler/kernels.py ``interpretable``) and conv_calls call them: the compile helper
-# (runtime/compile_pool.py) compiles them as soon as a Session for a graph with these ops starts.
+# (runtime/compile_pool.py) compiles them as soon as a Session for a graph with these ops starts
+# (``library_calls``). A convolution reaches its im2col functions only where its direct kernels do
+# not serve it; pooling in glue calls the ``_into`` functions (conv_calls splits the batch).
 _I8 = ["i"] * 8
+_GEMM = ("graphflow.compiler.cpu.blas", "gemm", ["M", "b", "M", "b", "M", "d", "d"])
+_IM2COL = {"forward": [(_MODULE, "_im2col", ["F"] + ["i"] * 15 + ["F"]), _GEMM],
+           "filter": [(_MODULE, "_im2col", ["F"] + ["i"] * 15 + ["F"]), _GEMM],
+           "input": [(_MODULE, "_col2im", ["F"] + ["i"] * 15 + ["F"]), _GEMM]}
 LIBRARY_CALLS: dict[Op, list[tuple[str, str, list[str]]]] = {
-    Op.CONV2D: [(_MODULE, "_col2im", ["F"] + ["i"] * 15 + ["F"]), (_MODULE, "_im2col", ["F"] + ["i"] * 15 + ["F"]),
-                ("graphflow.compiler.cpu.blas", "gemm", ["M", "b", "M", "b", "M", "d", "d"])],
-    Op.MAX_POOL: [(_MODULE, "max_pool_route", ["T", "T", "b"] + _I8), (_MODULE, "max_pool", ["T"] + _I8),
-                  (_MODULE, "max_pool_route_into", ["T", "T", "b"] + _I8 + ["T", "i", "i"]),
-                  (_MODULE, "max_pool_into", ["T"] + _I8 + ["T", "i", "i"])],
-    Op.AVG_POOL: [(_MODULE, "avg_pool_grad", ["T"] + _I8 + ["i"]), (_MODULE, "avg_pool", ["T"] + _I8)],
+    Op.MAX_POOL: [(_MODULE, "max_pool_into", ["T"] + _I8 + ["T", "i", "i"])],
+    Op.MAX_POOL_GRAD: [(_MODULE, "max_pool_route_into", ["T", "T", "b"] + _I8 + ["T", "i", "i"])],
+    Op.AVG_POOL: [(_MODULE, "avg_pool", ["T"] + _I8)],
+    Op.AVG_POOL_GRAD: [(_MODULE, "avg_pool_grad", ["T"] + _I8 + ["i"])],
 }
+_CONV_KINDS = {Op.CONV2D: "forward", Op.CONV2D_BACKPROP_INPUT: "input", Op.CONV2D_BACKPROP_FILTER: "filter"}
+
+
+def library_calls(n: Operation) -> list[tuple[str, str, list[str]]]:
+    """The library functions node ``n``'s glue kernel calls (see ``LIBRARY_CALLS``): a
+    convolution's im2col functions and GEMM unless its static shapes take the direct kernels, a
+    float matrix product's GEMM (``blas.gemm``, which a 2-D matmul kernel calls from Python)."""
+    if n.op in _CONV_KINDS:
+        jobs = prepare_jobs(n)
+        if jobs and direct(*jobs[0]["args"]):
+            return []
+        return list(_IM2COL[_CONV_KINDS[n.op]])
+    if n.op is Op.MATMUL:
+        floating = n.dtypes[0].is_floating and all(t.shape.rank == 2 for t in n.inputs)
+        return [_GEMM] if floating else []
+    return list(LIBRARY_CALLS.get(n.op, ()))
 
 
 def _drivers(em: CpuEmit) -> str:
@@ -166,7 +187,7 @@ def prepare_jobs(n: Operation) -> list[dict]:
     """What the compile helper should run ahead of a convolution node's first call: the direct
     kernels' specialisations (``simd.conv.prepare``) for its static shapes, as JSON-able jobs;
     none where a shape is known only at run time or the op is not a convolution."""
-    kinds = {Op.CONV2D: "forward", Op.CONV2D_BACKPROP_INPUT: "input", Op.CONV2D_BACKPROP_FILTER: "filter"}
+    kinds = _CONV_KINDS
     if n.op not in kinds:
         return []
     x = _static(n.outputs[0] if n.op is Op.CONV2D_BACKPROP_INPUT else n.inputs[0], True)

@@ -236,6 +236,13 @@ def _planned(kind: str, dtype: np.dtype, h: int, w: int, c: int, kw: int, o: int
     return None
 
 
+def direct(kind: str, dtype: str, h: int, w: int, c: int, kh: int, kw: int, o: int, sh: int, sw: int, dh: int,
+           dw: int, pt: int, pl: int, oh: int, ow: int) -> bool:
+    """Whether ``kind`` of these shapes runs on the direct kernels (else im2col), as
+    :func:`prepare`'s arguments."""
+    return _planned(kind, np.dtype(dtype), h, w, c, kw, o, sh, sw, dw, pt, pl, kh, dh, oh, ow) is not None
+
+
 def prepared(kind: str, dtype: str, h: int, w: int, c: int, kh: int, kw: int, o: int, sh: int, sw: int, dh: int,
              dw: int, pt: int, pl: int, oh: int, ow: int) -> bool:
     """Whether :func:`prepare` of these arguments has nothing left to compile: the row loop's
