@@ -58,7 +58,7 @@ def test_the_library_is_numpys_openblas_where_it_has_cblas_else_scipys() -> None
     scipys = find_openblas(scipy.linalg.cython_blas.__file__)
     if numpys.controllable and numpys.cblas[0]:
         assert LIBRARY.path == numpys.path and LIBRARY.abi.startswith("cblas")
-        assert LIBRARY.ilp64 == ("USE64BITINT" in numpys.config)
+        assert LIBRARY.ilp64 == ("USE64BITINT" in numpys.config or "64" in os.path.basename(numpys.path))
         other = scipys
     else:
         assert LIBRARY.path == scipys.path

@@ -161,8 +161,10 @@ def find_openblas(module_file: str) -> BlasLibrary:
                 except AttributeError:
                     gemms.append(0)
             cblas = (gemms[0], gemms[1]) if all(gemms) else (0, 0)
+            # 64-bit integers: the build string says so, or the symbols carry the ILP64 suffix
+            ilp64 = "USE64BITINT" in config or suffix in ("64_", "_64")
             return BlasLibrary(_file_of(addresses[0]) or module_file, config, get, set_, "", addresses,
-                               cblas, "USE64BITINT" in config)
+                               cblas, ilp64)
     return BlasLibrary(module_file, "", None, None,
                        f"the BLAS {os.path.basename(module_file)} links is not OpenBLAS (no "
                        "openblas_set_num_threads among its libraries): its own threading applies")
