@@ -91,13 +91,22 @@ def test_compiled_products_run_on_the_chosen_library() -> None:
                     blas.gemm(a, ta, b, tb, c, 1.0, 0.0)
                     want = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
                     np.testing.assert_allclose(c, want, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
+    # both ways of calling a BLAS (the CBLAS entry and SciPy's Fortran routine, the fallback),
+    # whichever this machine uses: blocks of every transpose pair, with alpha and beta
+    for block in (blas._block_cblas, blas._block_fortran) if LIBRARY.cblas[0] else (blas._block_fortran,):
+        for dtype in (np.float32, np.float64):
+            for ta in (False, True):
+                for tb in (False, True):
+                    a = rng.standard_normal((4, 6) if ta else (6, 4)).astype(dtype)
+                    b = rng.standard_normal((8, 4) if tb else (4, 8)).astype(dtype)
+                    c = np.ones((6, 8), dtype=dtype)
+                    block(a, ta, b, tb, c, 2, 5, 3, 7, -2.0, 0.5)
+                    want = np.ones((6, 8))
+                    full = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b).astype(np.float64)
+                    want[2:5, 3:7] = 0.5 - 2.0 * full[2:5, 3:7]
+                    np.testing.assert_allclose(c, want, rtol=1e-5, atol=1e-5)
     a = rng.standard_normal((6, 4)).astype(np.float32)
     b = rng.standard_normal((4, 8)).astype(np.float32)
-    c = np.zeros((6, 8), dtype=np.float32)
-    blas.gemm_block(a, False, b, False, c, 2, 5, 3, 7, 1.0, 0.0)
-    want = np.zeros((6, 8), dtype=np.float32)
-    want[2:5, 3:7] = (a @ b)[2:5, 3:7]
-    np.testing.assert_allclose(c, want, rtol=1e-6, atol=1e-6)
     with pytest.raises(ValueError, match="not C-contiguous"):
         blas.gemm(a, False, b, False, np.zeros((8, 6), dtype=np.float32).T, 1.0, 0.0)
 

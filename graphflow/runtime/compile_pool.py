@@ -134,8 +134,8 @@ def _library_jobs(graph: Graph | None) -> list[dict]:
     ordered = sorted(reversed(list(calls.values())), key=lambda j: j["args"][0] == "forward")
     # im2col's functions last: a graph's nodes include gradients its programs never run (the
     # input's gradient of a first convolution), whose fallback would take the helper's time first
-    im2col = [j for j in jobs if j["function"] in ("_im2col", "_col2im")]
-    return [j for j in jobs if j not in im2col] + ordered + im2col
+    late = ("_im2col", "_col2im")
+    return [j for j in jobs if j["function"] not in late] + ordered + [j for j in jobs if j["function"] in late]
 
 
 def _gemm_update_dtypes(graph: Graph | None) -> set[str]:

@@ -67,10 +67,9 @@ _cblas_dgemm = types.ExternalFunction(f"graphflow_cblas_dgemm_{LIBRARY.abi}", _c
 
 
 @numba.njit(cache=True, error_model="numpy", nogil=True)
-def gemm(a, ta, b, tb, c, alpha, beta):  # type: ignore[no-untyped-def]
-    """``c = alpha * op(a) @ op(b) + beta * c`` in place (``op`` transposes where ``ta``/``tb``),
-    for 2-D float32 or float64 arrays of one dtype (``a`` and ``b`` copied where they are not
-    C-contiguous; ``c``, updated in place, must be)."""
+def _operands(a, ta, b, tb, c):  # type: ignore[no-untyped-def]
+    """``a`` and ``b`` C-contiguous (copied where they are not) and the product's ``m, n, k``,
+    after checking that the shapes agree and that ``c``, written in place, is C-contiguous."""
     a = np.ascontiguousarray(a)
     b = np.ascontiguousarray(b)
     if not c.flags.c_contiguous:
@@ -80,6 +79,15 @@ def gemm(a, ta, b, tb, c, alpha, beta):  # type: ignore[no-untyped-def]
     if (a.shape[1] if ta else a.shape[0]) != m or (b.shape[0] if tb else b.shape[1]) != n or \
             (b.shape[1] if tb else b.shape[0]) != k:
         raise ValueError("gemm: operand shapes do not agree")
+    return a, b, m, n, k
+
+
+@numba.njit(cache=True, error_model="numpy", nogil=True)
+def gemm(a, ta, b, tb, c, alpha, beta):  # type: ignore[no-untyped-def]
+    """``c = alpha * op(a) @ op(b) + beta * c`` in place (``op`` transposes where ``ta``/``tb``),
+    for 2-D float32 or float64 arrays of one dtype (``a`` and ``b`` copied where they are not
+    C-contiguous; ``c``, updated in place, must be), small products on one BLAS thread."""
+    a, b, m, n, k = _operands(a, ta, b, tb, c)
     threads = narrow(m, n, k)
     gemm_block(a, ta, b, tb, c, 0, m, 0, n, alpha, beta)
     widen(threads)
@@ -87,67 +95,60 @@ def gemm(a, ta, b, tb, c, alpha, beta):  # type: ignore[no-untyped-def]
 
 @numba.njit(cache=True, error_model="numpy", nogil=True)
 def product(a, ta, b, tb, c):  # type: ignore[no-untyped-def]
-    """``c = op(a) @ op(b)`` (``op`` transposes where ``ta``/``tb``) on whatever thread count
-    OpenBLAS has (the matmul kernel around it narrows it): what matmul kernels call where numba's
-    ``np.dot`` would call SciPy's BLAS. Operands that are not C-contiguous are copied."""
-    a = np.ascontiguousarray(a)
-    b = np.ascontiguousarray(b)
-    m, n = c.shape
-    k = a.shape[0] if ta else a.shape[1]
-    if (a.shape[1] if ta else a.shape[0]) != m or (b.shape[0] if tb else b.shape[1]) != n or \
-            (b.shape[1] if tb else b.shape[0]) != k:
-        raise ValueError("matmul: operand shapes do not agree")
-    if not c.flags.c_contiguous:
-        raise ValueError("matmul: the result is not C-contiguous")
+    """``c = op(a) @ op(b)``, as :func:`gemm`, on whatever thread count OpenBLAS has: what a
+    batched matmul kernel calls per batch element (it narrows the count once around its loop) and
+    the jitted im2col convolutions per chunk."""
+    a, b, m, n, _ = _operands(a, ta, b, tb, c)
     gemm_block(a, ta, b, tb, c, 0, m, 0, n, 1.0, 0.0)
 
 
 @numba.njit(cache=True, error_model="numpy", nogil=True)
+def _addresses(a, ta, b, tb, c, r0, c0):  # type: ignore[no-untyped-def]
+    """Where the block at row ``r0``, column ``c0`` of ``c`` starts in ``op(a)`` (its rows),
+    ``op(b)`` (its columns) and ``c``: nothing is copied, BLAS's leading dimensions do the rest."""
+    w = c.itemsize
+    return (a.ctypes.data + (r0 if ta else r0 * a.shape[1]) * w, b.ctypes.data + (c0 * b.shape[1] if tb else c0) * w,
+            c.ctypes.data + (r0 * c.shape[1] + c0) * w)
+
+
+@numba.njit(cache=True, error_model="numpy", nogil=True)
 def _block_fortran(a, ta, b, tb, c, r0, r1, c0, c1, alpha, beta):  # type: ignore[no-untyped-def]
-    """:func:`gemm_block` on SciPy's ``cython_blas`` (Fortran interface, every argument by pointer)."""
-    m, n = c.shape
-    k = a.shape[0] if ta else a.shape[1]
+    """:func:`gemm_block` on SciPy's ``cython_blas`` (Fortran interface, every argument by pointer;
+    column-major, so the first operand is B^T)."""
     if r1 <= r0 or c1 <= c0:
         return
     ints = np.empty(8, dtype=np.int32)
-    ints[0] = 84 if tb else 78  # "T" or "N": the column-major first operand is B^T
+    ints[0] = 84 if tb else 78  # "T" or "N"
     ints[1] = 84 if ta else 78
-    ints[2], ints[3], ints[4] = c1 - c0, r1 - r0, k  # k == 0 is BLAS's C = beta C
-    ints[5], ints[6], ints[7] = max(b.shape[1], 1), max(a.shape[1], 1), n
+    ints[2], ints[3], ints[4] = c1 - c0, r1 - r0, a.shape[0] if ta else a.shape[1]  # k == 0: C = beta C
+    ints[5], ints[6], ints[7] = max(b.shape[1], 1), max(a.shape[1], 1), c.shape[1]
     scale = np.empty(2, dtype=c.dtype)
     scale[0], scale[1] = alpha, beta
     p = ints.ctypes.data
     s = scale.ctypes.data
-    w = c.itemsize
-    pa = a.ctypes.data + (r0 if ta else r0 * a.shape[1]) * w  # op(a)'s rows r0..
-    pb = b.ctypes.data + (c0 * b.shape[1] if tb else c0) * w  # op(b)'s columns c0..
-    pc = c.ctypes.data + (r0 * n + c0) * w
-    if w == 4:
-        _sgemm(p, p + 4, p + 8, p + 12, p + 16, s, pb, p + 20, pa, p + 24, s + w, pc, p + 28)
+    pa, pb, pc = _addresses(a, ta, b, tb, c, r0, c0)
+    if c.itemsize == 4:
+        _sgemm(p, p + 4, p + 8, p + 12, p + 16, s, pb, p + 20, pa, p + 24, s + 4, pc, p + 28)
     else:
-        _dgemm(p, p + 4, p + 8, p + 12, p + 16, s, pb, p + 20, pa, p + 24, s + w, pc, p + 28)
+        _dgemm(p, p + 4, p + 8, p + 12, p + 16, s, pb, p + 20, pa, p + 24, s + 8, pc, p + 28)
 
 
 @numba.njit(cache=True, error_model="numpy", nogil=True)
 def _block_cblas(a, ta, b, tb, c, r0, r1, c0, c1, alpha, beta):  # type: ignore[no-untyped-def]
     """:func:`gemm_block` on the library's CBLAS entry, row-major (nothing swapped)."""
-    m, n = c.shape
-    k = a.shape[0] if ta else a.shape[1]
     if r1 <= r0 or c1 <= c0:
         return
-    w = c.itemsize
-    pa = a.ctypes.data + (r0 if ta else r0 * a.shape[1]) * w  # op(a)'s rows r0..
-    pb = b.ctypes.data + (c0 * b.shape[1] if tb else c0) * w  # op(b)'s columns c0..
-    pc = c.ctypes.data + (r0 * n + c0) * w
+    pa, pb, pc = _addresses(a, ta, b, tb, c, r0, c0)
     t_a = np.int32(_TRANS if ta else _NO_TRANS)
     t_b = np.int32(_TRANS if tb else _NO_TRANS)
-    lda, ldb = _INT(max(a.shape[1], 1)), _INT(max(b.shape[1], 1))
-    if w == 4:  # k == 0 is BLAS's C = beta C
-        _cblas_sgemm(np.int32(_ROW_MAJOR), t_a, t_b, _INT(r1 - r0), _INT(c1 - c0), _INT(k), np.float32(alpha),
-                     pa, lda, pb, ldb, np.float32(beta), pc, _INT(max(n, 1)))
+    m, n, k = _INT(r1 - r0), _INT(c1 - c0), _INT(a.shape[0] if ta else a.shape[1])  # k == 0: C = beta C
+    lda, ldb, ldc = _INT(max(a.shape[1], 1)), _INT(max(b.shape[1], 1)), _INT(max(c.shape[1], 1))
+    if c.itemsize == 4:
+        _cblas_sgemm(np.int32(_ROW_MAJOR), t_a, t_b, m, n, k, np.float32(alpha), pa, lda, pb, ldb,
+                     np.float32(beta), pc, ldc)
     else:
-        _cblas_dgemm(np.int32(_ROW_MAJOR), t_a, t_b, _INT(r1 - r0), _INT(c1 - c0), _INT(k), np.float64(alpha),
-                     pa, lda, pb, ldb, np.float64(beta), pc, _INT(max(n, 1)))
+        _cblas_dgemm(np.int32(_ROW_MAJOR), t_a, t_b, m, n, k, np.float64(alpha), pa, lda, pb, ldb,
+                     np.float64(beta), pc, ldc)
 
 
 # Rows ``r0:r1`` and columns ``c0:c1`` of :func:`gemm`'s ``c``, in place (the operands' and
