@@ -455,6 +455,54 @@ def test_glue_runs_a_loop_bodys_elementwise_chain_as_one_call(monkeypatch: pytes
                     np.testing.assert_allclose(x, e, rtol=1e-12)
 
 
+def test_a_chain_reads_column_slices_and_writes_a_concat_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An LSTM-style body: the gates are column slices of one product, and the gradient joins the
+    gates' gradients with a concat. The forward chain reads the slices from the product's columns
+    and the gradient's chain writes the concat's columns (cpu/chains.py ``Folds``), so neither is
+    a call of its own; values and gradients agree with the reference executor, also where a
+    run-time broadcast sends the glue down the node-by-node path, and with odd widths."""
+    import re
+
+    from graphflow.compiler.cpu import lower as cpu
+    from graphflow.compiler.pipeline import run_passes
+    from graphflow.compiler.program import build
+    from graphflow.compiler.schedule import schedule
+    monkeypatch.setenv("GRAPHFLOW_GLUE", "1")
+    n = 5
+    rs = np.random.RandomState(7)
+    with gf.Graph().as_default():
+        h0 = gf.placeholder(gf.float64, [None, n])
+        m = gf.placeholder(gf.float64, [None, n])
+        w = gf.Variable(rs.randn(n, 4 * n) * 0.5)
+        b = gf.Variable(rs.randn(4 * n) * 0.1)
+
+        def body(i, h, c):  # type: ignore[no-untyped-def]
+            zi, zj, zf, zo = gf.split(gf.matmul(h, w) + b, 4, axis=1)
+            c2 = c * gf.sigmoid(zf + 1.0) + gf.sigmoid(zi) * gf.tanh(zj) * m
+            return i + 1, gf.tanh(c2) * gf.sigmoid(zo), c2
+        _, h, c = gf.while_loop(lambda i, h, c: i < 3, body, (gf.constant(0), h0, h0 * 0.0))
+        loss = gf.reduce_sum(h * h) + gf.reduce_sum(c)
+        grads = gf.gradients(loss, [w, b, h0])
+        p = run_passes(build([h, c] + grads, [], [(h0, 2), (m, 2)]))
+        bodies = [k.source for k in cpu.lower(p, schedule(p), glue=True).kernels]
+        assert any(re.search(r"np\.uintp\(w\d+ \+ w\d+ \+ i\d+\)\] = ", k) for k in bodies)  # concat writes
+        # without a gradient nothing saves the biased gates: the chain computes the bias add too
+        # at the columns it reads (the bias indexed by the column alone)
+        p = run_passes(build([h, c], [], [(h0, 2), (m, 2)]))
+        bodies = [k.source for k in cpu.lower(p, schedule(p), glue=True).kernels]
+        assert any(re.search(r"(u\d+) = np\.uintp\(c\d+ \+ i\d+\).*p\d+\[\1\]", k, re.S) for k in bodies)
+        with gf.Session() as s, gf.Session(device="reference") as ref:
+            s.run(gf.global_variables_initializer())
+            ref.run(gf.global_variables_initializer())
+            ref.run([gf.assign(w, s.run(w)), gf.assign(b, s.run(b))])
+            for rows in (4, 1):  # m of one row: a run-time broadcast, the node-by-node path
+                feed = {h0: rs.randn(4, n), m: rs.rand(rows, n) + 0.5}
+                for x, e in zip(s.run([h, c] + grads, feed), ref.run([h, c] + grads, feed)):
+                    np.testing.assert_allclose(x, e, rtol=1e-10, atol=1e-12)
+                for x, e in zip(s.run([h, c], feed), ref.run([h, c], feed)):
+                    np.testing.assert_allclose(x, e, rtol=1e-10, atol=1e-12)
+
+
 def test_second_order_gradients_through_a_loop_that_saved_values() -> None:
     """The loop's gradient reads values the forward loop saved; differentiating that gradient
     sends gradients into the saved values' stacks, which the loop's rule passes on (y = (x w)^2

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from graphflow.compiler.cpu.chains import chains
+from graphflow.compiler.cpu.chains import chains, folds
 from graphflow.compiler.cpu.interface import ProgramEmit
 from graphflow.compiler.subprograms import sub_program
 from graphflow.core.dtypes import DType
@@ -31,17 +31,19 @@ NodeEmitter = Callable[[E, Operation, dict[int, int]], None]
 
 
 def emit_sub(em: E, g: FuncGraph, bindings: list[str], emit_node: NodeEmitter[E],
-             n_outputs: int | None = None, n_owned: int | None = None) -> list[str]:
-    """Emit the code computing ``g``'s first ``n_outputs`` outputs (all by default) with its
-    feeds bound to ``bindings`` (each node by ``emit_node``); returns their expressions, the first
-    ``n_owned`` (all by default) as values the caller may keep."""
+             n_outputs: int | tuple[int, ...] | None = None, n_owned: int | None = None) -> list[str]:
+    """Emit the code computing ``g``'s first ``n_outputs`` outputs (all by default; or those of
+    the indices ``n_outputs`` holds) with its feeds bound to ``bindings`` (each node by
+    ``emit_node``); returns their expressions (by output index; "None" for outputs left out), the
+    first ``n_owned`` (all by default) as values the caller may keep."""
     prog, sched = sub_program(g, n_outputs)
     for ph, expr in zip(prog.feeds, bindings):
         em.define(ph.outputs[0], expr, fresh=False)
     saved = em.current_program
     em.current_program = prog
     at = chains(prog, sched) if em.python and not em.trace else {}
-    skip = {id(m) for chains_here in at.values() for chain in chains_here for m in chain}
+    skip = {id(m) for chains_here in at.values() for chain in chains_here
+            for m in chain + folds(prog, chain).nodes}
     try:
         for i, n in enumerate(list(sched.order) + [None]):
             for chain in at.get(i, []):
@@ -51,7 +53,13 @@ def emit_sub(em: E, g: FuncGraph, bindings: list[str], emit_node: NodeEmitter[E]
     finally:
         em.current_program = saved
     owned = len(prog.outputs) if n_owned is None else n_owned
-    return [_owned(em, t) if i < owned else em.value(t) for i, t in enumerate(prog.outputs)]
+    values = [_owned(em, t) if i < owned else em.value(t) for i, t in enumerate(prog.outputs)]
+    if not isinstance(n_outputs, tuple):
+        return values
+    full = ["None"] * len(g.outputs)
+    for i, v in zip(n_outputs, values):
+        full[i] = v
+    return full
 
 
 def _owned(em: ProgramEmit, t: Tensor) -> str:
@@ -85,7 +93,7 @@ def _reads(em: ProgramEmit, n: Operation, t: Tensor) -> bool:
         any(n.inputs[i] is t for i in _captures_read(at.body, at.body_index, at.n_vars, n_out))
 
 
-def _captures_read(g: FuncGraph, index: tuple[int, ...], n_args: int, n_out: int | None) -> set[int]:
+def _captures_read(g: FuncGraph, index: tuple[int, ...], n_args: int, n_out: int | tuple[int, ...] | None) -> set[int]:
     """The loop inputs (of ``index``, one per capture of ``g``) that the program of ``g``
     computing its first ``n_out`` outputs reads."""
     prog, _ = sub_program(g, n_out)
@@ -93,14 +101,20 @@ def _captures_read(g: FuncGraph, index: tuple[int, ...], n_args: int, n_out: int
     return {i for ph, i in zip(prog.feeds[n_args:], index) if id(ph.outputs[0]) in read}
 
 
-def _computed(em: ProgramEmit, n: Operation) -> int | None:
-    """How many of loop ``n``'s body outputs its code computes (None: all): the values it saves
-    for a gradient are left out where no gradient reads them."""
+def _computed(em: ProgramEmit, n: Operation) -> int | tuple[int, ...] | None:
+    """Which of loop ``n``'s body outputs its code computes (None: all; a count: the first ones;
+    else their indices): the values it saves for a gradient are left out where no gradient reads
+    them (an LSTM step's biased gates, which the gradient reads through their activations only:
+    then nothing but the gate slices reads them, and the gates' chain computes the bias add)."""
     at = n.attrs
     nv, ne = at.n_vars, at.n_emit
     first_saved, saved = at.meta.get("saved", (ne, []))
-    wanted = any(_used(em, n.outputs[nv + first_saved + j]) for j in range(len(saved)))
-    return None if wanted else nv + first_saved
+    unread = {nv + first_saved + j for j in range(len(saved)) if not _used(em, n.outputs[nv + first_saved + j])}
+    if not unread:
+        return None
+    if len(unread) == len(saved):
+        return nv + first_saved
+    return tuple(i for i in range(len(at.body.outputs)) if i not in unread)
 
 
 def emit_cond(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:

@@ -23,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from graphflow.compiler.cpu import conv_kernels as _ck
-from graphflow.compiler.cpu.blas import gemm
 from graphflow.compiler.cpu import split
+from graphflow.compiler.cpu.blas import gemm
 from graphflow.compiler.cpu.simd import conv as _direct
 
 geometry = _ck.geometry.py_func  # plain arithmetic: nothing to compile
