@@ -187,13 +187,17 @@ def test_the_helpers_library_jobs_are_what_glue_calls_in_the_order_it_needs_them
         gf.train.AdamOptimizer(1e-3).minimize(loss)
         jobs = compile_pool._library_jobs(g)
     names = [j.get("function") or f"prepare {j['args'][0]}" for j in jobs]
-    assert {"max_pool_into", "max_pool_route_into", "gemm", "softmax_xent", "softmax_xent_grad"} <= set(names)
-    assert "max_pool" not in names and "max_pool_route" not in names
+    # (the pools' windows tile their inputs: the gradient's kernel for that, not the general one)
+    assert {"max_pool_into", "max_pool_scatter_tiled_into", "gemm", "softmax_xent", "softmax_xent_grad"} <= set(names)
+    assert "max_pool" not in names and "max_pool_route" not in names and "max_pool_route_into" not in names
     first_prepare = names.index(next(n for n in names if n.startswith("prepare")))
     assert all(not n.startswith("prepare") for n in names[:first_prepare])
-    assert names.index("gemm") < first_prepare and names.index("max_pool_route_into") < first_prepare
+    assert names.index("gemm") < first_prepare and names.index("max_pool_scatter_tiled_into") < first_prepare
     prepares = [n for n in names if n.startswith("prepare")]
     assert prepares[-1] == "prepare forward" and prepares[0] != "prepare forward"
+    # the first convolution's input gradient, which no program of a training graph runs, gets
+    # neither its direct kernel nor im2col's fallback
+    assert prepares.count("prepare input") == 1 and "_col2im" not in names
     im2col = [i for i, n in enumerate(names) if n in ("_im2col", "_col2im")]
     assert all(i > max(j for j, n in enumerate(names) if n.startswith("prepare")) for i in im2col)
     gemm = next(j for j in jobs if j.get("function") == "gemm")

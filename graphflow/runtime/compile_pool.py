@@ -112,7 +112,14 @@ def _library_jobs(graph: Graph | None) -> list[dict]:
     functions last."""
     wanted: dict[tuple[str, str, str], list[list[Any]]] = {}
     ops = graph.get_operations() if graph is not None else []
-    for n in ops:
+    # in a graph that trains (an optimizer's update subtracts from a variable), a value nothing
+    # reads is most likely a gradient no program runs (the input's gradient of a first
+    # convolution: its fallback's _col2im kept the helper busy for seconds in every process, never
+    # cached, and the steps' BLAS on one thread, the core counted as taken); if it is fetched
+    # after all, its program compiles what it calls
+    trains = any(n.op is Op.ASSIGN and n.attrs.mode == "sub" for n in ops)
+    read = [n for n in ops if not trains or not n.outputs or any(t.consumers() for t in n.outputs)]
+    for n in read:
         for module, fn, spec in library_calls(n):
             d = "float32" if n.dtypes[0].name == "float16" else n.dtypes[0].name
             kinds = {"T": [d, 4], "M": [d, 2], "F": [d, 1], "i": ["int64", -1], "b": ["bool", -1],
@@ -130,10 +137,9 @@ def _library_jobs(graph: Graph | None) -> list[dict]:
              if present is None or op in present]
     # the convolutions' direct kernels, specialised on the graph's static shapes: gradients, the
     # last used first, then the forward ones (this process starts from the first forward one)
-    calls = {json.dumps(j): j for n in ops for j in prepare_jobs(n)}
+    calls = {json.dumps(j): j for n in read for j in prepare_jobs(n)}
     ordered = sorted(reversed(list(calls.values())), key=lambda j: j["args"][0] == "forward")
-    # im2col's functions last: a graph's nodes include gradients its programs never run (the
-    # input's gradient of a first convolution), whose fallback would take the helper's time first
+    # im2col's functions last: the fallback of convolutions the direct kernels do not serve
     late = ("_im2col", "_col2im")
     return [j for j in jobs if j["function"] not in late] + ordered + [j for j in jobs if j["function"] in late]
 

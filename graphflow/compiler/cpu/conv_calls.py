@@ -136,7 +136,18 @@ def max_pool_route(x: np.ndarray, g: np.ndarray, gather: bool, kh: int, kw: int,
                    oh: int, ow: int) -> np.ndarray:
     """``conv_kernels.max_pool_route``, its batch split between the step's threads when large."""
     n, h, w, c = x.shape
+    if not gather and tiles(kh, kw, sh, sw, pt, pl, h, w, oh, ow):
+        out = np.empty((n, h, w, c), dtype=g.dtype)
+        split.run(n, _pool_threads(x),
+                  lambda _, lo, hi: _ck.max_pool_scatter_tiled_into(x, g, kh, kw, oh, ow, out, lo, hi))
+        return out
     out = np.empty((n, oh, ow, c), dtype=g.dtype) if gather else np.zeros((n, h, w, c), dtype=g.dtype)
     split.run(n, _pool_threads(x),
               lambda _, lo, hi: _ck.max_pool_route_into(x, g, gather, kh, kw, sh, sw, pt, pl, oh, ow, out, lo, hi))
     return out
+
+
+def tiles(kh: int, kw: int, sh: int, sw: int, pt: int, pl: int, h: int, w: int, oh: int, ow: int) -> bool:
+    """Whether pooling windows tile the input: each cell under at most one window, none in the
+    padding."""
+    return kh == sh and kw == sw and pt == 0 and pl == 0 and oh * kh <= h and ow * kw <= w

@@ -30,6 +30,7 @@ LIBRARY_CALLS: dict[Op, list[tuple[str, str, list[str]]]] = {
     Op.AVG_POOL: [(_MODULE, "avg_pool", ["T"] + _I8)],
     Op.AVG_POOL_GRAD: [(_MODULE, "avg_pool_grad", ["T"] + _I8 + ["i"])],
 }
+_TILED_POOL_GRAD = (_MODULE, "max_pool_scatter_tiled_into", ["T", "T", "i", "i", "i", "i", "T", "i", "i"])
 _CONV_KINDS = {Op.CONV2D: "forward", Op.CONV2D_BACKPROP_INPUT: "input", Op.CONV2D_BACKPROP_FILTER: "filter"}
 
 
@@ -45,7 +46,21 @@ def library_calls(n: Operation) -> list[tuple[str, str, list[str]]]:
     if n.op is Op.MATMUL:
         floating = n.dtypes[0].is_floating and all(t.shape.rank == 2 for t in n.inputs)
         return [_GEMM] if floating else []
+    if n.op is Op.MAX_POOL_GRAD and _tiled(n):
+        return [_TILED_POOL_GRAD]
     return list(LIBRARY_CALLS.get(n.op, ()))
+
+
+def _tiled(n: Operation) -> bool:
+    """Whether max-pool gradient ``n``'s static shape takes ``conv_calls.tiles``'s kernel."""
+    at: PoolAttrs = n.attrs
+    dims = n.inputs[0].shape.as_list() if n.inputs[0].shape.rank == 4 else [None] * 4
+    h, w = dims[1], dims[2]
+    if at.gather or at.ksize != at.strides or h is None or w is None:
+        return False
+    same, *pairs = pads(at.padding)
+    geo = [window(d, at.ksize[a], at.strides[a], 1, same, *pairs[a]) for a, d in enumerate((h, w))]
+    return all(before == 0 and size * at.ksize[a] <= d for a, ((size, before), d) in enumerate(zip(geo, (h, w))))
 
 
 def _drivers(em: CpuEmit) -> str:
