@@ -23,7 +23,7 @@ chain's place cannot change what it reads.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from graphflow.compiler.fused import FusedAttrs
@@ -229,7 +229,7 @@ def _static_bound(s: Operation, b: Bound) -> int | None | bool:
     return False
 
 
-def planned_dims(inputs: Sequence[Tensor], reads: dict[tuple[int, int], Window]) -> dict[int, list[int | None]]:
+def _planned_dims(inputs: Sequence[Tensor], reads: dict[tuple[int, int], Window]) -> dict[int, list[int | None]]:
     """Per array parameter ``i`` (tensor ``inputs[i]``) a chain reads through folded slices (a
     sliced matrix, or an input of the loop computing it): its dims as the kernel indexes them,
     None for the chain's rows."""
@@ -245,6 +245,69 @@ def planned_dims(inputs: Sequence[Tensor], reads: dict[tuple[int, int], Window])
             out[i] = [1 if b else None if k == 0 and len(dims) == 2 else loop[-1]
                       for k, b in enumerate(wide)]
     return out
+
+
+@dataclass
+class ChainPlan:
+    """How the glue calls a chain's kernel: its parameters' sources (node, input) and which
+    member input each is (``leaf``, or ``reads`` through a fold), the members it stores, the
+    parameter whose rows are the chain's (``first``), and the shape tests before the call."""
+
+    fold: Folds
+    sources: list[tuple[Operation, int]]
+    leaf: dict[tuple[int, int], int]
+    reads: dict[tuple[int, int], Window]
+    stored: list[Operation]
+    tests: list[str]
+    first: int
+
+
+def chain_plan(program: Program, group: Sequence[Operation], value: Callable[[Operation, int], str]) -> ChainPlan:
+    """The ``ChainPlan`` of chain ``group`` in ``program`` (``value(node, j)``: the glue's
+    expression for input ``j`` of ``node``; one parameter per distinct expression)."""
+    made = {id(m.outputs[0]) for m in group}
+    fold = folds(program, group)
+    sources: list[tuple[Operation, int]] = []
+    seen: dict[str, int] = {}
+
+    def source(owner: Operation, j: int) -> int:
+        e = value(owner, j)
+        if e not in seen:
+            seen[e] = len(sources)
+            sources.append((owner, j))
+        return seen[e]
+    leaf: dict[tuple[int, int], int] = {}
+    reads: dict[tuple[int, int], Window] = {}
+    for g, m in enumerate(group):
+        for j, t in enumerate(m.inputs):
+            if id(t) in made:
+                continue
+            if id(t) not in fold.windows:
+                leaf[(g, j)] = source(m, j)
+                continue
+            s, start = fold.windows[id(t)]
+            f = fold.producers.get(id(s.inputs[0]))
+            reads[(g, j)] = Window(start, source(s, 0)) if f is None else \
+                Window(start, producer=f, params=tuple(source(f, i) for i in range(len(f.inputs))))
+    members = {id(m) for m in group}
+    absorbed = {id(n) for n in fold.nodes}
+    outside = {id(t) for n in program.nodes if id(n) not in members and id(n) not in absorbed
+               for t in n.inputs} | {id(t) for t in program.outputs}
+    stored = [m for m in group if id(m.outputs[0]) in outside]
+    ins = [value(owner, j) for owner, j in sources]
+    plain = sorted({i for (g, j), i in leaf.items() if group[g].inputs[j].shape.rank})
+    same = [f"{ins[i]}.shape == {ins[plain[0]]}.shape" for i in plain[1:]]
+    first = plain[0] if plain else -1
+    if reads or fold.concat is not None:  # [rows, w]: every matrix as planned
+        width = group[0].attrs.loop_shape.as_list()[1]
+        matrices = _planned_dims([owner.inputs[j] for owner, j in sources], reads)
+        if not plain:  # (folds() takes only matrices with rows)
+            first = next(i for i, dims in matrices.items() if len(dims) == 2 and dims[0] is None)
+        rows = f"{ins[first]}.shape[0]"
+        same += [f"{ins[first]}.shape[1] == {width}"] if plain else []
+        same += [f"{ins[i]}.shape[{k}] == {rows if d is None else d}" for i, dims in matrices.items()
+                 for k, d in enumerate(dims) if i != first or k]
+    return ChainPlan(fold, sources, leaf, reads, stored, same, first)
 
 
 def chain_kernel(sub: KernelEmitter, group: Sequence[Operation], leaf: dict[tuple[int, int], int],

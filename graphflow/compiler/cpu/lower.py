@@ -27,7 +27,7 @@ from graphflow.compiler.capabilities import KERNEL
 from graphflow.compiler.cpu import control_flow, split
 from graphflow.compiler.cpu import rules as _rules  # noqa: F401  (registers the CPU rule of every primitive)
 from graphflow.compiler.cpu.assign_plans import assign_fusions, assign_groups, gemm_updates
-from graphflow.compiler.cpu.chains import Window, chain_kernel, folds, planned_dims
+from graphflow.compiler.cpu.chains import chain_kernel, chain_plan
 from graphflow.compiler.cpu.interface import CpuRule
 from graphflow.compiler.emitter import Emitter
 from graphflow.compiler.fused_loops import (
@@ -208,57 +208,18 @@ class GlueEmitter(CpuEmitter):
         """The elementwise loops ``group`` (cpu/chains.py) as one kernel call when their array
         leaves have one shape at run time (the matrices it reads through folded slices: the rows
         and the columns planned), else one by one."""
-        made = {id(m.outputs[0]) for m in group}
-        fold = folds(program, group)
-        sources: list[tuple[Operation, int]] = []
-        seen: dict[str, int] = {}
-
-        def source(owner: Operation, j: int) -> int:
-            e = self.input(owner, j)
-            if e not in seen:
-                seen[e] = len(sources)
-                sources.append((owner, j))
-            return seen[e]
-        leaf: dict[tuple[int, int], int] = {}
-        reads: dict[tuple[int, int], Window] = {}
-        for g, m in enumerate(group):
-            for j, t in enumerate(m.inputs):
-                if id(t) in made:
-                    continue
-                if id(t) not in fold.windows:
-                    leaf[(g, j)] = source(m, j)
-                    continue
-                s, start = fold.windows[id(t)]
-                f = fold.producers.get(id(s.inputs[0]))
-                reads[(g, j)] = Window(start, source(s, 0)) if f is None else \
-                    Window(start, producer=f, params=tuple(source(f, i) for i in range(len(f.inputs))))
-        members = {id(m) for m in group}
-        absorbed = {id(n) for n in fold.nodes}
-        outside = {id(t) for n in program.nodes if id(n) not in members and id(n) not in absorbed
-                   for t in n.inputs} | {id(t) for t in program.outputs}
-        stored = [m for m in group if id(m.outputs[0]) in outside]
+        p = chain_plan(program, group, self.input)
+        fold, sources, stored, first = p.fold, p.sources, p.stored, p.first
         ins = [self.input(owner, j) for owner, j in sources]
-        plain = sorted({i for (g, j), i in leaf.items() if group[g].inputs[j].shape.rank})
-        same = [f"{ins[i]}.shape == {ins[plain[0]]}.shape" for i in plain[1:]]
-        first = plain[0] if plain else -1
-        if reads or fold.concat is not None:  # [rows, w]: every matrix as planned
-            width = group[0].attrs.loop_shape.as_list()[1]
-            matrices = planned_dims([owner.inputs[j] for owner, j in sources], reads)
-            if not plain:  # (folds() takes only matrices with rows)
-                first = next(i for i, dims in matrices.items() if len(dims) == 2 and dims[0] is None)
-            rows = f"{ins[first]}.shape[0]"
-            same += [f"{ins[first]}.shape[1] == {width}"] if plain else []
-            same += [f"{ins[i]}.shape[{k}] == {rows if d is None else d}" for i, dims in matrices.items()
-                     for k, d in enumerate(dims) if i != first or k]
         sub = KernelEmitter(replace(KERNEL, assume_same_shape=True))
-        kern = finish(sub, group[-1], len(sources), chain_kernel(sub, group, leaf, len(sources), stored, fold,
-                                                                 reads, first))
+        kern = finish(sub, group[-1], len(sources), chain_kernel(sub, group, p.leaf, len(sources), stored, fold,
+                                                                 p.reads, first))
         name = self.kernel_names.setdefault(kern.source, f"k{len(self.kernel_names)}")
         self.kernels.append(kern)
         shaped = [f".reshape({ins[first]}.shape)" if kern.flat else ""] * len(stored)
         names = {id(m): self.fresh("o") for m in stored}
         cat = self.fresh("o") if fold.concat is not None else None
-        with self.block(f"if {' and '.join(same) or 'True'}:"):
+        with self.block(f"if {' and '.join(p.tests) or 'True'}:"):
             args = self._arguments(kern, sources)
             self._site(kern)
             outs = self.fresh("ch")
