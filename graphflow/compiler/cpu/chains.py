@@ -23,7 +23,7 @@ chain's place cannot change what it reads.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from graphflow.compiler.fused import FusedAttrs
@@ -311,18 +311,26 @@ def chain_plan(program: Program, group: Sequence[Operation], value: Callable[[Op
 
 
 def chain_kernel(sub: KernelEmitter, group: Sequence[Operation], leaf: dict[tuple[int, int], int],
-                 n_params: int, stored: Sequence[Operation], fold: Folds | None = None,
-                 reads: dict[tuple[int, int], Window] | None = None, first: int = -1) -> str:
+                 n_params: int, stored: Sequence[Operation], fold: Folds,
+                 reads: dict[tuple[int, int], Window], first: int) -> str:
     """Emit the chain's loop into ``sub`` (``leaf``: (member index, input) -> parameter for
-    inputs from outside the chain); returns the kernel's result: the tuple of ``stored`` members'
-    buffers, then the concat's where ``fold`` has one. Without folds the loop is flat (every array
-    arrives flattened); with them it runs over [rows, w] (rows: parameter ``first``'s), reading the
-    inputs ``reads`` names ((member index, input) -> ``Window``) from their matrix's columns and
-    writing the concat's buffer at each input's columns."""
-    if not fold or not (fold.windows or fold.concat):
-        return _flat_chain(sub, group, leaf, n_params, stored)
-    reads = reads or {}
+    inputs from outside the chain; ``first``: an array parameter of the chain's shape, or of its
+    rows); returns the kernel's result: the tuple of ``stored`` members' buffers, then the
+    concat's where ``fold`` has one. Without folds the loop is flat (every array arrives
+    flattened); with them it runs over [rows, w], reading the inputs ``reads`` names ((member
+    index, input) -> ``Window``) from their matrix's columns and writing the concat's buffer at
+    each input's columns."""
     params = [f"p{k}" for k in range(n_params)]
+    if not (fold.windows or fold.concat):
+        sub.flattened = True
+        size = f"{params[first]}.shape[0]"
+        # (the glue called this kernel only after finding every array leaf of one shape)
+        bufs = {id(m): sub.empty([size], m.dtypes[0]) for m in stored}
+        with sub.loops([size]) as idx:
+            for m, v in _member_values(sub, group, leaf, params, idx, lambda g, j: ""):
+                if id(m) in bufs:
+                    sub.line(f"{bufs[id(m)]}[{idx[0]}] = {v}")
+        return "(" + "".join(f"{bufs[id(m)]}, " for m in stored) + ")"
     rows, width = f"{params[first]}.shape[0]", str(group[0].attrs.loop_shape.as_list()[1])
     # (the glue called this kernel only after finding every array's rows and columns as planned)
     bufs = {id(m): sub.empty([rows, width], m.dtypes[0]) for m in stored}
@@ -330,7 +338,6 @@ def chain_kernel(sub: KernelEmitter, group: Sequence[Operation], leaf: dict[tupl
     if fold.concat is not None:
         c = fold.concat
         cat = sub.empty([rows, str(c.outputs[0].shape.as_list()[1])], c.dtypes[0])
-    made = {id(m.outputs[0]): g for g, m in enumerate(group)}
     w = sub.fresh("w")
     sub.line(f"{w} = {width}")
     with sub.loops([rows, w]) as loop:
@@ -339,70 +346,48 @@ def chain_kernel(sub: KernelEmitter, group: Sequence[Operation], leaf: dict[tupl
         idx = [sub.fresh("u"), sub.fresh("u")]
         sub.line(f"{idx[0]} = np.uintp({loop[0]})")
         sub.line(f"{idx[1]} = np.uintp({loop[1]})")
-        values: dict[int, str] = {}
-        for g, m in enumerate(group):
-            leaves, preset = [], {}
-            for j, t in enumerate(m.inputs):
-                if id(t) in made:
-                    leaves.append("")
-                    preset[j] = values[id(t)]
-                    continue
-                leaves.append(params[leaf[(g, j)]] if (g, j) in leaf else "")
-                win = reads.get((g, j))
-                if win is not None:
-                    col = sub.fresh("u")
-                    sub.line(f"{col} = np.uintp({win.start} + {loop[1]})")
-                    if win.producer is None:
-                        preset[j] = sub.fresh("x")
-                        sub.line(f"{preset[j]} = {params[win.param]}[{idx[0]}, {col}]")
-                    else:  # the producer's element at (row, col)
-                        preset[j] = element_value(sub, win.producer, [params[k] for k in win.params],
-                                                  [idx[0], col], True, False)
-            if m.op is Op.SUM_TO:  # the identity here (_identity_sum); its target is only a leaf
-                v = preset.get(0) or sub.fresh("x")
-                if 0 not in preset:
-                    sub.line(f"{v} = {leaves[0]}[{idx[0]}, {idx[1]}]")
-            else:
-                v = element_value(sub, m, leaves, idx, True, False, preset)
-            values[id(m.outputs[0])] = v
+
+        def window(g: int, j: int) -> str:  # member g's input j through its window
+            win = reads[(g, j)]
+            col = sub.fresh("u")
+            sub.line(f"{col} = np.uintp({win.start} + {loop[1]})")
+            if win.producer is not None:  # the producer's element at (row, col)
+                return element_value(sub, win.producer, [params[k] for k in win.params], [idx[0], col], True, False)
+            x = sub.fresh("x")
+            sub.line(f"{x} = {params[win.param]}[{idx[0]}, {col}]")
+            return x
+        for m, v in _member_values(sub, group, leaf, params, idx, window):
             if id(m) in bufs:
                 sub.line(f"{bufs[id(m)]}[{idx[0]}, {idx[1]}] = {v}")
-            if fold.concat is not None:
-                for k, t in enumerate(fold.concat.inputs):
-                    if t is m.outputs[0]:  # at k * w, spelt as a sum of w: LLVM then knows the
-                        # inputs' columns never overlap, and vectorises (a lifted offset each, it did not)
-                        sub.line(f"{cat}[{idx[0]}, np.uintp({' + '.join([w] * k + [loop[1]])})] = {v}")
+            for k, t in enumerate(fold.concat.inputs if fold.concat is not None else ()):
+                if t is m.outputs[0]:  # at k * w, spelt as a sum of w: LLVM then knows the
+                    # inputs' columns never overlap, and vectorises (a lifted offset each, it did not)
+                    sub.line(f"{cat}[{idx[0]}, np.uintp({' + '.join([w] * k + [loop[1]])})] = {v}")
     return "(" + "".join(f"{bufs[id(m)]}, " for m in stored) + (f"{cat}, " if cat else "") + ")"
 
 
-def _flat_chain(sub: KernelEmitter, group: Sequence[Operation], leaf: dict[tuple[int, int], int],
-                n_params: int, stored: Sequence[Operation]) -> str:
-    """The chain as one flat loop (every array leaf of one shape, passed flattened)."""
-    sub.flattened = True
-    params = [f"p{k}" for k in range(n_params)]
-    first = next(leaf[(g, j)] for g, m in enumerate(group) for j, t in enumerate(m.inputs)
-                 if (g, j) in leaf and t.shape.rank)
-    size = f"{params[first]}.shape[0]"
-    # (the glue called this kernel only after finding every array leaf of one shape)
-    bufs = {id(m): sub.empty([size], m.dtypes[0]) for m in stored}
-    made = {id(m.outputs[0]): g for g, m in enumerate(group)}
-    with sub.loops([size]) as idx:
-        values: dict[int, str] = {}
-        for g, m in enumerate(group):
-            leaves, preset = [], {}
-            for j, t in enumerate(m.inputs):
-                if id(t) in made:
-                    leaves.append("")
-                    preset[j] = values[id(t)]
-                else:
-                    leaves.append(params[leaf[(g, j)]])
-            if m.op is Op.SUM_TO:  # the identity here (_identity_sum); its target is only a leaf
-                v = preset.get(0) or sub.fresh("x")
-                if 0 not in preset:
-                    sub.line(f"{v} = {leaves[0]}[{idx[0]}]")
-            else:
-                v = element_value(sub, m, leaves, idx, True, True, preset)
-            values[id(m.outputs[0])] = v
-            if id(m) in bufs:
-                sub.line(f"{bufs[id(m)]}[{idx[0]}] = {v}")
-    return "(" + "".join(f"{bufs[id(m)]}, " for m in stored) + ")"
+def _member_values(sub: KernelEmitter, group: Sequence[Operation], leaf: dict[tuple[int, int], int],
+                   params: list[str], idx: list[str],
+                   window: Callable[[int, int], str]) -> Iterator[tuple[Operation, str]]:
+    """Emit each member's value at the element ``idx`` (one flat index, or row and column), in
+    order, yielding (member, value name) after each, so the caller stores it before the next
+    member's code: values pass to later members in registers; an input neither a member's value
+    nor a ``leaf`` parameter is read by ``window(member index, input)``."""
+    made = {id(m.outputs[0]) for m in group}
+    values: dict[int, str] = {}
+    for g, m in enumerate(group):
+        leaves, preset = [], {}
+        for j, t in enumerate(m.inputs):
+            leaves.append(params[leaf[(g, j)]] if (g, j) in leaf else "")
+            if id(t) in made:
+                preset[j] = values[id(t)]
+            elif (g, j) not in leaf:
+                preset[j] = window(g, j)
+        if m.op is Op.SUM_TO:  # the identity here (_identity_sum); its target is only a leaf
+            v = preset.get(0) or sub.fresh("x")
+            if 0 not in preset:
+                sub.line(f"{v} = {leaves[0]}[{', '.join(idx)}]")
+        else:
+            v = element_value(sub, m, leaves, idx, True, len(idx) == 1, preset)
+        values[id(m.outputs[0])] = v
+        yield m, v

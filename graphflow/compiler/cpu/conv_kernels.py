@@ -334,15 +334,14 @@ def max_pool_scatter_tiled_into(x, g, kh, kw, oh, ow, out, b0, b1):  # type: ign
                 for ch in range(c):
                     best[U(ch)] = xf[U(s0 + ch)]
                     at[U(ch)] = 0
-                for p in range(kh):
-                    for q in range(kw):
-                        cell = np.int32(p * kw + q)
-                        s = s0 + (p * w + q) * c
-                        for ch in range(c):
-                            v = xf[U(s + ch)]
-                            better = v > best[U(ch)]
-                            best[U(ch)] = v if better else best[U(ch)]
-                            at[U(ch)] = cell if better else at[U(ch)]
+                for k in range(1, kh * kw):  # the later cells, in scan order
+                    cell = np.int32(k)
+                    s = s0 + ((k // kw) * w + k % kw) * c
+                    for ch in range(c):
+                        v = xf[U(s + ch)]
+                        better = v > best[U(ch)]
+                        best[U(ch)] = v if better else best[U(ch)]
+                        at[U(ch)] = cell if better else at[U(ch)]
                 o = ((b * oh + i) * ow + j) * c
                 for p in range(kh):
                     for q in range(kw):
