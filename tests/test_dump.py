@@ -22,7 +22,7 @@ def test_dump_writes_passes_source_native_code_and_timings(tmp_path: object, mon
     (folder,) = os.listdir(str(tmp_path))
     files = set(os.listdir(os.path.join(str(tmp_path), folder)))
     names = ["build", "fold_constants", "simplify_algebra", "eliminate_dead_code", "remove_identities",
-             "eliminate_common_subexpressions", "fuse_elementwise"]
+             "eliminate_common_subexpressions", "sink_transposes", "fuse_elementwise"]
     for k, name in enumerate(names):
         assert f"{k:02d}_{name}.txt" in files
     stem = "k0" if glue else "entry"

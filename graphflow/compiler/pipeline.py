@@ -5,7 +5,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from graphflow.compiler import passes, simplify
+from graphflow.compiler import layout, passes, simplify
 from graphflow.compiler.program import Program
 from graphflow.compiler.verify import verify
 
@@ -17,6 +17,7 @@ PASSES: list[Pass] = [
     passes.eliminate_dead_code,
     passes.remove_identities,
     passes.eliminate_common_subexpressions,
+    layout.sink_transposes,
     passes.fuse_elementwise,
 ]
 

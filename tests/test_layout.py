@@ -1,0 +1,86 @@
+"""The layout pass (compiler/layout.py): transposes sink through elementwise ops and bias sums
+until inverse pairs cancel, values stay those of the numpy reference, and a transpose that would
+only move is left where it was."""
+from __future__ import annotations
+
+import numpy as np
+
+import graphflow as gf
+from graphflow.compiler import layout
+from graphflow.compiler.pipeline import run_passes
+from graphflow.compiler.program import Program, build
+from graphflow.core.registry import Op
+from tests.tolerances import value_tol
+
+NCHW_TO_NHWC, NHWC_TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
+
+
+def _compiled(fetches: list, feeds: list) -> Program:
+    return run_passes(build(fetches, [], [(t, t.shape.rank) for t in feeds]), check=True)
+
+
+def _transposes(program: Program) -> list[tuple[int, ...]]:
+    """The perms of the program's transposes, fused bodies included."""
+    out = [n.attrs.perm for n in program.nodes if n.op is Op.TRANSPOSE]
+    return out + [i.attrs.perm for n in program.nodes if n.op is Op.FUSED for i in n.attrs.body
+                  if i.op is Op.TRANSPOSE]
+
+
+def _same_as_reference(fetches: list, feed: dict) -> None:
+    with gf.Session() as cpu, gf.Session(device="reference") as ref:
+        for got, want in zip(cpu.run(fetches, feed), ref.run(fetches, feed)):
+            np.testing.assert_allclose(got, want, **value_tol(np.float64))
+
+
+def test_an_activation_between_inverse_transposes_runs_in_the_inner_layout() -> None:
+    x = gf.placeholder(gf.float64, (None, 5, 6, 3))
+    b = gf.constant(np.arange(3.0) - 1.0)
+    nchw = gf.transpose(x, NHWC_TO_NCHW)
+    y = gf.nn.relu(nchw + gf.reshape(b, (1, 3, 1, 1))) * 2.0
+    back = gf.transpose(y, NCHW_TO_NHWC)
+    (g,) = gf.gradients(gf.reduce_sum(back * back), [x])
+    program = _compiled([back, g], [x])
+    assert _transposes(program) == []
+    _same_as_reference([back, g], {x: np.random.RandomState(0).randn(2, 5, 6, 3)})
+
+
+def test_a_pytorch_style_convnet_keeps_only_the_flatten_transposes() -> None:
+    """NCHW layers on NHWC kernels: between the convolutions and poolings no activation is
+    transposed either way; what stays is the flatten into the dense layer (forward and back)
+    and the weights' OIHW <-> HWIO. The one-channel input's transpose is a reshape."""
+    with gf.Graph().as_default():
+        conv1, conv2 = gf.nn.Conv2d(1, 4, 3), gf.nn.Conv2d(4, 5, 3)
+        fc = gf.nn.Linear(5 * 2 * 2, 3)
+        x = gf.placeholder(gf.float32, (None, 1, 14, 14))
+        h = gf.nn.MaxPool2d(2)(gf.nn.ReLU()(conv1(x)))
+        h = gf.nn.MaxPool2d(2)(gf.nn.ReLU()(conv2(h)))
+        loss = gf.reduce_sum(gf.square(fc(gf.nn.Flatten()(h))))
+        params = [conv1.weight, conv1.bias, conv2.weight, conv2.bias, fc.weight]
+        grads = gf.gradients(loss, params)
+        program = _compiled([loss, *grads], [x])
+        moved = [n.attrs.perm for n in program.nodes
+                 if n.op is Op.TRANSPOSE and n.inputs[0].shape.dims[0] is None]
+        assert sorted(moved) == sorted([NHWC_TO_NCHW, NCHW_TO_NHWC])  # the flatten and its gradient
+        fed = program.feeds[0].outputs[0]
+        assert [n.op for n in program.nodes if fed in n.inputs] == [Op.RESHAPE]
+        v = np.random.RandomState(2).rand(3, 1, 14, 14).astype(np.float32)
+        with gf.Session() as cpu, gf.Session(device="reference") as ref:
+            cpu.run(gf.global_variables_initializer())
+            ref.run(gf.global_variables_initializer())
+            for p in params + [fc.bias]:
+                p.load(cpu.run(p), ref)
+            for got, want in zip(cpu.run([loss, *grads], {x: v}), ref.run([loss, *grads], {x: v})):
+                np.testing.assert_allclose(got, want, **value_tol(np.float32))
+
+
+def test_a_transpose_that_would_not_cancel_stays_where_it_was() -> None:
+    """Sinking ``transpose(x) * 3`` gains nothing when the transpose is fetched anyway, and an
+    operand that would itself need a transpose stops the sinking."""
+    x = gf.placeholder(gf.float64, (2, 3, 4))
+    z = gf.placeholder(gf.float64, (4, 2, 3))
+    y = gf.exp(gf.transpose(x, (2, 0, 1)) * 3.0)
+    mixed = gf.transpose(gf.transpose(x, (2, 0, 1)) + z, (1, 2, 0))
+    program = build([y, mixed], [], [(x, 3), (z, 3)])
+    assert layout.sink_transposes(program) is program
+    rs = np.random.RandomState(3)
+    _same_as_reference([y, mixed], {x: rs.randn(2, 3, 4), z: rs.randn(4, 2, 3)})
