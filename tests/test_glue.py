@@ -407,25 +407,31 @@ def test_the_glues_max_pool_splits_its_batch_and_computes_the_same(threads, monk
     assert parts == [threads] * 3
 
 
-@pytest.mark.parametrize("shape,k", [((3, 28, 28, 32), 2), ((2, 7, 9, 3), 2), ((2, 10, 11, 17), 3), ((1, 4, 4, 1), 4)])
-def test_the_tiled_max_pool_gradient_agrees_with_the_general_one(shape, k, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("shape,k,dtype", [((3, 28, 28, 32), 2, np.float32), ((2, 7, 9, 3), 2, np.float32),
+                                           ((2, 10, 11, 17), 3, np.float32), ((1, 4, 4, 1), 4, np.float32),
+                                           ((2, 28, 28, 6), 2, np.float32), ((2, 9, 8, 13), 2, np.float64)])
+def test_the_tiled_max_pool_gradient_agrees_with_the_general_one(shape, k, dtype, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Windows that tile the input (strides = window, no padding) take a kernel that writes each
-    cell once; it routes every gradient to its window's first maximum, as the general kernel does,
-    ties, NaN and the rows and columns no window covers included, split between threads or not."""
+    cell once, channels a vector at a time (tails masked); it routes every gradient to its window's
+    first maximum, as the general kernel does, ties, NaN (winning only as a first cell), an
+    infinite gradient and the rows and columns no window covers included, split between threads
+    or not."""
     from graphflow.compiler.cpu import conv_calls, conv_kernels, split
     rng = np.random.RandomState(k)
-    x = rng.randint(0, 3, size=shape).astype(np.float32)  # many ties
+    x = rng.randint(0, 3, size=shape).astype(dtype)  # many ties
     x.reshape(-1)[::7] = rng.randn(x.size // 7 + (x.size % 7 > 0))
     x[0, 0, 0, 0] = np.nan
+    x[-1, 1, 1, -1] = np.nan  # a later cell of its window: never the winner
     oh, ow = shape[1] // k, shape[2] // k
     geo = (k, k, k, k, 0, 0, oh, ow)
     assert conv_calls.tiles(k, k, k, k, 0, 0, shape[1], shape[2], oh, ow)
-    g = rng.randn(shape[0], oh, ow, shape[3]).astype(np.float32)
+    g = rng.randn(shape[0], oh, ow, shape[3]).astype(dtype)
+    g[0, 0, 0, 0] = np.inf
     want = conv_kernels.max_pool_route(x, g, False, *geo)
     for threads in (1, 2):
         monkeypatch.setattr(split, "step_threads", lambda: threads)
         np.testing.assert_array_equal(conv_calls.max_pool_route(x, g, False, *geo), want)
-    out = np.full(x.shape, np.nan, np.float32)  # every cell written
+    out = np.full(x.shape, np.nan, dtype)  # every cell written
     conv_kernels.max_pool_scatter_tiled_into(x, g, k, k, oh, ow, out, 0, shape[0])
     np.testing.assert_array_equal(out, want)
     assert not conv_calls.tiles(k, k, k, k, 0, 0, oh * k - 1, shape[2], oh, ow)  # a window past the edge

@@ -18,6 +18,8 @@ from graphflow.compiler.cpu.simd.vector import (
     vmax,
     vmaxreduce,
     vmul,
+    vselect_eq,
+    vselect_gt,
     vsplat,
     vstore,
     vstore_n,
@@ -93,6 +95,22 @@ def test_reductions(dtype: type) -> None:
     np.testing.assert_allclose(total, x.astype(np.float64).sum(), rtol=1e-5)
     assert best == x.max()
     np.testing.assert_allclose(prod, np.prod(lanes, axis=0).astype(np.float64).sum(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_selects_compare_lanes_and_are_false_on_nan(dtype: type) -> None:
+    @numba.njit
+    def selects(a, b, x, y, gt, eq):
+        va, vb, vx, vy = vload(a, 0, 8), vload(b, 0, 8), vload(x, 0, 8), vload(y, 0, 8)
+        vstore(gt, 0, vselect_gt(va, vb, vx, vy))
+        vstore(eq, 0, vselect_eq(va, vb, vx, vy))
+    a = np.array([1, 2, 3, np.nan, 5, -np.inf, 0, np.nan], dtype)
+    b = np.array([0, 2, 4, 1, np.nan, -np.inf, -0.0, np.nan], dtype)
+    x, y = np.arange(8).astype(dtype), -np.arange(1, 9).astype(dtype)
+    gt, eq = np.empty(8, dtype), np.empty(8, dtype)
+    selects(a, b, x, y, gt, eq)
+    np.testing.assert_array_equal(gt, np.where(a > b, x, y))
+    np.testing.assert_array_equal(eq, np.where(a == b, x, y))
 
 
 def test_types_are_checked() -> None:

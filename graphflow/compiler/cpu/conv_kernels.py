@@ -16,10 +16,21 @@ import numba
 import numpy as np
 
 from graphflow.compiler.cpu.blas import product
+from graphflow.compiler.cpu.simd.vector import (
+    host_lanes,
+    vload_n,
+    vselect_eq,
+    vselect_gt,
+    vsplat_at,
+    vstore,
+    vstore_n,
+    vzero,
+)
 from graphflow.ops.conv_geometry import window
 
 _jit = numba.njit(cache=True, error_model="numpy", nogil=True)
 U = np.uintp  # unsigned index: no negative-index wraparound check, so loops vectorise
+LANES = max(4, host_lanes(np.float32))  # vector width of the pooling gradient (float64 too: LLVM splits)
 
 
 # (output size, padding before) along one spatial dim: the op layer's rule, compiled
@@ -311,44 +322,45 @@ def max_pool_route_into(x, g, gather, kh, kw, sh, sw, pt, pl, oh, ow, out, b0, b
 def max_pool_scatter_tiled_into(x, g, kh, kw, oh, ow, out, b0, b1):  # type: ignore[no-untyped-def]
     """The max-pool gradient where the windows tile the input (strides equal to the window, no
     padding): of images b0..b1-1, every cell of ``out`` written once, ``g`` at its window's winner
-    (the first maximum in scan order, as :func:`max_pool_route_into`), 0 elsewhere and in rows or
-    columns no window covers. No zeroing pass and no read-modify-write of ``out``: the CNN's
-    first pooling gradient took 2-3 ms per step the general way."""
+    (the first maximum in scan order, as :func:`max_pool_route_into`; a NaN never wins a later
+    cell), 0 elsewhere and in rows or columns no window covers. No zeroing pass and no
+    read-modify-write of ``out``. The channels go ``LANES`` at a time in vector registers, the
+    winner tracked by compare-and-blend: written as scalar loops, LLVM branched on every
+    comparison, and with few channels (nothing to vectorise) on random data mispredicted half of
+    them (LeNet's 6-channel gradient: 8.8 ns a cell, against 1.6 now)."""
     n, h, w, c = x.shape
     xf = x.reshape(-1)
     gf = g.reshape(-1)
     of = out.reshape(-1)
-    best = np.empty(c, dtype=x.dtype)
-    at = np.empty(c, dtype=np.int32)
+    cells = np.arange(kh * kw).astype(x.dtype)  # each cell's number, as the data's type
+    zero = vzero(of, LANES)
     for b in range(b0, b1):
         for y in range(oh * kh, h):  # rows below the last window
             for k in range(w * c):
                 of[U((b * h + y) * w * c + k)] = 0
-        for y in range(oh * kh):
-            for xx in range(ow * kw, w):  # columns right of the last window
-                for ch in range(c):
-                    of[U(((b * h + y) * w + xx) * c + ch)] = 0
+        for y in range(oh * kh):  # columns right of the last window
+            for k in range(ow * kw * c, w * c):
+                of[U((b * h + y) * w * c + k)] = 0
         for i in range(oh):
             for j in range(ow):
                 s0 = ((b * h + i * kh) * w + j * kw) * c
-                for ch in range(c):
-                    best[U(ch)] = xf[U(s0 + ch)]
-                    at[U(ch)] = 0
-                for k in range(1, kh * kw):  # the later cells, in scan order
-                    cell = np.int32(k)
-                    s = s0 + ((k // kw) * w + k % kw) * c
-                    for ch in range(c):
-                        v = xf[U(s + ch)]
-                        better = v > best[U(ch)]
-                        best[U(ch)] = v if better else best[U(ch)]
-                        at[U(ch)] = cell if better else at[U(ch)]
                 o = ((b * oh + i) * ow + j) * c
-                for p in range(kh):
-                    for q in range(kw):
-                        cell = np.int32(p * kw + q)
-                        s = s0 + (p * w + q) * c
-                        for ch in range(c):
-                            of[U(s + ch)] = gf[U(o + ch)] if at[U(ch)] == cell else 0
+                for c0 in range(0, c, LANES):
+                    m = min(LANES, c - c0)
+                    best = vload_n(xf, s0 + c0, m, LANES)
+                    at = zero
+                    for k in range(1, kh * kw):  # the later cells, in scan order
+                        v = vload_n(xf, s0 + ((k // kw) * w + k % kw) * c + c0, m, LANES)
+                        at = vselect_gt(v, best, vsplat_at(cells, k, LANES), at)
+                        best = vselect_gt(v, best, v, best)
+                    gv = vload_n(gf, o + c0, m, LANES)
+                    for k in range(kh * kw):
+                        s = s0 + ((k // kw) * w + k % kw) * c + c0
+                        routed = vselect_eq(at, vsplat_at(cells, k, LANES), gv, zero)
+                        if m == LANES:  # a masked store costs several plain ones on some cores
+                            vstore(of, s, routed)
+                        else:
+                            vstore_n(of, s, routed, m)
 
 
 @_jit

@@ -12,6 +12,8 @@ module gives generated kernels an LLVM ``<lanes x float>`` value type and operat
 - ``vsplat(x, lanes)``: ``x`` in every lane; ``vsplat_at(a, i, lanes)``: ``a[i]`` in every lane
   (one broadcast load); ``vzero(a, lanes)``: zeros of ``a``'s dtype;
 - ``vfma(a, b, c)`` (``a * b + c``, one rounding: ``llvm.fma``), ``vadd``, ``vmul``, ``vmax``;
+- ``vselect_gt(a, b, x, y)``, ``vselect_eq(a, b, x, y)``: per lane ``x`` where ``a > b`` (``a == b``)
+  else ``y``, false where either is NaN (a compare and a blend: no branch to mispredict);
 - ``vsum(v)``, ``vmaxreduce(v)``: the lanes reduced to a scalar (in lane order for the sum).
 
 ``lanes`` is a literal int in the generated source. ``host_lanes(dtype)`` says how many lanes of
@@ -226,6 +228,21 @@ vmul = _binary("vmul", lambda b, x, y: b.fmul(x, y))
 vmax = _binary("vmax", lambda b, x, y: _intrinsic_call(b, f"llvm.maxnum.{_suffix(x.type)}", x.type, [x, y]))
 
 
+def _select(name: str, predicate: str) -> Any:
+    def typer(typingctx: Any, a: Any, b: Any, x: Any, y: Any) -> Any:
+        vec = _same_vectors(name, a, b, x, y)
+
+        def codegen(context: Any, builder: ir.IRBuilder, sig: Any, args: Any) -> ir.Value:
+            return builder.select(builder.fcmp_ordered(predicate, args[0], args[1]), args[2], args[3])
+        return vec(a, b, x, y), codegen
+    typer.__name__ = name
+    return intrinsic(typer)
+
+
+vselect_gt = _select("vselect_gt", ">")
+vselect_eq = _select("vselect_eq", "==")
+
+
 @intrinsic
 def vsum(typingctx: Any, v: Any) -> Any:
     vec = _same_vectors("vsum", v)
@@ -253,7 +270,8 @@ def vmaxreduce(typingctx: Any, v: Any) -> Any:
 
 NAMES = {"vload": vload, "vload_n": vload_n, "vstore": vstore, "vstore_n": vstore_n, "vsplat": vsplat,
          "vsplat_at": vsplat_at,
-         "vzero": vzero, "vfma": vfma, "vadd": vadd, "vmul": vmul, "vmax": vmax, "vsum": vsum,
+         "vzero": vzero, "vfma": vfma, "vadd": vadd, "vmul": vmul, "vmax": vmax, "vselect_gt": vselect_gt,
+         "vselect_eq": vselect_eq, "vsum": vsum,
          "vmaxreduce": vmaxreduce}
 
 
