@@ -84,3 +84,29 @@ def test_a_transpose_that_would_not_cancel_stays_where_it_was() -> None:
     assert layout.sink_transposes(program) is program
     rs = np.random.RandomState(3)
     _same_as_reference([y, mixed], {x: rs.randn(2, 3, 4), z: rs.randn(4, 2, 3)})
+
+
+def _both(fetches: list, feed: dict | None = None) -> None:
+    """The fetches on the CPU and on the reference device, both after the initializer."""
+    with gf.Session() as cpu, gf.Session(device="reference") as ref:
+        cpu.run(gf.global_variables_initializer())
+        ref.run(gf.global_variables_initializer())
+        for got, want in zip(cpu.run(fetches, feed), ref.run(fetches, feed)):
+            np.testing.assert_allclose(got, want, **value_tol(np.float64))
+
+
+def test_reads_of_a_variable_assigned_in_the_same_run_stay_where_they_were() -> None:
+    """A variable's read sees its value before or after an assignment in the same run by how the
+    reading node is ordered: the pass moves no read of a variable (a transpose of it, a reshape of
+    a variable operand, a cancelled pair over it) to another node."""
+    v = gf.Variable(np.arange(6.0).reshape(2, 3))
+    t = gf.transpose(v, (1, 0))  # ordered after nothing: the value before the run's assignment
+    a = gf.assign_add(v, np.ones((2, 3)))
+    moved_later = gf.transpose(t + 0.0 * gf.reduce_sum(a), (1, 0))
+    twice = gf.transpose(t, (1, 0))
+    _both([moved_later, twice, gf.transpose(gf.nn.relu(t), (1, 0)), a])
+    x = gf.placeholder(gf.float64, (2, 4, 5, 3))
+    b = gf.Variable(np.arange(3.0).reshape(1, 3, 1, 1))
+    after = gf.assign_add(b, np.ones((1, 3, 1, 1)))
+    e = (gf.transpose(x, NHWC_TO_NCHW) + 0.0 * gf.reduce_sum(after)) + b  # reads b after the assignment
+    _both([gf.transpose(e, NCHW_TO_NHWC)], {x: np.zeros((2, 4, 5, 3))})

@@ -88,8 +88,10 @@ class _Sinker:
             if id(x) in self.pending:
                 base, inner, _ = self.pending[id(x)]
                 self._defer(n, base, tuple(inner[q] for q in n.attrs.perm))
-            else:
-                self._defer(n, self.rw.t(x), tuple(n.attrs.perm))
+                return True
+            if _reads_variable(self.rw.t(x)):
+                return False
+            self._defer(n, self.rw.t(x), tuple(n.attrs.perm))
             return True
         perms = {self.pending[id(x)][1] for x in n.inputs if id(x) in self.pending}
         if len(perms) != 1:
@@ -98,7 +100,7 @@ class _Sinker:
         if n.op is Op.SUM_TO:
             ins = self._sum_to_inputs(n, perm)
         elif get(n.op).kind is Kind.ELEMENTWISE and n.outputs[0].shape.rank == len(perm):
-            ins = self._operands(n.inputs, perm)
+            ins = self._operands(n, n.inputs, perm)
         else:
             return False
         if ins is None:
@@ -110,9 +112,10 @@ class _Sinker:
 
     # ---- operands in the base's layout ---------------------------------------------------------
 
-    def _operands(self, inputs: Sequence[Tensor], perm: tuple[int, ...]) -> list[Tensor] | None:
-        """Each input in the base layout: a pending one's base, a broadcast operand reshaped
-        (None when one of them would need a real transpose)."""
+    def _operands(self, n: Operation, inputs: Sequence[Tensor], perm: tuple[int, ...]) -> list[Tensor] | None:
+        """Each input of ``n`` in the base layout: a pending one's base, a broadcast operand
+        reshaped (None when one of them would need a real transpose, or is a variable: which of
+        its values a read sees depends on where the read is ordered, and a reshape moves it)."""
         plan: list[tuple[Tensor, list[int] | None]] = []
         for x in inputs:
             if id(x) in self.pending:
@@ -121,10 +124,10 @@ class _Sinker:
                 plan.append((self.pending[id(x)][0], None))
                 continue
             target = _in_base_layout(x, perm)
-            if target is None:
+            if target is None or (target and _reads_variable(self.rw.t(x))):
                 return None
             plan.append((self.rw.t(x), target or None))
-        return [x if target is None else self._reshaped(x, target) for x, target in plan]
+        return [x if target is None else self._reshaped(n, x, target) for x, target in plan]
 
     def _sum_to_inputs(self, n: Operation, perm: tuple[int, ...]) -> list[Tensor] | None:
         """SUM_TO(pending g, like): the sum in the base layout, ``like`` as a pending base or a
@@ -132,12 +135,20 @@ class _Sinker:
         g, like = n.inputs
         if id(g) not in self.pending or like.shape.rank != len(perm):
             return None
-        return self._operands([g, like], perm)
+        return self._operands(n, [g, like], perm)
 
-    def _reshaped(self, x: Tensor, dims: list[int]) -> Tensor:
-        made = rebuild(x.node, [x], [], op=Op.RESHAPE, attrs=ReshapeAttrs(tuple(dims)))
+    def _reshaped(self, n: Operation, x: Tensor, dims: list[int]) -> Tensor:
+        """``x`` reshaped to ``dims``, for ``n`` (whose name and source line the reshape takes)."""
+        made = rebuild(n, [x], [], op=Op.RESHAPE, attrs=ReshapeAttrs(tuple(dims)))
         self.rw.nodes.append(made)
         return made.outputs[0]
+
+
+def _reads_variable(x: Tensor) -> bool:
+    """Whether ``x`` is a variable's value: a read of it sees the value before or after an
+    assignment in the same run according to how the reading node is ordered (``schedule.py``),
+    so the pass never moves such a read to another node."""
+    return x.node.op is Op.VARIABLE
 
 
 def _in_base_layout(x: Tensor, perm: tuple[int, ...]) -> list[int] | None:

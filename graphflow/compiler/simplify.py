@@ -9,7 +9,9 @@ once and, for each node, applies the first of its op's rules that fires:
 - ``x ** c`` for a constant c of 1, 2, 0.5 or -1 becomes ``x``, ``x * x``, ``sqrt(x)`` or
   ``1 / x`` (``pow`` is a scalar libm call per element; a squared error's forward and backward
   loops were 1.5 ms each on a 256x784 batch);
-- a transpose of a transpose becomes one transpose (or nothing, when the perms cancel);
+- a transpose of a transpose becomes one transpose (or nothing, when the perms cancel), unless
+  the inner one reads a variable (a read before or after an assignment in the same run is told
+  apart by the reading node's order, which the rewrite would change);
 - a reshape of a reshape to a fixed shape becomes one reshape;
 - a sum of slice gradients that tile one axis of a tensor (the gradient of ``split``, of
   ``unstack`` or of per-step slices) becomes one concat of the pieces' gradients, instead of one
@@ -123,7 +125,8 @@ def _power(n: Operation, ins: list[Tensor], cx: Context) -> Tensor | Operation |
 def _transpose_of_transpose(n: Operation, ins: list[Tensor], cx: Context) -> Tensor | Operation | None:
     """transpose(transpose(x, p), q) -> transpose(x, p[q]), or x when p[q] is the identity."""
     inner = ins[0].node
-    if inner.op is not Op.TRANSPOSE or cx.uses.get(id(n.inputs[0])) != 1:
+    if (inner.op is not Op.TRANSPOSE or cx.uses.get(id(n.inputs[0])) != 1
+            or inner.inputs[0].node.op is Op.VARIABLE):  # which value a read sees depends on its node
         return None
     perm = tuple(inner.attrs.perm[p] for p in n.attrs.perm)
     if perm == tuple(range(len(perm))):
