@@ -4,6 +4,7 @@ only move is left where it was."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import graphflow as gf
 from graphflow.compiler import layout
@@ -30,6 +31,16 @@ def _same_as_reference(fetches: list, feed: dict) -> None:
     with gf.Session() as cpu, gf.Session(device="reference") as ref:
         for got, want in zip(cpu.run(fetches, feed), ref.run(fetches, feed)):
             np.testing.assert_allclose(got, want, **value_tol(np.float64))
+
+
+@pytest.mark.parametrize("perms, expect", [((1, 0), []), ((2, 0, 1), [Op.TRANSPOSE])])
+def test_transpose_of_transpose(perms: tuple, expect: list) -> None:
+    rank = len(perms)
+    x = gf.placeholder(gf.float64, (2, 3, 4)[:rank])
+    inner = gf.transpose(x, perms)
+    y = gf.transpose(inner, perms if rank == 2 else (1, 0, 2))
+    assert [n.op for n in _compiled([y], [x]).nodes if n.op is not Op.PLACEHOLDER] == expect
+    _same_as_reference([y], {x: np.random.RandomState(2).randn(*(2, 3, 4)[:rank])})
 
 
 def test_an_activation_between_inverse_transposes_runs_in_the_inner_layout() -> None:
@@ -110,3 +121,19 @@ def test_reads_of_a_variable_assigned_in_the_same_run_stay_where_they_were() -> 
     after = gf.assign_add(b, np.ones((1, 3, 1, 1)))
     e = (gf.transpose(x, NHWC_TO_NCHW) + 0.0 * gf.reduce_sum(after)) + b  # reads b after the assignment
     _both([gf.transpose(e, NCHW_TO_NHWC)], {x: np.zeros((2, 4, 5, 3))})
+
+
+def test_a_transpose_pair_over_a_variable_assigned_in_the_run_is_kept() -> None:
+    """transpose(transpose(v)) read by a node ordered after an assignment to v: folded to v, the
+    read would move to that node and see the assigned value; it sees the value before the run."""
+    v = gf.Variable(np.arange(6.0).reshape(2, 3))
+    twice = gf.transpose(gf.transpose(v, (1, 0)), (1, 0))
+    a = gf.assign_add(v, np.ones((2, 3)))
+    y = gf.matmul(twice, gf.ones((3, 2), gf.float64) * (1.0 + 0.0 * gf.reduce_sum(a)))
+    with gf.Session() as cpu, gf.Session(device="reference") as ref:
+        cpu.run(gf.global_variables_initializer())
+        ref.run(gf.global_variables_initializer())
+        for before in (np.arange(6.0).reshape(2, 3), np.arange(6.0).reshape(2, 3) + 1):
+            got = cpu.run(y)
+            np.testing.assert_allclose(got, ref.run(y), **value_tol(np.float64))
+            np.testing.assert_allclose(got, before.sum(1, keepdims=True) * np.ones((1, 2)))

@@ -55,16 +55,6 @@ def test_neutral_constants_are_dropped_unless_they_broadcast() -> None:
     _same_as_reference([y, kept], {x: np.arange(6.0).reshape(2, 3)})
 
 
-@pytest.mark.parametrize("perms, expect", [((1, 0), []), ((2, 0, 1), [Op.TRANSPOSE])])
-def test_transpose_of_transpose(perms: tuple, expect: list) -> None:
-    rank = len(perms)
-    x = gf.placeholder(gf.float64, (2, 3, 4)[:rank])
-    inner = gf.transpose(x, perms)
-    y = gf.transpose(inner, perms if rank == 2 else (1, 0, 2))
-    assert [op for op in _ops([y], [x]) if op is not Op.PLACEHOLDER] == expect
-    _same_as_reference([y], {x: np.random.RandomState(2).randn(*(2, 3, 4)[:rank])})
-
-
 def test_reshape_of_reshape() -> None:
     x = gf.placeholder(gf.float64, (2, 6))
     y = gf.reshape(gf.reshape(x, (3, 4)), (4, 3))
@@ -101,18 +91,3 @@ def test_local_rules_leave_nodes_that_control_edges_order() -> None:
     assert [op for op in _ops([y], [x]) if op not in (Op.CONST, Op.NO_OP)] != [Op.PLACEHOLDER]
     _same_as_reference([y], {x: np.arange(6.0).reshape(2, 3)})
 
-
-def test_a_transpose_pair_over_a_variable_assigned_in_the_run_is_kept() -> None:
-    """transpose(transpose(v)) read by a node ordered after an assignment to v: folded to v, the
-    read would move to that node and see the assigned value; it sees the value before the run."""
-    v = gf.Variable(np.arange(6.0).reshape(2, 3))
-    twice = gf.transpose(gf.transpose(v, (1, 0)), (1, 0))
-    a = gf.assign_add(v, np.ones((2, 3)))
-    y = gf.matmul(twice, gf.ones((3, 2), gf.float64) * (1.0 + 0.0 * gf.reduce_sum(a)))
-    with gf.Session() as cpu, gf.Session(device="reference") as ref:
-        cpu.run(gf.global_variables_initializer())
-        ref.run(gf.global_variables_initializer())
-        for before in (np.arange(6.0).reshape(2, 3), np.arange(6.0).reshape(2, 3) + 1):
-            got = cpu.run(y)
-            np.testing.assert_allclose(got, ref.run(y), **value_tol(np.float64))
-            np.testing.assert_allclose(got, before.sum(1, keepdims=True) * np.ones((1, 2)))

@@ -67,8 +67,7 @@ class _Sinker:
         base, perm, node = self.pending[id(x)]
         dims = base.shape.dims
         if dims is not None and _keeps_order(dims, perm):
-            spec: tuple[SpecItem, ...] = tuple(d if d is not None else (0, p)
-                                               for d, p in zip((dims[p] for p in perm), perm))
+            spec: tuple[SpecItem, ...] = tuple((0, p) if dims[p] is None else dims[p] for p in perm)
             made = rebuild(node, [base], [], op=Op.RESHAPE, attrs=ReshapeAttrs(spec))
         else:
             made = rebuild(node, [base], [], op=Op.TRANSPOSE, attrs=TransposeAttrs(perm))
@@ -162,13 +161,10 @@ def _in_base_layout(x: Tensor, perm: tuple[int, ...]) -> list[int] | None:
     aligned = [1] * (rank - len(dims)) + list(dims)
     if all(d == 1 for d in aligned):
         return []
-    known = [d for d in aligned if d is not None]
-    if len(known) < rank:
+    if None in aligned:
         return None
-    inverse = [0] * rank
-    for i, p in enumerate(perm):
-        inverse[p] = i
-    return [known[inverse[j]] for j in range(rank)] if _keeps_order(known, tuple(inverse)) else None
+    inverse = tuple(perm.index(j) for j in range(rank))
+    return [aligned[i] for i in inverse] if _keeps_order(aligned, inverse) else None
 
 
 def _keeps_order(dims: Sequence[int | None], perm: tuple[int, ...]) -> bool:

@@ -9,10 +9,10 @@ once and, for each node, applies the first of its op's rules that fires:
 - ``x ** c`` for a constant c of 1, 2, 0.5 or -1 becomes ``x``, ``x * x``, ``sqrt(x)`` or
   ``1 / x`` (``pow`` is a scalar libm call per element; a squared error's forward and backward
   loops were 1.5 ms each on a 256x784 batch);
-- a transpose of a transpose becomes one transpose (or nothing, when the perms cancel), unless
-  the inner one reads a variable (a read before or after an assignment in the same run is told
-  apart by the reading node's order, which the rewrite would change);
-- a reshape of a reshape to a fixed shape becomes one reshape;
+- a reshape of a reshape to a fixed shape becomes one reshape, unless the inner one reads a
+  variable (a read before or after an assignment in the same run is told apart by the reading
+  node's order, which the rewrite would change); transposes of transposes are the layout pass's
+  (``compiler/layout.py``);
 - a sum of slice gradients that tile one axis of a tensor (the gradient of ``split``, of
   ``unstack`` or of per-step slices) becomes one concat of the pieces' gradients, instead of one
   zero-filled buffer per piece added together.
@@ -33,7 +33,6 @@ from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op
 from graphflow.ops._build import NO_ATTRS
 from graphflow.ops.array_ops import AxisAttrs
-from graphflow.ops.shape_ops import TransposeAttrs
 
 
 @dataclass(frozen=True)
@@ -122,18 +121,6 @@ def _power(n: Operation, ins: list[Tensor], cx: Context) -> Tensor | Operation |
     return rebuild(n, args, cx.rw.controls(n), op=op, attrs=NO_ATTRS)
 
 
-def _transpose_of_transpose(n: Operation, ins: list[Tensor], cx: Context) -> Tensor | Operation | None:
-    """transpose(transpose(x, p), q) -> transpose(x, p[q]), or x when p[q] is the identity."""
-    inner = ins[0].node
-    if (inner.op is not Op.TRANSPOSE or cx.uses.get(id(n.inputs[0])) != 1
-            or inner.inputs[0].node.op is Op.VARIABLE):  # which value a read sees depends on its node
-        return None
-    perm = tuple(inner.attrs.perm[p] for p in n.attrs.perm)
-    if perm == tuple(range(len(perm))):
-        return inner.inputs[0]
-    return rebuild(n, [inner.inputs[0]], cx.rw.controls(n), attrs=TransposeAttrs(perm))
-
-
 def _reshape_of_reshape(n: Operation, ins: list[Tensor], cx: Context) -> Operation | None:
     """reshape(reshape(x, s), t) -> reshape(x, t) for a fixed t (x not a variable)."""
     inner = ins[0].node
@@ -149,7 +136,6 @@ RULES: tuple[Rule, ...] = (
     Rule(frozenset({Op.MUL, Op.DIV, Op.ADD, Op.SUB}), _neutral,
          "x * 1 == 1 * x == x / 1 == x + 0 == 0 + x == x - 0 == x"),
     Rule(frozenset({Op.POW}), _power, "x**1 == x, x**2 == x*x, x**0.5 == sqrt(x), x**-1 == 1/x"),
-    Rule(frozenset({Op.TRANSPOSE}), _transpose_of_transpose, "transpose(transpose(x, p), q) == transpose(x, p[q])"),
     Rule(frozenset({Op.RESHAPE}), _reshape_of_reshape, "reshape(reshape(x, s), t) == reshape(x, t)"),
 )
 
