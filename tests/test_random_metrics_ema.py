@@ -35,6 +35,24 @@ def test_unique_and_counts(sess: gf.Session) -> None:
     assert sess.run(gf.unique(f)[0], {f: np.zeros(0, np.float32)}).shape == (0,)
 
 
+def test_float32_uniform_draws_stay_below_one(sess: gf.Session) -> None:
+    """Draws are made at the dtype's precision: a 53-bit uniform cast to float32 rounds up to 1.0
+    once in 2**25 draws, and dropout at keep_prob 1 (a PyTorch module in eval mode) then dropped
+    that element. Graph seed 1 and op seed 189 give such a draw at index 144636 of the first run."""
+    from graphflow.core import rng
+    key, hit = rng.key_from_seeds(1, 189), 144636
+    with np.errstate(over="ignore"):
+        old = rng.uniform01(np.uint64(key), np.uint64(0), np.arange(hit + 1, dtype=np.uint64))
+    assert np.float32(old[hit]) == 1.0  # the case is real: the 53-bit draw rounds up in float32
+    gf.set_random_seed(1)
+    u = sess.run(gf.random_uniform([hit + 1], seed=189))
+    assert u.dtype == np.float32 and u.max() < 1.0 and u[hit] == np.float32(1 - 2.0 ** -24)
+    np.testing.assert_array_equal(u, (old * 2.0 ** 24 // 1 / 2.0 ** 24).astype(np.float32))
+    keep = gf.placeholder(gf.float32, [])
+    kept = gf.nn.dropout(gf.ones([hit + 1]), keep_prob=keep, seed=189)
+    assert sess.run(gf.reduce_min(kept), {keep: 1.0}) == 1.0
+
+
 def test_random_shuffle_is_a_uniform_permutation(sess: gf.Session) -> None:
     x = gf.placeholder(gf.int32, [None, 2])
     out = gf.random_shuffle(x)

@@ -41,6 +41,15 @@ def uniform01(key, counter, i):  # type: ignore[no-untyped-def]
 
 
 @register_jitable
+def uniform_in(key, counter, i, mantissa):  # type: ignore[no-untyped-def]
+    """A float in [0, 1) from the top ``mantissa`` bits of the stream: 53, 24 or 11 give float64,
+    float32 or float16 values exactly, so casting to that dtype cannot round up to 1 (which
+    ``uniform01``'s 53 bits do for one draw in 2**25 in float32: dropout at keep_prob 1 then
+    dropped an element)."""
+    return (bits(key, counter, i) >> np.uint64(64 - mantissa)) * (2.0 ** -mantissa)
+
+
+@register_jitable
 def normal(key, counter, i):  # type: ignore[no-untyped-def]
     """A standard normal by Box-Muller from two uniforms of the same element."""
     j = i * np.uint64(2)

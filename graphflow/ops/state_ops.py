@@ -108,7 +108,7 @@ def _random_ref(at: RandomAttrs, state: np.ndarray, dims: np.ndarray | None = No
         elif at.dist == "truncated_normal":
             flat = rng.truncated_normal_array(key, counter, idx)
         else:
-            flat = rng.uniform01(key, counter, idx)
+            flat = rng.uniform_in(key, counter, idx, np.finfo(at.dtype.np).nmant + 1)
     return flat.astype(at.dtype.np).reshape(shape)
 
 

@@ -9,13 +9,14 @@ from graphflow.core import rng
 _jit = numba.njit(cache=True, error_model="numpy", nogil=True)
 
 normal = rng.normal
-uniform01 = rng.uniform01
+uniform_in = rng.uniform_in
 truncated_normal = rng.truncated_normal_scalar
 
 
 @_jit
-def random_fill(out, state, dist):  # type: ignore[no-untyped-def]
-    """Fill a flat array for one run of a random op; advances the op's counter."""
+def random_fill(out, state, dist, mantissa):  # type: ignore[no-untyped-def]
+    """Fill a flat array for one run of a random op; advances the op's counter. ``mantissa``:
+    the significand bits of ``out``'s dtype (uniform draws use that many)."""
     key = state[0]
     counter = state[1]
     for i in range(out.size):
@@ -25,7 +26,7 @@ def random_fill(out, state, dist):  # type: ignore[no-untyped-def]
         elif dist == 1:
             out[i] = truncated_normal(key, counter, u)
         else:
-            out[i] = uniform01(key, counter, u)
+            out[i] = uniform_in(key, counter, u, mantissa)
     state[1] = counter + np.uint64(1)
 
 

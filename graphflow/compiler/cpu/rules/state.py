@@ -1,6 +1,8 @@
 """CPU rules for the source-like primitives that compute: FILL, RANDOM and RANGE."""
 from __future__ import annotations
 
+import numpy as np
+
 from graphflow.compiler.cpu.interface import CpuEmit
 from graphflow.core.errors import UnimplementedError
 from graphflow.core.ir import Operation
@@ -48,7 +50,8 @@ def _random_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     dims = _dims_from(em, n.attrs.shape, ins[1] if len(ins) > 1 else None, t.shape.rank)
     K = em.use("graphflow.compiler.cpu.shared_kernels")
     out = em.empty(dims or ["1"], n.dtypes[0])
-    em.line(f"{K}.random_fill({out}.reshape(-1), {state}, {_DIST[n.attrs.dist]})")
+    mantissa = np.finfo(n.dtypes[0].np).nmant + 1
+    em.line(f"{K}.random_fill({out}.reshape(-1), {state}, {_DIST[n.attrs.dist]}, {mantissa})")
     em.define(t, out if dims else f"{out}[0]")
 
 
