@@ -107,6 +107,18 @@ from graphflow import compiler as _compiler  # noqa: F401
 from graphflow.compiler import fused as _fused  # noqa: F401  (registers FUSED)
 from graphflow.ops import array_ops as _array_ops
 from graphflow.ops.array_ops import *  # noqa: F401,F403
+# the public forms whose shape-like arguments and axes may be computed at run time
+from graphflow.ops.run_time_args import pad, slice, strided_slice, tile  # noqa: E402, A004
+from graphflow.ops.run_time_axes import (argmax, argmin, concat, cumprod, cumsum, expand_dims,  # noqa: E402
+                                         gather, reduction, reverse, roll, split, transpose)
+from graphflow.ops.run_time_axes import argmax as arg_max  # noqa: E402
+from graphflow.ops.run_time_axes import argmin as arg_min  # noqa: E402
+from graphflow.ops.run_time_axes import reverse as reverse_v2  # noqa: E402
+reduce_sum, reduce_mean, reduce_max, reduce_min, reduce_prod, reduce_all, reduce_any = (
+    reduction(f) for f in (reduce_sum, reduce_mean, reduce_max, reduce_min, reduce_prod, reduce_all, reduce_any))
+reduce_logsumexp, reduce_euclidean_norm, reduce_std, reduce_variance = (
+    reduction(f) for f in (reduce_logsumexp, reduce_euclidean_norm, reduce_std, reduce_variance))
+del reduction
 from graphflow.tf1 import train  # noqa: E402
 from graphflow.tf1 import losses  # noqa: E402
 from graphflow import nn  # noqa: E402  (both dialects' nn)

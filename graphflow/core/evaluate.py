@@ -11,7 +11,7 @@ from graphflow.core.errors import InvalidArgumentError
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op, get
 
-_SOURCES = {Op.PLACEHOLDER, Op.VARIABLE, Op.RANDOM}
+_SOURCES = {Op.PLACEHOLDER, Op.PLACEHOLDER_WITH_DEFAULT, Op.VARIABLE, Op.RANDOM}  # values fed or drawn when run
 _LIMIT = 4096  # elements: shape/axis arithmetic only, never bulk data
 
 

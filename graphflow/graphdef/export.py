@@ -17,6 +17,7 @@ from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.core.registry import Op, get
 from graphflow.graphdef.display import protos, shape_proto, tensor_proto, tf_type
 from graphflow.ops.conv_geometry import ConvAttrs, PoolAttrs
+from graphflow.ops.slice_ops import ValueOf
 
 if TYPE_CHECKING:
     from tensorboard.compat.proto.attr_value_pb2 import AttrValue
@@ -281,23 +282,39 @@ def _concat(ex: Exporter, n: Operation, ins: list[str]) -> str:
     return ex.node(n.name, "ConcatV2", ins + [axis], T=_t(n), N=len(ins), Tidx=_I32)
 
 
-def _slice_args(ex: Exporter, n: Operation) -> tuple[list[str], dict[str, Any]]:
+def _bound_vector(ex: Exporter, n: Operation, ins: list[str], bounds: Sequence[Any], suffix: str,
+                  first: int = 1) -> str:
+    """Slice bounds as an int32 vector: a Const where every entry is a literal, else a Pack of
+    literals and the run-time values of the node's reference inputs (``ValueOf``; the first
+    reference is input ``first``)."""
+    if all(isinstance(b, int) for b in bounds):
+        return ex.const(n, suffix, np.array(bounds, np.int32))
+    parts = []
+    for j, b in enumerate(bounds):
+        if isinstance(b, ValueOf):
+            parts.append(_as_int32(ex, n, first + b.ref, ins[first + b.ref]))
+        elif isinstance(b, int):
+            parts.append(ex.const(n, f"{suffix}_{j}", np.int32(b)))
+        else:
+            raise UnsupportedOpError(f"node {n.name!r} ({n.op.value}, created at {n.site}): a slice bound made of "
+                                     "other tensors' dims has no TF1 GraphDef translation yet")
+    return ex.helper(n, suffix, "Pack", parts, T=_I32, N=len(parts), axis=0)
+
+
+def _slice_args(ex: Exporter, n: Operation, ins: list[str], first: int = 1) -> tuple[list[str], dict[str, Any]]:
     at = n.attrs
-    if not all(b is None or isinstance(b, int) for b in (*at.begin, *at.end)):
-        raise UnsupportedOpError(f"node {n.name!r} ({n.op.value}, created at {n.site}): a slice whose bounds are "
-                                 "computed at run time has no TF1 GraphDef translation yet")
-    begin = [0 if b is None else b for b in at.begin]
-    end = [0 if e is None else e for e in at.end]
+    begin: list[Any] = [0 if b is None else b for b in at.begin]
+    end: list[Any] = [0 if e is None else e for e in at.end]
     masks = {"begin_mask": sum(1 << i for i, b in enumerate(at.begin) if b is None),
              "end_mask": sum(1 << i for i, e in enumerate(at.end) if e is None),
              "ellipsis_mask": 0, "new_axis_mask": 0, "shrink_axis_mask": sum(1 << i for i in at.shrink)}
-    for i in at.shrink:  # a shrunk dim is one index: TF1 wants end = begin + 1
-        if at.begin[i] is not None and at.begin[i] != -1:
+    for i in at.shrink:  # a shrunk dim is one index: TF1 ignores its end (begin + 1 where it is literal)
+        if isinstance(at.begin[i], int) and at.begin[i] != -1:
             end[i] = at.begin[i] + 1
             masks["end_mask"] &= ~(1 << i)
-        elif at.begin[i] == -1:
+        else:
             masks["end_mask"] |= 1 << i
-    refs = [ex.const(n, "begin", np.array(begin, np.int32)), ex.const(n, "end", np.array(end, np.int32)),
+    refs = [_bound_vector(ex, n, ins, begin, "begin", first), _bound_vector(ex, n, ins, end, "end", first),
             ex.const(n, "strides", np.array(at.strides, np.int32))]
     return refs, masks
 
@@ -305,20 +322,50 @@ def _slice_args(ex: Exporter, n: Operation) -> tuple[list[str], dict[str, Any]]:
 @_rule(Op.SLICE)
 def _slice(ex: Exporter, n: Operation, ins: list[str]) -> str:
     at = n.attrs
-    if at.exact:  # gf.slice: TF1's Slice, whose bounds must lie inside the dims
-        size = [-1 if e is None else e - b for b, e in zip(at.begin, at.end)]
+    if at.exact and all(isinstance(b, int) and (e is None or isinstance(e, int)) for b, e in zip(at.begin, at.end)):
+        size = [-1 if e is None else e - b for b, e in zip(at.begin, at.end)]  # gf.slice: TF1's Slice
         return ex.node(n.name, "Slice", [ins[0], ex.const(n, "begin", np.array(at.begin, np.int32)),
                                          ex.const(n, "size", np.array(size, np.int32))], T=_t(n), Index=_I32)
-    refs, masks = _slice_args(ex, n)
+    if at.exact:  # run-time bounds: TF1's Slice of begin and end - begin (-1 to the end)
+        begin = _bound_vector(ex, n, ins, list(at.begin), "begin")
+        ends = [e if e is not None else 0 for e in at.end]
+        size = ex.helper(n, "size", "Sub", [_bound_vector(ex, n, ins, ends, "end"), begin], T=_I32)
+        if any(e is None for e in at.end):
+            to_end = [ex.const(n, "open_end", np.array([e is None for e in at.end])),
+                      ex.const(n, "to_end", np.full(len(ends), -1, np.int32)), size]
+            size = ex.helper(n, "size_or_end", "Select", to_end, T=_I32)
+        return ex.node(n.name, "Slice", [ins[0], begin, size], T=_t(n), Index=_I32)
+    refs, masks = _slice_args(ex, n, ins)
     return ex.node(n.name, "StridedSlice", [ins[0]] + refs, T=_t(n), Index=_I32, **masks)
 
 
 @_rule(Op.SLICE_GRAD)
 def _slice_grad(ex: Exporter, n: Operation, ins: list[str]) -> str:
-    refs, masks = _slice_args(ex, n)
+    refs, masks = _slice_args(ex, n, ins, first=2)
     shape = _shape_of(ex, n, ins[1], n.inputs[1], "Shape")
     return ex.node(n.name, "StridedSliceGrad", [shape] + refs + [ins[0]], T=_t(n),
                    Index=_I32, **masks)
+
+
+@_rule(Op.CUMPROD)
+def _cumprod(ex: Exporter, n: Operation, ins: list[str]) -> str:
+    at = n.attrs
+    return ex.node(n.name, "Cumprod", [ins[0], ex.const(n, "axis", np.int32(at.axis))], T=_t(n), Tidx=_I32,
+                   exclusive=bool(at.exclusive), reverse=bool(at.reverse))
+
+
+@_rule(Op.TOP_K_INDICES)
+def _top_k_indices(ex: Exporter, n: Operation, ins: list[str]) -> str:
+    """TF1's TopKV2 (sorted; equal values keep index order, as graphflow's) and its indices."""
+    k = n.attrs.k if n.attrs.k is not None else n.inputs[0].shape.as_list()[-1]
+    rank = n.inputs[0].shape.rank
+    if k is None and rank is None:
+        raise UnsupportedOpError(f"node {n.name!r} ({n.op.value}, created at {n.site}): a sort of unknown rank has no "
+                                 "TF1 GraphDef translation")
+    last = ex.const(n, "k", np.int32(k)) if k is not None else \
+        _dim(ex, n, _shape_of(ex, n, ins[0], n.inputs[0], "Shape"), rank - 1)  # type: ignore[operator]
+    top = ex.helper(n, "TopKV2", "TopKV2", [ins[0], last], T=_in_t(n), sorted=True)
+    return ex.node(n.name, "Identity", [f"{top}:1"], T=_I32)
 
 
 @_rule(Op.PAD)

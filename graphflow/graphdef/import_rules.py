@@ -14,7 +14,7 @@ from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Tensor, get_default_graph
 from graphflow.core.registry import Op, rows
 from graphflow.core.shapes import TensorShape
-from graphflow.ops import collective_ops, state_ops
+from graphflow.ops import collective_ops, index_ops, shape_ops, state_ops
 from graphflow.ops._build import make
 from graphflow.ops.conv_ops import PoolAttrs
 from graphflow.ops.conv_ops import _avg_pool_grad as _avg_pool_grad_op
@@ -342,17 +342,17 @@ def _reshape(n: Node) -> Any:
 
 @_rule("Transpose")
 def _transpose(n: Node) -> Any:
-    return _gf().transpose(n.inputs[0], [int(p) for p in n.const_input(1)], name=n.name)
+    return _gf().transpose(n.inputs[0], n.inputs[1], name=n.name)
 
 
 @_rule("ConcatV2")
 def _concat(n: Node) -> Any:
-    return _gf().concat(n.inputs[:-1], int(n.const_input(len(n.inputs) - 1)), name=n.name)
+    return _gf().concat(n.inputs[:-1], n.inputs[-1], name=n.name)
 
 
 @_rule("Concat")
 def _concat_v1(n: Node) -> Any:
-    return _gf().concat(n.inputs[1:], int(n.const_input(0)), name=n.name)
+    return _gf().concat(n.inputs[1:], n.inputs[0], name=n.name)
 
 
 @_rule("Pack")
@@ -372,8 +372,9 @@ def _slice_key(n: Node, begin: np.ndarray, end: np.ndarray, strides: np.ndarray)
 
 @_rule("StridedSlice")
 def _strided_slice(n: Node) -> Any:
-    key = _slice_key(n, n.const_input(1), n.const_input(2), n.const_input(3))
-    return _gf().identity(n.inputs[0][key], name=n.name)
+    return _gf().strided_slice(*n.inputs[:4], begin_mask=n.attr("begin_mask", 0), end_mask=n.attr("end_mask", 0),
+                               ellipsis_mask=n.attr("ellipsis_mask", 0), new_axis_mask=n.attr("new_axis_mask", 0),
+                               shrink_axis_mask=n.attr("shrink_axis_mask", 0), name=n.name)
 
 
 @_rule("StridedSliceGrad")
@@ -386,8 +387,7 @@ def _strided_slice_grad(n: Node) -> Any:
 
 @_rule("Slice")
 def _slice(n: Node) -> Any:
-    return _gf().slice(n.inputs[0], [int(b) for b in n.const_input(1)], [int(s) for s in n.const_input(2)],
-                       name=n.name)
+    return _gf().slice(n.inputs[0], n.inputs[1], n.inputs[2], name=n.name)
 
 
 @_rule("Squeeze")
@@ -398,7 +398,7 @@ def _squeeze(n: Node) -> Any:
 
 @_rule("ExpandDims")
 def _expand_dims(n: Node) -> Any:
-    return _gf().expand_dims(n.inputs[0], int(n.const_input(1)), name=n.name)
+    return _gf().expand_dims(n.inputs[0], n.inputs[1], name=n.name)
 
 
 @_rule("Shape")
@@ -432,9 +432,8 @@ _REDUCE = {"Sum": "reduce_sum", "Mean": "reduce_mean", "Max": "reduce_max", "Min
 
 
 def _reduce(n: Node) -> Any:
-    axes = n.const_input(1)
     fn = getattr(_gf(), _REDUCE[n.op])
-    return fn(n.inputs[0], axis=[int(a) for a in axes.reshape(-1)], keepdims=n.attr("keep_dims", False), name=n.name)
+    return fn(n.inputs[0], axis=n.inputs[1], keepdims=n.attr("keep_dims", False), name=n.name)
 
 
 for _op in _REDUCE:
@@ -444,27 +443,68 @@ for _op in _REDUCE:
 @_rule("ArgMax", "ArgMin")
 def _arg(n: Node) -> Any:
     fn = _gf().argmax if n.op == "ArgMax" else _gf().argmin
-    return fn(n.inputs[0], int(n.const_input(1)), output_type=n.attr("output_type", _dt.int64), name=n.name)
+    return fn(n.inputs[0], n.inputs[1], output_type=n.attr("output_type", _dt.int64), name=n.name)
 
 
 @_rule("Pad", "PadV2", "MirrorPad")
 def _pad(n: Node) -> Any:
-    pads = n.const_input(1).tolist()
     if n.op == "MirrorPad":
-        return _gf().pad(n.inputs[0], pads, mode=n.attr("mode"), name=n.name)
-    value = n.const_input(2).item() if n.op == "PadV2" else 0
-    return _gf().pad(n.inputs[0], pads, constant_values=value, name=n.name)
+        return _gf().pad(n.inputs[0], n.inputs[1], mode=n.attr("mode"), name=n.name)
+    return _gf().pad(n.inputs[0], n.inputs[1], constant_values=n.inputs[2] if n.op == "PadV2" else 0, name=n.name)
 
 
 @_rule("Tile")
 def _tile(n: Node) -> Any:
-    return _gf().tile(n.inputs[0], [int(m) for m in n.const_input(1)], name=n.name)
+    return _gf().tile(n.inputs[0], n.inputs[1], name=n.name)
 
 
 @_rule("GatherV2", "Gather")
 def _gather(n: Node) -> Any:
-    axis = int(n.const_input(2)) if n.op == "GatherV2" else 0
+    axis = n.inputs[2] if n.op == "GatherV2" else 0
     return _gf().gather(n.inputs[0], n.inputs[1], axis=axis, batch_dims=n.attr("batch_dims", 0), name=n.name)
+
+
+@_rule("Split")
+def _split(n: Node) -> Any:
+    return _gf().split(n.inputs[1], n.attr("num_split"), axis=n.inputs[0], name=n.name)
+
+
+@_rule("SplitV")
+def _split_v(n: Node) -> Any:
+    return _gf().split(n.inputs[0], n.inputs[1], axis=n.inputs[2], num=n.attr("num_split", None), name=n.name)
+
+
+@_rule("ReverseV2")
+def _reverse(n: Node) -> Any:
+    return _gf().reverse(n.inputs[0], n.inputs[1], name=n.name)
+
+
+@_rule("Roll")
+def _roll(n: Node) -> Any:
+    return _gf().roll(n.inputs[0], n.inputs[1], n.inputs[2], name=n.name)
+
+
+@_rule("Cumsum", "Cumprod")
+def _cumulative(n: Node) -> Any:
+    fn = _gf().cumsum if n.op == "Cumsum" else _gf().cumprod
+    return fn(n.inputs[0], n.inputs[1], exclusive=n.attr("exclusive", False), reverse=n.attr("reverse", False),
+              name=n.name)
+
+
+@_rule("TopKV2", "TopK")
+def _top_k(n: Node) -> Any:
+    """TF1's top_k; k equal to the whole last dim (how graphflow exports a sort) where that dim is
+    known only when run."""
+    x = n.inputs[0]
+    k = n.attr("k") if n.op == "TopK" else static_value(n.inputs[1])
+    if k is not None and x.shape.rank and x.shape.as_list()[-1] is not None:
+        return list(_gf().nn.top_k(x, int(k), sorted=n.attr("sorted", True), name=n.name))
+    whole = n.op == "TopKV2" and x.shape.rank and shape_ops.dims_named(n.inputs[1]) == [(x, x.shape.rank - 1)]
+    if not whole:
+        raise GraphDefError(f"node {n.name!r} ({n.op}): top_k needs k and the last dim of {x.name} known when the "
+                            "graph is built, or k equal to that dim")
+    order = index_ops.sort_indices(x, name=n.name)
+    return [index_ops.take_along_axis(x, order, -1), order]
 
 
 @_rule("HorovodAllreduce", "HorovodAllgather", "HorovodBroadcast")

@@ -13,9 +13,10 @@ from graphflow.core.shapes import TensorShape, broadcast_dims, broadcast_shapes
 from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.ops._build import as_tensors, make, require
 from graphflow.ops.constant_ops import constant
-from graphflow.ops.elementwise_ops import add_name, identity, multiply
+from graphflow.ops.elementwise_ops import add_name, cast, greater_equal, identity, multiply, negative
 from graphflow.ops.reductions import reduce_sum
-from graphflow.ops.shape_ops import SpecItem, expand_dims, reshape_spec, transpose
+from graphflow.ops.shape_ops import SpecItem, expand_dims, reshape_spec, shape, transpose
+from graphflow.ops.state_ops import range as _range
 
 
 @dataclass(frozen=True)
@@ -299,19 +300,23 @@ def diag(diagonal: TensorLike, name: str | None = None) -> Tensor:
 
 def cumsum(x: TensorLike, axis: int = 0, exclusive: bool = False, reverse: bool = False,
            name: str | None = None) -> Tensor:
-    """Cumulative sums along ``axis`` (of static length n), TF1's flags included: a product with
-    an n x n triangular matrix of ones, whose gradient is the transposed product."""
+    """Cumulative sums along ``axis``, TF1's flags included: a product with an n x n triangular
+    matrix of ones (built when the graph runs where n is known only then), whose gradient is the
+    transposed product."""
     t = convert_to_tensor(x)
     r = t.shape.rank
     if r is None or not -r <= int(axis) < r:
         raise ValueError(f"cumsum axis {axis} is out of range for a tensor of shape {t.shape}")
     ax = int(axis) % r
     n = t.shape.as_list()[ax]
-    if n is None:
-        raise ValueError(f"cumsum needs the length of axis {ax} known when the graph is built, got shape {t.shape}")
     k = 1 if exclusive else 0
-    tri = np.tril(np.ones((n, n)), -k) if reverse else np.triu(np.ones((n, n)), k)  # tri[i, j]: x_i counts in y_j
-    y = tensordot(t, constant(tri, dtype=t.dtype), [[ax], [0]])  # the summed axis comes out last
+    if n is not None:
+        tri = constant(np.tril(np.ones((n, n)), -k) if reverse else np.triu(np.ones((n, n)), k), dtype=t.dtype)
+    else:  # tri[i, j] = 1 where x_i counts in y_j: j - i >= k (i - j >= k reversed)
+        steps = _range(shape(t)[ax])
+        apart = expand_dims(steps, 0) - expand_dims(steps, 1)  # j - i
+        tri = cast(greater_equal(negative(apart) if reverse else apart, k), t.dtype)
+    y = tensordot(t, tri, [[ax], [0]])  # the summed axis comes out last
     if ax != r - 1:
         perm = list(range(ax)) + [r - 1] + list(range(ax, r - 1))
         y = transpose(y, perm)

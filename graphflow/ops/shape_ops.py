@@ -164,6 +164,12 @@ def _shape_entries(t: Tensor | list | tuple) -> list[Any] | None:
     return None
 
 
+def dims_named(t: Tensor) -> list[Any] | None:
+    """What the entries of a shape-like int tensor are when the graph is built: ints and
+    (tensor, dim) pairs (``tf.shape(h)[0]`` is ``[(h, 0)]``), or None where one is computed otherwise."""
+    return _shape_entries(t)
+
+
 def _value_entries(shape: Tensor | list | tuple) -> list[Any]:
     """Entries of a shape known only at run time: per entry of a list, its static form when it
     has one (``_shape_entries``) else ("v", scalar, -1); a 1-D tensor of static length L gives

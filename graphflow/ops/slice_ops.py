@@ -132,7 +132,9 @@ def _slice_dims(at: SliceAttrs, dims: Sequence[Any], ref_dims: Sequence[Sequence
             if d is not None and b != "?" and not -d <= b < d:
                 raise ValueError(f"{index_error(b, d, j)} for an input of shape {list(dims)}")
             continue
-        if at.exact:  # bounds inside the dim, checked here where it is known (else when run)
+        if at.exact and "?" in (b, e):  # a run-time bound: checked when the slice runs
+            out.append(None)
+        elif at.exact:  # bounds inside the dim, checked here where it is known (else when run)
             wrong = exact_error(b, e, d, j)
             if wrong:
                 raise ValueError(f"{wrong} for an input of shape {list(dims)}")

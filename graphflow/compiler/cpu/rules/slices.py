@@ -66,12 +66,12 @@ def _slice_plan(em: CpuEmit, n: Operation, x_dims: list[str],
             em.check(f"0 <= {start} < {d}", n, f"slice index {{0}} of dimension {j} out of bounds.", (start,))
             plan.append((start, "", 1))
             continue
-        if at.exact:  # TF1's Slice: literal bounds that must lie inside the dim
-            first, past = at.begin[j], at.end[j]
-            em.check(f"0 <= {first} <= {d}", n, f"Expected begin[{j}] in [0, {{0}}], but got {first}", (d,))
-            if isinstance(first, int) and isinstance(past, int):
-                em.check(f"{past} <= {d}", n, f"Expected size[{j}] in [0, {{0}}], but got {past - first}",
-                         (f"{d} - {first}",))
+        if at.exact:  # TF1's Slice: bounds (literals or run-time values) that must lie inside the dim
+            first = b if b is not None else "0"
+            em.check(f"0 <= {first} <= {d}", n, f"Expected begin[{j}] in [0, {{0}}], but got {{1}}", (d, first))
+            if e is not None:
+                em.check(f"{first} <= {e} <= {d}", n, f"Expected size[{j}] in [0, {{0}}], but got {{1}}",
+                         (f"{d} - {first}", f"{e} - {first}"))
         stop, length = em.fresh("sp"), em.fresh("ln")
         lo, hi = ("0", d) if s > 0 else ("-1", f"{d} - 1")
         for name, v, default in ((start, b, lo if s > 0 else hi), (stop, e, hi if s > 0 else lo)):
