@@ -142,6 +142,7 @@ from graphflow.ops import summary_ops as _summary_ops  # noqa: E402,F401  (regis
 from graphflow.torch_style import optim  # noqa: E402
 from graphflow.torch_style import utils  # noqa: E402
 from graphflow.ops.control_flow import case, cond, foldl, foldr, map_fn, scan, while_loop  # noqa: E402
+from graphflow.ops.tensor_array import TensorArray  # noqa: E402
 from graphflow.tf1 import namespaces as _namespaces  # noqa: E402
 
 __version__ = "0.1.0"

@@ -27,10 +27,12 @@ from graphflow.ops.check_ops import Assert
 from graphflow.ops.control_flow_fns import foldl, foldr, map_fn, scan  # noqa: F401  (tf.map_fn etc.)
 from graphflow.ops.control_flow_grad import no_random
 from graphflow.ops.control_flow_while import make_while, merge_captures, outer_controls  # noqa: F401  (make_while: nn.rnn)
+from graphflow.ops.elementwise_ops import identity
 from graphflow.ops.func_graph import FuncGraph, copy_graph, evaluate_graph, flatten, pack_as, trace
 from graphflow.ops.math_ops import cast
 from graphflow.ops.reduce_ops import reduce_sum
-from graphflow.ops.state_ops import no_op, zeros_like
+from graphflow.ops.state_ops import assign, no_op, zeros_like
+from graphflow.ops.tensor_array import LoopRecord, TensorArray
 
 # ---- COND ---------------------------------------------------------------------------------------
 
@@ -198,44 +200,77 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: ob
     """
     if not callable(cond) or not callable(body):
         raise TypeError("while_loop needs callable cond and body")
-    flat = [convert_to_tensor(v) for v in flatten(loop_vars)]
+    given = flatten(loop_vars)
+    arrays = {j: v for j, v in enumerate(given) if isinstance(v, TensorArray)}  # these record writes instead
+    flat = [convert_to_tensor(v) for j, v in enumerate(given) if j not in arrays]
     if not flat:
-        raise ValueError("while_loop needs at least one loop variable")
+        raise ValueError("while_loop needs at least one loop variable that is a tensor")
     if shape_invariants is None:
         shapes = [t.shape for t in flat]
     else:
         inv = flatten(shape_invariants)
-        if len(inv) != len(flat):
-            raise ValueError(f"shape_invariants has {len(inv)} entries for {len(flat)} loop variables")
+        if len(inv) != len(given):
+            raise ValueError(f"shape_invariants has {len(inv)} entries for {len(given)} loop variables")
         shapes = []
-        for t, s in zip(flat, inv):
+        for t, s in zip(flat, [s for j, s in enumerate(inv) if j not in arrays]):
             s = as_shape(s)
             if not s.is_compatible_with(t.shape):
                 raise ValueError(f"shape_invariants entry {s} is not compatible with the shape "
                                  f"{t.shape} of loop variable {t.name}")
             shapes.append(s)
     single = not isinstance(loop_vars, (list, tuple, dict))
+    bases = {j: ta.before_loop() for j, ta in arrays.items()}
+
+    def call(fn: Callable[..., Any], vs: Sequence[Tensor]) -> tuple[Any, list[Any]]:  # the loop values as seen
+        it = iter(vs)
+        args_flat = [arrays[j].loop_view(bases[j], LoopRecord()) if j in arrays else next(it)
+                     for j in range(len(given))]
+        args = pack_as(loop_vars, args_flat)
+        return (fn(args) if single else fn(*args) if isinstance(loop_vars, (list, tuple)) else fn(args)), args_flat
 
     def c(*vs: Tensor) -> Any:
-        args = pack_as(loop_vars, list(vs))
-        return cond(args) if single else cond(*args) if isinstance(loop_vars, (list, tuple)) else cond(args)
+        return call(cond, vs)[0]
+
+    returned: dict[int, TensorArray] = {}
+    written: dict[int, int] = {}  # TensorArray position -> how many emitted values its writes take (0 or 2)
 
     def b(*vs: Tensor) -> Any:
-        args = pack_as(loop_vars, list(vs))
-        out = body(args) if single else body(*args) if isinstance(loop_vars, (list, tuple)) else body(args)
+        out, _ = call(body, vs)
         res = flatten(out)
-        if len(res) != len(flat):
+        if len(res) != len(given):
             raise ValueError(f"while_loop's body must return the structure of loop_vars "
-                             f"({len(flat)} tensors), got {len(res)}")
-        return [convert_to_tensor(r, dtype=t.dtype) if not isinstance(r, Tensor) else r
-                for r, t in zip(res, flat)]
-    node = make_while(c, b, flat, shapes, 0, maximum_iterations, name or "while", loop_vars, save=bool(back_prop))
+                             f"({len(given)} values), got {len(res)}")
+        nxt, emits = [], []
+        for j, (r, g) in enumerate(zip(res, given)):
+            if j in arrays:
+                w = arrays[j].loop_writes(r)
+                returned[j], written[j] = r, len(w)
+                emits += w
+            else:
+                nxt.append(convert_to_tensor(r, dtype=g.dtype) if not isinstance(r, Tensor) else r)
+        return nxt + emits
+    node = make_while(c, b, flat, shapes, 0, maximum_iterations, name or "while", loop_vars, save=bool(back_prop),
+                      carry=True)
+    carried = node.attrs.meta["carried"]
     outs = list(node.outputs[:len(flat)])
     for o, s in zip(outs, shapes):
         o.set_shape(s)
+    if carried:  # the variables the body assigns take their final values before the loop's results are seen
+        finals = node.outputs[len(flat):len(flat) + len(carried)]
+        writes = [assign(var, v) for var, v in zip(carried, finals)]
+        with get_default_graph().control_dependencies(writes):
+            outs = [identity(o) for o in outs]
+    emitted = iter(node.outputs[len(flat) + len(carried):])
+    tensors = iter(outs)
+    final = []
+    for j in range(len(given)):
+        if j in arrays:
+            final.append(arrays[j].after_loop(returned[j], [next(emitted) for _ in range(written[j])]))
+        else:
+            final.append(next(tensors))
     if single:
-        return outs[0]
-    packed = pack_as(loop_vars, outs)
+        return final[0]
+    packed = pack_as(loop_vars, final)
     if not return_same_structure and isinstance(packed, (list, tuple)) and len(packed) == 1:
         return packed[0]
     return packed

@@ -118,18 +118,24 @@ def merge_captures(graphs: Sequence[FuncGraph], first: int) -> tuple[list[Tensor
 
 def make_while(cond_fn: Callable[..., Any], body_fn: Callable[..., Any], init: list[Tensor],
                shapes: list[TensorShape], n_emit_hint: int | None, limit: TensorLike | None, name: str,
-               structure: object = None, save: bool = True) -> Operation:
+               structure: object = None, save: bool = True, carry: bool = False) -> Operation:
     """Trace cond and body over loop values shaped ``shapes`` and add the WHILE node. ``body_fn``
     takes the flat loop values and returns the flat next values followed by emitted values.
     ``save``: the body also emits the values its gradient reads (control_flow_saved.py); the
-    gradient's own loops do not."""
+    gradient's own loops do not. ``carry``: variables the body assigns become loop values after
+    the given ones (``meta["carried"]`` lists them; the caller assigns their final values), so
+    each iteration's reads see the previous one's assignments."""
     outer = get_default_graph()
     specs = [(t.dtype, s) for t, s in zip(init, shapes)]
-    gc, _ = trace(cond_fn, specs, f"{name}_cond", outer)
+    gb, _ = trace(body_fn, specs, f"{name}_body", outer, carry_assignments=carry)
+    carried = [var for var, _ in gb.carried.values()]
+    if carried:
+        init, shapes, specs = _carry(gb, carried, list(init), list(shapes))
+    n_given = len(init) - len(carried)
+    gc, _ = trace(lambda *vs: cond_fn(*vs[:n_given]), specs, f"{name}_cond", outer, variables=carried)
     if len(gc.outputs) != 1 or not gc.outputs[0].dtype.is_bool or gc.outputs[0].shape.rank not in (0, None):
         raise TypeError(f"while_loop's cond must return a bool scalar, got "
                         f"{[f'{t.dtype.name} {t.shape}' for t in gc.outputs]}")
-    gb, _ = trace(body_fn, specs, f"{name}_body", outer)
     for g in (gc, gb):
         if g.assigned:
             raise NotImplementedError(f"while_loop: assigning variables inside the loop "
@@ -167,7 +173,29 @@ def make_while(cond_fn: Callable[..., Any], body_fn: Callable[..., Any], init: l
                     {"structure": structure, "randoms": (first_random, randoms),
                      "saved": (first_random + len(randoms), saved), "shape_only": shape_only,
                      "loosened": loosened})
+    at.meta["carried"] = carried
     return outer.add_node(Op.WHILE, inputs + captures, at, name=name, control_inputs=outer_controls([gc, gb]))
+
+
+def _carry(gb: FuncGraph, carried: list[Tensor], init: list[Tensor],
+           shapes: list[TensorShape]) -> tuple[list[Tensor], list[TensorShape], list[tuple[Any, TensorShape]]]:
+    """Make the variables a body assigns loop values after the given ones: the placeholder of a
+    variable read before its first assignment becomes an argument (else a new one does), its value
+    after the last assignment an output after the given next values; each starts from the
+    variable's value as the loop starts."""
+    n = len(init)
+    for var in carried:
+        ph = next((p for t, p in gb.captures if t is var), None)
+        if ph is None:
+            ph = gb.placeholder_like(var, f"carried_{var.node.name}")
+        else:
+            gb.captures = [(t, p) for t, p in gb.captures if t is not var]
+        gb.inputs.append(ph)
+    finals = [gb.carried[id(var)][1] for var in carried]
+    gb.outputs = list(gb.outputs[:n]) + finals + list(gb.outputs[n:])
+    init = init + carried
+    shapes = shapes + [var.shape for var in carried]
+    return init, shapes, [(t.dtype, s) for t, s in zip(init, shapes)]
 
 
 def _looser(declared: TensorShape, given: TensorShape) -> bool:

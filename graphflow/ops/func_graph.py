@@ -50,6 +50,10 @@ class FuncGraph(Graph):
         self.outer_controls: list[Operation] = []
         # variables of the root graph assigned here (the assignment targets them directly)
         self.assigned: list[Tensor] = []
+        # a while body's assignments are loop values instead (``carry_assignments``): per
+        # variable assigned, the variable and its value after the function's last assignment
+        self.carry_assignments = False
+        self.carried: dict[int, tuple[Tensor, Tensor]] = {}
         self.seed = outer.seed
         self._scope = ""
         # variables belong to the enclosing real graph: the function shares its variable scopes,
@@ -129,8 +133,11 @@ class FuncGraph(Graph):
                  site: str | None = None) -> Operation:
         if op is Op.VARIABLE:
             raise AssertionError("variables are made in the root graph (Variable lifts them)")
+        var = None
         if op is Op.ASSIGN and inputs and isinstance(inputs[0], Tensor) and inputs[0].graph is not self:
             var = inputs[0]  # the variable itself, not its value at entry
+            if self.carry_assignments:
+                return self._carry(var, inputs[1], attrs, name)
             if all(v is not var for v in self.assigned):
                 self.assigned.append(var)
             ins = [var] + [self.capture(t) if isinstance(t, Tensor) else t for t in inputs[1:]]
@@ -142,10 +149,25 @@ class FuncGraph(Graph):
             self._wait_for(c)
         self._control = [[c for c in f if c.graph is self] for f in frames]
         try:
-            return super().add_node(op, ins, attrs, name, output_type,
+            node = super().add_node(op, ins, attrs, name, output_type,
                                     [c for c in control_inputs if c.graph is self], site)
         finally:
             self._control = frames
+        if var is not None:  # later reads of the variable in this function see the value assigned
+            self._captured[id(var)] = node.outputs[0]
+        return node
+
+    def _carry(self, var: Tensor, value: Tensor, attrs: Any, name: str | None) -> Operation:
+        """An assignment in a while body as a loop value: the variable's value after it (an
+        Identity named as the assignment), which later reads here see and the loop carries."""
+        current = self.capture(var)
+        v = self.capture(value)
+        mode = getattr(attrs, "mode", "set")
+        new = v if mode == "set" else self.add_node(Op.ADD if mode == "add" else Op.SUB, [current, v]).outputs[0]
+        node = self.add_node(Op.IDENTITY, [new], None, name=name)
+        self._captured[id(var)] = node.outputs[0]
+        self.carried[id(var)] = (var, node.outputs[0])
+        return node
 
     def _wait_for(self, c: Operation) -> None:
         """Outer op ``c`` orders ops here: the owning node (or, when ``c`` is further out, the
@@ -159,17 +181,25 @@ class FuncGraph(Graph):
 
 
 def trace(fn: Callable[..., Any], args: Sequence[Tensor | tuple[Any, TensorShape]], name: str,
-          outer: Graph | None = None) -> tuple[FuncGraph, Any]:
+          outer: Graph | None = None, carry_assignments: bool = False,
+          variables: Sequence[Tensor] = ()) -> tuple[FuncGraph, Any]:
     """Trace ``fn`` on placeholders: each arg is a tensor (its dtype and shape are used) or a
-    (dtype, shape) pair. Returns the FuncGraph (``outputs`` flattened) and fn's raw result."""
+    (dtype, shape) pair. Returns the FuncGraph (``outputs`` flattened) and fn's raw result.
+    ``carry_assignments``: assignments become values (FuncGraph.carried); ``variables``: the
+    variables whose values are the last ``len(variables)`` args (reads of them read those; fn
+    is called without them)."""
     g = FuncGraph(outer or get_default_graph(), name)
+    g.carry_assignments = carry_assignments
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
             g.inputs.append(g.placeholder_like(a, f"arg_{i}"))
         else:
             g.inputs.append(g.placeholder_like(None, f"arg_{i}", a[0], a[1]))
+    own = len(g.inputs) - len(variables)
+    for var, ph in zip(variables, g.inputs[own:]):
+        g._captured[id(var)] = ph
     with g.as_default():
-        result = fn(*g.inputs)
+        result = fn(*g.inputs[:own])
         flat = [convert_to_tensor(r) if not isinstance(r, Operation) else r for r in flatten(result)]
         outs = []
         for r in flat:

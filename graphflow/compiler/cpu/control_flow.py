@@ -134,6 +134,10 @@ def emit_cond(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
 def _stack(em: ProgramEmit, dtype: DType, shape: TensorShape) -> str:
     """A growable stack of values of static ``shape``: empty, of the right rank, with the dims the
     graph knows (a loop that never ran stacks nothing of that shape)."""
+    if shape.rank is None:
+        raise NotImplementedError("a while_loop value of unknown rank cannot be stacked across iterations: "
+                                  "compiled loops need each value's rank (give the loop variables and the "
+                                  "tensors they are computed from shapes)")
     buf = em.fresh("stk")
     dims = ["0"] + [str(d) if d is not None else "0" for d in shape.as_list()]
     em.line(f"{buf} = np.empty({em.shape_tuple(dims)}, dtype={em.np_dtype(dtype)})")

@@ -1,0 +1,298 @@
+"""TF1's ``tf.TensorArray``: a list of same-shaped tensors written and read by index, inside and
+outside ``while_loop``, with gradients.
+
+A TensorArray here is a value, not a resource: its state is the tensor it started from (``base``:
+a buffer of [size, *element] rows, or nothing yet) and the writes made since, each a vector of
+indices and the rows written there. Reading materialises the buffer: the base (zeros of
+[size, *element] where there is none) with every write scattered in (one
+``tensor_scatter_nd_update``, whose gradient sends each written row's gradient to its value and
+the rest to the base). Inside a ``while_loop`` a TensorArray among the loop variables records
+the body's writes; the loop emits each iteration's index and row (stacked, as ``scan`` stacks
+its outputs, so the element shape may be known only at run time) and the array after the loop
+is its state before with all of them written. Gradients of the rows flow back through the
+loop's emitted values.
+
+TF1 allows each index to be written once; so does this (a second write of an index in one run
+raises when run, in materialising). Reading inside a loop an array that the same loop writes is
+not supported (raises when the loop is built); reading arrays written before the loop is.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.shapes import TensorShape, as_shape
+from graphflow.core.types import DTypeLike, TensorLike
+from graphflow.ops import array_extras as AX
+from graphflow.ops import array_ops as A
+from graphflow.ops import check_ops as C
+from graphflow.ops import elementwise_ops as E
+from graphflow.ops import reductions as R
+from graphflow.ops import shape_ops as S
+from graphflow.ops import sort_ops as SO
+from graphflow.ops import state_ops as ST
+from graphflow.ops.concat_ops import concat
+from graphflow.ops.run_time_args import folded
+
+__all__ = ["TensorArray"]
+
+_READ_IN_LOOP = ("TensorArray {}: reading an array inside the while_loop that writes it is not supported yet (the "
+                 "body sees the array as it was before the loop); read from an array written before the loop, or "
+                 "carry the values read as loop variables")
+
+
+@dataclass
+class LoopRecord:
+    """What a loop body did with one TensorArray loop variable: whether it read it (reads see
+    only the state before the loop)."""
+
+    read: bool = False
+
+
+@dataclass(frozen=True)
+class _State:
+    base: Tensor | None  # [rows, *element], or None before anything is written
+    writes: tuple[tuple[Tensor, Tensor], ...] = ()  # (indices [n], rows [n, *element])
+    loop: LoopRecord | None = field(default=None, compare=False)  # set inside a loop body
+
+
+class TensorArray:
+    """A list of tensors of one dtype and element shape, TF1's ``tf.TensorArray``.
+
+    >>> import graphflow as gf
+    >>> ta = gf.TensorArray(gf.float32, size=2).write(0, [1.0, 2.0]).write(1, [3.0, 4.0])
+    >>> ta.stack().shape.as_list()
+    [2, 2]
+    """
+
+    def __init__(self, dtype: DTypeLike, size: TensorLike | None = None, dynamic_size: bool | None = None,
+                 clear_after_read: bool | None = None, tensor_array_name: str | None = None, handle: Any = None,
+                 flow: Any = None, infer_shape: bool = True, element_shape: Any = None,
+                 colocate_with_first_write_call: bool = True, name: str | None = None) -> None:
+        if handle is not None or flow is not None:
+            raise ValueError("TensorArray(handle=..., flow=...): graphflow's TensorArrays are values; build one "
+                             "with dtype and size")
+        self._dtype = _dt.as_dtype(dtype)
+        self._dynamic = bool(dynamic_size)
+        if size is None and not self._dynamic:
+            raise ValueError("TensorArray needs a size, or dynamic_size=True")
+        f = folded(size) if size is not None else [0]
+        self._size: int | Tensor = f[0] if f is not None else E.cast(convert_to_tensor(size), _dt.int32)
+        self._element = as_shape(element_shape) if element_shape is not None else TensorShape(None)
+        self._infer_shape = infer_shape
+        self._name = name or tensor_array_name or "TensorArray"
+        self._state = _State(None)
+
+    def _with(self, state: _State, element: TensorShape | None = None) -> TensorArray:
+        out = object.__new__(TensorArray)
+        out.__dict__.update(self.__dict__)
+        out._state = state
+        if element is not None:
+            out._element = element
+        return out
+
+    # ---- properties TF1 has ------------------------------------------------------------------------
+    @property
+    def dtype(self) -> _dt.DType:
+        return self._dtype
+
+    @property
+    def element_shape(self) -> TensorShape:
+        return self._element
+
+    @property
+    def dynamic_size(self) -> bool:
+        return self._dynamic
+
+    @property
+    def flow(self) -> Tensor:
+        """The array's value as one tensor (its stacked elements)."""
+        return self.stack()
+
+    @property
+    def handle(self) -> Tensor:
+        return self.flow
+
+    # ---- writing ------------------------------------------------------------------------------------
+    def _rows(self, value: TensorLike, what: str, leading: int | None) -> Tensor:
+        v = convert_to_tensor(value, dtype=self._dtype)
+        if v.dtype != self._dtype:
+            raise TypeError(f"TensorArray of {self._dtype.name}: {what} got a {v.dtype.name} value ({v.name})")
+        element = v.shape if leading is None else (TensorShape(v.shape.dims[1:]) if v.shape.rank else  # type: ignore[index]
+                                                   TensorShape(None))
+        if self._infer_shape and not self._element.is_compatible_with(element):
+            raise ValueError(f"TensorArray {self._name}: {what} got an element of shape {element}, but the array holds "
+                             f"elements of shape {self._element}")
+        return v
+
+    def _merged(self, element: TensorShape) -> TensorShape:
+        return self._element.merge_with(element) if self._infer_shape else self._element
+
+    def write(self, index: TensorLike, value: TensorLike, name: str | None = None) -> TensorArray:
+        """The array with ``value`` at ``index`` (each index is written once)."""
+        v = self._rows(value, "write", None)
+        i = S.reshape(E.cast(convert_to_tensor(index), _dt.int32), [1])
+        return self._with(replace(self._state, writes=self._state.writes + ((i, S.expand_dims(v, 0)),)),
+                          self._merged(v.shape))
+
+    def scatter(self, indices: TensorLike, value: TensorLike, name: str | None = None) -> TensorArray:
+        """The array with ``value[k]`` at ``indices[k]``."""
+        v = self._rows(value, "scatter", 1)
+        i = S.reshape(E.cast(convert_to_tensor(indices), _dt.int32), [-1])
+        return self._with(replace(self._state, writes=self._state.writes + ((i, v),)),
+                          self._merged(TensorShape(v.shape.dims[1:]) if v.shape.rank else TensorShape(None)))
+
+    def unstack(self, value: TensorLike, name: str | None = None) -> TensorArray:
+        """The array whose elements are ``value``'s rows."""
+        v = self._rows(value, "unstack", 1)
+        if self._state.base is not None or self._state.writes:
+            raise ValueError(f"TensorArray {self._name}: unstack needs an array nothing was written to")
+        out = self._with(_State(v, (), self._state.loop),
+                         self._merged(TensorShape(v.shape.dims[1:]) if v.shape.rank else TensorShape(None)))
+        out._size = v.shape.as_list()[0] if v.shape.rank and v.shape.as_list()[0] is not None else S.shape(v)[0]
+        return out
+
+    def split(self, value: TensorLike, lengths: TensorLike, name: str | None = None) -> TensorArray:
+        """The array whose element k is the next ``lengths[k]`` rows of ``value`` (equal lengths)."""
+        v = self._rows(value, "split", None)
+        f = folded(lengths)
+        if f is None or len(set(f)) != 1:
+            raise ValueError(f"TensorArray {self._name}: split needs equal lengths known when the graph is built, "
+                             f"got {lengths!r} (graphflow keeps one element shape per array)")
+        rows = S.reshape(v, [len(f), f[0]] + (v.shape.as_list()[1:] if v.shape.rank else []))
+        return self.unstack(rows)
+
+    # ---- reading --------------------------------------------------------------------------------------
+    def _buffer(self) -> Tensor:
+        st = self._state
+        if st.loop is not None:
+            st.loop.read = True
+        if not st.writes:
+            if st.base is not None:
+                return st.base
+            if st.loop is not None:
+                raise NotImplementedError(_READ_IN_LOOP.format(self._name))
+            if not self._element.is_fully_defined():
+                raise ValueError(f"TensorArray {self._name} was read before anything was written to it, and its "
+                                 f"element_shape {self._element} is not fully defined")
+            return ST.zeros(concat([S.reshape(self._size_tensor(), [1]),
+                                    ST.constant(self._element.as_list(), dtype=_dt.int32)], 0), self._dtype)
+        indices = concat([i for i, _ in st.writes], 0) if len(st.writes) > 1 else st.writes[0][0]
+        rows = concat([v for _, v in st.writes], 0) if len(st.writes) > 1 else st.writes[0][1]
+        size = self._size_tensor()
+        if self._dynamic:
+            size = E.maximum(size, E.add(R.reduce_max(concat([indices, ST.constant([-1], dtype=_dt.int32)], 0)), 1))
+        base = st.base
+        if base is None:
+            base = ST.zeros(concat([S.reshape(size, [1]), S.shape(rows)[1:]], 0), self._dtype)
+        elif self._dynamic:
+            extra = E.maximum(E.subtract(size, S.shape(base)[0]), 0)
+            base = concat([base, ST.zeros(concat([S.reshape(extra, [1]), S.shape(base)[1:]], 0), self._dtype)], 0)
+        rows_now = S.shape(base)[0]
+        in_range = R.reduce_all(E.logical_and(E.greater_equal(indices, 0), E.less(indices, rows_now)))
+        once = E.equal(S.shape(indices)[0], S.shape(SO.unique(indices)[0])[0])
+        check = C.Assert(E.logical_and(in_range, once),
+                         [f"TensorArray {self._name}: each write must be at an index in [0, size) and each index "
+                          "written once; got indices", indices, "for a size of", rows_now])
+        with get_default_graph().control_dependencies([check]):
+            out = AX.tensor_scatter_nd_update(base, S.expand_dims(indices, 1), rows)
+        return self._static(out)
+
+    def _static(self, buffer: Tensor) -> Tensor:
+        """``buffer`` with what is known of [size, *element] when the graph is built."""
+        size = self._size if isinstance(self._size, int) and not self._dynamic else None
+        if self._element.rank is not None:
+            buffer.set_shape(TensorShape([size] + self._element.as_list()))
+        return buffer
+
+    def _size_tensor(self) -> Tensor:
+        s = self._size
+        return ST.constant(s, dtype=_dt.int32) if isinstance(s, int) else s
+
+    def read(self, index: TensorLike, name: str | None = None) -> Tensor:
+        """Element ``index``."""
+        out = A.gather(self._buffer(), E.cast(convert_to_tensor(index), _dt.int32), name=name)
+        out.set_shape(self._element if self._element.rank is not None else out.shape)
+        return out
+
+    def gather(self, indices: TensorLike, element_shape: Any = None, name: str | None = None) -> Tensor:
+        """The elements at ``indices``, stacked."""
+        return A.gather(self._buffer(), E.cast(convert_to_tensor(indices), _dt.int32), name=name)
+
+    def stack(self, name: str | None = None) -> Tensor:
+        """Every element, stacked along a new first dim."""
+        return E.identity(self._buffer(), name=name or f"{self._name}_stack")
+
+    def concat(self, name: str | None = None) -> Tensor:
+        """Every element joined along its first dim."""
+        b = self._buffer()
+        if b.shape.rank is not None and b.shape.rank < 2:
+            raise ValueError(f"TensorArray {self._name}: concat needs elements of rank >= 1, got {self._element}")
+        return S.reshape(b, concat([ST.constant([-1], dtype=_dt.int32), S.shape(b)[2:]], 0), name=name)
+
+    def size(self, name: str | None = None) -> Tensor:
+        """The number of elements."""
+        if self._dynamic or self._state.writes:
+            return S.shape(self._buffer(), name=name)[0]
+        return self._size_tensor() if not isinstance(self._size, int) else ST.constant(self._size, dtype=_dt.int32,
+                                                                                         name=name)
+
+    def close(self, name: str | None = None) -> Any:
+        return ST.no_op(name=name)
+
+    def identity(self) -> TensorArray:
+        return self
+
+    def mark_used(self) -> None:
+        """Accepted for TF1's API; nothing to mark."""
+
+    # ---- while_loop's side -----------------------------------------------------------------------------
+    def before_loop(self) -> Tensor | None:
+        """The array's buffer as a loop starts (built outside the loop), or None when nothing
+        was written yet."""
+        return self._buffer() if (self._state.writes or self._state.base is not None) else None
+
+    def loop_view(self, base: Tensor | None, record: LoopRecord) -> TensorArray:
+        """This array as a loop body sees it: ``base``, its state before the loop, with reads
+        recorded; writes in the body are collected by ``loop_writes``."""
+        return self._with(_State(base, (), record))
+
+    def loop_writes(self, view: TensorArray) -> list[Tensor]:
+        """The indices and rows the body's writes put into this array (one index vector and one
+        row block per iteration, concatenated), checked against reads."""
+        if not isinstance(view, TensorArray) or view._state.loop is None:
+            raise TypeError(f"while_loop's body must return the TensorArray it was given (or one written from it) "
+                            f"in the place of {self._name}, got {view!r}")
+        if view._state.writes and view._state.loop.read:
+            raise NotImplementedError(_READ_IN_LOOP.format(self._name))
+        if not view._state.writes:
+            return []
+        indices = concat([i for i, _ in view._state.writes], 0)
+        rows = concat([v for _, v in view._state.writes], 0)
+        if indices.shape.as_list() == [1]:  # one row per iteration (the usual write): stacked as it is
+            return [indices[0], rows[0]]
+        return [indices, rows]
+
+    def after_loop(self, view: TensorArray, stacked: Sequence[Tensor]) -> TensorArray:
+        """This array after a loop whose iterations' writes were stacked: ``stacked`` holds the
+        indices [iterations, n] and rows [iterations, n, *element] (empty: no writes)."""
+        if not stacked:
+            return self
+        indices, rows = stacked
+        if indices.shape.rank == 1:  # one row per iteration
+            return self._after(view, indices, rows)
+        flat_rows = S.reshape(rows, concat([ST.constant([-1], dtype=_dt.int32), S.shape(rows)[2:]], 0))
+        if view._element.rank is not None:
+            flat_rows.set_shape(TensorShape([None] + view._element.as_list()))
+        return self._after(view, S.reshape(indices, [-1]), flat_rows)
+
+    def _after(self, view: TensorArray, indices: Tensor, rows: Tensor) -> TensorArray:
+        state = self._state if self._state.base is not None or self._state.writes else _State(None)
+        return self._with(replace(state, writes=state.writes + ((indices, rows),), loop=None), view._element)
+
+
+def is_tensor_array(x: object) -> bool:
+    return isinstance(x, TensorArray)

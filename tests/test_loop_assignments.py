@@ -1,0 +1,89 @@
+"""Assignments inside control flow: a while_loop body that assigns variables (each iteration's reads
+see the previous iteration's assignments, reads ordered after an assignment see its value, the
+variables hold the last values when the loop's results are seen), against TF1; reads after an
+assignment inside a cond branch."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import graphflow as gf
+from tests.optional import need
+
+LOOP_TARGETS = ("reference", "cpu")
+
+
+def _loop(tf: Any, steps: Any) -> tuple[Any, Any, Any, Any]:
+    v = tf.Variable(1.0)
+    acc = tf.Variable(tf.zeros([2]))
+
+    def body(i: Any, x: Any) -> Any:
+        doubled = tf.assign(v, v * 2.0)
+        with tf.control_dependencies([doubled]):
+            y = x + tf.identity(v)  # ordered after the assignment: the new value
+        added = tf.assign_add(acc, tf.stack([tf.cast(i, tf.float32), 1.0]))
+        with tf.control_dependencies([added]):
+            return i + 1, tf.identity(y)
+    # one iteration at a time: TF1 may otherwise start an iteration's read of v before the previous
+    # iteration's assignment (a race graphflow does not have: its iterations run in order)
+    i, x = tf.while_loop(lambda i, x: i < steps, body, [tf.constant(0), tf.constant(0.0)], parallel_iterations=1)
+    return v, acc, i, x
+
+
+@pytest.mark.parametrize("device", LOOP_TARGETS)
+def test_a_loop_assigns_variables_each_iteration(device: str) -> None:
+    with gf.Graph().as_default():
+        steps = gf.placeholder(gf.int32, [])
+        v, acc, i, x = _loop(gf, steps)
+        with gf.Session(device=device) as s:
+            s.run(gf.global_variables_initializer())
+            assert s.run([i, x], {steps: 3}) == [3, 14.0]  # 2 + 4 + 8
+            assert s.run(v) == 8.0
+            np.testing.assert_array_equal(s.run(acc), [3.0, 3.0])
+            assert s.run(x, {steps: 2}) == 48.0  # 16 + 32: the variable kept its value between runs
+            assert s.run(x, {steps: 0}) == 0.0 and s.run(v) == 32.0  # no iteration: nothing assigned
+
+
+def test_loop_assignments_match_tf1() -> None:
+    tf = need("tensorflow")
+
+    def run(m: Any) -> list[Any]:
+        with m.Graph().as_default():
+            steps = m.placeholder(m.int32, [])
+            v, acc, i, x = _loop(m, steps)
+            with m.Session() as s:
+                s.run(m.global_variables_initializer())
+                first = s.run([i, x], {steps: 4})
+                return first + s.run([v, acc]) + [s.run(x, {steps: 1}), s.run(v)]
+    for a, b in zip(run(gf), run(tf)):
+        np.testing.assert_allclose(a, b)
+
+
+def test_the_cond_sees_the_bodys_assignments() -> None:
+    with gf.Graph().as_default():
+        v = gf.Variable(1.0)
+
+        def body(i: Any) -> Any:
+            with gf.control_dependencies([gf.assign_add(v, 1.5)]):
+                return i + 1
+        i = gf.while_loop(lambda i: v < 5.0, body, [gf.constant(0)])  # stops on the variable's value
+        with gf.Session() as s:
+            s.run(gf.global_variables_initializer())
+            assert s.run(i) == 3 and s.run(v) == 5.5
+
+
+def test_a_cond_branch_reads_what_it_assigned() -> None:
+    with gf.Graph().as_default():
+        w = gf.Variable(5.0)
+        p = gf.placeholder(gf.bool, [])
+
+        def assigning() -> Any:
+            with gf.control_dependencies([gf.assign(w, 7.0)]):
+                return w * 2.0
+        r = gf.cond(p, assigning, lambda: w * 1.0)
+        with gf.Session() as s:
+            s.run(gf.global_variables_initializer())
+            assert s.run(r, {p: False}) == 5.0
+            assert s.run(r, {p: True}) == 14.0 and s.run(w) == 7.0

@@ -1,0 +1,172 @@
+"""tf.TensorArray: its methods outside loops, inside while_loop (written and read), dynamic_size,
+float64 gradients through loops on every target, errors for bad indices, and TF1's own results:
+the RNN written the TF1 way (while_loop + TensorArray) trains with TF1's losses."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import graphflow as gf
+from tests.harness import TARGETS, check_gradient
+from tests.optional import need
+
+RS = np.random.RandomState(3)
+
+
+@pytest.fixture(params=TARGETS)
+def sess(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    with gf.Graph().as_default(), gf.Session(device=request.param) as s:
+        yield s
+
+
+def test_methods_outside_loops(sess: gf.Session) -> None:
+    x = gf.placeholder(gf.float64, [None, 2])
+    xv = RS.randn(4, 2)
+    ta = gf.TensorArray(gf.float64, size=3).write(2, x[0]).write(0, x[1]).write(1, x[2] * 2)
+    assert ta.stack().shape.as_list() == [3, 2]
+    stacked, one, size = sess.run([ta.stack(), ta.read(1), ta.size()], {x: xv})
+    np.testing.assert_allclose(stacked, [xv[1], xv[2] * 2, xv[0]])
+    np.testing.assert_allclose(one, xv[2] * 2)
+    assert size == 3
+    un = gf.TensorArray(gf.float64, size=4).unstack(x)
+    got = sess.run([un.read(3), un.gather([2, 0]), un.concat(), un.size()], {x: xv})
+    np.testing.assert_allclose(got[0], xv[3])
+    np.testing.assert_allclose(got[1], xv[[2, 0]])
+    np.testing.assert_allclose(got[2], xv.reshape(-1))
+    assert got[3] == 4
+    sc = gf.TensorArray(gf.float64, size=4).scatter([3, 1, 0, 2], x)
+    np.testing.assert_allclose(sess.run(sc.stack(), {x: xv}), xv[[2, 1, 3, 0]])
+    sp = gf.TensorArray(gf.float64, size=2).split(gf.reshape(x, [-1]), [4, 4])
+    np.testing.assert_allclose(sess.run(sp.read(1), {x: xv}), xv.reshape(-1)[4:])
+    full = gf.TensorArray(gf.float32, size=2, element_shape=[3])  # nothing written: zeros of the element shape
+    np.testing.assert_array_equal(sess.run(full.stack()), np.zeros((2, 3), np.float32))
+
+
+def _rnn(tf: Any, x: Any, w: Any, u: Any, steps: int) -> Any:
+    """h_t = tanh(x_t w + h_{t-1} u), written the TF1 way: inputs unstacked into a TensorArray,
+    outputs written to another inside while_loop."""
+    inputs = tf.TensorArray(x.dtype, size=steps).unstack(x)
+    outputs = tf.TensorArray(x.dtype, size=steps)
+    h0 = tf.zeros([tf.shape(x)[1], u.shape.as_list()[0]], x.dtype)
+
+    def body(t: Any, h: Any, out: Any) -> Any:
+        h = tf.tanh(tf.matmul(inputs.read(t), w) + tf.matmul(h, u))
+        return t + 1, h, out.write(t, h)
+    _, h, outputs = tf.while_loop(lambda t, h, out: t < steps, body, [tf.constant(0), h0, outputs])
+    return outputs.stack(), h
+
+
+def _rnn_numpy(x: np.ndarray, w: np.ndarray, u: np.ndarray) -> np.ndarray:
+    h = np.zeros((x.shape[1], u.shape[0]))
+    hs = []
+    for xt in x:
+        h = np.tanh(xt @ w + h @ u)
+        hs.append(h)
+    return np.stack(hs)
+
+
+def test_a_loop_writes_and_reads_arrays(sess: gf.Session) -> None:
+    x = gf.placeholder(gf.float64, [5, None, 3])
+    w, u = RS.randn(3, 4) * 0.5, RS.randn(4, 4) * 0.5
+    ys, h = _rnn(gf, x, gf.constant(w), gf.constant(u), 5)
+    assert ys.shape.as_list() == [5, None, 4]
+    xv = RS.randn(5, 2, 3)
+    got, last = sess.run([ys, h], {x: xv})
+    want = _rnn_numpy(xv, w, u)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_allclose(last, want[-1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_gradients_through_a_loop_float64(device: str) -> None:
+    x0, w0, u0 = RS.randn(4, 2, 3), RS.randn(3, 2) * 0.5, RS.randn(2, 2) * 0.5
+
+    def fn(x: Any, w: Any, u: Any) -> Any:
+        ys, h = _rnn(gf, x, w, u, 4)
+        return gf.ensure_shape(ys, [4, 2, 2]) * 2.0 + h
+    with gf.Graph().as_default():
+        check_gradient(fn, [x0, w0, u0], device=device)
+
+
+def test_dynamic_size_grows_as_a_decoder_writes(sess: gf.Session) -> None:
+    limit = gf.placeholder(gf.int32, [])
+    start = gf.placeholder(gf.float64, [2])
+
+    def body(t: Any, v: Any, ta: Any) -> Any:
+        return t + 1, v * 0.5, ta.write(t, v)
+    _, _, ta = gf.while_loop(lambda t, v, ta: t < limit, body,
+                             [gf.constant(0), start, gf.TensorArray(gf.float64, size=0, dynamic_size=True)])
+    got, n = sess.run([ta.stack(), ta.size()], {limit: 4, start: [1.0, 8.0]})
+    np.testing.assert_allclose(got, [[1.0, 8.0], [0.5, 4.0], [0.25, 2.0], [0.125, 1.0]])
+    assert n == 4
+
+
+def test_bad_indices_raise_when_run(sess: gf.Session) -> None:
+    k = gf.placeholder(gf.int32, [])
+    ta = gf.TensorArray(gf.float32, size=2).write(k, [1.0]).write(0, [2.0])
+    with pytest.raises(gf.errors.InvalidArgumentError, match="index in \\[0, size\\) and each index written once"):
+        sess.run(ta.stack(), {k: 2})
+    with pytest.raises(gf.errors.InvalidArgumentError, match="each index written once"):
+        sess.run(ta.stack(), {k: 0})
+    np.testing.assert_array_equal(sess.run(ta.stack(), {k: 1}), [[2.0], [1.0]])
+
+
+def test_errors_at_build_time_name_the_problem() -> None:
+    with gf.Graph().as_default():
+        with pytest.raises(ValueError, match="read before anything was written"):
+            gf.TensorArray(gf.float32, size=2).read(0)
+        with pytest.raises(ValueError, match="holds elements of shape"):
+            gf.TensorArray(gf.float32, size=2, element_shape=[3]).write(0, [1.0, 2.0])
+        with pytest.raises(TypeError, match="expected float32"):
+            gf.TensorArray(gf.float32, size=2).write(0, gf.constant([1, 2]))
+        ta = gf.TensorArray(gf.float32, size=3)
+
+        def body(t: Any, ta: Any) -> Any:
+            prev = ta.read(gf.maximum(t - 1, 0))
+            return t + 1, ta.write(t, prev + 1.0)
+        with pytest.raises(NotImplementedError, match="reading an array inside the while_loop that writes it"):
+            gf.while_loop(lambda t, ta: t < 3, body, [gf.constant(0), ta])
+
+
+def test_rnn_trains_with_tf1s_losses() -> None:
+    tf = need("tensorflow")
+    steps, rs = 6, np.random.RandomState(5)
+    xv, target = rs.randn(steps, 3, 2), rs.randn(steps, 3, 4)
+    w0, u0 = rs.randn(2, 4) * 0.4, rs.randn(4, 4) * 0.4
+
+    def train(m: Any) -> list[float]:
+        with m.Graph().as_default():
+            x = m.placeholder(m.float64, [steps, None, 2])
+            w, u = m.Variable(w0), m.Variable(u0)
+            ys, _ = _rnn(m, x, w, u, steps)
+            loss = m.reduce_mean((ys - target) ** 2)
+            step = m.train.GradientDescentOptimizer(0.5).minimize(loss)
+            with m.Session() as s:
+                s.run(m.global_variables_initializer())
+                return [float(s.run([loss, step], {x: xv})[0]) for _ in range(8)]
+    ours, theirs = train(gf), train(tf)
+    assert ours[-1] < ours[0] * 0.8  # it learns
+    np.testing.assert_allclose(ours, theirs, rtol=1e-10)
+
+
+def test_methods_match_tf1() -> None:
+    tf = need("tensorflow")
+    xv = RS.randn(4, 3)
+
+    def build(m: Any) -> list[Any]:
+        x = m.placeholder(m.float64, [4, 3])
+        ta = m.TensorArray(m.float64, size=4).unstack(x)
+        other = m.TensorArray(m.float64, size=3).write(0, ta.read(3)).write(2, ta.read(1) * 2).write(1, x[0])
+        grown = m.TensorArray(m.float64, size=1, dynamic_size=True).scatter([1, 0], x[:2])
+        loss = m.reduce_sum(other.stack() ** 2) + m.reduce_sum(ta.gather([3, 0]))  # TF1 reads an index once
+        return [x, other.stack(), grown.stack(), ta.concat(), m.gradients(loss, x)[0]]
+
+    def run(m: Any) -> list[np.ndarray]:
+        with m.Graph().as_default():
+            x, *outs = build(m)
+            with m.Session() as s:
+                return s.run(outs, {x: xv})
+    for a, b in zip(run(gf), run(tf)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
