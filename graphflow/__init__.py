@@ -89,7 +89,7 @@ from graphflow.ops.py_func_ops import py_func as py_function
 from graphflow.ops.update_ops import (assign, assign_add, assign_sub, scatter_add, scatter_div,
                                       scatter_max, scatter_min, scatter_mul, scatter_nd_add,
                                       scatter_nd_sub, scatter_nd_update, scatter_sub, scatter_update)
-from graphflow.tf1.config import ConfigProto, GPUOptions, RunMetadata, RunOptions
+from graphflow.tf1.config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions
 from graphflow.runtime.session import InteractiveSession, Session, get_default_session
 from graphflow.core.shapes import TensorShape
 from graphflow.ops.variables import (AUTO_REUSE, GraphKeys, Variable, add_to_collection,

@@ -1,4 +1,5 @@
-"""The Session options TF1 scripts pass (``tf.ConfigProto``, ``tf.GPUOptions``, ``tf.RunOptions``,
+"""The Session options TF1 scripts pass (``tf.ConfigProto``, ``tf.GPUOptions``, ``tf.GraphOptions``,
+``tf.OptimizerOptions`` (XLA's ``global_jit_level`` included), ``tf.RunOptions``,
 ``tf.RunMetadata``): accepted and kept as plain attributes, so ``config.gpu_options.allow_growth =
 True`` and ``tf.Session(config=config)`` work. Sessions read ``device_count={"GPU": 0}`` (stay on the
 CPU) and ``allow_soft_placement`` (no warning when a GPU placement falls back to the CPU); threads
@@ -27,13 +28,37 @@ class GPUOptions(_Options):
     _defaults = {"allow_growth": False, "per_process_gpu_memory_fraction": 0.0, "visible_device_list": ""}
 
 
+class OptimizerOptions(_Options):
+    """TF1's graph optimizer and XLA settings: accepted (graphflow compiles every graph anyway)."""
+
+    L1, L0 = 0, -1  # opt_level
+    DEFAULT, OFF, ON_1, ON_2 = 0, -1, 1, 2  # global_jit_level
+    _defaults = {"do_common_subexpression_elimination": False, "do_constant_folding": False, "opt_level": 0,
+                 "do_function_inlining": False, "global_jit_level": 0, "max_folded_constant_in_bytes": 0,
+                 "cpu_global_jit": False}
+
+
+class GraphOptions(_Options):
+    _defaults = {"enable_recv_scheduling": False, "build_cost_model": 0, "build_cost_model_after": 0,
+                 "infer_shapes": False, "place_pruned_graph": False, "enable_bfloat16_sendrecv": False,
+                 "timeline_step": 0, "rewrite_options": None}
+
+    def __init__(self, optimizer_options: OptimizerOptions | None = None, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.optimizer_options = optimizer_options if optimizer_options is not None else OptimizerOptions()
+
+
 class ConfigProto(_Options):
     _defaults = {"allow_soft_placement": False, "log_device_placement": False, "intra_op_parallelism_threads": 0,
-                 "inter_op_parallelism_threads": 0, "device_count": None}
+                 "inter_op_parallelism_threads": 0, "device_count": None, "operation_timeout_in_ms": 0,
+                 "use_per_session_threads": False, "placement_period": 0, "device_filters": (),
+                 "isolate_session_state": False, "session_inter_op_thread_pool": ()}
 
-    def __init__(self, gpu_options: GPUOptions | None = None, **kwargs: object) -> None:
+    def __init__(self, gpu_options: GPUOptions | None = None, graph_options: GraphOptions | None = None,
+                 **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.gpu_options = gpu_options if gpu_options is not None else GPUOptions()
+        self.graph_options = graph_options if graph_options is not None else GraphOptions()
 
 
 class RunOptions(_Options):
