@@ -483,6 +483,13 @@ def test_tf1_session_options_tables_initializer_and_the_framework_ops_module() -
         got = sess.run(x, options=gf.RunOptions(trace_level=gf.RunOptions.FULL_TRACE), run_metadata=gf.RunMetadata())
     assert got == 6.0
     assert isinstance(gf.GPUOptions(per_process_gpu_memory_fraction=0.5).per_process_gpu_memory_fraction, float)
+    # graph options and XLA's jit level, as TF1 scripts set them: accepted (everything is compiled anyway)
+    config = gf.ConfigProto(graph_options=gf.GraphOptions(optimizer_options=gf.OptimizerOptions(
+        opt_level=gf.OptimizerOptions.L0)), operation_timeout_in_ms=1000)
+    config.graph_options.optimizer_options.global_jit_level = gf.OptimizerOptions.ON_1
+    assert gf.ConfigProto().graph_options.optimizer_options.global_jit_level == gf.OptimizerOptions.DEFAULT
+    with gf.Session(config=config) as sess:
+        assert sess.run(x) == 6.0
 
 
 def test_tf1_internal_module_paths() -> None:
