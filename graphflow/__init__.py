@@ -18,7 +18,7 @@ from graphflow.core.dtypes import (DType, as_dtype, bool_ as bool, float16, floa
 from graphflow.core.ir import (Graph, Operation, Tensor, convert_to_tensor, get_default_graph,
                                reset_default_graph)
 from graphflow.ops.linalg_ops import matmul
-from graphflow.ops.linalg_ops import cumsum, diag, diag_part, einsum, eye, matrix_transpose, tensordot, trace
+from graphflow.ops.linalg_ops import diag, diag_part, einsum, eye, matrix_transpose, tensordot, trace
 from graphflow.ops.math_ops import (abs, add, add_n, cast, clip_by_value, cos, div, divide,  # noqa: A004
                                     equal, exp, floor_div, floordiv, floormod, greater,
                                     greater_equal, identity, less, less_equal, log, log1p,
@@ -28,12 +28,10 @@ from graphflow.ops.math_ops import (abs, add, add_n, cast, clip_by_value, cos, d
                                     subtract, tanh, to_float, truediv, where, floor, ceil, round, rint,
                                     tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, to_double,
                                     to_int32, to_int64, squared_difference)
-from graphflow.ops.reduce_ops import argmax as arg_max  # TF1's deprecated aliases
-from graphflow.ops.reduce_ops import argmin as arg_min
-from graphflow.ops.reduce_ops import (argmax, argmin, broadcast_to, reduce_all, reduce_any,
+from graphflow.ops.reduce_ops import (broadcast_to, reduce_all, reduce_any,
                                       reduce_logsumexp, reduce_max, reduce_mean, reduce_min,
                                       reduce_prod, reduce_sum)
-from graphflow.ops.shape_ops import expand_dims, rank, reshape, shape, size, squeeze, transpose
+from graphflow.ops.shape_ops import rank, reshape, shape, size, squeeze
 from graphflow.ops.state_ops import (constant, fill, group, linspace, no_op, ones, ones_like,
                                      placeholder, placeholder_with_default, random_normal,
                                      random_uniform, range, set_random_seed, truncated_normal,  # noqa: A004
@@ -58,12 +56,10 @@ from graphflow.ops.special_ops import (digamma, erf, erfc, expm1, is_finite, is_
                                        log_sigmoid, truncatediv, truncatemod, xlogy)
 from graphflow.ops.solve_ops import (cholesky, matrix_band_part, matrix_determinant, matrix_inverse,
                                      matrix_solve, norm)
-from graphflow.ops.cumulative_ops import cumprod
-from graphflow.ops.index_ops import (argsort, meshgrid, reverse, segment_max, segment_mean,
-                                     segment_min, segment_prod, segment_sum, sequence_mask, slice,  # noqa: A004
+from graphflow.ops.index_ops import (argsort, meshgrid, segment_max, segment_mean,
+                                     segment_min, segment_prod, segment_sum, sequence_mask,
                                      sort, scatter_nd, unsorted_segment_max, unsorted_segment_mean,
                                      unsorted_segment_min, unsorted_segment_prod, unsorted_segment_sum)
-from graphflow.ops.index_ops import reverse as reverse_v2
 from graphflow.ops import collective_ops as _collective_ops  # the MPI collectives' rows (graph files hold them)
 from graphflow.ops.sort_ops import unique, unique_with_counts
 from graphflow.ops.random_ops import multinomial, random_crop, random_gamma, random_shuffle
@@ -76,7 +72,7 @@ from graphflow.ops.array_extras import (batch_gather, bincount, broadcast_dynami
                                         depth_to_space, dynamic_partition, dynamic_stitch,
                                         invert_permutation, matrix_diag, matrix_diag_part,
                                         matrix_set_diag, matrix_triangular_solve, repeat,
-                                        reverse_sequence, roll, searchsorted, setdiff1d,
+                                        reverse_sequence, searchsorted, setdiff1d,
                                         space_to_depth, tensor_scatter_nd_add, tensor_scatter_nd_sub,
                                         tensor_scatter_nd_update, unravel_index)
 from graphflow.ops.array_extras import tensor_scatter_nd_add as tensor_scatter_add
@@ -111,7 +107,7 @@ from graphflow.ops.array_ops import *  # noqa: F401,F403
 from graphflow.ops.run_time_args import pad, slice, strided_slice, tile  # noqa: E402, A004
 from graphflow.ops.run_time_axes import (argmax, argmin, concat, cumprod, cumsum, expand_dims,  # noqa: E402
                                          gather, reduction, reverse, roll, split, transpose)
-from graphflow.ops.run_time_axes import argmax as arg_max  # noqa: E402
+from graphflow.ops.run_time_axes import argmax as arg_max  # noqa: E402  (TF1's deprecated aliases)
 from graphflow.ops.run_time_axes import argmin as arg_min  # noqa: E402
 from graphflow.ops.run_time_axes import reverse as reverse_v2  # noqa: E402
 reduce_sum, reduce_mean, reduce_max, reduce_min, reduce_prod, reduce_all, reduce_any = (
@@ -143,6 +139,7 @@ from graphflow.torch_style import optim  # noqa: E402
 from graphflow.torch_style import utils  # noqa: E402
 from graphflow.ops.control_flow import case, cond, foldl, foldr, map_fn, scan, while_loop  # noqa: E402
 from graphflow.ops.tensor_array import TensorArray  # noqa: E402
+from graphflow.tf1.python.util import nest  # noqa: E402
 from graphflow.tf1 import namespaces as _namespaces  # noqa: E402
 
 __version__ = "0.1.0"
@@ -151,7 +148,8 @@ newaxis = None
 Dimension = int
 
 from graphflow.tf1.graph_functions import (control_dependencies, device, disable_eager_execution,  # noqa: E402
-                                            disable_v2_behavior, executing_eagerly, initialize_variables,
+                                            disable_v2_behavior, executing_eagerly, get_static_value,
+                                            initialize_variables,
                                             model_variables, moving_average_variables, name_scope,
                                             no_regularizer, saturate_cast, tables_initializer,
                                             tuple)  # noqa: A004

@@ -535,3 +535,29 @@ def test_device_scopes_place_nodes_as_tf1_names_them() -> None:
         assert g.first_gpu_node is not None
     mgd = gf.train.export_meta_graph(clear_devices=True)
     assert not any(n.device for n in mgd.graph_def.node)
+
+
+def test_nest_and_get_static_value() -> None:
+    """``tf.nest`` / ``tensorflow.python.util.nest`` / ``tf.contrib.framework.nest`` in TF1's order
+    (dict keys sorted, namedtuples kept), and ``tf.get_static_value``."""
+    import collections
+
+    from graphflow.contrib.framework import nest as contrib_nest
+    from graphflow.python.util import nest
+    assert nest is gf.nest is contrib_nest
+    pair = collections.namedtuple("pair", "a b")
+    s = {"x": pair(1, [2, 3]), "a": 4}
+    assert nest.flatten(s) == [4, 1, 2, 3] and nest.flatten(5) == [5]
+    assert nest.map_structure(lambda u, v: u * v, s, s) == {"a": 16, "x": pair(1, [4, 9])}
+    assert nest.pack_sequence_as(s, [0, 1, 2, 3]) == {"a": 0, "x": pair(1, [2, 3])}
+    assert nest.is_nested([1]) and not nest.is_nested(gf.constant(1.0))
+    with pytest.raises(ValueError, match="same nested structure"):
+        nest.assert_same_structure([1, 2], [1])
+    with pytest.raises(TypeError, match="same sequence types"):
+        nest.assert_same_structure([1, 2], (1, 2))
+    with pytest.raises(ValueError, match="leaves"):
+        nest.pack_sequence_as([1, 2], [1])
+    with gf.Graph().as_default():
+        np.testing.assert_array_equal(gf.get_static_value(gf.shape(gf.zeros([2, 3])) * 2), [4, 6])
+        assert gf.get_static_value(gf.placeholder(gf.float32)) is None
+        assert gf.get_static_value(gf.placeholder_with_default(1.0, [])) is None  # it can be fed

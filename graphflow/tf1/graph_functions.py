@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import builtins
 
+import numpy as np
+
 from graphflow.core.dtypes import as_dtype
-from graphflow.core.ir import convert_to_tensor, get_default_graph
+from graphflow.core.evaluate import static_value
+from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.ops.math_ops import cast, clip_by_value, identity
 from graphflow.ops.state_ops import group, no_op
 from graphflow.ops.variables import get_collection, variables_initializer
@@ -76,3 +79,11 @@ def disable_v2_behavior() -> None:
 
 def executing_eagerly() -> bool:
     return False
+
+
+def get_static_value(tensor, partial=False):  # type: ignore[no-untyped-def]
+    """The value of ``tensor`` when it follows from constants and static shapes (numpy), else
+    None; a non-tensor is returned as an array."""
+    if isinstance(tensor, Tensor):
+        return static_value(tensor)
+    return np.asarray(tensor)
