@@ -170,3 +170,45 @@ def test_methods_match_tf1() -> None:
                 return s.run(outs, {x: xv})
     for a, b in zip(run(gf), run(tf)):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def _raw_rnn(m: Any, steps: int, depth: int, units: int) -> tuple[Any, ...]:
+    """tf.nn.raw_rnn over a TensorArray of inputs, rows finishing at their lengths; the next input
+    is read inside a cond in loop_fn (zeros once every row has finished)."""
+    inputs = m.placeholder(m.float64, [steps, None, depth])
+    lengths = m.placeholder(m.int32, [None])
+    inputs_ta = m.TensorArray(m.float64, size=steps).unstack(inputs)
+    cell = m.nn.rnn_cell.BasicRNNCell(units, dtype=m.float64)
+
+    def loop_fn(time: Any, cell_output: Any, cell_state: Any, loop_state: Any) -> tuple:
+        state = cell.zero_state(m.shape(inputs)[1], m.float64) if cell_output is None else cell_state
+        finished = time >= lengths
+        step = m.cond(m.reduce_all(finished), lambda: m.zeros([m.shape(inputs)[1], depth], m.float64),
+                      lambda: inputs_ta.read(m.minimum(time, steps - 1)))
+        return finished, step, state, cell_output, None
+    emit_ta, final, _ = m.nn.raw_rnn(cell, loop_fn)
+    out = emit_ta.stack()
+    grads = m.gradients(m.reduce_sum(out ** 2) + m.reduce_sum(final), [inputs] + m.trainable_variables())
+    return inputs, lengths, out, final, grads
+
+
+def test_raw_rnn_matches_tf1() -> None:
+    tf = need("tf_keras")  # tf.compat.v1's rnn cells come from tf-keras
+    rs = np.random.RandomState(0)
+    xv, lens = rs.randn(5, 3, 2), np.array([5, 2, 3], np.int32)
+    got = []
+    weights: list[np.ndarray] = []
+    for m in (tf, gf):
+        with m.Graph().as_default():
+            inputs, lengths, out, final, grads = _raw_rnn(m, 5, 2, 4)
+            with m.Session() as s:
+                s.run(m.global_variables_initializer())
+                if m is tf:
+                    weights = s.run(m.trainable_variables())
+                else:  # TF1's initial weights, so both compute the same thing
+                    s.run([gf.assign(v, w) for v, w in zip(gf.trainable_variables(), weights)])
+                got.append(s.run([out, final] + grads, {inputs: xv, lengths: lens}))
+    theirs, ours = got
+    assert ours[0].shape == (5, 3, 4) and not ours[0][2:, 1].any()  # row 1 finished after 2 steps: zeros
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

@@ -11,3 +11,4 @@ from graphflow.tf1.nn.sampled import (log_uniform_candidate_sampler, nce_loss, s
                                       uniform_candidate_sampler)
 from graphflow.tf1.nn import rnn_cell
 from graphflow.tf1.nn.rnn import bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_rnn, static_rnn
+from graphflow.tf1.nn.raw_rnn import raw_rnn
