@@ -498,6 +498,9 @@ def test_tf1_internal_module_paths() -> None:
     from graphflow.python.framework import ops
     from graphflow.python.ops import array_ops, control_flow_ops, init_ops, math_ops, nn_ops, rnn, variable_scope
     from graphflow.python.training import moving_averages
+    from graphflow.python.ops import tensor_array_ops
+    from graphflow.python.util import nest
+    assert tensor_array_ops.TensorArray is gf.TensorArray and nest.flatten is gf.nest.flatten
     assert math_ops.reduce_sum is gf.reduce_sum and array_ops.concat is gf.concat
     assert control_flow_ops.cond is gf.cond and nn_ops.relu is gf.nn.relu and math_ops.erf is gf.erf
     assert init_ops.zeros_initializer is gf.zeros_initializer and variable_scope.variable_scope is gf.variable_scope
