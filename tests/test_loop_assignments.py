@@ -87,3 +87,15 @@ def test_a_cond_branch_reads_what_it_assigned() -> None:
             s.run(gf.global_variables_initializer())
             assert s.run(r, {p: False}) == 5.0
             assert s.run(r, {p: True}) == 14.0 and s.run(w) == 7.0
+
+
+def test_assignments_in_a_cond_inside_a_loop_raise_naming_where() -> None:
+    with gf.Graph().as_default():
+        v = gf.Variable(1.0)
+
+        def body(i: Any) -> Any:
+            bumped = gf.cond(i > 0, lambda: gf.assign(v, 2.0), lambda: gf.identity(v))
+            with gf.control_dependencies([bumped]):
+                return i + 1
+        with pytest.raises(NotImplementedError, match="inside a cond nested in the body"):
+            gf.while_loop(lambda i: i < 3, body, [gf.constant(0)])

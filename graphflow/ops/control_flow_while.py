@@ -138,7 +138,8 @@ def make_while(cond_fn: Callable[..., Any], body_fn: Callable[..., Any], init: l
                         f"{[f'{t.dtype.name} {t.shape}' for t in gc.outputs]}")
     for g in (gc, gb):
         if g.assigned:
-            raise NotImplementedError(f"while_loop: assigning variables inside the loop "
+            where = "a cond nested in the body" if g is gb and carry else "the loop's cond" if g is gc else "the loop"
+            raise NotImplementedError(f"while_loop: assigning variables inside {where} "
                                       f"({', '.join(v.name for v in g.assigned)}) is not supported; "
                                       "carry the values as loop variables and assign after the loop")
     n = len(init)
