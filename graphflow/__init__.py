@@ -56,6 +56,8 @@ from graphflow.ops.special_ops import (digamma, erf, erfc, expm1, is_finite, is_
                                        log_sigmoid, truncatediv, truncatemod, xlogy)
 from graphflow.ops.solve_ops import (cholesky, matrix_band_part, matrix_determinant, matrix_inverse,
                                      matrix_solve, norm)
+from graphflow.ops.decomposition_ops import qr, self_adjoint_eig, self_adjoint_eigvals, svd
+from graphflow.ops.linalg_extras import cholesky_solve, matrix_solve_ls, norm  # noqa: F811  (matrix norms too)
 from graphflow.ops.index_ops import (argsort, meshgrid, segment_max, segment_mean,
                                      segment_min, segment_prod, segment_sum, sequence_mask,
                                      sort, scatter_nd, unsorted_segment_max, unsorted_segment_mean,
@@ -162,6 +164,8 @@ string_strip = strings.strip
 double = float64
 half = float16
 initialize_local_variables = local_variables_initializer
+from graphflow.ops.init_extras import orthogonal_initializer, uniform_unit_scaling_initializer  # noqa: E402
+from graphflow.ops.space_batch_ops import batch_to_space_nd, space_to_batch, space_to_batch_nd  # noqa: E402
 
 
 # graphflow.compat.v1 is graphflow itself

@@ -112,6 +112,12 @@ class Op(enum.Enum):
     MATRIX_DETERMINANT = "MatrixDeterminant"
     CHOLESKY = "Cholesky"
     MATRIX_SOLVE = "MatrixSolve"
+    SVD = "Svd"
+    QR = "Qr"
+    SELF_ADJOINT_EIG = "SelfAdjointEigV2"
+    LOG_MATRIX_DETERMINANT = "LogMatrixDeterminant"
+    LU = "Lu"
+    MATRIX_EXPONENTIAL = "MatrixExponential"
     CUMPROD = "Cumprod"
     # shape and data movement
     RESHAPE = "Reshape"

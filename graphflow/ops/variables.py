@@ -245,7 +245,9 @@ class truncated_normal_initializer(Initializer):  # noqa: N801
 
 
 class random_uniform_initializer(Initializer):  # noqa: N801
-    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: int | None = None,
+    """Uniform in [minval, maxval); TF1's defaults: [0, 1) for floats (``maxval`` None)."""
+
+    def __init__(self, minval: float = 0.0, maxval: float | None = None, seed: int | None = None,
                  dtype: DTypeLike = _dt.float32) -> None:
         self.minval, self.maxval, self.seed, self.dtype = minval, maxval, seed, dtype
 

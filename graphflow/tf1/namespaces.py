@@ -7,6 +7,14 @@ import sys
 import types
 from typing import Any
 
+from graphflow.ops import factor_ops as FO
+from graphflow.ops import init_extras as IX
+from graphflow.ops import linalg_extras as LX
+from graphflow.ops import linear_operator_structures as LOS
+from graphflow.ops import linear_operators as LO
+from graphflow.ops import nn_ops
+from graphflow.ops.conjugate_gradient import conjugate_gradient
+
 MATH = """abs accumulate_n acos acosh add add_n argmax argmin asin asinh atan atanh ceil cos cosh
 count_nonzero cumprod cumsum digamma divide divide_no_nan equal erf erfc exp expm1 floor floordiv
 floormod greater greater_equal is_finite is_inf is_nan lgamma less less_equal log log1p
@@ -19,17 +27,39 @@ unsorted_segment_mean unsorted_segment_min unsorted_segment_prod unsorted_segmen
 confusion_matrix""".split()
 MATH_NN = "log_softmax softmax softplus softsign l2_normalize in_top_k top_k".split()
 LINALG = {"band_part": "matrix_band_part", "cholesky": "cholesky", "det": "matrix_determinant",
-          "diag": "diag", "diag_part": "diag_part", "einsum": "einsum", "eye": "eye",
-          "inv": "matrix_inverse", "matmul": "matmul", "norm": "norm", "solve": "matrix_solve",
-          "tensordot": "tensordot", "trace": "trace", "transpose": "matrix_transpose"}
+          "einsum": "einsum", "eye": "eye", "inv": "matrix_inverse", "matmul": "matmul",
+          "solve": "matrix_solve", "tensordot": "tensordot", "transpose": "matrix_transpose",
+          "matrix_transpose": "matrix_transpose", "cross": "cross", "global_norm": "global_norm",
+          "triangular_solve": "matrix_triangular_solve", "svd": "svd", "qr": "qr",
+          "eigh": "self_adjoint_eig", "eigvalsh": "self_adjoint_eigvals", "cholesky_solve": "cholesky_solve",
+          "lstsq": "matrix_solve_ls", "norm": "norm"}
+# tf.linalg's names with no top-level name in TF1 (or a different one: tf.diag is tensor_diag)
+LINALG_ONLY = {name: getattr(LX, name) for name in """adjoint diag diag_part eigh_tridiagonal logdet lu_matrix_inverse
+lu_reconstruct lu_solve matrix_rank matvec normalize pinv set_diag slogdet tensor_diag tensor_diag_part trace
+tridiagonal_matmul tridiagonal_solve""".split()}
+LINALG_ONLY.update(expm=FO.expm, lu=FO.lu, l2_normalize=nn_ops.l2_normalize)
+LINALG_ONLY.update({name: getattr(mod, name) for mod in (LO, LOS) for name in dir(mod)
+                    if name.startswith("LinearOperator")})
 RANDOM = {"categorical": "random_categorical", "gamma": "random_gamma", "normal": "random_normal",
           "shuffle": "random_shuffle", "truncated_normal": "truncated_normal",
           "uniform": "random_uniform", "set_random_seed": "set_random_seed", "multinomial": "multinomial",
           "crop": "random_crop"}
 
+# tf.initializers: TF1's initializers and initializer ops under their short names
+INITIALIZERS = {"constant": "constant_initializer", "zeros": "zeros_initializer", "ones": "ones_initializer",
+                "random_normal": "random_normal_initializer", "random_uniform": "random_uniform_initializer",
+                "truncated_normal": "truncated_normal_initializer", "glorot_normal": "glorot_normal_initializer",
+                "glorot_uniform": "glorot_uniform_initializer", "variance_scaling": "variance_scaling_initializer",
+                "orthogonal": "orthogonal_initializer", "uniform_unit_scaling": "uniform_unit_scaling_initializer",
+                "global_variables": "global_variables_initializer", "local_variables": "local_variables_initializer",
+                "variables": "variables_initializer", "tables_initializer": "tables_initializer"}
+INITIALIZERS_ONLY = {"identity": IX.identity_initializer, "he_normal": IX.he_normal,
+                     "he_uniform": IX.he_uniform, "lecun_normal": IX.lecun_normal,
+                     "lecun_uniform": IX.lecun_uniform}
+
 
 def install(package: types.ModuleType) -> None:
-    """Attach ``math``, ``linalg`` and ``random`` to ``package`` and register them as modules."""
+    """Attach ``math``, ``linalg``, ``random`` and ``initializers`` to ``package`` and register them as modules."""
     def module(name: str, attrs: dict[str, Any], doc: str) -> types.ModuleType:
         mod = types.ModuleType(f"{package.__name__}.{name}", doc)
         for k, v in attrs.items():
@@ -41,5 +71,11 @@ def install(package: types.ModuleType) -> None:
     math_attrs = {n: getattr(package, n) for n in MATH}
     math_attrs.update({n: getattr(nn, n) for n in MATH_NN})
     module("math", math_attrs, "tf.math: elementwise math, reductions and segment ops")
-    module("linalg", {k: getattr(package, v) for k, v in LINALG.items()}, "tf.linalg")
+    linalg = module("linalg", {**{k: getattr(package, v) for k, v in LINALG.items()}, **LINALG_ONLY}, "tf.linalg")
+    experimental = types.ModuleType(f"{linalg.__name__}.experimental", "tf.linalg.experimental")
+    experimental.conjugate_gradient = conjugate_gradient  # type: ignore[attr-defined]
+    sys.modules[experimental.__name__] = experimental
+    linalg.experimental = experimental  # type: ignore[attr-defined]
     module("random", {k: getattr(package, v) for k, v in RANDOM.items()}, "tf.random")
+    module("initializers", {**{k: getattr(package, v) for k, v in INITIALIZERS.items()}, **INITIALIZERS_ONLY},
+           "tf.initializers")

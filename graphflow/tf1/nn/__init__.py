@@ -7,8 +7,16 @@ from graphflow.ops.conv_ops import *
 from graphflow.ops.math_ops import sigmoid, tanh
 from graphflow.ops.sort_ops import top_k
 from graphflow.ops.depthwise_ops import depthwise_conv2d, separable_conv2d
+from graphflow.ops.nn_extras import *
+from graphflow.ops.conv_extras import *
+from graphflow.ops.pool_extras import *
+from graphflow.ops.space_batch_ops import space_to_batch, with_space_to_batch
+from graphflow.ops.array_extras import depth_to_space, space_to_depth
 from graphflow.tf1.nn.sampled import (log_uniform_candidate_sampler, nce_loss, sampled_softmax_loss,
                                       uniform_candidate_sampler)
+from graphflow.tf1.nn.candidate_samplers import (all_candidate_sampler, compute_accidental_hits,
+                                                  fixed_unigram_candidate_sampler)
+from graphflow.ops.ctc_label_ops import collapse_repeated, ctc_unique_labels
 from graphflow.tf1.nn import rnn_cell
 from graphflow.tf1.nn.rnn import bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_rnn, static_rnn
 from graphflow.tf1.nn.raw_rnn import raw_rnn

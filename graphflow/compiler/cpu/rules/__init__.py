@@ -13,6 +13,7 @@ from graphflow.compiler.cpu.rules import (  # noqa: F401
     collective,
     conv,
     cumulative,
+    decomposition,
     gradient,
     linalg,
     reduce,
