@@ -99,3 +99,30 @@ def test_assignments_in_a_cond_inside_a_loop_raise_naming_where() -> None:
                 return i + 1
         with pytest.raises(NotImplementedError, match="inside a cond nested in the body"):
             gf.while_loop(lambda i: i < 3, body, [gf.constant(0)])
+
+
+@pytest.mark.parametrize("device", LOOP_TARGETS)
+def test_nested_loops_assign_and_arrays_alone_see_the_assignments(device: str) -> None:
+    with gf.Graph().as_default():
+        v = gf.Variable(0.0)
+
+        def outer(i: Any) -> Any:
+            def inner(j: Any) -> Any:
+                with gf.control_dependencies([gf.assign_add(v, 1.0)]):
+                    return j + 1
+            j = gf.while_loop(lambda j: v < 2.0 * gf.cast(i + 1, gf.float32) + gf.cast(i, gf.float32), inner,
+                              [gf.constant(0)])  # the inner cond reads the variable the inner body assigns
+            with gf.control_dependencies([j]):
+                return i + 1
+        i = gf.while_loop(lambda i: i < 2, outer, [gf.constant(0)])
+        w = gf.Variable(0.0)
+
+        def body(k: Any, ta: Any) -> Any:
+            bumped = gf.assign_add(w, 1.0)
+            return k + 1, ta.write(k, bumped)
+        _, ta = gf.while_loop(lambda k, ta: k < 3, body, [gf.constant(0), gf.TensorArray(gf.float32, size=3)])
+        with gf.Session(device=device) as s:
+            s.run(gf.global_variables_initializer())
+            assert s.run(i) == 2 and s.run(v) == 5.0  # inner loops stop at 2 and then 5
+            np.testing.assert_array_equal(s.run(ta.stack()), [1.0, 2.0, 3.0])  # fetching only the array
+            assert s.run(w) == 3.0

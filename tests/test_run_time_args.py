@@ -118,6 +118,7 @@ def test_static_parts_of_the_shape_are_kept() -> None:
     assert gf.reduce_sum(x, axis=k).shape.as_list() == [None, None]
     assert gf.expand_dims(x, k).shape.rank == 4
     assert gf.reverse(x, [k]).shape.as_list() == [None, 3, 2]
+    assert gf.cumsum(x, k).shape.as_list() == [None, 3, 2] == gf.cumprod(x, k).shape.as_list()
 
 
 @pytest.mark.parametrize("build, match", [
@@ -164,3 +165,17 @@ def test_tf1_graph_defs_import_with_run_time_arguments(name: str) -> None:
             np.testing.assert_allclose(s.run(out, {x: X}), CASES[name][1](X), rtol=1e-12, atol=1e-12)
             if name == "tile":  # k stays a run-time input after the import
                 np.testing.assert_allclose(s.run(out, {x: X, k: 2}), np.tile(X, [2, 2, 1]))
+
+
+@pytest.mark.parametrize("name", ["transpose", "reduce_sum", "gather", "cumsum"])
+def test_tf1_runs_our_graph_defs(name: str) -> None:
+    """Exported run-time axes and perms load and run in TF1 (their checks sort with GatherNd)."""
+    tf = need("tensorflow")
+    with gf.Graph().as_default() as g:
+        _build(name, gf)
+        gd = tf.GraphDef()
+        gd.ParseFromString(g.as_graph_def().SerializeToString())
+    with tf.Graph().as_default():
+        x, out = tf.import_graph_def(gd, return_elements=["x:0", "out:0"], name="")
+        with tf.Session() as s:
+            np.testing.assert_allclose(s.run(out, {x: X}), CASES[name][1](X), rtol=1e-12, atol=1e-12)

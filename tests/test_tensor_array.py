@@ -212,3 +212,59 @@ def test_raw_rnn_matches_tf1() -> None:
     assert ours[0].shape == (5, 3, 4) and not ours[0][2:, 1].any()  # row 1 finished after 2 steps: zeros
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_nested_loops_size_and_what_is_refused(sess: gf.Session) -> None:
+    def outer(i: Any, ta: Any) -> Any:
+        def inner(j: Any, ta: Any) -> Any:
+            return j + 1, ta.write(i * 2 + j, gf.cast(i * 10 + j, gf.float32))
+        _, ta = gf.while_loop(lambda j, ta: j < 2, inner, [gf.constant(0), ta])
+        return i + 1, ta
+    _, ta = gf.while_loop(lambda i, ta: i < 3, outer, [gf.constant(0), gf.TensorArray(gf.float32, size=6)])
+    np.testing.assert_array_equal(sess.run(ta.stack()), [0, 1, 10, 11, 20, 21])
+
+    def sized(k: Any, n: Any, ta: Any) -> Any:
+        ta = ta.write(k, gf.cast(k, gf.float32))
+        return k + 1, ta.size(), ta
+    _, n, ta2 = gf.while_loop(lambda k, n, ta: k < 3, sized,
+                              [gf.constant(0), gf.constant(0), gf.TensorArray(gf.float32, size=9)])
+    assert sess.run(n) == 9
+    with pytest.raises(TypeError, match="returning a TensorArray from a cond branch"):
+        gf.cond(gf.constant(True), lambda: ta2.write(3, 1.0), lambda: ta2.write(3, 2.0))
+
+    def uneven(k: Any, ta: Any) -> Any:  # a different number of rows each iteration
+        return k + 1, ta.scatter(gf.range(k * (k + 1) // 2, (k + 1) * (k + 2) // 2),
+                                 gf.cast(gf.range(k * (k + 1) // 2, (k + 1) * (k + 2) // 2), gf.float32))
+    _, ta3 = gf.while_loop(lambda k, ta: k < 3, uneven, [gf.constant(0), gf.TensorArray(gf.float32, size=6)])
+    with pytest.raises(gf.errors.InvalidArgumentError, match="Incompatible shapes"):
+        sess.run(ta3.stack())
+
+
+def test_raw_rnn_keeps_scalar_state_and_an_unreplaced_loop_state() -> None:
+    """TF1's rules: a scalar state component has no rows and always takes the cell's value; a
+    loop_fn returning None as the next loop state keeps the previous one."""
+    class Counter(gf.nn.rnn_cell.RNNCell):
+        @property
+        def state_size(self) -> Any:
+            return (2, 1)
+
+        @property
+        def output_size(self) -> int:
+            return 2
+
+        def __call__(self, x: Any, state: Any, scope: Any = None) -> Any:
+            h, n = state
+            return gf.tanh(x + h), (gf.tanh(x + h), n + 1.0)
+    with gf.Graph().as_default():
+        lengths = gf.constant([3, 1])
+        xs = gf.constant(np.arange(12, dtype=np.float32).reshape(3, 2, 2) / 10)
+
+        def loop_fn(time: Any, out: Any, state: Any, loop_state: Any) -> tuple:
+            start = out is None
+            state = (gf.zeros([2, 2]), gf.constant(0.0)) if start else state
+            step = gf.cond(gf.reduce_all(time >= lengths), lambda: gf.zeros([2, 2]), lambda: xs[gf.minimum(time, 2)])
+            return time >= lengths, step, state, None, gf.constant(5.0) if start else None
+        ta, final, loop_state = gf.nn.raw_rnn(Counter(), loop_fn)
+        with gf.Session() as s:
+            outs, count, kept = s.run([ta.stack(), final[1], loop_state])
+    assert count == 3.0 and kept == 5.0 and outs.shape == (3, 2, 2) and not outs[1:, 1].any()

@@ -347,6 +347,11 @@ def _slice_grad(ex: Exporter, n: Operation, ins: list[str]) -> str:
                    Index=_I32, **masks)
 
 
+@_rule(Op.GATHER_ND)
+def _gather_nd(ex: Exporter, n: Operation, ins: list[str]) -> str:
+    return ex.node(n.name, "GatherNd", ins, Tparams=_t(n), Tindices=_in_t(n, 1))
+
+
 @_rule(Op.CUMPROD)
 def _cumprod(ex: Exporter, n: Operation, ins: list[str]) -> str:
     at = n.attrs

@@ -255,12 +255,14 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: ob
     outs = list(node.outputs[:len(flat)])
     for o, s in zip(outs, shapes):
         o.set_shape(s)
+    emits = list(node.outputs[len(flat) + len(carried):len(flat) + len(carried) + sum(written.values())])
     if carried:  # the variables the body assigns take their final values before the loop's results are seen
         finals = node.outputs[len(flat):len(flat) + len(carried)]
         writes = [assign(var, v) for var, v in zip(carried, finals)]
         with get_default_graph().control_dependencies(writes):
             outs = [identity(o) for o in outs]
-    emitted = iter(node.outputs[len(flat) + len(carried):])
+            emits = [identity(e) for e in emits]  # what TensorArrays read after the loop, too
+    emitted = iter(emits)
     tensors = iter(outs)
     final = []
     for j in range(len(given)):

@@ -80,14 +80,19 @@ def _while_ref(at: WhileAttrs, *ins: np.ndarray) -> list[np.ndarray]:
             e.append(np.asarray(o))
         it += 1
 
-    def stack(items: list[np.ndarray], like: Tensor) -> np.ndarray:
+    def stack(items: list[np.ndarray], like: Tensor, emitted: bool = False) -> np.ndarray:
         if items and all(x.shape == items[0].shape for x in items):
             return np.stack(items)
+        if items and emitted:  # what scan, map_fn and TensorArray writes collect: one shape, as compiled
+            later = next(x.shape for x in items if x.shape != items[0].shape)
+            raise ValueError(f"Incompatible shapes: a while_loop emits {like.name} with shape "
+                             f"{items[0].shape} in its first iteration and {later} later; "
+                             "each iteration must emit the same shape")
         # no values, or values of varying shape (shape_invariants): an empty stack, which any
         # reader (the loop's gradient) rejects as an out-of-range index instead of using it
         shape = [0] + [d or 0 for d in like.shape.as_list()] if like.shape.rank is not None else [0]
         return np.zeros(shape, like.dtype.np)
-    emits = [stack(e, t) for e, t in zip(emitted, at.body.outputs[at.n_vars:])]
+    emits = [stack(e, t, emitted=True) for e, t in zip(emitted, at.body.outputs[at.n_vars:])]
     recorded = [stack(s, t) for s, t in zip(stacks, at.body.inputs)]
     return vals + emits + [np.int32(it)] + recorded
 
@@ -188,9 +193,11 @@ def _carry(gb: FuncGraph, carried: list[Tensor], init: list[Tensor],
     for var in carried:
         ph = next((p for t, p in gb.captures if t is var), None)
         if ph is None:
+            ph = gb.variable_reads.get(id(var))
+        if ph is None:
             ph = gb.placeholder_like(var, f"carried_{var.node.name}")
-        else:
-            gb.captures = [(t, p) for t, p in gb.captures if t is not var]
+        else:  # read before its first assignment: that placeholder is the iteration's value
+            gb.captures = [(t, p) for t, p in gb.captures if p is not ph]
         gb.inputs.append(ph)
     finals = [gb.carried[id(var)][1] for var in carried]
     gb.outputs = list(gb.outputs[:n]) + finals + list(gb.outputs[n:])

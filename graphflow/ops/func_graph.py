@@ -54,6 +54,8 @@ class FuncGraph(Graph):
         # variable assigned, the variable and its value after the function's last assignment
         self.carry_assignments = False
         self.carried: dict[int, tuple[Tensor, Tensor]] = {}
+        # per root variable read through enclosing functions: the placeholder its value came in as
+        self.variable_reads: dict[int, Tensor] = {}
         self.seed = outer.seed
         self._scope = ""
         # variables belong to the enclosing real graph: the function shares its variable scopes,
@@ -79,6 +81,9 @@ class FuncGraph(Graph):
         if not self.encloses(t.graph):
             raise ValueError(f"Tensor {t.name} is from a graph that does not enclose the function "
                              f"{self.name!r} being traced")
+        given = t
+        if id(given) in self._captured:  # seen here (a variable: its value here, assigned or not)
+            return self._captured[id(given)]
         if isinstance(self.outer, FuncGraph) and t.graph is not self.outer:
             t = self.outer.capture(t)  # nested functions capture through their parents
         hit = self._captured.get(id(t))
@@ -86,6 +91,9 @@ class FuncGraph(Graph):
             hit = self.placeholder_like(t, f"capture_{len(self.captures)}")
             self._captured[id(t)] = hit
             self.captures.append((t, hit))
+        if given is not t and given.node.op is Op.VARIABLE:  # a variable read through the parents
+            self._captured[id(given)] = hit
+            self.variable_reads[id(given)] = hit
         return hit
 
     def placeholder_like(self, t: Tensor | None, name: str, dtype: DType | None = None,
@@ -200,7 +208,7 @@ def trace(fn: Callable[..., Any], args: Sequence[Tensor | tuple[Any, TensorShape
         g._captured[id(var)] = ph
     with g.as_default():
         result = fn(*g.inputs[:own])
-        flat = [convert_to_tensor(r) if not isinstance(r, Operation) else r for r in flatten(result)]
+        flat = [_output(r, name) for r in flatten(result)]
         outs = []
         for r in flat:
             if isinstance(r, Operation):
@@ -209,6 +217,15 @@ def trace(fn: Callable[..., Any], args: Sequence[Tensor | tuple[Any, TensorShape
             outs.append(g.capture(r))
         g.outputs = outs
     return g, result
+
+
+def _output(r: object, name: str) -> Tensor | Operation:
+    if isinstance(r, Operation):
+        return r
+    if type(r).__name__ == "TensorArray":  # only while_loop's loop variables may be TensorArrays
+        raise TypeError(f"{name}: returning a TensorArray from a cond branch or map_fn/scan function is not "
+                        "supported yet; return its stacked value (ta.stack()) or write to it outside")
+    return convert_to_tensor(r)
 
 
 # ---- nested structures (tuples, lists, dicts, namedtuples) ---------------------------------------

@@ -203,6 +203,7 @@ def _cumulative(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
         t = convert_to_tensor(x)
         y = _along_last(lambda v: fn(v, axis=-1, exclusive=exclusive, reverse=reverse), t, axis, fn.__name__,
                         drop=False)
+        y.set_shape(t.shape)
         return E.identity(y, name=name) if name else y
     front.__name__ = fn.__name__
     front.__doc__ = fn.__doc__

@@ -235,7 +235,7 @@ class TensorArray:
 
     def size(self, name: str | None = None) -> Tensor:
         """The number of elements."""
-        if self._dynamic or self._state.writes:
+        if self._dynamic:
             return S.shape(self._buffer(), name=name)[0]
         return self._size_tensor() if not isinstance(self._size, int) else ST.constant(self._size, dtype=_dt.int32,
                                                                                          name=name)
@@ -264,8 +264,9 @@ class TensorArray:
         """The indices and rows the body's writes put into this array (one index vector and one
         row block per iteration, concatenated), checked against reads."""
         if not isinstance(view, TensorArray) or view._state.loop is None:
+            got = f"TensorArray {view._name} made in the body" if isinstance(view, TensorArray) else repr(view)
             raise TypeError(f"while_loop's body must return the TensorArray it was given (or one written from it) "
-                            f"in the place of {self._name}, got {view!r}")
+                            f"in the place of TensorArray {self._name}, got {got}")
         if view._state.writes and view._state.loop.read:
             raise NotImplementedError(_READ_IN_LOOP.format(self._name))
         if not view._state.writes:
@@ -290,8 +291,10 @@ class TensorArray:
         return self._after(view, S.reshape(indices, [-1]), flat_rows)
 
     def _after(self, view: TensorArray, indices: Tensor, rows: Tensor) -> TensorArray:
-        state = self._state if self._state.base is not None or self._state.writes else _State(None)
-        return self._with(replace(state, writes=state.writes + ((indices, rows),), loop=None), view._element)
+        # (inside an enclosing loop's body this array stays that loop's view: its writes add up)
+        state = self._state if self._state.base is not None or self._state.writes else _State(None, (),
+                                                                                             self._state.loop)
+        return self._with(replace(state, writes=state.writes + ((indices, rows),)), view._element)
 
 
 def is_tensor_array(x: object) -> bool:

@@ -25,13 +25,16 @@ def _rows(finished: Tensor, like: Tensor) -> Tensor:
     """``finished`` [batch] spread over ``like`` [batch, ...]."""
     rank = like.shape.rank or 1
     spread = S.reshape(finished, [-1] + [1] * (rank - 1)) if rank > 1 else finished
-    return R.broadcast_to(spread, S.shape(like))
+    out = R.broadcast_to(spread, S.shape(like))
+    out.set_shape(like.shape)
+    return out
 
 
 def _keep(finished: Tensor, old: Any, new: Any) -> Any:
-    """Per row: ``old`` where the row has finished, else ``new`` (structures alike)."""
+    """Per row: ``old`` where the row has finished, else ``new`` (structures alike); a scalar
+    component has no rows and takes ``new``, as TF1's."""
     olds, news = flatten(old), [convert_to_tensor(n) for n in flatten(new)]
-    return pack_as(new, [M.where(_rows(finished, n), o, n) for o, n in zip(olds, news)])
+    return pack_as(new, [n if n.shape.rank == 0 else M.where(_rows(finished, n), o, n) for o, n in zip(olds, news)])
 
 
 def raw_rnn(cell: RNNCell, loop_fn: Callable[..., Any], parallel_iterations: int | None = None,
@@ -68,6 +71,8 @@ def raw_rnn(cell: RNNCell, loop_fn: Callable[..., Any], parallel_iterations: int
             outcome = loop_fn(time + 1, output, cell_state, loop_state if has_loop_state else None)
             next_finished, next_input, next_state, emit, next_loop_state = outcome
             emit = output if emit is None else emit
+            if next_loop_state is None:  # TF1 keeps the loop state loop_fn did not replace
+                next_loop_state = loop_state
             next_state = _keep(finished, state, next_state)
             emitted = [M.where(_rows(finished, z), z, convert_to_tensor(e)) for z, e in zip(zeros, flatten(emit))]
             arrays = [a.write(time, e) for a, e in zip(arrays, emitted)]
