@@ -99,7 +99,12 @@ def check_gradient(fn: Callable[..., Any], inputs: Sequence[np.ndarray], wrt: Se
         # the CUDA target runs the same gradient graph: its values must be the ones just checked
         fetch = [g if g is not None else gf.zeros(inputs[i].shape, gf.float64) for g, i in zip(grads, wrt)]
         with gf.Session(device="cuda") as sess:
-            on_device = sess.run([y] + fetch, {**feeds, dy: v})
+            try:
+                on_device = sess.run([y] + fetch, {**feeds, dy: v})
+            except gf.errors.UnimplementedError as e:
+                if "CUDA target" not in str(e):
+                    raise
+                return  # an op the CUDA target has no kernel for yet (tests on "cuda" skip it: conftest.py)
         np.testing.assert_allclose(np.asarray(on_device[0]), base_y, **value_tol("float64"), err_msg="cuda: value")
         for k, (got, want) in enumerate(zip(on_device[1:], jtv)):
             np.testing.assert_allclose(np.asarray(got), np.asarray(want), **value_tol("float64"),
