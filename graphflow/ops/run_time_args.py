@@ -11,7 +11,6 @@ Static parts of the result shape are kept. Arguments that are axes live in run_t
 """
 from __future__ import annotations
 
-import builtins
 from collections.abc import Sequence
 from typing import Any
 
@@ -185,7 +184,7 @@ def pad(tensor: TensorLike, paddings: TensorLike, mode: str = "CONSTANT", name: 
             out = _pad_constant(out, j, before, after, value)
         else:
             out = _pad_mirror(out, j, before, after, kind == "REFLECT")
-    static = [(_static(_add(_add(d, b), a)) if isinstance(d, int) else None)
+    static = [d + b + a if all(isinstance(v, int) for v in (d, b, a)) else None  # type: ignore[operator]
               for d, (b, a) in zip(x.shape.as_list(), pairs)]
     return _keep_static(E.identity(out, name=name) if name else out, static)
 
@@ -297,18 +296,8 @@ def strided_slice(input_: TensorLike, begin: TensorLike, end: TensorLike, stride
     st = fs if fs is not None else [1] * len(b)
     if len(st) != len(b):
         raise ValueError(f"strided_slice: begin, end and strides must have the same length, got {len(b)} and {len(st)}")
-    key: list[Any] = []
-    for i in range(len(b)):
-        bit = 1 << i
-        if ellipsis_mask & bit:
-            key.append(Ellipsis)
-        elif new_axis_mask & bit:
-            key.append(None)
-        elif shrink_axis_mask & bit:
-            key.append(b[i])
-        else:
-            key.append(builtins.slice(None if begin_mask & bit else b[i], None if end_mask & bit else e[i], st[i]))
-    return SL.index(x, tuple(key), name or "strided_slice")
+    key = SL.masked_key(b, e, st, begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_axis_mask)
+    return SL.index(x, key, name or "strided_slice")
 
 
 def split(value: TensorLike, num_or_size_splits: int | Sequence[int] | Tensor, axis: int | Tensor = 0,

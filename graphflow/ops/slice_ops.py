@@ -249,9 +249,12 @@ def strided_slice(input_: TensorLike, begin: TensorLike, end: TensorLike, stride
     return y
 
 
-def masked_key(b: Sequence[int], e: Sequence[int], s: Sequence[int], begin_mask: int = 0, end_mask: int = 0,
+def masked_key(b: Sequence[Any], e: Sequence[Any], s: Sequence[int], begin_mask: int = 0, end_mask: int = 0,
                ellipsis_mask: int = 0, new_axis_mask: int = 0, shrink_axis_mask: int = 0) -> tuple:
-    """The numpy index of StridedSlice's bounds and five masks (bit i of a mask: entry i)."""
+    """The numpy index of StridedSlice's bounds and five masks (bit i of a mask: entry i); a bound
+    may be an int scalar tensor (known only when run)."""
+    def bound(v: Any) -> Any:
+        return v if isinstance(v, Tensor) else int(v)
     key: list[Any] = []
     for i in range(len(b)):
         bit = 1 << i
@@ -260,10 +263,10 @@ def masked_key(b: Sequence[int], e: Sequence[int], s: Sequence[int], begin_mask:
         elif new_axis_mask & bit:
             key.append(None)
         elif shrink_axis_mask & bit:
-            key.append(int(b[i]))
+            key.append(bound(b[i]))
         else:
-            key.append(builtins.slice(None if begin_mask & bit else int(b[i]), None if end_mask & bit else int(e[i]),
-                                      int(s[i])))
+            start = None if begin_mask & bit else bound(b[i])
+            key.append(builtins.slice(start, None if end_mask & bit else bound(e[i]), int(s[i])))
     return tuple(key)
 
 
