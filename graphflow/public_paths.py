@@ -36,7 +36,6 @@ PATHS = {
     "graphflow.nn.nn_ops": "graphflow.ops.nn_ops",
     "graphflow.nn.rnn": "graphflow.tf1.nn.rnn",
     "graphflow.nn.rnn_cell": "graphflow.tf1.nn.rnn_cell",
-    "graphflow.nn.raw_rnn": "graphflow.tf1.nn.raw_rnn",
     "graphflow.nn.sampled": "graphflow.tf1.nn.sampled",
     "graphflow.nn.candidate_samplers": "graphflow.tf1.nn.candidate_samplers",
     **{f"graphflow.platform.{m}": f"graphflow.tf1.python.platform.{m}"  # (tf.app, tf.flags, tf.gfile, tf.logging)

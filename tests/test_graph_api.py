@@ -496,9 +496,17 @@ def test_tf1_internal_module_paths() -> None:
     """``from tensorflow.python.ops import math_ops`` and the like resolve to graphflow's functions."""
     from graphflow.python.client import device_lib
     from graphflow.python.framework import ops
-    from graphflow.python.ops import array_ops, control_flow_ops, init_ops, math_ops, nn_ops, rnn, variable_scope
+    from graphflow.python.ops import (
+        array_ops,
+        control_flow_ops,
+        init_ops,
+        math_ops,
+        nn_ops,
+        rnn,
+        tensor_array_ops,
+        variable_scope,
+    )
     from graphflow.python.training import moving_averages
-    from graphflow.python.ops import tensor_array_ops
     from graphflow.python.util import nest
     assert tensor_array_ops.TensorArray is gf.TensorArray and nest.flatten is gf.nest.flatten
     assert math_ops.reduce_sum is gf.reduce_sum and array_ops.concat is gf.concat

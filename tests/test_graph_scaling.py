@@ -2,12 +2,15 @@
 
 Scaling is checked two ways that do not flake: counting the name table's operations (exact,
 independent of the machine), and comparing the building thread's CPU time for N and 4N with a
-ceiling of 5x (the thread's, not the process's: another thread of the test process, a BLAS helper
-left spinning by an earlier test, once made 4N read 5.2x; best of five, so a busy core stretches
-neither side alone, and N large enough that N's time is tens of milliseconds: an import of an
-AddN of 2,000 inputs took 36 ms against 192 ms for 8,000 with the other test worker compiling
-beside it, where alone the two take 47 and 148 ms; the quadratic code these replace measured 16x
-and more). The timed builds pause Python's cyclic collector: its full passes over the whole heap
+ceiling of 8x, the geometric middle of linear (4x) and quadratic (16x) code, so noise of a factor
+of two either way cannot flip the verdict. A ceiling of 5x failed linear code in CI (5.6x for
+16,000 adds; 7.1x here for 16,000 control inputs, where a profile counts 3.9x the calls: the rest
+is cache misses of the larger graph). The time is the thread's, not the process's (another thread
+of the test process, a BLAS helper left spinning by an earlier test, once made 4N read 5.2x); the
+best of five, so a busy core stretches neither side alone; and N large enough that N's time is
+tens of milliseconds (an import of an AddN of 2,000 inputs took 36 ms against 192 ms for 8,000
+with the other test worker compiling beside it, where alone the two take 47 and 148 ms).
+The timed builds pause Python's cyclic collector: its full passes over the whole heap
 are amortized linear but land unevenly (a size that crosses the collector's threshold pays a
 pass, a smaller one none), which measured 5.5x for 5,000 -> 20,000 adds with the collector on and
 4.1x with it off; tools/bench_build.py reports the figures with it on. Naming is checked against
@@ -27,7 +30,7 @@ from graphflow.core.ir import Graph
 from graphflow.graphdef.importer import parse_graph_def
 from tests.optional import need
 
-_CEILING = 5.0  # time(4N) / time(N): linear is 4; quadratic code is 16
+_CEILING = 8.0  # time(4N) / time(N): linear is 4; quadratic code is 16
 
 
 def _best_cpu_seconds(fn: Callable[[], Any], repeat: int = 5) -> float:
@@ -112,7 +115,7 @@ def test_explicit_suffixed_names_are_skipped_once_not_on_every_request() -> None
     assert k <= _name_table_ops(build) <= 10 * k
 
 
-# ---- timed: 4x the nodes within 5x the time -----------------------------------------------------
+# ---- timed: 4x the nodes within 8x the time -----------------------------------------------------
 
 def test_building_a_tf_add_loop_is_linear() -> None:
     def build(n: int) -> None:

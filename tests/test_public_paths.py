@@ -111,3 +111,32 @@ def test_a_fresh_interpreter_imports_a_public_path_first() -> None:
             "print(sorted(m for m in sys.modules if m.endswith('rnn_cell')))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['graphflow.nn.rnn_cell', 'graphflow.tf1.nn.rnn_cell']"
+
+
+def test_importing_every_module_replaces_no_public_function() -> None:
+    """Importing a submodule binds it on its package, so a module named after a function of that
+    package (``tf.nn.raw_rnn`` once lived in ``graphflow/tf1/nn/raw_rnn.py``) turns the function
+    into a module for every later caller. In a fresh interpreter: note every callable of the
+    surfaces' packages, import every module of the tree and every public path, and check each
+    callable is still there."""
+    code = (
+        "import importlib, pkgutil, types, graphflow as gf\n"
+        "pkgs = [m for m in list(__import__('sys').modules.values())\n"
+        "        if getattr(m, '__name__', '').startswith('graphflow') and hasattr(m, '__path__')]\n"
+        "before = {(p.__name__, k): v for p in pkgs for k, v in vars(p).items()\n"
+        "          if not k.startswith('_') and callable(v) and not isinstance(v, types.ModuleType)}\n"
+        "from graphflow.public_paths import PATHS\n"
+        "names = [i.name for i in pkgutil.walk_packages(gf.__path__, 'graphflow.')] + list(PATHS)\n"
+        "for name in names:\n"
+        "    if '.cuda' in name or 'mpi' in name:\n"
+        "        continue\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except ImportError:\n"
+        "        pass\n"
+        "mods = {m.__name__: m for m in pkgs}\n"
+        "bad = sorted(f'{p}.{k}' for (p, k), v in before.items() if getattr(mods[p], k, None) is not v)\n"
+        "print(len(before), bad)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    count, bad = out.strip().split(" ", 1)
+    assert int(count) > 500 and bad == "[]", out

@@ -18,5 +18,4 @@ from graphflow.tf1.nn.candidate_samplers import (all_candidate_sampler, compute_
                                                   fixed_unigram_candidate_sampler)
 from graphflow.ops.ctc_label_ops import collapse_repeated, ctc_unique_labels
 from graphflow.tf1.nn import rnn_cell
-from graphflow.tf1.nn.rnn import bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_rnn, static_rnn
-from graphflow.tf1.nn.raw_rnn import raw_rnn
+from graphflow.tf1.nn.rnn import bidirectional_dynamic_rnn, dynamic_rnn, raw_rnn, static_bidirectional_rnn, static_rnn
