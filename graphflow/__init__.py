@@ -25,9 +25,9 @@ from graphflow.ops.math_ops import (abs, add, add_n, cast, clip_by_value, cos, d
                                     logical_and, logical_not, logical_or, maximum, minimum, mod,
                                     multiply, negative, not_equal, pow, realdiv, reciprocal, rsqrt,
                                     scalar_mul, sigmoid, sign, sin, sqrt, square, stop_gradient,
-                                    subtract, tanh, to_float, truediv, where, floor, ceil, round, rint,
+                                    subtract, tanh, to_float, truediv, where_v1 as where, floor, ceil, round, rint,
                                     tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, to_double,
-                                    to_int32, to_int64, squared_difference)
+                                    to_int32, to_int64, squared_difference, where as where_v2)
 from graphflow.ops.reduce_ops import (broadcast_to, reduce_all, reduce_any,
                                       reduce_logsumexp, reduce_max, reduce_mean, reduce_min,
                                       reduce_prod, reduce_sum)
@@ -158,7 +158,6 @@ from graphflow.tf1.graph_functions import (control_dependencies, device, disable
 
 # TF1's other names for functions above
 lin_space = linspace
-where_v2 = where
 div_no_nan = divide_no_nan
 string_strip = strings.strip
 double = float64

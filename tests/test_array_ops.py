@@ -293,3 +293,9 @@ def test_top_k_and_in_top_k(device: str) -> None:
     np.testing.assert_array_equal(got, [True, False])  # 0.5 ties the top; 0.3 has 0.9 above it
     with pytest.raises(ValueError, match="k=6"):
         gf.nn.top_k(gf.constant(x), 6)
+    # infinities in a row (beam search's -inf scores) are values like any other: none reads NaN
+    big = np.finfo(np.float32).max
+    inf = np.array([[-np.inf, 1, -np.inf, -big, np.inf], [2, -np.inf, 0, 1, -1]], np.float32)
+    values, indices = run(list(gf.nn.top_k(gf.constant(inf), 4)), device=device)
+    np.testing.assert_array_equal(values, [[np.inf, 1, -big, -np.inf], [2, 1, 0, -1]])
+    np.testing.assert_array_equal(indices, [[4, 1, 3, 0], [0, 3, 2, 4]])

@@ -317,6 +317,28 @@ def test_variable_from_tensor_and_initializers_group() -> None:
         np.testing.assert_array_equal(vd, [1.0, 2.0])
 
 
+def test_a_variable_initialised_from_a_value_takes_its_dtype() -> None:
+    """TF1: get_variable(initializer=<array or tensor>) without a dtype is of the value's dtype."""
+    def dtypes(m: object) -> list[str]:
+        with m.Graph().as_default():  # type: ignore[attr-defined]
+            vs = [m.get_variable("a", initializer=np.ones((2, 2))),  # type: ignore[attr-defined]
+                  m.get_variable("b", initializer=m.constant(np.ones(2))),  # type: ignore[attr-defined]
+                  m.get_variable("c", initializer=5), m.get_variable("d", initializer=[1.5]),  # type: ignore
+                  m.get_variable("e", [2])]  # type: ignore[attr-defined]
+            return [v.dtype.name for v in vs]
+    assert dtypes(gf) == ["float64", "float64", "int32", "float32", "float32"]
+    # a dtype given converts the value (TF1 refuses a value of another dtype)
+    assert gf.get_variable("f", initializer=np.ones(2), dtype=gf.float32).dtype == gf.float32
+    tf = need("tensorflow")
+    assert dtypes(tf) == dtypes(gf)
+
+
+def test_zeros_like_keeps_the_static_dims() -> None:
+    x = gf.placeholder(gf.float32, [5, None, 4])
+    assert gf.zeros_like(x[0]).shape.as_list() == [None, 4]
+    assert gf.ones_like(x, dtype=gf.int32).shape.as_list() == [5, None, 4]
+
+
 def test_get_variable_and_variable_scope_reuse() -> None:
     with gf.variable_scope("net"):
         w = gf.get_variable("w", shape=[3, 2], initializer=gf.ones_initializer())

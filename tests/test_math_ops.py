@@ -11,6 +11,7 @@ import pytest
 
 import graphflow as gf
 from tests.harness import TARGETS, check_gradient, check_op, run
+from tests.optional import need
 
 FLOATS = ("float32", "float64")
 INTS = ("int32", "int64")
@@ -259,6 +260,34 @@ def test_where_unknown_dims(device: str) -> None:
     x = sample("real", (3, 2), "float32", seed=12)
     check_op(lambda cc, xx: gf.where(cc, xx, -xx), lambda cc, xx: np.where(cc, xx, -xx), [c, x], device,
              feed_shapes=[(None, 2), (None, 2)])
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_tf1_where_with_a_vector_condition_picks_rows(device: str) -> None:
+    """TF1's tf.where (Select) picks x's rows by a vector condition; where_v2 broadcasts it along
+    the last dim instead. Square inputs tell the two apart."""
+    c = np.array([True, False, True])
+    x = sample("real", (3, 3, 2), "float32", seed=16)
+    rows = lambda cc, xx: np.where(cc[:, None, None], xx, -xx)  # noqa: E731
+    check_op(lambda cc, xx: gf.where(cc, xx, -xx), rows, [c, x], device, feed_shapes=[(None,), (None, 3, 2)])
+    square = sample("real", (3, 3), "float32", seed=17)
+    check_op(lambda cc, xx: gf.where_v2(cc, xx, -xx), lambda cc, xx: np.where(cc, xx, -xx), [c, square], device)
+    with pytest.raises(ValueError, match="picks rows.*first dim"):
+        gf.where(gf.constant([True, False]), gf.ones([3, 2]), gf.zeros([3, 2]))
+
+
+def test_tf1_where_matches_tf1() -> None:
+    tf = need("tensorflow")
+    c, x = np.array([True, False, True]), sample("real", (3, 3), "float64", seed=18)
+
+    def run_in(m: Any) -> list[np.ndarray]:
+        with m.Graph().as_default():
+            xx = m.placeholder(m.float64, [None, 3])
+            out = m.where(m.constant(c), xx, -2 * xx)
+            with m.Session() as s:
+                return s.run([out, m.gradients(m.reduce_sum(out * out), xx)[0]], {xx: x})
+    for a, b in zip(run_in(gf), run_in(tf)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
 def test_where_gradient() -> None:

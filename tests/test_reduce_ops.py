@@ -198,3 +198,16 @@ def test_argmax_is_not_differentiable() -> None:
     """As TF1 (NotDifferentiable): the gradient through an index is None, not an error."""
     x = gf.placeholder(gf.float64, (3,))
     assert gf.gradients(gf.cast(gf.argmax(x, 0), gf.float64), [x]) == [None]
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_max_and_min_over_no_elements_are_the_identities(device: str) -> None:
+    """TF1: reduce_max of nothing is -inf (an int dtype's min), reduce_min inf (its max)."""
+    x = gf.placeholder(gf.float32, [None])
+    rows = gf.placeholder(gf.float64, [2, None])
+    ints = gf.placeholder(gf.int32, [None])
+    got = run([gf.reduce_max(x), gf.reduce_min(x), gf.reduce_max(ints), gf.reduce_min(ints), gf.reduce_min(rows, 1)],
+              {x: np.zeros(0, np.float32), ints: np.zeros(0, np.int32), rows: np.zeros((2, 0))}, device)
+    assert got[0] == -np.inf and got[1] == np.inf
+    assert got[2] == np.iinfo(np.int32).min and got[3] == np.iinfo(np.int32).max
+    np.testing.assert_array_equal(got[4], [np.inf, np.inf])

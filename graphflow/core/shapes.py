@@ -88,6 +88,22 @@ class TensorShape:
             raise ValueError(f"shape {self} must have rank {rank}")
         return self
 
+    def with_rank_at_least(self, rank: int) -> TensorShape:
+        if self.dims is not None and len(self.dims) < rank:
+            raise ValueError(f"shape {self} must have rank at least {rank}")
+        return self
+
+    def concatenate(self, other: ShapeInput) -> TensorShape:
+        """This shape's dims followed by ``other``'s (unknown rank if either's is).
+
+        >>> TensorShape([None]).concatenate([3, 4]).as_list()
+        [None, 3, 4]
+        """
+        o = as_shape(other)
+        if self.dims is None or o.dims is None:
+            return TensorShape(None)
+        return TensorShape(self.dims + o.dims)
+
     def __len__(self) -> int:
         if self.dims is None:
             raise ValueError("cannot take the length of a shape with unknown rank")

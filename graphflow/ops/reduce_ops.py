@@ -68,6 +68,18 @@ def _ref(fn: Callable[..., np.ndarray]) -> Callable[[ReduceAttrs, np.ndarray], n
     return reference
 
 
+def _extreme_ref(fn: Callable[..., np.ndarray], lowest: bool) -> Callable[[ReduceAttrs, np.ndarray], np.ndarray]:
+    """max / min; over no elements TF1 gives the identity: -inf / inf (an int dtype's min / max)."""
+    def reference(at: ReduceAttrs, x: np.ndarray) -> np.ndarray:
+        axes = norm_axes(at.axes, x.ndim)
+        if x.dtype.kind == "b":
+            return np.asarray(fn(x, axis=axes, keepdims=at.keepdims, initial=not lowest))
+        info = np.finfo(x.dtype) if x.dtype.kind == "f" else np.iinfo(x.dtype)
+        identity = (-np.inf if lowest else np.inf) if x.dtype.kind == "f" else (info.min if lowest else info.max)
+        return np.asarray(fn(x, axis=axes, keepdims=at.keepdims, initial=identity))
+    return reference
+
+
 def _mean_ref(at: ReduceAttrs, x: np.ndarray) -> np.ndarray:
     axes = norm_axes(at.axes, x.ndim)
     if x.dtype.kind in "iu":
@@ -143,8 +155,8 @@ def _vjp_prod(n: Operation, g: Tensor) -> list:
 
 NUM = require("fi")
 for _op, _fn, _vjp in [(Op.REDUCE_SUM, _sum_ref, _vjp_sum), (Op.REDUCE_MEAN, _mean_ref, _vjp_mean),
-                       (Op.REDUCE_MAX, _ref(np.max), _vjp_extreme),
-                       (Op.REDUCE_MIN, _ref(np.min), _vjp_extreme), (Op.REDUCE_PROD, _prod_ref, _vjp_prod)]:
+                       (Op.REDUCE_MAX, _extreme_ref(np.max, True), _vjp_extreme),
+                       (Op.REDUCE_MIN, _extreme_ref(np.min, False), _vjp_extreme), (Op.REDUCE_PROD, _prod_ref, _vjp_prod)]:
     register(OpDef(_op, Kind.REDUCE, _reduce_shape, NUM, _fn, vjp=_vjp))
 for _op, _np_fn in [(Op.REDUCE_ANY, np.any), (Op.REDUCE_ALL, np.all)]:
     register(OpDef(_op, Kind.REDUCE, _reduce_shape, require("b"), _ref(_np_fn), no_gradient=True))

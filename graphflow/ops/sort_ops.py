@@ -21,11 +21,11 @@ from graphflow.core.shapes import TensorShape
 from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.ops._build import make, make_node
 from graphflow.ops.array_ops import one_hot
-from graphflow.ops.elementwise_ops import multiply
+from graphflow.ops.elementwise_ops import where
 from graphflow.ops.index_ops import TopKAttrs, sort_indices, unsorted_segment_sum  # noqa: F401  (sort_indices: its home before index_ops)
 from graphflow.ops.reductions import reduce_sum
 from graphflow.ops.shape_ops import expand_dims, size
-from graphflow.ops.state_ops import ones_like
+from graphflow.ops.state_ops import ones_like, zeros_like
 
 __all__ = ["sort_indices", "top_k", "unique", "unique_with_counts"]
 
@@ -103,8 +103,10 @@ def top_k(input: TensorLike, k: int = 1, sorted: bool = True,  # noqa: A002
     if n is None:
         raise ValueError(f"top_k needs the last dim known when the graph is built, got shape {x.shape}")
     idx = make(Op.TOP_K_INDICES, [x], TopKAttrs(int(k)), name=name or "TopKV2")
-    # values[..., j] = sum_i x[..., i] * (idx[..., j] == i)
-    values = reduce_sum(multiply(one_hot(idx, n, dtype=x.dtype), expand_dims(x, -2)), axis=-1)
+    # values[..., j] = the x[..., i] where idx[..., j] == i: a select, not a product with the one-hot
+    # (0 * inf is NaN: a row holding an infinity would read NaN everywhere)
+    picked = where(one_hot(idx, n, dtype=_dt.bool_), expand_dims(x, -2), zeros_like(expand_dims(x, -2)))
+    values = reduce_sum(picked, axis=-1)
     return TopKV2(values, idx)
 
 

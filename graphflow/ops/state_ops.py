@@ -209,7 +209,9 @@ def _like(t: TensorLike, value: int, dtype: DTypeLike | None, name: str | None) 
     dt = _dt.as_dtype(dtype) if dtype is not None else t.dtype
     if t.shape.is_fully_defined():
         return fill(t.shape.as_list(), constant(value, dtype=dt), name=name)
-    return fill(shape_of(t), constant(value, dtype=dt), name=name)
+    out = fill(shape_of(t), constant(value, dtype=dt), name=name)
+    out.set_shape(t.shape)  # the dims known statically stay known
+    return out
 
 
 def zeros_like(tensor: TensorLike, dtype: DTypeLike | None = None, name: str | None = None) -> Tensor:

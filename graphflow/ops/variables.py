@@ -381,8 +381,10 @@ def get_variable(name: str, shape: ShapeLike = None, dtype: DTypeLike | None = N
     if scope.reuse is True:
         raise ValueError(f"Variable {full} does not exist, or was not created with get_variable(); "
                          f"reuse=True needs it to exist (at {user_site()})")
-    dt = _dt.as_dtype(dtype) if dtype is not None else _dt.float32
     init = initializer if initializer is not None else scope.initializer
+    if dtype is None and initializer is not None and (isinstance(init, Tensor) or not callable(init)):
+        init = convert_to_tensor(init)  # TF1: a variable initialised from a value takes the value's dtype
+    dt = _dt.as_dtype(dtype) if dtype is not None else init.dtype if isinstance(init, Tensor) else _dt.float32
     if init is None:
         init = glorot_uniform_initializer() if dt.is_floating else zeros_initializer()
     with g.name_scope(None):
