@@ -93,6 +93,12 @@ def test_char_rnn_tf1_learns_the_text() -> None:
     assert r["sample"].startswith("the quick brown fox"), r["sample"]
 
 
+def test_seq2seq_tf1_translates_with_attention_greedily_and_by_beam_search() -> None:
+    r = load("seq2seq_tf1").main(verbose=False)
+    assert r["last_loss"] < 0.05 * r["first_loss"], r
+    assert r["greedy_exact"] >= 0.9 and r["beam_exact"] >= 0.9, r
+
+
 def test_nn_regression_fits() -> None:
     r = load("nn_regression").main(verbose=False)
     assert r["last_loss"] < 0.01 < r["first_loss"]

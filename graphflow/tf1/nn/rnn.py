@@ -44,12 +44,14 @@ def _batch_of(x: Tensor, axis: int) -> int | Tensor:
 
 def _masked(t: int | Tensor, lengths: Tensor | None, out: Tensor, old: RNNState,
             new: RNNState) -> tuple[Tensor, RNNState]:
-    """Rows whose sequence has ended (t >= length) output zeros and keep their state."""
+    """Rows whose sequence has ended (t >= length) output zeros and keep their state; a state's
+    scalars (an AttentionWrapper's step count) and TensorArrays have no rows and go on, as TF1's."""
     if lengths is None:
         return out, new
     alive = S.expand_dims(M.less(M.cast(t, lengths.dtype), lengths), 1)
     out = M.where(alive, out, ST.zeros_like(out))
-    merged = [M.where(alive, n, o) for n, o in zip(flatten(new), flatten(old))]
+    merged = [n if isinstance(n, TensorArray) or convert_to_tensor(n).shape.rank == 0 else M.where(alive, n, o)
+              for n, o in zip(flatten(new), flatten(old))]
     return out, pack_as(new, merged)
 
 
@@ -105,6 +107,8 @@ def dynamic_rnn(cell: RNNCell, inputs: TensorLike, sequence_length: TensorLike |
     lengths = M.cast(convert_to_tensor(sequence_length), _dt.int32) if sequence_length is not None else None
     with variable_scope(scope or "rnn"):
         state0 = _initial(cell, initial_state, _batch_of(xt, 1), dtype)
+        if any(isinstance(s, TensorArray) for s in flatten(state0)):  # (an AttentionWrapper's alignment history)
+            return _dynamic_rnn_with_arrays(cell, xt, steps, lengths, state0, time_major)
         flat0 = [convert_to_tensor(s) for s in flatten(state0)]
         seq, call = _projected(cell, xt)
         step_shape = seq.shape.as_list()[1:]
@@ -125,6 +129,22 @@ def dynamic_rnn(cell: RNNCell, inputs: TensorLike, sequence_length: TensorLike |
     if not time_major:
         outs = S.transpose(outs, [1, 0, 2])
     return outs, final
+
+
+def _dynamic_rnn_with_arrays(cell: RNNCell, xt: Tensor, steps: Tensor, lengths: Tensor | None, state0: Any,
+                             time_major: bool) -> tuple[Tensor, Any]:
+    """dynamic_rnn for a state holding TensorArrays: a ``while_loop`` (which carries them) whose
+    outputs go to a TensorArray of their own."""
+    dtype = next(convert_to_tensor(s).dtype for s in flatten(state0) if not isinstance(s, TensorArray))
+    outputs = TensorArray(dtype, size=steps, element_shape=[xt.shape.as_list()[1], cell.output_size])
+
+    def body(t: Tensor, state: Any, outputs: TensorArray) -> tuple[Tensor, Any, TensorArray]:
+        out, new = cell(gather(xt, t), state)
+        out, new = _masked(t, lengths, out, state, new)
+        return t + 1, new, outputs.write(t, out)
+    _, final, outputs = while_loop(lambda t, *_: t < steps, body, (ST.constant(0), state0, outputs))
+    outs = outputs.stack()
+    return (outs if time_major else S.transpose(outs, [1, 0, 2])), final
 
 
 def _projected(cell: RNNCell, xt: Tensor) -> tuple[Tensor, StepFn]:
