@@ -23,6 +23,9 @@ PATHS = {
     # TF1's namespaces
     "graphflow.config": "graphflow.tf1.config",
     "graphflow.contrib": "graphflow.tf1.contrib",
+    # TF 1.15's internal paths of seq2seq's modules (contrib/seq2seq/python/ops/helper.py, ...)
+    "graphflow.contrib.seq2seq.python": "graphflow.tf1.contrib.seq2seq",
+    "graphflow.contrib.seq2seq.python.ops": "graphflow.tf1.contrib.seq2seq",
     "graphflow.debugging": "graphflow.tf1.debugging",
     "graphflow.layers": "graphflow.tf1.layers",
     "graphflow.losses": "graphflow.tf1.losses",

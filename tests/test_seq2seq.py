@@ -261,3 +261,77 @@ def test_bad_arguments_say_what_was_expected() -> None:
             seq2seq.dynamic_decode(cell)
         with pytest.raises(ValueError, match="sampling_probability must be a scalar or a vector"):
             seq2seq.ScheduledEmbeddingTrainingHelper(x, [4, 4, 4], gf.zeros([5, 2]), [[0.5]])
+
+
+def test_a_decoder_written_against_tf1s_internal_modules() -> None:
+    """A custom Decoder as TF1-era speech projects write theirs: imported from
+    ``tensorflow.contrib.seq2seq.python.ops``, checking its cell and output layer with
+    ``rnn_cell_impl`` and ``layers.base``, sizing outputs with ``tensor_shape`` and the layer's
+    ``_compute_output_shape``, and an extra output per step."""
+    import collections
+
+    from graphflow.contrib.seq2seq.python.ops import decoder
+    from graphflow.contrib.seq2seq.python.ops import helper as helper_py
+    from graphflow.python.framework import ops, tensor_shape
+    from graphflow.python.layers import base as layers_base
+    from graphflow.python.ops import rnn_cell_impl
+    from graphflow.python.util import nest
+
+    Out = collections.namedtuple("Out", ("rnn_output", "stop", "sample_id"))
+
+    class StopDecoder(decoder.Decoder):
+        def __init__(self, cell: Any, helper: Any, initial_state: Any, output_layer: Any) -> None:
+            rnn_cell_impl.assert_like_rnncell("cell", cell)
+            assert isinstance(helper, helper_py.Helper) and isinstance(output_layer, layers_base.Layer)
+            self.cell, self.helper, self.initial, self.layer = cell, helper, initial_state, output_layer
+            self.stop = gf.layers.Dense(1, name="stop")
+
+        @property
+        def batch_size(self) -> Any:
+            return self.helper.batch_size
+
+        def _size(self) -> Any:
+            shapes = nest.map_structure(lambda s: tensor_shape.TensorShape([None]).concatenate(s), self.cell.output_size)
+            return nest.map_structure(lambda s: s[1:], self.layer._compute_output_shape(shapes))
+
+        @property
+        def output_size(self) -> Any:
+            return Out(self._size(), tensor_shape.TensorShape([1]), self.helper.sample_ids_shape)
+
+        @property
+        def output_dtype(self) -> Any:
+            return Out(nest.flatten(self.initial)[0].dtype, gf.float64, self.helper.sample_ids_dtype)
+
+        def initialize(self, name: Any = None) -> Any:
+            return self.helper.initialize() + (self.initial,)
+
+        def step(self, time: Any, inputs: Any, state: Any, name: Any = None) -> Any:
+            with ops.name_scope(name, "StopDecoderStep", (time, inputs, state)):
+                out, cell_state = self.cell(inputs, state)
+                stop = gf.sigmoid(self.stop(out))
+                out = self.layer(out)
+                ids = self.helper.sample(time=time, outputs=out, state=cell_state)
+                finished, nxt, nstate = self.helper.next_inputs(time=time, outputs=out, state=cell_state,
+                                                                sample_ids=ids)
+            return Out(out, stop, ids), nstate, nxt, finished
+
+    lengths = np.array([4, 2, 3], np.int32)
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [None, 4, 2])
+        cell = gf.nn.rnn_cell.LSTMCell(5, dtype=gf.float64)
+        helper = seq2seq.TrainingHelper(x, lengths)
+        dec = StopDecoder(cell, helper, cell.zero_state(gf.shape(x)[0], gf.float64), gf.layers.Dense(2, name="proj"))
+        outs, _, seq_lengths = seq2seq.dynamic_decode(dec, impute_finished=True, maximum_iterations=10)
+        assert outs.stop.shape.as_list() == [3, None, 1]  # (the batch: the lengths given)
+        loss = gf.reduce_mean((outs.rnn_output - x) ** 2) + gf.reduce_mean(outs.stop)
+        train = gf.train.AdamOptimizer(0.02).minimize(loss)
+        with gf.Session() as sess:
+            sess.run(gf.global_variables_initializer())
+            xv = RS.randn(3, 4, 2)
+            losses = [sess.run([loss, train], {x: xv})[0] for _ in range(30)]
+            o, sl = sess.run([outs, seq_lengths], {x: xv})
+    assert losses[-1] < 0.7 * losses[0], losses
+    np.testing.assert_array_equal(sl, lengths)
+    assert o.rnn_output.shape == (3, 4, 2) and o.stop.shape == (3, 4, 1)
+    past = np.arange(4)[None, :] >= lengths[:, None]
+    assert not o.stop[past].any() and (o.stop[~past] > 0).all()  # impute_finished: zeros past each row's end

@@ -159,6 +159,11 @@ class Dense(Layer):
         self.bias = self.add_weight("bias", [self.units], self.bias_initializer, self.bias_regularizer) \
             if self.use_bias else None
 
+    def compute_output_shape(self, input_shape: ShapeLike) -> TensorShape:
+        return TensorShape(input_shape)[:-1].concatenate([self.units])
+
+    _compute_output_shape = compute_output_shape  # (TF 1.4's name, which decoders of that era call)
+
     def call(self, inputs: Tensor) -> Tensor:
         x = M.cast(inputs, self.kernel.dtype) if inputs.dtype != self.kernel.dtype else inputs
         y = matmul(x, self.kernel) if x.shape.rank == 2 else tensordot(x, self.kernel, [[x.shape.rank - 1], [0]])

@@ -6,6 +6,7 @@ from collections import namedtuple
 from typing import Any
 
 from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.shapes import TensorShape
 from graphflow.ops.func_graph import flatten, pack_as
 from graphflow.tf1.contrib.seq2seq.decoder import Decoder
 from graphflow.tf1.contrib.seq2seq.helper import Helper
@@ -39,10 +40,15 @@ class BasicDecoder(Decoder):
         size = self._cell.output_size
         if self._output_layer is None:
             return size
+        if hasattr(self._output_layer, "compute_output_shape"):  # (as TF1: the layer says its output shape)
+            layer = self._output_layer
+            return pack_as(size, [TensorShape(layer.compute_output_shape(TensorShape([None]).concatenate(s)))[1:]
+                                  for s in flatten(size)])
         units = getattr(self._output_layer, "units", None)
         if units is None:
             raise ValueError(f"BasicDecoder cannot tell the output size of output_layer "
-                             f"{type(self._output_layer).__name__}: it needs a `units` attribute, as tf.layers.Dense")
+                             f"{type(self._output_layer).__name__}: it needs compute_output_shape or a `units` "
+                             f"attribute, as tf.layers.Dense")
         return pack_as(size, [units for _ in flatten(size)])
 
     @property

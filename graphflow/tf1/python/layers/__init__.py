@@ -1,0 +1,1 @@
+"""``tensorflow.python.layers``: TF1's internal home of ``tf.layers`` (``base``, ``core``)."""
