@@ -1,7 +1,7 @@
 """tf.math's elementwise functions: those of ``elementwise_ops``, where the rows and the Tensor
 operators are, and ``where``, whose one-argument form (the coordinates of the true entries) is a
-composite built in index_ops, and TF1's ``where_v1``, which picks rows by a vector. Op modules import ``elementwise_ops``: only this module stands above
-index_ops."""
+composite built in index_ops, and TF1's ``where_v1``, which picks rows by a vector. Op modules
+import ``elementwise_ops``: only this module stands above index_ops."""
 from __future__ import annotations
 
 from graphflow.core.ir import Tensor, convert_to_tensor

@@ -156,7 +156,8 @@ def _vjp_prod(n: Operation, g: Tensor) -> list:
 NUM = require("fi")
 for _op, _fn, _vjp in [(Op.REDUCE_SUM, _sum_ref, _vjp_sum), (Op.REDUCE_MEAN, _mean_ref, _vjp_mean),
                        (Op.REDUCE_MAX, _extreme_ref(np.max, True), _vjp_extreme),
-                       (Op.REDUCE_MIN, _extreme_ref(np.min, False), _vjp_extreme), (Op.REDUCE_PROD, _prod_ref, _vjp_prod)]:
+                       (Op.REDUCE_MIN, _extreme_ref(np.min, False), _vjp_extreme),
+                       (Op.REDUCE_PROD, _prod_ref, _vjp_prod)]:
     register(OpDef(_op, Kind.REDUCE, _reduce_shape, NUM, _fn, vjp=_vjp))
 for _op, _np_fn in [(Op.REDUCE_ANY, np.any), (Op.REDUCE_ALL, np.all)]:
     register(OpDef(_op, Kind.REDUCE, _reduce_shape, require("b"), _ref(_np_fn), no_gradient=True))

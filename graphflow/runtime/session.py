@@ -70,6 +70,8 @@ class _Fetch:
         self.leaves = leaves
 
     def _walk(self, graph: Graph, f: object, leaves: list[Tensor | Operation]) -> Callable[[list[Any]], Any]:
+        if hasattr(f, "_as_fetch_structure"):  # a composite (SparseTensor): its parts, rebuilt as its value
+            f = f._as_fetch_structure()
         if isinstance(f, (Tensor, Operation, str)) or hasattr(f, "_as_graph_tensor"):
             el = graph.as_graph_element(f) if isinstance(f, str) else f
             if hasattr(el, "_as_graph_tensor"):
@@ -253,7 +255,8 @@ class Session:
         graph = self.graph
         feed_items = list(feed_dict.items()) if feed_dict else []
         for key, _ in feed_items:
-            if type(key) in (tuple, list) or (isinstance(key, tuple) and not isinstance(key, Tensor)):
+            if type(key) in (tuple, list) or (isinstance(key, tuple) and not isinstance(key, Tensor)) or \
+                    hasattr(key, "_as_fetch_structure"):
                 feed_items = _flat_feeds(feed_dict)  # nested keys (rare): flatten them
                 break
         fed: list[Tensor] = []
@@ -462,6 +465,8 @@ def _flat_feeds(feed_dict: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
     out: list[tuple[Any, Any]] = []
 
     def walk(key: object, value: object) -> None:
+        if hasattr(key, "_as_fetch_structure"):  # a SparseTensor fed a SparseTensorValue or a triple
+            key = tuple(key._as_fetch_structure())
         if isinstance(key, (list, tuple)) and not isinstance(key, str):
             vals = list(value) if isinstance(value, (list, tuple)) else None
             if vals is None or len(vals) != len(key):
@@ -488,6 +493,8 @@ def _fetch_key(fetches: object) -> Hashable | None:
     """A hashable key for the fetch structure, or None when it cannot be made cheaply."""
     if isinstance(fetches, (Tensor, Operation, str)):
         return fetches
+    if hasattr(fetches, "_as_fetch_structure"):
+        return _fetch_key(fetches._as_fetch_structure())
     if isinstance(fetches, list):
         try:
             return ("l",) + tuple(_fetch_key(f) for f in fetches)

@@ -1,4 +1,5 @@
-"""The TF 1.13+ namespaces ``tf.math``, ``tf.linalg`` and ``tf.random``: modules whose attributes
+"""The TF 1.13+ namespaces ``tf.math``, ``tf.linalg``, ``tf.random``, ``tf.initializers`` and
+``tf.sparse``: modules whose attributes
 are the package's own functions under TF's names (``from graphflow.math import erf`` works too).
 Built by the package ``__init__``."""
 from __future__ import annotations
@@ -13,6 +14,7 @@ from graphflow.ops import linalg_extras as LX
 from graphflow.ops import linear_operator_structures as LOS
 from graphflow.ops import linear_operators as LO
 from graphflow.ops import nn_ops
+from graphflow.ops import sparse_ops as SP
 from graphflow.ops.conjugate_gradient import conjugate_gradient
 
 MATH = """abs accumulate_n acos acosh add add_n argmax argmin asin asinh atan atanh ceil cos cosh
@@ -57,9 +59,18 @@ INITIALIZERS_ONLY = {"identity": IX.identity_initializer, "he_normal": IX.he_nor
                      "he_uniform": IX.he_uniform, "lecun_normal": IX.lecun_normal,
                      "lecun_uniform": IX.lecun_uniform}
 
+# tf.sparse: the sparse ops under their short names
+SPARSE = {"SparseTensor": SP.SparseTensor, "SparseTensorValue": SP.SparseTensorValue,
+          "placeholder": SP.sparse_placeholder, "reorder": SP.sparse_reorder, "to_dense": SP.sparse_tensor_to_dense,
+          "reduce_sum": SP.sparse_reduce_sum, "add": SP.sparse_add, "concat": SP.sparse_concat,
+          "reshape": SP.sparse_reshape, "retain": SP.sparse_retain, "softmax": SP.sparse_softmax,
+          "sparse_dense_matmul": SP.sparse_dense_matmul, "matmul": SP.sparse_dense_matmul,
+          "from_dense": SP.from_dense, "transpose": SP.sparse_transpose, "fill_empty_rows": SP.sparse_fill_empty_rows}
+
 
 def install(package: types.ModuleType) -> None:
-    """Attach ``math``, ``linalg``, ``random`` and ``initializers`` to ``package`` and register them as modules."""
+    """Attach ``math``, ``linalg``, ``random``, ``initializers`` and ``sparse`` to ``package`` and register
+    them as modules."""
     def module(name: str, attrs: dict[str, Any], doc: str) -> types.ModuleType:
         mod = types.ModuleType(f"{package.__name__}.{name}", doc)
         for k, v in attrs.items():
@@ -79,3 +90,4 @@ def install(package: types.ModuleType) -> None:
     module("random", {k: getattr(package, v) for k, v in RANDOM.items()}, "tf.random")
     module("initializers", {**{k: getattr(package, v) for k, v in INITIALIZERS.items()}, **INITIALIZERS_ONLY},
            "tf.initializers")
+    module("sparse", SPARSE, "tf.sparse: sparse tensors and their ops")

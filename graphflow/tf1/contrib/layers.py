@@ -13,6 +13,7 @@ from graphflow.ops.conv_ops import conv2d as _conv
 from graphflow.ops.linalg_ops import matmul, tensordot
 from graphflow.ops.nn_ops import bias_add, l2_loss, relu
 from graphflow.ops.reduce_ops import reduce_sum
+from graphflow.ops.sparse_embedding import safe_embedding_lookup_sparse
 from graphflow.ops.variables import (
     Initializer,
     InitializerLike,
@@ -27,7 +28,7 @@ from graphflow.ops.variables import variance_scaling_initializer as _vs
 from graphflow.tf1.layers.core import BatchNormalization, Flatten, Regularizer, TensorFn
 
 __all__ = ["conv2d", "flatten", "fully_connected", "l1_regularizer", "l2_regularizer", "variance_scaling_initializer",
-           "xavier_initializer"]
+           "xavier_initializer", "safe_embedding_lookup_sparse"]
 
 
 def flatten(inputs: TensorLike, outputs_collections: Sequence[str] | None = None, scope: str | None = None) -> Tensor:

@@ -6,6 +6,7 @@ from graphflow.ops.nn_ops import *
 from graphflow.ops.conv_ops import *
 from graphflow.ops.math_ops import sigmoid, tanh
 from graphflow.ops.sort_ops import top_k
+from graphflow.ops.sparse_embedding import embedding_lookup_sparse, safe_embedding_lookup_sparse
 from graphflow.ops.depthwise_ops import depthwise_conv2d, separable_conv2d
 from graphflow.ops.nn_extras import *
 from graphflow.ops.conv_extras import *

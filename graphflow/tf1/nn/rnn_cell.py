@@ -111,9 +111,9 @@ class RNNCell:
     def projected(self, rows: Tensor) -> tuple[Tensor, StepFn]:
         """The cell split as PyTorch runs recurrent layers, where ``projects``: ``(xw, step)``,
         ``xw`` the inputs' share of the pre-activations for all ``rows`` ([steps * batch, depth]:
-        one GEMM; the bias is added in the step, where the state's share joins it) and ``step(xw_t, state)`` the rest of one call given a step's rows
-        of ``xw``. Builds the cell if needed; the weights' slices are taken here, outside any
-        loop."""
+        one GEMM; the bias is added in the step, where the state's share joins it) and
+        ``step(xw_t, state)`` the rest of one call given a step's rows of ``xw``. Builds the cell
+        if needed; the weights' slices are taken here, outside any loop."""
         raise NotImplementedError(f"{type(self).__name__} has no projected form")
 
     def zero_state(self, batch_size: int | Tensor, dtype: DTypeLike) -> RNNState:
