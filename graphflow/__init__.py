@@ -146,6 +146,10 @@ from graphflow.ops.sparse_ops import (SparseTensor, SparseTensorValue, sparse_ad
                                       sparse_retain, sparse_softmax, sparse_tensor_dense_matmul,
                                       sparse_tensor_to_dense, sparse_to_dense, sparse_transpose,
                                       sparse_fill_empty_rows)
+from graphflow.ops.sparse_extras import (sparse_maximum, sparse_minimum, sparse_reduce_max,  # noqa: E402
+                                         sparse_reduce_max_sparse, sparse_reduce_sum_sparse, sparse_reset_shape,
+                                         sparse_segment_mean, sparse_segment_sqrt_n, sparse_segment_sum, sparse_slice,
+                                         sparse_split, sparse_to_indicator, sparse_matmul)
 from graphflow.tf1.python.util import nest  # noqa: E402
 from graphflow.tf1 import namespaces as _namespaces  # noqa: E402
 

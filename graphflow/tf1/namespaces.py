@@ -14,6 +14,7 @@ from graphflow.ops import linalg_extras as LX
 from graphflow.ops import linear_operator_structures as LOS
 from graphflow.ops import linear_operators as LO
 from graphflow.ops import nn_ops
+from graphflow.ops import sparse_extras as SX
 from graphflow.ops import sparse_ops as SP
 from graphflow.ops.conjugate_gradient import conjugate_gradient
 
@@ -65,7 +66,13 @@ SPARSE = {"SparseTensor": SP.SparseTensor, "SparseTensorValue": SP.SparseTensorV
           "reduce_sum": SP.sparse_reduce_sum, "add": SP.sparse_add, "concat": SP.sparse_concat,
           "reshape": SP.sparse_reshape, "retain": SP.sparse_retain, "softmax": SP.sparse_softmax,
           "sparse_dense_matmul": SP.sparse_dense_matmul, "matmul": SP.sparse_dense_matmul,
-          "from_dense": SP.from_dense, "transpose": SP.sparse_transpose, "fill_empty_rows": SP.sparse_fill_empty_rows}
+          "from_dense": SP.from_dense, "transpose": SP.sparse_transpose, "fill_empty_rows": SP.sparse_fill_empty_rows,
+          "segment_sum": SX.sparse_segment_sum, "segment_mean": SX.sparse_segment_mean,
+          "segment_sqrt_n": SX.sparse_segment_sqrt_n, "reduce_max": SX.sparse_reduce_max,
+          "reduce_max_sparse": SX.sparse_reduce_max_sparse, "reduce_sum_sparse": SX.sparse_reduce_sum_sparse,
+          "maximum": SX.sparse_maximum, "minimum": SX.sparse_minimum, "slice": SX.sparse_slice,
+          "split": SX.sparse_split, "expand_dims": SX.sparse_expand_dims, "reset_shape": SX.sparse_reset_shape,
+          "eye": SX.sparse_eye, "to_indicator": SX.sparse_to_indicator}
 
 
 def install(package: types.ModuleType) -> None:
