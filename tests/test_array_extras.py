@@ -143,7 +143,8 @@ def test_py_func_runs_python_on_the_host(device: str) -> None:
 
 
 def test_aliases() -> None:
-    assert gf.lin_space is gf.linspace and gf.where_v2 is gf.where and gf.div_no_nan is gf.divide_no_nan
+    assert gf.lin_space is gf.linspace and gf.div_no_nan is gf.divide_no_nan
+    assert gf.where_v2 is not gf.where  # TF1's tf.where picks rows by a vector condition
     assert gf.double is gf.float64 and gf.half is gf.float16 and gf.tensor_scatter_update is gf.tensor_scatter_nd_update
     with gf.Graph().as_default(), gf.Session() as s:
         a, b = gf.tuple([gf.constant(1.0), gf.constant(2.0)])

@@ -383,7 +383,7 @@ def test_coverage_penalty_and_tensor_array_reordering_with_unknown_batch() -> No
 def test_coverage_penalty_reads_attention_wrapper_alignments() -> None:
     """Graph building only: the coverage penalty finds AttentionWrapper's alignments and the
     alignment history comes back stacked and reordered."""
-    seq2seq_aw = pytest.importorskip("graphflow.tf1.contrib.seq2seq.attention_wrapper")
+    from graphflow.tf1.contrib.seq2seq import attention_wrapper as seq2seq_aw
     batch, beam, memory, units = 2, 3, 7, 5
     mem = gf.constant(np.zeros((batch, memory, units)))
     lengths = tile_batch(gf.constant([7, 4]), beam)
