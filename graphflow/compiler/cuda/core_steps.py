@@ -186,21 +186,23 @@ def while_loop(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> 
             e.append(o)
         it += 1
     return vals + [_stack(e, t, n) for e, t in zip(emitted, at.body.outputs[at.n_vars:])] + \
-        [upload(np.array(it, np.int32))] + [_stack(r, t, n) for r, t in zip(recorded, at.body.inputs)]
+        [upload(np.array(it, np.int32))] + [_stack(r, t, n, emitted=False) for r, t in zip(recorded, at.body.inputs)]
 
 
-def _stack(items: list[Value], like: Tensor, n: Operation) -> Value:
+def _stack(items: list[Value], like: Tensor, n: Operation, emitted: bool = True) -> Value:
     """The values stacked on a new leading axis (device-to-device copies); an empty stack keeps
-    the shape the graph knows. Iterations whose values differ in shape cannot be stacked: the
-    run fails, as on the CPU (a TensorArray scatter of a different count in each iteration)."""
+    the shape the graph knows. Emitted values that differ in shape between iterations cannot be
+    stacked: the run fails, as on the CPU (a TensorArray scatter of a different count in each
+    iteration). Recorded loop values may (a shape invariant lets them grow): their stack stays
+    empty, for the gradient refuses such loops."""
     cuda: Any = numba_cuda()
-    odd = next((i for i, v in enumerate(items) if v.shape != items[0].shape), None)
-    if odd is not None:
+    odd = next((i for i, v in enumerate(items) if tuple(v.shape) != tuple(items[0].shape)), None)
+    if odd is not None and emitted:
         shapes = f"{tuple(items[odd].shape)} vs. {tuple(items[0].shape)}"
         raise InvalidArgumentError(n, n, f"Incompatible shapes: {shapes} (the shape of {like.name} in iteration "
                                           f"{odd} and in the first; a loop's emitted values keep one shape)\n"
                                           f"  in {n.describe()}")
-    if items:
+    if items and odd is None:
         dims = (len(items),) + tuple(items[0].shape)
         size = max(1, math.prod(items[0].shape))
         out = cuda.device_array(len(items) * size, dtype=like.dtype.np)
