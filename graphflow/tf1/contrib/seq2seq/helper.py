@@ -33,6 +33,7 @@ from graphflow.ops.func_graph import flatten, pack_as
 from graphflow.ops.nn_ops import embedding_lookup
 from graphflow.ops.random_ops import categorical
 from graphflow.ops.state_ops import random_uniform
+from graphflow.tf1.contrib.seq2seq.decoder import _rows
 
 __all__ = ["Helper", "CustomHelper", "TrainingHelper", "GreedyEmbeddingHelper", "SampleEmbeddingHelper",
            "ScheduledEmbeddingTrainingHelper", "ScheduledOutputTrainingHelper", "InferenceHelper"]
@@ -50,14 +51,6 @@ def _embedding_fn(embedding: Any) -> Embedding:
 
 def _map(fn: Callable[[Tensor], Any], structure: Any) -> Any:
     return pack_as(structure, [fn(convert_to_tensor(t)) for t in flatten(structure)])
-
-
-def _rows(mask: Tensor, like: Tensor) -> Tensor:
-    """A [batch] mask spread over ``like`` [batch, ...]."""
-    rank = like.shape.rank
-    if rank is None or rank <= 1:
-        return mask
-    return R.broadcast_to(S.reshape(mask, [-1] + [1] * (rank - 1)), S.shape(like))
 
 
 def _argmax_ids(outputs: Any, helper: str) -> Tensor:
