@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import types
 
 import pytest
 
@@ -54,6 +55,10 @@ _skipped: set[str] = set()
 def pytest_addoption(parser):  # type: ignore[no-untyped-def]
     parser.addoption("--last-skipped", action="store_true",
                      help="run only the tests the last run skipped (CI's pass once the optional extras are in)")
+    parser.addoption("--cuda-pass", action="store_true",
+                     help="CI's CUDA pass (with GRAPHFLOW_TEST_CUDA=1): only the tests that run something on the CUDA "
+                          "target: those named for it or on device 'cuda', and the gradient tests (the harness's "
+                          "check_gradient runs every graph it checks on 'cuda' too) without a 'cuda' variant")
 
 
 def pytest_configure(config):  # type: ignore[no-untyped-def]
@@ -61,7 +66,64 @@ def pytest_configure(config):  # type: ignore[no-untyped-def]
                                        "it skips, saying what to install, where one is missing")
 
 
+def _base(item) -> str:  # type: ignore[no-untyped-def]
+    return item.nodeid.split("[", 1)[0]
+
+
+def _on_cuda(item) -> bool:  # type: ignore[no-untyped-def]
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return any(isinstance(v, str) and v == "cuda" for v in params.values())
+
+
+def _names(code: types.CodeType) -> set[str]:
+    """The global names ``code`` and the functions defined in it refer to."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def _checks_gradients(fn: object, depth: int = 2) -> bool:
+    """Whether test function ``fn`` calls the harness's ``check_gradient``, itself or through a
+    function of its module (to ``depth`` calls)."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return False
+    names = _names(code)
+    if "check_gradient" in names:
+        return True
+    scope = getattr(fn, "__globals__", {})
+    return depth > 1 and any(_checks_gradients(scope[name], depth - 1) for name in names
+                             if isinstance(scope.get(name), types.FunctionType))
+
+
+def _cuda_pass(config, items) -> None:  # type: ignore[no-untyped-def]
+    """Keep what runs on the CUDA target: tests named for it or on device 'cuda', and the tests
+    that run a gradient check, which runs its graph on 'cuda' too, unless the test has a 'cuda'
+    variant (then its 'reference' and 'cpu' variants ran in the earlier passes); of a gradient
+    check's 'reference' and 'cpu' variants, which run the same graph on 'cuda', only the 'cpu' one."""
+    with_cuda = {_base(item) for item in items if _on_cuda(item)}
+    ids = {item.nodeid for item in items}
+
+    def has_cpu_twin(item) -> bool:  # type: ignore[no-untyped-def]
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "reference" not in [v for v in params.values() if isinstance(v, str)]:
+            return False
+        base, _, rest = item.nodeid.partition("[")
+        return f"{base}[{rest.replace('reference', 'cpu')}" in ids
+
+    keep = [item for item in items if "cuda" in item.nodeid or
+            (_base(item) not in with_cuda and not has_cpu_twin(item)
+             and _checks_gradients(getattr(item, "function", None)))]
+    kept = set(map(id, keep))
+    config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept])
+    items[:] = keep
+
+
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    if config.getoption("--cuda-pass"):
+        _cuda_pass(config, items)
     if not config.getoption("--last-skipped"):
         return
     recorded = config.cache.get(SKIPPED_KEY, None)

@@ -19,6 +19,7 @@ TARGETS: tuple[str, ...] = ("reference", "cpu") + \
 # Numba's simulator runs a kernel launch in Python threads (about a millisecond each): tests
 # whose point is many launches (long host-driven loops) use fewer of them there
 SIMULATED = simulating()
+CUDA_PASS = SIMULATED and "cuda" in TARGETS
 
 
 def run(fetches: Any, feeds: dict | None = None, device: str = "cpu") -> Any:
@@ -69,7 +70,9 @@ def check_gradient(fn: Callable[..., Any], inputs: Sequence[np.ndarray], wrt: Se
         jtv = sess.run([g if g is not None else gf.zeros(inputs[i].shape, gf.float64)
                         for g, i in zip(grads, wrt)], {**feeds, dy: v})
         base_y = np.asarray(sess.run(y, feeds))
-        for k, i in enumerate(wrt):
+        # CI's simulator pass checks the CUDA target against these values; the passes before it
+        # checked them, on this device, against central differences
+        for k, i in enumerate([] if CUDA_PASS and device != "cuda" else wrt):
             x = inputs[i]
             # central differences of <y, v> along every coordinate
             num = np.zeros(x.size)

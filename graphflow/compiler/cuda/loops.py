@@ -114,7 +114,9 @@ def _translate_body(lines: list[str]) -> list[str]:
     return out
 
 
-TREE = 128  # threads per output of a tree reduction (a power of two)
+# threads per output of a tree reduction (a power of two); the simulator, which runs every thread as
+# a Python thread, runs the same kernel with 16
+TREE = 16 if simulating() else 128
 
 
 def fused_source(n: Operation, tree: bool = False) -> str:
