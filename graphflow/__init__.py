@@ -19,7 +19,7 @@ from graphflow.core.ir import (Graph, Operation, Tensor, convert_to_tensor, get_
                                reset_default_graph)
 from graphflow.ops.linalg_ops import matmul
 from graphflow.ops.linalg_ops import diag, diag_part, einsum, eye, matrix_transpose, tensordot, trace
-from graphflow.ops.math_ops import (abs, add, add_n, cast, clip_by_value, cos, div, divide,  # noqa: A004
+from graphflow.ops.math_ops import (abs, add, add_n, clip_by_value, cos, div, divide,  # noqa: A004
                                     equal, exp, floor_div, floordiv, floormod, greater,
                                     greater_equal, identity, less, less_equal, log, log1p,
                                     logical_and, logical_not, logical_or, maximum, minimum, mod,
@@ -146,6 +146,8 @@ from graphflow.ops.sparse_ops import (SparseTensor, SparseTensorValue, sparse_ad
                                       sparse_retain, sparse_softmax, sparse_tensor_dense_matmul,
                                       sparse_tensor_to_dense, sparse_to_dense, sparse_transpose,
                                       sparse_fill_empty_rows)
+from graphflow.ops.sparse_ops import cast  # noqa: E402  (taking SparseTensors too)
+from graphflow.ops.edit_distance_ops import edit_distance  # noqa: E402
 from graphflow.ops.sparse_extras import (sparse_maximum, sparse_minimum, sparse_reduce_max,  # noqa: E402
                                          sparse_reduce_max_sparse, sparse_reduce_sum_sparse, sparse_reset_shape,
                                          sparse_segment_mean, sparse_segment_sqrt_n, sparse_segment_sum, sparse_slice,

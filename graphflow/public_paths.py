@@ -41,6 +41,7 @@ PATHS = {
     "graphflow.nn.rnn_cell": "graphflow.tf1.nn.rnn_cell",
     "graphflow.nn.sampled": "graphflow.tf1.nn.sampled",
     "graphflow.nn.candidate_samplers": "graphflow.tf1.nn.candidate_samplers",
+    "graphflow.nn.ctc_ops": "graphflow.tf1.nn.ctc_ops",
     **{f"graphflow.platform.{m}": f"graphflow.tf1.python.platform.{m}"  # (tf.app, tf.flags, tf.gfile, tf.logging)
        for m in ("app", "flags", "gfile", "tf_logging")},
     # PyTorch's

@@ -605,8 +605,6 @@ def test_nn_label_utilities_against_tf1() -> None:
 
 # TF 1.15's tf.nn names graphflow leaves out, each for the reason above it
 NN_MISSING = {
-    # CTC losses and decoders (their labels and decodings are SparseTensors): not built yet
-    "ctc_beam_search_decoder", "ctc_beam_search_decoder_v2", "ctc_greedy_decoder", "ctc_loss", "ctc_loss_v2",
     # quantized dtypes (qint8, quint8, ...) do not exist here
     "quantized_avg_pool", "quantized_conv2d", "quantized_max_pool", "quantized_relu_x",
     # pseudo-random pooling regions: not built yet

@@ -156,6 +156,13 @@ def as_sparse(x: Any, what: str = "sp_input") -> SparseTensor:
     raise TypeError(f"{what}: expected a SparseTensor or SparseTensorValue, given {type(x).__name__}")
 
 
+def cast(x: Any, dtype: DTypeLike, name: str | None = None) -> Any:
+    """``tf.cast``, taking a SparseTensor too (its values cast: ``tf.cast(decoded[0], tf.int32)``)."""
+    if isinstance(x, SparseTensor):
+        return SparseTensor(x.indices, M.cast(x.values, dtype, name=name), x.dense_shape)
+    return M.cast(x, dtype, name=name)
+
+
 def sparse_placeholder(dtype: DTypeLike, shape: Any = None, name: str | None = None) -> SparseTensor:
     """Three placeholders making a SparseTensor to feed (with a SparseTensorValue). A fully given
     ``shape`` makes ``dense_shape`` default to it (still feedable); a partly given one fixes the rank."""

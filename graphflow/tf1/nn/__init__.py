@@ -18,5 +18,7 @@ from graphflow.tf1.nn.sampled import (log_uniform_candidate_sampler, nce_loss, s
 from graphflow.tf1.nn.candidate_samplers import (all_candidate_sampler, compute_accidental_hits,
                                                   fixed_unigram_candidate_sampler)
 from graphflow.ops.ctc_label_ops import collapse_repeated, ctc_unique_labels
+from graphflow.tf1.nn.ctc_ops import (ctc_beam_search_decoder, ctc_beam_search_decoder_v2, ctc_greedy_decoder, ctc_loss,
+                                  ctc_loss_v2)
 from graphflow.tf1.nn import rnn_cell
 from graphflow.tf1.nn.rnn import bidirectional_dynamic_rnn, dynamic_rnn, raw_rnn, static_bidirectional_rnn, static_rnn
