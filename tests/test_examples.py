@@ -100,7 +100,7 @@ def test_seq2seq_tf1_translates_with_attention_greedily_and_by_beam_search() -> 
 
 
 def test_ctc_tf1_learns_to_transcribe_greedily_and_by_beam_search() -> None:
-    r = load("ctc_tf1").main(steps=120, verbose=False)
+    r = load("ctc_tf1").main(steps=80, verbose=False)
     assert r["last_loss"] < 0.05 * r["first_loss"], r
     assert r["greedy_ler"] <= 0.05 and r["beam_ler"] <= 0.05, r
 
