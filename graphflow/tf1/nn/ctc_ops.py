@@ -161,9 +161,10 @@ def ctc_loss(labels: SparseTensor, inputs: TensorLike | None = None, sequence_le
     the blank; ``inputs`` (or ``logits``): ``[max_time, batch, num_classes]`` unnormalised
     (``[batch, max_time, num_classes]`` with ``time_major=False``); ``sequence_length``: each
     row's frame count. ``ctc_merge_repeated=False`` makes every frame of a label emit it anew;
-    ``preprocess_collapse_repeated`` merges repeated labels first. A row whose labels need more
-    frames than it has fails the run, or with ``ignore_longer_outputs_than_inputs`` gets loss 0
-    (and no gradient).
+    ``preprocess_collapse_repeated`` merges repeated labels first. A row of more labels than
+    frames fails the run, or with ``ignore_longer_outputs_than_inputs`` gets loss 0 (and no
+    gradient); a row no alignment can emit (equal neighbours with no frame left for the blank
+    between) gets loss inf, as in TF1.
     """
     if inputs is None:
         inputs = logits
