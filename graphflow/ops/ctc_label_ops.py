@@ -1,7 +1,8 @@
 """The CTC label utilities that need no SparseTensor: ``collapse_repeated`` and
 ``ctc_unique_labels``, on dense ``[batch, time]`` labels. Both place each kept label by comparing
 every position with every other (``[batch, time, time]`` masks), so they need no scatter and
-keep static shapes until the final width.
+keep static shapes until the final width; ``collapse_repeated`` also takes a time known only when
+run (CTC's labels densified from a SparseTensor).
 """
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from graphflow.ops.linalg_ops import cumsum
 from graphflow.ops.math_ops import cast, equal
 from graphflow.ops.reduce_ops import reduce_any, reduce_max, reduce_sum
 from graphflow.ops.run_time_args import slice as _slice
-from graphflow.ops.shape_ops import expand_dims
-from graphflow.ops.state_ops import constant, ones_like
+from graphflow.ops.shape_ops import expand_dims, reshape, shape
+from graphflow.ops.state_ops import constant, ones_like, range  # noqa: A004
 
 __all__ = ["collapse_repeated", "ctc_unique_labels"]
 
@@ -30,11 +31,10 @@ def _time(labels: Tensor, what: str) -> int:
     return int(labels.shape.as_list()[1])  # type: ignore[arg-type]
 
 
-def _placed(values: Tensor, keep: Tensor, time: int) -> Tensor:
+def _placed(values: Tensor, keep: Tensor, time: int | Tensor) -> Tensor:
     """``out[b, k]`` = the value at the k-th kept position of row b, 0 past the last."""
     slot = cumsum(cast(keep, _dt.int32), axis=1) - 1
-    at = logical_and(expand_dims(keep, 2),
-                     equal(expand_dims(slot, 2), constant(np.arange(time, dtype=np.int32).reshape(1, 1, time))))
+    at = logical_and(expand_dims(keep, 2), equal(expand_dims(slot, 2), reshape(range(time), [1, 1, -1])))
     return reduce_sum(cast(at, values.dtype) * expand_dims(values, 2), 1)
 
 
@@ -48,7 +48,9 @@ def collapse_repeated(labels: TensorLike, seq_length: TensorLike, name: str | No
     ([[1, 2]], [2])
     """
     lab = convert_to_tensor(labels)
-    time = _time(lab, "collapse_repeated")
+    if lab.shape.rank != 2:
+        raise ValueError(f"collapse_repeated needs [batch, time] labels, got {lab.name} of shape {lab.shape}")
+    time = lab.shape.as_list()[1] or shape(lab)[1]  # (known when the graph is built, or when run)
     starts = concat([ones_like(lab[:, :1], dtype=_dt.bool_), not_equal(lab[:, 1:], lab[:, :-1])], 1)
     keep = logical_and(starts, sequence_mask(seq_length, time))
     new_len = reduce_sum(cast(keep, _dt.int32), 1)

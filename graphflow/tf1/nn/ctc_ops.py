@@ -34,6 +34,7 @@ from graphflow.ops import run_time_axes as R
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as St
 from graphflow.ops.concat_ops import stack
+from graphflow.ops.ctc_label_ops import collapse_repeated
 from graphflow.ops.linalg_ops import matmul
 from graphflow.ops.nn_ops import log_softmax
 from graphflow.ops.py_func_ops import py_func
@@ -75,17 +76,6 @@ def _dense_labels(labels: SparseTensor) -> tuple[Tensor, Tensor]:
 
 def _positions(width: TensorLike) -> Tensor:
     return S.reshape(St.range(width), [1, -1])
-
-
-def _collapsed(labels: Tensor, length: Tensor) -> tuple[Tensor, Tensor]:
-    """Each run of a repeated label merged into one (``preprocess_collapse_repeated``)."""
-    width = S.shape(labels)[1]
-    starts = R.concat([E.equal(labels[:, :1], labels[:, :1]), E.not_equal(labels[:, 1:], labels[:, :-1])], 1)
-    keep = E.logical_and(starts, I.sequence_mask(length, width))
-    slot = R.cumsum(M.cast(keep, _dt.int32), axis=1) - 1
-    at = E.logical_and(R.expand_dims(keep, 2), E.equal(R.expand_dims(slot, 2), R.expand_dims(_positions(width), 0)))
-    out = Red.reduce_sum(M.cast(at, _dt.int32) * R.expand_dims(labels, 2), 1)
-    return out, Red.reduce_sum(M.cast(keep, _dt.int32), 1)
 
 
 def _nll(logp: Tensor, labels: Tensor, length: Tensor, frames: Tensor, blank: TensorLike,
@@ -177,7 +167,7 @@ def ctc_loss(labels: SparseTensor, inputs: TensorLike | None = None, sequence_le
             raise TypeError(f"ctc_loss needs int32 labels, got a SparseTensor of dtype {sp.dtype.name}")
         dense, length = _dense_labels(sp)
         if preprocess_collapse_repeated:
-            dense, length = _collapsed(dense, length)
+            dense, length = collapse_repeated(dense, length)
         blank = S.shape(x)[2] - 1
         return _loss(x, dense, length, sequence_length, blank, ctc_merge_repeated,
                      ignore_longer_outputs_than_inputs, "ctc_loss")
