@@ -325,3 +325,31 @@ def test_reshape_to_dims_of_tensors_known_at_run_time(device: str) -> None:
     np.testing.assert_allclose(got[-1], (2 * xv * xv * wv).sum(0), rtol=1e-12)
     with pytest.raises(TypeError, match="int scalars"):
         gf.reshape(h, [gf.shape(h)[0] * 4, gf.placeholder(gf.float32, [])])
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_ensure_shape_states_the_shape_and_checks_it_when_run(device: str) -> None:
+    """TF1's ensure_shape: the stated dims join the static shape (and survive the compiler: a
+    fill sized by a sparse placeholder's dense_shape compiles), and a fed value of another shape
+    fails the run naming the tensor and the expected shape."""
+    x = gf.placeholder(gf.float32, [None, None])
+    y = gf.ensure_shape(x, [None, 3])
+    free = gf.placeholder(gf.float32)
+    z = gf.ensure_shape(free, [2, None])
+    sp = gf.sparse_placeholder(gf.int32)
+    filled = gf.fill(gf.ensure_shape(sp.dense_shape, [2]), 7)
+    assert y.shape.as_list() == [None, 3] and z.shape.as_list() == [2, None]
+    with pytest.raises(ValueError, match="not compatible"):
+        gf.ensure_shape(gf.zeros([2, 3]), [2, 4])
+    with gf.Session(device=device) as sess:
+        np.testing.assert_array_equal(sess.run(y * 2, {x: np.ones((2, 3))}), np.full((2, 3), 2.0))
+        assert sess.run(z, {free: np.ones((2, 5))}).shape == (2, 5)
+        np.testing.assert_array_equal(sess.run(filled, {sp: gf.SparseTensorValue([[0, 0]], [1], [2, 3])}),
+                                      np.full((2, 3), 7))
+        with pytest.raises(gf.errors.InvalidArgumentError, match=r"Shape of tensor Placeholder:0 is not compatible "
+                                                                  r"with expected shape \(\?, 3\)"):
+            sess.run(y, {x: np.ones((2, 4))})
+        with pytest.raises(gf.errors.InvalidArgumentError, match="expected shape"):
+            sess.run(z, {free: np.ones((3, 5))})
+        with pytest.raises(gf.errors.InvalidArgumentError):
+            sess.run(z, {free: np.ones(2)})  # another rank

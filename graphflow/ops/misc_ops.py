@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.shapes import as_shape
@@ -12,9 +14,11 @@ from graphflow.ops import elementwise_ops as M
 from graphflow.ops import state_ops as ST
 from graphflow.ops._build import as_tensors
 from graphflow.ops.array_ops import stack
+from graphflow.ops.check_ops import assert_equal, assert_rank
 from graphflow.ops.index_ops import scatter_nd
 from graphflow.ops.reductions import reduce_max
-from graphflow.ops.shape_ops import shape
+from graphflow.ops.shape_ops import reshape, shape
+from graphflow.ops.shape_ops import shape as shape_of
 
 
 def logical_xor(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
@@ -40,14 +44,35 @@ def identity_n(input: Sequence[TensorLike], name: str | None = None) -> list[Ten
 
 
 def ensure_shape(x: TensorLike, shape: ShapeLike, name: str | None = None) -> Tensor:
-    """``x`` with its static shape merged with ``shape`` (incompatible static shapes: ValueError)."""
-    t = M.identity(convert_to_tensor(x), name=name or "EnsureShape")
+    """``x`` with its static shape merged with ``shape``: incompatible static shapes raise
+    ValueError when the graph is built, and a run whose value has another shape fails
+    (InvalidArgumentError naming the node and the user's line), as TF1's. The result is a reshape
+    to the stated dims (the others read from ``x``), so the stated shape survives the compiler."""
+    t = convert_to_tensor(x)
+    want = as_shape(shape)
     try:
-        t.set_shape(as_shape(shape))
+        merged = t.shape.merge_with(want)
     except ValueError as e:
-        raise ValueError(f"ensure_shape: {x!r} has shape {convert_to_tensor(x).shape}, expected "
-                         f"{as_shape(shape)}: {e}") from None
-    return t
+        raise ValueError(f"ensure_shape: {t.name} has shape {t.shape}, expected {want}: {e}") from None
+    if want.rank is None:
+        return M.identity(t, name=name or "EnsureShape")
+    dims = merged.as_list()
+    message = f"Shape of tensor {t.name} is not compatible with expected shape {want}"
+    checks = [] if t.shape.rank is not None else [assert_rank(t, len(dims), message=message)]
+    static = t.shape.as_list() if t.shape.rank is not None else [None] * len(dims)
+    known = [i for i, d in enumerate(want.as_list()) if d is not None and static[i] != d]
+    with t.graph.control_dependencies(checks):  # the dims are read once the rank holds
+        actual = shape_of(t)
+        if known:
+            checks.append(assert_equal(stack([actual[i] for i in known]),
+                                       np.array([want.as_list()[i] for i in known], np.int32), data=[actual],
+                                       message=message))
+    with t.graph.control_dependencies(checks):
+        target = [d if d is not None else actual[i] for i, d in enumerate(dims)]
+        out = reshape(t, stack(target) if any(isinstance(d, Tensor) for d in target) else target,
+                      name=name or "EnsureShape")
+    out.set_shape(merged)
+    return out
 
 
 def shape_n(input: Sequence[TensorLike], out_type: DTypeLike = _dt.int32,  # noqa: A002

@@ -140,8 +140,12 @@ class Checks:
         _CHECKS.append(self)
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         _CHECKS.pop()
+        if isinstance(exc, InvalidArgumentError) and self.pending:
+            # a host-side check (a shape) failed after checking kernels this run launched: a
+            # kernel's failure came first in run order, so it is the error raised, as on the CPU
+            self.flush()
 
     def flush(self) -> None:
         """Raise the first failed check's error (in run order), if any."""
