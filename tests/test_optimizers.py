@@ -60,6 +60,59 @@ def np_adagrad(init_acc=0.1):
     return (lambda w: {"accumulator": np.full_like(w, init_acc)}), step
 
 
+def np_adadelta(rho=0.95, eps=1e-8):
+    def step(w, g, s, lr, t):
+        lr = np.float64(lr)  # NumPy keeps float32 * float in float32
+        s["accum"] = rho * s["accum"] + (1 - rho) * g * g
+        update = np.sqrt(s["accum_update"] + eps) / np.sqrt(s["accum"] + eps) * g
+        s["accum_update"] = rho * s["accum_update"] + (1 - rho) * update * update
+        return w - lr * update
+    return (lambda w: {"accum": np.zeros_like(w), "accum_update": np.zeros_like(w)}), step
+
+
+def np_shrink(v, threshold, l1):
+    return np.sign(v) * np.maximum(np.abs(v) - threshold, 0.0) if l1 > 0 else v
+
+
+def np_proximal_sgd(l1, l2):
+    def step(w, g, s, lr, t):
+        lr = np.float64(lr)  # NumPy keeps float32 * float in float32
+        return np_shrink(w - lr * g, lr * l1, l1) / (1 + lr * l2)
+    return (lambda w: {}), step
+
+
+def np_proximal_adagrad(l1, l2, init_acc=0.1):
+    def step(w, g, s, lr, t):
+        lr = np.float64(lr)  # NumPy keeps float32 * float in float32
+        s["accumulator"] = s["accumulator"] + g * g
+        rate = lr / np.sqrt(s["accumulator"])
+        return np_shrink(w - rate * g, rate * l1, l1) / (1 + rate * l2)
+    return (lambda w: {"accumulator": np.full_like(w, init_acc)}), step
+
+
+def np_ftrl(power=-0.5, init_acc=0.1, l1=0.0, l2=0.0, shrinkage=0.0, beta=0.0):
+    def step(w, g, s, lr, t):
+        lr = np.float64(lr)  # NumPy keeps float32 * float in float32
+        l2_t = l2 + beta / (2 * lr)
+        n = s["accum"] + g * g
+        s["linear"] = s["linear"] + g + 2 * shrinkage * w - (n ** -power - s["accum"] ** -power) / lr * w
+        z = s["linear"]
+        s["accum"] = n
+        return np.where(np.abs(z) > l1, (np.sign(z) * l1 - z) / (n ** -power / lr + 2 * l2_t), 0.0)
+    return (lambda w: {"accum": np.full_like(w, init_acc), "linear": np.zeros_like(w)}), step
+
+
+def np_adagrad_da(l1, l2, init_acc=0.1):
+    def step(w, g, s, lr, t):  # t: the global step before this update, plus one
+        lr = np.float64(lr)  # NumPy keeps float32 * float in float32
+        s["gradient_accumulator"] = s["gradient_accumulator"] + g
+        s["gradient_squared_accumulator"] = s["gradient_squared_accumulator"] + g * g
+        shrunk = np_shrink(s["gradient_accumulator"], l1 * t, l1)
+        return -lr * shrunk / (l2 * t * lr + np.sqrt(s["gradient_squared_accumulator"]))
+    return (lambda w: {"gradient_accumulator": np.zeros_like(w),
+                       "gradient_squared_accumulator": np.full_like(w, init_acc)}), step
+
+
 # name: (make optimizer from lr, numpy rule, learning rate fed as a tensor, dtype)
 CONFIGS = {
     "sgd": (lambda lr: gf.train.GradientDescentOptimizer(lr), np_sgd(), False, np.float32),
@@ -74,6 +127,24 @@ CONFIGS = {
     "adam_float64": (lambda lr: gf.train.AdamOptimizer(lr, beta1=0.8, beta2=0.99, epsilon=1e-6),
                      np_adam(0.8, 0.99, 1e-6), True, np.float64),
     "adagrad": (lambda lr: gf.train.AdagradOptimizer(lr), np_adagrad(), False, np.float32),
+    "adadelta": (lambda lr: gf.train.AdadeltaOptimizer(lr, rho=0.9, epsilon=1e-6),
+                 np_adadelta(0.9, 1e-6), True, np.float64),
+    "proximal_sgd": (lambda lr: gf.train.ProximalGradientDescentOptimizer(lr, 0.5, 0.25),
+                     np_proximal_sgd(0.5, 0.25), False, np.float32),
+    "proximal_sgd_l2": (lambda lr: gf.train.ProximalGradientDescentOptimizer(lr, l2_regularization_strength=2.0),
+                        np_proximal_sgd(0.0, 2.0), True, np.float64),
+    "proximal_adagrad": (lambda lr: gf.train.ProximalAdagradOptimizer(lr, 0.5, 0.3, 0.2),
+                         np_proximal_adagrad(0.3, 0.2, 0.5), True, np.float64),
+    "ftrl": (lambda lr: gf.train.FtrlOptimizer(lr, l1_regularization_strength=0.01,
+                                               l2_regularization_strength=0.1),
+             np_ftrl(l1=0.01, l2=0.1), True, np.float64),
+    "ftrl_power": (lambda lr: gf.train.FtrlOptimizer(lr, learning_rate_power=-0.75, initial_accumulator_value=0.5,
+                                                     l2_shrinkage_regularization_strength=0.2, beta=0.5),
+                   np_ftrl(-0.75, 0.5, shrinkage=0.2, beta=0.5), True, np.float64),
+    "adagrad_da": (lambda lr: gf.train.AdagradDAOptimizer(lr, gf.train.get_or_create_global_step(),
+                                                          l1_regularization_strength=0.05,
+                                                          l2_regularization_strength=0.5),
+                   np_adagrad_da(0.05, 0.5), True, np.float64),
 }
 
 
@@ -87,7 +158,8 @@ def test_update_rule_matches_numpy_step_by_step(config, device) -> None:
     grads = {k: gf.placeholder(gf.as_dtype(dtype), shape) for k, shape in SHAPES.items()}
     lr_ph = gf.placeholder(gf.float32, ()) if lr_tensor else None
     opt = make(lr_ph if lr_tensor else 0.05)
-    train = opt.apply_gradients([(grads[k], variables[k]) for k in SHAPES])
+    # AdagradDA reads the global step, which apply_gradients then increments
+    train = opt.apply_gradients([(grads[k], variables[k]) for k in SHAPES], global_step=gf.train.get_global_step())
     slot_names = opt.get_slot_names()
     with gf.control_dependencies([train]):  # read everything after the step, in the same run
         after = {k: [gf.identity(v)] + [gf.identity(opt.get_slot(v, n)) for n in slot_names]
@@ -125,6 +197,12 @@ def test_slot_variables_have_tf1_names_and_collections() -> None:
                                                          "momentum": "/RMSProp_2"}),
         (gf.train.AdamOptimizer(), {"m": "/Adam", "v": "/Adam_1"}),
         (gf.train.AdagradOptimizer(0.1), {"accumulator": "/Adagrad"}),
+        (gf.train.AdadeltaOptimizer(), {"accum": "/Adadelta", "accum_update": "/Adadelta_1"}),
+        (gf.train.FtrlOptimizer(0.1), {"accum": "/Ftrl", "linear": "/Ftrl_1"}),
+        (gf.train.FtrlOptimizer(0.1, accum_name="n", linear_name="z"), {"accum": "/n", "linear": "/z"}),
+        (gf.train.ProximalAdagradOptimizer(0.1), {"accumulator": "/ProximalAdagrad"}),
+        (gf.train.AdagradDAOptimizer(0.1, gf.train.get_or_create_global_step()),
+         {"gradient_accumulator": "/AdagradDA", "gradient_squared_accumulator": "/AdagradDA_1"}),
     ]
     for opt, names in expected:
         opt.apply_gradients(gv)
@@ -270,3 +348,71 @@ def test_decayed_learning_rate_drives_sgd(device) -> None:
             want = want - 0.1 * 0.5 ** (t // 2) * 2 * want
         np.testing.assert_allclose(sess.run(w), want, rtol=1e-5)
         assert sess.run(step) == 5
+
+
+def _cosine_restarts(s: int, first: float, t_mul: float, m_mul: float, alpha: float) -> float:
+    """SGDR by walking the periods: period i lasts first * t_mul**i steps from lr * m_mul**i."""
+    start, length, scale = 0.0, first, 1.0
+    while s >= start + length:
+        start, length, scale = start + length, length * t_mul, scale * m_mul
+    return 0.1 * ((1 - alpha) * scale * 0.5 * (1 + np.cos(np.pi * (s - start) / length)) + alpha)
+
+
+def test_cosine_schedules_match_their_formulas() -> None:
+    step = gf.train.get_or_create_global_step()
+    schedules = {
+        "cos": gf.train.cosine_decay(0.1, step, 8),
+        "cos_alpha": gf.train.cosine_decay(0.1, step, 8, alpha=0.25),
+        "restarts": gf.train.cosine_decay_restarts(0.1, step, 3),
+        "restarts_equal": gf.train.cosine_decay_restarts(0.1, step, 4, t_mul=1.0, m_mul=0.5, alpha=0.1),
+        "restarts_tensor": gf.train.cosine_decay_restarts(0.1, step, 2, t_mul=gf.constant(3.0), m_mul=0.75),
+        "lin_cos": gf.train.linear_cosine_decay(0.1, step, 10, num_periods=2.0, alpha=0.1, beta=0.01),
+        "piece": gf.train.piecewise_constant_decay(step, [3], [0.5, 0.25]),
+    }
+
+    def want(name: str, s: int) -> float:
+        c = min(s, 8)
+        lc = min(s, 10)
+        return {
+            "cos": 0.1 * 0.5 * (1 + np.cos(np.pi * c / 8)),
+            "cos_alpha": 0.1 * (0.75 * 0.5 * (1 + np.cos(np.pi * c / 8)) + 0.25),
+            "restarts": _cosine_restarts(s, 3, 2.0, 1.0, 0.0),
+            "restarts_equal": _cosine_restarts(s, 4, 1.0, 0.5, 0.1),
+            "restarts_tensor": _cosine_restarts(s, 2, 3.0, 0.75, 0.0),
+            "lin_cos": 0.1 * ((0.1 + (10 - lc) / 10) * 0.5 * (1 + np.cos(np.pi * 2 * 2.0 * lc / 10)) + 0.01),
+            "piece": 0.5 if s <= 3 else 0.25,
+        }[name]
+
+    with gf.Session() as sess:
+        for s in range(0, 30):
+            step.load(s, sess)
+            got = sess.run(schedules)
+            for name, value in got.items():
+                assert value.dtype == np.float32, name
+                np.testing.assert_allclose(value, want(name, s), rtol=2e-5, atol=1e-7, err_msg=f"{name} at step {s}")
+
+
+def test_noisy_linear_cosine_decay_draws_the_stated_noise() -> None:
+    step = gf.train.get_or_create_global_step()
+    lr = gf.train.noisy_linear_cosine_decay(gf.constant(1.0, gf.float64), step, 10, initial_variance=2.0,
+                                            variance_decay=0.5, num_periods=0.5, alpha=0.0, beta=0.0)
+    with gf.Session() as sess:
+        for s in (0, 3):
+            step.load(s, sess)
+            cosine = 0.5 * (1 + np.cos(np.pi * s / 10))
+            noise = np.array([sess.run(lr) for _ in range(2000)]) / cosine - (10 - s) / 10
+            std = np.sqrt(2.0 / (1 + s) ** 0.5)
+            # 2000 draws: the mean's standard error is std / 45, the deviation's about std / 63
+            assert abs(noise.mean()) < 4 * std / 45, (s, noise.mean())
+            assert abs(noise.std() - std) < 4 * std / 63, (s, noise.std(), std)
+
+
+def test_optimizers_refuse_bad_hyperparameters() -> None:
+    with pytest.raises(ValueError, match="learning_rate_power must be at most 0, got 0.5"):
+        gf.train.FtrlOptimizer(0.1, learning_rate_power=0.5)
+    with pytest.raises(ValueError, match="l1_regularization_strength must be at least 0, got -1"):
+        gf.train.FtrlOptimizer(0.1, l1_regularization_strength=-1.0)
+    with pytest.raises(ValueError, match="initial_accumulator_value must be positive"):
+        gf.train.ProximalAdagradOptimizer(0.1, initial_accumulator_value=0.0)
+    with pytest.raises(ValueError, match="needs the global step"):
+        gf.train.AdagradDAOptimizer(0.1, None)

@@ -235,3 +235,65 @@ def test_top_k_in_top_k_and_the_values_gradient_match_tf1() -> None:
                 out[m is gf] = sess.run([v, i, hit, dx])
     for a, b in zip(out[True], out[False]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+# every TF1 optimizer graphflow has, on one float64 model, with hyperparameters a float32 holds
+# exactly (see LR above); AdagradDA reads the global step that minimize increments
+OPTIMIZERS = {
+    "Adadelta": lambda tf, step: tf.train.AdadeltaOptimizer(0.5, rho=0.875, epsilon=2.0 ** -20),
+    "Adagrad": lambda tf, step: tf.train.AdagradOptimizer(0.25, initial_accumulator_value=0.5),
+    "AdagradDA": lambda tf, step: tf.train.AdagradDAOptimizer(0.25, step, 0.5, l1_regularization_strength=0.0625,
+                                                              l2_regularization_strength=0.125),
+    "Ftrl": lambda tf, step: tf.train.FtrlOptimizer(0.25, l1_regularization_strength=0.0625,
+                                                    l2_regularization_strength=0.125),
+    "FtrlShrinkage": lambda tf, step: tf.train.FtrlOptimizer(0.25, learning_rate_power=-0.75,
+                                                             initial_accumulator_value=0.5,
+                                                             l2_shrinkage_regularization_strength=0.25, beta=0.5),
+    "Momentum": lambda tf, step: tf.train.MomentumOptimizer(LR, BETA1, use_nesterov=True),
+    # TF1's proximal kernels take hyperparameters of the variable's dtype only
+    "ProximalAdagrad": lambda tf, step: tf.train.ProximalAdagradOptimizer(
+        *(tf.constant(v, tf.float64) for v in (0.25,)), 0.5, *(tf.constant(v, tf.float64) for v in (0.0625, 0.125))),
+    "ProximalGradientDescent": lambda tf, step: tf.train.ProximalGradientDescentOptimizer(
+        *(tf.constant(v, tf.float64) for v in (LR, 0.25, 0.5))),
+    "RMSPropCentered": lambda tf, step: tf.train.RMSPropOptimizer(LR, BETA1, 0.5, EPS, centered=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_every_optimizer_trains_as_tf1(name: str) -> None:
+    rng = np.random.RandomState(7)
+    xv, yv, wv, bv = rng.randn(6, 4), rng.randn(6, 2), rng.randn(4, 2), rng.randn(2)
+
+    def build(tf: Any) -> tuple[Any, Any, dict, list]:
+        x, y = tf.placeholder(tf.float64, (None, 4)), tf.placeholder(tf.float64, (None, 2))
+        w, b = tf.Variable(wv, name="w"), tf.Variable(bv, name="b")
+        step = tf.train.get_or_create_global_step()
+        loss = tf.reduce_mean(tf.square(tf.tanh(tf.matmul(x, w) + b) - y))
+        train = OPTIMIZERS[name](tf, step).minimize(loss, global_step=step)
+        return loss, train, {x: xv, y: yv}, [w, b, step]
+    _agree(build, steps=6)
+
+
+def test_learning_rate_schedules_match_tf1() -> None:
+    tf = _tf1()
+
+    def build(lib: Any) -> tuple[Any, list]:
+        step = lib.placeholder(lib.int64, ())
+        t = lib.train
+        return step, [t.cosine_decay(0.1, step, 8, alpha=0.25), t.cosine_decay_restarts(0.1, step, 3),
+                      t.cosine_decay_restarts(0.1, step, 4, t_mul=1.0, m_mul=0.5, alpha=0.1),
+                      t.cosine_decay_restarts(0.1, step, 2, t_mul=3.0, m_mul=0.75),
+                      t.linear_cosine_decay(0.1, step, 10, num_periods=2.0, alpha=0.1, beta=0.01),
+                      t.polynomial_decay(0.1, step, 4, 0.01, power=0.5, cycle=True),
+                      t.exponential_decay(0.1, step, 3, 0.5, staircase=True),
+                      t.piecewise_constant_decay(step, [3, 7], [0.5, 0.25, 0.125])]
+
+    values = []
+    for lib in (gf, tf):
+        g = lib.Graph()
+        with g.as_default():
+            step, schedules = build(lib)
+        with lib.Session(graph=g) as sess:
+            values.append([sess.run(schedules, {step: s}) for s in range(30)])
+    # float32 schedules of size 0.1: where 1 + cos(...) cancels, a few float32 roundings of 0.1
+    np.testing.assert_allclose(values[0], values[1], rtol=1e-6, atol=2e-8)

@@ -7,4 +7,5 @@ from graphflow.graphdef.util import write_graph  # noqa: F401,E402
 from graphflow.tf1.train.monitored import *  # noqa: F401,F403
 from graphflow.tf1.train.moving_averages import ExponentialMovingAverage  # noqa: F401
 from graphflow.tf1.train.optimizers import *  # noqa: F401,F403
+from graphflow.tf1.train.proximal_optimizers import *  # noqa: F401,F403
 from graphflow.tf1.train.saver import *  # noqa: F401,F403

@@ -172,13 +172,14 @@ class Optimizer:
             self._hyper_cache[key] = t
         return t
 
-    def _slot(self, var: Variable, slot_name: str, value: float) -> Variable:
-        """Get or create ``var``'s slot ``slot_name``, a variable filled with ``value``."""
+    def _slot(self, var: Variable, slot_name: str, value: float, op_name: str | None = None) -> Variable:
+        """Get or create ``var``'s slot ``slot_name``, a variable filled with ``value`` named
+        ``"<var>/<op_name or the optimizer's name>"`` (made unique)."""
         slots = self._slots.setdefault(slot_name, {})
         if var in slots:
             return slots[var]
         g = var.graph
-        vname = g.unique_name(f"{var.node.name}/{self._name}", mark_as_used=False)
+        vname = g.unique_name(f"{var.node.name}/{op_name or self._name}", mark_as_used=False)
         with g.name_scope(vname + "/Initializer/"):
             init = fill(var.shape.as_list(), constant(value, dtype=var.dtype))
         slot = Variable(init, trainable=False, name=vname)

@@ -8,13 +8,14 @@ import numpy as np
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Graph, Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.types import SessionLike, TensorLike
-from graphflow.ops.math_ops import cast, exp, floordiv, minimum, where
-from graphflow.ops.state_ops import zeros
+from graphflow.ops.math_ops import cast, cos, equal, exp, floor, floordiv, log, minimum, sqrt, where
+from graphflow.ops.state_ops import random_normal, zeros
 from graphflow.ops.variables import GraphKeys, Variable
 
 __all__ = ["create_global_step", "get_global_step", "get_or_create_global_step", "global_step",
            "exponential_decay", "inverse_time_decay", "natural_exp_decay", "piecewise_constant",
-           "polynomial_decay"]
+           "polynomial_decay", "piecewise_constant_decay", "cosine_decay", "cosine_decay_restarts",
+           "linear_cosine_decay", "noisy_linear_cosine_decay"]
 
 
 # ---- the global step ---------------------------------------------------------------------------
@@ -154,3 +155,72 @@ def piecewise_constant(x: TensorLike, boundaries: Sequence[TensorLike], values: 
         out = where(x <= _as(b, x), v, out)
     return out
 
+
+
+piecewise_constant_decay = piecewise_constant
+
+
+def _cosine(fraction: Tensor) -> Tensor:
+    return 0.5 * (1.0 + cos(np.pi * fraction))
+
+
+def cosine_decay(learning_rate: TensorLike, global_step: TensorLike | None, decay_steps: TensorLike,
+                 alpha: TensorLike = 0.0, name: str | None = None) -> Tensor:
+    """``lr * ((1 - alpha) * 0.5 * (1 + cos(pi * min(step, decay_steps) / decay_steps)) + alpha)``
+    (Loshchilov and Hutter's SGDR without restarts)."""
+    lr, step = _rate_and_step(learning_rate, global_step)
+    steps, a = _as(decay_steps, lr), _as(alpha, lr)
+    return lr * ((1 - a) * _cosine(minimum(step, steps) / steps) + a)
+
+
+def cosine_decay_restarts(learning_rate: TensorLike, global_step: TensorLike | None, first_decay_steps: TensorLike,
+                          t_mul: TensorLike = 2.0, m_mul: TensorLike = 1.0, alpha: TensorLike = 0.0,
+                          name: str | None = None) -> Tensor:
+    """Cosine decay restarted every period, period ``i`` lasting ``first_decay_steps * t_mul**i``
+    steps and starting from ``lr * m_mul**i``."""
+    lr, step = _rate_and_step(learning_rate, global_step)
+    done = step / _as(first_decay_steps, lr)
+    t, m, a = _as(t_mul, lr), _as(m_mul, lr), _as(alpha, lr)
+    # periods of equal length (t_mul == 1), or of geometrically growing length
+    equal_restart = floor(done)
+    equal_done = done - equal_restart
+    t_safe = where(equal(t, 1.0), _as(2.0, lr), t)  # keeps the unused branch finite
+    grown_restart = floor(log(1.0 - done * (1.0 - t_safe)) / log(t_safe))
+    grown_sum = (1.0 - t_safe ** grown_restart) / (1.0 - t_safe)
+    grown_done = (done - grown_sum) / t_safe ** grown_restart
+    restart = where(equal(t, 1.0), equal_restart, grown_restart)
+    fraction = where(equal(t, 1.0), equal_done, grown_done)
+    return lr * ((1 - a) * m ** restart * _cosine(fraction) + a)
+
+
+def linear_cosine_decay(learning_rate: TensorLike, global_step: TensorLike | None, decay_steps: TensorLike,
+                        num_periods: TensorLike = 0.5, alpha: TensorLike = 0.0, beta: TensorLike = 0.001,
+                        name: str | None = None) -> Tensor:
+    """``lr * ((alpha + linear) * cosine + beta)`` with ``linear = (decay_steps - s) / decay_steps``,
+    ``cosine = 0.5 * (1 + cos(pi * 2 * num_periods * s / decay_steps))``, ``s = min(step,
+    decay_steps)`` (Bello et al., 2017)."""
+    lr, step = _rate_and_step(learning_rate, global_step)
+    return _linear_cosine(lr, step, decay_steps, num_periods, alpha, beta, noisy=None)
+
+
+def noisy_linear_cosine_decay(learning_rate: TensorLike, global_step: TensorLike | None, decay_steps: TensorLike,
+                              initial_variance: TensorLike = 1.0, variance_decay: TensorLike = 0.55,
+                              num_periods: TensorLike = 0.5, alpha: TensorLike = 0.0, beta: TensorLike = 0.001,
+                              name: str | None = None) -> Tensor:
+    """``linear_cosine_decay`` whose linear part gets Gaussian noise of variance ``initial_variance
+    / (1 + s)**variance_decay``, drawn anew at every run."""
+    lr, step = _rate_and_step(learning_rate, global_step)
+    return _linear_cosine(lr, step, decay_steps, num_periods, alpha, beta,
+                          noisy=(_as(initial_variance, lr), _as(variance_decay, lr)))
+
+
+def _linear_cosine(lr: Tensor, step: Tensor, decay_steps: TensorLike, num_periods: TensorLike, alpha: TensorLike,
+                   beta: TensorLike, noisy: tuple[Tensor, Tensor] | None) -> Tensor:
+    steps = _as(decay_steps, lr)
+    step = minimum(step, steps)
+    linear = (steps - step) / steps
+    if noisy is not None:
+        variance = noisy[0] / (1.0 + step) ** noisy[1]
+        linear = linear + random_normal([], stddev=sqrt(variance), dtype=lr.dtype)
+    cosine = _cosine(2.0 * _as(num_periods, lr) * step / steps)
+    return lr * ((_as(alpha, lr) + linear) * cosine + _as(beta, lr))
