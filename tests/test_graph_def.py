@@ -223,3 +223,50 @@ def test_the_loader_survives_fuzzing() -> None:
             except GraphDefError:
                 pass  # the documented error
     mutate()
+
+
+def _masks_graph() -> Any:
+    g = gf.Graph()
+    with g.as_default():
+        gf.Variable([1.0, 2.0], name="v")
+        gf.Variable(3.0, name="w")
+        gf.report_uninitialized_variables()  # IsVariableInitialized, and a BooleanMask of strings
+        x = gf.placeholder(gf.float32, (None, 3), name="x")
+        rows = gf.boolean_mask(x, gf.reduce_sum(x, 1) > 0, name="rows")
+        gf.identity(gf.gradients(gf.reduce_sum(rows * rows), x)[0], name="grad")  # the scatter form
+        gf.identity(gf.where(x > 1.0), name="coords")
+    return g.as_graph_def()
+
+
+_MASK_FETCHES = ["report_uninitialized_variables:0", "rows:0", "grad:0", "coords:0"]
+
+
+def test_masks_and_readiness_go_both_ways() -> None:
+    gd = _masks_graph()
+    assert {"Where", "GatherNd", "ScatterNd", "IsVariableInitialized"} <= {n.op for n in gd.node}
+    xv = np.array([[1, 2, 3], [-4, 0, 0], [0, 1, 0], [2, 0, 0]], np.float32)
+    with gf.Graph().as_default():
+        gf.import_graph_def(gd, name="")
+        with gf.Session() as sess:
+            assert list(sess.run("report_uninitialized_variables:0")) == [b"v", b"w"]
+            sess.run("v/Assign")
+            names, rows, grad, coords = sess.run(_MASK_FETCHES, {"x:0": xv})
+    assert list(names) == [b"w"]
+    np.testing.assert_array_equal(rows, xv[[0, 2, 3]])
+    np.testing.assert_array_equal(grad, 2 * xv * (xv.sum(1, keepdims=True) > 0))
+    np.testing.assert_array_equal(coords, np.argwhere(xv > 1.0))
+    assert coords.dtype == np.int64
+
+
+def test_tf1_runs_our_masks_and_readiness() -> None:
+    tf = _tf1()
+    xv = np.array([[1, 2, 3], [-4, 0, 0], [0, 1, 0]], np.float32)
+    with tf.Graph().as_default():
+        tf.import_graph_def(tf.GraphDef.FromString(_masks_graph().SerializeToString()), name="")
+        with tf.Session() as sess:
+            sess.run("v/Assign")
+            names, rows, grad, coords = sess.run(_MASK_FETCHES, {"x:0": xv})
+    assert list(names) == [b"w"]
+    np.testing.assert_array_equal(rows, xv[[0, 2]])
+    np.testing.assert_array_equal(grad, 2 * xv * (xv.sum(1, keepdims=True) > 0))
+    np.testing.assert_array_equal(coords, np.argwhere(xv > 1.0))

@@ -357,9 +357,9 @@ def _bool() -> DType:
     return _dt.bool_
 
 
-def is_variable_initialized(variable: Tensor) -> Tensor:
+def is_variable_initialized(variable: Tensor, name: str | None = None) -> Tensor:
     """A bool scalar: has ``variable`` been initialized in the session running it?"""
     if not (isinstance(variable, Tensor) and variable.node.op is Op.VARIABLE):
         raise TypeError(f"is_variable_initialized needs a gf.Variable, got {variable!r}")
     return make(Op.IS_INITIALIZED, [], InitializedAttrs(variable.node.attrs.uid, variable.node.name),
-                name="IsVariableInitialized")
+                name=name or "IsVariableInitialized")

@@ -25,7 +25,7 @@ from graphflow.runtime.state import State
 # ops that also take string tensors (their numpy references work on object arrays)
 _STRING_OK = {Op.IDENTITY, Op.ADD, Op.EQUAL, Op.NOT_EQUAL, Op.CONST, Op.PLACEHOLDER,
               Op.PLACEHOLDER_WITH_DEFAULT, Op.RESHAPE, Op.TRANSPOSE, Op.CONCAT, Op.SLICE, Op.GATHER,
-              Op.TILE, Op.SHAPE, Op.SELECT, Op.BROADCAST_TO, Op.STOP_GRADIENT, Op.BOOLEAN_MASK}
+              Op.TILE, Op.SHAPE, Op.SELECT, Op.BROADCAST_TO, Op.STOP_GRADIENT, Op.BOOLEAN_MASK, Op.GATHER_ND}
 
 
 def is_host(n: Operation) -> bool:

@@ -37,6 +37,13 @@ def _event_pb2() -> Any:
     return event_pb2, EventFileWriter
 
 
+def session_log(status: str, checkpoint_path: str = "") -> SessionLog:
+    """A ``SessionLog`` event payload: ``status`` "START", "STOP" or "CHECKPOINT" (TensorBoard
+    drops the events a restarted run wrote after the step of its START)."""
+    pb = _event_pb2()[0]
+    return pb.SessionLog(status=getattr(pb.SessionLog, status), checkpoint_path=checkpoint_path)
+
+
 class FileWriter:
     """Writes summaries, the graph and run metadata to an event file in ``logdir``."""
 

@@ -20,17 +20,15 @@ from typing import Any
 import numpy as np
 
 from graphflow.core.errors import OutOfRangeError
-from graphflow.core.ir import Tensor, get_default_graph
-from graphflow.core.runtime_hook import new_session
-from graphflow.core.types import FeedDict, Fetchable, SessionLike
-from graphflow.ops.state_ops import group
+from graphflow.core.ir import Tensor
+from graphflow.core.types import FeedDict, SessionLike
 from graphflow.ops.summary_ops import summary_pb2
-from graphflow.ops.variables import global_variables_initializer, local_variables_initializer
 from graphflow.tf1.config import ConfigProto, RunMetadata, RunOptions
 from graphflow.tf1.python.platform import tf_logging
-from graphflow.tf1.summary import FileWriter, FileWriterCache, merge_all
-from graphflow.tf1.train.saver import Saver, latest_checkpoint
+from graphflow.tf1.summary import FileWriter, FileWriterCache
+from graphflow.tf1.train.saver import Saver
 from graphflow.tf1.train.schedules import get_global_step
+from graphflow.tf1.train.session_manager import ChiefSessionCreator, Scaffold, SessionCreator
 
 __all__ = ["SessionRunHook", "SessionRunArgs", "SessionRunContext", "SessionRunValues", "StopAtStepHook",
            "LoggingTensorHook", "CheckpointSaverHook", "NanTensorHook", "NanLossDuringTrainingError",
@@ -310,51 +308,22 @@ class CheckpointSaverHook(SessionRunHook):
             self._save(session, step)
 
 
-class Scaffold:
-    """What a monitored session builds with: the init op and the saver (defaults made in ``finalize``)."""
-
-    def __init__(self, init_op: Fetchable | None = None, init_feed_dict: FeedDict | None = None,
-                 init_fn: Callable[[Scaffold, SessionLike], object] | None = None, ready_op: Fetchable | None = None,
-                 ready_for_local_init_op: Fetchable | None = None, local_init_op: Fetchable | None = None,
-                 summary_op: Tensor | None = None,
-                 saver: Saver | None = None, copy_from_scaffold: Scaffold | None = None) -> None:
-        self.init_op, self.init_feed_dict, self.init_fn = init_op, init_feed_dict, init_fn
-        self.local_init_op, self.saver, self.summary_op = local_init_op, saver, summary_op
-
-    def finalize(self) -> Scaffold:
-        if self.init_op is None:
-            self.init_op = global_variables_initializer()
-        if self.local_init_op is None:
-            self.local_init_op = group(local_variables_initializer())
-        if self.saver is None:
-            self.saver = Saver()
-        if self.summary_op is None:
-            self.summary_op = merge_all()  # None when the graph has no summaries
-        return self
-
-
 class MonitoredSession:
     """A session that initialises (or restores ``checkpoint_dir``'s latest checkpoint), runs hooks
     around every ``run``, and says ``should_stop()`` once a hook asked or the input ran out."""
 
     def __init__(self, hooks: Sequence[SessionRunHook] | None = None, scaffold: Scaffold | None = None,
                  checkpoint_dir: str | None = None, config: ConfigProto | None = None,
-                 session_creator: object = None) -> None:
-        if session_creator is not None:
-            scaffold = getattr(session_creator, "scaffold", scaffold)
-            checkpoint_dir = getattr(session_creator, "checkpoint_dir", checkpoint_dir)
+                 session_creator: SessionCreator | None = None) -> None:
+        if session_creator is not None and not isinstance(session_creator, SessionCreator):
+            raise TypeError(f"session_creator must be a gf.train.SessionCreator, got {session_creator!r}")
+        creator = session_creator or ChiefSessionCreator(scaffold, config=config, checkpoint_dir=checkpoint_dir)
         self._hooks = list(hooks or [])
         for h in self._hooks:
             h.begin()
-        self._scaffold = (scaffold or Scaffold()).finalize()
-        self._sess = new_session(get_default_graph(), config)  # (config: placement, as Session's)
-        self._sess.run(self._scaffold.init_op, self._scaffold.init_feed_dict)
-        self._sess.run(self._scaffold.local_init_op)
-        if self._scaffold.init_fn is not None:
-            self._scaffold.init_fn(self._scaffold, self._sess)
-        path = latest_checkpoint(checkpoint_dir) if checkpoint_dir else None
-        if path is not None:
-            self._scaffold.saver.restore(self._sess, path)
+        self._scaffold = getattr(creator, "scaffold", None) or Scaffold()
+        self._scaffold.finalize()
+        self._sess = creator.create_session()
         for h in self._hooks:
             h.after_create_session(self._sess, None)
         self._stop = False
