@@ -1,9 +1,10 @@
 """``gf.train``: optimizers, learning-rate schedules, the global step, checkpoints and the monitored
-training loop (``MonitoredTrainingSession`` and its hooks)."""
+training loops (``MonitoredTrainingSession`` and its hooks, ``Supervisor``)."""
 from __future__ import annotations
 
 from graphflow.graphdef.meta_graph import export_meta_graph  # noqa: F401,E402
 from graphflow.graphdef.util import write_graph  # noqa: F401,E402
+from graphflow.tf1.train.checkpoint_utils import *  # noqa: F401,F403
 from graphflow.tf1.train.coordinator import *  # noqa: F401,F403
 from graphflow.tf1.train.monitored import *  # noqa: F401,F403
 from graphflow.tf1.train.moving_averages import ExponentialMovingAverage  # noqa: F401
@@ -11,4 +12,5 @@ from graphflow.tf1.train.optimizers import *  # noqa: F401,F403
 from graphflow.tf1.train.proximal_optimizers import *  # noqa: F401,F403
 from graphflow.tf1.train.saver import *  # noqa: F401,F403
 from graphflow.tf1.train.session_manager import *  # noqa: F401,F403
+from graphflow.tf1.train.step_hooks import *  # noqa: F401,F403
 from graphflow.tf1.train.supervisor import *  # noqa: F401,F403

@@ -269,26 +269,34 @@ def _writer(hook: StepCounterHook | SummarySaverHook) -> FileWriter | None:
 
 class CheckpointSaverHook(SessionRunHook):
     """Save a checkpoint to ``checkpoint_dir`` when the session starts, every ``save_steps`` global
-    steps or ``save_secs`` seconds, and at the end."""
+    steps or ``save_secs`` seconds, and at the end; ``listeners`` (``CheckpointSaverListener``) are
+    called around each save."""
 
     def __init__(self, checkpoint_dir: str, save_secs: float | None = None, save_steps: int | None = None,
                  saver: Saver | None = None, checkpoint_basename: str = "model.ckpt", scaffold: Scaffold | None = None,
-                 listeners: Sequence[object] | None = None) -> None:
+                 listeners: Sequence[Any] | None = None) -> None:
         if (save_secs is None) == (save_steps is None):
             raise ValueError("CheckpointSaverHook takes exactly one of save_secs and save_steps")
         self._dir, self._secs, self._steps = checkpoint_dir, save_secs, save_steps
         self._saver, self._scaffold = saver, scaffold
         self._path = os.path.join(checkpoint_dir, checkpoint_basename)
+        self._listeners = list(listeners or [])
 
     def begin(self) -> None:
         self._step = _global_step()
         if self._saver is None:
             self._saver = self._scaffold.saver if self._scaffold is not None and self._scaffold.saver else Saver()
         os.makedirs(self._dir, exist_ok=True)
+        for listener in self._listeners:
+            listener.begin()
 
-    def _save(self, session: SessionLike, step: int) -> None:
+    def _save(self, session: SessionLike, step: int) -> bool:
+        """Save (the listeners around it); True when a listener asks the training to stop."""
+        for listener in self._listeners:
+            listener.before_save(session, step)
         self._saver.save(session, self._path, global_step=step)
         self._saved_step, self._saved_at = step, time.time()
+        return any([bool(listener.after_save(session, step)) for listener in self._listeners])
 
     def after_create_session(self, session: SessionLike, coord: object) -> None:
         self._save(session, int(session.run(self._step)))
@@ -299,13 +307,15 @@ class CheckpointSaverHook(SessionRunHook):
     def after_run(self, run_context: SessionRunContext, run_values: SessionRunValues) -> None:
         step = int(run_context.session.run(self._step))
         due = step - self._saved_step >= self._steps if self._steps else time.time() - self._saved_at >= self._secs
-        if due:
-            self._save(run_context.session, step)
+        if due and self._save(run_context.session, step):
+            run_context.request_stop()
 
     def end(self, session: SessionLike) -> None:
         step = int(session.run(self._step))
         if step != self._saved_step:
             self._save(session, step)
+        for listener in self._listeners:
+            listener.end(session, step)
 
 
 class MonitoredSession:
@@ -346,14 +356,15 @@ class MonitoredSession:
                 if clash:
                     raise RuntimeError(f"a hook feeds tensors the run already feeds: {sorted(map(str, clash))}")
                 feeds.update(a.feed_dict)
-        extra = [a.fetches if a is not None else [] for a in asks]
+        extra = [a.fetches if a is not None and a.fetches is not None else [] for a in asks]
         try:
             results, hook_results = self._sess.run([fetches, extra], feeds)
         except OutOfRangeError:
             self._stop = True
             raise
         for h, a, r in zip(self._hooks, asks, hook_results):
-            h.after_run(context, SessionRunValues(r if a is not None else None, options, run_metadata))
+            h.after_run(context, SessionRunValues(r if a is not None and a.fetches is not None else None, options,
+                                                  run_metadata))
         self._stop = self._stop or context.stop_requested
         return results
 

@@ -12,7 +12,7 @@ from graphflow.ops.math_ops import cast, cos, equal, exp, floor, floordiv, log, 
 from graphflow.ops.state_ops import random_normal, zeros
 from graphflow.ops.variables import GraphKeys, Variable
 
-__all__ = ["create_global_step", "get_global_step", "get_or_create_global_step", "global_step",
+__all__ = ["assert_global_step", "create_global_step", "get_global_step", "get_or_create_global_step", "global_step",
            "exponential_decay", "inverse_time_decay", "natural_exp_decay", "piecewise_constant",
            "polynomial_decay", "piecewise_constant_decay", "cosine_decay", "cosine_decay_restarts",
            "linear_cosine_decay", "noisy_linear_cosine_decay"]
@@ -33,6 +33,16 @@ def get_global_step(graph: Graph | None = None) -> Variable | None:
     except (KeyError, ValueError):
         return None
     return t if isinstance(t, Variable) else None
+
+
+def assert_global_step(global_step_tensor: Tensor) -> None:
+    """Raise ``TypeError`` unless ``global_step_tensor`` is an integer scalar (a variable or tensor)."""
+    if not isinstance(global_step_tensor, Tensor):
+        raise TypeError(f"Existing \"global_step\" must be a Variable or Tensor: {global_step_tensor!r}.")
+    if not global_step_tensor.dtype.is_integer:
+        raise TypeError(f"Existing \"global_step\" does not have integer type: {global_step_tensor.dtype.name}")
+    if global_step_tensor.shape.rank != 0 and global_step_tensor.shape.is_fully_defined():
+        raise TypeError(f"Existing \"global_step\" is not scalar: {global_step_tensor.shape}")
 
 
 def create_global_step(graph: Graph | None = None) -> Variable:

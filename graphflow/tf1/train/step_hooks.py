@@ -1,0 +1,127 @@
+"""More of TF1's ``basic_session_run_hooks``: feeding every step (``FeedFnHook``), fetching at the
+end (``FinalOpsHook``), waiting for the global step (``GlobalStepWaiterHook``), the timer the
+periodic hooks share (``SecondOrStepTimer``) and the listener a ``CheckpointSaverHook`` calls
+around each save (``CheckpointSaverListener``)."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from graphflow.core.errors import OutOfRangeError
+from graphflow.core.types import FeedDict, Fetchable, SessionLike
+from graphflow.tf1.python.platform import tf_logging as logging
+from graphflow.tf1.train.monitored import SessionRunArgs, SessionRunContext, SessionRunHook, _global_step
+
+__all__ = ["FeedFnHook", "FinalOpsHook", "GlobalStepWaiterHook", "SecondOrStepTimer", "CheckpointSaverListener"]
+
+
+class SecondOrStepTimer:
+    """Triggers every ``every_secs`` seconds or every ``every_steps`` steps (exactly one of them)."""
+
+    def __init__(self, every_secs: float | None = None, every_steps: int | None = None) -> None:
+        if (every_secs is None) == (every_steps is None):
+            raise ValueError("Either every_secs or every_steps should be provided.")
+        self._secs, self._steps = every_secs, every_steps
+        self.reset()
+
+    def reset(self) -> None:
+        self._last_time: float | None = None
+        self._last_step: int | None = None
+
+    def should_trigger_for_step(self, step: int) -> bool:
+        """True at the first step, and once the interval has passed since the last trigger."""
+        if self._last_step is None:
+            return True
+        if self._last_step == step:
+            return False
+        if self._secs is not None:
+            return time.time() >= self._last_time + self._secs  # type: ignore[operator]
+        return step >= self._last_step + self._steps  # type: ignore[operator]
+
+    def update_last_triggered_step(self, step: int) -> tuple[float | None, int | None]:
+        """Record a trigger at ``step``; returns the seconds and steps since the previous one (None
+        at the first)."""
+        now = time.time()
+        elapsed = (None, None) if self._last_time is None else (now - self._last_time, step - self._last_step)  # type: ignore[operator]
+        self._last_time, self._last_step = now, step
+        return elapsed
+
+    def last_triggered_step(self) -> int | None:
+        return self._last_step
+
+
+class FeedFnHook(SessionRunHook):
+    """Adds ``feed_fn()``'s dict to the feeds of every step."""
+
+    def __init__(self, feed_fn: Callable[[], FeedDict]) -> None:
+        self.feed_fn = feed_fn
+
+    def before_run(self, run_context: SessionRunContext) -> SessionRunArgs:
+        return SessionRunArgs(fetches=None, feed_dict=self.feed_fn())
+
+
+class FinalOpsHook(SessionRunHook):
+    """Runs ``final_ops`` when the session ends; their values are in ``final_ops_values``."""
+
+    def __init__(self, final_ops: Fetchable, final_ops_feed_dict: FeedDict | None = None) -> None:
+        self._final_ops, self._feed = final_ops, final_ops_feed_dict
+        self._values: Any = None
+
+    @property
+    def final_ops_values(self) -> Any:
+        return self._values
+
+    def end(self, session: SessionLike) -> None:
+        if self._final_ops is None:
+            return
+        try:
+            self._values = session.run(self._final_ops, feed_dict=self._feed)
+        except OutOfRangeError as e:
+            logging.warning("An OutOfRangeError while running the final ops: the input ran out (%s)", e)
+            raise
+
+
+class GlobalStepWaiterHook(SessionRunHook):
+    """Holds the first step back until the global step reaches ``wait_until_step`` (a worker that
+    starts once the chief has trained a while)."""
+
+    def __init__(self, wait_until_step: int) -> None:
+        self._wait_until_step = wait_until_step
+        self._done = wait_until_step <= 0
+
+    def begin(self) -> None:
+        self._step = _global_step()
+
+    def before_run(self, run_context: SessionRunContext) -> None:
+        if self._done:
+            return None
+        logged = -1
+        while True:
+            step = int(run_context.session.run(self._step))
+            if step >= self._wait_until_step:
+                self._done = True
+                return None
+            if step // 1000 != logged:
+                logging.info("Waiting for global step %d before starting training; now %d",
+                             self._wait_until_step, step)
+                logged = step // 1000
+            time.sleep(0.5)
+
+
+class CheckpointSaverListener:
+    """What a ``CheckpointSaverHook(listeners=[...])`` calls: ``begin``, ``before_save`` and
+    ``after_save`` around every save (``after_save`` returning True asks the training to stop),
+    ``end`` after the last."""
+
+    def begin(self) -> None:
+        pass
+
+    def before_save(self, session: SessionLike, global_step_value: int) -> None:
+        pass
+
+    def after_save(self, session: SessionLike, global_step_value: int) -> bool | None:
+        return None
+
+    def end(self, session: SessionLike, global_step_value: int) -> None:
+        pass
