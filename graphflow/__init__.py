@@ -166,8 +166,23 @@ from graphflow.tf1.graph_functions import (control_dependencies, device, disable
                                             model_variables, moving_average_variables, name_scope,
                                             no_regularizer, saturate_cast, tables_initializer,
                                             tuple)  # noqa: A004
+from graphflow.tf1.graph_functions import (AggregationMethod, UnconnectedGradients,  # noqa: E402
+                                            VariableAggregation, VariableSynchronization,
+                                            all_variables, colocate_with, container,
+                                            control_flow_v2_enabled, dimension_at_index, dimension_value,
+                                            disable_control_flow_v2, disable_resource_variables,
+                                            disable_tensor_equality, disable_v2_tensorshape,
+                                            enable_control_flow_v2, enable_eager_execution,
+                                            enable_resource_variables, enable_tensor_equality,
+                                            enable_v2_behavior, enable_v2_tensorshape,
+                                            executing_eagerly_outside_functions, get_local_variable,
+                                            guarantee_const, initialize_all_tables, op_scope,
+                                            resource_variables_enabled, variable_op_scope)
 
 # TF1's other names for functions above
+parallel_stack = stack  # noqa: F405
+from graphflow.ops.variables import VariableScope  # noqa: E402
+get_logger = logging.get_logger
 lin_space = linspace
 div_no_nan = divide_no_nan
 string_strip = strings.strip

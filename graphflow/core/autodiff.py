@@ -45,9 +45,11 @@ def received_outputs(n: Operation) -> list[bool]:
 
 def gradients(ys: TensorLike | Sequence[TensorLike], xs: Tensor | Sequence[Tensor],
               grad_ys: TensorLike | Sequence[TensorLike | None] | None = None, name: str = "gradients",
-              stop_gradients: Tensor | Sequence[Tensor] | None = None, **_: object) -> list[Tensor | None]:
+              stop_gradients: Tensor | Sequence[Tensor] | None = None, unconnected_gradients: object = "none",
+              **_: object) -> list[Tensor | None]:
     """Symbolic d(sum of ys)/d(xs): a list aligned with ``xs``; None where ``ys`` do not depend
-    on an ``x``. Non-scalar ys are weighted by ``grad_ys`` (ones by default).
+    on an ``x`` (zeros shaped as it with ``unconnected_gradients="zero"``,
+    ``gf.UnconnectedGradients.ZERO``). Non-scalar ys are weighted by ``grad_ys`` (ones by default).
 
     >>> import graphflow as gf
     >>> x = gf.constant(3.0)
@@ -137,7 +139,12 @@ def gradients(ys: TensorLike | Sequence[TensorLike], xs: Tensor | Sequence[Tenso
                                          f"{t.dtype.name} input")
                 grads.setdefault(id(t), []).append(g if _shaped_like(n, t, g) else _sum_to(g, t))
 
-        return [total(x) for x in x_ts]
+        found = [total(x) for x in x_ts]
+        if str(getattr(unconnected_gradients, "value", unconnected_gradients)) == "zero":
+            found = [g if g is not None else _zeros_like(x) for g, x in zip(found, x_ts)]
+        elif str(getattr(unconnected_gradients, "value", unconnected_gradients)) != "none":
+            raise ValueError(f"unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}")
+        return found
 
 
 # gradients built on a template: the op's output has the shape of this input (the "like")
