@@ -225,3 +225,8 @@ def test_supervisor_writes_summaries_and_steps_per_second(tmp_path) -> None:
     assert {"w_sum", "global_step/sec", "by_hand"} <= set(tags)
     assert events.Scalars("by_hand")[-1].step == 40 and events.Scalars("by_hand")[-1].value == 3.0
     assert len(events.Scalars("w_sum")) >= 2
+    (path,) = [os.path.join(tmp_path, f) for f in os.listdir(tmp_path) if f.startswith("events.out")]
+    read = list(gf.train.summary_iterator(path))
+    assert read[0].HasField("file_version")
+    assert [e.step for e in read for v in e.summary.value if v.tag == "by_hand"] == [40]
+    assert [e.session_log.status for e in read if e.HasField("session_log")] == [1, 2]  # START, STOP

@@ -27,8 +27,9 @@ reduce_mean reduce_min reduce_prod reduce_std reduce_sum reduce_variance rint ro
 segment_max segment_mean segment_min segment_prod segment_sum sigmoid sign sin sinh sqrt square
 squared_difference subtract tan tanh truediv truncatediv truncatemod unsorted_segment_max
 unsorted_segment_mean unsorted_segment_min unsorted_segment_prod unsorted_segment_sum xlogy
-confusion_matrix""".split()
-MATH_NN = "log_softmax softmax softplus softsign l2_normalize in_top_k top_k".split()
+confusion_matrix atan2 invert_permutation is_non_decreasing is_strictly_increasing scalar_mul bincount""".split()
+MATH_NN = """log_softmax softmax softplus softsign l2_normalize in_top_k top_k zero_fraction approx_max_k
+approx_min_k""".split()
 LINALG = {"band_part": "matrix_band_part", "cholesky": "cholesky", "det": "matrix_determinant",
           "einsum": "einsum", "eye": "eye", "inv": "matrix_inverse", "matmul": "matmul",
           "solve": "matrix_solve", "tensordot": "tensordot", "transpose": "matrix_transpose",
@@ -46,7 +47,9 @@ LINALG_ONLY.update({name: getattr(mod, name) for mod in (LO, LOS) for name in di
 RANDOM = {"categorical": "random_categorical", "gamma": "random_gamma", "normal": "random_normal",
           "shuffle": "random_shuffle", "truncated_normal": "truncated_normal",
           "uniform": "random_uniform", "set_random_seed": "set_random_seed", "multinomial": "multinomial",
-          "crop": "random_crop"}
+          "crop": "random_crop", "poisson": "random_poisson"}
+RANDOM_NN = """all_candidate_sampler fixed_unigram_candidate_sampler log_uniform_candidate_sampler
+uniform_candidate_sampler"""
 
 # tf.initializers: TF1's initializers and initializer ops under their short names
 INITIALIZERS = {"constant": "constant_initializer", "zeros": "zeros_initializer", "ones": "ones_initializer",
@@ -94,7 +97,8 @@ def install(package: types.ModuleType) -> None:
     experimental.conjugate_gradient = conjugate_gradient  # type: ignore[attr-defined]
     sys.modules[experimental.__name__] = experimental
     linalg.experimental = experimental  # type: ignore[attr-defined]
-    module("random", {k: getattr(package, v) for k, v in RANDOM.items()}, "tf.random")
+    module("random", {**{k: getattr(package, v) for k, v in RANDOM.items()},
+                      **{n: getattr(nn, n) for n in RANDOM_NN.split()}}, "tf.random")
     module("initializers", {**{k: getattr(package, v) for k, v in INITIALIZERS.items()}, **INITIALIZERS_ONLY},
            "tf.initializers")
     module("sparse", SPARSE, "tf.sparse: sparse tensors and their ops")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -141,6 +142,18 @@ def run_metadata_proto(run_metadata: object) -> TFRunMetadata:
             node_name=rec["name"], all_start_micros=int(rec["start_us"]),
             all_end_rel_micros=int(rec["duration_us"]), op_end_rel_micros=int(rec["duration_us"])))
     return md
+
+
+def summary_iterator(path: str) -> Iterator[Event]:
+    """The ``Event`` protos of one event file, in order (``tf.train.summary_iterator``)."""
+    _event_pb2()  # TensorBoard's file layer without TensorFlow, as for writing
+    try:
+        from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    except ImportError as e:  # pragma: no cover - the message is the point
+        raise ImportError("summary_iterator reads TensorBoard event files: pip install tensorboard") from e
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"summary_iterator: no event file {path}")
+    yield from EventFileLoader(path).Load()
 
 
 class FileWriterCache:

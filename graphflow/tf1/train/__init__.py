@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from graphflow.graphdef.meta_graph import export_meta_graph  # noqa: F401,E402
 from graphflow.graphdef.util import write_graph  # noqa: F401,E402
+from graphflow.tf1.summary.writer import summary_iterator  # noqa: F401
 from graphflow.tf1.train.checkpoint_utils import *  # noqa: F401,F403
 from graphflow.tf1.train.coordinator import *  # noqa: F401,F403
 from graphflow.tf1.train.monitored import *  # noqa: F401,F403
