@@ -55,6 +55,10 @@ _skipped: set[str] = set()
 def pytest_addoption(parser):  # type: ignore[no-untyped-def]
     parser.addoption("--last-skipped", action="store_true",
                      help="run only the tests the last run skipped (CI's pass once the optional extras are in)")
+    parser.addoption("--glue-pass", action="store_true",
+                     help="CI's glue pass (with GRAPHFLOW_GLUE=1, which changes only how CPU programs are lowered): "
+                          "without the tests of the CUDA target and the 'reference' (numpy oracle) variants of "
+                          "tests that have a 'cpu' variant, which the earlier passes ran unchanged")
     parser.addoption("--cuda-pass", action="store_true",
                      help="CI's CUDA pass (with GRAPHFLOW_TEST_CUDA=1): only the tests that run something on the CUDA "
                           "target: those named for it or on device 'cuda', and the gradient tests (the harness's "
@@ -98,6 +102,25 @@ def _checks_gradients(fn: object, depth: int = 2) -> bool:
                              if isinstance(scope.get(name), types.FunctionType))
 
 
+def _has_cpu_twin(item, ids: set[str]) -> bool:  # type: ignore[no-untyped-def]
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if "reference" not in [v for v in params.values() if isinstance(v, str)]:
+        return False
+    base, _, rest = item.nodeid.partition("[")
+    return f"{base}[{rest.replace('reference', 'cpu')}" in ids
+
+
+def _glue_pass(config, items) -> None:  # type: ignore[no-untyped-def]
+    """Keep what a CPU program's lowering can change: not the CUDA target's tests (files
+    test_cuda_*.py, variants on device 'cuda'), not the oracle's variants that have a 'cpu' twin."""
+    ids = {item.nodeid for item in items}
+    keep = [item for item in items if not (item.nodeid.startswith("tests/test_cuda_") or _on_cuda(item)
+                                           or _has_cpu_twin(item, ids))]
+    kept = set(map(id, keep))
+    config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept])
+    items[:] = keep
+
+
 def _cuda_pass(config, items) -> None:  # type: ignore[no-untyped-def]
     """Keep what runs on the CUDA target: tests named for it or on device 'cuda', and the tests
     that run a gradient check, which runs its graph on 'cuda' too, unless the test has a 'cuda'
@@ -105,16 +128,8 @@ def _cuda_pass(config, items) -> None:  # type: ignore[no-untyped-def]
     check's 'reference' and 'cpu' variants, which run the same graph on 'cuda', only the 'cpu' one."""
     with_cuda = {_base(item) for item in items if _on_cuda(item)}
     ids = {item.nodeid for item in items}
-
-    def has_cpu_twin(item) -> bool:  # type: ignore[no-untyped-def]
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        if "reference" not in [v for v in params.values() if isinstance(v, str)]:
-            return False
-        base, _, rest = item.nodeid.partition("[")
-        return f"{base}[{rest.replace('reference', 'cpu')}" in ids
-
     keep = [item for item in items if "cuda" in item.nodeid or
-            (_base(item) not in with_cuda and not has_cpu_twin(item)
+            (_base(item) not in with_cuda and not _has_cpu_twin(item, ids)
              and _checks_gradients(getattr(item, "function", None)))]
     kept = set(map(id, keep))
     config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept])
@@ -124,6 +139,8 @@ def _cuda_pass(config, items) -> None:  # type: ignore[no-untyped-def]
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
     if config.getoption("--cuda-pass"):
         _cuda_pass(config, items)
+    if config.getoption("--glue-pass"):
+        _glue_pass(config, items)
     if not config.getoption("--last-skipped"):
         return
     recorded = config.cache.get(SKIPPED_KEY, None)
