@@ -125,8 +125,10 @@ def cond(pred: TensorLike, true_fn: Callable[[], Any] | None = None, false_fn: C
         raise TypeError(f"cond's pred must be a bool scalar, got {p.name} of dtype {p.dtype.name} "
                         f"and shape {p.shape}")
     outer = get_default_graph()
-    gt, rt = trace(true_fn, [], "cond_true", outer)
-    gf_, rf = trace(false_fn, [], "cond_false", outer)
+    carry = bool(getattr(outer, "carry_assignments", False))  # inside a while body: assignments are values
+    gt, rt = trace(true_fn, [], "cond_true", outer, carry_assignments=carry)
+    gf_, rf = trace(false_fn, [], "cond_false", outer, carry_assignments=carry)
+    n_user = len(gt.outputs)
     if len(gt.outputs) != len(gf_.outputs):
         raise ValueError(f"cond branches must return the same structure: the true branch returns "
                          f"{len(gt.outputs)} tensors, the false branch {len(gf_.outputs)}")
@@ -136,6 +138,7 @@ def cond(pred: TensorLike, true_fn: Callable[[], Any] | None = None, false_fn: C
                             f"{b.dtype.name} (false)")
         if a.shape.rank is not None and b.shape.rank is not None and a.shape.rank != b.shape.rank:
             raise ValueError(f"cond branches return different ranks: {a.shape} and {b.shape}")
+    carried = _carry_branches(gt, gf_) if carry else []
     captures, index = merge_captures([gt, gf_], 1)
     waits = outer_controls([gt, gf_])
     writes: list[Tensor] = []
@@ -148,12 +151,29 @@ def cond(pred: TensorLike, true_fn: Callable[[], Any] | None = None, false_fn: C
                 outer.assigned.append(v)
     inputs = [p, *captures, *writes]
     node = outer.add_node(Op.COND, inputs, at, name=name or "cond", control_inputs=waits)
-    if not gt.outputs:
+    for k, var in enumerate(carried):  # the enclosing body sees, and carries, the branch's value
+        value = node.outputs[n_user + k]
+        outer._captured[id(var)] = value  # type: ignore[attr-defined]
+        outer.carried[id(var)] = (var, value)  # type: ignore[attr-defined]
+    if not n_user:
         return no_op() if rt is None else node
-    outs = list(node.outputs)
+    outs = list(node.outputs)[:n_user]
     if not isinstance(rt, (list, tuple, dict)):
         return outs[0]
     return pack_as(rt, outs)
+
+
+def _carry_branches(*branches: FuncGraph) -> list[Tensor]:
+    """The variables the branches of a cond inside a while body assign: each branch also returns
+    every such variable's value at its end (assigned there, or as it came in)."""
+    carried: list[Tensor] = []
+    for g in branches:
+        carried += [var for var, _ in g.carried.values() if all(var is not c for c in carried)]
+    for g in branches:
+        with g.as_default():
+            g.outputs = list(g.outputs) + [g.carried[id(var)][1] if id(var) in g.carried else g.capture(var)
+                                           for var in carried]
+    return carried
 
 
 def case(pred_fn_pairs: Mapping[Tensor, Callable[[], Any]] | Sequence[tuple[TensorLike, Callable[[], Any]]],
