@@ -1,6 +1,7 @@
-"""tf.TensorArray: its methods outside loops, inside while_loop (written and read), dynamic_size,
-float64 gradients through loops on every target, errors for bad indices, and TF1's own results:
-the RNN written the TF1 way (while_loop + TensorArray) trains with TF1's losses."""
+"""tf.TensorArray: its methods outside loops, inside while_loop (written and read, also the same
+array read and written by one loop), returned by cond branches, dynamic_size, float64 gradients
+through loops on every target, errors for bad indices, and TF1's own results: the RNN written the
+TF1 way (while_loop + TensorArray) trains with TF1's losses."""
 from __future__ import annotations
 
 from typing import Any
@@ -126,8 +127,13 @@ def test_errors_at_build_time_name_the_problem() -> None:
         def body(t: Any, ta: Any) -> Any:
             prev = ta.read(gf.maximum(t - 1, 0))
             return t + 1, ta.write(t, prev + 1.0)
-        with pytest.raises(NotImplementedError, match="reading an array inside the while_loop that writes it"):
+        # read before anything was written, with no element shape to start from zeros (TF1 fails
+        # when run: index 0 "has not yet been written to")
+        with pytest.raises(NotImplementedError, match="needs its element_shape"):
             gf.while_loop(lambda t, ta: t < 3, body, [gf.constant(0), ta])
+        grown = gf.TensorArray(gf.float32, size=1, dynamic_size=True, element_shape=[])
+        with pytest.raises(NotImplementedError, match="dynamic_size array read and written"):
+            gf.while_loop(lambda t, ta: t < 3, body, [gf.constant(0), grown])
 
 
 def test_rnn_trains_with_tf1s_losses() -> None:
@@ -229,8 +235,8 @@ def test_nested_loops_size_and_what_is_refused(sess: gf.Session) -> None:
     _, n, ta2 = gf.while_loop(lambda k, n, ta: k < 3, sized,
                               [gf.constant(0), gf.constant(0), gf.TensorArray(gf.float32, size=9)])
     assert sess.run(n) == 9
-    with pytest.raises(TypeError, match="returning a TensorArray from a cond branch"):
-        gf.cond(gf.constant(True), lambda: ta2.write(3, 1.0), lambda: ta2.write(3, 2.0))
+    chosen = gf.cond(gf.constant(False), lambda: ta2.write(3, 1.0), lambda: ta2.write(3, 2.0))
+    np.testing.assert_array_equal(sess.run(chosen.stack())[:4], [0, 1, 2, 2])
 
     def uneven(k: Any, ta: Any) -> Any:  # a different number of rows each iteration
         return k + 1, ta.scatter(gf.range(k * (k + 1) // 2, (k + 1) * (k + 2) // 2),
@@ -268,3 +274,86 @@ def test_raw_rnn_keeps_scalar_state_and_an_unreplaced_loop_state() -> None:
         with gf.Session() as s:
             outs, count, kept = s.run([ta.stack(), final[1], loop_state])
     assert count == 3.0 and kept == 5.0 and outs.shape == (3, 2, 2) and not outs[1:, 1].any()
+
+
+def _recurrence(tf: Any, x: Any) -> tuple[Any, Any]:
+    """rows 0 and 1 written before the loop; row i = 0.9 row(i-1) + tanh(row(i-2)), read back
+    from the array the loop writes; then an array started from zeros (element_shape given) whose
+    rows double the previous one (row 0 from x)."""
+    ta = tf.TensorArray(tf.float64, size=6, clear_after_read=False).write(0, x).write(1, x * 0.5)
+
+    def body(i: Any, ta: Any) -> Any:
+        return i + 1, ta.write(i, ta.read(i - 1) * 0.9 + tf.tanh(ta.read(i - 2)))
+    _, ta = tf.while_loop(lambda i, ta: i < 6, body, [tf.constant(2), ta])
+    tb = tf.TensorArray(tf.float64, size=4, element_shape=[2], clear_after_read=False)
+
+    def doubling(i: Any, tb: Any) -> Any:
+        prev = tf.cond(i > 0, lambda: tb.read(tf.maximum(i - 1, 0)), lambda: x)
+        return i + 1, tb.write(i, prev * 2.0)
+    _, tb = tf.while_loop(lambda i, tb: i < 4, doubling, [tf.constant(0), tb])
+    return ta.stack(), tb.stack()
+
+
+def _recurrence_numpy(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rows = [x, x * 0.5]
+    for _ in range(4):
+        rows.append(rows[-1] * 0.9 + np.tanh(rows[-2]))
+    return np.array(rows), np.array([x * 2.0 ** (k + 1) for k in range(4)])
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_a_loop_reads_the_array_it_writes(device: str) -> None:
+    xv = np.array([1.0, 2.0])
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [2])
+        a, b = _recurrence(gf, x)
+        with gf.Session(device=device) as sess:
+            got_a, got_b = sess.run([a, b], {x: xv})
+    want_a, want_b = _recurrence_numpy(xv)
+    np.testing.assert_allclose(got_a, want_a, rtol=1e-12)
+    np.testing.assert_allclose(got_b, want_b, rtol=1e-12)
+    check_gradient(lambda x: gf.reduce_sum(gf.square(_recurrence(gf, x)[0])), [xv], device=device)
+
+
+def test_a_loop_reading_its_array_and_a_cond_returning_one_match_tf1() -> None:
+    tf = need("tensorflow")
+    xv = np.array([0.3, -1.2])
+
+    def run(m: Any, device: str | None) -> list[Any]:
+        with m.Graph().as_default():
+            x = m.Variable(xv)
+            a, b = _recurrence(m, x)
+            pick = m.placeholder(m.bool, [])
+            empty = m.TensorArray(m.float64, size=2)
+            chosen = m.cond(pick, lambda: empty.write(0, x).write(1, x * 2.0), lambda: empty.write(0, -x).write(1, x))
+            tc = m.TensorArray(m.float64, size=4, element_shape=[2], clear_after_read=False)
+
+            def body(i: Any, tc: Any) -> Any:  # a cond writes the loop's array, another step reads it back
+                tc = m.cond(m.equal(i % 2, 0), lambda: tc.write(i, x * m.cast(i + 1, m.float64)),
+                            lambda: tc.write(i, tc.read(i - 1) * 3.0))
+                return i + 1, tc
+            _, tc = m.while_loop(lambda i, tc: i < 4, body, [m.constant(0), tc])
+            outs = [a, b, chosen.stack(), tc.stack()]
+            grads = m.gradients(m.add_n([m.reduce_sum(m.square(o)) for o in outs]), [x])
+            kw = {} if device is None else {"device": device}
+            with m.Session(**kw) as s:
+                s.run(m.global_variables_initializer())
+                return s.run(outs + grads, {pick: True}) + s.run(outs + grads, {pick: False})
+    # the numpy oracle: compiling the cond that writes inside the loop takes minutes (its cpu
+    # program is checked by the smaller graphs above)
+    for ours, theirs in zip(run(gf, "reference"), run(tf, None)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_a_cond_returns_an_array(device: str) -> None:
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [2])
+        pick = gf.placeholder(gf.bool, [])
+        ta = gf.TensorArray(gf.float64, size=2)
+        chosen = gf.cond(pick, lambda: ta.write(0, x).write(1, x * 2.0), lambda: ta.write(0, -x).write(1, x))
+        assert isinstance(chosen, gf.TensorArray) and chosen.stack().shape.as_list() == [2, 2]
+        with gf.Session(device=device) as sess:
+            xv = np.array([1.0, 3.0])
+            np.testing.assert_array_equal(sess.run(chosen.stack(), {x: xv, pick: True}), [xv, 2 * xv])
+            np.testing.assert_array_equal(sess.run(chosen.read(0), {x: xv, pick: False}), -xv)

@@ -126,8 +126,9 @@ def cond(pred: TensorLike, true_fn: Callable[[], Any] | None = None, false_fn: C
                         f"and shape {p.shape}")
     outer = get_default_graph()
     carry = bool(getattr(outer, "carry_assignments", False))  # inside a while body: assignments are values
-    gt, rt = trace(true_fn, [], "cond_true", outer, carry_assignments=carry)
-    gf_, rf = trace(false_fn, [], "cond_false", outer, carry_assignments=carry)
+    arrays: dict[int, TensorArray] = {}  # TensorArrays the branches return: their buffers are the outputs
+    gt, rt = trace(_arrays_as_buffers(true_fn, arrays), [], "cond_true", outer, carry_assignments=carry)
+    gf_, rf = trace(_arrays_as_buffers(false_fn, arrays), [], "cond_false", outer, carry_assignments=carry)
     n_user = len(gt.outputs)
     if len(gt.outputs) != len(gf_.outputs):
         raise ValueError(f"cond branches must return the same structure: the true branch returns "
@@ -157,10 +158,30 @@ def cond(pred: TensorLike, true_fn: Callable[[], Any] | None = None, false_fn: C
         outer.carried[id(var)] = (var, value)  # type: ignore[attr-defined]
     if not n_user:
         return no_op() if rt is None else node
-    outs = list(node.outputs)[:n_user]
+    outs: list[Any] = list(node.outputs)[:n_user]
+    for k, template in arrays.items():
+        outs[k] = template.from_buffer(outs[k])
     if not isinstance(rt, (list, tuple, dict)):
         return outs[0]
     return pack_as(rt, outs)
+
+
+def _arrays_as_buffers(fn: Callable[[], Any], arrays: dict[int, TensorArray]) -> Callable[[], Any]:
+    """``fn`` returning, in place of each TensorArray, its stacked buffer (``arrays`` keeps the
+    first branch's array per output position, to rebuild the array from the cond's output)."""
+    def run() -> Any:
+        result = fn()
+        flat = flatten(result)
+        if not any(isinstance(v, TensorArray) for v in flat):
+            return result
+        out = []
+        for k, v in enumerate(flat):
+            if isinstance(v, TensorArray):
+                arrays.setdefault(k, v)
+                v = v.stack()
+            out.append(v)
+        return pack_as(result, out)
+    return run
 
 
 def _carry_branches(*branches: FuncGraph) -> list[Tensor]:
@@ -240,10 +261,11 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: ob
             shapes.append(s)
     single = not isinstance(loop_vars, (list, tuple, dict))
     bases = {j: ta.before_loop() for j, ta in arrays.items()}
+    here = get_default_graph()
 
     def call(fn: Callable[..., Any], vs: Sequence[Tensor]) -> tuple[Any, list[Any]]:  # the loop values as seen
         it = iter(vs)
-        args_flat = [arrays[j].loop_view(bases[j], LoopRecord()) if j in arrays else next(it)
+        args_flat = [arrays[j].loop_view(bases[j], LoopRecord(outer=here)) if j in arrays else next(it)
                      for j in range(len(given))]
         args = pack_as(loop_vars, args_flat)
         return (fn(args) if single else fn(*args) if isinstance(loop_vars, (list, tuple)) else fn(args)), args_flat
@@ -272,22 +294,29 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: ob
     node = make_while(c, b, flat, shapes, 0, maximum_iterations, name or "while", loop_vars, save=bool(back_prop),
                       carry=True)
     carried = node.attrs.meta["carried"]
+    n_late = node.attrs.meta["late"]  # the buffers of arrays the body reads and writes
     outs = list(node.outputs[:len(flat)])
     for o, s in zip(outs, shapes):
         o.set_shape(s)
-    emits = list(node.outputs[len(flat) + len(carried):len(flat) + len(carried) + sum(written.values())])
+    buffers = list(node.outputs[len(flat):len(flat) + n_late])
+    first = len(flat) + n_late
+    emits = list(node.outputs[first + len(carried):first + len(carried) + sum(written.values())])
     if carried:  # the variables the body assigns take their final values before the loop's results are seen
-        finals = node.outputs[len(flat):len(flat) + len(carried)]
+        finals = node.outputs[first:first + len(carried)]
         writes = [assign(var, v) for var, v in zip(carried, finals)]
         with get_default_graph().control_dependencies(writes):
             outs = [identity(o) for o in outs]
             emits = [identity(e) for e in emits]  # what TensorArrays read after the loop, too
+            buffers = [identity(b) for b in buffers]
     emitted = iter(emits)
     tensors = iter(outs)
+    whole = iter(buffers)
     final = []
     for j in range(len(given)):
         if j in arrays:
-            final.append(arrays[j].after_loop(returned[j], [next(emitted) for _ in range(written[j])]))
+            carried_buffer = next(whole) if returned[j]._state.loop.carried else None
+            final.append(arrays[j].after_loop(returned[j], [next(emitted) for _ in range(written[j])],
+                                              carried_buffer))
         else:
             final.append(next(tensors))
     if single:

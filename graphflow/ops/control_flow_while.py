@@ -133,10 +133,13 @@ def make_while(cond_fn: Callable[..., Any], body_fn: Callable[..., Any], init: l
     outer = get_default_graph()
     specs = [(t.dtype, s) for t, s in zip(init, shapes)]
     gb, _ = trace(body_fn, specs, f"{name}_body", outer, carry_assignments=carry)
+    late = list(gb.late_loop_values)
+    if late:
+        init, shapes, specs = _late(gb, late, list(init), list(shapes))
     carried = [var for var, _ in gb.carried.values()]
     if carried:
         init, shapes, specs = _carry(gb, carried, list(init), list(shapes))
-    n_given = len(init) - len(carried)
+    n_given = len(init) - len(carried) - len(late)
     gc, _ = trace(lambda *vs: cond_fn(*vs[:n_given]), specs, f"{name}_cond", outer, variables=carried)
     if len(gc.outputs) != 1 or not gc.outputs[0].dtype.is_bool or gc.outputs[0].shape.rank not in (0, None):
         raise TypeError(f"while_loop's cond must return a bool scalar, got "
@@ -180,7 +183,31 @@ def make_while(cond_fn: Callable[..., Any], body_fn: Callable[..., Any], init: l
                      "saved": (first_random + len(randoms), saved), "shape_only": shape_only,
                      "loosened": loosened})
     at.meta["carried"] = carried
+    at.meta["late"] = len(late)
     return outer.add_node(Op.WHILE, inputs + captures, at, name=name, control_inputs=outer_controls([gc, gb]))
+
+
+def _late(gb: FuncGraph, late: list[tuple[Tensor, Tensor, TensorShape]], init: list[Tensor],
+          shapes: list[TensorShape]) -> tuple[list[Tensor], list[TensorShape], list[tuple[Any, TensorShape]]]:
+    """Make values the body asked to carry (``FuncGraph.late_loop_values``: an outer tensor the
+    body read, its next value, and the shape every iteration keeps) loop values after the given
+    ones: the placeholder the outer tensor was captured as becomes an argument, so what the body
+    read from it is the value the previous iteration left (a TensorArray the same loop reads and
+    writes, tensor_array.py)."""
+    n = len(init)
+    nexts = []
+    for outer, nxt, shape in late:
+        ph = next((p for t, p in gb.captures if t is outer), None)
+        if ph is None:
+            ph = gb.placeholder_like(outer, "carried_array", shape=shape)
+        else:
+            gb.captures = [(t, p) for t, p in gb.captures if p is not ph]
+        gb.inputs.append(ph)
+        nexts.append(nxt)
+        init = init + [outer]
+        shapes = shapes + [shape]
+    gb.outputs = list(gb.outputs[:n]) + nexts + list(gb.outputs[n:])
+    return init, shapes, [(t.dtype, s) for t, s in zip(init, shapes)]
 
 
 def _carry(gb: FuncGraph, carried: list[Tensor], init: list[Tensor],

@@ -13,8 +13,11 @@ is its state before with all of them written. Gradients of the rows flow back th
 loop's emitted values.
 
 TF1 allows each index to be written once; so does this (a second write of an index in one run
-raises when run, in materialising). Reading inside a loop an array that the same loop writes is
-not supported (raises when the loop is built); reading arrays written before the loop is.
+raises when run, in materialising). An array the loop both reads and writes is carried whole
+instead: its buffer becomes a loop value (the pre-loop buffer, or zeros of [size, *element] when
+the element shape is known), each iteration scatters its writes into it, and reads see the earlier
+iterations' writes and the iteration's own earlier ones (a fixed size: a dynamic_size array read
+and written in one loop raises).
 """
 from __future__ import annotations
 
@@ -39,17 +42,33 @@ from graphflow.ops.run_time_args import folded
 
 __all__ = ["TensorArray"]
 
-_READ_IN_LOOP = ("TensorArray {}: reading an array inside the while_loop that writes it is not supported yet (the "
-                 "body sees the array as it was before the loop); read from an array written before the loop, or "
-                 "carry the values read as loop variables")
+_READ_IN_LOOP = ("TensorArray {}: reading, inside a while_loop, an array nothing was written to before the loop "
+                 "needs its element_shape (fully defined) to start from zeros")
+_DYNAMIC_IN_LOOP = ("TensorArray {}: a dynamic_size array read and written in the same while_loop is not supported; "
+                    "give it a size")
 
 
 @dataclass
 class LoopRecord:
-    """What a loop body did with one TensorArray loop variable: whether it read it (reads see
-    only the state before the loop)."""
+    """What a loop body did with one TensorArray loop variable: whether it read it, and (an array
+    the body reads and writes) the buffer the loop carries."""
 
     read: bool = False
+    outer: Any = None  # the graph the loop is built in (where a carried buffer's zeros are made)
+    start: Tensor | None = None  # zeros the body read as the buffer before the loop (none was written)
+    carried: bool = False  # the loop carries the whole buffer (the body read and wrote the array)
+
+    def zeros_for(self, array: TensorArray) -> Tensor | None:
+        """The pre-loop buffer of an array nothing was written to: zeros of [size, *element], made
+        in the loop's graph, or None when the element shape is not known."""
+        if array._dynamic:
+            raise NotImplementedError(_DYNAMIC_IN_LOOP.format(array._name))
+        if self.start is None and self.outer is not None and array._element.is_fully_defined():
+            with self.outer.as_default(), self.outer.control_dependencies(None):
+                self.start = ST.zeros(concat([S.reshape(array._size_tensor(), [1]),
+                                              ST.constant(array._element.as_list(), dtype=_dt.int32)], 0),
+                                      array._dtype)
+        return self.start
 
 
 @dataclass(frozen=True)
@@ -168,11 +187,14 @@ class TensorArray:
     # ---- reading --------------------------------------------------------------------------------------
     def _buffer(self) -> Tensor:
         st = self._state
+        base = st.base
         if st.loop is not None:
             st.loop.read = True
+            if base is None:
+                base = st.loop.zeros_for(self)
         if not st.writes:
-            if st.base is not None:
-                return st.base
+            if base is not None:
+                return base
             if st.loop is not None:
                 raise NotImplementedError(_READ_IN_LOOP.format(self._name))
             if not self._element.is_fully_defined():
@@ -185,7 +207,6 @@ class TensorArray:
         size = self._size_tensor()
         if self._dynamic:
             size = E.maximum(size, E.add(R.reduce_max(concat([indices, ST.constant([-1], dtype=_dt.int32)], 0)), 1))
-        base = st.base
         if base is None:
             base = ST.zeros(concat([S.reshape(size, [1]), S.shape(rows)[1:]], 0), self._dtype)
         elif self._dynamic:
@@ -249,6 +270,17 @@ class TensorArray:
     def mark_used(self) -> None:
         """Accepted for TF1's API; nothing to mark."""
 
+    # ---- cond's side ---------------------------------------------------------------------------------------
+    def from_buffer(self, buffer: Tensor) -> TensorArray:
+        """This array holding ``buffer`` (a cond's output: the buffer of the branch taken). Inside a
+        loop body that carries this array, every row counts as written by the iteration."""
+        loop = self._state.loop
+        if loop is None:
+            return self._with(_State(buffer))
+        loop.read = True  # the loop must carry the buffer: the cond's rows are the iteration's writes
+        rows = ST.range(S.shape(buffer)[0])
+        return self._with(_State(self._state.base, ((rows, buffer),), loop))
+
     # ---- while_loop's side -----------------------------------------------------------------------------
     def before_loop(self) -> Tensor | None:
         """The array's buffer as a loop starts (built outside the loop), or None when nothing
@@ -267,9 +299,17 @@ class TensorArray:
             got = f"TensorArray {view._name} made in the body" if isinstance(view, TensorArray) else repr(view)
             raise TypeError(f"while_loop's body must return the TensorArray it was given (or one written from it) "
                             f"in the place of TensorArray {self._name}, got {got}")
-        if view._state.writes and view._state.loop.read:
-            raise NotImplementedError(_READ_IN_LOOP.format(self._name))
         if not view._state.writes:
+            return []
+        if view._state.loop.read:  # read and written: the loop carries the buffer (control_flow_while._late)
+            if self._dynamic:
+                raise NotImplementedError(_DYNAMIC_IN_LOOP.format(self._name))
+            nxt = view._buffer()
+            start = view._state.base if view._state.base is not None else view._state.loop.start
+            if start is None:
+                raise NotImplementedError(_READ_IN_LOOP.format(self._name))
+            get_default_graph().late_loop_values.append((start, nxt, start.shape))  # type: ignore[attr-defined]
+            view._state.loop.carried = True
             return []
         indices = concat([i for i, _ in view._state.writes], 0)
         rows = concat([v for _, v in view._state.writes], 0)
@@ -277,9 +317,12 @@ class TensorArray:
             return [indices[0], rows[0]]
         return [indices, rows]
 
-    def after_loop(self, view: TensorArray, stacked: Sequence[Tensor]) -> TensorArray:
+    def after_loop(self, view: TensorArray, stacked: Sequence[Tensor], carried: Tensor | None = None) -> TensorArray:
         """This array after a loop whose iterations' writes were stacked: ``stacked`` holds the
-        indices [iterations, n] and rows [iterations, n, *element] (empty: no writes)."""
+        indices [iterations, n] and rows [iterations, n, *element] (empty: no writes); or, for an
+        array the loop carried whole, ``carried`` is its final buffer."""
+        if carried is not None:
+            return self._with(_State(carried, (), self._state.loop), view._element)
         if not stacked:
             return self
         indices, rows = stacked
