@@ -104,3 +104,11 @@ def need(name: str) -> ModuleType | Any:
     if why:
         raise pytest.skip.Exception(why, _use_item_location=True)  # reported at the test, not here
     return found
+
+
+def tf1() -> Any:
+    """TF1 (``tf.compat.v1``) in graph mode, for the comparisons with it; skips the calling test
+    with the reason where TensorFlow is missing."""
+    tf = need("tensorflow")
+    tf.disable_eager_execution()
+    return tf

@@ -13,15 +13,11 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from tests.optional import need
+from tests.optional import tf1
 
 
 def _lib(name: str) -> Any:
-    if name == "gf":
-        return gf
-    tf = need("tensorflow")
-    tf.disable_eager_execution()
-    return tf
+    return gf if name == "gf" else tf1()
 
 
 def _pretrained(tf: Any, folder: str) -> str:

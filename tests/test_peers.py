@@ -10,13 +10,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from tests.optional import need
-
-
-def _tf1() -> Any:
-    tf = need("tensorflow")
-    tf.disable_eager_execution()
-    return tf
+from tests.optional import need, tf1
 
 
 def _train(tf: Any, build: Callable[[Any], tuple[Any, Any, dict, list]], steps: int) -> tuple[list, list]:
@@ -39,7 +33,7 @@ LR, BETA1, BETA2, EPS = 2.0 ** -6, 0.875, 0.75, 2.0 ** -27
 
 
 def _agree(build: Callable[[Any], tuple[Any, Any, dict, list]], steps: int = 4, rtol: float = 1e-9) -> None:
-    ours, theirs = _train(gf, build, steps), _train(_tf1(), build, steps)
+    ours, theirs = _train(gf, build, steps), _train(tf1(), build, steps)
     np.testing.assert_allclose(ours[0], theirs[0], rtol=rtol, atol=1e-12)
     for a, b in zip(ours[1], theirs[1]):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-12)
@@ -178,7 +172,7 @@ def test_linear_regression_with_shapeless_placeholders_matches_tf1() -> None:
                                          ("asinh", 2.0), ("atanh", 0.9), ("sin", 2.0), ("square", 2.0)])
 def test_elementwise_math_and_its_gradient_match_tf1(name: str, domain: float) -> None:
     """Values (ties of round included: half to even) and gradients (None where TF1 has none)."""
-    tf = _tf1()
+    tf = tf1()
     xv = np.concatenate([np.random.RandomState(6).uniform(-domain, domain, 9), [0.5, 1.5, -2.5] if domain > 1 else []])
     out = {}
     for m in (gf, tf):
@@ -199,7 +193,7 @@ def test_elementwise_math_and_its_gradient_match_tf1(name: str, domain: float) -
 
 
 def test_cumsum_eye_diag_trace_and_their_gradients_match_tf1() -> None:
-    tf = _tf1()
+    tf = tf1()
     rng = np.random.RandomState(7)
     xv, mv, vv = rng.randn(3, 4), rng.randn(2, 3, 3), rng.randn(3)
     out = {}
@@ -220,7 +214,7 @@ def test_cumsum_eye_diag_trace_and_their_gradients_match_tf1() -> None:
 
 
 def test_top_k_in_top_k_and_the_values_gradient_match_tf1() -> None:
-    tf = _tf1()
+    tf = tf1()
     xv = np.random.RandomState(8).randn(4, 6)
     xv[0, 1] = xv[0, 4]  # a tie: the lower index first
     out = {}
@@ -275,7 +269,7 @@ def test_every_optimizer_trains_as_tf1(name: str) -> None:
 
 
 def test_learning_rate_schedules_match_tf1() -> None:
-    tf = _tf1()
+    tf = tf1()
 
     def build(lib: Any) -> tuple[Any, list]:
         step = lib.placeholder(lib.int64, ())

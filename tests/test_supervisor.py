@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from tests.optional import need
+from tests.optional import need, tf1
 
 
 def _libs() -> list[Any]:
@@ -20,11 +20,7 @@ def _libs() -> list[Any]:
 
 
 def _lib(name: str) -> Any:
-    if name == "gf":
-        return gf
-    tf = need("tensorflow")
-    tf.disable_eager_execution()
-    return tf
+    return gf if name == "gf" else tf1()
 
 
 # ---- Coordinator and LooperThread ------------------------------------------------------------------

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from tests.optional import need
+from tests.optional import tf1
 
 
 def test_switches_accept_what_graphflow_does_and_refuse_what_it_cannot() -> None:
@@ -74,8 +74,7 @@ def test_unconnected_gradients(how: str) -> None:
 
 
 def test_unconnected_gradients_match_tf1() -> None:
-    tf = need("tensorflow")
-    tf.disable_eager_execution()
+    tf = tf1()
     got = []
     for lib in (gf, tf):
         with lib.Graph().as_default():

@@ -55,6 +55,9 @@ def gradients(ys: TensorLike | Sequence[TensorLike], xs: Tensor | Sequence[Tenso
     >>> x = gf.constant(3.0)
     >>> (g,) = gf.gradients(x * x, [x])
     """
+    how = str(getattr(unconnected_gradients, "value", unconnected_gradients))  # a string or the enum
+    if how not in ("none", "zero"):
+        raise ValueError(f"unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}")
     y_ts = _tensors(ys)
     x_ts = _tensors(xs)
     graph = y_ts[0].graph
@@ -140,10 +143,8 @@ def gradients(ys: TensorLike | Sequence[TensorLike], xs: Tensor | Sequence[Tenso
                 grads.setdefault(id(t), []).append(g if _shaped_like(n, t, g) else _sum_to(g, t))
 
         found = [total(x) for x in x_ts]
-        if str(getattr(unconnected_gradients, "value", unconnected_gradients)) == "zero":
+        if how == "zero":
             found = [g if g is not None else _zeros_like(x) for g, x in zip(found, x_ts)]
-        elif str(getattr(unconnected_gradients, "value", unconnected_gradients)) != "none":
-            raise ValueError(f"unconnected_gradients must be 'none' or 'zero', got {unconnected_gradients!r}")
         return found
 
 

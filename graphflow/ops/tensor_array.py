@@ -65,9 +65,7 @@ class LoopRecord:
             raise NotImplementedError(_DYNAMIC_IN_LOOP.format(array._name))
         if self.start is None and self.outer is not None and array._element.is_fully_defined():
             with self.outer.as_default(), self.outer.control_dependencies(None):
-                self.start = ST.zeros(concat([S.reshape(array._size_tensor(), [1]),
-                                              ST.constant(array._element.as_list(), dtype=_dt.int32)], 0),
-                                      array._dtype)
+                self.start = array._zeros()
         return self.start
 
 
@@ -200,8 +198,7 @@ class TensorArray:
             if not self._element.is_fully_defined():
                 raise ValueError(f"TensorArray {self._name} was read before anything was written to it, and its "
                                  f"element_shape {self._element} is not fully defined")
-            return ST.zeros(concat([S.reshape(self._size_tensor(), [1]),
-                                    ST.constant(self._element.as_list(), dtype=_dt.int32)], 0), self._dtype)
+            return self._zeros()
         indices = concat([i for i, _ in st.writes], 0) if len(st.writes) > 1 else st.writes[0][0]
         rows = concat([v for _, v in st.writes], 0) if len(st.writes) > 1 else st.writes[0][1]
         size = self._size_tensor()
@@ -221,6 +218,11 @@ class TensorArray:
         with get_default_graph().control_dependencies([check]):
             out = AX.tensor_scatter_nd_update(base, S.expand_dims(indices, 1), rows)
         return self._static(out)
+
+    def _zeros(self) -> Tensor:
+        """The buffer of an array nothing was written to: zeros of [size, *element] (element shape known)."""
+        return ST.zeros(concat([S.reshape(self._size_tensor(), [1]),
+                                ST.constant(self._element.as_list(), dtype=_dt.int32)], 0), self._dtype)
 
     def _static(self, buffer: Tensor) -> Tensor:
         """``buffer`` with what is known of [size, *element] when the graph is built."""

@@ -331,9 +331,7 @@ class MonitoredSession:
         self._hooks = list(hooks or [])
         for h in self._hooks:
             h.begin()
-        self._scaffold = getattr(creator, "scaffold", None) or Scaffold()
-        self._scaffold.finalize()
-        self._sess = creator.create_session()
+        self._sess = creator.create_session()  # (the creator finalizes its scaffold)
         for h in self._hooks:
             h.after_create_session(self._sess, None)
         self._stop = False

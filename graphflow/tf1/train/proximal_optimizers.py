@@ -8,6 +8,7 @@ given as a tensor picks it when run.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from graphflow.core import dtypes as _dt
@@ -146,12 +147,8 @@ class FtrlOptimizer(Optimizer):
             "learning_rate", "power", "l1", "l2", "shrinkage", "beta"))
         l2 = l2 + beta / (2 * lr)
         accum, linear = self._slot_of(var, "accum"), self._slot_of(var, "linear")
-        if self._hyper_values["power"] == -0.5:
-            def scale(n: Tensor) -> Tensor:
-                return sqrt(n)
-        else:
-            def scale(n: Tensor) -> Tensor:
-                return _pow(n, -power)
+        # n**-power, as sqrt(n) for TF1's default power (its kernel's special case, for the same rounding)
+        scale: Callable[[Tensor], Tensor] = sqrt if self._hyper_values["power"] == -0.5 else lambda n: _pow(n, -power)
         shrunk_grad = grad if self._hyper_values["shrinkage"] == 0.0 else grad + 2 * shrinkage * var
         new_accum = accum + grad * grad
         linear_t = linear.assign_add(shrunk_grad - (scale(new_accum) - scale(accum)) / lr * var)

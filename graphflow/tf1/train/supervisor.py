@@ -23,13 +23,11 @@ from graphflow.core.ir import Graph, Tensor, get_default_graph
 from graphflow.core.types import FeedDict, SessionLike
 from graphflow.graphdef.export import UnsupportedOpError
 from graphflow.graphdef.util import write_graph
-from graphflow.ops.state_ops import group
 from graphflow.ops.summary_ops import summary_pb2
 from graphflow.ops.variables import (
     GraphKeys,
     global_variables,
     global_variables_initializer,
-    local_variables_initializer,
     report_uninitialized_variables,
 )
 from graphflow.tf1.config import ConfigProto
@@ -39,7 +37,7 @@ from graphflow.tf1.summary.writer import session_log
 from graphflow.tf1.train.coordinator import Coordinator, LooperThread
 from graphflow.tf1.train.saver import Saver
 from graphflow.tf1.train.schedules import get_global_step
-from graphflow.tf1.train.session_manager import SessionManager
+from graphflow.tf1.train.session_manager import Scaffold, SessionManager
 
 __all__ = ["Supervisor", "basic_train_loop"]
 
@@ -81,8 +79,7 @@ class Supervisor:
                 ready_for_local_init_op, GraphKeys.READY_FOR_LOCAL_INIT_OP,
                 lambda: report_uninitialized_variables(global_variables()))
             self._init_op = self._pick(init_op, GraphKeys.INIT_OP, global_variables_initializer)
-            self._local_init_op = self._pick(local_init_op, GraphKeys.LOCAL_INIT_OP,
-                                             lambda: group(local_variables_initializer()))
+            self._local_init_op = self._pick(local_init_op, GraphKeys.LOCAL_INIT_OP, Scaffold.default_local_init_op)
             self._saver: Saver | None = self._pick(
                 saver, GraphKeys.SAVERS, lambda: Saver() if global_variables() else None)
             self._summary_op: Tensor | None = self._pick(summary_op, GraphKeys.SUMMARY_OP, merge_all)
@@ -177,11 +174,11 @@ class Supervisor:
         threads: list[LooperThread] = []
         if self._save_summaries_secs and writer is not None:
             if self._summary_op is not None:
-                threads.append(_Looper(self, self._save_summaries_secs, self._write_summaries, sess))
+                threads.append(LooperThread(self._coord, self._save_summaries_secs, self._write_summaries, (sess,)))
             if step is not None:
                 threads.append(_StepCounter(self, sess))
         if self._saver is not None and self._save_model_secs:
-            threads.append(_Looper(self, self._save_model_secs, self._checkpoint, sess))
+            threads.append(LooperThread(self._coord, self._save_model_secs, self._checkpoint, (sess,)))
         for t in threads:
             t.start()
         self._threads += threads
@@ -213,8 +210,7 @@ class Supervisor:
     def loop(self, timer_interval_secs: float | None, target: Callable[..., object],
              args: Sequence[Any] | None = None, kwargs: dict[str, Any] | None = None) -> LooperThread:
         """Call ``target(*args, **kwargs)`` every ``timer_interval_secs`` in a thread until the stop."""
-        thread = LooperThread(self._coord, timer_interval_secs, target=target, args=args, kwargs=kwargs)
-        thread.start()
+        thread = LooperThread.loop(self._coord, timer_interval_secs, target, args, kwargs)
         self._threads.append(thread)
         return thread
 
@@ -286,11 +282,6 @@ class Supervisor:
     StopOnException = stop_on_exception
     WaitForStop = wait_for_stop
     SummaryComputed = summary_computed
-
-
-class _Looper(LooperThread):
-    def __init__(self, sv: Supervisor, every: float, fn: Callable[[SessionLike], None], sess: SessionLike) -> None:
-        super().__init__(sv.coord, every, target=fn, args=(sess,))
 
 
 class _StepCounter(LooperThread):
