@@ -12,6 +12,7 @@ from scipy import stats
 
 import graphflow as gf
 from tests.harness import TARGETS, check_gradient, check_op, run
+from tests.optional import tf1
 
 RS = np.random.RandomState(11)
 
@@ -171,8 +172,7 @@ TF1 = {
 
 @pytest.mark.parametrize("name", sorted(TF1))
 def test_values_and_gradients_match_tf1(name: str) -> None:
-    from tests.test_peers import _tf1
-    tf = _tf1()
+    tf = tf1()
     xv = RS.randn(3, 3)
 
     def evaluate(m: Any) -> list:

@@ -12,6 +12,7 @@ import pytest
 
 import graphflow as gf
 from tests.harness import SIMULATED, TARGETS, check_gradient, compiled_and_reference
+from tests.optional import tf1
 
 
 @pytest.fixture(params=TARGETS)
@@ -142,8 +143,7 @@ TF1_CF = {
 
 @pytest.mark.parametrize("name", sorted(TF1_CF))
 def test_control_flow_values_and_gradients_match_tf1(name: str) -> None:
-    from tests.test_peers import _tf1
-    tf = _tf1()
+    tf = tf1()
     xv = np.random.RandomState(2).uniform(0.3, 1.1, (4, 3))
 
     def evaluate(m: Any) -> list:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from tests.optional import tf1
 
 X = np.arange(14, dtype=np.float32).reshape(7, 2)
 Y = np.arange(7, dtype=np.int64)
@@ -103,8 +104,7 @@ def test_initializable_iterator_over_fed_placeholders_and_training() -> None:
 
 
 def test_elements_match_tf1() -> None:
-    from tests.test_peers import _tf1
-    tf = _tf1()
+    tf = tf1()
 
     def elements(m: Any) -> list:
         g = m.Graph()

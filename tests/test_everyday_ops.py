@@ -11,6 +11,7 @@ import scipy.special as sp
 
 import graphflow as gf
 from tests.harness import TARGETS, check_gradient, check_op, run
+from tests.optional import tf1
 
 RS = np.random.RandomState(7)
 SPD = (lambda a: a @ np.swapaxes(a, -1, -2) + 3 * np.eye(3))(RS.randn(2, 3, 3))
@@ -217,8 +218,7 @@ TF1_CASES = {  # name -> builder over a module (graphflow or tf.compat.v1) and i
 
 @pytest.mark.parametrize("name", sorted(TF1_CASES))
 def test_values_and_gradients_match_tf1(name: str) -> None:
-    from tests.test_peers import _tf1
-    tf = _tf1()
+    tf = tf1()
     xv = np.random.RandomState(3).randn(3, 3)
     build = TF1_CASES[name]
 

@@ -14,6 +14,7 @@ import scipy.linalg as sla
 import graphflow as gf
 from graphflow.core.registry import NotOnTarget, Op, rows
 from tests.harness import TARGETS, check_gradient, check_op, run
+from tests.optional import tf1
 
 RS = np.random.RandomState(11)
 TALL = RS.randn(2, 4, 3)
@@ -340,8 +341,7 @@ NO_TF1_GRADIENT = {"lu", "lu_perm", "lu_solve", "lstsq_svd", "matrix_rank"}
 @pytest.mark.needs("tensorflow")
 @pytest.mark.parametrize("name", sorted(TF1_CASES))
 def test_values_and_gradients_match_tf1(name: str) -> None:
-    from tests.test_peers import _tf1
-    tf = _tf1()
+    tf = tf1()
     xv = np.random.RandomState(5).randn(4, 3)
     build = TF1_CASES[name]
 

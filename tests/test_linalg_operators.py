@@ -11,6 +11,7 @@ import scipy.linalg as sla
 
 import graphflow as gf
 from tests.harness import TARGETS, check_gradient, run
+from tests.optional import tf1
 
 L = gf.linalg
 RS = np.random.RandomState(3)
@@ -123,8 +124,7 @@ def test_conjugate_gradient_solves_spd_systems(device: str) -> None:
 @pytest.mark.needs("tensorflow")
 @pytest.mark.parametrize("name", sorted(set(OPERATORS) - {"scaled_identity"}))
 def test_dense_forms_and_products_match_tf1(name: str) -> None:
-    from tests.test_peers import _tf1
-    tf = _tf1()
+    tf = tf1()
     build, dense = OPERATORS[name]
     rhs = RS.randn(*dense.shape[:-1], 2)
 

@@ -11,6 +11,7 @@ from scipy import stats
 
 import graphflow as gf
 from tests.harness import TARGETS, check_gradient, check_op
+from tests.optional import tf1
 
 RS = np.random.RandomState(5)
 
@@ -64,8 +65,7 @@ def test_depthwise_nchw_and_errors() -> None:
 
 
 def test_depthwise_and_separable_match_tf1() -> None:
-    from tests.test_peers import _tf1
-    tf = _tf1()
+    tf = tf1()
     x, w, p = RS.randn(2, 8, 8, 3), RS.randn(3, 3, 3, 2), RS.randn(1, 1, 6, 4)
 
     def run(m: Any) -> list:
@@ -109,8 +109,7 @@ SAMPLED = (np.array([0, 4, 7, 9]), np.array([[0.2], [0.5], [0.5], [0.1]], np.flo
 
 @pytest.mark.parametrize("accidental", [False, True])
 def test_sampled_losses_match_tf1_given_the_same_samples(accidental: bool) -> None:
-    from tests.test_peers import _tf1
-    tf = _tf1()
+    tf = tf1()
     for a, b in zip(_losses(gf, SAMPLED, accidental), _losses(tf, SAMPLED, accidental)):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 

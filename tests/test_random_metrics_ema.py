@@ -11,6 +11,7 @@ from scipy import stats
 
 import graphflow as gf
 from tests.harness import SIMULATED, TARGETS
+from tests.optional import tf1
 
 
 @pytest.fixture(params=TARGETS)
@@ -146,8 +147,7 @@ def test_streaming_metrics_accumulate() -> None:
 
 
 def test_streaming_metrics_match_tf1() -> None:
-    from tests.test_peers import _tf1
-    tf = _tf1()
+    tf = tf1()
     ours, theirs = _metric_run(gf, BATCHES), _metric_run(tf, BATCHES)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b, np.float64), rtol=2e-6, atol=1e-6)
@@ -177,8 +177,7 @@ def _ema_run(m: Any) -> list:
 def test_exponential_moving_average_matches_tf1() -> None:
     ours = _ema_run(gf)
     assert ours[-1] == "w/ExponentialMovingAverage"
-    from tests.test_peers import _tf1
-    theirs = _ema_run(_tf1())
+    theirs = _ema_run(tf1())
     assert ours[-2:] == theirs[-2:]
     for a, b in zip(ours[:-2], theirs[:-2]):
         for x, y in zip(a, b):

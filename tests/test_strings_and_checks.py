@@ -6,6 +6,7 @@ import pytest
 
 import graphflow as gf
 from tests.harness import TARGETS
+from tests.optional import tf1
 
 
 @pytest.fixture(params=TARGETS)
@@ -189,8 +190,7 @@ def test_check_numerics_names_the_tensor_and_line(sess: gf.Session) -> None:
 
 
 def test_string_ops_match_tf1() -> None:
-    from tests.test_peers import _tf1
-    tf = _tf1()
+    tf = tf1()
 
     def build(m):  # type: ignore[no-untyped-def]
         a = m.constant([["a", "bc"], ["d", "e"]])

@@ -13,6 +13,7 @@ import pytest
 
 import graphflow as gf
 from tests.harness import check_gradient
+from tests.optional import tf1
 from tests.tolerances import value_tol
 
 X = np.random.RandomState(0).uniform(0.5, 1.5, (3, 4))  # positive, away from 0 and 1
@@ -178,8 +179,7 @@ case("group_control", lambda m, x: m.tuple([x * 2.0])[0])
 
 @pytest.mark.parametrize("name", sorted(D))
 def test_matches_tf1(name: str) -> None:
-    from tests.test_peers import _tf1
-    tf = _tf1()
+    tf = tf1()
     fn, xv, grad = D[name]
     if name in FLOAT32_IN_TF1:
         xv = xv.astype(np.float32)
@@ -234,8 +234,7 @@ RANDOM = {
 
 @pytest.mark.parametrize("name", sorted(RANDOM))
 def test_random_ops_have_tf1_shapes_dtypes_and_moments(name: str) -> None:
-    from tests.test_peers import _tf1
-    tf = _tf1()
+    tf = tf1()
     fn, mean, var = RANDOM[name]
 
     def sample(m: Any) -> np.ndarray:
