@@ -34,6 +34,20 @@ def _tf1_layers() -> Any:
     return tf
 
 
+def _tf_slim() -> Any:
+    tf = _tf1_layers()  # slim's layers build on tf-keras's legacy ones
+    tf.disable_eager_execution()
+    ops = importlib.import_module("tensorflow.python.framework.ops")
+    # tf-slim 1.1 reads names TF 2.16 moved elsewhere: point them at TF's own objects
+    for name, value in (("Tensor", tf.Tensor), ("IndexedSlices", tf.IndexedSlices)):
+        if not hasattr(ops, name):
+            setattr(ops, name, value)
+    flow = importlib.import_module("tensorflow.python.ops.control_flow_ops")
+    if not hasattr(flow, "cond"):
+        flow.cond = tf.cond
+    return importlib.import_module("tf_slim")
+
+
 def _mpi() -> Any:
     mpi4py = importlib.import_module("mpi4py")
     if not (shutil.which("mpirun") or shutil.which("mpiexec")):
@@ -50,6 +64,7 @@ TABLE: dict[str, tuple[Callable[[], Any], str]] = {
     "torch": (_imports("torch"), "pip install torch"),
     "tensorflow": (_imports("tensorflow.compat.v1"), "pip install 'tensorflow==2.21.*'"),
     "tf_keras": (_tf1_layers, "pip install 'tensorflow==2.21.*' tf-keras"),
+    "tf_slim": (_tf_slim, "pip install 'tensorflow==2.21.*' tf-keras tf-slim"),
     "onnx": (_imports("onnx"), "pip install onnx"),
     "onnxruntime": (_imports("onnxruntime"), "pip install onnxruntime"),
     "tensorboard": (_imports("tensorboard.compat.proto.graph_pb2"), "pip install tensorboard"),

@@ -278,8 +278,9 @@ def test_contrib_batch_norm_defaults() -> None:
             got = s.run(y, {x: v, training: True})
             np.testing.assert_allclose(got, (v - v.mean(0)) / np.sqrt(v.var(0) + 1e-3), rtol=1e-10)
             mm, mv = s.run(gf.global_variables()[1:])
-            np.testing.assert_allclose(mm, 0.001 * v.mean(0), rtol=1e-10)
-            np.testing.assert_allclose(mv, 0.999 + 0.001 * v.var(0), rtol=1e-10)
+            step = float(np.float32(0.001))  # TF1 makes 1 - decay a float32 tensor before casting it
+            np.testing.assert_allclose(mm, step * v.mean(0), rtol=1e-10)
+            np.testing.assert_allclose(mv, 1.0 - step + step * v.var(0), rtol=1e-10)
             inferred = s.run(y, {x: v, training: False})
             np.testing.assert_allclose(inferred, (v - mm) / np.sqrt(mv + 1e-3), rtol=1e-10)
 
