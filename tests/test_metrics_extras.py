@@ -1,6 +1,7 @@
 """The tf.metrics beyond the counting and regression ones (ranking at k, counts and rates at
-thresholds, the averaging and per-class ones): each streamed over several batches against numpy
-computed from its definition over every batch seen so far (with and without weights), and
+thresholds, the averaging and per-class ones) and tf.losses.mean_pairwise_squared_error: each
+metric streamed over several batches against numpy computed from its definition over every batch
+seen so far (with and without weights), the loss against numpy and central differences, and
 everything against tf.compat.v1 on the same inputs."""
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from tests.harness import TARGETS
+from tests.harness import TARGETS, check_gradient
 from tests.optional import tf1
 from tests.tolerances import value_tol
 
@@ -320,3 +321,57 @@ def test_metrics_match_tf1() -> None:
                                                atol=1e-6, err_msg=f"{name} {part} after {n} batches, {weighted=}")
     for ours_sparse, theirs_sparse in zip(_stream_sparse(gf), _stream_sparse(tf)):
         np.testing.assert_allclose(ours_sparse, theirs_sparse, rtol=1e-12)
+
+
+# ---- tf.losses.mean_pairwise_squared_error ---------------------------------------------------------------
+
+def _pairwise_numpy(labels: np.ndarray, pred: np.ndarray, w: np.ndarray) -> float:
+    """The sum over examples of weight times the mean over ordered pairs i != j of the examples'
+    elements of ``(d_i - d_j) ** 2``, d the error (weights one per example)."""
+    total = 0.0
+    for lab, p, wt in zip(labels, pred, np.broadcast_to(w, (len(labels),))):
+        d = (p - lab).astype(np.float64).reshape(-1)
+        if wt != 0 and d.size > 1:
+            total += wt * ((d[:, None] - d[None, :]) ** 2).sum() / (d.size * (d.size - 1))
+    return total
+
+
+rs = np.random.RandomState(3)
+PW_LABELS, PW_PRED = rs.standard_normal((4, 3, 2)), rs.standard_normal((4, 3, 2))
+PW_WEIGHTS: list[np.ndarray] = [np.array(1.0), np.array(2.5), np.array([1.0, 0.0, 2.0, 0.5])]  # one per example
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("device", TARGETS)
+def test_mean_pairwise_squared_error_like_numpy(device: str, dtype: type) -> None:
+    with gf.Graph().as_default() as g:
+        lab, pred = gf.constant(PW_LABELS.astype(dtype)), gf.constant(PW_PRED.astype(dtype))
+        losses = [gf.losses.mean_pairwise_squared_error(lab, pred, weights=w.reshape((-1, 1, 1)).astype(dtype)
+                                                        if w.ndim else float(w)) for w in PW_WEIGHTS]
+        losses.append(gf.losses.mean_pairwise_squared_error(lab[:, :1, :1], pred[:, :1, :1]))  # one element: 0
+        losses.append(gf.losses.mean_pairwise_squared_error(lab, pred, weights=0.0))
+        assert g.get_collection(gf.GraphKeys.LOSSES) == losses and losses[0].dtype == gf.as_dtype(dtype)
+        with gf.Session(device=device) as s:
+            got = s.run(losses)
+    want = [_pairwise_numpy(PW_LABELS.astype(dtype), PW_PRED.astype(dtype), w) for w in PW_WEIGHTS]
+    np.testing.assert_allclose(got, want + [0.0, 0.0], **value_tol(dtype))
+
+
+def test_mean_pairwise_squared_error_gradient() -> None:
+    w = np.array([[[1.0]], [[0.0]], [[2.0]], [[0.5]]])
+    with gf.Graph().as_default():
+        check_gradient(lambda lab, p: gf.losses.mean_pairwise_squared_error(lab, p, weights=w), [PW_LABELS, PW_PRED])
+
+
+def test_mean_pairwise_squared_error_matches_tf1() -> None:
+    tf = tf1()
+    full = (rs.rand(4, 3, 2) > 0.4).astype(np.float32)  # zeros inside examples: TF1's count of n
+    weights = [1.0, np.array([[[1.0]], [[0.0]], [[2.0]], [[0.5]]], np.float32), full]
+
+    def run(m: Any) -> list:
+        with m.Graph().as_default():
+            lab, pred = m.constant(PW_LABELS.astype(np.float32)), m.constant(PW_PRED.astype(np.float32))
+            losses = [m.losses.mean_pairwise_squared_error(lab, pred, weights=w) for w in weights]
+            with m.Session() as s:
+                return s.run(losses)
+    np.testing.assert_allclose(run(gf), run(tf), rtol=2e-6)
