@@ -18,6 +18,7 @@ from tests.tolerances import value_tol
 
 C, B, STEPS, K = 5, 6, 3, 3  # classes, batch, streamed batches, labels per example
 THRESHOLDS = [0.0, 0.25, 0.5, 0.9]
+AUC_THRESHOLDS = [0.7, 0.2, 0.5]  # auc sorts them
 EPS = 1e-7
 
 
@@ -70,6 +71,12 @@ def _metrics(m: Any, p: dict[str, Any], w: Any) -> dict[str, tuple[Any, Any]]:
                                                                     num_thresholds=20),
         "specificity_at_sensitivity": mt.specificity_at_sensitivity(p["truth"], p["prob"], 0.4, weights=w,
                                                                     num_thresholds=20),
+        "auc_roc": mt.auc(p["truth"], p["prob"], weights=w, num_thresholds=50),
+        "auc_pr_careful": mt.auc(p["truth"], p["prob"], weights=w, curve="PR",
+                                 summation_method="careful_interpolation"),
+        "auc_roc_minoring": mt.auc(p["truth"], p["prob"], weights=w, summation_method="minoring",
+                                   thresholds=AUC_THRESHOLDS),
+        "auc_pr_majoring": mt.auc(p["truth"], p["prob"], weights=w, curve="PR", summation_method="majoring"),
         "mean_cosine_distance": mt.mean_cosine_distance(p["uy"], p["ux"], 1,
                                                         weights=None if w is None else w[:, None]),
         "mean_iou": mt.mean_iou(p["label"], p["guess"], C, weights=w),
@@ -160,6 +167,27 @@ def _specificity(d: dict, w: np.ndarray) -> float:
     return c["tn"][i] / (c["tn"][i] + c["fp"][i] + EPS)
 
 
+def _auc(d: dict, w: np.ndarray, curve: str, summation: str, n: int = 200,
+         thresholds: list[float] | None = None) -> float:
+    grid = _grid(n, 1 + EPS) if thresholds is None else [-EPS] + sorted(thresholds) + [1 + EPS]
+    c = _counts(d, w, grid)
+    tp, fp, fn, tn, e = c["tp"], c["fp"], c["fn"], c["tn"], 1e-6  # TF1's guard in the rates
+    if summation == "careful_interpolation":  # precision interpolated with tp and fp linear in between
+        dtp, pos = tp[:-1] - tp[1:], tp + fp
+        dp = pos[:-1] - pos[1:]
+        slope = np.divide(dtp, dp, out=np.zeros_like(dtp), where=dp > 0)
+        both = (pos[:-1] > 0) & (pos[1:] > 0)
+        ratio = np.divide(pos[:-1], pos[1:], out=np.ones_like(dtp), where=both)
+        grow = slope * (dtp + (tp[1:] - slope * pos[1:]) * np.log(ratio))
+        positives = tp[1:] + fn[1:]
+        return float(np.divide(grow, positives, out=np.zeros_like(dtp), where=positives > 0).sum())
+    rec = (tp + e) / (tp + fn + e)
+    x, y = (fp / (fp + tn + e), rec) if curve == "ROC" else (rec, (tp + e) / (tp + fp + e))
+    heights = {"trapezoidal": (y[:-1] + y[1:]) / 2, "minoring": np.minimum(y[:-1], y[1:]),
+               "majoring": np.maximum(y[:-1], y[1:])}[summation]
+    return float(((x[:-1] - x[1:]) * heights).sum())
+
+
 def _confusion(d: dict, w: np.ndarray) -> np.ndarray:
     cm = np.zeros((C, C))
     np.add.at(cm, (d["label"], d["guess"]), w)
@@ -213,6 +241,10 @@ REFERENCES: dict[str, Callable[[dict, np.ndarray], Any]] = {
     "recall_at_thresholds": lambda d, w: (lambda c: c["tp"] / (EPS + c["tp"] + c["fn"]))(_counts(d, w, THRESHOLDS)),
     "sensitivity_at_specificity": _sensitivity,
     "specificity_at_sensitivity": _specificity,
+    "auc_roc": lambda d, w: _auc(d, w, "ROC", "trapezoidal", n=50),
+    "auc_pr_careful": lambda d, w: _auc(d, w, "PR", "careful_interpolation"),
+    "auc_roc_minoring": lambda d, w: _auc(d, w, "ROC", "minoring", thresholds=AUC_THRESHOLDS),
+    "auc_pr_majoring": lambda d, w: _auc(d, w, "PR", "majoring"),
     "mean_cosine_distance": lambda d, w: 1.0 - _wmean((d["ux"] * d["uy"]).sum(1), w),
     "mean_iou": _mean_iou,
     "mean_per_class_accuracy": lambda d, w: _per_class_accuracy(d, w).mean(),

@@ -21,7 +21,14 @@ from graphflow.ops.array_ops import gather
 from graphflow.ops.check_ops import assert_greater_equal, assert_less_equal
 from graphflow.ops.linalg_ops import cumsum
 from graphflow.ops.shape_ops import reshape
-from graphflow.tf1.metrics_core import Metric, broadcast_weights, metric_variable, publish, remove_squeezable
+from graphflow.tf1.metrics_core import (
+    Metric,
+    broadcast_weights,
+    div_no_nan,
+    metric_variable,
+    publish,
+    remove_squeezable,
+)
 
 _EPSILON = 1e-7  # TF1's guard against 0 / 0 in the rates and its margin around [0, 1]
 _NAMES = {"tp": "true_positives", "fn": "false_negatives", "tn": "true_negatives", "fp": "false_positives"}
@@ -153,26 +160,62 @@ def specificity_at_sensitivity(labels: TensorLike, predictions: TensorLike, sens
 
 def auc(labels: TensorLike, predictions: TensorLike, weights: TensorLike | None = None, num_thresholds: int = 200,
         metrics_collections: Sequence[str] | None = None, updates_collections: Sequence[str] | None = None,
-        curve: str = "ROC",
-        name: str | None = None, summation_method: str = "trapezoidal") -> Metric:
+        curve: str = "ROC", name: str | None = None, summation_method: str = "trapezoidal",
+        thresholds: Sequence[float] | None = None) -> Metric:
     """The area under the ROC (or PR) curve, from confusion counts at ``num_thresholds``
-    thresholds spread over [0, 1] (TF1's discretisation and trapezoidal sum)."""
+    thresholds spread over [0, 1] (or at the sorted ``thresholds`` between two just outside
+    [0, 1]), summed as TF1 does: ``trapezoidal``, ``minoring``, ``majoring``, or
+    ``careful_interpolation`` (for PR, the interpolation of Davis and Goadrich; for ROC, the
+    trapezoids).
+
+    >>> import graphflow as gf
+    >>> area, _ = gf.metrics.auc([True, False, True], [0.9, 0.4, 0.6])
+    >>> area.shape.as_list()
+    []
+    """
     if curve not in ("ROC", "PR"):
         raise ValueError(f"auc curve must be 'ROC' or 'PR', got {curve!r}")
-    if summation_method != "trapezoidal":
-        raise ValueError(f"auc supports summation_method='trapezoidal', got {summation_method!r}")
-    if num_thresholds < 2:
+    if summation_method not in ("trapezoidal", "careful_interpolation", "minoring", "majoring"):
+        raise ValueError(f"auc summation_method must be 'trapezoidal', 'careful_interpolation', 'minoring' or "
+                         f"'majoring', got {summation_method!r}")
+    if thresholds is not None:
+        grid = [0.0 - _EPSILON] + sorted(thresholds) + [1.0 + _EPSILON]
+    elif num_thresholds < 2:
         raise ValueError(f"auc needs num_thresholds >= 2, got {num_thresholds}")
-    return _threshold_metric("auc", ["tp", "fn", "tn", "fp"], lambda c: _area(c, curve), labels, predictions,
-                             _spread_thresholds(num_thresholds, 1.0 + _EPSILON), weights, metrics_collections,
-                             updates_collections, name)
-
-
-def _area(c: Counts, curve: str) -> Tensor:
-    tp, fn, tn, fp = c["tp"], c["fn"], c["tn"], c["fp"]
-    rec = (tp + _EPSILON) / (tp + fn + _EPSILON) if curve == "PR" else tp / (tp + fn + _EPSILON)
-    if curve == "ROC":
-        x, y = fp / (fp + tn + _EPSILON), rec
     else:
-        x, y = rec, (tp + _EPSILON) / (tp + fp + _EPSILON)
-    return R.reduce_sum((x[:-1] - x[1:]) * (y[:-1] + y[1:]) / 2.0)
+        grid = _spread_thresholds(num_thresholds, 1.0 + _EPSILON)
+    return _threshold_metric("auc", ["tp", "fn", "tn", "fp"], lambda c: _area(c, curve, summation_method),
+                             labels, predictions, grid, weights, metrics_collections, updates_collections, name)
+
+
+_AREA_EPSILON = 1e-6  # TF1's guard in auc's rates (not the thresholds' 1e-7)
+
+
+def _area(c: Counts, curve: str, summation: str) -> Tensor:
+    tp, fn, tn, fp = c["tp"], c["fn"], c["tn"], c["fp"]
+    if curve == "PR" and summation == "careful_interpolation":
+        return _interpolated_pr_area(tp, fp, fn)
+    rec = (tp + _AREA_EPSILON) / (tp + fn + _AREA_EPSILON)
+    if curve == "ROC":
+        x, y = fp / (fp + tn + _AREA_EPSILON), rec
+    else:
+        x, y = rec, (tp + _AREA_EPSILON) / (tp + fp + _AREA_EPSILON)
+    if summation == "minoring":
+        heights = M.minimum(y[:-1], y[1:])
+    elif summation == "majoring":
+        heights = M.maximum(y[:-1], y[1:])
+    else:
+        heights = (y[:-1] + y[1:]) / 2.0
+    return R.reduce_sum((x[:-1] - x[1:]) * heights)
+
+
+def _interpolated_pr_area(tp: Tensor, fp: Tensor, fn: Tensor) -> Tensor:
+    """TF1's closed form of the PR area with tp, fp and p = tp + fp linear between thresholds:
+    per interval, slope * (dtp + intercept * log(p_a / p_b)) / (the positives), slope = dtp / dp."""
+    dtp = tp[:-1] - tp[1:]
+    p = tp + fp
+    slope = div_no_nan(dtp, M.maximum(p[:-1] - p[1:], 0.0))
+    intercept = tp[1:] - slope * p[1:]
+    both = M.logical_and(M.greater(p[:-1], 0.0), M.greater(p[1:], 0.0))
+    ratio = M.where(both, div_no_nan(p[:-1], M.maximum(p[1:], 0.0)), ST.ones_like(p[1:]))
+    return R.reduce_sum(div_no_nan(slope * (dtp + intercept * M.log(ratio)), M.maximum(tp[1:] + fn[1:], 0.0)))
