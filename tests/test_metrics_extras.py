@@ -305,6 +305,8 @@ def test_metric_variables_names_and_collections() -> None:
         gf.metrics.sensitivity_at_specificity([True], [0.5], 1.5)
     with pytest.raises(ValueError, match="k >= 1"):
         gf.metrics.average_precision_at_k([[0]], [[0.5]], 0)
+    with pytest.raises(ValueError, match="do not broadcast to the examples"):  # TF1 asserts it when run
+        gf.metrics.recall_at_k(np.zeros((4, 2), np.int64), np.ones((4, 3)), 1, weights=np.ones((4, 1)))
 
 
 SPARSE = [[[1, 4], [0], [2, 9, 3], [4, 1, 0], [7], [3, 2]],
@@ -353,6 +355,40 @@ def test_metrics_match_tf1() -> None:
                                                atol=1e-6, err_msg=f"{name} {part} after {n} batches, {weighted=}")
     for ours_sparse, theirs_sparse in zip(_stream_sparse(gf), _stream_sparse(tf)):
         np.testing.assert_allclose(ours_sparse, theirs_sparse, rtol=1e-12)
+
+
+def _shaped_run(m: Any) -> list[Any]:
+    """Metrics of other ranks: [D1, D2, classes] scores, one label per example, and weights or
+    labels one dim off the predictions (TF1's squeezing and expanding)."""
+    rs = np.random.RandomState(5)
+    s3, l3, w3 = rs.rand(2, 3, C).astype(np.float32), rs.randint(0, C, (2, 3, 2)), rs.rand(2, 3).astype(np.float32)
+    l1, s1 = rs.randint(0, C, 4), rs.rand(4, C).astype(np.float32)
+    x, y, wb = rs.randn(4, 3).astype(np.float32), rs.randn(4, 3).astype(np.float32), rs.rand(4).astype(np.float32)
+    lab, pred, w2 = rs.randint(0, 3, (2, 3)), rs.randint(0, 3, (2, 3)), rs.rand(2, 3).astype(np.float32)
+    truth, prob = rs.rand(4, 1) > 0.5, rs.rand(4).astype(np.float32)
+    with m.Graph().as_default():
+        c = m.constant
+        mt = m.metrics
+        metrics = [mt.precision_at_k(c(l3, m.int64), s3, 2, weights=w3), mt.recall_at_k(c(l3, m.int64), s3, 3, 1),
+                   mt.average_precision_at_k(c(l3, m.int64), s3, 2, weights=w3),
+                   mt.precision_at_k(c(l1, m.int64), s1, 2), mt.recall_at_k(c(l1, m.int64), s1, 1),
+                   mt.average_precision_at_k(c(l1, m.int64), s1, 3), mt.mean_cosine_distance(x, y, 1, weights=wb),
+                   mt.percentage_below(c(l1 * 3), 5, weights=wb), mt.mean_iou(c(lab), c(pred), 3, weights=c(w2)),
+                   mt.mean_per_class_accuracy(c(lab), c(pred), 3, weights=c(w2)), mt.auc(truth, prob, weights=wb),
+                   mt.recall_at_thresholds(truth, prob, [0.3, 0.6], weights=wb[:, None]),
+                   mt.mean_relative_error(x, y, np.abs(x), weights=wb[:, None]), mt.mean(x[:, :1], weights=wb),
+                   mt.mean_tensor(x, weights=wb)]
+        with m.Session() as sess:
+            sess.run(m.local_variables_initializer())
+            return sess.run([u for _, u in metrics]) + sess.run([v for v, _ in metrics])
+
+
+def test_metric_shapes_match_tf1() -> None:
+    tf = tf1()
+    for i, (a, b) in enumerate(zip(_shaped_run(gf), _shaped_run(tf))):
+        assert np.shape(a) == np.shape(b), i
+        np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b, np.float64), rtol=2e-6, atol=1e-6,
+                                   err_msg=str(i))
 
 
 # ---- tf.losses.mean_pairwise_squared_error ---------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
+from graphflow.core.shapes import broadcast_shapes
 from graphflow.core.types import TensorLike
 from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
@@ -97,10 +98,17 @@ def _row_counts(kind: str, pred: Tensor, ids: Tensor, present: Tensor, class_id:
     return _count(M.logical_and(_first(pred, pred_present), hit if kind == "tp" else M.logical_not(hit)))
 
 
+def _row_weights(rows: Tensor, weights: TensorLike) -> Tensor:
+    """``weights`` as float64 broadcast to the per-example ``rows``, which they may not outgrow."""
+    w = M.cast(convert_to_tensor(weights), _dt.float64)
+    out = broadcast_shapes([rows.shape, w.shape])
+    if out is None or not out.is_compatible_with(rows.shape):
+        raise ValueError(f"weights {w.name} of shape {w.shape} do not broadcast to the examples' shape {rows.shape}")
+    return w * ST.ones_like(rows)
+
+
 def _weighted_total(rows: Tensor, weights: TensorLike | None) -> Tensor:
-    if weights is not None:
-        rows = rows * M.cast(convert_to_tensor(weights), _dt.float64)
-    return R.reduce_sum(rows)
+    return R.reduce_sum(rows if weights is None else rows * _row_weights(rows, weights))
 
 
 def _ratio_at_top_k(other: str, labels: Labels, predictions_idx: Tensor, k: int | None, class_id: int | None,
@@ -200,7 +208,7 @@ def average_precision_at_k(labels: Labels, predictions: TensorLike, k: int, weig
         if weights is None:
             batch_max = M.cast(size(ap), _dt.float64)
         else:
-            w = M.cast(convert_to_tensor(weights), _dt.float64) * ST.ones_like(ap)
+            w = _row_weights(ap, weights)
             ap, batch_max = ap * w, R.reduce_sum(w)
         max_acc = metric_variable("max", dtype=_dt.float64)
         total_acc = metric_variable("total", dtype=_dt.float64)
