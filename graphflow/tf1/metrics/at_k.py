@@ -25,7 +25,7 @@ from graphflow.ops.linalg_ops import cumsum
 from graphflow.ops.shape_ops import expand_dims, reshape, shape, size
 from graphflow.ops.sort_ops import top_k
 from graphflow.ops.sparse_ops import SparseTensor, SparseTensorValue, sparse_tensor_to_dense
-from graphflow.tf1.metrics_core import Metric, div_no_nan, metric_variable, publish
+from graphflow.tf1.metrics.core import Metric, div_no_nan, metric_variable, publish
 
 Labels = Any  # a dense TensorLike of class ids, a SparseTensor or a SparseTensorValue
 

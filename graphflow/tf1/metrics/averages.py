@@ -1,5 +1,6 @@
 """The averaging ``tf.metrics``: ``mean_tensor`` (an elementwise mean), the means of derived
-values (``mean_cosine_distance``, ``mean_relative_error``, ``percentage_below``) and the
+values (``mean_cosine_distance``, ``mean_relative_error``, ``percentage_below``, the absolute and
+squared errors and the latter's root) and the
 per-class ones over a streaming confusion (``mean_iou``, ``mean_per_class_accuracy``)."""
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from graphflow.ops.array_extras import matrix_diag_part
 from graphflow.ops.misc_ops import confusion_matrix
 from graphflow.ops.shape_ops import reshape
 from graphflow.ops.update_ops import scatter_add
-from graphflow.tf1.metrics_core import (
+from graphflow.tf1.metrics.core import (
     Metric,
     broadcast_weights,
     div_no_nan,
@@ -146,3 +147,42 @@ def mean_per_class_accuracy(labels: TensorLike, predictions: TensorLike, num_cla
         value = R.reduce_mean(div_no_nan(count.read_value(), M.maximum(total.read_value(), 0.0)))
         update = div_no_nan(new_count, M.maximum(new_total, 0.0))
     return publish(value, update, metrics_collections, updates_collections)
+
+
+def _error_mean(kind: str, labels: TensorLike, predictions: TensorLike, weights: TensorLike | None,
+                metrics_collections: Sequence[str] | None, updates_collections: Sequence[str] | None,
+                name: str | None) -> Metric:
+    """The mean of ``|predictions - labels|`` (``mae``) or its square (``mse``, ``rmse``: then rooted),
+    the error taken in the predictions' float dtype."""
+    pred = convert_to_tensor(predictions)
+    if not pred.dtype.is_floating:
+        pred = M.cast(pred, _dt.float32)
+    pred, lab, w = remove_squeezable(pred, M.cast(convert_to_tensor(labels), pred.dtype), weights)
+    assert lab is not None
+    err = M.abs(pred - lab) if kind == "mae" else M.square(pred - lab)
+    default = {"mae": "mean_absolute_error", "mse": "mean_squared_error", "rmse": "root_mean_squared_error"}[kind]
+    value, update = mean(err, w, None, None, name or default)
+    if kind == "rmse":
+        value, update = M.sqrt(value), M.sqrt(update)
+    return publish(value, update, metrics_collections, updates_collections)
+
+
+def mean_absolute_error(labels: TensorLike, predictions: TensorLike, weights: TensorLike | None = None,
+                        metrics_collections: Sequence[str] | None = None,
+                        updates_collections: Sequence[str] | None = None, name: str | None = None) -> Metric:
+    """The (weighted) mean of ``|predictions - labels|``."""
+    return _error_mean("mae", labels, predictions, weights, metrics_collections, updates_collections, name)
+
+
+def mean_squared_error(labels: TensorLike, predictions: TensorLike, weights: TensorLike | None = None,
+                       metrics_collections: Sequence[str] | None = None,
+                       updates_collections: Sequence[str] | None = None, name: str | None = None) -> Metric:
+    """The (weighted) mean of ``(predictions - labels) ** 2``."""
+    return _error_mean("mse", labels, predictions, weights, metrics_collections, updates_collections, name)
+
+
+def root_mean_squared_error(labels: TensorLike, predictions: TensorLike, weights: TensorLike | None = None,
+                            metrics_collections: Sequence[str] | None = None,
+                            updates_collections: Sequence[str] | None = None, name: str | None = None) -> Metric:
+    """The square root of ``mean_squared_error``."""
+    return _error_mean("rmse", labels, predictions, weights, metrics_collections, updates_collections, name)

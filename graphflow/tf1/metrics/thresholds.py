@@ -21,7 +21,7 @@ from graphflow.ops.array_ops import gather
 from graphflow.ops.check_ops import assert_greater_equal, assert_less_equal
 from graphflow.ops.linalg_ops import cumsum
 from graphflow.ops.shape_ops import reshape
-from graphflow.tf1.metrics_core import (
+from graphflow.tf1.metrics.core import (
     Metric,
     broadcast_weights,
     div_no_nan,
