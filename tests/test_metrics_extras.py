@@ -377,7 +377,11 @@ def _shaped_run(m: Any) -> list[Any]:
                    mt.mean_per_class_accuracy(c(lab), c(pred), 3, weights=c(w2)), mt.auc(truth, prob, weights=wb),
                    mt.recall_at_thresholds(truth, prob, [0.3, 0.6], weights=wb[:, None]),
                    mt.mean_relative_error(x, y, np.abs(x), weights=wb[:, None]), mt.mean(x[:, :1], weights=wb),
-                   mt.mean_tensor(x, weights=wb)]
+                   mt.mean_tensor(x, weights=wb),
+                   # repeated predicted ids count once; an example with no label in range: AP 0 / 0
+                   mt.precision_at_top_k(c(l3, m.int64), c([[[1, 1, 2], [0, 3, 3], [4, 4, 4]]] * 2)),
+                   mt.recall_at_top_k(c(l3, m.int64), c([[[1, 1, 2], [0, 3, 3], [4, 4, 4]]] * 2)),
+                   mt.average_precision_at_k(c([[-1, C + 1], [0, 2]], m.int64), s1[:2], 2)]
         with m.Session() as sess:
             sess.run(m.local_variables_initializer())
             return sess.run([u for _, u in metrics]) + sess.run([v for v, _ in metrics])
