@@ -21,6 +21,7 @@ from graphflow.ops.math_ops import (
     greater,
     identity,
     log,
+    maximum,
     minimum,
     square,
     stop_gradient,
@@ -34,7 +35,7 @@ from graphflow.ops.variables import GraphKeys
 __all__ = [
     "Reduction", "compute_weighted_loss", "add_loss", "get_losses", "get_regularization_losses",
     "get_regularization_loss", "get_total_loss", "absolute_difference", "mean_squared_error",
-    "huber_loss", "log_loss", "hinge_loss", "cosine_distance", "sigmoid_cross_entropy",
+    "huber_loss", "log_loss", "hinge_loss", "cosine_distance", "mean_pairwise_squared_error", "sigmoid_cross_entropy",
     "softmax_cross_entropy", "sparse_softmax_cross_entropy",
 ]
 
@@ -260,6 +261,40 @@ def cosine_distance(labels: TensorLike, predictions: TensorLike, axis: int | Non
         lb, p = _pair(labels, predictions, "cosine_distance")
         losses = constant(1, dtype=p.dtype) - reduce_sum(lb * p, axis=ax, keepdims=True)
         loss = _reduce(losses, weights, reduction)
+    add_loss(loss, loss_collection)
+    return loss
+
+
+def mean_pairwise_squared_error(labels: TensorLike, predictions: TensorLike, weights: TensorLike = 1.0,
+                                scope: str | None = None,
+                                loss_collection: str | None = GraphKeys.LOSSES) -> Tensor:
+    """Per example, the mean over pairs of its elements i != j of
+    ``((p_i - p_j) - (l_i - l_j)) ** 2``, weighted by ``weights`` (a scalar or one per example, of
+    the labels' rank) and summed: with d = p - l over an example's n elements,
+    ``2 * sum(d ** 2) / (n - 1) - 2 * sum(d) ** 2 / (n * (n - 1))``. Elements whose broadcast
+    weight is 0 still enter the sums but not n (TF1's counting). Needs a known rank.
+
+    >>> import graphflow as gf
+    >>> gf.losses.mean_pairwise_squared_error(gf.zeros((2, 3)), gf.ones((2, 3))).shape.as_list()
+    []
+    """
+    with get_default_graph().name_scope(scope or "mean_pairwise_squared_error"):
+        lb, p = _pair(labels, predictions, "mean_pairwise_squared_error")
+        ct = _compute_dtype(p.dtype)
+        d = cast(p, ct) - cast(lb, ct)
+        if d.shape.rank is None:
+            raise ValueError(f"mean_pairwise_squared_error needs labels of known rank, got {d.shape}")
+        axes = list(range(1, d.shape.rank))
+        w = _fit_weights(d, weights)
+        zero = constant(0, dtype=ct)
+        present = where(equal(w, zero), zeros_like(w), ones_like(w)) * ones_like(d)
+        n = reduce_sum(present, axis=axes, keepdims=True)
+        two = constant(2, dtype=ct)
+        term1 = two * _safe_div(reduce_sum(square(d), axis=axes, keepdims=True), maximum(n - 1, zero))
+        term2 = two * _safe_div(square(reduce_sum(d, axis=axes, keepdims=True)), maximum(n * (n - 1), zero))
+        loss = reduce_sum((term1 - term2) * w)
+        loss = where(greater(reduce_sum(n), zero), loss, zeros_like(loss))
+        loss = identity(cast(loss, p.dtype), name="value")
     add_loss(loss, loss_collection)
     return loss
 
