@@ -37,6 +37,7 @@ from graphflow.ops.variables import (
     variable_scope,
     zeros_initializer,
 )
+from graphflow.tf1.layers.input_spec import InputSpec, check_input
 
 # an activation or a constraint: a tensor in, a tensor out
 TensorFn = Callable[[Tensor], Tensor]
@@ -79,6 +80,7 @@ class Layer:
         self._scope: VariableScope | None = None
         self.variables: list[Tensor] = []
         self.updates: list[Tensor] = []
+        self.input_spec: InputSpec | list[InputSpec] | None = None
 
     def build(self, input_shape: TensorShape | None) -> None:
         self.built = True
@@ -119,6 +121,7 @@ class Layer:
         x = convert_to_tensor(inputs) if not isinstance(inputs, (list, tuple)) else inputs
         if self.dtype is None and isinstance(x, Tensor) and x.dtype.is_floating:
             self.dtype = x.dtype  # TF1 layers take their variables' dtype from the first inputs
+        check_input(self.input_spec, x, self.name or self._default)
         if self._scope is None:
             with variable_scope(self.name, default_name=self._default, reuse=self._reuse) as scope:
                 self._scope = scope
@@ -219,8 +222,7 @@ class _Conv(Layer):
 
     def _finish(self, y: Tensor) -> Tensor:
         if self.bias is not None:
-            y = bias_add(y, self.bias, data_format="NCHW" if self.channels_first and self.rank == 2 else
-                         "NCW" if self.channels_first else None)
+            y = bias_add(y, self.bias, data_format="NCHW" if self.channels_first else None)  # (any rank)
         out = _activate(y, self.activation)
         _activity(self, out)
         return out
@@ -257,21 +259,26 @@ class Conv2DTranspose(_Conv):
         self.bias = self.add_weight("bias", [self.filters], self.bias_initializer, self.bias_regularizer) \
             if self.use_bias else None
 
+    def _transpose(self, x: Tensor, output_shape: list[int | Tensor], strides: list[int], data_format: str) -> Tensor:
+        sizes = stack([M.cast(convert_to_tensor(d), _dt.int32) for d in output_shape])
+        return C.conv2d_transpose(x, self.kernel, sizes, strides, self.padding, data_format=data_format)
+
     def call(self, inputs: Tensor) -> Tensor:
         dims = inputs.shape.as_list()
-        h_ax, w_ax = (2, 3) if self.channels_first else (1, 2)
-        out_dims = []
-        for ax, k, s in zip((h_ax, w_ax), self.kernel_size, self.strides):
-            d = dims[ax] if dims[ax] is not None else S.shape(inputs)[ax]
+        axes = range(2, 2 + self.rank) if self.channels_first else range(1, 1 + self.rank)
+        out_dims: list[int | Tensor] = []
+        for ax, k, s in zip(axes, self.kernel_size, self.strides):
+            d: int | Tensor = dims[ax] if dims[ax] is not None else S.shape(inputs)[ax]
             out_dims.append(d * s if self.padding == "SAME" else d * s + max(k - s, 0))
-        batch = S.shape(inputs)[0]
+        batch: int | Tensor = S.shape(inputs)[0]
         shape = [batch, self.filters] + out_dims if self.channels_first else [batch] + out_dims + [self.filters]
-        y = C.conv2d_transpose(inputs, self.kernel, stack([M.cast(convert_to_tensor(d), _dt.int32) for d in shape]),
-                               [1, 1] + list(self.strides) if self.channels_first else [1] + list(self.strides) + [1],
-                               self.padding, data_format="NCHW" if self.channels_first else "NHWC")
+        space = "DHW"[3 - self.rank:]
+        y = self._transpose(inputs, shape,
+                            [1, 1] + list(self.strides) if self.channels_first else [1] + list(self.strides) + [1],
+                            "NC" + space if self.channels_first else "N" + space + "C")
         static = [dims[0]] + [d * s if isinstance(d, int) and self.padding == "SAME" else
                               d * s + max(k - s, 0) if isinstance(d, int) else None
-                              for d, k, s in zip((dims[h_ax], dims[w_ax]), self.kernel_size, self.strides)]
+                              for d, k, s in zip([dims[a] for a in axes], self.kernel_size, self.strides)]
         y.set_shape([static[0], self.filters] + static[1:] if self.channels_first else static + [self.filters])
         return self._finish(y)
 
