@@ -11,6 +11,7 @@ _jit = numba.njit(cache=True, error_model="numpy", nogil=True)
 normal = rng.normal
 uniform_in = rng.uniform_in
 truncated_normal = rng.truncated_normal_scalar
+stateless_key = rng.stateless_key
 
 
 @_jit
@@ -28,6 +29,16 @@ def random_fill(out, state, dist, mantissa):  # type: ignore[no-untyped-def]
         else:
             out[i] = uniform_in(key, counter, u, mantissa)
     state[1] = counter + np.uint64(1)
+
+
+@_jit
+def stateless_state(seed, stream):  # type: ignore[no-untyped-def]
+    """The [key, counter] a stateless random op draws with: the key from its two seed words (as
+    uint64, negative ones wrapped), the counter its stream."""
+    st = np.empty(2, dtype=np.uint64)
+    st[0] = stateless_key(np.uint64(np.int64(seed[0])), np.uint64(np.int64(seed[1])))
+    st[1] = np.uint64(stream)
+    return st
 
 
 @_jit
