@@ -165,6 +165,15 @@ def test_input_spec_checks_calls() -> None:
             Needs5D()(gf.zeros((1, 2, 2, 2)))
         with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 2"):
             Needs5D()(gf.zeros((1, 2, 2, 2, 3)))
+        # the built-in layers' specs, as TF1's: convolutions and pools take rank + 2 dims, dense 2 or more
+        with pytest.raises(ValueError, match="layer conv3d is incompatible with the layer: expected ndim=5, found"):
+            gf.layers.conv3d(gf.zeros((1, 4, 4, 2)), 2, 2)
+        with pytest.raises(ValueError, match="expected ndim=3, found ndim=4"):
+            gf.layers.separable_conv1d(gf.zeros((1, 4, 4, 2)), 2, 2)
+        with pytest.raises(ValueError, match="expected ndim=5, found ndim=3"):
+            gf.layers.average_pooling3d(gf.zeros((1, 4, 2)), 2, 2)
+        with pytest.raises(ValueError, match="expected min_ndim=2, found ndim=1"):
+            gf.layers.dense(gf.zeros((3,)), 2)
 
 
 # ---- against TF1 ---------------------------------------------------------------------------------

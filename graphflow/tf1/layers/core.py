@@ -150,6 +150,7 @@ class Dense(Layer):
                  **kwargs: Any) -> None:
         super().__init__(trainable=trainable, name=name, **kwargs)
         self.units = int(units)
+        self.input_spec = InputSpec(min_ndim=2)
         self._weight_options(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
                              bias_regularizer, activity_regularizer)
 
@@ -202,6 +203,7 @@ class _Conv(Layer):
         self.strides = _tuple(strides, r, "strides")
         self.padding = _padding(padding)
         self.channels_first = _channels_first(data_format)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
         self.dilation_rate = _tuple(dilation_rate, r, "dilation_rate")
         self._weight_options(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
                              bias_regularizer, activity_regularizer)
@@ -333,6 +335,7 @@ class _Pool(Layer):
         self.strides = _tuple(strides, self.rank, "strides")
         self.padding = _padding(padding)
         self.channels_first = _channels_first(data_format)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def call(self, inputs: Tensor) -> Tensor:
         if self.rank == 1:
