@@ -31,7 +31,10 @@ def _draws(seed: Any) -> list:
             R.stateless_categorical([[0.0, 1.0, 2.0]], 7, seed), R.stateless_multinomial([[1.0, 1.0]], 4, seed),
             R.stateless_gamma([2, 3], seed, alpha=[0.5, 2.0, 9.0]),
             R.stateless_poisson([4], seed, lam=[1.0, 3.0, 20.0, 50.0]),
-            R.stateless_binomial([4], seed, counts=[3.0, 10.0, 200.0, 5000.0], probs=[0.5, 0.9, 0.3, 0.01])]
+            R.stateless_binomial([4], seed, counts=[3.0, 10.0, 200.0, 5000.0], probs=[0.5, 0.9, 0.3, 0.01]),
+            R.stateless_uniform([3], seed, minval=None, maxval=None, dtype=gf.int32),
+            R.stateless_uniform([3], seed, minval=None, maxval=None, dtype=gf.int64),
+            R.split(seed, 3), R.fold_in(seed, 5)]
 
 
 def _run(device: str, seed_value: list[int], seed_dtype: Any = gf.int32) -> list:
@@ -116,8 +119,8 @@ def test_seed_errors() -> None:
             R.stateless_uniform([3], [1, 2, 3])
         with pytest.raises(TypeError, match="int32 or int64"):
             R.stateless_normal([3], gf.constant([1.0, 2.0]))
-        with pytest.raises(ValueError, match="needs minval and maxval"):
-            R.stateless_uniform([3], [1, 2], minval=None, maxval=None, dtype=gf.int32)
+        with pytest.raises(ValueError, match="must be both `None` or both non-`None`"):
+            R.stateless_uniform([3], [1, 2], maxval=None, dtype=gf.int32)
         with pytest.raises(ValueError, match="does not broadcast"):
             R.stateless_gamma([4], [1, 2], alpha=[1.0, 2.0])
         seed = gf.placeholder(gf.int32, [None])
@@ -167,6 +170,30 @@ def test_integer_uniform_is_uniform_over_the_range() -> None:
         assert v.dtype == np.dtype(dt.name) and v.min() == -3 and v.max() == 3
         counts = np.bincount(v + 3, minlength=7)
         assert stats.chisquare(counts).pvalue > P_MIN
+
+
+def test_full_range_integers_split_and_fold_in() -> None:
+    """minval = maxval = None: every bit of int32 / int64 draws is a fair coin; split and fold_in
+    give new seeds that are functions of the old one (and of the data folded in)."""
+    for dt, width in ((gf.int32, 32), (gf.int64, 64)):
+        v = _sample(lambda: R.stateless_uniform([N], [4, 4], minval=None, maxval=None, dtype=dt))
+        assert v.dtype == np.dtype(dt.name)
+        ones = ((v.view(f"uint{width}")[:, None] >> np.arange(width, dtype=f"uint{width}")) & 1).sum(0)
+        assert stats.binomtest(int(ones.min()), N).pvalue > P_MIN / width  # (the least balanced bit)
+        assert stats.binomtest(int(ones.max()), N).pvalue > P_MIN / width
+        assert (v < 0).any() and (v > 0).any()
+    with gf.Graph().as_default(), gf.Session() as s:
+        seed = gf.placeholder(gf.int64, [2])
+        kids = R.split(seed, 4)
+        folded = [R.fold_in(seed, gf.constant(d, gf.int64)) for d in (0, 1)]
+        a = s.run([kids, *folded], {seed: [9, 9]})
+        b = s.run([kids, *folded], {seed: [9, 9]})
+        c = s.run([kids, *folded], {seed: [9, 8]})
+    for x, y, z in zip(a, b, c):
+        np.testing.assert_array_equal(x, y)
+        assert not np.array_equal(x, z)
+    assert a[0].shape == (4, 2) and a[0].dtype == np.int64 and len({tuple(r) for r in a[0]}) == 4
+    assert a[1][1] == 0 and a[2][1] == 1 and a[1][0] == a[2][0]  # [a draw from the seed, the data], as TF
 
 
 def test_categorical_follows_the_softmax() -> None:
@@ -246,7 +273,10 @@ def _signatures(m: Any) -> list:
                 r.stateless_poisson([3, 2], seed, lam=[1.0, 4.0]),
                 r.stateless_poisson([3], seed, lam=4.0, dtype=m.float32),
                 r.stateless_binomial([2, 3], seed, counts=[5.0, 6.0, 7.0], probs=0.5),
-                r.stateless_binomial([4], seed, counts=5.0, probs=0.5, output_dtype=m.int64)]
+                r.stateless_binomial([4], seed, counts=5.0, probs=0.5, output_dtype=m.int64),
+                r.stateless_uniform([n, 3], seed, minval=None, maxval=None, dtype=m.int32),
+                r.stateless_uniform([2], seed, minval=None, maxval=None, dtype=m.int64),
+                r.split(seed), r.split([1, 2], 5), r.fold_in(seed, 3), r.fold_in([1, 2], m.constant(3, m.int64))]
         return [(o.shape.as_list() if o.shape.rank is not None else None, o.dtype.name) for o in outs]
 
 
@@ -257,27 +287,30 @@ def test_shapes_and_dtypes_match_tf1() -> None:
 
 def test_tf1_names_in_tf_random() -> None:
     for name in ("stateless_uniform", "stateless_normal", "stateless_truncated_normal", "stateless_categorical",
-                 "stateless_multinomial", "stateless_gamma", "stateless_poisson", "stateless_binomial"):
+                 "stateless_multinomial", "stateless_gamma", "stateless_poisson", "stateless_binomial", "split",
+                 "fold_in"):
         assert callable(getattr(gf.random, name)), name
     from graphflow.random import stateless_uniform  # noqa: F401  (a module path, as TF1 scripts import it)
 
 
 def test_graph_files_round_trip_and_tf1_runs_them() -> None:
-    """Uniform, normal and truncated normal export as TF1's Stateless* nodes (shape, seed) and
+    """Uniform (float and full-range int), normal and truncated normal export as TF's Stateless*
+    nodes (shape, seed) and
     import back to the same draws; TF1 runs the file (its own streams, the same shapes)."""
     g = gf.Graph()
     with g.as_default():
         seed = gf.placeholder(gf.int64, [2], name="seed")
         outs = [R.stateless_normal([3, 2], seed, name="n"),
+                R.stateless_uniform([2], seed, minval=None, maxval=None, dtype=gf.int64, name="i"),
                 R.stateless_uniform([4], [1, 2], dtype=gf.float64, name="u"),
                 R.stateless_truncated_normal([5], seed, name="t")]
         gd = g.as_graph_def()
         with gf.Session() as s:
             ours = s.run(outs, {seed: [3, 4]})
     assert sorted(n.op for n in gd.node if n.op.startswith("Stateless")) == \
-        ["StatelessRandomNormal", "StatelessRandomUniform", "StatelessTruncatedNormal"]
+        ["StatelessRandomNormal", "StatelessRandomUniform", "StatelessRandomUniformFullInt", "StatelessTruncatedNormal"]
     with gf.Graph().as_default():
-        back = gf.import_graph_def(gd, return_elements=["n:0", "u:0", "t:0"], name="")
+        back = gf.import_graph_def(gd, return_elements=["n:0", "i:0", "u:0", "t:0"], name="")
         with gf.Session() as s:
             for a, b in zip(ours, s.run(back, {"seed:0": [3, 4]})):
                 np.testing.assert_array_equal(a, b)
@@ -288,7 +321,7 @@ def test_graph_files_round_trip_and_tf1_runs_them() -> None:
     with tf.Graph().as_default():
         tf.import_graph_def(theirs, name="")
         with tf.Session() as s:
-            vals = s.run(["n:0", "u:0", "t:0"], {"seed:0": [3, 4]})
+            vals = s.run(["n:0", "i:0", "u:0", "t:0"], {"seed:0": [3, 4]})
     assert [(v.shape, v.dtype) for v in vals] == [(v.shape, v.dtype) for v in ours]
     with gf.Graph().as_default():
         gamma = R.stateless_gamma([2], [1, 2], alpha=2.0)  # its extra streams have no TF1 op

@@ -441,7 +441,7 @@ def _random(ex: Exporter, n: Operation, ins: list[str]) -> str:
 def _stateless_random(ex: Exporter, n: Operation, ins: list[str]) -> str:
     at = n.attrs
     op = {"uniform": "StatelessRandomUniform", "normal": "StatelessRandomNormal",
-          "truncated_normal": "StatelessTruncatedNormal"}[at.dist]
+          "truncated_normal": "StatelessTruncatedNormal", "bits": "StatelessRandomUniformFullInt"}[at.dist]
     if at.stream != 0:  # a sampler's extra streams (gamma's acceptance draws...) have no TF1 op
         raise UnsupportedOpError(f"no TF1 op for graphflow's stream {at.stream} of a stateless seed (node {n.name!r})")
     shape = ins[1] if len(n.inputs) > 1 else ex.const(n, "shape", np.array(at.shape, np.int32))

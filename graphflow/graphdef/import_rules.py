@@ -554,10 +554,10 @@ def _fused_bn(n: Node) -> Any:
     return [y, m, v, m, v, m]
 
 
-@_rule("StatelessRandomUniform", "StatelessRandomNormal", "StatelessTruncatedNormal")
+@_rule("StatelessRandomUniform", "StatelessRandomNormal", "StatelessTruncatedNormal", "StatelessRandomUniformFullInt")
 def _stateless_random(n: Node) -> Any:
     dist = {"StatelessRandomUniform": "uniform", "StatelessRandomNormal": "normal",
-            "StatelessTruncatedNormal": "truncated_normal"}[n.op]
+            "StatelessTruncatedNormal": "truncated_normal", "StatelessRandomUniformFullInt": "bits"}[n.op]
     shape = static_value(n.inputs[0])
     return stateless_draw(dist, [int(d) for d in shape] if shape is not None else n.inputs[0], n.inputs[1],
                           n.attr("dtype"), name=n.name)

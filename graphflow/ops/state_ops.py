@@ -46,7 +46,7 @@ class AssignAttrs:
 
 @dataclass(frozen=True)
 class RandomAttrs:
-    dist: str  # "normal" | "uniform" | "truncated_normal"
+    dist: str  # "normal" | "uniform" | "truncated_normal" | "bits" (stateless full-range integers)
     shape: tuple[int, ...] | None  # static dims, or None when given by the input
     dtype: DType
     key: int  # from the graph and op seeds
@@ -97,6 +97,12 @@ register(OpDef(Op.FILL, Kind.OTHER, lambda s, at: [_shape_from_input(s, at.shape
                vjp=lambda n, g: [_reduce_all(g), None]))
 
 
+def draw_bits(dtype: DType) -> int:
+    """How many bits of the stream one draw of ``dtype`` takes: a float's significand bits
+    (uniform draws), an integer's width (full-range draws, the top bits of the stream)."""
+    return np.finfo(dtype.np).nmant + 1 if dtype.is_floating else dtype.np.itemsize * 8
+
+
 def draw(dist: str, dtype: DType, shape: tuple[int, ...], key: np.uint64, counter: np.uint64) -> np.ndarray:
     """Run ``counter`` of the stream ``key`` as an array: the numpy reference of every random op."""
     n = int(np.prod(shape, dtype=np.int64))
@@ -106,8 +112,11 @@ def draw(dist: str, dtype: DType, shape: tuple[int, ...], key: np.uint64, counte
             flat = rng.normal(key, counter, idx)
         elif dist == "truncated_normal":
             flat = rng.truncated_normal_array(key, counter, idx)
+        elif dist == "bits":  # integers over their whole range, wrapped into the signed dtype
+            width = draw_bits(dtype)
+            flat = (rng.bits(key, counter, idx) >> np.uint64(64 - width)).astype(f"uint{width}").view(dtype.np)
         else:
-            flat = rng.uniform_in(key, counter, idx, np.finfo(dtype.np).nmant + 1)
+            flat = rng.uniform_in(key, counter, idx, draw_bits(dtype))
     return flat.astype(dtype.np).reshape(shape)
 
 

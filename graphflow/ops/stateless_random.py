@@ -25,18 +25,19 @@ from graphflow.core.shapes import TensorShape
 from graphflow.core.types import DimsLike, DTypeLike, TensorLike
 from graphflow.ops import random_ops as RO
 from graphflow.ops._build import make
+from graphflow.ops.concat_ops import stack
 from graphflow.ops.elementwise_ops import add_name, cast
 from graphflow.ops.slice_ops import static_ints
 from graphflow.ops.state_ops import _shape_from_input, affine, draw, random_dims, uniform_between
 
-__all__ = ["stateless_categorical", "stateless_multinomial", "stateless_random_binomial", "stateless_random_gamma",
-           "stateless_random_normal", "stateless_random_poisson", "stateless_random_uniform",
+__all__ = ["fold_in", "split", "stateless_categorical", "stateless_multinomial", "stateless_random_binomial",
+           "stateless_random_gamma", "stateless_random_normal", "stateless_random_poisson", "stateless_random_uniform",
            "stateless_truncated_normal"]
 
 
 @dataclass(frozen=True)
 class StatelessRandomAttrs:
-    dist: str  # "normal" | "uniform" | "truncated_normal", as RandomAttrs
+    dist: str  # "normal" | "uniform" | "truncated_normal" | "bits" (full-range integers)
     shape: tuple[int, ...] | None  # static dims, or None when given by the second input
     dtype: DType
     stream: int  # the counter drawn: a sampler's independent streams of one seed
@@ -79,10 +80,12 @@ def _seed(seed: TensorLike) -> Tensor:
 
 def stateless_draw(dist: str, shape: DimsLike, seed: TensorLike, dtype: DTypeLike, stream: int = 0,
                    name: str | None = None) -> Tensor:
-    """Stream ``stream`` of ``seed`` in ``dist`` ("uniform" in [0, 1), "normal", "truncated_normal")."""
+    """Stream ``stream`` of ``seed`` in ``dist``: "uniform" in [0, 1), "normal", "truncated_normal"
+    (floating dtypes) or "bits", integers over the whole range of int32 or int64."""
     dt = _dt.as_dtype(dtype)
-    if not dt.is_floating:
-        raise TypeError(f"stateless {dist} draws need a floating dtype, got {dt.name}")
+    if dt.is_floating != (dist != "bits") or dist == "bits" and dt not in (_dt.int32, _dt.int64):
+        raise TypeError(f"stateless {dist} draws need {'int32 or int64' if dist == 'bits' else 'a floating dtype'}, "
+                        f"got {dt.name}")
     dims, static, partial = random_dims(shape)
     out = make(Op.STATELESS_RANDOM, [_seed(seed), *dims], StatelessRandomAttrs(dist, static, dt, stream),
                name=name or "StatelessRandom")
@@ -100,10 +103,11 @@ def _source(seed: TensorLike) -> RO.Draw:
     return source
 
 
-def stateless_random_uniform(shape: DimsLike, seed: TensorLike, minval: TensorLike = 0,
+def stateless_random_uniform(shape: DimsLike, seed: TensorLike, minval: TensorLike | None = 0,
                              maxval: TensorLike | None = None, dtype: DTypeLike = _dt.float32,
                              name: str | None = None, alg: str = "auto_select") -> Tensor:
-    """Uniform values in [minval, maxval) (maxval defaults to 1 for floats), a function of ``seed``.
+    """Uniform values in [minval, maxval) (maxval defaults to 1 for floats; integers over the
+    dtype's whole range when both are None), a function of ``seed``.
 
     >>> import graphflow as gf
     >>> x = gf.random.stateless_uniform([2, 3], seed=[1, 2])
@@ -112,15 +116,32 @@ def stateless_random_uniform(shape: DimsLike, seed: TensorLike, minval: TensorLi
     True
     """
     dt = _dt.as_dtype(dtype)
-    if dt.is_integer and (minval is None or maxval is None):
-        raise ValueError(f"stateless_uniform with integer dtype {dt.name} needs minval and maxval (graphflow "
-                         f"does not draw the full integer range), got minval={minval!r}, maxval={maxval!r}")
     if not (dt.is_floating or dt in (_dt.int32, _dt.int64)):
         raise TypeError(f"stateless_uniform draws float16/32/64, int32 or int64, got {dt.name}")
+    if dt.is_integer and (minval is None) != (maxval is None):
+        raise ValueError(f"For integer dtype {dt.name}, minval and maxval must be both `None` or both non-`None`; "
+                         f"got minval={minval!r} and maxval={maxval!r}")
+    if dt.is_integer and minval is None:  # the whole range of the dtype
+        return add_name(stateless_draw("bits", shape, seed, dt,
+                                       name=(name or "stateless_random_uniform") + "/StatelessRandomUniformFullInt"),
+                        name or "stateless_random_uniform")
     u = stateless_draw("uniform", shape, seed, dt if dt.is_floating else _dt.float64,
                        name=(name or "stateless_random_uniform") + "/StatelessRandomUniform")
     return add_name(uniform_between(u, 0 if minval is None else minval, maxval, dt),
                     name or "stateless_random_uniform")
+
+
+def split(seed: TensorLike, num: int | Tensor = 2, alg: str = "auto_select") -> Tensor:
+    """``num`` new seeds (``[num, 2]``, the seed's dtype), a function of ``seed``."""
+    s = _seed(seed)
+    return stateless_random_uniform([num, 2], s, minval=None, maxval=None, dtype=s.dtype, name="split")
+
+
+def fold_in(seed: TensorLike, data: TensorLike, alg: str = "auto_select") -> Tensor:
+    """A new seed ``[draw, data]`` (``data``'s dtype): ``seed`` with the integer ``data`` folded in."""
+    d = convert_to_tensor(data)
+    first = stateless_random_uniform([], seed, minval=None, maxval=None, dtype=d.dtype, name="fold_in")
+    return stack([first, d])
 
 
 def stateless_random_normal(shape: DimsLike, seed: TensorLike, mean: TensorLike = 0.0, stddev: TensorLike = 1.0,

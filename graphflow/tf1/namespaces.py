@@ -53,7 +53,7 @@ RANDOM_ONLY = {"stateless_uniform": SR.stateless_random_uniform, "stateless_norm
                "stateless_truncated_normal": SR.stateless_truncated_normal,
                "stateless_categorical": SR.stateless_categorical, "stateless_multinomial": SR.stateless_multinomial,
                "stateless_gamma": SR.stateless_random_gamma, "stateless_poisson": SR.stateless_random_poisson,
-               "stateless_binomial": SR.stateless_random_binomial}
+               "stateless_binomial": SR.stateless_random_binomial, "split": SR.split, "fold_in": SR.fold_in}
 RANDOM_NN = """all_candidate_sampler fixed_unigram_candidate_sampler log_uniform_candidate_sampler
 uniform_candidate_sampler"""
 

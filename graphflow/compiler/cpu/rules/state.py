@@ -1,15 +1,14 @@
 """CPU rules for the source-like primitives that compute: FILL, RANDOM, STATELESS_RANDOM and RANGE."""
 from __future__ import annotations
 
-import numpy as np
-
 from graphflow.compiler.cpu.interface import CpuEmit
 from graphflow.core.errors import UnimplementedError
 from graphflow.core.ir import Operation
 from graphflow.core.registry import Op, kernel
-from graphflow.ops import state_ops, stateless_random  # noqa: F401  (register the rows these rules attach to)
+from graphflow.ops import stateless_random  # noqa: F401  (registers the row a rule here attaches to)
+from graphflow.ops.state_ops import draw_bits
 
-_DIST = {"normal": 0, "truncated_normal": 1, "uniform": 2}
+_DIST = {"normal": 0, "truncated_normal": 1, "uniform": 2, "bits": 3}
 
 
 def _dims_from(em: CpuEmit, static: tuple[int, ...] | None, dims_arg: str | None, rank: int) -> list[str]:
@@ -50,8 +49,7 @@ def _random_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     dims = _dims_from(em, n.attrs.shape, ins[1] if len(ins) > 1 else None, t.shape.rank)
     K = em.use("graphflow.compiler.cpu.shared_kernels")
     out = em.empty(dims or ["1"], n.dtypes[0])
-    mantissa = np.finfo(n.dtypes[0].np).nmant + 1
-    em.line(f"{K}.random_fill({out}.reshape(-1), {state}, {_DIST[n.attrs.dist]}, {mantissa})")
+    em.line(f"{K}.random_fill({out}.reshape(-1), {state}, {_DIST[n.attrs.dist]}, {draw_bits(n.dtypes[0])})")
     em.define(t, out if dims else f"{out}[0]")
 
 
@@ -67,8 +65,7 @@ def _stateless_random_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     out = em.empty(dims or ["1"], n.dtypes[0])
     state = em.fresh("st")
     em.line(f"{state} = {K}.stateless_state({seed}.reshape(-1), {n.attrs.stream})")
-    mantissa = np.finfo(n.dtypes[0].np).nmant + 1
-    em.line(f"{K}.random_fill({out}.reshape(-1), {state}, {_DIST[n.attrs.dist]}, {mantissa})")
+    em.line(f"{K}.random_fill({out}.reshape(-1), {state}, {_DIST[n.attrs.dist]}, {draw_bits(n.dtypes[0])})")
     em.define(t, out if dims else f"{out}[0]")
 
 
