@@ -129,6 +129,29 @@ def test_seed_errors() -> None:
             s.run(x, {seed: [1, 2, 3]})
 
 
+def test_inside_while_loops_and_cond_branches() -> None:
+    """Pure ops: a loop body may draw from a seed made of its counter (and differentiate through
+    the draws); a cond branch may draw too (where stateful random ops need the replay machinery)."""
+    with gf.Graph().as_default(), gf.Session() as s:
+        x = gf.placeholder(gf.float64, [4])
+        pred = gf.placeholder(gf.bool, [])
+
+        def body(i: Any, acc: Any) -> tuple:
+            return i + 1, acc + R.stateless_normal([4], gf.stack([i, 7]), dtype=gf.float64) * x * x
+        _, acc = gf.while_loop(lambda i, a: i < 3, body, [gf.constant(0), gf.zeros([4], gf.float64)])
+        grad = gf.gradients(gf.reduce_sum(acc), x)[0]
+        noise = sum(R.stateless_normal([4], [k, 7], dtype=gf.float64) for k in range(3))
+        branch = gf.cond(pred, lambda: R.stateless_uniform([2], [5, 5], dtype=gf.float64),
+                         lambda: gf.zeros([2], gf.float64))
+        xv = np.array([1.0, -2.0, 0.5, 3.0])
+        a, g, n, b_true, u = s.run([acc, grad, noise, branch, R.stateless_uniform([2], [5, 5], dtype=gf.float64)],
+                                   {x: xv, pred: True})
+        np.testing.assert_allclose(a, n * xv * xv, rtol=1e-12)
+        np.testing.assert_allclose(g, 2 * n * xv, rtol=1e-12)
+        np.testing.assert_array_equal(b_true, u)
+        np.testing.assert_array_equal(s.run(branch, {pred: False}), [0.0, 0.0])
+
+
 def test_equal_seeds_in_one_graph_give_equal_values() -> None:
     with gf.Graph().as_default(), gf.Session() as s:
         a = R.stateless_normal([4], [3, 4])
