@@ -146,6 +146,17 @@ def test_trainable_regularizers_and_reuse() -> None:
         assert gf.layers.Conv3D(1, 2).dtype is None and gf.layers.conv3d(x, 3, 2).dtype == gf.float32
 
 
+def test_constructors_take_tf1s_positional_arguments() -> None:
+    """TF1's transposed convolutions have no dilation_rate: the sixth argument is the activation."""
+    for cls in (gf.layers.Conv2DTranspose, gf.layers.Conv3DTranspose):
+        layer = cls(2, 3, 1, "same", "channels_last", gf.nn.relu, False)
+        assert layer.activation is gf.nn.relu and layer.use_bias is False and layer.dilation_rate == (1,) * layer.rank
+    conv = gf.layers.Conv3D(2, 3, 1, "same", "channels_last", 2, gf.nn.relu)
+    assert conv.dilation_rate == (2, 2, 2) and conv.activation is gf.nn.relu
+    sep = gf.layers.SeparableConv1D(2, 3, 1, "same", "channels_last", 2, 3, gf.nn.relu)
+    assert sep.dilation_rate == (2,) and sep.depth_multiplier == 3 and sep.activation is gf.nn.relu
+
+
 def test_input_spec_checks_calls() -> None:
     class Needs5D(gf.layers.Layer):
         def __init__(self) -> None:

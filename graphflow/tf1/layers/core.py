@@ -21,7 +21,6 @@ from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
-from graphflow.ops.array_ops import stack
 from graphflow.ops.conv_ops import IntOrInts
 from graphflow.ops.depthwise_ops import separable_conv2d as sep
 from graphflow.ops.linalg_ops import matmul, tensordot
@@ -248,41 +247,6 @@ class Conv2D(_Conv):
 class Conv1D(_Conv):
     _default = "conv1d"
     rank = 1
-
-
-class Conv2DTranspose(_Conv):
-    _default = "conv2d_transpose"
-
-    def build(self, input_shape: TensorShape) -> None:
-        c = self._in_channels(input_shape)
-        self.kernel = self.add_weight("kernel", list(self.kernel_size) + [self.filters, c],
-                                      self.kernel_initializer or glorot_uniform_initializer(),
-                                      self.kernel_regularizer)
-        self.bias = self.add_weight("bias", [self.filters], self.bias_initializer, self.bias_regularizer) \
-            if self.use_bias else None
-
-    def _transpose(self, x: Tensor, output_shape: list[int | Tensor], strides: list[int], data_format: str) -> Tensor:
-        sizes = stack([M.cast(convert_to_tensor(d), _dt.int32) for d in output_shape])
-        return C.conv2d_transpose(x, self.kernel, sizes, strides, self.padding, data_format=data_format)
-
-    def call(self, inputs: Tensor) -> Tensor:
-        dims = inputs.shape.as_list()
-        axes = range(2, 2 + self.rank) if self.channels_first else range(1, 1 + self.rank)
-        out_dims: list[int | Tensor] = []
-        for ax, k, s in zip(axes, self.kernel_size, self.strides):
-            d: int | Tensor = dims[ax] if dims[ax] is not None else S.shape(inputs)[ax]
-            out_dims.append(d * s if self.padding == "SAME" else d * s + max(k - s, 0))
-        batch: int | Tensor = S.shape(inputs)[0]
-        shape = [batch, self.filters] + out_dims if self.channels_first else [batch] + out_dims + [self.filters]
-        space = "DHW"[3 - self.rank:]
-        y = self._transpose(inputs, shape,
-                            [1, 1] + list(self.strides) if self.channels_first else [1] + list(self.strides) + [1],
-                            "NC" + space if self.channels_first else "N" + space + "C")
-        static = [dims[0]] + [d * s if isinstance(d, int) and self.padding == "SAME" else
-                              d * s + max(k - s, 0) if isinstance(d, int) else None
-                              for d, k, s in zip([dims[a] for a in axes], self.kernel_size, self.strides)]
-        y.set_shape([static[0], self.filters] + static[1:] if self.channels_first else static + [self.filters])
-        return self._finish(y)
 
 
 class SeparableConv2D(_Conv):
@@ -525,18 +489,6 @@ def conv1d(inputs: TensorLike, filters: int, kernel_size: IntOrInts, strides: In
     return Conv1D(filters, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                   kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
                   activity_regularizer, trainable=trainable, name=name, _reuse=reuse)(inputs)
-
-
-def conv2d_transpose(inputs: TensorLike, filters: int, kernel_size: IntOrInts, strides: IntOrInts = (1, 1),
-                     padding: str = "valid", data_format: str = "channels_last", activation: TensorFn | None = None,
-                     use_bias: bool = True, kernel_initializer: InitializerLike | None = None,
-                     bias_initializer: InitializerLike | None = None, kernel_regularizer: Regularizer | None = None,
-                     bias_regularizer: Regularizer | None = None, activity_regularizer: Regularizer | None = None,
-                     kernel_constraint: TensorFn | None = None, bias_constraint: TensorFn | None = None,
-                     trainable: bool = True, name: str | None = None, reuse: bool | _ReuseMode | None = None) -> Tensor:
-    return Conv2DTranspose(filters, kernel_size, strides, padding, data_format, 1, activation, use_bias,
-                           kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                           activity_regularizer, trainable=trainable, name=name, _reuse=reuse)(inputs)
 
 
 def separable_conv2d(inputs: TensorLike, filters: int, kernel_size: IntOrInts, strides: IntOrInts = (1, 1),
