@@ -25,6 +25,7 @@ class Op(enum.Enum):
     ASSIGN = "Assign"
     NO_OP = "NoOp"
     RANDOM = "Random"
+    STATELESS_RANDOM = "StatelessRandom"
     FILL = "Fill"
     RANGE = "Range"
     # elementwise unary

@@ -2,8 +2,10 @@
 
 Element ``i`` of run ``counter`` of a random op with key ``key`` is a pure function of
 (key, counter, i), so the numpy reference, the CPU kernels and the CUDA kernels draw the same
-numbers, and a new session replays the same sequence. The functions are written so that they
-run both on numpy uint64 arrays and as scalars inside numba kernels.
+numbers, and a new session replays the same sequence. Stateless ops (``tf.random.stateless_*``)
+draw from the same function with the key taken from their seed tensor and a fixed counter. The
+functions are written so that they run both on numpy uint64 arrays and as scalars inside numba
+kernels.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _TWO_PI = 6.283185307179586
 _INV53 = 1.0 / 9007199254740992.0
+_STATELESS = np.uint64(0x5EED5EED5EED5EED)
 
 
 @register_jitable
@@ -67,6 +70,13 @@ def truncated_normal_scalar(key, counter, i):  # type: ignore[no-untyped-def]
         if abs(z) <= 2.0:
             return z
         r += np.uint64(1)
+
+
+@register_jitable
+def stateless_key(seed0, seed1):  # type: ignore[no-untyped-def]
+    """The key of a stateless op's stream: a pure function of its two seed words (uint64),
+    apart from the keys ``key_from_seeds`` derives (the ``_STATELESS`` tag)."""
+    return mix64(mix64(seed0 ^ _STATELESS) ^ (seed1 * _GOLDEN))
 
 
 def truncated_normal_array(key, counter, idx):  # type: ignore[no-untyped-def]

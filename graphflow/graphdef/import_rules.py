@@ -19,6 +19,7 @@ from graphflow.ops._build import make
 from graphflow.ops.conv_ops import PoolAttrs
 from graphflow.ops.conv_ops import _avg_pool_grad as _avg_pool_grad_op
 from graphflow.ops.slice_ops import masked_key
+from graphflow.ops.stateless_random import stateless_draw
 from graphflow.ops.variables import Variable, _make_output
 
 if TYPE_CHECKING:
@@ -551,6 +552,15 @@ def _fused_bn(n: Node) -> Any:
                                         epsilon=n.attr("epsilon", 1e-3), data_format=n.attr("data_format", "NHWC"),
                                         is_training=training, name=n.name)
     return [y, m, v, m, v, m]
+
+
+@_rule("StatelessRandomUniform", "StatelessRandomNormal", "StatelessTruncatedNormal", "StatelessRandomUniformFullInt")
+def _stateless_random(n: Node) -> Any:
+    dist = {"StatelessRandomUniform": "uniform", "StatelessRandomNormal": "normal",
+            "StatelessTruncatedNormal": "truncated_normal", "StatelessRandomUniformFullInt": "bits"}[n.op]
+    shape = static_value(n.inputs[0])
+    return stateless_draw(dist, [int(d) for d in shape] if shape is not None else n.inputs[0], n.inputs[1],
+                          n.attr("dtype"), name=n.name)
 
 
 @_rule("RandomUniform", "RandomStandardNormal", "TruncatedNormal")

@@ -55,8 +55,10 @@ def static_ints(value: TensorLike, what: str) -> list[int]:
 
 
 def _stand_in(sizes: TensorLike, dtype: object) -> Tensor:
-    """A zero tensor of shape ``sizes``: the point a linear map's gradient is taken at."""
-    if isinstance(sizes, Tensor) and static_value(sizes) is None:
+    """A zero tensor of shape ``sizes`` (a tensor, or ints mixed with scalar tensors such as a
+    run-time batch size): the point a linear map's gradient is taken at."""
+    mixed = isinstance(sizes, (list, tuple)) and any(isinstance(d, Tensor) for d in sizes)
+    if mixed or isinstance(sizes, Tensor) and static_value(sizes) is None:
         return fill(sizes, convert_to_tensor(0, dtype=dtype))  # type: ignore[arg-type]
     return zeros(static_ints(sizes, "the shape"), dtype)  # type: ignore[arg-type]
 

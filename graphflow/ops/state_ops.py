@@ -46,7 +46,7 @@ class AssignAttrs:
 
 @dataclass(frozen=True)
 class RandomAttrs:
-    dist: str  # "normal" | "uniform" | "truncated_normal"
+    dist: str  # "normal" | "uniform" | "truncated_normal" | "bits" (stateless full-range integers)
     shape: tuple[int, ...] | None  # static dims, or None when given by the input
     dtype: DType
     key: int  # from the graph and op seeds
@@ -97,19 +97,33 @@ register(OpDef(Op.FILL, Kind.OTHER, lambda s, at: [_shape_from_input(s, at.shape
                vjp=lambda n, g: [_reduce_all(g), None]))
 
 
-def _random_ref(at: RandomAttrs, state: np.ndarray, dims: np.ndarray | None = None) -> np.ndarray:
-    shape = at.shape if dims is None else tuple(int(d) for d in dims)
+def draw_bits(dtype: DType) -> int:
+    """How many bits of the stream one draw of ``dtype`` takes: a float's significand bits
+    (uniform draws), an integer's width (full-range draws, the top bits of the stream)."""
+    return np.finfo(dtype.np).nmant + 1 if dtype.is_floating else dtype.np.itemsize * 8
+
+
+def draw(dist: str, dtype: DType, shape: tuple[int, ...], key: np.uint64, counter: np.uint64) -> np.ndarray:
+    """Run ``counter`` of the stream ``key`` as an array: the numpy reference of every random op."""
     n = int(np.prod(shape, dtype=np.int64))
-    key, counter = state[0], state[1]
     idx = np.arange(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        if at.dist == "normal":
+        if dist == "normal":
             flat = rng.normal(key, counter, idx)
-        elif at.dist == "truncated_normal":
+        elif dist == "truncated_normal":
             flat = rng.truncated_normal_array(key, counter, idx)
+        elif dist == "bits":  # integers over their whole range, wrapped into the signed dtype
+            width = draw_bits(dtype)
+            flat = (rng.bits(key, counter, idx) >> np.uint64(64 - width)).astype(f"uint{width}").view(dtype.np)
         else:
-            flat = rng.uniform_in(key, counter, idx, np.finfo(at.dtype.np).nmant + 1)
-    return flat.astype(at.dtype.np).reshape(shape)
+            flat = rng.uniform_in(key, counter, idx, draw_bits(dtype))
+    return flat.astype(dtype.np).reshape(shape)
+
+
+def _random_ref(at: RandomAttrs, state: np.ndarray, dims: np.ndarray | None = None) -> np.ndarray:
+    shape = tuple(int(d) for d in dims) if dims is not None else at.shape
+    assert shape is not None  # (static dims, or the dims input)
+    return draw(at.dist, at.dtype, shape, state[0], state[1])
 
 
 register(OpDef(Op.RANDOM, Kind.OTHER, lambda s, at: [_shape_from_input(s, at.shape, 0)],
@@ -263,6 +277,17 @@ def linspace(start: TensorLike, stop: TensorLike, num: TensorLike, name: str | N
     return add_name(start_t + steps * step, name)
 
 
+def random_dims(shape: DimsLike) -> tuple[list[Tensor], tuple[int, ...] | None, list[int | None] | None]:
+    """How a random op takes ``shape``: (the dims tensor as its input, or none; the static dims, or
+    None when the input gives them; the static shape to set where a list mixes ints and tensors)."""
+    mixed = _run_time_dims(shape)
+    if mixed is not None:
+        return [mixed[0]], None, mixed[1]
+    if isinstance(shape, Tensor):
+        return [shape], None, None
+    return [], tuple(int(d) for d in as_shape(shape).as_list()), None
+
+
 def _random(dist: str, shape: DimsLike, dtype: DTypeLike, seed: int | None, name: str) -> Tensor:
     g = get_default_graph()
     dt = _dt.as_dtype(dtype)
@@ -272,49 +297,50 @@ def _random(dist: str, shape: DimsLike, dtype: DTypeLike, seed: int | None, name
     if op_seed is None and g.seed is not None:
         op_seed = g.next_op_seed()
     key = rng.key_from_seeds(g.seed, op_seed)
-    mixed = _run_time_dims(shape)
-    if mixed is not None:
-        out = make(Op.RANDOM, [mixed[0]], RandomAttrs(dist, None, dt, key, _next_uid()), name=name)
-        out.set_shape(mixed[1])
-        return out
-    if isinstance(shape, Tensor):
-        return make(Op.RANDOM, [shape], RandomAttrs(dist, None, dt, key, _next_uid()), name=name)
-    static = tuple(int(d) for d in as_shape(shape).as_list())
-    return make(Op.RANDOM, [], RandomAttrs(dist, static, dt, key, _next_uid()), name=name)
+    dims, static, partial = random_dims(shape)
+    out = make(Op.RANDOM, dims, RandomAttrs(dist, static, dt, key, _next_uid()), name=name)
+    if partial is not None:
+        out.set_shape(partial)
+    return out
 
 
 def random_normal(shape: DimsLike, mean: TensorLike = 0.0, stddev: TensorLike = 1.0, dtype: DTypeLike = _dt.float32,
                   seed: int | None = None, name: str | None = None) -> Tensor:
     """Normal samples, new on every run; reproducible with ``gf.set_random_seed`` or ``seed``."""
     z = _random("normal", shape, dtype, seed, (name or "random_normal") + "/RandomStandardNormal")
-    return _named_result(_affine(z, stddev, mean), name or "random_normal")
+    return _named_result(affine(z, stddev, mean), name or "random_normal")
 
 
 def truncated_normal(shape: DimsLike, mean: TensorLike = 0.0, stddev: TensorLike = 1.0, dtype: DTypeLike = _dt.float32,
                      seed: int | None = None, name: str | None = None) -> Tensor:
     """Normal samples redrawn beyond two standard deviations."""
     z = _random("truncated_normal", shape, dtype, seed, (name or "truncated_normal") + "/TruncatedNormal")
-    return _named_result(_affine(z, stddev, mean), name or "truncated_normal")
+    return _named_result(affine(z, stddev, mean), name or "truncated_normal")
 
 
 def random_uniform(shape: DimsLike, minval: TensorLike = 0, maxval: TensorLike | None = None,
                    dtype: DTypeLike = _dt.float32, seed: int | None = None, name: str | None = None) -> Tensor:
     """Uniform samples in [minval, maxval) (maxval defaults to 1 for floats)."""
     dt = _dt.as_dtype(dtype)
+    if not dt.is_floating and maxval is None:
+        raise ValueError("random_uniform with an integer dtype needs maxval")
+    u = _random("uniform", shape, dt if dt.is_floating else _dt.float64, seed,
+                (name or "random_uniform") + "/RandomUniform")
+    return _named_result(uniform_between(u, minval, maxval, dt), name or "random_uniform")
+
+
+def uniform_between(u: Tensor, minval: TensorLike, maxval: TensorLike | None, dt: DType) -> Tensor:
+    """Uniform draws ``u`` in [0, 1) moved to [minval, maxval) of dtype ``dt``: scaled for floats
+    (maxval defaults to 1), the floor of the scaled float64 draws for integers."""
     if not dt.is_floating:
-        if maxval is None:
-            raise ValueError("random_uniform with an integer dtype needs maxval")
-        u = _random("uniform", shape, _dt.float64, seed, (name or "random_uniform") + "/RandomUniform")
         lo = cast(convert_to_tensor(minval, dtype=dt), _dt.float64)
         hi = cast(convert_to_tensor(maxval, dtype=dt), _dt.float64)
-        return _named_result(cast(floordiv(u * (hi - lo), constant(1.0, dtype=_dt.float64)) + lo, dt),
-                             name or "random_uniform")
-    u = _random("uniform", shape, dt, seed, (name or "random_uniform") + "/RandomUniform")
-    hi = 1.0 if maxval is None else maxval
-    if isinstance(minval, (int, float)) and isinstance(hi, (int, float)):
-        return _named_result(_affine(u, hi - minval, minval), name or "random_uniform")
+        return cast(floordiv(u * (hi - lo), constant(1.0, dtype=_dt.float64)) + lo, dt)
+    hi_v = 1.0 if maxval is None else maxval
+    if isinstance(minval, (int, float)) and isinstance(hi_v, (int, float)):
+        return affine(u, hi_v - minval, minval)
     lo_t = convert_to_tensor(minval, dtype=dt)
-    return _named_result(u * (convert_to_tensor(hi, dtype=dt) - lo_t) + lo_t, name or "random_uniform")
+    return u * (convert_to_tensor(hi_v, dtype=dt) - lo_t) + lo_t
 
 
 def _named_result(t: Tensor, name: str) -> Tensor:
@@ -323,7 +349,7 @@ def _named_result(t: Tensor, name: str) -> Tensor:
     return add_name(t, name)
 
 
-def _affine(z: Tensor, scale: TensorLike, shift: TensorLike) -> Tensor:
+def affine(z: Tensor, scale: TensorLike, shift: TensorLike) -> Tensor:
     if not (isinstance(scale, (int, float)) and scale == 1):
         z = z * scale
     if not (isinstance(shift, (int, float)) and shift == 0):

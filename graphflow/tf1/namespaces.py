@@ -16,6 +16,7 @@ from graphflow.ops import linear_operators as LO
 from graphflow.ops import nn_ops
 from graphflow.ops import sparse_extras as SX
 from graphflow.ops import sparse_ops as SP
+from graphflow.ops import stateless_random as SR
 from graphflow.ops.conjugate_gradient import conjugate_gradient
 
 MATH = """abs accumulate_n acos acosh add add_n argmax argmin asin asinh atan atanh ceil cos cosh
@@ -48,6 +49,11 @@ RANDOM = {"categorical": "random_categorical", "gamma": "random_gamma", "normal"
           "shuffle": "random_shuffle", "truncated_normal": "truncated_normal",
           "uniform": "random_uniform", "set_random_seed": "set_random_seed", "multinomial": "multinomial",
           "crop": "random_crop", "poisson": "random_poisson"}
+RANDOM_ONLY = {"stateless_uniform": SR.stateless_random_uniform, "stateless_normal": SR.stateless_random_normal,
+               "stateless_truncated_normal": SR.stateless_truncated_normal,
+               "stateless_categorical": SR.stateless_categorical, "stateless_multinomial": SR.stateless_multinomial,
+               "stateless_gamma": SR.stateless_random_gamma, "stateless_poisson": SR.stateless_random_poisson,
+               "stateless_binomial": SR.stateless_random_binomial, "split": SR.split, "fold_in": SR.fold_in}
 RANDOM_NN = """all_candidate_sampler fixed_unigram_candidate_sampler log_uniform_candidate_sampler
 uniform_candidate_sampler"""
 
@@ -98,7 +104,7 @@ def install(package: types.ModuleType) -> None:
     sys.modules[experimental.__name__] = experimental
     linalg.experimental = experimental  # type: ignore[attr-defined]
     module("random", {**{k: getattr(package, v) for k, v in RANDOM.items()},
-                      **{n: getattr(nn, n) for n in RANDOM_NN.split()}}, "tf.random")
+                      **{n: getattr(nn, n) for n in RANDOM_NN.split()}, **RANDOM_ONLY}, "tf.random")
     module("initializers", {**{k: getattr(package, v) for k, v in INITIALIZERS.items()}, **INITIALIZERS_ONLY},
            "tf.initializers")
     module("sparse", SPARSE, "tf.sparse: sparse tensors and their ops")

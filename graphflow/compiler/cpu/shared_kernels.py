@@ -11,12 +11,15 @@ _jit = numba.njit(cache=True, error_model="numpy", nogil=True)
 normal = rng.normal
 uniform_in = rng.uniform_in
 truncated_normal = rng.truncated_normal_scalar
+stateless_key = rng.stateless_key
+bits = rng.bits
 
 
 @_jit
-def random_fill(out, state, dist, mantissa):  # type: ignore[no-untyped-def]
-    """Fill a flat array for one run of a random op; advances the op's counter. ``mantissa``:
-    the significand bits of ``out``'s dtype (uniform draws use that many)."""
+def random_fill(out, state, dist, width):  # type: ignore[no-untyped-def]
+    """Fill a flat array for one run of a random op; advances the op's counter. ``width``: the
+    bits of the stream one draw takes (``state_ops.draw_bits``): uniform floats use that many
+    significand bits, full-range integers (dist 3) the top ``width`` bits, wrapped into ``out``."""
     key = state[0]
     counter = state[1]
     for i in range(out.size):
@@ -25,9 +28,21 @@ def random_fill(out, state, dist, mantissa):  # type: ignore[no-untyped-def]
             out[i] = normal(key, counter, u)
         elif dist == 1:
             out[i] = truncated_normal(key, counter, u)
+        elif dist == 3:
+            out[i] = bits(key, counter, u) >> np.uint64(64 - width)
         else:
-            out[i] = uniform_in(key, counter, u, mantissa)
+            out[i] = uniform_in(key, counter, u, width)
     state[1] = counter + np.uint64(1)
+
+
+@_jit
+def stateless_state(seed, stream):  # type: ignore[no-untyped-def]
+    """The [key, counter] a stateless random op draws with: the key from its two seed words (as
+    uint64, negative ones wrapped), the counter its stream."""
+    st = np.empty(2, dtype=np.uint64)
+    st[0] = stateless_key(np.uint64(np.int64(seed[0])), np.uint64(np.int64(seed[1])))
+    st[1] = np.uint64(stream)
+    return st
 
 
 @_jit

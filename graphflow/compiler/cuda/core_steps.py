@@ -131,6 +131,11 @@ def random(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list
     return [upload(drawn)]
 
 
+def stateless_random(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list[Value]:
+    """The stateless streams, drawn on the host from the seed (and dims): the CPU's numbers."""
+    return [upload(evaluate(n, [v.numpy() for v in ins])[0])]
+
+
 def check(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list[Value]:
     at, x = n.attrs, ins[0]
     kind = {"range": 0, "true": 1, "finite": 2}[at.kind]

@@ -22,7 +22,10 @@ from graphflow.compiler.cuda.device import upload
 from graphflow.compiler.cuda.rule import CudaRule, Prepare, Prepared
 from graphflow.core.ir import Operation
 from graphflow.core.registry import Kind, NotOnTarget, Op, register_kernel, rows
-from graphflow.ops import gradient_ops  # noqa: F401  (registers CUSTOM_GRADIENT's row, which a rule here attaches to)
+from graphflow.ops import (
+    gradient_ops,  # noqa: F401  (registers CUSTOM_GRADIENT's row, which a rule here attaches to)
+    stateless_random,  # noqa: F401  (registers STATELESS_RANDOM's row, which a rule here attaches to)
+)
 from graphflow.ops.func_graph import FuncGraph
 
 TARGET = "cuda"
@@ -98,6 +101,7 @@ RULES: dict[Op, CudaRule | NotOnTarget] = {
     Op.SHAPE: CudaRule(CS.shape, any_rank=True),
     Op.RANGE: CudaRule(CS.range_, any_rank=True),
     Op.RANDOM: CudaRule(CS.random, any_rank=True),
+    Op.STATELESS_RANDOM: CudaRule(CS.stateless_random, any_rank=True),
     Op.ONE_HOT: CudaRule(CS.one_hot, any_rank=True),
     Op.CHECK: CudaRule(CS.check, _template(T.CHECK, typed=False), checks=True),
     Op.SOFTMAX_XENT: CudaRule(CS.xent, _xent(T.XENT)),

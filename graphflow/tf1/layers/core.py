@@ -21,7 +21,6 @@ from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
-from graphflow.ops.array_ops import stack
 from graphflow.ops.conv_ops import IntOrInts
 from graphflow.ops.depthwise_ops import separable_conv2d as sep
 from graphflow.ops.linalg_ops import matmul, tensordot
@@ -37,6 +36,7 @@ from graphflow.ops.variables import (
     variable_scope,
     zeros_initializer,
 )
+from graphflow.tf1.layers.input_spec import InputSpec, check_input
 
 # an activation or a constraint: a tensor in, a tensor out
 TensorFn = Callable[[Tensor], Tensor]
@@ -79,6 +79,7 @@ class Layer:
         self._scope: VariableScope | None = None
         self.variables: list[Tensor] = []
         self.updates: list[Tensor] = []
+        self.input_spec: InputSpec | list[InputSpec] | None = None
 
     def build(self, input_shape: TensorShape | None) -> None:
         self.built = True
@@ -119,6 +120,7 @@ class Layer:
         x = convert_to_tensor(inputs) if not isinstance(inputs, (list, tuple)) else inputs
         if self.dtype is None and isinstance(x, Tensor) and x.dtype.is_floating:
             self.dtype = x.dtype  # TF1 layers take their variables' dtype from the first inputs
+        check_input(self.input_spec, x, self.name or self._default)
         if self._scope is None:
             with variable_scope(self.name, default_name=self._default, reuse=self._reuse) as scope:
                 self._scope = scope
@@ -147,6 +149,7 @@ class Dense(Layer):
                  **kwargs: Any) -> None:
         super().__init__(trainable=trainable, name=name, **kwargs)
         self.units = int(units)
+        self.input_spec = InputSpec(min_ndim=2)
         self._weight_options(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
                              bias_regularizer, activity_regularizer)
 
@@ -199,6 +202,7 @@ class _Conv(Layer):
         self.strides = _tuple(strides, r, "strides")
         self.padding = _padding(padding)
         self.channels_first = _channels_first(data_format)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
         self.dilation_rate = _tuple(dilation_rate, r, "dilation_rate")
         self._weight_options(activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
                              bias_regularizer, activity_regularizer)
@@ -219,8 +223,7 @@ class _Conv(Layer):
 
     def _finish(self, y: Tensor) -> Tensor:
         if self.bias is not None:
-            y = bias_add(y, self.bias, data_format="NCHW" if self.channels_first and self.rank == 2 else
-                         "NCW" if self.channels_first else None)
+            y = bias_add(y, self.bias, data_format="NCHW" if self.channels_first else None)  # (any rank)
         out = _activate(y, self.activation)
         _activity(self, out)
         return out
@@ -244,36 +247,6 @@ class Conv2D(_Conv):
 class Conv1D(_Conv):
     _default = "conv1d"
     rank = 1
-
-
-class Conv2DTranspose(_Conv):
-    _default = "conv2d_transpose"
-
-    def build(self, input_shape: TensorShape) -> None:
-        c = self._in_channels(input_shape)
-        self.kernel = self.add_weight("kernel", list(self.kernel_size) + [self.filters, c],
-                                      self.kernel_initializer or glorot_uniform_initializer(),
-                                      self.kernel_regularizer)
-        self.bias = self.add_weight("bias", [self.filters], self.bias_initializer, self.bias_regularizer) \
-            if self.use_bias else None
-
-    def call(self, inputs: Tensor) -> Tensor:
-        dims = inputs.shape.as_list()
-        h_ax, w_ax = (2, 3) if self.channels_first else (1, 2)
-        out_dims = []
-        for ax, k, s in zip((h_ax, w_ax), self.kernel_size, self.strides):
-            d = dims[ax] if dims[ax] is not None else S.shape(inputs)[ax]
-            out_dims.append(d * s if self.padding == "SAME" else d * s + max(k - s, 0))
-        batch = S.shape(inputs)[0]
-        shape = [batch, self.filters] + out_dims if self.channels_first else [batch] + out_dims + [self.filters]
-        y = C.conv2d_transpose(inputs, self.kernel, stack([M.cast(convert_to_tensor(d), _dt.int32) for d in shape]),
-                               [1, 1] + list(self.strides) if self.channels_first else [1] + list(self.strides) + [1],
-                               self.padding, data_format="NCHW" if self.channels_first else "NHWC")
-        static = [dims[0]] + [d * s if isinstance(d, int) and self.padding == "SAME" else
-                              d * s + max(k - s, 0) if isinstance(d, int) else None
-                              for d, k, s in zip((dims[h_ax], dims[w_ax]), self.kernel_size, self.strides)]
-        y.set_shape([static[0], self.filters] + static[1:] if self.channels_first else static + [self.filters])
-        return self._finish(y)
 
 
 class SeparableConv2D(_Conv):
@@ -326,6 +299,7 @@ class _Pool(Layer):
         self.strides = _tuple(strides, self.rank, "strides")
         self.padding = _padding(padding)
         self.channels_first = _channels_first(data_format)
+        self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def call(self, inputs: Tensor) -> Tensor:
         if self.rank == 1:
@@ -515,18 +489,6 @@ def conv1d(inputs: TensorLike, filters: int, kernel_size: IntOrInts, strides: In
     return Conv1D(filters, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
                   kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
                   activity_regularizer, trainable=trainable, name=name, _reuse=reuse)(inputs)
-
-
-def conv2d_transpose(inputs: TensorLike, filters: int, kernel_size: IntOrInts, strides: IntOrInts = (1, 1),
-                     padding: str = "valid", data_format: str = "channels_last", activation: TensorFn | None = None,
-                     use_bias: bool = True, kernel_initializer: InitializerLike | None = None,
-                     bias_initializer: InitializerLike | None = None, kernel_regularizer: Regularizer | None = None,
-                     bias_regularizer: Regularizer | None = None, activity_regularizer: Regularizer | None = None,
-                     kernel_constraint: TensorFn | None = None, bias_constraint: TensorFn | None = None,
-                     trainable: bool = True, name: str | None = None, reuse: bool | _ReuseMode | None = None) -> Tensor:
-    return Conv2DTranspose(filters, kernel_size, strides, padding, data_format, 1, activation, use_bias,
-                           kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
-                           activity_regularizer, trainable=trainable, name=name, _reuse=reuse)(inputs)
 
 
 def separable_conv2d(inputs: TensorLike, filters: int, kernel_size: IntOrInts, strides: IntOrInts = (1, 1),

@@ -1,15 +1,14 @@
-"""CPU rules for the source-like primitives that compute: FILL, RANDOM and RANGE."""
+"""CPU rules for the source-like primitives that compute: FILL, RANDOM, STATELESS_RANDOM and RANGE."""
 from __future__ import annotations
-
-import numpy as np
 
 from graphflow.compiler.cpu.interface import CpuEmit
 from graphflow.core.errors import UnimplementedError
 from graphflow.core.ir import Operation
 from graphflow.core.registry import Op, kernel
-from graphflow.ops import state_ops  # noqa: F401  (registers the rows these rules attach to)
+from graphflow.ops import stateless_random  # noqa: F401  (registers the row a rule here attaches to)
+from graphflow.ops.state_ops import draw_bits
 
-_DIST = {"normal": 0, "truncated_normal": 1, "uniform": 2}
+_DIST = {"normal": 0, "truncated_normal": 1, "uniform": 2, "bits": 3}
 
 
 def _dims_from(em: CpuEmit, static: tuple[int, ...] | None, dims_arg: str | None, rank: int) -> list[str]:
@@ -50,8 +49,23 @@ def _random_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     dims = _dims_from(em, n.attrs.shape, ins[1] if len(ins) > 1 else None, t.shape.rank)
     K = em.use("graphflow.compiler.cpu.shared_kernels")
     out = em.empty(dims or ["1"], n.dtypes[0])
-    mantissa = np.finfo(n.dtypes[0].np).nmant + 1
-    em.line(f"{K}.random_fill({out}.reshape(-1), {state}, {_DIST[n.attrs.dist]}, {mantissa})")
+    em.line(f"{K}.random_fill({out}.reshape(-1), {state}, {_DIST[n.attrs.dist]}, {draw_bits(n.dtypes[0])})")
+    em.define(t, out if dims else f"{out}[0]")
+
+
+@kernel(Op.STATELESS_RANDOM, "cpu")
+def _stateless_random_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
+    """RANDOM's fill, with the [key, counter] state computed from the seed input on each run."""
+    t = n.outputs[0]
+    seed = ins[0]
+    if n.inputs[0].shape.as_list() != [2]:  # (a static [2] was checked when the node was built)
+        em.check(f"{seed}.size == 2", n, "seed must have shape [2], not {0}", [f"{seed}.shape"])
+    dims = _dims_from(em, n.attrs.shape, ins[1] if len(ins) > 1 else None, t.shape.rank)
+    K = em.use("graphflow.compiler.cpu.shared_kernels")
+    out = em.empty(dims or ["1"], n.dtypes[0])
+    state = em.fresh("st")
+    em.line(f"{state} = {K}.stateless_state({seed}.reshape(-1), {n.attrs.stream})")
+    em.line(f"{K}.random_fill({out}.reshape(-1), {state}, {_DIST[n.attrs.dist]}, {draw_bits(n.dtypes[0])})")
     em.define(t, out if dims else f"{out}[0]")
 
 
