@@ -1,0 +1,43 @@
+"""Process-wide debugging switches of ``tf.debugging`` that the core and the runtime consult:
+checking every float value (``enable_check_numerics``), logging where nodes run
+(``set_log_device_placement``) and hiding graphflow's own frames from tracebacks
+(``enable_traceback_filtering``). The switches live here, below both, so neither imports the
+front end; ``graphflow.tf1.debugging`` turns them."""
+from __future__ import annotations
+
+import os
+import types
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from graphflow.core.ir import Graph, Tensor
+    from graphflow.core.registry import Op
+
+# (graph, op, inputs) -> the inputs the node reads instead; set while check numerics is enabled
+InputRewriter = Callable[["Graph", "Op", list["Tensor"]], list["Tensor"]]
+input_rewriters: list[InputRewriter] = []
+log_device_placement = [False]
+traceback_filtering = [True]
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../graphflow
+
+
+def check_numerics_enabled() -> bool:
+    return bool(input_rewriters)
+
+
+def filter_traceback(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """``tb`` without graphflow's own frames (unchanged when filtering is off)."""
+    if not traceback_filtering[0]:
+        return tb
+    kept: list[types.TracebackType] = []
+    t = tb
+    while t is not None:
+        if not os.path.abspath(t.tb_frame.f_code.co_filename).startswith(_PACKAGE + os.sep):
+            kept.append(t)
+        t = t.tb_next
+    out: types.TracebackType | None = None
+    for frame in reversed(kept):
+        out = types.TracebackType(out, frame.tb_frame, frame.tb_lasti, frame.tb_lineno)
+    return out
