@@ -121,7 +121,7 @@ from graphflow.tf1 import train  # noqa: E402
 from graphflow.tf1 import losses  # noqa: E402
 from graphflow import nn  # noqa: E402  (both dialects' nn)
 from graphflow.ops.nn_ops import clip_by_global_norm, clip_by_norm, global_norm  # noqa: E402
-from graphflow.tf1 import testing as test  # noqa: E402
+from graphflow.runtime import testing as test  # noqa: E402
 from graphflow.tf1.custom_gradient import custom_gradient  # noqa: E402
 from graphflow.tf1.gradient_registry import (NoGradient, NotDifferentiable, RegisterGradient,  # noqa: E402
                                              grad_pass_through, no_gradient, recompute_grad)

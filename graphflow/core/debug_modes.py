@@ -8,14 +8,11 @@ from __future__ import annotations
 import os
 import types
 from collections.abc import Callable
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from graphflow.core.ir import Graph, Tensor
-    from graphflow.core.registry import Op
+from typing import Any
 
 # (graph, op, inputs) -> the inputs the node reads instead; set while check numerics is enabled
-InputRewriter = Callable[["Graph", "Op", list["Tensor"]], list["Tensor"]]
+# (typed loosely: naming graphflow.core.ir's classes here would make an import circle)
+InputRewriter = Callable[[Any, Any, list[Any]], list[Any]]
 input_rewriters: list[InputRewriter] = []
 log_device_placement = [False]
 traceback_filtering = [True]
