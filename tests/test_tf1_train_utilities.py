@@ -19,7 +19,7 @@ def test_saver_def_names_ops_that_save_and_restore(tmp_path: pytest.TempPathFact
     step = gf.Variable(3, name="step")
     saver = gf.train.Saver(max_to_keep=3, keep_checkpoint_every_n_hours=2.0)
     sd = saver.as_saver_def()
-    assert saver.saver_def is sd and isinstance(sd, gf.train.SaverDef().__class__)
+    assert saver.saver_def is sd and isinstance(sd, gf.train.SaverDef) and gf.train.SaverDef.V2 == 2
     assert (sd.filename_tensor_name, sd.save_tensor_name, sd.restore_op_name) == (
         "save/Const:0", "save/control_dependency:0", "save/restore_all")
     assert (sd.max_to_keep, sd.sharded, sd.keep_checkpoint_every_n_hours, sd.version) == (3, False, 2.0, 2)

@@ -33,12 +33,12 @@ from graphflow.tf1.train.checkpoint_io import (
     checkpoint_file,
     write_checkpoint,
 )
-from graphflow.tf1.train.saver_def import V2, SaverDef, build_saver_ops
+from graphflow.tf1.train.saver_def import V2, build_saver_ops, saver_def_class
 
 if TYPE_CHECKING:
     from tensorboard.compat.proto.meta_graph_pb2 import MetaGraphDef
 
-__all__ = ["Saver", "SaverDef", "latest_checkpoint", "get_checkpoint_state", "update_checkpoint_state",
+__all__ = ["Saver", "latest_checkpoint", "get_checkpoint_state", "update_checkpoint_state",
            "checkpoint_exists", "CheckpointState", "CheckpointReader", "NewCheckpointReader",
            "list_variables", "load_variable", "import_meta_graph"]
 
@@ -237,7 +237,7 @@ class Saver:
         finally:
             if was_final:
                 graph.finalize()
-        self._saver_def = SaverDef(filename_tensor_name=filename.name, save_tensor_name=save_tensor.name,
+        self._saver_def = saver_def_class()(filename_tensor_name=filename.name, save_tensor_name=save_tensor.name,
                                    restore_op_name=restore_op.name, max_to_keep=self._max_to_keep or 0,
                                    sharded=self._sharded, keep_checkpoint_every_n_hours=self._keep_every_n_hours,
                                    version=V2)

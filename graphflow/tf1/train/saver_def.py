@@ -22,19 +22,20 @@ from graphflow.ops.state_ops import assign, constant, group, placeholder_with_de
 from graphflow.ops.variables import Variable
 from graphflow.tf1.train.checkpoint_io import checkpoint_file, write_checkpoint
 
-__all__ = ["SaverDef", "build_saver_ops"]
+__all__ = ["saver_def_class", "build_saver_ops"]
 
 V2 = 2  # SaverDef.CheckpointFormatVersion.V2, what graphflow's Saver writes (its own checkpoint format)
 
 
-def SaverDef(**fields: Any) -> Any:  # noqa: N802 - TF1's protobuf message class, loaded on first use
-    """TF's ``SaverDef`` protobuf message (``tensorboard.compat.proto.saver_pb2``)."""
+def saver_def_class() -> Any:
+    """TF's ``SaverDef`` protobuf message class (``tensorboard.compat.proto.saver_pb2``), which
+    ``gf.train.SaverDef`` names once first used."""
     try:
         from tensorboard.compat.proto import saver_pb2
     except ImportError as e:  # pragma: no cover - the message is the point
         raise ImportError("SaverDef is TensorFlow's published protobuf message, shipped by TensorBoard: "
                           "pip install tensorboard (or graphflow's 'tensorboard' extra)") from e
-    return saver_pb2.SaverDef(**fields)
+    return saver_pb2.SaverDef
 
 
 def _path(value: Any) -> str:
