@@ -303,6 +303,39 @@ def test_register_gradient_against_tf1() -> None:
     np.testing.assert_allclose(results[0], results[1])
 
 
+def test_gradient_override_reaches_into_control_flow() -> None:
+    @gf.RegisterGradient("TestUtilitiesHalfSquare")
+    def _half(op: gf.Operation, grad: gf.Tensor) -> gf.Tensor:
+        return grad * op.inputs[0]
+
+    x = gf.constant(3.0)
+    with gf.get_default_graph().gradient_override_map({"Square": "TestUtilitiesHalfSquare"}):
+        _, r = gf.while_loop(lambda i, v: i < 2, lambda i, v: (i + 1, gf.square(v)), [0, x])
+        c = gf.cond(x > 0, lambda: gf.square(x), lambda: x)
+    (gr,) = gf.gradients(r, [x])
+    (gc,) = gf.gradients(c, [x])
+    with gf.Session() as sess:
+        assert sess.run([r, gr, gc]) == [81.0, 27.0, 3.0]  # TF1's control flow (v1) gives these too
+
+
+def test_gradient_override_in_control_flow_against_tf1() -> None:
+    tf = tf1()
+    tf.disable_control_flow_v2()  # TF 1.15's loops and conds, whose nodes the override scope reaches
+    try:
+        with tf.Graph().as_default() as g:
+            tf.RegisterGradient("TfUtilitiesHalfSquare")(lambda op, grad: grad * op.inputs[0])
+            x = tf.constant(3.0)
+            with g.gradient_override_map({"Square": "TfUtilitiesHalfSquare"}):
+                _, r = tf.while_loop(lambda i, v: i < 2, lambda i, v: (i + 1, tf.square(v)), [0, x])
+                c = tf.cond(x > 0, lambda: tf.square(x), lambda: x)
+            (gr,) = tf.gradients(r, [x])
+            (gc,) = tf.gradients(c, [x])
+            with tf.Session() as sess:
+                assert sess.run([r, gr, gc]) == [81.0, 27.0, 3.0]
+    finally:
+        tf.enable_control_flow_v2()
+
+
 def test_grad_pass_through() -> None:
     x = gf.constant([0.4, 1.6, -2.3])
     y = gf.grad_pass_through(gf.round)(x)
