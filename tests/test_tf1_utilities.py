@@ -98,6 +98,11 @@ def test_assert_shapes_static_and_at_run_time() -> None:
             sess.run(op, {x: np.zeros((2, 3)), y: np.zeros(4), z: np.zeros(3)})
         with pytest.raises(gf.errors.InvalidArgumentError, match="Tensor z:0"):
             sess.run(op, {x: np.zeros((2, 3)), y: np.zeros(2), z: np.zeros((3, 2))})
+    ranked = gf.debugging.assert_shapes([(z, ("N", "Q")), (x, ("N", "Q"))])
+    with gf.Session() as sess:
+        sess.run(ranked, {x: np.zeros((2, 3)), z: np.zeros((2, 3))})
+        with pytest.raises(gf.errors.InvalidArgumentError, match="Tensor z:0 must have rank 2"):
+            sess.run(ranked, {x: np.zeros((2, 3)), z: np.zeros((2, 3, 1))})
     a, b = gf.zeros([2, 3], name="a"), gf.zeros([4], name="b")
     with pytest.raises(ValueError, match=r"Specified by tensor a:0 dimension 1\.  Tensor b:0 dimension 0 must have "
                                          r"size 3\.  Received size 4"):
@@ -344,6 +349,32 @@ def test_grad_pass_through() -> None:
         yv, gv = sess.run([y, gx])
     np.testing.assert_allclose(yv, [0.0, 2.0, -2.0])
     np.testing.assert_allclose(gv, [1.0, 2.0, 3.0])
+
+
+def test_grad_pass_through_against_tf1() -> None:
+    tf = tf1()
+    results = []
+    for lib in (gf, tf):
+        with lib.Graph().as_default():
+            x = lib.constant([0.4, 1.6, -2.3])
+            y = lib.grad_pass_through(lambda t, lib=lib: lib.round(t) * 2.0)(x)
+            (gx,) = lib.gradients(lib.reduce_sum(y * [1.0, 2.0, 3.0]), [x])
+            with lib.Session() as sess:
+                results.append(sess.run([y, gx]))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs)
+
+
+def test_assert_shapes_of_sparse_tensors() -> None:
+    sp = gf.sparse_placeholder(gf.float32, shape=[None, 4])
+    dense = gf.placeholder(gf.float32, [None])
+    op = gf.debugging.assert_shapes([(sp, ("N", 4)), (dense, ("N",))])
+    value = gf.SparseTensorValue(indices=np.array([[0, 1]]), values=np.array([1.0], np.float32),
+                                 dense_shape=np.array([3, 4]))
+    with gf.Session() as sess:
+        sess.run(op, {sp: value, dense: np.zeros(3)})
+        with pytest.raises(gf.errors.InvalidArgumentError, match="dimension"):
+            sess.run(op, {sp: value, dense: np.zeros(2)})
 
 
 def test_recompute_grad_gives_exact_gradients_for_inputs_and_variables() -> None:

@@ -42,8 +42,7 @@ from graphflow.ops.check_ops import (  # noqa: F401
 )
 from graphflow.ops.check_ops import verify_tensor_all_finite as assert_all_finite
 from graphflow.ops.control_flow import cond
-from graphflow.ops.math_ops import equal, logical_or
-from graphflow.ops.shape_ops import rank as rank_of
+from graphflow.ops.math_ops import equal, greater_equal, logical_or
 from graphflow.ops.shape_ops import shape as shape_of
 from graphflow.ops.sparse_ops import SparseTensor, cast
 from graphflow.ops.special_ops import is_finite, is_inf, is_nan  # noqa: F401
@@ -74,7 +73,8 @@ def assert_proper_iterable(values: object) -> None:
 # ---- assert_shapes ------------------------------------------------------------------------------
 
 class _Spec(NamedTuple):
-    x: Tensor
+    source: Tensor | SparseTensor  # the value whose shape is checked
+    x: Tensor  # the tensor errors name (a sparse tensor's values)
     leading_any: bool  # the spec began with "*" or ...: any number of leading dims
     sizes: list[int | Tensor] | Tensor  # static ints where known, else run-time sizes
     symbols: tuple[Any, ...]
@@ -123,7 +123,8 @@ def assert_shapes(shapes: Mapping[Any, Any] | Iterable[tuple[Any, Any]], data: S
                                  "variable number of unspecified dimensions is only allowed as the first entry")
         leading = bool(spec) and (spec[0] is Ellipsis or spec[0] == "*")
         symbols = spec[1:] if leading else spec
-        specs.append(_Spec(x, leading, _sizes(value if isinstance(value, SparseTensor) else x),
+        source = value if isinstance(value, SparseTensor) else x
+        specs.append(_Spec(source, x, leading, _sizes(source),
                            symbols or (1,)))  # (an empty spec is a scalar's: rank 1 of size 1, as in TF1)
     graph = specs[0].x.graph if specs else None
     with (graph.name_scope(name or "assert_shapes") if graph is not None else contextlib.nullcontext()):
@@ -162,25 +163,27 @@ def assert_shapes(shapes: Mapping[Any, Any] | Iterable[tuple[Any, Any]], data: S
 
 
 def _rank_check(s: _Spec, message: str | None) -> Operation | None:
-    """The rank part of a spec: static when the rank is known (a ValueError now), else an op."""
-    rank = len(s.symbols)
+    """The rank part of a spec: checked now where the rank is known (a ValueError), else an op."""
+    want = len(s.symbols)
+    if s.leading_any and want <= 1:
+        return None
     if s.leading_any:
-        return None if rank <= 1 else _nontrivial(assert_rank_at_least(s.x, rank, message=message))
-    if rank <= 1:  # a scalar counts as rank 1 of size 1
-        r = s.x.shape.rank
-        if r is not None:
-            if r not in (0, 1):
-                raise ValueError(f"{message + '.  ' if message else ''}Tensor {s.x.name} must have rank in "
-                                 f"[0, 1].  Received rank {r}, shape {s.x.shape}")
-            return None
-        rk = rank_of(s.x)
-        return Assert(logical_or(equal(rk, 0), equal(rk, 1)),
-                      [message or "", f"Tensor {s.x.name} must have rank in [0, 1]"])
-    return _nontrivial(assert_rank(s.x, rank, message=message))
-
-
-def _nontrivial(op: Operation) -> Operation | None:
-    return None if op.op is Op.NO_OP else op
+        text, fits = f"must have rank at least {want}", (lambda r: r >= want)
+    elif want <= 1:  # a scalar counts as rank 1 of size 1
+        text, fits = "must have rank in [0, 1]", (lambda r: r in (0, 1))
+    else:
+        text, fits = f"must have rank {want}", (lambda r: r == want)
+    prefix = f"{message}.  " if message else ""
+    static = s.source.shape.rank
+    if static is not None:
+        if not fits(static):
+            raise ValueError(f"{prefix}Tensor {s.x.name} {text}.  Received rank {static}, shape {s.source.shape}")
+        return None
+    dynamic = shape_of(s.source.dense_shape) if isinstance(s.source, SparseTensor) else shape_of(s.x)
+    rank = shape_of(dynamic)[0]
+    ok = (greater_equal(rank, want) if s.leading_any else logical_or(equal(rank, 0), equal(rank, 1)) if want <= 1
+          else equal(rank, want))
+    return Assert(ok, [p for p in (prefix, f"Tensor {s.x.name} {text}.  Received shape: ", dynamic) if p != ""])
 
 
 def _after(graph: Graph | None, ops: list[Operation]) -> Any:
