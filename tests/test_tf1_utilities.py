@@ -400,6 +400,25 @@ def test_recompute_grad_gives_exact_gradients_for_inputs_and_variables() -> None
     assert len(tanh_nodes) == 3  # the forward, the plain copy, and the recomputation in the gradient
 
 
+def test_recompute_grad_reuses_get_variable_variables() -> None:
+    def layer(h: gf.Tensor) -> gf.Tensor:
+        w = gf.get_variable("w", [2, 2], initializer=gf.constant_initializer([[1.0, 2.0], [-1.0, 0.5]]))
+        return gf.nn.relu(gf.matmul(h, w))
+
+    x = gf.constant([[1.0, 1.0], [0.5, -2.0]])
+    with gf.variable_scope("block"):
+        y = gf.recompute_grad(layer)(x)
+    (w,) = gf.trainable_variables()
+    gx, gw = gf.gradients(gf.reduce_sum(y * y), [x, w])
+    assert len(gf.trainable_variables()) == 1 and w.name == "block/w:0"
+    with gf.Session() as sess:
+        sess.run(w.initializer)
+        wv, xv = sess.run(w), sess.run(x)
+        h = np.maximum(xv @ wv, 0.0)
+        np.testing.assert_allclose(sess.run(gw), xv.T @ (2 * h * (h > 0)), rtol=1e-6)
+        np.testing.assert_allclose(sess.run(gx), (2 * h * (h > 0)) @ wv.T, rtol=1e-6)
+
+
 # ---- random seeds, TensorProtos, conversions, templates, timestamp ----------------------------------
 
 

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from graphflow.core.autodiff import gradients, registered_gradients
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.registry import Op
-from graphflow.ops.variables import Variable
+from graphflow.ops.variables import Variable, get_variable_scope, variable_scope
 from graphflow.tf1.custom_gradient import custom_gradient
 
 __all__ = ["RegisterGradient", "NotDifferentiable", "no_gradient", "NoGradient", "grad_pass_through",
@@ -111,12 +111,14 @@ def recompute_grad(f: F) -> F:
     @functools.wraps(f)
     def wrapped(*args: Any) -> Tensor:
         xs = [convert_to_tensor(a) for a in args]
+        scope = get_variable_scope()
         y = convert_to_tensor(f(*xs))
         variables = _variables_read(y, xs)
 
         def forward(*inputs: Tensor) -> tuple[Tensor, Callable[[Tensor], list[Tensor | None]]]:
             def grad(dy: Tensor) -> list[Tensor | None]:
-                again = convert_to_tensor(f(*xs))  # the recomputation, read by the gradient only
+                with variable_scope(scope, reuse=True):  # f's get_variable calls find the forward's variables
+                    again = convert_to_tensor(f(*xs))  # the recomputation, read by the gradient only
                 return gradients(again, [*xs, *variables], grad_ys=dy)
             return y, grad
         return custom_gradient(forward)(*xs, *variables)
