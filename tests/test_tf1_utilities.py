@@ -167,6 +167,37 @@ def test_check_numerics_mode_checks_every_float_value() -> None:
         assert np.isnan(sess.run(fetched, {x: -np.ones((1, 3))})).all()
 
 
+def _small_training_run(checked: bool) -> tuple[list[float], int]:
+    g = gf.Graph()
+    with g.as_default():
+        gf.set_random_seed(1)
+        if checked:
+            gf.debugging.enable_check_numerics()
+        try:
+            x, y = gf.placeholder(gf.float32, [None, 4]), gf.placeholder(gf.int32, [None])
+            h = gf.layers.batch_normalization(gf.layers.dense(x, 8, activation=gf.nn.relu), training=True)
+            h = gf.layers.dropout(h, 0.1, training=True)
+            out, _ = gf.nn.dynamic_rnn(gf.nn.rnn_cell.GRUCell(5), gf.reshape(h, [-1, 2, 4]), dtype=gf.float32)
+            loss = gf.losses.sparse_softmax_cross_entropy(y, gf.layers.dense(out[:, -1], 3))
+            train = gf.train.AdamOptimizer(0.01).minimize(loss)
+        finally:
+            gf.debugging.disable_check_numerics()
+        checks = sum(1 for n in g.get_operations() if n.type == "Check")
+        with gf.Session(graph=g) as sess:
+            sess.run(gf.global_variables_initializer())
+            rng = np.random.RandomState(0)
+            losses = [float(sess.run([loss, train], {x: rng.randn(8, 4), y: rng.randint(0, 3, 8)})[0])
+                      for _ in range(3)]
+    return losses, checks
+
+
+def test_check_numerics_mode_leaves_training_unchanged() -> None:
+    plain, plain_checks = _small_training_run(False)
+    checked, checks = _small_training_run(True)
+    assert checks > plain_checks + 100  # dense, batch norm, dropout, a GRU loop, Adam: all read checked values
+    assert plain == checked
+
+
 def test_log_device_placement(capfd: pytest.CaptureFixture[str]) -> None:
     assert gf.debugging.get_log_device_placement() is False
     x = gf.constant([1.0, 2.0], name="xs")
