@@ -11,7 +11,7 @@ import numpy as np
 
 from graphflow.core import debug_modes
 from graphflow.core.dtypes import int32
-from graphflow.core.ir import Graph, Operation, Tensor, convert_to_tensor
+from graphflow.core.ir import Graph, Operation, Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Op
 from graphflow.core.types import TensorLike
 from graphflow.ops.check_ops import (  # noqa: F401
@@ -108,26 +108,9 @@ def assert_shapes(shapes: Mapping[Any, Any] | Iterable[tuple[Any, Any]], data: S
     """
     items = list(shapes.items() if isinstance(shapes, Mapping) else shapes)
     prefix = f"{message}.  " if message else ""
-    specs: list[_Spec] = []
-    for value, symbolic in items:
-        if symbolic is None:
-            continue
-        x = value.values if isinstance(value, SparseTensor) else convert_to_tensor(value)  # (how errors name it)
-        if not (hasattr(symbolic, "__iter__") or hasattr(symbolic, "__getitem__")):
-            raise ValueError(f"{prefix}Tensor {x.name}.  Specified shape must be an iterable.  An iterable has the "
-                             f"attribute `__iter__` or `__getitem__`.  Received specified shape: {symbolic}")
-        spec = tuple(symbolic)
-        for i, s in enumerate(spec):
-            if (s is Ellipsis or s == "*") and i != 0:
-                raise ValueError(f"{prefix}Tensor {x.name} specified shape index {i}.  Symbol `...` or `*` for a "
-                                 "variable number of unspecified dimensions is only allowed as the first entry")
-        leading = bool(spec) and (spec[0] is Ellipsis or spec[0] == "*")
-        symbols = spec[1:] if leading else spec
-        source = value if isinstance(value, SparseTensor) else x
-        specs.append(_Spec(source, x, leading, _sizes(source),
-                           symbols or (1,)))  # (an empty spec is a scalar's: rank 1 of size 1, as in TF1)
-    graph = specs[0].x.graph if specs else None
-    with (graph.name_scope(name or "assert_shapes") if graph is not None else contextlib.nullcontext()):
+    graph = get_default_graph()
+    with graph.name_scope(name or "assert_shapes"):
+        specs = [_spec(value, symbolic, prefix) for value, symbolic in items if symbolic is not None]
         rank_checks = [c for c in (_rank_check(s, message) for s in specs) if c is not None]
         size_checks: list[Operation] = []
         bound: dict[Any, tuple[int | Tensor, Tensor, int]] = {}
@@ -151,15 +134,37 @@ def assert_shapes(shapes: Mapping[Any, Any] | Iterable[tuple[Any, Any]], data: S
                     if int(actual) != int(expected):  # type: ignore[arg-type]
                         raise ValueError(f"{prefix}{how}.  Tensor {s.x.name} dimension {dim} must have size "
                                          f"{int(expected)}.  Received size {int(actual)}, "  # type: ignore[arg-type]
-                                         f"shape {s.x.shape}")
+                                         f"shape {s.source.shape}")
                     continue
                 ok = equal(convert_to_tensor(actual), convert_to_tensor(expected))
                 parts = data if data is not None else [prefix, how, f"Tensor {s.x.name} dimension", dim,
-                                                       "must have size", expected, "Received shape: ", shape_of(s.x)]
+                                                       "must have size", expected, "Received shape: ", _shape(s.source)]
                 size_checks.append(Assert(ok, [p for p in parts if not (isinstance(p, str) and p == "")],
                                           summarize=summarize))
         with _after(graph, rank_checks):
             return group(*size_checks, *rank_checks)
+
+
+def _spec(value: Any, symbolic: Any, prefix: str) -> _Spec:
+    """One tensor's spec, its form checked: an iterable with "*" or ... first if anywhere."""
+    x = value.values if isinstance(value, SparseTensor) else convert_to_tensor(value)  # (how errors name it)
+    if not (hasattr(symbolic, "__iter__") or hasattr(symbolic, "__getitem__")):
+        raise ValueError(f"{prefix}Tensor {x.name}.  Specified shape must be an iterable.  An iterable has the "
+                         f"attribute `__iter__` or `__getitem__`.  Received specified shape: {symbolic}")
+    spec = tuple(symbolic)
+    for i, s in enumerate(spec):
+        if (s is Ellipsis or s == "*") and i != 0:
+            raise ValueError(f"{prefix}Tensor {x.name} specified shape index {i}.  Symbol `...` or `*` for a "
+                             "variable number of unspecified dimensions is only allowed as the first entry")
+    leading = bool(spec) and (spec[0] is Ellipsis or spec[0] == "*")
+    symbols = spec[1:] if leading else spec
+    source = value if isinstance(value, SparseTensor) else x
+    return _Spec(source, x, leading, _sizes(source),
+                 symbols or (1,))  # (an empty spec is a scalar's: rank 1 of size 1, as in TF1)
+
+
+def _shape(source: Tensor | SparseTensor) -> Tensor:
+    return source.dense_shape if isinstance(source, SparseTensor) else shape_of(source)
 
 
 def _rank_check(s: _Spec, message: str | None) -> Operation | None:
@@ -179,7 +184,7 @@ def _rank_check(s: _Spec, message: str | None) -> Operation | None:
         if not fits(static):
             raise ValueError(f"{prefix}Tensor {s.x.name} {text}.  Received rank {static}, shape {s.source.shape}")
         return None
-    dynamic = shape_of(s.source.dense_shape) if isinstance(s.source, SparseTensor) else shape_of(s.x)
+    dynamic = _shape(s.source)
     rank = shape_of(dynamic)[0]
     ok = (greater_equal(rank, want) if s.leading_any else logical_or(equal(rank, 0), equal(rank, 1)) if want <= 1
           else equal(rank, want))
