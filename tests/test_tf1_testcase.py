@@ -62,6 +62,10 @@ class _Cases(gf.test.TestCase):
         self.assertNear(1.0, 1.0001, 1e-3)
         self.assertNDArrayNear(np.ones(2), np.ones(2) + 1e-4, 1e-3)
         self.assertDeviceEqual("/device:CPU:0", "/cpu:0")
+        self.assertDTypeEqual(x, np.float32)
+        self.assertDTypeEqual([np.zeros(2, np.int64)], gf.int64)
+        self.assertStartsWith("graphflow", "graph")
+        self.assertItemsEqual([3, 1, 2], [1, 2, 3])
         p = gf.placeholder(gf.float32)
         check = gf.assert_rank(p, 2)
         with self.cached_session() as sess, self.assertRaisesOpError("must have rank"):
@@ -75,7 +79,8 @@ class _Cases(gf.test.TestCase):
                       lambda: self.assertAllGreater(x, 1.0), lambda: self.assertAllLess(x, 2.0),
                       lambda: self.assertNear(1.0, 1.1, 0.01), lambda: self.assertArrayNear([1.0], [1.0, 2.0], 1.0),
                       lambda: self.assertAllClose({"a": 1.0}, {"b": 1.0}),
-                      lambda: self.assertAllInRange(np.array([np.nan]), 0, 1)):
+                      lambda: self.assertAllInRange(np.array([np.nan]), 0, 1),
+                      lambda: self.assertDTypeEqual(x, np.float64), lambda: self.assertStartsWith("ab", "b")):
             with self.assertRaises(AssertionError):
                 check()
 

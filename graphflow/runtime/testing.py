@@ -373,6 +373,21 @@ class TestCase(unittest.TestCase):
         with self.assertRaisesRegex(OpError, expected_err_re_or_predicate):
             yield
 
+    def assertDTypeEqual(self, target: Any, expected_dtype: Any) -> None:  # noqa: N802
+        """``target``'s dtype (an array's, a tensor's, or each of a list's) is ``expected_dtype``."""
+        want = np.dtype(getattr(expected_dtype, "np", expected_dtype))
+        for t in target if isinstance(target, list) else [target]:
+            got = t.dtype.np if isinstance(t, Tensor) else np.asarray(t).dtype
+            self.assertEqual(np.dtype(got), want)
+
+    def assertStartsWith(self, actual: str, expected_start: str, msg: str | None = None) -> None:  # noqa: N802
+        if not actual.startswith(expected_start):
+            raise AssertionError(f"{actual!r} does not start with {expected_start!r}{' : ' + msg if msg else ''}")
+
+    def assertItemsEqual(self, first: Any, second: Any, msg: str | None = None) -> None:  # noqa: N802
+        """TF1's name of ``assertCountEqual``: the same elements, in any order."""
+        self.assertCountEqual(first, second, msg)
+
     def assertDeviceEqual(self, device1: str, device2: str, msg: str | None = None) -> None:  # noqa: N802
         norm = re.compile(r"^/?(device:)?", re.IGNORECASE)
         self.assertEqual(norm.sub("", device1 or "").lower(), norm.sub("", device2 or "").lower(), msg=msg)
