@@ -275,6 +275,20 @@ def test_recompute_grad_gives_exact_gradients_for_inputs_and_variables() -> None
     assert len(tanh_nodes) == 3  # the forward, the plain copy, and the recomputation in the gradient
 
 
+def test_recompute_grad_against_tf1() -> None:
+    tf = tf1()
+    results = []
+    for lib in (gf, tf):
+        with lib.Graph().as_default():
+            x = lib.constant([[0.3, -0.7], [1.1, 0.2]])
+            y = lib.recompute_grad(lambda h, lib=lib: lib.tanh(h) * h)(x)
+            (gx,) = lib.gradients(lib.reduce_sum(y * y), [x])
+            with lib.Session() as sess:
+                results.append(sess.run([y, gx]))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
 def test_recompute_grad_reuses_get_variable_variables() -> None:
     def layer(h: gf.Tensor) -> gf.Tensor:
         w = gf.get_variable("w", [2, 2], initializer=gf.constant_initializer([[1.0, 2.0], [-1.0, 0.5]]))
