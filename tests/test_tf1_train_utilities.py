@@ -14,6 +14,7 @@ import graphflow as gf
 from tests.optional import tf1
 
 
+@pytest.mark.needs("tensorboard")  # TF's protobuf messages
 def test_saver_def_names_ops_that_save_and_restore(tmp_path: pytest.TempPathFactory) -> None:
     w = gf.Variable([1.0, 2.0], name="w")
     step = gf.Variable(3, name="step")
@@ -42,6 +43,7 @@ def test_saver_def_names_ops_that_save_and_restore(tmp_path: pytest.TempPathFact
         np.testing.assert_array_equal(sess.run(w), [5.0, 6.0])  # a failed restore changes nothing
 
 
+@pytest.mark.needs("tensorboard")  # TF's protobuf messages
 def test_saver_def_ops_stay_out_of_graph_files(tmp_path: pytest.TempPathFactory) -> None:
     gf.Variable([1.0], name="v")
     saver = gf.train.Saver()
@@ -56,6 +58,7 @@ def test_saver_def_ops_stay_out_of_graph_files(tmp_path: pytest.TempPathFactory)
     assert os.path.isfile(prefix + ".meta")
 
 
+@pytest.mark.needs("tensorboard")  # TF's protobuf messages
 def test_saver_def_on_a_finalized_graph_and_without_variables() -> None:
     gf.Variable([1.0], name="v")
     saver = gf.train.Saver()
@@ -91,6 +94,7 @@ def _train(tmp: str, hooks: list, steps: int) -> None:  # type: ignore[type-arg]
             sess.run(train, {x: np.ones((4, 2))})
 
 
+@pytest.mark.needs("tensorboard")  # TF's protobuf messages
 def test_profiler_hook_writes_chrome_traces(tmp_path: pytest.TempPathFactory) -> None:
     out = str(tmp_path)
     _train(out, [gf.train.ProfilerHook(save_steps=3, output_dir=out)], steps=8)

@@ -93,6 +93,7 @@ def test_dtypes_against_tf1() -> None:
 # ---- tf.graph_util ----------------------------------------------------------------------------------
 
 
+@pytest.mark.needs("tensorboard")  # TF's protobuf messages
 def test_graph_util_names() -> None:
     g = gf.Graph()
     with g.as_default():
@@ -333,6 +334,7 @@ def test_get_seed_against_tf1() -> None:
             assert gf.get_seed(op_seed) == tf.get_seed(op_seed), (graph_seed, op_seed)
 
 
+@pytest.mark.needs("tensorboard")  # TF's protobuf messages
 def test_make_tensor_proto_and_make_ndarray() -> None:
     for value, dtype in (([[1.0, 2.0], [3.0, 4.0]], gf.float32), ([1, 2, 3], gf.int64), (b"ab", gf.string),
                          (np.arange(6, dtype=np.int32).reshape(2, 3), None)):
