@@ -109,13 +109,26 @@ def test_check_numerics_mode_checks_every_float_value() -> None:
             sess.run(loss, {x: -np.ones((2, 3))})
         assert np.isnan(sess.run(before, {x: -np.ones((1, 3))})).all()
         assert np.isnan(sess.run(plain, {x: -np.ones((1, 3))})).all()
-        gf.debugging.enable_check_numerics()
-        try:  # while enabled, fetched float values are checked too
-            with pytest.raises(gf.errors.InvalidArgumentError, match="Detected NaN in fetched tensor"):
-                sess.run(fetched, {x: -np.ones((1, 3))})
-        finally:
-            gf.debugging.disable_check_numerics()
-        assert np.isnan(sess.run(fetched, {x: -np.ones((1, 3))})).all()
+        # a value no node reads is checked where it is fetched
+        with pytest.raises(gf.errors.InvalidArgumentError, match="Detected NaN in fetched tensor Sqrt"):
+            sess.run(fetched, {x: -np.ones((1, 3))})
+        np.testing.assert_allclose(sess.run(fetched, {x: np.full((1, 3), 4.0)}), np.full((1, 3), 2.0))
+
+
+def test_check_numerics_mode_reaches_values_control_flow_returns() -> None:
+    x = gf.placeholder(gf.float32, [])
+    gf.debugging.enable_check_numerics()
+    try:
+        c = gf.cond(x > 0, lambda: gf.log(x), lambda: gf.sqrt(x))
+        _, r = gf.while_loop(lambda i, v: i < 2, lambda i, v: (i + 1, v * x), [0, gf.constant(1.0)])
+    finally:
+        gf.debugging.disable_check_numerics()
+    with gf.Session() as sess:
+        assert sess.run([c, r], {x: 4.0}) == [pytest.approx(np.log(4.0)), 16.0]
+        with pytest.raises(gf.errors.InvalidArgumentError, match="Detected NaN"):
+            sess.run(c, {x: -1.0})
+        with pytest.raises(gf.errors.InvalidArgumentError, match="Detected Infinity"):
+            sess.run(r, {x: np.float32(3e38)})
 
 
 def _small_training_run(checked: bool) -> tuple[list[float], int]:

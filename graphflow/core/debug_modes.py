@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import types
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,9 @@ from typing import Any
 # (typed loosely: naming graphflow.core.ir's classes here would make an import circle)
 InputRewriter = Callable[[Any, Any, list[Any]], list[Any]]
 input_rewriters: list[InputRewriter] = []
+# per graph, the uids of the nodes built while check numerics was on: their float outputs are
+# checked where fetched too (where another node reads them, the rewriter's checks do it)
+checked_nodes: weakref.WeakKeyDictionary[Any, set[int]] = weakref.WeakKeyDictionary()
 log_device_placement = [False]
 traceback_filtering = [True]
 

@@ -330,6 +330,8 @@ class Graph(NameTable):
             self.version += 1
         if self._device:
             self._place(node)
+        if debug_modes.input_rewriters:
+            debug_modes.checked_nodes.setdefault(self, set()).add(node.uid)
         if self._gradient_map:
             override = self._gradient_map[-1].get(op.value)
             if override is not None:

@@ -504,7 +504,7 @@ def _flat_feeds(feed_dict: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
 
 
 def _spread(leaves: list[Any], tensors: list[Tensor], outs: list[Any]) -> list[Any]:
-    if debug_modes.input_rewriters:
+    if debug_modes.checked_nodes:
         _check_fetched_numerics(tensors, outs)
     if tensors is leaves:
         return outs
@@ -513,10 +513,13 @@ def _spread(leaves: list[Any], tensors: list[Tensor], outs: list[Any]) -> list[A
 
 
 def _check_fetched_numerics(tensors: list[Tensor], outs: list[Any]) -> None:
-    """With ``gf.debugging.enable_check_numerics``: a fetched float value holding a NaN or an Inf
-    fails the run, as the checks the graph reads fail it for the values other nodes read."""
+    """A fetched float value of a node built under ``gf.debugging.enable_check_numerics`` holding
+    a NaN or an Inf fails the run, as the checks the graph has fail it for values other nodes read."""
+    checked = debug_modes.checked_nodes.get(tensors[0].graph) if tensors else None
+    if not checked:
+        return
     for t, v in zip(tensors, outs):
-        if t.dtype.is_floating and v is not None and not np.all(np.isfinite(v)):
+        if t.dtype.is_floating and t.node.uid in checked and v is not None and not np.all(np.isfinite(v)):
             what = "NaN" if np.any(np.isnan(v)) else "Infinity"
             raise InvalidArgumentError(t.node, t.node, f"!!! Detected {what} in fetched tensor {t.name} "
                                        f"(check numerics is enabled) !!!\n  produced by {t.node.describe()}")

@@ -225,9 +225,10 @@ def _check_inputs(graph: Graph, op: Op, inputs: list[Tensor]) -> list[Tensor]:
 
 
 def enable_check_numerics(stack_height_limit: int = 30, path_length_limit: int = 50) -> None:
-    """From now on every float value a node reads is checked (a run with a NaN or an Inf fails,
-    naming the node that produced it and its line), and so is every float value fetched. Nodes
-    built before the call are not checked.
+    """The float outputs of every node built from now on are checked (a run in which one holds a
+    NaN or an Inf fails, naming the node that produced it and its line): where another node reads
+    them, through a ``check_numerics`` it reads instead; where they are fetched, by the session.
+    Nodes built before the call are not checked.
 
     >>> import graphflow as gf
     >>> gf.debugging.enable_check_numerics(); gf.debugging.disable_check_numerics()
@@ -237,7 +238,7 @@ def enable_check_numerics(stack_height_limit: int = 30, path_length_limit: int =
 
 
 def disable_check_numerics() -> None:
-    """Nodes built from now on read unchecked values; fetched values are no longer checked."""
+    """Nodes built from now on are not checked (those built while it was on stay checked)."""
     if _check_inputs in debug_modes.input_rewriters:
         debug_modes.input_rewriters.remove(_check_inputs)
 
