@@ -101,6 +101,7 @@ def test_check_numerics_mode_checks_every_float_value() -> None:
     finally:
         gf.debugging.disable_check_numerics()
     plain = gf.log(x) * 2.0  # built after disabling: not checked
+    later = hidden * 2.0  # built after disabling, but reads a checked node's output: through its check
     with gf.Session() as sess:
         sess.run(gf.global_variables_initializer())
         value, _ = sess.run([loss, train], {x: np.full((2, 3), np.e)})
@@ -109,6 +110,8 @@ def test_check_numerics_mode_checks_every_float_value() -> None:
             sess.run(loss, {x: -np.ones((2, 3))})
         assert np.isnan(sess.run(before, {x: -np.ones((1, 3))})).all()
         assert np.isnan(sess.run(plain, {x: -np.ones((1, 3))})).all()
+        with pytest.raises(gf.errors.InvalidArgumentError, match='graph op "Log" .* op name: Log_1'):
+            sess.run(later, {x: -np.ones((1, 3))})
         # a value no node reads is checked where it is fetched
         with pytest.raises(gf.errors.InvalidArgumentError, match="Detected NaN in fetched tensor Sqrt"):
             sess.run(fetched, {x: -np.ones((1, 3))})

@@ -11,21 +11,18 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-# (graph, op, inputs) -> the inputs the node reads instead; set while check numerics is enabled
-# (typed loosely: naming graphflow.core.ir's classes here would make an import circle)
+# (graph, op, inputs) -> the inputs the node reads instead: installed once check numerics is
+# first enabled (typed loosely: naming graphflow.core.ir's classes here would make an import circle)
 InputRewriter = Callable[[Any, Any, list[Any]], list[Any]]
 input_rewriters: list[InputRewriter] = []
-# per graph, the uids of the nodes built while check numerics was on: their float outputs are
-# checked where fetched too (where another node reads them, the rewriter's checks do it)
+check_numerics = [False]
+# per graph, the uids of the nodes built while check numerics was on: every node reads their
+# float outputs through checks (the rewriter's), and the session checks them where fetched
 checked_nodes: weakref.WeakKeyDictionary[Any, set[int]] = weakref.WeakKeyDictionary()
 log_device_placement = [False]
 traceback_filtering = [True]
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../graphflow
-
-
-def check_numerics_enabled() -> bool:
-    return bool(input_rewriters)
 
 
 def filter_traceback(tb: types.TracebackType | None) -> types.TracebackType | None:

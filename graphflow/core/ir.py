@@ -290,7 +290,7 @@ class Graph(NameTable):
             if t.graph is not self and not self._takes_outer(op, t):
                 raise ValueError(f"Tensor {t.name} must be from the same graph as the {op.value} "
                                  f"being built at {site}")
-        if debug_modes.input_rewriters:  # tf.debugging.enable_check_numerics: read checked values
+        if debug_modes.input_rewriters:  # tf.debugging.enable_check_numerics: checked values are read
             for rewrite in debug_modes.input_rewriters:
                 inputs = rewrite(self, op, list(inputs))
         row = get(op)
@@ -330,7 +330,7 @@ class Graph(NameTable):
             self.version += 1
         if self._device:
             self._place(node)
-        if debug_modes.input_rewriters:
+        if debug_modes.check_numerics[0]:
             debug_modes.checked_nodes.setdefault(self, set()).add(node.uid)
         if self._gradient_map:
             override = self._gradient_map[-1].get(op.value)

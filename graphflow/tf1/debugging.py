@@ -203,44 +203,46 @@ _checked: weakref.WeakKeyDictionary[Graph, dict[int, tuple[Tensor, Tensor]]] = w
 
 
 def _check_inputs(graph: Graph, op: Op, inputs: list[Tensor]) -> list[Tensor]:
-    """Each float input of a node being built, read through one ``check_numerics`` of it."""
-    if op is Op.CHECK:
+    """Each float input of a node being built that a checked node produced (one built while
+    check numerics was on), read through one ``check_numerics`` of it."""
+    checked = debug_modes.checked_nodes.get(graph)
+    if op is Op.CHECK or not checked:
         return inputs
     cache = _checked.setdefault(graph, {})
     out = []
     for t in inputs:
-        if not t.dtype.is_floating or t.graph is not graph or t.node.op in _UNCHECKED_PRODUCERS:
+        n = t.node
+        if not t.dtype.is_floating or t.graph is not graph or n.uid not in checked or n.op in _UNCHECKED_PRODUCERS:
             out.append(t)
             continue
         hit = cache.get(id(t))
         if hit is None:
             with graph.control_dependencies(None):
-                n = t.node
-                checked = check_finite(t, f"!!! Detected Infinity or NaN in output {t.index} of graph op "
-                                          f"\"{n.op.value}\" (# of outputs: {len(n.outputs)}) !!! op name: "
-                                          f"{n.name}, created at {n.site}", name=n.name + "/CheckNumerics")
-            hit = cache[id(t)] = (t, checked)
+                check = check_finite(t, f"!!! Detected Infinity or NaN in output {t.index} of graph op "
+                                        f"\"{n.op.value}\" (# of outputs: {len(n.outputs)}) !!! op name: "
+                                        f"{n.name}, created at {n.site}", name=n.name + "/CheckNumerics")
+            hit = cache[id(t)] = (t, check)
         out.append(hit[1])
     return out
 
 
 def enable_check_numerics(stack_height_limit: int = 30, path_length_limit: int = 50) -> None:
     """The float outputs of every node built from now on are checked (a run in which one holds a
-    NaN or an Inf fails, naming the node that produced it and its line): where another node reads
-    them, through a ``check_numerics`` it reads instead; where they are fetched, by the session.
+    NaN or an Inf fails, naming the node that produced it and its line): every node reads them
+    through a ``check_numerics`` of them, and the session checks them where they are fetched.
     Nodes built before the call are not checked.
 
     >>> import graphflow as gf
     >>> gf.debugging.enable_check_numerics(); gf.debugging.disable_check_numerics()
     """
+    debug_modes.check_numerics[0] = True
     if _check_inputs not in debug_modes.input_rewriters:
         debug_modes.input_rewriters.append(_check_inputs)
 
 
 def disable_check_numerics() -> None:
     """Nodes built from now on are not checked (those built while it was on stay checked)."""
-    if _check_inputs in debug_modes.input_rewriters:
-        debug_modes.input_rewriters.remove(_check_inputs)
+    debug_modes.check_numerics[0] = False
 
 
 def set_log_device_placement(enabled: bool) -> None:
