@@ -479,7 +479,6 @@ class Graph(NameTable):
         finally:
             self._device.pop()
 
-    # -- collections
     @contextlib.contextmanager
     def gradient_override_map(self, op_type_map: dict[str, str]) -> Iterator[None]:
         """Nodes of these op types built within the block take their gradient from the function
@@ -494,6 +493,7 @@ class Graph(NameTable):
         finally:
             self._gradient_map.pop()
 
+    # -- collections
     def add_to_collection(self, key: str, value: object) -> None:
         self._collections.setdefault(key, []).append(value)
 

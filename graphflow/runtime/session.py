@@ -522,7 +522,7 @@ def _check_fetched_numerics(tensors: list[Tensor], outs: list[Any]) -> None:
         if t.dtype.is_floating and t.node.uid in checked and v is not None and not np.all(np.isfinite(v)):
             what = "NaN" if np.any(np.isnan(v)) else "Infinity"
             raise InvalidArgumentError(t.node, t.node, f"!!! Detected {what} in fetched tensor {t.name} "
-                                       f"(check numerics is enabled) !!!\n  produced by {t.node.describe()}")
+                                       f"(a node built under check numerics) !!!\n  produced by {t.node.describe()}")
 
 
 def _fetch_key(fetches: object) -> Hashable | None:
