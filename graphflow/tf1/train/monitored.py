@@ -361,7 +361,8 @@ class MonitoredSession:
         merged = RunOptions(trace_level=level) if level else options
         metadata = RunMetadata() if level and run_metadata is None else run_metadata
         try:
-            results, hook_results = self._sess.run([fetches, extra], feeds, options=merged, run_metadata=metadata)
+            traced = {} if merged is None and metadata is None else {"options": merged, "run_metadata": metadata}
+            results, hook_results = self._sess.run([fetches, extra], feeds, **traced)
         except OutOfRangeError:
             self._stop = True
             raise
