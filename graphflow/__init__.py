@@ -9,7 +9,6 @@ import sys as _sys
 from graphflow import public_paths as _public_paths
 
 _public_paths.install()  # graphflow.train, graphflow.optim, ... name the modules in tf1/ and torch_style/
-from graphflow.core import dtypes as _core_dtypes
 from graphflow.core import errors
 from graphflow.core.autodiff import gradients
 from graphflow.ops.gradient_ops import hessians
@@ -52,6 +51,7 @@ from graphflow.ops.check_ops import (assert_integer, assert_near, assert_rank_at
                                      assert_same_float_dtype, assert_scalar, is_non_decreasing,
                                      is_numeric_tensor, is_strictly_increasing)
 from graphflow.tf1 import debugging  # noqa: E402
+from graphflow.tf1.debugging import assert_proper_iterable  # noqa: E402
 from graphflow.ops.special_ops import (digamma, erf, erfc, expm1, is_finite, is_inf, is_nan, lgamma,
                                        log_sigmoid, truncatediv, truncatemod, xlogy)
 from graphflow.ops.solve_ops import (cholesky, matrix_band_part, matrix_determinant, matrix_inverse,
@@ -123,6 +123,13 @@ from graphflow import nn  # noqa: E402  (both dialects' nn)
 from graphflow.ops.nn_ops import clip_by_global_norm, clip_by_norm, global_norm  # noqa: E402
 from graphflow.runtime import testing as test  # noqa: E402
 from graphflow.tf1.custom_gradient import custom_gradient  # noqa: E402
+from graphflow.tf1.gradient_registry import (NoGradient, NotDifferentiable, RegisterGradient,  # noqa: E402
+                                             grad_pass_through, no_gradient, recompute_grad)
+from graphflow.tf1.framework_utils import (convert_to_tensor_or_indexed_slices,  # noqa: E402
+                                           convert_to_tensor_or_sparse_tensor, make_ndarray,
+                                           make_template, make_tensor_proto, timestamp)
+from graphflow.tf1.random_seed import get_seed  # noqa: E402
+from graphflow.core.errors import OpError  # noqa: E402
 
 from graphflow.tf1 import metrics  # noqa: E402
 from graphflow.tf1 import layers  # noqa: E402
@@ -193,22 +200,18 @@ from graphflow.ops.init_extras import orthogonal_initializer, uniform_unit_scali
 from graphflow.ops.space_batch_ops import batch_to_space_nd, space_to_batch, space_to_batch_nd  # noqa: E402
 
 
-# graphflow.compat.v1 is graphflow itself
-class _Compat:
-    v1 = _sys.modules[__name__]
-
-
-compat = _Compat()
-_sys.modules[__name__ + ".compat"] = compat  # type: ignore[assignment]
+# tf.compat: TF's string helpers and forward-compatibility window; graphflow.compat.v1 is graphflow itself
+from graphflow.tf1 import compat  # noqa: E402
+compat.v1 = _sys.modules[__name__]  # type: ignore[attr-defined]
+_sys.modules[__name__ + ".compat"] = compat
 _sys.modules[__name__ + ".compat.v1"] = _sys.modules[__name__]
 _sys.modules[__name__ + ".test"] = test
 _sys.modules[__name__ + ".gfile"] = gfile
 _sys.modules[__name__ + ".logging"] = logging
 _sys.modules[__name__ + ".graph_util"] = graph_util
-# TF1's ``tf.errors`` and ``tf.dtypes`` namespaces are the core's modules
-dtypes = _core_dtypes
+# TF1's ``tf.errors`` namespace is the core's module; ``tf.dtypes`` (built by _namespaces.install)
+# is the core's dtypes with the cast functions beside them
 _sys.modules[__name__ + ".errors"] = errors
-_sys.modules[__name__ + ".dtypes"] = dtypes
 
 
 class _IO:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 PATHS = {
     # TF1's namespaces
+    "graphflow.compat": "graphflow.tf1.compat",
     "graphflow.config": "graphflow.tf1.config",
     "graphflow.contrib": "graphflow.tf1.contrib",
     # TF 1.15's internal paths of seq2seq's modules (contrib/seq2seq/python/ops/helper.py, ...)

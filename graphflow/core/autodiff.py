@@ -5,7 +5,7 @@ seed ones, sums of contributions, SumTo) it builds from their registry rows thro
 ``core.nodes``, loading no op module; ``hessians`` is composed in ``graphflow.ops.gradient_ops``."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import cast
 
 from graphflow.core import dtypes as _dt
@@ -32,6 +32,28 @@ def needed_inputs(n: Operation) -> list[bool]:
     """For a gradient rule: which inputs of ``n`` the current ``gradients`` call needs (all of
     them outside one)."""
     return list(_NEEDED[-1]) if _NEEDED else [True] * len(n.inputs)
+
+
+# gradient functions registered by name (``gf.RegisterGradient``; None: ``gf.NotDifferentiable``),
+# used for the nodes a ``Graph.gradient_override_map`` scope mapped to that name
+registered_gradients: dict[str, Callable[..., object] | None] = {}
+
+
+def _registered_vjp(n: Operation, name: str, out_grads: list[Tensor]) -> list[TensorLike | None] | None:
+    """The input gradients of ``n`` from the function registered as ``name`` (TF1's signature:
+    ``fn(op, *output_grads)`` returning one gradient per input); None for a non-differentiable name."""
+    if name not in registered_gradients:
+        raise LookupError(f"No gradient registered under {name!r}, which gradient_override_map names for "
+                          f"{n.describe()}; register it with @gf.RegisterGradient({name!r})")
+    fn = registered_gradients[name]
+    if fn is None:
+        return None
+    found = fn(n, *out_grads)
+    grads = cast("list[TensorLike | None]", list(found) if isinstance(found, (list, tuple)) else [found])
+    if len(grads) != len(n.inputs):
+        raise ValueError(f"the gradient registered as {name!r} returned {len(grads)} gradients for the "
+                         f"{len(n.inputs)} inputs of {n.describe()}")
+    return grads
 
 
 _RECEIVED: list[list[bool]] = []  # per gradient rule being called: which outputs received a gradient
@@ -112,10 +134,12 @@ def gradients(ys: TensorLike | Sequence[TensorLike], xs: Tensor | Sequence[Tenso
             out_grads = [total(o) for o in n.outputs]
             if all(g is None for g in out_grads):
                 continue
+            override = graph.gradient_overrides.get(n.uid) if graph.gradient_overrides else None
             row = get(n.op)
-            if row.no_gradient:
+            if override is None and row.no_gradient:
                 continue
-            if row.vjp is None:  # (a @gf.custom_gradient node's row has one: it calls the node's grad_fn)
+            # (a @gf.custom_gradient node's row has a vjp: it calls the node's grad_fn)
+            if override is None and row.vjp is None:
                 raise LookupError(f"No gradient defined for operation {n.describe()}; "
                                   f"wrap it in gf.stop_gradient or give it a @gf.custom_gradient")
             filled = [g if g is not None else _zeros_like(o) for g, o in zip(out_grads, n.outputs)]
@@ -124,7 +148,14 @@ def gradients(ys: TensorLike | Sequence[TensorLike], xs: Tensor | Sequence[Tenso
                             for t in n.inputs])
             _RECEIVED.append([g is not None for g in out_grads])
             try:
-                in_grads = row.vjp(n, filled[0] if len(filled) == 1 else filled)
+                if override is not None:
+                    found_grads = _registered_vjp(n, override, filled)
+                    if found_grads is None:
+                        continue
+                    in_grads = found_grads
+                else:
+                    assert row.vjp is not None  # (refused above)
+                    in_grads = row.vjp(n, filled[0] if len(filled) == 1 else filled)
             finally:
                 _NEEDED.pop()
                 _RECEIVED.pop()
@@ -140,7 +171,7 @@ def gradients(ys: TensorLike | Sequence[TensorLike], xs: Tensor | Sequence[Tenso
                 if g.dtype != t.dtype:
                     raise AssertionError(f"gradient rule of {n.op.name} gave {g.dtype.name} for a "
                                          f"{t.dtype.name} input")
-                grads.setdefault(id(t), []).append(g if _shaped_like(n, t, g) else _sum_to(g, t))
+                grads.setdefault(id(t), []).append(g if override is None and _shaped_like(n, t, g) else _sum_to(g, t))
 
         found = [total(x) for x in x_ts]
         if how == "zero":

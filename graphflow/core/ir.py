@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
+from graphflow.core import debug_modes
 from graphflow.core import dtypes as _dt
 from graphflow.core.attrs import ConstAttrs
 from graphflow.core.devices import DeviceSpecLike, canonical_device, spec_string
@@ -270,6 +271,10 @@ class Graph(NameTable):
         self._consumers_upto = 0
         # set_shape's refinements: id(node) -> (the node, kept alive so its id stays its own; shapes)
         self._refined: dict[int, tuple[Operation, tuple[TensorShape, ...]]] = {}
+        # gradient_override_map: the scopes' {op type: registered gradient name}, and what each
+        # node built in one was given (node uid -> name; autodiff looks it up)
+        self._gradient_map: list[dict[str, str]] = []
+        self.gradient_overrides: dict[int, str] = {}
 
     # -- building
     def add_node(self, op: Op, inputs: Sequence[Tensor] = (), attrs: object = None, name: str | None = None,
@@ -285,6 +290,9 @@ class Graph(NameTable):
             if t.graph is not self and not self._takes_outer(op, t):
                 raise ValueError(f"Tensor {t.name} must be from the same graph as the {op.value} "
                                  f"being built at {site}")
+        if debug_modes.input_rewriters:  # tf.debugging.enable_check_numerics: checked values are read
+            for rewrite in debug_modes.input_rewriters:
+                inputs = rewrite(self, op, list(inputs))
         row = get(op)
         in_shapes = [t.shape for t in inputs]
         in_dtypes = [t.dtype for t in inputs]
@@ -322,6 +330,12 @@ class Graph(NameTable):
             self.version += 1
         if self._device:
             self._place(node)
+        if debug_modes.check_numerics[0]:
+            debug_modes.checked_nodes.setdefault(self, set()).add(node.uid)
+        if self._gradient_map:
+            override = self._gradient_map[-1].get(op.value)
+            if override is not None:
+                self.gradient_overrides[node.uid] = override
         return node
 
     def _refine_shape(self, t: Tensor, shape: TensorShape) -> None:
@@ -464,6 +478,20 @@ class Graph(NameTable):
             yield
         finally:
             self._device.pop()
+
+    @contextlib.contextmanager
+    def gradient_override_map(self, op_type_map: dict[str, str]) -> Iterator[None]:
+        """Nodes of these op types built within the block take their gradient from the function
+        registered (``gf.RegisterGradient``) under the mapped name (TF1's ``gradient_override_map``)."""
+        for k, v in op_type_map.items():
+            if not (isinstance(k, str) and isinstance(v, str)):
+                raise TypeError(f"gradient_override_map maps op type strings to strings, got {k!r}: {v!r}")
+        merged = {**(self._gradient_map[-1] if self._gradient_map else {}), **op_type_map}
+        self._gradient_map.append(merged)
+        try:
+            yield
+        finally:
+            self._gradient_map.pop()
 
     # -- collections
     def add_to_collection(self, key: str, value: object) -> None:

@@ -6,6 +6,7 @@ softmax expression). A primitive with no translation raises, naming the op and t
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
@@ -563,11 +564,23 @@ def _broadcast(ex: Exporter, n: Operation, ins: list[str]) -> str:
     return ex.node(n.name, "HorovodBroadcast", ins, T=_t(n), root_rank=n.attrs.root, ignore_name_scope=False)
 
 
+# nodes graphflow runs but graph files leave out, per graph: a Saver's save and restore ops
+# (``saver_def``), host functions standing in for TF1's SaveV2 / RestoreV2 kernels
+_host_only: weakref.WeakKeyDictionary[Graph, set[int]] = weakref.WeakKeyDictionary()
+
+
+def mark_host_only(graph: Graph, nodes: Sequence[Operation]) -> None:
+    """Leave ``nodes`` out of ``graph``'s GraphDefs."""
+    _host_only.setdefault(graph, set()).update(n.uid for n in nodes)
+
+
 def export_graph_def(graph: Graph | None = None, nodes: Sequence[Operation] | None = None) -> Any:
-    """The TF1 ``GraphDef`` of ``graph``'s nodes (all of them, or ``nodes``, in graph order)."""
+    """The TF1 ``GraphDef`` of ``graph``'s nodes (all of them but the host-only ones, or
+    ``nodes``, in graph order)."""
     g = graph or get_default_graph()
     ex = Exporter()
-    chosen = list(nodes) if nodes is not None else g.get_operations()
+    skipped = _host_only.get(g, set())
+    chosen = list(nodes) if nodes is not None else [n for n in g.get_operations() if n.uid not in skipped]
     ex.names.update(n.name for n in chosen)
     for n in chosen:
         rule = EXPORT.get(n.op) or (_same if get(n.op).graphdef else None)

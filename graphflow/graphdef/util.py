@@ -1,5 +1,6 @@
-"""``tf.graph_util`` and ``tf.train.write_graph``: freezing (variables to constants), pruning to
-what some nodes need, removing training-only nodes, and writing graph files atomically."""
+"""``tf.graph_util`` and ``tf.train.write_graph``: importing (``import_graph_def``), freezing
+(variables to constants), pruning to what some nodes need, removing training-only nodes, the
+device queries, and writing graph files atomically."""
 from __future__ import annotations
 
 import os
@@ -9,11 +10,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from graphflow.core.ir import Graph
+from graphflow.core.ir import Graph, Operation
+from graphflow.core.shapes import TensorShape
 from graphflow.core.types import SessionLike
-from graphflow.graphdef.display import protos, tensor_proto, tf_type
+from graphflow.graphdef.display import _TF_TYPES, protos, tensor_proto, tf_type
 from graphflow.graphdef.export import export_graph_def
-from graphflow.graphdef.importer import GraphDefError, GraphDefSource, _parse_input, parse_graph_def
+from graphflow.graphdef.importer import GraphDefError, GraphDefSource, _parse_input, import_graph_def, parse_graph_def
 
 if TYPE_CHECKING:
     from tensorboard.compat.proto.graph_pb2 import GraphDef
@@ -158,5 +160,41 @@ def read_graph(path: str) -> GraphDef:
             raise GraphDefError(f"{path}: neither a binary nor a text GraphDef") from None
 
 
+def tensor_shape_from_node_def_name(graph: Graph, input_name: str) -> TensorShape:
+    """The static shape of the tensor ``input_name`` names ("node" meaning "node:0")."""
+    return graph.get_tensor_by_name(input_name if ":" in input_name else input_name + ":0").shape
+
+
+# TF1's variable-related op types (what pin_variables_on_cpu pins)
+_VARIABLE_RELATED = {"Assign", "AssignAdd", "AssignSub", "Queue", "ScatterAdd", "ScatterSub", "ScatterUpdate",
+                     "TruncatedNormal", "Variable", "VariableV2"}
+
+
+def must_run_on_cpu(node: Operation | NodeDef, pin_variables_on_cpu: bool = False) -> bool:
+    """TF1's rule for nodes a GPU kernel cannot run: int32 and string constants, int32
+    ``DynamicStitch`` and ``Cast`` from int32, and (``pin_variables_on_cpu``) variable-related ops.
+
+    >>> import graphflow as gf
+    >>> gf.graph_util.must_run_on_cpu(gf.constant(1).op)
+    True
+    """
+    if isinstance(node, Operation):
+        op_type = node.type
+        dtype = node.inputs[0].dtype.name if op_type == "Cast" else node.dtypes[0].name if node.dtypes else ""
+        if op_type == "Assign" and node.get_attr("mode") in ("add", "sub"):
+            op_type = "AssignAdd" if node.get_attr("mode") == "add" else "AssignSub"
+    else:
+        op_type = node.op
+        key = "dtype" if op_type == "Const" else "SrcT" if op_type == "Cast" else "T"
+        dtype = _TF_TYPE_NAMES.get(node.attr[key].type, "") if key in node.attr else ""
+    if pin_variables_on_cpu and op_type in _VARIABLE_RELATED:
+        return True
+    if op_type == "Const":
+        return dtype in ("string", "int32")
+    return op_type in ("DynamicStitch", "ParallelDynamicStitch", "Cast") and dtype == "int32"
+
+
+_TF_TYPE_NAMES = {v: k for k, v in _TF_TYPES.items()}
+
 __all__ = ["convert_variables_to_constants", "extract_sub_graph", "remove_training_nodes", "write_graph",
-           "read_graph", "tf_type"]
+           "read_graph", "tf_type", "import_graph_def", "tensor_shape_from_node_def_name", "must_run_on_cpu"]

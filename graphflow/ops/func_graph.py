@@ -41,6 +41,7 @@ class FuncGraph(Graph):
         super().__init__()
         self.outer = outer
         self.name = name
+        self._gradient_map = outer._gradient_map[-1:]  # a gradient_override_map scope reaches into the function
         self.inputs: list[Tensor] = []
         self.outputs: list[Tensor] = []
         self.captures: list[tuple[Tensor, Tensor]] = []
@@ -319,9 +320,18 @@ def copy_nodes(g: FuncGraph, mapping: dict[int, Tensor]) -> dict[int, Tensor]:
             continue
         node = target.add_node(n.op, [new.get(id(t), t) for t in n.inputs], n.attrs,
                                name=n.name.rsplit("/", 1)[-1], site=n.site)
+        keep_gradient_override(n, node)
         for t, o in zip(n.outputs, node.outputs):
             new[id(t)] = o
     return new
+
+
+def keep_gradient_override(original: Operation, copy: Operation) -> None:
+    """A copy of a node takes the gradient a ``gradient_override_map`` scope gave the original."""
+    source = original.graph
+    name = source.gradient_overrides.get(original.uid) if source is not None else None
+    if name is not None and copy.graph is not None:
+        copy.graph.gradient_overrides[copy.uid] = name
 
 
 def rebuild(ops: Sequence[Operation], subst: dict[int, Tensor]) -> dict[int, Tensor]:
@@ -336,6 +346,7 @@ def rebuild(ops: Sequence[Operation], subst: dict[int, Tensor]) -> dict[int, Ten
         node = target.add_node(n.op, [new.get(id(t), t) for t in n.inputs], n.attrs,
                                name=n.name.rsplit("/", 1)[-1], site=n.site,
                                control_inputs=[c for c in n.control_inputs if c.graph is target])
+        keep_gradient_override(n, node)
         for t, o in zip(n.outputs, node.outputs):
             if t.shape != o.shape and o.shape.is_compatible_with(t.shape):
                 o.set_shape(t.shape)  # the original's set_shape refinement

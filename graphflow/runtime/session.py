@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sys
 import weakref
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from types import TracebackType
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from graphflow.compiler.program import build
+from graphflow.core import debug_modes
 from graphflow.core.dtypes import to_strings
 from graphflow.core.errors import InvalidArgumentError, ResourceExhaustedError, UnimplementedError
 from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
@@ -216,6 +218,7 @@ class Session:
         self._closed = False
         self._context: list[Any] = []
         self.dump_dir = dump_dir or os.environ.get("GRAPHFLOW_DUMP_DIR") or None
+        self._log_placement = bool(getattr(config, "log_device_placement", False))
 
     # -- lifecycle
     def close(self) -> None:
@@ -250,6 +253,15 @@ class Session:
     def run(self, fetches: object, feed_dict: FeedDict | None = None, options: RunOptions | None = None,
             run_metadata: RunMetadata | None = None) -> Any:
         """Evaluate ``fetches`` (any nesting of tensors/ops/names) with ``feed_dict``."""
+        try:
+            return self._run(fetches, feed_dict, options, run_metadata)
+        except Exception as e:  # noqa: BLE001 - re-raised, only its traceback shortened
+            if not debug_modes.traceback_filtering[0]:
+                raise
+            raise e.with_traceback(debug_modes.filter_traceback(e.__traceback__))  # noqa: B904 - the same error
+
+    def _run(self, fetches: object, feed_dict: FeedDict | None, options: RunOptions | None,
+             run_metadata: RunMetadata | None) -> Any:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         graph = self.graph
@@ -342,6 +354,8 @@ class Session:
     def _executable(self, tensors: list[Tensor], targets: list[Operation],
                     sig_feeds: list[tuple[Tensor, int]], trace: bool = False) -> Any:
         program = build(tensors, targets, sig_feeds)
+        if self._log_placement or debug_modes.log_device_placement[0]:
+            self._log_device_placement(program.nodes)
         for n in program.nodes:
             if n.op is Op.PLACEHOLDER and n.uid >= 0:
                 raise InvalidArgumentError(
@@ -362,6 +376,13 @@ class Session:
         if self.dump_dir:
             exe.dump_folder = dump_executable(exe, self.dump_dir)
         return exe
+
+    def _log_device_placement(self, nodes: Sequence[Operation]) -> None:
+        """TF1's placement log (``log_device_placement``): each graph node a new executable runs
+        and its device, on stderr."""
+        device = "/job:localhost/replica:0/task:0/device:" + ("GPU:0" if self.device == "cuda" else "CPU:0")
+        lines = [f"{n.name}: ({n.op.value}): {device}" for n in nodes if n.uid >= 0]
+        sys.stderr.write("".join(line + "\n" for line in lines))
 
     def make_callable(self, fetches: object, feed_list: Sequence[Tensor | str] | None = None,
                       accept_options: bool = False) -> Callable[..., Any]:
@@ -483,10 +504,25 @@ def _flat_feeds(feed_dict: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
 
 
 def _spread(leaves: list[Any], tensors: list[Tensor], outs: list[Any]) -> list[Any]:
+    if debug_modes.checked_nodes:
+        _check_fetched_numerics(tensors, outs)
     if tensors is leaves:
         return outs
     pos = {id(t): i for i, t in enumerate(tensors)}
     return [outs[pos[id(x)]] if isinstance(x, Tensor) else None for x in leaves]
+
+
+def _check_fetched_numerics(tensors: list[Tensor], outs: list[Any]) -> None:
+    """A fetched float value of a node built under ``gf.debugging.enable_check_numerics`` holding
+    a NaN or an Inf fails the run, as the checks the graph has fail it for values other nodes read."""
+    checked = debug_modes.checked_nodes.get(tensors[0].graph) if tensors else None
+    if not checked:
+        return
+    for t, v in zip(tensors, outs):
+        if t.dtype.is_floating and t.node.uid in checked and v is not None and not np.all(np.isfinite(v)):
+            what = "NaN" if np.any(np.isnan(v)) else "Infinity"
+            raise InvalidArgumentError(t.node, t.node, f"!!! Detected {what} in fetched tensor {t.name} "
+                                       f"(a node built under check numerics) !!!\n  produced by {t.node.describe()}")
 
 
 def _fetch_key(fetches: object) -> Hashable | None:

@@ -1,5 +1,5 @@
-"""The TF 1.13+ namespaces ``tf.math``, ``tf.linalg``, ``tf.random``, ``tf.initializers`` and
-``tf.sparse``: modules whose attributes
+"""The TF 1.13+ namespaces ``tf.math``, ``tf.linalg``, ``tf.random``, ``tf.initializers``,
+``tf.sparse`` and ``tf.dtypes``: modules whose attributes
 are the package's own functions under TF's names (``from graphflow.math import erf`` works too).
 Built by the package ``__init__``."""
 from __future__ import annotations
@@ -8,6 +8,7 @@ import sys
 import types
 from typing import Any
 
+from graphflow.core import dtypes as DT
 from graphflow.ops import factor_ops as FO
 from graphflow.ops import init_extras as IX
 from graphflow.ops import linalg_extras as LX
@@ -18,6 +19,7 @@ from graphflow.ops import sparse_extras as SX
 from graphflow.ops import sparse_ops as SP
 from graphflow.ops import stateless_random as SR
 from graphflow.ops.conjugate_gradient import conjugate_gradient
+from graphflow.tf1 import random_seed
 
 MATH = """abs accumulate_n acos acosh add add_n argmax argmin asin asinh atan atanh ceil cos cosh
 count_nonzero cumprod cumsum digamma divide divide_no_nan equal erf erfc exp expm1 floor floordiv
@@ -83,10 +85,15 @@ SPARSE = {"SparseTensor": SP.SparseTensor, "SparseTensorValue": SP.SparseTensorV
           "split": SX.sparse_split, "expand_dims": SX.sparse_expand_dims, "reset_shape": SX.sparse_reset_shape,
           "eye": SX.sparse_eye, "to_indicator": SX.sparse_to_indicator}
 
+# tf.dtypes: the core's dtypes under TF's names, and the functions that convert between them
+DTYPES = {"DType": DT.DType, "as_dtype": DT.as_dtype, "bool": DT.bool_, "double": DT.float64, "half": DT.float16,
+          **{n: getattr(DT, n) for n in "float16 float32 float64 int8 int16 int32 int64 uint8 string".split()}}
+DTYPES_FUNCTIONS = ("as_string", "cast", "saturate_cast")
+
 
 def install(package: types.ModuleType) -> None:
-    """Attach ``math``, ``linalg``, ``random``, ``initializers`` and ``sparse`` to ``package`` and register
-    them as modules."""
+    """Attach ``math``, ``linalg``, ``random``, ``initializers``, ``sparse`` and ``dtypes`` to ``package``
+    and register them as modules."""
     def module(name: str, attrs: dict[str, Any], doc: str) -> types.ModuleType:
         mod = types.ModuleType(f"{package.__name__}.{name}", doc)
         for k, v in attrs.items():
@@ -104,7 +111,10 @@ def install(package: types.ModuleType) -> None:
     sys.modules[experimental.__name__] = experimental
     linalg.experimental = experimental  # type: ignore[attr-defined]
     module("random", {**{k: getattr(package, v) for k, v in RANDOM.items()},
-                      **{n: getattr(nn, n) for n in RANDOM_NN.split()}, **RANDOM_ONLY}, "tf.random")
+                      **{n: getattr(nn, n) for n in RANDOM_NN.split()}, **RANDOM_ONLY,
+                      "get_seed": random_seed.get_seed}, "tf.random")
     module("initializers", {**{k: getattr(package, v) for k, v in INITIALIZERS.items()}, **INITIALIZERS_ONLY},
            "tf.initializers")
     module("sparse", SPARSE, "tf.sparse: sparse tensors and their ops")
+    module("dtypes", {**DTYPES, **{n: getattr(package, n) for n in DTYPES_FUNCTIONS}},
+           "tf.dtypes: the element types and the casts between them")

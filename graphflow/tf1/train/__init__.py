@@ -12,6 +12,15 @@ from graphflow.tf1.train.moving_averages import ExponentialMovingAverage  # noqa
 from graphflow.tf1.train.optimizers import *  # noqa: F401,F403
 from graphflow.tf1.train.proximal_optimizers import *  # noqa: F401,F403
 from graphflow.tf1.train.saver import *  # noqa: F401,F403
+from graphflow.tf1.train.saver_def import saver_def_class as _saver_def_class
 from graphflow.tf1.train.session_manager import *  # noqa: F401,F403
 from graphflow.tf1.train.step_hooks import *  # noqa: F401,F403
 from graphflow.tf1.train.supervisor import *  # noqa: F401,F403
+
+
+def __getattr__(name: str) -> object:
+    """``tf.train.SaverDef``: TF's protobuf message class, loaded when first used (the optional
+    ``tensorboard`` package ships it)."""
+    if name == "SaverDef":
+        return _saver_def_class()
+    raise AttributeError(f"module 'graphflow.train' has no attribute {name!r}")

@@ -355,14 +355,20 @@ class MonitoredSession:
                     raise RuntimeError(f"a hook feeds tensors the run already feeds: {sorted(map(str, clash))}")
                 feeds.update(a.feed_dict)
         extra = [a.fetches if a is not None and a.fetches is not None else [] for a in asks]
+        # the run traces at the highest level the caller or a hook asks for; hooks see its metadata
+        level = max([getattr(options, "trace_level", 0)] + [getattr(a.options, "trace_level", 0)
+                                                              for a in asks if a is not None and a.options is not None])
+        merged = RunOptions(trace_level=level) if level else options
+        metadata = RunMetadata() if level and run_metadata is None else run_metadata
         try:
-            results, hook_results = self._sess.run([fetches, extra], feeds)
+            traced = {} if merged is None and metadata is None else {"options": merged, "run_metadata": metadata}
+            results, hook_results = self._sess.run([fetches, extra], feeds, **traced)
         except OutOfRangeError:
             self._stop = True
             raise
         for h, a, r in zip(self._hooks, asks, hook_results):
-            h.after_run(context, SessionRunValues(r if a is not None and a.fetches is not None else None, options,
-                                                  run_metadata))
+            h.after_run(context, SessionRunValues(r if a is not None and a.fetches is not None else None, merged,
+                                                  metadata))
         self._stop = self._stop or context.stop_requested
         return results
 

@@ -33,6 +33,7 @@ from graphflow.tf1.train.checkpoint_io import (
     checkpoint_file,
     write_checkpoint,
 )
+from graphflow.tf1.train.saver_def import V2, build_saver_ops, saver_def_class
 
 if TYPE_CHECKING:
     from tensorboard.compat.proto.meta_graph_pb2 import MetaGraphDef
@@ -193,7 +194,7 @@ class Saver:
 
     ``save`` also writes ``<prefix>.meta`` (TF1's MetaGraphDef: the graph, collections and this
     saver's variables; ``write_meta_graph=False`` skips it). ``keep_checkpoint_every_n_hours``,
-    ``sharded`` and the other TF1 arguments are accepted and ignored.
+    ``sharded`` and the other TF1 arguments are accepted and ignored (``saver_def`` reports them).
 
     ``max_to_keep`` counts, besides this saver's own checkpoints, those of the same ``save_path``
     that its state file (``latest_filename``) lists: an earlier run's, which TF1 forgets, unlisted
@@ -219,6 +220,38 @@ class Saver:
         self._max_to_keep = max_to_keep
         self._pad_step_number = pad_step_number
         self._last: list[str] = []
+        self._sharded, self._keep_every_n_hours = bool(sharded), float(keep_checkpoint_every_n_hours)
+        self._name = name or "save"
+        self._saver_def: Any = None
+
+    def build(self) -> None:
+        """Add the graph's save and restore ops (``saver_def`` names them); built on first use."""
+        if self._saver_def is not None:
+            return
+        graph = next(iter(self._vars.values())).graph if self._vars else get_default_graph()
+        was_final = graph.finalized
+        if was_final:  # TF1 builds them with the saver; graphflow builds them when first asked for
+            graph._unsafe_unfinalize()
+        try:
+            filename, save_tensor, restore_op = build_saver_ops(graph, self._vars, self._name, self._read)
+        finally:
+            if was_final:
+                graph.finalize()
+        self._saver_def = saver_def_class()(filename_tensor_name=filename.name, save_tensor_name=save_tensor.name,
+                                   restore_op_name=restore_op.name, max_to_keep=self._max_to_keep or 0,
+                                   sharded=self._sharded, keep_checkpoint_every_n_hours=self._keep_every_n_hours,
+                                   version=V2)
+
+    @property
+    def saver_def(self) -> Any:
+        """TF1's ``SaverDef``: the names of the filename tensor, the save tensor and the restore op
+        (running them saves and restores as ``save``'s checkpoint file and ``restore`` do), and the
+        saver's settings."""
+        self.build()
+        return self._saver_def
+
+    def as_saver_def(self) -> Any:
+        return self.saver_def
 
     @property
     def last_checkpoints(self) -> list[str]:

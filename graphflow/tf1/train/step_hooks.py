@@ -1,19 +1,31 @@
 """More of TF1's ``basic_session_run_hooks``: feeding every step (``FeedFnHook``), fetching at the
-end (``FinalOpsHook``), waiting for the global step (``GlobalStepWaiterHook``), the timer the
+end (``FinalOpsHook``), waiting for the global step (``GlobalStepWaiterHook``), tracing a step
+now and then (``ProfilerHook``), the timer the
 periodic hooks share (``SecondOrStepTimer``) and the listener a ``CheckpointSaverHook`` calls
 around each save (``CheckpointSaverListener``)."""
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
 
 from graphflow.core.errors import OutOfRangeError
 from graphflow.core.types import FeedDict, Fetchable, SessionLike
+from graphflow.tf1.config import RunOptions
 from graphflow.tf1.python.platform import tf_logging as logging
-from graphflow.tf1.train.monitored import SessionRunArgs, SessionRunContext, SessionRunHook, _global_step
+from graphflow.tf1.summary import FileWriterCache
+from graphflow.tf1.timeline import Timeline
+from graphflow.tf1.train.monitored import (
+    SessionRunArgs,
+    SessionRunContext,
+    SessionRunHook,
+    SessionRunValues,
+    _global_step,
+)
 
-__all__ = ["FeedFnHook", "FinalOpsHook", "GlobalStepWaiterHook", "SecondOrStepTimer", "CheckpointSaverListener"]
+__all__ = ["FeedFnHook", "FinalOpsHook", "GlobalStepWaiterHook", "SecondOrStepTimer", "CheckpointSaverListener",
+           "ProfilerHook"]
 
 
 class SecondOrStepTimer:
@@ -107,6 +119,46 @@ class GlobalStepWaiterHook(SessionRunHook):
                              self._wait_until_step, step)
                 logged = step // 1000
             time.sleep(0.5)
+
+
+class ProfilerHook(SessionRunHook):
+    """Every ``save_steps`` global steps (or ``save_secs`` seconds) traces one step and writes its
+    Chrome trace to ``output_dir/timeline-<step>.json`` (``gf.timeline``'s), and its step
+    statistics to the summary file there (TensorBoard's graph tab)."""
+
+    def __init__(self, save_steps: int | None = None, save_secs: float | None = None, output_dir: str = "",
+                 show_dataflow: bool = True, show_memory: bool = False) -> None:
+        self._output_file = os.path.join(output_dir, "timeline-{}.json")
+        self._output_dir = output_dir
+        self._show_dataflow, self._show_memory = show_dataflow, show_memory
+        self._timer = SecondOrStepTimer(every_secs=save_secs, every_steps=save_steps)
+
+    def begin(self) -> None:
+        self._next_step: int | None = None
+        self._step = _global_step()
+        self._writer = FileWriterCache.get(self._output_dir)
+
+    def before_run(self, run_context: SessionRunContext) -> SessionRunArgs:
+        self._trace = self._next_step is not None and self._timer.should_trigger_for_step(self._next_step)
+        options = RunOptions(trace_level=RunOptions.FULL_TRACE) if self._trace else None
+        return SessionRunArgs({"global_step": self._step}, options=options)
+
+    def after_run(self, run_context: SessionRunContext, run_values: SessionRunValues) -> None:
+        stale = int(run_values.results["global_step"])
+        if self._next_step is None:  # the first trace comes once the interval has passed
+            self._timer.update_last_triggered_step(stale)
+        step = stale + 1
+        if self._trace:
+            step = int(run_context.session.run(self._step))
+            self._timer.update_last_triggered_step(step)
+            path = self._output_file.format(step)
+            logging.info("Saving timeline for %d into '%s'.", step, path)
+            trace = Timeline(run_values.run_metadata.step_stats)
+            with open(path, "w") as f:
+                f.write(trace.generate_chrome_trace_format(show_dataflow=self._show_dataflow,
+                                                           show_memory=self._show_memory))
+            self._writer.add_run_metadata(run_values.run_metadata, f"step_{step}")
+        self._next_step = step + 1
 
 
 class CheckpointSaverListener:
