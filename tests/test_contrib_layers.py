@@ -248,3 +248,30 @@ def test_initializers_have_contribs_moments() -> None:
     assert a.std() == pytest.approx(np.sqrt(1.3 * 2.0 / 400) * 0.8796, rel=0.02)
     limit = np.sqrt(6.0 / 700)
     assert abs(b).max() <= limit and b.std() == pytest.approx(limit / np.sqrt(3), rel=0.02)
+
+
+def test_framework_tensor_utilities() -> None:
+    f = gf.contrib.framework
+    with gf.Graph().as_default():
+        flag = gf.placeholder(gf.bool, [])
+        assert f.smart_constant_value(gf.constant(True)) is True and f.smart_constant_value(flag) is None
+        assert f.smart_cond(False, lambda: 1, lambda: 2) == 2  # known while building: no cond
+        picked = f.smart_cond(flag, lambda: gf.constant(1.0), lambda: gf.constant(2.0))
+        cased = f.smart_case([(flag, lambda: gf.constant(3.0))], default=lambda: gf.constant(4.0))
+        p, lab = f.remove_squeezable_dimensions(gf.placeholder(gf.float32, [2, 1]), gf.placeholder(gf.float32, [2]))
+        assert p.shape.as_list() == [2] and lab.shape.as_list() == [2]
+        with pytest.raises(ValueError, match="Invalid shape"):
+            f.with_shape([3], gf.placeholder(gf.float32, [2]))
+        with pytest.raises(ValueError, match="integer"):
+            f.assert_scalar_int(gf.constant(1.0))
+        assert f.get_placeholders(gf.get_default_graph())[0] is flag
+        with gf.Session() as s:
+            assert s.run([picked, cased], {flag: True}) == [1.0, 3.0]
+            assert s.run([picked, cased], {flag: False}) == [2.0, 4.0]
+    assert f.strip_name_scope("outer/a/b", "outer") == "a/b" and f.prepend_name_scope("^a", "s") == "^s/a"
+
+    @f.deprecated(None, "use g")
+    def old() -> int:
+        return 1
+    with pytest.warns(DeprecationWarning, match="use g"):
+        assert old() == 1

@@ -6,7 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from graphflow.core.ir import Tensor, get_default_graph
+from graphflow.ops.check_ops import assert_same_float_dtype, assert_scalar
+from graphflow.ops.index_ops import argsort, sort
 from graphflow.ops.math_ops import add_n
+from graphflow.ops.misc_ops import is_tensor
+from graphflow.ops.py_func_ops import py_func
 from graphflow.ops.reduce_ops import reduce_sum
 from graphflow.tf1.contrib.framework.arg_scope import (
     add_arg_scope,
@@ -15,6 +19,22 @@ from graphflow.tf1.contrib.framework.arg_scope import (
     arg_scoped_arguments,
     current_arg_scope,
     has_arg_scope,
+)
+from graphflow.tf1.contrib.framework.tensor_utils import (
+    assert_scalar_int,
+    deprecated,
+    deprecated_arg_values,
+    deprecated_args,
+    get_graph_from_inputs,
+    get_placeholders,
+    prepend_name_scope,
+    remove_squeezable_dimensions,
+    smart_case,
+    smart_cond,
+    smart_constant_value,
+    strip_name_scope,
+    with_same_shape,
+    with_shape,
 )
 from graphflow.tf1.contrib.framework.variables import (
     VariableDeviceChooser,
@@ -39,6 +59,7 @@ from graphflow.tf1.contrib.framework.variables import (
     variable,
     zero_initializer,
 )
+from graphflow.tf1.framework_utils import convert_to_tensor_or_sparse_tensor
 from graphflow.tf1.python.util import nest
 from graphflow.tf1.train.checkpoint_utils import init_from_checkpoint, load_checkpoint
 from graphflow.tf1.train.saver import list_variables, load_variable
@@ -50,7 +71,12 @@ from graphflow.tf1.train.schedules import (
 )
 
 __all__ = ["VariableDeviceChooser", "add_arg_scope", "add_model_variable", "arg_scope", "arg_scope_func_key",
-           "arg_scoped_arguments", "assert_global_step", "assert_or_get_global_step", "assign_from_checkpoint",
+           "arg_scoped_arguments", "argsort", "assert_global_step", "assert_or_get_global_step",
+           "assert_same_float_dtype", "assert_scalar", "assert_scalar_int", "assign_from_checkpoint",
+           "convert_to_tensor_or_sparse_tensor", "deprecated", "deprecated_arg_values", "deprecated_args",
+           "get_graph_from_inputs", "get_placeholders", "is_tensor", "prepend_name_scope", "py_func",
+           "remove_squeezable_dimensions", "smart_case", "smart_cond", "smart_constant_value", "sort",
+           "strip_name_scope", "with_same_shape", "with_shape",
            "assign_from_checkpoint_fn", "assign_from_values", "assign_from_values_fn", "create_global_step",
            "current_arg_scope", "filter_variables", "get_global_step", "get_local_variables", "get_model_variables",
            "get_name_scope", "get_or_create_global_step", "get_trainable_variables", "get_unique_variable",

@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from graphflow.core import dtypes as _dt
 from graphflow.core.errors import InvalidArgumentError
 from graphflow.core.ir import Graph, Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.shapes import as_shape
@@ -22,6 +21,7 @@ from graphflow.core.types import TensorLike
 from graphflow.ops.check_ops import assert_scalar
 from graphflow.ops.control_flow import case, cond
 from graphflow.ops.shape_ops import squeeze
+from graphflow.tf1.graph_functions import get_static_value
 
 __all__ = ["assert_scalar_int", "deprecated", "deprecated_arg_values", "deprecated_args", "get_graph_from_inputs",
            "get_placeholders", "prepend_name_scope", "remove_squeezable_dimensions", "smart_case", "smart_cond",
@@ -37,11 +37,10 @@ def smart_constant_value(pred: bool | TensorLike) -> bool | None:
     if isinstance(pred, int) and pred in (0, 1):
         return bool(pred)
     t = convert_to_tensor(pred)
-    if t.dtype != _dt.bool:
+    if not t.dtype.is_bool:
         raise TypeError(f"`pred` must be a Tensor, or a Python bool, or 1 or 0. Found instead: {pred!r}")
-    if t.op.type == "Const":
-        return bool(np.asarray(t.op.attrs["value"]))
-    return None
+    value = get_static_value(t)
+    return None if value is None else bool(value)
 
 
 def smart_cond(pred: bool | TensorLike, true_fn: Callable[[], Any], false_fn: Callable[[], Any],
@@ -80,9 +79,9 @@ def assert_scalar_int(tensor: TensorLike, name: str | None = None) -> Tensor:
 
 def with_shape(expected_shape: Sequence[int] | TensorLike, tensor: Tensor) -> Tensor:
     """``tensor`` checked to have ``expected_shape`` (ValueError when the static shapes disagree)."""
-    want = as_shape(expected_shape if not isinstance(expected_shape, Tensor) else None)
-    if isinstance(expected_shape, Tensor):
+    if isinstance(expected_shape, Tensor):  # a run-time shape: nothing to check while building
         return tensor
+    want = as_shape(list(expected_shape))  # type: ignore[arg-type]
     if not tensor.shape.is_compatible_with(want):
         raise ValueError(f"Invalid shape for tensor {tensor.name}, expected {want}, got {tensor.shape}.")
     return tensor

@@ -82,6 +82,7 @@ from graphflow.tf1.contrib.layers.summaries import (
     summarize_variables,
     summarize_weights,
 )
+from graphflow.tf1.gradient_registry import recompute_grad
 
 __all__ = [
     "OPTIMIZER_CLS_NAMES", "OPTIMIZER_SUMMARIES", "add_arg_scope", "apply_regularization", "avg_pool2d", "avg_pool3d",
@@ -91,7 +92,8 @@ __all__ = [
     "embed_sequence", "embedding_lookup_unique", "flatten", "fully_connected", "group_norm", "images_to_sequence",
     "instance_norm", "l1_l2_regularizer", "l1_regularizer", "l2_regularizer", "layer_norm", "legacy_fully_connected",
     "legacy_linear", "legacy_relu", "linear", "max_pool2d", "max_pool3d", "maxout", "one_hot_encoding",
-    "optimize_loss", "poincare_normalize", "pool", "relu", "relu6", "repeat", "safe_embedding_lookup_sparse",
+    "optimize_loss", "poincare_normalize", "pool", "recompute_grad", "relu", "relu6", "repeat",
+    "safe_embedding_lookup_sparse",
     "scale_gradient", "separable_conv2d", "separable_convolution2d", "sequence_to_images", "softmax",
     "spatial_softmax", "stack", "sum_regularizer", "summaries", "summarize_activation", "summarize_activations",
     "summarize_biases", "summarize_collection", "summarize_tensor", "summarize_tensors", "summarize_variables",
