@@ -68,6 +68,55 @@ REASONS = [
 ]
 
 
+# tf.contrib is in no TensorFlow 2 release: its names as TF 1.15's API documentation lists them
+# (tensorflow.org/versions/r1.15/api_docs/python/tf/contrib/...)
+CONTRIB = {
+    "contrib.layers": """GDN OPTIMIZER_CLS_NAMES OPTIMIZER_SUMMARIES RevBlock SPARSE_FEATURE_CROSS_DEFAULT_HASH_KEY
+        apply_regularization avg_pool2d avg_pool3d batch_norm bias_add bow_encoder bucketized_column
+        check_feature_columns conv1d conv2d conv2d_in_plane conv2d_transpose conv3d conv3d_transpose convolution
+        convolution1d convolution2d convolution2d_in_plane convolution2d_transpose convolution3d
+        convolution3d_transpose create_feature_spec_for_parsing crossed_column dense_to_sparse dropout elu
+        embed_sequence embedding_column embedding_lookup_unique feature_column flatten fully_connected gdn
+        group_norm images_to_sequence infer_real_valued_columns input_from_feature_columns instance_norm
+        joint_weighted_sum_from_feature_columns l1_l2_regularizer l1_regularizer l2_regularizer layer_norm
+        legacy_fully_connected legacy_linear legacy_relu linear make_place_holder_tensors_for_base_features
+        max_pool2d max_pool3d maxout multi_class_target one_hot_column one_hot_encoding optimize_loss
+        parse_feature_columns_from_examples parse_feature_columns_from_sequence_examples real_valued_column
+        recompute_grad regression_target relu relu6 repeat rev_block safe_embedding_lookup_sparse
+        scattered_embedding_column separable_conv2d separable_convolution2d sequence_input_from_feature_columns
+        sequence_to_images shared_embedding_columns softmax sparse_column_with_hash_bucket
+        sparse_column_with_integerized_feature sparse_column_with_keys sparse_column_with_vocabulary_file
+        spatial_softmax stack sum_regularizer summaries summarize_activation summarize_activations
+        summarize_collection summarize_tensor summarize_tensors transform_features unit_norm
+        variance_scaling_initializer weighted_sparse_column weighted_sum_from_feature_columns xavier_initializer
+        xavier_initializer_conv2d""".split(),
+    "contrib.framework": """BoundedTensorSpec CriticalSection RecordInput TensorSpec VariableDeviceChooser
+        add_arg_scope add_model_variable arg_scope arg_scoped_arguments argsort assert_global_step
+        assert_or_get_global_step assert_same_float_dtype assert_scalar assert_scalar_int assign_from_checkpoint
+        assign_from_checkpoint_fn assign_from_values assign_from_values_fn convert_to_tensor_or_sparse_tensor
+        create_global_step current_arg_scope deprecated deprecated_arg_values deprecated_args filter_variables
+        fuse_op get_graph_from_inputs get_global_step get_local_variables get_model_variables get_name_scope
+        get_or_create_global_step get_placeholders get_trainable_variables get_unique_variable
+        get_variable_full_name get_variables get_variables_by_name get_variables_by_suffix
+        get_variables_to_restore global_variable has_arg_scope init_from_checkpoint is_tensor list_variables
+        load_and_remap_matrix_initializer load_checkpoint load_embedding_initializer
+        load_linear_multiclass_bias_initializer load_variable load_variable_slot_initializer local_variable
+        model_variable nest prepend_name_scope py_func reduce_sum_n remove_squeezable_dimensions smart_case
+        smart_cond smart_constant_value sort strip_name_scope variable with_same_shape with_shape
+        zero_initializer""".split(),
+}
+_FEATURES = ("tf.contrib.layers' feature columns: tf.feature_column's world, with tf.estimator (issue 25)")
+REASONS += [
+    ("contrib.layers", r"(feature_column|.*_column(s)?|.*_columns|check_feature_columns|.*feature_columns.*|"
+                       r"create_feature_spec_for_parsing|infer_real_valued_columns|transform_features|"
+                       r"make_place_holder_tensors_for_base_features|SPARSE_FEATURE_CROSS_DEFAULT_HASH_KEY|"
+                       r"multi_class_target|regression_target)$", _FEATURES),
+    ("contrib.framework", r"(BoundedTensorSpec|TensorSpec)$", _TF2),
+    ("contrib.framework", r"RecordInput$", _I24),
+    ("contrib.framework", r"load_(and_remap_matrix|embedding|linear_multiclass_bias|variable_slot)_initializer$",
+     "warm_start's vocabulary remapping is not supported (docs/differences.md)"),
+]
+
 def _reason(module: str, name: str) -> str | None:
     return next((why for mod, pattern, why in REASONS if mod == module and re.fullmatch(pattern, name)), None)
 
@@ -105,6 +154,7 @@ def main() -> None:
                "| --- | --- | --- | --- | --- |"]
     sections = []
     total = have_total = reasoned_total = 0
+    modules: list[tuple[str, list[str], object]] = []
     for name in MODULES:
         try:
             tmod = tf if not name else getattr(tf, name, None)
@@ -114,8 +164,14 @@ def main() -> None:
             tmod = None
         if tmod is None:
             continue
-        gmod = gf if not name else getattr(gf, name, None)
         names = [n for n in _public(tmod) if not (not name and _is_module(tmod, n))]
+        modules.append((name, names, gf if not name else getattr(gf, name, None)))
+    for name, names in CONTRIB.items():
+        gmod: object = gf
+        for part in name.split("."):
+            gmod = getattr(gmod, part, None)
+        modules.append((name, sorted(names), gmod))
+    for name, names, gmod in modules:
         have = [n for n in names if gmod is not None and hasattr(gmod, n)]
         missing = [n for n in names if n not in have]
         reasons: dict[str, list[str]] = {}
