@@ -90,6 +90,12 @@ def _more_layers(tf: Any, layers: Any, x: Any) -> list:
     return _loss_and_grads(tf, tf.add_n([tf.reduce_sum(tf.sin(o)) for o in outs]), x)
 
 
+def _gdn(tf: Any, layers: Any, x: Any) -> list:
+    # values only: tf-slim registers its lower bound's gradient under a name TF 2.21 no longer finds
+    # (channels_first: TF's CPU convolution takes NHWC only; test_gdn_... checks it against NHWC)
+    return [layers.gdn(x, name="gdn"), layers.gdn(x, inverse=True, name="igdn")]
+
+
 def _batch_norm_updates(tf: Any, layers: Any, x: Any) -> list:
     is_training = tf.placeholder_with_default(True, [])
     out = layers.batch_norm(x, decay=0.9, center=True, scale=True, is_training=is_training,
@@ -109,7 +115,7 @@ def _optimize_loss(tf: Any, layers: Any, x: Any) -> list:
     return [train]
 
 
-@pytest.mark.parametrize("build", [_convnet, _more_layers, _batch_norm_updates, _optimize_loss],
+@pytest.mark.parametrize("build", [_convnet, _more_layers, _gdn, _batch_norm_updates, _optimize_loss],
                          ids=lambda f: f.__name__.strip("_"))
 def test_layers_match_tf_slim(build: Callable[[Any, Any, Any], list]) -> None:
     _agree(build)
@@ -275,3 +281,34 @@ def test_framework_tensor_utilities() -> None:
         return 1
     with pytest.warns(DeprecationWarning, match="use g"):
         assert old() == 1
+
+
+def test_gdn_gradient_matches_central_differences() -> None:
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [1, 3, 3, 2])
+        y = slim.gdn(x, inverse=False)
+        first = gf.transpose(slim.gdn(gf.transpose(x, [0, 3, 1, 2]), data_format="channels_first", trainable=False),
+                             [0, 2, 3, 1])
+        loss = gf.reduce_sum(gf.sin(y))
+        grads = gf.gradients(loss, [x] + gf.trainable_variables())
+        point = RS.rand(1, 3, 3, 2) - 0.5
+        with gf.Session() as s:
+            s.run(gf.global_variables_initializer())
+            got = s.run(grads, {x: point})
+            np.testing.assert_allclose(*s.run([first, y], {x: point}), rtol=1e-12)
+            variables = gf.trainable_variables()
+            values = s.run(variables)
+            for k, (arr, g) in enumerate(zip([point, *values], got)):
+                flat = arr.reshape(-1)
+                for j in range(0, flat.size, 3):
+                    def at(delta: float) -> float:
+                        moved = flat.copy()
+                        moved[j] += delta
+                        if k == 0:
+                            return float(s.run(loss, {x: moved.reshape(arr.shape)}))
+                        variables[k - 1].load(moved.reshape(arr.shape), s)
+                        out = float(s.run(loss, {x: point}))
+                        variables[k - 1].load(arr, s)
+                        return out
+                    numeric = (at(1e-6) - at(-1e-6)) / 2e-6
+                    assert g.reshape(-1)[j] == pytest.approx(numeric, rel=1e-5, abs=1e-7), (k, j)

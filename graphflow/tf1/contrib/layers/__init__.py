@@ -39,6 +39,7 @@ from graphflow.tf1.contrib.layers.convolution import (
     separable_convolution2d,
 )
 from graphflow.tf1.contrib.layers.encoders import bow_encoder, embed_sequence, embedding_lookup_unique
+from graphflow.tf1.contrib.layers.gdn import GDN, gdn
 from graphflow.tf1.contrib.layers.normalization import batch_norm, group_norm, instance_norm, layer_norm
 from graphflow.tf1.contrib.layers.optimizers import OPTIMIZER_CLS_NAMES, OPTIMIZER_SUMMARIES, optimize_loss
 from graphflow.tf1.contrib.layers.regularizers import (
@@ -85,18 +86,17 @@ from graphflow.tf1.contrib.layers.summaries import (
 from graphflow.tf1.gradient_registry import recompute_grad
 
 __all__ = [
-    "OPTIMIZER_CLS_NAMES", "OPTIMIZER_SUMMARIES", "add_arg_scope", "apply_regularization", "avg_pool2d", "avg_pool3d",
-    "batch_norm", "bias_add", "bow_encoder", "conv1d", "conv2d", "conv2d_in_plane", "conv2d_transpose", "conv3d",
-    "conv3d_transpose", "convolution", "convolution1d", "convolution2d", "convolution2d_in_plane",
-    "convolution2d_transpose", "convolution3d", "convolution3d_transpose", "dense_to_sparse", "dropout", "elu",
-    "embed_sequence", "embedding_lookup_unique", "flatten", "fully_connected", "group_norm", "images_to_sequence",
-    "instance_norm", "l1_l2_regularizer", "l1_regularizer", "l2_regularizer", "layer_norm", "legacy_fully_connected",
-    "legacy_linear", "legacy_relu", "linear", "max_pool2d", "max_pool3d", "maxout", "one_hot_encoding",
-    "optimize_loss", "poincare_normalize", "pool", "recompute_grad", "relu", "relu6", "repeat",
-    "safe_embedding_lookup_sparse",
-    "scale_gradient", "separable_conv2d", "separable_convolution2d", "sequence_to_images", "softmax",
-    "spatial_softmax", "stack", "sum_regularizer", "summaries", "summarize_activation", "summarize_activations",
-    "summarize_biases", "summarize_collection", "summarize_tensor", "summarize_tensors", "summarize_variables",
-    "summarize_weights", "unit_norm", "utils", "variance_scaling_initializer", "xavier_initializer",
-    "xavier_initializer_conv2d",
+    "GDN", "OPTIMIZER_CLS_NAMES", "OPTIMIZER_SUMMARIES", "add_arg_scope", "apply_regularization", "avg_pool2d",
+    "avg_pool3d", "batch_norm", "bias_add", "bow_encoder", "conv1d", "conv2d", "conv2d_in_plane",
+    "conv2d_transpose", "conv3d", "conv3d_transpose", "convolution", "convolution1d", "convolution2d",
+    "convolution2d_in_plane", "convolution2d_transpose", "convolution3d", "convolution3d_transpose",
+    "dense_to_sparse", "dropout", "elu", "embed_sequence", "embedding_lookup_unique", "flatten", "fully_connected",
+    "gdn", "group_norm", "images_to_sequence", "instance_norm", "l1_l2_regularizer", "l1_regularizer",
+    "l2_regularizer", "layer_norm", "legacy_fully_connected", "legacy_linear", "legacy_relu", "linear",
+    "max_pool2d", "max_pool3d", "maxout", "one_hot_encoding", "optimize_loss", "poincare_normalize", "pool",
+    "recompute_grad", "relu", "relu6", "repeat", "safe_embedding_lookup_sparse", "scale_gradient",
+    "separable_conv2d", "separable_convolution2d", "sequence_to_images", "softmax", "spatial_softmax", "stack",
+    "sum_regularizer", "summaries", "summarize_activation", "summarize_activations", "summarize_biases",
+    "summarize_collection", "summarize_tensor", "summarize_tensors", "summarize_variables", "summarize_weights",
+    "unit_norm", "utils", "variance_scaling_initializer", "xavier_initializer", "xavier_initializer_conv2d",
 ]
