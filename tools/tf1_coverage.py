@@ -107,7 +107,8 @@ CONTRIB = {
 }
 _FEATURES = ("tf.contrib.layers' feature columns: tf.feature_column's world, with tf.estimator (issue 25)")
 REASONS += [
-    ("contrib.layers", r"(feature_column|.*_column(s)?|.*_columns|sparse_column_with_.*|check_feature_columns|.*feature_columns.*|"
+    ("contrib.layers", r"(feature_column|.*_column(s)?|.*_columns|sparse_column_with_.*|check_feature_columns|"
+                       r".*feature_columns.*|"
                        r"create_feature_spec_for_parsing|infer_real_valued_columns|transform_features|"
                        r"make_place_holder_tensors_for_base_features|SPARSE_FEATURE_CROSS_DEFAULT_HASH_KEY|"
                        r"multi_class_target|regression_target)$", _FEATURES),

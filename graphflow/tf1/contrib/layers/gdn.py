@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.types import TensorLike
 from graphflow.ops import math_ops as M
@@ -55,7 +56,7 @@ class GDN(Layer):
         if channels is None:
             raise ValueError("The channel dimension of the inputs to `GDN` must be defined.")
         self._rank = input_shape.rank
-        dtype = np.dtype(self.dtype.as_numpy_dtype) if self.dtype is not None else np.dtype(np.float32)
+        dtype = np.dtype(_dt.as_dtype(self.dtype or _dt.float32).as_numpy_dtype)
         pedestal = self._reparam_offset ** 2
         beta_init = np.sqrt(np.ones(channels) + pedestal).astype(dtype)
         gamma_init = np.sqrt(self._gamma_init * np.eye(channels) + pedestal).astype(dtype)
