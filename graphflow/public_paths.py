@@ -27,7 +27,11 @@ PATHS = {
     # TF 1.15's internal paths of seq2seq's modules (contrib/seq2seq/python/ops/helper.py, ...)
     "graphflow.contrib.seq2seq.python": "graphflow.tf1.contrib.seq2seq",
     "graphflow.contrib.seq2seq.python.ops": "graphflow.tf1.contrib.seq2seq",
+    # TF 1.15's internal path of contrib.learn's modules (learn/python/learn/datasets/mnist.py, ...)
+    "graphflow.contrib.learn.python": "graphflow.tf1.contrib.learn",
+    "graphflow.contrib.learn.python.learn": "graphflow.tf1.contrib.learn",
     "graphflow.debugging": "graphflow.tf1.debugging",
+    "graphflow.examples": "graphflow.tf1.examples",
     "graphflow.layers": "graphflow.tf1.layers",
     "graphflow.losses": "graphflow.tf1.losses",
     "graphflow.metrics": "graphflow.tf1.metrics",

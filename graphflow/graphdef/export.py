@@ -425,31 +425,6 @@ def _range(ex: Exporter, n: Operation, ins: list[str]) -> str:
     return ex.node(n.name, "Range", ins, Tidx=_t(n))
 
 
-@_rule(Op.RANDOM)
-def _random(ex: Exporter, n: Operation, ins: list[str]) -> str:
-    at = n.attrs
-    op = {"uniform": "RandomUniform", "normal": "RandomStandardNormal",
-          "truncated_normal": "TruncatedNormal"}.get(at.dist)
-    if op is None:
-        raise UnsupportedOpError(f"no TF1 op for graphflow's {at.dist!r} random draws (node {n.name!r})")
-    shape = ins[0] if n.inputs else ex.const(n, "shape", np.array(at.shape, np.int32))  # run-time or static
-    seed = int(at.key) & 0x7FFFFFFF
-    shape_type = ("type", n.inputs[0].dtype) if n.inputs else _I32
-    return ex.node(n.name, op, [shape], dtype=_t(n), T=shape_type, seed=seed, seed2=seed)
-
-
-@_rule(Op.STATELESS_RANDOM)
-def _stateless_random(ex: Exporter, n: Operation, ins: list[str]) -> str:
-    at = n.attrs
-    op = {"uniform": "StatelessRandomUniform", "normal": "StatelessRandomNormal",
-          "truncated_normal": "StatelessTruncatedNormal", "bits": "StatelessRandomUniformFullInt"}[at.dist]
-    if at.stream != 0:  # a sampler's extra streams (gamma's acceptance draws...) have no TF1 op
-        raise UnsupportedOpError(f"no TF1 op for graphflow's stream {at.stream} of a stateless seed (node {n.name!r})")
-    shape = ins[1] if len(n.inputs) > 1 else ex.const(n, "shape", np.array(at.shape, np.int32))
-    return ex.node(n.name, op, [shape, ins[0]], dtype=_t(n), T=_in_t(n, 1) if len(n.inputs) > 1 else _I32,
-                   Tseed=_in_t(n, 0))
-
-
 @_rule(Op.BROADCAST_TO)
 def _broadcast_to(ex: Exporter, n: Operation, ins: list[str]) -> str:
     shape = _shape_of(ex, n, ins[1], n.inputs[1], "Shape")

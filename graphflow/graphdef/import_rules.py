@@ -19,7 +19,6 @@ from graphflow.ops._build import make
 from graphflow.ops.conv_ops import PoolAttrs
 from graphflow.ops.conv_ops import _avg_pool_grad as _avg_pool_grad_op
 from graphflow.ops.slice_ops import masked_key
-from graphflow.ops.stateless_random import stateless_draw
 from graphflow.ops.variables import Variable, _make_output
 
 if TYPE_CHECKING:
@@ -552,24 +551,3 @@ def _fused_bn(n: Node) -> Any:
                                         epsilon=n.attr("epsilon", 1e-3), data_format=n.attr("data_format", "NHWC"),
                                         is_training=training, name=n.name)
     return [y, m, v, m, v, m]
-
-
-@_rule("StatelessRandomUniform", "StatelessRandomNormal", "StatelessTruncatedNormal", "StatelessRandomUniformFullInt")
-def _stateless_random(n: Node) -> Any:
-    dist = {"StatelessRandomUniform": "uniform", "StatelessRandomNormal": "normal",
-            "StatelessTruncatedNormal": "truncated_normal", "StatelessRandomUniformFullInt": "bits"}[n.op]
-    shape = static_value(n.inputs[0])
-    return stateless_draw(dist, [int(d) for d in shape] if shape is not None else n.inputs[0], n.inputs[1],
-                          n.attr("dtype"), name=n.name)
-
-
-@_rule("RandomUniform", "RandomStandardNormal", "TruncatedNormal")
-def _random(n: Node) -> Any:
-    fn = {"RandomUniform": _gf().random_uniform, "RandomStandardNormal": _gf().random_normal,
-          "TruncatedNormal": _gf().truncated_normal}[n.op]
-    seed = n.attr("seed2", 0) or n.attr("seed", 0) or None
-    shape = static_value(n.inputs[0])
-    return fn([int(d) for d in shape] if shape is not None else n.inputs[0], dtype=n.attr("dtype"), seed=seed,
-              name=n.name)
-
-

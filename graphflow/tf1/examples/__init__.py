@@ -1,0 +1,1 @@
+"""``tensorflow.examples``: the modules TF1's tutorials import (``tutorials.mnist``)."""

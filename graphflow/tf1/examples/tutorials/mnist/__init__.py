@@ -1,0 +1,2 @@
+"""``tensorflow.examples.tutorials.mnist``: ``input_data`` (MNIST from local files) and ``mnist``
+(the tutorial's two-hidden-layer model)."""
