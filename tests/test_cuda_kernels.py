@@ -42,6 +42,8 @@ BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "greater": gf.greater, "greater_equal": gf.greater_equal,
     "logical_and": lambda a, b: gf.logical_and(a > 0.5, b > 0.5),
     "logical_or": lambda a, b: gf.logical_or(a > 0.5, b > 0.5),
+    "igamma": gf.igamma, "igammac": gf.igammac, "igamma_grad_a": lambda a, b: gf.gradients(gf.igamma(a, b), a)[0],
+    "betainc": lambda a, b: gf.betainc(a, b, a * b), "zeta": lambda a, b: gf.zeta(a + 1.5, b),
     "where": lambda a, b: gf.where(a > b, a, b), "chain": lambda a, b: gf.sigmoid(gf.nn.relu(a * 2.0 + b)) - gf.tanh(b)}
 
 

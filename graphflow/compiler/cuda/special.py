@@ -1,4 +1,5 @@
-"""Special functions in CUDA kernels (digamma, trigamma, ndtri, erfinv, i0e, i1e): the CPU's
+"""Special functions in CUDA kernels (digamma, trigamma, ndtri, erfinv, i0e, i1e; igamma, igammac,
+igamma_grad_a, betainc and zeta from special_blocks.py): the CPU's
 ``fastmath`` / ``special_math`` functions loop, and numba-cuda cannot type a call to a device
 function when it compiles PTX without a GPU driver, so a call is hoisted out of its line into a
 block of statements (the same algorithm as the CPU's, written without early returns) that leaves
@@ -9,7 +10,9 @@ import re
 import textwrap
 import zlib
 
-_CALL = re.compile(r"gfmath\.(digamma|trigamma|ndtri|erfinv|i0e|i1e)\(")
+from graphflow.compiler.cuda import special_blocks
+
+_CALL = re.compile(r"gfmath\.(digamma|trigamma|ndtri|erfinv|i0e|i1e|igamma|igammac|igamma_grad_a|betainc|zeta)\(")
 
 _DIGAMMA = """\
 {r}_z = float({arg})
@@ -131,7 +134,21 @@ else:
 _BLOCKS = {"digamma": _DIGAMMA, "trigamma": _TRIGAMMA, "ndtri": _NDTRI, "erfinv": _ERFINV,
            "i0e": _BESSEL_IE.replace("ORDER", "0").replace("SCALE", "1.0").replace("MU", "0.0"),
            "i1e": _BESSEL_IE.replace("ORDER", "1").replace("SCALE", "(0.5 * {r}_a)").replace("MU", "4.0")
-           + "\nif {r}_x < 0.0:\n    {r} = -{r}"}
+           + "\nif {r}_x < 0.0:\n    {r} = -{r}",
+           "igamma": special_blocks.IGAMMA, "igammac": special_blocks.IGAMMAC,
+           "igamma_grad_a": special_blocks.IGAMMA_GRAD_A, "betainc": special_blocks.BETAINC,
+           "zeta": special_blocks.ZETA}
+
+
+def _operands(text: str) -> list[str]:
+    """The comma-separated operands of a call, split at the top level of parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    return parts + [text[start:].strip()]
 
 
 def expand(line: str) -> list[str]:
@@ -151,6 +168,8 @@ def expand(line: str) -> list[str]:
                 break
         count += 1
         var = f"sp{count}_{zlib.crc32(line.encode()) % 10 ** 6}"  # stable: the kernel source is its identity
-        block = _BLOCKS[m.group(1)].format(r=var, arg=line[m.end():end])
-        out += [indent + b for b in block.split("\n")]
+        ops = _operands(line[m.end():end])
+        block = _BLOCKS[m.group(1)].format(r=var, arg=ops[0], **{f"a{k}": v for k, v in enumerate(ops)})
+        # a block may call another special function (igamma_grad_a calls digamma): expanded in turn
+        out += [e for b in block.split("\n") for e in expand(indent + b)]
         line = line[:m.start()] + var + line[end + 1:]
