@@ -183,7 +183,8 @@ def test_names_are_where_tf1_has_them() -> None:
     for n in (top.split()[:7] + math_only.split()):
         assert callable(getattr(gf.math, n)), n
     from graphflow.math import erfinv  # noqa: PLC0415 - the namespace is a module too
-    assert erfinv is gf.math.erfinv
+    from graphflow.math.special import bessel_i1e  # noqa: PLC0415
+    assert erfinv is gf.math.erfinv and bessel_i1e is gf.math.bessel_i1e
 
 
 # ---- against TF1 ------------------------------------------------------------------------------

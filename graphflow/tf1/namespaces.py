@@ -35,6 +35,9 @@ lbeta unsorted_segment_sqrt_n igamma igammac betainc zeta polygamma""".split()
 MATH_ONLY = {name: getattr(mod, name) for mod, names in (
     (MX, "xdivy xlog1py multiply_no_nan reciprocal_no_nan polyval cumulative_logsumexp"),
     (SE, "erfinv ndtri erfcinv bessel_i0 bessel_i0e bessel_i1 bessel_i1e nextafter")) for name in names.split()}
+# tf.math.special: the Bessel functions graphflow has (TF's others, j0/k0/y0, dawsn, expint, fresnel and
+# spence, are not there yet)
+MATH_SPECIAL = {name: getattr(SE, name) for name in "bessel_i0 bessel_i0e bessel_i1 bessel_i1e".split()}
 MATH_NN = """log_softmax softmax softplus softsign l2_normalize in_top_k top_k zero_fraction approx_max_k
 approx_min_k""".split()
 LINALG = {"band_part": "matrix_band_part", "cholesky": "cholesky", "det": "matrix_determinant",
@@ -99,7 +102,12 @@ def install(package: types.ModuleType) -> None:
     math_attrs = {n: getattr(package, n) for n in MATH}
     math_attrs.update({n: getattr(nn, n) for n in MATH_NN})
     math_attrs.update(MATH_ONLY)
-    module("math", math_attrs, "tf.math: elementwise math, reductions and segment ops")
+    math = module("math", math_attrs, "tf.math: elementwise math, reductions and segment ops")
+    special = types.ModuleType(f"{math.__name__}.special", "tf.math.special")
+    for k, v in MATH_SPECIAL.items():
+        setattr(special, k, v)
+    sys.modules[special.__name__] = special
+    math.special = special  # type: ignore[attr-defined]
     linalg = module("linalg", {**{k: getattr(package, v) for k, v in LINALG.items()}, **LINALG_ONLY}, "tf.linalg")
     experimental = types.ModuleType(f"{linalg.__name__}.experimental", "tf.linalg.experimental")
     experimental.conjugate_gradient = conjugate_gradient  # type: ignore[attr-defined]
