@@ -116,6 +116,9 @@ CASES: dict[str, tuple[Any, Any, list[np.ndarray], list[int] | None]] = {
                   [1]),
     "polygamma_not_whole": (gf.polygamma, lambda n, x: np.full(np.broadcast(n, x).shape, np.nan),
                             [np.array([0.5, -1.0]), np.array([1.0, 2.0])], None),
+    "real": (gf.real, np.real, [RS.randn(2, 3)], [0]), "conj": (M.conj, np.conj, [RS.randn(2, 3)], [0]),
+    "imag": (M.imag, np.imag, [RS.randn(2, 3)], None),
+    "angle": (M.angle, np.angle, [np.array([-2.0, -1e-30, 0.0, 3.0, -np.inf])], None),
     "nextafter": (M.nextafter, np.nextafter, [np.array([1.0, 1.0, 0.0, -2.0, 3.0]),
                                               np.array([2.0, 0.0, -1.0, -2.0, np.inf])], [0]),
 }
@@ -174,13 +177,13 @@ def test_second_derivative_of_igamma_in_a_is_not_defined() -> None:
 
 
 def test_names_are_where_tf1_has_them() -> None:
-    top = "lbeta unsorted_segment_sqrt_n igamma igammac betainc zeta polygamma tensor_scatter_nd_max " \
-          "tensor_scatter_nd_min histogram_fixed_width histogram_fixed_width_bins"
+    top = "lbeta unsorted_segment_sqrt_n igamma igammac betainc zeta polygamma real imag conj angle " \
+          "tensor_scatter_nd_max tensor_scatter_nd_min histogram_fixed_width histogram_fixed_width_bins"
     math_only = "xdivy xlog1py multiply_no_nan reciprocal_no_nan polyval cumulative_logsumexp erfinv ndtri " \
                 "erfcinv bessel_i0 bessel_i0e bessel_i1 bessel_i1e nextafter"
     for n in top.split():
         assert callable(getattr(gf, n)), n
-    for n in (top.split()[:7] + math_only.split()):
+    for n in (top.split()[:11] + math_only.split()):
         assert callable(getattr(gf.math, n)), n
     from graphflow.math import erfinv  # noqa: PLC0415 - the namespace is a module too
     from graphflow.math.special import bessel_i1e  # noqa: PLC0415
@@ -215,6 +218,8 @@ TF1_CASES = {  # name -> builder over a module (graphflow or tf.compat.v1) and a
     "zeta": lambda m, x: m.zeta(m.constant(3.0, m.float64), x * x + 0.5),
     "polygamma": lambda m, x: m.polygamma(m.constant([[0.0], [1.0], [3.0]], m.float64), x * x + 0.5),
     "nextafter": lambda m, x: m.math.nextafter(x, m.zeros_like(x)),
+    "real": lambda m, x: m.real(x), "conj": lambda m, x: m.conj(x), "imag": lambda m, x: m.imag(x),
+    "angle": lambda m, x: m.angle(x),
 }
 
 

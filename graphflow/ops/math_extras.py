@@ -1,6 +1,7 @@
 """TF1's ``tf.math`` composites over existing primitives: xdivy, xlog1py, multiply_no_nan,
 reciprocal_no_nan, lbeta, polyval, cumulative_logsumexp, unsorted_segment_sqrt_n,
-tensor_scatter_nd_max / _min and histogram_fixed_width / _bins.
+tensor_scatter_nd_max / _min, histogram_fixed_width / _bins, and real / imag / conj / angle of
+real tensors (graphflow has no complex dtypes).
 
 Each is built from primitives, so gradients follow from their rules; where TF1's gradient
 differs from the plain chain rule (zero where x is 0 for xdivy and xlog1py) the ``where``
@@ -187,3 +188,34 @@ def histogram_fixed_width(values: TensorLike, value_range: TensorLike, nbins: in
     bins = M.cast(M.minimum((M.maximum(v, lo_hi[0]) - lo_hi[0]) / step, n - 1), _dt.int32)
     counts = I.unsorted_segment_sum(ST.ones_like(bins), bins, M.cast(nbins, _dt.int32))
     return M.cast(counts, dtype, name=name)
+
+
+def _numeric(t: Tensor, what: str) -> Tensor:
+    if t.dtype.is_bool or t.dtype.is_string:
+        raise TypeError(f"{what} takes a numeric tensor, got dtype {t.dtype.name}")
+    return t
+
+
+def real(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
+    """The real part: a real tensor itself (graphflow has no complex dtypes). ``gf.real([1.0, -2.0])``."""
+    return _numeric(convert_to_tensor(input), "real")
+
+
+def imag(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
+    """The imaginary part: zeros for a real tensor. ``gf.imag([1.0, -2.0])`` is ``[0, 0]``."""
+    return ST.zeros_like(_numeric(convert_to_tensor(input), "imag"), name=name)
+
+
+def conj(x: TensorLike, name: str | None = None) -> Tensor:
+    """The complex conjugate: a real tensor itself. ``gf.conj([1.0, -2.0])``."""
+    return _numeric(convert_to_tensor(x), "conj")
+
+
+def angle(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
+    """The argument of each element as a complex number: pi for negative reals, else 0.
+    ``gf.angle([1.0, -2.0])`` is ``[0, pi]``."""
+    t = _numeric(convert_to_tensor(input), "angle")
+    if not t.dtype.is_floating:
+        raise TypeError(f"angle takes a floating tensor, got dtype {t.dtype.name}")
+    return M.where(M.less(t, M.zeros_like_scalar(t)), np.asarray(np.pi, t.dtype.np), M.zeros_like_scalar(t),
+                   name=name or "Angle")

@@ -30,7 +30,7 @@ segment_max segment_mean segment_min segment_prod segment_sum sigmoid sign sin s
 squared_difference subtract tan tanh truediv truncatediv truncatemod unsorted_segment_max
 unsorted_segment_mean unsorted_segment_min unsorted_segment_prod unsorted_segment_sum xlogy
 confusion_matrix atan2 invert_permutation is_non_decreasing is_strictly_increasing scalar_mul bincount
-lbeta unsorted_segment_sqrt_n igamma igammac betainc zeta polygamma""".split()
+lbeta unsorted_segment_sqrt_n igamma igammac betainc zeta polygamma real imag conj angle""".split()
 # tf.math's names with no top-level name in TF1
 MATH_ONLY = {name: getattr(mod, name) for mod, names in (
     (MX, "xdivy xlog1py multiply_no_nan reciprocal_no_nan polyval cumulative_logsumexp"),
