@@ -176,11 +176,22 @@ def test_second_derivative_of_igamma_in_a_is_not_defined() -> None:
             gf.gradients(da, [a])
 
 
+def test_sobol_sample_leaves_out_the_origin_and_skips() -> None:
+    with gf.Graph().as_default():
+        got = run([gf.math.sobol_sample(3, 4), gf.math.sobol_sample(2, 2, skip=3, dtype=gf.float64)])
+    np.testing.assert_array_equal(got[0], np.array([[0.5, 0.5, 0.5], [0.75, 0.25, 0.25], [0.25, 0.75, 0.75],
+                                                    [0.375, 0.375, 0.625]], np.float32))
+    np.testing.assert_array_equal(got[1], np.array([[0.375, 0.375], [0.875, 0.875]]))
+    assert got[0].dtype == np.float32 and got[1].dtype == np.float64
+    with gf.Graph().as_default(), pytest.raises(TypeError, match="Python ints"):
+        gf.math.sobol_sample(gf.constant(2), 3)
+
+
 def test_names_are_where_tf1_has_them() -> None:
     top = "lbeta unsorted_segment_sqrt_n igamma igammac betainc zeta polygamma real imag conj angle " \
           "tensor_scatter_nd_max tensor_scatter_nd_min histogram_fixed_width histogram_fixed_width_bins"
     math_only = "xdivy xlog1py multiply_no_nan reciprocal_no_nan polyval cumulative_logsumexp erfinv ndtri " \
-                "erfcinv bessel_i0 bessel_i0e bessel_i1 bessel_i1e nextafter"
+                "erfcinv bessel_i0 bessel_i0e bessel_i1 bessel_i1e nextafter sobol_sample"
     for n in top.split():
         assert callable(getattr(gf, n)), n
     for n in (top.split()[:11] + math_only.split()):
@@ -220,6 +231,7 @@ TF1_CASES = {  # name -> builder over a module (graphflow or tf.compat.v1) and a
     "nextafter": lambda m, x: m.math.nextafter(x, m.zeros_like(x)),
     "real": lambda m, x: m.real(x), "conj": lambda m, x: m.conj(x), "imag": lambda m, x: m.imag(x),
     "angle": lambda m, x: m.angle(x),
+    "sobol_sample": lambda m, x: m.cast(m.math.sobol_sample(40, 7, skip=9), m.float64) * x[0, 0],
 }
 
 

@@ -1,7 +1,7 @@
 """TF1's ``tf.math`` composites over existing primitives: xdivy, xlog1py, multiply_no_nan,
 reciprocal_no_nan, lbeta, polyval, cumulative_logsumexp, unsorted_segment_sqrt_n,
-tensor_scatter_nd_max / _min, histogram_fixed_width / _bins, and real / imag / conj / angle of
-real tensors (graphflow has no complex dtypes).
+tensor_scatter_nd_max / _min, histogram_fixed_width / _bins, real / imag / conj / angle of
+real tensors (graphflow has no complex dtypes), and sobol_sample (a constant).
 
 Each is built from primitives, so gradients follow from their rules; where TF1's gradient
 differs from the plain chain rule (zero where x is 0 for xdivy and xlog1py) the ``where``
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from graphflow.core import dtypes as _dt
+from graphflow.core.dtypes import as_dtype
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.ops import array_ops as A
@@ -23,6 +24,7 @@ from graphflow.ops import reductions as R
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
 from graphflow.ops._build import as_tensors
+from graphflow.ops.constant_ops import constant
 from graphflow.ops.misc_ops import divide_no_nan
 from graphflow.ops.special_ops import is_finite, lgamma
 
@@ -219,3 +221,26 @@ def angle(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
         raise TypeError(f"angle takes a floating tensor, got dtype {t.dtype.name}")
     return M.where(M.less(t, M.zeros_like_scalar(t)), np.asarray(np.pi, t.dtype.np), M.zeros_like_scalar(t),
                    name=name or "Angle")
+
+
+_SOBOL_MAX_DIM = 1111  # TF1's table of direction numbers ends there
+
+
+def sobol_sample(dim: int, num_results: int, skip: int = 0, dtype: DTypeLike = _dt.float32,
+                 name: str | None = None) -> Tensor:
+    """``num_results`` points of the ``dim``-dimensional unscrambled Sobol sequence (Joe and Kuo's
+    direction numbers) after the first ``skip``, the origin left out as in TF1: a [num_results, dim]
+    constant, so the sizes must be Python ints. ``gf.math.sobol_sample(2, 4)``."""
+    from scipy.stats import qmc  # noqa: PLC0415 - scipy.stats takes a second to import; only this op needs it
+    out = as_dtype(dtype)
+    if out.name not in ("float32", "float64"):
+        raise TypeError(f"sobol_sample makes float32 or float64 points, got dtype {out.name}")
+    if not all(isinstance(v, (int, np.integer)) for v in (dim, num_results, skip)):
+        raise TypeError("graphflow's sobol_sample needs dim, num_results and skip as Python ints (its points "
+                        f"are a constant), got {dim!r}, {num_results!r}, {skip!r}")
+    if not 1 <= dim <= _SOBOL_MAX_DIM or num_results < 1 or skip < 0:
+        raise ValueError(f"sobol_sample needs 1 <= dim <= {_SOBOL_MAX_DIM}, num_results >= 1 and skip >= 0, "
+                         f"got dim={dim}, num_results={num_results}, skip={skip}")
+    engine = qmc.Sobol(int(dim), scramble=False)
+    engine.fast_forward(int(skip) + 1)  # past the origin, which TF1's sequence leaves out
+    return constant(engine.random(int(num_results)).astype(out.np), name=name or "SobolSample")

@@ -33,7 +33,7 @@ confusion_matrix atan2 invert_permutation is_non_decreasing is_strictly_increasi
 lbeta unsorted_segment_sqrt_n igamma igammac betainc zeta polygamma real imag conj angle""".split()
 # tf.math's names with no top-level name in TF1
 MATH_ONLY = {name: getattr(mod, name) for mod, names in (
-    (MX, "xdivy xlog1py multiply_no_nan reciprocal_no_nan polyval cumulative_logsumexp"),
+    (MX, "xdivy xlog1py multiply_no_nan reciprocal_no_nan polyval cumulative_logsumexp sobol_sample"),
     (SE, "erfinv ndtri erfcinv bessel_i0 bessel_i0e bessel_i1 bessel_i1e nextafter")) for name in names.split()}
 # tf.math.special: the Bessel functions graphflow has (TF's others, j0/k0/y0, dawsn, expint, fresnel and
 # spence, are not there yet)
