@@ -168,6 +168,25 @@ def test_no_gradient_where_tf1_has_none() -> None:
         np.testing.assert_allclose(run(dx), sp.polygamma(3, 1.4), rtol=1e-12)
 
 
+# (a, x, dP/da) by mpmath at 40 digits: the a-derivative where P is nearly 1 (its value far below P's
+# rounding) and elsewhere
+IGAMMA_DA = [(0.024084121517295606, 28.032479701536538, -2.7754530852039504e-14),
+             (0.5, 28.0, -3.862477622665474e-13), (2.0, 28.0, -5.905430541789861e-11),
+             (0.1, 10.0, -7.107987279843611e-06), (5.0, 40.0, -1.109352325918427e-12)]
+
+
+@pytest.mark.parametrize("device", TARGETS)
+@pytest.mark.parametrize("fed", [True, False], ids=["fed", "folded"])
+def test_igamma_gradient_in_a_is_accurate_where_p_is_nearly_one(device: str, fed: bool) -> None:
+    a_v, x_v, want = (np.array(c) for c in zip(*IGAMMA_DA))
+    with gf.Graph().as_default():
+        a = gf.placeholder(gf.float64, [5]) if fed else gf.constant(a_v)
+        (da,) = gf.gradients(gf.igamma(a, gf.constant(x_v)), [a])
+        with gf.Session(device=device) as sess:
+            got = sess.run(da, {a: a_v} if fed else None)
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
 def test_second_derivative_of_igamma_in_a_is_not_defined() -> None:
     with gf.Graph().as_default():
         a = gf.constant([2.0], gf.float64)

@@ -46,12 +46,20 @@ def _f32_or_f64(dtypes: Sequence[DType], at: object) -> list[DType]:
 
 
 def _igamma_grad_a_reference(a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """dP(a, x)/da from SciPy's P by a fourth-order central difference (SciPy has no derivative
-    in a); good to about 1e-11 for moderate a, enough for an oracle of a gradient."""
-    a64, x64 = np.asarray(a, np.float64), np.asarray(x, np.float64)
-    h = 1e-4 * np.maximum(a64, 1.0)
-    p = _sp.gammainc
-    return (8 * (p(a64 + h, x64) - p(a64 - h, x64)) - (p(a64 + 2 * h, x64) - p(a64 - 2 * h, x64))) / (12 * h)
+    """dP(a, x)/da from SciPy (which has no derivative in a): P (or -Q, the smaller of the two)
+    times a fourth-order central difference of its logarithm, which is smooth where P and Q are
+    tiny; within about 1e-10 relative for a in [0.01, 300] (graph constants fold with it)."""
+    a64, x64 = np.broadcast_arrays(np.asarray(a, np.float64), np.asarray(x, np.float64))
+    upper = _sp.gammainc(a64, x64) > 0.5
+    h = 1e-3 * np.minimum(a64, np.sqrt(a64))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        def log_tail(s: np.ndarray) -> np.ndarray:
+            return np.log(np.where(upper, _sp.gammaincc(s, x64), _sp.gammainc(s, x64)))
+        near, far = log_tail(a64 + h) - log_tail(a64 - h), log_tail(a64 + 2 * h) - log_tail(a64 - 2 * h)
+        slope = (8 * near - far) / (12 * h)
+        tail = np.where(upper, -_sp.gammaincc(a64, x64), _sp.gammainc(a64, x64))
+        out = np.where(tail == 0, 0.0, tail * slope)
+    return np.where((a64 > 0) & (x64 >= 0), np.where(np.isinf(x64), 0.0, out), np.nan)
 
 
 def _c(value: float, like: Tensor) -> np.ndarray:
