@@ -272,3 +272,32 @@ def test_values_and_gradients_match_tf1(name: str) -> None:
     assert len(ours) == len(theirs)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_tf1_graphs_with_these_ops_import() -> None:
+    """A GraphDef that TF1 wrote, holding each op (as TF1 builds it), imports and runs to TF1's values."""
+    tf = tf1()
+    xv = np.random.RandomState(6).uniform(0.1, 0.9, (3, 3))
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float64, [3, 3], name="x")
+        two = tf.constant(2.0, tf.float64)
+        m = tf.math
+        outs = [m.xdivy(x, x + 1), m.xlog1py(x, x), m.multiply_no_nan(x, x - 0.5), m.divide_no_nan(x, x - x[0]),
+                m.erfinv(x), m.ndtri(x), m.erfcinv(x), m.bessel_i0(x * 4), m.bessel_i1(x * 4), m.bessel_i0e(x),
+                m.bessel_i1e(x), m.igamma(x + 1, x * 3), m.igammac(x + 1, x * 3), m.betainc(x + 1, two - x, x),
+                m.zeta(x + 2, x), m.polygamma(tf.constant([0.0, 1.0, 3.0], tf.float64), x), m.nextafter(x, two),
+                m.cumulative_logsumexp(x, axis=1, exclusive=True, reverse=True),
+                tf.cast(tf.histogram_fixed_width(x, tf.constant([0.0, 1.0], tf.float64), nbins=4), tf.float64),
+                tf.tensor_scatter_nd_max(x, [[0], [2]], x[:2] * 1.5), tf.tensor_scatter_nd_min(x, [[1]], x[:1] - 1),
+                tf.cast(m.sobol_sample(3, 3, skip=2), tf.float64), tf.raw_ops.IgammaGradA(a=x + 1, x=x * 3)]
+        names = [t.name for t in outs]
+        with tf.Session(graph=g) as s:
+            theirs = s.run(outs, {x: xv})
+        data = g.as_graph_def().SerializeToString()
+    with gf.Graph().as_default() as ours_g:
+        gf.import_graph_def(data, name="")
+        with gf.Session(graph=ours_g) as s:
+            ours = s.run(names, {"x:0": xv})
+    for name, a, b in zip(names, ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=name)
