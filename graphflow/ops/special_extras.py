@@ -4,9 +4,9 @@ derivative in a) and beta (betainc) functions, Hurwitz zeta and nextafter, each 
 and composites over them (erfcinv, bessel_i0, bessel_i1, polygamma).
 
 The CPU templates call compiler/cpu/special_math.py's float64 versions (as ``gfmath.<name>``) and
-cast to the op's dtype; the references are SciPy's. The CUDA target has no translation of these
-calls yet, so it refuses such a node with a message naming the function. Gradients follow TF1's
-math_grad: none for betainc's a and b, zeta's x, polygamma's n.
+cast to the op's dtype; CUDA kernels inline the same algorithms (compiler/cuda/special.py), except
+nextafter's, which the CUDA target refuses by name. The references are SciPy's. Gradients follow
+TF1's math_grad: none for betainc's a and b, zeta's x, polygamma's n.
 """
 from __future__ import annotations
 

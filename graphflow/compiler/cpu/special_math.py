@@ -1,8 +1,10 @@
 """Scalar special functions for the CPU kernels (float64 inside; the templates cast the result to
 the op's dtype), reached from generated code as ``gfmath.<name>`` through compiler/cpu/fastmath.py.
 
+compiler/cuda/special.py and special_blocks.py write the same algorithms inline for CUDA kernels.
+
 - ``erf`` and ``lgamma``: libm's; ``digamma`` and ``trigamma``: recurrence, reflection and
-  asymptotic series (compiler/cuda/special.py writes the same inline for CUDA).
+  asymptotic series.
 - ``ndtri`` / ``erfinv``: an Abramowitz-Stegun 26.2.23 first guess (absolute error below 4.5e-4),
   then Newton steps: on ``erf`` measured from 1/2 in the centre (so values near 0 keep their
   relative precision), on ``log Phi`` in the tails (so probabilities down to 1e-300 converge).
