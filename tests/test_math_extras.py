@@ -157,6 +157,11 @@ def test_gradient_matches_central_differences(name: str) -> None:
         check_gradient(fn, inputs, wrt=wrt)
 
 
+def test_lbeta_of_an_empty_axis_is_minus_infinity() -> None:
+    with gf.Graph().as_default():
+        np.testing.assert_array_equal(run(gf.lbeta(gf.zeros([2, 0]))), [-np.inf, -np.inf])
+
+
 def test_no_gradient_where_tf1_has_none() -> None:
     """betainc in a and b, zeta in x and polygamma in n have no gradient (TF1: None)."""
     with gf.Graph().as_default():

@@ -63,8 +63,8 @@ def reciprocal_no_nan(x: TensorLike, name: str | None = None) -> Tensor:
 
 
 def lbeta(x: TensorLike, name: str | None = None) -> Tensor:
-    """``log|B(x)|`` of the last axis: ``sum(lgamma(x)) - lgamma(sum(x))``; an empty last axis
-    gives 0, as in TF1. ``gf.lbeta([[1.0, 2.0]])``."""
+    """``log|B(x)|`` of the last axis: ``sum(lgamma(x)) - lgamma(sum(x))`` (an empty last axis
+    gives -inf, as in TF1). ``gf.lbeta([[1.0, 2.0]])``."""
     t = convert_to_tensor(x)
     return M.subtract(R.reduce_sum(lgamma(t), axis=-1), lgamma(R.reduce_sum(t, axis=-1)),
                       name=name or "lbeta")
