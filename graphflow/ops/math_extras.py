@@ -100,12 +100,15 @@ def cumulative_logsumexp(x: TensorLike, axis: int = 0, exclusive: bool = False, 
     mask = {(False, False): M.less_equal, (True, False): M.less, (False, True): M.greater_equal,
             (True, True): M.greater}[(exclusive, reverse)](col, row)
     wide = S.expand_dims(moved, -2)
-    lowest = np.asarray(t.dtype.min, t.dtype.np)
-    top = M.stop_gradient(R.reduce_max(M.where(mask, wide, wide * 0 + lowest), axis=-1, keepdims=True))
-    terms = M.where(mask, M.exp(M.where(mask, wide, top) - top), wide * 0)
+    # scalar constants, broadcast by where: arithmetic on x (x * 0) would turn infinities into NaN
+    zero, one = M.zeros_like_scalar(t), np.ones((), t.dtype.np)
+    top = M.stop_gradient(R.reduce_max(M.where(mask, wide, np.asarray(t.dtype.min, t.dtype.np)), axis=-1,
+                                       keepdims=True))
+    top = M.where(is_finite(top), top, zero)  # an infinite maximum (x holds inf) shifts nothing
+    terms = M.where(mask, M.exp(M.where(mask, wide, top) - top), zero)
     total = R.reduce_sum(terms, axis=-1)
     empty = M.logical_not(R.reduce_any(mask, axis=-1))
-    out = M.where(empty, total * 0 - np.inf, S.squeeze(top, -1) + M.log(M.where(empty, total * 0 + 1, total)))
+    out = M.where(empty, np.asarray(-np.inf, t.dtype.np), S.squeeze(top, -1) + M.log(M.where(empty, one, total)))
     if ax != rank - 1:
         out = S.transpose(out, list(np.argsort(perm)))
     return M.add_name(out, name)

@@ -45,6 +45,27 @@ def _f32_or_f64(dtypes: Sequence[DType], at: object) -> list[DType]:
     return out
 
 
+def _in_gamma_domain(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """SciPy's P or Q, NaN for a <= 0 or x < 0 as TF1's (SciPy gives a = 0 a value)."""
+    def ref(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return np.where((np.asarray(a) > 0) & (np.asarray(x) >= 0), fn(a, x), np.nan)
+    return ref
+
+
+def _betainc_reference(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """SciPy's I_x(a, b), NaN for a <= 0 or b <= 0 as TF1's (SciPy gives a or b = 0 a value)."""
+    ok = (np.asarray(a) > 0) & (np.asarray(b) > 0) & (np.asarray(x) >= 0) & (np.asarray(x) <= 1)
+    return np.where(ok, _sp.betainc(a, b, x), np.nan)
+
+
+def _zeta_reference(x: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """SciPy's zeta, with TF1's value at the poles q = 0, -1, ...: inf for even integer x, else NaN."""
+    x64, q64 = np.broadcast_arrays(np.asarray(x, np.float64), np.asarray(q, np.float64))
+    pole = (q64 <= 0) & (q64 == np.floor(q64)) & (x64 > 1)
+    even = (x64 == np.floor(x64)) & (np.fmod(x64, 2) == 0)
+    return np.where(pole, np.where(even, np.inf, np.nan), _sp.zeta(x64, q64))
+
+
 def _igamma_grad_a_reference(a: np.ndarray, x: np.ndarray) -> np.ndarray:
     """dP(a, x)/da from SciPy (which has no derivative in a): P (or -Q, the smaller of the two)
     times a fourth-order central difference of its logarithm, which is smooth where P and Q are
@@ -112,12 +133,14 @@ elementwise(Op.BESSEL_I0E, _scipy(_sp.i0e), _call("i0e"),
             lambda n, g: [g * (make(Op.BESSEL_I1E, [n.inputs[0]]) - M.sign(n.inputs[0]) * n.outputs[0])],
             dtype_rule=F, graphdef="BesselI0e")
 elementwise(Op.BESSEL_I1E, _scipy(_sp.i1e), _call("i1e"), _vjp_bessel_i1e, dtype_rule=F, graphdef="BesselI1e")
-elementwise(Op.IGAMMA, _scipy(_sp.gammainc), _call("igamma"), _vjp_igamma, dtype_rule=F, graphdef="Igamma")
-elementwise(Op.IGAMMAC, _scipy(_sp.gammaincc), _call("igammac"), _vjp_igammac, dtype_rule=F, graphdef="Igammac")
+elementwise(Op.IGAMMA, _scipy(_in_gamma_domain(_sp.gammainc)), _call("igamma"), _vjp_igamma, dtype_rule=F,
+            graphdef="Igamma")
+elementwise(Op.IGAMMAC, _scipy(_in_gamma_domain(_sp.gammaincc)), _call("igammac"), _vjp_igammac, dtype_rule=F,
+            graphdef="Igammac")
 elementwise(Op.IGAMMA_GRAD_A, _scipy(_igamma_grad_a_reference), _call("igamma_grad_a"), _no_second_in_a,
             dtype_rule=F, graphdef="IgammaGradA")
-elementwise(Op.BETAINC, _scipy(_sp.betainc), _call("betainc"), _vjp_betainc, dtype_rule=F, graphdef="Betainc")
-elementwise(Op.ZETA, _scipy(_sp.zeta), _call("zeta"),
+elementwise(Op.BETAINC, _scipy(_betainc_reference), _call("betainc"), _vjp_betainc, dtype_rule=F, graphdef="Betainc")
+elementwise(Op.ZETA, _scipy(_zeta_reference), _call("zeta"),
             lambda n, g: [None, g * -n.inputs[0] * make(Op.ZETA, [n.inputs[0] + 1, n.inputs[1]])],
             dtype_rule=F, graphdef="Zeta")
 elementwise(Op.NEXTAFTER, lambda at, a, b: np.nextafter(a, b),

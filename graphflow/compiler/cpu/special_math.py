@@ -321,7 +321,7 @@ def betainc(a, b, x):  # type: ignore[no-untyped-def]
 
 @_jit
 def zeta(x, q):  # type: ignore[no-untyped-def]
-    """sum over k >= 0 of (k + q)^-x; inf at x = 1 and at poles q = 0, -1, ...; NaN for x < 1."""
+    """sum over k >= 0 of (k + q)^-x; inf at x = 1; NaN for x < 1."""
     x, q = np.float64(x), np.float64(q)
     if x != x or q != q:
         return np.nan
@@ -330,8 +330,8 @@ def zeta(x, q):  # type: ignore[no-untyped-def]
     if x < 1.0:
         return np.nan
     if q <= 0.0:
-        if q == math.floor(q):
-            return math.inf
+        if q == math.floor(q):  # a pole: TF1's (Eigen's) inf for even integer x, NaN otherwise
+            return math.inf if 0.5 * x == math.floor(0.5 * x) else np.nan
         if x != math.floor(x):
             return np.nan  # (negative q)^-x is not real
     s = q ** -x

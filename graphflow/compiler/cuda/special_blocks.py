@@ -174,8 +174,10 @@ ZETA = """\
 {r}_q = float({a1})
 if {r}_x != {r}_x or {r}_q != {r}_q or {r}_x < 1.0:
     {r} = math.nan
-elif {r}_x == 1.0 or ({r}_q <= 0.0 and {r}_q == math.floor({r}_q)):
+elif {r}_x == 1.0:
     {r} = math.inf
+elif {r}_q <= 0.0 and {r}_q == math.floor({r}_q):
+    {r} = math.inf if 0.5 * {r}_x == math.floor(0.5 * {r}_x) else math.nan
 elif {r}_q <= 0.0 and {r}_x != math.floor({r}_x):
     {r} = math.nan
 else:
