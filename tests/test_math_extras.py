@@ -50,11 +50,11 @@ IDX = [[0, 1], [2, 0], [0, 1], [1, 2]]
 # name -> (graphflow fn, numpy reference (float64), inputs, differentiable inputs or None)
 CASES: dict[str, tuple[Any, Any, list[np.ndarray], list[int] | None]] = {
     "xdivy": (M.xdivy, lambda x, y: np.where(x == 0, 0.0, x / np.where(x == 0, 1.0, y)),
-              [np.array([0.0, 1.5, -2.0, 0.0, 3.0]), np.array([0.0, 2.0, 0.5, 3.0, -1.5])], None),
+              [np.array([0.0, 1.5, -2.0, 0.0, 3.0, 0.0]), np.array([0.0, 2.0, 0.5, 3.0, -1.5, np.inf])], None),
     # (TF1's gradient in x is 0 where x is 0, which central differences cannot see: checked against TF1 below)
     "xdivy_grad": (M.xdivy, lambda x, y: x / y, [RS.randn(2, 3), RS.uniform(0.5, 2, (3,))], [0, 1]),
     "xlog1py": (M.xlog1py, lambda x, y: sp.xlog1py(x, y),
-                [np.array([0.0, 1.5, 2.0, 0.0, -1.0]), np.array([-1.0, 2.0, -0.5, 3.0, 0.25])], None),
+                [np.array([0.0, 1.5, 2.0, 0.0, -1.0, 0.0]), np.array([-1.0, 2.0, -0.5, 3.0, 0.25, np.inf])], None),
     "xlog1py_grad": (M.xlog1py, lambda x, y: x * np.log1p(y), [RS.randn(2, 3), RS.uniform(-0.5, 2, (2, 3))], [0, 1]),
     "multiply_no_nan": (M.multiply_no_nan, lambda x, y: np.where(y == 0, 0.0, x * y),
                         [np.array([np.inf, np.nan, 2.0, -1.5]), np.array([0.0, 0.0, 3.0, 0.5])], None),

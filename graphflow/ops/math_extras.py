@@ -34,7 +34,7 @@ def xdivy(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
     ``gf.math.xdivy([0.0, 2.0], [0.0, 4.0])`` is ``[0, 0.5]``."""
     a, b = as_tensors(x, y)
     zero = M.equal(a, M.zeros_like_scalar(a))
-    safe = M.where(zero, b * 0 + 1, b)
+    safe = M.where(zero, np.ones((), b.dtype.np), b)
     return M.where(zero, M.zeros_like_scalar(a), a / safe, name=name or "Xdivy")
 
 
@@ -43,7 +43,7 @@ def xlog1py(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
     ``gf.math.xlog1py([0.0, 2.0], [-1.0, 0.5])``."""
     a, b = as_tensors(x, y)
     zero = M.equal(a, M.zeros_like_scalar(a))
-    safe = M.where(zero, b * 0, b)
+    safe = M.where(zero, M.zeros_like_scalar(b), b)
     return M.where(zero, M.zeros_like_scalar(a), a * M.log1p(safe), name=name or "Xlog1py")
 
 
