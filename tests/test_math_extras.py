@@ -173,6 +173,17 @@ def test_lbeta_of_an_empty_axis_is_minus_infinity() -> None:
         np.testing.assert_array_equal(run(gf.lbeta(gf.zeros([2, 0]))), [-np.inf, -np.inf])
 
 
+@pytest.mark.parametrize("device", TARGETS)
+def test_histogram_of_nan_fails_the_run(device: str) -> None:
+    with gf.Graph().as_default():
+        v = gf.placeholder(gf.float32, [3])
+        h = gf.histogram_fixed_width(v, [0.0, 1.0], nbins=2)
+        with gf.Session(device=device) as sess:
+            np.testing.assert_array_equal(sess.run(h, {v: [0.1, 0.7, 0.9]}), [1, 2])
+            with pytest.raises(gf.errors.InvalidArgumentError, match="must not contain NaN"):
+                sess.run(h, {v: [0.1, np.nan, 0.9]})
+
+
 def test_no_gradient_where_tf1_has_none() -> None:
     """betainc in a and b, zeta in x and polygamma in n have no gradient (TF1: None)."""
     with gf.Graph().as_default():

@@ -15,9 +15,10 @@ import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.dtypes import as_dtype
-from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.ops import array_ops as A
+from graphflow.ops import check_ops as C
 from graphflow.ops import elementwise_ops as M
 from graphflow.ops import index_ops as I
 from graphflow.ops import reductions as R
@@ -26,7 +27,7 @@ from graphflow.ops import state_ops as ST
 from graphflow.ops._build import as_tensors
 from graphflow.ops.constant_ops import constant
 from graphflow.ops.misc_ops import divide_no_nan
-from graphflow.ops.special_ops import is_finite, lgamma
+from graphflow.ops.special_ops import is_finite, is_nan, lgamma
 
 
 def xdivy(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:
@@ -184,9 +185,12 @@ def histogram_fixed_width_bins(values: TensorLike, value_range: TensorLike, nbin
 def histogram_fixed_width(values: TensorLike, value_range: TensorLike, nbins: int | Tensor = 100,
                           dtype: DTypeLike = _dt.int32, name: str | None = None) -> Tensor:
     """Counts of ``values`` in ``nbins`` equal bins over ``value_range``, out-of-range values
-    counted in the edge bins (bins found in float64, as TF1's kernel does).
+    counted in the edge bins (bins found in float64, as TF1's kernel does); a NaN fails the run.
     ``gf.histogram_fixed_width([0.1, 0.5, 9.0], [0.0, 1.0], 2)`` is ``[1, 2]``."""
     v = M.cast(S.reshape(convert_to_tensor(values), [-1]), _dt.float64)
+    no_nan = M.logical_not(R.reduce_any(is_nan(v)))
+    with get_default_graph().control_dependencies([C.Assert(no_nan, ["Histogram values must not contain NaN"])]):
+        v = M.identity(v)
     lo_hi = M.cast(convert_to_tensor(value_range), _dt.float64)
     n = M.cast(nbins, _dt.float64)
     step = (lo_hi[1] - lo_hi[0]) / n
