@@ -82,6 +82,10 @@ from graphflow.ops.array_extras import tensor_scatter_nd_sub as tensor_scatter_s
 from graphflow.ops.array_extras import tensor_scatter_nd_update as tensor_scatter_update
 from graphflow.ops.random_ops import random_poisson
 from graphflow.ops.special_ops import atan2
+from graphflow.ops.math_extras import (angle, conj, histogram_fixed_width, histogram_fixed_width_bins, imag,
+                                       lbeta, real, tensor_scatter_nd_max, tensor_scatter_nd_min,
+                                       unsorted_segment_sqrt_n)
+from graphflow.ops.special_extras import betainc, igamma, igammac, polygamma, zeta
 from graphflow.ops.py_func_ops import numpy_function, py_func
 from graphflow.ops.py_func_ops import py_func as py_function
 from graphflow.ops.update_ops import (assign, assign_add, assign_sub, scatter_add, scatter_div,

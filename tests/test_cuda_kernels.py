@@ -29,6 +29,8 @@ UNARY: dict[str, Callable[[Any], Any]] = {
     "rint": gf.rint, "asin": gf.asin, "acos": gf.acos, "atan": gf.atan, "sinh": gf.sinh, "cosh": gf.cosh,
     "asinh": gf.asinh, "acosh": lambda x: gf.acosh(x + 1.5), "atanh": gf.atanh, "erf": gf.erf,
     "lgamma": gf.lgamma, "digamma": gf.digamma, "trigamma": lambda x: gf.gradients(gf.digamma(x), x)[0],
+    "ndtri": gf.math.ndtri, "erfinv": gf.math.erfinv, "bessel_i0e": gf.math.bessel_i0e,
+    "bessel_i1e": gf.math.bessel_i1e,
     "expm1": gf.expm1, "relu": gf.nn.relu, "softsign": gf.nn.softsign, "is_finite": gf.is_finite,
     "is_nan": gf.is_nan,
     "is_inf": gf.is_inf, "cast_int": lambda x: gf.cast(x * 10, gf.int32), "cast_bool": lambda x: gf.cast(x, gf.bool),
@@ -40,6 +42,8 @@ BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "greater": gf.greater, "greater_equal": gf.greater_equal,
     "logical_and": lambda a, b: gf.logical_and(a > 0.5, b > 0.5),
     "logical_or": lambda a, b: gf.logical_or(a > 0.5, b > 0.5),
+    "igamma": gf.igamma, "igammac": gf.igammac, "igamma_grad_a": lambda a, b: gf.gradients(gf.igamma(a, b), a)[0],
+    "betainc": lambda a, b: gf.betainc(a, b, a * b), "zeta": lambda a, b: gf.zeta(a + 1.5, b),
     "where": lambda a, b: gf.where(a > b, a, b), "chain": lambda a, b: gf.sigmoid(gf.nn.relu(a * 2.0 + b)) - gf.tanh(b)}
 
 

@@ -14,9 +14,11 @@ from graphflow.ops import init_extras as IX
 from graphflow.ops import linalg_extras as LX
 from graphflow.ops import linear_operator_structures as LOS
 from graphflow.ops import linear_operators as LO
+from graphflow.ops import math_extras as MX
 from graphflow.ops import nn_ops
 from graphflow.ops import sparse_extras as SX
 from graphflow.ops import sparse_ops as SP
+from graphflow.ops import special_extras as SE
 from graphflow.ops import stateless_random as SR
 from graphflow.ops.conjugate_gradient import conjugate_gradient
 from graphflow.tf1 import random_seed
@@ -30,7 +32,15 @@ reduce_mean reduce_min reduce_prod reduce_std reduce_sum reduce_variance rint ro
 segment_max segment_mean segment_min segment_prod segment_sum sigmoid sign sin sinh sqrt square
 squared_difference subtract tan tanh truediv truncatediv truncatemod unsorted_segment_max
 unsorted_segment_mean unsorted_segment_min unsorted_segment_prod unsorted_segment_sum xlogy
-confusion_matrix atan2 invert_permutation is_non_decreasing is_strictly_increasing scalar_mul bincount""".split()
+confusion_matrix atan2 invert_permutation is_non_decreasing is_strictly_increasing scalar_mul bincount
+lbeta unsorted_segment_sqrt_n igamma igammac betainc zeta polygamma real imag conj angle""".split()
+# tf.math's names with no top-level name in TF1
+MATH_ONLY = {name: getattr(mod, name) for mod, names in (
+    (MX, "xdivy xlog1py multiply_no_nan reciprocal_no_nan polyval cumulative_logsumexp sobol_sample"),
+    (SE, "erfinv ndtri erfcinv bessel_i0 bessel_i0e bessel_i1 bessel_i1e nextafter")) for name in names.split()}
+# tf.math.special: the Bessel functions graphflow has (TF's others, j0/k0/y0, dawsn, expint, fresnel and
+# spence, are not there yet)
+MATH_SPECIAL = {name: getattr(SE, name) for name in "bessel_i0 bessel_i0e bessel_i1 bessel_i1e".split()}
 MATH_NN = """log_softmax softmax softplus softsign l2_normalize in_top_k top_k zero_fraction approx_max_k
 approx_min_k""".split()
 LINALG = {"band_part": "matrix_band_part", "cholesky": "cholesky", "det": "matrix_determinant",
@@ -104,7 +114,13 @@ def install(package: types.ModuleType) -> None:
     nn = package.nn
     math_attrs = {n: getattr(package, n) for n in MATH}
     math_attrs.update({n: getattr(nn, n) for n in MATH_NN})
-    module("math", math_attrs, "tf.math: elementwise math, reductions and segment ops")
+    math_attrs.update(MATH_ONLY)
+    math = module("math", math_attrs, "tf.math: elementwise math, reductions and segment ops")
+    special = types.ModuleType(f"{math.__name__}.special", "tf.math.special")
+    for k, v in MATH_SPECIAL.items():
+        setattr(special, k, v)
+    sys.modules[special.__name__] = special
+    math.special = special  # type: ignore[attr-defined]
     linalg = module("linalg", {**{k: getattr(package, v) for k, v in LINALG.items()}, **LINALG_ONLY}, "tf.linalg")
     experimental = types.ModuleType(f"{linalg.__name__}.experimental", "tf.linalg.experimental")
     experimental.conjugate_gradient = conjugate_gradient  # type: ignore[attr-defined]

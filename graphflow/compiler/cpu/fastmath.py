@@ -17,13 +17,29 @@ numpy within 2 float32 ulp.
 """
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
+
+# the special functions (float64 inside; templates cast the result to the op's dtype) live in
+# special_math.py; generated kernels reach them here, as ``gfmath.<name>``
+from graphflow.compiler.cpu.special_math import (  # noqa: F401
+    betainc,
+    digamma,
+    erf,
+    erfinv,
+    i0e,
+    i1e,
+    igamma,
+    igamma_grad_a,
+    igammac,
+    lgamma,
+    ndtri,
+    trigamma,
+    zeta,
+)
 
 _LOG2E = np.float32(1.4426950408889634)
 _LN2_HI = np.float32(0.693145751953125)  # the high bits of ln 2: n * _LN2_HI is exact for |n| < 256
@@ -89,57 +105,3 @@ def tanh(x):  # type: ignore[no-untyped-def]
 @_jit
 def sigmoid(x):  # type: ignore[no-untyped-def]
     return np.float32(1.0) / (np.float32(1.0) + exp(-x))
-
-
-# ---- special functions (float64 inside; templates cast the result to the op's dtype) -------------
-
-@_jit
-def erf(x):  # type: ignore[no-untyped-def]
-    return math.erf(np.float64(x))
-
-
-@_jit
-def lgamma(x):  # type: ignore[no-untyped-def]
-    return math.lgamma(np.float64(x))
-
-
-@_jit
-def digamma(x):  # type: ignore[no-untyped-def]
-    """psi(x): the recurrence psi(x) = psi(x + 1) - 1/x up to x >= 6, then the asymptotic
-    series; negative x by reflection psi(1 - x) - pi / tan(pi x). Poles (0, -1, ...) give NaN."""
-    z = np.float64(x)
-    if z != z or (z <= 0.0 and np.floor(z) == z):
-        return np.nan
-    shift = 0.0
-    if z < 0.0:
-        shift = -np.pi / np.tan(np.pi * z)
-        z = 1.0 - z
-    acc = 0.0
-    while z < 6.0:
-        acc -= 1.0 / z
-        z += 1.0
-    f = 1.0 / (z * z)
-    series = f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))))
-    return shift + acc + np.log(z) - 0.5 / z - series
-
-
-@_jit
-def trigamma(x):  # type: ignore[no-untyped-def]
-    """psi'(x), by the same recurrence and asymptotic series; reflection for negative x,
-    psi'(x) = pi^2 / sin^2(pi x) - psi'(1 - x), without recursion (numba cannot link a function
-    calling itself with other argument types: float32 x, float64 1 - x)."""
-    z = np.float64(x)
-    if z != z or (z <= 0.0 and np.floor(z) == z):
-        return np.nan
-    reflected, sign = 0.0, 1.0
-    if z < 0.0:
-        s = np.sin(np.pi * z)
-        reflected, sign = np.pi * np.pi / (s * s), -1.0
-        z = 1.0 - z
-    acc = 0.0
-    while z < 6.0:
-        acc += 1.0 / (z * z)
-        z += 1.0
-    f = 1.0 / (z * z)
-    tail = 1.0 / z + 0.5 * f + (f / z) * (1.0 / 6 - f * (1.0 / 30 - f * (1.0 / 42 - f * (1.0 / 30))))
-    return reflected + sign * (acc + tail)
