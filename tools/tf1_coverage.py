@@ -39,7 +39,9 @@ REASONS = [
     ("", r"(GradientTape|Module|TypeSpec|.*Spec|type_spec_from_value|function|wrap_function|init_scope|"
          r"variable_creator_scope|is_symbolic_tensor|nondifferentiable_batch_function)$", _TF2),
     ("", r"(approx_top_k|random_index_shuffle|(i|r|ir)?fftnd|ragged_fill_empty_rows(_grad)?|check_pinned|"
-         r"conv2d_backprop_(filter|input)_v2)$", _LATER),
+         r"conv2d_backprop_(filter|input)_v2|conv)$", _LATER),
+    ("", r"(serialize_sparse|serialize_many_sparse|deserialize_many_sparse)$",
+     "sparse tensors serialized to strings for queues and tf.Example records: " + _I24),
     ("", r"(COMPILER_VERSION|CXX11_ABI_FLAG|CXX_VERSION|GIT_VERSION|MONOLITHIC_BUILD|VERSION|GRAPH_DEF_VERSION.*)$",
      "constants of TensorFlow's binary build"),
     ("", r"load_(file_system_library|library|op_library)$",
