@@ -165,6 +165,7 @@ from graphflow.core.conversion_registry import register_tensor_conversion_functi
 from graphflow.ops.control_flow import switch_case  # noqa: E402
 from graphflow.ops.control_flow_fns import vectorized_map  # noqa: E402
 from graphflow.ops.update_ops import batch_scatter_update, count_up_to  # noqa: E402
+from graphflow.ops.session_ops import delete_session_tensor, get_session_handle, get_session_tensor  # noqa: E402
 from graphflow.tf1.python.util import nest  # noqa: E402
 from graphflow.tf1 import namespaces as _namespaces  # noqa: E402
 

@@ -1,7 +1,8 @@
 """TF1's top-level names added late: IndexedSlices (conversion, fetch, feed, sparse_mask),
 register_tensor_conversion_function, sparse_merge, switch_case, vectorized_map, batch_to_space,
-required_space_to_batch_paddings, count_up_to, batch_scatter_update, LogMessage and
-NameAttrList: numpy references on every target, float64 gradients, and tf.compat.v1."""
+required_space_to_batch_paddings, count_up_to, batch_scatter_update, the session tensors
+(get_session_handle / get_session_tensor / delete_session_tensor), LogMessage and NameAttrList:
+numpy references on every target, float64 gradients, and tf.compat.v1."""
 from __future__ import annotations
 
 from typing import Any
@@ -500,6 +501,95 @@ def test_batch_scatter_update_matches_tf1() -> None:
         sess.run(tv.initializer)
         want = sess.run(tf.batch_scatter_update(tv, indices, updates))
     np.testing.assert_array_equal(run(gf.batch_scatter_update(gf.Variable(ref), indices, updates)), want)
+
+
+# ---- session tensors ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_session_tensors_keep_values_between_runs(device: str) -> None:
+    from graphflow.ops.session_ops import TensorHandle
+    x = gf.placeholder(gf.float32, [3])
+    h = gf.get_session_handle(x * 3.0)
+    assert h.dtype == gf.string
+    data = np.array([1.0, 2.0, 4.0], np.float32)
+    with gf.Session(device=device) as sess:
+        kept = sess.run(h, {x: data})
+        assert isinstance(kept, TensorHandle) and isinstance(kept.handle, str)
+        holder, value = gf.get_session_tensor(kept.handle, gf.float32)
+        ten = value * 10.0
+        np.testing.assert_array_equal(sess.run(ten, {holder: kept.handle}), data * 30)
+        np.testing.assert_array_equal(kept.eval(), data * 3)
+        # a handle of a value computed from a kept one, in one run
+        again = sess.run(gf.get_session_handle(ten), {holder: kept.handle})
+        assert again.handle != kept.handle
+        np.testing.assert_array_equal(again.eval(), data * 30)
+        # a TensorHandle fed for a tensor feeds the value it names, as TF1
+        np.testing.assert_array_equal(sess.run(x + 1.0, {x: kept}), data * 3 + 1)
+        deleter_holder, deleter = gf.delete_session_tensor(kept.handle)
+        assert deleter.type == "DeleteSessionTensor"
+        sess.run(deleter, {deleter_holder: kept.handle})
+        with pytest.raises(gf.errors.InvalidArgumentError, match="not in the session store"):
+            sess.run(ten, {holder: kept.handle})
+        again.delete()
+        with pytest.raises(gf.errors.InvalidArgumentError, match="not in the session store"):
+            again.eval()
+
+
+def test_session_tensors_belong_to_their_session() -> None:
+    h = gf.get_session_handle(gf.constant([1, 2]))
+    holder, value = gf.get_session_tensor("", gf.int32)
+    wrong_holder, wrong = gf.get_session_tensor("", gf.float32)
+    with gf.Session() as sess:
+        kept = sess.run(h)
+        np.testing.assert_array_equal(sess.run(value, {holder: kept.handle}), [1, 2])
+        with pytest.raises(gf.errors.InvalidArgumentError, match="dtype"):
+            sess.run(wrong, {wrong_holder: kept.handle})
+    with gf.Session() as other:  # a closed session's values went with it; another never had them
+        with pytest.raises(gf.errors.InvalidArgumentError, match="not in the session store"):
+            other.run(value, {holder: kept.handle})
+    with pytest.raises(TypeError, match="must be of type Tensor"):
+        gf.get_session_handle([1.0])  # type: ignore[arg-type]
+
+
+def test_session_tensors_match_tf1() -> None:
+    tf = tf1()
+    data = RS.randn(2, 3).astype(np.float32)
+    g = tf.Graph()
+    with g.as_default(), tf.Session() as sess:
+        kept = sess.run(tf.get_session_handle(tf.constant(data) * 2.0))
+        holder, value = tf.get_session_tensor(kept.handle, tf.float32)
+        want = sess.run(tf.reduce_sum(value, 1), {holder: kept.handle})
+        want_eval = kept.eval()
+    with gf.Session() as ours:
+        mine = ours.run(gf.get_session_handle(gf.constant(data) * 2.0))
+        holder2, value2 = gf.get_session_tensor(mine.handle, gf.float32)
+        got = ours.run(gf.reduce_sum(value2, 1), {holder2: mine.handle})
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+        np.testing.assert_array_equal(mine.eval(), want_eval)
+    assert type(mine).__name__ == type(kept).__name__ == "TensorHandle"
+
+
+def test_session_tensor_ops_in_graph_files() -> None:
+    tf = tf1()
+    gf.get_session_handle(gf.constant([1.0, 2.0]) * 2.0, name="keep")
+    holder, _ = gf.get_session_tensor("", gf.float32, name="read")
+    free_holder, _ = gf.delete_session_tensor("", name="free")
+    gd = gf.get_default_graph().as_graph_def()
+    assert {n.name: n.op for n in gd.node if "Session" in n.op} == {
+        "keep": "GetSessionHandle", "read": "GetSessionTensor", "free": "DeleteSessionTensor"}
+    back = gf.Graph()
+    with back.as_default():
+        gf.import_graph_def(gd, name="")
+        with gf.Session() as sess:
+            kept = sess.run(back.get_tensor_by_name("keep:0"))
+            np.testing.assert_array_equal(sess.run("read:0", {holder.name: kept.handle}), [2.0, 4.0])
+            sess.run("free", {free_holder.name: kept.handle})
+            with pytest.raises(gf.errors.InvalidArgumentError, match="not in the session store"):
+                sess.run("read:0", {holder.name: kept.handle})
+    with tf.Graph().as_default(), tf.Session() as sess:  # TF1 runs the exported nodes as its own
+        tf.import_graph_def(tf.GraphDef.FromString(gd.SerializeToString()), name="")
+        theirs = sess.run("keep:0")
+        np.testing.assert_array_equal(sess.run("read:0", {holder.name: theirs.handle}), [2.0, 4.0])
 
 
 # ---- protobuf messages ------------------------------------------------------------------------
