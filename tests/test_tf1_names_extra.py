@@ -89,6 +89,22 @@ def test_indexed_slices_fetch_and_feed(device: str) -> None:
         np.testing.assert_array_equal(t2, [11, 0])
 
 
+@pytest.mark.parametrize("device", TARGETS)
+def test_indexed_slices_without_dense_shape_fetch_and_feed(device: str) -> None:
+    from graphflow.ops.indexed_slices import IndexedSlicesValue
+    vals = gf.placeholder(gf.float32, [None])
+    idx = gf.placeholder(gf.int32, [None])
+    s = gf.IndexedSlices(vals, idx)
+    doubled = gf.IndexedSlices(s.values * 2.0, s.indices)
+    with gf.Session(device=device) as sess:
+        for given in [IndexedSlicesValue(np.array([1.0, 2.0], np.float32), np.array([4, 0]), None),
+                      (np.array([1.0, 2.0], np.float32), np.array([4, 0]))]:
+            got = sess.run(doubled, {s: given})
+            assert isinstance(got, IndexedSlicesValue) and got.dense_shape is None
+            np.testing.assert_array_equal(got.values, [2.0, 4.0])
+            np.testing.assert_array_equal(got.indices, [4, 0])
+
+
 def test_indexed_slices_gradient_reaches_values() -> None:
     idx = np.array([2, 0, 2])
     check_gradient(lambda v: gf.convert_to_tensor(gf.IndexedSlices(v, idx, [4, 3])) ** 2, [RS.randn(3, 3)])

@@ -118,9 +118,7 @@ class IndexedSlices:
         return self._dense
 
     def _as_fetch_structure(self) -> IndexedSlicesValue:
-        """The three tensors, as Session.run fetches and feeds them."""
-        if self._dense_shape is None:
-            raise TypeError(f"graphflow fetches and feeds IndexedSlices with a dense_shape only: {self}")
+        """The three tensors, as Session.run fetches and feeds them (no dense_shape: None)."""
         return IndexedSlicesValue(self._values, self._indices, self._dense_shape)
 
 

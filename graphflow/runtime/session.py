@@ -76,6 +76,10 @@ class _Fetch:
     def _walk(self, graph: Graph, f: object, leaves: list[Tensor | Operation]) -> Callable[[list[Any]], Any]:
         if hasattr(f, "_as_fetch_structure"):  # a composite (SparseTensor): its parts, rebuilt as its value
             f = f._as_fetch_structure()
+            if any(p is None for p in f):  # an absent part (an IndexedSlices' dense_shape) comes back None
+                built = [(lambda vals: None) if p is None else self._walk(graph, p, leaves) for p in f]
+                cls_c = type(f)
+                return lambda vals: cls_c(*[b(vals) for b in built])
         if isinstance(f, (Tensor, Operation, str)) or hasattr(f, "_as_graph_tensor"):
             el = graph.as_graph_element(f) if isinstance(f, str) else f
             if hasattr(el, "_as_graph_tensor"):
@@ -494,7 +498,11 @@ def _flat_feeds(feed_dict: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
 
     def walk(key: object, value: object) -> None:
         if hasattr(key, "_as_fetch_structure"):  # a SparseTensor fed a SparseTensorValue or a triple
-            key = tuple(key._as_fetch_structure())
+            parts = tuple(key._as_fetch_structure())
+            present = [i for i, p in enumerate(parts) if p is not None]
+            key = tuple(parts[i] for i in present)
+            if len(present) < len(parts) and isinstance(value, (list, tuple)) and len(value) == len(parts):
+                value = [value[i] for i in present]  # an absent part's value (None) is not fed
         if isinstance(key, (list, tuple)) and not isinstance(key, str):
             vals = list(value) if isinstance(value, (list, tuple)) else None
             if vals is None or len(vals) != len(key):
