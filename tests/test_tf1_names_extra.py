@@ -275,6 +275,16 @@ def test_sparse_merge_lists(device: str) -> None:
         gf.sparse_merge(rows, vals, 3.5)
 
 
+def test_sparse_merge_gradient_reaches_values() -> None:
+    indices = [[0, 0], [0, 1], [0, 2], [1, 0], [2, 0], [2, 1]]
+    ids = gf.SparseTensor(indices, gf.constant([0, 6, 4, 2, 5, 1], gf.int64), [3, 3])
+
+    def merged_dense(v: Any) -> Any:
+        sp = gf.sparse_merge(ids, gf.SparseTensor(indices, v, [3, 3]), 7)
+        return gf.reshape(gf.sparse.to_dense(sp), [3, 7]) * gf.reshape(sp.values, [6])[0]
+    check_gradient(merged_dense, [RS.randn(6)])
+
+
 def test_sparse_merge_matches_tf1() -> None:
     tf = tf1()
     indices = [[0, 0], [0, 1], [0, 2], [1, 0], [2, 0], [2, 1]]
