@@ -163,6 +163,13 @@ from graphflow.ops.sparse_extras import (sparse_maximum, sparse_minimum, sparse_
                                          sparse_reduce_max_sparse, sparse_reduce_sum_sparse, sparse_reset_shape,
                                          sparse_segment_mean, sparse_segment_sqrt_n, sparse_segment_sum, sparse_slice,
                                          sparse_split, sparse_to_indicator, sparse_matmul)
+from graphflow.ops.sparse_extras import sparse_merge  # noqa: E402
+from graphflow.ops.indexed_slices import IndexedSlices, sparse_mask  # noqa: E402
+from graphflow.core.conversion_registry import register_tensor_conversion_function  # noqa: E402
+from graphflow.ops.control_flow import switch_case  # noqa: E402
+from graphflow.ops.control_flow_fns import vectorized_map  # noqa: E402
+from graphflow.ops.update_ops import batch_scatter_update, count_up_to  # noqa: E402
+from graphflow.ops.session_ops import delete_session_tensor, get_session_handle, get_session_tensor  # noqa: E402
 from graphflow.tf1.python.util import nest  # noqa: E402
 from graphflow.tf1 import namespaces as _namespaces  # noqa: E402
 
@@ -201,7 +208,8 @@ double = float64
 half = float16
 initialize_local_variables = local_variables_initializer
 from graphflow.ops.init_extras import orthogonal_initializer, uniform_unit_scaling_initializer  # noqa: E402
-from graphflow.ops.space_batch_ops import batch_to_space_nd, space_to_batch, space_to_batch_nd  # noqa: E402
+from graphflow.ops.space_batch_ops import (batch_to_space, batch_to_space_nd,  # noqa: E402
+                                           required_space_to_batch_paddings, space_to_batch, space_to_batch_nd)
 
 
 # tf.compat: TF's string helpers and forward-compatibility window; graphflow.compat.v1 is graphflow itself
@@ -231,8 +239,9 @@ del _array_ops
 
 
 def __getattr__(name: str) -> object:
-    """``tf.Summary``, ``tf.HistogramProto``, ``tf.Event``, ``tf.SessionLog``: TensorBoard's protobuf
-    messages, loaded when first used (the optional ``tensorboard`` package)."""
+    """``tf.Summary``, ``tf.HistogramProto``, ``tf.Event``, ``tf.SessionLog``, ``tf.LogMessage``,
+    ``tf.NameAttrList``...: TensorBoard's protobuf messages, loaded when first used (the optional
+    ``tensorboard`` package)."""
     if name in ("Summary", "HistogramProto", "SummaryMetadata"):
         return getattr(_summary_ops.summary_pb2(), name)
     if name in ("app", "flags"):  # absl-py underneath, imported when a script first uses them
@@ -244,6 +253,8 @@ def __getattr__(name: str) -> object:
         _, graph_pb2, node_def_pb2, _ = _display.protos()
         return getattr(graph_pb2 if name == "GraphDef" else node_def_pb2, name, None) or \
             getattr(_display.protos()[0], name)
-    if name in ("Event", "SessionLog"):
+    if name in ("Event", "SessionLog", "LogMessage"):
         return getattr(_summary_writer._event_pb2()[0], name)
+    if name == "NameAttrList":
+        return _display.protos()[0].NameAttrList
     raise AttributeError(f"module 'graphflow' has no attribute {name!r}")

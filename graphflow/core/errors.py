@@ -113,3 +113,10 @@ def exception_type_from_error_code(error_code: int) -> type:
         if code == error_code:
             return cls
     raise KeyError(f"no error class has status code {error_code!r}")
+
+
+def error_class_of(node: Operation | None) -> type:
+    """The error a failing node raises at run time: the class of the status code its attributes
+    name (``error_code``, as a check that ends an input raises ``OutOfRangeError``), else
+    ``InvalidArgumentError``."""
+    return exception_type_from_error_code(getattr(getattr(node, "attrs", None), "error_code", INVALID_ARGUMENT))

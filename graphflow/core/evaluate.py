@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from graphflow.core.errors import InvalidArgumentError
+from graphflow.core.errors import OpError, error_class_of
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op, get
 
@@ -22,7 +22,7 @@ def evaluate(node: Operation, args: Sequence[np.ndarray]) -> tuple[np.ndarray, .
         try:
             result = row.reference(node.attrs, *args)
         except (ValueError, IndexError) as e:
-            raise InvalidArgumentError(node, node, f"{e}\n  in {node.describe()}") from None
+            raise error_class_of(node)(node, node, f"{e}\n  in {node.describe()}") from None
     outs = result if isinstance(result, (tuple, list)) else (result,)
     return tuple(np.asarray(o).astype(d.np, copy=False) for o, d in zip(outs, node.dtypes))
 
@@ -52,5 +52,5 @@ def static_value(t: Tensor) -> np.ndarray | None:
         args.append(v)
     try:
         return evaluate(n, args)[0]
-    except InvalidArgumentError:  # no value (1 // 0): the node raises when it runs, as in TF1
+    except OpError:  # no value (1 // 0): the node raises when it runs, as in TF1
         return None

@@ -38,6 +38,7 @@ import numpy as np
 from graphflow.core import debug_modes
 from graphflow.core import dtypes as _dt
 from graphflow.core.attrs import ConstAttrs
+from graphflow.core.conversion_registry import BUILTIN, convert_registered, has_registered_conversion
 from graphflow.core.devices import DeviceSpecLike, canonical_device, spec_string
 from graphflow.core.dtypes import DType
 from graphflow.core.names import NameTable
@@ -555,6 +556,11 @@ def convert_to_tensor(value: object, dtype: DType | np.dtype | type | str | None
     conv = getattr(value, "_as_graph_tensor", None)
     if conv is not None:
         return convert_to_tensor(conv(), dtype=dtype)
+    if has_registered_conversion(value):  # tf.register_tensor_conversion_function's classes
+        converted = convert_registered(value, None if dtype is None else _dt.as_dtype(dtype), name, False,
+                                       None if dtype_hint is None else _dt.as_dtype(dtype_hint), Tensor)
+        if converted is not BUILTIN:
+            return converted
     if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
         return Tensor._pack([convert_to_tensor(v, dtype=dtype) for v in value])
     if dtype is None:

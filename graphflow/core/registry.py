@@ -165,6 +165,9 @@ class Op(enum.Enum):
     PRINT = "Print"
     PY_FUNC = "PyFunc"
     IS_INITIALIZED = "IsVariableInitialized"
+    GET_SESSION_HANDLE = "GetSessionHandle"  # the session keeps its input, the handle names it
+    GET_SESSION_TENSOR = "GetSessionTensor"
+    DELETE_SESSION_TENSOR = "DeleteSessionTensor"
     SCALAR_SUMMARY = "ScalarSummary"
     HISTOGRAM_SUMMARY = "HistogramSummary"
     IMAGE_SUMMARY = "ImageSummary"

@@ -8,6 +8,7 @@ import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.attrs import NO_ATTRS, NoAttrs  # noqa: F401  (their home was here)
+from graphflow.core.conversion_registry import has_registered_conversion
 from graphflow.core.dtypes import DType
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.nodes import graph_of, make, make_node  # noqa: F401  (every op module builds with them)
@@ -96,7 +97,7 @@ def as_tensors(*values: TensorLike, dtype: DTypeLike | None = None) -> list[Tens
     target = dtype
     if target is None:
         for v in values:
-            if isinstance(v, Tensor) or hasattr(v, "_as_graph_tensor"):
+            if isinstance(v, Tensor) or hasattr(v, "_as_graph_tensor") or has_registered_conversion(v):
                 target = convert_to_tensor(v).dtype
                 break
     out = []
@@ -109,7 +110,7 @@ def as_tensors(*values: TensorLike, dtype: DTypeLike | None = None) -> list[Tens
 
 
 def _fit(value: TensorLike, dtype: DType) -> TensorLike:
-    if hasattr(value, "_as_graph_tensor"):
+    if hasattr(value, "_as_graph_tensor") or has_registered_conversion(value):
         return value
     if dtype.is_string:
         return _dt.to_strings(value)

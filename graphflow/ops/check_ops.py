@@ -13,7 +13,7 @@ import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.dtypes import DType
-from graphflow.core.errors import InvalidArgumentError
+from graphflow.core.errors import INVALID_ARGUMENT, InvalidArgumentError
 from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Operation, Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.registry import Kind, Op, OpDef, register
@@ -33,6 +33,7 @@ class CheckAttrs:
     message: str  # what the value is, for the error: "label", "check_numerics message"...
     lo: int = 0
     hi: int = 0  # unused when the bound is a run-time value (the node's second input)
+    error_code: int = INVALID_ARGUMENT  # TF1's status code of the error a failure raises
 
 
 def _check_dtype(dtypes: Sequence[DType], at: CheckAttrs) -> list[DType]:

@@ -27,7 +27,7 @@ from graphflow.ops.check_ops import Assert
 from graphflow.ops.control_flow_fns import foldl, foldr, map_fn, scan  # noqa: F401  (tf.map_fn etc.)
 from graphflow.ops.control_flow_grad import no_random
 from graphflow.ops.control_flow_while import make_while, merge_captures, outer_controls  # noqa: F401  (make_while: nn.rnn)
-from graphflow.ops.elementwise_ops import identity
+from graphflow.ops.elementwise_ops import equal, identity
 from graphflow.ops.func_graph import FuncGraph, copy_graph, evaluate_graph, flatten, pack_as, trace
 from graphflow.ops.math_ops import cast
 from graphflow.ops.reduce_ops import reduce_sum
@@ -223,6 +223,47 @@ def case(pred_fn_pairs: Mapping[Tensor, Callable[[], Any]] | Sequence[tuple[Tens
             return default()
         p, f = pairs[k]
         return cond(p, f, lambda: chain(k + 1))
+    return chain(0)
+
+
+def switch_case(branch_index: Tensor, branch_fns: Mapping[int, Callable[[], Any]] | Sequence[Any],
+                default: Callable[[], Any] | None = None, name: str = "switch_case") -> Any:
+    """The result of ``branch_fns[branch_index]()`` (a list of fns, or int keys 0..n-1 to fns);
+    an index out of range runs ``default``, or the last branch when there is none, as TF1. Only
+    the taken branch runs (nested conds).
+
+    >>> import graphflow as gf
+    >>> gf.switch_case(gf.constant(1), [lambda: gf.constant(10), lambda: gf.constant(20)]).shape.as_list()
+    []
+    """
+    if not isinstance(branch_index, Tensor):
+        raise TypeError(f"'branch_index' must be a Tensor, got {type(branch_index)}")
+    if not branch_index.dtype.is_integer:
+        raise TypeError(f"'branch_index' must be an integer Tensor, got {branch_index.dtype}")
+    if not branch_fns:
+        raise ValueError("Must provide at least one item in 'branch_fns'")
+    if not isinstance(branch_fns, (list, tuple, dict)):
+        raise TypeError("'branch_fns' must be a list, tuple, or dict")
+    pairs: list[Any] = list(branch_fns.items()) if isinstance(branch_fns, dict) else list(branch_fns)
+    if all(callable(fn) for fn in pairs):
+        pairs = list(enumerate(pairs))
+    for pair in pairs:
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise TypeError(f"Each entry in 'branch_fns' must be a 2-tuple. Received {pair}.")
+        if not isinstance(pair[0], int):
+            raise TypeError(f"key must be a Python `int`, got {type(pair[0])}")
+        if not callable(pair[1]):
+            raise TypeError(f"fn for key {pair[0]} must be callable.")
+    keys = sorted(k for k, _ in pairs)
+    if keys != list(range(len(keys))):
+        raise ValueError(f"branch indices (keys) must form contiguous range of [0 to {len(keys)}) but found "
+                         "{" + ",".join(map(str, keys)) + "}")
+    actions = [fn for _, fn in sorted(pairs, key=lambda p: p[0])] + ([default] if default is not None else [])
+
+    def chain(k: int) -> Any:
+        if k == len(actions) - 1:
+            return actions[k]()
+        return cond(equal(branch_index, k), actions[k], lambda: chain(k + 1), name=f"{name}_{k}")
     return chain(0)
 
 

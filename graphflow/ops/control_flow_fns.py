@@ -159,3 +159,14 @@ def foldr(fn: Callable[[Any, Any], Any], elems: object, initializer: object = No
           back_prop: bool = True, swap_memory: bool = False, name: str | None = None) -> Any:
     """``acc = fn(acc, x)`` over elements last to first."""
     return _fold(fn, elems, initializer, True, name or "foldr")
+
+
+def vectorized_map(fn: Callable[[Any], Any], elems: object, fallback_to_while_loop: bool = True) -> Any:
+    """``fn`` over dim 0 of ``elems``, results stacked: ``map_fn``'s results (graphflow runs it as
+    map_fn's loop, not as one vectorized op; docs/differences.md).
+
+    >>> import graphflow as gf
+    >>> gf.vectorized_map(lambda x: x * 2.0, gf.constant([[1.0], [2.0]])).shape.as_list()
+    [2, 1]
+    """
+    return map_fn(fn, elems, name="vectorized_map")

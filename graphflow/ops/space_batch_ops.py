@@ -8,14 +8,17 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from graphflow.core import dtypes as _dt
 from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.types import TensorLike
-from graphflow.ops.array_ops import pad
+from graphflow.ops.array_ops import pad, stack
 from graphflow.ops.elementwise_ops import add_name
 from graphflow.ops.shape_ops import reshape, transpose
+from graphflow.ops.state_ops import constant, zeros, zeros_like
 
-__all__ = ["batch_to_space_nd", "space_to_batch", "space_to_batch_nd", "with_space_to_batch"]
+__all__ = ["batch_to_space", "batch_to_space_nd", "required_space_to_batch_paddings", "space_to_batch",
+           "space_to_batch_nd", "with_space_to_batch"]
 
 
 def _static(value: TensorLike, what: str) -> np.ndarray:
@@ -91,6 +94,57 @@ def space_to_batch(input: TensorLike, paddings: TensorLike, block_size: int | No
     if size is None:
         raise TypeError("space_to_batch needs block_size")
     return space_to_batch_nd(input, [int(size), int(size)], paddings, name=name)
+
+
+def batch_to_space(input: TensorLike, crops: TensorLike, block_size: int | None = None,  # noqa: A002
+                   name: str | None = None, block_shape: int | None = None) -> Tensor:
+    """TF1's 2-D form: ``batch_to_space_nd`` of the height and width with a square block.
+
+    >>> import graphflow as gf
+    >>> gf.batch_to_space(gf.zeros((4, 1, 1, 3)), [[0, 0], [0, 0]], 2).shape.as_list()
+    [1, 2, 2, 3]
+    """
+    size = block_size if block_size is not None else block_shape
+    if size is None:
+        raise TypeError("batch_to_space needs block_size")
+    return batch_to_space_nd(input, [int(size), int(size)], crops, name=name)
+
+
+def required_space_to_batch_paddings(input_shape: TensorLike, block_shape: TensorLike,
+                                     base_paddings: TensorLike | None = None,
+                                     name: str | None = None) -> tuple[Tensor, Tensor]:
+    """(paddings, crops), int32 ``[M, 2]``: ``base_paddings`` with the end of each spatial dim
+    padded up to a multiple of its block, and the crops that take the extra off again. Computed
+    when the graph is built where the shapes are known, as graph ops otherwise.
+
+    >>> import graphflow as gf
+    >>> p, c = gf.required_space_to_batch_paddings([5, 4], [2, 2])
+    >>> p.shape.as_list()
+    [2, 2]
+    """
+    shape_t = convert_to_tensor(input_shape, dtype=_dt.int32)
+    block_t = convert_to_tensor(block_shape, dtype=_dt.int32)
+    if block_t.shape.rank != 1 or block_t.shape.as_list()[0] is None:
+        raise ValueError(f"block_shape must be a vector of known length, got shape {block_t.shape}")
+    m = block_t.shape.as_list()[0]
+    if m == 0:
+        return zeros([0, 2], _dt.int32), zeros([0, 2], _dt.int32)
+    shape_t.shape.assert_is_compatible_with([m])
+    base_t = zeros([m, 2], _dt.int32) if base_paddings is None else convert_to_tensor(base_paddings, dtype=_dt.int32)
+    base_t.shape.assert_is_compatible_with([m, 2])
+    known = [static_value(t) for t in (shape_t, block_t, base_t)]
+    if all(k is not None for k in known):  # TF1 computes it with numpy then
+        shape_v, block_v, base_v = (np.asarray(k).astype(np.int32) for k in known)
+        pad_end_extra = (block_v - (shape_v + base_v[:, 0] + base_v[:, 1]) % block_v) % block_v
+        paddings = np.stack([base_v[:, 0], base_v[:, 1] + pad_end_extra], axis=1)
+        crops = np.stack([np.zeros_like(pad_end_extra), pad_end_extra], axis=1)
+        return (constant(paddings, _dt.int32, name=f"{name or 'required_space_to_batch_paddings'}/paddings"),
+                constant(crops, _dt.int32, name=f"{name or 'required_space_to_batch_paddings'}/crops"))
+    pad_start, orig_pad_end = base_t[:, 0], base_t[:, 1]
+    extra = (block_t - (shape_t + pad_start + orig_pad_end) % block_t) % block_t
+    paddings_t = stack([pad_start, orig_pad_end + extra], axis=1, name="paddings")
+    crops_t = stack([zeros_like(extra), extra], axis=1, name="crops")
+    return paddings_t, crops_t
 
 
 def with_space_to_batch(input: TensorLike, dilation_rate: Sequence[int] | int, padding: str,  # noqa: A002

@@ -4,6 +4,8 @@ over the present entries, elementwise max / min, slicing and splitting, ``expand
 ``reset_shape``, ``eye`` and ``to_indicator``."""
 from __future__ import annotations
 
+import numbers
+from collections.abc import Iterable
 from typing import Any
 
 from graphflow.core import dtypes as _dt
@@ -19,12 +21,21 @@ from graphflow.ops import shape_ops as S
 from graphflow.ops import sort_ops as SO
 from graphflow.ops import state_ops as ST
 from graphflow.ops.linalg_ops import matmul
-from graphflow.ops.sparse_ops import SparseTensor, _int64, as_sparse, linear_ids, sparse_tensor_to_dense, unravel
+from graphflow.ops.sparse_ops import (
+    SparseTensor,
+    SparseTensorValue,
+    _int64,
+    as_sparse,
+    linear_ids,
+    sparse_reorder,
+    sparse_tensor_to_dense,
+    unravel,
+)
 
 __all__ = ["sparse_segment_sum", "sparse_segment_mean", "sparse_segment_sqrt_n", "sparse_reduce_max",
            "sparse_reduce_max_sparse", "sparse_reduce_sum_sparse", "sparse_maximum", "sparse_minimum", "sparse_slice",
            "sparse_split", "sparse_expand_dims", "sparse_reset_shape", "sparse_eye", "sparse_to_indicator",
-           "sparse_matmul"]
+           "sparse_matmul", "sparse_merge"]
 
 
 # ---- sparse segment reductions (dense data, rows picked by index) ---------------------------------
@@ -273,3 +284,41 @@ def sparse_matmul(a: TensorLike, b: TensorLike, transpose_a: bool = False, trans
     """TF1's ``sparse_matmul``: a dense matmul whose ``*_is_sparse`` flags are only hints (TF1
     may pick a kernel for mostly-zero operands; the result is the same)."""
     return matmul(a, b, transpose_a=transpose_a, transpose_b=transpose_b, name=name)
+
+
+def sparse_merge(sp_ids: Any, sp_values: Any, vocab_size: Any, name: str | None = None,
+                 already_sorted: bool = False) -> SparseTensor:
+    """The sparse tensor with ``sp_values``' values at ``[row..., id]``: the last index column of
+    ``sp_ids`` replaced by its ids, and its last dim by ``vocab_size`` (lists of each give one id
+    column and one dim per id tensor). Entries are put in row-major order unless
+    ``already_sorted``.
+
+    >>> import graphflow as gf
+    >>> ids = gf.SparseTensor([[0, 0], [0, 1], [1, 0]], gf.constant([3, 1, 2], gf.int64), [2, 2])
+    >>> vals = gf.SparseTensor([[0, 0], [0, 1], [1, 0]], [0.5, 1.5, 2.5], [2, 2])
+    >>> gf.sparse.merge(ids, vals, 4).dense_shape.shape.as_list()
+    [2]
+    """
+    if isinstance(sp_ids, (SparseTensor, SparseTensorValue)):
+        if not (isinstance(vocab_size, Tensor) or isinstance(vocab_size, numbers.Integral)):
+            raise TypeError(f"vocab_size has to be a Tensor or Python int. Found {type(vocab_size)}")
+        ids_list, sizes = [sp_ids], [vocab_size]
+    else:
+        if not isinstance(sp_ids, Iterable):
+            raise TypeError(f"sp_ids has to be a SparseTensor or list thereof. Found {type(sp_ids)}")
+        if not isinstance(vocab_size, Iterable):
+            raise TypeError(f"vocab_size has to be a list of Tensors or Python ints. Found {type(vocab_size)}")
+        ids_list, sizes = list(sp_ids), list(vocab_size)
+        for dim in sizes:
+            if not (isinstance(dim, Tensor) or isinstance(dim, numbers.Integral)):
+                raise TypeError(f"vocab_size has to be a list of Tensors or Python ints. Found {type(dim)}")
+    if len(ids_list) != len(sizes):
+        raise ValueError("sp_ids and vocab_size have to have equal lengths.")
+    sps = [as_sparse(s, "sp_ids") for s in ids_list]
+    values = as_sparse(sp_values, "sp_values")
+    id_columns = [S.expand_dims(_int64(s.values), 1) for s in sps]
+    kept = sps[0].indices[:, :-1]
+    dims = A.stack([_int64(v if isinstance(v, Tensor) else int(v)) for v in sizes])
+    shape = RA.concat([sps[0].dense_shape[:-1], S.reshape(dims, [-1])], 0)
+    merged = SparseTensor(RA.concat([kept] + id_columns, 1), values.values, shape)
+    return merged if already_sorted else sparse_reorder(merged)

@@ -14,7 +14,7 @@ from graphflow.compiler.cpu.gemm_threads import calls_blas
 from graphflow.compiler.pipeline import run_passes
 from graphflow.compiler.program import Program
 from graphflow.compiler.schedule import schedule
-from graphflow.core.errors import InvalidArgumentError, ResourceExhaustedError
+from graphflow.core.errors import ResourceExhaustedError, error_class_of
 from graphflow.runtime import compile_pool, threads, tracing
 from graphflow.runtime.cache import glue_entry, load_kernels, load_module
 from graphflow.runtime.dump import dump_native, record_compiles
@@ -136,7 +136,7 @@ class Executable:
             node, message = self.generated.errors[k]
             if len(e.args) > 1:  # a check's run-time values (shapes as tuples)
                 message = message.format(*(_shown(v) for v in e.args[1:]))
-            kind = ResourceExhaustedError if isinstance(e, MemoryError) else InvalidArgumentError
+            kind = ResourceExhaustedError if isinstance(e, MemoryError) else error_class_of(node)
             raise kind(node, node, f"{message}\n  in {node.describe()}") from None
         finally:
             if restore_threads and self.blas_threads is not None:

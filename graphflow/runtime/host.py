@@ -20,6 +20,7 @@ from graphflow.core.evaluate import evaluate
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Kind, Op, get
 from graphflow.runtime import tracing
+from graphflow.runtime.session_tensors import SESSION_TENSOR_OPS, run_session_op
 from graphflow.runtime.state import State
 
 # ops that also take string tensors (their numpy references work on object arrays)
@@ -153,6 +154,12 @@ class HostExecutable:
     def _run(n: Operation, env: dict[int, Any], state: State | None) -> None:
         if n.op is Op.IS_INITIALIZED:  # the session's state answers
             env[id(n.outputs[0])] = np.bool_(state is not None and n.attrs.uid in state.initialized)
+            return
+        if n.op in SESSION_TENSOR_OPS:  # values the session keeps between runs
+            args = [env[id(t)] for t in n.inputs]
+            with tracing.host_step(n.name, n.op.value):
+                for t, v in zip(n.outputs, run_session_op(n, args, state)):
+                    env[id(t)] = v
             return
         if n.op is Op.PLACEHOLDER:
             if id(n.outputs[0]) not in env:

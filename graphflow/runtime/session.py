@@ -20,6 +20,7 @@ from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.core.registry import Op
 from graphflow.core.runtime_hook import Runtime, register_runtime
 from graphflow.core.types import FeedDict
+from graphflow.ops.session_ops import TensorHandle
 from graphflow.platform import cuda as cuda_platform
 from graphflow.runtime import compile_pool, host, tracing
 from graphflow.runtime.dump import dump_executable
@@ -64,16 +65,21 @@ register_runtime(Runtime(session_for=default_session_for, new_session=_open_sess
 class _Fetch:
     """Flattened fetches (leaves) and how to rebuild the user's structure from their values."""
 
-    __slots__ = ("leaves", "rebuild")
+    __slots__ = ("leaves", "rebuild", "session")
 
-    def __init__(self, graph: Graph, fetches: object) -> None:
+    def __init__(self, graph: Graph, fetches: object, session: Session | None = None) -> None:
         leaves: list[Tensor | Operation] = []
+        self.session = session  # whose TensorHandles fetched session-tensor handles become
         self.rebuild = self._walk(graph, fetches, leaves)
         self.leaves = leaves
 
     def _walk(self, graph: Graph, f: object, leaves: list[Tensor | Operation]) -> Callable[[list[Any]], Any]:
         if hasattr(f, "_as_fetch_structure"):  # a composite (SparseTensor): its parts, rebuilt as its value
             f = f._as_fetch_structure()
+            if any(p is None for p in f):  # an absent part (an IndexedSlices' dense_shape) comes back None
+                built = [(lambda vals: None) if p is None else self._walk(graph, p, leaves) for p in f]
+                cls_c = type(f)
+                return lambda vals: cls_c(*[b(vals) for b in built])
         if isinstance(f, (Tensor, Operation, str)) or hasattr(f, "_as_graph_tensor"):
             el = graph.as_graph_element(f) if isinstance(f, str) else f
             if hasattr(el, "_as_graph_tensor"):
@@ -84,6 +90,9 @@ class _Fetch:
                 raise ValueError(f"Fetch argument {el.name} is not an element of this session's graph")
             i = len(leaves)
             leaves.append(el)
+            if isinstance(el, Tensor) and el.node.op is Op.GET_SESSION_HANDLE and self.session is not None:
+                kept, sess = el.node.inputs[0].dtype, self.session
+                return lambda vals: TensorHandle(vals[i], kept, sess)
             return (lambda vals: None) if isinstance(el, Operation) else (lambda vals: vals[i])
         if isinstance(f, Mapping):
             parts = [(k, self._walk(graph, v, leaves)) for k, v in f.items()]
@@ -106,6 +115,8 @@ class _Fetch:
 
 def convert_feed(t: Tensor, value: object) -> Any:
     """The fed value converted to ``t``'s dtype and checked against its static shape."""
+    if isinstance(value, TensorHandle):  # TF1 feeds the value a handle names (kept by its session)
+        value = value.eval()
     target = t.dtype.np
     if t.dtype.is_string:
         try:
@@ -284,7 +295,7 @@ class Session:
         key = (_fetch_key(fetches), sig_feeds)
         entry = self._cache.get(key) if key[0] is not None else None
         if entry is None:
-            fetch = _Fetch(graph, fetches)
+            fetch = _Fetch(graph, fetches, self)
             its = _iterators_needed(graph, fetch.leaves, fed) if getattr(graph, "_auto_feeds", None) else []
             pulled = _pull(its)
             sig = sig_feeds + tuple((t, np.ndim(v)) for (_, _, t), v in zip(its, pulled))
@@ -304,7 +315,7 @@ class Session:
                     sig_feeds: tuple[tuple[Tensor, int], ...], run_metadata: RunMetadata) -> Any:
         """A run whose every kernel call and host step is timed into ``run_metadata``, by an
         executable of its own (compiled once per signature, like the untraced one)."""
-        fetch = _Fetch(self.graph, fetches)
+        fetch = _Fetch(self.graph, fetches, self)
         its = _iterators_needed(self.graph, fetch.leaves, fed) if getattr(self.graph, "_auto_feeds", None) else []
         pulled = _pull(its)
         sig = sig_feeds + tuple((t, np.ndim(v)) for (_, _, t), v in zip(its, pulled))
@@ -387,7 +398,7 @@ class Session:
     def make_callable(self, fetches: object, feed_list: Sequence[Tensor | str] | None = None,
                       accept_options: bool = False) -> Callable[..., Any]:
         """A function taking the values of ``feed_list`` positionally and returning the fetches."""
-        fetch = _Fetch(self.graph, fetches)
+        fetch = _Fetch(self.graph, fetches, self)
         fed = [self._feed_key(k) for k in (feed_list or [])]
         ranks = [t.shape.rank for t in fed]
         cache: dict[tuple[int, ...], Any] = {}
@@ -487,7 +498,11 @@ def _flat_feeds(feed_dict: Mapping[Any, Any]) -> list[tuple[Any, Any]]:
 
     def walk(key: object, value: object) -> None:
         if hasattr(key, "_as_fetch_structure"):  # a SparseTensor fed a SparseTensorValue or a triple
-            key = tuple(key._as_fetch_structure())
+            parts = tuple(key._as_fetch_structure())
+            present = [i for i, p in enumerate(parts) if p is not None]
+            key = tuple(parts[i] for i in present)
+            if len(present) < len(parts) and isinstance(value, (list, tuple)) and len(value) == len(parts):
+                value = [value[i] for i in present]  # an absent part's value (None) is not fed
         if isinstance(key, (list, tuple)) and not isinstance(key, str):
             vals = list(value) if isinstance(value, (list, tuple)) else None
             if vals is None or len(vals) != len(key):

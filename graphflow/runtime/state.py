@@ -1,4 +1,5 @@
-"""What a session keeps between runs: variable buffers and random-op counters."""
+"""What a session keeps between runs: variable buffers, random-op counters and the values of
+``tf.get_session_handle``."""
 from __future__ import annotations
 
 import numpy as np
@@ -17,6 +18,8 @@ class State:
         self.buffers: dict[int, np.ndarray] = {}
         self.initialized: set[int] = set()
         self.rng: dict[int, np.ndarray] = {}
+        self.session_tensors: dict[str, np.ndarray] = {}  # tf.get_session_handle's values, by handle
+        self.session_handle_count = 0
 
     def buffer(self, var: Operation) -> np.ndarray:
         uid = var.attrs.uid

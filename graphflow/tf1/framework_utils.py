@@ -12,6 +12,7 @@ import numpy.typing as npt
 from graphflow.core.dtypes import as_dtype, float64
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.types import DTypeLike
+from graphflow.ops.indexed_slices import IndexedSlices
 from graphflow.ops.py_func_ops import py_func
 from graphflow.ops.sparse_ops import SparseTensor, SparseTensorValue
 from graphflow.ops.variables import GraphKeys, VariableScope, variable_scope
@@ -73,10 +74,15 @@ def convert_to_tensor_or_sparse_tensor(value: Any, dtype: DTypeLike | None = Non
 
 
 def convert_to_tensor_or_indexed_slices(value: Any, dtype: DTypeLike | None = None,
-                                        name: str | None = None) -> Tensor | SparseTensor:
-    """A composite tensor (graphflow's: ``SparseTensor``; its gradients are dense, so it has no
-    ``IndexedSlices``) as it is, anything else as a tensor."""
-    if isinstance(value, SparseTensor):
+                                        name: str | None = None) -> Tensor | SparseTensor | IndexedSlices:
+    """A composite tensor (``IndexedSlices``, ``SparseTensor``) as it is, anything else as a tensor.
+
+    >>> import graphflow as gf
+    >>> s = gf.IndexedSlices(gf.constant([[1.0]]), gf.constant([0]), gf.constant([2, 1]))
+    >>> gf.convert_to_tensor_or_indexed_slices(s) is s
+    True
+    """
+    if isinstance(value, (SparseTensor, IndexedSlices)):
         _check_dtype(value, dtype)
         return value
     return convert_to_tensor(value, dtype=dtype, name=name)

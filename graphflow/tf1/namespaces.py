@@ -10,6 +10,7 @@ from typing import Any
 
 from graphflow.core import dtypes as DT
 from graphflow.ops import factor_ops as FO
+from graphflow.ops import indexed_slices as IS
 from graphflow.ops import init_extras as IX
 from graphflow.ops import linalg_extras as LX
 from graphflow.ops import linear_operator_structures as LOS
@@ -93,7 +94,8 @@ SPARSE = {"SparseTensor": SP.SparseTensor, "SparseTensorValue": SP.SparseTensorV
           "reduce_max_sparse": SX.sparse_reduce_max_sparse, "reduce_sum_sparse": SX.sparse_reduce_sum_sparse,
           "maximum": SX.sparse_maximum, "minimum": SX.sparse_minimum, "slice": SX.sparse_slice,
           "split": SX.sparse_split, "expand_dims": SX.sparse_expand_dims, "reset_shape": SX.sparse_reset_shape,
-          "eye": SX.sparse_eye, "to_indicator": SX.sparse_to_indicator}
+          "eye": SX.sparse_eye, "to_indicator": SX.sparse_to_indicator, "merge": SX.sparse_merge,
+          "mask": IS.sparse_mask}
 
 # tf.dtypes: the core's dtypes under TF's names, and the functions that convert between them
 DTYPES = {"DType": DT.DType, "as_dtype": DT.as_dtype, "bool": DT.bool_, "double": DT.float64, "half": DT.float16,

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graphflow.compiler.cuda.templates import FILL
-from graphflow.core.errors import InvalidArgumentError
+from graphflow.core.errors import InvalidArgumentError, error_class_of
 from graphflow.core.ir import Operation
 
 THREADS = 128
@@ -156,7 +156,7 @@ class Checks:
         for k, n, message in pending:
             if host[k]:
                 self.flags.copy_to_device(np.zeros_like(host))
-                raise InvalidArgumentError(n, n, f"{message}\n  in {n.describe()}")
+                raise error_class_of(n)(n, n, f"{message}\n  in {n.describe()}")
 
 
 def check_slot(n: Operation, message: str) -> Any:
