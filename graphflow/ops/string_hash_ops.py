@@ -115,6 +115,8 @@ def string_to_hash_bucket_strong(input: TensorLike, num_buckets: int, key: Seque
     k = [int(v) for v in key]
     if len(k) != 2:
         raise ValueError(f"string_to_hash_bucket_strong: key must have 2 elements, given {len(k)}")
+    if any(not -2**63 <= v < 2**63 for v in k):
+        raise ValueError(f"string_to_hash_bucket_strong: key must hold int64 values, given {k}")
     at = HashBucketAttrs("strong", _buckets(num_buckets, "string_to_hash_bucket_strong"), (k[0], k[1]))
     return make(Op.STRING_TO_HASH_BUCKET, [_strings(input, "string_to_hash_bucket_strong")], at,
                 name=name or "StringToHashBucketStrong")
