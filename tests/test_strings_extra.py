@@ -274,6 +274,30 @@ def test_unicode_transcode_and_encode(target: str) -> None:
         gf.strings.unicode_encode(72, "UTF-8")
 
 
+@pytest.mark.parametrize("target", TARGETS)
+def test_ngrams_of_dense_rows(target: str) -> None:
+    abcd = gf.constant(["A", "B", "C", "D"])
+    grid = gf.constant([["a", "b", "c"], ["d", "e", "f"]])
+    outs = [gf.strings.ngrams(abcd, 2), gf.strings.ngrams(abcd, [1, 3], separator="+"),
+            gf.strings.ngrams(grid, 2, pad_values=("<", ">")),
+            gf.strings.ngrams(grid, 3, pad_values="#", padding_width=1),
+            gf.strings.ngrams(grid, 5), gf.strings.ngrams(grid, 5, preserve_short_sequences=True)]
+    assert [o.shape.as_list() for o in outs] == [[3], [6], [2, 4], [2, 3], [2, 0], [2, 1]]
+    got = [g.tolist() for g in run(outs, None, target)]
+    assert got[0] == [b"A B", b"B C", b"C D"]
+    assert got[1] == [b"A", b"B", b"C", b"D", b"A+B+C", b"B+C+D"]
+    assert got[2] == [[b"< a", b"a b", b"b c", b"c >"], [b"< d", b"d e", b"e f", b"f >"]]
+    assert got[3] == [[b"# a b", b"a b c", b"b c #"], [b"# d e", b"d e f", b"e f #"]]
+    assert got[4] == [[], []]
+    assert got[5] == [[b"a b c"], [b"d e f"]]
+    with pytest.raises(ValueError, match="pad_values must be provided"):
+        gf.strings.ngrams(abcd, 2, padding_width=1)
+    with pytest.raises(ValueError, match="greater than 0"):
+        gf.strings.ngrams(abcd, 0)
+    with pytest.raises(ValueError, match="rank>0"):
+        gf.strings.ngrams(gf.constant("a"), 1)
+
+
 # ---- against tf.compat.v1 on random inputs ---------------------------------------------------------
 
 def _random_strings(rs: np.random.RandomState, n: int, max_len: int, alphabet: bytes | None = None) -> list[bytes]:
@@ -379,3 +403,21 @@ def test_format_and_unicode_match_tf1_on_random_inputs() -> None:
     assert len(got) == len(want)
     for i, (g, w) in enumerate(zip(got, want)):
         assert np.asarray(g).tolist() == np.asarray(w).tolist(), f"case {i}"
+
+
+def test_ngrams_match_tf1() -> None:
+    tf = tf1()
+    cases = []
+    for shape in [(4,), (2, 5), (3, 2, 1), (2, 0), (1,)]:
+        data = np.array([b"t%d" % i for i in range(int(np.prod(shape)))], dtype=object).reshape(shape)
+        for width in [1, 2, 3, [1, 3], [2, 5], 6]:
+            for pads, pad_width in [(None, None), ("<", None), (("L", "R"), 1), (("L", "R"), 4), ("P", 2)]:
+                cases += [(data, width, pads, pad_width, short) for short in (False, True)]
+    tf.reset_default_graph()
+    want = _tf_run(tf, [tf.strings.ngrams(d, w, separator="_", pad_values=p, padding_width=k,
+                                          preserve_short_sequences=s) for d, w, p, k, s in cases])
+    outs = [gf.strings.ngrams(gf.constant(d, dtype=gf.string), w, separator="_", pad_values=p, padding_width=k,
+                              preserve_short_sequences=s) for d, w, p, k, s in cases]
+    got = run(outs)
+    for i, (o, g, w) in enumerate(zip(outs, got, want)):
+        assert o.shape.as_list() == list(w.shape) and g.tolist() == w.tolist(), f"case {i}"

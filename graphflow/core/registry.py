@@ -163,6 +163,7 @@ class Op(enum.Enum):
     UNICODE_ENCODE = "UnicodeEncode"
     STRING_FORMAT = "StringFormat"
     UNSORTED_SEGMENT_JOIN = "UnsortedSegmentJoin"
+    STRING_NGRAMS = "StringNGrams"
     PRINT = "Print"
     PY_FUNC = "PyFunc"
     IS_INITIALIZED = "IsVariableInitialized"
