@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
+from graphflow.ops.unicode_scripts_data import RUNS
 from tests.harness import TARGETS, run
 from tests.optional import tf1
 
@@ -298,6 +299,18 @@ def test_ngrams_of_dense_rows(target: str) -> None:
         gf.strings.ngrams(gf.constant("a"), 1)
 
 
+@pytest.mark.parametrize("target", TARGETS)
+def test_unicode_script_is_icus_code(target: str) -> None:
+    # ICU's UScriptCode values, as TF 2.21 returned them for these code points
+    x = gf.placeholder(gf.int32, [None, 4])
+    out = gf.strings.unicode_script(x)
+    assert out.dtype == gf.int32 and out.shape.as_list() == [None, 4]
+    got = run(out, {x: [[72, 0x3B1, 0x430, 0x4E00], [0x0, -1, 0x5D0, 0x30A2], [0x110000, 0x10FFFF, 0x300, 0x378]]},
+              target)
+    assert got.tolist() == [[25, 14, 8, 17], [0, -1, 19, 22], [-1, 103, 1, 103]]
+    assert run(gf.strings.unicode_script(0x41), None, target) == 25
+
+
 # ---- against tf.compat.v1 on random inputs ---------------------------------------------------------
 
 def _random_strings(rs: np.random.RandomState, n: int, max_len: int, alphabet: bytes | None = None) -> list[bytes]:
@@ -421,3 +434,13 @@ def test_ngrams_match_tf1() -> None:
     got = run(outs)
     for i, (o, g, w) in enumerate(zip(outs, got, want)):
         assert o.shape.as_list() == list(w.shape) and g.tolist() == w.tolist(), f"case {i}"
+
+
+def test_unicode_script_matches_tf1() -> None:
+    tf = tf1()
+    starts = np.array([int(p.split(":")[0], 16) for p in RUNS.split()], dtype=np.int32)
+    rs = np.random.RandomState(2)
+    points = np.concatenate([starts, starts - 1, rs.randint(-10, 0x110010, size=2000)]).astype(np.int32)
+    tf.reset_default_graph()
+    want = _tf_run(tf, tf.strings.unicode_script(points))
+    np.testing.assert_array_equal(run(gf.strings.unicode_script(points)), want)

@@ -1,9 +1,11 @@
-"""TF1's Unicode ops that need no RaggedTensor: ``strings.unicode_transcode`` and
-``strings.unicode_encode`` (of a dense tensor of code points).
+"""TF1's Unicode ops that need no RaggedTensor: ``strings.unicode_transcode``,
+``strings.unicode_encode`` (of a dense tensor of code points) and ``strings.unicode_script``.
 
 Host ops (``Kind.HOST``) as every string op. TF converts with ICU; Python's codecs agree with it
 on the cases tested (maximal-subpart replacement of ill-formed UTF-8, BOM handling), with the
-BOM-less ``UTF-16`` / ``UTF-32`` read big-endian as ICU reads them.
+BOM-less ``UTF-16`` / ``UTF-32`` read big-endian as ICU reads them. ``unicode_script`` maps
+integers to integers, so it is no host op but a lookup in ICU's table of script runs
+(``unicode_scripts_data``) built of dense ops, compiled on every target.
 """
 from __future__ import annotations
 
@@ -20,7 +22,13 @@ from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.core.types import TensorLike
 from graphflow.ops._build import make, same_shape
+from graphflow.ops.array_extras import searchsorted
+from graphflow.ops.array_ops import gather
+from graphflow.ops.constant_ops import constant
+from graphflow.ops.elementwise_ops import where
+from graphflow.ops.shape_ops import reshape, shape
 from graphflow.ops.string_ops import _map, _strings
+from graphflow.ops.unicode_scripts_data import RUNS
 
 # ICU's names (case, '-', '_' and spaces ignored) -> Python codecs; "UTF-16"/"UTF-32" read a BOM
 _INPUT = {"UTF8": "utf-8", "UTF16BE": "utf-16-be", "UTF16LE": "utf-16-le", "UTF16": "utf-16",
@@ -188,3 +196,29 @@ def unicode_encode(input: TensorLike, output_encoding: str, errors: str = "repla
     at = UnicodeAttrs("", _output(output_encoding, "unicode_encode"), _errors(errors, "unicode_encode"),
                       int(replacement_char))
     return make(Op.UNICODE_ENCODE, [convert_to_tensor(input)], at, name=name or "UnicodeEncode")
+
+
+# ---- unicode_script ------------------------------------------------------------------------------
+
+_RUNS = [pair.split(":") for pair in RUNS.split()]
+_STARTS = np.array([int(start, 16) for start, _ in _RUNS], dtype=np.int32)
+_CODES = np.array([int(code) for _, code in _RUNS], dtype=np.int32)
+
+
+def unicode_script(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
+    """ICU's script code (``UScriptCode``: 0 Common, 25 Latin, 17 Han...) of each int32 code
+    point; -1 for a value that is no code point.
+
+    >>> import graphflow as gf
+    >>> gf.Session().run(gf.strings.unicode_script([72, 0x3B1, -1])).tolist()
+    [25, 14, -1]
+    """
+    x = convert_to_tensor(input, dtype=_dt.int32)
+    if x.dtype != _dt.int32:
+        raise TypeError(f"unicode_script: input must be int32 code points, given {x.dtype.name}")
+    flat = reshape(x, [-1])
+    run = searchsorted(constant(_STARTS[1:]), flat, side="right")  # the run each code point falls in
+    code = gather(constant(_CODES), run)
+    valid = (flat >= 0) & (flat <= 0x10FFFF)
+    out = where(valid, code, constant(-1, dtype=_dt.int32))
+    return reshape(out, x.shape.as_list() if x.shape.is_fully_defined() else shape(x), name=name or "UnicodeScript")

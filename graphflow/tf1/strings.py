@@ -8,9 +8,9 @@ from graphflow.ops.string_ops import as_string, length, lower, reduce_join, stri
 from graphflow.ops.string_ops import string_join as join
 from graphflow.ops.string_pattern_ops import regex_full_match, regex_replace
 from graphflow.ops.string_split_ops import bytes_split, split, unsorted_segment_join
-from graphflow.ops.string_unicode_ops import unicode_encode, unicode_transcode
+from graphflow.ops.string_unicode_ops import unicode_encode, unicode_script, unicode_transcode
 
-__all__ = ["as_string", "bytes_split", "format", "join", "length", "lower", "ngrams", "reduce_join", "regex_full_match",
-           "regex_replace", "split", "strip", "substr", "to_hash_bucket", "to_hash_bucket_fast",
-           "to_hash_bucket_strong", "to_number", "unicode_encode", "unicode_transcode", "unsorted_segment_join",
-           "upper"]
+__all__ = ["as_string", "bytes_split", "format", "join", "length", "lower", "ngrams", "reduce_join",
+           "regex_full_match", "regex_replace", "split", "strip", "substr", "to_hash_bucket", "to_hash_bucket_fast",
+           "to_hash_bucket_strong", "to_number", "unicode_encode", "unicode_script", "unicode_transcode",
+           "unsorted_segment_join", "upper"]
