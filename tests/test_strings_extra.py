@@ -353,7 +353,8 @@ def test_regex_and_base64_match_tf1_on_random_strings() -> None:
     rs = np.random.RandomState(3)
     words = _random_strings(rs, 200, 12, b"abcxyz 01\n.") + ["héllo wörld".encode()]
     cases = [("[a-c]+", "<\\0>"), ("x*", "-"), ("(a)(b)?", "\\2\\1"), ("^a|c$", "#"), ("\\s+", "_"), ("\\w\\d", "?"),
-             ("(?i)A.", "!"), ("[^x]$", ""), ("b|", "+"), (".", "\\\\")]
+             ("(?i)A.", "!"), ("[^x]$", ""), ("b|", "+"), (".", "\\\\"), ("[[:alpha:]]+", "A"),
+             ("[^[:space:]b]", "."), ("[[:punct:][:digit:]]", "P"), ("(?m)^a|b$", "#"), ("a\\z", "Z")]
     tf.reset_default_graph()
     fetches = [tf.strings.regex_replace(words, p, r) for p, r in cases] + \
         [tf.strings.regex_replace(words, p, r, replace_global=False) for p, r in cases] + \

@@ -4,7 +4,8 @@
 Host ops (``Kind.HOST``) as every string op. TF matches with RE2 in UTF-8 mode; graphflow runs
 Python's ``re`` on the UTF-8 text (undecodable bytes kept through ``surrogateescape``) after a
 small translation toward RE2's meaning: ``$`` is the end of the text (not "before a final
-newline"), ``\\z`` is ``\\Z``, ``\\w \\d \\s \\b`` are ASCII, and what RE2 rejects (lookaround,
+newline"), ``\\z`` is ``\\Z``, ``\\w \\d \\s \\b`` are ASCII, ``[[:alpha:]]`` and the other POSIX
+classes become ASCII ranges, and what RE2 rejects (lookaround,
 backreferences) is rejected. Replacement follows RE2's ``GlobalReplace`` (no empty match right
 after a match; ``\\0``-``\\9`` and ``\\\\`` in the rewrite). docs/differences.md lists what remains.
 """
@@ -31,6 +32,12 @@ from graphflow.ops.string_ops import _map, _strings
 # ---- RE2 patterns in Python's re ------------------------------------------------------------------
 
 _UNSUPPORTED = ("(?=", "(?!", "(?<=", "(?<!")
+# RE2's POSIX classes (``[[:alpha:]]``), which Python's re lacks, as ASCII ranges
+_POSIX = {"alnum": "0-9A-Za-z", "alpha": "A-Za-z", "ascii": "\\x00-\\x7f", "blank": "\\t ",
+          "cntrl": "\\x00-\\x1f\\x7f", "digit": "0-9", "graph": "!-~", "lower": "a-z", "print": " -~",
+          "punct": "!-/:-@\\[-`{-~", "space": "\\t\\n\\v\\f\\r ", "upper": "A-Z", "word": "0-9A-Za-z_",
+          "xdigit": "0-9A-Fa-f"}
+_POSIX_CLASS = re.compile(r"\[:(\^?)([a-z]+):\]")
 
 
 def _translate(pattern: str) -> str:
@@ -49,6 +56,13 @@ def _translate(pattern: str) -> str:
             i += 2
             continue
         if in_class:
+            m = _POSIX_CLASS.match(pattern, i)
+            if m and m.group(2) in _POSIX and not m.group(1):
+                out.append(_POSIX[m.group(2)])
+                i = m.end()
+                continue
+            if m:
+                raise ValueError(f"invalid character class range: {m.group(0)}")
             in_class = c != "]" or pattern[i - 1] in "[^"
         elif c == "[":
             in_class = True
