@@ -5,9 +5,9 @@ Host ops (``Kind.HOST``) as every string op. TF matches with RE2 in UTF-8 mode; 
 Python's ``re`` on the UTF-8 text (undecodable bytes kept through ``surrogateescape``) after a
 small translation toward RE2's meaning: ``$`` is the end of the text (not "before a final
 newline"), ``\\z`` is ``\\Z``, ``\\w \\d \\s \\b`` are ASCII, ``[[:alpha:]]`` and the other POSIX
-classes become ASCII ranges, and what RE2 rejects (lookaround,
-backreferences) is rejected. Replacement follows RE2's ``GlobalReplace`` (no empty match right
-after a match; ``\\0``-``\\9`` and ``\\\\`` in the rewrite). docs/differences.md lists what remains.
+classes become ASCII ranges, and what RE2 rejects (lookaround, backreferences) is rejected.
+Replacement follows RE2's ``GlobalReplace`` (no empty match right after a match; ``\\0``-``\\9``
+and ``\\\\`` in the rewrite). docs/differences.md lists what remains.
 """
 from __future__ import annotations
 
