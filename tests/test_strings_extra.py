@@ -191,6 +191,13 @@ def test_bytes_split_and_split_results_feed_sparse_ops(target: str) -> None:
     assert _sparse(run(sp, None, target)) == ([[0, 0], [0, 1]], [b"a", b"b"], [2, 2])
     split = gf.string_split(["a b", "c"])  # its integer parts feed the compiled program
     assert run(gf.reduce_max(split.indices, axis=0) * split.dense_shape, None, target).tolist() == [2, 2]
+    p = gf.placeholder(gf.string, [None])
+    dense = [gf.sparse.to_dense(gf.string_split(p), default_value="<pad>"), gf.sparse_tensor_to_dense(split),
+             gf.sparse.to_dense(gf.strings.split([["x y"], ["z"]]))]
+    got = run(dense, {p: ["a b c", "d", ""]}, target)
+    assert got[0].tolist() == [[b"a", b"b", b"c"], [b"d", b"<pad>", b"<pad>"], [b"<pad>"] * 3]
+    assert got[1].tolist() == [[b"a", b"b"], [b"c", b""]]
+    assert got[2].tolist() == [[[b"x", b"y"]], [[b"z", b""]]]
     empty = run(gf.string_split(gf.constant([], gf.string)), None, target)
     assert empty.indices.shape == (0, 2) and empty.dense_shape.tolist() == [0, 0]
 
