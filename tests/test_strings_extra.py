@@ -164,6 +164,9 @@ def test_string_split_v1_splits_at_each_delimiter_byte(target: str) -> None:
         gf.string_split("ab")
     with pytest.raises(NotImplementedError, match="RaggedTensor"):
         gf.string_split(["ab"], result_type="RaggedTensor")
+    shapeless = gf.placeholder(gf.string)
+    with gf.Session(device=target) as sess, pytest.raises(gf.errors.InvalidArgumentError, match="must be a vector"):
+        sess.run(gf.string_split(shapeless).values, {shapeless: [["a b"]]})
 
 
 @pytest.mark.parametrize("target", TARGETS)

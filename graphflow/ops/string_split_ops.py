@@ -71,6 +71,10 @@ def _split_v2(s: bytes, sep: bytes, maxsplit: int) -> list[bytes]:
 
 def _split_ref(at: SplitAttrs, x: np.ndarray, sep: np.ndarray | None = None) -> list[np.ndarray]:
     x = np.asarray(x, dtype=object)
+    if at.mode == "chars" and x.ndim != 1:  # a feed of a shapeless placeholder, checked when run as TF does
+        raise ValueError(f"input must be a vector, got shape: {list(x.shape)}")
+    if sep is not None and np.ndim(sep) != 0:
+        raise ValueError(f"sep must be a scalar, got shape: {list(np.shape(sep))}")
     d = b"" if sep is None else bytes(np.asarray(sep, dtype=object).reshape(()).item())
     indices: list[tuple[int, ...]] = []
     values: list[bytes] = []
