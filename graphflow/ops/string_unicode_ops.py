@@ -176,8 +176,8 @@ def unicode_transcode(input: TensorLike, input_encoding: str, output_encoding: s
     UTF-16-BE or UTF-32-BE); ill-formed input is replaced, dropped or an error (``errors``).
 
     >>> import graphflow as gf
-    >>> gf.Session().run(gf.strings.unicode_transcode(["a\xe9"], "ISO-8859-1", "UTF-8")).tolist()
-    [b'a\xc3\xa9']
+    >>> gf.Session().run(gf.strings.unicode_transcode([b"a\\xe9"], "ISO-8859-1", "UTF-8")).tolist()
+    [b'a\\xc3\\xa9']
     """
     at = UnicodeAttrs(_codec(input_encoding), _output(output_encoding, "unicode_transcode"),
                       _errors(errors, "unicode_transcode"), int(replacement_char), bool(replace_control_characters))
