@@ -37,6 +37,10 @@ from graphflow.ops.state_ops import (constant, fill, group, linspace, no_op, one
                                      zeros, zeros_like)
 from graphflow.ops.string_ops import as_string, reduce_join, string_join, substr
 from graphflow.ops.string_ops import to_number as string_to_number
+from graphflow.ops.string_hash_ops import (fingerprint, string_to_hash_bucket, string_to_hash_bucket_fast,
+                                           string_to_hash_bucket_strong)
+from graphflow.ops.string_pattern_ops import decode_base64, encode_base64, regex_replace
+from graphflow.ops.string_split_ops import string_split
 from graphflow.ops.logging_ops import Print
 from graphflow.ops.logging_ops import print_ as print  # noqa: A004
 from graphflow.tf1 import strings  # noqa: E402

@@ -224,11 +224,25 @@ def sparse_tensor_to_dense(sp_input: Any, default_value: TensorLike = 0, validat
         raise ValueError("sparse_tensor_to_dense: the dense rank must be known when the graph is built; given a "
                          "SparseTensor of unknown rank (give sparse_placeholder a shape, e.g. [None, None])")
     dims = _dims(sp)
-    base = ST.fill(dims, M.cast(default_value, sp.dtype))
-    out = AX.tensor_scatter_nd_update(base, sp.indices, sp.values, name=name)
+    if sp.dtype.is_string:
+        out = _strings_to_dense(sp, dims, default_value, name)
+    else:
+        base = ST.fill(dims, M.cast(default_value, sp.dtype))
+        out = AX.tensor_scatter_nd_update(base, sp.indices, sp.values, name=name)
     if isinstance(dims, list):
         out.set_shape(dims)
     return out
+
+
+def _strings_to_dense(sp: SparseTensor, dims: list[int] | Tensor, default_value: TensorLike,
+                      name: str | None) -> Tensor:
+    """String values (host data, ``tf.string_split``'s) to dense: the compiled program scatters
+    each value's position (``n`` where there is none), and the host gathers the strings by it."""
+    n = S.shape(sp.values, out_type=_dt.int64)[0]
+    where = AX.tensor_scatter_nd_update(ST.fill(dims, n), sp.indices, ST.range(n, dtype=_dt.int64))
+    empty = isinstance(default_value, int) and default_value == 0  # the numeric default: TF2's "" for strings
+    default = S.reshape(convert_to_tensor("" if empty else default_value, dtype=_dt.string), [1])
+    return RA.gather(RA.concat([sp.values, default], 0), where, name=name)
 
 
 def sparse_to_dense(sparse_indices: TensorLike, output_shape: TensorLike, sparse_values: TensorLike,

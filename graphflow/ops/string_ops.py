@@ -22,7 +22,8 @@ from graphflow.ops._build import broadcast_rule, make, same_shape
 
 
 def _strings(t: TensorLike, what: str) -> Tensor:
-    x = convert_to_tensor(t)
+    # Python values convert as strings (an empty list too), as TF's wrappers convert them
+    x = t if isinstance(t, Tensor) else convert_to_tensor(t, dtype=_dt.string)
     if not x.dtype.is_string:
         raise TypeError(f"{what} needs a string tensor, got {x.name} of dtype {x.dtype.name}")
     return x
@@ -100,8 +101,8 @@ def _reduce_join_shape(shapes: Sequence[TensorShape], at: JoinAttrs) -> list[Ten
     if s.rank is None:
         return [TensorShape(None)]
     axes = range(s.rank) if at.axis is None else [a % s.rank for a in at.axis]
-    dims = [1 if i in axes else d for i, d in enumerate(s.dims)] if at.keepdims else \
-        [d for i, d in enumerate(s.dims) if i not in axes]
+    dims = [1 if i in axes else d for i, d in enumerate(s.as_list())] if at.keepdims else \
+        [d for i, d in enumerate(s.as_list()) if i not in axes]
     return [TensorShape(dims)]
 
 
