@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import graphflow as gf
-from tests.optional import tf1
+from tests.optional import missing, tf1
 
 # ---- tf.compat --------------------------------------------------------------------------------------
 
@@ -182,6 +182,21 @@ def test_register_gradient_against_tf1() -> None:
             with lib.Session() as sess:
                 results.append(sess.run(gx))
     np.testing.assert_allclose(results[0], results[1])
+
+
+def test_override_with_a_builtin_gradient_is_the_straight_through_estimator() -> None:
+    results = []
+    for lib in (gf, *([tf1()] if not missing("tensorflow") else [])):
+        with lib.Graph().as_default() as g:
+            x = lib.constant([0.5, -1.5, 2.0])
+            with g.gradient_override_map({"Sign": "Identity", "Round": "Identity"}):
+                y = lib.sign(x) + lib.round(x * 3.0)
+            (gx,) = lib.gradients(lib.reduce_sum(y * [1.0, 2.0, 3.0]), [x])
+            with lib.Session() as sess:
+                results.append(sess.run(gx))
+    np.testing.assert_allclose(results[0], [4.0, 8.0, 12.0])  # Identity's gradient through both
+    for other in results[1:]:  # TF1's, where TensorFlow is installed
+        np.testing.assert_allclose(other, results[0])
 
 
 def test_gradient_override_reaches_into_control_flow() -> None:

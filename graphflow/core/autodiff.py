@@ -37,14 +37,21 @@ def needed_inputs(n: Operation) -> list[bool]:
 # gradient functions registered by name (``gf.RegisterGradient``; None: ``gf.NotDifferentiable``),
 # used for the nodes a ``Graph.gradient_override_map`` scope mapped to that name
 registered_gradients: dict[str, Callable[..., object] | None] = {}
+_BUILTIN = {op.value: op for op in Op}  # graphflow's op types by TF1's names, for an override naming one
 
 
 def _registered_vjp(n: Operation, name: str, out_grads: list[Tensor]) -> list[TensorLike | None] | None:
     """The input gradients of ``n`` from the function registered as ``name`` (TF1's signature:
     ``fn(op, *output_grads)`` returning one gradient per input); None for a non-differentiable name."""
     if name not in registered_gradients:
-        raise LookupError(f"No gradient registered under {name!r}, which gradient_override_map names for "
-                          f"{n.describe()}; register it with @gf.RegisterGradient({name!r})")
+        builtin = _BUILTIN.get(name)
+        if builtin is None or get(builtin).vjp is None:
+            raise LookupError(f"No gradient registered under {name!r}, which gradient_override_map names for "
+                              f"{n.describe()}; register it with @gf.RegisterGradient({name!r})")
+        # TF1 calls the named op type's own gradient function on the overridden op ({"Sign": "Identity"})
+        rule = get(builtin).vjp
+        assert rule is not None
+        return list(rule(n, out_grads[0] if len(out_grads) == 1 else out_grads))
     fn = registered_gradients[name]
     if fn is None:
         return None
@@ -134,7 +141,8 @@ def gradients(ys: TensorLike | Sequence[TensorLike], xs: Tensor | Sequence[Tenso
             out_grads = [total(o) for o in n.outputs]
             if all(g is None for g in out_grads):
                 continue
-            override = graph.gradient_overrides.get(n.uid) if graph.gradient_overrides else None
+            overrides = n.graph.gradient_overrides
+            override = overrides.get(n.uid) if overrides else None
             row = get(n.op)
             if override is None and row.no_gradient:
                 continue

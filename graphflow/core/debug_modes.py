@@ -1,7 +1,8 @@
 """Process-wide debugging switches of ``tf.debugging`` that the core and the runtime consult:
 checking every float value (``enable_check_numerics``), logging where nodes run
-(``set_log_device_placement``) and hiding graphflow's own frames from tracebacks
-(``enable_traceback_filtering``). The switches live here, below both, so neither imports the
+(``set_log_device_placement``) and hiding graphflow's own frames from the tracebacks of the
+users' errors (``enable_traceback_filtering``: OpErrors from ``Session.run``; graphflow's own
+failures keep every frame). The switches live here, below both, so neither imports the
 front end; ``graphflow.tf1.debugging`` turns them."""
 from __future__ import annotations
 

@@ -487,7 +487,9 @@ class Graph(NameTable):
         for k, v in op_type_map.items():
             if not (isinstance(k, str) and isinstance(v, str)):
                 raise TypeError(f"gradient_override_map maps op type strings to strings, got {k!r}: {v!r}")
-        merged = {**(self._gradient_map[-1] if self._gradient_map else {}), **op_type_map}
+        # TF1's op types graphflow builds under another primitive's name: tf.round makes a Rint node
+        named = {{"Round": "Rint"}.get(k, k): v for k, v in op_type_map.items()}
+        merged = {**(self._gradient_map[-1] if self._gradient_map else {}), **named}
         self._gradient_map.append(merged)
         try:
             yield

@@ -95,14 +95,18 @@ def elementwise(op: Op, reference: Callable[..., Any], scalar: Callable[..., str
 def as_tensors(*values: TensorLike, dtype: DTypeLike | None = None) -> list[Tensor]:
     """Convert operands of one op: Python/numpy values take the dtype of the first Tensor."""
     target = dtype
+    first: dict[int, Tensor] = {}  # the operand converted to find the dtype: converted once, kept
     if target is None:
-        for v in values:
+        for i, v in enumerate(values):
             if isinstance(v, Tensor) or hasattr(v, "_as_graph_tensor") or has_registered_conversion(v):
-                target = convert_to_tensor(v).dtype
+                first[i] = convert_to_tensor(v)
+                target = first[i].dtype
                 break
     out = []
-    for v in values:
-        if isinstance(v, Tensor) or target is None:
+    for i, v in enumerate(values):
+        if i in first:
+            out.append(first[i])
+        elif isinstance(v, Tensor) or target is None:
             out.append(convert_to_tensor(v))
         else:
             out.append(convert_to_tensor(_fit(v, _dt.as_dtype(target)), dtype=target))

@@ -123,13 +123,9 @@ class TensorHandle:
         return f"TensorHandle({self._handle!r}, {self._dtype.name})"
 
     def eval(self) -> Any:
-        """The kept value, read by a run of the session that keeps it."""
-        with self._session.graph.as_default():
-            holder, value = get_session_tensor(self._handle, self._dtype)
-        return self._session.run(value, {holder: self._handle})
+        """The kept value (read from the session's store: no graph nodes, no run)."""
+        return self._session.state.session_tensor(self._handle, self._dtype)
 
     def delete(self) -> None:
         """Free the kept value in its session."""
-        with self._session.graph.as_default():
-            holder, deleter = delete_session_tensor(self._handle)
-        self._session.run(deleter, {holder: self._handle})
+        self._session.state.delete_session_tensor(self._handle)

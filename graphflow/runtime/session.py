@@ -15,7 +15,7 @@ import numpy as np
 from graphflow.compiler.program import build
 from graphflow.core import debug_modes
 from graphflow.core.dtypes import to_strings
-from graphflow.core.errors import InvalidArgumentError, ResourceExhaustedError, UnimplementedError
+from graphflow.core.errors import InvalidArgumentError, OpError, ResourceExhaustedError, UnimplementedError
 from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.core.registry import Op
 from graphflow.core.runtime_hook import Runtime, register_runtime
@@ -69,7 +69,8 @@ class _Fetch:
 
     def __init__(self, graph: Graph, fetches: object, session: Session | None = None) -> None:
         leaves: list[Tensor | Operation] = []
-        self.session = session  # whose TensorHandles fetched session-tensor handles become
+        # (weakly: the session caches this fetch) whose TensorHandles fetched session-tensor handles become
+        self.session = weakref.ref(session) if session is not None else None
         self.rebuild = self._walk(graph, fetches, leaves)
         self.leaves = leaves
 
@@ -92,7 +93,7 @@ class _Fetch:
             leaves.append(el)
             if isinstance(el, Tensor) and el.node.op is Op.GET_SESSION_HANDLE and self.session is not None:
                 kept, sess = el.node.inputs[0].dtype, self.session
-                return lambda vals: TensorHandle(vals[i], kept, sess)
+                return lambda vals: TensorHandle(vals[i], kept, sess())
             return (lambda vals: None) if isinstance(el, Operation) else (lambda vals: vals[i])
         if isinstance(f, Mapping):
             parts = [(k, self._walk(graph, v, leaves)) for k, v in f.items()]
@@ -266,7 +267,7 @@ class Session:
         """Evaluate ``fetches`` (any nesting of tensors/ops/names) with ``feed_dict``."""
         try:
             return self._run(fetches, feed_dict, options, run_metadata)
-        except Exception as e:  # noqa: BLE001 - re-raised, only its traceback shortened
+        except OpError as e:  # the user's error (its message names the node and the line): shorter traceback
             if not debug_modes.traceback_filtering[0]:
                 raise
             raise e.with_traceback(debug_modes.filter_traceback(e.__traceback__))  # noqa: B904 - the same error

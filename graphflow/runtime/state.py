@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from graphflow.core.errors import FailedPreconditionError
+from graphflow.core.dtypes import DType
+from graphflow.core.errors import FailedPreconditionError, InvalidArgumentError
 from graphflow.core.ir import Operation
 from graphflow.core.rng import mix64
 from graphflow.platform import mpi as collectives
@@ -20,6 +21,20 @@ class State:
         self.rng: dict[int, np.ndarray] = {}
         self.session_tensors: dict[str, np.ndarray] = {}  # tf.get_session_handle's values, by handle
         self.session_handle_count = 0
+
+    def session_tensor(self, handle: str, dtype: DType) -> np.ndarray:
+        """The value kept under ``handle`` (a fed or evaluated TensorHandle), checked for ``dtype``."""
+        value = self.session_tensors.get(handle)
+        if value is None:
+            raise InvalidArgumentError(None, None, f"The tensor with handle '{handle}' is not in the session store.")
+        if value.dtype != dtype.np:
+            raise InvalidArgumentError(None, None, f"The tensor with handle '{handle}' has dtype {value.dtype}, "
+                                       f"expected {dtype.name}")
+        return value
+
+    def delete_session_tensor(self, handle: str) -> None:
+        if self.session_tensors.pop(handle, None) is None:
+            raise InvalidArgumentError(None, None, f"The tensor with handle '{handle}' is not in the session store.")
 
     def buffer(self, var: Operation) -> np.ndarray:
         uid = var.attrs.uid

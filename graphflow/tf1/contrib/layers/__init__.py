@@ -52,6 +52,7 @@ from graphflow.tf1.contrib.layers.regularizers import (
     xavier_initializer,
     xavier_initializer_conv2d,
 )
+from graphflow.tf1.contrib.layers.rev_block import RevBlock, rev_block
 from graphflow.tf1.contrib.layers.shaping import (
     avg_pool2d,
     avg_pool3d,
@@ -86,15 +87,15 @@ from graphflow.tf1.contrib.layers.summaries import (
 from graphflow.tf1.gradient_registry import recompute_grad
 
 __all__ = [
-    "GDN", "OPTIMIZER_CLS_NAMES", "OPTIMIZER_SUMMARIES", "add_arg_scope", "apply_regularization", "avg_pool2d",
-    "avg_pool3d", "batch_norm", "bias_add", "bow_encoder", "conv1d", "conv2d", "conv2d_in_plane",
+    "GDN", "OPTIMIZER_CLS_NAMES", "OPTIMIZER_SUMMARIES", "RevBlock", "add_arg_scope", "apply_regularization",
+    "avg_pool2d", "avg_pool3d", "batch_norm", "bias_add", "bow_encoder", "conv1d", "conv2d", "conv2d_in_plane",
     "conv2d_transpose", "conv3d", "conv3d_transpose", "convolution", "convolution1d", "convolution2d",
     "convolution2d_in_plane", "convolution2d_transpose", "convolution3d", "convolution3d_transpose",
     "dense_to_sparse", "dropout", "elu", "embed_sequence", "embedding_lookup_unique", "flatten", "fully_connected",
     "gdn", "group_norm", "images_to_sequence", "instance_norm", "l1_l2_regularizer", "l1_regularizer",
     "l2_regularizer", "layer_norm", "legacy_fully_connected", "legacy_linear", "legacy_relu", "linear",
     "max_pool2d", "max_pool3d", "maxout", "one_hot_encoding", "optimize_loss", "poincare_normalize", "pool",
-    "recompute_grad", "relu", "relu6", "repeat", "safe_embedding_lookup_sparse", "scale_gradient",
+    "recompute_grad", "relu", "relu6", "repeat", "rev_block", "safe_embedding_lookup_sparse", "scale_gradient",
     "separable_conv2d", "separable_convolution2d", "sequence_to_images", "softmax", "spatial_softmax", "stack",
     "sum_regularizer", "summaries", "summarize_activation", "summarize_activations", "summarize_biases",
     "summarize_collection", "summarize_tensor", "summarize_tensors", "summarize_variables", "summarize_weights",
