@@ -141,7 +141,7 @@ def gradients(ys: TensorLike | Sequence[TensorLike], xs: Tensor | Sequence[Tenso
             out_grads = [total(o) for o in n.outputs]
             if all(g is None for g in out_grads):
                 continue
-            overrides = n.graph.gradient_overrides
+            overrides = n.graph.gradient_overrides if n.graph is not None else None
             override = overrides.get(n.uid) if overrides else None
             row = get(n.op)
             if override is None and row.no_gradient:
