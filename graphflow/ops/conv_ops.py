@@ -25,7 +25,7 @@ from graphflow.core.types import TensorLike
 from graphflow.ops._build import make, require
 from graphflow.ops.array_ops import gather
 from graphflow.ops.elementwise_ops import identity
-from graphflow.ops.shape_ops import reshape_spec, shape, squeeze, transpose
+from graphflow.ops.shape_ops import dims_named, reshape_spec, shape, squeeze, transpose
 
 __all__ = ["conv1d", "conv2d", "conv2d_backprop_filter", "conv2d_backprop_input", "conv2d_transpose",
            "max_pool", "max_pool2d", "max_pool1d", "avg_pool", "avg_pool2d", "avg_pool1d"]
@@ -197,9 +197,11 @@ def _static_sizes(t: Tensor) -> Sizes:
         if v.shape != (4,):
             raise ValueError(f"a shape operand must hold 4 sizes, got {v.tolist()}")
         return tuple(int(d) for d in v)
-    if t.node.op is Op.SHAPE and t.node.inputs[0].shape.rank == 4:
-        return tuple(t.node.inputs[0].shape.as_list())
-    return None
+    named = dims_named(t)  # ints and dims of other tensors (tf.shape(x)[0], 8, 8, 2): the known ones kept
+    if named is None or len(named) != 4:
+        return None
+    return tuple(e if isinstance(e, int) and e >= 0 else e[0].shape.as_list()[e[1]] if isinstance(e, tuple) else None
+                 for e in named)
 
 
 def _backprop_input(sizes: Tensor, f: Tensor, dy: Tensor, at: ConvAttrs, name: str | None = None) -> Tensor:

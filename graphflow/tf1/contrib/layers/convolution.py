@@ -17,7 +17,6 @@ from typing import Any
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.types import TensorLike
 from graphflow.ops import activation_ops as A
-from graphflow.ops.concat_ops import stack
 from graphflow.ops.conv_extras import conv3d_transpose as _nn_conv3d_transpose
 from graphflow.ops.conv_extras import convolution as _nn_convolution
 from graphflow.ops.conv_ops import conv2d_transpose as _nn_conv2d_transpose
@@ -32,7 +31,7 @@ from graphflow.ops.variables import zeros_initializer as _zeros
 from graphflow.tf1.contrib.framework.arg_scope import add_arg_scope
 from graphflow.tf1.contrib.framework.variables import model_variable
 from graphflow.tf1.contrib.layers.regularizers import Regularizer, xavier_initializer
-from graphflow.tf1.contrib.layers.utils import collect_named_outputs, get_variable_collections
+from graphflow.tf1.contrib.layers.utils import collect_named_outputs, get_variable_collections, int_list
 
 __all__ = ["bias_add", "conv1d", "conv2d", "conv2d_in_plane", "conv2d_transpose", "conv3d", "conv3d_transpose",
            "convolution", "convolution1d", "convolution2d", "convolution2d_in_plane", "convolution2d_transpose",
@@ -45,12 +44,6 @@ _XAVIER, _ZEROS = xavier_initializer(), _zeros()  # TF1's defaults: one instance
 Collections = Mapping[str, Sequence[str]] | Sequence[str] | None
 _CHANNELS_FIRST = ("NCW", "NCHW", "NCDHW")
 
-
-def _ints(value: int | Sequence[int], n: int, what: str) -> list[int]:
-    out = [int(value)] * n if isinstance(value, int) else [int(v) for v in value]
-    if len(out) != n:
-        raise ValueError(f"{what} must be an int or a list of {n} ints, got {value!r}")
-    return out
 
 
 def _weights(name: str, shape_: list[int], x: Tensor, initializer: InitializerLike | None,
@@ -110,10 +103,10 @@ def _convolution(inputs: TensorLike, num_outputs: int, kernel_size: int | Sequen
     fmt = {3: "NCW", 4: "NCHW", 5: "NCDHW"}[rank] if channels_first else {3: "NWC", 4: "NHWC", 5: "NDHWC"}[rank]
     with variable_scope(scope, default_name="Conv", values=[x], reuse=reuse) as sc:
         depth = _input_depth(x, channels_first, "convolution")
-        w = _weights("weights", _ints(kernel_size, n, "kernel_size") + [depth, int(num_outputs)], x,
+        w = _weights("weights", int_list(kernel_size, n, "kernel_size") + [depth, int(num_outputs)], x,
                      weights_initializer, weights_regularizer, trainable, variables_collections, "weights")
-        y = _nn_convolution(x, w, padding=padding.upper(), strides=_ints(stride, n, "stride"),
-                        dilation_rate=_ints(rate, n, "rate"), data_format=fmt)
+        y = _nn_convolution(x, w, padding=padding.upper(), strides=int_list(stride, n, "stride"),
+                        dilation_rate=int_list(rate, n, "rate"), data_format=fmt)
         return _finish(y, x, int(num_outputs), channels_first, activation_fn, normalizer_fn, normalizer_params,
                        biases_initializer, biases_regularizer, trainable, variables_collections,
                        outputs_collections, sc.name)
@@ -160,7 +153,7 @@ def _transposed(conv: Callable[..., Tensor], n: int, default_scope: str, inputs:
     x = convert_to_tensor(inputs)
     channels_first = data_format in _CHANNELS_FIRST
     padding = padding.upper()
-    ks, ss = _ints(kernel_size, n, "kernel_size"), _ints(stride, n, "stride")
+    ks, ss = int_list(kernel_size, n, "kernel_size"), int_list(stride, n, "stride")
     with variable_scope(scope, default_name=default_scope, values=[x], reuse=reuse) as sc:
         depth = _input_depth(x, channels_first, default_scope)
         w = _weights("weights", ks + [int(num_outputs), depth], x, weights_initializer, weights_regularizer,
@@ -173,8 +166,7 @@ def _transposed(conv: Callable[..., Tensor], n: int, default_scope: str, inputs:
         batch = static[0] if static[0] is not None else dims[0]
         out_shape = [batch, int(num_outputs), *out] if channels_first else [batch, *out, int(num_outputs)]
         strides = [1, 1, *ss] if channels_first else [1, *ss, 1]
-        y = conv(x, w, stack(out_shape) if any(isinstance(d, Tensor) for d in out_shape) else out_shape,
-                 strides=strides, padding=padding, data_format=data_format)
+        y = conv(x, w, out_shape, strides=strides, padding=padding, data_format=data_format)
         return _finish(y, x, int(num_outputs), channels_first, activation_fn, normalizer_fn, normalizer_params,
                        biases_initializer, biases_regularizer, trainable, variables_collections,
                        outputs_collections, sc.name)
@@ -246,8 +238,8 @@ def separable_convolution2d(inputs: TensorLike, num_outputs: int | None, kernel_
         raise ValueError("data_format has to be either NCHW or NHWC.")
     x = convert_to_tensor(inputs)
     channels_first = data_format == "NCHW"
-    kh, kw = _ints(kernel_size, 2, "kernel_size")
-    sh, sw = _ints(stride, 2, "stride")
+    kh, kw = int_list(kernel_size, 2, "kernel_size")
+    sh, sw = int_list(stride, 2, "stride")
     strides = [1, 1, sh, sw] if channels_first else [1, sh, sw, 1]
     with variable_scope(scope, default_name="SeparableConv2d", values=[x], reuse=reuse) as sc:
         depth = _input_depth(x, channels_first, "separable_convolution2d")
@@ -257,11 +249,11 @@ def separable_convolution2d(inputs: TensorLike, num_outputs: int | None, kernel_
             pw = _weights("pointwise_weights", [1, 1, depth * int(depth_multiplier), int(num_outputs)], x,
                           pointwise_initializer or weights_initializer, weights_regularizer, trainable,
                           variables_collections, "weights")
-            y = _nn_separable_conv2d(x, dw, pw, strides, padding.upper(), rate=_ints(rate, 2, "rate"),
+            y = _nn_separable_conv2d(x, dw, pw, strides, padding.upper(), rate=int_list(rate, 2, "rate"),
                                  data_format=data_format)
             outputs = int(num_outputs)
         else:
-            y = depthwise_conv2d(x, dw, strides, padding.upper(), rate=_ints(rate, 2, "rate"),
+            y = depthwise_conv2d(x, dw, strides, padding.upper(), rate=int_list(rate, 2, "rate"),
                                  data_format=data_format)
             outputs = depth * int(depth_multiplier)
         return _finish(y, x, outputs, channels_first, activation_fn, normalizer_fn, normalizer_params,
@@ -287,8 +279,8 @@ def convolution2d_in_plane(inputs: TensorLike, kernel_size: int | Sequence[int],
     """The same ``[kh, kw]`` filter (``weights [kh, kw, 1, 1]``) convolved with every channel on
     its own (NHWC); scope ``ConvInPlane``."""
     x = convert_to_tensor(inputs)
-    kh, kw = _ints(kernel_size, 2, "kernel_size")
-    sh, sw = _ints(stride, 2, "stride")
+    kh, kw = int_list(kernel_size, 2, "kernel_size")
+    sh, sw = int_list(stride, 2, "stride")
     with variable_scope(scope, default_name="ConvInPlane", values=[x], reuse=reuse) as sc:
         filters = _input_depth(x, False, "convolution2d_in_plane")
         w = _weights("weights", [kh, kw, 1, 1], x, weights_initializer, weights_regularizer, trainable,

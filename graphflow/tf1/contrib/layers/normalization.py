@@ -16,7 +16,6 @@ from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.types import TensorLike
 from graphflow.ops import math_ops as M
 from graphflow.ops import reduce_ops as R
-from graphflow.ops.concat_ops import stack
 from graphflow.ops.nn_ops import batch_normalization, moments
 from graphflow.ops.shape_ops import reshape, shape
 from graphflow.ops.variables import (
@@ -235,12 +234,12 @@ def group_norm(inputs: TensorLike, groups: int = 32, channels_axis: int = -1,
         dyn = shape(x)
         sizes: list[Any] = [d if d is not None else dyn[i] for i, d in enumerate(dims)]
         split = sizes[:ca] + [groups, channels // groups] + sizes[ca + 1:]
-        grouped = reshape(x, stack(split) if any(isinstance(d, Tensor) for d in split) else split)
+        grouped = reshape(x, split)
         axes = [a if a < ca else a + 1 for a in red] + [ca + 1]
         mean, variance = moments(grouped, axes, keep_dims=True)
         normed = M.multiply(M.subtract(grouped, mean),
                             M.rsqrt(M.add(variance, convert_to_tensor(epsilon, dtype=x.dtype))))
-        y = reshape(normed, stack(sizes) if any(isinstance(d, Tensor) for d in sizes) else sizes)
+        y = reshape(normed, sizes)
         bshape = [1] * rank
         bshape[ca] = channels
         beta = _param("beta", [channels], x, inits.get("beta", zeros_initializer()), trainable,

@@ -19,7 +19,6 @@ from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.types import TensorLike
 from graphflow.ops import math_ops as M
 from graphflow.ops.array_ops import gather_nd, one_hot
-from graphflow.ops.concat_ops import stack as _stack
 from graphflow.ops.conv_ops import avg_pool, max_pool
 from graphflow.ops.elementwise_ops import not_equal, sqrt, square
 from graphflow.ops.index_ops import meshgrid
@@ -36,7 +35,7 @@ from graphflow.ops.state_ops import linspace
 from graphflow.ops.variables import constant_initializer, ones_initializer, variable_scope
 from graphflow.tf1.contrib.framework.arg_scope import add_arg_scope
 from graphflow.tf1.contrib.framework.variables import model_variable
-from graphflow.tf1.contrib.layers.utils import collect_named_outputs, get_variable_collections
+from graphflow.tf1.contrib.layers.utils import collect_named_outputs, get_variable_collections, int_list
 from graphflow.tf1.custom_gradient import custom_gradient
 from graphflow.tf1.graph_functions import name_scope
 from graphflow.tf1.layers.core import _training
@@ -48,12 +47,6 @@ __all__ = ["avg_pool2d", "avg_pool3d", "dense_to_sparse", "dropout", "flatten", 
 Outputs = Sequence[str] | None
 
 
-def _ints(value: int | Sequence[int], n: int, what: str) -> list[int]:
-    out = [int(value)] * n if isinstance(value, int) else [int(v) for v in value]
-    if len(out) != n:
-        raise ValueError(f"{what} must be an int or a list of {n} ints, got {value!r}")
-    return out
-
 
 def _pool(op: Callable[..., Tensor], n: int, default: str, formats: tuple[str, str], inputs: TensorLike,
           kernel_size: int | Sequence[int], stride: int | Sequence[int], padding: str, data_format: str,
@@ -61,7 +54,7 @@ def _pool(op: Callable[..., Tensor], n: int, default: str, formats: tuple[str, s
     if data_format not in formats:
         raise ValueError(f"data_format has to be either {formats[1]} or {formats[0]}.")
     first = data_format == formats[1]
-    k, s = _ints(kernel_size, n, "kernel_size"), _ints(stride, n, "stride")
+    k, s = int_list(kernel_size, n, "kernel_size"), int_list(stride, n, "stride")
     with name_scope(scope, default, [inputs]) as sc:
         x = convert_to_tensor(inputs)
         window = [1, 1, *k] if first else [1, *k, 1]
@@ -117,8 +110,8 @@ def pool(inputs: TensorLike, kernel_size: int | Sequence[int], pooling_type: str
         if x.shape.rank is None:
             raise ValueError("pool needs inputs of known rank")
         n = x.shape.rank - 2
-        y = _nn_pool(x, _ints(kernel_size, n, "kernel_size"), pooling_type, padding.upper(),
-                     dilation_rate=_ints(dilation_rate, n, "dilation_rate"), strides=_ints(stride, n, "stride"),
+        y = _nn_pool(x, int_list(kernel_size, n, "kernel_size"), pooling_type, padding.upper(),
+                     dilation_rate=int_list(dilation_rate, n, "dilation_rate"), strides=int_list(stride, n, "stride"),
                      data_format=data_format)
         return collect_named_outputs(outputs_collections, sc, y)
 
@@ -151,7 +144,7 @@ def flatten(inputs: TensorLike, outputs_collections: Outputs = None, scope: str 
         if all(d is not None for d in dims[1:]):
             y = reshape(x, [-1 if dims[0] is None else dims[0], prod(dims[1:])])
         else:
-            y = reshape(x, _stack([shape(x)[0], -1]))
+            y = reshape(x, [shape(x)[0], -1])  # type: ignore[arg-type]
         return collect_named_outputs(outputs_collections, sc, y)
 
 
@@ -201,7 +194,7 @@ def maxout(inputs: TensorLike, num_units: int, axis: int = -1, scope: str | None
         sizes: list[Any] = [d if d is not None else dyn[i] for i, d in enumerate(dims)]
         sizes[axis] = num_units
         sizes.append(channels // num_units)
-        grouped = reshape(x, _stack(sizes) if any(isinstance(d, Tensor) for d in sizes) else sizes)
+        grouped = reshape(x, sizes)
         return reduce_max(grouped, -1, keepdims=False)
 
 

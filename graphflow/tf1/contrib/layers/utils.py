@@ -10,7 +10,7 @@ from typing import Any
 from graphflow.core.ir import Tensor, get_default_graph
 
 __all__ = ["append_tensor_alias", "collect_named_outputs", "convert_collection_to_dict", "get_tensor_aliases",
-           "get_variable_collections", "last_dimension"]
+           "get_variable_collections", "int_list", "last_dimension"]
 
 # Tensor keeps no free attributes (slots); the aliases live here, keyed by the very object the
 # collection holds
@@ -67,3 +67,11 @@ def last_dimension(shape: Any, min_rank: int = 1) -> int:
     if dims[-1] is None:
         raise ValueError("last dimension shape must be known but is None")
     return int(dims[-1])
+
+
+def int_list(value: int | Sequence[int], n: int, what: str) -> list[int]:
+    """A layer's int-or-list argument (kernel size, stride, rate) as ``n`` ints."""
+    out = [int(value)] * n if isinstance(value, int) else [int(v) for v in value]
+    if len(out) != n:
+        raise ValueError(f"{what} must be an int or a list of {n} ints, got {value!r}")
+    return out
