@@ -346,3 +346,13 @@ def test_the_output_size_rule_exists_once() -> None:
                             got = conv_kernels.geometry(size, k, s, d, same, before, after)
                             assert got == conv_geometry.window(size, k, s, d, same, before, after)
                             assert got == ((out, pad_before) if out > 0 else (-1, before)), (size, k, s, d, pad, axis)
+
+
+def test_conv2d_transpose_keeps_the_static_part_of_a_run_time_output_shape() -> None:
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float32, [None, 4, 4, 3])
+        w = gf.ones([3, 3, 2, 3])
+        y = gf.nn.conv2d_transpose(x, w, [gf.shape(x)[0], 8, 8, 2], strides=[1, 2, 2, 1], padding="SAME")
+        assert y.shape.as_list() == [None, 8, 8, 2]
+        with gf.Session() as s:
+            assert s.run(y, {x: np.ones((2, 4, 4, 3), np.float32)}).shape == (2, 8, 8, 2)
