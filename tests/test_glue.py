@@ -500,3 +500,23 @@ def test_a_glue_program_whose_only_blas_is_a_split_product_runs_under_the_thread
             sess.run(y, {x: np.ones((4, 1000), np.float32)})
             exe = next(e for _, _, e in sess._cache.values() if "gemm_calls" in "".join(k.source for k in e.generated.kernels))
             assert exe.blas_threads is not None
+
+
+def test_a_check_of_the_glue_itself_names_its_own_node_after_a_kernels_check_ran() -> None:
+    """The glue's own checks (a loop's stacks) are numbered in the program's errors, a kernel's
+    in the kernel's: a glue check failing after a kernel with checks ran must not be read as
+    that kernel's (it was: "Incompatible shapes: {0} vs. [1]" naming a strided slice)."""
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [None])
+        y = gf.reshape(x, [-1, 2]) * 2.0  # kernels with run-time checks run before the loop
+
+        def body(i: gf.Tensor, ta: gf.TensorArray) -> tuple[gf.Tensor, gf.TensorArray]:
+            return i + 1, ta.write(i, gf.cast(gf.range(i + 1), gf.float64) + y[0, 0])  # a longer row each time
+        _, ta = gf.while_loop(lambda i, ta: i < 3, body,
+                              [gf.constant(0), gf.TensorArray(gf.float64, size=3, infer_shape=False)])
+        with gf.Session() as sess:
+            with pytest.raises(gf.errors.InvalidArgumentError, match=r"changed shape between iterations(.|\n)*"
+                                                                    r"in 'while' \(While\)"):
+                sess.run([y, ta.stack()], {x: np.arange(4.0)})
+            ((_, _, exe),) = sess._cache.values()
+            assert exe.generated.glue

@@ -147,7 +147,11 @@ class Emitter:
         self.errors.append((node, message))
         args = "".join(f", {v}" for v in values)
         with self.block(f"if not ({condition}):"):
+            self.before_raise()
             self.line(f"raise {exception}('graphflow-error-{len(self.errors) - 1}'{args})")
+
+    def before_raise(self) -> None:
+        """Lines a failing check runs before it raises (the glue marks its own checks)."""
 
     def check_allocation(self, node: Operation, dims: Sequence[str], d: DType,
                          factors: Sequence[str] | None = None, note: str = "", values: Sequence[str] = ()) -> None:

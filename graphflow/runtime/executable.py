@@ -131,7 +131,7 @@ class Executable:
             if not m:  # (a MemoryError no check foresaw: the session names the fetches)
                 raise
             k = int(m.group(1))
-            if self.generated.glue:  # kernels number their own checks; the site says whose
+            if self.generated.glue and self.site[0] >= 0:  # kernels number their own checks; the site says whose
                 k += self.generated.site_errors[self.site[0]]
             node, message = self.generated.errors[k]
             if len(e.args) > 1:  # a check's run-time values (shapes as tuples)

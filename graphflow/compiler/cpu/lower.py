@@ -291,6 +291,10 @@ class GlueEmitter(CpuEmitter):
                  f"{at.transpose_b}, {dst}, {alpha}, 1.0)")
         self._call(sub, n, [(mm, 0), (mm, 1)] + ([scale] if scale is not None else []))
 
+    def before_raise(self) -> None:
+        """The glue's own checks are numbered in the program's errors, not a kernel's: no site."""
+        self.line("site[0] = -1")
+
     def _site(self, k: Kernel) -> None:
         """Before a call of kernel ``k``: if it has checks, record which site runs (kernels number
         their own checks; the site gives their offset in the program's errors)."""
