@@ -598,3 +598,16 @@ def test_loop_stacks_start_at_the_longest_earlier_run(monkeypatch: pytest.Monkey
             hints = [v for e in exes for v in e.fixed if isinstance(v, np.ndarray) and v.dtype == np.int64
                      and v.shape == (1,)]
             assert hints and max(int(v[0]) for v in hints) == 40
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_the_gradient_of_a_loop_indexing_a_capture_by_its_counter(device: str) -> None:
+    """x[i] in the body: the slice's gradient scatters at a run-time row that differs in every
+    iteration (the CUDA target once kept the first iteration's row for all of them)."""
+    xv = np.random.RandomState(7).randn(4, 2)
+    with gf.Graph().as_default():
+        def fn(x: Any) -> Any:
+            _, acc = gf.while_loop(lambda i, a: i < 4, lambda i, a: (i + 1, a * 0.5 + x[i] * gf.cast(i, gf.float64)),
+                                   [gf.constant(1), x[0]])
+            return gf.reduce_sum(gf.square(acc))
+        check_gradient(fn, [xv], device=device)

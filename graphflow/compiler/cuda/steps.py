@@ -86,7 +86,9 @@ def move(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list[V
     """Data movement through a cached index map (``_index_maps``)."""
     cuda = numba_cuda()
     shapes = tuple(v.shape for v in ins)
-    refs = tuple(tuple(v.numpy().reshape(-1).tolist()) for v in ins[1:]) if n.op is Op.SLICE else ()
+    # the run-time bounds a slice (and a slice's gradient) reads are part of its map's key
+    bounds = ins[1:] if n.op is Op.SLICE else ins[2:] if n.op is Op.SLICE_GRAD else []
+    refs = tuple(tuple(v.numpy().reshape(-1).tolist()) for v in bounds)
     cached = _MAPS.setdefault(n, {})
     key = (shapes, refs)
     if key not in cached:
