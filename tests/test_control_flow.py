@@ -600,6 +600,46 @@ def test_loop_stacks_start_at_the_longest_earlier_run(monkeypatch: pytest.Monkey
             assert hints and max(int(v[0]) for v in hints) == 40
 
 
+def _growing(tf: Any, x: Any) -> Any:
+    """A loop value that grows a row each iteration (shape invariants [None, 2]), read by index."""
+    def body(i: Any, acc: Any) -> Any:
+        return i + 1, tf.concat([acc, tf.reshape(tf.tanh(acc[i - 1]) * 0.5 + x[i], [1, 2])], 0)
+    _, acc = tf.while_loop(lambda i, a: i < tf.shape(x)[0], body, [tf.constant(1), x[:1]],
+                           shape_invariants=[tf.TensorShape([]), tf.TensorShape([None, 2])])
+    return acc
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_the_gradient_of_a_loop_whose_value_grows(device: str) -> None:
+    """Each iteration's value is recorded zero-padded with its shape (the loop's table outputs),
+    so the gradient loop sees iteration k's value at its own shape."""
+    xv = np.random.RandomState(5).randn(5, 2)
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [None, 2])
+        with gf.Session(device=device) as sess:
+            got = sess.run(_growing(gf, x), {x: xv})
+    want = [xv[0]]
+    for t in range(1, 5):
+        want.append(np.tanh(want[-1]) * 0.5 + xv[t])
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    with gf.Graph().as_default():
+        check_gradient(lambda x: gf.reduce_sum(gf.square(_growing(gf, x))), [xv], device=device)
+
+
+def test_the_gradient_of_a_loop_whose_value_grows_matches_tf1() -> None:
+    tf = tf1()
+    xv = np.random.RandomState(6).randn(4, 2)
+    out = []
+    for mod in (tf, gf):
+        with mod.Graph().as_default():
+            x = mod.placeholder(mod.float64, [None, 2])
+            acc = _growing(mod, x)
+            with mod.Session() as sess:
+                out.append(sess.run([acc, mod.gradients(mod.reduce_sum(mod.sin(acc)), x)[0]], {x: xv}))
+    for a, b in zip(*out):
+        np.testing.assert_allclose(b, a, rtol=1e-12)
+
+
 @pytest.mark.parametrize("device", TARGETS)
 def test_the_gradient_of_a_loop_indexing_a_capture_by_its_counter(device: str) -> None:
     """x[i] in the body: the slice's gradient scatters at a run-time row that differs in every

@@ -131,9 +131,9 @@ def test_errors_at_build_time_name_the_problem() -> None:
         # when run: index 0 "has not yet been written to")
         with pytest.raises(NotImplementedError, match="needs its element_shape"):
             gf.while_loop(lambda t, ta: t < 3, body, [gf.constant(0), ta])
-        grown = gf.TensorArray(gf.float32, size=1, dynamic_size=True, element_shape=[])
-        with pytest.raises(NotImplementedError, match="dynamic_size array read and written"):
-            gf.while_loop(lambda t, ta: t < 3, body, [gf.constant(0), grown])
+        parts = gf.TensorArray(gf.float32, size=2).split(gf.zeros([3, 2]), [1, 2])
+        with pytest.raises(ValueError, match="split with unequal or run-time lengths"):
+            parts.write(0, gf.zeros([1, 2]))
 
 
 def test_rnn_trains_with_tf1s_losses() -> None:
@@ -357,3 +357,89 @@ def test_a_cond_returns_an_array(device: str) -> None:
             xv = np.array([1.0, 3.0])
             np.testing.assert_array_equal(sess.run(chosen.stack(), {x: xv, pick: True}), [xv, 2 * xv])
             np.testing.assert_array_equal(sess.run(chosen.read(0), {x: xv, pick: False}), -xv)
+
+
+def _split_sums(tf: Any, x: Any, lengths: Any) -> tuple[Any, ...]:
+    """Elements of unequal length read one by one, joined back, and read in a loop."""
+    ta = tf.TensorArray(tf.float64, size=3, infer_shape=False).split(x, lengths)
+    r1, r2 = ta.read(1), ta.read(2)
+
+    def body(i: Any, acc: Any) -> Any:
+        return i + 1, acc + tf.reduce_sum(tf.square(ta.read(i))) * tf.cast(i + 1, tf.float64)
+    _, looped = tf.while_loop(lambda i, a: i < ta.size(), body, [tf.constant(0), tf.constant(0.0, tf.float64)])
+    return r1, r2, ta.concat(), ta.size(), looped
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_split_with_unequal_lengths(device: str) -> None:
+    xv = np.arange(18.0).reshape(6, 3) / 5
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [None, 3])
+        lens = gf.placeholder(gf.int32, [None])
+        r1, r2, joined, size, looped = _split_sums(gf, x, [1, 3, 2])
+        assert r1.shape.as_list() == [None, 3]
+        run_time = gf.TensorArray(gf.float64, size=2).split(x, lens)
+        with gf.Session(device=device) as sess:
+            got = sess.run([r1, r2, joined, size, looped, run_time.read(1)], {x: xv, lens: [2, 4]})
+            with pytest.raises(gf.errors.InvalidArgumentError, match="sum to the value's first dim"):
+                sess.run(run_time.read(0), {x: xv, lens: [2, 3]})
+            with pytest.raises(gf.errors.InvalidArgumentError, match="elements of one shape"):
+                sess.run(run_time.stack(), {x: xv, lens: [2, 4]})
+            np.testing.assert_allclose(sess.run(run_time.stack(), {x: xv, lens: [3, 3]}), xv.reshape(2, 3, 3))
+    np.testing.assert_allclose(got[0], xv[1:4])
+    np.testing.assert_allclose(got[1], xv[4:])
+    np.testing.assert_allclose(got[2], xv)
+    assert got[3] == 3
+    want = sum((k + 1) * np.sum(xv[a:b] ** 2) for k, (a, b) in enumerate([(0, 1), (1, 4), (4, 6)]))
+    np.testing.assert_allclose(got[4], want, rtol=1e-12)
+    np.testing.assert_allclose(got[5], xv[2:])
+
+    def fn(x: Any) -> Any:
+        r1, r2, joined, _, looped = _split_sums(gf, x, [1, 3, 2])
+        return gf.reduce_sum(r1 * r1) + 3.0 * gf.reduce_sum(r2) + gf.reduce_sum(gf.sin(joined)) + looped
+    with gf.Graph().as_default():
+        check_gradient(fn, [xv], device=device)
+
+
+def _grown(tf: Any, x: Any, w: Any) -> Any:
+    """h_t = h_(t-1) * w + x_t kept in a dynamic_size TensorArray that the loop reads and writes."""
+    ta = tf.TensorArray(tf.float64, size=0, dynamic_size=True, element_shape=x.shape.as_list()[1:]).write(0, x[0])
+
+    def body(i: Any, ta: Any) -> Any:
+        return i + 1, ta.write(i, ta.read(i - 1) * w + x[i])
+    _, ta = tf.while_loop(lambda i, ta: i < tf.shape(x)[0], body, [tf.constant(1), ta])
+    return ta.stack()
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_a_dynamic_size_array_read_and_written_in_one_loop(device: str) -> None:
+    xv, wv = RS.randn(5, 2), np.array([0.5, -0.3])
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [None, 2])
+        w = gf.placeholder(gf.float64, [2])
+        h = _grown(gf, x, w)
+        with gf.Session(device=device) as sess:
+            got = sess.run(h, {x: xv, w: wv})
+    want = [xv[0]]
+    for t in range(1, 5):
+        want.append(want[-1] * wv + xv[t])
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    with gf.Graph().as_default():
+        check_gradient(lambda x, w: gf.reduce_sum(gf.square(_grown(gf, x, w))), [xv, wv], device=device)
+
+
+def test_split_and_a_dynamic_array_in_a_loop_match_tf1() -> None:
+    tf = need("tensorflow")
+    xv, wv = RS.randn(6, 3), RS.randn(3)
+    out = []
+    for mod in (tf, gf):
+        with mod.Graph().as_default():
+            x = mod.placeholder(mod.float64, [None, 3])
+            w = mod.placeholder(mod.float64, [3])
+            r1, r2, joined, size, looped = _split_sums(mod, x, [1, 3, 2])
+            h = _grown(mod, x, w)
+            loss = looped + mod.reduce_sum(r2) + mod.reduce_sum(mod.square(h))
+            with mod.Session() as sess:
+                out.append(sess.run([r1, joined, size, looped, h] + mod.gradients(loss, [x, w]), {x: xv, w: wv}))
+    for a, b in zip(*out):
+        np.testing.assert_allclose(b, a, rtol=1e-12)

@@ -332,8 +332,11 @@ def while_loop(cond: Callable[..., Any], body: Callable[..., Any], loop_vars: ob
             else:
                 nxt.append(convert_to_tensor(r, dtype=g.dtype) if not isinstance(r, Tensor) else r)
         return nxt + emits
+    # values given shape invariants with unknown dims may change shape (a growing concat's result)
+    varying = [k for k, s in enumerate(shapes) if s.rank is not None and not s.is_fully_defined()] \
+        if shape_invariants is not None else []
     node = make_while(c, b, flat, shapes, 0, maximum_iterations, name or "while", loop_vars, save=bool(back_prop),
-                      carry=True)
+                      carry=True, varying=varying)
     carried = node.attrs.meta["carried"]
     n_late = node.attrs.meta["late"]  # the buffers of arrays the body reads and writes
     outs = list(node.outputs[:len(flat)])

@@ -33,7 +33,8 @@ from graphflow.ops.control_flow_saved import fixed_shapes, saved_values, substit
 from graphflow.ops.control_flow_sums import Moved, finish, split
 from graphflow.ops.func_graph import FuncGraph, _needed, copy_nodes, evaluate_graph, trace
 from graphflow.ops.math_ops import cast
-from graphflow.ops.state_ops import zeros_like
+from graphflow.ops.run_time_args import slice as slice_at
+from graphflow.ops.state_ops import zeros, zeros_like
 
 # ---- the primitive --------------------------------------------------------------------------------------
 
@@ -47,6 +48,10 @@ class WhileAttrs:
     cond_index: tuple[int, ...]  # node input holding each of cond's captures
     body_index: tuple[int, ...]
     shapes: tuple[TensorShape, ...]  # the loop values' shapes (shape_invariants)
+    # meta["ragged"]: the loop values whose shape may change between iterations (looser shape
+    # invariants than their initial values, or a dynamic_size TensorArray's buffer): their
+    # recorded stacks are zero-padded to the largest iteration's shape, and a table output (one
+    # [iterations, rank] int32 per such value, after the recorded stacks) holds each one's shape
     meta: dict = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -54,13 +59,14 @@ def _while_shape(shapes: Sequence[TensorShape], at: WhileAttrs) -> list[TensorSh
     emits = [TensorShape([None] + (t.shape.as_list() if t.shape.rank is not None else []))
              if t.shape.rank is not None else TensorShape(None) for t in at.body.outputs[at.n_vars:]]
     stacks = [TensorShape([None] + s.as_list()) if s.rank is not None else TensorShape(None) for s in at.shapes]
-    return list(at.shapes) + emits + [TensorShape([])] + stacks
+    tables = [TensorShape([None, at.shapes[i].rank]) for i in at.meta.get("ragged", ())]
+    return list(at.shapes) + emits + [TensorShape([])] + stacks + tables
 
 
 def _while_dtype(dtypes: Sequence[Any], at: WhileAttrs) -> list[Any]:
     body = at.body.outputs
     return [t.dtype for t in body[:at.n_vars]] + [t.dtype for t in body[at.n_vars:]] + [_dt.int32] + \
-        [t.dtype for t in body[:at.n_vars]]
+        [t.dtype for t in body[:at.n_vars]] + [_dt.int32] * len(at.meta.get("ragged", ()))
 
 
 def _while_ref(at: WhileAttrs, *ins: np.ndarray) -> list[np.ndarray]:
@@ -93,8 +99,22 @@ def _while_ref(at: WhileAttrs, *ins: np.ndarray) -> list[np.ndarray]:
         shape = [0] + [d or 0 for d in like.shape.as_list()] if like.shape.rank is not None else [0]
         return np.zeros(shape, like.dtype.np)
     emits = [stack(e, t, emitted=True) for e, t in zip(emitted, at.body.outputs[at.n_vars:])]
-    recorded = [stack(s, t) for s, t in zip(stacks, at.body.inputs)]
-    return vals + emits + [np.int32(it)] + recorded
+    ragged = at.meta.get("ragged", ())
+    recorded = [padded(s, t) if i in ragged else stack(s, t) for i, (s, t) in enumerate(zip(stacks, at.body.inputs))]
+    tables = [np.array([x.shape for x in stacks[i]], np.int32).reshape(len(stacks[i]), at.shapes[i].rank)
+              for i in ragged]
+    return vals + emits + [np.int32(it)] + recorded + tables
+
+
+def padded(items: list[np.ndarray], like: Tensor) -> np.ndarray:
+    """Values whose shape changes between iterations, stacked zero-padded to the largest
+    extent of each dim (the loop's table output keeps each one's shape)."""
+    rank = like.shape.rank
+    dims = [max((x.shape[d] for x in items), default=0) for d in range(rank)]
+    out = np.zeros([len(items)] + dims, like.dtype.np)
+    for k, x in enumerate(items):
+        out[(k,) + tuple(slice(0, e) for e in x.shape)] = x
+    return out
 
 
 def outer_controls(graphs: Sequence[FuncGraph]) -> list[Operation]:
@@ -123,17 +143,21 @@ def merge_captures(graphs: Sequence[FuncGraph], first: int) -> tuple[list[Tensor
 
 def make_while(cond_fn: Callable[..., Any], body_fn: Callable[..., Any], init: list[Tensor],
                shapes: list[TensorShape], n_emit_hint: int | None, limit: TensorLike | None, name: str,
-               structure: object = None, save: bool = True, carry: bool = False) -> Operation:
+               structure: object = None, save: bool = True, carry: bool = False,
+               varying: Sequence[int] = ()) -> Operation:
     """Trace cond and body over loop values shaped ``shapes`` and add the WHILE node. ``body_fn``
     takes the flat loop values and returns the flat next values followed by emitted values.
     ``save``: the body also emits the values its gradient reads (control_flow_saved.py); the
     gradient's own loops do not. ``carry``: variables the body assigns become loop values after
     the given ones (``meta["carried"]`` lists them; the caller assigns their final values), so
-    each iteration's reads see the previous one's assignments."""
+    each iteration's reads see the previous one's assignments. ``varying``: loop values whose
+    shape may change between iterations though their initial value's static shape is no more
+    specific than ``shapes`` (shape_invariants given with unknown dims)."""
     outer = get_default_graph()
     specs = [(t.dtype, s) for t, s in zip(init, shapes)]
     gb, _ = trace(body_fn, specs, f"{name}_body", outer, carry_assignments=carry)
     late = list(gb.late_loop_values)
+    grows = {len(init) + k for k, (_, _, _, grown) in enumerate(late) if grown} | set(varying)
     if late:
         init, shapes, specs = _late(gb, late, list(init), list(shapes))
     carried = [var for var, _ in gb.carried.values()]
@@ -174,29 +198,31 @@ def make_while(cond_fn: Callable[..., Any], body_fn: Callable[..., Any], init: l
     live = _needed(gb)
     randoms = [m.outputs[0] for m in gb.get_operations() if id(m) in live and m.op is Op.RANDOM]
     first_random = len(gb.outputs) - n
-    loosened = any(_looser(s, t.shape) for s, t in zip(shapes, init))
+    grows |= {i for i, (s, t) in enumerate(zip(shapes, init)) if s.rank is not None and _looser(s, t.shape)}
+    loosened = bool(grows) or any(_looser(s, t.shape) for s, t in zip(shapes, init))
     saved, shape_only = saved_values(gb, n, first_random, loosened) if save else ([], frozenset())
     gb.outputs = list(gb.outputs) + randoms + saved
     captures, (ci, bi) = merge_captures([gc, gb], len(inputs))
     at = WhileAttrs(gc, gb, n, len(gb.outputs) - n, has_limit, ci, bi, tuple(shapes),
                     {"structure": structure, "randoms": (first_random, randoms),
                      "saved": (first_random + len(randoms), saved), "shape_only": shape_only,
-                     "loosened": loosened})
+                     "loosened": loosened, "ragged": tuple(sorted(grows))})
     at.meta["carried"] = carried
     at.meta["late"] = len(late)
     return outer.add_node(Op.WHILE, inputs + captures, at, name=name, control_inputs=outer_controls([gc, gb]))
 
 
-def _late(gb: FuncGraph, late: list[tuple[Tensor, Tensor, TensorShape]], init: list[Tensor],
+def _late(gb: FuncGraph, late: list[tuple[Tensor, Tensor, TensorShape, bool]], init: list[Tensor],
           shapes: list[TensorShape]) -> tuple[list[Tensor], list[TensorShape], list[tuple[Any, TensorShape]]]:
     """Make values the body asked to carry (``FuncGraph.late_loop_values``: an outer tensor the
-    body read, its next value, and the shape every iteration keeps) loop values after the given
+    body read, its next value, the shape every iteration keeps, and whether its dims may grow
+    between iterations) loop values after the given
     ones: the placeholder the outer tensor was captured as becomes an argument, so what the body
     read from it is the value the previous iteration left (a TensorArray the same loop reads and
     writes, tensor_array.py)."""
     n = len(init)
     nexts = []
-    for outer, nxt, shape in late:
+    for outer, nxt, shape, _ in late:
         ph = next((p for t, p in gb.captures if t is outer), None)
         if ph is None:
             ph = gb.placeholder_like(outer, "carried_array", shape=shape)
@@ -254,7 +280,9 @@ def _while_vjp(n: Operation, grads: Tensor | list[Tensor]) -> list:
     first_saved, saved = at.meta.get("saved", (ne, []))
     outs = n.outputs
     count = outs[nv + ne]
-    stacks = list(outs[nv + ne + 1:])
+    stacks = list(outs[nv + ne + 1:nv + ne + 1 + nv])
+    ragged = list(at.meta.get("ragged", ()))
+    tables = list(outs[nv + ne + 1 + nv:])
     first_cap = nv + (1 if at.has_limit else 0)
     caps = list(n.inputs[first_cap:])
     need = needed_inputs(n)
@@ -279,6 +307,8 @@ def _while_vjp(n: Operation, grads: Tensor | list[Tensor]) -> list:
         vals = []
         for i in range(nv):
             v = gather(stacks[i], k)
+            if i in ragged:  # its stack is zero-padded: iteration k's value is its table row's extent
+                v = slice_at(v, zeros([at.shapes[i].rank], _dt.int32), gather(tables[ragged.index(i)], k))
             v.set_shape(at.shapes[i])
             vals.append(v)
         cap_in = {id(t): g.capture(t) for t in caps}
@@ -308,7 +338,10 @@ def _while_vjp(n: Operation, grads: Tensor | list[Tensor]) -> list:
         new_gv = [d if d is not None else zeros_like(x) for d, x in zip(dx[:len(fvars)], xs)]
         for a, i in enumerate(fvars):  # iteration k's loop values were stacked: their gradients join here
             if received[nv + ne + 1 + i]:
-                new_gv[a] = new_gv[a] + gather(gs[nv + ne + 1 + i], k)
+                row = gather(gs[nv + ne + 1 + i], k)
+                if i in ragged:  # the gradient of a zero-padded row: its table row's extent
+                    row = slice_at(row, zeros([at.shapes[i].rank], _dt.int32), gather(tables[ragged.index(i)], k))
+                new_gv[a] = new_gv[a] + row
         # contributions that are sums over rows are summed over iterations after the loop
         # (only where the loop's values keep their shapes: with shape_invariants nothing is moved)
         fixed = {} if at.meta.get("loosened", True) else fixed_shapes(g, False)
@@ -329,7 +362,8 @@ def _while_vjp(n: Operation, grads: Tensor | list[Tensor]) -> list:
     reads: dict[int, bool] = {}  # per emitted value: whether a sum after the loop reads its data
     init = [count - 1] + [gs[i] for i in fvars] + [zeros_like(caps[j]) for j in fcaps]
     shapes = [count.shape] + [at.shapes[i] for i in fvars] + [caps[j].shape for j in fcaps]
-    back = make_while(gcond, gbody, init, shapes, None, None, "while_grad", save=False)
+    back = make_while(gcond, gbody, init, shapes, None, None, "while_grad", save=False,
+                      varying=[1 + a for a, i in enumerate(fvars) if i in ragged])  # their gradients vary too
     back.attrs.meta["shape_only_emits"] = frozenset(e for e, data in reads.items() if not data)
     finals = back.outputs[:len(init)]
     result: list[Any] = [None] * len(n.inputs)

@@ -57,7 +57,7 @@ class FuncGraph(Graph):
         self.carried: dict[int, tuple[Tensor, Tensor]] = {}
         # a while body's values to carry besides its loop variables (outer tensor read, next
         # value, shape invariant): control_flow_while._late
-        self.late_loop_values: list[tuple[Tensor, Tensor, TensorShape]] = []
+        self.late_loop_values: list[tuple[Tensor, Tensor, TensorShape, bool]] = []
         # per root variable read through enclosing functions: the placeholder its value came in as
         self.variable_reads: dict[int, Tensor] = {}
         self.seed = outer.seed

@@ -16,8 +16,12 @@ TF1 allows each index to be written once; so does this (a second write of an ind
 raises when run, in materialising). An array the loop both reads and writes is carried whole
 instead: its buffer becomes a loop value (the pre-loop buffer, or zeros of [size, *element] when
 the element shape is known), each iteration scatters its writes into it, and reads see the earlier
-iterations' writes and the iteration's own earlier ones (a fixed size: a dynamic_size array read
-and written in one loop raises).
+iterations' writes and the iteration's own earlier ones; a dynamic_size array's buffer grows
+between iterations (the loop records such a value zero-padded with its shape, for the gradient).
+
+``split`` with equal lengths known when the graph is built makes an array like any other. With
+unequal or run-time lengths, the array keeps the value whole and the lengths: element k is the
+next ``lengths[k]`` rows (a slice at a run-time offset); such an array is read, not written.
 """
 from __future__ import annotations
 
@@ -39,14 +43,12 @@ from graphflow.ops import sort_ops as SO
 from graphflow.ops import state_ops as ST
 from graphflow.ops.concat_ops import concat
 from graphflow.ops.run_time_args import folded
+from graphflow.ops.run_time_args import slice as slice_at
 
 __all__ = ["TensorArray"]
 
 _READ_IN_LOOP = ("TensorArray {}: reading, inside a while_loop, an array nothing was written to before the loop "
                  "needs its element_shape (fully defined) to start from zeros")
-_DYNAMIC_IN_LOOP = ("TensorArray {}: a dynamic_size array read and written in the same while_loop is not supported; "
-                    "give it a size")
-
 
 @dataclass
 class LoopRecord:
@@ -61,8 +63,6 @@ class LoopRecord:
     def zeros_for(self, array: TensorArray) -> Tensor | None:
         """The pre-loop buffer of an array nothing was written to: zeros of [size, *element], made
         in the loop's graph, or None when the element shape is not known."""
-        if array._dynamic:
-            raise NotImplementedError(_DYNAMIC_IN_LOOP.format(array._name))
         if self.start is None and self.outer is not None and array._element.is_fully_defined():
             with self.outer.as_default(), self.outer.control_dependencies(None):
                 self.start = array._zeros()
@@ -74,6 +74,7 @@ class _State:
     base: Tensor | None  # [rows, *element], or None before anything is written
     writes: tuple[tuple[Tensor, Tensor], ...] = ()  # (indices [n], rows [n, *element])
     loop: LoopRecord | None = field(default=None, compare=False)  # set inside a loop body
+    lengths: Tensor | None = None  # split with unequal lengths: element k is base's next lengths[k] rows
 
 
 class TensorArray:
@@ -150,6 +151,7 @@ class TensorArray:
 
     def write(self, index: TensorLike, value: TensorLike, name: str | None = None) -> TensorArray:
         """The array with ``value`` at ``index`` (each index is written once)."""
+        self._ragged("write")
         v = self._rows(value, "write", None)
         i = S.reshape(E.cast(convert_to_tensor(index), _dt.int32), [1])
         return self._with(replace(self._state, writes=self._state.writes + ((i, S.expand_dims(v, 0)),)),
@@ -157,6 +159,7 @@ class TensorArray:
 
     def scatter(self, indices: TensorLike, value: TensorLike, name: str | None = None) -> TensorArray:
         """The array with ``value[k]`` at ``indices[k]``."""
+        self._ragged("scatter")
         v = self._rows(value, "scatter", 1)
         i = S.reshape(E.cast(convert_to_tensor(indices), _dt.int32), [-1])
         return self._with(replace(self._state, writes=self._state.writes + ((i, v),)),
@@ -173,14 +176,71 @@ class TensorArray:
         return out
 
     def split(self, value: TensorLike, lengths: TensorLike, name: str | None = None) -> TensorArray:
-        """The array whose element k is the next ``lengths[k]`` rows of ``value`` (equal lengths)."""
+        """The array whose element k is the next ``lengths[k]`` rows of ``value``. Equal lengths known
+        when the graph is built make an array like any other; unequal or run-time lengths make one
+        whose elements may differ in their first dim: it is read (``read``, ``concat``, ``size``;
+        ``stack`` and ``gather`` when the lengths turn out equal), not written."""
         v = self._rows(value, "split", None)
         f = folded(lengths)
-        if f is None or len(set(f)) != 1:
-            raise ValueError(f"TensorArray {self._name}: split needs equal lengths known when the graph is built, "
-                             f"got {lengths!r} (graphflow keeps one element shape per array)")
-        rows = S.reshape(v, [len(f), f[0]] + (v.shape.as_list()[1:] if v.shape.rank else []))
-        return self.unstack(rows)
+        if f is not None and len(f) > 0 and len(set(f)) == 1:
+            rows = S.reshape(v, [len(f), f[0]] + (v.shape.as_list()[1:] if v.shape.rank else []))
+            return self.unstack(rows)
+        if self._state.base is not None or self._state.writes:
+            raise ValueError(f"TensorArray {self._name}: split needs an array nothing was written to")
+        if v.shape.rank == 0:
+            raise ValueError(f"TensorArray {self._name}: split needs a value of rank >= 1, got a scalar ({v.name})")
+        lens = S.reshape(E.cast(convert_to_tensor(lengths), _dt.int32), [-1])
+        total = R.reduce_sum(lens)
+        check = C.Assert(E.logical_and(E.equal(total, S.shape(v)[0]), R.reduce_all(E.greater_equal(lens, 0))),
+                         [f"TensorArray {self._name}: split's lengths must be >= 0 and sum to the value's first "
+                          "dim; got lengths", lens, "for rows", S.shape(v)[0]])
+        with get_default_graph().control_dependencies([check]):
+            base = E.identity(v)
+        out = self._with(_State(base, (), lengths=lens, loop=self._state.loop),
+                         self._merged(TensorShape([None] + v.shape.as_list()[1:]) if v.shape.rank is not None
+                                      else TensorShape(None)))
+        out._size = len(f) if f is not None else S.shape(lens)[0]
+        return out
+
+    def _ragged(self, what: str) -> None:
+        if self._state.lengths is not None:
+            raise ValueError(f"TensorArray {self._name}: {what} on an array split with unequal or run-time lengths; "
+                             "graphflow reads such an array (read, concat, size, stack, gather) but does not "
+                             "write it (TF1 allows each index to be written once, and split wrote them all)")
+
+    def _element_at(self, index: Tensor) -> Tensor:
+        """Element ``index`` of a split array: rows offsets[index] .. + lengths[index] of its base."""
+        st = self._state
+        base, lens = st.base, st.lengths
+        assert base is not None and lens is not None
+        n = S.shape(lens)[0]
+        check = C.Assert(E.logical_and(E.greater_equal(index, 0), E.less(index, n)),
+                         [f"TensorArray {self._name}: read index", index, "out of range for size", n])
+        with get_default_graph().control_dependencies([check]):
+            start = R.reduce_sum(A.gather(lens, ST.range(index)))
+            count = A.gather(lens, index)
+        rank = base.shape.rank
+        rest = ST.zeros(S.reshape(E.subtract(S.rank(base), 1), [1]), _dt.int32) if rank is None else \
+            ST.constant([0] * (rank - 1), dtype=_dt.int32)
+        begin = concat([S.reshape(start, [1]), rest], 0)
+        size = concat([S.reshape(count, [1]), E.subtract(rest, 1)], 0)
+        out = slice_at(base, begin, size)
+        if rank is not None:
+            out.set_shape(TensorShape([None] + base.shape.as_list()[1:]))
+        return out
+
+    def _equal_elements(self) -> Tensor:
+        """A split array's base as [size, length, ...] (its lengths must be equal when run)."""
+        st = self._state
+        base, lens = st.base, st.lengths
+        assert base is not None and lens is not None
+        first = A.gather(concat([lens, ST.constant([0], dtype=_dt.int32)], 0), 0)
+        check = C.Assert(R.reduce_all(E.equal(lens, first)),
+                         [f"TensorArray {self._name}: stack and gather need elements of one shape; the array was "
+                          "split with lengths", lens])
+        with get_default_graph().control_dependencies([check]):
+            shape = concat([S.reshape(S.shape(lens)[0], [1]), S.reshape(first, [1]), S.shape(base)[1:]], 0)
+            return S.reshape(base, shape)
 
     # ---- reading --------------------------------------------------------------------------------------
     def _buffer(self) -> Tensor:
@@ -237,20 +297,31 @@ class TensorArray:
 
     def read(self, index: TensorLike, name: str | None = None) -> Tensor:
         """Element ``index``."""
+        if self._state.lengths is not None:
+            out = self._element_at(E.cast(convert_to_tensor(index), _dt.int32))
+            out.set_shape(self._element if self._element.rank is not None else out.shape)
+            return E.identity(out, name=name)
         out = A.gather(self._buffer(), E.cast(convert_to_tensor(index), _dt.int32), name=name)
         out.set_shape(self._element if self._element.rank is not None else out.shape)
         return out
 
     def gather(self, indices: TensorLike, element_shape: Any = None, name: str | None = None) -> Tensor:
         """The elements at ``indices``, stacked."""
+        if self._state.lengths is not None:
+            return A.gather(self._equal_elements(), E.cast(convert_to_tensor(indices), _dt.int32), name=name)
         return A.gather(self._buffer(), E.cast(convert_to_tensor(indices), _dt.int32), name=name)
 
     def stack(self, name: str | None = None) -> Tensor:
         """Every element, stacked along a new first dim."""
+        if self._state.lengths is not None:
+            return E.identity(self._equal_elements(), name=name or f"{self._name}_stack")
         return E.identity(self._buffer(), name=name or f"{self._name}_stack")
 
     def concat(self, name: str | None = None) -> Tensor:
         """Every element joined along its first dim."""
+        if self._state.lengths is not None:
+            assert self._state.base is not None
+            return E.identity(self._state.base, name=name)
         b = self._buffer()
         if b.shape.rank is not None and b.shape.rank < 2:
             raise ValueError(f"TensorArray {self._name}: concat needs elements of rank >= 1, got {self._element}")
@@ -258,6 +329,8 @@ class TensorArray:
 
     def size(self, name: str | None = None) -> Tensor:
         """The number of elements."""
+        if self._state.lengths is not None:
+            return S.shape(self._state.lengths, name=name)[0]
         if self._dynamic:
             return S.shape(self._buffer(), name=name)[0]
         return self._size_tensor() if not isinstance(self._size, int) else ST.constant(self._size, dtype=_dt.int32,
@@ -292,7 +365,7 @@ class TensorArray:
     def loop_view(self, base: Tensor | None, record: LoopRecord) -> TensorArray:
         """This array as a loop body sees it: ``base``, its state before the loop, with reads
         recorded; writes in the body are collected by ``loop_writes``."""
-        return self._with(_State(base, (), record))
+        return self._with(_State(base, (), lengths=self._state.lengths, loop=record))
 
     def loop_writes(self, view: TensorArray) -> list[Tensor]:
         """The indices and rows the body's writes put into this array (one index vector and one
@@ -304,13 +377,14 @@ class TensorArray:
         if not view._state.writes:
             return []
         if view._state.loop.read:  # read and written: the loop carries the buffer (control_flow_while._late)
-            if self._dynamic:
-                raise NotImplementedError(_DYNAMIC_IN_LOOP.format(self._name))
             nxt = view._buffer()
             start = view._state.base if view._state.base is not None else view._state.loop.start
             if start is None:
                 raise NotImplementedError(_READ_IN_LOOP.format(self._name))
-            get_default_graph().late_loop_values.append((start, nxt, start.shape))  # type: ignore[attr-defined]
+            shape = start.shape  # a dynamic_size array's buffer grows from one iteration to the next
+            if self._dynamic:
+                shape = TensorShape([None] + shape.as_list()[1:]) if shape.rank is not None else shape
+            get_default_graph().late_loop_values.append((start, nxt, shape, self._dynamic))  # type: ignore[attr-defined]
             view._state.loop.carried = True
             return []
         indices = concat([i for i, _ in view._state.writes], 0)

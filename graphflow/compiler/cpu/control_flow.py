@@ -171,10 +171,42 @@ def _push_all(em: ProgramEmit, n: Operation, cap: str, it: str, items: list[tupl
     same = [f"{value}.shape == {buf}.shape[1:]" for buf, value, rank, _ in items if rank]
     if same:
         em.check(" and ".join(same), n,
-                 "a loop value changed shape between iterations where its values are stacked "
+                 "Incompatible shapes: a loop value changed shape between iterations where its values are stacked "
                  "(for scan/map_fn results or the loop's gradient): expected one shape")
     for buf, value, _, _ in items:
         em.line(f"{buf}[{it}] = {value}")
+
+
+def _push_padded(em: ProgramEmit, cap: str, it: str, items: list[tuple[str, str, str, int, DType]]) -> None:
+    """Push each (stack, table, value, rank, dtype) of ``items`` at iteration ``it``: values whose
+    shape changes between iterations (shape_invariants, a dynamic_size TensorArray) go zero-padded
+    into a stack whose dims grow to the largest seen, and their shapes into the table."""
+    if not items:
+        return
+    with em.block(f"if {it} == {cap}:"):
+        em.line(f"{cap} = max(16, 2 * {cap})")
+        for buf, tab, _, rank, dtype in items:
+            grown, rows = em.fresh("grown"), em.fresh("grown")
+            em.line(f"{grown} = np.zeros(({cap},) + {buf}.shape[1:], dtype={em.np_dtype(dtype)})")
+            em.line(f"{rows} = np.zeros(({cap}, {rank}), dtype=np.int32)")
+            with em.block(f"if {it} > 0:"):
+                em.line(f"{grown}[:{it}] = {buf}[:{it}]")
+                em.line(f"{rows}[:{it}] = {tab}[:{it}]")
+            em.line(f"{buf} = {grown}")
+            em.line(f"{tab} = {rows}")
+    for buf, tab, value, rank, dtype in items:
+        dims = range(rank)
+        wider = " or ".join(f"{value}.shape[{d}] > {buf}.shape[{d + 1}]" for d in dims)
+        with em.block(f"if {wider}:"):
+            grown = em.fresh("grown")
+            new = ", ".join(f"max({buf}.shape[{d + 1}], {value}.shape[{d}])" for d in dims)
+            em.line(f"{grown} = np.zeros(({buf}.shape[0], {new}), dtype={em.np_dtype(dtype)})")
+            old = ", ".join(f":{buf}.shape[{d + 1}]" for d in dims)
+            em.line(f"{grown}[:{it}, {old}] = {buf}[:{it}]")
+            em.line(f"{buf} = {grown}")
+        em.line(f"{buf}[{it}, {', '.join(f':{value}.shape[{d}]' for d in dims)}] = {value}")
+        for d in dims:
+            em.line(f"{tab}[{it}, {d}] = {value}.shape[{d}]")
 
 
 def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
@@ -189,8 +221,15 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
     it = em.fresh("it")
     em.line(f"{it} = 0")
     limit = em.input(n, nv) if at.has_limit else None
-    record = [i for i in range(nv) if _used(em, outs[nv + ne + 1 + i])]
+    ragged = list(at.meta.get("ragged", ()))  # values whose shape changes: padded stacks and shape tables
+    record = [i for i in range(nv) if _used(em, outs[nv + ne + 1 + i]) or
+              (i in ragged and _used(em, outs[nv + ne + 1 + nv + ragged.index(i)]))]
     stacks = {i: _stack(em, outs[i].dtype, at.shapes[i]) for i in record}
+    tables = {i: em.fresh("tab") for i in record if i in ragged}
+    for i, tab in tables.items():
+        em.line(f"{tab} = np.zeros((0, {at.shapes[i].rank}), dtype=np.int32)")
+    cap_ragged = em.fresh("cap")
+    em.line(f"{cap_ragged} = 0")
     # a saved value the gradient reads for its shape alone keeps one shape, not a stack (glue)
     first_saved, _ = at.meta.get("saved", (ne, []))
     shaped = {first_saved + j for j in at.meta.get("shape_only", ())} | set(at.meta.get("shape_only_emits", ())) \
@@ -217,8 +256,10 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
         (c,) = emit_sub(em, at.cond, lv + cond_caps, emit_node)
         with em.block(f"if not {c}:"):
             em.line("break")
-        _push_all(em, n, cap_in, it, [(buf, lv[i], at.shapes[i].rank, outs[i].dtype) for i, buf in stacks.items()],
-                  hint)
+        _push_all(em, n, cap_in, it, [(buf, lv[i], at.shapes[i].rank, outs[i].dtype) for i, buf in stacks.items()
+                                      if i not in tables], hint)
+        _push_padded(em, cap_ragged, it, [(stacks[i], tab, lv[i], at.shapes[i].rank, outs[i].dtype)
+                                          for i, tab in tables.items()])
         res = emit_sub(em, at.body, lv + body_caps, emit_node, n_out, nv)  # emits are copied when pushed
         # the next values (a value the body returns unchanged, such as an accumulator whose sum
         # moved after the loop, keeps its array: nothing is ever written into a loop value)
@@ -259,6 +300,10 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
         name = em.fresh("st")
         em.line(f"{name} = {buf}[:{it}]{trim}")
         em.define(outs[nv + ne + 1 + i], name)
+    for i, tab in tables.items():
+        name = em.fresh("st")
+        em.line(f"{name} = {tab}[:{it}]{trim}")
+        em.define(outs[nv + ne + 1 + nv + ragged.index(i)], name)
 
 
 def lowers_itself(op: Op) -> bool:

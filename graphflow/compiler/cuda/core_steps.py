@@ -20,6 +20,7 @@ from graphflow.core.errors import InvalidArgumentError
 from graphflow.core.evaluate import evaluate
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op
+from graphflow.ops.control_flow_while import padded
 from graphflow.ops.reduce_ops import norm_axes
 from graphflow.ops.shape_ops import resolve_spec
 
@@ -190,16 +191,30 @@ def while_loop(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> 
         for e, o in zip(emitted, outs[at.n_vars:]):
             e.append(o)
         it += 1
+    ragged = at.meta.get("ragged", ())
     return vals + [_stack(e, t, n) for e, t in zip(emitted, at.body.outputs[at.n_vars:])] + \
-        [upload(np.array(it, np.int32))] + [_stack(r, t, n, emitted=False) for r, t in zip(recorded, at.body.inputs)]
+        [upload(np.array(it, np.int32))] + \
+        [_padded(r, t) if i in ragged else _stack(r, t, n, emitted=False)
+         for i, (r, t) in enumerate(zip(recorded, at.body.inputs))] + \
+        [_host(np.array([v.shape for v in recorded[i]], np.int32).reshape(it, at.shapes[i].rank)) for i in ragged]
+
+
+def _padded(items: list[Value], like: Tensor) -> Value:
+    """Values whose shape changes between iterations, zero-padded into one stack (through the
+    host: a loop whose shape invariants let a value grow; the loop's table output keeps each
+    iteration's shape)."""
+    return _host(padded([v.numpy() for v in items], like))
+
+
+def _host(a: np.ndarray) -> Value:
+    return upload(a) if a.size else empty(a.shape, a.dtype)
 
 
 def _stack(items: list[Value], like: Tensor, n: Operation, emitted: bool = True) -> Value:
     """The values stacked on a new leading axis (device-to-device copies); an empty stack keeps
     the shape the graph knows. Emitted values that differ in shape between iterations cannot be
     stacked: the run fails, as on the CPU (a TensorArray scatter of a different count in each
-    iteration). Recorded loop values may (a shape invariant lets them grow): their stack stays
-    empty, for the gradient refuses such loops."""
+    iteration). Recorded loop values that may change shape are padded instead (``_padded``)."""
     cuda: Any = numba_cuda()
     odd = next((i for i, v in enumerate(items) if tuple(v.shape) != tuple(items[0].shape)), None)
     if odd is not None and emitted:
