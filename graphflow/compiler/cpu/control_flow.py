@@ -229,7 +229,8 @@ def emit_while(em: E, n: Operation, emit_node: NodeEmitter[E]) -> None:
     for i, tab in tables.items():
         em.line(f"{tab} = np.zeros((0, {at.shapes[i].rank}), dtype=np.int32)")
     cap_ragged = em.fresh("cap")
-    em.line(f"{cap_ragged} = 0")
+    if tables:
+        em.line(f"{cap_ragged} = 0")
     # a saved value the gradient reads for its shape alone keeps one shape, not a stack (glue)
     first_saved, _ = at.meta.get("saved", (ne, []))
     shaped = {first_saved + j for j in at.meta.get("shape_only", ())} | set(at.meta.get("shape_only_emits", ())) \
