@@ -115,3 +115,29 @@ def test_per_repository_and_per_file_counts(usage, tmp_path):
     ranked = tally.ranked()
     assert ranked[:2] == [placeholder, float32]  # two repos each; then by files, uses
     assert usage.label(placeholder) == "tf.placeholder" and usage.label(("nn", "relu")) == "tf.nn.relu"
+
+
+def test_resolves_attributes_and_module_paths(usage, tmp_path, monkeypatch):
+    pkg = tmp_path / "fakeflow"
+    (pkg / "examples").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("newaxis = None\nclass nn:\n    relu = 1\n")
+    (pkg / "examples" / "__init__.py").write_text("")
+    (pkg / "examples" / "input_data.py").write_text("def read_data_sets(): pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert usage.resolves("fakeflow", "", "newaxis") is True  # an attribute that is None is still there
+    assert usage.resolves("fakeflow", "nn", "relu") is True
+    assert usage.resolves("fakeflow", "examples.input_data", "read_data_sets") is True  # imported, not an attribute
+    assert usage.resolves("fakeflow", "nn", "elu") is False
+    assert usage.resolves("fakeflow", "image", "resize_images") is False
+    assert usage.resolves("no_such_package_here", "", "x") is None
+    for name in [n for n in sys.modules if n == "fakeflow" or n.startswith("fakeflow.")]:
+        monkeypatch.delitem(sys.modules, name)
+
+
+def test_reasons_come_from_tf1_coverage(usage):
+    import tf1_coverage
+    assert usage.reason("image", "resize_images") == tf1_coverage._I24
+    assert usage.reason("", "FIFOQueue") == tf1_coverage._I24
+    assert usage.reason("keras.layers", "Dense") == tf1_coverage._I25  # a submodule's name, looked up in keras
+    assert usage.reason("python_io", "TFRecordWriter") == tf1_coverage._I24  # this tool's MORE_REASONS
+    assert usage.reason("python.ops.rnn_cell", "LSTMCell") == usage._INTERNAL

@@ -253,20 +253,24 @@ def label(key: tuple[str, str]) -> str:
     return f"tf.{key[0]}.{key[1]}" if key[0] else f"tf.{key[1]}"
 
 
-def provided(module: str, name: str) -> bool:
-    """graphflow.<module>.<name> resolves (attribute, else an importable module path)."""
-    obj: object = importlib.import_module("graphflow")
-    path = "graphflow"
+def resolves(package: str, module: str, name: str) -> bool | None:
+    """Whether `<package>.<module>.<name>` resolves, part by part (an attribute, else an importable module
+    path, as `import graphflow.examples.tutorials.mnist` works); None where the package does not import."""
+    try:
+        obj: object = importlib.import_module(package)
+    except Exception:  # noqa: BLE001 - TensorFlow not installed
+        return None
     for part in [p for p in module.split(".") if p] + [name]:
-        path += "." + part
-        nxt = getattr(obj, part, None)
-        if nxt is None:
-            try:
-                nxt = importlib.import_module(path)
-            except Exception:  # noqa: BLE001 - not a module graphflow has
-                return False
-        obj = nxt
+        package += "." + part
+        try:
+            obj = getattr(obj, part) if hasattr(obj, part) else importlib.import_module(package)
+        except Exception:  # noqa: BLE001 - no such module
+            return False
     return True
+
+
+def provided(module: str, name: str) -> bool:
+    return resolves("graphflow", module, name) is True
 
 
 def tf1_has(module: str, name: str) -> bool | None:
@@ -274,16 +278,8 @@ def tf1_has(module: str, name: str) -> bool | None:
     (tf.contrib is in no TensorFlow 2, internal paths)."""
     if module.split(".")[0] in ("contrib", "python", "examples", "core", "tools"):
         return None
-    try:
-        os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # as tf1_coverage.py: compat.v1's keras is tf-keras
-        obj = importlib.import_module("tensorflow.compat.v1")
-        for part in [p for p in module.split(".") if p] + [name]:
-            obj = getattr(obj, part)
-        return True
-    except AttributeError:
-        return False
-    except Exception:  # noqa: BLE001 - no TensorFlow here, or a lazily loaded module that fails to import
-        return None
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # as tf1_coverage.py: compat.v1's keras is tf-keras
+    return resolves("tensorflow.compat.v1", module, name)
 
 
 def reason(module: str, name: str) -> str | None:
