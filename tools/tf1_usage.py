@@ -324,6 +324,14 @@ def report(tally: Tally, commits: dict[str, str], command: str, top: int) -> str
     def row(k: tuple[str, str], *extra: str) -> str:
         return " | ".join([f"| `{label(k)}`", str(len(tally.repos[k])), str(tally.files[k]),
                            str(tally.occurrences[k]), *extra]) + " |"
+    used = sum(tally.occurrences.values())
+    lines += ["", "## Coverage by use", "", f"The first name graphflow lacks is number "
+              f"{next((i + 1 for i, k in enumerate(ranked) if not have[k]), 0)} of the ranking; graphflow has the "
+              f"names of {sum(tally.occurrences[k] for k in ranked if have[k]) / max(used, 1):.1%} of all {used} uses.",
+              "", "| names used by at least | names | in graphflow |", "| --- | --- | --- |"]
+    for least in (1, 2, 3, 5, 10, 20):
+        ks = [k for k in ranked if len(tally.repos[k]) >= least]
+        lines.append(f"| {least} repositories | {len(ks)} | {sum(have[k] for k in ks)} |")
     lines += ["", f"## The {top} most used names", "", "| name | repos | files | uses | graphflow |",
               "| --- | --- | --- | --- | --- |"]
     lines += [row(k, "yes" if have[k] else "**no**") for k in ranked[:top]]
@@ -355,7 +363,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("repos", nargs="+", help="repository paths, git directories, or owner/name under --mirror")
     ap.add_argument("--mirror", default="/work/.mirror", help="where fetched snapshots live (owner+name/repo)")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs" / "tf1_usage.md"))
-    ap.add_argument("--top", type=int, default=60)
+    ap.add_argument("--top", type=int, default=100)
     ap.add_argument("--exclude", action="append", default=[], help="skip files matching this glob (repo-relative)")
     args = ap.parse_args(argv)
     tally, commits = Tally(), {}
