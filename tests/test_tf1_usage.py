@@ -97,7 +97,8 @@ def test_per_repository_and_per_file_counts(usage, tmp_path):
     (one / "readme.txt").write_text("import tensorflow as tf\ntf.placeholder\n")
     nb = {"cells": [{"cell_type": "markdown", "source": ["tf.not_code"]},
                     {"cell_type": "code", "source": ["%matplotlib inline\n", "import tensorflow as tf\n"]},
-                    {"cell_type": "code", "source": "sess = tf.Session()\nx = tf.placeholder(tf.float32)"}]}
+                    {"cell_type": "code", "source": "sess = tf.Session()\nx = tf.placeholder(tf.float32)\ny = x"},
+                    {"cell_type": "code", "source": "tf.nn.relu(y)"}]}  # string sources, a line apart
     two = tmp_path / "two"
     two.mkdir()
     (two / "nb.ipynb").write_text(json.dumps(nb))
@@ -111,6 +112,7 @@ def test_per_repository_and_per_file_counts(usage, tmp_path):
     assert (tally.files[placeholder], tally.occurrences[placeholder]) == (3, 4)
     assert (len(tally.repos[float32]), tally.files[float32], tally.occurrences[float32]) == (2, 3, 3)
     assert (tally.repos[session], tally.files[session]) == ({"two"}, 1)
+    assert tally.occurrences[("nn", "relu")] == 3  # main.py, other.py and the notebook's last cell
     assert ("", "not_code") not in tally.repos
     ranked = tally.ranked()
     assert ranked[:2] == [placeholder, float32]  # two repos each; then by files, uses

@@ -187,7 +187,7 @@ def notebook_code(text: str) -> str:
         return ""
     cells = nb.get("cells") or [c for w in nb.get("worksheets", []) for c in w.get("cells", [])]
     srcs = [c.get("source", c.get("input", "")) for c in cells if c.get("cell_type") == "code"]
-    lines = "".join(s if isinstance(s, str) else "".join(s) + "\n" for s in srcs).splitlines()
+    lines = "".join((s if isinstance(s, str) else "".join(s)) + "\n" for s in srcs).splitlines()
     return "\n".join(ln for ln in lines if not ln.lstrip().startswith(("%", "!")))
 
 
