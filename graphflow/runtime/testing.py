@@ -34,10 +34,10 @@ import numpy.typing as npt
 from graphflow.core.autodiff import gradients
 from graphflow.core.errors import OpError
 from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph, reset_default_graph
+from graphflow.core.rng import DEFAULT_GRAPH_SEED
 from graphflow.ops.state_ops import placeholder, set_random_seed
 from graphflow.platform import cuda as cuda_platform
 from graphflow.runtime.session import Session, get_default_session
-from graphflow.tf1.random_seed import DEFAULT_GRAPH_SEED
 
 
 def compute_gradient(x: Tensor | Sequence[Tensor], x_shape: Sequence[int] | Sequence[Sequence[int]], y: Tensor,
