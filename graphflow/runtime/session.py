@@ -19,8 +19,8 @@ from graphflow.core.errors import InvalidArgumentError, OpError, ResourceExhaust
 from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.core.registry import Op
 from graphflow.core.runtime_hook import Runtime, register_runtime
+from graphflow.core.session_handle import TensorHandle
 from graphflow.core.types import FeedDict
-from graphflow.ops.session_ops import TensorHandle
 from graphflow.platform import cuda as cuda_platform
 from graphflow.runtime import compile_pool, host, tracing
 from graphflow.runtime.dump import dump_executable
