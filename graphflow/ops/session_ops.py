@@ -5,7 +5,9 @@ run, fed only the handle; ``tf.delete_session_tensor`` frees it.
 The three ops are host ops the session answers (runtime/session_tensors.py), as
 ``is_variable_initialized`` is: their values live in the session's state and go when it closes.
 ``Session.run`` returns a fetched handle as a ``TensorHandle`` (core/session_handle.py, re-exported
-here); a ``TensorHandle`` fed for a tensor feeds the value it names, as in TF1.
+here); a ``TensorHandle`` fed for a tensor feeds the value it names, as in TF1. As in TF1, a
+value lives as long as its ``TensorHandle`` object: the session frees a collected handle's value
+at the start of its next run.
 """
 from __future__ import annotations
 
