@@ -5,6 +5,7 @@ required_space_to_batch_paddings, count_up_to, batch_scatter_update, the session
 numpy references on every target, float64 gradients, and tf.compat.v1."""
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import numpy as np
@@ -567,7 +568,6 @@ def _kept(sess: gf.Session) -> int:
 
 @pytest.mark.parametrize("device", TARGETS)
 def test_a_collected_handle_frees_its_value(device: str) -> None:
-    import gc
     x = gf.placeholder(gf.float32, [2])
     h = gf.get_session_handle(x * 2.0)
     holder, value = gf.get_session_tensor("", gf.float32)
@@ -594,7 +594,6 @@ def test_a_collected_handle_frees_its_value(device: str) -> None:
 
 
 def test_deleting_a_handle_twice_is_an_error() -> None:
-    import gc
     h = gf.get_session_handle(gf.constant([1.0, 2.0]))
     holder, deleter = gf.delete_session_tensor("")
     holder2, value = gf.get_session_tensor("", gf.float32)
@@ -629,7 +628,6 @@ def test_deleting_a_handle_twice_is_an_error() -> None:
 def test_collected_handles_match_tf1() -> None:
     """TF1 frees a collected handle's value too (in a deleting run after ten of them), and a
     second delete() raises TypeError."""
-    import gc
     tf = tf1()
     with tf.Graph().as_default(), tf.Session() as sess:
         h = tf.get_session_handle(tf.constant([1.0, 2.0]))
