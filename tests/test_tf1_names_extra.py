@@ -5,6 +5,7 @@ required_space_to_batch_paddings, count_up_to, batch_scatter_update, the session
 numpy references on every target, float64 gradients, and tf.compat.v1."""
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import numpy as np
@@ -557,8 +558,91 @@ def test_session_tensors_keep_values_between_runs(device: str) -> None:
         with pytest.raises(gf.errors.InvalidArgumentError, match="not in the session store"):
             sess.run(ten, {holder: kept.handle})
         again.delete()
-        with pytest.raises(gf.errors.InvalidArgumentError, match="not in the session store"):
+        with pytest.raises(TypeError, match="may have already been deleted"):  # TF1's
             again.eval()
+
+
+def _kept(sess: gf.Session) -> int:
+    return len(sess.state.session_tensors)
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_a_collected_handle_frees_its_value(device: str) -> None:
+    x = gf.placeholder(gf.float32, [2])
+    h = gf.get_session_handle(x * 2.0)
+    holder, value = gf.get_session_tensor("", gf.float32)
+    data = np.array([1.0, 3.0], np.float32)
+    with gf.Session(device=device) as sess:
+        live = sess.run(h, {x: data})
+        dropped = [sess.run(h, {x: data + i}) for i in range(3)]
+        assert _kept(sess) == 4
+        del dropped
+        gc.collect()
+        assert _kept(sess) == 4  # freed by the session's next run, not inside the collector
+        np.testing.assert_array_equal(sess.run(value + 1.0, {holder: live.handle}), data * 2 + 1)
+        assert _kept(sess) == 1
+        # a live handle's value stays, run after run; its string feeds get_session_tensor
+        for _ in range(2):
+            np.testing.assert_array_equal(sess.run(value, {holder: live.handle}), data * 2)
+        np.testing.assert_array_equal(live.eval(), data * 2)
+        # a fetched handle nobody keeps goes too; make_callable's runs free them as well
+        sess.run([h, x], {x: data})
+        call = sess.make_callable(value, [holder])
+        assert _kept(sess) == 2
+        np.testing.assert_array_equal(call(live.handle), data * 2)
+        assert _kept(sess) == 1
+
+
+def test_deleting_a_handle_twice_is_an_error() -> None:
+    h = gf.get_session_handle(gf.constant([1.0, 2.0]))
+    holder, deleter = gf.delete_session_tensor("")
+    holder2, value = gf.get_session_tensor("", gf.float32)
+    with gf.Session() as sess:
+        kept = sess.run(h)
+        kept.delete()
+        assert _kept(sess) == 0
+        with pytest.raises(TypeError, match="may have already been deleted"):  # TF1's error
+            kept.delete()
+        with pytest.raises(TypeError, match="may have already been deleted"):
+            kept.eval()
+        # freed by the op while its object lives: collecting the object later frees nothing twice
+        other = sess.run(h)
+        sess.run(deleter, {holder: other.handle})
+        with pytest.raises(gf.errors.InvalidArgumentError, match="not in the session store"):
+            sess.run(deleter, {holder: other.handle})
+        with pytest.raises(gf.errors.InvalidArgumentError, match="not in the session store"):
+            other.delete()
+        del other
+        gc.collect()
+        assert list(sess.state.dead_handles) == []
+        # a raw handle's value outlives its object until deleted by the op (TF1's get_raw_handle)
+        raw = sess.run(h).get_raw_handle()
+        gc.collect()
+        np.testing.assert_array_equal(sess.run(value, {holder2: raw}), [1.0, 2.0])
+        sess.run(deleter, {holder: raw})
+        assert _kept(sess) == 0
+        last = sess.run(h)
+    assert _kept(sess) == 0 and last.handle  # a closed session's values are gone
+
+
+def test_collected_handles_match_tf1() -> None:
+    """TF1 frees a collected handle's value too (in a deleting run after ten of them), and a
+    second delete() raises TypeError."""
+    tf = tf1()
+    with tf.Graph().as_default(), tf.Session() as sess:
+        h = tf.get_session_handle(tf.constant([1.0, 2.0]))
+        holder, value = tf.get_session_tensor("", tf.float32)
+        first = sess.run(h)
+        name = first.handle
+        others = [sess.run(h) for _ in range(9)]
+        del first, others  # the tenth dead handle (TF1's _DEAD_HANDLES_THRESHOLD) runs the deletion
+        gc.collect()
+        with pytest.raises(tf.errors.OpError, match="not in the session store"):
+            sess.run(value, {holder: name})
+        kept = sess.run(h)
+        kept.delete()
+        with pytest.raises(TypeError, match="may have already been deleted"):
+            kept.delete()
 
 
 def test_session_tensors_belong_to_their_session() -> None:

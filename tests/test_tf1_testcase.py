@@ -127,7 +127,7 @@ def test_build_queries_and_paths() -> None:
     assert gf.test.is_built_with_xla() is False and gf.test.is_built_with_rocm() is False
     assert gf.test.is_cpu_target_available("x86") and gf.test.is_cpu_target_available("aarch64")
     assert not gf.test.is_cpu_target_available("definitely-not-an-arch")
-    assert os.path.isfile(gf.test.test_src_dir_path("runtime/testing.py"))
+    assert os.path.isfile(gf.test.test_src_dir_path("runtime/testing/__init__.py"))
     d = gf.test.get_temp_dir()
     assert os.path.isdir(d) and gf.test.get_temp_dir() == d
     assert callable(gf.test.compute_gradient) and callable(gf.test.is_gpu_available)

@@ -22,6 +22,7 @@ _S11 = np.uint64(11)
 _TWO_PI = 6.283185307179586
 _INV53 = 1.0 / 9007199254740992.0
 _STATELESS = np.uint64(0x5EED5EED5EED5EED)
+DEFAULT_GRAPH_SEED = 87654321  # TF1's graph seed where only an op seed is set (tf.get_seed, tf.test.TestCase)
 
 
 @register_jitable
@@ -97,7 +98,7 @@ def key_from_seeds(graph_seed: int | None, op_seed: int | None) -> int:
     if graph_seed is None and op_seed is None:
         import os
         return int.from_bytes(os.urandom(8), "little")
-    g = 87654321 if graph_seed is None else int(graph_seed)
+    g = DEFAULT_GRAPH_SEED if graph_seed is None else int(graph_seed)
     o = 0 if op_seed is None else int(op_seed)
     with np.errstate(over="ignore"):
         k = mix64(np.uint64(g % 2**64) * _GOLDEN + np.uint64(o % 2**64))

@@ -4,13 +4,14 @@ run, fed only the handle; ``tf.delete_session_tensor`` frees it.
 
 The three ops are host ops the session answers (runtime/session_tensors.py), as
 ``is_variable_initialized`` is: their values live in the session's state and go when it closes.
-``Session.run`` returns a fetched handle as a ``TensorHandle``; a ``TensorHandle`` fed for a
-tensor feeds the value it names, as in TF1.
+``Session.run`` returns a fetched handle as a ``TensorHandle`` (core/session_handle.py, re-exported
+here); a ``TensorHandle`` fed for a tensor feeds the value it names, as in TF1. As in TF1, a
+value lives as long as its ``TensorHandle`` object: the session frees a collected handle's value
+at the start of its next run.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -20,6 +21,7 @@ from graphflow.core.dtypes import DType
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.nodes import make_node
 from graphflow.core.registry import Kind, Op, OpDef, register
+from graphflow.core.session_handle import TensorHandle
 from graphflow.core.shapes import TensorShape
 from graphflow.core.types import DTypeLike
 from graphflow.ops.constant_ops import placeholder
@@ -92,40 +94,3 @@ def delete_session_tensor(handle: object, name: str | None = None) -> tuple[Tens
     """
     holder = placeholder(_dt.string)
     return holder, free_session_tensor(holder, name)
-
-
-class TensorHandle:
-    """A value kept in a session, as ``Session.run`` returns a fetched ``get_session_handle``:
-    ``handle`` is the string to feed, ``eval()`` reads the value, ``delete()`` frees it."""
-
-    def __init__(self, handle: object, dtype: DTypeLike, session: Any) -> None:
-        raw = handle.item() if isinstance(handle, np.ndarray) else handle
-        self._handle = raw.decode() if isinstance(raw, bytes) else str(raw)
-        self._dtype = _dt.as_dtype(dtype)
-        self._session = session
-
-    @property
-    def handle(self) -> str:
-        """The handle string (what a ``get_session_tensor`` placeholder is fed)."""
-        return self._handle
-
-    def get_raw_handle(self) -> str:
-        return self._handle
-
-    def to_numpy_array(self) -> np.ndarray:
-        """The handle as a numpy string scalar (a feed value)."""
-        return np.asarray(self._handle.encode(), dtype=object)
-
-    def __str__(self) -> str:
-        return self._handle
-
-    def __repr__(self) -> str:
-        return f"TensorHandle({self._handle!r}, {self._dtype.name})"
-
-    def eval(self) -> Any:
-        """The kept value (read from the session's store: no graph nodes, no run)."""
-        return self._session.state.session_tensor(self._handle, self._dtype)
-
-    def delete(self) -> None:
-        """Free the kept value in its session."""
-        self._session.state.delete_session_tensor(self._handle)

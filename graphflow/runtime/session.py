@@ -19,8 +19,8 @@ from graphflow.core.errors import InvalidArgumentError, OpError, ResourceExhaust
 from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph
 from graphflow.core.registry import Op
 from graphflow.core.runtime_hook import Runtime, register_runtime
+from graphflow.core.session_handle import TensorHandle
 from graphflow.core.types import FeedDict
-from graphflow.ops.session_ops import TensorHandle
 from graphflow.platform import cuda as cuda_platform
 from graphflow.runtime import compile_pool, host, tracing
 from graphflow.runtime.dump import dump_executable
@@ -236,6 +236,7 @@ class Session:
     def close(self) -> None:
         self._closed = True
         self._cache.clear()
+        self.state.free_session_tensors()
         if self in _default_sessions:
             _default_sessions.remove(self)
 
@@ -276,6 +277,8 @@ class Session:
              run_metadata: RunMetadata | None) -> Any:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
+        if self.state.dead_handles:  # values of collected TensorHandles go now (TF1 frees them in a run)
+            self.state.free_dead_handles()
         graph = self.graph
         feed_items = list(feed_dict.items()) if feed_dict else []
         for key, _ in feed_items:
@@ -409,6 +412,8 @@ class Session:
         def call(*args: object) -> Any:
             if len(args) != len(fed):
                 raise TypeError(f"callable takes {len(fed)} feed values, got {len(args)}")
+            if self.state.dead_handles:  # (as in run)
+                self.state.free_dead_handles()
             vals = [to(v) if to is not None and type(v) is float else convert_feed(t, v)
                     for (t, to), v in zip(fast, args)]
             rk = tuple(v.ndim if isinstance(v, np.ndarray) else 0 for v in vals) if None in ranks \

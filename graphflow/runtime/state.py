@@ -2,6 +2,8 @@
 ``tf.get_session_handle``."""
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
 from graphflow.core.dtypes import DType
@@ -21,6 +23,9 @@ class State:
         self.rng: dict[int, np.ndarray] = {}
         self.session_tensors: dict[str, np.ndarray] = {}  # tf.get_session_handle's values, by handle
         self.session_handle_count = 0
+        # handles whose TensorHandle object was collected (appended by its __del__, at any moment
+        # of any thread: a deque, whose append and popleft need no lock), freed by the next run
+        self.dead_handles: deque[str] = deque()
 
     def session_tensor(self, handle: str, dtype: DType) -> np.ndarray:
         """The value kept under ``handle`` (a fed or evaluated TensorHandle), checked for ``dtype``."""
@@ -35,6 +40,25 @@ class State:
     def delete_session_tensor(self, handle: str) -> None:
         if self.session_tensors.pop(handle, None) is None:
             raise InvalidArgumentError(None, None, f"The tensor with handle '{handle}' is not in the session store.")
+
+    def register_dead_handle(self, handle: str) -> None:
+        if handle in self.session_tensors:  # (not when freed already: deleted, or the session closed)
+            self.dead_handles.append(handle)
+
+    def free_dead_handles(self) -> None:
+        """Free the values of collected TensorHandles (a value freed already, by
+        ``tf.delete_session_tensor`` or the session's closing, is skipped)."""
+        while True:
+            try:
+                handle = self.dead_handles.popleft()
+            except IndexError:  # (another thread's run may empty it first)
+                return
+            self.session_tensors.pop(handle, None)
+
+    def free_session_tensors(self) -> None:
+        """The session closes: every kept value goes (TF1's)."""
+        self.session_tensors.clear()
+        self.dead_handles.clear()
 
     def buffer(self, var: Operation) -> np.ndarray:
         uid = var.attrs.uid

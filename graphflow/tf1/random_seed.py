@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from graphflow.core.ir import get_default_graph
+from graphflow.core.rng import DEFAULT_GRAPH_SEED
 
-DEFAULT_GRAPH_SEED = 87654321  # what TF1 (and graphflow's random ops) use when only the op seed is set
 _MAXINT32 = 2**31 - 1
 
 

@@ -1,171 +1,24 @@
-"""``gf.test``, as TF1's ``tf.test``: numerical gradient checking (``compute_gradient``),
-``TestCase`` (sessions on a fresh graph per test, the array assertions), ``main``, ``Benchmark``
-and the build queries.
-
-    import graphflow as tf
-
-    class SquareTest(tf.test.TestCase):
-        def test_square(self):
-            with self.cached_session():
-                self.assertAllClose(tf.square([2.0, 3.0]).eval(), [4.0, 9.0])
-
-    if __name__ == "__main__":
-        tf.test.main()
-"""
+"""``tf.test.TestCase``: each test on a fresh default graph with TF1's default seeds, sessions
+on it, ``evaluate``, and the array assertions."""
 from __future__ import annotations
 
 import contextlib
-import json
 import math
-import os
 import random
 import re
-import sys
 import tempfile
-import time
 import unittest
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-import llvmlite.binding as llvm
 import numpy as np
-import numpy.typing as npt
 
-from graphflow.core.autodiff import gradients
 from graphflow.core.errors import OpError
 from graphflow.core.ir import Graph, Operation, Tensor, get_default_graph, reset_default_graph
-from graphflow.ops.state_ops import placeholder, set_random_seed
-from graphflow.platform import cuda as cuda_platform
+from graphflow.core.rng import DEFAULT_GRAPH_SEED
+from graphflow.ops.state_ops import set_random_seed
 from graphflow.runtime.session import Session, get_default_session
-from graphflow.tf1.random_seed import DEFAULT_GRAPH_SEED
-
-
-def compute_gradient(x: Tensor | Sequence[Tensor], x_shape: Sequence[int] | Sequence[Sequence[int]], y: Tensor,
-                     y_shape: Sequence[int], x_init_value: npt.ArrayLike | None = None,
-                     delta: float = 1e-3, extra_feed_dict: dict | None = None,
-                     session: Session | None = None) -> Any:
-    """(theoretical, numerical) Jacobians of ``y`` w.r.t. ``x``, each of shape
-    (x.size, y.size). ``x`` may be a list; then a list of pairs is returned."""
-    if isinstance(x, (list, tuple)):
-        inits = x_init_value if x_init_value is not None else [None] * len(x)
-        return [compute_gradient(xi, si, y, y_shape, ii, delta, extra_feed_dict, session)
-                for xi, si, ii in zip(x, x_shape, inits)]
-    sess = session or get_default_session() or Session(graph=y.graph)
-    x_shape = tuple(x_shape)
-    y_shape = tuple(y_shape)
-    dtype = x.dtype.np
-    x0 = np.asarray(x_init_value, dtype=dtype) if x_init_value is not None else \
-        np.random.RandomState(0).uniform(-1, 1, size=x_shape).astype(dtype)
-    feeds = dict(extra_feed_dict or {})
-    nx, ny = int(np.prod(x_shape, dtype=np.int64)), int(np.prod(y_shape, dtype=np.int64))
-    dy = _placeholder_like(y)
-    (gx,) = gradients(y, [x], grad_ys=dy)
-    theoretical = np.zeros((nx, ny), dtype=dtype)
-    for j in range(ny):
-        e = np.zeros(ny, dtype=y.dtype.np)
-        e[j] = 1
-        if gx is not None:
-            theoretical[:, j] = np.asarray(sess.run(gx, {**feeds, x: x0, dy: e.reshape(y_shape)})).reshape(-1)
-    numerical = np.zeros((nx, ny), dtype=dtype)
-    flat = x0.reshape(-1).copy()
-    for i in range(nx):
-        old = flat[i]
-        flat[i] = old + delta
-        plus = np.asarray(sess.run(y, {**feeds, x: flat.reshape(x_shape)}), dtype=np.float64).reshape(-1)
-        flat[i] = old - delta
-        minus = np.asarray(sess.run(y, {**feeds, x: flat.reshape(x_shape)}), dtype=np.float64).reshape(-1)
-        flat[i] = old
-        numerical[i, :] = (plus - minus) / (2 * delta)
-    return theoretical, numerical
-
-
-def compute_gradient_error(x: Tensor | Sequence[Tensor], x_shape: Sequence[int] | Sequence[Sequence[int]], y: Tensor,
-                           y_shape: Sequence[int], x_init_value: npt.ArrayLike | None = None,
-                           delta: float = 1e-3, extra_feed_dict: dict | None = None) -> float:
-    """Largest absolute difference between the theoretical and numerical Jacobians."""
-    pairs = compute_gradient(x, x_shape, y, y_shape, x_init_value, delta, extra_feed_dict)
-    if isinstance(pairs, tuple):
-        pairs = [pairs]
-    err = 0.0
-    for t, n in pairs:
-        if t.size:
-            err = max(err, float(np.max(np.abs(t - n))))
-    return err
-
-
-def _placeholder_like(y: Tensor) -> Tensor:
-    with y.graph.as_default():
-        return placeholder(y.dtype, y.shape, name="grad_y")
-
-
-def is_gpu_available(cuda_only: bool = False, min_cuda_compute_capability: Sequence[int] | None = None) -> bool:
-    """Whether sessions can run on the CUDA target (a GPU of at least ``min_cuda_compute_capability``,
-    or Numba's simulator)."""
-    if not cuda_platform.capability("kernels").ok:
-        return False
-    if min_cuda_compute_capability is None:
-        return True
-    cc = getattr(cuda_platform.require("kernels").get_current_device(), "compute_capability", (0, 0))
-    return tuple(cc) >= tuple(min_cuda_compute_capability)
-
-
-def is_built_with_cuda() -> bool:
-    """Whether the CUDA target is installed (the ``cuda`` extra: numba-cuda)."""
-    return cuda_platform.capability("numba-cuda").ok
-
-
-def is_built_with_gpu_support() -> bool:
-    return is_built_with_cuda()
-
-
-def gpu_device_name() -> str:
-    """"/device:GPU:0" when sessions can run on the CUDA target, else ""."""
-    return "/device:GPU:0" if is_gpu_available() else ""
-
-
-_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../graphflow
-_temp_dir: list[str] = []
-
-
-def get_temp_dir() -> str:
-    """A temporary directory for this process's tests (``$TEST_TMPDIR`` when set); not deleted."""
-    if not _temp_dir:
-        base = os.environ.get("TEST_TMPDIR")
-        if base:
-            os.makedirs(base, exist_ok=True)
-        _temp_dir.append(tempfile.mkdtemp(prefix="graphflow_test_", dir=base))
-    return _temp_dir[0]
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Run the ``TestCase`` classes of ``__main__`` (``unittest.main``), exiting with its status."""
-    unittest.main(module="__main__", argv=list(argv) if argv is not None else None)
-
-
-def test_src_dir_path(relative_path: str) -> str:
-    """The absolute path of ``relative_path`` inside graphflow's source tree."""
-    return os.path.join(_PACKAGE_ROOT, relative_path)
-
-
-def is_built_with_xla() -> bool:
-    """False: graphflow compiles graphs itself (through LLVM), not with XLA."""
-    return False
-
-
-def is_built_with_rocm() -> bool:
-    """False: graphflow's GPU target is CUDA."""
-    return False
-
-
-def is_cpu_target_available(target: str) -> bool:
-    """Whether the LLVM that compiles graphflow's CPU code (llvmlite's) has a backend for
-    ``target`` ("x86", "aarch64", ...), as TF asks its own LLVM."""
-    llvm.initialize_all_targets()
-    try:
-        llvm.Target.from_triple({"x86": "x86_64"}.get(target.lower(), target.lower()))
-    except RuntimeError:
-        return False
-    return True
+from graphflow.runtime.testing.process import get_temp_dir
 
 
 class TestCase(unittest.TestCase):
@@ -395,50 +248,3 @@ class TestCase(unittest.TestCase):
 
 def _is_nest(x: Any) -> bool:
     return isinstance(x, (list, tuple)) and any(isinstance(v, (Mapping, list, tuple, np.ndarray)) for v in x)
-
-
-class Benchmark:
-    """TF1's ``tf.test.Benchmark``: ``report_benchmark`` records one entry (printed, or written to
-    ``$TEST_REPORT_FILE_PREFIX<name>`` as JSON), ``run_op_benchmark`` times a fetch in a session."""
-
-    def _name(self, name: str | None) -> str:
-        if name:
-            return name
-        frame = sys._getframe(2)
-        return f"{type(self).__name__}.{frame.f_code.co_name}"
-
-    def report_benchmark(self, iters: int | None = None, cpu_time: float | None = None,
-                         wall_time: float | None = None, throughput: float | None = None,
-                         extras: Mapping[str, Any] | None = None, name: str | None = None,
-                         metrics: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
-        """Record a benchmark entry; returns it."""
-        entry_name = self._name(name)
-        entry = {"name": entry_name, "iters": iters, "cpu_time": cpu_time, "wall_time": wall_time,
-                 "throughput": throughput, "extras": dict(extras or {}), "metrics": [dict(m) for m in metrics or []]}
-        entry = {k: v for k, v in entry.items() if v not in (None, {}, [])}
-        prefix = os.environ.get("TEST_REPORT_FILE_PREFIX")
-        if prefix:
-            path = prefix + entry_name.replace("/", "__")
-            with open(path, "w") as f:
-                json.dump({"entries": {"entry": [entry]}}, f, default=str)
-        else:
-            print(json.dumps({"entries": {"entry": [entry]}}, default=str))
-        return entry
-
-    def run_op_benchmark(self, sess: Session, op_or_tensor: Any, feed_dict: Mapping[Any, Any] | None = None,
-                         burn_iters: int = 2, min_iters: int = 10, store_trace: bool = False,
-                         store_memory_usage: bool = True, name: str | None = None,
-                         extras: Mapping[str, Any] | None = None, mbs: int = 0) -> dict[str, Any]:
-        """Run ``op_or_tensor`` ``burn_iters`` times untimed, then ``min_iters`` times; reports and
-        returns the median wall time."""
-        for _ in range(burn_iters):
-            sess.run(op_or_tensor, feed_dict=feed_dict)
-        times = []
-        for _ in range(min_iters):
-            start = time.perf_counter()
-            sess.run(op_or_tensor, feed_dict=feed_dict)
-            times.append(time.perf_counter() - start)
-        wall = float(np.median(times))
-        throughput = mbs / wall if mbs else None
-        return self.report_benchmark(iters=min_iters, wall_time=wall, throughput=throughput, extras=extras,
-                                     name=self._name(name))
