@@ -129,6 +129,7 @@ class Op(enum.Enum):
     LOG_MATRIX_DETERMINANT = "LogMatrixDeterminant"
     LU = "Lu"
     MATRIX_EXPONENTIAL = "MatrixExponential"
+    MATRIX_SQUARE_ROOT = "MatrixSquareRoot"
     CUMPROD = "Cumprod"
     # shape and data movement
     RESHAPE = "Reshape"

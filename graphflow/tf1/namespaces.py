@@ -55,7 +55,7 @@ LINALG = {"band_part": "matrix_band_part", "cholesky": "cholesky", "det": "matri
 LINALG_ONLY = {name: getattr(LX, name) for name in """adjoint diag diag_part eigh_tridiagonal logdet lu_matrix_inverse
 lu_reconstruct lu_solve matrix_rank matvec normalize pinv set_diag slogdet tensor_diag tensor_diag_part trace
 tridiagonal_matmul tridiagonal_solve""".split()}
-LINALG_ONLY.update(expm=FO.expm, lu=FO.lu, l2_normalize=nn_ops.l2_normalize)
+LINALG_ONLY.update(expm=FO.expm, lu=FO.lu, sqrtm=FO.sqrtm, l2_normalize=nn_ops.l2_normalize)
 LINALG_ONLY.update({name: getattr(mod, name) for mod in (LO, LOS) for name in dir(mod)
                     if name.startswith("LinearOperator")})
 RANDOM = {"categorical": "random_categorical", "gamma": "random_gamma", "normal": "random_normal",

@@ -120,7 +120,8 @@ RULES: dict[Op, CudaRule | NotOnTarget] = {
     Op.DEFERRED: NotOnTarget("replaced by the op it defers when the program is specialised; never reaches a target"),
     **{op: NotOnTarget("no CUDA kernel for this decomposition yet (it needs cuSOLVER, not yet bound); "
                        "run it in a CPU session")
-       for op in (Op.SVD, Op.QR, Op.SELF_ADJOINT_EIG, Op.LOG_MATRIX_DETERMINANT, Op.LU, Op.MATRIX_EXPONENTIAL)},
+       for op in (Op.SVD, Op.QR, Op.SELF_ADJOINT_EIG, Op.LOG_MATRIX_DETERMINANT, Op.LU, Op.MATRIX_EXPONENTIAL,
+                  Op.MATRIX_SQUARE_ROOT)},
 }
 _HOST = NotOnTarget("a host op: the session evaluates it by its numpy reference beside the compiled call "
                     "(runtime/host.py), on every target")
