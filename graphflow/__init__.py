@@ -62,6 +62,7 @@ from graphflow.ops.solve_ops import (cholesky, matrix_band_part, matrix_determin
                                      matrix_solve, norm)
 from graphflow.ops.decomposition_ops import qr, self_adjoint_eig, self_adjoint_eigvals, svd
 from graphflow.ops.factor_ops import sqrtm as matrix_square_root
+from graphflow.ops.bitcast_ops import bitcast
 from graphflow.ops.linalg_extras import cholesky_solve, matrix_solve_ls, norm  # noqa: F811  (matrix norms too)
 from graphflow.ops.index_ops import (argsort, meshgrid, segment_max, segment_mean,
                                      segment_min, segment_prod, segment_sum, sequence_mask,

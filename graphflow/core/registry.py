@@ -32,6 +32,7 @@ class Op(enum.Enum):
     IDENTITY = "Identity"
     STOP_GRADIENT = "StopGradient"
     CAST = "Cast"
+    BITCAST = "Bitcast"
     NEG = "Neg"
     ABS = "Abs"
     SIGN = "Sign"

@@ -95,6 +95,7 @@ RULES: dict[Op, CudaRule | NotOnTarget] = {
     Op.MATMUL: CudaRule(S.batch_matmul, _matmul),
     Op.SUM_TO: CudaRule(CS.sum_to, _sum_to),
     Op.RESHAPE: CudaRule(CS.reshape, any_rank=True),
+    Op.BITCAST: CudaRule(CS.bitcast, any_rank=True),
     Op.KEEP_DIMS: CudaRule(CS.keep_dims, any_rank=True),
     Op.ASSIGN: CudaRule(CS.assign, flush=True, any_rank=True, kernels=(("assign", T.ASSIGN),)),
     Op.FILL: CudaRule(CS.fill, any_rank=True),
