@@ -139,6 +139,7 @@ from graphflow.tf1.framework_utils import (convert_to_tensor_or_indexed_slices, 
                                            convert_to_tensor_or_sparse_tensor, make_ndarray,
                                            make_template, make_tensor_proto, timestamp)
 from graphflow.tf1.random_seed import get_seed  # noqa: E402
+from graphflow.tf1.critical_section import CriticalSection  # noqa: E402
 from graphflow.core.errors import OpError  # noqa: E402
 
 from graphflow.tf1 import metrics  # noqa: E402
