@@ -133,3 +133,21 @@ def test_values_and_shapes_match_tf1(name: str) -> None:
                 return s.run(y), y.shape.as_list()
     (ours, our_shape), (theirs, their_shape) = evaluate(gf), evaluate(tf)
     assert our_shape == their_shape and ours.dtype == theirs.dtype and _bytes(ours) == _bytes(theirs)
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_float16_bits_round_as_numpy_and_survive_a_round_trip(device: str) -> None:
+    """Compiled CPU code carries float16 as float32: bitcast reads a cast's value rounded to float16
+    (to nearest, ties to even) as numpy's astype does, and every 16-bit pattern comes back whole."""
+    rs = np.random.RandomState(0)
+    wide = np.concatenate([(rs.randn(4000) * 10.0 ** rs.randint(-9, 6, 4000)).astype(np.float32),
+                           np.array([65504, 65519, 65520, 1e6, 2.98e-8, 6e-8, -0.0, np.inf, -np.inf], np.float32)])
+    patterns = np.arange(-32768, 32768).astype(np.int16)
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float32, [None])
+        bits = gf.placeholder(gf.int16, [None])
+        got = run([gf.bitcast(gf.cast(x, gf.float16), gf.int16), gf.bitcast(gf.bitcast(bits, gf.float16), gf.int16)],
+                  {x: wide, bits: patterns}, device)
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(got[0], wide.astype(np.float16).view(np.int16))
+    np.testing.assert_array_equal(got[1], patterns)
