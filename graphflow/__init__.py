@@ -61,6 +61,8 @@ from graphflow.ops.special_ops import (digamma, erf, erfc, expm1, is_finite, is_
 from graphflow.ops.solve_ops import (cholesky, matrix_band_part, matrix_determinant, matrix_inverse,
                                      matrix_solve, norm)
 from graphflow.ops.decomposition_ops import qr, self_adjoint_eig, self_adjoint_eigvals, svd
+from graphflow.ops.factor_ops import sqrtm as matrix_square_root
+from graphflow.ops.bitcast_ops import bitcast
 from graphflow.ops.linalg_extras import cholesky_solve, matrix_solve_ls, norm  # noqa: F811  (matrix norms too)
 from graphflow.ops.index_ops import (argsort, meshgrid, segment_max, segment_mean,
                                      segment_min, segment_prod, segment_sum, sequence_mask,
@@ -137,6 +139,7 @@ from graphflow.tf1.framework_utils import (convert_to_tensor_or_indexed_slices, 
                                            convert_to_tensor_or_sparse_tensor, make_ndarray,
                                            make_template, make_tensor_proto, timestamp)
 from graphflow.tf1.random_seed import get_seed  # noqa: E402
+from graphflow.tf1.critical_section import CriticalSection  # noqa: E402
 from graphflow.core.errors import OpError  # noqa: E402
 
 from graphflow.tf1 import metrics  # noqa: E402

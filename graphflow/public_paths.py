@@ -36,6 +36,7 @@ PATHS = {
     "graphflow.losses": "graphflow.tf1.losses",
     "graphflow.metrics": "graphflow.tf1.metrics",
     "graphflow.python": "graphflow.tf1.python",
+    "graphflow.python.ops.critical_section_ops": "graphflow.tf1.critical_section",
     "graphflow.strings": "graphflow.tf1.strings",
     "graphflow.summary": "graphflow.tf1.summary",
     "graphflow.timeline": "graphflow.tf1.timeline",

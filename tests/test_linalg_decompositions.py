@@ -23,6 +23,7 @@ SQ = RS.randn(2, 3, 3) + 2 * np.eye(3)
 SPD = (lambda a: a @ np.swapaxes(a, -1, -2) + 3 * np.eye(3))(RS.randn(2, 3, 3))
 LOW = np.tril(RS.randn(2, 3, 3)) + 3 * np.eye(3)
 RHS = RS.randn(2, 3, 2)
+SQRT_IN = 0.3 * SQ + 2 * np.eye(3)  # not symmetric; eigenvalues with real parts well above 0
 TRI = np.stack([RS.randn(2, 4), RS.randn(2, 4) + 4.0, RS.randn(2, 4)], axis=-2)  # [2, 3, 4], compact
 
 
@@ -103,6 +104,11 @@ CASES: dict[str, tuple[Any, Any, list[np.ndarray], list[int] | None]] = {
     "lu_matrix_inverse": (lambda a: gf.linalg.lu_matrix_inverse(*gf.linalg.lu(a)), np.linalg.inv, [SQ], [0]),
     "expm": (gf.linalg.expm, lambda x: np.stack([sla.expm(m) for m in x]), [0.5 * SQ], [0]),
     "expm_large_norm": (gf.linalg.expm, lambda x: np.stack([sla.expm(m) for m in x]), [3.0 * SQ], None),
+    "sqrtm": (gf.linalg.sqrtm, lambda x: np.stack([sla.sqrtm(m) for m in x]), [SQRT_IN], [0]),
+    "sqrtm_spd_4d": (gf.matrix_square_root, lambda x: np.stack([sla.sqrtm(m) for m in x.reshape(-1, 3, 3)]).reshape(
+        x.shape), [np.stack([SPD, SPD[::-1]])], [0]),
+    "sqrtm_complex_eigenvalues": (gf.linalg.sqrtm, lambda x: np.real(sla.sqrtm(x)),
+                                  [np.array([[1.0, -2.0, 0.5], [2.0, 1.0, 0.0], [0.0, 0.3, 4.0]])], [0]),
     "cholesky_solve": (gf.cholesky_solve, lambda c, b: np.linalg.solve(c @ _t(c), b), [LOW, RHS], [0, 1]),
     "triangular_solve_lower": (gf.linalg.triangular_solve, lambda a, b: np.linalg.solve(np.tril(a), b),
                                [LOW + np.triu(RS.randn(3, 3), 1), RHS], [0, 1]),
@@ -172,6 +178,8 @@ CASES: dict[str, tuple[Any, Any, list[np.ndarray], list[int] | None]] = {
     "expm_float32": (gf.linalg.expm, lambda x: np.stack([sla.expm(m.astype(np.float64)) for m in x]).astype(np.float32),
                      [(0.5 * SQ).astype(np.float32)], None),
     "qr_float32": (lambda x: gf.matmul(*gf.qr(x)), lambda x: x, [TALL.astype(np.float32)], None),
+    "sqrtm_float32": (gf.linalg.sqrtm, lambda x: np.stack([sla.sqrtm(m.astype(np.float64)) for m in x]).astype(
+        np.float32), [SQRT_IN.astype(np.float32)], None),
 }
 # float32 comparisons of a decomposition against another LAPACK call: a few ulps of the largest entry
 WIDER = {"svd_float32": dict(rtol=1e-5, atol=1e-5), "eigh_float32": dict(rtol=1e-5, atol=1e-5),
@@ -223,6 +231,19 @@ def test_svd_qr_expm_give_nans_for_non_finite_input_as_tf1() -> None:
             np.testing.assert_allclose(s[0], np.linalg.svd(TALL[0], compute_uv=False), rtol=1e-10)
 
 
+def test_sqrtm_gives_nans_where_no_principal_root_exists_as_tf() -> None:
+    """A negative or zero eigenvalue (TF's kernel gives NaNs for both; so do graphflow's reference and
+    kernel); the rest of the batch is unaffected."""
+    batch = np.stack([np.diag([-1.0, 4.0, 1.0]), np.zeros((3, 3)), -np.eye(3), SPD[0], np.full((3, 3), np.inf)])
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [None, 3, 3])
+        for device in TARGETS:
+            got = run(gf.linalg.sqrtm(x), {x: batch}, device)
+            assert np.all(np.isnan(got[[0, 1, 2, 4]])), device
+            np.testing.assert_allclose(got[3], sla.sqrtm(SPD[0]), rtol=1e-10)
+            assert run(gf.linalg.sqrtm(x), {x: np.zeros((0, 3, 3))}, device).shape == (0, 3, 3)
+
+
 # ---- errors name what was expected, what was given, and the node ---------------------------------
 
 def test_static_shape_errors_name_the_expectation_and_the_node() -> None:
@@ -265,7 +286,8 @@ def test_gradients_outside_tf1s_domain_raise_naming_the_node() -> None:
 
 def test_the_cuda_target_refuses_the_decompositions_with_a_reason() -> None:
     from graphflow.compiler.cuda import rules as _cuda  # noqa: F401  (registers the CUDA rules)
-    for op in (Op.SVD, Op.QR, Op.SELF_ADJOINT_EIG, Op.LOG_MATRIX_DETERMINANT, Op.LU, Op.MATRIX_EXPONENTIAL):
+    for op in (Op.SVD, Op.QR, Op.SELF_ADJOINT_EIG, Op.LOG_MATRIX_DETERMINANT, Op.LU, Op.MATRIX_EXPONENTIAL,
+               Op.MATRIX_SQUARE_ROOT):
         rule = rows()[op].kernels["cuda"]
         assert isinstance(rule, NotOnTarget) and "cuSOLVER" in rule.reason
 
@@ -317,6 +339,8 @@ TF1_CASES: dict[str, Any] = {  # name -> builder over a module (graphflow or tf.
     "lu_perm": lambda m, x: m.cast(m.linalg.lu(x[:3, :3])[1], m.float64),
     "lu_solve": lambda m, x: m.linalg.lu_solve(*m.linalg.lu(x[:3, :3] + 2 * m.eye(3, dtype=m.float64)), x[:3, 1:]),
     "expm": lambda m, x: m.linalg.expm(x[:3, :3]),
+    "sqrtm_spd": lambda m, x: m.linalg.sqrtm(m.matmul(x, x, transpose_a=True) + m.eye(3, dtype=m.float64)),
+    "matrix_square_root": lambda m, x: m.matrix_square_root(x[:3, :3] + 3 * m.eye(3, dtype=m.float64)),
     "triangular_solve": lambda m, x: m.matrix_triangular_solve(x[:3, :3] + 3 * m.eye(3, dtype=m.float64), x[1:, :]),
     "cholesky_solve": lambda m, x: m.cholesky_solve(
         m.cholesky(m.matmul(x, x, transpose_a=True) + m.eye(3, dtype=m.float64)), m.transpose(x)),
@@ -357,3 +381,30 @@ def test_values_and_gradients_match_tf1(name: str) -> None:
     assert len(ours) == len(theirs)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+
+
+
+def _sqrtm_graph_def() -> Any:
+    with gf.Graph().as_default() as g:
+        x = gf.placeholder(gf.float64, [None, 3, 3], name="x")
+        gf.linalg.sqrtm(x, name="root")
+        return g.as_graph_def()
+
+
+def test_sqrtm_goes_through_graph_files_as_tfs_matrix_square_root() -> None:
+    gd = _sqrtm_graph_def()
+    assert [n.op for n in gd.node if n.name == "root"] == ["MatrixSquareRoot"]
+    with gf.Graph().as_default():
+        (y,) = gf.import_graph_def(gd, return_elements=["root:0"], name="")
+        np.testing.assert_allclose(run(y, {"x:0": SPD}), np.stack([sla.sqrtm(m) for m in SPD]), rtol=1e-10)
+
+
+@pytest.mark.needs("tensorflow")
+def test_tf1_runs_the_matrix_square_root_graphflow_wrote() -> None:
+    tf = tf1()
+    theirs = tf.GraphDef()
+    theirs.ParseFromString(_sqrtm_graph_def().SerializeToString())
+    with tf.Graph().as_default():
+        (t,) = tf.import_graph_def(theirs, return_elements=["root:0"], name="")
+        with tf.Session() as s:
+            np.testing.assert_allclose(s.run(t, {"x:0": SPD}), np.stack([sla.sqrtm(m) for m in SPD]), rtol=1e-10)

@@ -61,6 +61,8 @@ REASONS = [
     ("train", r"VocabInfo", "warm_start's vocabulary remapping is not supported (docs/differences.md)"),
     ("sparse", r"SparseConditionalAccumulator", _I24),
     ("math", r"(angle|conj|imag|real)$", _COMPLEX),
+    ("linalg", r"logm", "complex dtypes: graphflow has none, and TF's logm takes complex64 and complex128 "
+                        "matrices only (float input raises TypeError)"),
     ("dtypes", r"(QUANTIZED_DTYPES|q(u)?int(8|16|32))$", _QUANT),
     ("dtypes", r"(bfloat16|uint(16|32|64)|resource|variant)$", _DTYPES),
     ("dtypes", r"complex(64|128)?$", _COMPLEX),

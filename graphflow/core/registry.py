@@ -32,6 +32,7 @@ class Op(enum.Enum):
     IDENTITY = "Identity"
     STOP_GRADIENT = "StopGradient"
     CAST = "Cast"
+    BITCAST = "Bitcast"
     NEG = "Neg"
     ABS = "Abs"
     SIGN = "Sign"
@@ -129,6 +130,7 @@ class Op(enum.Enum):
     LOG_MATRIX_DETERMINANT = "LogMatrixDeterminant"
     LU = "Lu"
     MATRIX_EXPONENTIAL = "MatrixExponential"
+    MATRIX_SQUARE_ROOT = "MatrixSquareRoot"
     CUMPROD = "Cumprod"
     # shape and data movement
     RESHAPE = "Reshape"

@@ -196,6 +196,11 @@ def _cast(ex: Exporter, n: Operation, ins: list[str]) -> str:
     return ex.node(n.name, "Cast", ins, SrcT=_in_t(n), DstT=_t(n), Truncate=False)
 
 
+@_rule(Op.BITCAST)
+def _bitcast(ex: Exporter, n: Operation, ins: list[str]) -> str:
+    return ex.node(n.name, "Bitcast", ins, T=_in_t(n), type=_t(n))
+
+
 @_rule(Op.SELECT)
 def _select(ex: Exporter, n: Operation, ins: list[str]) -> str:
     return ex.node(n.name, "SelectV2", ins, T=_t(n))

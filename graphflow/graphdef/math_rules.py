@@ -1,6 +1,6 @@
 """TF1 math ops that graphflow builds as compositions, read from GraphDefs: Xdivy, Xlog1py,
 MulNoNan, DivNoNan, Polygamma, BesselI0, BesselI1, CumulativeLogsumexp, HistogramFixedWidth,
-TensorScatterMax / Min and SobolSample, each through its public function. (Erfinv, Ndtri,
+TensorScatterMax / Min, SobolSample and Bitcast, each through its public function. (Erfinv, Ndtri,
 BesselI0e / I1e, Igamma, Igammac, IgammaGradA, Betainc, Zeta and NextAfter are registry rows and
 import through ``row_rule``.)"""
 from __future__ import annotations
@@ -40,3 +40,8 @@ def _histogram(n: Node) -> Any:
 def _sobol(n: Node) -> Any:
     dim, count, skip = (int(n.const_input(i)) for i in range(3))
     return _gf().math.sobol_sample(dim, count, skip, dtype=n.attr("dtype"), name=n.name)
+
+
+@_import("Bitcast")
+def _bitcast(n: Node) -> Any:
+    return _gf().bitcast(n.inputs[0], n.attr("type"), name=n.name)

@@ -1,6 +1,7 @@
-"""Determinants in log space, the pivoted LU factorisation and the matrix exponential: one
-primitive each on batches of square matrices, with gradients (LU's as TF 2's, since TF 1.15 had
-none; expm's is the Frechet derivative, an exponential of a block matrix)."""
+"""Determinants in log space, the pivoted LU factorisation, the matrix exponential and the matrix
+square root: one primitive each on batches of square matrices, with gradients (LU's as TF 2's,
+since TF 1.15 had none; expm's and sqrtm's are the Frechet derivative's adjoint, the function of a
+block matrix)."""
 from __future__ import annotations
 
 import warnings
@@ -161,6 +162,18 @@ def lu(input: TensorLike, output_idx_type: DTypeLike = _dt.int32, name: str | No
     return Lu(node.outputs[0], node.outputs[1])
 
 
+def _block_adjoint(n: Operation, g: Tensor, what: str) -> list:
+    """The Frechet derivative's adjoint at A applied to g, for a primary matrix function f with real
+    coefficients: the upper-right block of f([[A^T, g], [0, A^T]])."""
+    at = matrix_transpose(n.inputs[0])
+    block = concat([concat([at, g], -1), concat([zeros_like(at), at], -1)], -2)
+    size = square_dims(at.shape, what)[1]
+    if size is None:
+        raise NotImplementedError(f"the gradient of {what} needs the matrix size known when the graph is built, "
+                                  f"given shape {at.shape} ({n.describe()})")
+    return [make(n.op, [block])[..., :size, size:]]
+
+
 # ---- matrix exponential ------------------------------------------------------------------------
 
 def _expm_ref(at: object, a: np.ndarray) -> np.ndarray:
@@ -172,19 +185,8 @@ def _expm_ref(at: object, a: np.ndarray) -> np.ndarray:
     return out.reshape(a.shape).astype(a.dtype)
 
 
-def _expm_vjp(n: Operation, g: Tensor) -> list:
-    """The Frechet derivative's adjoint at A applied to g: the upper-right block of
-    expm([[A^T, g], [0, A^T]])."""
-    at = matrix_transpose(n.inputs[0])
-    block = concat([concat([at, g], -1), concat([zeros_like(at), at], -1)], -2)
-    size = square_dims(at.shape, "expm")[1]
-    if size is None:
-        raise NotImplementedError(f"the gradient of expm needs the matrix size known when the graph is built, "
-                                  f"given shape {at.shape} ({n.describe()})")
-    return [make(Op.MATRIX_EXPONENTIAL, [block])[..., :size, size:]]
-
-
-register(OpDef(Op.MATRIX_EXPONENTIAL, Kind.OTHER, _square_rule("expm", False, 1), F, _expm_ref, vjp=_expm_vjp))
+register(OpDef(Op.MATRIX_EXPONENTIAL, Kind.OTHER, _square_rule("expm", False, 1), F, _expm_ref,
+               vjp=lambda n, g: _block_adjoint(n, g, "expm")))
 
 
 def expm(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
@@ -196,3 +198,44 @@ def expm(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
     [2, 2]
     """
     return make(Op.MATRIX_EXPONENTIAL, [convert_to_tensor(input)], name=name or "MatrixExponential")
+
+
+# ---- matrix square root ------------------------------------------------------------------------
+
+def _sqrtm_one(m: np.ndarray) -> np.ndarray:
+    """The principal square root, or NaNs where there is none (a non-finite entry, or an eigenvalue
+    on the closed negative real axis, where TF's kernel gives NaNs too)."""
+    if not np.all(np.isfinite(m)):
+        return np.full(m.shape, np.nan)
+    if m.size == 0:
+        return m
+    ev = np.linalg.eigvals(m)
+    scale = max(float(np.abs(ev).max()), 1e-300)
+    if np.any((ev.real <= 0) & (np.abs(ev.imag) <= 1e-12 * scale)):
+        return np.full(m.shape, np.nan)
+    return np.real(sla.sqrtm(m))
+
+
+def _sqrtm_ref(at: object, a: np.ndarray) -> np.ndarray:
+    require_square(a, "sqrtm")
+    flat = a.reshape((-1,) + a.shape[-2:]).astype(np.float64)
+    out = np.stack([_sqrtm_one(m) for m in flat]) if len(flat) else flat
+    return out.reshape(a.shape).astype(a.dtype)
+
+
+register(OpDef(Op.MATRIX_SQUARE_ROOT, Kind.OTHER, _square_rule("sqrtm", False, 1), F, _sqrtm_ref,
+               vjp=lambda n, g: _block_adjoint(n, g, "sqrtm"), graphdef="MatrixSquareRoot"))
+
+
+def sqrtm(input: TensorLike, name: str | None = None) -> Tensor:  # noqa: A002
+    """The principal square root of each real square matrix (the one whose eigenvalues have positive
+    real parts), by the Denman-Beavers iteration with determinant scaling, in float64; NaNs for a
+    matrix without one (an eigenvalue on the closed negative real axis; a singular matrix too, as
+    TF gives). Its gradient solves the Sylvester equation X dX + dX X = dA through the square root
+    of a block matrix of twice the size.
+
+    >>> import graphflow as gf
+    >>> gf.linalg.sqrtm(4.0 * gf.eye(2, dtype=gf.float64)).shape.as_list()
+    [2, 2]
+    """
+    return make(Op.MATRIX_SQUARE_ROOT, [convert_to_tensor(input)], name=name or "MatrixSquareRoot")

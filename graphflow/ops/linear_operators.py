@@ -2,9 +2,8 @@
 class answers every question (matmul, solve, determinant, trace, ...) from ``to_dense()``; a
 subclass gives its dense form and overrides only what its structure makes cheaper (diagonal,
 identity and triangular operators). The block, Kronecker and other structured operators are in
-``linear_operator_structures``.
-
-The circulant operators are in neither: they need complex FFTs, and graphflow has no complex dtype.
+``linear_operator_structures``, the circulant ones (on real spectra) in
+``linear_operator_circulant``.
 """
 from __future__ import annotations
 

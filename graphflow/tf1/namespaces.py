@@ -13,6 +13,7 @@ from graphflow.ops import factor_ops as FO
 from graphflow.ops import indexed_slices as IS
 from graphflow.ops import init_extras as IX
 from graphflow.ops import linalg_extras as LX
+from graphflow.ops import linear_operator_circulant as LOC
 from graphflow.ops import linear_operator_structures as LOS
 from graphflow.ops import linear_operators as LO
 from graphflow.ops import math_extras as MX
@@ -55,8 +56,8 @@ LINALG = {"band_part": "matrix_band_part", "cholesky": "cholesky", "det": "matri
 LINALG_ONLY = {name: getattr(LX, name) for name in """adjoint diag diag_part eigh_tridiagonal logdet lu_matrix_inverse
 lu_reconstruct lu_solve matrix_rank matvec normalize pinv set_diag slogdet tensor_diag tensor_diag_part trace
 tridiagonal_matmul tridiagonal_solve""".split()}
-LINALG_ONLY.update(expm=FO.expm, lu=FO.lu, l2_normalize=nn_ops.l2_normalize)
-LINALG_ONLY.update({name: getattr(mod, name) for mod in (LO, LOS) for name in dir(mod)
+LINALG_ONLY.update(expm=FO.expm, lu=FO.lu, sqrtm=FO.sqrtm, l2_normalize=nn_ops.l2_normalize)
+LINALG_ONLY.update({name: getattr(mod, name) for mod in (LO, LOS, LOC) for name in dir(mod)
                     if name.startswith("LinearOperator")})
 RANDOM = {"categorical": "random_categorical", "gamma": "random_gamma", "normal": "random_normal",
           "shuffle": "random_shuffle", "truncated_normal": "truncated_normal",

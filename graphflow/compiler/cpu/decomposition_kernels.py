@@ -1,6 +1,6 @@
 """Numba kernels of the matrix decompositions (compiled once, cached on disk): one call per batch
 of matrices [batch, M, N], each matrix through numba's LAPACK-backed np.linalg, or a loop of
-their own where numba has no routine (the pivoted LU, the matrix exponential).
+their own where numba has no routine (the pivoted LU, the matrix exponential and square root).
 
 A kernel that can fail returns False and the generated code raises the node's error; SVD, QR and
 the exponential give NaNs for a matrix with a non-finite entry, as TF1's kernels do.
@@ -184,4 +184,48 @@ def expm(a, out):  # type: ignore[no-untyped-def]
             out[b] = np.nan
             continue
         out[b] = _expm_one(m)
+    return True
+
+
+@_jit
+def _sqrtm_one(a):  # type: ignore[no-untyped-def]
+    """The principal square root by the Denman-Beavers iteration with determinant scaling (Higham,
+    Functions of Matrices, 6.3): Y -> A^(1/2), Z -> A^(-1/2). NaNs where it has none: a singular
+    iterate (a zero or negative real eigenvalue drives one there) or no convergence in 100 steps."""
+    n = a.shape[0]
+    y = np.ascontiguousarray(a)
+    if n == 0:
+        return y
+    z = np.eye(n)
+    scale = True
+    settled = -1  # iterations left once the change is small (convergence is quadratic)
+    for _ in range(100):
+        sy, ly = np.linalg.slogdet(y)
+        sz, lz = np.linalg.slogdet(z)
+        if sy == 0.0 or sz == 0.0 or not (np.isfinite(ly) and np.isfinite(lz)):
+            break
+        mu = np.exp(-(ly + lz) / (2.0 * n)) if scale else 1.0
+        y_new = 0.5 * (mu * y + np.linalg.inv(z) / mu)
+        z = np.ascontiguousarray(0.5 * (mu * z + np.linalg.inv(y) / mu))
+        change = np.abs(y_new - y).sum() / max(np.abs(y_new).sum(), 1e-300)
+        y = np.ascontiguousarray(y_new)
+        if change < 1e-2:
+            scale = False  # scaling speeds up the first steps and slows the last
+        if settled < 0 and change < 1e-10:
+            settled = 2
+        if settled == 0:
+            return y
+        if settled > 0:
+            settled -= 1
+    return np.full((n, n), np.nan)
+
+
+@_jit
+def sqrtm(a, out):  # type: ignore[no-untyped-def]
+    for b in range(a.shape[0]):
+        m = a[b].astype(np.float64)
+        if not _finite(m):
+            out[b] = np.nan
+            continue
+        out[b] = _sqrtm_one(m)
     return True

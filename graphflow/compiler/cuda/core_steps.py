@@ -20,6 +20,7 @@ from graphflow.core.errors import InvalidArgumentError
 from graphflow.core.evaluate import evaluate
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Op
+from graphflow.ops.bitcast_ops import last_dim_message
 from graphflow.ops.control_flow_while import padded
 from graphflow.ops.reduce_ops import norm_axes
 from graphflow.ops.shape_ops import resolve_spec
@@ -231,3 +232,17 @@ def _stack(items: list[Value], like: Tensor, n: Operation, emitted: bool = True)
         return Value(out, dims)
     none = (0,) + tuple(d or 0 for d in like.shape.as_list()) if like.shape.rank is not None else (0,)
     return Value(cuda.device_array(1, dtype=like.dtype.np), none)
+
+
+def bitcast(dev: Device, n: Operation, ins: list[Value], built: Prepared) -> list[Value]:
+    """A view of the same device bytes (float16 is held as float16 on the device)."""
+    x = ins[0]
+    src, dst = n.attrs.src, n.attrs.type
+    a, b = src.np.itemsize, dst.np.itemsize
+    if a < b and (not x.shape or x.shape[-1] != b // a):
+        raise InvalidArgumentError(n, n, f"{last_dim_message(src, dst, x.shape[-1] if x.shape else 'a scalar')}"
+                                         f"\n  in {n.describe()}")
+    shape = x.shape + (a // b,) if a > b else x.shape[:-1] if a < b else x.shape
+    if 0 in x.shape:
+        return [empty(shape, dst.np)]
+    return [Value(x.array[:math.prod(x.shape)].view(dst.np), tuple(shape))]

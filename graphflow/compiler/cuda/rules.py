@@ -95,6 +95,7 @@ RULES: dict[Op, CudaRule | NotOnTarget] = {
     Op.MATMUL: CudaRule(S.batch_matmul, _matmul),
     Op.SUM_TO: CudaRule(CS.sum_to, _sum_to),
     Op.RESHAPE: CudaRule(CS.reshape, any_rank=True),
+    Op.BITCAST: CudaRule(CS.bitcast, any_rank=True),
     Op.KEEP_DIMS: CudaRule(CS.keep_dims, any_rank=True),
     Op.ASSIGN: CudaRule(CS.assign, flush=True, any_rank=True, kernels=(("assign", T.ASSIGN),)),
     Op.FILL: CudaRule(CS.fill, any_rank=True),
@@ -120,7 +121,8 @@ RULES: dict[Op, CudaRule | NotOnTarget] = {
     Op.DEFERRED: NotOnTarget("replaced by the op it defers when the program is specialised; never reaches a target"),
     **{op: NotOnTarget("no CUDA kernel for this decomposition yet (it needs cuSOLVER, not yet bound); "
                        "run it in a CPU session")
-       for op in (Op.SVD, Op.QR, Op.SELF_ADJOINT_EIG, Op.LOG_MATRIX_DETERMINANT, Op.LU, Op.MATRIX_EXPONENTIAL)},
+       for op in (Op.SVD, Op.QR, Op.SELF_ADJOINT_EIG, Op.LOG_MATRIX_DETERMINANT, Op.LU, Op.MATRIX_EXPONENTIAL,
+                  Op.MATRIX_SQUARE_ROOT)},
 }
 _HOST = NotOnTarget("a host op: the session evaluates it by its numpy reference beside the compiled call "
                     "(runtime/host.py), on every target")

@@ -1,5 +1,5 @@
 """CPU rules for the decompositions (SVD, QR, eigh) and the factor ops (sign/log-determinant, LU,
-matrix exponential): the batch flattened to [batch, M, N], one call of a kernel in
+matrix exponential and square root): the batch flattened to [batch, M, N], one call of a kernel in
 ``cpu/decomposition_kernels.py``, the outputs reshaped back; a kernel's failure is the node's error."""
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from graphflow.ops import factor_ops as FO
 
 _KERNELS = "graphflow.compiler.cpu.decomposition_kernels"
 _WHAT = {Op.SVD: "svd", Op.QR: "qr", Op.SELF_ADJOINT_EIG: "self_adjoint_eig", Op.LOG_MATRIX_DETERMINANT:
-         "log_matrix_determinant", Op.LU: "lu", Op.MATRIX_EXPONENTIAL: "expm"}
+         "log_matrix_determinant", Op.LU: "lu", Op.MATRIX_EXPONENTIAL: "expm",
+         Op.MATRIX_SQUARE_ROOT: "sqrtm"}
 _FAILURE = {**D.FAILURE, **FO.FAILURE}
 
 
@@ -114,4 +115,14 @@ def _expm_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     out = em.empty([batch, dims[-1], dims[-1]], n.dtypes[0])
     ok = em.fresh("ok")
     em.line(f"{ok} = {em.use(_KERNELS)}.expm({a3}, {out})")
+    _finish(em, n, ok, [(out, dims)])
+
+
+@kernel(Op.MATRIX_SQUARE_ROOT, "cpu")
+def _sqrtm_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
+    dims, batch, a3 = _flat(em, n, ins[0])
+    _square(em, n, dims)
+    out = em.empty([batch, dims[-1], dims[-1]], n.dtypes[0])
+    ok = em.fresh("ok")
+    em.line(f"{ok} = {em.use(_KERNELS)}.sqrtm({a3}, {out})")
     _finish(em, n, ok, [(out, dims)])

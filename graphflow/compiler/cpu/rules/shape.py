@@ -1,10 +1,13 @@
-"""CPU rules for RESHAPE, TRANSPOSE and SHAPE."""
+"""CPU rules for RESHAPE, TRANSPOSE, SHAPE and BITCAST."""
 from __future__ import annotations
 
 from graphflow.compiler.cpu.interface import CpuEmit
 from graphflow.core.ir import Operation
 from graphflow.core.registry import Op, kernel
 from graphflow.ops import shape_ops  # noqa: F401  (registers the rows these rules attach to)
+from graphflow.ops.bitcast_ops import last_dim_message
+
+_HALF = "graphflow.compiler.cpu.half_bits"
 
 
 @kernel(Op.RESHAPE, "cpu")
@@ -79,3 +82,33 @@ def _shape_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
     for j, d in enumerate(dims):
         em.line(f"{out}[{j}] = {d}")
     em.define(n.outputs[0], out)
+
+
+@kernel(Op.BITCAST, "cpu")
+def _bitcast_cpu(em: CpuEmit, n: Operation, ins: list[str]) -> None:
+    """The bytes, flat and contiguous, viewed as the new dtype (a copy: the result is its own buffer);
+    float16, carried as float32, goes through its bits (``cpu/half_bits.py``)."""
+    x = n.inputs[0]
+    src, dst = n.attrs.src, n.attrs.type
+    dims = em.dims(x, ins[0])
+    a, b = src.np.itemsize, dst.np.itemsize
+    if a < b:
+        em.check(f"{dims[-1]} == {b // a}", n, last_dim_message(src, dst, "{0}"), [dims[-1]])
+    flat = em.fresh("bits")
+    if x.shape.rank == 0:
+        em.line(f"{flat} = np.full((1,), {ins[0]}, dtype={em.np_dtype(src)})")
+    else:
+        em.line(f"{flat} = np.ascontiguousarray({ins[0]}).reshape(-1)")
+    if src.name == "float16":
+        em.line(f"{flat} = {em.use(_HALF)}.half_bits({flat})")
+    if dst.name == "float16":
+        em.line(f"{flat} = {em.use(_HALF)}.half_values({flat}.view(np.uint16))")
+    else:
+        em.line(f"{flat} = {flat}.view({em.np_dtype(dst)}).copy()")
+    dims = dims + [str(a // b)] if a > b else dims[:-1] if a < b else dims
+    if not dims:
+        em.define(n.outputs[0], f"{flat}[0]")
+        return
+    out = em.fresh("o")
+    em.line(f"{out} = {flat}.reshape({em.shape_tuple(dims)})")
+    em.define(n.outputs[0], out, fresh=True)
