@@ -159,6 +159,7 @@ from graphflow.torch_style import optim  # noqa: E402
 from graphflow.torch_style import utils  # noqa: E402
 from graphflow.ops.control_flow import case, cond, foldl, foldr, map_fn, scan, while_loop  # noqa: E402
 from graphflow.ops.tensor_array import TensorArray  # noqa: E402
+from graphflow.ops.ragged_tensor import RaggedTensor  # noqa: E402
 from graphflow.ops.sparse_ops import (SparseTensor, SparseTensorValue, sparse_add, sparse_concat,  # noqa: E402
                                       sparse_placeholder, sparse_reduce_sum, sparse_reorder, sparse_reshape,
                                       sparse_retain, sparse_softmax, sparse_tensor_dense_matmul,

@@ -162,8 +162,8 @@ def test_string_split_v1_splits_at_each_delimiter_byte(target: str) -> None:
     assert got[3][2] == [3, 8]
     with pytest.raises(ValueError, match="rank 1"):
         gf.string_split("ab")
-    with pytest.raises(NotImplementedError, match="RaggedTensor"):
-        gf.string_split(["ab"], result_type="RaggedTensor")
+    with pytest.raises(NotImplementedError, match="vector of strings"):
+        gf.strings.split([["ab"]], result_type="RaggedTensor")
     shapeless = gf.placeholder(gf.string)
     with gf.Session(device=target) as sess, pytest.raises(gf.errors.InvalidArgumentError, match="must be a vector"):
         sess.run(gf.string_split(shapeless).values, {shapeless: [["a b"]]})
@@ -190,8 +190,11 @@ def test_strings_split_is_python_split_with_tf_maxsplit(target: str) -> None:
 @pytest.mark.parametrize("target", TARGETS)
 def test_bytes_split_and_split_results_feed_sparse_ops(target: str) -> None:
     assert run(gf.strings.bytes_split("abé"), None, target).tolist() == [b"a", b"b", b"\xc3", b"\xa9"]
-    sp = gf.strings.bytes_split(["ab", ""])
-    assert _sparse(run(sp, None, target)) == ([[0, 0], [0, 1]], [b"a", b"b"], [2, 2])
+    rows = gf.strings.bytes_split(["ab", ""])  # a RaggedTensor, as TF's
+    assert run(rows, None, target).to_list() == [[b"a", b"b"], []]
+    assert _sparse(run(rows.to_sparse(), None, target)) == ([[0, 0], [0, 1]], [b"a", b"b"], [2, 2])
+    assert run(gf.string_split(["a b", "c"], result_type="RaggedTensor"), None, target).to_list() == \
+        [[b"a", b"b"], [b"c"]]
     split = gf.string_split(["a b", "c"])  # its integer parts feed the compiled program
     assert run(gf.reduce_max(split.indices, axis=0) * split.dense_shape, None, target).tolist() == [2, 2]
     p = gf.placeholder(gf.string, [None])

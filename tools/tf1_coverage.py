@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 MODULES = ["", "nn", "train", "losses", "math", "linalg", "random", "strings", "metrics", "debugging",
-           "layers", "initializers", "summary", "image", "test", "io", "data", "sparse", "saved_model",
+           "layers", "initializers", "summary", "image", "test", "io", "data", "sparse", "ragged", "saved_model",
            "keras", "estimator", "feature_column", "distributions", "logging", "gfile", "app", "flags",
            "graph_util", "profiler", "lite", "compat", "dtypes", "errors"]
 
@@ -60,6 +60,7 @@ REASONS = [
     ("train", r"do_quantize_training_on_graphdef", _QUANT),
     ("train", r"VocabInfo", "warm_start's vocabulary remapping is not supported (docs/differences.md)"),
     ("sparse", r"SparseConditionalAccumulator", _I24),
+    ("ragged", r"cross(_hashed)?", "feature crosses (as sparse.cross and cross_hashed, not built): hashed string products"),
     ("math", r"(angle|conj|imag|real)$", _COMPLEX),
     ("linalg", r"logm", "complex dtypes: graphflow has none, and TF's logm takes complex64 and complex128 "
                         "matrices only (float input raises TypeError)"),

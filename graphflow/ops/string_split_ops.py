@@ -3,9 +3,10 @@
 
 Host ops (``Kind.HOST``) as every string op. A split has one output row per input string and a
 data-dependent number of tokens, so STRING_SPLIT returns TF1's SparseTensor parts (indices,
-values, dense_shape) as three outputs; graphflow has no RaggedTensor, so the splits that return
-one in TF (``bytes_split`` of a non-scalar, ``result_type="RaggedTensor"``) give the SparseTensor
-TF 1.15's ``to_sparse()`` of it would be.
+values, dense_shape) as three outputs; the splits that return a RaggedTensor in TF
+(``bytes_split`` of a vector, ``result_type="RaggedTensor"``) build it from them
+(``RaggedTensor.from_sparse``) for a vector of strings; for higher ranks they give the
+SparseTensor TF 1.15's ``to_sparse()`` of it would be.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.core.types import TensorLike
 from graphflow.ops._build import make, make_node
+from graphflow.ops.ragged_tensor import RaggedTensor
 from graphflow.ops.shape_ops import reshape
 from graphflow.ops.sparse_ops import SparseTensor
 from graphflow.ops.string_ops import _strings
@@ -183,15 +185,24 @@ def _sep_tensor(sep: TensorLike | None, default: str) -> Tensor:
 
 
 def _result_type(result_type: str) -> None:
-    if result_type == "RaggedTensor":
-        raise NotImplementedError("graphflow has no RaggedTensor; use result_type='SparseTensor'")
-    if result_type != "SparseTensor":
+    if result_type not in ("SparseTensor", "RaggedTensor"):
         raise ValueError("result_type must be 'RaggedTensor' or 'SparseTensor'.")
+
+
+def _as_result(sp: SparseTensor, result_type: str, x: Tensor) -> SparseTensor | RaggedTensor:
+    """The split as TF's ``result_type`` asks: the SparseTensor, or the RaggedTensor of each
+    string's pieces (a vector of strings)."""
+    if result_type == "SparseTensor":
+        return sp
+    if x.shape.rank != 1:
+        raise NotImplementedError(f"result_type='RaggedTensor' of strings of shape {x.shape}: graphflow's ragged "
+                                  "splits take a vector of strings")
+    return RaggedTensor.from_sparse(sp)
 
 
 def string_split(source: TensorLike, sep: TensorLike | None = None, skip_empty: bool = True,
                  delimiter: TensorLike | None = None, result_type: str = "SparseTensor",
-                 name: str | None = None) -> SparseTensor:
+                 name: str | None = None) -> SparseTensor | RaggedTensor:
     """TF1's ``tf.string_split``: split each string of the vector ``source`` at every byte of
     ``sep`` (default ``" "``; empty: into bytes), into a rank-2 SparseTensor.
 
@@ -204,12 +215,13 @@ def string_split(source: TensorLike, sep: TensorLike | None = None, skip_empty: 
     _result_type(result_type)
     x = _strings(source, "string_split")
     d = _sep_tensor(delimiter if sep is None else sep, " ")
-    return _sparse(x, d, SplitAttrs("chars", skip_empty=bool(skip_empty)), name or "StringSplit")
+    return _as_result(_sparse(x, d, SplitAttrs("chars", skip_empty=bool(skip_empty)), name or "StringSplit"),
+                      result_type, x)
 
 
 def split(input: TensorLike | None = None, sep: TensorLike | None = None, maxsplit: int = -1,  # noqa: A002
           result_type: str = "SparseTensor", source: TensorLike | None = None,
-          name: str | None = None) -> SparseTensor:
+          name: str | None = None) -> SparseTensor | RaggedTensor:
     """TF1's ``tf.strings.split``: Python's ``str.split`` of every string (on whitespace runs when
     ``sep`` is None), into a SparseTensor of rank ``rank(input) + 1`` (a scalar counts as ``[1]``).
 
@@ -226,12 +238,13 @@ def split(input: TensorLike | None = None, sep: TensorLike | None = None, maxspl
     x = _strings(given, "strings.split")
     if x.shape.rank == 0:
         x = reshape(x, [1])
-    return _sparse(x, _sep_tensor(sep, ""), SplitAttrs("sep", maxsplit=int(maxsplit)), name or "StringSplit")
+    return _as_result(_sparse(x, _sep_tensor(sep, ""), SplitAttrs("sep", maxsplit=int(maxsplit)),
+                              name or "StringSplit"), result_type, x)
 
 
-def bytes_split(input: TensorLike, name: str | None = None) -> Tensor | SparseTensor:  # noqa: A002
-    """Each string split into one-byte strings: a vector for a scalar (as TF), and for higher ranks
-    the SparseTensor form of TF's RaggedTensor (graphflow has no RaggedTensor).
+def bytes_split(input: TensorLike, name: str | None = None) -> Tensor | SparseTensor | RaggedTensor:  # noqa: A002
+    """Each string split into one-byte strings: a vector for a scalar, a RaggedTensor for a vector
+    (as TF), and for higher ranks the SparseTensor form of TF's RaggedTensor.
 
     >>> import graphflow as gf
     >>> gf.Session().run(gf.strings.bytes_split("ab")).tolist()
@@ -240,7 +253,8 @@ def bytes_split(input: TensorLike, name: str | None = None) -> Tensor | SparseTe
     x = _strings(input, "bytes_split")
     if x.shape.rank == 0:
         return _sparse(reshape(x, [1]), None, SplitAttrs("bytes"), name or "BytesSplit").values
-    return _sparse(x, None, SplitAttrs("bytes"), name or "BytesSplit")
+    sp = _sparse(x, None, SplitAttrs("bytes"), name or "BytesSplit")
+    return RaggedTensor.from_sparse(sp) if x.shape.rank == 1 else sp
 
 
 def unsorted_segment_join(inputs: TensorLike, segment_ids: TensorLike, num_segments: TensorLike,

@@ -1,5 +1,5 @@
 """The TF 1.13+ namespaces ``tf.math``, ``tf.linalg``, ``tf.random``, ``tf.initializers``,
-``tf.sparse`` and ``tf.dtypes``: modules whose attributes
+``tf.sparse``, ``tf.ragged`` and ``tf.dtypes``: modules whose attributes
 are the package's own functions under TF's names (``from graphflow.math import erf`` works too).
 Built by the package ``__init__``."""
 from __future__ import annotations
@@ -18,6 +18,7 @@ from graphflow.ops import linear_operator_structures as LOS
 from graphflow.ops import linear_operators as LO
 from graphflow.ops import math_extras as MX
 from graphflow.ops import nn_ops
+from graphflow.ops import ragged_ops as RG
 from graphflow.ops import sparse_extras as SX
 from graphflow.ops import sparse_ops as SP
 from graphflow.ops import special_extras as SE
@@ -135,5 +136,7 @@ def install(package: types.ModuleType) -> None:
     module("initializers", {**{k: getattr(package, v) for k, v in INITIALIZERS.items()}, **INITIALIZERS_ONLY},
            "tf.initializers")
     module("sparse", SPARSE, "tf.sparse: sparse tensors and their ops")
+    module("ragged", {**{n: getattr(RG, n) for n in RG.__all__}, "RaggedTensorValue": RG.RaggedTensorValue},
+           "tf.ragged: ragged tensors (rows of different lengths) and their ops")
     module("dtypes", {**DTYPES, **{n: getattr(package, n) for n in DTYPES_FUNCTIONS}},
            "tf.dtypes: the element types and the casts between them")
