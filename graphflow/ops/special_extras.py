@@ -3,9 +3,10 @@ Bessel functions I0e and I1e, the regularized incomplete gamma (igamma, igammac,
 derivative in a) and beta (betainc) functions, Hurwitz zeta and nextafter, each one registry row;
 and composites over them (erfcinv, bessel_i0, bessel_i1, polygamma).
 
-The CPU templates call compiler/cpu/special_math.py's float64 versions (as ``gfmath.<name>``) and
-cast to the op's dtype; CUDA kernels inline the same algorithms (compiler/cuda/special.py), except
-nextafter's, which the CUDA target refuses by name. The references are SciPy's. Gradients follow
+The templates call compiler/special_math.py's float64 versions (as ``gfmath.<name>``) and cast to
+the op's dtype; the same functions serve the CPU (compiled by numba.njit) and CUDA kernels (their
+source nested in the kernel, compiler/cuda/special.py), except nextafter's, which the CUDA target
+refuses by name. The references are SciPy's. Gradients follow
 TF1's math_grad: none for betainc's a and b, zeta's x, polygamma's n.
 """
 from __future__ import annotations

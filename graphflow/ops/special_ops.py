@@ -2,8 +2,8 @@
 lgamma's second derivative needs), expm1, is_finite/is_nan/is_inf, and composites over them
 (erfc, xlogy, log_sigmoid).
 
-The CPU templates call compiler/cpu/fastmath.py's float64 versions and cast to the op's dtype; the
-references are SciPy's.
+The templates call compiler/special_math.py's float64 versions (both targets') and cast to the op's
+dtype; the references are SciPy's.
 """
 from __future__ import annotations
 

@@ -23,23 +23,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-# the special functions (float64 inside; templates cast the result to the op's dtype) live in
-# special_math.py; generated kernels reach them here, as ``gfmath.<name>``
-from graphflow.compiler.cpu.special_math import (  # noqa: F401
-    betainc,
-    digamma,
-    erf,
-    erfinv,
-    i0e,
-    i1e,
-    igamma,
-    igamma_grad_a,
-    igammac,
-    lgamma,
-    ndtri,
-    trigamma,
-    zeta,
-)
+from graphflow.compiler import special_math
 
 _LOG2E = np.float32(1.4426950408889634)
 _LN2_HI = np.float32(0.693145751953125)  # the high bits of ln 2: n * _LN2_HI is exact for |n| < 256
@@ -48,6 +32,13 @@ _LN2_LO = np.float32(1.4286068203094172e-06)
 # inlined into the kernels that call these too; 0.89 -> 0.61 ns per exp, 1.71 -> 1.34 per tanh,
 # an LSTM step's gate chain 77 -> 62 us (8192 elements, AVX2, 2026-12-06)
 _jit = numba.njit(error_model="numpy", nogil=True, cache=True, fastmath={"contract"})
+
+# the special functions (float64 inside; templates cast the result to the op's dtype), written once
+# for both targets in compiler/special_math.py; generated kernels reach them here, as ``gfmath.<name>``
+betainc, digamma, erf, erfinv, i0e, i1e, igamma, igamma_grad_a, igammac, lgamma, ndtri, trigamma, zeta = (
+    _jit(special_math.FUNCTIONS[name]) for name in (
+        "betainc", "digamma", "erf", "erfinv", "i0e", "i1e", "igamma", "igamma_grad_a", "igammac", "lgamma",
+        "ndtri", "trigamma", "zeta"))
 
 
 @intrinsic

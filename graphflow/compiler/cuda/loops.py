@@ -1,9 +1,10 @@
 """CUDA kernels from the shared kernel units: a flat elementwise kernel of
 the CPU glue (``compiler/kernels.py``: one fused chain, its arrays passed flattened) becomes a
 ``numba.cuda`` kernel with one thread per element. The body is the same text the registry's
-scalar templates produced; only the loop header, the CPU's math helpers (``cpu/fastmath``, written
-inline) and numpy's scalar functions differ (CUDA's ``math``), so the two targets share the registry, the
-passes, the schedule and the kernel identities.
+scalar templates produced; only the loop header, the CPU's float32 math helpers (``cpu/fastmath``,
+written with CUDA's ``math``) and numpy's scalar functions (CUDA's ``math``) differ, and the special
+functions both targets share (``compiler/special_math.py``) are nested in the kernel (``special.py``),
+so the two targets share the registry, the passes, the schedule and the kernel identities.
 
 Reductions (``reduction_source``) are generated from the FUSED node itself: one thread per output
 element runs the reduced dims serially, with the element values from the shared
@@ -21,7 +22,7 @@ from typing import Any
 from graphflow.compiler import fused_loops as FL
 from graphflow.compiler.capabilities import KERNEL
 from graphflow.compiler.cuda import simmath as cuda_simmath
-from graphflow.compiler.cuda.special import expand
+from graphflow.compiler.cuda import special
 from graphflow.compiler.fused import FusedAttrs
 from graphflow.compiler.kernels import JIT_DECORATOR, Kernel, KernelEmitter
 from graphflow.core import dtypes
@@ -72,13 +73,13 @@ def cuda_source(k: Kernel) -> str:
         out += _translate_body([line])
     if not looped:
         raise NotOnCudaError("not a flat loop")
-    return "\n".join(out) + "\n"
+    return "\n".join(special.nest(out)) + "\n"
 
 
-# compiler/cpu/fastmath.py's helpers, written inline with CUDA's math library (numba-cuda cannot
-# type calls to device functions when compiling PTX without a GPU driver)
-_INLINE = {"gfmath.exp": "math.exp({})", "gfmath.tanh": "math.tanh({})", "gfmath.erf": "math.erf(float({}))",
-           "gfmath.lgamma": "math.lgamma(float({}))", "gfmath.sigmoid": "(1.0 / (1.0 + math.exp(-({}))))",
+# compiler/cpu/fastmath.py's float32 helpers (the CPU's vectorisable versions of what CUDA's math
+# library has), written with it; its special functions are compiler/special_math.py's (``special``)
+_INLINE = {"gfmath.exp": "math.exp({})", "gfmath.tanh": "math.tanh({})",
+           "gfmath.sigmoid": "(1.0 / (1.0 + math.exp(-({}))))",
            # round half to even: floor(x + 1/2), one less where that went up from an exact half to odd
            "np.rint": "(math.floor(({0}) + 0.5) - (1.0 if (math.floor(({0}) + 0.5) - ({0}) == 0.5 and "
                       "math.fmod(math.floor(({0}) + 0.5), 2.0) != 0.0) else 0.0))"}
@@ -102,8 +103,8 @@ def _cpu_math(line: str) -> str:
 
 def _translate_body(lines: list[str]) -> list[str]:
     out = []
-    for line in (e for raw in lines for e in expand(raw)):
-        line = _cpu_math(line)
+    for line in lines:
+        line = _cpu_math(special.calls(line))
         for name in set(_CALL.findall(line)):
             if name in _MATH:
                 line = line.replace(name + "(", _MATH[name] + "(")
@@ -165,7 +166,7 @@ def fused_source(n: Operation, tree: bool = False) -> str:
     head = ["import math", "import numpy as np", "from numba import cuda, boolean, float32, float64, int64", "",
             "", "@cuda.jit", f"def kernel({', '.join(params + ['r0'] + (['bad'] if guarded else []))}):"]
     half = {f"p{j}" for j, t in enumerate(n.inputs) if t.dtype.name == "float16"}
-    return "\n".join(head + _translate_body(_widen(_without_checks(em.lines), half))) + "\n"
+    return "\n".join(special.nest(head + _translate_body(_widen(_without_checks(em.lines), half)))) + "\n"
 
 
 _LOAD = re.compile(r"^(\s*\w+ = )(p\d+)(\[.*\])$")

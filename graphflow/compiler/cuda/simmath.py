@@ -5,7 +5,9 @@ and C99). Under ``NUMBA_ENABLE_CUDASIM=1`` a kernel is plain Python, so the same
 ``ValueError: math domain error`` or ``OverflowError``, and ``math.floor`` returns an int that
 NaN and infinities cannot be. The simulator's kernels see this module as ``math`` instead
 (``cuda.load``): each function is Python's where Python has an answer, and numpy's (the same
-IEEE values libdevice gives) where Python raises.
+IEEE values libdevice gives) where Python raises; each returns a numpy float64, so that the
+arithmetic after it is IEEE's too (``pi / (s * s)`` is inf where ``s * s`` underflows to 0, not
+ZeroDivisionError).
 """
 from __future__ import annotations
 
@@ -15,20 +17,24 @@ from typing import Any
 import numpy as _np
 
 pi, e, inf, nan = _m.pi, _m.e, _m.inf, _m.nan
-isnan, isinf, isfinite, fabs, copysign = _m.isnan, _m.isinf, _m.isfinite, _m.fabs, _m.copysign
-erf, erfc, atan, atan2, sin, cos, tanh = _m.erf, _m.erfc, _m.atan, _m.atan2, _m.sin, _m.cos, _m.tanh
+isnan, isinf, isfinite = _m.isnan, _m.isinf, _m.isfinite
 
 
 def _ieee(python: Any, numpy: Any) -> Any:
-    def f(*args: Any) -> float:
+    def f(*args: Any) -> _np.float64:
         try:
-            return python(*args)
+            return _np.float64(python(*args))
         except (ValueError, OverflowError, ZeroDivisionError):
             with _np.errstate(all="ignore"):
-                return float(numpy(*[_np.float64(a) for a in args]))
+                return _np.float64(numpy(*[_np.float64(a) for a in args]))
     f.__name__ = python.__name__
     return f
 
+
+fabs, copysign = _ieee(_m.fabs, _np.fabs), _ieee(_m.copysign, _np.copysign)
+erf, erfc = _ieee(_m.erf, None), _ieee(_m.erfc, None)  # Python's never raise
+atan, atan2, tanh = _ieee(_m.atan, _np.arctan), _ieee(_m.atan2, _np.arctan2), _ieee(_m.tanh, _np.tanh)
+sin, cos = _ieee(_m.sin, _np.sin), _ieee(_m.cos, _np.cos)  # Python's raise at infinities
 
 exp, expm1 = _ieee(_m.exp, _np.exp), _ieee(_m.expm1, _np.expm1)
 log, log1p, log2, log10 = (_ieee(_m.log, _np.log), _ieee(_m.log1p, _np.log1p), _ieee(_m.log2, _np.log2),
@@ -40,9 +46,9 @@ asinh, acosh, atanh = _ieee(_m.asinh, _np.arcsinh), _ieee(_m.acosh, _np.arccosh)
 lgamma = _ieee(_m.lgamma, lambda x: _np.inf if x <= 0 and x == _np.floor(x) else _np.nan)
 
 
-def floor(x: Any) -> float:  # CUDA's floor is a float: NaN and infinities pass through
-    return float(x) if not _m.isfinite(x) else float(_m.floor(x))
+def floor(x: Any) -> _np.float64:  # CUDA's floor is a float: NaN and infinities pass through
+    return _np.float64(x) if not _m.isfinite(x) else _np.float64(_m.floor(x))
 
 
-def ceil(x: Any) -> float:
-    return float(x) if not _m.isfinite(x) else float(_m.ceil(x))
+def ceil(x: Any) -> _np.float64:
+    return _np.float64(x) if not _m.isfinite(x) else _np.float64(_m.ceil(x))

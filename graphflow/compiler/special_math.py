@@ -1,10 +1,19 @@
-"""Scalar special functions for the CPU kernels (float64 inside; the templates cast the result to
-the op's dtype), reached from generated code as ``gfmath.<name>`` through compiler/cpu/fastmath.py.
+"""Scalar special functions, written once for both targets (float64 inside; the templates cast
+the result to the op's dtype). Generated code reaches them as ``gfmath.<name>``: the CPU's
+compiler/cpu/fastmath.py compiles each with ``numba.njit`` (cached), and compiler/cuda/special.py
+nests their source inside the CUDA kernels that call them.
 
-compiler/cuda/special.py and special_blocks.py write the same algorithms inline for CUDA kernels.
+Why nested source and not a device-function call: numba-cuda 0.30 types a call to another
+function (``cuda.jit(device=True)``, ``register_jitable``, an ``overload``) by compiling it for the
+current device's compute capability, which needs a GPU driver, so ``cuda.compile_ptx`` fails
+without one (``CudaSupportError: Error at driver init``). A function defined inside the kernel is
+inlined by numba's closure inliner before typing and compiles anywhere. So the code here keeps to
+what both targets compile: ``math``'s functions (numba-cuda has no numpy ufuncs on scalars),
+``np.float64()``, loops, early returns, tuples, calls among these functions (``register_jitable``
+makes them callable from ``njit`` code) and the module's constants.
 
-- ``erf`` and ``lgamma``: libm's; ``digamma`` and ``trigamma``: recurrence, reflection and
-  asymptotic series.
+- ``erf`` and ``lgamma``: libm's (libdevice's on CUDA); ``digamma`` and ``trigamma``: recurrence,
+  reflection and asymptotic series.
 - ``ndtri`` / ``erfinv``: an Abramowitz-Stegun 26.2.23 first guess (absolute error below 4.5e-4),
   then Newton steps: on ``erf`` measured from 1/2 in the centre (so values near 0 keep their
   relative precision), on ``log Phi`` in the tails (so probabilities down to 1e-300 converge).
@@ -18,41 +27,63 @@ compiler/cuda/special.py and special_blocks.py write the same algorithms inline 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
-import numba
 import numpy as np
 import scipy.special as _sp
+from numba.core.extending import register_jitable
 
-_jit = numba.njit(error_model="numpy", nogil=True, cache=True, fastmath={"contract"})
 _EPS = 1.1102230246251565e-16
 _SQRT2 = math.sqrt(2.0)
 _SQRT2PI = math.sqrt(2.0 * math.pi)
 # Euler-Maclaurin's coefficients (2k)! / B_2k for k = 1..12
 _ZETA_A = np.array([math.factorial(2 * k) / b for k, b in enumerate(_sp.bernoulli(24)[2::2], 1)])
 
+# the functions generated code calls, by name; ``shared`` fills it
+FUNCTIONS: dict[str, Callable[..., Any]] = {}
+# every function here (helpers too), by name: what a CUDA kernel nests
+ALL: dict[str, Callable[..., Any]] = {}
+
+
+def shared(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Register ``fn`` (callable from ``njit`` code, unchanged in Python); a name without a
+    leading underscore is one generated code calls."""
+    ALL[fn.__name__] = fn
+    if not fn.__name__.startswith("_"):
+        FUNCTIONS[fn.__name__] = fn
+    # "contract": multiply-adds may fuse into FMAs on the CPU, as the kernels calling them do
+    return register_jitable(error_model="numpy", fastmath={"contract"})(fn)  # type: ignore[no-any-return]
+
+
+@shared
+def _is_whole(v):  # type: ignore[no-untyped-def]
+    """floor(v) == v (infinities included) without ``floor``, which is an integer on numba's CPU."""
+    return v % 1.0 == 0.0 or abs(v) == math.inf
+
 
 # ---- erf, lgamma, digamma and trigamma ---------------------------------------------------------
 
-@_jit
+@shared
 def erf(x):  # type: ignore[no-untyped-def]
     return math.erf(np.float64(x))
 
 
-@_jit
+@shared
 def lgamma(x):  # type: ignore[no-untyped-def]
     return math.lgamma(np.float64(x))
 
 
-@_jit
+@shared
 def digamma(x):  # type: ignore[no-untyped-def]
     """psi(x): the recurrence psi(x) = psi(x + 1) - 1/x up to x >= 6, then the asymptotic
     series; negative x by reflection psi(1 - x) - pi / tan(pi x). Poles (0, -1, ...) give NaN."""
     z = np.float64(x)
-    if z != z or (z <= 0.0 and np.floor(z) == z):
-        return np.nan
+    if z != z or (z <= 0.0 and _is_whole(z)):
+        return math.nan
     shift = 0.0
     if z < 0.0:
-        shift = -np.pi / np.tan(np.pi * z)
+        shift = -math.pi / math.tan(math.pi * z)
         z = 1.0 - z
     acc = 0.0
     while z < 6.0:
@@ -60,21 +91,21 @@ def digamma(x):  # type: ignore[no-untyped-def]
         z += 1.0
     f = 1.0 / (z * z)
     series = f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))))
-    return shift + acc + np.log(z) - 0.5 / z - series
+    return shift + acc + math.log(z) - 0.5 / z - series
 
 
-@_jit
+@shared
 def trigamma(x):  # type: ignore[no-untyped-def]
     """psi'(x), by the same recurrence and asymptotic series; reflection for negative x,
     psi'(x) = pi^2 / sin^2(pi x) - psi'(1 - x), without recursion (numba cannot link a function
     calling itself with other argument types: float32 x, float64 1 - x)."""
     z = np.float64(x)
-    if z != z or (z <= 0.0 and np.floor(z) == z):
-        return np.nan
+    if z != z or (z <= 0.0 and _is_whole(z)):
+        return math.nan
     reflected, sign = 0.0, 1.0
     if z < 0.0:
-        s = np.sin(np.pi * z)
-        reflected, sign = np.pi * np.pi / (s * s), -1.0
+        s = math.sin(math.pi * z)
+        reflected, sign = math.pi * math.pi / (s * s), -1.0
         z = 1.0 - z
     acc = 0.0
     while z < 6.0:
@@ -87,7 +118,7 @@ def trigamma(x):  # type: ignore[no-untyped-def]
 
 # ---- inverse normal CDF and inverse erf ---------------------------------------------------------
 
-@_jit
+@shared
 def _normal_quantile(q, r):  # type: ignore[no-untyped-def]
     """Phi^-1(1/2 + q), given both q and the tail mass r = min(p, 1 - p), each exact."""
     if r == 0.0:
@@ -109,31 +140,31 @@ def _normal_quantile(q, r):  # type: ignore[no-untyped-def]
     return -lower if q > 0.0 else lower
 
 
-@_jit
+@shared
 def ndtri(p):  # type: ignore[no-untyped-def]
     """x with Phi(x) = p; -inf / inf at 0 / 1, NaN outside [0, 1]."""
     p = np.float64(p)
     if not (0.0 <= p <= 1.0):
-        return np.nan
+        return math.nan
     return _normal_quantile(p - 0.5, p if p < 0.5 else 1.0 - p)
 
 
-@_jit
+@shared
 def erfinv(y):  # type: ignore[no-untyped-def]
     """z with erf(z) = y, as Phi^-1((1 + y) / 2) / sqrt(2) without forming 1 + y."""
     y = np.float64(y)
     if not (-1.0 <= y <= 1.0):
-        return np.nan
+        return math.nan
     return _normal_quantile(0.5 * y, 0.5 * (1.0 - abs(y))) / _SQRT2
 
 
 # ---- exponentially scaled modified Bessel functions ---------------------------------------------
 
-@_jit
+@shared
 def _bessel_ie(x, order):  # type: ignore[no-untyped-def]
     ax = abs(np.float64(x))
     if ax != ax:
-        return np.nan
+        return math.nan
     if ax <= 20.0:
         q = 0.25 * ax * ax
         term, total, k = 1.0, 1.0, 1
@@ -158,13 +189,13 @@ def _bessel_ie(x, order):  # type: ignore[no-untyped-def]
     return total / math.sqrt(2.0 * math.pi * ax)
 
 
-@_jit
+@shared
 def i0e(x):  # type: ignore[no-untyped-def]
     """exp(-|x|) I0(x)."""
     return _bessel_ie(x, 0)
 
 
-@_jit
+@shared
 def i1e(x):  # type: ignore[no-untyped-def]
     """exp(-|x|) I1(x) (odd in x)."""
     v = _bessel_ie(x, 1)
@@ -173,7 +204,7 @@ def i1e(x):  # type: ignore[no-untyped-def]
 
 # ---- regularized incomplete gamma and its a-derivative ------------------------------------------
 
-@_jit
+@shared
 def _igamma_series(a, x):  # type: ignore[no-untyped-def]
     """(P(a, x), dP/da) by the series P = x^a e^-x / Gamma(a + 1) * sum x^n / ((a+1)...(a+n))."""
     log_front = a * math.log(x) - x - math.lgamma(a)
@@ -193,7 +224,7 @@ def _igamma_series(a, x):  # type: ignore[no-untyped-def]
     return value, value * (math.log(x) - digamma(a) - 1.0 / a) + front * dtotal / a
 
 
-@_jit
+@shared
 def _igammac_fraction(a, x):  # type: ignore[no-untyped-def]
     """(Q(a, x), dQ/da) by Cephes' continued fraction, differentiated alongside in a."""
     log_front = a * math.log(x) - x - math.lgamma(a)
@@ -231,7 +262,7 @@ def _igammac_fraction(a, x):  # type: ignore[no-untyped-def]
     return value, value * (math.log(x) - digamma(a)) + dans * front
 
 
-@_jit
+@shared
 def _igamma_both(a, x):  # type: ignore[no-untyped-def]
     """(P, dP/da, use_q): P from whichever expansion converges at (a, x)."""
     if x <= 1.0 or x <= a:
@@ -241,12 +272,12 @@ def _igamma_both(a, x):  # type: ignore[no-untyped-def]
     return q, dq, True
 
 
-@_jit
+@shared
 def igamma(a, x):  # type: ignore[no-untyped-def]
     """P(a, x), the regularized lower incomplete gamma function; NaN for a <= 0 or x < 0."""
     a, x = np.float64(a), np.float64(x)
     if not (a > 0.0 and x >= 0.0):
-        return np.nan
+        return math.nan
     if x == 0.0:
         return 0.0
     if x == math.inf:
@@ -255,12 +286,12 @@ def igamma(a, x):  # type: ignore[no-untyped-def]
     return 1.0 - v if is_q else v
 
 
-@_jit
+@shared
 def igammac(a, x):  # type: ignore[no-untyped-def]
     """Q(a, x) = 1 - P(a, x)."""
     a, x = np.float64(a), np.float64(x)
     if not (a > 0.0 and x >= 0.0):
-        return np.nan
+        return math.nan
     if x == 0.0:
         return 1.0
     if x == math.inf:
@@ -269,12 +300,12 @@ def igammac(a, x):  # type: ignore[no-untyped-def]
     return v if is_q else 1.0 - v
 
 
-@_jit
+@shared
 def igamma_grad_a(a, x):  # type: ignore[no-untyped-def]
     """dP(a, x)/da."""
     a, x = np.float64(a), np.float64(x)
     if not (a > 0.0 and x >= 0.0):
-        return np.nan
+        return math.nan
     if x == 0.0 or x == math.inf:
         return 0.0
     _, d, is_q = _igamma_both(a, x)
@@ -283,7 +314,7 @@ def igamma_grad_a(a, x):  # type: ignore[no-untyped-def]
 
 # ---- regularized incomplete beta ----------------------------------------------------------------
 
-@_jit
+@shared
 def _beta_fraction(a, b, x):  # type: ignore[no-untyped-def]
     tiny = 1e-300
     c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
@@ -302,12 +333,12 @@ def _beta_fraction(a, b, x):  # type: ignore[no-untyped-def]
     return h
 
 
-@_jit
+@shared
 def betainc(a, b, x):  # type: ignore[no-untyped-def]
     """I_x(a, b), the regularized incomplete beta function; NaN for a, b <= 0 or x outside [0, 1]."""
     a, b, x = np.float64(a), np.float64(b), np.float64(x)
     if not (a > 0.0 and b > 0.0 and 0.0 <= x <= 1.0):
-        return np.nan
+        return math.nan
     if x == 0.0 or x == 1.0:
         return x
     log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
@@ -319,21 +350,21 @@ def betainc(a, b, x):  # type: ignore[no-untyped-def]
 
 # ---- Hurwitz zeta ------------------------------------------------------------------------------
 
-@_jit
+@shared
 def zeta(x, q):  # type: ignore[no-untyped-def]
     """sum over k >= 0 of (k + q)^-x; inf at x = 1; NaN for x < 1."""
     x, q = np.float64(x), np.float64(q)
     if x != x or q != q:
-        return np.nan
+        return math.nan
     if x == 1.0:
         return math.inf
     if x < 1.0:
-        return np.nan
+        return math.nan
     if q <= 0.0:
-        if q == math.floor(q):  # a pole: TF1's (Eigen's) inf for even integer x, NaN otherwise
-            return math.inf if 0.5 * x == math.floor(0.5 * x) else np.nan
-        if x != math.floor(x):
-            return np.nan  # (negative q)^-x is not real
+        if _is_whole(q):  # a pole: TF1's (Eigen's) inf for even integer x, NaN otherwise
+            return math.inf if _is_whole(0.5 * x) else math.nan
+        if not _is_whole(x):
+            return math.nan  # (negative q)^-x is not real
     s = q ** -x
     a, i, b = q, 0, 0.0
     while i < 9 or a <= 9.0:
