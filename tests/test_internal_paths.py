@@ -47,6 +47,12 @@ SAME = [
     ("graphflow.python.ops.embedding_ops", "embedding_lookup", "nn.embedding_lookup"),
     ("graphflow.python.ops.rnn_cell", "MultiRNNCell", "nn.rnn_cell.MultiRNNCell"),
     ("graphflow.python.ops.rnn_cell", "LSTMCell", "nn.rnn_cell.LSTMCell"),
+    ("graphflow.python.framework.sparse_tensor", "SparseTensor", "SparseTensor"),
+    ("graphflow.python.framework.test_util", "TensorFlowTestCase", "test.TestCase"),
+    ("graphflow.python.platform.googletest", "main", "test.main"),
+    ("graphflow.python.training.momentum", "MomentumOptimizer", "train.MomentumOptimizer"),
+    ("graphflow.python.training.basic_session_run_hooks", "SecondOrStepTimer", "train.SecondOrStepTimer"),
+    ("graphflow.python.layers.utils", "smart_cond", "contrib.framework.smart_cond"),
     ("graphflow.contrib.layers.python.layers.utils", "collect_named_outputs",
      "contrib.layers.utils.collect_named_outputs"),
     ("graphflow.contrib.layers.python.layers.utils", "convert_collection_to_dict",
@@ -80,12 +86,20 @@ def test_an_internal_path_names_graphflows_object(path: str, attr: str, public: 
 def test_names_graphflow_lacks_raise_attribute_errors_that_say_so() -> None:
     from graphflow.python.framework import ops
     from graphflow.python.ops import gen_image_ops, lookup_ops
-    with pytest.raises(AttributeError, match="graphflow does not provide tf.RegisterShape"):
-        ops.RegisterShape  # noqa: B018
+    with pytest.raises(AttributeError, match="graphflow does not provide tf.op_def_registry"):
+        ops.op_def_registry  # noqa: B018
     with pytest.raises(AttributeError, match="issue 24"):
         gen_image_ops.resize_bilinear  # noqa: B018
     with pytest.raises(AttributeError, match="no lookup tables"):
         lookup_ops.index_table_from_tensor  # noqa: B018
+
+
+def test_framework_ops_module_names_of_its_own() -> None:
+    from graphflow.python import tf2
+    from graphflow.python.framework import ops
+    assert ops.uid() < ops.uid()
+    assert ops.RegisterShape("AnyOp")(len) is len  # deprecated in TF1: registers nothing
+    assert tf2.enabled() is False
 
 
 def test_core_protos_are_tensorboards_copies() -> None:
