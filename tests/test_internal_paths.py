@@ -62,6 +62,7 @@ SAME = [
     ("graphflow.contrib.framework.python.ops", "arg_scope", "contrib.framework.arg_scope"),
     ("graphflow.contrib.framework.python.ops", "add_arg_scope", "contrib.framework.add_arg_scope"),
     ("graphflow.contrib.framework.python.ops.variables", "model_variable", "contrib.framework.model_variable"),
+    ("graphflow.contrib.learn.python.learn.monitored_session", "MonitoredSession", "train.MonitoredSession"),
 ]
 
 
