@@ -60,6 +60,7 @@ _INTERNAL = ("internal path (tensorflow.python, tf.contrib.<x>.python, tensorflo
 INTERNAL_REASONS = [
     (r"python\.ops\.(gen_)?image_ops", r".*", _I24), (r"python\.ops\.data_flow_ops", r".*Queue.*", _I24),
     (r"contrib\.slim\.python\.slim\.data(\..*)?", r".*", "tf.contrib.slim's TFRecord readers: " + _I24),
+    (r"contrib\.slim\.python\.slim", r"queues", "tf.contrib.slim's TFRecord readers: " + _I24),
     (r"python\.ops\.lookup_ops", r".*", "lookup tables (tf.lookup, tf.contrib.lookup): graphflow has none"),
     (r"python\.keras(\..*)?", r".*", _I25),
     (r"contrib\.learn\.python\.learn\.(estimators|learn_runner)(\..*)?", r".*", _I25),
