@@ -30,6 +30,10 @@ PATHS = {
     # TF 1.15's internal path of contrib.learn's modules (learn/python/learn/datasets/mnist.py, ...)
     "graphflow.contrib.learn.python": "graphflow.tf1.contrib.learn",
     "graphflow.contrib.learn.python.learn": "graphflow.tf1.contrib.learn",
+    # TF 1.15's internal paths of contrib.layers' and contrib.framework's modules
+    # (contrib/layers/python/layers/utils.py, contrib/framework/python/ops/arg_scope.py, ...)
+    **{f"graphflow.contrib.{m}.python{sub}": f"graphflow.tf1.contrib.{m}"
+       for m, sub in (("layers", ""), ("layers", ".layers"), ("framework", ""), ("framework", ".ops"))},
     "graphflow.debugging": "graphflow.tf1.debugging",
     "graphflow.examples": "graphflow.tf1.examples",
     "graphflow.layers": "graphflow.tf1.layers",
@@ -37,6 +41,8 @@ PATHS = {
     "graphflow.metrics": "graphflow.tf1.metrics",
     "graphflow.python": "graphflow.tf1.python",
     "graphflow.python.ops.critical_section_ops": "graphflow.tf1.critical_section",
+    # tensorflow.core's protocol buffers: TensorBoard's copies of them (an optional dependency)
+    **{f"graphflow.core.{m}": "tensorboard.compat.proto" for m in ("framework", "protobuf", "util")},
     "graphflow.strings": "graphflow.tf1.strings",
     "graphflow.summary": "graphflow.tf1.summary",
     "graphflow.timeline": "graphflow.tf1.timeline",

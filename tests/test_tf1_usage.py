@@ -142,4 +142,16 @@ def test_reasons_come_from_tf1_coverage(usage):
     assert usage.reason("", "FIFOQueue") == tf1_coverage._I24
     assert usage.reason("keras.layers", "Dense") == tf1_coverage._I25  # a submodule's name, looked up in keras
     assert usage.reason("python_io", "TFRecordWriter") == tf1_coverage._I24  # this tool's MORE_REASONS
-    assert usage.reason("python.ops.rnn_cell", "LSTMCell") == usage._INTERNAL
+    assert usage.reason("python.ops.rnn_cell", "NoSuchCell") == usage._INTERNAL
+    # an internal module's own reason, and a contrib.<x>.python path given its contrib.<x>'s
+    assert usage.reason("python.ops.gen_image_ops", "resize_bilinear") == tf1_coverage._I24
+    assert usage.reason("python.framework.dtypes", "quint8").startswith("quantized")
+    assert usage.reason("contrib.tensor_forest.python.tensor_forest", "ForestHParams") == tf1_coverage._I25
+
+
+def test_internal_paths_graphflow_offers_resolve(usage):
+    """The report resolves `graphflow.<internal path>.<name>` through the public paths' finder."""
+    assert usage.provided("python.ops.control_flow_ops", "merge")
+    assert usage.provided("python.framework.graph_util", "convert_variables_to_constants")
+    assert usage.provided("contrib.layers.python.layers.utils", "collect_named_outputs")
+    assert not usage.provided("python.ops.gen_image_ops", "resize_bilinear")

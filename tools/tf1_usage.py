@@ -53,7 +53,21 @@ MORE_REASONS = [
     ("contrib", r"(tpu|cluster_resolver)\..*", "TPUs and TPUEstimator: graphflow has no TPU backend"),
     ("tpu", r".*", "TPUs and TPUEstimator: graphflow has no TPU backend"),
     ("contrib", r"eager\..*", _TF2), ("optimizers", r".*", _TF2), ("train.queue_runner", r".*", _I24)]
-_INTERNAL = "internal path (tensorflow.python, tf.contrib.<x>.python, tensorflow.core protos), not TF1's public API"
+_INTERNAL = ("internal path (tensorflow.python, tf.contrib.<x>.python, tensorflow.core protos) that graphflow does "
+             "not offer: it offers the internal modules public code commonly imports, as views of its public names")
+# Reasons for names of internal modules, tried before REASONS and MORE_REASONS (which give a contrib.<x>.python
+# path its contrib.<x>'s reason): (module pattern, name pattern, reason), both matched whole.
+INTERNAL_REASONS = [
+    (r"python\.ops\.(gen_)?image_ops", r".*", _I24), (r"python\.ops\.data_flow_ops", r".*Queue.*", _I24),
+    (r"contrib\.slim\.python\.slim\.data(\..*)?", r".*", "tf.contrib.slim's TFRecord readers: " + _I24),
+    (r"contrib\.slim\.python\.slim", r"queues", "tf.contrib.slim's TFRecord readers: " + _I24),
+    (r"python\.ops\.lookup_ops", r".*", "lookup tables (tf.lookup, tf.contrib.lookup): graphflow has none"),
+    (r"python\.keras(\..*)?", r".*", _I25),
+    (r"contrib\.learn\.python\.learn\.(estimators|learn_runner)(\..*)?", r".*", _I25),
+    (r"python\.ops\.gen_audio_ops", r".*", "audio ops (decode_wav, mfcc, audio_spectrogram): graphflow has none"),
+    (r"python\.framework\.dtypes", r"(q(u)?int\d+|.*_ref)", "quantized and reference dtypes: graphflow has none"),
+    (r"python\.debug(\..*)?", r".*", "tfdbg, TF's debugger: graphflow has none (its dumps: graphflow's own)"),
+    (r"python\.ops\.variable_scope", r"Eager.*", _TF2), (r"python\.tf2", r".*", _TF2)]
 _NOT_TF1 = "not in TF1's API (tensorflow.compat.v1): a name TF 1.0 removed (tf.pack, tf.mul, tf.*_summary) or none"
 
 _STRING = r"""(?:[rRbBuUfF]{1,2})?(?:'''[\s\S]*?'''|\"\"\"[\s\S]*?\"\"\"|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")"""
@@ -283,17 +297,23 @@ def tf1_has(module: str, name: str) -> bool | None:
 
 
 def reason(module: str, name: str) -> str | None:
-    """REASONS' reason for a missing name (a submodule's name also looked up in its parents), else this
-    tool's MORE_REASONS, else whether TF1 has the name at all."""
+    """INTERNAL_REASONS' reason for a missing name of an internal module, else REASONS' (a submodule's name
+    also looked up in its parents), else this tool's MORE_REASONS, else _INTERNAL for an internal module,
+    else whether TF1 has the name at all."""
     parts = module.split(".") if module else []
-    if "python" in parts or parts[:1] in (["core"], ["tools"]):
-        return _INTERNAL
+    internal = "python" in parts or parts[:1] in (["core"], ["tools"])
+    if internal:
+        why = next((w for m, p, w in INTERNAL_REASONS if re.fullmatch(m, module) and re.fullmatch(p, name)), None)
+        if why is not None:
+            return why
     for table in (REASONS, MORE_REASONS):
         for i in range(len(parts), 0 if parts else -1, -1):
             mod, rest = ".".join(parts[:i]), ".".join(parts[i:] + [name])
             why = next((w for m, p, w in table if m == mod and re.fullmatch(p, rest)), None)
             if why is not None:
                 return why
+    if internal:
+        return _INTERNAL
     return _NOT_TF1 if tf1_has(module, name) is False else None
 
 

@@ -68,3 +68,11 @@ mark_flag_as_required = _absl.mark_flag_as_required
 mark_flags_as_required = _absl.mark_flags_as_required
 FlagValues = _absl.FlagValues
 Error = _absl.Error
+
+
+def __getattr__(name: str) -> Any:
+    """absl.flags' other names (``flags.BooleanParser``, ``flags.DEFINE``...), as TF1's module
+    star-imports them."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return getattr(_absl, name)
