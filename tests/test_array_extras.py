@@ -143,6 +143,30 @@ def test_py_func_runs_python_on_the_host(device: str) -> None:
             gf.gradients(z, [x])
 
 
+@pytest.mark.parametrize("device", TARGETS)
+def test_py_func_between_compiled_ops(device: str) -> None:
+    """A py_func of compiled values whose result compiled ops read again (three stages: compiled,
+    host, compiled), with variables updated in the first program and read in the second."""
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [None])
+        v = gf.Variable(1.0, dtype=gf.float64)
+        h = gf.tanh(x) * v
+        y = gf.py_func(lambda a: np.cumsum(a), [h], gf.float64)
+        z = gf.py_func(lambda a: a[::-1].copy(), [y * 2.0], gf.float64)  # a second round trip
+        out = gf.reduce_sum(z * h) + gf.reduce_sum(y)
+        with gf.control_dependencies([out]):
+            step = gf.assign_add(v, 1.0)
+        with gf.Session(device=device) as s:
+            s.run(gf.global_variables_initializer())
+            xv = np.array([0.5, -1.0, 2.0])
+            got, _ = s.run([out, step], {x: xv})
+            again = s.run(out, {x: xv})
+    for scale, value in ((1.0, got), (2.0, again)):
+        hv = np.tanh(xv) * scale
+        yv = np.cumsum(hv)
+        assert value == pytest.approx(np.sum((yv * 2.0)[::-1] * hv) + np.sum(yv))
+
+
 def test_aliases() -> None:
     assert gf.lin_space is gf.linspace and gf.div_no_nan is gf.divide_no_nan
     assert gf.where_v2 is not gf.where  # TF1's tf.where picks rows by a vector condition
