@@ -55,6 +55,8 @@ MORE_REASONS = [
     ("contrib.training", r"(bucket|bucket_by_sequence_length|batch_sequences_with_states|SequenceQueueingStateSaver|"
                          r"NextQueuedSequenceBatch|FeedingQueueRunner|stratified_sample|rejection_sample|"
                          r"resample_at_rate|weighted_resample)", "tf.contrib.training's queue-based batching: " + _I24),
+    ("contrib.data", r"(parallel_interleave|sloppy_interleave)", "interleaved file datasets: " + _I24),
+    ("data.experimental", r"parallel_interleave", "interleaved file datasets: " + _I24),
     ("contrib", r"eager\..*", _TF2), ("optimizers", r".*", _TF2), ("train.queue_runner", r".*", _I24)]
 _INTERNAL = "internal path (tensorflow.python, tf.contrib.<x>.python, tensorflow.core protos), not TF1's public API"
 _NOT_TF1 = "not in TF1's API (tensorflow.compat.v1): a name TF 1.0 removed (tf.pack, tf.mul, tf.*_summary) or none"
