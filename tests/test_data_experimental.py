@@ -109,5 +109,5 @@ def test_get_single_element_matches_tf1() -> None:
 def test_module_paths() -> None:
     import graphflow.data.experimental as experimental
 
-    assert experimental is gf.data.experimental and experimental.AUTOTUNE == -1
+    assert experimental is gf.data.experimental and experimental.AUTOTUNE == gf.data.AUTOTUNE == -1
     assert gf.contrib.data.map_and_batch is experimental.map_and_batch

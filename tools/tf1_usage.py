@@ -57,6 +57,7 @@ MORE_REASONS = [
                          r"resample_at_rate|weighted_resample)", "tf.contrib.training's queue-based batching: " + _I24),
     ("contrib.data", r"(parallel_interleave|sloppy_interleave)", "interleaved file datasets: " + _I24),
     ("data.experimental", r"parallel_interleave", "interleaved file datasets: " + _I24),
+    ("contrib.keras", r"(?!initializers\.(he|glorot|lecun)_(normal|uniform)$).*", _I25),
     ("contrib", r"eager\..*", _TF2), ("optimizers", r".*", _TF2), ("train.queue_runner", r".*", _I24)]
 _INTERNAL = "internal path (tensorflow.python, tf.contrib.<x>.python, tensorflow.core protos), not TF1's public API"
 _NOT_TF1 = "not in TF1's API (tensorflow.compat.v1): a name TF 1.0 removed (tf.pack, tf.mul, tf.*_summary) or none"

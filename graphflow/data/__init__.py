@@ -2,6 +2,7 @@
 ``graphflow.tf1.data``) with PyTorch's ``DataLoader`` and ``TensorDataset`` (the objects
 ``graphflow.utils.data`` holds)."""
 from graphflow.tf1.data import (
+    AUTOTUNE,
     Dataset,
     Iterator,
     experimental,
@@ -13,5 +14,5 @@ from graphflow.tf1.data import (
 )
 from graphflow.torch_style.utils.data import DataLoader, TensorDataset
 
-__all__ = ["DataLoader", "Dataset", "Iterator", "TensorDataset", "experimental", "get_output_classes",
+__all__ = ["AUTOTUNE", "DataLoader", "Dataset", "Iterator", "TensorDataset", "experimental", "get_output_classes",
            "get_output_shapes", "get_output_types", "make_initializable_iterator", "make_one_shot_iterator"]
