@@ -244,3 +244,13 @@ def test_module_paths() -> None:
 
     assert learning is slim.learning and evaluation is slim.evaluation
     assert os.path.basename(slim.__file__) == "__init__.py"
+
+
+def test_evaluation_loop_evaluates_each_checkpoint(tmp_path: Path) -> None:
+    _save_w(str(tmp_path / "model.ckpt"), 2.0)
+    with gf.Graph().as_default():
+        w = gf.Variable(0.0, name="w")
+        value, update = slim.metrics.streaming_mean(w * 3.0)
+        got = slim.evaluation.evaluation_loop("", str(tmp_path), None, num_evals=2, eval_op=update, final_op=value,
+                                              summary_op=None, eval_interval_secs=0, max_number_of_evaluations=1)
+    assert got == 6.0
