@@ -114,3 +114,23 @@ def test_module_paths() -> None:
 
     assert training.HParams is HParams
     assert gf.contrib.training.checkpoints_iterator is gf.train.checkpoints_iterator
+
+
+def test_create_train_op_transforms_the_gradients() -> None:
+    training = gf.contrib.training
+    assert gf.contrib.slim.learning.clip_gradient_norms is training.clip_gradient_norms
+    with gf.Graph().as_default():
+        w = gf.Variable([1.0, 2.0], name="w")
+        seen = []
+
+        def halve(grads: list) -> list:
+            seen.append(len(grads))
+            return [(g * 0.5, v) for g, v in grads]
+        op = training.create_train_op(gf.reduce_sum(w * w), gf.train.GradientDescentOptimizer(1.0),
+                                      transform_grads_fn=halve)
+        with gf.Session() as s:
+            s.run(gf.global_variables_initializer())
+            assert s.run(op) == 5.0  # the loss before the update
+            assert s.run(w).tolist() == [0.0, 0.0]  # w - 1.0 * (2w / 2)
+            assert s.run(gf.train.get_global_step()) == 1
+    assert seen == [1]
