@@ -48,6 +48,7 @@ PATHS = {
     "graphflow.timeline": "graphflow.tf1.timeline",
     "graphflow.train": "graphflow.tf1.train",
     "graphflow.data.dataset": "graphflow.tf1.data.dataset",
+    "graphflow.data.experimental": "graphflow.tf1.data.experimental",
     "graphflow.nn.nn_ops": "graphflow.ops.nn_ops",
     "graphflow.nn.rnn": "graphflow.tf1.nn.rnn",
     "graphflow.nn.rnn_cell": "graphflow.tf1.nn.rnn_cell",

@@ -13,7 +13,7 @@ from pathlib import Path
 MODULES = ["", "nn", "train", "losses", "math", "linalg", "random", "strings", "metrics", "debugging",
            "layers", "initializers", "summary", "image", "test", "io", "data", "sparse", "ragged", "saved_model",
            "keras", "estimator", "feature_column", "distributions", "logging", "gfile", "app", "flags",
-           "graph_util", "profiler", "lite", "compat", "dtypes", "errors"]
+           "graph_util", "profiler", "lite", "compat", "dtypes", "errors", "bitwise"]
 
 
 # Why a missing name is missing, where there is a reason other than "not built yet": (module,

@@ -52,6 +52,12 @@ MORE_REASONS = [
     ("contrib", r"(boosted_trees|tensor_forest|factorization)\..*", _I25),
     ("contrib", r"(tpu|cluster_resolver)\..*", "TPUs and TPUEstimator: graphflow has no TPU backend"),
     ("tpu", r".*", "TPUs and TPUEstimator: graphflow has no TPU backend"),
+    ("contrib.training", r"(bucket|bucket_by_sequence_length|batch_sequences_with_states|SequenceQueueingStateSaver|"
+                         r"NextQueuedSequenceBatch|FeedingQueueRunner|stratified_sample|rejection_sample|"
+                         r"resample_at_rate|weighted_resample)", "tf.contrib.training's queue-based batching: " + _I24),
+    ("contrib.data", r"(parallel_interleave|sloppy_interleave)", "interleaved file datasets: " + _I24),
+    ("data.experimental", r"parallel_interleave", "interleaved file datasets: " + _I24),
+    ("contrib.keras", r"(?!initializers\.(he|glorot|lecun)_(normal|uniform)$).*", _I25),
     ("contrib", r"eager\..*", _TF2), ("optimizers", r".*", _TF2), ("train.queue_runner", r".*", _I24)]
 _INTERNAL = ("internal path (tensorflow.python, tf.contrib.<x>.python, tensorflow.core protos) that graphflow does "
              "not offer: it offers the internal modules public code commonly imports, as views of its public names")

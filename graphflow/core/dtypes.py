@@ -48,6 +48,11 @@ class DType:
         return not (self.is_bool or self.is_string)
 
     @property
+    def size(self) -> int:
+        """Bytes per element (TF1's ``DType.size``; 0 for strings, whose size varies)."""
+        return 0 if self.is_string else self.np.itemsize
+
+    @property
     def min(self) -> Any:  # a Python int, or the numpy float of this dtype (as TF1's)
         return np.finfo(self.np).min if self.is_floating else np.iinfo(self.np).min
 

@@ -78,6 +78,7 @@ class Op(enum.Enum):
     IS_NAN = "IsNan"
     IS_INF = "IsInf"
     LOGICAL_NOT = "LogicalNot"
+    INVERT = "Invert"
     RELU = "Relu"
     SOFTSIGN = "Softsign"
     # elementwise binary
@@ -98,6 +99,11 @@ class Op(enum.Enum):
     LESS_EQUAL = "LessEqual"
     GREATER = "Greater"
     GREATER_EQUAL = "GreaterEqual"
+    BITWISE_AND = "BitwiseAnd"
+    BITWISE_OR = "BitwiseOr"
+    BITWISE_XOR = "BitwiseXor"
+    LEFT_SHIFT = "LeftShift"
+    RIGHT_SHIFT = "RightShift"
     LOGICAL_AND = "LogicalAnd"
     LOGICAL_OR = "LogicalOr"
     # elementwise ternary

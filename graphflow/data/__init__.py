@@ -1,7 +1,18 @@
-"""``gf.data``: TF1's ``tf.data`` (``Dataset`` and its iterators, from ``graphflow.tf1.data``) with
-PyTorch's ``DataLoader`` and ``TensorDataset`` (the objects ``graphflow.utils.data`` holds)."""
-from graphflow.tf1.data import Dataset, Iterator, make_initializable_iterator, make_one_shot_iterator
+"""``gf.data``: TF1's ``tf.data`` (``Dataset`` and its iterators, ``experimental``, from
+``graphflow.tf1.data``) with PyTorch's ``DataLoader`` and ``TensorDataset`` (the objects
+``graphflow.utils.data`` holds)."""
+from graphflow.tf1.data import (
+    AUTOTUNE,
+    Dataset,
+    Iterator,
+    experimental,
+    get_output_classes,
+    get_output_shapes,
+    get_output_types,
+    make_initializable_iterator,
+    make_one_shot_iterator,
+)
 from graphflow.torch_style.utils.data import DataLoader, TensorDataset
 
-__all__ = ["DataLoader", "Dataset", "Iterator", "TensorDataset", "make_initializable_iterator",
-           "make_one_shot_iterator"]
+__all__ = ["AUTOTUNE", "DataLoader", "Dataset", "Iterator", "TensorDataset", "experimental", "get_output_classes",
+           "get_output_shapes", "get_output_types", "make_initializable_iterator", "make_one_shot_iterator"]

@@ -1,5 +1,5 @@
 """The TF 1.13+ namespaces ``tf.math``, ``tf.linalg``, ``tf.random``, ``tf.initializers``,
-``tf.sparse``, ``tf.ragged`` and ``tf.dtypes``: modules whose attributes
+``tf.sparse``, ``tf.ragged``, ``tf.bitwise`` and ``tf.dtypes``: modules whose attributes
 are the package's own functions under TF's names (``from graphflow.math import erf`` works too).
 Built by the package ``__init__``."""
 from __future__ import annotations
@@ -9,6 +9,7 @@ import types
 from typing import Any
 
 from graphflow.core import dtypes as DT
+from graphflow.ops import bitwise_ops as BW
 from graphflow.ops import factor_ops as FO
 from graphflow.ops import indexed_slices as IS
 from graphflow.ops import init_extras as IX
@@ -138,5 +139,7 @@ def install(package: types.ModuleType) -> None:
     module("sparse", SPARSE, "tf.sparse: sparse tensors and their ops")
     module("ragged", {**{n: getattr(RG, n) for n in RG.__all__}, "RaggedTensorValue": RG.RaggedTensorValue},
            "tf.ragged: ragged tensors (rows of different lengths) and their ops")
+    module("bitwise", {n: getattr(BW, n) for n in BW.__all__},
+           "tf.bitwise: and, or, xor, invert and shifts of integers")
     module("dtypes", {**DTYPES, **{n: getattr(package, n) for n in DTYPES_FUNCTIONS}},
            "tf.dtypes: the element types and the casts between them")

@@ -109,7 +109,7 @@ def _translate_body(lines: list[str]) -> list[str]:
             if name in _MATH:
                 line = line.replace(name + "(", _MATH[name] + "(")
             elif name not in ("np.float32", "np.float64", "np.int32", "np.int64", "np.int8", "np.int16",
-                              "np.uint8", "np.bool_"):
+                              "np.uint8", "np.uint16", "np.uint32", "np.uint64", "np.bool_"):
                 raise NotOnCudaError(f"{name} has no CUDA translation")
         out.append(line)
     return out

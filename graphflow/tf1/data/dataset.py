@@ -190,6 +190,14 @@ class Dataset:
     def cache(self, filename: str = "") -> Dataset:
         return self
 
+    def apply(self, transformation_func: Callable[[Dataset], Dataset]) -> Dataset:
+        """``transformation_func(self)``: how TF1 chains the ``tf.data.experimental`` (and
+        ``tf.contrib.data``) transformations, ``ds.apply(map_and_batch(f, 32))``."""
+        out = transformation_func(self)
+        if not isinstance(out, Dataset):
+            raise TypeError(f"`transformation_func` must return a Dataset, got {type(out).__name__}")
+        return out
+
     def map(self, map_func: Callable[..., Any], num_parallel_calls: int | None = None) -> Dataset:
         """``map_func`` (graph ops) applied to each element: traced once, run per element."""
         g = Graph()
@@ -236,6 +244,12 @@ class Dataset:
     def output_types(self) -> Any:
         return pack_as(self._structure, self.output_types_flat) if isinstance(self._structure, (tuple, list, dict)) \
             else self.output_types_flat[0]
+
+    @property
+    def output_classes(self) -> Any:
+        """The class of each component (``tf.Tensor``: graphflow's datasets hold no sparse ones)."""
+        return pack_as(self._structure, [Tensor] * len(self.output_types_flat)) \
+            if isinstance(self._structure, (tuple, list, dict)) else Tensor
 
     def __iter__(self) -> PyIterator[Any]:
         for item in self._make():
@@ -289,6 +303,7 @@ class Iterator:
 
     output_shapes = property(lambda self: self._dataset.output_shapes)
     output_types = property(lambda self: self._dataset.output_types)
+    output_classes = property(lambda self: self._dataset.output_classes)
 
 
 def make_one_shot_iterator(dataset: Dataset) -> Iterator:

@@ -114,6 +114,11 @@ class FileWriter:
         if not self._closed:
             self._writer.flush()
 
+    @property
+    def closed(self) -> bool:
+        """Whether ``close`` was called (and no ``reopen`` since): events are refused."""
+        return self._closed
+
     def close(self) -> None:
         if not self._closed:
             self._writer.close()

@@ -224,7 +224,8 @@ class Supervisor:
                              stop_grace_period_secs=self._stop_grace_secs, ignore_live_threads=ignore_live_threads)
         finally:
             self._threads = []
-            if close_summary_writer and self._summary_writer is not None:
+            # a second stop (slim.learning.train stops, then leaves managed_session) finds it closed
+            if close_summary_writer and self._summary_writer is not None and not self._summary_writer.closed:
                 self._summary_writer.add_session_log(session_log("STOP"))
                 self._summary_writer.close()
                 self._graph_written = False
