@@ -1,0 +1,295 @@
+"""TF 1.15's ``contrib/rnn/python/ops/rnn_cell.py``: the contrib LSTM variants, with TF's variable
+names, defaults and state structures (every state an ``LSTMStateTuple(c, h)`` or one tensor).
+
+- LayerNormBasicLSTMCell: BasicLSTMCell's gates (``kernel``; ``bias`` only without layer norm),
+  each of i, j, f, o and the new cell layer-normalised (``input``, ``transform``, ``forget``,
+  ``output``, ``state``: ``gamma``/``beta``), dropout (``dropout_keep_prob``) on ``act(j)``.
+- NASCell: the searched cell of Zoph & Le (2017): ``kernel`` (inputs) and ``recurrent_kernel``
+  (state) to 8 branches, two layers of combinations, an optional projection
+  (``projection_weights``) and recurrent bias (``bias``).
+- UGRNNCell: ``g, c = split(W [x, h] + b)``; ``h = sigmoid(g + forget_bias) h + (1 - .) act(c)``.
+- IntersectionRNNCell: a state passed through time and an output through depth, each gated
+  (``in_projection/`` maps inputs to num_units when their depths differ).
+- CoupledInputForgetGateLSTMCell: the input gate is ``1 - forget`` (``W_0``, ``B``; peepholes
+  ``W_F_diag``, ``W_O_diag``; projection ``W_P_0``).
+
+The wrappers (HighwayWrapper, AttentionCellWrapper) and the independently recurrent cells
+(IndRNNCell, IndyGRUCell, IndyLSTMCell, SRUCell) of the same TF module live in
+``wrappers.py`` and ``ind_cells.py`` and are re-exported here, with the core cells TF1 code reaches
+through ``tf.contrib.rnn.rnn_cell``.
+"""
+from __future__ import annotations
+
+from graphflow.core.ir import Tensor
+from graphflow.core.types import DTypeLike, TensorLike
+from graphflow.ops import math_ops as M
+from graphflow.ops.activation_ops import relu
+from graphflow.ops.array_ops import concat, split
+from graphflow.ops.linalg_ops import matmul
+from graphflow.ops.nn_ops import bias_add, dropout, moments
+from graphflow.ops.variables import InitializerLike, _ReuseMode, constant_initializer, variable_scope, zeros_initializer
+from graphflow.tf1.contrib.rnn.ind_cells import IndRNNCell, IndyGRUCell, IndyLSTMCell, SRUCell
+from graphflow.tf1.contrib.rnn.wrappers import AttentionCellWrapper, HighwayWrapper
+from graphflow.tf1.nn.rnn_cell import (
+    Activation,
+    BasicLSTMCell,
+    BasicRNNCell,
+    DeviceWrapper,
+    DropoutWrapper,
+    GRUCell,
+    LSTMCell,
+    LSTMStateTuple,
+    MultiRNNCell,
+    ResidualWrapper,
+    RNNCell,
+    RNNState,
+    StateSize,
+)
+
+Reuse = bool | _ReuseMode | None
+
+
+class LayerNorm:
+    """contrib.layers.layer_norm over a [batch, n] value's last dim (epsilon 1e-12), its ``gamma``
+    (``norm_gain``) and ``beta`` (``norm_shift``) made under ``scope`` in the current scope."""
+
+    def __init__(self, cell: RNNCell, scope: str, n: int, dtype: DTypeLike, gain: float, shift: float) -> None:
+        with variable_scope(scope):
+            self.gamma = cell._variable("gamma", [n], dtype, constant_initializer(gain))
+            self.beta = cell._variable("beta", [n], dtype, constant_initializer(shift))
+
+    def __call__(self, x: Tensor) -> Tensor:
+        mean, var = moments(x, [1], keep_dims=True)
+        return (x - mean) * M.rsqrt(var + 1e-12) * self.gamma + self.beta
+
+
+class LayerNormBasicLSTMCell(RNNCell):
+    _default = "layer_norm_basic_lstm_cell"
+
+    def __init__(self, num_units: int, forget_bias: float = 1.0, input_size: int | None = None,
+                 activation: Activation | None = None, layer_norm: bool = True, norm_gain: float = 1.0,
+                 norm_shift: float = 0.0, dropout_keep_prob: TensorLike = 1.0, dropout_prob_seed: int | None = None,
+                 reuse: Reuse = None) -> None:
+        super().__init__(reuse)
+        self._num_units = int(num_units)
+        self._forget_bias = forget_bias
+        self._activation = activation or M.tanh
+        self._layer_norm = layer_norm
+        self._gain, self._shift = norm_gain, norm_shift
+        self._keep_prob = dropout_keep_prob
+        self._seed = dropout_prob_seed
+
+    state_size = property(lambda self: LSTMStateTuple(self._num_units, self._num_units))
+    output_size = property(lambda self: self._num_units)
+
+    def build(self, input_depth: int, dtype: DTypeLike) -> None:
+        n = self._num_units
+        self._kernel = self._variable("kernel", [input_depth + n, 4 * n], dtype)
+        if self._layer_norm:
+            self._norms = {s: LayerNorm(self, s, n, dtype, self._gain, self._shift)
+                           for s in ("input", "transform", "forget", "output", "state")}
+        else:
+            self._bias = self._variable("bias", [4 * n], dtype)
+
+    def call(self, inputs: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
+        c, h = state  # type: ignore[misc]
+        gates = matmul(concat([inputs, h], 1), self._kernel)
+        if not self._layer_norm:
+            gates = bias_add(gates, self._bias)
+        i, j, f, o = split(gates, 4, 1)
+        if self._layer_norm:
+            i, j, f, o = (self._norms[s](g) for s, g in zip(("input", "transform", "forget", "output"), (i, j, f, o)))
+        g = self._activation(j)
+        if not isinstance(self._keep_prob, (int, float)) or self._keep_prob < 1:
+            g = dropout(g, keep_prob=self._keep_prob, seed=self._seed)
+        new_c = c * M.sigmoid(f + self._forget_bias) + M.sigmoid(i) * g
+        if self._layer_norm:
+            new_c = self._norms["state"](new_c)
+        new_h = self._activation(new_c) * M.sigmoid(o)
+        return new_h, LSTMStateTuple(new_c, new_h)
+
+
+class NASCell(RNNCell):
+    _default = "nas_cell"
+
+    def __init__(self, num_units: int, num_proj: int | None = None, use_biases: bool = False,
+                 reuse: Reuse = None) -> None:
+        super().__init__(reuse)
+        self._num_units = int(num_units)
+        self._num_proj = num_proj
+        self._use_biases = use_biases
+
+    state_size = property(lambda self: LSTMStateTuple(self._num_units, self._num_proj or self._num_units))
+    output_size = property(lambda self: self._num_proj or self._num_units)
+
+    def build(self, input_depth: int, dtype: DTypeLike) -> None:
+        n = self._num_units
+        self._w_m = self._variable("recurrent_kernel", [self._num_proj or n, 8 * n], dtype)
+        self._w_i = self._variable("kernel", [input_depth, 8 * n], dtype)
+        if self._use_biases:
+            self._bias = self._variable("bias", [8 * n], dtype, zeros_initializer())
+        if self._num_proj is not None:
+            self._w_proj = self._variable("projection_weights", [n, self._num_proj], dtype)
+
+    def call(self, inputs: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
+        c_prev, m_prev = state  # type: ignore[misc]
+        m_mat = matmul(m_prev, self._w_m)
+        if self._use_biases:
+            m_mat = bias_add(m_mat, self._bias)
+        m = split(m_mat, 8, 1)
+        x = split(matmul(inputs, self._w_i), 8, 1)
+        sig, tanh = M.sigmoid, M.tanh
+        l1 = [sig(x[0] + m[0]), relu(x[1] + m[1]), sig(x[2] + m[2]), relu(x[3] * m[3]),
+              tanh(x[4] + m[4]), sig(x[5] + m[5]), tanh(x[6] + m[6]), sig(x[7] + m[7])]
+        l2_0 = tanh(tanh(l1[0] * l1[1]) + c_prev)
+        l2_1 = tanh(l1[2] + l1[3])
+        l2_2 = tanh(l1[4] * l1[5])
+        l2_3 = sig(l1[6] + l1[7])
+        new_c = l2_0 * l2_1
+        new_m = tanh(new_c * tanh(l2_2 + l2_3))
+        if self._num_proj is not None:
+            new_m = matmul(new_m, self._w_proj)
+        return new_m, LSTMStateTuple(new_c, new_m)
+
+
+class UGRNNCell(RNNCell):
+    _default = "ugrnn_cell"
+
+    def __init__(self, num_units: int, initializer: InitializerLike | None = None, forget_bias: float = 1.0,
+                 activation: Activation | None = None, reuse: Reuse = None) -> None:
+        super().__init__(reuse)
+        self._num_units = int(num_units)
+        self._initializer = initializer
+        self._forget_bias = forget_bias
+        self._activation = activation or M.tanh
+
+    state_size = property(lambda self: self._num_units)
+    output_size = property(lambda self: self._num_units)
+
+    def build(self, input_depth: int, dtype: DTypeLike) -> None:
+        n = self._num_units
+        self._kernel = self._variable("kernel", [input_depth + n, 2 * n], dtype, self._initializer)
+        self._bias = self._variable("bias", [2 * n], dtype, zeros_initializer())
+
+    def call(self, inputs: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
+        assert isinstance(state, Tensor)
+        g_act, c_act = split(bias_add(matmul(concat([inputs, state], 1), self._kernel), self._bias), 2, 1)
+        g = M.sigmoid(g_act + self._forget_bias)
+        new = g * state + (1.0 - g) * self._activation(c_act)
+        return new, new
+
+
+class IntersectionRNNCell(RNNCell):
+    _default = "intersection_rnn_cell"
+
+    def __init__(self, num_units: int, num_in_proj: int | None = None, initializer: InitializerLike | None = None,
+                 forget_bias: float = 1.0, y_activation: Activation | None = None, reuse: Reuse = None) -> None:
+        super().__init__(reuse)
+        self._num_units = int(num_units)
+        self._num_in_proj = num_in_proj
+        self._initializer = initializer
+        self._forget_bias = forget_bias
+        self._y_activation = y_activation or relu
+
+    state_size = property(lambda self: self._num_units)
+    output_size = property(lambda self: self._num_units)
+
+    def build(self, input_depth: int, dtype: DTypeLike) -> None:
+        n = self._num_units
+        self._in_proj = None
+        if input_depth != n:
+            if not self._num_in_proj:
+                raise ValueError("Must have input size == output size for Intersection RNN. To fix, num_in_proj "
+                                 "should be set to num_units at cell init "
+                                 f"(inputs' depth {input_depth}, num_units {n})")
+            with variable_scope("in_projection"):
+                self._in_proj = (self._variable("kernel", [input_depth, n], dtype, self._initializer),
+                                 self._variable("bias", [n], dtype, zeros_initializer()))
+        self._kernel = self._variable("kernel", [2 * n, 4 * n], dtype, self._initializer)
+        self._bias = self._variable("bias", [4 * n], dtype, zeros_initializer())
+
+    def call(self, inputs: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
+        assert isinstance(state, Tensor)
+        if self._in_proj is not None:
+            inputs = bias_add(matmul(inputs, self._in_proj[0]), self._in_proj[1])
+        mat = bias_add(matmul(concat([inputs, state], 1), self._kernel), self._bias)
+        gh_act, h_act, gy_act, y_act = split(mat, 4, 1)
+        gh = M.sigmoid(gh_act + self._forget_bias)
+        gy = M.sigmoid(gy_act + self._forget_bias)
+        new_state = gh * state + (1.0 - gh) * M.tanh(h_act)
+        new_y = gy * inputs + (1.0 - gy) * self._y_activation(y_act)
+        return new_y, new_state
+
+
+class CoupledInputForgetGateLSTMCell(RNNCell):
+    _default = "coupled_input_forget_gate_lstm_cell"
+
+    def __init__(self, num_units: int, use_peepholes: bool = False, initializer: InitializerLike | None = None,
+                 num_proj: int | None = None, proj_clip: float | None = None, num_unit_shards: int = 1,
+                 num_proj_shards: int = 1, forget_bias: float = 1.0, state_is_tuple: bool = True,
+                 activation: Activation | None = None, reuse: Reuse = None, layer_norm: bool = False,
+                 norm_gain: float = 1.0, norm_shift: float = 0.0) -> None:
+        super().__init__(reuse)
+        if num_unit_shards != 1 or num_proj_shards != 1:
+            raise ValueError("CoupledInputForgetGateLSTMCell: sharded weights (num_unit_shards, num_proj_shards "
+                             f"other than 1) are not supported, got {num_unit_shards}, {num_proj_shards}")
+        self._num_units = int(num_units)
+        self._use_peepholes = use_peepholes
+        self._initializer = initializer
+        self._num_proj = num_proj
+        self._proj_clip = proj_clip
+        self._forget_bias = forget_bias
+        self._state_is_tuple = state_is_tuple
+        self._activation = activation or M.tanh
+        self._layer_norm = layer_norm
+        self._gain, self._shift = norm_gain, norm_shift
+
+    @property
+    def state_size(self) -> StateSize:
+        out = self._num_proj or self._num_units
+        return LSTMStateTuple(self._num_units, out) if self._state_is_tuple else self._num_units + out
+
+    output_size = property(lambda self: self._num_proj or self._num_units)
+
+    def build(self, input_depth: int, dtype: DTypeLike) -> None:
+        n = self._num_units
+        self._w = self._variable("W_0", [input_depth + (self._num_proj or n), 3 * n], dtype, self._initializer)
+        self._b = self._variable("B", [3 * n], dtype, zeros_initializer())
+        if self._layer_norm:
+            self._norms = {s: LayerNorm(self, s, n, dtype, self._gain, self._shift)
+                           for s in ("transform", "forget", "output", "state")}
+        if self._use_peepholes:
+            self._w_f = self._variable("W_F_diag", [n], dtype, self._initializer)
+            self._w_o = self._variable("W_O_diag", [n], dtype, self._initializer)
+        if self._num_proj is not None:
+            self._w_p = self._variable("W_P_0", [n, self._num_proj], dtype, self._initializer)
+
+    def call(self, inputs: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
+        n = self._num_units
+        if self._state_is_tuple:
+            c_prev, m_prev = state  # type: ignore[misc]
+        else:
+            assert isinstance(state, Tensor)
+            c_prev, m_prev = state[:, :n], state[:, n:]
+        mat = matmul(concat([inputs, m_prev], 1), self._w)
+        if not self._layer_norm:
+            mat = bias_add(mat, self._b)
+        j, f, o = split(mat, 3, 1)
+        if self._layer_norm:
+            j, f, o = (self._norms[s](g) for s, g in zip(("transform", "forget", "output"), (j, f, o)))
+        f_act = M.sigmoid(f + self._forget_bias + (self._w_f * c_prev if self._use_peepholes else 0.0))
+        c = f_act * c_prev + (1 - f_act) * self._activation(j)
+        if self._layer_norm:
+            c = self._norms["state"](c)
+        m = M.sigmoid(o + (self._w_o * c if self._use_peepholes else 0.0)) * self._activation(c)
+        if self._num_proj is not None:
+            m = matmul(m, self._w_p)
+            if self._proj_clip is not None:
+                m = M.clip_by_value(m, -self._proj_clip, self._proj_clip)
+        return m, (LSTMStateTuple(c, m) if self._state_is_tuple else concat([c, m], 1))
+
+
+__all__ = ["AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "CoupledInputForgetGateLSTMCell",
+           "DeviceWrapper", "DropoutWrapper", "GRUCell", "HighwayWrapper", "IndRNNCell", "IndyGRUCell",
+           "IndyLSTMCell", "IntersectionRNNCell", "LSTMCell", "LSTMStateTuple", "LayerNormBasicLSTMCell",
+           "MultiRNNCell", "NASCell", "RNNCell", "ResidualWrapper", "SRUCell", "UGRNNCell"]
