@@ -575,3 +575,39 @@ def test_module_paths_and_aliases() -> None:
     assert gf.nn.rnn_cell.DeviceWrapper is gf.contrib.rnn.DeviceWrapper
     for name in ("static_rnn", "static_bidirectional_rnn", "MultiRNNCell", "LSTMCell", "GRUCell"):
         assert hasattr(gf.contrib.rnn, name)
+
+
+def test_fused_cell_adaptors() -> None:
+    n = 2
+    lengths = np.array([2, 3])
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [T, B, D])
+        fw = gf.contrib.rnn.FusedRNNCellAdaptor(gf.contrib.rnn.GRUCell(n), use_dynamic_rnn=True)
+        out_fw, st_fw = fw(x, dtype=gf.float64, scope="fw")
+        bw = gf.contrib.rnn.TimeReversedFusedRNN(gf.contrib.rnn.FusedRNNCellAdaptor(gf.contrib.rnn.GRUCell(n)))
+        out_bw, st_bw = bw(gf.unstack(x), dtype=gf.float64, sequence_length=lengths, scope="bw")
+        assert isinstance(out_bw, list) and len(out_bw) == T
+        with gf.Session() as s:
+            s.run(gf.global_variables_initializer())
+            w = _weights_of(s)
+            o_fw, o_bw, s_bw = s.run([out_fw, out_bw, st_bw], {x: XS})
+
+    def gru(pre: str, x: np.ndarray, h: np.ndarray) -> np.ndarray:
+        r, u = np.split(sig(np.concatenate([x, h], 1) @ w[pre + "gates/kernel"] + w[pre + "gates/bias"]), 2, 1)
+        c = np.tanh(np.concatenate([x, r * h], 1) @ w[pre + "candidate/kernel"] + w[pre + "candidate/bias"])
+        return u * h + (1 - u) * c
+    h = np.zeros((B, n))
+    for t in range(T):
+        h = gru("fw/gru_cell/", XS[t], h)
+        np.testing.assert_allclose(o_fw[t], h, rtol=1e-9)
+    for r in range(B):  # each row read backwards over its own length
+        h = np.zeros((1, n))
+        for t in range(lengths[r] - 1, -1, -1):
+            h = gru("bw/gru_cell/", XS[t, r:r + 1], h)
+            np.testing.assert_allclose(o_bw[t][r], h[0], rtol=1e-9)
+        np.testing.assert_allclose(s_bw[r], h[0], rtol=1e-9)
+
+
+def _weights_of(s: Any) -> dict:
+    vs = gf.global_variables()
+    return dict(zip([v.name[:-2] for v in vs], s.run(vs)))

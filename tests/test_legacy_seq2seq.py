@@ -223,3 +223,68 @@ def test_embedding_attention_seq2seq_learns_to_copy_and_decodes_greedily() -> No
     assert n_vars == 20  # the greedy model reuses the trained one's variables
     assert np.mean(losses[-5:]) < 0.3 * np.mean(losses[:5]), losses
     assert np.mean(decoded == src) > 0.8
+
+
+def test_embedding_rnn_decoder_feeds_back_the_projected_argmax() -> None:
+    n, symbols, emb = 3, 4, 2
+    dec = RS.randint(0, symbols, (3, B))
+    h0 = RS.standard_normal((B, n))
+    pw, pb = RS.standard_normal((n, symbols)), RS.standard_normal(symbols)
+    with gf.Graph().as_default():
+        outs, _ = S2S.embedding_rnn_decoder([gf.constant(d, dtype=gf.int32) for d in dec], gf.constant(h0),
+                                            gf.contrib.rnn.BasicRNNCell(n), symbols, emb,
+                                            output_projection=(gf.constant(pw), gf.constant(pb)), feed_previous=True,
+                                            dtype=gf.float64)
+        with gf.Session() as s:
+            s.run(gf.global_variables_initializer())
+            w = _weights(s)
+            got = s.run(outs)
+    p = "embedding_rnn_decoder/"
+    assert sorted(w) == [p + "embedding", p + "rnn_decoder/basic_rnn_cell/bias",
+                         p + "rnn_decoder/basic_rnn_cell/kernel"]
+    h, x, ref = h0, w[p + "embedding"][dec[0]], []
+    for _ in range(3):
+        h = np.tanh(np.concatenate([x, h], 1) @ w[p + "rnn_decoder/basic_rnn_cell/kernel"]
+                    + w[p + "rnn_decoder/basic_rnn_cell/bias"])
+        ref.append(h)
+        x = w[p + "embedding"][np.argmax(h @ pw + pb, 1)]
+    np.testing.assert_allclose(got, ref, rtol=1e-9)
+
+
+def test_embedding_tied_and_one2many_models() -> None:
+    n, symbols, emb = 3, 5, 2
+    with gf.Graph().as_default():
+        enc = [gf.constant(x, dtype=gf.int32) for x in RS.randint(0, symbols, (2, B))]
+        dec = [gf.placeholder(gf.int32, [B]) for _ in range(3)]
+        outs, state = S2S.embedding_tied_rnn_seq2seq(enc, dec, gf.contrib.rnn.GRUCell(n), symbols, emb,
+                                                     feed_previous=True, dtype=gf.float64)
+        names = sorted(v.name[:-2] for v in gf.global_variables())
+        d1, d2 = RS.randint(0, symbols, (3, B)), RS.randint(0, symbols, (3, B))
+        d2[0] = d1[0]
+        with gf.Session() as s:
+            s.run(gf.global_variables_initializer())
+            a, b = (s.run(outs, dict(zip(dec, d))) for d in (d1, d2))
+    p = "embedding_tied_rnn_seq2seq/"
+    q = p + "combined_tied_rnn_seq2seq/tied_rnn_seq2seq/output_projection_wrapper/"
+    assert names == sorted([p + "embedding", q + "kernel", q + "bias"]
+                           + [q + "gru_cell/" + v for v in ("gates/kernel", "gates/bias", "candidate/kernel",
+                                                            "candidate/bias")])
+    assert np.asarray(a).shape == (3, B, symbols)
+    np.testing.assert_allclose(a, b)  # greedy: only the first decoder input is read
+
+    with gf.Graph().as_default():
+        enc = [gf.constant(x, dtype=gf.int32) for x in RS.randint(0, symbols, (2, B))]
+        decs = {"a": [gf.constant(x, dtype=gf.int32) for x in RS.randint(0, 3, (2, B))],
+                "b": [gf.constant(x, dtype=gf.int32) for x in RS.randint(0, 4, (3, B))]}
+        outs, states = S2S.one2many_rnn_seq2seq(enc, decs, gf.contrib.rnn.GRUCell(n),
+                                                {"a": gf.contrib.rnn.GRUCell(n), "b": gf.contrib.rnn.GRUCell(n)},
+                                                symbols, {"a": 3, "b": 4}, emb, dtype=gf.float64)
+        names = [v.name for v in gf.global_variables()]
+        assert [len(outs["a"]), len(outs["b"])] == [2, 3]
+        assert outs["a"][0].shape.as_list() == [B, 3] and outs["b"][0].shape.as_list() == [B, 4]
+        assert "one2many_rnn_seq2seq/one2many_decoder_b/embedding_rnn_decoder/rnn_decoder/" \
+               "output_projection_wrapper/gru_cell/gates/kernel:0" in names
+        assert "one2many_rnn_seq2seq/rnn/embedding_wrapper/embedding:0" in names
+        with gf.Session() as s:
+            s.run(gf.global_variables_initializer())
+            assert np.all(np.isfinite(s.run(outs["b"])))

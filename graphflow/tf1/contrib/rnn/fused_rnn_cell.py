@@ -11,7 +11,7 @@ from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.ops.array_extras import reverse_sequence
 from graphflow.ops.array_ops import stack, unstack
 from graphflow.ops.index_ops import reverse
-from graphflow.ops.variables import VariableScope, variable_scope
+from graphflow.ops.variables import VariableScope
 from graphflow.tf1.nn.rnn import dynamic_rnn, static_rnn
 from graphflow.tf1.nn.rnn_cell import RNNCell, RNNState
 
@@ -65,8 +65,7 @@ class TimeReversedFusedRNN(FusedRNNCell):
             if sequence_length is None:
                 return reverse(v, [0])
             return reverse_sequence(v, sequence_length, seq_axis=0, batch_axis=1)
-        with variable_scope(scope or "time_reversed_fused_rnn"):
-            outputs, state = self._cell(flip(x), initial_state, dtype, sequence_length)
+        outputs, state = self._cell(flip(x), initial_state, dtype, sequence_length, scope)
         out = flip(outputs if isinstance(outputs, Tensor) else stack(outputs))
         return (unstack(out) if is_list else out), state
 
