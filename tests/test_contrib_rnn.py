@@ -611,3 +611,13 @@ def test_fused_cell_adaptors() -> None:
 def _weights_of(s: Any) -> dict:
     vs = gf.global_variables()
     return dict(zip([v.name[:-2] for v in vs], s.run(vs)))
+
+
+def test_batch_time_helpers() -> None:
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [None, 5, 2])
+        assert gf.contrib.rnn.transpose_batch_time(x).shape.as_list() == [5, None, 2]
+        assert gf.contrib.rnn.best_effort_input_batch_size([x]) == 5
+        y = gf.placeholder(gf.float64, [3, None, 2])
+        with gf.Session() as s:
+            assert s.run(gf.contrib.rnn.best_effort_input_batch_size([y]), {y: np.zeros((3, 4, 2))}) == 4

@@ -8,7 +8,12 @@ from graphflow.tf1.contrib.rnn.core_rnn_cell import EmbeddingWrapper, InputProje
 from graphflow.tf1.contrib.rnn.fused_rnn_cell import FusedRNNCell, FusedRNNCellAdaptor, TimeReversedFusedRNN
 from graphflow.tf1.contrib.rnn.gru_ops import GRUBlockCell, GRUBlockCellV2
 from graphflow.tf1.contrib.rnn.lstm_ops import LSTMBlockCell, LSTMBlockFusedCell, LSTMBlockWrapper
-from graphflow.tf1.contrib.rnn.rnn import stack_bidirectional_dynamic_rnn, stack_bidirectional_rnn
+from graphflow.tf1.contrib.rnn.rnn import (
+    best_effort_input_batch_size,
+    stack_bidirectional_dynamic_rnn,
+    stack_bidirectional_rnn,
+    transpose_batch_time,
+)
 from graphflow.tf1.contrib.rnn.rnn_cell import (
     AttentionCellWrapper,
     CoupledInputForgetGateLSTMCell,
@@ -38,12 +43,12 @@ from graphflow.tf1.nn.rnn_cell import (
 
 LayerRNNCell = RNNCell  # TF's base of the cells that build their variables on the first call: every cell here
 
-__all__ = ["AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "CoupledInputForgetGateLSTMCell",
-           "DeviceWrapper", "DropoutWrapper", "EmbeddingWrapper", "FusedRNNCell", "FusedRNNCellAdaptor",
-           "GRUBlockCell", "GRUBlockCellV2", "GRUCell", "HighwayWrapper", "IndRNNCell", "IndyGRUCell",
-           "IndyLSTMCell", "InputProjectionWrapper", "IntersectionRNNCell", "LSTMBlockCell", "LSTMBlockFusedCell",
-           "LSTMBlockWrapper", "LSTMCell", "LSTMStateTuple", "LayerNormBasicLSTMCell", "LayerRNNCell",
-           "MultiRNNCell", "NASCell", "OutputProjectionWrapper", "RNNCell", "ResidualWrapper", "SRUCell",
-           "TimeReversedFusedRNN", "UGRNNCell", "core_rnn_cell", "fused_rnn_cell", "gru_ops", "lstm_ops", "rnn",
-           "rnn_cell", "stack_bidirectional_dynamic_rnn", "stack_bidirectional_rnn", "static_bidirectional_rnn",
-           "static_rnn"]
+__all__ = ["AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "CoupledInputForgetGateLSTMCell", "DeviceWrapper",
+           "DropoutWrapper", "EmbeddingWrapper", "FusedRNNCell", "FusedRNNCellAdaptor", "GRUBlockCell",
+           "GRUBlockCellV2", "GRUCell", "HighwayWrapper", "IndRNNCell", "IndyGRUCell", "IndyLSTMCell",
+           "InputProjectionWrapper", "IntersectionRNNCell", "LSTMBlockCell", "LSTMBlockFusedCell", "LSTMBlockWrapper",
+           "LSTMCell", "LSTMStateTuple", "LayerNormBasicLSTMCell", "LayerRNNCell", "MultiRNNCell", "NASCell",
+           "OutputProjectionWrapper", "RNNCell", "ResidualWrapper", "SRUCell", "TimeReversedFusedRNN", "UGRNNCell",
+           "best_effort_input_batch_size", "core_rnn_cell", "fused_rnn_cell", "gru_ops", "lstm_ops", "rnn", "rnn_cell",
+           "stack_bidirectional_dynamic_rnn", "stack_bidirectional_rnn", "static_bidirectional_rnn", "static_rnn",
+           "transpose_batch_time"]

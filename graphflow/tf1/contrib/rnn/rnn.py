@@ -1,16 +1,39 @@
 """TF 1.15's ``contrib/rnn/python/ops/rnn.py``: bidirectional layers stacked, each layer's
 concatenated forward and backward outputs the next layer's inputs (variables under
-``stack_bidirectional_rnn/cell_<i>/``)."""
+``stack_bidirectional_rnn/cell_<i>/``); and the two helpers of core TF's rnn.py that contrib.rnn
+exports (``transpose_batch_time``, ``best_effort_input_batch_size``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.types import DTypeLike, TensorLike
+from graphflow.ops import shape_ops as S
 from graphflow.ops.array_ops import concat
 from graphflow.ops.variables import VariableScope, variable_scope
 from graphflow.tf1.nn.rnn import bidirectional_dynamic_rnn, static_bidirectional_rnn
 from graphflow.tf1.nn.rnn_cell import RNNCell, RNNState
+
+
+def transpose_batch_time(x: TensorLike) -> Tensor:
+    """``x`` [batch, time, ...] as [time, batch, ...] (and back); a tensor of rank < 2 as it is."""
+    t = convert_to_tensor(x)
+    if t.shape.rank is not None and t.shape.rank < 2:
+        return t
+    return S.transpose(t, [1, 0] + list(range(2, t.shape.rank or 2)))
+
+
+def best_effort_input_batch_size(flat_input: Sequence[TensorLike]) -> int | Tensor:
+    """The batch size of time-major inputs [time, batch, ...]: the first known static dim 1, else
+    the first input's run-time one."""
+    tensors = [convert_to_tensor(x) for x in flat_input]
+    for t in tensors:
+        if t.shape.rank is None or t.shape.rank < 2:
+            raise ValueError(f"Expected the inputs to be time-major, of rank >= 2, got {t.shape}")
+        dim = t.shape.as_list()[1]
+        if dim is not None:
+            return int(dim)
+    return S.shape(tensors[0])[1]
 
 
 def _check(cells_fw: Sequence[RNNCell], cells_bw: Sequence[RNNCell],
@@ -74,4 +97,5 @@ def stack_bidirectional_dynamic_rnn(cells_fw: Sequence[RNNCell], cells_bw: Seque
     return layer, tuple(states_fw), tuple(states_bw)
 
 
-__all__ = ["stack_bidirectional_dynamic_rnn", "stack_bidirectional_rnn"]
+__all__ = ["best_effort_input_batch_size", "stack_bidirectional_dynamic_rnn", "stack_bidirectional_rnn",
+           "transpose_batch_time"]
