@@ -621,3 +621,38 @@ def test_batch_time_helpers() -> None:
         y = gf.placeholder(gf.float64, [3, None, 2])
         with gf.Session() as s:
             assert s.run(gf.contrib.rnn.best_effort_input_batch_size([y]), {y: np.zeros((3, 4, 2))}) == 4
+
+
+@pytest.mark.parametrize("proj", [None, 4])
+def test_glstm_cell(proj: int | None) -> None:
+    n, groups, depth = 4, 2, 4
+    xs = RS.standard_normal((T, B, depth))
+
+    def make() -> Any:
+        return gf.contrib.rnn.GLSTMCell(n, num_proj=proj, number_of_groups=groups)
+    w, _, _ = ours = _run(make, xs, depth)
+    p = "rnn/glstm_cell/"
+    m = proj or n
+    shapes = {p + f"group{k}/kernel": (depth // groups + m // groups, 4 * n // groups) for k in range(groups)}
+    shapes.update({p + f"bias_{b}": (n,) for b in "ijfo"})
+    if proj:
+        shapes[p + "projection/kernel"] = (n, proj)
+    assert {k: v.shape for k, v in w.items()} == shapes
+
+    def step(x: np.ndarray, s: list) -> tuple:
+        c, h = s
+        gates: list[list] = [[], [], [], []]
+        for k in range(groups):
+            a, b = depth // groups, m // groups
+            xg = np.concatenate([x[:, k * a:(k + 1) * a], h[:, k * b:(k + 1) * b]], 1)
+            for gate, part in zip(gates, np.split(xg @ w[p + f"group{k}/kernel"], 4, 1)):
+                gate.append(part)
+        i, j, f, o = (np.concatenate(g, 1) + w[p + f"bias_{b}"] for g, b in zip(gates, "ijfo"))
+        c = sig(f + 1) * c + sig(i) * np.tanh(j)
+        h = sig(o) * np.tanh(c)
+        if proj:
+            h = h @ w[p + "projection/kernel"]
+        return h, [c, h]
+    _agree(ours, step, _zeros(n, m), xs)
+    if proj:
+        _check_directional_gradient(make, xs, depth)

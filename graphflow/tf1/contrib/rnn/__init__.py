@@ -17,6 +17,7 @@ from graphflow.tf1.contrib.rnn.rnn import (
 from graphflow.tf1.contrib.rnn.rnn_cell import (
     AttentionCellWrapper,
     CoupledInputForgetGateLSTMCell,
+    GLSTMCell,
     HighwayWrapper,
     IndRNNCell,
     IndyGRUCell,
@@ -44,7 +45,7 @@ from graphflow.tf1.nn.rnn_cell import (
 LayerRNNCell = RNNCell  # TF's base of the cells that build their variables on the first call: every cell here
 
 __all__ = ["AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "CoupledInputForgetGateLSTMCell", "DeviceWrapper",
-           "DropoutWrapper", "EmbeddingWrapper", "FusedRNNCell", "FusedRNNCellAdaptor", "GRUBlockCell",
+           "DropoutWrapper", "EmbeddingWrapper", "FusedRNNCell", "FusedRNNCellAdaptor", "GLSTMCell", "GRUBlockCell",
            "GRUBlockCellV2", "GRUCell", "HighwayWrapper", "IndRNNCell", "IndyGRUCell", "IndyLSTMCell",
            "InputProjectionWrapper", "IntersectionRNNCell", "LSTMBlockCell", "LSTMBlockFusedCell", "LSTMBlockWrapper",
            "LSTMCell", "LSTMStateTuple", "LayerNormBasicLSTMCell", "LayerRNNCell", "MultiRNNCell", "NASCell",

@@ -12,6 +12,9 @@ names, defaults and state structures (every state an ``LSTMStateTuple(c, h)`` or
   (``in_projection/`` maps inputs to num_units when their depths differ).
 - CoupledInputForgetGateLSTMCell: the input gate is ``1 - forget`` (``W_0``, ``B``; peepholes
   ``W_F_diag``, ``W_O_diag``; projection ``W_P_0``).
+- GLSTMCell: the group LSTM of Kuchaiev & Ginsburg (2017): inputs and state split into
+  ``number_of_groups`` slices, each with its own gates' kernel (``group<k>/kernel``), the gates
+  concatenated with ``bias_i``, ``bias_j``, ``bias_f``, ``bias_o``; projection ``projection/kernel``.
 
 The wrappers (HighwayWrapper, AttentionCellWrapper) and the independently recurrent cells
 (IndRNNCell, IndyGRUCell, IndyLSTMCell, SRUCell) of the same TF module live in
@@ -289,7 +292,61 @@ class CoupledInputForgetGateLSTMCell(RNNCell):
         return m, (LSTMStateTuple(c, m) if self._state_is_tuple else concat([c, m], 1))
 
 
+class GLSTMCell(RNNCell):
+    _default = "glstm_cell"
+
+    def __init__(self, num_units: int, initializer: InitializerLike | None = None, num_proj: int | None = None,
+                 number_of_groups: int = 1, forget_bias: float = 1.0, activation: Activation | None = None,
+                 reuse: Reuse = None) -> None:
+        super().__init__(reuse)
+        if num_units % number_of_groups or (num_proj and num_proj % number_of_groups):
+            raise ValueError(f"GLSTMCell: num_units ({num_units}) and num_proj ({num_proj}) must be divisible by "
+                             f"number_of_groups ({number_of_groups})")
+        self._num_units = int(num_units)
+        self._initializer = initializer
+        self._num_proj = num_proj
+        self._groups = int(number_of_groups)
+        self._forget_bias = forget_bias
+        self._activation = activation or M.tanh
+
+    state_size = property(lambda self: LSTMStateTuple(self._num_units, self._num_proj or self._num_units))
+    output_size = property(lambda self: self._num_proj or self._num_units)
+
+    def build(self, input_depth: int, dtype: DTypeLike) -> None:
+        g = self._groups
+        if input_depth % g:
+            raise ValueError(f"GLSTMCell: the inputs' depth ({input_depth}) must be divisible by number_of_groups "
+                             f"({g})")
+        self._in_group = input_depth // g
+        self._out_group = (self._num_proj or self._num_units) // g
+        unit_group = self._num_units // g
+        self._kernels = []
+        for k in range(g):
+            with variable_scope(f"group{k}"):
+                self._kernels.append(self._variable("kernel", [self._in_group + self._out_group, 4 * unit_group],
+                                                    dtype, self._initializer))
+        self._biases = [self._variable(f"bias_{b}", [self._num_units], dtype, zeros_initializer()) for b in "ijfo"]
+        if self._num_proj is not None:
+            with variable_scope("projection"):
+                self._proj = self._variable("kernel", [self._num_units, self._num_proj], dtype, self._initializer)
+
+    def call(self, inputs: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
+        c_prev, m_prev = state  # type: ignore[misc]
+        a, b = self._in_group, self._out_group
+        parts: list[list[Tensor]] = [[], [], [], []]
+        for k, kernel in enumerate(self._kernels):
+            x = concat([inputs[:, k * a:(k + 1) * a], m_prev[:, k * b:(k + 1) * b]], 1)
+            for gate, part in zip(parts, split(matmul(x, kernel), 4, 1)):
+                gate.append(part)
+        i, j, f, o = (bias_add(concat(p, 1), bias) for p, bias in zip(parts, self._biases))
+        c = M.sigmoid(f + self._forget_bias) * c_prev + M.sigmoid(i) * M.tanh(j)
+        m = M.sigmoid(o) * self._activation(c)
+        if self._num_proj is not None:
+            m = matmul(m, self._proj)
+        return m, LSTMStateTuple(c, m)
+
+
 __all__ = ["AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "CoupledInputForgetGateLSTMCell",
-           "DeviceWrapper", "DropoutWrapper", "GRUCell", "HighwayWrapper", "IndRNNCell", "IndyGRUCell",
+           "DeviceWrapper", "DropoutWrapper", "GLSTMCell", "GRUCell", "HighwayWrapper", "IndRNNCell", "IndyGRUCell",
            "IndyLSTMCell", "IntersectionRNNCell", "LSTMCell", "LSTMStateTuple", "LayerNormBasicLSTMCell",
            "MultiRNNCell", "NASCell", "RNNCell", "ResidualWrapper", "SRUCell", "UGRNNCell"]
