@@ -51,16 +51,21 @@ def _run(make: Callable[[], Any], xs: np.ndarray, depth: int = D, runner: str = 
     return w, o, st
 
 
-def _check_directional_gradient(make: Callable[[], Any], xs: np.ndarray, depth: int = D) -> None:
-    """d<y, v> along a random direction of the inputs and of every weight: symbolic against
-    central differences (float64)."""
+def _check_directional_gradient(make: Callable[[], Any], xs: np.ndarray, depth: int = D,
+                                run: Callable[[Any, Any, Any], tuple] | None = None, fixed: str | None = None) -> None:
+    """d<y, v> along a random direction of the inputs and of every weight (but those whose name
+    has ``fixed``): symbolic against central differences (float64). ``run(cell, x, state0)``:
+    (outputs, state) of the cell over x [time, batch, depth] (static_rnn's by default)."""
     with gf.Graph().as_default():
         x = gf.placeholder(gf.float64, [len(xs), B, depth])
         cell = make()
         # a random initial state: at zeros some cells sit on a kink (NASCell's relu(x * m) at m = 0)
         state0 = gf.nest.map_structure(lambda z: z + RS.standard_normal(z.shape.as_list()),
                                        cell.zero_state(B, gf.float64))
-        outs, state = gf.nn.static_rnn(cell, gf.unstack(x), initial_state=state0)
+        if run is None:
+            outs, state = gf.nn.static_rnn(cell, gf.unstack(x), initial_state=state0)
+        else:
+            outs, state = run(cell, x, state0)
         y = gf.add_n([gf.reduce_sum(o * RS.standard_normal(o.shape.as_list())) for o in outs]
                      + [gf.reduce_sum(s * RS.standard_normal(s.shape.as_list())) for s in gf.nest.flatten(state)])
         vs = gf.trainable_variables()
@@ -68,7 +73,8 @@ def _check_directional_gradient(make: Callable[[], Any], xs: np.ndarray, depth: 
         with gf.Session() as s:
             s.run(gf.global_variables_initializer())
             w0 = s.run(vs)
-            du = [RS.standard_normal(xs.shape)] + [RS.standard_normal(w.shape) for w in w0]
+            du = [RS.standard_normal(xs.shape)] + [RS.standard_normal(w.shape) * (fixed is None or fixed not in v.name)
+                                                   for v, w in zip(vs, w0)]
             g = s.run(grads, {x: xs})
             symbolic = sum(float(np.sum(np.asarray(gi) * u)) for gi, u in zip(g, du))
             eps = 1e-5
@@ -656,3 +662,50 @@ def test_glstm_cell(proj: int | None) -> None:
     _agree(ours, step, _zeros(n, m), xs)
     if proj:
         _check_directional_gradient(make, xs, depth)
+
+
+@pytest.mark.parametrize("peep", [False, True])
+def test_phased_lstm_cell_in_dynamic_rnn(peep: bool) -> None:
+    n = 3
+    times = np.cumsum(RS.rand(B, T, 1) * 3, 1)
+    xs = RS.standard_normal((B, T, D))
+    with gf.Graph().as_default():
+        t_ph, x_ph = gf.placeholder(gf.float64, [B, T, 1]), gf.placeholder(gf.float64, [B, T, D])
+        cell = gf.contrib.rnn.PhasedLSTMCell(n, use_peepholes=peep, period_init_max=5.0, ratio_on=0.4)
+        outs, (c, h) = gf.nn.dynamic_rnn(cell, (t_ph, x_ph), dtype=gf.float64)
+        with gf.Session() as s:
+            s.run(gf.global_variables_initializer())
+            w = _weights_of(s)
+            got, cf = s.run([outs, c], {t_ph: times, x_ph: xs})
+    p = "rnn/phased_lstm_cell/"
+    g_in = D + n + (n if peep else 0)
+    assert {k: v.shape for k, v in w.items()} == {
+        p + "mask_gates/kernel": (g_in, 2 * n), p + "mask_gates/bias": (2 * n,), p + "new_input/kernel": (D + n, n),
+        p + "new_input/bias": (n,), p + "output_gate/kernel": (g_in, n), p + "output_gate/bias": (n,),
+        p + "period": (n,), p + "phase": (n,), p + "ratio_on": (n,)}
+    period, phase, ratio = w[p + "period"], w[p + "phase"], w[p + "ratio_on"]
+    assert np.all((period >= 1) & (period <= 5)) and np.all((phase >= 0) & (phase <= period))
+    np.testing.assert_allclose(ratio, 0.4)
+
+    def lin(name: str, *args: np.ndarray) -> np.ndarray:
+        return np.concatenate(args, 1) @ w[p + name + "/kernel"] + w[p + name + "/bias"]
+    c_, h_ = np.zeros((B, n)), np.zeros((B, n))
+    for t in range(T):
+        x = xs[:, t]
+        gate, forget = np.split(sig(lin("mask_gates", x, h_, *([c_] if peep else []))), 2, 1)
+        new_c = c_ * forget + gate * np.tanh(lin("new_input", x, h_))
+        new_h = np.tanh(new_c) * sig(lin("output_gate", x, h_, *([new_c] if peep else [])))
+        cycle = np.mod(times[:, t] - phase, period) / period
+        k = np.where(cycle < 0.5 * ratio, 2 * cycle / ratio,
+                     np.where(cycle < ratio, 2 - 2 * cycle / ratio, 0.001 * cycle))
+        c_, h_ = k * new_c + (1 - k) * c_, k * new_h + (1 - k) * h_
+        np.testing.assert_allclose(got[:, t], h_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(cf, c_, rtol=1e-9, atol=1e-12)
+
+    def run(cell: Any, x: Any, state0: Any) -> tuple:
+        outs, state = gf.nn.dynamic_rnn(cell, (gf.constant(times.transpose(1, 0, 2)), x), initial_state=state0,
+                                        time_major=True)
+        return gf.unstack(outs), state
+    _check_directional_gradient(lambda: gf.contrib.rnn.PhasedLSTMCell(n, use_peepholes=peep, period_init_max=5.0,
+                                                                      ratio_on=0.4), XS, run=run,
+                                fixed="period")  # TF's modulo gives the period no gradient through the wrap

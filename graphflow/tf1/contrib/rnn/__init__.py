@@ -25,6 +25,7 @@ from graphflow.tf1.contrib.rnn.rnn_cell import (
     IntersectionRNNCell,
     LayerNormBasicLSTMCell,
     NASCell,
+    PhasedLSTMCell,
     SRUCell,
     UGRNNCell,
 )
@@ -49,7 +50,7 @@ __all__ = ["AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "CoupledInpu
            "GRUBlockCellV2", "GRUCell", "HighwayWrapper", "IndRNNCell", "IndyGRUCell", "IndyLSTMCell",
            "InputProjectionWrapper", "IntersectionRNNCell", "LSTMBlockCell", "LSTMBlockFusedCell", "LSTMBlockWrapper",
            "LSTMCell", "LSTMStateTuple", "LayerNormBasicLSTMCell", "LayerRNNCell", "MultiRNNCell", "NASCell",
-           "OutputProjectionWrapper", "RNNCell", "ResidualWrapper", "SRUCell", "TimeReversedFusedRNN", "UGRNNCell",
-           "best_effort_input_batch_size", "core_rnn_cell", "fused_rnn_cell", "gru_ops", "lstm_ops", "rnn", "rnn_cell",
-           "stack_bidirectional_dynamic_rnn", "stack_bidirectional_rnn", "static_bidirectional_rnn", "static_rnn",
-           "transpose_batch_time"]
+           "OutputProjectionWrapper", "PhasedLSTMCell", "RNNCell", "ResidualWrapper", "SRUCell",
+           "TimeReversedFusedRNN", "UGRNNCell", "best_effort_input_batch_size", "core_rnn_cell", "fused_rnn_cell",
+           "gru_ops", "lstm_ops", "rnn", "rnn_cell", "stack_bidirectional_dynamic_rnn", "stack_bidirectional_rnn",
+           "static_bidirectional_rnn", "static_rnn", "transpose_batch_time"]

@@ -12,6 +12,11 @@ names, defaults and state structures (every state an ``LSTMStateTuple(c, h)`` or
   (``in_projection/`` maps inputs to num_units when their depths differ).
 - CoupledInputForgetGateLSTMCell: the input gate is ``1 - forget`` (``W_0``, ``B``; peepholes
   ``W_F_diag``, ``W_O_diag``; projection ``W_P_0``).
+- PhasedLSTMCell (Neil et al. 2016): inputs ``(times [batch, 1], x)``; LSTM gates from
+  ``mask_gates/`` (input, forget), ``new_input/``, ``output_gate/`` (peepholes feed c to the
+  gates' kernels), then an oscillating time gate per unit (``period``, ``phase``, ``ratio_on``)
+  opening the update: ``k`` rises and falls over the first ``ratio_on`` of each period and leaks
+  (``leak``) otherwise. The cycle ratio keeps the cell's dtype (TF casts it to float32).
 - GLSTMCell: the group LSTM of Kuchaiev & Ginsburg (2017): inputs and state split into
   ``number_of_groups`` slices, each with its own gates' kernel (``group<k>/kernel``), the gates
   concatenated with ``bias_i``, ``bias_j``, ``bias_f``, ``bias_o``; projection ``projection/kernel``.
@@ -23,14 +28,26 @@ through ``tf.contrib.rnn.rnn_cell``.
 """
 from __future__ import annotations
 
-from graphflow.core.ir import Tensor
+import math
+from collections.abc import Sequence
+
+from graphflow.core.ir import Tensor, convert_to_tensor
 from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.ops import math_ops as M
 from graphflow.ops.activation_ops import relu
 from graphflow.ops.array_ops import concat, split
 from graphflow.ops.linalg_ops import matmul
 from graphflow.ops.nn_ops import bias_add, dropout, moments
-from graphflow.ops.variables import InitializerLike, _ReuseMode, constant_initializer, variable_scope, zeros_initializer
+from graphflow.ops.state_ops import random_uniform
+from graphflow.ops.variables import (
+    InitializerLike,
+    VariableScope,
+    _ReuseMode,
+    constant_initializer,
+    get_variable,
+    variable_scope,
+    zeros_initializer,
+)
 from graphflow.tf1.contrib.rnn.ind_cells import IndRNNCell, IndyGRUCell, IndyLSTMCell, SRUCell
 from graphflow.tf1.contrib.rnn.wrappers import AttentionCellWrapper, HighwayWrapper
 from graphflow.tf1.nn.rnn_cell import (
@@ -292,6 +309,77 @@ class CoupledInputForgetGateLSTMCell(RNNCell):
         return m, (LSTMStateTuple(c, m) if self._state_is_tuple else concat([c, m], 1))
 
 
+class PhasedLSTMCell(RNNCell):
+    _default = "phased_lstm_cell"
+
+    def __init__(self, num_units: int, use_peepholes: bool = False, leak: float = 0.001, ratio_on: float = 0.1,
+                 trainable_ratio_on: bool = True, period_init_min: float = 1.0, period_init_max: float = 1000.0,
+                 reuse: Reuse = None) -> None:
+        super().__init__(reuse)
+        self._num_units = int(num_units)
+        self._use_peepholes = use_peepholes
+        self._leak = leak
+        self._ratio_on = ratio_on
+        self._trainable_ratio_on = trainable_ratio_on
+        self._period_range = (period_init_min, period_init_max)
+
+    state_size = property(lambda self: LSTMStateTuple(self._num_units, self._num_units))
+    output_size = property(lambda self: self._num_units)
+
+    def __call__(self, inputs: Sequence[TensorLike], state: RNNState,  # type: ignore[override]
+                 scope: str | VariableScope | None = None) -> tuple[Tensor, RNNState]:
+        times, x = (convert_to_tensor(v) for v in inputs)
+        self.ensure_built(x.shape, x.dtype, scope)
+        return self.call((times, x), state)  # type: ignore[arg-type]
+
+    def _linear(self, scope: str, depth: int, size: int, dtype: DTypeLike) -> tuple[Tensor, Tensor]:
+        with variable_scope(scope):
+            return self._variable("kernel", [depth, size], dtype), \
+                self._variable("bias", [size], dtype, zeros_initializer())
+
+    def build(self, input_depth: int, dtype: DTypeLike) -> None:
+        n = self._num_units
+        gates_in = input_depth + n + (n if self._use_peepholes else 0)
+        self._mask = self._linear("mask_gates", gates_in, 2 * n, dtype)
+        self._new_input = self._linear("new_input", input_depth + n, n, dtype)
+        self._out_gate = self._linear("output_gate", gates_in, n, dtype)
+        low, high = (math.log(v) for v in self._period_range)
+
+        def exp_uniform(shape: Sequence[int], dtype: DTypeLike = dtype, partition_info: object = None) -> Tensor:
+            return M.exp(random_uniform(shape, low, high, dtype))
+        self._period = self._variable("period", [n], dtype, exp_uniform)
+        period0 = self._period.initial_value  # type: ignore[attr-defined]
+
+        def below_period(shape: Sequence[int], dtype: DTypeLike = dtype, partition_info: object = None) -> Tensor:
+            return random_uniform(shape, 0.0, 1.0, dtype) * period0
+        self._phase = self._variable("phase", [n], dtype, below_period)
+        self._ratio = get_variable("ratio_on", [n], dtype=dtype, initializer=constant_initializer(self._ratio_on),
+                                   trainable=self._trainable_ratio_on)
+        if self._trainable_ratio_on:
+            self.variables.append(self._ratio)
+
+    def call(self, inputs: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
+        times, x = inputs  # type: ignore[misc]
+        c_prev, h_prev = state  # type: ignore[misc]
+        peep = [c_prev] if self._use_peepholes else []
+        gate, forget = split(M.sigmoid(bias_add(matmul(concat([x, h_prev] + peep, 1), self._mask[0]),
+                                                self._mask[1])), 2, 1)
+        new_input = M.tanh(bias_add(matmul(concat([x, h_prev], 1), self._new_input[0]), self._new_input[1]))
+        new_c = c_prev * forget + gate * new_input
+        peep = [new_c] if self._use_peepholes else []
+        out_gate = M.sigmoid(bias_add(matmul(concat([x, h_prev] + peep, 1), self._out_gate[0]), self._out_gate[1]))
+        new_h = M.tanh(new_c) * out_gate
+        shifted = M.cast(times, new_c.dtype) - self._phase
+        # TF's modulo passes the gradient to its first argument only
+        cycle = (M.stop_gradient(M.floormod(shifted, self._period) - shifted) + shifted) / self._period
+        k_up = 2 * cycle / self._ratio
+        k = M.where(cycle < self._ratio, 2 - k_up, self._leak * cycle)
+        k = M.where(cycle < 0.5 * self._ratio, k_up, k)
+        new_c = k * new_c + (1 - k) * c_prev
+        new_h = k * new_h + (1 - k) * h_prev
+        return new_h, LSTMStateTuple(new_c, new_h)
+
+
 class GLSTMCell(RNNCell):
     _default = "glstm_cell"
 
@@ -346,7 +434,7 @@ class GLSTMCell(RNNCell):
         return m, LSTMStateTuple(c, m)
 
 
-__all__ = ["AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "CoupledInputForgetGateLSTMCell",
-           "DeviceWrapper", "DropoutWrapper", "GLSTMCell", "GRUCell", "HighwayWrapper", "IndRNNCell", "IndyGRUCell",
-           "IndyLSTMCell", "IntersectionRNNCell", "LSTMCell", "LSTMStateTuple", "LayerNormBasicLSTMCell",
-           "MultiRNNCell", "NASCell", "RNNCell", "ResidualWrapper", "SRUCell", "UGRNNCell"]
+__all__ = ["AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "CoupledInputForgetGateLSTMCell", "DeviceWrapper",
+           "DropoutWrapper", "GLSTMCell", "GRUCell", "HighwayWrapper", "IndRNNCell", "IndyGRUCell", "IndyLSTMCell",
+           "IntersectionRNNCell", "LSTMCell", "LSTMStateTuple", "LayerNormBasicLSTMCell", "MultiRNNCell", "NASCell",
+           "PhasedLSTMCell", "RNNCell", "ResidualWrapper", "SRUCell", "UGRNNCell"]
