@@ -420,6 +420,7 @@ class GLSTMCell(RNNCell):
 
     def call(self, inputs: Tensor, state: RNNState) -> tuple[Tensor, RNNState]:
         c_prev, m_prev = state  # type: ignore[misc]
+        assert isinstance(m_prev, Tensor)
         a, b = self._in_group, self._out_group
         parts: list[list[Tensor]] = [[], [], [], []]
         for k, kernel in enumerate(self._kernels):
