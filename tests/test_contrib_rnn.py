@@ -709,3 +709,50 @@ def test_phased_lstm_cell_in_dynamic_rnn(peep: bool) -> None:
     _check_directional_gradient(lambda: gf.contrib.rnn.PhasedLSTMCell(n, use_peepholes=peep, period_init_max=5.0,
                                                                       ratio_on=0.4), XS, run=run,
                                 fixed="period")  # TF's modulo gives the period no gradient through the wrap
+
+
+@pytest.mark.parametrize("skip", [False, True])
+def test_conv2d_lstm_cell_in_dynamic_rnn(skip: bool) -> None:
+    h, w_, cin, cout = 3, 4, 2, 3
+    xs = RS.standard_normal((B, T, h, w_, cin))
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [B, T, h, w_, cin])
+        cell = gf.contrib.rnn.Conv2DLSTMCell(input_shape=[h, w_, cin], output_channels=cout, kernel_shape=[3, 3],
+                                             skip_connection=skip)
+        outs, (c, hid) = gf.nn.dynamic_rnn(cell, x, dtype=gf.float64)
+        assert outs.shape.as_list() == [B, T, h, w_, cout + (cin if skip else 0)]
+        with gf.Session() as s:
+            s.run(gf.global_variables_initializer())
+            w = _weights_of(s)
+            got, cf = s.run([outs, c], {x: xs})
+    p = "rnn/conv_2d_lstm_cell/"
+    assert {k: v.shape for k, v in w.items()} == {p + "kernel": (3, 3, cin + cout, 4 * cout), p + "biases": (4 * cout,)}
+    k = w[p + "kernel"]
+
+    def conv_same(v: np.ndarray) -> np.ndarray:
+        padded = np.pad(v, ((0, 0), (1, 1), (1, 1), (0, 0)))
+        out = np.zeros(v.shape[:3] + (k.shape[-1],))
+        for di in range(3):
+            for dj in range(3):
+                out += padded[:, di:di + h, dj:dj + w_] @ k[di, dj]
+        return out
+    cc, hh = np.zeros((B, h, w_, cout)), np.zeros((B, h, w_, cout + (cin if skip else 0)))
+    for t in range(T):
+        state_h = hh[..., :cout]
+        i, j, f, o = np.split(conv_same(np.concatenate([xs[:, t], state_h], -1)) + w[p + "biases"], 4, -1)
+        cc = sig(f + 1) * cc + sig(i) * np.tanh(j)
+        hh = np.tanh(cc) * sig(o)
+        if skip:
+            hh = np.concatenate([hh, xs[:, t]], -1)
+        np.testing.assert_allclose(got[:, t], hh, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(cf, cc, rtol=1e-9, atol=1e-12)
+
+
+def test_conv1d_lstm_cell_gradients() -> None:
+    length, cin = 4, 2
+
+    def run(cell: Any, x: Any, state0: Any) -> tuple:
+        return gf.nn.static_rnn(cell, [gf.reshape(v, [B, length, cin]) for v in gf.unstack(x)], initial_state=state0)
+    _check_directional_gradient(lambda: gf.contrib.rnn.Conv1DLSTMCell(input_shape=[length, cin], output_channels=2,
+                                                                       kernel_shape=[3]),
+                                RS.standard_normal((2, B, length * cin)), length * cin, run=run)

@@ -129,11 +129,19 @@ def dynamic_rnn(cell: RNNCell, inputs: TensorLike, sequence_length: TensorLike |
                           [TensorShape([])] + [s.shape for s in flat0], None, None, "rnn")
     k = len(flat0)
     final = pack_as(state0, list(node.outputs[1:1 + k]))
-    outs = node.outputs[1 + k]  # [time, batch, out]
-    outs.set_shape([xt.shape.as_list()[0], xt.shape.as_list()[1], cell.output_size])
-    if not time_major:
-        outs = S.transpose(outs, [1, 0, 2])
-    return outs, final
+    outs = node.outputs[1 + k]  # [time, batch, out...]
+    outs.set_shape(xt.shape.as_list()[:2] + _output_dims(cell))
+    return (outs if time_major else _swap_time_batch(outs)), final
+
+
+def _output_dims(cell: RNNCell) -> list[int | None]:
+    """A step output's dims past the batch: [output_size], or a ConvLSTMCell's feature map."""
+    size = cell.output_size
+    return size.as_list() if isinstance(size, TensorShape) else [size]  # type: ignore[unreachable]
+
+
+def _swap_time_batch(x: Tensor) -> Tensor:
+    return S.transpose(x, [1, 0] + list(range(2, x.shape.rank or 3)))
 
 
 def _dynamic_rnn_with_arrays(cell: RNNCell, read: Callable[[Tensor], Any], xt: Tensor, steps: Tensor,
@@ -141,7 +149,7 @@ def _dynamic_rnn_with_arrays(cell: RNNCell, read: Callable[[Tensor], Any], xt: T
     """dynamic_rnn for a state holding TensorArrays or for nested inputs (``read(t)``: step t's
     inputs): a ``while_loop`` (which carries them) whose outputs go to a TensorArray of their own."""
     dtype = next(convert_to_tensor(s).dtype for s in flatten(state0) if not isinstance(s, TensorArray))
-    outputs = TensorArray(dtype, size=steps, element_shape=[xt.shape.as_list()[1], cell.output_size])
+    outputs = TensorArray(dtype, size=steps, element_shape=[xt.shape.as_list()[1]] + _output_dims(cell))
 
     def body(t: Tensor, state: Any, outputs: TensorArray) -> tuple[Tensor, Any, TensorArray]:
         out, new = cell(read(t), state)
@@ -149,7 +157,7 @@ def _dynamic_rnn_with_arrays(cell: RNNCell, read: Callable[[Tensor], Any], xt: T
         return t + 1, new, outputs.write(t, out)
     _, final, outputs = while_loop(lambda t, *_: t < steps, body, (ST.constant(0), state0, outputs))
     outs = outputs.stack()
-    return (outs if time_major else S.transpose(outs, [1, 0, 2])), final
+    return (outs if time_major else _swap_time_batch(outs)), final
 
 
 def _projected(cell: RNNCell, xt: Tensor) -> tuple[Tensor, StepFn]:

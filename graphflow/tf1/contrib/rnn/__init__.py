@@ -4,6 +4,7 @@ that left core (``core_rnn_cell``), contrib's own cells (``rnn_cell``, ``ind_cel
 the stacked bidirectional runners (``rnn``). TF's internal module paths
 (``tf.contrib.rnn.python.ops.rnn_cell``...) name the same modules (graphflow/public_paths.py)."""
 from graphflow.tf1.contrib.rnn import core_rnn_cell, fused_rnn_cell, gru_ops, lstm_ops, rnn, rnn_cell
+from graphflow.tf1.contrib.rnn.conv_lstm import Conv1DLSTMCell, Conv2DLSTMCell, Conv3DLSTMCell, ConvLSTMCell
 from graphflow.tf1.contrib.rnn.core_rnn_cell import EmbeddingWrapper, InputProjectionWrapper, OutputProjectionWrapper
 from graphflow.tf1.contrib.rnn.fused_rnn_cell import FusedRNNCell, FusedRNNCellAdaptor, TimeReversedFusedRNN
 from graphflow.tf1.contrib.rnn.gru_ops import GRUBlockCell, GRUBlockCellV2
@@ -45,11 +46,12 @@ from graphflow.tf1.nn.rnn_cell import (
 
 LayerRNNCell = RNNCell  # TF's base of the cells that build their variables on the first call: every cell here
 
-__all__ = ["AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "CoupledInputForgetGateLSTMCell", "DeviceWrapper",
-           "DropoutWrapper", "EmbeddingWrapper", "FusedRNNCell", "FusedRNNCellAdaptor", "GLSTMCell", "GRUBlockCell",
-           "GRUBlockCellV2", "GRUCell", "HighwayWrapper", "IndRNNCell", "IndyGRUCell", "IndyLSTMCell",
-           "InputProjectionWrapper", "IntersectionRNNCell", "LSTMBlockCell", "LSTMBlockFusedCell", "LSTMBlockWrapper",
-           "LSTMCell", "LSTMStateTuple", "LayerNormBasicLSTMCell", "LayerRNNCell", "MultiRNNCell", "NASCell",
+__all__ = ["AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "Conv1DLSTMCell", "Conv2DLSTMCell",
+           "Conv3DLSTMCell", "ConvLSTMCell", "CoupledInputForgetGateLSTMCell", "DeviceWrapper", "DropoutWrapper",
+           "EmbeddingWrapper", "FusedRNNCell", "FusedRNNCellAdaptor", "GLSTMCell", "GRUBlockCell", "GRUBlockCellV2",
+           "GRUCell", "HighwayWrapper", "IndRNNCell", "IndyGRUCell", "IndyLSTMCell", "InputProjectionWrapper",
+           "IntersectionRNNCell", "LSTMBlockCell", "LSTMBlockFusedCell", "LSTMBlockWrapper", "LSTMCell",
+           "LSTMStateTuple", "LayerNormBasicLSTMCell", "LayerRNNCell", "MultiRNNCell", "NASCell",
            "OutputProjectionWrapper", "PhasedLSTMCell", "RNNCell", "ResidualWrapper", "SRUCell",
            "TimeReversedFusedRNN", "UGRNNCell", "best_effort_input_batch_size", "core_rnn_cell", "fused_rnn_cell",
            "gru_ops", "lstm_ops", "rnn", "rnn_cell", "stack_bidirectional_dynamic_rnn", "stack_bidirectional_rnn",

@@ -21,10 +21,10 @@ names, defaults and state structures (every state an ``LSTMStateTuple(c, h)`` or
   ``number_of_groups`` slices, each with its own gates' kernel (``group<k>/kernel``), the gates
   concatenated with ``bias_i``, ``bias_j``, ``bias_f``, ``bias_o``; projection ``projection/kernel``.
 
-The wrappers (HighwayWrapper, AttentionCellWrapper) and the independently recurrent cells
-(IndRNNCell, IndyGRUCell, IndyLSTMCell, SRUCell) of the same TF module live in
-``wrappers.py`` and ``ind_cells.py`` and are re-exported here, with the core cells TF1 code reaches
-through ``tf.contrib.rnn.rnn_cell``.
+The wrappers (HighwayWrapper, AttentionCellWrapper), the independently recurrent cells
+(IndRNNCell, IndyGRUCell, IndyLSTMCell, SRUCell) and the convolutional LSTMs of the same TF
+module live in ``wrappers.py``, ``ind_cells.py`` and ``conv_lstm.py`` and are re-exported here,
+with the core cells TF1 code reaches through ``tf.contrib.rnn.rnn_cell``.
 """
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ from graphflow.ops.variables import (
     variable_scope,
     zeros_initializer,
 )
+from graphflow.tf1.contrib.rnn.conv_lstm import Conv1DLSTMCell, Conv2DLSTMCell, Conv3DLSTMCell, ConvLSTMCell
 from graphflow.tf1.contrib.rnn.ind_cells import IndRNNCell, IndyGRUCell, IndyLSTMCell, SRUCell
 from graphflow.tf1.contrib.rnn.wrappers import AttentionCellWrapper, HighwayWrapper
 from graphflow.tf1.nn.rnn_cell import (
@@ -435,7 +436,8 @@ class GLSTMCell(RNNCell):
         return m, LSTMStateTuple(c, m)
 
 
-__all__ = ["AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "CoupledInputForgetGateLSTMCell", "DeviceWrapper",
-           "DropoutWrapper", "GLSTMCell", "GRUCell", "HighwayWrapper", "IndRNNCell", "IndyGRUCell", "IndyLSTMCell",
+__all__ = ["AttentionCellWrapper", "BasicLSTMCell", "BasicRNNCell", "Conv1DLSTMCell", "Conv2DLSTMCell",
+           "Conv3DLSTMCell", "ConvLSTMCell", "CoupledInputForgetGateLSTMCell", "DeviceWrapper", "DropoutWrapper",
+           "GLSTMCell", "GRUCell", "HighwayWrapper", "IndRNNCell", "IndyGRUCell", "IndyLSTMCell",
            "IntersectionRNNCell", "LSTMCell", "LSTMStateTuple", "LayerNormBasicLSTMCell", "MultiRNNCell", "NASCell",
            "PhasedLSTMCell", "RNNCell", "ResidualWrapper", "SRUCell", "UGRNNCell"]
