@@ -288,3 +288,29 @@ def test_embedding_tied_and_one2many_models() -> None:
         with gf.Session() as s:
             s.run(gf.global_variables_initializer())
             assert np.all(np.isfinite(s.run(outs["b"])))
+
+
+def test_embedding_attention_seq2seq_with_output_projection_and_per_example_bucket_losses() -> None:
+    n, symbols, emb = 4, 5, 3
+    with gf.Graph().as_default():
+        enc = [gf.constant(x, dtype=gf.int32) for x in RS.randint(0, symbols, (2, B))]
+        dec = [gf.constant(x, dtype=gf.int32) for x in RS.randint(0, symbols, (3, B))]
+        w = gf.get_variable("proj_w", [n, symbols], gf.float64)
+        b = gf.get_variable("proj_b", [symbols], gf.float64)
+        outs, _ = S2S.embedding_attention_seq2seq(enc, dec, gf.contrib.rnn.GRUCell(n), symbols, symbols, emb,
+                                                  num_heads=2, output_projection=(w, b), feed_previous=True,
+                                                  dtype=gf.float64, initial_state_attention=True)
+        assert [o.shape.as_list() for o in outs] == [[B, n]] * 3  # the caller projects
+        names = [v.name for v in gf.global_variables()]
+        assert not any("output_projection_wrapper" in v for v in names)
+        assert "embedding_attention_seq2seq/embedding_attention_decoder/attention_decoder/AttnW_1:0" in names
+        weights = [gf.constant(RS.rand(B)) for _ in range(3)]
+        _, losses = S2S.model_with_buckets(
+            enc, dec, dec, weights, [(1, 2), (2, 3)],
+            lambda x, y: S2S.embedding_rnn_seq2seq(x, y, gf.contrib.rnn.BasicRNNCell(n), symbols, symbols, emb,
+                                                   dtype=gf.float64), per_example_loss=True)
+        assert [loss.shape.as_list() for loss in losses] == [[B], [B]]
+        with gf.Session() as s:
+            s.run(gf.global_variables_initializer())
+            got = s.run([outs, losses])
+    assert np.all(np.isfinite(got[0])) and np.all(np.asarray(got[1]) > 0)

@@ -215,10 +215,10 @@ def embedding_tied_rnn_seq2seq(encoder_inputs: Steps, decoder_inputs: Steps, cel
             cell = _named(OutputProjectionWrapper(cell, out_symbols), "output_projection_wrapper")
 
         def decoder(feed: bool, update: bool = False) -> tuple[list[Tensor], RNNState]:
-            loop = _extract_argmax_and_embed(embedding, output_projection, True) if feed else None
+            loop = _extract_argmax_and_embed(embedding, output_projection, update) if feed else None
             return tied_rnn_seq2seq(emb_enc, emb_dec, cell, loop_function=loop, dtype=dtype)
         if isinstance(feed_previous, bool):
-            return decoder(feed_previous)
+            return decoder(feed_previous, True)
         return _both_ways(feed_previous, decoder, len(decoder_inputs))
 
 
