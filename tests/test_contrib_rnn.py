@@ -721,10 +721,15 @@ def test_conv2d_lstm_cell_in_dynamic_rnn(skip: bool) -> None:
                                              skip_connection=skip)
         outs, (c, hid) = gf.nn.dynamic_rnn(cell, x, dtype=gf.float64)
         assert outs.shape.as_list() == [B, T, h, w_, cout + (cin if skip else 0)]
+        short, (c_short, _) = gf.nn.dynamic_rnn(cell, x, sequence_length=[T, 1], dtype=gf.float64)
         with gf.Session() as s:
             s.run(gf.global_variables_initializer())
             w = _weights_of(s)
-            got, cf = s.run([outs, c], {x: xs})
+            got, cf, got_short, cf_short = s.run([outs, c, short, c_short], {x: xs})
+    # a row past its length outputs zeros and keeps its state
+    np.testing.assert_allclose(got_short[0], got[0], rtol=1e-12)
+    np.testing.assert_allclose(got_short[1, 0], got[1, 0], rtol=1e-12)
+    assert not np.any(got_short[1, 1:])
     p = "rnn/conv_2d_lstm_cell/"
     assert {k: v.shape for k, v in w.items()} == {p + "kernel": (3, 3, cin + cout, 4 * cout), p + "biases": (4 * cout,)}
     k = w[p + "kernel"]
@@ -745,6 +750,8 @@ def test_conv2d_lstm_cell_in_dynamic_rnn(skip: bool) -> None:
         if skip:
             hh = np.concatenate([hh, xs[:, t]], -1)
         np.testing.assert_allclose(got[:, t], hh, rtol=1e-9, atol=1e-12)
+        if t == 0:
+            np.testing.assert_allclose(cf_short[1], cc[1], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(cf, cc, rtol=1e-9, atol=1e-12)
 
 

@@ -48,10 +48,14 @@ def _masked(t: int | Tensor, lengths: Tensor | None, out: Tensor, old: RNNState,
     scalars (an AttentionWrapper's step count) and TensorArrays have no rows and go on, as TF1's."""
     if lengths is None:
         return out, new
-    alive = S.expand_dims(M.less(M.cast(t, lengths.dtype), lengths), 1)
-    out = M.where(alive, out, ST.zeros_like(out))
-    merged = [n if isinstance(n, TensorArray) or convert_to_tensor(n).shape.rank == 0 else M.where(alive, n, o)
-              for n, o in zip(flatten(new), flatten(old))]
+    alive = M.less(M.cast(t, lengths.dtype), lengths)
+
+    def rows(v: Tensor) -> Tensor:  # alive [batch] against v [batch, ...] (a ConvLSTMCell's feature maps)
+        rank = v.shape.rank or 2
+        return S.expand_dims(alive, 1) if rank == 2 else S.reshape(alive, [-1] + [1] * (rank - 1))
+    out = M.where(rows(out), out, ST.zeros_like(out))
+    merged = [n if isinstance(n, TensorArray) or convert_to_tensor(n).shape.rank == 0 else
+              M.where(rows(convert_to_tensor(n)), n, o) for n, o in zip(flatten(new), flatten(old))]
     return out, pack_as(new, merged)
 
 
