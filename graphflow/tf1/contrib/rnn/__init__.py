@@ -1,6 +1,6 @@
 """``tf.contrib.rnn`` as TF 1.15 exports it: the core cells and runners of ``tf.nn``, the wrappers
 that left core (``core_rnn_cell``), contrib's own cells (``rnn_cell``, ``ind_cells``,
-``wrappers``), the block cells (``lstm_ops``, ``gru_ops``), fused cells (``fused_rnn_cell``) and
+``conv_lstm``, ``wrappers``), the block cells (``lstm_ops``, ``gru_ops``), fused cells (``fused_rnn_cell``) and
 the stacked bidirectional runners (``rnn``). TF's internal module paths
 (``tf.contrib.rnn.python.ops.rnn_cell``...) name the same modules (graphflow/public_paths.py)."""
 from graphflow.tf1.contrib.rnn import core_rnn_cell, fused_rnn_cell, gru_ops, lstm_ops, rnn, rnn_cell
