@@ -27,6 +27,11 @@ PATHS = {
     # TF 1.15's internal paths of seq2seq's modules (contrib/seq2seq/python/ops/helper.py, ...)
     "graphflow.contrib.seq2seq.python": "graphflow.tf1.contrib.seq2seq",
     "graphflow.contrib.seq2seq.python.ops": "graphflow.tf1.contrib.seq2seq",
+    # TF 1.15's internal paths of contrib.rnn's and legacy_seq2seq's modules (rnn/python/ops/rnn_cell.py, ...)
+    "graphflow.contrib.rnn.python": "graphflow.tf1.contrib.rnn",
+    "graphflow.contrib.rnn.python.ops": "graphflow.tf1.contrib.rnn",
+    "graphflow.contrib.legacy_seq2seq.python": "graphflow.tf1.contrib.legacy_seq2seq",
+    "graphflow.contrib.legacy_seq2seq.python.ops": "graphflow.tf1.contrib.legacy_seq2seq",
     # TF 1.15's internal path of contrib.learn's modules (learn/python/learn/datasets/mnist.py, ...)
     "graphflow.contrib.learn.python": "graphflow.tf1.contrib.learn",
     "graphflow.contrib.learn.python.learn": "graphflow.tf1.contrib.learn",

@@ -109,6 +109,19 @@ CONTRIB = {
         model_variable nest prepend_name_scope py_func reduce_sum_n remove_squeezable_dimensions smart_case
         smart_cond smart_constant_value sort strip_name_scope variable with_same_shape with_shape
         zero_initializer""".split(),
+    "contrib.rnn": """AttentionCellWrapper BasicLSTMCell BasicRNNCell BidirectionalGridLSTMCell CompiledWrapper
+        Conv1DLSTMCell Conv2DLSTMCell Conv3DLSTMCell ConvLSTMCell CoupledInputForgetGateLSTMCell DeviceWrapper
+        DropoutWrapper EmbeddingWrapper FusedRNNCell FusedRNNCellAdaptor GLSTMCell GRUBlockCell GRUBlockCellV2
+        GRUCell GridLSTMCell HighwayWrapper IndRNNCell IndyGRUCell IndyLSTMCell InputProjectionWrapper
+        IntersectionRNNCell LSTMBlockCell LSTMBlockFusedCell LSTMBlockWrapper LSTMCell LSTMStateTuple
+        LayerNormBasicLSTMCell LayerRNNCell MultiRNNCell NASCell OutputProjectionWrapper PhasedLSTMCell RNNCell
+        ResidualWrapper SRUCell TimeFreqLSTMCell TimeReversedFusedRNN UGRNNCell best_effort_input_batch_size
+        stack_bidirectional_dynamic_rnn stack_bidirectional_rnn static_bidirectional_rnn static_rnn
+        static_state_saving_rnn transpose_batch_time""".split(),
+    "contrib.legacy_seq2seq": """attention_decoder basic_rnn_seq2seq embedding_attention_decoder
+        embedding_attention_seq2seq embedding_rnn_decoder embedding_rnn_seq2seq embedding_tied_rnn_seq2seq
+        model_with_buckets one2many_rnn_seq2seq rnn_decoder sequence_loss sequence_loss_by_example
+        tied_rnn_seq2seq""".split(),
 }
 _FEATURES = ("tf.contrib.layers' feature columns: tf.feature_column's world, with tf.estimator (issue 25)")
 REASONS += [
@@ -118,6 +131,8 @@ REASONS += [
                        r"make_place_holder_tensors_for_base_features|SPARSE_FEATURE_CROSS_DEFAULT_HASH_KEY|"
                        r"multi_class_target|regression_target)$", _FEATURES),
     ("contrib.framework", r"(BoundedTensorSpec|TensorSpec)$", _TF2),
+    ("contrib.rnn", r"static_state_saving_rnn", _I24),
+    ("contrib.rnn", r"CompiledWrapper", "XLA's JIT scope: graphflow compiles every graph whole (docs/architecture.md)"),
     ("contrib.framework", r"RecordInput$", _I24),
     ("contrib.framework", r"load_(and_remap_matrix|embedding|linear_multiclass_bias|variable_slot)_initializer$",
      "warm_start's vocabulary remapping is not supported (docs/differences.md)"),

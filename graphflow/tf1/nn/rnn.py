@@ -48,10 +48,14 @@ def _masked(t: int | Tensor, lengths: Tensor | None, out: Tensor, old: RNNState,
     scalars (an AttentionWrapper's step count) and TensorArrays have no rows and go on, as TF1's."""
     if lengths is None:
         return out, new
-    alive = S.expand_dims(M.less(M.cast(t, lengths.dtype), lengths), 1)
-    out = M.where(alive, out, ST.zeros_like(out))
-    merged = [n if isinstance(n, TensorArray) or convert_to_tensor(n).shape.rank == 0 else M.where(alive, n, o)
-              for n, o in zip(flatten(new), flatten(old))]
+    alive = M.less(M.cast(t, lengths.dtype), lengths)
+
+    def rows(v: Tensor) -> Tensor:  # alive [batch] against v [batch, ...] (a ConvLSTMCell's feature maps)
+        rank = v.shape.rank or 2
+        return S.expand_dims(alive, 1) if rank == 2 else S.reshape(alive, [-1] + [1] * (rank - 1))
+    out = M.where(rows(out), out, ST.zeros_like(out))
+    merged = [n if isinstance(n, TensorArray) or convert_to_tensor(n).shape.rank == 0 else
+              M.where(rows(convert_to_tensor(n)), n, o) for n, o in zip(flatten(new), flatten(old))]
     return out, pack_as(new, merged)
 
 
@@ -99,16 +103,21 @@ def dynamic_rnn(cell: RNNCell, inputs: TensorLike, sequence_length: TensorLike |
                 scope: str | VariableScope | None = None) -> tuple[Tensor, RNNState]:
     """``(outputs, final state)`` of ``cell`` over the time dim of ``inputs`` ([batch, time, depth],
     or [time, batch, depth] when ``time_major``), as one native loop whatever the length."""
-    x = convert_to_tensor(inputs)
-    if x.shape.rank is None or x.shape.rank < 3:
-        raise ValueError(f"dynamic_rnn needs inputs of rank >= 3 ([batch, time, depth]), got {x.shape}")
-    xt = x if time_major else S.transpose(x, [1, 0] + list(range(2, x.shape.rank)))
+    nested = isinstance(inputs, (tuple, list))  # a tuple of inputs (PhasedLSTMCell's (times, x))
+    flat = [convert_to_tensor(v) for v in flatten(inputs)] if nested else [convert_to_tensor(inputs)]
+    for x in flat:
+        if x.shape.rank is None or x.shape.rank < 3:
+            raise ValueError(f"dynamic_rnn needs inputs of rank >= 3 ([batch, time, depth]), got {x.shape}")
+    flat_t = [x if time_major else S.transpose(x, [1, 0] + list(range(2, x.shape.rank or 3))) for x in flat]
+    xt = flat_t[0]
     steps = S.shape(xt)[0]
     lengths = M.cast(convert_to_tensor(sequence_length), _dt.int32) if sequence_length is not None else None
     with variable_scope(scope or "rnn"):
         state0 = _initial(cell, initial_state, _batch_of(xt, 1), dtype)
-        if any(isinstance(s, TensorArray) for s in flatten(state0)):  # (an AttentionWrapper's alignment history)
-            return _dynamic_rnn_with_arrays(cell, xt, steps, lengths, state0, time_major)
+        if nested or any(isinstance(s, TensorArray) for s in flatten(state0)):  # (an AttentionWrapper's history)
+            def read(t: Tensor) -> Any:
+                return pack_as(inputs, [gather(v, t) for v in flat_t]) if nested else gather(xt, t)
+            return _dynamic_rnn_with_arrays(cell, read, xt, steps, lengths, state0, time_major)
         flat0 = [convert_to_tensor(s) for s in flatten(state0)]
         seq, call = _projected(cell, xt)
         step_shape = seq.shape.as_list()[1:]
@@ -124,27 +133,35 @@ def dynamic_rnn(cell: RNNCell, inputs: TensorLike, sequence_length: TensorLike |
                           [TensorShape([])] + [s.shape for s in flat0], None, None, "rnn")
     k = len(flat0)
     final = pack_as(state0, list(node.outputs[1:1 + k]))
-    outs = node.outputs[1 + k]  # [time, batch, out]
-    outs.set_shape([xt.shape.as_list()[0], xt.shape.as_list()[1], cell.output_size])
-    if not time_major:
-        outs = S.transpose(outs, [1, 0, 2])
-    return outs, final
+    outs = node.outputs[1 + k]  # [time, batch, out...]
+    outs.set_shape(xt.shape.as_list()[:2] + _output_dims(cell))
+    return (outs if time_major else _swap_time_batch(outs)), final
 
 
-def _dynamic_rnn_with_arrays(cell: RNNCell, xt: Tensor, steps: Tensor, lengths: Tensor | None, state0: Any,
-                             time_major: bool) -> tuple[Tensor, Any]:
-    """dynamic_rnn for a state holding TensorArrays: a ``while_loop`` (which carries them) whose
-    outputs go to a TensorArray of their own."""
+def _output_dims(cell: RNNCell) -> list[int | None]:
+    """A step output's dims past the batch: [output_size], or a ConvLSTMCell's feature map."""
+    size = cell.output_size
+    return size.as_list() if isinstance(size, TensorShape) else [size]  # type: ignore[unreachable]
+
+
+def _swap_time_batch(x: Tensor) -> Tensor:
+    return S.transpose(x, [1, 0] + list(range(2, x.shape.rank or 3)))
+
+
+def _dynamic_rnn_with_arrays(cell: RNNCell, read: Callable[[Tensor], Any], xt: Tensor, steps: Tensor,
+                             lengths: Tensor | None, state0: Any, time_major: bool) -> tuple[Tensor, Any]:
+    """dynamic_rnn for a state holding TensorArrays or for nested inputs (``read(t)``: step t's
+    inputs): a ``while_loop`` (which carries them) whose outputs go to a TensorArray of their own."""
     dtype = next(convert_to_tensor(s).dtype for s in flatten(state0) if not isinstance(s, TensorArray))
-    outputs = TensorArray(dtype, size=steps, element_shape=[xt.shape.as_list()[1], cell.output_size])
+    outputs = TensorArray(dtype, size=steps, element_shape=[xt.shape.as_list()[1]] + _output_dims(cell))
 
     def body(t: Tensor, state: Any, outputs: TensorArray) -> tuple[Tensor, Any, TensorArray]:
-        out, new = cell(gather(xt, t), state)
+        out, new = cell(read(t), state)
         out, new = _masked(t, lengths, out, state, new)
         return t + 1, new, outputs.write(t, out)
     _, final, outputs = while_loop(lambda t, *_: t < steps, body, (ST.constant(0), state0, outputs))
     outs = outputs.stack()
-    return (outs if time_major else S.transpose(outs, [1, 0, 2])), final
+    return (outs if time_major else _swap_time_batch(outs)), final
 
 
 def _projected(cell: RNNCell, xt: Tensor) -> tuple[Tensor, StepFn]:

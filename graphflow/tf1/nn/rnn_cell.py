@@ -17,7 +17,7 @@ from collections import namedtuple
 from collections.abc import Callable, Sequence
 from typing import Union
 
-from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.shapes import TensorShape
 from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.ops import math_ops as M
@@ -468,3 +468,16 @@ class ResidualWrapper(_Wrapper):
         return out + x, new
 
 
+
+
+class DeviceWrapper(_Wrapper):
+    """The cell's ops (and its variables, on the first call) placed on ``device``."""
+
+    def __init__(self, cell: RNNCell, device: str) -> None:
+        super().__init__(cell)
+        self._device = device
+
+    def __call__(self, inputs: TensorLike, state: RNNState,
+                 scope: str | VariableScope | None = None) -> tuple[Tensor, RNNState]:
+        with get_default_graph().device(self._device):
+            return self._cell(inputs, state, scope)
