@@ -60,7 +60,8 @@ REASONS = [
     ("train", r"do_quantize_training_on_graphdef", _QUANT),
     ("train", r"VocabInfo", "warm_start's vocabulary remapping is not supported (docs/differences.md)"),
     ("sparse", r"SparseConditionalAccumulator", _I24),
-    ("ragged", r"cross(_hashed)?", "feature crosses (as sparse.cross and cross_hashed, not built): hashed string products"),
+    ("ragged", r"cross(_hashed)?", "feature crosses (as sparse.cross and cross_hashed, not built): "
+                                   "hashed string products"),
     ("math", r"(angle|conj|imag|real)$", _COMPLEX),
     ("linalg", r"logm", "complex dtypes: graphflow has none, and TF's logm takes complex64 and complex128 "
                         "matrices only (float input raises TypeError)"),
@@ -134,6 +135,8 @@ REASONS += [
     ("contrib.rnn", r"static_state_saving_rnn", _I24),
     ("contrib.rnn", r"CompiledWrapper", "XLA's JIT scope: graphflow compiles every graph whole (docs/architecture.md)"),
     ("contrib.framework", r"RecordInput$", _I24),
+    ("contrib.framework", r"fuse_op$", "TF's graph rewriting into fused FunctionDefs: graphflow's compiler fuses "
+                                       "every graph (docs/architecture.md)"),
     ("contrib.framework", r"load_(and_remap_matrix|embedding|linear_multiclass_bias|variable_slot)_initializer$",
      "warm_start's vocabulary remapping is not supported (docs/differences.md)"),
 ]

@@ -59,6 +59,7 @@ from graphflow.tf1.contrib.framework.variables import (
     variable,
     zero_initializer,
 )
+from graphflow.tf1.critical_section import CriticalSection
 from graphflow.tf1.framework_utils import convert_to_tensor_or_sparse_tensor
 from graphflow.tf1.python.util import nest
 from graphflow.tf1.train.checkpoint_utils import init_from_checkpoint, load_checkpoint
@@ -70,7 +71,8 @@ from graphflow.tf1.train.schedules import (
     get_or_create_global_step,
 )
 
-__all__ = ["VariableDeviceChooser", "add_arg_scope", "add_model_variable", "arg_scope", "arg_scope_func_key",
+__all__ = ["CriticalSection", "VariableDeviceChooser",
+           "add_arg_scope", "add_model_variable", "arg_scope", "arg_scope_func_key",
            "arg_scoped_arguments", "argsort", "assert_global_step", "assert_or_get_global_step",
            "assert_same_float_dtype", "assert_scalar", "assert_scalar_int", "assign_from_checkpoint",
            "convert_to_tensor_or_sparse_tensor", "deprecated", "deprecated_arg_values", "deprecated_args",
