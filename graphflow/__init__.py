@@ -139,6 +139,7 @@ from graphflow.tf1.framework_utils import (convert_to_tensor_or_indexed_slices, 
 from graphflow.tf1.random_seed import get_seed  # noqa: E402
 from graphflow.core.errors import OpError  # noqa: E402
 
+from graphflow.tf1 import distributions  # noqa: E402
 from graphflow.tf1 import metrics  # noqa: E402
 from graphflow.tf1 import layers  # noqa: E402
 from graphflow.tf1 import contrib  # noqa: E402

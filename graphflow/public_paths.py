@@ -30,7 +30,11 @@ PATHS = {
     # TF 1.15's internal path of contrib.learn's modules (learn/python/learn/datasets/mnist.py, ...)
     "graphflow.contrib.learn.python": "graphflow.tf1.contrib.learn",
     "graphflow.contrib.learn.python.learn": "graphflow.tf1.contrib.learn",
+    # TF 1.15's internal paths of contrib.distributions' modules (python/ops/bernoulli.py, ...)
+    "graphflow.contrib.distributions.python": "graphflow.tf1.distributions",
+    "graphflow.contrib.distributions.python.ops": "graphflow.tf1.distributions",
     "graphflow.debugging": "graphflow.tf1.debugging",
+    "graphflow.distributions": "graphflow.tf1.distributions",
     "graphflow.examples": "graphflow.tf1.examples",
     "graphflow.layers": "graphflow.tf1.layers",
     "graphflow.losses": "graphflow.tf1.losses",
