@@ -62,6 +62,7 @@ def build(m: Any, name: str) -> Any:
         "Dirichlet": lambda: Dm.Dirichlet(CONC),
         "Multinomial": lambda: Dm.Multinomial(N_COUNTS, logits=LOGITS),
         "DirichletMultinomial": lambda: Dm.DirichletMultinomial(N_COUNTS, CONC),
+        "DirichletMultinomial5": lambda: Dm.DirichletMultinomial(f(5.0), CONC),
         "NormalB": lambda: Dm.Normal(f(0.5), np.array([1.0, 3.0])),
         "BernoulliB": lambda: Dm.Bernoulli(probs=np.array([0.3, 0.6])),
         "CategoricalB": lambda: Dm.Categorical(probs=SIMPLEX),
@@ -212,7 +213,8 @@ def _kl_numpy(a: str, b: str) -> np.ndarray:
                 + ((ca - cb) * (sp.digamma(ca) - sp.digamma(ca.sum(-1, keepdims=True)))).sum(-1))
     pa = {"Normal": _frozen("Normal"), "Gamma": _frozen("Gamma"), "Exponential": _frozen("Exponential"),
           "Beta": _frozen("Beta")}[a]
-    pb = {"NormalB": st.norm(0.5, np.array([1.0, 3.0])), "GammaB": st.gamma(np.array([2.0, 1.1]), scale=1 / np.array([1.0, 1.5])),
+    pb = {"NormalB": st.norm(0.5, np.array([1.0, 3.0])),
+          "GammaB": st.gamma(np.array([2.0, 1.1]), scale=1 / np.array([1.0, 1.5])),
           "ExponentialB": st.expon(scale=1 / np.array([0.5, 2.0])),
           "BetaB": st.beta(np.array([1.5, 0.9]), np.array([2.5, 4.0]))}[b]
     out = []
@@ -391,3 +393,139 @@ def test_gamma_family_samples_have_implicit_gradients() -> None:
         for gr, w in zip(grads, want[k]):
             assert np.all(np.isfinite(gr)), k
             assert abs(gr.mean() - w) < 5 * gr.std() / np.sqrt(n), (k, gr.mean(), w)
+
+
+# TF's DirichletMultinomial.mean fails to build for a batch of total counts: a scalar one here
+ALL = SCALAR + ["Bernoulli", "Categorical", "Dirichlet", "Multinomial", "DirichletMultinomial5"]
+
+
+def _comparable(m: Any) -> dict[str, Any]:
+    """Densities, statistics and KL values of every family, built with framework ``m``."""
+    out: dict[str, Any] = {}
+    for name in ALL:
+        d = build(m, name)
+        value = {"Bernoulli": np.array([[0], [1]]), "Categorical": np.array([[0], [2], [1]]), "Dirichlet": SIMPLEX,
+                 "Multinomial": COUNTS, "DirichletMultinomial5": np.array([[1.0, 2.0, 2.0], [3.0, 0.0, 2.0]])}.get(name)
+        if value is None:  # TF's Beta and StudentT CDFs (betainc) need the batch's shape
+            value = np.array([0.15, 0.6])
+        methods = (["log_prob", "prob"] + (VALUE_METHODS[2:] if name in SCALAR else [])
+                   + (["cdf"] if name == "Categorical" else []))
+        for meth in methods:
+            if name == "Categorical" and meth == "cdf":
+                continue  # compared below at in-range classes
+            out[f"{name}.{meth}"] = getattr(d, meth)(value)
+        stats = {"Categorical": ["entropy", "mode"], "Multinomial": ["mean", "variance", "covariance"],
+                 "DirichletMultinomial5": ["mean", "variance", "covariance"],
+                 # TF's batched Dirichlet.mode fails to build (a where of shapes [2] and [2, 3])
+                 "Dirichlet": ["entropy", "mean", "variance", "covariance"]}.get(
+                     name, STAT_METHODS + [m for m in EXTRA.get(name, []) if m != "quantile"] + ["batch_shape_tensor"])
+        for meth in stats:
+            if name == "StudentT" and meth in ("variance", "stddev"):
+                continue  # TF's float64 StudentT.variance fails to build (a float32 fill of 2.)
+            out[f"{name}.{meth}"] = getattr(d, meth)()
+    out["Categorical.cdf"] = build(m, "Categorical").cdf(np.array([[0], [2], [1]]))
+    out["Normal.quantile"] = build(m, "Normal").quantile(P)
+    for a, b in KL_PAIRS:
+        out[f"KL({a}||{b})"] = m.distributions.kl_divergence(build(m, a), build(m, b))
+    return out
+
+
+def test_against_tf1_distributions() -> None:
+    tf = tf1()
+    with tf.Graph().as_default():
+        tf_fetch = _comparable(tf)
+        names = {k: (build(tf, k.split(".")[0]).name if "." in k else None) for k in tf_fetch}
+        with tf.Session() as s:
+            want = s.run(tf_fetch)
+    with gf.Graph().as_default():
+        got = gf.Session().run(_comparable(gf))
+        for k, n in names.items():
+            if n is not None:
+                assert build(gf, k.split(".")[0]).name.rstrip("/0123456789_").rstrip("_") == n.rstrip("/0123456789_")
+    for k, w in want.items():
+        np.testing.assert_allclose(got[k], w, rtol=1e-10, atol=1e-10, err_msg=k)
+        assert np.asarray(got[k]).dtype == np.asarray(w).dtype, k
+
+
+def test_invalid_arguments_name_the_parameter() -> None:
+    cases = [
+        (lambda: D.Normal(0.0, np.array([1.0, -1.0]), validate_args=True).log_prob(0.0), "`scale`"),
+        (lambda: D.Gamma(np.array([-0.5]), 1.0, validate_args=True).mean(), "`concentration`"),
+        (lambda: D.Exponential(np.array([0.0]), validate_args=True).mean(), "`rate`"),
+        (lambda: D.Beta(1.0, np.array([-2.0]), validate_args=True).entropy(), "`concentration0`"),
+        (lambda: D.Bernoulli(probs=np.array([0.5, 1.5]), validate_args=True).entropy(), "`probs`"),
+        (lambda: D.Categorical(probs=np.array([-0.1, 1.1]), validate_args=True).entropy(), "`probs`"),
+        (lambda: D.Dirichlet(np.array([1.0, 0.0]), validate_args=True).mean(), "`concentration`"),
+        (lambda: D.Multinomial(np.array(-1.0), probs=np.array([0.5, 0.5]), validate_args=True).mean(), "`total_count`"),
+        (lambda: D.Uniform(1.0, np.array([0.5]), validate_args=True).mean(), "low >= high"),
+        (lambda: D.Gamma(np.array([0.5]), 1.0, allow_nan_stats=False).mode(), "allow_nan_stats=False"),
+        (lambda: D.kl_divergence(D.Normal(0.0, 1.0), D.Normal(np.float32(np.nan), 1.0), allow_nan_stats=False),
+         "NaN"),
+    ]
+    with gf.Session() as s:
+        for build_fn, named in cases:
+            with pytest.raises(gf.errors.InvalidArgumentError, match=named):
+                s.run(build_fn())
+    # the same distributions with valid parameters run
+    s = gf.Session()
+    assert s.run(D.Normal(0.0, np.array([1.0, 2.0]), validate_args=True).log_prob(0.0)).shape == (2,)
+
+
+def test_construction_errors() -> None:
+    with pytest.raises(ValueError, match="`logits` must have rank 1 at least"):
+        D.Categorical(logits=1.0)  # a scalar where the classes' vector is needed
+    with pytest.raises(ValueError, match="rank 1 at least"):
+        D.Dirichlet(2.0)
+    with pytest.raises(ValueError, match="not both"):
+        D.Bernoulli(logits=[0.0], probs=[0.5])
+    with pytest.raises(ValueError, match="not both"):
+        D.Categorical()
+    with pytest.raises(TypeError, match="loc: float64, scale: float32"):
+        D.Normal(np.zeros(2), gf.constant(1.0))
+    with pytest.raises(NotImplementedError, match="No KL.*Normal.*Bernoulli"):
+        D.kl_divergence(D.Normal(0.0, 1.0), D.Bernoulli(probs=0.5))
+    with pytest.raises(NotImplementedError, match="mean is not implemented: Categorical"):
+        D.Categorical(logits=[0.0, 1.0]).mean()
+    with pytest.raises(ValueError, match="batch shape known when the graph is built"):
+        D.Gamma(gf.placeholder(gf.float32, [None]), 1.0).sample(3)  # random_gamma's shapes are static
+    # the location-scale families, Bernoulli and Categorical sample a batch of fed rows
+    rows = gf.placeholder(gf.float32, [None, 2])
+    d = D.Normal(rows, 1.0)
+    cat = D.Categorical(logits=rows)
+    z, k = d.sample((2, 3)), cat.sample(5)
+    assert z.shape.as_list() == [2, 3, None, 2] and k.shape.as_list() == [5, None]
+    with gf.Session() as s:
+        got = s.run([d.batch_shape_tensor(), z, k, D.Uniform(rows, rows + 1.0).sample(),
+                     D.Bernoulli(logits=rows).sample(2)], {rows: np.zeros((4, 2))})
+    np.testing.assert_array_equal(got[0], [4, 2])
+    assert [g.shape for g in got[1:]] == [(2, 3, 4, 2), (5, 4), (4, 2), (2, 4, 2)]
+
+
+def test_register_kl_follows_the_class_hierarchy() -> None:
+    class Wide(D.Normal):
+        pass
+
+    class Wider(Wide):
+        pass
+
+    a, b = Wider(0.0, 1.0), D.Normal(1.0, 2.0)
+    base = D.kl_divergence(a, b)  # Normal-Normal's, found along the MRO
+
+    @D.RegisterKL(Wide, D.Normal)
+    def _kl_wide_normal(p: Any, q: Any, name: Any = None) -> Any:
+        return gf.constant(7.0)
+
+    with pytest.raises(ValueError, match="already been registered"):
+        D.RegisterKL(Wide, D.Normal)(_kl_wide_normal)
+    with gf.Session() as s:
+        assert s.run(D.kl_divergence(a, b)) == 7.0  # the nearer registration wins
+        np.testing.assert_allclose(s.run(base), np.log(2.0) + (1 + 1) / 8 - 0.5, rtol=1e-6)
+    assert gf.contrib.distributions.Normal is D.Normal and gf.contrib.distributions.kl_divergence is D.kl_divergence
+    from graphflow.contrib.distributions.python.ops.bernoulli import Bernoulli
+    from graphflow.contrib.distributions.python.ops.categorical import Categorical
+    assert Bernoulli is D.Bernoulli and Categorical is D.Categorical
+    assert repr(D.FULLY_REPARAMETERIZED) != repr(D.NOT_REPARAMETERIZED)
+    assert D.Normal(0.0, 1.0).parameters == {"loc": 0.0, "scale": 1.0, "validate_args": False,
+                                             "allow_nan_stats": True, "name": "Normal"}
+    c = D.Normal(0.0, 1.0).copy(scale=3.0)
+    assert c.parameters["scale"] == 3.0 and isinstance(c, D.Normal)

@@ -28,6 +28,7 @@ from graphflow.ops import elementwise_ops as E
 from graphflow.ops import shape_ops as S
 from graphflow.ops import state_ops as ST
 from graphflow.ops.array_extras import broadcast_static_shape
+from graphflow.ops.concat_ops import concat
 from graphflow.tf1.distributions.kl import kl_divergence
 
 
@@ -94,17 +95,26 @@ def positive(name: str) -> Callable[[Tensor], Operation]:
     return lambda x: C.assert_positive(x, message=f"Argument `{name}` must be positive.")
 
 
+def _at_least(t: Tensor, rank: int, name: str) -> None:
+    if t.shape.ndims is not None and t.shape.ndims < rank:
+        raise ValueError(f"`{name}` must have rank {rank} at least (the last axis is the classes'), "
+                         f"got shape {t.shape}")
+
+
 def logits_and_probs(logits: TensorLike | None, probs: TensorLike | None, dtype: DTypeLike | None,
                      to_probs: Callable[[Tensor], Tensor], to_logits: Callable[[Tensor], Tensor],
-                     validate: bool) -> tuple[Tensor, Tensor]:
-    """(logits, probs) from exactly one of them (the other derived); ``probs`` checked to lie in
-    [0, 1] when ``validate``."""
+                     validate: bool, min_rank: int = 0) -> tuple[Tensor, Tensor]:
+    """(logits, probs) from exactly one of them (the other derived), of rank ``min_rank`` at
+    least; ``probs`` checked to lie in [0, 1] when ``validate``."""
     if (logits is None) == (probs is None):
         raise ValueError("Must pass probs or logits, but not both.")
     if probs is None:
+        assert logits is not None
         (lg,) = float_params(dtype, logits=logits)
+        _at_least(lg, min_rank, "logits")
         return E.identity(lg, name="logits"), to_probs(lg)
     (pr,) = float_params(dtype, probs=probs)
+    _at_least(pr, min_rank, "probs")
     pr = checked(validate, E.identity(pr, name="probs"),
                  [lambda x: C.assert_non_negative(x, message="Argument `probs` has components less than 0."),
                   lambda x: C.assert_less_equal(x, ST.ones([], x.dtype),
@@ -120,7 +130,7 @@ def static_dims(shape: TensorShape, what: str) -> list[int]:
     """``shape`` as Python ints; samplers need the batch shape known when the graph is built."""
     if not shape.is_fully_defined():
         raise ValueError(f"sampling needs a {what} known when the graph is built, got {shape}")
-    return [int(d) for d in shape.as_list()]
+    return [d for d in shape.as_list() if d is not None]
 
 
 class Distribution:
@@ -209,8 +219,9 @@ class Distribution:
         return shape
 
     def _batch_shape_tensor(self) -> Tensor:
-        ones = ST.ones([], self.dtype)
-        for p in self._params_for_shape():
+        first, *rest = self._params_for_shape()
+        ones = ST.ones_like(first)
+        for p in rest:
             ones = ones * ST.ones_like(p)
         return S.shape(ones)
 
@@ -229,14 +240,16 @@ class Distribution:
 
     def _call(self, name: str, method: str, *args: Any,
               fallbacks: Sequence[tuple[str, Callable[..., Tensor]]] = ()) -> Tensor:
-        """``self._<method>(*args)``, else the first fallback whose ``_method`` this class has."""
+        """``self._<method>(*args)``, else ``fallback(self._<needs>, *args)`` for the first
+        ``(needs, fallback)`` whose ``_needs`` this class has."""
         with self._scope(name):
             own = getattr(self, "_" + method, None)
             if own is not None:
                 return own(*args)
             for needs, fallback in fallbacks:
-                if getattr(self, "_" + needs, None) is not None:
-                    return fallback(*args)
+                other = getattr(self, "_" + needs, None)
+                if other is not None:
+                    return fallback(other, *args)
             raise NotImplementedError(f"{method} is not implemented: {type(self).__name__}")
 
     def _value(self, value: TensorLike) -> Tensor:
@@ -256,34 +269,48 @@ class Distribution:
         n = int(np.prod(shape, dtype=np.int64))
         with self._scope(name):
             draws = self._sample_n(n, seed)
+            draws.set_shape([n] + self.batch_shape.as_list() + self.event_shape.as_list())
+            if len(shape) == 1:
+                return draws
             tail = draws.shape.as_list()[1:]
-            return S.reshape(draws, shape + [-1 if d is None else d for d in tail]) if len(shape) != 1 else draws
+            if None not in tail:
+                return S.reshape(draws, shape + tail)
+            out = S.reshape(draws, concat([convert_to_tensor(np.array(shape, np.int32)), S.shape(draws)[1:]], 0))
+            out.set_shape(shape + tail)
+            return out
+
+    def _draw_shape(self, n: int) -> list[int] | Tensor:
+        """[n] + batch shape: Python ints where the batch shape is static, else a run-time shape
+        (for samplers that take one: a batch of placeholder rows)."""
+        if self.batch_shape.is_fully_defined():
+            return [n] + [d for d in self.batch_shape.as_list() if d is not None]
+        return concat([convert_to_tensor(np.array([n], np.int32)), self.batch_shape_tensor()], 0)
 
     def _sample_n(self, n: int, seed: int | None) -> Tensor:
         raise NotImplementedError(f"sample_n is not implemented: {type(self).__name__}")
 
     def log_prob(self, value: TensorLike, name: str = "log_prob") -> Tensor:
         return self._call(name, "log_prob", self._value(value),
-                          fallbacks=[("prob", lambda x: E.log(self._prob(x)))])
+                          fallbacks=[("prob", lambda f, x: E.log(f(x)))])
 
     def prob(self, value: TensorLike, name: str = "prob") -> Tensor:
         return self._call(name, "prob", self._value(value),
-                          fallbacks=[("log_prob", lambda x: E.exp(self._log_prob(x)))])
+                          fallbacks=[("log_prob", lambda f, x: E.exp(f(x)))])
 
     def log_cdf(self, value: TensorLike, name: str = "log_cdf") -> Tensor:
-        return self._call(name, "log_cdf", self._value(value), fallbacks=[("cdf", lambda x: E.log(self._cdf(x)))])
+        return self._call(name, "log_cdf", self._value(value), fallbacks=[("cdf", lambda f, x: E.log(f(x)))])
 
     def cdf(self, value: TensorLike, name: str = "cdf") -> Tensor:
-        return self._call(name, "cdf", self._value(value), fallbacks=[("log_cdf", lambda x: E.exp(self._log_cdf(x)))])
+        return self._call(name, "cdf", self._value(value), fallbacks=[("log_cdf", lambda f, x: E.exp(f(x)))])
 
     def log_survival_function(self, value: TensorLike, name: str = "log_survival_function") -> Tensor:
         return self._call(name, "log_survival_function", self._value(value),
-                          fallbacks=[("survival_function", lambda x: E.log(self._survival_function(x))),
-                                     ("cdf", lambda x: E.log1p(-self.cdf(x)))])
+                          fallbacks=[("survival_function", lambda f, x: E.log(f(x))),
+                                     ("cdf", lambda f, x: E.log1p(-f(x)))])
 
     def survival_function(self, value: TensorLike, name: str = "survival_function") -> Tensor:
         return self._call(name, "survival_function", self._value(value),
-                          fallbacks=[("cdf", lambda x: 1.0 - self.cdf(x))])
+                          fallbacks=[("cdf", lambda f, x: 1.0 - f(x))])
 
     def quantile(self, value: TensorLike, name: str = "quantile") -> Tensor:
         return self._call(name, "quantile", self._value(value))
@@ -298,10 +325,10 @@ class Distribution:
         return self._call(name, "mode")
 
     def variance(self, name: str = "variance") -> Tensor:
-        return self._call(name, "variance", fallbacks=[("stddev", lambda: E.square(self._stddev()))])
+        return self._call(name, "variance", fallbacks=[("stddev", lambda f: E.square(f()))])
 
     def stddev(self, name: str = "stddev") -> Tensor:
-        return self._call(name, "stddev", fallbacks=[("variance", lambda: E.sqrt(self._variance()))])
+        return self._call(name, "stddev", fallbacks=[("variance", lambda f: E.sqrt(f()))])
 
     def covariance(self, name: str = "covariance") -> Tensor:
         return self._call(name, "covariance")

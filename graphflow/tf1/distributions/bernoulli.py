@@ -16,7 +16,7 @@ from graphflow.ops import elementwise_ops as E
 from graphflow.ops import state_ops as ST
 from graphflow.ops.activation_ops import softplus
 from graphflow.ops.nn_ops import sigmoid_cross_entropy_with_logits
-from graphflow.tf1.distributions.base import NOT_REPARAMETERIZED, Distribution, logits_and_probs, static_dims
+from graphflow.tf1.distributions.base import NOT_REPARAMETERIZED, Distribution, logits_and_probs
 from graphflow.tf1.distributions.kl import RegisterKL
 
 
@@ -45,7 +45,7 @@ class Bernoulli(Distribution):
         return [self._logits]
 
     def _sample_n(self, n: int, seed: int | None) -> Tensor:
-        shape = [n] + static_dims(self.batch_shape, "batch shape")
+        shape = self._draw_shape(n)
         u = ST.random_uniform(shape, dtype=self._probs.dtype, seed=seed)
         return E.cast(E.less(u, self._probs), self.dtype)
 

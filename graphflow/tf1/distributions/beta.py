@@ -40,6 +40,8 @@ class Beta(Distribution):
     def __init__(self, concentration1: TensorLike | None = None, concentration0: TensorLike | None = None,
                  validate_args: bool = False, allow_nan_stats: bool = True, name: str = "Beta") -> None:
         parameters = dict(locals())
+        if concentration1 is None or concentration0 is None:
+            raise ValueError("Beta needs concentration1 and concentration0")
         with get_default_graph().name_scope(name) as scope:
             c1, c0 = float_params(concentration1=concentration1, concentration0=concentration0)
             self._c1 = checked(validate_args, E.identity(c1, name="concentration1"), [positive("concentration1")])

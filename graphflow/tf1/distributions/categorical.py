@@ -20,7 +20,7 @@ from graphflow.ops.linalg_ops import cumsum
 from graphflow.ops.nn_ops import log_softmax, softmax
 from graphflow.ops.random_ops import multinomial
 from graphflow.ops.reduce_ops import argmax
-from graphflow.tf1.distributions.base import NOT_REPARAMETERIZED, Distribution, logits_and_probs, static_dims
+from graphflow.tf1.distributions.base import NOT_REPARAMETERIZED, Distribution, logits_and_probs
 from graphflow.tf1.distributions.kl import RegisterKL
 
 
@@ -32,10 +32,7 @@ class Categorical(Distribution):
                  name: str = "Categorical") -> None:
         parameters = dict(locals())
         with get_default_graph().name_scope(name) as scope:
-            self._logits, self._probs = logits_and_probs(logits, probs, None, softmax, E.log, validate_args)
-            if self._logits.shape.ndims == 0:
-                raise ValueError("Categorical needs logits or probs of rank 1 at least (the last axis is the "
-                                 "classes'), got a scalar")
+            self._logits, self._probs = logits_and_probs(logits, probs, None, softmax, E.log, validate_args, 1)
         super().__init__(dtype, NOT_REPARAMETERIZED, validate_args, allow_nan_stats, parameters,
                          [self._logits, self._probs], scope)
 
@@ -63,10 +60,9 @@ class Categorical(Distribution):
         return one_hot(E.cast(k, _dt.int32), self.event_size, dtype=self._logits.dtype)
 
     def _sample_n(self, n: int, seed: int | None) -> Tensor:
-        batch = static_dims(self.batch_shape, "batch shape")
         draws = multinomial(S.reshape(self._logits, [-1, self._logits.shape.as_list()[-1]]), n, seed=seed,
                             output_dtype=_dt.int64 if self.dtype == _dt.int64 else _dt.int32)
-        return E.cast(S.reshape(S.transpose(draws), [n] + batch), self.dtype)
+        return E.cast(S.reshape(S.transpose(draws), self._draw_shape(n)), self.dtype)
 
     def _log_prob(self, k: Tensor) -> Tensor:
         return R.reduce_sum(self._one_hot(k) * log_softmax(self._logits), axis=-1)

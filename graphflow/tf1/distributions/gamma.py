@@ -100,7 +100,7 @@ class Exponential(Gamma):
 
     def _sample_n(self, n: int, seed: int | None) -> Tensor:
         tiny = float(np.finfo(self.dtype.as_numpy_dtype).tiny)
-        u = ST.random_uniform([n] + static_dims(self.batch_shape, "batch shape"), minval=tiny, maxval=1.0,
+        u = ST.random_uniform(self._draw_shape(n), minval=tiny, maxval=1.0,
                               dtype=self.dtype, seed=seed)
         return -E.log(u) / self._rate
 

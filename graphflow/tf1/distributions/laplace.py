@@ -24,7 +24,6 @@ from graphflow.tf1.distributions.base import (
     checked,
     float_params,
     positive,
-    static_dims,
 )
 
 
@@ -54,7 +53,7 @@ class Laplace(Distribution):
 
     def _sample_n(self, n: int, seed: int | None) -> Tensor:
         low = float(np.nextafter(np.array(-1.0, self.dtype.as_numpy_dtype), 0))
-        u = ST.random_uniform([n] + static_dims(self.batch_shape, "batch shape"), minval=low, maxval=1.0,
+        u = ST.random_uniform(self._draw_shape(n), minval=low, maxval=1.0,
                               dtype=self.dtype, seed=seed)
         return self._loc - self._scale * E.sign(u) * E.log1p(-E.abs(u))
 

@@ -55,7 +55,7 @@ class Multinomial(Distribution):
                  validate_args: bool = False, allow_nan_stats: bool = True, name: str = "Multinomial") -> None:
         parameters = dict(locals())
         with get_default_graph().name_scope(name) as scope:
-            lg, pr = logits_and_probs(logits, probs, None, softmax, E.log, validate_args)
+            lg, pr = logits_and_probs(logits, probs, None, softmax, E.log, validate_args, 1)
             (n,) = float_params(lg.dtype, total_count=total_count)
             self._total_count = checked(validate_args, E.identity(n, name="total_count"),
                                         [non_negative("total_count")])

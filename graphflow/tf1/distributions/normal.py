@@ -23,7 +23,6 @@ from graphflow.tf1.distributions.base import (
     checked,
     float_params,
     positive,
-    static_dims,
 )
 from graphflow.tf1.distributions.kl import RegisterKL
 from graphflow.tf1.distributions.special import log_ndtr, ndtr
@@ -54,7 +53,7 @@ class Normal(Distribution):
         return [self._loc, self._scale]
 
     def _sample_n(self, n: int, seed: int | None) -> Tensor:
-        z = ST.random_normal([n] + static_dims(self.batch_shape, "batch shape"), dtype=self.dtype, seed=seed)
+        z = ST.random_normal(self._draw_shape(n), dtype=self.dtype, seed=seed)
         return z * self._scale + self._loc
 
     def _z(self, x: Tensor) -> Tensor:

@@ -57,6 +57,7 @@ def standard_gamma(shape: list[int], concentration: Tensor, seed: int | None) ->
     a = concentration + ST.zeros_like(x)
     fixed_a = E.stop_gradient(a)
     (dcdf_da,) = gradients(igamma(fixed_a, x), [fixed_a])
+    assert dcdf_da is not None
     log_pdf = (fixed_a - 1.0) * E.log(x) - x - SP.lgamma(fixed_a)
     dx_da = E.stop_gradient(-dcdf_da * E.exp(-log_pdf))
     return x + dx_da * (a - fixed_a)

@@ -15,7 +15,7 @@ from graphflow.core.types import TensorLike
 from graphflow.ops import check_ops as C
 from graphflow.ops import elementwise_ops as E
 from graphflow.ops import state_ops as ST
-from graphflow.tf1.distributions.base import FULLY_REPARAMETERIZED, Distribution, checked, float_params, static_dims
+from graphflow.tf1.distributions.base import FULLY_REPARAMETERIZED, Distribution, checked, float_params
 
 
 class Uniform(Distribution):
@@ -50,7 +50,7 @@ class Uniform(Distribution):
         return [self._low, self._high]
 
     def _sample_n(self, n: int, seed: int | None) -> Tensor:
-        u = ST.random_uniform([n] + static_dims(self.batch_shape, "batch shape"), dtype=self.dtype, seed=seed)
+        u = ST.random_uniform(self._draw_shape(n), dtype=self.dtype, seed=seed)
         return self._low + (self._high - self._low) * u
 
     def _prob(self, x: Tensor) -> Tensor:
