@@ -106,6 +106,24 @@ CONTRIB = {
         model_variable nest prepend_name_scope py_func reduce_sum_n remove_squeezable_dimensions smart_case
         smart_cond smart_constant_value sort strip_name_scope variable with_same_shape with_shape
         zero_initializer""".split(),
+    "contrib.distributions": """Autoregressive BatchReshape Bernoulli Beta BetaWithSoftplusConcentration Binomial
+        Categorical Cauchy Chi2 Chi2WithAbsDf ConditionalTransformedDistribution Deterministic Dirichlet
+        DirichletMultinomial Distribution ExpRelaxedOneHotCategorical Exponential ExponentialWithSoftplusRate
+        FULLY_REPARAMETERIZED Gamma GammaGamma GammaWithSoftplusConcentrationRate Geometric HalfNormal Independent
+        InverseGamma InverseGammaWithSoftplusConcentrationRate Kumaraswamy Laplace LaplaceWithSoftplusScale Logistic
+        Mixture MixtureSameFamily Multinomial MultivariateNormalDiag MultivariateNormalDiagPlusLowRank
+        MultivariateNormalDiagWithSoftplusScale MultivariateNormalFullCovariance MultivariateNormalLinearOperator
+        MultivariateNormalTriL NOT_REPARAMETERIZED NegativeBinomial Normal NormalWithSoftplusScale OneHotCategorical
+        Poisson PoissonLogNormalQuadratureCompound QuantizedDistribution RegisterKL RelaxedBernoulli
+        RelaxedOneHotCategorical ReparameterizationType SinhArcsinh StudentT StudentTWithAbsDfSoftplusScale
+        TransformedDistribution Uniform VectorDeterministic VectorDiffeomixture VectorExponentialDiag
+        VectorLaplaceDiag VectorSinhArcsinhDiag WishartCholesky WishartFull assign_log_moving_mean_exp
+        assign_moving_mean_variance auto_correlation bijectors fill_triangular fill_triangular_inverse kl_divergence
+        matrix_diag_transform moving_mean_variance normal_conjugates_known_scale_posterior
+        normal_conjugates_known_scale_predictive percentile quadrature_scheme_lognormal_gauss_hermite
+        quadrature_scheme_lognormal_quantiles quadrature_scheme_softmaxnormal_gauss_hermite
+        quadrature_scheme_softmaxnormal_quantiles reduce_weighted_logsumexp softplus_and_shift
+        tril_with_diag_softplus_and_shift""".split(),
 }
 _FEATURES = ("tf.contrib.layers' feature columns: tf.feature_column's world, with tf.estimator (issue 25)")
 REASONS += [
@@ -115,6 +133,12 @@ REASONS += [
                        r"make_place_holder_tensors_for_base_features|SPARSE_FEATURE_CROSS_DEFAULT_HASH_KEY|"
                        r"multi_class_target|regression_target)$", _FEATURES),
     ("contrib.framework", r"(BoundedTensorSpec|TensorSpec)$", _TF2),
+    ("contrib.distributions", r"(bijectors|Autoregressive|ConditionalTransformedDistribution|TransformedDistribution|"
+                              r"QuantizedDistribution|.*SinhArcsinh.*|VectorDiffeomixture|VectorExponentialDiag|"
+                              r"VectorLaplaceDiag|PoissonLogNormalQuadratureCompound|quadrature_scheme_.*|"
+                              r"ExpRelaxedOneHotCategorical|RelaxedBernoulli|RelaxedOneHotCategorical)$",
+     "bijectors and the distributions built on them (transformed, quadrature compounds, relaxed categoricals): "
+     "tf.contrib.distributions' bijector framework is not built (tf.distributions' families are)"),
     ("contrib.framework", r"RecordInput$", _I24),
     ("contrib.framework", r"load_(and_remap_matrix|embedding|linear_multiclass_bias|variable_slot)_initializer$",
      "warm_start's vocabulary remapping is not supported (docs/differences.md)"),
