@@ -14,7 +14,7 @@ import scipy.special as sp
 import scipy.stats as st
 
 import graphflow as gf
-from tests.harness import check_gradient
+from tests.harness import TARGETS, check_gradient
 from tests.optional import tf1
 from tests.tolerances import value_tol
 
@@ -349,6 +349,13 @@ def test_gradients_of_densities_entropies_and_kl(name: str) -> None:
     check_gradient(fn, inputs, tol=DIGAMMA_IN_VALUE if name in ("Gamma", "Beta", "StudentT", "Dirichlet") else None)
 
 
+@pytest.mark.parametrize("device", [t for t in TARGETS if t != "cpu"])
+@pytest.mark.parametrize("name", ["Normal", "Categorical"])
+def test_gradients_on_the_other_targets(name: str, device: str) -> None:
+    fn, inputs = GRADIENTS[name]
+    check_gradient(fn, inputs, device=device)
+
+
 def test_reparameterized_samples_carry_gradients() -> None:
     """Each sample's derivative with respect to the parameters, fetched in the same run as the
     sample (random ops draw anew every run): the location-scale families' in closed form."""
@@ -529,3 +536,9 @@ def test_register_kl_follows_the_class_hierarchy() -> None:
                                              "allow_nan_stats": True, "name": "Normal"}
     c = D.Normal(0.0, 1.0).copy(scale=3.0)
     assert c.parameters["scale"] == 3.0 and isinstance(c, D.Normal)
+    assert D.StudentT.param_static_shapes([3, 2]) == {k: gf.TensorShape([3, 2]) for k in ("df", "loc", "scale")}
+    assert list(D.Exponential.param_static_shapes(4)) == ["rate"]
+    with gf.Session() as s:
+        assert s.run(D.Bernoulli.param_shapes([2, 5]))["logits"].tolist() == [2, 5]
+    with pytest.raises(NotImplementedError, match="param_shapes is not implemented: Categorical"):
+        D.Categorical.param_shapes(3)

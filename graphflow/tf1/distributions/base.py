@@ -135,7 +135,29 @@ def static_dims(shape: TensorShape, what: str) -> list[int]:
 
 class Distribution:
     """The base class: subclasses define ``_batch_shape``, ``_event_shape`` and the ``_method``s
-    they have."""
+    they have; ``_sample_shaped`` names the parameters whose shape is a sample's (for
+    ``param_shapes``)."""
+
+    _sample_shaped: tuple[str, ...] = ()
+
+    @classmethod
+    def param_shapes(cls, sample_shape: Any, name: str = "DistributionParamShapes") -> dict[str, Tensor]:
+        """The parameters' shapes (int32 tensors) that make ``sample()`` of ``sample_shape``."""
+        if not cls._sample_shaped:
+            raise NotImplementedError(f"param_shapes is not implemented: {cls.__name__}")
+        with get_default_graph().name_scope(name):
+            shape = convert_to_tensor(sample_shape, dtype=_dt.int32)
+            return {p: shape for p in cls._sample_shaped}
+
+    @classmethod
+    def param_static_shapes(cls, sample_shape: Any) -> dict[str, TensorShape]:
+        """``param_shapes`` as ``TensorShape``s, for a sample shape known now."""
+        if not cls._sample_shaped:
+            raise NotImplementedError(f"param_shapes is not implemented: {cls.__name__}")
+        shape = as_shape(sample_shape)
+        if not shape.is_fully_defined():
+            raise ValueError("TensorShape sample_shape must be fully defined")
+        return {p: shape for p in cls._sample_shaped}
 
     def __init__(self, dtype: DTypeLike, reparameterization_type: ReparameterizationType, validate_args: bool,
                  allow_nan_stats: bool, parameters: dict[str, Any] | None = None,

@@ -23,6 +23,8 @@ from graphflow.tf1.distributions.kl import RegisterKL
 class Bernoulli(Distribution):
     """P(1) = ``probs`` = sigmoid(``logits``); events in ``dtype`` (int32 by default)."""
 
+    _sample_shaped: tuple[str, ...] = ("logits",)
+
     def __init__(self, logits: TensorLike | None = None, probs: TensorLike | None = None,
                  dtype: DTypeLike = _dt.int32, validate_args: bool = False, allow_nan_stats: bool = True,
                  name: str = "Bernoulli") -> None:

@@ -37,6 +37,8 @@ def _lbeta(a: Tensor, b: Tensor) -> Tensor:
 class Beta(Distribution):
     """Density x^(c1-1) (1-x)^(c0-1) / B(c1, c0)."""
 
+    _sample_shaped: tuple[str, ...] = ("concentration1", "concentration0")
+
     def __init__(self, concentration1: TensorLike | None = None, concentration0: TensorLike | None = None,
                  validate_args: bool = False, allow_nan_stats: bool = True, name: str = "Beta") -> None:
         parameters = dict(locals())

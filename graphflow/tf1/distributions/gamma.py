@@ -36,6 +36,8 @@ from graphflow.tf1.distributions.special import standard_gamma
 class Gamma(Distribution):
     """Density x^(a-1) e^(-rate x) rate^a / Gamma(a) for x > 0, a = ``concentration``."""
 
+    _sample_shaped: tuple[str, ...] = ("concentration", "rate")
+
     def __init__(self, concentration: TensorLike, rate: TensorLike, validate_args: bool = False,
                  allow_nan_stats: bool = True, name: str = "Gamma") -> None:
         parameters = dict(locals())
@@ -89,6 +91,8 @@ class Gamma(Distribution):
 
 class Exponential(Gamma):
     """Density rate e^(-rate x) for x >= 0."""
+
+    _sample_shaped: tuple[str, ...] = ("rate",)
 
     def __init__(self, rate: TensorLike, validate_args: bool = False, allow_nan_stats: bool = True,
                  name: str = "Exponential") -> None:

@@ -30,6 +30,8 @@ from graphflow.tf1.distributions.base import (
 class Laplace(Distribution):
     """Density exp(-|x - loc| / scale) / (2 scale)."""
 
+    _sample_shaped: tuple[str, ...] = ("loc", "scale")
+
     def __init__(self, loc: TensorLike, scale: TensorLike, validate_args: bool = False, allow_nan_stats: bool = True,
                  name: str = "Laplace") -> None:
         parameters = dict(locals())

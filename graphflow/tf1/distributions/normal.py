@@ -31,6 +31,8 @@ from graphflow.tf1.distributions.special import log_ndtr, ndtr
 class Normal(Distribution):
     """The normal distribution with mean ``loc`` and standard deviation ``scale``."""
 
+    _sample_shaped: tuple[str, ...] = ("loc", "scale")
+
     def __init__(self, loc: TensorLike, scale: TensorLike, validate_args: bool = False, allow_nan_stats: bool = True,
                  name: str = "Normal") -> None:
         parameters = dict(locals())

@@ -32,6 +32,8 @@ from graphflow.tf1.distributions.special import standard_gamma
 class StudentT(Distribution):
     """Student's t with ``df`` degrees of freedom, shifted by ``loc`` and scaled by ``scale``."""
 
+    _sample_shaped: tuple[str, ...] = ("df", "loc", "scale")
+
     def __init__(self, df: TensorLike, loc: TensorLike, scale: TensorLike, validate_args: bool = False,
                  allow_nan_stats: bool = True, name: str = "StudentT") -> None:
         parameters = dict(locals())

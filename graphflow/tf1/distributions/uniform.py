@@ -21,6 +21,8 @@ from graphflow.tf1.distributions.base import FULLY_REPARAMETERIZED, Distribution
 class Uniform(Distribution):
     """Constant density 1 / (high - low) on [low, high)."""
 
+    _sample_shaped: tuple[str, ...] = ("low", "high")
+
     def __init__(self, low: TensorLike = 0.0, high: TensorLike = 1.0, validate_args: bool = False,
                  allow_nan_stats: bool = True, name: str = "Uniform") -> None:
         parameters = dict(locals())
