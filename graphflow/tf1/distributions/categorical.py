@@ -15,8 +15,8 @@ from graphflow.core.types import DTypeLike, TensorLike
 from graphflow.ops import elementwise_ops as E
 from graphflow.ops import reductions as R
 from graphflow.ops import shape_ops as S
+from graphflow.ops import state_ops as ST
 from graphflow.ops.array_ops import one_hot
-from graphflow.ops.linalg_ops import cumsum
 from graphflow.ops.nn_ops import log_softmax, softmax
 from graphflow.ops.random_ops import multinomial
 from graphflow.ops.reduce_ops import argmax
@@ -68,9 +68,10 @@ class Categorical(Distribution):
         return R.reduce_sum(self._one_hot(k) * log_softmax(self._logits), axis=-1)
 
     def _cdf(self, k: Tensor) -> Tensor:
-        # TF 1.x's: the probabilities of the classes below k (sequence_mask(k))
-        below = cumsum(self._one_hot(k), axis=-1, exclusive=True, reverse=True)
-        return R.reduce_sum(below * self._probs, axis=-1)
+        # TF 1.x's: the probabilities of the classes below k (sequence_mask(k): all of them for
+        # k >= event_size, none for k <= 0)
+        below = E.less(ST.range(self.event_size), S.expand_dims(E.cast(k, _dt.int32), -1))
+        return R.reduce_sum(E.cast(below, self._probs.dtype) * self._probs, axis=-1)
 
     def _entropy(self) -> Tensor:
         return -R.reduce_sum(softmax(self._logits) * log_softmax(self._logits), axis=-1)
