@@ -383,6 +383,41 @@ def test_reparameterized_samples_carry_gradients() -> None:
     np.testing.assert_allclose(got["d_expo"][0], (-got["expo"] / ra).sum(0), **TOL)
 
 
+REPARAMETERIZED: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
+    "Normal": (lambda a, b: D.Normal(a, b).sample(3, seed=1), [np.array([0.5, -1.0]), np.array([2.0, 0.3])]),
+    "Laplace": (lambda a, b: D.Laplace(a, b).sample(3, seed=2), [np.array([0.5, -1.0]), np.array([2.0, 0.3])]),
+    "Uniform": (lambda a, b: D.Uniform(a, a + b).sample(3, seed=3), [np.array([0.5, -1.0]), np.array([2.0, 0.3])]),
+    "Exponential": (lambda a: D.Exponential(a).sample(3, seed=4), [np.array([1.5, 0.4])]),
+}
+
+
+@pytest.mark.parametrize("name", list(REPARAMETERIZED))
+def test_reparameterized_samples_against_central_differences(name: str) -> None:
+    """The samples' gradients against central differences with the random draws held fixed (fed
+    back to the random ops' outputs: random ops draw anew every run)."""
+    fn, inputs = REPARAMETERIZED[name]
+    with gf.Graph().as_default() as g:
+        phs = [gf.placeholder(gf.float64, x.shape) for x in inputs]
+        y = fn(*phs)
+        draws = [op.outputs[0] for op in g.get_operations() if op.type == "Random"]
+        assert draws, name
+        v = np.random.RandomState(0).standard_normal(y.shape.as_list())
+        grads = gf.gradients(gf.reduce_sum(y * v), phs)
+        with gf.Session() as s:
+            fixed = dict(zip(draws, s.run(draws)))
+            feeds = {**dict(zip(phs, inputs)), **fixed}
+            got = s.run(grads, feeds)
+            for i, x in enumerate(inputs):
+                num = np.zeros(x.size)
+                for j in range(x.size):
+                    step = np.zeros(x.size)
+                    step[j] = 1e-6
+                    hi = s.run(y, {**feeds, phs[i]: x + step.reshape(x.shape)})
+                    lo = s.run(y, {**feeds, phs[i]: x - step.reshape(x.shape)})
+                    num[j] = np.sum((hi - lo) * v) / 2e-6
+                np.testing.assert_allclose(got[i].reshape(-1), num, rtol=1e-6, atol=1e-8, err_msg=f"{name} input {i}")
+
+
 def test_gamma_family_samples_have_implicit_gradients() -> None:
     """Gamma, Beta and StudentT samples (drawn by rejection) differentiate by the implicit rule:
     the per-sample derivatives average to the derivative of the mean, within 5 standard errors."""
