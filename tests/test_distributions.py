@@ -578,3 +578,66 @@ def test_register_kl_follows_the_class_hierarchy() -> None:
         assert s.run(D.Bernoulli.param_shapes([2, 5]))["logits"].tolist() == [2, 5]
     with pytest.raises(NotImplementedError, match="param_shapes is not implemented: Categorical"):
         D.Categorical.param_shapes(3)
+
+
+CONTRIB = {  # tf.contrib.distributions' own families: (graphflow's, scipy's, their methods beyond the common ones)
+    "Chi2": (lambda C: C.Chi2(np.array([3.0, 0.7])), st.chi2(np.array([3.0, 0.7])), []),
+    "Chi2WithAbsDf": (lambda C: C.Chi2WithAbsDf(np.array([-3.5, 4.2])), st.chi2(np.array([3.0, 4.0])), []),
+    "Logistic": (lambda C: C.Logistic(np.array([0.0, 1.0]), np.array([2.0, 0.5])),
+                 st.logistic(np.array([0.0, 1.0]), np.array([2.0, 0.5])), ["mode"]),
+    "Cauchy": (lambda C: C.Cauchy(np.array([0.0, 1.0]), np.array([2.0, 0.5])),
+               st.cauchy(np.array([0.0, 1.0]), np.array([2.0, 0.5])), ["mode", "quantile"]),
+    "HalfNormal": (lambda C: C.HalfNormal(np.array([2.0, 0.5])), st.halfnorm(scale=np.array([2.0, 0.5])),
+                   ["mode", "quantile"]),
+}
+
+
+def test_contrib_families_against_scipy_and_their_samples() -> None:
+    Cd = gf.contrib.distributions
+    x = np.array([[-0.4], [0.15], [0.6], [2.3]])
+    fetch, n = {}, 20000
+    for name, (make, _, extra) in CONTRIB.items():
+        d = make(Cd)
+        xs = x[1:] if name.startswith("Chi2") else x  # TF's Gamma densities are NaN below the support
+        fetch |= {(name, m): getattr(d, m)(xs) for m in VALUE_METHODS}
+        fetch |= {(name, m): getattr(d, m)() for m in STAT_METHODS + [e for e in extra if e != "quantile"]}
+        if "quantile" in extra:
+            fetch[(name, "quantile")] = d.quantile(P)
+        fetch[(name, "sample")] = d.sample(n, seed=11)
+    with gf.Session() as s:
+        got = s.run(fetch)
+    for (name, m), g in got.items():
+        ref = CONTRIB[name][1]
+        if m == "sample":
+            assert g.shape == (n, 2)
+            if name == "Cauchy":  # no moments: the sample median and quartiles
+                q = np.quantile(g, [0.25, 0.5, 0.75], axis=0)
+                np.testing.assert_allclose(q, ref.ppf(np.array([[0.25], [0.5], [0.75]])), rtol=0.05, atol=0.05)
+            else:
+                se = np.sqrt(ref.var() / n)
+                np.testing.assert_array_less(np.abs(g.mean(0) - ref.mean()), 5 * se, err_msg=name)
+            continue
+        xs = x[1:] if name.startswith("Chi2") else x
+        with np.errstate(all="ignore"):
+            want = {"log_prob": ref.logpdf(xs), "prob": ref.pdf(xs), "cdf": ref.cdf(xs), "log_cdf": ref.logcdf(xs),
+                    "survival_function": ref.sf(xs), "log_survival_function": ref.logsf(xs), "entropy": ref.entropy(),
+                    "mean": ref.mean(), "variance": ref.var(), "stddev": ref.std(), "quantile": ref.ppf(P),
+                    "mode": {"Logistic": np.array([0.0, 1.0]), "Cauchy": np.array([0.0, 1.0]),
+                             "HalfNormal": np.zeros(2)}.get(name)}[m]
+        if name == "Cauchy" and m in ("mean", "variance", "stddev"):
+            want = np.full(2, np.nan)  # undefined: NaN with allow_nan_stats, as TF's
+        np.testing.assert_allclose(g, np.broadcast_to(want, g.shape), rtol=1e-9, atol=1e-12, err_msg=f"{name}.{m}")
+    with pytest.raises(gf.errors.InvalidArgumentError, match="mean is undefined"):
+        gf.Session().run(Cd.Cauchy(0.0, 1.0, allow_nan_stats=False).mean())
+    assert Cd.Chi2(np.array([3.0])).parameters["df"].tolist() == [3.0] and Cd.Chi2.param_static_shapes([2])
+
+
+@pytest.mark.parametrize("name", ["Logistic", "Cauchy", "HalfNormal", "Chi2"])
+def test_contrib_family_gradients(name: str) -> None:
+    Cd = gf.contrib.distributions
+    make = {"Logistic": lambda a, b: Cd.Logistic(a, b), "Cauchy": lambda a, b: Cd.Cauchy(a, b),
+            "HalfNormal": lambda a, b: Cd.HalfNormal(a + b), "Chi2": lambda a, b: Cd.Chi2(a + b)}[name]
+    x = np.array([0.4, 1.7])
+    check_gradient(lambda a, b: _flat(make(a, b).log_prob(x), make(a, b).cdf(x), make(a, b).entropy()),
+                   [np.array([0.3, 1.0]), np.array([1.5, 0.7])],
+                   tol=DIGAMMA_IN_VALUE if name == "Chi2" else None)
