@@ -142,6 +142,7 @@ from graphflow.tf1.random_seed import get_seed  # noqa: E402
 from graphflow.tf1.critical_section import CriticalSection  # noqa: E402
 from graphflow.core.errors import OpError  # noqa: E402
 
+from graphflow.tf1 import distributions  # noqa: E402
 from graphflow.tf1 import metrics  # noqa: E402
 from graphflow.tf1 import layers  # noqa: E402
 from graphflow.tf1 import contrib  # noqa: E402

@@ -39,7 +39,11 @@ PATHS = {
     # (contrib/layers/python/layers/utils.py, contrib/framework/python/ops/arg_scope.py, ...)
     **{f"graphflow.contrib.{m}.python{sub}": f"graphflow.tf1.contrib.{m}"
        for m, sub in (("layers", ""), ("layers", ".layers"), ("framework", ""), ("framework", ".ops"))},
+    # TF 1.15's internal paths of contrib.distributions' modules (python/ops/bernoulli.py, ...)
+    "graphflow.contrib.distributions.python": "graphflow.tf1.distributions",
+    "graphflow.contrib.distributions.python.ops": "graphflow.tf1.distributions",
     "graphflow.debugging": "graphflow.tf1.debugging",
+    "graphflow.distributions": "graphflow.tf1.distributions",
     "graphflow.examples": "graphflow.tf1.examples",
     "graphflow.layers": "graphflow.tf1.layers",
     "graphflow.losses": "graphflow.tf1.losses",

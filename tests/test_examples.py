@@ -176,3 +176,9 @@ def test_freeze_and_serve_agree_everywhere(tmp_path) -> None:  # type: ignore[no
     r = load("freeze_and_serve").main(out=str(tmp_path), steps=200, verbose=False)
     assert r["agree_fresh"] and r["agree_cli"]  # training, a fresh process and the command line
     assert r["accuracy"] > 0.85
+
+
+def test_distributions_vae_loss_and_policy_gradient() -> None:
+    r = load("distributions_tf1").main(steps=200, verbose=False)
+    assert r["vae"]["final_loss"] < 0.7 * r["vae"]["initial_loss"]
+    assert r["bandit"]["probs"][2] > 0.8  # the policy learns the best arm

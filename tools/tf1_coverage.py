@@ -123,6 +123,24 @@ CONTRIB = {
         embedding_attention_seq2seq embedding_rnn_decoder embedding_rnn_seq2seq embedding_tied_rnn_seq2seq
         model_with_buckets one2many_rnn_seq2seq rnn_decoder sequence_loss sequence_loss_by_example
         tied_rnn_seq2seq""".split(),
+    "contrib.distributions": """Autoregressive BatchReshape Bernoulli Beta BetaWithSoftplusConcentration Binomial
+        Categorical Cauchy Chi2 Chi2WithAbsDf ConditionalTransformedDistribution Deterministic Dirichlet
+        DirichletMultinomial Distribution ExpRelaxedOneHotCategorical Exponential ExponentialWithSoftplusRate
+        FULLY_REPARAMETERIZED Gamma GammaGamma GammaWithSoftplusConcentrationRate Geometric HalfNormal Independent
+        InverseGamma InverseGammaWithSoftplusConcentrationRate Kumaraswamy Laplace LaplaceWithSoftplusScale Logistic
+        Mixture MixtureSameFamily Multinomial MultivariateNormalDiag MultivariateNormalDiagPlusLowRank
+        MultivariateNormalDiagWithSoftplusScale MultivariateNormalFullCovariance MultivariateNormalLinearOperator
+        MultivariateNormalTriL NOT_REPARAMETERIZED NegativeBinomial Normal NormalWithSoftplusScale OneHotCategorical
+        Poisson PoissonLogNormalQuadratureCompound QuantizedDistribution RegisterKL RelaxedBernoulli
+        RelaxedOneHotCategorical ReparameterizationType SinhArcsinh StudentT StudentTWithAbsDfSoftplusScale
+        TransformedDistribution Uniform VectorDeterministic VectorDiffeomixture VectorExponentialDiag
+        VectorLaplaceDiag VectorSinhArcsinhDiag WishartCholesky WishartFull assign_log_moving_mean_exp
+        assign_moving_mean_variance auto_correlation bijectors fill_triangular fill_triangular_inverse kl_divergence
+        matrix_diag_transform moving_mean_variance normal_conjugates_known_scale_posterior
+        normal_conjugates_known_scale_predictive percentile quadrature_scheme_lognormal_gauss_hermite
+        quadrature_scheme_lognormal_quantiles quadrature_scheme_softmaxnormal_gauss_hermite
+        quadrature_scheme_softmaxnormal_quantiles reduce_weighted_logsumexp softplus_and_shift
+        tril_with_diag_softplus_and_shift""".split(),
 }
 _FEATURES = ("tf.contrib.layers' feature columns: tf.feature_column's world, with tf.estimator (issue 25)")
 REASONS += [
@@ -134,6 +152,12 @@ REASONS += [
     ("contrib.framework", r"(BoundedTensorSpec|TensorSpec)$", _TF2),
     ("contrib.rnn", r"static_state_saving_rnn", _I24),
     ("contrib.rnn", r"CompiledWrapper", "XLA's JIT scope: graphflow compiles every graph whole (docs/architecture.md)"),
+    ("contrib.distributions", r"(bijectors|Autoregressive|ConditionalTransformedDistribution|TransformedDistribution|"
+                              r"QuantizedDistribution|.*SinhArcsinh.*|VectorDiffeomixture|VectorExponentialDiag|"
+                              r"VectorLaplaceDiag|PoissonLogNormalQuadratureCompound|quadrature_scheme_.*|"
+                              r"ExpRelaxedOneHotCategorical|RelaxedBernoulli|RelaxedOneHotCategorical)$",
+     "bijectors and the distributions built on them (transformed, quadrature compounds, relaxed categoricals): "
+     "tf.contrib.distributions' bijector framework is not built (tf.distributions' families are)"),
     ("contrib.framework", r"RecordInput$", _I24),
     ("contrib.framework", r"fuse_op$", "TF's graph rewriting into fused FunctionDefs: graphflow's compiler fuses "
                                        "every graph (docs/architecture.md)"),
