@@ -60,6 +60,7 @@ REASONS = [
     ("train", r"do_quantize_training_on_graphdef", _QUANT),
     ("train", r"VocabInfo", "warm_start's vocabulary remapping is not supported (docs/differences.md)"),
     ("sparse", r"SparseConditionalAccumulator", _I24),
+    ("data", r"(TFRecord|FixedLengthRecord|TextLine)Dataset$", "file datasets: " + _I24),
     ("ragged", r"cross(_hashed)?", "feature crosses (as sparse.cross and cross_hashed, not built): "
                                    "hashed string products"),
     ("math", r"(angle|conj|imag|real)$", _COMPLEX),

@@ -45,7 +45,9 @@ KNOWN = {m for m in MODULES if m} | set(CONTRIB) | {
 _OPEN = ("contrib.", "python.", "examples.", "keras.", "core.", "tools.")
 # Reasons of this tool's own, for modules tf1_coverage.py does not list; tried after its REASONS.
 MORE_REASONS = [
-    ("python_io", r".*", _I24), ("data", r"(TFRecord|FixedLengthRecord)Dataset", _I24),
+    ("python_io", r".*", _I24), ("data", r"(TFRecord|FixedLengthRecord|TextLine)Dataset", _I24),
+    ("data.experimental", r"(CsvDataset|make_csv_dataset)", _I24),
+    ("contrib", r"nccl\..*", "NCCL's multi-GPU collectives: graphflow distributes with MPI (docs/distributed.md)"),
     ("contrib.slim", r"(tfexample_decoder|dataset_data_provider|dataset|data_decoder|queues|prefetch_queue|"
                      r"parallel_reader)\..*", "tf.contrib.slim's TFRecord readers: " + _I24),
     ("contrib.learn", r"(Estimator|Experiment|RunConfig|MetricSpec|ModeKeys|learn_runner\..*)", _I25),
