@@ -27,7 +27,7 @@ UNARY: dict[str, Callable[[Any], Any]] = {
     "sqrt": gf.sqrt, "rsqrt": gf.rsqrt, "square": gf.square, "reciprocal": gf.reciprocal, "sin": gf.sin,
     "cos": gf.cos, "tan": gf.tan, "tanh": gf.tanh, "sigmoid": gf.sigmoid, "floor": gf.floor, "ceil": gf.ceil,
     "rint": gf.rint, "asin": gf.asin, "acos": gf.acos, "atan": gf.atan, "sinh": gf.sinh, "cosh": gf.cosh,
-    "asinh": gf.asinh, "acosh": lambda x: gf.acosh(x + 1.5), "atanh": gf.atanh, "erf": gf.erf,
+    "asinh": gf.asinh, "acosh": lambda x: gf.acosh(x + 1.5), "atanh": gf.atanh, "erf": gf.erf, "erfc": gf.erfc,
     "lgamma": gf.lgamma, "digamma": gf.digamma, "trigamma": lambda x: gf.gradients(gf.digamma(x), x)[0],
     "ndtri": gf.math.ndtri, "erfinv": gf.math.erfinv, "bessel_i0e": gf.math.bessel_i0e,
     "bessel_i1e": gf.math.bessel_i1e,

@@ -10,11 +10,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+import scipy.special as sp
 
 import graphflow as gf
 from graphflow.compiler import special_math
 from graphflow.compiler.cpu import fastmath
 from graphflow.compiler.cuda import special
+from tests.harness import TARGETS
 
 EDGES = [0.0, -0.0, -1.0, -2.0, -2.5, 1e-300, -1e-300, 1e300, np.inf, -np.inf, np.nan, 0.5, 1.0, 6.0, 19.999, 20.0,
          20.001, 1e-8]
@@ -33,7 +35,7 @@ def _igamma_grad_a(a: Any, x: Any) -> Any:
 
 # name -> (graph builder, inputs)
 CASES: dict[str, tuple[Callable[..., Any], list[np.ndarray]]] = {
-    "erf": (gf.erf, [LINE / 5]), "lgamma": (gf.lgamma, [LINE]),
+    "erf": (gf.erf, [LINE / 5]), "erfc": (gf.erfc, [LINE / 5]), "lgamma": (gf.lgamma, [LINE]),
     "digamma": (gf.digamma, [LINE]), "trigamma": (lambda x: gf.gradients(gf.digamma(x), x)[0], [LINE]),
     "ndtri": (gf.math.ndtri, [PROB]), "erfinv": (gf.math.erfinv, [PROB * 2 - 1]),
     "i0e": (gf.math.bessel_i0e, [LINE * 3]), "i1e": (gf.math.bessel_i1e, [LINE * 3]),
@@ -84,3 +86,17 @@ def test_a_kernel_nests_the_shared_source() -> None:
     assert "\n_EPS = 1.1102230246251565e-16\n" in src
     assert src.index("def digamma(") < src.index("def _igamma_series(")  # callees first
     compile(src, "<kernel>", "exec")
+
+
+@pytest.mark.parametrize("device", TARGETS)
+def test_erfc_keeps_its_upper_tail(device: str) -> None:
+    """erfc is its own function, not 1 - erf (which is 0 past x = 6 in float64 and loses digits
+    long before): TF's values there, and its gradient."""
+    xv = np.array([-2.0, 0.5, 5.0, 10.0, 20.0, 26.0])
+    with gf.Graph().as_default():
+        x = gf.placeholder(gf.float64, [None])
+        y = gf.erfc(x)
+        with gf.Session(device=device) as sess:
+            got, grad = sess.run([y, gf.gradients(y, x)[0]], {x: xv})
+    np.testing.assert_allclose(got, sp.erfc(xv), rtol=1e-13)
+    np.testing.assert_allclose(grad, -2 / np.sqrt(np.pi) * np.exp(-xv * xv), rtol=1e-13)

@@ -70,6 +70,11 @@ def erf(x):  # type: ignore[no-untyped-def]
 
 
 @shared
+def erfc(x):  # type: ignore[no-untyped-def]
+    return math.erfc(np.float64(x))  # (1 - erf(x) loses the upper tail: erfc(10) is 2e-45)
+
+
+@shared
 def lgamma(x):  # type: ignore[no-untyped-def]
     return math.lgamma(np.float64(x))
 

@@ -60,6 +60,7 @@ class Op(enum.Enum):
     ACOSH = "Acosh"
     ATANH = "Atanh"
     ERF = "Erf"
+    ERFC = "Erfc"
     LGAMMA = "Lgamma"
     DIGAMMA = "Digamma"
     TRIGAMMA = "Polygamma1"

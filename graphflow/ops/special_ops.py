@@ -55,6 +55,9 @@ def _bool_of_float(dtypes: Sequence[DType], at: object) -> list[DType]:
 elementwise(Op.ERF, lambda at, a: _sp.erf(a), _call("erf"),
             lambda n, g: [g * (2 / np.sqrt(np.pi)) * _exp(-n.inputs[0] * n.inputs[0])], dtype_rule=F,
             graphdef="Erf", onnx="Erf")
+elementwise(Op.ERFC, lambda at, a: _sp.erfc(a), _call("erfc"),
+            lambda n, g: [g * (-2 / np.sqrt(np.pi)) * _exp(-n.inputs[0] * n.inputs[0])], dtype_rule=F,
+            graphdef="Erfc")
 elementwise(Op.LGAMMA, lambda at, a: _sp.gammaln(a), _call("lgamma"),
             lambda n, g: [g * make(Op.DIGAMMA, [n.inputs[0]])], dtype_rule=F, graphdef="Lgamma")
 elementwise(Op.DIGAMMA, lambda at, a: _sp.digamma(a), _call("digamma"),
@@ -84,9 +87,8 @@ is_inf = _unary(Op.IS_INF)
 
 
 def erfc(x: TensorLike, name: str | None = None) -> Tensor:
-    """``1 - erf(x)``."""
-    t = convert_to_tensor(x)
-    return np.ones((), t.dtype.np) - erf(t, name=name)
+    """``1 - erf(x)``, computed as such (its upper tail, where 1 - erf(x) rounds to 0, kept)."""
+    return make(Op.ERFC, [convert_to_tensor(x)], name=name or "Erfc")
 
 
 def xlogy(x: TensorLike, y: TensorLike, name: str | None = None) -> Tensor:

@@ -35,10 +35,10 @@ _jit = numba.njit(error_model="numpy", nogil=True, cache=True, fastmath={"contra
 
 # the special functions (float64 inside; templates cast the result to the op's dtype), written once
 # for both targets in compiler/special_math.py; generated kernels reach them here, as ``gfmath.<name>``
-betainc, digamma, erf, erfinv, i0e, i1e, igamma, igamma_grad_a, igammac, lgamma, ndtri, trigamma, zeta = (
+betainc, digamma, erf, erfc, erfinv, i0e, i1e, igamma, igamma_grad_a, igammac, lgamma, ndtri, trigamma, zeta = (
     _jit(special_math.FUNCTIONS[name]) for name in (
-        "betainc", "digamma", "erf", "erfinv", "i0e", "i1e", "igamma", "igamma_grad_a", "igammac", "lgamma",
-        "ndtri", "trigamma", "zeta"))
+        "betainc", "digamma", "erf", "erfc", "erfinv", "i0e", "i1e", "igamma", "igamma_grad_a", "igammac",
+        "lgamma", "ndtri", "trigamma", "zeta"))
 
 
 @intrinsic
