@@ -81,8 +81,9 @@ def lgamma(x):  # type: ignore[no-untyped-def]
 
 @shared
 def digamma(x):  # type: ignore[no-untyped-def]
-    """psi(x): the recurrence psi(x) = psi(x + 1) - 1/x up to x >= 6, then the asymptotic
-    series; negative x by reflection psi(1 - x) - pi / tan(pi x). Poles (0, -1, ...) give NaN."""
+    """psi(x): the recurrence psi(x) = psi(x + 1) - 1/x up to x >= 10, then the asymptotic
+    series to its z^-14 term (the first left out is below 1e-17 there); negative x by reflection
+    psi(1 - x) - pi / tan(pi x). Poles (0, -1, ...) give NaN."""
     z = np.float64(x)
     if z != z or (z <= 0.0 and _is_whole(z)):
         return math.nan
@@ -91,11 +92,12 @@ def digamma(x):  # type: ignore[no-untyped-def]
         shift = -math.pi / math.tan(math.pi * z)
         z = 1.0 - z
     acc = 0.0
-    while z < 6.0:
+    while z < 10.0:
         acc -= 1.0 / z
         z += 1.0
     f = 1.0 / (z * z)
-    series = f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (1.0 / 132)))))
+    series = f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f * (
+        1.0 / 132 - f * (691.0 / 32760 - f * (1.0 / 12)))))))
     return shift + acc + math.log(z) - 0.5 / z - series
 
 
@@ -113,11 +115,12 @@ def trigamma(x):  # type: ignore[no-untyped-def]
         reflected, sign = math.pi * math.pi / (s * s), -1.0
         z = 1.0 - z
     acc = 0.0
-    while z < 6.0:
+    while z < 10.0:  # (as digamma's: the series to its z^-15 term)
         acc += 1.0 / (z * z)
         z += 1.0
     f = 1.0 / (z * z)
-    tail = 1.0 / z + 0.5 * f + (f / z) * (1.0 / 6 - f * (1.0 / 30 - f * (1.0 / 42 - f * (1.0 / 30))))
+    tail = 1.0 / z + 0.5 * f + (f / z) * (1.0 / 6 - f * (1.0 / 30 - f * (1.0 / 42 - f * (1.0 / 30 - f * (
+        5.0 / 66 - f * (691.0 / 2730 - f * (7.0 / 6)))))))
     return reflected + sign * (acc + tail)
 
 
