@@ -423,7 +423,8 @@ class RaggedTensor:
             a, b = self.flat_values, other.flat_values
         else:
             o = convert_to_tensor(other, dtype=self.dtype)
-            if o.shape.rank not in (0, None) and o.shape.rank >= len(self.shape.as_list() or []):
+            inner = self.flat_values.shape.rank
+            if o.shape.rank not in (0, None) and (inner is None or o.shape.rank >= inner):
                 raise ValueError("RaggedTensor: an operand must be a RaggedTensor of the same rows or a tensor "
                                  "that broadcasts against the values' inner dims (a scalar)")
             a, b = self.flat_values, o
