@@ -377,3 +377,43 @@ class Distribution:
     def __repr__(self) -> str:
         return (f"<gf.distributions.{type(self).__name__} '{self.name}' batch_shape={self.batch_shape} "
                 f"event_shape={self.event_shape} dtype={self.dtype.name}>")
+
+
+class LocationScale(Distribution):
+    """A family of ``loc`` and positive ``scale``."""
+
+    _sample_shaped: tuple[str, ...] = ("loc", "scale")
+
+    def __init__(self, loc: TensorLike, scale: TensorLike, validate_args: bool, allow_nan_stats: bool, name: str,
+                 parameters: dict) -> None:
+        with get_default_graph().name_scope(name) as scope:
+            loc_t, scale_t = float_params(loc=loc, scale=scale)
+            self._loc = E.identity(loc_t, name="loc")
+            self._scale = checked(validate_args, E.identity(scale_t, name="scale"), [positive("scale")])
+        super().__init__(self._loc.dtype, FULLY_REPARAMETERIZED, validate_args, allow_nan_stats, parameters,
+                         [self._loc, self._scale], scope)
+
+    @property
+    def loc(self) -> Tensor:
+        return self._loc
+
+    @property
+    def scale(self) -> Tensor:
+        return self._scale
+
+    def _params_for_shape(self) -> Sequence[Tensor]:
+        return [self._loc, self._scale]
+
+    def _ones(self) -> Tensor:
+        return ST.ones_like(self._loc) * ST.ones_like(self._scale)
+
+    def _z(self, x: Tensor) -> Tensor:
+        return (x - self._loc) / self._scale
+
+    def _uniform(self, n: int, seed: int | None) -> Tensor:
+        """Uniform draws in (0, 1), both ends excluded."""
+        tiny = float(np.finfo(self.dtype.as_numpy_dtype).tiny)
+        return ST.random_uniform(self._draw_shape(n), minval=tiny, maxval=1.0, dtype=self.dtype, seed=seed)
+
+    def _mode(self) -> Tensor:
+        return self._loc * ST.ones_like(self._scale)

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -19,39 +18,17 @@ from graphflow.ops import special_ops as SP
 from graphflow.ops import state_ops as ST
 from graphflow.ops.activation_ops import softplus
 from graphflow.tf1.distributions.base import (
-    FULLY_REPARAMETERIZED,
-    Distribution,
-    checked,
+    LocationScale,
     float_params,
-    positive,
 )
 
 
-class Laplace(Distribution):
+class Laplace(LocationScale):
     """Density exp(-|x - loc| / scale) / (2 scale)."""
-
-    _sample_shaped: tuple[str, ...] = ("loc", "scale")
 
     def __init__(self, loc: TensorLike, scale: TensorLike, validate_args: bool = False, allow_nan_stats: bool = True,
                  name: str = "Laplace") -> None:
-        parameters = dict(locals())
-        with get_default_graph().name_scope(name) as scope:
-            loc_t, scale_t = float_params(loc=loc, scale=scale)
-            self._loc = E.identity(loc_t, name="loc")
-            self._scale = checked(validate_args, E.identity(scale_t, name="scale"), [positive("scale")])
-        super().__init__(self._loc.dtype, FULLY_REPARAMETERIZED, validate_args, allow_nan_stats, parameters,
-                         [self._loc, self._scale], scope)
-
-    @property
-    def loc(self) -> Tensor:
-        return self._loc
-
-    @property
-    def scale(self) -> Tensor:
-        return self._scale
-
-    def _params_for_shape(self) -> Sequence[Tensor]:
-        return [self._loc, self._scale]
+        super().__init__(loc, scale, validate_args, allow_nan_stats, name, dict(locals()))
 
     def _sample_n(self, n: int, seed: int | None) -> Tensor:
         low = float(np.nextafter(np.array(-1.0, self.dtype.as_numpy_dtype), 0))

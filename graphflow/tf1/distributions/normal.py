@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 from graphflow.core.ir import Tensor, get_default_graph
 from graphflow.core.types import TensorLike
@@ -18,41 +17,19 @@ from graphflow.ops import state_ops as ST
 from graphflow.ops.activation_ops import softplus
 from graphflow.ops.special_extras import ndtri
 from graphflow.tf1.distributions.base import (
-    FULLY_REPARAMETERIZED,
-    Distribution,
-    checked,
+    LocationScale,
     float_params,
-    positive,
 )
 from graphflow.tf1.distributions.kl import RegisterKL
 from graphflow.tf1.distributions.special import log_ndtr, ndtr
 
 
-class Normal(Distribution):
+class Normal(LocationScale):
     """The normal distribution with mean ``loc`` and standard deviation ``scale``."""
-
-    _sample_shaped: tuple[str, ...] = ("loc", "scale")
 
     def __init__(self, loc: TensorLike, scale: TensorLike, validate_args: bool = False, allow_nan_stats: bool = True,
                  name: str = "Normal") -> None:
-        parameters = dict(locals())
-        with get_default_graph().name_scope(name) as scope:
-            loc_t, scale_t = float_params(loc=loc, scale=scale)
-            self._loc = E.identity(loc_t, name="loc")
-            self._scale = checked(validate_args, E.identity(scale_t, name="scale"), [positive("scale")])
-        super().__init__(self._loc.dtype, FULLY_REPARAMETERIZED, validate_args, allow_nan_stats, parameters,
-                         [self._loc, self._scale], scope)
-
-    @property
-    def loc(self) -> Tensor:
-        return self._loc
-
-    @property
-    def scale(self) -> Tensor:
-        return self._scale
-
-    def _params_for_shape(self) -> Sequence[Tensor]:
-        return [self._loc, self._scale]
+        super().__init__(loc, scale, validate_args, allow_nan_stats, name, dict(locals()))
 
     def _sample_n(self, n: int, seed: int | None) -> Tensor:
         z = ST.random_normal(self._draw_shape(n), dtype=self.dtype, seed=seed)

@@ -11,59 +11,24 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
-
 from graphflow.core.ir import Tensor, get_default_graph
 from graphflow.core.types import TensorLike
 from graphflow.ops import elementwise_ops as E
 from graphflow.ops import state_ops as ST
 from graphflow.ops.activation_ops import softplus
 from graphflow.ops.special_extras import erfinv
-from graphflow.tf1.distributions.base import FULLY_REPARAMETERIZED, Distribution, checked, float_params, positive
+from graphflow.tf1.distributions.base import (
+    FULLY_REPARAMETERIZED,
+    Distribution,
+    LocationScale,
+    checked,
+    float_params,
+    positive,
+)
 from graphflow.tf1.distributions.special import erfc
 
 
-class _LocationScale(Distribution):
-    """A family of ``loc`` and positive ``scale``."""
-
-    _sample_shaped: tuple[str, ...] = ("loc", "scale")
-
-    def __init__(self, loc: TensorLike, scale: TensorLike, validate_args: bool, allow_nan_stats: bool, name: str,
-                 parameters: dict) -> None:
-        with get_default_graph().name_scope(name) as scope:
-            loc_t, scale_t = float_params(loc=loc, scale=scale)
-            self._loc = E.identity(loc_t, name="loc")
-            self._scale = checked(validate_args, E.identity(scale_t, name="scale"), [positive("scale")])
-        super().__init__(self._loc.dtype, FULLY_REPARAMETERIZED, validate_args, allow_nan_stats, parameters,
-                         [self._loc, self._scale], scope)
-
-    @property
-    def loc(self) -> Tensor:
-        return self._loc
-
-    @property
-    def scale(self) -> Tensor:
-        return self._scale
-
-    def _params_for_shape(self) -> Sequence[Tensor]:
-        return [self._loc, self._scale]
-
-    def _ones(self) -> Tensor:
-        return ST.ones_like(self._loc) * ST.ones_like(self._scale)
-
-    def _z(self, x: Tensor) -> Tensor:
-        return (x - self._loc) / self._scale
-
-    def _uniform(self, n: int, seed: int | None) -> Tensor:
-        """Uniform draws in (0, 1), both ends excluded."""
-        tiny = float(np.finfo(self.dtype.as_numpy_dtype).tiny)
-        return ST.random_uniform(self._draw_shape(n), minval=tiny, maxval=1.0, dtype=self.dtype, seed=seed)
-
-    def _mode(self) -> Tensor:
-        return self._loc * ST.ones_like(self._scale)
-
-
-class Logistic(_LocationScale):
+class Logistic(LocationScale):
     """Density e^-z / (scale (1 + e^-z)^2), z = (x - loc) / scale."""
 
     def __init__(self, loc: TensorLike, scale: TensorLike, validate_args: bool = False, allow_nan_stats: bool = True,
@@ -100,7 +65,7 @@ class Logistic(_LocationScale):
         return self._scale * (math.pi / math.sqrt(3.0)) * self._ones()
 
 
-class Cauchy(_LocationScale):
+class Cauchy(LocationScale):
     """Density 1 / (pi scale (1 + z^2)); its mean and variance are undefined (NaN, or a run-time
     error with ``allow_nan_stats=False``)."""
 
