@@ -235,12 +235,13 @@ _sys.modules[__name__ + ".graph_util"] = graph_util
 _sys.modules[__name__ + ".errors"] = errors
 
 
-class _IO:
-    """``tf.io``: ``tf.io.gfile`` (lowercase names)."""
-    gfile = gfile
-
-
-io = _IO()
+from graphflow.tf1 import image  # noqa: E402
+from graphflow.tf1 import io  # noqa: E402
+from graphflow.tf1 import saved_model  # noqa: E402
+from graphflow.tf1 import queue_names as _queue_names  # noqa: E402
+python_io = io
+globals().update(io.TOP_LEVEL)
+globals().update(_queue_names.TOP_LEVEL)
 from graphflow.graphdef import display as _display  # noqa: E402  (protobuf classes, loaded on first use)
 from graphflow.tf1.summary import writer as _summary_writer  # noqa: E402
 _namespaces.install(_sys.modules[__name__])

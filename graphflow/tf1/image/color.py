@@ -1,0 +1,2 @@
+"""tf.image's colour: conversions, adjustments (random and not), standardization, codecs."""
+__all__: list[str] = []
