@@ -182,3 +182,24 @@ def test_distributions_vae_loss_and_policy_gradient() -> None:
     r = load("distributions_tf1").main(steps=200, verbose=False)
     assert r["vae"]["final_loss"] < 0.7 * r["vae"]["initial_loss"]
     assert r["bandit"]["probs"][2] > 0.8  # the policy learns the best arm
+
+
+def test_csv_queue_pipeline_reads_every_row_of_every_epoch_and_learns(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    need("sklearn")  # the iris data set
+    r = load("csv_queue_pipeline").main(out=str(tmp_path), epochs=30, verbose=False)
+    # shuffle_batch drops only the last partial batch: every full batch of 30 epochs was trained on
+    assert r["steps"] == r["epochs"] * r["rows_per_epoch"] // r["batch_size"]
+    assert r["test_rows"] == 30  # batch(allow_smaller_final_batch=True) reads the test file once, to the end
+    assert r["last_loss"] < r["first_loss"] / 3
+    assert r["accuracy"] >= 0.9
+
+
+def test_images_tfrecord_to_saved_model_served_by_the_command_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    need("pillow")  # PNG codec
+    need("crc32c")  # TFRecord checksums
+    r = load("images_tfrecord_serving").main(out=str(tmp_path), steps=150, n=300, verbose=False)
+    assert r["cli_agrees"]  # graphflow run serves the SavedModel as the in-process loader does
+    assert r["last_loss"] < r["first_loss"] / 3
+    assert r["accuracy"] > 0.9  # on pictures drawn after training
+    assert os.path.exists(os.path.join(r["export_dir"], "saved_model.pb"))
+    assert os.path.exists(os.path.join(r["export_dir"], "variables", "variables.index"))
