@@ -46,7 +46,7 @@ def _public(home: str) -> str | None:
 NO_PUBLIC_PATH = {"graphflow.tf1", "graphflow.torch_style", "graphflow.tf1.nn", "graphflow.torch_style.nn",
                   "graphflow.tf1.data", "graphflow.tf1.namespaces", "graphflow.tf1.custom_gradient",
                   "graphflow.tf1.graph_functions", "graphflow.tf1.gradient_registry", "graphflow.tf1.framework_utils",
-                  "graphflow.tf1.random_seed"}
+                  "graphflow.tf1.random_seed", "graphflow.tf1.queue_names"}
 
 OPTIONAL = {"graphflow.tf1.python.platform.app": "absl", "graphflow.tf1.python.platform.flags": "absl"}
 
