@@ -138,12 +138,11 @@ def main(out: str | None = None, steps: int = 300, n: int = 600, seed: int = 0, 
         meta = tf.saved_model.loader.load(sess, [tf.saved_model.tag_constants.SERVING], export_dir)
         sig = meta.signature_def[tf.saved_model.signature_constants.DEFAULT_SERVING_SIGNATURE_DEF_KEY]
         loaded = sess.run(sig.outputs["classes"].name, {sig.inputs["pixels"].name: test})
-    test_file, cli_file = os.path.join(out, "test_pixels.npy"), os.path.join(out, "cli_classes.npy")
+    test_file, served_dir = os.path.join(out, "test_pixels.npy"), os.path.join(out, "served")
     np.save(test_file, test)
     subprocess.run([sys.executable, "-m", "graphflow.runtime.cli", "run", export_dir, "--input",
-                    f"pixels={test_file}", "--output", "classes", "--out", cli_file], check=True,
-                   capture_output=not verbose)
-    served = np.load(cli_file)
+                    f"pixels={test_file}", "--output_dir", served_dir], check=True, capture_output=not verbose)
+    served = np.load(os.path.join(served_dir, "classes.npy"))
     accuracy = float((loaded == labels).mean())
     if verbose:
         print(f"wrote {n} pictures to {len(files)} TFRecord files; trained {steps} steps, loss "
