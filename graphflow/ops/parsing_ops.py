@@ -171,7 +171,7 @@ def _dense(spec: Spec, per_example: Sequence[np.ndarray | None], names: Sequence
     n = int(np.prod(spec.shape, dtype=np.int64))
     rows = []
     for j, v in enumerate(per_example):
-        if v is None or (v.size == 0 and spec.default is not None):
+        if v is None:  # present with no values is a size error, as in TF, even with a default
             if spec.default is None:
                 raise ValueError(f"{_where(names[j], spec.key, batch[j])} (data type: "
                                  f"{_TF_NAMES[_KINDS[spec.dtype.name]]}) is required but could not be found.")
