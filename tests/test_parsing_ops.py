@@ -47,6 +47,8 @@ def _tf_features(tf1, features):
     for k, f in features.items():
         if isinstance(f, gf.VarLenFeature):
             out[k] = tf1.io.VarLenFeature(f.dtype.name)
+        elif isinstance(f, gf.SparseFeature):
+            out[k] = tf1.io.SparseFeature(f.index_key, f.value_key, f.dtype.name, f.size, f.already_sorted)
         elif isinstance(f, gf.FixedLenSequenceFeature):
             out[k] = tf1.io.FixedLenSequenceFeature(f.shape, f.dtype.name, f.allow_missing, f.default_value)
         else:
@@ -111,6 +113,30 @@ def test_parse_errors_name_feature_example_and_node():
         gf.parse_example(x, {"a": gf.FixedLenSequenceFeature([], gf.int64)})
     with pytest.raises(ValueError, match="serialized must be a vector"):
         gf.parse_example(gf.constant(b"x"), {"a": gf.VarLenFeature(gf.int64)})
+
+
+SPARSE_EXAMPLES = [_example(ix=("int64", [3, 1]), iy=("int64", [0, 2]), val=("float", [1.5, 2.5])),
+                   _example(ix=("int64", [2]), iy=("int64", [1]), val=("float", [7.0])), _example()]
+SPARSE = {"one": gf.SparseFeature("ix", "val", gf.float32, 5),
+          "two": gf.SparseFeature(["ix", "iy"], "val", gf.float32, [5, 3], already_sorted=True)}
+
+
+def test_sparse_feature():
+    out = gf.parse_example(SPARSE_EXAMPLES, SPARSE)
+    single = gf.parse_single_example(SPARSE_EXAMPLES[0], SPARSE)
+    assert out["two"].indices.shape.as_list() == [None, 3] and single["two"].dense_shape.shape.as_list() == [2]
+    with gf.Session() as s:
+        got, one = s.run([out, single])
+        np.testing.assert_array_equal(got["one"].indices, [[0, 1], [0, 3], [1, 2]])
+        np.testing.assert_array_equal(got["one"].values, [2.5, 1.5, 7.0])
+        np.testing.assert_array_equal(got["two"].indices, [[0, 3, 0], [0, 1, 2], [1, 2, 1]])  # as given
+        assert list(got["two"].dense_shape) == [3, 5, 3] and list(one["two"].dense_shape) == [5, 3]
+        np.testing.assert_array_equal(one["one"].indices, [[1], [3]])
+        with pytest.raises(errors.InvalidArgumentError, match=r"Feature: ix \(example 0\).*index 3 is out of range"):
+            s.run(gf.parse_example(SPARSE_EXAMPLES, {"x": gf.SparseFeature("ix", "val", gf.float32, 2)}))
+        with pytest.raises(errors.InvalidArgumentError, match="1 indices but 2 values"):
+            s.run(gf.parse_single_example(_example(ix=("int64", [1]), val=("float", [1.0, 2.0])),
+                                          {"x": gf.SparseFeature("ix", "val", gf.float32, 5)}))
 
 
 def _sequence_example() -> bytes:
@@ -224,6 +250,7 @@ def test_parsing_equals_tf():
             "single": tf1.io.parse_single_example(EXAMPLES[0], _tf_features(tf1, FEATURES)),
             "seq": tf1.io.parse_single_sequence_example(_sequence_example(), _tf_features(tf1, CONTEXT),
                                                         _tf_features(tf1, SEQUENCE)),
+            "sparse": tf1.io.parse_example(SPARSE_EXAMPLES, _tf_features(tf1, SPARSE)),
             "raw": tf1.io.decode_raw(raw, tf.float32), "raw16": tf1.io.decode_raw(raw, tf.int16, False),
             "ser": tf1.io.serialize_tensor(np.array([[1, 2]], np.int32)),
             "ser_s": tf1.io.serialize_tensor(np.array([b"p", b"q"]))})
@@ -235,6 +262,7 @@ def test_parsing_equals_tf():
         ours = s.run({
             "batch": gf.parse_example(EXAMPLES, FEATURES), "single": gf.parse_single_example(EXAMPLES[0], FEATURES),
             "seq": gf.parse_single_sequence_example(_sequence_example(), CONTEXT, SEQUENCE),
+            "sparse": gf.parse_example(SPARSE_EXAMPLES, SPARSE),
             "raw": gf.decode_raw(raw, gf.float32), "raw16": gf.decode_raw(raw, gf.int16, False),
             "ser": gf.serialize_tensor(np.array([[1, 2]], np.int32)),
             "ser_s": gf.serialize_tensor(np.array([b"p", b"q"], dtype=object))})
@@ -246,6 +274,7 @@ def test_parsing_equals_tf():
             _same(s.run(odd_parse), theirs["odd"])
     _same(ours["batch"], theirs["batch"])
     _same(ours["single"], theirs["single"])
+    _same(ours["sparse"], theirs["sparse"])
     _same(ours["seq"][0], theirs["seq"][0])
     _same(ours["seq"][1], theirs["seq"][1])
     np.testing.assert_array_equal(ours["raw"], theirs["raw"])

@@ -25,7 +25,7 @@ from graphflow.core.types import TensorLike
 from graphflow.ops._build import make_node
 from graphflow.ops.sparse_ops import SparseTensor
 
-__all__ = ["FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature", "parse_example",
+__all__ = ["FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature", "SparseFeature", "parse_example",
            "parse_single_example", "parse_single_sequence_example"]
 
 
@@ -51,19 +51,42 @@ class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
     """Any number of values: a SparseTensor ``[batch, longest]``."""
 
 
+class SparseFeature(collections.namedtuple("SparseFeature",
+                                           ["index_key", "value_key", "dtype", "size", "already_sorted"])):
+    """A SparseTensor ``[batch] + size`` built from an int64 index feature per dimension
+    (``index_key``, a key or a list of keys) and a value feature (``value_key``)."""
+
+    def __new__(cls, index_key: Any, value_key: str, dtype: Any, size: Any,
+                already_sorted: bool = False) -> SparseFeature:
+        return super().__new__(cls, index_key, value_key, dtype, size, already_sorted)
+
+
 _KINDS = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
 _TF_NAMES = {"float_list": "float", "int64_list": "int64", "bytes_list": "string"}
 
 
 @dataclass(frozen=True, eq=False)
 class Spec:
-    """One requested feature: ``kind`` "dense" (FixedLen), "seq" (FixedLenSequence) or "sparse"."""
+    """One requested feature: ``kind`` "dense" (FixedLen), "seq" (FixedLenSequence), "sparse"
+    (VarLen) or "indexed" (SparseFeature: ``index_keys``, ``value_key``, ``shape`` its size)."""
     key: str
     kind: str
     dtype: DType
     shape: tuple[int, ...] = ()
     default: np.ndarray | None = None
     allow_missing: bool = False
+    index_keys: tuple[str, ...] = ()
+    value_key: str = ""
+    already_sorted: bool = False
+
+    @property
+    def outputs(self) -> int:
+        return 3 if self.kind in ("sparse", "indexed") else 1
+
+    @property
+    def sparse_rank(self) -> int:
+        """Dimensions of one example's SparseTensor."""
+        return len(self.index_keys) if self.kind == "indexed" else 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,6 +121,14 @@ def _values(arr: Sequence[Any], dtype: DType) -> np.ndarray:
 def _spec(key: str, f: Any, sequence: bool = False) -> Spec:
     if isinstance(f, VarLenFeature):
         return Spec(key, "sparse", _dtype(f.dtype, key))
+    if isinstance(f, SparseFeature) and not sequence:
+        index_keys = (f.index_key,) if isinstance(f.index_key, str) else tuple(f.index_key)
+        size = (f.size,) if isinstance(f.size, int) else tuple(int(n) for n in f.size)
+        if len(size) != len(index_keys) or not index_keys:
+            raise ValueError(f"SparseFeature {key!r}: one size per index_key expected, given index_key "
+                             f"{f.index_key!r} and size {f.size!r}")
+        return Spec(key, "indexed", _dtype(f.dtype, key), size, index_keys=index_keys, value_key=f.value_key,
+                    already_sorted=bool(f.already_sorted))
     if isinstance(f, (FixedLenFeature, FixedLenSequenceFeature)):
         d = _dtype(f.dtype, key)
         shape = TensorShape(f.shape)
@@ -160,10 +191,21 @@ def _decode(cls: Any, blob: Any, what: str, name: str) -> Any:
 
 
 def _gather(features: Any, specs: Sequence[Spec], names: Sequence[str], batch: Sequence[int | None]) -> \
-        list[list[np.ndarray | None]]:
-    """``[spec][example]`` -> its values (None where the feature is missing)."""
-    return [[_feature_values(f[s.key], s, _where(names[j], s.key, batch[j])) if s.key in f else None
-             for j, f in enumerate(features)] for s in specs]
+        list[list[Any]]:
+    """``[spec][example]`` -> its values (None where the feature is missing); for a SparseFeature
+    ``(values, [indices of each dimension])``."""
+    def one(f: Any, s: Spec, key: str, j: int) -> np.ndarray | None:
+        return _feature_values(f[key], s, _where(names[j], key, batch[j])) if key in f else None
+
+    out = []
+    for s in specs:
+        if s.kind == "indexed":
+            as_index = Spec(s.key, "sparse", _dt.int64)
+            out.append([(one(f, s, s.value_key, j), [one(f, as_index, k, j) for k in s.index_keys])
+                        for j, f in enumerate(features)])
+        else:
+            out.append([one(f, s, s.key, j) for j, f in enumerate(features)])
+    return out
 
 
 def _dense(spec: Spec, per_example: Sequence[np.ndarray | None], names: Sequence[str],
@@ -228,12 +270,45 @@ def _sparse(spec: Spec, per_example: Sequence[np.ndarray | None]) -> list[np.nda
             np.array([len(per_example), longest], dtype=np.int64)]
 
 
-def _outputs(specs: Sequence[Spec], gathered: Sequence[Sequence[np.ndarray | None]], names: Sequence[str],
+def _indexed(spec: Spec, per_example: Sequence[Any], names: Sequence[str],
+             batch: Sequence[int | None]) -> list[np.ndarray]:
+    """A SparseFeature's SparseTensor: each example's indices beside its values, sorted unless
+    ``already_sorted``, checked against ``size``."""
+    rows: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    for j, (v, idx) in enumerate(per_example):
+        v = _values([], spec.dtype) if v is None else v
+        idx = [np.zeros(0, np.int64) if i is None else i for i in idx]
+        for k, i in zip(spec.index_keys, idx):
+            where = _where(names[j], k, batch[j])
+            if i.size != v.size:
+                raise ValueError(f"{where}.  SparseFeature {spec.key}: {i.size} indices but {v.size} values in "
+                                 f"{spec.value_key}; expected as many")
+            bound = spec.shape[spec.index_keys.index(k)]
+            bad = i[(i < 0) | (i >= bound)]
+            if bad.size:
+                raise ValueError(f"{where}.  SparseFeature {spec.key}: index {int(bad[0])} is out of range "
+                                 f"[0, {bound})")
+        block = np.stack([np.full(v.size, j, np.int64)] + idx, axis=1)
+        if not spec.already_sorted:
+            order = np.lexsort(block.T[::-1])
+            block, v = block[order], v[order]
+        rows.append(block)
+        vals.append(v)
+    n = len(spec.index_keys) + 1
+    indices = np.concatenate(rows) if rows else np.zeros((0, n), np.int64)
+    values = np.concatenate(vals) if vals else _values([], spec.dtype)
+    return [indices.reshape(-1, n), values, np.array((len(per_example),) + spec.shape, dtype=np.int64)]
+
+
+def _outputs(specs: Sequence[Spec], gathered: Sequence[Sequence[Any]], names: Sequence[str],
              batch: Sequence[int | None]) -> list[np.ndarray]:
     outs: list[np.ndarray] = []
     for s, per in zip(specs, gathered):
         if s.kind == "sparse":
             outs.extend(_sparse(s, per))
+        elif s.kind == "indexed":
+            outs.extend(_indexed(s, per, names, batch))
         elif s.kind == "seq":
             outs.append(_padded(s, per, names, batch))
         else:
@@ -245,7 +320,7 @@ def _unbatch(specs: Sequence[Spec], outs: list[np.ndarray]) -> list[np.ndarray]:
     """One example's outputs: the batch dimension dropped (the sparse indices' first column)."""
     res, i = [], 0
     for s in specs:
-        if s.kind == "sparse":
+        if s.outputs == 3:
             res.extend([outs[i][:, 1:], outs[i + 1], outs[i + 2][1:]])
             i += 3
         else:
@@ -273,8 +348,8 @@ def _spec_shapes(specs: Sequence[Spec], batch: list[int | None] | None) -> list[
     lead = batch if batch is not None else []
     out: list[TensorShape] = []
     for s in specs:
-        if s.kind == "sparse":
-            cols = len(lead) + 1
+        if s.outputs == 3:
+            cols = len(lead) + s.sparse_rank
             out += [TensorShape([None, cols]), TensorShape([None]), TensorShape([cols])]
         elif s.kind == "seq":
             out.append(TensorShape(lead + [None] + list(s.shape)))
@@ -286,7 +361,7 @@ def _spec_shapes(specs: Sequence[Spec], batch: list[int | None] | None) -> list[
 def _spec_dtypes(specs: Sequence[Spec]) -> list[DType]:
     out: list[DType] = []
     for s in specs:
-        out += [_dt.int64, s.dtype, _dt.int64] if s.kind == "sparse" else [s.dtype]
+        out += [_dt.int64, s.dtype, _dt.int64] if s.outputs == 3 else [s.dtype]
     return out
 
 
@@ -374,7 +449,7 @@ def _results(specs: Sequence[Spec], outputs: Sequence[Tensor]) -> dict[str, Tens
     res: dict[str, Tensor | SparseTensor] = {}
     i = 0
     for s in specs:
-        if s.kind == "sparse":
+        if s.outputs == 3:
             res[s.key] = SparseTensor(outputs[i], outputs[i + 1], outputs[i + 2])
             i += 3
         else:
@@ -437,5 +512,5 @@ def parse_single_sequence_example(serialized: TensorLike, context_features: Mapp
     x = convert_to_tensor(serialized, dtype=_dt.string)
     node = make_node(Op.PARSE_SEQUENCE_EXAMPLE, [x], SequenceAttrs(ctx, seq, names[0] if names else None),
                      name=name or "ParseSingleSequenceExample")
-    n_ctx = sum(3 if s.kind == "sparse" else 1 for s in ctx)
+    n_ctx = sum(s.outputs for s in ctx)
     return _results(ctx, node.outputs[:n_ctx]), _results(seq, node.outputs[n_ctx:])

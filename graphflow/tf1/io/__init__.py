@@ -9,6 +9,7 @@ from graphflow.ops.io_ops import decode_raw, parse_tensor, read_file, serialize_
 from graphflow.ops.parsing_ops import (
     FixedLenFeature,
     FixedLenSequenceFeature,
+    SparseFeature,
     VarLenFeature,
     parse_example,
     parse_single_example,
@@ -17,7 +18,8 @@ from graphflow.ops.parsing_ops import (
 from graphflow.tf1.python.platform import gfile
 
 __all__ = ["gfile", "TFRecordCompressionType", "TFRecordOptions", "TFRecordWriter", "tf_record_iterator",
-           "FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature", "parse_example", "parse_single_example",
+           "FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature", "SparseFeature", "parse_example",
+           "parse_single_example",
            "parse_single_sequence_example", "decode_raw", "read_file", "write_file", "serialize_tensor",
            "parse_tensor"]
 
@@ -88,6 +90,7 @@ TOP_LEVEL: dict[str, object] = {
     "parse_example": parse_example, "parse_single_example": parse_single_example,
     "parse_single_sequence_example": parse_single_sequence_example, "FixedLenFeature": FixedLenFeature,
     "FixedLenSequenceFeature": FixedLenSequenceFeature, "VarLenFeature": VarLenFeature,
+    "SparseFeature": SparseFeature,
     "decode_raw": decode_raw, "read_file": read_file, "write_file": write_file,
     "serialize_tensor": serialize_tensor, "parse_tensor": parse_tensor,
 }
