@@ -160,6 +160,7 @@ def _specs(features: Mapping[str, Any] | None, sequence: bool = False) -> tuple[
 
 
 def _protos() -> Any:
+    # protobuf builds the classes: imported when a parse first runs, so graphflow imports without it
     from graphflow.formats import example_protos
     return example_protos
 

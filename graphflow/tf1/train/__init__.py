@@ -27,6 +27,6 @@ def __getattr__(name: str) -> object:
     if name == "SaverDef":
         return _saver_def_class()
     if name in _EXAMPLE_PROTOS:  # tf.train.Example...: protobuf classes, built when first used
-        from graphflow.formats import example_protos
+        from graphflow.formats import example_protos  # protobuf needed only once they are used
         return getattr(example_protos, name)
     raise AttributeError(f"module 'graphflow.train' has no attribute {name!r}")
