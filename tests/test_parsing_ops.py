@@ -195,8 +195,9 @@ def test_decode_raw_and_files(tmp_path):
         s.run(write)
         assert s.run(read) == b"\x00\x01payload"
         assert s.run(gf.read_file(gf.constant(path))) == open(path, "rb").read()
-        with pytest.raises(errors.NotFoundError, match="missing.bin"):
-            s.run(gf.read_file(str(tmp_path / "missing.bin")))
+        with pytest.raises(errors.NotFoundError, match="missing.bin") as e:
+            s.run(gf.read_file(str(tmp_path / "missing.bin"), name="read_missing"))
+        assert e.value.op.name == "read_missing"
         np.testing.assert_array_equal(s.run(round_trip), raw)
         assert list(s.run(strings)) == [b"a", b"bc"]
         with pytest.raises(errors.InvalidArgumentError, match=r"Type mismatch between parsed tensor \(float64\)"):

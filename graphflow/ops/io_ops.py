@@ -101,13 +101,22 @@ def _path(v: Any, what: str) -> str:
     return item.decode("utf-8") if isinstance(item, (bytes, bytearray)) else str(item)
 
 
-def _read_file_ref(at: object, filename: np.ndarray) -> np.ndarray:
-    path = _path(filename, "read_file")
+@dataclass(frozen=True)
+class ReadFileAttrs:
+    # a ValueError of the reference becomes this error, naming the node: a missing file
+    error_code: int = errors.NOT_FOUND
+
+
+def _read_file_ref(at: ReadFileAttrs, filename: np.ndarray) -> np.ndarray:
+    try:
+        path = _path(filename, "read_file")
+    except ValueError as e:
+        raise errors.InvalidArgumentError(None, None, str(e)) from None
     try:
         with open(path, "rb") as f:
             data = f.read()
     except FileNotFoundError:
-        raise errors.NotFoundError(None, None, f"{path}; No such file or directory") from None
+        raise ValueError(f"{path}; No such file or directory") from None
     except IsADirectoryError:
         raise errors.FailedPreconditionError(None, None, f"{path}; Is a directory") from None
     except PermissionError:
@@ -147,7 +156,8 @@ register(OpDef(Op.WRITE_FILE, Kind.HOST, _scalar_rule("write_file", 2),
 
 def read_file(filename: TensorLike, name: str | None = None) -> Tensor:
     """The whole contents of the file ``filename`` (a scalar string), read each time it runs."""
-    return make(Op.READ_FILE, [convert_to_tensor(filename, dtype=_dt.string)], name=name or "ReadFile")
+    return make(Op.READ_FILE, [convert_to_tensor(filename, dtype=_dt.string)], ReadFileAttrs(),
+                name=name or "ReadFile")
 
 
 def write_file(filename: TensorLike, contents: TensorLike, name: str | None = None) -> Operation:
