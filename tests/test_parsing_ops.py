@@ -148,6 +148,37 @@ def _sequence_example() -> bytes:
         feature_lists=t.FeatureLists(feature_list={"steps": steps, "words": words})).SerializeToString()
 
 
+def _short_sequence_example() -> bytes:
+    t = gf.train
+    return t.SequenceExample(
+        context=t.Features(feature={"len": _feature([1], "int64")}),
+        feature_lists=t.FeatureLists(feature_list={
+            "steps": t.FeatureList(feature=[_feature([5.0, 6.0], "float")]),
+            "words": t.FeatureList(feature=[_feature([b"d"], "bytes")])})).SerializeToString()
+
+
+BATCH_SEQUENCE = {"steps": gf.FixedLenSequenceFeature([2], gf.float32), "words": gf.VarLenFeature(gf.string),
+                  "absent": gf.FixedLenSequenceFeature([], gf.int64, allow_missing=True)}
+
+
+def test_parse_sequence_example_batched():
+    ctx, seq, lengths = gf.io.parse_sequence_example([_sequence_example(), _short_sequence_example()],
+                                                     {"len": gf.FixedLenFeature([], gf.int64)}, BATCH_SEQUENCE)
+    assert seq["steps"].shape.as_list() == [2, None, 2] and lengths["steps"].shape.as_list() == [2]
+    assert seq["words"].indices.shape.as_list() == [None, 3] and set(lengths) == {"steps", "absent"}
+    with gf.Session() as s:
+        c, q, n = s.run([ctx, seq, lengths])
+    np.testing.assert_array_equal(c["len"], [2, 1])
+    np.testing.assert_array_equal(q["steps"], [[[1, 2], [3, 4]], [[5, 6], [0, 0]]])
+    np.testing.assert_array_equal(n["steps"], [2, 1])
+    np.testing.assert_array_equal(n["absent"], [0, 0])
+    assert q["absent"].shape == (2, 0)
+    np.testing.assert_array_equal(q["words"].indices, [[0, 0, 0], [0, 2, 0], [0, 2, 1], [1, 0, 0]])
+    assert list(q["words"].dense_shape) == [2, 3, 2]
+    with pytest.raises(ValueError, match="must be None"):
+        gf.io.parse_sequence_example([b""], None, {"x": gf.FixedLenSequenceFeature([], gf.int64, default_value=1)})
+
+
 CONTEXT = {"len": gf.FixedLenFeature([], gf.int64), "missing": gf.FixedLenFeature([], gf.float32, default_value=0.5)}
 SEQUENCE = {"steps": gf.FixedLenSequenceFeature([2], gf.float32), "words": gf.VarLenFeature(gf.string),
             "absent": gf.FixedLenSequenceFeature([3], gf.int64, allow_missing=True)}
@@ -252,6 +283,9 @@ def test_parsing_equals_tf():
             "seq": tf1.io.parse_single_sequence_example(_sequence_example(), _tf_features(tf1, CONTEXT),
                                                         _tf_features(tf1, SEQUENCE)),
             "sparse": tf1.io.parse_example(SPARSE_EXAMPLES, _tf_features(tf1, SPARSE)),
+            "batch_seq": tf1.io.parse_sequence_example(
+                [_sequence_example(), _short_sequence_example()], _tf_features(tf1, CONTEXT),
+                _tf_features(tf1, BATCH_SEQUENCE)),
             "raw": tf1.io.decode_raw(raw, tf.float32), "raw16": tf1.io.decode_raw(raw, tf.int16, False),
             "ser": tf1.io.serialize_tensor(np.array([[1, 2]], np.int32)),
             "ser_s": tf1.io.serialize_tensor(np.array([b"p", b"q"]))})
@@ -264,6 +298,8 @@ def test_parsing_equals_tf():
             "batch": gf.parse_example(EXAMPLES, FEATURES), "single": gf.parse_single_example(EXAMPLES[0], FEATURES),
             "seq": gf.parse_single_sequence_example(_sequence_example(), CONTEXT, SEQUENCE),
             "sparse": gf.parse_example(SPARSE_EXAMPLES, SPARSE),
+            "batch_seq": gf.io.parse_sequence_example([_sequence_example(), _short_sequence_example()], CONTEXT,
+                                                      BATCH_SEQUENCE),
             "raw": gf.decode_raw(raw, gf.float32), "raw16": gf.decode_raw(raw, gf.int16, False),
             "ser": gf.serialize_tensor(np.array([[1, 2]], np.int32)),
             "ser_s": gf.serialize_tensor(np.array([b"p", b"q"], dtype=object))})
@@ -276,6 +312,8 @@ def test_parsing_equals_tf():
     _same(ours["batch"], theirs["batch"])
     _same(ours["single"], theirs["single"])
     _same(ours["sparse"], theirs["sparse"])
+    for i in range(3):
+        _same(ours["batch_seq"][i], theirs["batch_seq"][i])
     _same(ours["seq"][0], theirs["seq"][0])
     _same(ours["seq"][1], theirs["seq"][1])
     np.testing.assert_array_equal(ours["raw"], theirs["raw"])

@@ -1,5 +1,5 @@
-"""Parsing ``tf.train.Example`` / ``SequenceExample`` protos: ``parse_example``,
-``parse_single_example``, ``parse_single_sequence_example`` and their feature configurations.
+"""Parsing ``tf.train.Example`` protos: ``parse_example``, ``parse_single_example`` and the feature
+configurations (``SequenceExample`` protos: sequence_parsing_ops.py).
 
 Host ops (``Kind.HOST``): the protos are decoded by protobuf on the host. One node yields every
 requested feature: a ``FixedLenFeature`` (or ``FixedLenSequenceFeature``) one dense output, a
@@ -26,7 +26,7 @@ from graphflow.ops._build import make_node
 from graphflow.ops.sparse_ops import SparseTensor
 
 __all__ = ["FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature", "SparseFeature", "parse_example",
-           "parse_single_example", "parse_single_sequence_example"]
+           "parse_single_example"]
 
 
 class FixedLenFeature(collections.namedtuple("FixedLenFeature", ["shape", "dtype", "default_value"])):
@@ -94,13 +94,6 @@ class ParseAttrs:
     specs: tuple[Spec, ...]
     single: bool  # parse_single_example: one scalar proto, no batch dimension
     names: tuple[str, ...] | None = None  # example_names, for the messages
-
-
-@dataclass(frozen=True, eq=False)
-class SequenceAttrs:
-    context: tuple[Spec, ...]
-    sequence: tuple[Spec, ...]
-    name: str | None = None
 
 
 def _dtype(dtype: Any, key: str) -> DType:
@@ -388,62 +381,6 @@ def _parse_dtypes(dtypes: Sequence[DType], at: ParseAttrs) -> list[DType]:
 register(OpDef(Op.PARSE_EXAMPLE, Kind.HOST, _parse_shape, _parse_dtypes, _parse_ref, no_gradient=True))
 
 
-# ---- SequenceExample ------------------------------------------------------------------------------
-
-def _sequence_ref(at: SequenceAttrs, serialized: np.ndarray) -> list[np.ndarray]:
-    blob = np.asarray(serialized, dtype=object)
-    if blob.ndim != 0:
-        raise ValueError(f"Expected serialized to be a scalar, got shape: {list(blob.shape)}")
-    name = at.name or ""
-    ex = _decode(_protos().SequenceExample, blob.item(), "sequence example", name)
-    ctx = ex.context.feature
-    outs = _unbatch(at.context, _outputs(at.context, _gather([ctx], at.context, [name], [None]), [name], [None]))
-    lists = ex.feature_lists.feature_list
-    for s in at.sequence:
-        if s.key not in lists:
-            if s.kind != "sparse" and not s.allow_missing:
-                raise ValueError(f"Name: {name or '<unknown>'}, Feature list '{s.key}' is required but could not "
-                                 "be found.  Did you mean to include it in feature_list_dense_missing_assumed_empty "
-                                 "or feature_list_dense_defaults?")
-            steps: list[np.ndarray | None] = []
-        else:
-            where = f"Name: {name or '<unknown>'}, Feature list: {s.key}"
-            steps = [_feature_values(f, s, f"{where}, Index: {t}") for t, f in enumerate(lists[s.key].feature)]
-        if s.kind == "sparse":
-            sp = _sparse(s, steps)
-            outs.extend(sp)
-        else:
-            n = int(np.prod(s.shape, dtype=np.int64))
-            rows = []
-            for t, v in enumerate(steps):
-                size = 0 if v is None else v.size
-                if size != n:
-                    raise ValueError(f"Name: {name or '<unknown>'}, Key: {s.key}, Index: {t}.  Number of values != "
-                                     f"expected.  values size: {size} but output shape: {list(s.shape)}")
-                rows.append(v.reshape(s.shape))
-            outs.append(_stack(rows, (len(steps),) + s.shape, s.dtype))
-    return outs
-
-
-def _sequence_shape(shapes: Sequence[TensorShape], at: SequenceAttrs) -> list[TensorShape]:
-    if shapes[0].rank not in (None, 0):
-        raise ValueError(f"parse_single_sequence_example: serialized must be a scalar, given shape {shapes[0]}")
-    out = _spec_shapes(at.context, None)
-    for s in at.sequence:  # steps lead
-        out += ([TensorShape([None, 2]), TensorShape([None]), TensorShape([2])] if s.kind == "sparse"
-                else [TensorShape([None] + list(s.shape))])
-    return out
-
-
-def _sequence_dtypes(dtypes: Sequence[DType], at: SequenceAttrs) -> list[DType]:
-    _string_input(dtypes, "parse_single_sequence_example")
-    return _spec_dtypes(at.context) + _spec_dtypes(at.sequence)
-
-
-register(OpDef(Op.PARSE_SEQUENCE_EXAMPLE, Kind.HOST, _sequence_shape, _sequence_dtypes, _sequence_ref,
-               no_gradient=True))
-
-
 # ---- public API ----------------------------------------------------------------------------------
 
 def _results(specs: Sequence[Spec], outputs: Sequence[Tensor]) -> dict[str, Tensor | SparseTensor]:
@@ -497,21 +434,3 @@ def parse_single_example(serialized: TensorLike, features: Mapping[str, Any], na
                          example_names: Any = None) -> dict[str, Tensor | SparseTensor]:
     """``parse_example`` of one serialized Example (a scalar): no batch dimension."""
     return _parse(serialized, features, True, _names(example_names), name)
-
-
-def parse_single_sequence_example(serialized: TensorLike, context_features: Mapping[str, Any] | None = None,
-                                  sequence_features: Mapping[str, Any] | None = None,
-                                  example_name: Any = None, name: str | None = None) -> \
-        tuple[dict[str, Tensor | SparseTensor], dict[str, Tensor | SparseTensor]]:
-    """Parse one serialized ``tf.train.SequenceExample``: ``(context, sequence)`` dicts. Context
-    features are as in ``parse_single_example``; a ``FixedLenSequenceFeature`` sequence feature
-    is dense ``[steps] + shape``, a ``VarLenFeature`` a SparseTensor ``[steps, longest]``."""
-    if not context_features and not sequence_features:
-        raise ValueError("Missing features.")
-    ctx, seq = _specs(context_features), _specs(sequence_features, sequence=True)
-    names = _names(example_name)
-    x = convert_to_tensor(serialized, dtype=_dt.string)
-    node = make_node(Op.PARSE_SEQUENCE_EXAMPLE, [x], SequenceAttrs(ctx, seq, names[0] if names else None),
-                     name=name or "ParseSingleSequenceExample")
-    n_ctx = sum(s.outputs for s in ctx)
-    return _results(ctx, node.outputs[:n_ctx]), _results(seq, node.outputs[n_ctx:])

@@ -13,15 +13,14 @@ from graphflow.ops.parsing_ops import (
     VarLenFeature,
     parse_example,
     parse_single_example,
-    parse_single_sequence_example,
 )
+from graphflow.ops.sequence_parsing_ops import parse_sequence_example, parse_single_sequence_example
 from graphflow.tf1.python.platform import gfile
 
 __all__ = ["gfile", "TFRecordCompressionType", "TFRecordOptions", "TFRecordWriter", "tf_record_iterator",
            "FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature", "SparseFeature", "parse_example",
-           "parse_single_example",
-           "parse_single_sequence_example", "decode_raw", "read_file", "write_file", "serialize_tensor",
-           "parse_tensor"]
+           "parse_single_example", "parse_single_sequence_example", "parse_sequence_example", "decode_raw",
+           "read_file", "write_file", "serialize_tensor", "parse_tensor"]
 
 
 class TFRecordCompressionType:
