@@ -2,7 +2,9 @@
 serialize_tensor/parse_tensor: numpy expectations, TF1's errors, and TF's own results."""
 from __future__ import annotations
 
+import gzip
 import os
+import zlib
 
 import numpy as np
 import pytest
@@ -231,6 +233,10 @@ def test_decode_raw_and_files(tmp_path):
         assert e.value.op.name == "read_missing"
         np.testing.assert_array_equal(s.run(round_trip), raw)
         assert list(s.run(strings)) == [b"a", b"bc"]
+        assert s.run(gf.decode_compressed(gf.constant(b"as is"))) == b"as is"
+        with pytest.raises(errors.DataLossError, match=r"element \[1\] is not valid GZIP") as e:
+            s.run(gf.decode_compressed([gzip.compress(b"ok"), b"garbage"], "GZIP", name="gunzip"))
+        assert e.value.op.name == "gunzip"
         with pytest.raises(errors.InvalidArgumentError, match=r"Type mismatch between parsed tensor \(float64\)"):
             s.run(gf.parse_tensor(gf.serialize_tensor(gf.constant([1.0], gf.float64)), gf.float32))
 
@@ -286,6 +292,8 @@ def test_parsing_equals_tf():
             "batch_seq": tf1.io.parse_sequence_example(
                 [_sequence_example(), _short_sequence_example()], _tf_features(tf1, CONTEXT),
                 _tf_features(tf1, BATCH_SEQUENCE)),
+            "unzip": tf1.io.decode_compressed([zlib.compress(b"abc"), zlib.compress(b"")], "ZLIB"),
+            "gunzip": tf1.io.decode_compressed([[gzip.compress(b"xyz")]], "GZIP"),
             "raw": tf1.io.decode_raw(raw, tf.float32), "raw16": tf1.io.decode_raw(raw, tf.int16, False),
             "ser": tf1.io.serialize_tensor(np.array([[1, 2]], np.int32)),
             "ser_s": tf1.io.serialize_tensor(np.array([b"p", b"q"]))})
@@ -300,6 +308,8 @@ def test_parsing_equals_tf():
             "sparse": gf.parse_example(SPARSE_EXAMPLES, SPARSE),
             "batch_seq": gf.io.parse_sequence_example([_sequence_example(), _short_sequence_example()], CONTEXT,
                                                       BATCH_SEQUENCE),
+            "unzip": gf.io.decode_compressed([zlib.compress(b"abc"), zlib.compress(b"")], "ZLIB"),
+            "gunzip": gf.decode_compressed([[gzip.compress(b"xyz")]], "GZIP"),
             "raw": gf.decode_raw(raw, gf.float32), "raw16": gf.decode_raw(raw, gf.int16, False),
             "ser": gf.serialize_tensor(np.array([[1, 2]], np.int32)),
             "ser_s": gf.serialize_tensor(np.array([b"p", b"q"], dtype=object))})
@@ -317,6 +327,7 @@ def test_parsing_equals_tf():
     _same(ours["seq"][0], theirs["seq"][0])
     _same(ours["seq"][1], theirs["seq"][1])
     np.testing.assert_array_equal(ours["raw"], theirs["raw"])
+    assert ours["unzip"].tolist() == theirs["unzip"].tolist() and ours["gunzip"].tolist() == theirs["gunzip"].tolist()
     np.testing.assert_array_equal(ours["raw16"], theirs["raw16"])
     assert ours["ser"] == theirs["ser"] and ours["ser_s"] == theirs["ser_s"]
 

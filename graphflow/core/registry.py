@@ -190,6 +190,7 @@ class Op(enum.Enum):
     WRITE_FILE = "WriteFile"
     SERIALIZE_TENSOR = "SerializeTensor"
     PARSE_TENSOR = "ParseTensor"
+    DECODE_COMPRESSED = "DecodeCompressed"
     PRINT = "Print"
     PY_FUNC = "PyFunc"
     IS_INITIALIZED = "IsVariableInitialized"

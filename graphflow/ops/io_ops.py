@@ -1,4 +1,4 @@
-"""Bytes in and out of the graph: ``decode_raw``, ``read_file`` / ``write_file`` and
+"""Bytes in and out of the graph: ``decode_raw``, ``decode_compressed``, ``read_file`` / ``write_file`` and
 ``serialize_tensor`` / ``parse_tensor`` (TF's ``TensorProto``).
 
 Host ops (``Kind.HOST``). ``read_file`` and ``write_file`` are stateful: a file may change
@@ -8,6 +8,7 @@ atomically (a reader sees the old file or the new one) and creates its folder, a
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,10 +22,11 @@ from graphflow.core.ir import Operation, Tensor, convert_to_tensor
 from graphflow.core.registry import Kind, Op, OpDef, register
 from graphflow.core.shapes import TensorShape
 from graphflow.core.types import DTypeLike, TensorLike
+from graphflow.formats.tfrecord import compression_name
 from graphflow.ops._build import make, make_node
 from graphflow.platform.atomic_file import atomic_write
 
-__all__ = ["decode_raw", "read_file", "write_file", "serialize_tensor", "parse_tensor"]
+__all__ = ["decode_raw", "decode_compressed", "read_file", "write_file", "serialize_tensor", "parse_tensor"]
 
 
 def _need_string(dtypes: Sequence[DType], what: str, which: Sequence[int] = (0,)) -> None:
@@ -89,6 +91,47 @@ def decode_raw(input_bytes: TensorLike = None, out_type: DTypeLike = None, littl
         raise TypeError("decode_raw: out_type must be a numeric or bool dtype, given string")
     return make(Op.DECODE_RAW, [convert_to_tensor(x, dtype=_dt.string)], DecodeRawAttrs(d, bool(little_endian)),
                 name=name or "DecodeRaw")
+
+
+# ---- decode_compressed ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DecompressAttrs:
+    compression_type: str  # "", "ZLIB" or "GZIP"
+    # a ValueError of the reference (corrupt data) becomes this error, naming the node
+    error_code: int = errors.DATA_LOSS
+
+
+def _decompress_ref(at: DecompressAttrs, x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=object)
+    if not at.compression_type:
+        return x
+    wbits = zlib.MAX_WBITS | (16 if at.compression_type == "GZIP" else 0)
+    out = np.empty(x.shape, dtype=object)
+    for idx in np.ndindex(x.shape):
+        try:
+            out[idx] = zlib.decompress(bytes(x[idx]), wbits)
+        except zlib.error as e:
+            raise ValueError(f"decode_compressed: element {list(idx)} is not valid {at.compression_type} data "
+                             f"({e})") from None
+    return out
+
+
+register(OpDef(Op.DECODE_COMPRESSED, Kind.HOST, lambda s, at: [s[0]],
+               lambda d, at: _need_string(d, "decode_compressed") or [_dt.string], _decompress_ref, no_gradient=True))
+
+
+def decode_compressed(bytes: TensorLike, compression_type: str = "",  # noqa: A002 - TF1's keyword
+                      name: str | None = None) -> Tensor:
+    """Each string ZLIB- or GZIP-decompressed (``""``: unchanged); corrupt data is a ``DataLossError``.
+
+    >>> import graphflow as gf, zlib
+    >>> with gf.Session() as s:
+    ...     s.run(gf.decode_compressed([zlib.compress(b"abc")], "ZLIB")).tolist()
+    [b'abc']
+    """
+    return make(Op.DECODE_COMPRESSED, [convert_to_tensor(bytes, dtype=_dt.string)],
+                DecompressAttrs(compression_name(compression_type)), name=name or "DecodeCompressed")
 
 
 # ---- read_file / write_file -----------------------------------------------------------------------

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphflow.formats import tfrecord as _tfrecord
-from graphflow.ops.io_ops import decode_raw, parse_tensor, read_file, serialize_tensor, write_file
+from graphflow.ops.io_ops import decode_compressed, decode_raw, parse_tensor, read_file, serialize_tensor, write_file
 from graphflow.ops.parsing_ops import (
     FixedLenFeature,
     FixedLenSequenceFeature,
@@ -20,7 +20,7 @@ from graphflow.tf1.python.platform import gfile
 __all__ = ["gfile", "TFRecordCompressionType", "TFRecordOptions", "TFRecordWriter", "tf_record_iterator",
            "FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature", "SparseFeature", "parse_example",
            "parse_single_example", "parse_single_sequence_example", "parse_sequence_example", "decode_raw",
-           "read_file", "write_file", "serialize_tensor", "parse_tensor"]
+           "decode_compressed", "read_file", "write_file", "serialize_tensor", "parse_tensor"]
 
 
 class TFRecordCompressionType:
@@ -90,6 +90,6 @@ TOP_LEVEL: dict[str, object] = {
     "parse_single_sequence_example": parse_single_sequence_example, "FixedLenFeature": FixedLenFeature,
     "FixedLenSequenceFeature": FixedLenSequenceFeature, "VarLenFeature": VarLenFeature,
     "SparseFeature": SparseFeature,
-    "decode_raw": decode_raw, "read_file": read_file, "write_file": write_file,
+    "decode_raw": decode_raw, "decode_compressed": decode_compressed, "read_file": read_file, "write_file": write_file,
     "serialize_tensor": serialize_tensor, "parse_tensor": parse_tensor,
 }
