@@ -250,18 +250,14 @@ def _padded(spec: Spec, per_example: Sequence[np.ndarray | None], names: Sequenc
 
 
 def _sparse(spec: Spec, per_example: Sequence[np.ndarray | None]) -> list[np.ndarray]:
-    idx: list[tuple[int, int]] = []
-    vals: list[np.ndarray] = []
-    longest = 0
-    for j, v in enumerate(per_example):
-        if v is None:
-            continue
-        idx.extend((j, k) for k in range(v.size))
-        vals.append(v)
-        longest = max(longest, v.size)
+    """A VarLenFeature's SparseTensor: example j's k-th value at ``[j, k]``."""
+    sizes = np.array([0 if v is None else v.size for v in per_example], dtype=np.int64)
+    rows = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+    cols = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    vals = [v for v in per_example if v is not None and v.size]
     values = np.concatenate(vals) if vals else _values([], spec.dtype)
-    return [np.array(idx, dtype=np.int64).reshape(len(idx), 2), values,
-            np.array([len(per_example), longest], dtype=np.int64)]
+    return [np.stack([rows, cols], axis=1), values,
+            np.array([len(sizes), int(sizes.max()) if sizes.size else 0], dtype=np.int64)]
 
 
 def _indexed(spec: Spec, per_example: Sequence[Any], names: Sequence[str],
