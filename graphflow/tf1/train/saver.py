@@ -20,6 +20,7 @@ import numpy as np
 
 from graphflow.core.errors import DataLossError, InvalidArgumentError, NotFoundError, OpError
 from graphflow.core.ir import Tensor, get_default_graph
+from graphflow.formats.tensor_bundle import data_file, index_file
 from graphflow.graphdef.meta_graph import import_meta_graph as _import_meta_graph
 from graphflow.graphdef.meta_graph import meta_graph_for_save
 from graphflow.ops.variables import GraphKeys, Variable
@@ -31,6 +32,8 @@ from graphflow.tf1.train.checkpoint_io import (
     NewCheckpointReader,
     checkpoint_exists,
     checkpoint_file,
+    checkpoint_files,
+    write_bundle_checkpoint,
     write_checkpoint,
 )
 from graphflow.tf1.train.saver_def import V2, build_saver_ops, saver_def_class
@@ -57,7 +60,7 @@ def _resolve(ckpt_dir_or_file: str) -> str:
 
 def list_variables(ckpt_dir_or_file: str) -> list[tuple[str, list[int]]]:
     """``[(name, shape)]`` of a checkpoint (or of a directory's latest one), sorted by name."""
-    with CheckpointReader(_resolve(ckpt_dir_or_file)) as r:
+    with NewCheckpointReader(_resolve(ckpt_dir_or_file)) as r:
         return sorted(r.get_variable_to_shape_map().items())
 
 
@@ -65,7 +68,7 @@ def load_variable(ckpt_dir_or_file: str, name: str) -> np.ndarray:
     """One tensor of a checkpoint (or of a directory's latest one) as a numpy array."""
     if name.endswith(":0"):
         name = name[:-2]
-    with CheckpointReader(_resolve(ckpt_dir_or_file)) as r:
+    with NewCheckpointReader(_resolve(ckpt_dir_or_file)) as r:
         return r.get_tensor(name)
 
 
@@ -192,6 +195,13 @@ class Saver:
     >>> path.endswith("model-7")
     True
 
+    The checkpoint is graphflow's ``<prefix>.gfckpt`` unless ``write_version`` is given as
+    ``SaverDef.V2`` (2): then it is TF's tensor bundle (``<prefix>.index`` and
+    ``<prefix>.data-00000-of-00001``), which TF's Saver restores. ``restore`` reads either, and
+    TF1's own checkpoints. The bundle is opt-in because it is two files: a save over the same
+    prefix can be cut between them, which the single-file format rules out (the reader then
+    raises ``DataLossError`` on the mismatched CRCs rather than return wrong values).
+
     ``save`` also writes ``<prefix>.meta`` (TF1's MetaGraphDef: the graph, collections and this
     saver's variables; ``write_meta_graph=False`` skips it). ``keep_checkpoint_every_n_hours``,
     ``sharded`` and the other TF1 arguments are accepted and ignored (``saver_def`` reports them).
@@ -209,7 +219,7 @@ class Saver:
                  reshape: bool = False, sharded: bool = False, max_to_keep: int | None = 5,
                  keep_checkpoint_every_n_hours: float = 10000.0, name: str | None = None,
                  restore_sequentially: bool = False, saver_def: object = None, builder: object = None,
-                 defer_build: bool = False, allow_empty: bool = False, write_version: int = 2,
+                 defer_build: bool = False, allow_empty: bool = False, write_version: int | None = None,
                  pad_step_number: bool = False, save_relative_paths: bool = False,
                  filename: str | None = None) -> None:
         if var_list is None:
@@ -223,6 +233,9 @@ class Saver:
         self._sharded, self._keep_every_n_hours = bool(sharded), float(keep_checkpoint_every_n_hours)
         self._name = name or "save"
         self._saver_def: Any = None
+        if write_version not in (None, 1, V2):
+            raise ValueError(f"Saver write_version must be SaverDef.V1 (1) or SaverDef.V2 (2), got {write_version!r}")
+        self._write = write_bundle_checkpoint if write_version == V2 else _write_gfckpt
 
     def build(self) -> None:
         """Add the graph's save and restore ops (``saver_def`` names them); built on first use."""
@@ -233,7 +246,8 @@ class Saver:
         if was_final:  # TF1 builds them with the saver; graphflow builds them when first asked for
             graph._unsafe_unfinalize()
         try:
-            filename, save_tensor, restore_op = build_saver_ops(graph, self._vars, self._name, self._read)
+            filename, save_tensor, restore_op = build_saver_ops(graph, self._vars, self._name, self._read,
+                                                                self._write)
         finally:
             if was_final:
                 graph.finalize()
@@ -292,7 +306,7 @@ class Saver:
         naming = _Naming(save_dir, os.path.basename(save_path), meta_graph_suffix, latest_filename or STATE_FILENAME)
         naming.remove_stale_temporaries()
         tensors = [(name, sess.state.value(v.node)) for name, v in self._vars.items()]
-        write_checkpoint(checkpoint_file(prefix), tensors)
+        self._write(prefix, tensors)
         if write_meta_graph:
             meta_graph_for_save(self, f"{prefix}.{meta_graph_suffix}")
         if write_state:
@@ -354,7 +368,7 @@ class Saver:
 
     def _read(self, save_path: str) -> dict[str, np.ndarray]:
         """Every variable's value in the checkpoint, all names, shapes and dtypes checked first."""
-        with CheckpointReader(save_path) as reader:
+        with NewCheckpointReader(save_path) as reader:
             shapes, dtypes = reader.get_variable_to_shape_map(), reader.get_variable_to_dtype_map()
             missing, wrong = [], []
             for name, v in self._vars.items():
@@ -376,6 +390,10 @@ class Saver:
                     raise NotFoundError(None, None, msg)
                 raise InvalidArgumentError(None, None, msg)
             return {name: reader.get_tensor(name) for name in self._vars}
+
+
+def _write_gfckpt(prefix: str, tensors: Sequence[tuple[str, np.ndarray]]) -> None:
+    write_checkpoint(checkpoint_file(prefix), tensors)
 
 
 # ---- what a save keeps and removes --------------------------------------------------------------
@@ -426,7 +444,7 @@ class _Naming:
 
     def remove(self, prefix: str) -> None:
         """A checkpoint's files, the state file no longer naming it."""
-        for path in (checkpoint_file(prefix), f"{prefix}.{self.meta_suffix}"):
+        for path in (*checkpoint_files(prefix), f"{prefix}.{self.meta_suffix}"):
             try:
                 os.remove(path)
             except FileNotFoundError:
@@ -434,7 +452,7 @@ class _Naming:
 
     def _temporary_target(self, target: str) -> bool:
         """Whether ``target`` (what a temporary file was to become) is this saver's."""
-        for suffix in (SUFFIX, f".{self.meta_suffix}"):
+        for suffix in (SUFFIX, index_file(""), data_file(""), f".{self.meta_suffix}"):
             if target.endswith(suffix) and self.owns(target[:-len(suffix)]):
                 return True
         return target == self.state_name
