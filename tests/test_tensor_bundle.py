@@ -155,9 +155,31 @@ def test_saver_writes_a_bundle_when_asked_with_write_version_v2(tmp_path) -> Non
             np.testing.assert_array_equal(sess.run(w), np.arange(6).reshape(2, 3) * 2)
             np.testing.assert_array_equal(gf.train.load_variable(second, "dense/kernel"), sess.run(w))
             assert gf.train.NewCheckpointReader(second).get_variable_to_dtype_map()["global_step"] == np.int64
+            saver_def = saver.as_saver_def()  # the graph's save op writes the saver's format too
+            sess.run(saver_def.save_tensor_name, {saver_def.filename_tensor_name: str(tmp_path / "by_op")})
+            assert is_bundle(str(tmp_path / "by_op"))
             wrong = gf.Variable(np.zeros(3, np.float32), name="global_step")
             with pytest.raises(gf.errors.InvalidArgumentError, match="variable global_step_1:0 .*expected shape"):
                 gf.train.Saver({"global_step": wrong}).restore(sess, second)
+
+
+def test_checkpoint_utils_read_bundles(tmp_path) -> None:
+    prefix = str(tmp_path / "pretrained")
+    write_bundle(prefix, {"enc/w": np.full((2, 2), 3.0, np.float32), "enc/b": np.ones(2, np.float32)})
+    gf.train.update_checkpoint_state(str(tmp_path), prefix)
+    assert gf.contrib.framework.list_variables(str(tmp_path)) == [("enc/b", [2]), ("enc/w", [2, 2])]
+    np.testing.assert_array_equal(gf.contrib.framework.load_variable(str(tmp_path), "enc/b:0"), np.ones(2))
+    with gf.Graph().as_default():
+        with gf.variable_scope("new"):
+            w = gf.get_variable("w", shape=[2, 2])
+            b = gf.get_variable("b", shape=[2])
+        gf.train.init_from_checkpoint(str(tmp_path), {"enc/": "new/"})
+        with gf.Session(device="reference") as sess:
+            sess.run(gf.global_variables_initializer())
+            np.testing.assert_array_equal(sess.run(w), np.full((2, 2), 3.0))
+            np.testing.assert_array_equal(sess.run(b), np.ones(2))
+    gf.train.remove_checkpoint(prefix)
+    assert not os.path.exists(index_file(prefix)) and not os.path.exists(data_file(prefix))
 
 
 # ---- against TF1 -------------------------------------------------------------------------------
@@ -173,6 +195,11 @@ def test_tf_writes_and_graphflow_reads_byte_identically(tmp_path) -> None:
         sess.run(tf.global_variables_initializer())
         full = sess.run(tf.concat(list(part), 0))
         tf.train.Saver().save(sess, str(tmp_path / "part"))
+        for i, name in enumerate(["f32", "s"]):  # two shards, merged as a sharded save merges them
+            sess.run(tf.raw_ops.SaveV2(prefix=str(tmp_path / f"shard{i}"), tensor_names=[name], shape_and_slices=[""],
+                                       tensors=[tf.constant(TENSORS[name])]))
+        sess.run(tf.raw_ops.MergeV2Checkpoints(checkpoint_prefixes=[str(tmp_path / "shard0"), str(tmp_path / "shard1")],
+                                               destination_prefix=str(tmp_path / "merged")))
     write_bundle(str(tmp_path / "gf"), TENSORS)
     for suffix in (".index", ".data-00000-of-00001"):
         assert open(str(tmp_path / "tf") + suffix, "rb").read() == open(str(tmp_path / "gf") + suffix, "rb").read()
@@ -182,6 +209,10 @@ def test_tf_writes_and_graphflow_reads_byte_identically(tmp_path) -> None:
     parts = BundleReader(str(tmp_path / "part"))
     assert parts.keys() == ["part"] and parts.shape("part") == [300, 2]
     _same(parts.get("part"), full)
+    merged = BundleReader(str(tmp_path / "merged"))
+    assert os.path.exists(data_file(str(tmp_path / "merged"), 1, 2))
+    _same(merged.get("f32"), TENSORS["f32"])
+    _same(merged.get("s"), TENSORS["s"])
 
 
 @pytest.mark.needs("tensorflow")

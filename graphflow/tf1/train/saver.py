@@ -27,12 +27,10 @@ from graphflow.ops.variables import GraphKeys, Variable
 from graphflow.platform import mpi as collectives
 from graphflow.platform.atomic_file import abandoned, atomic_write, temp_owner
 from graphflow.tf1.train.checkpoint_io import (
-    SUFFIX,
     CheckpointReader,
     NewCheckpointReader,
     checkpoint_exists,
     checkpoint_file,
-    checkpoint_files,
     write_bundle_checkpoint,
     write_checkpoint,
 )
@@ -207,7 +205,7 @@ class Saver:
     ``sharded`` and the other TF1 arguments are accepted and ignored (``saver_def`` reports them).
 
     ``max_to_keep`` counts, besides this saver's own checkpoints, those of the same ``save_path``
-    that its state file (``latest_filename``) lists: an earlier run's, which TF1 forgets, unlisted
+    in the format it writes that its state file (``latest_filename``) lists: an earlier run's, which TF1 forgets, unlisted
     and kept forever. A save removes only the checkpoints it drops from that list, and temporary
     files of this ``save_path``'s killed saves (writer gone, untouched for 10 minutes). A
     checkpoint the state file does not list is never removed: another saver's on the same
@@ -235,7 +233,8 @@ class Saver:
         self._saver_def: Any = None
         if write_version not in (None, 1, V2):
             raise ValueError(f"Saver write_version must be SaverDef.V1 (1) or SaverDef.V2 (2), got {write_version!r}")
-        self._write = write_bundle_checkpoint if write_version == V2 else _write_gfckpt
+        self._bundle = write_version == V2
+        self._write = write_bundle_checkpoint if self._bundle else _write_gfckpt
 
     def build(self) -> None:
         """Add the graph's save and restore ops (``saver_def`` names them); built on first use."""
@@ -303,7 +302,8 @@ class Saver:
         if _mpi_rank() > 0:  # data-parallel ranks hold rank 0's weights: rank 0 alone writes
             return prefix
         _make_save_dir(save_dir, save_path)
-        naming = _Naming(save_dir, os.path.basename(save_path), meta_graph_suffix, latest_filename or STATE_FILENAME)
+        naming = _Naming(save_dir, os.path.basename(save_path), meta_graph_suffix, latest_filename or STATE_FILENAME,
+                         self._bundle)
         naming.remove_stale_temporaries()
         tensors = [(name, sess.state.value(v.node)) for name, v in self._vars.items()]
         self._write(prefix, tensors)
@@ -340,7 +340,7 @@ class Saver:
         known = {_key(p) for p in self._last}
         self._last = [os.path.join(folder, name) for name in names
                       if _key(os.path.join(naming.folder, name)) not in known
-                      and checkpoint_exists(os.path.join(naming.folder, name))] + self._last
+                      and naming.exists(os.path.join(naming.folder, name))] + self._last
 
     def restore(self, sess: Any, save_path: str) -> None:
         """Load every variable from the checkpoint ``save_path``: all names, shapes and dtypes are
@@ -353,7 +353,7 @@ class Saver:
             if _mpi_rank() == 0:
                 try:
                     read = self._read(os.fspath(save_path))
-                except (OSError, ValueError, NotFoundError, InvalidArgumentError, DataLossError) as e:
+                except (OSError, ValueError, OpError) as e:  # NotFound, InvalidArgument, DataLoss, Unimplemented
                     read = (type(e), str(e))  # every rank raises rank 0's error
             read = collectives.broadcast_object(read, 0)
             if isinstance(read, tuple):
@@ -425,6 +425,15 @@ class _Naming:
     base: str
     meta_suffix: str
     state_name: str
+    bundle: bool = False  # the saver writes TF's tensor bundle, not .gfckpt files
+
+    def files(self, prefix: str) -> list[str]:
+        """The checkpoint files of ``prefix`` in this saver's format: a checkpoint of the other
+        format under the same name (TF1's, beside a .gfckpt saver) is not this saver's."""
+        return [index_file(prefix), data_file(prefix)] if self.bundle else [checkpoint_file(prefix)]
+
+    def exists(self, prefix: str) -> bool:
+        return os.path.isfile(self.files(prefix)[0])
 
     def _step(self, name: str) -> int | None:
         """-1 for ``<base>``, the step for ``<base>-<step>``, None for a name not of this saver."""
@@ -444,7 +453,7 @@ class _Naming:
 
     def remove(self, prefix: str) -> None:
         """A checkpoint's files, the state file no longer naming it."""
-        for path in (*checkpoint_files(prefix), f"{prefix}.{self.meta_suffix}"):
+        for path in (*self.files(prefix), f"{prefix}.{self.meta_suffix}"):
             try:
                 os.remove(path)
             except FileNotFoundError:
@@ -452,7 +461,7 @@ class _Naming:
 
     def _temporary_target(self, target: str) -> bool:
         """Whether ``target`` (what a temporary file was to become) is this saver's."""
-        for suffix in (SUFFIX, index_file(""), data_file(""), f".{self.meta_suffix}"):
+        for suffix in (*self.files(""), f".{self.meta_suffix}"):
             if target.endswith(suffix) and self.owns(target[:-len(suffix)]):
                 return True
         return target == self.state_name
