@@ -10,13 +10,12 @@ import graphflow as gf
 from graphflow.core.errors import DataLossError, NotFoundError
 from graphflow.formats import sstable
 from graphflow.formats.tensor_bundle import (
-    BundleEntryProto,
-    BundleHeaderProto,
     BundleReader,
     data_file,
     encode_name_slice,
     index_file,
     is_bundle,
+    protos,
     write_bundle,
 )
 from tests.optional import tf1
@@ -107,6 +106,7 @@ def test_truncated_or_corrupt_files_raise_data_loss_naming_the_file(tmp_path) ->
 
 def test_entries_claiming_more_than_the_file_holds_are_refused_before_reading(tmp_path) -> None:
     prefix = str(tmp_path / "m")
+    BundleHeaderProto, BundleEntryProto = protos()["BundleHeaderProto"], protos()["BundleEntryProto"]
     header = BundleHeaderProto(num_shards=1)
     header.version.producer = 1
     huge = BundleEntryProto(dtype=1, offset=0, size=4 << 40)

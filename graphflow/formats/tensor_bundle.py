@@ -27,6 +27,7 @@ reading checks every size against the file before allocating and each tensor's C
 """
 from __future__ import annotations
 
+import functools
 import os
 import struct
 from collections.abc import Iterable, Mapping
@@ -40,7 +41,7 @@ from graphflow.formats.proto import messages
 from graphflow.formats.sstable import get_varint, put_varint
 from graphflow.platform.atomic_file import atomic_write
 
-__all__ = ["write_bundle", "BundleReader", "is_bundle", "index_file", "data_file", "DTYPE_ENUMS"]
+__all__ = ["write_bundle", "BundleReader", "is_bundle", "index_file", "data_file", "protos", "DTYPE_ENUMS"]
 
 # TF's DataType numbers (types.proto) for the element types a bundle can hold here.
 DTYPE_ENUMS: dict[str, int] = {
@@ -53,22 +54,32 @@ _TF_ONLY = {11: "qint8", 12: "quint8", 13: "qint32", 14: "bfloat16", 15: "qint16
 VERSION = 1  # kTensorBundleVersion; this reader is consumer version 1
 _READ_LIMIT = 1 << 26  # bytes read at a time when checking a tensor's CRC
 
-_M = messages("graphflow/tensor_bundle.proto", "graphflow.tensor_bundle", {
-    "Dim": [("size", 1, "int64"), ("name", 2, "string")],
-    "TensorShapeProto": [("dim", 2, "Dim", "repeated"), ("unknown_rank", 3, "bool")],
-    "VersionDef": [("producer", 1, "int32"), ("min_consumer", 2, "int32"),
-                   ("bad_consumers", 3, "int32", "repeated")],
-    # ``length`` is proto3 ``oneof has_length`` in TF: declared repeated so that "absent" (the
-    # slice spans the whole dimension) reads apart from 0; parsers accept either encoding
-    "Extent": [("start", 1, "int64"), ("length", 2, "int64", "repeated")],
-    "TensorSliceProto": [("extent", 1, "Extent", "repeated")],
-    "BundleHeaderProto": [("num_shards", 1, "int32"), ("endianness", 2, "int32"), ("version", 3, "VersionDef")],
-    "BundleEntryProto": [("dtype", 1, "int32"), ("shape", 2, "TensorShapeProto"), ("shard_id", 3, "int32"),
-                         ("offset", 4, "int64"), ("size", 5, "int64"), ("crc32c", 6, "fixed32"),
-                         ("slices", 7, "TensorSliceProto", "repeated")]})
-BundleHeaderProto = _M["BundleHeaderProto"]
-BundleEntryProto = _M["BundleEntryProto"]
-TensorSliceProto = _M["TensorSliceProto"]
+@functools.cache
+def protos() -> dict[str, Any]:
+    """The bundle's message classes (``BundleHeaderProto``, ``BundleEntryProto``...), built when
+    first needed: protobuf is an optional package, and importing graphflow must not need it."""
+    return messages("graphflow/tensor_bundle.proto", "graphflow.tensor_bundle", {
+        "Dim": [("size", 1, "int64"), ("name", 2, "string")],
+        "TensorShapeProto": [("dim", 2, "Dim", "repeated"), ("unknown_rank", 3, "bool")],
+        "VersionDef": [("producer", 1, "int32"), ("min_consumer", 2, "int32"),
+                       ("bad_consumers", 3, "int32", "repeated")],
+        # ``length`` is proto3 ``oneof has_length`` in TF: declared repeated so that "absent" (the
+        # slice spans the whole dimension) reads apart from 0; parsers accept either encoding
+        "Extent": [("start", 1, "int64"), ("length", 2, "int64", "repeated")],
+        "TensorSliceProto": [("extent", 1, "Extent", "repeated")],
+        "BundleHeaderProto": [("num_shards", 1, "int32"), ("endianness", 2, "int32"),
+                              ("version", 3, "VersionDef")],
+        "BundleEntryProto": [("dtype", 1, "int32"), ("shape", 2, "TensorShapeProto"), ("shard_id", 3, "int32"),
+                             ("offset", 4, "int64"), ("size", 5, "int64"), ("crc32c", 6, "fixed32"),
+                             ("slices", 7, "TensorSliceProto", "repeated")]})
+
+
+def __getattr__(name: str) -> Any:
+    """``BundleHeaderProto``, ``BundleEntryProto``, ``TensorSliceProto``... as module attributes,
+    built on first use (PEP 562)."""
+    if name.endswith("Proto") and name in protos():
+        return protos()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def index_file(prefix: str) -> str:
@@ -114,7 +125,7 @@ def _lengths_crc(lengths: Iterable[int]) -> int:
 
 def _write_tensor(f: BinaryIO, name: str, a: np.ndarray, offset: int) -> Any:
     dtype = _dtype_name(name, a)
-    entry = BundleEntryProto(dtype=DTYPE_ENUMS[dtype], offset=offset)
+    entry = protos()["BundleEntryProto"](dtype=DTYPE_ENUMS[dtype], offset=offset)
     entry.shape.SetInParent()
     for d in a.shape:
         entry.shape.dim.add(size=d)
@@ -165,7 +176,7 @@ def write_bundle(prefix: str, tensors: Mapping[str, np.ndarray]) -> None:
             entries.append((key, entry.SerializeToString()))
 
     atomic_write(data_file(prefix), write_data)
-    header = BundleHeaderProto(num_shards=1)
+    header = protos()["BundleHeaderProto"](num_shards=1)
     header.version.producer = VERSION
     table = sstable.build_table([(b"", header.SerializeToString())] + entries)
     atomic_write(index_file(prefix), lambda f: f.write(table))
@@ -193,7 +204,7 @@ class BundleReader:
         items = sstable.read_table(raw, self._index)
         if not items or items[0][0] != b"":
             raise DataLossError(None, None, f"{self._index}: the bundle header (key '') is missing")
-        header = self._parse(BundleHeaderProto, items[0][1], "the bundle header")
+        header = self._parse("BundleHeaderProto", items[0][1], "the bundle header")
         if header.num_shards < 1:
             raise DataLossError(None, None, f"{self._index}: header claims {header.num_shards} shards")
         if header.version.min_consumer > VERSION or VERSION in header.version.bad_consumers:
@@ -215,18 +226,18 @@ class BundleReader:
                 raise DataLossError(None, None, f"{self._index}: tensor name {key!r} is not UTF-8") from None
             self._entries[name] = value
 
-    def _parse(self, cls: Any, value: bytes, what: str) -> Any:
+    def _parse(self, message: str, value: bytes, what: str) -> Any:
         try:
-            return cls.FromString(value)
+            return protos()[message].FromString(value)
         except Exception as e:  # protobuf's DecodeError and friends: the bytes are not that message
-            raise DataLossError(None, None, f"{self._index}: {what} is not a valid {cls.__name__}: {e}") from None
+            raise DataLossError(None, None, f"{self._index}: {what} is not a valid {message}: {e}") from None
 
     def _entry(self, key: str) -> Any:
         if key not in self._entries:
             raise NotFoundError(None, None, f"Key {key} not found in checkpoint {self.prefix}")
         entry = self._entries[key]
         if isinstance(entry, bytes):
-            entry = self._entries[key] = self._parse(BundleEntryProto, entry, f"the entry of {key!r}")
+            entry = self._entries[key] = self._parse("BundleEntryProto", entry, f"the entry of {key!r}")
             if entry.dtype not in _ENUM_NAMES:
                 kind = _TF_ONLY.get(entry.dtype, f"DataType {entry.dtype}")
                 raise UnimplementedError(None, None, f"{self._index}: tensor {key!r} has dtype {kind}, which "
@@ -337,7 +348,7 @@ class BundleReader:
             skey = encode_name_slice(key, [(st, ln if e.length else -1) for (st, ln), e in zip(spans, s.extent)])
             if skey not in self._slices:
                 raise DataLossError(None, None, f"{self._index}: the slice {spans} of {key!r} is missing")
-            sentry = self._parse(BundleEntryProto, self._slices[skey], f"a slice entry of {key!r}")
+            sentry = self._parse("BundleEntryProto", self._slices[skey], f"a slice entry of {key!r}")
             if sentry.dtype != entry.dtype:
                 raise DataLossError(None, None, f"{self._index}: a slice of {key!r} has another dtype")
             piece = self._read(key, sentry, [ln for _, ln in spans])
