@@ -136,6 +136,45 @@ def test_slice_keys_encode_as_tf_ordered_code() -> None:
     assert encode_name_slice("v", [(0, -1)]) == b"\x00v\x00\x01\x01\x01\x80\x7f"  # -1: the whole dimension
 
 
+def _partitioned(prefix: str, parts: list[tuple[int, np.ndarray]], rows: int) -> None:
+    """A bundle holding a [rows, 2] float32 variable "v" as row slices, laid out as TF writes them."""
+    from graphflow.formats import crc32c
+    header = protos()["BundleHeaderProto"](num_shards=1)
+    header.version.producer = 1
+    full = protos()["BundleEntryProto"](dtype=1)
+    full.shape.dim.add(size=rows)
+    full.shape.dim.add(size=2)
+    items, data = [], b""
+    for start, piece in parts:
+        extent = full.slices.add().extent
+        extent.add(start=start).length.append(len(piece))
+        extent.add(start=0).length.append(2)
+        entry = protos()["BundleEntryProto"](dtype=1, offset=len(data), size=piece.nbytes,
+                                             crc32c=crc32c.masked(piece.tobytes()))
+        entry.shape.dim.add(size=len(piece))
+        entry.shape.dim.add(size=2)
+        items.append((encode_name_slice("v", [(start, len(piece)), (0, 2)]), entry.SerializeToString()))
+        data += piece.tobytes()
+    items = [(b"", header.SerializeToString())] + sorted(items) + [(b"v", full.SerializeToString())]
+    open(index_file(prefix), "wb").write(sstable.build_table(items))
+    open(data_file(prefix), "wb").write(data)
+
+
+def test_partitioned_variables_are_assembled_and_their_slices_checked(tmp_path) -> None:
+    prefix = str(tmp_path / "p")
+    whole = np.arange(10, dtype=np.float32).reshape(5, 2)
+    _partitioned(prefix, [(0, whole[:3]), (3, whole[3:])], 5)
+    r = BundleReader(prefix)
+    assert r.keys() == ["v"] and r.shape("v") == [5, 2]
+    _same(r.get("v"), whole)
+    _partitioned(prefix, [(0, whole[:3])], 5)
+    with pytest.raises(DataLossError, match="cover 6 of its 10 elements"):
+        BundleReader(prefix).get("v")
+    _partitioned(prefix, [(0, whole[:3]), (1, whole[1:3])], 5)  # 10 elements, rows 3 and 4 left out
+    with pytest.raises(DataLossError, match="overlap"):
+        BundleReader(prefix).get("v")
+
+
 def test_saver_writes_a_bundle_when_asked_with_write_version_v2(tmp_path) -> None:
     with gf.Graph().as_default():
         w = gf.Variable(np.arange(6, dtype=np.float32).reshape(2, 3), name="dense/kernel")

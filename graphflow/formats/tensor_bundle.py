@@ -332,8 +332,7 @@ class BundleReader:
     def _assemble(self, key: str, entry: Any) -> np.ndarray:
         shape = self.shape(key)
         dtype = _ENUM_NAMES[entry.dtype]
-        out = np.empty(shape, dtype=object if dtype == "string" else dtype)
-        covered = 0
+        pieces = []  # read first (each bounded by its file), so the shape is trusted only once covered
         for s in entry.slices:
             if len(s.extent) != len(shape):
                 raise DataLossError(None, None, f"{self._index}: a slice of {key!r} has {len(s.extent)} "
@@ -351,12 +350,19 @@ class BundleReader:
             sentry = self._parse("BundleEntryProto", self._slices[skey], f"a slice entry of {key!r}")
             if sentry.dtype != entry.dtype:
                 raise DataLossError(None, None, f"{self._index}: a slice of {key!r} has another dtype")
-            piece = self._read(key, sentry, [ln for _, ln in spans])
-            out[tuple(slice(st, st + ln) for st, ln in spans)] = piece
-            covered += piece.size
-        if covered != out.size:
+            pieces.append((spans, self._read(key, sentry, [ln for _, ln in spans])))
+        covered, total = sum(p.size for _, p in pieces), int(np.prod(shape, dtype=object))
+        if covered != total:
             raise DataLossError(None, None, f"{self._index}: the slices of {key!r} cover {covered} of its "
-                                f"{out.size} elements")
+                                f"{total} elements")
+        out = np.empty(shape, dtype=object if dtype == "string" else dtype)
+        filled = np.zeros(shape, dtype=bool)
+        for spans, piece in pieces:
+            where = tuple(slice(st, st + ln) for st, ln in spans)
+            if filled[where].any():
+                raise DataLossError(None, None, f"{self._index}: the slices of {key!r} overlap at {spans}")
+            filled[where] = True
+            out[where] = piece
         return out
 
 
