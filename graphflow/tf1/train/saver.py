@@ -1,7 +1,12 @@
 """Checkpoints: ``gf.train.Saver``, ``latest_checkpoint`` and the ``checkpoint`` state file.
 
 The checkpoint file itself (``<prefix>.gfckpt``, written atomically and read through bounded
-streams) is ``checkpoint_io``'s; docs/checkpoint_format.md describes both. A save writes the
+streams) is ``checkpoint_io``'s; docs/checkpoint_format.md describes both. A saver made with
+``write_version=SaverDef.V2`` writes TF's tensor bundle instead (``formats.tensor_bundle``), and
+every saver restores either format, TF1's checkpoints included. ``.gfckpt`` stays the default:
+it is one file, replaced atomically, where the bundle is two (a save cut between them over the
+same prefix leaves a pair whose CRCs disagree), and graphflow's tests and docs rely on it; the
+explicit ``SaverDef.V2`` that TF1 scripts often pass asks for TF's own format. A save writes the
 checkpoint, then the state file naming it, then deletes what the saver no longer keeps: the
 checkpoints it wrote or took over from its state file and dropped beyond ``max_to_keep``, and the
 temporary files of its saves that were killed. Nothing else is ever removed: a checkpoint no state
@@ -205,12 +210,12 @@ class Saver:
     ``sharded`` and the other TF1 arguments are accepted and ignored (``saver_def`` reports them).
 
     ``max_to_keep`` counts, besides this saver's own checkpoints, those of the same ``save_path``
-    in the format it writes that its state file (``latest_filename``) lists: an earlier run's, which TF1 forgets, unlisted
-    and kept forever. A save removes only the checkpoints it drops from that list, and temporary
-    files of this ``save_path``'s killed saves (writer gone, untouched for 10 minutes). A
-    checkpoint the state file does not list is never removed: another saver's on the same
-    ``save_path`` with another ``latest_filename``, TF1's files, one an interrupted save left
-    unlisted. With ``max_to_keep`` None or 0 no checkpoint is ever removed.
+    in the format it writes that its state file (``latest_filename``) lists: an earlier run's,
+    which TF1 forgets, unlisted and kept forever. A save removes only the checkpoints it drops
+    from that list, and temporary files of this ``save_path``'s killed saves (writer gone,
+    untouched for 10 minutes). A checkpoint the state file does not list is never removed:
+    another saver's on the same ``save_path`` with another ``latest_filename``, TF1's files, one
+    an interrupted save left unlisted. With ``max_to_keep`` None or 0 no checkpoint is ever removed.
     """
 
     def __init__(self, var_list: Iterable[Variable] | Mapping[str, Variable] | None = None,
