@@ -8,6 +8,11 @@ directory, flushed, fsynced and renamed over the target (``platform.atomic_file`
 mid-save leaves the previous checkpoint as it was, and a temporary file that a later save removes
 once its writer is gone.
 
+A checkpoint may also be TF's tensor bundle (``<prefix>.index`` and
+``<prefix>.data-00000-of-00001``, ``graphflow.formats.tensor_bundle``): TF1's Saver writes it, and
+graphflow's writes it when asked (``Saver(write_version=SaverDef.V2)``). ``NewCheckpointReader``
+opens either, by the files present, with the same interface and the same guarantees.
+
 Reading trusts nothing in the file: every size is checked against the manifest and against the
 file's real length before anything is allocated, members are read exactly (no trailing bytes,
 no compression, CRCs checked), and every malformed input raises ``DataLossError`` naming the file.
@@ -27,9 +32,10 @@ from typing import IO, Any, BinaryIO, NoReturn
 import numpy as np
 
 from graphflow.core.errors import DataLossError, NotFoundError
+from graphflow.formats import tensor_bundle
 from graphflow.platform.atomic_file import atomic_write
 
-__all__ = ["CheckpointReader", "NewCheckpointReader", "checkpoint_exists"]
+__all__ = ["CheckpointReader", "BundleCheckpointReader", "NewCheckpointReader", "checkpoint_exists"]
 
 FORMAT = "graphflow.checkpoint"
 VERSION = 1
@@ -82,7 +88,20 @@ def checkpoint_file(prefix: str) -> str:
 
 
 def checkpoint_exists(checkpoint_prefix: str) -> bool:
-    return os.path.isfile(checkpoint_file(checkpoint_prefix))
+    """Whether a checkpoint, graphflow's or a TF bundle, is at ``checkpoint_prefix``."""
+    prefix = os.fspath(checkpoint_prefix)
+    return os.path.isfile(checkpoint_file(prefix)) or tensor_bundle.is_bundle(prefix)
+
+
+def checkpoint_files(prefix: str) -> list[str]:
+    """The files of the checkpoint ``prefix`` that exist (``.gfckpt``, or a bundle's index and data)."""
+    candidates = [checkpoint_file(prefix), tensor_bundle.index_file(prefix), tensor_bundle.data_file(prefix)]
+    return [p for p in candidates if os.path.isfile(p)]
+
+
+def write_bundle_checkpoint(prefix: str, tensors: Sequence[tuple[str, np.ndarray]]) -> None:
+    """Write ``tensors`` as TF's tensor bundle at ``prefix`` (both files atomically, data first)."""
+    tensor_bundle.write_bundle(prefix, dict(tensors))
 
 
 # ---- reading ---------------------------------------------------------------------------------------
@@ -137,7 +156,8 @@ class CheckpointReader:
 
     def _missing(self, prefix: str) -> NoReturn:
         raise NotFoundError(None, None, f"Unsuccessful restore: no checkpoint at prefix {prefix!r} "
-                            f"(expected the file {self.path}, written by gf.train.Saver.save)")
+                            f"(expected the file {self.path}, written by gf.train.Saver.save, or TF's "
+                            f"{prefix}.index and its data)")
 
     def _corrupt(self, what: str, error: BaseException | None = None) -> NoReturn:
         cause = f": {type(error).__name__}: {error}" if error is not None else ""
@@ -284,4 +304,48 @@ class CheckpointReader:
         return bool(fortran)
 
 
-NewCheckpointReader = CheckpointReader
+class BundleCheckpointReader:
+    """TF's checkpoint reader over a tensor bundle (``<prefix>.index`` + data), as TF1's
+    ``NewCheckpointReader`` returns it; a partitioned variable reads as one whole tensor."""
+
+    def __init__(self, prefix: str) -> None:
+        self.path = os.fspath(prefix)
+        self._bundle = tensor_bundle.BundleReader(self.path)
+
+    def close(self) -> None:
+        pass  # the index is read whole when opened; data files are opened per tensor
+
+    def __enter__(self) -> BundleCheckpointReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def has_tensor(self, name: str) -> bool:
+        return self._bundle.has(name)
+
+    def get_variable_to_shape_map(self) -> dict[str, list[int]]:
+        return {k: self._bundle.shape(k) for k in self._bundle.keys()}
+
+    def get_variable_to_dtype_map(self) -> dict[str, np.dtype]:
+        return {k: np.dtype(object if d == "string" else d) for k in self._bundle.keys()
+                for d in [self._bundle.dtype(k)]}
+
+    def get_tensor(self, name: str) -> np.ndarray:
+        return self._bundle.get(name)
+
+
+def NewCheckpointReader(prefix: str) -> CheckpointReader | BundleCheckpointReader:  # noqa: N802 - TF1's name
+    """The reader of the checkpoint ``prefix``: graphflow's ``<prefix>.gfckpt`` when it exists,
+    else TF's tensor bundle ``<prefix>.index`` (TF1's own checkpoints).
+
+    >>> import graphflow as gf, tempfile, os, numpy as np
+    >>> p = os.path.join(tempfile.mkdtemp(), "tf_model")
+    >>> tensor_bundle.write_bundle(p, {"w": np.ones(2, np.float32)})
+    >>> gf.train.NewCheckpointReader(p).get_tensor("w")
+    array([1., 1.], dtype=float32)
+    """
+    prefix = os.fspath(prefix)
+    if not os.path.isfile(checkpoint_file(prefix)) and tensor_bundle.is_bundle(prefix):
+        return BundleCheckpointReader(prefix)
+    return CheckpointReader(prefix)

@@ -17,24 +17,30 @@ from typing import Any
 from graphflow.ops.state_ops import assign, constant
 from graphflow.ops.variables import GraphKeys, Variable, global_variables
 from graphflow.tf1.python.platform import tf_logging as logging
-from graphflow.tf1.train.checkpoint_io import CheckpointReader, checkpoint_exists, checkpoint_file
+from graphflow.tf1.train.checkpoint_io import (
+    BundleCheckpointReader,
+    CheckpointReader,
+    NewCheckpointReader,
+    checkpoint_exists,
+    checkpoint_files,
+)
 from graphflow.tf1.train.saver import CheckpointState, _resolve, latest_checkpoint
 
 __all__ = ["load_checkpoint", "init_from_checkpoint", "warm_start", "checkpoints_iterator", "get_checkpoint_mtimes",
            "remove_checkpoint", "generate_checkpoint_state_proto"]
 
 
-def load_checkpoint(ckpt_dir_or_file: str) -> CheckpointReader:
-    """A reader of the checkpoint (or of a directory's latest one): ``get_tensor(name)``,
-    ``get_variable_to_shape_map()``, ``has_tensor(name)``."""
-    return CheckpointReader(_resolve(ckpt_dir_or_file))
+def load_checkpoint(ckpt_dir_or_file: str) -> CheckpointReader | BundleCheckpointReader:
+    """A reader of the checkpoint, graphflow's or TF's tensor bundle (or of a directory's latest
+    one): ``get_tensor(name)``, ``get_variable_to_shape_map()``, ``has_tensor(name)``."""
+    return NewCheckpointReader(_resolve(ckpt_dir_or_file))
 
 
 def _graph_variables() -> dict[str, Variable]:
     return {v.op.name: v for v in global_variables()}
 
 
-def _load_into(var: Variable, reader: CheckpointReader, name: str, source: str) -> None:
+def _load_into(var: Variable, reader: CheckpointReader | BundleCheckpointReader, name: str, source: str) -> None:
     shapes = reader.get_variable_to_shape_map()
     if name not in shapes:
         raise ValueError(f"Tensor {name} is not found in {source} checkpoint {sorted(shapes)}")
@@ -139,13 +145,15 @@ def _wait_for_new(checkpoint_dir: str, last: str | None, timeout: float | None, 
 
 def get_checkpoint_mtimes(checkpoint_prefixes: Sequence[str]) -> list[float]:
     """The modification times of the checkpoints that exist (those that do not are skipped)."""
-    return [os.path.getmtime(checkpoint_file(p)) for p in checkpoint_prefixes if checkpoint_exists(p)]
+    return [os.path.getmtime(checkpoint_files(p)[0]) for p in checkpoint_prefixes if checkpoint_exists(p)]
 
 
 def remove_checkpoint(checkpoint_prefix: str, checkpoint_format_version: int = 2,
                       meta_graph_suffix: str = "meta") -> None:
-    """Delete a checkpoint's file and its ``.meta`` (what exists of them; a warning for the rest)."""
-    for path in (checkpoint_file(checkpoint_prefix), f"{checkpoint_prefix}.{meta_graph_suffix}"):
+    """Delete a checkpoint's files (``.gfckpt``, or a TF bundle's index and data) and its ``.meta``
+    (what exists of them; a warning for the rest)."""
+    files = checkpoint_files(checkpoint_prefix) or [f"{checkpoint_prefix}.gfckpt"]
+    for path in (*files, f"{checkpoint_prefix}.{meta_graph_suffix}"):
         try:
             os.remove(path)
         except FileNotFoundError:

@@ -1,7 +1,12 @@
 """Checkpoints: ``gf.train.Saver``, ``latest_checkpoint`` and the ``checkpoint`` state file.
 
 The checkpoint file itself (``<prefix>.gfckpt``, written atomically and read through bounded
-streams) is ``checkpoint_io``'s; docs/checkpoint_format.md describes both. A save writes the
+streams) is ``checkpoint_io``'s; docs/checkpoint_format.md describes both. A saver made with
+``write_version=SaverDef.V2`` writes TF's tensor bundle instead (``formats.tensor_bundle``), and
+every saver restores either format, TF1's checkpoints included. ``.gfckpt`` stays the default:
+it is one file, replaced atomically, where the bundle is two (a save cut between them over the
+same prefix leaves a pair whose CRCs disagree), and graphflow's tests and docs rely on it; the
+explicit ``SaverDef.V2`` that TF1 scripts often pass asks for TF's own format. A save writes the
 checkpoint, then the state file naming it, then deletes what the saver no longer keeps: the
 checkpoints it wrote or took over from its state file and dropped beyond ``max_to_keep``, and the
 temporary files of its saves that were killed. Nothing else is ever removed: a checkpoint no state
@@ -20,17 +25,18 @@ import numpy as np
 
 from graphflow.core.errors import DataLossError, InvalidArgumentError, NotFoundError, OpError
 from graphflow.core.ir import Tensor, get_default_graph
+from graphflow.formats.tensor_bundle import data_file, index_file
 from graphflow.graphdef.meta_graph import import_meta_graph as _import_meta_graph
 from graphflow.graphdef.meta_graph import meta_graph_for_save
 from graphflow.ops.variables import GraphKeys, Variable
 from graphflow.platform import mpi as collectives
 from graphflow.platform.atomic_file import abandoned, atomic_write, temp_owner
 from graphflow.tf1.train.checkpoint_io import (
-    SUFFIX,
     CheckpointReader,
     NewCheckpointReader,
     checkpoint_exists,
     checkpoint_file,
+    write_bundle_checkpoint,
     write_checkpoint,
 )
 from graphflow.tf1.train.saver_def import V2, build_saver_ops, saver_def_class
@@ -57,7 +63,7 @@ def _resolve(ckpt_dir_or_file: str) -> str:
 
 def list_variables(ckpt_dir_or_file: str) -> list[tuple[str, list[int]]]:
     """``[(name, shape)]`` of a checkpoint (or of a directory's latest one), sorted by name."""
-    with CheckpointReader(_resolve(ckpt_dir_or_file)) as r:
+    with NewCheckpointReader(_resolve(ckpt_dir_or_file)) as r:
         return sorted(r.get_variable_to_shape_map().items())
 
 
@@ -65,7 +71,7 @@ def load_variable(ckpt_dir_or_file: str, name: str) -> np.ndarray:
     """One tensor of a checkpoint (or of a directory's latest one) as a numpy array."""
     if name.endswith(":0"):
         name = name[:-2]
-    with CheckpointReader(_resolve(ckpt_dir_or_file)) as r:
+    with NewCheckpointReader(_resolve(ckpt_dir_or_file)) as r:
         return r.get_tensor(name)
 
 
@@ -192,24 +198,31 @@ class Saver:
     >>> path.endswith("model-7")
     True
 
+    The checkpoint is graphflow's ``<prefix>.gfckpt`` unless ``write_version`` is given as
+    ``SaverDef.V2`` (2): then it is TF's tensor bundle (``<prefix>.index`` and
+    ``<prefix>.data-00000-of-00001``), which TF's Saver restores. ``restore`` reads either, and
+    TF1's own checkpoints. The bundle is opt-in because it is two files: a save over the same
+    prefix can be cut between them, which the single-file format rules out (the reader then
+    raises ``DataLossError`` on the mismatched CRCs rather than return wrong values).
+
     ``save`` also writes ``<prefix>.meta`` (TF1's MetaGraphDef: the graph, collections and this
     saver's variables; ``write_meta_graph=False`` skips it). ``keep_checkpoint_every_n_hours``,
     ``sharded`` and the other TF1 arguments are accepted and ignored (``saver_def`` reports them).
 
     ``max_to_keep`` counts, besides this saver's own checkpoints, those of the same ``save_path``
-    that its state file (``latest_filename``) lists: an earlier run's, which TF1 forgets, unlisted
-    and kept forever. A save removes only the checkpoints it drops from that list, and temporary
-    files of this ``save_path``'s killed saves (writer gone, untouched for 10 minutes). A
-    checkpoint the state file does not list is never removed: another saver's on the same
-    ``save_path`` with another ``latest_filename``, TF1's files, one an interrupted save left
-    unlisted. With ``max_to_keep`` None or 0 no checkpoint is ever removed.
+    in the format it writes that its state file (``latest_filename``) lists: an earlier run's,
+    which TF1 forgets, unlisted and kept forever. A save removes only the checkpoints it drops
+    from that list, and temporary files of this ``save_path``'s killed saves (writer gone,
+    untouched for 10 minutes). A checkpoint the state file does not list is never removed:
+    another saver's on the same ``save_path`` with another ``latest_filename``, TF1's files, one
+    an interrupted save left unlisted. With ``max_to_keep`` None or 0 no checkpoint is ever removed.
     """
 
     def __init__(self, var_list: Iterable[Variable] | Mapping[str, Variable] | None = None,
                  reshape: bool = False, sharded: bool = False, max_to_keep: int | None = 5,
                  keep_checkpoint_every_n_hours: float = 10000.0, name: str | None = None,
                  restore_sequentially: bool = False, saver_def: object = None, builder: object = None,
-                 defer_build: bool = False, allow_empty: bool = False, write_version: int = 2,
+                 defer_build: bool = False, allow_empty: bool = False, write_version: int | None = None,
                  pad_step_number: bool = False, save_relative_paths: bool = False,
                  filename: str | None = None) -> None:
         if var_list is None:
@@ -223,6 +236,10 @@ class Saver:
         self._sharded, self._keep_every_n_hours = bool(sharded), float(keep_checkpoint_every_n_hours)
         self._name = name or "save"
         self._saver_def: Any = None
+        if write_version not in (None, 1, V2):
+            raise ValueError(f"Saver write_version must be SaverDef.V1 (1) or SaverDef.V2 (2), got {write_version!r}")
+        self._bundle = write_version == V2
+        self._write = write_bundle_checkpoint if self._bundle else _write_gfckpt
 
     def build(self) -> None:
         """Add the graph's save and restore ops (``saver_def`` names them); built on first use."""
@@ -233,7 +250,8 @@ class Saver:
         if was_final:  # TF1 builds them with the saver; graphflow builds them when first asked for
             graph._unsafe_unfinalize()
         try:
-            filename, save_tensor, restore_op = build_saver_ops(graph, self._vars, self._name, self._read)
+            filename, save_tensor, restore_op = build_saver_ops(graph, self._vars, self._name, self._read,
+                                                                self._write)
         finally:
             if was_final:
                 graph.finalize()
@@ -289,10 +307,11 @@ class Saver:
         if _mpi_rank() > 0:  # data-parallel ranks hold rank 0's weights: rank 0 alone writes
             return prefix
         _make_save_dir(save_dir, save_path)
-        naming = _Naming(save_dir, os.path.basename(save_path), meta_graph_suffix, latest_filename or STATE_FILENAME)
+        naming = _Naming(save_dir, os.path.basename(save_path), meta_graph_suffix, latest_filename or STATE_FILENAME,
+                         self._bundle)
         naming.remove_stale_temporaries()
         tensors = [(name, sess.state.value(v.node)) for name, v in self._vars.items()]
-        write_checkpoint(checkpoint_file(prefix), tensors)
+        self._write(prefix, tensors)
         if write_meta_graph:
             meta_graph_for_save(self, f"{prefix}.{meta_graph_suffix}")
         if write_state:
@@ -326,7 +345,7 @@ class Saver:
         known = {_key(p) for p in self._last}
         self._last = [os.path.join(folder, name) for name in names
                       if _key(os.path.join(naming.folder, name)) not in known
-                      and checkpoint_exists(os.path.join(naming.folder, name))] + self._last
+                      and naming.exists(os.path.join(naming.folder, name))] + self._last
 
     def restore(self, sess: Any, save_path: str) -> None:
         """Load every variable from the checkpoint ``save_path``: all names, shapes and dtypes are
@@ -339,7 +358,7 @@ class Saver:
             if _mpi_rank() == 0:
                 try:
                     read = self._read(os.fspath(save_path))
-                except (OSError, ValueError, NotFoundError, InvalidArgumentError, DataLossError) as e:
+                except (OSError, ValueError, OpError) as e:  # NotFound, InvalidArgument, DataLoss, Unimplemented
                     read = (type(e), str(e))  # every rank raises rank 0's error
             read = collectives.broadcast_object(read, 0)
             if isinstance(read, tuple):
@@ -354,7 +373,7 @@ class Saver:
 
     def _read(self, save_path: str) -> dict[str, np.ndarray]:
         """Every variable's value in the checkpoint, all names, shapes and dtypes checked first."""
-        with CheckpointReader(save_path) as reader:
+        with NewCheckpointReader(save_path) as reader:
             shapes, dtypes = reader.get_variable_to_shape_map(), reader.get_variable_to_dtype_map()
             missing, wrong = [], []
             for name, v in self._vars.items():
@@ -376,6 +395,10 @@ class Saver:
                     raise NotFoundError(None, None, msg)
                 raise InvalidArgumentError(None, None, msg)
             return {name: reader.get_tensor(name) for name in self._vars}
+
+
+def _write_gfckpt(prefix: str, tensors: Sequence[tuple[str, np.ndarray]]) -> None:
+    write_checkpoint(checkpoint_file(prefix), tensors)
 
 
 # ---- what a save keeps and removes --------------------------------------------------------------
@@ -407,6 +430,15 @@ class _Naming:
     base: str
     meta_suffix: str
     state_name: str
+    bundle: bool = False  # the saver writes TF's tensor bundle, not .gfckpt files
+
+    def files(self, prefix: str) -> list[str]:
+        """The checkpoint files of ``prefix`` in this saver's format: a checkpoint of the other
+        format under the same name (TF1's, beside a .gfckpt saver) is not this saver's."""
+        return [index_file(prefix), data_file(prefix)] if self.bundle else [checkpoint_file(prefix)]
+
+    def exists(self, prefix: str) -> bool:
+        return os.path.isfile(self.files(prefix)[0])
 
     def _step(self, name: str) -> int | None:
         """-1 for ``<base>``, the step for ``<base>-<step>``, None for a name not of this saver."""
@@ -426,7 +458,7 @@ class _Naming:
 
     def remove(self, prefix: str) -> None:
         """A checkpoint's files, the state file no longer naming it."""
-        for path in (checkpoint_file(prefix), f"{prefix}.{self.meta_suffix}"):
+        for path in (*self.files(prefix), f"{prefix}.{self.meta_suffix}"):
             try:
                 os.remove(path)
             except FileNotFoundError:
@@ -434,7 +466,7 @@ class _Naming:
 
     def _temporary_target(self, target: str) -> bool:
         """Whether ``target`` (what a temporary file was to become) is this saver's."""
-        for suffix in (SUFFIX, f".{self.meta_suffix}"):
+        for suffix in (*self.files(""), f".{self.meta_suffix}"):
             if target.endswith(suffix) and self.owns(target[:-len(suffix)]):
                 return True
         return target == self.state_name

@@ -44,11 +44,14 @@ def _path(value: Any) -> str:
 
 
 def build_saver_ops(graph: Graph, variables: Mapping[str, Variable], name: str,
-                    read: Callable[[str], dict[str, np.ndarray]]) -> tuple[Tensor, Tensor, Operation]:
+                    read: Callable[[str], dict[str, np.ndarray]],
+                    write: Callable[[str, list[tuple[str, np.ndarray]]], None] | None = None,
+                    ) -> tuple[Tensor, Tensor, Operation]:
     """(filename tensor, save tensor, restore op) for ``variables`` (checkpoint name -> variable),
     under the name scope ``name``: running the save tensor writes the checkpoint the filename
     names and gives the filename back; running the restore op loads every variable from it
-    (``read``: the saver's checked reader, path -> every variable's value)."""
+    (``read``: the saver's checked reader, path -> every variable's value; ``write``: the saver's
+    writer, prefix and (name, value) pairs, by default the ``.gfckpt`` file)."""
     names = list(variables)
     vars_ = [variables[n] for n in names]
     first = len(graph.get_operations())
@@ -57,7 +60,10 @@ def build_saver_ops(graph: Graph, variables: Mapping[str, Variable], name: str,
         filename = placeholder_with_default(default, [], name="Const")
 
         def save(path: Any, *values: np.ndarray) -> np.ndarray:
-            write_checkpoint(checkpoint_file(_path(path)), list(zip(names, values)))
+            if write is None:
+                write_checkpoint(checkpoint_file(_path(path)), list(zip(names, values)))
+            else:
+                write(_path(path), list(zip(names, values)))
             return np.array(_path(path).encode("utf-8"), dtype=object)
 
         saved = py_func(save, [filename, *vars_], _dt.string, name="SaveV2")

@@ -31,7 +31,7 @@ from graphflow.ops.variables import (
     zeros_initializer,
 )
 from graphflow.tf1.contrib.framework.arg_scope import add_arg_scope
-from graphflow.tf1.train.checkpoint_io import CheckpointReader
+from graphflow.tf1.train.checkpoint_io import NewCheckpointReader
 from graphflow.tf1.train.saver import Saver, _resolve
 
 __all__ = ["VariableDeviceChooser", "add_model_variable", "assign_from_checkpoint", "assign_from_checkpoint_fn",
@@ -186,7 +186,7 @@ def assign_from_checkpoint(model_path: str, var_list: Sequence[Variable] | Mappi
                            ignore_missing_vars: bool = False) -> tuple[Operation, dict[Tensor, np.ndarray]]:
     """``(assign_op, feed_dict)`` loading each variable from the checkpoint (by its name, or the
     checkpoint names of a dict) through placeholders: ``sess.run(assign_op, feed_dict)``."""
-    reader = CheckpointReader(_resolve(model_path))
+    reader = NewCheckpointReader(_resolve(model_path))
     feeds: dict[Tensor, np.ndarray] = {}
     ops = []
     for ckpt_name, var in _by_name(var_list).items():
@@ -213,7 +213,7 @@ def assign_from_checkpoint_fn(model_path: str, var_list: Sequence[Variable] | Ma
         raise ValueError("var_list cannot be empty")
     named = _by_name(var_list)
     if ignore_missing_vars:
-        reader = CheckpointReader(_resolve(model_path))
+        reader = NewCheckpointReader(_resolve(model_path))
         named = {k: v for k, v in named.items() if reader.has_tensor(k)}
         if not named:
             return None
