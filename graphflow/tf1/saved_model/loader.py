@@ -134,22 +134,20 @@ def _restore(sess: Any, graph: Any, mgd: MetaGraphDef, export_dir: str, import_s
         raise NotFoundError(None, None, f"SavedModel {export_dir}: its graph has {len(variables)} variables but "
                                         f"there is no tensor bundle at {prefix} (.index and .data-*)")
     reader = BundleReader(prefix)
-    held = set(reader.keys())
-    values, problems = {}, []
-    for key, v in variables.items():
-        if key not in held:
+    problems = []
+    for key, v in variables.items():  # names, shapes and dtypes first: nothing is read or written on a mismatch
+        if key not in reader:
             problems.append(f"Key {key} not found in checkpoint (variable {v.name})")
-            continue
-        value = np.asarray(reader.get(key))
-        if list(value.shape) != v.shape.as_list():
+        elif reader.shape(key) != v.shape.as_list():
             problems.append(f"variable {v.name} (key {key}): expected shape {v.shape.as_list()}, found shape "
-                            f"{list(value.shape)}")
-        elif value.dtype != v.dtype.np:
-            problems.append(f"variable {v.name} (key {key}): expected dtype {v.dtype.name}, found dtype {value.dtype}")
-        values[key] = value
-    if problems:  # nothing is written before everything is checked
+                            f"{reader.shape(key)}")
+        elif reader.dtype(key) != v.dtype.name:
+            problems.append(f"variable {v.name} (key {key}): expected dtype {v.dtype.name}, found dtype "
+                            f"{reader.dtype(key)}")
+    if problems:
         cls = NotFoundError if any(p.startswith("Key ") for p in problems) else InvalidArgumentError
         raise cls(None, None, f"Restoring SavedModel variables from {prefix} failed:\n  " + "\n  ".join(problems))
+    values = {key: reader.get(key) for key in variables}
     for key, v in variables.items():
         sess.state.write(v.node, values[key])
 
