@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["SavedModelBuilder", "simple_save"]
 
 ASSET_FILEPATHS = "asset_filepaths"  # TF1's GraphKeys.ASSET_FILEPATHS
+_ASSET_TYPE_URL = "type.googleapis.com/tensorflow.AssetFileDef"
 
 
 def variables_prefix(export_dir: str) -> str:
@@ -137,8 +138,8 @@ class SavedModelBuilder:
             sources[name] = source
             asset = AssetFileDef(filename=name)
             asset.tensor_info.name = t.name
-            packed = any_pb2.Any()
-            packed.Pack(asset)
+            # TF unpacks by the message's name: TensorBoard's copy of it is "tensorboard.AssetFileDef"
+            packed = any_pb2.Any(type_url=_ASSET_TYPE_URL, value=asset.SerializeToString())
             mgd.collection_def[constants.ASSETS_KEY].any_list.value.append(packed)
             mgd.asset_file_def.append(asset)
         if sources:

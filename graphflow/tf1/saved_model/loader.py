@@ -170,9 +170,8 @@ def _asset_feed(mgd: MetaGraphDef, export_dir: str, graph: Any, import_scope: st
     assets = list(mgd.asset_file_def)
     if constants.ASSETS_KEY in mgd.collection_def:
         for packed in mgd.collection_def[constants.ASSETS_KEY].any_list.value:
-            a = AssetFileDef()
-            packed.Unpack(a)
-            assets.append(a)
+            if packed.type_url.endswith(".AssetFileDef"):  # TF's name, not TensorBoard's copy's
+                assets.append(AssetFileDef.FromString(packed.value))
     folder = os.path.join(export_dir, constants.ASSETS_DIRECTORY)
     return {graph.get_tensor_by_name(_scoped(a.tensor_info.name, import_scope)):
             np.array(os.path.join(folder, a.filename).encode(), dtype=object) for a in assets}
