@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SavedModelBuilder", "simple_save"]
 
-ASSET_FILEPATHS = "asset_filepaths"  # TF1's GraphKeys.ASSET_FILEPATHS
+ASSET_FILEPATHS = GraphKeys.ASSET_FILEPATHS
 _ASSET_TYPE_URL = "type.googleapis.com/tensorflow.AssetFileDef"
 
 

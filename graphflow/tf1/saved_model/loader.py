@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
 __all__ = ["load", "maybe_saved_model_directory", "meta_graph_for_tags"]
 
+_INIT_OP_SIGNATURE_KEY = "__saved_model_init_op"
+
 
 def maybe_saved_model_directory(export_dir: str | os.PathLike[str]) -> bool:
     """Whether ``export_dir`` holds a SavedModel file."""
@@ -153,6 +155,11 @@ def _restore(sess: Any, graph: Any, mgd: MetaGraphDef, export_dir: str, import_s
 
 
 def _init_op(mgd: MetaGraphDef) -> str | None:
+    """The op the loader runs last: TF2's ``__saved_model_init_op`` signature, else the main op
+    collection, else the legacy init op collection."""
+    sig = mgd.signature_def.get(_INIT_OP_SIGNATURE_KEY)
+    if sig is not None and _INIT_OP_SIGNATURE_KEY in sig.outputs:
+        return sig.outputs[_INIT_OP_SIGNATURE_KEY].name.partition(":")[0]
     for key in (constants.MAIN_OP_KEY, constants.LEGACY_INIT_OP_KEY):
         if key in mgd.collection_def:
             ops = list(mgd.collection_def[key].node_list.value)
