@@ -55,12 +55,13 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> str:
     return d
 
 
-def _serve(export_dir: str, tags: list[str], key: str = "serving_default") -> tuple[np.ndarray, list[str]]:
+def _serve(export_dir: str, tags: list[str], key: str = "serving_default",
+           scope: str | None = None) -> tuple[np.ndarray, list[str]]:
     with gf.Graph().as_default() as g, gf.Session(device="reference") as sess:
-        mg = gf.saved_model.loader.load(sess, tags, export_dir)
+        mg = gf.saved_model.loader.load(sess, tags, export_dir, import_scope=scope)
         sig = mg.signature_def[key]
-        x = gf.saved_model.utils.get_tensor_from_tensor_info(sig.inputs["x"], g)
-        y = gf.saved_model.get_tensor_from_tensor_info(sig.outputs["y"], g)
+        x = gf.saved_model.utils.get_tensor_from_tensor_info(sig.inputs["x"], g, import_scope=scope)
+        y = gf.saved_model.get_tensor_from_tensor_info(sig.outputs["y"], g, import_scope=scope)
         return sess.run(y, {x: X}), sorted(v.name for v in gf.global_variables())
 
 
@@ -75,6 +76,9 @@ def test_round_trip(exported: str) -> None:
     assert names == ["b:0", "w:0"]
     y, _ = _serve(exported, ["extra", "train"], "scores")  # a tag set is a set: any order
     np.testing.assert_allclose(y, EXPECTED, rtol=1e-6)
+    y, names = _serve(exported, ["serve"], scope="imported")
+    np.testing.assert_allclose(y, EXPECTED, rtol=1e-6)
+    assert names == ["imported/b:0", "imported/w:0"]
 
 
 def test_loader_errors(exported: str, tmp_path: os.PathLike[str]) -> None:
