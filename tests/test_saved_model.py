@@ -196,6 +196,15 @@ def test_tf_saved_models_load_in_graphflow(tmp_path: os.PathLike[str]) -> None:
                                            legacy_init_op=tf.group(counter.assign_add(1.0)))
             b.add_meta_graph(["train"], {"scores": sig})
             b.save(as_text=True)
+    resource = str(tmp_path / "resource")
+    with tf.Graph().as_default():
+        x, y = _dense(tf, use_resource=True)  # TF 2's tf.compat.v1.Variable: VarHandleOp, ReadVariableOp...
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            tf.saved_model.simple_save(sess, resource, {"x": x}, {"y": y})
+    y, names = _serve(resource, ["serve"])
+    np.testing.assert_allclose(y, _tf_serve(tf, resource, ["serve"]), rtol=1e-6)
+    assert names == ["b:0", "w:0"]
     tf_y = _tf_serve(tf, simple, ["serve"])
     for d, tags, key in ((simple, ["serve"], "serving_default"), (built, ["serve"], "serving_default"),
                          (built, ["train"], "scores")):

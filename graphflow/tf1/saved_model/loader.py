@@ -72,7 +72,8 @@ def _scoped(name: str, import_scope: str | None) -> str:
 
 def restore_keys(mgd: MetaGraphDef) -> dict[str, str]:
     """Variable node name -> checkpoint key, read from the saver's ``RestoreV2`` nodes and the
-    ``Assign`` nodes their outputs feed; empty where the meta graph has no such saver."""
+    ``Assign`` (``AssignVariableOp``) nodes their outputs feed; empty where the meta graph has no
+    such saver."""
     by_name = {nd.name: nd for nd in mgd.graph_def.node}
     names: dict[str, list[str]] = {}
     for nd in mgd.graph_def.node:
@@ -83,9 +84,13 @@ def restore_keys(mgd: MetaGraphDef) -> dict[str, str]:
                                   np.asarray(tensor_value(const.attr["value"].tensor, _Where(const.name))).reshape(-1)]
     out: dict[str, str] = {}
     for nd in mgd.graph_def.node:
-        if nd.op != "Assign" or len(nd.input) < 2:
+        if nd.op not in ("Assign", "AssignVariableOp") or len(nd.input) < 2:
             continue
         src, _, idx = nd.input[1].partition(":")
+        for _ in range(len(by_name)):  # a resource variable's restore reads RestoreV2 through an Identity
+            if src not in by_name or by_name[src].op != "Identity" or not by_name[src].input:
+                break
+            src, _, idx = by_name[src].input[0].partition(":")
         if src in names:
             i = int(idx or 0)
             if i < len(names[src]):
@@ -120,7 +125,7 @@ def load(sess: Any, tags: Sequence[str], export_dir: str | os.PathLike[str], imp
 def _restore(sess: Any, graph: Any, mgd: MetaGraphDef, export_dir: str, import_scope: str | None) -> None:
     keys = restore_keys(mgd)
     if not keys:  # no saver in the file: every variable by its own name
-        keys = {nd.name: nd.name for nd in mgd.graph_def.node if nd.op in ("VariableV2", "Variable")}
+        keys = {nd.name: nd.name for nd in mgd.graph_def.node if nd.op in ("VariableV2", "Variable", "VarHandleOp")}
     if not keys:
         return
     variables: dict[str, Variable] = {}
