@@ -31,7 +31,7 @@ import numpy as np
 
 from graphflow.core.errors import InvalidArgumentError, NotFoundError
 from graphflow.formats.saved_model import contains_saved_model, read_saved_model
-from graphflow.graphdef.import_rules import tensor_value
+from graphflow.graphdef.import_rules import Node, tensor_value
 from graphflow.graphdef.meta_graph import import_meta_graph
 from graphflow.ops.variables import Variable
 from graphflow.tf1.saved_model import constants
@@ -81,7 +81,7 @@ def restore_keys(mgd: MetaGraphDef) -> dict[str, str]:
             const = by_name[nd.input[1]]
             if const.op == "Const":
                 names[nd.name] = [k.decode() if isinstance(k, bytes) else str(k) for k in
-                                  np.asarray(tensor_value(const.attr["value"].tensor, _Where(const.name))).reshape(-1)]
+                                  np.asarray(tensor_value(const.attr["value"].tensor, Node(const, []))).reshape(-1)]
     out: dict[str, str] = {}
     for nd in mgd.graph_def.node:
         if nd.op not in ("Assign", "AssignVariableOp") or len(nd.input) < 2:
@@ -96,11 +96,6 @@ def restore_keys(mgd: MetaGraphDef) -> dict[str, str]:
             if i < len(names[src]):
                 out[nd.input[0].lstrip("^").partition(":")[0]] = names[src][i]
     return out
-
-
-class _Where:
-    def __init__(self, name: str) -> None:
-        self.name = name
 
 
 def load(sess: Any, tags: Sequence[str], export_dir: str | os.PathLike[str], import_scope: str | None = None,
