@@ -118,6 +118,14 @@ def test_builder_rules(exported: str, tmp_path: os.PathLike[str]) -> None:
             gf.saved_model.classification_signature_def(s, None, s)
         with pytest.raises(ValueError, match="Prediction inputs cannot be None or empty"):
             gf.saved_model.predict_signature_def({}, {"f": f})
+        v = gf.Variable(3.0, name="v")
+        with gf.Session(device="reference") as sess:
+            sess.run(gf.saved_model.main_op.main_op())  # initializes the globals
+            assert sess.run(v) == 3.0
+            sess.run(v.assign(5.0))
+            restore = gf.group(v.assign(4.0), name="restore")
+            sess.run(gf.saved_model.main_op_with_restore(restore.name))  # initializes, then restores
+            assert sess.run(v) == 4.0
 
 
 def test_as_text_main_op_and_assets(tmp_path: os.PathLike[str]) -> None:
@@ -177,6 +185,23 @@ def _tf_serve(tf: object, export_dir: str, tags: list[str], key: str = "serving_
         mg = tf.saved_model.loader.load(sess, tags, export_dir)
         sig = mg.signature_def[key]
         return sess.run(sig.outputs["y"].name, {sig.inputs["x"].name: X})
+
+
+@pytest.mark.needs("tensorflow")
+def test_names_match_tf1() -> None:
+    tf = tf1()
+    tf2_only = {"Asset", "SaveOptions", "experimental", "load_v2", "save"}  # TF 2's object-based SavedModel
+    for module in ("", "builder", "constants", "loader", "main_op", "signature_constants", "signature_def_utils",
+                   "tag_constants", "utils"):
+        theirs = tf.saved_model if not module else getattr(tf.saved_model, module)
+        ours = gf.saved_model if not module else getattr(gf.saved_model, module)
+        names = {n for n in dir(theirs) if not n.startswith("_")} - tf2_only - {"MethodNameUpdater"}
+        assert names <= set(dir(ours)), (module, sorted(names - set(dir(ours))))
+        for n in names:
+            if isinstance(getattr(theirs, n), (str, int)):
+                assert getattr(ours, n) == getattr(theirs, n), n
+    assert gf.saved_model.load is gf.saved_model.loader.load and gf.saved_model.Builder is \
+        gf.saved_model.builder.SavedModelBuilder
 
 
 @pytest.mark.needs("tensorflow")
