@@ -211,14 +211,20 @@ def test_tf_saved_models_load_in_graphflow(tmp_path: os.PathLike[str]) -> None:
     with tf.Graph().as_default():
         x, y = _dense(tf, use_resource=False)  # TF 1.15's variables
         counter = tf.Variable(0.0, name="counter", use_resource=False)
+        vocab = tmp_path / "vocab.txt"
+        vocab.write_text("a\n")
+        asset = tf.constant(str(vocab), name="asset_path")
+        fed = tf.Variable(0, name="fed", use_resource=False)
+        copied = os.path.join(built, "assets", "vocab.txt")
+        init = tf.group(counter.assign_add(1.0), fed.assign(tf.cast(tf.equal(asset, copied), tf.int32)))
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
             sess.run(counter.assign(7.0))
             tf.saved_model.simple_save(sess, simple, {"x": x}, {"y": y})
             b = tf.saved_model.builder.SavedModelBuilder(built)
             sig = tf.saved_model.predict_signature_def({"x": x}, {"y": y})
-            b.add_meta_graph_and_variables(sess, ["serve"], {"serving_default": sig},
-                                           legacy_init_op=tf.group(counter.assign_add(1.0)))
+            b.add_meta_graph_and_variables(sess, ["serve"], {"serving_default": sig}, assets_collection=[asset],
+                                           legacy_init_op=init)
             b.add_meta_graph(["train"], {"scores": sig})
             b.save(as_text=True)
     resource = str(tmp_path / "resource")
@@ -235,10 +241,11 @@ def test_tf_saved_models_load_in_graphflow(tmp_path: os.PathLike[str]) -> None:
                          (built, ["train"], "scores")):
         y, names = _serve(d, tags, key)
         np.testing.assert_allclose(y, tf_y, rtol=1e-6)
-        assert names == ["b:0", "counter:0", "w:0"]
+        assert names == ["b:0", "counter:0", "fed:0", "w:0"]
     with gf.Graph().as_default(), gf.Session(device="reference") as sess:
         gf.saved_model.load(sess, ["serve"], built)
         assert sess.run("counter:0") == 8.0  # restored 7, then the legacy init op's += 1
+        assert sess.run("fed:0") == 1  # ... fed the asset's path in the SavedModel
 
 
 @pytest.mark.needs("tensorflow")
