@@ -44,6 +44,7 @@ class GraphKeys:
     ACTIVATIONS = "activations"
     WEIGHTS = "weights"
     BIASES = "biases"
+    ASSET_FILEPATHS = "asset_filepaths"
 
 
 def _make_output(node: Operation, index: int) -> Variable:

@@ -1,10 +1,13 @@
 """The ``graphflow`` command: inspect, draw, run, dump and trace a graph file, and benchmark.
 
-FILE is a GraphDef (``.pb`` binary or ``.pbtxt`` text) or a MetaGraphDef (``.meta``)::
+FILE is a GraphDef (``.pb`` binary or ``.pbtxt`` text) or a MetaGraphDef (``.meta``); ``show``
+and ``run`` also take a SavedModel directory (``cli_saved_model``)::
 
     graphflow show model.pb
     graphflow draw model.pb -o model.svg
     graphflow run model.pb --feed x=batch.npy --fetch probs [--out probs.npy]
+    graphflow show export_dir
+    graphflow run export_dir [--tag serve] [--signature serving_default] --input x=batch.npy [--output_dir out]
     graphflow dump model.pb --feed x=batch.npy --fetch probs --out dumpdir
     graphflow trace model.pb --feed x=batch.npy --fetch probs -o trace.json
     graphflow ptx dumpdir/gf_cuda_...      (PTX of a CUDA dump made under the simulator)
@@ -28,7 +31,6 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import numpy as np
-import numpy.typing as npt
 
 import graphflow as gf
 from graphflow.core.errors import InvalidArgumentError, OpError
@@ -38,22 +40,14 @@ from graphflow.graphdef.importer import GraphDefError
 from graphflow.graphdef.meta_graph import read_meta_graph
 from graphflow.graphdef.util import read_graph
 from graphflow.platform.cuda import capability
+from graphflow.runtime import cli_saved_model
+from graphflow.runtime.cli_common import CliError, RunFailed
+from graphflow.runtime.cli_common import describe as _describe
+from graphflow.runtime.cli_common import one_line as _one_line
 from graphflow.runtime.session import convert_feed
 
 EXIT_STATUS = """exit status: 0 done; 2 a misuse (arguments, files, feeds or fetches that do not fit the
 graph), one line on stderr; 1 the graph failed while running (TF1's error class and the node, one line)"""
-
-
-class CliError(Exception):
-    """A user error: printed as one line, exit status 2."""
-
-    status = 2
-
-
-class RunFailed(CliError):
-    """A valid command whose graph failed while running: printed as one line, exit status 1."""
-
-    status = 1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,10 +55,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def _one_line(e: BaseException) -> str:
-    return " ".join(part.strip() for part in str(e).splitlines() if part.strip())
 
 
 def _positive_int(text: str) -> int:
@@ -101,7 +91,8 @@ def _write(path: str, what: str, text: str) -> None:
 def _load(path: str) -> Any:
     """The GraphDef in FILE (a .meta file's graph)."""
     if os.path.isdir(path):
-        raise CliError(f"{path}: is a directory; expected a graph file (.pb, .pbtxt or .meta)")
+        raise CliError(f"{path}: is a directory; expected a graph file (.pb, .pbtxt or .meta) or a SavedModel "
+                       "directory (this one has no saved_model.pb or saved_model.pbtxt)")
     if not os.path.exists(path):
         raise CliError(f"{path}: no such file")
     try:
@@ -113,6 +104,8 @@ def _load(path: str) -> Any:
 
 
 def _show(args: argparse.Namespace) -> int:
+    if cli_saved_model.is_saved_model(args.file):
+        return cli_saved_model.show(args)
     gd = _load(args.file)
     ops = collections.Counter(n.op for n in gd.node)
     consumed = {s.lstrip("^").partition(":")[0] for n in gd.node for s in n.input}
@@ -234,12 +227,6 @@ def _session_run(args: argparse.Namespace, dump_dir: str | None = None, traced: 
     return values, md
 
 
-def _describe(name: str, v: npt.ArrayLike) -> str:
-    a = np.asarray(v)
-    body = np.array2string(a.reshape(-1)[:8], precision=5, separator=", ")
-    return f"{name}: {a.dtype} {a.shape} {body}{' ...' if a.size > 8 else ''}"
-
-
 def _out_path(out: str, fetches: int) -> str:
     """The file ``run --out`` writes: a .npy for one fetch, a .npz for several (or when named so),
     the suffix added where missing, as numpy adds it."""
@@ -253,6 +240,11 @@ def _out_path(out: str, fetches: int) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if cli_saved_model.is_saved_model(args.file):
+        return cli_saved_model.run(args)
+    if args.input or args.output_dir:
+        raise CliError("--input and --output_dir are for SavedModel directories; a graph file takes --feed, "
+                       "--fetch and --out")
     path = _out_path(args.out, len(args.fetch or [])) if args.out else None
     values, _ = _session_run(args)
     for name, v in zip(args.fetch, values):
@@ -335,10 +327,12 @@ def _bench(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="graphflow", description="Inspect, draw, run, dump and trace graph files "
-                "(GraphDef .pb / .pbtxt, MetaGraphDef .meta), and benchmark.", epilog=EXIT_STATUS)
+                "(GraphDef .pb / .pbtxt, MetaGraphDef .meta) and SavedModels, and benchmark.", epilog=EXIT_STATUS)
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("show", help="ops, inputs, outputs and parameter count of a graph file", epilog=EXIT_STATUS)
+    s = sub.add_parser("show", help="ops, inputs, outputs and parameter count of a graph file; a SavedModel's "
+                       "tags and signatures", epilog=EXIT_STATUS)
     s.add_argument("file")
+    cli_saved_model.add_show_options(s)
     s.set_defaults(fn=_show)
     s = sub.add_parser("draw", help="the graph as SVG (or DOT with -o x.dot), grouped by name scope",
                        epilog=EXIT_STATUS)
@@ -354,6 +348,7 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--fetch", action="append", metavar="NAME", help="a tensor or node to compute")
         if name == "run":
             s.add_argument("--out", help="save the fetched value(s) to this .npy / .npz (its folder made if missing)")
+            cli_saved_model.add_run_options(s)
         elif name == "dump":
             s.add_argument("--out", required=True, help="the dump directory")
         else:
