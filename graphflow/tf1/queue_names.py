@@ -7,8 +7,14 @@ import types
 
 from graphflow.ops.csv_ops import decode_csv
 from graphflow.ops.queue_ops import FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue
-from graphflow.ops.reader_ops import (FixedLengthRecordReader, IdentityReader, ReaderBase, TextLineReader,
-                                      TFRecordReader, WholeFileReader)
+from graphflow.ops.reader_ops import (
+    FixedLengthRecordReader,
+    IdentityReader,
+    ReaderBase,
+    TextLineReader,
+    TFRecordReader,
+    WholeFileReader,
+)
 
 queue = types.ModuleType("graphflow.queue", "tf.queue: TF1's queues")
 for _cls in (FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue):
