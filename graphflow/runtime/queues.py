@@ -83,9 +83,11 @@ class Queue:
     def enqueue(self, node: Operation, elements: Sequence[Element]) -> None:
         cap = self.at.capacity
         with self.cond:
+            if self.closed:
+                raise CancelledError(node, node, f"{self._label()} is closed.\n  in {node.describe()}")
             for e in elements:
                 while True:
-                    if self.session_gone or (self.cancelled and not self.closed):
+                    if self.session_gone or self.cancelled:
                         raise CancelledError(node, node, f"Enqueue operation was cancelled\n  in {node.describe()}")
                     if self.closed:
                         raise CancelledError(node, node, f"{self._label()} is closed.\n  in {node.describe()}")
