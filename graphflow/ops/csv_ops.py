@@ -159,8 +159,10 @@ def decode_csv(records: TensorLike, record_defaults: Sequence[TensorLike], field
                              "should match")
     defaults = []
     for i, d in enumerate(record_defaults):
-        t = convert_to_tensor(d) if isinstance(d, Tensor) or not (isinstance(d, (list, tuple)) and len(d) == 0) \
-            else convert_to_tensor(np.zeros(0, np.float32))
+        if isinstance(d, (list, tuple)) and len(d) == 0:
+            t = convert_to_tensor(np.zeros(0, np.float32))
+        else:
+            t = convert_to_tensor(d)
         if t.dtype.name not in _KINDS:
             raise TypeError(f"record_defaults[{i}] must be float32, float64, int32, int64 or string, "
                             f"given {t.dtype.name}")
