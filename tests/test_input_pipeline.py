@@ -121,6 +121,22 @@ def test_slice_input_producer_batch_join_and_runner_errors() -> None:
                 coord.join(threads, stop_grace_period_secs=5)
 
 
+def test_maybe_batch_keeps_only_the_kept() -> None:
+    with gf.Graph().as_default():
+        i = gf.train.range_input_producer(7, num_epochs=1, shuffle=False).dequeue()
+        kept = gf.train.maybe_batch([i], gf.equal(i % 2, 0), 3, allow_smaller_final_batch=True)
+        with gf.Session() as sess:
+            sess.run(gf.local_variables_initializer())
+            coord = gf.train.Coordinator()
+            threads = gf.train.start_queue_runners(sess, coord)
+            got = [sess.run(kept)[0].tolist(), sess.run(kept)[0].tolist()]
+            with pytest.raises(gf.errors.OutOfRangeError):
+                sess.run(kept)
+            coord.request_stop()
+            coord.join(threads)
+    assert got == [[0, 2, 4], [6]]
+
+
 def test_linear_model_trains_on_shuffle_batch() -> None:
     rs = np.random.RandomState(0)
     xs = rs.randn(64, 2).astype(np.float32)

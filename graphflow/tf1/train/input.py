@@ -16,11 +16,12 @@ from graphflow.core import dtypes as _dt
 from graphflow.core.ir import Tensor, convert_to_tensor, get_default_graph
 from graphflow.core.shapes import TensorShape
 from graphflow.ops import elementwise_ops as M
-from graphflow.ops.array_ops import gather
+from graphflow.ops.array_ops import boolean_mask, gather
+from graphflow.ops.check_ops import Assert
 from graphflow.ops.py_func_ops import py_func
 from graphflow.ops.queue_ops import FIFOQueue, PaddingFIFOQueue, RandomShuffleQueue
 from graphflow.ops.random_ops import random_shuffle
-from graphflow.ops.shape_ops import shape
+from graphflow.ops.shape_ops import expand_dims, reshape, shape
 from graphflow.ops.state_ops import range as _range
 from graphflow.ops.update_ops import count_up_to
 from graphflow.ops.variables import GraphKeys, Variable
@@ -28,7 +29,8 @@ from graphflow.tf1 import summary
 from graphflow.tf1.graph_functions import name_scope
 from graphflow.tf1.train.queue_runner import QueueRunner, add_queue_runner
 
-__all__ = ["batch", "batch_join", "input_producer", "limit_epochs", "match_filenames_once", "range_input_producer",
+__all__ = ["batch", "batch_join", "input_producer", "limit_epochs", "match_filenames_once", "maybe_batch",
+           "maybe_batch_join", "maybe_shuffle_batch", "maybe_shuffle_batch_join", "range_input_producer",
            "shuffle_batch", "shuffle_batch_join", "slice_input_producer", "string_input_producer"]
 
 
@@ -78,10 +80,15 @@ def string_input_producer(string_tensor: Any, num_epochs: int | None = None, shu
     ...     gf.train.string_input_producer(["a.csv", "b.csv"]).dtypes
     [gf.string]
     """
-    if not isinstance(string_tensor, Tensor) and not len(string_tensor):
-        raise ValueError("string_input_producer requires a non-null input tensor")
     with name_scope(name, "input_producer", [string_tensor]) as scope:
         s = convert_to_tensor(string_tensor, dtype=_dt.string)
+        known = s.shape.num_elements() if s.shape.is_fully_defined() else None
+        if known == 0:
+            raise ValueError("string_input_producer requires a non-null input tensor")
+        if known is None:  # (TF1's run-time check, for a fed or computed tensor)
+            check = Assert(M.greater(shape(s)[0], 0), ["string_input_producer requires a non-null input tensor"])
+            with get_default_graph().control_dependencies([check]):
+                s = M.identity(s)
         return input_producer(s, [], num_epochs, shuffle, seed, capacity, shared_name,
                               f"fraction_of_{capacity}_full", scope or None, cancel_op)
 
@@ -174,8 +181,25 @@ def _validate(lists: list[list[Tensor]]) -> None:
                             f"{[t.dtype.name for t in lists[0]]} and {[t.dtype.name for t in tl]}")
 
 
+def _kept(lists: list[list[Tensor]], keep_input: Any, enqueue_many: bool) -> list[list[Tensor]]:
+    """The members of ``lists`` as batches holding only the elements ``keep_input`` keeps (a
+    scalar for single elements, a vector along dimension 0 with ``enqueue_many``)."""
+    keep = convert_to_tensor(keep_input, dtype=_dt.bool_)
+    rank = keep.shape.rank
+    if enqueue_many and rank != 1:
+        raise ValueError(f"`keep_input` must be a vector when `enqueue_many=True`, given shape {keep.shape}")
+    if not enqueue_many and rank != 0:
+        raise ValueError(f"`keep_input` must be a scalar (or a Python bool) when `enqueue_many=False`, given "
+                         f"shape {keep.shape}")
+    if not enqueue_many:  # one element: a batch of one or none
+        return [[boolean_mask(expand_dims(t, 0), reshape(keep, [1])) for t in tl] for tl in lists]
+    return [[boolean_mask(t, keep) for t in tl] for tl in lists]
+
+
 def _batched(queue: Any, lists: list[list[Tensor]], threads: int, enqueue_many: bool, batch_size: Any,
-             allow_smaller_final_batch: bool, name: str | None) -> Any:
+             allow_smaller_final_batch: bool, name: str | None, keep_input: Any = None) -> Any:
+    if keep_input is not None and not (isinstance(keep_input, bool) and keep_input):
+        lists, enqueue_many = _kept(lists, keep_input, enqueue_many), True
     enqueue = queue.enqueue_many if enqueue_many else queue.enqueue
     ops = [enqueue(tl) for tl in lists]
     if len(lists) == 1:
@@ -188,7 +212,7 @@ def _batched(queue: Any, lists: list[list[Tensor]], threads: int, enqueue_many: 
 
 def _batch_any(lists: list[Any], batch_size: Any, num_threads: int, capacity: int, enqueue_many: bool,
                shapes: Any, dynamic_pad: bool, allow_smaller_final_batch: bool, shared_name: str | None,
-               name: str | None, default: str) -> Any:
+               name: str | None, default: str, keep_input: Any = None) -> Any:
     flat = [_flatten(t) for t in lists]
     tls = [f[0] for f in flat]
     _validate(tls)
@@ -197,7 +221,8 @@ def _batch_any(lists: list[Any], batch_size: Any, num_threads: int, capacity: in
         kind = PaddingFIFOQueue if dynamic_pad else FIFOQueue
         q = kind(capacity=capacity, dtypes=[t.dtype for t in tls[0]], shapes=shp, shared_name=shared_name)
         summary.scalar(f"fraction_of_{capacity}_full", M.cast(q.size(), _dt.float32) * (1.0 / capacity))
-        out = _batched(q, tls, num_threads, enqueue_many, batch_size, allow_smaller_final_batch, scope or None)
+        out = _batched(q, tls, num_threads, enqueue_many, batch_size, allow_smaller_final_batch, scope or None,
+                       keep_input)
     return _rebuild(flat[0][1], out)
 
 
@@ -220,7 +245,7 @@ def batch_join(tensors_list: Sequence[Any], batch_size: Any, capacity: int = 32,
 
 def _shuffle_any(lists: list[Any], batch_size: Any, capacity: int, min_after_dequeue: int, num_threads: int,
                  seed: int | None, enqueue_many: bool, shapes: Any, allow_smaller_final_batch: bool,
-                 shared_name: str | None, name: str | None, default: str) -> Any:
+                 shared_name: str | None, name: str | None, default: str, keep_input: Any = None) -> Any:
     flat = [_flatten(t) for t in lists]
     tls = [f[0] for f in flat]
     _validate(tls)
@@ -231,7 +256,8 @@ def _shuffle_any(lists: list[Any], batch_size: Any, capacity: int, min_after_deq
         room = capacity - min_after_dequeue
         full = M.maximum(0.0, M.cast(q.size() - min_after_dequeue, _dt.float32)) * (1.0 / room)
         summary.scalar(f"fraction_over_{min_after_dequeue}_of_{room}_full", full)
-        out = _batched(q, tls, num_threads, enqueue_many, batch_size, allow_smaller_final_batch, scope or None)
+        out = _batched(q, tls, num_threads, enqueue_many, batch_size, allow_smaller_final_batch, scope or None,
+                       keep_input)
     return _rebuild(flat[0][1], out)
 
 
@@ -252,3 +278,39 @@ def shuffle_batch_join(tensors_list: Sequence[Any], batch_size: Any, capacity: i
     """As ``shuffle_batch``, one thread per member of ``tensors_list``."""
     return _shuffle_any(list(tensors_list), batch_size, capacity, min_after_dequeue, 1, seed, enqueue_many, shapes,
                         allow_smaller_final_batch, shared_name, name, "shuffle_batch_join")
+
+
+def maybe_batch(tensors: Any, keep_input: Any, batch_size: Any, num_threads: int = 1, capacity: int = 32,
+                enqueue_many: bool = False, shapes: Any = None, dynamic_pad: bool = False,
+                allow_smaller_final_batch: bool = False, shared_name: str | None = None,
+                name: str | None = None) -> Any:
+    """As ``batch``, of only the elements ``keep_input`` keeps."""
+    return _batch_any([tensors], batch_size, num_threads, capacity, enqueue_many, shapes, dynamic_pad,
+                      allow_smaller_final_batch, shared_name, name, "batch", keep_input)
+
+
+def maybe_batch_join(tensors_list: Sequence[Any], keep_input: Any, batch_size: Any, capacity: int = 32,
+                     enqueue_many: bool = False, shapes: Any = None, dynamic_pad: bool = False,
+                     allow_smaller_final_batch: bool = False, shared_name: str | None = None,
+                     name: str | None = None) -> Any:
+    """As ``batch_join``, of only the elements ``keep_input`` keeps."""
+    return _batch_any(list(tensors_list), batch_size, 1, capacity, enqueue_many, shapes, dynamic_pad,
+                      allow_smaller_final_batch, shared_name, name, "batch_join", keep_input)
+
+
+def maybe_shuffle_batch(tensors: Any, batch_size: Any, capacity: int, min_after_dequeue: int, keep_input: Any,
+                        num_threads: int = 1, seed: int | None = None, enqueue_many: bool = False,
+                        shapes: Any = None, allow_smaller_final_batch: bool = False,
+                        shared_name: str | None = None, name: str | None = None) -> Any:
+    """As ``shuffle_batch``, of only the elements ``keep_input`` keeps."""
+    return _shuffle_any([tensors], batch_size, capacity, min_after_dequeue, num_threads, seed, enqueue_many, shapes,
+                        allow_smaller_final_batch, shared_name, name, "shuffle_batch", keep_input)
+
+
+def maybe_shuffle_batch_join(tensors_list: Sequence[Any], batch_size: Any, capacity: int, min_after_dequeue: int,
+                             keep_input: Any, seed: int | None = None, enqueue_many: bool = False,
+                             shapes: Any = None, allow_smaller_final_batch: bool = False,
+                             shared_name: str | None = None, name: str | None = None) -> Any:
+    """As ``shuffle_batch_join``, of only the elements ``keep_input`` keeps."""
+    return _shuffle_any(list(tensors_list), batch_size, capacity, min_after_dequeue, 1, seed, enqueue_many, shapes,
+                        allow_smaller_final_batch, shared_name, name, "shuffle_batch_join", keep_input)
