@@ -85,6 +85,14 @@ def test_batch_order_names_and_monitored_session(csv_files: list[str]) -> None:
             while not sess.should_stop():
                 seen += sess.run(bx).tolist()
         assert sorted(seen) == sorted(_expected(1))
+    with gf.Graph().as_default():
+        bx, _ = _pipeline(gf, csv_files, False, 1, 4)
+        sv = gf.train.Supervisor(logdir=None)
+        seen = []
+        with sv.managed_session() as sess:  # the supervisor starts the queue runners too
+            while not sv.should_stop():
+                seen += sess.run(bx).tolist()
+        assert sorted(seen) == sorted(_expected(1))
 
 
 def test_slice_input_producer_batch_join_and_runner_errors() -> None:
