@@ -10,6 +10,7 @@ and so on. A ``tf.Print`` consumed by compiled nodes is its input there (``compi
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,8 +20,7 @@ from graphflow.core.errors import InvalidArgumentError
 from graphflow.core.evaluate import evaluate
 from graphflow.core.ir import Operation, Tensor
 from graphflow.core.registry import Kind, Op, get
-from graphflow.runtime import tracing
-from graphflow.runtime.session_tensors import SESSION_TENSOR_OPS, run_session_op
+from graphflow.runtime import queues, readers, session_ops, session_tensors, tracing  # noqa: F401 (handlers)
 from graphflow.runtime.state import State
 
 # ops that also take string tensors (their numpy references work on object arrays)
@@ -154,6 +154,7 @@ class HostExecutable:
         self.outputs = list(outputs)
         self.compile_inner = compile_inner
         self.inner: dict[tuple[int, tuple[int, ...]], Any] = {}  # by stage and the ranks of the values fed to it
+        self.compiling = threading.Lock()  # (queue-runner threads running one op: compiled once)
 
     def __call__(self, feeds: Sequence[Any]) -> list[Any]:
         p = self.plan
@@ -177,8 +178,11 @@ class HostExecutable:
         ranks = tuple(np.ndim(v) for v in fed)
         inner = self.inner.get((k, ranks))
         if inner is None:
-            sig = [(t, r) for _, t, r in p.numeric_feeds] + list(zip(p.inner_feed[k], ranks))
-            inner = self.inner[(k, ranks)] = self.compile_inner(p.inner_fetch[k], p.inner_targets[k], sig)
+            with self.compiling:
+                inner = self.inner.get((k, ranks))
+                if inner is None:
+                    sig = [(t, r) for _, t, r in p.numeric_feeds] + list(zip(p.inner_feed[k], ranks))
+                    inner = self.inner[(k, ranks)] = self.compile_inner(p.inner_fetch[k], p.inner_targets[k], sig)
         vals = [feeds[i] for i, _, _ in p.numeric_feeds] + [v[()] if np.ndim(v) == 0 else v for v in fed]
         for t, v in zip(p.inner_fetch[k], inner(vals)):
             env[id(t)] = v
@@ -188,10 +192,11 @@ class HostExecutable:
         if n.op is Op.IS_INITIALIZED:  # the session's state answers
             env[id(n.outputs[0])] = np.bool_(state is not None and n.attrs.uid in state.initialized)
             return
-        if n.op in SESSION_TENSOR_OPS:  # values the session keeps between runs
+        answer = session_ops.handler(n.op)
+        if answer is not None:  # values and objects the session keeps between runs
             args = [env[id(t)] for t in n.inputs]
             with tracing.host_step(n.name, n.op.value):
-                for t, v in zip(n.outputs, run_session_op(n, args, state)):
+                for t, v in zip(n.outputs, answer(n, args, state)):
                     env[id(t)] = v
             return
         if n.op is Op.PLACEHOLDER:

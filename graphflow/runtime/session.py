@@ -5,6 +5,7 @@ import contextlib
 import functools
 import os
 import sys
+import threading
 import weakref
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from types import TracebackType
@@ -22,7 +23,7 @@ from graphflow.core.runtime_hook import Runtime, register_runtime
 from graphflow.core.session_handle import TensorHandle
 from graphflow.core.types import FeedDict
 from graphflow.platform import cuda as cuda_platform
-from graphflow.runtime import compile_pool, host, tracing
+from graphflow.runtime import compile_pool, host, session_ops, tracing
 from graphflow.runtime.dump import dump_executable
 from graphflow.runtime.executable import Executable
 from graphflow.runtime.memory import keep_freed_memory
@@ -231,12 +232,15 @@ class Session:
         self._context: list[Any] = []
         self.dump_dir = dump_dir or os.environ.get("GRAPHFLOW_DUMP_DIR") or None
         self._log_placement = bool(getattr(config, "log_device_placement", False))
+        self._timeout_ms = int(getattr(config, "operation_timeout_in_ms", 0) or 0)  # for blocking host ops
+        self._compile_lock = threading.Lock()  # queue-runner threads that start together compile once
 
     # -- lifecycle
     def close(self) -> None:
         self._closed = True
         self._cache.clear()
         self.state.free_session_tensors()
+        self.state.close_resources()  # (threads blocked on its queues end)
         if self in _default_sessions:
             _default_sessions.remove(self)
 
@@ -266,7 +270,11 @@ class Session:
     def run(self, fetches: object, feed_dict: FeedDict | None = None, options: RunOptions | None = None,
             run_metadata: RunMetadata | None = None) -> Any:
         """Evaluate ``fetches`` (any nesting of tensors/ops/names) with ``feed_dict``."""
+        timeout = int(getattr(options, "timeout_in_ms", 0) or 0) or self._timeout_ms
         try:
+            if timeout:
+                with session_ops.deadline_of(timeout):
+                    return self._run(fetches, feed_dict, options, run_metadata)
             return self._run(fetches, feed_dict, options, run_metadata)
         except OpError as e:  # the user's error (its message names the node and the line): shorter traceback
             if not debug_modes.traceback_filtering[0]:
@@ -303,11 +311,14 @@ class Session:
             its = _iterators_needed(graph, fetch.leaves, fed) if getattr(graph, "_auto_feeds", None) else []
             pulled = _pull(its)
             sig = sig_feeds + tuple((t, np.ndim(v)) for (_, _, t), v in zip(its, pulled))
-            entry = self._compile(fetch, sig)
-            if key[0] is not None:
-                self._cache[key] = entry
-                if its:
-                    self._iterators[key] = its
+            with self._compile_lock:  # (held while compiling only, never while a run waits on a queue)
+                entry = self._cache.get(key) if key[0] is not None else None
+                if entry is None:
+                    entry = self._compile(fetch, sig)
+                    if key[0] is not None:
+                        self._cache[key] = entry
+                        if its:
+                            self._iterators[key] = its
         else:
             its = self._iterators.get(key)
             pulled = _pull(its) if its else []  # the next element of each dataset iterator it reads

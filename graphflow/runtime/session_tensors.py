@@ -11,6 +11,7 @@ from graphflow.core.dtypes import to_strings
 from graphflow.core.errors import InvalidArgumentError
 from graphflow.core.ir import Operation
 from graphflow.core.registry import Op
+from graphflow.runtime import session_ops
 from graphflow.runtime.state import State
 
 SESSION_TENSOR_OPS = frozenset({Op.GET_SESSION_HANDLE, Op.GET_SESSION_TENSOR, Op.DELETE_SESSION_TENSOR})
@@ -49,3 +50,6 @@ def run_session_op(n: Operation, args: Sequence[Any], state: State | None) -> li
         raise InvalidArgumentError(n, n, f"The tensor with handle '{handle}' has dtype {value.dtype}, "
                                    f"expected {want.name}\n  in {n.describe()}")
     return [value]
+
+
+session_ops.register(sorted(SESSION_TENSOR_OPS, key=lambda op: op.value), run_session_op)

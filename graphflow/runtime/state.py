@@ -2,7 +2,10 @@
 ``tf.get_session_handle``."""
 from __future__ import annotations
 
+import threading
 from collections import deque
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +29,29 @@ class State:
         # handles whose TensorHandle object was collected (appended by its __del__, at any moment
         # of any thread: a deque, whose append and popleft need no lock), freed by the next run
         self.dead_handles: deque[str] = deque()
+        # objects host ops keep in the session (queues, readers: runtime/session_ops.py), by key
+        self.resources: dict[str, Any] = {}
+        self.resource_lock = threading.Lock()  # held only to find or make one, never while it blocks
+        self.resource_count = 0  # numbers unshared resources as TF1's names them ("_0_fifo_queue")
+
+    def resource(self, key: str, make: Callable[[int], Any]) -> Any:
+        """The resource kept under ``key``, made by ``make(number)`` on first use."""
+        with self.resource_lock:
+            r = self.resources.get(key)
+            if r is None:
+                r = self.resources[key] = make(self.resource_count)
+                self.resource_count += 1
+            return r
+
+    def close_resources(self) -> None:
+        """The session closes: its queues close (cancelling what waits on them) and go."""
+        with self.resource_lock:
+            kept = list(self.resources.values())
+            self.resources.clear()
+        for r in kept:
+            close = getattr(r, "session_closed", None)
+            if close is not None:
+                close()
 
     def session_tensor(self, handle: str, dtype: DType) -> np.ndarray:
         """The value kept under ``handle`` (a fed or evaluated TensorHandle), checked for ``dtype``."""

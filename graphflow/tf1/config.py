@@ -63,7 +63,7 @@ class ConfigProto(_Options):
 
 class RunOptions(_Options):
     NO_TRACE, SOFTWARE_TRACE, HARDWARE_TRACE, FULL_TRACE = 0, 1, 2, 3
-    _defaults = {"trace_level": 0}
+    _defaults = {"trace_level": 0, "timeout_in_ms": 0}  # (the longest a blocking queue op waits)
 
 
 class RunMetadata(_Options):

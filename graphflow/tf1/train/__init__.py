@@ -5,12 +5,15 @@ from __future__ import annotations
 from graphflow.graphdef.meta_graph import export_meta_graph  # noqa: F401,E402
 from graphflow.graphdef.util import write_graph  # noqa: F401,E402
 from graphflow.tf1.summary.writer import summary_iterator  # noqa: F401
+from graphflow.tf1.train import queue_runner  # noqa: F401  (tf.train.queue_runner.QueueRunner...)
 from graphflow.tf1.train.checkpoint_utils import *  # noqa: F401,F403
 from graphflow.tf1.train.coordinator import *  # noqa: F401,F403
+from graphflow.tf1.train.input import *  # noqa: F401,F403
 from graphflow.tf1.train.monitored import *  # noqa: F401,F403
 from graphflow.tf1.train.moving_averages import ExponentialMovingAverage  # noqa: F401
 from graphflow.tf1.train.optimizers import *  # noqa: F401,F403
 from graphflow.tf1.train.proximal_optimizers import *  # noqa: F401,F403
+from graphflow.tf1.train.queue_runner import *  # noqa: F401,F403
 from graphflow.tf1.train.saver import *  # noqa: F401,F403
 from graphflow.tf1.train.saver_def import saver_def_class as _saver_def_class
 from graphflow.tf1.train.session_manager import *  # noqa: F401,F403

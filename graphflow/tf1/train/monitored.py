@@ -26,6 +26,8 @@ from graphflow.ops.summary_ops import summary_pb2
 from graphflow.tf1.config import ConfigProto, RunMetadata, RunOptions
 from graphflow.tf1.python.platform import tf_logging
 from graphflow.tf1.summary import FileWriter, FileWriterCache
+from graphflow.tf1.train.coordinator import Coordinator
+from graphflow.tf1.train.queue_runner import start_queue_runners
 from graphflow.tf1.train.saver import Saver
 from graphflow.tf1.train.schedules import get_global_step
 from graphflow.tf1.train.session_manager import ChiefSessionCreator, Scaffold, SessionCreator
@@ -332,8 +334,11 @@ class MonitoredSession:
         for h in self._hooks:
             h.begin()
         self._sess = creator.create_session()  # (the creator finalizes its scaffold)
+        # the graph's queue runners feed the session from threads a coordinator stops, as in TF1
+        self._coord = Coordinator()
+        self._threads = start_queue_runners(self._sess, self._coord)
         for h in self._hooks:
-            h.after_create_session(self._sess, None)
+            h.after_create_session(self._sess, self._coord)
         self._stop = False
 
     @property
@@ -341,7 +346,14 @@ class MonitoredSession:
         return self._sess.graph
 
     def should_stop(self) -> bool:
-        return self._stop
+        return self._stop or self._coord.should_stop()
+
+    def _stop_threads(self) -> None:
+        """Stop the queue runners (their cancel ops end blocked enqueues) before the session closes."""
+        if self._threads:
+            self._coord.request_stop()
+            threads, self._threads = self._threads, []
+            self._coord.join(threads, stop_grace_period_secs=120, ignore_live_threads=True)
 
     def run(self, fetches: object, feed_dict: FeedDict | None = None, options: RunOptions | None = None,
             run_metadata: RunMetadata | None = None) -> Any:
@@ -383,6 +395,7 @@ class MonitoredSession:
         if self._sess is not None:
             for h in self._hooks:
                 h.end(self._sess)
+            self._stop_threads()
             self._sess.close()
             self._sess = None
 
@@ -395,8 +408,11 @@ class MonitoredSession:
         if kind is None or stopped:
             self.close()  # hooks' end (the final checkpoint) after a normal stop
         elif self._sess is not None:
-            self._sess.close()
-            self._sess = None
+            try:
+                self._stop_threads()
+            finally:
+                self._sess.close()
+                self._sess = None
         return stopped  # the end of the input ends the loop quietly, as TF1's
 
 

@@ -148,6 +148,7 @@ class Supervisor:
         self._write_graph()
         if start_standard_services:
             self.start_standard_services(sess)
+            self.start_queue_runners(sess)  # (TF1's: the graph's input pipelines start with the services)
         return sess
 
     def _write_graph(self) -> None:
@@ -201,7 +202,8 @@ class Supervisor:
                                                  int(sess.run(self._global_step)))
 
     def start_queue_runners(self, sess: SessionLike, queue_runners: Sequence[Any] | None = None) -> list[Any]:
-        """The queue runners' threads: graphflow's input pipelines (``tf.data``) need none."""
+        """Start the threads of ``queue_runners`` (the graph's ``QUEUE_RUNNERS`` by default), stopped by
+        this supervisor's coordinator."""
         runners = list(queue_runners or self._graph.get_collection(GraphKeys.QUEUE_RUNNERS))
         threads = [t for r in runners for t in r.create_threads(sess, coord=self._coord, daemon=True, start=True)]
         self._threads += threads
