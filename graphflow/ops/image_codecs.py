@@ -179,7 +179,7 @@ def _decode_ref(at: DecodeAttrs, contents: np.ndarray, crop: np.ndarray | None =
     img, fmt = _open(data, at)
     if fmt == "jpeg" and at.ratio != 1:
         w, h = img.size
-        img.draft(img.mode, (-(-w // at.ratio), -(-h // at.ratio)))
+        img.draft(img.mode, (max(w // at.ratio, 1), max(h // at.ratio, 1)))  # libjpeg's 1/ratio scale
     if fmt == "jpeg" and at.channels == 1 and img.mode == "RGB":
         img.draft("L", img.size)  # libjpeg's own luma, as TF's JCS_GRAYSCALE output
     _load(img, fmt, at, len(data))
