@@ -100,7 +100,8 @@ def _open(data: bytes, at: DecodeAttrs) -> tuple[Any, str]:
     try:
         img = image.open(io.BytesIO(data))
     except Exception as e:  # noqa: BLE001 - Pillow raises many kinds for malformed headers
-        raise ValueError(f"Invalid {fmt.upper()} data: {e}") from None
+        window = " or crop window" if fmt == "jpeg" else ""  # TF's words
+        raise ValueError(f"Invalid {fmt.upper()} data{window}, data size {len(data)}: {e}") from None
     w, h = img.size
     if w * h > _MAX_PIXELS:
         raise ValueError(f"{fmt.upper()} image of {w}x{h} pixels is too large (at most {_MAX_PIXELS})")
@@ -114,7 +115,8 @@ def _load(img: Any, fmt: str, at: DecodeAttrs, nbytes: int) -> None:
         return
     except OSError as e:
         if not (at.try_recover_truncated and fmt == "jpeg"):
-            raise ValueError(f"Invalid {fmt.upper()} data or crop window, data size {nbytes}: {e}") from None
+            window = " or crop window" if fmt == "jpeg" else ""
+            raise ValueError(f"Invalid {fmt.upper()} data{window}, data size {nbytes}: {e}") from None
     with _TRUNCATED:  # the lines libjpeg could not read are filled in, as TF's recovery does
         old, image_file.LOAD_TRUNCATED_IMAGES = image_file.LOAD_TRUNCATED_IMAGES, True
         try:
@@ -267,7 +269,7 @@ def _encode_jpeg_ref(at: EncodeJpegAttrs, image: np.ndarray, quality: np.ndarray
     extra = {"xmp": at.xmp_metadata.encode()} if at.xmp_metadata else {}
     out = io.BytesIO()
     pic.save(out, format="JPEG", quality=max(q, 1), progressive=at.progressive, optimize=at.optimize_size,
-             subsampling=2 if at.chroma_downsampling else 0, dpi=dpi, **extra)
+             subsampling=2 if at.chroma_downsampling and img.shape[-1] == 3 else 0, dpi=dpi, **extra)
     return np.array(out.getvalue(), dtype=object)
 
 
@@ -350,7 +352,8 @@ def _no_uint16(dtype: DTypeLike, what: str) -> DType:
     return _dt.as_dtype(dtype)
 
 
-def decode_png(contents: TensorLike, channels: int = 0, dtype: DTypeLike = _dt.uint8, name: str | None = None) -> Tensor:
+def decode_png(contents: TensorLike, channels: int = 0, dtype: DTypeLike = _dt.uint8,
+               name: str | None = None) -> Tensor:
     """PNG bytes (or JPEG, or a one-frame GIF) as [height, width, channels] uint8 (16-bit
     samples keep their high byte; graphflow has no uint16).
 
