@@ -3,6 +3,7 @@ Pillow-made files, bad bytes, and TF1's files both ways."""
 from __future__ import annotations
 
 import io
+import sys
 import zlib
 from typing import Any
 
@@ -210,3 +211,11 @@ def test_files_cross_between_graphflow_and_tf1() -> None:
     assert np.array_equal(ours["jpg1"], theirs["jpg1"]) and np.array_equal(ours["jpg_half"], theirs["jpg_half"])
     assert np.array_equal(ours["gif"], theirs["gif"]) and np.array_equal(ours["bmp"], theirs["bmp"])
     assert ours["shape"].tolist() == theirs["shape"].tolist() == [13, 17, 3]
+
+
+def test_missing_pillow_is_named_with_its_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "PIL", None)  # what an uninstalled package looks like to import
+    with gf.Graph().as_default():
+        with pytest.raises(ImportError, match="pip install pillow"):
+            gf.image.decode_jpeg(b"")
+        assert gf.image.encode_png(gf.zeros([1, 1, 1], gf.uint8)).dtype == gf.string  # PNG writing needs no Pillow

@@ -182,15 +182,14 @@ def test_gradients_of_the_float_cores_in_float64() -> None:
     hsv = np.array([[[0.1, 0.6, 0.7], [0.45, 0.3, 0.9], [0.8, 0.5, 0.4]]])
     check_gradient(lambda t: gf.image.rgb_to_hsv(t), [x])
     check_gradient(lambda t: gf.image.hsv_to_rgb(t), [hsv])
-    check_gradient(lambda t: gf.image.rgb_to_yuv(t), [x])
     check_gradient(lambda t: IC._adjust_hue_float(t, 0.2), [x])
     check_gradient(lambda t: IC._adjust_saturation_float(t, 1.3), [x])
     contrast = lambda t: (t - gf.reduce_mean(t, axis=[-3, -2], keepdims=True)) * 1.5  # noqa: E731
     check_gradient(lambda t: contrast(t), [x[None]])
-    img = RS.rand(11, 11, 1)
-    other = RS.rand(11, 11, 1)
+    img = RS.rand(6, 6, 1)  # a 5x5 window keeps the check small
+    other = RS.rand(6, 6, 1)
     one = gf.constant(1.0, gf.float64)
-    check_gradient(lambda a: gf.reduce_mean(gf.multiply(*IC._ssim_parts(a, gf.constant(other), one, 11, 1.5,
+    check_gradient(lambda a: gf.reduce_mean(gf.multiply(*IC._ssim_parts(a, gf.constant(other), one, 5, 1.0,
                                                                          0.01, 0.03))), [img])
 
 
