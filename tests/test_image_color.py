@@ -134,26 +134,37 @@ def test_colour_ops_match_numpy_references() -> None:
     np.testing.assert_array_equal(got["f_to_u8_sat"], [0, 127, 255])
 
 
-def test_ssim_matches_a_numpy_reference() -> None:
-    a = RS.rand(12, 13, 2).astype(np.float32)
+def test_ssim_and_its_multiscale_form_match_numpy_references() -> None:
+    a = RS.rand(23, 25, 2).astype(np.float32)
     b = np.clip(a + RS.randn(*a.shape).astype(np.float32) * 0.2, 0, 1)
     with gf.Graph().as_default():
-        ours = run([gf.image.ssim(a, b, 1.0), gf.image.ssim(a, a, 1.0), gf.image.ssim(a[None], b[None], 1.0)])
+        ours = run([gf.image.ssim(a, b, 1.0), gf.image.ssim(a, a, 1.0), gf.image.ssim(a[None], b[None], 1.0),
+                    gf.image.ssim_multiscale(a[None], b[None], 1.0, power_factors=(0.4, 0.6))])
     w = IC._gauss(11, 1.5)[:, :, 0, 0]
 
     def local(t: np.ndarray) -> np.ndarray:  # 'VALID' windows
         h, wd = t.shape[0] - 10, t.shape[1] - 10
         return np.array([[[np.sum(t[i:i + 11, j:j + 11, c] * w) for c in range(t.shape[2])]
                           for j in range(wd)] for i in range(h)])
+    def parts(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # per channel: ssim, cs
+        c1, c2 = 0.01 ** 2, 0.03 ** 2
+        mp, mq = local(p), local(q)
+        lum = (2 * mp * mq + c1) / (mp ** 2 + mq ** 2 + c1)
+        cs = (2 * local(p * q) - 2 * mp * mq + c2) / (local(p ** 2 + q ** 2) - mp ** 2 - mq ** 2 + c2)
+        return (lum * cs).mean(axis=(0, 1)), cs.mean(axis=(0, 1))
+
+    def halve(p: np.ndarray) -> np.ndarray:  # the last row and column repeated to even sizes
+        p = np.concatenate([p, p[-1:]], 0) if p.shape[0] % 2 else p
+        p = np.concatenate([p, p[:, -1:]], 1) if p.shape[1] % 2 else p
+        return (p[0::2, 0::2] + p[1::2, 0::2] + p[0::2, 1::2] + p[1::2, 1::2]) / 4
     a64, b64 = a.astype(np.float64), b.astype(np.float64)
-    c1, c2 = 0.01 ** 2, 0.03 ** 2
-    ma, mb = local(a64), local(b64)
-    lum = (2 * ma * mb + c1) / (ma ** 2 + mb ** 2 + c1)
-    cs = (2 * local(a64 * b64) - 2 * ma * mb + c2) / (local(a64 ** 2 + b64 ** 2) - ma ** 2 - mb ** 2 + c2)
-    want = (lum * cs).mean()
+    ssim0, cs0 = parts(a64, b64)
+    want = ssim0.mean()
     np.testing.assert_allclose(ours[0], want, rtol=1e-5)
     np.testing.assert_allclose(ours[1], 1.0, rtol=1e-6)
     np.testing.assert_allclose(ours[2], [want], rtol=1e-5)
+    ssim1, _ = parts(halve(a64), halve(b64))
+    np.testing.assert_allclose(ours[3], [(np.maximum(cs0, 0) ** 0.4 * np.maximum(ssim1, 0) ** 0.6).mean()], rtol=1e-5)
 
 
 def test_bad_arguments_are_refused_when_the_graph_is_built() -> None:
@@ -262,3 +273,22 @@ def test_values_and_gradients_match_tf1() -> None:
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=f"output {k}")
     for k, (a, b) in enumerate(zip(ours[1], theirs[1])):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=f"gradient {k}")
+
+
+@pytest.mark.needs("tensorflow")
+def test_ssim_multiscale_matches_tf1() -> None:
+    tf = tf1()
+    a = RS.rand(1, 177, 179, 2).astype(np.float32)  # odd sizes: each halving repeats the last row/column
+    b = np.clip(a + RS.randn(*a.shape).astype(np.float32) * 0.1, 0, 1)
+    au, bu = (a[0] * 255).astype(np.uint8), (b[0] * 255).astype(np.uint8)
+
+    def build(m: Any) -> list:
+        return [m.image.ssim_multiscale(m.constant(a), m.constant(b), 1.0),
+                m.image.ssim_multiscale(m.constant(au), m.constant(bu), 255, power_factors=(0.5, 0.3, 0.2))]
+    with gf.Graph().as_default():
+        ours = run(build(gf))
+    with tf.Graph().as_default(), tf.Session() as s:
+        theirs = s.run(build(tf))
+    for x, y in zip(ours, theirs):
+        assert x.shape == y.shape
+        np.testing.assert_allclose(x, y, rtol=2e-5)  # float64 accumulation here, float32 in TF (differences.md)
