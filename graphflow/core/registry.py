@@ -227,6 +227,16 @@ class Op(enum.Enum):
     AUDIO_SUMMARY = "AudioSummaryV2"
     TEXT_SUMMARY = "TensorSummaryV2"
     MERGE_SUMMARY = "MergeSummary"
+    # image codecs (graphflow/ops/image_codecs.py)
+    DECODE_JPEG = "DecodeJpeg"
+    DECODE_AND_CROP_JPEG = "DecodeAndCropJpeg"
+    DECODE_PNG = "DecodePng"
+    DECODE_BMP = "DecodeBmp"
+    DECODE_GIF = "DecodeGif"
+    DECODE_IMAGE = "DecodeImage"
+    ENCODE_JPEG = "EncodeJpeg"
+    ENCODE_PNG = "EncodePng"
+    EXTRACT_JPEG_SHAPE = "ExtractJpegShape"
     # collectives across the ranks of an MPI job (graphflow.distributed): Python calls in the glue
     ALLREDUCE = "MPIAllreduce"
     ALLGATHER = "MPIAllgather"
