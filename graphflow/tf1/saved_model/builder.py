@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+import graphflow.tf1.saved_model.constants as constants
+import graphflow.tf1.saved_model.signature_constants as signature_constants
+import graphflow.tf1.saved_model.tag_constants as tag_constants
 from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Operation, Tensor
 from graphflow.formats.saved_model import write_saved_model
 from graphflow.graphdef.meta_graph import export_meta_graph
 from graphflow.ops.variables import GraphKeys, Variable
-from graphflow.tf1.saved_model import constants, signature_constants, tag_constants
 from graphflow.tf1.saved_model.saver_graph import add_saver_nodes
 from graphflow.tf1.saved_model.signature_def_utils import predict_signature_def
 

@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+import graphflow.tf1.saved_model.constants as constants
 from graphflow.core.errors import InvalidArgumentError, NotFoundError
 from graphflow.formats.saved_model import contains_saved_model, read_saved_model
 from graphflow.graphdef.import_rules import Node, tensor_value
 from graphflow.graphdef.meta_graph import import_meta_graph
 from graphflow.ops.variables import Variable
-from graphflow.tf1.saved_model import constants
 from graphflow.tf1.saved_model.builder import variables_prefix
 from graphflow.tf1.saved_model.saver_graph import strip_saver_nodes
 

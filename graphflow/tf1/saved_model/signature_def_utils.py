@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import graphflow.tf1.saved_model.signature_constants as sc
 from graphflow.core.ir import Tensor
-from graphflow.tf1.saved_model import signature_constants as sc
 from graphflow.tf1.saved_model.utils import build_tensor_info
 
 if TYPE_CHECKING:

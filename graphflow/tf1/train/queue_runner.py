@@ -16,6 +16,7 @@ from typing import Any
 
 from graphflow.core.errors import CancelledError, OutOfRangeError
 from graphflow.core.ir import Operation, get_default_graph
+from graphflow.core.runtime_hook import session_for
 from graphflow.ops.variables import GraphKeys
 
 __all__ = ["QueueRunner", "add_queue_runner", "start_queue_runners"]
@@ -158,11 +159,12 @@ def start_queue_runners(sess: Any = None, coord: Any = None, daemon: bool = True
                         collection: str = GraphKeys.QUEUE_RUNNERS) -> list[threading.Thread]:
     """Start the threads of every queue runner in the graph's ``collection``; their list."""
     if sess is None:
-        from graphflow.runtime.session import get_default_session  # noqa: PLC0415 - tf1 reaches the runtime late
-        sess = get_default_session()
-        if sess is None:
+        try:
+            sess = session_for(None, None)  # the default session, through the runtime's hook
+        except ValueError:
             raise ValueError("Cannot start queue runners: No default session is registered. Use `with "
-                             "sess.as_default()` or pass an explicit session to tf.start_queue_runners(sess=sess)")
+                             "sess.as_default()` or pass an explicit session to tf.start_queue_runners(sess=sess)"
+                             ) from None
     if type(sess).__name__ in ("MonitoredSession", "SingularMonitoredSession"):
         return []  # (they start their own, as TF1's)
     graph = getattr(sess, "graph", None) or get_default_graph()
