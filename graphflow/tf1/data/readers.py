@@ -155,7 +155,7 @@ def FixedLengthRecordDataset(filenames: Any, record_bytes: int, header_bytes: in
                              footer_bytes: int | None = None, buffer_size: int | None = None,
                              compression_type: str | None = None, num_parallel_reads: int | None = None) -> Dataset:
     """Records of ``record_bytes`` bytes, after ``header_bytes`` and before ``footer_bytes`` of
-    each file; a last partial record is left out, as TF does."""
+    each file; a body that is not a whole number of records raises ``InvalidArgumentError``."""
     record, header, footer = int(record_bytes), int(header_bytes or 0), int(footer_bytes or 0)
     if record <= 0 or header < 0 or footer < 0:
         raise ValueError(f"record_bytes must be positive and header/footer_bytes non-negative, got {record_bytes}, "
@@ -163,7 +163,16 @@ def FixedLengthRecordDataset(filenames: Any, record_bytes: int, header_bytes: in
     kind = _compression(compression_type)
     size = max(int(buffer_size or _CHUNK), record)
 
+    def partial(path: str, body: int) -> InvalidArgumentError:
+        return InvalidArgumentError(None, None, f"Excluding the header ({header} bytes) and footer ({footer} bytes), "
+                                    f"input file \"{path}\" has body length {body} bytes, which is not an exact "
+                                    f"multiple of the record length ({record} bytes).")
+
     def read(path: str) -> PyIterator[bytes]:
+        if not kind and os.path.isfile(path):
+            body = os.path.getsize(path) - header - footer
+            if body < 0 or body % record:  # found before the first record, as TF does
+                raise partial(path, body)
         buf = bytearray()
         skipped = 0
         for block in _chunks(path, kind, size):
@@ -178,6 +187,8 @@ def FixedLengthRecordDataset(filenames: Any, record_bytes: int, header_bytes: in
                 for k in range(n):
                     yield bytes(buf[k * record:(k + 1) * record])
                 del buf[:n * record]
+        if len(buf) != footer:
+            raise partial(path, len(buf) - footer)
     return _records_dataset(filenames, read, num_parallel_reads)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from graphflow.core import dtypes as _dt
-from graphflow.core.errors import InvalidArgumentError, OpError
+from graphflow.core.errors import DataLossError, InvalidArgumentError, OpError
 from graphflow.core.ir import Graph, Tensor
 from graphflow.core.runtime_hook import new_session
 from graphflow.core.shapes import TensorShape
@@ -213,7 +213,7 @@ def padded_batch(dataset: Dataset, batch_size: int, padded_shapes: Any = None, p
                 raise InvalidArgumentError(None, None, f"padded_batch: component {k} has rank {a.ndim}, its padded "
                                            f"shape {want[k]} rank {len(target)}")
             if any(d > t for d, t in zip(a.shape, target)):
-                raise InvalidArgumentError(None, None, f"Attempted to pad to a smaller size than the input element: "
+                raise DataLossError(None, None, f"Attempted to pad to a smaller size than the input element: "
                                            f"component {k} of shape {list(a.shape)}, padded shape {target}")
             out[(j, *(slice(0, d) for d in a.shape))] = a
         return out
