@@ -72,6 +72,8 @@ TABLE: dict[str, tuple[Callable[[], Any], str]] = {
     "sklearn": (_imports("sklearn.datasets"), "pip install scikit-learn"),
     "matplotlib": (_imports("matplotlib.pyplot"), "pip install matplotlib"),
     "PIL": (_imports("PIL.Image"), "pip install pillow"),
+    "google-crc32c": (_imports("google_crc32c"), "pip install google-crc32c (or graphflow's 'io' extra)"),
+    "protobuf": (_imports("google.protobuf.descriptor_pool"), "pip install protobuf (or graphflow's 'io' extra)"),
     "hypothesis": (_imports("hypothesis"), "pip install hypothesis"),
     "tqdm": (_imports("tqdm"), "pip install tqdm"),
     "mpi": (_mpi, "pip install mpi4py mpich"),

@@ -183,6 +183,13 @@ class Op(enum.Enum):
     STRING_FORMAT = "StringFormat"
     UNSORTED_SEGMENT_JOIN = "UnsortedSegmentJoin"
     STRING_NGRAMS = "StringNGrams"
+    PARSE_EXAMPLE = "ParseExample"  # tf.train.Example protos -> dense and sparse features
+    PARSE_SEQUENCE_EXAMPLE = "ParseSingleSequenceExample"
+    DECODE_RAW = "DecodeRaw"
+    READ_FILE = "ReadFile"
+    WRITE_FILE = "WriteFile"
+    SERIALIZE_TENSOR = "SerializeTensor"
+    PARSE_TENSOR = "ParseTensor"
     PRINT = "Print"
     PY_FUNC = "PyFunc"
     IS_INITIALIZED = "IsVariableInitialized"

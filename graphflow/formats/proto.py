@@ -9,7 +9,8 @@ registers messages of the same full names in the default pool, and the two must 
 
 A field is ``(name, number, type)`` or ``(name, number, type, "repeated")``; a type is a scalar
 name (``"int64"``, ``"string"``, ``"bytes"``, ``"float"``...), a message of the same file, or
-``"map<K,V>"``. A repeated scalar field is packed, as proto3 makes it.
+``"map<K,V>"``. A repeated scalar field is packed, as proto3 makes it. ``(name, number, type,
+"oneof:kind")`` puts a field in the message's oneof ``kind`` (``WhichOneof("kind")``).
 
 >>> msgs = messages("doc_example.proto", "doc", {"Pair": [("key", 1, "string"), ("n", 2, "int64")]})
 >>> msgs["Pair"](key="a", n=3).SerializeToString()
@@ -43,6 +44,12 @@ def _add_field(msg: Any, package: str, field: Field, descriptor_pb2: Any, nested
     repeated = len(field) > 3 and field[3] == "repeated"
     f = msg.field.add(name=name, number=number, json_name=_camel(name))
     f.label = f.LABEL_REPEATED if repeated else f.LABEL_OPTIONAL
+    if len(field) > 3 and field[3].startswith("oneof:"):
+        names = [d.name for d in msg.oneof_decl]
+        if field[3][6:] not in names:
+            msg.oneof_decl.add(name=field[3][6:])
+            names.append(field[3][6:])
+        f.oneof_index = names.index(field[3][6:])
     if kind.startswith("map<"):
         key, val = (s.strip() for s in kind[4:-1].split(","))
         entry = nested_owner.nested_type.add(name=_camel(name, upper=True) + "Entry")

@@ -17,10 +17,16 @@ from graphflow.tf1.train.session_manager import *  # noqa: F401,F403
 from graphflow.tf1.train.step_hooks import *  # noqa: F401,F403
 from graphflow.tf1.train.supervisor import *  # noqa: F401,F403
 
+_EXAMPLE_PROTOS = ("Example", "SequenceExample", "Features", "Feature", "FeatureList", "FeatureLists",
+                   "BytesList", "FloatList", "Int64List")
+
 
 def __getattr__(name: str) -> object:
     """``tf.train.SaverDef``: TF's protobuf message class, loaded when first used (the optional
     ``tensorboard`` package ships it)."""
     if name == "SaverDef":
         return _saver_def_class()
+    if name in _EXAMPLE_PROTOS:  # tf.train.Example...: protobuf classes, built when first used
+        from graphflow.formats import example_protos
+        return getattr(example_protos, name)
     raise AttributeError(f"module 'graphflow.train' has no attribute {name!r}")
