@@ -200,8 +200,6 @@ def TFRecordDataset(filenames: Any, compression_type: str | None = None, buffer_
 
     def read(path: str) -> PyIterator[bytes]:
         from graphflow.formats import tfrecord
-        if not os.path.exists(path):
-            raise NotFoundError(None, None, f"{path}; No such file or directory")
         yield from tfrecord.iterate(path, kind)
     return _records_dataset(filenames, read, num_parallel_reads)
 
