@@ -41,9 +41,9 @@ def _as_arrays(x: object) -> Any:
     arr = np.asarray(x)
     if arr.dtype.kind in "US" or arr.dtype == object:
         return _dt.to_strings(arr)
-    if arr.dtype == np.float64 and not isinstance(x, np.ndarray):
+    if arr.dtype == np.float64 and not isinstance(x, (np.ndarray, np.generic)):
         arr = arr.astype(np.float32)  # Python floats become float32, as TF1 converts them
-    if arr.dtype == np.int64 and not isinstance(x, np.ndarray):
+    if arr.dtype == np.int64 and not isinstance(x, (np.ndarray, np.generic)):
         arr = arr.astype(np.int32)
     return arr
 
@@ -114,8 +114,17 @@ class Dataset:
 
     @staticmethod
     def range(*args: int) -> Dataset:  # noqa: A003
-        r = range(*args)
-        return Dataset(lambda: ([np.int64(i)] for i in r), 0, [TensorShape([])], [_dt.int64])
+        vals = [_static_arg(a) for a in args]
+        tensors = [v for v in vals if isinstance(v, Tensor)]
+        holder: list[Dataset] = []
+
+        def make() -> PyIterator[Any]:
+            given = iter(holder[0]._source_values)
+            r = range(*[int(np.asarray(next(given))) if isinstance(v, Tensor) else v for v in vals])
+            yield from ([np.int64(i)] for i in r)
+        ds = Dataset(make, 0, [TensorShape([])], [_dt.int64], tensors)
+        holder.append(ds)
+        return ds
 
     @staticmethod
     def zip(datasets: Dataset | Sequence[Dataset]) -> Dataset:  # noqa: A003
@@ -154,7 +163,32 @@ class Dataset:
                 stack.append(d._parent)
         return found
 
+    def _deferred(self, name: str, *args: Any) -> Dataset | None:
+        """``getattr(self, name)(*args)`` made when a stream starts, when an argument is a tensor
+        known only at run time (a count inside an ``interleave`` function, a fed placeholder)."""
+        vals = [_static_arg(a) for a in args]
+        tensors = [v for v in vals if isinstance(v, Tensor)]
+        if not tensors:
+            return None
+        probe = getattr(self, name)(*[1 if isinstance(v, Tensor) else v for v in vals])
+        holder: list[Dataset] = []
+
+        def make() -> PyIterator[Any]:
+            given = iter(holder[0]._source_values)
+            actual = [int(np.asarray(next(given))) if isinstance(v, Tensor) else v for v in vals]
+            yield from getattr(self, name)(*actual)._make()
+        shapes = probe.output_shapes_flat
+        if name == "batch":  # the batch size is not known when the graph is built
+            shapes = [TensorShape([None] + s.as_list()[1:]) if s.rank is not None else s for s in shapes]
+        out = Dataset(make, probe._structure, shapes, probe.output_types_flat, tensors)
+        out._parent = self  # type: ignore[attr-defined]
+        holder.append(out)
+        return out
+
     def repeat(self, count: int | None = None) -> Dataset:
+        if (d := self._deferred("repeat", count)) is not None:
+            return d
+
         def make() -> PyIterator[Any]:
             k = 0
             while count is None or count < 0 or k < count:
@@ -164,6 +198,10 @@ class Dataset:
 
     def shuffle(self, buffer_size: int, seed: int | None = None, reshuffle_each_iteration: bool = True) -> Dataset:
         """TF1's buffered shuffle: a random element of a ``buffer_size`` buffer each time."""
+        if isinstance(buffer_size, Tensor):
+            buffer_size = _static_arg(buffer_size)
+            if isinstance(buffer_size, Tensor):  # known at run time only: a buffer of everything
+                buffer_size = 2**62
         state = {"epoch": 0}
 
         def make() -> PyIterator[Any]:
@@ -181,6 +219,9 @@ class Dataset:
         return self._derive(make)
 
     def batch(self, batch_size: int, drop_remainder: bool = False) -> Dataset:
+        if (d := self._deferred("batch", batch_size, drop_remainder)) is not None:
+            return d
+
         def make() -> PyIterator[Any]:
             buf: list[Any] = []
             for item in self._make():
@@ -195,6 +236,9 @@ class Dataset:
                                    for s in self.output_shapes_flat])
 
     def shard(self, num_shards: int, index: int) -> Dataset:
+        if (d := self._deferred("shard", num_shards, index)) is not None:
+            return d
+
         def make() -> PyIterator[Any]:
             for k, item in enumerate(self._make()):
                 if k % num_shards == index:
@@ -202,6 +246,9 @@ class Dataset:
         return self._derive(make)
 
     def take(self, count: int) -> Dataset:
+        if (d := self._deferred("take", count)) is not None:
+            return d
+
         def make() -> PyIterator[Any]:
             for k, item in enumerate(self._make()):
                 if 0 <= count <= k:
@@ -210,6 +257,9 @@ class Dataset:
         return self._derive(make)
 
     def skip(self, count: int) -> Dataset:
+        if (d := self._deferred("skip", count)) is not None:
+            return d
+
         def make() -> PyIterator[Any]:
             for k, item in enumerate(self._make()):
                 if k >= count:
@@ -261,28 +311,36 @@ class Dataset:
 
     def map(self, map_func: Callable[..., Any], num_parallel_calls: int | None = None) -> Dataset:
         """``map_func`` (graph ops) applied to each element: traced once, run per element."""
-        g = Graph()
+        # inside an interleave/flat_map function, map_func may read the outer element's tensors:
+        # it is traced in that function's graph, and the outer element is fed with each run
+        outer = get_default_graph()
+        captured = list(getattr(outer, "_dataset_fn_inputs", []))
+        g = outer if captured else Graph()
         with g.as_default():
             phs = [placeholder(d, s) for d, s in zip(self.output_types_flat, self.output_shapes_flat)]
             args = pack_as(self._structure, phs)
             out = map_func(*args) if isinstance(args, tuple) and not hasattr(args, "_fields") else map_func(args)
         flat_out = flatten(out)
         sess: list[Any] = []
+        holder: list[Dataset] = []
 
         def make() -> PyIterator[Any]:
             if not sess:
                 sess.append(new_session(g))
             for item in self._make():
+                feeds = dict(zip(phs, item))
+                feeds.update(zip(captured, holder[0]._source_values))
                 try:
-                    vals = sess[0].run(flat_out, dict(zip(phs, item)))
+                    vals = sess[0].run(flat_out, feeds)
                 except OpError:
                     if SKIP_ERRORS[0]:  # under experimental.ignore_errors: the element is dropped
                         continue
                     raise
                 yield [np.asarray(v) for v in vals]
         structure = pack_as(out, [0] * len(flat_out)) if isinstance(out, (tuple, list, dict)) else 0
-        res = Dataset(make, structure, [t.shape for t in flat_out], [t.dtype for t in flat_out])
+        res = Dataset(make, structure, [t.shape for t in flat_out], [t.dtype for t in flat_out], captured)
         res._parent = self  # type: ignore[attr-defined]
+        holder.append(res)
         return res
 
     def filter(self, predicate: Callable[..., Any]) -> Dataset:
@@ -322,6 +380,14 @@ class Dataset:
     def __iter__(self) -> PyIterator[Any]:
         for item in self._make():
             yield pack_as(self._structure, item) if isinstance(self._structure, (tuple, list, dict)) else item[0]
+
+
+def _static_arg(value: Any) -> Any:
+    """An int argument given as a tensor: its value if the graph fixes it, else the tensor."""
+    if isinstance(value, Tensor):
+        v = static_value(value)
+        return value if v is None else v.item()
+    return value
 
 
 def _dt_of(a: np.ndarray) -> Any:

@@ -85,6 +85,7 @@ class _DatasetFunction:
         self._graph = g = Graph()
         with g.as_default():
             self._phs = [placeholder(d, s) for d, s in zip(dataset.output_types_flat, dataset.output_shapes_flat)]
+            g._dataset_fn_inputs = self._phs  # type: ignore[attr-defined]  # what a nested map may capture
             nested = isinstance(dataset._structure, (tuple, list, dict))
             inner = _call(fn, pack_as(dataset._structure, self._phs) if nested else self._phs[0])
         if not isinstance(inner, Dataset):
@@ -103,12 +104,13 @@ class _DatasetFunction:
         return self._stream(values)
 
     def _stream(self, values: list[Any]) -> PyIterator[Any]:
-        stream = self.dataset._make()
+        stream = None
         while True:
             # streams of several elements are open at once (interleave): each reads its own values
             it = iter(values)
             for d in self._fed:
                 d._source_values = [next(it) for _ in d._sources]
+            stream = stream if stream is not None else self.dataset._make()
             try:
                 item = next(stream)
             except StopIteration:
