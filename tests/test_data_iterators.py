@@ -1,5 +1,5 @@
 """tf.data's structural transformations (from_generator, interleave / flat_map /
-parallel_interleave, padded_batch, unbatch, concatenate, cache, reduce, ignore_errors) and its
+parallel_interleave, padded_batch, unbatch, concatenate, cache, reduce, ignore_errors, window) and its
 iterators (one-shot and initializable functions, reinitializable from_structure, feedable
 from_string_handle, output types/shapes/classes), against expected elements and against TF1."""
 from __future__ import annotations
@@ -73,6 +73,9 @@ def test_interleave_flat_map_and_their_order() -> None:
     assert _ints(_elements(gf, r.apply(gf.data.experimental.parallel_interleave(rep, 3)))) == \
         [1, 2, 3, 2, 3, 4, 3, 4, 5, 4, 5, 4, 5, 5, 5]
     assert _ints(_elements(gf, r.flat_map(rep))) == [k for k in range(1, 6) for _ in range(k)]
+    assert [b.tolist() for b in _elements(gf, r.window(2, 2).flat_map(lambda w: w.batch(2)))] == [[1, 2], [3, 4], [5]]
+    with pytest.raises(TypeError, match="flat_map or interleave them"):
+        r.window(2).make_one_shot_iterator()
     # a map_func of several components making a pipeline from them
     pairs = gf.data.Dataset.from_tensor_slices((np.array([1, 2], np.int32), np.array([10.0, 20.0], np.float32)))
     ds = pairs.flat_map(lambda n, v: gf.data.Dataset.from_tensor_slices(gf.fill([n + 1], v)).map(lambda u: u + 1.0))
@@ -172,6 +175,10 @@ def test_same_elements_as_tf1() -> None:
             gen.padded_batch(2, ([], [None])),
             gen.concatenate(gen.skip(3)).map(lambda a, b: a).batch(3).unbatch(),
             r.batch(4).apply(m.data.experimental.unbatch()),
+            r.window(4, 3).flat_map(lambda w: w.batch(4)),
+            r.window(3, 1, 2, drop_remainder=True).flat_map(lambda w: w.batch(3)),
+            m.data.Dataset.zip((r, r.map(lambda x: x * 10))).window(4).flat_map(
+                lambda a, b: m.data.Dataset.zip((a.batch(4), b.batch(4)))),
         ]
 
     def run_all(m: Any) -> list:

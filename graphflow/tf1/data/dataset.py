@@ -227,10 +227,10 @@ class Dataset:
             for item in self._make():
                 buf.append(item)
                 if len(buf) == batch_size:
-                    yield [np.stack(col) for col in zip(*buf)]
+                    yield [stack(col, t) for col, t in zip(zip(*buf), self.output_types_flat)]
                     buf = []
             if buf and not drop_remainder:
-                yield [np.stack(col) for col in zip(*buf)]
+                yield [stack(col, t) for col, t in zip(zip(*buf), self.output_types_flat)]
         lead = batch_size if drop_remainder else None
         return self._derive(make, [TensorShape([lead] + (s.as_list() if s.rank is not None else []))
                                    for s in self.output_shapes_flat])
@@ -297,6 +297,11 @@ class Dataset:
         from graphflow.tf1.data import transforms
         return transforms.concatenate(self, dataset)
 
+    def window(self, size: int, shift: int | None = None, stride: int = 1, drop_remainder: bool = False) -> Dataset:
+        """Windows of elements, each a dataset per component (``transforms.window``)."""
+        from graphflow.tf1.data import transforms
+        return transforms.window(self, size, shift, stride, drop_remainder)
+
     def reduce(self, initial_state: Any, reduce_func: Callable[[Any, Any], Any]) -> Any:  # noqa: A003
         from graphflow.tf1.data import transforms
         return transforms.reduce(self, initial_state, reduce_func)
@@ -336,7 +341,8 @@ class Dataset:
                     if SKIP_ERRORS[0]:  # under experimental.ignore_errors: the element is dropped
                         continue
                     raise
-                yield [np.asarray(v) for v in vals]
+                yield [np.asarray(v, dtype=object) if t.dtype.is_string else np.asarray(v)
+                       for v, t in zip(vals, flat_out)]
         structure = pack_as(out, [0] * len(flat_out)) if isinstance(out, (tuple, list, dict)) else 0
         res = Dataset(make, structure, [t.shape for t in flat_out], [t.dtype for t in flat_out], captured)
         res._parent = self  # type: ignore[attr-defined]
@@ -380,6 +386,16 @@ class Dataset:
     def __iter__(self) -> PyIterator[Any]:
         for item in self._make():
             yield pack_as(self._structure, item) if isinstance(self._structure, (tuple, list, dict)) else item[0]
+
+
+def stack(items: Sequence[Any], dtype: _dt.DType) -> np.ndarray:
+    """``np.stack``, strings kept as an object array of bytes (numpy would make them ``S<n>``)."""
+    if not dtype.is_string:
+        return np.stack(items)
+    out = np.empty((len(items), *np.shape(items[0])), dtype=object)
+    for i, v in enumerate(items):
+        out[i] = np.asarray(v, dtype=object)
+    return out
 
 
 def _static_arg(value: Any) -> Any:

@@ -74,6 +74,9 @@ class Iterator:
         self.initializer = None
         if dataset is None:
             return
+        if getattr(dataset, "_windows", False):
+            raise TypeError("the elements of a window() dataset are datasets: flat_map or interleave them "
+                            "(ds.window(n).flat_map(lambda w: w.batch(n)))")
         if initializable:
             self.initializer = self.make_initializer(dataset)
         else:

@@ -1,6 +1,6 @@
 """The ``Dataset`` transformations beyond one-element-in, one-out: ``from_generator``,
 ``interleave`` / ``flat_map`` (a function of an element that returns a dataset), ``padded_batch``,
-``unbatch``, ``concatenate``, ``cache`` and ``reduce``.
+``unbatch``, ``concatenate``, ``cache``, ``reduce`` and ``window``.
 
 A function that returns a dataset is traced once on placeholders for the element; per element,
 the tensors the returned dataset is made from (its run-time sources) are evaluated for that
@@ -23,7 +23,7 @@ from graphflow.core.shapes import TensorShape
 from graphflow.ops.func_graph import flatten, pack_as
 from graphflow.ops.py_func_ops import py_func
 from graphflow.ops.state_ops import placeholder
-from graphflow.tf1.data.dataset import SKIP_ERRORS, Dataset, _as_arrays
+from graphflow.tf1.data.dataset import SKIP_ERRORS, Dataset, _as_arrays, stack
 from graphflow.tf1.data.iterators import _flat_spec, _flatten_like
 
 
@@ -86,8 +86,11 @@ class _DatasetFunction:
         with g.as_default():
             self._phs = [placeholder(d, s) for d, s in zip(dataset.output_types_flat, dataset.output_shapes_flat)]
             g._dataset_fn_inputs = self._phs  # type: ignore[attr-defined]  # what a nested map may capture
+            args: list[Any] = self._phs
+            if getattr(dataset, "_windows", False):  # each component of a window is a dataset
+                args = [Dataset.from_tensor_slices(p) for p in self._phs]
             nested = isinstance(dataset._structure, (tuple, list, dict))
-            inner = _call(fn, pack_as(dataset._structure, self._phs) if nested else self._phs[0])
+            inner = _call(fn, pack_as(dataset._structure, args) if nested else args[0])
         if not isinstance(inner, Dataset):
             raise TypeError(f"`map_func` must return a `Dataset` object, got {type(inner).__name__}")
         self.dataset = inner
@@ -365,3 +368,50 @@ def ignore_errors(dataset: Dataset) -> Dataset:
                 return
             yield item
     return dataset._derive(make)
+
+
+def window(dataset: Dataset, size: int, shift: int | None = None, stride: int = 1,
+           drop_remainder: bool = False) -> Dataset:
+    """Windows of ``size`` elements (``stride`` apart) starting every ``shift`` elements; each
+    window is an element of datasets, one per component, for ``flat_map`` / ``interleave``
+    functions (``ds.window(3, 1).flat_map(lambda w: w.batch(3))``).
+
+    >>> import graphflow as gf
+    >>> ds = gf.data.Dataset.range(5).window(2, 2).flat_map(lambda w: w.batch(2))
+    >>> [v.tolist() for v in ds]
+    [[0, 1], [2, 3], [4]]
+    """
+    size, stride = int(size), int(stride)
+    shift = size if shift is None else int(shift)
+    if size <= 0 or shift <= 0 or stride <= 0:
+        raise InvalidArgumentError(None, None, f"window size ({size}), shift ({shift}) and stride ({stride}) must "
+                                   "be positive")
+
+    def make() -> PyIterator[Any]:
+        stream = dataset._make()
+        buf: list[Any] = []
+        base = start = 0  # buf[0] is element number `base`
+        ended = False
+        while True:
+            last = start + (size - 1) * stride
+            while not ended and base + len(buf) <= last:
+                item = next(stream, None)
+                if item is None:
+                    ended = True
+                else:
+                    buf.append(item)
+            picked = buf[start - base:last - base + 1:stride]
+            if not picked or (drop_remainder and len(picked) < size):
+                return
+            yield [stack([it[k] for it in picked], t) for k, t in enumerate(dataset.output_types_flat)]
+            start += shift
+            drop = min(start - base, len(buf))
+            del buf[:drop]
+            base += drop
+            if ended and start >= base + len(buf):
+                return
+    lead = size if drop_remainder else None
+    out = dataset._derive(make, [TensorShape([lead] + s.as_list()) if s.rank is not None else s
+                                 for s in dataset.output_shapes_flat])
+    out._windows = True  # type: ignore[attr-defined]
+    return out
