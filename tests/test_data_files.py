@@ -1,5 +1,5 @@
-"""tf.data's file datasets: TextLineDataset, FixedLengthRecordDataset and TFRecordDataset (plain,
-GZIP, ZLIB), file names as a string, a list, a fed placeholder or a dataset, list_files, the
+"""tf.data's file datasets: TextLineDataset, FixedLengthRecordDataset, TFRecordDataset (plain,
+GZIP, ZLIB) and CsvDataset, file names as a string, a list, a fed placeholder or a dataset, list_files, the
 interleaved order of num_parallel_reads; NotFoundError for a missing file, DataLossError for a
 corrupted one; the same records as TF1 reading the same files (TFRecords written by TF)."""
 from __future__ import annotations
@@ -137,6 +137,26 @@ def test_missing_and_corrupted_files(files: dict[str, str], tmp_path: Any) -> No
         _elements(gf, gf.data.TextLineDataset(str(tmp_path / "bad.gz"), "GZIP"))
 
 
+CSV = 'a,b,c,d\n1,2.5,"x,y",7\n3,,"q""r",\n,4,z,8\n'
+
+
+def test_csv_dataset(tmp_path: Any) -> None:
+    p = tmp_path / "t.csv"
+    p.write_text(CSV)
+    ds = gf.data.experimental.CsvDataset(str(p), [gf.constant(0), gf.constant(-1.0), "?", np.int64(0)], header=True)
+    assert ds.output_types == (gf.int32, gf.float32, gf.string, gf.int64)
+    got = [tuple(np.asarray(v).item() for v in e) for e in _elements(gf, ds)]
+    assert got == [(1, 2.5, b"x,y", 7), (3, -1.0, b'q"r', 0), (0, 4.0, b"z", 8)]
+    picked = gf.contrib.data.CsvDataset(str(p), [0, 0.0], header=True, select_cols=[0, 3])
+    assert [tuple(np.asarray(v).item() for v in e) for e in _elements(gf, picked)] == [(1, 7.0), (3, 0.0), (0, 8.0)]
+    with pytest.raises(gf.errors.InvalidArgumentError, match="t.csv: Field 1 is required but missing in record 1"):
+        _elements(gf, gf.data.experimental.CsvDataset(str(p), [gf.int32, gf.float32, gf.string, gf.int64], header=True))
+    with pytest.raises(gf.errors.InvalidArgumentError, match="Expect 3 fields but have 4 in record 0"):
+        _elements(gf, gf.data.experimental.CsvDataset(str(p), [gf.string] * 3, header=True))
+    with pytest.raises(gf.errors.InvalidArgumentError, match="Field 0 in record 0 is not a valid int32: a"):
+        _elements(gf, gf.data.experimental.CsvDataset(str(p), [gf.int32, 0.0, "", 0]))
+
+
 @pytest.mark.needs("tensorflow")
 def test_same_records_as_tf1(files: dict[str, str], tmp_path: Any) -> None:
     tf = tf1()
@@ -147,6 +167,7 @@ def test_same_records_as_tf1(files: dict[str, str], tmp_path: Any) -> None:
             for k in range(4):
                 w.write(bytes([k]) * (k * 7) + name.encode())
 
+    (tmp_path / "t.csv").write_text(CSV)
     with tf.io.TFRecordWriter(str(tmp_path / "ex")) as w:
         for k in range(5):
             w.write(tf.train.Example(features=tf.train.Features(feature={
@@ -156,6 +177,8 @@ def test_same_records_as_tf1(files: dict[str, str], tmp_path: Any) -> None:
     def pipelines(m: Any) -> list:
         features = {"x": m.FixedLenFeature([2], m.float32), "w": m.FixedLenFeature([], m.string)}
         return [
+            m.data.experimental.CsvDataset(str(tmp_path / "t.csv"), [m.constant(0), -1.0, "?", m.constant(0, m.int64)],
+                                           header=True).batch(2),
             m.data.TFRecordDataset(str(tmp_path / "ex")).map(lambda r: m.parse_single_example(r, features)).batch(2),
             m.data.Dataset.from_tensor_slices([files["text"], files["text2"]]).interleave(
                 lambda f: m.data.TextLineDataset(f).skip(1), cycle_length=2),

@@ -1,8 +1,10 @@
 """``tf.contrib.data`` (TF 1.15): the transformations it kept beside ``tf.data.experimental``
 (``map_and_batch``, ``shuffle_and_repeat``, ``parallel_interleave``, ``unbatch``,
-``ignore_errors``, ``get_single_element``). Its resamplers and CSV readers are not here (issue 24)."""
+``ignore_errors``, ``CsvDataset``, ``get_single_element``). Its resamplers and ``make_csv_dataset`` are
+not here (issue 24)."""
 from graphflow.tf1.data.experimental import (
     AUTOTUNE,
+    CsvDataset,
     get_single_element,
     ignore_errors,
     map_and_batch,
@@ -11,5 +13,5 @@ from graphflow.tf1.data.experimental import (
     unbatch,
 )
 
-__all__ = ["AUTOTUNE", "get_single_element", "ignore_errors", "map_and_batch", "parallel_interleave",
+__all__ = ["AUTOTUNE", "CsvDataset", "get_single_element", "ignore_errors", "map_and_batch", "parallel_interleave",
            "shuffle_and_repeat", "unbatch"]

@@ -1,6 +1,6 @@
 """``tf.data.experimental`` (and the same functions under ``tf.contrib.data`` and as TF1's
 ``tf.data.get_output_*``): ``AUTOTUNE``, ``map_and_batch``, ``shuffle_and_repeat``,
-``parallel_interleave``, ``unbatch``, ``ignore_errors``, ``get_single_element``, and the
+``parallel_interleave``, ``unbatch``, ``ignore_errors``, ``CsvDataset``, ``get_single_element``, and the
 structure of a dataset's or iterator's elements."""
 from __future__ import annotations
 
@@ -67,6 +67,12 @@ def ignore_errors() -> Callable[[Dataset], Dataset]:
     return transforms.ignore_errors
 
 
+def CsvDataset(*args: Any, **kwargs: Any) -> Dataset:  # noqa: N802
+    """The records of CSV files as tuples of scalars (``csv_reader.CsvDataset``)."""
+    from graphflow.tf1.data.csv_reader import CsvDataset as make
+    return make(*args, **kwargs)
+
+
 def get_single_element(dataset: Dataset) -> Any:
     """Tensors holding the only element of ``dataset``, made again on every run; a run raises
     ``InvalidArgumentError`` if the dataset is empty or has more than one element.
@@ -115,5 +121,6 @@ def get_output_classes(dataset_or_iterator: Dataset | Iterator) -> Any:
     return dataset_or_iterator.output_classes
 
 
-__all__ = ["AUTOTUNE", "get_output_classes", "get_output_shapes", "get_output_types", "get_single_element",
-           "ignore_errors", "map_and_batch", "parallel_interleave", "shuffle_and_repeat", "unbatch"]
+__all__ = ["AUTOTUNE", "CsvDataset", "get_output_classes", "get_output_shapes", "get_output_types",
+           "get_single_element", "ignore_errors", "map_and_batch", "parallel_interleave", "shuffle_and_repeat",
+           "unbatch"]

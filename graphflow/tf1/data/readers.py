@@ -28,7 +28,7 @@ from graphflow.tf1.data.transforms import _interleave
 _CHUNK = 256 * 1024
 
 
-def _compression(compression_type: object) -> str:
+def compression(compression_type: object) -> str:
     kind = compression_type.decode() if isinstance(compression_type, bytes) else compression_type
     if isinstance(kind, Tensor):
         from graphflow.core.evaluate import static_value
@@ -105,6 +105,15 @@ def _name(v: object) -> str:
 
 def _records_dataset(filenames: Any, read: Callable[[str], PyIterator[bytes]],
                      num_parallel_reads: int | None = None) -> Dataset:
+    def elements(path: str) -> PyIterator[list[np.ndarray]]:
+        for record in read(path):
+            yield [np.array(record, dtype=object)]
+    return file_dataset(filenames, elements, 0, [TensorShape([])], [_dt.string], num_parallel_reads)
+
+
+def file_dataset(filenames: Any, elements: Callable[[str], PyIterator[list[np.ndarray]]], structure: object,
+                 shapes: list[TensorShape], types: list[_dt.DType], num_parallel_reads: int | None = None) -> Dataset:
+    """The elements ``elements(path)`` makes of each file ``filenames`` lists."""
     names, sources, inputs = _file_names(filenames)
     holder: list[Dataset] = []
     cycle = int(num_parallel_reads or 1)
@@ -113,15 +122,11 @@ def _records_dataset(filenames: Any, read: Callable[[str], PyIterator[bytes]],
     if cycle < 1:
         raise ValueError(f"num_parallel_reads must be positive, got {num_parallel_reads}")
 
-    def elements(path: str) -> PyIterator[list[np.ndarray]]:
-        for record in read(path):
-            yield [np.array(record, dtype=object)]
-
     def make() -> PyIterator[Any]:
         # several files read at once are interleaved one record each, in a fixed order (TF's
         # parallel_interleave with sloppy=False)
         yield from _interleave(names(holder[0]), elements, cycle, 1)
-    ds = Dataset(make, 0, [TensorShape([])], [_dt.string], sources)
+    ds = Dataset(make, structure, shapes, types, sources)
     ds._inputs = inputs  # type: ignore[attr-defined]
     holder.append(ds)
     return ds
@@ -136,19 +141,21 @@ def TextLineDataset(filenames: Any, compression_type: str | None = None,  # noqa
     >>> [bytes(v.item()) for v in TextLineDataset(p)]
     [b'x', b'y']
     """
-    kind = _compression(compression_type)
+    kind = compression(compression_type)
     size = int(buffer_size or _CHUNK)
+    return _records_dataset(filenames, lambda path: text_lines(path, kind, size), num_parallel_reads)
 
-    def read(path: str) -> PyIterator[bytes]:
-        rest = b""
-        for block in _chunks(path, kind, size):
-            lines = (rest + block).split(b"\n")
-            rest = lines.pop()
-            for line in lines:
-                yield line[:-1] if line.endswith(b"\r") else line
-        if rest:
-            yield rest[:-1] if rest.endswith(b"\r") else rest
-    return _records_dataset(filenames, read, num_parallel_reads)
+
+def text_lines(path: str, kind: str, size: int = _CHUNK) -> PyIterator[bytes]:
+    """The lines of a file (decompressed by ``kind``, "", "GZIP" or "ZLIB"), without line ends."""
+    rest = b""
+    for block in _chunks(path, kind, size):
+        lines = (rest + block).split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            yield line[:-1] if line.endswith(b"\r") else line
+    if rest:
+        yield rest[:-1] if rest.endswith(b"\r") else rest
 
 
 def FixedLengthRecordDataset(filenames: Any, record_bytes: int, header_bytes: int | None = None,  # noqa: N802
@@ -160,7 +167,7 @@ def FixedLengthRecordDataset(filenames: Any, record_bytes: int, header_bytes: in
     if record <= 0 or header < 0 or footer < 0:
         raise ValueError(f"record_bytes must be positive and header/footer_bytes non-negative, got {record_bytes}, "
                          f"{header_bytes}, {footer_bytes}")
-    kind = _compression(compression_type)
+    kind = compression(compression_type)
     size = max(int(buffer_size or _CHUNK), record)
 
     def partial(path: str, body: int) -> InvalidArgumentError:
@@ -196,7 +203,7 @@ def TFRecordDataset(filenames: Any, compression_type: str | None = None, buffer_
                     num_parallel_reads: int | None = None) -> Dataset:
     """The records of TFRecord files (each checked against its CRC32C: a corrupted file raises
     ``DataLossError`` naming it); ``num_parallel_reads`` files are read in turn, one record each."""
-    kind = _compression(compression_type)
+    kind = compression(compression_type)
 
     def read(path: str) -> PyIterator[bytes]:
         from graphflow.formats import tfrecord
