@@ -155,6 +155,13 @@ def test_csv_dataset(tmp_path: Any) -> None:
         _elements(gf, gf.data.experimental.CsvDataset(str(p), [gf.string] * 3, header=True))
     with pytest.raises(gf.errors.InvalidArgumentError, match="Field 0 in record 0 is not a valid int32: a"):
         _elements(gf, gf.data.experimental.CsvDataset(str(p), [gf.int32, 0.0, "", 0]))
+    # make_csv_dataset: names from the header, types inferred (b: float32, d: int32), the label apart
+    batches = _elements(gf, gf.data.experimental.make_csv_dataset(str(p), 2, label_name="c", shuffle=False,
+                                                                  num_epochs=1))
+    (feats, label), (_, last) = batches
+    assert sorted(feats) == ["a", "b", "d"] and feats["b"].dtype == np.float32 and feats["d"].dtype == np.int32
+    assert feats["a"].tolist() == [1, 3] and feats["b"].tolist() == [2.5, 0.0] and label.tolist() == [b"x,y", b'q"r']
+    assert last.tolist() == [b"z"]
 
 
 @pytest.mark.needs("tensorflow")
@@ -168,6 +175,7 @@ def test_same_records_as_tf1(files: dict[str, str], tmp_path: Any) -> None:
                 w.write(bytes([k]) * (k * 7) + name.encode())
 
     (tmp_path / "t.csv").write_text(CSV)
+    (tmp_path / "u.csv").write_text("a,b,c,d\n5,1e40,?,12345678901\n6,0.5,w,1\n")
     with tf.io.TFRecordWriter(str(tmp_path / "ex")) as w:
         for k in range(5):
             w.write(tf.train.Example(features=tf.train.Features(feature={
@@ -179,6 +187,10 @@ def test_same_records_as_tf1(files: dict[str, str], tmp_path: Any) -> None:
         return [
             m.data.experimental.CsvDataset(str(tmp_path / "t.csv"), [m.constant(0), -1.0, "?", m.constant(0, m.int64)],
                                            header=True).batch(2),
+            m.data.experimental.make_csv_dataset(str(tmp_path / "*.csv"), 2, label_name="b", shuffle=False,
+                                                 num_epochs=1, na_value="?"),
+            m.data.experimental.make_csv_dataset([str(tmp_path / "t.csv")], 3, select_columns=["d", "a"],
+                                                 column_defaults=[-1, m.constant(-2, m.int64)], shuffle=False, num_epochs=2),
             m.data.TFRecordDataset(str(tmp_path / "ex")).map(lambda r: m.parse_single_example(r, features)).batch(2),
             m.data.Dataset.from_tensor_slices([files["text"], files["text2"]]).interleave(
                 lambda f: m.data.TextLineDataset(f).skip(1), cycle_length=2),

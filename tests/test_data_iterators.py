@@ -89,6 +89,8 @@ def test_padded_batch_unbatch_concatenate_cache_reduce() -> None:
     (a0, s0), (a1, s1) = _elements(gf, pb)
     np.testing.assert_array_equal(a0, [[1, -1, -1], [2, 2, -1], [3, 3, 3]])
     assert a1.tolist() == [[4, 4, 4, 4]] and s0.tolist() == [b"1", b"2", b"3"]
+    assert s0.dtype == object and all(type(v) is bytes for v in s0)  # not 0-d arrays held in the batch
+    assert all(type(v) is bytes for v in _elements(gf, seqs.map(lambda a, s: s).batch(3))[0])
     fixed = seqs.map(lambda a, s: a).padded_batch(2, [5], drop_remainder=True)
     assert fixed.output_shapes.as_list() == [2, 5]
     assert [b.tolist() for b in _elements(gf, fixed)][1] == [[3, 3, 3, 0, 0], [4, 4, 4, 4, 0]]

@@ -394,7 +394,7 @@ def stack(items: Sequence[Any], dtype: _dt.DType) -> np.ndarray:
         return np.stack(items)
     out = np.empty((len(items), *np.shape(items[0])), dtype=object)
     for i, v in enumerate(items):
-        out[i] = np.asarray(v, dtype=object)
+        out[i, ...] = np.asarray(v, dtype=object)
     return out
 
 

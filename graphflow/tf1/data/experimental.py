@@ -73,6 +73,12 @@ def CsvDataset(*args: Any, **kwargs: Any) -> Dataset:  # noqa: N802
     return make(*args, **kwargs)
 
 
+def make_csv_dataset(*args: Any, **kwargs: Any) -> Dataset:
+    """Batches of a dict of CSV columns and a label (``csv_reader.make_csv_dataset``)."""
+    from graphflow.tf1.data.csv_reader import make_csv_dataset as make
+    return make(*args, **kwargs)
+
+
 def get_single_element(dataset: Dataset) -> Any:
     """Tensors holding the only element of ``dataset``, made again on every run; a run raises
     ``InvalidArgumentError`` if the dataset is empty or has more than one element.
@@ -122,5 +128,5 @@ def get_output_classes(dataset_or_iterator: Dataset | Iterator) -> Any:
 
 
 __all__ = ["AUTOTUNE", "CsvDataset", "get_output_classes", "get_output_shapes", "get_output_types",
-           "get_single_element", "ignore_errors", "map_and_batch", "parallel_interleave", "shuffle_and_repeat",
-           "unbatch"]
+           "get_single_element", "ignore_errors", "make_csv_dataset", "map_and_batch", "parallel_interleave",
+           "shuffle_and_repeat", "unbatch"]

@@ -220,7 +220,7 @@ def padded_batch(dataset: Dataset, batch_size: int, padded_shapes: Any = None, p
             if any(d > t for d, t in zip(a.shape, target)):
                 raise DataLossError(None, None, f"Attempted to pad to a smaller size than the input element: "
                                            f"component {k} of shape {list(a.shape)}, padded shape {target}")
-            out[(j, *(slice(0, d) for d in a.shape))] = a
+            out[(j, *(slice(0, d) for d in a.shape), Ellipsis)] = a  # (Ellipsis: a 0-d string is copied, not held)
         return out
 
     def make() -> PyIterator[Any]:
