@@ -190,7 +190,8 @@ def test_same_records_as_tf1(files: dict[str, str], tmp_path: Any) -> None:
             m.data.experimental.make_csv_dataset(str(tmp_path / "*.csv"), 2, label_name="b", shuffle=False,
                                                  num_epochs=1, na_value="?"),
             m.data.experimental.make_csv_dataset([str(tmp_path / "t.csv")], 3, select_columns=["d", "a"],
-                                                 column_defaults=[-1, m.constant(-2, m.int64)], shuffle=False, num_epochs=2),
+                                                 column_defaults=[-1, m.constant(-2, m.int64)], shuffle=False,
+                                                 num_epochs=2),
             m.data.TFRecordDataset(str(tmp_path / "ex")).map(lambda r: m.parse_single_example(r, features)).batch(2),
             m.data.Dataset.from_tensor_slices([files["text"], files["text2"]]).interleave(
                 lambda f: m.data.TextLineDataset(f).skip(1), cycle_length=2),

@@ -130,7 +130,8 @@ def _infer(value: bytes, na: bytes, previous: _dt.DType | None) -> _dt.DType | N
                 n = int(value)
                 return -2**31 <= n < 2**31 if k == 0 else -2**63 <= n < 2**63
             if k < 4:
-                return bool(np.abs(np.asarray(float(value), dtype=order[k].np)) < np.inf)
+                with np.errstate(over="ignore"):  # a float64 beyond float32's range: not a float32
+                    return bool(np.abs(np.asarray(float(value), dtype=order[k].np)) < np.inf)
         except (ValueError, OverflowError):
             return False
         return True
