@@ -22,7 +22,9 @@ def evaluate(node: Operation, args: Sequence[np.ndarray]) -> tuple[np.ndarray, .
         try:
             result = row.reference(node.attrs, *args)
         except (ValueError, IndexError) as e:
-            raise error_class_of(node)(node, node, f"{e}\n  in {node.describe()}") from None
+            # a host op's own OpError (a dataset's OutOfRangeError) keeps its class
+            kind = type(e) if isinstance(e, OpError) else error_class_of(node)
+            raise kind(node, node, f"{e}\n  in {node.describe()}") from None
     outs = result if isinstance(result, (tuple, list)) else (result,)
     return tuple(np.asarray(o).astype(d.np, copy=False) for o, d in zip(outs, node.dtypes))
 

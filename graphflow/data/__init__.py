@@ -4,7 +4,10 @@
 from graphflow.tf1.data import (
     AUTOTUNE,
     Dataset,
+    FixedLengthRecordDataset,
     Iterator,
+    TextLineDataset,
+    TFRecordDataset,
     experimental,
     get_output_classes,
     get_output_shapes,
@@ -14,5 +17,6 @@ from graphflow.tf1.data import (
 )
 from graphflow.torch_style.utils.data import DataLoader, TensorDataset
 
-__all__ = ["AUTOTUNE", "DataLoader", "Dataset", "Iterator", "TensorDataset", "experimental", "get_output_classes",
-           "get_output_shapes", "get_output_types", "make_initializable_iterator", "make_one_shot_iterator"]
+__all__ = ["AUTOTUNE", "DataLoader", "Dataset", "FixedLengthRecordDataset", "Iterator", "TFRecordDataset",
+           "TensorDataset", "TextLineDataset", "experimental", "get_output_classes", "get_output_shapes",
+           "get_output_types", "make_initializable_iterator", "make_one_shot_iterator"]

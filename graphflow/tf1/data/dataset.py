@@ -18,14 +18,16 @@ from typing import Any
 import numpy as np
 
 from graphflow.core import dtypes as _dt
-from graphflow.core.errors import FailedPreconditionError, OutOfRangeError
+from graphflow.core.errors import OpError
 from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Graph, Tensor, get_default_graph
 from graphflow.core.runtime_hook import new_session
 from graphflow.core.shapes import TensorShape
 from graphflow.ops.func_graph import flatten, pack_as
-from graphflow.ops.py_func_ops import py_func
 from graphflow.ops.state_ops import placeholder
+
+# > 0 while an ``ignore_errors`` stage asks for its next element
+SKIP_ERRORS = [0]
 
 
 def _as_arrays(x: object) -> Any:
@@ -39,9 +41,9 @@ def _as_arrays(x: object) -> Any:
     arr = np.asarray(x)
     if arr.dtype.kind in "US" or arr.dtype == object:
         return _dt.to_strings(arr)
-    if arr.dtype == np.float64 and not isinstance(x, np.ndarray):
+    if arr.dtype == np.float64 and not isinstance(x, (np.ndarray, np.generic)):
         arr = arr.astype(np.float32)  # Python floats become float32, as TF1 converts them
-    if arr.dtype == np.int64 and not isinstance(x, np.ndarray):
+    if arr.dtype == np.int64 and not isinstance(x, (np.ndarray, np.generic)):
         arr = arr.astype(np.int32)
     return arr
 
@@ -86,13 +88,43 @@ class Dataset:
     def from_tensors(tensors: object) -> Dataset:
         data = _as_arrays(tensors)
         flat = flatten(data)
-        return Dataset(lambda: iter([list(flat)]), data, [TensorShape(np.shape(a)) for a in flat],
-                       [_dt_of(a) for a in flat])
+        sources = [a for a in flat if isinstance(a, Tensor)]
+        holder: list[Dataset] = []
+
+        def make() -> PyIterator[Any]:
+            vals = iter(holder[0]._source_values)
+            yield [next(vals) if isinstance(a, Tensor) else a for a in flat]
+        ds = Dataset(make, data, [a.shape if isinstance(a, Tensor) else TensorShape(np.shape(a)) for a in flat],
+                     [a.dtype if isinstance(a, Tensor) else _dt_of(a) for a in flat], sources)
+        holder.append(ds)
+        return ds
+
+    @staticmethod
+    def from_generator(generator: Callable[..., Any], output_types: Any, output_shapes: Any = None,
+                       args: Any = None) -> Dataset:
+        """The elements a Python generator yields (see ``transforms.from_generator``)."""
+        from graphflow.tf1.data import transforms
+        return transforms.from_generator(generator, output_types, output_shapes, args)
+
+    @staticmethod
+    def list_files(file_pattern: Any, shuffle: bool | None = None, seed: int | None = None) -> Dataset:
+        """The file names matching ``file_pattern`` (see ``readers.list_files``)."""
+        from graphflow.tf1.data import readers
+        return readers.list_files(file_pattern, shuffle, seed)
 
     @staticmethod
     def range(*args: int) -> Dataset:  # noqa: A003
-        r = range(*args)
-        return Dataset(lambda: ([np.int64(i)] for i in r), 0, [TensorShape([])], [_dt.int64])
+        vals = [_static_arg(a) for a in args]
+        tensors = [v for v in vals if isinstance(v, Tensor)]
+        holder: list[Dataset] = []
+
+        def make() -> PyIterator[Any]:
+            given = iter(holder[0]._source_values)
+            r = range(*[int(np.asarray(next(given))) if isinstance(v, Tensor) else v for v in vals])
+            yield from ([np.int64(i)] for i in r)
+        ds = Dataset(make, 0, [TensorShape([])], [_dt.int64], tensors)
+        holder.append(ds)
+        return ds
 
     @staticmethod
     def zip(datasets: Dataset | Sequence[Dataset]) -> Dataset:  # noqa: A003
@@ -104,8 +136,10 @@ class Dataset:
             for items in zip(*[d._make() for d in parts]):
                 yield [v for it in items for v in it]
         structure = tuple(d._structure for d in parts)
-        return Dataset(make, structure, [s for d in parts for s in d.output_shapes_flat],
+        out = Dataset(make, structure, [s for d in parts for s in d.output_shapes_flat],
                        [t for d in parts for t in d.output_types_flat])
+        out._inputs = parts  # type: ignore[attr-defined]
+        return out
 
     # -- transformations
     def _derive(self, make: Callable[[], PyIterator[Any]], shapes: list[TensorShape] | None = None) -> Dataset:
@@ -115,14 +149,46 @@ class Dataset:
 
     def _all_sources(self) -> list[Dataset]:
         """This dataset and the ones it derives from that read run-time sources."""
-        found, d = [], self
-        while d is not None:
+        found: list[Dataset] = []
+        stack, seen = [self], set()
+        while stack:
+            d = stack.pop()
+            if id(d) in seen:
+                continue
+            seen.add(id(d))
             if d._sources:
                 found.append(d)
-            d = getattr(d, "_parent", None)
+            stack.extend(getattr(d, "_inputs", []))
+            if getattr(d, "_parent", None) is not None:
+                stack.append(d._parent)
         return found
 
+    def _deferred(self, name: str, *args: Any) -> Dataset | None:
+        """``getattr(self, name)(*args)`` made when a stream starts, when an argument is a tensor
+        known only at run time (a count inside an ``interleave`` function, a fed placeholder)."""
+        vals = [_static_arg(a) for a in args]
+        tensors = [v for v in vals if isinstance(v, Tensor)]
+        if not tensors:
+            return None
+        probe = getattr(self, name)(*[1 if isinstance(v, Tensor) else v for v in vals])
+        holder: list[Dataset] = []
+
+        def make() -> PyIterator[Any]:
+            given = iter(holder[0]._source_values)
+            actual = [int(np.asarray(next(given))) if isinstance(v, Tensor) else v for v in vals]
+            yield from getattr(self, name)(*actual)._make()
+        shapes = probe.output_shapes_flat
+        if name == "batch":  # the batch size is not known when the graph is built
+            shapes = [TensorShape([None] + s.as_list()[1:]) if s.rank is not None else s for s in shapes]
+        out = Dataset(make, probe._structure, shapes, probe.output_types_flat, tensors)
+        out._parent = self  # type: ignore[attr-defined]
+        holder.append(out)
+        return out
+
     def repeat(self, count: int | None = None) -> Dataset:
+        if (d := self._deferred("repeat", count)) is not None:
+            return d
+
         def make() -> PyIterator[Any]:
             k = 0
             while count is None or count < 0 or k < count:
@@ -132,6 +198,10 @@ class Dataset:
 
     def shuffle(self, buffer_size: int, seed: int | None = None, reshuffle_each_iteration: bool = True) -> Dataset:
         """TF1's buffered shuffle: a random element of a ``buffer_size`` buffer each time."""
+        if isinstance(buffer_size, Tensor):
+            buffer_size = _static_arg(buffer_size)
+            if isinstance(buffer_size, Tensor):  # known at run time only: a buffer of everything
+                buffer_size = 2**62
         state = {"epoch": 0}
 
         def make() -> PyIterator[Any]:
@@ -149,20 +219,26 @@ class Dataset:
         return self._derive(make)
 
     def batch(self, batch_size: int, drop_remainder: bool = False) -> Dataset:
+        if (d := self._deferred("batch", batch_size, drop_remainder)) is not None:
+            return d
+
         def make() -> PyIterator[Any]:
             buf: list[Any] = []
             for item in self._make():
                 buf.append(item)
                 if len(buf) == batch_size:
-                    yield [np.stack(col) for col in zip(*buf)]
+                    yield [stack(col, t) for col, t in zip(zip(*buf), self.output_types_flat)]
                     buf = []
             if buf and not drop_remainder:
-                yield [np.stack(col) for col in zip(*buf)]
+                yield [stack(col, t) for col, t in zip(zip(*buf), self.output_types_flat)]
         lead = batch_size if drop_remainder else None
         return self._derive(make, [TensorShape([lead] + (s.as_list() if s.rank is not None else []))
                                    for s in self.output_shapes_flat])
 
     def shard(self, num_shards: int, index: int) -> Dataset:
+        if (d := self._deferred("shard", num_shards, index)) is not None:
+            return d
+
         def make() -> PyIterator[Any]:
             for k, item in enumerate(self._make()):
                 if k % num_shards == index:
@@ -170,6 +246,9 @@ class Dataset:
         return self._derive(make)
 
     def take(self, count: int) -> Dataset:
+        if (d := self._deferred("take", count)) is not None:
+            return d
+
         def make() -> PyIterator[Any]:
             for k, item in enumerate(self._make()):
                 if 0 <= count <= k:
@@ -178,6 +257,9 @@ class Dataset:
         return self._derive(make)
 
     def skip(self, count: int) -> Dataset:
+        if (d := self._deferred("skip", count)) is not None:
+            return d
+
         def make() -> PyIterator[Any]:
             for k, item in enumerate(self._make()):
                 if k >= count:
@@ -188,7 +270,41 @@ class Dataset:
         return self
 
     def cache(self, filename: str = "") -> Dataset:
-        return self
+        from graphflow.tf1.data import transforms
+        return transforms.cache(self, filename)
+
+    def interleave(self, map_func: Callable[..., Any], cycle_length: int = -1, block_length: int = 1,
+                   num_parallel_calls: int | None = None) -> Dataset:
+        """Elements of the datasets ``map_func`` makes, taken in turn (``transforms.interleave``)."""
+        from graphflow.tf1.data import transforms
+        return transforms.interleave(self, map_func, cycle_length, block_length, num_parallel_calls)
+
+    def flat_map(self, map_func: Callable[..., Any]) -> Dataset:
+        from graphflow.tf1.data import transforms
+        return transforms.flat_map(self, map_func)
+
+    def padded_batch(self, batch_size: int, padded_shapes: Any = None, padding_values: Any = None,
+                     drop_remainder: bool = False) -> Dataset:
+        """Batches of elements padded to one shape (``transforms.padded_batch``)."""
+        from graphflow.tf1.data import transforms
+        return transforms.padded_batch(self, batch_size, padded_shapes, padding_values, drop_remainder)
+
+    def unbatch(self) -> Dataset:
+        from graphflow.tf1.data import transforms
+        return transforms.unbatch(self)
+
+    def concatenate(self, dataset: Dataset) -> Dataset:
+        from graphflow.tf1.data import transforms
+        return transforms.concatenate(self, dataset)
+
+    def window(self, size: int, shift: int | None = None, stride: int = 1, drop_remainder: bool = False) -> Dataset:
+        """Windows of elements, each a dataset per component (``transforms.window``)."""
+        from graphflow.tf1.data import transforms
+        return transforms.window(self, size, shift, stride, drop_remainder)
+
+    def reduce(self, initial_state: Any, reduce_func: Callable[[Any, Any], Any]) -> Any:  # noqa: A003
+        from graphflow.tf1.data import transforms
+        return transforms.reduce(self, initial_state, reduce_func)
 
     def apply(self, transformation_func: Callable[[Dataset], Dataset]) -> Dataset:
         """``transformation_func(self)``: how TF1 chains the ``tf.data.experimental`` (and
@@ -200,23 +316,37 @@ class Dataset:
 
     def map(self, map_func: Callable[..., Any], num_parallel_calls: int | None = None) -> Dataset:
         """``map_func`` (graph ops) applied to each element: traced once, run per element."""
-        g = Graph()
+        # inside an interleave/flat_map function, map_func may read the outer element's tensors:
+        # it is traced in that function's graph, and the outer element is fed with each run
+        outer = get_default_graph()
+        captured = list(getattr(outer, "_dataset_fn_inputs", []))
+        g = outer if captured else Graph()
         with g.as_default():
             phs = [placeholder(d, s) for d, s in zip(self.output_types_flat, self.output_shapes_flat)]
             args = pack_as(self._structure, phs)
             out = map_func(*args) if isinstance(args, tuple) and not hasattr(args, "_fields") else map_func(args)
         flat_out = flatten(out)
         sess: list[Any] = []
+        holder: list[Dataset] = []
 
         def make() -> PyIterator[Any]:
             if not sess:
                 sess.append(new_session(g))
             for item in self._make():
-                vals = sess[0].run(flat_out, dict(zip(phs, item)))
-                yield [np.asarray(v) for v in vals]
+                feeds = dict(zip(phs, item))
+                feeds.update(zip(captured, holder[0]._source_values))
+                try:
+                    vals = sess[0].run(flat_out, feeds)
+                except OpError:
+                    if SKIP_ERRORS[0]:  # under experimental.ignore_errors: the element is dropped
+                        continue
+                    raise
+                yield [np.asarray(v, dtype=object) if t.dtype.is_string else np.asarray(v)
+                       for v, t in zip(vals, flat_out)]
         structure = pack_as(out, [0] * len(flat_out)) if isinstance(out, (tuple, list, dict)) else 0
-        res = Dataset(make, structure, [t.shape for t in flat_out], [t.dtype for t in flat_out])
+        res = Dataset(make, structure, [t.shape for t in flat_out], [t.dtype for t in flat_out], captured)
         res._parent = self  # type: ignore[attr-defined]
+        holder.append(res)
         return res
 
     def filter(self, predicate: Callable[..., Any]) -> Dataset:
@@ -229,10 +359,12 @@ class Dataset:
         return self._derive(make)
 
     # -- iterators
-    def make_one_shot_iterator(self) -> Iterator:
+    def make_one_shot_iterator(self) -> Any:
+        from graphflow.tf1.data.iterators import Iterator
         return Iterator(self, initializable=False)
 
-    def make_initializable_iterator(self, shared_name: str | None = None) -> Iterator:
+    def make_initializable_iterator(self, shared_name: str | None = None) -> Any:
+        from graphflow.tf1.data.iterators import Iterator
         return Iterator(self, initializable=True)
 
     @property
@@ -256,59 +388,23 @@ class Dataset:
             yield pack_as(self._structure, item) if isinstance(self._structure, (tuple, list, dict)) else item[0]
 
 
+def stack(items: Sequence[Any], dtype: _dt.DType) -> np.ndarray:
+    """``np.stack``, strings kept as an object array of bytes (numpy would make them ``S<n>``)."""
+    if not dtype.is_string:
+        return np.stack(items)
+    out = np.empty((len(items), *np.shape(items[0])), dtype=object)
+    for i, v in enumerate(items):
+        out[i, ...] = np.asarray(v, dtype=object)
+    return out
+
+
+def _static_arg(value: Any) -> Any:
+    """An int argument given as a tensor: its value if the graph fixes it, else the tensor."""
+    if isinstance(value, Tensor):
+        v = static_value(value)
+        return value if v is None else v.item()
+    return value
+
+
 def _dt_of(a: np.ndarray) -> Any:
     return _dt.string if a.dtype == object else _dt.as_dtype(a.dtype)
-
-
-class Iterator:
-    """Delivers a dataset's elements to the runs that fetch ``get_next()``'s tensors."""
-
-    def __init__(self, dataset: Dataset, initializable: bool) -> None:
-        self._dataset = dataset
-        self._stream: PyIterator[Any] | None = None if initializable else dataset._make()
-        self._initializable = initializable
-        g = get_default_graph()
-        self._outputs = [placeholder(d, s, name="IteratorGetNext") for d, s in
-                         zip(dataset.output_types_flat, dataset.output_shapes_flat)]
-        registry = g.__dict__.setdefault("_auto_feeds", {})
-        for k, t in enumerate(self._outputs):
-            registry[id(t)] = (self, k, t)
-        self._fed = dataset._all_sources()
-        inputs = [t for d in self._fed for t in d._sources]
-        if inputs and not initializable:
-            raise ValueError("a dataset read from placeholders needs make_initializable_iterator (its "
-                             "initializer run feeds them)")
-        self.initializer = py_func(self._reset, inputs, _dt.bool_, name="MakeIterator").node if initializable else None
-
-    def _reset(self, *values: np.ndarray) -> np.ndarray:
-        it = iter(values)
-        for d in self._fed:
-            d._source_values = [next(it) for _ in d._sources]
-        self._stream = self._dataset._make()
-        return np.bool_(True)
-
-    def get_next(self, name: str | None = None) -> Any:
-        s = self._dataset._structure
-        return pack_as(s, list(self._outputs)) if isinstance(s, (tuple, list, dict)) else self._outputs[0]
-
-    def next_values(self) -> list[Any]:
-        """The next element's arrays (the Session calls this once per run that needs them)."""
-        if self._stream is None:
-            raise FailedPreconditionError(None, None, "GetNext() failed because the iterator has not been "
-                                          "initialized: run its initializer first")
-        try:
-            return next(self._stream)
-        except StopIteration:
-            raise OutOfRangeError(None, None, "End of sequence") from None
-
-    output_shapes = property(lambda self: self._dataset.output_shapes)
-    output_types = property(lambda self: self._dataset.output_types)
-    output_classes = property(lambda self: self._dataset.output_classes)
-
-
-def make_one_shot_iterator(dataset: Dataset) -> Iterator:
-    return dataset.make_one_shot_iterator()
-
-
-def make_initializable_iterator(dataset: Dataset, shared_name: str | None = None) -> Iterator:
-    return dataset.make_initializable_iterator()

@@ -1,6 +1,7 @@
 """``tf.data.experimental`` (and the same functions under ``tf.contrib.data`` and as TF1's
 ``tf.data.get_output_*``): ``AUTOTUNE``, ``map_and_batch``, ``shuffle_and_repeat``,
-``get_single_element``, and the structure of a dataset's or iterator's elements."""
+``parallel_interleave``, ``unbatch``, ``ignore_errors``, ``CsvDataset``, ``get_single_element``, and the
+structure of a dataset's or iterator's elements."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -11,7 +12,9 @@ import numpy as np
 from graphflow.core.errors import InvalidArgumentError
 from graphflow.ops.func_graph import pack_as
 from graphflow.ops.py_func_ops import py_func
-from graphflow.tf1.data.dataset import Dataset, Iterator
+from graphflow.tf1.data import transforms
+from graphflow.tf1.data.dataset import Dataset
+from graphflow.tf1.data.iterators import Iterator
 
 # Every ``num_parallel_calls`` / ``buffer_size`` graphflow's host pipeline takes accepts it: the
 # elements are made one at a time in the session's thread, so there is nothing to tune
@@ -36,6 +39,44 @@ def shuffle_and_repeat(buffer_size: int, count: int | None = None,
                        seed: int | None = None) -> Callable[[Dataset], Dataset]:
     """``ds.apply(shuffle_and_repeat(n))``: ``shuffle(n, seed)`` then ``repeat(count)``."""
     return lambda dataset: dataset.shuffle(buffer_size, seed=seed).repeat(count)
+
+
+def parallel_interleave(map_func: Callable[..., Any], cycle_length: int, block_length: int = 1, sloppy: bool = False,
+                        buffer_output_elements: int | None = None,
+                        prefetch_input_elements: int | None = None) -> Callable[[Dataset], Dataset]:
+    """``ds.apply(parallel_interleave(f, n))``: ``ds.interleave(f, n, block_length)``, in the
+    deterministic order (``sloppy=True`` gives it too: graphflow makes one element at a time)."""
+    return lambda dataset: transforms.interleave(dataset, map_func, cycle_length, block_length)
+
+
+def unbatch() -> Callable[[Dataset], Dataset]:
+    """``ds.apply(unbatch())``: ``ds.unbatch()``."""
+    return transforms.unbatch
+
+
+def ignore_errors() -> Callable[[Dataset], Dataset]:
+    """``ds.apply(ignore_errors())``: the elements whose ``map`` (or ``from_generator``
+    conversion) raised are left out.
+
+    >>> import graphflow as gf
+    >>> ds = gf.data.Dataset.from_tensor_slices([1.0, 0.0, 2.0]).map(
+    ...     lambda x: gf.debugging.check_numerics(1.0 / x, "inf")).apply(ignore_errors())
+    >>> [float(v) for v in ds]
+    [1.0, 0.5]
+    """
+    return transforms.ignore_errors
+
+
+def CsvDataset(*args: Any, **kwargs: Any) -> Dataset:  # noqa: N802
+    """The records of CSV files as tuples of scalars (``csv_reader.CsvDataset``)."""
+    from graphflow.tf1.data.csv_reader import CsvDataset as make
+    return make(*args, **kwargs)
+
+
+def make_csv_dataset(*args: Any, **kwargs: Any) -> Dataset:
+    """Batches of a dict of CSV columns and a label (``csv_reader.make_csv_dataset``)."""
+    from graphflow.tf1.data.csv_reader import make_csv_dataset as make
+    return make(*args, **kwargs)
 
 
 def get_single_element(dataset: Dataset) -> Any:
@@ -86,5 +127,6 @@ def get_output_classes(dataset_or_iterator: Dataset | Iterator) -> Any:
     return dataset_or_iterator.output_classes
 
 
-__all__ = ["AUTOTUNE", "get_output_classes", "get_output_shapes", "get_output_types", "get_single_element",
-           "map_and_batch", "shuffle_and_repeat"]
+__all__ = ["AUTOTUNE", "CsvDataset", "get_output_classes", "get_output_shapes", "get_output_types",
+           "get_single_element", "ignore_errors", "make_csv_dataset", "map_and_batch", "parallel_interleave",
+           "shuffle_and_repeat", "unbatch"]
