@@ -1,0 +1,182 @@
+"""Boxes on images: ``crop_and_resize`` (bilinear or nearest samples of boxes, composed of gathers
+and arithmetic so it is compiled and differentiable wrt the image and the boxes),
+``non_max_suppression`` and ``draw_bounding_boxes`` (data-dependent loops and outputs, run on the
+host by numpy like TF1's CPU kernels; TF1 gives them no gradient either).
+
+Boxes are ``[y1, x1, y2, x2]`` in coordinates normalised to ``[0, 1]`` over ``height - 1`` and
+``width - 1``, as TF1's.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from graphflow.core import dtypes as _dt
+from graphflow.core.ir import Tensor, convert_to_tensor
+from graphflow.core.types import TensorLike
+from graphflow.ops import elementwise_ops as M
+from graphflow.ops import shape_ops as S
+from graphflow.ops import state_ops as ST
+from graphflow.ops.array_ops import gather
+from graphflow.ops.py_func_ops import py_func
+from graphflow.ops.slice_ops import static_ints
+
+__all__ = ["crop_and_resize", "draw_bounding_boxes", "non_max_suppression", "nms_indices"]
+
+
+def _axis_samples(lo: Tensor, hi: Tensor, n_img: int, n_out: int) -> Tensor:
+    """``[boxes, n_out]`` sample coordinates along one axis, in pixels (TF's CropAndResize rule)."""
+    span = float(n_img - 1)
+    if n_out > 1:
+        steps = ST.constant(np.arange(n_out, dtype=np.float32))
+        return S.expand_dims(lo * span, 1) + S.expand_dims((hi - lo) * (span / (n_out - 1)), 1) * steps
+    return S.expand_dims(0.5 * (lo + hi) * span, 1)
+
+
+def crop_and_resize(image: TensorLike, boxes: TensorLike, box_ind: TensorLike | None = None,
+                    crop_size: TensorLike | None = None, method: str = "bilinear", extrapolation_value: float = 0.0,
+                    name: str | None = None, box_indices: TensorLike | None = None) -> Tensor:
+    """``[num_boxes, crop_h, crop_w, depth]`` float32 crops of ``image[box_ind[i]]`` inside
+    ``boxes[i]``, sampled on a regular grid; samples outside the image are ``extrapolation_value``.
+
+    >>> import graphflow as gf
+    >>> img = gf.reshape(gf.range(9.0), [1, 3, 3, 1])
+    >>> gf.Session().run(gf.image.crop_and_resize(img, [[0.0, 0.0, 1.0, 1.0]], [0], [2, 2]))[0, :, :, 0].tolist()
+    [[0.0, 2.0], [6.0, 8.0]]
+    """
+    ind = box_indices if box_ind is None else box_ind
+    if ind is None or crop_size is None:
+        raise ValueError("crop_and_resize needs box_ind (box_indices) and crop_size")
+    if method not in ("bilinear", "nearest"):
+        raise ValueError(f"crop_and_resize: method must be 'bilinear' or 'nearest', got {method!r}")
+    x = M.cast(convert_to_tensor(image), _dt.float32)
+    if x.shape.rank != 4 or None in x.shape.as_list()[1:]:
+        raise ValueError(f"crop_and_resize: image must be 4-D [batch, height, width, depth] with static "
+                         f"height, width and depth, got {x.shape}")
+    _, h, w, d = x.shape.as_list()
+    ch, cw = static_ints(crop_size, "crop_and_resize crop_size")
+    if ch <= 0 or cw <= 0:
+        raise ValueError(f"crop_and_resize: crop_size must be positive, got [{ch}, {cw}]")
+    bx = M.cast(convert_to_tensor(boxes), _dt.float32)
+    bi = M.cast(convert_to_tensor(ind), _dt.int32)
+    ys = _axis_samples(bx[:, 0], bx[:, 2], h, ch)  # [n, ch]
+    xs = _axis_samples(bx[:, 1], bx[:, 3], w, cw)  # [n, cw]
+    y3, x3 = S.expand_dims(ys, 2), S.expand_dims(xs, 1)
+    inside = M.logical_and(M.logical_and(y3 >= 0.0, y3 <= h - 1.0), M.logical_and(x3 >= 0.0, x3 <= w - 1.0))
+    flat = S.reshape(x, [-1, d])
+    base = S.reshape(bi, [-1, 1, 1]) * (h * w)
+
+    def at(yi: Tensor, xi: Tensor) -> Tensor:
+        yc = M.clip_by_value(M.cast(yi, _dt.int32), 0, h - 1)
+        xc = M.clip_by_value(M.cast(xi, _dt.int32), 0, w - 1)
+        return gather(flat, base + yc * w + xc)  # [n, ch, cw, d]
+
+    if method == "nearest":
+        # TF rounds half away from zero; the samples in range are >= 0
+        val = at(M.floor(y3 + 0.5) + 0.0 * x3, M.floor(x3 + 0.5) + 0.0 * y3)
+    else:
+        top, left = M.floor(y3), M.floor(x3)
+        bottom, right = M.ceil(y3), M.ceil(x3)
+        ly, lx = S.expand_dims(y3 - top, 3), S.expand_dims(x3 - left, 3)
+        t = at(top + 0.0 * x3, left + 0.0 * y3) + (at(top + 0.0 * x3, right + 0.0 * y3)
+                                                    - at(top + 0.0 * x3, left + 0.0 * y3)) * lx
+        b = at(bottom + 0.0 * x3, left + 0.0 * y3) + (at(bottom + 0.0 * x3, right + 0.0 * y3)
+                                                       - at(bottom + 0.0 * x3, left + 0.0 * y3)) * lx
+        val = t + (b - t) * ly
+    out = M.where(S.expand_dims(inside, 3), val, M.cast(extrapolation_value, _dt.float32))
+    return M.add_name(out, name or "CropAndResize")
+
+
+def nms_indices(boxes: np.ndarray, scores: np.ndarray, max_output_size: int, iou_threshold: float,
+                score_threshold: float) -> np.ndarray:
+    """TF's greedy NonMaxSuppressionV3 on numpy arrays: indices by descending score (lower index
+    first on ties), skipping any box whose IoU with a kept one exceeds ``iou_threshold``.
+
+    >>> nms_indices(np.array([[0, 0, 1, 1], [0, 0, 1, 0.9], [2, 2, 3, 3]]), np.array([0.9, 0.8, 0.7]), 3, 0.5,
+    ...             -np.inf).tolist()
+    [0, 2]
+    """
+    b = np.asarray(boxes, np.float32).reshape(-1, 4)
+    s = np.asarray(scores, np.float32).reshape(-1)
+    if len(b) != len(s):
+        raise ValueError(f"non_max_suppression: boxes has {len(b)} rows but scores has {len(s)} entries")
+    y1, y2 = np.minimum(b[:, 0], b[:, 2]), np.maximum(b[:, 0], b[:, 2])
+    x1, x2 = np.minimum(b[:, 1], b[:, 3]), np.maximum(b[:, 1], b[:, 3])
+    area = (y2 - y1) * (x2 - x1)
+    keep: list[int] = []
+    for i in sorted(np.flatnonzero(s > score_threshold), key=lambda j: (-s[j], j)):
+        if len(keep) >= max_output_size:
+            break
+        ok = True
+        for j in keep:
+            if area[i] <= 0 or area[j] <= 0:
+                continue
+            ih = max(min(y2[i], y2[j]) - max(y1[i], y1[j]), 0.0)
+            iw = max(min(x2[i], x2[j]) - max(x1[i], x1[j]), 0.0)
+            inter = ih * iw
+            if inter / (area[i] + area[j] - inter) > iou_threshold:
+                ok = False
+                break
+        if ok:
+            keep.append(int(i))
+    return np.asarray(keep, np.int32)
+
+
+def non_max_suppression(boxes: TensorLike, scores: TensorLike, max_output_size: TensorLike,
+                        iou_threshold: TensorLike = 0.5, score_threshold: TensorLike = float("-inf"),
+                        name: str | None = None) -> Tensor:
+    """``[<= max_output_size]`` int32 indices of the boxes greedy non-max suppression keeps (a host op)."""
+    def run(b: np.ndarray, s: np.ndarray, m: np.ndarray, iou: np.ndarray, st: np.ndarray) -> np.ndarray:
+        if not 0.0 <= float(iou) <= 1.0:
+            raise ValueError(f"non_max_suppression: iou_threshold must be in [0, 1], got {float(iou)}")
+        return nms_indices(b, s, int(m), float(iou), float(st))
+    args = [M.cast(convert_to_tensor(boxes), _dt.float32), M.cast(convert_to_tensor(scores), _dt.float32),
+            convert_to_tensor(max_output_size), convert_to_tensor(iou_threshold, dtype=_dt.float32),
+            convert_to_tensor(score_threshold, dtype=_dt.float32)]
+    out = py_func(run, args, _dt.int32, stateful=False, name=name or "NonMaxSuppressionV3")
+    out.set_shape([None])
+    return out
+
+
+_COLORS = np.array([[1, 1, 0, 1], [0, 0, 1, 1], [1, 0, 0, 1], [0, 1, 0, 1], [0.5, 0, 0.5, 1], [0.5, 0.5, 0, 1],
+                    [0.5, 0, 0, 1], [0, 0, 0.5, 1], [0, 1, 1, 1], [1, 0, 1, 1]], np.float32)
+
+
+def _draw(images: np.ndarray, boxes: np.ndarray, colors: np.ndarray) -> np.ndarray:
+    out = np.array(images, copy=True)
+    _, h, w, d = out.shape
+    for b in range(out.shape[0]):
+        for k, box in enumerate(np.asarray(boxes[b], np.float32)):
+            color = colors[k % len(colors)][:d]
+            r0, c0 = int(box[0] * np.float32(h - 1)), int(box[1] * np.float32(w - 1))
+            r1, c1 = int(box[2] * np.float32(h - 1)), int(box[3] * np.float32(w - 1))
+            if r0 > r1 or c0 > c1 or r0 >= h or r1 < 0 or c0 >= w or c1 < 0:
+                continue
+            rc0, rc1, cc0, cc1 = max(r0, 0), min(r1, h - 1), max(c0, 0), min(c1, w - 1)
+            if r0 >= 0:
+                out[b, r0, cc0:cc1 + 1] = color
+            if r1 < h:
+                out[b, r1, cc0:cc1 + 1] = color
+            if c0 >= 0:
+                out[b, rc0:rc1 + 1, c0] = color
+            if c1 < w:
+                out[b, rc0:rc1 + 1, c1] = color
+    return out
+
+
+def draw_bounding_boxes(images: TensorLike, boxes: TensorLike, name: str | None = None,
+                        colors: TensorLike | None = None) -> Tensor:
+    """``images`` (4-D float, depth 1, 3 or 4) with each box's outline drawn one pixel wide, in
+    TF's colour cycle (or ``colors``, ``[n, 4]`` RGBA); a host op."""
+    x = convert_to_tensor(images)
+    if x.shape.rank != 4 or x.shape.as_list()[3] not in (1, 3, 4):
+        raise ValueError(f"draw_bounding_boxes: images must be 4-D with depth 1, 3 or 4, got {x.shape}")
+    table = _COLORS if colors is None else None
+    inputs = [x, M.cast(convert_to_tensor(boxes), _dt.float32)]
+    if table is None:
+        inputs.append(M.cast(convert_to_tensor(colors), _dt.float32))
+
+    def run(img: np.ndarray, bx: np.ndarray, *cols: np.ndarray) -> np.ndarray:
+        return _draw(img, bx, np.asarray(cols[0], np.float32).reshape(-1, 4) if cols else _COLORS)
+    out = py_func(run, inputs, x.dtype, stateful=False, name=name or "DrawBoundingBoxes")
+    out.set_shape(x.shape)
+    return out
