@@ -15,8 +15,8 @@ __all__ = ["ResizeMethod", "central_crop", "crop_and_resize", "crop_to_bounding_
            "extract_image_patches", "extract_patches", "flip_left_right", "flip_up_down", "image_gradients",
            "non_max_suppression", "pad_to_bounding_box", "random_crop", "random_flip_left_right",
            "random_flip_up_down", "resize", "resize_area", "resize_bicubic", "resize_bilinear",
-           "resize_image_with_crop_or_pad", "resize_image_with_pad", "resize_images", "resize_nearest_neighbor", "resize_with_crop_or_pad", "rot90",
-           "sobel_edges", "total_variation", "transpose", "transpose_image"]
+           "resize_image_with_crop_or_pad", "resize_image_with_pad", "resize_images", "resize_nearest_neighbor",
+           "resize_with_crop_or_pad", "rot90", "sobel_edges", "total_variation", "transpose", "transpose_image"]
 
 ResizeMethod = RZ.ResizeMethod
 central_crop = G.central_crop
