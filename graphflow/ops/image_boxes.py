@@ -144,6 +144,9 @@ _COLORS = np.array([[1, 1, 0, 1], [0, 0, 1, 1], [1, 0, 0, 1], [0, 1, 0, 1], [0.5
 def _draw(images: np.ndarray, boxes: np.ndarray, colors: np.ndarray) -> np.ndarray:
     out = np.array(images, copy=True)
     _, h, w, d = out.shape
+    if d == 1:  # TF draws every box in 1 on a single-channel image
+        colors = np.array(colors, copy=True)
+        colors[:, 0] = 1
     for b in range(out.shape[0]):
         for k, box in enumerate(np.asarray(boxes[b], np.float32)):
             color = colors[k % len(colors)][:d]
