@@ -268,3 +268,24 @@ def test_matches_tf1(build: Any) -> None:
     for i, (a, b) in enumerate(zip(ours, theirs)):
         assert a.shape == b.shape and a.dtype == b.dtype, f"output {i}: {a.shape} {a.dtype} vs TF1 {b.shape} {b.dtype}"
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5, err_msg=f"output {i}")
+
+
+def test_resizes_of_run_time_sized_images_match_static_ones() -> None:
+    x = IMG[:1]
+    ph = gf.placeholder(gf.float32, [None, None, None, 3])
+    dyn, fixed = [], []
+    for (oh, ow), (ac, hp) in itertools.product([(7, 3), (2, 6), (1, 1)], FLAGS):
+        for method in range(4):
+            if method == 3 and hp:
+                continue
+            dyn.append(RZ.resize(ph, [oh, ow], method, ac, hp))
+            fixed.append(RZ.resize(x, [oh, ow], method, ac, hp))
+    dyn.append(gf.image.resize_images(ph[0], [4, 4], method=2))
+    fixed.append(gf.image.resize_images(x[0], [4, 4], method=2))
+    assert dyn[0].shape.as_list() == [None, 7, 3, 3]
+    with gf.Session() as sess:
+        got, want = sess.run(dyn, {ph: x}), sess.run(fixed)
+        one = sess.run(RZ.resize(ph, [3, 2], 3, True), {ph: np.full((1, 1, 1, 3), 2.0, np.float32)})
+    for i, (a, b) in enumerate(zip(got, want)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=f"case {i}")
+    np.testing.assert_allclose(one, 2.0)

@@ -30,15 +30,16 @@ __all__ = ["central_crop", "crop_to_bounding_box", "extract_image_patches", "fli
            "resize_image_with_crop_or_pad", "rot90", "sobel_edges", "total_variation", "transpose_image"]
 
 
-def batched(image: TensorLike, what: str, ranks: tuple[int, ...] = (3, 4)) -> tuple[Tensor, bool]:
-    """``image`` as a 4-D batch and whether it was one; checks the rank and a static height/width."""
+def batched(image: TensorLike, what: str, ranks: tuple[int, ...] = (3, 4), static_hw: bool = True
+            ) -> tuple[Tensor, bool]:
+    """``image`` as a 4-D batch and whether it was one; checks the rank (and a static height/width)."""
     x = convert_to_tensor(image)
     if x.shape.rank not in ranks:
         want = " or ".join(f"{r}-D" for r in ranks)
         raise ValueError(f"{what}: image must be {want} [batch,] height, width, channels; got shape {x.shape}")
     x4 = x if x.shape.rank == 4 else S.expand_dims(x, 0)
     h, w = x4.shape.as_list()[1:3]
-    if h is None or w is None:
+    if static_hw and (h is None or w is None):
         raise ValueError(f"{what}: graphflow needs the image's height and width known when the graph is built, "
                          f"got shape {x.shape}")
     return x4, x.shape.rank == 4

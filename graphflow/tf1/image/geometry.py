@@ -83,10 +83,13 @@ def resize_images(images: TensorLike, size: TensorLike, method: int = ResizeMeth
     >>> gf.image.resize_images(gf.zeros((4, 6, 3)), [2, 3]).shape.as_list()
     [2, 3, 3]
     """
-    x4, is_batch = G.batched(images, "resize_images")
+    x4, is_batch = G.batched(images, "resize_images", static_hw=False)
     h, w = x4.shape.as_list()[1:3]
     oh, ow = RZ.static_size(size, "resize_images")
     if preserve_aspect_ratio:
+        if h is None or w is None:
+            raise ValueError("resize_images: preserve_aspect_ratio needs the image's height and width known when "
+                             f"the graph is built in graphflow (the output size depends on them), got {x4.shape}")
         f32 = np.float32
         factor = min(f32(oh) / f32(h), f32(ow) / f32(w))
         oh, ow = int(np.round(factor * f32(h))), int(np.round(factor * f32(w)))
