@@ -289,3 +289,36 @@ def test_resizes_of_run_time_sized_images_match_static_ones() -> None:
     for i, (a, b) in enumerate(zip(got, want)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=f"case {i}")
     np.testing.assert_allclose(one, 2.0)
+
+
+def test_sample_distorted_bounding_box_by_properties() -> None:
+    def build() -> tuple:
+        img = gf.placeholder(gf.float32, [None, None, 3])
+        box = gf.constant([[[0.1, 0.2, 0.5, 0.6], [0.7, 0.7, 0.9, 1.0]]])
+        begin, size, bbox = gf.image.sample_distorted_bounding_box(
+            gf.shape(img), box, seed=4, min_object_covered=0.5, aspect_ratio_range=(0.5, 2.0),
+            area_range=(0.1, 0.6), max_attempts=50)
+        crop = gf.image.resize_images(gf.expand_dims(gf.slice(img, begin, size), 0), [4, 4])
+        return img, [begin, size, bbox, crop]
+    x = RS.rand(40, 50, 3).astype(np.float32)
+    img, fetch = build()
+    with gf.Session() as sess:
+        draws = [sess.run(fetch, {img: x}) for _ in range(30)]
+    objects = np.array([[4, 10, 20, 30], [28, 35, 36, 50]])  # int(box * size) in pixels
+    shapes = set()
+    for begin, size, bbox, crop in draws:
+        (y, x0, _), (h, w, depth) = begin, size
+        assert depth == -1 and 0 <= y and y + h <= 40 and 0 <= x0 and x0 + w <= 50 and crop.shape == (1, 4, 4, 3)
+        np.testing.assert_allclose(bbox[0, 0], [y / 40, x0 / 50, (y + h) / 40, (x0 + w) / 50], rtol=1e-6)
+        if (h, w) != (40, 50):  # a sampled crop (the whole image when every attempt fails)
+            assert 0.1 * 2000 <= h * w <= 0.6 * 2000 and 0.5 * h - 1 <= w <= 2.0 * h + 1
+            inter = [max(min(y + h, b[2]) - max(y, b[0]), 0) * max(min(x0 + w, b[3]) - max(x0, b[1]), 0)
+                     for b in objects]
+            assert max(i / ((b[2] - b[0]) * (b[3] - b[1])) for i, b in zip(inter, objects)) >= 0.5
+        shapes.add((h, w))
+    assert len(shapes) > 5  # a new crop on each run
+    gf.reset_default_graph()
+    img, fetch = build()
+    first = run(fetch[:2], {img: x})
+    np.testing.assert_array_equal(first[0], draws[0][0])  # a fixed seed repeats
+    np.testing.assert_array_equal(first[1], draws[0][1])

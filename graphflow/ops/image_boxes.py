@@ -20,7 +20,8 @@ from graphflow.ops.array_ops import gather
 from graphflow.ops.py_func_ops import py_func
 from graphflow.ops.slice_ops import static_ints
 
-__all__ = ["crop_and_resize", "draw_bounding_boxes", "non_max_suppression", "nms_indices"]
+__all__ = ["crop_and_resize", "distorted_box", "draw_bounding_boxes", "non_max_suppression", "nms_indices",
+           "sample_distorted_bounding_box"]
 
 
 def _axis_samples(lo: Tensor, hi: Tensor, n_img: int, n_out: int) -> Tensor:
@@ -183,3 +184,109 @@ def draw_bounding_boxes(images: TensorLike, boxes: TensorLike, name: str | None 
     out = py_func(run, inputs, x.dtype, stateful=False, name=name or "DrawBoundingBoxes")
     out.set_shape(x.shape)
     return out
+
+
+def _random_crop_rect(u: np.ndarray, h: int, w: int, ar: float, min_area: float, max_area: float) -> tuple | None:
+    """TF's GenerateRandomCrop for one attempt with aspect ratio ``ar``; ``u[1:4]`` are its three
+    uniform draws (height pick, y, x). Returns (y, x, height, width) or None."""
+    f32 = np.float32
+    height = int(np.rint(np.sqrt(f32(min_area) / f32(ar))))
+    max_height = int(np.rint(np.sqrt(f32(max_area) / f32(ar))))
+    if int(np.rint(f32(max_height) * f32(ar))) > w:
+        max_height = int((w + 0.5 - 1e-7) / ar)
+        if int(np.rint(f32(max_height) * f32(ar))) > w:
+            max_height -= 1
+    max_height = min(max_height, h)
+    height = min(height, max_height)
+    if height < max_height:
+        height += int(u[1] * (max_height - height + 1))
+    width = int(np.rint(f32(height) * f32(ar)))
+    if width * height < min_area:
+        height += 1
+        width = int(np.rint(f32(height) * f32(ar)))
+    if width * height < min_area:
+        return None
+    if width * height > max_area:
+        height -= 1
+        width = int(np.rint(f32(height) * f32(ar)))
+    area = width * height
+    if area < min_area or area > max_area or width > w or height > h or width <= 0 or height <= 0:
+        return None
+    y = int(u[2] * (h - height)) if height < h else 0
+    x = int(u[3] * (w - width)) if width < w else 0
+    return y, x, height, width
+
+
+def distorted_box(draws: np.ndarray, image_size: np.ndarray, boxes: np.ndarray, min_object_covered: float,
+                  aspect_ratio_range: tuple[float, float], area_range: tuple[float, float],
+                  use_image_if_no_bounding_boxes: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """TF's SampleDistortedBoundingBoxV2 on numpy values; ``draws`` is ``[max_attempts, 4]``
+    uniforms in [0, 1) (aspect ratio, height, y, x per attempt)."""
+    h, w = int(image_size[0]), int(image_size[1])
+    if h <= 0 or w <= 0:
+        raise ValueError(f"sample_distorted_bounding_box: image height and width must be positive, got {h}x{w}")
+    b = np.asarray(boxes, np.float32).reshape(-1, 4)
+    if len(b) == 0:
+        if not use_image_if_no_bounding_boxes:
+            raise ValueError("sample_distorted_bounding_box: no bounding boxes provided as input; enable "
+                             "use_image_if_no_bounding_boxes to sample without them")
+        b = np.array([[0, 0, 1, 1]], np.float32)
+    rects = [(int(y0 * h), int(x0 * w), int(y1 * h), int(x1 * w)) for y0, x0, y1, x1 in b]
+    lo_ar, hi_ar = aspect_ratio_range
+    min_area, max_area = area_range[0] * w * h, area_range[1] * w * h
+    crop = (0, 0, h, w)
+    for u in np.asarray(draws, np.float64):
+        ar = float(np.float32(lo_ar + u[0] * (hi_ar - lo_ar)))
+        rect = _random_crop_rect(u, h, w, ar, min_area, max_area)
+        if rect is None:
+            continue
+        y, x, ch, cw = rect
+        if ch * cw < 1:
+            continue
+        hit = False
+        for ry0, rx0, ry1, rx1 in rects:
+            area = (ry1 - ry0) * (rx1 - rx0)
+            if area < 1:
+                continue
+            inter = max(min(y + ch, ry1) - max(y, ry0), 0) * max(min(x + cw, rx1) - max(x, rx0), 0)
+            if inter / area >= min_object_covered:
+                hit = True
+                break
+        if hit:
+            crop = rect
+            break
+    y, x, ch, cw = crop
+    box = np.array([[[y / h, x / w, (y + ch) / h, (x + cw) / w]]], np.float32)
+    return np.array([y, x, 0]), np.array([ch, cw, -1]), box
+
+
+def sample_distorted_bounding_box(image_size: TensorLike, bounding_boxes: TensorLike, seed: int | None = None,
+                                  seed2: int | None = None, min_object_covered: float = 0.1,
+                                  aspect_ratio_range: tuple[float, float] | None = None,
+                                  area_range: tuple[float, float] | None = None, max_attempts: int | None = None,
+                                  use_image_if_no_bounding_boxes: bool | None = None,
+                                  name: str | None = None) -> tuple[Tensor, Tensor, Tensor]:
+    """``(begin, size, bboxes)``: a random crop of an image of ``image_size`` ``[h, w, c]`` with an
+    aspect ratio in ``aspect_ratio_range``, an area fraction in ``area_range`` and at least
+    ``min_object_covered`` of some box inside it (the whole image when ``max_attempts`` fail), as
+    TF's kernel chooses it; the draws come from graphflow's seeded uniform stream."""
+    ar = tuple(aspect_ratio_range or (0.75, 1.33))
+    area = tuple(area_range or (0.05, 1.0))
+    attempts = int(max_attempts or 100)
+    use_image = bool(use_image_if_no_bounding_boxes)
+    if not (0 < ar[0] <= ar[1]) or not (0 < area[0] <= area[1] <= 1):
+        raise ValueError(f"sample_distorted_bounding_box: bad aspect_ratio_range {ar} or area_range {area}")
+    size_t = convert_to_tensor(image_size)
+    draws = ST.random_uniform([attempts, 4], dtype=_dt.float64, seed=seed)
+    cover = float(min_object_covered)
+
+    def run(d: np.ndarray, s: np.ndarray, b: np.ndarray) -> tuple:
+        begin, size, box = distorted_box(d, s, b, cover, ar, area, use_image)  # type: ignore[arg-type]
+        return begin.astype(s.dtype), size.astype(s.dtype), box
+    begin, size, box = py_func(run, [draws, size_t, M.cast(convert_to_tensor(bounding_boxes), _dt.float32)],
+                               [size_t.dtype, size_t.dtype, _dt.float32], stateful=True,
+                               name=name or "SampleDistortedBoundingBoxV2")
+    begin.set_shape([3])
+    size.set_shape([3])
+    box.set_shape([1, 1, 4])
+    return begin, size, box

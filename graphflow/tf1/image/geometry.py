@@ -16,7 +16,8 @@ __all__ = ["ResizeMethod", "central_crop", "crop_and_resize", "crop_to_bounding_
            "non_max_suppression", "pad_to_bounding_box", "random_crop", "random_flip_left_right",
            "random_flip_up_down", "resize", "resize_area", "resize_bicubic", "resize_bilinear",
            "resize_image_with_crop_or_pad", "resize_image_with_pad", "resize_images", "resize_nearest_neighbor",
-           "resize_with_crop_or_pad", "rot90", "sobel_edges", "total_variation", "transpose", "transpose_image"]
+           "resize_with_crop_or_pad", "rot90", "sample_distorted_bounding_box", "sobel_edges", "total_variation",
+           "transpose", "transpose_image"]
 
 ResizeMethod = RZ.ResizeMethod
 central_crop = G.central_crop
@@ -36,6 +37,7 @@ sobel_edges = G.sobel_edges
 crop_and_resize = B.crop_and_resize
 draw_bounding_boxes = B.draw_bounding_boxes
 non_max_suppression = B.non_max_suppression
+sample_distorted_bounding_box = B.sample_distorted_bounding_box
 
 
 def extract_patches(images: TensorLike, sizes: TensorLike, strides: TensorLike, rates: TensorLike, padding: str,
