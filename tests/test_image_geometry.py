@@ -240,7 +240,19 @@ def _host_graph(m: Any, x: Any) -> tuple[list, list]:
     bx = m.constant(rs.rand(30, 4).astype(np.float32))
     sc = m.constant(rs.rand(30).astype(np.float32))
     draw_boxes = m.constant([[[0.1, 0.2, 0.9, 0.7], [-0.5, 0.5, 0.6, 1.5], [0.3, 0.1, 0.4, 0.9]]] * 2)
+    overlaps = m.constant(rs.rand(30, 30).astype(np.float32))
+
+    def padded(b: Any, s: Any, n: int, iou: float, pad_to_max_output_size: bool = False) -> Any:
+        if m is gf:
+            return m.image.non_max_suppression_padded(b, s, n, iou, pad_to_max_output_size=pad_to_max_output_size)
+        # TF 1.15's non_max_suppression_padded is this op (TF 2's Python function is another algorithm)
+        return m.raw_ops.NonMaxSuppressionV4(boxes=b, scores=s, max_output_size=n, iou_threshold=iou,
+                                             score_threshold=float("-inf"),
+                                             pad_to_max_output_size=pad_to_max_output_size)
     return [], [m.image.non_max_suppression(bx, sc, 10, 0.3), m.image.non_max_suppression(bx, sc, 5, 0.7, 0.4),
+                *m.image.non_max_suppression_with_scores(bx, sc, 8, 0.4, 0.2),
+                *padded(bx, sc, 12, 0.2, pad_to_max_output_size=True), *padded(bx, sc, 12, 0.6),
+                m.image.non_max_suppression_overlaps(overlaps, sc, 9, 0.6, 0.1),
                 m.image.draw_bounding_boxes(x, draw_boxes), m.image.draw_bounding_boxes(x[:, :, :, :1], draw_boxes)]
 
 

@@ -8,6 +8,8 @@ Boxes are ``[y1, x1, y2, x2]`` in coordinates normalised to ``[0, 1]`` over ``he
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from graphflow.core import dtypes as _dt
@@ -20,8 +22,9 @@ from graphflow.ops.array_ops import gather
 from graphflow.ops.py_func_ops import py_func
 from graphflow.ops.slice_ops import static_ints
 
-__all__ = ["crop_and_resize", "distorted_box", "draw_bounding_boxes", "non_max_suppression", "nms_indices",
-           "sample_distorted_bounding_box"]
+__all__ = ["crop_and_resize", "distorted_box", "draw_bounding_boxes", "greedy_nms", "nms_indices",
+           "non_max_suppression", "non_max_suppression_overlaps", "non_max_suppression_padded",
+           "non_max_suppression_with_scores", "sample_distorted_bounding_box"]
 
 
 def _axis_samples(lo: Tensor, hi: Tensor, n_img: int, n_out: int) -> Tensor:
@@ -87,55 +90,119 @@ def crop_and_resize(image: TensorLike, boxes: TensorLike, box_ind: TensorLike | 
     return M.add_name(out, name or "CropAndResize")
 
 
+def greedy_nms(scores: np.ndarray, max_output_size: int, score_threshold: float,
+               suppresses: Callable[[int, int], bool]) -> np.ndarray:
+    """TF's greedy non-max suppression: candidates above ``score_threshold`` by descending score
+    (lower index first on ties), each kept unless ``suppresses(candidate, kept)`` for a kept one."""
+    s = np.asarray(scores, np.float32).reshape(-1)
+    keep: list[int] = []
+    for i in sorted(np.flatnonzero(s > np.float32(score_threshold)), key=lambda j: (-s[j], j)):
+        if len(keep) >= max_output_size:
+            break
+        if not any(suppresses(int(i), j) for j in keep):
+            keep.append(int(i))
+    return np.asarray(keep, np.int32)
+
+
 def nms_indices(boxes: np.ndarray, scores: np.ndarray, max_output_size: int, iou_threshold: float,
                 score_threshold: float) -> np.ndarray:
-    """TF's greedy NonMaxSuppressionV3 on numpy arrays: indices by descending score (lower index
-    first on ties), skipping any box whose IoU with a kept one exceeds ``iou_threshold``.
+    """NonMaxSuppressionV3 on numpy arrays: a box is suppressed by a kept one whose IoU with it
+    exceeds ``iou_threshold`` (boxes of no area suppress nothing).
 
     >>> nms_indices(np.array([[0, 0, 1, 1], [0, 0, 1, 0.9], [2, 2, 3, 3]]), np.array([0.9, 0.8, 0.7]), 3, 0.5,
     ...             -np.inf).tolist()
     [0, 2]
     """
     b = np.asarray(boxes, np.float32).reshape(-1, 4)
-    s = np.asarray(scores, np.float32).reshape(-1)
-    if len(b) != len(s):
-        raise ValueError(f"non_max_suppression: boxes has {len(b)} rows but scores has {len(s)} entries")
+    if len(b) != np.size(scores):
+        raise ValueError(f"non_max_suppression: boxes has {len(b)} rows but scores has {np.size(scores)} entries")
     y1, y2 = np.minimum(b[:, 0], b[:, 2]), np.maximum(b[:, 0], b[:, 2])
     x1, x2 = np.minimum(b[:, 1], b[:, 3]), np.maximum(b[:, 1], b[:, 3])
     area = (y2 - y1) * (x2 - x1)
-    keep: list[int] = []
-    for i in sorted(np.flatnonzero(s > score_threshold), key=lambda j: (-s[j], j)):
-        if len(keep) >= max_output_size:
-            break
-        ok = True
-        for j in keep:
-            if area[i] <= 0 or area[j] <= 0:
-                continue
-            ih = max(min(y2[i], y2[j]) - max(y1[i], y1[j]), 0.0)
-            iw = max(min(x2[i], x2[j]) - max(x1[i], x1[j]), 0.0)
-            inter = ih * iw
-            if inter / (area[i] + area[j] - inter) > iou_threshold:
-                ok = False
-                break
-        if ok:
-            keep.append(int(i))
-    return np.asarray(keep, np.int32)
+
+    def iou_over(i: int, j: int) -> bool:
+        if area[i] <= 0 or area[j] <= 0:
+            return False
+        inter = max(min(y2[i], y2[j]) - max(y1[i], y1[j]), 0.0) * max(min(x2[i], x2[j]) - max(x1[i], x1[j]), 0.0)
+        return bool(inter / (area[i] + area[j] - inter) > iou_threshold)
+    return greedy_nms(scores, max_output_size, score_threshold, iou_over)
+
+
+def _nms_args(boxes: TensorLike, scores: TensorLike, max_output_size: TensorLike, threshold: TensorLike,
+              score_threshold: TensorLike) -> list[Tensor]:
+    return [M.cast(convert_to_tensor(boxes), _dt.float32), M.cast(convert_to_tensor(scores), _dt.float32),
+            convert_to_tensor(max_output_size), convert_to_tensor(threshold, dtype=_dt.float32),
+            convert_to_tensor(score_threshold, dtype=_dt.float32)]
+
+
+def _boxes_nms(b: np.ndarray, s: np.ndarray, m: np.ndarray, iou: np.ndarray, st: np.ndarray) -> np.ndarray:
+    if not 0.0 <= float(iou) <= 1.0:
+        raise ValueError(f"non_max_suppression: iou_threshold must be in [0, 1], got {float(iou)}")
+    if int(m) < 0:
+        raise ValueError(f"non_max_suppression: max_output_size must be >= 0, got {int(m)}")
+    return nms_indices(b, s, int(m), float(iou), float(st))
+
+
+def _vector(t: Tensor, n: int | None = None) -> Tensor:
+    t.set_shape([n])
+    return t
 
 
 def non_max_suppression(boxes: TensorLike, scores: TensorLike, max_output_size: TensorLike,
                         iou_threshold: TensorLike = 0.5, score_threshold: TensorLike = float("-inf"),
                         name: str | None = None) -> Tensor:
     """``[<= max_output_size]`` int32 indices of the boxes greedy non-max suppression keeps (a host op)."""
-    def run(b: np.ndarray, s: np.ndarray, m: np.ndarray, iou: np.ndarray, st: np.ndarray) -> np.ndarray:
-        if not 0.0 <= float(iou) <= 1.0:
-            raise ValueError(f"non_max_suppression: iou_threshold must be in [0, 1], got {float(iou)}")
-        return nms_indices(b, s, int(m), float(iou), float(st))
-    args = [M.cast(convert_to_tensor(boxes), _dt.float32), M.cast(convert_to_tensor(scores), _dt.float32),
-            convert_to_tensor(max_output_size), convert_to_tensor(iou_threshold, dtype=_dt.float32),
-            convert_to_tensor(score_threshold, dtype=_dt.float32)]
-    out = py_func(run, args, _dt.int32, stateful=False, name=name or "NonMaxSuppressionV3")
-    out.set_shape([None])
-    return out
+    args = _nms_args(boxes, scores, max_output_size, iou_threshold, score_threshold)
+    return _vector(py_func(_boxes_nms, args, _dt.int32, stateful=False, name=name or "NonMaxSuppressionV3"))
+
+
+def non_max_suppression_with_scores(boxes: TensorLike, scores: TensorLike, max_output_size: TensorLike,
+                                    iou_threshold: TensorLike = 0.5, score_threshold: TensorLike = float("-inf"),
+                                    soft_nms_sigma: float = 0.0, name: str | None = None) -> tuple[Tensor, Tensor]:
+    """``(selected_indices, selected_scores)`` of hard non-max suppression (``soft_nms_sigma`` 0)."""
+    if float(soft_nms_sigma) != 0.0:
+        raise NotImplementedError("non_max_suppression_with_scores: soft NMS (soft_nms_sigma > 0) is not "
+                                  "implemented in graphflow; only soft_nms_sigma=0.0 (hard NMS)")
+    args = _nms_args(boxes, scores, max_output_size, iou_threshold, score_threshold)
+
+    def run(b: np.ndarray, s: np.ndarray, m: np.ndarray, iou: np.ndarray, st: np.ndarray) -> tuple:
+        idx = _boxes_nms(b, s, m, iou, st)
+        return idx, np.asarray(s, np.float32).reshape(-1)[idx]
+    idx, sc = py_func(run, args, [_dt.int32, _dt.float32], stateful=False, name=name or "NonMaxSuppressionV5")
+    return _vector(idx), _vector(sc)
+
+
+def non_max_suppression_padded(boxes: TensorLike, scores: TensorLike, max_output_size: TensorLike,
+                               iou_threshold: TensorLike = 0.5, score_threshold: TensorLike = float("-inf"),
+                               pad_to_max_output_size: bool = False, name: str | None = None) -> tuple[Tensor, Tensor]:
+    """``(selected_indices, valid_outputs)``; with ``pad_to_max_output_size`` the indices are
+    zero-padded to ``max_output_size`` (TF 1.15's NonMaxSuppressionV4)."""
+    args = _nms_args(boxes, scores, max_output_size, iou_threshold, score_threshold)
+
+    def run(b: np.ndarray, s: np.ndarray, m: np.ndarray, iou: np.ndarray, st: np.ndarray) -> tuple:
+        idx = _boxes_nms(b, s, m, iou, st)
+        valid = np.int32(len(idx))
+        if pad_to_max_output_size:
+            idx = np.concatenate([idx, np.zeros(int(m) - len(idx), np.int32)])
+        return idx, valid
+    idx, valid = py_func(run, args, [_dt.int32, _dt.int32], stateful=False, name=name or "NonMaxSuppressionV4")
+    valid.set_shape([])
+    return _vector(idx), valid
+
+
+def non_max_suppression_overlaps(overlaps: TensorLike, scores: TensorLike, max_output_size: TensorLike,
+                                 overlap_threshold: TensorLike = 0.5, score_threshold: TensorLike = float("-inf"),
+                                 name: str | None = None) -> Tensor:
+    """Greedy non-max suppression by a given ``[n, n]`` overlap matrix: a candidate is suppressed
+    by a kept box whose overlap with it exceeds ``overlap_threshold``."""
+    args = _nms_args(overlaps, scores, max_output_size, overlap_threshold, score_threshold)
+
+    def run(o: np.ndarray, s: np.ndarray, m: np.ndarray, t: np.ndarray, st: np.ndarray) -> np.ndarray:
+        ov = np.asarray(o, np.float32)
+        if ov.ndim != 2 or ov.shape[0] != ov.shape[1] or ov.shape[0] != np.size(s):
+            raise ValueError(f"non_max_suppression_overlaps: overlaps must be [n, n] for n scores, got {ov.shape}")
+        return greedy_nms(s, int(m), float(st), lambda i, j: bool(ov[i, j] > np.float32(t)))
+    return _vector(py_func(run, args, _dt.int32, stateful=False, name=name or "NonMaxSuppressionWithOverlaps"))
 
 
 _COLORS = np.array([[1, 1, 0, 1], [0, 0, 1, 1], [1, 0, 0, 1], [0, 1, 0, 1], [0.5, 0, 0.5, 1], [0.5, 0.5, 0, 1],

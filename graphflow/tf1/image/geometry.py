@@ -13,7 +13,8 @@ from graphflow.ops.random_ops import random_crop
 
 __all__ = ["ResizeMethod", "central_crop", "crop_and_resize", "crop_to_bounding_box", "draw_bounding_boxes",
            "extract_image_patches", "extract_patches", "flip_left_right", "flip_up_down", "image_gradients",
-           "non_max_suppression", "pad_to_bounding_box", "random_crop", "random_flip_left_right",
+           "non_max_suppression", "non_max_suppression_overlaps", "non_max_suppression_padded",
+           "non_max_suppression_with_scores", "pad_to_bounding_box", "random_crop", "random_flip_left_right",
            "random_flip_up_down", "resize", "resize_area", "resize_bicubic", "resize_bilinear",
            "resize_image_with_crop_or_pad", "resize_image_with_pad", "resize_images", "resize_nearest_neighbor",
            "resize_with_crop_or_pad", "rot90", "sample_distorted_bounding_box", "sobel_edges", "total_variation",
@@ -37,6 +38,9 @@ sobel_edges = G.sobel_edges
 crop_and_resize = B.crop_and_resize
 draw_bounding_boxes = B.draw_bounding_boxes
 non_max_suppression = B.non_max_suppression
+non_max_suppression_overlaps = B.non_max_suppression_overlaps
+non_max_suppression_padded = B.non_max_suppression_padded
+non_max_suppression_with_scores = B.non_max_suppression_with_scores
 sample_distorted_bounding_box = B.sample_distorted_bounding_box
 
 
