@@ -24,6 +24,7 @@ from graphflow.ops import state_ops as ST
 from graphflow.ops.array_ops import pad
 from graphflow.ops.concat_ops import concat, stack
 from graphflow.ops.index_ops import reverse
+from graphflow.ops.run_time_args import slice as slice_
 
 __all__ = ["central_crop", "crop_to_bounding_box", "extract_image_patches", "flip_left_right", "flip_up_down",
            "image_gradients", "pad_to_bounding_box", "random_flip_left_right", "random_flip_up_down",
@@ -55,7 +56,7 @@ def _hw(x4: Tensor) -> tuple[int, int]:
 
 
 def _flip(image: TensorLike, axis: int, what: str, name: str | None) -> Tensor:
-    x4, is_batch = batched(image, what)
+    x4, is_batch = batched(image, what, static_hw=False)
     return unbatched(reverse(x4, [axis]), is_batch, name)
 
 
@@ -76,7 +77,7 @@ def flip_up_down(image: TensorLike, name: str | None = None) -> Tensor:
 
 def _random_flip(image: TensorLike, axis: int, seed: int | None, what: str, name: str | None) -> Tensor:
     x = convert_to_tensor(image)
-    x4, is_batch = batched(x, what)
+    x4, is_batch = batched(x, what, static_hw=False)
     # TF 1.15: one coin for a 3-D image, one per image for a 4-D batch
     n = (S.shape(x4)[0] if x4.shape.as_list()[0] is None else x4.shape.as_list()[0]) if is_batch else 1
     coins = M.less(ST.random_uniform([n], 0.0, 1.0, seed=seed), 0.5)
@@ -96,7 +97,7 @@ def random_flip_up_down(image: TensorLike, seed: int | None = None, name: str | 
 
 def transpose_image(image: TensorLike, name: str | None = None) -> Tensor:
     """Height and width swapped."""
-    x4, is_batch = batched(image, "transpose_image")
+    x4, is_batch = batched(image, "transpose_image", static_hw=False)
     return unbatched(S.transpose(x4, [0, 2, 1, 3]), is_batch, name)
 
 
@@ -120,7 +121,7 @@ def rot90(image: TensorLike, k: TensorLike = 1, name: str | None = None) -> Tens
     >>> gf.Session().run(gf.image.rot90([[[1], [2]], [[3], [4]]]))[..., 0].tolist()
     [[2, 4], [1, 3]]
     """
-    x4, is_batch = batched(image, "rot90")
+    x4, is_batch = batched(image, "rot90", static_hw=False)
     kv = static_value(k) if isinstance(k, Tensor) else np.asarray(k)
     if kv is not None:
         return unbatched(_quarter_turns(x4, int(kv)), is_batch, name)
@@ -145,17 +146,31 @@ def _ints(v: TensorLike, what: str) -> int:
 def crop_to_bounding_box(image: TensorLike, offset_height: TensorLike, offset_width: TensorLike,
                          target_height: TensorLike, target_width: TensorLike, name: str | None = None) -> Tensor:
     """The ``target_height x target_width`` window whose top-left corner is at the offsets."""
-    x4, is_batch = batched(image, "crop_to_bounding_box")
-    h, w = _hw(x4)
-    oh, ow = _ints(offset_height, "offset_height"), _ints(offset_width, "offset_width")
+    x4, is_batch = batched(image, "crop_to_bounding_box", static_hw=False)
+    h, w = x4.shape.as_list()[1:3]
     th, tw = _ints(target_height, "target_height"), _ints(target_width, "target_width")
-    for ok, msg in ((oh >= 0, "offset_height must be >= 0."), (ow >= 0, "offset_width must be >= 0."),
-                    (th > 0, "target_height must be > 0."), (tw > 0, "target_width must be > 0."),
-                    (w >= tw + ow, "width must be >= target + offset."),
-                    (h >= th + oh, "height must be >= target + offset.")):
+    oh, ow = _maybe_int(offset_height), _maybe_int(offset_width)
+    checks = [(th > 0, "target_height must be > 0."), (tw > 0, "target_width must be > 0.")]
+    if isinstance(oh, int):
+        checks += [(oh >= 0, "offset_height must be >= 0."),
+                   (h is None or h >= th + oh, "height must be >= target + offset.")]
+    if isinstance(ow, int):
+        checks += [(ow >= 0, "offset_width must be >= 0."),
+                   (w is None or w >= tw + ow, "width must be >= target + offset.")]
+    for ok, msg in checks:
         if not ok:
             raise ValueError(f"crop_to_bounding_box: {msg} (image {h}x{w}, offsets {oh}, {ow}, target {th}x{tw})")
-    return unbatched(x4[:, oh:oh + th, ow:ow + tw, :], is_batch, name)
+    if isinstance(oh, int) and isinstance(ow, int):
+        return unbatched(x4[:, oh:oh + th, ow:ow + tw, :], is_batch, name)
+    # run-time offsets: a slice whose begin is computed (its bounds are checked when it runs)
+    begin = stack([0, M.cast(oh, _dt.int32), M.cast(ow, _dt.int32), 0])
+    return unbatched(slice_(x4, begin, [-1, th, tw, -1]), is_batch, name)
+
+
+def _maybe_int(v: TensorLike) -> int | Tensor:
+    """``v`` as an int when it folds to one, else as a tensor."""
+    sv = static_value(v) if isinstance(v, Tensor) else np.asarray(v)
+    return int(np.asarray(sv).reshape(())) if sv is not None else v  # type: ignore[return-value]
 
 
 def pad_to_bounding_box(image: TensorLike, offset_height: TensorLike, offset_width: TensorLike,
@@ -252,7 +267,7 @@ def total_variation(images: TensorLike, name: str | None = None) -> Tensor:
     """The sum of absolute differences of neighbouring pixels: a scalar for a 3-D image, one per
     image for a 4-D batch."""
     x = convert_to_tensor(images)
-    x4, is_batch = batched(x, "total_variation")
+    x4, is_batch = batched(x, "total_variation", static_hw=False)
     d1 = x4[:, 1:, :, :] - x4[:, :-1, :, :]
     d2 = x4[:, :, 1:, :] - x4[:, :, :-1, :]
     axes = [1, 2, 3] if is_batch else None
@@ -262,7 +277,7 @@ def total_variation(images: TensorLike, name: str | None = None) -> Tensor:
 
 def image_gradients(image: TensorLike) -> tuple[Tensor, Tensor]:
     """``(dy, dx)``: forward differences down and across a 4-D batch, zero in the last row/column."""
-    x4, _ = batched(image, "image_gradients", (4,))
+    x4, _ = batched(image, "image_gradients", (4,), static_hw=False)
     dy = x4[:, 1:, :, :] - x4[:, :-1, :, :]
     dx = x4[:, :, 1:, :] - x4[:, :, :-1, :]
     dy = pad(dy, [[0, 0], [0, 1], [0, 0], [0, 0]])
