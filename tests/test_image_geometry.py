@@ -91,7 +91,9 @@ def test_crops_pads_flips_rotations() -> None:
            "cc": gf.image.central_crop(x, 0.5), "cop": gf.image.resize_image_with_crop_or_pad(x, 3, 7),
            "rk": gf.image.rot90(x[0, :4], gf.constant(3) + gf.constant(0) * gf.placeholder_with_default(0, [])),
            "crop_rt": gf.image.crop_to_bounding_box(x, gf.placeholder_with_default(1, []), 2, 3, 2),
-           "flip_rt": gf.image.flip_up_down(gf.placeholder_with_default(x, [None, None, None, 3]))}
+           "flip_rt": gf.image.flip_up_down(gf.placeholder_with_default(x, [None, None, None, 3])),
+           "cc_rt": [gf.image.central_crop(gf.placeholder_with_default(x[0], [None, None, 3]), f)
+                     for f in (0.875, 0.3)]}
     got = run(ops)
     np.testing.assert_array_equal(got["lr"], x[:, :, ::-1])
     np.testing.assert_array_equal(got["ud"], x[0, ::-1])
@@ -105,6 +107,8 @@ def test_crops_pads_flips_rotations() -> None:
     np.testing.assert_array_equal(got["rk"], np.rot90(x[0, :4], 3))
     np.testing.assert_array_equal(got["crop_rt"], x[:, 1:4, 2:4])
     np.testing.assert_array_equal(got["flip_rt"], x[:, ::-1])
+    np.testing.assert_array_equal(got["cc_rt"][0], x[0])  # int((5 - 4.375) / 2) = 0 and int((4 - 3.5) / 2) = 0
+    np.testing.assert_array_equal(got["cc_rt"][1], x[0, 1:4, 1:3])
     with pytest.raises(ValueError, match="width must be >= target"):
         gf.image.crop_to_bounding_box(x, 0, 3, 2, 2)
     with pytest.raises(ValueError, match="height must be <= target"):

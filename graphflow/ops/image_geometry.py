@@ -193,13 +193,29 @@ def central_crop(image: TensorLike, central_fraction: float, name: str | None = 
     """The central ``central_fraction`` of the image along height and width (TF's rounding)."""
     if not 0.0 < central_fraction <= 1.0:
         raise ValueError(f"central_crop: central_fraction must be within (0, 1], got {central_fraction}")
-    x4, is_batch = batched(image, "central_crop")
+    x4, is_batch = batched(image, "central_crop", static_hw=False)
     if central_fraction == 1.0:
         return unbatched(x4, is_batch, name)
-    h, w = _hw(x4)
-    top = int((h - h * central_fraction) / 2)
-    left = int((w - w * central_fraction) / 2)
-    return unbatched(x4[:, top:h - top, left:w - left, :], is_batch, name)
+    h, w = x4.shape.as_list()[1:3]
+    if h is not None and w is not None:
+        top = int((h - h * central_fraction) / 2)
+        left = int((w - w * central_fraction) / 2)
+        return unbatched(x4[:, top:h - top, left:w - left, :], is_batch, name)
+    # a run-time height or width: TF's float64 arithmetic on the dims, then a computed slice
+    starts, sizes = [], []
+    for axis, n in ((1, h), (2, w)):
+        if n is not None:
+            start: int | Tensor = int((n - n * central_fraction) / 2)
+            size: int | Tensor = n - 2 * start
+        else:
+            nd = M.cast(S.shape(x4)[axis], _dt.float64)
+            start = M.cast((nd - nd * central_fraction) / 2.0, _dt.int32)
+            size = S.shape(x4)[axis] - 2 * start
+        starts.append(start)
+        sizes.append(size)
+    begin = stack([0, M.cast(starts[0], _dt.int32), M.cast(starts[1], _dt.int32), 0])
+    extent = stack([-1, M.cast(sizes[0], _dt.int32), M.cast(sizes[1], _dt.int32), -1])
+    return unbatched(slice_(x4, begin, extent), is_batch, name)
 
 
 def resize_image_with_crop_or_pad(image: TensorLike, target_height: TensorLike, target_width: TensorLike,
@@ -243,7 +259,6 @@ def extract_image_patches(images: TensorLike, ksizes: TensorLike, strides: Tenso
     >>> import graphflow as gf
     >>> x = gf.reshape(gf.range(16), [1, 4, 4, 1])
     >>> gf.Session().run(gf.image.extract_image_patches(x, [1, 2, 2, 1], [1, 2, 2, 1], [1, 1, 1, 1], "VALID"))[0, 0, 0]
-    ... # doctest: +NORMALIZE_WHITESPACE
     array([0, 1, 4, 5], dtype=int32)
     """
     x4, _ = batched(images, "extract_image_patches", (4,))
