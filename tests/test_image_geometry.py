@@ -342,3 +342,26 @@ def test_sample_distorted_bounding_box_by_properties() -> None:
     first = run(fetch[:2], {img: x})
     np.testing.assert_array_equal(first[0], draws[0][0])  # a fixed seed repeats
     np.testing.assert_array_equal(first[1], draws[0][1])
+
+
+@pytest.mark.needs("tensorflow")
+def test_run_time_sized_pipeline_matches_tf1() -> None:
+    """slim's inception eval preprocessing on an image of unknown size: central crop, then resizes."""
+    tf = tf1()
+    x = RS.rand(13, 10, 3).astype(np.float32)
+
+    def evaluate(m: Any) -> list:
+        g = m.Graph()
+        with g.as_default():
+            img = m.placeholder(m.float32, [None, None, 3])
+            crop = m.expand_dims(m.image.central_crop(img, central_fraction=0.875), 0)
+            outs = [m.image.resize_bilinear(crop, [7, 9], align_corners=False),
+                    m.image.resize_bicubic(crop, [5, 4], half_pixel_centers=True),
+                    m.image.resize_area(crop, [4, 3]), m.image.resize_nearest_neighbor(crop, [20, 3]),
+                    m.image.resize_images(m.image.flip_left_right(img), [6, 6], method=2, align_corners=True)]
+            outs.append(m.gradients(m.reduce_sum(outs[0] * m.sin(outs[0])), [img])[0])
+            with m.Session(graph=g) as s:
+                return s.run(outs, {img: x})
+    for i, (a, b) in enumerate(zip(evaluate(gf), evaluate(tf))):
+        assert a.shape == b.shape, f"output {i}"
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5, err_msg=f"output {i}")
