@@ -259,6 +259,7 @@ def _host_graph(m: Any, x: Any) -> tuple[list, list]:
                                              pad_to_max_output_size=pad_to_max_output_size)
     return [], [m.image.non_max_suppression(bx, sc, 10, 0.3), m.image.non_max_suppression(bx, sc, 5, 0.7, 0.4),
                 *m.image.non_max_suppression_with_scores(bx, sc, 8, 0.4, 0.2),
+                *m.image.non_max_suppression_with_scores(bx, sc, 12, 0.4, 0.1, soft_nms_sigma=0.5),
                 *padded(bx, sc, 12, 0.2, pad_to_max_output_size=True), *padded(bx, sc, 12, 0.6),
                 m.image.non_max_suppression_overlaps(overlaps, sc, 9, 0.6, 0.1),
                 m.image.draw_bounding_boxes(x, draw_boxes), m.image.draw_bounding_boxes(x[:, :, :, :1], draw_boxes)]

@@ -8,6 +8,7 @@ Boxes are ``[y1, x1, y2, x2]`` in coordinates normalised to ``[0, 1]`` over ``he
 """
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 
 import numpy as np
@@ -24,7 +25,7 @@ from graphflow.ops.slice_ops import static_ints
 
 __all__ = ["crop_and_resize", "distorted_box", "draw_bounding_boxes", "greedy_nms", "nms_indices",
            "non_max_suppression", "non_max_suppression_overlaps", "non_max_suppression_padded",
-           "non_max_suppression_with_scores", "sample_distorted_bounding_box"]
+           "non_max_suppression_with_scores", "sample_distorted_bounding_box", "soft_nms"]
 
 
 def _axis_samples(lo: Tensor, hi: Tensor, n_img: int, n_out: int) -> Tensor:
@@ -156,18 +157,68 @@ def non_max_suppression(boxes: TensorLike, scores: TensorLike, max_output_size: 
     return _vector(py_func(_boxes_nms, args, _dt.int32, stateful=False, name=name or "NonMaxSuppressionV3"))
 
 
+def _iou_matrix(boxes: np.ndarray) -> np.ndarray:
+    b = np.asarray(boxes, np.float32).reshape(-1, 4)
+    y1, y2 = np.minimum(b[:, 0], b[:, 2]), np.maximum(b[:, 0], b[:, 2])
+    x1, x2 = np.minimum(b[:, 1], b[:, 3]), np.maximum(b[:, 1], b[:, 3])
+    area = (y2 - y1) * (x2 - x1)
+    ih = np.maximum(np.minimum(y2[:, None], y2) - np.maximum(y1[:, None], y1), 0)
+    iw = np.maximum(np.minimum(x2[:, None], x2) - np.maximum(x1[:, None], x1), 0)
+    inter = ih * iw
+    with np.errstate(all="ignore"):
+        iou = inter / (area[:, None] + area - inter)
+    return np.where((area[:, None] <= 0) | (area <= 0), np.float32(0), iou).astype(np.float32)
+
+
+def soft_nms(boxes: np.ndarray, scores: np.ndarray, max_output_size: int, iou_threshold: float,
+             score_threshold: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """TF's NonMaxSuppressionV5: with ``sigma`` > 0 each candidate's score decays by
+    ``exp(-iou^2 / (2 sigma))`` against every box selected since it was last scored, and it is
+    re-queued (selected once no box decays it); with ``sigma`` 0 it is hard NMS."""
+    s = np.asarray(scores, np.float32).reshape(-1)
+    iou = _iou_matrix(boxes)
+    soft = sigma > 0
+    scale = np.float32(-0.5 / sigma) if soft else np.float32(0)
+    heap = [(-s[i], int(i), 0) for i in np.flatnonzero(s > np.float32(score_threshold))]
+    heapq.heapify(heap)
+    picked: list[int] = []
+    picked_scores: list[np.float32] = []
+    while len(picked) < max_output_size and heap:
+        neg, i, begin = heapq.heappop(heap)
+        score = original = np.float32(-neg)
+        hard = False
+        for j in range(len(picked) - 1, begin - 1, -1):
+            sim = iou[i, picked[j]]
+            weight = np.exp(scale * sim * sim).astype(np.float32)
+            score = np.float32(score * (weight if soft or sim <= iou_threshold else np.float32(0)))
+            if not soft and sim > iou_threshold:
+                hard = True
+                break
+            if score <= score_threshold:
+                break
+        if hard:
+            continue
+        if score == original:
+            picked.append(i)
+            picked_scores.append(score)
+        elif score > score_threshold:
+            heapq.heappush(heap, (-score, i, len(picked)))
+    return np.asarray(picked, np.int32), np.asarray(picked_scores, np.float32)
+
+
 def non_max_suppression_with_scores(boxes: TensorLike, scores: TensorLike, max_output_size: TensorLike,
                                     iou_threshold: TensorLike = 0.5, score_threshold: TensorLike = float("-inf"),
                                     soft_nms_sigma: float = 0.0, name: str | None = None) -> tuple[Tensor, Tensor]:
-    """``(selected_indices, selected_scores)`` of hard non-max suppression (``soft_nms_sigma`` 0)."""
-    if float(soft_nms_sigma) != 0.0:
-        raise NotImplementedError("non_max_suppression_with_scores: soft NMS (soft_nms_sigma > 0) is not "
-                                  "implemented in graphflow; only soft_nms_sigma=0.0 (hard NMS)")
+    """``(selected_indices, selected_scores)``: hard NMS for ``soft_nms_sigma`` 0, else soft NMS
+    (Gaussian score decay), as TF's NonMaxSuppressionV5."""
     args = _nms_args(boxes, scores, max_output_size, iou_threshold, score_threshold)
+    sigma = float(soft_nms_sigma)
+    if sigma < 0:
+        raise ValueError(f"non_max_suppression_with_scores: soft_nms_sigma must be >= 0, got {sigma}")
 
     def run(b: np.ndarray, s: np.ndarray, m: np.ndarray, iou: np.ndarray, st: np.ndarray) -> tuple:
-        idx = _boxes_nms(b, s, m, iou, st)
-        return idx, np.asarray(s, np.float32).reshape(-1)[idx]
+        _boxes_nms(b, s, np.int32(0), iou, st)  # the argument checks
+        return soft_nms(b, s, int(m), float(iou), float(st), sigma)
     idx, sc = py_func(run, args, [_dt.int32, _dt.float32], stateful=False, name=name or "NonMaxSuppressionV5")
     return _vector(idx), _vector(sc)
 
