@@ -3,8 +3,10 @@ channels]`` images: flips (random ones per image), rotations by quarter turns, c
 patches, total variation, finite-difference gradients and Sobel edges.
 
 All of them compose slices, reversals, pads, concatenations and selects, so their gradients and
-device lowerings are those ops'. Heights and widths must be static (they fix the output shapes);
-batch and channels may be unknown. Random flips draw from graphflow's seeded uniform stream, so a
+device lowerings are those ops'. Output sizes must be static; the ops whose output shape follows
+from the input's (flips, transposes, rot90 by a constant, central_crop, crop_to_bounding_box,
+total_variation, image_gradients) also take a height and width known only at run time, the others
+need them static. Batch and channels may be unknown. Random flips draw from graphflow's seeded uniform stream, so a
 fixed seed repeats but the outcomes are not TF1's.
 """
 from __future__ import annotations
