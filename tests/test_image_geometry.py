@@ -366,3 +366,19 @@ def test_run_time_sized_pipeline_matches_tf1() -> None:
     for i, (a, b) in enumerate(zip(evaluate(gf), evaluate(tf))):
         assert a.shape == b.shape, f"output {i}"
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5, err_msg=f"output {i}")
+
+
+@pytest.mark.needs("tensorflow")
+def test_crop_and_resize_box_gradients_match_tf1() -> None:
+    tf = tf1()
+    boxes = np.array([[0.1, 0.15, 0.85, 0.7], [-0.1, 0.33, 0.6, 1.2], [0.9, 0.8, 0.3, 0.05]], np.float32)
+
+    def evaluate(m: Any) -> list:
+        g = m.Graph()
+        with g.as_default():
+            x, b = m.constant(IMG), m.constant(boxes)
+            y = m.image.crop_and_resize(x, b, [1, 0, 1], [4, 3], extrapolation_value=0.25)
+            with m.Session(graph=g) as s:
+                return s.run([y, *m.gradients(m.reduce_sum(y * m.sin(y)), [x, b])])
+    for i, (a, c) in enumerate(zip(evaluate(gf), evaluate(tf))):
+        np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-4, err_msg=f"output {i}")
