@@ -93,7 +93,9 @@ def test_crops_pads_flips_rotations() -> None:
            "crop_rt": gf.image.crop_to_bounding_box(x, gf.placeholder_with_default(1, []), 2, 3, 2),
            "flip_rt": gf.image.flip_up_down(gf.placeholder_with_default(x, [None, None, None, 3])),
            "cc_rt": [gf.image.central_crop(gf.placeholder_with_default(x[0], [None, None, 3]), f)
-                     for f in (0.875, 0.3)]}
+                     for f in (0.875, 0.3)],
+           "cop_rt": gf.image.resize_image_with_crop_or_pad(gf.placeholder_with_default(x, [None, None, None, 3]),
+                                                            3, 7)}
     got = run(ops)
     np.testing.assert_array_equal(got["lr"], x[:, :, ::-1])
     np.testing.assert_array_equal(got["ud"], x[0, ::-1])
@@ -109,6 +111,7 @@ def test_crops_pads_flips_rotations() -> None:
     np.testing.assert_array_equal(got["flip_rt"], x[:, ::-1])
     np.testing.assert_array_equal(got["cc_rt"][0], x[0])  # int((5 - 4.375) / 2) = 0 and int((4 - 3.5) / 2) = 0
     np.testing.assert_array_equal(got["cc_rt"][1], x[0, 1:4, 1:3])
+    np.testing.assert_array_equal(got["cop_rt"], got["cop"])
     with pytest.raises(ValueError, match="width must be >= target"):
         gf.image.crop_to_bounding_box(x, 0, 3, 2, 2)
     with pytest.raises(ValueError, match="height must be <= target"):

@@ -4,10 +4,11 @@ patches, total variation, finite-difference gradients and Sobel edges.
 
 All of them compose slices, reversals, pads, concatenations and selects, so their gradients and
 device lowerings are those ops'. Output sizes must be static; the ops whose output shape follows
-from the input's (flips, transposes, rot90 by a constant, central_crop, crop_to_bounding_box,
-total_variation, image_gradients) also take a height and width known only at run time, the others
-need them static. Batch and channels may be unknown. Random flips draw from graphflow's seeded uniform stream, so a
-fixed seed repeats but the outcomes are not TF1's.
+from the input's or from static targets (flips, transposes, rot90 by a constant, central_crop,
+crop_to_bounding_box, resize_image_with_crop_or_pad, total_variation, image_gradients) also take
+a height and width known only at run time, the others need them static. Batch and channels may
+be unknown. Random flips draw from graphflow's seeded uniform stream, so a fixed seed repeats but
+the outcomes are not TF1's.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from graphflow.ops import state_ops as ST
 from graphflow.ops.array_ops import pad
 from graphflow.ops.concat_ops import concat, stack
 from graphflow.ops.index_ops import reverse
+from graphflow.ops.run_time_args import pad as pad_
 from graphflow.ops.run_time_args import slice as slice_
 
 __all__ = ["central_crop", "crop_to_bounding_box", "extract_image_patches", "flip_left_right", "flip_up_down",
@@ -223,15 +225,35 @@ def central_crop(image: TensorLike, central_fraction: float, name: str | None = 
 def resize_image_with_crop_or_pad(image: TensorLike, target_height: TensorLike, target_width: TensorLike,
                                   name: str | None = None) -> Tensor:
     """Centrally cropped and/or zero-padded to ``target_height x target_width``."""
-    x4, is_batch = batched(image, "resize_image_with_crop_or_pad")
-    h, w = _hw(x4)
+    x4, is_batch = batched(image, "resize_image_with_crop_or_pad", static_hw=False)
+    h, w = x4.shape.as_list()[1:3]
     th, tw = _ints(target_height, "target_height"), _ints(target_width, "target_width")
     if th <= 0 or tw <= 0:
         raise ValueError(f"resize_image_with_crop_or_pad: target size must be > 0, got {th}x{tw}")
+    if h is None or w is None:
+        return unbatched(_crop_or_pad_run_time(x4, th, tw), is_batch, name)
     dh, dw = th - h, tw - w
     cropped = crop_to_bounding_box(x4, max(-dh // 2, 0), max(-dw // 2, 0), min(th, h), min(tw, w))
     y = pad_to_bounding_box(cropped, max(dh // 2, 0), max(dw // 2, 0), th, tw)
     return unbatched(y, is_batch, name)
+
+
+def _crop_or_pad_run_time(x4: Tensor, th: int, tw: int) -> Tensor:
+    """resize_image_with_crop_or_pad's offsets from the run-time height and width (TF's floor
+    divisions), a computed slice and a computed pad."""
+    begin, extent, pads = [0], [-1], [[0, 0]]
+    for axis, target in ((1, th), (2, tw)):
+        n = S.shape(x4)[axis]
+        diff = target - n
+        crop = M.minimum(n, target)
+        before = M.maximum(M.floordiv(diff, 2), 0)
+        begin.append(M.maximum(M.floordiv(-diff, 2), 0))
+        extent.append(crop)
+        pads.append([before, target - before - crop])
+    cropped = slice_(x4, stack(begin + [0]), stack(extent + [-1]))
+    y = pad_(cropped, stack([stack(p) for p in pads + [[0, 0]]]))
+    y.set_shape([x4.shape.as_list()[0], th, tw, x4.shape.as_list()[3]])
+    return y
 
 
 def _window_taps(n: int, k: int, stride: int, rate: int, padding: str) -> tuple[int, int, int]:
