@@ -87,6 +87,7 @@ from graphflow.ops.array_extras import tensor_scatter_nd_add as tensor_scatter_a
 from graphflow.ops.array_extras import tensor_scatter_nd_sub as tensor_scatter_sub
 from graphflow.ops.array_extras import tensor_scatter_nd_update as tensor_scatter_update
 from graphflow.ops.random_ops import random_poisson
+from graphflow.ops.image_geometry import extract_image_patches  # noqa: E402
 from graphflow.ops.special_ops import atan2
 from graphflow.ops.math_extras import (angle, conj, histogram_fixed_width, histogram_fixed_width_bins, imag,
                                        lbeta, real, tensor_scatter_nd_max, tensor_scatter_nd_min,
