@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+import graphflow.tf1.data.transforms as transforms
 from graphflow.core import dtypes as _dt
 from graphflow.core.errors import InvalidArgumentError
 from graphflow.core.evaluate import static_value
@@ -159,7 +160,6 @@ def make_csv_dataset(file_pattern: Any, batch_size: int, column_names: Any = Non
     """
     import glob as _glob
 
-    from graphflow.tf1.data import transforms
     patterns = [file_pattern] if isinstance(file_pattern, (str, bytes)) else list(file_pattern)
     files = sorted(m for p in patterns for m in _glob.glob(p.decode() if isinstance(p, bytes) else p))
     if not files:

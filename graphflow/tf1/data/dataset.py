@@ -25,6 +25,7 @@ from graphflow.core.runtime_hook import new_session
 from graphflow.core.shapes import TensorShape
 from graphflow.ops.func_graph import flatten, pack_as
 from graphflow.ops.state_ops import placeholder
+from graphflow.tf1.data.iterators import Iterator
 
 # > 0 while an ``ignore_errors`` stage asks for its next element
 SKIP_ERRORS = [0]
@@ -98,19 +99,6 @@ class Dataset:
                      [a.dtype if isinstance(a, Tensor) else _dt_of(a) for a in flat], sources)
         holder.append(ds)
         return ds
-
-    @staticmethod
-    def from_generator(generator: Callable[..., Any], output_types: Any, output_shapes: Any = None,
-                       args: Any = None) -> Dataset:
-        """The elements a Python generator yields (see ``transforms.from_generator``)."""
-        from graphflow.tf1.data import transforms
-        return transforms.from_generator(generator, output_types, output_shapes, args)
-
-    @staticmethod
-    def list_files(file_pattern: Any, shuffle: bool | None = None, seed: int | None = None) -> Dataset:
-        """The file names matching ``file_pattern`` (see ``readers.list_files``)."""
-        from graphflow.tf1.data import readers
-        return readers.list_files(file_pattern, shuffle, seed)
 
     @staticmethod
     def range(*args: int) -> Dataset:  # noqa: A003
@@ -269,43 +257,6 @@ class Dataset:
     def prefetch(self, buffer_size: int) -> Dataset:
         return self
 
-    def cache(self, filename: str = "") -> Dataset:
-        from graphflow.tf1.data import transforms
-        return transforms.cache(self, filename)
-
-    def interleave(self, map_func: Callable[..., Any], cycle_length: int = -1, block_length: int = 1,
-                   num_parallel_calls: int | None = None) -> Dataset:
-        """Elements of the datasets ``map_func`` makes, taken in turn (``transforms.interleave``)."""
-        from graphflow.tf1.data import transforms
-        return transforms.interleave(self, map_func, cycle_length, block_length, num_parallel_calls)
-
-    def flat_map(self, map_func: Callable[..., Any]) -> Dataset:
-        from graphflow.tf1.data import transforms
-        return transforms.flat_map(self, map_func)
-
-    def padded_batch(self, batch_size: int, padded_shapes: Any = None, padding_values: Any = None,
-                     drop_remainder: bool = False) -> Dataset:
-        """Batches of elements padded to one shape (``transforms.padded_batch``)."""
-        from graphflow.tf1.data import transforms
-        return transforms.padded_batch(self, batch_size, padded_shapes, padding_values, drop_remainder)
-
-    def unbatch(self) -> Dataset:
-        from graphflow.tf1.data import transforms
-        return transforms.unbatch(self)
-
-    def concatenate(self, dataset: Dataset) -> Dataset:
-        from graphflow.tf1.data import transforms
-        return transforms.concatenate(self, dataset)
-
-    def window(self, size: int, shift: int | None = None, stride: int = 1, drop_remainder: bool = False) -> Dataset:
-        """Windows of elements, each a dataset per component (``transforms.window``)."""
-        from graphflow.tf1.data import transforms
-        return transforms.window(self, size, shift, stride, drop_remainder)
-
-    def reduce(self, initial_state: Any, reduce_func: Callable[[Any, Any], Any]) -> Any:  # noqa: A003
-        from graphflow.tf1.data import transforms
-        return transforms.reduce(self, initial_state, reduce_func)
-
     def apply(self, transformation_func: Callable[[Dataset], Dataset]) -> Dataset:
         """``transformation_func(self)``: how TF1 chains the ``tf.data.experimental`` (and
         ``tf.contrib.data``) transformations, ``ds.apply(map_and_batch(f, 32))``."""
@@ -360,11 +311,9 @@ class Dataset:
 
     # -- iterators
     def make_one_shot_iterator(self) -> Any:
-        from graphflow.tf1.data.iterators import Iterator
         return Iterator(self, initializable=False)
 
     def make_initializable_iterator(self, shared_name: str | None = None) -> Any:
-        from graphflow.tf1.data.iterators import Iterator
         return Iterator(self, initializable=True)
 
     @property

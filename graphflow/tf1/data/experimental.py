@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 
+import graphflow.tf1.data.transforms as transforms
 from graphflow.core.errors import InvalidArgumentError
 from graphflow.ops.func_graph import pack_as
 from graphflow.ops.py_func_ops import py_func
-from graphflow.tf1.data import transforms
+from graphflow.tf1.data.csv_reader import CsvDataset, make_csv_dataset
 from graphflow.tf1.data.dataset import Dataset
 from graphflow.tf1.data.iterators import Iterator
 
@@ -65,18 +66,6 @@ def ignore_errors() -> Callable[[Dataset], Dataset]:
     [1.0, 0.5]
     """
     return transforms.ignore_errors
-
-
-def CsvDataset(*args: Any, **kwargs: Any) -> Dataset:  # noqa: N802
-    """The records of CSV files as tuples of scalars (``csv_reader.CsvDataset``)."""
-    from graphflow.tf1.data.csv_reader import CsvDataset as make
-    return make(*args, **kwargs)
-
-
-def make_csv_dataset(*args: Any, **kwargs: Any) -> Dataset:
-    """Batches of a dict of CSV columns and a label (``csv_reader.make_csv_dataset``)."""
-    from graphflow.tf1.data.csv_reader import make_csv_dataset as make
-    return make(*args, **kwargs)
 
 
 def get_single_element(dataset: Dataset) -> Any:

@@ -20,8 +20,10 @@ import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.errors import DataLossError, InvalidArgumentError, NotFoundError
+from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Tensor
 from graphflow.core.shapes import TensorShape
+from graphflow.formats import tfrecord
 from graphflow.tf1.data.dataset import Dataset, _as_arrays
 from graphflow.tf1.data.transforms import _interleave
 
@@ -31,7 +33,6 @@ _CHUNK = 256 * 1024
 def compression(compression_type: object) -> str:
     kind = compression_type.decode() if isinstance(compression_type, bytes) else compression_type
     if isinstance(kind, Tensor):
-        from graphflow.core.evaluate import static_value
         v = static_value(kind)
         if v is None:
             raise ValueError("compression_type must be known when the graph is built")
@@ -206,7 +207,6 @@ def TFRecordDataset(filenames: Any, compression_type: str | None = None, buffer_
     kind = compression(compression_type)
 
     def read(path: str) -> PyIterator[bytes]:
-        from graphflow.formats import tfrecord
         yield from tfrecord.iterate(path, kind)
     return _records_dataset(filenames, read, num_parallel_reads)
 
@@ -236,3 +236,6 @@ def list_files(file_pattern: Any, shuffle: bool | None = None, seed: int | None 
     if shuffle is False:
         return ds
     return ds.shuffle(2**31 - 1, seed=seed)
+
+
+Dataset.list_files = staticmethod(list_files)  # type: ignore[attr-defined]  (installed as transforms' methods are)

@@ -17,6 +17,7 @@ import numpy as np
 
 from graphflow.core import dtypes as _dt
 from graphflow.core.errors import DataLossError, InvalidArgumentError, OpError
+from graphflow.core.evaluate import static_value
 from graphflow.core.ir import Graph, Tensor
 from graphflow.core.runtime_hook import new_session
 from graphflow.core.shapes import TensorShape
@@ -241,7 +242,6 @@ def _pad_value(value: object, dtype: _dt.DType) -> Any:
     if value is None:
         return b"" if dtype.is_string else dtype.np.type(0)
     if isinstance(value, Tensor):
-        from graphflow.core.evaluate import static_value
         v = static_value(value)
         if v is None:
             raise ValueError("padded_batch needs padding_values known when the graph is built")
@@ -415,3 +415,10 @@ def window(dataset: Dataset, size: int, shift: int | None = None, stride: int = 
                                  for s in dataset.output_shapes_flat])
     out._windows = True  # type: ignore[attr-defined]
     return out
+
+
+# Dataset's methods implemented here (dataset.py cannot import this module, which builds on it), installed
+# when the package is imported, as the op layer installs Tensor's operators
+for _method in (cache, interleave, flat_map, padded_batch, unbatch, concatenate, window, reduce):
+    setattr(Dataset, _method.__name__, _method)
+Dataset.from_generator = staticmethod(from_generator)  # type: ignore[attr-defined]

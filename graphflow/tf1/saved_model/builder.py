@@ -26,8 +26,9 @@ import graphflow.tf1.saved_model.constants as constants
 import graphflow.tf1.saved_model.signature_constants as signature_constants
 import graphflow.tf1.saved_model.tag_constants as tag_constants
 from graphflow.core.evaluate import static_value
-from graphflow.core.ir import Operation, Tensor
+from graphflow.core.ir import Operation, Tensor, get_default_graph
 from graphflow.formats.saved_model import write_saved_model
+from graphflow.formats.tensor_bundle import write_bundle
 from graphflow.graphdef.meta_graph import export_meta_graph
 from graphflow.ops.variables import GraphKeys, Variable
 from graphflow.tf1.saved_model.saver_graph import add_saver_nodes
@@ -82,7 +83,6 @@ class SavedModelBuilder:
         values = {key: np.asarray(sess.state.value(v.node)) for key, v in variables.items()}
         os.makedirs(os.path.dirname(variables_prefix(self._export_dir)), exist_ok=True)
         if values:
-            from graphflow.formats.tensor_bundle import write_bundle
             write_bundle(variables_prefix(self._export_dir), values)
         self._saver_vars = variables
         self._add(graph, tags, signature_def_map, assets_collection, main_op or legacy_init_op, clear_devices)
@@ -94,7 +94,6 @@ class SavedModelBuilder:
                        strip_default_attrs: bool = False, saver: Any = None) -> None:
         """Another meta graph of the default graph, tagged ``tags``, over the variables already
         saved."""
-        from graphflow.core.ir import get_default_graph
         if not self._has_saved_variables:
             raise AssertionError("Graph state including variables and assets has not been saved yet. Please invoke "
                                  "`add_meta_graph_and_variables()` first.")

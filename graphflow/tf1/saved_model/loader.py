@@ -32,6 +32,7 @@ import numpy as np
 import graphflow.tf1.saved_model.constants as constants
 from graphflow.core.errors import InvalidArgumentError, NotFoundError
 from graphflow.formats.saved_model import contains_saved_model, read_saved_model
+from graphflow.formats.tensor_bundle import BundleReader, is_bundle
 from graphflow.graphdef.import_rules import Node, tensor_value
 from graphflow.graphdef.meta_graph import import_meta_graph
 from graphflow.ops.variables import Variable
@@ -131,7 +132,6 @@ def _restore(sess: Any, graph: Any, mgd: MetaGraphDef, export_dir: str, import_s
                                                    "not a variable")
         variables[key] = v
     prefix = variables_prefix(export_dir)
-    from graphflow.formats.tensor_bundle import BundleReader, is_bundle
     if not is_bundle(prefix):
         raise NotFoundError(None, None, f"SavedModel {export_dir}: its graph has {len(variables)} variables but "
                                         f"there is no tensor bundle at {prefix} (.index and .data-*)")
