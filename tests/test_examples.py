@@ -195,8 +195,9 @@ def test_csv_queue_pipeline_reads_every_row_of_every_epoch_and_learns(tmp_path) 
 
 
 def test_images_tfrecord_to_saved_model_served_by_the_command_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    need("pillow")  # PNG codec
-    need("crc32c")  # TFRecord checksums
+    need("PIL")  # the PNG codec
+    need("google-crc32c")  # TFRecord and tensor-bundle checksums
+    need("tensorboard")  # the SavedModel's MetaGraphDef messages
     r = load("images_tfrecord_serving").main(out=str(tmp_path), steps=150, n=300, verbose=False)
     assert r["cli_agrees"]  # graphflow run serves the SavedModel as the in-process loader does
     assert r["last_loss"] < r["first_loss"] / 3
