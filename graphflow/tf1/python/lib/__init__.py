@@ -1,0 +1,1 @@
+"""``tensorflow.python.lib``: TF 1.x's internal file modules that scripts import directly."""
