@@ -266,6 +266,9 @@ def __getattr__(name: str) -> object:
             getattr(_display.protos()[0], name)
     if name in ("Event", "SessionLog", "LogMessage"):
         return getattr(_summary_writer._event_pb2()[0], name)
+    if name in ("MetaGraphDef", "TensorInfo"):
+        from tensorboard.compat.proto import meta_graph_pb2  # noqa: PLC0415 - optional, loaded on first use
+        return getattr(meta_graph_pb2, name)
     if name == "NameAttrList":
         return _display.protos()[0].NameAttrList
     raise AttributeError(f"module 'graphflow' has no attribute {name!r}")

@@ -19,7 +19,8 @@ MODULES = ["", "nn", "train", "losses", "math", "linalg", "random", "strings", "
 # Why a missing name is missing, where there is a reason other than "not built yet": (module,
 # regular expression over the name, reason). The first match wins; names no row matches are listed
 # as not built yet.
-_I24 = "issue 24: queues, readers, TFRecord and tf.Example, tf.image, SavedModel"
+_PROTO_ANY = "protobuf messages of any descriptor decoded in the graph: not built (tf.train.Example's are)"
+_STATE_SAVER = "needs contrib's SequenceQueueingStateSaver (a queue of per-sequence RNN states): not built"
 _I25 = "issue 25: tf.estimator and tf.keras in graph mode"
 _CLUSTER = ("TF's gRPC cluster runtime (servers, parameter servers): graphflow distributes with MPI "
             "(docs/distributed.md)")
@@ -29,10 +30,11 @@ _DTYPES = "bfloat16, unsigned 16-64-bit, resource and variant dtypes: graphflow 
 _TF2 = "TF2 or eager-mode API: graphflow is TF1's graph mode"
 _LATER = "added to compat.v1 after TF 1.15: not TF1's"
 REASONS = [
-    ("", r"(ConditionalAccumulator.*|SparseConditionalAccumulator|.*Queue(Base)?|.*Reader(Base)?|"
-         r"(FixedLen|FixedLenSequence|Sparse|VarLen)Feature|parse_(example|single_example|"
-         r"single_sequence_example|tensor)|serialize_tensor|decode_(csv|raw|compressed|json_example)|"
-         r"read_file|write_file|matching_files|extract_(image|volume)_patches|MetaGraphDef|TensorInfo)$", _I24),
+    ("", r"(ConditionalAccumulator.*|SparseConditionalAccumulator)$",
+     "gradient accumulators of synchronous replicas on parameter servers: " + _CLUSTER),
+    ("", r"LMDBReader$", "an LMDB database reader: not built (the other readers are)"),
+    ("", r"decode_json_example$", _PROTO_ANY),
+    ("", r"extract_volume_patches$", "3-D patches: not built (extract_image_patches is)"),
     ("", r"(angle|complex(64|128)?|conj|real|imag|i?fft[23]?d?|to_complex(64|128))$", _COMPLEX),
     ("", r"(QUANTIZED_DTYPES|q(u)?int(8|16|32)|quantize(_v2)?|quantized_concat|dequantize|fake_quant_.*)$", _QUANT),
     ("", r"(bfloat16|to_bfloat16|uint(16|32|64)|resource|variant)$", _DTYPES),
@@ -41,7 +43,7 @@ REASONS = [
     ("", r"(approx_top_k|random_index_shuffle|(i|r|ir)?fftnd|ragged_fill_empty_rows(_grad)?|check_pinned|"
          r"conv2d_backprop_(filter|input)_v2|conv)$", _LATER),
     ("", r"(serialize_sparse|serialize_many_sparse|deserialize_many_sparse)$",
-     "sparse tensors serialized to strings for queues and tf.Example records: " + _I24),
+     "sparse tensors serialized to strings (to pass through queues): not built"),
     ("", r"(COMPILER_VERSION|CXX11_ABI_FLAG|CXX_VERSION|GIT_VERSION|MONOLITHIC_BUILD|VERSION|GRAPH_DEF_VERSION.*)$",
      "constants of TensorFlow's binary build"),
     ("", r"load_(file_system_library|library|op_library)$",
@@ -49,18 +51,14 @@ REASONS = [
     ("", r"(create_partitioned_variables|.*_partitioner)$",
      "partitioned variables shard across parameter servers: " + _CLUSTER),
     ("nn", r"quantized_.*", _QUANT),
-    ("nn", r"static_state_saving_rnn", _I24),
-    ("train", r"(BytesList|FloatList|Int64List|Example|SequenceExample|Features?|FeatureLists?|QueueRunner|"
-              r"add_queue_runner|queue_runner|(maybe_)?(shuffle_)?batch(_join)?|.*input_producer|limit_epochs|"
-              r"match_filenames_once|start_queue_runners)$", _I24),
+    ("nn", r"static_state_saving_rnn", _STATE_SAVER),
     ("train", r"(ClusterDef|ClusterSpec|JobDef|Server|ServerDef|replica_device_setter|SyncReplicasOptimizer)$",
      _CLUSTER),
     ("train", r"(Checkpoint|CheckpointManager|CheckpointOptions|experimental)$", _TF2),
     ("train", r"sdca_.*", _I25),
     ("train", r"do_quantize_training_on_graphdef", _QUANT),
     ("train", r"VocabInfo", "warm_start's vocabulary remapping is not supported (docs/differences.md)"),
-    ("sparse", r"SparseConditionalAccumulator", _I24),
-    ("data", r"(TFRecord|FixedLengthRecord|TextLine)Dataset$", "file datasets: " + _I24),
+    ("sparse", r"SparseConditionalAccumulator", "gradient accumulators of synchronous replicas: " + _CLUSTER),
     ("ragged", r"cross(_hashed)?", "feature crosses (as sparse.cross and cross_hashed, not built): "
                                    "hashed string products"),
     ("math", r"(angle|conj|imag|real)$", _COMPLEX),
@@ -69,7 +67,14 @@ REASONS = [
     ("dtypes", r"(QUANTIZED_DTYPES|q(u)?int(8|16|32))$", _QUANT),
     ("dtypes", r"(bfloat16|uint(16|32|64)|resource|variant)$", _DTYPES),
     ("dtypes", r"complex(64|128)?$", _COMPLEX),
-    ("image", r".*", _I24), ("io", r".*", _I24), ("saved_model", r".*", _I24),
+    ("image", r"(decode_jxl|decode_webp)$", _LATER),
+    ("image", r"(combined_non_max_suppression|extract_glimpse|generate_bounding_box_proposals)$",
+     "detection ops beyond non_max_suppression: not built"),
+    ("io", r"(decode_jxl|decode_webp|RaggedFeature)$", _LATER),
+    ("io", r"(decode_json_example|decode_proto|encode_proto)$", _PROTO_ANY),
+    ("io", r"(serialize_sparse|serialize_many_sparse|deserialize_many_sparse)$",
+     "sparse tensors serialized to strings (to pass through queues): not built"),
+    ("saved_model", r"(Asset|SaveOptions|experimental|load_v2|save)$", _TF2),
     ("keras", r".*", _I25), ("estimator", r".*", _I25), ("feature_column", r".*", _I25),
     ("lite", r".*", "TensorFlow Lite's converter and interpreter: graphflow exports ONNX and GraphDef instead"),
 ]
@@ -151,7 +156,7 @@ REASONS += [
                        r"make_place_holder_tensors_for_base_features|SPARSE_FEATURE_CROSS_DEFAULT_HASH_KEY|"
                        r"multi_class_target|regression_target)$", _FEATURES),
     ("contrib.framework", r"(BoundedTensorSpec|TensorSpec)$", _TF2),
-    ("contrib.rnn", r"static_state_saving_rnn", _I24),
+    ("contrib.rnn", r"static_state_saving_rnn", _STATE_SAVER),
     ("contrib.rnn", r"CompiledWrapper", "XLA's JIT scope: graphflow compiles every graph whole (docs/architecture.md)"),
     ("contrib.distributions", r"(bijectors|Autoregressive|ConditionalTransformedDistribution|TransformedDistribution|"
                               r"QuantizedDistribution|.*SinhArcsinh.*|VectorDiffeomixture|VectorExponentialDiag|"
@@ -159,7 +164,8 @@ REASONS += [
                               r"ExpRelaxedOneHotCategorical|RelaxedBernoulli|RelaxedOneHotCategorical)$",
      "bijectors and the distributions built on them (transformed, quadrature compounds, relaxed categoricals): "
      "tf.contrib.distributions' bijector framework is not built (tf.distributions' families are)"),
-    ("contrib.framework", r"RecordInput$", _I24),
+    ("contrib.framework", r"RecordInput$", "a multi-threaded shuffling record reader of TF's runtime: "
+                                           "not built (TFRecordDataset and TFRecordReader are)"),
     ("contrib.framework", r"fuse_op$", "TF's graph rewriting into fused FunctionDefs: graphflow's compiler fuses "
                                        "every graph (docs/architecture.md)"),
     ("contrib.framework", r"load_(and_remap_matrix|embedding|linear_multiclass_bias|variable_slot)_initializer$",

@@ -5,6 +5,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphflow.formats import tfrecord as _tfrecord
+from graphflow.graphdef.util import write_graph
+from graphflow.ops import image_codecs as _codecs
+from graphflow.ops.csv_ops import decode_csv
 from graphflow.ops.io_ops import decode_compressed, decode_raw, parse_tensor, read_file, serialize_tensor, write_file
 from graphflow.ops.parsing_ops import (
     FixedLenFeature,
@@ -14,13 +17,25 @@ from graphflow.ops.parsing_ops import (
     parse_example,
     parse_single_example,
 )
+from graphflow.ops.queue_ops import PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue
 from graphflow.ops.sequence_parsing_ops import parse_sequence_example, parse_single_sequence_example
+from graphflow.ops.string_pattern_ops import decode_base64, encode_base64
 from graphflow.tf1.python.platform import gfile
+from graphflow.tf1.train.input import match_filenames_once
 
+_CODECS = ["decode_and_crop_jpeg", "decode_bmp", "decode_gif", "decode_image", "decode_jpeg", "decode_png",
+           "encode_jpeg", "encode_png", "extract_jpeg_shape", "is_jpeg"]
 __all__ = ["gfile", "TFRecordCompressionType", "TFRecordOptions", "TFRecordWriter", "tf_record_iterator",
            "FixedLenFeature", "FixedLenSequenceFeature", "VarLenFeature", "SparseFeature", "parse_example",
            "parse_single_example", "parse_single_sequence_example", "parse_sequence_example", "decode_raw",
-           "decode_compressed", "read_file", "write_file", "serialize_tensor", "parse_tensor"]
+           "decode_compressed", "read_file", "write_file", "serialize_tensor", "parse_tensor",
+           # tf.io's names for functions of other modules (TF 1.15's tf.io has them all)
+           "decode_csv", "decode_base64", "encode_base64", "match_filenames_once", "matching_files", "write_graph",
+           "PaddingFIFOQueue", "PriorityQueue", "QueueBase", "RandomShuffleQueue", *_CODECS]
+
+
+globals().update({name: getattr(_codecs, name) for name in _CODECS})
+matching_files = match_filenames_once  # (a glob's sorted matches whenever it runs, as TF's MatchingFiles)
 
 
 class TFRecordCompressionType:
@@ -89,7 +104,7 @@ TOP_LEVEL: dict[str, object] = {
     "parse_example": parse_example, "parse_single_example": parse_single_example,
     "parse_single_sequence_example": parse_single_sequence_example, "FixedLenFeature": FixedLenFeature,
     "FixedLenSequenceFeature": FixedLenSequenceFeature, "VarLenFeature": VarLenFeature,
-    "SparseFeature": SparseFeature,
+    "SparseFeature": SparseFeature, "matching_files": matching_files,
     "decode_raw": decode_raw, "decode_compressed": decode_compressed, "read_file": read_file, "write_file": write_file,
     "serialize_tensor": serialize_tensor, "parse_tensor": parse_tensor,
 }
