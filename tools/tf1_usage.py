@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tf1_coverage import _I24, _I25, _TF2, CONTRIB, MODULES, REASONS  # noqa: E402
+from tf1_coverage import _I25, _TF2, CONTRIB, MODULES, REASONS  # noqa: E402
 
 # Modules of TF1's tree beyond tf1_coverage's: a chain `tf.a.b.c` walks these before naming a name.
 # Every `tf.contrib.<x>` is a module, and below contrib.*, python.*, examples.* and keras.* a lower-case
@@ -43,32 +43,29 @@ KNOWN = {m for m in MODULES if m} | set(CONTRIB) | {
     "python", "examples", "compat.v1", "compat.v2", "layers.experimental", "summary.experimental", "core", "tools",
     "optimizers", "data.experimental", "autograph.experimental", "nn.seq2seq"}
 _OPEN = ("contrib.", "python.", "examples.", "keras.", "core.", "tools.")
+_SLIM_DATA = "tf.contrib.slim's dataset readers over TFRecords (decoders, providers, parallel readers): not built"
 # Reasons of this tool's own, for modules tf1_coverage.py does not list; tried after its REASONS.
 MORE_REASONS = [
-    ("python_io", r".*", _I24), ("data", r"(TFRecord|FixedLengthRecord|TextLine)Dataset", _I24),
-    ("data.experimental", r"(CsvDataset|make_csv_dataset)", _I24),
     ("contrib", r"nccl\..*", "NCCL's multi-GPU collectives: graphflow distributes with MPI (docs/distributed.md)"),
     ("contrib.slim", r"(tfexample_decoder|dataset_data_provider|dataset|data_decoder|queues|prefetch_queue|"
-                     r"parallel_reader)\..*", "tf.contrib.slim's TFRecord readers: " + _I24),
+                     r"parallel_reader)\..*", _SLIM_DATA),
     ("contrib.learn", r"(Estimator|Experiment|RunConfig|MetricSpec|ModeKeys|learn_runner\..*)", _I25),
     ("contrib", r"(boosted_trees|tensor_forest|factorization)\..*", _I25),
     ("contrib", r"(tpu|cluster_resolver)\..*", "TPUs and TPUEstimator: graphflow has no TPU backend"),
     ("tpu", r".*", "TPUs and TPUEstimator: graphflow has no TPU backend"),
     ("contrib.training", r"(bucket|bucket_by_sequence_length|batch_sequences_with_states|SequenceQueueingStateSaver|"
                          r"NextQueuedSequenceBatch|FeedingQueueRunner|stratified_sample|rejection_sample|"
-                         r"resample_at_rate|weighted_resample)", "tf.contrib.training's queue-based batching: " + _I24),
-    ("contrib.data", r"(parallel_interleave|sloppy_interleave)", "interleaved file datasets: " + _I24),
-    ("data.experimental", r"parallel_interleave", "interleaved file datasets: " + _I24),
+                         r"resample_at_rate|weighted_resample)", (
+         "tf.contrib.training's queue-based bucketing, sampling and state saving: not built")),
     ("contrib.keras", r"(?!initializers\.(he|glorot|lecun)_(normal|uniform)$).*", _I25),
-    ("contrib", r"eager\..*", _TF2), ("optimizers", r".*", _TF2), ("train.queue_runner", r".*", _I24)]
+    ("contrib", r"eager\..*", _TF2), ("optimizers", r".*", _TF2)]
 _INTERNAL = ("internal path (tensorflow.python, tf.contrib.<x>.python, tensorflow.core protos) that graphflow does "
              "not offer: it offers the internal modules public code commonly imports, as views of its public names")
 # Reasons for names of internal modules, tried before REASONS and MORE_REASONS (which give a contrib.<x>.python
 # path its contrib.<x>'s reason): (module pattern, name pattern, reason), both matched whole.
 INTERNAL_REASONS = [
-    (r"python\.ops\.(gen_)?image_ops", r".*", _I24), (r"python\.ops\.data_flow_ops", r".*Queue.*", _I24),
-    (r"contrib\.slim\.python\.slim\.data(\..*)?", r".*", "tf.contrib.slim's TFRecord readers: " + _I24),
-    (r"contrib\.slim\.python\.slim", r"queues", "tf.contrib.slim's TFRecord readers: " + _I24),
+    (r"contrib\.slim\.python\.slim\.data(\..*)?", r".*", _SLIM_DATA),
+    (r"contrib\.slim\.python\.slim", r"queues", _SLIM_DATA),
     (r"python\.ops\.lookup_ops", r".*", "lookup tables (tf.lookup, tf.contrib.lookup): graphflow has none"),
     (r"python\.keras(\..*)?", r".*", _I25),
     (r"contrib\.learn\.python\.learn\.(estimators|learn_runner)(\..*)?", r".*", _I25),
