@@ -66,6 +66,11 @@ def _png() -> bytes:
     return buf.getvalue()
 
 
+def _pixels(png: bytes) -> np.ndarray:
+    from PIL import Image
+    return np.asarray(Image.open(io.BytesIO(png)))
+
+
 def _nodes(gd: Any) -> dict[str, Any]:
     return {nd.name: nd for nd in gd.node}
 
@@ -160,6 +165,8 @@ def test_tf1_loads_the_pipeline_and_runs_the_stateless_ops_as_graphflow() -> Non
         with tf.Session() as s:
             got = s.run(_FETCHES, feeds)
     for name, a, b in zip(_FETCHES, got, want):
+        if name == "png_out:0":  # encoders choose their own filters and deflate streams: compare the pixels
+            a, b = _pixels(a), _pixels(b)
         a, b = np.asarray(a), np.asarray(b)
         assert a.dtype == b.dtype or (a.dtype.kind in "OS" and b.dtype.kind in "OS"), name
         np.testing.assert_array_equal(a, b, err_msg=name)
