@@ -170,3 +170,61 @@ def test_tf1_loads_the_pipeline_and_runs_the_stateless_ops_as_graphflow() -> Non
         a, b = np.asarray(a), np.asarray(b)
         assert a.dtype == b.dtype or (a.dtype.kind in "OS" and b.dtype.kind in "OS"), name
         np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def _every_other_op() -> gf.Graph:
+    g = gf.Graph()
+    with g.as_default():
+        names = gf.constant(["a.txt"])
+        q = gf.PaddingFIFOQueue(4, [gf.int32], shapes=[[None]], name="padq")
+        q.enqueue([gf.constant([1, 2])])
+        q.dequeue_up_to(2)
+        q.is_closed()
+        pq = gf.PriorityQueue(4, [gf.string], shapes=[[]], name="prioq")
+        pq.enqueue([gf.constant(1, gf.int64), gf.constant("x")])
+        pq.dequeue()
+        fq = gf.FIFOQueue(4, gf.string, name="files")
+        fq.enqueue_many([names])
+        fq.close(cancel_pending_enqueues=True)
+        for r in (gf.TextLineReader(skip_header_lines=1), gf.WholeFileReader(), gf.IdentityReader(),
+                  gf.TFRecordReader(options="GZIP")):
+            r.read(fq)
+            r.read_up_to(fq, 3)
+            r.num_records_produced()
+            r.num_work_units_completed()
+            r.reset()
+        img = gf.zeros([2, 2, 3], gf.uint8)
+        jpg = gf.image.encode_jpeg(img, quality=80)
+        gf.image.encode_jpeg(img, quality=gf.placeholder(gf.int32, []))
+        gf.image.decode_jpeg(jpg, channels=3, ratio=2, dct_method="INTEGER_ACCURATE")
+        gf.image.decode_and_crop_jpeg(jpg, [0, 0, 1, 1])
+        gf.image.extract_jpeg_shape(jpg, output_type=gf.int64)
+        gf.image.decode_bmp(jpg)
+        gf.image.decode_gif(jpg)
+        gf.image.decode_image(jpg, channels=3, dtype=gf.float32)
+        contents = gf.read_file("a.txt")
+        gf.write_file("b.txt", contents)
+        gf.io.decode_compressed(gf.constant(["x"]), "ZLIB")
+        gf.io.parse_tensor(gf.io.serialize_tensor(gf.constant([1.0])), gf.float32)
+    return g
+
+
+@pytest.mark.needs("tensorflow")
+def test_tf1_loads_every_queue_reader_and_codec_op() -> None:
+    tf = need("tensorflow")
+    gd = _every_other_op().as_graph_def()
+    ops = {nd.op for nd in gd.node}
+    assert {"PaddingFIFOQueueV2", "PriorityQueueV2", "QueueDequeueUpToV2", "QueueIsClosedV2", "TextLineReaderV2",
+            "WholeFileReaderV2", "IdentityReaderV2", "TFRecordReaderV2", "ReaderReadUpToV2",
+            "ReaderNumRecordsProducedV2", "ReaderNumWorkUnitsCompletedV2", "ReaderResetV2", "EncodeJpeg",
+            "EncodeJpegVariableQuality", "DecodeJpeg", "DecodeAndCropJpeg", "ExtractJpegShape", "DecodeBmp",
+            "DecodeGif", "DecodeImage", "ReadFile", "WriteFile", "DecodeCompressed", "SerializeTensor",
+            "ParseTensor"} <= ops
+    by_op = {nd.op: nd for nd in gd.node}
+    assert by_op["TFRecordReaderV2"].attr["compression_type"].s == b"GZIP"
+    assert by_op["TextLineReaderV2"].attr["skip_header_lines"].i == 1
+    assert by_op["EncodeJpeg"].attr["quality"].i == 80 and by_op["ExtractJpegShape"].attr["output_type"].type == 9
+    assert by_op["QueueCloseV2"].attr["cancel_pending_enqueues"].b
+    assert list(by_op["PriorityQueueV2"].attr["component_types"].list.type) == [7]  # the int64 priority is implied
+    with tf.Graph().as_default():  # TF checks every op name, attribute and edge type here
+        tf.import_graph_def(tf.GraphDef.FromString(gd.SerializeToString()), name="")
