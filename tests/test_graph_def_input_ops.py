@@ -228,3 +228,52 @@ def test_tf1_loads_every_queue_reader_and_codec_op() -> None:
     assert list(by_op["PriorityQueueV2"].attr["component_types"].list.type) == [7]  # the int64 priority is implied
     with tf.Graph().as_default():  # TF checks every op name, attribute and edge type here
         tf.import_graph_def(tf.GraphDef.FromString(gd.SerializeToString()), name="")
+
+
+def _single_parsers() -> gf.Graph:
+    g = gf.Graph()
+    with g.as_default():
+        one = gf.parse_single_example(gf.placeholder(gf.string, [], name="one_in"),
+                                      {"d": gf.FixedLenFeature([2], gf.int64, default_value=[7, 8]),
+                                       "s": gf.VarLenFeature(gf.string)}, name="one")
+        ctx, seq = gf.parse_single_sequence_example(
+            gf.placeholder(gf.string, [], name="seq_in"), {"n": gf.FixedLenFeature([], gf.int64)},
+            {"x": gf.FixedLenSequenceFeature([2], gf.float32), "w": gf.VarLenFeature(gf.int64),
+             "m": gf.FixedLenSequenceFeature([], gf.int64, allow_missing=True)}, name="seq")
+        for prefix, parsed in (("one", one), ("ctx", ctx), ("seq", seq)):
+            for k, v in parsed.items():
+                parts = [("indices", v.indices), ("values", v.values), ("shape", v.dense_shape)] \
+                    if isinstance(v, gf.SparseTensor) else [("dense", v)]
+                for part, t in parts:
+                    gf.identity(t, name=f"{prefix}_{k}_{part}")
+    return g
+
+
+@pytest.mark.needs("tensorflow")
+def test_tf1_runs_the_single_example_parsers_as_graphflow() -> None:
+    tf = need("tensorflow")
+    ex = tf.train.Example()
+    ex.features.feature["s"].bytes_list.value.extend([b"p", b"q"])
+    se = tf.train.SequenceExample()
+    se.context.feature["n"].int64_list.value.append(5)
+    for row in ([1.0, 2.0], [3.0, 4.0], [5.0, 6.0]):
+        se.feature_lists.feature_list["x"].feature.add().float_list.value.extend(row)
+    for ws in ([1], [], [2, 3]):
+        se.feature_lists.feature_list["w"].feature.add().int64_list.value.extend(ws)
+    feeds = {"one_in:0": ex.SerializeToString(), "seq_in:0": se.SerializeToString()}
+    g = _single_parsers()
+    fetches = [f"{op.name}:0" for op in g.get_operations() if op.name.startswith(("one_", "ctx_", "seq_"))
+               and not op.name.endswith("_in")]
+    assert len(fetches) == 10
+    gd = g.as_graph_def()
+    assert {"ParseSingleExample", "ParseSingleSequenceExample"} <= {nd.op for nd in gd.node}
+    with g.as_default(), gf.Session() as sess:
+        want = sess.run(fetches, feeds)
+    with tf.Graph().as_default():
+        tf.import_graph_def(tf.GraphDef.FromString(gd.SerializeToString()), name="")
+        with tf.Session() as s:
+            got = s.run(fetches, feeds)
+    for name, a, b in zip(fetches, got, want):
+        a, b = np.asarray(a), np.asarray(b)
+        assert a.dtype == b.dtype or (a.dtype.kind in "OS" and b.dtype.kind in "OS"), name
+        np.testing.assert_array_equal(a, b, err_msg=name)

@@ -29,37 +29,104 @@ def _decode_csv(ex: Exporter, n: Operation, ins: list[str]) -> str:
     return name
 
 
-@_export(Op.PARSE_EXAMPLE)
-def _parse_example(ex: Exporter, n: Operation, ins: list[str]) -> str:
-    """TF1's ParseExample lists its outputs by kind (sparse indices, values, shapes, then dense);
-    graphflow's node lists them per feature, so an ``IdentityN`` named as the node reorders them."""
-    at = n.attrs
-    bad = [s.key for s in at.specs if s.kind not in ("dense", "sparse")]
-    if at.single or bad:
-        raise UnsupportedOpError(f"node {n.name!r} ({n.op.value}, created at {n.site}): only parse_example of "
-                                 f"FixedLenFeature / VarLenFeature has a TF1 GraphDef translation"
-                                 f"{'' if not bad else f' (not {bad})'}")
-    sparse = [s for s in at.specs if s.kind == "sparse"]
-    dense = [s for s in at.specs if s.kind == "dense"]
-    keys = [ex.const(n, f"key_{s.key}", np.array(s.key.encode(), dtype=object)) for s in sparse + dense]
-    defaults = [ex.const(n, f"Const_{s.key}", s.default if s.default is not None else np.zeros(0, s.dtype.np),
-                         s.dtype.np) for s in dense]
-    names = ex.const(n, "names", np.zeros(0, dtype=object))
-    pe = ex.helper(n, "ParseExample", "ParseExample", [ins[0], names] + keys + defaults, Nsparse=len(sparse),
-                   Ndense=len(dense))
-    set_list(ex, pe, "sparse_types", [s.dtype for s in sparse], "type")
-    set_list(ex, pe, "Tdense", [s.dtype for s in dense], "type")
-    set_list(ex, pe, "dense_shapes", [s.shape for s in dense], "shape")
-    ns, refs = len(sparse), []
-    for s in at.specs:
-        if s.kind == "sparse":
-            j = sparse.index(s)
-            refs += [f"{pe}:{j}", f"{pe}:{ns + j}", f"{pe}:{2 * ns + j}"]
-        else:
-            refs.append(f"{pe}:{3 * ns + dense.index(s)}")
+def _key_consts(ex: Exporter, n: Operation, specs: list[Any], what: str) -> list[str]:
+    return [ex.const(n, f"{what}_{s.key}", np.array(s.key.encode(), dtype=object)) for s in specs]
+
+
+def _defaults(ex: Exporter, n: Operation, dense: list[Any]) -> list[str]:
+    return [ex.const(n, f"Const_{s.key}", s.default if s.default is not None else np.zeros(0, s.dtype.np),
+                     s.dtype.np) for s in dense]
+
+
+def _reorder(raw: str, groups: list[list[Any]]) -> list[str]:
+    """The refs of graphflow's per-feature outputs, feature by feature, for TF outputs listed by
+    kind: each group's sparse (indices, values, shapes) then its dense values."""
+    refs, first = [], 0
+    for specs in groups:
+        sparse = [s for s in specs if s.kind == "sparse"]
+        dense = [s for s in specs if s.kind != "sparse"]
+        ns = len(sparse)
+        for s in specs:
+            if s.kind == "sparse":
+                j = first + sparse.index(s)
+                refs += [f"{raw}:{j}", f"{raw}:{ns + j}", f"{raw}:{2 * ns + j}"]
+            else:
+                refs.append(f"{raw}:{first + 3 * ns + dense.index(s)}")
+        first += 3 * ns + len(dense)
+    return refs
+
+
+def _identity_n(ex: Exporter, n: Operation, refs: list[str]) -> str:
     name = ex.node(n.name, "IdentityN", refs)
     set_list(ex, name, "T", list(n.dtypes), "type")
     return name
+
+
+def _unsupported(n: Operation, what: str) -> UnsupportedOpError:
+    return UnsupportedOpError(f"node {n.name!r} ({n.op.value}, created at {n.site}): {what} has no TF1 GraphDef "
+                              "translation")
+
+
+@_export(Op.PARSE_EXAMPLE)
+def _parse_example(ex: Exporter, n: Operation, ins: list[str]) -> str:
+    """TF1's ParseExample (v1) or ParseSingleExample list their outputs by kind (sparse indices,
+    values, shapes, then dense); graphflow's node lists them per feature, so an ``IdentityN``
+    named as the node reorders them."""
+    at = n.attrs
+    bad = [s.key for s in at.specs if s.kind not in ("dense", "sparse")]
+    if bad:
+        raise _unsupported(n, f"parsing SparseFeature / FixedLenSequenceFeature ({bad})")
+    sparse = [s for s in at.specs if s.kind == "sparse"]
+    dense = [s for s in at.specs if s.kind == "dense"]
+    if at.single:
+        pe = ex.helper(n, "ParseSingleExample", "ParseSingleExample", [ins[0]] + _defaults(ex, n, dense),
+                       num_sparse=len(sparse))
+        for key, specs in (("sparse_keys", sparse), ("dense_keys", dense)):
+            ex.gd.node[-1].attr[key].list.s.extend([s.key.encode() for s in specs])
+            ex.gd.node[-1].attr[key].list.SetInParent()
+    else:
+        names = ex.const(n, "names", np.zeros(0, dtype=object))
+        keys = _key_consts(ex, n, sparse, "sparse_keys") + _key_consts(ex, n, dense, "dense_keys")
+        pe = ex.helper(n, "ParseExample", "ParseExample", [ins[0], names] + keys + _defaults(ex, n, dense),
+                       Nsparse=len(sparse), Ndense=len(dense))
+    set_list(ex, pe, "sparse_types", [s.dtype for s in sparse], "type")
+    set_list(ex, pe, "Tdense", [s.dtype for s in dense], "type")
+    set_list(ex, pe, "dense_shapes", [s.shape for s in dense], "shape")
+    return _identity_n(ex, n, _reorder(pe, [list(at.specs)]))
+
+
+@_export(Op.PARSE_SEQUENCE_EXAMPLE)
+def _parse_sequence_example(ex: Exporter, n: Operation, ins: list[str]) -> str:
+    """``parse_single_sequence_example`` as TF1's ParseSingleSequenceExample (and an ``IdentityN``
+    putting the outputs in graphflow's order, as for ParseExample)."""
+    at = n.attrs
+    if at.batched:
+        raise _unsupported(n, "parse_sequence_example (batched)")
+    if any(s.kind not in ("dense", "sparse") for s in at.context) or \
+            any(s.kind not in ("seq", "sparse") or (s.kind == "seq" and s.default is not None) for s in at.sequence):
+        raise _unsupported(n, "this mix of sequence features")
+    c_sparse = [s for s in at.context if s.kind == "sparse"]
+    c_dense = [s for s in at.context if s.kind == "dense"]
+    f_sparse = [s for s in at.sequence if s.kind == "sparse"]
+    f_dense = [s for s in at.sequence if s.kind == "seq"]
+    missing = ex.const(n, "feature_list_dense_missing_assumed_empty",
+                       np.array([s.key.encode() for s in f_dense if s.allow_missing], dtype=object).reshape(-1))
+    keys = [k for specs, what in ((c_sparse, "context_sparse_keys"), (c_dense, "context_dense_keys"),
+                                  (f_sparse, "feature_list_sparse_keys"), (f_dense, "feature_list_dense_keys"))
+            for k in _key_consts(ex, n, specs, what)]
+    inputs = ([ins[0], missing] + keys + _defaults(ex, n, c_dense)
+              + [ex.const(n, "debug_name", np.array(b"", dtype=object))])
+    pe = ex.helper(n, "ParseSingleSequenceExample", "ParseSingleSequenceExample", inputs,
+                   Ncontext_sparse=len(c_sparse), Ncontext_dense=len(c_dense), Nfeature_list_sparse=len(f_sparse),
+                   Nfeature_list_dense=len(f_dense))
+    for key, values, kind in (("context_sparse_types", [s.dtype for s in c_sparse], "type"),
+                              ("Tcontext_dense", [s.dtype for s in c_dense], "type"),
+                              ("feature_list_dense_types", [s.dtype for s in f_dense], "type"),
+                              ("context_dense_shapes", [s.shape for s in c_dense], "shape"),
+                              ("feature_list_sparse_types", [s.dtype for s in f_sparse], "type"),
+                              ("feature_list_dense_shapes", [s.shape for s in f_dense], "shape")):
+        set_list(ex, pe, key, values, kind)
+    return _identity_n(ex, n, _reorder(pe, [list(at.context), list(at.sequence)]))
 
 
 @_export(Op.DECODE_RAW)
@@ -187,5 +254,5 @@ def _parse_example_in(n: Node) -> Any:
 
 
 @_import("IdentityN")
-def _identity_n(n: Node) -> Any:
+def _identity_n_in(n: Node) -> Any:
     return [_gf().identity(t, name=n.name) for t in n.inputs]
