@@ -277,3 +277,29 @@ def test_tf1_runs_the_single_example_parsers_as_graphflow() -> None:
         a, b = np.asarray(a), np.asarray(b)
         assert a.dtype == b.dtype or (a.dtype.kind in "OS" and b.dtype.kind in "OS"), name
         np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_queues_and_readers_round_trip_into_graphflow(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "lines.txt"
+    path.write_bytes(b"head\none\ntwo\n")
+    with gf.Graph().as_default() as g:
+        files = gf.FIFOQueue(2, gf.string, shapes=[[]], name="files")
+        files.enqueue_many([[str(path)]], name="fill")
+        files.close(name="close")
+        _, line = gf.TextLineReader(skip_header_lines=1, name="lines").read(files, name="read")
+        q = gf.RandomShuffleQueue(5, 0, [gf.int32], shapes=[[2]], seed=4, name="shuffle")
+        q.enqueue_many([[[1, 2], [3, 4]]], name="put")
+        q.dequeue_many(2, name="take")
+        q.size(name="size")
+    gd = g.as_graph_def()
+    with gf.Graph().as_default():
+        gf.import_graph_def(gd, name="")
+        shuffle = gf.get_default_graph().get_operation_by_name("shuffle")
+        assert (shuffle.attrs.capacity, shuffle.attrs.min_after_dequeue, shuffle.attrs.shapes) == (5, 0, ((2,),))
+        assert gf.get_default_graph().get_tensor_by_name("take:0").shape.as_list() == [2, 2]
+        with gf.Session() as sess:
+            sess.run(["fill", "close"])
+            assert [sess.run("read:1") for _ in range(2)] == [b"one", b"two"]
+            sess.run("put")
+            assert sess.run("size:0") == 2
+            assert sorted(sess.run("take:0").tolist()) == [[1, 2], [3, 4]]
