@@ -41,7 +41,7 @@ from graphflow.graphdef.meta_graph import read_meta_graph
 from graphflow.graphdef.util import read_graph
 from graphflow.platform.cuda import capability
 from graphflow.runtime import cli_saved_model
-from graphflow.runtime.cli_common import CliError, RunFailed
+from graphflow.runtime.cli_common import CliError, RunFailed, load_npy
 from graphflow.runtime.cli_common import describe as _describe
 from graphflow.runtime.cli_common import one_line as _one_line
 from graphflow.runtime.session import convert_feed
@@ -170,14 +170,7 @@ def _feeds(specs: Sequence[str]) -> dict[str, tuple[str, np.ndarray]]:
             raise CliError(f"--feed {spec!r}: {path} is a directory; expected a .npy file")
         if not os.path.exists(path):
             raise CliError(f"--feed {spec!r}: no such file {path}")
-        try:
-            value = np.load(path, allow_pickle=False)
-        except Exception as e:  # noqa: BLE001 - whatever np.load makes of the file, it is not an array
-            raise CliError(f"--feed {spec!r}: not a .npy array ({type(e).__name__}: {_one_line(e)})") from None
-        if not isinstance(value, np.ndarray):
-            value.close()
-            raise CliError(f"--feed {spec!r}: {path} is a .npz archive; expected one array in a .npy file")
-        out[key] = (spec, value)
+        out[key] = (spec, load_npy("--feed", spec, path))
     return out
 
 

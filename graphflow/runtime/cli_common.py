@@ -36,3 +36,16 @@ def describe(name: str, v: npt.ArrayLike) -> str:
     a = np.asarray(v)
     body = np.array2string(a.reshape(-1)[:8], precision=5, separator=", ")
     return f"{name}: {a.dtype} {a.shape} {body}{' ...' if a.size > 8 else ''}"
+
+
+def load_npy(option: str, spec: str, path: str) -> np.ndarray:
+    """The array in the .npy file ``path`` that ``option spec`` names, loaded without unpickling;
+    anything else (a broken file, a .npz archive) is a one-line CliError."""
+    try:
+        value = np.load(path, allow_pickle=False)
+    except Exception as e:  # noqa: BLE001 - whatever np.load makes of the file, it is not an array
+        raise CliError(f"{option} {spec!r}: not a .npy array ({type(e).__name__}: {one_line(e)})") from None
+    if not isinstance(value, np.ndarray):
+        value.close()
+        raise CliError(f"{option} {spec!r}: {path} is a .npz archive; expected one array in a .npy file")
+    return value

@@ -23,7 +23,7 @@ import graphflow as gf
 from graphflow.core.errors import DataLossError, NotFoundError, OpError
 from graphflow.formats.saved_model import contains_saved_model, read_saved_model
 from graphflow.graphdef.importer import GraphDefError
-from graphflow.runtime.cli_common import CliError, RunFailed, describe, one_line
+from graphflow.runtime.cli_common import CliError, RunFailed, describe, load_npy, one_line
 from graphflow.runtime.session import convert_feed
 from graphflow.tf1.saved_model.loader import load, meta_graph_for_tags
 from graphflow.tf1.saved_model.utils import get_tensor_from_tensor_info
@@ -117,14 +117,7 @@ def _input_value(spec: str) -> tuple[str, np.ndarray]:
     if not sep or not key or not text:
         raise CliError(f"--input {spec!r}: expected KEY=FILE.npy or KEY=LITERAL")
     if os.path.isfile(text):
-        try:
-            value = np.load(text, allow_pickle=False)
-        except Exception as e:  # noqa: BLE001 - whatever np.load makes of the file, it is not an array
-            raise CliError(f"--input {spec!r}: not a .npy array ({type(e).__name__}: {one_line(e)})") from None
-        if not isinstance(value, np.ndarray):
-            value.close()
-            raise CliError(f"--input {spec!r}: {text} is a .npz archive; expected one array in a .npy file")
-        return key, value
+        return key, load_npy("--input", spec, text)
     if text.endswith(".npy"):
         raise CliError(f"--input {spec!r}: no such file {text}")
     try:
