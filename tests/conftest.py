@@ -65,9 +65,19 @@ def pytest_addoption(parser):  # type: ignore[no-untyped-def]
                           "check_gradient runs every graph it checks on 'cuda' too) without a 'cuda' variant")
 
 
+def _records_glue_keys(config) -> bool:  # type: ignore[no-untyped-def]
+    """The passes before the glue pass record what each test's CPU programs are made of (tests/glue_cover.py)."""
+    return not (config.getoption("--glue-pass") or config.getoption("--cuda-pass")
+                or os.environ.get("GRAPHFLOW_GLUE") or os.environ.get("GRAPHFLOW_TEST_CUDA"))
+
+
 def pytest_configure(config):  # type: ignore[no-untyped-def]
     config.addinivalue_line("markers", "needs(*names): the optional pieces the test needs (tests/optional.py); "
                                        "it skips, saying what to install, where one is missing")
+    if _records_glue_keys(config):
+        from tests import glue_cover
+        glue_cover.install()
+        config.pluginmanager.register(glue_cover, "graphflow-glue-cover")
 
 
 def _base(item) -> str:  # type: ignore[no-untyped-def]
@@ -112,10 +122,13 @@ def _has_cpu_twin(item, ids: set[str]) -> bool:  # type: ignore[no-untyped-def]
 
 def _glue_pass(config, items) -> None:  # type: ignore[no-untyped-def]
     """Keep what a CPU program's lowering can change: not the CUDA target's tests (files
-    test_cuda_*.py, variants on device 'cuda'), not the oracle's variants that have a 'cpu' twin."""
+    test_cuda_*.py, variants on device 'cuda'), not the oracle's variants that have a 'cpu' twin;
+    of the rest, a set that lowers every kind of program the earlier passes lowered (tests/glue_cover.py)."""
+    from tests import glue_cover
     ids = {item.nodeid for item in items}
     keep = [item for item in items if not (item.nodeid.startswith("tests/test_cuda_") or _on_cuda(item)
                                            or _has_cpu_twin(item, ids))]
+    keep = glue_cover.select(config, keep)
     kept = set(map(id, keep))
     config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept])
     items[:] = keep
@@ -172,11 +185,15 @@ def pytest_runtest_logreport(report):  # type: ignore[no-untyped-def]
 
 
 def pytest_sessionfinish(session):  # type: ignore[no-untyped-def]
-    """Record which tests skipped (on the controller when xdist runs workers), for ``--last-skipped``."""
+    """Record which tests skipped (on the controller when xdist runs workers), for ``--last-skipped``,
+    and what the tests' programs were made of, for ``--glue-pass``."""
     config = session.config
     if hasattr(config, "workerinput") or getattr(config, "cache", None) is None:
         return
     config.cache.set(SKIPPED_KEY, sorted(_skipped))
+    if _records_glue_keys(config):
+        from tests import glue_cover
+        glue_cover.save(config)
 
 
 def pytest_terminal_summary(terminalreporter):  # type: ignore[no-untyped-def]
