@@ -134,14 +134,22 @@ def _glue_pass(config, items) -> None:  # type: ignore[no-untyped-def]
     items[:] = keep
 
 
+def _simulates_apart(item) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the test runs its device work in a process of its own that it puts in the simulator
+    itself (tests/test_cuda_runtime.py's ``_simulate``): the extras pass ran exactly that already."""
+    code = getattr(getattr(item, "function", None), "__code__", None)
+    return code is not None and "_simulate" in _names(code)
+
+
 def _cuda_pass(config, items) -> None:  # type: ignore[no-untyped-def]
     """Keep what runs on the CUDA target: tests named for it or on device 'cuda', and the tests
     that run a gradient check, which runs its graph on 'cuda' too, unless the test has a 'cuda'
     variant (then its 'reference' and 'cpu' variants ran in the earlier passes); of a gradient
-    check's 'reference' and 'cpu' variants, which run the same graph on 'cuda', only the 'cpu' one."""
+    check's 'reference' and 'cpu' variants, which run the same graph on 'cuda', only the 'cpu' one;
+    not the tests that simulate in a process of their own (the extras pass ran them)."""
     with_cuda = {_base(item) for item in items if _on_cuda(item)}
     ids = {item.nodeid for item in items}
-    keep = [item for item in items if "cuda" in item.nodeid or
+    keep = [item for item in items if ("cuda" in item.nodeid and not _simulates_apart(item)) or
             (_base(item) not in with_cuda and not _has_cpu_twin(item, ids)
              and _checks_gradients(getattr(item, "function", None)))]
     kept = set(map(id, keep))
