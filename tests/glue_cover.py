@@ -10,7 +10,7 @@ The glue pass then keeps a set of tests that covers every recorded key (greedily
 keys per second first), and every test the record does not know (new since it was made); a test
 whose programs are all made of what the kept ones cover, or that lowered no CPU program in its
 own process (one that runs a script in a child process is left out too: the programs of those
-scripts, examples and training runs, are above glue's size threshold and take glue anyway), is left
+scripts, examples and training runs, are mostly above glue's size threshold and take glue anyway), is left
 out. Without a record (a run of the glue pass alone), it keeps everything.
 """
 from __future__ import annotations
