@@ -33,7 +33,7 @@ from tests.optional import need
 _CEILING = 8.0  # time(4N) / time(N): linear is 4; quadratic code is 16
 
 
-def _best_cpu_seconds(fn: Callable[[], Any], repeat: int = 5) -> float:
+def _best_cpu_seconds(fn: Callable[[], Any], repeat: int = 3) -> float:
     best = float("inf")
     for _ in range(repeat):
         gc.collect()
