@@ -6,6 +6,8 @@ import types
 
 import pytest
 
+from tests import glue_cover
+
 os.environ.setdefault("GRAPHFLOW_CACHE_DIR",
                       os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".gfcache"))
 os.environ.setdefault("GRAPHFLOW_VERIFY", "1")
@@ -75,7 +77,6 @@ def pytest_configure(config):  # type: ignore[no-untyped-def]
     config.addinivalue_line("markers", "needs(*names): the optional pieces the test needs (tests/optional.py); "
                                        "it skips, saying what to install, where one is missing")
     if _records_glue_keys(config):
-        from tests import glue_cover
         glue_cover.install()
         config.pluginmanager.register(glue_cover, "graphflow-glue-cover")
 
@@ -124,7 +125,6 @@ def _glue_pass(config, items) -> None:  # type: ignore[no-untyped-def]
     """Keep what a CPU program's lowering can change: not the CUDA target's tests (files
     test_cuda_*.py, variants on device 'cuda'), not the oracle's variants that have a 'cpu' twin;
     of the rest, a set that lowers every kind of program the earlier passes lowered (tests/glue_cover.py)."""
-    from tests import glue_cover
     ids = {item.nodeid for item in items}
     keep = [item for item in items if not (item.nodeid.startswith("tests/test_cuda_") or _on_cuda(item)
                                            or _has_cpu_twin(item, ids))]
@@ -200,7 +200,6 @@ def pytest_sessionfinish(session):  # type: ignore[no-untyped-def]
         return
     config.cache.set(SKIPPED_KEY, sorted(_skipped))
     if _records_glue_keys(config):
-        from tests import glue_cover
         glue_cover.save(config)
 
 
